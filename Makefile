@@ -1,0 +1,41 @@
+# mcpauthz development tasks. `make test` runs every test of every module
+# (and the interop suite); `make lint` runs the CI linters.
+SHELL := /bin/bash
+MODULES := . adapters/chi adapters/fiber adapters/gin examples
+GO ?= go
+STATICCHECK ?= staticcheck
+
+.PHONY: test test-go test-interop lint tidy-check bench quickstart
+
+test: test-go test-interop
+
+test-go:
+	@set -e; for m in $(MODULES); do \
+		echo "== go test -race $$m"; \
+		(cd $$m && $(GO) test -race -count=1 -shuffle=on ./...); \
+	done
+
+test-interop:
+	@if [ -x interop/run.sh ]; then interop/run.sh; else echo "interop: no suite yet"; fi
+
+lint: tidy-check
+	@set -e; bad=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+	@set -e; for m in $(MODULES); do \
+		echo "== vet/staticcheck $$m"; \
+		(cd $$m && $(GO) vet ./... && $(STATICCHECK) ./...); \
+	done
+	@echo "== root module must not import web frameworks"
+	@! $(GO) list -deps ./... | grep -E 'gin-gonic|gofiber|valyala|go-chi'
+
+tidy-check:
+	@set -e; for m in $(MODULES); do \
+		echo "== go mod tidy -diff $$m"; \
+		(cd $$m && GOWORK=off $(GO) mod tidy -diff); \
+	done
+
+bench:
+	./scripts/bench.sh
+
+quickstart:
+	$(GO) run ./examples/quickstart

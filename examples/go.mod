@@ -1,0 +1,13 @@
+module github.com/mcpauthz/mcpauthz/examples
+
+go 1.25.0
+
+require github.com/mcpauthz/mcpauthz v0.0.0
+
+replace github.com/mcpauthz/mcpauthz => ../
+
+replace github.com/mcpauthz/mcpauthz/adapters/gin => ../adapters/gin
+
+replace github.com/mcpauthz/mcpauthz/adapters/fiber => ../adapters/fiber
+
+replace github.com/mcpauthz/mcpauthz/adapters/chi => ../adapters/chi
