@@ -85,7 +85,8 @@ type scanner struct {
 	data     []byte
 	pos      int
 	maxDepth int
-	buf      []byte // scratch for unescaped keys
+	buf      []byte // stack of unescaped keys of the open objects
+	nonASCII bool   // the last skipStr saw a byte >= 0x80
 }
 
 func (s *scanner) errf(kind error, detail string) error {
@@ -119,7 +120,7 @@ func (s *scanner) value(depth int) error {
 		}
 		return s.array(depth + 1)
 	case c == '"':
-		_, err := s.str(nil)
+		_, err := s.skipStr()
 		return err
 	case c == '-' || (c >= '0' && c <= '9'):
 		return s.number()
@@ -220,6 +221,46 @@ func (s *scanner) array(depth int) error {
 // map of folded keys.
 const smallObject = 16
 
+// keySpan locates one object key: in the input when it has no escapes, else
+// in the scanner's unescape buffer.
+type keySpan struct {
+	start, end int
+	unescaped  bool
+	ascii      bool // the unescaped key is pure ASCII
+}
+
+func (s *scanner) keyBytes(k keySpan) []byte {
+	if k.unescaped {
+		return s.buf[k.start:k.end]
+	}
+	return s.data[k.start:k.end]
+}
+
+// key scans an object key at s.pos. Keys without escapes are referenced in
+// place; escaped keys are unescaped onto the end of s.buf (a stack shared by
+// the enclosing objects, truncated when each object ends).
+func (s *scanner) key() (keySpan, error) {
+	start := s.pos
+	esc, err := s.skipStr()
+	if err != nil {
+		return keySpan{}, err
+	}
+	if !esc {
+		return keySpan{start: start + 1, end: s.pos - 1, ascii: !s.nonASCII}, nil
+	}
+	s.pos = start
+	base := len(s.buf)
+	if s.buf == nil {
+		s.buf = make([]byte, 0, 64)
+	}
+	b, err := s.str(s.buf)
+	if err != nil {
+		return keySpan{}, err
+	}
+	s.buf = b
+	return keySpan{start: base, end: len(b), unescaped: true, ascii: isASCII(b[base:])}, nil
+}
+
 func (s *scanner) object(depth int) error {
 	s.pos++ // '{'
 	s.skipWS()
@@ -227,7 +268,9 @@ func (s *scanner) object(depth int) error {
 		s.pos++
 		return nil
 	}
-	var small [smallObject]string
+	bufBase := len(s.buf)
+	defer func() { s.buf = s.buf[:bufBase] }()
+	var small [smallObject]keySpan
 	n := 0
 	var folded map[string]string
 	for {
@@ -236,30 +279,38 @@ func (s *scanner) object(depth int) error {
 			return s.errf(ErrSyntax, "expected object key")
 		}
 		keyStart := s.pos
-		key, err := s.str(s.buf[:0])
+		ks, err := s.key()
 		if err != nil {
 			return err
 		}
-		s.buf = key[:0]
-		k := string(key)
+		kb := s.keyBytes(ks)
 		if folded == nil && n < smallObject {
 			for i := 0; i < n; i++ {
-				if small[i] == k {
-					return &Error{Offset: keyStart, Kind: ErrDuplicateKey, Detail: strconv.Quote(k)}
+				prev := s.keyBytes(small[i])
+				if len(prev) == len(kb) && string(prev) == string(kb) {
+					return &Error{Offset: keyStart, Kind: ErrDuplicateKey, Detail: strconv.Quote(string(kb))}
 				}
-				if equalFold(small[i], k) {
-					return &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(k)}
+				if small[i].ascii && ks.ascii {
+					if len(prev) == len(kb) && equalFoldASCII(prev, kb) {
+						return &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}
+					}
+					continue
+				}
+				if equalFold(prev, kb) {
+					return &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}
 				}
 			}
-			small[n] = k
+			small[n] = ks
 			n++
 		} else {
 			if folded == nil {
 				folded = make(map[string]string, 2*smallObject)
 				for i := 0; i < n; i++ {
-					folded[foldKey(small[i])] = small[i]
+					k := string(s.keyBytes(small[i]))
+					folded[foldKey(k)] = k
 				}
 			}
+			k := string(kb)
 			fk := foldKey(k)
 			if prev, ok := folded[fk]; ok {
 				kind := ErrCaseVariant
@@ -293,6 +344,56 @@ func (s *scanner) object(depth int) error {
 			return s.errf(ErrSyntax, "expected ',' or '}'")
 		}
 	}
+}
+
+// skipStr scans a string starting at the opening quote without copying it,
+// reporting whether it contains escapes.
+func (s *scanner) skipStr() (escaped bool, err error) {
+	s.pos++ // opening quote
+	s.nonASCII = false
+	for {
+		// Fast path over plain ASCII.
+		for s.pos < len(s.data) {
+			c := s.data[s.pos]
+			if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+				break
+			}
+			s.pos++
+		}
+		if s.pos >= len(s.data) {
+			return escaped, s.errf(ErrSyntax, "unterminated string")
+		}
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			return escaped, nil
+		case c == '\\':
+			escaped = true
+			if _, err := s.escape(nil); err != nil {
+				return escaped, err
+			}
+		case c < 0x20:
+			return escaped, s.errf(ErrSyntax, "control character in string")
+		default:
+			r, size := utf8.DecodeRune(s.data[s.pos:])
+			if r == utf8.RuneError && size <= 1 {
+				return escaped, s.errf(ErrInvalidUTF8, "")
+			}
+			s.nonASCII = true
+			s.pos += size
+		}
+	}
+}
+
+// equalFoldASCII compares two ASCII strings of equal length ignoring case.
+func equalFoldASCII(a, b []byte) bool {
+	for i := range a {
+		if a[i] != b[i] && lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // str scans a string starting at the opening quote and appends its unescaped
@@ -406,7 +507,7 @@ func (s *scanner) hex4(at int) (rune, bool) {
 }
 
 // equalFold reports whether a and b are equal under Unicode simple folding.
-func equalFold(a, b string) bool {
+func equalFold(a, b []byte) bool {
 	if len(a) == len(b) {
 		ascii := true
 		for i := 0; i < len(a); i++ {
@@ -422,8 +523,19 @@ func equalFold(a, b string) bool {
 		if ascii {
 			return true
 		}
+	} else if isASCII(a) && isASCII(b) {
+		return false
 	}
-	return foldKey(a) == foldKey(b)
+	return foldKey(string(a)) == foldKey(string(b))
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func lower(c byte) byte {

@@ -1,0 +1,40 @@
+// Package fibermcp is the fiber (v2) adapter of mcpauthz: a native fiber
+// middleware that runs every request to an MCP endpoint through a
+// [core.Guard]. It never goes through adaptor.HTTPMiddleware.
+//
+// One line protects a group (or the whole app):
+//
+//	app := fiber.New()
+//	fibermcp.RegisterMetadata(app, g) // RFC 9728 document at the origin root
+//	app.Group("/mcp", fibermcp.New(g)).All("", adaptor.HTTPHandler(mcpHandler))
+//
+// Register the metadata route before an app-wide app.Use(fibermcp.New(g)):
+// fiber runs handlers in registration order, and the document must stay
+// reachable without a token.
+//
+// The adapter decides nothing. It reads the raw request body (fasthttp has
+// already buffered it; a streamed body is read with the Guard.MaxBodyBytes
+// limit and put back), copies the request header into an http.Header, calls
+// Guard.Check with c.UserContext(), and either writes Guard.Render's
+// response (status, every header value, body) without calling c.Next, or
+// stores the principal with c.Locals ([PrincipalFrom]) and in the user
+// context (core.PrincipalFromContext(c.UserContext())) and calls c.Next.
+//
+// # List filtering and streaming
+//
+// For */list requests the response is filtered with Result.FilterBody after
+// the handler chain returned. A body stream set with SetBodyStreamWriter is
+// drained first (fasthttp offers no way to re-wrap a stream without closing
+// it), so list responses are buffered; every other response, including
+// native event streams, passes through untouched. An MCP handler mounted
+// with adaptor.HTTPHandler is buffered by fasthttp's adaptor in any case,
+// so long-lived server-to-client streams (GET) do not work through it: use
+// a stateless or JSON-response go-sdk handler there.
+//
+// # Security
+//
+// The body inspected is the raw body (c.Request().Body()), exactly what
+// the next handler and adaptor.HTTPHandler receive; fiber's c.Body() would
+// decompress it, so a compressed body is refused by inspection rather than
+// inspected in a different form than the one executed.
+package fibermcp

@@ -1,0 +1,111 @@
+package fibermcp
+
+import (
+	"net/http"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// principalKey is the c.Locals key of the principal.
+type principalKey struct{}
+
+// New returns a fiber middleware that authorizes every request with g.
+//
+// On refusal it writes Guard.Render's response unchanged and returns nil
+// without calling c.Next. On success the principal is available through
+// [PrincipalFrom] and core.PrincipalFromContext(c.UserContext()), and the
+// request body is left exactly as received. A body larger than
+// g.MaxBodyBytes() is refused with the Guard's 413.
+func New(g *core.Guard) fiber.Handler {
+	max := g.MaxBodyBytes()
+	return func(c *fiber.Ctx) error {
+		req := c.Request()
+		body, tooLarge, err := readBody(req, max)
+		if err != nil {
+			return write(c, g.Render(&core.Error{Kind: core.KindMessage, Status: http.StatusBadRequest, Description: "could not read request body", Err: err}))
+		}
+		cr := newRequest(req)
+		cr.Body, cr.BodyTooLarge = body, tooLarge
+		ctx := c.UserContext()
+		res, err := g.Check(ctx, cr)
+		if err != nil {
+			return write(c, g.Render(err))
+		}
+		c.Locals(principalKey{}, res.Principal)
+		c.SetUserContext(core.WithPrincipal(ctx, res.Principal))
+		if !res.NeedsFilter() {
+			return c.Next()
+		}
+		if err := c.Next(); err != nil {
+			return err
+		}
+		return filter(c, g, res)
+	}
+}
+
+// PrincipalFrom returns the principal [New] stored in c.
+func PrincipalFrom(c *fiber.Ctx) (*core.Principal, bool) {
+	p, ok := c.Locals(principalKey{}).(*core.Principal)
+	return p, ok && p != nil
+}
+
+// Handler mounts a net/http handler (such as the go-sdk's
+// mcp.NewStreamableHTTPHandler) on fiber through adaptor.HTTPHandler, and
+// hands it the principal: the handler sees it with
+// core.PrincipalFromContext(r.Context()). adaptor.HTTPHandler alone runs
+// the handler with the fasthttp context, where fiber's user context (and
+// so the principal) is not visible. Requests that did not pass [New] reach
+// h without a principal.
+func Handler(h http.Handler) fiber.Handler {
+	return adaptor.HTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := r.Context().Value(principalKey{}).(*core.Principal); ok && p != nil {
+			r = r.WithContext(core.WithPrincipal(r.Context(), p))
+		}
+		h.ServeHTTP(w, r)
+	}))
+}
+
+// RegisterMetadata registers g.MetadataHandler() for GET, HEAD and OPTIONS
+// at every path of g.MetadataPaths() on app itself, i.e. at the origin
+// root, whatever group or prefix the MCP handler is mounted under: the path
+// comes from the configured resource URL, not from any router prefix. Call
+// it before any app-wide app.Use(New(g)).
+func RegisterMetadata(app *fiber.App, g *core.Guard) {
+	h := adaptor.HTTPHandler(g.MetadataHandler())
+	for _, p := range g.MetadataPaths() {
+		app.Get(p, h) // also registers HEAD
+		app.Options(p, h)
+	}
+}
+
+// filter replaces a list response body by its filtered form. A body stream
+// is drained first (Response.Body reads it to the end).
+func filter(c *fiber.Ctx, g *core.Guard, res *core.Result) error {
+	resp := c.Response()
+	body := resp.Body()
+	out, err := res.FilterBody(string(resp.Header.ContentType()), body)
+	if err != nil {
+		return write(c, g.Render(err))
+	}
+	if len(out) != len(body) || (len(out) > 0 && &out[0] != &body[0]) {
+		resp.SetBody(out) // copies: out may alias fasthttp's body buffer
+	}
+	return nil
+}
+
+// write copies a core.Response onto c: each header Render sets replaces any
+// earlier value of that header, multiple values are all kept.
+func write(c *fiber.Ctx, resp *core.Response) error {
+	h := &c.Response().Header
+	for k, vs := range resp.Header {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	c.Status(resp.Status)
+	return c.Send(resp.Body)
+}

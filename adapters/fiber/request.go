@@ -1,0 +1,135 @@
+package fibermcp
+
+import (
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// readBody returns the raw request body, at most max bytes. fasthttp has
+// normally buffered it already (the slice is valid until the handler
+// returns; the Guard does not retain it). A streamed body
+// (Config.StreamRequestBody) is read with the limit and put back with
+// SetBodyRaw, so the next handler sees the same bytes.
+func readBody(req *fasthttp.Request, max int64) (body []byte, tooLarge bool, err error) {
+	if !req.IsBodyStream() {
+		b := req.Body()
+		if int64(len(b)) > max {
+			return nil, true, nil
+		}
+		return b, false, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(req.BodyStream(), max+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if int64(len(b)) > max {
+		return nil, true, nil
+	}
+	req.SetBodyRaw(b)
+	return b, false, nil
+}
+
+// newRequest copies method, path, query and header of req into a
+// core.Request. Every string is a copy (the Guard may keep some, e.g. a
+// session id), made with one allocation for all values; header names are
+// canonicalised as net/http does, and Host is left out as in net/http.
+func newRequest(req *fasthttp.Request) *core.Request {
+	h := &req.Header
+	uri := req.URI()
+	path, query := uri.Path(), uri.QueryString()
+	n, size := 0, len(path)+len(query)
+	h.VisitAll(func(k, v []byte) {
+		if string(k) != "Host" {
+			n++
+			size += len(v)
+		}
+	})
+	var sb strings.Builder
+	sb.Grow(size)
+	sb.Write(path)
+	sb.Write(query)
+	h.VisitAll(func(k, v []byte) {
+		if string(k) != "Host" {
+			sb.Write(v)
+		}
+	})
+	all := sb.String()
+	off := len(path) + len(query)
+	cr := &core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path):off]}
+	hdr, vals, i := make(http.Header, n), make([]string, n), 0
+	h.VisitAll(func(k, v []byte) {
+		if string(k) == "Host" || off+len(v) > len(all) {
+			return
+		}
+		s := all[off : off+len(v)]
+		off += len(v)
+		key := canonical(k)
+		if old, ok := hdr[key]; ok {
+			hdr[key] = append(old, s)
+			return
+		}
+		vals[i] = s
+		hdr[key] = vals[i : i+1 : i+1]
+		i++
+	})
+	cr.Header = hdr
+	return cr
+}
+
+// canonical returns the net/http canonical form of a header name, without
+// allocating for the names MCP requests usually carry.
+func canonical(k []byte) string {
+	switch string(k) {
+	case "Accept":
+		return "Accept"
+	case "Accept-Encoding":
+		return "Accept-Encoding"
+	case "Authorization":
+		return "Authorization"
+	case "Connection":
+		return "Connection"
+	case "Content-Length":
+		return "Content-Length"
+	case "Content-Type":
+		return "Content-Type"
+	case "Mcp-Method":
+		return "Mcp-Method"
+	case "Mcp-Name":
+		return "Mcp-Name"
+	case "Mcp-Protocol-Version":
+		return "Mcp-Protocol-Version"
+	case "Mcp-Session-Id":
+		return "Mcp-Session-Id"
+	case "Origin":
+		return "Origin"
+	case "User-Agent":
+		return "User-Agent"
+	}
+	return http.CanonicalHeaderKey(string(k))
+}
+
+// method returns the request method, as a constant for the standard ones.
+func method(m []byte) string {
+	switch string(m) {
+	case http.MethodGet:
+		return http.MethodGet
+	case http.MethodPost:
+		return http.MethodPost
+	case http.MethodDelete:
+		return http.MethodDelete
+	case http.MethodHead:
+		return http.MethodHead
+	case http.MethodOptions:
+		return http.MethodOptions
+	case http.MethodPut:
+		return http.MethodPut
+	case http.MethodPatch:
+		return http.MethodPatch
+	}
+	return string(m)
+}

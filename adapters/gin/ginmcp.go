@@ -1,0 +1,189 @@
+package ginmcp
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// PrincipalKey is the gin context key (c.Set / c.Get) under which
+// [Middleware] stores the *core.Principal of an allowed request. Prefer
+// [PrincipalFrom], which also checks the type.
+const PrincipalKey = "mcpauthz.principal"
+
+// Middleware returns a gin middleware that authorizes every request with g.
+//
+// On refusal it writes Guard.Render's response unchanged (status, every
+// header value, body) and calls c.Abort, so no later handler runs. On
+// success the next handlers see the identical body bytes in c.Request.Body,
+// the principal in c.Keys ([PrincipalFrom]) and in c.Request.Context()
+// (core.PrincipalFromContext). A body larger than g.MaxBodyBytes() is never
+// read completely; the Guard answers 413.
+func Middleware(g *core.Guard) gin.HandlerFunc {
+	max := g.MaxBodyBytes()
+	return func(c *gin.Context) {
+		r := c.Request
+		body, tooLarge, err := readBody(r, max)
+		if err != nil {
+			write(c, g.Render(&core.Error{Kind: core.KindMessage, Status: http.StatusBadRequest, Description: "could not read request body", Err: err}))
+			return
+		}
+		res, err := g.Check(r.Context(), &core.Request{
+			Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
+			Header: r.Header, Body: body, BodyTooLarge: tooLarge,
+		})
+		if err != nil {
+			write(c, g.Render(err))
+			return
+		}
+		r = r.WithContext(core.WithPrincipal(r.Context(), res.Principal))
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = newBody(body)
+			r.ContentLength = int64(len(body))
+		}
+		c.Request = r
+		c.Set(PrincipalKey, res.Principal)
+		if !res.NeedsFilter() {
+			c.Next()
+			return
+		}
+		orig := c.Writer
+		fw := &filterWriter{ResponseWriter: orig, f: res.WrapResponseWriter(orig)}
+		c.Writer = fw
+		defer func() {
+			_ = fw.f.Close() // a filter failure has already been answered with Render's 500
+			c.Writer = orig
+		}()
+		c.Next()
+	}
+}
+
+// PrincipalFrom returns the principal [Middleware] stored in c.
+func PrincipalFrom(c *gin.Context) (*core.Principal, bool) {
+	v, ok := c.Get(PrincipalKey)
+	if !ok {
+		return nil, false
+	}
+	p, ok := v.(*core.Principal)
+	return p, ok && p != nil
+}
+
+// RegisterMetadata registers g.MetadataHandler() for GET, HEAD and OPTIONS
+// at every path of g.MetadataPaths() on the engine itself, i.e. at the
+// origin root, whatever group the MCP handler is mounted under: the path
+// comes from the configured resource URL, not from any router prefix. It
+// panics, like gin's own registration, if a route conflicts.
+func RegisterMetadata(e *gin.Engine, g *core.Guard) {
+	h := gin.WrapH(g.MetadataHandler())
+	for _, p := range g.MetadataPaths() {
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodOptions} {
+			e.Handle(m, p, h)
+		}
+	}
+}
+
+// write copies a core.Response onto c (each header Render sets replaces
+// any earlier value of that header; multiple values are all kept) and
+// aborts the chain.
+func write(c *gin.Context, resp *core.Response) {
+	h := c.Writer.Header()
+	for k, vs := range resp.Header {
+		h.Del(k)
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	c.Status(resp.Status)
+	_, _ = c.Writer.Write(resp.Body)
+	c.Abort()
+}
+
+// readBody reads the whole request body, at most max bytes. tooLarge
+// reports a body over the limit (Content-Length or bytes read).
+func readBody(r *http.Request, max int64) (body []byte, tooLarge bool, err error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, false, nil
+	}
+	if r.ContentLength > max {
+		return nil, true, nil
+	}
+	n := int64(512)
+	if r.ContentLength >= 0 {
+		n = r.ContentLength + 1 // one spare byte to see EOF without growing
+	}
+	buf := make([]byte, 0, min(n, max+1))
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if int64(len(buf)) > max {
+			return nil, true, nil
+		}
+		if err == io.EOF {
+			return buf, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+}
+
+// body is the restored request body: one allocation instead of
+// io.NopCloser(bytes.NewReader(b))'s two.
+type body struct{ bytes.Reader }
+
+func newBody(b []byte) *body {
+	rb := &body{}
+	rb.Reset(b)
+	return rb
+}
+
+// Close does nothing; net/http closes the original body.
+func (*body) Close() error { return nil }
+
+// filterWriter routes the body-writing methods of gin.ResponseWriter
+// through core's list filter; Status, Size, Hijack and the rest stay with
+// gin's writer.
+type filterWriter struct {
+	gin.ResponseWriter
+	f      *core.ResponseFilter
+	status int
+}
+
+func (w *filterWriter) Header() http.Header { return w.f.Header() }
+
+func (w *filterWriter) WriteHeader(code int) {
+	if w.status == 0 || code >= 200 {
+		w.status = code
+	}
+	w.f.WriteHeader(code)
+}
+
+func (w *filterWriter) WriteHeaderNow() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.f.WriteHeader(w.status)
+}
+
+func (w *filterWriter) Write(p []byte) (int, error) { return w.f.Write(p) }
+
+func (w *filterWriter) WriteString(s string) (int, error) { return w.f.Write([]byte(s)) }
+
+func (w *filterWriter) Flush() { w.f.Flush() }
+
+func (w *filterWriter) Status() int {
+	if w.status != 0 {
+		return w.status
+	}
+	return w.ResponseWriter.Status()
+}
+
+// Unwrap lets http.ResponseController reach the filter.
+func (w *filterWriter) Unwrap() http.ResponseWriter { return w.f }

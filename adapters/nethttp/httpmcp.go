@@ -1,0 +1,128 @@
+package httpmcp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// Middleware returns net/http middleware that authorizes every request with
+// g before next sees it. On refusal it writes Guard.Render's response and
+// does not call next. On success next receives the request with the
+// principal in its context ([PrincipalFrom], core.PrincipalFromContext), a
+// go-sdk auth.TokenInfo for session binding, and the identical body bytes.
+func Middleware(g *core.Guard) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		inner := auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true, ClockSkew: sdkClockSkew})(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, tooLarge, err := readBody(w, r, g.MaxBodyBytes())
+			if err != nil {
+				write(w, g.Render(&core.Error{Kind: core.KindMessage, Status: http.StatusBadRequest, Description: "could not read request body", Err: err}))
+				return
+			}
+			res, err := g.Check(r.Context(), &core.Request{
+				Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
+				Header: r.Header, Body: body, BodyTooLarge: tooLarge,
+			})
+			if err != nil {
+				write(w, g.Render(err))
+				return
+			}
+			r = r.WithContext(core.WithPrincipal(r.Context(), res.Principal))
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+			if res.NeedsFilter() {
+				fw := res.WrapResponseWriter(w)
+				defer fw.Close()
+				w = fw
+			}
+			inner.ServeHTTP(w, r)
+		})
+	}
+}
+
+// sdkClockSkew keeps the go-sdk's own expiry check (wall clock, no leeway by
+// default) from refusing a token the verifier accepted within its leeway.
+const sdkClockSkew = 5 * time.Minute
+
+// tokenInfo hands the verified principal to the go-sdk as auth.TokenInfo.
+func tokenInfo(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo, error) {
+	p, ok := core.PrincipalFromContext(ctx)
+	if !ok {
+		return nil, auth.ErrInvalidToken
+	}
+	ti := &auth.TokenInfo{UserID: p.ID(), Scopes: p.Scopes}
+	if p.Claims != nil {
+		ti.Expiration = p.Claims.Expiry
+	}
+	return ti, nil
+}
+
+// readBody reads the whole body with limit max. tooLarge reports a body
+// over the limit (the connection is then closed by net/http). A body with a
+// known length is read into an exactly sized buffer.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) (body []byte, tooLarge bool, err error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, false, nil
+	}
+	if r.ContentLength > max {
+		return nil, true, nil
+	}
+	rd := http.MaxBytesReader(w, r.Body, max)
+	if r.ContentLength > 0 {
+		body = make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(rd, body); err != nil {
+			return nil, false, err
+		}
+		return body, false, nil
+	}
+	body, err = io.ReadAll(rd)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return body, false, nil
+}
+
+// write copies a core.Response: every header value with Add, then the
+// status, then the body.
+func write(w http.ResponseWriter, resp *core.Response) {
+	h := w.Header()
+	for k, vs := range resp.Header {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+}
+
+// PrincipalFrom returns the principal the middleware stored in r's context.
+func PrincipalFrom(r *http.Request) (*core.Principal, bool) {
+	return core.PrincipalFromContext(r.Context())
+}
+
+// Register mounts mcp behind the middleware at g.ResourcePath() (exactly
+// that path) and the metadata handler at every g.MetadataPaths() path, on
+// mux. It panics, like http.ServeMux.Handle, if a pattern conflicts.
+func Register(mux *http.ServeMux, g *core.Guard, mcp http.Handler) {
+	p := g.ResourcePath()
+	if strings.HasSuffix(p, "/") {
+		p += "{$}"
+	}
+	mux.Handle(p, Middleware(g)(mcp))
+	for _, mp := range g.MetadataPaths() {
+		mux.Handle(mp, g.MetadataHandler())
+	}
+}

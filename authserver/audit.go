@@ -1,0 +1,58 @@
+package authserver
+
+import (
+	"context"
+	"log/slog"
+)
+
+// auditEvent collects what one token request decided. It never holds a
+// secret, an assertion or an issued token: only identifiers.
+type auditEvent struct {
+	grantType    string
+	authMethod   string
+	clientID     string // as claimed before authentication, as proven after
+	assertionJTI string // private_key_jwt client assertion "jti"
+	iss          string // ID-JAG issuer
+	sub          string // token subject
+	jti          string // ID-JAG "jti"
+	resource     string
+	scopes       []string
+	tokenJTI     string // "jti" of the issued access token
+	kid          string // key that signed it
+}
+
+// audit logs one "authserver.grant" event per decision: Info when a token
+// is issued, Warn when the request is refused (with the error code and the
+// internal reason, which names claims but never contains token material).
+func (s *Server) audit(ctx context.Context, ev *auditEvent, oe *oauthError) {
+	attrs := []slog.Attr{
+		slog.String("grant_type", truncateForLog(ev.grantType)),
+		slog.String("auth_method", ev.authMethod),
+		slog.String("client_id", truncateForLog(ev.clientID)),
+	}
+	add := func(k, v string) {
+		if v != "" {
+			attrs = append(attrs, slog.String(k, truncateForLog(v)))
+		}
+	}
+	add("client_assertion_jti", ev.assertionJTI)
+	add("iss", ev.iss)
+	add("sub", ev.sub)
+	add("jti", ev.jti)
+	add("resource", ev.resource)
+	if ev.scopes != nil {
+		attrs = append(attrs, slog.Any("scopes", ev.scopes))
+	}
+	if oe == nil {
+		attrs = append(attrs, slog.String("outcome", "granted"), slog.String("token_jti", ev.tokenJTI), slog.String("kid", ev.kid))
+		s.log.LogAttrs(ctx, slog.LevelInfo, "authserver.grant", attrs...)
+		return
+	}
+	attrs = append(attrs,
+		slog.String("outcome", "denied"),
+		slog.String("error", oe.code),
+		slog.Int("status", oe.status),
+		slog.String("reason", oe.Error()),
+	)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "authserver.grant", attrs...)
+}

@@ -1,0 +1,204 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
+)
+
+// AssertionTypeJWTBearer is the client_assertion_type of private_key_jwt
+// (RFC 7523 §2.2).
+const AssertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// authenticateClient identifies and authenticates the client with exactly
+// one method: HTTP Basic, client_secret in the body, or a client assertion.
+// More than one method is invalid_request (RFC 6749 §2.3); none, or a
+// failed one, is invalid_client (401).
+func (s *Server) authenticateClient(ctx context.Context, h http.Header, form map[string]string, ev *auditEvent) (*client, *oauthError) {
+	authz := h.Values("Authorization")
+	if len(authz) > 1 {
+		return nil, errRequest("more than one Authorization header", nil)
+	}
+	usedBasic := len(authz) == 1
+	hasPost := form["client_secret"] != ""
+	hasJWT := form["client_assertion"] != "" || form["client_assertion_type"] != ""
+	n := 0
+	for _, b := range []bool{usedBasic, hasPost, hasJWT} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, errRequest("more than one client authentication method", nil)
+	}
+	formID := form["client_id"]
+	switch {
+	case usedBasic:
+		ev.authMethod = AuthClientSecretBasic
+		id, secret, ok, err := parseBasic(authz[0])
+		if !ok || err != nil {
+			oe := errClient("client authentication failed", err)
+			if !ok {
+				oe = errClient("unsupported authentication scheme", nil)
+			}
+			oe.basic = true
+			return nil, oe
+		}
+		ev.clientID = id
+		if formID != "" && formID != id {
+			return nil, errRequest("client_id does not match the Authorization header", nil)
+		}
+		return s.checkSecret(id, secret, AuthClientSecretBasic)
+	case hasPost:
+		ev.authMethod = AuthClientSecretPost
+		if formID == "" {
+			return nil, errRequest("client_id is required with client_secret", nil)
+		}
+		ev.clientID = formID
+		return s.checkSecret(formID, form["client_secret"], AuthClientSecretPost)
+	case hasJWT:
+		ev.authMethod = AuthPrivateKeyJWT
+		return s.checkAssertion(ctx, formID, form["client_assertion_type"], form["client_assertion"], ev)
+	}
+	ev.clientID = formID
+	return nil, errClient("client authentication is required", nil)
+}
+
+// rateLimit applies the per-client bucket to a registered client id.
+func (s *Server) rateLimit(id string) *oauthError {
+	if ok, wait := s.limiter.allow(id); !ok {
+		oe := errUnavailable(http.StatusTooManyRequests, "too many requests for this client", nil)
+		oe.retryAfter = wait
+		return oe
+	}
+	return nil
+}
+
+// checkSecret compares a presented secret with the stored hash. An unknown
+// client, a client without a secret and a client not registered for method
+// all cost one salted SHA-256 and one constant-time comparison, and all get
+// the same error.
+func (s *Server) checkSecret(id, secret, method string) (*client, *oauthError) {
+	c := s.clients[id]
+	if c != nil {
+		if oe := s.rateLimit(id); oe != nil {
+			return nil, oe
+		}
+	}
+	h := s.dummySecret
+	if c != nil && c.secret != nil {
+		h = c.secret
+	}
+	s.secretChecks.Add(1)
+	match := h.matches(secret)
+	if !match || c == nil || c.secret == nil || !c.methods[method] {
+		oe := errClient("client authentication failed", nil)
+		oe.basic = method == AuthClientSecretBasic
+		return nil, oe
+	}
+	return c, nil
+}
+
+// checkAssertion authenticates a private_key_jwt client (RFC 7523 §3 as
+// tightened by draft-ietf-oauth-rfc7523bis):
+//
+//   - client_assertion_type is exactly AssertionTypeJWTBearer;
+//   - typ is absent, "JWT" or "client-authentication+jwt";
+//   - iss = sub = a registered client allowed to use private_key_jwt, and
+//     equal to the client_id parameter when one is sent;
+//   - the signature verifies with the client's registered keys, with an
+//     algorithm from Config.ClientAssertionAlgorithms allowed by the key;
+//   - aud is the issuer identifier (a string or a one-element array; one
+//     trailing slash tolerated; the token endpoint URL only with
+//     AllowTokenEndpointAudience);
+//   - exp is present, not past, and at most MaxAssertionLifetime ahead;
+//     iat and nbf, when present, are not in the future;
+//   - jti is present and has not been used before (replay store).
+func (s *Server) checkAssertion(ctx context.Context, formID, typ, raw string, ev *auditEvent) (*client, *oauthError) {
+	if typ != AssertionTypeJWTBearer {
+		return nil, errClient("unsupported client_assertion_type", nil)
+	}
+	if raw == "" {
+		return nil, errRequest("client_assertion is missing", nil)
+	}
+	p, err := parseJWT(raw, s.assertionAlgs)
+	if err != nil {
+		return nil, errClient("malformed client assertion", err)
+	}
+	if t := p.typ(); t != "" && !typIs(t, "JWT") && !typIs(t, "client-authentication+jwt") {
+		return nil, errClient("client assertion has the wrong typ", errors.New("typ "+truncateForLog(t)))
+	}
+	iss, err := p.claims.requiredStr("iss")
+	if err != nil {
+		return nil, errClient("invalid client assertion", err)
+	}
+	sub, err := p.claims.requiredStr("sub")
+	if err != nil {
+		return nil, errClient("invalid client assertion", err)
+	}
+	ev.clientID = sub
+	if iss != sub {
+		return nil, errClient("client assertion iss and sub differ", nil)
+	}
+	if formID != "" && formID != sub {
+		return nil, errClient("client_id does not match the client assertion", nil)
+	}
+	c := s.clients[sub]
+	if c == nil || !c.methods[AuthPrivateKeyJWT] {
+		return nil, errClient("client authentication failed", errors.New("unknown client or private_key_jwt not registered"))
+	}
+	if oe := s.rateLimit(c.id); oe != nil {
+		return nil, oe
+	}
+	if err := p.verify(ctx, c.keys); err != nil {
+		if isUnavailable(err) {
+			oe := errUnavailable(http.StatusServiceUnavailable, "client keys unavailable", err)
+			oe.retryAfter = 5
+			return nil, oe
+		}
+		return nil, errClient("client assertion signature is invalid", err)
+	}
+	aud, err := p.claims.singleAudience()
+	if err != nil {
+		return nil, errClient("invalid client assertion audience", err)
+	}
+	if aud != s.issuer && aud != s.issuer+"/" && (!s.allowTEAud || aud != s.tokenEndpoint) {
+		return nil, errClient("client assertion audience is not this authorization server", nil)
+	}
+	exp, err := p.claims.checkTimes(timeRule{now: s.now(), leeway: s.leeway, maxLifetime: s.maxAssertion})
+	if err != nil {
+		return nil, errClient("client assertion is not valid now", err)
+	}
+	jti, err := p.claims.jti()
+	if err != nil {
+		return nil, errClient("invalid client assertion", err)
+	}
+	ev.assertionJTI = jti
+	if oe := s.consume(ctx, "client_assertion|"+c.id+"|"+jti, exp); oe != nil {
+		if oe.code == codeInvalidGrant {
+			oe = errClient("client assertion already used", oe.cause)
+		}
+		return nil, oe
+	}
+	return c, nil
+}
+
+// consume records a one-time identifier until exp + leeway. A replay is
+// invalid_grant; a store failure is 503 temporarily_unavailable (fail
+// closed).
+func (s *Server) consume(ctx context.Context, key string, exp time.Time) *oauthError {
+	err := s.replay.CheckAndStore(ctx, key, exp.Add(s.leeway))
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, replay.ErrReplay):
+		return errGrant("assertion already used", errReplayed)
+	default:
+		oe := errUnavailable(http.StatusServiceUnavailable, "replay protection unavailable", err)
+		oe.retryAfter = 5
+		return oe
+	}
+}

@@ -1,0 +1,235 @@
+package authserver
+
+import (
+	"crypto"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
+)
+
+// Grant types and client authentication methods understood by the server.
+const (
+	GrantClientCredentials = "client_credentials"
+	GrantJWTBearer         = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+	AuthPrivateKeyJWT     = "private_key_jwt"
+	AuthClientSecretBasic = "client_secret_basic"
+	AuthClientSecretPost  = "client_secret_post"
+
+	// ProfileIDJAG is advertised in authorization_grant_profiles_supported.
+	ProfileIDJAG = "urn:ietf:params:oauth:grant-profile:id-jag"
+)
+
+// Defaults applied by [New] to zero Config fields.
+const (
+	DefaultAccessTokenLifetime  = 10 * time.Minute
+	DefaultMaxAssertionLifetime = 5 * time.Minute
+	DefaultLeeway               = 30 * time.Second
+	DefaultMaxBodyBytes         = 64 << 10
+	DefaultMaxAssertionBytes    = 16 << 10
+	DefaultRatePerSecond        = 10
+	DefaultRateBurst            = 20
+)
+
+// Config configures a [Server]. Slices are copied by [New]; later changes to
+// them have no effect.
+type Config struct {
+	// Issuer is this server's issuer identifier (RFC 8414 §2). REQUIRED.
+	// It must be an absolute https URL without query, fragment or trailing
+	// slash; http is accepted only for loopback hosts (127.0.0.1, [::1],
+	// localhost) for development. The token endpoint is Issuer+"/token", the
+	// JWK Set Issuer+"/jwks.json", and the metadata is served at the
+	// RFC 8414 path-inserted well-known URL (see [Server.ServeHTTP]).
+	Issuer string
+
+	// Resources are the protected resources (MCP servers) this server issues
+	// tokens for. REQUIRED: at least one. Each access token's "aud" is one
+	// resource identifier.
+	Resources []Resource
+
+	// DefaultResource is the audience used when a token request carries no
+	// "resource" parameter (go-sdk clients omit it). OPTIONAL; empty means
+	// Resources[0].ID. It must be one of Resources.
+	DefaultResource string
+
+	// Clients are the registered (confidential) clients. OPTIONAL, but a
+	// server without clients refuses every request.
+	Clients []Client
+
+	// TrustedIdPs are the identity providers whose ID-JAGs are accepted on
+	// the jwt-bearer grant. OPTIONAL; without any, that grant always fails.
+	// An IdP's issuer must differ from Issuer.
+	TrustedIdPs []TrustedIdP
+
+	// SigningKeys sign access tokens. SigningKeys[0] is the current key;
+	// the others are previous keys still published in the JWK Set so that
+	// tokens they signed keep verifying until they expire. REQUIRED unless
+	// DevGenerateKey is set.
+	SigningKeys []SigningKey
+
+	// DevGenerateKey, when SigningKeys is empty, generates an ephemeral
+	// ES256 key at startup and logs a warning. Tokens then stop verifying at
+	// every restart. OPTIONAL; development only.
+	DevGenerateKey bool
+
+	// AccessTokenLifetime is the "exp" - "iat" of issued tokens. OPTIONAL;
+	// zero means DefaultAccessTokenLifetime (10 min). At most 24 h.
+	AccessTokenLifetime time.Duration
+
+	// MaxAssertionLifetime bounds ID-JAGs ("exp" - "iat") and client
+	// assertions ("exp" - now, and "exp" - "iat" when "iat" is present).
+	// OPTIONAL; zero means DefaultMaxAssertionLifetime (5 min). At most 1 h.
+	MaxAssertionLifetime time.Duration
+
+	// Leeway is the clock skew tolerated on "exp", "nbf" and "iat".
+	// OPTIONAL; zero means DefaultLeeway (30 s). At most 5 min.
+	Leeway time.Duration
+
+	// StrictScopes, when true, answers invalid_scope if a request asks for
+	// any scope that cannot be granted, instead of granting the subset.
+	// OPTIONAL; default false. A request whose requested scopes yield an
+	// empty grant is refused with invalid_scope in both modes.
+	StrictScopes bool
+
+	// AllowTokenEndpointAudience accepts the token endpoint URL as the "aud"
+	// of a private_key_jwt client assertion, as RFC 7523 §3 allowed before
+	// draft-ietf-oauth-rfc7523bis. OPTIONAL; default false (only the issuer
+	// identifier is accepted, which defeats the 2025 audience-injection
+	// attacks).
+	AllowTokenEndpointAudience bool
+
+	// ClientAssertionAlgorithms are the JWS algorithms accepted for
+	// private_key_jwt client assertions and advertised in
+	// token_endpoint_auth_signing_alg_values_supported. OPTIONAL; nil means
+	// ES256, RS256, PS256, EdDSA. HMAC algorithms and "none" are refused.
+	ClientAssertionAlgorithms []string
+
+	// ReplayStore records the "jti" of ID-JAGs and client assertions.
+	// OPTIONAL; nil means an in-memory store (replay.NewMemory with its
+	// defaults), which is only correct for a single server instance.
+	ReplayStore replay.Store
+
+	// ReplayCacheMaxEntries caps the default in-memory replay store.
+	// OPTIONAL; zero means replay.DefaultMaxEntries. Ignored when
+	// ReplayStore is set. When the cache is full of unexpired entries, grants
+	// fail with 503 temporarily_unavailable (fail closed).
+	ReplayCacheMaxEntries int
+
+	// RateLimit limits token requests per client. OPTIONAL; the zero value
+	// means DefaultRatePerSecond and DefaultRateBurst.
+	RateLimit RateLimit
+
+	// MaxBodyBytes caps the token request body. OPTIONAL; zero means
+	// DefaultMaxBodyBytes (64 KiB). A larger body is answered with 413
+	// invalid_request.
+	MaxBodyBytes int64
+
+	// HTTPClient fetches remote JWK Sets (IdP and client jwks_uri). It is
+	// copied and hardened (no cross-host or https→http redirects, bounded
+	// timeouts). OPTIONAL; nil means a new client. Key sets are fetched
+	// lazily on first use, refreshed on unknown kids at most once per 30 s
+	// and every 15 min in the background; while the last good set is older
+	// than 24 h and the URL fails, grants fail with 503.
+	HTTPClient *http.Client
+
+	// Logger receives one audit event per grant decision and operational
+	// warnings. OPTIONAL; nil discards.
+	Logger *slog.Logger
+
+	// Now returns the current time. OPTIONAL; nil means time.Now.
+	Now func() time.Time
+}
+
+// Resource is one protected resource (RFC 8707 resource indicator).
+type Resource struct {
+	// ID is the resource identifier, e.g. "https://mcp.example.com/mcp".
+	// REQUIRED; an absolute URI without fragment. Compared exactly.
+	ID string
+	// Scopes are the scopes that may be granted for this resource.
+	// OPTIONAL; empty means no scope is ever granted for it (tokens are
+	// still issued, with no "scope").
+	Scopes []string
+}
+
+// Client is a registered confidential client.
+type Client struct {
+	// ID is the client identifier. REQUIRED; unique; printable, no ":".
+	ID string
+	// SecretHash is the output of [HashSecret] for the client's secret.
+	// OPTIONAL; enables client_secret_basic and client_secret_post.
+	SecretHash string
+	// JWKS is an inline JWK Set (JSON) with the client's public keys.
+	// OPTIONAL; enables private_key_jwt. Mutually exclusive with JWKSURL.
+	JWKS []byte
+	// JWKSURL is the client's jwks_uri (https, or http on loopback).
+	// OPTIONAL; enables private_key_jwt. Mutually exclusive with JWKS.
+	JWKSURL string
+	// AuthMethods restricts the authentication methods the client may use.
+	// OPTIONAL; empty means every method its credentials allow
+	// (client_secret_basic and client_secret_post with SecretHash,
+	// private_key_jwt with JWKS or JWKSURL).
+	AuthMethods []string
+	// GrantTypes are the grants the client may use: GrantClientCredentials
+	// and/or GrantJWTBearer. REQUIRED; any other grant answers
+	// unauthorized_client.
+	GrantTypes []string
+	// Scopes are the scopes the client may ever obtain. OPTIONAL; empty
+	// means none.
+	Scopes []string
+	// Resources restricts the resources the client may obtain tokens for.
+	// OPTIONAL; empty means every configured resource.
+	Resources []string
+}
+
+// TrustedIdP is an identity provider whose ID-JAGs are accepted.
+type TrustedIdP struct {
+	// Issuer is the IdP's issuer identifier, compared exactly with the
+	// ID-JAG "iss". REQUIRED; must not be the server's own issuer.
+	Issuer string
+	// JWKS is an inline JWK Set (JSON) of the IdP's signing keys.
+	// Exactly one of JWKS and JWKSURL is REQUIRED.
+	JWKS []byte
+	// JWKSURL is the IdP's jwks_uri (https, or http on loopback).
+	JWKSURL string
+	// Algorithms is the allow-list for ID-JAG signatures. OPTIONAL; nil
+	// means ES256, RS256, PS256, EdDSA.
+	Algorithms []string
+	// Claims copies ID-JAG claims into issued access tokens: key = ID-JAG
+	// claim name, value = access token claim name (e.g. "groups": "groups").
+	// OPTIONAL. Registered and provenance claims (iss, sub, aud, exp, iat,
+	// nbf, jti, client_id, scope, cnf, idp_iss, tenant, acr, amr,
+	// auth_time) cannot be targets.
+	Claims map[string]string
+}
+
+// SigningKey is an access-token signing key.
+type SigningKey struct {
+	// Signer is the private key: *ecdsa.PrivateKey, *rsa.PrivateKey
+	// (2048..8192 bits), ed25519.PrivateKey, or any crypto.Signer over such
+	// a key (e.g. a KMS). REQUIRED.
+	Signer crypto.Signer
+	// KeyID is the JWK "kid". OPTIONAL; empty means the RFC 7638 SHA-256
+	// thumbprint of the public key (base64url). Must be unique.
+	KeyID string
+	// Algorithm is the JWS algorithm. OPTIONAL; empty means ES256/ES384/
+	// ES512 by curve for ECDSA, RS256 for RSA, EdDSA for Ed25519.
+	Algorithm string
+}
+
+// RateLimit is a per-client token bucket on the token endpoint. A request
+// that exceeds it is answered 429 with error "temporarily_unavailable" and a
+// Retry-After header. The bucket is keyed by the client id the request
+// claims (before authentication, so that credential guessing is throttled
+// too), and only for registered client ids, so the number of buckets is
+// bounded by the number of clients.
+type RateLimit struct {
+	// PerSecond is the sustained rate. OPTIONAL; zero means
+	// DefaultRatePerSecond.
+	PerSecond float64
+	// Burst is the bucket size. OPTIONAL; zero means DefaultRateBurst.
+	Burst int
+	// Disabled turns rate limiting off. OPTIONAL; default false.
+	Disabled bool
+}

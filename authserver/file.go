@@ -1,0 +1,298 @@
+package authserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxConfigBytes caps the configuration file size.
+const maxConfigBytes = 4 << 20
+
+// fileConfig is the documented file format (YAML, or JSON since YAML is a
+// superset). Keys are snake_case; unknown keys are errors.
+type fileConfig struct {
+	Issuer                     string          `yaml:"issuer"`
+	DefaultResource            string          `yaml:"default_resource"`
+	Resources                  []fileResource  `yaml:"resources"`
+	Clients                    []fileClient    `yaml:"clients"`
+	TrustedIdPs                []fileIdP       `yaml:"trusted_idps"`
+	SigningKeys                []fileKey       `yaml:"signing_keys"`
+	DevGenerateKey             bool            `yaml:"dev_generate_key"`
+	AccessTokenLifetime        time.Duration   `yaml:"access_token_lifetime"`
+	MaxAssertionLifetime       time.Duration   `yaml:"max_assertion_lifetime"`
+	Leeway                     time.Duration   `yaml:"leeway"`
+	StrictScopes               bool            `yaml:"strict_scopes"`
+	AllowTokenEndpointAudience bool            `yaml:"allow_token_endpoint_audience"`
+	ClientAssertionAlgorithms  []string        `yaml:"client_assertion_algorithms"`
+	MaxBodyBytes               int64           `yaml:"max_body_bytes"`
+	RateLimit                  fileRateLimit   `yaml:"rate_limit"`
+	ReplayCache                fileReplayCache `yaml:"replay_cache"`
+}
+
+type fileResource struct {
+	ID     string   `yaml:"id"`
+	Scopes []string `yaml:"scopes"`
+}
+
+type fileClient struct {
+	ClientID    string   `yaml:"client_id"`
+	SecretHash  string   `yaml:"secret_hash"`
+	JWKS        any      `yaml:"jwks"`
+	JWKSURI     string   `yaml:"jwks_uri"`
+	AuthMethods []string `yaml:"auth_methods"`
+	GrantTypes  []string `yaml:"grant_types"`
+	Scopes      []string `yaml:"scopes"`
+	Resources   []string `yaml:"resources"`
+}
+
+type fileIdP struct {
+	Issuer     string            `yaml:"issuer"`
+	JWKS       any               `yaml:"jwks"`
+	JWKSURI    string            `yaml:"jwks_uri"`
+	Algorithms []string          `yaml:"algorithms"`
+	Claims     map[string]string `yaml:"claims"`
+}
+
+type fileKey struct {
+	File string `yaml:"file"`
+	KID  string `yaml:"kid"`
+	Alg  string `yaml:"alg"`
+}
+
+type fileRateLimit struct {
+	PerSecond float64 `yaml:"per_second"`
+	Burst     int     `yaml:"burst"`
+	Disabled  bool    `yaml:"disabled"`
+}
+
+type fileReplayCache struct {
+	MaxEntries int `yaml:"max_entries"`
+}
+
+// LoadConfig reads a configuration file (YAML or JSON) and returns the
+// Config it describes. Signing key files named in it are read too; relative
+// paths are resolved against the file's directory. Logger, HTTPClient and
+// Now are left nil for the caller to set. See [ParseConfig] for the format.
+func LoadConfig(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(ioLimit(f, maxConfigBytes+1)); err != nil {
+		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	if buf.Len() > maxConfigBytes {
+		return Config{}, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidConfig, path, maxConfigBytes)
+	}
+	return ParseConfig(buf.Bytes(), filepath.Dir(path))
+}
+
+// ParseConfig parses a configuration document. baseDir resolves relative
+// signing key paths. Parsing is strict: unknown keys, duplicate keys, YAML
+// aliases, multiple documents and wrongly typed values are errors naming
+// the path of the field (e.g. "clients[1].grant_types"). Durations use Go
+// syntax ("10m", "30s").
+//
+// Example:
+//
+//	issuer: https://mcp.example.com/oauth
+//	resources:
+//	  - id: https://mcp.example.com/mcp
+//	    scopes: [mcp:tools, mcp:resources:read]
+//	signing_keys:
+//	  - file: as-key.pem          # PEM (PKCS#8, EC or PKCS#1) or a private JWK
+//	clients:
+//	  - client_id: reporting-agent
+//	    secret_hash: sha256$...   # from HashSecret
+//	    grant_types: [client_credentials]
+//	    scopes: [mcp:tools]
+//	  - client_id: chat-app
+//	    jwks_uri: https://chat.example.com/jwks.json
+//	    grant_types: [urn:ietf:params:oauth:grant-type:jwt-bearer]
+//	    scopes: [mcp:tools, mcp:resources:read]
+//	trusted_idps:
+//	  - issuer: https://acme.okta.com
+//	    jwks_uri: https://acme.okta.com/oauth2/v1/keys
+//	    claims: {groups: groups, email: email}
+//	access_token_lifetime: 10m
+//	rate_limit: {per_second: 10, burst: 20}
+//	replay_cache: {max_entries: 100000}
+func ParseConfig(data []byte, baseDir string) (Config, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return Config{}, fmt.Errorf("%w: more than one YAML document", ErrInvalidConfig)
+	}
+	if err := checkKnownFields(&root, reflect.TypeOf(fileConfig{}), ""); err != nil {
+		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	var fc fileConfig
+	if err := root.Decode(&fc); err != nil {
+		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	return fc.toConfig(baseDir)
+}
+
+func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
+	cfg := Config{
+		Issuer:                     fc.Issuer,
+		DefaultResource:            fc.DefaultResource,
+		DevGenerateKey:             fc.DevGenerateKey,
+		AccessTokenLifetime:        fc.AccessTokenLifetime,
+		MaxAssertionLifetime:       fc.MaxAssertionLifetime,
+		Leeway:                     fc.Leeway,
+		StrictScopes:               fc.StrictScopes,
+		AllowTokenEndpointAudience: fc.AllowTokenEndpointAudience,
+		ClientAssertionAlgorithms:  fc.ClientAssertionAlgorithms,
+		MaxBodyBytes:               fc.MaxBodyBytes,
+		RateLimit:                  RateLimit(fc.RateLimit),
+	}
+	for _, r := range fc.Resources {
+		cfg.Resources = append(cfg.Resources, Resource(r))
+	}
+	for i, c := range fc.Clients {
+		jwks, err := inlineJWKS(c.JWKS)
+		if err != nil {
+			return Config{}, cfgErr(fmt.Sprintf("clients[%d].jwks", i), err.Error())
+		}
+		cfg.Clients = append(cfg.Clients, Client{
+			ID: c.ClientID, SecretHash: c.SecretHash, JWKS: jwks, JWKSURL: c.JWKSURI,
+			AuthMethods: c.AuthMethods, GrantTypes: c.GrantTypes, Scopes: c.Scopes, Resources: c.Resources,
+		})
+	}
+	for i, p := range fc.TrustedIdPs {
+		jwks, err := inlineJWKS(p.JWKS)
+		if err != nil {
+			return Config{}, cfgErr(fmt.Sprintf("trusted_idps[%d].jwks", i), err.Error())
+		}
+		cfg.TrustedIdPs = append(cfg.TrustedIdPs, TrustedIdP{
+			Issuer: p.Issuer, JWKS: jwks, JWKSURL: p.JWKSURI, Algorithms: p.Algorithms, Claims: p.Claims,
+		})
+	}
+	for i, k := range fc.SigningKeys {
+		if k.File == "" {
+			return Config{}, cfgErr(fmt.Sprintf("signing_keys[%d].file", i), "is required")
+		}
+		p := k.File
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(baseDir, p)
+		}
+		sk, err := LoadSigningKey(p)
+		if err != nil {
+			return Config{}, cfgErr(fmt.Sprintf("signing_keys[%d].file", i), err.Error())
+		}
+		sk.KeyID, sk.Algorithm = k.KID, k.Alg
+		cfg.SigningKeys = append(cfg.SigningKeys, sk)
+	}
+	cfg.ReplayCacheMaxEntries = fc.ReplayCache.MaxEntries
+	return cfg, nil
+}
+
+// inlineJWKS re-encodes an inline JWK Set given as a YAML/JSON object, or
+// takes a JSON string as is.
+func inlineJWKS(v any) ([]byte, error) {
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return []byte(t), nil
+	case map[string]any:
+		return json.Marshal(t)
+	}
+	return nil, fmt.Errorf("must be a JWK Set object or a JSON string")
+}
+
+// checkKnownFields walks n against the yaml tags of t and reports the first
+// unknown key, alias or non-mapping where a struct is expected, with its
+// path.
+func checkKnownFields(n *yaml.Node, t reflect.Type, path string) error {
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return fmt.Errorf("empty document")
+		}
+		return checkKnownFields(n.Content[0], t, path)
+	}
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		return fmt.Errorf("%s: YAML anchors and aliases are not allowed (line %d)", orRoot(path), n.Line)
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if t == reflect.TypeOf(time.Duration(0)) {
+			return nil
+		}
+		if n.Kind != yaml.MappingNode {
+			return fmt.Errorf("%s: must be a mapping (line %d)", orRoot(path), n.Line)
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			fields[name] = f.Type
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			ft, ok := fields[k]
+			if !ok {
+				return fmt.Errorf("%s: unknown field (line %d)", join(path, k), n.Content[i].Line)
+			}
+			if err := checkKnownFields(n.Content[i+1], ft, join(path, k)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return nil // type error reported by Decode
+		}
+		for i, c := range n.Content {
+			if err := checkKnownFields(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map, reflect.Interface:
+		return checkNoAliases(n, path)
+	}
+	return nil
+}
+
+func checkNoAliases(n *yaml.Node, path string) error {
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		return fmt.Errorf("%s: YAML anchors and aliases are not allowed (line %d)", orRoot(path), n.Line)
+	}
+	for _, c := range n.Content {
+		if err := checkNoAliases(c, path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func join(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+func orRoot(path string) string {
+	if path == "" {
+		return "(root)"
+	}
+	return path
+}

@@ -1,0 +1,59 @@
+package authserver
+
+import (
+	"encoding/json"
+	"slices"
+)
+
+// metadataDoc is the RFC 8414 document, fields in a fixed order.
+type metadataDoc struct {
+	Issuer                                     string   `json:"issuer"`
+	TokenEndpoint                              string   `json:"token_endpoint"`
+	JWKSURI                                    string   `json:"jwks_uri"`
+	ResponseTypesSupported                     []string `json:"response_types_supported"`
+	GrantTypesSupported                        []string `json:"grant_types_supported"`
+	AuthorizationGrantProfilesSupported        []string `json:"authorization_grant_profiles_supported,omitempty"`
+	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	ScopesSupported                            []string `json:"scopes_supported,omitempty"`
+	ProtectedResources                         []string `json:"protected_resources"`
+}
+
+// buildMetadata renders the metadata document once. Only implemented
+// features are advertised: there is no authorization endpoint, so
+// response_types_supported is empty (RFC 8414 makes the member REQUIRED)
+// and no code_challenge_methods_supported is published. The jwt-bearer
+// grant and the ID-JAG profile are advertised only when at least one IdP
+// is trusted; the trust list itself is never disclosed.
+func (s *Server) buildMetadata() ([]byte, error) {
+	doc := metadataDoc{
+		Issuer:                 s.issuer,
+		TokenEndpoint:          s.tokenEndpoint,
+		JWKSURI:                s.jwksURI,
+		ResponseTypesSupported: []string{},
+		GrantTypesSupported:    []string{GrantClientCredentials},
+		TokenEndpointAuthMethodsSupported: []string{
+			AuthPrivateKeyJWT, AuthClientSecretBasic, AuthClientSecretPost,
+		},
+		TokenEndpointAuthSigningAlgValuesSupported: s.assertionAlgs,
+	}
+	if len(s.idps) > 0 {
+		doc.GrantTypesSupported = append(doc.GrantTypesSupported, GrantJWTBearer)
+		doc.AuthorizationGrantProfilesSupported = []string{ProfileIDJAG}
+	}
+	ids := make([]string, 0, len(s.resources))
+	var scopes []string
+	for id, r := range s.resources {
+		ids = append(ids, id)
+		for _, sc := range r.scopes {
+			if !slices.Contains(scopes, sc) {
+				scopes = append(scopes, sc)
+			}
+		}
+	}
+	slices.Sort(ids)
+	slices.Sort(scopes)
+	doc.ProtectedResources = ids
+	doc.ScopesSupported = scopes
+	return json.Marshal(doc)
+}

@@ -1,0 +1,21 @@
+// Package replay detects the reuse of one-time identifiers, such as the
+// "jti" of a client assertion or of an ID-JAG, for the embedded
+// authorization server.
+//
+// A [Store] records a key until its expiry and refuses a second insert of the
+// same key while the first is unexpired. [Memory] is a bounded in-process
+// implementation; deployments with several server instances need a shared
+// Store (for example one backed by a database with a unique constraint and a
+// TTL index) so that an assertion accepted by one instance is refused by the
+// others.
+//
+// # Security
+//
+// A replay store must fail closed: when it cannot record a key it returns an
+// error and the caller denies the request. [Memory] never evicts an
+// unexpired entry to make room: when it is full it returns [ErrFull], so an
+// attacker who floods it can cause denials but never a successful replay.
+// Keys are compared exactly; callers namespace them (for example
+// "idjag|<iss>|<jti>") so that identifiers from different issuers never
+// collide.
+package replay

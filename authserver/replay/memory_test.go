@@ -1,0 +1,205 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newClock() *clock { return &clock{t: time.Unix(1_800_000_000, 0)} }
+
+func TestMemoryRules(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	tests := []struct {
+		name  string
+		setup func(m *Memory, c *clock)
+		ctx   context.Context
+		key   string
+		ttl   time.Duration
+		want  error
+	}{
+		{name: "fresh key", key: "a", ttl: time.Minute},
+		{name: "replayed key", setup: func(m *Memory, c *clock) { mustStore(t, m, "a", c.Now().Add(time.Minute)) }, key: "a", ttl: time.Minute, want: ErrReplay},
+		{name: "replay after expiry is a new use", setup: func(m *Memory, c *clock) {
+			mustStore(t, m, "a", c.Now().Add(time.Minute))
+			c.Add(time.Minute)
+		}, key: "a", ttl: time.Minute},
+		{name: "replay one second before expiry", setup: func(m *Memory, c *clock) {
+			mustStore(t, m, "a", c.Now().Add(time.Minute))
+			c.Add(59 * time.Second)
+		}, key: "a", ttl: time.Minute, want: ErrReplay},
+		{name: "empty key", key: "", ttl: time.Minute, want: ErrInvalidKey},
+		{name: "overlong key", key: strings.Repeat("k", DefaultMaxKeyLength+1), ttl: time.Minute, want: ErrInvalidKey},
+		{name: "max length key", key: strings.Repeat("k", DefaultMaxKeyLength), ttl: time.Minute},
+		{name: "cancelled context", ctx: cancelled, key: "a", ttl: time.Minute, want: context.Canceled},
+		{name: "other key does not collide", setup: func(m *Memory, c *clock) { mustStore(t, m, "a", c.Now().Add(time.Minute)) }, key: "A", ttl: time.Minute},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newClock()
+			m, err := NewMemory(MemoryConfig{Now: c.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.setup != nil {
+				tc.setup(m, c)
+			}
+			cx := tc.ctx
+			if cx == nil {
+				cx = ctx
+			}
+			err = m.CheckAndStore(cx, tc.key, c.Now().Add(tc.ttl))
+			if tc.want == nil && err != nil {
+				t.Fatalf("CheckAndStore: %v, want nil", err)
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("CheckAndStore: %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func mustStore(t *testing.T, m *Memory, key string, exp time.Time) {
+	t.Helper()
+	if err := m.CheckAndStore(context.Background(), key, exp); err != nil {
+		t.Fatalf("CheckAndStore(%q): %v", key, err)
+	}
+}
+
+// A07: a full store fails closed and never evicts unexpired entries.
+func TestMemoryFullFailsClosed(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	m, err := NewMemory(MemoryConfig{MaxEntries: 3, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		mustStore(t, m, fmt.Sprint("k", i), c.Now().Add(time.Duration(i+1)*time.Minute))
+	}
+	if err := m.CheckAndStore(context.Background(), "new", c.Now().Add(time.Minute)); !errors.Is(err, ErrFull) {
+		t.Fatalf("insert into full store: %v, want ErrFull", err)
+	}
+	// The unexpired entries are all still there: replays are still refused.
+	for i := range 3 {
+		if err := m.CheckAndStore(context.Background(), fmt.Sprint("k", i), c.Now().Add(time.Hour)); !errors.Is(err, ErrReplay) {
+			t.Fatalf("k%d after full: %v, want ErrReplay", i, err)
+		}
+	}
+	// Once the first entry expires there is room for exactly one key.
+	c.Add(time.Minute)
+	mustStore(t, m, "new", c.Now().Add(time.Minute))
+	if err := m.CheckAndStore(context.Background(), "new2", c.Now().Add(time.Minute)); !errors.Is(err, ErrFull) {
+		t.Fatalf("second insert: %v, want ErrFull", err)
+	}
+	if err := m.CheckAndStore(context.Background(), "k1", c.Now().Add(time.Hour)); !errors.Is(err, ErrReplay) {
+		t.Fatalf("k1 must not have been evicted: %v", err)
+	}
+}
+
+// A07: a flood of unique keys keeps the store within its cap.
+func TestMemoryBoundedUnderFlood(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	const limit = 1000
+	m, err := NewMemory(MemoryConfig{MaxEntries: limit, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted, full int
+	for i := range 100_000 {
+		if i%5000 == 0 {
+			c.Add(30 * time.Second)
+		}
+		err := m.CheckAndStore(context.Background(), fmt.Sprint("jti-", i), c.Now().Add(time.Minute))
+		switch {
+		case err == nil:
+			accepted++
+		case errors.Is(err, ErrFull):
+			full++
+		default:
+			t.Fatal(err)
+		}
+		if n := m.Len(); n > limit {
+			t.Fatalf("store holds %d entries, cap %d", n, limit)
+		}
+		if m.byExp.Len() > 2*limit+1 {
+			t.Fatalf("heap holds %d entries", m.byExp.Len())
+		}
+	}
+	if accepted == 0 || full == 0 {
+		t.Fatalf("accepted=%d full=%d: expected both", accepted, full)
+	}
+}
+
+func TestMemoryConcurrentSameKey(t *testing.T) {
+	t.Parallel()
+	m, err := NewMemory(MemoryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok, replays atomic.Int32
+	var wg sync.WaitGroup
+	exp := time.Now().Add(time.Minute)
+	for range 1000 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch err := m.CheckAndStore(context.Background(), "same", exp); {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, ErrReplay):
+				replays.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 || replays.Load() != 999 {
+		t.Fatalf("ok=%d replays=%d, want 1 and 999", ok.Load(), replays.Load())
+	}
+}
+
+func TestNewMemoryRejectsNegative(t *testing.T) {
+	t.Parallel()
+	if _, err := NewMemory(MemoryConfig{MaxEntries: -1}); err == nil {
+		t.Fatal("want error")
+	}
+}
+
+func BenchmarkMemoryCheckAndStore(b *testing.B) {
+	m, err := NewMemory(MemoryConfig{MaxEntries: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	exp := time.Now().Add(time.Hour)
+	keys := make([]string, b.N)
+	for i := range keys {
+		keys[i] = fmt.Sprint("idjag|https://idp.example|", i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = m.CheckAndStore(context.Background(), keys[i], exp)
+	}
+}

@@ -1,0 +1,91 @@
+package authserver
+
+import (
+	"errors"
+	"slices"
+	"strings"
+)
+
+var errScopeSyntax = errors.New("malformed scope")
+
+// parseScope splits a space-delimited scope string (RFC 6749 §3.3). Every
+// scope-token must use the characters %x21 / %x23-5B / %x5D-7E; tokens are
+// separated by exactly one space. Duplicates are removed, order kept.
+func parseScope(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, " ")
+	out := make([]string, 0, len(parts))
+	for _, p := range parts {
+		if p == "" || len(p) > 256 {
+			return nil, errScopeSyntax
+		}
+		for i := 0; i < len(p); i++ {
+			c := p[i]
+			if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
+				return nil, errScopeSyntax
+			}
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// decideScopes returns the scopes to grant. available is what the grant
+// could carry at most (already intersected with the client's and the
+// resource's scopes, in a stable order). requested is the request's "scope"
+// parameter ("" when absent).
+//
+//   - no scope requested: grant every available scope;
+//   - scopes requested: grant requested ∩ available (request order); in
+//     strict mode any requested scope outside available is invalid_scope;
+//     an empty result is invalid_scope in both modes.
+func decideScopes(available []string, requested string, strict bool) ([]string, *oauthError) {
+	req, err := parseScope(requested)
+	if err != nil {
+		return nil, errScope("malformed scope parameter", err)
+	}
+	if req == nil {
+		return available, nil
+	}
+	out := make([]string, 0, len(req))
+	for _, s := range req {
+		if slices.Contains(available, s) {
+			out = append(out, s)
+		} else if strict {
+			return nil, errScope("requested scope cannot be granted", errors.New("scope "+truncateForLog(s)+" not grantable"))
+		}
+	}
+	if len(out) == 0 {
+		return nil, errScope("none of the requested scopes can be granted", nil)
+	}
+	return out, nil
+}
+
+// intersect keeps the elements of a that are in every set, in a's order.
+func intersect(a []string, sets ...map[string]bool) []string {
+	out := make([]string, 0, len(a))
+outer:
+	for _, s := range a {
+		for _, set := range sets {
+			if !set[s] {
+				continue outer
+			}
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func toSet(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}

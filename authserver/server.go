@@ -1,0 +1,224 @@
+package authserver
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
+	"github.com/mcpauthz/mcpauthz/internal/jose"
+)
+
+// Server is the embedded authorization server. It is an http.Handler; see
+// [Server.ServeHTTP] for its routes. It is safe for concurrent use.
+type Server struct {
+	issuer        string
+	tokenEndpoint string
+	jwksURI       string
+	routes        routeTable
+	metadata      []byte
+
+	resources       map[string]*resource
+	defaultResource string
+	clients         map[string]*client
+	idps            map[string]*idp
+
+	keys     atomic.Pointer[keyState]
+	rotateMu sync.Mutex
+
+	atLifetime    time.Duration
+	maxAssertion  time.Duration
+	leeway        time.Duration
+	strictScopes  bool
+	allowTEAud    bool
+	assertionAlgs []string
+	maxBody       int64
+
+	replay  replay.Store
+	limiter *limiter
+	log     *slog.Logger
+	now     func() time.Time
+
+	dummySecret  *hashedSecret
+	secretChecks atomic.Int64 // number of secret comparisons, for tests
+}
+
+type resource struct {
+	id     string
+	scopes []string
+	set    map[string]bool
+}
+
+type client struct {
+	id        string
+	secret    *hashedSecret
+	keys      jose.KeySet
+	methods   map[string]bool
+	grants    map[string]bool
+	scopes    map[string]bool
+	resources map[string]bool // nil: all
+}
+
+type idp struct {
+	issuer string
+	keys   jose.KeySet
+	algs   []string
+	claims map[string]string
+}
+
+// New validates cfg and returns a ready Server. Every configuration error
+// wraps ErrInvalidConfig and names the offending field.
+func New(cfg Config) (*Server, error) {
+	s := &Server{
+		atLifetime:   orDefault(cfg.AccessTokenLifetime, DefaultAccessTokenLifetime),
+		maxAssertion: orDefault(cfg.MaxAssertionLifetime, DefaultMaxAssertionLifetime),
+		leeway:       orDefault(cfg.Leeway, DefaultLeeway),
+		strictScopes: cfg.StrictScopes,
+		allowTEAud:   cfg.AllowTokenEndpointAudience,
+		maxBody:      cfg.MaxBodyBytes,
+		log:          cfg.Logger,
+		now:          cfg.Now,
+		dummySecret:  newDummySecret(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	switch {
+	case s.atLifetime < 0 || s.atLifetime > 24*time.Hour:
+		return nil, cfgErr("access_token_lifetime", "must be between 0 and 24h")
+	case s.maxAssertion < 0 || s.maxAssertion > time.Hour:
+		return nil, cfgErr("max_assertion_lifetime", "must be between 0 and 1h")
+	case s.leeway < 0 || s.leeway > 5*time.Minute:
+		return nil, cfgErr("leeway", "must be between 0 and 5m")
+	}
+	if err := s.setIssuer(cfg.Issuer); err != nil {
+		return nil, err
+	}
+	s.assertionAlgs = slices.Clone(cfg.ClientAssertionAlgorithms)
+	if s.assertionAlgs == nil {
+		s.assertionAlgs = []string{jose.ES256, jose.RS256, jose.PS256, jose.EdDSA}
+	}
+	if err := jose.ValidateAlgorithms(s.assertionAlgs); err != nil {
+		return nil, cfgErr("client_assertion_algorithms", err.Error())
+	}
+	if err := s.setResources(cfg.Resources, cfg.DefaultResource); err != nil {
+		return nil, err
+	}
+	hc := cfg.HTTPClient
+	if err := s.setClients(cfg.Clients, hc); err != nil {
+		return nil, err
+	}
+	if err := s.setIdPs(cfg.TrustedIdPs, hc); err != nil {
+		return nil, err
+	}
+	if err := s.setKeys(cfg.SigningKeys, cfg.DevGenerateKey); err != nil {
+		return nil, err
+	}
+	s.replay = cfg.ReplayStore
+	if s.replay == nil {
+		m, err := replay.NewMemory(replay.MemoryConfig{MaxEntries: cfg.ReplayCacheMaxEntries, MaxKeyLength: 2048, Now: s.now})
+		if err != nil {
+			return nil, cfgErr("replay_cache.max_entries", err.Error())
+		}
+		s.replay = m
+	}
+	if cfg.RateLimit.PerSecond < 0 || cfg.RateLimit.Burst < 0 {
+		return nil, cfgErr("rate_limit", "must not be negative")
+	}
+	s.limiter = newLimiter(cfg.RateLimit, s.now)
+	md, err := s.buildMetadata()
+	if err != nil {
+		return nil, err
+	}
+	s.metadata = md
+	return s, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func cfgErr(field, msg string) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidConfig, field, msg)
+}
+
+// Issuer returns the issuer identifier, exactly as configured.
+func (s *Server) Issuer() string { return s.issuer }
+
+// TokenEndpoint returns the absolute token endpoint URL (Issuer + "/token").
+func (s *Server) TokenEndpoint() string { return s.tokenEndpoint }
+
+// JWKSURI returns the absolute JWK Set URL (Issuer + "/jwks.json").
+func (s *Server) JWKSURI() string { return s.jwksURI }
+
+// Routes returns the URL paths the server answers, for mounting it on a
+// shared mux: for _, p := range as.Routes() { mux.Handle(p, as) }. The
+// well-known paths are at the origin root even when the issuer has a path.
+func (s *Server) Routes() []string {
+	return s.routes.paths()
+}
+
+// ServeHTTP answers:
+//
+//   - GET/HEAD /.well-known/oauth-authorization-server{issuer path} and the
+//     OpenID discovery paths /.well-known/openid-configuration{issuer path}
+//     and {issuer path}/.well-known/openid-configuration: the RFC 8414
+//     metadata document;
+//   - GET/HEAD {issuer path}/jwks.json: the public JWK Set;
+//   - POST {issuer path}/token: the token endpoint.
+//
+// Paths are matched exactly on r.URL.Path; anything else is 404, and a wrong
+// method is 405 with an Allow header. Responses never depend on the Host
+// header.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch s.routes.match(r.URL.Path) {
+	case routeMetadata:
+		if !allowGet(w, r) {
+			return
+		}
+		writeStatic(w, r, s.metadata)
+	case routeJWKS:
+		if !allowGet(w, r) {
+			return
+		}
+		writeStatic(w, r, s.keys.Load().jwks)
+	case routeToken:
+		s.serveToken(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func allowGet(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+func writeStatic(w http.ResponseWriter, r *http.Request, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	_, _ = w.Write(body)
+}

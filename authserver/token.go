@@ -1,0 +1,174 @@
+package authserver
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// tokenResponse is the RFC 6749 §5.1 success body.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+// grant is what a grant handler decided; issue turns it into a token.
+type grant struct {
+	subject  string
+	resource string
+	scopes   []string
+	extra    map[string]any // provenance and mapped IdP claims
+}
+
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	ev := &auditEvent{}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		oe := newErr(http.StatusMethodNotAllowed, codeInvalidRequest, "the token endpoint accepts POST only", nil)
+		s.audit(r.Context(), ev, oe)
+		writeError(w, oe)
+		return
+	}
+	res, oe := s.handleToken(r, ev)
+	if oe != nil {
+		s.audit(r.Context(), ev, oe)
+		writeError(w, oe)
+		return
+	}
+	s.audit(r.Context(), ev, nil)
+	h := w.Header()
+	setNoStore(h)
+	h.Set("Content-Type", "application/json")
+	b, _ := json.Marshal(res)
+	_, _ = w.Write(b)
+}
+
+func (s *Server) handleToken(r *http.Request, ev *auditEvent) (*tokenResponse, *oauthError) {
+	if r.URL.RawQuery != "" {
+		return nil, errRequest("parameters must be sent in the request body, not the query", nil)
+	}
+	if err := checkFormContentType(r.Header.Get("Content-Type")); err != nil {
+		return nil, errRequest(err.Error(), nil)
+	}
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return nil, errRequest("Content-Encoding is not supported", nil)
+	}
+	if r.ContentLength > s.maxBody {
+		return nil, newErr(http.StatusRequestEntityTooLarge, codeInvalidRequest, "request body too large", nil)
+	}
+	if r.Body == nil {
+		return nil, errRequest("grant_type is missing", nil)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
+	if err != nil {
+		return nil, errRequest("cannot read the request body", err)
+	}
+	if int64(len(body)) > s.maxBody {
+		return nil, newErr(http.StatusRequestEntityTooLarge, codeInvalidRequest, "request body too large", nil)
+	}
+	form, err := parseForm(string(body))
+	if err != nil {
+		return nil, errRequest("malformed request body", err)
+	}
+	gt := form["grant_type"]
+	ev.grantType = gt
+	switch gt {
+	case "":
+		return nil, errRequest("grant_type is missing", nil)
+	case GrantClientCredentials, GrantJWTBearer:
+	default:
+		return nil, newErr(http.StatusBadRequest, codeUnsupportedGrantType, "unsupported grant_type", nil)
+	}
+	ctx := r.Context()
+	c, oe := s.authenticateClient(ctx, r.Header, form, ev)
+	if oe != nil {
+		return nil, oe
+	}
+	if !c.grants[gt] {
+		return nil, newErr(http.StatusBadRequest, codeUnauthorizedClient, "the client may not use this grant type", nil)
+	}
+	var g *grant
+	if gt == GrantClientCredentials {
+		g, oe = s.grantClientCredentials(c, form, ev)
+	} else {
+		g, oe = s.grantJWTBearer(ctx, c, form, ev)
+	}
+	if oe != nil {
+		return nil, oe
+	}
+	return s.issue(c, g, ev)
+}
+
+// issue mints the RFC 9068 access token for g.
+func (s *Server) issue(c *client, g *grant, ev *auditEvent) (*tokenResponse, *oauthError) {
+	now := s.now()
+	jti := newTokenID()
+	claims := make(map[string]any, 8+len(g.extra))
+	for k, v := range g.extra {
+		claims[k] = v
+	}
+	claims["iss"] = s.issuer
+	claims["sub"] = g.subject
+	claims["aud"] = g.resource
+	claims["client_id"] = c.id
+	claims["iat"] = now.Unix()
+	claims["exp"] = now.Add(s.atLifetime).Unix()
+	claims["jti"] = jti
+	scope := strings.Join(g.scopes, " ")
+	if scope != "" {
+		claims["scope"] = scope
+	}
+	tok, kid, err := s.signAccessToken(claims)
+	if err != nil {
+		return nil, newErr(http.StatusInternalServerError, codeServerError, "cannot sign the access token", err)
+	}
+	ev.tokenJTI, ev.kid = jti, kid
+	return &tokenResponse{
+		AccessToken: tok,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(s.atLifetime / time.Second),
+		Scope:       scope,
+	}, nil
+}
+
+// selectResourceCC picks the audience of a client_credentials token.
+func (s *Server) selectResourceCC(c *client, requested string) (*resource, *oauthError) {
+	id := requested
+	if id == "" {
+		id = s.defaultResource
+	}
+	r := s.resources[id]
+	if r == nil {
+		return nil, errTarget("unknown resource", nil)
+	}
+	if c.resources != nil && !c.resources[id] {
+		return nil, errTarget("the client may not obtain tokens for this resource", nil)
+	}
+	return r, nil
+}
+
+func (s *Server) grantClientCredentials(c *client, form map[string]string, ev *auditEvent) (*grant, *oauthError) {
+	ev.sub = c.id
+	r, oe := s.selectResourceCC(c, form["resource"])
+	if oe != nil {
+		return nil, oe
+	}
+	ev.resource = r.id
+	available := intersect(r.scopes, c.scopes)
+	scopes, oe := decideScopes(available, form["scope"], s.strictScopes)
+	if oe != nil {
+		return nil, oe
+	}
+	ev.scopes = scopes
+	// RFC 9068 §2.2: for client-only grants sub is the client id; no user
+	// claims are added, so resource servers can tell clients from users by
+	// sub == client_id.
+	return &grant{subject: c.id, resource: r.id, scopes: scopes}, nil
+}
+
+var errReplayed = errors.New("identifier already used")

@@ -1,0 +1,129 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+)
+
+// Defaults shared by the discovery and token code.
+const (
+	// DefaultMaxResponseBytes bounds every metadata and token response body.
+	DefaultMaxResponseBytes = 256 << 10
+	// DefaultHTTPTimeout is the timeout of the HTTP client used when none is
+	// configured.
+	DefaultHTTPTimeout = 15 * time.Second
+)
+
+// defaultHTTPClient returns the client used for metadata and token requests
+// when the configuration has none: a timeout and no redirects (a redirected
+// metadata or token request is an error, never silently followed).
+func defaultHTTPClient() *http.Client {
+	return &http.Client{
+		Timeout: DefaultHTTPTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// readBounded reads at most limit bytes of r; more is an error.
+func readBounded(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("response body larger than %d bytes", limit)
+	}
+	return b, nil
+}
+
+// decodeStrict validates data with internal/strictjson and decodes it into v.
+func decodeStrict(data []byte, v any) error {
+	if err := strictjson.Validate(data, strictjson.Options{MaxDepth: 16}); err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+// isJSONContentType reports whether a Content-Type names application/json
+// (parameters such as charset are allowed).
+func isJSONContentType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// getJSON fetches u with GET and decodes a 200 application/json body
+// strictly into v. It returns the HTTP status (0 on transport errors) so
+// callers can move to the next candidate URL on 404.
+func getJSON(ctx context.Context, hc *http.Client, u string, limit int64, v any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, limit))
+		return resp.StatusCode, fmt.Errorf("GET %s: HTTP %d", u, resp.StatusCode)
+	}
+	if !isJSONContentType(resp.Header.Get("Content-Type")) {
+		return resp.StatusCode, fmt.Errorf("GET %s: content type %q is not application/json", u, resp.Header.Get("Content-Type"))
+	}
+	body, err := readBounded(resp.Body, limit)
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("GET %s: %w", u, err)
+	}
+	if err := decodeStrict(body, v); err != nil {
+		return resp.StatusCode, fmt.Errorf("GET %s: %w", u, err)
+	}
+	return resp.StatusCode, nil
+}
+
+// checkURL parses raw as an absolute http(s) URL without fragment or
+// userinfo. Plain http is accepted for loopback hosts (localhost, 127/8,
+// ::1) and, when allowHTTP is set, for any host.
+func checkURL(raw string, allowHTTP bool) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %w", ErrConfig, raw, err)
+	}
+	if u.Host == "" || u.Opaque != "" || u.User != nil || u.Fragment != "" {
+		return nil, fmt.Errorf("%w: %q is not an absolute URL without userinfo or fragment", ErrConfig, raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !allowHTTP && !isLoopbackHost(u.Hostname()) {
+			return nil, fmt.Errorf("%w: %q", ErrInsecureURL, raw)
+		}
+	default:
+		return nil, fmt.Errorf("%w: %q has scheme %q", ErrInsecureURL, raw, u.Scheme)
+	}
+	return u, nil
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// origin returns scheme://host of u (host as written, with port).
+func origin(u *url.URL) string { return u.Scheme + "://" + u.Host }

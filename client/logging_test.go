@@ -1,0 +1,96 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestSecretsNeverLogged(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx := context.Background()
+
+	// Client credentials with a secret and with private_key_jwt, including a failure.
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	for _, creds := range []Credentials{
+		{ClientID: "cc-client", ClientSecret: "TOPSECRET-1"},
+		{ClientID: "jwt-client", Key: key},
+	} {
+		as := newFakeAS(t, bearerOK(60))
+		rs := newFakeRS(t, as.srv.URL)
+		g, _ := NewClientCredentials(ClientCredentialsConfig{Credentials: creds, Logger: log})
+		if err := mustNew(t, Config{ServerURL: rs.url(), Grant: g, Logger: log}).Authorize(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range as.rec.all() {
+			if a := r.Form.Get("client_assertion"); a != "" && strings.Contains(buf.String(), a) {
+				t.Error("client assertion logged")
+			}
+		}
+	}
+	// EMA, success and failure at the AS.
+	for _, asTok := range []func(recorded) (int, any){bearerOK(60), func(recorded) (int, any) { return 400, map[string]string{"error": "invalid_grant"} }} {
+		e := newEMA(t, idjagOK("N_A"), asTok, func(c *EnterpriseManagedConfig) {
+			c.Logger = log
+			c.IDTokens = StaticIDToken("ID-TOKEN-SECRET")
+			c.Credentials.ClientSecret = "TOPSECRET-2"
+		})
+		_ = e.a.Authorize(ctx)
+	}
+	out := buf.String()
+	for _, secret := range []string{"TOPSECRET", "ID-TOKEN-SECRET", "idjag-", "at-1", "client_assertion"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log contains %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{"client_id=cc-client", "client_id=jwt-client", "jti=", "iss="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestConcurrentRequestsShareOneToken(t *testing.T) {
+	t.Parallel()
+	as := newFakeAS(t, bearerOK(3600))
+	rs := newFakeRS(t, as.srv.URL)
+	a := mustNew(t, Config{ServerURL: rs.url(), Grant: mustCC(t, basicCreds())})
+	hc := a.HTTPClient(nil)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := hc.Get(rs.url())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("status %d", resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(as.rec.all()); n != 1 {
+		t.Errorf("token requests = %d, want 1", n)
+	}
+}

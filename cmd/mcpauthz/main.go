@@ -1,0 +1,65 @@
+// Command mcpauthz is the policy tool of mcpauthz.
+//
+//	mcpauthz explain  -model M.conf -policy P.csv (-claims c.json | -token-file t.jwt) -method tools/call -target deploy [-scopes "a b"]
+//	mcpauthz lint     -model M.conf -policy P.csv [-strict]
+//	mcpauthz metadata -config cfg.json
+//
+// explain prints the decision the Casbin authorizer takes for one MCP
+// operation: the principal and its policy subjects, allow or deny, the rule
+// that decided and the scopes the operation requires. It exits 0 when the
+// operation is allowed, 1 when it is denied (including step-up) and 2 on a
+// usage or load error.
+//
+// lint reports policy lines that do not fit the model, unknown subject
+// prefixes, shadowed or duplicate rules and rules that can never match. It
+// exits 1 when there are errors (or warnings with -strict), 0 otherwise.
+//
+// metadata prints the RFC 9728 protected resource metadata document and the
+// URL it is served at, as the Guard would serve it.
+//
+// # Security
+//
+// -token-file decodes a JWT WITHOUT verifying its signature, for debugging
+// only; the output says so. The token itself is never printed.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage: mcpauthz <command> [flags]
+
+commands:
+  explain   show the decision for one MCP operation
+  lint      check a policy against its model
+  metadata  print the RFC 9728 protected resource metadata document
+
+run "mcpauthz <command> -h" for the flags of a command.
+`
+
+// run executes one command and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "explain":
+		return explainCmd(args[1:], stdout, stderr)
+	case "lint":
+		return lintCmd(args[1:], stdout, stderr)
+	case "metadata":
+		return metadataCmd(args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "mcpauthz: unknown command %q\n%s", args[0], usage)
+	return 2
+}

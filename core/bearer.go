@@ -1,0 +1,146 @@
+package core
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// MaxTokenBytes caps the length of a bearer token accepted from the
+// Authorization header; longer tokens are refused as malformed before any
+// decoding (security test plan T18).
+const MaxTokenBytes = 16 << 10
+
+// extractBearer finds the access token of a request following RFC 6750 §2:
+// exactly one Authorization header, scheme "Bearer" (case-insensitive)
+// followed by one or more spaces and a single token68. It refuses the other
+// presentation methods of RFC 6750 (§2.2 form body, §2.3 query): MCP
+// forbids them, and a token there means it already leaked.
+//
+// Results: a token and nil; ErrNoToken (no Authorization header, or a
+// non-Bearer scheme alone: answered like no token); ErrMalformedRequest (two
+// headers, token in query or form, empty or malformed Bearer credentials);
+// ErrMalformedToken (token longer than MaxTokenBytes).
+func extractBearer(h http.Header, rawQuery string, body []byte) (string, error) {
+	if hasParam(rawQuery, "access_token") {
+		return "", fmt.Errorf("%w: access_token in the query", ErrMalformedRequest)
+	}
+	if isForm(h) && hasParam(string(body), "access_token") {
+		return "", fmt.Errorf("%w: access_token in the form body", ErrMalformedRequest)
+	}
+	vals := h.Values("Authorization")
+	switch len(vals) {
+	case 0:
+		return "", ErrNoToken
+	case 1:
+	default:
+		return "", fmt.Errorf("%w: %d Authorization headers", ErrMalformedRequest, len(vals))
+	}
+	return parseAuthorization(vals[0])
+}
+
+// parseAuthorization parses one Authorization header value.
+func parseAuthorization(v string) (string, error) {
+	v = strings.Trim(v, " \t")
+	scheme, rest, _ := strings.Cut(v, " ")
+	if scheme == "" {
+		return "", fmt.Errorf("%w: empty Authorization header", ErrMalformedRequest)
+	}
+	if !isToken(scheme) {
+		return "", fmt.Errorf("%w: malformed auth scheme", ErrMalformedRequest)
+	}
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", fmt.Errorf("%w: scheme %q is not Bearer", ErrNoToken, scheme)
+	}
+	tok := strings.TrimLeft(rest, " ")
+	if tok == "" {
+		return "", fmt.Errorf("%w: Bearer without a token", ErrMalformedRequest)
+	}
+	if len(tok) > MaxTokenBytes {
+		return "", fmt.Errorf("%w: token longer than %d bytes", ErrMalformedToken, MaxTokenBytes)
+	}
+	if !isToken68(tok) {
+		return "", fmt.Errorf("%w: Bearer credentials are not one token68", ErrMalformedRequest)
+	}
+	return tok, nil
+}
+
+// isToken68 reports whether s matches RFC 7235 token68 (the b64token of
+// RFC 6750 §2.1): 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isToken68(s string) bool {
+	i := 0
+	for i < len(s) && isB64TokenChar(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(s) && s[i] == '=' {
+		i++
+	}
+	return i == len(s)
+}
+
+func isB64TokenChar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	switch c {
+	case '-', '.', '_', '~', '+', '/':
+		return true
+	}
+	return false
+}
+
+// isToken reports whether s is an RFC 9110 token (an auth-scheme).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= 0x20 || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// hasParam reports whether an application/x-www-form-urlencoded string has
+// a parameter named name. It never fails: undecodable names are compared
+// raw, so "access_%74oken" and "access_token;x=1" are both found.
+func hasParam(s, name string) bool {
+	if !strings.Contains(s, "access") && !strings.Contains(s, "%") {
+		return false
+	}
+	for s != "" {
+		var part string
+		part, s, _ = strings.Cut(s, "&")
+		for _, p := range strings.Split(part, ";") {
+			k, _, _ := strings.Cut(p, "=")
+			if k == name {
+				return true
+			}
+			if dk, err := url.QueryUnescape(k); err == nil && dk == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isForm(h http.Header) bool {
+	ct := h.Get("Content-Type")
+	const form = "application/x-www-form-urlencoded"
+	if len(ct) < len(form) || !strings.EqualFold(ct[:len(form)], form) {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/x-www-form-urlencoded")
+	}
+	return mt == "application/x-www-form-urlencoded"
+}

@@ -1,0 +1,107 @@
+package core
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestExtractBearer is H02 plus the RFC 6750 §2 presentation rules.
+func TestExtractBearer(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", MaxTokenBytes+1)
+	tests := []struct {
+		name    string
+		auth    []string
+		query   string
+		ctype   string
+		body    string
+		want    string
+		wantErr error
+	}{
+		{"bearer", []string{"Bearer abc.def.ghi"}, "", "", "", "abc.def.ghi", nil},
+		{"lowercase bearer", []string{"bearer abc"}, "", "", "", "abc", nil},
+		{"uppercase BEARER", []string{"BEARER abc"}, "", "", "", "abc", nil},
+		{"several spaces", []string{"Bearer   abc"}, "", "", "", "abc", nil},
+		{"token68 padding", []string{"Bearer ab+/c~d-e._f=="}, "", "", "", "ab+/c~d-e._f==", nil},
+		{"surrounding OWS", []string{" Bearer abc\t"}, "", "", "", "abc", nil},
+		{"no header", nil, "", "", "", "", ErrNoToken},
+		{"basic", []string{"Basic YWxpY2U6cHc="}, "", "", "", "", ErrNoToken},
+		{"dpop scheme", []string{"DPoP abc"}, "", "", "", "", ErrNoToken},
+		{"bearer without token", []string{"Bearer"}, "", "", "", "", ErrMalformedRequest},
+		{"bearer space only", []string{"Bearer "}, "", "", "", "", ErrMalformedRequest},
+		{"empty header", []string{""}, "", "", "", "", ErrMalformedRequest},
+		{"two headers", []string{"Bearer a", "Bearer b"}, "", "", "", "", ErrMalformedRequest},
+		{"bearer and basic headers", []string{"Bearer a", "Basic b"}, "", "", "", "", ErrMalformedRequest},
+		{"two tokens", []string{"Bearer a b"}, "", "", "", "", ErrMalformedRequest},
+		{"comma list", []string{"Bearer a, Basic b"}, "", "", "", "", ErrMalformedRequest},
+		{"padding in middle", []string{"Bearer a=b"}, "", "", "", "", ErrMalformedRequest},
+		{"quoted", []string{`Bearer "abc"`}, "", "", "", "", ErrMalformedRequest},
+		{"tab separator", []string{"Bearer\tabc"}, "", "", "", "", ErrMalformedRequest},
+		{"scheme with slash", []string{"Bea/rer abc"}, "", "", "", "", ErrMalformedRequest},
+		{"non-ascii token", []string{"Bearer abcé"}, "", "", "", "", ErrMalformedRequest},
+		{"too long", []string{"Bearer " + long}, "", "", "", "", ErrMalformedToken},
+		{"query token", nil, "access_token=abc", "", "", "", ErrMalformedRequest},
+		{"query token with header", []string{"Bearer abc"}, "x=1&access_token=abc", "", "", "", ErrMalformedRequest},
+		{"escaped query token", nil, "access%5Ftoken=abc", "", "", "", ErrMalformedRequest},
+		{"semicolon query token", nil, "x=1;access_token=abc", "", "", "", ErrMalformedRequest},
+		{"query without token", []string{"Bearer abc"}, "access=1&token=2", "", "", "abc", nil},
+		{"form token", nil, "", "application/x-www-form-urlencoded", "access_token=abc", "", ErrMalformedRequest},
+		{"form token charset", []string{"Bearer abc"}, "", "application/x-www-form-urlencoded; charset=utf-8", "a=1&access_token=abc", "", ErrMalformedRequest},
+		{"json body mentioning access_token", []string{"Bearer abc"}, "", "application/json", `{"access_token":"x"}`, "abc", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := http.Header{}
+			for _, v := range tt.auth {
+				h.Add("Authorization", v)
+			}
+			if tt.ctype != "" {
+				h.Set("Content-Type", tt.ctype)
+			}
+			got, err := extractBearer(h, tt.query, []byte(tt.body))
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				if got != "" {
+					t.Errorf("token %q returned with error", got)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzParseAuthorization: never panics; an accepted token is a token68 of
+// bounded length whose bytes appear in the header; errors wrap one of the
+// three sentinels.
+func FuzzParseAuthorization(f *testing.F) {
+	for _, s := range []string{"Bearer abc", "bearer a.b.c", "Basic x", "Bearer", "Bearer a b", "", " ", "Bearer a==", "Bearer =", "B\x00 x", "Bearer \xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		tok, err := parseAuthorization(v)
+		if err != nil {
+			if !errors.Is(err, ErrNoToken) && !errors.Is(err, ErrMalformedRequest) && !errors.Is(err, ErrMalformedToken) {
+				t.Fatalf("unexpected error class: %v", err)
+			}
+			if tok != "" {
+				t.Fatal("token with error")
+			}
+			return
+		}
+		if !isToken68(tok) || len(tok) > MaxTokenBytes || !strings.Contains(v, tok) {
+			t.Fatalf("accepted bad token %q from %q", tok, v)
+		}
+		scheme, _, _ := strings.Cut(strings.Trim(v, " \t"), " ")
+		if !strings.EqualFold(scheme, "bearer") {
+			t.Fatalf("accepted scheme %q", scheme)
+		}
+	})
+}

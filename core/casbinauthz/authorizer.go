@@ -1,0 +1,210 @@
+package casbinauthz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// Decision reasons (client-safe).
+const (
+	ReasonAllowed           = "allowed by policy"
+	ReasonDenied            = "denied by policy"
+	ReasonInsufficientScope = "insufficient scope"
+	ReasonNoPrincipal       = "no authenticated principal"
+	ReasonUnsupported       = "unsupported operation"
+)
+
+// Authorizer is a Casbin-backed [core.Authorizer]. It is safe for
+// concurrent use; Reload and Watch may run while Authorize is called.
+type Authorizer struct {
+	comp     *compiler // nil with a caller-supplied Enforcer
+	src      Source
+	subjects func(*core.Principal) []string
+	// defaultSubjects: subjects are DefaultSubjects, so the cache key can be
+	// taken from the principal's fields without expanding them.
+	defaultSubjects bool
+	log      *slog.Logger
+	poll     time.Duration
+	canaries []Canary
+
+	cur     atomic.Pointer[snapshot]
+	version atomic.Uint64
+
+	reloadMu   sync.Mutex // serializes reloads; guards lastStamp and polls
+	lastStamp  string
+	polls      int
+	lastErr    atomic.Pointer[string]
+	reloadErrs atomic.Uint64
+}
+
+// New builds an Authorizer and loads the policy once; the first load must
+// succeed. With Config.Enforcer set, that enforcer is used as is.
+func New(cfg Config) (*Authorizer, error) {
+	a := &Authorizer{
+		src: cfg.Source, subjects: cfg.Subjects, log: cfg.Logger,
+		poll: cfg.PollInterval, canaries: slices.Clone(cfg.Canaries),
+	}
+	if a.subjects == nil {
+		a.subjects, a.defaultSubjects = DefaultSubjects, true
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.poll <= 0 {
+		a.poll = DefaultPollInterval
+	}
+	cacheSize := cfg.CacheSize
+	if cacheSize == 0 {
+		cacheSize = DefaultCacheSize
+	}
+	cfg.CacheSize = cacheSize
+
+	if cfg.Enforcer != nil {
+		names := cfg.RequestTokens
+		if len(names) == 0 {
+			names = []string{"sub", "obj", "act"}
+		}
+		toks, err := requestTokens(names, "")
+		if err != nil {
+			return nil, err
+		}
+		_, explain := cfg.Enforcer.(ExplainingEnforcer)
+		s := &snapshot{
+			version: 1, loadedAt: time.Now(), enf: cfg.Enforcer, toks: toks,
+			attrs: slices.Contains(toks, tokAttrs), explain: explain, cache: newDecisionCache(cacheSize),
+		}
+		a.version.Store(1)
+		a.cur.Store(s)
+		return a, nil
+	}
+	if cfg.Source == nil {
+		return nil, errors.New("casbinauthz: Config.Source is required")
+	}
+	comp, err := newCompiler(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.comp = comp
+	if err := a.Reload(context.Background()); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+var validActions = map[string]bool{
+	core.ActionCall: true, core.ActionRead: true, core.ActionGet: true, core.ActionList: true,
+	core.ActionSubscribe: true, core.ActionComplete: true, core.ActionConnect: true,
+}
+
+func validPermission(perm core.Permission) bool {
+	switch perm.Kind {
+	case core.ObjectTool, core.ObjectResource, core.ObjectPrompt:
+		if perm.Name == "" && perm.Action != core.ActionList {
+			return false
+		}
+	case core.ObjectServer:
+	default:
+		return false
+	}
+	return validActions[perm.Action]
+}
+
+// Authorize decides perm for p against the live policy. See the package
+// documentation for the step-up rule. An evaluation error is returned
+// wrapping core.ErrUnavailable, with a zero (deny) Decision.
+func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.Permission) (core.Decision, error) {
+	if p == nil {
+		return core.Decision{Reason: ReasonNoPrincipal}, nil
+	}
+	if p.Kind != core.PrincipalUser && p.Kind != core.PrincipalClient {
+		return core.Decision{Reason: ReasonNoPrincipal}, nil
+	}
+	if !validPermission(perm) {
+		return core.Decision{Reason: ReasonUnsupported}, nil
+	}
+	s := a.cur.Load()
+	if s == nil {
+		return core.Decision{}, fmt.Errorf("%w: %w", core.ErrUnavailable, errNoPolicy)
+	}
+	obj, dom := perm.Object(), Domain(p)
+	var keyBuf [256]byte
+	key, cacheable := keyBuf[:0], s.cache != nil
+	if cacheable && a.defaultSubjects && !s.attrs {
+		key = principalKey(key, p, obj, perm.Action, dom)
+		if d, ok := s.cache.get(key); ok {
+			d.RequiredScopes = slices.Clone(d.RequiredScopes)
+			return d, nil
+		}
+	}
+	q := &request{subs: a.subjects(p), obj: obj, act: perm.Action, kind: string(p.Kind), dom: dom}
+	if s.attrs {
+		q.attrs = Attributes(p, perm)
+	}
+	if cacheable && (!a.defaultSubjects || s.attrs) {
+		key, cacheable = requestKey(key, q, p.Scopes, s.attrs)
+		if d, ok := s.cache.get(key); ok {
+			d.RequiredScopes = slices.Clone(d.RequiredScopes)
+			return d, nil
+		}
+	}
+	d, err := s.evaluate(q, p)
+	if err != nil {
+		a.log.Error("casbinauthz: policy evaluation failed", "principal", p.String(), "object", q.obj, "action", q.act, "version", s.version, "error", err)
+		return core.Decision{}, fmt.Errorf("%w: casbinauthz: evaluating policy: %v", core.ErrUnavailable, err)
+	}
+	if cacheable {
+		s.cache.put(string(key), d)
+		d.RequiredScopes = slices.Clone(d.RequiredScopes)
+	}
+	return d, nil
+}
+
+// evaluate applies the p rules, then the p2 scope requirements.
+func (s *snapshot) evaluate(q *request, p *core.Principal) (core.Decision, error) {
+	ok, rule, err := s.decide(q)
+	if err != nil {
+		return core.Decision{}, err
+	}
+	if !ok {
+		return core.Decision{Rule: rule, Reason: ReasonDenied}, nil
+	}
+	req, err := s.scopes.required(q.obj, q.act)
+	if err != nil {
+		return core.Decision{}, err
+	}
+	for _, sc := range req {
+		if !p.HasScope(sc) {
+			return core.Decision{RequiredScopes: req, Rule: rule, Reason: ReasonInsufficientScope}, nil
+		}
+	}
+	return core.Decision{Allow: true, Rule: rule, Reason: ReasonAllowed}, nil
+}
+
+// Stats reports the live policy version and the reload history.
+func (a *Authorizer) Stats() Stats {
+	st := Stats{ReloadErrors: a.reloadErrs.Load()}
+	if s := a.cur.Load(); s != nil {
+		st.Version, st.Rules, st.Indexed, st.LoadedAt = s.version, s.rules, s.idx != nil, s.loadedAt
+	}
+	if e := a.lastErr.Load(); e != nil {
+		st.LastError = *e
+	}
+	return st
+}
+
+// Version is the version of the live policy: 1 after New, +1 per accepted
+// reload.
+func (a *Authorizer) Version() uint64 {
+	if s := a.cur.Load(); s != nil {
+		return s.version
+	}
+	return 0
+}

@@ -1,0 +1,57 @@
+// Package casbinauthz is a [core.Authorizer] backed by Casbin, with policy
+// hot reload, a bounded decision cache and a compiled index that answers the
+// shipped model families without calling Casbin per request.
+//
+// # Requests
+//
+// Each (principal, permission) pair becomes one Casbin request. The model's
+// request tokens are filled by name:
+//
+//   - sub: the caller's typed subjects as a list (see [DefaultSubjects]):
+//     "*", "user:<sub>" or "client:<client_id>", "group:<g>", "role:<r>",
+//     "scope:<s>";
+//   - obj: [core.Permission.Object] ("tool:deploy", "resource:docs://x",
+//     "prompt:p", "server");
+//   - act: the MCP action (call, read, get, list, subscribe, complete,
+//     connect);
+//   - kind: "user" or "client";
+//   - dom: the tenant (Principal.Tenant, or the issuer when it is empty);
+//   - attrs: a map of attributes for ABAC (see [Attributes]).
+//
+// A model whose p2 section is present must use it for scope requirements
+// ("p2 = scope, obj, act", see casbinmodels "scopes"): every matching p2
+// rule adds its scope to the set the operation requires. The decision is
+// Allow only when the p rules allow AND the principal holds every required
+// scope; when only scopes are missing, Decision.RequiredScopes carries the
+// complete set (step-up). A p-rule denial never reveals scopes.
+//
+// # Index
+//
+// When the model is one of the shipped families (rbac, scopes, machine,
+// tenant_rbac; detected from the model text, not its name), the policy is
+// compiled at load time into an index keyed by subject and literal object,
+// with glob rules grouped per subject. Casbin's Enforce remains the oracle:
+// differential tests over random requests prove that both agree, including
+// the rule reported in Decision.Rule. Other models (abac, custom ones) are
+// evaluated with Enforce.
+//
+// # Reload
+//
+// [Authorizer.Reload] and [Authorizer.Watch] build a NEW enforcer from the
+// [Source], validate it (model, strict policy parse, field counts, glob
+// syntax, non-empty policy, canary decisions) and swap it in atomically. The
+// live enforcer is never reloaded in place: a broken, missing or truncated
+// policy keeps the last good one, logs an error and increments
+// Stats.ReloadErrors. Each policy version has its own decision cache, so a
+// reload invalidates cached decisions at once and no decision mixes two
+// policies.
+//
+// # Security
+//
+// Deny by default: no matching allow, an unknown object kind or action, a
+// nil principal or an unknown principal kind all deny. An evaluation error
+// is returned wrapping [core.ErrUnavailable] (503), never an allow. Claim
+// values are passed to Casbin as Go values and compared with "in"; they are
+// never written into policy or matcher text, so commas, quotes and newlines
+// in claims cannot inject rules.
+package casbinauthz

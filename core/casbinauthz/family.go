@@ -1,0 +1,122 @@
+package casbinauthz
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/casbin/casbin/v2/model"
+)
+
+// tokenKind says how one request token is filled.
+type tokenKind int
+
+const (
+	tokSub tokenKind = iota
+	tokObj
+	tokAct
+	tokKind
+	tokDom
+	tokAttrs
+)
+
+var tokenNames = map[string]tokenKind{
+	"sub": tokSub, "obj": tokObj, "act": tokAct, "kind": tokKind, "dom": tokDom, "attrs": tokAttrs,
+}
+
+// requestTokens maps request token names ("r_sub" or "sub") to kinds.
+func requestTokens(names []string, prefix string) ([]tokenKind, error) {
+	out := make([]tokenKind, 0, len(names))
+	for _, n := range names {
+		k, ok := tokenNames[strings.TrimPrefix(n, prefix)]
+		if !ok {
+			return nil, fmt.Errorf("%w: unsupported request token %q (use sub, obj, act, kind, dom, attrs)", ErrModel, n)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// family is an indexable model: the p columns of each field (-1 if absent).
+type family struct {
+	name                                            string
+	subCol, objCol, actCol, eftCol, kindCol, domCol int
+}
+
+const denyOverride = `some(where(p_eft==allow))&&!some(where(p_eft==deny))`
+
+// knownFamilies lists the matchers the index reproduces exactly, in
+// Casbin's escaped form with all whitespace removed.
+var knownFamilies = []struct {
+	r, p, m string
+	f       family
+}{
+	{
+		r: "r_sub,r_obj,r_act", p: "p_sub,p_obj,p_act,p_eft",
+		m: `p_subinr_sub&&globMatch(r_obj,p_obj)&&(p_act==r_act||p_act=="*")`,
+		f: family{name: "rbac", subCol: 0, objCol: 1, actCol: 2, eftCol: 3, kindCol: -1, domCol: -1},
+	},
+	{
+		r: "r_kind,r_sub,r_obj,r_act", p: "p_kind,p_sub,p_obj,p_act,p_eft",
+		m: `(p_kind==r_kind||p_kind=="*")&&p_subinr_sub&&globMatch(r_obj,p_obj)&&(p_act==r_act||p_act=="*")`,
+		f: family{name: "machine", subCol: 1, objCol: 2, actCol: 3, eftCol: 4, kindCol: 0, domCol: -1},
+	},
+	{
+		r: "r_sub,r_dom,r_obj,r_act", p: "p_sub,p_dom,p_obj,p_act,p_eft",
+		m: `p_subinr_sub&&(p_dom==r_dom||p_dom=="*")&&globMatch(r_obj,p_obj)&&(p_act==r_act||p_act=="*")`,
+		f: family{name: "tenant_rbac", subCol: 0, objCol: 2, actCol: 3, eftCol: 4, kindCol: -1, domCol: 1},
+	},
+}
+
+const (
+	scopeR = "r2_obj,r2_act"
+	scopeP = "p2_scope,p2_obj,p2_act"
+	scopeM = `globMatch(r2_obj,p2_obj)&&(p2_act==r2_act||p2_act=="*")`
+	scopeE = `some(where(p_eft==allow))`
+)
+
+func squash(s string) string {
+	return strings.Join(strings.Fields(s), "")
+}
+
+// detectFamily returns the indexable family of m, or nil.
+func detectFamily(m model.Model) *family {
+	r, p, e, mm := m["r"]["r"], m["p"]["p"], m["e"]["e"], m["m"]["m"]
+	if r == nil || p == nil || e == nil || mm == nil || squash(e.Value) != denyOverride {
+		return nil
+	}
+	if len(m["g"]) > 0 {
+		return nil
+	}
+	rt, pt, mv := strings.Join(r.Tokens, ","), strings.Join(p.Tokens, ","), squash(mm.Value)
+	for _, k := range knownFamilies {
+		if k.r == rt && k.p == pt && k.m == mv {
+			f := k.f
+			return &f
+		}
+	}
+	return nil
+}
+
+// checkScopeSection validates the optional p2 scope-requirement section.
+// It reports whether the model has one.
+func checkScopeSection(m model.Model) (bool, error) {
+	p2, ok := m["p"]["p2"]
+	if !ok {
+		return false, nil
+	}
+	r2, e2, m2 := m["r"]["r2"], m["e"]["e2"], m["m"]["m2"]
+	if r2 == nil || e2 == nil || m2 == nil ||
+		strings.Join(r2.Tokens, ",") != scopeR || strings.Join(p2.Tokens, ",") != scopeP ||
+		squash(m2.Value) != scopeM || squash(e2.Value) != scopeE {
+		return false, fmt.Errorf("%w: a p2 section must be the scope-requirement section of casbinmodels \"scopes\" "+
+			"(r2 = obj, act; p2 = scope, obj, act; e2 = some(where (p.eft == allow)); "+
+			"m2 = globMatch(r2.obj, p2.obj) && (p2.act == r2.act || p2.act == \"*\"))", ErrModel)
+	}
+	return true, nil
+}
+
+// objectColumn returns the p column of the object glob for validation, or -1.
+func objectColumn(m model.Model) int {
+	return slices.Index(m["p"]["p"].Tokens, "p_obj")
+}

@@ -1,0 +1,126 @@
+package casbinauthz
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrReload wraps every failed load; the previous policy stays in force.
+var ErrReload = errors.New("casbinauthz: policy reload failed")
+
+// ErrNotReloadable is returned by Reload and Watch for an Authorizer built
+// around a caller-supplied Enforcer.
+var ErrNotReloadable = errors.New("casbinauthz: authorizer has no policy source")
+
+// Reload loads the Source, and when its content changed builds a new
+// enforcer, validates it (strict parse, globs, non-empty, canaries) and
+// swaps it in atomically. On any failure the live policy is kept, the error
+// is logged once per distinct failure, Stats.ReloadErrors is incremented and
+// an error wrapping ErrReload is returned. Reloads are serialized.
+func (a *Authorizer) Reload(ctx context.Context) error {
+	if a.comp == nil {
+		return ErrNotReloadable
+	}
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	return a.reloadLocked(ctx)
+}
+
+func (a *Authorizer) reloadLocked(ctx context.Context) error {
+	text, err := a.src.Load(ctx)
+	if err != nil {
+		return a.failLocked(err)
+	}
+	h := sha256.Sum256(text)
+	if cur := a.cur.Load(); cur != nil && bytes.Equal(cur.hash[:], h[:]) {
+		a.lastErr.Store(nil)
+		return nil
+	}
+	s, err := a.comp.compile(text)
+	if err != nil {
+		return a.failLocked(err)
+	}
+	s.hash = h
+	if err := a.checkCanaries(s); err != nil {
+		return a.failLocked(err)
+	}
+	s.version = a.version.Add(1)
+	s.loadedAt = time.Now()
+	a.cur.Store(s)
+	a.lastErr.Store(nil)
+	a.log.Info("casbinauthz: policy loaded", "version", s.version, "rules", s.rules, "indexed", s.idx != nil)
+	return nil
+}
+
+func (a *Authorizer) failLocked(err error) error {
+	a.reloadErrs.Add(1)
+	msg := err.Error()
+	if prev := a.lastErr.Load(); prev == nil || *prev != msg {
+		attrs := []any{"error", msg, "reload_errors", a.reloadErrs.Load()}
+		if cur := a.cur.Load(); cur != nil {
+			attrs = append(attrs, "kept_version", cur.version)
+		}
+		a.log.Error("casbinauthz: policy reload failed; keeping the last good policy", attrs...)
+	}
+	a.lastErr.Store(&msg)
+	return fmt.Errorf("%w: %w", ErrReload, err)
+}
+
+func (a *Authorizer) checkCanaries(s *snapshot) error {
+	for i, c := range a.canaries {
+		if c.Principal == nil {
+			return fmt.Errorf("%w: canary %d has no principal", ErrPolicy, i)
+		}
+		tmp := &Authorizer{subjects: a.subjects, log: a.log}
+		tmp.cur.Store(s)
+		d, err := tmp.Authorize(context.Background(), c.Principal, c.Permission)
+		if err != nil {
+			return fmt.Errorf("%w: canary %d: %v", ErrPolicy, i, err)
+		}
+		if d.Allow != c.Allow {
+			return fmt.Errorf("%w: canary %d (%s %s %s): got allow=%t, want %t",
+				ErrPolicy, i, c.Principal.SubjectName(), c.Permission.Action, c.Permission.Object(), d.Allow, c.Allow)
+		}
+	}
+	return nil
+}
+
+// Watch polls the Source every Config.PollInterval and reloads on change
+// until ctx is done; it returns ctx.Err(). Sources implementing [Stamper]
+// are only re-read when their stamp changes (and every tenth poll anyway).
+// Failed reloads are logged and counted and never stop the loop.
+func (a *Authorizer) Watch(ctx context.Context) error {
+	if a.comp == nil {
+		return ErrNotReloadable
+	}
+	t := time.NewTicker(a.poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			a.pollOnce(ctx)
+		}
+	}
+}
+
+func (a *Authorizer) pollOnce(ctx context.Context) {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	a.polls++
+	if st, ok := a.src.(Stamper); ok {
+		stamp, err := st.Stamp(ctx)
+		if err == nil && stamp == a.lastStamp && a.polls%10 != 0 {
+			return
+		}
+		if err == nil {
+			a.lastStamp = stamp
+		}
+	}
+	_ = a.reloadLocked(ctx) // logged and counted
+}

@@ -1,0 +1,147 @@
+package casbinauthz
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/casbin/casbin/v2/model"
+)
+
+// snapshot is one immutable, validated policy version. Decisions are taken
+// against exactly one snapshot.
+type snapshot struct {
+	version  uint64
+	hash     [32]byte
+	loadedAt time.Time
+	rules    int
+
+	enf     Enforcer // oracle / fallback evaluator
+	toks    []tokenKind
+	idx     *index      // nil: evaluate with enf
+	scopes  *scopeIndex // nil: the model has no p2 section
+	attrs   bool        // the model has an attrs token
+	explain bool        // enf implements ExplainingEnforcer
+	cache   *decisionCache
+}
+
+// compiler holds what stays fixed across reloads.
+type compiler struct {
+	modelText    string
+	model        model.Model
+	toks         []tokenKind
+	fam          *family
+	hasScopes    bool
+	allowEmpty   bool
+	disableIndex bool
+	cacheSize    int
+}
+
+func newCompiler(cfg Config) (*compiler, error) {
+	m, err := parseModel(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	toks, err := requestTokens(m["r"]["r"].Tokens, "r_")
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(toks, tokSub) || !slices.Contains(toks, tokObj) || !slices.Contains(toks, tokAct) {
+		return nil, fmt.Errorf("%w: the request must have sub, obj and act tokens", ErrModel)
+	}
+	hasScopes, err := checkScopeSection(m)
+	if err != nil {
+		return nil, err
+	}
+	c := &compiler{
+		modelText: cfg.Model, model: m, toks: toks, hasScopes: hasScopes,
+		allowEmpty: cfg.AllowEmptyPolicy, disableIndex: cfg.DisableIndex, cacheSize: cfg.CacheSize,
+	}
+	if !cfg.DisableIndex {
+		c.fam = detectFamily(m)
+	}
+	return c, nil
+}
+
+// compile builds and validates a new snapshot from policy text. It never
+// touches a live snapshot.
+func (c *compiler) compile(text []byte) (*snapshot, error) {
+	lines, err := ParsePolicy(c.model, text)
+	if err != nil {
+		return nil, err
+	}
+	if len(lines) == 0 && !c.allowEmpty {
+		return nil, fmt.Errorf("%w: the policy has no rules (empty or truncated file?)", ErrPolicy)
+	}
+	if err := validateGlobs(c.model, lines); err != nil {
+		return nil, err
+	}
+	if err := validateEvalColumns(c.model, lines); err != nil {
+		return nil, err
+	}
+	e, m, err := newCasbin(c.modelText, lines)
+	if err != nil {
+		return nil, err
+	}
+	s := &snapshot{
+		enf: e, toks: c.toks, attrs: slices.Contains(c.toks, tokAttrs), explain: true,
+		cache: newDecisionCache(c.cacheSize), rules: len(lines),
+	}
+	if c.hasScopes {
+		s.scopes = compileScopes(m["p"]["p2"].Policy)
+	}
+	if c.fam != nil {
+		if s.idx, err = compileIndex(*c.fam, m["p"]["p"].Policy); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// validateGlobs rejects invalid glob patterns in object columns, which
+// Casbin would only report (as an error) when a request reaches them.
+func validateGlobs(m model.Model, lines []Line) error {
+	var errs []string
+	for _, l := range lines {
+		ast := m["p"][l.PType]
+		if ast == nil {
+			continue
+		}
+		for i, tok := range ast.Tokens {
+			if strings.HasSuffix(tok, "_obj") && i < len(l.Fields) {
+				if err := checkGlob(l.Fields[i]); err != nil {
+					errs = append(errs, fmt.Sprintf("line %d: %v", l.Num, err))
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %s", ErrPolicy, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// decide evaluates the p rules for q.
+func (s *snapshot) decide(q *request) (bool, string, error) {
+	if s.idx != nil {
+		return s.idx.decide(q)
+	}
+	rv := q.rvals(s.toks)
+	if ee, ok := s.enf.(ExplainingEnforcer); ok && s.explain {
+		ok, ex, err := ee.EnforceEx(rv...)
+		if err != nil {
+			return false, "", err
+		}
+		rule := ""
+		if len(ex) > 0 {
+			rule = "p, " + strings.Join(ex, ", ")
+		}
+		return ok, rule, nil
+	}
+	ok, err := s.enf.Enforce(rv...)
+	return ok, "", err
+}
+
+var errNoPolicy = errors.New("casbinauthz: no policy loaded")

@@ -1,0 +1,310 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// Check runs the pipeline on one request: Origin check, bearer extraction
+// (RFC 6750 §2.1), body size, token verification, claim mapping, MCP
+// inspection, authorization of every message, and session binding. It
+// returns a Result when the request may reach the MCP handler, and otherwise
+// an error that is always an *Error, to be turned into the response by
+// [Guard.Render]. Exactly one DecisionEvent is recorded per call.
+//
+// Check never panics on input and never allows on an error: a failing
+// verifier, mapper or authorizer refuses the request (503 when the cause
+// wraps ErrUnavailable or comes from the Authorizer).
+func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
+	start := g.now()
+	ev := DecisionEvent{Time: start, Method: r.Method}
+	if r.Header != nil {
+		ev.RequestID = requestID(r.Header.Get("X-Request-Id"))
+	}
+	res, err := g.check(ctx, r, &ev)
+	ev.Latency = g.now().Sub(start)
+	if err != nil {
+		e := err.(*Error)
+		ev.Status = g.status(e)
+		ev.Decision = DecisionDeny
+		lvl := slog.LevelDebug
+		if e.Kind == KindUnavailable || e.Kind == KindInternal {
+			ev.Decision, lvl = DecisionError, slog.LevelWarn
+		}
+		ev.Reason = string(e.Kind)
+		if d := g.description(e); d != "" {
+			ev.Reason += ": " + d
+		}
+		if e.Kind == KindInsufficientScope {
+			ev.RequiredScopes = append([]string(nil), e.Scopes...)
+		}
+		g.log.LogAttrs(ctx, lvl, "mcpauthz refused", slog.String("kind", string(e.Kind)),
+			slog.String("method", ev.Method), slog.String("iss", ev.Issuer), slog.String("sub", ev.Subject),
+			slog.Any("cause", e.Err))
+	} else {
+		ev.Decision, ev.Status = DecisionAllow, http.StatusOK
+	}
+	if g.audit != nil {
+		g.audit.Record(ctx, ev)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Result, error) {
+	if r.Header == nil {
+		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge}
+	}
+	// 1. Origin (MCP transports: present and invalid → 403).
+	if g.origins != nil {
+		if origins := r.Header.Values("Origin"); len(origins) > 0 {
+			if len(origins) != 1 || !g.origins[strings.ToLower(strings.TrimSuffix(strings.TrimSpace(origins[0]), "/"))] {
+				return nil, &Error{Kind: KindOrigin, Description: "origin not allowed"}
+			}
+		}
+	}
+
+	// 2. Credentials.
+	token, err := extractBearer(r.Header, r.RawQuery, r.Body)
+	if err != nil {
+		switch {
+		case errors.Is(err, ErrNoToken):
+			return nil, &Error{Kind: KindNoToken, Err: err}
+		case errors.Is(err, ErrMalformedToken):
+			return nil, &Error{Kind: KindInvalidToken, Description: "malformed token", Err: err}
+		default:
+			return nil, &Error{Kind: KindInvalidRequest, Description: "send exactly one bearer token, in the Authorization header", Err: err}
+		}
+	}
+
+	// 3. Body size.
+	if r.BodyTooLarge {
+		return nil, &Error{Kind: KindTooLarge, Description: "request body too large"}
+	}
+
+	// 4. Verify.
+	claims, err := g.verifier.Verify(ctx, token)
+	err = redact(err, token)
+	if err == nil && claims == nil {
+		err = errors.New("core: verifier returned no claims and no error")
+	}
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return nil, &Error{Kind: KindUnavailable, Description: "token verification temporarily unavailable", Err: err}
+		}
+		return nil, &Error{Kind: KindInvalidToken, Description: tokenErrorDescription(err), Err: err}
+	}
+
+	// 5. Map.
+	p, err := g.mapper.MapClaims(ctx, claims)
+	err = redact(err, token)
+	if err == nil && p == nil {
+		err = errors.New("core: mapper returned no principal and no error")
+	}
+	if err != nil {
+		ev.Issuer, ev.Subject, ev.ClientID = claims.Issuer, claims.Subject, claims.ClientID
+		if errors.Is(err, ErrUnavailable) {
+			return nil, &Error{Kind: KindUnavailable, Description: "principal mapping temporarily unavailable", Err: err}
+		}
+		return nil, &Error{Kind: KindInvalidToken, Description: "token claims not accepted", Err: err}
+	}
+	if p.Claims == nil {
+		p.Claims = claims
+	}
+	ev.Issuer, ev.Subject, ev.ClientID, ev.SubjectKind = p.Issuer, p.Subject, p.ClientID, p.Kind
+
+	// 6. Inspect.
+	ins, ierr := g.inspect(r)
+	if ierr != nil {
+		return nil, ierr
+	}
+	if m := ins.methods(); m != "" {
+		ev.Method = m
+	}
+	res := &Result{Principal: p, ProtocolVersion: ins.version, SessionID: ins.sessionID}
+
+	// 7. Session binding (check only; bind after the decision).
+	var pid string
+	if g.sessions != nil && ins.sessionID != "" {
+		pid = p.ID()
+		if !validSessionID(ins.sessionID) {
+			return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "invalid Mcp-Session-Id", ID: ins.firstID()}
+		}
+		if !g.sessions.check(ins.sessionID, pid, g.now()) {
+			return nil, &Error{Kind: KindSession, Description: "session not found", ID: ins.firstID(),
+				Err: errors.New("core: Mcp-Session-Id bound to another principal")}
+		}
+	}
+
+	// 8. Authorize.
+	if g.authorizer != nil {
+		if err := g.authorize(ctx, p, ins, ev); err != nil {
+			return nil, err
+		}
+		if ins.list != "" {
+			res.list = ins.list
+			res.visible = func(kind ObjectKind, name string) bool { return g.visible(ctx, p, kind, name) }
+		}
+	}
+
+	if g.sessions != nil && ins.sessionID != "" {
+		g.sessions.bind(ins.sessionID, pid, g.now())
+	}
+	return res, nil
+}
+
+// authorize asks the Authorizer about every operation; all must pass. A
+// pure denial anywhere wins over scope denials; scope denials of a batch are
+// merged into one complete set.
+func (g *Guard) authorize(ctx context.Context, p *Principal, ins *inspection, ev *DecisionEvent) *Error {
+	var scopes []string
+	var scopeDenial *Error
+	for _, op := range ins.ops {
+		dec, err := g.authorizer.Authorize(ctx, p, op.perm)
+		if g.audit != nil || err != nil || !dec.Allow {
+			ev.Target = op.perm.Object()
+		}
+		ev.Rule = dec.Rule
+		if err != nil {
+			return &Error{Kind: KindUnavailable, Description: "authorization temporarily unavailable", ID: op.id, Err: err}
+		}
+		if dec.Allow {
+			continue
+		}
+		if len(dec.RequiredScopes) == 0 {
+			desc := "forbidden by policy"
+			if dec.Reason != "" {
+				desc = dec.Reason
+			}
+			return &Error{Kind: KindForbidden, Description: desc, ID: op.id,
+				Err: errors.New("core: policy denied " + op.perm.Method + " " + op.perm.Object())}
+		}
+		for _, s := range dec.RequiredScopes {
+			if !slices.Contains(scopes, s) {
+				scopes = append(scopes, s)
+			}
+		}
+		if scopeDenial == nil {
+			desc := dec.Reason
+			if desc == "" {
+				desc = "insufficient scope for " + describeOp(op.perm)
+			}
+			scopeDenial = &Error{Kind: KindInsufficientScope, Description: desc, ID: op.id,
+				Err: errors.New("core: scope required for " + op.perm.Method + " " + op.perm.Object())}
+		}
+	}
+	if scopeDenial != nil {
+		scopeDenial.Scopes = scopes
+		return scopeDenial
+	}
+	return nil
+}
+
+// visible decides whether a list item is shown: the principal may use it
+// now (Allow) or could with more scopes (RequiredScopes non-empty). An error
+// hides the item.
+func (g *Guard) visible(ctx context.Context, p *Principal, kind ObjectKind, name string) bool {
+	perm := Permission{Kind: kind, Name: name}
+	switch kind {
+	case ObjectTool:
+		perm.Action, perm.Method = ActionCall, "tools/call"
+	case ObjectResource:
+		perm.Action, perm.Method = ActionRead, "resources/read"
+	case ObjectPrompt:
+		perm.Action, perm.Method = ActionGet, "prompts/get"
+	default:
+		return false
+	}
+	dec, err := g.authorizer.Authorize(ctx, p, perm)
+	if err != nil {
+		g.log.LogAttrs(ctx, slog.LevelWarn, "mcpauthz list filter: authorizer failed; item hidden",
+			slog.String("object", perm.Object()), slog.Any("cause", err))
+		return false
+	}
+	return dec.Allow || len(dec.RequiredScopes) > 0
+}
+
+// describeOp is a short client-safe description of an operation.
+func describeOp(p Permission) string {
+	if p.Kind == ObjectServer {
+		return p.Method
+	}
+	return p.Method + " " + p.Name
+}
+
+// tokenErrorDescription maps a verification failure to fixed client-safe
+// text; the cause itself is never sent.
+func tokenErrorDescription(err error) string {
+	switch {
+	case errors.Is(err, ErrExpired):
+		return "token expired"
+	case errors.Is(err, ErrNotYetValid):
+		return "token not yet valid"
+	case errors.Is(err, ErrIssuedInFuture):
+		return "token issued in the future"
+	case errors.Is(err, ErrSignature):
+		return "invalid signature"
+	case errors.Is(err, ErrUnknownKey):
+		return "unknown signing key"
+	case errors.Is(err, ErrUnsupportedAlgorithm):
+		return "algorithm not allowed"
+	case errors.Is(err, ErrAudience):
+		return "audience mismatch"
+	case errors.Is(err, ErrIssuer):
+		return "untrusted issuer"
+	case errors.Is(err, ErrTokenType):
+		return "wrong token type"
+	case errors.Is(err, ErrInactiveToken):
+		return "token inactive"
+	case errors.Is(err, ErrInvalidClaims):
+		return "invalid claims"
+	case errors.Is(err, ErrMalformedToken):
+		return "malformed token"
+	}
+	return "invalid token"
+}
+
+// requestID returns v when it is a usable request id: 1-128 printable
+// ASCII bytes.
+func requestID(v string) string {
+	if v == "" || len(v) > 128 {
+		return ""
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x21 || v[i] > 0x7e {
+			return ""
+		}
+	}
+	return v
+}
+
+// redacted wraps a cause whose text might contain the token (a careless
+// verifier or mapper): Error() replaces every occurrence of the token, and
+// Unwrap keeps the chain for errors.Is.
+type redacted struct {
+	err   error
+	token string
+}
+
+func (r redacted) Error() string {
+	s := r.err.Error()
+	if len(r.token) >= 8 {
+		s = strings.ReplaceAll(s, r.token, "[token]")
+	}
+	return s
+}
+
+func (r redacted) Unwrap() error { return r.err }
+
+func redact(err error, token string) error {
+	if err == nil {
+		return nil
+	}
+	return redacted{err: err, token: token}
+}

@@ -1,0 +1,76 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// exampleVerifier stands in for core/verifier or core/introspect.
+type exampleVerifier struct{}
+
+func (exampleVerifier) Verify(_ context.Context, tok string) (*core.Claims, error) {
+	if tok == "valid" {
+		return &core.Claims{Issuer: "https://idp.example.com", Subject: "alice", Scopes: []string{"mcp:tools"}}, nil
+	}
+	return nil, fmt.Errorf("example: %w", core.ErrExpired)
+}
+
+// examplePolicy allows every tool but "deploy", which needs mcp:deploy.
+type examplePolicy struct{}
+
+func (examplePolicy) Authorize(_ context.Context, p *core.Principal, perm core.Permission) (core.Decision, error) {
+	if perm.Kind == core.ObjectTool && perm.Name == "deploy" && !p.HasScope("mcp:deploy") {
+		return core.Decision{RequiredScopes: []string{"mcp:tools", "mcp:deploy"}}, nil
+	}
+	return core.Decision{Allow: true}, nil
+}
+
+func ExampleNew() {
+	g, err := core.New(core.Config{
+		Resource:   "https://mcp.example.com/mcp",
+		Verifier:   exampleVerifier{},
+		Authorizer: examplePolicy{},
+		Metadata: core.ProtectedResourceMetadata{
+			AuthorizationServers: []string{"https://idp.example.com"},
+			ScopesSupported:      []string{"mcp:tools"},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(g.MetadataPath())
+	fmt.Println(g.MetadataURL())
+	fmt.Println(string(g.MetadataJSON()))
+	// Output:
+	// /.well-known/oauth-protected-resource/mcp
+	// https://mcp.example.com/.well-known/oauth-protected-resource/mcp
+	// {"resource":"https://mcp.example.com/mcp","authorization_servers":["https://idp.example.com"],"scopes_supported":["mcp:tools"],"bearer_methods_supported":["header"]}
+}
+
+func ExampleGuard_Render() {
+	g, _ := core.New(core.Config{
+		Resource:   "https://mcp.example.com/mcp",
+		Verifier:   exampleVerifier{},
+		Authorizer: examplePolicy{},
+		Metadata:   core.ProtectedResourceMetadata{AuthorizationServers: []string{"https://idp.example.com"}},
+	})
+	header := http.Header{}
+	header.Set("Authorization", "Bearer valid")
+	header.Set("Content-Type", "application/json")
+	_, err := g.Check(context.Background(), &core.Request{
+		Method: http.MethodPost,
+		Header: header,
+		Body:   []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"deploy"}}`),
+	})
+	resp := g.Render(err)
+	fmt.Println(resp.Status)
+	fmt.Println(resp.Header.Get("WWW-Authenticate"))
+	fmt.Println(string(resp.Body))
+	// Output:
+	// 403
+	// Bearer error="insufficient_scope", scope="mcp:tools mcp:deploy", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", error_description="insufficient scope for tools/call deploy"
+	// {"jsonrpc":"2.0","id":1,"error":{"code":-31403,"message":"insufficient scope for tools/call deploy"}}
+}

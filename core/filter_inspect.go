@@ -1,0 +1,23 @@
+package core
+
+import (
+	"io"
+
+	"github.com/mcpauthz/mcpauthz/core/inspect"
+)
+
+// This file binds list filtering to core/inspect. Both filters fail closed:
+// a response they cannot parse is replaced by a JSON-RPC internal error.
+
+// Filtered results are always marked cacheScope "private": the list is
+// per-principal, and the go-sdk emits cacheScope "public" on every protocol
+// version, which would let a shared cache serve one principal's list to
+// another (MCP 2026-07-28 caching, "Choosing a Cache Scope").
+
+func (res *Result) filterJSON(body []byte) ([]byte, error) {
+	return inspect.FilterJSON(body, res.list, res.allowItem, true)
+}
+
+func (res *Result) newSSEFilter(w io.Writer) io.WriteCloser {
+	return inspect.NewSSEFilter(w, res.list, res.allowItem, true)
+}

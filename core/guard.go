@@ -1,0 +1,227 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/core/inspect"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxBodyBytes = 1 << 20 // 1 MiB, below the go-sdk's 4 MiB
+	DefaultDenyCode     = -31403  // JSON-RPC code of pure policy denials (spec-checklist OQ-12)
+	DefaultRetryAfter   = 5 * time.Second
+)
+
+// Config configures a [Guard]. Fields are REQUIRED or OPTIONAL as marked;
+// zero values of OPTIONAL fields select the documented defaults. New copies
+// everything it keeps: changing the Config afterwards has no effect.
+type Config struct {
+	// Resource is the canonical URI of the protected MCP endpoint, e.g.
+	// "https://mcp.example.com/mcp" (RFC 8707 §2; no fragment; https, or
+	// http for loopback hosts). REQUIRED. The metadata well-known path and
+	// the resource_metadata URL of every challenge are computed from it; the
+	// verifier must check that tokens carry it in "aud".
+	Resource string
+
+	// Verifier checks bearer tokens. REQUIRED.
+	Verifier TokenVerifier
+
+	// Mapper turns claims into a principal. OPTIONAL; default DefaultMapper().
+	// Use core/mapper (mapper.Standard) for IdP presets and claim paths.
+	Mapper ClaimMapper
+
+	// Authorizer decides every MCP operation. OPTIONAL, but a nil Authorizer
+	// must be chosen explicitly with AuthenticateOnly: New fails closed
+	// otherwise.
+	Authorizer Authorizer
+	// AuthenticateOnly, with a nil Authorizer, lets every authenticated,
+	// well-formed request through. It is an error together with an
+	// Authorizer.
+	AuthenticateOnly bool
+
+	// Metadata is the RFC 9728 document. REQUIRED: AuthorizationServers
+	// (≥1). Resource defaults to Config.Resource (a different value is an
+	// error); BearerMethodsSupported defaults to ["header"].
+	Metadata ProtectedResourceMetadata
+
+	// MaxBodyBytes caps the request body. OPTIONAL; default
+	// DefaultMaxBodyBytes (1 MiB). Adapters read at most this many bytes and
+	// report more as Request.BodyTooLarge (413).
+	MaxBodyBytes int64
+
+	// Inspect tunes MCP message inspection (supported protocol versions,
+	// unknown methods, nesting depth). OPTIONAL. Its MaxBodyBytes is set to
+	// MaxBodyBytes.
+	Inspect inspect.Options
+
+	// DenyCode is the JSON-RPC error code of pure policy denials and of
+	// insufficient-scope bodies. OPTIONAL; default DefaultDenyCode (-31403),
+	// outside the ranges reserved by JSON-RPC and MCP.
+	DenyCode int
+
+	// ChallengeScopes is the scope parameter of the 401 challenge sent when
+	// no token is presented. OPTIONAL; default Metadata.ScopesSupported;
+	// omitted when empty.
+	ChallengeScopes []string
+
+	// AllowedOrigins, when non-empty, lists the Origin values accepted
+	// ("https://app.example.com", compared case-insensitively); a request
+	// whose Origin header is present and not listed is refused with 403
+	// (MCP transports, DNS rebinding). OPTIONAL; default: no Origin check
+	// (requests without Origin, i.e. non-browser clients, always pass).
+	AllowedOrigins []string
+
+	// DisableSessionBinding turns off the binding of 2025-11-25
+	// Mcp-Session-Id values to the principal that first used them.
+	// OPTIONAL; default false (binding on). A session id presented by
+	// another principal is answered 404, like an unknown session.
+	DisableSessionBinding bool
+	// SessionTTL is how long an unused binding is kept. OPTIONAL; default
+	// DefaultSessionTTL (24h).
+	SessionTTL time.Duration
+	// MaxSessions bounds the binding table (least recently used bindings
+	// are evicted). OPTIONAL; default DefaultMaxSessions.
+	MaxSessions int
+
+	// RetryAfter is the Retry-After of 503 answers. OPTIONAL; default 5s.
+	RetryAfter time.Duration
+
+	// Audit receives one DecisionEvent per request. OPTIONAL; nil = none.
+	Audit AuditSink
+	// Logger receives the internal causes of refusals at Debug level and
+	// dependency failures at Warn. OPTIONAL; nil discards. Tokens are never
+	// logged.
+	Logger *slog.Logger
+	// Now is the clock for session binding and audit. OPTIONAL; default
+	// time.Now.
+	Now func() time.Time
+}
+
+// Guard runs the authorization pipeline. It is immutable after New (apart
+// from its bounded session table) and safe for concurrent use.
+type Guard struct {
+	resource        string
+	verifier        TokenVerifier
+	mapper          ClaimMapper
+	authorizer      Authorizer
+	metadata        ProtectedResourceMetadata
+	metadataJSON    []byte
+	metadataPath    string
+	metadataURL     string
+	resourcePath    string
+	maxBody         int64
+	inspectOpts     inspect.Options
+	denyCode        int
+	challengeScopes string
+	origins         map[string]bool
+	sessions        *sessionStore
+	retryAfter      string
+	audit           AuditSink
+	log             *slog.Logger
+	now             func() time.Time
+}
+
+// New validates cfg and returns a Guard. It never performs I/O.
+func New(cfg Config) (*Guard, error) {
+	u, err := resourceURL(cfg.Resource)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Verifier == nil {
+		return nil, errors.New("core: Config.Verifier is required")
+	}
+	switch {
+	case cfg.Authorizer == nil && !cfg.AuthenticateOnly:
+		return nil, errors.New("core: Config.Authorizer is nil; set AuthenticateOnly to allow every authenticated request explicitly")
+	case cfg.Authorizer != nil && cfg.AuthenticateOnly:
+		return nil, errors.New("core: Config.AuthenticateOnly is set together with an Authorizer")
+	}
+	md, mdJSON, err := prepareMetadata(cfg.Metadata, cfg.Resource)
+	if err != nil {
+		return nil, err
+	}
+	g := &Guard{
+		resource:     cfg.Resource,
+		verifier:     cfg.Verifier,
+		mapper:       cfg.Mapper,
+		authorizer:   cfg.Authorizer,
+		metadata:     md,
+		metadataJSON: mdJSON,
+		maxBody:      cfg.MaxBodyBytes,
+		inspectOpts:  cfg.Inspect,
+		denyCode:     cfg.DenyCode,
+		audit:        cfg.Audit,
+		log:          cfg.Logger,
+		now:          cfg.Now,
+	}
+	g.metadataURL, g.metadataPath = wellKnown(u)
+	g.resourcePath = u.EscapedPath()
+	if g.resourcePath == "" {
+		g.resourcePath = "/"
+	}
+	if g.mapper == nil {
+		g.mapper = DefaultMapper()
+	}
+	if g.maxBody < 0 {
+		return nil, errors.New("core: Config.MaxBodyBytes must not be negative")
+	}
+	if g.maxBody == 0 {
+		g.maxBody = DefaultMaxBodyBytes
+	}
+	g.inspectOpts.MaxBodyBytes = int(g.maxBody)
+	g.inspectOpts.SupportedVersions = append([]string(nil), cfg.Inspect.SupportedVersions...)
+	if g.denyCode == 0 {
+		g.denyCode = DefaultDenyCode
+	}
+	scopes := cfg.ChallengeScopes
+	if scopes == nil {
+		scopes = md.ScopesSupported
+	}
+	for _, s := range scopes {
+		if !isScopeToken(s) {
+			return nil, fmt.Errorf("core: Config.ChallengeScopes: %q is not a valid scope token", s)
+		}
+	}
+	g.challengeScopes = strings.Join(scopes, " ")
+	if len(cfg.AllowedOrigins) > 0 {
+		g.origins = make(map[string]bool, len(cfg.AllowedOrigins))
+		for _, o := range cfg.AllowedOrigins {
+			ou, err := url.Parse(o)
+			if err != nil || ou.Scheme == "" || ou.Host == "" || (ou.Path != "" && ou.Path != "/") {
+				return nil, fmt.Errorf("core: Config.AllowedOrigins: %q is not an origin (scheme://host[:port])", o)
+			}
+			g.origins[strings.ToLower(strings.TrimSuffix(o, "/"))] = true
+		}
+	}
+	if !cfg.DisableSessionBinding {
+		ttl, maxN := cfg.SessionTTL, cfg.MaxSessions
+		if ttl <= 0 {
+			ttl = DefaultSessionTTL
+		}
+		if maxN <= 0 {
+			maxN = DefaultMaxSessions
+		}
+		g.sessions = newSessionStore(ttl, maxN)
+	}
+	ra := cfg.RetryAfter
+	if ra <= 0 {
+		ra = DefaultRetryAfter
+	}
+	g.retryAfter = fmt.Sprint(int((ra + time.Second - 1) / time.Second))
+	if g.log == nil {
+		g.log = discardLogger()
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	return g, nil
+}
+
+// MaxBodyBytes is the body limit adapters must enforce while reading.
+func (g *Guard) MaxBodyBytes() int64 { return g.maxBody }

@@ -1,0 +1,186 @@
+package inspect
+
+import (
+	"bytes"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+)
+
+// Header names read by Inspect.
+const (
+	HeaderProtocolVersion = "Mcp-Protocol-Version"
+	HeaderSessionID       = "Mcp-Session-Id"
+	HeaderMethod          = "Mcp-Method"
+	HeaderName            = "Mcp-Name"
+)
+
+// Inspect parses one HTTP request to an MCP Streamable HTTP endpoint and
+// returns what it asks the server to do, or an *Error saying why it must be
+// refused. httpMethod is the request method ("POST", "GET", ...), header the
+// request header, body the complete request body (ignored for GET and
+// DELETE). See the package documentation for the rules.
+//
+// The returned Request aliases body (Message.ID); body must not be modified
+// while it is in use.
+func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (*Request, error) {
+	switch httpMethod {
+	case http.MethodPost, http.MethodGet, http.MethodDelete:
+	default:
+		e := newErr(ErrMethodNotAllowed, "method not allowed", nil)
+		e.Allow = "GET, POST, DELETE"
+		return nil, e
+	}
+	version, err := effectiveVersion(header, &opts)
+	if err != nil {
+		return nil, err
+	}
+	r := &Request{Version: version}
+	if version < Version20260728 {
+		sid, err := singleHeader(header, HeaderSessionID)
+		if err != nil {
+			return nil, newErr(ErrInvalidRequest, "repeated Mcp-Session-Id header", nil)
+		}
+		r.SessionID = sid
+	}
+	if httpMethod != http.MethodPost {
+		if version >= Version20260728 {
+			e := newErr(ErrMethodNotAllowed, "method not allowed", nil)
+			e.Allow = "POST"
+			return nil, e
+		}
+		return r, nil
+	}
+	if err := checkContentHeaders(header); err != nil {
+		return nil, err
+	}
+	if max := opts.maxBody(); max > 0 && len(body) > max {
+		return nil, newErr(ErrTooLarge, "request body too large", nil)
+	}
+	if err := strictjson.Validate(body, strictjson.Options{MaxDepth: opts.MaxDepth}); err != nil {
+		switch {
+		case len(bytes.TrimLeft(body, " \t\r\n")) == 0:
+			return nil, newErr(ErrParse, "empty request body", err)
+		case bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")):
+			return nil, newErr(ErrParse, "byte order mark not allowed", err)
+		}
+		return nil, newErr(ErrParse, "parse error", err)
+	}
+	d := &decoder{body: body, version: version, opts: &opts}
+	i := skipWS(body, 0)
+	switch body[i] {
+	case '{':
+		m, err := d.message(i)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkStandardHeaders(header, version, m); err != nil {
+			return nil, err
+		}
+		r.one[0] = m
+		r.Messages = r.one[:]
+	case '[':
+		if version >= Version20250618 {
+			return nil, newErr(ErrInvalidRequest, "JSON-RPC batching is not supported in protocol version "+version, nil)
+		}
+		r.Batch = true
+		msgs, err := d.batch(i)
+		if err != nil {
+			return nil, err
+		}
+		r.Messages = msgs
+	default:
+		return nil, newErr(ErrInvalidRequest, "body must be a JSON-RPC message object", nil)
+	}
+	return r, nil
+}
+
+// effectiveVersion validates MCP-Protocol-Version.
+func effectiveVersion(header http.Header, opts *Options) (string, error) {
+	supported := opts.versions()
+	v, err := singleHeader(header, HeaderProtocolVersion)
+	if err != nil {
+		return "", newErr(ErrHeaderMismatch, "repeated MCP-Protocol-Version header", nil)
+	}
+	if v == "" {
+		for _, s := range supported {
+			if s == Version20250326 {
+				return s, nil
+			}
+		}
+		return "", newErr(ErrHeaderMismatch, "missing required MCP-Protocol-Version header", nil)
+	}
+	for _, s := range supported {
+		if s == v {
+			return s, nil
+		}
+	}
+	e := newErr(ErrUnsupportedVersion, "Unsupported protocol version", nil)
+	e.Data = VersionData{Supported: append([]string(nil), supported...), Requested: safeEcho(v)}
+	return "", e
+}
+
+// singleHeader returns the OWS-trimmed value of a header that may appear at
+// most once ("" when absent).
+func singleHeader(header http.Header, name string) (string, error) {
+	vals := header[name] // name is canonical; same lookup as header.Values
+	switch len(vals) {
+	case 0:
+		return "", nil
+	case 1:
+		return trimOWS(vals[0]), nil
+	}
+	return "", errors.New("repeated header")
+}
+
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// safeEcho returns s when it is short printable ASCII, else "".
+func safeEcho(s string) string {
+	if len(s) > 64 {
+		return ""
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return ""
+		}
+	}
+	return s
+}
+
+// checkContentHeaders enforces Content-Type application/json (charset, if
+// any, UTF-8) and no Content-Encoding other than identity.
+func checkContentHeaders(header http.Header) error {
+	cts := header["Content-Type"]
+	if len(cts) != 1 {
+		return newErr(ErrUnsupportedMediaType, "Content-Type must be application/json", nil)
+	}
+	if ct := cts[0]; ct != "application/json" {
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return newErr(ErrUnsupportedMediaType, "Content-Type must be application/json", err)
+		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+			return newErr(ErrUnsupportedMediaType, "Content-Type charset must be utf-8", nil)
+		}
+	}
+	for _, v := range header["Content-Encoding"] {
+		for _, enc := range strings.Split(v, ",") {
+			if enc = trimOWS(enc); enc != "" && !strings.EqualFold(enc, "identity") {
+				return newErr(ErrUnsupportedMediaType, "Content-Encoding not supported", nil)
+			}
+		}
+	}
+	return nil
+}

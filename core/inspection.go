@@ -1,0 +1,113 @@
+package core
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/mcpauthz/mcpauthz/core/inspect"
+)
+
+// This file is the only place that calls core/inspect for request
+// inspection: it turns an inspect.Request into the operations to authorize.
+
+// JSON-RPC codes used in bodies the Guard writes itself.
+const (
+	codeInvalidRequest = -32600
+	codeInternalError  = -32603
+)
+
+// inspection is what the Guard needs from an inspected request.
+type inspection struct {
+	version   string
+	sessionID string
+	ops       []operation
+	list      string // inspect list name of a single */list request
+	one       [1]operation
+}
+
+// operation is one permission to check, with the JSON-RPC id to echo.
+type operation struct {
+	perm Permission
+	id   json.RawMessage
+}
+
+func (ins *inspection) firstID() json.RawMessage {
+	for _, op := range ins.ops {
+		if op.id != nil {
+			return op.id
+		}
+	}
+	return nil
+}
+
+// methods joins the JSON-RPC methods for audit ("" when there are none).
+func (ins *inspection) methods() string {
+	if len(ins.ops) == 1 {
+		return ins.ops[0].perm.Method
+	}
+	var b strings.Builder
+	for i, op := range ins.ops {
+		if op.perm.Method == "" {
+			continue
+		}
+		if i > 0 && b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(op.perm.Method)
+	}
+	return b.String()
+}
+
+// inspect runs core/inspect and converts its result or refusal.
+func (g *Guard) inspect(r *Request) (*inspection, *Error) {
+	ir, err := inspect.Inspect(r.Method, r.Header, r.Body, g.inspectOpts)
+	if err != nil {
+		var ie *inspect.Error
+		if !errors.As(err, &ie) {
+			return nil, &Error{Kind: KindInternal, Description: "internal error", Err: err}
+		}
+		if ie.Kind == inspect.ErrTooLarge {
+			return nil, &Error{Kind: KindTooLarge, Description: "request body too large", Err: ie}
+		}
+		return nil, &Error{Kind: KindMessage, Status: ie.Status, Code: ie.Code, Description: ie.Message,
+			ID: ie.ID, Data: ie.Data, Allow: ie.Allow, Err: ie}
+	}
+	ins := &inspection{version: ir.Version, sessionID: ir.SessionID}
+	if len(ir.Messages) == 0 {
+		// GET (legacy SSE stream) and DELETE (legacy session end):
+		// connection-level traffic of an authenticated principal.
+		ins.ops = []operation{{perm: Permission{Kind: ObjectServer, Action: ActionConnect, Method: r.Method}}}
+		return ins, nil
+	}
+	ins.ops = ins.one[:0]
+	if len(ir.Messages) > 1 {
+		ins.ops = make([]operation, 0, len(ir.Messages))
+	}
+	for _, m := range ir.Messages {
+		perm := Permission{
+			Kind:   ObjectKind(m.Target.Kind),
+			Name:   m.Target.Name,
+			Action: m.Target.Action,
+			Method: m.Method,
+		}
+		switch perm.Kind {
+		case ObjectTool, ObjectResource, ObjectPrompt, ObjectServer:
+		default:
+			return nil, &Error{Kind: KindInternal, Description: "internal error",
+				Err: errors.New("core: inspect returned an unknown target kind")}
+		}
+		ins.ops = append(ins.ops, operation{perm: perm, id: m.ID})
+		if m.Target.List != "" {
+			if ir.Batch {
+				// A list response inside a batch response cannot be
+				// filtered: refuse rather than leak unfiltered items.
+				return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
+					Description: "list methods cannot be batched", ID: m.ID}
+			}
+			ins.list = m.Target.List
+		}
+	}
+	return ins, nil
+}

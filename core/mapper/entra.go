@@ -1,0 +1,152 @@
+package mapper
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// EntraConfig configures [Entra].
+type EntraConfig struct {
+	// AllowedTenants lists the tenant ids (GUIDs) whose tokens are accepted;
+	// compared case-insensitively with the "tid" claim. REQUIRED unless
+	// AllowAnyTenant is set.
+	AllowedTenants []string
+	// AllowAnyTenant accepts every tenant (a multi-tenant application that
+	// authorizes by tenant itself, e.g. in Casbin domains). OPTIONAL, default
+	// false: Entra fails without AllowedTenants, so that a multi-tenant app
+	// never admits every Entra tenant by omission.
+	AllowAnyTenant bool
+}
+
+// Entra returns a Mapper for Microsoft Entra ID (Azure AD) access tokens,
+// v1 and v2:
+//
+//   - Subject: "oid" (the object id, stable across applications; "sub" is
+//     pairwise per application and is kept in Claims);
+//   - ClientID: "azp" (v2), then "appid" (v1);
+//   - Tenant: "tid", REQUIRED, a GUID, and one of AllowedTenants;
+//   - Scopes: "scp" (space-delimited delegated permissions); Roles: "roles";
+//     Groups: "groups" (object ids). For client principals the application
+//     permissions in "roles" are also copied into Scopes, so that
+//     scope-based policy applies to app-only tokens;
+//   - attributes "preferred_username", "email", "acr", "amr", and
+//     "groups_overage" = true when the token says its groups were too many
+//     to include ("hasgroups" or "_claim_names.groups"): Groups is then
+//     incomplete;
+//   - issuer binding: "iss" must be exactly
+//     "https://login.microsoftonline.com/<tid>/v2.0" or
+//     "https://sts.windows.net/<tid>/" for the token's own "tid", so a token
+//     of one tenant can never pass under another tenant's issuer with a
+//     multi-tenant ("common"/"organizations") verifier.
+//
+// Classification: "idtyp" = "app" is a client and "idtyp" = "user" a user;
+// without "idtyp" a token with no "scp" whose "sub" equals its "oid" is a
+// client (app-only tokens), every other token a user.
+func Entra(cfg EntraConfig) (*Mapper, error) {
+	allowed := make(map[string]struct{}, len(cfg.AllowedTenants))
+	for _, t := range cfg.AllowedTenants {
+		if !isGUID(t) {
+			return nil, fmt.Errorf("mapper: entra: allowed tenant %q is not a GUID", t)
+		}
+		allowed[strings.ToLower(t)] = struct{}{}
+	}
+	if len(allowed) == 0 && !cfg.AllowAnyTenant {
+		return nil, errors.New("mapper: entra: AllowedTenants is empty and AllowAnyTenant is not set")
+	}
+	return Standard(Config{
+		SubjectClaim:   "oid",
+		ClientIDClaims: []string{"azp", "appid"},
+		ScopeClaims:    []string{"scp"},
+		GroupClaims:    []string{"groups"},
+		RoleClaims:     []string{"roles"},
+		TenantClaims:   []string{"tid"},
+		AttributeClaims: map[string]string{
+			"preferred_username": "preferred_username", "email": "email", "acr": "acr", "amr": "amr",
+		},
+		IsClient: entraIsClient,
+		Refine: func(c *core.Claims, p *core.Principal) error {
+			tid := p.Tenant
+			if !isGUID(tid) {
+				return mappingErr("entra: tid missing or not a GUID")
+			}
+			if _, ok := allowed[strings.ToLower(tid)]; !ok && !cfg.AllowAnyTenant {
+				return fmt.Errorf("%w: entra: tenant %s not allowed", core.ErrMapping, tid)
+			}
+			if p.Issuer != "https://login.microsoftonline.com/"+tid+"/v2.0" &&
+				p.Issuer != "https://sts.windows.net/"+tid+"/" {
+				return fmt.Errorf("%w: entra: issuer %q does not belong to tenant %s", core.ErrMapping, p.Issuer, tid)
+			}
+			if p.Kind == core.PrincipalClient {
+				for _, r := range p.Roles {
+					if !p.HasScope(r) {
+						p.Scopes = append(p.Scopes, r)
+					}
+				}
+			}
+			if entraGroupOverage(c) {
+				if p.Attributes == nil {
+					p.Attributes = map[string]any{}
+				}
+				p.Attributes["groups_overage"] = true
+			}
+			return nil
+		},
+	})
+}
+
+func entraIsClient(c *core.Claims, oid, _ string) (bool, error) {
+	idtyp, err := optString(c, "idtyp")
+	if err != nil {
+		return false, err
+	}
+	switch idtyp {
+	case "app":
+		return true, nil
+	case "user":
+		return false, nil
+	case "":
+	default:
+		return false, fmt.Errorf("%w: entra: unknown idtyp %q", core.ErrMapping, idtyp)
+	}
+	if _, hasScp := c.Lookup("scp"); hasScp {
+		return false, nil
+	}
+	sub, err := optString(c, "sub")
+	if err != nil {
+		return false, err
+	}
+	return sub != "" && sub == oid, nil
+}
+
+func entraGroupOverage(c *core.Claims) bool {
+	if v, ok := c.Lookup("hasgroups"); ok && v == true {
+		return true
+	}
+	names, _ := c.Raw["_claim_names"].(map[string]any)
+	_, ok := names["groups"]
+	return ok
+}
+
+// isGUID reports whether s has the 8-4-4-4-12 hex form.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if ch != '-' {
+				return false
+			}
+		default:
+			if !('0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

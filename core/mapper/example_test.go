@@ -1,0 +1,89 @@
+package mapper_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/mapper"
+)
+
+func ExampleStandard() {
+	m, err := mapper.Standard(mapper.Config{
+		GroupClaims:     []string{"https://example.com/groups"},
+		AttributeClaims: map[string]string{"department": "department"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	// Claims as a TokenVerifier returns them.
+	claims := &core.Claims{
+		Issuer: "https://as.example.com", Subject: "alice", ClientID: "web",
+		Raw: map[string]any{
+			"iss": "https://as.example.com", "sub": "alice", "client_id": "web",
+			"scope":                      "mcp:tools",
+			"https://example.com/groups": []any{"eng", 42},
+			"department":                 "R&D",
+		},
+	}
+	p, err := m.MapClaims(context.Background(), claims)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(p.ID())
+	fmt.Println(p.SubjectName(), p.Scopes, p.Groups, p.Attributes["department"])
+	// Output:
+	// user:https://as.example.com||alice
+	// user:alice [mcp:tools] [eng] R&D
+}
+
+func ExampleStandard_clientCredentials() {
+	m, _ := mapper.Standard(mapper.Config{})
+	// RFC 9068: a client_credentials token carries the client id in "sub".
+	claims := &core.Claims{
+		Issuer: "https://as.example.com",
+		Raw:    map[string]any{"iss": "https://as.example.com", "sub": "alice", "client_id": "alice"},
+	}
+	p, _ := m.MapClaims(context.Background(), claims)
+	fmt.Println(p.Kind, p.ID(), p.SubjectName())
+	// Output: client client:https://as.example.com|alice client:alice
+}
+
+func ExampleEntra() {
+	const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	m, err := mapper.Entra(mapper.EntraConfig{AllowedTenants: []string{tid}})
+	if err != nil {
+		panic(err)
+	}
+	iss := "https://login.microsoftonline.com/" + tid + "/v2.0"
+	app := &core.Claims{Issuer: iss, Raw: map[string]any{
+		"iss": iss, "tid": tid, "idtyp": "app", "azp": "11111111-2222-3333-4444-555555555555",
+		"oid": "aaaaaaaa-0000-0000-0000-000000000001", "sub": "aaaaaaaa-0000-0000-0000-000000000001",
+		"roles": []any{"Tools.Call"},
+	}}
+	p, err := m.MapClaims(context.Background(), app)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(p.SubjectName(), p.Scopes)
+
+	other := "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0"
+	app.Issuer, app.Raw["iss"] = other, other
+	_, err = m.MapClaims(context.Background(), app)
+	fmt.Println(err != nil)
+	// Output:
+	// client:11111111-2222-3333-4444-555555555555 [Tools.Call]
+	// true
+}
+
+func ExampleKeycloak() {
+	m, _ := mapper.Keycloak(mapper.KeycloakConfig{ClientRoles: []string{"mcp-server"}})
+	c := &core.Claims{Issuer: "https://sso.example.com/realms/acme", Raw: map[string]any{
+		"iss": "https://sso.example.com/realms/acme", "sub": "f1", "azp": "mcp-client",
+		"realm_access":    map[string]any{"roles": []any{"admin"}},
+		"resource_access": map[string]any{"mcp-server": map[string]any{"roles": []any{"tool-user"}}},
+	}}
+	p, _ := m.MapClaims(context.Background(), c)
+	fmt.Println(p.SubjectName(), p.Roles)
+	// Output: user:f1 [admin mcp-server:tool-user]
+}

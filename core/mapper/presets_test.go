@@ -1,0 +1,325 @@
+package mapper
+
+import (
+	"testing"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+func TestOkta(t *testing.T) {
+	t.Parallel()
+	m, err := Okta()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const oiss = "https://dev-123.okta.com/oauth2/default"
+	runCases(t, m, []mapCase{
+		{
+			name: "user token",
+			claims: `{"ver":1,"jti":"AT.x","iss":"https://dev-123.okta.com/oauth2/default","aud":"api://mcp",
+				"iat":1767225600,"exp":1767229200,"cid":"0oa1b2c3d4","uid":"00u1a2b3c4","scp":["openid","mcp:tools"],
+				"auth_time":1767225000,"sub":"alice@example.com","groups":["Everyone","Engineering"]}`,
+			kind: core.PrincipalUser, id: "user:" + oiss + "||00u1a2b3c4", sub: "00u1a2b3c4", client: "0oa1b2c3d4",
+			scopes: []string{"openid", "mcp:tools"}, groups: []string{"Everyone", "Engineering"},
+			attrs: map[string]any{"login": "alice@example.com"},
+		},
+		{
+			name: "client_credentials token",
+			claims: `{"ver":1,"jti":"AT.y","iss":"https://dev-123.okta.com/oauth2/default","aud":"api://mcp",
+				"iat":1767225600,"exp":1767229200,"cid":"0oa1b2c3d4","scp":["mcp:tools"],"sub":"0oa1b2c3d4"}`,
+			kind: core.PrincipalClient, id: "client:" + oiss + "|0oa1b2c3d4", client: "0oa1b2c3d4",
+			scopes: []string{"mcp:tools"}, attrs: map[string]any{"login": "0oa1b2c3d4"},
+		},
+		{
+			name:    "no uid and sub != cid",
+			claims:  `{"iss":"https://dev-123.okta.com/oauth2/default","cid":"0oa1","sub":"alice@example.com"}`,
+			wantErr: true,
+		},
+		{
+			name:    "numeric sub without uid",
+			claims:  `{"iss":"https://dev-123.okta.com/oauth2/default","cid":"0oa1","sub":5}`,
+			wantErr: true,
+		},
+		{
+			name:   "user named like the client stays a user",
+			claims: `{"iss":"https://dev-123.okta.com/oauth2/default","cid":"alice","uid":"alice","sub":"alice"}`,
+			kind:   core.PrincipalUser, sub: "alice", client: "alice", id: "user:" + oiss + "||alice",
+		},
+	})
+}
+
+const (
+	tidA = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	tidB = "9188040d-6c67-4c5b-b112-36a304b66dad"
+)
+
+func TestEntra(t *testing.T) {
+	t.Parallel()
+	m, err := Entra(EntraConfig{AllowedTenants: []string{tidA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := "https://login.microsoftonline.com/" + tidA + "/v2.0"
+	runCases(t, m, []mapCase{
+		{
+			name: "v2 delegated user token",
+			claims: `{"aud":"api://mcp","iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","iat":1767225600,"nbf":1767225600,
+				"exp":1767229200,"aio":"x","azp":"6e74172b-be56-4843-9ff4-e66a39bb12e3","azpacr":"0","name":"Abe Lincoln",
+				"oid":"690222be-ff1a-4d56-abd1-7e4f7d38e474","preferred_username":"abeli@microsoft.com","rh":"x",
+				"scp":"mcp.tools mcp.read","sub":"HKZpfaHyWadeOouYlitjrI-KffTm222X5rrV3xDqfKQ","tid":"` + tidA + `",
+				"uti":"x","ver":"2.0","roles":["Reader"],"groups":["a1","b2"],"idtyp":"user"}`,
+			kind: core.PrincipalUser, id: "user:" + v2 + "|" + tidA + "|690222be-ff1a-4d56-abd1-7e4f7d38e474",
+			sub: "690222be-ff1a-4d56-abd1-7e4f7d38e474", client: "6e74172b-be56-4843-9ff4-e66a39bb12e3", tenant: tidA,
+			scopes: []string{"mcp.tools", "mcp.read"}, roles: []string{"Reader"}, groups: []string{"a1", "b2"},
+			attrs: map[string]any{"preferred_username": "abeli@microsoft.com"},
+		},
+		{
+			name: "v2 app-only token with idtyp",
+			claims: `{"aud":"api://mcp","iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","azp":"11111111-2222-3333-4444-555555555555",
+				"oid":"aaaaaaaa-0000-0000-0000-000000000001","sub":"aaaaaaaa-0000-0000-0000-000000000001","tid":"` + tidA + `",
+				"roles":["Tools.Call","Tools.Call"],"idtyp":"app","ver":"2.0"}`,
+			kind: core.PrincipalClient, id: "client:" + v2 + "|11111111-2222-3333-4444-555555555555",
+			sub: "aaaaaaaa-0000-0000-0000-000000000001", client: "11111111-2222-3333-4444-555555555555", tenant: tidA,
+			roles: []string{"Tools.Call"}, scopes: []string{"Tools.Call"},
+		},
+		{
+			name: "v1 app-only token without idtyp (sub == oid, no scp)",
+			claims: `{"aud":"api://mcp","iss":"https://sts.windows.net/` + tidA + `/","appid":"22222222-2222-3333-4444-555555555555",
+				"oid":"bbbbbbbb-0000-0000-0000-000000000001","sub":"bbbbbbbb-0000-0000-0000-000000000001","tid":"` + tidA + `",
+				"roles":["Tools.Call"],"ver":"1.0"}`,
+			kind: core.PrincipalClient, sub: "bbbbbbbb-0000-0000-0000-000000000001",
+			client: "22222222-2222-3333-4444-555555555555", tenant: tidA, roles: []string{"Tools.Call"}, scopes: []string{"Tools.Call"},
+		},
+		{
+			name: "group overage",
+			claims: `{"iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","azp":"c","oid":"o","sub":"s","tid":"` + tidA + `",
+				"scp":"a","_claim_names":{"groups":"src1"},"_claim_sources":{"src1":{"endpoint":"https://graph.microsoft.com/x"}}}`,
+			kind: core.PrincipalUser, sub: "o", client: "c", tenant: tidA, scopes: []string{"a"},
+			attrs: map[string]any{"groups_overage": true},
+		},
+		{
+			name:    "tenant not allowed",
+			claims:  `{"iss":"https://login.microsoftonline.com/` + tidB + `/v2.0","azp":"c","oid":"o","sub":"s","tid":"` + tidB + `","scp":"a"}`,
+			wantErr: true,
+		},
+		{
+			name:    "issuer of another tenant",
+			claims:  `{"iss":"https://login.microsoftonline.com/` + tidB + `/v2.0","azp":"c","oid":"o","sub":"s","tid":"` + tidA + `","scp":"a"}`,
+			wantErr: true,
+		},
+		{
+			name:    "common issuer",
+			claims:  `{"iss":"https://login.microsoftonline.com/common/v2.0","azp":"c","oid":"o","sub":"s","tid":"` + tidA + `","scp":"a"}`,
+			wantErr: true,
+		},
+		{
+			name:    "missing tid",
+			claims:  `{"iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","azp":"c","oid":"o","sub":"s","scp":"a"}`,
+			wantErr: true,
+		},
+		{
+			name:    "user without oid",
+			claims:  `{"iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","azp":"c","sub":"s","tid":"` + tidA + `","scp":"a"}`,
+			wantErr: true,
+		},
+		{
+			name:    "unknown idtyp",
+			claims:  `{"iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","azp":"c","oid":"o","sub":"o","tid":"` + tidA + `","idtyp":"device"}`,
+			wantErr: true,
+		},
+		{
+			name:    "app token without client id",
+			claims:  `{"iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","oid":"o","sub":"o","tid":"` + tidA + `","idtyp":"app"}`,
+			wantErr: true,
+		},
+	})
+	t.Run("config", func(t *testing.T) {
+		t.Parallel()
+		if _, err := Entra(EntraConfig{}); err == nil {
+			t.Error("Entra accepted no tenants without AllowAnyTenant")
+		}
+		if _, err := Entra(EntraConfig{AllowedTenants: []string{"contoso.onmicrosoft.com"}}); err == nil {
+			t.Error("Entra accepted a non-GUID tenant")
+		}
+		any, err := Entra(EntraConfig{AllowAnyTenant: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCases(t, any, []mapCase{{
+			name:   "any tenant, issuer still bound",
+			claims: `{"iss":"https://login.microsoftonline.com/` + tidB + `/v2.0","azp":"c","oid":"o","sub":"s","tid":"` + tidB + `","scp":"a"}`,
+			kind:   core.PrincipalUser, sub: "o", client: "c", tenant: tidB, scopes: []string{"a"},
+		}, {
+			name:    "any tenant, foreign issuer",
+			claims:  `{"iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","azp":"c","oid":"o","sub":"s","tid":"` + tidB + `","scp":"a"}`,
+			wantErr: true,
+		}})
+	})
+}
+
+func TestKeycloak(t *testing.T) {
+	t.Parallel()
+	m, err := Keycloak(KeycloakConfig{ClientRoles: []string{"mcp-server", "api.v2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const kiss = "https://sso.example.com/realms/acme"
+	runCases(t, m, []mapCase{
+		{
+			name: "user token",
+			claims: `{"exp":1767229200,"iat":1767225600,"jti":"j","iss":"https://sso.example.com/realms/acme","aud":["mcp-server","account"],
+				"sub":"f:1b2c:alice","typ":"Bearer","azp":"mcp-client","session_state":"s","acr":"1",
+				"realm_access":{"roles":["offline_access","default-roles-acme","admin"]},
+				"resource_access":{"mcp-server":{"roles":["tool-user","admin"]},"account":{"roles":["manage-account"]},"api.v2":{"roles":["r",3]}},
+				"scope":"openid profile email","email_verified":true,"preferred_username":"alice","email":"alice@example.com",
+				"groups":["/eng","/eng/platform"]}`,
+			kind: core.PrincipalUser, id: "user:" + kiss + "||f:1b2c:alice", sub: "f:1b2c:alice", client: "mcp-client",
+			scopes: []string{"openid", "profile", "email"}, groups: []string{"/eng", "/eng/platform"},
+			roles: []string{"offline_access", "default-roles-acme", "admin", "mcp-server:tool-user", "mcp-server:admin", "api.v2:r"},
+			attrs: map[string]any{"preferred_username": "alice", "email": "alice@example.com", "acr": "1"},
+		},
+		{
+			name: "service account token",
+			claims: `{"iss":"https://sso.example.com/realms/acme","aud":"mcp-server","sub":"5e6f-sa","typ":"Bearer","azp":"billing-bot",
+				"scope":"mcp:tools","client_id":"billing-bot","preferred_username":"service-account-billing-bot",
+				"realm_access":{"roles":["robot"]}}`,
+			kind: core.PrincipalClient, id: "client:" + kiss + "|billing-bot", sub: "5e6f-sa", client: "billing-bot",
+			scopes: []string{"mcp:tools"}, roles: []string{"robot"},
+		},
+		{
+			name: "older server clientId claim",
+			claims: `{"iss":"https://sso.example.com/realms/acme","sub":"5e6f-sa","azp":"Bot","clientId":"Bot",
+				"preferred_username":"service-account-bot"}`,
+			kind: core.PrincipalClient, sub: "5e6f-sa", client: "Bot",
+		},
+		{
+			name: "user token that also carries client_id stays a user",
+			claims: `{"iss":"https://sso.example.com/realms/acme","sub":"u-1","azp":"web","client_id":"web",
+				"preferred_username":"alice"}`,
+			kind: core.PrincipalUser, sub: "u-1", client: "web",
+		},
+		{
+			name:   "realm_access is not an object",
+			claims: `{"iss":"https://sso.example.com/realms/acme","sub":"u","azp":"web","realm_access":["admin"],"resource_access":7}`,
+			kind:   core.PrincipalUser, sub: "u", client: "web",
+		},
+	})
+	if _, err := Keycloak(KeycloakConfig{ClientRoles: []string{""}}); err == nil {
+		t.Error("Keycloak accepted an empty client id")
+	}
+}
+
+func TestAuth0(t *testing.T) {
+	t.Parallel()
+	m, err := Auth0(Auth0Config{Namespace: "https://mcp.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const aiss = "https://acme.us.auth0.com/"
+	runCases(t, m, []mapCase{
+		{
+			name: "user token with RBAC permissions",
+			claims: `{"iss":"https://acme.us.auth0.com/","sub":"auth0|64f1","aud":["https://mcp.example.com/mcp","https://acme.us.auth0.com/userinfo"],
+				"iat":1767225600,"exp":1767229200,"azp":"Xc9aBcD","scope":"openid profile","permissions":["call:deploy","read:docs"],
+				"https://mcp.example.com/roles":["deployer"],"https://mcp.example.com/groups":["eng"],"https://mcp.example.com/email":"a@x.com"}`,
+			kind: core.PrincipalUser, id: "user:" + aiss + "||auth0|64f1", sub: "auth0|64f1", client: "Xc9aBcD",
+			scopes: []string{"openid", "profile", "call:deploy", "read:docs"}, roles: []string{"deployer"}, groups: []string{"eng"},
+			attrs: map[string]any{"email": "a@x.com"},
+		},
+		{
+			name: "client-credentials token",
+			claims: `{"iss":"https://acme.us.auth0.com/","sub":"Xc9aBcD@clients","aud":"https://mcp.example.com/mcp","iat":1767225600,
+				"exp":1767229200,"azp":"Xc9aBcD","scope":"call:deploy","gty":"client-credentials","permissions":["call:deploy"]}`,
+			kind: core.PrincipalClient, id: "client:" + aiss + "|Xc9aBcD", sub: "Xc9aBcD@clients", client: "Xc9aBcD",
+			scopes: []string{"call:deploy"},
+		},
+		{
+			name:   "un-namespaced roles are ignored",
+			claims: `{"iss":"https://acme.us.auth0.com/","sub":"auth0|1","azp":"c","roles":["admin"]}`,
+			kind:   core.PrincipalUser, sub: "auth0|1", client: "c",
+		},
+		{
+			name:    "gty client-credentials without client id",
+			claims:  `{"iss":"https://acme.us.auth0.com/","sub":"x@clients","gty":"client-credentials"}`,
+			wantErr: true,
+		},
+	})
+}
+
+func TestGoogle(t *testing.T) {
+	t.Parallel()
+	m, err := Google(GoogleConfig{HostedDomains: []string{"example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const giss = "https://accounts.google.com"
+	user := func(extra string) string {
+		return `{"iss":"https://accounts.google.com","azp":"1234.apps.googleusercontent.com","aud":"1234.apps.googleusercontent.com",
+			"sub":"110169484474386276334","iat":1767225600,"exp":1767229200` + extra + `}`
+	}
+	runCases(t, m, []mapCase{
+		{
+			name:   "workspace user",
+			claims: user(`,"email":"alice@example.com","email_verified":true,"hd":"example.com"`),
+			kind:   core.PrincipalUser, id: "user:" + giss + "||110169484474386276334", sub: "110169484474386276334",
+			client: "1234.apps.googleusercontent.com",
+			attrs:  map[string]any{"email": "alice@example.com", "email_verified": true, "hd": "example.com"},
+		},
+		{
+			name:   "tokeninfo string true",
+			claims: user(`,"email":"alice@example.com","email_verified":"true","hd":"EXAMPLE.com"`),
+			kind:   core.PrincipalUser, sub: "110169484474386276334", client: "1234.apps.googleusercontent.com",
+		},
+		{name: "consumer account", claims: user(`,"email":"bob@gmail.com","email_verified":true`), wantErr: true},
+		{name: "other domain", claims: user(`,"email":"c@other.com","email_verified":true,"hd":"other.com"`), wantErr: true},
+		{name: "unverified email", claims: user(`,"email":"alice@example.com","email_verified":false,"hd":"example.com"`), wantErr: true},
+		{name: "email_verified string false", claims: user(`,"email":"alice@example.com","email_verified":"false","hd":"example.com"`), wantErr: true},
+		{name: "no email", claims: user(`,"email_verified":true,"hd":"example.com"`), wantErr: true},
+		{name: "hd not a string", claims: user(`,"email":"a@example.com","email_verified":true,"hd":["example.com"]`), wantErr: true},
+		{
+			name: "service account rejected by default",
+			claims: `{"iss":"https://accounts.google.com","azp":"117734","sub":"117734","aud":"https://mcp.example.com/mcp",
+				"email":"bot@proj.iam.gserviceaccount.com","email_verified":true}`,
+			wantErr: true,
+		},
+	})
+	sa, err := Google(GoogleConfig{AllowServiceAccounts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCases(t, sa, []mapCase{{
+		name: "service account allowed",
+		claims: `{"iss":"https://accounts.google.com","azp":"117734","sub":"117734","aud":"https://mcp.example.com/mcp",
+			"email":"bot@proj.iam.gserviceaccount.com","email_verified":true}`,
+		kind: core.PrincipalClient, id: "client:" + giss + "|117734", sub: "117734", client: "117734",
+	}, {
+		name:   "consumer account allowed without HostedDomains",
+		claims: user(`,"email":"bob@gmail.com","email_verified":true`),
+		kind:   core.PrincipalUser, sub: "110169484474386276334", client: "1234.apps.googleusercontent.com",
+	}})
+	if _, err := Google(GoogleConfig{HostedDomains: []string{""}}); err == nil {
+		t.Error("Google accepted an empty domain")
+	}
+}
+
+// TestPrincipalNamespaces checks that the same name as user and as client
+// gives different principal ids under every preset that can produce both.
+func TestPrincipalNamespaces(t *testing.T) {
+	t.Parallel()
+	m, err := Standard(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	u, err := m.MapClaims(ctx, mustClaims(t, `{"iss":"i","sub":"alice","client_id":"web"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.MapClaims(ctx, mustClaims(t, `{"iss":"i","sub":"alice","client_id":"alice"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ID() == c.ID() || u.SubjectName() == c.SubjectName() {
+		t.Fatalf("collision: %s / %s", u.ID(), c.ID())
+	}
+}

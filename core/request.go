@@ -1,0 +1,43 @@
+package core
+
+import "net/http"
+
+// Request is one HTTP request to the MCP endpoint, as plain data. Adapters
+// fill it from their framework; the Guard never modifies it.
+type Request struct {
+	Method   string      // HTTP method
+	Path     string      // URL path, for audit only (routing is the framework's job)
+	RawQuery string      // raw URL query; a token there is refused
+	Header   http.Header // request header (canonical keys, as net/http stores them)
+	// Body is the complete request body, read with a limit of
+	// Guard.MaxBodyBytes. The Guard does not retain it after Check returns,
+	// except through Result list filtering, which does not use it.
+	Body []byte
+	// BodyTooLarge reports that the body exceeded Guard.MaxBodyBytes (Body
+	// then holds a prefix or nothing); Check refuses with 413 once the
+	// request is authenticated.
+	BodyTooLarge bool
+}
+
+// Result is the outcome of an allowed request: the principal, and the plan
+// for filtering a list response. Adapters put Principal in the request
+// context and, when NeedsFilter, pass the response through
+// WrapResponseWriter, FilterBody or NewStreamFilter.
+type Result struct {
+	// Principal is the authenticated caller; never nil.
+	Principal *Principal
+	// ProtocolVersion is the effective MCP protocol version of the request.
+	ProtocolVersion string
+	// SessionID is the legacy Mcp-Session-Id of the request ("" if none).
+	SessionID string
+
+	// list is the inspect list name to filter ("" = no filtering); visible
+	// decides each item (it closes over the request context and principal).
+	list    string
+	visible func(kind ObjectKind, name string) bool
+}
+
+// NeedsFilter reports whether the response must be filtered: the request is
+// a */list call and an Authorizer decides item visibility. When it is false,
+// adapters pass the response through untouched.
+func (res *Result) NeedsFilter() bool { return res != nil && res.list != "" }

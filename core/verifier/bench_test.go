@@ -1,0 +1,143 @@
+package verifier
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/mcpauthz/mcpauthz/internal/jose"
+)
+
+// benchClaims is a typical ~800-byte access token payload (performance.md):
+// iss, sub, aud, exp, iat, jti, scope and a groups array of 10.
+func benchClaims() map[string]any {
+	c := claims(iss)
+	c["sub"] = "00u1a2b3c4d5e6f7g8h9-user@example.com"
+	c["jti"] = "4f1c2a8e-6b7d-4c3e-9a1b-2c3d4e5f6a7b"
+	c["scope"] = "openid profile email tools:read tools:call resources:read prompts:get offline_access"
+	c["groups"] = []string{"engineering", "platform-team", "sre-oncall", "mcp-users", "github-admins",
+		"security-reviewers", "data-readers", "release-managers", "incident-commanders", "all-staff"}
+	return c
+}
+
+type benchCase struct {
+	alg, kid string
+}
+
+var benchCases = []benchCase{{jose.RS256, "rs"}, {jose.PS256, "ps"}, {jose.ES256, "es"}, {jose.EdDSA, "ed"}}
+
+func benchToken(b *testing.B, bc benchCase) (string, crypto.Signer) {
+	k := key(b, bc.alg, "a")
+	return sign(b, k, bc.alg, bc.kid, benchClaims()), k
+}
+
+// benchmarkVerify runs the full Verify with the verified-token cache
+// disabled: every iteration pays pre-parse, signature and claims.
+func benchmarkVerify(b *testing.B, bc benchCase) {
+	v := staticVerifier(b, newClock(), func(c *Config) { c.Cache.MaxEntries = -1 })
+	raw, _ := benchToken(b, bc)
+	if len(raw) < 700 || len(raw) > 1200 {
+		b.Fatalf("token is %d bytes", len(raw))
+	}
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, raw); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchmarkRaw is the physical floor: SHA of the signing input plus the
+// stdlib signature check with a pre-parsed key, nothing else.
+func benchmarkRaw(b *testing.B, bc benchCase) {
+	raw, k := benchToken(b, bc)
+	dot := strings.LastIndexByte(raw, '.')
+	input := []byte(raw[:dot])
+	sig, err := base64.RawURLEncoding.DecodeString(raw[dot+1:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var verify func() bool
+	switch pub := k.Public().(type) {
+	case *rsa.PublicKey:
+		if bc.alg == jose.PS256 {
+			opts := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
+			verify = func() bool { d := sha256.Sum256(input); return rsa.VerifyPSS(pub, crypto.SHA256, d[:], sig, opts) == nil }
+		} else {
+			verify = func() bool { d := sha256.Sum256(input); return rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig) == nil }
+		}
+	case *ecdsa.PublicKey:
+		verify = func() bool {
+			d := sha256.Sum256(input)
+			r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+			return ecdsa.Verify(pub, d[:], r, s)
+		}
+	case ed25519.PublicKey:
+		verify = func() bool { return ed25519.Verify(pub, input, sig) }
+	}
+	if !verify() {
+		b.Fatal("raw verify failed")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if !verify() {
+			b.Fatal("raw verify failed")
+		}
+	}
+}
+
+func BenchmarkVerifyRS256(b *testing.B) { benchmarkVerify(b, benchCases[0]) }
+func BenchmarkRawRS256(b *testing.B)    { benchmarkRaw(b, benchCases[0]) }
+func BenchmarkVerifyPS256(b *testing.B) { benchmarkVerify(b, benchCases[1]) }
+func BenchmarkRawPS256(b *testing.B)    { benchmarkRaw(b, benchCases[1]) }
+func BenchmarkVerifyES256(b *testing.B) { benchmarkVerify(b, benchCases[2]) }
+func BenchmarkRawES256(b *testing.B)    { benchmarkRaw(b, benchCases[2]) }
+func BenchmarkVerifyEdDSA(b *testing.B) { benchmarkVerify(b, benchCases[3]) }
+func BenchmarkRawEdDSA(b *testing.B)    { benchmarkRaw(b, benchCases[3]) }
+
+// BenchmarkVerifyCached is a repeated valid token served from the
+// verified-token cache (time claims re-checked).
+func BenchmarkVerifyCached(b *testing.B) {
+	v := staticVerifier(b, newClock(), nil)
+	raw, _ := benchToken(b, benchCases[0])
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, raw); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyMalformed is the cost of refusing a token that fails the
+// pre-parse (whitespace inside), which must stay far below a signature check.
+func BenchmarkVerifyMalformed(b *testing.B) {
+	v := staticVerifier(b, newClock(), func(c *Config) { c.Cache.MaxEntries = -1 })
+	raw, _ := benchToken(b, benchCases[0])
+	raw = raw[:100] + " " + raw[100:]
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, raw); err == nil {
+			b.Fatal("accepted")
+		}
+	}
+}

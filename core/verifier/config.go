@@ -1,0 +1,122 @@
+package verifier
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/jose"
+)
+
+// Defaults and limits.
+const (
+	DefaultLeeway        = 30 * time.Second
+	MaxLeeway            = 5 * time.Minute
+	DefaultCacheEntries  = 10000
+	DefaultCacheTTL      = 5 * time.Minute
+	DefaultMaxTokenBytes = jose.DefaultMaxLength
+	// TenantPlaceholder marks the tenant segment of a multi-tenant issuer
+	// template (Microsoft Entra ID).
+	TenantPlaceholder = "{tenantid}"
+)
+
+// RFC9068Claims lists the claims RFC 9068 §2.2 requires besides iss, exp and
+// aud; use it as IssuerConfig.RequiredClaims for strict RFC 9068 issuers.
+var RFC9068Claims = []string{"sub", "client_id", "iat", "jti"}
+
+// Config configures [New].
+type Config struct {
+	// Issuers are the trusted token issuers. REQUIRED, at least one. Each
+	// token is verified with the keys of the issuer its "iss" names, and no
+	// other.
+	Issuers []IssuerConfig
+	// Audience lists the accepted "aud" values: the MCP server's canonical
+	// resource identifier(s) (RFC 8707, RFC 9728 "resource"). REQUIRED, no
+	// empty entries. Compared exactly unless NormalizeAudience.
+	Audience []string
+	// NormalizeAudience, OPTIONAL (default false = exact match), compares
+	// absolute http(s) URLs after lowercasing scheme and host, dropping the
+	// default port (:443, :80) and treating an empty path as "/" (so
+	// "https://h" matches "https://h/"). Other paths, query and values that
+	// are not http(s) URLs are still compared exactly.
+	NormalizeAudience bool
+	// MaxTokenBytes caps the raw token length. OPTIONAL; zero means 8192.
+	MaxTokenBytes int
+	// Leeway is the clock skew allowed for exp, nbf and iat. OPTIONAL; zero
+	// means 30 s; at most 5 min. IssuerConfig.Leeway overrides it.
+	Leeway time.Duration
+	// Now is the clock. OPTIONAL; nil means time.Now. Also used by the key
+	// sets (cooldowns, staleness).
+	Now func() time.Time
+	// HTTPClient fetches discovery documents and key sets. OPTIONAL; nil
+	// means a new client with timeouts (never http.DefaultClient). It is
+	// copied, and its redirect policy is replaced by one that stays on the
+	// same host and never downgrades to http.
+	HTTPClient *http.Client
+	// Logger receives key-set fetch results. OPTIONAL; nil discards. Tokens
+	// are never logged.
+	Logger *slog.Logger
+	// Cache configures the verified-token cache. OPTIONAL; the zero value
+	// enables it with the defaults.
+	Cache CacheConfig
+}
+
+// CacheConfig configures the verified-token cache.
+type CacheConfig struct {
+	// MaxEntries bounds the cache. OPTIONAL; zero means 10,000; negative
+	// disables the cache. When full, an arbitrary entry is evicted.
+	MaxEntries int
+	// TTL bounds how long a verified token is served from the cache, even if
+	// it expires later, so that a key removed from the key set stops being
+	// honoured within TTL. OPTIONAL; zero means 5 min.
+	TTL time.Duration
+}
+
+// IssuerConfig is one trusted issuer.
+type IssuerConfig struct {
+	// Issuer is the exact "iss" value. REQUIRED. No normalization: a
+	// trailing slash, case or port difference is a different issuer. It may
+	// contain "{tenantid}" once (Microsoft Entra multi-tenant): the token's
+	// "tid" claim must then fill the template exactly.
+	Issuer string
+	// AllowedTenants, for a "{tenantid}" issuer, lists the accepted "tid"
+	// values. OPTIONAL; empty accepts any tenant (the audience check still
+	// applies).
+	AllowedTenants []string
+
+	// Key source: exactly one of KeySet, JWKS, JWKSURL or discovery.
+	//
+	// KeySet is an injected key set (tests, in-process authorization
+	// servers). internal/jose is importable only inside this module; other
+	// users pass JWKS or a URL.
+	KeySet jose.KeySet
+	// JWKS is a static JWK Set document. It must yield at least one usable
+	// key after the hygiene rules of jose.ParseJWKS.
+	JWKS []byte
+	// JWKSURL is fetched lazily, refreshed on unknown kids only (30 s
+	// cooldown), kept through outages for 24 h.
+	JWKSURL string
+	// DiscoveryURL is the metadata document to read "jwks_uri" from.
+	// OPTIONAL; when KeySet, JWKS and JWKSURL are all empty it defaults to
+	// Issuer + "/.well-known/openid-configuration", then the RFC 8414
+	// path-inserted "/.well-known/oauth-authorization-server" URL ("{tenantid}"
+	// replaced by "common"). The document's "issuer" must equal Issuer
+	// exactly. Discovery is lazy and retried after the cooldown.
+	DiscoveryURL string
+
+	// Algorithms is the alg allow-list. OPTIONAL; default RS256, PS256,
+	// ES256, EdDSA. RS384, RS512, PS384, PS512, ES384 and ES512 may be added.
+	// "none" and HS* are refused by New.
+	Algorithms []string
+	// Types lists the accepted JOSE "typ" values, compared case-insensitively
+	// with an optional "application/" prefix. OPTIONAL; default ["at+jwt"]
+	// (RFC 9068). Many IdPs send "JWT": list it explicitly. An entry "" accepts
+	// tokens without "typ". "oauth-id-jag+jwt" is refused by New; tokens with
+	// nonce or at_hash (ID tokens) are always refused.
+	Types []string
+	// RequiredClaims must be present (strings non-empty). OPTIONAL; default
+	// ["sub"]. Use RFC9068Claims for strict RFC 9068 issuers.
+	RequiredClaims []string
+	// Leeway overrides Config.Leeway for this issuer. OPTIONAL.
+	Leeway *time.Duration
+}

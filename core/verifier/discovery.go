@@ -1,0 +1,178 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/jose"
+)
+
+// maxDiscoveryBytes caps an authorization server metadata document.
+const maxDiscoveryBytes = 1 << 20
+
+// discoveryURLs returns the default metadata URLs for an issuer: OpenID
+// Connect discovery, then RFC 8414 with the well-known segment inserted
+// before the issuer's path. A "{tenantid}" template is resolved with
+// "common" (whose metadata names the template itself as issuer).
+func discoveryURLs(issuer string) ([]string, error) {
+	iss := strings.Replace(issuer, TenantPlaceholder, "common", 1)
+	u, err := url.Parse(iss)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("issuer %q is not a URL usable for discovery; set JWKSURL or DiscoveryURL", issuer)
+	}
+	oidc := strings.TrimSuffix(iss, "/") + "/.well-known/openid-configuration"
+	path := strings.TrimSuffix(u.EscapedPath(), "/")
+	rfc8414 := u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + path
+	return []string{oidc, rfc8414}, nil
+}
+
+// discoveryKeySet resolves jwks_uri lazily from metadata and then delegates
+// to a RemoteKeySet. Discovery is retried at most once per cooldown.
+type discoveryKeySet struct {
+	issuer string
+	urls   []string
+	client *http.Client
+	remote jose.RemoteKeySetConfig // URL filled after discovery
+
+	mu          sync.Mutex
+	keys        *jose.RemoteKeySet
+	lastAttempt int64 // UnixNano of the last discovery start; 0 = never
+	lastErr     error
+	inflight    chan struct{}
+}
+
+func newDiscoveryKeySet(issuer string, urls []string, client *http.Client, remote jose.RemoteKeySetConfig) *discoveryKeySet {
+	if remote.Now == nil {
+		remote.Now = time.Now
+	}
+	return &discoveryKeySet{issuer: issuer, urls: urls, client: client, remote: remote}
+}
+
+// Keys implements jose.KeySet.
+func (d *discoveryKeySet) Keys(ctx context.Context, kid, alg string) ([]*jose.PublicKey, error) {
+	ks, err := d.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ks.Keys(ctx, kid, alg)
+}
+
+func (d *discoveryKeySet) resolve(ctx context.Context) (*jose.RemoteKeySet, error) {
+	d.mu.Lock()
+	if d.keys != nil {
+		ks := d.keys
+		d.mu.Unlock()
+		return ks, nil
+	}
+	done := d.inflight
+	if done == nil {
+		now := d.remote.Now().UnixNano()
+		if d.lastAttempt != 0 && now-d.lastAttempt < int64(jose.DefaultCooldown) {
+			err := d.lastErr
+			d.mu.Unlock()
+			return nil, fmt.Errorf("%w: discovery for %q failed recently: %v", jose.ErrUnavailable, d.issuer, err)
+		}
+		d.lastAttempt = now
+		done = make(chan struct{})
+		d.inflight = done
+		go d.discover(done)
+	}
+	d.mu.Unlock()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: waiting for discovery of %q: %v", jose.ErrUnavailable, d.issuer, ctx.Err())
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.keys == nil {
+		return nil, fmt.Errorf("%w: discovery for %q: %v", jose.ErrUnavailable, d.issuer, d.lastErr)
+	}
+	return d.keys, nil
+}
+
+func (d *discoveryKeySet) discover(done chan struct{}) {
+	timeout := d.remote.FetchTimeout
+	if timeout <= 0 {
+		timeout = jose.DefaultFetchTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var ks *jose.RemoteKeySet
+	var errs []error
+	for _, u := range d.urls {
+		jwksURI, err := d.fetchMetadata(ctx, u)
+		if err == nil {
+			cfg := d.remote
+			cfg.URL = jwksURI
+			ks, err = jose.NewRemoteKeySet(cfg)
+		}
+		if err == nil {
+			break
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", u, err))
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.inflight = nil
+	if ks != nil {
+		d.keys, d.lastErr = ks, nil
+	} else {
+		d.lastErr = errors.Join(errs...)
+		if d.remote.Logger != nil {
+			d.remote.Logger.Warn("verifier: discovery failed", "issuer", d.issuer, "error", d.lastErr.Error())
+		}
+	}
+	close(done)
+}
+
+// fetchMetadata returns jwks_uri from one metadata document whose issuer
+// equals the configured issuer exactly.
+func (d *discoveryKeySet) fetchMetadata(ctx context.Context, u string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("HTTP status %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes+1))
+	if err != nil {
+		return "", err
+	}
+	if len(body) > maxDiscoveryBytes {
+		return "", errors.New("metadata document too large")
+	}
+	v, err := jose.DecodeJSON(body)
+	if err != nil {
+		return "", fmt.Errorf("metadata: %w", err)
+	}
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return "", errors.New("metadata is not a JSON object")
+	}
+	if iss, _ := doc["issuer"].(string); iss != d.issuer {
+		return "", fmt.Errorf("metadata issuer %q does not equal the configured issuer %q", truncate(iss, 128), d.issuer)
+	}
+	jwksURI, _ := doc["jwks_uri"].(string)
+	if jwksURI == "" {
+		return "", errors.New("metadata has no jwks_uri")
+	}
+	if _, err := jose.CheckFetchURL(jwksURI); err != nil {
+		return "", err
+	}
+	return jwksURI, nil
+}

@@ -1,0 +1,41 @@
+// Package verifier checks JWT access tokens for an MCP resource server. It
+// implements [core.TokenVerifier] on top of the strict JOSE layer in
+// internal/jose.
+//
+// A token passes only when, in this order:
+//
+//  1. the raw token is a compact JWS within the length cap, with strict
+//     base64url, a strict JSON header without crit/b64/jwk/jku/x5u/x5c/zip/cty,
+//     an allowed asymmetric alg and a strict JSON claims object (no
+//     duplicate or case-variant claim names, valid UTF-8);
+//  2. its "iss" (read unverified, only to choose) names a configured issuer,
+//     exactly, or fills a "{tenantid}" template with the token's "tid";
+//  3. the signature verifies with that issuer's keys alone (JWKS URL, OIDC /
+//     RFC 8414 discovery, static JWKS, or an injected key set), with the
+//     algorithm pinned to the key;
+//  4. "typ" is one of the issuer's accepted types (default "at+jwt"), and the
+//     token is not an ID token (nonce, at_hash) or an ID-JAG;
+//  5. "exp" is present and in the future, "nbf" and "iat" are not in the
+//     future, all with one leeway (default 30 s, at most 5 min);
+//  6. "aud" is a string or an array of strings that contains a configured
+//     audience exactly (or after the documented opt-in normalization);
+//  7. there is no "cnf" (sender-constrained tokens are not accepted as
+//     bearer tokens) and the issuer's required claims are present.
+//
+// Errors wrap the sentinels of package core (core.ErrMalformedToken,
+// core.ErrExpired, core.ErrAudience, core.ErrUnavailable, ...).
+//
+// # Security
+//
+// Key sets are fetched only from configured or discovered URLs, never from a
+// token (no jku/x5u), and refreshed only on an unknown kid, at most once per
+// cooldown; a bad signature never causes a fetch. When keys cannot be
+// obtained the verifier fails closed with core.ErrUnavailable (a 503), and
+// it recovers without a restart. Discovery is lazy, so the verifier can be
+// built while the IdP is down. The discovered "issuer" must equal the
+// configured issuer exactly.
+//
+// The verified-token cache is keyed by the exact token string and re-checks
+// exp, nbf and iat on every hit. Claims returned from Verify share their Raw
+// map between cache hits: treat them as read-only.
+package verifier

@@ -1,0 +1,234 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/jose"
+)
+
+// Verifier verifies JWT access tokens. It implements core.TokenVerifier and
+// is safe for concurrent use.
+type Verifier struct {
+	exact     map[string]*issuer
+	templates []*issuer
+	audience  map[string]bool
+	normalize bool
+	maxLen    int
+	allAlgs   []string
+	now       func() time.Time
+	cache     *tokenCache
+}
+
+var _ core.TokenVerifier = (*Verifier)(nil)
+
+// issuer is a validated IssuerConfig.
+type issuer struct {
+	name           string
+	template       bool
+	prefix, suffix string
+	tenants        map[string]bool
+	keys           jose.KeySet
+	algs           []string
+	types          map[string]bool
+	required       []string
+	leeway         time.Duration
+}
+
+// New validates cfg and returns a verifier. It does no network I/O:
+// discovery and key sets are fetched lazily on first use, so New succeeds
+// while the IdP is down (tokens then fail with core.ErrUnavailable until it
+// is back). ctx is currently unused (reserved for eager discovery).
+func New(ctx context.Context, cfg Config) (*Verifier, error) {
+	_ = ctx
+	if len(cfg.Issuers) == 0 {
+		return nil, errors.New("verifier: at least one issuer is required")
+	}
+	if len(cfg.Audience) == 0 {
+		return nil, errors.New("verifier: at least one audience (the MCP server's resource identifier) is required")
+	}
+	leeway, err := checkLeeway(cfg.Leeway, DefaultLeeway)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verifier{
+		exact:     make(map[string]*issuer, len(cfg.Issuers)),
+		audience:  make(map[string]bool, len(cfg.Audience)),
+		normalize: cfg.NormalizeAudience,
+		maxLen:    cfg.MaxTokenBytes,
+		now:       cfg.Now,
+	}
+	if v.maxLen <= 0 {
+		v.maxLen = DefaultMaxTokenBytes
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	for _, a := range cfg.Audience {
+		if strings.TrimSpace(a) == "" {
+			return nil, errors.New("verifier: empty audience")
+		}
+		if v.normalize {
+			a = normalizeAudience(a)
+		}
+		v.audience[a] = true
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	client := jose.SafeHTTPClient(cfg.HTTPClient, 10*time.Second)
+	for i := range cfg.Issuers {
+		is, err := newIssuer(&cfg.Issuers[i], leeway, client, v.now, log)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := v.exact[is.name]; dup || slices.ContainsFunc(v.templates, func(o *issuer) bool { return o.name == is.name }) {
+			return nil, fmt.Errorf("verifier: issuer %q configured twice", is.name)
+		}
+		if is.template {
+			v.templates = append(v.templates, is)
+		} else {
+			v.exact[is.name] = is
+		}
+		for _, a := range is.algs {
+			if !slices.Contains(v.allAlgs, a) {
+				v.allAlgs = append(v.allAlgs, a)
+			}
+		}
+	}
+	if cfg.Cache.MaxEntries >= 0 {
+		v.cache = newTokenCache(cfg.Cache)
+	}
+	return v, nil
+}
+
+// NewFromIssuerURL is New for one issuer discovered from its metadata
+// (OpenID Connect discovery, then RFC 8414), with the default algorithms and
+// typ "at+jwt", accepting the given audiences.
+func NewFromIssuerURL(ctx context.Context, issuerURL string, audience ...string) (*Verifier, error) {
+	return New(ctx, Config{Issuers: []IssuerConfig{{Issuer: issuerURL}}, Audience: audience})
+}
+
+func checkLeeway(d, def time.Duration) (time.Duration, error) {
+	switch {
+	case d < 0:
+		return 0, fmt.Errorf("verifier: negative leeway %v", d)
+	case d == 0:
+		return def, nil
+	case d > MaxLeeway:
+		return 0, fmt.Errorf("verifier: leeway %v exceeds %v", d, MaxLeeway)
+	}
+	return d, nil
+}
+
+func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now func() time.Time, log *slog.Logger) (*issuer, error) {
+	if c.Issuer == "" {
+		return nil, errors.New("verifier: empty issuer")
+	}
+	is := &issuer{name: c.Issuer, leeway: leeway, algs: c.Algorithms, required: c.RequiredClaims}
+	if c.Leeway != nil {
+		l, err := checkLeeway(*c.Leeway, leeway)
+		if err != nil {
+			return nil, fmt.Errorf("verifier: issuer %q: %w", c.Issuer, err)
+		}
+		if *c.Leeway == 0 {
+			l = 0
+		}
+		is.leeway = l
+	}
+	if n := strings.Count(c.Issuer, TenantPlaceholder); n > 1 {
+		return nil, fmt.Errorf("verifier: issuer %q has more than one %s", c.Issuer, TenantPlaceholder)
+	} else if n == 1 {
+		is.template = true
+		is.prefix, is.suffix, _ = strings.Cut(c.Issuer, TenantPlaceholder)
+		if len(c.AllowedTenants) > 0 {
+			is.tenants = make(map[string]bool, len(c.AllowedTenants))
+			for _, t := range c.AllowedTenants {
+				if t == "" {
+					return nil, fmt.Errorf("verifier: issuer %q: empty allowed tenant", c.Issuer)
+				}
+				is.tenants[t] = true
+			}
+		}
+	} else if len(c.AllowedTenants) > 0 {
+		return nil, fmt.Errorf("verifier: issuer %q: AllowedTenants needs a %s issuer", c.Issuer, TenantPlaceholder)
+	}
+	if len(is.algs) == 0 {
+		is.algs = jose.DefaultAlgorithms
+	}
+	if err := jose.ValidateAlgorithms(is.algs); err != nil {
+		return nil, fmt.Errorf("verifier: issuer %q: %w", c.Issuer, err)
+	}
+	is.algs = slices.Clone(is.algs)
+	if is.required == nil {
+		is.required = []string{"sub"}
+	}
+	types := c.Types
+	if len(types) == 0 {
+		types = []string{"at+jwt"}
+	}
+	is.types = make(map[string]bool, len(types))
+	for _, t := range types {
+		n := normalizeType(t)
+		if n == "oauth-id-jag+jwt" {
+			return nil, fmt.Errorf("verifier: issuer %q: typ %q is an ID-JAG, never an access token", c.Issuer, t)
+		}
+		is.types[n] = true
+	}
+	keys, err := keySource(c, is, client, now, log)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: issuer %q: %w", c.Issuer, err)
+	}
+	is.keys = keys
+	return is, nil
+}
+
+func keySource(c *IssuerConfig, is *issuer, client *http.Client, now func() time.Time, log *slog.Logger) (jose.KeySet, error) {
+	n := 0
+	for _, set := range []bool{c.KeySet != nil, len(c.JWKS) > 0, c.JWKSURL != "", c.DiscoveryURL != ""} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, errors.New("set only one of KeySet, JWKS, JWKSURL and DiscoveryURL")
+	}
+	remote := jose.RemoteKeySetConfig{HTTPClient: client, Algorithms: is.algs, Now: now, Logger: log}
+	switch {
+	case c.KeySet != nil:
+		return c.KeySet, nil
+	case len(c.JWKS) > 0:
+		keys, err := jose.ParseJWKS(c.JWKS, jose.KeySetOptions{Algorithms: is.algs, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) == 0 {
+			return nil, errors.New("static JWKS has no usable key")
+		}
+		return jose.NewStaticKeySet(keys...), nil
+	case c.JWKSURL != "":
+		remote.URL = c.JWKSURL
+		return jose.NewRemoteKeySet(remote)
+	}
+	urls := []string{c.DiscoveryURL}
+	if c.DiscoveryURL == "" {
+		var err error
+		if urls, err = discoveryURLs(c.Issuer); err != nil {
+			return nil, err
+		}
+	}
+	for _, u := range urls {
+		if _, err := jose.CheckFetchURL(u); err != nil {
+			return nil, err
+		}
+	}
+	return newDiscoveryKeySet(c.Issuer, urls, client, remote), nil
+}

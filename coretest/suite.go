@@ -1,0 +1,348 @@
+package coretest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// RunAdapterSuite runs the black-box conformance suite every adapter must
+// pass: exact challenges and metadata, allow/deny per tool, resource and
+// prompt against a real go-sdk MCP server, list filtering in JSON and SSE
+// modes, byte-exact body restore, 413, 2026-07-28 header mismatch,
+// principal propagation, metadata under a mounted prefix, routes that must
+// never reach the handler unauthenticated, and legacy session binding.
+func RunAdapterSuite(t *testing.T, h Harness) {
+	idp := NewIdP(t)
+	t.Run("Challenges", func(t *testing.T) {
+		testChallenges(t, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
+	})
+	t.Run("Metadata", func(t *testing.T) { testMetadata(t, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true})) })
+	t.Run("MetadataUnderPrefix", func(t *testing.T) {
+		testMetadataPrefix(t, newEnv(t, h, idp, envConfig{prefix: "/api/v1", stateless: true, jsonResponse: true}))
+	})
+	t.Run("Decisions", func(t *testing.T) {
+		testDecisions(t, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
+	})
+	t.Run("DecisionsUnderPrefix", func(t *testing.T) {
+		testDecisions(t, newEnv(t, h, idp, envConfig{prefix: "/api/v1", stateless: true, jsonResponse: true}))
+	})
+	t.Run("ListFilterJSON", func(t *testing.T) { testLists(t, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true})) })
+	t.Run("ListFilterSSE", func(t *testing.T) { testLists(t, newEnv(t, h, idp, envConfig{stateless: true})) })
+	t.Run("BodyRestore", func(t *testing.T) {
+		testBodyRestore(t, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
+	})
+	t.Run("BodyTooLarge", func(t *testing.T) {
+		testTooLarge(t, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true, maxBody: 4096}))
+	})
+	t.Run("HeaderMismatch", func(t *testing.T) {
+		testHeaderMismatch(t, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
+	})
+	t.Run("Unauthenticated", func(t *testing.T) { testUnauthenticated(t, newEnv(t, h, idp, envConfig{})) })
+	t.Run("SessionBinding", func(t *testing.T) { testSessions(t, newEnv(t, h, idp, envConfig{})) })
+}
+
+// wantChallenge compares the WWW-Authenticate header of r with the one
+// Guard.Render produces for want, exactly.
+func wantChallenge(t *testing.T, e *env, r reply, status int, want *core.Error) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
+	}
+	exp := e.g.Render(want)
+	if got, w := r.header.Values("WWW-Authenticate"), exp.Header.Values("WWW-Authenticate"); !slices.Equal(got, w) {
+		t.Errorf("WWW-Authenticate = %q, want %q", got, w)
+	}
+	if !bytes.Equal(r.body, exp.Body) {
+		t.Errorf("body = %s, want %s", r.body, exp.Body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+}
+
+func (e *env) wantNotCalled(t *testing.T, before int) {
+	t.Helper()
+	if n, _, _, _ := e.spy.snapshot(); n != before {
+		t.Errorf("the MCP handler was called (%d calls, had %d)", n, before)
+	}
+}
+
+func testChallenges(t *testing.T, e *env) {
+	n0, _, _, _ := e.spy.snapshot()
+	wantChallenge(t, e, e.post("", toolCall("ls")), 401, &core.Error{Kind: core.KindNoToken})
+	wantChallenge(t, e, e.post("", toolCall("ls"), "Authorization", "Basic YTpi"), 401, &core.Error{Kind: core.KindNoToken})
+	wantChallenge(t, e, e.post(e.idp.ExpiredToken(e.resource, "alice"), toolCall("ls")), 401,
+		&core.Error{Kind: core.KindInvalidToken, Description: "token expired"})
+	wantChallenge(t, e, e.post(e.idp.WrongAudienceToken("alice"), toolCall("ls")), 401,
+		&core.Error{Kind: core.KindInvalidToken, Description: "audience mismatch"})
+	wantChallenge(t, e, e.post(e.idp.WrongIssuerToken(e.resource, "alice"), toolCall("ls")), 401,
+		&core.Error{Kind: core.KindInvalidToken, Description: "untrusted issuer"})
+	wantChallenge(t, e, e.post("not-a-jwt", toolCall("ls")), 401,
+		&core.Error{Kind: core.KindInvalidToken, Description: "malformed token"})
+	bad := &core.Error{Kind: core.KindInvalidRequest, Description: "send exactly one bearer token, in the Authorization header"}
+	tok := e.token("alice")
+	wantChallenge(t, e, e.post(tok, toolCall("ls"), "Authorization", "Bearer "+tok), 400, bad)
+	wantChallenge(t, e, e.post("", toolCall("ls"), "Authorization", "Bearer"), 400, bad)
+	req, _ := http.NewRequest(http.MethodPost, e.base+e.g.ResourcePath()+"?access_token="+tok, strings.NewReader(toolCall("ls")))
+	req.Header.Set("Content-Type", "application/json")
+	wantChallenge(t, e, e.send(req), 400, bad)
+	e.wantNotCalled(t, n0)
+
+	r := e.post(e.token("alice"), toolCall("deploy"))
+	if r.status != 403 {
+		t.Fatalf("deploy without scope: %d %s", r.status, r.body)
+	}
+	p, err := core.ParseChallenge(r.header.Get("WWW-Authenticate"))
+	if err != nil || p["error"] != "insufficient_scope" || p["scope"] != "mcp:tools "+DeployScope || p["resource_metadata"] != e.g.MetadataURL() {
+		t.Errorf("step-up challenge = %q (%v)", r.header.Get("WWW-Authenticate"), err)
+	}
+	if m := r.message(t); m.Error == nil || m.Error.Code != core.DefaultDenyCode || string(m.ID) != "1" {
+		t.Errorf("step-up body = %s", r.body)
+	}
+	e.wantNotCalled(t, n0)
+	req, _ = http.NewRequest(http.MethodPost, e.base+e.g.ResourcePath(), strings.NewReader(toolCall("ls")))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "bearer "+e.token("alice"))
+	if r := e.send(req); r.status != 200 {
+		t.Errorf("lowercase bearer: %d %s", r.status, r.body)
+	}
+}
+
+func testMetadata(t *testing.T, e *env) {
+	for _, p := range e.g.MetadataPaths() {
+		r := e.send(mustRequest(t, http.MethodGet, e.base+p))
+		if r.status != 200 || !bytes.Equal(r.body, e.g.MetadataJSON()) {
+			t.Errorf("GET %s = %d %s", p, r.status, r.body)
+		}
+		if r.header.Get("Access-Control-Allow-Origin") != "*" || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+			t.Errorf("GET %s headers: %v", p, r.header)
+		}
+		req := mustRequest(t, http.MethodGet, e.base+p)
+		req.Host = "evil.example"
+		req.Header.Set("X-Forwarded-Host", "evil.example")
+		if r2 := e.send(req); !bytes.Equal(r2.body, r.body) {
+			t.Errorf("spoofed Host changed the metadata: %s", r2.body)
+		}
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(e.g.MetadataJSON(), &doc); err != nil || doc["resource"] != e.resource {
+		t.Errorf("metadata resource = %v (%v)", doc["resource"], err)
+	}
+}
+
+func testMetadataPrefix(t *testing.T, e *env) {
+	if want := "/.well-known/oauth-protected-resource/api/v1/mcp"; e.g.MetadataPath() != want {
+		t.Fatalf("MetadataPath = %q, want %q", e.g.MetadataPath(), want)
+	}
+	testMetadata(t, e)
+	r := e.send(mustRequest(t, http.MethodGet, e.base+"/api/v1"+e.g.MetadataPath()))
+	if r.status == 200 && bytes.Equal(r.body, e.g.MetadataJSON()) {
+		t.Error("metadata is (also) served under the mount prefix")
+	}
+	if r := e.post(e.token("alice"), toolCall("ls")); r.status != 200 {
+		t.Errorf("tools/call under prefix = %d %s", r.status, r.body)
+	}
+}
+
+func testDecisions(t *testing.T, e *env) {
+	tests := []struct {
+		name, sub, body string
+		scopes          []string
+		status          int
+		executed        string // "" = nothing executed
+	}{
+		{"tool allowed", "alice", toolCall("ls"), nil, 200, "tool:ls"},
+		{"tool denied", "alice", toolCall("rm"), nil, 403, ""},
+		{"tool needs scope", "alice", toolCall("deploy"), nil, 403, ""},
+		{"tool with scope", "alice", toolCall("deploy"), []string{"mcp:tools", DeployScope}, 200, "tool:deploy"},
+		{"resource allowed", "alice", call("resources/read", `{"uri":"`+PublicResource+`"}`), nil, 200, "resource:" + PublicResource},
+		{"resource denied", "alice", call("resources/read", `{"uri":"`+SecretResource+`"}`), nil, 403, ""},
+		{"prompt allowed", "alice", call("prompts/get", `{"name":"greet"}`), nil, 200, "prompt:greet"},
+		{"prompt denied", "alice", call("prompts/get", `{"name":"admin"}`), nil, 403, ""},
+		{"blocked subject", "mallory", toolCall("ls"), nil, 403, ""},
+		{"case-variant smuggling", "alice", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ls","NAME":"rm","arguments":{}}}`, nil, 400, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, _, before := e.spy.snapshot()
+			r := e.post(e.token(tt.sub, tt.scopes...), tt.body)
+			if r.status != tt.status {
+				t.Fatalf("status = %d, want %d; body %s", r.status, tt.status, r.body)
+			}
+			_, _, sub, after := e.spy.snapshot()
+			newOps := after[len(before):]
+			if tt.executed == "" {
+				if len(newOps) != 0 {
+					t.Errorf("executed %q", newOps)
+				}
+				m := r.message(t)
+				if m.Error == nil || (tt.status == 403 && string(m.ID) != "1") {
+					t.Errorf("refusal body = %s", r.body)
+				}
+				if tt.status == 403 && tt.name != "tool needs scope" && r.header.Get("WWW-Authenticate") != "" {
+					t.Errorf("pure denial carries a challenge: %q", r.header.Get("WWW-Authenticate"))
+				}
+				return
+			}
+			if !slices.Equal(newOps, []string{tt.executed}) {
+				t.Errorf("executed %q, want %q", newOps, tt.executed)
+			}
+			if m := r.message(t); m.Error != nil || len(m.Result) == 0 {
+				t.Errorf("result = %s", r.body)
+			}
+			if sub != tt.sub {
+				t.Errorf("handler saw principal %q, want %q", sub, tt.sub)
+			}
+		})
+	}
+}
+
+func testLists(t *testing.T, e *env) {
+	tok := e.token("alice")
+	tests := []struct {
+		method, member, key string
+		want                []string
+	}{
+		{"tools/list", "tools", "name", []string{"deploy", "echo", "ls"}},
+		{"prompts/list", "prompts", "name", []string{"greet"}},
+		{"resources/list", "resources", "uri", []string{PublicResource}},
+	}
+	for _, tt := range tests {
+		r := e.post(tok, call(tt.method, `{}`))
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", tt.method, r.status, r.body)
+		}
+		m := r.message(t)
+		if m.Error != nil {
+			t.Fatalf("%s: error %s", tt.method, r.body)
+		}
+		got := names(t, m.Result, tt.member, tt.key)
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: visible %q, want %q", tt.method, got, tt.want)
+		}
+	}
+	r := e.post(e.token("mallory"), call("tools/list", `{}`))
+	if r.status != 403 {
+		t.Errorf("tools/list for a blocked subject = %d", r.status)
+	}
+}
+
+func testBodyRestore(t *testing.T, e *env) {
+	bodies := []string{
+		toolCall("ls"),
+		" \n{\"jsonrpc\" : \"2.0\",\"id\":\"a\\u0062\",\"method\":\"tools/call\",\"params\":{\"name\":\"l\\u0073\",\"arguments\":{\"x\":\"é\\n\",\"n\":1.50e3}}}\r\n\t",
+	}
+	for _, b := range bodies {
+		r := e.post(e.token("alice"), b)
+		if r.status != 200 {
+			t.Fatalf("status %d: %s", r.status, r.body)
+		}
+		if _, got, _, _ := e.spy.snapshot(); !bytes.Equal(got, []byte(b)) {
+			t.Errorf("handler body = %q, want %q", got, b)
+		}
+	}
+}
+
+func testTooLarge(t *testing.T, e *env) {
+	big := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ls","arguments":{"pad":"` + strings.Repeat("x", 8192) + `"}}}`
+	n0, _, _, _ := e.spy.snapshot()
+	tok := e.token("alice")
+	if r := e.post(tok, big); r.status != 413 {
+		t.Errorf("oversized body = %d %s", r.status, r.body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.base+e.g.ResourcePath(), io.MultiReader(strings.NewReader(big)))
+	req.ContentLength = -1 // chunked
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if r := e.send(req); r.status != 413 {
+		t.Errorf("oversized chunked body = %d %s", r.status, r.body)
+	}
+	if r := e.post("", big); r.status != 401 {
+		t.Errorf("oversized body without token = %d (authentication comes first)", r.status)
+	}
+	e.wantNotCalled(t, n0)
+	if r := e.post(tok, toolCall("ls")); r.status != 200 {
+		t.Errorf("small body after limit = %d %s", r.status, r.body)
+	}
+}
+
+func testHeaderMismatch(t *testing.T, e *env) {
+	n0, _, _, _ := e.spy.snapshot()
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ls","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`
+	r := e.post(e.token("alice"), body, "MCP-Protocol-Version", "", "MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/call", "Mcp-Name", "rm")
+	if r.status != 400 {
+		t.Fatalf("status = %d; body %s", r.status, r.body)
+	}
+	if m := r.message(t); m.Error == nil || m.Error.Code != -32020 {
+		t.Errorf("body = %s", r.body)
+	}
+	e.wantNotCalled(t, n0)
+}
+
+func testUnauthenticated(t *testing.T, e *env) {
+	n0, _, _, _ := e.spy.snapshot()
+	for _, m := range []string{"GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"} {
+		r := e.do(m, "", nil)
+		if r.status < 400 {
+			t.Errorf("%s without token = %d", m, r.status)
+		}
+	}
+	for _, p := range []string{"//mcp", e.g.ResourcePath() + "/", strings.ToUpper(e.g.ResourcePath()), e.g.ResourcePath() + "%2F", e.g.ResourcePath() + "/../mcp"} {
+		req, err := http.NewRequest(http.MethodPost, e.base+p, strings.NewReader(toolCall("ls")))
+		if err != nil {
+			continue
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if r := e.send(req); r.status < 400 {
+			t.Errorf("POST %s without token = %d", p, r.status)
+		}
+	}
+	e.wantNotCalled(t, n0)
+}
+
+func testSessions(t *testing.T, e *env) {
+	alice, bob := e.token("alice"), e.token("bob")
+	init := call("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"suite","version":"1"}}`)
+	r := e.post(alice, init)
+	sid := r.header.Get("Mcp-Session-Id")
+	if r.status != 200 || sid == "" {
+		t.Fatalf("initialize: %d session %q; %s", r.status, sid, r.body)
+	}
+	if r := e.post(alice, `{"jsonrpc":"2.0","method":"notifications/initialized"}`, "Mcp-Session-Id", sid); r.status >= 300 {
+		t.Fatalf("initialized: %d %s", r.status, r.body)
+	}
+	_, _, _, before := e.spy.snapshot()
+	if r := e.post(bob, toolCall("ls"), "Mcp-Session-Id", sid); r.status != 404 && r.status != 403 {
+		t.Errorf("bob on alice's session = %d %s", r.status, r.body)
+	}
+	if _, _, _, after := e.spy.snapshot(); len(after) != len(before) {
+		t.Errorf("bob executed %q on alice's session", after[len(before):])
+	}
+	if r := e.post(alice, toolCall("ls"), "Mcp-Session-Id", sid); r.status != 200 {
+		t.Errorf("alice on her session = %d %s", r.status, r.body)
+	}
+	if r := e.do(http.MethodDelete, bob, nil, "Mcp-Session-Id", sid); r.status != 404 && r.status != 403 {
+		t.Errorf("bob deleting alice's session = %d", r.status)
+	}
+	if r := e.post(alice, toolCall("ls"), "Mcp-Session-Id", sid); r.status != 200 {
+		t.Errorf("alice's session after bob's DELETE = %d %s", r.status, r.body)
+	}
+}
+
+func mustRequest(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
+	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/casbinmodels"
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
+	"github.com/mcpauthz/mcpauthz/core/mapper"
+	"github.com/mcpauthz/mcpauthz/core/mcpext"
+	"github.com/mcpauthz/mcpauthz/core/verifier"
+	"github.com/mcpauthz/mcpauthz/examples/quickstart/devidp"
+)
+
+// stack is everything the quickstart runs, on one loopback listener:
+//
+//	/idp/...                          the development IdP (issuer base+"/idp")
+//	/as/..., /.well-known/...as       the embedded authorization server (issuer base+"/as")
+//	/mcp                              the MCP server behind the net/http adapter
+//	/.well-known/oauth-protected-resource/mcp   its RFC 9728 metadata
+type stack struct {
+	Base        string // http://127.0.0.1:PORT
+	MCP         string // the MCP endpoint = the resource identifier
+	IdPIssuer   string
+	ASIssuer    string
+	PolicyFile  string // the IdP admin policy (edit it to grant or revoke)
+	CasbinFile  string // the MCP server's Casbin policy (hot-reloaded)
+	JWTKeyFile  string // private key of ci-bot-jwt (PKCS#8 PEM)
+	ciBotJWTKey crypto.Signer
+
+	srv    *http.Server
+	cancel context.CancelFunc
+}
+
+// startStack listens on addr and starts the IdP, the authorization server
+// and the MCP server. dir receives the editable policy files and the demo key.
+func startStack(ctx context.Context, addr, dir string, logger *slog.Logger) (*stack, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	base := "http://" + ln.Addr().String()
+	st := &stack{Base: base, MCP: base + "/mcp", IdPIssuer: base + "/idp", ASIssuer: base + "/as",
+		PolicyFile: filepath.Join(dir, "idp-policy.json"), CasbinFile: filepath.Join(dir, "mcp-policy.csv"),
+		JWTKeyFile: filepath.Join(dir, "ci-bot-jwt.key.pem")}
+	mux, err := st.build(ctx, logger)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	st.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = st.srv.Serve(ln) }()
+	return st, nil
+}
+
+func (st *stack) Close() {
+	if st.cancel != nil {
+		st.cancel()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = st.srv.Shutdown(ctx)
+}
+
+func (st *stack) build(ctx context.Context, logger *slog.Logger) (*http.ServeMux, error) {
+	if err := writeIfAbsent(st.PolicyFile, defaultIdPPolicy); err != nil {
+		return nil, err
+	}
+	casbinPolicy, err := casbinmodels.SamplePolicy("quickstart")
+	if err != nil {
+		return nil, err
+	}
+	casbinPolicy += "\n# ci-bot-jwt is ci-bot's twin with private_key_jwt authentication.\n" +
+		"p, client:ci-bot-jwt, tool:echo, call, allow\np, client:ci-bot-jwt, tool:deploy, call, allow\n"
+	if err := writeIfAbsent(st.CasbinFile, []byte(casbinPolicy)); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+
+	// 1. The enterprise IdP (development only).
+	idp, err := devidp.New(devidp.Config{
+		Issuer: st.IdPIssuer, Users: demoUsers, Password: demoPassword, PolicyFile: st.PolicyFile,
+		Clients: []devidp.Client{{ID: agentID, Secret: agentSecret, RedirectURIs: []string{"http://127.0.0.1/callback"}}},
+		Servers: []devidp.Server{{Name: "demo", Resource: st.MCP, AuthorizationServer: st.ASIssuer}},
+		Logger:  logger.With("component", "idp"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/idp/", http.StripPrefix("/idp", idp))
+
+	// 2. The embedded authorization server.
+	as, err := st.authServer(logger)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range as.Routes() {
+		mux.Handle(p, as)
+	}
+
+	// 3. The MCP server behind the net/http adapter.
+	g, err := st.guard(ctx, logger)
+	if err != nil {
+		return nil, err
+	}
+	opts := &mcp.ServerOptions{}
+	if err := mcpext.Declare(opts, mcpext.AuthExtensions()...); err != nil {
+		return nil, err
+	}
+	server := newCatalogServer(opts)
+	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)
+	httpmcp.Register(mux, g, handler)
+	return mux, nil
+}
+
+func (st *stack) authServer(logger *slog.Logger) (*authserver.Server, error) {
+	agentHash, err := authserver.HashSecret(agentSecret)
+	if err != nil {
+		return nil, err
+	}
+	botHash, err := authserver.HashSecret(ciBotSecret)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	st.ciBotJWTKey = key
+	if err := writeKey(st.JWTKeyFile, key); err != nil {
+		return nil, err
+	}
+	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, Algorithm: "ES256", Use: "sig", KeyID: "ci-bot-jwt-1"}}})
+	if err != nil {
+		return nil, err
+	}
+	scopes := []string{scopeTools, scopeDeploy}
+	return authserver.New(authserver.Config{
+		Issuer:         st.ASIssuer,
+		Resources:      []authserver.Resource{{ID: st.MCP, Scopes: scopes}},
+		DevGenerateKey: true,
+		Clients: []authserver.Client{
+			{ID: agentID, SecretHash: agentHash, GrantTypes: []string{authserver.GrantJWTBearer}, Scopes: scopes},
+			{ID: ciBotID, SecretHash: botHash, GrantTypes: []string{authserver.GrantClientCredentials}, Scopes: scopes,
+				AuthMethods: []string{authserver.AuthClientSecretBasic}},
+			{ID: ciBotJWTID, JWKS: jwks, GrantTypes: []string{authserver.GrantClientCredentials}, Scopes: scopes},
+		},
+		TrustedIdPs: []authserver.TrustedIdP{{
+			Issuer: st.IdPIssuer, JWKSURL: st.IdPIssuer + "/jwks",
+			Claims: map[string]string{"groups": "groups", "email": "email", "department": "department"},
+		}},
+		Logger: logger.With("component", "authserver"),
+	})
+}
+
+func (st *stack) guard(ctx context.Context, logger *slog.Logger) (*core.Guard, error) {
+	v, err := verifier.New(ctx, verifier.Config{
+		Issuers:  []verifier.IssuerConfig{{Issuer: st.ASIssuer, JWKSURL: st.ASIssuer + "/jwks.json"}},
+		Audience: []string{st.MCP},
+		Logger:   logger.With("component", "verifier"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	m, err := mapper.Standard(mapper.Config{AttributeClaims: map[string]string{"department": "department", "email": "email"}})
+	if err != nil {
+		return nil, err
+	}
+	model, err := casbinmodels.Model("quickstart")
+	if err != nil {
+		return nil, err
+	}
+	authz, err := casbinauthz.New(casbinauthz.Config{Model: model, Source: casbinauthz.FileSource{Paths: []string{st.CasbinFile}},
+		Logger: logger.With("component", "policy")})
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	st.cancel = cancel
+	go func() { _ = authz.Watch(wctx) }()
+	return core.New(core.Config{
+		Resource: st.MCP, Verifier: v, Mapper: m, Authorizer: authz,
+		Metadata: core.ProtectedResourceMetadata{
+			AuthorizationServers: []string{st.ASIssuer},
+			ScopesSupported:      []string{scopeTools},
+			ResourceName:         "mcpauthz quickstart",
+			MCPExtensions: map[string]any{
+				mcpext.EnterpriseManagedAuthorization: map[string]any{},
+				mcpext.OAuthClientCredentials:         map[string]any{},
+			},
+		},
+		Audit:  core.SlogAudit(logger.With("component", "audit")),
+		Logger: logger.With("component", "guard"),
+	})
+}
+
+func writeIfAbsent(path string, data []byte) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
+func writeKey(path string, key *ecdsa.PrivateKey) error {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("marshal key: %w", err)
+	}
+	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+}

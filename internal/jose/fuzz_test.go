@@ -1,0 +1,78 @@
+package jose
+
+import (
+	"testing"
+)
+
+func FuzzParseCompact(f *testing.F) {
+	key := testKey(f, ES256)
+	good := mint(f, key, ES256, `{"alg":"ES256","kid":"k"}`, `{"sub":"a","aud":["x"],"n":1.5e3}`)
+	for _, s := range []string{
+		good, "", ".", "..", "a.b.c", "e30.e30.AA", good + ".x", good[:len(good)-1],
+		`{"protected":"e30","payload":"","signature":""}`,
+		enc([]byte(`{"alg":"none"}`)) + ".e30.",
+		enc([]byte(`{"alg":"ES256","crit":["b64"]}`)) + ".e30.AAAA",
+		enc([]byte("{\"alg\":\"ES256\",\"kid\":\"\xff\"}")) + ".e30.AAAA",
+		enc([]byte(`{"alg":"ES256","alg":"RS256"}`)) + ".e30.AAAA",
+		enc([]byte(`{"alg":"ES256","x":"\u00e9\ud83d\ude00"}`)) + "." + enc([]byte(`{"a":[1,{"b":null}],"c":"\"\\"}`)) + ".AAAA",
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	pk := pubKey(f, key, "k", ES256)
+	f.Fuzz(func(t *testing.T, raw string, rawPayload bool) {
+		tok, err := ParseCompact(raw, ParseOptions{Algorithms: allAlgs, RawPayload: rawPayload})
+		if err != nil {
+			if tok != nil {
+				t.Fatal("token with error")
+			}
+			return
+		}
+		if tok.Header.Alg == "" || !IsSupported(tok.Header.Alg) {
+			t.Fatalf("accepted alg %q", tok.Header.Alg)
+		}
+		for _, name := range forbiddenHeader {
+			if _, ok := tok.Header.Extra[name]; ok {
+				t.Fatalf("forbidden member %q kept", name)
+			}
+		}
+		if !rawPayload {
+			if _, err := tok.Claims(); err != nil {
+				t.Fatalf("validated payload does not decode: %v", err)
+			}
+		}
+		_ = tok.Verify(pk) // must not panic
+	})
+}
+
+func FuzzParseJWKS(f *testing.F) {
+	for _, alg := range []string{RS256, ES256, ES512, EdDSA} {
+		j, _ := PublicJWK(testKey(f, alg).Public(), "k", alg)
+		f.Add(jwksBytes(j))
+	}
+	f.Add([]byte(`{"keys":[{"kty":"oct","k":"AAAA"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB","use":"sig"}]}`))
+	f.Add([]byte(`{"keys":[]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		keys, err := ParseJWKS(data, KeySetOptions{})
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, k := range keys {
+			if err := checkPublicKey(k.Key); err != nil {
+				t.Fatalf("unchecked key kept: %v", err)
+			}
+			if k.Use != "" && k.Use != "sig" {
+				t.Fatalf("use %q kept", k.Use)
+			}
+			if k.KeyID != "" {
+				if seen[k.KeyID] {
+					t.Fatalf("duplicate kid %q kept", k.KeyID)
+				}
+				seen[k.KeyID] = true
+			}
+		}
+	})
+}

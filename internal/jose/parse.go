@@ -1,0 +1,241 @@
+package jose
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+)
+
+// DefaultMaxLength is the token length cap used when ParseOptions.MaxLength
+// is zero.
+const DefaultMaxLength = 8192
+
+// MaxKeyIDLength is the longest "kid" accepted, in bytes.
+const MaxKeyIDLength = 256
+
+// ParseOptions controls [ParseCompact].
+type ParseOptions struct {
+	// MaxLength caps the raw token length in bytes. OPTIONAL; zero means
+	// DefaultMaxLength (8192). The cap is checked before anything else.
+	MaxLength int
+	// Algorithms is the allow-list of header "alg" values. REQUIRED: an empty
+	// list rejects every token. Entries that are not asymmetric algorithms
+	// supported by this package ("none", HS256, ...) never match.
+	Algorithms []string
+	// RawPayload, when true, accepts any payload bytes (including empty),
+	// for JWS-layer use. OPTIONAL; by default the payload must be a strict
+	// JSON object (a JWT claims set).
+	RawPayload bool
+}
+
+// ParsedHeader is the validated protected header of a compact JWS.
+type ParsedHeader struct {
+	Alg string // "alg", always present and allowed
+	Kid string // "kid", "" when absent; at most 256 printable ASCII bytes
+	Typ string // "typ" as sent, "" when absent
+	// Extra holds every other member of the protected header (for example
+	// x5t), decoded as by DecodeJSON; nil when there is none.
+	Extra map[string]any
+}
+
+// Token is a compact JWS that passed [ParseCompact]. Its signature has not
+// been checked until [Token.Verify] returns nil.
+type Token struct {
+	Header  ParsedHeader
+	Payload []byte // decoded payload; a strict JSON object unless RawPayload
+
+	signingInput []byte // ASCII header "." payload
+	sig          []byte
+	alg          algInfo
+	validJSON    bool // Payload passed strictjson.Validate
+}
+
+// forbiddenHeader lists protected-header members that are refused: no
+// extension is understood (crit, b64), keys never come from the token (jwk,
+// jku, x5u, x5c), no compression (zip), no nested JWTs (cty).
+var forbiddenHeader = [...]string{"crit", "b64", "jwk", "jku", "x5u", "x5c", "zip", "cty"}
+
+// ParseCompact checks everything about a compact JWS that can be checked
+// without cryptography, in this order: length cap; exactly three segments of
+// the base64url alphabet with non-empty header and signature; strict
+// base64url decoding; strict JSON header (valid UTF-8, no duplicate or
+// case-variant members); no forbidden member (crit, b64, jwk, jku, x5u, x5c,
+// zip, cty); "alg" a string in opts.Algorithms and supported; "kid" absent or
+// 1..256 printable ASCII bytes; "typ" absent or a string; and, unless
+// opts.RawPayload, a payload that is a strict JSON object.
+//
+// Errors wrap ErrTooLarge, ErrMalformed, ErrForbiddenHeader or ErrAlgorithm.
+// Work and allocation are bounded by the length cap.
+func ParseCompact(raw string, opts ParseOptions) (*Token, error) {
+	maxLen := opts.MaxLength
+	if maxLen <= 0 {
+		maxLen = DefaultMaxLength
+	}
+	if len(raw) > maxLen {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), maxLen)
+	}
+	if len(opts.Algorithms) == 0 {
+		return nil, fmt.Errorf("%w: empty allow-list", ErrAlgorithm)
+	}
+	d1, d2 := -1, -1
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '.' {
+			switch {
+			case d1 < 0:
+				d1 = i
+			case d2 < 0:
+				d2 = i
+			default:
+				return nil, fmt.Errorf("%w: more than three segments", ErrMalformed)
+			}
+			continue
+		}
+		if !b64Char(c) {
+			return nil, fmt.Errorf("%w: character %q at offset %d", ErrMalformed, c, i)
+		}
+	}
+	if d2 < 0 {
+		return nil, fmt.Errorf("%w: not three segments", ErrMalformed)
+	}
+	hSeg, pSeg, sSeg := raw[:d1], raw[d1+1:d2], raw[d2+1:]
+	if hSeg == "" {
+		return nil, fmt.Errorf("%w: empty header", ErrMalformed)
+	}
+	if sSeg == "" {
+		return nil, fmt.Errorf("%w: empty signature", ErrMalformed)
+	}
+
+	// One allocation for the signing input and the three decoded segments.
+	hn, pn, sn := b64.DecodedLen(len(hSeg)), b64.DecodedLen(len(pSeg)), b64.DecodedLen(len(sSeg))
+	buf := make([]byte, d2+hn+pn+sn)
+	t := &Token{signingInput: buf[:d2:d2]}
+	copy(buf, raw[:d2])
+	rest := buf[d2:]
+	hdr, err := decodeInto(rest[:hn:hn], hSeg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
+	rest = rest[hn:]
+	if t.Payload, err = decodeInto(rest[:pn:pn], pSeg); err != nil {
+		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+	}
+	rest = rest[pn:]
+	if t.sig, err = decodeInto(rest[:sn:sn], sSeg); err != nil {
+		return nil, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
+	}
+
+	if err := t.parseHeader(hdr, opts.Algorithms); err != nil {
+		return nil, err
+	}
+	if !opts.RawPayload {
+		if err := validateClaimsJSON(t.Payload); err != nil {
+			return nil, err
+		}
+		t.validJSON = true
+	}
+	return t, nil
+}
+
+func validateClaimsJSON(p []byte) error {
+	i := 0
+	for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
+		i++
+	}
+	if i == len(p) || p[i] != '{' {
+		return fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
+	}
+	if err := strictjson.Validate(p, strictjson.Options{}); err != nil {
+		return fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+	}
+	return nil
+}
+
+func (t *Token) parseHeader(hdr []byte, allowed []string) error {
+	m, err := decodeObject(hdr)
+	if err != nil {
+		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
+	for _, name := range forbiddenHeader {
+		if _, ok := m[name]; ok {
+			return fmt.Errorf("%w: %q", ErrForbiddenHeader, name)
+		}
+	}
+	algV, ok := m["alg"]
+	if !ok {
+		return fmt.Errorf("%w: missing alg", ErrMalformed)
+	}
+	alg, ok := algV.(string)
+	if !ok {
+		return fmt.Errorf("%w: alg is not a string", ErrMalformed)
+	}
+	info, ok := lookupAlg(alg)
+	if !ok || !slices.Contains(allowed, alg) {
+		return fmt.Errorf("%w: %s", ErrAlgorithm, strconv.Quote(truncate(alg, 32)))
+	}
+	t.Header.Alg, t.alg = alg, info
+	delete(m, "alg")
+	if v, ok := m["kid"]; ok {
+		kid, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%w: kid is not a string", ErrMalformed)
+		}
+		if err := checkKeyID(kid); err != nil {
+			return err
+		}
+		t.Header.Kid = kid
+		delete(m, "kid")
+	}
+	if v, ok := m["typ"]; ok {
+		typ, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%w: typ is not a string", ErrMalformed)
+		}
+		t.Header.Typ = typ
+		delete(m, "typ")
+	}
+	if len(m) > 0 {
+		t.Header.Extra = m
+	}
+	return nil
+}
+
+// checkKeyID enforces 1..256 printable ASCII bytes.
+func checkKeyID(kid string) error {
+	if kid == "" || len(kid) > MaxKeyIDLength {
+		return fmt.Errorf("%w: kid length %d", ErrMalformed, len(kid))
+	}
+	for i := 0; i < len(kid); i++ {
+		if kid[i] < 0x20 || kid[i] > 0x7e {
+			return fmt.Errorf("%w: kid has a non-printable byte", ErrMalformed)
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// SigningInput returns the ASCII bytes that were signed (header "."
+// payload, both base64url). The slice must not be modified.
+func (t *Token) SigningInput() []byte { return t.signingInput }
+
+// Claims decodes the payload as a strict JSON object (see DecodeJSON).
+func (t *Token) Claims() (map[string]any, error) {
+	if t.validJSON { // validated by ParseCompact, and known to be an object
+		if m, ok := decodeValidated(t.Payload).(map[string]any); ok {
+			return m, nil
+		}
+	}
+	m, err := decodeObject(t.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+	}
+	return m, nil
+}

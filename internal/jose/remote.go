@@ -1,0 +1,357 @@
+package jose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RemoteKeySet defaults.
+const (
+	DefaultCooldown     = 30 * time.Second
+	DefaultMaxStale     = 24 * time.Hour
+	DefaultFetchTimeout = 5 * time.Second
+)
+
+// RemoteKeySetConfig configures [NewRemoteKeySet].
+type RemoteKeySetConfig struct {
+	// URL of the JWK Set. REQUIRED. It must be https, except for loopback
+	// hosts (127.0.0.0/8, ::1, "localhost"), which may use http. No
+	// user-info, no fragment.
+	URL string
+	// HTTPClient is used for fetches. OPTIONAL; nil means a new client. The
+	// client is copied: its CheckRedirect is replaced by a policy that refuses
+	// redirects to another host or from https to http (at most 3 hops), and
+	// a zero Timeout becomes 2×FetchTimeout. http.DefaultClient is never used.
+	HTTPClient *http.Client
+	// Algorithms, when non-empty, drops JWKs labelled with other algorithms
+	// (see KeySetOptions). OPTIONAL.
+	Algorithms []string
+	// Cooldown is the minimum time between two fetches caused by unknown
+	// kids (or by a failed fetch). OPTIONAL; zero means 30 s.
+	Cooldown time.Duration
+	// MaxStale is how long the last good key set is used while fetches fail
+	// (stale-while-error); after it the set fails closed. OPTIONAL; zero
+	// means 24 h.
+	MaxStale time.Duration
+	// RefreshInterval, when positive, starts a background refresh when a
+	// lookup finds the set older than this (still at most once per
+	// Cooldown), so that removed keys disappear without waiting for an
+	// unknown kid. OPTIONAL; zero disables it.
+	RefreshInterval time.Duration
+	// FetchTimeout bounds one fetch. OPTIONAL; zero means 5 s.
+	FetchTimeout time.Duration
+	// MaxBytes and MaxKeys cap the document (see KeySetOptions). OPTIONAL.
+	MaxBytes int
+	MaxKeys  int
+	// Now is the clock. OPTIONAL; nil means time.Now.
+	Now func() time.Time
+	// Logger receives fetch failures and key-set changes. OPTIONAL; nil
+	// discards. Tokens are never logged.
+	Logger *slog.Logger
+}
+
+// RemoteKeySet is a KeySet backed by a JWKS URL. It fetches lazily on first
+// use, refreshes only when a token names an unknown kid (at most once per
+// Cooldown, single-flight), never because a signature failed, and keeps the
+// last good set through outages until MaxStale. A fetch that fails, returns
+// non-200, more than MaxBytes, invalid JSON or no usable key never replaces
+// a good set. Safe for concurrent use.
+type RemoteKeySet struct {
+	url      string
+	client   *http.Client
+	opts     KeySetOptions
+	cooldown time.Duration
+	maxStale time.Duration
+	interval time.Duration
+	timeout  time.Duration
+	now      func() time.Time
+	log      *slog.Logger
+
+	mu          sync.Mutex
+	keys        *StaticKeySet // last good set, nil before the first success
+	fetchedAt   time.Time     // time of the last successful fetch
+	lastAttempt time.Time     // start of the last fetch (zero: never)
+	lastErr     error
+	inflight    chan struct{} // closed when the running fetch ends
+	fetches     int           // number of fetches started (for tests and metrics)
+}
+
+// NewRemoteKeySet validates cfg and returns a key set. It does no I/O.
+func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
+	u, err := CheckFetchURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Algorithms) > 0 {
+		if err := ValidateAlgorithms(cfg.Algorithms); err != nil {
+			return nil, err
+		}
+	}
+	r := &RemoteKeySet{
+		url:      u.String(),
+		opts:     KeySetOptions{Algorithms: cfg.Algorithms, MaxBytes: cfg.MaxBytes, MaxKeys: cfg.MaxKeys, Logger: cfg.Logger},
+		cooldown: orDefault(cfg.Cooldown, DefaultCooldown),
+		maxStale: orDefault(cfg.MaxStale, DefaultMaxStale),
+		interval: cfg.RefreshInterval,
+		timeout:  orDefault(cfg.FetchTimeout, DefaultFetchTimeout),
+		now:      cfg.Now,
+		log:      cfg.Logger,
+	}
+	if r.opts.MaxBytes <= 0 {
+		r.opts.MaxBytes = DefaultMaxKeySetBytes
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.client = SafeHTTPClient(cfg.HTTPClient, 2*r.timeout)
+	return r, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// CheckFetchURL parses a URL this package may fetch: absolute, https (or
+// http for a loopback host), with a host, no user-info and no fragment.
+func CheckFetchURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("jose: fetch URL: %w", err)
+	}
+	if u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return nil, fmt.Errorf("jose: fetch URL %q must be absolute, without user-info or fragment", raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !IsLoopbackHost(u.Hostname()) {
+			return nil, fmt.Errorf("jose: fetch URL %q must use https (http only for loopback)", raw)
+		}
+	default:
+		return nil, fmt.Errorf("jose: fetch URL %q must use https", raw)
+	}
+	return u, nil
+}
+
+// IsLoopbackHost reports whether host is "localhost" or a loopback IP
+// literal (127.0.0.0/8, ::1).
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// SafeHTTPClient returns a copy of c (or a new client when c is nil) whose
+// redirects stay on the same host and never downgrade https to http (at most
+// 3 hops), and whose Timeout is timeout when c has none.
+func SafeHTTPClient(c *http.Client, timeout time.Duration) *http.Client {
+	var cp http.Client
+	if c != nil {
+		cp = *c
+	}
+	if cp.Timeout == 0 {
+		cp.Timeout = timeout
+	}
+	next := cp.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 3 {
+			return errors.New("jose: too many redirects")
+		}
+		prev := via[len(via)-1].URL
+		if !strings.EqualFold(req.URL.Host, prev.Host) {
+			return fmt.Errorf("jose: redirect to another host refused")
+		}
+		if prev.Scheme == "https" && req.URL.Scheme != "https" {
+			return fmt.Errorf("jose: redirect from https to %s refused", req.URL.Scheme)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	return &cp
+}
+
+// Keys implements KeySet. A kid present in the current set never causes a
+// fetch, whatever happens to the signature.
+func (r *RemoteKeySet) Keys(ctx context.Context, kid, alg string) ([]*PublicKey, error) {
+	keys, usable := r.current()
+	if usable {
+		found, err := keys.lookup(kid, alg)
+		if found != nil || err != nil {
+			r.maybeBackgroundRefresh()
+			return found, err
+		}
+	}
+	// Unknown kid, no set yet, or a set older than MaxStale: try to refresh
+	// (a failed fetch keeps the previous set, checked below).
+	if _, err := r.refresh(ctx); err != nil {
+		return nil, err
+	}
+	keys, usable = r.current()
+	if !usable {
+		r.mu.Lock()
+		last := r.lastErr
+		r.mu.Unlock()
+		if last == nil {
+			last = errors.New("no key set fetched yet")
+		}
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnavailable, r.url, last)
+	}
+	found, err := keys.lookup(kid, alg)
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, truncate(kid, 64))
+	}
+	return found, nil
+}
+
+// current returns the last good set and whether it is fresh enough to use.
+func (r *RemoteKeySet) current() (*StaticKeySet, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.keys == nil || r.now().Sub(r.fetchedAt) > r.maxStale {
+		return r.keys, false
+	}
+	return r.keys, true
+}
+
+// Refresh fetches now unless a fetch ran less than Cooldown ago; a running
+// fetch is joined. It returns the error of the fetch it started or joined,
+// nil when none was allowed, or ctx.Err().
+func (r *RemoteKeySet) Refresh(ctx context.Context) error {
+	fetchErr, err := r.refresh(ctx)
+	if err != nil {
+		return err
+	}
+	return fetchErr
+}
+
+// refresh returns the result of the fetch it started or joined (nil when the
+// cooldown allowed none) and, separately, a wait error when ctx ended first.
+func (r *RemoteKeySet) refresh(ctx context.Context) (fetchErr, waitErr error) {
+	r.mu.Lock()
+	done := r.inflight
+	if done == nil {
+		if !r.lastAttempt.IsZero() && r.now().Sub(r.lastAttempt) < r.cooldown {
+			r.mu.Unlock()
+			return nil, nil
+		}
+		done = r.start()
+	}
+	r.mu.Unlock()
+	select {
+	case <-done:
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.lastErr, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: waiting for %s: %v", ErrUnavailable, r.url, ctx.Err())
+	}
+}
+
+// maybeBackgroundRefresh starts a refresh when RefreshInterval has passed.
+func (r *RemoteKeySet) maybeBackgroundRefresh() {
+	if r.interval <= 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	if r.inflight != nil || now.Sub(r.fetchedAt) < r.interval || now.Sub(r.lastAttempt) < r.cooldown {
+		return
+	}
+	r.start()
+}
+
+// start launches a fetch; r.mu must be held.
+func (r *RemoteKeySet) start() chan struct{} {
+	done := make(chan struct{})
+	r.inflight = done
+	r.lastAttempt = r.now()
+	r.fetches++
+	go func() {
+		keys, err := r.fetch()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.inflight = nil
+		r.lastErr = err
+		if err == nil {
+			r.keys, r.fetchedAt = keys, r.now()
+		}
+		close(done)
+	}()
+	return done
+}
+
+// fetch downloads and parses the set. It runs detached from any request
+// context, bounded by FetchTimeout.
+func (r *RemoteKeySet) fetch() (*StaticKeySet, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	defer cancel()
+	keys, err := r.download(ctx)
+	if err != nil {
+		r.log.Warn("jose: JWKS fetch failed; keeping the last good key set", "url", r.url, "error", err.Error())
+		return nil, err
+	}
+	r.log.Info("jose: JWKS fetched", "url", r.url, "keys", len(keys))
+	return newIndex(keys), nil
+}
+
+func (r *RemoteKeySet) download(ctx context.Context) ([]*PublicKey, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return nil, fmt.Errorf("HTTP status %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(r.opts.MaxBytes)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > r.opts.MaxBytes {
+		return nil, fmt.Errorf("%w: body larger than %d bytes", ErrInvalidKeySet, r.opts.MaxBytes)
+	}
+	keys, err := ParseJWKS(body, r.opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: no usable key", ErrInvalidKeySet)
+	}
+	return keys, nil
+}
+
+// Fetches returns how many fetches were started so far.
+func (r *RemoteKeySet) Fetches() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fetches
+}
