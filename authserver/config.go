@@ -100,6 +100,18 @@ type Config struct {
 	// attacks).
 	AllowTokenEndpointAudience bool
 
+	// OmitAuthorizationEndpoint removes the authorization endpoint stub.
+	// OPTIONAL; default false. By default the metadata names Issuer+
+	// "/authorize" as authorization_endpoint, and that endpoint answers every
+	// request with 400 unsupported_response_type (it never redirects, so it
+	// cannot be used as an open redirector). The server supports no response
+	// type (response_types_supported stays empty) and publishes no
+	// code_challenge_methods_supported. The stub exists because the official
+	// TypeScript MCP SDK clients (v1 and v2) refuse authorization server
+	// metadata without an authorization_endpoint member, although RFC 8414 §2
+	// does not require it when no grant uses the endpoint.
+	OmitAuthorizationEndpoint bool
+
 	// ClientAssertionAlgorithms are the JWS algorithms accepted for
 	// private_key_jwt client assertions and advertised in
 	// token_endpoint_auth_signing_alg_values_supported. OPTIONAL; nil means

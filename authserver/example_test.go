@@ -48,6 +48,7 @@ func ExampleNew() {
 	// /.well-known/oauth-authorization-server/oauth
 	// /.well-known/openid-configuration/oauth
 	// /oauth/.well-known/openid-configuration
+	// /oauth/authorize
 	// /oauth/jwks.json
 	// /oauth/token
 }

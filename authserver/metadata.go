@@ -8,6 +8,7 @@ import (
 // metadataDoc is the RFC 8414 document, fields in a fixed order.
 type metadataDoc struct {
 	Issuer                                     string   `json:"issuer"`
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint,omitempty"`
 	TokenEndpoint                              string   `json:"token_endpoint"`
 	JWKSURI                                    string   `json:"jwks_uri"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
@@ -20,7 +21,8 @@ type metadataDoc struct {
 }
 
 // buildMetadata renders the metadata document once. Only implemented
-// features are advertised: there is no authorization endpoint, so
+// features are advertised: the authorization endpoint is a stub that refuses
+// every request (see Config.OmitAuthorizationEndpoint), so
 // response_types_supported is empty (RFC 8414 makes the member REQUIRED)
 // and no code_challenge_methods_supported is published. The jwt-bearer
 // grant and the ID-JAG profile are advertised only when at least one IdP
@@ -28,6 +30,7 @@ type metadataDoc struct {
 func (s *Server) buildMetadata() ([]byte, error) {
 	doc := metadataDoc{
 		Issuer:                 s.issuer,
+		AuthorizationEndpoint:  s.authorizeEndpoint,
 		TokenEndpoint:          s.tokenEndpoint,
 		JWKSURI:                s.jwksURI,
 		ResponseTypesSupported: []string{},

@@ -89,7 +89,10 @@ func TestMetadata(t *testing.T) {
 			if doc["issuer"] != tc.issuer || doc["token_endpoint"] != e.s.TokenEndpoint() || doc["jwks_uri"] != e.s.JWKSURI() {
 				t.Fatalf("issuer/endpoint mismatch: %v", doc)
 			}
-			for _, absent := range []string{"authorization_endpoint", "code_challenge_methods_supported", "registration_endpoint"} {
+			if doc["authorization_endpoint"] != tc.issuer+"/authorize" {
+				t.Errorf("authorization_endpoint = %v, want the refusing stub", doc["authorization_endpoint"])
+			}
+			for _, absent := range []string{"code_challenge_methods_supported", "registration_endpoint"} {
 				if _, ok := doc[absent]; ok {
 					t.Errorf("advertises unimplemented %s", absent)
 				}
@@ -105,6 +108,7 @@ func TestRouting(t *testing.T) {
 		"/.well-known/oauth-authorization-server/oauth",
 		"/.well-known/openid-configuration/oauth",
 		"/oauth/.well-known/openid-configuration",
+		"/oauth/authorize",
 		"/oauth/jwks.json",
 		"/oauth/token",
 	}
@@ -125,7 +129,7 @@ func TestRouting(t *testing.T) {
 		{"POST", "/oauth/jwks.json", 405},
 		{"POST", "/.well-known/oauth-authorization-server/oauth", 405},
 		{"DELETE", "/oauth/token", 405},
-		{"GET", "/oauth/authorize", 404},
+		{"GET", "/oauth/authorize", 400}, {"GET", "/oauth/register", 404},
 	}
 	for _, tc := range tests {
 		w := httptest.NewRecorder()

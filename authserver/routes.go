@@ -11,12 +11,13 @@ const (
 	routeMetadata
 	routeJWKS
 	routeToken
+	routeAuthorize
 )
 
 // routeTable maps exact URL paths to endpoints.
 type routeTable map[string]routeKind
 
-func newRouteTable(issuerPath string) routeTable {
+func newRouteTable(issuerPath string, authorize bool) routeTable {
 	rt := routeTable{
 		"/.well-known/oauth-authorization-server" + issuerPath: routeMetadata,
 		"/.well-known/openid-configuration" + issuerPath:       routeMetadata,
@@ -25,6 +26,9 @@ func newRouteTable(issuerPath string) routeTable {
 	}
 	if issuerPath != "" {
 		rt[issuerPath+"/.well-known/openid-configuration"] = routeMetadata
+	}
+	if authorize {
+		rt[issuerPath+"/authorize"] = routeAuthorize
 	}
 	return rt
 }

@@ -18,9 +18,11 @@ import (
 type Server struct {
 	issuer        string
 	tokenEndpoint string
-	jwksURI       string
-	routes        routeTable
-	metadata      []byte
+	// authorizeEndpoint is the stub authorization endpoint URL, or "".
+	authorizeEndpoint string
+	jwksURI           string
+	routes            routeTable
+	metadata          []byte
 
 	resources       map[string]*resource
 	defaultResource string
@@ -101,7 +103,7 @@ func New(cfg Config) (*Server, error) {
 	case s.leeway < 0 || s.leeway > 5*time.Minute:
 		return nil, cfgErr("leeway", "must be between 0 and 5m")
 	}
-	if err := s.setIssuer(cfg.Issuer); err != nil {
+	if err := s.setIssuer(cfg.Issuer, !cfg.OmitAuthorizationEndpoint); err != nil {
 		return nil, err
 	}
 	s.assertionAlgs = slices.Clone(cfg.ClientAssertionAlgorithms)
@@ -178,7 +180,10 @@ func (s *Server) Routes() []string {
 //     and {issuer path}/.well-known/openid-configuration: the RFC 8414
 //     metadata document;
 //   - GET/HEAD {issuer path}/jwks.json: the public JWK Set;
-//   - POST {issuer path}/token: the token endpoint.
+//   - POST {issuer path}/token: the token endpoint;
+//   - GET/POST {issuer path}/authorize: the authorization endpoint stub,
+//     which answers 400 unsupported_response_type (absent with
+//     Config.OmitAuthorizationEndpoint).
 //
 // Paths are matched exactly on r.URL.Path; anything else is 404, and a wrong
 // method is 405 with an Allow header. Responses never depend on the Host
@@ -197,6 +202,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeStatic(w, r, s.keys.Load().jwks)
 	case routeToken:
 		s.serveToken(w, r)
+	case routeAuthorize:
+		serveAuthorizeStub(w, r)
 	default:
 		http.NotFound(w, r)
 	}

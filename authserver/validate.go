@@ -51,7 +51,7 @@ func checkServiceURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-func (s *Server) setIssuer(raw string) error {
+func (s *Server) setIssuer(raw string, authorize bool) error {
 	u, err := checkServiceURL(raw)
 	if err != nil {
 		return cfgErr("issuer", err.Error())
@@ -69,7 +69,10 @@ func (s *Server) setIssuer(raw string) error {
 	s.issuer = raw
 	s.tokenEndpoint = raw + "/token"
 	s.jwksURI = raw + "/jwks.json"
-	s.routes = newRouteTable(p)
+	s.routes = newRouteTable(p, authorize)
+	if authorize {
+		s.authorizeEndpoint = raw + "/authorize"
+	}
 	return nil
 }
 

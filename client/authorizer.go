@@ -19,8 +19,10 @@ const (
 // Config configures [New].
 type Config struct {
 	// ServerURL is the MCP endpoint URL: REQUIRED. The protected resource
-	// metadata must name exactly this URL as its resource, and bearer
-	// tokens are only attached to requests for this URL's origin.
+	// metadata must name exactly this string as its resource (no
+	// normalization: scheme/host case, default port and trailing slash
+	// matter), and bearer tokens are only attached to requests for this
+	// URL's origin.
 	ServerURL string
 	// Grant obtains access tokens: REQUIRED ([*ClientCredentials],
 	// [*EnterpriseManaged]).

@@ -103,8 +103,12 @@ func (c *Credentials) validate(what string) error {
 		if c.Key == nil {
 			return fmt.Errorf("%w: %s: Key is required for private_key_jwt", ErrConfig, what)
 		}
-		if _, err := c.algorithm(); err != nil {
+		alg, err := c.algorithm()
+		if err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrConfig, what, err)
+		}
+		if !keyFits(alg, c.Key.Public()) {
+			return fmt.Errorf("%w: %s: key type %T does not suit %s", ErrConfig, what, c.Key.Public(), alg)
 		}
 		if c.AssertionLifetime < 0 || c.AssertionLifetime > MaxAssertionLifetime {
 			return fmt.Errorf("%w: %s: AssertionLifetime must be in (0, %s]", ErrConfig, what, MaxAssertionLifetime)
@@ -140,6 +144,21 @@ func (c *Credentials) algorithm() (string, error) {
 		return jose.EdDSA, nil
 	}
 	return "", fmt.Errorf("unsupported key type %T", c.Key.Public())
+}
+
+// keyFits reports whether pub can verify alg signatures.
+func keyFits(alg string, pub crypto.PublicKey) bool {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		return (alg == jose.ES256 && k.Curve == elliptic.P256()) ||
+			(alg == jose.ES384 && k.Curve == elliptic.P384()) ||
+			(alg == jose.ES512 && k.Curve == elliptic.P521())
+	case *rsa.PublicKey:
+		return alg == jose.RS256 || alg == jose.PS256
+	case ed25519.PublicKey:
+		return alg == jose.EdDSA
+	}
+	return false
 }
 
 // assertionClaims is the RFC 7523 §3 client assertion payload.

@@ -140,8 +140,10 @@ func TestClientCredentialsErrors(t *testing.T) {
 		wantCalls int
 	}{
 		{
-			name:  "invalid_client",
-			token: func(recorded) (int, any) { return 401, map[string]string{"error": "invalid_client", "error_description": "bad secret"} },
+			name: "invalid_client",
+			token: func(recorded) (int, any) {
+				return 401, map[string]string{"error": "invalid_client", "error_description": "bad secret"}
+			},
 			creds: basicCreds(), wantOAuth: "invalid_client", wantCalls: 1,
 		},
 		{
@@ -165,13 +167,17 @@ func TestClientCredentialsErrors(t *testing.T) {
 			creds: basicCreds(), wantErr: ErrTokenResponse, wantCalls: 1,
 		},
 		{
-			name:  "negative expires_in",
-			token: func(recorded) (int, any) { return 200, map[string]any{"access_token": "x", "token_type": "Bearer", "expires_in": -1} },
+			name: "negative expires_in",
+			token: func(recorded) (int, any) {
+				return 200, map[string]any{"access_token": "x", "token_type": "Bearer", "expires_in": -1}
+			},
 			creds: basicCreds(), wantErr: ErrTokenResponse, wantCalls: 1,
 		},
 		{
-			name:  "case-variant keys",
-			token: func(recorded) (int, any) { return 200, jsonRaw(`{"access_token":"x","Access_Token":"y","token_type":"Bearer"}`) },
+			name: "case-variant keys",
+			token: func(recorded) (int, any) {
+				return 200, jsonRaw(`{"access_token":"x","Access_Token":"y","token_type":"Bearer"}`)
+			},
 			creds: basicCreds(), wantErr: ErrTokenResponse, wantCalls: 1,
 		},
 		{
@@ -225,6 +231,8 @@ func TestCredentialsValidation(t *testing.T) {
 		{ClientID: "x", Key: ecKey, Algorithm: "none"},
 		{ClientID: "x", Key: ecKey, AssertionLifetime: time.Hour},
 		{ClientID: "x", Method: "tls_client_auth"},
+		{ClientID: "x", Key: ecKey, Algorithm: "RS256"},
+		{ClientID: "x", Key: ecKey, Algorithm: "ES384"},
 	}
 	for i, c := range bad {
 		if _, err := NewClientCredentials(ClientCredentialsConfig{Credentials: c}); !errors.Is(err, ErrConfig) {

@@ -108,9 +108,11 @@ func TestDiscoveryErrors(t *testing.T) {
 			wantErr: ErrInsecureURL,
 		},
 		{
-			name:    "pinned issuer not listed",
-			setup:   func(as *fakeAS, rs *fakeRS) {},
-			cfg:     func(c *Config) { c.Grant = mustCCNoT(Credentials{ClientID: "x", ClientSecret: "y", Issuer: "https://other.example"}) },
+			name:  "pinned issuer not listed",
+			setup: func(as *fakeAS, rs *fakeRS) {},
+			cfg: func(c *Config) {
+				c.Grant = mustCCNoT(Credentials{ClientID: "x", ClientSecret: "y", Issuer: "https://other.example"})
+			},
 			wantErr: ErrIssuerBinding,
 		},
 	}

@@ -146,7 +146,9 @@ func TestEnterpriseManagedRenewalUsesFreshIDJAG(t *testing.T) {
 func TestEnterpriseManagedErrors(t *testing.T) {
 	t.Parallel()
 	oauthErr := func(status int, code string) func(recorded) (int, any) {
-		return func(recorded) (int, any) { return status, map[string]string{"error": code, "error_description": "denied by policy"} }
+		return func(recorded) (int, any) {
+			return status, map[string]string{"error": code, "error_description": "denied by policy"}
+		}
 	}
 	tests := []struct {
 		name          string

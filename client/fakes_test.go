@@ -125,14 +125,11 @@ type fakeRS struct {
 	// authorize decides on a request with a bearer token: 0 = OK, else the
 	// status and challenge to send.
 	authorize func(token string, r *http.Request) (int, string)
-	// validTokens are accepted (when authorize is nil).
-	mu    sync.Mutex
-	valid map[string]bool
 }
 
 func newFakeRS(t *testing.T, asURL string) *fakeRS {
 	t.Helper()
-	f := &fakeRS{inHeader: true, valid: map[string]bool{}}
+	f := &fakeRS{inHeader: true}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, wellKnownPRM) {
 			f.rec.add(r)

@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -102,5 +103,62 @@ func TestWithExtensions(t *testing.T) {
 	}
 	if len(got.Extensions) != 2 || got.Extensions["x/y"] == nil || got.Extensions[ExtensionEnterpriseManagedAuthorization] == nil {
 		t.Errorf("extensions %v", got.Extensions)
+	}
+}
+
+func TestOAuthHandlerAuthorize(t *testing.T) {
+	t.Parallel()
+	e := newScopedEnv(t)
+	e.rs.headerScope = "a"
+	a := mustNew(t, Config{ServerURL: e.rs.url(), Grant: mustCC(t, basicCreds())})
+	h := a.OAuthHandler()
+	ctx := context.Background()
+	if ts, err := h.TokenSource(ctx); ts != nil || err != nil {
+		t.Fatalf("before discovery: %v %v", ts, err)
+	}
+	req := httptest.NewRequest(http.MethodPost, e.rs.url(), nil)
+	mk := func(status int, ch string) *http.Response {
+		r := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("{}"))}
+		if ch != "" {
+			r.Header.Set("WWW-Authenticate", ch)
+		}
+		return r
+	}
+	if err := h.Authorize(ctx, req, mk(401, `Bearer scope="a", resource_metadata="`+e.rs.srv.URL+wellKnownPRM+`/mcp"`)); err != nil {
+		t.Fatal(err)
+	}
+	ts, _ := h.TokenSource(ctx)
+	tok, err := ts.Token()
+	if err != nil || tok.AccessToken != "at-1" {
+		t.Fatalf("token %v %v", tok, err)
+	}
+	req.Header.Set("Authorization", "Bearer at-1")
+	if err := h.Authorize(ctx, req, mk(403, insufficient("b"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.as.rec.all()[1].Form.Get("scope"); got != "a b" {
+		t.Errorf("step-up scope %q", got)
+	}
+	req.Header.Set("Authorization", "Bearer at-2")
+	if err := h.Authorize(ctx, req, mk(403, `Bearer error="access_denied"`)); !errors.Is(err, ErrForbidden) {
+		t.Errorf("policy 403: %v", err)
+	}
+	if err := h.Authorize(ctx, req, mk(500, "")); !errors.Is(err, ErrForbidden) {
+		t.Errorf("500: %v", err)
+	}
+}
+
+func TestTokenResponseTooLarge(t *testing.T) {
+	t.Parallel()
+	as := newFakeAS(t, func(recorded) (int, any) {
+		return 200, map[string]any{"access_token": strings.Repeat("x", 4096), "token_type": "Bearer"}
+	})
+	rs := newFakeRS(t, as.srv.URL)
+	g, err := NewClientCredentials(ClientCredentialsConfig{Credentials: basicCreds(), MaxResponseBytes: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mustNew(t, Config{ServerURL: rs.url(), Grant: g}).Authorize(context.Background()); !errors.Is(err, ErrTokenResponse) {
+		t.Errorf("err = %v", err)
 	}
 }

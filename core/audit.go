@@ -25,7 +25,7 @@ type DecisionEvent struct {
 	ClientID    string
 	SubjectKind PrincipalKind
 
-	Method string // JSON-RPC method ("tools/call"; several joined by "," for a batch), or the HTTP method for GET/DELETE
+	Method string // JSON-RPC method ("tools/call"; several joined by "," for a batch); the HTTP method for GET/DELETE and for requests refused before inspection
 	Target string // policy object of the deciding operation ("tool:deploy"), or ""
 
 	Decision       string   // DecisionAllow, DecisionDeny or DecisionError

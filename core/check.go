@@ -20,6 +20,9 @@ import (
 // verifier, mapper or authorizer refuses the request (503 when the cause
 // wraps ErrUnavailable or comes from the Authorizer).
 func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
+	if r == nil {
+		r = &Request{}
+	}
 	start := g.now()
 	ev := DecisionEvent{Time: start, Method: r.Method}
 	if r.Header != nil {

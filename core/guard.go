@@ -66,8 +66,8 @@ type Config struct {
 	DenyCode int
 
 	// ChallengeScopes is the scope parameter of the 401 challenge sent when
-	// no token is presented. OPTIONAL; default Metadata.ScopesSupported;
-	// omitted when empty.
+	// no token is presented. OPTIONAL; nil means Metadata.ScopesSupported; an
+	// empty non-nil slice (or an empty default) omits the parameter.
 	ChallengeScopes []string
 
 	// AllowedOrigins, when non-empty, lists the Origin values accepted
@@ -80,7 +80,13 @@ type Config struct {
 	// DisableSessionBinding turns off the binding of 2025-11-25
 	// Mcp-Session-Id values to the principal that first used them.
 	// OPTIONAL; default false (binding on). A session id presented by
-	// another principal is answered 404, like an unknown session.
+	// another principal is answered 404, like an unknown session, so the
+	// answer does not confirm that the session exists. The Guard binds on
+	// first sight (it does not see the response that created the session);
+	// the net/http adapter also hands the principal to the go-sdk
+	// (auth.TokenInfo.UserID), which binds at creation and refuses any other
+	// user with 403. A binding is only made for allowed requests, and never
+	// for 2026-07-28 requests, which have no sessions.
 	DisableSessionBinding bool
 	// SessionTTL is how long an unused binding is kept. OPTIONAL; default
 	// DefaultSessionTTL (24h).

@@ -96,8 +96,9 @@ func (s *Spy) record(what string) {
 	s.mu.Unlock()
 }
 
-// snapshot returns calls, last body, last subject and executed operations.
-func (s *Spy) snapshot() (int, []byte, string, []string) {
+// Snapshot returns the number of requests that reached the handler, the last
+// body and principal subject, and the operations the MCP server executed.
+func (s *Spy) Snapshot() (int, []byte, string, []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls, s.body, s.subject, slices.Clone(s.executed)

@@ -69,13 +69,13 @@ func wantChallenge(t *testing.T, e *env, r reply, status int, want *core.Error) 
 
 func (e *env) wantNotCalled(t *testing.T, before int) {
 	t.Helper()
-	if n, _, _, _ := e.spy.snapshot(); n != before {
+	if n, _, _, _ := e.spy.Snapshot(); n != before {
 		t.Errorf("the MCP handler was called (%d calls, had %d)", n, before)
 	}
 }
 
 func testChallenges(t *testing.T, e *env) {
-	n0, _, _, _ := e.spy.snapshot()
+	n0, _, _, _ := e.spy.Snapshot()
 	wantChallenge(t, e, e.post("", toolCall("ls")), 401, &core.Error{Kind: core.KindNoToken})
 	wantChallenge(t, e, e.post("", toolCall("ls"), "Authorization", "Basic YTpi"), 401, &core.Error{Kind: core.KindNoToken})
 	wantChallenge(t, e, e.post(e.idp.ExpiredToken(e.resource, "alice"), toolCall("ls")), 401,
@@ -172,12 +172,12 @@ func testDecisions(t *testing.T, e *env) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, _, before := e.spy.snapshot()
+			_, _, _, before := e.spy.Snapshot()
 			r := e.post(e.token(tt.sub, tt.scopes...), tt.body)
 			if r.status != tt.status {
 				t.Fatalf("status = %d, want %d; body %s", r.status, tt.status, r.body)
 			}
-			_, _, sub, after := e.spy.snapshot()
+			_, _, sub, after := e.spy.Snapshot()
 			newOps := after[len(before):]
 			if tt.executed == "" {
 				if len(newOps) != 0 {
@@ -246,7 +246,7 @@ func testBodyRestore(t *testing.T, e *env) {
 		if r.status != 200 {
 			t.Fatalf("status %d: %s", r.status, r.body)
 		}
-		if _, got, _, _ := e.spy.snapshot(); !bytes.Equal(got, []byte(b)) {
+		if _, got, _, _ := e.spy.Snapshot(); !bytes.Equal(got, []byte(b)) {
 			t.Errorf("handler body = %q, want %q", got, b)
 		}
 	}
@@ -254,7 +254,7 @@ func testBodyRestore(t *testing.T, e *env) {
 
 func testTooLarge(t *testing.T, e *env) {
 	big := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ls","arguments":{"pad":"` + strings.Repeat("x", 8192) + `"}}}`
-	n0, _, _, _ := e.spy.snapshot()
+	n0, _, _, _ := e.spy.Snapshot()
 	tok := e.token("alice")
 	if r := e.post(tok, big); r.status != 413 {
 		t.Errorf("oversized body = %d %s", r.status, r.body)
@@ -276,7 +276,7 @@ func testTooLarge(t *testing.T, e *env) {
 }
 
 func testHeaderMismatch(t *testing.T, e *env) {
-	n0, _, _, _ := e.spy.snapshot()
+	n0, _, _, _ := e.spy.Snapshot()
 	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ls","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`
 	r := e.post(e.token("alice"), body, "MCP-Protocol-Version", "", "MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/call", "Mcp-Name", "rm")
 	if r.status != 400 {
@@ -289,7 +289,7 @@ func testHeaderMismatch(t *testing.T, e *env) {
 }
 
 func testUnauthenticated(t *testing.T, e *env) {
-	n0, _, _, _ := e.spy.snapshot()
+	n0, _, _, _ := e.spy.Snapshot()
 	for _, m := range []string{"GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"} {
 		r := e.do(m, "", nil)
 		if r.status < 400 {
@@ -320,11 +320,11 @@ func testSessions(t *testing.T, e *env) {
 	if r := e.post(alice, `{"jsonrpc":"2.0","method":"notifications/initialized"}`, "Mcp-Session-Id", sid); r.status >= 300 {
 		t.Fatalf("initialized: %d %s", r.status, r.body)
 	}
-	_, _, _, before := e.spy.snapshot()
+	_, _, _, before := e.spy.Snapshot()
 	if r := e.post(bob, toolCall("ls"), "Mcp-Session-Id", sid); r.status != 404 && r.status != 403 {
 		t.Errorf("bob on alice's session = %d %s", r.status, r.body)
 	}
-	if _, _, _, after := e.spy.snapshot(); len(after) != len(before) {
+	if _, _, _, after := e.spy.Snapshot(); len(after) != len(before) {
 		t.Errorf("bob executed %q on alice's session", after[len(before):])
 	}
 	if r := e.post(alice, toolCall("ls"), "Mcp-Session-Id", sid); r.status != 200 {

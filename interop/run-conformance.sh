@@ -19,7 +19,7 @@ scenarios=(
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-results="${1:-$tmp/results}"
+results="${1:-$here/results/conformance-client}"
 mkdir -p "$results"
 
 echo "== npm ci (conformance suite, Node 22)"

@@ -77,7 +77,8 @@ func runBench(b *testing.B, h http.Handler, token string) {
 //	none:         the mux and the handler alone (baseline);
 //	cached:       Guard with a cached-verification verifier and an
 //	              allow-all authorizer (the hot-path overhead of the Guard);
-//	cached-policy: same with the suite's policy (a realistic small policy);
+//	cached-policy: same with the suite's policy (a small Go policy);
+//	cached-casbin: same with casbinauthz (quickstart model, decision cache);
 //	jwt:          a fresh ES256 verification per request plus the policy.
 //
 // The -sdk variants put the go-sdk streamable handler (stateless, JSON
@@ -107,6 +108,7 @@ func BenchmarkToolsCall(b *testing.B) {
 		}{
 			{"cached", cached, allowAll{}, "tok"},
 			{"cached-policy", cached, coretest.SuitePolicy{}, "tok"},
+			{"cached-casbin", cached, casbinAuthorizer(b), "tok"},
 			{"jwt", idp.Verifier(b, benchResource), coretest.SuitePolicy{}, jwt},
 		} {
 			b.Run(c.name+inner.name, func(b *testing.B) {

@@ -31,5 +31,7 @@
 // handler must pass through the middleware; the metadata route is the only
 // unauthenticated one. The Authorization header is left in place for the
 // SDK; strip it before proxying the request anywhere (MCP forbids token
-// passthrough).
+// passthrough). Browser CORS preflights (OPTIONS, never authenticated) must
+// be answered by a CORS middleware placed before this one; the Guard answers
+// an unauthenticated OPTIONS with 401.
 package httpmcp

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/mcpauthz/mcpauthz/core"
@@ -71,7 +70,9 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("claims: %v", err)
 	}
-	if *scopes != "" || slices.Contains(fs.Args(), "-scopes") {
+	scopesSet := false
+	fs.Visit(func(f *flag.Flag) { scopesSet = scopesSet || f.Name == "scopes" })
+	if scopesSet {
 		claims.Raw["scope"] = *scopes
 		delete(claims.Raw, "scp")
 	}

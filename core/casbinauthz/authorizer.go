@@ -31,9 +31,10 @@ type Authorizer struct {
 	// defaultSubjects: subjects are DefaultSubjects, so the cache key can be
 	// taken from the principal's fields without expanding them.
 	defaultSubjects bool
-	log      *slog.Logger
-	poll     time.Duration
-	canaries []Canary
+	log             *slog.Logger
+	poll            time.Duration
+	canaries        []Canary
+	onReload        func(Stats) // set after the first load
 
 	cur     atomic.Pointer[snapshot]
 	version atomic.Uint64
@@ -96,6 +97,7 @@ func New(cfg Config) (*Authorizer, error) {
 	if err := a.Reload(context.Background()); err != nil {
 		return nil, err
 	}
+	a.onReload = cfg.OnReload
 	return a, nil
 }
 

@@ -3,7 +3,7 @@ package casbinauthz
 import (
 	"encoding/json"
 	"strconv"
-		"sync"
+	"sync"
 
 	"github.com/mcpauthz/mcpauthz/core"
 )

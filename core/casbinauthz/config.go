@@ -59,6 +59,12 @@ type Config struct {
 	// swapped in. OPTIONAL.
 	Canaries []Canary
 
+	// OnReload is called after every policy swapped in by Reload or Watch
+	// (not for the first load in New), with the new Stats, e.g. to send MCP
+	// notifications/tools/list_changed. It runs on the reloading goroutine
+	// and must not call Reload. OPTIONAL.
+	OnReload func(Stats)
+
 	// DisableIndex forces evaluation through Casbin's Enforce even for the
 	// indexed model families. OPTIONAL; default false.
 	DisableIndex bool

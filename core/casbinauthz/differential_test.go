@@ -1,6 +1,7 @@
 package casbinauthz
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/casbin/casbin/v2"
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // gen produces random policies and requests over small alphabets so that
@@ -226,4 +228,57 @@ func policyText(e *casbin.Enforcer) string {
 		}
 	}
 	return b.String()
+}
+
+// TestDifferentialAuthorize compares whole decisions (allow, rule, reason,
+// required scopes) of the indexed and the Enforce-backed authorizer for
+// random principals on random scopes policies.
+func TestDifferentialAuthorize(t *testing.T) {
+	t.Parallel()
+	g := gen{rand.New(rand.NewPCG(7, 7))}
+	groups := []string{"g1", "g2", "g3", "a,b", `"q"`, ""}
+	var allows, stepups int
+	for range 100 {
+		pol := g.policy("scopes", 1+g.r.IntN(30))
+		var as [2]*Authorizer
+		for i, noIdx := range []bool{false, true} {
+			a, err := New(Config{Model: mustModel(t, "scopes"), Source: StringSource(pol), DisableIndex: noIdx, CacheSize: 64})
+			if err != nil {
+				t.Fatal(err)
+			}
+			as[i] = a
+		}
+		for range 100 {
+			p := &core.Principal{Kind: core.PrincipalUser, Subject: g.pick([]string{"u1", "u2", "c1"})}
+			if g.r.IntN(3) == 0 {
+				p.Kind, p.ClientID = core.PrincipalClient, "c1"
+			}
+			for _, gr := range groups {
+				if g.r.IntN(3) == 0 {
+					p.Groups = append(p.Groups, gr)
+				}
+			}
+			for _, s := range []string{"s1", "s2", "s3"} {
+				if g.r.IntN(2) == 0 {
+					p.Scopes = append(p.Scopes, s)
+				}
+			}
+			q := g.request()
+			kind, name, _ := strings.Cut(q.obj, ":")
+			perm := core.Permission{Kind: core.ObjectKind(kind), Name: name, Action: q.act}
+			d1, err1 := as[0].Authorize(context.Background(), p, perm)
+			d2, err2 := as[1].Authorize(context.Background(), p, perm)
+			if err1 != nil || err2 != nil || d1.Allow != d2.Allow || d1.Rule != d2.Rule || d1.Reason != d2.Reason || !slices.Equal(d1.RequiredScopes, d2.RequiredScopes) {
+				t.Fatalf("%+v %+v: index %+v (%v), enforce %+v (%v)\n%s", p, perm, d1, err1, d2, err2, pol)
+			}
+			if d1.Allow {
+				allows++
+			} else if len(d1.RequiredScopes) > 0 {
+				stepups++
+			}
+		}
+	}
+	if allows < 40 || stepups < 40 {
+		t.Fatalf("weak coverage: %d allows, %d step-ups", allows, stepups)
+	}
 }

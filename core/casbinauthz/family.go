@@ -2,7 +2,6 @@ package casbinauthz
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/casbin/casbin/v2/model"
@@ -114,9 +113,4 @@ func checkScopeSection(m model.Model) (bool, error) {
 			"m2 = globMatch(r2.obj, p2.obj) && (p2.act == r2.act || p2.act == \"*\"))", ErrModel)
 	}
 	return true, nil
-}
-
-// objectColumn returns the p column of the object glob for validation, or -1.
-func objectColumn(m model.Model) int {
-	return slices.Index(m["p"]["p"].Tokens, "p_obj")
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // ErrReload wraps every failed load; the previous policy stays in force.
-var ErrReload = errors.New("casbinauthz: policy reload failed")
+var ErrReload = errors.New("casbinauthz: policy load failed")
 
 // ErrNotReloadable is returned by Reload and Watch for an Authorizer built
 // around a caller-supplied Enforcer.
@@ -53,6 +53,9 @@ func (a *Authorizer) reloadLocked(ctx context.Context) error {
 	a.cur.Store(s)
 	a.lastErr.Store(nil)
 	a.log.Info("casbinauthz: policy loaded", "version", s.version, "rules", s.rules, "indexed", s.idx != nil)
+	if a.onReload != nil {
+		a.onReload(a.Stats())
+	}
 	return nil
 }
 

@@ -233,8 +233,10 @@ func TestReloadCanary(t *testing.T) {
 	var text atomic.Value
 	text.Store("p, *, tool:echo, call, allow\n")
 	src := sourceFunc(func(context.Context) ([]byte, error) { return []byte(text.Load().(string)), nil })
+	var reloads atomic.Int64
 	a, err := New(Config{Model: mustModel(t, "rbac"), Source: src,
-		Canaries: []Canary{{Principal: user("u"), Permission: tool("echo"), Allow: true}}})
+		Canaries: []Canary{{Principal: user("u"), Permission: tool("echo"), Allow: true}},
+		OnReload: func(st Stats) { reloads.Store(int64(st.Version)) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,5 +246,12 @@ func TestReloadCanary(t *testing.T) {
 	}
 	if d, _ := a.Authorize(context.Background(), user("u"), tool("echo")); !d.Allow {
 		t.Fatal("old policy lost")
+	}
+	if reloads.Load() != 0 {
+		t.Fatal("OnReload called for a rejected policy or the first load")
+	}
+	text.Store("p, *, tool:echo, call, allow\np, *, tool:other, call, allow\n")
+	if err := a.Reload(context.Background()); err != nil || reloads.Load() != 2 {
+		t.Fatalf("reload: %v, OnReload saw version %d", err, reloads.Load())
 	}
 }

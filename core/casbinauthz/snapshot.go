@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/casbin/casbin/v2/model"
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // snapshot is one immutable, validated policy version. Decisions are taken
@@ -89,6 +90,9 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 		enf: e, toks: c.toks, attrs: slices.Contains(c.toks, tokAttrs), explain: true,
 		cache: newDecisionCache(c.cacheSize), rules: len(lines),
 	}
+	if err := s.probe(); err != nil {
+		return nil, err
+	}
 	if c.hasScopes {
 		s.scopes = compileScopes(m["p"]["p2"].Policy)
 	}
@@ -119,6 +123,22 @@ func validateGlobs(m model.Model, lines []Line) error {
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrPolicy, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// probe evaluates one synthetic request through Casbin, so that a model
+// that cannot evaluate our requests (for example g(r.sub, p.sub) while r.sub
+// is a list) is rejected at load time instead of failing every request.
+func (s *snapshot) probe() error {
+	p := &core.Principal{Kind: core.PrincipalUser, Subject: "casbinauthz-probe"}
+	perm := core.Permission{Kind: core.ObjectTool, Name: "casbinauthz-probe", Action: core.ActionCall, Method: "tools/call"}
+	q := &request{subs: DefaultSubjects(p), obj: perm.Object(), act: perm.Action, kind: string(p.Kind), dom: Domain(p)}
+	if s.attrs {
+		q.attrs = Attributes(p, perm)
+	}
+	if _, err := s.enf.Enforce(q.rvals(s.toks)...); err != nil {
+		return fmt.Errorf("%w: the model cannot evaluate a request: %v", ErrModel, err)
 	}
 	return nil
 }

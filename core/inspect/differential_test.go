@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/mcpauthz/mcpauthz/internal/strictjson"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	segjson "github.com/segmentio/encoding/json"
 )
@@ -74,6 +75,7 @@ func targetName(method string, p sdkTargetParams) (string, bool) {
 // decoder and encoding/json (case-insensitive, last duplicate wins) see the
 // same messages, methods and targets — or the SDK refuses the body.
 func checkDifferential(t *testing.T, body []byte, version string) {
+	checkViews(t, body)
 	h := http.Header{"Content-Type": {"application/json"}}
 	if version != "" {
 		h.Set("Mcp-Protocol-Version", version)
@@ -142,6 +144,23 @@ func checkDifferential(t *testing.T, body []byte, version string) {
 				t.Fatalf("target %q, encoding/json %q, body %q", got.Target.Name, w, body)
 			}
 		}
+	}
+}
+
+// checkViews asserts that the one-pass view (strictjson visitor) of a single
+// message equals the view walked after validation (used for batches).
+func checkViews(t *testing.T, body []byte) {
+	i := skipWS(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return
+	}
+	x := visitor{v: newView()}
+	if strictjson.Validate(body, strictjson.Options{Visitor: &x, VisitDepth: 3}) != nil {
+		return
+	}
+	d := decoder{body: body}
+	if w := d.walkMessage(i); w != x.v {
+		t.Fatalf("views differ for %q:\nvisitor %+v\nwalker  %+v", body, x.v, w)
 	}
 }
 

@@ -49,6 +49,22 @@
 // version does not bind to their creator) is ErrUnknownMethod unless
 // Options.AllowUnknownMethods makes it server connect.
 //
+// # List filtering
+//
+// [FilterJSON] (and [Filter.JSON]) rewrites a JSON list response and
+// [NewSSEFilter] (and [Filter.NewSSE]) an event stream, keeping only the items
+// an [Allow] function accepts and leaving every other byte as the server sent
+// it. Both fail closed: a list response that cannot be parsed strictly, or
+// whose members are ambiguously spelled ("Tools"), is replaced by a JSON-RPC
+// -32603 error (the original is never forwarded).
+//
+// # Performance
+//
+// A single message is located while strictjson validates it (one pass, via
+// strictjson.Visitor); Inspect of a typical 300-byte tools/call makes two
+// allocations (the Request and the target name). Batches are walked after
+// validation; both paths fill the same view and share every rule.
+//
 // # Security
 //
 // Decisions must use Request.Messages, never the Mcp-Method/Mcp-Name headers.

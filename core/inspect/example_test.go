@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
@@ -30,4 +31,26 @@ func ExampleInspect() {
 	// Output:
 	// 2025-11-25 tools/call request 7 tool deploy call
 	// 400 -32700 true
+}
+
+func ExampleFilterJSON() {
+	body := []byte(`{"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"ls"},{"name":"rm"}],"nextCursor":"c2"}}`)
+	allow := func(kind, name string) bool { return kind == "tool" && name == "ls" }
+	out, err := inspect.FilterJSON(body, "tools", allow, true)
+	fmt.Println(string(out), err)
+	// Output:
+	// {"jsonrpc":"2.0","id":3,"result":{"cacheScope":"private","tools":[{"name":"ls"}],"nextCursor":"c2"}} <nil>
+}
+
+func ExampleNewSSEFilter() {
+	var out strings.Builder
+	allow := func(kind, name string) bool { return name == "greet" }
+	f := inspect.NewSSEFilter(&out, "prompts", allow, false)
+	_, _ = f.Write([]byte("id: 1\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":"))
+	_, _ = f.Write([]byte("{\"prompts\":[{\"name\":\"greet\"},{\"name\":\"admin\"}]}}\n\n"))
+	_ = f.Close()
+	fmt.Print(out.String())
+	// Output:
+	// id: 1
+	// data: {"jsonrpc":"2.0","id":1,"result":{"prompts":[{"name":"greet"}]}}
 }

@@ -38,7 +38,12 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	r := &Request{Version: version}
+	// One allocation holds the result and the validation visitor.
+	st := &struct {
+		r Request
+		x visitor
+	}{r: Request{Version: version}}
+	r := &st.r
 	if version < Version20260728 {
 		sid, err := singleHeader(header, HeaderSessionID)
 		if err != nil {
@@ -60,7 +65,17 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 	if max := opts.maxBody(); max > 0 && len(body) > max {
 		return nil, newErr(ErrTooLarge, "request body too large", nil)
 	}
-	if err := strictjson.Validate(body, strictjson.Options{MaxDepth: opts.MaxDepth}); err != nil {
+	// Single messages are located while they are validated (one pass);
+	// batches are walked after validation.
+	i := skipWS(body, 0)
+	single := i < len(body) && body[i] == '{'
+	x := &st.x
+	sopts := strictjson.Options{MaxDepth: opts.MaxDepth}
+	if single {
+		x.v = newView()
+		sopts.Visitor, sopts.VisitDepth = x, 3
+	}
+	if err := strictjson.Validate(body, sopts); err != nil {
 		switch {
 		case len(bytes.TrimLeft(body, " \t\r\n")) == 0:
 			return nil, newErr(ErrParse, "empty request body", err)
@@ -69,11 +84,10 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 		}
 		return nil, newErr(ErrParse, "parse error", err)
 	}
-	d := &decoder{body: body, version: version, opts: &opts}
-	i := skipWS(body, 0)
+	d := decoder{body: body, version: version, allowUnknown: opts.AllowUnknownMethods}
 	switch body[i] {
 	case '{':
-		m, err := d.message(i)
+		m, err := d.build(x.v)
 		if err != nil {
 			return nil, err
 		}

@@ -328,3 +328,33 @@ func TestDecodeHeaderValue(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderNamesCanonical guards the direct http.Header map lookups.
+func TestHeaderNamesCanonical(t *testing.T) {
+	t.Parallel()
+	for _, h := range []string{HeaderProtocolVersion, HeaderSessionID, HeaderMethod, HeaderName, "Content-Type", "Content-Encoding"} {
+		if c := http.CanonicalHeaderKey(h); c != h {
+			t.Errorf("%q is not canonical (%q)", h, c)
+		}
+	}
+	// Headers set through the http.Header API with any case are seen.
+	h := http.Header{}
+	h.Set("content-type", "application/json")
+	h.Set("mcp-protocol-version", "2026-07-28")
+	h.Set("MCP-METHOD", "tools/call")
+	h.Set("mcp-name", "rm")
+	_, err := Inspect("POST", h, []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ls",`+meta26+`}}`), Options{})
+	if !errors.Is(err, ErrHeaderMismatch) {
+		t.Errorf("lower-case header names not seen: %v", err)
+	}
+}
+
+func TestInspectAllocs(t *testing.T) {
+	if n := testing.AllocsPerRun(200, func() {
+		if _, err := Inspect("POST", benchHeader, benchBody, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}); n > 2 {
+		t.Errorf("allocs per Inspect = %v, want ≤ 2", n)
+	}
+}

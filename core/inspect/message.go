@@ -8,16 +8,13 @@ import (
 // decoder decodes JSON-RPC messages from a body that passed
 // strictjson.Validate.
 type decoder struct {
-	body    []byte
-	version string
-	opts    *Options
-
-	// Set by message for the last message decoded, for header checks.
-	metaVersion string
+	body         []byte
+	version      string
+	allowUnknown bool // Options.AllowUnknownMethods
 }
 
-// Member names of a JSON-RPC message and of params that a case-insensitive
-// decoder could bind to a differently spelled key.
+// Member names of a JSON-RPC message, of params and of params.ref that a
+// case-insensitive decoder could bind to a differently spelled key.
 var (
 	messageKeys = [...]string{"jsonrpc", "id", "method", "params", "result", "error"}
 	paramKeys   = [...]string{"name", "uri", "_meta", "ref"}
@@ -37,7 +34,7 @@ func (d *decoder) batch(start int) ([]Message, error) {
 		if b[i] != '{' {
 			return nil, newErr(ErrInvalidRequest, "batch element must be a JSON-RPC message object", nil)
 		}
-		m, err := d.message(i)
+		m, err := d.build(d.walkMessage(i))
 		if err != nil {
 			return nil, err
 		}
@@ -50,104 +47,7 @@ func (d *decoder) batch(start int) ([]Message, error) {
 	}
 }
 
-// message decodes the object at start.
-func (d *decoder) message(start int) (Message, error) {
-	b := d.body
-	var (
-		m                    Message
-		versionOK, hasMethod bool
-		params               = -1
-		pv                   paramsView
-		paramsOK             = true
-		kbuf                 [64]byte
-	)
-	it := newObjIter(b, start)
-	for {
-		raw, esc, v, ok := it.next()
-		if !ok {
-			break
-		}
-		key := decodedKey(raw, esc, kbuf[:0])
-		end := -1
-		switch string(key) {
-		case "jsonrpc":
-			if b[v] == '"' {
-				s, e := rawString(b, v, kbuf[:0])
-				versionOK = string(s) == "2.0"
-				end = e
-			}
-		case "id":
-			switch c := b[v]; {
-			case c == 'n': // null: a notification for the SDK
-			case c == '"':
-				end, _ = skipString(b, v)
-				m.ID = json.RawMessage(b[v:end])
-			case c == '-' || (c >= '0' && c <= '9'):
-				end = skipValue(b, v)
-				if _, err := strconv.ParseFloat(string(b[v:end]), 64); err != nil {
-					return m, newErr(ErrInvalidRequest, "invalid id", err)
-				}
-				m.ID = json.RawMessage(b[v:end])
-			default:
-				return m, newErr(ErrInvalidRequest, "id must be a string or a number", nil)
-			}
-		case "method":
-			if b[v] != '"' {
-				return m, d.invalid(m, "method must be a non-empty string")
-			}
-			s, e := rawString(b, v, kbuf[:0])
-			if len(s) == 0 {
-				return m, d.invalid(m, "method must be a non-empty string")
-			}
-			m.Method = internMethod(s)
-			hasMethod = true
-			end = e
-		case "params":
-			params = v
-			if b[v] == '{' {
-				pv, end, paramsOK = d.params(v)
-			}
-		case "result", "error":
-		default:
-			for _, k := range messageKeys {
-				if foldsTo(key, k) {
-					return m, d.invalid(m, "ambiguous member name")
-				}
-			}
-		}
-		if end < 0 {
-			end = skipValue(b, v)
-		}
-		it.advance(end)
-	}
-	if !versionOK {
-		return m, d.invalid(m, `"jsonrpc" must be "2.0"`)
-	}
-	switch {
-	case hasMethod && m.ID != nil:
-		m.Kind = KindRequest
-	case hasMethod:
-		m.Kind = KindNotification
-	case m.ID != nil:
-		if d.version >= Version20260728 {
-			return m, d.invalid(m, "clients must not send JSON-RPC responses in protocol version "+d.version)
-		}
-		m.Kind = KindResponse
-		m.Target = connectTarget
-		return m, nil
-	default:
-		return m, d.invalid(m, "message has neither method nor id")
-	}
-	if !paramsOK {
-		return m, d.invalidParams(&m, "ambiguous params member name")
-	}
-	if params < 0 || b[params] != '{' {
-		pv = paramsView{-1, -1, -1, -1}
-	}
-	return m, d.target(&m, params, pv)
-}
-
-func (d *decoder) invalid(m Message, msg string) *Error {
+func (d *decoder) invalid(m *Message, msg string) *Error {
 	e := newErr(ErrInvalidRequest, msg, nil)
 	e.ID = m.ID
 	return e
@@ -160,52 +60,13 @@ func (d *decoder) invalidParams(m *Message, msg string) *Error {
 }
 
 // rawString decodes the string at b[i] into buf (or returns it in place).
-func rawString(b []byte, i int, buf []byte) ([]byte, int) {
+func rawString(b []byte, i int, buf []byte) []byte {
 	end, esc := skipString(b, i)
 	raw := b[i+1 : end-1]
 	if !esc {
-		return raw, end
+		return raw
 	}
-	return unescape(raw, buf), end
-}
-
-// paramsView holds the value offsets of the params members Inspect reads
-// (-1 when absent).
-type paramsView struct {
-	name, uri, meta, ref int
-}
-
-// params scans the params object at start (b[start] == '{') and returns
-// the index after it; ok is false if a member name is ambiguous.
-func (d *decoder) params(start int) (p paramsView, end int, ok bool) {
-	p = paramsView{-1, -1, -1, -1}
-	b := d.body
-	var kbuf [64]byte
-	it := newObjIter(b, start)
-	for {
-		raw, esc, v, more := it.next()
-		if !more {
-			return p, it.end(), true
-		}
-		key := decodedKey(raw, esc, kbuf[:0])
-		switch string(key) {
-		case "name":
-			p.name = v
-		case "uri":
-			p.uri = v
-		case "_meta":
-			p.meta = v
-		case "ref":
-			p.ref = v
-		default:
-			for _, k := range paramKeys {
-				if foldsTo(key, k) {
-					return p, 0, false
-				}
-			}
-		}
-		it.advance(skipValue(b, v))
-	}
+	return unescape(raw, buf)
 }
 
 // stringField decodes the string value at v; ok is false when absent or
@@ -218,17 +79,79 @@ func (d *decoder) stringField(v int) (string, bool) {
 	return s, true
 }
 
-// target sets m.Target from the method and params, and checks the
-// per-request _meta protocol version.
-func (d *decoder) target(m *Message, paramsAt int, p paramsView) error {
-	if err := d.checkMeta(m, p.meta); err != nil {
-		return err
+// build applies the message rules to a view.
+func (d *decoder) build(v msgView) (Message, error) {
+	b := d.body
+	var m Message
+	var buf [64]byte
+	if v.id >= 0 {
+		switch c := b[v.id]; {
+		case c == 'n': // null: a notification for the SDK
+		case c == '"':
+			end, _ := skipString(b, v.id)
+			m.ID = json.RawMessage(b[v.id:end])
+		case c == '-' || (c >= '0' && c <= '9'):
+			end := skipValue(b, v.id)
+			if _, err := strconv.ParseFloat(string(b[v.id:end]), 64); err != nil {
+				return m, newErr(ErrInvalidRequest, "invalid id", err)
+			}
+			m.ID = json.RawMessage(b[v.id:end])
+		default:
+			return m, newErr(ErrInvalidRequest, "id must be a string or a number", nil)
+		}
 	}
-	need := func(v int, kind, action, what string) error {
-		if paramsAt < 0 || d.body[paramsAt] != '{' {
+	if v.ambiguous {
+		return m, d.invalid(&m, "ambiguous member name")
+	}
+	if v.jsonrpc < 0 || b[v.jsonrpc] != '"' || string(rawString(b, v.jsonrpc, buf[:0])) != "2.0" {
+		return m, d.invalid(&m, `"jsonrpc" must be "2.0"`)
+	}
+	if v.method >= 0 {
+		if b[v.method] != '"' {
+			return m, d.invalid(&m, "method must be a non-empty string")
+		}
+		s := rawString(b, v.method, buf[:0])
+		if len(s) == 0 {
+			return m, d.invalid(&m, "method must be a non-empty string")
+		}
+		m.Method = internMethod(s)
+	}
+	switch {
+	case v.method >= 0 && m.ID != nil:
+		m.Kind = KindRequest
+	case v.method >= 0:
+		m.Kind = KindNotification
+	case m.ID != nil:
+		if d.version >= Version20260728 {
+			return m, d.invalid(&m, "clients must not send JSON-RPC responses in protocol version "+d.version)
+		}
+		m.Kind = KindResponse
+		m.Target = connectTarget
+		return m, nil
+	default:
+		return m, d.invalid(&m, "message has neither method nor id")
+	}
+	if v.params < 0 || b[v.params] != '{' {
+		// Only objects are searched for name, uri, _meta and ref.
+		v.name, v.uri, v.meta, v.ref, v.metaVersion = -1, -1, -1, -1, -1
+		v.paramsAmbiguous = false
+	}
+	if v.paramsAmbiguous {
+		return m, d.invalidParams(&m, "ambiguous params member name")
+	}
+	if err := d.checkMeta(&m, v); err != nil {
+		return m, err
+	}
+	return m, d.target(&m, v)
+}
+
+// target sets m.Target from the method and params.
+func (d *decoder) target(m *Message, v msgView) error {
+	need := func(at int, kind, action, what string) error {
+		if v.params < 0 || d.body[v.params] != '{' {
 			return d.invalidParams(m, "params must be an object")
 		}
-		s, ok := d.stringField(v)
+		s, ok := d.stringField(at)
 		if !ok {
 			return d.invalidParams(m, "params."+what+" must be a string")
 		}
@@ -237,15 +160,15 @@ func (d *decoder) target(m *Message, paramsAt int, p paramsView) error {
 	}
 	switch m.Method {
 	case "tools/call":
-		return need(p.name, TargetTool, ActionCall, "name")
+		return need(v.name, TargetTool, ActionCall, "name")
 	case "resources/read":
-		return need(p.uri, TargetResource, ActionRead, "uri")
+		return need(v.uri, TargetResource, ActionRead, "uri")
 	case "resources/subscribe", "resources/unsubscribe":
-		return need(p.uri, TargetResource, ActionSubscribe, "uri")
+		return need(v.uri, TargetResource, ActionSubscribe, "uri")
 	case "prompts/get":
-		return need(p.name, TargetPrompt, ActionGet, "name")
+		return need(v.name, TargetPrompt, ActionGet, "name")
 	case "completion/complete":
-		return d.completionTarget(m, paramsAt, p.ref)
+		return d.completionTarget(m, v)
 	case "tools/list":
 		m.Target = Target{Kind: TargetServer, Action: ActionList, List: ListTools}
 	case "resources/list":
@@ -261,7 +184,7 @@ func (d *decoder) target(m *Message, paramsAt int, p paramsView) error {
 			m.Target = connectTarget
 			return nil
 		}
-		if d.opts.AllowUnknownMethods {
+		if d.allowUnknown {
 			m.Target = connectTarget
 			return nil
 		}
@@ -275,49 +198,27 @@ func (d *decoder) target(m *Message, paramsAt int, p paramsView) error {
 	return nil
 }
 
-func (d *decoder) completionTarget(m *Message, paramsAt, ref int) error {
+func (d *decoder) completionTarget(m *Message, v msgView) error {
 	b := d.body
-	if paramsAt < 0 || b[paramsAt] != '{' {
+	if v.params < 0 || b[v.params] != '{' {
 		return d.invalidParams(m, "params must be an object")
 	}
-	if ref < 0 || b[ref] != '{' {
+	if v.ref < 0 || b[v.ref] != '{' {
 		return d.invalidParams(m, "params.ref must be an object")
 	}
-	typ, name, uri := -1, -1, -1
-	var kbuf [64]byte
-	it := newObjIter(b, ref)
-	for {
-		raw, esc, v, ok := it.next()
-		if !ok {
-			break
-		}
-		key := decodedKey(raw, esc, kbuf[:0])
-		switch string(key) {
-		case "type":
-			typ = v
-		case "name":
-			name = v
-		case "uri":
-			uri = v
-		default:
-			for _, k := range refKeys {
-				if foldsTo(key, k) {
-					return d.invalidParams(m, "ambiguous params.ref member name")
-				}
-			}
-		}
-		it.advance(skipValue(b, v))
+	if v.refAmbiguous {
+		return d.invalidParams(m, "ambiguous params.ref member name")
 	}
-	t, _ := d.stringField(typ)
+	t, _ := d.stringField(v.refType)
 	switch t {
 	case "ref/prompt":
-		s, ok := d.stringField(name)
+		s, ok := d.stringField(v.refName)
 		if !ok {
 			return d.invalidParams(m, "params.ref.name must be a string")
 		}
 		m.Target = Target{Kind: TargetPrompt, Name: s, Action: ActionComplete}
 	case "ref/resource":
-		s, ok := d.stringField(uri)
+		s, ok := d.stringField(v.refURI)
 		if !ok {
 			return d.invalidParams(m, "params.ref.uri must be a string")
 		}
@@ -332,30 +233,19 @@ func (d *decoder) completionTarget(m *Message, paramsAt, ref int) error {
 // params._meta["io.modelcontextprotocol/protocolVersion"]: when it is a
 // non-empty string it must equal the effective version, and 2026-07-28 calls
 // must carry it.
-func (d *decoder) checkMeta(m *Message, meta int) error {
-	d.metaVersion = ""
+func (d *decoder) checkMeta(m *Message, v msgView) error {
 	b := d.body
-	if meta >= 0 && b[meta] == '{' {
-		var kbuf [64]byte
-		it := newObjIter(b, meta)
-		for {
-			raw, esc, v, ok := it.next()
-			if !ok {
-				break
-			}
-			if string(decodedKey(raw, esc, kbuf[:0])) == metaProtocolVersion && b[v] == '"' {
-				s, _ := rawString(b, v, kbuf[:0])
-				d.metaVersion = string(s)
-			}
-			it.advance(skipValue(b, v))
-		}
+	var metaVersion []byte
+	var buf [64]byte
+	if v.meta >= 0 && b[v.meta] == '{' && v.metaVersion >= 0 && b[v.metaVersion] == '"' {
+		metaVersion = rawString(b, v.metaVersion, buf[:0])
 	}
-	if d.metaVersion != "" && d.metaVersion != d.version {
+	if len(metaVersion) > 0 && string(metaVersion) != d.version {
 		e := newErr(ErrHeaderMismatch, "Header mismatch: MCP-Protocol-Version header value does not match _meta protocol version", nil)
 		e.ID = m.ID
 		return e
 	}
-	if d.metaVersion == "" && m.Kind == KindRequest && d.version >= Version20260728 {
+	if len(metaVersion) == 0 && m.Kind == KindRequest && d.version >= Version20260728 {
 		return d.invalidParams(m, `missing or invalid _meta field "`+metaProtocolVersion+`"`)
 	}
 	return nil

@@ -132,9 +132,6 @@ func (it *objIter) next() (key []byte, esc bool, val int, ok bool) {
 	return it.d[ks+1 : ke-1], esc, v, true
 }
 
-// end returns the index after the closing brace, once next reported !ok.
-func (it *objIter) end() int { return it.i + 1 }
-
 // advance moves past the value that ends at end.
 func (it *objIter) advance(end int) {
 	i := skipWS(it.d, end)

@@ -74,9 +74,15 @@ func benchmarkRaw(b *testing.B, bc benchCase) {
 	case *rsa.PublicKey:
 		if bc.alg == jose.PS256 {
 			opts := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
-			verify = func() bool { d := sha256.Sum256(input); return rsa.VerifyPSS(pub, crypto.SHA256, d[:], sig, opts) == nil }
+			verify = func() bool {
+				d := sha256.Sum256(input)
+				return rsa.VerifyPSS(pub, crypto.SHA256, d[:], sig, opts) == nil
+			}
 		} else {
-			verify = func() bool { d := sha256.Sum256(input); return rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig) == nil }
+			verify = func() bool {
+				d := sha256.Sum256(input)
+				return rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig) == nil
+			}
 		}
 	case *ecdsa.PublicKey:
 		verify = func() bool {

@@ -11,6 +11,11 @@ import (
 // joseToCore maps an error from internal/jose to the core sentinel the
 // Guard understands, keeping the original in the chain.
 func joseToCore(err error) error {
+	for _, known := range coreSentinels {
+		if errors.Is(err, known) {
+			return err // an injected KeySet may already speak core
+		}
+	}
 	var s error
 	switch {
 	case errors.Is(err, jose.ErrUnavailable):
@@ -24,14 +29,17 @@ func joseToCore(err error) error {
 	case errors.Is(err, jose.ErrMalformed), errors.Is(err, jose.ErrTooLarge), errors.Is(err, jose.ErrForbiddenHeader):
 		s = core.ErrMalformedToken
 	default:
-		// Anything unexpected from the key layer is treated as unavailable
-		// only when it says so; otherwise the token is refused.
-		s = core.ErrMalformedToken
-	}
-	if errors.Is(err, s) {
-		return err
+		// Token parsing only returns the jose sentinels above, so anything
+		// else comes from a key set that failed in an unforeseen way: the
+		// keys are unavailable (503), never an allow.
+		s = core.ErrUnavailable
 	}
 	return fmt.Errorf("%w: %w", s, err)
+}
+
+var coreSentinels = []error{
+	core.ErrMalformedToken, core.ErrUnsupportedAlgorithm, core.ErrUnknownKey, core.ErrSignature,
+	core.ErrUnavailable, core.ErrInvalidClaims,
 }
 
 func claimErr(sentinel error, format string, args ...any) error {

@@ -449,3 +449,12 @@ func TestConfigValidation(t *testing.T) {
 		t.Errorf("NewFromIssuerURL: %v", err)
 	}
 }
+
+func TestKidlessToken(t *testing.T) {
+	t.Parallel()
+	v := staticVerifier(t, newClock(), nil)
+	es := key(t, jose.ES256, "a")
+	verr(t, v, mint(t, es, jose.ES256, `{"alg":"ES256","typ":"at+jwt"}`, payload(claims(iss))), nil)
+	other, _ := jose.GenerateKey(jose.ES256)
+	verr(t, v, mint(t, other, jose.ES256, `{"alg":"ES256","typ":"at+jwt"}`, payload(claims(iss))), core.ErrSignature)
+}

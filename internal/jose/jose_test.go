@@ -458,3 +458,21 @@ func TestNewPublicKeyHygiene(t *testing.T) {
 		}
 	}
 }
+
+func TestT18BoundedWork(t *testing.T) { // not parallel: AllocsPerRun
+	key := testKey(t, ES256)
+	p := enc([]byte(`{}`))
+	s := strings.Split(mint(t, key, ES256, `{"alg":"ES256"}`, `{}`), ".")[2]
+	for name, raw := range map[string]string{
+		"1 MiB":         strings.Repeat("A", 1<<20),
+		"1e5 dots":      strings.Repeat(".", 100000),
+		"100 KB header": enc([]byte(`{"alg":"ES256","x":"`+strings.Repeat("a", 100000)+`"}`)) + "." + p + "." + s,
+		"dots at cap":   strings.Repeat("a.", DefaultMaxLength/2),
+	} {
+		var err error
+		allocs := testing.AllocsPerRun(20, func() { _, err = parseAll(raw) })
+		if err == nil || allocs > 8 { // error formatting only; nothing proportional to the input
+			t.Errorf("%s: err=%v allocs=%v", name, err, allocs)
+		}
+	}
+}

@@ -14,15 +14,15 @@
 //     unescaping, with Unicode simple case folding, which is a superset of the
 //     folding encoding/json applies);
 //   - nesting deeper than Options.MaxDepth.
+//
+// Options.Visitor lets a caller locate object members while the input is
+// validated, so that strict validation and extraction take one pass.
 package strictjson
 
 import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode"
-	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // DefaultMaxDepth is the nesting limit used when Options.MaxDepth is zero.
@@ -33,6 +33,26 @@ type Options struct {
 	// MaxDepth limits the nesting of arrays and objects. Zero means
 	// DefaultMaxDepth.
 	MaxDepth int
+
+	// Visitor, when non-nil, is told about every member of the objects
+	// nested at most VisitDepth deep, so that a caller can locate values
+	// while the input is validated (one pass instead of two). OPTIONAL.
+	Visitor Visitor
+	// VisitDepth is the deepest object depth reported to Visitor: the
+	// top-level value, if an object, has depth 1, and every array or object
+	// adds one. OPTIONAL; zero reports nothing.
+	VisitDepth int
+}
+
+// Visitor receives object members during validation.
+type Visitor interface {
+	// VisitMember is called, in document order, for each member of an
+	// object at depth (see Options.VisitDepth), after its key passed the
+	// duplicate checks and before its value is validated. key is the
+	// unescaped key, valid only during the call; value is the offset of the
+	// first byte of the member's value. The members reported before
+	// Validate fails may come from invalid input: discard them on error.
+	VisitMember(depth int, key []byte, value int)
 }
 
 // Sentinel causes, matched with errors.Is against the *Error Validate returns.
@@ -69,7 +89,7 @@ func Validate(data []byte, opts Options) error {
 	if max <= 0 {
 		max = DefaultMaxDepth
 	}
-	s := scanner{data: data, maxDepth: max}
+	s := scanner{data: data, maxDepth: max, visitor: opts.Visitor, visitDepth: opts.VisitDepth}
 	s.skipWS()
 	if err := s.value(0); err != nil {
 		return err
@@ -87,6 +107,9 @@ type scanner struct {
 	maxDepth int
 	buf      []byte // stack of unescaped keys of the open objects
 	nonASCII bool   // the last skipStr saw a byte >= 0x80
+
+	visitor    Visitor
+	visitDepth int
 }
 
 func (s *scanner) errf(kind error, detail string) error {
@@ -327,6 +350,9 @@ func (s *scanner) object(depth int) error {
 		}
 		s.pos++
 		s.skipWS()
+		if s.visitor != nil && depth <= s.visitDepth {
+			s.visitor.VisitMember(depth, s.keyBytes(ks), s.pos)
+		}
 		if err := s.value(depth); err != nil {
 			return err
 		}
@@ -344,219 +370,4 @@ func (s *scanner) object(depth int) error {
 			return s.errf(ErrSyntax, "expected ',' or '}'")
 		}
 	}
-}
-
-// skipStr scans a string starting at the opening quote without copying it,
-// reporting whether it contains escapes.
-func (s *scanner) skipStr() (escaped bool, err error) {
-	s.pos++ // opening quote
-	s.nonASCII = false
-	for {
-		// Fast path over plain ASCII.
-		for s.pos < len(s.data) {
-			c := s.data[s.pos]
-			if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-				break
-			}
-			s.pos++
-		}
-		if s.pos >= len(s.data) {
-			return escaped, s.errf(ErrSyntax, "unterminated string")
-		}
-		c := s.data[s.pos]
-		switch {
-		case c == '"':
-			s.pos++
-			return escaped, nil
-		case c == '\\':
-			escaped = true
-			if _, err := s.escape(nil); err != nil {
-				return escaped, err
-			}
-		case c < 0x20:
-			return escaped, s.errf(ErrSyntax, "control character in string")
-		default:
-			r, size := utf8.DecodeRune(s.data[s.pos:])
-			if r == utf8.RuneError && size <= 1 {
-				return escaped, s.errf(ErrInvalidUTF8, "")
-			}
-			s.nonASCII = true
-			s.pos += size
-		}
-	}
-}
-
-// equalFoldASCII compares two ASCII strings of equal length ignoring case.
-func equalFoldASCII(a, b []byte) bool {
-	for i := range a {
-		if a[i] != b[i] && lower(a[i]) != lower(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// str scans a string starting at the opening quote and appends its unescaped
-// contents to dst when dst is non-nil.
-func (s *scanner) str(dst []byte) ([]byte, error) {
-	s.pos++ // opening quote
-	for {
-		if s.pos >= len(s.data) {
-			return dst, s.errf(ErrSyntax, "unterminated string")
-		}
-		c := s.data[s.pos]
-		switch {
-		case c == '"':
-			s.pos++
-			return dst, nil
-		case c == '\\':
-			var err error
-			dst, err = s.escape(dst)
-			if err != nil {
-				return dst, err
-			}
-		case c < 0x20:
-			return dst, s.errf(ErrSyntax, "control character in string")
-		case c < utf8.RuneSelf:
-			if dst != nil {
-				dst = append(dst, c)
-			}
-			s.pos++
-		default:
-			r, size := utf8.DecodeRune(s.data[s.pos:])
-			if r == utf8.RuneError && size <= 1 {
-				return dst, s.errf(ErrInvalidUTF8, "")
-			}
-			if dst != nil {
-				dst = append(dst, s.data[s.pos:s.pos+size]...)
-			}
-			s.pos += size
-		}
-	}
-}
-
-func (s *scanner) escape(dst []byte) ([]byte, error) {
-	if s.pos+1 >= len(s.data) {
-		return dst, s.errf(ErrSyntax, "unterminated escape")
-	}
-	c := s.data[s.pos+1]
-	var b byte
-	switch c {
-	case '"', '\\', '/':
-		b = c
-	case 'b':
-		b = '\b'
-	case 'f':
-		b = '\f'
-	case 'n':
-		b = '\n'
-	case 'r':
-		b = '\r'
-	case 't':
-		b = '\t'
-	case 'u':
-		r, ok := s.hex4(s.pos + 2)
-		if !ok {
-			return dst, s.errf(ErrSyntax, "invalid \\u escape")
-		}
-		s.pos += 6
-		if utf16.IsSurrogate(r) {
-			if r >= 0xDC00 || s.pos+1 >= len(s.data) || s.data[s.pos] != '\\' || s.data[s.pos+1] != 'u' {
-				return dst, s.errf(ErrInvalidUTF8, "lone surrogate escape")
-			}
-			r2, ok := s.hex4(s.pos + 2)
-			if !ok || r2 < 0xDC00 || r2 > 0xDFFF {
-				return dst, s.errf(ErrInvalidUTF8, "lone surrogate escape")
-			}
-			s.pos += 6
-			r = utf16.DecodeRune(r, r2)
-		}
-		if dst != nil {
-			dst = utf8.AppendRune(dst, r)
-		}
-		return dst, nil
-	default:
-		return dst, s.errf(ErrSyntax, "invalid escape")
-	}
-	if dst != nil {
-		dst = append(dst, b)
-	}
-	s.pos += 2
-	return dst, nil
-}
-
-func (s *scanner) hex4(at int) (rune, bool) {
-	if at+4 > len(s.data) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range s.data[at : at+4] {
-		r <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			r |= rune(c - '0')
-		case c >= 'a' && c <= 'f':
-			r |= rune(c - 'a' + 10)
-		case c >= 'A' && c <= 'F':
-			r |= rune(c - 'A' + 10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
-}
-
-// equalFold reports whether a and b are equal under Unicode simple folding.
-func equalFold(a, b []byte) bool {
-	if len(a) == len(b) {
-		ascii := true
-		for i := 0; i < len(a); i++ {
-			ca, cb := a[i], b[i]
-			if ca >= utf8.RuneSelf || cb >= utf8.RuneSelf {
-				ascii = false
-				break
-			}
-			if ca != cb && lower(ca) != lower(cb) {
-				return false
-			}
-		}
-		if ascii {
-			return true
-		}
-	} else if isASCII(a) && isASCII(b) {
-		return false
-	}
-	return foldKey(string(a)) == foldKey(string(b))
-}
-
-func isASCII(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
-func lower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// foldKey maps every rune to the smallest rune of its simple-folding orbit, so
-// that two strings are case variants exactly when their fold keys are equal.
-func foldKey(s string) string {
-	b := make([]byte, 0, len(s))
-	for _, r := range s {
-		min := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			if f < min {
-				min = f
-			}
-		}
-		b = utf8.AppendRune(b, min)
-	}
-	return string(b)
 }

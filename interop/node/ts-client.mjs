@@ -76,8 +76,8 @@ async function connect() {
     return client;
   }
   const provider = mode === 'v1-cc'
-    ? new V1CC({ clientId: ctx.client_id, clientSecret: ctx.client_secret, scope: ctx.scope })
-    : new V1JWT({ clientId: ctx.client_id, privateKey: ctx.private_key_pem, algorithm: ctx.alg || 'ES256', scope: ctx.scope });
+    ? new V1CC({ clientId: ctx.client_id, clientSecret: ctx.client_secret, expectedIssuer: ctx.as_issuer, scope: ctx.scope })
+    : new V1JWT({ clientId: ctx.client_id, privateKey: ctx.private_key_pem, algorithm: ctx.alg || 'ES256', expectedIssuer: ctx.as_issuer, scope: ctx.scope });
   const client = new V1Client({ name: 'mcpauthz-interop-v1', version: '1.0.0' });
   await client.connect(new V1Transport(new URL(url), { authProvider: provider }));
   return client;

@@ -1,0 +1,73 @@
+package fibermcp
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/valyala/fasthttp"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+func TestNewRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		raw           string
+		noNormalizing bool
+		want          core.Request
+	}{
+		{
+			name: "typical MCP POST",
+			raw: "POST /api/mcp?x=1 HTTP/1.1\r\nHost: mcp.example.com\r\nContent-Type: application/json\r\n" +
+				"Authorization: Bearer abc\r\nmcp-session-id: s1\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: 2\r\n\r\n{}",
+			want: core.Request{Method: "POST", Path: "/api/mcp", RawQuery: "x=1", Header: http.Header{
+				"Content-Type": {"application/json"}, "Authorization": {"Bearer abc"}, "Mcp-Session-Id": {"s1"},
+				"Mcp-Protocol-Version": {"2025-11-25"}, "Content-Length": {"2"},
+			}},
+		},
+		{
+			name: "repeated headers keep every value in order",
+			raw:  "GET /mcp HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nX-Custom-Thing: 1\r\nauthorization: Bearer b\r\nx-custom-thing: 2\r\n\r\n",
+			want: core.Request{Method: "GET", Path: "/mcp", Header: http.Header{
+				"Authorization": {"Bearer a", "Bearer b"}, "X-Custom-Thing": {"1", "2"},
+			}},
+		},
+		{
+			name:          "names canonicalised without fasthttp normalizing",
+			raw:           "DELETE /mcp HTTP/1.1\r\nHost: h\r\nauthorization: Bearer a\r\nmcp-SESSION-id: s\r\n\r\n",
+			noNormalizing: true,
+			want: core.Request{Method: "DELETE", Path: "/mcp", Header: http.Header{
+				"Authorization": {"Bearer a"}, "Mcp-Session-Id": {"s"}, "Content-Length": {"0"}, // fasthttp's own view
+			}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var req fasthttp.Request
+			if tt.noNormalizing {
+				req.Header.DisableNormalizing()
+			}
+			if err := req.Read(bufioReader(tt.raw)); err != nil {
+				t.Fatal(err)
+			}
+			got := newRequest(&req)
+			req.Reset() // the strings must not alias fasthttp's buffers
+			req.Header.Set("Authorization", "Bearer zzz")
+			if diff := cmp.Diff(&tt.want, got); diff != "" {
+				t.Errorf("newRequest (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMethod(t *testing.T) {
+	t.Parallel()
+	for _, m := range []string{"GET", "POST", "DELETE", "HEAD", "OPTIONS", "PUT", "PATCH", "PROPFIND"} {
+		if got := method([]byte(m)); got != m {
+			t.Errorf("method(%q) = %q", m, got)
+		}
+	}
+}

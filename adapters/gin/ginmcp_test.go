@@ -1,0 +1,197 @@
+package ginmcp_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	ginmcp "github.com/mcpauthz/mcpauthz/adapters/gin"
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/coretest"
+)
+
+const resource = "https://mcp.example.com/api/mcp"
+
+func newGuard(t testing.TB) (*core.Guard, *coretest.IdP) {
+	t.Helper()
+	idp := coretest.NewIdP(t)
+	g, err := core.New(core.Config{
+		Resource:   resource,
+		Verifier:   idp.Verifier(t, resource),
+		Authorizer: coretest.SuitePolicy{},
+		Metadata:   core.ProtectedResourceMetadata{AuthorizationServers: []string{idp.Issuer()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, idp
+}
+
+func rpc(method, params string) string {
+	return `{"jsonrpc":"2.0","id":1,"method":"` + method + `","params":` + params + `}`
+}
+
+func post(t testing.TB, url, token, body string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// TestPrincipalInNativeContext: later gin handlers see the principal with
+// PrincipalFrom, in c.Request.Context(), and the body via GetRawData.
+func TestPrincipalInNativeContext(t *testing.T) {
+	t.Parallel()
+	g, idp := newGuard(t)
+	r := gin.New()
+	type seen struct {
+		native, std string
+		body        string
+	}
+	got := make(chan seen, 1)
+	r.Group("/api", ginmcp.Middleware(g)).POST("/mcp", func(c *gin.Context) {
+		var s seen
+		if p, ok := ginmcp.PrincipalFrom(c); ok {
+			s.native = p.Subject
+		}
+		if p, ok := core.PrincipalFromContext(c.Request.Context()); ok {
+			s.std = p.Subject
+		}
+		b, _ := c.GetRawData()
+		s.body = string(b)
+		got <- s
+		c.String(http.StatusOK, "ok")
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	body := rpc("tools/call", `{"name":"ls","arguments":{}}`)
+	if resp := post(t, srv.URL+"/api/mcp", idp.Token(resource, "alice"), body); resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if s := <-got; s != (seen{"alice", "alice", body}) {
+		t.Errorf("handler saw %+v", s)
+	}
+}
+
+func TestPrincipalFromWithoutMiddleware(t *testing.T) {
+	t.Parallel()
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	if p, ok := ginmcp.PrincipalFrom(c); ok || p != nil {
+		t.Errorf("PrincipalFrom = %v, %v", p, ok)
+	}
+	c.Set(ginmcp.PrincipalKey, "not a principal")
+	if _, ok := ginmcp.PrincipalFrom(c); ok {
+		t.Error("PrincipalFrom accepted a foreign value")
+	}
+}
+
+// TestRefusalAborts: a refused request never reaches later handlers and
+// carries Render's response exactly.
+func TestRefusalAborts(t *testing.T) {
+	t.Parallel()
+	g, _ := newGuard(t)
+	r := gin.New()
+	called := false
+	r.POST("/api/mcp", ginmcp.Middleware(g), func(c *gin.Context) { called = true })
+	w := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/api/mcp", strings.NewReader(rpc("tools/list", `{}`)))
+	r.ServeHTTP(w, req)
+	want := g.Render(&core.Error{Kind: core.KindNoToken})
+	if called || w.Code != want.Status || w.Body.String() != string(want.Body) ||
+		w.Header().Get("WWW-Authenticate") != want.Header.Get("WWW-Authenticate") {
+		t.Errorf("called=%v status=%d body=%s hdr=%v", called, w.Code, w.Body, w.Header())
+	}
+}
+
+// TestMetadataAtOriginRoot: the document is served at the root path derived
+// from the resource URL even though the MCP group is under /api, and not
+// under the group.
+func TestMetadataAtOriginRoot(t *testing.T) {
+	t.Parallel()
+	g, _ := newGuard(t)
+	r := newEngine(g, http.NotFoundHandler(), "/api")
+	tests := []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodGet, "/.well-known/oauth-protected-resource/api/mcp", 200},
+		{http.MethodHead, "/.well-known/oauth-protected-resource/api/mcp", 200},
+		{http.MethodOptions, "/.well-known/oauth-protected-resource/api/mcp", 204},
+		{http.MethodGet, "/api/.well-known/oauth-protected-resource/api/mcp", 404},
+	}
+	for _, tt := range tests {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+		if w.Code != tt.status {
+			t.Errorf("%s %s = %d, want %d", tt.method, tt.path, w.Code, tt.status)
+		}
+		if tt.status == 200 && tt.method == http.MethodGet && w.Body.String() != string(g.MetadataJSON()) {
+			t.Errorf("body = %s", w.Body)
+		}
+	}
+}
+
+// TestStreamsPromptly: a non-list event stream reaches the client event by
+// event (no buffering), and a list stream is filtered event by event.
+func TestStreamsPromptly(t *testing.T) {
+	t.Parallel()
+	g, idp := newGuard(t)
+	release := make(chan struct{})
+	r := gin.New()
+	r.Group("/api", ginmcp.Middleware(g)).POST("/mcp", func(c *gin.Context) {
+		c.Header("Content-Type", "text/event-stream")
+		c.Status(http.StatusOK)
+		tools := `{"tools":[{"name":"ls","inputSchema":{"type":"object"}},{"name":"rm","inputSchema":{"type":"object"}}]}`
+		fmt.Fprintf(c.Writer, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":%s}\n\n", tools)
+		c.Writer.Flush()
+		<-release
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	tok := idp.Token(resource, "alice")
+	for _, tt := range []struct{ method, want, hidden string }{
+		{"tools/call", `"rm"`, ""},
+		{"tools/list", `"ls"`, `"rm"`},
+	} {
+		params := `{}`
+		if tt.method == "tools/call" {
+			params = `{"name":"ls","arguments":{}}`
+		}
+		resp := post(t, srv.URL+"/api/mcp", tok, rpc(tt.method, params))
+		line, err := readData(resp.Body)
+		if err != nil || !strings.Contains(line, tt.want) || (tt.hidden != "" && strings.Contains(line, tt.hidden)) {
+			t.Errorf("%s: first event %q (%v)", tt.method, line, err)
+		}
+	}
+	close(release)
+}
+
+// readData returns the first "data:" line of an event stream.
+func readData(r io.Reader) (string, error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "data:") {
+			return sc.Text(), nil
+		}
+	}
+	return "", fmt.Errorf("no data line: %v", sc.Err())
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+const (
+	qsModel  = "../../casbinmodels/quickstart.conf"
+	qsPolicy = "../../casbinmodels/quickstart.csv"
+)
+
+func explain(claims, method, target string, extra ...string) []string {
+	a := []string{"explain", "-model", qsModel, "-policy", qsPolicy, "-claims", "testdata/" + claims, "-method", method}
+	if target != "" {
+		a = append(a, "-target", target)
+	}
+	return append(a, extra...)
+}
+
+// TestGolden runs each command and compares stdout, stderr and the exit
+// code with testdata/<name>.golden. Run with -update to rewrite them.
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"explain-alice-echo", explain("alice.json", "tools/call", "echo"), 0},
+		{"explain-alice-deploy-stepup", explain("alice.json", "tools/call", "deploy"), 1},
+		{"explain-alice-deploy-scopes", explain("alice.json", "tools/call", "deploy", "-scopes", "mcp:tools mcp:deploy"), 0},
+		{"explain-bob-deploy-deny", explain("bob.json", "tools/call", "deploy"), 1},
+		{"explain-carol-payroll", explain("carol.json", "resources/read", "docs://payroll"), 0},
+		{"explain-bob-payroll", explain("bob.json", "resources/read", "docs://payroll"), 1},
+		{"explain-alice-prompt", explain("alice.json", "prompts/get", "incident_review"), 0},
+		{"explain-ci-bot-deploy", explain("ci-bot.json", "tools/call", "deploy"), 0},
+		{"explain-tools-list", explain("bob.json", "tools/list", ""), 0},
+		{"explain-unknown-method", explain("bob.json", "tools/execute", "x"), 2},
+		{"explain-missing-target", explain("bob.json", "tools/call", ""), 2},
+		{"explain-duplicate-claim", explain("dup.json", "tools/call", "echo"), 2},
+		{"explain-token-file", []string{"explain", "-model", qsModel, "-policy", qsPolicy, "-token-file", "testdata/alice.jwt", "-method", "tools/call", "-target", "deploy"}, 0},
+		{"explain-both-inputs", []string{"explain", "-model", qsModel, "-policy", qsPolicy, "-claims", "testdata/alice.json", "-token-file", "testdata/alice.jwt", "-method", "ping"}, 2},
+		{"explain-broken-policy", []string{"explain", "-model", qsModel, "-policy", "testdata/broken.csv", "-claims", "testdata/alice.json", "-method", "ping"}, 2},
+		{"lint-quickstart", []string{"lint", "-model", qsModel, "-policy", qsPolicy}, 0},
+		{"lint-broken", []string{"lint", "-model", qsModel, "-policy", "testdata/broken.csv"}, 1},
+		{"lint-missing-flags", []string{"lint", "-model", qsModel}, 2},
+		{"metadata", []string{"metadata", "-config", "testdata/metadata.json"}, 0},
+		{"metadata-invalid", []string{"metadata", "-config", "testdata/metadata-bad.json"}, 2},
+		{"no-command", nil, 2},
+		{"unknown-command", []string{"frobnicate"}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			code := run(c.args, &stdout, &stderr)
+			if code != c.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, &stdout, &stderr)
+			}
+			got := fmt.Sprintf("%s--- stderr ---\n%s--- exit %d\n", &stdout, &stderr, code)
+			path := filepath.Join("testdata", c.name+".golden")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", path, got, want)
+			}
+		})
+	}
+}
+
+func TestJWTPayloadErrors(t *testing.T) {
+	t.Parallel()
+	for _, tok := range []string{"", "a.b", "a.!!!.c", "a.b.c.d.e"} {
+		if _, err := jwtPayload([]byte(tok)); err == nil {
+			t.Errorf("%q: no error", tok)
+		}
+	}
+}
+
+func FuzzParseClaims(f *testing.F) {
+	f.Add([]byte(`{"sub":"a","groups":["x"]}`))
+	f.Add([]byte(`{"sub":"a","sub":"b"}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := parseClaims(b)
+		if err != nil {
+			return
+		}
+		if c.Raw == nil {
+			t.Fatal("nil Raw")
+		}
+		_, _ = mapPrincipal(c)
+	})
+}

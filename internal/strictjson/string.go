@@ -1,0 +1,156 @@
+package strictjson
+
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// skipStr scans a string starting at the opening quote without copying it,
+// reporting whether it contains escapes.
+func (s *scanner) skipStr() (escaped bool, err error) {
+	s.pos++ // opening quote
+	s.nonASCII = false
+	for {
+		// Fast path over plain ASCII.
+		for s.pos < len(s.data) {
+			c := s.data[s.pos]
+			if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+				break
+			}
+			s.pos++
+		}
+		if s.pos >= len(s.data) {
+			return escaped, s.errf(ErrSyntax, "unterminated string")
+		}
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			return escaped, nil
+		case c == '\\':
+			escaped = true
+			if _, err := s.escape(nil); err != nil {
+				return escaped, err
+			}
+		case c < 0x20:
+			return escaped, s.errf(ErrSyntax, "control character in string")
+		default:
+			r, size := utf8.DecodeRune(s.data[s.pos:])
+			if r == utf8.RuneError && size <= 1 {
+				return escaped, s.errf(ErrInvalidUTF8, "")
+			}
+			s.nonASCII = true
+			s.pos += size
+		}
+	}
+}
+
+// str scans a string starting at the opening quote and appends its unescaped
+// contents to dst when dst is non-nil.
+func (s *scanner) str(dst []byte) ([]byte, error) {
+	s.pos++ // opening quote
+	for {
+		if s.pos >= len(s.data) {
+			return dst, s.errf(ErrSyntax, "unterminated string")
+		}
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			return dst, nil
+		case c == '\\':
+			var err error
+			dst, err = s.escape(dst)
+			if err != nil {
+				return dst, err
+			}
+		case c < 0x20:
+			return dst, s.errf(ErrSyntax, "control character in string")
+		case c < utf8.RuneSelf:
+			if dst != nil {
+				dst = append(dst, c)
+			}
+			s.pos++
+		default:
+			r, size := utf8.DecodeRune(s.data[s.pos:])
+			if r == utf8.RuneError && size <= 1 {
+				return dst, s.errf(ErrInvalidUTF8, "")
+			}
+			if dst != nil {
+				dst = append(dst, s.data[s.pos:s.pos+size]...)
+			}
+			s.pos += size
+		}
+	}
+}
+
+func (s *scanner) escape(dst []byte) ([]byte, error) {
+	if s.pos+1 >= len(s.data) {
+		return dst, s.errf(ErrSyntax, "unterminated escape")
+	}
+	c := s.data[s.pos+1]
+	var b byte
+	switch c {
+	case '"', '\\', '/':
+		b = c
+	case 'b':
+		b = '\b'
+	case 'f':
+		b = '\f'
+	case 'n':
+		b = '\n'
+	case 'r':
+		b = '\r'
+	case 't':
+		b = '\t'
+	case 'u':
+		r, ok := s.hex4(s.pos + 2)
+		if !ok {
+			return dst, s.errf(ErrSyntax, "invalid \\u escape")
+		}
+		s.pos += 6
+		if utf16.IsSurrogate(r) {
+			if r >= 0xDC00 || s.pos+1 >= len(s.data) || s.data[s.pos] != '\\' || s.data[s.pos+1] != 'u' {
+				return dst, s.errf(ErrInvalidUTF8, "lone surrogate escape")
+			}
+			r2, ok := s.hex4(s.pos + 2)
+			if !ok || r2 < 0xDC00 || r2 > 0xDFFF {
+				return dst, s.errf(ErrInvalidUTF8, "lone surrogate escape")
+			}
+			s.pos += 6
+			r = utf16.DecodeRune(r, r2)
+		}
+		if dst != nil {
+			dst = utf8.AppendRune(dst, r)
+		}
+		return dst, nil
+	default:
+		return dst, s.errf(ErrSyntax, "invalid escape")
+	}
+	if dst != nil {
+		dst = append(dst, b)
+	}
+	s.pos += 2
+	return dst, nil
+}
+
+func (s *scanner) hex4(at int) (rune, bool) {
+	if at+4 > len(s.data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.data[at : at+4] {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
