@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
 
 // Check runs the pipeline on one request: Origin check, bearer extraction
@@ -156,8 +158,12 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 		}
 	}
 
-	if g.sessions != nil && ins.sessionID != "" {
-		g.sessions.bind(ins.sessionID, pid, g.now())
+	if g.sessions != nil {
+		if ins.sessionID != "" {
+			g.sessions.bind(ins.sessionID, pid, g.now())
+		} else if ins.initialize && ins.version < inspect.Version20260728 {
+			res.bind = func(sid string) { g.sessions.bind(sid, p.ID(), g.now()) }
+		}
 	}
 	return res, nil
 }

@@ -74,3 +74,43 @@ func ExampleGuard_Render() {
 	// Bearer error="insufficient_scope", scope="mcp:tools mcp:deploy", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", error_description="insufficient scope for tools/call deploy"
 	// {"jsonrpc":"2.0","id":1,"error":{"code":-31403,"message":"insufficient scope for tools/call deploy"}}
 }
+
+func ExampleResult_FilterBody() {
+	g, _ := core.New(core.Config{
+		Resource:   "https://mcp.example.com/mcp",
+		Verifier:   exampleVerifier{},
+		Authorizer: listPolicy{},
+		Metadata:   core.ProtectedResourceMetadata{AuthorizationServers: []string{"https://idp.example.com"}},
+	})
+	header := http.Header{}
+	header.Set("Authorization", "Bearer valid")
+	header.Set("Content-Type", "application/json")
+	res, err := g.Check(context.Background(), &core.Request{
+		Method: http.MethodPost,
+		Header: header,
+		Body:   []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`),
+	})
+	if err != nil {
+		panic(err)
+	}
+	// The MCP server's answer, as a buffering adapter (fiber) sees it.
+	upstream := []byte(`{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"ls"},{"name":"rm"}]}}`)
+	out, err := res.FilterBody("application/json", upstream)
+	fmt.Println(res.NeedsFilter(), string(out), err)
+	// Output:
+	// true {"jsonrpc":"2.0","id":1,"result":{"cacheScope":"private","tools":[{"name":"ls"}]}} <nil>
+}
+
+// listPolicy hides the tool "rm".
+type listPolicy struct{}
+
+func (listPolicy) Authorize(_ context.Context, _ *core.Principal, perm core.Permission) (core.Decision, error) {
+	return core.Decision{Allow: perm.Name != "rm"}, nil
+}
+
+func ExampleParseChallenge() {
+	p, err := core.ParseChallenge(`Bearer error="insufficient_scope", scope="mcp:tools mcp:deploy", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"`)
+	fmt.Println(p["error"], "|", p["scope"], "|", p["resource_metadata"], err)
+	// Output:
+	// insufficient_scope | mcp:tools mcp:deploy | https://mcp.example.com/.well-known/oauth-protected-resource/mcp <nil>
+}

@@ -81,12 +81,13 @@ type Config struct {
 	// Mcp-Session-Id values to the principal that first used them.
 	// OPTIONAL; default false (binding on). A session id presented by
 	// another principal is answered 404, like an unknown session, so the
-	// answer does not confirm that the session exists. The Guard binds on
-	// first sight (it does not see the response that created the session);
-	// the net/http adapter also hands the principal to the go-sdk
-	// (auth.TokenInfo.UserID), which binds at creation and refuses any other
-	// user with 403. A binding is only made for allowed requests, and never
-	// for 2026-07-28 requests, which have no sessions.
+	// answer does not confirm that the session exists. A session is bound
+	// when it is created, if the adapter reports the Mcp-Session-Id of the
+	// initialize response (Result.BindSession; the net/http adapter does),
+	// else on first sight. The net/http adapter also hands the principal to
+	// the go-sdk (auth.TokenInfo.UserID), which binds at creation too and
+	// refuses any other user with 403. Bindings are only made for allowed
+	// requests, and never for 2026-07-28 requests, which have no sessions.
 	DisableSessionBinding bool
 	// SessionTTL is how long an unused binding is kept. OPTIONAL; default
 	// DefaultSessionTTL (24h).

@@ -24,7 +24,10 @@ type inspection struct {
 	sessionID string
 	ops       []operation
 	list      string // inspect list name of a single */list request
-	one       [1]operation
+	// initialize: the body is one initialize request (it may create a
+	// legacy session).
+	initialize bool
+	one        [1]operation
 }
 
 // operation is one permission to check, with the JSON-RPC id to echo.
@@ -81,6 +84,7 @@ func (g *Guard) inspect(r *Request) (*inspection, *Error) {
 		ins.ops = []operation{{perm: Permission{Kind: ObjectServer, Action: ActionConnect, Method: r.Method}}}
 		return ins, nil
 	}
+	ins.initialize = len(ir.Messages) == 1 && ir.Messages[0].Method == "initialize" && ir.Messages[0].Kind == inspect.KindRequest
 	ins.ops = ins.one[:0]
 	if len(ir.Messages) > 1 {
 		ins.ops = make([]operation, 0, len(ir.Messages))

@@ -35,6 +35,26 @@ type Result struct {
 	// decides each item (it closes over the request context and principal).
 	list    string
 	visible func(kind ObjectKind, name string) bool
+	// bind binds a session id created by the response to the principal;
+	// nil unless the request is a legacy initialize without a session.
+	bind func(sessionID string)
+}
+
+// CreatesSession reports whether the response may create a 2025-11-25
+// session (a legacy initialize request without Mcp-Session-Id) and session
+// binding is on. Adapters that can see response headers then call
+// BindSession with the Mcp-Session-Id of the response, which binds the
+// session to its creator before anyone else can present it.
+func (res *Result) CreatesSession() bool { return res != nil && res.bind != nil }
+
+// BindSession binds sessionID, the Mcp-Session-Id the MCP server returned
+// for this request, to the request's principal. It does nothing when
+// CreatesSession is false, when sessionID is empty or invalid, or when the
+// id is already bound (a binding is never overwritten).
+func (res *Result) BindSession(sessionID string) {
+	if res.CreatesSession() && validSessionID(sessionID) {
+		res.bind(sessionID)
+	}
 }
 
 // NeedsFilter reports whether the response must be filtered: the request is

@@ -105,4 +105,19 @@ func BenchmarkToolsCall(b *testing.B) {
 			}
 		})
 	}
+	// core alone: what the Guard costs without any framework, so that the
+	// adapter's own share is guarded - bare - core.
+	b.Run("core", func(b *testing.B) {
+		hdr := http.Header{}
+		hdr.Set("Content-Type", "application/json")
+		hdr.Set("Accept", "application/json, text/event-stream")
+		hdr.Set("Authorization", "Bearer "+tok)
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := g.Check(ctx, &core.Request{Method: http.MethodPost, Path: "/mcp", Header: hdr, Body: benchBody}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -79,7 +79,9 @@ func runBench(b *testing.B, h http.Handler, token string) {
 //	              allow-all authorizer (the hot-path overhead of the Guard);
 //	cached-policy: same with the suite's policy (a small Go policy);
 //	cached-casbin: same with casbinauthz (quickstart model, decision cache);
-//	jwt:          a fresh ES256 verification per request plus the policy.
+//	verifier:     core/verifier (ES256, JWKS from the coretest IdP) with its
+//	              verified-token cache (the same token every iteration) plus
+//	              the suite policy.
 //
 // The -sdk variants put the go-sdk streamable handler (stateless, JSON
 // responses) behind the mux instead of a trivial handler.
@@ -109,7 +111,7 @@ func BenchmarkToolsCall(b *testing.B) {
 			{"cached", cached, allowAll{}, "tok"},
 			{"cached-policy", cached, coretest.SuitePolicy{}, "tok"},
 			{"cached-casbin", cached, casbinAuthorizer(b), "tok"},
-			{"jwt", idp.Verifier(b, benchResource), coretest.SuitePolicy{}, jwt},
+			{"verifier", idp.Verifier(b, benchResource), coretest.SuitePolicy{}, jwt},
 		} {
 			b.Run(c.name+inner.name, func(b *testing.B) {
 				mux := http.NewServeMux()

@@ -39,10 +39,13 @@ func Middleware(g *core.Guard) func(http.Handler) http.Handler {
 			r = r.WithContext(core.WithPrincipal(r.Context(), res.Principal))
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
-			if res.NeedsFilter() {
+			switch {
+			case res.NeedsFilter():
 				fw := res.WrapResponseWriter(w)
 				defer fw.Close()
 				w = fw
+			case res.CreatesSession():
+				w = &sessionWriter{ResponseWriter: w, res: res}
 			}
 			inner.ServeHTTP(w, r)
 		})
@@ -76,15 +79,15 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) (body []byte, t
 	if r.ContentLength > max {
 		return nil, true, nil
 	}
-	rd := http.MaxBytesReader(w, r.Body, max)
 	if r.ContentLength > 0 {
+		// net/http's body reader stops at Content-Length, which is ≤ max.
 		body = make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(rd, body); err != nil {
+		if _, err := io.ReadFull(r.Body, body); err != nil {
 			return nil, false, err
 		}
 		return body, false, nil
 	}
-	body, err = io.ReadAll(rd)
+	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, true, nil
@@ -107,6 +110,33 @@ func write(w http.ResponseWriter, resp *core.Response) {
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(resp.Body)
 }
+
+// sessionWriter binds the Mcp-Session-Id of an initialize response to the
+// principal as the headers are committed.
+type sessionWriter struct {
+	http.ResponseWriter
+	res  *core.Result
+	done bool
+}
+
+func (s *sessionWriter) WriteHeader(code int) {
+	if !s.done {
+		s.done = true
+		s.res.BindSession(s.Header().Get("Mcp-Session-Id"))
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *sessionWriter) Write(p []byte) (int, error) {
+	if !s.done {
+		s.WriteHeader(http.StatusOK)
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+func (s *sessionWriter) Flush() { _ = http.NewResponseController(s.ResponseWriter).Flush() }
+
+func (s *sessionWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // PrincipalFrom returns the principal the middleware stored in r's context.
 func PrincipalFrom(r *http.Request) (*core.Principal, bool) {

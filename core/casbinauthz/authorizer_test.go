@@ -40,7 +40,9 @@ func TestNewErrors(t *testing.T) {
 		{"bad eval condition", Config{Model: mustModel(t, "abac"), Source: StringSource("p, *, tool:a, call, r.attrs.x ==, allow\n")}, ErrPolicy},
 		{"canary fails", Config{Model: rbac, Source: StringSource("p, *, tool:a, call, allow\n"),
 			Canaries: []Canary{{Principal: user("u"), Permission: tool("b"), Allow: true}}}, ErrPolicy},
+		{"model calling a function on the subject list", Config{Model: strings.Replace(rbac, "m = p.sub in r.sub", "m = keyMatch(r.sub, p.sub)", 1), Source: StringSource("p, *, tool:a, call, allow\n")}, ErrModel},
 		{"model using g on the subject list", Config{Model: strings.Replace(rbac+"\n[role_definition]\ng = _, _\n", "m = p.sub in r.sub", "m = g(r.sub, p.sub)", 1), Source: StringSource("p, *, tool:a, call, allow\n")}, ErrModel},
+		{"model comparing the subject list", Config{Model: strings.Replace(rbac, "m = p.sub in r.sub", "m = r.sub == p.sub", 1), Source: StringSource("p, *, tool:a, call, allow\n")}, ErrModel},
 		{"missing file", Config{Model: rbac, Source: FileSource{Paths: []string{t.TempDir() + "/none.csv"}}}, ErrReload},
 	}
 	for _, c := range cases {

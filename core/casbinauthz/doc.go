@@ -18,6 +18,12 @@
 //   - dom: the tenant (Principal.Tenant, or the issuer when it is empty);
 //   - attrs: a map of attributes for ABAC (see [Attributes]).
 //
+// Because sub is a list, matchers must use it only as "p.sub in r.sub";
+// New rejects any other use (Casbin functions such as g() or keyMatch()
+// would receive the list spread into arguments). Static role assignments
+// belong in the IdP or in a custom Config.Subjects. New also evaluates one
+// probe request through Casbin and rejects a model that cannot evaluate it.
+//
 // A model whose p2 section is present must use it for scope requirements
 // ("p2 = scope, obj, act", see casbinmodels "scopes"): every matching p2
 // rule adds its scope to the set the operation requires. The decision is

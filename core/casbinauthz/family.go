@@ -2,6 +2,7 @@ package casbinauthz
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/casbin/casbin/v2/model"
@@ -113,4 +114,20 @@ func checkScopeSection(m model.Model) (bool, error) {
 			"m2 = globMatch(r2.obj, p2.obj) && (p2.act == r2.act || p2.act == \"*\"))", ErrModel)
 	}
 	return true, nil
+}
+
+var subUse = regexp.MustCompile(`(\bin\s*)?\br_sub\b`)
+
+// checkSubUse rejects matchers that use r.sub other than as "... in r.sub":
+// r.sub is a list, and Casbin functions (g, keyMatch, ...) would receive
+// its elements spread as extra arguments and silently misbehave.
+func checkSubUse(m model.Model) error {
+	for key, ast := range m["m"] {
+		for _, mt := range subUse.FindAllStringSubmatch(ast.Value, -1) {
+			if mt[1] == "" {
+				return fmt.Errorf("%w: matcher %s uses r.sub other than as \"p.sub in r.sub\"; r.sub is the caller's list of subjects", ErrModel, key)
+			}
+		}
+	}
+	return nil
 }

@@ -63,6 +63,9 @@ func Lint(modelText string, policy []byte) []Finding {
 	if err != nil {
 		return []Finding{{0, SeverityError, err.Error()}}
 	}
+	if err := checkSubUse(m); err != nil {
+		return []Finding{{0, SeverityError, err.Error()}}
+	}
 	if _, err := checkScopeSection(m); err != nil {
 		return []Finding{{0, SeverityError, err.Error()}}
 	}

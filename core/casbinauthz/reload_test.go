@@ -255,3 +255,32 @@ func TestReloadCanary(t *testing.T) {
 		t.Fatalf("reload: %v, OnReload saw version %d", err, reloads.Load())
 	}
 }
+
+// P02 for a model with eval(): a condition that does not parse is a bad
+// matcher; the reload is refused and the old policy stays.
+func TestReloadBadCondition(t *testing.T) {
+	t.Parallel()
+	var text atomic.Value
+	text.Store("p, *, tool:echo, call, true, allow\n")
+	src := sourceFunc(func(context.Context) ([]byte, error) { return []byte(text.Load().(string)), nil })
+	a, err := New(Config{Model: mustModel(t, "abac"), Source: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{
+		"p, *, tool:echo, call, r.attrs.acr ==, allow\n",
+		"p, *, tool:echo, call, ((true, allow\n",
+		"p, *, tool:echo, call, \"nosuchfunc(r.attrs.acr)\", allow\n",
+	} {
+		text.Store(bad)
+		if err := a.Reload(context.Background()); !errors.Is(err, ErrPolicy) {
+			t.Fatalf("%q: %v", bad, err)
+		}
+		if d, err := a.Authorize(context.Background(), user("u"), tool("echo")); err != nil || !d.Allow {
+			t.Fatalf("%q: old policy lost: %+v %v", bad, d, err)
+		}
+	}
+	if st := a.Stats(); st.Version != 1 || st.ReloadErrors != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -52,6 +52,9 @@ func newCompiler(cfg Config) (*compiler, error) {
 	if !slices.Contains(toks, tokSub) || !slices.Contains(toks, tokObj) || !slices.Contains(toks, tokAct) {
 		return nil, fmt.Errorf("%w: the request must have sub, obj and act tokens", ErrModel)
 	}
+	if err := checkSubUse(m); err != nil {
+		return nil, err
+	}
 	hasScopes, err := checkScopeSection(m)
 	if err != nil {
 		return nil, err

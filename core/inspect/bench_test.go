@@ -58,3 +58,60 @@ func BenchmarkStrictjsonValidate(b *testing.B) {
 		}
 	}
 }
+
+// listBody is a tools/list response with 20 tools, 10 of them visible.
+var listBody = func() []byte {
+	var b []byte
+	b = append(b, `{"jsonrpc":"2.0","id":7,"result":{"tools":[`...)
+	for i := 0; i < 20; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":"tool_`...)
+		b = append(b, byte('a'+i))
+		b = append(b, `","description":"A tool that does something useful.","inputSchema":{"type":"object","properties":{"q":{"type":"string"}}}}`...)
+	}
+	return append(b, `],"nextCursor":"abc"}}`...)
+}()
+
+func allowEven(_, name string) bool { return (name[len(name)-1]-'a')%2 == 0 }
+
+func BenchmarkFilterJSONToolsList(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(listBody)))
+	for b.Loop() {
+		if _, err := FilterJSON(listBody, "tools", allowEven, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBaselineStdlibFilter decodes and re-encodes the same list with
+// encoding/json (no strictness, loses unknown fields' order).
+func BenchmarkBaselineStdlibFilter(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(listBody)))
+	for b.Loop() {
+		var m struct {
+			JSONRPC string          `json:"jsonrpc"`
+			ID      json.RawMessage `json:"id"`
+			Result  struct {
+				Tools      []map[string]any `json:"tools"`
+				NextCursor string           `json:"nextCursor"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal(listBody, &m); err != nil {
+			b.Fatal(err)
+		}
+		kept := m.Result.Tools[:0]
+		for _, t := range m.Result.Tools {
+			if allowEven("tool", t["name"].(string)) {
+				kept = append(kept, t)
+			}
+		}
+		m.Result.Tools = kept
+		if _, err := json.Marshal(m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

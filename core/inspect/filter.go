@@ -102,7 +102,7 @@ func (f *Filter) apply(body []byte) ([]byte, bool, error) {
 		}
 		wantID = k
 	}
-	var edits []edit
+	edits := make([]edit, 0, 2)
 	i := skipWS(body, 0)
 	switch body[i] {
 	case '{':
@@ -217,7 +217,8 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 		if b[list] != '[' {
 			return nil, fmt.Errorf("%w: result.%s is not an array", ErrFilter, f.List)
 		}
-		e := edit{start: list, end: skipValue(b, list), repl: f.filterItems(b, list, kind, nameKey)}
+		end := skipValue(b, list)
+		e := edit{start: list, end: end, repl: f.filterItems(b, list, end, kind, nameKey)}
 		listEdit = &e
 	}
 	if f.MarkPrivate && scope >= 0 {
@@ -238,8 +239,9 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 }
 
 // filterItems returns the array at start with only the allowed items.
-func (f *Filter) filterItems(b []byte, start int, kind, nameKey string) []byte {
-	out := []byte{'['}
+func (f *Filter) filterItems(b []byte, start, end int, kind, nameKey string) []byte {
+	out := make([]byte, 1, end-start)
+	out[0] = '['
 	n := 0
 	i := skipWS(b, start+1)
 	for b[i] != ']' {

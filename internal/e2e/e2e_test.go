@@ -74,7 +74,8 @@ func newServer(rec *recorder) *mcp.Server {
 
 type env struct {
 	url   string
-	token string
+	token string // alice
+	bob   string
 	rec   *recorder
 }
 
@@ -99,7 +100,7 @@ func setup(t testing.TB, stateless, jsonResponse bool) *env {
 	httpmcp.Register(mux, g, h)
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
-	return &env{url: ts.URL + g.ResourcePath(), token: idp.Token(resource, "alice"), rec: rec}
+	return &env{url: ts.URL + g.ResourcePath(), token: idp.Token(resource, "alice"), bob: idp.Token(resource, "bob"), rec: rec}
 }
 
 type reply struct {
@@ -108,15 +109,26 @@ type reply struct {
 	body   []byte
 }
 
-// post sends body with default headers (JSON, version 2025-11-25), then hdr
-// pairs (value "" deletes the header).
+// post sends body with default headers (alice's token, JSON, version
+// 2025-11-25), then hdr pairs (value "" deletes the header).
 func (e *env) post(t testing.TB, body []byte, hdr ...string) reply {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.url, bytes.NewReader(body))
+	return e.send(t, http.MethodPost, e.token, body, hdr...)
+}
+
+func (e *env) send(t testing.TB, method, token string, body []byte, hdr ...string) reply {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.url, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+e.token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
@@ -399,6 +411,22 @@ func TestStatefulSession(t *testing.T) {
 	if got := names(t, msgs[0]["result"], "tools", "name"); !slices.Equal(got, []string{"ls"}) {
 		t.Errorf("tools/list: visible %q", got)
 	}
+	// J14: another principal cannot use alice's session (GET stream, POST,
+	// DELETE); the session survives.
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		var body []byte
+		if m == http.MethodPost {
+			body = []byte(tool("ls"))
+		}
+		before := len(e.rec.snapshot())
+		r := e.send(t, m, e.bob, body, s...)
+		if r.status < 400 || len(e.rec.snapshot()) != before {
+			t.Errorf("bob %s on alice's session: %d %s", m, r.status, r.body)
+		}
+	}
+	if r := e.send(t, http.MethodGet, "", nil, s...); r.status != 401 {
+		t.Errorf("GET without token: %d", r.status)
+	}
 	for _, c := range corpus() {
 		if strings.HasPrefix(c.name, "2026") || strings.HasPrefix(c.name, "J13") || strings.Contains(c.name, "batch") {
 			continue // 2026 needs a stateless server; legacy batches need no session
@@ -464,4 +492,23 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// TestStatefulSessionEnd: alice can end her own session with DELETE; the
+// session is gone afterwards.
+func TestStatefulSessionEnd(t *testing.T) {
+	t.Parallel()
+	e := setup(t, false, true)
+	init := call("1", "initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}`)
+	r := e.post(t, []byte(init), "MCP-Protocol-Version", "")
+	sid := r.header.Get("Mcp-Session-Id")
+	if r.status != 200 || sid == "" {
+		t.Fatalf("initialize: %d %s", r.status, r.body)
+	}
+	if r := e.send(t, http.MethodDelete, e.token, nil, "Mcp-Session-Id", sid); r.status != 204 {
+		t.Fatalf("DELETE: %d %s", r.status, r.body)
+	}
+	if r := e.post(t, []byte(tool("ls")), "Mcp-Session-Id", sid); r.status != 404 || len(e.rec.snapshot()) != 0 {
+		t.Fatalf("after DELETE: %d %s", r.status, r.body)
+	}
 }

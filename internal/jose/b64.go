@@ -21,9 +21,15 @@ func isB64URL(s string) bool {
 	return true
 }
 
-func b64Char(c byte) bool {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
-}
+func b64Char(c byte) bool { return b64Alphabet[c] }
+
+// b64Alphabet marks the base64url alphabet.
+var b64Alphabet = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = true
+	}
+	return t
+}()
 
 // decodeB64 decodes strict, unpadded base64url text.
 func decodeB64(s string) ([]byte, error) {

@@ -17,14 +17,15 @@ func DecodeJSON(data []byte) (any, error) {
 	if err := strictjson.Validate(data, strictjson.Options{}); err != nil {
 		return nil, err
 	}
-	return decodeValidated(data), nil
+	return decodeValidated(data, 8), nil
 }
 
 // decodeValidated decodes JSON text that strictjson.Validate accepted. All
 // strings without escapes share one copy of data.
-func decodeValidated(data []byte) any {
-	d := decoder{data: data, s: string(data)}
+func decodeValidated(data []byte, topHint int) any {
+	d := decoder{data: data, s: string(data), topHint: topHint}
 	d.ws()
+	d.start = d.pos
 	return d.value()
 }
 
@@ -45,9 +46,12 @@ func decodeObject(data []byte) (map[string]any, error) {
 // indexes out of range even on invalid input (it then returns junk values),
 // so a bug in the validator cannot become a panic.
 type decoder struct {
-	data []byte
-	s    string // string(data), sliced for escape-free strings and numbers
-	pos  int
+	data  []byte
+	s     string // string(data), sliced for escape-free strings and numbers
+	pos   int
+	start int // offset of the top-level value
+	// topHint sizes the top-level object's map.
+	topHint int
 }
 
 func (d *decoder) peek() byte {
@@ -71,7 +75,7 @@ func (d *decoder) ws() {
 func (d *decoder) value() any {
 	switch c := d.peek(); c {
 	case '{':
-		return d.object()
+		return d.object(d.pos == d.start)
 	case '[':
 		return d.array()
 	case '"':
@@ -102,9 +106,13 @@ func (d *decoder) value() any {
 	}
 }
 
-func (d *decoder) object() map[string]any {
+func (d *decoder) object(top bool) map[string]any {
 	d.pos++ // '{'
-	m := make(map[string]any, 8)
+	hint := 4
+	if top {
+		hint = d.topHint
+	}
+	m := make(map[string]any, hint)
 	d.ws()
 	if d.peek() == '}' {
 		d.pos++

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/mcpauthz/mcpauthz/internal/strictjson"
 )
@@ -79,27 +80,17 @@ func ParseCompact(raw string, opts ParseOptions) (*Token, error) {
 	if len(opts.Algorithms) == 0 {
 		return nil, fmt.Errorf("%w: empty allow-list", ErrAlgorithm)
 	}
-	d1, d2 := -1, -1
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c == '.' {
-			switch {
-			case d1 < 0:
-				d1 = i
-			case d2 < 0:
-				d2 = i
-			default:
-				return nil, fmt.Errorf("%w: more than three segments", ErrMalformed)
-			}
-			continue
-		}
-		if !b64Char(c) {
-			return nil, fmt.Errorf("%w: character %q at offset %d", ErrMalformed, c, i)
-		}
+	// Exactly two dots. Then no CR or LF: encoding/base64 skips them even in
+	// strict mode; every other byte outside the base64url alphabet ('=',
+	// '+', '/', spaces, '{', ...) is refused by the strict decoder below.
+	if n := strings.Count(raw, "."); n != 2 {
+		return nil, fmt.Errorf("%w: %d segments, want 3", ErrMalformed, n+1)
 	}
-	if d2 < 0 {
-		return nil, fmt.Errorf("%w: not three segments", ErrMalformed)
+	if strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
+		return nil, fmt.Errorf("%w: line break in token", ErrMalformed)
 	}
+	d1 := strings.IndexByte(raw, '.')
+	d2 := d1 + 1 + strings.IndexByte(raw[d1+1:], '.')
 	hSeg, pSeg, sSeg := raw[:d1], raw[d1+1:d2], raw[d2+1:]
 	if hSeg == "" {
 		return nil, fmt.Errorf("%w: empty header", ErrMalformed)
@@ -229,7 +220,8 @@ func (t *Token) SigningInput() []byte { return t.signingInput }
 // Claims decodes the payload as a strict JSON object (see DecodeJSON).
 func (t *Token) Claims() (map[string]any, error) {
 	if t.validJSON { // validated by ParseCompact, and known to be an object
-		if m, ok := decodeValidated(t.Payload).(map[string]any); ok {
+		// 16 avoids regrowing the map for typical access tokens.
+		if m, ok := decodeValidated(t.Payload, 16).(map[string]any); ok {
 			return m, nil
 		}
 	}

@@ -38,7 +38,7 @@ func TestOPAsAuthorizationServer(t *testing.T) {
 			t.Fatalf("client_credentials for %s: status %d error=%q %q token_type=%q", res, status, tr.Error, tr.ErrorDesc, tr.TokenType)
 		}
 		h, c := jwtParts(t, tr.AccessToken)
-		t.Logf("OP  client_credentials resource=%s -> typ=%v alg=%v kid=%v iss=%v sub=%v client_id=%v aud=%v scope=%v jti=%v expires_in=%d",
+		step(t, ctx, "OP  client_credentials resource=%s -> typ=%v alg=%v kid=%v iss=%v sub=%v client_id=%v aud=%v scope=%v jti=%v expires_in=%d",
 			res, h["typ"], h["alg"], h["kid"], c["iss"], c["sub"], c["client_id"], c["aud"], c["scope"], c["jti"], tr.ExpiresIn)
 		return tr.AccessToken
 	}
@@ -66,18 +66,18 @@ func TestOPAsAuthorizationServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify(token for our resource): %v", err)
 	}
-	t.Logf("RS  verifier (discovery %s/.well-known/openid-configuration -> jwks_uri) accepted: iss=%s sub=%s client_id=%s aud=%v scopes=%v typ=%s alg=%s kid=%s jti=%s",
+	step(t, ctx, "RS  verifier (discovery %s/.well-known/openid-configuration -> jwks_uri) accepted: iss=%s sub=%s client_id=%s aud=%v scopes=%v typ=%s alg=%s kid=%s jti=%s",
 		o.Issuer, claims.Issuer, claims.Subject, claims.ClientID, claims.Audience, claims.Scopes, claims.Type, claims.Algorithm, claims.KeyID, claims.ID)
 	checkCCClaims(t, o, claims, resource)
 
 	if _, err := v.Verify(ctx, wrong); !errors.Is(err, core.ErrAudience) {
 		t.Fatalf("Verify(token for other resource) = %v, want core.ErrAudience", err)
 	}
-	t.Logf("RS  verifier refused the token minted for %s: ErrAudience", other)
+	step(t, ctx, "RS  verifier refused the token minted for %s: ErrAudience", other)
 	if _, err := v.Verify(ctx, tamper(good)); !errors.Is(err, core.ErrSignature) {
 		t.Fatalf("Verify(tampered signature) = %v, want core.ErrSignature", err)
 	}
-	t.Logf("RS  verifier refused the token with a corrupted signature: ErrSignature")
+	step(t, ctx, "RS  verifier refused the token with a corrupted signature: ErrSignature")
 
 	// Guard + net/http adapter in front of a real go-sdk MCP server.
 	mux := http.NewServeMux()
@@ -93,7 +93,7 @@ func TestOPAsAuthorizationServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tools/call whoami: %v", err)
 	}
-	t.Logf("MCP tools/call whoami with OP token -> %q", out)
+	step(t, ctx, "MCP tools/call whoami with OP token -> %q", out)
 	want := "client:mcp-cc kind=client iss=" + o.Issuer + " client_id=mcp-cc scopes=" + scopeTools + " groups="
 	if !strings.HasPrefix(out, want) {
 		t.Fatalf("whoami = %q, want prefix %q", out, want)
@@ -101,7 +101,7 @@ func TestOPAsAuthorizationServer(t *testing.T) {
 	if _, err := callTool(ctx, sess, "deploy"); err == nil {
 		t.Fatalf("tools/call deploy by client mcp-cc succeeded; the policy allows only group:engineering")
 	} else {
-		t.Logf("MCP tools/call deploy with OP token -> refused by policy: %v", err)
+		step(t, ctx, "MCP tools/call deploy with OP token -> refused by policy: %v", err)
 	}
 
 	status, challenge := rawToolsCall(t, ctx, resource, wrong)
@@ -109,12 +109,12 @@ func TestOPAsAuthorizationServer(t *testing.T) {
 		!strings.Contains(challenge, `resource_metadata="`+base+`/.well-known/oauth-protected-resource/mcp"`) {
 		t.Fatalf("tools/call with the other-resource token: status %d, WWW-Authenticate %q; want 401 invalid_token with resource_metadata", status, challenge)
 	}
-	t.Logf("MCP tools/call with the other-resource token -> %d WWW-Authenticate: %s", status, challenge)
+	step(t, ctx, "MCP tools/call with the other-resource token -> %d WWW-Authenticate: %s", status, challenge)
 	if s, err := connectMCP(ctx, resource, bearerClient(wrong)); err == nil {
 		s.Close()
 		t.Fatalf("go-sdk client connected with the other-resource token")
 	} else {
-		t.Logf("MCP go-sdk connect with the other-resource token -> %v", err)
+		step(t, ctx, "MCP go-sdk connect with the other-resource token -> %v", err)
 	}
 
 	// The PRM the Guard publishes names the OP as authorization server.

@@ -22,12 +22,13 @@ import (
 const (
 	// envInterop makes missing prerequisites a failure instead of a skip.
 	envInterop = "MCPAUTHZ_INTEROP"
-	// testTimeout bounds one whole test (OP start, logins, MCP calls).
-	testTimeout = 25 * time.Second
+	// testTimeout bounds one whole test (OP start, logins, MCP calls). A test
+	// takes about 1-3 s; the margin is for loaded CI machines under -race.
+	testTimeout = 60 * time.Second
 	// opStartTimeout bounds the wait for the OP's {"issuer": ...} line.
-	opStartTimeout = 15 * time.Second
+	opStartTimeout = 30 * time.Second
 	// httpTimeout bounds every HTTP exchange made by the tests themselves.
-	httpTimeout = 10 * time.Second
+	httpTimeout = 15 * time.Second
 
 	scopeTools  = "mcp:tools"
 	scopeDeploy = "mcp:deploy"
@@ -61,11 +62,22 @@ func requireInterop(t *testing.T) string {
 	return node
 }
 
-// testContext is the per-test deadline.
+type startKey struct{}
+
+// testContext is the per-test deadline; it also carries the test's start
+// time for the transcript.
 func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	t.Cleanup(cancel)
-	return ctx
+	return context.WithValue(ctx, startKey{}, time.Now())
+}
+
+// step logs one transcript line, prefixed with the time since the test
+// started. Never pass token material.
+func step(t *testing.T, ctx context.Context, format string, args ...any) {
+	t.Helper()
+	start, _ := ctx.Value(startKey{}).(time.Time)
+	t.Logf("[%6.2fs] "+format, append([]any{time.Since(start).Seconds()}, args...)...)
 }
 
 // listen opens a loopback listener and returns it with its base URL.
@@ -165,7 +177,7 @@ func startOP(t *testing.T, ctx context.Context, node string, a opArgs) *op {
 	if o.Meta.Issuer != o.Issuer || o.Meta.TokenEndpoint == "" || o.Meta.JWKSURI == "" || o.Meta.AuthorizationEndpoint == "" {
 		t.Fatalf("OP discovery document incomplete: %+v", o.Meta)
 	}
-	t.Logf("OP  oidc-provider ready: issuer=%s token_endpoint=%s jwks_uri=%s grants=%v",
+	step(t, ctx, "OP  oidc-provider ready: issuer=%s token_endpoint=%s jwks_uri=%s grants=%v",
 		o.Issuer, o.Meta.TokenEndpoint, o.Meta.JWKSURI, o.Meta.GrantTypesSupported)
 	return o
 }

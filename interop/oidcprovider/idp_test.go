@@ -60,7 +60,7 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 	}
 	mountMCP(t, mux, resource, v, m, []string{asIssuer})
 	serve(t, ln, mux)
-	t.Logf("AS  authserver issuer=%s trusts IdP %s (jwks_uri %s); MCP resource %s", asIssuer, o.Issuer, o.Meta.JWKSURI, resource)
+	step(t, ctx, "AS  authserver issuer=%s trusts IdP %s (jwks_uri %s); MCP resource %s", asIssuer, o.Issuer, o.Meta.JWKSURI, resource)
 
 	// 1. alice (engineering): whoami and deploy through our client.
 	aliceIDT := loginIDToken(t, ctx, o, "alice")
@@ -78,8 +78,8 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 	if d == nil || d.AuthServer.Issuer != asIssuer || d.Resource != resource {
 		t.Fatalf("client discovery = %+v, want AS %s and resource %s", d, asIssuer, resource)
 	}
-	t.Logf("CLI discovery: PRM resource=%s -> AS %s (token_endpoint %s)", d.Resource, d.AuthServer.Issuer, d.AuthServer.TokenEndpoint)
-	t.Logf("MCP tools/call whoami as alice -> %q", out)
+	step(t, ctx, "CLI discovery: PRM resource=%s -> AS %s (token_endpoint %s)", d.Resource, d.AuthServer.Issuer, d.AuthServer.TokenEndpoint)
+	step(t, ctx, "MCP tools/call whoami as alice -> %q", out)
 	want := "user:alice kind=user iss=" + asIssuer + " client_id=" + asClientID +
 		" scopes=" + scopeDeploy + "," + scopeTools + " groups=engineering email=alice@example.com"
 	if out != want {
@@ -88,7 +88,7 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 	if out, err := callTool(ctx, sess, "deploy"); err != nil || out != "deployed for user:alice" {
 		t.Fatalf("tools/call deploy as alice = %q, %v", out, err)
 	}
-	t.Logf("MCP tools/call deploy as alice (group engineering from the ID-JAG) -> allowed")
+	step(t, ctx, "MCP tools/call deploy as alice (group engineering from the ID-JAG) -> allowed")
 
 	// 2. bob (marketing): authenticated, but the policy refuses deploy.
 	bob := newEMAAuthorizer(t, o, resource, asIssuer, loginIDToken(t, ctx, o, "bob"), asClientID, asClientSecret)
@@ -103,7 +103,7 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 	if _, err := callTool(ctx, bsess, "deploy"); err == nil {
 		t.Fatalf("tools/call deploy as bob (marketing) succeeded")
 	} else {
-		t.Logf("MCP tools/call deploy as bob (group marketing) -> refused: %v", err)
+		step(t, ctx, "MCP tools/call deploy as bob (group marketing) -> refused: %v", err)
 	}
 
 	// 3. An ID-JAG presented by a client other than the one it names.
@@ -116,7 +116,7 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 	if !errors.As(err, &oe) || oe.Code != "invalid_grant" || oe.Endpoint != "jwt_bearer" {
 		t.Fatalf("ID-JAG (client_id %s) presented by %s: err = %v, want invalid_grant from the jwt_bearer leg", asClientID, otherASClientID, err)
 	}
-	t.Logf("AS  ID-JAG for client_id=%s presented by %s -> %d %s (%s)", asClientID, otherASClientID, oe.Status, oe.Code, oe.Description)
+	step(t, ctx, "AS  ID-JAG for client_id=%s presented by %s -> %d %s (%s)", asClientID, otherASClientID, oe.Status, oe.Code, oe.Description)
 
 	// 4. One ID-JAG, presented twice: the second is a replay.
 	jag := exchangeIDJAG(t, ctx, o, aliceIDT, asIssuer, resource)
@@ -133,13 +133,13 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 		c.Raw["email"] != "alice@example.com" || !slices.Equal(c.Scopes, []string{scopeTools}) {
 		t.Fatalf("access token claims: iss=%s sub=%s client_id=%s aud=%v scopes=%v email=%v", c.Issuer, c.Subject, c.ClientID, c.Audience, c.Scopes, c.Raw["email"])
 	}
-	t.Logf("AS  jwt-bearer (client_secret_basic) -> access token iss=%s sub=%s client_id=%s aud=%v scopes=%v groups=%v jti=%s",
+	step(t, ctx, "AS  jwt-bearer (client_secret_basic) -> access token iss=%s sub=%s client_id=%s aud=%v scopes=%v groups=%v jti=%s",
 		c.Issuer, c.Subject, c.ClientID, c.Audience, c.Scopes, c.Raw["groups"], c.ID)
 	status, tr = tokenRequest(t, ctx, as.TokenEndpoint(), bearer, asClientID, asClientSecret)
 	if status != http.StatusBadRequest || tr.Error != "invalid_grant" || tr.AccessToken != "" {
 		t.Fatalf("replayed ID-JAG: status %d error=%q, want 400 invalid_grant", status, tr.Error)
 	}
-	t.Logf("AS  same ID-JAG again -> %d %s (%s)", status, tr.Error, tr.ErrorDesc)
+	step(t, ctx, "AS  same ID-JAG again -> %d %s (%s)", status, tr.Error, tr.ErrorDesc)
 
 	// 5. IdP tokens are not access tokens, even for a verifier that trusts
 	// the OP, accepts typ "JWT" or none, and lists every audience involved.
@@ -154,7 +154,7 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 		if _, err := lax.Verify(ctx, tok); !errors.Is(err, core.ErrTokenType) {
 			t.Fatalf("verifier trusting the OP accepted the %s as an access token: err = %v, want core.ErrTokenType", name, err)
 		} else {
-			t.Logf("RS  verifier trusting the OP refused the %s: %v", name, err)
+			step(t, ctx, "RS  verifier trusting the OP refused the %s: %v", name, err)
 		}
 	}
 	// Our MCP server trusts only our AS: 401 for both.
@@ -162,7 +162,7 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 		if st, ch := rawToolsCall(t, ctx, resource, tok); st != http.StatusUnauthorized || !strings.Contains(ch, `error="invalid_token"`) {
 			t.Fatalf("tools/call with the %s as bearer: status %d, WWW-Authenticate %q; want 401 invalid_token", name, st, ch)
 		} else {
-			t.Logf("MCP tools/call with the %s as bearer -> %d %s", name, st, ch)
+			step(t, ctx, "MCP tools/call with the %s as bearer -> %d %s", name, st, ch)
 		}
 	}
 }
@@ -241,7 +241,7 @@ func exchangeIDJAG(t *testing.T, ctx context.Context, o *op, idToken, asIssuer, 
 		t.Fatalf("token exchange at the OP: status %d error=%q %q issued_token_type=%q", status, tr.Error, tr.ErrorDesc, tr.IssuedTokenType)
 	}
 	h, c := jwtParts(t, tr.AccessToken)
-	t.Logf("IdP token exchange -> ID-JAG typ=%v alg=%v kid=%v iss=%v sub=%v aud=%v client_id=%v resource=%v scope=%v groups=%v jti=%v",
+	step(t, ctx, "IdP token exchange -> ID-JAG typ=%v alg=%v kid=%v iss=%v sub=%v aud=%v client_id=%v resource=%v scope=%v groups=%v jti=%v",
 		h["typ"], h["alg"], h["kid"], c["iss"], c["sub"], c["aud"], c["client_id"], c["resource"], c["scope"], c["groups"], c["jti"])
 	return tr.AccessToken
 }

@@ -133,7 +133,7 @@ func loginIDToken(t *testing.T, ctx context.Context, o *op, user string) string 
 	if c["sub"] != user || c["aud"] != idpClientID || c["iss"] != o.Issuer || c["nonce"] != nonce {
 		t.Fatalf("login: ID token claims sub=%v aud=%v iss=%v nonce ok=%v", c["sub"], c["aud"], c["iss"], c["nonce"] == nonce)
 	}
-	t.Logf("IdP headless login %s: GET /auth -> prompts %v -> %s?code=…&state=…&iss=… -> code+PKCE exchange (client_secret_post) -> ID token alg=%v kid=%v sub=%v aud=%v email=%v",
+	step(t, ctx, "IdP headless login %s: GET /auth -> prompts %v -> %s?code=…&state=…&iss=… -> code+PKCE exchange (client_secret_post) -> ID token alg=%v kid=%v sub=%v aud=%v email=%v",
 		user, prompts, idpRedirectURI, h["alg"], h["kid"], c["sub"], c["aud"], c["email"])
 	return tr.IDToken
 }

@@ -1,0 +1,6 @@
+// Package demo holds what the framework examples share, so that each
+// examples/<framework>/main.go shows only the framework wiring: flag and
+// environment configuration, the Guard (core/verifier for JWTs from an
+// issuer URL, core/casbinauthz with a casbinmodels model for policy), the
+// go-sdk MCP server, and serving with graceful shutdown.
+package demo

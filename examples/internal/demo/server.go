@@ -1,0 +1,59 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// EchoIn is the input of the echo tool.
+type EchoIn struct {
+	Text string `json:"text" jsonschema:"the text to echo"`
+}
+
+// NewMCPServer returns the go-sdk MCP server of the examples. Its tools
+// match the casbinmodels sample policies: "echo" (everyone with the
+// mcp:tools scope) and "deploy" (group engineering, scope mcp:deploy).
+func NewMCPServer() *mcp.Server {
+	s := mcp.NewServer(&mcp.Implementation{Name: "mcpauthz-example", Version: "1.0.0"}, nil)
+	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Echo the text back."},
+		func(_ context.Context, _ *mcp.CallToolRequest, in EchoIn) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.Text}}}, nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "deploy", Description: "Pretend to deploy."},
+		func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "deployed"}}}, nil, nil
+		})
+	return s
+}
+
+// MCPHandler is the streamable HTTP handler of NewMCPServer. opts may be
+// nil (stateful sessions, SSE responses).
+func MCPHandler(opts *mcp.StreamableHTTPOptions) http.Handler {
+	s := NewMCPServer()
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, opts)
+}
+
+// Serve serves h on ln until ctx is done, then shuts down gracefully
+// (at most 5 s).
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
