@@ -14,10 +14,14 @@
 // published JWK Set, for example by core/verifier with IssuerConfig{Issuer:
 // s.Issuer(), JWKSURL: s.JWKSURI()}.
 //
-// There is no authorization endpoint, no refresh token, no introspection or
+// There is no interactive authorization, no refresh token, no introspection or
 // revocation: the metadata document (RFC 8414) advertises only what is
 // implemented, so response_types_supported is empty and there is no
-// code_challenge_methods_supported. Deployments that need interactive login
+// code_challenge_methods_supported. The authorization endpoint named in the
+// metadata is a stub that refuses every request with unsupported_response_type
+// and never redirects; it exists only because the official TypeScript MCP SDK
+// clients reject metadata without authorization_endpoint (see
+// Config.OmitAuthorizationEndpoint). Deployments that need interactive login
 // should use an external authorization server.
 //
 // # Mounting

@@ -31,6 +31,7 @@ type fileConfig struct {
 	Leeway                     time.Duration   `yaml:"leeway"`
 	StrictScopes               bool            `yaml:"strict_scopes"`
 	AllowTokenEndpointAudience bool            `yaml:"allow_token_endpoint_audience"`
+	OmitAuthorizationEndpoint  bool            `yaml:"omit_authorization_endpoint"`
 	ClientAssertionAlgorithms  []string        `yaml:"client_assertion_algorithms"`
 	MaxBodyBytes               int64           `yaml:"max_body_bytes"`
 	RateLimit                  fileRateLimit   `yaml:"rate_limit"`
@@ -157,6 +158,7 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		Leeway:                     fc.Leeway,
 		StrictScopes:               fc.StrictScopes,
 		AllowTokenEndpointAudience: fc.AllowTokenEndpointAudience,
+		OmitAuthorizationEndpoint:  fc.OmitAuthorizationEndpoint,
 		ClientAssertionAlgorithms:  fc.ClientAssertionAlgorithms,
 		MaxBodyBytes:               fc.MaxBodyBytes,
 		RateLimit:                  RateLimit(fc.RateLimit),

@@ -64,7 +64,7 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 
 func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Result, error) {
 	if r.Header == nil {
-		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge}
+		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge, BodyErr: r.BodyErr}
 	}
 	// 1. Origin (MCP transports: present and invalid → 403).
 	if g.origins != nil {
@@ -91,6 +91,10 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 	// 3. Body size.
 	if r.BodyTooLarge {
 		return nil, &Error{Kind: KindTooLarge, Description: "request body too large"}
+	}
+	if r.BodyErr != nil {
+		return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
+			Description: "could not read request body", Err: r.BodyErr}
 	}
 
 	// 4. Verify.

@@ -20,6 +20,7 @@ const (
 	contentOther contentKind = iota
 	contentJSON
 	contentSSE
+	contentBlocked // a 2xx list response in an unknown media type: held back
 )
 
 func classify(contentType string) contentKind {
@@ -56,7 +57,20 @@ var filterFailureBody = rpcErrorBody(nil, codeInternalError, "response could not
 // every body when NeedsFilter is false) is returned unchanged. On error the
 // returned bytes are a JSON-RPC error body to send with status 500 instead.
 func (res *Result) FilterBody(contentType string, body []byte) ([]byte, error) {
-	if !res.NeedsFilter() {
+	return res.FilterResponse(http.StatusOK, contentType, body)
+}
+
+// errUnfilterable: a successful list response in a media type the filters
+// do not understand is never passed through (fail closed).
+var errUnfilterable = errors.New("core: list response has a media type that cannot be filtered")
+
+// FilterResponse is FilterBody for a response with the given status. A
+// non-2xx response carries no list and passes through unchanged. A 2xx
+// response that is neither application/json nor text/event-stream but has a
+// body is refused: the returned bytes are the JSON-RPC error body to send
+// with status 500, never the unfiltered items.
+func (res *Result) FilterResponse(status int, contentType string, body []byte) ([]byte, error) {
+	if !res.NeedsFilter() || status < 200 || status > 299 {
 		return body, nil
 	}
 	switch classify(contentType) {
@@ -80,7 +94,10 @@ func (res *Result) FilterBody(contentType string, body []byte) ([]byte, error) {
 		}
 		return buf.Bytes(), nil
 	}
-	return body, nil
+	if len(body) == 0 {
+		return body, nil
+	}
+	return append([]byte(nil), filterFailureBody...), errUnfilterable
 }
 
 // NewStreamFilter returns a writer that filters a list response written to
@@ -149,6 +166,8 @@ type ResponseFilter struct {
 	buf    *jsonFilter
 	sse    io.WriteCloser
 	closed bool
+	// blockedBytes counts the body bytes held back in contentBlocked mode.
+	blockedBytes int
 }
 
 // WrapResponseWriter wraps w so that a list response is filtered for the
@@ -186,7 +205,14 @@ func (f *ResponseFilter) WriteHeader(code int) {
 		f.w.WriteHeader(code)
 		f.sse = f.res.NewStreamFilter("text/event-stream", f.w)
 	default:
-		f.w.WriteHeader(code)
+		if code > 299 {
+			f.w.WriteHeader(code) // error responses carry no list
+			return
+		}
+		// A successful list response the filters cannot read: hold it
+		// back and answer 500 on Close if it has a body (fail closed).
+		f.active = true
+		f.mode = contentBlocked
 	}
 }
 
@@ -204,6 +230,9 @@ func (f *ResponseFilter) Write(p []byte) (int, error) {
 			return f.buf.Write(p)
 		case contentSSE:
 			return f.sse.Write(p)
+		case contentBlocked:
+			f.blockedBytes += len(p)
+			return len(p), nil
 		}
 	}
 	return f.w.Write(p)
@@ -212,7 +241,7 @@ func (f *ResponseFilter) Write(p []byte) (int, error) {
 // Flush flushes streamed output; it is a no-op while a JSON body is being
 // buffered.
 func (f *ResponseFilter) Flush() {
-	if f.active && f.mode == contentJSON {
+	if f.active && (f.mode == contentJSON || f.mode == contentBlocked) {
 		return
 	}
 	if fl, ok := f.sse.(interface{ Flush() error }); ok {
@@ -237,6 +266,12 @@ func (f *ResponseFilter) Close() error {
 		return nil
 	}
 	switch f.mode {
+	case contentBlocked:
+		if f.blockedBytes > 0 {
+			return f.fail(errUnfilterable)
+		}
+		f.w.WriteHeader(f.status)
+		return nil
 	case contentSSE:
 		return f.sse.Close()
 	case contentJSON:

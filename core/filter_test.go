@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -121,7 +122,6 @@ func TestResponseFilterPassThrough(t *testing.T) {
 	}{
 		{"not a list", noList, "application/json"},
 		{"not a list SSE", noList, "text/event-stream"},
-		{"list with other content type", listResult(t), "text/plain"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,8 +176,11 @@ func TestFilterBodyAndStream(t *testing.T) {
 	if names, _ := visibleTools(t, []byte(sseData(string(out)))); !slices.Equal(names, []string{"ls", "deploy", "echo"}) {
 		t.Errorf("FilterBody SSE: %q", names)
 	}
-	if out, _ := res.FilterBody("text/html", []byte("x")); string(out) != "x" {
-		t.Error("FilterBody changed other content")
+	if out, err := res.FilterBody("text/html", []byte("x")); err == nil || string(out) == "x" {
+		t.Error("FilterBody passed a 2xx list response of an unknown media type through")
+	}
+	if out, err := res.FilterResponse(http.StatusNotFound, "text/html", []byte("x")); err != nil || string(out) != "x" {
+		t.Error("FilterResponse changed an error response")
 	}
 	if out, err := res.FilterBody("application/json", []byte("{")); err == nil || !strings.Contains(string(out), "-32603") {
 		t.Errorf("FilterBody bad JSON: %s %v", out, err)
@@ -209,6 +212,39 @@ func TestFilterBodyAndStream(t *testing.T) {
 		}
 		if names, _ := visibleTools(t, []byte(got)); !slices.Equal(names, []string{"ls", "deploy", "echo"}) {
 			t.Errorf("%s: %q", ct, names)
+		}
+	}
+}
+
+// TestFilterFailsClosedOnUnknownMediaType: a successful list response the
+// filters cannot read is never passed through; error responses are.
+func TestFilterFailsClosedOnUnknownMediaType(t *testing.T) {
+	t.Parallel()
+	res := &Result{list: "tools", visible: func(ObjectKind, string) bool { return false }}
+	items := []byte(`{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"secret"}]}}`)
+	if out, err := res.FilterResponse(http.StatusOK, "text/plain", items); err == nil || bytes.Contains(out, []byte("secret")) {
+		t.Fatalf("FilterResponse(200, text/plain) = %q, %v; want the failure body and an error", out, err)
+	}
+	if out, err := res.FilterResponse(http.StatusBadRequest, "text/plain", []byte("bad request")); err != nil || string(out) != "bad request" {
+		t.Fatalf("error response changed: %q, %v", out, err)
+	}
+	for _, status := range []int{http.StatusOK, http.StatusNotFound} {
+		rec := httptest.NewRecorder()
+		w := res.WrapResponseWriter(rec)
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(status)
+		_, _ = w.Write(items)
+		_ = w.Close()
+		leaked := bytes.Contains(rec.Body.Bytes(), []byte("secret"))
+		switch status {
+		case http.StatusOK:
+			if rec.Code != http.StatusInternalServerError || leaked {
+				t.Fatalf("2xx text/plain list: status %d body %q", rec.Code, rec.Body)
+			}
+		default:
+			if rec.Code != status {
+				t.Fatalf("%d passed as %d", status, rec.Code)
+			}
 		}
 	}
 }

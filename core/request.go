@@ -17,6 +17,11 @@ type Request struct {
 	// then holds a prefix or nothing); Check refuses with 413 once the
 	// request is authenticated.
 	BodyTooLarge bool
+	// BodyErr reports that reading the body failed for another reason (a
+	// broken connection, a malformed chunked encoding). Check refuses with
+	// 400 once the request is authenticated, so adapters never choose a
+	// status themselves.
+	BodyErr error
 }
 
 // Result is the outcome of an allowed request: the principal, and the plan

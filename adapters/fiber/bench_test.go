@@ -3,6 +3,7 @@ package fibermcp_test
 import (
 	"context"
 	"net"
+	"net/http"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -53,44 +54,74 @@ func terminal(c *fiber.Ctx) error {
 	return c.Send(benchReply)
 }
 
-// BenchmarkToolsCall compares one tools/call POST through fiber without and
-// with the middleware, driving app.Handler() with a fasthttp.RequestCtx
-// directly (app.Test would measure a loopback round trip instead).
-func BenchmarkToolsCall(b *testing.B) {
+// benchSetup returns three functions serving one tools/call POST each:
+// through fiber without middleware, through fiber with the middleware (same
+// handler, same request), driving app.Handler() with a fasthttp.RequestCtx
+// directly (app.Test would measure a loopback round trip instead), and
+// core.Guard.Check alone.
+func benchSetup(b *testing.B) (bare, guarded, check func()) {
 	g, tok := benchGuard(b)
 	cfg := fiber.Config{DisableStartupMessage: true}
-	bare := fiber.New(cfg)
-	bare.Post("/mcp", terminal)
-	guarded := fiber.New(cfg)
-	guarded.Post("/mcp", fibermcp.New(g), terminal)
+	bareApp := fiber.New(cfg)
+	bareApp.Post("/mcp", terminal)
+	guardedApp := fiber.New(cfg)
+	guardedApp.Post("/mcp", fibermcp.New(g), terminal)
+	serve := func(app *fiber.App) func() {
+		var req fasthttp.Request
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.SetRequestURI("http://mcp.example.com/mcp")
+		req.Header.SetContentType("application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.SetBody(benchBody)
+		ctx := new(fasthttp.RequestCtx)
+		ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4000}, nil)
+		h := app.Handler()
+		f := func() {
+			ctx.Response.Reset()
+			ctx.ResetUserValues() // as fasthttp's server does between requests
+			h(ctx)
+		}
+		f()
+		if code := ctx.Response.StatusCode(); code != fiber.StatusOK {
+			b.Fatalf("status %d: %s", code, ctx.Response.Body())
+		}
+		return f
+	}
+	hdr := http.Header{}
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Accept", "application/json, text/event-stream")
+	hdr.Set("Authorization", "Bearer "+tok)
+	bg := context.Background()
+	check = func() {
+		if _, err := g.Check(bg, &core.Request{Method: http.MethodPost, Path: "/mcp", Header: hdr, Body: benchBody}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return serve(bareApp), serve(guardedApp), check
+}
+
+// BenchmarkToolsCall measures the three variants of benchSetup one after
+// the other; compare them with benchstat.
+func BenchmarkToolsCall(b *testing.B) {
+	bare, guarded, check := benchSetup(b)
 	for _, bc := range []struct {
 		name string
-		app  *fiber.App
-	}{{"bare", bare}, {"guarded", guarded}} {
+		f    func()
+	}{{"bare", bare}, {"guarded", guarded}, {"core", check}} {
 		b.Run(bc.name, func(b *testing.B) {
-			var req fasthttp.Request
-			req.Header.SetMethod(fasthttp.MethodPost)
-			req.SetRequestURI("http://mcp.example.com/mcp")
-			req.Header.SetContentType("application/json")
-			req.Header.Set("Accept", "application/json, text/event-stream")
-			req.Header.Set("Authorization", "Bearer "+tok)
-			req.SetBody(benchBody)
-			var ctx fasthttp.RequestCtx
-			ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4000}, nil)
-			h := bc.app.Handler()
-			serve := func() {
-				ctx.Response.Reset()
-				ctx.ResetUserValues()
-				h(&ctx)
-			}
-			serve()
-			if code := ctx.Response.StatusCode(); code != fiber.StatusOK {
-				b.Fatalf("status %d: %s", code, ctx.Response.Body())
-			}
 			b.ReportAllocs()
 			for b.Loop() {
-				serve()
+				bc.f()
 			}
 		})
 	}
+}
+
+// BenchmarkInterleaved runs the three variants in alternating batches, so
+// that load on a shared machine hits them alike, and reports ns per request
+// of each, the adapter's own share (guarded - bare - core) and the
+// throughput ratio guarded/bare.
+func BenchmarkInterleaved(b *testing.B) {
+	interleave(b, benchSetup)
 }

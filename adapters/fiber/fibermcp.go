@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
+	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
 	"github.com/mcpauthz/mcpauthz/core"
 )
 
@@ -23,12 +24,9 @@ func New(g *core.Guard) fiber.Handler {
 	max := g.MaxBodyBytes()
 	return func(c *fiber.Ctx) error {
 		req := c.Request()
-		body, tooLarge, err := readBody(req, max)
-		if err != nil {
-			return write(c, g.Render(&core.Error{Kind: core.KindMessage, Status: http.StatusBadRequest, Description: "could not read request body", Err: err}))
-		}
+		body, tooLarge, readErr := readBody(req, max)
 		cr := newRequest(req)
-		cr.Body, cr.BodyTooLarge = body, tooLarge
+		cr.Body, cr.BodyTooLarge, cr.BodyErr = body, tooLarge, readErr
 		ctx := c.UserContext()
 		res, err := g.Check(ctx, cr)
 		if err != nil {
@@ -36,11 +34,17 @@ func New(g *core.Guard) fiber.Handler {
 		}
 		c.Locals(principalKey{}, res.Principal)
 		c.SetUserContext(core.WithPrincipal(ctx, res.Principal))
-		if !res.NeedsFilter() {
+		if !res.NeedsFilter() && !res.CreatesSession() {
 			return c.Next()
 		}
 		if err := c.Next(); err != nil {
 			return err
+		}
+		// fasthttp sends nothing before the chain returns, so binding the
+		// session created by an initialize response here precedes any use.
+		if res.CreatesSession() {
+			res.BindSession(string(c.Response().Header.Peek("Mcp-Session-Id")))
+			return nil
 		}
 		return filter(c, g, res)
 	}
@@ -60,6 +64,7 @@ func PrincipalFrom(c *fiber.Ctx) (*core.Principal, bool) {
 // so the principal) is not visible. Requests that did not pass [New] reach
 // h without a principal.
 func Handler(h http.Handler) fiber.Handler {
+	h = httpmcp.SDKHandler(h)
 	return adaptor.HTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := r.Context().Value(principalKey{}).(*core.Principal); ok && p != nil {
 			r = r.WithContext(core.WithPrincipal(r.Context(), p))
@@ -86,7 +91,7 @@ func RegisterMetadata(app *fiber.App, g *core.Guard) {
 func filter(c *fiber.Ctx, g *core.Guard, res *core.Result) error {
 	resp := c.Response()
 	body := resp.Body()
-	out, err := res.FilterBody(string(resp.Header.ContentType()), body)
+	out, err := res.FilterResponse(resp.StatusCode(), string(resp.Header.ContentType()), body)
 	if err != nil {
 		return write(c, g.Render(err))
 	}

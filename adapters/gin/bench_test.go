@@ -68,56 +68,70 @@ type reusableBody struct{ bytes.Reader }
 
 func (*reusableBody) Close() error { return nil }
 
-// BenchmarkToolsCall compares one tools/call POST through gin without and
-// with the middleware (same handler, same request, in-process).
-func BenchmarkToolsCall(b *testing.B) {
+// benchSetup returns three functions serving one tools/call POST each:
+// through gin without middleware, through gin with the middleware (same
+// handler, same request, in-process), and core.Guard.Check alone.
+func benchSetup(b *testing.B) (bare, guarded, check func()) {
 	g, tok := benchGuard(b)
-	bare := gin.New()
-	bare.POST("/mcp", gin.WrapF(terminal))
-	guarded := gin.New()
-	guarded.POST("/mcp", ginmcp.Middleware(g), gin.WrapF(terminal))
+	bareEngine := gin.New()
+	bareEngine.POST("/mcp", gin.WrapF(terminal))
+	guardedEngine := gin.New()
+	guardedEngine.POST("/mcp", ginmcp.Middleware(g), gin.WrapF(terminal))
+	serve := func(h http.Handler) func() {
+		req, _ := http.NewRequest(http.MethodPost, "http://mcp.example.com/mcp", nil)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.ContentLength = int64(len(benchBody))
+		body := &reusableBody{}
+		w := &discardWriter{h: http.Header{}}
+		f := func() {
+			body.Reset(benchBody)
+			req.Body = body
+			clear(w.h)
+			w.code = 0
+			h.ServeHTTP(w, req)
+		}
+		f()
+		if w.code != 0 && w.code != http.StatusOK { // 0: Write without WriteHeader means 200
+			b.Fatalf("status %d", w.code)
+		}
+		return f
+	}
+	hdr := http.Header{}
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Accept", "application/json, text/event-stream")
+	hdr.Set("Authorization", "Bearer "+tok)
+	ctx := context.Background()
+	check = func() {
+		if _, err := g.Check(ctx, &core.Request{Method: http.MethodPost, Path: "/mcp", Header: hdr, Body: benchBody}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return serve(bareEngine), serve(guardedEngine), check
+}
+
+// BenchmarkToolsCall measures the three variants of benchSetup one after
+// the other; compare them with benchstat.
+func BenchmarkToolsCall(b *testing.B) {
+	bare, guarded, check := benchSetup(b)
 	for _, bc := range []struct {
 		name string
-		h    http.Handler
-	}{{"bare", bare}, {"guarded", guarded}} {
+		f    func()
+	}{{"bare", bare}, {"guarded", guarded}, {"core", check}} {
 		b.Run(bc.name, func(b *testing.B) {
-			req, _ := http.NewRequest(http.MethodPost, "http://mcp.example.com/mcp", nil)
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "application/json, text/event-stream")
-			req.Header.Set("Authorization", "Bearer "+tok)
-			req.ContentLength = int64(len(benchBody))
-			body := &reusableBody{}
-			w := &discardWriter{h: http.Header{}}
-			serve := func() {
-				body.Reset(benchBody)
-				req.Body = body
-				clear(w.h)
-				w.code = 0
-				bc.h.ServeHTTP(w, req)
-			}
-			serve()
-			if w.code != 0 && w.code != http.StatusOK {
-				b.Fatalf("status %d", w.code)
-			}
 			b.ReportAllocs()
 			for b.Loop() {
-				serve()
+				bc.f()
 			}
 		})
 	}
-	// core alone: what the Guard costs without any framework, so that the
-	// adapter's own share is guarded - bare - core.
-	b.Run("core", func(b *testing.B) {
-		hdr := http.Header{}
-		hdr.Set("Content-Type", "application/json")
-		hdr.Set("Accept", "application/json, text/event-stream")
-		hdr.Set("Authorization", "Bearer "+tok)
-		ctx := context.Background()
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := g.Check(ctx, &core.Request{Method: http.MethodPost, Path: "/mcp", Header: hdr, Body: benchBody}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+}
+
+// BenchmarkInterleaved runs the three variants in alternating batches, so
+// that load on a shared machine hits them alike, and reports ns per request
+// of each, the adapter's own share (guarded - bare - core) and the
+// throughput ratio guarded/bare.
+func BenchmarkInterleaved(b *testing.B) {
+	interleave(b, benchSetup)
 }

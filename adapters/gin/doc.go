@@ -6,7 +6,7 @@
 //	r := gin.New()
 //	ginmcp.RegisterMetadata(r, g)          // RFC 9728 document at the origin root
 //	mcp := r.Group("/mcp", ginmcp.Middleware(g))
-//	mcp.Any("", gin.WrapH(mcpHandler))     // e.g. mcp.NewStreamableHTTPHandler(...)
+//	mcp.Any("", gin.WrapH(httpmcp.SDKHandler(mcpHandler))) // go-sdk handler; SDKHandler feeds its session binding
 //
 // The adapter decides nothing. It reads the body (bounded by
 // Guard.MaxBodyBytes) and restores it byte for byte for the next handler,
@@ -22,6 +22,8 @@
 //
 // Apply the middleware to every route that reaches the MCP handler; the
 // metadata route registered by [RegisterMetadata] is the only
-// unauthenticated one. The Authorization header is left in place; never
+// unauthenticated one. gin applies r.Use only to routes registered after
+// it, so with an engine-wide r.Use(ginmcp.Middleware(g)) call
+// RegisterMetadata first. The Authorization header is left in place; never
 // forward it upstream (MCP forbids token passthrough).
 package ginmcp

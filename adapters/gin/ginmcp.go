@@ -27,14 +27,10 @@ func Middleware(g *core.Guard) gin.HandlerFunc {
 	max := g.MaxBodyBytes()
 	return func(c *gin.Context) {
 		r := c.Request
-		body, tooLarge, err := readBody(r, max)
-		if err != nil {
-			write(c, g.Render(&core.Error{Kind: core.KindMessage, Status: http.StatusBadRequest, Description: "could not read request body", Err: err}))
-			return
-		}
+		body, tooLarge, readErr := readBody(r, max)
 		res, err := g.Check(r.Context(), &core.Request{
 			Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-			Header: r.Header, Body: body, BodyTooLarge: tooLarge,
+			Header: r.Header, Body: body, BodyTooLarge: tooLarge, BodyErr: readErr,
 		})
 		if err != nil {
 			write(c, g.Render(err))
@@ -47,17 +43,23 @@ func Middleware(g *core.Guard) gin.HandlerFunc {
 		}
 		c.Request = r
 		c.Set(PrincipalKey, res.Principal)
-		if !res.NeedsFilter() {
-			c.Next()
-			return
+		switch {
+		case res.NeedsFilter():
+			orig := c.Writer
+			fw := &filterWriter{ResponseWriter: orig, f: res.WrapResponseWriter(orig)}
+			c.Writer = fw
+			defer func() {
+				_ = fw.f.Close() // a filter failure has already been answered with Render's 500
+				c.Writer = orig
+			}()
+		case res.CreatesSession():
+			orig := c.Writer
+			c.Writer = &sessionWriter{ResponseWriter: orig, res: res}
+			defer func() {
+				res.BindSession(orig.Header().Get("Mcp-Session-Id")) // no-op if already bound
+				c.Writer = orig
+			}()
 		}
-		orig := c.Writer
-		fw := &filterWriter{ResponseWriter: orig, f: res.WrapResponseWriter(orig)}
-		c.Writer = fw
-		defer func() {
-			_ = fw.f.Close() // a filter failure has already been answered with Render's 500
-			c.Writer = orig
-		}()
 		c.Next()
 	}
 }
@@ -187,3 +189,37 @@ func (w *filterWriter) Status() int {
 
 // Unwrap lets http.ResponseController reach the filter.
 func (w *filterWriter) Unwrap() http.ResponseWriter { return w.f }
+
+// sessionWriter binds the Mcp-Session-Id of an initialize response to the
+// principal as soon as the handler sets the status or writes, before the
+// headers can reach the client.
+type sessionWriter struct {
+	gin.ResponseWriter
+	res  *core.Result
+	done bool
+}
+
+func (w *sessionWriter) bind() {
+	if !w.done {
+		w.done = true
+		w.res.BindSession(w.Header().Get("Mcp-Session-Id"))
+	}
+}
+
+func (w *sessionWriter) WriteHeader(code int) {
+	if code >= 200 {
+		w.bind()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *sessionWriter) WriteHeaderNow() { w.bind(); w.ResponseWriter.WriteHeaderNow() }
+
+func (w *sessionWriter) Write(p []byte) (int, error) { w.bind(); return w.ResponseWriter.Write(p) }
+
+func (w *sessionWriter) WriteString(s string) (int, error) {
+	w.bind()
+	return w.ResponseWriter.WriteString(s)
+}
+
+func (w *sessionWriter) Flush() { w.bind(); w.ResponseWriter.Flush() }

@@ -150,6 +150,31 @@ func TestMetadataAtOriginRoot(t *testing.T) {
 	}
 }
 
+// TestEngineWideUse: metadata registered before an engine-wide Use stays
+// public; the MCP route registered after it is protected.
+func TestEngineWideUse(t *testing.T) {
+	t.Parallel()
+	g, _ := newGuard(t)
+	r := gin.New()
+	ginmcp.RegisterMetadata(r, g)
+	r.Use(ginmcp.Middleware(g))
+	r.Any("/api/mcp", func(c *gin.Context) { c.String(http.StatusOK, "reached") })
+	for _, tt := range []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodGet, g.MetadataPath(), 200},
+		{http.MethodPost, "/api/mcp", 401},
+		{http.MethodGet, "/api/mcp", 401},
+	} {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
+		if w.Code != tt.status {
+			t.Errorf("%s %s = %d, want %d", tt.method, tt.path, w.Code, tt.status)
+		}
+	}
+}
+
 // TestStreamsPromptly: a non-list event stream reaches the client event by
 // event (no buffering), and a list stream is filtered event by event.
 func TestStreamsPromptly(t *testing.T) {

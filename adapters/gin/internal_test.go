@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -83,10 +84,10 @@ func TestReadBody(t *testing.T) {
 }
 
 // TestReadErrorIsRendered: a failing body read is answered by the Guard
-// and stops the chain.
+// (400 once the caller is authenticated) and stops the chain.
 func TestReadErrorIsRendered(t *testing.T) {
 	t.Parallel()
-	g, err := core.New(core.Config{Resource: "https://mcp.example.com/mcp", Verifier: nopVerifier{}, AuthenticateOnly: true,
+	g, err := core.New(core.Config{Resource: "https://mcp.example.com/mcp", Verifier: okVerifier{}, AuthenticateOnly: true,
 		Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{"https://as.example.com"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -95,14 +96,16 @@ func TestReadErrorIsRendered(t *testing.T) {
 	c, _ := gin.CreateTestContext(w)
 	c.Request = httptest.NewRequest(http.MethodPost, "/mcp", io.NopCloser(errReader{}))
 	c.Request.ContentLength = -1
+	c.Request.Header.Set("Authorization", "Bearer abc")
 	Middleware(g)(c)
 	if w.Code != http.StatusBadRequest || !c.IsAborted() {
 		t.Errorf("status %d aborted %v", w.Code, c.IsAborted())
 	}
 }
 
-type nopVerifier struct{}
+type okVerifier struct{}
 
-func (nopVerifier) Verify(_ context.Context, _ string) (*core.Claims, error) {
-	return nil, core.ErrSignature
+func (okVerifier) Verify(_ context.Context, _ string) (*core.Claims, error) {
+	return &core.Claims{Issuer: "https://as.example.com", Subject: "alice", Expiry: time.Now().Add(time.Hour)}, nil
 }
+

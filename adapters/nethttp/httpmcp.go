@@ -21,16 +21,12 @@ import (
 // go-sdk auth.TokenInfo for session binding, and the identical body bytes.
 func Middleware(g *core.Guard) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		inner := auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true, ClockSkew: sdkClockSkew})(next)
+		inner := SDKHandler(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, tooLarge, err := readBody(w, r, g.MaxBodyBytes())
-			if err != nil {
-				write(w, g.Render(&core.Error{Kind: core.KindMessage, Status: http.StatusBadRequest, Description: "could not read request body", Err: err}))
-				return
-			}
+			body, tooLarge, readErr := readBody(w, r, g.MaxBodyBytes())
 			res, err := g.Check(r.Context(), &core.Request{
 				Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-				Header: r.Header, Body: body, BodyTooLarge: tooLarge,
+				Header: r.Header, Body: body, BodyTooLarge: tooLarge, BodyErr: readErr,
 			})
 			if err != nil {
 				write(w, g.Render(err))
@@ -50,6 +46,21 @@ func Middleware(g *core.Guard) func(http.Handler) http.Handler {
 			inner.ServeHTTP(w, r)
 		})
 	}
+}
+
+// SDKHandler hands the principal that a Guard adapter stored in the request
+// context to a Go MCP SDK handler as auth.TokenInfo (UserID =
+// Principal.ID(), Scopes, Expiration), the only way into the SDK's own
+// session binding and req.Extra.TokenInfo. Middleware already applies it;
+// wrap the SDK handler with it when another framework's middleware (gin,
+// fiber) ran the Guard:
+//
+//	r.Any("/mcp", ginmcp.Middleware(g), gin.WrapH(httpmcp.SDKHandler(sdkHandler)))
+//
+// A request without a principal in its context is answered 401 by the SDK
+// wrapper, so a handler mounted without the Guard fails closed.
+func SDKHandler(next http.Handler) http.Handler {
+	return auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true, ClockSkew: sdkClockSkew})(next)
 }
 
 // sdkClockSkew keeps the go-sdk's own expiry check (wall clock, no leeway by

@@ -3,6 +3,7 @@
 //	mcpauthz explain  -model M.conf -policy P.csv (-claims c.json | -token-file t.jwt) -method tools/call -target deploy [-scopes "a b"]
 //	mcpauthz lint     -model M.conf -policy P.csv [-strict]
 //	mcpauthz metadata -config cfg.json
+//	mcpauthz hash-secret < secret.txt
 //
 // explain prints the decision the Casbin authorizer takes for one MCP
 // operation: the principal and its policy subjects, allow or deny, the rule
@@ -16,6 +17,11 @@
 //
 // metadata prints the RFC 9728 protected resource metadata document and the
 // URL it is served at, as the Guard would serve it.
+//
+// hash-secret reads one client secret from standard input (never from the
+// command line, which would leave it in shell history and process listings)
+// and prints the value for a client's secret_hash in the authorization server
+// configuration.
 //
 // # Security
 //
@@ -36,9 +42,10 @@ func main() {
 const usage = `usage: mcpauthz <command> [flags]
 
 commands:
-  explain   show the decision for one MCP operation
-  lint      check a policy against its model
-  metadata  print the RFC 9728 protected resource metadata document
+  explain      show the decision for one MCP operation
+  lint         check a policy against its model
+  metadata     print the RFC 9728 protected resource metadata document
+  hash-secret  read a client secret on stdin, print its secret_hash for the authorization server
 
 run "mcpauthz <command> -h" for the flags of a command.
 `
@@ -56,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return lintCmd(args[1:], stdout, stderr)
 	case "metadata":
 		return metadataCmd(args[1:], stdout, stderr)
+	case "hash-secret":
+		return hashSecretCmd(args[1:], os.Stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -80,6 +80,25 @@ func checkDifferential(t *testing.T, body []byte, version string) {
 	if version != "" {
 		h.Set("Mcp-Protocol-Version", version)
 	}
+	if version >= Version20260728 {
+		// Fill the standard headers from a naive encoding/json view so that
+		// the 2026-07-28 path is reached; Inspect must still decide on the
+		// body alone.
+		var naive struct {
+			Method string `json:"method"`
+			Params struct {
+				Name string `json:"name"`
+				URI  string `json:"uri"`
+			} `json:"params"`
+		}
+		_ = stdjson.Unmarshal(body, &naive)
+		if naive.Method != "" {
+			h.Set("Mcp-Method", naive.Method)
+		}
+		if n := naive.Params.Name + naive.Params.URI; n != "" {
+			h.Set("Mcp-Name", n)
+		}
+	}
 	r, err := Inspect("POST", h, body, Options{AllowUnknownMethods: true})
 	if err != nil {
 		return
@@ -192,6 +211,9 @@ var differentialSeeds = []struct{ body, version string }{
 	{`{"jsonrpc":"2.0","id":"7","method":"resources/read","params":{"uri":"file:///etc/passwd","_meta":{"a":1}}}`, "2025-06-18"},
 	{`{"jsonrpc":"2.0","id":1,"method":"tools/call","param\u017f":{"name":"rm"},"params":{"name":"ls"}}`, ""},
 	{`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ls","n\u0041me":"rm"}}`, ""},
+	{`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ls",` + meta26 + `}}`, "2026-07-28"},
+	{`{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"file:///x",` + meta26 + `}}`, "2026-07-28"},
+	{`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"Name":"rm","name":"ls",` + meta26 + `}}`, "2026-07-28"},
 }
 
 func TestDifferentialSeeds(t *testing.T) {

@@ -183,7 +183,8 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 		return nil, fmt.Errorf("%w: result is not an object", ErrFilter)
 	}
 	kind, nameKey, _ := itemKey(f.List)
-	list, scope := -1, -1
+	list, listEnd, scope := -1, -1, -1
+	var listRepl []byte
 	it = newObjIter(b, result)
 	empty := true
 	for {
@@ -193,15 +194,23 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 		}
 		empty = false
 		key := decodedKey(raw, esc, kbuf[:0])
+		end := -1
 		switch {
 		case string(key) == f.List:
 			list = v
+			if b[v] == '[' {
+				listRepl, end = f.filterItems(b, v, kind, nameKey)
+				listEnd = end
+			}
 		case string(key) == "cacheScope":
 			scope = v
 		case foldsTo(key, f.List) || foldsTo(key, "cacheScope"):
 			return nil, fmt.Errorf("%w: ambiguous member name in result", ErrFilter)
 		}
-		it.advance(skipValue(b, v))
+		if end < 0 {
+			end = skipValue(b, v)
+		}
+		it.advance(end)
 	}
 	if f.MarkPrivate && scope < 0 {
 		repl := []byte(`"cacheScope":"private"`)
@@ -217,8 +226,7 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 		if b[list] != '[' {
 			return nil, fmt.Errorf("%w: result.%s is not an array", ErrFilter, f.List)
 		}
-		end := skipValue(b, list)
-		e := edit{start: list, end: end, repl: f.filterItems(b, list, end, kind, nameKey)}
+		e := edit{start: list, end: listEnd, repl: listRepl}
 		listEdit = &e
 	}
 	if f.MarkPrivate && scope >= 0 {
@@ -238,57 +246,60 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 	return edits, nil
 }
 
-// filterItems returns the array at start with only the allowed items.
-func (f *Filter) filterItems(b []byte, start, end int, kind, nameKey string) []byte {
-	out := make([]byte, 1, end-start)
+// filterItems returns the array at start with only the allowed items, and
+// the index after the array.
+func (f *Filter) filterItems(b []byte, start int, kind, nameKey string) ([]byte, int) {
+	out := make([]byte, 1, len(b)-start) // upper bound: one allocation
 	out[0] = '['
 	n := 0
 	i := skipWS(b, start+1)
 	for b[i] != ']' {
-		end := skipValue(b, i)
-		if name, ok := itemName(b, i, nameKey); ok && f.Allow != nil && f.Allow(kind, name) {
+		name, ok, itemEnd := itemName(b, i, nameKey)
+		if ok && f.Allow != nil && f.Allow(kind, name) {
 			if n > 0 {
 				out = append(out, ',')
 			}
-			out = append(out, b[i:end]...)
+			out = append(out, b[i:itemEnd]...)
 			n++
 		}
-		i = skipWS(b, end)
+		i = skipWS(b, itemEnd)
 		if b[i] == ',' {
 			i = skipWS(b, i+1)
 		}
 	}
-	return append(out, ']')
+	return append(out, ']'), i + 1
 }
 
-// itemName returns the decoded name member of the item at start; ok is
-// false for non-objects, a missing or non-string name, or an ambiguously
-// spelled name member.
-func itemName(b []byte, start int, nameKey string) (string, bool) {
+// itemName returns the decoded name member of the item at start and the
+// index after the item; ok is false for non-objects, a missing or
+// non-string name, or an ambiguously spelled name member.
+func itemName(b []byte, start int, nameKey string) (name string, ok bool, end int) {
 	if b[start] != '{' {
-		return "", false
+		return "", false, skipValue(b, start)
 	}
 	at := -1
+	ambiguous := false
 	var kbuf [64]byte
 	it := newObjIter(b, start)
 	for {
-		raw, esc, v, ok := it.next()
-		if !ok {
+		raw, esc, v, more := it.next()
+		if !more {
 			break
 		}
 		key := decodedKey(raw, esc, kbuf[:0])
 		if string(key) == nameKey {
 			at = v
 		} else if foldsTo(key, nameKey) {
-			return "", false
+			ambiguous = true
 		}
 		it.advance(skipValue(b, v))
 	}
-	if at < 0 || b[at] != '"' {
-		return "", false
+	end = it.i + 1 // after '}'
+	if ambiguous || at < 0 || b[at] != '"' {
+		return "", false, end
 	}
 	s, _ := stringAt(b, at)
-	return s, true
+	return s, true, end
 }
 
 // idKey canonicalizes a JSON-RPC id as the go-sdk echoes it: strings by

@@ -189,9 +189,46 @@ func FuzzFilterJSON(f *testing.F) {
 					t.Fatalf("tool %q survived in %q (from %q)", tl.Name, out, body)
 				}
 			}
+			checkReferenceFilter(t, body, out)
 			if private && m["result"] != nil && res.CacheScope != "private" {
 				t.Fatalf("cacheScope %q in %q", res.CacheScope, out)
 			}
 		}
 	})
+}
+
+// checkReferenceFilter compares a single-response FilterJSON output with a
+// reference filter written with encoding/json: the kept items must be
+// exactly the input items that are objects with "name": "ls".
+func checkReferenceFilter(t *testing.T, in, out []byte) {
+	t.Helper()
+	type resp struct {
+		Method json.RawMessage `json:"method"`
+		Result *struct {
+			Tools []json.RawMessage `json:"tools"`
+		} `json:"result"`
+	}
+	var a, b resp
+	if bytes.HasPrefix(bytes.TrimSpace(in), []byte("[")) || json.Unmarshal(in, &a) != nil || json.Unmarshal(out, &b) != nil {
+		return
+	}
+	if a.Method != nil || a.Result == nil || b.Result == nil {
+		return
+	}
+	var want []string
+	for _, it := range a.Result.Tools {
+		var m map[string]any
+		if json.Unmarshal(it, &m) == nil {
+			if n, ok := m["name"].(string); ok && n == "ls" {
+				want = append(want, string(it))
+			}
+		}
+	}
+	var got []string
+	for _, it := range b.Result.Tools {
+		got = append(got, string(it))
+	}
+	if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+		t.Fatalf("kept %q, reference %q (input %q)", got, want, in)
+	}
 }

@@ -1,7 +1,7 @@
 package inspect
 
 import (
-	"bytes"
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -27,31 +27,33 @@ func skipWS(d []byte, i int) int {
 func skipString(d []byte, i int) (int, bool) {
 	esc := false
 	j := i + 1
-	// Short strings: a plain loop beats IndexByte's call overhead.
-	for n := 0; n < 24 && j < len(d); n++ {
+	for {
+		// Eight bytes at a time while none is '"' or '\\'.
+		for j+8 <= len(d) && !quoteOrBackslash8(binary.LittleEndian.Uint64(d[j:])) {
+			j += 8
+		}
+		if j >= len(d) {
+			return len(d), esc
+		}
 		switch d[j] {
 		case '"':
 			return j + 1, esc
 		case '\\':
 			esc = true
 			j += 2
-			continue
+		default:
+			j++
 		}
-		j++
 	}
-	for j < len(d) {
-		k := bytes.IndexAny(d[j:], "\"\\")
-		if k < 0 {
-			return len(d), esc
-		}
-		j += k
-		if d[j] == '"' {
-			return j + 1, esc
-		}
-		esc = true
-		j += 2
-	}
-	return len(d), esc
+}
+
+// quoteOrBackslash8 reports whether one of the eight bytes in v is '"' or
+// '\\'.
+func quoteOrBackslash8(v uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := v ^ (ones * '"')
+	b := v ^ (ones * '\\')
+	return ((q-ones)&^q|(b-ones)&^b)&highs != 0
 }
 
 // structural marks the bytes skipValue must look at inside containers.

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	ginmcp "github.com/mcpauthz/mcpauthz/adapters/gin"
+	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
 	"github.com/mcpauthz/mcpauthz/examples/internal/demo"
 )
 
@@ -35,7 +36,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, ready f
 	r := gin.New()
 	r.Use(gin.Recovery())
 	ginmcp.RegisterMetadata(r, g) // unauthenticated, at the origin root
-	r.Any(g.ResourcePath(), ginmcp.Middleware(g), gin.WrapH(demo.MCPHandler(nil)))
+	r.Any(g.ResourcePath(), ginmcp.Middleware(g), gin.WrapH(httpmcp.SDKHandler(demo.MCPHandler(nil))))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

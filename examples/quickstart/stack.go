@@ -90,7 +90,7 @@ func (st *stack) build(ctx context.Context, logger *slog.Logger) (*http.ServeMux
 		return nil, err
 	}
 	casbinPolicy += "\n# ci-bot-jwt is ci-bot's twin with private_key_jwt authentication.\n" +
-		"p, client:ci-bot-jwt, tool:echo, call, allow\np, client:ci-bot-jwt, tool:deploy, call, allow\n"
+		"p, client:ci-bot-jwt, tool:deploy, call, allow\n"
 	if err := writeIfAbsent(st.CasbinFile, []byte(casbinPolicy)); err != nil {
 		return nil, err
 	}

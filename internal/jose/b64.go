@@ -44,10 +44,10 @@ func decodeB64(s string) ([]byte, error) {
 	return out[:n], nil
 }
 
-// decodeInto decodes s (already alphabet-checked) into dst, returning the
-// decoded bytes.
-func decodeInto(dst []byte, s string) ([]byte, error) {
-	n, err := b64.Decode(dst, []byte(s))
+// decodeSeg decodes strict base64url src into dst, returning the decoded
+// bytes. The caller has excluded CR and LF, which the decoder would skip.
+func decodeSeg(dst, src []byte) ([]byte, error) {
+	n, err := b64.Decode(dst, src)
 	if err != nil {
 		return nil, errBase64
 	}

@@ -23,7 +23,8 @@ func DecodeJSON(data []byte) (any, error) {
 // decodeValidated decodes JSON text that strictjson.Validate accepted. All
 // strings without escapes share one copy of data.
 func decodeValidated(data []byte, topHint int) any {
-	d := decoder{data: data, s: string(data), topHint: topHint}
+	var stack [16]any
+	d := decoder{data: data, s: string(data), topHint: topHint, scratch: stack[:0]}
 	d.ws()
 	d.start = d.pos
 	return d.value()
@@ -52,6 +53,8 @@ type decoder struct {
 	start int // offset of the top-level value
 	// topHint sizes the top-level object's map.
 	topHint int
+	// scratch is a stack for array elements being collected.
+	scratch []any
 }
 
 func (d *decoder) peek() byte {
@@ -135,17 +138,20 @@ func (d *decoder) object(top bool) map[string]any {
 	return m
 }
 
+// array collects elements on a scratch stack shared by nested arrays and
+// then copies them into one exactly sized slice.
 func (d *decoder) array() []any {
 	d.pos++ // '['
-	a := make([]any, 0, 4)
 	d.ws()
 	if d.peek() == ']' {
 		d.pos++
-		return a
+		return []any{}
 	}
+	base := len(d.scratch)
 	for d.pos < len(d.data) {
 		d.ws()
-		a = append(a, d.value())
+		v := d.value()
+		d.scratch = append(d.scratch, v)
 		d.ws()
 		c := d.peek()
 		d.pos++
@@ -153,6 +159,10 @@ func (d *decoder) array() []any {
 			break
 		}
 	}
+	a := make([]any, len(d.scratch)-base)
+	copy(a, d.scratch[base:])
+	clear(d.scratch[base:])
+	d.scratch = d.scratch[:base]
 	return a
 }
 

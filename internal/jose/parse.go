@@ -99,22 +99,24 @@ func ParseCompact(raw string, opts ParseOptions) (*Token, error) {
 		return nil, fmt.Errorf("%w: empty signature", ErrMalformed)
 	}
 
-	// One allocation for the signing input and the three decoded segments.
+	// One allocation for a copy of the raw token (its prefix is the signing
+	// input; decoding reads from it, avoiding string conversions) and the
+	// three decoded segments.
 	hn, pn, sn := b64.DecodedLen(len(hSeg)), b64.DecodedLen(len(pSeg)), b64.DecodedLen(len(sSeg))
-	buf := make([]byte, d2+hn+pn+sn)
-	t := &Token{signingInput: buf[:d2:d2]}
-	copy(buf, raw[:d2])
-	rest := buf[d2:]
-	hdr, err := decodeInto(rest[:hn:hn], hSeg)
+	buf := make([]byte, len(raw)+hn+pn+sn)
+	copy(buf, raw)
+	src, rest := buf[:len(raw):len(raw)], buf[len(raw):]
+	t := &Token{signingInput: src[:d2:d2]}
+	hdr, err := decodeSeg(rest[:hn:hn], src[:d1])
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
 	rest = rest[hn:]
-	if t.Payload, err = decodeInto(rest[:pn:pn], pSeg); err != nil {
+	if t.Payload, err = decodeSeg(rest[:pn:pn], src[d1+1:d2]); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
 	rest = rest[pn:]
-	if t.sig, err = decodeInto(rest[:sn:sn], sSeg); err != nil {
+	if t.sig, err = decodeSeg(rest[:sn:sn], src[d2+1:]); err != nil {
 		return nil, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
 	}
 
@@ -145,50 +147,70 @@ func validateClaimsJSON(p []byte) error {
 }
 
 func (t *Token) parseHeader(hdr []byte, allowed []string) error {
-	m, err := decodeObject(hdr)
-	if err != nil {
+	if err := strictjson.Validate(hdr, strictjson.Options{}); err != nil {
 		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
-	for _, name := range forbiddenHeader {
-		if _, ok := m[name]; ok {
-			return fmt.Errorf("%w: %q", ErrForbiddenHeader, name)
+	// Walk the validated members directly: alg, kid and typ are read as
+	// strings without building a map; anything else goes to Extra.
+	d := decoder{data: hdr, s: string(hdr), topHint: 4}
+	d.ws()
+	if d.peek() != '{' {
+		return fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
+	}
+	d.pos++
+	var alg, kid string
+	var hasAlg, hasKid bool
+	d.ws()
+	for d.peek() == '"' {
+		name := d.str()
+		d.ws()
+		d.pos++ // ':'
+		d.ws()
+		switch name {
+		case "alg", "kid", "typ":
+			if d.peek() != '"' {
+				return fmt.Errorf("%w: %s is not a string", ErrMalformed, name)
+			}
+			v := d.str()
+			switch name {
+			case "alg":
+				alg, hasAlg = v, true
+			case "kid":
+				kid, hasKid = v, true
+			default:
+				t.Header.Typ = v
+			}
+		default:
+			for _, f := range forbiddenHeader {
+				if name == f {
+					return fmt.Errorf("%w: %q", ErrForbiddenHeader, name)
+				}
+			}
+			if t.Header.Extra == nil {
+				t.Header.Extra = make(map[string]any, 4)
+			}
+			t.Header.Extra[name] = d.value()
 		}
+		d.ws()
+		if d.peek() != ',' {
+			break
+		}
+		d.pos++
+		d.ws()
 	}
-	algV, ok := m["alg"]
-	if !ok {
+	if !hasAlg {
 		return fmt.Errorf("%w: missing alg", ErrMalformed)
-	}
-	alg, ok := algV.(string)
-	if !ok {
-		return fmt.Errorf("%w: alg is not a string", ErrMalformed)
 	}
 	info, ok := lookupAlg(alg)
 	if !ok || !slices.Contains(allowed, alg) {
 		return fmt.Errorf("%w: %s", ErrAlgorithm, strconv.Quote(truncate(alg, 32)))
 	}
 	t.Header.Alg, t.alg = alg, info
-	delete(m, "alg")
-	if v, ok := m["kid"]; ok {
-		kid, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("%w: kid is not a string", ErrMalformed)
-		}
+	if hasKid {
 		if err := checkKeyID(kid); err != nil {
 			return err
 		}
 		t.Header.Kid = kid
-		delete(m, "kid")
-	}
-	if v, ok := m["typ"]; ok {
-		typ, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("%w: typ is not a string", ErrMalformed)
-		}
-		t.Header.Typ = typ
-		delete(m, "typ")
-	}
-	if len(m) > 0 {
-		t.Header.Extra = m
 	}
 	return nil
 }

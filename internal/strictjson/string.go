@@ -1,6 +1,7 @@
 package strictjson
 
 import (
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -11,7 +12,10 @@ func (s *scanner) skipStr() (escaped bool, err error) {
 	s.pos++ // opening quote
 	s.nonASCII = false
 	for {
-		// Fast path over plain ASCII.
+		// Fast path over plain ASCII: eight bytes at a time, then one.
+		for s.pos+8 <= len(s.data) && plain8(binary.LittleEndian.Uint64(s.data[s.pos:])) {
+			s.pos += 8
+		}
 		for s.pos < len(s.data) {
 			c := s.data[s.pos]
 			if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
@@ -153,4 +157,21 @@ func (s *scanner) hex4(at int) (rune, bool) {
 		}
 	}
 	return r, true
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain8 reports whether the eight bytes packed in v are all printable
+// ASCII other than '"' and '\\' (no byte < 0x20, == '"', == '\\' or >= 0x80).
+func plain8(v uint64) bool {
+	q := v ^ (ones * '"')
+	b := v ^ (ones * '\\')
+	m := (q - ones) &^ q
+	m |= (b - ones) &^ b
+	m |= (v - ones*0x20) &^ v
+	m |= v
+	return m&highs == 0
 }
