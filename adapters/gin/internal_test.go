@@ -108,4 +108,3 @@ type okVerifier struct{}
 func (okVerifier) Verify(_ context.Context, _ string) (*core.Claims, error) {
 	return &core.Claims{Issuer: "https://as.example.com", Subject: "alice", Expiry: time.Now().Add(time.Hour)}, nil
 }
-
