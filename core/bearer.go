@@ -30,7 +30,7 @@ func extractBearer(h http.Header, rawQuery string, body []byte) (string, error) 
 	if isForm(h) && hasParam(string(body), "access_token") {
 		return "", fmt.Errorf("%w: access_token in the form body", ErrMalformedRequest)
 	}
-	vals := h.Values("Authorization")
+	vals := h["Authorization"] // canonical key: the same as h.Values, without re-canonicalising
 	switch len(vals) {
 	case 0:
 		return "", ErrNoToken
@@ -43,7 +43,7 @@ func extractBearer(h http.Header, rawQuery string, body []byte) (string, error) 
 
 // parseAuthorization parses one Authorization header value.
 func parseAuthorization(v string) (string, error) {
-	v = strings.Trim(v, " \t")
+	v = trimSpaceTab(v)
 	scheme, rest, _ := strings.Cut(v, " ")
 	if scheme == "" {
 		return "", fmt.Errorf("%w: empty Authorization header", ErrMalformedRequest)
@@ -67,11 +67,22 @@ func parseAuthorization(v string) (string, error) {
 	return tok, nil
 }
 
+// trimSpaceTab is strings.Trim(v, " \t") without building a cutset.
+func trimSpaceTab(v string) string {
+	for v != "" && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for v != "" && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
 // isToken68 reports whether s matches RFC 7235 token68 (the b64token of
 // RFC 6750 §2.1): 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
 func isToken68(s string) bool {
 	i := 0
-	for i < len(s) && isB64TokenChar(s[i]) {
+	for i < len(s) && b64TokenChars[s[i]] {
 		i++
 	}
 	if i == 0 {
@@ -82,6 +93,15 @@ func isToken68(s string) bool {
 	}
 	return i == len(s)
 }
+
+// b64TokenChars marks the b64token characters except "=" (a table: tokens
+// are ~1 KiB and scanned on every request).
+var b64TokenChars = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isB64TokenChar(byte(c))
+	}
+	return t
+}()
 
 func isB64TokenChar(c byte) bool {
 	switch {
@@ -133,7 +153,10 @@ func hasParam(s, name string) bool {
 }
 
 func isForm(h http.Header) bool {
-	ct := h.Get("Content-Type")
+	var ct string
+	if vs := h["Content-Type"]; len(vs) > 0 { // h.Get, without re-canonicalising
+		ct = vs[0]
+	}
 	const form = "application/x-www-form-urlencoded"
 	if len(ct) < len(form) || !strings.EqualFold(ct[:len(form)], form) {
 		return false

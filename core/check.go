@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
@@ -25,13 +26,22 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 	if r == nil {
 		r = &Request{}
 	}
-	start := g.now()
+	// Only an audit sink sees the event's times: without one, the hot
+	// path skips both clock reads.
+	var start time.Time
+	if g.audit != nil {
+		start = g.now()
+	}
 	ev := DecisionEvent{Time: start, Method: r.Method}
 	if r.Header != nil {
-		ev.RequestID = requestID(r.Header.Get("X-Request-Id"))
+		if vs := r.Header["X-Request-Id"]; len(vs) > 0 { // r.Header.Get, without re-canonicalising
+			ev.RequestID = requestID(vs[0])
+		}
 	}
 	res, err := g.check(ctx, r, &ev)
-	ev.Latency = g.now().Sub(start)
+	if g.audit != nil {
+		ev.Latency = g.now().Sub(start)
+	}
 	if err != nil {
 		e := err.(*Error)
 		ev.Status = g.status(e)
@@ -110,8 +120,22 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 		return nil, &Error{Kind: KindInvalidToken, Description: tokenErrorDescription(err), Err: err}
 	}
 
+	// One allocation for the Result, the inspection and (DefaultMapper)
+	// the principal.
+	var st *checkState
+
 	// 5. Map.
-	p, err := g.mapper.MapClaims(ctx, claims)
+	var p *Principal
+	if g.defaultMapper {
+		if err = checkDefaultClaims(claims); err == nil {
+			ms := &mappedState{}
+			defaultMapInto(claims, &ms.p, ms.scopes[:])
+			st, p = &ms.checkState, &ms.p
+		}
+	} else {
+		p, err = g.mapper.MapClaims(ctx, claims)
+		st = &checkState{}
+	}
 	err = redact(err, token)
 	if err == nil && p == nil {
 		err = errors.New("core: mapper returned no principal and no error")
@@ -129,23 +153,25 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 	ev.Issuer, ev.Subject, ev.ClientID, ev.SubjectKind = p.Issuer, p.Subject, p.ClientID, p.Kind
 
 	// 6. Inspect.
-	ins, ierr := g.inspect(r)
-	if ierr != nil {
+	ins := &st.ins
+	if ierr := g.inspect(r, ins); ierr != nil {
 		return nil, ierr
 	}
 	if m := ins.methods(); m != "" {
 		ev.Method = m
 	}
-	res := &Result{Principal: p, ProtocolVersion: ins.version, SessionID: ins.sessionID}
+	res := &st.res
+	res.Principal, res.ProtocolVersion, res.SessionID = p, ins.version, ins.sessionID
 
 	// 7. Session binding (check only; bind after the decision).
 	var pid string
+	var now time.Time // read once for the check and the binding
 	if g.sessions != nil && ins.sessionID != "" {
-		pid = p.ID()
+		pid, now = p.ID(), g.now()
 		if !validSessionID(ins.sessionID) {
 			return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "invalid Mcp-Session-Id", ID: ins.firstID()}
 		}
-		if !g.sessions.check(ins.sessionID, pid, g.now()) {
+		if !g.sessions.check(ins.sessionID, pid, now) {
 			return nil, &Error{Kind: KindSession, Description: "session not found", ID: ins.firstID(),
 				Err: errors.New("core: Mcp-Session-Id bound to another principal")}
 		}
@@ -164,11 +190,12 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 
 	if g.sessions != nil {
 		if ins.sessionID != "" {
-			g.sessions.bind(ins.sessionID, pid, g.now())
+			g.sessions.bind(ins.sessionID, pid, now)
 		} else if ins.initialize && ins.version < inspect.Version20260728 {
 			res.bind = func(sid string) { g.sessions.bind(sid, p.ID(), g.now()) }
 		}
 	}
+	st.ins = inspection{} // drop references into the request body
 	return res, nil
 }
 

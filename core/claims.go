@@ -40,8 +40,15 @@ func (c *Claims) Lookup(path string) (any, bool) {
 	if v, ok := c.Raw[path]; ok {
 		return v, true
 	}
+	if strings.IndexByte(path, '.') < 0 {
+		return nil, false // a plain name was looked up above
+	}
+	// Walk the segments without allocating (a missing claim is the common
+	// case on the hot path: "roles", "tid", ... for tokens without them).
 	var cur any = c.Raw
-	for _, seg := range strings.Split(path, ".") {
+	for rest, more := path, true; more; {
+		var seg string
+		seg, rest, more = strings.Cut(rest, ".")
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil, false

@@ -22,24 +22,56 @@ import (
 func DefaultMapper() ClaimMapper { return ClaimMapperFunc(defaultMap) }
 
 func defaultMap(_ context.Context, c *Claims) (*Principal, error) {
+	if err := checkDefaultClaims(c); err != nil {
+		return nil, err
+	}
+	// The principal and a small scope list share one allocation.
+	st := &struct {
+		p      Principal
+		scopes [inlineScopes]string
+	}{}
+	defaultMapInto(c, &st.p, st.scopes[:])
+	return &st.p, nil
+}
+
+// inlineScopes is how many scopes the Guard's hot path copies without a
+// separate allocation.
+const inlineScopes = 4
+
+// checkDefaultClaims reports the ErrMapping failures of DefaultMapper.
+func checkDefaultClaims(c *Claims) error {
 	if c == nil {
-		return nil, fmt.Errorf("%w: no claims", ErrMapping)
+		return fmt.Errorf("%w: no claims", ErrMapping)
 	}
 	if c.Issuer == "" {
-		return nil, fmt.Errorf("%w: no issuer", ErrMapping)
+		return fmt.Errorf("%w: no issuer", ErrMapping)
 	}
 	if c.Subject == "" && c.ClientID == "" {
-		return nil, fmt.Errorf("%w: neither sub nor client_id", ErrMapping)
+		return fmt.Errorf("%w: neither sub nor client_id", ErrMapping)
 	}
-	p := &Principal{
+	return nil
+}
+
+// defaultMapInto fills p from claims that passed checkDefaultClaims.
+// p.Scopes is a copy of c.Scopes (nil when empty), stored in buf when it
+// fits; its capacity is its length, so an append never writes into buf.
+func defaultMapInto(c *Claims, p *Principal, buf []string) {
+	*p = Principal{
 		Kind:     PrincipalUser,
 		Issuer:   c.Issuer,
 		Subject:  c.Subject,
 		ClientID: c.ClientID,
-		Scopes:   append([]string(nil), c.Scopes...),
 		Groups:   c.Strings("groups", false),
 		Roles:    c.Strings("roles", false),
 		Claims:   c,
+	}
+	switch n := len(c.Scopes); {
+	case n == 0:
+	case n <= len(buf):
+		p.Scopes = buf[:n:n]
+		copy(p.Scopes, c.Scopes)
+	default:
+		p.Scopes = append([]string(nil), c.Scopes...)
 	}
 	if t, ok := c.String("tid"); ok {
 		p.Tenant = t
@@ -49,5 +81,4 @@ func defaultMap(_ context.Context, c *Claims) (*Principal, error) {
 	if c.ClientID != "" && (c.Subject == "" || c.Subject == c.ClientID) {
 		p.Kind = PrincipalClient
 	}
-	return p, nil
 }

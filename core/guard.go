@@ -116,6 +116,7 @@ type Guard struct {
 	resource        string
 	verifier        TokenVerifier
 	mapper          ClaimMapper
+	defaultMapper   bool // mapper is DefaultMapper: Check maps in place
 	authorizer      Authorizer
 	metadata        ProtectedResourceMetadata
 	metadataJSON    []byte
@@ -173,7 +174,7 @@ func New(cfg Config) (*Guard, error) {
 		g.resourcePath = "/"
 	}
 	if g.mapper == nil {
-		g.mapper = DefaultMapper()
+		g.mapper, g.defaultMapper = DefaultMapper(), true
 	}
 	if g.maxBody < 0 {
 		return nil, errors.New("core: Config.MaxBodyBytes must not be negative")

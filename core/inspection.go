@@ -63,26 +63,27 @@ func (ins *inspection) methods() string {
 	return b.String()
 }
 
-// inspect runs core/inspect and converts its result or refusal.
-func (g *Guard) inspect(r *Request) (*inspection, *Error) {
+// inspect runs core/inspect and converts its result or refusal into ins.
+func (g *Guard) inspect(r *Request, ins *inspection) *Error {
 	ir, err := inspect.Inspect(r.Method, r.Header, r.Body, g.inspectOpts)
 	if err != nil {
 		var ie *inspect.Error
 		if !errors.As(err, &ie) {
-			return nil, &Error{Kind: KindInternal, Description: "internal error", Err: err}
+			return &Error{Kind: KindInternal, Description: "internal error", Err: err}
 		}
 		if ie.Kind == inspect.ErrTooLarge {
-			return nil, &Error{Kind: KindTooLarge, Description: "request body too large", Err: ie}
+			return &Error{Kind: KindTooLarge, Description: "request body too large", Err: ie}
 		}
-		return nil, &Error{Kind: KindMessage, Status: ie.Status, Code: ie.Code, Description: ie.Message,
+		return &Error{Kind: KindMessage, Status: ie.Status, Code: ie.Code, Description: ie.Message,
 			ID: ie.ID, Data: ie.Data, Allow: ie.Allow, Err: ie}
 	}
-	ins := &inspection{version: ir.Version, sessionID: ir.SessionID}
+	ins.version, ins.sessionID = ir.Version, ir.SessionID
 	if len(ir.Messages) == 0 {
 		// GET (legacy SSE stream) and DELETE (legacy session end):
 		// connection-level traffic of an authenticated principal.
-		ins.ops = []operation{{perm: Permission{Kind: ObjectServer, Action: ActionConnect, Method: r.Method}}}
-		return ins, nil
+		ins.one[0] = operation{perm: Permission{Kind: ObjectServer, Action: ActionConnect, Method: r.Method}}
+		ins.ops = ins.one[:1]
+		return nil
 	}
 	ins.initialize = len(ir.Messages) == 1 && ir.Messages[0].Method == "initialize" && ir.Messages[0].Kind == inspect.KindRequest
 	ins.ops = ins.one[:0]
@@ -99,7 +100,7 @@ func (g *Guard) inspect(r *Request) (*inspection, *Error) {
 		switch perm.Kind {
 		case ObjectTool, ObjectResource, ObjectPrompt, ObjectServer:
 		default:
-			return nil, &Error{Kind: KindInternal, Description: "internal error",
+			return &Error{Kind: KindInternal, Description: "internal error",
 				Err: errors.New("core: inspect returned an unknown target kind")}
 		}
 		ins.ops = append(ins.ops, operation{perm: perm, id: m.ID})
@@ -107,11 +108,11 @@ func (g *Guard) inspect(r *Request) (*inspection, *Error) {
 			if ir.Batch {
 				// A list response inside a batch response cannot be
 				// filtered: refuse rather than leak unfiltered items.
-				return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
+				return &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
 					Description: "list methods cannot be batched", ID: m.ID}
 			}
 			ins.list = m.Target.List
 		}
 	}
-	return ins, nil
+	return nil
 }

@@ -43,6 +43,8 @@ type Result struct {
 	// bind binds a session id created by the response to the principal;
 	// nil unless the request is a legacy initialize without a session.
 	bind func(sessionID string)
+	// ctx is the context node handed out by Context (see hotpath.go).
+	ctx principalCtx
 }
 
 // CreatesSession reports whether the response may create a 2025-11-25

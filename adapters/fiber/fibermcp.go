@@ -33,7 +33,7 @@ func New(g *core.Guard) fiber.Handler {
 			return write(c, g.Render(err))
 		}
 		c.Locals(principalKey{}, res.Principal)
-		c.SetUserContext(core.WithPrincipal(ctx, res.Principal))
+		c.SetUserContext(res.Context(ctx))
 		if !res.NeedsFilter() && !res.CreatesSession() {
 			return c.Next()
 		}

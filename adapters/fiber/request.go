@@ -3,7 +3,6 @@ package fibermcp
 import (
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -37,49 +36,60 @@ func readBody(req *fasthttp.Request, max int64) (body []byte, tooLarge bool, err
 // newRequest copies method, path, query and header of req into a
 // core.Request. Every string is a copy (the Guard may keep some, e.g. a
 // session id), made with one allocation for all values; header names are
-// canonicalised as net/http does, and Host is left out as in net/http.
+// canonicalised as net/http does, and Host is left out as in net/http. The
+// header is visited once.
 func newRequest(req *fasthttp.Request) *core.Request {
 	h := &req.Header
 	uri := req.URI()
 	path, query := uri.Path(), uri.QueryString()
-	n, size := 0, len(path)+len(query)
+	// One pass gathers every value into b (on the stack while it fits)
+	// and notes where each ends; string(b) is then the only copy.
+	type field struct {
+		key string
+		end int
+	}
+	var fieldBuf [inlineHeaders]field
+	var stack [1024]byte
+	fields := fieldBuf[:0]
+	b := append(append(stack[:0], path...), query...)
 	h.VisitAll(func(k, v []byte) {
 		if string(k) != "Host" {
-			n++
-			size += len(v)
+			b = append(b, v...)
+			fields = append(fields, field{key: canonical(k), end: len(b)})
 		}
 	})
-	var sb strings.Builder
-	sb.Grow(size)
-	sb.Write(path)
-	sb.Write(query)
-	h.VisitAll(func(k, v []byte) {
-		if string(k) != "Host" {
-			sb.Write(v)
-		}
-	})
-	all := sb.String()
+	all := string(b)
 	off := len(path) + len(query)
-	cr := &core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path):off]}
-	hdr, vals, i := make(http.Header, n), make([]string, n), 0
-	h.VisitAll(func(k, v []byte) {
-		if string(k) == "Host" || off+len(v) > len(all) {
-			return
-		}
-		s := all[off : off+len(v)]
-		off += len(v)
-		key := canonical(k)
-		if old, ok := hdr[key]; ok {
-			hdr[key] = append(old, s)
-			return
+	// The request and the value slices of the usual few headers share
+	// one allocation.
+	st := &struct {
+		req  core.Request
+		vals [inlineHeaders]string
+	}{}
+	cr := &st.req
+	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path):off]}
+	hdr, vals, i := make(http.Header, len(fields)), st.vals[:], 0
+	if len(fields) > inlineHeaders {
+		vals = make([]string, len(fields))
+	}
+	for _, f := range fields {
+		s := all[off:f.end]
+		off = f.end
+		if old, ok := hdr[f.key]; ok {
+			hdr[f.key] = append(old, s)
+			continue
 		}
 		vals[i] = s
-		hdr[key] = vals[i : i+1 : i+1]
+		hdr[f.key] = vals[i : i+1 : i+1]
 		i++
-	})
+	}
 	cr.Header = hdr
 	return cr
 }
+
+// inlineHeaders is how many header values newRequest stores without a
+// separate allocation.
+const inlineHeaders = 12
 
 // canonical returns the net/http canonical form of a header name, without
 // allocating for the names MCP requests usually carry.

@@ -27,19 +27,21 @@ func Middleware(g *core.Guard) gin.HandlerFunc {
 	max := g.MaxBodyBytes()
 	return func(c *gin.Context) {
 		r := c.Request
-		body, tooLarge, readErr := readBody(r, max)
+		rb := &body{}
+		b, tooLarge, readErr := readBodyInto(r, max, rb.small[:0])
 		res, err := g.Check(r.Context(), &core.Request{
 			Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-			Header: r.Header, Body: body, BodyTooLarge: tooLarge, BodyErr: readErr,
+			Header: r.Header, Body: b, BodyTooLarge: tooLarge, BodyErr: readErr,
 		})
 		if err != nil {
 			write(c, g.Render(err))
 			return
 		}
-		r = r.WithContext(core.WithPrincipal(r.Context(), res.Principal))
+		r = r.WithContext(res.Context(r.Context()))
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = newBody(body)
-			r.ContentLength = int64(len(body))
+			rb.Reset(b)
+			r.Body = rb
+			r.ContentLength = int64(len(b))
 		}
 		c.Request = r
 		c.Set(PrincipalKey, res.Principal)
@@ -107,6 +109,12 @@ func write(c *gin.Context, resp *core.Response) {
 // readBody reads the whole request body, at most max bytes. tooLarge
 // reports a body over the limit (Content-Length or bytes read).
 func readBody(r *http.Request, max int64) (body []byte, tooLarge bool, err error) {
+	return readBodyInto(r, max, nil)
+}
+
+// readBodyInto is readBody reading into small (length 0) when the body
+// fits in its capacity.
+func readBodyInto(r *http.Request, max int64, small []byte) (body []byte, tooLarge bool, err error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, false, nil
 	}
@@ -114,10 +122,17 @@ func readBody(r *http.Request, max int64) (body []byte, tooLarge bool, err error
 		return nil, true, nil
 	}
 	n := int64(512)
-	if r.ContentLength >= 0 {
+	switch {
+	case r.ContentLength >= 0:
 		n = r.ContentLength + 1 // one spare byte to see EOF without growing
+	case cap(small) > 0:
+		n = int64(cap(small)) // unknown length: start small, grow as needed
 	}
-	buf := make([]byte, 0, min(n, max+1))
+	n = min(n, max+1)
+	buf := small[:0]
+	if n > int64(cap(small)) {
+		buf = make([]byte, 0, n)
+	}
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -136,14 +151,16 @@ func readBody(r *http.Request, max int64) (body []byte, tooLarge bool, err error
 	}
 }
 
-// body is the restored request body: one allocation instead of
-// io.NopCloser(bytes.NewReader(b))'s two.
-type body struct{ bytes.Reader }
+// smallBodyBytes is the room for a small body (plus the spare byte that
+// sees EOF) inside the restored body itself.
+const smallBodyBytes = 256 + 1
 
-func newBody(b []byte) *body {
-	rb := &body{}
-	rb.Reset(b)
-	return rb
+// body is the restored request body: one allocation holding the reader
+// and a small body's bytes, instead of a buffer plus
+// io.NopCloser(bytes.NewReader(b))'s two.
+type body struct {
+	bytes.Reader
+	small [smallBodyBytes]byte
 }
 
 // Close does nothing; net/http closes the original body.

@@ -1,10 +1,7 @@
 package httpmcp
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -23,7 +20,8 @@ func Middleware(g *core.Guard) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		inner := SDKHandler(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, tooLarge, readErr := readBody(w, r, g.MaxBodyBytes())
+			st, tooLarge, readErr := readBody(w, r, g.MaxBodyBytes())
+			body := st.bytes()
 			res, err := g.Check(r.Context(), &core.Request{
 				Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
 				Header: r.Header, Body: body, BodyTooLarge: tooLarge, BodyErr: readErr,
@@ -32,8 +30,9 @@ func Middleware(g *core.Guard) func(http.Handler) http.Handler {
 				write(w, g.Render(err))
 				return
 			}
-			r = r.WithContext(core.WithPrincipal(r.Context(), res.Principal))
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			st.ctx = stateCtx{Context: res.Context(r.Context()), st: st}
+			r = r.WithContext(&st.ctx)
+			r.Body = &st.body
 			r.ContentLength = int64(len(body))
 			switch {
 			case res.NeedsFilter():
@@ -73,40 +72,12 @@ func tokenInfo(ctx context.Context, _ string, _ *http.Request) (*auth.TokenInfo,
 	if !ok {
 		return nil, auth.ErrInvalidToken
 	}
-	ti := &auth.TokenInfo{UserID: p.ID(), Scopes: p.Scopes}
+	ti := newTokenInfo(ctx)
+	*ti = auth.TokenInfo{UserID: p.ID(), Scopes: p.Scopes}
 	if p.Claims != nil {
 		ti.Expiration = p.Claims.Expiry
 	}
 	return ti, nil
-}
-
-// readBody reads the whole body with limit max. tooLarge reports a body
-// over the limit (the connection is then closed by net/http). A body with a
-// known length is read into an exactly sized buffer.
-func readBody(w http.ResponseWriter, r *http.Request, max int64) (body []byte, tooLarge bool, err error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, false, nil
-	}
-	if r.ContentLength > max {
-		return nil, true, nil
-	}
-	if r.ContentLength > 0 {
-		// net/http's body reader stops at Content-Length, which is ≤ max.
-		body = make([]byte, r.ContentLength)
-		if _, err := io.ReadFull(r.Body, body); err != nil {
-			return nil, false, err
-		}
-		return body, false, nil
-	}
-	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, max))
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return nil, true, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return body, false, nil
 }
 
 // write copies a core.Response: every header value with Add, then the

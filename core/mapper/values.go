@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,23 +73,48 @@ func firstString(c *core.Claims, paths []string) (string, error) {
 // collect merges the values of list claims: strings (split on spaces when
 // split is set) and the string elements of lists. Empty strings are dropped,
 // duplicates removed, first-seen order kept. It returns nil when empty.
+//
+// core.Claims.Strings returns a new slice on every call, so the first list
+// is filtered in place; duplicates are found by a linear scan while the
+// result is short and with a set beyond that.
 func collect(c *core.Claims, paths []string, split bool) []string {
 	var out []string
-	seen := map[string]struct{}{}
+	var seen map[string]struct{}
 	for _, p := range paths {
-		for _, s := range c.Strings(p, split) {
+		vals := c.Strings(p, split)
+		if out == nil {
+			out = vals[:0]
+		}
+		for _, s := range vals {
 			if s == "" {
 				continue
 			}
-			if _, dup := seen[s]; dup {
+			if seen == nil && len(out) >= linearDedup {
+				seen = make(map[string]struct{}, 2*len(out))
+				for _, o := range out {
+					seen[o] = struct{}{}
+				}
+			}
+			if seen != nil {
+				if _, dup := seen[s]; dup {
+					continue
+				}
+				seen[s] = struct{}{}
+			} else if slices.Contains(out, s) {
 				continue
 			}
-			seen[s] = struct{}{}
 			out = append(out, s)
 		}
 	}
+	if len(out) == 0 {
+		return nil
+	}
 	return out
 }
+
+// linearDedup is the result length up to which collect finds duplicates
+// by scanning.
+const linearDedup = 16
 
 // attribute converts the claim at path to an attribute value.
 func attribute(c *core.Claims, path string) (any, bool) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
 // tokenCache maps exact token strings to verified claims. Bounded by
@@ -23,7 +24,22 @@ const evictScan = 16
 type cacheEntry struct {
 	claims *core.Claims
 	leeway time.Duration
-	until  time.Time // insertion + TTL
+	until  time.Time       // insertion + TTL
+	keys   jose.KeySet     // the issuer's key set
+	key    *jose.PublicKey // the key that verified the token
+}
+
+// keyContainer is implemented by key sets that can tell whether a key is
+// still current (jose.StaticKeySet, jose.RemoteKeySet, discoveryKeySet).
+type keyContainer interface {
+	Contains(k *jose.PublicKey) bool
+}
+
+// keyStillTrusted reports whether the verifying key is still in its key
+// set. Key sets that cannot tell are trusted until the entry's TTL.
+func (e *cacheEntry) keyStillTrusted() bool {
+	kc, ok := e.keys.(keyContainer)
+	return !ok || kc.Contains(e.key)
 }
 
 func newTokenCache(c CacheConfig) *tokenCache {

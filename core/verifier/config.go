@@ -15,6 +15,9 @@ const (
 	DefaultCacheEntries  = 10000
 	DefaultCacheTTL      = 5 * time.Minute
 	DefaultMaxTokenBytes = jose.DefaultMaxLength
+	// DefaultRefreshInterval is how old a fetched key set may get before a
+	// lookup starts a background refresh (IssuerConfig.RefreshInterval).
+	DefaultRefreshInterval = 15 * time.Minute
 	// TenantPlaceholder marks the tenant segment of a multi-tenant issuer
 	// template (Microsoft Entra ID).
 	TenantPlaceholder = "{tenantid}"
@@ -67,8 +70,12 @@ type CacheConfig struct {
 	// disables the cache. When full, an arbitrary entry is evicted.
 	MaxEntries int
 	// TTL bounds how long a verified token is served from the cache, even if
-	// it expires later, so that a key removed from the key set stops being
-	// honoured within TTL. OPTIONAL; zero means 5 min.
+	// it expires later. OPTIONAL; zero means 5 min. Independently of TTL, a
+	// hit is served only while the key that verified the token is still in
+	// its issuer's current key set (for JWKSURL and discovery issuers; an
+	// injected KeySet without a Contains method is bounded by TTL alone), so
+	// a key removed by the IdP stops being honoured once a refresh (see
+	// IssuerConfig.RefreshInterval) has dropped it.
 	TTL time.Duration
 }
 
@@ -93,8 +100,8 @@ type IssuerConfig struct {
 	// JWKS is a static JWK Set document. It must yield at least one usable
 	// key after the hygiene rules of jose.ParseJWKS.
 	JWKS []byte
-	// JWKSURL is fetched lazily, refreshed on unknown kids only (30 s
-	// cooldown), kept through outages for 24 h.
+	// JWKSURL is fetched lazily, refreshed on unknown kids (30 s cooldown)
+	// and every RefreshInterval, kept through outages for 24 h.
 	JWKSURL string
 	// DiscoveryURL is the metadata document to read "jwks_uri" from.
 	// OPTIONAL; when KeySet, JWKS and JWKSURL are all empty it defaults to
@@ -119,4 +126,14 @@ type IssuerConfig struct {
 	RequiredClaims []string
 	// Leeway overrides Config.Leeway for this issuer. OPTIONAL.
 	Leeway *time.Duration
+	// RefreshInterval, for JWKSURL and discovery issuers, is how old the
+	// fetched key set may get before a lookup (a verification or a cache
+	// hit) starts a background refresh, still at most once per 30 s
+	// cooldown. This is what makes a key the IdP removed (for example
+	// because it was compromised) stop verifying without waiting for a
+	// token with an unknown kid: at most RefreshInterval plus one fetch
+	// after the removal, provided tokens keep arriving. OPTIONAL; zero means
+	// 15 min; negative disables periodic refresh (keys then change only on
+	// an unknown kid). Ignored for KeySet and JWKS.
+	RefreshInterval time.Duration
 }

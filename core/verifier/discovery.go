@@ -64,6 +64,15 @@ func (d *discoveryKeySet) Keys(ctx context.Context, kid, alg string) ([]*jose.Pu
 	return ks.Keys(ctx, kid, alg)
 }
 
+// Contains reports whether k is in the discovered key set's current keys
+// (false before discovery succeeded); see jose.RemoteKeySet.Contains.
+func (d *discoveryKeySet) Contains(k *jose.PublicKey) bool {
+	d.mu.Lock()
+	ks := d.keys
+	d.mu.Unlock()
+	return ks != nil && ks.Contains(k)
+}
+
 func (d *discoveryKeySet) resolve(ctx context.Context) (*jose.RemoteKeySet, error) {
 	d.mu.Lock()
 	if d.keys != nil {

@@ -28,14 +28,20 @@
 // # Security
 //
 // Key sets are fetched only from configured or discovered URLs, never from a
-// token (no jku/x5u), and refreshed only on an unknown kid, at most once per
-// cooldown; a bad signature never causes a fetch. When keys cannot be
+// token (no jku/x5u), and refreshed on an unknown kid or, in the
+// background, when a lookup finds the set older than
+// IssuerConfig.RefreshInterval (default 15 min) — always at most once per
+// cooldown; a bad signature never causes a fetch. The periodic refresh is
+// what retires a key the IdP removed (for example after a compromise). When keys cannot be
 // obtained the verifier fails closed with core.ErrUnavailable (a 503), and
 // it recovers without a restart. Discovery is lazy, so the verifier can be
 // built while the IdP is down. The discovered "issuer" must equal the
 // configured issuer exactly.
 //
 // The verified-token cache is keyed by the exact token string and re-checks
-// exp, nbf and iat on every hit. Claims returned from Verify share their Raw
+// exp, nbf and iat on every hit; a hit is served only while the key that
+// verified the token is still in its issuer's current key set (otherwise
+// the token is verified again from scratch), and never longer than the
+// cache TTL. Claims returned from Verify share their Raw
 // map between cache hits: treat them as read-only.
 package verifier

@@ -201,7 +201,14 @@ func keySource(c *IssuerConfig, is *issuer, client *http.Client, now func() time
 	if n > 1 {
 		return nil, errors.New("set only one of KeySet, JWKS, JWKSURL and DiscoveryURL")
 	}
-	remote := jose.RemoteKeySetConfig{HTTPClient: client, Algorithms: is.algs, Now: now, Logger: log}
+	refresh := c.RefreshInterval
+	switch {
+	case refresh == 0:
+		refresh = DefaultRefreshInterval
+	case refresh < 0:
+		refresh = 0 // jose: zero disables
+	}
+	remote := jose.RemoteKeySetConfig{HTTPClient: client, Algorithms: is.algs, Now: now, Logger: log, RefreshInterval: refresh}
 	switch {
 	case c.KeySet != nil:
 		return c.KeySet, nil

@@ -26,12 +26,17 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 				v.cache.remove(token)
 				return nil, err
 			}
-			c := *e.claims
-			return &c, nil
+			if e.keyStillTrusted() {
+				c := *e.claims
+				return &c, nil
+			}
+			// The verifying key left the issuer's key set (or the set is
+			// unavailable): verify from scratch, which fails closed.
+			v.cache.remove(token)
 		}
 	}
-	tok, err := jose.ParseCompact(token, jose.ParseOptions{MaxLength: v.maxLen, Algorithms: v.allAlgs})
-	if err != nil {
+	var tok jose.Token // on the stack
+	if err := jose.ParseCompactInto(&tok, token, jose.ParseOptions{MaxLength: v.maxLen, Algorithms: v.allAlgs}); err != nil {
 		return nil, joseToCore(err)
 	}
 	m, err := tok.Claims()
@@ -46,16 +51,17 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 	if !slices.Contains(is.algs, tok.Header.Alg) {
 		return nil, claimErr(core.ErrUnsupportedAlgorithm, "%s not allowed for issuer %q", tok.Header.Alg, is.name)
 	}
-	if _, err := jose.VerifyToken(ctx, tok, is.keys); err != nil {
+	pk, err := jose.VerifyToken(ctx, &tok, is.keys)
+	if err != nil {
 		return nil, joseToCore(err)
 	}
 	// From here on the claims are authentic.
-	c, err := v.checkClaims(is, tok, m, now)
+	c, err := v.checkClaims(is, &tok, m, now)
 	if err != nil {
 		return nil, err
 	}
 	if v.cache != nil {
-		v.cache.put(token, &cacheEntry{claims: c, leeway: is.leeway}, now)
+		v.cache.put(token, &cacheEntry{claims: c, leeway: is.leeway, keys: is.keys, key: pk}, now)
 		cp := *c
 		return &cp, nil
 	}

@@ -13,6 +13,13 @@
 //     and strict JSON (valid UTF-8, no duplicate or case-variant keys, see
 //     internal/strictjson) for the header and, by default, the payload.
 //
+// For speed, ParseCompact reads the header and the claims in one strict pass
+// when they stay within a common subset (ASCII keys, no escapes, bounded
+// keys per object and nesting); anything else, valid or not, goes through
+// strictjson.Validate and a second decoding pass. The one-pass reader only
+// ever accepts what strictjson accepts and builds the same values
+// (FuzzFastDecode, FuzzFastHeader).
+//
 // # Security
 //
 // Everything that can be checked without cryptography is checked first, in
@@ -30,9 +37,12 @@
 // off-curve points and alg/curve mismatches are dropped; keys that share a
 // kid are all dropped (fail closed for that kid).
 //
-// [RemoteKeySet] refreshes only on an unknown kid, at most once per cooldown,
-// single-flight, with a body cap, timeouts and stale-while-error semantics.
-// A bad signature on a known kid never causes a fetch.
+// [RemoteKeySet] refreshes on an unknown kid and, when RefreshInterval is
+// set, in the background once the set is older than that (so removed keys
+// disappear), always at most once per cooldown, single-flight, with a body
+// cap, timeouts and stale-while-error semantics. A bad signature on a known
+// kid never causes a fetch. [RemoteKeySet.Contains] lets a cache of
+// verification results check that a key is still current.
 //
 // Errors are this package's sentinels (ErrMalformed, ErrAlgorithm, ErrSignature,
 // ...); core/verifier maps them to the core sentinels. This package does not

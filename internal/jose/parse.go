@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/mcpauthz/mcpauthz/internal/strictjson"
 )
@@ -51,6 +52,10 @@ type Token struct {
 	sig          []byte
 	alg          algInfo
 	validJSON    bool // Payload passed strictjson.Validate
+	// claims is the payload decoded by ParseCompact's single strict pass,
+	// handed out by the first Claims call (claimsTaken).
+	claims      map[string]any
+	claimsTaken atomic.Bool
 }
 
 // forbiddenHeader lists protected-header members that are refused: no
@@ -70,33 +75,44 @@ var forbiddenHeader = [...]string{"crit", "b64", "jwk", "jku", "x5u", "x5c", "zi
 // Errors wrap ErrTooLarge, ErrMalformed, ErrForbiddenHeader or ErrAlgorithm.
 // Work and allocation are bounded by the length cap.
 func ParseCompact(raw string, opts ParseOptions) (*Token, error) {
+	t := new(Token)
+	if err := ParseCompactInto(t, raw, opts); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// ParseCompactInto is ParseCompact writing into *t (overwritten), so that a
+// caller can keep the Token on its stack. On error the contents of *t are
+// unspecified and must not be used.
+func ParseCompactInto(t *Token, raw string, opts ParseOptions) error {
 	maxLen := opts.MaxLength
 	if maxLen <= 0 {
 		maxLen = DefaultMaxLength
 	}
 	if len(raw) > maxLen {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), maxLen)
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(raw), maxLen)
 	}
 	if len(opts.Algorithms) == 0 {
-		return nil, fmt.Errorf("%w: empty allow-list", ErrAlgorithm)
+		return fmt.Errorf("%w: empty allow-list", ErrAlgorithm)
 	}
 	// Exactly two dots. Then no CR or LF: encoding/base64 skips them even in
 	// strict mode; every other byte outside the base64url alphabet ('=',
 	// '+', '/', spaces, '{', ...) is refused by the strict decoder below.
 	if n := strings.Count(raw, "."); n != 2 {
-		return nil, fmt.Errorf("%w: %d segments, want 3", ErrMalformed, n+1)
+		return fmt.Errorf("%w: %d segments, want 3", ErrMalformed, n+1)
 	}
 	if strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
-		return nil, fmt.Errorf("%w: line break in token", ErrMalformed)
+		return fmt.Errorf("%w: line break in token", ErrMalformed)
 	}
 	d1 := strings.IndexByte(raw, '.')
 	d2 := d1 + 1 + strings.IndexByte(raw[d1+1:], '.')
 	hSeg, pSeg, sSeg := raw[:d1], raw[d1+1:d2], raw[d2+1:]
 	if hSeg == "" {
-		return nil, fmt.Errorf("%w: empty header", ErrMalformed)
+		return fmt.Errorf("%w: empty header", ErrMalformed)
 	}
 	if sSeg == "" {
-		return nil, fmt.Errorf("%w: empty signature", ErrMalformed)
+		return fmt.Errorf("%w: empty signature", ErrMalformed)
 	}
 
 	// One allocation for a copy of the raw token (its prefix is the signing
@@ -106,30 +122,48 @@ func ParseCompact(raw string, opts ParseOptions) (*Token, error) {
 	buf := make([]byte, len(raw)+hn+pn+sn)
 	copy(buf, raw)
 	src, rest := buf[:len(raw):len(raw)], buf[len(raw):]
-	t := &Token{signingInput: src[:d2:d2]}
+	*t = Token{signingInput: src[:d2:d2]}
 	hdr, err := decodeSeg(rest[:hn:hn], src[:d1])
 	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
 	rest = rest[hn:]
 	if t.Payload, err = decodeSeg(rest[:pn:pn], src[d1+1:d2]); err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
 	rest = rest[pn:]
 	if t.sig, err = decodeSeg(rest[:sn:sn], src[d2+1:]); err != nil {
-		return nil, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: signature: %v", ErrMalformed, err)
 	}
 
-	if err := t.parseHeader(hdr, opts.Algorithms); err != nil {
-		return nil, err
+	// One string for the decoded header and payload, which are adjacent in
+	// buf: header values and claims are substrings of it.
+	n := len(hdr)
+	joint := !opts.RawPayload && len(hdr) == hn
+	if joint {
+		n += len(t.Payload)
+	}
+	text := string(buf[len(raw) : len(raw)+n])
+	if err := t.parseHeader(hdr, text[:len(hdr)], opts.Algorithms); err != nil {
+		return err
 	}
 	if !opts.RawPayload {
-		if err := validateClaimsJSON(t.Payload); err != nil {
-			return nil, err
+		var ptext string
+		if joint {
+			ptext = text[len(hdr):]
+		} else {
+			ptext = string(t.Payload) // not reached: hdr is always hn bytes
+		}
+		// One strict pass that validates and decodes the common case; the
+		// two-pass validator decides everything else.
+		if m, ok := decodeStrictObject(t.Payload, ptext); ok {
+			t.claims = m
+		} else if err := validateClaimsJSON(t.Payload); err != nil {
+			return err
 		}
 		t.validJSON = true
 	}
-	return t, nil
+	return nil
 }
 
 func validateClaimsJSON(p []byte) error {
@@ -146,57 +180,15 @@ func validateClaimsJSON(p []byte) error {
 	return nil
 }
 
-func (t *Token) parseHeader(hdr []byte, allowed []string) error {
-	if err := strictjson.Validate(hdr, strictjson.Options{}); err != nil {
-		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
-	}
-	// Walk the validated members directly: alg, kid and typ are read as
-	// strings without building a map; anything else goes to Extra.
-	d := decoder{data: hdr, s: string(hdr), topHint: 4}
-	d.ws()
-	if d.peek() != '{' {
-		return fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
-	}
-	d.pos++
-	var alg, kid string
-	var hasAlg, hasKid bool
-	d.ws()
-	for d.peek() == '"' {
-		name := d.str()
-		d.ws()
-		d.pos++ // ':'
-		d.ws()
-		switch name {
-		case "alg", "kid", "typ":
-			if d.peek() != '"' {
-				return fmt.Errorf("%w: %s is not a string", ErrMalformed, name)
-			}
-			v := d.str()
-			switch name {
-			case "alg":
-				alg, hasAlg = v, true
-			case "kid":
-				kid, hasKid = v, true
-			default:
-				t.Header.Typ = v
-			}
-		default:
-			for _, f := range forbiddenHeader {
-				if name == f {
-					return fmt.Errorf("%w: %q", ErrForbiddenHeader, name)
-				}
-			}
-			if t.Header.Extra == nil {
-				t.Header.Extra = make(map[string]any, 4)
-			}
-			t.Header.Extra[name] = d.value()
+// parseHeader reads the header; text is string(hdr).
+func (t *Token) parseHeader(hdr []byte, text string, allowed []string) error {
+	alg, kid, hasAlg, hasKid, ok := t.fastHeader(hdr, text)
+	if !ok {
+		t.Header = ParsedHeader{}
+		var err error
+		if alg, kid, hasAlg, hasKid, err = t.slowHeader(hdr); err != nil {
+			return err
 		}
-		d.ws()
-		if d.peek() != ',' {
-			break
-		}
-		d.pos++
-		d.ws()
 	}
 	if !hasAlg {
 		return fmt.Errorf("%w: missing alg", ErrMalformed)
@@ -239,8 +231,12 @@ func truncate(s string, n int) string {
 // payload, both base64url). The slice must not be modified.
 func (t *Token) SigningInput() []byte { return t.signingInput }
 
-// Claims decodes the payload as a strict JSON object (see DecodeJSON).
+// Claims decodes the payload as a strict JSON object (see DecodeJSON). Each
+// call returns a new map (the first one usually decoded by ParseCompact).
 func (t *Token) Claims() (map[string]any, error) {
+	if t.claims != nil && t.claimsTaken.CompareAndSwap(false, true) {
+		return t.claims, nil
+	}
 	if t.validJSON { // validated by ParseCompact, and known to be an object
 		// 16 avoids regrowing the map for typical access tokens.
 		if m, ok := decodeValidated(t.Payload, 16).(map[string]any); ok {

@@ -60,8 +60,9 @@ type RemoteKeySetConfig struct {
 }
 
 // RemoteKeySet is a KeySet backed by a JWKS URL. It fetches lazily on first
-// use, refreshes only when a token names an unknown kid (at most once per
-// Cooldown, single-flight), never because a signature failed, and keeps the
+// use, refreshes when a token names an unknown kid or (RefreshInterval) in
+// the background when the set has grown old (at most once per Cooldown,
+// single-flight), never because a signature failed, and keeps the
 // last good set through outages until MaxStale. A fetch that fails, returns
 // non-200, more than MaxBytes, invalid JSON or no usable key never replaces
 // a good set. Safe for concurrent use.

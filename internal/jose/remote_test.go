@@ -444,3 +444,56 @@ func TestSafeHTTPClientNeverDefault(t *testing.T) {
 		t.Fatal("caller's client modified or timeout lost")
 	}
 }
+
+func TestRemoteContainsDropsRemovedKey(t *testing.T) {
+	t.Parallel()
+	p, clk := newIDP(t), newClock()
+	k1, k2 := newSigner(t, ES256, "k1"), newSigner(t, ES256, "k2")
+	p.set("", k1.jwk, k2.jwk)
+	r := newRemote(t, p, clk, func(c *RemoteKeySetConfig) { c.RefreshInterval = 10 * time.Minute })
+	ctx := context.Background()
+	if r.Contains(&PublicKey{KeyID: "k1"}) {
+		t.Fatal("Contains before any fetch")
+	}
+	pk1, err := VerifyToken(ctx, k1.token(t, "k1"), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Contains(pk1) {
+		t.Fatal("verifying key not contained")
+	}
+	clone := *pk1
+	if !r.Contains(&clone) {
+		t.Fatal("equal key not contained")
+	}
+	clone.Algorithm = RS256
+	if r.Contains(&clone) {
+		t.Fatal("key with another alg contained")
+	}
+	p.set("", k2.jwk)
+	clk.Add(5 * time.Minute)
+	before := p.hits.Load()
+	if !r.Contains(pk1) || p.hits.Load() != before {
+		t.Fatal("refresh before RefreshInterval")
+	}
+	clk.Add(6 * time.Minute)
+	_ = r.Contains(pk1) // starts the background refresh
+	if err := waitFor(func() bool { return p.hits.Load() > before && r.inflightDone() }); err != nil {
+		t.Fatal(err)
+	}
+	if r.Contains(pk1) {
+		t.Fatal("removed key still contained after the refresh")
+	}
+	pk2, err := VerifyToken(ctx, k2.token(t, "k2"), r)
+	if err != nil || !r.Contains(pk2) {
+		t.Fatalf("k2: %v", err)
+	}
+	clk.Add(DefaultMaxStale + time.Hour)
+	if r.Contains(pk2) {
+		t.Fatal("key of a stale set contained")
+	}
+	var nilSet *StaticKeySet
+	if nilSet.Contains(pk1) || r.Contains(nil) {
+		t.Fatal("nil cases")
+	}
+}

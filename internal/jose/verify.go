@@ -31,16 +31,22 @@ func (t *Token) Verify(k *PublicKey) error {
 }
 
 func digest(h crypto.Hash, msg []byte) []byte {
+	var buf [sha512.Size]byte
+	return append([]byte(nil), digestInto(&buf, h, msg)...)
+}
+
+// digestInto hashes msg into buf (no allocation) and returns the digest.
+func digestInto(buf *[sha512.Size]byte, h crypto.Hash, msg []byte) []byte {
 	switch h {
 	case crypto.SHA256:
 		d := sha256.Sum256(msg)
-		return d[:]
+		return buf[:copy(buf[:], d[:])]
 	case crypto.SHA384:
 		d := sha512.Sum384(msg)
-		return d[:]
+		return buf[:copy(buf[:], d[:])]
 	case crypto.SHA512:
-		d := sha512.Sum512(msg)
-		return d[:]
+		*buf = sha512.Sum512(msg)
+		return buf[:]
 	}
 	return nil
 }
@@ -53,18 +59,21 @@ func verifySig(info algInfo, key crypto.PublicKey, msg, sig []byte) bool {
 			return false
 		}
 		if info.fam == famRSA {
-			return rsa.VerifyPKCS1v15(pub, info.hash, digest(info.hash, msg), sig) == nil
+			var buf [sha512.Size]byte // stays on the stack
+			return rsa.VerifyPKCS1v15(pub, info.hash, digestInto(&buf, info.hash, msg), sig) == nil
 		}
-		return rsa.VerifyPSS(pub, info.hash, digest(info.hash, msg), sig,
-			&rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash}) == nil
+		var buf [sha512.Size]byte // VerifyPSS makes it escape
+		opts := rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash}
+		return rsa.VerifyPSS(pub, info.hash, digestInto(&buf, info.hash, msg), sig, &opts) == nil
 	case famEC:
 		pub, ok := key.(*ecdsa.PublicKey)
 		if !ok || pub.Curve != info.curve || len(sig) != 2*info.size {
 			return false
 		}
+		var buf [sha512.Size]byte
 		r := new(big.Int).SetBytes(sig[:info.size])
 		s := new(big.Int).SetBytes(sig[info.size:])
-		return ecdsa.Verify(pub, digest(info.hash, msg), r, s)
+		return ecdsa.Verify(pub, digestInto(&buf, info.hash, msg), r, s)
 	case famEd:
 		pub, ok := key.(ed25519.PublicKey)
 		if !ok || len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {

@@ -1,0 +1,59 @@
+package core
+
+import "context"
+
+// This file keeps the allowed request's path to few allocations: Check
+// allocates one checkState holding the Result, the inspection and (with
+// DefaultMapper) the principal, and Result.Context derives the request
+// context from it without another allocation.
+
+// checkState is the single allocation behind an allowed request.
+type checkState struct {
+	res Result
+	ins inspection
+}
+
+// mappedState is checkState with room for the principal DefaultMapper
+// builds in place.
+type mappedState struct {
+	checkState
+	p      Principal
+	scopes [inlineScopes]string
+}
+
+// Context returns a context derived from parent that carries the request's
+// principal, exactly as WithPrincipal(parent, res.Principal) does:
+// core.PrincipalFromContext finds it, and every other value, deadline and
+// cancellation comes from parent. The first call uses a context node stored
+// in the Result and does not allocate; later calls fall back to
+// WithPrincipal. A nil Result returns parent (which carries no principal
+// unless parent did). Like the rest of a Result, it is meant for the
+// request's own goroutine.
+func (res *Result) Context(parent context.Context) context.Context {
+	if res == nil {
+		return parent
+	}
+	if res.ctx.Context != nil {
+		return WithPrincipal(parent, res.Principal)
+	}
+	res.ctx = principalCtx{Context: parent, p: res.Principal}
+	return &res.ctx
+}
+
+// principalCtx is WithPrincipal's context node, embeddable in a Result.
+type principalCtx struct {
+	context.Context
+	p *Principal
+}
+
+// Value answers the principal key itself and asks the parent for the rest,
+// so context.WithCancel and friends still find the parent's cancellation.
+func (c *principalCtx) Value(key any) any {
+	if _, ok := key.(principalKey); ok {
+		return c.p
+	}
+	return c.Context.Value(key)
+}
+
+// String names the node like context.WithValue's, without the principal.
+func (c *principalCtx) String() string { return "core.WithPrincipal" }

@@ -1,0 +1,49 @@
+package jose
+
+import "crypto"
+
+// Contains reports whether k is still one of the keys of s: the same
+// *PublicKey, or a key with the same kid, alg, use and key material.
+func (s *StaticKeySet) Contains(k *PublicKey) bool {
+	if s == nil || k == nil {
+		return false
+	}
+	src := s.all
+	if k.KeyID != "" {
+		src = s.byKid[k.KeyID]
+	}
+	for _, c := range src {
+		if c == k {
+			return true
+		}
+	}
+	for _, c := range src {
+		if sameKey(c, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameKey(a, b *PublicKey) bool {
+	if a.KeyID != b.KeyID || a.Algorithm != b.Algorithm || a.Use != b.Use {
+		return false
+	}
+	eq, ok := a.Key.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && eq.Equal(b.Key)
+}
+
+// Contains reports whether k is in the current usable key set (see
+// [StaticKeySet.Contains]); false before the first successful fetch and
+// once the set is older than MaxStale. It never fetches synchronously, but
+// like Keys it starts the background refresh when RefreshInterval has
+// passed, so callers that cache verification results (and so call Keys
+// rarely) still see removed keys disappear.
+func (r *RemoteKeySet) Contains(k *PublicKey) bool {
+	keys, usable := r.current()
+	if !usable {
+		return false
+	}
+	r.maybeBackgroundRefresh()
+	return keys.Contains(k)
+}
