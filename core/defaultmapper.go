@@ -12,7 +12,9 @@ import (
 //   - Scopes: Claims.Scopes (already parsed from "scope"/"scp" by the verifier).
 //   - Groups: the "groups" claim; Roles: the "roles" claim (strings only).
 //   - ClientID: Claims.ClientID.
-//   - Tenant: "tid", else "tenant" (string claims).
+//   - Tenant: "tid", else "tenant", else "idp_iss" (string claims; idp_iss is
+//     the enterprise IdP behind a token of the embedded authorization server,
+//     so one "sub" from two IdPs stays two principals).
 //   - Kind: PrincipalClient when the subject equals the client id (RFC 9068
 //     §2.2: client_credentials tokens use the client id as sub) or the
 //     subject is empty and a client id is present; PrincipalUser otherwise.
@@ -76,6 +78,8 @@ func defaultMapInto(c *Claims, p *Principal, buf []string) {
 	if t, ok := c.String("tid"); ok {
 		p.Tenant = t
 	} else if t, ok := c.String("tenant"); ok {
+		p.Tenant = t
+	} else if t, ok := c.String("idp_iss"); ok {
 		p.Tenant = t
 	}
 	if c.ClientID != "" && (c.Subject == "" || c.Subject == c.ClientID) {

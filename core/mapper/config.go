@@ -33,7 +33,12 @@ type Config struct {
 	RoleClaims []string
 
 	// TenantClaims select Principal.Tenant: the first one present with a
-	// non-empty string value wins. OPTIONAL, default ["tid", "tenant"].
+	// non-empty string value wins. OPTIONAL, default ["tid", "tenant",
+	// "idp_iss"]. The last one matters for tokens minted by the embedded
+	// authorization server from ID-JAGs: their "iss" is the authorization
+	// server for every user, and "idp_iss" names the enterprise IdP that
+	// vouched for the user, so two trusted IdPs that use the same "sub" still
+	// yield distinct principals (Principal.ID) and Casbin domains.
 	TenantClaims []string
 
 	// AttributeClaims maps an attribute name to a claim path, copied into
@@ -77,7 +82,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	out.ScopeClaims = listOrDefault(cfg.ScopeClaims, "scope", "scp")
 	out.GroupClaims = listOrDefault(cfg.GroupClaims, "groups")
 	out.RoleClaims = listOrDefault(cfg.RoleClaims, "roles")
-	out.TenantClaims = listOrDefault(cfg.TenantClaims, "tid", "tenant")
+	out.TenantClaims = listOrDefault(cfg.TenantClaims, "tid", "tenant", "idp_iss")
 	out.AttributeClaims = cloneMap(cfg.AttributeClaims)
 	out.ClientClaims = cloneMap(cfg.ClientClaims)
 

@@ -263,3 +263,27 @@ func TestLongListDedup(t *testing.T) {
 	}
 	eqList(t, "Groups", p.Groups, want)
 }
+
+// TestSameSubjectFromTwoIdPs: tokens of the embedded authorization server
+// carry the upstream IdP in "idp_iss"; the same "sub" vouched for by two IdPs
+// must not become one principal.
+func TestSameSubjectFromTwoIdPs(t *testing.T) {
+	t.Parallel()
+	m, err := Standard(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(idp string) *core.Principal {
+		t.Helper()
+		p, err := m.MapClaims(context.Background(), &core.Claims{Issuer: "https://as.example.com", Subject: "alice",
+			ClientID: "agent", Raw: map[string]any{"iss": "https://as.example.com", "sub": "alice", "client_id": "agent", "idp_iss": idp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := mk("https://idp-a.example.com"), mk("https://idp-b.example.com")
+	if a.ID() == b.ID() || a.Tenant != "https://idp-a.example.com" {
+		t.Fatalf("principals collide: %q vs %q (tenant %q)", a.ID(), b.ID(), a.Tenant)
+	}
+}
