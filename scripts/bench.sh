@@ -9,7 +9,7 @@ out="${1:-$root/bench-results}"
 filter="${2:-.}"
 count="${BENCH_COUNT:-6}"
 mkdir -p "$out"
-command -v benchstat >/dev/null || go install golang.org/x/perf/cmd/benchstat@latest
+command -v benchstat >/dev/null || go install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench() { # module-dir package name
   local dir="$1" pkg="$2" name="$3"
   [[ "$name" =~ $filter ]] || return 0
