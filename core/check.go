@@ -152,6 +152,12 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 	}
 	ev.Issuer, ev.Subject, ev.ClientID, ev.SubjectKind = p.Issuer, p.Subject, p.ClientID, p.Kind
 
+	// 5b. Stream resumption would replay unfiltered list responses.
+	if g.authorizer != nil && !g.allowReplay && len(r.Header.Values("Last-Event-Id")) > 0 {
+		return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
+			Description: "stream resumption (Last-Event-ID) is not supported: replayed events would bypass authorization filtering"}
+	}
+
 	// 6. Inspect.
 	ins := &st.ins
 	if ierr := g.inspect(r, ins); ierr != nil {
@@ -190,7 +196,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 
 	if g.sessions != nil {
 		if ins.sessionID != "" {
-			g.sessions.bind(ins.sessionID, pid, now)
+			g.sessions.touch(ins.sessionID, pid, now)
 		} else if ins.initialize && ins.version < inspect.Version20260728 {
 			res.bind = func(sid string) { g.sessions.bind(sid, p.ID(), g.now()) }
 		}

@@ -12,9 +12,10 @@ import (
 //   - Scopes: Claims.Scopes (already parsed from "scope"/"scp" by the verifier).
 //   - Groups: the "groups" claim; Roles: the "roles" claim (strings only).
 //   - ClientID: Claims.ClientID.
-//   - Tenant: "tid", else "tenant", else "idp_iss" (string claims; idp_iss is
-//     the enterprise IdP behind a token of the embedded authorization server,
-//     so one "sub" from two IdPs stays two principals).
+//   - Tenant: "tid", else "tenant" (string claims), prefixed by "idp_iss" when
+//     present (ProviderTenant: the enterprise IdP behind a token of the
+//     embedded authorization server, so one "sub" or "tenant" from two IdPs
+//     stays two principals).
 //   - Kind: PrincipalClient when the subject equals the client id (RFC 9068
 //     §2.2: client_credentials tokens use the client id as sub) or the
 //     subject is empty and a client id is present; PrincipalUser otherwise.
@@ -79,8 +80,9 @@ func defaultMapInto(c *Claims, p *Principal, buf []string) {
 		p.Tenant = t
 	} else if t, ok := c.String("tenant"); ok {
 		p.Tenant = t
-	} else if t, ok := c.String("idp_iss"); ok {
-		p.Tenant = t
+	}
+	if idp, ok := c.String("idp_iss"); ok {
+		p.Tenant = ProviderTenant(idp, p.Tenant)
 	}
 	if c.ClientID != "" && (c.Subject == "" || c.Subject == c.ClientID) {
 		p.Kind = PrincipalClient

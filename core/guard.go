@@ -77,17 +77,28 @@ type Config struct {
 	// (requests without Origin, i.e. non-browser clients, always pass).
 	AllowedOrigins []string
 
+	// AllowEventReplay lets requests carrying Last-Event-ID (SSE stream
+	// resumption, 2025-11-25) through when an Authorizer is set. OPTIONAL;
+	// default false: such requests are refused with 400, because an MCP SDK
+	// with an event store replays the events it stored BEFORE this Guard
+	// filtered them, so a replayed */list response would reach the client
+	// unfiltered. Enable it only for servers without an event store.
+	AllowEventReplay bool
+
 	// DisableSessionBinding turns off the binding of 2025-11-25
-	// Mcp-Session-Id values to the principal that first used them.
+	// Mcp-Session-Id values to the principal that created them.
 	// OPTIONAL; default false (binding on). A session id presented by
 	// another principal is answered 404, like an unknown session, so the
 	// answer does not confirm that the session exists. A session is bound
-	// when it is created, if the adapter reports the Mcp-Session-Id of the
-	// initialize response (Result.BindSession; the net/http adapter does),
-	// else on first sight. The net/http adapter also hands the principal to
-	// the go-sdk (auth.TokenInfo.UserID), which binds at creation too and
-	// refuses any other user with 403. Bindings are only made for allowed
-	// requests, and never for 2026-07-28 requests, which have no sessions.
+	// when it is created: the adapter reports the Mcp-Session-Id of the
+	// initialize response (Result.BindSession; every adapter of this
+	// repository does). Ids are never bound by use, so a flood of invented
+	// ids cannot evict real bindings; an unknown id reaches the SDK, which
+	// answers 404. Adapters also hand the principal to the go-sdk
+	// (httpmcp.SDKHandler: auth.TokenInfo.UserID), which binds at creation
+	// too and refuses any other user with 403. Bindings are only made for
+	// allowed requests, and never for 2026-07-28 requests, which have no
+	// sessions.
 	DisableSessionBinding bool
 	// SessionTTL is how long an unused binding is kept. OPTIONAL; default
 	// DefaultSessionTTL (24h).
@@ -128,6 +139,7 @@ type Guard struct {
 	denyCode        int
 	challengeScopes string
 	origins         map[string]bool
+	allowReplay     bool
 	sessions        *sessionStore
 	retryAfter      string
 	audit           AuditSink
@@ -164,6 +176,7 @@ func New(cfg Config) (*Guard, error) {
 		maxBody:      cfg.MaxBodyBytes,
 		inspectOpts:  cfg.Inspect,
 		denyCode:     cfg.DenyCode,
+		allowReplay:  cfg.AllowEventReplay,
 		audit:        cfg.Audit,
 		log:          cfg.Logger,
 		now:          cfg.Now,

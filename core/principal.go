@@ -38,15 +38,41 @@ type Principal struct {
 }
 
 // ID is a stable, unambiguous identifier for the principal, used for session
-// binding and audit: "user:<iss>|<tenant>|<sub>" or "client:<iss>|<client_id>".
+// binding and audit: "user:<iss>|<tenant>|<sub>" or "client:<iss>|<client_id>",
+// where "\" and "|" inside each component are escaped with a backslash, so
+// distinct (iss, tenant, sub) triples never yield the same ID.
 func (p *Principal) ID() string {
 	if p == nil {
 		return ""
 	}
 	if p.Kind == PrincipalClient {
-		return "client:" + p.Issuer + "|" + p.ClientID
+		return "client:" + escapeID(p.Issuer) + "|" + escapeID(p.ClientID)
 	}
-	return "user:" + p.Issuer + "|" + p.Tenant + "|" + p.Subject
+	return "user:" + escapeID(p.Issuer) + "|" + escapeID(p.Tenant) + "|" + escapeID(p.Subject)
+}
+
+// escapeID escapes the separator and the escape character of Principal.ID.
+func escapeID(s string) string {
+	if !strings.ContainsAny(s, `\|`) {
+		return s
+	}
+	return strings.NewReplacer(`\`, `\\`, `|`, `\|`).Replace(s)
+}
+
+// ProviderTenant combines the upstream identity provider of a token minted
+// from an assertion (the embedded authorization server's "idp_iss") with the
+// token's tenant into Principal.Tenant: tenant alone when provider is empty,
+// else "<provider>" or "<provider>|<tenant>". Mappers use it so that the
+// same subject, or the same self-declared tenant, asserted by two different
+// IdPs never becomes one principal.
+func ProviderTenant(provider, tenant string) string {
+	switch {
+	case provider == "":
+		return tenant
+	case tenant == "":
+		return provider
+	}
+	return provider + "|" + tenant
 }
 
 // HasScope reports whether the principal was granted scope s.

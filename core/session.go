@@ -55,6 +55,25 @@ func (s *sessionStore) check(sessionID, principal string, now time.Time) bool {
 	return e.principal == principal
 }
 
+// touch extends an existing, unexpired binding of sessionID to principal.
+// It never creates a binding: only sessions the MCP server created for this
+// principal (Result.BindSession at initialize) are bound, so a flood of
+// invented session ids cannot evict real bindings.
+func (s *sessionStore) touch(sessionID, principal string, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	el, ok := s.m[sessionID]
+	if !ok {
+		return
+	}
+	e := el.Value.(*sessionEntry)
+	if e.principal != principal || now.After(e.expires) {
+		return
+	}
+	e.expires = now.Add(s.ttl)
+	s.lru.MoveToFront(el)
+}
+
 // bind records (or refreshes) the binding. An existing binding to another
 // principal is never overwritten.
 func (s *sessionStore) bind(sessionID, principal string, now time.Time) {

@@ -28,9 +28,16 @@ func TestSessionBinding(t *testing.T) {
 		}
 		return ""
 	}
-	if err := sess(tokAlice, "s1"); err != nil {
-		t.Fatal(err)
+	// Sessions are bound when the server creates them (initialize), never by
+	// use: an unknown id passes to the SDK (which answers 404) unbound.
+	if err := sess(tokBob, "s1"); err != nil {
+		t.Fatalf("unknown session id refused: %v", err)
 	}
+	res, err := g.Check(context.Background(), post(tokAlice, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`))
+	if err != nil || !res.CreatesSession() {
+		t.Fatalf("initialize: %v", err)
+	}
+	res.BindSession("s1")
 	if err := sess(tokAlice, "s1"); err != nil {
 		t.Fatalf("same principal: %v", err)
 	}
@@ -40,7 +47,7 @@ func TestSessionBinding(t *testing.T) {
 	if r := g.Render(sess(tokBob, "s1")); r.Status != http.StatusNotFound {
 		t.Errorf("status = %d", r.Status)
 	}
-	// A denied request does not bind.
+	// Neither allowed nor denied requests bind by use.
 	if err := sess(tokBob, "s2"); err != nil {
 		t.Fatal(err)
 	}
@@ -126,5 +133,26 @@ func TestSessionBoundAtCreation(t *testing.T) {
 	g2 := newGuard(t, func(c *Config) { c.DisableSessionBinding = true })
 	if res, err := g2.Check(context.Background(), post(tokAlice, init)); err != nil || res.CreatesSession() {
 		t.Errorf("binding disabled: %v", err)
+	}
+}
+
+// TestLastEventIDRefused: an SDK event store replays stored events, which
+// were stored before list filtering; resumption is refused unless allowed.
+func TestLastEventIDRefused(t *testing.T) {
+	t.Parallel()
+	get := func(g *Guard) error {
+		req := &Request{Method: http.MethodGet, Path: "/mcp", Header: http.Header{
+			"Authorization": {"Bearer " + tokAlice}, "Accept": {"text/event-stream"},
+			"Mcp-Session-Id": {"s1"}, "Mcp-Protocol-Version": {"2025-11-25"}, "Last-Event-Id": {"abc_0"}}}
+		_, err := g.Check(context.Background(), req)
+		return err
+	}
+	err := get(newGuard(t))
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindMessage || newGuard(t).Render(err).Status != http.StatusBadRequest {
+		t.Fatalf("Last-Event-ID accepted: %v", err)
+	}
+	if err := get(newGuard(t, func(c *Config) { c.AllowEventReplay = true })); err != nil {
+		t.Fatalf("AllowEventReplay: %v", err)
 	}
 }

@@ -33,13 +33,19 @@ type Config struct {
 	RoleClaims []string
 
 	// TenantClaims select Principal.Tenant: the first one present with a
-	// non-empty string value wins. OPTIONAL, default ["tid", "tenant",
-	// "idp_iss"]. The last one matters for tokens minted by the embedded
-	// authorization server from ID-JAGs: their "iss" is the authorization
-	// server for every user, and "idp_iss" names the enterprise IdP that
-	// vouched for the user, so two trusted IdPs that use the same "sub" still
-	// yield distinct principals (Principal.ID) and Casbin domains.
+	// non-empty string value wins. OPTIONAL, default ["tid", "tenant"].
 	TenantClaims []string
+
+	// ProviderClaims name the upstream identity provider of tokens that an
+	// authorization server minted from an assertion: the first one present
+	// with a non-empty string value is prefixed to Principal.Tenant
+	// ("<provider>" or "<provider>|<tenant>"). OPTIONAL, default ["idp_iss"],
+	// the provenance claim of the embedded authorization server. Its tokens
+	// all carry "iss" = the authorization server, so without the provider
+	// the same "sub" (or the same self-declared "tenant") from two trusted
+	// IdPs would be one principal (Principal.ID, session binding, audit,
+	// Casbin domain).
+	ProviderClaims []string
 
 	// AttributeClaims maps an attribute name to a claim path, copied into
 	// Principal.Attributes when present: strings, booleans and numbers (as
@@ -82,11 +88,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	out.ScopeClaims = listOrDefault(cfg.ScopeClaims, "scope", "scp")
 	out.GroupClaims = listOrDefault(cfg.GroupClaims, "groups")
 	out.RoleClaims = listOrDefault(cfg.RoleClaims, "roles")
-	out.TenantClaims = listOrDefault(cfg.TenantClaims, "tid", "tenant", "idp_iss")
+	out.TenantClaims = listOrDefault(cfg.TenantClaims, "tid", "tenant")
+	out.ProviderClaims = listOrDefault(cfg.ProviderClaims, "idp_iss")
 	out.AttributeClaims = cloneMap(cfg.AttributeClaims)
 	out.ClientClaims = cloneMap(cfg.ClientClaims)
 
-	lists := [][]string{out.ClientIDClaims, out.ScopeClaims, out.GroupClaims, out.RoleClaims, out.TenantClaims}
+	lists := [][]string{out.ClientIDClaims, out.ScopeClaims, out.GroupClaims, out.RoleClaims, out.TenantClaims, out.ProviderClaims}
 	for _, l := range lists {
 		if slices.Contains(l, "") {
 			return Config{}, errors.New("mapper: empty claim path in Config")

@@ -69,6 +69,11 @@ func (m *Mapper) MapClaims(_ context.Context, c *core.Claims) (*core.Principal, 
 	if err != nil {
 		return nil, err
 	}
+	provider, err := firstString(c, cfg.ProviderClaims)
+	if err != nil {
+		return nil, err
+	}
+	tenant = core.ProviderTenant(provider, tenant)
 
 	isClient, err := m.classify(c, subject, clientID)
 	if err != nil {

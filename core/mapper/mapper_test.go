@@ -273,17 +273,28 @@ func TestSameSubjectFromTwoIdPs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mk := func(idp string) *core.Principal {
+	mk := func(idp, tenant string) *core.Principal {
 		t.Helper()
-		p, err := m.MapClaims(context.Background(), &core.Claims{Issuer: "https://as.example.com", Subject: "alice",
-			ClientID: "agent", Raw: map[string]any{"iss": "https://as.example.com", "sub": "alice", "client_id": "agent", "idp_iss": idp}})
+		raw := map[string]any{"iss": "https://as.example.com", "sub": "alice", "client_id": "agent", "idp_iss": idp}
+		if tenant != "" {
+			raw["tenant"] = tenant
+		}
+		p, err := m.MapClaims(context.Background(), &core.Claims{Issuer: "https://as.example.com", Subject: "alice", ClientID: "agent", Raw: raw})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
-	a, b := mk("https://idp-a.example.com"), mk("https://idp-b.example.com")
+	a, b := mk("https://idp-a.example.com", ""), mk("https://idp-b.example.com", "")
 	if a.ID() == b.ID() || a.Tenant != "https://idp-a.example.com" {
 		t.Fatalf("principals collide: %q vs %q (tenant %q)", a.ID(), b.ID(), a.Tenant)
+	}
+	// IdP A cannot impersonate IdP B's users by asserting B as its tenant.
+	spoof := mk("https://idp-a.example.com", "https://idp-b.example.com")
+	if spoof.ID() == b.ID() || spoof.Tenant == b.Tenant {
+		t.Fatalf("tenant spoofing merges principals: %q", spoof.ID())
+	}
+	if got := mk("https://idp-a.example.com", "acme").Tenant; got != "https://idp-a.example.com|acme" {
+		t.Fatalf("tenant = %q", got)
 	}
 }

@@ -222,7 +222,7 @@ func TestAuth0(t *testing.T) {
 			claims: `{"iss":"https://acme.us.auth0.com/","sub":"auth0|64f1","aud":["https://mcp.example.com/mcp","https://acme.us.auth0.com/userinfo"],
 				"iat":1767225600,"exp":1767229200,"azp":"Xc9aBcD","scope":"openid profile","permissions":["call:deploy","read:docs"],
 				"https://mcp.example.com/roles":["deployer"],"https://mcp.example.com/groups":["eng"],"https://mcp.example.com/email":"a@x.com"}`,
-			kind: core.PrincipalUser, id: "user:" + aiss + "||auth0|64f1", sub: "auth0|64f1", client: "Xc9aBcD",
+			kind: core.PrincipalUser, id: "user:" + aiss + `||auth0\|64f1`, sub: "auth0|64f1", client: "Xc9aBcD",
 			scopes: []string{"openid", "profile", "call:deploy", "read:docs"}, roles: []string{"deployer"}, groups: []string{"eng"},
 			attrs: map[string]any{"email": "a@x.com"},
 		},
