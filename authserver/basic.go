@@ -16,8 +16,8 @@ var errBasicMalformed = errors.New("malformed Basic credentials")
 // parseBasic decodes an RFC 7617 Basic credential as RFC 6749 §2.3.1 uses
 // it: the client id and secret are form-urlencoded, joined with ":" and
 // base64-encoded (standard alphabet, padded). The scheme name is matched
-// case-insensitively and must be followed by exactly one space; the
-// credentials must be canonical base64. It reports ok=false when the header
+// case-insensitively and followed by one or more spaces (1*SP, RFC 7617
+// §2 and RFC 9110 §11.4); the credentials must be canonical base64. It reports ok=false when the header
 // is not a Basic credential at all (another scheme), and an error when it
 // is a malformed Basic credential.
 func parseBasic(header string) (id, secret string, ok bool, err error) {
@@ -25,6 +25,7 @@ func parseBasic(header string) (id, secret string, ok bool, err error) {
 	if !strings.EqualFold(scheme, "Basic") {
 		return "", "", false, nil
 	}
+	rest = strings.TrimLeft(rest, " ")
 	if !found || rest == "" || len(header) > maxBasicHeader {
 		return "", "", true, errBasicMalformed
 	}

@@ -17,7 +17,19 @@ const AssertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-
 // one method: HTTP Basic, client_secret in the body, or a client assertion.
 // More than one method is invalid_request (RFC 6749 §2.3); none, or a
 // failed one, is invalid_client (401).
-func (s *Server) authenticateClient(ctx context.Context, h http.Header, form map[string]string, ev *auditEvent) (*client, *oauthError) {
+//
+// Failed authentication is throttled per claimed client id and source
+// address (see [RateLimit]); the client's grant limit is charged only after
+// it has authenticated, by the caller.
+func (s *Server) authenticateClient(ctx context.Context, h http.Header, source string, form map[string]string, ev *auditEvent) (*client, *oauthError) {
+	c, oe := s.authenticate(ctx, h, source, form, ev)
+	if oe != nil && oe.status == http.StatusUnauthorized {
+		s.authFailed(ctx, ev.clientID, source)
+	}
+	return c, oe
+}
+
+func (s *Server) authenticate(ctx context.Context, h http.Header, source string, form map[string]string, ev *auditEvent) (*client, *oauthError) {
 	authz := h.Values("Authorization")
 	if len(authz) > 1 {
 		return nil, errRequest("more than one Authorization header", nil)
@@ -51,43 +63,31 @@ func (s *Server) authenticateClient(ctx context.Context, h http.Header, form map
 		if formID != "" && formID != id {
 			return nil, errRequest("client_id does not match the Authorization header", nil)
 		}
-		return s.checkSecret(id, secret, AuthClientSecretBasic)
+		return s.checkSecret(ctx, source, id, secret, AuthClientSecretBasic)
 	case hasPost:
 		ev.authMethod = AuthClientSecretPost
 		if formID == "" {
 			return nil, errRequest("client_id is required with client_secret", nil)
 		}
 		ev.clientID = formID
-		return s.checkSecret(formID, form["client_secret"], AuthClientSecretPost)
+		return s.checkSecret(ctx, source, formID, form["client_secret"], AuthClientSecretPost)
 	case hasJWT:
 		ev.authMethod = AuthPrivateKeyJWT
-		return s.checkAssertion(ctx, formID, form["client_assertion_type"], form["client_assertion"], ev)
+		return s.checkAssertion(ctx, source, formID, form["client_assertion_type"], form["client_assertion"], ev)
 	}
 	ev.clientID = formID
 	return nil, errClient("client authentication is required", nil)
-}
-
-// rateLimit applies the per-client bucket to a registered client id.
-func (s *Server) rateLimit(id string) *oauthError {
-	if ok, wait := s.limiter.allow(id); !ok {
-		oe := errUnavailable(http.StatusTooManyRequests, "too many requests for this client", nil)
-		oe.retryAfter = wait
-		return oe
-	}
-	return nil
 }
 
 // checkSecret compares a presented secret with the stored hash. An unknown
 // client, a client without a secret and a client not registered for method
 // all cost one salted SHA-256 and one constant-time comparison, and all get
 // the same error.
-func (s *Server) checkSecret(id, secret, method string) (*client, *oauthError) {
-	c := s.clients[id]
-	if c != nil {
-		if oe := s.rateLimit(id); oe != nil {
-			return nil, oe
-		}
+func (s *Server) checkSecret(ctx context.Context, source, id, secret, method string) (*client, *oauthError) {
+	if oe := s.preAuth(ctx, id, source); oe != nil {
+		return nil, oe
 	}
+	c := s.clients[id]
 	h := s.dummySecret
 	if c != nil && c.secret != nil {
 		h = c.secret
@@ -117,7 +117,7 @@ func (s *Server) checkSecret(id, secret, method string) (*client, *oauthError) {
 //   - exp is present, not past, and at most MaxAssertionLifetime ahead;
 //     iat and nbf, when present, are not in the future;
 //   - jti is present and has not been used before (replay store).
-func (s *Server) checkAssertion(ctx context.Context, formID, typ, raw string, ev *auditEvent) (*client, *oauthError) {
+func (s *Server) checkAssertion(ctx context.Context, source, formID, typ, raw string, ev *auditEvent) (*client, *oauthError) {
 	if typ != AssertionTypeJWTBearer {
 		return nil, errClient("unsupported client_assertion_type", nil)
 	}
@@ -146,12 +146,15 @@ func (s *Server) checkAssertion(ctx context.Context, formID, typ, raw string, ev
 	if formID != "" && formID != sub {
 		return nil, errClient("client_id does not match the client assertion", nil)
 	}
+	if oe := s.preAuth(ctx, sub, source); oe != nil {
+		return nil, oe
+	}
 	c := s.clients[sub]
 	if c == nil || !c.methods[AuthPrivateKeyJWT] {
+		// Same answer and comparable work as a registered client whose
+		// signature does not verify: one verification with a throwaway key.
+		_ = p.verify(ctx, s.dummyKeys)
 		return nil, errClient("client authentication failed", errors.New("unknown client or private_key_jwt not registered"))
-	}
-	if oe := s.rateLimit(c.id); oe != nil {
-		return nil, oe
 	}
 	if err := p.verify(ctx, c.keys); err != nil {
 		if isUnavailable(err) {
@@ -159,7 +162,7 @@ func (s *Server) checkAssertion(ctx context.Context, formID, typ, raw string, ev
 			oe.retryAfter = 5
 			return nil, oe
 		}
-		return nil, errClient("client assertion signature is invalid", err)
+		return nil, errClient("client authentication failed", err)
 	}
 	aud, err := p.claims.singleAudience()
 	if err != nil {

@@ -129,9 +129,23 @@ type Config struct {
 	// fail with 503 temporarily_unavailable (fail closed).
 	ReplayCacheMaxEntries int
 
-	// RateLimit limits token requests per client. OPTIONAL; the zero value
-	// means DefaultRatePerSecond and DefaultRateBurst.
+	// RateLimit limits token requests per client and failed client
+	// authentication. OPTIONAL; the zero value means the defaults listed on
+	// [RateLimit].
 	RateLimit RateLimit
+
+	// RateLimiter keeps the rate-limit buckets. OPTIONAL; nil means two
+	// in-memory tables (one for grant buckets, one for failure buckets, each
+	// of RateLimit.MaxKeys), which only limit a single server instance. Use
+	// a shared Limiter (stores/redis) with several replicas. When it fails,
+	// token requests are answered 503 temporarily_unavailable.
+	RateLimiter Limiter
+
+	// ClientAddress returns the source address that failed authentication
+	// is throttled by. OPTIONAL; nil means the host of r.RemoteAddr. Behind a
+	// reverse proxy, return the address the proxy appended to
+	// X-Forwarded-For (never one the client could have set itself).
+	ClientAddress func(r *http.Request) string
 
 	// MaxBodyBytes caps the token request body. OPTIONAL; zero means
 	// DefaultMaxBodyBytes (64 KiB). A larger body is answered with 413
@@ -230,18 +244,48 @@ type SigningKey struct {
 	Algorithm string
 }
 
-// RateLimit is a per-client token bucket on the token endpoint. A request
-// that exceeds it is answered 429 with error "temporarily_unavailable" and a
-// Retry-After header. The bucket is keyed by the client id the request
-// claims (before authentication, so that credential guessing is throttled
-// too), and only for registered client ids, so the number of buckets is
-// bounded by the number of clients.
+// RateLimit configures the token endpoint's rate limits. A request over a
+// limit is answered 429 with error "temporarily_unavailable" and a
+// Retry-After header.
+//
+//   - Grant limit: a token bucket per client, charged only after the client
+//     has authenticated, so that knowing a client id (which is public) does
+//     not let anyone use up that client's tokens.
+//   - Failed authentication: a bucket per claimed client id and source
+//     address (Config.ClientAddress), charged by each invalid_client answer
+//     and checked before the credential is. A source that guesses a
+//     client's secret is refused without affecting the same client from
+//     another address. A global bucket caps failures server-wide: while it
+//     is empty, every client+source pair with a recent failure is refused
+//     and pairs without one still go through.
+//
+// Registered and unregistered client ids are treated alike: same buckets,
+// same answers.
 type RateLimit struct {
-	// PerSecond is the sustained rate. OPTIONAL; zero means
-	// DefaultRatePerSecond.
+	// PerSecond is the sustained grant rate per client. OPTIONAL; zero
+	// means DefaultRatePerSecond (10).
 	PerSecond float64
-	// Burst is the bucket size. OPTIONAL; zero means DefaultRateBurst.
+	// Burst is the grant bucket size. OPTIONAL; zero means
+	// DefaultRateBurst (20).
 	Burst int
+	// FailedAuthPerSecond is the sustained rate of failed authentications
+	// per client id and source address. OPTIONAL; zero means
+	// DefaultFailedAuthPerSecond (1).
+	FailedAuthPerSecond float64
+	// FailedAuthBurst is the failure bucket size per client id and source
+	// address. OPTIONAL; zero means DefaultFailedAuthBurst (10).
+	FailedAuthBurst int
+	// FailedAuthGlobalPerSecond is the sustained rate of failed
+	// authentications for the whole server. OPTIONAL; zero means
+	// DefaultFailedAuthGlobalPerSecond (100).
+	FailedAuthGlobalPerSecond float64
+	// FailedAuthGlobalBurst is the global failure bucket size. OPTIONAL;
+	// zero means DefaultFailedAuthGlobalBurst (200).
+	FailedAuthGlobalBurst int
+	// MaxKeys caps each in-memory bucket table (see MemoryLimiterConfig).
+	// OPTIONAL; zero means DefaultLimiterMaxKeys (10,000). Ignored with
+	// Config.RateLimiter.
+	MaxKeys int
 	// Disabled turns rate limiting off. OPTIONAL; default false.
 	Disabled bool
 }

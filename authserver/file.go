@@ -69,9 +69,14 @@ type fileKey struct {
 }
 
 type fileRateLimit struct {
-	PerSecond float64 `yaml:"per_second"`
-	Burst     int     `yaml:"burst"`
-	Disabled  bool    `yaml:"disabled"`
+	PerSecond                 float64 `yaml:"per_second"`
+	Burst                     int     `yaml:"burst"`
+	FailedAuthPerSecond       float64 `yaml:"failed_auth_per_second"`
+	FailedAuthBurst           int     `yaml:"failed_auth_burst"`
+	FailedAuthGlobalPerSecond float64 `yaml:"failed_auth_global_per_second"`
+	FailedAuthGlobalBurst     int     `yaml:"failed_auth_global_burst"`
+	MaxKeys                   int     `yaml:"max_keys"`
+	Disabled                  bool    `yaml:"disabled"`
 }
 
 type fileReplayCache struct {
@@ -126,7 +131,8 @@ func LoadConfig(path string) (Config, error) {
 //	    jwks_uri: https://acme.okta.com/oauth2/v1/keys
 //	    claims: {groups: groups, email: email}
 //	access_token_lifetime: 10m
-//	rate_limit: {per_second: 10, burst: 20}
+//	rate_limit: {per_second: 10, burst: 20, failed_auth_per_second: 1, failed_auth_burst: 10,
+//	             failed_auth_global_per_second: 100, failed_auth_global_burst: 200, max_keys: 10000}
 //	replay_cache: {max_entries: 100000}
 func ParseConfig(data []byte, baseDir string) (Config, error) {
 	var root yaml.Node

@@ -1,62 +1,316 @@
 package authserver
 
 import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// limiter is a set of token buckets keyed by client id. Callers only use
-// registered client ids, so the map is bounded by the configuration.
-type limiter struct {
-	mu      sync.Mutex
-	rate    float64 // tokens per second
-	burst   float64
-	buckets map[string]*bucket
-	now     func() time.Time
+// Limit is a token bucket: PerSecond events per second sustained, Burst at
+// once.
+type Limit struct {
+	PerSecond float64
+	Burst     int
 }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
+// LimitDecision is a [Limiter]'s answer.
+type LimitDecision struct {
+	// Allowed reports whether the event fits in the limit.
+	Allowed bool
+	// RetryAfter is how long until one event fits; zero when Allowed.
+	RetryAfter time.Duration
+	// Idle reports that no event is currently counted against key: the
+	// bucket is full. Only Peek sets it.
+	Idle bool
 }
 
-func newLimiter(rl RateLimit, now func() time.Time) *limiter {
-	if rl.Disabled {
+// Limiter keeps the rate-limit buckets of the token endpoint. The default is
+// in memory and per process; a shared implementation (stores/redis) makes the
+// limits hold across replicas. Keys are namespaced by the server
+// ("grant|<client>", "authfail|<client>|<source>", "authfail-global") and
+// are at most a few hundred bytes. Implementations must be safe for
+// concurrent use and return an error, never a guess, when their backend
+// fails: the server then answers 503 (fail closed).
+type Limiter interface {
+	// Allow charges one event to key under l when it fits and reports
+	// the decision.
+	Allow(ctx context.Context, key string, l Limit) (LimitDecision, error)
+	// Peek reports whether one event would fit now, and whether the bucket
+	// is full (Idle), without charging anything.
+	Peek(ctx context.Context, key string, l Limit) (LimitDecision, error)
+}
+
+// Defaults for [RateLimit] and [MemoryLimiterConfig].
+const (
+	DefaultFailedAuthPerSecond       = 1
+	DefaultFailedAuthBurst           = 10
+	DefaultFailedAuthGlobalPerSecond = 100
+	DefaultFailedAuthGlobalBurst     = 200
+	DefaultLimiterMaxKeys            = 10_000
+	maxLimiterKey                    = 1024
+)
+
+// MemoryLimiterConfig configures [NewMemoryLimiter].
+type MemoryLimiterConfig struct {
+	// MaxKeys caps the number of buckets held. OPTIONAL; zero means
+	// DefaultLimiterMaxKeys (10,000). Keys longer than 1 KiB are refused, so
+	// the table stays below about MaxKeys × 1.3 KiB (13 MiB by default).
+	// When it is full, the least recently used bucket is dropped: that
+	// forgets a throttled key early (it may try again sooner) but never
+	// refuses a legitimate one.
+	MaxKeys int
+	// Now returns the current time. OPTIONAL; nil means time.Now.
+	Now func() time.Time
+}
+
+// MemoryLimiter is the in-process [Limiter], a bounded LRU table of
+// golang.org/x/time/rate buckets.
+type MemoryLimiter struct {
+	mu   sync.Mutex
+	max  int
+	now  func() time.Time
+	lru  *list.List // of *memBucket, most recent first
+	keys map[string]*list.Element
+}
+
+type memBucket struct {
+	key string
+	lim *rate.Limiter
+}
+
+// NewMemoryLimiter returns an empty MemoryLimiter.
+func NewMemoryLimiter(cfg MemoryLimiterConfig) (*MemoryLimiter, error) {
+	if cfg.MaxKeys < 0 {
+		return nil, fmt.Errorf("%w: limiter max keys must not be negative", ErrInvalidConfig)
+	}
+	m := &MemoryLimiter{max: cfg.MaxKeys, now: cfg.Now, lru: list.New(), keys: make(map[string]*list.Element)}
+	if m.max == 0 {
+		m.max = DefaultLimiterMaxKeys
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	return m, nil
+}
+
+var errLimiterKey = errors.New("authserver: rate-limit key too long")
+
+// bucket returns key's limiter, creating it (full) when absent; create=false
+// returns nil for an absent key.
+func (m *MemoryLimiter) bucket(key string, l Limit, create bool) *rate.Limiter {
+	if e, ok := m.keys[key]; ok {
+		m.lru.MoveToFront(e)
+		b := e.Value.(*memBucket)
+		if b.lim.Limit() != rate.Limit(l.PerSecond) || b.lim.Burst() != l.Burst {
+			b.lim.SetLimit(rate.Limit(l.PerSecond))
+			b.lim.SetBurst(l.Burst)
+		}
+		return b.lim
+	}
+	if !create {
 		return nil
 	}
-	l := &limiter{rate: rl.PerSecond, burst: float64(rl.Burst), buckets: make(map[string]*bucket), now: now}
-	if l.rate <= 0 {
-		l.rate = DefaultRatePerSecond
+	for m.lru.Len() >= m.max {
+		old := m.lru.Back()
+		m.lru.Remove(old)
+		delete(m.keys, old.Value.(*memBucket).key)
 	}
-	if l.burst <= 0 {
-		l.burst = DefaultRateBurst
-	}
-	return l
+	b := &memBucket{key: key, lim: rate.NewLimiter(rate.Limit(l.PerSecond), l.Burst)}
+	m.keys[key] = m.lru.PushFront(b)
+	return b.lim
 }
 
-// allow takes one token from id's bucket. When the bucket is empty it
-// returns false and the whole seconds until a token is available (≥ 1).
-func (l *limiter) allow(id string) (bool, int) {
-	if l == nil {
-		return true, 0
+// Allow implements [Limiter].
+func (m *MemoryLimiter) Allow(_ context.Context, key string, l Limit) (LimitDecision, error) {
+	if len(key) > maxLimiterKey {
+		return LimitDecision{}, errLimiterKey
 	}
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[id]
-	if !ok {
-		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[id] = b
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lim := m.bucket(key, l, true)
+	if lim.AllowN(now, 1) {
+		return LimitDecision{Allowed: true}, nil
 	}
-	if el := now.Sub(b.last).Seconds(); el > 0 {
-		b.tokens = math.Min(l.burst, b.tokens+el*l.rate)
-		b.last = now
+	return LimitDecision{RetryAfter: waitFor(lim.TokensAt(now), l)}, nil
+}
+
+// Peek implements [Limiter].
+func (m *MemoryLimiter) Peek(_ context.Context, key string, l Limit) (LimitDecision, error) {
+	if len(key) > maxLimiterKey {
+		return LimitDecision{}, errLimiterKey
 	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lim := m.bucket(key, l, false)
+	if lim == nil {
+		return LimitDecision{Allowed: true, Idle: true}, nil
 	}
-	wait := int(math.Ceil((1 - b.tokens) / l.rate))
-	return false, max(wait, 1)
+	tok := lim.TokensAt(now)
+	if tok >= 1 {
+		return LimitDecision{Allowed: true, Idle: tok >= float64(l.Burst)}, nil
+	}
+	return LimitDecision{RetryAfter: waitFor(tok, l)}, nil
+}
+
+// Len returns the number of buckets held.
+func (m *MemoryLimiter) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lru.Len()
+}
+
+func waitFor(tokens float64, l Limit) time.Duration {
+	if l.PerSecond <= 0 {
+		return time.Hour
+	}
+	return time.Duration((1 - tokens) / l.PerSecond * float64(time.Second))
+}
+
+// limits is the server's rate-limit policy over a Limiter.
+type limits struct {
+	grant, fail, global Limit
+	store               Limiter
+	// failStore keeps the failure buckets; for the memory default it is a
+	// separate table so that a flood of failure keys cannot evict the
+	// registered clients' grant buckets.
+	failStore Limiter
+}
+
+func newLimits(rl RateLimit, store Limiter, now func() time.Time) (*limits, error) {
+	for _, v := range []float64{rl.PerSecond, float64(rl.Burst), rl.FailedAuthPerSecond, float64(rl.FailedAuthBurst),
+		rl.FailedAuthGlobalPerSecond, float64(rl.FailedAuthGlobalBurst), float64(rl.MaxKeys)} {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, cfgErr("rate_limit", "must not be negative")
+		}
+	}
+	if rl.Disabled {
+		return nil, nil
+	}
+	l := &limits{
+		grant:  Limit{PerSecond: orF(rl.PerSecond, DefaultRatePerSecond), Burst: orI(rl.Burst, DefaultRateBurst)},
+		fail:   Limit{PerSecond: orF(rl.FailedAuthPerSecond, DefaultFailedAuthPerSecond), Burst: orI(rl.FailedAuthBurst, DefaultFailedAuthBurst)},
+		global: Limit{PerSecond: orF(rl.FailedAuthGlobalPerSecond, DefaultFailedAuthGlobalPerSecond), Burst: orI(rl.FailedAuthGlobalBurst, DefaultFailedAuthGlobalBurst)},
+		store:  store,
+	}
+	l.failStore = store
+	if store == nil {
+		g, err := NewMemoryLimiter(MemoryLimiterConfig{MaxKeys: rl.MaxKeys, Now: now})
+		if err != nil {
+			return nil, err
+		}
+		f, err := NewMemoryLimiter(MemoryLimiterConfig{MaxKeys: rl.MaxKeys, Now: now})
+		if err != nil {
+			return nil, err
+		}
+		l.store, l.failStore = g, f
+	}
+	return l, nil
+}
+
+func orF(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orI(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+const globalFailKey = "authfail-global"
+
+func failKey(clientID, source string) string {
+	if len(clientID) > 256 {
+		clientID = clientID[:256]
+	}
+	if len(source) > 256 {
+		source = source[:256]
+	}
+	return "authfail|" + clientID + "|" + source
+}
+
+// preAuth runs before a credential is checked. The client+source pair is
+// refused while its failure bucket is empty; while the global failure bucket
+// is empty, every pair with a recent failure is refused too, and pairs with
+// no recent failure (the legitimate client) still go through. The answer
+// never depends on whether clientID is registered.
+func (s *Server) preAuth(ctx context.Context, clientID, source string) *oauthError {
+	if s.limits == nil {
+		return nil
+	}
+	k := failKey(clientID, source)
+	d, err := s.limits.failStore.Peek(ctx, k, s.limits.fail)
+	if err != nil {
+		return limiterDown(err)
+	}
+	if !d.Allowed {
+		return tooMany(d.RetryAfter, "too many failed authentications")
+	}
+	if d.Idle {
+		return nil
+	}
+	g, err := s.limits.failStore.Peek(ctx, globalFailKey, s.limits.global)
+	if err != nil {
+		return limiterDown(err)
+	}
+	if !g.Allowed {
+		return tooMany(g.RetryAfter, "too many failed authentications")
+	}
+	return nil
+}
+
+// authFailed charges one failure to the client+source pair and to the
+// global failure bucket.
+func (s *Server) authFailed(ctx context.Context, clientID, source string) {
+	if s.limits == nil {
+		return
+	}
+	for _, c := range []struct {
+		key string
+		l   Limit
+	}{{failKey(clientID, source), s.limits.fail}, {globalFailKey, s.limits.global}} {
+		if _, err := s.limits.failStore.Allow(ctx, c.key, c.l); err != nil {
+			s.log.Warn("authserver: cannot record a failed authentication", "error", err)
+			return
+		}
+	}
+}
+
+// grantLimit charges the authenticated client's grant bucket.
+func (s *Server) grantLimit(ctx context.Context, clientID string) *oauthError {
+	if s.limits == nil {
+		return nil
+	}
+	d, err := s.limits.store.Allow(ctx, "grant|"+clientID, s.limits.grant)
+	if err != nil {
+		return limiterDown(err)
+	}
+	if !d.Allowed {
+		return tooMany(d.RetryAfter, "too many requests for this client")
+	}
+	return nil
+}
+
+func tooMany(wait time.Duration, desc string) *oauthError {
+	oe := errUnavailable(429, desc, nil)
+	oe.retryAfter = max(int(math.Ceil(wait.Seconds())), 1)
+	return oe
+}
+
+func limiterDown(err error) *oauthError {
+	oe := errUnavailable(503, "rate limiting unavailable", err)
+	oe.retryAfter = 5
+	return oe
 }

@@ -256,37 +256,6 @@ func TestConcurrentReplay(t *testing.T) {
 	run("client assertion", req{body: form("grant_type", "client_credentials", "client_assertion_type", AssertionTypeJWTBearer, "client_assertion", ca)}, "invalid_client")
 }
 
-func TestRateLimit(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, func(c *Config) { c.RateLimit = RateLimit{PerSecond: 1, Burst: 2} })
-	good := req{body: form("grant_type", "client_credentials"), basic: [2]string{testSecretID, testSecret}}
-	for i := range 2 {
-		if w := e.do(good); w.Code != 200 {
-			t.Fatalf("request %d: %d", i, w.Code)
-		}
-	}
-	// Wrong secrets count too (credential guessing is throttled).
-	bad := good
-	bad.basic[1] = "wrong"
-	res := decodeResult(t, e.do(bad))
-	if res.status != 429 || res.err != "temporarily_unavailable" || res.hdr.Get("Retry-After") != "1" {
-		t.Fatalf("over the limit: %d %s Retry-After=%q", res.status, res.body, res.hdr.Get("Retry-After"))
-	}
-	// Other clients have their own bucket; unknown clients have none.
-	if w := e.do(req{body: form("grant_type", "client_credentials", "client_id", testRestrictID, "client_secret", testSecret)}); w.Code != 200 {
-		t.Fatalf("other client: %d", w.Code)
-	}
-	for range 5 {
-		if w := e.do(req{body: form("grant_type", "client_credentials"), basic: [2]string{"nobody", "x"}}); w.Code != 401 {
-			t.Fatalf("unknown client: %d", w.Code)
-		}
-	}
-	e.clock.Add(time.Second)
-	if w := e.do(good); w.Code != 200 {
-		t.Fatalf("after refill: %d", w.Code)
-	}
-}
-
 // Audit: one event per decision with identifiers, never token material.
 func TestAuditLog(t *testing.T) {
 	t.Parallel()

@@ -1,8 +1,12 @@
 package authserver
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -40,10 +44,12 @@ type Server struct {
 	assertionAlgs []string
 	maxBody       int64
 
-	replay  replay.Store
-	limiter *limiter
-	log     *slog.Logger
-	now     func() time.Time
+	replay     replay.Store
+	limits     *limits
+	clientAddr func(*http.Request) string
+	dummyKeys  jose.KeySet
+	log        *slog.Logger
+	now        func() time.Time
 
 	dummySecret  *hashedSecret
 	secretChecks atomic.Int64 // number of secret comparisons, for tests
@@ -134,10 +140,20 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.replay = m
 	}
-	if cfg.RateLimit.PerSecond < 0 || cfg.RateLimit.Burst < 0 {
-		return nil, cfgErr("rate_limit", "must not be negative")
+	lim, err := newLimits(cfg.RateLimit, cfg.RateLimiter, s.now)
+	if err != nil {
+		return nil, err
 	}
-	s.limiter = newLimiter(cfg.RateLimit, s.now)
+	s.limits = lim
+	s.clientAddr = cfg.ClientAddress
+	if s.clientAddr == nil {
+		s.clientAddr = remoteHost
+	}
+	dk, err := newDummyKeySet()
+	if err != nil {
+		return nil, err
+	}
+	s.dummyKeys = dk
 	md, err := s.buildMetadata()
 	if err != nil {
 		return nil, err
@@ -228,4 +244,27 @@ func writeStatic(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	_, _ = w.Write(body)
+}
+
+// remoteHost is the default Config.ClientAddress: the host of r.RemoteAddr.
+func remoteHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+// newDummyKeySet is a throwaway P-256 key that assertions claiming an
+// unregistered client are verified against, so that they cost what a
+// registered client's failed verification costs.
+func newDummyKeySet() (jose.KeySet, error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := jose.NewPublicKey(k.Public(), "", jose.ES256)
+	if err != nil {
+		return nil, err
+	}
+	return jose.NewStaticKeySet(pk), nil
 }

@@ -85,8 +85,11 @@ func (s *Server) handleToken(r *http.Request, ev *auditEvent) (*tokenResponse, *
 		return nil, newErr(http.StatusBadRequest, codeUnsupportedGrantType, "unsupported grant_type", nil)
 	}
 	ctx := r.Context()
-	c, oe := s.authenticateClient(ctx, r.Header, form, ev)
+	c, oe := s.authenticateClient(ctx, r.Header, s.clientAddr(r), form, ev)
 	if oe != nil {
+		return nil, oe
+	}
+	if oe := s.grantLimit(ctx, c.id); oe != nil {
 		return nil, oe
 	}
 	if !c.grants[gt] {
