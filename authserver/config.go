@@ -125,8 +125,11 @@ type Config struct {
 
 	// ReplayCacheMaxEntries caps the default in-memory replay store.
 	// OPTIONAL; zero means replay.DefaultMaxEntries. Ignored when
-	// ReplayStore is set. When the cache is full of unexpired entries, grants
-	// fail with 503 temporarily_unavailable (fail closed).
+	// ReplayStore is set. Each IdP and each client may hold at most
+	// replay.DefaultMaxEntriesPerPartition of them (and the store at most
+	// replay.DefaultMaxBytes): when its share is full of unexpired entries,
+	// its grants fail with 503 temporarily_unavailable (fail closed) and
+	// other IdPs and clients are unaffected.
 	ReplayCacheMaxEntries int
 
 	// RateLimit limits token requests per client and failed client

@@ -4,22 +4,41 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
 
 // Defaults for [MemoryConfig].
 const (
-	DefaultMaxEntries   = 100_000
-	DefaultMaxKeyLength = 512
+	DefaultMaxEntries             = 100_000
+	DefaultMaxEntriesPerPartition = 25_000
+	DefaultMaxBytes               = 64 << 20
+	DefaultMaxKeyLength           = 512
 )
 
+// entryOverhead approximates the bytes one entry costs beyond its key (map
+// slot, heap slot, time values, partition count share).
+const entryOverhead = 128
+
 // MemoryConfig configures [NewMemory]. The zero value is usable.
+//
+// Keys are partitioned by their first two "|"-separated fields: the server
+// uses "idjag|<idp issuer>|<jti>" and "client_assertion|<client id>|<jti>",
+// so a partition is one IdP or one client. A key with fewer than two "|"
+// belongs to the partition "".
 type MemoryConfig struct {
-	// MaxEntries caps the number of unexpired keys held. OPTIONAL; zero
-	// means DefaultMaxEntries (100,000). When the store holds MaxEntries
-	// unexpired keys, CheckAndStore returns ErrFull.
+	// MaxEntries caps the number of unexpired keys held in all. OPTIONAL;
+	// zero means DefaultMaxEntries (100,000).
 	MaxEntries int
+	// MaxEntriesPerPartition caps the unexpired keys of one partition, so
+	// that one client or IdP cannot fill the store and make every other
+	// one's grants fail. OPTIONAL; zero means DefaultMaxEntriesPerPartition
+	// (25,000), at most MaxEntries.
+	MaxEntriesPerPartition int
+	// MaxBytes caps the memory held, counted as len(key) + 128 bytes per
+	// entry. OPTIONAL; zero means DefaultMaxBytes (64 MiB).
+	MaxBytes int64
 	// MaxKeyLength caps the key length in bytes. OPTIONAL; zero means
 	// DefaultMaxKeyLength (512). Longer keys are refused with ErrInvalidKey.
 	MaxKeyLength int
@@ -27,32 +46,51 @@ type MemoryConfig struct {
 	Now func() time.Time
 }
 
-// Memory is a bounded, in-process [Store]. Expired entries are dropped
-// lazily, oldest expiry first, when an insert needs room; an unexpired entry
-// is never evicted. The zero value is not usable; call [NewMemory].
+// Memory is a bounded, in-process [Store]. Every call first sweeps the
+// entries that have expired (oldest expiry first, amortised O(log n) each),
+// and the tables are rebuilt smaller once they hold under a quarter of their
+// peak, so memory returns after a burst. An unexpired entry is never
+// evicted: when the store, the key's partition or the byte budget is full,
+// CheckAndStore returns ErrFull. The zero value is not usable; call
+// [NewMemory].
 type Memory struct {
 	mu      sync.Mutex
 	entries map[string]time.Time
+	parts   map[string]int
 	byExp   expHeap
+	bytes   int64
+	peak    int
 	max     int
+	maxPart int
+	maxB    int64
 	maxKey  int
 	now     func() time.Time
 }
 
 // NewMemory returns an empty Memory store. It returns an error for a
-// negative MaxEntries or MaxKeyLength.
+// negative limit.
 func NewMemory(cfg MemoryConfig) (*Memory, error) {
-	if cfg.MaxEntries < 0 || cfg.MaxKeyLength < 0 {
+	if cfg.MaxEntries < 0 || cfg.MaxKeyLength < 0 || cfg.MaxEntriesPerPartition < 0 || cfg.MaxBytes < 0 {
 		return nil, fmt.Errorf("replay: negative limit in MemoryConfig")
 	}
 	m := &Memory{
 		entries: make(map[string]time.Time),
+		parts:   make(map[string]int),
 		max:     cfg.MaxEntries,
+		maxPart: cfg.MaxEntriesPerPartition,
+		maxB:    cfg.MaxBytes,
 		maxKey:  cfg.MaxKeyLength,
 		now:     cfg.Now,
 	}
 	if m.max == 0 {
 		m.max = DefaultMaxEntries
+	}
+	if m.maxPart == 0 {
+		m.maxPart = DefaultMaxEntriesPerPartition
+	}
+	m.maxPart = min(m.maxPart, m.max)
+	if m.maxB == 0 {
+		m.maxB = DefaultMaxBytes
 	}
 	if m.maxKey == 0 {
 		m.maxKey = DefaultMaxKeyLength
@@ -61,6 +99,19 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		m.now = time.Now
 	}
 	return m, nil
+}
+
+// Partition returns the partition of key (see [MemoryConfig]).
+func Partition(key string) string {
+	i := strings.IndexByte(key, '|')
+	if i < 0 {
+		return ""
+	}
+	j := strings.IndexByte(key[i+1:], '|')
+	if j < 0 {
+		return ""
+	}
+	return key[:i+1+j]
 }
 
 // CheckAndStore implements [Store]. An entry whose exp is not after the
@@ -79,23 +130,28 @@ func (m *Memory) CheckAndStore(ctx context.Context, key string, exp time.Time) e
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.pruneLocked(now)
 	if old, ok := m.entries[key]; ok && old.After(now) {
 		return ErrReplay
 	}
 	if !exp.After(now) {
 		return nil
 	}
-	if _, ok := m.entries[key]; !ok && len(m.entries) >= m.max {
-		m.pruneLocked(now)
-		if len(m.entries) >= m.max {
-			return fmt.Errorf("%w: %d unexpired entries", ErrFull, len(m.entries))
-		}
+	part := Partition(key)
+	cost := int64(len(key)) + entryOverhead
+	switch {
+	case len(m.entries) >= m.max:
+		return fmt.Errorf("%w: %d unexpired entries", ErrFull, len(m.entries))
+	case m.parts[part] >= m.maxPart:
+		return fmt.Errorf("%w: %d unexpired entries in this partition", ErrFull, m.parts[part])
+	case m.bytes+cost > m.maxB:
+		return fmt.Errorf("%w: %d bytes held", ErrFull, m.bytes)
 	}
 	m.entries[key] = exp
+	m.parts[part]++
+	m.bytes += cost
+	m.peak = max(m.peak, len(m.entries))
 	heap.Push(&m.byExp, heapEntry{key: key, exp: exp})
-	if m.byExp.Len() > 2*m.max { // stale heap entries from re-inserted keys
-		m.pruneLocked(now)
-	}
 	return nil
 }
 
@@ -107,20 +163,39 @@ func (m *Memory) Len() int {
 	return len(m.entries)
 }
 
-// pruneLocked drops every expired entry. Heap entries may be stale (the key
-// was re-inserted with a later expiry after its first entry expired); a
-// stale heap entry is dropped without touching the map.
+// pruneLocked drops every expired entry, then shrinks the tables when they
+// hold under a quarter of their peak. (An expired key is always removed from
+// the map before it can be inserted again, so heap entries are never stale.)
 func (m *Memory) pruneLocked(now time.Time) {
 	for m.byExp.Len() > 0 {
 		top := m.byExp[0]
 		if top.exp.After(now) {
-			return
+			break
 		}
 		heap.Pop(&m.byExp)
-		if cur, ok := m.entries[top.key]; ok && cur.Equal(top.exp) {
-			delete(m.entries, top.key)
+		delete(m.entries, top.key)
+		part := Partition(top.key)
+		if m.parts[part]--; m.parts[part] <= 0 {
+			delete(m.parts, part)
 		}
+		m.bytes -= int64(len(top.key)) + entryOverhead
 	}
+	if m.peak > 1024 && len(m.entries) < m.peak/4 {
+		entries := make(map[string]time.Time, len(m.entries))
+		for k, v := range m.entries {
+			entries[k] = v
+		}
+		m.entries = entries
+		m.byExp = append(expHeap(nil), m.byExp...)
+		m.peak = len(m.entries)
+	}
+}
+
+// Bytes returns the memory held as counted against MaxBytes.
+func (m *Memory) Bytes() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.bytes
 }
 
 type heapEntry struct {

@@ -203,3 +203,84 @@ func BenchmarkMemoryCheckAndStore(b *testing.B) {
 		_ = m.CheckAndStore(context.Background(), keys[i], exp)
 	}
 }
+
+// One partition (client or IdP) filling its share leaves room for the
+// others; the global bound still holds.
+func TestMemoryPartitionCap(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	m, err := NewMemory(MemoryConfig{MaxEntries: 10, MaxEntriesPerPartition: 4, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := c.Now().Add(time.Minute)
+	tests := []struct {
+		key  string
+		want error
+	}{
+		{"client_assertion|greedy|1", nil},
+		{"client_assertion|greedy|2", nil},
+		{"client_assertion|greedy|3", nil},
+		{"client_assertion|greedy|4", nil},
+		{"client_assertion|greedy|5", ErrFull},
+		{"client_assertion|greedy|x|y", ErrFull}, // a "|" in the jti stays in the partition
+		{"client_assertion|other|1", nil},
+		{"idjag|https://idp.example|1", nil},
+		{"idjag|https://idp.example|2", nil},
+		{"idjag|https://idp.example|3", nil},
+		{"idjag|https://idp2.example|1", nil},
+		{"idjag|https://idp3.example|1", nil},
+		{"idjag|https://idp4.example|1", ErrFull}, // global bound: 10
+		{"client_assertion|greedy|1", ErrReplay},
+	}
+	for _, tc := range tests {
+		if err := m.CheckAndStore(context.Background(), tc.key, exp); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.key, err, tc.want)
+		}
+	}
+	if got := Partition("client_assertion|greedy|x|y"); got != "client_assertion|greedy" {
+		t.Errorf("Partition = %q", got)
+	}
+}
+
+func TestMemoryByteBound(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	m, err := NewMemory(MemoryConfig{MaxBytes: 3 * (100 + entryOverhead), MaxKeyLength: 1000, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		err := m.CheckAndStore(context.Background(), fmt.Sprintf("%0100d", i), c.Now().Add(time.Minute))
+		if (i < 3) != (err == nil) || (i == 3 && !errors.Is(err, ErrFull)) {
+			t.Fatalf("key %d: %v", i, err)
+		}
+	}
+}
+
+// After a peak, expired entries are swept by the next call and the tables
+// shrink, so memory returns.
+func TestMemorySweepsAfterPeak(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	m, err := NewMemory(MemoryConfig{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20_000 {
+		mustStore(t, m, fmt.Sprint("idjag|iss|", i), c.Now().Add(time.Minute))
+	}
+	if m.Len() != 20_000 || m.Bytes() == 0 {
+		t.Fatalf("Len=%d Bytes=%d", m.Len(), m.Bytes())
+	}
+	c.Add(time.Minute)
+	mustStore(t, m, "idjag|iss|after", c.Now().Add(time.Minute))
+	if m.Len() != 1 || m.Bytes() != int64(len("idjag|iss|after"))+entryOverhead {
+		t.Fatalf("after expiry: Len=%d Bytes=%d", m.Len(), m.Bytes())
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.peak != 1 || cap(m.byExp) > 16 || len(m.parts) != 1 {
+		t.Fatalf("tables not rebuilt: peak=%d heap cap=%d parts=%d", m.peak, cap(m.byExp), len(m.parts))
+	}
+}
