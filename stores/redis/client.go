@@ -1,0 +1,112 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults for [Config] and [ClientOptions].
+const (
+	DefaultTimeout      = time.Second
+	DefaultPrefix       = "{mcpauthz}:"
+	DefaultDialTimeout  = time.Second
+	DefaultPoolTimeout  = 500 * time.Millisecond
+	DefaultReadTimeout  = 500 * time.Millisecond
+	DefaultWriteTimeout = 500 * time.Millisecond
+)
+
+// Config is shared by the constructors of this package.
+type Config struct {
+	// Client is the Redis client. REQUIRED. Build it with [ClientOptions]
+	// for bounded timeouts, or bring your own (Sentinel, Cluster).
+	Client redis.UniversalClient
+	// Prefix starts every key and channel name. OPTIONAL; empty means
+	// DefaultPrefix ("{mcpauthz}:"). Give each deployment its own.
+	Prefix string
+	// Timeout bounds each operation, on top of the client's timeouts.
+	// OPTIONAL; zero means DefaultTimeout (1 s).
+	Timeout time.Duration
+	// Logger receives operational warnings (never key material).
+	// OPTIONAL; nil discards.
+	Logger *slog.Logger
+}
+
+// ErrInvalidConfig is wrapped by every constructor error.
+var ErrInvalidConfig = errors.New("redisstore: invalid configuration")
+
+type base struct {
+	c       redis.UniversalClient
+	prefix  string
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+func newBase(cfg Config) (base, error) {
+	if cfg.Client == nil {
+		return base{}, fmt.Errorf("%w: Client is required", ErrInvalidConfig)
+	}
+	if cfg.Timeout < 0 {
+		return base{}, fmt.Errorf("%w: Timeout must not be negative", ErrInvalidConfig)
+	}
+	b := base{c: cfg.Client, prefix: cfg.Prefix, timeout: cfg.Timeout, log: cfg.Logger}
+	if b.prefix == "" {
+		b.prefix = DefaultPrefix
+	}
+	if b.timeout == 0 {
+		b.timeout = DefaultTimeout
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	return b, nil
+}
+
+func (b base) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, b.timeout)
+}
+
+// key returns prefix + kind + ":" + hex(SHA-256(id)).
+func (b base) key(kind, id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return b.prefix + kind + ":" + hex.EncodeToString(sum[:])
+}
+
+// unavailable wraps a backend failure with core.ErrStoreUnavailable.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("%w: redis %s: %v", core.ErrStoreUnavailable, op, err)
+}
+
+// ClientOptions parses a redis:// or rediss:// URL and applies bounded
+// timeouts where the URL sets none: dial 1 s, read and write 500 ms, pool
+// wait 500 ms, at most one retry. Use it as redis.NewClient(opts).
+func ClientOptions(url string) (*redis.Options, error) {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	if o.DialTimeout == 0 || o.DialTimeout == 5*time.Second {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.ReadTimeout == 0 || o.ReadTimeout == 3*time.Second {
+		o.ReadTimeout = DefaultReadTimeout
+	}
+	if o.WriteTimeout == 0 || o.WriteTimeout == 3*time.Second {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.PoolTimeout == 0 {
+		o.PoolTimeout = DefaultPoolTimeout
+	}
+	if o.MaxRetries == 0 || o.MaxRetries == 3 {
+		o.MaxRetries = 1
+	}
+	o.ContextTimeoutEnabled = true
+	return o, nil
+}

@@ -1,0 +1,46 @@
+// Package redisstore keeps the state that mcpauthz replicas must share in
+// Redis: the embedded authorization server's replay store ([ReplayStore],
+// an authserver/replay.Store) and rate limits ([Limiter], an
+// authserver.Limiter), the Guard's session bindings ([SessionBindings], a
+// core.SessionBindings), and a Casbin policy watcher over Redis pub/sub
+// ([Watcher], a persist.Watcher).
+//
+// It is a separate Go module so that deployments without Redis never
+// download a Redis client.
+//
+// # Why go-redis v9
+//
+// The client is github.com/redis/go-redis/v9 rather than rueidis. Every
+// operation here is one short command or one Lua script per request, so
+// rueidis's strengths (automatic pipelining, client-side caching) buy little;
+// go-redis's per-command context deadlines, its pub/sub with automatic
+// resubscription, its UniversalClient over single node, Sentinel and Cluster,
+// and its Script helper (EVALSHA with EVAL fallback) are what this package
+// relies on, and it is the client most operators already configure.
+//
+// # Failure mode (the contract)
+//
+//   - Every operation runs under Config.Timeout (default 1 s) on top of
+//     the client's own dial/read/write timeouts ([ClientOptions] sets
+//     bounded ones: dial 1 s, read/write 500 ms, pool wait 500 ms, one
+//     retry).
+//   - Any error (unreachable, timeout, garbage reply) is returned wrapped
+//     with core.ErrStoreUnavailable. The authorization server answers 503
+//     temporarily_unavailable to every grant while its replay store or
+//     limiter fails: a replay is never accepted. The Guard answers 503 only
+//     for requests that need a session binding and keeps serving the others.
+//   - Nothing is cached across a failure and no connection state is kept
+//     beyond go-redis's pool, so everything recovers on the first request
+//     after Redis is back, without a restart. The watcher resubscribes by
+//     itself and triggers one policy reload after each reconnection, because
+//     updates published during the outage were lost.
+//
+// # Keys
+//
+// Every key starts with Config.Prefix (default "{mcpauthz}:"). The braces
+// are a Redis Cluster hash tag: all keys of one deployment live in one slot,
+// so the multi-key session scripts work on Cluster too. Key material that
+// comes from requests (jti values, session ids, principal ids) is hashed
+// with SHA-256, so keys have a fixed size. Size Redis with maxmemory and
+// the noeviction policy: an eviction would forget a jti early.
+package redisstore

@@ -1,0 +1,86 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/redis/go-redis/v9"
+)
+
+// gcra is the generic cell rate algorithm over one key holding the
+// theoretical arrival time (TAT) in microseconds of the Redis clock, so
+// replicas with skewed clocks share one schedule. ARGV: emission interval
+// (µs per event), burst, cost (1 = charge, 0 = peek). Returns {allowed,
+// retry after µs, idle}.
+var gcra = redis.NewScript(`
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local idle = 0
+if tat <= now then
+  idle = 1
+  tat = now
+end
+local new_tat = tat + interval
+local allow_at = new_tat - interval * burst
+if allow_at > now then
+  return {0, allow_at - now, idle}
+end
+if cost > 0 then
+  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+end
+return {1, 0, idle}
+`)
+
+// Limiter is an [authserver.Limiter] on Redis: GCRA in one Lua script per
+// decision, so a limit holds across all replicas. Buckets expire when full,
+// so Redis holds only keys with recent events.
+type Limiter struct{ base }
+
+var _ authserver.Limiter = (*Limiter)(nil)
+
+// NewLimiter returns a Limiter.
+func NewLimiter(cfg Config) (*Limiter, error) {
+	b, err := newBase(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Limiter{b}, nil
+}
+
+// Allow implements [authserver.Limiter].
+func (l *Limiter) Allow(ctx context.Context, key string, lim authserver.Limit) (authserver.LimitDecision, error) {
+	return l.run(ctx, key, lim, 1)
+}
+
+// Peek implements [authserver.Limiter].
+func (l *Limiter) Peek(ctx context.Context, key string, lim authserver.Limit) (authserver.LimitDecision, error) {
+	return l.run(ctx, key, lim, 0)
+}
+
+func (l *Limiter) run(ctx context.Context, key string, lim authserver.Limit, cost int) (authserver.LimitDecision, error) {
+	if lim.PerSecond <= 0 || lim.Burst <= 0 || math.IsInf(lim.PerSecond, 0) || math.IsNaN(lim.PerSecond) {
+		return authserver.LimitDecision{}, fmt.Errorf("%w: limit %+v", ErrInvalidConfig, lim)
+	}
+	interval := math.Max(1, math.Round(1e6/lim.PerSecond))
+	ctx, cancel := l.ctx(ctx)
+	defer cancel()
+	res, err := gcra.Run(ctx, l.c, []string{l.key("rl", key)}, int64(interval), lim.Burst, cost).Int64Slice()
+	if err != nil {
+		return authserver.LimitDecision{}, unavailable("GCRA script", err)
+	}
+	if len(res) != 3 {
+		return authserver.LimitDecision{}, unavailable("GCRA script", fmt.Errorf("reply of %d values", len(res)))
+	}
+	return authserver.LimitDecision{
+		Allowed:    res[0] == 1,
+		RetryAfter: time.Duration(res[1]) * time.Microsecond,
+		Idle:       cost == 0 && res[2] == 1,
+	}, nil
+}

@@ -1,0 +1,307 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+func TestReplayStore(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	s, err := NewReplayStore(Config{Client: srv.patient(t), Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	exp := time.Now().Add(time.Minute)
+	tests := []struct {
+		name string
+		key  string
+		exp  time.Time
+		want error
+	}{
+		{"fresh", "idjag|https://idp|a", exp, nil},
+		{"replay", "idjag|https://idp|a", exp, replay.ErrReplay},
+		{"other issuer, same jti", "idjag|https://idp2|a", exp, nil},
+		{"expired exp is not stored", "idjag|https://idp|old", time.Now().Add(-time.Second), nil},
+		{"expired exp again", "idjag|https://idp|old", time.Now().Add(-time.Second), nil},
+		{"short ttl", "idjag|https://idp|short", time.Now().Add(50 * time.Millisecond), nil},
+		{"empty key", "", exp, replay.ErrInvalidKey},
+	}
+	for _, tc := range tests {
+		if err := s.CheckAndStore(ctx, tc.key, tc.exp); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	time.Sleep(120 * time.Millisecond)
+	if err := s.CheckAndStore(ctx, "idjag|https://idp|short", exp); err != nil {
+		t.Errorf("after expiry: %v", err)
+	}
+	// Of 1,000 concurrent uses exactly one wins.
+	var ok, replays atomic.Int32
+	var wg sync.WaitGroup
+	for range 1000 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch err := s.CheckAndStore(ctx, "client_assertion|c|same", exp); {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, replay.ErrReplay):
+				replays.Add(1)
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 || replays.Load() != 999 {
+		t.Fatalf("ok=%d replays=%d", ok.Load(), replays.Load())
+	}
+}
+
+func TestLimiterGCRA(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	l, err := NewLimiter(Config{Client: srv.client(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	lim := authserver.Limit{PerSecond: 2, Burst: 3}
+	if d, err := l.Peek(ctx, "k", lim); err != nil || !d.Allowed || !d.Idle {
+		t.Fatalf("peek fresh: %+v %v", d, err)
+	}
+	for i := range 3 {
+		if d, err := l.Allow(ctx, "k", lim); err != nil || !d.Allowed {
+			t.Fatalf("event %d: %+v %v", i, d, err)
+		}
+	}
+	d, err := l.Allow(ctx, "k", lim)
+	if err != nil || d.Allowed || d.RetryAfter <= 0 || d.RetryAfter > 500*time.Millisecond {
+		t.Fatalf("over burst: %+v %v", d, err)
+	}
+	if p, _ := l.Peek(ctx, "k", lim); p.Allowed || p.Idle {
+		t.Fatalf("peek exhausted: %+v", p)
+	}
+	if p, _ := l.Peek(ctx, "other", lim); !p.Allowed || !p.Idle {
+		t.Fatalf("peek other key: %+v", p)
+	}
+	time.Sleep(d.RetryAfter + 20*time.Millisecond)
+	if d, _ := l.Allow(ctx, "k", lim); !d.Allowed {
+		t.Fatalf("after RetryAfter: %+v", d)
+	}
+	if p, _ := l.Peek(ctx, "k", lim); p.Idle {
+		t.Fatalf("peek after use reports idle: %+v", p)
+	}
+	if _, err := l.Allow(ctx, "k", authserver.Limit{}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("zero limit: %v", err)
+	}
+}
+
+func TestSessionBindings(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	s, err := NewSessionBindings(Config{Client: srv.client(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const ttl = time.Minute
+	steps := []struct {
+		name string
+		do   func() error
+		want error
+	}{
+		{"bind s1 to alice", func() error { return s.Bind(ctx, "s1", "alice", ttl, 2) }, nil},
+		{"rebind s1 to alice", func() error { return s.Bind(ctx, "s1", "alice", ttl, 2) }, nil},
+		{"bind s1 to bob", func() error { return s.Bind(ctx, "s1", "bob", ttl, 2) }, core.ErrSessionBound},
+		{"bind s2 to alice", func() error { return s.Bind(ctx, "s2", "alice", ttl, 2) }, nil},
+		{"third session for alice", func() error { return s.Bind(ctx, "s3", "alice", ttl, 2) }, core.ErrSessionLimit},
+		{"no cap", func() error { return s.Bind(ctx, "s3", "alice", ttl, 0) }, nil},
+		{"bob unbinds s1 (no effect)", func() error { return s.Unbind(ctx, "s1", "bob") }, nil},
+		{"bob touches s1 (no effect)", func() error { return s.Touch(ctx, "s1", "bob", ttl) }, nil},
+		{"alice unbinds s3", func() error { return s.Unbind(ctx, "s3", "alice") }, nil},
+		{"empty principal", func() error { return s.Bind(ctx, "s9", "", ttl, 0) }, nil},
+	}
+	for _, st := range steps {
+		err := st.do()
+		if st.name == "empty principal" {
+			if err == nil {
+				t.Errorf("%s: accepted", st.name)
+			}
+			continue
+		}
+		if !errors.Is(err, st.want) {
+			t.Errorf("%s: %v, want %v", st.name, err, st.want)
+		}
+	}
+	for id, want := range map[string]string{"s1": "alice", "s2": "alice", "s3": "", "nope": ""} {
+		if got, err := s.Lookup(ctx, id); err != nil || got != want {
+			t.Errorf("Lookup(%s) = %q, %v; want %q", id, got, err, want)
+		}
+	}
+	// Expiry: a short binding disappears and frees its slot in the cap;
+	// Touch extends a live one.
+	if err := s.Bind(ctx, "t1", "carol", 150*time.Millisecond, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Bind(ctx, "t2", "dave", 150*time.Millisecond, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Touch(ctx, "t2", "dave", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got, _ := s.Lookup(ctx, "t1"); got != "" {
+		t.Fatalf("expired binding still there: %q", got)
+	}
+	if got, _ := s.Lookup(ctx, "t2"); got != "dave" {
+		t.Fatalf("touched binding gone: %q", got)
+	}
+	if err := s.Bind(ctx, "t3", "carol", time.Minute, 1); err != nil {
+		t.Fatalf("slot not freed by expiry: %v", err)
+	}
+}
+
+// Redis down: every operation fails with core.ErrStoreUnavailable within
+// the timeout bound, never a wrong answer; it recovers without a restart.
+func TestOutageFailsClosedAndRecovers(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	cfg := Config{Client: srv.client(t)}
+	rs, _ := NewReplayStore(cfg)
+	lim, _ := NewLimiter(cfg)
+	sb, _ := NewSessionBindings(cfg)
+	ctx := context.Background()
+	exp := time.Now().Add(time.Minute)
+	if err := rs.CheckAndStore(ctx, "idjag|i|before", exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Bind(ctx, "s", "p", time.Minute, 0); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	ops := map[string]func() error{
+		"replay": func() error { return rs.CheckAndStore(ctx, "idjag|i|during", exp) },
+		"limit":  func() error { _, err := lim.Allow(ctx, "k", authserver.Limit{PerSecond: 1, Burst: 1}); return err },
+		"peek":   func() error { _, err := lim.Peek(ctx, "k", authserver.Limit{PerSecond: 1, Burst: 1}); return err },
+		"lookup": func() error { _, err := sb.Lookup(ctx, "s"); return err },
+		"bind":   func() error { return sb.Bind(ctx, "s2", "p", time.Minute, 0) },
+		"touch":  func() error { return sb.Touch(ctx, "s", "p", time.Minute) },
+		"unbind": func() error { return sb.Unbind(ctx, "s", "p") },
+	}
+	for name, op := range ops {
+		start := time.Now()
+		err := op()
+		if !errors.Is(err, core.ErrStoreUnavailable) {
+			t.Errorf("%s while down: %v", name, err)
+		}
+		if el := time.Since(start); el > 3*time.Second {
+			t.Errorf("%s took %v while down", name, el)
+		}
+	}
+	srv.Start() // empty: no persistence
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := rs.CheckAndStore(ctx, "idjag|i|after", exp)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not recovered: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := rs.CheckAndStore(ctx, "idjag|i|after", exp); !errors.Is(err, replay.ErrReplay) {
+		t.Fatalf("replay after recovery: %v", err)
+	}
+}
+
+func TestWatcher(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	ctx := context.Background()
+	newW := func() (*Watcher, chan string) {
+		w, err := NewWatcher(ctx, Config{Client: srv.client(t), Prefix: "{w}:"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Close)
+		ch := make(chan string, 16)
+		_ = w.SetUpdateCallback(func(m string) { ch <- m })
+		return w, ch
+	}
+	a, aCh := newW()
+	_, bCh := newW()
+	_, cCh := newW()
+	if err := a.Update(); err != nil {
+		t.Fatal(err)
+	}
+	for i, ch := range []chan string{bCh, cCh} {
+		select {
+		case m := <-ch:
+			if m != "update" {
+				t.Fatalf("watcher %d got %q", i, m)
+			}
+		case <-time.After(time.Second):
+			t.Fatalf("watcher %d: no update within 1 s", i)
+		}
+	}
+	select {
+	case m := <-aCh:
+		t.Fatalf("publisher called back with %q", m)
+	case <-time.After(100 * time.Millisecond):
+	}
+	srv.Stop()
+	if err := a.Update(); !errors.Is(err, core.ErrStoreUnavailable) {
+		t.Fatalf("Update while down: %v", err)
+	}
+	srv.Start()
+	// After resubscribing each watcher reloads once ("resync").
+	for i, ch := range []chan string{aCh, bCh} {
+		select {
+		case m := <-ch:
+			if m != "resync" {
+				t.Fatalf("watcher %d after restart got %q", i, m)
+			}
+		case <-time.After(8 * time.Second):
+			t.Fatalf("watcher %d: no resync after restart", i)
+		}
+	}
+	if err := a.Update(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-bCh:
+		if m != "update" {
+			t.Fatalf("after restart got %q", m)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("no update after restart")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	if _, err := NewReplayStore(Config{}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatal(err)
+	}
+	if _, err := ClientOptions("http://x"); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatal(err)
+	}
+	o, err := ClientOptions("redis://127.0.0.1:1/0")
+	if err != nil || o.ReadTimeout != DefaultReadTimeout || o.DialTimeout != DefaultDialTimeout || o.MaxRetries != 1 {
+		t.Fatalf("%+v %v", o, err)
+	}
+	_ = fmt.Sprint()
+}
