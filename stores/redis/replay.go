@@ -2,33 +2,105 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
+	"github.com/redis/go-redis/v9"
 )
 
-// ReplayStore is a [replay.Store] on Redis: one SET NX PX per key, so of
-// any number of concurrent uses of one identifier on any number of replicas
-// exactly one succeeds. Keys are the server's "<kind>|<issuer or
-// client>|<jti>" strings, stored hashed.
-type ReplayStore struct{ base }
+// DefaultQuarantine is the default ReplayConfig.Quarantine: the default
+// authserver MaxAssertionLifetime (5 min) plus its Leeway (30 s), rounded up.
+const DefaultQuarantine = 6 * time.Minute
+
+// consume records one jti. KEYS: the jti key, the epoch key. ARGV: TTL ms,
+// the epoch id this process last saw ("" if none), a fresh epoch id, the
+// quarantine in ms. The epoch key ("<id>:<created ms>:<quarantined until
+// ms>", no TTL) marks the dataset: when a process that saw one epoch finds
+// none or another, Redis lost its data (restart without persistence,
+// failover to an empty replica) and the jtis recorded before are gone, so
+// every use is refused until the quarantine has passed, by when every
+// identifier accepted before the loss has expired. Returns {1, epoch} when
+// recorded, {0, epoch} for a replay, {2, epoch, ms left} in quarantine.
+var consume = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local known = ARGV[2]
+local q = tonumber(ARGV[4])
+local e = redis.call('GET', KEYS[2])
+local id, created, untl
+if not e then
+  id, created, untl = ARGV[3], now, 0
+  if known ~= '' then untl = now + q end
+  redis.call('SET', KEYS[2], id .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', untl))
+else
+  local a, b, c = string.match(e, '^([^:]+):(%d+):(%d+)$')
+  if not a then return redis.error_reply('malformed epoch') end
+  id, created, untl = a, tonumber(b), tonumber(c)
+  if known ~= '' and known ~= id and untl < created + q then
+    untl = created + q
+    redis.call('SET', KEYS[2], id .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', untl))
+  end
+end
+if now < untl then return {2, id, untl - now} end
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return {1, id, 0} end
+return {0, id, 0}
+`)
+
+// ReplayConfig configures [NewReplayStore].
+type ReplayConfig struct {
+	Config
+	// Quarantine is how long every use is refused after Redis is found to
+	// have lost its data. It must be at least the authorization server's
+	// MaxAssertionLifetime plus Leeway. OPTIONAL; zero means
+	// DefaultQuarantine (6 min).
+	Quarantine time.Duration
+}
+
+// ReplayStore is a [replay.Store] on Redis: one SET NX PX per key (inside a
+// script that also checks the dataset epoch), so of any number of
+// concurrent uses of one identifier on any number of replicas exactly one
+// succeeds. Keys are the server's "<kind>|<issuer or client>|<jti>"
+// strings, stored hashed.
+//
+// A Redis that restarts empty would forget the recorded identifiers; the
+// store detects it (see [ReplayConfig.Quarantine]) when it had talked to the
+// previous dataset, and then fails closed until every identifier accepted
+// before could have expired. A replica started after the loss cannot detect
+// it: run Redis with persistence (AOF) or replicas for that case.
+type ReplayStore struct {
+	base
+	quarantine time.Duration
+	mu         sync.Mutex
+	epoch      string
+}
 
 var _ replay.Store = (*ReplayStore)(nil)
 
 // NewReplayStore returns a ReplayStore.
-func NewReplayStore(cfg Config) (*ReplayStore, error) {
-	b, err := newBase(cfg)
+func NewReplayStore(cfg ReplayConfig) (*ReplayStore, error) {
+	b, err := newBase(cfg.Config)
 	if err != nil {
 		return nil, err
 	}
-	return &ReplayStore{b}, nil
+	if cfg.Quarantine < 0 {
+		return nil, fmt.Errorf("%w: Quarantine must not be negative", ErrInvalidConfig)
+	}
+	q := cfg.Quarantine
+	if q == 0 {
+		q = DefaultQuarantine
+	}
+	return &ReplayStore{base: b, quarantine: q}, nil
 }
 
 // CheckAndStore implements [replay.Store]. The key expires at exp (rounded
 // up to the millisecond). A key with exp not in the future is accepted
 // without being stored, as replay.Memory does. Errors wrap replay.ErrReplay,
-// replay.ErrInvalidKey or core.ErrStoreUnavailable.
+// replay.ErrInvalidKey or core.ErrStoreUnavailable (Redis unreachable, slow,
+// or in quarantine after a data loss).
 func (s *ReplayStore) CheckAndStore(ctx context.Context, key string, exp time.Time) error {
 	if key == "" || len(key) > 4096 {
 		return fmt.Errorf("%w: length %d", replay.ErrInvalidKey, len(key))
@@ -37,15 +109,36 @@ func (s *ReplayStore) CheckAndStore(ctx context.Context, key string, exp time.Ti
 	if ttl <= 0 {
 		return nil
 	}
-	ttl = ttl.Truncate(time.Millisecond) + time.Millisecond
+	s.mu.Lock()
+	known := s.epoch
+	s.mu.Unlock()
+	var rb [12]byte
+	_, _ = rand.Read(rb[:])
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	ok, err := s.c.SetNX(ctx, s.key("jti", key), 1, ttl).Result()
+	res, err := consume.Run(ctx, s.c, []string{s.key("jti", key), s.prefix + "epoch"},
+		ms(ttl)+1, known, hex.EncodeToString(rb[:]), ms(s.quarantine)).Slice()
 	if err != nil {
-		return unavailable("SET NX", err)
+		return unavailable("replay script", err)
 	}
-	if !ok {
+	if len(res) != 3 {
+		return unavailable("replay script", fmt.Errorf("reply of %d values", len(res)))
+	}
+	code, _ := res[0].(int64)
+	epoch, _ := res[1].(string)
+	s.mu.Lock()
+	if epoch != "" {
+		s.epoch = epoch
+	}
+	s.mu.Unlock()
+	switch code {
+	case 1:
+		return nil
+	case 0:
 		return replay.ErrReplay
+	case 2:
+		left, _ := res[2].(int64)
+		return unavailable("replay store", fmt.Errorf("quarantined for %d ms after a Redis data loss", left))
 	}
-	return nil
+	return unavailable("replay script", fmt.Errorf("reply code %d", code))
 }

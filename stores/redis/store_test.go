@@ -17,7 +17,7 @@ import (
 func TestReplayStore(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
-	s, err := NewReplayStore(Config{Client: srv.patient(t), Timeout: 20 * time.Second})
+	s, err := NewReplayStore(ReplayConfig{Config: Config{Client: srv.patient(t), Timeout: 20 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestOutageFailsClosedAndRecovers(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
 	cfg := Config{Client: srv.client(t)}
-	rs, _ := NewReplayStore(cfg)
+	rs, _ := NewReplayStore(ReplayConfig{Config: cfg, Quarantine: 700 * time.Millisecond})
 	lim, _ := NewLimiter(cfg)
 	sb, _ := NewSessionBindings(cfg)
 	ctx := context.Background()
@@ -210,7 +210,17 @@ func TestOutageFailsClosedAndRecovers(t *testing.T) {
 			t.Errorf("%s took %v while down", name, el)
 		}
 	}
-	srv.Start() // empty: no persistence
+	srv.Start() // empty: no persistence, "before" is forgotten by Redis
+	// The store notices the lost dataset and refuses every use for the
+	// quarantine, then recovers by itself.
+	restarted := time.Now()
+	if err := rs.CheckAndStore(ctx, "idjag|i|before", exp); !errors.Is(err, core.ErrStoreUnavailable) {
+		t.Fatalf("replay of a pre-loss jti right after the restart: %v, want ErrStoreUnavailable", err)
+	}
+	rs2, _ := NewReplayStore(ReplayConfig{Config: cfg, Quarantine: 700 * time.Millisecond}) // another replica that knew nothing
+	if err := rs2.CheckAndStore(ctx, "idjag|i|x", exp); !errors.Is(err, core.ErrStoreUnavailable) {
+		t.Fatalf("other replica during quarantine: %v", err)
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		err := rs.CheckAndStore(ctx, "idjag|i|after", exp)
@@ -221,6 +231,9 @@ func TestOutageFailsClosedAndRecovers(t *testing.T) {
 			t.Fatalf("not recovered: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if el := time.Since(restarted); el < 600*time.Millisecond {
+		t.Fatalf("quarantine ended after %v", el)
 	}
 	if err := rs.CheckAndStore(ctx, "idjag|i|after", exp); !errors.Is(err, replay.ErrReplay) {
 		t.Fatalf("replay after recovery: %v", err)
@@ -293,7 +306,7 @@ func TestWatcher(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	t.Parallel()
-	if _, err := NewReplayStore(Config{}); !errors.Is(err, ErrInvalidConfig) {
+	if _, err := NewReplayStore(ReplayConfig{}); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatal(err)
 	}
 	if _, err := ClientOptions("http://x"); !errors.Is(err, ErrInvalidConfig) {
