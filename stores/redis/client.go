@@ -86,7 +86,9 @@ func unavailable(op string, err error) error {
 
 // ClientOptions parses a redis:// or rediss:// URL and applies bounded
 // timeouts where the URL sets none: dial 1 s, read and write 500 ms, pool
-// wait 500 ms, at most one retry. Use it as redis.NewClient(opts).
+// wait 500 ms, at most one retry of a command and no dial retries, so a
+// command against an unreachable Redis fails within about 2 s (a refused
+// connection within milliseconds). Use it as redis.NewClient(opts).
 func ClientOptions(url string) (*redis.Options, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
@@ -106,6 +108,9 @@ func ClientOptions(url string) (*redis.Options, error) {
 	}
 	if o.MaxRetries == 0 || o.MaxRetries == 3 {
 		o.MaxRetries = 1
+	}
+	if o.DialerRetries == 0 {
+		o.DialerRetries = 1
 	}
 	o.ContextTimeoutEnabled = true
 	return o, nil

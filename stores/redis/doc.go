@@ -22,8 +22,8 @@
 //
 //   - Every operation runs under Config.Timeout (default 1 s) on top of
 //     the client's own dial/read/write timeouts ([ClientOptions] sets
-//     bounded ones: dial 1 s, read/write 500 ms, pool wait 500 ms, one
-//     retry).
+//     bounded ones: dial 1 s, read/write 500 ms, pool wait 500 ms, no dial
+//     retry, one command retry).
 //   - Any error (unreachable, timeout, garbage reply) is returned wrapped
 //     with core.ErrStoreUnavailable. The authorization server answers 503
 //     temporarily_unavailable to every grant while its replay store or

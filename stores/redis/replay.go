@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -45,6 +46,7 @@ else
     redis.call('SET', KEYS[2], id .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', untl))
   end
 end
+if ARGV[5] == '1' then return {3, id, 0} end
 if now < untl then return {2, id, untl - now} end
 if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return {1, id, 0} end
 return {0, id, 0}
@@ -80,8 +82,11 @@ type ReplayStore struct {
 
 var _ replay.Store = (*ReplayStore)(nil)
 
-// NewReplayStore returns a ReplayStore.
-func NewReplayStore(cfg ReplayConfig) (*ReplayStore, error) {
+// NewReplayStore returns a ReplayStore. It reads (or creates) the dataset
+// epoch within Config.Timeout so that a later data loss is detected; when
+// Redis is unreachable it does not fail, and learns the epoch on the first
+// successful call instead.
+func NewReplayStore(ctx context.Context, cfg ReplayConfig) (*ReplayStore, error) {
 	b, err := newBase(cfg.Config)
 	if err != nil {
 		return nil, err
@@ -93,7 +98,11 @@ func NewReplayStore(cfg ReplayConfig) (*ReplayStore, error) {
 	if q == 0 {
 		q = DefaultQuarantine
 	}
-	return &ReplayStore{base: b, quarantine: q}, nil
+	s := &ReplayStore{base: b, quarantine: q}
+	if _, err := s.run(ctx, "", 0, true); err != nil {
+		s.log.Warn("redisstore: replay store cannot read the dataset epoch yet", "error", err)
+	}
+	return s, nil
 }
 
 // CheckAndStore implements [replay.Store]. The key expires at exp (rounded
@@ -109,36 +118,50 @@ func (s *ReplayStore) CheckAndStore(ctx context.Context, key string, exp time.Ti
 	if ttl <= 0 {
 		return nil
 	}
-	s.mu.Lock()
-	known := s.epoch
-	s.mu.Unlock()
-	var rb [12]byte
-	_, _ = rand.Read(rb[:])
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	res, err := consume.Run(ctx, s.c, []string{s.key("jti", key), s.prefix + "epoch"},
-		ms(ttl)+1, known, hex.EncodeToString(rb[:]), ms(s.quarantine)).Slice()
+	code, err := s.run(ctx, key, ttl, false)
 	if err != nil {
-		return unavailable("replay script", err)
+		return err
 	}
-	if len(res) != 3 {
-		return unavailable("replay script", fmt.Errorf("reply of %d values", len(res)))
-	}
-	code, _ := res[0].(int64)
-	epoch, _ := res[1].(string)
-	s.mu.Lock()
-	if epoch != "" {
-		s.epoch = epoch
-	}
-	s.mu.Unlock()
 	switch code {
 	case 1:
 		return nil
 	case 0:
 		return replay.ErrReplay
 	case 2:
-		left, _ := res[2].(int64)
-		return unavailable("replay store", fmt.Errorf("quarantined for %d ms after a Redis data loss", left))
+		return unavailable("replay store", errQuarantine)
 	}
 	return unavailable("replay script", fmt.Errorf("reply code %d", code))
+}
+
+var errQuarantine = errors.New("quarantined after a Redis data loss")
+
+// run executes the consume script (learn: only read or create the epoch)
+// and remembers the epoch it reports.
+func (s *ReplayStore) run(ctx context.Context, key string, ttl time.Duration, learn bool) (int64, error) {
+	s.mu.Lock()
+	known := s.epoch
+	s.mu.Unlock()
+	var rb [12]byte
+	_, _ = rand.Read(rb[:])
+	flag := "0"
+	if learn {
+		flag = "1"
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	res, err := consume.Run(ctx, s.c, []string{s.key("jti", key), s.prefix + "epoch"},
+		ms(ttl)+1, known, hex.EncodeToString(rb[:]), ms(s.quarantine), flag).Slice()
+	if err != nil {
+		return 0, unavailable("replay script", err)
+	}
+	if len(res) != 3 {
+		return 0, unavailable("replay script", fmt.Errorf("reply of %d values", len(res)))
+	}
+	code, _ := res[0].(int64)
+	if epoch, _ := res[1].(string); epoch != "" {
+		s.mu.Lock()
+		s.epoch = epoch
+		s.mu.Unlock()
+	}
+	return code, nil
 }

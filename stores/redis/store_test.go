@@ -17,7 +17,7 @@ import (
 func TestReplayStore(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
-	s, err := NewReplayStore(ReplayConfig{Config: Config{Client: srv.patient(t), Timeout: 20 * time.Second}})
+	s, err := NewReplayStore(context.Background(), ReplayConfig{Config: Config{Client: srv.patient(t), Timeout: 20 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestOutageFailsClosedAndRecovers(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
 	cfg := Config{Client: srv.client(t)}
-	rs, _ := NewReplayStore(ReplayConfig{Config: cfg, Quarantine: 700 * time.Millisecond})
+	rs, _ := NewReplayStore(context.Background(), ReplayConfig{Config: cfg, Quarantine: 700 * time.Millisecond})
 	lim, _ := NewLimiter(cfg)
 	sb, _ := NewSessionBindings(cfg)
 	ctx := context.Background()
@@ -217,7 +217,7 @@ func TestOutageFailsClosedAndRecovers(t *testing.T) {
 	if err := rs.CheckAndStore(ctx, "idjag|i|before", exp); !errors.Is(err, core.ErrStoreUnavailable) {
 		t.Fatalf("replay of a pre-loss jti right after the restart: %v, want ErrStoreUnavailable", err)
 	}
-	rs2, _ := NewReplayStore(ReplayConfig{Config: cfg, Quarantine: 700 * time.Millisecond}) // another replica that knew nothing
+	rs2, _ := NewReplayStore(context.Background(), ReplayConfig{Config: cfg, Quarantine: 700 * time.Millisecond}) // another replica that knew nothing
 	if err := rs2.CheckAndStore(ctx, "idjag|i|x", exp); !errors.Is(err, core.ErrStoreUnavailable) {
 		t.Fatalf("other replica during quarantine: %v", err)
 	}
@@ -306,7 +306,7 @@ func TestWatcher(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	t.Parallel()
-	if _, err := NewReplayStore(ReplayConfig{}); !errors.Is(err, ErrInvalidConfig) {
+	if _, err := NewReplayStore(context.Background(), ReplayConfig{}); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatal(err)
 	}
 	if _, err := ClientOptions("http://x"); !errors.Is(err, ErrInvalidConfig) {
