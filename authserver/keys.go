@@ -115,3 +115,35 @@ func (s *Server) RotateSigningKey(k SigningKey) error {
 	s.log.Info("authserver: signing key rotated", "kid", nk.kid, "previous_kid", old.current.kid)
 	return nil
 }
+
+// SetSigningKeys replaces the whole signing key set atomically: keys[0]
+// becomes the current key and every key is published in the JWK Set. It
+// accepts what Config.SigningKeys accepts. With several replicas it is the
+// tool for rotating together without a restart (see docs/deployment.md):
+// first publish the new key everywhere as a non-current key
+// ([old, new]), then make it current everywhere ([new, old]), and drop the
+// old key once the tokens it signed have expired ([new]). It is safe to
+// call concurrently with request handling.
+func (s *Server) SetSigningKeys(keys []SigningKey) error {
+	if len(keys) == 0 {
+		return fmt.Errorf("%w: signing_keys: at least one key is required", ErrInvalidConfig)
+	}
+	list := make([]*signingKey, 0, len(keys))
+	for i, k := range keys {
+		sk, err := newSigningKey(k)
+		if err != nil {
+			return fmt.Errorf("%w: signing_keys[%d]: %v", ErrInvalidConfig, i, err)
+		}
+		list = append(list, sk)
+	}
+	st, err := newKeyState(list)
+	if err != nil {
+		return fmt.Errorf("%w: signing_keys: %v", ErrInvalidConfig, err)
+	}
+	s.rotateMu.Lock()
+	defer s.rotateMu.Unlock()
+	old := s.keys.Load()
+	s.keys.Store(st)
+	s.log.Info("authserver: signing keys replaced", "kid", st.current.kid, "previous_kid", old.current.kid, "published", len(list))
+	return nil
+}
