@@ -103,7 +103,7 @@ func lastForwarded(r *http.Request) string {
 	return strings.TrimSpace(parts[len(parts)-1])
 }
 
-func jwksOf(t *testing.T, k crypto.Signer, kid string) []byte {
+func jwksOf(t testing.TB, k crypto.Signer, kid string) []byte {
 	j, err := jose.PublicJWK(k.Public(), kid, jose.ES256)
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func newCluster(t *testing.T, srv *redisServer, rl authserver.RateLimit, quarant
 	return c
 }
 
-func (c *cluster) mint(t *testing.T, k crypto.Signer, kid, typ string, claims map[string]any) string {
+func (c *cluster) mint(t testing.TB, k crypto.Signer, kid, typ string, claims map[string]any) string {
 	t.Helper()
 	b, _ := json.Marshal(claims)
 	tok, err := jose.Sign(k, jose.Header{Alg: jose.ES256, Kid: kid, Typ: typ}, b)
@@ -179,7 +179,7 @@ func (c *cluster) mint(t *testing.T, k crypto.Signer, kid, typ string, claims ma
 	return tok
 }
 
-func (c *cluster) idjag(t *testing.T, life time.Duration) string {
+func (c *cluster) idjag(t testing.TB, life time.Duration) string {
 	now := time.Now()
 	return c.mint(t, c.idpKey, "idp", authserver.TypeIDJAG, map[string]any{
 		"iss": clIdP, "sub": clUser, "aud": c.url, "resource": clResource, "client_id": clSecretID,
