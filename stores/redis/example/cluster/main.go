@@ -1,0 +1,221 @@
+// Command cluster runs the scale-out topology of mcpauthz in one process:
+// N embedded authorization server replicas and N Guard replicas (net/http
+// adapter in front of a go-sdk MCP server), each with its own in-process
+// state, behind two round-robin proxies, sharing one Redis for the replay
+// store and the rate limits, and one signing key.
+//
+//	redis-server --port 6379 &
+//	DEMO_CLIENT_SECRET=change-me-to-16-bytes-or-more go run ./example/cluster -redis redis://127.0.0.1:6379/0
+//
+// Then obtain a token from any replica and call the MCP server:
+//
+//	curl -s -u demo-client:change-me-to-16-bytes-or-more -d grant_type=client_credentials http://127.0.0.1:9400/token
+//
+// Stop Redis and the token endpoint answers 503 while the MCP replicas keep
+// serving valid tokens; start it again and grants resume.
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/redis/go-redis/v9"
+
+	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
+	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/verifier"
+	redisstore "github.com/mcpauthz/mcpauthz/stores/redis"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done; ready, if not nil, gets the AS and MCP URLs.
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer, ready func(asURL, mcpURL string)) error {
+	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
+	redisURL := fs.String("redis", getenv("REDIS_URL"), "Redis URL (redis://host:port/db)")
+	n := fs.Int("replicas", 3, "replicas of the AS and of the Guard")
+	asAddr := fs.String("as-addr", "127.0.0.1:9400", "listen address of the AS proxy (the issuer)")
+	mcpAddr := fs.String("mcp-addr", "127.0.0.1:9401", "listen address of the MCP proxy")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	secret := getenv("DEMO_CLIENT_SECRET")
+	if *redisURL == "" || secret == "" || *n < 1 || *n > 16 {
+		return errors.New("cluster: -redis (or REDIS_URL) and DEMO_CLIENT_SECRET are required; -replicas is 1..16")
+	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts, err := redisstore.ClientOptions(*redisURL)
+	if err != nil {
+		return err
+	}
+	asLn, err := net.Listen("tcp", *asAddr)
+	if err != nil {
+		return err
+	}
+	mcpLn, err := net.Listen("tcp", *mcpAddr)
+	if err != nil {
+		asLn.Close()
+		return err
+	}
+	issuer := "http://" + asLn.Addr().String()
+	resource := "http://" + mcpLn.Addr().String() + "/mcp"
+	// One signing key for every replica: in production, the same key file
+	// or KMS key (see docs/deployment.md for rotating it).
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	hash, err := authserver.HashSecret(secret)
+	if err != nil {
+		return err
+	}
+	var servers []*http.Server
+	var asBackends, mcpBackends []string
+	for range *n {
+		rc := redis.NewClient(opts) // separate state per replica
+		defer rc.Close()
+		cfg := redisstore.Config{Client: rc, Logger: log}
+		rs, err := redisstore.NewReplayStore(ctx, redisstore.ReplayConfig{Config: cfg})
+		if err != nil {
+			return err
+		}
+		lim, err := redisstore.NewLimiter(cfg)
+		if err != nil {
+			return err
+		}
+		as, err := authserver.New(authserver.Config{
+			Issuer:        issuer,
+			Resources:     []authserver.Resource{{ID: resource, Scopes: []string{"mcp:tools"}}},
+			Clients:       []authserver.Client{{ID: "demo-client", SecretHash: hash, GrantTypes: []string{authserver.GrantClientCredentials}, Scopes: []string{"mcp:tools"}}},
+			SigningKeys:   []authserver.SigningKey{{Signer: key}},
+			ReplayStore:   rs,
+			RateLimiter:   lim,
+			ClientAddress: lastForwarded,
+			Logger:        log,
+		})
+		if err != nil {
+			return err
+		}
+		s, u, err := serveLocal(as)
+		if err != nil {
+			return err
+		}
+		servers, asBackends = append(servers, s), append(asBackends, u)
+
+		v, err := verifier.New(ctx, verifier.Config{
+			Issuers:  []verifier.IssuerConfig{{Issuer: issuer, JWKSURL: issuer + "/jwks.json"}},
+			Audience: []string{resource},
+			Logger:   log,
+		})
+		if err != nil {
+			return err
+		}
+		g, err := core.New(core.Config{Resource: resource, Verifier: v, AuthenticateOnly: true, Logger: log,
+			Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{issuer}}})
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		httpmcp.Register(mux, g, httpmcp.SDKHandler(mcpHandler()))
+		s, u, err = serveLocal(mux)
+		if err != nil {
+			return err
+		}
+		servers, mcpBackends = append(servers, s), append(mcpBackends, u)
+	}
+	servers = append(servers, serve(asLn, roundRobin(asBackends)), serve(mcpLn, roundRobin(mcpBackends)))
+	fmt.Fprintf(out, "authorization server: %s (%d replicas)\nMCP server:           %s (%d replicas)\n", issuer, *n, resource, *n)
+	if ready != nil {
+		ready(issuer, resource)
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		_ = s.Shutdown(sctx)
+	}
+	return nil
+}
+
+func mcpHandler() http.Handler {
+	s := mcp.NewServer(&mcp.Implementation{Name: "cluster-demo", Version: "1.0.0"}, nil)
+	type in struct {
+		Message string `json:"message"`
+	}
+	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Echo a message."},
+		func(ctx context.Context, _ *mcp.CallToolRequest, a in) (*mcp.CallToolResult, any, error) {
+			who := "anonymous"
+			if p, ok := core.PrincipalFromContext(ctx); ok {
+				who = p.ID()
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: who + ": " + a.Message}}}, nil, nil
+		})
+	// Stateless: any replica can serve any request.
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
+}
+
+func serve(ln net.Listener, h http.Handler) *http.Server {
+	s := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 60 * time.Second}
+	go func() { _ = s.Serve(ln) }()
+	return s
+}
+
+func serveLocal(h http.Handler) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	return serve(ln, h), "http://" + ln.Addr().String(), nil
+}
+
+// roundRobin is the load balancer: each request goes to the next backend,
+// with the caller's address appended to X-Forwarded-For.
+func roundRobin(backends []string) http.Handler {
+	var next atomic.Uint64
+	targets := make([]*url.URL, len(backends))
+	for i, b := range backends {
+		targets[i], _ = url.Parse(b)
+	}
+	return &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(targets[next.Add(1)%uint64(len(targets))])
+		pr.Out.Host = pr.In.Host
+		pr.SetXForwarded()
+	}}
+}
+
+// lastForwarded is the AS's ClientAddress behind the proxy: the address the
+// proxy appended, never one the client could set itself.
+func lastForwarded(r *http.Request) string {
+	xff := r.Header.Values("X-Forwarded-For")
+	if len(xff) == 0 {
+		return "unknown"
+	}
+	parts := strings.Split(xff[len(xff)-1], ",")
+	return strings.TrimSpace(parts[len(parts)-1])
+}

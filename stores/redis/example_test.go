@@ -1,0 +1,38 @@
+package redisstore_test
+
+import (
+	"context"
+	"log"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
+	redisstore "github.com/mcpauthz/mcpauthz/stores/redis"
+)
+
+// Wiring an authorization server replica to the shared replay store and
+// rate limiter. Every replica gets the same Redis, prefix and signing keys.
+func Example() {
+	opts, err := redisstore.ClientOptions("redis://127.0.0.1:6379/0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	rc := redis.NewClient(opts)
+	defer rc.Close()
+	cfg := redisstore.Config{Client: rc, Prefix: "{prod-mcp}:"}
+	replay, err := redisstore.NewReplayStore(context.Background(), redisstore.ReplayConfig{Config: cfg})
+	if err != nil {
+		log.Fatal(err)
+	}
+	limiter, err := redisstore.NewLimiter(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	asCfg := authserver.Config{
+		// Issuer, Resources, Clients, TrustedIdPs, SigningKeys: as for one
+		// instance, identical on every replica.
+		ReplayStore: replay,
+		RateLimiter: limiter,
+	}
+	_ = asCfg
+}
