@@ -279,15 +279,19 @@ func TestClusterOneTimeUse(t *testing.T) {
 	hc := httpFrom("127.0.0.1")
 	jag := c.idjag(t, time.Minute)
 	got := parallel(1000, func() result { return c.token(t, hc, jagForm(jag, clSecret), true) })
-	if got[200] != 1 || got[400] != 999 {
+	// Under heavy load a Redis call may exceed its timeout: that request is
+	// refused with 503 (fail closed), which is still no token.
+	if got[200] != 1 || got[400]+got[503] != 999 || got[503] > 50 {
 		t.Logf("transport errors: %v", errs())
-		t.Fatalf("ID-JAG: answers by status %v, want exactly one 200 and 999 400 invalid_grant", got)
+		t.Fatalf("ID-JAG: answers by status %v, want exactly one 200 and 999 400 invalid_grant (or 503)", got)
 	}
+	t.Logf("ID-JAG: answers by status %v", got)
 	a := c.assertion(t)
 	got = parallel(1000, func() result { return c.token(t, hc, assertionForm(a), false) })
-	if got[200] != 1 || got[200]+got[401]+got[429] != 1000 {
-		t.Fatalf("client assertion: answers by status %v, want exactly one 200, the rest 401/429", got)
+	if got[200] != 1 || got[401]+got[429]+got[503] != 999 || got[503] > 50 {
+		t.Fatalf("client assertion: answers by status %v, want exactly one 200, the rest 401/429 (or 503)", got)
 	}
+	t.Logf("client assertion: answers by status %v", got)
 	for i := range c.counters {
 		if n := c.counters[i].Load(); n < 500 {
 			t.Errorf("replica %d served %d requests: not spread", i, n)
