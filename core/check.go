@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
 
 // Check runs the pipeline on one request: Origin check, bearer extraction
@@ -169,17 +167,14 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 	res := &st.res
 	res.Principal, res.ProtocolVersion, res.SessionID = p, ins.version, ins.sessionID
 
-	// 7. Session binding (check only; bind after the decision).
-	var pid string
-	var now time.Time // read once for the check and the binding
-	if g.sessions != nil && ins.sessionID != "" {
-		pid, now = p.ID(), g.now()
-		if !validSessionID(ins.sessionID) {
-			return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "invalid Mcp-Session-Id", ID: ins.firstID()}
-		}
-		if !g.sessions.check(ins.sessionID, pid, now) {
-			return nil, &Error{Kind: KindSession, Description: "session not found", ID: ins.firstID(),
-				Err: errors.New("core: Mcp-Session-Id bound to another principal")}
+	// 7. Session binding (check only; the binding is touched, ended or
+	// prepared after the decision, in step 9). See session.go.
+	var pid, sid string
+	if g.sessions != nil {
+		pid = p.ID()
+		var serr *Error
+		if sid, serr = g.checkSession(ctx, r, ins, pid); serr != nil {
+			return nil, serr
 		}
 	}
 
@@ -194,11 +189,10 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 		}
 	}
 
+	// 9. Session bookkeeping (session.go).
 	if g.sessions != nil {
-		if ins.sessionID != "" {
-			g.sessions.touch(ins.sessionID, pid, now)
-		} else if ins.initialize && ins.version < inspect.Version20260728 {
-			res.bind = func(sid string) { g.sessions.bind(sid, p.ID(), g.now()) }
+		if serr := g.initSession(ctx, r, ins, res, sid, pid); serr != nil {
+			return nil, serr
 		}
 	}
 	st.ins = inspection{} // drop references into the request body

@@ -85,27 +85,46 @@ type Config struct {
 	// unfiltered. Enable it only for servers without an event store.
 	AllowEventReplay bool
 
-	// DisableSessionBinding turns off the binding of 2025-11-25
-	// Mcp-Session-Id values to the principal that created them.
-	// OPTIONAL; default false (binding on). A session id presented by
-	// another principal is answered 404, like an unknown session, so the
-	// answer does not confirm that the session exists. A session is bound
-	// when it is created: the adapter reports the Mcp-Session-Id of the
-	// initialize response (Result.BindSession; every adapter of this
-	// repository does). Ids are never bound by use, so a flood of invented
-	// ids cannot evict real bindings; an unknown id reaches the SDK, which
-	// answers 404. Adapters also hand the principal to the go-sdk
-	// (httpmcp.SDKHandler: auth.TokenInfo.UserID), which binds at creation
-	// too and refuses any other user with 403. Bindings are only made for
-	// allowed requests, and never for 2026-07-28 requests, which have no
-	// sessions.
+	// DisableSessionBinding turns off the binding of legacy (before
+	// 2026-07-28) Mcp-Session-Id values to the principal that created
+	// them. OPTIONAL; default false (binding on). With binding on, every
+	// request that carries an Mcp-Session-Id header, whatever its
+	// MCP-Protocol-Version, must name a live session bound to its own
+	// principal; unknown, expired and foreign ids all get the same 404
+	// (byte-identical for the same request), so the answer does not confirm
+	// that a session exists, and the MCP server behind the Guard never sees
+	// a session id its caller does not own, even when it gets no TokenInfo.
+	// A session is bound when it is created: the adapter reports the
+	// Mcp-Session-Id of the response to a request containing initialize
+	// (Result.BindSession; every adapter of this repository does). Ids are
+	// never bound by use. A binding is removed on an allowed DELETE and
+	// when it has not been used for SessionTTL. See docs/security.md,
+	// "Sessions".
 	DisableSessionBinding bool
+	// Sessions stores the bindings. OPTIONAL; nil selects an in-memory,
+	// per-process store (NewMemorySessions with MaxSessions and
+	// MaxSessionBytes); stores/redis shares them across replicas. A store
+	// error fails closed (503) for the requests that need a binding and
+	// for no others.
+	Sessions SessionBindings
 	// SessionTTL is how long an unused binding is kept. OPTIONAL; default
-	// DefaultSessionTTL (24h).
+	// DefaultSessionTTL (1h). Set it to the go-sdk server's
+	// StreamableHTTPOptions.SessionTimeout so that a binding ends with its
+	// session.
 	SessionTTL time.Duration
-	// MaxSessions bounds the binding table (least recently used bindings
-	// are evicted). OPTIONAL; default DefaultMaxSessions.
-	MaxSessions int
+	// MaxSessionsPerPrincipal caps the live sessions of one principal.
+	// OPTIONAL; default DefaultMaxSessionsPerPrincipal (100); negative
+	// means no cap. An initialize past the cap is refused with 429 and the
+	// JSON-RPC error CodeSessionLimit; other principals' bindings are
+	// never evicted.
+	MaxSessionsPerPrincipal int
+	// MaxSessions and MaxSessionBytes bound the default in-memory store
+	// (entries, accounted bytes). OPTIONAL; defaults DefaultMaxSessions and
+	// DefaultMaxSessionBytes. When the table is full of live bindings, a
+	// new session is refused with 503 (nothing is evicted). Ignored when
+	// Sessions is set.
+	MaxSessions     int
+	MaxSessionBytes int64
 
 	// RetryAfter is the Retry-After of 503 answers. OPTIONAL; default 5s.
 	RetryAfter time.Duration
@@ -122,7 +141,7 @@ type Config struct {
 }
 
 // Guard runs the authorization pipeline. It is immutable after New (apart
-// from its bounded session table) and safe for concurrent use.
+// from its session binding store) and safe for concurrent use.
 type Guard struct {
 	resource        string
 	verifier        TokenVerifier
@@ -140,7 +159,7 @@ type Guard struct {
 	challengeScopes string
 	origins         map[string]bool
 	allowReplay     bool
-	sessions        *sessionStore
+	sessions        *sessionConfig
 	retryAfter      string
 	audit           AuditSink
 	log             *slog.Logger
@@ -220,15 +239,8 @@ func New(cfg Config) (*Guard, error) {
 			g.origins[strings.ToLower(strings.TrimSuffix(o, "/"))] = true
 		}
 	}
-	if !cfg.DisableSessionBinding {
-		ttl, maxN := cfg.SessionTTL, cfg.MaxSessions
-		if ttl <= 0 {
-			ttl = DefaultSessionTTL
-		}
-		if maxN <= 0 {
-			maxN = DefaultMaxSessions
-		}
-		g.sessions = newSessionStore(ttl, maxN)
+	if g.sessions, err = newSessionConfig(&cfg); err != nil {
+		return nil, err
 	}
 	ra := cfg.RetryAfter
 	if ra <= 0 {

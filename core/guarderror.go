@@ -38,6 +38,10 @@ const (
 	// for an unknown session, so the response does not confirm that the
 	// session exists.
 	KindSession ErrorKind = "session"
+	// KindSessionLimit: an initialize of a principal that already holds
+	// Config.MaxSessionsPerPrincipal live sessions. 429 with a JSON-RPC
+	// error body (code CodeSessionLimit) echoing the initialize id.
+	KindSessionLimit ErrorKind = "session_limit"
 	// KindMessage: the MCP request itself is unacceptable (from inspection):
 	// Status is 400, 404, 405 or 415; the body is a JSON-RPC error with Code,
 	// Description as message, Data and ID. 405 carries Allow.

@@ -24,7 +24,7 @@ type inspection struct {
 	sessionID string
 	ops       []operation
 	list      string // inspect list name of a single */list request
-	// initialize: the body is one initialize request (it may create a
+	// initialize: the body contains an initialize request (it may create a
 	// legacy session).
 	initialize bool
 	one        [1]operation
@@ -39,6 +39,16 @@ type operation struct {
 func (ins *inspection) firstID() json.RawMessage {
 	for _, op := range ins.ops {
 		if op.id != nil {
+			return op.id
+		}
+	}
+	return nil
+}
+
+// initializeID is the id of the first initialize request ("" if none).
+func (ins *inspection) initializeID() json.RawMessage {
+	for _, op := range ins.ops {
+		if op.perm.Method == "initialize" && op.id != nil {
 			return op.id
 		}
 	}
@@ -85,7 +95,13 @@ func (g *Guard) inspect(r *Request, ins *inspection) *Error {
 		ins.ops = ins.one[:1]
 		return nil
 	}
-	ins.initialize = len(ir.Messages) == 1 && ir.Messages[0].Method == "initialize" && ir.Messages[0].Kind == inspect.KindRequest
+	// initialize: any initialize request, alone or in a 2025-03-26 batch,
+	// may create a session that must be bound.
+	for i := range ir.Messages {
+		if ir.Messages[i].Method == "initialize" && ir.Messages[i].Kind == inspect.KindRequest {
+			ins.initialize = true
+		}
+	}
 	ins.ops = ins.one[:0]
 	if len(ir.Messages) > 1 {
 		ins.ops = make([]operation, 0, len(ir.Messages))

@@ -29,7 +29,7 @@ type Response struct {
 //     echoing the id with code Config.DenyCode.
 //   - KindForbidden: 403, JSON-RPC error body with Config.DenyCode and no
 //     challenge (more scope cannot help).
-//   - KindOrigin: 403; KindSession: 404; KindTooLarge: 413; KindMessage: the
+//   - KindOrigin: 403; KindSession: 404; KindSessionLimit: 429; KindTooLarge: 413; KindMessage: the
 //     inspector's status (405 with Allow); all with JSON-RPC error bodies.
 //   - KindUnavailable: 503 with Retry-After, JSON-RPC error body, and no
 //     challenge, so clients keep their token.
@@ -88,6 +88,8 @@ func (g *Guard) status(e *Error) int {
 		return http.StatusForbidden
 	case KindSession:
 		return http.StatusNotFound
+	case KindSessionLimit:
+		return http.StatusTooManyRequests
 	case KindTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case KindUnavailable:

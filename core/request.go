@@ -1,6 +1,9 @@
 package core
 
-import "net/http"
+import (
+	"errors"
+	"net/http"
+)
 
 // Request is one HTTP request to the MCP endpoint, as plain data. Adapters
 // fill it from their framework; the Guard never modifies it.
@@ -42,7 +45,7 @@ type Result struct {
 	visible func(kind ObjectKind, name string) bool
 	// bind binds a session id created by the response to the principal;
 	// nil unless the request is a legacy initialize without a session.
-	bind func(sessionID string)
+	bind func(sessionID string) error
 	// ctx is the context node handed out by Context (see hotpath.go).
 	ctx principalCtx
 }
@@ -55,13 +58,23 @@ type Result struct {
 func (res *Result) CreatesSession() bool { return res != nil && res.bind != nil }
 
 // BindSession binds sessionID, the Mcp-Session-Id the MCP server returned
-// for this request, to the request's principal. It does nothing when
-// CreatesSession is false, when sessionID is empty or invalid, or when the
-// id is already bound (a binding is never overwritten).
-func (res *Result) BindSession(sessionID string) {
-	if res.CreatesSession() && validSessionID(sessionID) {
-		res.bind(sessionID)
+// for this request, to the request's principal. It does nothing and returns
+// nil when CreatesSession is false or sessionID is empty. Otherwise a
+// non-nil error is an *Error for [Guard.Render] that the adapter must send
+// INSTEAD of the server's response (discarding it): the principal is at
+// Config.MaxSessionsPerPrincipal (429, a JSON-RPC error echoing the
+// initialize id), the binding store failed (503), the id is invalid or
+// already bound to someone else (404). A binding is never overwritten and
+// never evicts another.
+func (res *Result) BindSession(sessionID string) error {
+	if !res.CreatesSession() || sessionID == "" {
+		return nil
 	}
+	if !validSessionID(sessionID) {
+		return &Error{Kind: KindInternal, Description: "internal error",
+			Err: errors.New("core: the MCP server returned an invalid Mcp-Session-Id")}
+	}
+	return res.bind(sessionID)
 }
 
 // NeedsFilter reports whether the response must be filtered: the request is

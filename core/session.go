@@ -1,106 +1,169 @@
 package core
 
 import (
-	"container/list"
-	"sync"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
 
 // Session binding defaults.
 const (
-	DefaultSessionTTL  = 24 * time.Hour
-	DefaultMaxSessions = 100_000
-	maxSessionIDLen    = 256
+	// DefaultSessionTTL is how long an unused binding lives. Set
+	// Config.SessionTTL to the go-sdk StreamableHTTPOptions.SessionTimeout
+	// of the server behind the Guard, so a binding ends when its session
+	// does.
+	DefaultSessionTTL = time.Hour
+	// DefaultMaxSessionsPerPrincipal is the default cap on the live
+	// sessions of one principal.
+	DefaultMaxSessionsPerPrincipal = 100
+	// CodeSessionLimit is the JSON-RPC error code of an initialize refused
+	// because its principal holds Config.MaxSessionsPerPrincipal live
+	// sessions (HTTP 429), outside the ranges reserved by JSON-RPC and MCP.
+	CodeSessionLimit = -31429
+	maxSessionIDLen  = 256
 )
 
-// sessionStore binds MCP session ids (2025-11-25 Mcp-Session-Id) to the
-// principal that first presented them. It is bounded: at capacity the least
-// recently used binding is evicted (an evicted session is re-bound on its
-// next use; the go-sdk's own TokenInfo.UserID check still applies). Entries
-// expire TTL after their last use.
-type sessionStore struct {
-	mu  sync.Mutex
-	ttl time.Duration
-	max int
-	m   map[string]*list.Element
-	lru *list.List // front = most recently used
+// sessionConfig is the Guard's session binding state (nil when binding is
+// disabled).
+type sessionConfig struct {
+	store   SessionBindings
+	counter SessionCounter // store as a SessionCounter, or nil
+	ttl     time.Duration
+	max     int // per principal; <= 0: no cap
 }
 
-type sessionEntry struct {
-	id        string
-	principal string
-	expires   time.Time
-}
-
-func newSessionStore(ttl time.Duration, maxEntries int) *sessionStore {
-	return &sessionStore{ttl: ttl, max: maxEntries, m: map[string]*list.Element{}, lru: list.New()}
-}
-
-// check reports whether sessionID may be used by principal at now: true when
-// it is unbound (or expired) or bound to the same principal. It does not
-// bind; bind does, after the request is allowed.
-func (s *sessionStore) check(sessionID, principal string, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	el, ok := s.m[sessionID]
-	if !ok {
-		return true
-	}
-	e := el.Value.(*sessionEntry)
-	if now.After(e.expires) {
-		s.lru.Remove(el)
-		delete(s.m, sessionID)
-		return true
-	}
-	return e.principal == principal
-}
-
-// touch extends an existing, unexpired binding of sessionID to principal.
-// It never creates a binding: only sessions the MCP server created for this
-// principal (Result.BindSession at initialize) are bound, so a flood of
-// invented session ids cannot evict real bindings.
-func (s *sessionStore) touch(sessionID, principal string, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	el, ok := s.m[sessionID]
-	if !ok {
-		return
-	}
-	e := el.Value.(*sessionEntry)
-	if e.principal != principal || now.After(e.expires) {
-		return
-	}
-	e.expires = now.Add(s.ttl)
-	s.lru.MoveToFront(el)
-}
-
-// bind records (or refreshes) the binding. An existing binding to another
-// principal is never overwritten.
-func (s *sessionStore) bind(sessionID, principal string, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if el, ok := s.m[sessionID]; ok {
-		e := el.Value.(*sessionEntry)
-		if e.principal != principal && !now.After(e.expires) {
-			return
+// newSessionConfig applies the defaults of the session fields of cfg.
+func newSessionConfig(cfg *Config) (*sessionConfig, error) {
+	if cfg.DisableSessionBinding {
+		if cfg.Sessions != nil {
+			return nil, errors.New("core: Config.Sessions is set together with DisableSessionBinding")
 		}
-		e.principal = principal
-		e.expires = now.Add(s.ttl)
-		s.lru.MoveToFront(el)
-		return
+		return nil, nil
 	}
-	for s.lru.Len() >= s.max {
-		old := s.lru.Back()
-		s.lru.Remove(old)
-		delete(s.m, old.Value.(*sessionEntry).id)
+	sc := &sessionConfig{store: cfg.Sessions, ttl: cfg.SessionTTL, max: cfg.MaxSessionsPerPrincipal}
+	if sc.ttl <= 0 {
+		sc.ttl = DefaultSessionTTL
 	}
-	s.m[sessionID] = s.lru.PushFront(&sessionEntry{id: sessionID, principal: principal, expires: now.Add(s.ttl)})
+	if sc.max == 0 {
+		sc.max = DefaultMaxSessionsPerPrincipal
+	}
+	if sc.store == nil {
+		if cfg.MaxSessions < 0 || cfg.MaxSessionBytes < 0 {
+			return nil, errors.New("core: Config.MaxSessions and MaxSessionBytes must not be negative")
+		}
+		mem, err := NewMemorySessions(MemorySessionsConfig{MaxEntries: cfg.MaxSessions, MaxBytes: cfg.MaxSessionBytes, Now: cfg.Now})
+		if err != nil {
+			return nil, err
+		}
+		sc.store = mem
+	}
+	sc.counter, _ = sc.store.(SessionCounter)
+	return sc, nil
 }
 
-func (s *sessionStore) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lru.Len()
+// sessionHeader returns the Mcp-Session-Id the request carries, whatever its
+// protocol version: inspect ignores the header on 2026-07-28, but an SDK
+// behind the Guard may not, so the Guard checks it on every version.
+func sessionHeader(r *Request, ins *inspection) (string, *Error) {
+	if ins.sessionID != "" {
+		return ins.sessionID, nil
+	}
+	vs := r.Header[inspect.HeaderSessionID]
+	switch len(vs) {
+	case 0:
+		return "", nil
+	case 1:
+		return trimOWS(vs[0]), nil
+	}
+	return "", &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
+		Description: "repeated Mcp-Session-Id header", ID: ins.firstID()}
+}
+
+// checkSession is step 7 of the pipeline, before authorization: a request
+// that names a session must name one bound to its principal. Unknown,
+// expired and foreign ids get the same KindSession refusal (404, identical
+// bytes for the same request), so the answer does not confirm that a
+// session exists. It returns the session id ("" when none).
+func (g *Guard) checkSession(ctx context.Context, r *Request, ins *inspection, pid string) (string, *Error) {
+	sid, e := sessionHeader(r, ins)
+	if e != nil || sid == "" {
+		return "", e
+	}
+	if !validSessionID(sid) {
+		return "", &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "invalid Mcp-Session-Id", ID: ins.firstID()}
+	}
+	owner, err := g.sessions.store.Lookup(ctx, sid)
+	if err != nil {
+		return "", sessionStoreError(err, ins)
+	}
+	if owner != pid {
+		cause := errors.New("core: Mcp-Session-Id unknown or expired")
+		if owner != "" {
+			cause = errors.New("core: Mcp-Session-Id bound to another principal")
+		}
+		return "", &Error{Kind: KindSession, Description: "session not found", ID: ins.firstID(), Err: cause}
+	}
+	return sid, nil
+}
+
+// initSession is the session part of step 9, after the request is allowed:
+// it extends the binding of a used session, ends it on DELETE, and for an
+// initialize without a session prepares the binding of the session the
+// response creates (refusing at once a principal already at its cap).
+func (g *Guard) initSession(ctx context.Context, r *Request, ins *inspection, res *Result, sid, pid string) *Error {
+	sc := g.sessions
+	switch {
+	case sid != "" && r.Method == http.MethodDelete:
+		// The principal ends its session: forget the binding now. If the
+		// server then fails to delete it, the session is unusable through
+		// the Guard (404) and expires with the server's SessionTimeout.
+		if err := sc.store.Unbind(ctx, sid, pid); err != nil {
+			return sessionStoreError(err, ins)
+		}
+	case sid != "":
+		if err := sc.store.Touch(ctx, sid, pid, sc.ttl); err != nil {
+			return sessionStoreError(err, ins)
+		}
+	case ins.initialize && ins.version < inspect.Version20260728:
+		id := ins.initializeID()
+		if sc.counter != nil && sc.max > 0 {
+			n, err := sc.counter.Count(ctx, pid)
+			if err != nil {
+				return sessionStoreError(err, ins)
+			}
+			if n >= sc.max {
+				return g.sessionLimitError(id)
+			}
+		}
+		res.bind = func(sessionID string) error {
+			err := sc.store.Bind(ctx, sessionID, pid, sc.ttl, sc.max)
+			switch {
+			case err == nil:
+				return nil
+			case errors.Is(err, ErrSessionLimit):
+				return g.sessionLimitError(id)
+			case errors.Is(err, ErrSessionBound):
+				return &Error{Kind: KindSession, Description: "session not found", ID: id, Err: err}
+			}
+			return &Error{Kind: KindUnavailable, Description: "session store temporarily unavailable", ID: id, Err: err}
+		}
+	}
+	return nil
+}
+
+func (g *Guard) sessionLimitError(id []byte) *Error {
+	return &Error{Kind: KindSessionLimit, ID: id, Code: CodeSessionLimit,
+		Description: fmt.Sprintf("too many live sessions for this principal (limit %d): end unused sessions with DELETE or let them expire", g.sessions.max),
+		Err:         ErrSessionLimit}
+}
+
+// sessionStoreError is the 503 of a failing binding store.
+func sessionStoreError(err error, ins *inspection) *Error {
+	return &Error{Kind: KindUnavailable, Description: "session store temporarily unavailable", ID: ins.firstID(), Err: err}
 }
 
 // validSessionID reports whether id is a syntactically valid session id:
@@ -115,4 +178,14 @@ func validSessionID(id string) bool {
 		}
 	}
 	return true
+}
+
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }

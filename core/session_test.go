@@ -3,12 +3,38 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
+
+const initBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`
+
+func errKind(err error) ErrorKind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return ""
+}
+
+// initSession runs an initialize for tok and binds sid as the server's
+// answer would.
+func initSession(t *testing.T, g *Guard, tok, sid string) error {
+	t.Helper()
+	res, err := g.Check(context.Background(), post(tok, initBody))
+	if err != nil {
+		return err
+	}
+	if !res.CreatesSession() {
+		t.Fatal("initialize does not create a session")
+	}
+	return res.BindSession(sid)
+}
 
 func TestSessionBinding(t *testing.T) {
 	t.Parallel()
@@ -16,62 +42,65 @@ func TestSessionBinding(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	g := newGuard(t, func(c *Config) { c.Now = clock; c.SessionTTL = time.Hour; c.MaxSessions = 2 })
-	sess := func(tok, sid string) error {
-		_, err := g.Check(context.Background(), post(tok, toolCall("ls"), "Mcp-Session-Id", sid))
+	g := newGuard(t, func(c *Config) { c.Now = clock; c.SessionTTL = time.Hour })
+	sess := func(tok, sid string, hdr ...string) error {
+		_, err := g.Check(context.Background(), post(tok, toolCall("ls"), append([]string{"Mcp-Session-Id", sid}, hdr...)...))
 		return err
 	}
-	kind := func(err error) ErrorKind {
-		var e *Error
-		if errors.As(err, &e) {
-			return e.Kind
-		}
-		return ""
+	// Sessions are bound when the server creates them (initialize), never
+	// by use: an unknown id is refused by the Guard, like a foreign one.
+	if err := sess(tokBob, "s1"); errKind(err) != KindSession {
+		t.Fatalf("unknown session id: %v", err)
 	}
-	// Sessions are bound when the server creates them (initialize), never by
-	// use: an unknown id passes to the SDK (which answers 404) unbound.
-	if err := sess(tokBob, "s1"); err != nil {
-		t.Fatalf("unknown session id refused: %v", err)
-	}
-	res, err := g.Check(context.Background(), post(tokAlice, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`))
-	if err != nil || !res.CreatesSession() {
+	if err := initSession(t, g, tokAlice, "s1"); err != nil {
 		t.Fatalf("initialize: %v", err)
 	}
-	res.BindSession("s1")
 	if err := sess(tokAlice, "s1"); err != nil {
 		t.Fatalf("same principal: %v", err)
 	}
-	if err := sess(tokBob, "s1"); kind(err) != KindSession {
+	if err := sess(tokBob, "s1"); errKind(err) != KindSession {
 		t.Fatalf("other principal: %v", err)
 	}
-	if r := g.Render(sess(tokBob, "s1")); r.Status != http.StatusNotFound {
-		t.Errorf("status = %d", r.Status)
+	// Foreign and unknown ids: byte-identical answers.
+	foreign, unknown := g.Render(sess(tokBob, "s1")), g.Render(sess(tokBob, "s-never"))
+	if foreign.Status != http.StatusNotFound || !reflect.DeepEqual(foreign, unknown) {
+		t.Errorf("foreign %d %v %s != unknown %d %v %s", foreign.Status, foreign.Header, foreign.Body, unknown.Status, unknown.Header, unknown.Body)
 	}
-	// Neither allowed nor denied requests bind by use.
-	if err := sess(tokBob, "s2"); err != nil {
+	// A denied request does not bind; invalid ids are refused.
+	if _, err := g.Check(context.Background(), post(tokAlice, toolCall("rm"), "Mcp-Session-Id", "s1")); errKind(err) != KindForbidden {
 		t.Fatal(err)
 	}
-	if _, err := g.Check(context.Background(), post(tokAlice, toolCall("rm"), "Mcp-Session-Id", "s3")); kind(err) != KindForbidden {
-		t.Fatal(err)
-	}
-	if err := sess(tokBob, "s3"); err != nil {
-		t.Fatalf("s3 was bound by a denied request: %v", err)
-	}
-	// Invalid ids are refused.
-	if err := sess(tokAlice, "bad id"); kind(err) != KindMessage {
+	if err := sess(tokAlice, "bad id"); errKind(err) != KindMessage {
 		t.Errorf("invalid id: %v", err)
 	}
-	// 2026-07-28 ignores the header (no sessions).
-	if _, err := g.Check(context.Background(), post(tokBob, toolCall("ls"), "Mcp-Session-Id", "s1", "Mcp-Protocol-Version", "", "Mcp-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/call", "Mcp-Name", "ls")); kind(err) == KindSession {
-		t.Errorf("2026-07-28 request was session-checked: %v", err)
+	// 2026-07-28 has no sessions, but an SDK behind the Guard may still
+	// route on the header: it is checked on every version (§4).
+	v26 := []string{"Mcp-Protocol-Version", "", "Mcp-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/call", "Mcp-Name", "ls"}
+	call26 := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ls","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}`
+	for _, tc := range []struct {
+		tok, sid string
+		want     ErrorKind
+	}{{tokBob, "s1", KindSession}, {tokBob, "s-never", KindSession}, {tokAlice, "s1", ""}} {
+		_, err := g.Check(context.Background(), post(tc.tok, call26, append([]string{"Mcp-Session-Id", tc.sid}, v26...)...))
+		if errKind(err) != tc.want {
+			t.Errorf("2026-07-28 %s %s: %v, want %q", tc.tok, tc.sid, err, tc.want)
+		}
 	}
-	// Expiry: after the TTL a binding is forgotten.
-	advance(2 * time.Hour)
-	if err := sess(tokAlice, "s2"); err != nil {
-		t.Errorf("expired binding still enforced: %v", err)
+	if _, err := g.Check(context.Background(), post(tokBob, call26, v26...)); err != nil {
+		t.Errorf("2026-07-28 without a session: %v", err)
 	}
-	if n := g.sessions.len(); n > 2 {
-		t.Errorf("store holds %d entries, cap 2", n)
+	// Expiry: after the TTL without use a binding is forgotten (refused).
+	advance(30 * time.Minute)
+	if err := sess(tokAlice, "s1"); err != nil { // touch
+		t.Fatal(err)
+	}
+	advance(59 * time.Minute)
+	if err := sess(tokAlice, "s1"); err != nil {
+		t.Fatalf("touched binding expired: %v", err)
+	}
+	advance(61 * time.Minute)
+	if err := sess(tokAlice, "s1"); errKind(err) != KindSession {
+		t.Errorf("expired binding still usable: %v", err)
 	}
 	// Disabled.
 	g2 := newGuard(t, func(c *Config) { c.DisableSessionBinding = true })
@@ -82,39 +111,139 @@ func TestSessionBinding(t *testing.T) {
 	}
 }
 
-func TestSessionStoreEviction(t *testing.T) {
+// TestSessionDeleteUnbinds: an allowed DELETE ends the binding.
+func TestSessionDeleteUnbinds(t *testing.T) {
 	t.Parallel()
-	s := newSessionStore(time.Hour, 2)
-	s.bind("a", "p1", testNow)
-	s.bind("b", "p1", testNow)
-	s.check("a", "p1", testNow)
-	s.bind("a", "p1", testNow) // a is most recent
-	s.bind("c", "p2", testNow) // evicts b
-	if s.len() != 2 {
-		t.Fatalf("len = %d", s.len())
+	g := newGuard(t)
+	if err := initSession(t, g, tokAlice, "s1"); err != nil {
+		t.Fatal(err)
 	}
-	if !s.check("b", "p9", testNow) {
-		t.Error("b should have been evicted")
+	del := func(tok string) error {
+		r := post(tok, "", "Mcp-Session-Id", "s1")
+		r.Method, r.Body = http.MethodDelete, nil
+		_, err := g.Check(context.Background(), r)
+		return err
 	}
-	if s.check("a", "p9", testNow) || s.check("c", "p1", testNow) {
-		t.Error("live bindings not enforced")
+	if err := del(tokBob); errKind(err) != KindSession {
+		t.Fatalf("bob deleted alice's session: %v", err)
 	}
-	s.bind("a", "p9", testNow) // never overwrites a live binding
-	if s.check("a", "p9", testNow) {
-		t.Error("binding overwritten")
+	if err := del(tokAlice); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := g.sessions.store.(*MemorySessions).Stats(); n != 0 {
+		t.Errorf("%d bindings after DELETE", n)
+	}
+	if _, err := g.Check(context.Background(), post(tokAlice, toolCall("ls"), "Mcp-Session-Id", "s1")); errKind(err) != KindSession {
+		t.Errorf("deleted session still usable: %v", err)
+	}
+}
+
+// TestSessionCapPerPrincipal is the figure of issue 10 §2: one principal
+// sending 3,000 initialize requests holds at most the cap; the rest get a
+// clear JSON-RPC error (429, CodeSessionLimit, the initialize id echoed);
+// no other principal's binding is evicted.
+func TestSessionCapPerPrincipal(t *testing.T) {
+	t.Parallel()
+	const limit = 50
+	for _, pre := range []bool{true, false} { // with and without the Count pre-check
+		g := newGuard(t, func(c *Config) {
+			c.MaxSessionsPerPrincipal = limit
+			if !pre {
+				c.Sessions = bindOnly{mustMem(t)}
+			}
+		})
+		if err := initSession(t, g, tokBob, "bob-1"); err != nil {
+			t.Fatal(err)
+		}
+		bound, refused := 0, 0
+		for i := range 3000 {
+			err := initSession(t, g, tokAlice, fmt.Sprintf("alice-%d", i))
+			switch {
+			case err == nil:
+				bound++
+			case errKind(err) == KindSessionLimit:
+				refused++
+				r := g.Render(err)
+				if r.Status != http.StatusTooManyRequests || !strings.Contains(string(r.Body), `"id":1`) || !strings.Contains(string(r.Body), fmt.Sprint(CodeSessionLimit)) {
+					t.Fatalf("refusal: %d %s", r.Status, r.Body)
+				}
+			default:
+				t.Fatalf("initialize %d: %v", i, err)
+			}
+		}
+		if bound != limit || refused != 3000-limit {
+			t.Errorf("pre=%v: bound %d, refused %d; want %d, %d", pre, bound, refused, limit, 3000-limit)
+		}
+		if _, err := g.Check(context.Background(), post(tokBob, toolCall("ls"), "Mcp-Session-Id", "bob-1")); err != nil {
+			t.Errorf("bob's binding lost: %v", err)
+		}
+		if err := initSession(t, g, tokBob, "bob-2"); err != nil {
+			t.Errorf("bob refused: %v", err)
+		}
+	}
+}
+
+// TestSessionBatchInitializeBound: a 2025-03-26 batch containing
+// initialize creates a session, so it is bound (§4).
+func TestSessionBatchInitializeBound(t *testing.T) {
+	t.Parallel()
+	g := newGuard(t)
+	batch := `[{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"c","version":"1"}}},{"jsonrpc":"2.0","id":2,"method":"ping"}]`
+	res, err := g.Check(context.Background(), post(tokAlice, batch, "Mcp-Protocol-Version", ""))
+	if err != nil || !res.CreatesSession() {
+		t.Fatalf("batch initialize: %v", err)
+	}
+	if err := res.BindSession("batch-sess"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Check(context.Background(), post(tokBob, toolCall("ls"), "Mcp-Session-Id", "batch-sess")); errKind(err) != KindSession {
+		t.Errorf("bob used a batch-created session: %v", err)
+	}
+}
+
+// TestSessionStoreDown: a failing store fails closed (503) for the requests
+// that need it and no others.
+func TestSessionStoreDown(t *testing.T) {
+	t.Parallel()
+	g := newGuard(t, func(c *Config) { c.Sessions = downStore{} })
+	if _, err := g.Check(context.Background(), post(tokAlice, toolCall("ls"), "Mcp-Session-Id", "s1")); errKind(err) != KindUnavailable {
+		t.Errorf("session request: %v", err)
+	}
+	if r := g.Render(func() error {
+		_, err := g.Check(context.Background(), post(tokAlice, toolCall("ls"), "Mcp-Session-Id", "s1"))
+		return err
+	}()); r.Status != http.StatusServiceUnavailable {
+		t.Errorf("status %d", r.Status)
+	}
+	if _, err := g.Check(context.Background(), post(tokAlice, toolCall("ls"))); err != nil {
+		t.Errorf("request without a session: %v", err)
+	}
+	if _, err := g.Check(context.Background(), post(tokAlice, initBody)); errKind(err) != KindUnavailable {
+		t.Errorf("initialize (count): %v", err)
+	}
+	g = newGuard(t, func(c *Config) { c.Sessions = bindOnly{downStore{}} })
+	res, err := g.Check(context.Background(), post(tokAlice, initBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.BindSession("s2"); errKind(err) != KindUnavailable {
+		t.Errorf("bind: %v", err)
 	}
 }
 
 func TestSessionBoundAtCreation(t *testing.T) {
 	t.Parallel()
 	g := newGuard(t)
-	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`
-	res, err := g.Check(context.Background(), post(tokAlice, init))
+	res, err := g.Check(context.Background(), post(tokAlice, initBody))
 	if err != nil || !res.CreatesSession() {
 		t.Fatalf("initialize: %v, CreatesSession=%v", err, res.CreatesSession())
 	}
-	res.BindSession("bad id") // ignored
-	res.BindSession("sess-1")
+	if err := res.BindSession("bad id"); errKind(err) != KindInternal {
+		t.Errorf("invalid id from the server: %v", err)
+	}
+	if err := res.BindSession("sess-1"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := g.Check(context.Background(), post(tokBob, toolCall("ls"), "Mcp-Session-Id", "sess-1")); err == nil {
 		t.Fatal("bob used alice's new session")
 	}
@@ -123,18 +252,54 @@ func TestSessionBoundAtCreation(t *testing.T) {
 	}
 	for _, r := range []*Request{
 		post(tokAlice, toolCall("ls")),
-		post(tokAlice, init, "Mcp-Session-Id", "sess-2"),
-		post(tokAlice, strings.Replace(init, "2025-11-25", "2026-07-28", 1), "Mcp-Protocol-Version", "", "Mcp-Protocol-Version", "2026-07-28", "Mcp-Method", "initialize"),
+		post(tokAlice, initBody, "Mcp-Session-Id", "sess-1"),
+		post(tokAlice, strings.Replace(initBody, "2025-11-25", "2026-07-28", 1), "Mcp-Protocol-Version", "", "Mcp-Protocol-Version", "2026-07-28", "Mcp-Method", "initialize"),
 	} {
 		if res, err := g.Check(context.Background(), r); err == nil && res.CreatesSession() {
 			t.Errorf("CreatesSession for %s", r.Body)
 		}
 	}
 	g2 := newGuard(t, func(c *Config) { c.DisableSessionBinding = true })
-	if res, err := g2.Check(context.Background(), post(tokAlice, init)); err != nil || res.CreatesSession() {
+	if res, err := g2.Check(context.Background(), post(tokAlice, initBody)); err != nil || res.CreatesSession() {
 		t.Errorf("binding disabled: %v", err)
 	}
 }
+
+func mustMem(t testing.TB) *MemorySessions {
+	t.Helper()
+	m, err := NewMemorySessions(MemorySessionsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// bindOnly hides MemorySessions.Count, so only Bind enforces the cap.
+type bindOnly struct{ m SessionBindings }
+
+func (b bindOnly) Lookup(ctx context.Context, sid string) (string, error) {
+	return b.m.Lookup(ctx, sid)
+}
+func (b bindOnly) Bind(ctx context.Context, sid, pid string, ttl time.Duration, n int) error {
+	return b.m.Bind(ctx, sid, pid, ttl, n)
+}
+func (b bindOnly) Touch(ctx context.Context, sid, pid string, ttl time.Duration) error {
+	return b.m.Touch(ctx, sid, pid, ttl)
+}
+func (b bindOnly) Unbind(ctx context.Context, sid, pid string) error {
+	return b.m.Unbind(ctx, sid, pid)
+}
+
+// downStore is a store whose backend is unreachable.
+type downStore struct{}
+
+var errDown = fmt.Errorf("dial tcp 127.0.0.1:6379: connection refused: %w", ErrStoreUnavailable)
+
+func (downStore) Lookup(context.Context, string) (string, error)                 { return "", errDown }
+func (downStore) Bind(context.Context, string, string, time.Duration, int) error { return errDown }
+func (downStore) Touch(context.Context, string, string, time.Duration) error     { return errDown }
+func (downStore) Unbind(context.Context, string, string) error                   { return errDown }
+func (downStore) Count(context.Context, string) (int, error)                     { return 0, errDown }
 
 // TestLastEventIDRefused: an SDK event store replays stored events, which
 // were stored before list filtering; resumption is refused unless allowed.
@@ -152,7 +317,11 @@ func TestLastEventIDRefused(t *testing.T) {
 	if !errors.As(err, &e) || e.Kind != KindMessage || newGuard(t).Render(err).Status != http.StatusBadRequest {
 		t.Fatalf("Last-Event-ID accepted: %v", err)
 	}
-	if err := get(newGuard(t, func(c *Config) { c.AllowEventReplay = true })); err != nil {
+	g := newGuard(t, func(c *Config) { c.AllowEventReplay = true })
+	if err := initSession(t, g, tokAlice, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(g); err != nil {
 		t.Fatalf("AllowEventReplay: %v", err)
 	}
 }

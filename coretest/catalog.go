@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -142,6 +143,6 @@ func NewSpy(stateless, jsonResponse bool) *Spy {
 	spy := &Spy{}
 	srv := NewSuiteServer(spy)
 	spy.next = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
-		&mcp.StreamableHTTPOptions{Stateless: stateless, JSONResponse: jsonResponse})
+		&mcp.StreamableHTTPOptions{Stateless: stateless, JSONResponse: jsonResponse, SessionTimeout: 10 * time.Minute})
 	return spy
 }

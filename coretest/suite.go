@@ -46,6 +46,7 @@ func RunAdapterSuite(t *testing.T, h Harness) {
 	})
 	t.Run("Unauthenticated", func(t *testing.T) { testUnauthenticated(t, newEnv(t, h, idp, envConfig{})) })
 	t.Run("SessionBinding", func(t *testing.T) { testSessions(t, newEnv(t, h, idp, envConfig{})) })
+	t.Run("SessionCap", func(t *testing.T) { testSessionCap(t, newEnv(t, h, idp, envConfig{maxSessions: 2})) })
 }
 
 // wantChallenge compares the WWW-Authenticate header of r with the one
@@ -335,6 +336,69 @@ func testSessions(t *testing.T, e *env) {
 	}
 	if r := e.post(alice, toolCall("ls"), "Mcp-Session-Id", sid); r.status != 200 {
 		t.Errorf("alice's session after bob's DELETE = %d %s", r.status, r.body)
+	}
+	// Foreign and unknown session ids: byte-identical answers (issue 10
+	// §4), on every version, and neither reaches the handler.
+	n0, _, _, _ := e.spy.Snapshot()
+	foreign := e.post(bob, toolCall("ls"), "Mcp-Session-Id", sid)
+	unknown := e.post(bob, toolCall("ls"), "Mcp-Session-Id", "no-such-session-0123456789")
+	if foreign.status != 404 || unknown.status != foreign.status || !bytes.Equal(foreign.body, unknown.body) ||
+		foreign.header.Get("Content-Type") != unknown.header.Get("Content-Type") {
+		t.Errorf("foreign %d %q %s != unknown %d %q %s", foreign.status, foreign.header.Get("Content-Type"), foreign.body,
+			unknown.status, unknown.header.Get("Content-Type"), unknown.body)
+	}
+	v26 := call("tools/call", `{"name":"ls","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`)
+	if r := e.post(bob, v26, "Mcp-Session-Id", sid, "MCP-Protocol-Version", "", "MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/call", "Mcp-Name", "ls"); r.status != 404 {
+		t.Errorf("bob on alice's session with MCP-Protocol-Version 2026-07-28 = %d %s", r.status, r.body)
+	}
+	e.wantNotCalled(t, n0)
+	// DELETE ends the binding.
+	if r := e.do(http.MethodDelete, alice, nil, "Mcp-Session-Id", sid); r.status >= 300 {
+		t.Fatalf("alice's DELETE = %d %s", r.status, r.body)
+	}
+	if r := e.post(alice, toolCall("ls"), "Mcp-Session-Id", sid); r.status != 404 {
+		t.Errorf("alice's session after her DELETE = %d %s", r.status, r.body)
+	}
+}
+
+// testSessionCap: past Config.MaxSessionsPerPrincipal an initialize gets
+// the Guard's 429 JSON-RPC error echoing its id, instead of a session;
+// other principals are unaffected.
+func testSessionCap(t *testing.T, e *env) {
+	alice, bob := e.token("alice"), e.token("bob")
+	init := `{"jsonrpc":"2.0","id":"init-9","method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"suite","version":"1"}}}`
+	var sids []string
+	for i := range 2 {
+		r := e.post(alice, init)
+		if r.status != 200 || r.header.Get("Mcp-Session-Id") == "" {
+			t.Fatalf("initialize %d: %d %s", i, r.status, r.body)
+		}
+		sids = append(sids, r.header.Get("Mcp-Session-Id"))
+	}
+	r := e.post(alice, init)
+	if r.status != http.StatusTooManyRequests || r.header.Get("Mcp-Session-Id") != "" || r.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("initialize past the cap: %d %v %s", r.status, r.header, r.body)
+	}
+	var body struct {
+		ID    json.RawMessage    `json:"id"`
+		Error struct{ Code int } `json:"error"`
+	}
+	if err := json.Unmarshal(r.body, &body); err != nil || string(body.ID) != `"init-9"` || body.Error.Code != core.CodeSessionLimit {
+		t.Errorf("refusal body %s (%v)", r.body, err)
+	}
+	if r := e.post(bob, init); r.status != 200 {
+		t.Errorf("bob refused: %d %s", r.status, r.body)
+	}
+	for _, sid := range sids {
+		if r := e.post(alice, toolCall("ls"), "Mcp-Session-Id", sid); r.status != 200 {
+			t.Errorf("alice's session %s = %d %s", sid, r.status, r.body)
+		}
+	}
+	if r := e.do(http.MethodDelete, alice, nil, "Mcp-Session-Id", sids[0]); r.status >= 300 {
+		t.Fatalf("DELETE: %d", r.status)
+	}
+	if r := e.post(alice, init); r.status != 200 {
+		t.Errorf("initialize after DELETE: %d %s", r.status, r.body)
 	}
 }
 

@@ -27,16 +27,18 @@ type envConfig struct {
 	stateless    bool
 	jsonResponse bool
 	maxBody      int64
+	maxSessions  int // Config.MaxSessionsPerPrincipal
 }
 
 func newEnv(t *testing.T, h Harness, idp *IdP, c envConfig) *env {
 	t.Helper()
 	resource := "https://mcp.example.com" + c.prefix + "/mcp"
 	g, err := core.New(core.Config{
-		Resource:     resource,
-		Verifier:     idp.Verifier(t, resource),
-		Authorizer:   SuitePolicy{},
-		MaxBodyBytes: c.maxBody,
+		Resource:                resource,
+		Verifier:                idp.Verifier(t, resource),
+		Authorizer:              SuitePolicy{},
+		MaxBodyBytes:            c.maxBody,
+		MaxSessionsPerPrincipal: c.maxSessions,
 		Metadata: core.ProtectedResourceMetadata{
 			AuthorizationServers: []string{idp.Issuer()},
 			ScopesSupported:      []string{"mcp:tools"},

@@ -43,7 +43,12 @@ func New(g *core.Guard) fiber.Handler {
 		// fasthttp sends nothing before the chain returns, so binding the
 		// session created by an initialize response here precedes any use.
 		if res.CreatesSession() {
-			res.BindSession(string(c.Response().Header.Peek("Mcp-Session-Id")))
+			if err := res.BindSession(string(c.Response().Header.Peek("Mcp-Session-Id"))); err != nil {
+				// Refused (session cap, failing store): the Guard's answer
+				// replaces the server's, which has not been sent.
+				c.Response().Reset()
+				return write(c, g.Render(err))
+			}
 			return nil
 		}
 		return filter(c, g, res)

@@ -56,9 +56,10 @@ func Middleware(g *core.Guard) gin.HandlerFunc {
 			}()
 		case res.CreatesSession():
 			orig := c.Writer
-			c.Writer = &sessionWriter{ResponseWriter: orig, res: res}
+			sw := &sessionWriter{ResponseWriter: orig, res: res, g: g}
+			c.Writer = sw
 			defer func() {
-				res.BindSession(orig.Header().Get("Mcp-Session-Id")) // no-op if already bound
+				sw.bind() // no-op if already bound
 				c.Writer = orig
 			}()
 		}
@@ -209,17 +210,32 @@ func (w *filterWriter) Unwrap() http.ResponseWriter { return w.f }
 
 // sessionWriter binds the Mcp-Session-Id of an initialize response to the
 // principal as soon as the handler sets the status or writes, before the
-// headers can reach the client.
+// headers can reach the client. When the binding is refused (the
+// principal's session cap, a failing store) it sends the Guard's refusal
+// instead and discards the handler's response.
 type sessionWriter struct {
 	gin.ResponseWriter
-	res  *core.Result
-	done bool
+	res     *core.Result
+	g       *core.Guard
+	done    bool
+	refused bool
 }
 
 func (w *sessionWriter) bind() {
-	if !w.done {
-		w.done = true
-		w.res.BindSession(w.Header().Get("Mcp-Session-Id"))
+	if w.done {
+		return
+	}
+	w.done = true
+	if err := w.res.BindSession(w.Header().Get("Mcp-Session-Id")); err != nil {
+		w.refused = true
+		resp := w.g.Render(err)
+		h := w.Header()
+		clear(h)
+		for k, vs := range resp.Header {
+			h[k] = append([]string(nil), vs...)
+		}
+		w.ResponseWriter.WriteHeader(resp.Status)
+		_, _ = w.ResponseWriter.Write(resp.Body)
 	}
 }
 
@@ -227,15 +243,29 @@ func (w *sessionWriter) WriteHeader(code int) {
 	if code >= 200 {
 		w.bind()
 	}
-	w.ResponseWriter.WriteHeader(code)
+	if !w.refused {
+		w.ResponseWriter.WriteHeader(code)
+	}
 }
 
-func (w *sessionWriter) WriteHeaderNow() { w.bind(); w.ResponseWriter.WriteHeaderNow() }
+func (w *sessionWriter) WriteHeaderNow() {
+	w.bind()
+	if !w.refused {
+		w.ResponseWriter.WriteHeaderNow()
+	}
+}
 
-func (w *sessionWriter) Write(p []byte) (int, error) { w.bind(); return w.ResponseWriter.Write(p) }
+func (w *sessionWriter) Write(p []byte) (int, error) {
+	if w.bind(); w.refused {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
+}
 
 func (w *sessionWriter) WriteString(s string) (int, error) {
-	w.bind()
+	if w.bind(); w.refused {
+		return len(s), nil
+	}
 	return w.ResponseWriter.WriteString(s)
 }
 

@@ -40,7 +40,7 @@ func Middleware(g *core.Guard) func(http.Handler) http.Handler {
 				defer fw.Close()
 				w = fw
 			case res.CreatesSession():
-				w = &sessionWriter{ResponseWriter: w, res: res}
+				w = &sessionWriter{ResponseWriter: w, res: res, g: g}
 			}
 			inner.ServeHTTP(w, r)
 		})
@@ -94,24 +94,38 @@ func write(w http.ResponseWriter, resp *core.Response) {
 }
 
 // sessionWriter binds the Mcp-Session-Id of an initialize response to the
-// principal as the headers are committed.
+// principal as the headers are committed. When the binding is refused (the
+// principal's session cap, a failing store) it sends the Guard's refusal
+// instead of the server's response and discards the server's body.
 type sessionWriter struct {
 	http.ResponseWriter
-	res  *core.Result
-	done bool
+	res     *core.Result
+	g       *core.Guard
+	done    bool
+	refused bool
 }
 
 func (s *sessionWriter) WriteHeader(code int) {
 	if !s.done {
 		s.done = true
-		s.res.BindSession(s.Header().Get("Mcp-Session-Id"))
+		if err := s.res.BindSession(s.Header().Get("Mcp-Session-Id")); err != nil {
+			s.refused = true
+			clear(s.Header())
+			write(s.ResponseWriter, s.g.Render(err))
+			return
+		}
 	}
-	s.ResponseWriter.WriteHeader(code)
+	if !s.refused {
+		s.ResponseWriter.WriteHeader(code)
+	}
 }
 
 func (s *sessionWriter) Write(p []byte) (int, error) {
 	if !s.done {
 		s.WriteHeader(http.StatusOK)
+	}
+	if s.refused {
+		return len(p), nil
 	}
 	return s.ResponseWriter.Write(p)
 }
