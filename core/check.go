@@ -42,6 +42,9 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 	}
 	if err != nil {
 		e := err.(*Error)
+		if ev.Issuer != "" || ev.Subject != "" || ev.ClientID != "" { // token verified
+			g.echoID(r, e) // rpcid.go
+		}
 		ev.Status = g.status(e)
 		ev.Decision = DecisionDeny
 		lvl := slog.LevelDebug

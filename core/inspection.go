@@ -15,6 +15,7 @@ import (
 // JSON-RPC codes used in bodies the Guard writes itself.
 const (
 	codeInvalidRequest = -32600
+	codeInvalidParams  = -32602
 	codeInternalError  = -32603
 )
 
@@ -130,5 +131,5 @@ func (g *Guard) inspect(r *Request, ins *inspection) *Error {
 			ins.list = m.Target.List
 		}
 	}
-	return nil
+	return g.checkInitializeVersion(r, ins)
 }

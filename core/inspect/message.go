@@ -139,10 +139,23 @@ func (d *decoder) build(v msgView) (Message, error) {
 	if v.paramsAmbiguous {
 		return m, d.invalidParams(&m, "ambiguous params member name")
 	}
+	if m.Kind == KindRequest && d.version >= Version20260728 && removedIn20260728(m.Method) {
+		// Answered like the go-sdk: 404, -32601, before any parameter
+		// or _meta validation.
+		e := newErr(ErrUnknownMethod, "Method not found", nil)
+		e.ID, e.Status = m.ID, 404
+		return m, e
+	}
 	if err := d.checkMeta(&m, v); err != nil {
 		return m, err
 	}
 	return m, d.target(&m, v)
+}
+
+// removedIn20260728 reports the methods that protocol version 2026-07-28
+// removed (resource subscriptions moved to subscriptions/listen).
+func removedIn20260728(method string) bool {
+	return method == "resources/subscribe" || method == "resources/unsubscribe"
 }
 
 // target sets m.Target from the method and params.
