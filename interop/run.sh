@@ -6,6 +6,10 @@
 #      quickstart server                                 -> interop/node/ts-client.mjs
 #   3. the official MCP conformance suite's client scenarios for our Go client
 #                                                        -> interop/run-conformance.sh
+#   4. the official MCP conformance suite's SERVER scenarios against the
+#      go-sdk conformance server, bare and behind the Guard (stateful,
+#      stateless, stateless 2026-07-28): identical scores check by check
+#                                                        -> go test ./interop/conformanceparity
 # Every step must run; a missing prerequisite is a failure, never a skip.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,5 +57,9 @@ echo "interop 2 (TypeScript SDK clients): $passed passed, $failed failed"
 
 echo "== interop 3: MCP conformance client scenarios (our Go client)"
 bash interop/run-conformance.sh
+
+echo "== interop 4: conformance server suite, bare vs behind the Guard (parity)"
+go test -count=1 -v -run . ./interop/conformanceparity/ 2>&1 | tee "$tmp/parity.log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok)|Total:|differs|scenarios,' || true
+grep -q '^ok' "$tmp/parity.log" || { echo "interop 4 failed" >&2; cat "$tmp/parity.log" >&2; exit 1; }
 
 echo "interop: all suites passed"
