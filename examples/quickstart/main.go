@@ -77,7 +77,7 @@ func runTour(args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	logger := newLogger(stderr, *verbose)
-	st, err := startStack(ctx, "127.0.0.1:0", dir, logger)
+	st, err := startStack(ctx, "127.0.0.1:0", dir, 0, logger)
 	if err != nil {
 		return err
 	}
@@ -101,6 +101,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "loopback address to listen on")
 	dir := fs.String("dir", "", "directory for the editable IdP policy, the Casbin policy and the demo key (default: a new temporary directory)")
 	quiet := fs.Bool("q", false, "do not log requests and decisions")
+	sessionTimeout := fs.Duration("session-timeout", defaultSessionTimeout, "idle timeout of MCP sessions (go-sdk SessionTimeout and the Guard's SessionTTL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := startStack(ctx, *addr, *dir, newLogger(stderr, !*quiet))
+	st, err := startStack(ctx, *addr, *dir, *sessionTimeout, newLogger(stderr, !*quiet))
 	if err != nil {
 		return err
 	}

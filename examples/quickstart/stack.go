@@ -46,14 +46,25 @@ type stack struct {
 	CasbinFile  string // the MCP server's Casbin policy (hot-reloaded)
 	JWTKeyFile  string // private key of ci-bot-jwt (PKCS#8 PEM)
 	ciBotJWTKey crypto.Signer
+	// SessionTimeout closes idle go-sdk sessions; the Guard's bindings use
+	// the same TTL (Config.SessionTTL), so both end together.
+	SessionTimeout time.Duration
 
 	srv    *http.Server
 	cancel context.CancelFunc
 }
 
+// defaultSessionTimeout is the idle timeout of MCP sessions (go-sdk
+// SessionTimeout and Guard SessionTTL).
+const defaultSessionTimeout = 30 * time.Minute
+
 // startStack listens on addr and starts the IdP, the authorization server
-// and the MCP server. dir receives the editable policy files and the demo key.
-func startStack(ctx context.Context, addr, dir string, logger *slog.Logger) (*stack, error) {
+// and the MCP server. dir receives the editable policy files and the demo
+// key. sessionTimeout 0 means defaultSessionTimeout.
+func startStack(ctx context.Context, addr, dir string, sessionTimeout time.Duration, logger *slog.Logger) (*stack, error) {
+	if sessionTimeout <= 0 {
+		sessionTimeout = defaultSessionTimeout
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -61,7 +72,7 @@ func startStack(ctx context.Context, addr, dir string, logger *slog.Logger) (*st
 	base := "http://" + ln.Addr().String()
 	st := &stack{Base: base, MCP: base + "/mcp", IdPIssuer: base + "/idp", ASIssuer: base + "/as",
 		PolicyFile: filepath.Join(dir, "idp-policy.json"), CasbinFile: filepath.Join(dir, "mcp-policy.csv"),
-		JWTKeyFile: filepath.Join(dir, "ci-bot-jwt.key.pem")}
+		JWTKeyFile: filepath.Join(dir, "ci-bot-jwt.key.pem"), SessionTimeout: sessionTimeout}
 	mux, err := st.build(ctx, logger)
 	if err != nil {
 		ln.Close()
@@ -127,7 +138,8 @@ func (st *stack) build(ctx context.Context, logger *slog.Logger) (*http.ServeMux
 		return nil, err
 	}
 	server := newCatalogServer(opts)
-	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil)
+	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server },
+		&mcp.StreamableHTTPOptions{SessionTimeout: st.SessionTimeout})
 	httpmcp.Register(mux, g, handler)
 	return mux, nil
 }
@@ -208,8 +220,9 @@ func (st *stack) guard(ctx context.Context, logger *slog.Logger) (*core.Guard, e
 				mcpext.OAuthClientCredentials:         map[string]any{},
 			},
 		},
-		Audit:  core.SlogAudit(logger.With("component", "audit")),
-		Logger: logger.With("component", "guard"),
+		SessionTTL: st.SessionTimeout, // bindings end with the go-sdk sessions
+		Audit:      core.SlogAudit(logger.With("component", "audit")),
+		Logger:     logger.With("component", "guard"),
 	})
 }
 

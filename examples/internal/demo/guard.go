@@ -59,7 +59,8 @@ func NewGuard(ctx context.Context, c Config, addr net.Addr, log *slog.Logger) (*
 			ScopesSupported:      []string{"mcp:tools"},
 			ResourceName:         "mcpauthz example",
 		},
-		Audit:  core.SlogAudit(log),
-		Logger: log,
+		SessionTTL: SessionTimeout, // bindings end with the go-sdk sessions
+		Audit:      core.SlogAudit(log),
+		Logger:     log,
 	})
 }

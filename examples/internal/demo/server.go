@@ -31,11 +31,24 @@ func NewMCPServer() *mcp.Server {
 	return s
 }
 
+// SessionTimeout is the idle timeout of the examples' MCP sessions: the
+// go-sdk's StreamableHTTPOptions.SessionTimeout and the Guard's
+// Config.SessionTTL, so a binding ends with its session.
+const SessionTimeout = 30 * time.Minute
+
 // MCPHandler is the streamable HTTP handler of NewMCPServer. opts may be
-// nil (stateful sessions, SSE responses).
+// nil (stateful sessions, SSE responses); a zero SessionTimeout becomes
+// SessionTimeout.
 func MCPHandler(opts *mcp.StreamableHTTPOptions) http.Handler {
 	s := NewMCPServer()
-	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, opts)
+	o := mcp.StreamableHTTPOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.SessionTimeout == 0 {
+		o.SessionTimeout = SessionTimeout
+	}
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &o)
 }
 
 // Serve serves h on ln until ctx is done, then shuts down gracefully
