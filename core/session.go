@@ -189,3 +189,19 @@ func trimOWS(s string) string {
 	}
 	return s
 }
+
+// EndSession forgets the binding of sessionID, whoever owns it. Call it
+// when the MCP server ends a session by itself (its idle SessionTimeout, a
+// shutdown); httpmcp.UnbindOnClose wires it to the go-sdk. Without it a
+// binding ends on DELETE or after Config.SessionTTL without use. It returns
+// the store's error, if any, and nil when binding is disabled.
+func (g *Guard) EndSession(ctx context.Context, sessionID string) error {
+	if g.sessions == nil || sessionID == "" {
+		return nil
+	}
+	pid, err := g.sessions.store.Lookup(ctx, sessionID)
+	if err != nil || pid == "" {
+		return err
+	}
+	return g.sessions.store.Unbind(ctx, sessionID, pid)
+}

@@ -137,6 +137,7 @@ func (st *stack) build(ctx context.Context, logger *slog.Logger) (*http.ServeMux
 	if err := mcpext.Declare(opts, mcpext.AuthExtensions()...); err != nil {
 		return nil, err
 	}
+	httpmcp.UnbindOnClose(g, opts, logger) // a binding ends with its go-sdk session
 	server := newCatalogServer(opts)
 	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server },
 		&mcp.StreamableHTTPOptions{SessionTimeout: st.SessionTimeout})
