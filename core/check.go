@@ -172,11 +172,10 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 
 	// 7. Session binding (check only; the binding is touched, ended or
 	// prepared after the decision, in step 9). See session.go.
-	var pid, sid string
+	var pid, sid string // pid is computed only when a session is involved
 	if g.sessions != nil {
-		pid = p.ID()
 		var serr *Error
-		if sid, serr = g.checkSession(ctx, r, ins, pid); serr != nil {
+		if sid, pid, serr = g.checkSession(ctx, r, ins, p); serr != nil {
 			return nil, serr
 		}
 	}
@@ -194,7 +193,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 
 	// 9. Session bookkeeping (session.go).
 	if g.sessions != nil {
-		if serr := g.initSession(ctx, r, ins, res, sid, pid); serr != nil {
+		if serr := g.initSession(ctx, r, ins, res, p, sid, pid); serr != nil {
 			return nil, serr
 		}
 	}

@@ -87,34 +87,36 @@ func sessionHeader(r *Request, ins *inspection) (string, *Error) {
 // that names a session must name one bound to its principal. Unknown,
 // expired and foreign ids get the same KindSession refusal (404, identical
 // bytes for the same request), so the answer does not confirm that a
-// session exists. It returns the session id ("" when none).
-func (g *Guard) checkSession(ctx context.Context, r *Request, ins *inspection, pid string) (string, *Error) {
+// session exists. It returns the session id and the principal ID ("" when
+// the request names no session).
+func (g *Guard) checkSession(ctx context.Context, r *Request, ins *inspection, p *Principal) (sid, pid string, _ *Error) {
 	sid, e := sessionHeader(r, ins)
 	if e != nil || sid == "" {
-		return "", e
+		return "", "", e
 	}
 	if !validSessionID(sid) {
-		return "", &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "invalid Mcp-Session-Id", ID: ins.firstID()}
+		return "", "", &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "invalid Mcp-Session-Id", ID: ins.firstID()}
 	}
+	pid = p.ID()
 	owner, err := g.sessions.store.Lookup(ctx, sid)
 	if err != nil {
-		return "", sessionStoreError(err, ins)
+		return "", "", sessionStoreError(err, ins)
 	}
 	if owner != pid {
 		cause := errors.New("core: Mcp-Session-Id unknown or expired")
 		if owner != "" {
 			cause = errors.New("core: Mcp-Session-Id bound to another principal")
 		}
-		return "", &Error{Kind: KindSession, Description: "session not found", ID: ins.firstID(), Err: cause}
+		return "", "", &Error{Kind: KindSession, Description: "session not found", ID: ins.firstID(), Err: cause}
 	}
-	return sid, nil
+	return sid, pid, nil
 }
 
 // initSession is the session part of step 9, after the request is allowed:
 // it extends the binding of a used session, ends it on DELETE, and for an
 // initialize without a session prepares the binding of the session the
 // response creates (refusing at once a principal already at its cap).
-func (g *Guard) initSession(ctx context.Context, r *Request, ins *inspection, res *Result, sid, pid string) *Error {
+func (g *Guard) initSession(ctx context.Context, r *Request, ins *inspection, res *Result, p *Principal, sid, pid string) *Error {
 	sc := g.sessions
 	switch {
 	case sid != "" && r.Method == http.MethodDelete:
@@ -129,7 +131,7 @@ func (g *Guard) initSession(ctx context.Context, r *Request, ins *inspection, re
 			return sessionStoreError(err, ins)
 		}
 	case ins.initialize && ins.version < inspect.Version20260728:
-		id := ins.initializeID()
+		pid, id := p.ID(), ins.initializeID()
 		if sc.counter != nil && sc.max > 0 {
 			n, err := sc.counter.Count(ctx, pid)
 			if err != nil {
