@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
 )
@@ -113,4 +114,24 @@ func ExampleParseChallenge() {
 	fmt.Println(p["error"], "|", p["scope"], "|", p["resource_metadata"], err)
 	// Output:
 	// insufficient_scope | mcp:tools mcp:deploy | https://mcp.example.com/.well-known/oauth-protected-resource/mcp <nil>
+}
+
+// The in-memory session binding store: bounded, and a principal's cap is
+// an error, never an eviction of someone else's binding.
+func ExampleNewMemorySessions() {
+	ctx := context.Background()
+	store, err := core.NewMemorySessions(core.MemorySessionsConfig{MaxEntries: 10_000, MaxBytes: 4 << 20})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(store.Bind(ctx, "s1", "user:alice", time.Hour, 1))
+	fmt.Println(store.Bind(ctx, "s2", "user:alice", time.Hour, 1))
+	fmt.Println(store.Bind(ctx, "s1", "user:bob", time.Hour, 1))
+	owner, _ := store.Lookup(ctx, "s1")
+	fmt.Println(owner)
+	// Output:
+	// <nil>
+	// mcpauthz: too many live sessions for this principal
+	// mcpauthz: session bound to another principal
+	// user:alice
 }

@@ -139,15 +139,14 @@ func TestSessionDeleteUnbinds(t *testing.T) {
 }
 
 // TestSessionCapPerPrincipal is the figure of issue 10 §2: one principal
-// sending 3,000 initialize requests holds at most the cap; the rest get a
+// sending 3,000 initialize requests holds at most the (default) cap; the rest get a
 // clear JSON-RPC error (429, CodeSessionLimit, the initialize id echoed);
 // no other principal's binding is evicted.
 func TestSessionCapPerPrincipal(t *testing.T) {
 	t.Parallel()
-	const limit = 50
+	const limit = DefaultMaxSessionsPerPrincipal
 	for _, pre := range []bool{true, false} { // with and without the Count pre-check
 		g := newGuard(t, func(c *Config) {
-			c.MaxSessionsPerPrincipal = limit
 			if !pre {
 				c.Sessions = bindOnly{mustMem(t)}
 			}
