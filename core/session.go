@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core/inspect"
@@ -77,7 +78,7 @@ func sessionHeader(r *Request, ins *inspection) (string, *Error) {
 	case 0:
 		return "", nil
 	case 1:
-		return trimOWS(vs[0]), nil
+		return strings.Trim(vs[0], " \t"), nil // OWS, as inspect trims it
 	}
 	return "", &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
 		Description: "repeated Mcp-Session-Id header", ID: ins.firstID()}
@@ -180,16 +181,6 @@ func validSessionID(id string) bool {
 		}
 	}
 	return true
-}
-
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // EndSession forgets the binding of sessionID, whoever owns it. Call it
