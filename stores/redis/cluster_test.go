@@ -365,7 +365,7 @@ func TestClusterGrantLimit(t *testing.T) {
 
 // Proof (4), store level: a session bound through one replica's store is
 // bound to its principal on every replica's store. (The Guard's wiring of
-// core.SessionBindings is not on main yet; see the report.)
+// core.SessionBindings: TestGuardSharedSessionBindings.)
 func TestClusterSessionBinding(t *testing.T) {
 	srv := startRedis(t)
 	var stores []*SessionBindings
