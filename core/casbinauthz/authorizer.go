@@ -20,6 +20,7 @@ const (
 	ReasonInsufficientScope = "insufficient scope"
 	ReasonNoPrincipal       = "no authenticated principal"
 	ReasonUnsupported       = "unsupported operation"
+	ReasonBadAttribute      = "token attribute has the wrong type"
 )
 
 // Authorizer is a Casbin-backed [core.Authorizer]. It is safe for
@@ -39,9 +40,12 @@ type Authorizer struct {
 	cur     atomic.Pointer[snapshot]
 	version atomic.Uint64
 
-	reloadMu   sync.Mutex // serializes reloads; guards lastStamp and polls
+	reloadMu   sync.Mutex // serializes reloads; guards lastStamp, polls and pending
 	lastStamp  string
 	polls      int
+	pending    *pendingChange
+	settle     time.Duration
+	settling   atomic.Uint64 // changes seen and held back until stable
 	lastErr    atomic.Pointer[string]
 	reloadErrs atomic.Uint64
 }
@@ -62,6 +66,13 @@ func New(cfg Config) (*Authorizer, error) {
 	if a.poll <= 0 {
 		a.poll = DefaultPollInterval
 	}
+	a.settle = cfg.SettleWindow
+	if a.settle == 0 {
+		a.settle = max(2*a.poll, MinSettleWindow)
+	}
+	if a.settle < a.poll {
+		return nil, fmt.Errorf("casbinauthz: Config.SettleWindow %v is shorter than PollInterval %v", a.settle, a.poll)
+	}
 	cacheSize := cfg.CacheSize
 	if cacheSize == 0 {
 		cacheSize = DefaultCacheSize
@@ -81,6 +92,11 @@ func New(cfg Config) (*Authorizer, error) {
 		s := &snapshot{
 			version: 1, loadedAt: time.Now(), enf: cfg.Enforcer, toks: toks,
 			attrs: slices.Contains(toks, tokAttrs), explain: explain, cache: newDecisionCache(cacheSize),
+		}
+		if s.attrs {
+			if s.schema, err = newSchema(cfg.Attributes); err != nil {
+				return nil, err
+			}
 		}
 		a.version.Store(1)
 		a.cur.Store(s)
@@ -143,18 +159,23 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 		key = principalKey(key, p, obj, perm.Action, dom)
 		if d, ok := s.cache.get(key); ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
-			return d, nil
+			return s.stamp(d), nil
 		}
 	}
 	q := &request{subs: a.subjects(p), obj: obj, act: perm.Action, kind: string(p.Kind), dom: dom}
 	if s.attrs {
-		q.attrs = Attributes(p, perm)
+		var err error
+		if q.attrs, err = s.schema.build(p, perm); err != nil {
+			// Fail closed without looking like an outage: the token is
+			// refused, the policy is fine.
+			return s.stamp(core.Decision{Reason: ReasonBadAttribute}), nil
+		}
 	}
 	if cacheable && (!a.defaultSubjects || s.attrs) {
 		key, cacheable = requestKey(key, q, p.Scopes, s.attrs)
 		if d, ok := s.cache.get(key); ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
-			return d, nil
+			return s.stamp(d), nil
 		}
 	}
 	d, err := s.evaluate(q, p)
@@ -166,7 +187,13 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 		s.cache.put(string(key), d)
 		d.RequiredScopes = slices.Clone(d.RequiredScopes)
 	}
-	return d, nil
+	return s.stamp(d), nil
+}
+
+// stamp records the deciding policy version and digest in d.
+func (s *snapshot) stamp(d core.Decision) core.Decision {
+	d.PolicyVersion, d.PolicyDigest = s.version, s.digestHex
+	return d
 }
 
 // evaluate applies the p rules, then the p2 scope requirements.
@@ -192,9 +219,10 @@ func (s *snapshot) evaluate(q *request, p *core.Principal) (core.Decision, error
 
 // Stats reports the live policy version and the reload history.
 func (a *Authorizer) Stats() Stats {
-	st := Stats{ReloadErrors: a.reloadErrs.Load()}
+	st := Stats{ReloadErrors: a.reloadErrs.Load(), HeldBack: a.settling.Load()}
 	if s := a.cur.Load(); s != nil {
 		st.Version, st.Rules, st.Indexed, st.LoadedAt = s.version, s.rules, s.idx != nil, s.loadedAt
+		st.Digest = s.digest()
 	}
 	if e := a.lastErr.Load(); e != nil {
 		st.LastError = *e

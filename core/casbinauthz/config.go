@@ -12,6 +12,8 @@ const (
 	DefaultCacheSize    = 10_000
 	DefaultPollInterval = 5 * time.Second
 	DefaultMaxPolicy    = 16 << 20 // bytes per policy file
+	// MinSettleWindow is the lower bound of the default settle window.
+	MinSettleWindow = time.Second
 )
 
 // Config configures [New].
@@ -50,6 +52,16 @@ type Config struct {
 	// OPTIONAL; default DefaultPollInterval.
 	PollInterval time.Duration
 
+	// SettleWindow is how long a changed policy must stay unchanged (same
+	// stamp, same SHA-256) before Watch loads it, so that a file still being
+	// written is not loaded half-written. OPTIONAL; default the larger of
+	// 2×PollInterval and MinSettleWindow (1 s); it must not be shorter than
+	// PollInterval. A writer that pauses longer than the window can still
+	// expose a prefix that happens to be a valid policy: use sealing
+	// (FileSource.RequireSeal) to rule that out. [Authorizer.Reload] loads at
+	// once (it is an explicit request).
+	SettleWindow time.Duration
+
 	// AllowEmptyPolicy accepts a policy without any rule. OPTIONAL; default
 	// false, so a truncated-to-empty file is rejected and the last good
 	// policy stays.
@@ -64,6 +76,18 @@ type Config struct {
 	// notifications/tools/list_changed. It runs on the reloading goroutine
 	// and must not call Reload. OPTIONAL.
 	OnReload func(Stats)
+
+	// Attributes declares the ABAC attributes (models with an attrs request
+	// token) beyond the built-ins iss, tenant, client_id, sub, kind, method
+	// and request, each with a type and a default; department, acr (string)
+	// and amr (strings) are declared unless redeclared here. Pass the
+	// mapper's declaration, e.g. mapper.Mapper.AttributeSchema(). A policy
+	// or matcher that references an undeclared attribute (r.attrs.<name>) is
+	// refused at load; a token without a declared attribute is evaluated
+	// with its default, so a missing claim never turns into an evaluation
+	// error; a token whose attribute has another type is denied
+	// (ReasonBadAttribute). OPTIONAL.
+	Attributes []core.AttributeSpec
 
 	// DisableIndex forces evaluation through Casbin's Enforce even for the
 	// indexed model families. OPTIONAL; default false.
@@ -85,4 +109,6 @@ type Stats struct {
 	ReloadErrors uint64    // failed loads since New (each failed attempt)
 	LastError    string    // text of the last failed load, "" if none since the last success
 	LoadedAt     time.Time // when the live policy was swapped in
+	Digest       string    // hex SHA-256 of the live policy text ("" for a caller-supplied Enforcer)
+	HeldBack     uint64    // policy changes Watch saw and held back until they were stable
 }
