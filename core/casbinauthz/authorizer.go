@@ -73,11 +73,10 @@ func New(cfg Config) (*Authorizer, error) {
 	if a.settle < a.poll {
 		return nil, fmt.Errorf("casbinauthz: Config.SettleWindow %v is shorter than PollInterval %v", a.settle, a.poll)
 	}
-	cacheSize := cfg.CacheSize
-	if cacheSize == 0 {
-		cacheSize = DefaultCacheSize
+	limits, err := cacheLimitsOf(cfg)
+	if err != nil {
+		return nil, err
 	}
-	cfg.CacheSize = cacheSize
 
 	if cfg.Enforcer != nil {
 		names := cfg.RequestTokens
@@ -91,7 +90,7 @@ func New(cfg Config) (*Authorizer, error) {
 		_, explain := cfg.Enforcer.(ExplainingEnforcer)
 		s := &snapshot{
 			version: 1, loadedAt: time.Now(), enf: cfg.Enforcer, toks: toks,
-			attrs: slices.Contains(toks, tokAttrs), explain: explain, cache: newDecisionCache(cacheSize),
+			attrs: slices.Contains(toks, tokAttrs), explain: explain, cache: newDecisionCache(limits),
 		}
 		if s.attrs {
 			if s.schema, err = newSchema(cfg.Attributes); err != nil {
@@ -154,7 +153,9 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 	}
 	obj, dom := perm.Object(), Domain(p)
 	var keyBuf [256]byte
-	key, cacheable := keyBuf[:0], s.cache != nil
+	// Oversized objects are never cached (nor keyed): a flood of huge names
+	// costs no cache memory.
+	key, cacheable := keyBuf[:0], s.cache.cacheable(len(obj)+len(dom))
 	if cacheable && a.defaultSubjects && !s.attrs {
 		key = principalKey(key, p, obj, perm.Action, dom)
 		if d, ok := s.cache.get(key); ok {

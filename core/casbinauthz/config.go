@@ -1,6 +1,7 @@
 package casbinauthz
 
 import (
+	"errors"
 	"log/slog"
 	"time"
 
@@ -9,9 +10,15 @@ import (
 
 // Defaults used when a Config field is zero.
 const (
-	DefaultCacheSize    = 10_000
-	DefaultPollInterval = 5 * time.Second
-	DefaultMaxPolicy    = 16 << 20 // bytes per policy file
+	DefaultCacheSize = 10_000
+	// DefaultCacheBytes bounds the bytes of cached decisions (keys
+	// included) per policy version.
+	DefaultCacheBytes = 8 << 20
+	// DefaultCacheMaxEntry is the largest cache entry (key plus decision)
+	// that is cached; larger requests are decided every time.
+	DefaultCacheMaxEntry = 4 << 10
+	DefaultPollInterval  = 5 * time.Second
+	DefaultMaxPolicy     = 16 << 20 // bytes per policy file
 	// MinSettleWindow is the lower bound of the default settle window.
 	MinSettleWindow = time.Second
 )
@@ -47,6 +54,15 @@ type Config struct {
 	// CacheSize bounds the cached decisions per policy version. OPTIONAL;
 	// 0 means DefaultCacheSize, a negative value disables the cache.
 	CacheSize int
+	// CacheBytes bounds the bytes the decision cache holds per policy
+	// version (keys, decisions and a per-entry overhead). OPTIONAL; default
+	// DefaultCacheBytes (8 MiB).
+	CacheBytes int64
+	// CacheMaxEntryBytes is the largest entry cached: a request whose key
+	// (object, subjects, domain, scopes, attributes) is larger is decided
+	// without the cache, so huge names cost no cache memory. OPTIONAL;
+	// default DefaultCacheMaxEntry (4 KiB).
+	CacheMaxEntryBytes int
 
 	// PollInterval is how often [Authorizer.Watch] checks the Source.
 	// OPTIONAL; default DefaultPollInterval.
@@ -111,4 +127,22 @@ type Stats struct {
 	LoadedAt     time.Time // when the live policy was swapped in
 	Digest       string    // hex SHA-256 of the live policy text ("" for a caller-supplied Enforcer)
 	HeldBack     uint64    // policy changes Watch saw and held back until they were stable
+}
+
+// cacheLimitsOf applies the defaults of the cache fields.
+func cacheLimitsOf(cfg Config) (cacheLimits, error) {
+	l := cacheLimits{entries: cfg.CacheSize, bytes: cfg.CacheBytes, maxEntry: cfg.CacheMaxEntryBytes}
+	if l.entries == 0 {
+		l.entries = DefaultCacheSize
+	}
+	if l.bytes < 0 || l.maxEntry < 0 {
+		return l, errors.New("casbinauthz: Config.CacheBytes and CacheMaxEntryBytes must not be negative")
+	}
+	if l.bytes == 0 {
+		l.bytes = DefaultCacheBytes
+	}
+	if l.maxEntry == 0 {
+		l.maxEntry = DefaultCacheMaxEntry
+	}
+	return l, nil
 }

@@ -39,11 +39,15 @@ type compiler struct {
 	hasScopes    bool
 	allowEmpty   bool
 	disableIndex bool
-	cacheSize    int
+	cache        cacheLimits
 	val          *validator
 }
 
 func newCompiler(cfg Config) (*compiler, error) {
+	limits, err := cacheLimitsOf(cfg)
+	if err != nil {
+		return nil, err
+	}
 	m, err := parseModel(cfg.Model)
 	if err != nil {
 		return nil, err
@@ -68,7 +72,7 @@ func newCompiler(cfg Config) (*compiler, error) {
 	}
 	c := &compiler{
 		modelText: cfg.Model, model: m, toks: toks, hasScopes: hasScopes,
-		allowEmpty: cfg.AllowEmptyPolicy, disableIndex: cfg.DisableIndex, cacheSize: cfg.CacheSize,
+		allowEmpty: cfg.AllowEmptyPolicy, disableIndex: cfg.DisableIndex, cache: limits,
 		val: val,
 	}
 	if !cfg.DisableIndex {
@@ -102,7 +106,7 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 	}
 	s := &snapshot{
 		enf: e, toks: c.toks, attrs: slices.Contains(c.toks, tokAttrs), explain: true,
-		cache: newDecisionCache(c.cacheSize), rules: len(lines), schema: c.val.attrs,
+		cache: newDecisionCache(c.cache), rules: len(lines), schema: c.val.attrs,
 	}
 	if err := s.probe(); err != nil {
 		return nil, err
