@@ -17,9 +17,10 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	modelPath := fs.String("model", "", "Casbin model file (REQUIRED)")
-	var policies, attrs stringList
+	var policies, attrs, issuers stringList
 	fs.Var(&policies, "policy", "policy CSV file (REQUIRED; repeat to lint several files against the model)")
 	fs.Var(&attrs, "attr", "declared ABAC attribute name:type[=default], type string|strings|bool|number (repeatable; the mapper's schema)")
+	fs.Var(&issuers, "issuer", `trusted issuer alias=URL, or alias=URL;tenant when it asserts tenants (repeatable; casbinauthz Config.Issuers)`)
 	strict := fs.Bool("strict", false, "exit 1 on warnings too")
 	seal := fs.Bool("seal", false, "when a policy has no errors, write its seal (see -seal-mode)")
 	sealMode := fs.String("seal-mode", "trailer", `"trailer" (a last "# sha256:" line) or "sidecar" (<policy>.sha256)`)
@@ -41,6 +42,16 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
 		return 2
 	}
+	var iss []casbinauthz.Issuer
+	for _, v := range issuers {
+		alias, url, ok := strings.Cut(v, "=")
+		if !ok {
+			fmt.Fprintf(stderr, "mcpauthz lint: -issuer %q: want alias=URL[;tenant]\n", v)
+			return 2
+		}
+		url, tenant := strings.CutSuffix(url, ";tenant")
+		iss = append(iss, casbinauthz.Issuer{Issuer: url, Alias: alias, AssertsTenant: tenant})
+	}
 	model, err := os.ReadFile(*modelPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
@@ -53,7 +64,7 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
 			return 2
 		}
-		findings := casbinauthz.LintWith(string(model), text, casbinauthz.LintOptions{Attributes: specs})
+		findings := casbinauthz.LintWith(string(model), text, casbinauthz.LintOptions{Attributes: specs, Issuers: iss})
 		if !*seal {
 			if err := casbinauthz.CheckSeal(p, text, *requireSeal); err != nil {
 				findings = append([]casbinauthz.Finding{{Severity: casbinauthz.SeverityError, Message: strings.TrimPrefix(err.Error(), casbinauthz.ErrSeal.Error()+": ")}}, findings...)

@@ -36,6 +36,7 @@ type Authorizer struct {
 	poll            time.Duration
 	canaries        []Canary
 	onReload        func(Stats) // set after the first load
+	issuers         *issuerSet  // nil: Config.Issuers is empty
 
 	cur     atomic.Pointer[snapshot]
 	version atomic.Uint64
@@ -75,6 +76,9 @@ func New(cfg Config) (*Authorizer, error) {
 	}
 	limits, err := cacheLimitsOf(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if a.issuers, err = newIssuerSet(cfg.Issuers); err != nil {
 		return nil, err
 	}
 
@@ -152,6 +156,17 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 		return core.Decision{}, fmt.Errorf("%w: %w", core.ErrUnavailable, errNoPolicy)
 	}
 	obj, dom := perm.Object(), Domain(p)
+	alias := ""
+	if a.issuers != nil {
+		is, tenant, ok := a.issuers.resolve(p)
+		if !ok {
+			return s.stamp(core.Decision{Reason: ReasonUnknownIssuer}), nil
+		}
+		dom = a.issuers.domain(is, tenant, p)
+		if a.issuers.namespaced {
+			alias = is.Alias
+		}
+	}
 	var keyBuf [256]byte
 	// Oversized objects are never cached (nor keyed): a flood of huge names
 	// costs no cache memory.
@@ -163,13 +178,20 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 			return s.stamp(d), nil
 		}
 	}
-	q := &request{subs: a.subjects(p), obj: obj, act: perm.Action, kind: string(p.Kind), dom: dom}
+	subs := a.subjects(p)
+	if alias != "" {
+		subs = namespace(alias, dom, subs)
+	}
+	q := &request{subs: subs, obj: obj, act: perm.Action, kind: string(p.Kind), dom: dom}
 	if s.attrs {
 		var err error
 		if q.attrs, err = s.schema.build(p, perm); err != nil {
 			// Fail closed without looking like an outage: the token is
 			// refused, the policy is fine.
 			return s.stamp(core.Decision{Reason: ReasonBadAttribute}), nil
+		}
+		if a.issuers != nil {
+			q.attrs["tenant"] = dom // the trusted domain, never an unasserted claim
 		}
 	}
 	if cacheable && (!a.defaultSubjects || s.attrs) {

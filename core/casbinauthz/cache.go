@@ -131,6 +131,7 @@ func appendList(b []byte, l []string) []byte {
 // it is computed from the principal's fields without expanding subjects.
 func principalKey(b []byte, p *core.Principal, obj, act, dom string) []byte {
 	b = append(b, 'P')
+	b = appendField(b, p.Issuer)
 	b = appendField(b, obj)
 	b = appendField(b, act)
 	b = appendField(b, string(p.Kind))

@@ -93,6 +93,23 @@ type Config struct {
 	// and must not call Reload. OPTIONAL.
 	OnReload func(Stats)
 
+	// Issuers namespaces policy subjects and domains by issuer. With more
+	// than one issuer, or a "{tenantid}" template, a principal's namespace
+	// (and domain) is "<alias>", or "<alias>/<tenant>" when it has a trusted
+	// tenant: the one in a template issuer's "iss", or the tenant claim of
+	// an issuer with AssertsTenant ("/" and "%" in it escaped as %2F, %25).
+	// Every typed subject is prefixed with the namespace
+	// ("corp/user:alice", "entra/<tid>/group:<oid>"); the principal also
+	// carries "<alias>/*" and "<alias>/<tenant>/*", and the bare "*" still
+	// means every authenticated caller of every issuer. With one plain issuer, subjects are unchanged and the
+	// domain is the tenant only if AssertsTenant (else the issuer). A
+	// principal of an issuer not listed is denied (ReasonUnknownIssuer).
+	// core.New requires it when the verifier trusts more than one issuer
+	// or a template (see core.IssuerIsolator). OPTIONAL; nil keeps the
+	// un-namespaced behaviour of a single-issuer deployment (the domain is
+	// Principal.Tenant, else the issuer).
+	Issuers []Issuer
+
 	// Attributes declares the ABAC attributes (models with an attrs request
 	// token) beyond the built-ins iss, tenant, client_id, sub, kind, method
 	// and request, each with a type and a default; department, acr (string)

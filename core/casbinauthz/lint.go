@@ -145,8 +145,8 @@ func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (
 		switch strings.TrimPrefix(tok, l.PType+"_") {
 		case "sub":
 			r.sub = v
-			if v != AnySubject && !hasTypedPrefix(v) {
-				add(l.Num, SeverityWarning, "subject %q has no known prefix (%s or *): it matches no caller", v, strings.Join(subjectPrefixes, " "))
+			if msg := vd.subjectProblem(v); msg != "" {
+				add(l.Num, SeverityWarning, "%s", msg)
 			}
 		case "scope":
 			if strings.HasPrefix(v, "scope:") {
@@ -176,6 +176,9 @@ func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (
 			}
 		case "dom":
 			r.dom, r.hasDom = v, true
+			if msg := vd.domainProblem(v); msg != "" {
+				add(l.Num, SeverityWarning, "%s", msg)
+			}
 		default:
 			r.extra += fmt.Sprintf("%d:%s|", len(v), v)
 			if vd.attrs != nil {

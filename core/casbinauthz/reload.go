@@ -85,7 +85,7 @@ func (a *Authorizer) checkCanaries(s *snapshot) error {
 		if c.Principal == nil {
 			return fmt.Errorf("%w: canary %d has no principal", ErrPolicy, i)
 		}
-		tmp := &Authorizer{subjects: a.subjects, log: a.log}
+		tmp := &Authorizer{subjects: a.subjects, defaultSubjects: a.defaultSubjects, issuers: a.issuers, log: a.log}
 		tmp.cur.Store(s)
 		d, err := tmp.Authorize(context.Background(), c.Principal, c.Permission)
 		if err != nil {

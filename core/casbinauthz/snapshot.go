@@ -66,7 +66,7 @@ func newCompiler(cfg Config) (*compiler, error) {
 	if err != nil {
 		return nil, err
 	}
-	val, err := newValidator(m, LintOptions{Attributes: cfg.Attributes, AllowEmptyPolicy: cfg.AllowEmptyPolicy})
+	val, err := newValidator(m, LintOptions{Attributes: cfg.Attributes, AllowEmptyPolicy: cfg.AllowEmptyPolicy, Issuers: cfg.Issuers})
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,9 @@ type LintOptions struct {
 	Attributes []core.AttributeSpec
 	// AllowEmptyPolicy accepts a policy without rules.
 	AllowEmptyPolicy bool
+	// Issuers are the issuer namespaces (see Config.Issuers): with more
+	// than one, subjects and domains without an alias are reported.
+	Issuers []Issuer
 }
 
 // validator is the ONE policy validator: [LintWith] reports its findings,
@@ -25,10 +28,20 @@ type validator struct {
 	model      model.Model
 	attrs      *schema // nil: the model has no attrs token
 	allowEmpty bool
+	aliases    []string // namespaced issuers' aliases; nil: subjects are not namespaced
 }
 
 func newValidator(m model.Model, opts LintOptions) (*validator, error) {
 	v := &validator{model: m, allowEmpty: opts.AllowEmptyPolicy}
+	is, err := newIssuerSet(opts.Issuers)
+	if err != nil {
+		return nil, err
+	}
+	if is != nil && is.namespaced {
+		for _, i := range opts.Issuers {
+			v.aliases = append(v.aliases, i.Alias)
+		}
+	}
 	toks, err := requestTokens(m["r"]["r"].Tokens, "r_")
 	if err != nil {
 		return nil, err
@@ -67,4 +80,39 @@ func (v *validator) validate(text []byte) error {
 		errs = errs[:maxShown]
 	}
 	return fmt.Errorf("%w: %s%s", ErrPolicy, strings.Join(errs, "; "), more)
+}
+
+// subjectProblem describes why a rule subject matches no caller, or "".
+func (v *validator) subjectProblem(sub string) string {
+	if sub == AnySubject {
+		return ""
+	}
+	if v.aliases == nil {
+		if hasTypedPrefix(sub) {
+			return ""
+		}
+		return fmt.Sprintf("subject %q has no known prefix (%s or *): it matches no caller", sub, strings.Join(subjectPrefixes, " "))
+	}
+	alias, rest, ok := strings.Cut(sub, "/")
+	if ok && slices.Contains(v.aliases, alias) {
+		if rest == AnySubject || hasTypedPrefix(rest) {
+			return ""
+		}
+		if _, r2, ok := strings.Cut(rest, "/"); ok && (r2 == AnySubject || hasTypedPrefix(r2)) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("subject %q matches no caller: with several issuers subjects are <alias>[/<tenant>]/<type>:<name> or <alias>[/<tenant>]/* (aliases: %s)", sub, strings.Join(v.aliases, ", "))
+}
+
+// domainProblem describes why a rule domain matches no caller, or "".
+func (v *validator) domainProblem(dom string) string {
+	if v.aliases == nil || dom == "*" {
+		return ""
+	}
+	alias, _, _ := strings.Cut(dom, "/")
+	if slices.Contains(v.aliases, alias) {
+		return ""
+	}
+	return fmt.Sprintf("domain %q matches no caller: with several issuers domains are <alias> or <alias>/<tenant> (aliases: %s)", dom, strings.Join(v.aliases, ", "))
 }
