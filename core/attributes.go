@@ -102,3 +102,42 @@ func (s AttributeSpec) Coerce(v any) (any, bool) {
 	}
 	return nil, false
 }
+
+// AttributeSchemer is implemented by a ClaimMapper that declares the
+// attributes it puts into Principal.Attributes (mapper.Mapper does).
+type AttributeSchemer interface {
+	AttributeSchema() []AttributeSpec
+}
+
+// AttributeConsumer is implemented by an Authorizer whose policy may
+// reference declared attributes (casbinauthz with Config.Attributes).
+type AttributeConsumer interface {
+	// DeclaredAttributes returns the attributes configured for the policy,
+	// beyond the authorizer's built-ins.
+	DeclaredAttributes() []AttributeSpec
+}
+
+// checkAttributes is the New check that every attribute the policy was
+// declared with is produced by the mapper, with the same type, when both
+// sides describe themselves.
+func checkAttributes(m ClaimMapper, a Authorizer) error {
+	ms, ok1 := m.(AttributeSchemer)
+	ac, ok2 := a.(AttributeConsumer)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	have := map[string]AttributeType{}
+	for _, s := range ms.AttributeSchema() {
+		have[s.Name] = s.Type
+	}
+	for _, s := range ac.DeclaredAttributes() {
+		t, ok := have[s.Name]
+		if !ok {
+			return fmt.Errorf("core: the policy declares attribute %q, which the mapper does not produce (add it to the mapper's AttributeClaims)", s.Name)
+		}
+		if t != s.Type {
+			return fmt.Errorf("core: attribute %q is %s for the policy but %s for the mapper", s.Name, s.Type, t)
+		}
+	}
+	return nil
+}

@@ -176,6 +176,11 @@ func New(cfg Config) (*Guard, error) {
 	if err := checkIssuerIsolation(&cfg); err != nil {
 		return nil, err
 	}
+	if cfg.Mapper != nil && cfg.Authorizer != nil {
+		if err := checkAttributes(cfg.Mapper, cfg.Authorizer); err != nil {
+			return nil, err
+		}
+	}
 	md, mdJSON, err := prepareMetadata(cfg.Metadata, cfg.Resource)
 	if err != nil {
 		return nil, err

@@ -37,6 +37,7 @@ type Authorizer struct {
 	canaries        []Canary
 	onReload        func(Stats) // set after the first load
 	issuers         *issuerSet  // nil: Config.Issuers is empty
+	declared        []core.AttributeSpec
 
 	cur     atomic.Pointer[snapshot]
 	version atomic.Uint64
@@ -81,6 +82,7 @@ func New(cfg Config) (*Authorizer, error) {
 	if a.issuers, err = newIssuerSet(cfg.Issuers); err != nil {
 		return nil, err
 	}
+	a.declared = slices.Clone(cfg.Attributes)
 
 	if cfg.Enforcer != nil {
 		names := cfg.RequestTokens
@@ -261,3 +263,8 @@ func (a *Authorizer) Version() uint64 {
 	}
 	return 0
 }
+
+// DeclaredAttributes implements core.AttributeConsumer: the attributes of
+// Config.Attributes. core.New checks that the mapper produces each of them
+// with the same type.
+func (a *Authorizer) DeclaredAttributes() []core.AttributeSpec { return slices.Clone(a.declared) }

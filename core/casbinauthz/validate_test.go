@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/mapper"
+	"github.com/mcpauthz/mcpauthz/core/verifier"
 )
 
 // TestOneValidator: New, Reload and LintWith share one validator. Every
@@ -148,6 +150,44 @@ p, *, tool:ship, call, r.attrs.on_call != true, deny
 	} {
 		if _, err := New(Config{Model: mustModel(t, "abac"), Source: StringSource("p, *, tool:a, call, true, allow\n"), Attributes: bad}); !errors.Is(err, ErrModel) {
 			t.Errorf("Attributes %v: New = %v, want ErrModel", bad, err)
+		}
+	}
+}
+
+// TestCoreNewChecksAttributes: core.New refuses a policy attribute that the
+// configured mapper does not declare, or declares with another type.
+func TestCoreNewChecksAttributes(t *testing.T) {
+	t.Parallel()
+	pol := StringSource("p, *, tool:a, call, r.attrs.clearance >= 3, allow\n")
+	v, err := verifier.New(context.Background(), verifier.Config{Issuers: []verifier.IssuerConfig{{Issuer: issX}}, Audience: []string{"https://mcp.example.com/mcp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		claims map[string]string
+		specs  []core.AttributeSpec
+		ok     bool
+	}{
+		{"declared by the mapper", map[string]string{"clearance": "clearance"}, []core.AttributeSpec{{Name: "clearance", Type: core.AttrNumber}}, true},
+		{"mapper does not produce it", nil, nil, false},
+		{"type differs", map[string]string{"clearance": "clearance"}, nil, false},
+	}
+	for _, c := range cases {
+		m, err := mapper.Standard(mapper.Config{AttributeClaims: c.claims, AttributeSpecs: c.specs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := New(Config{Model: mustModel(t, "abac"), Source: pol, Attributes: []core.AttributeSpec{{Name: "clearance", Type: core.AttrNumber}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = core.New(core.Config{
+			Resource: "https://mcp.example.com/mcp", Verifier: v, Mapper: m, Authorizer: a,
+			Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{issX}},
+		})
+		if (err == nil) != c.ok {
+			t.Errorf("%s: core.New = %v, want ok=%t", c.name, err, c.ok)
 		}
 	}
 }
