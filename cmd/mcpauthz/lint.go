@@ -42,15 +42,10 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
 		return 2
 	}
-	var iss []casbinauthz.Issuer
-	for _, v := range issuers {
-		alias, url, ok := strings.Cut(v, "=")
-		if !ok {
-			fmt.Fprintf(stderr, "mcpauthz lint: -issuer %q: want alias=URL[;tenant]\n", v)
-			return 2
-		}
-		url, tenant := strings.CutSuffix(url, ";tenant")
-		iss = append(iss, casbinauthz.Issuer{Issuer: url, Alias: alias, AssertsTenant: tenant})
+	iss, err := parseIssuers(issuers)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
+		return 2
 	}
 	model, err := os.ReadFile(*modelPath)
 	if err != nil {
@@ -173,6 +168,20 @@ func parseAttrs(vals []string) ([]core.AttributeSpec, error) {
 			return nil, fmt.Errorf("-attr %q: %w", v, err)
 		}
 		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseIssuers parses -issuer values "alias=URL[;tenant]".
+func parseIssuers(vals []string) ([]casbinauthz.Issuer, error) {
+	var out []casbinauthz.Issuer
+	for _, v := range vals {
+		alias, url, ok := strings.Cut(v, "=")
+		if !ok {
+			return nil, fmt.Errorf("-issuer %q: want alias=URL[;tenant]", v)
+		}
+		url, tenant := strings.CutSuffix(url, ";tenant")
+		out = append(out, casbinauthz.Issuer{Issuer: url, Alias: alias, AssertsTenant: tenant})
 	}
 	return out, nil
 }

@@ -72,4 +72,23 @@ func TestLintSeal(t *testing.T) {
 	if code := run([]string{"lint", "-model", "../../casbinmodels/abac.conf", "-policy", abac, "-attr", "clearance:number=0"}, &out, &errOut); code != 0 {
 		t.Fatalf("declared attribute: exit %d\n%s", code, &out)
 	}
+	// -issuer: namespaced subjects; an un-namespaced one is reported.
+	ns := filepath.Join(dir, "ns.csv")
+	if err := os.WriteFile(ns, []byte("p, corp/group:eng, tool:a, call, allow\np, group:eng, tool:b, call, allow\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run([]string{"lint", "-model", "../../casbinmodels/rbac.conf", "-policy", ns, "-issuer", "corp=https://corp.example.com", "-issuer", "p=https://p.example.com;tenant", "-strict"}, &out, &errOut); code != 1 ||
+		!strings.Contains(out.String(), `line 2: warning: subject "group:eng" matches no caller`) || strings.Contains(out.String(), "line 1:") {
+		t.Fatalf("-issuer: exit %d\n%s", code, &out)
+	}
+	// explain takes the same options.
+	claims := filepath.Join(dir, "c.json")
+	if err := os.WriteFile(claims, []byte(`{"iss":"https://corp.example.com","sub":"u","groups":["eng"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run([]string{"explain", "-model", "../../casbinmodels/rbac.conf", "-policy", ns, "-issuer", "corp=https://corp.example.com", "-issuer", "p=https://p.example.com", "-claims", claims, "-method", "tools/call", "-target", "a"}, &out, &errOut); code != 0 {
+		t.Fatalf("explain -issuer: exit %d\n%s%s", code, &out, &errOut)
+	}
 }
