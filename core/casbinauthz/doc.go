@@ -59,6 +59,16 @@
 // reload invalidates cached decisions at once and no decision mixes two
 // policies.
 //
+// # Several issuers
+//
+// With Config.Issuers listing more than one issuer (or a "{tenantid}"
+// template), subjects and domains are namespaced by the issuer's alias and
+// the trusted tenant ("corp/group:eng", "entra/<tid>/role:admin", domain
+// "corp" or "partner/acme"); a tenant claim counts only from an issuer with
+// Issuer.AssertsTenant. core.New refuses a verifier that trusts several
+// issuers unless the Authorizer isolates them (see
+// [Authorizer.IsolatesIssuers]).
+//
 // # Security
 //
 // Deny by default: no matching allow, an unknown object kind or action, a
