@@ -30,6 +30,8 @@ type DecisionEvent struct {
 
 	Decision       string   // DecisionAllow, DecisionDeny or DecisionError
 	Rule           string   // the policy rule that decided, when the Authorizer names it
+	PolicyVersion  uint64   // version of the policy that decided (Decision.PolicyVersion), 0 if unknown
+	PolicyDigest   string   // digest of that policy (Decision.PolicyDigest), "" if unknown
 	RequiredScopes []string // for insufficient_scope denials
 	Status         int      // HTTP status the Guard chose (200 for allow)
 	Latency        time.Duration
@@ -88,6 +90,9 @@ func (s slogAudit) Record(ctx context.Context, ev DecisionEvent) {
 	}
 	if ev.Rule != "" {
 		attrs = append(attrs, slog.String("rule", ev.Rule))
+	}
+	if ev.PolicyVersion != 0 || ev.PolicyDigest != "" {
+		attrs = append(attrs, slog.Uint64("policy_version", ev.PolicyVersion), slog.String("policy_digest", ev.PolicyDigest))
 	}
 	if len(ev.RequiredScopes) > 0 {
 		attrs = append(attrs, slog.Any("required_scopes", ev.RequiredScopes))

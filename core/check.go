@@ -213,6 +213,7 @@ func (g *Guard) authorize(ctx context.Context, p *Principal, ins *inspection, ev
 			ev.Target = op.perm.Object()
 		}
 		ev.Rule = dec.Rule
+		ev.PolicyVersion, ev.PolicyDigest = dec.PolicyVersion, dec.PolicyDigest
 		if err != nil {
 			return &Error{Kind: KindUnavailable, Description: "authorization temporarily unavailable", ID: op.id, Err: err}
 		}

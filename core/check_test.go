@@ -214,6 +214,9 @@ func TestAuditEvents(t *testing.T) {
 	if evs[0].RequestID != "req-1" || evs[0].Method != "tools/call" || evs[0].Issuer != "https://idp.example" || evs[0].SubjectKind != PrincipalUser || evs[0].Rule != "p, *, tool:ls" {
 		t.Errorf("event 0 = %+v", evs[0])
 	}
+	if evs[0].PolicyVersion != 7 || evs[0].PolicyDigest != "d1g357" {
+		t.Errorf("event 0 does not name the deciding policy: %+v", evs[0])
+	}
 	if strings.Join(evs[1].RequiredScopes, " ") != "mcp:tools mcp:deploy" || evs[1].Rule != "scope:deploy" {
 		t.Errorf("event 1 = %+v", evs[1])
 	}

@@ -45,6 +45,17 @@ type Config struct {
 	// Authorizer.
 	AuthenticateOnly bool
 
+	// InsecureSharedSubjects lets New accept a Verifier that trusts more
+	// than one issuer (or a "{tenantid}" template) with an Authorizer that
+	// does not namespace policy subjects and domains by issuer (see
+	// IssuerIsolator; casbinauthz: Config.Issuers). Then "user:alice",
+	// "group:admins" or tenant "acme" from one issuer match rules written
+	// for another issuer's principals, and a tenant claim from any issuer is
+	// trusted. Set it only when every trusted issuer is one administrative
+	// domain that assigns subjects, groups and tenants consistently.
+	// OPTIONAL; default false: New fails with ErrSharedSubjects.
+	InsecureSharedSubjects bool
+
 	// Metadata is the RFC 9728 document. REQUIRED: AuthorizationServers
 	// (≥1). Resource defaults to Config.Resource (a different value is an
 	// error); BearerMethodsSupported defaults to ["header"].
@@ -180,6 +191,14 @@ func New(cfg Config) (*Guard, error) {
 		return nil, errors.New("core: Config.Authorizer is nil; set AuthenticateOnly to allow every authenticated request explicitly")
 	case cfg.Authorizer != nil && cfg.AuthenticateOnly:
 		return nil, errors.New("core: Config.AuthenticateOnly is set together with an Authorizer")
+	}
+	if err := checkIssuerIsolation(&cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Mapper != nil && cfg.Authorizer != nil {
+		if err := checkAttributes(cfg.Mapper, cfg.Authorizer); err != nil {
+			return nil, err
+		}
 	}
 	md, mdJSON, err := prepareMetadata(cfg.Metadata, cfg.Resource)
 	if err != nil {

@@ -62,7 +62,7 @@ func (policy) Authorize(_ context.Context, p *Principal, perm Permission) (Decis
 	case ObjectTool:
 		switch perm.Name {
 		case "ls", "echo":
-			return Decision{Allow: true, Rule: "p, *, tool:" + perm.Name}, nil
+			return Decision{Allow: true, Rule: "p, *, tool:" + perm.Name, PolicyVersion: 7, PolicyDigest: "d1g357"}, nil
 		case "deploy":
 			if p.HasScope("mcp:deploy") {
 				return Decision{Allow: true}, nil

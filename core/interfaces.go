@@ -77,6 +77,11 @@ type Decision struct {
 	RequiredScopes []string // complete scope set the operation needs (2026-07-28 semantics)
 	Rule           string   // the policy rule that decided, for audit ("p, group:eng, tool:deploy, call, allow")
 	Reason         string   // short, client-safe reason
+	// PolicyVersion and PolicyDigest identify the policy that decided
+	// (casbinauthz: Stats.Version and the hex SHA-256 of the policy text),
+	// for audit. OPTIONAL.
+	PolicyVersion uint64
+	PolicyDigest  string
 }
 
 // Authorizer decides permissions. An error (policy unavailable, evaluation

@@ -24,8 +24,10 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	modelPath := fs.String("model", "", "Casbin model file (REQUIRED)")
-	var policies stringList
+	var policies, attrs, issuers stringList
 	fs.Var(&policies, "policy", "policy CSV file (REQUIRED; repeat to concatenate several files)")
+	fs.Var(&attrs, "attr", "declared ABAC attribute name:type[=default] (repeatable; as for lint)")
+	fs.Var(&issuers, "issuer", "trusted issuer alias=URL[;tenant] (repeatable; as for lint)")
 	claimsPath := fs.String("claims", "", "JSON file with the token claims (this or -token-file)")
 	tokenPath := fs.String("token-file", "", "file with a JWT whose payload is decoded WITHOUT signature verification")
 	method := fs.String("method", "", "MCP method, e.g. tools/call, resources/read, prompts/get, tools/list (REQUIRED)")
@@ -84,7 +86,15 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	a, err := casbinauthz.New(casbinauthz.Config{Model: string(model), Source: casbinauthz.FileSource{Paths: policies}, CacheSize: -1})
+	specs, err := parseAttrs(attrs)
+	if err != nil {
+		return fail("%v", err)
+	}
+	iss, err := parseIssuers(issuers)
+	if err != nil {
+		return fail("%v", err)
+	}
+	a, err := casbinauthz.New(casbinauthz.Config{Model: string(model), Source: casbinauthz.FileSource{Paths: policies}, CacheSize: -1, Attributes: specs, Issuers: iss})
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -20,6 +20,7 @@ const (
 	ReasonInsufficientScope = "insufficient scope"
 	ReasonNoPrincipal       = "no authenticated principal"
 	ReasonUnsupported       = "unsupported operation"
+	ReasonBadAttribute      = "token attribute has the wrong type"
 )
 
 // Authorizer is a Casbin-backed [core.Authorizer]. It is safe for
@@ -35,13 +36,18 @@ type Authorizer struct {
 	poll            time.Duration
 	canaries        []Canary
 	onReload        func(Stats) // set after the first load
+	issuers         *issuerSet  // nil: Config.Issuers is empty
+	declared        []core.AttributeSpec
 
 	cur     atomic.Pointer[snapshot]
 	version atomic.Uint64
 
-	reloadMu   sync.Mutex // serializes reloads; guards lastStamp and polls
+	reloadMu   sync.Mutex // serializes reloads; guards lastStamp, polls and pending
 	lastStamp  string
 	polls      int
+	pending    *pendingChange
+	settle     time.Duration
+	settling   atomic.Uint64 // changes seen and held back until stable
 	lastErr    atomic.Pointer[string]
 	reloadErrs atomic.Uint64
 }
@@ -62,11 +68,21 @@ func New(cfg Config) (*Authorizer, error) {
 	if a.poll <= 0 {
 		a.poll = DefaultPollInterval
 	}
-	cacheSize := cfg.CacheSize
-	if cacheSize == 0 {
-		cacheSize = DefaultCacheSize
+	a.settle = cfg.SettleWindow
+	if a.settle == 0 {
+		a.settle = max(2*a.poll, MinSettleWindow)
 	}
-	cfg.CacheSize = cacheSize
+	if a.settle < a.poll {
+		return nil, fmt.Errorf("casbinauthz: Config.SettleWindow %v is shorter than PollInterval %v", a.settle, a.poll)
+	}
+	limits, err := cacheLimitsOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if a.issuers, err = newIssuerSet(cfg.Issuers); err != nil {
+		return nil, err
+	}
+	a.declared = slices.Clone(cfg.Attributes)
 
 	if cfg.Enforcer != nil {
 		names := cfg.RequestTokens
@@ -80,7 +96,12 @@ func New(cfg Config) (*Authorizer, error) {
 		_, explain := cfg.Enforcer.(ExplainingEnforcer)
 		s := &snapshot{
 			version: 1, loadedAt: time.Now(), enf: cfg.Enforcer, toks: toks,
-			attrs: slices.Contains(toks, tokAttrs), explain: explain, cache: newDecisionCache(cacheSize),
+			attrs: slices.Contains(toks, tokAttrs), explain: explain, cache: newDecisionCache(limits),
+		}
+		if s.attrs {
+			if s.schema, err = newSchema(cfg.Attributes); err != nil {
+				return nil, err
+			}
 		}
 		a.version.Store(1)
 		a.cur.Store(s)
@@ -137,24 +158,49 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 		return core.Decision{}, fmt.Errorf("%w: %w", core.ErrUnavailable, errNoPolicy)
 	}
 	obj, dom := perm.Object(), Domain(p)
+	alias := ""
+	if a.issuers != nil {
+		is, tenant, ok := a.issuers.resolve(p)
+		if !ok {
+			return s.stamp(core.Decision{Reason: ReasonUnknownIssuer}), nil
+		}
+		dom = a.issuers.domain(is, tenant, p)
+		if a.issuers.namespaced {
+			alias = is.Alias
+		}
+	}
 	var keyBuf [256]byte
-	key, cacheable := keyBuf[:0], s.cache != nil
+	// Oversized objects are never cached (nor keyed): a flood of huge names
+	// costs no cache memory.
+	key, cacheable := keyBuf[:0], s.cache.cacheable(len(obj)+len(dom))
 	if cacheable && a.defaultSubjects && !s.attrs {
 		key = principalKey(key, p, obj, perm.Action, dom)
 		if d, ok := s.cache.get(key); ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
-			return d, nil
+			return s.stamp(d), nil
 		}
 	}
-	q := &request{subs: a.subjects(p), obj: obj, act: perm.Action, kind: string(p.Kind), dom: dom}
+	subs := a.subjects(p)
+	if alias != "" {
+		subs = namespace(alias, dom, subs)
+	}
+	q := &request{subs: subs, obj: obj, act: perm.Action, kind: string(p.Kind), dom: dom}
 	if s.attrs {
-		q.attrs = Attributes(p, perm)
+		var err error
+		if q.attrs, err = s.schema.build(p, perm); err != nil {
+			// Fail closed without looking like an outage: the token is
+			// refused, the policy is fine.
+			return s.stamp(core.Decision{Reason: ReasonBadAttribute}), nil
+		}
+		if a.issuers != nil {
+			q.attrs["tenant"] = dom // the trusted domain, never an unasserted claim
+		}
 	}
 	if cacheable && (!a.defaultSubjects || s.attrs) {
 		key, cacheable = requestKey(key, q, p.Scopes, s.attrs)
 		if d, ok := s.cache.get(key); ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
-			return d, nil
+			return s.stamp(d), nil
 		}
 	}
 	d, err := s.evaluate(q, p)
@@ -166,7 +212,13 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 		s.cache.put(string(key), d)
 		d.RequiredScopes = slices.Clone(d.RequiredScopes)
 	}
-	return d, nil
+	return s.stamp(d), nil
+}
+
+// stamp records the deciding policy version and digest in d.
+func (s *snapshot) stamp(d core.Decision) core.Decision {
+	d.PolicyVersion, d.PolicyDigest = s.version, s.digestHex
+	return d
 }
 
 // evaluate applies the p rules, then the p2 scope requirements.
@@ -192,9 +244,10 @@ func (s *snapshot) evaluate(q *request, p *core.Principal) (core.Decision, error
 
 // Stats reports the live policy version and the reload history.
 func (a *Authorizer) Stats() Stats {
-	st := Stats{ReloadErrors: a.reloadErrs.Load()}
+	st := Stats{ReloadErrors: a.reloadErrs.Load(), HeldBack: a.settling.Load()}
 	if s := a.cur.Load(); s != nil {
 		st.Version, st.Rules, st.Indexed, st.LoadedAt = s.version, s.rules, s.idx != nil, s.loadedAt
+		st.Digest = s.digest()
 	}
 	if e := a.lastErr.Load(); e != nil {
 		st.LastError = *e
@@ -210,3 +263,8 @@ func (a *Authorizer) Version() uint64 {
 	}
 	return 0
 }
+
+// DeclaredAttributes implements core.AttributeConsumer: the attributes of
+// Config.Attributes. core.New checks that the mapper produces each of them
+// with the same type.
+func (a *Authorizer) DeclaredAttributes() []core.AttributeSpec { return slices.Clone(a.declared) }

@@ -210,7 +210,7 @@ func TestDefaultSubjects(t *testing.T) {
 
 func TestCacheBounded(t *testing.T) {
 	t.Parallel()
-	c := newDecisionCache(10)
+	c := newDecisionCache(cacheLimits{entries: 10, bytes: 1 << 20, maxEntry: 4096})
 	for i := range 1000 {
 		c.put(strings.Repeat("k", i), core.Decision{})
 		if c.len() > 10 {
@@ -220,7 +220,7 @@ func TestCacheBounded(t *testing.T) {
 	if _, ok := c.get([]byte(strings.Repeat("k", 999))); !ok {
 		t.Fatal("newest entry evicted")
 	}
-	if newDecisionCache(-1) != nil {
+	if newDecisionCache(cacheLimits{entries: -1}) != nil {
 		t.Fatal("negative size must disable the cache")
 	}
 }

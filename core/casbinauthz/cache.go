@@ -8,23 +8,54 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 )
 
-// decisionCache is a bounded map of decisions for ONE policy version. It
-// keeps two generations: when the current one reaches half the bound it
-// becomes the old one and the previous old one is dropped, so at most
-// max entries are held and recently inserted entries survive.
-type decisionCache struct {
-	mu   sync.RWMutex
-	half int
-	cur  map[string]core.Decision
-	old  map[string]core.Decision
+// cacheLimits bound a decision cache.
+type cacheLimits struct {
+	entries  int   // ≤ 0 disables the cache
+	bytes    int64 // total bytes of keys and decisions
+	maxEntry int   // keys (plus decision) larger than this are never cached
 }
 
-func newDecisionCache(size int) *decisionCache {
-	if size <= 0 {
+// entryOverhead approximates the per-entry bytes of the maps beyond the key
+// and the decision's strings: map bucket slot, string and slice headers.
+const entryOverhead = 128
+
+// decisionCache is a bounded map of decisions for ONE policy version,
+// bounded both in entries and in bytes. It keeps two generations: when the
+// current one reaches half of either bound it becomes the old one and the
+// previous old one is dropped, so at most the bounds are held and recently
+// inserted entries survive. Entries larger than maxEntry are not cached.
+type decisionCache struct {
+	mu        sync.RWMutex
+	half      int
+	halfBytes int64
+	maxEntry  int
+	curBytes  int64
+	oldBytes  int64
+	cur       map[string]core.Decision
+	old       map[string]core.Decision
+}
+
+func newDecisionCache(l cacheLimits) *decisionCache {
+	if l.entries <= 0 {
 		return nil
 	}
-	half := max(size/2, 1)
-	return &decisionCache{half: half, cur: make(map[string]core.Decision, half)}
+	half := max(l.entries/2, 1)
+	return &decisionCache{
+		half: half, halfBytes: max(l.bytes/2, 1), maxEntry: l.maxEntry,
+		cur: make(map[string]core.Decision, min(half, 1024)),
+	}
+}
+
+// cacheable reports whether a key of n bytes may be cached at all; the
+// caller skips building and storing it otherwise.
+func (c *decisionCache) cacheable(n int) bool { return c != nil && n <= c.maxEntry }
+
+func entrySize(key string, d core.Decision) int64 {
+	n := len(key) + len(d.Rule) + len(d.Reason) + len(d.PolicyDigest) + entryOverhead
+	for _, s := range d.RequiredScopes {
+		n += len(s) + 16
+	}
+	return int64(n)
 }
 
 func (c *decisionCache) get(key []byte) (core.Decision, bool) {
@@ -44,10 +75,17 @@ func (c *decisionCache) put(key string, d core.Decision) {
 	if c == nil {
 		return
 	}
+	sz := entrySize(key, d)
+	if sz > int64(c.maxEntry) || sz > c.halfBytes {
+		return
+	}
 	c.mu.Lock()
-	if len(c.cur) >= c.half {
-		c.old = c.cur
-		c.cur = make(map[string]core.Decision, c.half)
+	if _, ok := c.cur[key]; !ok {
+		if len(c.cur) >= c.half || c.curBytes+sz > c.halfBytes {
+			c.old, c.oldBytes = c.cur, c.curBytes
+			c.cur, c.curBytes = make(map[string]core.Decision, min(c.half, 1024)), 0
+		}
+		c.curBytes += sz
 	}
 	c.cur[key] = d
 	c.mu.Unlock()
@@ -60,6 +98,16 @@ func (c *decisionCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.cur) + len(c.old)
+}
+
+// size is the accounted bytes of both generations.
+func (c *decisionCache) size() int64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.curBytes + c.oldBytes
 }
 
 // appendField appends a length-prefixed string, so that no two different
@@ -83,6 +131,7 @@ func appendList(b []byte, l []string) []byte {
 // it is computed from the principal's fields without expanding subjects.
 func principalKey(b []byte, p *core.Principal, obj, act, dom string) []byte {
 	b = append(b, 'P')
+	b = appendField(b, p.Issuer)
 	b = appendField(b, obj)
 	b = appendField(b, act)
 	b = appendField(b, string(p.Kind))

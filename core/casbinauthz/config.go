@@ -1,6 +1,7 @@
 package casbinauthz
 
 import (
+	"errors"
 	"log/slog"
 	"time"
 
@@ -9,9 +10,17 @@ import (
 
 // Defaults used when a Config field is zero.
 const (
-	DefaultCacheSize    = 10_000
-	DefaultPollInterval = 5 * time.Second
-	DefaultMaxPolicy    = 16 << 20 // bytes per policy file
+	DefaultCacheSize = 10_000
+	// DefaultCacheBytes bounds the bytes of cached decisions (keys
+	// included) per policy version.
+	DefaultCacheBytes = 8 << 20
+	// DefaultCacheMaxEntry is the largest cache entry (key plus decision)
+	// that is cached; larger requests are decided every time.
+	DefaultCacheMaxEntry = 4 << 10
+	DefaultPollInterval  = 5 * time.Second
+	DefaultMaxPolicy     = 16 << 20 // bytes per policy file
+	// MinSettleWindow is the lower bound of the default settle window.
+	MinSettleWindow = time.Second
 )
 
 // Config configures [New].
@@ -45,10 +54,29 @@ type Config struct {
 	// CacheSize bounds the cached decisions per policy version. OPTIONAL;
 	// 0 means DefaultCacheSize, a negative value disables the cache.
 	CacheSize int
+	// CacheBytes bounds the bytes the decision cache holds per policy
+	// version (keys, decisions and a per-entry overhead). OPTIONAL; default
+	// DefaultCacheBytes (8 MiB).
+	CacheBytes int64
+	// CacheMaxEntryBytes is the largest entry cached: a request whose key
+	// (object, subjects, domain, scopes, attributes) is larger is decided
+	// without the cache, so huge names cost no cache memory. OPTIONAL;
+	// default DefaultCacheMaxEntry (4 KiB).
+	CacheMaxEntryBytes int
 
 	// PollInterval is how often [Authorizer.Watch] checks the Source.
 	// OPTIONAL; default DefaultPollInterval.
 	PollInterval time.Duration
+
+	// SettleWindow is how long a changed policy must stay unchanged (same
+	// stamp, same SHA-256) before Watch loads it, so that a file still being
+	// written is not loaded half-written. OPTIONAL; default the larger of
+	// 2×PollInterval and MinSettleWindow (1 s); it must not be shorter than
+	// PollInterval. A writer that pauses longer than the window can still
+	// expose a prefix that happens to be a valid policy: use sealing
+	// (FileSource.RequireSeal) to rule that out. [Authorizer.Reload] loads at
+	// once (it is an explicit request).
+	SettleWindow time.Duration
 
 	// AllowEmptyPolicy accepts a policy without any rule. OPTIONAL; default
 	// false, so a truncated-to-empty file is rejected and the last good
@@ -64,6 +92,35 @@ type Config struct {
 	// notifications/tools/list_changed. It runs on the reloading goroutine
 	// and must not call Reload. OPTIONAL.
 	OnReload func(Stats)
+
+	// Issuers namespaces policy subjects and domains by issuer. With more
+	// than one issuer, or a "{tenantid}" template, a principal's namespace
+	// (and domain) is "<alias>", or "<alias>/<tenant>" when it has a trusted
+	// tenant: the one in a template issuer's "iss", or the tenant claim of
+	// an issuer with AssertsTenant ("/" and "%" in it escaped as %2F, %25).
+	// Every typed subject is prefixed with the namespace
+	// ("corp/user:alice", "entra/<tid>/group:<oid>"); the principal also
+	// carries "<alias>/*" and "<alias>/<tenant>/*", and the bare "*" still
+	// means every authenticated caller of every issuer. With one plain issuer, subjects are unchanged and the
+	// domain is the tenant only if AssertsTenant (else the issuer). A
+	// principal of an issuer not listed is denied (ReasonUnknownIssuer).
+	// core.New requires it when the verifier trusts more than one issuer
+	// or a template (see core.IssuerIsolator). OPTIONAL; nil keeps the
+	// un-namespaced behaviour of a single-issuer deployment (the domain is
+	// Principal.Tenant, else the issuer).
+	Issuers []Issuer
+
+	// Attributes declares the ABAC attributes (models with an attrs request
+	// token) beyond the built-ins iss, tenant, client_id, sub, kind, method
+	// and request, each with a type and a default; department, acr (string)
+	// and amr (strings) are declared unless redeclared here. Pass the
+	// mapper's declaration, e.g. mapper.Mapper.AttributeSchema(). A policy
+	// or matcher that references an undeclared attribute (r.attrs.<name>) is
+	// refused at load; a token without a declared attribute is evaluated
+	// with its default, so a missing claim never turns into an evaluation
+	// error; a token whose attribute has another type is denied
+	// (ReasonBadAttribute). OPTIONAL.
+	Attributes []core.AttributeSpec
 
 	// DisableIndex forces evaluation through Casbin's Enforce even for the
 	// indexed model families. OPTIONAL; default false.
@@ -85,4 +142,24 @@ type Stats struct {
 	ReloadErrors uint64    // failed loads since New (each failed attempt)
 	LastError    string    // text of the last failed load, "" if none since the last success
 	LoadedAt     time.Time // when the live policy was swapped in
+	Digest       string    // hex SHA-256 of the live policy text ("" for a caller-supplied Enforcer)
+	HeldBack     uint64    // policy changes Watch saw and held back until they were stable
+}
+
+// cacheLimitsOf applies the defaults of the cache fields.
+func cacheLimitsOf(cfg Config) (cacheLimits, error) {
+	l := cacheLimits{entries: cfg.CacheSize, bytes: cfg.CacheBytes, maxEntry: cfg.CacheMaxEntryBytes}
+	if l.entries == 0 {
+		l.entries = DefaultCacheSize
+	}
+	if l.bytes < 0 || l.maxEntry < 0 {
+		return l, errors.New("casbinauthz: Config.CacheBytes and CacheMaxEntryBytes must not be negative")
+	}
+	if l.bytes == 0 {
+		l.bytes = DefaultCacheBytes
+	}
+	if l.maxEntry == 0 {
+		l.maxEntry = DefaultCacheMaxEntry
+	}
+	return l, nil
 }

@@ -73,10 +73,8 @@ func (g gen) pAct() string {
 
 func (g gen) eft() string {
 	switch g.r.IntN(10) {
-	case 0, 1, 2:
+	case 0, 1, 2, 3:
 		return "deny"
-	case 3:
-		return "maybe"
 	}
 	return "allow"
 }

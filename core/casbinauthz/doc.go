@@ -44,13 +44,30 @@
 // # Reload
 //
 // [Authorizer.Reload] and [Authorizer.Watch] build a NEW enforcer from the
-// [Source], validate it (model, strict policy parse, field counts, glob
-// syntax, non-empty policy, canary decisions) and swap it in atomically. The
+// [Source], validate it with the one validator that [LintWith] (and
+// `mcpauthz lint`) reports from (strict parse, field counts, effects other
+// than allow/deny, glob syntax, unknown object prefixes, condition syntax,
+// undeclared attributes, non-empty policy), check the canary decisions and
+// swap it in atomically. Watch loads a change only after it has been stable
+// for Config.SettleWindow; with FileSource.RequireSeal only a file whose
+// seal (a "# sha256:" trailer or a ".sha256" sidecar) matches is loaded.
+// Every decision carries the policy version and digest (Decision.PolicyVersion,
+// Decision.PolicyDigest) for audit. The
 // live enforcer is never reloaded in place: a broken, missing or truncated
 // policy keeps the last good one, logs an error and increments
 // Stats.ReloadErrors. Each policy version has its own decision cache, so a
 // reload invalidates cached decisions at once and no decision mixes two
 // policies.
+//
+// # Several issuers
+//
+// With Config.Issuers listing more than one issuer (or a "{tenantid}"
+// template), subjects and domains are namespaced by the issuer's alias and
+// the trusted tenant ("corp/group:eng", "entra/<tid>/role:admin", domain
+// "corp" or "partner/acme"); a tenant claim counts only from an issuer with
+// Issuer.AssertsTenant. core.New refuses a verifier that trusts several
+// issuers unless the Authorizer isolates them (see
+// [Authorizer.IsolatesIssuers]).
 //
 // # Security
 //

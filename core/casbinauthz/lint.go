@@ -6,7 +6,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/casbin/casbin/v2/model"
 	"github.com/casbin/casbin/v2/util"
 )
 
@@ -59,6 +58,13 @@ type lintRule struct {
 // rules made redundant by an earlier one, and allow rules that a deny rule
 // always overrides (warnings). Findings are in line order.
 func Lint(modelText string, policy []byte) []Finding {
+	return LintWith(modelText, policy, LintOptions{})
+}
+
+// LintWith is [Lint] with the options the authorizer is configured with.
+// Every error it reports also refuses the load in [New], [Authorizer.Reload]
+// and [Authorizer.Watch]: they run the same checks.
+func LintWith(modelText string, policy []byte, opts LintOptions) []Finding {
 	m, err := parseModel(modelText)
 	if err != nil {
 		return []Finding{{0, SeverityError, err.Error()}}
@@ -69,6 +75,16 @@ func Lint(modelText string, policy []byte) []Finding {
 	if _, err := checkScopeSection(m); err != nil {
 		return []Finding{{0, SeverityError, err.Error()}}
 	}
+	v, err := newValidator(m, opts)
+	if err != nil {
+		return []Finding{{0, SeverityError, err.Error()}}
+	}
+	return v.lint(policy)
+}
+
+// lint checks policy text against the validator's model and options.
+func (v *validator) lint(policy []byte) []Finding {
+	m := v.model
 	if !utf8.Valid(policy) {
 		return []Finding{{0, SeverityError, "policy is not valid UTF-8"}}
 	}
@@ -98,11 +114,11 @@ func Lint(modelText string, policy []byte) []Finding {
 			continue
 		}
 		seen[key] = l.Num
-		if r, ok := lintLine(m, l, add); ok {
+		if r, ok := v.lintLine(l, add); ok {
 			rules = append(rules, r)
 		}
 	}
-	if nonBlank == 0 {
+	if nonBlank == 0 && !v.allowEmpty {
 		add(0, SeverityError, "the policy has no rules")
 	}
 	if err := validateEvalColumns(m, lines); err != nil {
@@ -115,8 +131,8 @@ func Lint(modelText string, policy []byte) []Finding {
 
 // lintLine checks one line's values against the column names of its
 // policy type.
-func lintLine(m model.Model, l Line, add func(int, Severity, string, ...any)) (lintRule, bool) {
-	ast := m[l.PType[:1]][l.PType]
+func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (lintRule, bool) {
+	ast := vd.model[l.PType[:1]][l.PType]
 	if l.PType[0] != 'p' {
 		return lintRule{}, false
 	}
@@ -129,8 +145,8 @@ func lintLine(m model.Model, l Line, add func(int, Severity, string, ...any)) (l
 		switch strings.TrimPrefix(tok, l.PType+"_") {
 		case "sub":
 			r.sub = v
-			if v != AnySubject && !hasTypedPrefix(v) {
-				add(l.Num, SeverityWarning, "subject %q has no known prefix (%s or *): it matches no caller", v, strings.Join(subjectPrefixes, " "))
+			if msg := vd.subjectProblem(v); msg != "" {
+				add(l.Num, SeverityWarning, "%s", msg)
 			}
 		case "scope":
 			if strings.HasPrefix(v, "scope:") {
@@ -141,7 +157,7 @@ func lintLine(m model.Model, l Line, add func(int, Severity, string, ...any)) (l
 			if err := checkGlob(v); err != nil {
 				add(l.Num, SeverityError, "%v", err)
 			} else if !mayBeObject(v) {
-				add(l.Num, SeverityWarning, "object %q is not tool:<name>, resource:<uri>, prompt:<name> or server", v)
+				add(l.Num, SeverityError, "object %q is not tool:<name>, resource:<uri>, prompt:<name> or server: unknown object prefix", v)
 			}
 		case "act":
 			r.act = v
@@ -160,8 +176,16 @@ func lintLine(m model.Model, l Line, add func(int, Severity, string, ...any)) (l
 			}
 		case "dom":
 			r.dom, r.hasDom = v, true
+			if msg := vd.domainProblem(v); msg != "" {
+				add(l.Num, SeverityWarning, "%s", msg)
+			}
 		default:
 			r.extra += fmt.Sprintf("%d:%s|", len(v), v)
+			if vd.attrs != nil {
+				for _, name := range vd.attrs.undeclaredAttrs(v) {
+					add(l.Num, SeverityError, "attribute %q is not declared (Config.Attributes or the mapper's schema): refused so that a missing attribute never silently changes a decision", name)
+				}
+			}
 		}
 	}
 	if k := objectKind(r.obj); k != "" && r.act != "" && r.act != "*" && validActions[r.act] && !slices.Contains(compatible[k], r.act) {

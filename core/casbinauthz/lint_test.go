@@ -21,7 +21,7 @@ func TestLint(t *testing.T) {
 		{"overridden by deny", rbac, "p, *, tool:rm_*, call, deny\np, group:admins, tool:rm_x, call, allow\n", []string{"line 2: warning: allow rule never takes effect: the deny rule at line 1"}},
 		{"deny for other subject does not override", rbac, "p, group:x, tool:rm_*, call, deny\np, group:admins, tool:rm_x, call, allow\n", nil},
 		{"unknown subject prefix", rbac, "p, admins, tool:a, call, allow\np, group:, tool:b, call, allow\n", []string{"line 1: warning: subject \"admins\"", "line 2: warning: subject \"group:\""}},
-		{"unknown object kind", rbac, "p, *, widget:a, call, allow\n", []string{"line 1: warning: object \"widget:a\""}},
+		{"unknown object kind", rbac, "p, *, widget:a, call, allow\n", []string{"line 1: error: object \"widget:a\""}},
 		{"incompatible action", rbac, "p, *, tool:a, read, deny\np, *, server, call, allow\n", []string{"line 1: warning: deny rule can never match", "line 2: warning: rule can never match"}},
 		{"unknown action", rbac, "p, *, tool:a, execute, allow\n", []string{"line 1: warning: action \"execute\""}},
 		{"bad effect", rbac, "p, *, tool:a, call, Allow\n", []string{"line 1: error: effect \"Allow\""}},

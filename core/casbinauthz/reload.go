@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -35,7 +36,12 @@ func (a *Authorizer) reloadLocked(ctx context.Context) error {
 	if err != nil {
 		return a.failLocked(err)
 	}
-	h := sha256.Sum256(text)
+	return a.applyLocked(text, sha256.Sum256(text))
+}
+
+// applyLocked compiles, validates and swaps in text (whose digest is h)
+// unless it is the live policy.
+func (a *Authorizer) applyLocked(text []byte, h [32]byte) error {
 	if cur := a.cur.Load(); cur != nil && bytes.Equal(cur.hash[:], h[:]) {
 		a.lastErr.Store(nil)
 		return nil
@@ -45,6 +51,7 @@ func (a *Authorizer) reloadLocked(ctx context.Context) error {
 		return a.failLocked(err)
 	}
 	s.hash = h
+	s.digestHex = hex.EncodeToString(h[:])
 	if err := a.checkCanaries(s); err != nil {
 		return a.failLocked(err)
 	}
@@ -52,7 +59,7 @@ func (a *Authorizer) reloadLocked(ctx context.Context) error {
 	s.loadedAt = time.Now()
 	a.cur.Store(s)
 	a.lastErr.Store(nil)
-	a.log.Info("casbinauthz: policy loaded", "version", s.version, "rules", s.rules, "indexed", s.idx != nil)
+	a.log.Info("casbinauthz: policy loaded", "version", s.version, "digest", s.digest(), "rules", s.rules, "indexed", s.idx != nil)
 	if a.onReload != nil {
 		a.onReload(a.Stats())
 	}
@@ -78,7 +85,7 @@ func (a *Authorizer) checkCanaries(s *snapshot) error {
 		if c.Principal == nil {
 			return fmt.Errorf("%w: canary %d has no principal", ErrPolicy, i)
 		}
-		tmp := &Authorizer{subjects: a.subjects, log: a.log}
+		tmp := &Authorizer{subjects: a.subjects, defaultSubjects: a.defaultSubjects, issuers: a.issuers, log: a.log}
 		tmp.cur.Store(s)
 		d, err := tmp.Authorize(context.Background(), c.Principal, c.Permission)
 		if err != nil {
@@ -92,10 +99,14 @@ func (a *Authorizer) checkCanaries(s *snapshot) error {
 	return nil
 }
 
-// Watch polls the Source every Config.PollInterval and reloads on change
-// until ctx is done; it returns ctx.Err(). Sources implementing [Stamper]
-// are only re-read when their stamp changes (and every tenth poll anyway).
-// Failed reloads are logged and counted and never stop the loop.
+// Watch polls the Source every Config.PollInterval until ctx is done; it
+// returns ctx.Err(). A changed policy is loaded only after it has been
+// stable (same Stamper stamp, same content digest) for Config.SettleWindow,
+// so a file that is still being written is not loaded; it must then pass
+// validation (and its seal, see FileSource.RequireSeal). Sources
+// implementing [Stamper] are only re-read when their stamp changes, while a
+// change is settling, and every tenth poll anyway. Failed reloads are
+// logged and counted and never stop the loop.
 func (a *Authorizer) Watch(ctx context.Context) error {
 	if a.comp == nil {
 		return ErrNotReloadable
@@ -112,18 +123,50 @@ func (a *Authorizer) Watch(ctx context.Context) error {
 	}
 }
 
+// pendingChange is a policy seen changed but not yet stable for the
+// settle window.
+type pendingChange struct {
+	stamp string
+	hash  [32]byte
+	since time.Time
+}
+
 func (a *Authorizer) pollOnce(ctx context.Context) {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
 	a.polls++
+	stamp := ""
 	if st, ok := a.src.(Stamper); ok {
-		stamp, err := st.Stamp(ctx)
-		if err == nil && stamp == a.lastStamp && a.polls%10 != 0 {
+		s, err := st.Stamp(ctx)
+		if err == nil && s == a.lastStamp && a.pending == nil && a.polls%10 != 0 {
 			return
 		}
 		if err == nil {
-			a.lastStamp = stamp
+			stamp = s
 		}
 	}
-	_ = a.reloadLocked(ctx) // logged and counted
+	text, err := a.src.Load(ctx)
+	if err != nil {
+		// Retried when the stamp changes (or on the tenth poll).
+		a.pending, a.lastStamp = nil, stamp
+		_ = a.failLocked(err) // logged and counted
+		return
+	}
+	h := sha256.Sum256(text)
+	now := time.Now()
+	if cur := a.cur.Load(); cur != nil && cur.hash == h {
+		a.pending, a.lastStamp = nil, stamp
+		a.lastErr.Store(nil)
+		return
+	}
+	if p := a.pending; p == nil || p.stamp != stamp || p.hash != h {
+		a.pending = &pendingChange{stamp: stamp, hash: h, since: now}
+		a.settling.Add(1)
+		return
+	}
+	if now.Sub(a.pending.since) < a.settle {
+		return
+	}
+	a.pending, a.lastStamp = nil, stamp
+	_ = a.applyLocked(text, h) // logged and counted
 }

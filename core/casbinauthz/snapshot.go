@@ -14,10 +14,11 @@ import (
 // snapshot is one immutable, validated policy version. Decisions are taken
 // against exactly one snapshot.
 type snapshot struct {
-	version  uint64
-	hash     [32]byte
-	loadedAt time.Time
-	rules    int
+	version   uint64
+	hash      [32]byte
+	digestHex string // hex of hash, "" without a Source
+	loadedAt  time.Time
+	rules     int
 
 	enf     Enforcer // oracle / fallback evaluator
 	toks    []tokenKind
@@ -26,6 +27,7 @@ type snapshot struct {
 	attrs   bool        // the model has an attrs token
 	explain bool        // enf implements ExplainingEnforcer
 	cache   *decisionCache
+	schema  *schema // declared attributes; set when attrs is
 }
 
 // compiler holds what stays fixed across reloads.
@@ -37,10 +39,15 @@ type compiler struct {
 	hasScopes    bool
 	allowEmpty   bool
 	disableIndex bool
-	cacheSize    int
+	cache        cacheLimits
+	val          *validator
 }
 
 func newCompiler(cfg Config) (*compiler, error) {
+	limits, err := cacheLimitsOf(cfg)
+	if err != nil {
+		return nil, err
+	}
 	m, err := parseModel(cfg.Model)
 	if err != nil {
 		return nil, err
@@ -59,9 +66,14 @@ func newCompiler(cfg Config) (*compiler, error) {
 	if err != nil {
 		return nil, err
 	}
+	val, err := newValidator(m, LintOptions{Attributes: cfg.Attributes, AllowEmptyPolicy: cfg.AllowEmptyPolicy, Issuers: cfg.Issuers})
+	if err != nil {
+		return nil, err
+	}
 	c := &compiler{
 		modelText: cfg.Model, model: m, toks: toks, hasScopes: hasScopes,
-		allowEmpty: cfg.AllowEmptyPolicy, disableIndex: cfg.DisableIndex, cacheSize: cfg.CacheSize,
+		allowEmpty: cfg.AllowEmptyPolicy, disableIndex: cfg.DisableIndex, cache: limits,
+		val: val,
 	}
 	if !cfg.DisableIndex {
 		c.fam = detectFamily(m)
@@ -72,6 +84,9 @@ func newCompiler(cfg Config) (*compiler, error) {
 // compile builds and validates a new snapshot from policy text. It never
 // touches a live snapshot.
 func (c *compiler) compile(text []byte) (*snapshot, error) {
+	if err := c.val.validate(text); err != nil {
+		return nil, err
+	}
 	lines, err := ParsePolicy(c.model, text)
 	if err != nil {
 		return nil, err
@@ -91,7 +106,7 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 	}
 	s := &snapshot{
 		enf: e, toks: c.toks, attrs: slices.Contains(c.toks, tokAttrs), explain: true,
-		cache: newDecisionCache(c.cacheSize), rules: len(lines),
+		cache: newDecisionCache(c.cache), rules: len(lines), schema: c.val.attrs,
 	}
 	if err := s.probe(); err != nil {
 		return nil, err
@@ -138,7 +153,10 @@ func (s *snapshot) probe() error {
 	perm := core.Permission{Kind: core.ObjectTool, Name: "casbinauthz-probe", Action: core.ActionCall, Method: "tools/call"}
 	q := &request{subs: DefaultSubjects(p), obj: perm.Object(), act: perm.Action, kind: string(p.Kind), dom: Domain(p)}
 	if s.attrs {
-		q.attrs = Attributes(p, perm)
+		var err error
+		if q.attrs, err = s.schema.build(p, perm); err != nil {
+			return fmt.Errorf("%w: %v", ErrModel, err)
+		}
 	}
 	if _, err := s.enf.Enforce(q.rvals(s.toks)...); err != nil {
 		return fmt.Errorf("%w: the model cannot evaluate a request: %v", ErrModel, err)
@@ -166,5 +184,8 @@ func (s *snapshot) decide(q *request) (bool, string, error) {
 	ok, err := s.enf.Enforce(rv...)
 	return ok, "", err
 }
+
+// digest is the hex SHA-256 of the policy text ("" without a Source).
+func (s *snapshot) digest() string { return s.digestHex }
 
 var errNoPolicy = errors.New("casbinauthz: no policy loaded")

@@ -39,6 +39,13 @@ type FileSource struct {
 	Paths []string
 	// MaxBytes caps each file. OPTIONAL; default DefaultMaxPolicy.
 	MaxBytes int64
+	// RequireSeal refuses a file that carries no seal (a "# sha256:" last
+	// line or a "<path>.sha256" sidecar; see [SealTrailer] and
+	// `mcpauthz lint -seal`). Recommended for GitOps: a file is then loaded
+	// only when it is complete and exactly what was sealed, however slowly
+	// it is written. OPTIONAL; default false. A seal that is present is
+	// verified either way: a mismatch refuses the load (ErrSeal).
+	RequireSeal bool
 }
 
 // Load reads every file.
@@ -57,6 +64,9 @@ func (f FileSource) Load(ctx context.Context) ([]byte, error) {
 		}
 		b, err := readCapped(p, limit)
 		if err != nil {
+			return nil, err
+		}
+		if err := CheckSeal(p, b, f.RequireSeal); err != nil {
 			return nil, err
 		}
 		out = append(out, b...)
@@ -83,7 +93,8 @@ func readCapped(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// Stamp returns the size and modification time of every file.
+// Stamp returns the size and modification time of every file and of its
+// sidecar seal.
 func (f FileSource) Stamp(context.Context) (string, error) {
 	var b strings.Builder
 	for _, p := range f.Paths {
@@ -94,6 +105,9 @@ func (f FileSource) Stamp(context.Context) (string, error) {
 		b.WriteString(strconv.FormatInt(fi.Size(), 10))
 		b.WriteByte('@')
 		b.WriteString(strconv.FormatInt(fi.ModTime().UnixNano(), 10))
+		if si, err := os.Stat(p + SidecarSuffix); err == nil {
+			b.WriteString("+" + strconv.FormatInt(si.Size(), 10) + "@" + strconv.FormatInt(si.ModTime().UnixNano(), 10))
+		}
 		b.WriteByte(';')
 	}
 	return b.String(), nil

@@ -53,6 +53,13 @@ type Config struct {
 	// (as []string), objects and nulls are skipped. OPTIONAL, default none.
 	AttributeClaims map[string]string
 
+	// AttributeSpecs types AttributeClaims entries and sets their defaults
+	// (see [Mapper.AttributeSchema]). An entry must name an AttributeClaims
+	// attribute. OPTIONAL; names without a spec are declared as strings
+	// with default "", except "amr" (strings, default []) and
+	// "email_verified" (bool, default false).
+	AttributeSpecs []core.AttributeSpec
+
 	// ClientClaims marks client tokens: a token is a client when the claim at
 	// a key path is a JSON string equal to the value, e.g.
 	// {"idtyp": "app"} (Entra) or {"gty": "client-credentials"} (Auth0).
@@ -92,6 +99,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	out.ProviderClaims = listOrDefault(cfg.ProviderClaims, "idp_iss")
 	out.AttributeClaims = cloneMap(cfg.AttributeClaims)
 	out.ClientClaims = cloneMap(cfg.ClientClaims)
+	out.AttributeSpecs = slices.Clone(cfg.AttributeSpecs)
 
 	lists := [][]string{out.ClientIDClaims, out.ScopeClaims, out.GroupClaims, out.RoleClaims, out.TenantClaims, out.ProviderClaims}
 	for _, l := range lists {

@@ -14,6 +14,7 @@ import (
 type Mapper struct {
 	cfg       Config
 	attrNames []string // sorted keys of cfg.AttributeClaims, for determinism
+	schema    []core.AttributeSpec
 }
 
 var _ core.ClaimMapper = (*Mapper)(nil)
@@ -26,6 +27,9 @@ func Standard(cfg Config) (*Mapper, error) {
 		return nil, err
 	}
 	m := &Mapper{cfg: c}
+	if m.schema, err = schemaOf(&c); err != nil {
+		return nil, err
+	}
 	for name := range c.AttributeClaims {
 		m.attrNames = append(m.attrNames, name)
 	}
