@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/casbin/casbin/v2/model"
 	"github.com/mcpauthz/mcpauthz/core"
@@ -38,6 +39,7 @@ type compiler struct {
 	allowEmpty   bool
 	disableIndex bool
 	cacheSize    int
+	matchBytes   int // per-object glob match-set cache budget
 }
 
 func newCompiler(cfg Config) (*compiler, error) {
@@ -62,6 +64,10 @@ func newCompiler(cfg Config) (*compiler, error) {
 	c := &compiler{
 		modelText: cfg.Model, model: m, toks: toks, hasScopes: hasScopes,
 		allowEmpty: cfg.AllowEmptyPolicy, disableIndex: cfg.DisableIndex, cacheSize: cfg.CacheSize,
+		matchBytes: cfg.MatchCacheBytes,
+	}
+	if c.matchBytes == 0 {
+		c.matchBytes = DefaultMatchCacheBytes
 	}
 	if !cfg.DisableIndex {
 		c.fam = detectFamily(m)
@@ -97,10 +103,10 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 		return nil, err
 	}
 	if c.hasScopes {
-		s.scopes = compileScopes(m["p"]["p2"].Policy)
+		s.scopes = compileScopes(m["p"]["p2"].Policy, c.matchBytes/2)
 	}
 	if c.fam != nil {
-		if s.idx, err = compileIndex(*c.fam, m["p"]["p"].Policy); err != nil {
+		if s.idx, err = compileIndex(*c.fam, m["p"]["p"].Policy, c.matchBytes/2); err != nil {
 			return nil, err
 		}
 	}
@@ -148,7 +154,9 @@ func (s *snapshot) probe() error {
 
 // decide evaluates the p rules for q.
 func (s *snapshot) decide(q *request) (bool, string, error) {
-	if s.idx != nil {
+	// Casbin compares objects rune by rune, so an invalid UTF-8 byte equals
+	// U+FFFD; the index compares bytes. Such objects go to Enforce.
+	if s.idx != nil && utf8.ValidString(q.obj) {
 		return s.idx.decide(q)
 	}
 	rv := q.rvals(s.toks)
