@@ -103,7 +103,7 @@ func (g gen) policy(fam string, n int) string {
 		switch fam {
 		case "machine":
 			fmt.Fprintf(&b, "p, %s, %s, %s, %s, %s\n", g.pick([]string{"user", "client", "*"}), sub, obj, act, eft)
-		case "tenant_rbac":
+		case "tenant_rbac", "tenant_rbac_roles":
 			fmt.Fprintf(&b, "p, %s, %s, %s, %s, %s\n", sub, g.pick([]string{"t1", "t2", "*"}), obj, act, eft)
 		default:
 			fmt.Fprintf(&b, "p, %s, %s, %s, %s\n", sub, obj, act, eft)
@@ -111,8 +111,44 @@ func (g gen) policy(fam string, n int) string {
 		if fam == "scopes" && g.r.IntN(3) == 0 {
 			fmt.Fprintf(&b, "p2, %s, %s, %s\n", g.pick([]string{"s1", "s2", "s3"}), quote(g.pattern()), g.pAct())
 		}
+		if strings.HasSuffix(fam, "_roles") {
+			g.roleLinks(&b, fam)
+		}
 	}
 	return b.String()
+}
+
+// roleLinks adds random g (and g2) lines, cycles included, and sometimes a
+// chain deeper than Casbin's 10-level role hierarchy limit.
+func (g gen) roleLinks(b *strings.Builder, fam string) {
+	if g.r.IntN(2) == 0 {
+		fmt.Fprintf(b, "g, %s, %s\n", quote(g.pick(genSubjects)), quote(g.pick(genSubjects)))
+	}
+	if fam == "tenant_rbac_roles" && g.r.IntN(2) == 0 {
+		fmt.Fprintf(b, "g2, %s, %s, %s\n", quote(g.pick(genSubjects)), quote(g.pick(genSubjects)), g.pick([]string{"t1", "t2", "t3"}))
+	}
+	if g.r.IntN(15) == 0 {
+		link := "g"
+		if fam == "tenant_rbac_roles" && g.r.IntN(2) == 0 {
+			link = "g2"
+		}
+		prev := g.pick(genSubjects)
+		for i := range 13 {
+			next := fmt.Sprintf("role:chain%d", i)
+			if link == "g2" {
+				fmt.Fprintf(b, "g2, %s, %s, t1\n", quote(prev), next)
+			} else {
+				fmt.Fprintf(b, "g, %s, %s\n", quote(prev), next)
+			}
+			prev = next
+		}
+		chainTo := fmt.Sprintf("role:chain%d", 8+g.r.IntN(5))
+		if fam == "tenant_rbac_roles" {
+			fmt.Fprintf(b, "p, %s, *, *, *, %s\n", chainTo, g.eft())
+		} else {
+			fmt.Fprintf(b, "p, %s, *, *, %s\n", chainTo, g.eft())
+		}
+	}
 }
 
 func (g gen) request() *request {
@@ -134,7 +170,7 @@ func (g gen) request() *request {
 // fresh random seed, printed on failure; CASBINAUTHZ_SEED=<n> reruns one.
 func TestDifferentialIndexVsEnforce(t *testing.T) {
 	t.Parallel()
-	for _, fam := range []string{"rbac", "scopes", "machine", "tenant_rbac"} {
+	for _, fam := range []string{"rbac", "scopes", "machine", "tenant_rbac", "rbac_roles", "tenant_rbac_roles"} {
 		for _, seed := range diffSeeds(t) {
 			t.Run(fmt.Sprintf("%s/seed=%d", fam, seed), func(t *testing.T) {
 				t.Parallel()
@@ -168,14 +204,7 @@ func diffFamily(t *testing.T, fam string, seed uint64, matchCache int) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, ex, err := e.EnforceEx(q.rvals(snap.toks)...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantRule := ""
-			if len(ex) > 0 {
-				wantRule = "p, " + strings.Join(ex, ", ")
-			}
+			want, wantRule := enforceOracle(t, snap, e, q)
 			if got != want || gotRule != wantRule {
 				t.Fatalf("request %+v: index (%t, %q), Enforce (%t, %q)\npolicy:\n%s", q, got, gotRule, want, wantRule, policyText(e))
 			}
@@ -234,6 +263,38 @@ func reportSeed(t *testing.T, seed uint64) {
 	})
 }
 
+// enforceOracle asks Casbin's EnforceEx: once with the subject list, or,
+// for a role model, once per subject, combined as Casbin's deny-override
+// effect does over all of them (first deny in policy order wins, else the
+// first allow). For one subject the combination is checked against the
+// single EnforceEx call itself.
+func enforceOracle(t *testing.T, snap *snapshot, e *casbin.Enforcer, q *request) (bool, string) {
+	t.Helper()
+	explain := func(rv []any) (bool, string) {
+		ok, ex, err := e.EnforceEx(rv...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ex) == 0 {
+			return ok, ""
+		}
+		return ok, "p, " + strings.Join(ex, ", ")
+	}
+	if !snap.perSubject {
+		return explain(q.rvals(snap.toks))
+	}
+	ok, rule, err := snap.decidePerSubject(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.subs) == 1 {
+		if ok1, rule1 := explain(q.rvalsOne(snap.toks, q.subs[0])); ok1 != ok || rule1 != rule {
+			t.Fatalf("per-subject combination (%t %q) differs from EnforceEx (%t %q)", ok, rule, ok1, rule1)
+		}
+	}
+	return ok, rule
+}
+
 // scopeOracle asks Casbin, scope by scope, whether a p2 rule for that scope
 // matches (obj, act).
 func scopeOracle(t *testing.T, e *casbin.Enforcer, q *request) []string {
@@ -268,6 +329,12 @@ func policyText(e *casbin.Enforcer) string {
 		rules, _ := e.GetNamedPolicy(pt)
 		for _, r := range rules {
 			b.WriteString(pt + ", " + strings.Join(r, ", ") + "\n")
+		}
+	}
+	for _, gt := range []string{"g", "g2"} {
+		links, _ := e.GetNamedGroupingPolicy(gt)
+		for _, r := range links {
+			b.WriteString(gt + ", " + strings.Join(r, ", ") + "\n")
 		}
 	}
 	return b.String()

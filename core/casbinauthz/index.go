@@ -33,6 +33,7 @@ type index struct {
 	exact  map[string]map[string][]int32 // subject -> literal object -> positions, ascending
 	globs  globIndex
 	cache  *matchCache // nil: match sets are not cached
+	roles  *roleGraph  // role families: subjects expand through g/g2 links
 }
 
 // compileIndex builds the index from the policy in Casbin's order.
@@ -86,6 +87,11 @@ func compileIndex(f family, policy [][]string, cacheBytes int) (*index, error) {
 // decide returns the effect and the deciding rule text ("" when no rule
 // matched). An error comes only from glob evaluation.
 func (x *index) decide(q *request) (bool, string, error) {
+	if x.roles != nil {
+		eq := *q
+		eq.subs = x.roles.expand(q.subs, q.dom, x.fam.domRoles)
+		q = &eq
+	}
 	bestAllow, bestDeny := int32(math.MaxInt32), int32(math.MaxInt32)
 	for _, s := range q.subs {
 		for _, pos := range x.exact[s][q.obj] {

@@ -26,7 +26,11 @@ type snapshot struct {
 	scopes  *scopeIndex // nil: the model has no p2 section
 	attrs   bool        // the model has an attrs token
 	explain bool        // enf implements ExplainingEnforcer
-	cache   *decisionCache
+	// perSubject: a role model, evaluated with one subject per Enforce
+	// call (roles.go); rulePos maps rule text to policy position for it.
+	perSubject bool
+	rulePos    map[string]int
+	cache      *decisionCache
 }
 
 // compiler holds what stays fixed across reloads.
@@ -36,6 +40,7 @@ type compiler struct {
 	toks         []tokenKind
 	fam          *family
 	hasScopes    bool
+	perSubject   bool // role model: g(r.sub, ...)
 	allowEmpty   bool
 	disableIndex bool
 	cacheSize    int
@@ -64,7 +69,7 @@ func newCompiler(cfg Config) (*compiler, error) {
 	c := &compiler{
 		modelText: cfg.Model, model: m, toks: toks, hasScopes: hasScopes,
 		allowEmpty: cfg.AllowEmptyPolicy, disableIndex: cfg.DisableIndex, cacheSize: cfg.CacheSize,
-		matchBytes: cfg.MatchCacheBytes,
+		matchBytes: cfg.MatchCacheBytes, perSubject: perSubjectModel(m),
 	}
 	if c.matchBytes == 0 {
 		c.matchBytes = DefaultMatchCacheBytes
@@ -97,7 +102,10 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 	}
 	s := &snapshot{
 		enf: e, toks: c.toks, attrs: slices.Contains(c.toks, tokAttrs), explain: true,
-		cache: newDecisionCache(c.cacheSize), rules: len(lines),
+		cache: newDecisionCache(c.cacheSize), rules: len(lines), perSubject: c.perSubject,
+	}
+	if c.perSubject {
+		s.rulePos = rulePositions(m["p"]["p"].Policy)
 	}
 	if err := s.probe(); err != nil {
 		return nil, err
@@ -108,6 +116,9 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 	if c.fam != nil {
 		if s.idx, err = compileIndex(*c.fam, m["p"]["p"].Policy, c.matchBytes/2); err != nil {
 			return nil, err
+		}
+		if c.fam.roles {
+			s.idx.roles = compileRoles(m)
 		}
 	}
 	return s, nil
@@ -146,7 +157,11 @@ func (s *snapshot) probe() error {
 	if s.attrs {
 		q.attrs = Attributes(p, perm)
 	}
-	if _, err := s.enf.Enforce(q.rvals(s.toks)...); err != nil {
+	rv := q.rvals(s.toks)
+	if s.perSubject {
+		rv = q.rvalsOne(s.toks, q.subs[0])
+	}
+	if _, err := s.enf.Enforce(rv...); err != nil {
 		return fmt.Errorf("%w: the model cannot evaluate a request: %v", ErrModel, err)
 	}
 	return nil
@@ -158,6 +173,9 @@ func (s *snapshot) decide(q *request) (bool, string, error) {
 	// U+FFFD; the index compares bytes. Such objects go to Enforce.
 	if s.idx != nil && utf8.ValidString(q.obj) {
 		return s.idx.decide(q)
+	}
+	if s.perSubject {
+		return s.decidePerSubject(q)
 	}
 	rv := q.rvals(s.toks)
 	if ee, ok := s.enf.(ExplainingEnforcer); ok && s.explain {
