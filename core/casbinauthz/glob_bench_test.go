@@ -59,7 +59,7 @@ func BenchmarkGlobHeavy(b *testing.B) {
 		}
 		return a
 	}
-	b.Run(fmt.Sprintf("rules=%d/enforce", n), func(b *testing.B) {
+	b.Run(fmt.Sprintf("rules=%d/eval=enforce", n), func(b *testing.B) {
 		a := mk(Config{DisableIndex: true})
 		e := a.cur.Load().enf.(*casbin.Enforcer)
 		q := &request{subs: DefaultSubjects(p), obj: target.Object(), act: target.Action}
@@ -71,7 +71,7 @@ func BenchmarkGlobHeavy(b *testing.B) {
 			}
 		}
 	})
-	b.Run(fmt.Sprintf("rules=%d/index-uncached", n), func(b *testing.B) {
+	b.Run(fmt.Sprintf("rules=%d/eval=index-uncached", n), func(b *testing.B) {
 		a := mk(Config{MatchCacheBytes: -1})
 		b.ReportAllocs()
 		for b.Loop() {
@@ -80,7 +80,7 @@ func BenchmarkGlobHeavy(b *testing.B) {
 			}
 		}
 	})
-	b.Run(fmt.Sprintf("rules=%d/index-matchcache", n), func(b *testing.B) {
+	b.Run(fmt.Sprintf("rules=%d/eval=index-matchcache", n), func(b *testing.B) {
 		a := mk(Config{})
 		b.ReportAllocs()
 		for b.Loop() {
