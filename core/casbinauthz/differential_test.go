@@ -192,7 +192,7 @@ func diffFamily(t *testing.T, fam string, seed uint64, matchCache int) {
 		t.Fatal("family not detected")
 	}
 	var checked, allows, denies, denyRules, scoped int
-	for range 150 {
+	for range 75 {
 		snap, err := comp.compile([]byte(g.policy(fam, 1+g.r.IntN(40))))
 		if err != nil {
 			t.Fatal(err)

@@ -9,12 +9,12 @@ import (
 	"github.com/casbin/casbin/v2"
 )
 
-// globHeavyPolicy generates n rbac rules over n/10 groups whose object
+// globHeavyPolicy generates n rbac rules over the given number of groups
+// (at least 20 unless 1) whose object
 // patterns all have the literal prefix "tool:" and nothing longer: 88%
 // "tool:*_<i>", 10% "tool:{a,b}*_<i>" (doublestar), 1% "tool:*" and 1% deny
 // "tool:*_<i>".
-func globHeavyPolicy(n int) string {
-	groups := max(n/10, 20)
+func globHeavyPolicy(n, groups int) string {
 	var b strings.Builder
 	for i := range n {
 		g := i % groups
@@ -33,19 +33,29 @@ func globHeavyPolicy(n int) string {
 }
 
 // BenchmarkGlobHeavy compares, at 5,000 glob rules whose only literal
-// prefix is "tool:", for a user with 10 groups (decision cache disabled):
+// prefix is "tool:", spread over 500 groups (the caller has 10) or all for
+// one group the caller has, with the decision cache disabled:
 // Casbin's Enforce (stock, the oracle), the compiled index without the
 // per-object match-set cache (every decision computes the match set) and
 // with it.
 func BenchmarkGlobHeavy(b *testing.B) {
+	for _, groups := range []int{500, 1} {
+		b.Run(fmt.Sprintf("groups=%d", groups), func(b *testing.B) { benchGlobHeavy(b, groups) })
+	}
+}
+
+func benchGlobHeavy(b *testing.B, groups int) {
 	ctx := context.Background()
 	p := benchPrincipal()
 	const n = 5000
-	policy := globHeavyPolicy(n)
+	policy := globHeavyPolicy(n, groups)
+	if groups == 1 {
+		policy = strings.ReplaceAll(policy, "group:g0,", "group:g8,")
+	}
 	// An allowed tool of the caller's group g8, late in policy order.
-	last := 8 + (n/10)*((n-1-8)/(n/10))
-	for last%10 == 1 || last%100 == 50 || last%100 == 0 {
-		last -= n / 10
+	last := n - 1
+	for last%groups != 8%groups || last%10 == 1 || last%100 == 50 || last%100 == 0 {
+		last--
 	}
 	target := tool(fmt.Sprintf("deploy_%d", last))
 	mk := func(cfg Config) *Authorizer {
@@ -99,7 +109,7 @@ func TestGlobHeavyAgreesWithEnforce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := comp.compile([]byte(globHeavyPolicy(5000)))
+	snap, err := comp.compile([]byte(globHeavyPolicy(5000, 500)))
 	if err != nil {
 		t.Fatal(err)
 	}
