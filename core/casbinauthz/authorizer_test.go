@@ -41,7 +41,9 @@ func TestNewErrors(t *testing.T) {
 		{"canary fails", Config{Model: rbac, Source: StringSource("p, *, tool:a, call, allow\n"),
 			Canaries: []Canary{{Principal: user("u"), Permission: tool("b"), Allow: true}}}, ErrPolicy},
 		{"model calling a function on the subject list", Config{Model: strings.Replace(rbac, "m = p.sub in r.sub", "m = keyMatch(r.sub, p.sub)", 1), Source: StringSource("p, *, tool:a, call, allow\n")}, ErrModel},
-		{"model using g on the subject list", Config{Model: strings.Replace(rbac+"\n[role_definition]\ng = _, _\n", "m = p.sub in r.sub", "m = g(r.sub, p.sub)", 1), Source: StringSource("p, *, tool:a, call, allow\n")}, ErrModel},
+		{"role model also using the subject otherwise", Config{Model: strings.Replace(rbac+"\n[role_definition]\ng = _, _\n", "m = p.sub in r.sub", "m = g(r.sub, p.sub) && r.sub != \"x\"", 1), Source: StringSource("p, *, tool:a, call, allow\n")}, ErrModel},
+		{"role model with priority effect", Config{Model: strings.Replace(strings.Replace(rbac+"\n[role_definition]\ng = _, _\n", "m = p.sub in r.sub", "m = g(r.sub, p.sub)", 1), "e = some(where (p.eft == allow)) && !some(where (p.eft == deny))", "e = priority(p.eft) || deny", 1), Source: StringSource("p, *, tool:a, call, allow\n")}, ErrModel},
+		{"g line with wrong field count", Config{Model: mustModel(t, "rbac_roles"), Source: StringSource("p, *, tool:a, call, allow\ng, a, b, c\n")}, ErrPolicy},
 		{"model comparing the subject list", Config{Model: strings.Replace(rbac, "m = p.sub in r.sub", "m = r.sub == p.sub", 1), Source: StringSource("p, *, tool:a, call, allow\n")}, ErrModel},
 		{"missing file", Config{Model: rbac, Source: FileSource{Paths: []string{t.TempDir() + "/none.csv"}}}, ErrReload},
 	}

@@ -125,6 +125,12 @@ type Config struct {
 	// DisableIndex forces evaluation through Casbin's Enforce even for the
 	// indexed model families. OPTIONAL; default false.
 	DisableIndex bool
+
+	// MatchCacheBytes bounds, per policy version, the cached per-object
+	// glob match sets of the compiled index (the positions of the glob
+	// rules an object matches, for p and p2 rules together). OPTIONAL; 0
+	// means DefaultMatchCacheBytes, a negative value disables the cache.
+	MatchCacheBytes int
 }
 
 // Canary is a decision a policy must produce to be accepted on load.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -43,7 +45,7 @@ func (g gen) object() string {
 }
 
 func (g gen) pattern() string {
-	switch g.r.IntN(10) {
+	switch g.r.IntN(14) {
 	case 0:
 		return "*"
 	case 1:
@@ -60,6 +62,12 @@ func (g gen) pattern() string {
 		return g.pick(genKinds) + "{a,b}" + g.name()
 	case 7:
 		return g.pick(genKinds) + "[ab]" + g.name()
+	case 8:
+		return g.pick(genKinds) + "*" + g.name()
+	case 9:
+		return g.pick(genKinds) + g.name() + "*" + g.name()
+	case 10:
+		return "*" + g.name()
 	}
 	return g.object()
 }
@@ -93,7 +101,7 @@ func (g gen) policy(fam string, n int) string {
 		switch fam {
 		case "machine":
 			fmt.Fprintf(&b, "p, %s, %s, %s, %s, %s\n", g.pick([]string{"user", "client", "*"}), sub, obj, act, eft)
-		case "tenant_rbac":
+		case "tenant_rbac", "tenant_rbac_roles":
 			fmt.Fprintf(&b, "p, %s, %s, %s, %s, %s\n", sub, g.pick([]string{"t1", "t2", "*"}), obj, act, eft)
 		default:
 			fmt.Fprintf(&b, "p, %s, %s, %s, %s\n", sub, obj, act, eft)
@@ -101,8 +109,44 @@ func (g gen) policy(fam string, n int) string {
 		if fam == "scopes" && g.r.IntN(3) == 0 {
 			fmt.Fprintf(&b, "p2, %s, %s, %s\n", g.pick([]string{"s1", "s2", "s3"}), quote(g.pattern()), g.pAct())
 		}
+		if strings.HasSuffix(fam, "_roles") {
+			g.roleLinks(&b, fam)
+		}
 	}
 	return b.String()
+}
+
+// roleLinks adds random g (and g2) lines, cycles included, and sometimes a
+// chain deeper than Casbin's 10-level role hierarchy limit.
+func (g gen) roleLinks(b *strings.Builder, fam string) {
+	if g.r.IntN(2) == 0 {
+		fmt.Fprintf(b, "g, %s, %s\n", quote(g.pick(genSubjects)), quote(g.pick(genSubjects)))
+	}
+	if fam == "tenant_rbac_roles" && g.r.IntN(2) == 0 {
+		fmt.Fprintf(b, "g2, %s, %s, %s\n", quote(g.pick(genSubjects)), quote(g.pick(genSubjects)), g.pick([]string{"t1", "t2", "t3"}))
+	}
+	if g.r.IntN(15) == 0 {
+		link := "g"
+		if fam == "tenant_rbac_roles" && g.r.IntN(2) == 0 {
+			link = "g2"
+		}
+		prev := g.pick(genSubjects)
+		for i := range 13 {
+			next := fmt.Sprintf("role:chain%d", i)
+			if link == "g2" {
+				fmt.Fprintf(b, "g2, %s, %s, t1\n", quote(prev), next)
+			} else {
+				fmt.Fprintf(b, "g, %s, %s\n", quote(prev), next)
+			}
+			prev = next
+		}
+		chainTo := fmt.Sprintf("role:chain%d", 8+g.r.IntN(5))
+		if fam == "tenant_rbac_roles" {
+			fmt.Fprintf(b, "p, %s, *, *, *, %s\n", chainTo, g.eft())
+		} else {
+			fmt.Fprintf(b, "p, %s, *, *, %s\n", chainTo, g.eft())
+		}
+	}
 }
 
 func (g gen) request() *request {
@@ -119,74 +163,134 @@ func (g gen) request() *request {
 // Enforce agree on the effect AND on the reported rule, and that the scope
 // index agrees with Casbin evaluating each p2 scope, over random policies
 // and requests for every indexed family.
+//
+// It runs once with a fixed seed (the regression corpus) and once with a
+// fresh random seed, printed on failure; CASBINAUTHZ_SEED=<n> reruns one.
 func TestDifferentialIndexVsEnforce(t *testing.T) {
 	t.Parallel()
-	for _, fam := range []string{"rbac", "scopes", "machine", "tenant_rbac"} {
-		t.Run(fam, func(t *testing.T) {
-			t.Parallel()
-			g := gen{rand.New(rand.NewPCG(1, uint64(len(fam))))}
-			comp, err := newCompiler(Config{Model: mustModel(t, fam), CacheSize: -1})
+	for _, fam := range []string{"rbac", "scopes", "machine", "tenant_rbac", "rbac_roles", "tenant_rbac_roles"} {
+		for _, seed := range diffSeeds(t) {
+			t.Run(fmt.Sprintf("%s/seed=%d", fam, seed), func(t *testing.T) {
+				t.Parallel()
+				reportSeed(t, seed)
+				// The match cache is disabled for odd seeds, so both paths are compared.
+				diffFamily(t, fam, seed, map[bool]int{true: -1, false: 0}[seed%2 == 1])
+			})
+		}
+	}
+}
+
+func diffFamily(t *testing.T, fam string, seed uint64, matchCache int) {
+	g := gen{rand.New(rand.NewPCG(seed, uint64(len(fam))))}
+	comp, err := newCompiler(Config{Model: mustModel(t, fam), CacheSize: -1, MatchCacheBytes: matchCache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if comp.fam == nil {
+		t.Fatal("family not detected")
+	}
+	var checked, allows, denies, denyRules, scoped int
+	for range 75 {
+		snap, err := comp.compile([]byte(g.policy(fam, 1+g.r.IntN(40))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := snap.enf.(*casbin.Enforcer)
+		for range 60 {
+			q := g.request()
+			got, gotRule, err := snap.idx.decide(q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if comp.fam == nil {
-				t.Fatal("family not detected")
+			want, wantRule := enforceOracle(t, snap, e, q)
+			if got != want || gotRule != wantRule {
+				t.Fatalf("request %+v: index (%t, %q), Enforce (%t, %q)\npolicy:\n%s", q, got, gotRule, want, wantRule, policyText(e))
 			}
-			var checked, allows, denies, denyRules, scoped int
-			for range 150 {
-				snap, err := comp.compile([]byte(g.policy(fam, 1+g.r.IntN(40))))
+			checked++
+			if got {
+				allows++
+			} else {
+				denies++
+				if gotRule != "" {
+					denyRules++
+				}
+			}
+			if snap.scopes != nil {
+				gotScopes, err := snap.scopes.required(q.obj, q.act)
 				if err != nil {
 					t.Fatal(err)
 				}
-				e := snap.enf.(*casbin.Enforcer)
-				for range 60 {
-					q := g.request()
-					got, gotRule, err := snap.idx.decide(q)
-					if err != nil {
-						t.Fatal(err)
-					}
-					want, ex, err := e.EnforceEx(q.rvals(snap.toks)...)
-					if err != nil {
-						t.Fatal(err)
-					}
-					wantRule := ""
-					if len(ex) > 0 {
-						wantRule = "p, " + strings.Join(ex, ", ")
-					}
-					if got != want || gotRule != wantRule {
-						t.Fatalf("request %+v: index (%t, %q), Enforce (%t, %q)\npolicy:\n%s", q, got, gotRule, want, wantRule, policyText(e))
-					}
-					checked++
-					if got {
-						allows++
-					} else {
-						denies++
-						if gotRule != "" {
-							denyRules++
-						}
-					}
-					if snap.scopes != nil {
-						gotScopes, err := snap.scopes.required(q.obj, q.act)
-						if err != nil {
-							t.Fatal(err)
-						}
-						wantScopes := scopeOracle(t, e, q)
-						if !slices.Equal(gotScopes, wantScopes) {
-							t.Fatalf("scopes for %s %s: index %v, Enforce %v\npolicy:\n%s", q.obj, q.act, gotScopes, wantScopes, policyText(e))
-						}
-						if len(gotScopes) > 0 {
-							scoped++
-						}
-					}
+				wantScopes := scopeOracle(t, e, q)
+				if !slices.Equal(gotScopes, wantScopes) {
+					t.Fatalf("scopes for %s %s: index %v, Enforce %v\npolicy:\n%s", q.obj, q.act, gotScopes, wantScopes, policyText(e))
+				}
+				if len(gotScopes) > 0 {
+					scoped++
 				}
 			}
-			// The generator must exercise every outcome, or the test proves little.
-			if allows < checked/20 || denies < checked/20 || denyRules < checked/50 || (fam == "scopes" && scoped < checked/50) {
-				t.Fatalf("weak coverage: %d checked, %d allow, %d deny, %d by deny rule, %d with scopes", checked, allows, denies, denyRules, scoped)
-			}
-			t.Logf("%d requests: %d allow, %d deny (%d by a deny rule), %d with required scopes", checked, allows, denies, denyRules, scoped)
-		})
+		}
 	}
+	// The generator must exercise every outcome, or the test proves little.
+	if allows < checked/20 || denies < checked/20 || denyRules < checked/50 || (fam == "scopes" && scoped < checked/50) {
+		t.Fatalf("weak coverage: %d checked, %d allow, %d deny, %d by deny rule, %d with scopes", checked, allows, denies, denyRules, scoped)
+	}
+	t.Logf("%d requests: %d allow, %d deny (%d by a deny rule), %d with required scopes", checked, allows, denies, denyRules, scoped)
+}
+
+// diffSeeds returns the seeds of a differential test run: the fixed
+// regression seed 1 and a fresh random one, or only CASBINAUTHZ_SEED.
+func diffSeeds(t *testing.T) []uint64 {
+	t.Helper()
+	if v := os.Getenv("CASBINAUTHZ_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("CASBINAUTHZ_SEED: %v", err)
+		}
+		return []uint64{n}
+	}
+	return []uint64{1, rand.Uint64()}
+}
+
+// reportSeed prints the seed when the test fails, so the run can be
+// reproduced.
+func reportSeed(t *testing.T, seed uint64) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("random seed %d; rerun with CASBINAUTHZ_SEED=%d", seed, seed)
+		}
+	})
+}
+
+// enforceOracle asks Casbin's EnforceEx: once with the subject list, or,
+// for a role model, once per subject, combined as Casbin's deny-override
+// effect does over all of them (first deny in policy order wins, else the
+// first allow). For one subject the combination is checked against the
+// single EnforceEx call itself.
+func enforceOracle(t *testing.T, snap *snapshot, e *casbin.Enforcer, q *request) (bool, string) {
+	t.Helper()
+	explain := func(rv []any) (bool, string) {
+		ok, ex, err := e.EnforceEx(rv...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ex) == 0 {
+			return ok, ""
+		}
+		return ok, "p, " + strings.Join(ex, ", ")
+	}
+	if !snap.perSubject {
+		return explain(q.rvals(snap.toks))
+	}
+	ok, rule, err := snap.decidePerSubject(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.subs) == 1 {
+		if ok1, rule1 := explain(q.rvalsOne(snap.toks, q.subs[0])); ok1 != ok || rule1 != rule {
+			t.Fatalf("per-subject combination (%t %q) differs from EnforceEx (%t %q)", ok, rule, ok1, rule1)
+		}
+	}
+	return ok, rule
 }
 
 // scopeOracle asks Casbin, scope by scope, whether a p2 rule for that scope
@@ -225,6 +329,12 @@ func policyText(e *casbin.Enforcer) string {
 			b.WriteString(pt + ", " + strings.Join(r, ", ") + "\n")
 		}
 	}
+	for _, gt := range []string{"g", "g2"} {
+		links, _ := e.GetNamedGroupingPolicy(gt)
+		for _, r := range links {
+			b.WriteString(gt + ", " + strings.Join(r, ", ") + "\n")
+		}
+	}
 	return b.String()
 }
 
@@ -233,7 +343,17 @@ func policyText(e *casbin.Enforcer) string {
 // random principals on random scopes policies.
 func TestDifferentialAuthorize(t *testing.T) {
 	t.Parallel()
-	g := gen{rand.New(rand.NewPCG(7, 7))}
+	for _, seed := range diffSeeds(t) {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			t.Parallel()
+			reportSeed(t, seed)
+			diffAuthorize(t, seed)
+		})
+	}
+}
+
+func diffAuthorize(t *testing.T, seed uint64) {
+	g := gen{rand.New(rand.NewPCG(seed, 7))}
 	groups := []string{"g1", "g2", "g3", "a,b", `"q"`, ""}
 	var allows, stepups int
 	for range 100 {

@@ -19,10 +19,16 @@
 //   - attrs: a map of attributes for ABAC (see [Attributes]).
 //
 // Because sub is a list, matchers must use it only as "p.sub in r.sub";
-// New rejects any other use (Casbin functions such as g() or keyMatch()
-// would receive the list spread into arguments). Static role assignments
-// belong in the IdP or in a custom Config.Subjects. New also evaluates one
-// probe request through Casbin and rejects a model that cannot evaluate it.
+// New rejects any other use (Casbin functions such as keyMatch() would
+// receive the list spread into arguments). The exception is a classic
+// Casbin role model, whose matcher passes r.sub to role functions only
+// (g(r.sub, p.sub), g2(r.sub, p.sub, r.dom)): there r.sub is one subject,
+// each of the caller's subjects is asked in turn and the answers are
+// combined as the effect would combine them (deny-override or
+// allow-override only); g lines link subjects to roles and roles to roles,
+// g2 lines do so within one domain (casbinmodels "rbac_roles",
+// "tenant_rbac_roles"). New also evaluates one probe request through Casbin
+// and rejects a model that cannot evaluate it.
 //
 // A model whose p2 section is present must use it for scope requirements
 // ("p2 = scope, obj, act", see casbinmodels "scopes"): every matching p2
@@ -34,9 +40,13 @@
 // # Index
 //
 // When the model is one of the shipped families (rbac, scopes, machine,
-// tenant_rbac; detected from the model text, not its name), the policy is
-// compiled at load time into an index keyed by subject and literal object,
-// with glob rules grouped per subject. Casbin's Enforce remains the oracle:
+// tenant_rbac, rbac_roles, tenant_rbac_roles; detected from the model text,
+// not its name), the policy is compiled at load time into an index keyed by
+// subject and literal object. Glob rules are bucketed by literal prefix and
+// suffix, the common shapes ("p*", "*s", "p*s", "p/**", "*") are tested
+// as plain string operations, and the set of glob rules an object matches
+// is cached per policy version (Config.MatchCacheBytes). Role families
+// expand the caller's subjects through the g/g2 links first. Casbin's Enforce remains the oracle:
 // differential tests over random requests prove that both agree, including
 // the rule reported in Decision.Rule. Other models (abac, custom ones) are
 // evaluated with Enforce.

@@ -2,6 +2,7 @@ package casbinauthz
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 
@@ -41,6 +42,10 @@ func requestTokens(names []string, prefix string) ([]tokenKind, error) {
 type family struct {
 	name                                            string
 	subCol, objCol, actCol, eftCol, kindCol, domCol int
+	// roles: the matcher is g(r.sub, p.sub), so subjects expand through the
+	// g role links; domRoles: also g2(r.sub, p.sub, r.dom), links in the
+	// caller's domain (see roles.go).
+	roles, domRoles bool
 }
 
 const denyOverride = `some(where(p_eft==allow))&&!some(where(p_eft==deny))`
@@ -49,6 +54,7 @@ const denyOverride = `some(where(p_eft==allow))&&!some(where(p_eft==deny))`
 // Casbin's escaped form with all whitespace removed.
 var knownFamilies = []struct {
 	r, p, m string
+	g       map[string]string // role definitions, squashed ("g" -> "_,_")
 	f       family
 }{
 	{
@@ -65,6 +71,18 @@ var knownFamilies = []struct {
 		r: "r_sub,r_dom,r_obj,r_act", p: "p_sub,p_dom,p_obj,p_act,p_eft",
 		m: `p_subinr_sub&&(p_dom==r_dom||p_dom=="*")&&globMatch(r_obj,p_obj)&&(p_act==r_act||p_act=="*")`,
 		f: family{name: "tenant_rbac", subCol: 0, objCol: 2, actCol: 3, eftCol: 4, kindCol: -1, domCol: 1},
+	},
+	{
+		r: "r_sub,r_obj,r_act", p: "p_sub,p_obj,p_act,p_eft",
+		m: `g(r_sub,p_sub)&&globMatch(r_obj,p_obj)&&(p_act==r_act||p_act=="*")`,
+		g: map[string]string{"g": "_,_"},
+		f: family{name: "rbac_roles", subCol: 0, objCol: 1, actCol: 2, eftCol: 3, kindCol: -1, domCol: -1, roles: true},
+	},
+	{
+		r: "r_sub,r_dom,r_obj,r_act", p: "p_sub,p_dom,p_obj,p_act,p_eft",
+		m: `(g(r_sub,p_sub)||g2(r_sub,p_sub,r_dom))&&(p_dom==r_dom||p_dom=="*")&&globMatch(r_obj,p_obj)&&(p_act==r_act||p_act=="*")`,
+		g: map[string]string{"g": "_,_", "g2": "_,_,_"},
+		f: family{name: "tenant_rbac_roles", subCol: 0, objCol: 2, actCol: 3, eftCol: 4, kindCol: -1, domCol: 1, roles: true, domRoles: true},
 	},
 }
 
@@ -85,12 +103,13 @@ func detectFamily(m model.Model) *family {
 	if r == nil || p == nil || e == nil || mm == nil || squash(e.Value) != denyOverride {
 		return nil
 	}
-	if len(m["g"]) > 0 {
-		return nil
+	gdefs := map[string]string{}
+	for key, ast := range m["g"] {
+		gdefs[key] = squash(ast.Value)
 	}
 	rt, pt, mv := strings.Join(r.Tokens, ","), strings.Join(p.Tokens, ","), squash(mm.Value)
 	for _, k := range knownFamilies {
-		if k.r == rt && k.p == pt && k.m == mv {
+		if k.r == rt && k.p == pt && k.m == mv && maps.Equal(k.g, gdefs) {
 			f := k.f
 			return &f
 		}
@@ -116,17 +135,36 @@ func checkScopeSection(m model.Model) (bool, error) {
 	return true, nil
 }
 
-var subUse = regexp.MustCompile(`(\bin\s*)?\br_sub\b`)
+var (
+	subUse  = regexp.MustCompile(`(\bin\s*)?\br_sub\b`)
+	roleUse = regexp.MustCompile(`\bg[0-9]*\(\s*r_sub\s*,`)
+)
 
-// checkSubUse rejects matchers that use r.sub other than as "... in r.sub":
-// r.sub is a list, and Casbin functions (g, keyMatch, ...) would receive
-// its elements spread as extra arguments and silently misbehave.
+// checkSubUse rejects matchers that use r.sub other than as "... in r.sub"
+// (r.sub is the caller's list of subjects, and Casbin functions such as
+// keyMatch would receive its elements spread as extra arguments), or, in a
+// role model (see [perSubjectModel]), other than as the first argument of a
+// role function: g(r.sub, p.sub), g2(r.sub, p.sub, r.dom).
 func checkSubUse(m model.Model) error {
+	perSub := perSubjectModel(m)
 	for key, ast := range m["m"] {
-		for _, mt := range subUse.FindAllStringSubmatch(ast.Value, -1) {
+		uses := subUse.FindAllStringSubmatch(ast.Value, -1)
+		if perSub {
+			if n := len(roleUse.FindAllString(ast.Value, -1)); n != len(uses) {
+				return fmt.Errorf("%w: matcher %s uses r.sub both in a role function and otherwise; "+
+					"in a role model r.sub may only be the first argument of role functions such as g() and g2()", ErrModel, key)
+			}
+			continue
+		}
+		for _, mt := range uses {
 			if mt[1] == "" {
 				return fmt.Errorf("%w: matcher %s uses r.sub other than as \"p.sub in r.sub\"; r.sub is the caller's list of subjects", ErrModel, key)
 			}
+		}
+	}
+	if perSub {
+		if e := squash(m["e"]["e"].Value); e != denyOverride && e != scopeE {
+			return fmt.Errorf("%w: a role model (g(r.sub, ...)) must use the effect allow-override or deny-override", ErrModel)
 		}
 	}
 	return nil

@@ -55,8 +55,16 @@ func isolationPolicy(r *rand.Rand, model string) string {
 			sub = ns + "/" + kind + isolationNames[r.IntN(len(isolationNames))]
 		}
 		obj, act := objs[r.IntN(len(objs))], []string{"call", "read", "get", "*"}[r.IntN(4)]
+		if strings.HasSuffix(model, "_roles") && r.IntN(3) == 0 {
+			// A role link inside the namespace, and a rule for the linked role.
+			role := fmt.Sprintf("%s/role:linked%d", ns, r.IntN(3))
+			if !strings.HasSuffix(sub, "/*") {
+				fmt.Fprintf(&b, "g, %s, %s\n", sub, role)
+			}
+			sub = role
+		}
 		switch model {
-		case "tenant_rbac":
+		case "tenant_rbac", "tenant_rbac_roles":
 			dom := ns
 			if r.IntN(4) == 0 {
 				dom = "*"

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/casbin/casbin/v2/model"
 	"github.com/mcpauthz/mcpauthz/core"
@@ -26,8 +27,12 @@ type snapshot struct {
 	scopes  *scopeIndex // nil: the model has no p2 section
 	attrs   bool        // the model has an attrs token
 	explain bool        // enf implements ExplainingEnforcer
-	cache   *decisionCache
-	schema  *schema // declared attributes; set when attrs is
+	// perSubject: a role model, evaluated with one subject per Enforce
+	// call (roles.go); rulePos maps rule text to policy position for it.
+	perSubject bool
+	rulePos    map[string]int
+	cache      *decisionCache
+	schema     *schema // declared attributes; set when attrs is
 }
 
 // compiler holds what stays fixed across reloads.
@@ -37,10 +42,12 @@ type compiler struct {
 	toks         []tokenKind
 	fam          *family
 	hasScopes    bool
+	perSubject   bool // role model: g(r.sub, ...)
 	allowEmpty   bool
 	disableIndex bool
 	cache        cacheLimits
 	val          *validator
+	matchBytes   int // per-object glob match-set cache budget
 }
 
 func newCompiler(cfg Config) (*compiler, error) {
@@ -73,7 +80,10 @@ func newCompiler(cfg Config) (*compiler, error) {
 	c := &compiler{
 		modelText: cfg.Model, model: m, toks: toks, hasScopes: hasScopes,
 		allowEmpty: cfg.AllowEmptyPolicy, disableIndex: cfg.DisableIndex, cache: limits,
-		val: val,
+		val: val, matchBytes: cfg.MatchCacheBytes, perSubject: perSubjectModel(m),
+	}
+	if c.matchBytes == 0 {
+		c.matchBytes = DefaultMatchCacheBytes
 	}
 	if !cfg.DisableIndex {
 		c.fam = detectFamily(m)
@@ -107,16 +117,23 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 	s := &snapshot{
 		enf: e, toks: c.toks, attrs: slices.Contains(c.toks, tokAttrs), explain: true,
 		cache: newDecisionCache(c.cache), rules: len(lines), schema: c.val.attrs,
+		perSubject: c.perSubject,
+	}
+	if c.perSubject {
+		s.rulePos = rulePositions(m["p"]["p"].Policy)
 	}
 	if err := s.probe(); err != nil {
 		return nil, err
 	}
 	if c.hasScopes {
-		s.scopes = compileScopes(m["p"]["p2"].Policy)
+		s.scopes = compileScopes(m["p"]["p2"].Policy, c.matchBytes/2)
 	}
 	if c.fam != nil {
-		if s.idx, err = compileIndex(*c.fam, m["p"]["p"].Policy); err != nil {
+		if s.idx, err = compileIndex(*c.fam, m["p"]["p"].Policy, c.matchBytes/2); err != nil {
 			return nil, err
+		}
+		if c.fam.roles {
+			s.idx.roles = compileRoles(m)
 		}
 	}
 	return s, nil
@@ -158,7 +175,11 @@ func (s *snapshot) probe() error {
 			return fmt.Errorf("%w: %v", ErrModel, err)
 		}
 	}
-	if _, err := s.enf.Enforce(q.rvals(s.toks)...); err != nil {
+	rv := q.rvals(s.toks)
+	if s.perSubject {
+		rv = q.rvalsOne(s.toks, q.subs[0])
+	}
+	if _, err := s.enf.Enforce(rv...); err != nil {
 		return fmt.Errorf("%w: the model cannot evaluate a request: %v", ErrModel, err)
 	}
 	return nil
@@ -166,8 +187,13 @@ func (s *snapshot) probe() error {
 
 // decide evaluates the p rules for q.
 func (s *snapshot) decide(q *request) (bool, string, error) {
-	if s.idx != nil {
+	// Casbin compares objects rune by rune, so an invalid UTF-8 byte equals
+	// U+FFFD; the index compares bytes. Such objects go to Enforce.
+	if s.idx != nil && utf8.ValidString(q.obj) {
 		return s.idx.decide(q)
+	}
+	if s.perSubject {
+		return s.decidePerSubject(q)
 	}
 	rv := q.rvals(s.toks)
 	if ee, ok := s.enf.(ExplainingEnforcer); ok && s.explain {

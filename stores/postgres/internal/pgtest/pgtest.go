@@ -1,0 +1,139 @@
+// Package pgtest starts a real, throwaway PostgreSQL server for tests: initdb
+// into a temporary directory, the server on a free loopback port with its
+// unix socket in that directory, run as the "postgres" OS user when the
+// test runs as root (PostgreSQL refuses root). Stop and Start restart it on
+// the same port and data, to test outages.
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Server is one PostgreSQL instance.
+type Server struct {
+	t    testing.TB
+	bin  string // directory of initdb, pg_ctl
+	dir  string
+	port int
+	asPG bool // run through runuser -u postgres
+}
+
+// DSN is the connection string (user postgres, trust authentication).
+func (s *Server) DSN() string {
+	return fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=disable connect_timeout=2", s.port)
+}
+
+// binDir finds the newest PostgreSQL server binaries of the Debian
+// postgresql package (or PG_BIN).
+func binDir() (string, error) {
+	if d := os.Getenv("PG_BIN"); d != "" {
+		return d, nil
+	}
+	ms, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(ms) == 0 {
+		if p, err := exec.LookPath("initdb"); err == nil {
+			return filepath.Dir(p), nil
+		}
+		return "", fmt.Errorf("pgtest: initdb not found: install the postgresql package (.ci/run does) or set PG_BIN")
+	}
+	return filepath.Dir(ms[len(ms)-1]), nil
+}
+
+// Start initialises and starts a server; it is stopped and removed when
+// the test ends. A missing PostgreSQL installation fails the test.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := binDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "mcpauthz-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{t: t, bin: bin, dir: dir, asPG: os.Geteuid() == 0}
+	t.Cleanup(func() {
+		s.Stop()
+		_ = os.RemoveAll(dir)
+	})
+	if s.asPG {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatalf("pgtest: running as root needs the postgres OS user: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.port = l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	s.run("initdb", "-D", s.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions")
+	s.Start()
+	return s
+}
+
+func (s *Server) data() string { return filepath.Join(s.dir, "data") }
+
+func (s *Server) run(tool string, args ...string) {
+	s.t.Helper()
+	name, argv := filepath.Join(s.bin, tool), args
+	if s.asPG {
+		name, argv = "runuser", append([]string{"-u", "postgres", "--", filepath.Join(s.bin, tool)}, args...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, argv...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("pgtest: %s %v: %v\n%s", tool, args, err, out)
+	}
+}
+
+// Start (re)starts the server and waits until it accepts connections.
+func (s *Server) Start() {
+	s.t.Helper()
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60",
+		s.port, s.dir)
+	s.run("pg_ctl", "start", "-w", "-t", "30", "-D", s.data(), "-l", filepath.Join(s.dir, "log"), "-o", opts)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c, err := pgx.Connect(ctx, s.DSN())
+		if err == nil {
+			_ = c.Close(ctx)
+			cancel()
+			return
+		}
+		cancel()
+		if time.Now().After(deadline) {
+			s.t.Fatalf("pgtest: server not ready: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Stop stops the server (fast shutdown: sessions are disconnected). It is
+// a no-op when the server is not running.
+func (s *Server) Stop() {
+	s.t.Helper()
+	if _, err := os.Stat(filepath.Join(s.data(), "postmaster.pid")); err != nil {
+		return
+	}
+	s.run("pg_ctl", "stop", "-w", "-t", "30", "-m", "fast", "-D", s.data())
+}
