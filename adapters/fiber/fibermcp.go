@@ -21,12 +21,8 @@ type principalKey struct{}
 // request body is left exactly as received. A body larger than
 // g.MaxBodyBytes() is refused with the Guard's 413.
 func New(g *core.Guard) fiber.Handler {
-	max := g.MaxBodyBytes()
 	return func(c *fiber.Ctx) error {
-		req := c.Request()
-		body, tooLarge, readErr := readBody(req, max)
-		cr := newRequest(req)
-		cr.Body, cr.BodyTooLarge, cr.BodyErr = body, tooLarge, readErr
+		cr := newRequest(c.Request()) // the body is read by Check, after the token is verified
 		ctx := c.UserContext()
 		res, err := g.Check(ctx, cr)
 		if err != nil {
