@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"time"
 )
 
 // This file is the one net/http adapter body: the net/http, chi and gin
@@ -27,7 +28,7 @@ import (
 //
 // next must not keep the request or the writer after it returns.
 func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.ResponseWriter, *http.Request)) {
-	st := &httpState{src: r.Body}
+	st := &httpState{src: r.Body, w: w, r: r}
 	st.req = Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header}
 	if r.Body != nil && r.Body != http.NoBody {
 		st.req.BodyReader = st
@@ -83,6 +84,8 @@ const smallBody = 256 + 1
 type httpState struct {
 	req   Request
 	src   io.Reader
+	w     http.ResponseWriter
+	r     *http.Request
 	body  restoredBody
 	sw    sessionWriter
 	small [smallBody]byte
@@ -90,9 +93,26 @@ type httpState struct {
 
 // ReadBody reads the body from the connection, at most max+1 bytes, into a
 // buffer that starts small and grows as bytes arrive.
+// On a server without ReadTimeout the read gets its own deadline,
+// [BodyReadTimeout], lifted again once the body is in, so a slow body is
+// bounded while long-lived responses (GET event streams) are not.
 func (st *httpState) ReadBody(max int64) ([]byte, error) {
+	if srv, ok := st.r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout <= 0 {
+		rc := http.NewResponseController(st.w)
+		if rc.SetReadDeadline(time.Now().Add(BodyReadTimeout)) == nil {
+			defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+		}
+	}
 	return ReadBody(st.src, max, st.small[:0])
 }
+
+// BodyReadTimeout bounds the reading of a request body by [Guard.Serve] on
+// an http.Server without ReadTimeout. An http.Server's ReadTimeout also
+// applies to the rest of the connection's request and cancels long-lived
+// handlers (an MCP GET stream) when it expires, so servers that carry
+// event streams set ReadHeaderTimeout and IdleTimeout and rely on this
+// per-request body deadline instead.
+const BodyReadTimeout = 30 * time.Second
 
 // ReadBody reads r to EOF into buf (its capacity is used first) and returns
 // the bytes, or an error wrapping [ErrBodyTooLarge] as soon as more than limit

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
 )
@@ -47,6 +48,41 @@ func RunAdapterSuite(t *testing.T, h Harness) {
 	t.Run("Unauthenticated", func(t *testing.T) { testUnauthenticated(t, newEnv(t, h, idp, envConfig{})) })
 	t.Run("SessionBinding", func(t *testing.T) { testSessions(t, newEnv(t, h, idp, envConfig{})) })
 	t.Run("SessionCap", func(t *testing.T) { testSessionCap(t, newEnv(t, h, idp, envConfig{maxSessions: 2})) })
+	t.Run("IdleBodiesUnauthenticated", func(t *testing.T) {
+		testIdleBodies(t, h, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
+	})
+}
+
+// BodyPrereader is implemented by a Harness whose server reads the first
+// bytes of a declared body before any handler runs (fasthttp with
+// StreamRequestBody reads up to 8 KiB): the idle-body flood then sends that
+// many bytes before going idle, and everything else is asserted alike.
+type BodyPrereader interface {
+	PrereadBytes() int
+}
+
+// testIdleBodies: 300 connections, each declaring a 1 MiB body without a
+// valid token and then sending nothing, get an immediate 401 and cost
+// less than 10 MiB in total (issue 10 §2): the token is verified before
+// the body is read, and no buffer is sized from Content-Length.
+func testIdleBodies(t *testing.T, h Harness, e *env) {
+	prefix := 0
+	if p, ok := h.(BodyPrereader); ok {
+		prefix = p.PrereadBytes()
+	}
+	n0, _, _, _ := e.spy.Snapshot()
+	for _, auth := range []string{"", "Bearer not-a-jwt", "Bearer " + e.idp.ExpiredToken(e.resource, "alice")} {
+		f := IdleBodyFlood{Conns: 300, Declared: 1 << 20, Authorization: auth, Prefix: prefix, Wait: 20 * time.Second}
+		r := f.Run(t, e.base+e.g.ResourcePath())
+		t.Logf("idle-body flood, Authorization %.12q: %v", auth, r)
+		if r.Statuses[http.StatusUnauthorized] != f.Conns {
+			t.Errorf("statuses %v, want %d × 401", r.Statuses, f.Conns)
+		}
+		if r.HeapGrowth >= 10<<20 || r.AllocGrowth >= 10<<20 {
+			t.Errorf("flood cost %v: want < 10 MiB", r)
+		}
+	}
+	e.wantNotCalled(t, n0)
 }
 
 // wantChallenge compares the WWW-Authenticate header of r with the one

@@ -12,13 +12,19 @@
 // fiber runs handlers in registration order, and the document must stay
 // reachable without a token.
 //
-// The adapter decides nothing. It reads the raw request body (fasthttp has
-// already buffered it; a streamed body is read with the Guard.MaxBodyBytes
-// limit and put back), copies the request header into an http.Header, calls
-// Guard.Check with c.UserContext(), and either writes Guard.Render's
-// response (status, every header value, body) without calling c.Next, or
-// stores the principal with c.Locals ([PrincipalFrom]) and in the user
-// context (core.PrincipalFromContext(c.UserContext())) and calls c.Next.
+// The adapter decides nothing. It copies the request header into an
+// http.Header and calls Guard.Check with c.UserContext(); Check verifies the
+// token first and only then reads the body through the adapter (a streamed
+// body is read with the Guard.MaxBodyBytes limit, growing as bytes arrive,
+// and put back). It then either writes Guard.Render's response (status,
+// every header value, body) without calling c.Next, closing the connection
+// when a streamed body was left unread, or stores the principal with
+// c.Locals ([PrincipalFrom]) and in the user context
+// (core.PrincipalFromContext(c.UserContext())) and calls c.Next.
+//
+// Set fiber.Config.StreamRequestBody (and DisablePreParseMultipartForm):
+// without it fasthttp reads every declared body, up to its BodyLimit,
+// before any handler runs, so an unauthenticated caller costs body memory.
 //
 // # List filtering and streaming
 //

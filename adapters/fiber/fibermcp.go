@@ -26,6 +26,11 @@ func New(g *core.Guard) fiber.Handler {
 		ctx := c.UserContext()
 		res, err := g.Check(ctx, cr)
 		if err != nil {
+			if req := c.Request(); req.IsBodyStream() && req.Header.ContentLength() != 0 {
+				// The rest of a streamed body was not read: the connection
+				// cannot carry another request.
+				c.Context().SetConnectionClose()
+			}
 			return write(c, g.Render(err))
 		}
 		c.Locals(principalKey{}, res.Principal)
