@@ -145,7 +145,10 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 
 	// 5. Map.
 	var p *Principal
-	if g.defaultMapper {
+	var memo *tokenMemo
+	if memo = g.memoFor(claims); memo != nil {
+		st, p = &checkState{}, &memo.p
+	} else if g.defaultMapper {
 		if err = checkDefaultClaims(claims); err == nil {
 			ms := &mappedState{}
 			defaultMapInto(claims, &ms.p, ms.scopes[:])
@@ -187,6 +190,9 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 	}
 	res := &st.res
 	res.Principal, res.ProtocolVersion, res.SessionID, res.tiKey = p, ins.version, ins.sessionID, g.sdkKey
+	if memo != nil {
+		res.ti, res.pid = &memo.ti, memo.id
+	}
 
 	// 7. Session binding (check only; the binding is touched, ended or
 	// prepared after the decision, in step 9). See session.go.

@@ -71,6 +71,16 @@ type Result struct {
 	// TokenInfo, built on first use or taken from the token's cache entry.
 	tiKey any
 	ti    *auth.TokenInfo
+	pid   string // Principal.ID(), once computed
+}
+
+// principalID is res.Principal.ID(), computed once per request (or taken
+// from the token's cache entry).
+func (res *Result) principalID() string {
+	if res.pid == "" {
+		res.pid = res.Principal.ID()
+	}
+	return res.pid
 }
 
 // CreatesSession reports whether the response may create a 2025-11-25

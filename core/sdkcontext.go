@@ -63,7 +63,7 @@ func (res *Result) TokenInfo() *auth.TokenInfo {
 		return nil
 	}
 	if res.ti == nil {
-		res.ti = newTokenInfo(res.Principal, res.Principal.ID())
+		res.ti = newTokenInfo(res.Principal, res.principalID())
 	}
 	return res.ti
 }

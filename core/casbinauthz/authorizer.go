@@ -139,14 +139,31 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 	obj, dom := perm.Object(), Domain(p)
 	var keyBuf [256]byte
 	key, cacheable := keyBuf[:0], s.cache != nil
+	// A principal the Guard keeps with a verified token carries its key
+	// prefix and subject list, computed once per token (core.Principal.Memo).
+	var pm *principalMemo
+	if a.defaultSubjects {
+		if v, ok := p.Memo(a, newPrincipalMemo); ok {
+			pm = v.(*principalMemo)
+		}
+	}
 	if cacheable && a.defaultSubjects && !s.attrs {
-		key = principalKey(key, p, obj, perm.Action, dom)
+		if pm != nil {
+			key = appendField(appendField(append(key, pm.prefix...), obj), perm.Action)
+		} else {
+			key = principalKey(key, p, obj, perm.Action, dom)
+		}
 		if d, ok := s.cache.get(key); ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
 			return d, nil
 		}
 	}
-	q := &request{subs: a.subjects(p), obj: obj, act: perm.Action, kind: string(p.Kind), dom: dom}
+	q := &request{obj: obj, act: perm.Action, kind: string(p.Kind), dom: dom}
+	if pm != nil {
+		q.subs = pm.subs
+	} else {
+		q.subs = a.subjects(p)
+	}
 	if s.attrs {
 		q.attrs = Attributes(p, perm)
 	}

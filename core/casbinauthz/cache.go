@@ -94,6 +94,28 @@ func principalKey(b []byte, p *core.Principal, obj, act, dom string) []byte {
 	return appendList(b, p.Scopes)
 }
 
+// principalMemo is what Authorize keeps per verified token (with
+// DefaultSubjects): the principal part of the decision-cache key and the
+// subject list.
+type principalMemo struct {
+	prefix string
+	subs   []string
+}
+
+// newPrincipalMemo computes a principalMemo; its signature is the one
+// core.Principal.Memo takes.
+func newPrincipalMemo(p *core.Principal) any {
+	b := append([]byte(nil), 'M')
+	b = appendField(b, string(p.Kind))
+	b = appendField(b, p.Subject)
+	b = appendField(b, p.ClientID)
+	b = appendField(b, Domain(p))
+	b = appendList(b, p.Groups)
+	b = appendList(b, p.Roles)
+	b = appendList(b, p.Scopes)
+	return &principalMemo{prefix: string(b), subs: DefaultSubjects(p)}
+}
+
 // requestKey is the cache key over the full expanded request plus the
 // granted scopes (and the attributes as sorted-key JSON when the model uses
 // them). ok is false when the request cannot be keyed.
