@@ -48,6 +48,9 @@ func RunAdapterSuite(t *testing.T, h Harness) {
 	t.Run("Unauthenticated", func(t *testing.T) { testUnauthenticated(t, newEnv(t, h, idp, envConfig{})) })
 	t.Run("SessionBinding", func(t *testing.T) { testSessions(t, newEnv(t, h, idp, envConfig{})) })
 	t.Run("SessionCap", func(t *testing.T) { testSessionCap(t, newEnv(t, h, idp, envConfig{maxSessions: 2})) })
+	t.Run("SessionBoundAtCreation", func(t *testing.T) {
+		testSessionAtCreation(t, newEnv(t, h, idp, envConfig{jsonResponse: true}))
+	})
 	t.Run("IdleBodiesUnauthenticated", func(t *testing.T) {
 		testIdleBodies(t, h, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
 	})
@@ -435,6 +438,31 @@ func testSessionCap(t *testing.T, e *env) {
 	}
 	if r := e.post(alice, init); r.status != 200 {
 		t.Errorf("initialize after DELETE: %d %s", r.status, r.body)
+	}
+}
+
+// testSessionAtCreation: the session an initialize response creates is
+// bound to its creator before anyone uses it: another principal presenting
+// it first is refused (404) and nothing runs; the creator keeps it.
+func testSessionAtCreation(t *testing.T, e *env) {
+	init := call("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)
+	r := e.post(e.token("alice"), init)
+	sid := r.header.Get("Mcp-Session-Id")
+	if r.status != 200 || sid == "" {
+		t.Fatalf("initialize: %d session %q; %s", r.status, sid, r.body)
+	}
+	_, _, _, before := e.spy.Snapshot()
+	if r := e.post(e.token("bob"), toolCall("ls"), "Mcp-Session-Id", sid); r.status != http.StatusNotFound {
+		t.Errorf("bob first on alice's session = %d, want 404", r.status)
+	}
+	if _, _, _, ops := e.spy.Snapshot(); len(ops) != len(before) {
+		t.Errorf("executed %q", ops[len(before):])
+	}
+	if r := e.post(e.token("alice"), toolCall("ls"), "Mcp-Session-Id", sid); r.status != http.StatusOK {
+		t.Errorf("alice on her session = %d %s", r.status, r.body)
+	}
+	if _, _, _, ops := e.spy.Snapshot(); len(ops) != len(before)+1 {
+		t.Errorf("executed %q, want one call more", ops[len(before):])
 	}
 }
 
