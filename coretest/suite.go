@@ -2,6 +2,7 @@ package coretest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -48,6 +49,7 @@ func RunAdapterSuite(t *testing.T, h Harness) {
 	t.Run("Unauthenticated", func(t *testing.T) { testUnauthenticated(t, newEnv(t, h, idp, envConfig{})) })
 	t.Run("SessionBinding", func(t *testing.T) { testSessions(t, newEnv(t, h, idp, envConfig{})) })
 	t.Run("SessionCap", func(t *testing.T) { testSessionCap(t, newEnv(t, h, idp, envConfig{maxSessions: 2})) })
+	t.Run("StatefulGETStream", func(t *testing.T) { testGETStream(t, newEnv(t, h, idp, envConfig{})) })
 	t.Run("SessionBoundAtCreation", func(t *testing.T) {
 		testSessionAtCreation(t, newEnv(t, h, idp, envConfig{jsonResponse: true}))
 	})
@@ -438,6 +440,49 @@ func testSessionCap(t *testing.T, e *env) {
 	}
 	if r := e.post(alice, init); r.status != 200 {
 		t.Errorf("initialize after DELETE: %d %s", r.status, r.body)
+	}
+}
+
+// testGETStream: a stateful go-sdk session opens its server-to-client GET
+// event stream through the adapter: the status and Content-Type arrive
+// while the stream is open (a buffering adapter would hold them until the
+// stream ends, i.e. never), another principal cannot open it, and the
+// session still works alongside it and can be deleted by its owner.
+func testGETStream(t *testing.T, e *env) {
+	alice := e.token("alice")
+	init := call("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"suite","version":"1"}}`)
+	r := e.post(alice, init)
+	sid := r.header.Get("Mcp-Session-Id")
+	if r.status != 200 || sid == "" {
+		t.Fatalf("initialize: %d session %q; %s", r.status, sid, r.body)
+	}
+	if r := e.post(alice, `{"jsonrpc":"2.0","method":"notifications/initialized"}`, "Mcp-Session-Id", sid); r.status >= 300 {
+		t.Fatalf("initialized: %d %s", r.status, r.body)
+	}
+	if r := e.do(http.MethodGet, e.token("bob"), nil, "Mcp-Session-Id", sid, "Accept", "", "Accept", "text/event-stream", "Content-Type", ""); r.status != 404 && r.status != 403 {
+		t.Errorf("bob opening alice's GET stream = %d", r.status)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.base+e.g.ResourcePath(), nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+	req.Header.Set("Mcp-Session-Id", sid)
+	req.Header.Set("Authorization", "Bearer "+alice)
+	resp, err := http.DefaultClient.Do(req) // returns once the header arrives
+	if err != nil {
+		t.Fatalf("GET stream: no response header while the stream is open: %v", err)
+	}
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Errorf("GET stream: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if r := e.post(alice, toolCall("ls"), "Mcp-Session-Id", sid); r.status != 200 {
+		t.Errorf("tools/call with the GET stream open = %d %s", r.status, r.body)
+	}
+	cancel()
+	resp.Body.Close()
+	if r := e.do(http.MethodDelete, alice, nil, "Mcp-Session-Id", sid); r.status >= 300 {
+		t.Errorf("DELETE by the owner = %d %s", r.status, r.body)
 	}
 }
 

@@ -32,10 +32,12 @@
 // the handler chain returned. A body stream set with SetBodyStreamWriter is
 // drained first (fasthttp offers no way to re-wrap a stream without closing
 // it), so list responses are buffered; every other response, including
-// native event streams, passes through untouched. An MCP handler mounted
-// with adaptor.HTTPHandler is buffered by fasthttp's adaptor in any case,
-// so long-lived server-to-client streams (GET) do not work through it: use
-// a stateless or JSON-response go-sdk handler there.
+// native event streams, passes through untouched. [Handler] mounts a
+// net/http MCP handler (the go-sdk's, stateful or stateless) without
+// fasthttp's buffering adaptor: once the handler flushes, its response is
+// streamed through SetBodyStreamWriter, so the GET stream of a stateful
+// session works; the handler's context ends when a write to the client
+// fails, at server shutdown, or when it returns.
 //
 // # Security
 //

@@ -1,12 +1,10 @@
 package fibermcp
 
 import (
-	"net/http"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
-	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
 	"github.com/mcpauthz/mcpauthz/core"
 )
 
@@ -60,23 +58,6 @@ func New(g *core.Guard) fiber.Handler {
 func PrincipalFrom(c *fiber.Ctx) (*core.Principal, bool) {
 	p, ok := c.Locals(principalKey{}).(*core.Principal)
 	return p, ok && p != nil
-}
-
-// Handler mounts a net/http handler (such as the go-sdk's
-// mcp.NewStreamableHTTPHandler) on fiber through adaptor.HTTPHandler, and
-// hands it the principal: the handler sees it with
-// core.PrincipalFromContext(r.Context()). adaptor.HTTPHandler alone runs
-// the handler with the fasthttp context, where fiber's user context (and
-// so the principal) is not visible. Requests that did not pass [New] reach
-// h without a principal.
-func Handler(h http.Handler) fiber.Handler {
-	h = httpmcp.SDKHandler(h)
-	return adaptor.HTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p, ok := r.Context().Value(principalKey{}).(*core.Principal); ok && p != nil {
-			r = r.WithContext(core.WithPrincipal(r.Context(), p))
-		}
-		h.ServeHTTP(w, r)
-	}))
 }
 
 // RegisterMetadata registers g.MetadataHandler() for GET, HEAD and OPTIONS
