@@ -1,7 +1,6 @@
 package fibermcp
 
 import (
-
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
