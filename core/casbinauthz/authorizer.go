@@ -136,7 +136,7 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 	if s == nil {
 		return core.Decision{}, fmt.Errorf("%w: %w", core.ErrUnavailable, errNoPolicy)
 	}
-	obj, dom := perm.Object(), Domain(p)
+	dom := Domain(p)
 	var keyBuf [256]byte
 	key, cacheable := keyBuf[:0], s.cache != nil
 	// A principal the Guard keeps with a verified token carries its key
@@ -148,17 +148,17 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 		}
 	}
 	if cacheable && a.defaultSubjects && !s.attrs {
-		if pm != nil {
-			key = appendField(appendField(append(key, pm.prefix...), obj), perm.Action)
+		if pm != nil { // the object is appended in place: a hit builds no string
+			key = appendField(appendObject(append(key, pm.prefix...), perm), perm.Action)
 		} else {
-			key = principalKey(key, p, obj, perm.Action, dom)
+			key = principalKey(key, p, perm.Object(), perm.Action, dom)
 		}
 		if d, ok := s.cache.get(key); ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
 			return d, nil
 		}
 	}
-	q := &request{obj: obj, act: perm.Action, kind: string(p.Kind), dom: dom}
+	q := &request{obj: perm.Object(), act: perm.Action, kind: string(p.Kind), dom: dom}
 	if pm != nil {
 		q.subs = pm.subs
 	} else {

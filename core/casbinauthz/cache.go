@@ -94,6 +94,19 @@ func principalKey(b []byte, p *core.Principal, obj, act, dom string) []byte {
 	return appendList(b, p.Scopes)
 }
 
+// appendObject is appendField(b, perm.Object()) without building the
+// object string.
+func appendObject(b []byte, perm core.Permission) []byte {
+	if perm.Kind == core.ObjectServer {
+		return appendField(b, "server")
+	}
+	b = strconv.AppendInt(b, int64(len(perm.Kind)+1+len(perm.Name)), 10)
+	b = append(b, ':')
+	b = append(b, perm.Kind...)
+	b = append(b, ':')
+	return append(b, perm.Name...)
+}
+
 // principalMemo is what Authorize keeps per verified token (with
 // DefaultSubjects): the principal part of the decision-cache key and the
 // subject list.

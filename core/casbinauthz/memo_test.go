@@ -74,3 +74,19 @@ func TestMemoDecisions(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendObject: the in-place object key equals the field of
+// Permission.Object for every kind.
+func TestAppendObject(t *testing.T) {
+	t.Parallel()
+	for _, perm := range []core.Permission{
+		{Kind: core.ObjectServer, Action: core.ActionConnect},
+		tool("ls"), tool(""), tool("a:b|c"),
+		{Kind: core.ObjectResource, Name: "file:///x", Action: core.ActionRead},
+		{Kind: core.ObjectPrompt, Name: "greet", Action: core.ActionGet},
+	} {
+		if got, want := string(appendObject(nil, perm)), string(appendField(nil, perm.Object())); got != want {
+			t.Errorf("%+v: %q, want %q", perm, got, want)
+		}
+	}
+}
