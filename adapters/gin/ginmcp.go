@@ -1,6 +1,7 @@
 package ginmcp
 
 import (
+	"cmp"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -25,14 +26,12 @@ const PrincipalKey = "mcpauthz.principal"
 // body larger than g.MaxBodyBytes() is never read completely (413).
 func Middleware(g *core.Guard) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		orig := c.Writer
-		called := false
+		orig, called := c.Writer, false
 		g.Serve(orig, c.Request, func(w http.ResponseWriter, r *http.Request) {
 			called = true
 			c.Request = r
-			if p, ok := core.PrincipalFromContext(r.Context()); ok {
-				c.Set(PrincipalKey, p)
-			}
+			p, _ := core.PrincipalFromContext(r.Context())
+			c.Set(PrincipalKey, p)
 			if w != http.ResponseWriter(orig) {
 				c.Writer = &writer{ResponseWriter: orig, w: w}
 				defer func() { c.Writer = orig }()
@@ -47,10 +46,7 @@ func Middleware(g *core.Guard) gin.HandlerFunc {
 
 // PrincipalFrom returns the principal [Middleware] stored in c.
 func PrincipalFrom(c *gin.Context) (*core.Principal, bool) {
-	v, ok := c.Get(PrincipalKey)
-	if !ok {
-		return nil, false
-	}
+	v, _ := c.Get(PrincipalKey)
 	p, ok := v.(*core.Principal)
 	return p, ok && p != nil
 }
@@ -95,12 +91,7 @@ func (w *writer) WriteString(s string) (int, error) { return w.w.Write([]byte(s)
 
 func (w *writer) Flush() { _ = http.NewResponseController(w.w).Flush() }
 
-func (w *writer) Status() int {
-	if w.status != 0 {
-		return w.status
-	}
-	return w.ResponseWriter.Status()
-}
+func (w *writer) Status() int { return cmp.Or(w.status, w.ResponseWriter.Status()) }
 
 // Unwrap lets http.ResponseController reach core's writer.
 func (w *writer) Unwrap() http.ResponseWriter { return w.w }
