@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -86,8 +87,9 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 		}
 	}
 
-	// 2. Credentials.
-	token, err := extractBearer(r.Header, r.RawQuery, r.Body)
+	// 2. Credentials (the header and query only: the body is read after
+	// the token is verified).
+	token, err := extractBearer(r.Header, r.RawQuery, nil)
 	if err != nil {
 		switch {
 		case errors.Is(err, ErrNoToken):
@@ -99,16 +101,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 		}
 	}
 
-	// 3. Body size.
-	if r.BodyTooLarge {
-		return nil, &Error{Kind: KindTooLarge, Description: "request body too large"}
-	}
-	if r.BodyErr != nil {
-		return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
-			Description: "could not read request body", Err: r.BodyErr}
-	}
-
-	// 4. Verify.
+	// 3. Verify.
 	claims, err := g.verifier.Verify(ctx, token)
 	err = redact(err, token)
 	if err == nil && claims == nil {
@@ -121,13 +114,41 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 		return nil, &Error{Kind: KindInvalidToken, Description: tokenErrorDescription(err), Err: err}
 	}
 
+	// 4. Body: read only now, so an unauthenticated caller costs no more
+	// than its header; then its size, and a token in a form body.
+	if r.Body == nil && r.BodyReader != nil && !r.BodyTooLarge && r.BodyErr == nil {
+		b, err := r.BodyReader.ReadBody(g.maxBody)
+		switch {
+		case errors.Is(err, ErrBodyTooLarge):
+			r.BodyTooLarge = true
+		case err != nil:
+			r.BodyErr = err
+		default:
+			r.Body = b
+		}
+	}
+	if r.BodyTooLarge {
+		return nil, &Error{Kind: KindTooLarge, Description: "request body too large"}
+	}
+	if r.BodyErr != nil {
+		return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
+			Description: "could not read request body", Err: r.BodyErr}
+	}
+	if isForm(r.Header) && hasParam(string(r.Body), "access_token") {
+		return nil, &Error{Kind: KindInvalidRequest, Description: "send exactly one bearer token, in the Authorization header",
+			Err: fmt.Errorf("%w: access_token in the form body", ErrMalformedRequest)}
+	}
+
 	// One allocation for the Result, the inspection and (DefaultMapper)
 	// the principal.
 	var st *checkState
 
 	// 5. Map.
 	var p *Principal
-	if g.defaultMapper {
+	var memo *tokenMemo
+	if memo = g.memoFor(claims); memo != nil {
+		st, p = &checkState{}, &memo.p
+	} else if g.defaultMapper {
 		if err = checkDefaultClaims(claims); err == nil {
 			ms := &mappedState{}
 			defaultMapInto(claims, &ms.p, ms.scopes[:])
@@ -168,7 +189,10 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 		ev.Method = m
 	}
 	res := &st.res
-	res.Principal, res.ProtocolVersion, res.SessionID = p, ins.version, ins.sessionID
+	res.Principal, res.ProtocolVersion, res.SessionID, res.tiKey = p, ins.version, ins.sessionID, g.sdkKey
+	if memo != nil {
+		res.ti, res.pid = &memo.ti, memo.id
+	}
 
 	// 7. Session binding (check only; the binding is touched, ended or
 	// prepared after the decision, in step 9). See session.go.

@@ -28,6 +28,11 @@ type Claims struct {
 
 	// Raw is every claim of the token (or of the introspection response).
 	Raw map[string]any
+
+	// Memo, set by a verifier that caches verified tokens, is shared by
+	// every Claims it returns for one token: the Guard keeps the principal
+	// it maps from them there ([TokenMemo]). nil: mapped on every request.
+	Memo *TokenMemo
 }
 
 // Lookup returns the claim at path. A path is first tried as one top-level

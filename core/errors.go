@@ -31,6 +31,9 @@ var (
 	// evaluated (503). Never an allow.
 	ErrUnavailable = errors.New("core: dependency unavailable")
 
+	// ErrBodyTooLarge: a BodyReader saw more than the body limit (413).
+	ErrBodyTooLarge = errors.New("core: request body too large")
+
 	// ErrMapping: the claims could not be mapped to a principal (401 invalid_token).
 	ErrMapping = errors.New("core: claims cannot be mapped to a principal")
 )

@@ -175,6 +175,7 @@ type Guard struct {
 	audit           AuditSink
 	log             *slog.Logger
 	now             func() time.Time
+	sdkKey          any // the go-sdk's TokenInfo context key (sdkcontext.go)
 }
 
 // New validates cfg and returns a Guard. It never performs I/O.
@@ -218,6 +219,7 @@ func New(cfg Config) (*Guard, error) {
 		audit:        cfg.Audit,
 		log:          cfg.Logger,
 		now:          cfg.Now,
+		sdkKey:       sdkTokenInfoKey(),
 	}
 	g.metadataURL, g.metadataPath = wellKnown(u)
 	g.resourcePath = u.EscapedPath()

@@ -37,20 +37,30 @@ func (res *Result) Context(parent context.Context) context.Context {
 		return WithPrincipal(parent, res.Principal)
 	}
 	res.ctx = principalCtx{Context: parent, p: res.Principal}
+	if res.tiKey != nil {
+		res.ctx.tiKey, res.ctx.ti = res.tiKey, res.TokenInfo()
+	}
 	return &res.ctx
 }
 
-// principalCtx is WithPrincipal's context node, embeddable in a Result.
+// principalCtx is WithPrincipal's context node, embeddable in a Result. In
+// a Result it also answers the go-sdk's TokenInfo key (see sdkcontext.go).
 type principalCtx struct {
 	context.Context
-	p *Principal
+	p     *Principal
+	tiKey any // nil: no TokenInfo
+	ti    any // *auth.TokenInfo
 }
 
-// Value answers the principal key itself and asks the parent for the rest,
-// so context.WithCancel and friends still find the parent's cancellation.
+// Value answers the principal key (and the go-sdk TokenInfo key) itself and
+// asks the parent for the rest, so context.WithCancel and friends still
+// find the parent's cancellation.
 func (c *principalCtx) Value(key any) any {
 	if _, ok := key.(principalKey); ok {
 		return c.p
+	}
+	if c.tiKey != nil && key == c.tiKey {
+		return c.ti
 	}
 	return c.Context.Value(key)
 }

@@ -35,6 +35,10 @@ type Principal struct {
 
 	// Claims are the verified claims the principal was built from.
 	Claims *Claims
+
+	// memo is set on the principals the Guard keeps with a verified
+	// token's cache entry (memo.go); nil otherwise.
+	memo *principalMemo
 }
 
 // ID is a stable, unambiguous identifier for the principal, used for session

@@ -3,10 +3,13 @@ package core
 import (
 	"errors"
 	"net/http"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
 )
 
 // Request is one HTTP request to the MCP endpoint, as plain data. Adapters
-// fill it from their framework; the Guard never modifies it.
+// fill it from their framework; the Guard modifies it only to store the
+// body it read through BodyReader.
 type Request struct {
 	Method   string      // HTTP method
 	Path     string      // URL path, for audit only (routing is the framework's job)
@@ -25,6 +28,22 @@ type Request struct {
 	// 400 once the request is authenticated, so adapters never choose a
 	// status themselves.
 	BodyErr error
+	// BodyReader, when set and Body is nil, reads the body for Check: Check
+	// calls it once, only after the bearer token has been verified, so an
+	// unauthenticated request never costs more than its header (issue 10
+	// §2). Check stores what it read in Body. Adapters that cannot defer
+	// the read fill Body, BodyTooLarge and BodyErr instead.
+	BodyReader BodyReader
+}
+
+// BodyReader reads a request body for [Guard.Check] after the caller has
+// been authenticated. ReadBody returns the whole body, or an error wrapping
+// [ErrBodyTooLarge] when it exceeds max bytes (never reading more than
+// max+1), or another error when the read fails. Implementations must not
+// allocate from a declared Content-Length: they grow a buffer as bytes
+// arrive. It is called at most once, on the request's goroutine.
+type BodyReader interface {
+	ReadBody(max int64) ([]byte, error)
 }
 
 // Result is the outcome of an allowed request: the principal, and the plan
@@ -48,6 +67,20 @@ type Result struct {
 	bind func(sessionID string) error
 	// ctx is the context node handed out by Context (see hotpath.go).
 	ctx principalCtx
+	// tiKey is the go-sdk's TokenInfo context key (nil: unknown); ti the
+	// TokenInfo, built on first use or taken from the token's cache entry.
+	tiKey any
+	ti    *auth.TokenInfo
+	pid   string // Principal.ID(), once computed
+}
+
+// principalID is res.Principal.ID(), computed once per request (or taken
+// from the token's cache entry).
+func (res *Result) principalID() string {
+	if res.pid == "" {
+		res.pid = res.Principal.ID()
+	}
+	return res.pid
 }
 
 // CreatesSession reports whether the response may create a 2025-11-25

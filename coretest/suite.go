@@ -2,12 +2,14 @@ package coretest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
 )
@@ -47,6 +49,45 @@ func RunAdapterSuite(t *testing.T, h Harness) {
 	t.Run("Unauthenticated", func(t *testing.T) { testUnauthenticated(t, newEnv(t, h, idp, envConfig{})) })
 	t.Run("SessionBinding", func(t *testing.T) { testSessions(t, newEnv(t, h, idp, envConfig{})) })
 	t.Run("SessionCap", func(t *testing.T) { testSessionCap(t, newEnv(t, h, idp, envConfig{maxSessions: 2})) })
+	t.Run("StatefulGETStream", func(t *testing.T) { testGETStream(t, newEnv(t, h, idp, envConfig{})) })
+	t.Run("SessionBoundAtCreation", func(t *testing.T) {
+		testSessionAtCreation(t, newEnv(t, h, idp, envConfig{jsonResponse: true}))
+	})
+	t.Run("IdleBodiesUnauthenticated", func(t *testing.T) {
+		testIdleBodies(t, h, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
+	})
+}
+
+// BodyPrereader is implemented by a Harness whose server reads the first
+// bytes of a declared body before any handler runs (fasthttp with
+// StreamRequestBody reads up to 8 KiB): the idle-body flood then sends that
+// many bytes before going idle, and everything else is asserted alike.
+type BodyPrereader interface {
+	PrereadBytes() int
+}
+
+// testIdleBodies: 300 connections, each declaring a 1 MiB body without a
+// valid token and then sending nothing, get an immediate 401 and cost
+// less than 10 MiB in total (issue 10 §2): the token is verified before
+// the body is read, and no buffer is sized from Content-Length.
+func testIdleBodies(t *testing.T, h Harness, e *env) {
+	prefix := 0
+	if p, ok := h.(BodyPrereader); ok {
+		prefix = p.PrereadBytes()
+	}
+	n0, _, _, _ := e.spy.Snapshot()
+	for _, auth := range []string{"", "Bearer not-a-jwt", "Bearer " + e.idp.ExpiredToken(e.resource, "alice")} {
+		f := IdleBodyFlood{Conns: 300, Declared: 1 << 20, Authorization: auth, Prefix: prefix, Wait: 20 * time.Second}
+		r := f.Run(t, e.base+e.g.ResourcePath())
+		t.Logf("idle-body flood, Authorization %.12q: %v", auth, r)
+		if r.Statuses[http.StatusUnauthorized] != f.Conns {
+			t.Errorf("statuses %v, want %d × 401", r.Statuses, f.Conns)
+		}
+		if r.HeapGrowth >= 10<<20 || r.AllocGrowth >= 10<<20 {
+			t.Errorf("flood cost %v: want < 10 MiB", r)
+		}
+	}
+	e.wantNotCalled(t, n0)
 }
 
 // wantChallenge compares the WWW-Authenticate header of r with the one
@@ -399,6 +440,74 @@ func testSessionCap(t *testing.T, e *env) {
 	}
 	if r := e.post(alice, init); r.status != 200 {
 		t.Errorf("initialize after DELETE: %d %s", r.status, r.body)
+	}
+}
+
+// testGETStream: a stateful go-sdk session opens its server-to-client GET
+// event stream through the adapter: the status and Content-Type arrive
+// while the stream is open (a buffering adapter would hold them until the
+// stream ends, i.e. never), another principal cannot open it, and the
+// session still works alongside it and can be deleted by its owner.
+func testGETStream(t *testing.T, e *env) {
+	alice := e.token("alice")
+	init := call("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"suite","version":"1"}}`)
+	r := e.post(alice, init)
+	sid := r.header.Get("Mcp-Session-Id")
+	if r.status != 200 || sid == "" {
+		t.Fatalf("initialize: %d session %q; %s", r.status, sid, r.body)
+	}
+	if r := e.post(alice, `{"jsonrpc":"2.0","method":"notifications/initialized"}`, "Mcp-Session-Id", sid); r.status >= 300 {
+		t.Fatalf("initialized: %d %s", r.status, r.body)
+	}
+	if r := e.do(http.MethodGet, e.token("bob"), nil, "Mcp-Session-Id", sid, "Accept", "", "Accept", "text/event-stream", "Content-Type", ""); r.status != 404 && r.status != 403 {
+		t.Errorf("bob opening alice's GET stream = %d", r.status)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.base+e.g.ResourcePath(), nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+	req.Header.Set("Mcp-Session-Id", sid)
+	req.Header.Set("Authorization", "Bearer "+alice)
+	resp, err := http.DefaultClient.Do(req) // returns once the header arrives
+	if err != nil {
+		t.Fatalf("GET stream: no response header while the stream is open: %v", err)
+	}
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Errorf("GET stream: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if r := e.post(alice, toolCall("ls"), "Mcp-Session-Id", sid); r.status != 200 {
+		t.Errorf("tools/call with the GET stream open = %d %s", r.status, r.body)
+	}
+	cancel()
+	resp.Body.Close()
+	if r := e.do(http.MethodDelete, alice, nil, "Mcp-Session-Id", sid); r.status >= 300 {
+		t.Errorf("DELETE by the owner = %d %s", r.status, r.body)
+	}
+}
+
+// testSessionAtCreation: the session an initialize response creates is
+// bound to its creator before anyone uses it: another principal presenting
+// it first is refused (404) and nothing runs; the creator keeps it.
+func testSessionAtCreation(t *testing.T, e *env) {
+	init := call("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)
+	r := e.post(e.token("alice"), init)
+	sid := r.header.Get("Mcp-Session-Id")
+	if r.status != 200 || sid == "" {
+		t.Fatalf("initialize: %d session %q; %s", r.status, sid, r.body)
+	}
+	_, _, _, before := e.spy.Snapshot()
+	if r := e.post(e.token("bob"), toolCall("ls"), "Mcp-Session-Id", sid); r.status != http.StatusNotFound {
+		t.Errorf("bob first on alice's session = %d, want 404", r.status)
+	}
+	if _, _, _, ops := e.spy.Snapshot(); len(ops) != len(before) {
+		t.Errorf("executed %q", ops[len(before):])
+	}
+	if r := e.post(e.token("alice"), toolCall("ls"), "Mcp-Session-Id", sid); r.status != http.StatusOK {
+		t.Errorf("alice on her session = %d %s", r.status, r.body)
+	}
+	if _, _, _, ops := e.spy.Snapshot(); len(ops) != len(before)+1 {
+		t.Errorf("executed %q, want one call more", ops[len(before):])
 	}
 }
 

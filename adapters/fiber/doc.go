@@ -12,13 +12,19 @@
 // fiber runs handlers in registration order, and the document must stay
 // reachable without a token.
 //
-// The adapter decides nothing. It reads the raw request body (fasthttp has
-// already buffered it; a streamed body is read with the Guard.MaxBodyBytes
-// limit and put back), copies the request header into an http.Header, calls
-// Guard.Check with c.UserContext(), and either writes Guard.Render's
-// response (status, every header value, body) without calling c.Next, or
-// stores the principal with c.Locals ([PrincipalFrom]) and in the user
-// context (core.PrincipalFromContext(c.UserContext())) and calls c.Next.
+// The adapter decides nothing. It copies the request header into an
+// http.Header and calls Guard.Check with c.UserContext(); Check verifies the
+// token first and only then reads the body through the adapter (a streamed
+// body is read with the Guard.MaxBodyBytes limit, growing as bytes arrive,
+// and put back). It then either writes Guard.Render's response (status,
+// every header value, body) without calling c.Next, closing the connection
+// when a streamed body was left unread, or stores the principal with
+// c.Locals ([PrincipalFrom]) and in the user context
+// (core.PrincipalFromContext(c.UserContext())) and calls c.Next.
+//
+// Set fiber.Config.StreamRequestBody (and DisablePreParseMultipartForm):
+// without it fasthttp reads every declared body, up to its BodyLimit,
+// before any handler runs, so an unauthenticated caller costs body memory.
 //
 // # List filtering and streaming
 //
@@ -26,10 +32,12 @@
 // the handler chain returned. A body stream set with SetBodyStreamWriter is
 // drained first (fasthttp offers no way to re-wrap a stream without closing
 // it), so list responses are buffered; every other response, including
-// native event streams, passes through untouched. An MCP handler mounted
-// with adaptor.HTTPHandler is buffered by fasthttp's adaptor in any case,
-// so long-lived server-to-client streams (GET) do not work through it: use
-// a stateless or JSON-response go-sdk handler there.
+// native event streams, passes through untouched. [Handler] mounts a
+// net/http MCP handler (the go-sdk's, stateful or stateless) without
+// fasthttp's buffering adaptor: once the handler flushes, its response is
+// streamed through SetBodyStreamWriter, so the GET stream of a stateful
+// session works; the handler's context ends when a write to the client
+// fails, at server shutdown, or when it returns.
 //
 // # Security
 //

@@ -1,12 +1,9 @@
 package fibermcp
 
 import (
-	"net/http"
-
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
-	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
 	"github.com/mcpauthz/mcpauthz/core"
 )
 
@@ -21,15 +18,16 @@ type principalKey struct{}
 // request body is left exactly as received. A body larger than
 // g.MaxBodyBytes() is refused with the Guard's 413.
 func New(g *core.Guard) fiber.Handler {
-	max := g.MaxBodyBytes()
 	return func(c *fiber.Ctx) error {
-		req := c.Request()
-		body, tooLarge, readErr := readBody(req, max)
-		cr := newRequest(req)
-		cr.Body, cr.BodyTooLarge, cr.BodyErr = body, tooLarge, readErr
+		cr := newRequest(c.Request()) // the body is read by Check, after the token is verified
 		ctx := c.UserContext()
 		res, err := g.Check(ctx, cr)
 		if err != nil {
+			if req := c.Request(); req.IsBodyStream() && req.Header.ContentLength() != 0 {
+				// The rest of a streamed body was not read: the connection
+				// cannot carry another request.
+				c.Context().SetConnectionClose()
+			}
 			return write(c, g.Render(err))
 		}
 		c.Locals(principalKey{}, res.Principal)
@@ -59,23 +57,6 @@ func New(g *core.Guard) fiber.Handler {
 func PrincipalFrom(c *fiber.Ctx) (*core.Principal, bool) {
 	p, ok := c.Locals(principalKey{}).(*core.Principal)
 	return p, ok && p != nil
-}
-
-// Handler mounts a net/http handler (such as the go-sdk's
-// mcp.NewStreamableHTTPHandler) on fiber through adaptor.HTTPHandler, and
-// hands it the principal: the handler sees it with
-// core.PrincipalFromContext(r.Context()). adaptor.HTTPHandler alone runs
-// the handler with the fasthttp context, where fiber's user context (and
-// so the principal) is not visible. Requests that did not pass [New] reach
-// h without a principal.
-func Handler(h http.Handler) fiber.Handler {
-	h = httpmcp.SDKHandler(h)
-	return adaptor.HTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p, ok := r.Context().Value(principalKey{}).(*core.Principal); ok && p != nil {
-			r = r.WithContext(core.WithPrincipal(r.Context(), p))
-		}
-		h.ServeHTTP(w, r)
-	}))
 }
 
 // RegisterMetadata registers g.MetadataHandler() for GET, HEAD and OPTIONS

@@ -1,7 +1,6 @@
 package fibermcp
 
 import (
-	"io"
 	"net/http"
 
 	"github.com/valyala/fasthttp"
@@ -9,28 +8,31 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 )
 
-// readBody returns the raw request body, at most max bytes. fasthttp has
-// normally buffered it already (the slice is valid until the handler
-// returns; the Guard does not retain it). A streamed body
-// (Config.StreamRequestBody) is read with the limit and put back with
-// SetBodyRaw, so the next handler sees the same bytes.
-func readBody(req *fasthttp.Request, max int64) (body []byte, tooLarge bool, err error) {
+// fastBody reads a fasthttp request body for Check, after the token has
+// been verified. fasthttp has normally buffered the body already (the slice
+// is valid until the handler returns; the Guard does not retain it). A
+// streamed body (Config.StreamRequestBody, which keeps fasthttp from
+// reading a body before the handler runs) is read with the limit, growing
+// as bytes arrive, and put back with SetBodyRaw, so the next handler sees
+// the same bytes.
+type fastBody struct{ req *fasthttp.Request }
+
+// ReadBody implements core.BodyReader.
+func (f fastBody) ReadBody(max int64) ([]byte, error) {
+	req := f.req
 	if !req.IsBodyStream() {
 		b := req.Body()
 		if int64(len(b)) > max {
-			return nil, true, nil
+			return nil, core.ErrBodyTooLarge
 		}
-		return b, false, nil
+		return b, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(req.BodyStream(), max+1))
+	b, err := core.ReadBody(req.BodyStream(), max, nil)
 	if err != nil {
-		return nil, false, err
-	}
-	if int64(len(b)) > max {
-		return nil, true, nil
+		return nil, err
 	}
 	req.SetBodyRaw(b)
-	return b, false, nil
+	return b, nil
 }
 
 // newRequest copies method, path, query and header of req into a
@@ -67,7 +69,7 @@ func newRequest(req *fasthttp.Request) *core.Request {
 		vals [inlineHeaders]string
 	}{}
 	cr := &st.req
-	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path):off]}
+	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path):off], BodyReader: fastBody{req}}
 	hdr, vals, i := make(http.Header, len(fields)), st.vals[:], 0
 	if len(fields) > inlineHeaders {
 		vals = make([]string, len(fields))

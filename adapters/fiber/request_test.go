@@ -54,6 +54,10 @@ func TestNewRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := newRequest(&req)
+			if br, ok := got.BodyReader.(fastBody); !ok || br.req != &req {
+				t.Errorf("BodyReader = %#v, want the request's body", got.BodyReader)
+			}
+			got.BodyReader = nil
 			req.Reset() // the strings must not alias fasthttp's buffers
 			req.Header.Set("Authorization", "Bearer zzz")
 			if diff := cmp.Diff(&tt.want, got); diff != "" {

@@ -9,31 +9,33 @@
 // or, equivalently, [Register] (mux, g, mcpHandler), which also registers
 // the RFC 9728 metadata document at the origin root.
 //
-// The adapter decides nothing: it reads the body (bounded by
-// Guard.MaxBodyBytes), calls Guard.Check, and either copies Guard.Render's
-// response or passes the request on with the principal in its context and
-// the body restored byte for byte. List responses are filtered through
-// Result.WrapResponseWriter; every other response streams through untouched.
+// The adapter decides nothing and holds no logic of its own: it is core's
+// one net/http adapter body, core.Guard.Serve (shared with chi and gin). The
+// bearer token is verified from the header first; only then is the body
+// read (bounded by Guard.MaxBodyBytes, the buffer growing as bytes arrive,
+// never sized from Content-Length), Guard.Check finishes, and the adapter
+// either writes Guard.Render's response (core.WriteResponse) or passes the
+// request on with the principal in its context and the body restored byte
+// for byte. List responses are filtered through Result.WrapResponseWriter;
+// every other response streams through untouched.
 //
 // # go-sdk session binding
 //
-// The MCP Go SDK binds legacy (2025-11-25) sessions to auth.TokenInfo.UserID,
-// which it reads from a context key only auth.RequireBearerToken can set.
-// The middleware therefore runs the next handler through
-// auth.RequireBearerToken with a verifier that returns the already-verified
-// principal: UserID = Principal.ID(), Scopes, Expiration. The SDK then
+// The MCP Go SDK binds legacy (2025-11-25) sessions to auth.TokenInfo.UserID.
+// The context node that carries the principal also answers the SDK's
+// TokenInfo lookup (UserID = Principal.ID(), Scopes, Expiration), so the SDK
 // refuses a session presented by another principal (403), in addition to the
-// Guard's own binding (404).
+// Guard's own binding (404), without parsing the Authorization header again.
+// [SDKHandler] falls back to auth.RequireBearerToken when a framework
+// rebuilt the context and only the principal is left.
 //
 // # Performance
 //
-// An allowed request costs the middleware one allocation of its own for
-// bodies up to 256 bytes (body, restored reader, context node and the
-// TokenInfo storage together), plus http.Request.WithContext and
-// Principal.ID; the buffer is never pooled, because a handler (a reverse
-// proxy's transport, for one) may still read the body after ServeHTTP
-// returns. auth.RequireBearerToken adds the go-sdk's own four (header
-// split, lower-casing, context value, request copy).
+// An allowed request costs the adapter one allocation of its own for bodies
+// up to 256 bytes (request state, body, restored reader and session writer
+// together), plus http.Request.WithContext; the buffer is never pooled,
+// because a handler (a reverse proxy's transport, for one) may still read
+// the body after ServeHTTP returns.
 //
 // # Security
 //

@@ -64,65 +64,6 @@ func TestHTTP2Bodies(t *testing.T) {
 	}
 }
 
-// TestSessionBoundAtCreation is J14: another principal that presents a
-// fresh session id before its creator uses it again is refused (the Guard
-// bound the id when the initialize response created it: 404), nothing is
-// executed, and the creator keeps the session.
-func TestSessionBoundAtCreation(t *testing.T) {
-	t.Parallel()
-	idp := coretest.NewIdP(t)
-	const resource = "https://mcp.example.com/mcp"
-	g, err := core.New(core.Config{
-		Resource:   resource,
-		Verifier:   idp.Verifier(t, resource),
-		Authorizer: coretest.SuitePolicy{},
-		Metadata:   core.ProtectedResourceMetadata{AuthorizationServers: []string{idp.Issuer()}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	spy := coretest.NewSpy(false, true)
-	mux := http.NewServeMux()
-	httpmcp.Register(mux, g, spy)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	post := func(tok, sid, body string) *http.Response {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/mcp", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("MCP-Protocol-Version", "2025-11-25")
-		req.Header.Set("Authorization", "Bearer "+tok)
-		if sid != "" {
-			req.Header.Set("Mcp-Session-Id", sid)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp
-	}
-	resp := post(idp.Token(resource, "alice"), "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
-	sid := resp.Header.Get("Mcp-Session-Id")
-	if sid == "" {
-		t.Fatalf("no session: %d", resp.StatusCode)
-	}
-	call := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ls","arguments":{}}}`
-	if resp := post(idp.Token(resource, "bob"), sid, call); resp.StatusCode != http.StatusNotFound {
-		t.Errorf("bob first on alice's session = %d, want 404", resp.StatusCode)
-	}
-	if _, _, _, ops := spy.Snapshot(); len(ops) != 0 {
-		t.Errorf("executed %q", ops)
-	}
-	if resp := post(idp.Token(resource, "alice"), sid, call); resp.StatusCode != http.StatusOK {
-		t.Errorf("alice on her session = %d", resp.StatusCode)
-	}
-	if _, _, _, ops := spy.Snapshot(); len(ops) != 1 {
-		t.Errorf("executed %q", ops)
-	}
-}
-
 // TestSDKSessionBinding checks the go-sdk wiring alone: with the Guard's
 // binding disabled, the SDK itself refuses another user (TokenInfo.UserID).
 func TestSDKSessionBinding(t *testing.T) {

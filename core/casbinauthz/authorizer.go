@@ -157,7 +157,7 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 	if s == nil {
 		return core.Decision{}, fmt.Errorf("%w: %w", core.ErrUnavailable, errNoPolicy)
 	}
-	obj, dom := perm.Object(), Domain(p)
+	dom := Domain(p)
 	alias := ""
 	if a.issuers != nil {
 		is, tenant, ok := a.issuers.resolve(p)
@@ -172,19 +172,36 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 	var keyBuf [256]byte
 	// Oversized objects are never cached (nor keyed): a flood of huge names
 	// costs no cache memory.
-	key, cacheable := keyBuf[:0], s.cache.cacheable(len(obj)+len(dom))
+	key, cacheable := keyBuf[:0], s.cache.cacheable(len(perm.Kind)+1+len(perm.Name)+len(dom))
+	// A principal the Guard keeps with a verified token carries its key
+	// prefix and subject list, computed once per token (core.Principal.Memo).
+	var pm *principalMemo
+	if a.defaultSubjects {
+		if v, ok := p.Memo(a, newPrincipalMemo); ok {
+			pm = v.(*principalMemo)
+		}
+	}
 	if cacheable && a.defaultSubjects && !s.attrs {
-		key = principalKey(key, p, obj, perm.Action, dom)
+		if pm != nil { // the object is appended in place: a hit builds no string
+			// The prefix names the issuer; dom is the trusted domain.
+			key = appendField(appendField(appendObject(append(key, pm.prefix...), perm), perm.Action), dom)
+		} else {
+			key = principalKey(key, p, perm.Object(), perm.Action, dom)
+		}
 		if d, ok := s.cache.get(key); ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
 			return s.stamp(d), nil
 		}
 	}
-	subs := a.subjects(p)
-	if alias != "" {
-		subs = namespace(alias, dom, subs)
+	q := &request{obj: perm.Object(), act: perm.Action, kind: string(p.Kind), dom: dom}
+	if pm != nil {
+		q.subs = pm.subs
+	} else {
+		q.subs = a.subjects(p)
 	}
-	q := &request{subs: subs, obj: obj, act: perm.Action, kind: string(p.Kind), dom: dom}
+	if alias != "" {
+		q.subs = namespace(alias, dom, q.subs) // a fresh slice: the memo stays as is
+	}
 	if s.attrs {
 		var err error
 		if q.attrs, err = s.schema.build(p, perm); err != nil {

@@ -143,6 +143,42 @@ func principalKey(b []byte, p *core.Principal, obj, act, dom string) []byte {
 	return appendList(b, p.Scopes)
 }
 
+// appendObject is appendField(b, perm.Object()) without building the
+// object string.
+func appendObject(b []byte, perm core.Permission) []byte {
+	if perm.Kind == core.ObjectServer {
+		return appendField(b, "server")
+	}
+	b = strconv.AppendInt(b, int64(len(perm.Kind)+1+len(perm.Name)), 10)
+	b = append(b, ':')
+	b = append(b, perm.Kind...)
+	b = append(b, ':')
+	return append(b, perm.Name...)
+}
+
+// principalMemo is what Authorize keeps per verified token (with
+// DefaultSubjects): the principal part of the decision-cache key and the
+// subject list.
+type principalMemo struct {
+	prefix string
+	subs   []string
+}
+
+// newPrincipalMemo computes a principalMemo; its signature is the one
+// core.Principal.Memo takes.
+func newPrincipalMemo(p *core.Principal) any {
+	b := append([]byte(nil), 'M')
+	b = appendField(b, p.Issuer)
+	b = appendField(b, string(p.Kind))
+	b = appendField(b, p.Subject)
+	b = appendField(b, p.ClientID)
+	b = appendField(b, Domain(p))
+	b = appendList(b, p.Groups)
+	b = appendList(b, p.Roles)
+	b = appendList(b, p.Scopes)
+	return &principalMemo{prefix: string(b), subs: DefaultSubjects(p)}
+}
+
 // requestKey is the cache key over the full expanded request plus the
 // granted scopes (and the attributes as sorted-key JSON when the model uses
 // them). ok is false when the request cannot be keyed.

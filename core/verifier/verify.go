@@ -61,6 +61,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 		return nil, err
 	}
 	if v.cache != nil {
+		c.Memo = new(core.TokenMemo) // the Guard keeps what it derives from the token here
 		v.cache.put(token, &cacheEntry{claims: c, leeway: is.leeway, keys: is.keys, key: pk}, now)
 		cp := *c
 		return &cp, nil

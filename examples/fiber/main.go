@@ -33,7 +33,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, ready f
 	if err != nil {
 		return err
 	}
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second, // header and body; fasthttp does not apply it to responses
+		IdleTimeout:           2 * time.Minute,
+		// The Guard verifies the token before the body is read only when
+		// fasthttp streams it (it pre-reads at most 8 KiB).
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+	})
 	fibermcp.RegisterMetadata(app, g) // unauthenticated, at the origin root
 	// fiber's adaptor buffers whole responses, so the go-sdk handler runs
 	// stateless: no long-lived server-to-client GET streams.

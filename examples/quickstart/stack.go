@@ -78,7 +78,13 @@ func startStack(ctx context.Context, addr, dir string, sessionTimeout time.Durat
 		ln.Close()
 		return nil, err
 	}
-	st.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	st.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// No ReadTimeout: it would also end GET event streams. The Guard
+		// bounds each request body (core.BodyReadTimeout).
+	}
 	go func() { _ = st.srv.Serve(ln) }()
 	return st, nil
 }

@@ -54,7 +54,13 @@ func MCPHandler(opts *mcp.StreamableHTTPOptions) http.Handler {
 // Serve serves h on ln until ctx is done, then shuts down gracefully
 // (at most 5 s).
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// No ReadTimeout: it would also end GET event streams. The Guard
+		// bounds each request body instead (core.BodyReadTimeout).
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -1,0 +1,75 @@
+package fibermcp_test
+
+import (
+	"net"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/valyala/fasthttp"
+
+	fibermcp "github.com/mcpauthz/mcpauthz/adapters/fiber"
+	"github.com/mcpauthz/mcpauthz/coretest"
+)
+
+// terminal is coretest.Terminal in fiber's terms.
+func terminal(c *fiber.Ctx) error {
+	_ = c.Request().Body()
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(coretest.BenchReply)
+}
+
+func apps(e *coretest.BenchEnv, bareH, guardedH fiber.Handler) (bare, guarded *fiber.App) {
+	cfg := fiber.Config{DisableStartupMessage: true, StreamRequestBody: true, DisablePreParseMultipartForm: true}
+	bare, guarded = fiber.New(cfg), fiber.New(cfg)
+	bare.Post("/mcp", bareH)
+	guarded.Post("/mcp", fibermcp.New(e.Guard), guardedH)
+	return bare, guarded
+}
+
+// inProcess drives app.Handler() with one reused fasthttp.RequestCtx (no
+// network), as fasthttp's server does between requests.
+func inProcess(b *testing.B, e *coretest.BenchEnv, app *fiber.App) func() {
+	var req fasthttp.Request
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.SetRequestURI("http://mcp.example.com/mcp")
+	for k, vs := range e.Header() {
+		req.Header.Set(k, vs[0])
+	}
+	req.SetBody(coretest.BenchBody)
+	ctx := new(fasthttp.RequestCtx)
+	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4000}, nil)
+	h := app.Handler()
+	f := func() {
+		ctx.Response.Reset()
+		ctx.ResetUserValues()
+		h(ctx)
+	}
+	f()
+	if code := ctx.Response.StatusCode(); code != fiber.StatusOK {
+		b.Fatalf("status %d: %s", code, ctx.Response.Body())
+	}
+	return f
+}
+
+// BenchmarkHotPath is P3 for fiber, in-process (coretest.HotPath).
+func BenchmarkHotPath(b *testing.B) {
+	e := coretest.NewBenchEnv(b)
+	bare, guarded := apps(e, terminal, terminal)
+	coretest.HotPath(b, e, inProcess(b, e, bare), inProcess(b, e, guarded))
+}
+
+// BenchmarkThroughput is P7 for fiber over loopback (coretest.ThroughputURLs).
+func BenchmarkThroughput(b *testing.B) {
+	e := coretest.NewBenchEnv(b)
+	sdk := coretest.BenchSDKHandler()
+	for _, inner := range []struct {
+		name          string
+		bare, guarded fiber.Handler
+	}{{"trivial", terminal, terminal}, {"sdk", adaptor.HTTPHandler(sdk), fibermcp.Handler(sdk)}} {
+		b.Run(inner.name, func(b *testing.B) {
+			bare, guarded := apps(e, inner.bare, inner.guarded)
+			coretest.ThroughputURLs(b, e, serve(b, bare), serve(b, guarded))
+		})
+	}
+}

@@ -1,0 +1,92 @@
+package casbinauthz
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// memoVerifier returns copies of one set of claims sharing one TokenMemo,
+// as the caching verifier does.
+type memoVerifier struct{ c core.Claims }
+
+func (v *memoVerifier) Verify(context.Context, string) (*core.Claims, error) {
+	c := v.c
+	return &c, nil
+}
+
+// TestMemoDecisions: decisions for a principal the Guard keeps with a
+// verified token (key prefix and subjects computed once, core.Principal.Memo)
+// equal those for an identical principal without a memo, for every tool of
+// the benchmark policy, with and without the decision cache.
+func TestMemoDecisions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	groups := []any{}
+	for i := range 10 {
+		groups = append(groups, fmt.Sprintf("g%d", i))
+	}
+	v := &memoVerifier{c: core.Claims{Issuer: "https://issuer.example.com", Subject: "alice", Scopes: []string{"mcp:tools"},
+		Expiry: time.Now().Add(time.Hour), Raw: map[string]any{"groups": groups}, Memo: new(core.TokenMemo)}}
+	for _, cacheSize := range []int{0, -1} {
+		v.c.Memo = new(core.TokenMemo) // a token memo belongs to one Guard
+		a, err := New(Config{Model: mustModel(t, "rbac"), Source: StringSource(benchPolicy(200)), CacheSize: cacheSize})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := core.New(core.Config{Resource: "https://mcp.example.com/mcp", Verifier: v, Authorizer: a,
+			Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{"https://issuer.example.com"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := http.Header{"Authorization": {"Bearer x"}, "Content-Type": {"application/json"}}
+		res, err := g.Check(ctx, &core.Request{Method: http.MethodPost, Header: h,
+			Body: []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t8","arguments":{}}}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		memo := res.Principal
+		plain := *memo // a copy keeps no memo
+		allowed := 0
+		for i := range 220 {
+			for _, name := range []string{fmt.Sprintf("t%d", i), fmt.Sprintf("t%d_x", i)} {
+				for round := range 2 { // the second round hits the decision cache
+					dm, err1 := a.Authorize(ctx, memo, tool(name))
+					dp, err2 := a.Authorize(ctx, &plain, tool(name))
+					if err1 != nil || err2 != nil || dm.Allow != dp.Allow || dm.Rule != dp.Rule || dm.Reason != dp.Reason {
+						t.Fatalf("cache %d round %d %s: memo %+v %v, plain %+v %v", cacheSize, round, name, dm, err1, dp, err2)
+					}
+					if dm.Allow && round == 0 {
+						allowed++
+					}
+				}
+			}
+		}
+		if allowed == 0 {
+			t.Fatal("no tool allowed: the comparison proves nothing")
+		}
+		if _, ok := memo.Memo(a, newPrincipalMemo); !ok {
+			t.Error("the Guard's principal kept no memo for the Authorizer")
+		}
+	}
+}
+
+// TestAppendObject: the in-place object key equals the field of
+// Permission.Object for every kind.
+func TestAppendObject(t *testing.T) {
+	t.Parallel()
+	for _, perm := range []core.Permission{
+		{Kind: core.ObjectServer, Action: core.ActionConnect},
+		tool("ls"), tool(""), tool("a:b|c"),
+		{Kind: core.ObjectResource, Name: "file:///x", Action: core.ActionRead},
+		{Kind: core.ObjectPrompt, Name: "greet", Action: core.ActionGet},
+	} {
+		if got, want := string(appendObject(nil, perm)), string(appendField(nil, perm.Object())); got != want {
+			t.Errorf("%+v: %q, want %q", perm, got, want)
+		}
+	}
+}

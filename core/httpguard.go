@@ -1,0 +1,202 @@
+package core
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"time"
+)
+
+// This file is the one net/http adapter body: the net/http, chi and gin
+// adapters are thin wrappers around [Guard.Serve]. fiber (fasthttp) has its
+// own body with the same semantics and shares [Guard.Render],
+// [Result.FilterResponse] and [Result.BindSession].
+
+// Serve runs the Guard for one net/http request and, when it is allowed,
+// calls next with the request to pass on and the writer to use:
+//
+//  1. The bearer token is verified from the header before the body is
+//     read; an unauthenticated request is refused without reading it.
+//  2. The body is read with the limit [Guard.MaxBodyBytes], growing the
+//     buffer as bytes arrive (never from the declared Content-Length).
+//  3. A refusal is written with [WriteResponse] and next is not called.
+//  4. Otherwise next receives a request whose context carries the
+//     principal (PrincipalFromContext) and the go-sdk auth.TokenInfo
+//     (auth.TokenInfoFromContext), with the identical body bytes; and a
+//     writer that filters a list response (JSON or SSE) or binds the
+//     session an initialize response creates, when either applies.
+//
+// next must not keep the request or the writer after it returns.
+func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.ResponseWriter, *http.Request)) {
+	st := &httpState{src: r.Body, w: w, r: r}
+	st.req = Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header}
+	if r.Body != nil && r.Body != http.NoBody {
+		st.req.BodyReader = st
+	}
+	res, err := g.Check(r.Context(), &st.req)
+	if err != nil {
+		if st.req.BodyTooLarge {
+			w.Header().Set("Connection", "close") // the rest of the body is not read
+		}
+		WriteResponse(w, g.Render(err))
+		return
+	}
+	body := st.req.Body
+	r = r.WithContext(res.Context(r.Context()))
+	if st.req.BodyReader != nil {
+		st.body.Reset(body)
+		r.Body = &st.body
+		r.ContentLength = int64(len(body))
+	}
+	switch {
+	case res.NeedsFilter():
+		fw := res.WrapResponseWriter(w)
+		defer fw.Close() // a filter failure has already been answered with a 500
+		next(fw, r)
+	case res.CreatesSession():
+		st.sw = sessionWriter{ResponseWriter: w, res: res, g: g}
+		next(&st.sw, r)
+		st.sw.bind() // no-op when already bound
+	default:
+		next(w, r)
+	}
+}
+
+// WriteResponse writes a [Guard.Render] response on w: each header Render
+// sets replaces any value set earlier on w (all of Render's values are
+// kept), then the status, then the body. Every adapter writes refusals this
+// way, so they are byte-identical across frameworks.
+func WriteResponse(w http.ResponseWriter, resp *Response) {
+	h := w.Header()
+	for k, vs := range resp.Header {
+		h[k] = vs // Render's header is fresh for every call
+	}
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+}
+
+// smallBody is the room for a small body (plus the byte that sees EOF)
+// inside the per-request state.
+const smallBody = 256 + 1
+
+// httpState is Serve's single per-request allocation: the Request handed
+// to Check, the restored body, the session writer and a small body's bytes.
+type httpState struct {
+	req   Request
+	src   io.Reader
+	w     http.ResponseWriter
+	r     *http.Request
+	body  restoredBody
+	sw    sessionWriter
+	small [smallBody]byte
+}
+
+// ReadBody reads the body from the connection, at most max+1 bytes, into a
+// buffer that starts small and grows as bytes arrive.
+// On a server without ReadTimeout the read gets its own deadline,
+// [BodyReadTimeout], lifted again once the body is in, so a slow body is
+// bounded while long-lived responses (GET event streams) are not.
+func (st *httpState) ReadBody(max int64) ([]byte, error) {
+	if srv, ok := st.r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout <= 0 {
+		rc := http.NewResponseController(st.w)
+		if rc.SetReadDeadline(time.Now().Add(BodyReadTimeout)) == nil {
+			defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+		}
+	}
+	return ReadBody(st.src, max, st.small[:0])
+}
+
+// BodyReadTimeout bounds the reading of a request body by [Guard.Serve] on
+// an http.Server without ReadTimeout. An http.Server's ReadTimeout also
+// applies to the rest of the connection's request and cancels long-lived
+// handlers (an MCP GET stream) when it expires, so servers that carry
+// event streams set ReadHeaderTimeout and IdleTimeout and rely on this
+// per-request body deadline instead.
+const BodyReadTimeout = 30 * time.Second
+
+// ReadBody reads r to EOF into buf (its capacity is used first) and returns
+// the bytes, or an error wrapping [ErrBodyTooLarge] as soon as more than limit
+// bytes arrived. The buffer grows as bytes arrive, never ahead of them by
+// more than its doubling, so a declared but unsent body costs nothing.
+func ReadBody(r io.Reader, limit int64, buf []byte) ([]byte, error) {
+	if cap(buf) == 0 {
+		buf = make([]byte, 0, 512)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			nb := make([]byte, len(buf), max(min(int64(cap(buf))*2, limit+1), int64(len(buf))+1))
+			copy(nb, buf)
+			buf = nb
+		}
+		m, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if int64(len(buf)) > limit {
+			return nil, ErrBodyTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// restoredBody is the body next sees: a reader over the bytes the Guard
+// inspected, whose Close does nothing (net/http closes the original body).
+type restoredBody struct{ bytes.Reader }
+
+// Close does nothing; net/http closes the original body.
+func (*restoredBody) Close() error { return nil }
+
+// sessionWriter binds the Mcp-Session-Id of an initialize response to the
+// principal when the final status is set or the first byte is written,
+// before the headers can reach the client. When the binding is refused (the
+// principal's session cap, a failing store) it sends the Guard's refusal
+// instead of the server's response and discards the server's body.
+type sessionWriter struct {
+	http.ResponseWriter
+	res     *Result
+	g       *Guard
+	done    bool
+	refused bool
+}
+
+func (s *sessionWriter) bind() {
+	if s.done {
+		return
+	}
+	s.done = true
+	if err := s.res.BindSession(s.ResponseWriter.Header().Get("Mcp-Session-Id")); err != nil {
+		s.refused = true
+		clear(s.ResponseWriter.Header())
+		WriteResponse(s.ResponseWriter, s.g.Render(err))
+	}
+}
+
+// WriteHeader binds on a final status, then writes it (unless refused).
+func (s *sessionWriter) WriteHeader(code int) {
+	if code >= 200 {
+		s.bind()
+	}
+	if !s.refused {
+		s.ResponseWriter.WriteHeader(code)
+	}
+}
+
+// Write binds, then writes (or discards, when refused).
+func (s *sessionWriter) Write(p []byte) (int, error) {
+	if s.bind(); s.refused {
+		return len(p), nil
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+// Flush binds, then flushes.
+func (s *sessionWriter) Flush() {
+	s.bind()
+	_ = http.NewResponseController(s.ResponseWriter).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *sessionWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
