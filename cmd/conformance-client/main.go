@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/client"
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -64,7 +64,7 @@ func main() {
 func run(ctx context.Context, log *slog.Logger, serverURL, scenario, rawCtx string) error {
 	var sc scenarioContext
 	if rawCtx != "" {
-		if err := strictjson.Validate([]byte(rawCtx), strictjson.Options{}); err != nil {
+		if err := jsonscan.Validate([]byte(rawCtx), jsonscan.Options{}); err != nil {
 			return fmt.Errorf("MCP_CONFORMANCE_CONTEXT: %w", err)
 		}
 		if err := json.Unmarshal([]byte(rawCtx), &sc); err != nil {

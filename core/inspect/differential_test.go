@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	segjson "github.com/segmentio/encoding/json"
 )
@@ -166,21 +166,40 @@ func checkDifferential(t *testing.T, body []byte, version string) {
 	}
 }
 
-// checkViews asserts that the one-pass view (strictjson visitor) of a single
-// message equals the view walked after validation (used for batches).
+// checkViews asserts that a single message and the same message as the
+// only element of a batch are located identically (one visitor, two
+// depths).
 func checkViews(t *testing.T, body []byte) {
-	i := skipWS(body, 0)
+	i := jsonscan.SkipWS(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return
 	}
 	x := visitor{v: newView()}
-	if strictjson.Validate(body, strictjson.Options{Visitor: &x, VisitDepth: 3}) != nil {
+	if jsonscan.Validate(body, jsonscan.Options{Visitor: &x, VisitDepth: 3}) != nil {
 		return
 	}
-	d := decoder{body: body}
-	if w := d.walkMessage(i); w != x.v {
-		t.Fatalf("views differ for %q:\nvisitor %+v\nwalker  %+v", body, x.v, w)
+	batch := append(append([]byte("["), body...), ']')
+	y := visitor{batch: true}
+	if err := jsonscan.Validate(batch, jsonscan.Options{Visitor: &y, VisitDepth: 4}); err != nil {
+		t.Fatalf("batch of a valid message refused: %v", err)
 	}
+	if len(y.views) != 1 {
+		t.Fatalf("%d views for a batch of one: %q", len(y.views), body)
+	}
+	w := shiftView(y.views[0], -1)
+	if w != x.v {
+		t.Fatalf("views differ for %q:\nsingle %+v\nbatch  %+v", body, x.v, w)
+	}
+}
+
+// shiftView moves every offset of v by d.
+func shiftView(v msgView, d int) msgView {
+	for _, p := range []*int{&v.jsonrpc, &v.id, &v.method, &v.params, &v.name, &v.uri, &v.meta, &v.ref, &v.metaVersion, &v.refType, &v.refName, &v.refURI} {
+		if *p >= 0 {
+			*p += d
+		}
+	}
+	return v
 }
 
 // differentialSeeds are the J-series bodies (security-test-plan §7).

@@ -3,10 +3,12 @@ package inspect
 import (
 	"encoding/json"
 	"strconv"
+
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // decoder decodes JSON-RPC messages from a body that passed
-// strictjson.Validate.
+// jsonscan.Validate, using the member offsets its visitor recorded.
 type decoder struct {
 	body         []byte
 	version      string
@@ -23,27 +25,29 @@ var (
 
 const metaProtocolVersion = "io.modelcontextprotocol/protocolVersion"
 
-func (d *decoder) batch(start int) ([]Message, error) {
+// batch builds the messages of the batch at start; views holds, in order,
+// the view of each element object.
+func (d *decoder) batch(start int, views []msgView) ([]Message, error) {
 	b := d.body
-	i := skipWS(b, start+1)
+	i := jsonscan.SkipWS(b, start+1)
 	if b[i] == ']' {
 		return nil, newErr(ErrInvalidRequest, "empty batch", nil)
 	}
 	var msgs []Message
-	for {
-		if b[i] != '{' {
+	for n := 0; ; n++ {
+		if b[i] != '{' || n >= len(views) {
 			return nil, newErr(ErrInvalidRequest, "batch element must be a JSON-RPC message object", nil)
 		}
-		m, err := d.build(d.walkMessage(i))
+		m, err := d.build(views[n])
 		if err != nil {
 			return nil, err
 		}
 		msgs = append(msgs, m)
-		i = skipWS(b, skipValue(b, i))
+		i = jsonscan.SkipWS(b, jsonscan.ValueEnd(b, i))
 		if b[i] == ']' {
 			return msgs, nil
 		}
-		i = skipWS(b, i+1) // ','
+		i = jsonscan.SkipWS(b, i+1) // ','
 	}
 }
 
@@ -61,12 +65,11 @@ func (d *decoder) invalidParams(m *Message, msg string) *Error {
 
 // rawString decodes the string at b[i] into buf (or returns it in place).
 func rawString(b []byte, i int, buf []byte) []byte {
-	end, esc := skipString(b, i)
-	raw := b[i+1 : end-1]
-	if !esc {
-		return raw
+	if _, esc := jsonscan.StringEnd(b, i); !esc {
+		buf = nil // alias b
 	}
-	return unescape(raw, buf)
+	s, _ := jsonscan.AppendString(buf, b, i)
+	return s
 }
 
 // stringField decodes the string value at v; ok is false when absent or
@@ -75,7 +78,7 @@ func (d *decoder) stringField(v int) (string, bool) {
 	if v < 0 || d.body[v] != '"' {
 		return "", false
 	}
-	s, _ := stringAt(d.body, v)
+	s, _ := jsonscan.String(d.body, v)
 	return s, true
 }
 
@@ -88,10 +91,10 @@ func (d *decoder) build(v msgView) (Message, error) {
 		switch c := b[v.id]; {
 		case c == 'n': // null: a notification for the SDK
 		case c == '"':
-			end, _ := skipString(b, v.id)
+			end, _ := jsonscan.StringEnd(b, v.id)
 			m.ID = json.RawMessage(b[v.id:end])
 		case c == '-' || (c >= '0' && c <= '9'):
-			end := skipValue(b, v.id)
+			end := jsonscan.ValueEnd(b, v.id)
 			if _, err := strconv.ParseFloat(string(b[v.id:end]), 64); err != nil {
 				return m, newErr(ErrInvalidRequest, "invalid id", err)
 			}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // maxNumericDate is 9999-12-31T23:59:59Z; later (or negative) dates are
@@ -33,7 +33,7 @@ type response struct {
 // "active" is missing or not a boolean, wraps core.ErrUnavailable: the
 // server's answer cannot be trusted either way.
 func parseResponse(body []byte) (*response, map[string]any, error) {
-	if err := strictjson.Validate(body, strictjson.Options{}); err != nil {
+	if err := jsonscan.Validate(body, jsonscan.Options{}); err != nil {
 		return nil, nil, fmt.Errorf("%w: introspection response: %w", core.ErrUnavailable, err)
 	}
 	var r response
