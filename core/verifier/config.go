@@ -100,8 +100,9 @@ type IssuerConfig struct {
 	// JWKS is a static JWK Set document. It must yield at least one usable
 	// key after the hygiene rules of jose.ParseJWKS.
 	JWKS []byte
-	// JWKSURL is fetched lazily, refreshed on unknown kids (30 s cooldown)
-	// and every RefreshInterval, kept through outages for 24 h.
+	// JWKSURL is fetched lazily, refreshed on unknown kids (at most once
+	// per MinRefreshInterval; 30 s after a failed fetch) and every
+	// RefreshInterval, kept through outages for 24 h.
 	JWKSURL string
 	// DiscoveryURL is the metadata document to read "jwks_uri" from.
 	// OPTIONAL; when KeySet, JWKS and JWKSURL are all empty it defaults to
@@ -136,4 +137,12 @@ type IssuerConfig struct {
 	// 15 min; negative disables periodic refresh (keys then change only on
 	// an unknown kid). Ignored for KeySet and JWKS.
 	RefreshInterval time.Duration
+	// MinRefreshInterval, for JWKSURL and discovery issuers, is the
+	// minimum time between two key-set fetches caused by tokens with an
+	// unknown kid: a flood of unknown kids costs the IdP at most one fetch
+	// per interval, and a key the IdP publishes validates at most this long
+	// (plus one fetch) later. A kid already found absent from the current
+	// set is refused without waiting (negative cache, 1024 kids). OPTIONAL;
+	// zero means 4 s. Ignored for KeySet and JWKS.
+	MinRefreshInterval time.Duration
 }

@@ -208,7 +208,11 @@ func keySource(c *IssuerConfig, is *issuer, client *http.Client, now func() time
 	case refresh < 0:
 		refresh = 0 // jose: zero disables
 	}
-	remote := jose.RemoteKeySetConfig{HTTPClient: client, Algorithms: is.algs, Now: now, Logger: log, RefreshInterval: refresh}
+	if c.MinRefreshInterval < 0 {
+		return nil, errors.New("negative MinRefreshInterval")
+	}
+	remote := jose.RemoteKeySetConfig{HTTPClient: client, Algorithms: is.algs, Now: now, Logger: log,
+		RefreshInterval: refresh, MinRefreshInterval: c.MinRefreshInterval}
 	switch {
 	case c.KeySet != nil:
 		return c.KeySet, nil
