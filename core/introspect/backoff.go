@@ -13,7 +13,7 @@ import (
 // exponential, capped, jittered steps, one probe per step. Safe for
 // concurrent use.
 type backoff struct {
-	initial, max time.Duration // initial < 0: disabled
+	initial, max time.Duration  // initial < 0: disabled
 	jitter       func() float64 // uniform in [0, 1)
 
 	mu       sync.Mutex
