@@ -83,7 +83,8 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 		}
 		return nil, newErr(ErrParse, "parse error", err)
 	}
-	d := decoder{body: body, version: version, allowUnknown: opts.AllowUnknownMethods}
+	d := decoder{body: body, version: version, allowUnknown: opts.AllowUnknownMethods,
+		maxName: opts.maxName(), maxURI: opts.maxURI()}
 	switch body[i] {
 	case '{':
 		m, err := d.build(x.v)

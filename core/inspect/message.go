@@ -3,6 +3,7 @@ package inspect
 import (
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
@@ -13,6 +14,8 @@ type decoder struct {
 	body         []byte
 	version      string
 	allowUnknown bool // Options.AllowUnknownMethods
+	maxName      int  // Options.MaxNameLength (negative: unbounded)
+	maxURI       int  // Options.MaxURIBytes (negative: unbounded)
 }
 
 // Member names of a JSON-RPC message, of params and of params.ref that a
@@ -80,6 +83,46 @@ func (d *decoder) stringField(v int) (string, bool) {
 	}
 	s, _ := jsonscan.String(d.body, v)
 	return s, true
+}
+
+// maxEscapedRune is the most JSON text one code point can take: a
+// surrogate pair escaped as two \uXXXX.
+const maxEscapedRune = 12
+
+// targetField decodes the target string at v (a name when isName, else a
+// URI) and enforces the length limits before decoding a long value; ok is
+// false when absent or not a string, tooLong when it is refused.
+func (d *decoder) targetField(v int, isName bool) (s string, ok, tooLong bool) {
+	if v < 0 || d.body[v] != '"' {
+		return "", false, false
+	}
+	max := d.maxURI
+	if isName {
+		max = d.maxName
+	}
+	end, _ := jsonscan.StringEnd(d.body, v)
+	if max >= 0 && end-v-2 > maxEscapedRune*max {
+		return "", true, true
+	}
+	s, _ = jsonscan.String(d.body, v)
+	switch {
+	case isName && (s == "" || (max >= 0 && utf8.RuneCountInString(s) > max)):
+		return "", true, true
+	case !isName && max >= 0 && len(s) > max:
+		return "", true, true
+	}
+	return s, true, false
+}
+
+// limitErr is the refusal of an oversized (or empty) target.
+func (d *decoder) limitErr(m *Message, what string, isName bool) error {
+	if isName {
+		if d.maxName < 0 {
+			return d.invalidParams(m, what+" must not be empty")
+		}
+		return d.invalidParams(m, what+" must be 1 to "+strconv.Itoa(d.maxName)+" characters")
+	}
+	return d.invalidParams(m, what+" exceeds "+strconv.Itoa(d.maxURI)+" bytes")
 }
 
 // build applies the message rules to a view.
@@ -167,9 +210,13 @@ func (d *decoder) target(m *Message, v msgView) error {
 		if v.params < 0 || d.body[v.params] != '{' {
 			return d.invalidParams(m, "params must be an object")
 		}
-		s, ok := d.stringField(at)
+		isName := what == "name"
+		s, ok, tooLong := d.targetField(at, isName)
 		if !ok {
 			return d.invalidParams(m, "params."+what+" must be a string")
+		}
+		if tooLong {
+			return d.limitErr(m, "params."+what, isName)
 		}
 		m.Target = Target{Kind: kind, Name: s, Action: action}
 		return nil
@@ -228,15 +275,21 @@ func (d *decoder) completionTarget(m *Message, v msgView) error {
 	t, _ := d.stringField(v.refType)
 	switch t {
 	case "ref/prompt":
-		s, ok := d.stringField(v.refName)
+		s, ok, tooLong := d.targetField(v.refName, true)
 		if !ok {
 			return d.invalidParams(m, "params.ref.name must be a string")
 		}
+		if tooLong {
+			return d.limitErr(m, "params.ref.name", true)
+		}
 		m.Target = Target{Kind: TargetPrompt, Name: s, Action: ActionComplete}
 	case "ref/resource":
-		s, ok := d.stringField(v.refURI)
+		s, ok, tooLong := d.targetField(v.refURI, false)
 		if !ok {
 			return d.invalidParams(m, "params.ref.uri must be a string")
+		}
+		if tooLong {
+			return d.limitErr(m, "params.ref.uri", false)
 		}
 		m.Target = Target{Kind: TargetResource, Name: s, Action: ActionComplete}
 	default:
