@@ -93,10 +93,9 @@ type IssuerConfig struct {
 
 	// Key source: exactly one of KeySet, JWKS, JWKSURL or discovery.
 	//
-	// KeySet is an injected key set (tests, in-process authorization
-	// servers). internal/jose is importable only inside this module; other
-	// users pass JWKS or a URL.
-	KeySet jose.KeySet
+	// KeySet is a key set the caller manages (see [KeySet]: one method,
+	// VerifySignature).
+	KeySet KeySet
 	// JWKS is a static JWK Set document. It must yield at least one usable
 	// key after the hygiene rules of jose.ParseJWKS.
 	JWKS []byte

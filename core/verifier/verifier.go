@@ -35,7 +35,8 @@ type issuer struct {
 	template       bool
 	prefix, suffix string
 	tenants        map[string]bool
-	keys           jose.KeySet
+	keys           jose.KeySet // nil when custom is set
+	custom         KeySet      // IssuerConfig.KeySet
 	algs           []string
 	types          map[string]bool
 	required       []string
@@ -215,7 +216,8 @@ func keySource(c *IssuerConfig, is *issuer, client *http.Client, now func() time
 		RefreshInterval: refresh, MinRefreshInterval: c.MinRefreshInterval}
 	switch {
 	case c.KeySet != nil:
-		return c.KeySet, nil
+		is.custom = c.KeySet
+		return nil, nil
 	case len(c.JWKS) > 0:
 		keys, err := jose.ParseJWKS(c.JWKS, jose.KeySetOptions{Algorithms: is.algs, Logger: log})
 		if err != nil {

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -49,9 +50,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 	if !slices.Contains(is.algs, tok.Header.Alg) {
 		return nil, claimErr(core.ErrUnsupportedAlgorithm, "%s not allowed for issuer %q", tok.Header.Alg, is.name)
 	}
-	pk, err := jose.VerifyToken(ctx, &tok, is.keys)
+	pk, err := verifySignature(ctx, is, &tok, token)
 	if err != nil {
-		return nil, joseToCore(err)
+		return nil, err
 	}
 	// From here on the claims are authentic.
 	c, err := v.checkClaims(is, &tok, m, now)
@@ -64,6 +65,26 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 		return &cp, nil
 	}
 	return c, nil
+}
+
+// verifySignature checks tok's signature with the issuer's keys and returns
+// the key that verified it (nil for a caller-managed KeySet).
+func verifySignature(ctx context.Context, is *issuer, tok *jose.Token, raw string) (*jose.PublicKey, error) {
+	if is.custom == nil {
+		pk, err := jose.VerifyToken(ctx, tok, is.keys)
+		if err != nil {
+			return nil, joseToCore(err)
+		}
+		return pk, nil
+	}
+	payload, err := is.custom.VerifySignature(ctx, raw)
+	if err != nil {
+		return nil, joseToCore(err)
+	}
+	if !bytes.Equal(payload, tok.Payload) {
+		return nil, claimErr(core.ErrSignature, "key set returned a different payload")
+	}
+	return nil, nil
 }
 
 // selectIssuer maps the unverified iss to a configured issuer. For a
