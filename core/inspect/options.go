@@ -8,9 +8,12 @@ const (
 	Version20250326 = "2025-03-26"
 )
 
-// DefaultSupportedVersions is used when Options.SupportedVersions is empty.
-// Callers must not modify it.
-var DefaultSupportedVersions = []string{Version20260728, Version20251125, Version20250618, Version20250326}
+// defaultVersions is used when Options.SupportedVersions is empty.
+var defaultVersions = [...]string{Version20260728, Version20251125, Version20250618, Version20250326}
+
+// DefaultSupportedVersions returns (a new slice each call) the versions
+// used when Options.SupportedVersions is empty.
+func DefaultSupportedVersions() []string { return append([]string(nil), defaultVersions[:]...) }
 
 // DefaultMaxBodyBytes is the body limit used when Options.MaxBodyBytes is
 // zero: the go-sdk's default request body limit (4 MiB).
@@ -47,7 +50,7 @@ type Options struct {
 	AllowUnknownMethods bool
 
 	// SupportedVersions lists the accepted MCP-Protocol-Version values.
-	// OPTIONAL; default DefaultSupportedVersions. When it does not contain
+	// OPTIONAL; default DefaultSupportedVersions(). When it does not contain
 	// "2025-03-26", a request without the header is refused
 	// (ErrHeaderMismatch), since the spec defines an absent header as
 	// 2025-03-26.
@@ -80,7 +83,7 @@ func (o *Options) maxURI() int {
 
 func (o *Options) versions() []string {
 	if len(o.SupportedVersions) == 0 {
-		return DefaultSupportedVersions
+		return defaultVersions[:]
 	}
 	return o.SupportedVersions
 }

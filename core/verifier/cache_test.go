@@ -23,7 +23,7 @@ func (c *countingKeySet) Keys(ctx context.Context, kid, alg string) ([]*jose.Pub
 
 // VerifySignature makes countingKeySet a caller-managed verifier.KeySet.
 func (c *countingKeySet) VerifySignature(ctx context.Context, jws string) ([]byte, error) {
-	tok, err := jose.ParseCompact(jws, jose.ParseOptions{Algorithms: jose.DefaultAlgorithms})
+	tok, err := jose.ParseCompact(jws, jose.ParseOptions{Algorithms: jose.DefaultAlgorithms()})
 	if err != nil {
 		return nil, err
 	}

@@ -23,9 +23,9 @@ const (
 	TenantPlaceholder = "{tenantid}"
 )
 
-// RFC9068Claims lists the claims RFC 9068 §2.2 requires besides iss, exp and
+// RFC9068Claims returns (a new slice each call) the claims RFC 9068 §2.2 requires besides iss, exp and
 // aud; use it as IssuerConfig.RequiredClaims for strict RFC 9068 issuers.
-var RFC9068Claims = []string{"sub", "client_id", "iat", "jti"}
+func RFC9068Claims() []string { return []string{"sub", "client_id", "iat", "jti"} }
 
 // Config configures [New].
 type Config struct {
@@ -122,7 +122,7 @@ type IssuerConfig struct {
 	// nonce or at_hash (ID tokens) are always refused.
 	Types []string
 	// RequiredClaims must be present (strings non-empty). OPTIONAL; default
-	// ["sub"]. Use RFC9068Claims for strict RFC 9068 issuers.
+	// ["sub"]. Use RFC9068Claims() for strict RFC 9068 issuers.
 	RequiredClaims []string
 	// Leeway overrides Config.Leeway for this issuer. OPTIONAL.
 	Leeway *time.Duration

@@ -13,7 +13,9 @@ import (
 // funcKeySet is a caller-managed KeySet.
 type funcKeySet func(ctx context.Context, jws string) ([]byte, error)
 
-func (f funcKeySet) VerifySignature(ctx context.Context, jws string) ([]byte, error) { return f(ctx, jws) }
+func (f funcKeySet) VerifySignature(ctx context.Context, jws string) ([]byte, error) {
+	return f(ctx, jws)
+}
 
 func TestCallerKeySet(t *testing.T) {
 	t.Parallel()

@@ -163,7 +163,7 @@ func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now f
 		return nil, fmt.Errorf("verifier: issuer %q: AllowedTenants needs a %s issuer", c.Issuer, TenantPlaceholder)
 	}
 	if len(is.algs) == 0 {
-		is.algs = jose.DefaultAlgorithms
+		is.algs = jose.DefaultAlgorithms()
 	}
 	if err := jose.ValidateAlgorithms(is.algs); err != nil {
 		return nil, fmt.Errorf("verifier: issuer %q: %w", c.Issuer, err)
