@@ -20,6 +20,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/mcpauthz/mcpauthz/core/mcpext"
 	"log/slog"
 	"os"
 	"time"
@@ -120,7 +121,7 @@ func buildGrant(log *slog.Logger, scenario string, sc *scenarioContext) (client.
 			Credentials: client.Credentials{ClientID: sc.ClientID, ClientSecret: sc.ClientSecret, Issuer: sc.ExpectedIssuer},
 			Logger:      log,
 		})
-		return g, client.ExtensionEnterpriseManagedAuthorization, err
+		return g, mcpext.EnterpriseManagedAuthorization, err
 	case "auth/client-credentials-basic", "auth/client-credentials-jwt", "":
 		creds := client.Credentials{ClientID: sc.ClientID, Issuer: sc.ExpectedIssuer}
 		if sc.PrivateKeyPEM != "" {
@@ -133,7 +134,7 @@ func buildGrant(log *slog.Logger, scenario string, sc *scenarioContext) (client.
 			creds.ClientSecret = sc.ClientSecret
 		}
 		g, err := client.NewClientCredentials(client.ClientCredentialsConfig{Credentials: creds, Logger: log})
-		return g, client.ExtensionOAuthClientCredentials, err
+		return g, mcpext.OAuthClientCredentials, err
 	}
 	return nil, "", fmt.Errorf("unsupported scenario %q", scenario)
 }
