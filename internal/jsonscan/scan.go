@@ -409,8 +409,7 @@ func (s *scanner) object(depth int) (any, error) {
 		return nil, nil
 	}
 	base, keyBase := len(s.vals), len(s.keys)
-	bufBase := len(s.buf)
-	defer func() { s.buf = s.buf[:bufBase] }()
+	bufBase := len(s.buf) // escaped keys of this object are popped on success
 	var small [smallObject]keySpan
 	n := 0
 	var folded map[string]string
@@ -494,6 +493,7 @@ func (s *scanner) object(depth int) (any, error) {
 			s.pos++
 		case '}':
 			s.pos++
+			s.buf = s.buf[:bufBase]
 			if !s.build {
 				return nil, nil
 			}
