@@ -129,7 +129,17 @@ func rawCheck(b *testing.B, bc benchCase, k crypto.Signer, raw string) func() bo
 func benchmarkRatio(b *testing.B, bc benchCase) {
 	v := staticVerifier(b, newClock(), func(c *Config) { c.Cache.MaxEntries = -1 })
 	raw, verify := rawVerifier(b, bc)
+	interleave(b, v, raw, verify)
+}
+
+// interleave runs one raw check and one full Verify per iteration and
+// reports the ratio of their medians (x-raw) and the median overhead
+// (overhead-ns).
+func interleave(b *testing.B, v *Verifier, raw string, verify func() bool) {
 	ctx := context.Background()
+	if _, err := v.Verify(ctx, raw); err != nil {
+		b.Fatal(err)
+	}
 	var rawNs, fullNs []time.Duration
 	b.ResetTimer()
 	for b.Loop() {
@@ -236,30 +246,8 @@ func BenchmarkTokenSize(b *testing.B) {
 					c.Cache.MaxEntries = -1
 					c.MaxTokenBytes = 16 << 10
 				})
-				verify := rawCheck(b, bc, k, raw)
-				ctx := context.Background()
-				if _, err := v.Verify(ctx, raw); err != nil {
-					b.Fatal(err)
-				}
-				var rawNs, fullNs []time.Duration
-				b.ResetTimer()
-				for b.Loop() {
-					t0 := time.Now()
-					if !verify() {
-						b.Fatal("raw verify failed")
-					}
-					t1 := time.Now()
-					if _, err := v.Verify(ctx, raw); err != nil {
-						b.Fatal(err)
-					}
-					t2 := time.Now()
-					rawNs = append(rawNs, t1.Sub(t0))
-					fullNs = append(fullNs, t2.Sub(t1))
-				}
-				r, f := median(rawNs), median(fullNs)
 				b.ReportMetric(float64(len(raw)), "token-bytes")
-				b.ReportMetric(float64(f)/float64(r), "x-raw")
-				b.ReportMetric(float64(f-r), "overhead-ns")
+				interleave(b, v, raw, rawCheck(b, bc, k, raw))
 			})
 		}
 	}

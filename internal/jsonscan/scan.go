@@ -321,16 +321,8 @@ func (s *scanner) array(depth int) (any, error) {
 	base := len(s.vals)
 	for {
 		s.skipWS()
-		v, err := s.value(depth)
-		if err != nil {
+		if err := s.element(depth, "unterminated array"); err != nil {
 			return nil, err
-		}
-		if s.build {
-			s.vals = append(s.vals, v)
-		}
-		s.skipWS()
-		if s.pos >= len(s.data) {
-			return nil, s.errf(ErrSyntax, "unterminated array")
 		}
 		switch s.data[s.pos] {
 		case ',':
@@ -477,16 +469,8 @@ func (s *scanner) object(depth int) (any, error) {
 				s.keys = append(s.keys, s.text[ks.start:ks.end])
 			}
 		}
-		v, err := s.value(depth)
-		if err != nil {
+		if err := s.element(depth, "unterminated object"); err != nil {
 			return nil, err
-		}
-		if s.build {
-			s.vals = append(s.vals, v)
-		}
-		s.skipWS()
-		if s.pos >= len(s.data) {
-			return nil, s.errf(ErrSyntax, "unterminated object")
 		}
 		switch s.data[s.pos] {
 		case ',':
@@ -502,6 +486,24 @@ func (s *scanner) object(depth int) (any, error) {
 			return nil, s.errf(ErrSyntax, "expected ',' or '}'")
 		}
 	}
+}
+
+// element scans an array element or member value (pushing it on s.vals in
+// decode mode) and the whitespace after it; end-of-input there is an
+// ErrSyntax with detail unterminated.
+func (s *scanner) element(depth int, unterminated string) error {
+	v, err := s.value(depth)
+	if err != nil {
+		return err
+	}
+	if s.build {
+		s.vals = append(s.vals, v)
+	}
+	s.skipWS()
+	if s.pos >= len(s.data) {
+		return s.errf(ErrSyntax, unterminated)
+	}
+	return nil
 }
 
 // buildObject pops the members collected since base into an exactly sized
