@@ -246,8 +246,8 @@ func BenchmarkTokenSize(b *testing.B) {
 					c.Cache.MaxEntries = -1
 					c.MaxTokenBytes = 16 << 10
 				})
-				b.ReportMetric(float64(len(raw)), "token-bytes")
 				interleave(b, v, raw, rawCheck(b, bc, k, raw))
+				b.ReportMetric(float64(len(raw)), "token-bytes")
 			})
 		}
 	}
