@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-
 )
 
 func TestBuildGrant(t *testing.T) {
