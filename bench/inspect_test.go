@@ -16,6 +16,18 @@ import (
 // BenchmarkInspectToolsCall body plus a few arguments).
 var toolsCall = []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"search_issues","arguments":{"query":"label:bug state:open","repository":"mcpauthz/mcpauthz","limit":25,"include_closed":false,"sort":"updated","order":"desc","page":1},"_meta":{"progressToken":"c4f1a2b3-5d6e-4f70-8a9b-0c1d2e3f4a5b"}}}`)
 
+// stdMsg is the encoding/json struct-decode baseline's target.
+type stdMsg struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Method  string          `json:"method"`
+	Params  struct {
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+		Meta      json.RawMessage `json:"_meta"`
+	} `json:"params"`
+}
+
 var header = http.Header{
 	"Content-Type":         {"application/json"},
 	"Mcp-Protocol-Version": {"2025-11-25"},
@@ -53,20 +65,10 @@ func BenchmarkP4(b *testing.B) {
 		}
 	})
 	b.Run("StdlibStruct", func(b *testing.B) {
-		type msg struct {
-			JSONRPC string          `json:"jsonrpc"`
-			ID      json.RawMessage `json:"id"`
-			Method  string          `json:"method"`
-			Params  struct {
-				Name      string          `json:"name"`
-				Arguments json.RawMessage `json:"arguments"`
-				Meta      json.RawMessage `json:"_meta"`
-			} `json:"params"`
-		}
 		b.ReportAllocs()
 		b.SetBytes(int64(len(toolsCall)))
 		for b.Loop() {
-			var m msg
+			var m stdMsg
 			if err := json.Unmarshal(toolsCall, &m); err != nil || m.Params.Name != "search_issues" {
 				b.Fatal(err)
 			}
@@ -81,16 +83,6 @@ func BenchmarkP4(b *testing.B) {
 // machine this is far steadier than comparing separate benchmarks: all
 // three see the same load, and medians drop preemption spikes.
 func BenchmarkP4Ratio(b *testing.B) {
-	type msg struct {
-		JSONRPC string          `json:"jsonrpc"`
-		ID      json.RawMessage `json:"id"`
-		Method  string          `json:"method"`
-		Params  struct {
-			Name      string          `json:"name"`
-			Arguments json.RawMessage `json:"arguments"`
-			Meta      json.RawMessage `json:"_meta"`
-		} `json:"params"`
-	}
 	const round = 16
 	var ins, peek, std []time.Duration
 	for b.Loop() {
@@ -114,7 +106,7 @@ func BenchmarkP4Ratio(b *testing.B) {
 		}
 		t2 := time.Now()
 		for range round {
-			var m msg
+			var m stdMsg
 			if err := json.Unmarshal(toolsCall, &m); err != nil || m.Params.Name != "search_issues" {
 				b.Fatal(err)
 			}
