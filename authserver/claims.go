@@ -1,13 +1,12 @@
 package authserver
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/claims"
 )
 
 // maxJTILength caps "jti" values recorded in the replay store.
@@ -44,53 +43,34 @@ func (c claimSet) requiredStr(name string) (string, error) {
 	return s, nil
 }
 
-// numericDate returns a NumericDate claim (RFC 7519 §2): a non-negative
-// JSON number below year 10000; fractions are truncated.
+// numericDate returns a NumericDate claim (internal/claims: a non-negative
+// JSON number below year 10000).
 func (c claimSet) numericDate(name string) (t time.Time, present bool, err error) {
-	raw, ok := c[name]
-	if !ok {
-		return time.Time{}, false, nil
-	}
-	n, ok := raw.(json.Number)
-	if !ok {
-		return time.Time{}, true, fmt.Errorf("%w: %q is not a number", errClaim, name)
-	}
-	f, perr := strconv.ParseFloat(string(n), 64)
-	if perr != nil || math.IsNaN(f) || f < 0 || f >= 253402300800 {
-		return time.Time{}, true, fmt.Errorf("%w: %q is out of range", errClaim, name)
-	}
-	return time.Unix(int64(f), 0), true, nil
+	t, present, err = claims.Date(c, name)
+	return t, present, asClaimErr(err)
 }
 
 // strList returns a claim that is a string or a non-empty array of
-// non-empty strings (as "aud" and "resource" are).
+// non-empty strings (as "aud" and "resource" are; internal/claims).
 func (c claimSet) strList(name string) (list []string, present bool, err error) {
 	raw, ok := c[name]
 	if !ok {
 		return nil, false, nil
 	}
-	bad := fmt.Errorf("%w: %q must be a non-empty string or array of non-empty strings", errClaim, name)
-	switch v := raw.(type) {
-	case string:
-		if v == "" {
-			return nil, true, bad
-		}
-		return []string{v}, true, nil
-	case []any:
-		if len(v) == 0 {
-			return nil, true, bad
-		}
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok || s == "" {
-				return nil, true, bad
-			}
-			out = append(out, s)
-		}
-		return out, true, nil
+	list, err = claims.StringList(name, raw)
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: %q must be a non-empty string or array of non-empty strings", errClaim, name)
 	}
-	return nil, true, bad
+	return list, true, nil
+}
+
+// asClaimErr maps an internal/claims error onto errClaim.
+func asClaimErr(err error) error {
+	var e *claims.Error
+	if errors.As(err, &e) {
+		return fmt.Errorf("%w: %s", errClaim, e.Detail)
+	}
+	return err
 }
 
 // singleAudience returns "aud" when it is a string or an array of exactly
@@ -145,25 +125,21 @@ func (c claimSet) checkTimes(r timeRule) (time.Time, error) {
 	if !present {
 		return time.Time{}, fmt.Errorf("%w: \"exp\" is missing", errClaim)
 	}
-	if !r.now.Before(exp.Add(r.leeway)) {
-		return time.Time{}, fmt.Errorf("%w: expired", errClaim)
-	}
-	if nbf, present, err := c.numericDate("nbf"); err != nil {
+	nbf, _, err := c.numericDate("nbf")
+	if err != nil {
 		return time.Time{}, err
-	} else if present && nbf.After(r.now.Add(r.leeway)) {
-		return time.Time{}, fmt.Errorf("%w: not yet valid", errClaim)
 	}
 	iat, present, err := c.numericDate("iat")
 	if err != nil {
 		return time.Time{}, err
 	}
+	if err := (claims.Times{Expiry: exp, NotBefore: nbf, IssuedAt: iat}).Check(r.now, r.leeway); err != nil {
+		return time.Time{}, asClaimErr(err)
+	}
 	if !present && r.requireIAT {
 		return time.Time{}, fmt.Errorf("%w: \"iat\" is missing", errClaim)
 	}
 	if present {
-		if iat.After(r.now.Add(r.leeway)) {
-			return time.Time{}, fmt.Errorf("%w: issued in the future", errClaim)
-		}
 		if !exp.After(iat) {
 			return time.Time{}, fmt.Errorf("%w: \"exp\" is not after \"iat\"", errClaim)
 		}

@@ -6,12 +6,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Extension identifiers of the MCP authorization extensions.
-const (
-	ExtensionEnterpriseManagedAuthorization = "io.modelcontextprotocol/enterprise-managed-authorization"
-	ExtensionOAuthClientCredentials         = "io.modelcontextprotocol/oauth-client-credentials"
-)
-
 // WithExtensions returns a copy of caps that declares each id in ids with
 // empty settings ({}), for mcp.ClientOptions.Capabilities. The go-sdk sends
 // these capabilities in "initialize" params.capabilities.extensions

@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"fmt"
+	"github.com/mcpauthz/mcpauthz/core/mcpext"
 	"log"
 	"net/http"
 	"os"
@@ -34,7 +35,7 @@ func ExampleParseBearerChallenge() {
 
 func ExampleWithExtensions() {
 	caps := client.WithExtensions(nil,
-		client.ExtensionEnterpriseManagedAuthorization, client.ExtensionOAuthClientCredentials)
+		mcpext.EnterpriseManagedAuthorization, mcpext.OAuthClientCredentials)
 	var ids []string
 	for id := range caps.Extensions {
 		ids = append(ids, id)
@@ -69,7 +70,7 @@ func ExampleNewClientCredentials() {
 		log.Fatal(err)
 	}
 	c := mcp.NewClient(&mcp.Implementation{Name: "reporting", Version: "1.0.0"},
-		&mcp.ClientOptions{Capabilities: client.WithExtensions(nil, client.ExtensionOAuthClientCredentials)})
+		&mcp.ClientOptions{Capabilities: client.WithExtensions(nil, mcpext.OAuthClientCredentials)})
 	transport := &mcp.StreamableClientTransport{Endpoint: server, HTTPClient: authz.HTTPClient(nil)}
 	_ = c
 	_ = transport // c.Connect(ctx, transport, nil) discovers, authorizes and connects

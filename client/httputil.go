@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // Defaults shared by the discovery and token code.
@@ -48,9 +48,9 @@ func readBounded(r io.Reader, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// decodeStrict validates data with internal/strictjson and decodes it into v.
+// decodeStrict validates data with internal/jsonscan and decodes it into v.
 func decodeStrict(data []byte, v any) error {
-	if err := strictjson.Validate(data, strictjson.Options{MaxDepth: 16}); err != nil {
+	if err := jsonscan.Validate(data, jsonscan.Options{MaxDepth: 16}); err != nil {
 		return err
 	}
 	return json.Unmarshal(data, v)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/mcpauthz/mcpauthz/core/mcpext"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -63,7 +64,7 @@ func TestGoSDKIntegration(t *testing.T) {
 					tr.OAuthHandler = a.OAuthHandler()
 				}
 				c := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1"},
-					&mcp.ClientOptions{Capabilities: WithExtensions(nil, ExtensionOAuthClientCredentials)})
+					&mcp.ClientOptions{Capabilities: WithExtensions(nil, mcpext.OAuthClientCredentials)})
 				ctx := context.Background()
 				cs, err := c.Connect(ctx, tr, &mcp.ClientSessionOptions{ProtocolVersion: pv})
 				if err != nil {
@@ -79,11 +80,11 @@ func TestGoSDKIntegration(t *testing.T) {
 				}
 				declared := false
 				for _, b := range bodies() {
-					if strings.Contains(b, `"extensions":{"`+ExtensionOAuthClientCredentials+`":{}}`) {
+					if strings.Contains(b, `"extensions":{"`+mcpext.OAuthClientCredentials+`":{}}`) {
 						declared = true
 					}
 				}
-				if pv == "" && !strings.Contains(strings.Join(bodies(), "\n"), `"io.modelcontextprotocol/clientCapabilities":{"extensions":{"`+ExtensionOAuthClientCredentials+`":{}}`) {
+				if pv == "" && !strings.Contains(strings.Join(bodies(), "\n"), `"io.modelcontextprotocol/clientCapabilities":{"extensions":{"`+mcpext.OAuthClientCredentials+`":{}}`) {
 					t.Errorf("2026-07-28: extension not in _meta: %q", bodies())
 				}
 				if !declared {
@@ -97,11 +98,11 @@ func TestGoSDKIntegration(t *testing.T) {
 func TestWithExtensions(t *testing.T) {
 	t.Parallel()
 	base := &mcp.ClientCapabilities{Extensions: map[string]any{"x/y": map[string]any{"k": 1}}}
-	got := WithExtensions(base, ExtensionEnterpriseManagedAuthorization)
+	got := WithExtensions(base, mcpext.EnterpriseManagedAuthorization)
 	if len(base.Extensions) != 1 {
 		t.Error("input modified")
 	}
-	if len(got.Extensions) != 2 || got.Extensions["x/y"] == nil || got.Extensions[ExtensionEnterpriseManagedAuthorization] == nil {
+	if len(got.Extensions) != 2 || got.Extensions["x/y"] == nil || got.Extensions[mcpext.EnterpriseManagedAuthorization] == nil {
 		t.Errorf("extensions %v", got.Extensions)
 	}
 }

@@ -11,13 +11,6 @@ import (
 	"strings"
 )
 
-// Identifiers of the MCP authorization extensions, for
-// ProtectedResourceMetadata.MCPExtensions.
-const (
-	ExtensionEnterpriseManagedAuthorization = "io.modelcontextprotocol/enterprise-managed-authorization"
-	ExtensionClientCredentials              = "io.modelcontextprotocol/oauth-client-credentials"
-)
-
 // WellKnownPath is the RFC 9728 §3 well-known URI suffix.
 const WellKnownPath = "/.well-known/oauth-protected-resource"
 
@@ -57,7 +50,7 @@ type ProtectedResourceMetadata struct {
 	DPoPBoundAccessTokensRequired bool     `json:"dpop_bound_access_tokens_required,omitempty"`
 
 	// MCPExtensions declares MCP authorization extensions, keyed by
-	// extension identifier (ExtensionEnterpriseManagedAuthorization, ...)
+	// extension identifier (mcpext.EnterpriseManagedAuthorization, ...)
 	// with a settings object ({} = no settings). It is serialised as the
 	// top-level member "mcp_extensions", which is NOT STANDARD: no MCP or
 	// OAuth specification defines where a protected resource declares

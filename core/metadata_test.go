@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/mcpauthz/mcpauthz/core/mcpext"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -26,8 +27,8 @@ func TestMetadataGolden(t *testing.T) {
 				ResourceName:          "Example MCP Server",
 				ResourceDocumentation: "https://docs.example.com/mcp",
 				MCPExtensions: map[string]any{
-					ExtensionEnterpriseManagedAuthorization: map[string]any{},
-					ExtensionClientCredentials:              map[string]any{},
+					mcpext.EnterpriseManagedAuthorization: map[string]any{},
+					mcpext.OAuthClientCredentials:         map[string]any{},
 				},
 				Extensions: map[string]any{"z_custom": true, "a_custom": []int{1}},
 			}

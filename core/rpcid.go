@@ -59,7 +59,7 @@ func (g *Guard) checkInitializeVersion(r *Request, ins *inspection) *Error {
 	}
 	supported := g.inspectOpts.SupportedVersions
 	if len(supported) == 0 {
-		supported = inspect.DefaultSupportedVersions
+		supported = inspect.DefaultSupportedVersions()
 	}
 	type initMsg struct {
 		ID     json.RawMessage `json:"id"`

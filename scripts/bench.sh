@@ -20,6 +20,7 @@ bench() { # module-dir package name
 bench . ./internal/jose jose
 bench . ./core/verifier verifier
 bench . ./core/inspect inspect
+bench bench . bench-thirdparty
 bench . ./core/casbinauthz casbin
 bench . ./core/mapper mapper
 bench . ./adapters/nethttp nethttp

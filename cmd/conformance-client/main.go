@@ -20,12 +20,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/mcpauthz/mcpauthz/core/mcpext"
 	"log/slog"
 	"os"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/client"
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -64,7 +65,7 @@ func main() {
 func run(ctx context.Context, log *slog.Logger, serverURL, scenario, rawCtx string) error {
 	var sc scenarioContext
 	if rawCtx != "" {
-		if err := strictjson.Validate([]byte(rawCtx), strictjson.Options{}); err != nil {
+		if err := jsonscan.Validate([]byte(rawCtx), jsonscan.Options{}); err != nil {
 			return fmt.Errorf("MCP_CONFORMANCE_CONTEXT: %w", err)
 		}
 		if err := json.Unmarshal([]byte(rawCtx), &sc); err != nil {
@@ -120,7 +121,7 @@ func buildGrant(log *slog.Logger, scenario string, sc *scenarioContext) (client.
 			Credentials: client.Credentials{ClientID: sc.ClientID, ClientSecret: sc.ClientSecret, Issuer: sc.ExpectedIssuer},
 			Logger:      log,
 		})
-		return g, client.ExtensionEnterpriseManagedAuthorization, err
+		return g, mcpext.EnterpriseManagedAuthorization, err
 	case "auth/client-credentials-basic", "auth/client-credentials-jwt", "":
 		creds := client.Credentials{ClientID: sc.ClientID, Issuer: sc.ExpectedIssuer}
 		if sc.PrivateKeyPEM != "" {
@@ -133,7 +134,7 @@ func buildGrant(log *slog.Logger, scenario string, sc *scenarioContext) (client.
 			creds.ClientSecret = sc.ClientSecret
 		}
 		g, err := client.NewClientCredentials(client.ClientCredentialsConfig{Credentials: creds, Logger: log})
-		return g, client.ExtensionOAuthClientCredentials, err
+		return g, mcpext.OAuthClientCredentials, err
 	}
 	return nil, "", fmt.Errorf("unsupported scenario %q", scenario)
 }

@@ -7,12 +7,11 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/mcpauthz/mcpauthz/core/mcpext"
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
-
-	"github.com/mcpauthz/mcpauthz/client"
 )
 
 func TestBuildGrant(t *testing.T) {
@@ -27,11 +26,11 @@ func TestBuildGrant(t *testing.T) {
 		ext      string
 		wantErr  bool
 	}{
-		{"auth/client-credentials-basic", scenarioContext{ClientID: "c", ClientSecret: "s"}, client.ExtensionOAuthClientCredentials, false},
-		{"auth/client-credentials-jwt", scenarioContext{ClientID: "c", PrivateKeyPEM: keyPEM, SigningAlgorithm: "ES256"}, client.ExtensionOAuthClientCredentials, false},
+		{"auth/client-credentials-basic", scenarioContext{ClientID: "c", ClientSecret: "s"}, mcpext.OAuthClientCredentials, false},
+		{"auth/client-credentials-jwt", scenarioContext{ClientID: "c", PrivateKeyPEM: keyPEM, SigningAlgorithm: "ES256"}, mcpext.OAuthClientCredentials, false},
 		{"auth/client-credentials-jwt", scenarioContext{ClientID: "c", PrivateKeyPEM: "junk"}, "", true},
 		{"auth/enterprise-managed-authorization", scenarioContext{ClientID: "c", ClientSecret: "s", IdPClientID: "i",
-			IdPIDToken: "t", IdPTokenEndpoint: "http://127.0.0.1:1/token"}, client.ExtensionEnterpriseManagedAuthorization, false},
+			IdPIDToken: "t", IdPTokenEndpoint: "http://127.0.0.1:1/token"}, mcpext.EnterpriseManagedAuthorization, false},
 		{"auth/enterprise-managed-authorization", scenarioContext{ClientID: "c", ClientSecret: "s"}, "", true},
 		{"auth/dpop", scenarioContext{}, "", true},
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 	"github.com/mcpauthz/mcpauthz/core/mapper"
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 const maxInput = 1 << 20
@@ -179,7 +179,7 @@ func jwtPayload(tok []byte) ([]byte, error) {
 
 // parseClaims decodes a strict JSON object of claims.
 func parseClaims(raw []byte) (*core.Claims, error) {
-	if err := strictjson.Validate(raw, strictjson.Options{}); err != nil {
+	if err := jsonscan.Validate(raw, jsonscan.Options{}); err != nil {
 		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))

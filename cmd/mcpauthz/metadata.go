@@ -10,7 +10,7 @@ import (
 	"io"
 
 	"github.com/mcpauthz/mcpauthz/core"
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // metadataConfig is the -config file of the metadata command.
@@ -42,7 +42,7 @@ func metadataCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	if err := strictjson.Validate(raw, strictjson.Options{}); err != nil {
+	if err := jsonscan.Validate(raw, jsonscan.Options{}); err != nil {
 		return fail("%s: %v", *cfgPath, err)
 	}
 	var cfg metadataConfig

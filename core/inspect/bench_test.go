@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // benchBody is a typical ~300-byte 2025-11-25 tools/call.
@@ -53,7 +53,7 @@ func BenchmarkStrictjsonValidate(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchBody)))
 	for b.Loop() {
-		if err := strictjson.Validate(benchBody, strictjson.Options{}); err != nil {
+		if err := jsonscan.Validate(benchBody, jsonscan.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

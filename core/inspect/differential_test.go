@@ -2,79 +2,107 @@ package inspect
 
 import (
 	"bytes"
+	"context"
 	stdjson "encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-	segjson "github.com/segmentio/encoding/json"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// sdkUnmarshal decodes like the go-sdk's internal/json.Unmarshal: segmentio
-// decoder, case-sensitive field matching, first JSON value only.
-func sdkUnmarshal(data []byte, v any) error {
-	dec := segjson.NewDecoder(bytes.NewReader(data))
-	dec.DontMatchCaseInsensitiveStructFields()
-	return dec.Decode(v)
+// The reference is a real go-sdk server (stateless, JSON responses) run
+// in-process: its receiving middleware records every method it dispatches
+// and the target it decoded, so that the differential re-runs for real on
+// every SDK upgrade instead of trusting a hand-written mirror of its decoder.
+
+// sdkCall is one request the SDK dispatched.
+type sdkCall struct{ method, target string }
+
+// sdkRef runs bodies through the real go-sdk server.
+type sdkRef struct {
+	mu      sync.Mutex
+	calls   []sdkCall
+	handler http.Handler
 }
 
-// sdkReadBatch mirrors mcp.readBatch (go-sdk v1.8.0 transport.go).
-func sdkReadBatch(data []byte) ([]jsonrpc.Message, bool, error) {
-	var raw []stdjson.RawMessage
-	if err := sdkUnmarshal(data, &raw); err == nil {
-		if len(raw) == 0 {
-			return nil, true, errEmpty
+var sdkOnce = sync.OnceValue(newSDKRef)
+
+func newSDKRef() *sdkRef {
+	ref := &sdkRef{}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "differential", Version: "1"}, &mcp.ServerOptions{
+		CompletionHandler: func(context.Context, *mcp.CompleteRequest) (*mcp.CompleteResult, error) {
+			return &mcp.CompleteResult{}, nil
+		},
+		SubscribeHandler:   func(context.Context, *mcp.SubscribeRequest) error { return nil },
+		UnsubscribeHandler: func(context.Context, *mcp.UnsubscribeRequest) error { return nil },
+	})
+	srv.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			ref.record(method, req.GetParams())
+			return next(ctx, method, req)
 		}
-		var msgs []jsonrpc.Message
-		for _, r := range raw {
-			m, err := jsonrpc.DecodeMessage(r)
-			if err != nil {
-				return nil, true, err
-			}
-			msgs = append(msgs, m)
+	})
+	ref.handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
+		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return ref
+}
+
+// record keeps the target the SDK decoded for a dispatched method.
+func (ref *sdkRef) record(method string, p mcp.Params) {
+	c := sdkCall{method: method}
+	switch x := p.(type) {
+	case *mcp.CallToolParamsRaw:
+		c.target = x.Name
+	case *mcp.CallToolParams:
+		c.target = x.Name
+	case *mcp.ReadResourceParams:
+		c.target = x.URI
+	case *mcp.GetPromptParams:
+		c.target = x.Name
+	case *mcp.SubscribeParams:
+		c.target = x.URI
+	case *mcp.UnsubscribeParams:
+		c.target = x.URI
+	case *mcp.CompleteParams:
+		if x.Ref != nil {
+			c.target = x.Ref.Name + x.Ref.URI // one is empty (the SDK checks)
 		}
-		return msgs, true, nil
 	}
-	m, err := jsonrpc.DecodeMessage(data)
-	return []jsonrpc.Message{m}, false, err
+	ref.mu.Lock()
+	ref.calls = append(ref.calls, c)
+	ref.mu.Unlock()
 }
 
-var errEmpty = stdjson.Unmarshal([]byte("x"), new(any))
-
-type sdkTargetParams struct {
-	Name string `json:"name"`
-	URI  string `json:"uri"`
-	Ref  *struct {
-		Type string `json:"type"`
-		Name string `json:"name"`
-		URI  string `json:"uri"`
-	} `json:"ref"`
+// serve posts body to the real server and returns what it dispatched.
+// Calls are serialized: the recording is per body.
+func (ref *sdkRef) serve(h http.Header, body []byte) []sdkCall {
+	ref.mu.Lock()
+	ref.calls = nil
+	ref.mu.Unlock()
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", bytes.NewReader(body))
+	req.Header = h.Clone()
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	ref.handler.ServeHTTP(httptest.NewRecorder(), req)
+	ref.mu.Lock()
+	defer ref.mu.Unlock()
+	return slices.Clone(ref.calls)
 }
 
-// targetName is the name the SDK's params decoding yields for the method.
-func targetName(method string, p sdkTargetParams) (string, bool) {
-	switch method {
-	case "tools/call", "prompts/get":
-		return p.Name, true
-	case "resources/read", "resources/subscribe", "resources/unsubscribe":
-		return p.URI, true
-	case "completion/complete":
-		if p.Ref == nil {
-			return "", true
-		}
-		if p.Ref.Type == "ref/prompt" {
-			return p.Ref.Name, true
-		}
-		return p.Ref.URI, true
-	}
-	return "", false
-}
+var sdkServeMu sync.Mutex
 
-// checkDifferential asserts J17: when Inspect accepts a body, the SDK's
-// decoder and encoding/json (case-insensitive, last duplicate wins) see the
-// same messages, methods and targets — or the SDK refuses the body.
-func checkDifferential(t *testing.T, body []byte, version string) {
+// checkDifferential asserts J17: when Inspect accepts a body, every call a
+// real go-sdk server dispatches for it is one Inspect saw, with the same
+// target, and encoding/json (case-insensitive, last duplicate wins) sees the
+// same methods and targets. It returns the SDK's calls.
+func checkDifferential(t *testing.T, body []byte, version string) []sdkCall {
 	checkViews(t, body)
 	h := http.Header{"Content-Type": {"application/json"}}
 	if version != "" {
@@ -101,42 +129,34 @@ func checkDifferential(t *testing.T, body []byte, version string) {
 	}
 	r, err := Inspect("POST", h, body, Options{AllowUnknownMethods: true})
 	if err != nil {
-		return
+		return nil
 	}
-	msgs, isBatch, err := sdkReadBatch(body)
-	if err != nil {
-		return // the SDK refuses: nothing executes
+	// Every call the real SDK dispatches must be one Inspect saw, with the
+	// same target.
+	sdkServeMu.Lock()
+	calls := sdkOnce().serve(h, body)
+	sdkServeMu.Unlock()
+	for _, c := range calls {
+		if !slices.ContainsFunc(r.Messages, func(m Message) bool {
+			return m.Method == c.method && (!hasTarget(c.method) || m.Target.Name == c.target)
+		}) {
+			t.Fatalf("SDK dispatched %s %q, Inspect saw %+v, body %q", c.method, c.target, r.Messages, body)
+		}
 	}
-	if isBatch != r.Batch || len(msgs) != len(r.Messages) {
-		t.Fatalf("batch %v/%d, SDK %v/%d, body %q", r.Batch, len(r.Messages), isBatch, len(msgs), body)
-	}
+	// encoding/json (case-insensitive, last duplicate wins) sees the same
+	// methods and targets.
 	var stdMsgs []stdjson.RawMessage
-	if isBatch {
+	if r.Batch {
 		if err := stdjson.Unmarshal(body, &stdMsgs); err != nil {
 			t.Fatalf("encoding/json rejects accepted batch %q: %v", body, err)
 		}
 	} else {
 		stdMsgs = []stdjson.RawMessage{body}
 	}
-	for i, m := range msgs {
-		got := r.Messages[i]
-		var sdkParams stdjson.RawMessage
-		switch x := m.(type) {
-		case *jsonrpc.Request:
-			if got.Method != x.Method {
-				t.Fatalf("method %q, SDK %q, body %q", got.Method, x.Method, body)
-			}
-			if (got.Kind == KindRequest) != x.IsCall() {
-				t.Fatalf("kind %v, SDK call=%v, body %q", got.Kind, x.IsCall(), body)
-			}
-			sdkParams = x.Params
-		case *jsonrpc.Response:
-			if got.Kind != KindResponse {
-				t.Fatalf("kind %v, SDK response, body %q", got.Kind, body)
-			}
-			continue
-		}
-		// encoding/json view of the same message.
+	if len(stdMsgs) != len(r.Messages) {
+		t.Fatalf("%d messages, encoding/json %d, body %q", len(r.Messages), len(stdMsgs), body)
+	}
+	for i, got := range r.Messages {
 		var std struct {
 			Method string             `json:"method"`
 			Params stdjson.RawMessage `json:"params"`
@@ -147,40 +167,56 @@ func checkDifferential(t *testing.T, body []byte, version string) {
 		if std.Method != got.Method {
 			t.Fatalf("method %q, encoding/json %q, body %q", got.Method, std.Method, body)
 		}
-		var sp, ep sdkTargetParams
-		if len(sdkParams) > 0 && sdkUnmarshal(sdkParams, &sp) != nil {
-			continue // the SDK refuses the params: nothing executes
-		}
-		want, ok := targetName(got.Method, sp)
-		if !ok {
-			continue
-		}
-		if got.Target.Name != want {
-			t.Fatalf("target %q, SDK %q, body %q", got.Target.Name, want, body)
-		}
+		var ep stdTargetParams
 		if len(std.Params) > 0 && stdjson.Unmarshal(std.Params, &ep) == nil {
-			if w, _ := targetName(got.Method, ep); w != got.Target.Name {
+			if w, ok := targetName(got.Method, ep); ok && w != got.Target.Name {
 				t.Fatalf("target %q, encoding/json %q, body %q", got.Target.Name, w, body)
 			}
 		}
 	}
+	return calls
 }
 
-// checkViews asserts that the one-pass view (strictjson visitor) of a single
-// message equals the view walked after validation (used for batches).
+// hasTarget reports whether Inspect names a target for method.
+func hasTarget(method string) bool {
+	_, ok := targetName(method, stdTargetParams{})
+	return ok
+}
+
+// checkViews asserts that a single message and the same message as the
+// only element of a batch are located identically (one visitor, two
+// depths).
 func checkViews(t *testing.T, body []byte) {
-	i := skipWS(body, 0)
+	i := jsonscan.SkipWS(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return
 	}
 	x := visitor{v: newView()}
-	if strictjson.Validate(body, strictjson.Options{Visitor: &x, VisitDepth: 3}) != nil {
+	if jsonscan.Validate(body, jsonscan.Options{Visitor: &x, VisitDepth: 3}) != nil {
 		return
 	}
-	d := decoder{body: body}
-	if w := d.walkMessage(i); w != x.v {
-		t.Fatalf("views differ for %q:\nvisitor %+v\nwalker  %+v", body, x.v, w)
+	batch := append(append([]byte("["), body...), ']')
+	y := visitor{batch: true}
+	if err := jsonscan.Validate(batch, jsonscan.Options{Visitor: &y, VisitDepth: 4}); err != nil {
+		t.Fatalf("batch of a valid message refused: %v", err)
 	}
+	if len(y.views) != 1 {
+		t.Fatalf("%d views for a batch of one: %q", len(y.views), body)
+	}
+	w := shiftView(y.views[0], -1)
+	if w != x.v {
+		t.Fatalf("views differ for %q:\nsingle %+v\nbatch  %+v", body, x.v, w)
+	}
+}
+
+// shiftView moves every offset of v by d.
+func shiftView(v msgView, d int) msgView {
+	for _, p := range []*int{&v.jsonrpc, &v.id, &v.method, &v.params, &v.name, &v.uri, &v.meta, &v.ref, &v.metaVersion, &v.refType, &v.refName, &v.refURI} {
+		if *p >= 0 {
+			*p += d
+		}
+	}
+	return v
 }
 
 // differentialSeeds are the J-series bodies (security-test-plan §7).
@@ -218,8 +254,26 @@ var differentialSeeds = []struct{ body, version string }{
 
 func TestDifferentialSeeds(t *testing.T) {
 	t.Parallel()
+	dispatched := 0
 	for _, s := range differentialSeeds {
-		checkDifferential(t, []byte(s.body), s.version)
+		dispatched += len(checkDifferential(t, []byte(s.body), s.version))
+	}
+	// The reference is live: accepted seeds reach the SDK's handlers.
+	t.Logf("dispatched %d", dispatched)
+	if dispatched < 5 {
+		t.Fatalf("the go-sdk server dispatched only %d calls for the seeds", dispatched)
+	}
+}
+
+// TestDifferentialReferenceIsTheSDK checks that the reference sees what the
+// SDK decodes, including where it differs from a naive reading.
+func TestDifferentialReferenceIsTheSDK(t *testing.T) {
+	h := http.Header{"Content-Type": {"application/json"}, "Mcp-Protocol-Version": {"2025-03-26"}}
+	calls := sdkOnce().serve(h, []byte(`[{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ls"}},{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///a"}}]`))
+	slices.SortFunc(calls, func(a, b sdkCall) int { return strings.Compare(a.method, b.method) })
+	want := []sdkCall{{"resources/read", "file:///a"}, {"tools/call", "ls"}}
+	if !slices.Equal(calls, want) {
+		t.Fatalf("SDK dispatched %+v, want %+v", calls, want)
 	}
 }
 
@@ -266,4 +320,34 @@ func FuzzInspect(f *testing.F) {
 			}
 		}
 	})
+}
+
+type stdTargetParams struct {
+	Name string `json:"name"`
+	URI  string `json:"uri"`
+	Ref  *struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+		URI  string `json:"uri"`
+	} `json:"ref"`
+}
+
+// targetName is the target encoding/json's params decoding yields for the
+// method.
+func targetName(method string, p stdTargetParams) (string, bool) {
+	switch method {
+	case "tools/call", "prompts/get":
+		return p.Name, true
+	case "resources/read", "resources/subscribe", "resources/unsubscribe":
+		return p.URI, true
+	case "completion/complete":
+		if p.Ref == nil {
+			return "", true
+		}
+		if p.Ref.Type == "ref/prompt" {
+			return p.Ref.Name, true
+		}
+		return p.Ref.URI, true
+	}
+	return "", false
 }

@@ -16,7 +16,7 @@
 //   - POST: exactly one Content-Type, application/json with an optional
 //     charset=utf-8 (else 415); Content-Encoding absent or identity (else 415,
 //     nothing is decompressed); a body that is non-empty, has no BOM and
-//     passes strictjson.Validate: no duplicate or case-variant keys at any
+//     passes jsonscan.Validate: no duplicate or case-variant keys at any
 //     depth, no trailing data, valid UTF-8, no lone surrogates, bounded depth
 //     (else 400, -32700).
 //   - Values are decoded after unescaping ("tools\u002fcall" is tools/call).
@@ -60,10 +60,10 @@
 //
 // # Performance
 //
-// A single message is located while strictjson validates it (one pass, via
-// strictjson.Visitor); Inspect of a typical 300-byte tools/call makes two
-// allocations (the Request and the target name). Batches are walked after
-// validation; both paths fill the same view and share every rule.
+// Messages are located while internal/jsonscan validates the body (one pass,
+// via a jsonscan.Visitor; a batch element is one level deeper); Inspect of a
+// typical 300-byte tools/call makes two allocations (the Request and the
+// target name).
 //
 // # Security
 //

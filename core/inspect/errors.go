@@ -92,7 +92,7 @@ func (e *Error) Error() string {
 }
 
 // Unwrap returns the kind and the internal cause, so errors.Is matches both
-// the ErrorKind and sentinels of the cause (e.g. strictjson.ErrDuplicateKey).
+// the ErrorKind and sentinels of the cause (e.g. jsonscan.ErrDuplicateKey).
 func (e *Error) Unwrap() []error {
 	if e.Err != nil {
 		return []error{e.Kind, e.Err}

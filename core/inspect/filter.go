@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // Allow reports whether an item of a list is visible. kind is "tool",
@@ -91,7 +91,7 @@ func (f *Filter) apply(body []byte) ([]byte, bool, error) {
 	if _, _, ok := itemKey(f.List); !ok {
 		return nil, false, fmt.Errorf("%w: unknown list %q", ErrFilter, f.List)
 	}
-	if err := strictjson.Validate(body, strictjson.Options{MaxDepth: f.MaxDepth}); err != nil {
+	if err := jsonscan.Validate(body, jsonscan.Options{MaxDepth: f.MaxDepth}); err != nil {
 		return nil, false, fmt.Errorf("%w: %w", ErrFilter, err)
 	}
 	var wantID string
@@ -103,7 +103,7 @@ func (f *Filter) apply(body []byte) ([]byte, bool, error) {
 		wantID = k
 	}
 	edits := make([]edit, 0, 2)
-	i := skipWS(body, 0)
+	i := jsonscan.SkipWS(body, 0)
 	switch body[i] {
 	case '{':
 		var err error
@@ -111,7 +111,7 @@ func (f *Filter) apply(body []byte) ([]byte, bool, error) {
 			return nil, false, err
 		}
 	case '[':
-		j := skipWS(body, i+1)
+		j := jsonscan.SkipWS(body, i+1)
 		for body[j] != ']' {
 			if body[j] == '{' {
 				var err error
@@ -119,9 +119,9 @@ func (f *Filter) apply(body []byte) ([]byte, bool, error) {
 					return nil, false, err
 				}
 			}
-			j = skipWS(body, skipValue(body, j))
+			j = jsonscan.SkipWS(body, jsonscan.ValueEnd(body, j))
 			if body[j] == ',' {
-				j = skipWS(body, j+1)
+				j = jsonscan.SkipWS(body, j+1)
 			}
 		}
 	default:
@@ -146,13 +146,9 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 	id, result := -1, -1
 	hasMethod := false
 	var kbuf [64]byte
-	it := newObjIter(b, start)
-	for {
-		raw, esc, v, ok := it.next()
-		if !ok {
-			break
-		}
-		key := decodedKey(raw, esc, kbuf[:0])
+	it := jsonscan.Members(b, start)
+	for it.Next() {
+		key, v := it.Key(kbuf[:]), it.Value()
 		switch string(key) {
 		case "id":
 			id = v
@@ -165,7 +161,7 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 				return nil, fmt.Errorf("%w: ambiguous member name", ErrFilter)
 			}
 		}
-		it.advance(skipValue(b, v))
+		it.Skip()
 	}
 	if hasMethod || result < 0 {
 		return edits, nil // a server request or notification, or an error response
@@ -174,7 +170,7 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 		if id < 0 {
 			return edits, nil
 		}
-		k, ok := idKey(b[id:skipValue(b, id)])
+		k, ok := idKey(b[id:jsonscan.ValueEnd(b, id)])
 		if !ok || k != wantID {
 			return edits, nil
 		}
@@ -185,15 +181,11 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 	kind, nameKey, _ := itemKey(f.List)
 	list, listEnd, scope := -1, -1, -1
 	var listRepl []byte
-	it = newObjIter(b, result)
+	it = jsonscan.Members(b, result)
 	empty := true
-	for {
-		raw, esc, v, ok := it.next()
-		if !ok {
-			break
-		}
+	for it.Next() {
 		empty = false
-		key := decodedKey(raw, esc, kbuf[:0])
+		key, v := it.Key(kbuf[:]), it.Value()
 		end := -1
 		switch {
 		case string(key) == f.List:
@@ -208,9 +200,9 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 			return nil, fmt.Errorf("%w: ambiguous member name in result", ErrFilter)
 		}
 		if end < 0 {
-			end = skipValue(b, v)
+			end = jsonscan.ValueEnd(b, v)
 		}
-		it.advance(end)
+		it.Advance(end)
 	}
 	if f.MarkPrivate && scope < 0 {
 		repl := []byte(`"cacheScope":"private"`)
@@ -230,7 +222,7 @@ func (f *Filter) response(b []byte, start int, wantID string, edits []edit) ([]e
 		listEdit = &e
 	}
 	if f.MarkPrivate && scope >= 0 {
-		e := edit{start: scope, end: skipValue(b, scope), repl: []byte(`"private"`)}
+		e := edit{start: scope, end: jsonscan.ValueEnd(b, scope), repl: []byte(`"private"`)}
 		scopeEdit = &e
 	}
 	switch {
@@ -252,7 +244,7 @@ func (f *Filter) filterItems(b []byte, start int, kind, nameKey string) ([]byte,
 	out := make([]byte, 1, len(b)-start) // upper bound: one allocation
 	out[0] = '['
 	n := 0
-	i := skipWS(b, start+1)
+	i := jsonscan.SkipWS(b, start+1)
 	for b[i] != ']' {
 		name, ok, itemEnd := itemName(b, i, nameKey)
 		if ok && f.Allow != nil && f.Allow(kind, name) {
@@ -262,9 +254,9 @@ func (f *Filter) filterItems(b []byte, start int, kind, nameKey string) ([]byte,
 			out = append(out, b[i:itemEnd]...)
 			n++
 		}
-		i = skipWS(b, itemEnd)
+		i = jsonscan.SkipWS(b, itemEnd)
 		if b[i] == ',' {
-			i = skipWS(b, i+1)
+			i = jsonscan.SkipWS(b, i+1)
 		}
 	}
 	return append(out, ']'), i + 1
@@ -275,30 +267,26 @@ func (f *Filter) filterItems(b []byte, start int, kind, nameKey string) ([]byte,
 // non-string name, or an ambiguously spelled name member.
 func itemName(b []byte, start int, nameKey string) (name string, ok bool, end int) {
 	if b[start] != '{' {
-		return "", false, skipValue(b, start)
+		return "", false, jsonscan.ValueEnd(b, start)
 	}
 	at := -1
 	ambiguous := false
 	var kbuf [64]byte
-	it := newObjIter(b, start)
-	for {
-		raw, esc, v, more := it.next()
-		if !more {
-			break
-		}
-		key := decodedKey(raw, esc, kbuf[:0])
+	it := jsonscan.Members(b, start)
+	for it.Next() {
+		key, v := it.Key(kbuf[:]), it.Value()
 		if string(key) == nameKey {
 			at = v
 		} else if foldsTo(key, nameKey) {
 			ambiguous = true
 		}
-		it.advance(skipValue(b, v))
+		it.Skip()
 	}
-	end = it.i + 1 // after '}'
+	end = it.End()
 	if ambiguous || at < 0 || b[at] != '"' {
 		return "", false, end
 	}
-	s, _ := stringAt(b, at)
+	s, _ := jsonscan.String(b, at)
 	return s, true, end
 }
 
@@ -311,10 +299,10 @@ func idKey(raw []byte) (string, bool) {
 	}
 	switch c := raw[0]; {
 	case c == '"':
-		if strictjson.Validate(raw, strictjson.Options{}) != nil {
+		if jsonscan.Validate(raw, jsonscan.Options{}) != nil {
 			return "", false
 		}
-		s, _ := stringAt(raw, 0)
+		s, _ := jsonscan.String(raw, 0)
 		return "s:" + s, true
 	case c == '-' || (c >= '0' && c <= '9'):
 		v, err := strconv.ParseFloat(string(raw), 64)

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // Header names read by Inspect.
@@ -65,17 +65,16 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 	if max := opts.maxBody(); max > 0 && len(body) > max {
 		return nil, newErr(ErrTooLarge, "request body too large", nil)
 	}
-	// Single messages are located while they are validated (one pass);
-	// batches are walked after validation.
-	i := skipWS(body, 0)
-	single := i < len(body) && body[i] == '{'
+	// Messages are located while they are validated (one pass).
+	i := jsonscan.SkipWS(body, 0)
 	x := &st.x
-	sopts := strictjson.Options{MaxDepth: opts.MaxDepth}
-	if single {
-		x.v = newView()
-		sopts.Visitor, sopts.VisitDepth = x, 3
+	x.v = newView()
+	sopts := jsonscan.Options{MaxDepth: opts.MaxDepth, Visitor: x, VisitDepth: 3}
+	if i < len(body) && body[i] == '[' {
+		x.batch = true
+		sopts.VisitDepth = 4
 	}
-	if err := strictjson.Validate(body, sopts); err != nil {
+	if err := jsonscan.Validate(body, sopts); err != nil {
 		switch {
 		case len(bytes.TrimLeft(body, " \t\r\n")) == 0:
 			return nil, newErr(ErrParse, "empty request body", err)
@@ -84,7 +83,8 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 		}
 		return nil, newErr(ErrParse, "parse error", err)
 	}
-	d := decoder{body: body, version: version, allowUnknown: opts.AllowUnknownMethods}
+	d := decoder{body: body, version: version, allowUnknown: opts.AllowUnknownMethods,
+		maxName: opts.maxName(), maxURI: opts.maxURI()}
 	switch body[i] {
 	case '{':
 		m, err := d.build(x.v)
@@ -101,7 +101,7 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 			return nil, newErr(ErrInvalidRequest, "JSON-RPC batching is not supported in protocol version "+version, nil)
 		}
 		r.Batch = true
-		msgs, err := d.batch(i)
+		msgs, err := d.batch(i, x.views)
 		if err != nil {
 			return nil, err
 		}

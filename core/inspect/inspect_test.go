@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 const meta26 = `"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}`
@@ -268,9 +268,9 @@ func TestInspectErrorDetails(t *testing.T) {
 	if !errors.As(err, &e) || string(e.ID) != `"x-1"` || strings.Contains(e.Message, "secret") {
 		t.Errorf("mismatch error = %+v", e)
 	}
-	// The strictjson cause is reachable.
+	// The jsonscan cause is reachable.
 	_, err = Inspect("POST", legacy(), []byte(`{"a":1,"A":2}`), Options{})
-	if !errors.Is(err, strictjson.ErrCaseVariant) || !errors.Is(err, ErrParse) {
+	if !errors.Is(err, jsonscan.ErrCaseVariant) || !errors.Is(err, ErrParse) {
 		t.Errorf("cause lost: %v", err)
 	}
 }
@@ -296,7 +296,7 @@ func TestInspectOptions(t *testing.T) {
 		t.Errorf("MaxBodyBytes: %v", err)
 	}
 	_, err = Inspect("POST", legacy(), []byte(`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":[[[[]]]]}}`), Options{MaxDepth: 3})
-	if !errors.Is(err, strictjson.ErrTooDeep) {
+	if !errors.Is(err, jsonscan.ErrTooDeep) {
 		t.Errorf("MaxDepth: %v", err)
 	}
 }

@@ -3,14 +3,19 @@ package inspect
 import (
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
+
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // decoder decodes JSON-RPC messages from a body that passed
-// strictjson.Validate.
+// jsonscan.Validate, using the member offsets its visitor recorded.
 type decoder struct {
 	body         []byte
 	version      string
 	allowUnknown bool // Options.AllowUnknownMethods
+	maxName      int  // Options.MaxNameLength (negative: unbounded)
+	maxURI       int  // Options.MaxURIBytes (negative: unbounded)
 }
 
 // Member names of a JSON-RPC message, of params and of params.ref that a
@@ -23,27 +28,29 @@ var (
 
 const metaProtocolVersion = "io.modelcontextprotocol/protocolVersion"
 
-func (d *decoder) batch(start int) ([]Message, error) {
+// batch builds the messages of the batch at start; views holds, in order,
+// the view of each element object.
+func (d *decoder) batch(start int, views []msgView) ([]Message, error) {
 	b := d.body
-	i := skipWS(b, start+1)
+	i := jsonscan.SkipWS(b, start+1)
 	if b[i] == ']' {
 		return nil, newErr(ErrInvalidRequest, "empty batch", nil)
 	}
 	var msgs []Message
-	for {
-		if b[i] != '{' {
+	for n := 0; ; n++ {
+		if b[i] != '{' || n >= len(views) {
 			return nil, newErr(ErrInvalidRequest, "batch element must be a JSON-RPC message object", nil)
 		}
-		m, err := d.build(d.walkMessage(i))
+		m, err := d.build(views[n])
 		if err != nil {
 			return nil, err
 		}
 		msgs = append(msgs, m)
-		i = skipWS(b, skipValue(b, i))
+		i = jsonscan.SkipWS(b, jsonscan.ValueEnd(b, i))
 		if b[i] == ']' {
 			return msgs, nil
 		}
-		i = skipWS(b, i+1) // ','
+		i = jsonscan.SkipWS(b, i+1) // ','
 	}
 }
 
@@ -61,12 +68,11 @@ func (d *decoder) invalidParams(m *Message, msg string) *Error {
 
 // rawString decodes the string at b[i] into buf (or returns it in place).
 func rawString(b []byte, i int, buf []byte) []byte {
-	end, esc := skipString(b, i)
-	raw := b[i+1 : end-1]
-	if !esc {
-		return raw
+	if _, esc := jsonscan.StringEnd(b, i); !esc {
+		buf = nil // alias b
 	}
-	return unescape(raw, buf)
+	s, _ := jsonscan.AppendString(buf, b, i)
+	return s
 }
 
 // stringField decodes the string value at v; ok is false when absent or
@@ -75,8 +81,48 @@ func (d *decoder) stringField(v int) (string, bool) {
 	if v < 0 || d.body[v] != '"' {
 		return "", false
 	}
-	s, _ := stringAt(d.body, v)
+	s, _ := jsonscan.String(d.body, v)
 	return s, true
+}
+
+// maxEscapedRune is the most JSON text one code point can take: a
+// surrogate pair escaped as two \uXXXX.
+const maxEscapedRune = 12
+
+// targetField decodes the target string at v (a name when isName, else a
+// URI) and enforces the length limits before decoding a long value; ok is
+// false when absent or not a string, tooLong when it is refused.
+func (d *decoder) targetField(v int, isName bool) (s string, ok, tooLong bool) {
+	if v < 0 || d.body[v] != '"' {
+		return "", false, false
+	}
+	max := d.maxURI
+	if isName {
+		max = d.maxName
+	}
+	end, _ := jsonscan.StringEnd(d.body, v)
+	if max >= 0 && end-v-2 > maxEscapedRune*max {
+		return "", true, true
+	}
+	s, _ = jsonscan.String(d.body, v)
+	switch {
+	case isName && (s == "" || (max >= 0 && utf8.RuneCountInString(s) > max)):
+		return "", true, true
+	case !isName && max >= 0 && len(s) > max:
+		return "", true, true
+	}
+	return s, true, false
+}
+
+// limitErr is the refusal of an oversized (or empty) target.
+func (d *decoder) limitErr(m *Message, what string, isName bool) error {
+	if isName {
+		if d.maxName < 0 {
+			return d.invalidParams(m, what+" must not be empty")
+		}
+		return d.invalidParams(m, what+" must be 1 to "+strconv.Itoa(d.maxName)+" characters")
+	}
+	return d.invalidParams(m, what+" exceeds "+strconv.Itoa(d.maxURI)+" bytes")
 }
 
 // build applies the message rules to a view.
@@ -88,10 +134,10 @@ func (d *decoder) build(v msgView) (Message, error) {
 		switch c := b[v.id]; {
 		case c == 'n': // null: a notification for the SDK
 		case c == '"':
-			end, _ := skipString(b, v.id)
+			end, _ := jsonscan.StringEnd(b, v.id)
 			m.ID = json.RawMessage(b[v.id:end])
 		case c == '-' || (c >= '0' && c <= '9'):
-			end := skipValue(b, v.id)
+			end := jsonscan.ValueEnd(b, v.id)
 			if _, err := strconv.ParseFloat(string(b[v.id:end]), 64); err != nil {
 				return m, newErr(ErrInvalidRequest, "invalid id", err)
 			}
@@ -164,9 +210,13 @@ func (d *decoder) target(m *Message, v msgView) error {
 		if v.params < 0 || d.body[v.params] != '{' {
 			return d.invalidParams(m, "params must be an object")
 		}
-		s, ok := d.stringField(at)
+		isName := what == "name"
+		s, ok, tooLong := d.targetField(at, isName)
 		if !ok {
 			return d.invalidParams(m, "params."+what+" must be a string")
+		}
+		if tooLong {
+			return d.limitErr(m, "params."+what, isName)
 		}
 		m.Target = Target{Kind: kind, Name: s, Action: action}
 		return nil
@@ -225,15 +275,21 @@ func (d *decoder) completionTarget(m *Message, v msgView) error {
 	t, _ := d.stringField(v.refType)
 	switch t {
 	case "ref/prompt":
-		s, ok := d.stringField(v.refName)
+		s, ok, tooLong := d.targetField(v.refName, true)
 		if !ok {
 			return d.invalidParams(m, "params.ref.name must be a string")
 		}
+		if tooLong {
+			return d.limitErr(m, "params.ref.name", true)
+		}
 		m.Target = Target{Kind: TargetPrompt, Name: s, Action: ActionComplete}
 	case "ref/resource":
-		s, ok := d.stringField(v.refURI)
+		s, ok, tooLong := d.targetField(v.refURI, false)
 		if !ok {
 			return d.invalidParams(m, "params.ref.uri must be a string")
+		}
+		if tooLong {
+			return d.limitErr(m, "params.ref.uri", false)
 		}
 		m.Target = Target{Kind: TargetResource, Name: s, Action: ActionComplete}
 	default:

@@ -8,13 +8,29 @@ const (
 	Version20250326 = "2025-03-26"
 )
 
-// DefaultSupportedVersions is used when Options.SupportedVersions is empty.
-// Callers must not modify it.
-var DefaultSupportedVersions = []string{Version20260728, Version20251125, Version20250618, Version20250326}
+// defaultVersions is used when Options.SupportedVersions is empty.
+var defaultVersions = [...]string{Version20260728, Version20251125, Version20250618, Version20250326}
+
+// DefaultSupportedVersions returns (a new slice each call) the versions
+// used when Options.SupportedVersions is empty.
+func DefaultSupportedVersions() []string { return append([]string(nil), defaultVersions[:]...) }
 
 // DefaultMaxBodyBytes is the body limit used when Options.MaxBodyBytes is
 // zero: the go-sdk's default request body limit (4 MiB).
 const DefaultMaxBodyBytes = 4 << 20
+
+// Limits on targets, checked by Inspect before the target is decoded (so an
+// oversized name costs no allocation) and refused with a JSON-RPC -32602
+// error.
+const (
+	// DefaultMaxNameLength is the longest tool or prompt name, in
+	// characters (Unicode code points): MCP 2025-11-25 names are 1 to 128
+	// characters.
+	DefaultMaxNameLength = 128
+	// DefaultMaxURIBytes is the longest resource URI, in bytes (8 KiB, the
+	// request-target limit of common HTTP servers).
+	DefaultMaxURIBytes = 8 << 10
+)
 
 // Options tunes Inspect. The zero value is ready to use.
 type Options struct {
@@ -34,16 +50,40 @@ type Options struct {
 	AllowUnknownMethods bool
 
 	// SupportedVersions lists the accepted MCP-Protocol-Version values.
-	// OPTIONAL; default DefaultSupportedVersions. When it does not contain
+	// OPTIONAL; default DefaultSupportedVersions(). When it does not contain
 	// "2025-03-26", a request without the header is refused
 	// (ErrHeaderMismatch), since the spec defines an absent header as
 	// 2025-03-26.
 	SupportedVersions []string
+
+	// MaxNameLength bounds tool and prompt names (tools/call, prompts/get,
+	// completion/complete ref/prompt), in characters; an empty name is
+	// refused too. OPTIONAL; default DefaultMaxNameLength (128); negative
+	// disables the upper bound.
+	MaxNameLength int
+	// MaxURIBytes bounds resource URIs (resources/read, subscribe,
+	// unsubscribe, completion/complete ref/resource), in bytes. OPTIONAL;
+	// default DefaultMaxURIBytes (8 KiB); negative disables it.
+	MaxURIBytes int
+}
+
+func (o *Options) maxName() int {
+	if o.MaxNameLength == 0 {
+		return DefaultMaxNameLength
+	}
+	return o.MaxNameLength
+}
+
+func (o *Options) maxURI() int {
+	if o.MaxURIBytes == 0 {
+		return DefaultMaxURIBytes
+	}
+	return o.MaxURIBytes
 }
 
 func (o *Options) versions() []string {
 	if len(o.SupportedVersions) == 0 {
-		return DefaultSupportedVersions
+		return defaultVersions[:]
 	}
 	return o.SupportedVersions
 }

@@ -1,9 +1,11 @@
 package inspect
 
+import "unicode/utf8"
+
 // msgView holds the value offsets (-1 when absent) of the members Inspect
 // reads from one message. It is filled either during validation (visitor,
-// single messages) or by walking the validated body (walkMessage, batches);
-// build turns it into a Message, so both paths share every rule.
+// single messages and each object of a batch); build turns it into a
+// Message.
 type msgView struct {
 	jsonrpc, id, method, params int
 	ambiguous                   bool // a message member spelled like a protocol member
@@ -93,23 +95,44 @@ func (v *msgView) refMember(key []byte, val int) {
 	}
 }
 
-// visitor fills a msgView during strictjson validation of a single message
-// (VisitDepth 3: message, params, params._meta / params.ref).
+// visitor fills msgViews during jsonscan validation: for a single message
+// (VisitDepth 3: message, params, params._meta / params.ref) in v, for a
+// batch (VisitDepth 4, one level deeper) one view per element object in
+// views, in document order.
 type visitor struct {
 	v        msgView
-	inParams bool // the last depth-1 member is params
-	sub      int  // the last depth-2 member of params: 1 _meta, 2 ref
+	batch    bool
+	views    []msgView
+	inParams bool // the last message member is params
+	sub      int  // the last member of params: 1 _meta, 2 ref
 }
 
-// VisitMember implements strictjson.Visitor.
+// VisitObject implements jsonscan.ObjectVisitor: in a batch, each object
+// at depth 2 is a new message.
+func (x *visitor) VisitObject(depth, _ int) {
+	if x.batch && depth == 2 {
+		x.views = append(x.views, newView())
+		x.inParams, x.sub = false, 0
+	}
+}
+
+// VisitMember implements jsonscan.Visitor.
 func (x *visitor) VisitMember(depth int, key []byte, val int) {
+	v := &x.v
+	if x.batch {
+		if depth == 1 || len(x.views) == 0 { // not reached: arrays have no members
+			return
+		}
+		v = &x.views[len(x.views)-1]
+		depth--
+	}
 	switch depth {
 	case 1:
-		x.inParams = x.v.messageMember(key, val)
+		x.inParams = v.messageMember(key, val)
 		x.sub = 0
 	case 2:
 		if x.inParams {
-			x.sub = x.v.paramsMember(key, val)
+			x.sub = v.paramsMember(key, val)
 		}
 	case 3:
 		if !x.inParams {
@@ -117,39 +140,55 @@ func (x *visitor) VisitMember(depth int, key []byte, val int) {
 		}
 		switch x.sub {
 		case 1:
-			x.v.metaMember(key, val)
+			v.metaMember(key, val)
 		case 2:
-			x.v.refMember(key, val)
+			v.refMember(key, val)
 		}
 	}
 }
 
-// walkMessage fills a msgView for the object at start by walking the
-// validated body.
-func (d *decoder) walkMessage(start int) msgView {
-	b := d.body
-	v := newView()
-	var kbuf [64]byte
-	each := func(obj int, fn func(key []byte, val int)) {
-		it := newObjIter(b, obj)
-		for {
-			raw, esc, val, ok := it.next()
-			if !ok {
-				return
+// foldsTo reports whether key equals the ASCII string want under Unicode
+// simple case folding without being identical to it: a key a
+// case-insensitive decoder (encoding/json) would bind to want. Only the
+// non-ASCII runes that fold to ASCII letters (KELVIN SIGN, LONG S) matter.
+func foldsTo(key []byte, want string) bool {
+	if len(key) < len(want) || len(key) > 3*len(want) || string(key) == want {
+		return false
+	}
+	j := 0
+	for i := 0; i < len(key); {
+		if j >= len(want) {
+			return false
+		}
+		c := key[i]
+		var r rune
+		if c < utf8.RuneSelf {
+			r = rune(c)
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
 			}
-			fn(decodedKey(raw, esc, kbuf[:0]), val)
-			it.advance(skipValue(b, val))
+			i++
+		} else {
+			var size int
+			r, size = utf8.DecodeRune(key[i:])
+			i += size
+			switch r {
+			case 0x212A: // KELVIN SIGN
+				r = 'k'
+			case 0x017F: // LATIN SMALL LETTER LONG S
+				r = 's'
+			default:
+				return false
+			}
 		}
+		w := rune(want[j])
+		if 'A' <= w && w <= 'Z' {
+			w += 'a' - 'A'
+		}
+		if r != w {
+			return false
+		}
+		j++
 	}
-	each(start, func(key []byte, val int) { v.messageMember(key, val) })
-	if v.params >= 0 && b[v.params] == '{' {
-		each(v.params, func(key []byte, val int) { v.paramsMember(key, val) })
-		if v.meta >= 0 && b[v.meta] == '{' {
-			each(v.meta, v.metaMember)
-		}
-		if v.ref >= 0 && b[v.ref] == '{' {
-			each(v.ref, v.refMember)
-		}
-	}
-	return v
+	return j == len(want)
 }

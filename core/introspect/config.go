@@ -34,6 +34,8 @@ const (
 	DefaultNegativeTTL      = 10 * time.Second
 	DefaultMaxEntries       = 10000
 	DefaultTimeout          = 5 * time.Second
+	DefaultBackoffInitial   = 1 * time.Second
+	DefaultBackoffMax       = 30 * time.Second
 	DefaultMaxResponseBytes = 64 << 10
 	DefaultMaxTokenBytes    = 8 << 10
 	DefaultLeeway           = 30 * time.Second
@@ -85,6 +87,15 @@ type Config struct {
 	HTTPClient *http.Client
 	// Timeout bounds one introspection round trip. OPTIONAL, default 5s.
 	Timeout time.Duration
+	// BackoffInitial and BackoffMax shape the backoff while the endpoint
+	// fails (transport error, non-200, malformed answer): after the n-th
+	// consecutive failure, requests that the cache cannot answer are
+	// refused (core.ErrUnavailable, fail closed) without contacting the
+	// endpoint for a step of min(BackoffInitial·2^(n-1), BackoffMax) with
+	// jitter (a uniform draw in [step/2, step]); then exactly one request
+	// probes it. Live positive cache entries keep being served. OPTIONAL,
+	// defaults 1s and 30s; a negative BackoffInitial disables the backoff.
+	BackoffInitial, BackoffMax time.Duration
 	// MaxResponseBytes caps the response body. OPTIONAL, default 64 KiB.
 	MaxResponseBytes int64
 	// MaxTokenBytes caps the presented token; longer tokens are rejected as
@@ -143,6 +154,15 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
+	}
+	if c.BackoffInitial == 0 {
+		c.BackoffInitial = DefaultBackoffInitial
+	}
+	if c.BackoffMax <= 0 {
+		c.BackoffMax = DefaultBackoffMax
+	}
+	if c.BackoffInitial > c.BackoffMax {
+		return Config{}, fmt.Errorf("introspect: BackoffInitial %v exceeds BackoffMax %v", c.BackoffInitial, c.BackoffMax)
 	}
 	if c.MaxResponseBytes <= 0 {
 		c.MaxResponseBytes = DefaultMaxResponseBytes

@@ -1,24 +1,18 @@
 package introspect
 
 import (
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/claims"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
-// maxNumericDate is 9999-12-31T23:59:59Z; later (or negative) dates are
-// rejected as invalid rather than risking overflow.
-const maxNumericDate = 253402300799
-
-// response is the typed view of an RFC 7662 §2.2 response. encoding/json
-// rejects a member of the wrong JSON type (e.g. "active": "true").
+// response is the typed view of an RFC 7662 §2.2 response.
 type response struct {
 	Active    *bool   `json:"active"`
 	Scope     *string `json:"scope"`
@@ -29,22 +23,36 @@ type response struct {
 	Jti       *string `json:"jti"`
 }
 
-// parseResponse decodes body strictly. A malformed body, or one whose
-// "active" is missing or not a boolean, wraps core.ErrUnavailable: the
-// server's answer cannot be trusted either way.
+// parseResponse decodes body strictly, in one pass (internal/jsonscan). A
+// malformed body, a member of the wrong JSON type (e.g. "active": "true"),
+// or a missing "active" wraps core.ErrUnavailable: the server's answer
+// cannot be trusted either way.
 func parseResponse(body []byte) (*response, map[string]any, error) {
-	if err := strictjson.Validate(body, strictjson.Options{}); err != nil {
+	raw, err := jsonscan.DecodeObject(body, jsonscan.Options{})
+	if err != nil {
 		return nil, nil, fmt.Errorf("%w: introspection response: %w", core.ErrUnavailable, err)
 	}
 	var r response
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, nil, fmt.Errorf("%w: introspection response: %w", core.ErrUnavailable, err)
+	if v, ok := raw["active"]; ok {
+		b, isBool := v.(bool)
+		if !isBool {
+			return nil, nil, fmt.Errorf("%w: introspection response: \"active\" is not a boolean", core.ErrUnavailable)
+		}
+		r.Active = &b
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil || raw == nil {
-		return nil, nil, fmt.Errorf("%w: introspection response is not a JSON object", core.ErrUnavailable)
+	for _, f := range []struct {
+		name string
+		dst  **string
+	}{{"scope", &r.Scope}, {"client_id", &r.ClientID}, {"token_type", &r.TokenType}, {"sub", &r.Sub}, {"iss", &r.Iss}, {"jti", &r.Jti}} {
+		v, ok := raw[f.name]
+		if !ok || v == nil { // null leaves the member unset, as encoding/json did
+			continue
+		}
+		s, isStr := v.(string)
+		if !isStr {
+			return nil, nil, fmt.Errorf("%w: introspection response: %q is not a string", core.ErrUnavailable, f.name)
+		}
+		*f.dst = &s
 	}
 	if r.Active == nil {
 		return nil, nil, fmt.Errorf("%w: introspection response has no boolean \"active\"", core.ErrUnavailable)
@@ -89,20 +97,18 @@ func claimsFrom(r *response, raw map[string]any, ck checks, now time.Time) (*cor
 		return nil, err
 	}
 	c.Audience = aud
-	if c.Expiry, err = numericDate(raw, "exp"); err != nil {
+	ts, err := claims.ReadTimes(raw)
+	if err != nil {
 		return nil, err
 	}
-	if c.NotBefore, err = numericDate(raw, "nbf"); err != nil {
-		return nil, err
-	}
-	if c.IssuedAt, err = numericDate(raw, "iat"); err != nil {
-		return nil, err
-	}
+	c.Expiry, c.NotBefore, c.IssuedAt = ts.Expiry, ts.NotBefore, ts.IssuedAt
 	if err := checkTimes(c, now, ck.leeway); err != nil {
 		return nil, err
 	}
 	if r.Scope != nil {
-		c.Scopes = strings.Fields(*r.Scope)
+		if c.Scopes, err = claims.Scopes("scope", *r.Scope); err != nil {
+			return nil, err
+		}
 	}
 	if r.ClientID != nil {
 		c.ClientID = *r.ClientID
@@ -116,24 +122,16 @@ func claimsFrom(r *response, raw map[string]any, ck checks, now time.Time) (*cor
 	return c, nil
 }
 
-// checkTimes applies exp/nbf/iat with leeway L: now ≥ exp+L, nbf > now+L and
-// iat > now+L are rejections.
+// checkTimes applies exp/nbf/iat with leeway L (internal/claims): now ≥
+// exp+L, nbf > now+L and iat > now+L are rejections.
 func checkTimes(c *core.Claims, now time.Time, leeway time.Duration) error {
-	if !c.Expiry.IsZero() && !now.Before(c.Expiry.Add(leeway)) {
-		return fmt.Errorf("%w: exp %s", core.ErrExpired, c.Expiry.UTC().Format(time.RFC3339))
-	}
-	if !c.NotBefore.IsZero() && c.NotBefore.After(now.Add(leeway)) {
-		return fmt.Errorf("%w: nbf %s", core.ErrNotYetValid, c.NotBefore.UTC().Format(time.RFC3339))
-	}
-	if !c.IssuedAt.IsZero() && c.IssuedAt.After(now.Add(leeway)) {
-		return fmt.Errorf("%w: iat %s", core.ErrIssuedInFuture, c.IssuedAt.UTC().Format(time.RFC3339))
-	}
-	return nil
+	t := claims.Times{Expiry: c.Expiry, NotBefore: c.NotBefore, IssuedAt: c.IssuedAt}
+	return t.Check(now, leeway)
 }
 
-// audience returns "aud" as a list and checks it against the configured
-// audiences. A string or a non-empty list of strings is accepted; [],
-// [""], null, numbers and mixed lists are rejected.
+// audience returns "aud" as a list (internal/claims: a non-empty string or
+// a non-empty list of non-empty strings) and checks it against the
+// configured audiences; every malformed "aud" is core.ErrAudience.
 func audience(raw map[string]any, ck checks) ([]string, error) {
 	v, ok := raw["aud"]
 	if !ok {
@@ -142,49 +140,16 @@ func audience(raw map[string]any, ck checks) ([]string, error) {
 		}
 		return nil, fmt.Errorf("%w: response has no aud", core.ErrAudience)
 	}
-	var list []string
-	switch t := v.(type) {
-	case string:
-		list = []string{t}
-	case []any:
-		for _, e := range t {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("%w: aud has a non-string element", core.ErrAudience)
-			}
-			list = append(list, s)
-		}
-	default:
-		return nil, fmt.Errorf("%w: aud is neither a string nor a list", core.ErrAudience)
+	list, err := claims.StringList("aud", v)
+	if err != nil {
+		var e *claims.Error
+		errors.As(err, &e)
+		return nil, fmt.Errorf("%w: %s", core.ErrAudience, e.Detail)
 	}
 	for _, a := range list {
-		if a != "" && slices.Contains(ck.audience, a) {
+		if slices.Contains(ck.audience, a) {
 			return list, nil
 		}
 	}
 	return nil, fmt.Errorf("%w: %q", core.ErrAudience, list)
-}
-
-// numericDate reads an RFC 7519 NumericDate; zero time when absent.
-func numericDate(raw map[string]any, name string) (time.Time, error) {
-	v, ok := raw[name]
-	if !ok {
-		return time.Time{}, nil
-	}
-	n, ok := v.(json.Number)
-	if !ok {
-		return time.Time{}, fmt.Errorf("%w: %s is not a number", core.ErrInvalidClaims, name)
-	}
-	if i, err := n.Int64(); err == nil {
-		if i < 0 || i > maxNumericDate {
-			return time.Time{}, fmt.Errorf("%w: %s out of range", core.ErrInvalidClaims, name)
-		}
-		return time.Unix(i, 0), nil
-	}
-	f, err := n.Float64()
-	if err != nil || math.IsNaN(f) || f < 0 || f > maxNumericDate {
-		return time.Time{}, fmt.Errorf("%w: %s out of range", core.ErrInvalidClaims, name)
-	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), nil
 }

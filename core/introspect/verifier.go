@@ -25,6 +25,7 @@ type Verifier struct {
 	ck     checks
 	cache  *lru
 	flight singleflight.Group
+	back   *backoff
 }
 
 var _ core.TokenVerifier = (*Verifier)(nil)
@@ -45,6 +46,7 @@ func New(cfg Config) (*Verifier, error) {
 			leeway:     c.Leeway,
 		},
 		cache: newLRU(c.MaxEntries),
+		back:  newBackoff(c.BackoffInitial, c.BackoffMax),
 	}, nil
 }
 
@@ -68,6 +70,10 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 	ch := v.flight.DoChan(string(key[:]), func() (any, error) {
 		if c, ok, err := v.cached(key); ok {
 			return c, err
+		}
+		// While the endpoint fails, at most one call per backoff step.
+		if err := v.back.allow(v.cfg.Now()); err != nil {
+			return nil, err
 		}
 		// The shared request must not die with the first caller's context.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.cfg.Timeout)
@@ -107,15 +113,17 @@ func (v *Verifier) cached(key tokenKey) (*core.Claims, bool, error) {
 func (v *Verifier) introspect(ctx context.Context, key tokenKey, token string) (*core.Claims, error) {
 	body, err := v.post(ctx, token)
 	if err != nil {
+		v.back.done(v.cfg.Now(), true)
 		v.cfg.Logger.Warn("introspection unavailable", "endpoint", v.cfg.Endpoint, "err", err)
 		return nil, err
 	}
 	r, raw, err := parseResponse(body)
+	now := v.cfg.Now()
+	v.back.done(now, err != nil)
 	if err != nil {
 		v.cfg.Logger.Warn("introspection response rejected", "endpoint", v.cfg.Endpoint, "err", err)
 		return nil, err
 	}
-	now := v.cfg.Now()
 	c, err := claimsFrom(r, raw, v.ck, now)
 	if err != nil {
 		if v.cfg.NegativeTTL > 0 {

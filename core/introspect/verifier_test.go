@@ -269,7 +269,8 @@ func TestUnavailableIsNotCached(t *testing.T) {
 	t.Parallel()
 	as := newFakeAS()
 	as.set("tok", answer{status: http.StatusInternalServerError, body: "oops"})
-	v, err := New(baseConfig(as.server(t).URL, newClock()))
+	clk := newClock()
+	v, err := New(baseConfig(as.server(t).URL, clk))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,6 +278,7 @@ func TestUnavailableIsNotCached(t *testing.T) {
 		if _, err := v.Verify(context.Background(), "tok"); !errors.Is(err, core.ErrUnavailable) {
 			t.Fatalf("err = %v", err)
 		}
+		clk.advance(DefaultBackoffMax) // past the backoff step
 	}
 	if n := as.calls.Load(); n != 3 {
 		t.Fatalf("upstream calls = %d, want 3 (5xx must not be cached)", n)

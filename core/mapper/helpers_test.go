@@ -8,14 +8,14 @@ import (
 	"testing"
 
 	"github.com/mcpauthz/mcpauthz/core"
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // decodeClaims builds verified-looking claims from JSON the way a verifier
 // does: strict validation, numbers as json.Number, typed fields filled from
 // the registered claims when they are strings.
 func decodeClaims(data []byte) (*core.Claims, error) {
-	if err := strictjson.Validate(data, strictjson.Options{}); err != nil {
+	if err := jsonscan.Validate(data, jsonscan.Options{}); err != nil {
 		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"math/big"
 	"slices"
 	"strings"
@@ -78,6 +79,12 @@ func benchmarkRaw(b *testing.B, bc benchCase) {
 // stdlib signature check on it.
 func rawVerifier(b *testing.B, bc benchCase) (string, func() bool) {
 	raw, k := benchToken(b, bc)
+	return raw, rawCheck(b, bc, k, raw)
+}
+
+// rawCheck returns a closure doing only the stdlib signature check on raw,
+// signed by k.
+func rawCheck(b *testing.B, bc benchCase, k crypto.Signer, raw string) func() bool {
 	dot := strings.LastIndexByte(raw, '.')
 	input := []byte(raw[:dot])
 	sig, err := base64.RawURLEncoding.DecodeString(raw[dot+1:])
@@ -111,7 +118,7 @@ func rawVerifier(b *testing.B, bc benchCase) (string, func() bool) {
 	if !verify() {
 		b.Fatal("raw verify failed")
 	}
-	return raw, verify
+	return verify
 }
 
 // benchmarkRatio interleaves one raw verify and one full Verify (cache
@@ -122,7 +129,17 @@ func rawVerifier(b *testing.B, bc benchCase) (string, func() bool) {
 func benchmarkRatio(b *testing.B, bc benchCase) {
 	v := staticVerifier(b, newClock(), func(c *Config) { c.Cache.MaxEntries = -1 })
 	raw, verify := rawVerifier(b, bc)
+	interleave(b, v, raw, verify)
+}
+
+// interleave runs one raw check and one full Verify per iteration and
+// reports the ratio of their medians (x-raw) and the median overhead
+// (overhead-ns).
+func interleave(b *testing.B, v *Verifier, raw string, verify func() bool) {
 	ctx := context.Background()
+	if _, err := v.Verify(ctx, raw); err != nil {
+		b.Fatal(err)
+	}
 	var rawNs, fullNs []time.Duration
 	b.ResetTimer()
 	for b.Loop() {
@@ -192,6 +209,46 @@ func BenchmarkVerifyMalformed(b *testing.B) {
 	for b.Loop() {
 		if _, err := v.Verify(ctx, raw); err == nil {
 			b.Fatal("accepted")
+		}
+	}
+}
+
+// sizedToken returns a token of at least size bytes (the smallest such):
+// benchClaims with a "groups" array grown to reach it (the shape that makes
+// real tokens big).
+func sizedToken(b *testing.B, bc benchCase, k crypto.Signer, size int) string {
+	c := benchClaims()
+	delete(c, "scope")
+	groups := []string{}
+	c["groups"] = groups
+	for i := 0; ; i++ {
+		raw := sign(b, k, bc.alg, bc.kid, c)
+		if len(raw) >= size {
+			return raw
+		}
+		groups = append(groups, fmt.Sprintf("team-%04d-readers", i))
+		c["groups"] = groups
+	}
+}
+
+// BenchmarkTokenSize is targets P1/P2 as a curve: for tokens of 0.5 to
+// 8 KiB it interleaves the raw signature check and a full Verify (cache
+// disabled) on the same token and reports the median overhead
+// (overhead-ns) and ratio (x-raw). The overhead's growth per KiB is the
+// slope: (overhead at 8 KiB - overhead at 0.5 KiB) / 7.5.
+func BenchmarkTokenSize(b *testing.B) {
+	for _, bc := range []benchCase{benchCases[0], benchCases[2], benchCases[3]} {
+		for _, size := range []int{512, 1024, 2048, 4096, 8192} {
+			b.Run(fmt.Sprintf("%s/%dB", bc.alg, size), func(b *testing.B) {
+				k := key(b, bc.alg, "a")
+				raw := sizedToken(b, bc, k, size)
+				v := staticVerifier(b, newClock(), func(c *Config) {
+					c.Cache.MaxEntries = -1
+					c.MaxTokenBytes = 16 << 10
+				})
+				interleave(b, v, raw, rawCheck(b, bc, k, raw))
+				b.ReportMetric(float64(len(raw)), "token-bytes")
+			})
 		}
 	}
 }

@@ -21,6 +21,18 @@ func (c *countingKeySet) Keys(ctx context.Context, kid, alg string) ([]*jose.Pub
 	return c.KeySet.Keys(ctx, kid, alg)
 }
 
+// VerifySignature makes countingKeySet a caller-managed verifier.KeySet.
+func (c *countingKeySet) VerifySignature(ctx context.Context, jws string) ([]byte, error) {
+	tok, err := jose.ParseCompact(jws, jose.ParseOptions{Algorithms: jose.DefaultAlgorithms()})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := jose.VerifyToken(ctx, tok, c); err != nil {
+		return nil, err
+	}
+	return tok.Payload, nil
+}
+
 func cachedVerifier(t *testing.T, clk *clock, cache CacheConfig) (*Verifier, *countingKeySet) {
 	t.Helper()
 	k := key(t, jose.ES256, "a")

@@ -23,9 +23,9 @@ const (
 	TenantPlaceholder = "{tenantid}"
 )
 
-// RFC9068Claims lists the claims RFC 9068 §2.2 requires besides iss, exp and
+// RFC9068Claims returns (a new slice each call) the claims RFC 9068 §2.2 requires besides iss, exp and
 // aud; use it as IssuerConfig.RequiredClaims for strict RFC 9068 issuers.
-var RFC9068Claims = []string{"sub", "client_id", "iat", "jti"}
+func RFC9068Claims() []string { return []string{"sub", "client_id", "iat", "jti"} }
 
 // Config configures [New].
 type Config struct {
@@ -93,15 +93,15 @@ type IssuerConfig struct {
 
 	// Key source: exactly one of KeySet, JWKS, JWKSURL or discovery.
 	//
-	// KeySet is an injected key set (tests, in-process authorization
-	// servers). internal/jose is importable only inside this module; other
-	// users pass JWKS or a URL.
-	KeySet jose.KeySet
+	// KeySet is a key set the caller manages (see [KeySet]: one method,
+	// VerifySignature).
+	KeySet KeySet
 	// JWKS is a static JWK Set document. It must yield at least one usable
 	// key after the hygiene rules of jose.ParseJWKS.
 	JWKS []byte
-	// JWKSURL is fetched lazily, refreshed on unknown kids (30 s cooldown)
-	// and every RefreshInterval, kept through outages for 24 h.
+	// JWKSURL is fetched lazily, refreshed on unknown kids (at most once
+	// per MinRefreshInterval; 30 s after a failed fetch) and every
+	// RefreshInterval, kept through outages for 24 h.
 	JWKSURL string
 	// DiscoveryURL is the metadata document to read "jwks_uri" from.
 	// OPTIONAL; when KeySet, JWKS and JWKSURL are all empty it defaults to
@@ -122,7 +122,7 @@ type IssuerConfig struct {
 	// nonce or at_hash (ID tokens) are always refused.
 	Types []string
 	// RequiredClaims must be present (strings non-empty). OPTIONAL; default
-	// ["sub"]. Use RFC9068Claims for strict RFC 9068 issuers.
+	// ["sub"]. Use RFC9068Claims() for strict RFC 9068 issuers.
 	RequiredClaims []string
 	// Leeway overrides Config.Leeway for this issuer. OPTIONAL.
 	Leeway *time.Duration
@@ -136,4 +136,12 @@ type IssuerConfig struct {
 	// 15 min; negative disables periodic refresh (keys then change only on
 	// an unknown kid). Ignored for KeySet and JWKS.
 	RefreshInterval time.Duration
+	// MinRefreshInterval, for JWKSURL and discovery issuers, is the
+	// minimum time between two key-set fetches caused by tokens with an
+	// unknown kid: a flood of unknown kids costs the IdP at most one fetch
+	// per interval, and a key the IdP publishes validates at most this long
+	// (plus one fetch) later. A kid already found absent from the current
+	// set is refused without waiting (negative cache, 1024 kids). OPTIONAL;
+	// zero means 4 s. Ignored for KeySet and JWKS.
+	MinRefreshInterval time.Duration
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/internal/jose"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // maxDiscoveryBytes caps an authorization server metadata document.
@@ -165,13 +166,9 @@ func (d *discoveryKeySet) fetchMetadata(ctx context.Context, u string) (string, 
 	if len(body) > maxDiscoveryBytes {
 		return "", errors.New("metadata document too large")
 	}
-	v, err := jose.DecodeJSON(body)
+	doc, err := jsonscan.DecodeObject(body, jsonscan.Options{})
 	if err != nil {
 		return "", fmt.Errorf("metadata: %w", err)
-	}
-	doc, ok := v.(map[string]any)
-	if !ok {
-		return "", errors.New("metadata is not a JSON object")
 	}
 	if iss, _ := doc["issuer"].(string); iss != d.issuer {
 		return "", fmt.Errorf("metadata issuer %q does not equal the configured issuer %q", truncate(iss, 128), d.issuer)

@@ -35,7 +35,8 @@ type issuer struct {
 	template       bool
 	prefix, suffix string
 	tenants        map[string]bool
-	keys           jose.KeySet
+	keys           jose.KeySet // nil when custom is set
+	custom         KeySet      // IssuerConfig.KeySet
 	algs           []string
 	types          map[string]bool
 	required       []string
@@ -162,7 +163,7 @@ func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now f
 		return nil, fmt.Errorf("verifier: issuer %q: AllowedTenants needs a %s issuer", c.Issuer, TenantPlaceholder)
 	}
 	if len(is.algs) == 0 {
-		is.algs = jose.DefaultAlgorithms
+		is.algs = jose.DefaultAlgorithms()
 	}
 	if err := jose.ValidateAlgorithms(is.algs); err != nil {
 		return nil, fmt.Errorf("verifier: issuer %q: %w", c.Issuer, err)
@@ -208,10 +209,15 @@ func keySource(c *IssuerConfig, is *issuer, client *http.Client, now func() time
 	case refresh < 0:
 		refresh = 0 // jose: zero disables
 	}
-	remote := jose.RemoteKeySetConfig{HTTPClient: client, Algorithms: is.algs, Now: now, Logger: log, RefreshInterval: refresh}
+	if c.MinRefreshInterval < 0 {
+		return nil, errors.New("negative MinRefreshInterval")
+	}
+	remote := jose.RemoteKeySetConfig{HTTPClient: client, Algorithms: is.algs, Now: now, Logger: log,
+		RefreshInterval: refresh, MinRefreshInterval: c.MinRefreshInterval}
 	switch {
 	case c.KeySet != nil:
-		return c.KeySet, nil
+		is.custom = c.KeySet
+		return nil, nil
 	case len(c.JWKS) > 0:
 		keys, err := jose.ParseJWKS(c.JWKS, jose.KeySetOptions{Algorithms: is.algs, Logger: log})
 		if err != nil {

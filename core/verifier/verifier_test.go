@@ -399,7 +399,7 @@ func TestC09RequiredClaims(t *testing.T) {
 	t.Parallel()
 	es := key(t, jose.ES256, "a")
 	def := staticVerifier(t, newClock(), nil)
-	strict := staticVerifier(t, newClock(), func(c *Config) { c.Issuers[0].RequiredClaims = RFC9068Claims })
+	strict := staticVerifier(t, newClock(), func(c *Config) { c.Issuers[0].RequiredClaims = RFC9068Claims() })
 	for _, name := range []string{"sub", "client_id", "jti", "iat"} {
 		c := claims(iss)
 		delete(c, name)

@@ -1,15 +1,14 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	jwtclaims "github.com/mcpauthz/mcpauthz/internal/claims"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -51,9 +50,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 	if !slices.Contains(is.algs, tok.Header.Alg) {
 		return nil, claimErr(core.ErrUnsupportedAlgorithm, "%s not allowed for issuer %q", tok.Header.Alg, is.name)
 	}
-	pk, err := jose.VerifyToken(ctx, &tok, is.keys)
+	pk, err := verifySignature(ctx, is, &tok, token)
 	if err != nil {
-		return nil, joseToCore(err)
+		return nil, err
 	}
 	// From here on the claims are authentic.
 	c, err := v.checkClaims(is, &tok, m, now)
@@ -67,6 +66,26 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 		return &cp, nil
 	}
 	return c, nil
+}
+
+// verifySignature checks tok's signature with the issuer's keys and returns
+// the key that verified it (nil for a caller-managed KeySet).
+func verifySignature(ctx context.Context, is *issuer, tok *jose.Token, raw string) (*jose.PublicKey, error) {
+	if is.custom == nil {
+		pk, err := jose.VerifyToken(ctx, tok, is.keys)
+		if err != nil {
+			return nil, joseToCore(err)
+		}
+		return pk, nil
+	}
+	payload, err := is.custom.VerifySignature(ctx, raw)
+	if err != nil {
+		return nil, joseToCore(err)
+	}
+	if !bytes.Equal(payload, tok.Payload) {
+		return nil, claimErr(core.ErrSignature, "key set returned a different payload")
+	}
+	return nil, nil
 }
 
 // selectIssuer maps the unverified iss to a configured issuer. For a
@@ -130,28 +149,18 @@ func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, m map[string]any, no
 		Algorithm: tok.Header.Alg,
 		Raw:       m,
 	}
-	var err error
-	expV, ok := m["exp"]
-	if !ok {
+	if _, ok := m["exp"]; !ok {
 		return nil, claimErr(core.ErrInvalidClaims, "missing exp")
 	}
-	if c.Expiry, err = numericDate("exp", expV); err != nil {
+	ts, err := jwtclaims.ReadTimes(m)
+	if err != nil {
 		return nil, err
 	}
-	if nbf, ok := m["nbf"]; ok {
-		if c.NotBefore, err = numericDate("nbf", nbf); err != nil {
-			return nil, err
-		}
-	}
-	if iat, ok := m["iat"]; ok {
-		if c.IssuedAt, err = numericDate("iat", iat); err != nil {
-			return nil, err
-		}
-	}
+	c.Expiry, c.NotBefore, c.IssuedAt = ts.Expiry, ts.NotBefore, ts.IssuedAt
 	if err := checkTimes(now, is.leeway, c); err != nil {
 		return nil, err
 	}
-	if c.Audience, err = v.checkAudience(m["aud"], m); err != nil {
+	if c.Audience, err = v.checkAudience(m); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct {
@@ -167,7 +176,7 @@ func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, m map[string]any, no
 			return nil, err
 		}
 	}
-	if c.Scopes, err = scopes(m); err != nil {
+	if c.Scopes, err = jwtclaims.TokenScopes(m); err != nil {
 		return nil, err
 	}
 	for _, name := range is.required {
@@ -179,44 +188,11 @@ func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, m map[string]any, no
 	return c, nil
 }
 
-// checkTimes applies exp, nbf and iat with one leeway: reject when
-// now >= exp+leeway, nbf > now+leeway or iat > now+leeway.
+// checkTimes applies exp, nbf and iat with one leeway (internal/claims):
+// reject when now >= exp+leeway, nbf > now+leeway or iat > now+leeway.
 func checkTimes(now time.Time, leeway time.Duration, c *core.Claims) error {
-	if !now.Before(c.Expiry.Add(leeway)) {
-		return claimErr(core.ErrExpired, "expired at %s", c.Expiry.UTC().Format(time.RFC3339))
-	}
-	late := now.Add(leeway)
-	if !c.NotBefore.IsZero() && c.NotBefore.After(late) {
-		return claimErr(core.ErrNotYetValid, "not valid before %s", c.NotBefore.UTC().Format(time.RFC3339))
-	}
-	if !c.IssuedAt.IsZero() && c.IssuedAt.After(late) {
-		return claimErr(core.ErrIssuedInFuture, "issued at %s", c.IssuedAt.UTC().Format(time.RFC3339))
-	}
-	return nil
-}
-
-// maxNumericDate is 9999-12-31T23:59:59Z; anything later is absurd.
-const maxNumericDate = 253402300799
-
-// numericDate parses a NumericDate (RFC 7519 §2): a JSON number of seconds,
-// possibly fractional, between 0 and year 9999.
-func numericDate(name string, v any) (time.Time, error) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return time.Time{}, claimErr(core.ErrInvalidClaims, "%s is not a number", name)
-	}
-	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
-		if i < 0 || i > maxNumericDate {
-			return time.Time{}, claimErr(core.ErrInvalidClaims, "%s out of range", name)
-		}
-		return time.Unix(i, 0), nil
-	}
-	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil || math.IsNaN(f) || f < 0 || f > maxNumericDate {
-		return time.Time{}, claimErr(core.ErrInvalidClaims, "%s out of range", name)
-	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), nil
+	t := jwtclaims.Times{Expiry: c.Expiry, NotBefore: c.NotBefore, IssuedAt: c.IssuedAt}
+	return t.Check(now, leeway)
 }
 
 func optString(m map[string]any, name string) (string, error) {
@@ -231,38 +207,16 @@ func optString(m map[string]any, name string) (string, error) {
 	return s, nil
 }
 
-// checkAudience requires a non-empty string or a non-empty array of
-// non-empty strings containing a configured audience.
-func (v *Verifier) checkAudience(a any, m map[string]any) ([]string, error) {
-	var list []string
-	switch t := a.(type) {
-	case nil:
-		if _, present := m["aud"]; present {
-			return nil, claimErr(core.ErrInvalidClaims, "aud is null")
-		}
+// checkAudience requires "aud": a non-empty string or a non-empty array of
+// non-empty strings (internal/claims) containing a configured audience.
+func (v *Verifier) checkAudience(m map[string]any) ([]string, error) {
+	a, ok := m["aud"]
+	if !ok {
 		return nil, claimErr(core.ErrAudience, "missing aud")
-	case string:
-		if t == "" {
-			return nil, claimErr(core.ErrAudience, "empty aud")
-		}
-		list = []string{t}
-	case []any:
-		if len(t) == 0 {
-			return nil, claimErr(core.ErrAudience, "empty aud array")
-		}
-		list = make([]string, 0, len(t))
-		for _, e := range t {
-			s, ok := e.(string)
-			if !ok {
-				return nil, claimErr(core.ErrInvalidClaims, "aud array has a non-string")
-			}
-			if s == "" {
-				return nil, claimErr(core.ErrAudience, "empty string in aud")
-			}
-			list = append(list, s)
-		}
-	default:
-		return nil, claimErr(core.ErrInvalidClaims, "aud is neither a string nor an array")
+	}
+	list, err := jwtclaims.StringList("aud", a)
+	if err != nil {
+		return nil, err
 	}
 	for _, s := range list {
 		if v.normalize {
@@ -273,32 +227,4 @@ func (v *Verifier) checkAudience(a any, m map[string]any) ([]string, error) {
 		}
 	}
 	return nil, claimErr(core.ErrAudience, "token audience does not include this resource")
-}
-
-// scopes reads "scope" (space-delimited string, or an array of strings) or,
-// when absent, "scp" (the same shapes).
-func scopes(m map[string]any) ([]string, error) {
-	name := "scope"
-	v, ok := m[name]
-	if !ok {
-		name = "scp"
-		if v, ok = m[name]; !ok {
-			return nil, nil
-		}
-	}
-	switch t := v.(type) {
-	case string:
-		return strings.Fields(t), nil
-	case []any:
-		out := make([]string, 0, len(t))
-		for _, e := range t {
-			s, ok := e.(string)
-			if !ok {
-				return nil, claimErr(core.ErrInvalidClaims, "%s has a non-string element", name)
-			}
-			out = append(out, strings.Fields(s)...)
-		}
-		return out, nil
-	}
-	return nil, claimErr(core.ErrInvalidClaims, "%s is neither a string nor an array", name)
 }

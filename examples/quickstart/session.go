@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/mcpauthz/mcpauthz/core/mcpext"
 	"io"
 	"log/slog"
 	"net/http"
@@ -74,7 +75,7 @@ func machineAuthorizer(st *stack, clientID string, logger *slog.Logger, scopes [
 // the authorizer's HTTP client handling 401 discovery and 403 step-up.
 func connect(ctx context.Context, st *stack, a *client.Authorizer) (*session, error) {
 	c := mcp.NewClient(&mcp.Implementation{Name: "quickstart-tour", Version: "1.0.0"}, &mcp.ClientOptions{
-		Capabilities: client.WithExtensions(nil, client.ExtensionEnterpriseManagedAuthorization, client.ExtensionOAuthClientCredentials),
+		Capabilities: client.WithExtensions(nil, mcpext.EnterpriseManagedAuthorization, mcpext.OAuthClientCredentials),
 	})
 	cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: st.MCP, HTTPClient: a.HTTPClient(nil)}, nil)
 	if err != nil {

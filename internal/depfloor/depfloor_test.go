@@ -51,18 +51,18 @@ func TestViolationsDetectsBelowFloor(t *testing.T) {
 		"github.com/golang-jwt/jwt/v5 v5.2.1",
 		"github.com/other/mod v0.1.0",
 	}, "\n")
-	if v := Violations(out, Floors); len(v) != 3 {
+	if v := Violations(out, Floors()); len(v) != 3 {
 		t.Fatalf("violations = %q, want 3", v)
 	}
 	ok := "github.com/go-jose/go-jose/v4 v4.1.8\ngithub.com/coreos/go-oidc/v3 v3.21.0\ngithub.com/golang-jwt/jwt/v5 v5.2.2"
-	if v := Violations(ok, Floors); len(v) != 0 {
+	if v := Violations(ok, Floors()); len(v) != 0 {
 		t.Fatalf("violations = %q, want none", v)
 	}
 	// A replacement below the floor is caught too, and so is garbage.
-	if v := Violations("github.com/go-jose/go-jose/v4 v4.1.8 => github.com/go-jose/go-jose/v4 v4.0.0", Floors); len(v) != 1 {
+	if v := Violations("github.com/go-jose/go-jose/v4 v4.1.8 => github.com/go-jose/go-jose/v4 v4.0.0", Floors()); len(v) != 1 {
 		t.Fatalf("replacement: %q", v)
 	}
-	if v := Violations("github.com/go-jose/go-jose/v4 latest", Floors); len(v) != 1 {
+	if v := Violations("github.com/go-jose/go-jose/v4 latest", Floors()); len(v) != 1 {
 		t.Fatalf("unparsable version: %q", v)
 	}
 }
@@ -118,7 +118,7 @@ func TestDependencyFloors(t *testing.T) {
 		if !strings.Contains(out, "github.com/") {
 			t.Fatalf("%s: go list output looks empty:\n%s", where, out)
 		}
-		for _, v := range Violations(out, Floors) {
+		for _, v := range Violations(out, Floors()) {
 			t.Errorf("%s: %s", where, v)
 		}
 	}

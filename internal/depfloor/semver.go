@@ -12,11 +12,13 @@ type Floor struct {
 	Why  string
 }
 
-// Floors are the enforced minimum versions.
-var Floors = []Floor{
-	{"github.com/go-jose/go-jose/v4", "v4.1.4", "CVE-2026-34986 (JWE panic), CVE-2025-27144, CVE-2024-28180"},
-	{"github.com/coreos/go-oidc/v3", "v3.15.0", "signature verified before claims parsing (go-oidc PR #464)"},
-	{"github.com/golang-jwt/jwt/v5", "v5.2.2", "CVE-2025-30204 (excessive allocation in header parsing)"},
+// Floors returns the enforced minimum versions (a new slice each call).
+func Floors() []Floor {
+	return []Floor{
+		{"github.com/go-jose/go-jose/v4", "v4.1.4", "CVE-2026-34986 (JWE panic), CVE-2025-27144, CVE-2024-28180"},
+		{"github.com/coreos/go-oidc/v3", "v3.15.0", "signature verified before claims parsing (go-oidc PR #464)"},
+		{"github.com/golang-jwt/jwt/v5", "v5.2.2", "CVE-2025-30204 (excessive allocation in header parsing)"},
+	}
 }
 
 // Compare compares two semantic versions ("v1.2.3", "v1.2.3-rc.1",

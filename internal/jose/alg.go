@@ -22,7 +22,7 @@ const (
 
 // DefaultAlgorithms is the allow-list used where a caller asks for the
 // default: RS256, PS256, ES256 and EdDSA.
-var DefaultAlgorithms = []string{RS256, PS256, ES256, EdDSA}
+func DefaultAlgorithms() []string { return []string{RS256, PS256, ES256, EdDSA} }
 
 type family uint8
 

@@ -11,14 +11,10 @@
 //     accepted, whatever the configuration says;
 //   - strict base64url (no padding, no whitespace, canonical trailing bits)
 //     and strict JSON (valid UTF-8, no duplicate or case-variant keys, see
-//     internal/strictjson) for the header and, by default, the payload.
+//     internal/jsonscan) for the header and, by default, the payload.
 //
-// For speed, ParseCompact reads the header and the claims in one strict pass
-// when they stay within a common subset (ASCII keys, no escapes, bounded
-// keys per object and nesting); anything else, valid or not, goes through
-// strictjson.Validate and a second decoding pass. The one-pass reader only
-// ever accepts what strictjson accepts and builds the same values
-// (FuzzFastDecode, FuzzFastHeader).
+// ParseCompact validates and decodes the header and the claims in one
+// strict pass each (internal/jsonscan.Decode); there is no second scanner.
 //
 // # Security
 //

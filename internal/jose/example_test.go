@@ -26,7 +26,7 @@ func ExampleSign() {
 	if err != nil {
 		panic(err)
 	}
-	tok, err := jose.ParseCompact(raw, jose.ParseOptions{Algorithms: jose.DefaultAlgorithms})
+	tok, err := jose.ParseCompact(raw, jose.ParseOptions{Algorithms: jose.DefaultAlgorithms()})
 	if err != nil {
 		panic(err)
 	}

@@ -3,149 +3,47 @@ package jose
 import (
 	"fmt"
 
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
-// fastHeader reads the header in one strict pass (see fastDecoder); ok is
-// false when it gives up, for any reason, and slowHeader must decide.
-// text must equal string(hdr).
-func (t *Token) fastHeader(hdr []byte, text string) (alg, kid string, hasAlg, hasKid, ok bool) {
-	if len(text) != len(hdr) {
-		return "", "", false, false, false
-	}
-	d := fastDecoder{data: hdr, s: text}
-	d.ws()
-	if d.peek() != '{' {
-		return "", "", false, false, false
-	}
-	d.pos++
-	d.ws()
-	if d.peek() == '}' {
-		d.pos++
-	} else {
-		var kbuf [8]string
-		keys := kbuf[:0]
-		for {
-			d.ws()
-			if d.peek() != '"' {
-				return "", "", false, false, false
-			}
-			name, ascii, ok := d.str()
-			if !ok || !ascii || len(keys) == fastMaxKeys {
-				return "", "", false, false, false
-			}
-			for _, prev := range keys {
-				if len(prev) == len(name) && equalFoldASCII(prev, name) {
-					return "", "", false, false, false
-				}
-			}
-			keys = append(keys, name)
-			d.ws()
-			if d.peek() != ':' {
-				return "", "", false, false, false
-			}
-			d.pos++
-			d.ws()
-			switch name {
-			case "alg", "kid", "typ":
-				if d.peek() != '"' {
-					return "", "", false, false, false
-				}
-				v, _, ok := d.str()
-				if !ok {
-					return "", "", false, false, false
-				}
-				switch name {
-				case "alg":
-					alg, hasAlg = v, true
-				case "kid":
-					kid, hasKid = v, true
-				default:
-					t.Header.Typ = v
-				}
-			default:
-				for _, f := range forbiddenHeader {
-					if name == f {
-						return "", "", false, false, false
-					}
-				}
-				v, ok := d.value(1)
-				if !ok {
-					return "", "", false, false, false
-				}
-				if t.Header.Extra == nil {
-					t.Header.Extra = make(map[string]any, 4)
-				}
-				t.Header.Extra[name] = v
-			}
-			d.ws()
-			if d.peek() == '}' {
-				d.pos++
-				break
-			}
-			if d.peek() != ',' {
-				return "", "", false, false, false
-			}
-			d.pos++
-		}
-	}
-	d.ws()
-	if d.pos != len(d.data) {
-		return "", "", false, false, false
-	}
-	return alg, kid, hasAlg, hasKid, true
-}
-
-// slowHeader validates the header with strictjson and then reads it.
-func (t *Token) slowHeader(hdr []byte) (alg, kid string, hasAlg, hasKid bool, err error) {
-	if err := strictjson.Validate(hdr, strictjson.Options{}); err != nil {
+// parseHeaderJSON reads the protected header in one strict pass
+// (internal/jsonscan): alg, kid and typ must be strings; any forbidden
+// member is refused; every other member goes to t.Header.Extra.
+func (t *Token) parseHeaderJSON(hdr []byte) (alg, kid string, hasAlg, hasKid bool, err error) {
+	m, err := jsonscan.DecodeObject(hdr, jsonscan.Options{})
+	if err != nil {
 		return "", "", false, false, fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
-	// Walk the validated members directly: alg, kid and typ are read as
-	// strings without building a map; anything else goes to Extra.
-	d := decoder{data: hdr, s: string(hdr), topHint: 4}
-	d.ws()
-	if d.peek() != '{' {
-		return "", "", false, false, fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
+	for _, f := range forbiddenHeader {
+		if _, ok := m[f]; ok {
+			return "", "", false, false, fmt.Errorf("%w: %q", ErrForbiddenHeader, f)
+		}
 	}
-	d.pos++
-	d.ws()
-	for d.peek() == '"' {
-		name := d.str()
-		d.ws()
-		d.pos++ // ':'
-		d.ws()
-		switch name {
-		case "alg", "kid", "typ":
-			if d.peek() != '"' {
-				return "", "", false, false, fmt.Errorf("%w: %s is not a string", ErrMalformed, name)
-			}
-			v := d.str()
-			switch name {
-			case "alg":
-				alg, hasAlg = v, true
-			case "kid":
-				kid, hasKid = v, true
-			default:
-				t.Header.Typ = v
-			}
-		default:
-			for _, f := range forbiddenHeader {
-				if name == f {
-					return "", "", false, false, fmt.Errorf("%w: %q", ErrForbiddenHeader, name)
-				}
-			}
-			if t.Header.Extra == nil {
-				t.Header.Extra = make(map[string]any, 4)
-			}
-			t.Header.Extra[name] = d.value()
+	str := func(name string) (string, bool, error) {
+		v, ok := m[name]
+		if !ok {
+			return "", false, nil
 		}
-		d.ws()
-		if d.peek() != ',' {
-			break
+		delete(m, name)
+		s, isStr := v.(string)
+		if !isStr {
+			return "", false, fmt.Errorf("%w: %s is not a string", ErrMalformed, name)
 		}
-		d.pos++
-		d.ws()
+		return s, true, nil
+	}
+	if alg, hasAlg, err = str("alg"); err != nil {
+		return "", "", false, false, err
+	}
+	if kid, hasKid, err = str("kid"); err != nil {
+		return "", "", false, false, err
+	}
+	typ, _, err := str("typ")
+	if err != nil {
+		return "", "", false, false, err
+	}
+	t.Header.Typ = typ
+	if len(m) > 0 {
+		t.Header.Extra = m
 	}
 	return alg, kid, hasAlg, hasKid, nil
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -474,5 +475,29 @@ func TestT18BoundedWork(t *testing.T) { // not parallel: AllocsPerRun
 		if err == nil || allocs > 8 { // error formatting only; nothing proportional to the input
 			t.Errorf("%s: err=%v allocs=%v", name, err, allocs)
 		}
+	}
+}
+
+func TestClaimsHandOff(t *testing.T) {
+	t.Parallel()
+	k := testKey(t, ES256)
+	tok, err := ParseCompact(mint(t, k, ES256, `{"alg":"ES256","kid":"k","typ":"at+jwt","x5t":"abc"}`, `{"sub":"a","aud":["x"]}`), ParseOptions{Algorithms: allAlgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.claims == nil {
+		t.Fatal("ParseCompact did not decode the claims in its pass")
+	}
+	if tok.Header.Kid != "k" || tok.Header.Typ != "at+jwt" || len(tok.Header.Extra) != 1 || tok.Header.Extra["x5t"] != "abc" {
+		t.Fatalf("header %#v", tok.Header)
+	}
+	a, err1 := tok.Claims()
+	b, err2 := tok.Claims()
+	if err1 != nil || err2 != nil || !reflect.DeepEqual(a, b) || a["sub"] != "a" {
+		t.Fatalf("claims %v %v / %v %v", a, err1, b, err2)
+	}
+	a["sub"] = "mallory"
+	if b["sub"] != "a" {
+		t.Fatal("Claims returned a shared map")
 	}
 }

@@ -1,6 +1,8 @@
 package jose
 
 import (
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
+
 	"fmt"
 	"log/slog"
 )
@@ -55,7 +57,7 @@ func ParseJWKS(data []byte, opts KeySetOptions) ([]*PublicKey, error) {
 	if len(data) > maxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidKeySet, len(data), maxBytes)
 	}
-	doc, err := decodeObject(data)
+	doc, err := jsonscan.DecodeObject(data, jsonscan.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidKeySet, err)
 	}

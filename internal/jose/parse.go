@@ -1,13 +1,14 @@
 package jose
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 
-	"github.com/mcpauthz/mcpauthz/internal/strictjson"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // DefaultMaxLength is the token length cap used when ParseOptions.MaxLength
@@ -38,7 +39,7 @@ type ParsedHeader struct {
 	Kid string // "kid", "" when absent; at most 256 printable ASCII bytes
 	Typ string // "typ" as sent, "" when absent
 	// Extra holds every other member of the protected header (for example
-	// x5t), decoded as by DecodeJSON; nil when there is none.
+	// x5t), decoded by jsonscan.Decode; nil when there is none.
 	Extra map[string]any
 }
 
@@ -51,7 +52,6 @@ type Token struct {
 	signingInput []byte // ASCII header "." payload
 	sig          []byte
 	alg          algInfo
-	validJSON    bool // Payload passed strictjson.Validate
 	// claims is the payload decoded by ParseCompact's single strict pass,
 	// handed out by the first Claims call (claimsTaken).
 	claims      map[string]any
@@ -136,59 +136,37 @@ func ParseCompactInto(t *Token, raw string, opts ParseOptions) error {
 		return fmt.Errorf("%w: signature: %v", ErrMalformed, err)
 	}
 
-	// One string for the decoded header and payload, which are adjacent in
-	// buf: header values and claims are substrings of it.
-	n := len(hdr)
-	joint := !opts.RawPayload && len(hdr) == hn
-	if joint {
-		n += len(t.Payload)
-	}
-	text := string(buf[len(raw) : len(raw)+n])
-	if err := t.parseHeader(hdr, text[:len(hdr)], opts.Algorithms); err != nil {
+	if err := t.parseHeader(hdr, opts.Algorithms); err != nil {
 		return err
 	}
 	if !opts.RawPayload {
-		var ptext string
-		if joint {
-			ptext = text[len(hdr):]
-		} else {
-			ptext = string(t.Payload) // not reached: hdr is always hn bytes
-		}
-		// One strict pass that validates and decodes the common case; the
-		// two-pass validator decides everything else.
-		if m, ok := decodeStrictObject(t.Payload, ptext); ok {
-			t.claims = m
-		} else if err := validateClaimsJSON(t.Payload); err != nil {
+		// One strict pass validates and decodes the claims set.
+		m, err := decodeClaims(t.Payload)
+		if err != nil {
 			return err
 		}
-		t.validJSON = true
+		t.claims = m
 	}
 	return nil
 }
 
-func validateClaimsJSON(p []byte) error {
-	i := 0
-	for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
-		i++
+// decodeClaims decodes a payload that must be a strict JSON object.
+func decodeClaims(p []byte) (map[string]any, error) {
+	m, err := jsonscan.DecodeObject(p, jsonscan.Options{})
+	if err != nil {
+		if errors.Is(err, jsonscan.ErrSyntax) && jsonscan.Validate(p, jsonscan.Options{}) == nil {
+			return nil, fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
+		}
+		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
-	if i == len(p) || p[i] != '{' {
-		return fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
-	}
-	if err := strictjson.Validate(p, strictjson.Options{}); err != nil {
-		return fmt.Errorf("%w: payload: %v", ErrMalformed, err)
-	}
-	return nil
+	return m, nil
 }
 
-// parseHeader reads the header; text is string(hdr).
-func (t *Token) parseHeader(hdr []byte, text string, allowed []string) error {
-	alg, kid, hasAlg, hasKid, ok := t.fastHeader(hdr, text)
-	if !ok {
-		t.Header = ParsedHeader{}
-		var err error
-		if alg, kid, hasAlg, hasKid, err = t.slowHeader(hdr); err != nil {
-			return err
-		}
+// parseHeader reads and checks the header.
+func (t *Token) parseHeader(hdr []byte, allowed []string) error {
+	alg, kid, hasAlg, hasKid, err := t.parseHeaderJSON(hdr)
+	if err != nil {
+		return err
 	}
 	if !hasAlg {
 		return fmt.Errorf("%w: missing alg", ErrMalformed)
@@ -231,21 +209,11 @@ func truncate(s string, n int) string {
 // payload, both base64url). The slice must not be modified.
 func (t *Token) SigningInput() []byte { return t.signingInput }
 
-// Claims decodes the payload as a strict JSON object (see DecodeJSON). Each
-// call returns a new map (the first one usually decoded by ParseCompact).
+// Claims decodes the payload as a strict JSON object (see jsonscan.Decode).
+// Each call returns a new map (the first one decoded by ParseCompact).
 func (t *Token) Claims() (map[string]any, error) {
 	if t.claims != nil && t.claimsTaken.CompareAndSwap(false, true) {
 		return t.claims, nil
 	}
-	if t.validJSON { // validated by ParseCompact, and known to be an object
-		// 16 avoids regrowing the map for typical access tokens.
-		if m, ok := decodeValidated(t.Payload, 16).(map[string]any); ok {
-			return m, nil
-		}
-	}
-	m, err := decodeObject(t.Payload)
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
-	}
-	return m, nil
+	return decodeClaims(t.Payload)
 }

@@ -16,9 +16,18 @@ import (
 
 // RemoteKeySet defaults.
 const (
-	DefaultCooldown     = 30 * time.Second
-	DefaultMaxStale     = 24 * time.Hour
-	DefaultFetchTimeout = 5 * time.Second
+	// DefaultMinRefreshInterval is the minimum time between two fetches
+	// caused by unknown kids (RemoteKeySetConfig.MinRefreshInterval): under
+	// a flood of unknown kids at most one fetch per interval, and a key the
+	// IdP publishes at any moment validates at most this long (plus one
+	// fetch) later.
+	DefaultMinRefreshInterval = 4 * time.Second
+	// DefaultMaxNegativeKids bounds the negative kid cache (entries; a kid
+	// is at most MaxKeyIDLength bytes, so at most about 300 KiB).
+	DefaultMaxNegativeKids = 1024
+	DefaultCooldown        = 30 * time.Second
+	DefaultMaxStale        = 24 * time.Hour
+	DefaultFetchTimeout    = 5 * time.Second
 )
 
 // RemoteKeySetConfig configures [NewRemoteKeySet].
@@ -35,8 +44,14 @@ type RemoteKeySetConfig struct {
 	// Algorithms, when non-empty, drops JWKs labelled with other algorithms
 	// (see KeySetOptions). OPTIONAL.
 	Algorithms []string
-	// Cooldown is the minimum time between two fetches caused by unknown
-	// kids (or by a failed fetch). OPTIONAL; zero means 30 s.
+	// MinRefreshInterval is the minimum time between two fetches caused by
+	// unknown kids after a successful fetch (the global refresh budget).
+	// OPTIONAL; zero means 4 s (DefaultMinRefreshInterval). Larger values
+	// lower the load a flood of unknown kids puts on the IdP and delay new
+	// keys by as much.
+	MinRefreshInterval time.Duration
+	// Cooldown is the minimum time after a failed fetch before the next
+	// one, and between two background refreshes. OPTIONAL; zero means 30 s.
 	Cooldown time.Duration
 	// MaxStale is how long the last good key set is used while fetches fail
 	// (stale-while-error); after it the set fails closed. OPTIONAL; zero
@@ -60,9 +75,12 @@ type RemoteKeySetConfig struct {
 }
 
 // RemoteKeySet is a KeySet backed by a JWKS URL. It fetches lazily on first
-// use, refreshes when a token names an unknown kid or (RefreshInterval) in
-// the background when the set has grown old (at most once per Cooldown,
-// single-flight), never because a signature failed, and keeps the
+// use, refreshes when a token names an unknown kid (at most once per
+// MinRefreshInterval, single-flight; a kid already found absent from the
+// current set fails fast until then) or (RefreshInterval) in the background
+// when the set has grown old (at most once per Cooldown), backs off for
+// Cooldown after a failed fetch, never fetches because a signature failed,
+// and keeps the
 // last good set through outages until MaxStale. A fetch that fails, returns
 // non-200, more than MaxBytes, invalid JSON or no usable key never replaces
 // a good set. Safe for concurrent use.
@@ -71,6 +89,7 @@ type RemoteKeySet struct {
 	client   *http.Client
 	opts     KeySetOptions
 	cooldown time.Duration
+	minFetch time.Duration
 	maxStale time.Duration
 	interval time.Duration
 	timeout  time.Duration
@@ -84,6 +103,12 @@ type RemoteKeySet struct {
 	lastErr     error
 	inflight    chan struct{} // closed when the running fetch ends
 	fetches     int           // number of fetches started (for tests and metrics)
+	gen         uint64        // number of successful fetches: the set's generation
+	// negative maps a kid to the generation of the set it was last found
+	// absent from (bounded by DefaultMaxNegativeKids): a kid already known
+	// absent from the current set fails fast, without waiting for a fetch
+	// in flight, until the next fetch is allowed.
+	negative map[string]uint64
 }
 
 // NewRemoteKeySet validates cfg and returns a key set. It does no I/O.
@@ -97,10 +122,14 @@ func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
 			return nil, err
 		}
 	}
+	if cfg.MinRefreshInterval < 0 || cfg.Cooldown < 0 {
+		return nil, errors.New("jose: negative MinRefreshInterval or Cooldown")
+	}
 	r := &RemoteKeySet{
 		url:      u.String(),
 		opts:     KeySetOptions{Algorithms: cfg.Algorithms, MaxBytes: cfg.MaxBytes, MaxKeys: cfg.MaxKeys, Logger: cfg.Logger},
 		cooldown: orDefault(cfg.Cooldown, DefaultCooldown),
+		minFetch: orDefault(cfg.MinRefreshInterval, DefaultMinRefreshInterval),
 		maxStale: orDefault(cfg.MaxStale, DefaultMaxStale),
 		interval: cfg.RefreshInterval,
 		timeout:  orDefault(cfg.FetchTimeout, DefaultFetchTimeout),
@@ -200,6 +229,9 @@ func (r *RemoteKeySet) Keys(ctx context.Context, kid, alg string) ([]*PublicKey,
 			r.maybeBackgroundRefresh()
 			return found, err
 		}
+		if r.knownAbsent(kid) {
+			return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, truncate(kid, 64))
+		}
 	}
 	// Unknown kid, no set yet, or a set older than MaxStale: try to refresh
 	// (a failed fetch keeps the previous set, checked below).
@@ -221,9 +253,42 @@ func (r *RemoteKeySet) Keys(ctx context.Context, kid, alg string) ([]*PublicKey,
 		return nil, err
 	}
 	if found == nil {
+		r.markAbsent(kid)
 		return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, truncate(kid, 64))
 	}
 	return found, nil
+}
+
+// knownAbsent reports whether kid was found absent from the current set and
+// no fetch is allowed yet: the caller fails fast.
+func (r *RemoteKeySet) knownAbsent(kid string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g, ok := r.negative[kid]
+	return ok && g == r.gen && !r.fetchAllowed(r.now())
+}
+
+// markAbsent records that kid is absent from the current set.
+func (r *RemoteKeySet) markAbsent(kid string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.negative == nil || len(r.negative) >= DefaultMaxNegativeKids {
+		r.negative = make(map[string]uint64) // bounded: start over
+	}
+	r.negative[kid] = r.gen
+}
+
+// fetchAllowed applies the global refresh budget: MinRefreshInterval after
+// a successful fetch, Cooldown after a failed one. r.mu must be held.
+func (r *RemoteKeySet) fetchAllowed(now time.Time) bool {
+	if r.lastAttempt.IsZero() {
+		return true
+	}
+	wait := r.minFetch
+	if r.lastErr != nil {
+		wait = max(r.cooldown, r.minFetch)
+	}
+	return now.Sub(r.lastAttempt) >= wait
 }
 
 // current returns the last good set and whether it is fresh enough to use.
@@ -236,8 +301,9 @@ func (r *RemoteKeySet) current() (*StaticKeySet, bool) {
 	return r.keys, true
 }
 
-// Refresh fetches now unless a fetch ran less than Cooldown ago; a running
-// fetch is joined. It returns the error of the fetch it started or joined,
+// Refresh fetches now unless the refresh budget forbids it (a fetch less
+// than MinRefreshInterval ago, or less than Cooldown after a failed one); a
+// running fetch is joined. It returns the error of the fetch it started or joined,
 // nil when none was allowed, or ctx.Err().
 func (r *RemoteKeySet) Refresh(ctx context.Context) error {
 	fetchErr, err := r.refresh(ctx)
@@ -253,7 +319,7 @@ func (r *RemoteKeySet) refresh(ctx context.Context) (fetchErr, waitErr error) {
 	r.mu.Lock()
 	done := r.inflight
 	if done == nil {
-		if !r.lastAttempt.IsZero() && r.now().Sub(r.lastAttempt) < r.cooldown {
+		if !r.fetchAllowed(r.now()) {
 			r.mu.Unlock()
 			return nil, nil
 		}
@@ -298,6 +364,7 @@ func (r *RemoteKeySet) start() chan struct{} {
 		r.lastErr = err
 		if err == nil {
 			r.keys, r.fetchedAt = keys, r.now()
+			r.gen++
 		}
 		close(done)
 	}()

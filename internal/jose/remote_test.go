@@ -497,3 +497,88 @@ func TestRemoteContainsDropsRemovedKey(t *testing.T) {
 		t.Fatal("nil cases")
 	}
 }
+
+// TestRemoteK08NewKeyAfterFlood is issue 10 §6: under a flood of unknown
+// kids the IdP sees at most one fetch per MinRefreshInterval, and a key it
+// publishes right after a flood-triggered fetch validates within 5 s (with
+// the former 30 s cooldown: up to 29 s of refusals). Time is a fake clock.
+func TestRemoteK08NewKeyAfterFlood(t *testing.T) {
+	t.Parallel()
+	p, clk := newIDP(t), newClock()
+	k1, k2 := newSigner(t, ES256, "k1"), newSigner(t, ES256, "k2")
+	p.set("", k1.jwk)
+	r := newRemote(t, p, clk, nil)
+	ctx := context.Background()
+	if _, err := VerifyToken(ctx, k1.token(t, "k1"), r); err != nil {
+		t.Fatal(err)
+	}
+	start := clk.Now()
+	var published, validated time.Time
+	const step = 50 * time.Millisecond
+	for i := 0; i < 40*20; i++ { // 40 s at 20 steps a second
+		before := p.hits.Load()
+		for j := 0; j < 5; j++ { // 100 unknown kids a second, two of them repeated
+			kid := fmt.Sprintf("flood-%d-%d", i, j)
+			if j < 2 {
+				kid = fmt.Sprint("same-", j)
+			}
+			if _, err := r.Keys(ctx, kid, ES256); !errors.Is(err, ErrUnknownKey) {
+				t.Fatalf("flood kid: %v", err)
+			}
+		}
+		if published.IsZero() && clk.Now().Sub(start) > 10*time.Second && p.hits.Load() > before {
+			p.set("", k1.jwk, k2.jwk) // published right after a flood fetch
+			published = clk.Now()
+		}
+		if !published.IsZero() && validated.IsZero() && i%5 == 0 {
+			if _, err := VerifyToken(ctx, k2.token(t, "k2"), r); err == nil {
+				validated = clk.Now()
+			}
+		}
+		clk.Add(step)
+	}
+	if published.IsZero() || validated.IsZero() {
+		t.Fatalf("published %v, validated %v", published, validated)
+	}
+	if d := validated.Sub(published); d > 5*time.Second {
+		t.Fatalf("new key validated %v after publication, want <= 5s", d)
+	}
+	// 40 s of flood: at most one fetch per MinRefreshInterval (+ the first).
+	if got, max := p.hits.Load(), int64(40*time.Second/DefaultMinRefreshInterval)+2; got > max {
+		t.Fatalf("%d fetches in 40 s of flood, want <= %d", got, max)
+	}
+	t.Logf("fetches %d, new key valid after %v", p.hits.Load(), validated.Sub(published))
+}
+
+func TestRemoteNegativeKidFailsFast(t *testing.T) {
+	t.Parallel()
+	p, clk := newIDP(t), newClock()
+	k1 := newSigner(t, ES256, "k1")
+	p.set("", k1.jwk)
+	r := newRemote(t, p, clk, nil)
+	ctx := context.Background()
+	if _, err := r.Keys(ctx, "nope", ES256); !errors.Is(err, ErrUnknownKey) {
+		t.Fatal(err)
+	}
+	// A fetch in flight does not hold up a kid known absent.
+	p.set("block")
+	clk.Add(DefaultMinRefreshInterval)
+	go func() { _, _ = r.Keys(ctx, "other", ES256) }() // starts a blocked fetch
+	if err := waitFor(func() bool { return !r.inflightDone() }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Keys(ctx, "nope", ES256); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("known-absent kid during a fetch: %v", err)
+	}
+	p.release()
+	// The cache is bounded.
+	for i := 0; i < 3*DefaultMaxNegativeKids; i++ {
+		r.markAbsent(fmt.Sprint("k-", i))
+	}
+	r.mu.Lock()
+	n := len(r.negative)
+	r.mu.Unlock()
+	if n > DefaultMaxNegativeKids {
+		t.Fatalf("negative cache holds %d kids", n)
+	}
+}

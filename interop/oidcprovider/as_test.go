@@ -55,7 +55,7 @@ func TestOPAsAuthorizationServer(t *testing.T) {
 	// Verifier: issuer + discovery only, typ at+jwt, strict RFC 9068 claims.
 	v, err := verifier.New(ctx, verifier.Config{
 		Issuers: []verifier.IssuerConfig{{
-			Issuer: o.Issuer, Types: []string{"at+jwt"}, RequiredClaims: verifier.RFC9068Claims,
+			Issuer: o.Issuer, Types: []string{"at+jwt"}, RequiredClaims: verifier.RFC9068Claims(),
 		}},
 		Audience: []string{resource},
 	})

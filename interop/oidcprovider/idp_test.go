@@ -44,7 +44,7 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 
 	as := newAuthServer(t, asIssuer, resource, o)
 	v, err := verifier.New(ctx, verifier.Config{
-		Issuers:  []verifier.IssuerConfig{{Issuer: asIssuer, JWKSURL: as.JWKSURI(), RequiredClaims: verifier.RFC9068Claims}},
+		Issuers:  []verifier.IssuerConfig{{Issuer: asIssuer, JWKSURL: as.JWKSURI(), RequiredClaims: verifier.RFC9068Claims()}},
 		Audience: []string{resource},
 	})
 	if err != nil {

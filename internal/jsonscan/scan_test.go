@@ -1,4 +1,4 @@
-package strictjson
+package jsonscan
 
 import (
 	"encoding/json"
@@ -130,7 +130,7 @@ func TestErrorText(t *testing.T) {
 		t.Errorf("Error() = %q", got)
 	}
 	err = Validate([]byte(`{}x`), Options{})
-	if got := err.Error(); got != "strictjson: trailing data after JSON value at offset 2" {
+	if got := err.Error(); got != "jsonscan: trailing data after JSON value at offset 2" {
 		t.Errorf("Error() = %q", got)
 	}
 }
@@ -157,10 +157,10 @@ func checkAgainstStdlib(t *testing.T, data []byte) {
 		return
 	}
 	if !json.Valid(data) {
-		t.Fatalf("strictjson accepts but encoding/json rejects %q", data)
+		t.Fatalf("jsonscan accepts but encoding/json rejects %q", data)
 	}
 	if !utf8.Valid(data) {
-		t.Fatalf("strictjson accepts invalid UTF-8 %q", data)
+		t.Fatalf("jsonscan accepts invalid UTF-8 %q", data)
 	}
 	// Numbers out of float64 range are syntax-valid; decode with UseNumber.
 	var v any

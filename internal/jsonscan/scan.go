@@ -1,5 +1,6 @@
-// Package strictjson validates JSON text more strictly than encoding/json
-// decodes it, so that a value that passes Validate decodes to the same thing
+// Package jsonscan is the project's one strict JSON scanner. It validates
+// JSON text more strictly than encoding/json decodes it, so that a value that
+// passes it decodes to the same thing
 // in every Go JSON decoder the project meets (encoding/json, which matches
 // object keys case-insensitively and keeps the last duplicate, and the
 // segmentio decoder used by the MCP Go SDK, which matches case-sensitively and
@@ -15,11 +16,18 @@
 //     folding encoding/json applies);
 //   - nesting deeper than Options.MaxDepth.
 //
-// Options.Visitor lets a caller locate object members while the input is
-// validated, so that strict validation and extraction take one pass.
-package strictjson
+// Every consumer validates and extracts in one pass:
+//   - [Validate] with Options.Visitor (and [ObjectVisitor]) locates object
+//     members while the input is validated (the MCP inspector);
+//   - [Decode] validates and builds plain Go values in the same pass (the
+//     JOSE layer, configuration and HTTP documents);
+//   - the walk helpers ([SkipWS], [ValueEnd], [Members], [AppendString]) read
+//     text that already passed Validate (list filtering, offsets kept by a
+//     visitor).
+package jsonscan
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -55,14 +63,22 @@ type Visitor interface {
 	VisitMember(depth int, key []byte, value int)
 }
 
+// ObjectVisitor is a Visitor that is also told where each object at depth
+// at most VisitDepth opens, before its first member; a caller reading a
+// batch (an array of objects) learns where each element starts.
+type ObjectVisitor interface {
+	Visitor
+	VisitObject(depth int, offset int)
+}
+
 // Sentinel causes, matched with errors.Is against the *Error Validate returns.
 var (
-	ErrSyntax       = errors.New("strictjson: syntax error")
-	ErrTrailingData = errors.New("strictjson: trailing data after JSON value")
-	ErrInvalidUTF8  = errors.New("strictjson: invalid UTF-8")
-	ErrDuplicateKey = errors.New("strictjson: duplicate object key")
-	ErrCaseVariant  = errors.New("strictjson: object keys differ only in case")
-	ErrTooDeep      = errors.New("strictjson: nesting too deep")
+	ErrSyntax       = errors.New("jsonscan: syntax error")
+	ErrTrailingData = errors.New("jsonscan: trailing data after JSON value")
+	ErrInvalidUTF8  = errors.New("jsonscan: invalid UTF-8")
+	ErrDuplicateKey = errors.New("jsonscan: duplicate object key")
+	ErrCaseVariant  = errors.New("jsonscan: object keys differ only in case")
+	ErrTooDeep      = errors.New("jsonscan: nesting too deep")
 )
 
 // Error reports where and why validation failed.
@@ -89,16 +105,61 @@ func Validate(data []byte, opts Options) error {
 	if max <= 0 {
 		max = DefaultMaxDepth
 	}
-	s := scanner{data: data, maxDepth: max, visitor: opts.Visitor, visitDepth: opts.VisitDepth}
+	s := scanner{data: data, maxDepth: max}
+	s.setVisitor(opts)
+	_, err := s.top()
+	return err
+}
+
+// Decode validates data exactly as Validate does and, in the same pass,
+// decodes it case-sensitively into plain Go values: map[string]any, []any,
+// string, json.Number, bool and nil. Numbers are never converted to
+// float64. Strings without escapes are substrings of one copy of data.
+// Options.Visitor, if set, is called as by Validate.
+func Decode(data []byte, opts Options) (any, error) {
+	max := opts.MaxDepth
+	if max <= 0 {
+		max = DefaultMaxDepth
+	}
+	s := scanner{data: data, text: string(data), build: true, maxDepth: max}
+	s.setVisitor(opts)
+	return s.top()
+}
+
+// DecodeObject is Decode for a value that must be a JSON object; a valid
+// value of another type is an ErrSyntax *Error at its first byte.
+func DecodeObject(data []byte, opts Options) (map[string]any, error) {
+	v, err := Decode(data, opts)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, &Error{Offset: SkipWS(data, 0), Kind: ErrSyntax, Detail: "not a JSON object"}
+	}
+	return m, nil
+}
+
+func (s *scanner) setVisitor(opts Options) {
+	if opts.Visitor == nil || opts.VisitDepth <= 0 {
+		return
+	}
+	s.visitor, s.visitDepth = opts.Visitor, opts.VisitDepth
+	s.objVisitor, _ = opts.Visitor.(ObjectVisitor)
+}
+
+// top scans exactly one value surrounded by optional whitespace.
+func (s *scanner) top() (any, error) {
 	s.skipWS()
-	if err := s.value(0); err != nil {
-		return err
+	v, err := s.value(0)
+	if err != nil {
+		return nil, err
 	}
 	s.skipWS()
 	if s.pos != len(s.data) {
-		return &Error{Offset: s.pos, Kind: ErrTrailingData}
+		return nil, &Error{Offset: s.pos, Kind: ErrTrailingData}
 	}
-	return nil
+	return v, nil
 }
 
 type scanner struct {
@@ -109,7 +170,15 @@ type scanner struct {
 	nonASCII bool   // the last skipStr saw a byte >= 0x80
 
 	visitor    Visitor
+	objVisitor ObjectVisitor // visitor, when it also wants object starts
 	visitDepth int
+
+	// Decode mode: build values; text is string(data), so that strings
+	// without escapes and numbers are substrings of one copy.
+	build bool
+	text  string
+	vals  []any    // stack of the array elements and member values being built
+	keys  []string // stack of the member keys being built
 }
 
 func (s *scanner) errf(kind error, detail string) error {
@@ -127,35 +196,62 @@ func (s *scanner) skipWS() {
 	}
 }
 
-func (s *scanner) value(depth int) error {
+// value scans one value; in decode mode it also returns it.
+func (s *scanner) value(depth int) (any, error) {
 	if s.pos >= len(s.data) {
-		return s.errf(ErrSyntax, "unexpected end of input")
+		return nil, s.errf(ErrSyntax, "unexpected end of input")
 	}
 	switch c := s.data[s.pos]; {
 	case c == '{':
 		if depth >= s.maxDepth {
-			return s.errf(ErrTooDeep, "")
+			return nil, s.errf(ErrTooDeep, "")
 		}
 		return s.object(depth + 1)
 	case c == '[':
 		if depth >= s.maxDepth {
-			return s.errf(ErrTooDeep, "")
+			return nil, s.errf(ErrTooDeep, "")
 		}
 		return s.array(depth + 1)
 	case c == '"':
+		if s.build {
+			return s.stringValue()
+		}
 		_, err := s.skipStr()
-		return err
+		return nil, err
 	case c == '-' || (c >= '0' && c <= '9'):
-		return s.number()
+		start := s.pos
+		if err := s.number(); err != nil || !s.build {
+			return nil, err
+		}
+		return json.Number(s.text[start:s.pos]), nil
 	case c == 't':
-		return s.literal("true")
+		return true, s.literal("true")
 	case c == 'f':
-		return s.literal("false")
+		return false, s.literal("false")
 	case c == 'n':
-		return s.literal("null")
+		return nil, s.literal("null")
 	default:
-		return s.errf(ErrSyntax, "invalid character")
+		return nil, s.errf(ErrSyntax, "invalid character")
 	}
+}
+
+// stringValue decodes the string at s.pos (decode mode).
+func (s *scanner) stringValue() (any, error) {
+	start := s.pos
+	esc, err := s.skipStr()
+	if err != nil {
+		return nil, err
+	}
+	if !esc {
+		return s.text[start+1 : s.pos-1], nil
+	}
+	n := s.pos - start
+	s.pos = start
+	b, err := s.str(make([]byte, 0, n))
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
 }
 
 func (s *scanner) literal(lit string) error {
@@ -212,30 +308,37 @@ func (s *scanner) number() error {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-func (s *scanner) array(depth int) error {
+func (s *scanner) array(depth int) (any, error) {
 	s.pos++ // '['
 	s.skipWS()
 	if s.pos < len(s.data) && s.data[s.pos] == ']' {
 		s.pos++
-		return nil
+		if s.build {
+			return []any{}, nil
+		}
+		return nil, nil
 	}
+	base := len(s.vals)
 	for {
 		s.skipWS()
-		if err := s.value(depth); err != nil {
-			return err
-		}
-		s.skipWS()
-		if s.pos >= len(s.data) {
-			return s.errf(ErrSyntax, "unterminated array")
+		if err := s.element(depth, "unterminated array"); err != nil {
+			return nil, err
 		}
 		switch s.data[s.pos] {
 		case ',':
 			s.pos++
 		case ']':
 			s.pos++
-			return nil
+			if !s.build {
+				return nil, nil
+			}
+			a := make([]any, len(s.vals)-base)
+			copy(a, s.vals[base:])
+			clear(s.vals[base:])
+			s.vals = s.vals[:base]
+			return a, nil
 		default:
-			return s.errf(ErrSyntax, "expected ',' or ']'")
+			return nil, s.errf(ErrSyntax, "expected ',' or ']'")
 		}
 	}
 }
@@ -284,43 +387,49 @@ func (s *scanner) key() (keySpan, error) {
 	return keySpan{start: base, end: len(b), unescaped: true, ascii: isASCII(b[base:])}, nil
 }
 
-func (s *scanner) object(depth int) error {
+func (s *scanner) object(depth int) (any, error) {
+	if s.objVisitor != nil && depth <= s.visitDepth {
+		s.objVisitor.VisitObject(depth, s.pos)
+	}
 	s.pos++ // '{'
 	s.skipWS()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
 		s.pos++
-		return nil
+		if s.build {
+			return map[string]any{}, nil
+		}
+		return nil, nil
 	}
-	bufBase := len(s.buf)
-	defer func() { s.buf = s.buf[:bufBase] }()
+	base, keyBase := len(s.vals), len(s.keys)
+	bufBase := len(s.buf) // escaped keys of this object are popped on success
 	var small [smallObject]keySpan
 	n := 0
 	var folded map[string]string
 	for {
 		s.skipWS()
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-			return s.errf(ErrSyntax, "expected object key")
+			return nil, s.errf(ErrSyntax, "expected object key")
 		}
 		keyStart := s.pos
 		ks, err := s.key()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		kb := s.keyBytes(ks)
 		if folded == nil && n < smallObject {
 			for i := 0; i < n; i++ {
 				prev := s.keyBytes(small[i])
 				if len(prev) == len(kb) && string(prev) == string(kb) {
-					return &Error{Offset: keyStart, Kind: ErrDuplicateKey, Detail: strconv.Quote(string(kb))}
+					return nil, &Error{Offset: keyStart, Kind: ErrDuplicateKey, Detail: strconv.Quote(string(kb))}
 				}
 				if small[i].ascii && ks.ascii {
 					if len(prev) == len(kb) && equalFoldASCII(prev, kb) {
-						return &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}
+						return nil, &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}
 					}
 					continue
 				}
 				if equalFold(prev, kb) {
-					return &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}
+					return nil, &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}
 				}
 			}
 			small[n] = ks
@@ -340,34 +449,73 @@ func (s *scanner) object(depth int) error {
 				if prev == k {
 					kind = ErrDuplicateKey
 				}
-				return &Error{Offset: keyStart, Kind: kind, Detail: strconv.Quote(k)}
+				return nil, &Error{Offset: keyStart, Kind: kind, Detail: strconv.Quote(k)}
 			}
 			folded[fk] = k
 		}
 		s.skipWS()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return s.errf(ErrSyntax, "expected ':'")
+			return nil, s.errf(ErrSyntax, "expected ':'")
 		}
 		s.pos++
 		s.skipWS()
 		if s.visitor != nil && depth <= s.visitDepth {
 			s.visitor.VisitMember(depth, s.keyBytes(ks), s.pos)
 		}
-		if err := s.value(depth); err != nil {
-			return err
+		if s.build {
+			if ks.unescaped {
+				s.keys = append(s.keys, string(kb))
+			} else {
+				s.keys = append(s.keys, s.text[ks.start:ks.end])
+			}
 		}
-		s.skipWS()
-		if s.pos >= len(s.data) {
-			return s.errf(ErrSyntax, "unterminated object")
+		if err := s.element(depth, "unterminated object"); err != nil {
+			return nil, err
 		}
 		switch s.data[s.pos] {
 		case ',':
 			s.pos++
 		case '}':
 			s.pos++
-			return nil
+			s.buf = s.buf[:bufBase]
+			if !s.build {
+				return nil, nil
+			}
+			return s.buildObject(base, keyBase), nil
 		default:
-			return s.errf(ErrSyntax, "expected ',' or '}'")
+			return nil, s.errf(ErrSyntax, "expected ',' or '}'")
 		}
 	}
+}
+
+// element scans an array element or member value (pushing it on s.vals in
+// decode mode) and the whitespace after it; end-of-input there is an
+// ErrSyntax with detail unterminated.
+func (s *scanner) element(depth int, unterminated string) error {
+	v, err := s.value(depth)
+	if err != nil {
+		return err
+	}
+	if s.build {
+		s.vals = append(s.vals, v)
+	}
+	s.skipWS()
+	if s.pos >= len(s.data) {
+		return s.errf(ErrSyntax, unterminated)
+	}
+	return nil
+}
+
+// buildObject pops the members collected since base into an exactly sized
+// map (decode mode).
+func (s *scanner) buildObject(base, keyBase int) map[string]any {
+	vals, keys := s.vals[base:], s.keys[keyBase:]
+	m := make(map[string]any, len(vals))
+	for i, v := range vals {
+		m[keys[i]] = v
+	}
+	clear(vals)
+	clear(keys)
+	s.vals, s.keys = s.vals[:base], s.keys[:keyBase]
+	return m
 }

@@ -1,0 +1,189 @@
+// Package claims is the project's one claims checker: RFC 7519 NumericDate
+// parsing, the exp/nbf/iat checks with leeway, "aud" and scope parsing. The
+// JWT verifier (core/verifier), token introspection (core/introspect) and
+// the authorization server (authserver) all use it, so that a fix lands in
+// one place.
+//
+// Claims are read from maps decoded by internal/jsonscan (numbers are
+// json.Number). Errors are *Error values whose Kind is one of the core
+// token sentinels (core.ErrInvalidClaims, core.ErrExpired, ...), so that
+// the resource-server side needs no mapping; the authorization server maps
+// them onto its own error.
+package claims
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// Error kinds, matched with errors.Is.
+var (
+	// ErrInvalid: a claim has the wrong JSON type or is out of range.
+	ErrInvalid = core.ErrInvalidClaims
+	// ErrExpired: now >= exp + leeway.
+	ErrExpired = core.ErrExpired
+	// ErrNotYetValid: nbf > now + leeway.
+	ErrNotYetValid = core.ErrNotYetValid
+	// ErrIssuedInFuture: iat > now + leeway.
+	ErrIssuedInFuture = core.ErrIssuedInFuture
+	// ErrAudience: "aud" is empty ("", [] or a list with "").
+	ErrAudience = core.ErrAudience
+)
+
+// Error is a claim check failure.
+type Error struct {
+	Kind   error  // one of the kinds above
+	Detail string // client-safe detail naming the claim
+}
+
+func (e *Error) Error() string { return e.Kind.Error() + ": " + e.Detail }
+
+// Unwrap returns Kind.
+func (e *Error) Unwrap() error { return e.Kind }
+
+func fail(kind error, detail string) error { return &Error{Kind: kind, Detail: detail} }
+
+// MaxNumericDate is 9999-12-31T23:59:59Z; later dates are refused rather
+// than risking overflow.
+const MaxNumericDate = 253402300799
+
+// NumericDate parses an RFC 7519 §2 NumericDate: a JSON number of seconds
+// (a json.Number), possibly fractional, between 0 and MaxNumericDate.
+func NumericDate(name string, v any) (time.Time, error) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return time.Time{}, fail(ErrInvalid, name+" is not a number")
+	}
+	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+		if i < 0 || i > MaxNumericDate {
+			return time.Time{}, fail(ErrInvalid, name+" out of range")
+		}
+		return time.Unix(i, 0), nil
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f > MaxNumericDate {
+		return time.Time{}, fail(ErrInvalid, name+" out of range")
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), nil
+}
+
+// Date reads the NumericDate claim name from m; present is false (and t
+// zero) when it is absent.
+func Date(m map[string]any, name string) (t time.Time, present bool, err error) {
+	v, ok := m[name]
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	t, err = NumericDate(name, v)
+	return t, true, err
+}
+
+// Times are a token's exp, nbf and iat; a zero field is absent.
+type Times struct {
+	Expiry, NotBefore, IssuedAt time.Time
+}
+
+// ReadTimes reads exp, nbf and iat from m.
+func ReadTimes(m map[string]any) (Times, error) {
+	var t Times
+	var err error
+	if t.Expiry, _, err = Date(m, "exp"); err != nil {
+		return Times{}, err
+	}
+	if t.NotBefore, _, err = Date(m, "nbf"); err != nil {
+		return Times{}, err
+	}
+	if t.IssuedAt, _, err = Date(m, "iat"); err != nil {
+		return Times{}, err
+	}
+	return t, nil
+}
+
+// Check applies one leeway to the present times: now >= exp+leeway is
+// ErrExpired, nbf > now+leeway is ErrNotYetValid, iat > now+leeway is
+// ErrIssuedInFuture. Whether exp is required is the caller's rule.
+func (t Times) Check(now time.Time, leeway time.Duration) error {
+	if !t.Expiry.IsZero() && !now.Before(t.Expiry.Add(leeway)) {
+		return fail(ErrExpired, "exp "+t.Expiry.UTC().Format(time.RFC3339))
+	}
+	late := now.Add(leeway)
+	if !t.NotBefore.IsZero() && t.NotBefore.After(late) {
+		return fail(ErrNotYetValid, "nbf "+t.NotBefore.UTC().Format(time.RFC3339))
+	}
+	if !t.IssuedAt.IsZero() && t.IssuedAt.After(late) {
+		return fail(ErrIssuedInFuture, "iat "+t.IssuedAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// StringList reads a claim that must be a non-empty string or a non-empty
+// array of non-empty strings ("aud", "resource"). null, numbers, objects
+// and arrays with a non-string are ErrInvalid; "", [] and [""] are
+// ErrAudience.
+func StringList(name string, v any) ([]string, error) {
+	switch t := v.(type) {
+	case nil:
+		return nil, fail(ErrInvalid, name+" is null")
+	case string:
+		if t == "" {
+			return nil, fail(ErrAudience, "empty "+name)
+		}
+		return []string{t}, nil
+	case []any:
+		if len(t) == 0 {
+			return nil, fail(ErrAudience, "empty "+name+" array")
+		}
+		list := make([]string, 0, len(t))
+		for _, e := range t {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fail(ErrInvalid, name+" array has a non-string")
+			}
+			if s == "" {
+				return nil, fail(ErrAudience, "empty string in "+name)
+			}
+			list = append(list, s)
+		}
+		return list, nil
+	}
+	return nil, fail(ErrInvalid, name+" is neither a string nor an array")
+}
+
+// Scopes parses a scope claim: a space-delimited string (RFC 6749 §3.3,
+// RFC 9068 "scope") or an array of such strings ("scp" as some IdPs send
+// it).
+func Scopes(name string, v any) ([]string, error) {
+	switch t := v.(type) {
+	case string:
+		return strings.Fields(t), nil
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, e := range t {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fail(ErrInvalid, name+" has a non-string element")
+			}
+			out = append(out, strings.Fields(s)...)
+		}
+		return out, nil
+	}
+	return nil, fail(ErrInvalid, name+" is neither a string nor an array")
+}
+
+// TokenScopes reads "scope" or, when it is absent, "scp"; nil when both
+// are absent.
+func TokenScopes(m map[string]any) ([]string, error) {
+	if v, ok := m["scope"]; ok {
+		return Scopes("scope", v)
+	}
+	if v, ok := m["scp"]; ok {
+		return Scopes("scp", v)
+	}
+	return nil, nil
+}

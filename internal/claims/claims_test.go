@@ -1,0 +1,114 @@
+package claims
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestNumericDate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   any
+		want time.Time
+		kind error
+	}{
+		{json.Number("0"), time.Unix(0, 0), nil},
+		{json.Number("1700000000"), time.Unix(1700000000, 0), nil},
+		{json.Number("1700000000.5"), time.Unix(1700000000, 5e8), nil},
+		{json.Number("1.7e9"), time.Unix(1700000000, 0), nil},
+		{json.Number("253402300799"), time.Unix(MaxNumericDate, 0), nil},
+		{json.Number("253402300800"), time.Time{}, ErrInvalid},
+		{json.Number("-1"), time.Time{}, ErrInvalid},
+		{json.Number("1e400"), time.Time{}, ErrInvalid},
+		{"1700000000", time.Time{}, ErrInvalid},
+		{nil, time.Time{}, ErrInvalid},
+		{float64(1), time.Time{}, ErrInvalid},
+	}
+	for _, tt := range tests {
+		got, err := NumericDate("exp", tt.in)
+		if !errors.Is(err, tt.kind) || (tt.kind == nil && err != nil) || !got.Equal(tt.want) {
+			t.Errorf("NumericDate(%v) = %v, %v; want %v, %v", tt.in, got, err, tt.want, tt.kind)
+		}
+	}
+}
+
+func TestTimesCheck(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1000, 0)
+	l := 30 * time.Second
+	tests := []struct {
+		name string
+		t    Times
+		kind error
+	}{
+		{"none", Times{}, nil},
+		{"valid", Times{Expiry: now.Add(time.Minute), NotBefore: now, IssuedAt: now}, nil},
+		{"expired within leeway", Times{Expiry: now.Add(-29 * time.Second)}, nil},
+		{"expired at exp+leeway", Times{Expiry: now.Add(-30 * time.Second)}, ErrExpired},
+		{"nbf within leeway", Times{NotBefore: now.Add(30 * time.Second)}, nil},
+		{"nbf past leeway", Times{NotBefore: now.Add(31 * time.Second)}, ErrNotYetValid},
+		{"iat past leeway", Times{IssuedAt: now.Add(31 * time.Second)}, ErrIssuedInFuture},
+	}
+	for _, tt := range tests {
+		err := tt.t.Check(now, l)
+		if !errors.Is(err, tt.kind) || (tt.kind == nil && err != nil) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.kind)
+		}
+	}
+	if _, err := ReadTimes(map[string]any{"nbf": "x"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("string nbf: %v", err)
+	}
+	ts, err := ReadTimes(map[string]any{"exp": json.Number("2000"), "iat": json.Number("900")})
+	if err != nil || !ts.Expiry.Equal(time.Unix(2000, 0)) || !ts.NotBefore.IsZero() || !ts.IssuedAt.Equal(time.Unix(900, 0)) {
+		t.Errorf("ReadTimes = %+v, %v", ts, err)
+	}
+}
+
+func TestStringList(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   any
+		want []string
+		kind error
+	}{
+		{"a", []string{"a"}, nil},
+		{[]any{"a", "b"}, []string{"a", "b"}, nil},
+		{"", nil, ErrAudience},
+		{[]any{}, nil, ErrAudience},
+		{[]any{"a", ""}, nil, ErrAudience},
+		{nil, nil, ErrInvalid},
+		{[]any{"a", json.Number("1")}, nil, ErrInvalid},
+		{map[string]any{}, nil, ErrInvalid},
+	}
+	for _, tt := range tests {
+		got, err := StringList("aud", tt.in)
+		if !errors.Is(err, tt.kind) || (tt.kind == nil && err != nil) || !slices.Equal(got, tt.want) {
+			t.Errorf("StringList(%v) = %q, %v; want %q, %v", tt.in, got, err, tt.want, tt.kind)
+		}
+	}
+}
+
+func TestScopes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		m    map[string]any
+		want []string
+		bad  bool
+	}{
+		{map[string]any{}, nil, false},
+		{map[string]any{"scope": " a  b "}, []string{"a", "b"}, false},
+		{map[string]any{"scp": []any{"a", "b c"}}, []string{"a", "b", "c"}, false},
+		{map[string]any{"scope": "a", "scp": []any{"z"}}, []string{"a"}, false},
+		{map[string]any{"scope": json.Number("1")}, nil, true},
+		{map[string]any{"scp": []any{true}}, nil, true},
+	}
+	for _, tt := range tests {
+		got, err := TokenScopes(tt.m)
+		if (err != nil) != tt.bad || !slices.Equal(got, tt.want) {
+			t.Errorf("TokenScopes(%v) = %q, %v", tt.m, got, err)
+		}
+	}
+}
