@@ -169,6 +169,11 @@ type Config struct {
 
 	// Now returns the current time. OPTIONAL; nil means time.Now.
 	Now func() time.Time
+
+	// Broker turns on the authorization code flow with login at an
+	// upstream OpenID Connect provider (see [Broker]). OPTIONAL; nil keeps
+	// the authorization endpoint a stub that refuses every request.
+	Broker *Broker
 }
 
 // Resource is one protected resource (RFC 8707 resource indicator).
@@ -198,12 +203,21 @@ type Client struct {
 	// AuthMethods restricts the authentication methods the client may use.
 	// OPTIONAL; empty means every method its credentials allow
 	// (client_secret_basic and client_secret_post with SecretHash,
-	// private_key_jwt with JWKS or JWKSURL).
+	// private_key_jwt with JWKS or JWKSURL). ["none"] (AuthNone) makes a
+	// public client, which has no credentials.
 	AuthMethods []string
-	// GrantTypes are the grants the client may use: GrantClientCredentials
-	// and/or GrantJWTBearer. REQUIRED; any other grant answers
-	// unauthorized_client.
+	// GrantTypes are the grants the client may use: GrantClientCredentials,
+	// GrantJWTBearer, GrantAuthorizationCode (needs Config.Broker and
+	// RedirectURIs) and GrantRefreshToken. REQUIRED; any other grant
+	// answers unauthorized_client. Public clients (AuthMethods ["none"])
+	// may use only GrantAuthorizationCode and GrantRefreshToken.
 	GrantTypes []string
+	// RedirectURIs are the client's registered redirect URIs, matched
+	// exactly (for public clients, loopback http URIs match any port,
+	// RFC 8252 §7.3). REQUIRED with GrantAuthorizationCode.
+	RedirectURIs []string
+	// Name is shown on the consent page. OPTIONAL.
+	Name string
 	// Scopes are the scopes the client may ever obtain. OPTIONAL; empty
 	// means none.
 	Scopes []string

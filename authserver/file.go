@@ -36,6 +36,7 @@ type fileConfig struct {
 	MaxBodyBytes               int64           `yaml:"max_body_bytes"`
 	RateLimit                  fileRateLimit   `yaml:"rate_limit"`
 	ReplayCache                fileReplayCache `yaml:"replay_cache"`
+	Broker                     *fileBroker     `yaml:"broker"`
 }
 
 type fileResource struct {
@@ -44,14 +45,16 @@ type fileResource struct {
 }
 
 type fileClient struct {
-	ClientID    string   `yaml:"client_id"`
-	SecretHash  string   `yaml:"secret_hash"`
-	JWKS        any      `yaml:"jwks"`
-	JWKSURI     string   `yaml:"jwks_uri"`
-	AuthMethods []string `yaml:"auth_methods"`
-	GrantTypes  []string `yaml:"grant_types"`
-	Scopes      []string `yaml:"scopes"`
-	Resources   []string `yaml:"resources"`
+	ClientID     string   `yaml:"client_id"`
+	SecretHash   string   `yaml:"secret_hash"`
+	JWKS         any      `yaml:"jwks"`
+	JWKSURI      string   `yaml:"jwks_uri"`
+	AuthMethods  []string `yaml:"auth_methods"`
+	GrantTypes   []string `yaml:"grant_types"`
+	Scopes       []string `yaml:"scopes"`
+	Resources    []string `yaml:"resources"`
+	RedirectURIs []string `yaml:"redirect_uris"`
+	Name         string   `yaml:"name"`
 }
 
 type fileIdP struct {
@@ -180,6 +183,7 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		cfg.Clients = append(cfg.Clients, Client{
 			ID: c.ClientID, SecretHash: c.SecretHash, JWKS: jwks, JWKSURL: c.JWKSURI,
 			AuthMethods: c.AuthMethods, GrantTypes: c.GrantTypes, Scopes: c.Scopes, Resources: c.Resources,
+			RedirectURIs: c.RedirectURIs, Name: c.Name,
 		})
 	}
 	for i, p := range fc.TrustedIdPs {
@@ -207,6 +211,13 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		cfg.SigningKeys = append(cfg.SigningKeys, sk)
 	}
 	cfg.ReplayCacheMaxEntries = fc.ReplayCache.MaxEntries
+	if fc.Broker != nil {
+		b, err := fc.Broker.toBroker(baseDir)
+		if err != nil {
+			return Config{}, err
+		}
+		cfg.Broker = b
+	}
 	return cfg, nil
 }
 

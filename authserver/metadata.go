@@ -12,6 +12,8 @@ type metadataDoc struct {
 	TokenEndpoint                              string   `json:"token_endpoint"`
 	JWKSURI                                    string   `json:"jwks_uri"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	GrantTypesSupported                        []string `json:"grant_types_supported"`
 	AuthorizationGrantProfilesSupported        []string `json:"authorization_grant_profiles_supported,omitempty"`
 	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
@@ -39,6 +41,16 @@ func (s *Server) buildMetadata() ([]byte, error) {
 			AuthPrivateKeyJWT, AuthClientSecretBasic, AuthClientSecretPost,
 		},
 		TokenEndpointAuthSigningAlgValuesSupported: s.assertionAlgs,
+	}
+	if s.broker != nil {
+		// RFC 8414 §2, RFC 7636 §6.2, RFC 9207 §3. No
+		// client_id_metadata_document_supported and no
+		// registration_endpoint: neither is implemented.
+		doc.ResponseTypesSupported = []string{"code"}
+		doc.CodeChallengeMethodsSupported = []string{"S256"}
+		doc.AuthorizationResponseIssParameterSupported = true
+		doc.GrantTypesSupported = append(doc.GrantTypesSupported, GrantAuthorizationCode, GrantRefreshToken)
+		doc.TokenEndpointAuthMethodsSupported = append(doc.TokenEndpointAuthMethodsSupported, AuthNone)
 	}
 	if len(s.idps) > 0 {
 		doc.GrantTypesSupported = append(doc.GrantTypesSupported, GrantJWTBearer)

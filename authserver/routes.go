@@ -12,6 +12,8 @@ const (
 	routeJWKS
 	routeToken
 	routeAuthorize
+	routeCallback
+	routeConsent
 )
 
 // routeTable maps exact URL paths to endpoints.

@@ -51,6 +51,8 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 
+	broker *broker // nil: no authorization code flow
+
 	dummySecret  *hashedSecret
 	secretChecks atomic.Int64 // number of secret comparisons, for tests
 }
@@ -69,6 +71,9 @@ type client struct {
 	grants    map[string]bool
 	scopes    map[string]bool
 	resources map[string]bool // nil: all
+	public    bool            // AuthNone: no credentials
+	redirects []string
+	name      string
 }
 
 type idp struct {
@@ -127,6 +132,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.setIdPs(cfg.TrustedIdPs, hc); err != nil {
+		return nil, err
+	}
+	if err := s.setBroker(cfg.Broker, hc); err != nil {
 		return nil, err
 	}
 	if err := s.setKeys(cfg.SigningKeys, cfg.DevGenerateKey); err != nil {
@@ -197,9 +205,12 @@ func (s *Server) Routes() []string {
 //     metadata document;
 //   - GET/HEAD {issuer path}/jwks.json: the public JWK Set;
 //   - POST {issuer path}/token: the token endpoint;
-//   - GET/POST {issuer path}/authorize: the authorization endpoint stub,
-//     which answers 400 unsupported_response_type (absent with
-//     Config.OmitAuthorizationEndpoint).
+//   - GET/POST {issuer path}/authorize: the authorization endpoint; with
+//     Config.Broker the authorization code flow, else a stub that answers
+//     400 unsupported_response_type (absent with
+//     Config.OmitAuthorizationEndpoint);
+//   - GET {issuer path}/callback and POST {issuer path}/consent (with
+//     Config.Broker): the upstream login's return and the consent form.
 //
 // Paths are matched exactly on r.URL.Path; anything else is 404, and a wrong
 // method is 405 with an Allow header. Responses never depend on the Host
@@ -219,7 +230,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case routeToken:
 		s.serveToken(w, r)
 	case routeAuthorize:
-		serveAuthorizeStub(w, r)
+		s.serveAuthorize(w, r)
+	case routeCallback:
+		s.serveCallback(w, r)
+	case routeConsent:
+		s.serveConsent(w, r)
 	default:
 		http.NotFound(w, r)
 	}

@@ -11,10 +11,11 @@ import (
 
 // tokenResponse is the RFC 6749 §5.1 success body.
 type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int64  `json:"expires_in"`
-	Scope       string `json:"scope,omitempty"`
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
 // grant is what a grant handler decided; issue turns it into a token.
@@ -23,6 +24,9 @@ type grant struct {
 	resource string
 	scopes   []string
 	extra    map[string]any // provenance and mapped IdP claims
+
+	refreshFamily *RefreshFamily // family to start (code grants of refresh clients)
+	refreshToken  string         // rotated refresh token (refresh grant)
 }
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
@@ -81,11 +85,15 @@ func (s *Server) handleToken(r *http.Request, ev *auditEvent) (*tokenResponse, *
 	case "":
 		return nil, errRequest("grant_type is missing", nil)
 	case GrantClientCredentials, GrantJWTBearer:
+	case GrantAuthorizationCode, GrantRefreshToken:
+		if s.broker == nil {
+			return nil, newErr(http.StatusBadRequest, codeUnsupportedGrantType, "unsupported grant_type", nil)
+		}
 	default:
 		return nil, newErr(http.StatusBadRequest, codeUnsupportedGrantType, "unsupported grant_type", nil)
 	}
 	ctx := r.Context()
-	c, oe := s.authenticateClient(ctx, r.Header, s.clientAddr(r), form, ev)
+	c, oe := s.tokenClient(ctx, r, gt, form, ev)
 	if oe != nil {
 		return nil, oe
 	}
@@ -96,15 +104,27 @@ func (s *Server) handleToken(r *http.Request, ev *auditEvent) (*tokenResponse, *
 		return nil, newErr(http.StatusBadRequest, codeUnauthorizedClient, "the client may not use this grant type", nil)
 	}
 	var g *grant
-	if gt == GrantClientCredentials {
+	switch gt {
+	case GrantClientCredentials:
 		g, oe = s.grantClientCredentials(c, form, ev)
-	} else {
+	case GrantJWTBearer:
 		g, oe = s.grantJWTBearer(ctx, c, form, ev)
+	case GrantAuthorizationCode:
+		g, oe = s.grantAuthorizationCode(ctx, c, form, ev)
+	default:
+		g, oe = s.grantRefreshToken(ctx, c, form, ev)
 	}
 	if oe != nil {
 		return nil, oe
 	}
-	return s.issue(c, g, ev)
+	res, oe := s.issue(c, g, ev)
+	if oe != nil {
+		return nil, oe
+	}
+	if res.RefreshToken, oe = s.issueRefresh(ctx, g); oe != nil {
+		return nil, oe
+	}
+	return res, nil
 }
 
 // issue mints the RFC 9068 access token for g.

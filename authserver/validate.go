@@ -160,10 +160,17 @@ func (s *Server) setClients(list []Client, hc *http.Client) error {
 			cl.keys = ks
 			cl.methods[AuthPrivateKeyJWT] = true
 		}
+		if slices.Contains(c.AuthMethods, AuthNone) {
+			if len(c.AuthMethods) != 1 || len(cl.methods) > 0 {
+				return cfgErr(field+".auth_methods", `"none" (public client) excludes credentials and other methods`)
+			}
+			cl.public = true
+			cl.methods[AuthNone] = true
+		}
 		if len(cl.methods) == 0 {
 			return cfgErr(field, "needs secret_hash, jwks or jwks_uri")
 		}
-		if len(c.AuthMethods) > 0 {
+		if len(c.AuthMethods) > 0 && !cl.public {
 			allowed := map[string]bool{}
 			for j, m := range c.AuthMethods {
 				if !cl.methods[m] {
@@ -177,7 +184,13 @@ func (s *Server) setClients(list []Client, hc *http.Client) error {
 			return cfgErr(field+".grant_types", "at least one grant type is required")
 		}
 		for j, g := range c.GrantTypes {
-			if g != GrantClientCredentials && g != GrantJWTBearer {
+			switch g {
+			case GrantAuthorizationCode, GrantRefreshToken:
+			case GrantClientCredentials, GrantJWTBearer:
+				if cl.public {
+					return cfgErr(fmt.Sprintf("%s.grant_types[%d]", field, j), "a public client may use only authorization_code and refresh_token")
+				}
+			default:
 				return cfgErr(fmt.Sprintf("%s.grant_types[%d]", field, j), fmt.Sprintf("unknown grant type %q", g))
 			}
 			cl.grants[g] = true
@@ -187,6 +200,13 @@ func (s *Server) setClients(list []Client, hc *http.Client) error {
 				return cfgErr(fmt.Sprintf("%s.scopes[%d]", field, j), "invalid scope token")
 			}
 		}
+		for j, ru := range c.RedirectURIs {
+			if err := checkRedirectURI(ru, cl.public); err != nil {
+				return cfgErr(fmt.Sprintf("%s.redirect_uris[%d]", field, j), err.Error())
+			}
+		}
+		cl.redirects = slices.Clone(c.RedirectURIs)
+		cl.name = c.Name
 		if len(c.Resources) > 0 {
 			cl.resources = map[string]bool{}
 			for j, r := range c.Resources {

@@ -1,0 +1,162 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// tokenClient identifies the client of a token request. Public clients
+// (AuthNone) of the authorization code and refresh token grants send only
+// client_id; everyone else authenticates (authenticateClient).
+func (s *Server) tokenClient(ctx context.Context, r *http.Request, gt string, form map[string]string, ev *auditEvent) (*client, *oauthError) {
+	if gt == GrantAuthorizationCode || gt == GrantRefreshToken {
+		c := s.clients[form["client_id"]]
+		noCreds := len(r.Header.Values("Authorization")) == 0 && form["client_secret"] == "" &&
+			form["client_assertion"] == "" && form["client_assertion_type"] == ""
+		if c != nil && c.public {
+			ev.clientID, ev.authMethod = c.id, AuthNone
+			if !noCreds {
+				return nil, errClient("a public client must not send credentials", nil)
+			}
+			return c, nil
+		}
+	}
+	c, oe := s.authenticateClient(ctx, r.Header, s.clientAddr(r), form, ev)
+	if oe == nil && c.public {
+		return nil, errClient("client authentication failed", nil)
+	}
+	return c, oe
+}
+
+// grantAuthorizationCode redeems a code (RFC 6749 §4.1.3, OAuth 2.1 §4.1.3,
+// RFC 7636 §4.6, RFC 8707 §2.2).
+func (s *Server) grantAuthorizationCode(ctx context.Context, c *client, form map[string]string, ev *auditEvent) (*grant, *oauthError) {
+	if s.broker == nil {
+		return nil, newErr(http.StatusBadRequest, codeUnsupportedGrantType, "unsupported grant_type", nil)
+	}
+	raw := form["code"]
+	if raw == "" {
+		return nil, errRequest("code is missing", nil)
+	}
+	verifier := form["code_verifier"]
+	if verifier == "" {
+		return nil, errRequest("code_verifier is missing", nil)
+	}
+	d, err := s.broker.codes.open(raw)
+	if err != nil {
+		return nil, errGrant("invalid authorization code", err)
+	}
+	ev.sub, ev.resource, ev.jti = d.Subject, d.Resource, d.ID
+	now := s.now()
+	switch {
+	case codeExpired(d, now):
+		return nil, errGrant("authorization code expired", nil)
+	case d.ClientID != c.id:
+		return nil, errGrant("authorization code was issued to another client", nil)
+	case form["redirect_uri"] != d.Redirect:
+		return nil, errGrant("redirect_uri does not match the authorization request", nil)
+	case !validPKCE(verifier, 43, 128) || !equalSecret(pkceS256(verifier), d.Challenge):
+		return nil, errGrant("PKCE verification failed", nil)
+	}
+	if res := form["resource"]; res != "" && res != d.Resource {
+		return nil, errTarget("resource differs from the authorization request", nil)
+	}
+	if s.resources[d.Resource] == nil || (c.resources != nil && !c.resources[d.Resource]) {
+		return nil, errTarget("the client may not obtain tokens for this resource", nil)
+	}
+	if oe := s.consume(ctx, "code|"+d.ID, time.Unix(d.Exp, 0)); oe != nil {
+		if errors.Is(oe.cause, errReplayed) {
+			// RFC 6749 §4.1.2: revoke what the code already produced.
+			_ = s.broker.refresh.RevokeFamily(ctx, d.ID)
+			return nil, errGrant("authorization code already used", oe.cause)
+		}
+		return nil, oe
+	}
+	scopes := d.Scopes
+	if form["scope"] != "" {
+		var oe *oauthError
+		if scopes, oe = decideScopes(d.Scopes, form["scope"], s.strictScopes); oe != nil {
+			return nil, oe
+		}
+	}
+	ev.scopes = scopes
+	g := &grant{subject: d.Subject, resource: d.Resource, scopes: scopes, extra: d.Extra}
+	if c.grants[GrantRefreshToken] {
+		g.refreshFamily = &RefreshFamily{
+			ID: d.ID, ClientID: c.id, Subject: d.Subject, Resource: d.Resource,
+			Scopes: d.Scopes, Extra: d.Extra, Created: now, LastUsed: now,
+		}
+	}
+	return g, nil
+}
+
+// grantRefreshToken rotates a refresh token (OAuth 2.1 §4.3).
+func (s *Server) grantRefreshToken(ctx context.Context, c *client, form map[string]string, ev *auditEvent) (*grant, *oauthError) {
+	if s.broker == nil {
+		return nil, newErr(http.StatusBadRequest, codeUnsupportedGrantType, "unsupported grant_type", nil)
+	}
+	raw := form["refresh_token"]
+	if raw == "" || len(raw) > 256 {
+		return nil, errRequest("refresh_token is missing or malformed", nil)
+	}
+	next := randomToken()
+	now := s.now()
+	f, err := s.broker.refresh.Rotate(ctx, hashRefresh(raw), hashRefresh(next), now)
+	switch {
+	case errors.Is(err, ErrRefreshReused):
+		s.log.WarnContext(ctx, "authserver.refresh reuse: family revoked", "client_id", c.id)
+		return nil, errGrant("refresh token was already used; its family is revoked", err)
+	case errors.Is(err, ErrRefreshUnknown):
+		return nil, errGrant("invalid refresh token", err)
+	case err != nil:
+		oe := errUnavailable(http.StatusServiceUnavailable, "refresh token store unavailable", err)
+		oe.retryAfter = 5
+		return nil, oe
+	}
+	ev.sub, ev.resource = f.Subject, f.Resource
+	revoke := func(desc string) (*grant, *oauthError) {
+		_ = s.broker.refresh.RevokeFamily(ctx, f.ID)
+		return nil, errGrant(desc, nil)
+	}
+	switch {
+	case f.ClientID != c.id:
+		return revoke("refresh token was issued to another client")
+	case now.Sub(f.LastUsed) >= s.broker.refreshIdle:
+		return revoke("refresh token expired (idle)")
+	case now.Sub(f.Created) >= s.broker.refreshAbs:
+		return revoke("refresh token expired")
+	case !c.grants[GrantRefreshToken]:
+		return revoke("the client may not use refresh tokens")
+	}
+	if res := form["resource"]; res != "" && res != f.Resource {
+		return nil, errTarget("resource differs from the original grant", nil)
+	}
+	if s.resources[f.Resource] == nil || (c.resources != nil && !c.resources[f.Resource]) {
+		return revoke("resource no longer available")
+	}
+	// scopes may only narrow (RFC 6749 §6), and never beyond today's config
+	available := intersect(f.Scopes, c.scopes, s.resources[f.Resource].set)
+	scopes, oe := decideScopes(available, form["scope"], s.strictScopes)
+	if oe != nil {
+		return nil, oe
+	}
+	ev.scopes = scopes
+	return &grant{subject: f.Subject, resource: f.Resource, scopes: scopes, extra: f.Extra, refreshToken: next}, nil
+}
+
+// issueRefresh starts the refresh family of a code grant and returns its
+// first token.
+func (s *Server) issueRefresh(ctx context.Context, g *grant) (string, *oauthError) {
+	if g.refreshFamily == nil {
+		return g.refreshToken, nil
+	}
+	tok := randomToken()
+	if err := s.broker.refresh.Save(ctx, hashRefresh(tok), *g.refreshFamily); err != nil {
+		oe := errUnavailable(http.StatusServiceUnavailable, "refresh token store unavailable", err)
+		oe.retryAfter = 5
+		return "", oe
+	}
+	return tok, nil
+}

@@ -1,0 +1,87 @@
+package authserver
+
+import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// fileBroker is the "broker" section of the configuration file. Secrets
+// are never inline: client_secret_file and code_key_file name files
+// (relative to the configuration file's directory).
+type fileBroker struct {
+	Upstream struct {
+		Issuer           string            `yaml:"issuer"`
+		ClientID         string            `yaml:"client_id"`
+		ClientSecretFile string            `yaml:"client_secret_file"`
+		Scopes           []string          `yaml:"scopes"`
+		GroupsClaim      string            `yaml:"groups_claim"`
+		Claims           map[string]string `yaml:"claims"`
+	} `yaml:"upstream"`
+	Access []struct {
+		Group    string   `yaml:"group"`
+		Resource string   `yaml:"resource"`
+		Scopes   []string `yaml:"scopes"`
+	} `yaml:"access"`
+	CodeKeyFile             string        `yaml:"code_key_file"`
+	RefreshIdleLifetime     time.Duration `yaml:"refresh_idle_lifetime"`
+	RefreshAbsoluteLifetime time.Duration `yaml:"refresh_absolute_lifetime"`
+	MaxRefreshFamilies      int           `yaml:"max_refresh_families"`
+	LoginLifetime           time.Duration `yaml:"login_lifetime"`
+	MaxPendingBytes         int64         `yaml:"max_pending_bytes"`
+	MaxConsents             int           `yaml:"max_consents"`
+}
+
+func readSecretFile(baseDir, p string, max int64) (string, error) {
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(baseDir, p)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", err
+	}
+	if st.Size() > max {
+		return "", os.ErrInvalid
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func (fb *fileBroker) toBroker(baseDir string) (*Broker, error) {
+	b := &Broker{
+		Upstream: Upstream{
+			Issuer: fb.Upstream.Issuer, ClientID: fb.Upstream.ClientID, Scopes: fb.Upstream.Scopes,
+			GroupsClaim: fb.Upstream.GroupsClaim, Claims: fb.Upstream.Claims,
+		},
+		RefreshIdleLifetime: fb.RefreshIdleLifetime, RefreshAbsoluteLifetime: fb.RefreshAbsoluteLifetime,
+		MaxRefreshFamilies: fb.MaxRefreshFamilies, LoginLifetime: fb.LoginLifetime,
+		MaxPendingBytes: fb.MaxPendingBytes, MaxConsents: fb.MaxConsents,
+	}
+	for _, a := range fb.Access {
+		b.Access = append(b.Access, AccessRule{Group: a.Group, Resource: a.Resource, Scopes: a.Scopes})
+	}
+	if fb.Upstream.ClientSecretFile != "" {
+		sec, err := readSecretFile(baseDir, fb.Upstream.ClientSecretFile, 4<<10)
+		if err != nil || sec == "" {
+			return nil, cfgErr("broker.upstream.client_secret_file", "cannot read a non-empty secret")
+		}
+		b.Upstream.ClientSecret = sec
+	}
+	if fb.CodeKeyFile != "" {
+		k, err := readSecretFile(baseDir, fb.CodeKeyFile, 1<<10)
+		if err != nil {
+			return nil, cfgErr("broker.code_key_file", "cannot be read")
+		}
+		key, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(key) != 32 {
+			return nil, cfgErr("broker.code_key_file", "must hold 32 bytes in standard base64 (openssl rand -base64 32)")
+		}
+		b.CodeKey = key
+	}
+	return b, nil
+}
