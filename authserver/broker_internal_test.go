@@ -1,0 +1,144 @@
+package authserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// brokerConfig adds a broker and a public client to the base test config.
+func brokerConfig(c *Config) {
+	c.Clients = append(c.Clients, Client{
+		ID: "native", AuthMethods: []string{AuthNone}, GrantTypes: []string{GrantAuthorizationCode, GrantRefreshToken},
+		RedirectURIs: []string{"http://127.0.0.1/cb", "https://app.example.com/cb"}, Scopes: []string{"mcp:tools"},
+	})
+	c.Broker = &Broker{
+		Upstream: Upstream{Issuer: "https://login.example.com", ClientID: "as"},
+		Access:   []AccessRule{{Group: "eng", Resource: testMCP, Scopes: []string{"mcp:tools"}}},
+	}
+}
+
+func TestMetadataBroker(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, brokerConfig)
+	w := httptest.NewRecorder()
+	e.s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "https://as.example.com/.well-known/oauth-authorization-server", nil))
+	golden(t, "metadata-broker.json", w.Body.Bytes())
+	var doc map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &doc)
+	for _, absent := range []string{"registration_endpoint", "client_id_metadata_document_supported"} {
+		if _, ok := doc[absent]; ok {
+			t.Errorf("advertises unimplemented %s", absent)
+		}
+	}
+	paths := strings.Join(e.s.Routes(), " ")
+	if !strings.Contains(paths, "/callback") || !strings.Contains(paths, "/consent") {
+		t.Errorf("routes %s", paths)
+	}
+}
+
+// FuzzAuthorizeRequest: the authorization request parser never panics; an
+// accepted request satisfies every rule; an error that redirects only
+// ever redirects to a registered URI.
+func FuzzAuthorizeRequest(f *testing.F) {
+	ch := strings.Repeat("A", 43)
+	for _, s := range []string{
+		"response_type=code&client_id=native&redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Fcb&code_challenge=" + ch + "&code_challenge_method=S256",
+		"response_type=code&client_id=native&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&code_challenge=" + ch + "&code_challenge_method=plain&state=x",
+		"client_id=native&redirect_uri=http%3A%2F%2F127.0.0.1%3A0%2Fcb",
+		"client_id=native&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb%23x&resource=https%3A%2F%2Fmcp.example.com%2Fmcp&scope=mcp%3Atools",
+		"a=b&a=c", "%zz", "",
+	} {
+		f.Add(s)
+	}
+	e := newEnv(f, brokerConfig)
+	f.Fuzz(func(t *testing.T, raw string) {
+		req, c, ae := e.s.parseAuthorizeRequest(raw)
+		if ae != nil {
+			if ae.redirect && (req == nil || c == nil || !redirectAllowed(c, req.RedirectURI)) {
+				t.Fatalf("redirecting error to an unvalidated URI: %+v", req)
+			}
+			return
+		}
+		u, err := url.Parse(req.RedirectURI)
+		if err != nil || u.Fragment != "" || !redirectAllowed(c, req.RedirectURI) {
+			t.Fatalf("accepted redirect %q", req.RedirectURI)
+		}
+		if len(req.Challenge) != 43 || e.s.resources[req.Resource] == nil || !c.grants[GrantAuthorizationCode] {
+			t.Fatalf("accepted %+v", req)
+		}
+	})
+}
+
+func TestMemoryRefreshStoreBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := NewMemoryRefreshStore(3)
+	now := time.Unix(1_800_000_000, 0)
+	for i := range 5 {
+		id := string(rune('a' + i))
+		if err := m.Save(ctx, "h"+id, RefreshFamily{ID: id, Subject: "u", ClientID: "c", Created: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m.Len() != 3 {
+		t.Fatalf("len %d", m.Len())
+	}
+	if _, err := m.Rotate(ctx, "ha", "x", now); !errors.Is(err, ErrRefreshUnknown) {
+		t.Fatalf("evicted family still usable: %v", err)
+	}
+	// Rotation chain beyond the remembered history: old hashes are unknown,
+	// recent ones are detected as reuse.
+	cur := "he"
+	for i := range 20 {
+		next := "e" + string(rune('A'+i))
+		if _, err := m.Rotate(ctx, cur, next, now); err != nil {
+			t.Fatal(err)
+		}
+		cur = next
+	}
+	if _, err := m.Rotate(ctx, "he", "y", now); !errors.Is(err, ErrRefreshUnknown) {
+		t.Fatalf("ancient hash: %v", err)
+	}
+	if _, err := m.Rotate(ctx, "eS", "y", now); !errors.Is(err, ErrRefreshReused) {
+		t.Fatalf("recent rotated hash: %v", err)
+	}
+	if _, err := m.Rotate(ctx, cur, "z", now); !errors.Is(err, ErrRefreshUnknown) {
+		t.Fatalf("family survived reuse: %v", err)
+	}
+	if err := m.RevokeSubject(ctx, "u", "c"); err != nil || m.Len() != 0 {
+		t.Fatalf("revoke subject: %v %d", err, m.Len())
+	}
+}
+
+func TestPendingAndConsentStoresBounded(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_800_000_000, 0)
+	p := newPendingStore(2000)
+	n := 0
+	for i := range 100 {
+		if p.put(&loginTxn{id: randomToken(), exp: now.Add(time.Minute), req: authzRequest{State: strings.Repeat("s", 100)}}, now) != nil {
+			break
+		}
+		n = i + 1
+	}
+	if n == 0 || n >= 100 || p.used > p.max {
+		t.Fatalf("stored %d, used %d of %d", n, p.used, p.max)
+	}
+	if err := p.put(&loginTxn{id: "late", exp: now.Add(2 * time.Minute)}, now.Add(61*time.Second)); err != nil || p.used > 1000 {
+		t.Fatalf("expired entries not pruned: %v %d", err, p.used)
+	}
+	c := newConsentStore(2)
+	c.remember("u1", "c", "r", []string{"a"})
+	c.remember("u2", "c", "r", nil)
+	c.remember("u3", "c", "r", nil)
+	if c.covers("u1", "c", "r", nil) || !c.covers("u3", "c", "r", nil) || c.covers("u3", "c", "r", []string{"a"}) || c.covers("u2", "c", "other", nil) {
+		t.Fatal("consent store rules")
+	}
+}

@@ -1,0 +1,751 @@
+package authserver_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/core/verifier"
+	"github.com/mcpauthz/mcpauthz/internal/jose"
+)
+
+const (
+	brPublic   = "native-app"
+	brConfid   = "web-app"
+	brSecret   = "web-app-secret-0123456789abcdef"
+	brRedirect = "http://127.0.0.1/callback"
+	brWebRedir = "https://app.example.com/cb"
+	brUpClient = "mcp-as"
+)
+
+// upstreamUser is who the loopback upstream IdP logs in.
+type upstreamUser struct {
+	sub    string
+	groups []string
+	email  string
+}
+
+// oidcIdP is a loopback OpenID Connect provider: discovery, an authorize
+// endpoint that logs the configured user in at once, a token endpoint that
+// checks PKCE S256, and its JWK Set. Knobs tamper with its answers.
+type oidcIdP struct {
+	srv        *httptest.Server
+	key        crypto.Signer
+	mu         sync.Mutex
+	user       upstreamUser
+	codes      map[string]url.Values // code → authorize params
+	wrongNonce atomic.Bool
+	down       atomic.Bool
+	now        func() time.Time
+}
+
+func newOIDCIdP(t *testing.T, now func() time.Time) *oidcIdP {
+	t.Helper()
+	key, err := jose.GenerateKey(jose.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &oidcIdP{key: key, codes: map[string]url.Values{}, now: now,
+		user: upstreamUser{sub: "dave", groups: []string{"eng"}, email: "dave@example.com"}}
+	jwk, err := jose.PublicJWK(key.Public(), "up-1", jose.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := json.Marshal(jose.JWKS{Keys: []jose.JWK{jwk}})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		iss := p.srv.URL
+		writeJSONT(w, map[string]any{
+			"issuer": iss, "authorization_endpoint": iss + "/authorize", "token_endpoint": iss + "/token",
+			"jwks_uri": iss + "/jwks", "response_types_supported": []string{"code"},
+			"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"ES256"},
+		})
+	})
+	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(set) })
+	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("code_challenge_method") != "S256" || q.Get("nonce") == "" || q.Get("state") == "" || q.Get("client_id") != brUpClient {
+			http.Error(w, "bad upstream request", http.StatusBadRequest)
+			return
+		}
+		code := base64.RawURLEncoding.EncodeToString([]byte(time.Now().String()))
+		p.mu.Lock()
+		p.codes[code] = q
+		p.mu.Unlock()
+		http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {code}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		p.mu.Lock()
+		q := p.codes[r.PostForm.Get("code")]
+		delete(p.codes, r.PostForm.Get("code"))
+		u := p.user
+		p.mu.Unlock()
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		if q == nil || base64.RawURLEncoding.EncodeToString(sum[:]) != q.Get("code_challenge") {
+			w.WriteHeader(http.StatusBadRequest)
+			writeJSONT(w, map[string]any{"error": "invalid_grant"})
+			return
+		}
+		nonce := q.Get("nonce")
+		if p.wrongNonce.Load() {
+			nonce = "other"
+		}
+		now := p.now().Unix()
+		b, _ := json.Marshal(map[string]any{
+			"iss": p.srv.URL, "sub": u.sub, "aud": brUpClient, "iat": now, "exp": now + 300, "nonce": nonce,
+			"groups": u.groups, "email": u.email, "tenant": "acme", "acr": "mfa", "amr": []string{"pwd", "otp"}, "auth_time": now - 5,
+		})
+		tok, err := jose.Sign(p.key, jose.Header{Alg: jose.ES256, Kid: "up-1", Typ: "JWT"}, b)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		writeJSONT(w, map[string]any{"access_token": "up-at", "token_type": "Bearer", "id_token": tok, "expires_in": 300})
+	})
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *oidcIdP) setUser(u upstreamUser) { p.mu.Lock(); p.user = u; p.mu.Unlock() }
+
+func writeJSONT(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// brokerEnv is an AS with a broker on loopback, its upstream IdP, and a
+// "browser" (cookie jar) that stops at the client's redirect URI.
+type brokerEnv struct {
+	as    *authserver.Server
+	srv   *httptest.Server
+	up    *oidcIdP
+	clock *clockT
+}
+
+type clockT struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clockT) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clockT) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newBrokerEnv(t *testing.T, mutate func(*authserver.Config)) *brokerEnv {
+	t.Helper()
+	clock := &clockT{t: time.Now()}
+	up := newOIDCIdP(t, clock.Now)
+	e := &brokerEnv{up: up, clock: clock}
+	var h atomic.Pointer[authserver.Server]
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
+	t.Cleanup(e.srv.Close)
+	hash, err := authserver.HashSecret(brSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken}
+	cfg := authserver.Config{
+		Issuer: e.srv.URL,
+		Resources: []authserver.Resource{
+			{ID: e2eMCP, Scopes: []string{"mcp:tools", "mcp:admin"}},
+			{ID: e2eOther, Scopes: []string{"other:read"}},
+		},
+		Clients: []authserver.Client{
+			{ID: brPublic, Name: "Native App", AuthMethods: []string{authserver.AuthNone}, GrantTypes: code,
+				RedirectURIs: []string{brRedirect}, Scopes: []string{"mcp:tools", "mcp:admin", "other:read"}},
+			{ID: brConfid, SecretHash: hash, GrantTypes: []string{authserver.GrantAuthorizationCode},
+				RedirectURIs: []string{brWebRedir, "http://127.0.0.1/web"}, Scopes: []string{"mcp:tools"}},
+		},
+		DevGenerateKey: true,
+		RateLimit:      authserver.RateLimit{Disabled: true},
+		Now:            clock.Now,
+		Broker: &authserver.Broker{
+			Upstream: authserver.Upstream{Issuer: up.srv.URL, ClientID: brUpClient, ClientSecret: "up-secret",
+				Claims: map[string]string{"groups": "groups"}},
+			Access: []authserver.AccessRule{
+				{Group: "eng", Resource: e2eMCP, Scopes: []string{"mcp:tools"}},
+				{Group: "admins", Resource: e2eMCP, Scopes: []string{"mcp:tools", "mcp:admin"}},
+			},
+		},
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	as, err := authserver.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Store(as)
+	e.as = as
+	return e
+}
+
+// browser is a user agent with cookies that does not follow redirects to
+// the client (any URL outside the AS and the upstream IdP).
+func (e *brokerEnv) browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(r *http.Request, via []*http.Request) error {
+		if len(via) > 10 {
+			return errors.New("too many redirects")
+		}
+		if strings.HasPrefix(r.URL.String(), e.srv.URL) || strings.HasPrefix(r.URL.String(), e.up.srv.URL) {
+			return nil
+		}
+		return http.ErrUseLastResponse
+	}}
+}
+
+func pkcePair() (verifier, challenge string) {
+	verifier = base64.RawURLEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef-" + time.Now().String()))
+	sum := sha256.Sum256([]byte(verifier))
+	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func (e *brokerEnv) authzParams(client, redirect, challenge string) url.Values {
+	return url.Values{
+		"response_type": {"code"}, "client_id": {client}, "redirect_uri": {redirect},
+		"code_challenge": {challenge}, "code_challenge_method": {"S256"}, "state": {"st-123"}, "resource": {e2eMCP},
+	}
+}
+
+func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// consent posts the consent form found in page.
+func (e *brokerEnv) consent(t *testing.T, c *http.Client, page, decision string) *http.Response {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no consent form in page: %s", page)
+	}
+	resp, err := c.PostForm(e.srv.URL+"/consent", url.Values{"csrf": {m[1]}, "decision": {decision}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// login runs /authorize → upstream → callback and, when a consent page is
+// shown, allows it. It returns the client's redirect.
+func (e *brokerEnv) login(t *testing.T, c *http.Client, p url.Values) *url.URL {
+	t.Helper()
+	resp, body := get(t, c, e.srv.URL+"/authorize?"+p.Encode())
+	if resp.StatusCode == http.StatusOK {
+		resp = e.consent(t, c, body, "allow")
+	}
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("authorize: %d %s", resp.StatusCode, body)
+	}
+	u, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func (e *brokerEnv) token(t *testing.T, form url.Values, basic bool) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.as.TokenEndpoint(), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basic {
+		req.SetBasicAuth(brConfid, brSecret)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out, resp.Header
+}
+
+func codeForm(code, redirect, verifier string) url.Values {
+	return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect},
+		"code_verifier": {verifier}, "client_id": {brPublic}, "resource": {e2eMCP}}
+}
+
+// TestBrokerEndToEnd: code → token → the core verifier accepts it for the
+// MCP resource with the ID-JAG claim shape; refresh rotates; reuse revokes
+// the family; consent is remembered and revocable.
+func TestBrokerEndToEnd(t *testing.T) {
+	e := newBrokerEnv(t, nil)
+	c := e.browser()
+	ver, ch := pkcePair()
+	redirect := "http://127.0.0.1:49152/callback" // any loopback port (RFC 8252 §7.3)
+	p := e.authzParams(brPublic, redirect, ch)
+	p.Del("resource") // RFC 8707 resource omitted: the default resource
+
+	resp, page := get(t, c, e.srv.URL+"/authorize?"+p.Encode())
+	if resp.StatusCode != 200 || !strings.Contains(page, "Native App") || !strings.Contains(page, e2eMCP) ||
+		!strings.Contains(page, "mcp:tools") || strings.Contains(page, "mcp:admin") || !strings.Contains(page, "dave@example.com") {
+		t.Fatalf("consent page %d: %s", resp.StatusCode, page)
+	}
+	for h, want := range map[string]string{"X-Frame-Options": "DENY", "Cache-Control": "no-store"} {
+		if resp.Header.Get(h) != want {
+			t.Errorf("%s = %q", h, resp.Header.Get(h))
+		}
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "default-src 'none'") ||
+		!strings.Contains(csp, "form-action 'self' http://127.0.0.1:49152") {
+		t.Errorf("CSP %q", csp)
+	}
+	resp = e.consent(t, c, page, "allow")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("consent: %d", resp.StatusCode)
+	}
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	q := loc.Query()
+	if loc.Host != "127.0.0.1:49152" || q.Get("state") != "st-123" || q.Get("iss") != e.as.Issuer() || q.Get("code") == "" {
+		t.Fatalf("authorization response %s", loc)
+	}
+	form := codeForm(q.Get("code"), redirect, ver)
+	status, body, hdr := e.token(t, form, false)
+	if status != 200 || hdr.Get("Cache-Control") != "no-store" {
+		t.Fatalf("token: %d %v %v", status, body, hdr)
+	}
+	v, err := verifier.New(context.Background(), verifier.Config{
+		Issuers: []verifier.IssuerConfig{{Issuer: e.as.Issuer()}}, Audience: []string{e2eMCP}, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := v.Verify(context.Background(), body["access_token"].(string))
+	if err != nil {
+		t.Fatalf("core verifier rejects the broker's token: %v", err)
+	}
+	if cl.Subject != "dave" || cl.ClientID != brPublic || strings.Join(cl.Scopes, " ") != "mcp:tools" {
+		t.Fatalf("claims %+v", cl)
+	}
+	for name, want := range map[string]string{"idp_iss": e.up.srv.URL, "tenant": "acme", "acr": "mfa"} {
+		if got, _ := cl.String(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if g := cl.Strings("groups", false); len(g) != 1 || g[0] != "eng" {
+		t.Errorf("groups %v", g)
+	}
+	if a := cl.Strings("amr", false); len(a) != 2 {
+		t.Errorf("amr %v", a)
+	}
+	if _, ok := cl.Raw["auth_time"]; !ok {
+		t.Errorf("auth_time missing")
+	}
+	if _, ok := cl.Raw["email"]; ok {
+		t.Errorf("email copied without a claim mapping")
+	}
+	// Code replay: refused, and the refresh family it started is revoked.
+	rt1 := body["refresh_token"].(string)
+	if status, body, _ := e.token(t, form, false); status != 400 || body["error"] != "invalid_grant" {
+		t.Fatalf("code replay: %d %v", status, body)
+	}
+	refresh := func(rt string) (int, map[string]any) {
+		s, b, _ := e.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {brPublic}}, false)
+		return s, b
+	}
+	if s, b := refresh(rt1); s != 400 || b["error"] != "invalid_grant" {
+		t.Fatalf("refresh after code replay: %d %v", s, b)
+	}
+
+	// Second login: consent remembered, no page; rotation and reuse.
+	ver2, ch2 := pkcePair()
+	loc = e.login(t, c, e.authzParams(brPublic, brRedirect, ch2))
+	resp2 := loc.Query()
+	status, body, _ = e.token(t, codeForm(resp2.Get("code"), brRedirect, ver2), false)
+	if status != 200 {
+		t.Fatalf("second code: %d %v", status, body)
+	}
+	rtA := body["refresh_token"].(string)
+	s, b := refresh(rtA)
+	if s != 200 || b["refresh_token"] == rtA || b["refresh_token"] == nil {
+		t.Fatalf("rotation: %d %v", s, b)
+	}
+	rtB := b["refresh_token"].(string)
+	if s, b := refresh(rtA); s != 400 || b["error"] != "invalid_grant" {
+		t.Fatalf("reuse of rotated token: %d %v", s, b)
+	}
+	if s, _ := refresh(rtB); s != 400 {
+		t.Fatalf("family not revoked after reuse: %d", s)
+	}
+
+	// Revoked consent: the page comes back.
+	if !e.as.RevokeConsent("dave", brPublic) {
+		t.Fatal("no consent remembered")
+	}
+	_, ch3 := pkcePair()
+	resp, page = get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch3).Encode())
+	if resp.StatusCode != 200 || !csrfRE.MatchString(page) {
+		t.Fatalf("after revocation: %d", resp.StatusCode)
+	}
+}
+
+// TestAuthorizeRequestRules: what is shown as a page (never redirected)
+// and what is redirected with which error.
+func TestAuthorizeRequestRules(t *testing.T) {
+	e := newBrokerEnv(t, nil)
+	_, ch := pkcePair()
+	tests := []struct {
+		name   string
+		edit   func(url.Values)
+		raw    string // appended raw
+		page   bool   // 400 page, no Location
+		err    string // redirected error ("" = accepted: 302 to the IdP)
+		client string
+	}{
+		{name: "valid", edit: func(url.Values) {}},
+		{name: "loopback any port, public client", edit: func(v url.Values) { v.Set("redirect_uri", "http://127.0.0.1:61000/callback") }},
+		{name: "loopback other path", edit: func(v url.Values) { v.Set("redirect_uri", "http://127.0.0.1:61000/other") }, page: true},
+		{name: "loopback other host", edit: func(v url.Values) { v.Set("redirect_uri", "http://localhost:61000/callback") }, page: true},
+		{name: "loopback port, confidential client", client: brConfid, edit: func(v url.Values) { v.Set("redirect_uri", "http://127.0.0.1:61000/web") }, page: true},
+		{name: "confidential exact", client: brConfid, edit: func(v url.Values) { v.Set("redirect_uri", brWebRedir) }},
+		{name: "https prefix attack", client: brConfid, edit: func(v url.Values) { v.Set("redirect_uri", brWebRedir+".evil.example") }, page: true},
+		{name: "unknown client", edit: func(v url.Values) { v.Set("client_id", "nobody") }, page: true},
+		{name: "missing client", edit: func(v url.Values) { v.Del("client_id") }, page: true},
+		{name: "missing redirect_uri", edit: func(v url.Values) { v.Del("redirect_uri") }, page: true},
+		{name: "unregistered redirect_uri", edit: func(v url.Values) { v.Set("redirect_uri", "https://evil.example/cb") }, page: true},
+		{name: "duplicate parameter", edit: func(url.Values) {}, raw: "&state=again", page: true},
+		{name: "plain PKCE", edit: func(v url.Values) { v.Set("code_challenge_method", "plain") }, err: "invalid_request"},
+		{name: "missing method", edit: func(v url.Values) { v.Del("code_challenge_method") }, err: "invalid_request"},
+		{name: "missing challenge", edit: func(v url.Values) { v.Del("code_challenge") }, err: "invalid_request"},
+		{name: "short challenge", edit: func(v url.Values) { v.Set("code_challenge", "abc") }, err: "invalid_request"},
+		{name: "token response type", edit: func(v url.Values) { v.Set("response_type", "token") }, err: "unsupported_response_type"},
+		{name: "unknown resource", edit: func(v url.Values) { v.Set("resource", "https://evil.example/mcp") }, err: "invalid_target"},
+		{name: "malformed scope", edit: func(v url.Values) { v.Set("scope", "a\"b") }, err: "invalid_scope"},
+		{name: "request object", edit: func(v url.Values) { v.Set("request", "eyJ") }, err: "request_not_supported"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cid := brPublic
+			if tc.client != "" {
+				cid = tc.client
+			}
+			p := e.authzParams(cid, brRedirect, ch)
+			tc.edit(p)
+			c := e.browser()
+			c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			resp, body := get(t, c, e.srv.URL+"/authorize?"+p.Encode()+tc.raw)
+			loc := resp.Header.Get("Location")
+			switch {
+			case tc.page:
+				if resp.StatusCode != 400 || loc != "" || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
+					t.Fatalf("want an error page, got %d Location=%q", resp.StatusCode, loc)
+				}
+				if resp.Header.Get("X-Frame-Options") != "DENY" {
+					t.Fatal("error page without X-Frame-Options")
+				}
+			case tc.err != "":
+				u, _ := url.Parse(loc)
+				if resp.StatusCode != http.StatusSeeOther || u.Query().Get("error") != tc.err || u.Query().Get("iss") != e.as.Issuer() || u.Query().Get("state") != "st-123" {
+					t.Fatalf("want redirect with %s, got %d %q %s", tc.err, resp.StatusCode, loc, body)
+				}
+			default:
+				if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, e.up.srv.URL+"/authorize?") {
+					t.Fatalf("want redirect to the IdP, got %d %q %s", resp.StatusCode, loc, body)
+				}
+				ck := resp.Header.Get("Set-Cookie")
+				if !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") || strings.Contains(ck, "Secure") || len(ck) > 200 {
+					t.Fatalf("login cookie %q", ck)
+				}
+				if strings.Contains(loc, ch) {
+					t.Fatal("client's PKCE challenge forwarded upstream")
+				}
+			}
+		})
+	}
+}
+
+// TestCodeRedemptionRules: a code is bound to client, redirect URI,
+// verifier and resource, lives 60 s, and is single use.
+func TestCodeRedemptionRules(t *testing.T) {
+	e := newBrokerEnv(t, nil)
+	tests := []struct {
+		name   string
+		edit   func(url.Values)
+		before func()
+		basic  bool
+		status int
+		err    string
+	}{
+		{name: "valid", edit: func(url.Values) {}, status: 200},
+		{name: "wrong verifier", edit: func(v url.Values) { v.Set("code_verifier", strings.Repeat("a", 43)) }, status: 400, err: "invalid_grant"},
+		{name: "missing verifier", edit: func(v url.Values) { v.Del("code_verifier") }, status: 400, err: "invalid_request"},
+		{name: "other redirect_uri", edit: func(v url.Values) { v.Set("redirect_uri", "http://127.0.0.1:1/callback") }, status: 400, err: "invalid_grant"},
+		{name: "other resource", edit: func(v url.Values) { v.Set("resource", e2eOther) }, status: 400, err: "invalid_target"},
+		{name: "other client", edit: func(v url.Values) { v.Del("client_id") }, basic: true, status: 400, err: "invalid_grant"},
+		{name: "public client sends a secret", edit: func(v url.Values) { v.Set("client_secret", "x") }, status: 401, err: "invalid_client"},
+		{name: "tampered code", edit: func(v url.Values) { c := v.Get("code"); v.Set("code", c[:len(c)-2]+"AA") }, status: 400, err: "invalid_grant"},
+		{name: "expired after 60s", edit: func(url.Values) {}, before: func() { e.clock.Add(61 * time.Second) }, status: 400, err: "invalid_grant"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ver, ch := pkcePair()
+			loc := e.login(t, e.browser(), e.authzParams(brPublic, brRedirect, ch))
+			form := codeForm(loc.Query().Get("code"), brRedirect, ver)
+			tc.edit(form)
+			if tc.before != nil {
+				tc.before()
+			}
+			status, body, _ := e.token(t, form, tc.basic)
+			if status != tc.status || (tc.err != "" && body["error"] != tc.err) {
+				t.Fatalf("got %d %v, want %d %s", status, body, tc.status, tc.err)
+			}
+		})
+	}
+}
+
+// TestBrokerRefusals: access policy, tampered state, missing cookie, nonce
+// mismatch, CSRF, denied consent, upstream down, idle refresh lifetime.
+func TestBrokerRefusals(t *testing.T) {
+	t.Run("user outside the access policy", func(t *testing.T) {
+		e := newBrokerEnv(t, nil)
+		e.up.setUser(upstreamUser{sub: "mallory", groups: []string{"sales"}})
+		_, ch := pkcePair()
+		resp, page := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
+		if resp.StatusCode != 403 || resp.Header.Get("Location") != "" || !strings.Contains(page, "access policy") {
+			t.Fatalf("%d %s", resp.StatusCode, page)
+		}
+	})
+	t.Run("scope beyond the user's groups", func(t *testing.T) {
+		e := newBrokerEnv(t, nil)
+		_, ch := pkcePair()
+		p := e.authzParams(brPublic, brRedirect, ch)
+		p.Set("scope", "mcp:admin")
+		if resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+p.Encode()); resp.StatusCode != 403 {
+			t.Fatalf("%d", resp.StatusCode)
+		}
+		e.up.setUser(upstreamUser{sub: "ada", groups: []string{"admins"}})
+		if resp, page := get(t, e.browser(), e.srv.URL+"/authorize?"+p.Encode()); resp.StatusCode != 200 || !strings.Contains(page, "mcp:admin") {
+			t.Fatalf("admin: %d", resp.StatusCode)
+		}
+	})
+	t.Run("tampered state and missing cookie", func(t *testing.T) {
+		e := newBrokerEnv(t, nil)
+		_, ch := pkcePair()
+		c := e.browser()
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
+		upURL := resp.Header.Get("Location")
+		resp, _ = get(t, c, upURL) // IdP redirects to the AS callback
+		cb, _ := url.Parse(resp.Header.Get("Location"))
+		q := cb.Query()
+		q.Set("state", "forged")
+		bad := *cb
+		bad.RawQuery = q.Encode()
+		if resp, _ := get(t, c, bad.String()); resp.StatusCode != 400 || resp.Header.Get("Location") != "" {
+			t.Fatalf("tampered state: %d", resp.StatusCode)
+		}
+		if resp, _ := get(t, e.browser(), cb.String()); resp.StatusCode != 400 {
+			t.Fatalf("callback in another browser: %d", resp.StatusCode)
+		}
+		if resp, page := get(t, c, cb.String()); resp.StatusCode != 200 || !csrfRE.MatchString(page) {
+			t.Fatalf("genuine callback: %d", resp.StatusCode)
+		}
+	})
+	t.Run("nonce mismatch", func(t *testing.T) {
+		e := newBrokerEnv(t, nil)
+		e.up.wrongNonce.Store(true)
+		_, ch := pkcePair()
+		if resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode()); resp.StatusCode != 502 {
+			t.Fatalf("%d", resp.StatusCode)
+		}
+	})
+	t.Run("CSRF token and denied consent", func(t *testing.T) {
+		e := newBrokerEnv(t, nil)
+		_, ch := pkcePair()
+		c := e.browser()
+		_, page := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
+		resp, err := c.PostForm(e.srv.URL+"/consent", url.Values{"csrf": {"forged"}, "decision": {"allow"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 || resp.Header.Get("Location") != "" {
+			t.Fatalf("forged CSRF: %d", resp.StatusCode)
+		}
+		m := csrfRE.FindStringSubmatch(page)
+		resp, err = e.browser().PostForm(e.srv.URL+"/consent", url.Values{"csrf": {m[1]}, "decision": {"allow"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 {
+			t.Fatalf("CSRF token without the login cookie: %d", resp.StatusCode)
+		}
+		resp = e.consent(t, c, page, "deny")
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != 303 || loc.Query().Get("error") != "access_denied" || loc.Query().Get("iss") != e.as.Issuer() || loc.Query().Get("code") != "" {
+			t.Fatalf("deny: %d %s", resp.StatusCode, loc)
+		}
+		if resp := e.consent(t, c, page, "allow"); resp.StatusCode != 403 {
+			t.Fatalf("consent form reused: %d", resp.StatusCode)
+		}
+	})
+	t.Run("upstream down", func(t *testing.T) {
+		e := newBrokerEnv(t, nil)
+		e.up.down.Store(true)
+		_, ch := pkcePair()
+		resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
+		if resp.StatusCode != 503 || resp.Header.Get("Location") != "" {
+			t.Fatalf("%d", resp.StatusCode)
+		}
+		e.up.down.Store(false) // discovery failure is not cached
+		if resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode()); resp.StatusCode != 200 {
+			t.Fatalf("after recovery: %d", resp.StatusCode)
+		}
+	})
+	t.Run("refresh idle and absolute lifetimes", func(t *testing.T) {
+		e := newBrokerEnv(t, func(c *authserver.Config) {
+			c.Broker.RefreshIdleLifetime = time.Hour
+			c.Broker.RefreshAbsoluteLifetime = 3 * time.Hour
+		})
+		c := e.browser()
+		newRT := func() string {
+			ver, ch := pkcePair()
+			loc := e.login(t, c, e.authzParams(brPublic, brRedirect, ch))
+			_, b, _ := e.token(t, codeForm(loc.Query().Get("code"), brRedirect, ver), false)
+			return b["refresh_token"].(string)
+		}
+		refresh := func(rt string) (int, string) {
+			s, b, _ := e.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {brPublic}}, false)
+			next, _ := b["refresh_token"].(string)
+			return s, next
+		}
+		rt := newRT()
+		e.clock.Add(61 * time.Minute)
+		if s, _ := refresh(rt); s != 400 {
+			t.Fatalf("idle token accepted: %d", s)
+		}
+		rt = newRT()
+		for i := 0; i < 3; i++ { // 59, 118, 177 min: within 3 h
+			e.clock.Add(59 * time.Minute)
+			s, next := refresh(rt)
+			if s != 200 {
+				t.Fatalf("refresh %d: %d", i, s)
+			}
+			rt = next
+		}
+		e.clock.Add(59 * time.Minute)
+		if s, _ := refresh(rt); s != 400 {
+			t.Fatalf("token beyond the absolute lifetime accepted: %d", s)
+		}
+	})
+}
+
+// TestBrokerPendingBound: logins in progress are bounded in bytes; when
+// full, new logins get a 503 page.
+func TestBrokerPendingBound(t *testing.T) {
+	e := newBrokerEnv(t, func(c *authserver.Config) { c.Broker.MaxPendingBytes = 4 << 10 })
+	_, ch := pkcePair()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	got503 := false
+	for i := 0; i < 50 && !got503; i++ {
+		resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
+		switch resp.StatusCode {
+		case http.StatusFound:
+		case http.StatusServiceUnavailable:
+			got503 = i > 0
+		default:
+			t.Fatalf("%d", resp.StatusCode)
+		}
+	}
+	if !got503 {
+		t.Fatal("pending logins not bounded")
+	}
+	e.clock.Add(authserver.DefaultLoginLifetime + time.Second)
+	if resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode()); resp.StatusCode != http.StatusFound {
+		t.Fatalf("after expiry: %d", resp.StatusCode)
+	}
+}
+
+// TestBrokerConfigRules: invalid broker and client configurations.
+func TestBrokerConfigRules(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*authserver.Config)
+		want string
+	}{
+		{"public client with a secret", func(c *authserver.Config) { c.Clients[0].SecretHash = c.Clients[1].SecretHash }, "auth_methods"},
+		{"public client with client_credentials", func(c *authserver.Config) {
+			c.Clients[0].GrantTypes = append(c.Clients[0].GrantTypes, authserver.GrantClientCredentials)
+		}, "public client"},
+		{"http redirect off loopback", func(c *authserver.Config) { c.Clients[1].RedirectURIs = []string{"http://app.example.com/cb"} }, "redirect_uris"},
+		{"redirect with fragment", func(c *authserver.Config) { c.Clients[0].RedirectURIs = []string{brRedirect + "#x"} }, "redirect_uris"},
+		{"code grant without redirect", func(c *authserver.Config) { c.Clients[0].RedirectURIs = nil }, "redirect_uris"},
+		{"code grant without broker", func(c *authserver.Config) { c.Broker = nil }, "needs broker"},
+		{"access rule for unknown resource", func(c *authserver.Config) { c.Broker.Access[0].Resource = "https://x.example" }, "access[0].resource"},
+		{"access rule scope not of the resource", func(c *authserver.Config) { c.Broker.Access[0].Scopes = []string{"other:read"} }, "access[0].scopes"},
+		{"short code key", func(c *authserver.Config) { c.Broker.CodeKey = []byte("short") }, "code_key"},
+		{"idle beyond absolute", func(c *authserver.Config) { c.Broker.RefreshIdleLifetime = 30 * 24 * time.Hour }, "refresh_idle"},
+		{"no authorization endpoint", func(c *authserver.Config) { c.OmitAuthorizationEndpoint = true }, "authorization endpoint"},
+	}
+	base := newBrokerEnv(t, nil)
+	_ = base
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("panic: %v", r)
+					}
+				}()
+				hash, _ := authserver.HashSecret(brSecret)
+				code := []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken}
+				cfg := authserver.Config{
+					Issuer:    "https://as.example.com",
+					Resources: []authserver.Resource{{ID: e2eMCP, Scopes: []string{"mcp:tools"}}, {ID: e2eOther, Scopes: []string{"other:read"}}},
+					Clients: []authserver.Client{
+						{ID: brPublic, AuthMethods: []string{authserver.AuthNone}, GrantTypes: code, RedirectURIs: []string{brRedirect}},
+						{ID: brConfid, SecretHash: hash, GrantTypes: code, RedirectURIs: []string{brWebRedir}},
+					},
+					DevGenerateKey: true,
+					Broker: &authserver.Broker{
+						Upstream: authserver.Upstream{Issuer: "https://idp.example.com", ClientID: "x"},
+						Access:   []authserver.AccessRule{{Group: "eng", Resource: e2eMCP, Scopes: []string{"mcp:tools"}}},
+					},
+				}
+				tc.edit(&cfg)
+				_, err = authserver.New(cfg)
+			}()
+			if !errors.Is(err, authserver.ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an ErrInvalidConfig naming %q", err, tc.want)
+			}
+		})
+	}
+}
