@@ -4,8 +4,9 @@ import (
 	"net/http"
 )
 
-// serveAuthorizeStub answers the authorization endpoint. The server offers no
-// interactive authorization, so every request is refused with the RFC 6749
+// serveAuthorizeStub answers the authorization endpoint when no Broker is
+// configured. The server then offers no interactive authorization, so every
+// request is refused with the RFC 6749
 // §4.1.2.1 error code unsupported_response_type. It never redirects: without
 // registered redirect URIs any redirect_uri would be attacker-chosen, so the
 // error is returned to the user agent directly (§4.1.2.1, first paragraph).

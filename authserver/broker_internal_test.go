@@ -2,11 +2,14 @@ package authserver
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +143,62 @@ func TestPendingAndConsentStoresBounded(t *testing.T) {
 	c.remember("u3", "c", "r", nil)
 	if c.covers("u1", "c", "r", nil) || !c.covers("u3", "c", "r", nil) || c.covers("u3", "c", "r", []string{"a"}) || c.covers("u2", "c", "other", nil) {
 		t.Fatal("consent store rules")
+	}
+}
+
+func TestParseConfigBroker(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "up.secret"), []byte("upstream-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "code.key"), []byte(base64.StdEncoding.EncodeToString(make([]byte, 32))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	yml := `
+issuer: https://as.example.com
+dev_generate_key: true
+resources:
+  - id: https://mcp.example.com/mcp
+    scopes: [mcp:tools]
+clients:
+  - client_id: vscode
+    name: VS Code
+    auth_methods: [none]
+    grant_types: [authorization_code, refresh_token]
+    redirect_uris: ["http://127.0.0.1/callback"]
+    scopes: [mcp:tools]
+broker:
+  upstream:
+    issuer: https://login.example.com
+    client_id: mcp-as
+    client_secret_file: up.secret
+    claims: {groups: groups}
+  access:
+    - group: eng
+      resource: https://mcp.example.com/mcp
+      scopes: [mcp:tools]
+  code_key_file: code.key
+  refresh_idle_lifetime: 12h
+`
+	cfg, err := ParseConfig([]byte(yml), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Broker
+	if b == nil || b.Upstream.ClientSecret != "upstream-secret" || len(b.CodeKey) != 32 || b.RefreshIdleLifetime != 12*time.Hour ||
+		cfg.Clients[0].RedirectURIs[0] != "http://127.0.0.1/callback" || cfg.Clients[0].Name != "VS Code" {
+		t.Fatalf("%+v", cfg)
+	}
+	if _, err := New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{
+		strings.Replace(yml, "client_secret_file: up.secret", "client_secret: inline", 1),
+		strings.Replace(yml, "code_key_file: code.key", "code_key_file: up.secret", 1),
+	} {
+		if _, err := ParseConfig([]byte(bad), dir); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("accepted: %v", err)
+		}
 	}
 }

@@ -100,8 +100,9 @@ type Config struct {
 	// attacks).
 	AllowTokenEndpointAudience bool
 
-	// OmitAuthorizationEndpoint removes the authorization endpoint stub.
-	// OPTIONAL; default false. By default the metadata names Issuer+
+	// OmitAuthorizationEndpoint removes the authorization endpoint stub
+	// (it cannot be combined with Broker, which serves the real endpoint).
+	// OPTIONAL; default false. Without Broker, the metadata names Issuer+
 	// "/authorize" as authorization_endpoint, and that endpoint answers every
 	// request with 400 unsupported_response_type (it never redirects, so it
 	// cannot be used as an open redirector). The server supports no response

@@ -23,10 +23,12 @@ type metadataDoc struct {
 }
 
 // buildMetadata renders the metadata document once. Only implemented
-// features are advertised: the authorization endpoint is a stub that refuses
-// every request (see Config.OmitAuthorizationEndpoint), so
-// response_types_supported is empty (RFC 8414 makes the member REQUIRED)
-// and no code_challenge_methods_supported is published. The jwt-bearer
+// features are advertised: without Config.Broker the authorization endpoint
+// is a stub that refuses every request (see Config.OmitAuthorizationEndpoint),
+// so response_types_supported is empty (RFC 8414 makes the member REQUIRED)
+// and no code_challenge_methods_supported is published; with it, "code",
+// S256, the RFC 9207 iss parameter, the authorization_code and
+// refresh_token grants and the "none" method of public clients are. The jwt-bearer
 // grant and the ID-JAG profile are advertised only when at least one IdP
 // is trusted; the trust list itself is never disclosed.
 func (s *Server) buildMetadata() ([]byte, error) {
