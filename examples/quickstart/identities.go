@@ -25,6 +25,14 @@ const (
 	// key is generated at start-up and written next to the IdP policy.
 	ciBotJWTID = "ci-bot-jwt"
 
+	// The broker: the authorization server's own registration at the IdP
+	// (users of standard MCP clients log in through it), and a public MCP
+	// client registered at the authorization server (authorization code +
+	// PKCE, any loopback port).
+	brokerIdPClientID     = "quickstart-as"
+	brokerIdPClientSecret = "quickstart-as-secret"
+	publicClientID        = "mcp-client"
+
 	scopeTools  = "mcp:tools"
 	scopeDeploy = "mcp:deploy"
 )

@@ -51,8 +51,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runServe(args, stdout, stderr)
 	case "token":
 		return runToken(args, stdout, stderr)
+	case "login":
+		return runLogin(args, stdout, stderr)
 	default:
-		return fmt.Errorf("unknown command %q (want tour, serve or token)", cmd)
+		return fmt.Errorf("unknown command %q (want tour, serve, token or login)", cmd)
 	}
 }
 
@@ -126,11 +128,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
   development IdP       %s  (login page %s/authorize)
   demo users            alice (engineering), bob (marketing), carol (hr, admins); password %q
   IdP client            %s / %s   (also registered at the authorization server)
+  public MCP client     %s   (authorization code + PKCE, redirect http://127.0.0.1:ANY/callback; login at the IdP via the broker)
   machine clients       %s / %s (client_secret_basic); %s (private_key_jwt, key %s)
   IdP admin policy      %s   (edit to grant or revoke; read on every exchange)
   MCP Casbin policy     %s   (hot-reloaded)
 ready
-`, st.MCP, st.Base, st.ASIssuer, st.Base, st.IdPIssuer, st.IdPIssuer, demoPassword, agentID, agentSecret,
+`, st.MCP, st.Base, st.ASIssuer, st.Base, st.IdPIssuer, st.IdPIssuer, demoPassword, agentID, agentSecret, publicClientID,
 		ciBotID, ciBotSecret, ciBotJWTID, st.JWTKeyFile, st.PolicyFile, st.CasbinFile)
 	<-ctx.Done()
 	return nil

@@ -116,7 +116,10 @@ func (st *stack) build(ctx context.Context, logger *slog.Logger) (*http.ServeMux
 	// 1. The enterprise IdP (development only).
 	idp, err := devidp.New(devidp.Config{
 		Issuer: st.IdPIssuer, Users: demoUsers, Password: demoPassword, PolicyFile: st.PolicyFile,
-		Clients: []devidp.Client{{ID: agentID, Secret: agentSecret, RedirectURIs: []string{"http://127.0.0.1/callback"}}},
+		Clients: []devidp.Client{
+			{ID: agentID, Secret: agentSecret, RedirectURIs: []string{"http://127.0.0.1/callback"}},
+			{ID: brokerIdPClientID, Secret: brokerIdPClientSecret, RedirectURIs: []string{st.ASIssuer + "/callback"}},
+		},
 		Servers: []devidp.Server{{Name: "demo", Resource: st.MCP, AuthorizationServer: st.ASIssuer}},
 		Logger:  logger.With("component", "idp"),
 	})
@@ -182,6 +185,23 @@ func (st *stack) authServer(logger *slog.Logger) (*authserver.Server, error) {
 			{ID: ciBotID, SecretHash: botHash, GrantTypes: []string{authserver.GrantClientCredentials}, Scopes: scopes,
 				AuthMethods: []string{authserver.AuthClientSecretBasic}},
 			{ID: ciBotJWTID, JWKS: jwks, GrantTypes: []string{authserver.GrantClientCredentials}, Scopes: scopes},
+			{ID: publicClientID, Name: "MCP client (public, loopback redirect)", AuthMethods: []string{authserver.AuthNone},
+				GrantTypes:   []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken},
+				RedirectURIs: []string{"http://127.0.0.1/callback", "http://localhost/callback"}, Scopes: scopes},
+		},
+		// Users of standard MCP clients log in at the development IdP through
+		// the broker; the access rules mirror idp-policy.json.
+		Broker: &authserver.Broker{
+			Upstream: authserver.Upstream{
+				Issuer: st.IdPIssuer, ClientID: brokerIdPClientID, ClientSecret: brokerIdPClientSecret,
+				Claims: map[string]string{"groups": "groups", "email": "email", "department": "department"},
+			},
+			Access: []authserver.AccessRule{
+				{Group: "engineering", Resource: st.MCP, Scopes: []string{scopeTools, scopeDeploy}},
+				{Group: "marketing", Resource: st.MCP, Scopes: []string{scopeTools}},
+				{Group: "hr", Resource: st.MCP, Scopes: []string{scopeTools}},
+				{Group: "admins", Resource: st.MCP, Scopes: []string{scopeTools}},
+			},
 		},
 		TrustedIdPs: []authserver.TrustedIdP{{
 			Issuer: st.IdPIssuer, JWKSURL: st.IdPIssuer + "/jwks",

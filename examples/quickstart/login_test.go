@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+)
+
+// TestBrokerGoSDKAuthorizationCode: the go-sdk's own AuthorizationCodeHandler
+// (a pre-registered public client) gets a token from the quickstart's
+// authorization server through the broker, with the browser step scripted
+// (login at the development IdP, consent), and calls the MCP server.
+func TestBrokerGoSDKAuthorizationCode(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st, err := startStack(ctx, "127.0.0.1:0", t.TempDir(), 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	type result struct{ code, state, iss string }
+	var mu sync.Mutex
+	var got result
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		mu.Lock()
+		got = result{q.Get("code"), q.Get("state"), q.Get("iss")}
+		mu.Unlock()
+		_, _ = io.WriteString(w, "done")
+	}))
+	defer cb.Close()
+
+	logins := 0
+	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
+		PreregisteredClient: &oauthex.ClientCredentials{ClientID: publicClientID},
+		RedirectURL:         cb.URL + "/callback",
+		AuthorizationCodeFetcher: func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+			logins++
+			if _, err := browserLogin(ctx, args.URL, "bob", demoPassword, "allow"); err != nil {
+				return nil, err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return &auth.AuthorizationResult{Code: got.code, State: got.state, Iss: got.iss}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "broker-test", Version: "1"}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: st.MCP, OAuthHandler: h}, nil)
+	if err != nil {
+		t.Fatalf("connect through the broker: %v", err)
+	}
+	defer session.Close()
+	res, err := session.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+	}
+	if logins != 1 || got.iss != st.ASIssuer || !slices.Contains(names, "echo") || slices.Contains(names, "deploy") {
+		t.Fatalf("logins %d, iss %q, bob (marketing) sees %v", logins, got.iss, names)
+	}
+}
+
+// TestBrokerLoginRefused: a denied consent reaches the client as
+// access_denied.
+func TestBrokerLoginRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := startStack(ctx, "127.0.0.1:0", t.TempDir(), 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var errCode string
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { errCode = r.URL.Query().Get("error") }))
+	defer cb.Close()
+	u := st.ASIssuer + "/authorize?response_type=code&client_id=" + publicClientID + "&redirect_uri=" + cb.URL + "/callback" +
+		"&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=s1"
+	if _, err := browserLogin(ctx, u, "alice", demoPassword, "deny"); err != nil {
+		t.Fatal(err)
+	}
+	if errCode != "access_denied" {
+		t.Fatalf("error %q", errCode)
+	}
+}
