@@ -10,6 +10,8 @@
 #      go-sdk conformance server, bare and behind the Guard (stateful,
 #      stateless, stateless 2026-07-28): identical scores check by check
 #                                                        -> go test ./interop/conformanceparity
+#   5. the conformance suite's authorization-server scenarios against the
+#      quickstart's AS (authorization code via the broker) -> interop/run-as-conformance.sh
 # Every step must run; a missing prerequisite is a failure, never a skip.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -61,5 +63,8 @@ bash interop/run-conformance.sh
 echo "== interop 4: conformance server suite, bare vs behind the Guard (parity)"
 go test -count=1 -v -run . ./interop/conformanceparity/ 2>&1 | tee "$tmp/parity.log" | grep -E '^(=== RUN|--- |PASS|FAIL|ok)|Total:|differs|scenarios,' || true
 grep -q '^ok' "$tmp/parity.log" || { echo "interop 4 failed" >&2; cat "$tmp/parity.log" >&2; exit 1; }
+
+echo "== interop 5: MCP conformance authorization-server scenarios (quickstart AS, broker)"
+bash interop/run-as-conformance.sh
 
 echo "interop: all suites passed"

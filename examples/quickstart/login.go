@@ -36,7 +36,20 @@ func runLogin(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "redirected to %s\n", final)
+	// Never print the code: name the target and the outcome only.
+	u, err := url.Parse(final)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	outcome := "no code"
+	switch {
+	case q.Get("error") != "":
+		outcome = "error=" + q.Get("error")
+	case q.Get("code") != "":
+		outcome = "code issued"
+	}
+	fmt.Fprintf(stdout, "redirected to %s://%s%s (%s)\n", u.Scheme, u.Host, u.Path, outcome)
 	return nil
 }
 
