@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -200,5 +201,47 @@ broker:
 		if _, err := ParseConfig([]byte(bad), dir); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("accepted: %v", err)
 		}
+	}
+}
+
+// TestCodeSharedAcrossReplicas: two servers with the same code key and one
+// replay store (as replicas with stores/redis): a code sealed by one is
+// redeemed at the other, and exactly once across both.
+func TestCodeSharedAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	key := make([]byte, 32)
+	store, err := replay.NewMemory(replay.MemoryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := func(c *Config) {
+		brokerConfig(c)
+		c.Broker.CodeKey = key
+		c.ReplayStore = store
+	}
+	a, b := newEnv(t, shared), newEnv(t, shared)
+	other := newEnv(t, func(c *Config) { brokerConfig(c); c.Broker.CodeKey = make([]byte, 32); c.Broker.CodeKey[0] = 1 })
+	verifier := strings.Repeat("v", 43)
+	code, err := a.s.broker.codes.seal(&codeData{
+		ID: "c1", Exp: a.clock.Now().Add(time.Minute).Unix(), ClientID: "native", Redirect: "http://127.0.0.1/cb",
+		Challenge: pkceS256(verifier), Resource: testMCP, Scopes: []string{"mcp:tools"}, Subject: "dave",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := form("grant_type", "authorization_code", "code", code, "redirect_uri", "http://127.0.0.1/cb",
+		"code_verifier", verifier, "client_id", "native")
+	post := func(e *env) oauthResult {
+		return decodeResult(t, e.do(req{method: http.MethodPost, target: "/token", body: body,
+			headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}))
+	}
+	if r := post(other); r.status != 400 || r.err != codeInvalidGrant {
+		t.Fatalf("code accepted under another key: %+v", r)
+	}
+	if r := post(b); r.status != 200 || r.tok == nil || r.tok.RefreshToken == "" {
+		t.Fatalf("replica b: %+v", r)
+	}
+	if r := post(a); r.status != 400 || r.err != codeInvalidGrant {
+		t.Fatalf("replayed at replica a: %+v", r)
 	}
 }
