@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"github.com/mcpauthz/mcpauthz/authserver/replay"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
 )
 
 // brokerConfig adds a broker and a public client to the base test config.
