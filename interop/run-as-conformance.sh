@@ -31,7 +31,12 @@ mcp="$(awk '/MCP server/{print $3}' "$tmp/serve.out")"
 issuer="${mcp%/mcp}/as"
 
 # A free loopback port for the suite's callback server.
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+port=""
+for _ in $(seq 1 50); do
+  p=$((20000 + RANDOM % 40000))
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
+done
+[[ -n "$port" ]] || { echo "no free loopback port" >&2; exit 1; }
 
 echo "== conformance authorization --url $issuer (public client mcp-client, callback port $port)"
 set +e
