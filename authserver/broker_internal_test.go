@@ -239,10 +239,23 @@ func TestCodeSharedAcrossReplicas(t *testing.T) {
 	if r := post(other); r.status != 400 || r.err != codeInvalidGrant {
 		t.Fatalf("code accepted under another key: %+v", r)
 	}
-	if r := post(b); r.status != 200 || r.tok == nil || r.tok.RefreshToken == "" {
-		t.Fatalf("replica b: %+v", r)
+	rb := post(b)
+	if rb.status != 200 || rb.tok == nil || rb.tok.RefreshToken == "" {
+		t.Fatalf("replica b: %+v", rb)
 	}
 	if r := post(a); r.status != 400 || r.err != codeInvalidGrant {
 		t.Fatalf("replayed at replica a: %+v", r)
+	}
+	// The audit log never holds the code, the verifier or a token.
+	for _, e := range []*env{a, b} {
+		logs := e.logs.String()
+		for _, secret := range []string{code, verifier, rb.tok.AccessToken, rb.tok.RefreshToken} {
+			if strings.Contains(logs, secret) {
+				t.Fatal("secret material in the log")
+			}
+		}
+		if !strings.Contains(logs, "authorization_code") {
+			t.Fatal("no audit record for the grant")
+		}
 	}
 }
