@@ -749,3 +749,22 @@ func TestBrokerConfigRules(t *testing.T) {
 		})
 	}
 }
+
+// TestBrokerAuthorizeRateLimit: valid authorization requests are limited
+// per source address (they take server-side state and reach the IdP).
+func TestBrokerAuthorizeRateLimit(t *testing.T) {
+	e := newBrokerEnv(t, func(c *authserver.Config) { c.RateLimit = authserver.RateLimit{PerSecond: 0.001, Burst: 2} })
+	_, ch := pkcePair()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var codes []int
+	for range 3 {
+		resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == 429 && (resp.Header.Get("Retry-After") == "" || resp.Header.Get("Location") != "") {
+			t.Fatalf("429 without Retry-After or with a redirect: %v", resp.Header)
+		}
+	}
+	if codes[0] != 302 || codes[1] != 302 || codes[2] != 429 {
+		t.Fatalf("statuses %v, want 302 302 429", codes)
+	}
+}

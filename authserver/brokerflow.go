@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,6 +92,13 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.redirectError(w, req, ae.code, ae.desc)
+		return
+	}
+	if oe := s.authorizeLimit(ctx, s.clientAddr(r)); oe != nil {
+		if oe.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(oe.retryAfter))
+		}
+		s.errorPage(w, oe.status, "Sign-in unavailable", "Too many sign-in attempts. Try again in a minute.")
 		return
 	}
 	_, oc, err := s.broker.upstream(ctx)
@@ -319,4 +327,22 @@ func (s *Server) finishAuthorization(w http.ResponseWriter, r *http.Request, t *
 	setNoStore(w.Header())
 	w.Header().Set("Location", s.authorizationResponse(t.req.RedirectURI, v))
 	w.WriteHeader(http.StatusSeeOther)
+}
+
+// authorizeLimit charges the source address's login bucket: logins that
+// reach the upstream IdP (and take server-side state) are limited per
+// source at the grant rate (RateLimit.PerSecond/Burst). A failing limiter
+// refuses (503).
+func (s *Server) authorizeLimit(ctx context.Context, source string) *oauthError {
+	if s.limits == nil {
+		return nil
+	}
+	d, err := s.limits.store.Allow(ctx, "authorize|"+source, s.limits.grant)
+	if err != nil {
+		return limiterDown(err)
+	}
+	if !d.Allowed {
+		return tooMany(d.RetryAfter, "too many authorization requests")
+	}
+	return nil
 }
