@@ -259,3 +259,32 @@ func TestCodeSharedAcrossReplicas(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAuthorizationCodeGrant: one code redemption by a public client
+// (AES-GCM open, PKCE, replay store, ES256 sign, refresh family), codes
+// sealed before the timer starts. Compare with BenchmarkBaselineSign and
+// BenchmarkClientCredentialsBasic in the same run.
+func BenchmarkAuthorizationCodeGrant(b *testing.B) {
+	e := newEnv(b, func(c *Config) { brokerConfig(c); c.Broker.MaxRefreshFamilies = 1 << 20 })
+	verifier := strings.Repeat("v", 43)
+	bodies := make([]string, b.N)
+	for i := range bodies {
+		code, err := e.s.broker.codes.seal(&codeData{
+			ID: newTokenID(), Exp: e.clock.Now().Add(time.Minute).Unix(), ClientID: "native", Redirect: "http://127.0.0.1/cb",
+			Challenge: pkceS256(verifier), Resource: testMCP, Scopes: []string{"mcp:tools"}, Subject: "dave",
+			Extra: map[string]any{"idp_iss": "https://login.example.com", "groups": []any{"eng"}},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies[i] = form("grant_type", "authorization_code", "code", code, "redirect_uri", "http://127.0.0.1/cb",
+			"code_verifier", verifier, "client_id", "native")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if w := e.do(req{body: bodies[i]}); w.Code != 200 {
+			b.Fatal(w.Code, w.Body.String())
+		}
+	}
+}
