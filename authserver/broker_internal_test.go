@@ -288,3 +288,26 @@ func BenchmarkAuthorizationCodeGrant(b *testing.B) {
 		}
 	}
 }
+
+// TestLoginCookieAttributes: Secure with the __Host- prefix on an https
+// issuer; plain name without Secure only on the loopback http issuer.
+func TestLoginCookieAttributes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		issuer, prefix string
+		secure         bool
+	}{
+		{"https://as.example.com", "__Host-mcpauthz-login=", true},
+		{"http://127.0.0.1:8080", "mcpauthz-login=", false},
+	} {
+		e := newEnv(t, func(c *Config) { brokerConfig(c); c.Issuer = tc.issuer })
+		w := httptest.NewRecorder()
+		e.s.broker.setLoginCookie(w, randomToken(), time.Minute)
+		ck := w.Header().Get("Set-Cookie")
+		if !strings.HasPrefix(ck, tc.prefix) || strings.Contains(ck, "; Secure") != tc.secure ||
+			!strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") || !strings.Contains(ck, "Path=/") ||
+			strings.Contains(ck, "Domain=") || len(ck) > 160 {
+			t.Errorf("%s: %s", tc.issuer, ck)
+		}
+	}
+}
