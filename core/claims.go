@@ -2,6 +2,8 @@ package core
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -38,6 +40,12 @@ type Claims struct {
 // Lookup returns the claim at path. A path is first tried as one top-level
 // claim name (so namespaced claims such as "https://example.com/roles" work),
 // then as a dot-separated path into nested objects ("realm_access.roles").
+// A segment may be double-quoted to hold dots or slashes: the path
+// `"https://corp.example/claims".teams` reads the member "teams" of the
+// top-level claim "https://corp.example/claims", and
+// `resource_access."my.client".roles` reads a Keycloak client id containing a
+// dot. A quoted segment ends at the next double quote (names containing a
+// double quote cannot be addressed); see [ValidateClaimPath].
 func (c *Claims) Lookup(path string) (any, bool) {
 	if c == nil || c.Raw == nil || path == "" {
 		return nil, false
@@ -45,25 +53,81 @@ func (c *Claims) Lookup(path string) (any, bool) {
 	if v, ok := c.Raw[path]; ok {
 		return v, true
 	}
-	if strings.IndexByte(path, '.') < 0 {
+	if strings.IndexByte(path, '.') < 0 && strings.IndexByte(path, '"') < 0 {
 		return nil, false // a plain name was looked up above
 	}
 	// Walk the segments without allocating (a missing claim is the common
 	// case on the hot path: "roles", "tid", ... for tokens without them).
 	var cur any = c.Raw
-	for rest, more := path, true; more; {
-		var seg string
-		seg, rest, more = strings.Cut(rest, ".")
-		m, ok := cur.(map[string]any)
+	for rest := path; ; {
+		seg, next, more, ok := nextSegment(rest)
 		if !ok {
 			return nil, false
 		}
-		cur, ok = m[seg]
-		if !ok {
+		m, isMap := cur.(map[string]any)
+		if !isMap {
 			return nil, false
 		}
+		if cur, ok = m[seg]; !ok {
+			return nil, false
+		}
+		if !more {
+			return cur, true
+		}
+		rest = next
 	}
-	return cur, true
+}
+
+// nextSegment splits the first segment off a claim path: a double-quoted
+// segment up to the next quote, or a plain one up to the next dot. ok is
+// false for a malformed path (unterminated quote, text after a closing
+// quote, an empty quoted segment, a quote inside a plain segment). A plain
+// segment may be empty (the claim name "").
+func nextSegment(path string) (seg, rest string, more, ok bool) {
+	if strings.HasPrefix(path, `"`) {
+		end := strings.IndexByte(path[1:], '"')
+		if end < 0 {
+			return "", "", false, false
+		}
+		seg, rest = path[1:1+end], path[2+end:]
+		if rest == "" {
+			return seg, "", false, seg != ""
+		}
+		if rest[0] != '.' {
+			return "", "", false, false
+		}
+		return seg, rest[1:], true, seg != "" && len(rest) > 1
+	}
+	seg, rest, more = strings.Cut(path, ".")
+	if strings.IndexByte(seg, '"') >= 0 {
+		return "", "", false, false
+	}
+	return seg, rest, more, true
+}
+
+// ValidateClaimPath reports whether path is usable with [Claims.Lookup]:
+// non-empty, and, when it contains double quotes, made of dot-separated
+// segments that are each plain or a non-empty double-quoted name. A path
+// without double quotes is always valid (it may name one top-level claim
+// that contains dots). Mappers call it on their configuration so that a
+// typo fails at start-up rather than silently never matching.
+func ValidateClaimPath(path string) error {
+	if path == "" {
+		return errors.New("empty claim path")
+	}
+	if strings.IndexByte(path, '"') < 0 {
+		return nil
+	}
+	for rest := path; ; {
+		_, next, more, ok := nextSegment(rest)
+		if !ok {
+			return fmt.Errorf("claim path %q: malformed quoted segment (want \"name.with.dots\".member)", path)
+		}
+		if !more {
+			return nil
+		}
+		rest = next
+	}
 }
 
 // Strings returns the claim at path as a list of strings. A JSON string is

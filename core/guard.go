@@ -274,6 +274,7 @@ func New(cfg Config) (*Guard, error) {
 	if g.now == nil {
 		g.now = time.Now
 	}
+	g.warnResourceAudience()
 	return g, nil
 }
 

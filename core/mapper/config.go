@@ -106,10 +106,21 @@ func (cfg Config) withDefaults() (Config, error) {
 		if slices.Contains(l, "") {
 			return Config{}, errors.New("mapper: empty claim path in Config")
 		}
+		for _, p := range l {
+			if err := core.ValidateClaimPath(p); err != nil {
+				return Config{}, fmt.Errorf("mapper: %w", err)
+			}
+		}
+	}
+	if err := core.ValidateClaimPath(out.SubjectClaim); err != nil {
+		return Config{}, fmt.Errorf("mapper: SubjectClaim: %w", err)
 	}
 	for name, path := range out.AttributeClaims {
 		if name == "" || path == "" {
 			return Config{}, fmt.Errorf("mapper: AttributeClaims entry %q → %q: empty name or path", name, path)
+		}
+		if err := core.ValidateClaimPath(path); err != nil {
+			return Config{}, fmt.Errorf("mapper: AttributeClaims[%q]: %w", name, err)
 		}
 	}
 	for path := range out.ClientClaims {

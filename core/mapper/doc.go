@@ -4,7 +4,11 @@
 // [Standard] builds a [Mapper] from a [Config] of claim paths. A path is
 // resolved with [core.Claims.Lookup]: first as one top-level claim name (so
 // namespaced claims such as "https://example.com/roles" work), then as a
-// dot-separated path into nested objects ("realm_access.roles").
+// dot-separated path into nested objects ("realm_access.roles"). A segment
+// that itself contains dots is double-quoted: the Auth0/Okta layout
+// `"https://corp.example/claims".teams` reads "teams" inside the namespaced
+// claim, and `resource_access."my.client".roles` a dotted Keycloak client id.
+// A malformed quoted path is an error of [Standard].
 //
 // The presets [Okta], [Entra], [Keycloak], [Auth0] and [Google] configure the
 // claim paths and the user/client classification of each provider and add

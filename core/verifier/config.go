@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -35,7 +36,8 @@ type Config struct {
 	Issuers []IssuerConfig
 	// Audience lists the accepted "aud" values: the MCP server's canonical
 	// resource identifier(s) (RFC 8707, RFC 9728 "resource"). REQUIRED, no
-	// empty entries. Compared exactly unless NormalizeAudience.
+	// empty entries, unless every issuer sets its own IssuerConfig.Audience
+	// (as the IdP presets do). Compared exactly unless NormalizeAudience.
 	Audience []string
 	// NormalizeAudience, OPTIONAL (default false = exact match), compares
 	// absolute http(s) URLs after lowercasing scheme and host, dropping the
@@ -56,8 +58,10 @@ type Config struct {
 	// copied, and its redirect policy is replaced by one that stays on the
 	// same host and never downgrades to http.
 	HTTPClient *http.Client
-	// Logger receives key-set fetch results. OPTIONAL; nil discards. Tokens
-	// are never logged.
+	// Logger receives key-set fetch results, and, at Warn, the reason a
+	// token was refused for its iss, aud or typ: the expected values and
+	// the token's (truncated) value, at most once per minute per distinct
+	// cause. OPTIONAL; nil discards. Tokens are never logged.
 	Logger *slog.Logger
 	// Cache configures the verified-token cache. OPTIONAL; the zero value
 	// enables it with the defaults.
@@ -124,6 +128,17 @@ type IssuerConfig struct {
 	// RequiredClaims must be present (strings non-empty). OPTIONAL; default
 	// ["sub"]. Use RFC9068Claims() for strict RFC 9068 issuers.
 	RequiredClaims []string
+	// Audience, when set, replaces Config.Audience for the tokens of this
+	// issuer: "aud" must contain one of these values (normalized when
+	// Config.NormalizeAudience). OPTIONAL; nil uses Config.Audience. The IdP
+	// presets set it, so that an audience convention of one IdP (Entra's
+	// client-id GUID) is never accepted from another.
+	Audience []string
+	// Mapper maps the claims of this issuer's tokens to a principal; the
+	// Verifier's [Verifier.Mapper] dispatches to it. OPTIONAL; nil means
+	// core.DefaultMapper(). The IdP presets set the matching core/mapper
+	// preset.
+	Mapper core.ClaimMapper
 	// Leeway overrides Config.Leeway for this issuer. OPTIONAL.
 	Leeway *time.Duration
 	// RefreshInterval, for JWKSURL and discovery issuers, is how old the

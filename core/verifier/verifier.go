@@ -25,6 +25,8 @@ type Verifier struct {
 	allAlgs   []string
 	now       func() time.Time
 	cache     *tokenCache
+	diag      *diagnostics
+	audList   []string // Config.Audience as configured, for diagnostics
 }
 
 var _ core.TokenVerifier = (*Verifier)(nil)
@@ -41,6 +43,9 @@ type issuer struct {
 	types          map[string]bool
 	required       []string
 	leeway         time.Duration
+	audience       map[string]bool // nil: Verifier.audience
+	audList        []string        // as configured, for diagnostics
+	mapper         core.ClaimMapper
 }
 
 // New validates cfg and returns a verifier. It does no network I/O:
@@ -52,7 +57,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if len(cfg.Issuers) == 0 {
 		return nil, errors.New("verifier: at least one issuer is required")
 	}
-	if len(cfg.Audience) == 0 {
+	if len(cfg.Audience) == 0 && slices.ContainsFunc(cfg.Issuers, func(c IssuerConfig) bool { return len(c.Audience) == 0 }) {
 		return nil, errors.New("verifier: at least one audience (the MCP server's resource identifier) is required")
 	}
 	leeway, err := checkLeeway(cfg.Leeway, DefaultLeeway)
@@ -72,23 +77,22 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if v.now == nil {
 		v.now = time.Now
 	}
-	for _, a := range cfg.Audience {
-		if strings.TrimSpace(a) == "" {
-			return nil, errors.New("verifier: empty audience")
-		}
-		if v.normalize {
-			a = normalizeAudience(a)
-		}
-		v.audience[a] = true
+	if err := v.addAudiences(v.audience, cfg.Audience); err != nil {
+		return nil, err
 	}
+	v.audList = slices.Clone(cfg.Audience)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	v.diag = newDiagnostics(log, v.now)
 	client := jose.SafeHTTPClient(cfg.HTTPClient, 10*time.Second)
 	for i := range cfg.Issuers {
 		is, err := newIssuer(&cfg.Issuers[i], leeway, client, v.now, log)
 		if err != nil {
+			return nil, err
+		}
+		if err := v.issuerAudience(is, &cfg.Issuers[i]); err != nil {
 			return nil, err
 		}
 		if _, dup := v.exact[is.name]; dup || slices.ContainsFunc(v.templates, func(o *issuer) bool { return o.name == is.name }) {

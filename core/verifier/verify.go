@@ -18,6 +18,14 @@ import (
 // Claims must be treated as read-only: cached results share Raw, Audience
 // and Scopes.
 func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, error) {
+	c, err := v.verify(ctx, token)
+	if err != nil {
+		v.diag.report(err)
+	}
+	return c, err
+}
+
+func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, error) {
 	now := v.now()
 	if v.cache != nil {
 		if e, ok := v.cache.get(token, now); ok {
@@ -111,7 +119,7 @@ func (v *Verifier) selectIssuer(m map[string]any) (*issuer, error) {
 		}
 		return is, nil
 	}
-	return nil, claimErr(core.ErrIssuer, "untrusted issuer %q", truncate(iss, 128))
+	return nil, v.mismatch(core.ErrIssuer, "iss", []string{iss}, nil, "untrusted issuer %q", truncate(iss, 128))
 }
 
 func truncate(s string, n int) string {
@@ -131,7 +139,7 @@ func normalizeType(t string) string {
 func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, m map[string]any, now time.Time) (*core.Claims, error) {
 	typ := normalizeType(tok.Header.Typ)
 	if typ == "oauth-id-jag+jwt" || !is.types[typ] {
-		return nil, claimErr(core.ErrTokenType, "typ %q not accepted", truncate(tok.Header.Typ, 64))
+		return nil, v.mismatch(core.ErrTokenType, "typ", []string{tok.Header.Typ}, is, "typ %q not accepted", truncate(tok.Header.Typ, 64))
 	}
 	if _, ok := m["nonce"]; ok {
 		return nil, claimErr(core.ErrTokenType, "ID token (nonce) presented as an access token")
@@ -160,7 +168,7 @@ func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, m map[string]any, no
 	if err := checkTimes(now, is.leeway, c); err != nil {
 		return nil, err
 	}
-	if c.Audience, err = v.checkAudience(m); err != nil {
+	if c.Audience, err = v.checkAudience(is, m); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct {
@@ -208,8 +216,13 @@ func optString(m map[string]any, name string) (string, error) {
 }
 
 // checkAudience requires "aud": a non-empty string or a non-empty array of
-// non-empty strings (internal/claims) containing a configured audience.
-func (v *Verifier) checkAudience(m map[string]any) ([]string, error) {
+// non-empty strings (internal/claims) containing an audience of issuer is
+// (IssuerConfig.Audience, else Config.Audience).
+func (v *Verifier) checkAudience(is *issuer, m map[string]any) ([]string, error) {
+	accepted := v.audience
+	if is.audience != nil {
+		accepted = is.audience
+	}
 	a, ok := m["aud"]
 	if !ok {
 		return nil, claimErr(core.ErrAudience, "missing aud")
@@ -222,9 +235,9 @@ func (v *Verifier) checkAudience(m map[string]any) ([]string, error) {
 		if v.normalize {
 			s = normalizeAudience(s)
 		}
-		if v.audience[s] {
+		if accepted[s] {
 			return list, nil
 		}
 	}
-	return nil, claimErr(core.ErrAudience, "token audience does not include this resource")
+	return nil, v.mismatch(core.ErrAudience, "aud", list, is, "token audience does not include this resource")
 }
