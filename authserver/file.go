@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/mcpauthz/mcpauthz/internal/strictyaml"
 )
 
 // maxConfigBytes caps the configuration file size.
@@ -138,20 +136,8 @@ func LoadConfig(path string) (Config, error) {
 //	             failed_auth_global_per_second: 100, failed_auth_global_burst: 200, max_keys: 10000}
 //	replay_cache: {max_entries: 100000}
 func ParseConfig(data []byte, baseDir string) (Config, error) {
-	var root yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil {
-		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return Config{}, fmt.Errorf("%w: more than one YAML document", ErrInvalidConfig)
-	}
-	if err := checkKnownFields(&root, reflect.TypeOf(fileConfig{}), ""); err != nil {
-		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
-	}
 	var fc fileConfig
-	if err := root.Decode(&fc); err != nil {
+	if err := strictyaml.Decode(data, &fc, strictyaml.Options{}); err != nil {
 		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	return fc.toConfig(baseDir)
@@ -233,85 +219,4 @@ func inlineJWKS(v any) ([]byte, error) {
 		return json.Marshal(t)
 	}
 	return nil, fmt.Errorf("must be a JWK Set object or a JSON string")
-}
-
-// checkKnownFields walks n against the yaml tags of t and reports the first
-// unknown key, alias or non-mapping where a struct is expected, with its
-// path.
-func checkKnownFields(n *yaml.Node, t reflect.Type, path string) error {
-	if n.Kind == yaml.DocumentNode {
-		if len(n.Content) == 0 {
-			return fmt.Errorf("empty document")
-		}
-		return checkKnownFields(n.Content[0], t, path)
-	}
-	if n.Kind == yaml.AliasNode || n.Anchor != "" {
-		return fmt.Errorf("%s: YAML anchors and aliases are not allowed (line %d)", orRoot(path), n.Line)
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if t == reflect.TypeOf(time.Duration(0)) {
-			return nil
-		}
-		if n.Kind != yaml.MappingNode {
-			return fmt.Errorf("%s: must be a mapping (line %d)", orRoot(path), n.Line)
-		}
-		fields := map[string]reflect.Type{}
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			fields[name] = f.Type
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i].Value
-			ft, ok := fields[k]
-			if !ok {
-				return fmt.Errorf("%s: unknown field (line %d)", join(path, k), n.Content[i].Line)
-			}
-			if err := checkKnownFields(n.Content[i+1], ft, join(path, k)); err != nil {
-				return err
-			}
-		}
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			return nil // type error reported by Decode
-		}
-		for i, c := range n.Content {
-			if err := checkKnownFields(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-	case reflect.Map, reflect.Interface:
-		return checkNoAliases(n, path)
-	}
-	return nil
-}
-
-func checkNoAliases(n *yaml.Node, path string) error {
-	if n.Kind == yaml.AliasNode || n.Anchor != "" {
-		return fmt.Errorf("%s: YAML anchors and aliases are not allowed (line %d)", orRoot(path), n.Line)
-	}
-	for _, c := range n.Content {
-		if err := checkNoAliases(c, path); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func join(path, k string) string {
-	if path == "" {
-		return k
-	}
-	return path + "." + k
-}
-
-func orRoot(path string) string {
-	if path == "" {
-		return "(root)"
-	}
-	return path
 }
