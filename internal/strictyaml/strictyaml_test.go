@@ -28,7 +28,7 @@ func TestDecode(t *testing.T) {
 	vars := env(map[string]string{"SECRET": "s3cr#t: x", "PORT": "8443", "ON": "true", "EMPTY": ""})
 	tests := []struct {
 		name, in, err string
-		check     func(d doc) bool
+		check         func(d doc) bool
 	}{
 		{"plain", "secret: a\nttl: 5m\nitems: [{name: x, port: 1}]", "", func(d doc) bool { return d.Secret == "a" && d.TTL == 5*time.Minute && d.Items[0].Port == 1 }},
 		{"env string keeps yaml-special chars", `secret: ${SECRET}`, "", func(d doc) bool { return d.Secret == "s3cr#t: x" }},
