@@ -176,6 +176,7 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 		ScopesSupported:       f.Metadata.ScopesSupported,
 		ResourceName:          f.Metadata.ResourceName,
 		ResourceDocumentation: f.Metadata.ResourceDocumentation,
+		MCPExtensions:         f.Metadata.MCPExtensions,
 	}
 	if len(md.AuthorizationServers) == 0 {
 		md.AuthorizationServers = asURLs

@@ -51,6 +51,8 @@ type FileMetadata struct {
 	ScopesSupported       []string `yaml:"scopes_supported"`
 	ResourceName          string   `yaml:"resource_name"`
 	ResourceDocumentation string   `yaml:"resource_documentation"`
+	// MCPExtensions becomes the "mcp_extensions" member. Default none.
+	MCPExtensions map[string]any `yaml:"mcp_extensions"`
 }
 
 // FileIssuer is one trusted issuer: an IdP preset, or a generic issuer.

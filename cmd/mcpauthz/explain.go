@@ -10,8 +10,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 
+	"github.com/mcpauthz/mcpauthz/casbinmodels"
+	"github.com/mcpauthz/mcpauthz/config"
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 	"github.com/mcpauthz/mcpauthz/core/mapper"
@@ -23,15 +27,19 @@ const maxInput = 1 << 20
 func explainCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	modelPath := fs.String("model", "", "Casbin model file (REQUIRED)")
+	cfgPath := fs.String("config", "", "the Guard's YAML configuration: its issuers' mappers, model and policy are used (see docs/configuration.md)")
+	modelPath := fs.String("model", "", "Casbin model: a shipped name ("+strings.Join(casbinmodels.Names(), ", ")+") or a .conf file (REQUIRED without -config; overrides the config's)")
 	var policies, attrs, issuers stringList
-	fs.Var(&policies, "policy", "policy CSV file (REQUIRED; repeat to concatenate several files)")
-	fs.Var(&attrs, "attr", "declared ABAC attribute name:type[=default] (repeatable; as for lint)")
-	fs.Var(&issuers, "issuer", "trusted issuer alias=URL[;tenant] (repeatable; as for lint)")
-	claimsPath := fs.String("claims", "", "JSON file with the token claims (this or -token-file)")
-	tokenPath := fs.String("token-file", "", "file with a JWT whose payload is decoded WITHOUT signature verification")
+	fs.Var(&policies, "policy", "policy CSV file (REQUIRED without -config; repeat to concatenate several files; overrides the config's)")
+	fs.Var(&attrs, "attr", "declared ABAC attribute name:type[=default] (repeatable; as for lint; without -config)")
+	fs.Var(&issuers, "issuer", "trusted issuer alias=URL[;tenant] (repeatable; as for lint; without -config)")
+	claimsPath := fs.String("claims", "", "JSON file with the token claims (this, -token or -token-file)")
+	tokenPath := fs.String("token", "", "file with the token's claims as JSON, or a JWT whose payload is decoded WITHOUT signature verification")
+	jwtPath := fs.String("token-file", "", "file with a JWT whose payload is decoded WITHOUT signature verification")
 	method := fs.String("method", "", "MCP method, e.g. tools/call, resources/read, prompts/get, tools/list (REQUIRED)")
 	target := fs.String("target", "", "tool name, resource URI or prompt name; for completion/complete prompt:<name> or resource:<uri>")
+	name := fs.String("name", "", "same as -target")
+	tools := fs.String("tools", "", "for */list methods: comma-separated item names (tools, resource URIs or prompts) to show which the caller would see")
 	scopes := fs.String("scopes", "", "space-separated scopes that replace the token's scopes")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -40,32 +48,30 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcpauthz explain: "+format+"\n", a...)
 		return 2
 	}
-	if *modelPath == "" || len(policies) == 0 || *method == "" || fs.NArg() > 0 {
+	if *name != "" {
+		if *target != "" && *target != *name {
+			return fail("-name and -target differ")
+		}
+		*target = *name
+	}
+	if *method == "" || fs.NArg() > 0 || (*cfgPath == "" && (*modelPath == "" || len(policies) == 0)) {
 		fs.Usage()
-		return fail("-model, -policy and -method are required")
+		return fail("-method and either -config or -model and -policy are required")
 	}
-	if (*claimsPath == "") == (*tokenPath == "") {
-		return fail("exactly one of -claims and -token-file is required")
+	inputs := 0
+	for _, p := range []string{*claimsPath, *tokenPath, *jwtPath} {
+		if p != "" {
+			inputs++
+		}
 	}
-	model, err := os.ReadFile(*modelPath)
+	if inputs != 1 {
+		return fail("exactly one of -claims, -token and -token-file is required")
+	}
+	raw, unverified, err := readClaimsInput(*claimsPath, *tokenPath, *jwtPath)
 	if err != nil {
 		return fail("%v", err)
 	}
-	var raw []byte
-	unverified := false
-	if *claimsPath != "" {
-		if raw, err = readSmall(*claimsPath); err != nil {
-			return fail("%v", err)
-		}
-	} else {
-		tok, err := readSmall(*tokenPath)
-		if err != nil {
-			return fail("%v", err)
-		}
-		if raw, err = jwtPayload(tok); err != nil {
-			return fail("%s: %v", *tokenPath, err)
-		}
-		unverified = true
+	if unverified {
 		fmt.Fprintln(stderr, "mcpauthz explain: WARNING: the token signature is NOT verified; never use this to make real decisions")
 	}
 	claims, err := parseClaims(raw)
@@ -77,10 +83,6 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	if scopesSet {
 		claims.Raw["scope"] = *scopes
 		delete(claims.Raw, "scp")
-	}
-	p, err := mapPrincipal(claims)
-	if err != nil {
-		return fail("%v", err)
 	}
 	perm, err := permissionFor(*method, *target)
 	if err != nil {
@@ -94,9 +96,21 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	a, err := casbinauthz.New(casbinauthz.Config{Model: string(model), Source: casbinauthz.FileSource{Paths: policies}, CacheSize: -1, Attributes: specs, Issuers: iss})
+	if *cfgPath != "" && (len(specs) > 0 || len(iss) > 0) {
+		return fail("-attr and -issuer are not combined with -config")
+	}
+	m, a, mapperName, err := explainSetup(*cfgPath, *modelPath, policies, specs, iss)
 	if err != nil {
 		return fail("%v", err)
+	}
+	p, err := m.MapClaims(context.Background(), claims)
+	if err != nil {
+		return fail("%v (the Guard answers 401 invalid_token)", err)
+	}
+	if scopesSet {
+		// Presets read other scope claims too ("scp", "permissions"):
+		// -scopes replaces whatever the mapper found.
+		p.Scopes = strings.Fields(*scopes)
 	}
 	d, err := a.Authorize(context.Background(), p, perm)
 	if err != nil {
@@ -109,9 +123,13 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 		src = "token payload (UNVERIFIED signature)"
 	}
 	fmt.Fprintf(&b, "claims:          %s\n", src)
+	fmt.Fprintf(&b, "mapper:          %s\n", mapperName)
 	fmt.Fprintf(&b, "principal:       %s\n", p)
 	fmt.Fprintf(&b, "subjects:        %s\n", strings.Join(casbinauthz.DefaultSubjects(p), " "))
 	fmt.Fprintf(&b, "granted scopes:  %s\n", orNone(p.Scopes))
+	fmt.Fprintf(&b, "groups:          %s\n", orNone(p.Groups))
+	fmt.Fprintf(&b, "roles:           %s\n", orNone(p.Roles))
+	fmt.Fprintf(&b, "attributes:      %s\n", attributes(p.Attributes))
 	fmt.Fprintf(&b, "operation:       %s -> %s %s\n", *method, perm.Object(), perm.Action)
 	switch {
 	case d.Allow:
@@ -132,11 +150,137 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(&b, "missing scopes:  %s\n", strings.Join(missing, " "))
 	}
+	if perm.Action == core.ActionList && d.Allow {
+		if err := explainList(&b, a, p, *method, *tools); err != nil {
+			return fail("%v", err)
+		}
+	}
 	_, _ = stdout.Write(b.Bytes())
 	if d.Allow {
 		return 0
 	}
 	return 1
+}
+
+// explainSetup returns the mapper and authorizer: the config's (with
+// -model/-policy overriding its model and policy files) or, without
+// -config, the standard mapper and the given model and policy.
+func explainSetup(cfgPath, model string, policies []string, specs []core.AttributeSpec, iss []casbinauthz.Issuer) (core.ClaimMapper, core.Authorizer, string, error) {
+	if cfgPath == "" {
+		text, err := config.ModelText(model, "")
+		if err != nil {
+			return nil, nil, "", err
+		}
+		a, err := casbinauthz.New(casbinauthz.Config{Model: text, Source: casbinauthz.FileSource{Paths: policies}, CacheSize: -1, Attributes: specs, Issuers: iss})
+		if err != nil {
+			return nil, nil, "", err
+		}
+		m, err := standardMapper()
+		return m, a, "standard (sub, client_id/azp, scope/scp, groups, roles, tid/tenant; no -config)", err
+	}
+	f, dir, err := config.Load(cfgPath, config.Options{})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if f.AuthenticateOnly {
+		return nil, nil, "", fmt.Errorf("%s: authenticate_only has no policy to explain", cfgPath)
+	}
+	if model != "" {
+		if !strings.HasSuffix(model, ".conf") && !strings.ContainsAny(model, `/\`) {
+			f.Model = model
+		} else if f.Model, err = filepath.Abs(model); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	if len(policies) > 0 {
+		f.Policy = config.FilePolicy{CacheSize: -1}
+		for _, p := range policies {
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				return nil, nil, "", err
+			}
+			f.Policy.Files = append(f.Policy.Files, abs)
+		}
+	}
+	f.Policy.Watch = false
+	b, err := f.Build(context.Background(), dir, config.Options{})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return b.Mapper, b.Authorizer, "the issuer's mapper from " + cfgPath, nil
+}
+
+// explainList prints which of the named items the caller would see in a
+// list response: the Guard shows an item when the principal may use it
+// now or could with more scopes (core.Guard's list filter).
+func explainList(b *bytes.Buffer, a core.Authorizer, p *core.Principal, method, items string) error {
+	kind, action, call := core.ObjectTool, core.ActionCall, "tools/call"
+	switch method {
+	case "resources/list", "resources/templates/list":
+		kind, action, call = core.ObjectResource, core.ActionRead, "resources/read"
+	case "prompts/list":
+		kind, action, call = core.ObjectPrompt, core.ActionGet, "prompts/get"
+	}
+	if items == "" {
+		fmt.Fprintf(b, "list:            pass -tools a,b,c to see which items the caller would see\n")
+		return nil
+	}
+	var shown, hidden []string
+	for _, name := range strings.Split(items, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		d, err := a.Authorize(context.Background(), p, core.Permission{Kind: kind, Name: name, Action: action, Method: call})
+		switch {
+		case err != nil:
+			hidden = append(hidden, name+" (evaluation error)")
+		case d.Allow:
+			shown = append(shown, name)
+		case len(d.RequiredScopes) > 0:
+			shown = append(shown, name+" (step-up: "+strings.Join(d.RequiredScopes, " ")+")")
+		default:
+			hidden = append(hidden, name)
+		}
+	}
+	fmt.Fprintf(b, "caller sees:     %s\n", orNone(shown))
+	fmt.Fprintf(b, "hidden:          %s\n", orNone(hidden))
+	return nil
+}
+
+// readClaimsInput reads the claims JSON (-claims, or -token holding JSON)
+// or a JWT's unverified payload (-token-file, or -token holding a JWT).
+func readClaimsInput(claimsPath, tokenPath, jwtPath string) ([]byte, bool, error) {
+	path := claimsPath + tokenPath + jwtPath // exactly one is set
+	b, err := readSmall(path)
+	if err != nil {
+		return nil, false, err
+	}
+	trimmed := bytes.TrimSpace(b)
+	if claimsPath != "" || (tokenPath != "" && bytes.HasPrefix(trimmed, []byte("{"))) {
+		return b, false, nil
+	}
+	raw, err := jwtPayload(trimmed)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %v", path, err)
+	}
+	return raw, true, nil
+}
+
+func attributes(m map[string]any) string {
+	if len(m) == 0 {
+		return "(none)"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, m[k]))
+	}
+	return strings.Join(parts, " ")
 }
 
 func orNone(s []string) string { return orDefault(strings.Join(s, " "), "(none)") }
@@ -194,16 +338,12 @@ func parseClaims(raw []byte) (*core.Claims, error) {
 	return c, nil
 }
 
-// mapPrincipal uses the standard mapper (sub, client_id/azp, scope/scp,
-// groups, roles, tid/tenant) with department, acr and amr as attributes.
-func mapPrincipal(c *core.Claims) (*core.Principal, error) {
-	m, err := mapper.Standard(mapper.Config{
+// standardMapper is the mapper without -config: the standard claim layout
+// with department, acr and amr as attributes.
+func standardMapper() (core.ClaimMapper, error) {
+	return mapper.Standard(mapper.Config{
 		AttributeClaims: map[string]string{"department": "department", "acr": "acr", "amr": "amr"},
 	})
-	if err != nil {
-		return nil, err
-	}
-	return m.MapClaims(context.Background(), c)
 }
 
 // permissionFor maps an MCP method and target to a permission, as the

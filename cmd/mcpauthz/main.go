@@ -1,13 +1,21 @@
 // Command mcpauthz is the policy tool of mcpauthz.
 //
-//	mcpauthz explain  -model M.conf -policy P.csv (-claims c.json | -token-file t.jwt) -method tools/call -target deploy [-scopes "a b"]
+//	mcpauthz explain  -config guard.yaml -token claims.json -method tools/call -name deploy [-scopes "a b"]
+//	mcpauthz explain  -config guard.yaml -token claims.json -method tools/list -tools echo,deploy
+//	mcpauthz explain  -model M.conf|quickstart -policy P.csv (-claims c.json | -token-file t.jwt) -method tools/call -target deploy
 //	mcpauthz lint     -model M.conf -policy P.csv [-strict]
-//	mcpauthz metadata -config cfg.json
+//	mcpauthz metadata -config guard.yaml
 //	mcpauthz hash-secret < secret.txt
 //
 // explain prints the decision the Casbin authorizer takes for one MCP
-// operation: the principal and its policy subjects, allow or deny, the rule
-// that decided and the scopes the operation requires. It exits 0 when the
+// operation: the principal and its policy subjects, groups, roles and
+// attributes, allow or deny, the rule that decided and the scopes the
+// operation requires. With -config it uses the Guard's own configuration
+// file (package config): the mapper of the issuer that issued the token
+// (presets, claim paths, refine rules), the model and the policy, so the
+// answer is the server's. For */list methods, -tools lists item names and
+// explain prints which of them the caller would see. -model accepts the
+// shipped model names of casbinmodels. It exits 0 when the
 // operation is allowed, 1 when it is denied (including step-up) and 2 on a
 // usage or load error.
 //
@@ -16,7 +24,8 @@
 // exits 1 when there are errors (or warnings with -strict), 0 otherwise.
 //
 // metadata prints the RFC 9728 protected resource metadata document and the
-// URL it is served at, as the Guard would serve it.
+// URL it is served at, as the Guard would serve it, from the Guard's YAML
+// configuration (or a small JSON file).
 //
 // hash-secret reads one client secret from standard input (never from the
 // command line, which would leave it in shell history and process listings)

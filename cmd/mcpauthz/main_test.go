@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -48,6 +49,14 @@ func TestGolden(t *testing.T) {
 		{"explain-token-file", []string{"explain", "-model", qsModel, "-policy", qsPolicy, "-token-file", "testdata/alice.jwt", "-method", "tools/call", "-target", "deploy"}, 0},
 		{"explain-both-inputs", []string{"explain", "-model", qsModel, "-policy", qsPolicy, "-claims", "testdata/alice.json", "-token-file", "testdata/alice.jwt", "-method", "ping"}, 2},
 		{"explain-broken-policy", []string{"explain", "-model", qsModel, "-policy", "testdata/broken.csv", "-claims", "testdata/alice.json", "-method", "ping"}, 2},
+		// The config's mapper (Okta layout, namespaced groups claim) decides:
+		// engineering may deploy (with the deploy scope), and the list shows
+		// what the caller would see.
+		{"explain-config-okta-deploy", []string{"explain", "-config", "testdata/okta-guard.yaml", "-token", "testdata/okta-alice.json", "-method", "tools/call", "-name", "deploy", "-scopes", "mcp:tools mcp:deploy"}, 0},
+		{"explain-config-okta-list", []string{"explain", "-config", "testdata/okta-guard.yaml", "-token", "testdata/okta-alice.json", "-method", "tools/list", "-tools", "echo,deploy,delete_repo,list_tickets"}, 0},
+		{"explain-config-untrusted-issuer", []string{"explain", "-config", "testdata/okta-guard.yaml", "-token", "testdata/alice.json", "-method", "tools/call", "-name", "echo"}, 2},
+		{"explain-shipped-model", []string{"explain", "-model", "quickstart", "-policy", qsPolicy, "-claims", "testdata/alice.json", "-method", "tools/call", "-target", "echo"}, 0},
+		{"metadata-config", []string{"metadata", "-config", "testdata/okta-guard.yaml"}, 0},
 		{"lint-quickstart", []string{"lint", "-model", qsModel, "-policy", qsPolicy}, 0},
 		{"lint-broken", []string{"lint", "-model", qsModel, "-policy", "testdata/broken.csv"}, 1},
 		{"lint-missing-flags", []string{"lint", "-model", qsModel}, 2},
@@ -104,6 +113,10 @@ func FuzzParseClaims(f *testing.F) {
 		if c.Raw == nil {
 			t.Fatal("nil Raw")
 		}
-		_, _ = mapPrincipal(c)
+		m, err := standardMapper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = m.MapClaims(context.Background(), c)
 	})
 }

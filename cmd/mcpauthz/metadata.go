@@ -8,7 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 
+	"github.com/mcpauthz/mcpauthz/config"
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
@@ -26,7 +28,7 @@ type metadataConfig struct {
 func metadataCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("metadata", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", `JSON file: {"resource": "https://mcp.example.com/mcp", "metadata": {"authorization_servers": [...], ...}, "mcp_extensions": {...}} (REQUIRED)`)
+	cfgPath := fs.String("config", "", `the Guard's YAML configuration (guard.yaml), or a JSON file: {"resource": "https://mcp.example.com/mcp", "metadata": {"authorization_servers": [...], ...}, "mcp_extensions": {...}} (REQUIRED)`)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -37,6 +39,22 @@ func metadataCmd(args []string, stdout, stderr io.Writer) int {
 	if *cfgPath == "" || fs.NArg() > 0 {
 		fs.Usage()
 		return fail("-config is required")
+	}
+	var g *core.Guard
+	if ext := filepath.Ext(*cfgPath); ext == ".yaml" || ext == ".yml" {
+		// The Guard's own configuration file: the document it would serve.
+		f, dir, err := config.Load(*cfgPath, config.Options{})
+		if err != nil {
+			return fail("%v", err)
+		}
+		b, err := f.Build(context.Background(), dir, config.Options{})
+		if err != nil {
+			return fail("%v", err)
+		}
+		if g, err = core.New(b.Config); err != nil {
+			return fail("%v", err)
+		}
+		return printMetadata(stdout, g, fail)
 	}
 	raw, err := readSmall(*cfgPath)
 	if err != nil {
@@ -53,12 +71,17 @@ func metadataCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Metadata.MCPExtensions = cfg.MCPExtensions
 	// The Guard validates and serialises the document exactly as it serves it.
-	g, err := core.New(core.Config{
+	g, err = core.New(core.Config{
 		Resource: cfg.Resource, Verifier: noVerifier{}, AuthenticateOnly: true, Metadata: cfg.Metadata,
 	})
 	if err != nil {
 		return fail("%v", err)
 	}
+	return printMetadata(stdout, g, fail)
+}
+
+// printMetadata prints the document g serves and where.
+func printMetadata(stdout io.Writer, g *core.Guard, fail func(string, ...any) int) int {
 	var out bytes.Buffer
 	if err := json.Indent(&out, g.MetadataJSON(), "", "  "); err != nil {
 		return fail("%v", err)
