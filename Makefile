@@ -1,13 +1,13 @@
 # mcpauthz development tasks. `make test` runs every test of every module
 # (and the interop suite); `make lint` runs the CI linters.
 SHELL := /bin/bash
-MODULES := . adapters/chi adapters/fiber adapters/gin bench examples stores/redis stores/postgres
+MODULES := . adapters/chi adapters/fiber adapters/gin bench examples stores/redis stores/postgres scripts/modproxy
 GO ?= go
 STATICCHECK ?= staticcheck
 
-.PHONY: test test-go test-interop lint tidy-check bench quickstart
+.PHONY: test test-go test-interop test-install lint tidy-check bench quickstart
 
-test: test-go test-interop
+test: test-go test-interop test-install
 
 test-go:
 	@set -e; for m in $(MODULES); do \
@@ -17,6 +17,11 @@ test-go:
 
 test-interop:
 	@if [ -x interop/run.sh ]; then interop/run.sh; else echo "interop: no suite yet"; fi
+
+# The modules install like any dependency: a file module proxy built from the
+# working tree, go get + the README's snippets + go install in a fresh module.
+test-install:
+	scripts/installcheck.sh
 
 lint: tidy-check
 	@set -e; bad=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -7,10 +7,10 @@ require (
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/go-jose/go-jose/v4 v4.1.8
 	github.com/gofiber/fiber/v2 v2.52.15
-	github.com/mcpauthz/mcpauthz v0.0.0
-	github.com/mcpauthz/mcpauthz/adapters/chi v0.0.0
-	github.com/mcpauthz/mcpauthz/adapters/fiber v0.0.0
-	github.com/mcpauthz/mcpauthz/adapters/gin v0.0.0
+	github.com/mcpauthz/mcpauthz v0.0.0-20261202061834-40885e4236b8
+	github.com/mcpauthz/mcpauthz/adapters/chi v0.0.0-20261202061834-40885e4236b8
+	github.com/mcpauthz/mcpauthz/adapters/fiber v0.0.0-20261202061834-40885e4236b8
+	github.com/mcpauthz/mcpauthz/adapters/gin v0.0.0-20261202061834-40885e4236b8
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 )
 

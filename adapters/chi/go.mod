@@ -2,7 +2,7 @@ module github.com/mcpauthz/mcpauthz/adapters/chi
 
 go 1.25.0
 
-require github.com/mcpauthz/mcpauthz v0.0.0
+require github.com/mcpauthz/mcpauthz v0.0.0-20261202061834-40885e4236b8
 
 require (
 	github.com/bmatcuk/doublestar/v4 v4.6.1 // indirect

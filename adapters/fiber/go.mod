@@ -5,7 +5,7 @@ go 1.25.0
 require (
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/google/go-cmp v0.7.0
-	github.com/mcpauthz/mcpauthz v0.0.0
+	github.com/mcpauthz/mcpauthz v0.0.0-20261202061834-40885e4236b8
 	github.com/valyala/fasthttp v1.51.0
 )
 

@@ -4,7 +4,7 @@ go 1.25.0
 
 require (
 	github.com/gin-gonic/gin v1.12.0
-	github.com/mcpauthz/mcpauthz v0.0.0
+	github.com/mcpauthz/mcpauthz v0.0.0-20261202061834-40885e4236b8
 )
 
 require (
