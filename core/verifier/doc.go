@@ -23,7 +23,18 @@
 //     bearer tokens) and the issuer's required claims are present.
 //
 // Errors wrap the sentinels of package core (core.ErrMalformedToken,
-// core.ErrExpired, core.ErrAudience, core.ErrUnavailable, ...).
+// core.ErrExpired, core.ErrAudience, core.ErrUnavailable, ...). A refusal for
+// iss, aud or typ is a [*MismatchError] and is logged at Warn (expected vs
+// got, rate-limited, never the token).
+//
+// # IdP presets
+//
+// [Okta], [Entra], [Keycloak], [Auth0] and [Google] return issuer entries
+// shaped for that IdP's real access tokens: its "typ" values (Okta sends
+// none, most send "JWT"), its issuer or issuer template, its audience
+// convention (IssuerConfig.Audience; Entra v2: the client-id GUID) and the
+// matching core/mapper preset (IssuerConfig.Mapper, dispatched by
+// [Verifier.Mapper]).
 //
 // # Security
 //
