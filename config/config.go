@@ -159,10 +159,10 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 		if err != nil {
 			return nil, invalid(fmt.Sprintf("issuers[%d]", i), err.Error())
 		}
-		for _, e := range entries {
-			if !strings.Contains(e.Issuer, verifier.TenantPlaceholder) {
-				asURLs = append(asURLs, e.Issuer)
-			}
+		// The first entry is the IdP's authorization server (Entra's v1
+		// issuer is not one clients can discover).
+		if e := entries[0]; !strings.Contains(e.Issuer, verifier.TenantPlaceholder) {
+			asURLs = append(asURLs, e.Issuer)
 		}
 		vcfg.Issuers = append(vcfg.Issuers, entries...)
 	}

@@ -10,7 +10,7 @@ type File struct {
 	// REQUIRED.
 	Resource string `yaml:"resource"`
 	// Metadata is the RFC 9728 document. authorization_servers defaults to
-	// the issuers' URLs (templates excluded).
+	// each issuer's URL (templates and Entra's v1 issuer excluded).
 	Metadata FileMetadata `yaml:"metadata"`
 	// Issuers are the trusted token issuers. REQUIRED, at least one.
 	Issuers []FileIssuer `yaml:"issuers"`
