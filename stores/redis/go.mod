@@ -4,7 +4,7 @@ go 1.25.0
 
 require (
 	github.com/casbin/casbin/v2 v2.135.0
-	github.com/mcpauthz/mcpauthz v0.0.0
+	github.com/mcpauthz/mcpauthz v0.0.0-20261202061834-40885e4236b8
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 	github.com/redis/go-redis/v9 v9.22.0
 )
