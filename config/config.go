@@ -34,8 +34,8 @@ var ErrInvalid = errors.New("config: invalid configuration")
 type PolicySourceFactory func(ctx context.Context, options map[string]any) (casbinauthz.Source, error)
 
 // StoreFactory applies the store named by stores.sessions, built from
-// stores.options, to cfg (for example by setting the Guard's session
-// binding store). It returns what must be closed when the Guard is
+// stores.options, to cfg (typically by setting cfg.Sessions to a shared
+// core.SessionBindings). It returns what must be closed when the Guard is
 // retired (nil if nothing). The Redis module provides one.
 type StoreFactory func(ctx context.Context, options map[string]any, cfg *core.Config) (io.Closer, error)
 
@@ -187,6 +187,7 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 		MaxBodyBytes: g.MaxBodyBytes, DenyCode: g.DenyCode, ChallengeScopes: g.ChallengeScopes,
 		AllowedOrigins: g.AllowedOrigins, AllowEventReplay: g.AllowEventReplay,
 		DisableSessionBinding: g.DisableSessionBinding, SessionTTL: g.SessionTTL, MaxSessions: g.MaxSessions,
+		MaxSessionsPerPrincipal: g.MaxSessionsPerPrincipal, MaxSessionBytes: g.MaxSessionBytes,
 		RetryAfter: g.RetryAfter, Logger: opts.Logger, Now: opts.Now,
 	}
 	if f.Audit.Log {

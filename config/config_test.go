@@ -49,8 +49,8 @@ func summary(t *testing.T, b *Built) string {
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "audiences: %s\n", strings.Join(b.Verifier.Audiences(), " "))
 	c := b.Config
-	fmt.Fprintf(&out, "guard: max_body=%d deny_code=%d origins=%v session_ttl=%v retry_after=%v audit=%v authorizer=%v\n",
-		g.MaxBodyBytes(), c.DenyCode, c.AllowedOrigins, c.SessionTTL, c.RetryAfter, c.Audit != nil, b.Authorizer != nil)
+	fmt.Fprintf(&out, "guard: max_body=%d deny_code=%d origins=%v session_ttl=%v per_principal=%d retry_after=%v audit=%v authorizer=%v\n",
+		g.MaxBodyBytes(), c.DenyCode, c.AllowedOrigins, c.SessionTTL, c.MaxSessionsPerPrincipal, c.RetryAfter, c.Audit != nil, b.Authorizer != nil)
 	if b.Authorizer != nil {
 		fmt.Fprintf(&out, "policy: %d rules\n", b.Authorizer.Stats().Rules)
 	}

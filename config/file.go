@@ -196,13 +196,15 @@ type FileAudit struct {
 
 // FileGuard holds core.Config knobs.
 type FileGuard struct {
-	MaxBodyBytes          int64         `yaml:"max_body_bytes"`          // default 1 MiB
-	DenyCode              int           `yaml:"deny_code"`               // default -31403
-	ChallengeScopes       []string      `yaml:"challenge_scopes"`        // default metadata.scopes_supported
-	AllowedOrigins        []string      `yaml:"allowed_origins"`         // default: no Origin check
-	AllowEventReplay      bool          `yaml:"allow_event_replay"`      // default false
-	DisableSessionBinding bool          `yaml:"disable_session_binding"` // default false
-	SessionTTL            time.Duration `yaml:"session_ttl"`             // default 24h
-	MaxSessions           int           `yaml:"max_sessions"`            // default core.DefaultMaxSessions
-	RetryAfter            time.Duration `yaml:"retry_after"`             // default 5s
+	MaxBodyBytes            int64         `yaml:"max_body_bytes"`             // default 1 MiB
+	DenyCode                int           `yaml:"deny_code"`                  // default -31403
+	ChallengeScopes         []string      `yaml:"challenge_scopes"`           // default metadata.scopes_supported
+	AllowedOrigins          []string      `yaml:"allowed_origins"`            // default: no Origin check
+	AllowEventReplay        bool          `yaml:"allow_event_replay"`         // default false
+	DisableSessionBinding   bool          `yaml:"disable_session_binding"`    // default false
+	SessionTTL              time.Duration `yaml:"session_ttl"`                // default core.DefaultSessionTTL
+	MaxSessionsPerPrincipal int           `yaml:"max_sessions_per_principal"` // default 100; negative: no cap
+	MaxSessions             int           `yaml:"max_sessions"`               // default core.DefaultMaxSessions (memory store)
+	MaxSessionBytes         int64         `yaml:"max_session_bytes"`          // default core.DefaultMaxSessionBytes (memory store)
+	RetryAfter              time.Duration `yaml:"retry_after"`                // default 5s
 }
