@@ -154,6 +154,7 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 		defaultMapper = m
 	}
 	var asURLs []string
+	var policyIssuers []casbinauthz.Issuer
 	for i := range f.Issuers {
 		entries, err := f.Issuers[i].build(vcfg.Audience, defaultMapper)
 		if err != nil {
@@ -165,6 +166,20 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 			asURLs = append(asURLs, e.Issuer)
 		}
 		vcfg.Issuers = append(vcfg.Issuers, entries...)
+		if fi := &f.Issuers[i]; fi.Alias != "" {
+			for j, e := range entries {
+				alias := fi.Alias
+				if j > 0 { // Entra's v1 issuer
+					alias += "-v1"
+				}
+				policyIssuers = append(policyIssuers, casbinauthz.Issuer{Issuer: e.Issuer, Alias: alias, AssertsTenant: fi.AssertsTenant})
+			}
+		} else if f.Issuers[i].AssertsTenant {
+			return nil, invalid(fmt.Sprintf("issuers[%d].asserts_tenant", i), "needs an alias")
+		}
+	}
+	if len(policyIssuers) > 0 && len(policyIssuers) != len(vcfg.Issuers) {
+		return nil, invalid("issuers", "either every issuer has an alias or none has")
 	}
 	v, err := verifier.New(ctx, vcfg)
 	if err != nil {
@@ -194,7 +209,7 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 		b.Config.Audit = core.SlogAudit(log)
 	}
 	if !f.AuthenticateOnly {
-		a, err := f.buildAuthorizer(ctx, baseDir, opts, log)
+		a, err := f.buildAuthorizer(ctx, baseDir, opts, log, policyIssuers)
 		if err != nil {
 			return nil, err
 		}
@@ -277,7 +292,7 @@ func resolve(baseDir, p string) string {
 	return filepath.Join(baseDir, p)
 }
 
-func (f *File) buildAuthorizer(ctx context.Context, baseDir string, opts Options, log *slog.Logger) (*casbinauthz.Authorizer, error) {
+func (f *File) buildAuthorizer(ctx context.Context, baseDir string, opts Options, log *slog.Logger, issuers []casbinauthz.Issuer) (*casbinauthz.Authorizer, error) {
 	model, err := ModelText(f.Model, baseDir)
 	if err != nil {
 		return nil, invalid("model", err.Error())
@@ -310,7 +325,7 @@ func (f *File) buildAuthorizer(ctx context.Context, baseDir string, opts Options
 	}
 	a, err := casbinauthz.New(casbinauthz.Config{
 		Model: model, Source: src, Logger: log, CacheSize: f.Policy.CacheSize,
-		PollInterval: f.Policy.PollInterval, AllowEmptyPolicy: f.Policy.AllowEmpty,
+		PollInterval: f.Policy.PollInterval, AllowEmptyPolicy: f.Policy.AllowEmpty, Issuers: issuers,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: policy: %w", ErrInvalid, err)

@@ -106,13 +106,26 @@ func TestErrors(t *testing.T) {
 		{"unset env", strings.Replace(base, "acme.okta.com", `"${OKTA_DOMAIN}"`, 1), "environment variable OKTA_DOMAIN is not set"},
 		{"anchors", base + "audience: &a [x]\nmetadata: {scopes_supported: *a}\n", "anchors and aliases"},
 		{"two documents", base + "---\n" + base, "more than one YAML document"},
+		{"alias on one issuer only", strings.Replace(base, "issuers: [{preset: okta, domain: acme.okta.com}]", "issuers: [{preset: okta, domain: acme.okta.com, alias: okta}, {issuer: https://as.example.com}]", 1), "either every issuer has an alias or none has"},
+		{"two issuers without aliases", strings.Replace(base, "issuers: [{preset: okta, domain: acme.okta.com}]", "issuers: [{preset: okta, domain: acme.okta.com}, {issuer: https://as.example.com}]", 1), ""},
+		{"asserts_tenant without alias", strings.Replace(base, "domain: acme.okta.com", "domain: acme.okta.com, asserts_tenant: true", 1), "needs an alias"},
 		{"okta http domain", strings.Replace(base, "acme.okta.com", "http://acme.okta.com", 1), "is not an https host"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := Parse([]byte(tc.yaml), Options{LookupEnv: noEnv})
+			var b *Built
 			if err == nil {
-				_, err = f.Build(context.Background(), "", Options{})
+				b, err = f.Build(context.Background(), "", Options{})
+			}
+			if tc.want == "" { // builds, and core.New refuses shared policy subjects
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := core.New(b.Config); err == nil || !strings.Contains(err.Error(), "alias") {
+					t.Fatalf("core.New = %v, want the issuer isolation error", err)
+				}
+				return
 			}
 			if err == nil || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want ErrInvalid containing %q", err, tc.want)

@@ -108,6 +108,15 @@ type FileIssuer struct {
 	// Mapper replaces the issuer's mapper (the preset's, or the top-level
 	// mapper for generic issuers).
 	Mapper *FileMapper `yaml:"mapper"`
+	// Alias names the issuer in policy (casbinauthz.Issuer.Alias: subjects
+	// "<alias>/group:eng"). REQUIRED when the file trusts several issuers
+	// or a "{tenantid}" issuer (core.New refuses shared subjects); then
+	// every issuer needs one. Entra's v1 issuer (accept_v1) is "<alias>-v1".
+	// Default none (single issuer, plain subjects).
+	Alias string `yaml:"alias"`
+	// AssertsTenant trusts this issuer's tenant claim for the policy
+	// domain (casbinauthz.Issuer.AssertsTenant). Default false.
+	AssertsTenant bool `yaml:"asserts_tenant"`
 }
 
 // FileMapper is a claim layout (core/mapper.Config). Claim paths follow
