@@ -42,7 +42,7 @@ cd "$app"
 go mod init example.com/installcheck >/dev/null 2>&1
 echo "== go get $mod, its adapters and stores @$version"
 go get "$mod@$version" "$mod/adapters/gin@$version" "$mod/adapters/chi@$version" "$mod/adapters/fiber@$version" \
-  "$mod/stores/redis@$version"
+  "$mod/stores/redis@$version" "$mod/stores/postgres@$version"
 if grep -q '^replace' go.mod; then echo "installcheck: go.mod has a replace directive" >&2; exit 1; fi
 go build "$mod/adapters/gin" "$mod/adapters/chi" "$mod/adapters/fiber" "$mod/stores/redis"
 

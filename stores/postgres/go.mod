@@ -6,7 +6,7 @@ require (
 	github.com/casbin/casbin/v2 v2.135.0
 	github.com/casbin/gorm-adapter/v3 v3.39.0
 	github.com/jackc/pgx/v5 v5.13.0
-	github.com/mcpauthz/mcpauthz v0.0.0
+	github.com/mcpauthz/mcpauthz v0.0.0-20261202061834-40885e4236b8
 	gorm.io/driver/postgres v1.6.3
 	gorm.io/gorm v1.31.2
 )
