@@ -59,13 +59,12 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 		if e.Kind == KindInsufficientScope {
 			ev.RequiredScopes = append([]string(nil), e.Scopes...)
 		}
-		g.log.LogAttrs(ctx, lvl, "mcpauthz refused", slog.String("kind", string(e.Kind)),
-			slog.String("method", ev.Method), slog.String("iss", ev.Issuer), slog.String("sub", ev.Subject),
-			slog.Any("cause", e.Err))
+		g.logRefusal(ctx, lvl, e, &ev)
 	} else {
 		ev.Decision, ev.Status = DecisionAllow, http.StatusOK
 	}
 	if g.audit != nil {
+		g.auditFields(&ev, r, err)
 		g.audit.Record(ctx, ev)
 	}
 	if err != nil {
@@ -76,7 +75,7 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 
 func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Result, error) {
 	if r.Header == nil {
-		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge, BodyErr: r.BodyErr}
+		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, RemoteAddr: r.RemoteAddr, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge, BodyErr: r.BodyErr}
 	}
 	// 1. Origin (MCP transports: present and invalid → 403).
 	if g.origins != nil {
@@ -291,7 +290,7 @@ func (g *Guard) visible(ctx context.Context, p *Principal, kind ObjectKind, name
 	dec, err := g.authorizer.Authorize(ctx, p, perm)
 	if err != nil {
 		g.log.LogAttrs(ctx, slog.LevelWarn, "mcpauthz list filter: authorizer failed; item hidden",
-			slog.String("object", perm.Object()), slog.Any("cause", err))
+			slog.String("object", TruncateField(perm.Object(), MaxLogField)), slog.String("cause", causeText(err)))
 		return false
 	}
 	return dec.Allow || len(dec.RequiredScopes) > 0

@@ -159,6 +159,7 @@ type Guard struct {
 	mapper          ClaimMapper
 	defaultMapper   bool // mapper is DefaultMapper: Check maps in place
 	authorizer      Authorizer
+	digester        PolicyDigester // authorizer, when it names its policy
 	metadata        ProtectedResourceMetadata
 	metadataJSON    []byte
 	metadataPath    string
@@ -229,6 +230,7 @@ func New(cfg Config) (*Guard, error) {
 	if g.mapper == nil {
 		g.mapper, g.defaultMapper = DefaultMapper(), true
 	}
+	g.digester, _ = cfg.Authorizer.(PolicyDigester)
 	if g.maxBody < 0 {
 		return nil, errors.New("core: Config.MaxBodyBytes must not be negative")
 	}

@@ -11,10 +11,14 @@ import (
 // fill it from their framework; the Guard modifies it only to store the
 // body it read through BodyReader.
 type Request struct {
-	Method   string      // HTTP method
-	Path     string      // URL path, for audit only (routing is the framework's job)
-	RawQuery string      // raw URL query; a token there is refused
-	Header   http.Header // request header (canonical keys, as net/http stores them)
+	Method string // HTTP method
+	Path   string // URL path, for audit only (routing is the framework's job)
+	// RemoteAddr is the network address of the peer ("ip:port"), for audit
+	// only. OPTIONAL. Adapters set the connection's address; a proxy's
+	// X-Forwarded-For is not trusted.
+	RemoteAddr string
+	RawQuery   string      // raw URL query; a token there is refused
+	Header     http.Header // request header (canonical keys, as net/http stores them)
 	// Body is the complete request body, read with a limit of
 	// Guard.MaxBodyBytes. The Guard does not retain it after Check returns,
 	// except through Result list filtering, which does not use it.

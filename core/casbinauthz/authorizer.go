@@ -222,7 +222,7 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 	}
 	d, err := s.evaluate(q, p)
 	if err != nil {
-		a.log.Error("casbinauthz: policy evaluation failed", "principal", p.String(), "object", q.obj, "action", q.act, "version", s.version, "error", err)
+		a.log.Error("casbinauthz: policy evaluation failed", "principal", p.String(), "object", core.TruncateField(q.obj, core.MaxLogField), "action", q.act, "version", s.version, "error", err)
 		return core.Decision{}, fmt.Errorf("%w: casbinauthz: evaluating policy: %v", core.ErrUnavailable, err)
 	}
 	if cacheable {
