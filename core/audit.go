@@ -27,6 +27,9 @@ type DecisionEvent struct {
 
 	Method string // JSON-RPC method ("tools/call"; several joined by "," for a batch); the HTTP method for GET/DELETE and for requests refused before inspection
 	Target string // policy object of the deciding operation ("tool:deploy"), or ""
+	// ObjectKind is the kind of the deciding operation's object ("" when
+	// the request was refused before a decision).
+	ObjectKind ObjectKind
 
 	Decision       string   // DecisionAllow, DecisionDeny or DecisionError
 	Rule           string   // the policy rule that decided, when the Authorizer names it
@@ -39,10 +42,9 @@ type DecisionEvent struct {
 	Latency time.Duration
 	Reason  string // short reason: error kind and client-safe description
 
-	RemoteAddr   string // Request.RemoteAddr: the peer address the adapter saw (no X-Forwarded-For)
-	UserAgent    string // User-Agent header of the request
-	Path         string // Request.Path
-	PolicyDigest string // digest of the live policy, when the Authorizer is a PolicyDigester
+	RemoteAddr string // Request.RemoteAddr: the peer address the adapter saw (no X-Forwarded-For)
+	UserAgent  string // User-Agent header of the request
+	Path       string // Request.Path
 
 	// TokenIssuer and TokenAudience, on a refused token, are the "iss" and
 	// "aud" the token named, when the verifier reports them with a
@@ -128,7 +130,7 @@ func (s slogAudit) Record(ctx context.Context, ev DecisionEvent) {
 		slog.Float64("latency_ms", float64(ev.Latency)/float64(time.Millisecond)),
 	}
 	for _, a := range [...]struct{ k, v string }{{"remote_addr", ev.RemoteAddr}, {"user_agent", ev.UserAgent},
-		{"path", ev.Path}, {"policy_digest", ev.PolicyDigest}, {"token_iss", ev.TokenIssuer}} {
+		{"path", ev.Path}, {"token_iss", ev.TokenIssuer}} {
 		if a.v != "" {
 			attrs = append(attrs, slog.String(a.k, a.v))
 		}

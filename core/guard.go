@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
 
@@ -149,6 +152,18 @@ type Config struct {
 	// Now is the clock for session binding and audit. OPTIONAL; default
 	// time.Now.
 	Now func() time.Time
+
+	// TracerProvider receives one span per Check (SpanCheck) with a child
+	// per pipeline step (SpanVerify, SpanMap, SpanInspect, SpanDecide) and
+	// one SpanFilter per filtered list response; see docs/operations.md for
+	// the attributes. OPTIONAL; nil or a no-op provider records nothing at
+	// no cost. There is no global default: pass otel.GetTracerProvider() to
+	// use the global provider.
+	TracerProvider trace.TracerProvider
+	// MeterProvider receives the decision counter and the check latency
+	// histogram (docs/operations.md). OPTIONAL; nil or a no-op provider
+	// records nothing at no cost.
+	MeterProvider metric.MeterProvider
 }
 
 // Guard runs the authorization pipeline. It is immutable after New (apart
@@ -174,6 +189,8 @@ type Guard struct {
 	sessions        *sessionConfig
 	retryAfter      string
 	audit           AuditSink
+	tel             telemetry
+	wantTarget      bool // audit or tracing needs DecisionEvent.Target of allowed requests
 	log             *slog.Logger
 	now             func() time.Time
 	sdkKey          any // the go-sdk's TokenInfo context key (sdkcontext.go)
@@ -231,6 +248,10 @@ func New(cfg Config) (*Guard, error) {
 		g.mapper, g.defaultMapper = DefaultMapper(), true
 	}
 	g.digester, _ = cfg.Authorizer.(PolicyDigester)
+	if g.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
+		return nil, fmt.Errorf("core: telemetry: %w", err)
+	}
+	g.wantTarget = g.audit != nil || g.tel.tracer != nil
 	if g.maxBody < 0 {
 		return nil, errors.New("core: Config.MaxBodyBytes must not be negative")
 	}

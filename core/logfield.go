@@ -70,7 +70,7 @@ func (g *Guard) auditFields(ev *DecisionEvent, r *Request, err error) {
 	if vs := r.Header["User-Agent"]; len(vs) > 0 { // r.Header.Get, without re-canonicalising
 		ev.UserAgent = vs[0]
 	}
-	if g.digester != nil {
+	if ev.PolicyDigest == "" && g.digester != nil { // refused before a decision named it
 		ev.PolicyDigest = g.digester.PolicyDigest()
 	}
 	var tr *TokenRefusalError

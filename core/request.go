@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Request is one HTTP request to the MCP endpoint, as plain data. Adapters
@@ -69,6 +70,9 @@ type Result struct {
 	// bind binds a session id created by the response to the principal;
 	// nil unless the request is a legacy initialize without a session.
 	bind func(sessionID string) error
+	// filterSpan starts the SpanFilter span of a list response; nil when
+	// tracing is off.
+	filterSpan func() trace.Span
 	// ctx is the context node handed out by Context (see hotpath.go).
 	ctx principalCtx
 	// tiKey is the go-sdk's TokenInfo context key (nil: unknown); ti the

@@ -1,15 +1,14 @@
 package casbinauthz
 
-import "encoding/hex"
-
-// PolicyDigest names the live policy: "sha256:" and the hex SHA-256 of the
-// policy text the Source returned, or "" for an Authorizer built around a
-// caller-supplied Enforcer. It implements core.PolicyDigester, so audit
-// records and trace spans say which policy decided.
+// PolicyDigest names the live policy: the hex SHA-256 of the policy text
+// the Source returned (the same value as Decision.PolicyDigest), or "" for
+// an Authorizer built around a caller-supplied Enforcer. It implements
+// core.PolicyDigester, so audit records of requests refused before a
+// decision, and trace spans, say which policy was live.
 func (a *Authorizer) PolicyDigest() string {
 	s := a.cur.Load()
-	if s == nil || s.hash == ([32]byte{}) {
+	if s == nil {
 		return ""
 	}
-	return "sha256:" + hex.EncodeToString(s.hash[:])
+	return s.digest()
 }

@@ -18,7 +18,7 @@ func TestPolicyDigestFollowsReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	var _ core.PolicyDigester = a
-	sum := func(s string) string { h := sha256.Sum256([]byte(s)); return "sha256:" + hex.EncodeToString(h[:]) }
+	sum := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
 	if got := a.PolicyDigest(); got != sum(text) {
 		t.Fatalf("digest = %s, want %s", got, sum(text))
 	}

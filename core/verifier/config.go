@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -62,6 +64,11 @@ type Config struct {
 	// Cache configures the verified-token cache. OPTIONAL; the zero value
 	// enables it with the defaults.
 	Cache CacheConfig
+	// MeterProvider receives mcpauthz.jwks.fetches (per issuer, success or
+	// failure) and the verification cache's mcpauthz.cache.lookups
+	// (docs/operations.md). OPTIONAL; nil or a no-op provider records
+	// nothing at no cost.
+	MeterProvider metric.MeterProvider
 }
 
 // CacheConfig configures the verified-token cache.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
+	"github.com/mcpauthz/mcpauthz/internal/otelx"
 )
 
 // Verifier verifies JWT access tokens. It implements core.TokenVerifier and
@@ -25,6 +26,7 @@ type Verifier struct {
 	allAlgs   []string
 	now       func() time.Time
 	cache     *tokenCache
+	lookups   otelx.CacheLookups
 }
 
 var _ core.TokenVerifier = (*Verifier)(nil)
@@ -86,8 +88,16 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	client := jose.SafeHTTPClient(cfg.HTTPClient, 10*time.Second)
+	meter := otelx.Meter(cfg.MeterProvider)
+	if v.lookups, err = otelx.NewCacheLookups(meter, "verification"); err != nil {
+		return nil, fmt.Errorf("verifier: telemetry: %w", err)
+	}
+	fetches, err := newFetchCounter(meter)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: telemetry: %w", err)
+	}
 	for i := range cfg.Issuers {
-		is, err := newIssuer(&cfg.Issuers[i], leeway, client, v.now, log)
+		is, err := newIssuer(&cfg.Issuers[i], leeway, client, v.now, log, fetches)
 		if err != nil {
 			return nil, err
 		}
@@ -130,7 +140,7 @@ func checkLeeway(d, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now func() time.Time, log *slog.Logger) (*issuer, error) {
+func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now func() time.Time, log *slog.Logger, fetches fetchCounter) (*issuer, error) {
 	if c.Issuer == "" {
 		return nil, errors.New("verifier: empty issuer")
 	}
@@ -184,7 +194,7 @@ func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now f
 		}
 		is.types[n] = true
 	}
-	keys, err := keySource(c, is, client, now, log)
+	keys, err := keySource(c, is, client, now, log, fetches)
 	if err != nil {
 		return nil, fmt.Errorf("verifier: issuer %q: %w", c.Issuer, err)
 	}
@@ -192,7 +202,7 @@ func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now f
 	return is, nil
 }
 
-func keySource(c *IssuerConfig, is *issuer, client *http.Client, now func() time.Time, log *slog.Logger) (jose.KeySet, error) {
+func keySource(c *IssuerConfig, is *issuer, client *http.Client, now func() time.Time, log *slog.Logger, fetches fetchCounter) (jose.KeySet, error) {
 	n := 0
 	for _, set := range []bool{c.KeySet != nil, len(c.JWKS) > 0, c.JWKSURL != "", c.DiscoveryURL != ""} {
 		if set {
@@ -213,7 +223,8 @@ func keySource(c *IssuerConfig, is *issuer, client *http.Client, now func() time
 		return nil, errors.New("negative MinRefreshInterval")
 	}
 	remote := jose.RemoteKeySetConfig{HTTPClient: client, Algorithms: is.algs, Now: now, Logger: log,
-		RefreshInterval: refresh, MinRefreshInterval: c.MinRefreshInterval}
+		RefreshInterval: refresh, MinRefreshInterval: c.MinRefreshInterval,
+		OnFetch: fetches.forIssuer(c.Issuer)}
 	switch {
 	case c.KeySet != nil:
 		is.custom = c.KeySet

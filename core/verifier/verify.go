@@ -20,7 +20,9 @@ import (
 func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, error) {
 	now := v.now()
 	if v.cache != nil {
-		if e, ok := v.cache.get(token, now); ok {
+		e, ok := v.cache.get(token, now)
+		v.lookups.Record(ctx, ok)
+		if ok {
 			if err := checkTimes(now, e.leeway, e.claims); err != nil {
 				v.cache.remove(token)
 				return nil, &core.TokenRefusalError{Issuer: e.claims.Issuer, Audience: e.claims.Audience, Err: err}
