@@ -153,6 +153,11 @@ type Config struct {
 	// time.Now.
 	Now func() time.Time
 
+	// ReadyChecks are extra readiness checks of Guard.Ready, typically the
+	// shared stores (session bindings, replay, rate limits) or a policy
+	// sealing check. OPTIONAL.
+	ReadyChecks []ReadinessChecker
+
 	// TracerProvider receives one span per Check (SpanCheck) with a child
 	// per pipeline step (SpanVerify, SpanMap, SpanInspect, SpanDecide) and
 	// one SpanFilter per filtered list response; see docs/operations.md for
@@ -190,6 +195,7 @@ type Guard struct {
 	retryAfter      string
 	audit           AuditSink
 	tel             telemetry
+	readyChecks     []ReadinessChecker
 	wantTarget      bool // audit or tracing needs DecisionEvent.Target of allowed requests
 	log             *slog.Logger
 	now             func() time.Time
@@ -252,6 +258,12 @@ func New(cfg Config) (*Guard, error) {
 		return nil, fmt.Errorf("core: telemetry: %w", err)
 	}
 	g.wantTarget = g.audit != nil || g.tel.tracer != nil
+	for i, c := range cfg.ReadyChecks {
+		if c == nil {
+			return nil, fmt.Errorf("core: Config.ReadyChecks[%d] is nil", i)
+		}
+	}
+	g.readyChecks = append([]ReadinessChecker(nil), cfg.ReadyChecks...)
 	if g.maxBody < 0 {
 		return nil, errors.New("core: Config.MaxBodyBytes must not be negative")
 	}

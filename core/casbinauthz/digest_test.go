@@ -34,3 +34,18 @@ func TestPolicyDigestFollowsReload(t *testing.T) {
 type mutableSource struct{ text string }
 
 func (m *mutableSource) Load(context.Context) ([]byte, error) { return []byte(m.text), nil }
+
+func TestReady(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{Model: mustModel(t, "rbac"), Source: &mutableSource{text: mustPolicy(t, "rbac")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var _ core.ReadinessChecker = a
+	if err := a.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Authorizer{}).Ready(context.Background()); err == nil {
+		t.Fatal("an Authorizer without policy is ready")
+	}
+}

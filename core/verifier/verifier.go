@@ -45,12 +45,12 @@ type issuer struct {
 	leeway         time.Duration
 }
 
-// New validates cfg and returns a verifier. It does no network I/O:
-// discovery and key sets are fetched lazily on first use, so New succeeds
-// while the IdP is down (tokens then fail with core.ErrUnavailable until it
-// is back). ctx is currently unused (reserved for eager discovery).
+// New validates cfg and returns a verifier. Unless cfg.EagerDiscovery, it
+// does no network I/O: discovery and key sets are fetched lazily on first
+// use, so New succeeds while the IdP is down (tokens then fail with
+// core.ErrUnavailable and Ready reports the outage until it is back). With
+// EagerDiscovery, New fetches them within ctx and fails when it cannot.
 func New(ctx context.Context, cfg Config) (*Verifier, error) {
-	_ = ctx
 	if len(cfg.Issuers) == 0 {
 		return nil, errors.New("verifier: at least one issuer is required")
 	}
@@ -117,6 +117,11 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 	if cfg.Cache.MaxEntries >= 0 {
 		v.cache = newTokenCache(cfg.Cache)
+	}
+	if cfg.EagerDiscovery {
+		if err := v.Ready(ctx); err != nil {
+			return nil, fmt.Errorf("verifier: eager discovery: %w", err)
+		}
 	}
 	return v, nil
 }

@@ -33,6 +33,16 @@ func TestTourMetrics(t *testing.T) {
 		t.Fatalf("tour: %v, %d failed\n%s", err, tr.failed, out.String())
 	}
 
+	for _, path := range []string{"/readyz", "/livez"} {
+		resp, err := http.Get(st.Base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+	}
 	resp, err := http.Get(st.Base + "/metrics")
 	if err != nil {
 		t.Fatal(err)

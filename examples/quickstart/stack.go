@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -159,6 +160,12 @@ func (st *stack) build(ctx context.Context, logger *slog.Logger) (*http.ServeMux
 	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server },
 		&mcp.StreamableHTTPOptions{SessionTimeout: st.SessionTimeout})
 	httpmcp.Register(mux, g, handler)
+
+	// 4. Probes: ready when the Guard and the authorization server are.
+	mux.Handle("GET /readyz", core.ReadyHandler(core.ReadyFunc(func(ctx context.Context) error {
+		return errors.Join(g.Ready(ctx), as.Ready(ctx))
+	}), 0))
+	mux.Handle("GET /livez", core.LiveHandler())
 	return mux, nil
 }
 

@@ -431,3 +431,26 @@ func (r *RemoteKeySet) Fetches() int {
 	defer r.mu.Unlock()
 	return r.fetches
 }
+
+// Ready reports whether a usable key set is loaded (fetched and not older
+// than MaxStale). Without one it fetches now (at most once per Cooldown,
+// joining a running fetch) and reports the failure, wrapping
+// ErrUnavailable.
+func (r *RemoteKeySet) Ready(ctx context.Context) error {
+	if _, usable := r.current(); usable {
+		return nil
+	}
+	if _, err := r.refresh(ctx); err != nil {
+		return err
+	}
+	if _, usable := r.current(); usable {
+		return nil
+	}
+	r.mu.Lock()
+	last := r.lastErr
+	r.mu.Unlock()
+	if last == nil {
+		last = errors.New("no key set fetched yet")
+	}
+	return fmt.Errorf("%w: %s: %v", ErrUnavailable, r.url, last)
+}
