@@ -99,7 +99,7 @@ func TestAuthServerGrantsReplaysAndRateLimit(t *testing.T) {
 			t.Fatalf("span %q", s.Name())
 		}
 		for _, kv := range s.Attributes() {
-			if containsAny(kv.Value.Emit(), "reporting-agent-secret", "wrong-secret", assertion) {
+			if containsAny(kv.Value.String(), "reporting-agent-secret", "wrong-secret", assertion) {
 				t.Fatalf("span attribute %s carries a secret or assertion", kv.Key)
 			}
 		}
