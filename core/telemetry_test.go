@@ -55,7 +55,7 @@ func BenchmarkCheckTelemetry(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		noop bool
-	}{{"none", false}, {"noop", true}} {
+	}{{"telemetry=none", false}, {"telemetry=noop", true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			g := telemetryBenchGuard(b, tc.noop)
 			r := telemetryBenchRequest()
