@@ -60,6 +60,7 @@ func TestAuthServerGrantsReplaysAndRateLimit(t *testing.T) {
 		{secret("reporting-agent-secret-0123456789"), 200},
 		{secret("reporting-agent-secret-0123456789"), 200},
 		{secret("wrong-secret-wrong-secret-wrong!!"), 401},
+		{secret("reporting-agent-secret-0123456789"), 200}, // a failed authentication does not use the grant bucket
 		{secret("reporting-agent-secret-0123456789"), 429}, // bucket of 3 used up
 		{signed, 200},
 		{signed, 401}, // the same assertion again: replay
@@ -78,7 +79,7 @@ func TestAuthServerGrantsReplaysAndRateLimit(t *testing.T) {
 		attrs []attribute.KeyValue
 		want  int64
 	}{
-		{MetricGrants, []attribute.KeyValue{cc, AttrOutcome.String("issued")}, 3},
+		{MetricGrants, []attribute.KeyValue{cc, AttrOutcome.String("issued")}, 4},
 		{MetricGrants, []attribute.KeyValue{cc, AttrOutcome.String("invalid_client")}, 2},
 		{MetricGrants, []attribute.KeyValue{cc, AttrOutcome.String("temporarily_unavailable")}, 1},
 		{MetricGrants, []attribute.KeyValue{AttrGrantType.String("other"), AttrOutcome.String("unsupported_grant_type")}, 1},
