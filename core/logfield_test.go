@@ -91,11 +91,19 @@ func TestAuditRecordFields(t *testing.T) {
 	recs := decodeRecords(t, buf.Bytes())
 	ev := recs[len(recs)-1]
 	want := map[string]any{"msg": "mcpauthz decision", "decision": "allow", "remote_addr": "192.0.2.7:41234",
-		"user_agent": "claude-code/1.0", "path": "/mcp", "policy_digest": "sha256:abc", "target": "tool:ls"}
+		"user_agent": "claude-code/1.0", "path": "/mcp", "policy_digest": "d1g357", "target": "tool:ls"}
 	for k, v := range want {
 		if ev[k] != v {
 			t.Errorf("%s = %v, want %v", k, ev[k], v)
 		}
+	}
+	// Refused before any decision: the Authorizer's live digest.
+	if _, err := g.Check(context.Background(), post("", toolCall("ls"))); err == nil {
+		t.Fatal("allowed without a token")
+	}
+	recs = decodeRecords(t, buf.Bytes())
+	if d := recs[len(recs)-1]["policy_digest"]; d != "sha256:abc" {
+		t.Errorf("refused request: policy_digest = %v, want sha256:abc", d)
 	}
 	if _, ok := ev["latency_ms"].(float64); !ok {
 		t.Errorf("latency_ms missing or not a number: %v", ev["latency_ms"])
