@@ -22,7 +22,7 @@ func TestTourMetrics(t *testing.T) {
 	defer cancel()
 	logs := &syncWriter{w: &bytes.Buffer{}}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st, err := startStack(ctx, "127.0.0.1:0", t.TempDir(), logger)
+	st, err := startStack(ctx, "127.0.0.1:0", t.TempDir(), 0, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
