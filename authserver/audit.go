@@ -25,6 +25,7 @@ type auditEvent struct {
 // is issued, Warn when the request is refused (with the error code and the
 // internal reason, which names claims but never contains token material).
 func (s *Server) audit(ctx context.Context, ev *auditEvent, oe *oauthError) {
+	s.tel.record(ctx, ev, oe)
 	attrs := []slog.Attr{
 		slog.String("grant_type", truncateForLog(ev.grantType)),
 		slog.String("auth_method", ev.authMethod),

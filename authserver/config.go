@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
 )
 
@@ -175,6 +178,14 @@ type Config struct {
 	// upstream OpenID Connect provider (see [Broker]). OPTIONAL; nil keeps
 	// the authorization endpoint a stub that refuses every request.
 	Broker *Broker
+	// TracerProvider receives one SpanGrant span per token request.
+	// OPTIONAL; nil or a no-op provider records nothing. There is no global
+	// default: pass otel.GetTracerProvider() to use the global provider.
+	TracerProvider trace.TracerProvider `yaml:"-"`
+	// MeterProvider receives mcpauthz.as.grants, mcpauthz.as.replays_refused
+	// and mcpauthz.as.rate_limited (docs/operations.md). OPTIONAL; nil or a
+	// no-op provider records nothing.
+	MeterProvider metric.MeterProvider `yaml:"-"`
 }
 
 // Resource is one protected resource (RFC 8707 resource indicator).

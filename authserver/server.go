@@ -48,6 +48,7 @@ type Server struct {
 	limits     *limits
 	clientAddr func(*http.Request) string
 	dummyKeys  jose.KeySet
+	tel        telemetry
 	log        *slog.Logger
 	now        func() time.Time
 
@@ -162,6 +163,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.dummyKeys = dk
+	if s.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
+		return nil, cfgErr("telemetry", err.Error())
+	}
 	md, err := s.buildMetadata()
 	if err != nil {
 		return nil, err

@@ -7,6 +7,10 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mcpauthz/mcpauthz/internal/otelx"
 )
 
 // tokenResponse is the RFC 6749 §5.1 success body.
@@ -30,6 +34,10 @@ type grant struct {
 }
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	if ctx, sp := otelx.Start(r.Context(), s.tel.tracer, SpanGrant, trace.SpanKindServer); sp != nil {
+		r = r.WithContext(ctx)
+		defer sp.End()
+	}
 	ev := &auditEvent{}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

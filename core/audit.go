@@ -27,6 +27,9 @@ type DecisionEvent struct {
 
 	Method string // JSON-RPC method ("tools/call"; several joined by "," for a batch); the HTTP method for GET/DELETE and for requests refused before inspection
 	Target string // policy object of the deciding operation ("tool:deploy"), or ""
+	// ObjectKind is the kind of the deciding operation's object ("" when
+	// the request was refused before a decision).
+	ObjectKind ObjectKind
 
 	Decision       string   // DecisionAllow, DecisionDeny or DecisionError
 	Rule           string   // the policy rule that decided, when the Authorizer names it
@@ -34,8 +37,49 @@ type DecisionEvent struct {
 	PolicyDigest   string   // digest of that policy (Decision.PolicyDigest), "" if unknown
 	RequiredScopes []string // for insufficient_scope denials
 	Status         int      // HTTP status the Guard chose (200 for allow)
-	Latency        time.Duration
-	Reason         string // short reason: error kind and client-safe description
+	// Latency is the time Check took; SlogAudit logs it as latency_ms
+	// (milliseconds, fractional).
+	Latency time.Duration
+	Reason  string // short reason: error kind and client-safe description
+
+	RemoteAddr string // Request.RemoteAddr: the peer address the adapter saw (no X-Forwarded-For)
+	UserAgent  string // User-Agent header of the request
+	Path       string // Request.Path
+
+	// TokenIssuer and TokenAudience, on a refused token, are the "iss" and
+	// "aud" the token named, when the verifier reports them with a
+	// TokenRefusalError. They are caller-supplied and unverified: they say
+	// which issuer and audience were involved, never who the caller is.
+	TokenIssuer   string
+	TokenAudience []string
+}
+
+// Every string of a recorded DecisionEvent is at most MaxLogField bytes
+// (Path MaxLogPath, Reason MaxLogReason; longer values end with the
+// TruncateField marker) and its lists hold at most MaxLogItems values, so
+// one request adds a bounded number of bytes to an audit log.
+
+// TokenRefusalError annotates a token verification error with the issuer
+// and audience the refused token named, for the audit record
+// (DecisionEvent.TokenIssuer, TokenAudience). Verifiers wrap their error in
+// it once the token's claims could be decoded; errors.Is and errors.As see
+// the wrapped cause. The values are unverified.
+type TokenRefusalError struct {
+	Issuer   string   // the token's "iss" (unverified)
+	Audience []string // the token's "aud" (unverified)
+	Err      error
+}
+
+func (e *TokenRefusalError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the verification error.
+func (e *TokenRefusalError) Unwrap() error { return e.Err }
+
+// PolicyDigester is implemented by Authorizers that can name the policy
+// they decide with (casbinauthz: "sha256:<hex of the policy text>"). The
+// Guard records it in DecisionEvent.PolicyDigest and on trace spans.
+type PolicyDigester interface {
+	PolicyDigest() string
 }
 
 // AuditSink receives one DecisionEvent per checked request. Record is called
@@ -83,7 +127,16 @@ func (s slogAudit) Record(ctx context.Context, ev DecisionEvent) {
 		slog.String("sub", ev.Subject),
 		slog.String("client_id", ev.ClientID),
 		slog.String("kind", string(ev.SubjectKind)),
-		slog.Duration("latency", ev.Latency),
+		slog.Float64("latency_ms", float64(ev.Latency)/float64(time.Millisecond)),
+	}
+	for _, a := range [...]struct{ k, v string }{{"remote_addr", ev.RemoteAddr}, {"user_agent", ev.UserAgent},
+		{"path", ev.Path}, {"token_iss", ev.TokenIssuer}} {
+		if a.v != "" {
+			attrs = append(attrs, slog.String(a.k, a.v))
+		}
+	}
+	if len(ev.TokenAudience) > 0 {
+		attrs = append(attrs, slog.Any("token_aud", ev.TokenAudience))
 	}
 	if ev.RequestID != "" {
 		attrs = append(attrs, slog.String("request_id", ev.RequestID))

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/otelx"
 )
 
 // Check runs the pipeline on one request: Origin check, bearer extraction
@@ -28,9 +30,10 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 	// Only an audit sink sees the event's times: without one, the hot
 	// path skips both clock reads.
 	var start time.Time
-	if g.audit != nil {
+	if g.audit != nil || g.tel.timed() {
 		start = g.now()
 	}
+	ctx, span := g.tel.step(ctx, SpanCheck)
 	ev := DecisionEvent{Time: start, Method: r.Method}
 	if r.Header != nil {
 		if vs := r.Header["X-Request-Id"]; len(vs) > 0 { // r.Header.Get, without re-canonicalising
@@ -38,11 +41,12 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 		}
 	}
 	res, err := g.check(ctx, r, &ev)
-	if g.audit != nil {
+	if g.audit != nil || g.tel.timed() {
 		ev.Latency = g.now().Sub(start)
 	}
+	var e *Error
 	if err != nil {
-		e := err.(*Error)
+		e = err.(*Error)
 		if ev.Issuer != "" || ev.Subject != "" || ev.ClientID != "" { // token verified
 			g.echoID(r, e) // rpcid.go
 		}
@@ -59,13 +63,15 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 		if e.Kind == KindInsufficientScope {
 			ev.RequiredScopes = append([]string(nil), e.Scopes...)
 		}
-		g.log.LogAttrs(ctx, lvl, "mcpauthz refused", slog.String("kind", string(e.Kind)),
-			slog.String("method", ev.Method), slog.String("iss", ev.Issuer), slog.String("sub", ev.Subject),
-			slog.Any("cause", e.Err))
+		g.logRefusal(ctx, lvl, e, &ev)
 	} else {
 		ev.Decision, ev.Status = DecisionAllow, http.StatusOK
 	}
+	if span != nil || g.tel.timed() {
+		g.recordTelemetry(ctx, span, &ev, e)
+	}
 	if g.audit != nil {
+		g.auditFields(&ev, r, err)
 		g.audit.Record(ctx, ev)
 	}
 	if err != nil {
@@ -76,7 +82,7 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 
 func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Result, error) {
 	if r.Header == nil {
-		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge, BodyErr: r.BodyErr}
+		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, RemoteAddr: r.RemoteAddr, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge, BodyErr: r.BodyErr}
 	}
 	// 1. Origin (MCP transports: present and invalid → 403).
 	if g.origins != nil {
@@ -102,7 +108,9 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 	}
 
 	// 3. Verify.
-	claims, err := g.verifier.Verify(ctx, token)
+	sctx, sp := g.tel.step(ctx, SpanVerify)
+	claims, err := g.verifier.Verify(sctx, token)
+	otelx.End(sp, err)
 	err = redact(err, token)
 	if err == nil && claims == nil {
 		err = errors.New("core: verifier returned no claims and no error")
@@ -145,6 +153,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 
 	// 5. Map.
 	var p *Principal
+	sctx, sp = g.tel.step(ctx, SpanMap)
 	var memo *tokenMemo
 	if memo = g.memoFor(claims); memo != nil {
 		st, p = &checkState{}, &memo.p
@@ -155,9 +164,10 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 			st, p = &ms.checkState, &ms.p
 		}
 	} else {
-		p, err = g.mapper.MapClaims(ctx, claims)
+		p, err = g.mapper.MapClaims(sctx, claims)
 		st = &checkState{}
 	}
+	otelx.End(sp, err)
 	err = redact(err, token)
 	if err == nil && p == nil {
 		err = errors.New("core: mapper returned no principal and no error")
@@ -182,7 +192,10 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 
 	// 6. Inspect.
 	ins := &st.ins
-	if ierr := g.inspect(r, ins); ierr != nil {
+	_, sp = g.tel.step(ctx, SpanInspect)
+	ierr := g.inspect(r, ins)
+	otelx.End(sp, nilIfNil(ierr))
+	if ierr != nil {
 		return nil, ierr
 	}
 	if m := ins.methods(); m != "" {
@@ -206,12 +219,16 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 
 	// 8. Authorize.
 	if g.authorizer != nil {
-		if err := g.authorize(ctx, p, ins, ev); err != nil {
-			return nil, err
+		sctx, sp = g.tel.step(ctx, SpanDecide)
+		aerr := g.authorize(sctx, p, ins, ev)
+		otelx.End(sp, nilIfNil(aerr))
+		if aerr != nil {
+			return nil, aerr
 		}
 		if ins.list != "" {
 			res.list = ins.list
 			res.visible = func(kind ObjectKind, name string) bool { return g.visible(ctx, p, kind, name) }
+			res.filterSpan = g.tel.filterSpan(ctx, ins.list)
 		}
 	}
 
@@ -233,7 +250,8 @@ func (g *Guard) authorize(ctx context.Context, p *Principal, ins *inspection, ev
 	var scopeDenial *Error
 	for _, op := range ins.ops {
 		dec, err := g.authorizer.Authorize(ctx, p, op.perm)
-		if g.audit != nil || err != nil || !dec.Allow {
+		ev.ObjectKind = op.perm.Kind
+		if g.wantTarget || err != nil || !dec.Allow {
 			ev.Target = op.perm.Object()
 		}
 		ev.Rule = dec.Rule
@@ -291,7 +309,7 @@ func (g *Guard) visible(ctx context.Context, p *Principal, kind ObjectKind, name
 	dec, err := g.authorizer.Authorize(ctx, p, perm)
 	if err != nil {
 		g.log.LogAttrs(ctx, slog.LevelWarn, "mcpauthz list filter: authorizer failed; item hidden",
-			slog.String("object", perm.Object()), slog.Any("cause", err))
+			slog.String("object", TruncateField(perm.Object(), MaxLogField)), slog.String("cause", causeText(err)))
 		return false
 	}
 	return dec.Allow || len(dec.RequiredScopes) > 0

@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/mcpauthz/mcpauthz/core/inspect"
+	"github.com/mcpauthz/mcpauthz/internal/otelx"
 )
 
 // This file binds list filtering to core/inspect. Both filters fail closed:
@@ -15,9 +16,16 @@ import (
 // another (MCP 2026-07-28 caching, "Choosing a Cache Scope").
 
 func (res *Result) filterJSON(body []byte) ([]byte, error) {
-	return inspect.FilterJSON(body, res.list, res.allowItem, true)
+	sp := res.startFilterSpan()
+	out, err := inspect.FilterJSON(body, res.list, res.allowItem, true)
+	otelx.End(sp, err)
+	return out, err
 }
 
 func (res *Result) newSSEFilter(w io.Writer) io.WriteCloser {
-	return inspect.NewSSEFilter(w, res.list, res.allowItem, true)
+	f := inspect.NewSSEFilter(w, res.list, res.allowItem, true)
+	if sp := res.startFilterSpan(); sp != nil {
+		return &spanCloser{WriteCloser: f, sp: sp}
+	}
+	return f
 }

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
 
@@ -149,6 +152,23 @@ type Config struct {
 	// Now is the clock for session binding and audit. OPTIONAL; default
 	// time.Now.
 	Now func() time.Time
+
+	// ReadyChecks are extra readiness checks of Guard.Ready, typically the
+	// shared stores (session bindings, replay, rate limits) or a policy
+	// sealing check. OPTIONAL.
+	ReadyChecks []ReadinessChecker
+
+	// TracerProvider receives one span per Check (SpanCheck) with a child
+	// per pipeline step (SpanVerify, SpanMap, SpanInspect, SpanDecide) and
+	// one SpanFilter per filtered list response; see docs/operations.md for
+	// the attributes. OPTIONAL; nil or a no-op provider records nothing at
+	// no cost. There is no global default: pass otel.GetTracerProvider() to
+	// use the global provider.
+	TracerProvider trace.TracerProvider
+	// MeterProvider receives the decision counter and the check latency
+	// histogram (docs/operations.md). OPTIONAL; nil or a no-op provider
+	// records nothing at no cost.
+	MeterProvider metric.MeterProvider
 }
 
 // Guard runs the authorization pipeline. It is immutable after New (apart
@@ -159,6 +179,7 @@ type Guard struct {
 	mapper          ClaimMapper
 	defaultMapper   bool // mapper is DefaultMapper: Check maps in place
 	authorizer      Authorizer
+	digester        PolicyDigester // authorizer, when it names its policy
 	metadata        ProtectedResourceMetadata
 	metadataJSON    []byte
 	metadataPath    string
@@ -173,6 +194,9 @@ type Guard struct {
 	sessions        *sessionConfig
 	retryAfter      string
 	audit           AuditSink
+	tel             telemetry
+	readyChecks     []ReadinessChecker
+	wantTarget      bool // audit or tracing needs DecisionEvent.Target of allowed requests
 	log             *slog.Logger
 	now             func() time.Time
 	sdkKey          any // the go-sdk's TokenInfo context key (sdkcontext.go)
@@ -229,6 +253,17 @@ func New(cfg Config) (*Guard, error) {
 	if g.mapper == nil {
 		g.mapper, g.defaultMapper = DefaultMapper(), true
 	}
+	g.digester, _ = cfg.Authorizer.(PolicyDigester)
+	if g.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
+		return nil, fmt.Errorf("core: telemetry: %w", err)
+	}
+	g.wantTarget = g.audit != nil || g.tel.tracer != nil
+	for i, c := range cfg.ReadyChecks {
+		if c == nil {
+			return nil, fmt.Errorf("core: Config.ReadyChecks[%d] is nil", i)
+		}
+	}
+	g.readyChecks = append([]ReadinessChecker(nil), cfg.ReadyChecks...)
 	if g.maxBody < 0 {
 		return nil, errors.New("core: Config.MaxBodyBytes must not be negative")
 	}

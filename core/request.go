@@ -5,16 +5,21 @@ import (
 	"net/http"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Request is one HTTP request to the MCP endpoint, as plain data. Adapters
 // fill it from their framework; the Guard modifies it only to store the
 // body it read through BodyReader.
 type Request struct {
-	Method   string      // HTTP method
-	Path     string      // URL path, for audit only (routing is the framework's job)
-	RawQuery string      // raw URL query; a token there is refused
-	Header   http.Header // request header (canonical keys, as net/http stores them)
+	Method string // HTTP method
+	Path   string // URL path, for audit only (routing is the framework's job)
+	// RemoteAddr is the network address of the peer ("ip:port"), for audit
+	// only. OPTIONAL. Adapters set the connection's address; a proxy's
+	// X-Forwarded-For is not trusted.
+	RemoteAddr string
+	RawQuery   string      // raw URL query; a token there is refused
+	Header     http.Header // request header (canonical keys, as net/http stores them)
 	// Body is the complete request body, read with a limit of
 	// Guard.MaxBodyBytes. The Guard does not retain it after Check returns,
 	// except through Result list filtering, which does not use it.
@@ -65,6 +70,9 @@ type Result struct {
 	// bind binds a session id created by the response to the principal;
 	// nil unless the request is a legacy initialize without a session.
 	bind func(sessionID string) error
+	// filterSpan starts the SpanFilter span of a list response; nil when
+	// tracing is off.
+	filterSpan func() trace.Span
 	// ctx is the context node handed out by Context (see hotpath.go).
 	ctx principalCtx
 	// tiKey is the go-sdk's TokenInfo context key (nil: unknown); ti the

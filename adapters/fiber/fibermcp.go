@@ -20,6 +20,7 @@ type principalKey struct{}
 func New(g *core.Guard) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		cr := newRequest(c.Request()) // the body is read by Check, after the token is verified
+		cr.RemoteAddr = c.Context().RemoteAddr().String()
 		ctx := c.UserContext()
 		res, err := g.Check(ctx, cr)
 		if err != nil {

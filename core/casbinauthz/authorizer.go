@@ -50,6 +50,8 @@ type Authorizer struct {
 	settling   atomic.Uint64 // changes seen and held back until stable
 	lastErr    atomic.Pointer[string]
 	reloadErrs atomic.Uint64
+
+	tel policyTelemetry
 }
 
 // New builds an Authorizer and loads the policy once; the first load must
@@ -67,6 +69,10 @@ func New(cfg Config) (*Authorizer, error) {
 	}
 	if a.poll <= 0 {
 		a.poll = DefaultPollInterval
+	}
+	var err error
+	if a.tel, err = newPolicyTelemetry(cfg.MeterProvider); err != nil {
+		return nil, err
 	}
 	a.settle = cfg.SettleWindow
 	if a.settle == 0 {
@@ -105,6 +111,7 @@ func New(cfg Config) (*Authorizer, error) {
 		}
 		a.version.Store(1)
 		a.cur.Store(s)
+		a.tel.loaded(context.Background(), 1)
 		return a, nil
 	}
 	if cfg.Source == nil {
@@ -143,7 +150,7 @@ func validPermission(perm core.Permission) bool {
 // Authorize decides perm for p against the live policy. See the package
 // documentation for the step-up rule. An evaluation error is returned
 // wrapping core.ErrUnavailable, with a zero (deny) Decision.
-func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.Permission) (core.Decision, error) {
+func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core.Permission) (core.Decision, error) {
 	if p == nil {
 		return core.Decision{Reason: ReasonNoPrincipal}, nil
 	}
@@ -188,7 +195,9 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 		} else {
 			key = principalKey(key, p, perm.Object(), perm.Action, dom)
 		}
-		if d, ok := s.cache.get(key); ok {
+		d, ok := s.cache.get(key)
+		a.tel.lookups.Record(ctx, ok)
+		if ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
 			return s.stamp(d), nil
 		}
@@ -215,14 +224,16 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 	}
 	if cacheable && (!a.defaultSubjects || s.attrs) {
 		key, cacheable = requestKey(key, q, p.Scopes, s.attrs)
-		if d, ok := s.cache.get(key); ok {
+		d, ok := s.cache.get(key)
+		a.tel.lookups.Record(ctx, ok)
+		if ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
 			return s.stamp(d), nil
 		}
 	}
 	d, err := s.evaluate(q, p)
 	if err != nil {
-		a.log.Error("casbinauthz: policy evaluation failed", "principal", p.String(), "object", q.obj, "action", q.act, "version", s.version, "error", err)
+		a.log.Error("casbinauthz: policy evaluation failed", "principal", p.String(), "object", core.TruncateField(q.obj, core.MaxLogField), "action", q.act, "version", s.version, "error", err)
 		return core.Decision{}, fmt.Errorf("%w: casbinauthz: evaluating policy: %v", core.ErrUnavailable, err)
 	}
 	if cacheable {

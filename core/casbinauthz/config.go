@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/mcpauthz/mcpauthz/core"
 )
 
@@ -131,6 +133,12 @@ type Config struct {
 	// rules an object matches, for p and p2 rules together). OPTIONAL; 0
 	// means DefaultMatchCacheBytes, a negative value disables the cache.
 	MatchCacheBytes int
+
+	// MeterProvider receives mcpauthz.policy.reloads (success or failure),
+	// the mcpauthz.policy.version gauge and the decision cache's
+	// mcpauthz.cache.lookups (docs/operations.md). OPTIONAL; nil or a no-op
+	// provider records nothing at no cost.
+	MeterProvider metric.MeterProvider
 }
 
 // Canary is a decision a policy must produce to be accepted on load.

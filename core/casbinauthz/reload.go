@@ -60,6 +60,7 @@ func (a *Authorizer) applyLocked(text []byte, h [32]byte) error {
 	a.cur.Store(s)
 	a.lastErr.Store(nil)
 	a.log.Info("casbinauthz: policy loaded", "version", s.version, "digest", s.digest(), "rules", s.rules, "indexed", s.idx != nil)
+	a.tel.loaded(context.Background(), s.version)
 	if a.onReload != nil {
 		a.onReload(a.Stats())
 	}
@@ -68,6 +69,7 @@ func (a *Authorizer) applyLocked(text []byte, h [32]byte) error {
 
 func (a *Authorizer) failLocked(err error) error {
 	a.reloadErrs.Add(1)
+	a.tel.failed()
 	msg := err.Error()
 	if prev := a.lastErr.Load(); prev == nil || *prev != msg {
 		attrs := []any{"error", msg, "reload_errors", a.reloadErrs.Load()}

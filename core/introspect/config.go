@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
 )
 
 // AuthStyle selects how the verifier authenticates to the introspection
@@ -106,6 +108,10 @@ type Config struct {
 	// Logger receives debug and warning records (never token material).
 	// OPTIONAL, nil discards.
 	Logger *slog.Logger
+	// MeterProvider receives the introspection cache's
+	// mcpauthz.cache.lookups (docs/operations.md). OPTIONAL; nil or a no-op
+	// provider records nothing at no cost.
+	MeterProvider metric.MeterProvider
 }
 
 // withDefaults validates cfg and returns a copy with defaults applied.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/otelx"
 )
 
 // Verifier is an RFC 7662 [core.TokenVerifier]. It is safe for concurrent
@@ -26,6 +27,9 @@ type Verifier struct {
 	cache  *lru
 	flight singleflight.Group
 	back   *backoff
+	// lookups counts cache hits and misses of Verify (not of the
+	// single-flight re-check).
+	lookups otelx.CacheLookups
 }
 
 var _ core.TokenVerifier = (*Verifier)(nil)
@@ -37,8 +41,13 @@ func New(cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	lookups, err := otelx.NewCacheLookups(otelx.Meter(cfg.MeterProvider), "introspection")
+	if err != nil {
+		return nil, fmt.Errorf("introspect: telemetry: %w", err)
+	}
 	return &Verifier{
-		cfg: c,
+		lookups: lookups,
+		cfg:     c,
 		ck: checks{
 			issuer:     c.Issuer,
 			audience:   c.Audience,
@@ -64,7 +73,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 		return nil, err
 	}
 	key := tokenKey(sha256.Sum256([]byte(token)))
-	if c, ok, err := v.cached(key); ok {
+	c, ok, err := v.cached(key)
+	v.lookups.Record(ctx, ok)
+	if ok {
 		return c, err
 	}
 	ch := v.flight.DoChan(string(key[:]), func() (any, error) {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -66,6 +68,17 @@ type Config struct {
 	// Cache configures the verified-token cache. OPTIONAL; the zero value
 	// enables it with the defaults.
 	Cache CacheConfig
+	// EagerDiscovery makes New fetch every issuer's discovery document and
+	// key set (Verifier.Ready) and fail when one cannot be obtained, for
+	// deployments that prefer failing at start-up to starting unready.
+	// OPTIONAL; default false: New does no I/O, keys are fetched on first
+	// use, and Ready reports an unreachable IdP.
+	EagerDiscovery bool
+	// MeterProvider receives mcpauthz.jwks.fetches (per issuer, success or
+	// failure) and the verification cache's mcpauthz.cache.lookups
+	// (docs/operations.md). OPTIONAL; nil or a no-op provider records
+	// nothing at no cost.
+	MeterProvider metric.MeterProvider
 }
 
 // CacheConfig configures the verified-token cache.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
+	"github.com/mcpauthz/mcpauthz/internal/otelx"
 )
 
 // Verifier verifies JWT access tokens. It implements core.TokenVerifier and
@@ -27,6 +28,7 @@ type Verifier struct {
 	cache     *tokenCache
 	diag      *diagnostics
 	audList   []string // Config.Audience as configured, for diagnostics
+	lookups   otelx.CacheLookups
 }
 
 var _ core.TokenVerifier = (*Verifier)(nil)
@@ -48,12 +50,12 @@ type issuer struct {
 	mapper         core.ClaimMapper
 }
 
-// New validates cfg and returns a verifier. It does no network I/O:
-// discovery and key sets are fetched lazily on first use, so New succeeds
-// while the IdP is down (tokens then fail with core.ErrUnavailable until it
-// is back). ctx is currently unused (reserved for eager discovery).
+// New validates cfg and returns a verifier. Unless cfg.EagerDiscovery, it
+// does no network I/O: discovery and key sets are fetched lazily on first
+// use, so New succeeds while the IdP is down (tokens then fail with
+// core.ErrUnavailable and Ready reports the outage until it is back). With
+// EagerDiscovery, New fetches them within ctx and fails when it cannot.
 func New(ctx context.Context, cfg Config) (*Verifier, error) {
-	_ = ctx
 	if len(cfg.Issuers) == 0 {
 		return nil, errors.New("verifier: at least one issuer is required")
 	}
@@ -87,8 +89,16 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 	v.diag = newDiagnostics(log, v.now)
 	client := jose.SafeHTTPClient(cfg.HTTPClient, 10*time.Second)
+	meter := otelx.Meter(cfg.MeterProvider)
+	if v.lookups, err = otelx.NewCacheLookups(meter, "verification"); err != nil {
+		return nil, fmt.Errorf("verifier: telemetry: %w", err)
+	}
+	fetches, err := newFetchCounter(meter)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: telemetry: %w", err)
+	}
 	for i := range cfg.Issuers {
-		is, err := newIssuer(&cfg.Issuers[i], leeway, client, v.now, log)
+		is, err := newIssuer(&cfg.Issuers[i], leeway, client, v.now, log, fetches)
 		if err != nil {
 			return nil, err
 		}
@@ -112,6 +122,11 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.Cache.MaxEntries >= 0 {
 		v.cache = newTokenCache(cfg.Cache)
 	}
+	if cfg.EagerDiscovery {
+		if err := v.Ready(ctx); err != nil {
+			return nil, fmt.Errorf("verifier: eager discovery: %w", err)
+		}
+	}
 	return v, nil
 }
 
@@ -134,7 +149,7 @@ func checkLeeway(d, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now func() time.Time, log *slog.Logger) (*issuer, error) {
+func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now func() time.Time, log *slog.Logger, fetches fetchCounter) (*issuer, error) {
 	if c.Issuer == "" {
 		return nil, errors.New("verifier: empty issuer")
 	}
@@ -188,7 +203,7 @@ func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now f
 		}
 		is.types[n] = true
 	}
-	keys, err := keySource(c, is, client, now, log)
+	keys, err := keySource(c, is, client, now, log, fetches)
 	if err != nil {
 		return nil, fmt.Errorf("verifier: issuer %q: %w", c.Issuer, err)
 	}
@@ -196,7 +211,7 @@ func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now f
 	return is, nil
 }
 
-func keySource(c *IssuerConfig, is *issuer, client *http.Client, now func() time.Time, log *slog.Logger) (jose.KeySet, error) {
+func keySource(c *IssuerConfig, is *issuer, client *http.Client, now func() time.Time, log *slog.Logger, fetches fetchCounter) (jose.KeySet, error) {
 	n := 0
 	for _, set := range []bool{c.KeySet != nil, len(c.JWKS) > 0, c.JWKSURL != "", c.DiscoveryURL != ""} {
 		if set {
@@ -217,7 +232,8 @@ func keySource(c *IssuerConfig, is *issuer, client *http.Client, now func() time
 		return nil, errors.New("negative MinRefreshInterval")
 	}
 	remote := jose.RemoteKeySetConfig{HTTPClient: client, Algorithms: is.algs, Now: now, Logger: log,
-		RefreshInterval: refresh, MinRefreshInterval: c.MinRefreshInterval}
+		RefreshInterval: refresh, MinRefreshInterval: c.MinRefreshInterval,
+		OnFetch: fetches.forIssuer(c.Issuer)}
 	switch {
 	case c.KeySet != nil:
 		is.custom = c.KeySet

@@ -28,10 +28,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, error) {
 	now := v.now()
 	if v.cache != nil {
-		if e, ok := v.cache.get(token, now); ok {
+		e, ok := v.cache.get(token, now)
+		v.lookups.Record(ctx, ok)
+		if ok {
 			if err := checkTimes(now, e.leeway, e.claims); err != nil {
 				v.cache.remove(token)
-				return nil, err
+				return nil, &core.TokenRefusalError{Issuer: e.claims.Issuer, Audience: e.claims.Audience, Err: err}
 			}
 			if e.keyStillTrusted() {
 				c := *e.claims
@@ -53,19 +55,19 @@ func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, erro
 	// Choose the issuer from the unverified iss; only its keys are used.
 	is, err := v.selectIssuer(m)
 	if err != nil {
-		return nil, err
+		return nil, refused(m, err)
 	}
 	if !slices.Contains(is.algs, tok.Header.Alg) {
-		return nil, claimErr(core.ErrUnsupportedAlgorithm, "%s not allowed for issuer %q", tok.Header.Alg, is.name)
+		return nil, refused(m, claimErr(core.ErrUnsupportedAlgorithm, "%s not allowed for issuer %q", tok.Header.Alg, is.name))
 	}
 	pk, err := verifySignature(ctx, is, &tok, token)
 	if err != nil {
-		return nil, err
+		return nil, refused(m, err)
 	}
 	// From here on the claims are authentic.
 	c, err := v.checkClaims(is, &tok, m, now)
 	if err != nil {
-		return nil, err
+		return nil, refused(m, err)
 	}
 	if v.cache != nil {
 		c.Memo = new(core.TokenMemo) // the Guard keeps what it derives from the token here

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
 	"github.com/mcpauthz/mcpauthz/authserver"
@@ -52,6 +54,7 @@ type stack struct {
 
 	srv    *http.Server
 	cancel context.CancelFunc
+	meters *sdkmetric.MeterProvider // served at /metrics
 }
 
 // defaultSessionTimeout is the idle timeout of MCP sessions (go-sdk
@@ -96,6 +99,9 @@ func (st *stack) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = st.srv.Shutdown(ctx)
+	if st.meters != nil {
+		_ = st.meters.Shutdown(ctx)
+	}
 }
 
 func (st *stack) build(ctx context.Context, logger *slog.Logger) (*http.ServeMux, error) {
@@ -112,6 +118,12 @@ func (st *stack) build(ctx context.Context, logger *slog.Logger) (*http.ServeMux
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	meters, metricsHandler, err := newMetrics()
+	if err != nil {
+		return nil, err
+	}
+	st.meters = meters
+	mux.Handle("GET /metrics", metricsHandler)
 
 	// 1. The enterprise IdP (development only).
 	idp, err := devidp.New(devidp.Config{
@@ -151,6 +163,12 @@ func (st *stack) build(ctx context.Context, logger *slog.Logger) (*http.ServeMux
 	handler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server },
 		&mcp.StreamableHTTPOptions{SessionTimeout: st.SessionTimeout})
 	httpmcp.Register(mux, g, handler)
+
+	// 4. Probes: ready when the Guard and the authorization server are.
+	mux.Handle("GET /readyz", core.ReadyHandler(core.ReadyFunc(func(ctx context.Context) error {
+		return errors.Join(g.Ready(ctx), as.Ready(ctx))
+	}), 0))
+	mux.Handle("GET /livez", core.LiveHandler())
 	return mux, nil
 }
 
@@ -207,15 +225,17 @@ func (st *stack) authServer(logger *slog.Logger) (*authserver.Server, error) {
 			Issuer: st.IdPIssuer, JWKSURL: st.IdPIssuer + "/jwks",
 			Claims: map[string]string{"groups": "groups", "email": "email", "department": "department"},
 		}},
-		Logger: logger.With("component", "authserver"),
+		Logger:        logger.With("component", "authserver"),
+		MeterProvider: st.meters,
 	})
 }
 
 func (st *stack) guard(ctx context.Context, logger *slog.Logger) (*core.Guard, error) {
 	v, err := verifier.New(ctx, verifier.Config{
-		Issuers:  []verifier.IssuerConfig{{Issuer: st.ASIssuer, JWKSURL: st.ASIssuer + "/jwks.json"}},
-		Audience: []string{st.MCP},
-		Logger:   logger.With("component", "verifier"),
+		Issuers:       []verifier.IssuerConfig{{Issuer: st.ASIssuer, JWKSURL: st.ASIssuer + "/jwks.json"}},
+		Audience:      []string{st.MCP},
+		Logger:        logger.With("component", "verifier"),
+		MeterProvider: st.meters,
 	})
 	if err != nil {
 		return nil, err
@@ -229,7 +249,7 @@ func (st *stack) guard(ctx context.Context, logger *slog.Logger) (*core.Guard, e
 		return nil, err
 	}
 	authz, err := casbinauthz.New(casbinauthz.Config{Model: model, Source: casbinauthz.FileSource{Paths: []string{st.CasbinFile}},
-		Logger: logger.With("component", "policy")})
+		Logger: logger.With("component", "policy"), MeterProvider: st.meters})
 	if err != nil {
 		return nil, err
 	}
@@ -247,9 +267,10 @@ func (st *stack) guard(ctx context.Context, logger *slog.Logger) (*core.Guard, e
 				mcpext.OAuthClientCredentials:         map[string]any{},
 			},
 		},
-		SessionTTL: st.SessionTimeout, // bindings end with the go-sdk sessions
-		Audit:      core.SlogAudit(logger.With("component", "audit")),
-		Logger:     logger.With("component", "guard"),
+		SessionTTL:    st.SessionTimeout, // bindings end with the go-sdk sessions
+		Audit:         core.SlogAudit(logger.With("component", "audit")),
+		Logger:        logger.With("component", "guard"),
+		MeterProvider: st.meters,
 	})
 }
 

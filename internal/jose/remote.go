@@ -72,6 +72,9 @@ type RemoteKeySetConfig struct {
 	// Logger receives fetch failures and key-set changes. OPTIONAL; nil
 	// discards. Tokens are never logged.
 	Logger *slog.Logger
+	// OnFetch is called after every fetch with its error (nil on success),
+	// e.g. to count fetches and failures. OPTIONAL.
+	OnFetch func(err error)
 }
 
 // RemoteKeySet is a KeySet backed by a JWKS URL. It fetches lazily on first
@@ -109,6 +112,7 @@ type RemoteKeySet struct {
 	// absent from the current set fails fast, without waiting for a fetch
 	// in flight, until the next fetch is allowed.
 	negative map[string]uint64
+	onFetch  func(error)
 }
 
 // NewRemoteKeySet validates cfg and returns a key set. It does no I/O.
@@ -135,6 +139,7 @@ func NewRemoteKeySet(cfg RemoteKeySetConfig) (*RemoteKeySet, error) {
 		timeout:  orDefault(cfg.FetchTimeout, DefaultFetchTimeout),
 		now:      cfg.Now,
 		log:      cfg.Logger,
+		onFetch:  cfg.OnFetch,
 	}
 	if r.opts.MaxBytes <= 0 {
 		r.opts.MaxBytes = DefaultMaxKeySetBytes
@@ -377,6 +382,9 @@ func (r *RemoteKeySet) fetch() (*StaticKeySet, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
 	keys, err := r.download(ctx)
+	if r.onFetch != nil {
+		r.onFetch(err)
+	}
 	if err != nil {
 		r.log.Warn("jose: JWKS fetch failed; keeping the last good key set", "url", r.url, "error", err.Error())
 		return nil, err
@@ -422,4 +430,27 @@ func (r *RemoteKeySet) Fetches() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.fetches
+}
+
+// Ready reports whether a usable key set is loaded (fetched and not older
+// than MaxStale). Without one it fetches now (at most once per Cooldown,
+// joining a running fetch) and reports the failure, wrapping
+// ErrUnavailable.
+func (r *RemoteKeySet) Ready(ctx context.Context) error {
+	if _, usable := r.current(); usable {
+		return nil
+	}
+	if _, err := r.refresh(ctx); err != nil {
+		return err
+	}
+	if _, usable := r.current(); usable {
+		return nil
+	}
+	r.mu.Lock()
+	last := r.lastErr
+	r.mu.Unlock()
+	if last == nil {
+		last = errors.New("no key set fetched yet")
+	}
+	return fmt.Errorf("%w: %s: %v", ErrUnavailable, r.url, last)
 }

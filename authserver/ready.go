@@ -1,0 +1,46 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// ErrNotReady is wrapped by every error of [Server.Ready].
+var ErrNotReady = errors.New("authserver: not ready")
+
+// Ready reports whether the server can issue tokens: a signing key is
+// loaded, the replay store answers (when it has a Ready method, like the
+// shared stores), and the key set of every trusted IdP with a JWKS URL is
+// loaded or obtainable now (one fetch per 30 s cooldown at most). It
+// implements core.ReadinessChecker, so core.ReadyHandler serves it.
+func (s *Server) Ready(ctx context.Context) error {
+	var errs []error
+	if ks := s.keys.Load(); ks == nil || ks.current == nil {
+		errs = append(errs, errors.New("no signing key loaded"))
+	}
+	if rc, ok := s.replay.(core.ReadinessChecker); ok {
+		if err := rc.Ready(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("replay store: %w", err))
+		}
+	}
+	names := make([]string, 0, len(s.idps))
+	for n := range s.idps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if rc, ok := s.idps[n].keys.(core.ReadinessChecker); ok {
+			if err := rc.Ready(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("trusted IdP %q: %w", s.idps[n].issuer, err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrNotReady, errors.Join(errs...))
+	}
+	return nil
+}

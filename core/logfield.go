@@ -1,0 +1,101 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Byte bounds of caller-influenced strings in audit events and log records.
+// A request adds at most a few KiB to the logs whatever it sends: every
+// string field is cut to its bound and marked (see TruncateField).
+const (
+	MaxLogField     = 256 // names, methods, targets, identities, user agent, remote address
+	MaxLogPath      = 512 // URL path
+	MaxLogReason    = 512 // reason and cause texts
+	MaxLogItems     = 8   // values kept from a list field (audiences, required scopes)
+	truncatedMarker = "…[truncated "
+)
+
+// TruncateField returns s when it has at most max bytes; otherwise its
+// longest valid-UTF-8 prefix that, with the marker "…[truncated N bytes]"
+// (N = bytes dropped) appended, fits in max bytes. Invalid UTF-8 in the
+// kept prefix is preserved as is (slog escapes it). Use it for every
+// caller-supplied string put into a log record.
+func TruncateField(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	// The marker is at most len(truncatedMarker) + 20 digits + len(" bytes]").
+	keep := max - len(truncatedMarker) - 27
+	if keep < 0 {
+		keep = 0
+	}
+	for keep > 0 && keep < len(s) && !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return s[:keep] + truncatedMarker + strconv.Itoa(len(s)-keep) + " bytes]"
+}
+
+// bound cuts every string field of ev to its log bound (see MaxLogField).
+func (ev *DecisionEvent) bound() {
+	for _, f := range [...]*string{&ev.Issuer, &ev.Subject, &ev.ClientID, &ev.Method, &ev.Target,
+		&ev.Rule, &ev.RemoteAddr, &ev.UserAgent, &ev.PolicyDigest, &ev.TokenIssuer} {
+		*f = TruncateField(*f, MaxLogField)
+	}
+	ev.Path = TruncateField(ev.Path, MaxLogPath)
+	ev.Reason = TruncateField(ev.Reason, MaxLogReason)
+	ev.TokenAudience = boundList(ev.TokenAudience)
+	ev.RequiredScopes = boundList(ev.RequiredScopes)
+}
+
+// boundList keeps at most MaxLogItems values, each truncated; it modifies
+// l in place (callers pass their own copy).
+func boundList(l []string) []string {
+	if len(l) > MaxLogItems {
+		l = l[:MaxLogItems]
+	}
+	for i, s := range l {
+		l[i] = TruncateField(s, MaxLogField)
+	}
+	return l
+}
+
+// auditFields fills the request and refusal details of ev and bounds it.
+func (g *Guard) auditFields(ev *DecisionEvent, r *Request, err error) {
+	ev.RemoteAddr, ev.Path = r.RemoteAddr, r.Path
+	if vs := r.Header["User-Agent"]; len(vs) > 0 { // r.Header.Get, without re-canonicalising
+		ev.UserAgent = vs[0]
+	}
+	if ev.PolicyDigest == "" && g.digester != nil { // refused before a decision named it
+		ev.PolicyDigest = g.digester.PolicyDigest()
+	}
+	var tr *TokenRefusalError
+	if err != nil && errors.As(err, &tr) {
+		ev.TokenIssuer, ev.TokenAudience = tr.Issuer, slices.Clone(tr.Audience)
+	}
+	ev.bound()
+}
+
+// logRefusal logs the internal cause of a refusal, every field bounded.
+func (g *Guard) logRefusal(ctx context.Context, lvl slog.Level, e *Error, ev *DecisionEvent) {
+	if !g.log.Enabled(ctx, lvl) {
+		return
+	}
+	g.log.LogAttrs(ctx, lvl, "mcpauthz refused", slog.String("kind", string(e.Kind)),
+		slog.String("method", TruncateField(ev.Method, MaxLogField)),
+		slog.String("iss", TruncateField(ev.Issuer, MaxLogField)),
+		slog.String("sub", TruncateField(ev.Subject, MaxLogField)),
+		slog.String("cause", causeText(e.Err)))
+}
+
+// causeText is the bounded text of an internal cause ("" for nil).
+func causeText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return TruncateField(err.Error(), MaxLogReason)
+}
