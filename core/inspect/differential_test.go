@@ -211,7 +211,7 @@ func checkViews(t *testing.T, body []byte) {
 
 // shiftView moves every offset of v by d.
 func shiftView(v msgView, d int) msgView {
-	for _, p := range []*int{&v.jsonrpc, &v.id, &v.method, &v.params, &v.name, &v.uri, &v.meta, &v.ref, &v.metaVersion, &v.refType, &v.refName, &v.refURI} {
+	for _, p := range []*int{&v.jsonrpc, &v.id, &v.method, &v.params, &v.name, &v.uri, &v.meta, &v.ref, &v.metaVersion, &v.refType, &v.refName, &v.refURI, &v.arguments} {
 		if *p >= 0 {
 			*p += d
 		}
