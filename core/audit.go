@@ -27,6 +27,10 @@ type DecisionEvent struct {
 
 	Method string // JSON-RPC method ("tools/call"; several joined by "," for a batch); the HTTP method for GET/DELETE and for requests refused before inspection
 	Target string // policy object of the deciding operation ("tool:deploy"), or ""
+	// Args are the declared arguments of the deciding operation
+	// (Config.Inspect.Args) as sorted name=value pairs, each value
+	// truncated (see auditArgs); never an undeclared argument. "" when none.
+	Args string
 
 	Decision       string   // DecisionAllow, DecisionDeny or DecisionError
 	Rule           string   // the policy rule that decided, when the Authorizer names it
@@ -87,6 +91,9 @@ func (s slogAudit) Record(ctx context.Context, ev DecisionEvent) {
 	}
 	if ev.RequestID != "" {
 		attrs = append(attrs, slog.String("request_id", ev.RequestID))
+	}
+	if ev.Args != "" {
+		attrs = append(attrs, slog.String("args", ev.Args))
 	}
 	if ev.Rule != "" {
 		attrs = append(attrs, slog.String("rule", ev.Rule))

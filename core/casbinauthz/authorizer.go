@@ -181,7 +181,7 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 			pm = v.(*principalMemo)
 		}
 	}
-	if cacheable && a.defaultSubjects && !s.attrs {
+	if cacheable && a.defaultSubjects && !s.attrs && !s.args && s.argScp == nil {
 		if pm != nil { // the object is appended in place: a hit builds no string
 			// The prefix names the issuer; dom is the trusted domain.
 			key = appendField(appendField(appendObject(append(key, pm.prefix...), perm), perm.Action), dom)
@@ -213,8 +213,14 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 			q.attrs["tenant"] = dom // the trusted domain, never an unasserted claim
 		}
 	}
-	if cacheable && (!a.defaultSubjects || s.attrs) {
+	if s.args || s.argScp != nil {
+		q.args = casbinArgs(perm.Args)
+	}
+	if cacheable && (!a.defaultSubjects || s.attrs || s.args || s.argScp != nil) {
 		key, cacheable = requestKey(key, q, p.Scopes, s.attrs)
+		if cacheable && (s.args || s.argScp != nil) {
+			key, cacheable = appendArgs(key, perm.Args)
+		}
 		if d, ok := s.cache.get(key); ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
 			return s.stamp(d), nil
@@ -250,6 +256,17 @@ func (s *snapshot) evaluate(q *request, p *core.Principal) (core.Decision, error
 	req, err := s.scopes.required(q.obj, q.act)
 	if err != nil {
 		return core.Decision{}, err
+	}
+	if s.argScp != nil {
+		more, err := s.argScp.required(q)
+		if err != nil {
+			return core.Decision{}, err
+		}
+		for _, sc := range more {
+			if !slices.Contains(req, sc) {
+				req = append(req, sc)
+			}
+		}
 	}
 	for _, sc := range req {
 		if !p.HasScope(sc) {
