@@ -96,7 +96,8 @@ func New(cfg Config) (*Authorizer, error) {
 		_, explain := cfg.Enforcer.(ExplainingEnforcer)
 		s := &snapshot{
 			version: 1, loadedAt: time.Now(), enf: cfg.Enforcer, toks: toks,
-			attrs: slices.Contains(toks, tokAttrs), explain: explain, cache: newDecisionCache(limits),
+			attrs: slices.Contains(toks, tokAttrs), args: slices.Contains(toks, tokArgs), decls: cfg.Args,
+			explain: explain, cache: newDecisionCache(limits),
 		}
 		if s.attrs {
 			if s.schema, err = newSchema(cfg.Attributes); err != nil {
