@@ -222,7 +222,9 @@ func (a *Authorizer) Authorize(_ context.Context, p *core.Principal, perm core.P
 		if cacheable && (s.args || s.argScp != nil) {
 			key, cacheable = appendArgs(key, perm.Args)
 		}
-		if d, ok := s.cache.get(key); ok {
+		// An unkeyable request (or argument values over maxArgKeyBytes)
+		// is never looked up with a partial key.
+		if d, ok := s.cache.get(key); cacheable && ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
 			return s.stamp(d), nil
 		}
