@@ -71,7 +71,7 @@ func BenchmarkArgsDecision(b *testing.B) {
 			if d, err := a.Authorize(ctx, p, v.perm); err != nil || !d.Allow {
 				b.Fatalf("setup %s: %+v %v", v.name, d, err)
 			}
-			b.Run(fmt.Sprintf("rules=%d/cached=%v/%s", n, cached, v.name), func(b *testing.B) {
+			b.Run(fmt.Sprintf("rules=%d/cached=%v/variant=%s", n, cached, v.name), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					if d, err := a.Authorize(ctx, p, v.perm); err != nil || !d.Allow {

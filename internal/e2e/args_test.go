@@ -47,27 +47,31 @@ func argsDecls(t testing.TB) *inspect.ArgDecls {
 
 // seenAuthorizer records the arguments of the last allowed decision.
 type seenAuthorizer struct {
-	a    core.Authorizer
-	mu   sync.Mutex
-	seen map[string]any
+	a     core.Authorizer
+	mu    sync.Mutex
+	seen  map[string]any
+	calls int // tools/call decisions asked for
 }
 
 func (s *seenAuthorizer) Authorize(ctx context.Context, p *core.Principal, perm core.Permission) (core.Decision, error) {
 	d, err := s.a.Authorize(ctx, p, perm)
-	if err == nil && d.Allow && perm.Kind == core.ObjectTool {
+	if perm.Kind == core.ObjectTool {
 		s.mu.Lock()
-		s.seen = perm.Args
+		s.calls++
+		if err == nil && d.Allow {
+			s.seen = perm.Args
+		}
 		s.mu.Unlock()
 	}
 	return d, err
 }
 
-func (s *seenAuthorizer) take() map[string]any {
+func (s *seenAuthorizer) take() (map[string]any, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.seen
-	s.seen = nil
-	return m
+	m, n := s.seen, s.calls
+	s.seen, s.calls = nil, 0
+	return m, n
 }
 
 // execRecorder keeps what each tool handler executed with, as the declared
@@ -245,7 +249,7 @@ func TestArgumentsSeenEqualExecuted(t *testing.T) {
 		}
 		r := e.send(t, http.MethodPost, c.token, []byte(body))
 		ran := rec.take()
-		seen := auth.take()
+		seen, asked := auth.take()
 		if r.status != c.status {
 			t.Errorf("%s: status %d, want %d (%s)", c.name, r.status, c.status, r.body)
 			continue
@@ -266,6 +270,11 @@ func TestArgumentsSeenEqualExecuted(t *testing.T) {
 		}
 		if c.status == bad && !strings.Contains(string(r.body), "-32") {
 			t.Errorf("%s: 400 without a JSON-RPC error: %s", c.name, r.body)
+		}
+		// Refused requests (malformed, mistyped, oversized) and missing
+		// required arguments never reach the policy.
+		if (c.status == bad || strings.HasPrefix(c.name, "missing") || c.name == "no arguments") && asked != 0 {
+			t.Errorf("%s: the policy was asked %d times", c.name, asked)
 		}
 		if c.scope != "" && !strings.Contains(r.header.Get("WWW-Authenticate"), c.scope) {
 			t.Errorf("%s: challenge %q does not name %s", c.name, r.header.Get("WWW-Authenticate"), c.scope)
