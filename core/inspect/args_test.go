@@ -122,3 +122,25 @@ func TestNewArgDeclsRejects(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkInspectArgs compares Inspect of one tools/call with three
+// declared arguments (one nested) against the same body without
+// declarations, interleaved in the same run.
+func BenchmarkInspectArgs(b *testing.B) {
+	body := []byte(callBody("deploy", `{"environment":"production","service":"web-frontend","replicas":3,"target":{"region":"eu-west"},"note":"`+strings.Repeat("x", 200)+`"}`))
+	h := legacy()
+	d := testDecls(b)
+	for _, v := range []struct {
+		name string
+		opts Options
+	}{{"variant=no-args", Options{}}, {"variant=args", Options{Args: d}}} {
+		b.Run(v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Inspect("POST", h, body, v.opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
