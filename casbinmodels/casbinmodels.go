@@ -14,7 +14,7 @@ var files embed.FS
 // ErrUnknown is returned for a name that is not one of [Names].
 var ErrUnknown = errors.New("casbinmodels: unknown model")
 
-var names = []string{"abac", "machine", "quickstart", "rbac", "rbac_roles", "scopes", "tenant_rbac", "tenant_rbac_roles"}
+var names = []string{"abac", "abac_args", "machine", "quickstart", "rbac", "rbac_roles", "scopes", "tenant_rbac", "tenant_rbac_roles"}
 
 // Names returns the names of the shipped models, sorted. The returned slice
 // is a copy.

@@ -90,7 +90,7 @@ func run(t *testing.T, model string, wantIndexed bool, cases []tc) {
 func TestNamesAndFiles(t *testing.T) {
 	t.Parallel()
 	names := casbinmodels.Names()
-	if !slices.IsSorted(names) || len(names) != 8 {
+	if !slices.IsSorted(names) || len(names) != 9 {
 		t.Fatalf("Names() = %v", names)
 	}
 	for _, n := range names {

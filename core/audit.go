@@ -30,6 +30,10 @@ type DecisionEvent struct {
 	// ObjectKind is the kind of the deciding operation's object ("" when
 	// the request was refused before a decision).
 	ObjectKind ObjectKind
+	// Args are the declared arguments of the deciding operation
+	// (Config.Inspect.Args) as sorted name=value pairs, each value
+	// truncated (see auditArgs); never an undeclared argument. "" when none.
+	Args string
 
 	Decision       string   // DecisionAllow, DecisionDeny or DecisionError
 	Rule           string   // the policy rule that decided, when the Authorizer names it
@@ -140,6 +144,9 @@ func (s slogAudit) Record(ctx context.Context, ev DecisionEvent) {
 	}
 	if ev.RequestID != "" {
 		attrs = append(attrs, slog.String("request_id", ev.RequestID))
+	}
+	if ev.Args != "" {
+		attrs = append(attrs, slog.String("args", ev.Args))
 	}
 	if ev.Rule != "" {
 		attrs = append(attrs, slog.String("rule", ev.Rule))

@@ -249,10 +249,15 @@ func (g *Guard) authorize(ctx context.Context, p *Principal, ins *inspection, ev
 	var scopes []string
 	var scopeDenial *Error
 	for _, op := range ins.ops {
+		if len(op.missing) > 0 {
+			ev.Target, ev.Args = op.perm.Object(), auditArgs(op.perm.Args)
+			return missingArgs(op)
+		}
 		dec, err := g.authorizer.Authorize(ctx, p, op.perm)
 		ev.ObjectKind = op.perm.Kind
 		if g.wantTarget || err != nil || !dec.Allow {
 			ev.Target = op.perm.Object()
+			ev.Args = auditArgs(op.perm.Args)
 		}
 		ev.Rule = dec.Rule
 		ev.PolicyVersion, ev.PolicyDigest = dec.PolicyVersion, dec.PolicyDigest

@@ -35,6 +35,9 @@ type inspection struct {
 type operation struct {
 	perm Permission
 	id   json.RawMessage
+	// missing names declared arguments without default that the call
+	// lacks: the operation is denied without asking the Authorizer.
+	missing []string
 }
 
 func (ins *inspection) firstID() json.RawMessage {
@@ -113,6 +116,7 @@ func (g *Guard) inspect(r *Request, ins *inspection) *Error {
 			Name:   m.Target.Name,
 			Action: m.Target.Action,
 			Method: m.Method,
+			Args:   m.Args,
 		}
 		switch perm.Kind {
 		case ObjectTool, ObjectResource, ObjectPrompt, ObjectServer:
@@ -120,7 +124,7 @@ func (g *Guard) inspect(r *Request, ins *inspection) *Error {
 			return &Error{Kind: KindInternal, Description: "internal error",
 				Err: errors.New("core: inspect returned an unknown target kind")}
 		}
-		ins.ops = append(ins.ops, operation{perm: perm, id: m.ID})
+		ins.ops = append(ins.ops, operation{perm: perm, id: m.ID, missing: m.MissingArgs})
 		if m.Target.List != "" {
 			if ir.Batch {
 				// A list response inside a batch response cannot be

@@ -54,6 +54,11 @@ type Permission struct {
 	Method string // JSON-RPC method that caused it, e.g. "tools/call"
 	// Attrs carries extra request attributes for ABAC models (may be nil).
 	Attrs map[string]any
+	// Args are the declared tool arguments of a tools/call
+	// (Config.Inspect.Args), by declared name: string, float64, bool or
+	// []string, exactly as the tool handler receives them. nil when the
+	// tool has no declaration. Authorizers must treat the map as read-only.
+	Args map[string]any
 }
 
 // Object is the policy object: "tool:<name>", "resource:<uri>",

@@ -102,7 +102,8 @@ func New(cfg Config) (*Authorizer, error) {
 		_, explain := cfg.Enforcer.(ExplainingEnforcer)
 		s := &snapshot{
 			version: 1, loadedAt: time.Now(), enf: cfg.Enforcer, toks: toks,
-			attrs: slices.Contains(toks, tokAttrs), explain: explain, cache: newDecisionCache(limits),
+			attrs: slices.Contains(toks, tokAttrs), args: slices.Contains(toks, tokArgs), decls: cfg.Args,
+			explain: explain, cache: newDecisionCache(limits),
 		}
 		if s.attrs {
 			if s.schema, err = newSchema(cfg.Attributes); err != nil {
@@ -188,7 +189,7 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 			pm = v.(*principalMemo)
 		}
 	}
-	if cacheable && a.defaultSubjects && !s.attrs {
+	if cacheable && a.defaultSubjects && !s.attrs && !s.args && s.argScp == nil {
 		if pm != nil { // the object is appended in place: a hit builds no string
 			// The prefix names the issuer; dom is the trusted domain.
 			key = appendField(appendField(appendObject(append(key, pm.prefix...), perm), perm.Action), dom)
@@ -222,9 +223,18 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 			q.attrs["tenant"] = dom // the trusted domain, never an unasserted claim
 		}
 	}
-	if cacheable && (!a.defaultSubjects || s.attrs) {
+	if s.args || s.argScp != nil {
+		q.args = casbinArgs(perm.Args)
+	}
+	if cacheable && (!a.defaultSubjects || s.attrs || s.args || s.argScp != nil) {
 		key, cacheable = requestKey(key, q, p.Scopes, s.attrs)
+		if cacheable && (s.args || s.argScp != nil) {
+			key, cacheable = appendArgs(key, perm.Args)
+		}
+		// An unkeyable request (or argument values over maxArgKeyBytes)
+		// is never looked up with a partial key.
 		d, ok := s.cache.get(key)
+		ok = ok && cacheable
 		a.tel.lookups.Record(ctx, ok)
 		if ok {
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
@@ -261,6 +271,17 @@ func (s *snapshot) evaluate(q *request, p *core.Principal) (core.Decision, error
 	req, err := s.scopes.required(q.obj, q.act)
 	if err != nil {
 		return core.Decision{}, err
+	}
+	if s.argScp != nil {
+		more, err := s.argScp.required(q)
+		if err != nil {
+			return core.Decision{}, err
+		}
+		for _, sc := range more {
+			if !slices.Contains(req, sc) {
+				req = append(req, sc)
+			}
+		}
 	}
 	for _, sc := range req {
 		if !p.HasScope(sc) {

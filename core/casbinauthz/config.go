@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
 
 // Defaults used when a Config field is zero.
@@ -123,6 +124,12 @@ type Config struct {
 	// error; a token whose attribute has another type is denied
 	// (ReasonBadAttribute). OPTIONAL.
 	Attributes []core.AttributeSpec
+
+	// Args are the tool-argument declarations given to the Guard
+	// (core.Config.Inspect.Args). A model with an args request token sees
+	// them as r.args.<name>; a policy or model that references an
+	// undeclared name is refused at load. OPTIONAL.
+	Args *inspect.ArgDecls
 
 	// DisableIndex forces evaluation through Casbin's Enforce even for the
 	// indexed model families. OPTIONAL; default false.

@@ -19,10 +19,12 @@ const (
 	tokKind
 	tokDom
 	tokAttrs
+	tokArgs
 )
 
 var tokenNames = map[string]tokenKind{
 	"sub": tokSub, "obj": tokObj, "act": tokAct, "kind": tokKind, "dom": tokDom, "attrs": tokAttrs,
+	"args": tokArgs,
 }
 
 // requestTokens maps request token names ("r_sub" or "sub") to kinds.
@@ -31,7 +33,7 @@ func requestTokens(names []string, prefix string) ([]tokenKind, error) {
 	for _, n := range names {
 		k, ok := tokenNames[strings.TrimPrefix(n, prefix)]
 		if !ok {
-			return nil, fmt.Errorf("%w: unsupported request token %q (use sub, obj, act, kind, dom, attrs)", ErrModel, n)
+			return nil, fmt.Errorf("%w: unsupported request token %q (use sub, obj, act, kind, dom, attrs, args)", ErrModel, n)
 		}
 		out = append(out, k)
 	}

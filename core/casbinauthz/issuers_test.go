@@ -72,7 +72,7 @@ func isolationPolicy(r *rand.Rand, model string) string {
 			fmt.Fprintf(&b, "p, %s, %s, %s, %s, allow\n", sub, dom, obj, act)
 		case "machine":
 			fmt.Fprintf(&b, "p, %s, %s, %s, %s, allow\n", []string{"user", "client", "*"}[r.IntN(3)], sub, obj, act)
-		case "abac":
+		case "abac", "abac_args":
 			fmt.Fprintf(&b, "p, %s, %s, %s, true, allow\n", sub, obj, act)
 		default:
 			fmt.Fprintf(&b, "p, %s, %s, %s, allow\n", sub, obj, act)

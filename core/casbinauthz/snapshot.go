@@ -10,6 +10,7 @@ import (
 
 	"github.com/casbin/casbin/v2/model"
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
 
 // snapshot is one immutable, validated policy version. Decisions are taken
@@ -33,6 +34,9 @@ type snapshot struct {
 	rulePos    map[string]int
 	cache      *decisionCache
 	schema     *schema // declared attributes; set when attrs is
+	args       bool    // the model has an args token
+	decls      *inspect.ArgDecls
+	argScp     argScopes // p3 rules (args.go)
 }
 
 // compiler holds what stays fixed across reloads.
@@ -44,6 +48,7 @@ type compiler struct {
 	hasScopes    bool
 	perSubject   bool // role model: g(r.sub, ...)
 	allowEmpty   bool
+	args         *inspect.ArgDecls
 	disableIndex bool
 	cache        cacheLimits
 	val          *validator
@@ -81,6 +86,7 @@ func newCompiler(cfg Config) (*compiler, error) {
 		modelText: cfg.Model, model: m, toks: toks, hasScopes: hasScopes,
 		allowEmpty: cfg.AllowEmptyPolicy, disableIndex: cfg.DisableIndex, cache: limits,
 		val: val, matchBytes: cfg.MatchCacheBytes, perSubject: perSubjectModel(m),
+		args: cfg.Args,
 	}
 	if c.matchBytes == 0 {
 		c.matchBytes = DefaultMatchCacheBytes
@@ -110,6 +116,14 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 	if err := validateEvalColumns(c.model, lines); err != nil {
 		return nil, err
 	}
+	hasArgs := slices.Contains(c.toks, tokArgs)
+	if err := validateArgRefs(c.model, lines, hasArgs, c.args); err != nil {
+		return nil, err
+	}
+	argScp, err := compileArgScopes(c.model, lines)
+	if err != nil {
+		return nil, err
+	}
 	e, m, err := newCasbin(c.modelText, lines)
 	if err != nil {
 		return nil, err
@@ -118,6 +132,7 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 		enf: e, toks: c.toks, attrs: slices.Contains(c.toks, tokAttrs), explain: true,
 		cache: newDecisionCache(c.cache), rules: len(lines), schema: c.val.attrs,
 		perSubject: c.perSubject,
+		args:       hasArgs, decls: c.args, argScp: argScp,
 	}
 	if c.perSubject {
 		s.rulePos = rulePositions(m["p"]["p"].Policy)
@@ -174,6 +189,9 @@ func (s *snapshot) probe() error {
 		if q.attrs, err = s.schema.build(p, perm); err != nil {
 			return fmt.Errorf("%w: %v", ErrModel, err)
 		}
+	}
+	if s.args {
+		q.args = probeArgs(s.decls)
 	}
 	rv := q.rvals(s.toks)
 	if s.perSubject {

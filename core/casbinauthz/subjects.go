@@ -115,6 +115,7 @@ type request struct {
 	kind  string
 	dom   string
 	attrs map[string]any // only when the model has an attrs token
+	args  map[string]any // only when the model has an args token (see args.go)
 }
 
 // rvals lays the request out in the order of the model's request tokens.
@@ -138,6 +139,8 @@ func (q *request) rvals(toks []tokenKind) []any {
 			out[i] = q.dom
 		case tokAttrs:
 			out[i] = q.attrs
+		case tokArgs:
+			out[i] = q.args
 		}
 	}
 	return out

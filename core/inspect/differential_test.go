@@ -29,6 +29,7 @@ type sdkCall struct{ method, target string }
 type sdkRef struct {
 	mu      sync.Mutex
 	calls   []sdkCall
+	args    []string // raw params.arguments of each dispatched tools/call
 	handler http.Handler
 }
 
@@ -61,6 +62,9 @@ func (ref *sdkRef) record(method string, p mcp.Params) {
 	switch x := p.(type) {
 	case *mcp.CallToolParamsRaw:
 		c.target = x.Name
+		ref.mu.Lock()
+		ref.args = append(ref.args, string(x.Arguments))
+		ref.mu.Unlock()
 	case *mcp.CallToolParams:
 		c.target = x.Name
 	case *mcp.ReadResourceParams:
@@ -85,7 +89,7 @@ func (ref *sdkRef) record(method string, p mcp.Params) {
 // Calls are serialized: the recording is per body.
 func (ref *sdkRef) serve(h http.Header, body []byte) []sdkCall {
 	ref.mu.Lock()
-	ref.calls = nil
+	ref.calls, ref.args = nil, nil
 	ref.mu.Unlock()
 	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", bytes.NewReader(body))
 	req.Header = h.Clone()
@@ -211,7 +215,7 @@ func checkViews(t *testing.T, body []byte) {
 
 // shiftView moves every offset of v by d.
 func shiftView(v msgView, d int) msgView {
-	for _, p := range []*int{&v.jsonrpc, &v.id, &v.method, &v.params, &v.name, &v.uri, &v.meta, &v.ref, &v.metaVersion, &v.refType, &v.refName, &v.refURI} {
+	for _, p := range []*int{&v.jsonrpc, &v.id, &v.method, &v.params, &v.name, &v.uri, &v.meta, &v.ref, &v.metaVersion, &v.refType, &v.refName, &v.refURI, &v.arguments} {
 		if *p >= 0 {
 			*p += d
 		}

@@ -84,7 +84,7 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 		return nil, newErr(ErrParse, "parse error", err)
 	}
 	d := decoder{body: body, version: version, allowUnknown: opts.AllowUnknownMethods,
-		maxName: opts.maxName(), maxURI: opts.maxURI()}
+		maxName: opts.maxName(), maxURI: opts.maxURI(), args: opts.Args}
 	switch body[i] {
 	case '{':
 		m, err := d.build(x.v)

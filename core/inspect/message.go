@@ -13,16 +13,17 @@ import (
 type decoder struct {
 	body         []byte
 	version      string
-	allowUnknown bool // Options.AllowUnknownMethods
-	maxName      int  // Options.MaxNameLength (negative: unbounded)
-	maxURI       int  // Options.MaxURIBytes (negative: unbounded)
+	allowUnknown bool      // Options.AllowUnknownMethods
+	maxName      int       // Options.MaxNameLength (negative: unbounded)
+	maxURI       int       // Options.MaxURIBytes (negative: unbounded)
+	args         *ArgDecls // Options.Args
 }
 
 // Member names of a JSON-RPC message, of params and of params.ref that a
 // case-insensitive decoder could bind to a differently spelled key.
 var (
 	messageKeys = [...]string{"jsonrpc", "id", "method", "params", "result", "error"}
-	paramKeys   = [...]string{"name", "uri", "_meta", "ref"}
+	paramKeys   = [...]string{"name", "uri", "_meta", "ref", "arguments"}
 	refKeys     = [...]string{"type", "name", "uri"}
 )
 
@@ -179,7 +180,7 @@ func (d *decoder) build(v msgView) (Message, error) {
 	}
 	if v.params < 0 || b[v.params] != '{' {
 		// Only objects are searched for name, uri, _meta and ref.
-		v.name, v.uri, v.meta, v.ref, v.metaVersion = -1, -1, -1, -1, -1
+		v.name, v.uri, v.meta, v.ref, v.metaVersion, v.arguments = -1, -1, -1, -1, -1, -1
 		v.paramsAmbiguous = false
 	}
 	if v.paramsAmbiguous {
@@ -223,7 +224,13 @@ func (d *decoder) target(m *Message, v msgView) error {
 	}
 	switch m.Method {
 	case "tools/call":
-		return need(v.name, TargetTool, ActionCall, "name")
+		if err := need(v.name, TargetTool, ActionCall, "name"); err != nil {
+			return err
+		}
+		if specs := d.args.For(m.Target.Name); specs != nil {
+			return d.extractArgs(m, specs, v.arguments)
+		}
+		return nil
 	case "resources/read":
 		return need(v.uri, TargetResource, ActionRead, "uri")
 	case "resources/subscribe", "resources/unsubscribe":

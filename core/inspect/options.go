@@ -65,6 +65,11 @@ type Options struct {
 	// unsubscribe, completion/complete ref/resource), in bytes. OPTIONAL;
 	// default DefaultMaxURIBytes (8 KiB); negative disables it.
 	MaxURIBytes int
+
+	// Args declares the tools/call arguments the policy may see (see
+	// NewArgDecls): they are read in the same strict pass and returned in
+	// Message.Args. OPTIONAL; nil exposes no argument.
+	Args *ArgDecls
 }
 
 func (o *Options) maxName() int {

@@ -61,6 +61,14 @@ type Message struct {
 	Kind MessageKind
 	// Target is what the message acts on, for the policy.
 	Target Target
+	// Args holds the declared arguments (Options.Args) of a tools/call, by
+	// declared name: string, float64, bool or []string, decoded exactly
+	// as a tool handler decodes them, or the declared default. nil when
+	// the tool has no declaration.
+	Args map[string]any
+	// MissingArgs names the declared arguments without a default that the
+	// call does not carry; the Guard denies such a call.
+	MissingArgs []string
 }
 
 // Target kinds and actions; the strings equal core.ObjectKind and core.Action*

@@ -12,6 +12,7 @@ type msgView struct {
 
 	name, uri, meta, ref int
 	paramsAmbiguous      bool
+	arguments            int // params.arguments
 
 	metaVersion int // params._meta["io.modelcontextprotocol/protocolVersion"]
 
@@ -20,7 +21,7 @@ type msgView struct {
 }
 
 func newView() msgView {
-	return msgView{-1, -1, -1, -1, false, -1, -1, -1, -1, false, -1, -1, -1, -1, false}
+	return msgView{-1, -1, -1, -1, false, -1, -1, -1, -1, false, -1, -1, -1, -1, -1, false}
 }
 
 func foldsToAny(key []byte, keys []string) bool {
@@ -66,6 +67,8 @@ func (v *msgView) paramsMember(key []byte, val int) (sub int) {
 	case "ref":
 		v.ref = val
 		return 2
+	case "arguments":
+		v.arguments = val
 	default:
 		if foldsToAny(key, paramKeys[:]) {
 			v.paramsAmbiguous = true
