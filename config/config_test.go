@@ -86,7 +86,7 @@ func TestErrors(t *testing.T) {
 		{"no resource", strings.Replace(base, "resource: https://mcp.example.com/mcp\n", "", 1), "resource: is required"},
 		{"no issuers", strings.Replace(base, "issuers: [{preset: okta, domain: acme.okta.com}]\n", "", 1), "issuers: at least one issuer"},
 		{"no model", strings.Replace(base, "model: quickstart\n", "", 1), "model: is required"},
-		{"unknown model", strings.Replace(base, "model: quickstart", "model: rbacc", 1), "unknown shipped model \"rbacc\" (shipped: abac, machine"},
+		{"unknown model", strings.Replace(base, "model: quickstart", "model: rbacc", 1), "unknown shipped model \"rbacc\" (shipped: abac, abac_args, machine"},
 		{"missing model file", strings.Replace(base, "model: quickstart", "model: nope.conf", 1), "model: open"},
 		{"unknown preset", strings.Replace(base, "preset: okta", "preset: okra", 1), "unknown preset \"okra\""},
 		{"field of another preset", strings.Replace(base, "domain: acme.okta.com", "domain: acme.okta.com, realm: x", 1), "realm: not a field of okta"},

@@ -3,6 +3,7 @@ package verifier
 import (
 	"errors"
 	"fmt"
+	"github.com/mcpauthz/mcpauthz/core"
 	"log/slog"
 	"slices"
 	"sort"
@@ -97,10 +98,17 @@ func newDiagnostics(log *slog.Logger, now func() time.Time) *diagnostics {
 }
 
 func (d *diagnostics) report(err error) {
-	// Verify returns mismatches unwrapped; a type assertion keeps the
-	// error path free of allocations for every other refusal.
+	// A mismatch comes bare or inside the audit annotation
+	// (core.TokenRefusalError); two type assertions keep the error path
+	// free of allocations for every other refusal.
+	if d == nil {
+		return
+	}
+	if re, ok := err.(*core.TokenRefusalError); ok {
+		err = re.Err
+	}
 	me, ok := err.(*MismatchError)
-	if d == nil || !ok {
+	if !ok {
 		return
 	}
 	key := me.Claim + "\x00" + strings.Join(me.Got, "\x00") + "\x00" + strings.Join(me.Expected, "\x00")
