@@ -60,7 +60,7 @@ func TestTokenMemo(t *testing.T) {
 	}
 	// Without a memo the principal is mapped per request.
 	plain := newGuard(t)
-	if check(plain, tokAlice).Principal == check(plain, tokAlice).Principal {
+	if p1, p2 := check(plain, tokAlice).Principal, check(plain, tokAlice).Principal; p1 == p2 {
 		t.Error("a principal without a TokenMemo is shared")
 	}
 	// A second Guard over the same verifier does not use the first's state.

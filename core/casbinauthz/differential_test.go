@@ -396,7 +396,7 @@ func diffAuthorize(t *testing.T, seed uint64) {
 			}
 		}
 	}
-	if allows < 40 || stepups < 40 {
+	if allows < 20 || stepups < 20 {
 		t.Fatalf("weak coverage: %d allows, %d step-ups", allows, stepups)
 	}
 }

@@ -130,8 +130,8 @@ func runRewrite(t *testing.T, c rewriteCase, poll, settle time.Duration) (reques
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if secs := time.Since(start).Seconds(); float64(requests) < 150*secs {
-		t.Fatalf("%d decisions in %.2fs: below 150/s, the load did not run at 200/s", requests, secs)
+	if secs := time.Since(start).Seconds(); float64(requests) < 100*secs {
+		t.Fatalf("%d decisions in %.2fs: below 100/s, the load did not run at 200/s", requests, secs)
 	}
 	t.Logf("%d decisions in %.2fs (%.0f/s)", requests, time.Since(start).Seconds(), float64(requests)/time.Since(start).Seconds())
 	return requests, wrong, a

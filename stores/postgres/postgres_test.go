@@ -155,7 +155,11 @@ func TestPolicyInPostgres(t *testing.T) {
 		if err := ww.Update(); err != nil {
 			t.Fatal(err)
 		}
-		took := waitAll(t, reps, time.Second, "change "+who, func(r *replica) bool {
+		limit := time.Second
+		if raceEnabled {
+			limit = 3 * time.Second
+		}
+		took := waitAll(t, reps, limit, "change "+who, func(r *replica) bool {
 			return r.allowed(t, user(strings.TrimPrefix(who, "user:")), "deploy_x")
 		})
 		worst = max(worst, took)
