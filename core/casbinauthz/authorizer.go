@@ -222,6 +222,16 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 		if a.issuers != nil {
 			q.attrs["tenant"] = dom // the trusted domain, never an unasserted claim
 		}
+		if alias != "" {
+			// Identities in conditions are namespaced like subjects, so a
+			// condition written for one issuer's "alice" never matches
+			// another issuer's "alice".
+			for _, k := range []string{"sub", "client_id"} {
+				if v, ok := q.attrs[k].(string); ok && v != "" {
+					q.attrs[k] = dom + "/" + v
+				}
+			}
+		}
 	}
 	if s.args || s.argScp != nil {
 		q.args = casbinArgs(perm.Args)

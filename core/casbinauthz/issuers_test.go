@@ -326,3 +326,37 @@ func TestCoreNewRefusesSharedSubjects(t *testing.T) {
 		}
 	}
 }
+
+// TestIssuerIsolationConditions: identities read by abac conditions are
+// namespaced too, so a condition written for X's alice never matches Y's.
+func TestIssuerIsolationConditions(t *testing.T) {
+	t.Parallel()
+	pol := "p, *, tool:deploy, call, r.attrs.sub == 'x/alice', allow\n" +
+		"p, *, tool:echo, call, r.attrs.sub == 'alice', allow\n" +
+		"p, *, tool:ci, call, r.attrs.client_id == 'y/bot', allow\n"
+	a, err := New(Config{Model: mustModel(t, "abac"), Source: StringSource(pol), Issuers: isolationIssuers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		p     *core.Principal
+		perm  string
+		allow bool
+	}{
+		{&core.Principal{Kind: core.PrincipalUser, Issuer: issX, Subject: "alice"}, "deploy", true},
+		{&core.Principal{Kind: core.PrincipalUser, Issuer: issY, Subject: "alice"}, "deploy", false},
+		{&core.Principal{Kind: core.PrincipalUser, Issuer: issY, Subject: "x/alice"}, "deploy", false},
+		{&core.Principal{Kind: core.PrincipalUser, Issuer: issX, Subject: "alice"}, "echo", false},
+		{&core.Principal{Kind: core.PrincipalUser, Issuer: issY, Subject: "alice"}, "echo", false},
+		{&core.Principal{Kind: core.PrincipalClient, Issuer: issY, Subject: "bot", ClientID: "bot"}, "ci", true},
+		{&core.Principal{Kind: core.PrincipalClient, Issuer: issX, Subject: "bot", ClientID: "bot"}, "ci", false},
+	} {
+		d, err := a.Authorize(context.Background(), tc.p, tool(tc.perm))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allow != tc.allow {
+			t.Errorf("%s %s: allow = %t, want %t (%s)", tc.p, tc.perm, d.Allow, tc.allow, d.Reason)
+		}
+	}
+}
