@@ -218,8 +218,16 @@ func TestPolicyInPostgres(t *testing.T) {
 	// 4. PostgreSQL back: a change written now reaches every replica.
 	pg.Start()
 	waitAll(t, reps, 5*time.Second, "reconnect", func(r *replica) bool { return r.a.Stats().LastError == "" })
-	mustDo(writer.AddGroupingPolicy("user:bob", "role:deployer"))
 	deadline := time.Now().Add(10 * time.Second)
+	for { // the writer's pooled connections died with the server: retry
+		ok, err := writer.AddGroupingPolicy("user:bob", "role:deployer")
+		if err == nil && ok {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("writer after the restart: %t %v", ok, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	for { // the writer's watcher may still be reconnecting its Update connection
 		if err := ww.Update(); err == nil {
 			break

@@ -41,13 +41,17 @@ type WatcherConfig struct {
 // Watcher is a Casbin [persist.Watcher] over PostgreSQL LISTEN/NOTIFY. One
 // dedicated connection listens; Update sends NOTIFY on a short-lived one.
 // When the listening connection is lost the watcher reconnects with capped
-// exponential backoff and, once listening again, calls the callback once,
-// because notifications sent meanwhile were lost. Safe for concurrent use.
+// exponential backoff. Every time it starts listening (the first time
+// too) it calls the callback once, because a change written before LISTEN
+// took effect sent no notification it could see; a notification that
+// arrives before SetUpdateCallback is delivered when the callback is set.
+// Safe for concurrent use.
 type Watcher struct {
 	cfg    WatcherConfig
 	log    *slog.Logger
 	mu     sync.Mutex
 	cb     func(string)
+	missed bool // fired while no callback was set
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -87,16 +91,26 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 }
 
 // SetUpdateCallback sets the function called on every notification.
+// If a notification (or the start of listening) came before it was set,
+// f is called once at once.
 func (w *Watcher) SetUpdateCallback(f func(string)) error {
 	w.mu.Lock()
 	w.cb = f
+	missed := w.missed && f != nil
+	w.missed = false
 	w.mu.Unlock()
+	if missed {
+		f("missed")
+	}
 	return nil
 }
 
 func (w *Watcher) fire(payload string) {
 	w.mu.Lock()
 	cb := w.cb
+	if cb == nil {
+		w.missed = true
+	}
 	w.mu.Unlock()
 	if cb != nil {
 		cb(payload)
@@ -153,7 +167,8 @@ func (w *Watcher) loop(ctx context.Context) {
 }
 
 // listen connects, LISTENs and delivers notifications until the connection
-// fails. After a loss it fires the callback once listening again.
+// fails. It fires the callback once listening (changes made before LISTEN
+// sent no notification this connection could see).
 func (w *Watcher) listen(ctx context.Context, lost *bool) (connected bool, err error) {
 	cctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	c, err := pgx.Connect(cctx, w.cfg.DSN)
@@ -170,8 +185,8 @@ func (w *Watcher) listen(ctx context.Context, lost *bool) (connected bool, err e
 	if *lost {
 		w.log.Info("postgres: policy watcher listening again")
 		*lost = false
-		w.fire("reconnected")
 	}
+	w.fire("listening")
 	for {
 		n, err := c.WaitForNotification(ctx)
 		if err != nil {
