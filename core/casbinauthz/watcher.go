@@ -25,7 +25,9 @@ func (a *Authorizer) Digest() string {
 // Authorizer reloads from its Source, with the same validation as Reload:
 // a broken policy in the store keeps the last good one. Notifications that
 // arrive during a reload are coalesced into one more reload. Reload
-// failures are logged and counted (Stats) as for Watch.
+// failures are logged and counted (Stats) as for Watch. SetWatcher reloads
+// once right away, for changes written between the load and the
+// subscription.
 //
 // The watcher only speeds propagation up: a notification lost while the
 // store or the watcher's connection was down is caught by [Authorizer.Watch]
@@ -36,7 +38,7 @@ func (a *Authorizer) SetWatcher(w persist.Watcher) error {
 		return ErrNotReloadable
 	}
 	var pending atomic.Bool
-	return w.SetUpdateCallback(func(string) {
+	reload := func(string) {
 		if pending.Swap(true) {
 			return // a reload is already queued and will see this change
 		}
@@ -46,5 +48,12 @@ func (a *Authorizer) SetWatcher(w persist.Watcher) error {
 			pending.Store(false)
 			_ = a.reloadLocked(context.Background()) // bounded by the Source; logged and counted
 		}()
-	})
+	}
+	if err := w.SetUpdateCallback(reload); err != nil {
+		return err
+	}
+	// A change written after the policy was loaded but before the watcher
+	// was subscribed sent no notification this replica saw: reload once.
+	reload("subscribed")
+	return nil
 }
