@@ -768,3 +768,39 @@ func TestBrokerAuthorizeRateLimit(t *testing.T) {
 		t.Fatalf("statuses %v, want 302 302 429", codes)
 	}
 }
+
+// TestPublicClientGrantLimitNotDrainedByOthers: a public client does not
+// authenticate, so anyone can send token requests in its name. Those must
+// not use up the grant bucket of the client's legitimate users at other
+// source addresses.
+func TestPublicClientGrantLimitNotDrainedByOthers(t *testing.T) {
+	e := newBrokerEnv(t, func(c *authserver.Config) {
+		c.RateLimit = authserver.RateLimit{PerSecond: 0.001, Burst: 3}
+		c.ClientAddress = func(r *http.Request) string {
+			if v := r.Header.Get("X-Test-Source"); v != "" {
+				return v
+			}
+			return "198.51.100.1"
+		}
+	})
+	for i := range 5 {
+		f := codeForm("garbage-code", brRedirect, strings.Repeat("v", 43))
+		req, _ := http.NewRequest(http.MethodPost, e.as.TokenEndpoint(), strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Test-Source", "203.0.113.66")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if i >= 3 && resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("attacker request %d: %d, want 429 (its own bucket)", i, resp.StatusCode)
+		}
+	}
+	ver, ch := pkcePair()
+	loc := e.login(t, e.browser(), e.authzParams(brPublic, brRedirect, ch))
+	status, body, _ := e.token(t, codeForm(loc.Query().Get("code"), brRedirect, ver), false)
+	if status != http.StatusOK {
+		t.Fatalf("legitimate user of the public client refused after another source's requests: %d %v", status, body)
+	}
+}

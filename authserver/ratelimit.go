@@ -33,7 +33,7 @@ type LimitDecision struct {
 // Limiter keeps the rate-limit buckets of the token endpoint. The default is
 // in memory and per process; a shared implementation (stores/redis) makes the
 // limits hold across replicas. Keys are namespaced by the server
-// ("grant|<client>", "authfail|<client>|<source>", "authfail-global") and
+// ("grant|<client>", "grant|<public client>|<source>", "authfail|<client>|<source>", "authfail-global") and
 // are at most a few hundred bytes. Implementations must be safe for
 // concurrent use and return an error, never a guess, when their backend
 // fails: the server then answers 503 (fail closed).

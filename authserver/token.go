@@ -105,7 +105,17 @@ func (s *Server) handleToken(r *http.Request, ev *auditEvent) (*tokenResponse, *
 	if oe != nil {
 		return nil, oe
 	}
-	if oe := s.grantLimit(ctx, c.id); oe != nil {
+	limitKey := c.id
+	if c.public {
+		// anyone may speak for a public client: charge its bucket per
+		// source, so others cannot use up its users' grant rate
+		src := s.clientAddr(r)
+		if len(src) > 256 {
+			src = src[:256]
+		}
+		limitKey = c.id + "|" + src
+	}
+	if oe := s.grantLimit(ctx, limitKey); oe != nil {
 		return nil, oe
 	}
 	if !c.grants[gt] {
