@@ -804,3 +804,52 @@ func TestPublicClientGrantLimitNotDrainedByOthers(t *testing.T) {
 		t.Fatalf("legitimate user of the public client refused after another source's requests: %d %v", status, body)
 	}
 }
+
+// TestCodeReplayRaceRevokesFamily: when one code is redeemed twice at the
+// same time, the replay is detected and the refresh family the winning
+// redemption starts must not stay usable, whichever request wins and
+// however the two interleave.
+func TestCodeReplayRaceRevokesFamily(t *testing.T) {
+	e := newBrokerEnv(t, nil)
+	c := e.browser()
+	for i := range 10 {
+		ver, ch := pkcePair()
+		code := e.login(t, c, e.authzParams(brPublic, brRedirect, ch)).Query().Get("code")
+		type result struct {
+			status int
+			body   map[string]any
+		}
+		out := make(chan result, 2)
+		start := make(chan struct{})
+		for range 2 {
+			go func() {
+				<-start
+				req, _ := http.NewRequest(http.MethodPost, e.as.TokenEndpoint(), strings.NewReader(codeForm(code, brRedirect, ver).Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					out <- result{}
+					return
+				}
+				defer resp.Body.Close()
+				var b map[string]any
+				_ = json.NewDecoder(resp.Body).Decode(&b)
+				out <- result{resp.StatusCode, b}
+			}()
+		}
+		close(start)
+		rs := []result{<-out, <-out}
+		if rs[0].status == 0 || rs[1].status == 0 || (rs[0].status != http.StatusBadRequest && rs[1].status != http.StatusBadRequest) {
+			t.Fatalf("round %d: statuses %d %d, want at least one replay refused", i, rs[0].status, rs[1].status)
+		}
+		for _, r := range rs {
+			rt, _ := r.body["refresh_token"].(string)
+			if r.status != http.StatusOK || rt == "" {
+				continue
+			}
+			if s, _, _ := e.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {brPublic}}, false); s == http.StatusOK {
+				t.Fatalf("round %d: the refresh family of a replayed code is live", i)
+			}
+		}
+	}
+}

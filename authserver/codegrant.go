@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
 )
 
 // tokenClient identifies the client of a token request. Public clients
@@ -68,7 +70,10 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, c *client, form map
 	}
 	if oe := s.consume(ctx, "code|"+d.ID, time.Unix(d.Exp, 0)); oe != nil {
 		if errors.Is(oe.cause, errReplayed) {
-			// RFC 6749 §4.1.2: revoke what the code already produced.
+			// RFC 6749 §4.1.2: revoke what the code already produced. The
+			// mark covers a first redemption still under way: it checks
+			// the mark after saving its family (issueRefresh).
+			_ = s.replay.CheckAndStore(ctx, replayedCodeKey(d.ID), time.Unix(d.Exp, 0).Add(s.leeway))
 			_ = s.broker.refresh.RevokeFamily(ctx, d.ID)
 			return nil, errGrant("authorization code already used", oe.cause)
 		}
@@ -88,6 +93,7 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, c *client, form map
 			ID: d.ID, ClientID: c.id, Subject: d.Subject, Resource: d.Resource,
 			Scopes: d.Scopes, Extra: d.Extra, Created: now, LastUsed: now,
 		}
+		g.codeExp = time.Unix(d.Exp, 0)
 	}
 	return g, nil
 }
@@ -158,5 +164,20 @@ func (s *Server) issueRefresh(ctx context.Context, g *grant) (string, *oauthErro
 		oe.retryAfter = 5
 		return "", oe
 	}
+	// A replay of the code seen while this redemption was under way
+	// revoked nothing yet: set the mark first and revoke if it was set.
+	if err := s.replay.CheckAndStore(ctx, replayedCodeKey(g.refreshFamily.ID), g.codeExp.Add(s.leeway)); err != nil {
+		_ = s.broker.refresh.RevokeFamily(ctx, g.refreshFamily.ID)
+		if errors.Is(err, replay.ErrReplay) {
+			return "", errGrant("authorization code already used", errReplayed)
+		}
+		oe := errUnavailable(http.StatusServiceUnavailable, "replay protection unavailable", err)
+		oe.retryAfter = 5
+		return "", oe
+	}
 	return tok, nil
 }
+
+// replayedCodeKey marks, in the replay store, a code redeemed more than
+// once (and, set by its first redemption, one that started a family).
+func replayedCodeKey(id string) string { return "code-family|" + id }

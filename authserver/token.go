@@ -31,6 +31,7 @@ type grant struct {
 
 	refreshFamily *RefreshFamily // family to start (code grants of refresh clients)
 	refreshToken  string         // rotated refresh token (refresh grant)
+	codeExp       time.Time      // expiry of the code that starts refreshFamily
 }
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
