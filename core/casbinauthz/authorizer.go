@@ -225,10 +225,12 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 		if alias != "" {
 			// Identities in conditions are namespaced like subjects, so a
 			// condition written for one issuer's "alice" never matches
-			// another issuer's "alice".
+			// another issuer's "alice". The value is escaped like a
+			// tenant, so "<ns>/<value>" splits one way: a tenant-less
+			// "acme/alice" is not tenant acme's "alice".
 			for _, k := range []string{"sub", "client_id"} {
 				if v, ok := q.attrs[k].(string); ok && v != "" {
-					q.attrs[k] = dom + "/" + v
+					q.attrs[k] = dom + "/" + escapeTenant(v)
 				}
 			}
 		}

@@ -360,3 +360,34 @@ func TestIssuerIsolationConditions(t *testing.T) {
 		}
 	}
 }
+
+// TestIssuerIsolationConditionsTenantSlash: a namespaced r.attrs.sub splits
+// one way. Issuer x asserts tenants; its tenant-less "acme/alice" must not
+// become acme's "alice" in a condition.
+func TestIssuerIsolationConditionsTenantSlash(t *testing.T) {
+	t.Parallel()
+	pol := "p, *, tool:deploy, call, r.attrs.sub == 'x/acme/alice', allow\n" +
+		"p, *, tool:ci, call, r.attrs.client_id == 'x/acme/bot', allow\n"
+	a, err := New(Config{Model: mustModel(t, "abac"), Source: StringSource(pol), Issuers: isolationIssuers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		p     *core.Principal
+		perm  string
+		allow bool
+	}{
+		{&core.Principal{Kind: core.PrincipalUser, Issuer: issX, Tenant: victimT, Subject: "alice"}, "deploy", true},
+		{&core.Principal{Kind: core.PrincipalUser, Issuer: issX, Subject: "acme/alice"}, "deploy", false},
+		{&core.Principal{Kind: core.PrincipalClient, Issuer: issX, Tenant: victimT, Subject: "bot", ClientID: "bot"}, "ci", true},
+		{&core.Principal{Kind: core.PrincipalClient, Issuer: issX, Subject: "acme/bot", ClientID: "acme/bot"}, "ci", false},
+	} {
+		d, err := a.Authorize(context.Background(), tc.p, tool(tc.perm))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allow != tc.allow {
+			t.Errorf("%s %s: allow = %t, want %t (%s)", tc.p, tc.perm, d.Allow, tc.allow, d.Reason)
+		}
+	}
+}
