@@ -100,7 +100,7 @@ type Config struct {
 	// than one issuer, or a "{tenantid}" template, a principal's namespace
 	// (and domain) is "<alias>", or "<alias>/<tenant>" when it has a trusted
 	// tenant: the one in a template issuer's "iss", or the tenant claim of
-	// an issuer with AssertsTenant ("/" and "%" in it escaped as %2F, %25).
+	// an issuer with AssertsTenant ("/", "%" and ":" in it escaped as %2F, %25, %3A).
 	// Every typed subject is prefixed with the namespace
 	// ("corp/user:alice", "entra/<tid>/group:<oid>"); the principal also
 	// carries "<alias>/*" and "<alias>/<tenant>/*", and the bare "*" still

@@ -112,6 +112,12 @@ func (s *issuerSet) domain(is *Issuer, tenant string, p *core.Principal) string 
 	if tenant == "" {
 		return is.Alias
 	}
+	if strings.Contains(tenant, ":") {
+		// A tenant never looks like a typed subject ("user:x"), so
+		// "<alias>/<segment>/..." is a tenant exactly when <segment> has
+		// no ":".
+		return is.Alias + "/" + strings.ReplaceAll(escapeTenant(tenant), ":", "%3A")
+	}
 	return is.Alias + "/" + escapeTenant(tenant)
 }
 

@@ -391,3 +391,30 @@ func TestIssuerIsolationConditionsTenantSlash(t *testing.T) {
 		}
 	}
 }
+
+// TestIssuerIsolationTenantTypePrefix: a tenant that looks like a typed
+// subject ("user:acme") does not make its principals' subjects equal to a
+// tenant-less principal's ("acme/user:alice"): ":" in a tenant is escaped.
+func TestIssuerIsolationTenantTypePrefix(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{Model: mustModel(t, "rbac"), Issuers: isolationIssuers,
+		Source: StringSource("p, x/user:acme/user:alice, tool:deploy, call, allow\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		p     *core.Principal
+		allow bool
+	}{
+		{&core.Principal{Kind: core.PrincipalUser, Issuer: issX, Subject: "acme/user:alice"}, true},
+		{&core.Principal{Kind: core.PrincipalUser, Issuer: issX, Tenant: "user:acme", Subject: "alice"}, false},
+	} {
+		d, err := a.Authorize(context.Background(), tc.p, tool("deploy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allow != tc.allow {
+			t.Errorf("%s: allow = %t, want %t (%s)", tc.p, d.Allow, tc.allow, d.Reason)
+		}
+	}
+}
