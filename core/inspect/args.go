@@ -327,9 +327,15 @@ func (d *decoder) argValue(a *ArgSpec, v int) (any, error) {
 		if end-v > 64 {
 			return nil, errors.New("number too long")
 		}
-		f, err := strconv.ParseFloat(string(b[v:end]), 64)
+		text := string(b[v:end])
+		f, err := strconv.ParseFloat(text, 64)
 		if err != nil {
 			return nil, errors.New("number out of range")
+		}
+		// An integer the policy would see rounded (beyond 2^53) is not
+		// the one an integer-typed handler executes.
+		if !strings.ContainsAny(text, ".eE") && strconv.FormatFloat(f, 'f', -1, 64) != text {
+			return nil, errors.New("integer not exactly representable")
 		}
 		return f, nil
 	case ArgBool:

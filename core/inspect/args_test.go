@@ -73,6 +73,8 @@ func TestInspectArgs(t *testing.T) {
 		{"mistyped string", callBody("deploy", `{"environment":1}`), nil, nil, CodeInvalidParams},
 		{"null value", callBody("deploy", `{"environment":null}`), nil, nil, CodeInvalidParams},
 		{"mistyped number", callBody("deploy", `{"environment":"s","replicas":"3"}`), nil, nil, CodeInvalidParams},
+		{"inexact integer", callBody("deploy", `{"environment":"s","replicas":9007199254740993}`), nil, nil, CodeInvalidParams},
+		{"exact large integer", callBody("deploy", `{"environment":"s","replicas":-9007199254740992}`), with("environment", "s", "replicas", -9007199254740992.0), nil, 0},
 		{"huge number", callBody("deploy", `{"environment":"s","replicas":1e999}`), nil, nil, CodeInvalidParams},
 		{"mistyped bool", callBody("deploy", `{"environment":"s","dry_run":1}`), nil, nil, CodeInvalidParams},
 		{"mistyped list", callBody("deploy", `{"environment":"s","tags":["a",1]}`), nil, nil, CodeInvalidParams},
