@@ -58,7 +58,7 @@ func (s *Server) parseAuthorizeRequest(raw string) (*authzRequest, *client, *aut
 	if err != nil {
 		return nil, nil, pageErr("the authorization request is malformed")
 	}
-	c := s.clients[q["client_id"]]
+	c := s.lookupClient(q["client_id"])
 	if q["client_id"] == "" || c == nil {
 		return nil, nil, pageErr("unknown client")
 	}

@@ -206,7 +206,13 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadGateway, "Sign-in failed", "The identity provider's answer could not be used.")
 		return
 	}
-	c := s.clients[t.req.ClientID]
+	c := s.lookupClient(t.req.ClientID)
+	if c == nil { // a registered client forgotten during the login
+		b.pending.take(id, now)
+		b.clearLoginCookie(w)
+		s.errorPage(w, http.StatusBadRequest, "Sign-in failed", "This application is no longer registered. Start again from the application.")
+		return
+	}
 	res := s.resources[t.req.Resource]
 	allowed, matched := b.allowedScopes(groups, res.id)
 	var scopes []string

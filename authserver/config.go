@@ -178,6 +178,10 @@ type Config struct {
 	// upstream OpenID Connect provider (see [Broker]). OPTIONAL; nil keeps
 	// the authorization endpoint a stub that refuses every request.
 	Broker *Broker
+	// Registration turns on RFC 7591 dynamic client registration behind a
+	// policy (see [Registration]); it needs Broker. OPTIONAL; nil (the
+	// default) means no registration endpoint.
+	Registration *Registration
 	// TracerProvider receives one SpanGrant span per token request.
 	// OPTIONAL; nil or a no-op provider records nothing. There is no global
 	// default: pass otel.GetTracerProvider() to use the global provider.

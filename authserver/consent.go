@@ -260,6 +260,7 @@ var pages = template.Must(template.New("pages").Parse(`
 {{define "consent"}}{{template "head" .}}
 <h1>{{.Title}}</h1>
 <p><strong>{{.Client}}</strong> asks to act on your behalf at:</p>
+{{if .Note}}<p role="note">{{.Note}}</p>{{end}}
 <p><code>{{.Resource}}</code></p>
 {{if .Scopes}}<p>with these permissions:</p>
 <ul>{{range .Scopes}}<li><code>{{.}}</code></li>{{end}}</ul>{{else}}<p>with no specific permissions.</p>{{end}}
@@ -272,7 +273,7 @@ var pages = template.Must(template.New("pages").Parse(`
 </main></body></html>{{end}}`))
 
 type pageData struct {
-	Title, Message         string
+	Title, Message, Note   string
 	Client, Resource, User string
 	Redirect, Action, CSRF string
 	Scopes                 []string
@@ -328,13 +329,18 @@ func (s *Server) consentPage(w http.ResponseWriter, t *loginTxn) {
 	if t.display != "" {
 		user = t.display
 	}
-	c := s.clients[t.req.ClientID]
-	name := c.id
-	if c.name != "" {
-		name = c.name + " (" + c.id + ")"
+	name := t.req.ClientID
+	note := ""
+	if c := s.lookupClient(t.req.ClientID); c != nil {
+		if c.name != "" {
+			name = c.name + " (" + c.id + ")"
+		}
+		if c.origin != originConfig {
+			note = "This application registered itself: its name is not verified by your organization. Allow only if you started this sign-in."
+		}
 	}
 	_ = pages.ExecuteTemplate(w, "consent", pageData{
-		Title: "Allow access?", Client: name, Resource: t.req.Resource, User: user,
+		Title: "Allow access?", Client: name, Note: note, Resource: t.req.Resource, User: user,
 		Redirect: t.req.RedirectURI, Action: issuerPath(s.issuer) + "/consent", CSRF: t.csrf,
 		Scopes: slices.Clone(t.req.Scopes),
 	})

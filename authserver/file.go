@@ -17,24 +17,25 @@ const maxConfigBytes = 4 << 20
 // fileConfig is the documented file format (YAML, or JSON since YAML is a
 // superset). Keys are snake_case; unknown keys are errors.
 type fileConfig struct {
-	Issuer                     string          `yaml:"issuer"`
-	DefaultResource            string          `yaml:"default_resource"`
-	Resources                  []fileResource  `yaml:"resources"`
-	Clients                    []fileClient    `yaml:"clients"`
-	TrustedIdPs                []fileIdP       `yaml:"trusted_idps"`
-	SigningKeys                []fileKey       `yaml:"signing_keys"`
-	DevGenerateKey             bool            `yaml:"dev_generate_key"`
-	AccessTokenLifetime        time.Duration   `yaml:"access_token_lifetime"`
-	MaxAssertionLifetime       time.Duration   `yaml:"max_assertion_lifetime"`
-	Leeway                     time.Duration   `yaml:"leeway"`
-	StrictScopes               bool            `yaml:"strict_scopes"`
-	AllowTokenEndpointAudience bool            `yaml:"allow_token_endpoint_audience"`
-	OmitAuthorizationEndpoint  bool            `yaml:"omit_authorization_endpoint"`
-	ClientAssertionAlgorithms  []string        `yaml:"client_assertion_algorithms"`
-	MaxBodyBytes               int64           `yaml:"max_body_bytes"`
-	RateLimit                  fileRateLimit   `yaml:"rate_limit"`
-	ReplayCache                fileReplayCache `yaml:"replay_cache"`
-	Broker                     *fileBroker     `yaml:"broker"`
+	Issuer                     string            `yaml:"issuer"`
+	DefaultResource            string            `yaml:"default_resource"`
+	Resources                  []fileResource    `yaml:"resources"`
+	Clients                    []fileClient      `yaml:"clients"`
+	TrustedIdPs                []fileIdP         `yaml:"trusted_idps"`
+	SigningKeys                []fileKey         `yaml:"signing_keys"`
+	DevGenerateKey             bool              `yaml:"dev_generate_key"`
+	AccessTokenLifetime        time.Duration     `yaml:"access_token_lifetime"`
+	MaxAssertionLifetime       time.Duration     `yaml:"max_assertion_lifetime"`
+	Leeway                     time.Duration     `yaml:"leeway"`
+	StrictScopes               bool              `yaml:"strict_scopes"`
+	AllowTokenEndpointAudience bool              `yaml:"allow_token_endpoint_audience"`
+	OmitAuthorizationEndpoint  bool              `yaml:"omit_authorization_endpoint"`
+	ClientAssertionAlgorithms  []string          `yaml:"client_assertion_algorithms"`
+	MaxBodyBytes               int64             `yaml:"max_body_bytes"`
+	RateLimit                  fileRateLimit     `yaml:"rate_limit"`
+	ReplayCache                fileReplayCache   `yaml:"replay_cache"`
+	Broker                     *fileBroker       `yaml:"broker"`
+	Registration               *fileRegistration `yaml:"registration"`
 }
 
 type fileResource struct {
@@ -78,6 +79,25 @@ type fileRateLimit struct {
 	FailedAuthGlobalBurst     int     `yaml:"failed_auth_global_burst"`
 	MaxKeys                   int     `yaml:"max_keys"`
 	Disabled                  bool    `yaml:"disabled"`
+}
+
+// fileRegistration is the "registration" section (RFC 7591).
+type fileRegistration struct {
+	LoopbackRedirects bool          `yaml:"loopback_redirects"`
+	RedirectHosts     []string      `yaml:"redirect_hosts"`
+	GrantTypes        []string      `yaml:"grant_types"`
+	Scopes            []string      `yaml:"scopes"`
+	Resources         []string      `yaml:"resources"`
+	AllowConfidential bool          `yaml:"allow_confidential"`
+	PerSource         fileLimit     `yaml:"per_source"`
+	Global            fileLimit     `yaml:"global"`
+	MaxBytes          int64         `yaml:"max_bytes"`
+	IdleLifetime      time.Duration `yaml:"idle_lifetime"`
+}
+
+type fileLimit struct {
+	PerSecond float64 `yaml:"per_second"`
+	Burst     int     `yaml:"burst"`
 }
 
 type fileReplayCache struct {
@@ -135,6 +155,10 @@ func LoadConfig(path string) (Config, error) {
 //	rate_limit: {per_second: 10, burst: 20, failed_auth_per_second: 1, failed_auth_burst: 10,
 //	             failed_auth_global_per_second: 100, failed_auth_global_burst: 200, max_keys: 10000}
 //	replay_cache: {max_entries: 100000}
+//	registration:                 # RFC 7591, needs broker; off when absent
+//	  loopback_redirects: true
+//	  redirect_hosts: [app.example.com, "*.tools.example.com"]
+//	  per_source: {per_second: 0.0167, burst: 10}
 func ParseConfig(data []byte, baseDir string) (Config, error) {
 	var fc fileConfig
 	if err := strictyaml.Decode(data, &fc, strictyaml.Options{}); err != nil {
@@ -197,6 +221,13 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		cfg.SigningKeys = append(cfg.SigningKeys, sk)
 	}
 	cfg.ReplayCacheMaxEntries = fc.ReplayCache.MaxEntries
+	if r := fc.Registration; r != nil {
+		cfg.Registration = &Registration{
+			LoopbackRedirects: r.LoopbackRedirects, RedirectHosts: r.RedirectHosts, GrantTypes: r.GrantTypes,
+			Scopes: r.Scopes, Resources: r.Resources, AllowConfidential: r.AllowConfidential,
+			PerSource: Limit(r.PerSource), Global: Limit(r.Global), MaxBytes: r.MaxBytes, IdleLifetime: r.IdleLifetime,
+		}
+	}
 	if fc.Broker != nil {
 		b, err := fc.Broker.toBroker(baseDir)
 		if err != nil {

@@ -11,6 +11,7 @@ type metadataDoc struct {
 	AuthorizationEndpoint                      string   `json:"authorization_endpoint,omitempty"`
 	TokenEndpoint                              string   `json:"token_endpoint"`
 	JWKSURI                                    string   `json:"jwks_uri"`
+	RegistrationEndpoint                       string   `json:"registration_endpoint,omitempty"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
@@ -37,6 +38,7 @@ func (s *Server) buildMetadata() ([]byte, error) {
 		AuthorizationEndpoint:  s.authorizeEndpoint,
 		TokenEndpoint:          s.tokenEndpoint,
 		JWKSURI:                s.jwksURI,
+		RegistrationEndpoint:   s.registrationEndpoint,
 		ResponseTypesSupported: []string{},
 		GrantTypesSupported:    []string{GrantClientCredentials},
 		TokenEndpointAuthMethodsSupported: []string{
@@ -45,9 +47,8 @@ func (s *Server) buildMetadata() ([]byte, error) {
 		TokenEndpointAuthSigningAlgValuesSupported: s.assertionAlgs,
 	}
 	if s.broker != nil {
-		// RFC 8414 §2, RFC 7636 §6.2, RFC 9207 §3. No
-		// client_id_metadata_document_supported and no
-		// registration_endpoint: neither is implemented.
+		// RFC 8414 §2, RFC 7636 §6.2, RFC 9207 §3. registration_endpoint
+		// only with Config.Registration.
 		doc.ResponseTypesSupported = []string{"code"}
 		doc.CodeChallengeMethodsSupported = []string{"S256"}
 		doc.AuthorizationResponseIssParameterSupported = true

@@ -14,6 +14,7 @@ const (
 	routeAuthorize
 	routeCallback
 	routeConsent
+	routeRegister
 )
 
 // routeTable maps exact URL paths to endpoints.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,9 @@ type Server struct {
 
 	broker *broker // nil: no authorization code flow
 
+	registrar            *registrar // nil: no dynamic registration
+	registrationEndpoint string
+
 	dummySecret  *hashedSecret
 	secretChecks atomic.Int64 // number of secret comparisons, for tests
 }
@@ -75,7 +79,16 @@ type client struct {
 	public    bool            // AuthNone: no credentials
 	redirects []string
 	name      string
+	origin    clientOrigin
 }
+
+// clientOrigin tells where a client's registration comes from.
+type clientOrigin uint8
+
+const (
+	originConfig     clientOrigin = iota // Config.Clients
+	originRegistered                     // RFC 7591 dynamic registration
+)
 
 type idp struct {
 	issuer string
@@ -136,6 +149,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.setBroker(cfg.Broker, hc); err != nil {
+		return nil, err
+	}
+	if err := s.setRegistration(cfg.Registration, cfg.RateLimiter); err != nil {
 		return nil, err
 	}
 	if err := s.setKeys(cfg.SigningKeys, cfg.DevGenerateKey); err != nil {
@@ -214,7 +230,9 @@ func (s *Server) Routes() []string {
 //     400 unsupported_response_type (absent with
 //     Config.OmitAuthorizationEndpoint);
 //   - GET {issuer path}/callback and POST {issuer path}/consent (with
-//     Config.Broker): the upstream login's return and the consent form.
+//     Config.Broker): the upstream login's return and the consent form;
+//   - POST {issuer path}/register (with Config.Registration): RFC 7591
+//     dynamic client registration.
 //
 // Paths are matched exactly on r.URL.Path; anything else is 404, and a wrong
 // method is 405 with an Allow header. Responses never depend on the Host
@@ -239,9 +257,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveCallback(w, r)
 	case routeConsent:
 		s.serveConsent(w, r)
+	case routeRegister:
+		s.serveRegister(w, r)
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// lookupClient returns the client registered as id: configured, or
+// dynamically registered (which counts as a use of it), or nil.
+func (s *Server) lookupClient(id string) *client {
+	if c := s.clients[id]; c != nil {
+		return c
+	}
+	if s.registrar != nil && strings.HasPrefix(id, registeredIDPrefix) {
+		return s.registrar.store.get(id, s.now())
+	}
+	return nil
 }
 
 func allowGet(w http.ResponseWriter, r *http.Request) bool {

@@ -21,6 +21,26 @@ import (
 // authorization server through the broker, with the browser step scripted
 // (login at the development IdP, consent), and calls the MCP server.
 func TestBrokerGoSDKAuthorizationCode(t *testing.T) {
+	sdkCodeFlow(t, func(cfg *auth.AuthorizationCodeHandlerConfig) {
+		cfg.PreregisteredClient = &oauthex.ClientCredentials{ClientID: publicClientID}
+	})
+}
+
+// TestBrokerGoSDKDynamicRegistration: the same handler registers itself
+// (RFC 7591, loopback redirect URI) and then logs in.
+func TestBrokerGoSDKDynamicRegistration(t *testing.T) {
+	sdkCodeFlow(t, func(cfg *auth.AuthorizationCodeHandlerConfig) {
+		cfg.DynamicClientRegistrationConfig = &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
+			RedirectURIs: []string{cfg.RedirectURL}, ClientName: "go-sdk test client", TokenEndpointAuthMethod: "none",
+			GrantTypes: []string{"authorization_code", "refresh_token"},
+		}}
+	})
+}
+
+// sdkCodeFlow runs the go-sdk AuthorizationCodeHandler configured by
+// configure against a fresh quickstart stack, logs bob in with the
+// scripted browser and checks the tools he sees.
+func sdkCodeFlow(t *testing.T, configure func(*auth.AuthorizationCodeHandlerConfig)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	st, err := startStack(ctx, "127.0.0.1:0", t.TempDir(), 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -42,9 +62,8 @@ func TestBrokerGoSDKAuthorizationCode(t *testing.T) {
 	defer cb.Close()
 
 	logins := 0
-	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
-		PreregisteredClient: &oauthex.ClientCredentials{ClientID: publicClientID},
-		RedirectURL:         cb.URL + "/callback",
+	cfg := &auth.AuthorizationCodeHandlerConfig{
+		RedirectURL: cb.URL + "/callback",
 		AuthorizationCodeFetcher: func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
 			logins++
 			if _, err := browserLogin(ctx, args.URL, "bob", demoPassword, "allow"); err != nil {
@@ -54,7 +73,9 @@ func TestBrokerGoSDKAuthorizationCode(t *testing.T) {
 			defer mu.Unlock()
 			return &auth.AuthorizationResult{Code: got.code, State: got.state, Iss: got.iss}, nil
 		},
-	})
+	}
+	configure(cfg)
+	h, err := auth.NewAuthorizationCodeHandler(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -221,6 +221,9 @@ func (st *stack) authServer(logger *slog.Logger) (*authserver.Server, error) {
 				{Group: "admins", Resource: st.MCP, Scopes: []string{scopeTools}},
 			},
 		},
+		// Standard MCP clients that have no pre-registered client id register
+		// themselves (RFC 7591) with loopback redirect URIs only.
+		Registration: &authserver.Registration{LoopbackRedirects: true},
 		TrustedIdPs: []authserver.TrustedIdP{{
 			Issuer: st.IdPIssuer, JWKSURL: st.IdPIssuer + "/jwks",
 			Claims: map[string]string{"groups": "groups", "email": "email", "department": "department"},

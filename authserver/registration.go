@@ -1,0 +1,653 @@
+package authserver
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
+)
+
+// Defaults of [Registration].
+const (
+	// DefaultRegistrationMaxBytes bounds the registered clients kept in
+	// memory (about 4,000 typical registrations).
+	DefaultRegistrationMaxBytes = 4 << 20
+	// DefaultRegistrationIdleLifetime: a registered client unused for this
+	// long is forgotten.
+	DefaultRegistrationIdleLifetime = 30 * 24 * time.Hour
+	// MaxRegistrationRequestBytes caps a registration request body.
+	MaxRegistrationRequestBytes = 8 << 10
+	// maxRegisteredRedirects caps redirect_uris of one registration.
+	maxRegisteredRedirects = 8
+	// maxRegisteredRedirectLen caps one registered redirect URI.
+	maxRegisteredRedirectLen = 512
+	// maxClientNameRunes caps client_name.
+	maxClientNameRunes = 100
+	// registeredIDPrefix starts the client_id of every registered client.
+	registeredIDPrefix = "dcr-"
+)
+
+// defaultRegistrationPerSource and defaultRegistrationGlobal are the
+// registration rate limits used for zero [Registration] limits: 10 at once
+// and then one a minute per source address; 60 at once and then one a
+// second server-wide.
+var (
+	defaultRegistrationPerSource = Limit{PerSecond: 1.0 / 60, Burst: 10}
+	defaultRegistrationGlobal    = Limit{PerSecond: 1, Burst: 60}
+)
+
+// RFC 7591 §3.2.2 error codes.
+const (
+	codeInvalidRedirectURI    = "invalid_redirect_uri"
+	codeInvalidClientMetadata = "invalid_client_metadata"
+)
+
+// Registration turns on RFC 7591 dynamic client registration at
+// Issuer+"/register" (advertised as registration_endpoint). It needs
+// Config.Broker: registered clients use the authorization code flow. Any
+// request within the policy below registers a client; nothing else does.
+//
+// Registered clients are kept in memory by this server instance, bounded
+// by MaxBytes and forgotten after IdleLifetime without use; replicas
+// behind one issuer do not share them (route a client to the instance it
+// registered at, or pre-register it in Config.Clients).
+type Registration struct {
+	// LoopbackRedirects allows http redirect URIs on loopback hosts
+	// (127.0.0.1, [::1], localhost), which for public clients match any
+	// port (RFC 8252 §7.3). OPTIONAL; default false.
+	LoopbackRedirects bool
+	// RedirectHosts are the hosts allowed in https redirect URIs: an exact
+	// host name ("app.example.com") or "*.example.com" for its subdomains.
+	// OPTIONAL. At least one of LoopbackRedirects and RedirectHosts is
+	// REQUIRED. Private-use URI schemes are never accepted by registration
+	// (pre-register such clients).
+	RedirectHosts []string
+	// GrantTypes are the grants a registered client may ask for: a subset
+	// of GrantAuthorizationCode and GrantRefreshToken, with
+	// GrantAuthorizationCode. OPTIONAL; nil means both. A request without
+	// grant_types gets all of them.
+	GrantTypes []string
+	// Scopes are the scopes a registered client may obtain (the broker's
+	// access rules still decide per user). OPTIONAL; nil means every scope
+	// of every resource. A request asking for another scope is refused.
+	Scopes []string
+	// Resources restricts the resources registered clients may obtain
+	// tokens for. OPTIONAL; nil means all.
+	Resources []string
+	// AllowConfidential lets clients register with client_secret_basic or
+	// client_secret_post; they receive a generated client_secret, shown
+	// once. OPTIONAL; default false: only public clients
+	// (token_endpoint_auth_method "none"; a request without the member
+	// is registered as public).
+	AllowConfidential bool
+	// PerSource limits registrations per source address
+	// (Config.ClientAddress), charged before the request is read.
+	// OPTIONAL; zero means a burst of 10, then one a minute.
+	PerSource Limit
+	// Global limits registrations server-wide. OPTIONAL; zero means a
+	// burst of 60, then one a second. Both limits are kept by
+	// Config.RateLimiter when set (shared by replicas), else in memory.
+	Global Limit
+	// MaxBytes bounds the memory held by registered clients. OPTIONAL;
+	// zero means DefaultRegistrationMaxBytes (4 MiB). When full, expired
+	// clients are dropped, then the oldest client never used since it
+	// registered; when every client has been used, registration answers
+	// 503 until some expire.
+	MaxBytes int64
+	// IdleLifetime forgets a registered client unused (no authorization
+	// or token request) for this long. OPTIONAL; zero means
+	// DefaultRegistrationIdleLifetime (30 days); at most 1 year.
+	IdleLifetime time.Duration
+}
+
+// registrar is the validated Registration with its store and limits.
+type registrar struct {
+	loopback  bool
+	hosts     []string // exact, or ".example.com" for "*.example.com"
+	grants    []string
+	scopes    map[string]bool // nil: all
+	resources map[string]bool // nil: all
+	confid    bool
+	perSource Limit
+	global    Limit
+	limiter   Limiter
+	store     *registry
+}
+
+func (s *Server) setRegistration(r *Registration, shared Limiter) error {
+	if r == nil {
+		return nil
+	}
+	if s.broker == nil {
+		return cfgErr("registration", "needs broker (registered clients use the authorization code flow)")
+	}
+	rg := &registrar{loopback: r.LoopbackRedirects, confid: r.AllowConfidential}
+	for i, h := range r.RedirectHosts {
+		h = strings.ToLower(h)
+		base := strings.TrimPrefix(h, "*.")
+		if base == "" || strings.ContainsAny(base, "*/:@?#[] ") || !strings.Contains(base, ".") && base != "localhost" {
+			return cfgErr(fmt.Sprintf("registration.redirect_hosts[%d]", i), "must be a host name or *.domain")
+		}
+		if base != h {
+			h = "." + base
+		}
+		rg.hosts = append(rg.hosts, h)
+	}
+	if !rg.loopback && len(rg.hosts) == 0 {
+		return cfgErr("registration", "allow loopback_redirects or at least one redirect_hosts entry")
+	}
+	rg.grants = slices.Clone(r.GrantTypes)
+	if rg.grants == nil {
+		rg.grants = []string{GrantAuthorizationCode, GrantRefreshToken}
+	}
+	for i, g := range rg.grants {
+		if g != GrantAuthorizationCode && g != GrantRefreshToken {
+			return cfgErr(fmt.Sprintf("registration.grant_types[%d]", i), "only authorization_code and refresh_token")
+		}
+	}
+	if !slices.Contains(rg.grants, GrantAuthorizationCode) {
+		return cfgErr("registration.grant_types", "must contain authorization_code")
+	}
+	if r.Scopes != nil {
+		rg.scopes = map[string]bool{}
+		for i, sc := range r.Scopes {
+			known := false
+			for _, res := range s.resources {
+				known = known || res.set[sc]
+			}
+			if !known {
+				return cfgErr(fmt.Sprintf("registration.scopes[%d]", i), "not a scope of any resource")
+			}
+			rg.scopes[sc] = true
+		}
+	}
+	if r.Resources != nil {
+		rg.resources = map[string]bool{}
+		for i, id := range r.Resources {
+			if s.resources[id] == nil {
+				return cfgErr(fmt.Sprintf("registration.resources[%d]", i), "not a configured resource")
+			}
+			rg.resources[id] = true
+		}
+	}
+	rg.perSource, rg.global = r.PerSource, r.Global
+	if rg.perSource == (Limit{}) {
+		rg.perSource = defaultRegistrationPerSource
+	}
+	if rg.global == (Limit{}) {
+		rg.global = defaultRegistrationGlobal
+	}
+	for _, l := range []Limit{rg.perSource, rg.global} {
+		if l.PerSecond <= 0 || l.Burst <= 0 {
+			return cfgErr("registration", "rate limits must be positive")
+		}
+	}
+	maxBytes := r.MaxBytes
+	if maxBytes == 0 {
+		maxBytes = DefaultRegistrationMaxBytes
+	}
+	idle := orDefault(r.IdleLifetime, DefaultRegistrationIdleLifetime)
+	if maxBytes < 0 || idle < 0 || idle > 365*24*time.Hour {
+		return cfgErr("registration", "max_bytes must not be negative; idle_lifetime between 0 and 1 year")
+	}
+	rg.limiter = shared
+	if rg.limiter == nil {
+		l, err := NewMemoryLimiter(MemoryLimiterConfig{Now: s.now})
+		if err != nil {
+			return err
+		}
+		rg.limiter = l
+	}
+	rg.store = newRegistry(maxBytes, idle)
+	s.registrar = rg
+	s.registrationEndpoint = s.issuer + "/register"
+	s.routes[issuerPath(s.issuer)+"/register"] = routeRegister
+	return nil
+}
+
+// registrationRequest is a parsed RFC 7591 §2 request, before policy.
+type registrationRequest struct {
+	RedirectURIs  []string
+	AuthMethod    string // "" = not sent
+	GrantTypes    []string
+	ResponseTypes []string
+	ClientName    string
+	Scope         string
+	hasScope      bool
+}
+
+// regErr is a registration failure (RFC 7591 §3.2.2).
+func regErr(code, desc string) *oauthError {
+	return newErr(http.StatusBadRequest, code, desc, nil)
+}
+
+// registrationMembers are the request members this server reads.
+var registrationMembers = []string{"redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types", "client_name", "scope"}
+
+// parseRegistrationRequest decodes a registration request strictly with
+// internal/jsonscan: one JSON object, no duplicate or case-variant keys,
+// depth ≤ 4, no case variant of a member name this server reads. Members
+// this server does not use are ignored (RFC 7591 §2);
+// the members it uses must have their RFC 7591 type (null counts as
+// absent).
+func parseRegistrationRequest(body []byte) (*registrationRequest, *oauthError) {
+	if len(body) > MaxRegistrationRequestBytes {
+		return nil, newErr(http.StatusRequestEntityTooLarge, codeInvalidClientMetadata, "request body too large", nil)
+	}
+	m, err := jsonscan.DecodeObject(body, jsonscan.Options{MaxDepth: 4})
+	if err != nil {
+		return nil, regErr(codeInvalidClientMetadata, "the request is not a strict JSON object")
+	}
+	for k := range m {
+		for _, name := range registrationMembers {
+			if k != name && strings.EqualFold(k, name) {
+				// encoding/json would bind it: refuse, so that every
+				// decoder reads the same registration
+				return nil, regErr(codeInvalidClientMetadata, "member name in the wrong case: "+truncateForLog(k))
+			}
+		}
+	}
+	req := &registrationRequest{}
+	var oe *oauthError
+	str := func(name string, max int) string {
+		v, ok := m[name]
+		if !ok || v == nil || oe != nil {
+			return ""
+		}
+		sv, isStr := v.(string)
+		if !isStr || len(sv) > max {
+			oe = regErr(codeInvalidClientMetadata, name+" must be a string of at most "+fmt.Sprint(max)+" bytes")
+			return ""
+		}
+		return sv
+	}
+	list := func(name string, maxItems, maxLen int, code string) []string {
+		v, ok := m[name]
+		if !ok || v == nil || oe != nil {
+			return nil
+		}
+		arr, isArr := v.([]any)
+		if !isArr || len(arr) > maxItems {
+			oe = regErr(code, fmt.Sprintf("%s must be an array of at most %d strings", name, maxItems))
+			return nil
+		}
+		out := make([]string, 0, len(arr))
+		for _, it := range arr {
+			sv, isStr := it.(string)
+			if !isStr || sv == "" || len(sv) > maxLen {
+				oe = regErr(code, fmt.Sprintf("%s must hold non-empty strings of at most %d bytes", name, maxLen))
+				return nil
+			}
+			if !slices.Contains(out, sv) {
+				out = append(out, sv)
+			}
+		}
+		return out
+	}
+	req.RedirectURIs = list("redirect_uris", maxRegisteredRedirects, maxRegisteredRedirectLen, codeInvalidRedirectURI)
+	req.AuthMethod = str("token_endpoint_auth_method", 64)
+	req.GrantTypes = list("grant_types", 8, 128, codeInvalidClientMetadata)
+	req.ResponseTypes = list("response_types", 8, 64, codeInvalidClientMetadata)
+	req.ClientName = str("client_name", 4*maxClientNameRunes)
+	if v, ok := m["scope"]; ok && v != nil {
+		req.hasScope = true
+	}
+	req.Scope = str("scope", 1024)
+	if oe != nil {
+		return nil, oe
+	}
+	if len(req.RedirectURIs) == 0 {
+		return nil, regErr(codeInvalidRedirectURI, "redirect_uris is required")
+	}
+	if utf8.RuneCountInString(req.ClientName) > maxClientNameRunes || hasControl(req.ClientName) {
+		return nil, regErr(codeInvalidClientMetadata, "client_name is too long or has control characters")
+	}
+	if _, err := parseScope(req.Scope); err != nil {
+		return nil, regErr(codeInvalidClientMetadata, "malformed scope")
+	}
+	return req, nil
+}
+
+// redirectFits reports whether a registered redirect URI fits the
+// policy: http on a loopback host (LoopbackRedirects), or https on an
+// allowed host. checkRedirectURI's rules apply first.
+func (rg *registrar) redirectFits(raw string) bool {
+	if checkRedirectURI(raw, true) != nil {
+		return false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	switch u.Scheme {
+	case "http":
+		return rg.loopback && isLoopbackHost(host) // checkRedirectURI: loopback only
+	case "https":
+		if host == "" || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") {
+			return false
+		}
+		for _, h := range rg.hosts {
+			if wild := strings.HasPrefix(h, "."); !wild && host == h || wild && strings.HasSuffix(host, h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// apply checks req against the policy and builds the client. secretHash is
+// the hash of the generated secret of a confidential client.
+func (rg *registrar) apply(s *Server, req *registrationRequest, id, secretHash string) (*client, *oauthError) {
+	for _, ru := range req.RedirectURIs {
+		if !rg.redirectFits(ru) {
+			return nil, regErr(codeInvalidRedirectURI, "a redirect URI is not allowed by this server's registration policy")
+		}
+	}
+	method := req.AuthMethod
+	switch method {
+	case "":
+		method = AuthNone // RFC 7591 §2 lets the server substitute its default
+		if rg.confid {
+			method = AuthClientSecretBasic
+		}
+	case AuthNone:
+	case AuthClientSecretBasic, AuthClientSecretPost:
+		if !rg.confid {
+			return nil, regErr(codeInvalidClientMetadata, "only public clients (token_endpoint_auth_method none) may register")
+		}
+	default:
+		return nil, regErr(codeInvalidClientMetadata, "unsupported token_endpoint_auth_method")
+	}
+	grants := req.GrantTypes
+	if grants == nil {
+		grants = rg.grants
+	}
+	for _, g := range grants {
+		if !slices.Contains(rg.grants, g) {
+			return nil, regErr(codeInvalidClientMetadata, "grant type not allowed: "+truncateForLog(g))
+		}
+	}
+	if !slices.Contains(grants, GrantAuthorizationCode) {
+		return nil, regErr(codeInvalidClientMetadata, "grant_types must contain authorization_code")
+	}
+	for _, rt := range req.ResponseTypes {
+		if rt != "code" {
+			return nil, regErr(codeInvalidClientMetadata, "response_types must be [\"code\"]")
+		}
+	}
+	allowed := rg.allowedScopes(s)
+	scopes := allowed
+	if req.hasScope {
+		scopes, _ = parseScope(req.Scope)
+		for _, sc := range scopes {
+			if !slices.Contains(allowed, sc) {
+				return nil, regErr(codeInvalidClientMetadata, "scope not allowed: "+truncateForLog(sc))
+			}
+		}
+	}
+	c := &client{
+		id: id, methods: map[string]bool{method: true}, grants: toSet(grants), scopes: toSet(scopes),
+		resources: rg.resources, public: method == AuthNone, redirects: slices.Clone(req.RedirectURIs),
+		name: req.ClientName, origin: originRegistered,
+	}
+	if !c.public {
+		h, err := parseSecretHash(secretHash)
+		if err != nil {
+			return nil, newErr(http.StatusInternalServerError, codeServerError, "cannot register", err)
+		}
+		c.secret = h
+	}
+	return c, nil
+}
+
+// allowedScopes is the policy's scope list, sorted.
+func (rg *registrar) allowedScopes(s *Server) []string {
+	var out []string
+	for id, res := range s.resources {
+		if rg.resources != nil && !rg.resources[id] {
+			continue
+		}
+		for _, sc := range res.scopes {
+			if (rg.scopes == nil || rg.scopes[sc]) && !slices.Contains(out, sc) {
+				out = append(out, sc)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// registrationResponse is the RFC 7591 §3.2.1 body.
+type registrationResponse struct {
+	ClientID                string   `json:"client_id"`
+	ClientIDIssuedAt        int64    `json:"client_id_issued_at"`
+	ClientSecret            string   `json:"client_secret,omitempty"`
+	ClientSecretExpiresAt   *int64   `json:"client_secret_expires_at,omitempty"`
+	RedirectURIs            []string `json:"redirect_uris"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+	GrantTypes              []string `json:"grant_types"`
+	ResponseTypes           []string `json:"response_types"`
+	ClientName              string   `json:"client_name,omitempty"`
+	Scope                   string   `json:"scope,omitempty"`
+}
+
+// serveRegister is the RFC 7591 registration endpoint.
+func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, newErr(http.StatusMethodNotAllowed, codeInvalidRequest, "the registration endpoint accepts POST only", nil))
+		return
+	}
+	src := s.clientAddr(r)
+	if oe := s.registrar.limit(ctx, src); oe != nil {
+		s.logRegister(ctx, nil, oe.Error())
+		writeError(w, oe)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, regErr(codeInvalidClientMetadata, "Content-Type must be application/json"))
+		return
+	}
+	if r.ContentLength > MaxRegistrationRequestBytes {
+		writeError(w, newErr(http.StatusRequestEntityTooLarge, codeInvalidClientMetadata, "request body too large", nil))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRegistrationRequestBytes+1))
+	if err != nil {
+		writeError(w, regErr(codeInvalidClientMetadata, "cannot read the request body"))
+		return
+	}
+	req, oe := parseRegistrationRequest(body)
+	if oe != nil {
+		s.logRegister(ctx, nil, oe.Error())
+		writeError(w, oe)
+		return
+	}
+	id := registeredIDPrefix + randomToken()
+	var secret, hash string
+	if req.AuthMethod == AuthClientSecretBasic || req.AuthMethod == AuthClientSecretPost || req.AuthMethod == "" && s.registrar.confid {
+		secret = randomToken()
+		if hash, err = HashSecret(secret); err != nil {
+			writeError(w, newErr(http.StatusInternalServerError, codeServerError, "cannot register", err))
+			return
+		}
+	}
+	c, oe := s.registrar.apply(s, req, id, hash)
+	if oe != nil {
+		s.logRegister(ctx, nil, oe.Error())
+		writeError(w, oe)
+		return
+	}
+	now := s.now()
+	if err := s.registrar.store.add(c, now); err != nil {
+		s.log.WarnContext(ctx, "authserver.register refused", "error", err)
+		oe := errUnavailable(http.StatusServiceUnavailable, "registration is full; try again later", err)
+		oe.retryAfter = 60
+		writeError(w, oe)
+		return
+	}
+	s.logRegister(ctx, c, "registered")
+	res := registrationResponse{
+		ClientID: c.id, ClientIDIssuedAt: now.Unix(), ClientSecret: secret,
+		RedirectURIs: c.redirects, ResponseTypes: []string{"code"}, ClientName: c.name,
+	}
+	for m := range c.methods {
+		res.TokenEndpointAuthMethod = m
+	}
+	for _, g := range []string{GrantAuthorizationCode, GrantRefreshToken} {
+		if c.grants[g] {
+			res.GrantTypes = append(res.GrantTypes, g)
+		}
+	}
+	scopes := make([]string, 0, len(c.scopes))
+	for sc := range c.scopes {
+		scopes = append(scopes, sc)
+	}
+	slices.Sort(scopes)
+	res.Scope = strings.Join(scopes, " ")
+	if secret != "" {
+		zero := int64(0) // no fixed expiry; the client expires when idle
+		res.ClientSecretExpiresAt = &zero
+	}
+	h := w.Header()
+	setNoStore(h)
+	h.Set("Content-Type", "application/json")
+	b, _ := json.Marshal(res)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write(b)
+}
+
+func (s *Server) logRegister(ctx context.Context, c *client, outcome string) {
+	attrs := []any{"outcome", truncateForLog(outcome)}
+	if c != nil {
+		attrs = append(attrs, "client_id", c.id, "client_name", truncateForLog(c.name))
+	}
+	s.log.InfoContext(ctx, "authserver.register", attrs...)
+}
+
+// limit charges the source's bucket, then the global one.
+func (rg *registrar) limit(ctx context.Context, source string) *oauthError {
+	if len(source) > 256 {
+		source = source[:256]
+	}
+	for _, c := range []struct {
+		key string
+		l   Limit
+	}{{"register|" + source, rg.perSource}, {"register-global", rg.global}} {
+		d, err := rg.limiter.Allow(ctx, c.key, c.l)
+		if err != nil {
+			return limiterDown(err)
+		}
+		if !d.Allowed {
+			return tooMany(d.RetryAfter, "too many registrations")
+		}
+	}
+	return nil
+}
+
+// registry keeps registered clients, bounded in bytes, forgotten when
+// idle. Safe for concurrent use.
+type registry struct {
+	mu    sync.Mutex
+	max   int64
+	idle  time.Duration
+	bytes int64
+	byID  map[string]*list.Element // → *regEntry
+	order *list.List               // registration order, oldest at the back
+}
+
+type regEntry struct {
+	c        *client
+	size     int64
+	lastUsed time.Time
+	used     bool
+}
+
+var errRegistryFull = errors.New("registered clients fill the configured bytes")
+
+func newRegistry(max int64, idle time.Duration) *registry {
+	return &registry{max: max, idle: idle, byID: map[string]*list.Element{}, order: list.New()}
+}
+
+func clientBytes(c *client) int64 {
+	n := 512 + len(c.id) + len(c.name)
+	for _, r := range c.redirects {
+		n += len(r) + 16
+	}
+	for sc := range c.scopes {
+		n += len(sc) + 48
+	}
+	return int64(n)
+}
+
+func (rs *registry) add(c *client, now time.Time) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	size := clientBytes(c)
+	if rs.bytes+size > rs.max {
+		rs.pruneLocked(now)
+	}
+	for rs.bytes+size > rs.max {
+		var victim *list.Element
+		for e := rs.order.Back(); e != nil; e = e.Prev() {
+			if !e.Value.(*regEntry).used {
+				victim = e
+				break
+			}
+		}
+		if victim == nil {
+			return errRegistryFull
+		}
+		rs.dropLocked(victim)
+	}
+	rs.byID[c.id] = rs.order.PushFront(&regEntry{c: c, size: size, lastUsed: now})
+	rs.bytes += size
+	return nil
+}
+
+// get returns the client and marks it used, or nil when unknown or idle
+// for too long.
+func (rs *registry) get(id string, now time.Time) *client {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	e := rs.byID[id]
+	if e == nil {
+		return nil
+	}
+	re := e.Value.(*regEntry)
+	if now.Sub(re.lastUsed) >= rs.idle {
+		rs.dropLocked(e)
+		return nil
+	}
+	re.lastUsed, re.used = now, true
+	return re.c
+}
+
+func (rs *registry) pruneLocked(now time.Time) {
+	for _, e := range rs.byID {
+		if now.Sub(e.Value.(*regEntry).lastUsed) >= rs.idle {
+			rs.dropLocked(e)
+		}
+	}
+}
+
+func (rs *registry) dropLocked(e *list.Element) {
+	re := e.Value.(*regEntry)
+	delete(rs.byID, re.c.id)
+	rs.bytes -= re.size
+	rs.order.Remove(e)
+}

@@ -1,0 +1,116 @@
+package authserver
+
+import (
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// FuzzRegistrationRequest: the registration parser never panics; what it
+// accepts encoding/json decodes to the same members (differential: the
+// strict scanner accepts nothing the standard decoder reads otherwise); a
+// client the policy accepts has only policy-conforming redirect URIs,
+// grants and scopes.
+func FuzzRegistrationRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"redirect_uris":["http://127.0.0.1/cb"]}`,
+		`{"redirect_uris":["https://a.apps.example.com/cb","http://[::1]:5/x"],"client_name":"A","scope":"mcp:tools","grant_types":["authorization_code","refresh_token"],"response_types":["code"],"token_endpoint_auth_method":"none"}`,
+		`{"redirect_uris":["http://127.0.0.1/cb"],"token_endpoint_auth_method":"client_secret_post"}`,
+		`{"redirect_uris":["http://evil.example/cb"]}`,
+		`{"redirect_uris":["https://evilapps.example.com/"],"Redirect_uris":[]}`,
+		`{"redirect_uris":null,"client_name":"\u0000"}`,
+		`{"redirect_uris":["com.example:/cb"],"scope":"root"}`,
+		`[]`, `{`, `{"a":1}{}`,
+	} {
+		f.Add([]byte(s))
+	}
+	e := newEnv(f, func(c *Config) {
+		brokerConfig(c)
+		c.Registration = &Registration{LoopbackRedirects: true, RedirectHosts: []string{"*.apps.example.com"}, Scopes: []string{"mcp:tools"}}
+	})
+	rg := e.s.registrar
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, oe := parseRegistrationRequest(body)
+		if oe != nil {
+			return
+		}
+		var ref struct {
+			RedirectURIs []string `json:"redirect_uris"`
+			AuthMethod   string   `json:"token_endpoint_auth_method"`
+			ClientName   string   `json:"client_name"`
+		}
+		if err := json.Unmarshal(body, &ref); err != nil {
+			t.Fatalf("accepted what encoding/json refuses: %v", err)
+		}
+		if ref.AuthMethod != req.AuthMethod || ref.ClientName != req.ClientName || !slices.Equal(dedupe(ref.RedirectURIs), req.RedirectURIs) {
+			t.Fatalf("differs from encoding/json: %+v vs %+v", req, ref)
+		}
+		if len(req.RedirectURIs) == 0 || len(req.RedirectURIs) > maxRegisteredRedirects {
+			t.Fatalf("redirects %v", req.RedirectURIs)
+		}
+		c, oe := rg.apply(e.s, req, "dcr-x", "")
+		if oe != nil {
+			return
+		}
+		if !c.public || !c.grants[GrantAuthorizationCode] || len(c.scopes) > 1 || (len(c.scopes) == 1 && !c.scopes["mcp:tools"]) {
+			t.Fatalf("client beyond policy: %+v", c)
+		}
+		for _, ru := range c.redirects {
+			u, err := url.Parse(ru)
+			if err != nil {
+				t.Fatalf("accepted %q", ru)
+			}
+			h := strings.ToLower(u.Hostname())
+			sub, found := strings.CutSuffix(h, ".apps.example.com")
+			if u.Fragment != "" || u.User != nil ||
+				!(u.Scheme == "http" && isLoopbackHost(h) || u.Scheme == "https" && found && sub != "" && !strings.HasPrefix(sub, ".") && !strings.Contains(sub, "..")) {
+				t.Fatalf("redirect beyond policy: %q", ru)
+			}
+		}
+	})
+}
+
+func TestParseConfigRegistration(t *testing.T) {
+	t.Parallel()
+	yml := `
+issuer: https://as.example.com
+dev_generate_key: true
+resources:
+  - id: https://mcp.example.com/mcp
+    scopes: [mcp:tools, mcp:admin]
+broker:
+  upstream: {issuer: https://login.example.com, client_id: mcp-as}
+  access:
+    - {group: eng, resource: "https://mcp.example.com/mcp", scopes: [mcp:tools]}
+registration:
+  loopback_redirects: true
+  redirect_hosts: ["*.apps.example.com"]
+  scopes: [mcp:tools]
+  per_source: {per_second: 0.5, burst: 3}
+  max_bytes: 100000
+  idle_lifetime: 48h
+`
+	cfg, err := ParseConfig([]byte(yml), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Registration
+	if r == nil || !r.LoopbackRedirects || r.RedirectHosts[0] != "*.apps.example.com" || r.PerSource != (Limit{PerSecond: 0.5, Burst: 3}) ||
+		r.MaxBytes != 100000 || r.IdleLifetime.Hours() != 48 {
+		t.Fatalf("%+v", r)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md map[string]any
+	_ = json.Unmarshal(s.metadata, &md)
+	if md["registration_endpoint"] != "https://as.example.com/register" {
+		t.Fatalf("metadata %v", md)
+	}
+	if _, err := ParseConfig([]byte(yml+"  unknown_knob: 1\n"), t.TempDir()); err == nil {
+		t.Fatal("unknown key accepted")
+	}
+}
