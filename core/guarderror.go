@@ -54,6 +54,15 @@ const (
 	KindUnavailable ErrorKind = "unavailable"
 	// KindInternal: an unexpected failure. 500, never an allow.
 	KindInternal ErrorKind = "internal"
+	// KindBadGateway: a reverse proxy in front of the MCP server (package
+	// proxy) could not get a response from it: connection refused or
+	// reset, a malformed response. 502 with a JSON-RPC error body echoing
+	// the request's id; the request may or may not have reached the server.
+	KindBadGateway ErrorKind = "bad_gateway"
+	// KindGatewayTimeout: the MCP server behind a reverse proxy did not
+	// answer in time (connect or response-header timeout). 504 with a
+	// JSON-RPC error body echoing the request's id.
+	KindGatewayTimeout ErrorKind = "gateway_timeout"
 )
 
 // Error is the only error type [Guard.Check] returns. Every field but Err is

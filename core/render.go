@@ -33,6 +33,8 @@ type Response struct {
 //     inspector's status (405 with Allow); all with JSON-RPC error bodies.
 //   - KindUnavailable: 503 with Retry-After, JSON-RPC error body, and no
 //     challenge, so clients keep their token.
+//   - KindBadGateway, KindGatewayTimeout (package proxy): 502 / 504 with a
+//     JSON-RPC error body (code -32603) and no challenge.
 //   - anything else, including a nil error or one that is not an *Error:
 //     500 (fail closed).
 //
@@ -94,6 +96,10 @@ func (g *Guard) status(e *Error) int {
 		return http.StatusRequestEntityTooLarge
 	case KindUnavailable:
 		return http.StatusServiceUnavailable
+	case KindBadGateway:
+		return http.StatusBadGateway
+	case KindGatewayTimeout:
+		return http.StatusGatewayTimeout
 	case KindMessage:
 		switch e.Status {
 		case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
@@ -113,7 +119,7 @@ func (g *Guard) code(e *Error) int {
 	switch e.Kind {
 	case KindInsufficientScope, KindForbidden:
 		return g.denyCode
-	case KindUnavailable, KindInternal:
+	case KindUnavailable, KindInternal, KindBadGateway, KindGatewayTimeout:
 		return codeInternalError
 	}
 	return codeInvalidRequest
@@ -143,6 +149,10 @@ func (g *Guard) description(e *Error) string {
 		return "request body too large"
 	case KindUnavailable:
 		return "service temporarily unavailable"
+	case KindBadGateway:
+		return "the MCP server is unavailable"
+	case KindGatewayTimeout:
+		return "the MCP server did not answer in time"
 	case KindMessage:
 		return "invalid request"
 	}

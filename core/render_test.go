@@ -138,6 +138,8 @@ func TestRenderKinds(t *testing.T) {
 		{&Error{Kind: KindMessage, Status: 299}, 400, nil, codeInvalidRequest, "null", false, ""},
 		{&Error{Kind: KindUnavailable}, 503, nil, codeInternalError, "null", true, ""},
 		{&Error{Kind: KindInternal}, 500, nil, codeInternalError, "null", false, ""},
+		{&Error{Kind: KindBadGateway, ID: json.RawMessage(`7`)}, 502, nil, codeInternalError, "7", false, ""},
+		{&Error{Kind: KindGatewayTimeout, ID: json.RawMessage(`"t"`)}, 504, nil, codeInternalError, `"t"`, false, ""},
 		{&Error{Kind: "bogus"}, 500, nil, codeInvalidRequest, "null", false, ""},
 		{errors.New("plain"), 500, nil, codeInternalError, "null", false, ""},
 		{nil, 500, nil, codeInternalError, "null", false, ""},

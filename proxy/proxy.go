@@ -1,0 +1,308 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// Defaults of [Config].
+const (
+	// DefaultDialTimeout bounds connecting to the upstream server.
+	DefaultDialTimeout = 5 * time.Second
+	// DefaultResponseHeaderTimeout bounds the wait for the upstream
+	// response header once the request is sent. A server answering in JSON
+	// mode sends its header only with the result, so this is also the
+	// longest tool call such a server can run.
+	DefaultResponseHeaderTimeout = 60 * time.Second
+	// DefaultStreamIdleTimeout bounds the silence on an established
+	// upstream response body (an SSE stream, a slow JSON body): when no
+	// byte arrives for this long the stream is closed. There is no limit on
+	// a body's total duration.
+	DefaultStreamIdleTimeout = 5 * time.Minute
+)
+
+// Config configures a [Proxy]. Every field is OPTIONAL unless marked
+// REQUIRED; the zero value selects the default named in its comment.
+type Config struct {
+	// Guard authorizes every request before it is forwarded. REQUIRED.
+	Guard *core.Guard
+	// Upstream is the URL of the protected server's MCP endpoint, such as
+	// "http://127.0.0.1:3000/mcp": http or https, with a host, without
+	// user info or fragment. Requests are sent to exactly this URL (the
+	// inbound query, if any, is appended). REQUIRED.
+	Upstream string
+	// Transport sends the requests upstream. Default: a transport of its
+	// own (never http.DefaultTransport) that ignores HTTP_PROXY and
+	// friends, with DialTimeout, ResponseHeaderTimeout, a 10 s TLS
+	// handshake timeout and 64 idle connections. When set, DialTimeout
+	// and ResponseHeaderTimeout are the caller's business.
+	Transport http.RoundTripper
+	// DialTimeout: default DefaultDialTimeout (5 s).
+	DialTimeout time.Duration
+	// ResponseHeaderTimeout: default DefaultResponseHeaderTimeout (60 s).
+	ResponseHeaderTimeout time.Duration
+	// StreamIdleTimeout: default DefaultStreamIdleTimeout (5 min).
+	StreamIdleTimeout time.Duration
+	// ForwardPrincipal sends the principal to the upstream server in the
+	// X-Mcpauthz-* headers (see [SetPrincipalHeader]). Default false.
+	// Inbound X-Mcpauthz-* headers are removed whatever this says.
+	ForwardPrincipal bool
+	// ForwardToken passes the client's Authorization header to the
+	// upstream server. Default false: the upstream gets no credential,
+	// so it cannot replay the token and does not log it. Enable it only
+	// for an upstream that verifies the token again.
+	ForwardToken bool
+	// Logger receives upstream failures (never a token). Default: discard.
+	Logger *slog.Logger
+}
+
+// Proxy is an http.Handler that serves the Guard's MCP endpoint by
+// forwarding authorized requests to an upstream MCP server, and the
+// Guard's RFC 9728 metadata document itself. It is safe for concurrent
+// use.
+//
+// Routing: a request for exactly Guard.ResourcePath() (any method) goes
+// through [core.Guard.Serve] and, when allowed, upstream; a request for
+// one of Guard.MetadataPaths() gets the metadata; every other path is
+// answered 404 without reaching the upstream.
+type Proxy struct {
+	g        *core.Guard
+	upstream *url.URL
+	rp       *httputil.ReverseProxy
+	log      *slog.Logger
+	idle     time.Duration
+	fwdPrinc bool
+	fwdToken bool
+	metadata http.Handler
+	mdPaths  []string
+	streams  streams
+}
+
+// New validates cfg and returns a Proxy.
+func New(cfg Config) (*Proxy, error) {
+	if cfg.Guard == nil {
+		return nil, errors.New("proxy: Config.Guard is required")
+	}
+	u, err := parseUpstream(cfg.Upstream)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.DialTimeout < 0 || cfg.ResponseHeaderTimeout < 0 || cfg.StreamIdleTimeout < 0 {
+		return nil, errors.New("proxy: timeouts must not be negative")
+	}
+	p := &Proxy{
+		g: cfg.Guard, upstream: u, log: cfg.Logger, idle: cfg.StreamIdleTimeout,
+		fwdPrinc: cfg.ForwardPrincipal, fwdToken: cfg.ForwardToken,
+		metadata: cfg.Guard.MetadataHandler(), mdPaths: cfg.Guard.MetadataPaths(),
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.idle == 0 {
+		p.idle = DefaultStreamIdleTimeout
+	}
+	tr := cfg.Transport
+	if tr == nil {
+		tr = newTransport(cfg.DialTimeout, cfg.ResponseHeaderTimeout)
+	}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:        p.rewrite,
+		Transport:      tr,
+		ModifyResponse: p.modifyResponse,
+		ErrorHandler:   p.upstreamError,
+		ErrorLog:       log.New(io.Discard, "", 0), // failures are logged by upstreamError
+	}
+	return p, nil
+}
+
+// parseUpstream checks Config.Upstream.
+func parseUpstream(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, errors.New("proxy: Config.Upstream is required")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: Config.Upstream: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return nil, fmt.Errorf("proxy: Config.Upstream %q: want http(s)://host[:port]/path without user info or fragment", s)
+	}
+	return u, nil
+}
+
+// newTransport is the default upstream transport.
+func newTransport(dial, header time.Duration) *http.Transport {
+	if dial == 0 {
+		dial = DefaultDialTimeout
+	}
+	if header == 0 {
+		header = DefaultResponseHeaderTimeout
+	}
+	d := &net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 nil, // a sidecar talks to its upstream directly
+		DialContext:           d.DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: header,
+		ExpectContinueTimeout: time.Second,
+		MaxIdleConns:          64,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+}
+
+// ServeHTTP routes r: the MCP endpoint through the Guard to the upstream,
+// the metadata document, or 404.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch path := r.URL.Path; {
+	case path == p.g.ResourcePath() && r.URL.RawPath == "":
+		p.g.Serve(w, r, p.forward)
+	case slices.Contains(p.mdPaths, path) && r.URL.RawPath == "":
+		p.metadata.ServeHTTP(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// reqState is what the error handler needs to know about the request.
+type reqState struct {
+	body      []byte      // the request body the Guard inspected (nil for none)
+	principal http.Header // the principal headers to send (ForwardPrincipal)
+}
+
+type stateKey struct{}
+
+// forward sends an allowed request upstream. r carries the principal in
+// its context and the body the Guard inspected.
+func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
+	st := &reqState{}
+	if r.Body != nil && r.Body != http.NoBody {
+		b, err := io.ReadAll(r.Body) // the Guard's in-memory copy
+		if err != nil {
+			core.WriteResponse(w, p.g.Render(&core.Error{Kind: core.KindInternal, Err: err}))
+			return
+		}
+		st.body = b
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	if p.fwdPrinc {
+		if pc, ok := core.PrincipalFromContext(r.Context()); ok {
+			st.principal = http.Header{}
+			if err := SetPrincipalHeader(st.principal, pc); err != nil {
+				core.WriteResponse(w, p.g.Render(&core.Error{Kind: core.KindInternal, Err: err}))
+				return
+			}
+		}
+	}
+	ctx := context.WithValue(r.Context(), stateKey{}, st)
+	if r.Method == http.MethodGet {
+		// A GET opens the server-to-client event stream, which lasts until
+		// the client or the server ends it: shutdown ends it (CloseStreams).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		id, ok := p.streams.add(cancel)
+		if !ok {
+			core.WriteResponse(w, p.g.Render(&core.Error{Kind: core.KindUnavailable, Description: "shutting down"}))
+			return
+		}
+		defer p.streams.remove(id)
+	}
+	p.rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// rewrite builds the upstream request from the inbound one.
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	out := pr.Out
+	u := *p.upstream
+	if q := pr.In.URL.RawQuery; q != "" {
+		if u.RawQuery != "" {
+			u.RawQuery += "&" + q
+		} else {
+			u.RawQuery = q
+		}
+	}
+	out.URL = &u
+	out.Host = "" // the upstream's own host
+	out.Trailer = nil
+	StripInbound(out.Header, p.fwdToken)
+	pr.SetXForwarded()
+	if st, ok := pr.In.Context().Value(stateKey{}).(*reqState); ok {
+		for k, v := range st.principal {
+			out.Header[k] = v
+		}
+	}
+}
+
+// errUpgrade refuses a protocol switch: the bytes after it would bypass
+// the Guard.
+var errUpgrade = errors.New("proxy: the upstream server switched protocols")
+
+// modifyResponse applies the idle bound to the upstream body and refuses a
+// protocol switch. A 404 to a request naming a session means the upstream
+// server has ended it: the Guard forgets the binding.
+func (p *Proxy) modifyResponse(resp *http.Response) error {
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return errUpgrade
+	}
+	if resp.StatusCode == http.StatusNotFound && resp.Request != nil {
+		if sid := resp.Request.Header.Get("Mcp-Session-Id"); sid != "" {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(resp.Request.Context()), 5*time.Second)
+			if err := p.g.EndSession(ctx, sid); err != nil {
+				p.log.LogAttrs(ctx, slog.LevelWarn, "mcpauthz proxy: could not drop the binding of a session the upstream ended", slog.Any("cause", err))
+			}
+			cancel()
+		}
+	}
+	resp.Body = newIdleBody(resp.Body, p.idle)
+	return nil
+}
+
+// upstreamError answers a request the upstream did not answer: 504 for a
+// timeout, 502 otherwise, with a JSON-RPC error echoing the request's id.
+// Nothing from the upstream reaches the client.
+func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	ctx := r.Context()
+	kind, level := core.KindBadGateway, slog.LevelWarn
+	if isTimeout(err) {
+		kind = core.KindGatewayTimeout
+	} else if ctx.Err() != nil {
+		level = slog.LevelDebug // the client went away, or shutdown ended a stream
+	}
+	var body []byte
+	if st, ok := ctx.Value(stateKey{}).(*reqState); ok {
+		body = st.body
+	}
+	p.log.LogAttrs(ctx, level, "mcpauthz proxy: upstream failed", slog.String("kind", string(kind)),
+		slog.String("upstream", p.upstream.Redacted()), slog.Any("cause", err))
+	core.WriteResponse(w, p.g.Render(&core.Error{Kind: kind, ID: rpcID(body), Err: err}))
+}
+
+// isTimeout reports a dial, response-header or deadline timeout.
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// CloseStreams ends every open GET event stream and makes new ones fail
+// with 503: call it when shutdown begins (before http.Server.Shutdown,
+// which would otherwise wait for streams that never end on their own).
+// Requests with a response in progress are not affected.
+func (p *Proxy) CloseStreams() { p.streams.closeAll() }
