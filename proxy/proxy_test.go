@@ -594,3 +594,34 @@ func TestNewRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestPrincipalTooLargeToForward: a principal whose headers exceed
+// MaxPrincipalHeaderBytes is refused (500), never forwarded truncated.
+func TestPrincipalTooLargeToForward(t *testing.T) {
+	f := newFixture(t)
+	called := false
+	var mu sync.Mutex
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		called = true
+		mu.Unlock()
+	}))
+	defer up.Close()
+	url, _ := f.front(t, up.URL+"/mcp", proxy.Config{ForwardPrincipal: true})
+	var groups []string
+	for i := range 50 { // 3 KB in the token, 9 KB percent-encoded
+		groups = append(groups, strings.Repeat("ü", 30)+itoa(i))
+	}
+	req := f.newRequest(t, url, rpcBody(4, "tools/call", `{"name":"ls","arguments":{}}`))
+	tok := f.idp.Mint(map[string]any{"aud": resource, "sub": "alice", "client_id": "c", "groups": groups})
+	if len(tok) > 8<<10 {
+		t.Fatalf("test token too long: %d", len(tok))
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	wantRPCError(t, send(t, req), http.StatusInternalServerError, "null")
+	mu.Lock()
+	defer mu.Unlock()
+	if called {
+		t.Error("the upstream was called")
+	}
+}
