@@ -43,6 +43,8 @@ type File struct {
 	Audit FileAudit `yaml:"audit"`
 	// Guard holds the remaining core.Config knobs.
 	Guard FileGuard `yaml:"guard"`
+	// Proxy configures "mcpauthz proxy" (see FileProxy).
+	Proxy FileProxy `yaml:"proxy"`
 }
 
 // FileMetadata is the RFC 9728 document (core.ProtectedResourceMetadata).

@@ -306,3 +306,32 @@ func isTimeout(err error) bool {
 // which would otherwise wait for streams that never end on their own).
 // Requests with a response in progress are not affected.
 func (p *Proxy) CloseStreams() { p.streams.closeAll() }
+
+// Ready reports whether the proxy can serve: the Guard is ready
+// ([core.Guard.Ready]) and a TCP connection to the upstream opens within
+// ctx's deadline (at most DefaultDialTimeout). Mount it with
+// core.ReadyHandler.
+func (p *Proxy) Ready(ctx context.Context) error {
+	gerr := p.g.Ready(ctx)
+	ctx, cancel := context.WithTimeout(ctx, DefaultDialTimeout)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", upstreamAddr(p.upstream))
+	if err != nil {
+		err = fmt.Errorf("%w: upstream %s: %w", core.ErrNotReady, p.upstream.Redacted(), err)
+	} else {
+		_ = c.Close()
+	}
+	return errors.Join(gerr, err)
+}
+
+// upstreamAddr is host:port of u, with the scheme's default port.
+func upstreamAddr(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
+}

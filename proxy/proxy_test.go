@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -623,5 +624,30 @@ func TestPrincipalTooLargeToForward(t *testing.T) {
 	defer mu.Unlock()
 	if called {
 		t.Error("the upstream was called")
+	}
+}
+
+// TestReady: ready while the Guard is ready and the upstream accepts
+// connections; not ready (503 from core.ReadyHandler) when it does not.
+func TestReady(t *testing.T) {
+	f := newFixture(t)
+	up := httptest.NewServer(http.NotFoundHandler())
+	defer up.Close()
+	_, p := f.front(t, up.URL+"/mcp", proxy.Config{})
+	h := core.ReadyHandler(p, time.Second)
+	probe := func() int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return rec.Code
+	}
+	if c := probe(); c != 200 {
+		t.Errorf("ready with a live upstream = %d", c)
+	}
+	up.Close()
+	if c := probe(); c != http.StatusServiceUnavailable {
+		t.Errorf("ready with the upstream down = %d", c)
+	}
+	if err := p.Ready(context.Background()); err == nil || !errors.Is(err, core.ErrNotReady) {
+		t.Errorf("Ready = %v", err)
 	}
 }

@@ -6,6 +6,7 @@
 //	mcpauthz lint     -model M.conf -policy P.csv [-strict]
 //	mcpauthz metadata -config guard.yaml
 //	mcpauthz hash-secret < secret.txt
+//	mcpauthz proxy    -config guard.yaml [-upstream http://127.0.0.1:3000/mcp] [-listen 127.0.0.1:8443] [-health-listen ADDR]
 //
 // explain prints the decision the Casbin authorizer takes for one MCP
 // operation: the principal and its policy subjects, groups, roles and
@@ -32,6 +33,13 @@
 // and prints the value for a client's secret_hash in the authorization server
 // configuration.
 //
+// proxy runs the Guard of the configuration file as a reverse proxy in
+// front of an MCP server written in any language (package proxy,
+// docs/proxy.md): verification, inspection, per-item authorization, list
+// filtering, step-up and session binding, with /readyz and /livez, until
+// SIGINT or SIGTERM, then a graceful shutdown. The file's proxy: section
+// configures it; -upstream, -listen and -health-listen override it.
+//
 // # Security
 //
 // -token-file decodes a JWT WITHOUT verifying its signature, for debugging
@@ -55,6 +63,7 @@ commands:
   lint         check a policy against its model
   metadata     print the RFC 9728 protected resource metadata document
   hash-secret  read a client secret on stdin, print its secret_hash for the authorization server
+  proxy        serve the Guard as a reverse proxy in front of an MCP server
 
 run "mcpauthz <command> -h" for the flags of a command.
 `
@@ -74,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return metadataCmd(args[1:], stdout, stderr)
 	case "hash-secret":
 		return hashSecretCmd(args[1:], os.Stdin, stdout, stderr)
+	case "proxy":
+		return proxyCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

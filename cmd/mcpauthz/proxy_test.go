@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/coretest"
+	"github.com/mcpauthz/mcpauthz/proxy"
+)
+
+const proxyPolicy = `p, *, server, connect, allow
+p, *, *, list, allow
+p, *, tool:ls, call, allow
+p, *, tool:echo, call, allow
+p, *, tool:slow, call, allow
+`
+
+// proxyEnv runs "mcpauthz proxy" (runProxy) in front of a go-sdk server
+// with the coretest catalog, from a YAML file on a loopback IdP.
+type proxyEnv struct {
+	idp      *coretest.IdP
+	spy      *coretest.Spy
+	url      string // the proxy's MCP endpoint
+	base     string
+	cancel   context.CancelFunc
+	done     chan int
+	stderr   *syncBuffer
+	resource string
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startProxy(t *testing.T, extraYAML string, slowRelease <-chan struct{}) *proxyEnv {
+	t.Helper()
+	e := &proxyEnv{idp: coretest.NewIdP(t), spy: coretest.NewSpy(false, false), resource: "https://mcp.example.com/mcp",
+		done: make(chan int, 1), stderr: &syncBuffer{}}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := proxy.PrincipalFromHeader(r.Header)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if r.Method == http.MethodPost && r.Header.Get("X-Test") == "slow" {
+			_, _ = io.ReadAll(r.Body)
+			<-slowRelease
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":9,"result":{"content":[{"type":"text","text":"slow done"}]}}`)
+			return
+		}
+		e.spy.ServeHTTP(w, r.WithContext(core.WithPrincipal(r.Context(), p)))
+	}))
+	t.Cleanup(up.Close)
+	dir := t.TempDir()
+	yaml := "resource: " + e.resource + "\nissuers:\n  - issuer: " + e.idp.Issuer() + "\n    jwks_uri: " + e.idp.JWKSURL() +
+		"\nmodel: quickstart\npolicy:\n  files: [policy.csv]\nproxy:\n  upstream: http://127.0.0.1:1/not-this\n  forward_principal: true\n" + extraYAML
+	for name, data := range map[string]string{"guard.yaml": yaml, "policy.csv": proxyPolicy} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	pr, pw := io.Pipe()
+	go func() {
+		e.done <- runProxy(ctx, []string{"-config", filepath.Join(dir, "guard.yaml"), "-listen", "127.0.0.1:0", "-upstream", up.URL + "/mcp"}, pw, e.stderr)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("proxy did not start: %v\n%s", err, e.stderr.String())
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	// "mcpauthz proxy: serving http://127.0.0.1:PORT/mcp -> upstream"
+	f := strings.Fields(line)
+	if len(f) < 4 || !strings.HasPrefix(f[3], "http://127.0.0.1:") {
+		t.Fatalf("start line %q", line)
+	}
+	e.url = f[3]
+	e.base = strings.TrimSuffix(e.url, "/mcp")
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-e.done:
+		case <-time.After(10 * time.Second):
+			t.Error("proxy did not stop")
+		}
+	})
+	return e
+}
+
+type bearerRT struct{ tok string }
+
+func (b bearerRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.tok)
+	r.Header.Set("X-Mcpauthz-Subject", "root") // a spoof the proxy must strip
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestProxyCommand drives "mcpauthz proxy" with the go-sdk client: the
+// list is filtered, an allowed call runs as the caller (the forwarded
+// principal, not the spoofed header), a denied call is refused, the
+// probes answer, and SIGTERM-style cancellation shuts down promptly with
+// the client's GET event stream open.
+func TestProxyCommand(t *testing.T) {
+	e := startProxy(t, "", nil)
+	tok := e.idp.Token(e.resource, "alice", "mcp:tools")
+	c := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
+	ctx := context.Background()
+	cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: e.url, HTTPClient: &http.Client{Transport: bearerRT{tok}}}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v\n%s", err, e.stderr.String())
+	}
+	defer cs.Close()
+	list, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range list.Tools {
+		names = append(names, tl.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"echo", "ls"}) {
+		t.Errorf("visible tools %v, want [echo ls]", names)
+	}
+	if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "ls"}); err != nil || res.IsError {
+		t.Errorf("allowed call: %v %+v", err, res)
+	}
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "rm"}); err == nil {
+		t.Error("denied call succeeded")
+	}
+	if _, _, sub, executed := e.spy.Snapshot(); sub != "alice" || !slices.Equal(executed, []string{"tool:ls"}) {
+		t.Errorf("upstream saw subject %q and executed %v", sub, executed)
+	}
+	for _, p := range []string{"/readyz", "/livez", "/.well-known/oauth-protected-resource/mcp"} {
+		resp, err := http.Get(e.base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d", p, resp.StatusCode)
+		}
+	}
+	start := time.Now()
+	e.cancel()
+	select {
+	case code := <-e.done:
+		e.done <- code
+		if code != 0 {
+			t.Errorf("exit code %d\n%s", code, e.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("shutdown did not finish")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("shutdown took %v with the default 30s drain: the GET stream held it", d)
+	}
+}
+
+// TestProxyDrain: a request in progress when shutdown begins completes;
+// one that outlives shutdown_timeout is cut.
+func TestProxyDrain(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		yaml      string
+		releaseIn time.Duration
+		wantOK    bool
+	}{
+		{"finishes within the drain", "  shutdown_timeout: 5s\n", 300 * time.Millisecond, true},
+		{"cut at the deadline", "  shutdown_timeout: 300ms\n", 1500 * time.Millisecond, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			release := make(chan struct{})
+			e := startProxy(t, tt.yaml, release)
+			req, _ := http.NewRequest(http.MethodPost, e.url, strings.NewReader(`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"slow","arguments":{}}}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			req.Header.Set("MCP-Protocol-Version", "2025-11-25")
+			req.Header.Set("Authorization", "Bearer "+e.idp.Token(e.resource, "alice"))
+			req.Header.Set("X-Test", "slow")
+			type result struct {
+				status int
+				body   string
+				err    error
+			}
+			got := make(chan result, 1)
+			go func() {
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					got <- result{err: err}
+					return
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				got <- result{resp.StatusCode, string(b), err}
+			}()
+			time.Sleep(200 * time.Millisecond) // the call is upstream
+			e.cancel()
+			time.AfterFunc(tt.releaseIn, func() { close(release) })
+			r := <-got
+			ok := r.err == nil && r.status == 200 && strings.Contains(r.body, "slow done")
+			if ok != tt.wantOK {
+				t.Errorf("call during shutdown: %d %q %v; want completed=%v", r.status, r.body, r.err, tt.wantOK)
+			}
+			select {
+			case <-e.done:
+			case <-time.After(8 * time.Second):
+				t.Fatal("shutdown did not finish")
+			}
+			e.done <- 0
+		})
+	}
+}
