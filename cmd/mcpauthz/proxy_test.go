@@ -3,6 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -60,6 +69,11 @@ func (s *syncBuffer) String() string {
 
 func startProxy(t *testing.T, extraYAML string, slowRelease <-chan struct{}) *proxyEnv {
 	t.Helper()
+	return startProxyScheme(t, extraYAML, slowRelease, "http")
+}
+
+func startProxyScheme(t *testing.T, extraYAML string, slowRelease <-chan struct{}, scheme string) *proxyEnv {
+	t.Helper()
 	e := &proxyEnv{idp: coretest.NewIdP(t), spy: coretest.NewSpy(false, false), resource: "https://mcp.example.com/mcp",
 		done: make(chan int, 1), stderr: &syncBuffer{}}
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +114,7 @@ func startProxy(t *testing.T, extraYAML string, slowRelease <-chan struct{}) *pr
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	// "mcpauthz proxy: serving http://127.0.0.1:PORT/mcp -> upstream"
 	f := strings.Fields(line)
-	if len(f) < 4 || !strings.HasPrefix(f[3], "http://127.0.0.1:") {
+	if len(f) < 4 || !strings.HasPrefix(f[3], scheme+"://127.0.0.1:") {
 		t.Fatalf("start line %q", line)
 	}
 	e.url = f[3]
@@ -239,5 +253,38 @@ func TestProxyDrain(t *testing.T) {
 			}
 			e.done <- 0
 		})
+	}
+}
+
+// TestProxyTLS: with tls_cert_file and tls_key_file the proxy serves HTTPS.
+func TestProxyTLS(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	e := startProxyScheme(t, "  tls_cert_file: "+certFile+"\n  tls_key_file: "+keyFile+"\n", nil, "https")
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := c.Get(e.base + "/livez")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Errorf("GET /livez over TLS = %d (TLS %v)", resp.StatusCode, resp.TLS != nil)
 	}
 }
