@@ -12,6 +12,8 @@
 #                                                        -> go test ./interop/conformanceparity
 #   5. the conformance suite's authorization-server scenarios against the
 #      quickstart's AS (authorization code via the broker) -> interop/run-as-conformance.sh
+#   6. the TypeScript SDK v1 server behind "mcpauthz proxy", driven by the
+#      TypeScript SDK v1 client                          -> interop/run-proxy.sh
 # Every step must run; a missing prerequisite is a failure, never a skip.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -66,5 +68,8 @@ grep -q '^ok' "$tmp/parity.log" || { echo "interop 4 failed" >&2; cat "$tmp/pari
 
 echo "== interop 5: MCP conformance authorization-server scenarios (quickstart AS, broker)"
 bash interop/run-as-conformance.sh
+
+echo "== interop 6: TypeScript SDK v1 server behind mcpauthz proxy"
+bash interop/run-proxy.sh
 
 echo "interop: all suites passed"

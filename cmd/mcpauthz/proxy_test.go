@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,7 @@ type proxyEnv struct {
 	done     chan int
 	stderr   *syncBuffer
 	resource string
+	gets     atomic.Int32 // GET requests that reached the upstream
 }
 
 type syncBuffer struct {
@@ -81,6 +83,9 @@ func startProxyScheme(t *testing.T, extraYAML string, slowRelease <-chan struct{
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
+		}
+		if r.Method == http.MethodGet {
+			e.gets.Add(1)
 		}
 		if r.Method == http.MethodPost && r.Header.Get("X-Test") == "slow" {
 			_, _ = io.ReadAll(r.Body)
@@ -184,6 +189,12 @@ func TestProxyCommand(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Errorf("GET %s = %d", p, resp.StatusCode)
 		}
+	}
+	for i := 0; e.gets.Load() == 0; i++ { // the client's standalone GET stream
+		if i == 100 {
+			t.Fatal("the go-sdk client opened no GET stream")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	start := time.Now()
 	e.cancel()
