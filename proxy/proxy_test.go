@@ -27,7 +27,9 @@ type fixture struct {
 	g   *core.Guard
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureTB(t) }
+
+func newFixtureTB(t testing.TB) *fixture {
 	t.Helper()
 	idp := coretest.NewIdP(t)
 	g, err := core.New(core.Config{
