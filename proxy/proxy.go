@@ -191,7 +191,7 @@ type stateKey struct{}
 func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	st := &reqState{}
 	if r.Body != nil && r.Body != http.NoBody {
-		b, err := io.ReadAll(r.Body) // the Guard's in-memory copy
+		b, err := readAll(r.Body)
 		if err != nil {
 			core.WriteResponse(w, p.g.Render(&core.Error{Kind: core.KindInternal, Err: err}))
 			return
@@ -223,6 +223,17 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		defer p.streams.remove(id)
 	}
 	p.rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// readAll reads the Guard's in-memory copy of the body in one allocation
+// when its length is known.
+func readAll(r io.Reader) ([]byte, error) {
+	if lr, ok := r.(interface{ Len() int }); ok {
+		b := make([]byte, lr.Len())
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	return io.ReadAll(r)
 }
 
 // rewrite builds the upstream request from the inbound one.
