@@ -212,6 +212,7 @@ func TestStripInbound(t *testing.T) {
 // gives the client a JSON-RPC error (502/504, or 500 for a list that
 // cannot be filtered) and never an unchecked answer.
 func TestUpstreamFailures(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	// down: a port nothing listens on.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -348,6 +349,7 @@ func sseUpstream(t *testing.T, next <-chan struct{}) string {
 // TestSSEFlushedAsItArrives: the progress event reaches the client while
 // the upstream still holds the result back.
 func TestSSEFlushedAsItArrives(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	next := make(chan struct{})
 	url, _ := f.front(t, sseUpstream(t, next), proxy.Config{})
@@ -387,6 +389,7 @@ func TestSSEFlushedAsItArrives(t *testing.T) {
 // TestStreamIdleTimeout: an upstream body that goes silent is closed after
 // StreamIdleTimeout, while one that keeps sending outlives it.
 func TestStreamIdleTimeout(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	const idle = 300 * time.Millisecond
 	stop := make(chan struct{})
@@ -452,6 +455,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 // TestCloseStreams: shutdown ends an open GET stream at once and refuses
 // new ones with 503; requests in progress are not cut.
 func TestCloseStreams(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
@@ -652,4 +656,31 @@ func TestReady(t *testing.T) {
 	if err := p.Ready(context.Background()); err == nil || !errors.Is(err, core.ErrNotReady) {
 		t.Errorf("Ready = %v", err)
 	}
+}
+
+// TestListTooLargeToFilter: a JSON list response beyond the filter's
+// buffer bound (32 MiB) is replaced by a JSON-RPC error, not streamed
+// through unfiltered.
+func TestListTooLargeToFilter(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	item := `{"name":"rm","inputSchema":{"type":"object"}},`
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":3,"result":{"tools":[`)
+		chunk := strings.Repeat(item, 1<<14)
+		for written := 0; written <= 33<<20; written += len(chunk) {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+		}
+		_, _ = io.WriteString(w, `{"name":"ls","inputSchema":{"type":"object"}}]}}`)
+	}))
+	defer up.Close()
+	url, _ := f.front(t, up.URL+"/mcp", proxy.Config{})
+	r := send(t, f.newRequest(t, url, rpcBody(3, "tools/list", `{}`)))
+	if strings.Contains(r.body, `"rm"`) || len(r.body) > 4096 {
+		t.Fatalf("an oversized list reached the client (%d bytes)", len(r.body))
+	}
+	wantRPCError(t, r, http.StatusInternalServerError, "null")
 }
