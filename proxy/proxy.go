@@ -197,7 +197,6 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		st.body = b
-		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
 	if p.fwdPrinc {
 		if pc, ok := core.PrincipalFromContext(r.Context()); ok {
@@ -222,7 +221,11 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		}
 		defer p.streams.remove(id)
 	}
-	p.rp.ServeHTTP(w, r.WithContext(ctx))
+	out := r.WithContext(ctx)
+	if st.body != nil {
+		out.Body = io.NopCloser(bytes.NewReader(st.body))
+	}
+	p.rp.ServeHTTP(w, out)
 }
 
 // readAll reads the Guard's in-memory copy of the body in one allocation
