@@ -20,16 +20,20 @@ waitfor() { # file pattern what
   echo "interop proxy: $3 did not start" >&2; cat "$1" "$1.err" >&2 2>/dev/null || true; return 1
 }
 
-(cd "$root" && go build -o "$tmp/mcpauthz" ./cmd/mcpauthz)
+# The server, the signing key and the binary start side by side.
 node "$here/node/ts-server.mjs" >"$tmp/ts.out" 2>"$tmp/ts.out.err" &
-pids+=($!)
 ts_pid=$!
+pids+=($ts_pid)
+node "$here/node/proxy-client.mjs" keys "$tmp/signer.json" >"$tmp/jwks.json" &
+keys_pid=$!
+(cd "$root" && go build -o "$tmp/mcpauthz" ./cmd/mcpauthz)
+wait "$keys_pid"
+jwks="$(cat "$tmp/jwks.json")"
 waitfor "$tmp/ts.out" '^listening' "the TypeScript server"
 upstream="$(awk '/^listening/{print $2}' "$tmp/ts.out")"
 
 issuer="https://idp.interop.example"
 resource="https://mcp.interop.example/mcp"
-jwks="$(node "$here/node/proxy-client.mjs" keys "$tmp/signer.json")"
 cat >"$tmp/policy.csv" <<'CSV'
 p, *, server, connect, allow
 p, *, *, list, allow
