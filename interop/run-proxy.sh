@@ -5,7 +5,8 @@
 # TypeScript SDK v1 client (interop/node/proxy-client.mjs): a filtered
 # tools/list, an allowed call, a denied call, the forwarded principal with
 # spoofed headers stripped, a progress notification streamed before the
-# result, and a clean exit (status 0) on SIGTERM.
+# result, and a clean exit (status 0) on SIGTERM within 5 s while the
+# client's GET event stream is open (drain deadline 30 s).
 #
 # Usage: interop/run-proxy.sh   (after "npm ci" in interop/node)
 set -euo pipefail
@@ -52,7 +53,7 @@ policy:
   files: [policy.csv]
 proxy:
   forward_principal: true
-  shutdown_timeout: 5s
+  shutdown_timeout: 30s
 YAML
 "$tmp/mcpauthz" proxy -config "$tmp/guard.yaml" -upstream "$upstream" -listen 127.0.0.1:0 >"$tmp/proxy.out" 2>"$tmp/proxy.out.err" &
 proxy_pid=$!
@@ -62,14 +63,13 @@ url="$(awk '/serving/{print $4}' "$tmp/proxy.out")"
 echo "mcpauthz proxy $url -> TypeScript SDK v1 server $upstream"
 
 rc=0
-timeout 60 node "$here/node/proxy-client.mjs" run "$url" "$tmp/signer.json" "$issuer" "$resource" || rc=$?
-
-kill -TERM "$proxy_pid"
-start=$(date +%s)
+# The client sends SIGTERM to the proxy itself, while connected.
+timeout 60 node "$here/node/proxy-client.mjs" run "$url" "$tmp/signer.json" "$issuer" "$resource" "$proxy_pid" || rc=$?
 proxy_rc=0
 wait "$proxy_pid" || proxy_rc=$?
-echo "mcpauthz proxy exited $proxy_rc after SIGTERM in $(( $(date +%s) - start )) s"
+echo "mcpauthz proxy exit status after SIGTERM: $proxy_rc"
 [ "$proxy_rc" -eq 0 ] || { echo "mcpauthz proxy did not exit cleanly" >&2; cat "$tmp/proxy.out.err" >&2; rc=1; }
+grep -q 'GET event stream opened' "$tmp/ts.out.err" || { echo "the client never opened its GET event stream" >&2; rc=1; }
 if grep -q 'deploy executed' "$tmp/ts.out.err"; then echo "the denied tool ran upstream" >&2; rc=1; fi
 kill -TERM "$ts_pid" 2>/dev/null || true
 [ "$rc" -eq 0 ] || { echo "--- proxy log" >&2; cat "$tmp/proxy.out.err" >&2; echo "--- server log" >&2; cat "$tmp/ts.out.err" >&2; }

@@ -4,11 +4,14 @@
 // Usage:
 //   node proxy-client.mjs keys <signer-file>   writes an ES256 signing key to
 //       <signer-file> and prints the public JWK Set (for the proxy's YAML)
-//   node proxy-client.mjs run <proxy-mcp-url> <signer-file> <issuer> <resource>
+//   node proxy-client.mjs run <proxy-mcp-url> <signer-file> <issuer> <resource> <proxy-pid>
 //       mints a token for alice (group engineering) and checks:
 //       a filtered tools/list, an allowed call, a denied call, the forwarded
 //       principal (a spoofed X-Mcpauthz-Subject is stripped, the token is not
 //       passed on), and a progress notification streamed before the result.
+//       Then, still connected (its GET event stream open), it sends SIGTERM
+//       to the proxy and checks that the proxy exits within 5 s although its
+//       drain deadline is 30 s: shutdown ended the stream.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -25,7 +28,7 @@ if (cmd === 'keys') {
   process.exit(0);
 }
 
-const [url, signerFile, issuer, resource] = args;
+const [url, signerFile, issuer, resource, proxyPid] = args;
 const jwk = JSON.parse(readFileSync(signerFile, 'utf8'));
 const key = await importJWK(jwk, 'ES256');
 const token = await new SignJWT({ client_id: 'interop-agent', scope: 'mcp:tools', groups: ['engineering'] })
@@ -78,7 +81,15 @@ const result = await client.callTool({ name: 'slow_progress', arguments: {} }, u
 events.push(`result ${text(result)}`);
 check(events[0] === 'progress 1/2' && text(result) === 'released', `streamed progress before the result: ${events.join(' -> ')}`);
 
-await client.close();
+// Graceful shutdown with this client's GET stream open.
+process.kill(Number(proxyPid), 'SIGTERM');
+const t0 = Date.now();
+const alive = () => { try { process.kill(Number(proxyPid), 0); return true; } catch { return false; } };
+while (alive() && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 50));
+const took = Date.now() - t0;
+check(!alive() && took < 5000, `proxy exited ${took} ms after SIGTERM with this client connected (drain deadline 30 s)`);
+client.onerror = () => {}; // the GET stream's end and reconnect attempts
+await client.close().catch(() => {});
 if (failures.length) {
   log(`${failures.length} check(s) failed`);
   process.exit(1);

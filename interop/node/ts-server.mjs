@@ -80,6 +80,7 @@ const http = createServer(async (req, res) => {
       t.onclose = () => { if (t.sessionId) transports.delete(t.sessionId); };
       await newServer().connect(t);
     }
+    if (req.method === 'GET') console.error('ts-server: GET event stream opened');
     await t.handleRequest(req, res, body);
   } catch (err) {
     console.error('ts-server:', err);
