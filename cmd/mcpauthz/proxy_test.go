@@ -299,3 +299,38 @@ func TestProxyTLS(t *testing.T) {
 		t.Errorf("GET /livez over TLS = %d (TLS %v)", resp.StatusCode, resp.TLS != nil)
 	}
 }
+
+// TestProxyCommandRefuses: configuration errors exit 2 with a message,
+// before anything listens.
+func TestProxyCommandRefuses(t *testing.T) {
+	dir := t.TempDir()
+	base := "resource: https://mcp.example.com/mcp\nissuers:\n  - issuer: https://idp.example.com\n    jwks_uri: https://idp.example.com/jwks\nauthenticate_only: true\n"
+	for _, tt := range []struct {
+		name, yaml string
+		args       []string
+		want       string
+	}{
+		{"no upstream", base, nil, "Upstream is required"},
+		{"bad upstream flag", base, []string{"-upstream", "ftp://x/mcp"}, "want http(s)://"},
+		{"half TLS", base + "proxy:\n  upstream: http://127.0.0.1:1/mcp\n  tls_cert_file: c.pem\n", nil, "go together"},
+		{"unknown proxy key", base + "proxy:\n  upstreams: http://127.0.0.1:1/mcp\n", nil, "upstreams"},
+		{"probe collision", strings.Replace(base, "/mcp\n", "/readyz\n", 1) + "proxy:\n  upstream: http://127.0.0.1:1/mcp\n", nil, "collides"},
+		{"no config", "", []string{}, "-config is required"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if tt.yaml != "" {
+				path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".yaml")
+				if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append([]string{"-config", path, "-listen", "127.0.0.1:0"}, args...)
+			}
+			var out, errb strings.Builder
+			code := runProxy(context.Background(), args, &out, &errb)
+			if code != 2 || !strings.Contains(errb.String(), tt.want) || out.Len() != 0 {
+				t.Errorf("exit %d, stderr %q, stdout %q; want 2 and %q", code, errb.String(), out.String(), tt.want)
+			}
+		})
+	}
+}
