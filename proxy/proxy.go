@@ -13,6 +13,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
@@ -123,6 +124,7 @@ func New(cfg Config) (*Proxy, error) {
 		Transport:      tr,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.upstreamError,
+		BufferPool:     &bufferPool{},
 		ErrorLog:       log.New(io.Discard, "", 0), // failures are logged by upstreamError
 	}
 	return p, nil
@@ -177,6 +179,19 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 	}
 }
+
+// bufferPool recycles the 32 KiB copy buffers of the reverse proxy (it
+// allocates one per response otherwise).
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().(*[]byte); ok {
+		return *v
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
 
 // reqState is what the error handler needs to know about the request.
 type reqState struct {
