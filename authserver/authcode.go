@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -50,7 +51,7 @@ func redirErr(code, desc string) *authorizeError {
 // parseAuthorizeRequest validates a raw authorization request query. It
 // returns the request as far as it could be validated: when the error
 // redirects, req.RedirectURI and req.State are set.
-func (s *Server) parseAuthorizeRequest(raw string) (*authzRequest, *client, *authorizeError) {
+func (s *Server) parseAuthorizeRequest(ctx context.Context, raw string) (*authzRequest, *client, *authorizeError) {
 	if len(raw) > maxAuthorizeQuery {
 		return nil, nil, pageErr("the authorization request is too large")
 	}
@@ -58,8 +59,16 @@ func (s *Server) parseAuthorizeRequest(raw string) (*authzRequest, *client, *aut
 	if err != nil {
 		return nil, nil, pageErr("the authorization request is malformed")
 	}
-	c := s.lookupClient(q["client_id"])
-	if q["client_id"] == "" || c == nil {
+	if q["client_id"] == "" {
+		return nil, nil, pageErr("unknown client")
+	}
+	c, err := s.lookupClient(ctx, q["client_id"])
+	if err != nil {
+		// shown to the user, never redirected: the redirect URI is not
+		// validated (it comes from the document that was refused)
+		return nil, nil, pageErr("the application's metadata document cannot be used (" + strings.TrimPrefix(err.Error(), ErrMetadataDocument.Error()+": ") + ")")
+	}
+	if c == nil {
 		return nil, nil, pageErr("unknown client")
 	}
 	ru := q["redirect_uri"]

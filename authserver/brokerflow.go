@@ -84,7 +84,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	req, _, ae := s.parseAuthorizeRequest(raw)
+	req, _, ae := s.parseAuthorizeRequest(ctx, raw)
 	if ae != nil {
 		s.logAuthorize(ctx, req, ae.code+": "+ae.desc)
 		if !ae.redirect {
@@ -206,8 +206,8 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadGateway, "Sign-in failed", "The identity provider's answer could not be used.")
 		return
 	}
-	c := s.lookupClient(t.req.ClientID)
-	if c == nil { // a registered client forgotten during the login
+	c, _ := s.lookupClient(ctx, t.req.ClientID)
+	if c == nil { // a registered client forgotten, or a document refused, during the login
 		b.pending.take(id, now)
 		b.clearLoginCookie(w)
 		s.errorPage(w, http.StatusBadRequest, "Sign-in failed", "This application is no longer registered. Start again from the application.")
@@ -248,7 +248,7 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusServiceUnavailable, "Sign-in unavailable", "Too many sign-ins are in progress. Try again in a minute.")
 		return
 	}
-	s.consentPage(w, t)
+	s.consentPage(ctx, w, t)
 }
 
 // idTokenClaims decodes the payload of an already verified ID token with

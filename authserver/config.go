@@ -182,6 +182,12 @@ type Config struct {
 	// policy (see [Registration]); it needs Broker. OPTIONAL; nil (the
 	// default) means no registration endpoint.
 	Registration *Registration
+	// ClientMetadataDocuments turns on Client ID Metadata Documents: an
+	// https client_id names the client's JSON document, fetched by this
+	// server with SSRF protections (see [ClientMetadataDocuments]); it
+	// needs Broker. OPTIONAL; nil means off (such client ids are unknown
+	// and client_id_metadata_document_supported is not advertised).
+	ClientMetadataDocuments *ClientMetadataDocuments
 	// TracerProvider receives one SpanGrant span per token request.
 	// OPTIONAL; nil or a no-op provider records nothing. There is no global
 	// default: pass otel.GetTracerProvider() to use the global provider.

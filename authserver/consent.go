@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"container/list"
+	"context"
 	"errors"
 	"html/template"
 	"net/http"
@@ -323,7 +324,7 @@ func (s *Server) errorPage(w http.ResponseWriter, status int, title, msg string)
 	_ = pages.ExecuteTemplate(w, "error", pageData{Title: title, Message: msg})
 }
 
-func (s *Server) consentPage(w http.ResponseWriter, t *loginTxn) {
+func (s *Server) consentPage(ctx context.Context, w http.ResponseWriter, t *loginTxn) {
 	setPageHeaders(w.Header(), cspSource(t.req.RedirectURI))
 	user := t.subject
 	if t.display != "" {
@@ -331,12 +332,15 @@ func (s *Server) consentPage(w http.ResponseWriter, t *loginTxn) {
 	}
 	name := t.req.ClientID
 	note := ""
-	if c := s.lookupClient(t.req.ClientID); c != nil {
+	if c, _ := s.lookupClient(ctx, t.req.ClientID); c != nil {
 		if c.name != "" {
 			name = c.name + " (" + c.id + ")"
 		}
-		if c.origin != originConfig {
+		switch c.origin {
+		case originRegistered:
 			note = "This application registered itself: its name is not verified by your organization. Allow only if you started this sign-in."
+		case originDocument:
+			note = "This application is described by its own metadata document at the address above: its name is not verified by your organization. Allow only if you started this sign-in and trust that site."
 		}
 	}
 	_ = pages.ExecuteTemplate(w, "consent", pageData{

@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -36,6 +37,7 @@ type fileConfig struct {
 	ReplayCache                fileReplayCache   `yaml:"replay_cache"`
 	Broker                     *fileBroker       `yaml:"broker"`
 	Registration               *fileRegistration `yaml:"registration"`
+	ClientMetadataDocuments    *fileDocuments    `yaml:"client_metadata_documents"`
 }
 
 type fileResource struct {
@@ -93,6 +95,21 @@ type fileRegistration struct {
 	Global            fileLimit     `yaml:"global"`
 	MaxBytes          int64         `yaml:"max_bytes"`
 	IdleLifetime      time.Duration `yaml:"idle_lifetime"`
+}
+
+// fileDocuments is the "client_metadata_documents" section.
+type fileDocuments struct {
+	AllowHosts       []string      `yaml:"allow_hosts"`
+	AllowNetworks    []string      `yaml:"allow_networks"`
+	DevAllowInsecure bool          `yaml:"dev_allow_insecure"`
+	RootCAsFile      string        `yaml:"root_cas_file"`
+	MaxBytes         int64         `yaml:"max_bytes"`
+	Timeout          time.Duration `yaml:"timeout"`
+	DefaultTTL       time.Duration `yaml:"default_ttl"`
+	MaxTTL           time.Duration `yaml:"max_ttl"`
+	CacheBytes       int64         `yaml:"cache_bytes"`
+	Scopes           []string      `yaml:"scopes"`
+	Resources        []string      `yaml:"resources"`
 }
 
 type fileLimit struct {
@@ -159,6 +176,10 @@ func LoadConfig(path string) (Config, error) {
 //	  loopback_redirects: true
 //	  redirect_hosts: [app.example.com, "*.tools.example.com"]
 //	  per_source: {per_second: 0.0167, burst: 10}
+//	client_metadata_documents:    # https client_id URLs, needs broker; off when absent
+//	  allow_hosts: ["*.example.com"]   # default: any public host
+//	  max_bytes: 5120
+//	  timeout: 5s
 func ParseConfig(data []byte, baseDir string) (Config, error) {
 	var fc fileConfig
 	if err := strictyaml.Decode(data, &fc, strictyaml.Options{}); err != nil {
@@ -234,6 +255,25 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 			return Config{}, err
 		}
 		cfg.Broker = b
+	}
+	if d := fc.ClientMetadataDocuments; d != nil {
+		cfg.ClientMetadataDocuments = &ClientMetadataDocuments{
+			AllowHosts: d.AllowHosts, AllowNetworks: d.AllowNetworks, DevAllowInsecure: d.DevAllowInsecure,
+			MaxBytes: d.MaxBytes, Timeout: d.Timeout, DefaultTTL: d.DefaultTTL, MaxTTL: d.MaxTTL,
+			CacheBytes: d.CacheBytes, Scopes: d.Scopes, Resources: d.Resources,
+		}
+		if d.RootCAsFile != "" {
+			p := d.RootCAsFile
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(baseDir, p)
+			}
+			pem, err := os.ReadFile(p)
+			pool := x509.NewCertPool()
+			if err != nil || !pool.AppendCertsFromPEM(pem) {
+				return Config{}, cfgErr("client_metadata_documents.root_cas_file", "cannot read PEM certificates")
+			}
+			cfg.ClientMetadataDocuments.RootCAs = pool
+		}
 	}
 	return cfg, nil
 }

@@ -21,6 +21,7 @@ type metadataDoc struct {
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	ScopesSupported                            []string `json:"scopes_supported,omitempty"`
 	ProtectedResources                         []string `json:"protected_resources"`
+	ClientIDMetadataDocumentSupported          bool     `json:"client_id_metadata_document_supported,omitempty"`
 }
 
 // buildMetadata renders the metadata document once. Only implemented
@@ -55,6 +56,7 @@ func (s *Server) buildMetadata() ([]byte, error) {
 		doc.GrantTypesSupported = append(doc.GrantTypesSupported, GrantAuthorizationCode, GrantRefreshToken)
 		doc.TokenEndpointAuthMethodsSupported = append(doc.TokenEndpointAuthMethodsSupported, AuthNone)
 	}
+	doc.ClientIDMetadataDocumentSupported = s.cimd != nil
 	if len(s.idps) > 0 {
 		doc.GrantTypesSupported = append(doc.GrantTypesSupported, GrantJWTBearer)
 		doc.AuthorizationGrantProfilesSupported = []string{ProfileIDJAG}

@@ -250,6 +250,12 @@ func parseRegistrationRequest(body []byte) (*registrationRequest, *oauthError) {
 	if err != nil {
 		return nil, regErr(codeInvalidClientMetadata, "the request is not a strict JSON object")
 	}
+	return registrationFromMap(m)
+}
+
+// registrationFromMap reads the RFC 7591 members of a decoded request (or
+// client ID metadata document).
+func registrationFromMap(m map[string]any) (*registrationRequest, *oauthError) {
 	for k := range m {
 		for _, name := range registrationMembers {
 			if k != name && strings.EqualFold(k, name) {

@@ -91,6 +91,11 @@ registration:
   per_source: {per_second: 0.5, burst: 3}
   max_bytes: 100000
   idle_lifetime: 48h
+client_metadata_documents:
+  allow_hosts: ["*.apps.example.com"]
+  allow_networks: [10.0.0.0/8]
+  timeout: 2s
+  cache_bytes: 65536
 `
 	cfg, err := ParseConfig([]byte(yml), t.TempDir())
 	if err != nil {
@@ -105,9 +110,12 @@ registration:
 	if err != nil {
 		t.Fatal(err)
 	}
+	if d := cfg.ClientMetadataDocuments; d == nil || d.AllowHosts[0] != "*.apps.example.com" || d.Timeout.Seconds() != 2 || d.CacheBytes != 65536 {
+		t.Fatalf("documents %+v", d)
+	}
 	var md map[string]any
 	_ = json.Unmarshal(s.metadata, &md)
-	if md["registration_endpoint"] != "https://as.example.com/register" {
+	if md["registration_endpoint"] != "https://as.example.com/register" || md["client_id_metadata_document_supported"] != true {
 		t.Fatalf("metadata %v", md)
 	}
 	if _, err := ParseConfig([]byte(yml+"  unknown_knob: 1\n"), t.TempDir()); err == nil {

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -56,6 +57,7 @@ type Server struct {
 	broker *broker // nil: no authorization code flow
 
 	registrar            *registrar // nil: no dynamic registration
+	cimd                 *cimd      // nil: no client ID metadata documents
 	registrationEndpoint string
 
 	dummySecret  *hashedSecret
@@ -88,6 +90,7 @@ type clientOrigin uint8
 const (
 	originConfig     clientOrigin = iota // Config.Clients
 	originRegistered                     // RFC 7591 dynamic registration
+	originDocument                       // client ID metadata document
 )
 
 type idp struct {
@@ -152,6 +155,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if err := s.setRegistration(cfg.Registration, cfg.RateLimiter); err != nil {
+		return nil, err
+	}
+	if err := s.setMetadataDocuments(cfg.ClientMetadataDocuments); err != nil {
 		return nil, err
 	}
 	if err := s.setKeys(cfg.SigningKeys, cfg.DevGenerateKey); err != nil {
@@ -264,16 +270,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// lookupClient returns the client registered as id: configured, or
-// dynamically registered (which counts as a use of it), or nil.
-func (s *Server) lookupClient(id string) *client {
+// lookupClient returns the client registered as id: configured,
+// dynamically registered (which counts as a use of it), or described by the
+// client ID metadata document at id (cached or fetched). It returns nil and
+// an error naming the reason when a document is refused, nil and nil for an
+// unknown client.
+func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 	if c := s.clients[id]; c != nil {
-		return c
+		return c, nil
 	}
 	if s.registrar != nil && strings.HasPrefix(id, registeredIDPrefix) {
-		return s.registrar.store.get(id, s.now())
+		return s.registrar.store.get(id, s.now()), nil
 	}
-	return nil
+	if s.cimd != nil && s.cimd.isDocumentClientID(id) {
+		return s.cimd.client(ctx, s, id)
+	}
+	return nil, nil
 }
 
 func allowGet(w http.ResponseWriter, r *http.Request) bool {

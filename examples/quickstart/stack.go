@@ -224,6 +224,9 @@ func (st *stack) authServer(logger *slog.Logger) (*authserver.Server, error) {
 		// Standard MCP clients that have no pre-registered client id register
 		// themselves (RFC 7591) with loopback redirect URIs only.
 		Registration: &authserver.Registration{LoopbackRedirects: true},
+		// Clients identified by an https client ID metadata document (public
+		// hosts only; the fetch refuses private and loopback addresses).
+		ClientMetadataDocuments: &authserver.ClientMetadataDocuments{},
 		TrustedIdPs: []authserver.TrustedIdP{{
 			Issuer: st.IdPIssuer, JWKSURL: st.IdPIssuer + "/jwks",
 			Claims: map[string]string{"groups": "groups", "email": "email", "department": "department"},

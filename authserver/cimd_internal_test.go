@@ -1,0 +1,100 @@
+package authserver
+
+import (
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAddressAllowed: the dial-time check refuses every non-public
+// address, including IPv4 embedded in IPv6 forms.
+func TestAddressAllowed(t *testing.T) {
+	allow := []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}
+	for _, tc := range []struct {
+		addr string
+		dev  bool
+		want bool
+	}{
+		{"93.184.215.14", false, true},
+		{"2606:4700::1111", false, true},
+		{"127.0.0.1", false, false},
+		{"127.0.0.1", true, true},
+		{"::1", false, false},
+		{"::ffff:127.0.0.1", false, false},
+		{"::ffff:10.0.0.1", false, false},
+		{"10.0.0.1", false, false},
+		{"10.9.1.1", false, true}, // allow-listed
+		{"172.16.0.1", false, false},
+		{"192.168.1.1", false, false},
+		{"169.254.169.254", false, false}, // cloud metadata
+		{"100.64.0.1", false, false},
+		{"0.0.0.0", false, false},
+		{"255.255.255.255", false, false},
+		{"224.0.0.1", false, false},
+		{"198.18.0.1", false, false},
+		{"fe80::1", false, false},
+		{"fc00::1", false, false},
+		{"::", false, false},
+		{"64:ff9b::7f00:1", false, false},
+		{"2002:7f00:1::", false, false},
+		{"2001:0:4136:e378::1", false, false},
+	} {
+		if got := addressAllowed(netip.MustParseAddr(tc.addr), allow, tc.dev); got != tc.want {
+			t.Errorf("%s (dev %v): %v, want %v", tc.addr, tc.dev, got, tc.want)
+		}
+	}
+}
+
+func TestCacheTTL(t *testing.T) {
+	c := &cimd{defTTL: 5 * time.Minute, maxTTL: time.Hour}
+	for _, tc := range []struct {
+		cc   []string
+		want time.Duration
+	}{
+		{nil, 5 * time.Minute},
+		{[]string{"max-age=60"}, time.Minute},
+		{[]string{"public, max-age=600"}, 10 * time.Minute},
+		{[]string{"max-age=999999"}, time.Hour},
+		{[]string{"no-store"}, 0},
+		{[]string{"max-age=60, no-cache"}, 0},
+		{[]string{"max-age=60", "no-store"}, 0},
+		{[]string{"max-age=-1"}, 0},
+		{[]string{"max-age=abc"}, 0},
+		{[]string{`max-age="120"`}, 2 * time.Minute},
+	} {
+		h := http.Header{}
+		for _, v := range tc.cc {
+			h.Add("Cache-Control", v)
+		}
+		if got := c.cacheTTL(h); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.cc, got, tc.want)
+		}
+	}
+}
+
+// FuzzDocumentURL: an accepted client_id URL is https with a host and a
+// path, without user info, query, fragment or dot segments.
+func FuzzDocumentURL(f *testing.F) {
+	for _, s := range []string{"https://a.example.com/c.json", "https://a.example.com/", "https://u@a.example.com/x", "https://a.example.com/x/../y",
+		"https://a.example.com/x?q", "http://a.example.com/x", "https://a.example.com/%2e%2e/x", "https://[::1]:8/x", "https:/x"} {
+		f.Add(s)
+	}
+	c := &cimd{}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if c.checkDocumentURL(raw) != nil {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || len(u.EscapedPath()) < 2 {
+			t.Fatalf("accepted %q", raw)
+		}
+		for _, seg := range strings.Split(u.Path, "/") {
+			if seg == "." || seg == ".." {
+				t.Fatalf("dot segment accepted: %q", raw)
+			}
+		}
+	})
+}
