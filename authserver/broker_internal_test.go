@@ -311,3 +311,29 @@ func TestLoginCookieAttributes(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryRefreshStorePeek: Peek changes nothing: a current token stays
+// current, a rotated one answers ErrRefreshReused without revoking.
+func TestMemoryRefreshStorePeek(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemoryRefreshStore(4)
+	now := time.Now()
+	if err := m.Save(ctx, "h0", RefreshFamily{ID: "f", ClientID: "c", Created: now, LastUsed: now}); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := m.Peek(ctx, "h0"); err != nil || f.ID != "f" {
+		t.Fatalf("peek current: %v %v", f, err)
+	}
+	if _, err := m.Rotate(ctx, "h0", "h1", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Peek(ctx, "h0"); !errors.Is(err, ErrRefreshReused) {
+		t.Fatalf("peek rotated: %v", err)
+	}
+	if f, err := m.Peek(ctx, "h1"); err != nil || f.ID != "f" {
+		t.Fatalf("peek revoked the family: %v %v", f, err)
+	}
+	if _, err := m.Peek(ctx, "nope"); !errors.Is(err, ErrRefreshUnknown) {
+		t.Fatalf("peek unknown: %v", err)
+	}
+}

@@ -853,3 +853,50 @@ func TestCodeReplayRaceRevokesFamily(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshRefusalKeepsToken: a refresh request refused for its own
+// parameters (another resource, a scope outside the grant) does not spend
+// the token, so the corrected retry succeeds and is not taken for reuse;
+// a rotated token presented again still revokes the family.
+func TestRefreshRefusalKeepsToken(t *testing.T) {
+	e := newBrokerEnv(t, nil)
+	ver, ch := pkcePair()
+	loc := e.login(t, e.browser(), e.authzParams(brPublic, brRedirect, ch))
+	status, body, _ := e.token(t, codeForm(loc.Query().Get("code"), brRedirect, ver), false)
+	if status != 200 {
+		t.Fatalf("code: %d %v", status, body)
+	}
+	rt := body["refresh_token"].(string)
+	refresh := func(rt string, extra ...string) (int, map[string]any) {
+		f := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {brPublic}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			f.Set(extra[i], extra[i+1])
+		}
+		s, b, _ := e.token(t, f, false)
+		return s, b
+	}
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		code  string
+	}{
+		{"other resource", []string{"resource", e2eOther}, "invalid_target"},
+		{"scope outside the grant", []string{"scope", "mcp:admin"}, "invalid_scope"},
+		{"malformed scope", []string{"scope", "a  b"}, "invalid_scope"},
+	} {
+		if s, b := refresh(rt, tc.extra...); s != 400 || b["error"] != tc.code {
+			t.Fatalf("%s: %d %v", tc.name, s, b)
+		}
+	}
+	s, b := refresh(rt, "resource", e2eMCP, "scope", "mcp:tools")
+	if s != 200 || b["refresh_token"] == nil {
+		t.Fatalf("corrected retry after refusals: %d %v", s, b)
+	}
+	next := b["refresh_token"].(string)
+	if s, b := refresh(rt); s != 400 || b["error"] != "invalid_grant" {
+		t.Fatalf("reuse of the rotated token: %d %v", s, b)
+	}
+	if s, _ := refresh(next); s != 400 {
+		t.Fatalf("family not revoked after reuse: %d", s)
+	}
+}

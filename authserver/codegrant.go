@@ -98,7 +98,11 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, c *client, form map
 	return g, nil
 }
 
-// grantRefreshToken rotates a refresh token (OAuth 2.1 §4.3).
+// grantRefreshToken rotates a refresh token (OAuth 2.1 §4.3). The request
+// is validated against the family (Peek) before the token is spent, so a
+// refused request (wrong resource, bad scope) leaves the token usable and a
+// corrected retry is not taken for reuse. Refusals that end the family
+// (another client, expired, client or resource no longer allowed) revoke it.
 func (s *Server) grantRefreshToken(ctx context.Context, c *client, form map[string]string, ev *auditEvent) (*grant, *oauthError) {
 	if s.broker == nil {
 		return nil, newErr(http.StatusBadRequest, codeUnsupportedGrantType, "unsupported grant_type", nil)
@@ -107,23 +111,19 @@ func (s *Server) grantRefreshToken(ctx context.Context, c *client, form map[stri
 	if raw == "" || len(raw) > 256 {
 		return nil, errRequest("refresh_token is missing or malformed", nil)
 	}
-	next := randomToken()
+	store := s.broker.refresh
+	h, next := hashRefresh(raw), randomToken()
 	now := s.now()
-	f, err := s.broker.refresh.Rotate(ctx, hashRefresh(raw), hashRefresh(next), now)
-	switch {
-	case errors.Is(err, ErrRefreshReused):
-		s.log.WarnContext(ctx, "authserver.refresh reuse: family revoked", "client_id", c.id)
-		return nil, errGrant("refresh token was already used; its family is revoked", err)
-	case errors.Is(err, ErrRefreshUnknown):
-		return nil, errGrant("invalid refresh token", err)
-	case err != nil:
-		oe := errUnavailable(http.StatusServiceUnavailable, "refresh token store unavailable", err)
-		oe.retryAfter = 5
+	f, err := store.Peek(ctx, h)
+	if errors.Is(err, ErrRefreshReused) {
+		_, err = store.Rotate(ctx, h, hashRefresh(next), now) // revokes the family
+	}
+	if oe := s.refreshStoreErr(ctx, c, err); oe != nil {
 		return nil, oe
 	}
 	ev.sub, ev.resource = f.Subject, f.Resource
 	revoke := func(desc string) (*grant, *oauthError) {
-		_ = s.broker.refresh.RevokeFamily(ctx, f.ID)
+		_ = store.RevokeFamily(ctx, f.ID)
 		return nil, errGrant(desc, nil)
 	}
 	switch {
@@ -136,11 +136,12 @@ func (s *Server) grantRefreshToken(ctx context.Context, c *client, form map[stri
 	case !c.grants[GrantRefreshToken]:
 		return revoke("the client may not use refresh tokens")
 	}
-	if res := form["resource"]; res != "" && res != f.Resource {
-		return nil, errTarget("resource differs from the original grant", nil)
-	}
 	if s.resources[f.Resource] == nil || (c.resources != nil && !c.resources[f.Resource]) {
 		return revoke("resource no longer available")
+	}
+	// Refusals that leave the token usable.
+	if res := form["resource"]; res != "" && res != f.Resource {
+		return nil, errTarget("resource differs from the original grant", nil)
 	}
 	// scopes may only narrow (RFC 6749 §6), and never beyond today's config
 	available := intersect(f.Scopes, c.scopes, s.resources[f.Resource].set)
@@ -148,8 +149,33 @@ func (s *Server) grantRefreshToken(ctx context.Context, c *client, form map[stri
 	if oe != nil {
 		return nil, oe
 	}
+	// Spend the token. A concurrent rotation of the same token wins the
+	// race and this one counts as reuse (the store revokes the family).
+	rf, err := store.Rotate(ctx, h, hashRefresh(next), now)
+	if oe := s.refreshStoreErr(ctx, c, err); oe != nil {
+		return nil, oe
+	}
+	if rf.ID != f.ID {
+		return revoke("refresh token changed family")
+	}
 	ev.scopes = scopes
 	return &grant{subject: f.Subject, resource: f.Resource, scopes: scopes, extra: f.Extra, refreshToken: next}, nil
+}
+
+// refreshStoreErr maps a RefreshStore error to the token response.
+func (s *Server) refreshStoreErr(ctx context.Context, c *client, err error) *oauthError {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrRefreshReused):
+		s.log.WarnContext(ctx, "authserver.refresh reuse: family revoked", "client_id", c.id)
+		return errGrant("refresh token was already used; its family is revoked", err)
+	case errors.Is(err, ErrRefreshUnknown):
+		return errGrant("invalid refresh token", err)
+	}
+	oe := errUnavailable(http.StatusServiceUnavailable, "refresh token store unavailable", err)
+	oe.retryAfter = 5
+	return oe
 }
 
 // issueRefresh starts the refresh family of a code grant and returns its

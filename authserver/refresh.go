@@ -38,6 +38,12 @@ type RefreshFamily struct {
 type RefreshStore interface {
 	// Save starts a family with its first token.
 	Save(ctx context.Context, tokenHash string, f RefreshFamily) error
+	// Peek returns the family whose current token is tokenHash, changing
+	// nothing, so that a request can be validated before its token is
+	// spent. A token rotated before returns ErrRefreshReused (without
+	// revoking: the Rotate that follows does), an unknown one
+	// ErrRefreshUnknown.
+	Peek(ctx context.Context, tokenHash string) (RefreshFamily, error)
 	// Rotate exchanges tokenHash for nextHash: it returns the family (with
 	// LastUsed as it was before this call) and makes nextHash the family's
 	// only valid token, with LastUsed = now. A token rotated before revokes
@@ -99,6 +105,21 @@ func (m *MemoryRefreshStore) Save(_ context.Context, h string, f RefreshFamily) 
 	m.families[f.ID] = m.lru.PushFront(&memFamily{f: f, current: h})
 	m.byHash[h] = f.ID
 	return nil
+}
+
+// Peek implements RefreshStore.
+func (m *MemoryRefreshStore) Peek(_ context.Context, h string) (RefreshFamily, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id, ok := m.byHash[h]
+	if !ok {
+		return RefreshFamily{}, ErrRefreshUnknown
+	}
+	mf := m.families[id].Value.(*memFamily)
+	if mf.current != h {
+		return RefreshFamily{}, ErrRefreshReused
+	}
+	return mf.f, nil
 }
 
 // Rotate implements RefreshStore.
