@@ -201,7 +201,7 @@ func (st *stack) authServer(logger *slog.Logger) (*authserver.Server, error) {
 		Clients: []authserver.Client{
 			{ID: agentID, SecretHash: agentHash, GrantTypes: []string{authserver.GrantJWTBearer}, Scopes: scopes},
 			{ID: ciBotID, SecretHash: botHash, GrantTypes: []string{authserver.GrantClientCredentials}, Scopes: scopes,
-				AuthMethods: []string{authserver.AuthClientSecretBasic}},
+				AuthMethods: []string{authserver.AuthClientSecretBasic, authserver.AuthClientSecretPost}},
 			{ID: ciBotJWTID, JWKS: jwks, GrantTypes: []string{authserver.GrantClientCredentials}, Scopes: scopes},
 			{ID: publicClientID, Name: "MCP client (public, loopback redirect)", AuthMethods: []string{authserver.AuthNone},
 				GrantTypes:   []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken},
