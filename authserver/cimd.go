@@ -90,6 +90,12 @@ type ClientMetadataDocuments struct {
 	// are dropped first). OPTIONAL; zero means
 	// DefaultMetadataDocumentCacheBytes (1 MiB).
 	CacheBytes int64
+	// FetchLimit is the server-wide budget of document fetches (cache
+	// misses); over it, a request naming an uncached document is refused
+	// (400 page) without fetching or remembering the refusal. OPTIONAL;
+	// zero means a burst of 20, then 5 per second. Kept by
+	// Config.RateLimiter when set, else in memory.
+	FetchLimit Limit
 	// Scopes and Resources restrict what these clients may obtain, as
 	// Client.Scopes and Client.Resources do. OPTIONAL; nil means every
 	// scope of every resource (the broker's access rules still decide per
@@ -110,6 +116,8 @@ type cimd struct {
 	resources  map[string]bool
 	allScopes  []string
 	hc         *http.Client
+	fetchLimit Limit
+	limiter    Limiter
 	cache      *docCache
 	inflightMu sync.Mutex
 	inflight   map[string]*docFetch
@@ -129,7 +137,7 @@ func docErr(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrMetadataDocument, fmt.Sprintf(format, a...))
 }
 
-func (s *Server) setMetadataDocuments(d *ClientMetadataDocuments) error {
+func (s *Server) setMetadataDocuments(d *ClientMetadataDocuments, shared Limiter) error {
 	if d == nil {
 		return nil
 	}
@@ -208,6 +216,21 @@ func (s *Server) setMetadataDocuments(d *ClientMetadataDocuments) error {
 				c.allScopes = append(c.allScopes, sc)
 			}
 		}
+	}
+	c.fetchLimit = d.FetchLimit
+	if c.fetchLimit == (Limit{}) {
+		c.fetchLimit = Limit{PerSecond: 5, Burst: 20}
+	}
+	if c.fetchLimit.PerSecond <= 0 || c.fetchLimit.Burst <= 0 {
+		return cfgErr("client_metadata_documents.fetch_limit", "must be positive")
+	}
+	c.limiter = shared
+	if c.limiter == nil {
+		l, err := NewMemoryLimiter(MemoryLimiterConfig{Now: s.now})
+		if err != nil {
+			return err
+		}
+		c.limiter = l
 	}
 	c.hc = documentClient(nets, d.DevAllowInsecure, d.RootCAs, c.timeout)
 	c.cache = newDocCache(cacheBytes)
@@ -348,6 +371,10 @@ func (c *cimd) client(ctx context.Context, s *Server, id string) (*client, error
 		case <-ctx.Done():
 			return nil, docErr("fetch cancelled")
 		}
+	}
+	if d, err := c.limiter.Allow(ctx, "cimd-fetch", c.fetchLimit); err != nil || !d.Allowed {
+		c.inflightMu.Unlock()
+		return nil, docErr("too many document fetches; try again in a minute")
 	}
 	f := &docFetch{done: make(chan struct{})}
 	c.inflight[id] = f

@@ -304,3 +304,24 @@ func TestMetadataDocumentConfigRules(t *testing.T) {
 		})
 	}
 }
+
+// TestMetadataDocumentFetchBudget: cache misses are limited server-wide; a
+// refusal for the budget is not remembered, and cached documents still
+// work.
+func TestMetadataDocumentFetchBudget(t *testing.T) {
+	d := newDocHost(t)
+	e := newBrokerEnv(t, withDocuments(d, true, func(m *authserver.ClientMetadataDocuments) {
+		m.FetchLimit = authserver.Limit{PerSecond: 0.001, Burst: 2}
+	}))
+	if status, _ := e.authorizePage(t, d.url("/good.json")); status != http.StatusFound {
+		t.Fatal("first document")
+	}
+	_, _ = e.authorizePage(t, d.url("/missing.json"))
+	status, page := e.authorizePage(t, d.url("/default.json"))
+	if status != http.StatusBadRequest || !strings.Contains(page, "too many document fetches") || d.count("/default.json") != 0 {
+		t.Fatalf("over budget: %d fetched %d: %s", status, d.count("/default.json"), page)
+	}
+	if status, _ := e.authorizePage(t, d.url("/good.json")); status != http.StatusFound {
+		t.Fatal("cached document refused over budget")
+	}
+}

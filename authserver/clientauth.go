@@ -87,7 +87,7 @@ func (s *Server) checkSecret(ctx context.Context, source, id, secret, method str
 	if oe := s.preAuth(ctx, id, source); oe != nil {
 		return nil, oe
 	}
-	c, _ := s.lookupClient(ctx, id)
+	c := s.credentialedClient(id) // never a metadata document: those clients have no secret
 	h := s.dummySecret
 	if c != nil && c.secret != nil {
 		h = c.secret

@@ -157,7 +157,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.setRegistration(cfg.Registration, cfg.RateLimiter); err != nil {
 		return nil, err
 	}
-	if err := s.setMetadataDocuments(cfg.ClientMetadataDocuments); err != nil {
+	if err := s.setMetadataDocuments(cfg.ClientMetadataDocuments, cfg.RateLimiter); err != nil {
 		return nil, err
 	}
 	if err := s.setKeys(cfg.SigningKeys, cfg.DevGenerateKey); err != nil {
@@ -276,16 +276,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // an error naming the reason when a document is refused, nil and nil for an
 // unknown client.
 func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
-	if c := s.clients[id]; c != nil {
+	if c := s.credentialedClient(id); c != nil || !strings.HasPrefix(id, "http") {
 		return c, nil
-	}
-	if s.registrar != nil && strings.HasPrefix(id, registeredIDPrefix) {
-		return s.registrar.store.get(id, s.now()), nil
 	}
 	if s.cimd != nil && s.cimd.isDocumentClientID(id) {
 		return s.cimd.client(ctx, s, id)
 	}
 	return nil, nil
+}
+
+// credentialedClient is lookupClient without metadata documents (whose
+// clients are public): it never fetches.
+func (s *Server) credentialedClient(id string) *client {
+	if c := s.clients[id]; c != nil {
+		return c
+	}
+	if s.registrar != nil && strings.HasPrefix(id, registeredIDPrefix) {
+		return s.registrar.store.get(id, s.now())
+	}
+	return nil
 }
 
 func allowGet(w http.ResponseWriter, r *http.Request) bool {
