@@ -2,18 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
 )
 
 // TestBrokerGoSDKAuthorizationCode: the go-sdk's own AuthorizationCodeHandler
@@ -21,7 +25,7 @@ import (
 // authorization server through the broker, with the browser step scripted
 // (login at the development IdP, consent), and calls the MCP server.
 func TestBrokerGoSDKAuthorizationCode(t *testing.T) {
-	sdkCodeFlow(t, func(cfg *auth.AuthorizationCodeHandlerConfig) {
+	sdkCodeFlow(t, nil, func(cfg *auth.AuthorizationCodeHandlerConfig) {
 		cfg.PreregisteredClient = &oauthex.ClientCredentials{ClientID: publicClientID}
 	})
 }
@@ -29,7 +33,7 @@ func TestBrokerGoSDKAuthorizationCode(t *testing.T) {
 // TestBrokerGoSDKDynamicRegistration: the same handler registers itself
 // (RFC 7591, loopback redirect URI) and then logs in.
 func TestBrokerGoSDKDynamicRegistration(t *testing.T) {
-	sdkCodeFlow(t, func(cfg *auth.AuthorizationCodeHandlerConfig) {
+	sdkCodeFlow(t, nil, func(cfg *auth.AuthorizationCodeHandlerConfig) {
 		cfg.DynamicClientRegistrationConfig = &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
 			RedirectURIs: []string{cfg.RedirectURL}, ClientName: "go-sdk test client", TokenEndpointAuthMethod: "none",
 			GrantTypes: []string{"authorization_code", "refresh_token"},
@@ -37,13 +41,41 @@ func TestBrokerGoSDKDynamicRegistration(t *testing.T) {
 	})
 }
 
+// TestBrokerGoSDKClientIDMetadataDocument: the same handler identifies
+// itself by a Client ID Metadata Document served over TLS on loopback (the
+// authorization server trusts that host's certificate and address for the
+// test) and logs in.
+func TestBrokerGoSDKClientIDMetadataDocument(t *testing.T) {
+	var fetches atomic.Int64
+	var docURL string
+	docs := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "max-age=300")
+		_, _ = io.WriteString(w, `{"client_id":"`+docURL+`","client_name":"go-sdk CIMD client",`+
+			`"redirect_uris":["http://127.0.0.1/callback"],"grant_types":["authorization_code","refresh_token"],"token_endpoint_auth_method":"none"}`)
+	}))
+	defer docs.Close()
+	docURL = docs.URL + "/client.json"
+	pool := x509.NewCertPool()
+	pool.AddCert(docs.Certificate())
+	sdkCodeFlow(t, &authserver.ClientMetadataDocuments{RootCAs: pool, AllowNetworks: []string{"127.0.0.1/32"}},
+		func(cfg *auth.AuthorizationCodeHandlerConfig) {
+			cfg.ClientIDMetadataDocumentConfig = &auth.ClientIDMetadataDocumentConfig{URL: docURL}
+		})
+	if n := fetches.Load(); n != 1 {
+		t.Fatalf("document fetched %d times, want 1 (cached)", n)
+	}
+}
+
 // sdkCodeFlow runs the go-sdk AuthorizationCodeHandler configured by
-// configure against a fresh quickstart stack, logs bob in with the
-// scripted browser and checks the tools he sees.
-func sdkCodeFlow(t *testing.T, configure func(*auth.AuthorizationCodeHandlerConfig)) {
+// configure against a fresh quickstart stack (with documents, see
+// startStackWith), logs bob in with the scripted browser and checks the
+// tools he sees.
+func sdkCodeFlow(t *testing.T, documents *authserver.ClientMetadataDocuments, configure func(*auth.AuthorizationCodeHandlerConfig)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := startStack(ctx, "127.0.0.1:0", t.TempDir(), 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := startStackWith(ctx, "127.0.0.1:0", t.TempDir(), 0, slog.New(slog.NewTextHandler(io.Discard, nil)), documents)
 	if err != nil {
 		t.Fatal(err)
 	}

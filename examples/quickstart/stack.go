@@ -52,6 +52,10 @@ type stack struct {
 	// the same TTL (Config.SessionTTL), so both end together.
 	SessionTimeout time.Duration
 
+	// documents configures Client ID Metadata Documents; nil means the
+	// defaults (public https hosts only). Tests trust a loopback TLS host.
+	documents *authserver.ClientMetadataDocuments
+
 	srv    *http.Server
 	cancel context.CancelFunc
 	meters *sdkmetric.MeterProvider // served at /metrics
@@ -65,6 +69,12 @@ const defaultSessionTimeout = 30 * time.Minute
 // and the MCP server. dir receives the editable policy files and the demo
 // key. sessionTimeout 0 means defaultSessionTimeout.
 func startStack(ctx context.Context, addr, dir string, sessionTimeout time.Duration, logger *slog.Logger) (*stack, error) {
+	return startStackWith(ctx, addr, dir, sessionTimeout, logger, nil)
+}
+
+// startStackWith is startStack with a Client ID Metadata Document
+// configuration (nil: the defaults).
+func startStackWith(ctx context.Context, addr, dir string, sessionTimeout time.Duration, logger *slog.Logger, documents *authserver.ClientMetadataDocuments) (*stack, error) {
 	if sessionTimeout <= 0 {
 		sessionTimeout = defaultSessionTimeout
 	}
@@ -75,7 +85,7 @@ func startStack(ctx context.Context, addr, dir string, sessionTimeout time.Durat
 	base := "http://" + ln.Addr().String()
 	st := &stack{Base: base, MCP: base + "/mcp", IdPIssuer: base + "/idp", ASIssuer: base + "/as",
 		PolicyFile: filepath.Join(dir, "idp-policy.json"), CasbinFile: filepath.Join(dir, "mcp-policy.csv"),
-		JWTKeyFile: filepath.Join(dir, "ci-bot-jwt.key.pem"), SessionTimeout: sessionTimeout}
+		JWTKeyFile: filepath.Join(dir, "ci-bot-jwt.key.pem"), SessionTimeout: sessionTimeout, documents: documents}
 	mux, err := st.build(ctx, logger)
 	if err != nil {
 		ln.Close()
@@ -194,6 +204,10 @@ func (st *stack) authServer(logger *slog.Logger) (*authserver.Server, error) {
 		return nil, err
 	}
 	scopes := []string{scopeTools, scopeDeploy}
+	documents := st.documents
+	if documents == nil {
+		documents = &authserver.ClientMetadataDocuments{}
+	}
 	return authserver.New(authserver.Config{
 		Issuer:         st.ASIssuer,
 		Resources:      []authserver.Resource{{ID: st.MCP, Scopes: scopes}},
@@ -226,7 +240,7 @@ func (st *stack) authServer(logger *slog.Logger) (*authserver.Server, error) {
 		Registration: &authserver.Registration{LoopbackRedirects: true},
 		// Clients identified by an https client ID metadata document (public
 		// hosts only; the fetch refuses private and loopback addresses).
-		ClientMetadataDocuments: &authserver.ClientMetadataDocuments{},
+		ClientMetadataDocuments: documents,
 		TrustedIdPs: []authserver.TrustedIdP{{
 			Issuer: st.IdPIssuer, JWKSURL: st.IdPIssuer + "/jwks",
 			Claims: map[string]string{"groups": "groups", "email": "email", "department": "department"},
