@@ -87,6 +87,9 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, c *client, form map
 		}
 	}
 	ev.scopes = scopes
+	if c.origin == originRegistered {
+		s.registrar.store.markUsed(c.id)
+	}
 	g := &grant{subject: d.Subject, resource: d.Resource, scopes: scopes, extra: d.Extra}
 	if c.grants[GrantRefreshToken] {
 		g.refreshFamily = &RefreshFamily{

@@ -102,12 +102,13 @@ type Registration struct {
 	Global Limit
 	// MaxBytes bounds the memory held by registered clients. OPTIONAL;
 	// zero means DefaultRegistrationMaxBytes (4 MiB). When full, expired
-	// clients are dropped, then the oldest client never used since it
-	// registered; when every client has been used, registration answers
-	// 503 until some expire.
+	// clients are dropped, then the oldest client that never completed a
+	// login (no code redeemed: a flood of registrations cannot complete
+	// one without a user of the enterprise IdP); when every client has,
+	// registration answers 503 until some expire.
 	MaxBytes int64
-	// IdleLifetime forgets a registered client unused (no authorization
-	// or token request) for this long. OPTIONAL; zero means
+	// IdleLifetime forgets a registered client not named by any
+	// authorization or token request for this long. OPTIONAL; zero means
 	// DefaultRegistrationIdleLifetime (30 days); at most 1 year.
 	IdleLifetime time.Duration
 }
@@ -625,8 +626,8 @@ func (rs *registry) add(c *client, now time.Time) error {
 	return nil
 }
 
-// get returns the client and marks it used, or nil when unknown or idle
-// for too long.
+// get returns the client (refreshing its idle time), or nil when unknown
+// or idle for too long.
 func (rs *registry) get(id string, now time.Time) *client {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -639,8 +640,19 @@ func (rs *registry) get(id string, now time.Time) *client {
 		rs.dropLocked(e)
 		return nil
 	}
-	re.lastUsed, re.used = now, true
+	re.lastUsed = now
 	return re.c
+}
+
+// markUsed records that a user completed a login with the client (a code
+// was redeemed): only then is it protected from eviction by newer
+// registrations. Lookups alone do not count, since anyone can make them.
+func (rs *registry) markUsed(id string) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if e := rs.byID[id]; e != nil {
+		e.Value.(*regEntry).used = true
+	}
 }
 
 func (rs *registry) pruneLocked(now time.Time) {

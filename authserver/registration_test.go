@@ -241,8 +241,9 @@ func TestRegistrationRateLimits(t *testing.T) {
 }
 
 // TestRegistrationBoundedAndExpiry: the store is bounded in bytes (the
-// oldest never-used client goes first; 503 when all are in use) and a
-// client unused for IdleLifetime is forgotten.
+// oldest client that never completed a login goes first, however often it
+// was named; 503 when all have) and a client unused for IdleLifetime is
+// forgotten.
 func TestRegistrationBoundedAndExpiry(t *testing.T) {
 	e := newBrokerEnv(t, withRegistration(func(r *authserver.Registration) {
 		r.MaxBytes = 2000 // two registrations of this size
@@ -253,21 +254,33 @@ func TestRegistrationBoundedAndExpiry(t *testing.T) {
 		id, _ := out["client_id"].(string)
 		return status, id
 	}
+	loginWith := func(id string) {
+		t.Helper()
+		ver, ch := pkcePair()
+		loc := e.login(t, e.browser(), e.authzParams(id, brRedirect, ch))
+		form := codeForm(loc.Query().Get("code"), brRedirect, ver)
+		form.Set("client_id", id)
+		if status, body, _ := e.token(t, form, false); status != 200 {
+			t.Fatalf("login with %s: %d %v", id, status, body)
+		}
+	}
 	_, c1 := reg("a")
 	_, c2 := reg("b")
-	if !e.knownClient(t, c1) { // uses c1
-		t.Fatal("c1 unknown")
+	loginWith(c1)
+	for i := 0; i < 3; i++ {
+		_ = e.knownClient(t, c2) // named, never logged in with
 	}
 	status, c3 := reg("c")
 	if status != 201 {
 		t.Fatalf("third registration: %d", status)
 	}
 	if e.knownClient(t, c2) {
-		t.Fatal("the never-used c2 was not evicted")
+		t.Fatal("c2, which never completed a login, was not evicted")
 	}
 	if !e.knownClient(t, c1) || !e.knownClient(t, c3) {
-		t.Fatal("used clients evicted")
+		t.Fatal("c1 or c3 evicted")
 	}
+	loginWith(c3)
 	if status, _ := reg("d"); status != http.StatusServiceUnavailable {
 		t.Fatalf("full of used clients: %d", status)
 	}
