@@ -355,12 +355,12 @@ func (c *cimd) checkDocumentURL(raw string) error {
 // documentClient returns the client of a document URL: from the cache, or
 // fetched (one fetch per URL at a time; failures are remembered for 30 s).
 func (c *cimd) client(ctx context.Context, s *Server, id string) (*client, error) {
+	now := s.now()
+	if cl, err, ok := c.cache.get(id, now); ok { // only checked URLs are cached
+		return cl, err
+	}
 	if err := c.checkDocumentURL(id); err != nil {
 		return nil, err
-	}
-	now := s.now()
-	if cl, err, ok := c.cache.get(id, now); ok {
-		return cl, err
 	}
 	c.inflightMu.Lock()
 	if f := c.inflight[id]; f != nil {

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -97,4 +98,32 @@ func FuzzDocumentURL(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Client lookup at /authorize and the token endpoint: configured,
+// registered, and a cached metadata document (no fetch).
+func BenchmarkClientLookup(b *testing.B) {
+	e := newEnv(b, func(c *Config) {
+		brokerConfig(c)
+		c.Registration = &Registration{LoopbackRedirects: true}
+		c.ClientMetadataDocuments = &ClientMetadataDocuments{}
+	})
+	ctx := context.Background()
+	now := e.s.now()
+	reg := &client{id: registeredIDPrefix + randomToken(), public: true, redirects: []string{"http://127.0.0.1/cb"}, origin: originRegistered}
+	if err := e.s.registrar.store.add(reg, now); err != nil {
+		b.Fatal(err)
+	}
+	docID := "https://app.example.com/client.json"
+	e.s.cimd.cache.put(docID, &client{id: docID, public: true, origin: originDocument}, nil, now.Add(time.Hour), true)
+	for _, bc := range []struct{ name, id string }{{"kind=config", "native"}, {"kind=registered", reg.id}, {"kind=document", docID}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if c, err := e.s.lookupClient(ctx, bc.id); c == nil || err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -122,3 +122,40 @@ client_metadata_documents:
 		t.Fatal("unknown key accepted")
 	}
 }
+
+// TestMetadataRegistrationGolden: the metadata with registration and
+// metadata documents on (wire format).
+func TestMetadataRegistrationGolden(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) {
+		brokerConfig(c)
+		c.Registration = &Registration{LoopbackRedirects: true}
+		c.ClientMetadataDocuments = &ClientMetadataDocuments{}
+	})
+	golden(t, "metadata-registration.json", e.s.metadata)
+}
+
+// A registration request: parse, policy, store (no HTTP).
+func BenchmarkRegistrationRequest(b *testing.B) {
+	e := newEnv(b, func(c *Config) {
+		brokerConfig(c)
+		c.Registration = &Registration{LoopbackRedirects: true, MaxBytes: 1 << 30}
+	})
+	body := []byte(`{"redirect_uris":["http://127.0.0.1/callback","http://[::1]/callback"],"client_name":"Bench Agent",` +
+		`"grant_types":["authorization_code","refresh_token"],"response_types":["code"],"token_endpoint_auth_method":"none","scope":"mcp:tools"}`)
+	now := e.s.now()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		req, oe := parseRegistrationRequest(body)
+		if oe != nil {
+			b.Fatal(oe)
+		}
+		c, oe := e.s.registrar.apply(e.s, req, registeredIDPrefix+randomToken(), "")
+		if oe != nil {
+			b.Fatal(oe)
+		}
+		if err := e.s.registrar.store.add(c, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
