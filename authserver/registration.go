@@ -81,7 +81,9 @@ type Registration struct {
 	GrantTypes []string
 	// Scopes are the scopes a registered client may obtain (the broker's
 	// access rules still decide per user). OPTIONAL; nil means every scope
-	// of every resource. A request asking for another scope is refused.
+	// of every resource. Requested scopes outside them are dropped from
+	// the registration (RFC 7591 §2 lets the server replace values); a
+	// request naming none of them is refused.
 	Scopes []string
 	// Resources restricts the resources registered clients may obtain
 	// tokens for. OPTIONAL; nil means all.
@@ -398,11 +400,13 @@ func (rg *registrar) apply(s *Server, req *registrationRequest, id, secretHash s
 	allowed := rg.allowedScopes(s)
 	scopes := allowed
 	if req.hasScope {
-		scopes, _ = parseScope(req.Scope)
-		for _, sc := range scopes {
-			if !slices.Contains(allowed, sc) {
-				return nil, regErr(codeInvalidClientMetadata, "scope not allowed: "+truncateForLog(sc))
-			}
+		// RFC 7591 §2: the server may replace requested values. Scopes
+		// outside the policy (offline_access, openid, ...) are dropped;
+		// the response names the scopes registered.
+		asked, _ := parseScope(req.Scope)
+		scopes = intersect(asked, toSet(allowed))
+		if len(asked) > 0 && len(scopes) == 0 {
+			return nil, regErr(codeInvalidClientMetadata, "none of the requested scopes is allowed")
 		}
 	}
 	c := &client{

@@ -89,7 +89,7 @@ func TestRegistrationEndToEnd(t *testing.T) {
 	status, reg, hdr := e.register(t, "a", "application/json; charset=utf-8", `{
 		"redirect_uris": ["http://127.0.0.1/callback"], "client_name": "Shiny Agent",
 		"grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
-		"token_endpoint_auth_method": "none", "scope": "mcp:tools", "logo_uri": "https://x.example/l.png",
+		"token_endpoint_auth_method": "none", "scope": "mcp:tools offline_access", "logo_uri": "https://x.example/l.png",
 		"software_statement": "ignored", "client_name#fr": "Agent brillant"}`)
 	if status != http.StatusCreated || hdr.Get("Cache-Control") != "no-store" {
 		t.Fatalf("register: %d %v", status, reg)
@@ -164,7 +164,8 @@ func TestRegistrationRequestRules(t *testing.T) {
 		{"client_credentials", "application/json", `{` + ok + `,"grant_types":["client_credentials"]}`, 400, "invalid_client_metadata"},
 		{"refresh only", "application/json", `{` + ok + `,"grant_types":["refresh_token"]}`, 400, "invalid_client_metadata"},
 		{"implicit", "application/json", `{` + ok + `,"response_types":["token"]}`, 400, "invalid_client_metadata"},
-		{"scope outside policy", "application/json", `{` + ok + `,"scope":"mcp:tools root"}`, 400, "invalid_client_metadata"},
+		{"scope partly outside policy", "application/json", `{` + ok + `,"scope":"mcp:tools offline_access"}`, 201, ""},
+		{"scope wholly outside policy", "application/json", `{` + ok + `,"scope":"openid offline_access"}`, 400, "invalid_client_metadata"},
 		{"scope malformed", "application/json", `{` + ok + `,"scope":"a  b"}`, 400, "invalid_client_metadata"},
 		{"name control char", "application/json", `{` + ok + `,"client_name":"a\u0007b"}`, 400, "invalid_client_metadata"},
 		{"name too long", "application/json", `{` + ok + `,"client_name":"` + strings.Repeat("é", 101) + `"}`, 400, "invalid_client_metadata"},
