@@ -374,6 +374,9 @@ func (c *cimd) client(ctx context.Context, s *Server, id string) (*client, error
 	}
 	if d, err := c.limiter.Allow(ctx, "cimd-fetch", c.fetchLimit); err != nil || !d.Allowed {
 		c.inflightMu.Unlock()
+		if err != nil { // fail closed: no fetch without the budget
+			return nil, docErr("the fetch budget is unavailable; try again in a minute")
+		}
 		return nil, docErr("too many document fetches; try again in a minute")
 	}
 	f := &docFetch{done: make(chan struct{})}

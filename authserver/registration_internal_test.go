@@ -1,7 +1,10 @@
 package authserver
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -157,5 +160,29 @@ func BenchmarkRegistrationRequest(b *testing.B) {
 		if err := e.s.registrar.store.add(c, now); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRegistrationAndDocumentsLimiterDown: a failing shared limiter fails
+// closed: registration answers 503 with Retry-After, and an uncached
+// metadata document is not fetched.
+func TestRegistrationAndDocumentsLimiterDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *Config) {
+		brokerConfig(c)
+		c.RateLimiter = failingLimiter{}
+		c.Registration = &Registration{LoopbackRedirects: true}
+		c.ClientMetadataDocuments = &ClientMetadataDocuments{}
+	})
+	req := httptest.NewRequest(http.MethodPost, "https://as.example.com/register", strings.NewReader(`{"redirect_uris":["http://127.0.0.1/cb"]}`))
+	req.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	e.s.ServeHTTP(w, req)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "temporarily_unavailable") {
+		t.Fatalf("register with the limiter down: %d %s", w.Code, w.Body)
+	}
+	c, err := e.s.lookupClient(context.Background(), "https://app.example.com/client.json")
+	if c != nil || err == nil || !strings.Contains(err.Error(), "fetch budget is unavailable") {
+		t.Fatalf("document with the limiter down: %v %v", c, err)
 	}
 }
