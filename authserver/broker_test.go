@@ -364,10 +364,10 @@ func TestBrokerEndToEnd(t *testing.T) {
 	if a := cl.Strings("amr", false); len(a) != 2 {
 		t.Errorf("amr %v", a)
 	}
-	if _, ok := cl.Raw["auth_time"]; !ok {
+	if !cl.Raw.Has("auth_time") {
 		t.Errorf("auth_time missing")
 	}
-	if _, ok := cl.Raw["email"]; ok {
+	if cl.Raw.Has("email") {
 		t.Errorf("email copied without a claim mapping")
 	}
 	// Code replay: refused, and the refresh family it started is revoked.

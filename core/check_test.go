@@ -295,7 +295,7 @@ func TestDefaultMapper(t *testing.T) {
 		}
 	}
 	p, _ := m.MapClaims(context.Background(), &Claims{Issuer: "i", Subject: "a", Scopes: []string{"s"},
-		Raw: map[string]any{"groups": []any{"g1", 2, "g2"}, "roles": "admin", "tid": "t1"}})
+		Raw: rawOf(map[string]any{"groups": []any{"g1", 2, "g2"}, "roles": "admin", "tid": "t1"})})
 	if strings.Join(p.Groups, ",") != "g1,g2" || strings.Join(p.Roles, ",") != "admin" || p.Tenant != "t1" || !p.HasScope("s") {
 		t.Errorf("principal = %+v", p)
 	}

@@ -9,9 +9,15 @@ import (
 )
 
 // Claims is the verified content of an access token, produced by a
-// [TokenVerifier]. For JWTs the registered claims are parsed strictly (no
-// duplicate or case-variant keys); Raw holds every claim, with numbers as
-// json.Number, for custom mappers.
+// [TokenVerifier]. The registered claims are the typed fields, filled when
+// the token is verified; every claim, registered or not, is in Raw, kept as
+// the strictly validated JSON text and decoded only on demand (see
+// [RawClaims]).
+//
+// A Claims returned by a verifier is shared: a caching verifier hands the
+// same *Claims to every request carrying the token. Treat it, and the
+// slices in it, as read-only; copy it (and clone Audience and Scopes) to
+// change anything.
 type Claims struct {
 	Issuer    string    // "iss"
 	Subject   string    // "sub"
@@ -28,54 +34,32 @@ type Claims struct {
 	KeyID     string // "kid"
 	Algorithm string // "alg"
 
-	// Raw is every claim of the token (or of the introspection response).
-	Raw map[string]any
+	// Raw is every claim of the token (or of the introspection response),
+	// decoded on demand.
+	Raw RawClaims
 
 	// Memo, set by a verifier that caches verified tokens, is shared by
-	// every Claims it returns for one token: the Guard keeps the principal
-	// it maps from them there ([TokenMemo]). nil: mapped on every request.
+	// every request of one token: the Guard keeps the principal it maps
+	// from the claims there ([TokenMemo]). nil: mapped on every request.
 	Memo *TokenMemo
 }
 
-// Lookup returns the claim at path. A path is first tried as one top-level
-// claim name (so namespaced claims such as "https://example.com/roles" work),
-// then as a dot-separated path into nested objects ("realm_access.roles").
+// Lookup returns the claim at path, decoded from Raw. A path is first tried
+// as one top-level claim name (so namespaced claims such as
+// "https://example.com/roles" work), then as a dot-separated path into
+// nested objects ("realm_access.roles").
 // A segment may be double-quoted to hold dots or slashes: the path
 // `"https://corp.example/claims".teams` reads the member "teams" of the
 // top-level claim "https://corp.example/claims", and
 // `resource_access."my.client".roles` reads a Keycloak client id containing a
 // dot. A quoted segment ends at the next double quote (names containing a
-// double quote cannot be addressed); see [ValidateClaimPath].
+// double quote cannot be addressed); see [ValidateClaimPath]. Only the value
+// found is decoded; numbers are json.Number.
 func (c *Claims) Lookup(path string) (any, bool) {
-	if c == nil || c.Raw == nil || path == "" {
+	if c == nil {
 		return nil, false
 	}
-	if v, ok := c.Raw[path]; ok {
-		return v, true
-	}
-	if strings.IndexByte(path, '.') < 0 && strings.IndexByte(path, '"') < 0 {
-		return nil, false // a plain name was looked up above
-	}
-	// Walk the segments without allocating (a missing claim is the common
-	// case on the hot path: "roles", "tid", ... for tokens without them).
-	var cur any = c.Raw
-	for rest := path; ; {
-		seg, next, more, ok := nextSegment(rest)
-		if !ok {
-			return nil, false
-		}
-		m, isMap := cur.(map[string]any)
-		if !isMap {
-			return nil, false
-		}
-		if cur, ok = m[seg]; !ok {
-			return nil, false
-		}
-		if !more {
-			return cur, true
-		}
-		rest = next
-	}
+	return c.Raw.Lookup(path)
 }
 
 // nextSegment splits the first segment off a claim path: a double-quoted
@@ -133,49 +117,28 @@ func ValidateClaimPath(path string) error {
 // Strings returns the claim at path as a list of strings. A JSON string is
 // returned as one element (or split on spaces when splitSpaces is true, as for
 // "scope"); a list keeps only its string elements in order. Anything else,
-// and a missing claim, yields nil.
+// and a missing claim, yields nil. Each call returns a new slice.
 func (c *Claims) Strings(path string, splitSpaces bool) []string {
-	v, ok := c.Lookup(path)
-	if !ok {
+	if c == nil {
 		return nil
 	}
-	switch t := v.(type) {
-	case string:
-		if splitSpaces {
-			return strings.Fields(t)
-		}
-		if t == "" {
-			return nil
-		}
-		return []string{t}
-	case []any:
-		out := make([]string, 0, len(t))
-		for _, e := range t {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
+	return c.Raw.strings(path, splitSpaces)
 }
 
 // String returns the claim at path if it is a JSON string.
 func (c *Claims) String(path string) (string, bool) {
-	v, ok := c.Lookup(path)
-	if !ok {
+	if c == nil {
 		return "", false
 	}
-	s, ok := v.(string)
-	return s, ok
+	return c.Raw.string(path)
 }
 
-// Decode re-encodes Raw and decodes it into v (a struct pointer), for callers
-// that prefer typed custom claims.
+// Decode decodes Raw into v (a struct pointer) with encoding/json, for
+// callers that prefer typed custom claims. With no claims it leaves v as it
+// is.
 func (c *Claims) Decode(v any) error {
-	b, err := json.Marshal(c.Raw)
-	if err != nil {
-		return err
+	if c.Raw.Len() == 0 {
+		return nil
 	}
-	return json.Unmarshal(b, v)
+	return json.Unmarshal(c.Raw.s.data, v)
 }

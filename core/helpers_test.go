@@ -28,7 +28,7 @@ func (fakeVerifier) Verify(_ context.Context, tok string) (*Claims, error) {
 	switch tok {
 	case tokAlice:
 		return &Claims{Issuer: "https://idp.example", Subject: "alice", ClientID: "app", Scopes: []string{"mcp:tools"},
-			Expiry: testNow.Add(time.Hour), Raw: map[string]any{"groups": []any{"eng"}}}, nil
+			Expiry: testNow.Add(time.Hour), Raw: rawOf(map[string]any{"groups": []any{"eng"}})}, nil
 	case tokBob:
 		return &Claims{Issuer: "https://idp.example", Subject: "bob", ClientID: "app", Expiry: testNow.Add(time.Hour)}, nil
 	case tokClient:
@@ -133,3 +133,13 @@ func toolCall(name string) string {
 }
 
 const toolsList = `{"jsonrpc":"2.0","id":"L1","method":"tools/list","params":{}}`
+
+// rawOf encodes test claims (RawClaimsFromMap); it panics on a value
+// encoding/json cannot encode.
+func rawOf(m map[string]any) RawClaims {
+	r, err := RawClaimsFromMap(m)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}

@@ -109,11 +109,11 @@ func TestDefaultMapperScopesCopied(t *testing.T) {
 // TestLookupPaths pins Claims.Lookup on dotted paths, which it walks
 // without allocating. Not parallel: AllocsPerRun forbids it.
 func TestLookupPaths(t *testing.T) {
-	c := &Claims{Raw: map[string]any{
+	c := &Claims{Raw: rawOf(map[string]any{
 		"a":   map[string]any{"b": map[string]any{"c": "deep"}, "": "empty-seg"},
 		"x.y": "literal",
 		"s":   "str",
-	}}
+	})}
 	tests := []struct {
 		path string
 		want any

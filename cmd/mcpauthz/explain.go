@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 	"github.com/mcpauthz/mcpauthz/core/mapper"
-	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 const maxInput = 1 << 20
@@ -81,8 +79,12 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	scopesSet := false
 	fs.Visit(func(f *flag.Flag) { scopesSet = scopesSet || f.Name == "scopes" })
 	if scopesSet {
-		claims.Raw["scope"] = *scopes
-		delete(claims.Raw, "scp")
+		m := claims.Raw.Map()
+		m["scope"] = *scopes
+		delete(m, "scp")
+		if claims.Raw, err = core.RawClaimsFromMap(m); err != nil {
+			return fail("claims: %v", err)
+		}
 	}
 	perm, err := permissionFor(*method, *target)
 	if err != nil {
@@ -323,14 +325,12 @@ func jwtPayload(tok []byte) ([]byte, error) {
 
 // parseClaims decodes a strict JSON object of claims.
 func parseClaims(raw []byte) (*core.Claims, error) {
-	if err := jsonscan.Validate(raw, jsonscan.Options{}); err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil || m == nil {
+	m, err := core.ParseRawClaims(raw)
+	if errors.Is(err, core.ErrNotObject) {
 		return nil, errors.New("claims must be a JSON object")
+	}
+	if err != nil {
+		return nil, err
 	}
 	c := &core.Claims{Raw: m}
 	c.Issuer, _ = c.String("iss")

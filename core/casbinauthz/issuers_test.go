@@ -130,7 +130,7 @@ func isolationToken(r *rand.Rand) isoToken {
 	if r.IntN(6) == 0 {
 		raw["idp_iss"] = issX
 	}
-	c := &core.Claims{Issuer: iss, Subject: raw["sub"].(string), Raw: raw}
+	c := &core.Claims{Issuer: iss, Subject: raw["sub"].(string), Raw: rawOf(raw)}
 	if s, ok := raw["client_id"].(string); ok {
 		c.ClientID = s
 	}

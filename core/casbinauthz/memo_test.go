@@ -31,7 +31,7 @@ func TestMemoDecisions(t *testing.T) {
 		groups = append(groups, fmt.Sprintf("g%d", i))
 	}
 	v := &memoVerifier{c: core.Claims{Issuer: "https://issuer.example.com", Subject: "alice", Scopes: []string{"mcp:tools"},
-		Expiry: time.Now().Add(time.Hour), Raw: map[string]any{"groups": groups}, Memo: new(core.TokenMemo)}}
+		Expiry: time.Now().Add(time.Hour), Raw: rawOf(map[string]any{"groups": groups}), Memo: new(core.TokenMemo)}}
 	for _, cacheSize := range []int{0, -1} {
 		v.c.Memo = new(core.TokenMemo) // a token memo belongs to one Guard
 		a, err := New(Config{Model: mustModel(t, "rbac"), Source: StringSource(benchPolicy(200)), CacheSize: cacheSize})
@@ -89,4 +89,14 @@ func TestAppendObject(t *testing.T) {
 			t.Errorf("%+v: %q, want %q", perm, got, want)
 		}
 	}
+}
+
+// rawOf encodes test claims (RawClaimsFromMap); it panics on a value
+// encoding/json cannot encode.
+func rawOf(m map[string]any) core.RawClaims {
+	r, err := core.RawClaimsFromMap(m)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }

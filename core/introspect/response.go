@@ -9,7 +9,6 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/claims"
-	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // response is the typed view of an RFC 7662 §2.2 response.
@@ -27,16 +26,16 @@ type response struct {
 // malformed body, a member of the wrong JSON type (e.g. "active": "true"),
 // or a missing "active" wraps core.ErrUnavailable: the server's answer
 // cannot be trusted either way.
-func parseResponse(body []byte) (*response, map[string]any, error) {
-	raw, err := jsonscan.DecodeObject(body, jsonscan.Options{})
+func parseResponse(body []byte) (*response, core.RawClaims, error) {
+	raw, err := core.ParseRawClaims(body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: introspection response: %w", core.ErrUnavailable, err)
+		return nil, core.RawClaims{}, fmt.Errorf("%w: introspection response: %w", core.ErrUnavailable, err)
 	}
 	var r response
-	if v, ok := raw["active"]; ok {
+	if v, ok := raw.Get("active"); ok {
 		b, isBool := v.(bool)
 		if !isBool {
-			return nil, nil, fmt.Errorf("%w: introspection response: \"active\" is not a boolean", core.ErrUnavailable)
+			return nil, core.RawClaims{}, fmt.Errorf("%w: introspection response: \"active\" is not a boolean", core.ErrUnavailable)
 		}
 		r.Active = &b
 	}
@@ -44,18 +43,18 @@ func parseResponse(body []byte) (*response, map[string]any, error) {
 		name string
 		dst  **string
 	}{{"scope", &r.Scope}, {"client_id", &r.ClientID}, {"token_type", &r.TokenType}, {"sub", &r.Sub}, {"iss", &r.Iss}, {"jti", &r.Jti}} {
-		v, ok := raw[f.name]
+		v, ok := raw.Get(f.name)
 		if !ok || v == nil { // null leaves the member unset, as encoding/json did
 			continue
 		}
 		s, isStr := v.(string)
 		if !isStr {
-			return nil, nil, fmt.Errorf("%w: introspection response: %q is not a string", core.ErrUnavailable, f.name)
+			return nil, core.RawClaims{}, fmt.Errorf("%w: introspection response: %q is not a string", core.ErrUnavailable, f.name)
 		}
 		*f.dst = &s
 	}
 	if r.Active == nil {
-		return nil, nil, fmt.Errorf("%w: introspection response has no boolean \"active\"", core.ErrUnavailable)
+		return nil, core.RawClaims{}, fmt.Errorf("%w: introspection response has no boolean \"active\"", core.ErrUnavailable)
 	}
 	return &r, raw, nil
 }
@@ -70,17 +69,18 @@ type checks struct {
 
 // claimsFrom validates an active response and builds the claims. Errors
 // wrap the core token sentinels (never ErrUnavailable).
-func claimsFrom(r *response, raw map[string]any, ck checks, now time.Time) (*core.Claims, error) {
+func claimsFrom(r *response, raw core.RawClaims, ck checks, now time.Time) (*core.Claims, error) {
 	if !*r.Active {
 		return nil, core.ErrInactiveToken
 	}
 	if r.TokenType != nil && !strings.EqualFold(*r.TokenType, "Bearer") {
 		return nil, fmt.Errorf("%w: token_type %q", core.ErrTokenType, *r.TokenType)
 	}
-	if typ, ok := raw["typ"].(string); ok && (strings.EqualFold(typ, "Refresh") || strings.EqualFold(typ, "ID")) {
+	v, _ := raw.Get("typ")
+	if typ, ok := v.(string); ok && (strings.EqualFold(typ, "Refresh") || strings.EqualFold(typ, "ID")) {
 		return nil, fmt.Errorf("%w: typ %q", core.ErrTokenType, typ)
 	}
-	if _, ok := raw["cnf"]; ok {
+	if raw.Has("cnf") {
 		return nil, fmt.Errorf("%w: sender-constrained token (cnf) presented as bearer", core.ErrTokenType)
 	}
 	c := &core.Claims{Raw: raw}
@@ -132,8 +132,8 @@ func checkTimes(c *core.Claims, now time.Time, leeway time.Duration) error {
 // audience returns "aud" as a list (internal/claims: a non-empty string or
 // a non-empty list of non-empty strings) and checks it against the
 // configured audiences; every malformed "aud" is core.ErrAudience.
-func audience(raw map[string]any, ck checks) ([]string, error) {
-	v, ok := raw["aud"]
+func audience(raw core.RawClaims, ck checks) ([]string, error) {
+	v, ok := raw.Get("aud")
 	if !ok {
 		if ck.allowNoAud {
 			return nil, nil

@@ -43,7 +43,7 @@ func TestVerifyActive(t *testing.T) {
 		t.Errorf("times = %v %v %v", c.Expiry, c.IssuedAt, c.NotBefore)
 	}
 	if u, _ := c.String("username"); u != "alice" {
-		t.Errorf("Raw username = %v", c.Raw["username"])
+		t.Errorf("Raw username = %v", u)
 	}
 	if g := c.Strings("groups", false); len(g) != 1 || g[0] != "eng" {
 		t.Errorf("Raw groups = %v", g)

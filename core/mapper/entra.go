@@ -125,7 +125,8 @@ func entraGroupOverage(c *core.Claims) bool {
 	if v, ok := c.Lookup("hasgroups"); ok && v == true {
 		return true
 	}
-	names, _ := c.Raw["_claim_names"].(map[string]any)
+	v, _ := c.Raw.Get("_claim_names")
+	names, _ := v.(map[string]any)
 	_, ok := names["groups"]
 	return ok
 }

@@ -16,15 +16,16 @@ func ExampleStandard() {
 	if err != nil {
 		panic(err)
 	}
-	// Claims as a TokenVerifier returns them.
+	// Claims as a TokenVerifier returns them: the registered claims typed,
+	// every claim in Raw (decoded on demand).
+	raw, err := core.ParseRawClaims([]byte(`{"iss": "https://as.example.com", "sub": "alice",
+		"client_id": "web", "scope": "mcp:tools",
+		"https://example.com/groups": ["eng", 42], "department": "R&D"}`))
+	if err != nil {
+		panic(err)
+	}
 	claims := &core.Claims{
-		Issuer: "https://as.example.com", Subject: "alice", ClientID: "web",
-		Raw: map[string]any{
-			"iss": "https://as.example.com", "sub": "alice", "client_id": "web",
-			"scope":                      "mcp:tools",
-			"https://example.com/groups": []any{"eng", 42},
-			"department":                 "R&D",
-		},
+		Issuer: "https://as.example.com", Subject: "alice", ClientID: "web", Raw: raw,
 	}
 	p, err := m.MapClaims(context.Background(), claims)
 	if err != nil {
@@ -40,10 +41,8 @@ func ExampleStandard() {
 func ExampleStandard_clientCredentials() {
 	m, _ := mapper.Standard(mapper.Config{})
 	// RFC 9068: a client_credentials token carries the client id in "sub".
-	claims := &core.Claims{
-		Issuer: "https://as.example.com",
-		Raw:    map[string]any{"iss": "https://as.example.com", "sub": "alice", "client_id": "alice"},
-	}
+	raw, _ := core.ParseRawClaims([]byte(`{"iss": "https://as.example.com", "sub": "alice", "client_id": "alice"}`))
+	claims := &core.Claims{Issuer: "https://as.example.com", Raw: raw}
 	p, _ := m.MapClaims(context.Background(), claims)
 	fmt.Println(p.Kind, p.ID(), p.SubjectName())
 	// Output: client client:https://as.example.com|alice client:alice
@@ -56,11 +55,18 @@ func ExampleEntra() {
 		panic(err)
 	}
 	iss := "https://login.microsoftonline.com/" + tid + "/v2.0"
-	app := &core.Claims{Issuer: iss, Raw: map[string]any{
-		"iss": iss, "tid": tid, "idtyp": "app", "azp": "11111111-2222-3333-4444-555555555555",
-		"oid": "aaaaaaaa-0000-0000-0000-000000000001", "sub": "aaaaaaaa-0000-0000-0000-000000000001",
-		"roles": []any{"Tools.Call"},
-	}}
+	appClaims := func(iss string) *core.Claims {
+		raw, err := core.RawClaimsFromMap(map[string]any{
+			"iss": iss, "tid": tid, "idtyp": "app", "azp": "11111111-2222-3333-4444-555555555555",
+			"oid": "aaaaaaaa-0000-0000-0000-000000000001", "sub": "aaaaaaaa-0000-0000-0000-000000000001",
+			"roles": []any{"Tools.Call"},
+		})
+		if err != nil {
+			panic(err)
+		}
+		return &core.Claims{Issuer: iss, Raw: raw}
+	}
+	app := appClaims(iss)
 	p, err := m.MapClaims(context.Background(), app)
 	if err != nil {
 		panic(err)
@@ -68,8 +74,7 @@ func ExampleEntra() {
 	fmt.Println(p.SubjectName(), p.Scopes)
 
 	other := "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0"
-	app.Issuer, app.Raw["iss"] = other, other
-	_, err = m.MapClaims(context.Background(), app)
+	_, err = m.MapClaims(context.Background(), appClaims(other))
 	fmt.Println(err != nil)
 	// Output:
 	// client:11111111-2222-3333-4444-555555555555 [Tools.Call]
@@ -78,11 +83,10 @@ func ExampleEntra() {
 
 func ExampleKeycloak() {
 	m, _ := mapper.Keycloak(mapper.KeycloakConfig{ClientRoles: []string{"mcp-server"}})
-	c := &core.Claims{Issuer: "https://sso.example.com/realms/acme", Raw: map[string]any{
-		"iss": "https://sso.example.com/realms/acme", "sub": "f1", "azp": "mcp-client",
-		"realm_access":    map[string]any{"roles": []any{"admin"}},
-		"resource_access": map[string]any{"mcp-server": map[string]any{"roles": []any{"tool-user"}}},
-	}}
+	raw, _ := core.ParseRawClaims([]byte(`{"iss": "https://sso.example.com/realms/acme", "sub": "f1",
+		"azp": "mcp-client", "realm_access": {"roles": ["admin"]},
+		"resource_access": {"mcp-server": {"roles": ["tool-user"]}}}`))
+	c := &core.Claims{Issuer: "https://sso.example.com/realms/acme", Raw: raw}
 	p, _ := m.MapClaims(context.Background(), c)
 	fmt.Println(p.SubjectName(), p.Roles)
 	// Output: user:f1 [admin mcp-server:tool-user]

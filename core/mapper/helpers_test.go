@@ -27,7 +27,7 @@ func decodeClaims(data []byte) (*core.Claims, error) {
 	if raw == nil {
 		return nil, errors.New("not an object")
 	}
-	c := &core.Claims{Raw: raw}
+	c := &core.Claims{Raw: rawOf(raw)}
 	c.Issuer, _ = raw["iss"].(string)
 	c.Subject, _ = raw["sub"].(string)
 	c.ClientID, _ = raw["client_id"].(string)
@@ -127,4 +127,14 @@ func eqList(t *testing.T, name string, got, want []string) {
 			return
 		}
 	}
+}
+
+// rawOf encodes test claims (RawClaimsFromMap); it panics on a value
+// encoding/json cannot encode.
+func rawOf(m map[string]any) core.RawClaims {
+	r, err := core.RawClaimsFromMap(m)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }

@@ -65,7 +65,8 @@ func Keycloak(cfg KeycloakConfig) (*Mapper, error) {
 			}
 			// Client ids may contain dots, so walk the maps directly instead
 			// of using a dot path.
-			ra, _ := c.Raw["resource_access"].(map[string]any)
+			v, _ := c.Raw.Get("resource_access")
+			ra, _ := v.(map[string]any)
 			seen := map[string]struct{}{}
 			for _, r := range p.Roles {
 				seen[r] = struct{}{}

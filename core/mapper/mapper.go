@@ -40,14 +40,17 @@ func Standard(cfg Config) (*Mapper, error) {
 // MapClaims builds the principal for verified claims c.
 //
 // Principal.Issuer is c.Issuer (or the "iss" claim when c.Issuer is empty)
-// and must not be empty. When c.Raw is nil the typed fields of c (iss, sub,
+// and must not be empty. When c.Raw holds no claims the typed fields of c (iss, sub,
 // aud, client_id, scope, jti) stand in for the raw claims. Errors wrap
 // [core.ErrMapping] (or [core.ErrUnavailable] if a Refine hook returns one).
 func (m *Mapper) MapClaims(_ context.Context, c *core.Claims) (*core.Principal, error) {
 	if c == nil {
 		return nil, mappingErr("no claims")
 	}
-	c = withRaw(c)
+	c, err := withRaw(c)
+	if err != nil {
+		return nil, err
+	}
 	cfg := &m.cfg
 
 	issuer := c.Issuer

@@ -13,9 +13,9 @@ import (
 
 // withRaw returns c itself when it has raw claims, else a copy whose Raw is
 // built from the typed registered claims.
-func withRaw(c *core.Claims) *core.Claims {
-	if c.Raw != nil {
-		return c
+func withRaw(c *core.Claims) (*core.Claims, error) {
+	if c.Raw.Len() != 0 {
+		return c, nil
 	}
 	cp := *c
 	raw := make(map[string]any, 6)
@@ -38,8 +38,11 @@ func withRaw(c *core.Claims) *core.Claims {
 		}
 		raw["aud"] = aud
 	}
-	cp.Raw = raw
-	return &cp
+	var err error
+	if cp.Raw, err = core.RawClaimsFromMap(raw); err != nil {
+		return nil, fmt.Errorf("%w: %w", core.ErrMapping, err)
+	}
+	return &cp, nil
 }
 
 // optString returns the string claim at path; "" when absent or empty. A

@@ -65,12 +65,8 @@ func TestCacheHitRechecksTime(t *testing.T) {
 	if err != nil || ks.n != 1 {
 		t.Fatalf("cache miss: lookups=%d err=%v", ks.n, err)
 	}
-	if first == second || first.Subject != second.Subject {
-		t.Fatal("cache must return a copy of the claims")
-	}
-	second.Subject = "mallory" // a caller mutating its copy does not poison the cache
-	if third, _ := v.Verify(context.Background(), raw); third.Subject != "alice" {
-		t.Fatal("cache poisoned by a caller")
+	if first != second || second.Subject != "alice" {
+		t.Fatal("a cache hit must return the cached claims, shared and read-only, without a copy")
 	}
 	clk.Add(2*time.Minute + DefaultLeeway)
 	verr(t, v, raw, core.ErrExpired)

@@ -2,13 +2,15 @@ package verifier
 
 import "github.com/mcpauthz/mcpauthz/core"
 
-// refused annotates the refusal of a token whose claims m were decoded with
+// refused annotates the refusal of a token whose claims raw were parsed with
 // the issuer and audience it named (core.TokenRefusalError, for audit). The
 // values are unverified and bounded.
-func refused(m map[string]any, err error) error {
-	iss, _ := m["iss"].(string)
+func refused(raw core.RawClaims, err error) error {
+	v, _ := raw.Get("iss")
+	iss, _ := v.(string)
 	var aud []string
-	switch a := m["aud"].(type) {
+	v, _ = raw.Get("aud")
+	switch a := v.(type) {
 	case string:
 		aud = []string{core.TruncateField(a, core.MaxLogField)}
 	case []any:

@@ -3,6 +3,7 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -15,8 +16,9 @@ import (
 // Verify checks token and returns its claims (see the package documentation
 // for the rules). Errors wrap core sentinels: core.ErrUnavailable when the
 // issuer's keys cannot be obtained, otherwise a token error. The returned
-// Claims must be treated as read-only: cached results share Raw, Audience
-// and Scopes.
+// Claims must be treated as read-only: with the cache enabled every request
+// carrying the token gets the same *core.Claims (fields, slices, Raw and
+// Memo); copy it to change anything.
 func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, error) {
 	c, err := v.verify(ctx, token)
 	if err != nil {
@@ -36,8 +38,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, erro
 				return nil, &core.TokenRefusalError{Issuer: e.claims.Issuer, Audience: e.claims.Audience, Err: err}
 			}
 			if e.keyStillTrusted() {
-				c := *e.claims
-				return &c, nil
+				return e.claims, nil // shared, read-only (see Verify)
 			}
 			// The verifying key left the issuer's key set (or the set is
 			// unavailable): verify from scratch, which fails closed.
@@ -45,35 +46,36 @@ func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, erro
 		}
 	}
 	var tok jose.Token // on the stack
-	if err := jose.ParseCompactInto(&tok, token, jose.ParseOptions{MaxLength: v.maxLen, Algorithms: v.allAlgs}); err != nil {
+	// The header is parsed by jose; the payload is validated strictly and
+	// indexed in one pass by core.ParseRawClaims, which decodes nothing:
+	// the registered claims are read from it below, the others on demand.
+	if err := jose.ParseCompactInto(&tok, token, jose.ParseOptions{MaxLength: v.maxLen, Algorithms: v.allAlgs, RawPayload: true}); err != nil {
 		return nil, joseToCore(err)
 	}
-	m, err := tok.Claims()
+	raw, err := core.ParseRawClaims(tok.Payload)
 	if err != nil {
-		return nil, joseToCore(err)
+		return nil, fmt.Errorf("%w: payload: %w", core.ErrMalformedToken, err)
 	}
 	// Choose the issuer from the unverified iss; only its keys are used.
-	is, err := v.selectIssuer(m)
+	iss, is, err := v.selectIssuer(raw)
 	if err != nil {
-		return nil, refused(m, err)
+		return nil, refused(raw, err)
 	}
 	if !slices.Contains(is.algs, tok.Header.Alg) {
-		return nil, refused(m, claimErr(core.ErrUnsupportedAlgorithm, "%s not allowed for issuer %q", tok.Header.Alg, is.name))
+		return nil, refused(raw, claimErr(core.ErrUnsupportedAlgorithm, "%s not allowed for issuer %q", tok.Header.Alg, is.name))
 	}
 	pk, err := verifySignature(ctx, is, &tok, token)
 	if err != nil {
-		return nil, refused(m, err)
+		return nil, refused(raw, err)
 	}
 	// From here on the claims are authentic.
-	c, err := v.checkClaims(is, &tok, m, now)
+	c, err := v.checkClaims(is, &tok, iss, raw, now)
 	if err != nil {
-		return nil, refused(m, err)
+		return nil, refused(raw, err)
 	}
 	if v.cache != nil {
 		c.Memo = new(core.TokenMemo) // the Guard keeps what it derives from the token here
 		v.cache.put(token, &cacheEntry{claims: c, leeway: is.leeway, keys: is.keys, key: pk}, now)
-		cp := *c
-		return &cp, nil
 	}
 	return c, nil
 }
@@ -98,13 +100,20 @@ func verifySignature(ctx context.Context, is *issuer, tok *jose.Token, raw strin
 	return nil, nil
 }
 
-// selectIssuer maps the unverified iss to a configured issuer. For a
-// "{tenantid}" issuer the token's tid must fill the template exactly.
-func (v *Verifier) selectIssuer(m map[string]any) (*issuer, error) {
-	iss, ok := m["iss"].(string)
-	if !ok || iss == "" {
-		return nil, claimErr(core.ErrIssuer, "missing or non-string iss")
+// selectIssuer maps the unverified iss to a configured issuer and returns
+// both. For a "{tenantid}" issuer the token's tid must fill the template
+// exactly.
+func (v *Verifier) selectIssuer(raw core.RawClaims) (string, *issuer, error) {
+	iss, ok := raw.Get("iss")
+	s, isStr := iss.(string)
+	if !ok || !isStr || s == "" {
+		return "", nil, claimErr(core.ErrIssuer, "missing or non-string iss")
 	}
+	is, err := v.pickIssuer(raw, s)
+	return s, is, err
+}
+
+func (v *Verifier) pickIssuer(raw core.RawClaims, iss string) (*issuer, error) {
 	if is := v.exact[iss]; is != nil {
 		return is, nil
 	}
@@ -112,7 +121,8 @@ func (v *Verifier) selectIssuer(m map[string]any) (*issuer, error) {
 		if len(iss) <= len(is.prefix)+len(is.suffix) || !strings.HasPrefix(iss, is.prefix) || !strings.HasSuffix(iss, is.suffix) {
 			continue
 		}
-		tid, _ := m["tid"].(string)
+		t, _ := raw.Get("tid")
+		tid, _ := t.(string)
 		if tid == "" || is.prefix+tid+is.suffix != iss {
 			return nil, claimErr(core.ErrIssuer, "iss %q does not match tid for issuer template %q", iss, is.name)
 		}
@@ -138,31 +148,31 @@ func normalizeType(t string) string {
 	return strings.TrimPrefix(t, "application/")
 }
 
-func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, m map[string]any, now time.Time) (*core.Claims, error) {
+func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, iss string, raw core.RawClaims, now time.Time) (*core.Claims, error) {
 	typ := normalizeType(tok.Header.Typ)
 	if typ == "oauth-id-jag+jwt" || !is.types[typ] {
 		return nil, v.mismatch(core.ErrTokenType, "typ", []string{tok.Header.Typ}, is, "typ %q not accepted", truncate(tok.Header.Typ, 64))
 	}
-	if _, ok := m["nonce"]; ok {
+	if raw.Has("nonce") {
 		return nil, claimErr(core.ErrTokenType, "ID token (nonce) presented as an access token")
 	}
-	if _, ok := m["at_hash"]; ok {
+	if raw.Has("at_hash") {
 		return nil, claimErr(core.ErrTokenType, "ID token (at_hash) presented as an access token")
 	}
-	if _, ok := m["cnf"]; ok {
+	if raw.Has("cnf") {
 		return nil, claimErr(core.ErrInvalidClaims, "sender-constrained token (cnf) presented as a bearer token")
 	}
 	c := &core.Claims{
-		Issuer:    m["iss"].(string), // checked by selectIssuer
+		Issuer:    iss,
 		Type:      tok.Header.Typ,
 		KeyID:     tok.Header.Kid,
 		Algorithm: tok.Header.Alg,
-		Raw:       m,
+		Raw:       raw,
 	}
-	if _, ok := m["exp"]; !ok {
+	if !raw.Has("exp") {
 		return nil, claimErr(core.ErrInvalidClaims, "missing exp")
 	}
-	ts, err := jwtclaims.ReadTimes(m)
+	ts, err := jwtclaims.ReadTimes(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -170,27 +180,27 @@ func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, m map[string]any, no
 	if err := checkTimes(now, is.leeway, c); err != nil {
 		return nil, err
 	}
-	if c.Audience, err = v.checkAudience(is, m); err != nil {
+	if c.Audience, err = v.checkAudience(is, raw); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct {
 		name string
 		dst  *string
 	}{{"sub", &c.Subject}, {"jti", &c.ID}, {"client_id", &c.ClientID}} {
-		if *f.dst, err = optString(m, f.name); err != nil {
+		if *f.dst, err = optString(raw, f.name); err != nil {
 			return nil, err
 		}
 	}
 	if c.ClientID == "" {
-		if c.ClientID, err = optString(m, "azp"); err != nil {
+		if c.ClientID, err = optString(raw, "azp"); err != nil {
 			return nil, err
 		}
 	}
-	if c.Scopes, err = jwtclaims.TokenScopes(m); err != nil {
+	if c.Scopes, err = jwtclaims.TokenScopes(raw); err != nil {
 		return nil, err
 	}
 	for _, name := range is.required {
-		val, ok := m[name]
+		val, ok := raw.Get(name)
 		if !ok || val == nil || val == "" {
 			return nil, claimErr(core.ErrInvalidClaims, "missing required claim %q", name)
 		}
@@ -205,8 +215,8 @@ func checkTimes(now time.Time, leeway time.Duration, c *core.Claims) error {
 	return t.Check(now, leeway)
 }
 
-func optString(m map[string]any, name string) (string, error) {
-	v, ok := m[name]
+func optString(raw core.RawClaims, name string) (string, error) {
+	v, ok := raw.Get(name)
 	if !ok {
 		return "", nil
 	}
@@ -220,12 +230,12 @@ func optString(m map[string]any, name string) (string, error) {
 // checkAudience requires "aud": a non-empty string or a non-empty array of
 // non-empty strings (internal/claims) containing an audience of issuer is
 // (IssuerConfig.Audience, else Config.Audience).
-func (v *Verifier) checkAudience(is *issuer, m map[string]any) ([]string, error) {
+func (v *Verifier) checkAudience(is *issuer, raw core.RawClaims) ([]string, error) {
 	accepted := v.audience
 	if is.audience != nil {
 		accepted = is.audience
 	}
-	a, ok := m["aud"]
+	a, ok := raw.Get("aud")
 	if !ok {
 		return nil, claimErr(core.ErrAudience, "missing aud")
 	}

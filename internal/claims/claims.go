@@ -4,8 +4,8 @@
 // the authorization server (authserver) all use it, so that a fix lands in
 // one place.
 //
-// Claims are read from maps decoded by internal/jsonscan (numbers are
-// json.Number). Errors are *Error values whose Kind is one of the core
+// Claims are read through a Getter: core.RawClaims, or a Map decoded by
+// internal/jsonscan (numbers are json.Number). Errors are *Error values whose Kind is one of the core
 // token sentinels (core.ErrInvalidClaims, core.ErrExpired, ...), so that
 // the resource-server side needs no mapping; the authorization server maps
 // them onto its own error.
@@ -73,10 +73,29 @@ func NumericDate(name string, v any) (time.Time, error) {
 	return time.Unix(int64(sec), int64(frac*1e9)), nil
 }
 
+// Getter reads one top-level claim: core.RawClaims (which decodes it from
+// the validated token text on demand) or a decoded Map.
+type Getter interface {
+	Get(name string) (any, bool)
+}
+
+// Map is a decoded claims set as a Getter.
+type Map map[string]any
+
+// Get returns m[name].
+func (m Map) Get(name string) (any, bool) {
+	v, ok := m[name]
+	return v, ok
+}
+
 // Date reads the NumericDate claim name from m; present is false (and t
 // zero) when it is absent.
 func Date(m map[string]any, name string) (t time.Time, present bool, err error) {
-	v, ok := m[name]
+	return date(Map(m), name)
+}
+
+func date(g Getter, name string) (t time.Time, present bool, err error) {
+	v, ok := g.Get(name)
 	if !ok {
 		return time.Time{}, false, nil
 	}
@@ -89,17 +108,17 @@ type Times struct {
 	Expiry, NotBefore, IssuedAt time.Time
 }
 
-// ReadTimes reads exp, nbf and iat from m.
-func ReadTimes(m map[string]any) (Times, error) {
+// ReadTimes reads exp, nbf and iat from g.
+func ReadTimes(g Getter) (Times, error) {
 	var t Times
 	var err error
-	if t.Expiry, _, err = Date(m, "exp"); err != nil {
+	if t.Expiry, _, err = date(g, "exp"); err != nil {
 		return Times{}, err
 	}
-	if t.NotBefore, _, err = Date(m, "nbf"); err != nil {
+	if t.NotBefore, _, err = date(g, "nbf"); err != nil {
 		return Times{}, err
 	}
-	if t.IssuedAt, _, err = Date(m, "iat"); err != nil {
+	if t.IssuedAt, _, err = date(g, "iat"); err != nil {
 		return Times{}, err
 	}
 	return t, nil
@@ -178,11 +197,11 @@ func Scopes(name string, v any) ([]string, error) {
 
 // TokenScopes reads "scope" or, when it is absent, "scp"; nil when both
 // are absent.
-func TokenScopes(m map[string]any) ([]string, error) {
-	if v, ok := m["scope"]; ok {
+func TokenScopes(g Getter) ([]string, error) {
+	if v, ok := g.Get("scope"); ok {
 		return Scopes("scope", v)
 	}
-	if v, ok := m["scp"]; ok {
+	if v, ok := g.Get("scp"); ok {
 		return Scopes("scp", v)
 	}
 	return nil, nil

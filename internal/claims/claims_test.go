@@ -58,10 +58,10 @@ func TestTimesCheck(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tt.name, err, tt.kind)
 		}
 	}
-	if _, err := ReadTimes(map[string]any{"nbf": "x"}); !errors.Is(err, ErrInvalid) {
+	if _, err := ReadTimes(Map{"nbf": "x"}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("string nbf: %v", err)
 	}
-	ts, err := ReadTimes(map[string]any{"exp": json.Number("2000"), "iat": json.Number("900")})
+	ts, err := ReadTimes(Map{"exp": json.Number("2000"), "iat": json.Number("900")})
 	if err != nil || !ts.Expiry.Equal(time.Unix(2000, 0)) || !ts.NotBefore.IsZero() || !ts.IssuedAt.Equal(time.Unix(900, 0)) {
 		t.Errorf("ReadTimes = %+v, %v", ts, err)
 	}
@@ -106,7 +106,7 @@ func TestScopes(t *testing.T) {
 		{map[string]any{"scp": []any{true}}, nil, true},
 	}
 	for _, tt := range tests {
-		got, err := TokenScopes(tt.m)
+		got, err := TokenScopes(Map(tt.m))
 		if (err != nil) != tt.bad || !slices.Equal(got, tt.want) {
 			t.Errorf("TokenScopes(%v) = %q, %v", tt.m, got, err)
 		}

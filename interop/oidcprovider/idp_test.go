@@ -130,11 +130,11 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 		t.Fatalf("verify the access token our AS issued: %v", err)
 	}
 	if c.Issuer != asIssuer || c.Subject != "alice" || c.ClientID != asClientID || !slices.Equal(c.Audience, []string{resource}) ||
-		c.Raw["email"] != "alice@example.com" || !slices.Equal(c.Scopes, []string{scopeTools}) {
-		t.Fatalf("access token claims: iss=%s sub=%s client_id=%s aud=%v scopes=%v email=%v", c.Issuer, c.Subject, c.ClientID, c.Audience, c.Scopes, c.Raw["email"])
+		c.Raw.Map()["email"] != "alice@example.com" || !slices.Equal(c.Scopes, []string{scopeTools}) {
+		t.Fatalf("access token claims: iss=%s sub=%s client_id=%s aud=%v scopes=%v email=%v", c.Issuer, c.Subject, c.ClientID, c.Audience, c.Scopes, c.Raw.Map()["email"])
 	}
 	step(t, ctx, "AS  jwt-bearer (client_secret_basic) -> access token iss=%s sub=%s client_id=%s aud=%v scopes=%v groups=%v jti=%s",
-		c.Issuer, c.Subject, c.ClientID, c.Audience, c.Scopes, c.Raw["groups"], c.ID)
+		c.Issuer, c.Subject, c.ClientID, c.Audience, c.Scopes, c.Raw.Map()["groups"], c.ID)
 	status, tr = tokenRequest(t, ctx, as.TokenEndpoint(), bearer, asClientID, asClientSecret)
 	if status != http.StatusBadRequest || tr.Error != "invalid_grant" || tr.AccessToken != "" {
 		t.Fatalf("replayed ID-JAG: status %d error=%q, want 400 invalid_grant", status, tr.Error)
