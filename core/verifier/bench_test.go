@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -250,5 +251,41 @@ func BenchmarkTokenSize(b *testing.B) {
 				b.ReportMetric(float64(len(raw)), "token-bytes")
 			})
 		}
+	}
+}
+
+// BenchmarkNoCrypto is the part of a new-token Verify this package adds to
+// the signature check, without the check itself: compact parse, the strict
+// payload pass, issuer selection and the claims checks, for the token sizes
+// of BenchmarkTokenSize. A diagnostic for the P2 slope: it has no crypto to
+// hide in, so it is steadier than the interleaved ratio on a loaded machine.
+func BenchmarkNoCrypto(b *testing.B) {
+	bc := benchCases[3]
+	for _, size := range []int{512, 1024, 2048, 4096, 8192} {
+		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
+			k := key(b, bc.alg, "a")
+			raw := sizedToken(b, bc, k, size)
+			clk := newClock()
+			v := staticVerifier(b, clk, func(c *Config) { c.Cache.MaxEntries = -1; c.MaxTokenBytes = 16 << 10 })
+			b.ReportAllocs()
+			b.SetBytes(int64(len(raw)))
+			for b.Loop() {
+				var tok jose.Token
+				if err := jose.ParseCompactInto(&tok, raw, jose.ParseOptions{MaxLength: v.maxLen, Algorithms: v.allAlgs, RawPayload: true}); err != nil {
+					b.Fatal(err)
+				}
+				rc, err := core.ParseRawClaims(tok.Payload)
+				if err != nil {
+					b.Fatal(err)
+				}
+				iss, is, err := v.selectIssuer(rc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := v.checkClaims(is, &tok, iss, rc, clk.Now()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
