@@ -140,5 +140,5 @@ func (c *Claims) Decode(v any) error {
 	if c.Raw.Len() == 0 {
 		return nil
 	}
-	return json.Unmarshal(c.Raw.s.data, v)
+	return json.Unmarshal([]byte(c.Raw.s.text), v)
 }

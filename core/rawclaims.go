@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,19 +26,20 @@ type RawClaims struct {
 	s *rawSet
 }
 
-// rawSet is the validated text of a JSON object and the position of each
-// top-level member.
+// rawSet is the validated text of a JSON object and where each top-level
+// member's name and value are.
 type rawSet struct {
-	data    []byte
+	text    string
 	members []member
 	escaped []string // names of members whose key has escapes
 	small   [12]member
+	src     []byte // the input, only while ParseRawClaims indexes it
 }
 
-// member locates one top-level member: its name is data[k0:k1] when the key
-// has no escapes, else escaped[-k0-1]; its value starts at data[val].
+// member locates one top-level member: its name is text[k0:k1] when the
+// key has no escapes, else escaped[-k0-1]; its value is text[val:end].
 type member struct {
-	k0, k1, val int32
+	k0, k1, val, end int32
 }
 
 // maxRawClaims caps the text ParseRawClaims accepts so that offsets fit in
@@ -58,15 +58,43 @@ func ParseRawClaims(data []byte) (RawClaims, error) {
 	if len(data) > maxRawClaims {
 		return RawClaims{}, fmt.Errorf("core: claims: %d bytes, too large", len(data))
 	}
-	s := &rawSet{data: bytes.Clone(data)}
+	s := &rawSet{src: data}
 	s.members = s.small[:0]
-	if err := jsonscan.Validate(s.data, jsonscan.Options{Visitor: s, VisitDepth: 1}); err != nil {
+	if err := jsonscan.Validate(data, jsonscan.Options{Visitor: s, VisitDepth: 1}); err != nil {
 		return RawClaims{}, err
 	}
-	if i := jsonscan.SkipWS(s.data, 0); s.data[i] != '{' {
+	if i := jsonscan.SkipWS(data, 0); data[i] != '{' {
 		return RawClaims{}, ErrNotObject
 	}
+	s.valueEnds()
+	s.src = nil
+	s.text = string(data)
 	return RawClaims{s: s}, nil
+}
+
+// valueEnds sets each member's end. A value ends at the last non-space
+// before the comma that precedes the next key (whose offset is known when it
+// has no escapes) or before the closing brace: the work is per member, not
+// per byte. Values followed by an escaped key are measured with ValueEnd.
+func (s *rawSet) valueEnds() {
+	d := s.src
+	back := func(j int) int { // index of the last non-space at or before j
+		for j >= 0 && (d[j] == ' ' || d[j] == '\t' || d[j] == '\n' || d[j] == '\r') {
+			j--
+		}
+		return j
+	}
+	for i := range s.members {
+		m := &s.members[i]
+		switch {
+		case i+1 == len(s.members):
+			m.end = int32(back(back(len(d)-1)-1) + 1) // before '}'
+		case s.members[i+1].k0 > 0:
+			m.end = int32(back(back(int(s.members[i+1].k0)-2)-1) + 1) // before ','
+		default:
+			m.end = int32(jsonscan.ValueEnd(d, int(m.val)))
+		}
+	}
 }
 
 // RawClaimsFromMap encodes m with encoding/json and parses the result with
@@ -84,12 +112,13 @@ func RawClaimsFromMap(m map[string]any) (RawClaims, error) {
 }
 
 // VisitMember records a top-level member (jsonscan.Visitor). key aliases
-// s.data when the key has no escapes: its offset is then recovered from
+// the input when the key has no escapes: its offset is then recovered from
 // the slice's capacity, checked by comparing element addresses; any other
 // key is copied.
 func (s *rawSet) VisitMember(_ int, key []byte, value int) {
 	m := member{val: int32(value)}
-	if off := cap(s.data) - cap(key); len(key) > 0 && off >= 0 && off+len(key) <= len(s.data) && &s.data[off] == &key[0] {
+	d := s.src
+	if off := cap(d) - cap(key); len(key) > 0 && off >= 0 && off+len(key) <= len(d) && &d[off] == &key[0] {
 		m.k0, m.k1 = int32(off), int32(off+len(key))
 	} else {
 		s.escaped = append(s.escaped, string(key))
@@ -98,21 +127,21 @@ func (s *rawSet) VisitMember(_ int, key []byte, value int) {
 	s.members = append(s.members, m)
 }
 
-// find returns the value offset of the top-level member name.
-func (s *rawSet) find(name string) (int, bool) {
+// find returns the top-level member name.
+func (s *rawSet) find(name string) (member, bool) {
 	if s == nil {
-		return 0, false
+		return member{}, false
 	}
 	for _, m := range s.members {
 		if m.k0 >= 0 {
-			if int(m.k1-m.k0) == len(name) && string(s.data[m.k0:m.k1]) == name {
-				return int(m.val), true
+			if int(m.k1-m.k0) == len(name) && s.text[m.k0:m.k1] == name {
+				return m, true
 			}
 		} else if s.escaped[-m.k0-1] == name {
-			return int(m.val), true
+			return m, true
 		}
 	}
-	return 0, false
+	return member{}, false
 }
 
 // Len returns the number of top-level claims.
@@ -130,13 +159,16 @@ func (r RawClaims) Names() []string {
 	}
 	out := make([]string, len(r.s.members))
 	for i, m := range r.s.members {
-		if m.k0 >= 0 {
-			out[i] = string(r.s.data[m.k0:m.k1])
-		} else {
-			out[i] = r.s.escaped[-m.k0-1]
-		}
+		out[i] = r.s.name(m)
 	}
 	return out
+}
+
+func (s *rawSet) name(m member) string {
+	if m.k0 >= 0 {
+		return s.text[m.k0:m.k1]
+	}
+	return s.escaped[-m.k0-1]
 }
 
 // Has reports whether the top-level claim name is present (with any value,
@@ -150,71 +182,112 @@ func (r RawClaims) Has(name string) bool {
 // (JSON null), []any or map[string]any. Each call decodes anew; the result
 // is the caller's.
 func (r RawClaims) Get(name string) (any, bool) {
-	i, ok := r.s.find(name)
+	m, ok := r.s.find(name)
 	if !ok {
 		return nil, false
 	}
-	return r.s.decodeAt(i)
+	return r.s.decode(m), true
 }
 
-// decodeAt decodes the validated value at data[i].
-func (s *rawSet) decodeAt(i int) (any, bool) {
-	d := s.data
+// decode decodes the value of member m. Strings without escapes and
+// numbers are substrings of the text; anything else is decoded from a copy
+// of the value's text.
+func (s *rawSet) decode(m member) any {
+	v := s.text[m.val:m.end]
+	switch v[0] {
+	case '"':
+		if strings.IndexByte(v, '\\') < 0 {
+			return v[1 : len(v)-1]
+		}
+	case 't':
+		return true
+	case 'f':
+		return false
+	case 'n':
+		return nil
+	case '{', '[':
+	default:
+		return json.Number(v)
+	}
+	return decodeValue([]byte(v), 0)
+}
+
+// decodeValue decodes the validated value at d[i].
+func decodeValue(d []byte, i int) any {
 	switch d[i] {
 	case '"':
 		v, _ := jsonscan.String(d, i)
-		return v, true
+		return v
 	case 't':
-		return true, true
+		return true
 	case 'f':
-		return false, true
+		return false
 	case 'n':
-		return nil, true
-	case '{', '[':
-		v, err := jsonscan.Decode(d[i:jsonscan.ValueEnd(d, i)], jsonscan.Options{})
-		if err != nil {
-			return nil, false // not reached: the text passed Validate
-		}
-		return v, true
-	default:
-		return json.Number(d[i:jsonscan.ValueEnd(d, i)]), true
+		return nil
 	}
+	end := jsonscan.ValueEnd(d, i)
+	if d[i] != '{' && d[i] != '[' {
+		return json.Number(d[i:end])
+	}
+	v, err := jsonscan.Decode(d[i:end], jsonscan.Options{})
+	if err != nil {
+		return nil // not reached: the text passed Validate
+	}
+	return v
 }
 
 // Lookup returns the claim at path (see [Claims.Lookup] for the path
 // syntax), decoding only the value found. Nested objects are walked in the
 // validated text without decoding their other members.
 func (r RawClaims) Lookup(path string) (any, bool) {
-	i, ok := r.locate(path)
+	l, ok := r.locate(path)
 	if !ok {
 		return nil, false
 	}
-	return r.s.decodeAt(i)
+	if l.nested == nil {
+		return r.s.decode(l.m), true
+	}
+	return decodeValue(l.nested, l.i), true
 }
 
-// locate returns the offset of the value at path.
-func (r RawClaims) locate(path string) (int, bool) {
+// located is a claim found by locate: the top-level member m, or, when
+// nested is set, the value at nested[i] (a copy of a top-level value).
+type located struct {
+	m      member
+	nested []byte
+	i      int
+}
+
+// locate finds the value at path.
+func (r RawClaims) locate(path string) (located, bool) {
 	if r.s == nil || path == "" {
-		return 0, false
+		return located{}, false
 	}
-	if i, ok := r.s.find(path); ok {
-		return i, true
+	if m, ok := r.s.find(path); ok {
+		return located{m: m}, true
 	}
 	if strings.IndexByte(path, '.') < 0 && strings.IndexByte(path, '"') < 0 {
-		return 0, false // a plain name was looked up above
+		return located{}, false // a plain name was looked up above
 	}
 	seg, rest, more, ok := nextSegment(path)
 	if !ok {
-		return 0, false
+		return located{}, false
 	}
-	i, ok := r.s.find(seg)
+	m, ok := r.s.find(seg)
 	if !ok {
-		return 0, false
+		return located{}, false
 	}
-	d := r.s.data
+	if !more {
+		return located{m: m}, true
+	}
+	if r.s.text[m.val] != '{' {
+		return located{}, false
+	}
+	d := []byte(r.s.text[m.val:m.end])
+	i := 0
 	for more {
 		if seg, rest, more, ok = nextSegment(rest); !ok || d[i] != '{' {
-			return 0, false
+			return located{}, false
 		}
 		found := false
 		for it := jsonscan.Members(d, i); it.Next(); it.Skip() {
@@ -224,10 +297,10 @@ func (r RawClaims) locate(path string) (int, bool) {
 			}
 		}
 		if !found {
-			return 0, false
+			return located{}, false
 		}
 	}
-	return i, true
+	return located{nested: d, i: i}, true
 }
 
 // Map decodes every claim (the full strict decode), into a new map; nil for
@@ -236,7 +309,7 @@ func (r RawClaims) Map() map[string]any {
 	if r.s == nil {
 		return nil
 	}
-	m, err := jsonscan.DecodeObject(r.s.data, jsonscan.Options{})
+	m, err := jsonscan.DecodeObject([]byte(r.s.text), jsonscan.Options{})
 	if err != nil {
 		return map[string]any{} // not reached: the text passed Validate
 	}
@@ -249,16 +322,16 @@ func (r RawClaims) JSON() []byte {
 	if r.s == nil {
 		return nil
 	}
-	return bytes.Clone(r.s.data)
+	return []byte(r.s.text)
 }
 
 // Size returns the bytes the claims hold: their JSON text plus the member
-// index (for cache accounting).
+// index (for cache accounting). It never changes: nothing decoded is kept.
 func (r RawClaims) Size() int {
 	if r.s == nil {
 		return 0
 	}
-	n := len(r.s.data) + rawSetBytes + 16*cap(r.s.escaped)
+	n := len(r.s.text) + rawSetBytes + 16*cap(r.s.escaped)
 	if cap(r.s.members) > len(r.s.small) {
 		n += memberBytes * cap(r.s.members)
 	}
@@ -268,53 +341,61 @@ func (r RawClaims) Size() int {
 	return n
 }
 
-// memberBytes is the size of a member; rawSetBytes that of a rawSet (three
-// slice headers and the inline members).
+// memberBytes is the size of a member; rawSetBytes that of a rawSet (a
+// string, three slice headers and the inline members).
 const (
-	memberBytes = 12
-	rawSetBytes = 3*24 + 12*memberBytes
+	memberBytes = 16
+	rawSetBytes = 16 + 3*24 + 12*memberBytes
 )
 
 // string returns the claim at path if it is a JSON string.
 func (r RawClaims) string(path string) (string, bool) {
-	i, ok := r.locate(path)
-	if !ok || r.s.data[i] != '"' {
-		return "", false
-	}
-	v, _ := jsonscan.String(r.s.data, i)
-	return v, true
+	v, ok := r.Lookup(path)
+	s, isStr := v.(string)
+	return s, ok && isStr
 }
 
-// strings implements Claims.Strings on the text: an array's string elements
-// are substrings of one copy of the array.
+// strings implements Claims.Strings on the text: the string elements of a
+// top-level array are substrings of the text unless they have escapes.
 func (r RawClaims) strings(path string, splitSpaces bool) []string {
-	i, ok := r.locate(path)
+	l, ok := r.locate(path)
 	if !ok {
 		return nil
 	}
-	d := r.s.data
-	switch d[i] {
-	case '"':
-		b, _ := jsonscan.AppendString(nil, d, i)
-		if splitSpaces {
-			return strings.Fields(string(b))
-		}
-		if len(b) == 0 {
+	d, i, text := l.nested, l.i, ""
+	if d == nil {
+		text = r.s.text[l.m.val:l.m.end]
+		switch text[0] {
+		case '"', '[':
+		default:
 			return nil
 		}
-		return []string{string(b)}
+		d, i = []byte(text), 0
+	}
+	switch d[i] {
+	case '"':
+		s, _ := jsonscan.String(d, i)
+		if splitSpaces {
+			return strings.Fields(s)
+		}
+		if s == "" {
+			return nil
+		}
+		return []string{s}
 	case '[':
 		end := jsonscan.ValueEnd(d, i)
-		text := string(d[i:end])
+		if text == "" {
+			text = string(d[i:end])
+		}
 		out := []string{}
 		for j := jsonscan.SkipWS(d, i+1); j < end && d[j] != ']'; {
 			e := jsonscan.ValueEnd(d, j)
 			if d[j] == '"' {
-				if se, esc := jsonscan.StringEnd(d, j); esc {
+				if _, esc := jsonscan.StringEnd(d, j); esc {
 					v, _ := jsonscan.String(d, j)
 					out = append(out, v)
 				} else {
-					out = append(out, text[j+1-i:se-1-i])
+					out = append(out, text[j+1-i:e-1-i])
 				}
 			}
 			if j = jsonscan.SkipWS(d, e); j < end && d[j] == ',' {
