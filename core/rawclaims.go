@@ -189,6 +189,36 @@ func (r RawClaims) Get(name string) (any, bool) {
 	return r.s.decode(m), true
 }
 
+// GetString returns the top-level claim name if it is a JSON string, and
+// whether it is one. Unlike Get it does not box the value: the verifiers
+// read the registered claims with it.
+func (r RawClaims) GetString(name string) (string, bool) {
+	m, ok := r.s.find(name)
+	if !ok || r.s.text[m.val] != '"' {
+		return "", false
+	}
+	v := r.s.text[m.val:m.end]
+	if strings.IndexByte(v, '\\') < 0 {
+		return v[1 : len(v)-1], true
+	}
+	s, _ := jsonscan.String([]byte(v), 0)
+	return s, true
+}
+
+// GetNumber returns the top-level claim name if it is a JSON number, and
+// whether it is one.
+func (r RawClaims) GetNumber(name string) (json.Number, bool) {
+	m, ok := r.s.find(name)
+	if !ok {
+		return "", false
+	}
+	switch c := r.s.text[m.val]; {
+	case c == '-' || c >= '0' && c <= '9':
+		return json.Number(r.s.text[m.val:m.end]), true
+	}
+	return "", false
+}
+
 // decode decodes the value of member m. Strings without escapes and
 // numbers are substrings of the text; anything else is decoded from a copy
 // of the value's text.

@@ -126,6 +126,24 @@ func checkRawClaims(t *testing.T, data []byte, extra ...string) {
 		if got, ok := r.Get(name); !ok || !reflect.DeepEqual(got, want) || !r.Has(name) || !slices.Contains(names, name) {
 			t.Fatalf("Get(%q) = %#v, %v; want %#v", name, got, ok, want)
 		}
+		ws, wantStr := want.(string)
+		if s, ok := r.GetString(name); ok != wantStr || s != ws {
+			t.Fatalf("GetString(%q) = %q, %v; want %#v", name, s, ok, want)
+		}
+		wn, wantNum := want.(json.Number)
+		if n, ok := r.GetNumber(name); ok != wantNum || n != wn {
+			t.Fatalf("GetNumber(%q) = %q, %v; want %#v", name, n, ok, want)
+		}
+	}
+	for _, p := range extra {
+		if _, ok := ref[p]; !ok {
+			if _, ok := r.GetString(p); ok {
+				t.Fatalf("GetString(%q) found a missing claim", p)
+			}
+			if _, ok := r.GetNumber(p); ok {
+				t.Fatalf("GetNumber(%q) found a missing claim", p)
+			}
+		}
 	}
 	c := &Claims{Raw: r}
 	for _, p := range append(claimPaths(ref, "", nil), extra...) {

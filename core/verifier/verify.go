@@ -104,9 +104,8 @@ func verifySignature(ctx context.Context, is *issuer, tok *jose.Token, raw strin
 // both. For a "{tenantid}" issuer the token's tid must fill the template
 // exactly.
 func (v *Verifier) selectIssuer(raw core.RawClaims) (string, *issuer, error) {
-	iss, ok := raw.Get("iss")
-	s, isStr := iss.(string)
-	if !ok || !isStr || s == "" {
+	s, ok := raw.GetString("iss")
+	if !ok || s == "" {
 		return "", nil, claimErr(core.ErrIssuer, "missing or non-string iss")
 	}
 	is, err := v.pickIssuer(raw, s)
@@ -121,8 +120,7 @@ func (v *Verifier) pickIssuer(raw core.RawClaims, iss string) (*issuer, error) {
 		if len(iss) <= len(is.prefix)+len(is.suffix) || !strings.HasPrefix(iss, is.prefix) || !strings.HasSuffix(iss, is.suffix) {
 			continue
 		}
-		t, _ := raw.Get("tid")
-		tid, _ := t.(string)
+		tid, _ := raw.GetString("tid")
 		if tid == "" || is.prefix+tid+is.suffix != iss {
 			return nil, claimErr(core.ErrIssuer, "iss %q does not match tid for issuer template %q", iss, is.name)
 		}
@@ -216,15 +214,13 @@ func checkTimes(now time.Time, leeway time.Duration, c *core.Claims) error {
 }
 
 func optString(raw core.RawClaims, name string) (string, error) {
-	v, ok := raw.Get(name)
-	if !ok {
-		return "", nil
+	if s, ok := raw.GetString(name); ok {
+		return s, nil
 	}
-	s, ok := v.(string)
-	if !ok {
+	if raw.Has(name) {
 		return "", claimErr(core.ErrInvalidClaims, "%s is not a string", name)
 	}
-	return s, nil
+	return "", nil
 }
 
 // checkAudience requires "aud": a non-empty string or a non-empty array of
@@ -235,8 +231,10 @@ func (v *Verifier) checkAudience(is *issuer, raw core.RawClaims) ([]string, erro
 	if is.audience != nil {
 		accepted = is.audience
 	}
-	a, ok := raw.Get("aud")
-	if !ok {
+	var a any
+	if s, ok := raw.GetString("aud"); ok {
+		a = s
+	} else if a, ok = raw.Get("aud"); !ok {
 		return nil, claimErr(core.ErrAudience, "missing aud")
 	}
 	list, err := jwtclaims.StringList("aud", a)

@@ -79,6 +79,13 @@ type Getter interface {
 	Get(name string) (any, bool)
 }
 
+// typedGetter is implemented by core.RawClaims: string and number claims
+// read without boxing them into an interface (a heap allocation each).
+type typedGetter interface {
+	GetString(name string) (string, bool)
+	GetNumber(name string) (json.Number, bool)
+}
+
 // Map is a decoded claims set as a Getter.
 type Map map[string]any
 
@@ -95,6 +102,12 @@ func Date(m map[string]any, name string) (t time.Time, present bool, err error) 
 }
 
 func date(g Getter, name string) (t time.Time, present bool, err error) {
+	if tg, ok := g.(typedGetter); ok {
+		if n, ok := tg.GetNumber(name); ok {
+			t, err = NumericDate(name, n)
+			return t, true, err
+		}
+	}
 	v, ok := g.Get(name)
 	if !ok {
 		return time.Time{}, false, nil
@@ -198,6 +211,11 @@ func Scopes(name string, v any) ([]string, error) {
 // TokenScopes reads "scope" or, when it is absent, "scp"; nil when both
 // are absent.
 func TokenScopes(g Getter) ([]string, error) {
+	if tg, ok := g.(typedGetter); ok {
+		if s, ok := tg.GetString("scope"); ok {
+			return strings.Fields(s), nil
+		}
+	}
 	if v, ok := g.Get("scope"); ok {
 		return Scopes("scope", v)
 	}
