@@ -9,19 +9,34 @@ import (
 )
 
 // tokenCache maps exact token strings to verified claims. Bounded by
-// MaxEntries; each entry lives at most TTL; time claims are re-checked by
-// the caller on every hit.
+// MaxEntries and MaxBytes; each entry lives at most TTL; time claims are
+// re-checked by the caller on every hit.
 type tokenCache struct {
-	mu  sync.RWMutex
-	m   map[string]*cacheEntry
-	max int
-	ttl time.Duration
+	mu       sync.RWMutex
+	m        map[string]*cacheEntry
+	max      int
+	maxBytes int
+	bytes    int // sum of the entries' size
+	ttl      time.Duration
+}
+
+// entryOverhead approximates what an entry holds besides the token and its
+// raw claims: the map slot, the entry, the Claims struct and its slice
+// headers, and the TokenMemo the Guard fills.
+const entryOverhead = 512
+
+// entrySize is the bytes an entry accounts for. It is fixed when the entry
+// is stored: core.RawClaims keeps no decoded values, and Audience and
+// Scopes are slices of its text (only their headers are counted).
+func entrySize(token string, c *core.Claims) int {
+	return len(token) + c.Raw.Size() + entryOverhead + 16*(len(c.Audience)+len(c.Scopes))
 }
 
 // evictScan is how many entries one insertion into a full cache inspects.
 const evictScan = 16
 
 type cacheEntry struct {
+	size   int // entrySize
 	claims *core.Claims
 	leeway time.Duration
 	until  time.Time       // insertion + TTL
@@ -43,9 +58,12 @@ func (e *cacheEntry) keyStillTrusted() bool {
 }
 
 func newTokenCache(c CacheConfig) *tokenCache {
-	t := &tokenCache{max: c.MaxEntries, ttl: c.TTL}
+	t := &tokenCache{max: c.MaxEntries, maxBytes: c.MaxBytes, ttl: c.TTL}
 	if t.max == 0 {
 		t.max = DefaultCacheEntries
+	}
+	if t.maxBytes <= 0 {
+		t.maxBytes = DefaultCacheBytes
 	}
 	if t.ttl <= 0 {
 		t.ttl = DefaultCacheTTL
@@ -70,35 +88,53 @@ func (t *tokenCache) get(token string, now time.Time) (*cacheEntry, bool) {
 
 func (t *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 	e.until = now.Add(t.ttl)
+	e.size = entrySize(token, e.claims)
+	if e.size > t.maxBytes/8 {
+		return // one token never takes more than an eighth of the cache
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if _, ok := t.m[token]; !ok && len(t.m) >= t.max {
-		// Look at a few entries (map order is random): drop the expired
-		// ones, or the first one seen when none is expired. Bounded work.
-		var victim string
-		seen, dropped := 0, 0
-		for k, old := range t.m {
-			if seen == 0 {
-				victim = k
-			}
-			if !now.Before(old.until) || !now.Before(old.claims.Expiry.Add(old.leeway)) {
-				delete(t.m, k)
-				dropped++
-			}
-			if seen++; seen == evictScan {
-				break
-			}
-		}
-		if dropped == 0 {
-			delete(t.m, victim)
-		}
+	t.deleteLocked(token)
+	for len(t.m) > 0 && (len(t.m) >= t.max || t.bytes+e.size > t.maxBytes) {
+		t.evictLocked(now)
 	}
 	t.m[token] = e
+	t.bytes += e.size
+}
+
+// evictLocked looks at a few entries (map order is random): it drops the
+// expired ones, or the first one seen when none is expired. Bounded work,
+// and at least one entry goes.
+func (t *tokenCache) evictLocked(now time.Time) {
+	var victim string
+	seen, dropped := 0, 0
+	for k, old := range t.m {
+		if seen == 0 {
+			victim = k
+		}
+		if !now.Before(old.until) || !now.Before(old.claims.Expiry.Add(old.leeway)) {
+			t.deleteLocked(k)
+			dropped++
+		}
+		if seen++; seen == evictScan {
+			break
+		}
+	}
+	if dropped == 0 {
+		t.deleteLocked(victim)
+	}
+}
+
+func (t *tokenCache) deleteLocked(token string) {
+	if e, ok := t.m[token]; ok {
+		t.bytes -= e.size
+		delete(t.m, token)
+	}
 }
 
 func (t *tokenCache) remove(token string) {
 	t.mu.Lock()
-	delete(t.m, token)
+	t.deleteLocked(token)
 	t.mu.Unlock()
 }
 

@@ -3,6 +3,7 @@ package verifier
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -116,5 +117,63 @@ func TestCacheDisabled(t *testing.T) {
 	verr(t, v, raw, nil)
 	if ks.n != 2 || v.cache != nil {
 		t.Fatalf("cache not disabled: lookups=%d", ks.n)
+	}
+}
+
+// TestCacheBytesBounded fills a byte-bounded cache with distinct 2 KiB
+// tokens: the accounted bytes stay under MaxBytes (entries are evicted), the
+// accounting matches the entries exactly, and lookups of claims served from
+// the cache (decoded on demand) do not grow an entry.
+func TestCacheBytesBounded(t *testing.T) {
+	t.Parallel()
+	const maxBytes = 64 << 10
+	clk := newClock()
+	v, _ := cachedVerifier(t, clk, CacheConfig{MaxBytes: maxBytes})
+	k := key(t, jose.ES256, "a")
+	ctx := context.Background()
+	var last string
+	for i := range 100 {
+		c := claims(iss)
+		c["jti"] = fmt.Sprintf("token-%d", i)
+		c["groups"] = slices.Repeat([]string{fmt.Sprintf("group-%d", i)}, 150)
+		raw := sign(t, k, jose.ES256, "es", c)
+		if len(raw) < 2048 {
+			t.Fatalf("token is %d bytes", len(raw))
+		}
+		cl, err := v.Verify(ctx, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 { // on-demand decoding keeps nothing
+			if g := cl.Strings("groups", false); len(g) != 150 {
+				t.Fatalf("groups = %d", len(g))
+			}
+			cl.Lookup("groups")
+		}
+		last = raw
+	}
+	v.cache.mu.RLock()
+	sum := 0
+	for tok, e := range v.cache.m {
+		if e.size != entrySize(tok, e.claims) {
+			t.Errorf("entry size %d, now %d: an entry grew", e.size, entrySize(tok, e.claims))
+		}
+		sum += e.size
+	}
+	n, accounted := len(v.cache.m), v.cache.bytes
+	v.cache.mu.RUnlock()
+	if accounted != sum || accounted > maxBytes || n == 0 || n >= 100 {
+		t.Fatalf("cache holds %d entries, %d bytes accounted (sum %d), bound %d", n, accounted, sum, maxBytes)
+	}
+	if _, ok := v.cache.get(last, clk.Now()); !ok {
+		t.Fatal("the newest token is not cached")
+	}
+	// A token bigger than an eighth of the cache is verified, not cached.
+	small, _ := cachedVerifier(t, clk, CacheConfig{MaxBytes: 8 << 10})
+	if _, err := small.Verify(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	if small.cache.len() != 0 {
+		t.Fatal("an oversized entry was cached")
 	}
 }

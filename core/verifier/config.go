@@ -17,6 +17,7 @@ const (
 	MaxLeeway            = 5 * time.Minute
 	DefaultCacheEntries  = 10000
 	DefaultCacheTTL      = 5 * time.Minute
+	DefaultCacheBytes    = 64 << 20
 	DefaultMaxTokenBytes = jose.DefaultMaxLength
 	// DefaultRefreshInterval is how old a fetched key set may get before a
 	// lookup starts a background refresh (IssuerConfig.RefreshInterval).
@@ -86,6 +87,13 @@ type CacheConfig struct {
 	// MaxEntries bounds the cache. OPTIONAL; zero means 10,000; negative
 	// disables the cache. When full, an arbitrary entry is evicted.
 	MaxEntries int
+	// MaxBytes bounds the memory the cache accounts for: per entry the
+	// token, its claims as validated JSON text with their member index
+	// (core.RawClaims.Size; claims are decoded on demand and nothing
+	// decoded is kept, so an entry never grows) and 512 bytes of fixed
+	// overhead. OPTIONAL; zero or negative means 64 MiB. A token whose
+	// entry would exceed an eighth of MaxBytes is verified but not cached.
+	MaxBytes int
 	// TTL bounds how long a verified token is served from the cache, even if
 	// it expires later. OPTIONAL; zero means 5 min. Independently of TTL, a
 	// hit is served only while the key that verified the token is still in
