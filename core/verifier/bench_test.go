@@ -294,3 +294,42 @@ func BenchmarkNoCrypto(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTokenSlope is target P2 as one number per algorithm: each
+// iteration interleaves the raw check and a full Verify (cache disabled) of
+// a ~0.5 KiB and an ~8 KiB token, and reports the growth of the median
+// overhead per KiB of token (us-per-KiB) and the two overheads.
+func BenchmarkTokenSlope(b *testing.B) {
+	for _, bc := range []benchCase{benchCases[0], benchCases[2], benchCases[3]} {
+		b.Run(bc.alg, func(b *testing.B) {
+			k := key(b, bc.alg, "a")
+			v := staticVerifier(b, newClock(), func(c *Config) {
+				c.Cache.MaxEntries = -1
+				c.MaxTokenBytes = 16 << 10
+			})
+			ctx := context.Background()
+			small, large := sizedToken(b, bc, k, 512), sizedToken(b, bc, k, 8192)
+			rawS, rawL := rawCheck(b, bc, k, small), rawCheck(b, bc, k, large)
+			var ovS, ovL []time.Duration
+			timed := func(raw func() bool, tok string) time.Duration {
+				t0 := time.Now()
+				if !raw() {
+					b.Fatal("raw verify failed")
+				}
+				t1 := time.Now()
+				if _, err := v.Verify(ctx, tok); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(t1) - t1.Sub(t0)
+			}
+			for b.Loop() {
+				ovS = append(ovS, timed(rawS, small))
+				ovL = append(ovL, timed(rawL, large))
+			}
+			s, l := median(ovS), median(ovL)
+			b.ReportMetric(float64(l-s)/1e3/(float64(len(large)-len(small))/1024), "us-per-KiB")
+			b.ReportMetric(float64(s), "overhead-small-ns")
+			b.ReportMetric(float64(l), "overhead-large-ns")
+		})
+	}
+}
