@@ -1,9 +1,7 @@
 package authserver
 
 import (
-	"bytes"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -127,19 +125,11 @@ type fileReplayCache struct {
 // paths are resolved against the file's directory. Logger, HTTPClient and
 // Now are left nil for the caller to set. See [ParseConfig] for the format.
 func LoadConfig(path string) (Config, error) {
-	f, err := os.Open(path)
+	data, err := strictyaml.ReadFile(path, maxConfigBytes)
 	if err != nil {
 		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
-	defer f.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(ioLimit(f, maxConfigBytes+1)); err != nil {
-		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
-	}
-	if buf.Len() > maxConfigBytes {
-		return Config{}, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidConfig, path, maxConfigBytes)
-	}
-	return ParseConfig(buf.Bytes(), filepath.Dir(path))
+	return ParseConfig(data, filepath.Dir(path))
 }
 
 // ParseConfig parses a configuration document. baseDir resolves relative
@@ -208,7 +198,7 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		cfg.Resources = append(cfg.Resources, Resource(r))
 	}
 	for i, c := range fc.Clients {
-		jwks, err := inlineJWKS(c.JWKS)
+		jwks, err := strictyaml.InlineJSON(c.JWKS)
 		if err != nil {
 			return Config{}, cfgErr(fmt.Sprintf("clients[%d].jwks", i), err.Error())
 		}
@@ -219,7 +209,7 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		})
 	}
 	for i, p := range fc.TrustedIdPs {
-		jwks, err := inlineJWKS(p.JWKS)
+		jwks, err := strictyaml.InlineJSON(p.JWKS)
 		if err != nil {
 			return Config{}, cfgErr(fmt.Sprintf("trusted_idps[%d].jwks", i), err.Error())
 		}
@@ -277,18 +267,4 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		}
 	}
 	return cfg, nil
-}
-
-// inlineJWKS re-encodes an inline JWK Set given as a YAML/JSON object, or
-// takes a JSON string as is.
-func inlineJWKS(v any) ([]byte, error) {
-	switch t := v.(type) {
-	case nil:
-		return nil, nil
-	case string:
-		return []byte(t), nil
-	case map[string]any:
-		return json.Marshal(t)
-	}
-	return nil, fmt.Errorf("must be a JWK Set object or a JSON string")
 }

@@ -9,16 +9,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	gojose "github.com/go-jose/go-jose/v4"
+
+	"github.com/mcpauthz/mcpauthz/internal/strictyaml"
 )
 
 const maxKeyFileBytes = 64 << 10
-
-func ioLimit(r io.Reader, n int64) io.Reader { return io.LimitReader(r, n) }
 
 // LoadSigningKey reads a private signing key from a file: PEM ("PRIVATE
 // KEY" PKCS#8, "EC PRIVATE KEY" SEC 1, or "RSA PRIVATE KEY" PKCS#1) or a
@@ -26,17 +24,9 @@ func ioLimit(r io.Reader, n int64) io.Reader { return io.LimitReader(r, n) }
 // become the SigningKey's KeyID and Algorithm. Encrypted PEM is not
 // supported. The key type must be ECDSA, RSA or Ed25519.
 func LoadSigningKey(path string) (SigningKey, error) {
-	f, err := os.Open(path)
+	data, err := strictyaml.ReadFile(path, maxKeyFileBytes)
 	if err != nil {
 		return SigningKey{}, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileBytes+1))
-	if err != nil {
-		return SigningKey{}, err
-	}
-	if len(data) > maxKeyFileBytes {
-		return SigningKey{}, errors.New("key file too large")
 	}
 	return ParseSigningKey(data)
 }

@@ -27,25 +27,10 @@ type telemetry struct {
 }
 
 func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (telemetry, error) {
-	t := telemetry{tracer: otelx.Tracer(tp)}
-	m := otelx.Meter(mp)
-	if m == nil {
-		return t, nil
-	}
-	var err error
-	if t.grants, err = m.Int64Counter(otelx.MetricGrants, metric.WithUnit("{request}"),
-		metric.WithDescription("Token requests by grant type and outcome (issued, or the OAuth error code).")); err != nil {
-		return t, err
-	}
-	if t.replays, err = m.Int64Counter(otelx.MetricReplaysRefused, metric.WithUnit("{request}"),
-		metric.WithDescription("Token requests refused because their client assertion or ID-JAG had been used before.")); err != nil {
-		return t, err
-	}
-	if t.rateLimited, err = m.Int64Counter(otelx.MetricRateLimited, metric.WithUnit("{request}"),
-		metric.WithDescription("Token requests refused with 429 by the per-client rate limit.")); err != nil {
-		return t, err
-	}
-	return t, nil
+	in := otelx.NewInstruments(otelx.Meter(mp))
+	t := telemetry{tracer: otelx.Tracer(tp), grants: in.Counter(otelx.MetricGrants),
+		replays: in.Counter(otelx.MetricReplaysRefused), rateLimited: in.Counter(otelx.MetricRateLimited)}
+	return t, in.Err()
 }
 
 // grantType bounds the grant_type attribute to the supported values.

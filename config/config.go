@@ -60,17 +60,9 @@ type Options struct {
 
 // Load reads and parses the file at path (see [Parse]).
 func Load(path string, opts Options) (*File, string, error) {
-	f, err := os.Open(path)
+	data, err := strictyaml.ReadFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	if len(data) > MaxFileBytes {
-		return nil, "", fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalid, path, MaxFileBytes)
 	}
 	file, err := Parse(data, opts)
 	return file, filepath.Dir(path), err
@@ -408,7 +400,7 @@ func (fi *FileIssuer) build(audience []string, defaultMapper core.ClaimMapper) (
 	if err != nil {
 		return nil, err
 	}
-	jwks, err := inlineJWKS(fi.JWKS)
+	jwks, err := strictyaml.InlineJSON(fi.JWKS)
 	if err != nil {
 		return nil, fmt.Errorf("jwks: %v", err)
 	}
@@ -438,19 +430,6 @@ func (fi *FileIssuer) build(audience []string, defaultMapper core.ClaimMapper) (
 		entries = append(entries, e)
 	}
 	return entries, nil
-}
-
-// inlineJWKS re-encodes an inline JWK Set object, or takes a JSON string.
-func inlineJWKS(v any) ([]byte, error) {
-	switch t := v.(type) {
-	case nil:
-		return nil, nil
-	case string:
-		return []byte(t), nil
-	case map[string]any:
-		return json.Marshal(t)
-	}
-	return nil, errors.New("must be a JWK Set object or a JSON string")
 }
 
 func (fm *FileMapper) build() (core.ClaimMapper, error) {

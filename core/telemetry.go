@@ -33,22 +33,12 @@ type telemetry struct {
 }
 
 func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (telemetry, error) {
-	t := telemetry{tracer: otelx.Tracer(tp)}
-	m := otelx.Meter(mp)
-	if m == nil {
-		return t, nil
+	in := otelx.NewInstruments(otelx.Meter(mp))
+	t := telemetry{tracer: otelx.Tracer(tp), decisions: in.Counter(otelx.MetricDecisions)}
+	if t.decisions != nil {
+		t.duration = in.Histogram(otelx.MetricCheckDuration)
 	}
-	var err error
-	if t.decisions, err = m.Int64Counter(otelx.MetricDecisions, metric.WithUnit("{request}"),
-		metric.WithDescription("Guard decisions by decision (allow, deny, error), MCP method, object kind and refusal kind.")); err != nil {
-		return t, err
-	}
-	if t.duration, err = m.Float64Histogram(otelx.MetricCheckDuration, metric.WithUnit("s"),
-		metric.WithDescription("Duration of Guard.Check (verification, mapping, inspection, decisions)."),
-		metric.WithExplicitBucketBoundaries(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)); err != nil {
-		return t, err
-	}
-	return t, nil
+	return t, in.Err()
 }
 
 // timed reports whether Check must read the clock for the telemetry.

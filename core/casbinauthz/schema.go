@@ -90,6 +90,13 @@ func (sc *schema) build(p *core.Principal, perm core.Permission) (map[string]any
 			m[n] = sc.specs[n].Default
 		}
 	}
+	addBuiltinAttrs(m, p, perm)
+	return m, nil
+}
+
+// addBuiltinAttrs sets the builtinAttrs of m from the principal and the
+// permission.
+func addBuiltinAttrs(m map[string]any, p *core.Principal, perm core.Permission) {
 	m["iss"] = p.Issuer
 	m["tenant"] = p.Tenant
 	m["client_id"] = p.ClientID
@@ -101,7 +108,6 @@ func (sc *schema) build(p *core.Principal, perm core.Permission) (map[string]any
 		req[k] = normalizeAttr(v)
 	}
 	m["request"] = req
-	return m, nil
 }
 
 // attrRef finds r.attrs.<name> references in matchers and conditions.

@@ -71,22 +71,12 @@ func Attributes(p *core.Principal, perm core.Permission) map[string]any {
 	for k, v := range p.Attributes {
 		m[k] = normalizeAttr(v)
 	}
-	for k, v := range map[string]any{"department": "", "acr": "", "amr": []any{}} {
-		if _, ok := m[k]; !ok {
-			m[k] = v
+	for _, d := range defaultAttrs {
+		if _, ok := m[d.Name]; !ok {
+			m[d.Name] = d.Default
 		}
 	}
-	m["iss"] = p.Issuer
-	m["tenant"] = p.Tenant
-	m["client_id"] = p.ClientID
-	m["sub"] = p.Subject
-	m["kind"] = string(p.Kind)
-	m["method"] = perm.Method
-	req := make(map[string]any, len(perm.Attrs))
-	for k, v := range perm.Attrs {
-		req[k] = normalizeAttr(v)
-	}
-	m["request"] = req
+	addBuiltinAttrs(m, p, perm)
 	return m
 }
 

@@ -19,26 +19,12 @@ type policyTelemetry struct {
 }
 
 func newPolicyTelemetry(mp metric.MeterProvider) (policyTelemetry, error) {
-	var t policyTelemetry
-	m := otelx.Meter(mp)
-	if m == nil {
-		return t, nil
-	}
-	var err error
-	if t.lookups, err = otelx.NewCacheLookups(m, "decision"); err != nil {
-		return t, err
-	}
-	if t.reloads, err = m.Int64Counter(otelx.MetricPolicyReloads, metric.WithUnit("{reload}"),
-		metric.WithDescription("Policy loads by outcome: success (a new policy was swapped in) or failure (the last good policy stays).")); err != nil {
-		return t, err
-	}
-	if t.version, err = m.Int64Gauge(otelx.MetricPolicyVersion, metric.WithUnit("{version}"),
-		metric.WithDescription("Version of the live policy: 1 for the first, +1 per accepted reload.")); err != nil {
-		return t, err
-	}
-	t.ok = metric.WithAttributeSet(attribute.NewSet(otelx.AttrOutcome.String("success")))
-	t.failure = metric.WithAttributeSet(attribute.NewSet(otelx.AttrOutcome.String("failure")))
-	return t, nil
+	in := otelx.NewInstruments(otelx.Meter(mp))
+	t := policyTelemetry{lookups: in.CacheLookups("decision"), reloads: in.Counter(otelx.MetricPolicyReloads),
+		version: in.Gauge(otelx.MetricPolicyVersion),
+		ok:      metric.WithAttributeSet(attribute.NewSet(otelx.AttrOutcome.String("success"))),
+		failure: metric.WithAttributeSet(attribute.NewSet(otelx.AttrOutcome.String("failure")))}
+	return t, in.Err()
 }
 
 // loaded records an accepted policy version.

@@ -14,12 +14,8 @@ import (
 type fetchCounter struct{ c metric.Int64Counter }
 
 func newFetchCounter(m metric.Meter) (fetchCounter, error) {
-	if m == nil {
-		return fetchCounter{}, nil
-	}
-	c, err := m.Int64Counter(otelx.MetricJWKSFetches, metric.WithUnit("{fetch}"),
-		metric.WithDescription("JWKS fetches by configured issuer and outcome (success or failure)."))
-	return fetchCounter{c: c}, err
+	in := otelx.NewInstruments(m)
+	return fetchCounter{c: in.Counter(otelx.MetricJWKSFetches)}, in.Err()
 }
 
 // forIssuer returns the jose.RemoteKeySetConfig.OnFetch hook of one

@@ -95,6 +95,88 @@ func End(sp trace.Span, err error) {
 	sp.End()
 }
 
+// instrument is the unit, description and (histograms) bucket bounds of
+// one metric name, so that every package creates it the same way.
+type instrument struct {
+	unit, desc string
+	bounds     []float64
+}
+
+// instruments describes every metric name above.
+var instruments = map[string]instrument{
+	MetricDecisions:      {unit: "{request}", desc: "Guard decisions by decision (allow, deny, error), MCP method, object kind and refusal kind."},
+	MetricCheckDuration:  {unit: "s", desc: "Duration of Guard.Check (verification, mapping, inspection, decisions).", bounds: []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}},
+	MetricJWKSFetches:    {unit: "{fetch}", desc: "JWKS fetches by configured issuer and outcome (success or failure)."},
+	MetricCacheLookups:   {unit: "{lookup}", desc: "Cache lookups by cache and result (hit or miss)."},
+	MetricPolicyReloads:  {unit: "{reload}", desc: "Policy loads by outcome: success (a new policy was swapped in) or failure (the last good policy stays)."},
+	MetricPolicyVersion:  {unit: "{version}", desc: "Version of the live policy: 1 for the first, +1 per accepted reload."},
+	MetricGrants:         {unit: "{request}", desc: "Token requests by grant type and outcome (issued, or the OAuth error code)."},
+	MetricReplaysRefused: {unit: "{request}", desc: "Token requests refused because their client assertion or ID-JAG had been used before."},
+	MetricRateLimited:    {unit: "{request}", desc: "Token requests refused with 429 by the per-client rate limit."},
+}
+
+// Instruments creates the instruments of one component on one meter. It
+// keeps the first error, so that a constructor creates all of its
+// instruments and checks once (Err). With a nil meter every method returns
+// nil, which instrumented code reads as "metrics off".
+type Instruments struct {
+	m   metric.Meter
+	err error
+}
+
+// NewInstruments returns the instrument factory of m (nil: metrics off).
+func NewInstruments(m metric.Meter) *Instruments { return &Instruments{m: m} }
+
+// Err is the first error of an instrument creation.
+func (in *Instruments) Err() error { return in.err }
+
+func (in *Instruments) spec(name string) (instrument, bool) {
+	if in.m == nil || in.err != nil {
+		return instrument{}, false
+	}
+	return instruments[name], true
+}
+
+func (in *Instruments) keep(err error) {
+	if in.err == nil && err != nil {
+		in.err = err
+	}
+}
+
+// Counter creates the Int64Counter name (nil when metrics are off).
+func (in *Instruments) Counter(name string) metric.Int64Counter {
+	s, ok := in.spec(name)
+	if !ok {
+		return nil
+	}
+	c, err := in.m.Int64Counter(name, metric.WithUnit(s.unit), metric.WithDescription(s.desc))
+	in.keep(err)
+	return c
+}
+
+// Histogram creates the Float64Histogram name (nil when metrics are off).
+func (in *Instruments) Histogram(name string) metric.Float64Histogram {
+	s, ok := in.spec(name)
+	if !ok {
+		return nil
+	}
+	h, err := in.m.Float64Histogram(name, metric.WithUnit(s.unit), metric.WithDescription(s.desc),
+		metric.WithExplicitBucketBoundaries(s.bounds...))
+	in.keep(err)
+	return h
+}
+
+// Gauge creates the Int64Gauge name (nil when metrics are off).
+func (in *Instruments) Gauge(name string) metric.Int64Gauge {
+	s, ok := in.spec(name)
+	if !ok {
+		return nil
+	}
+	g, err := in.m.Int64Gauge(name, metric.WithUnit(s.unit), metric.WithDescription(s.desc))
+	in.keep(err)
+	return g
+}
+
 // CacheLookups is a cache hit/miss counter for one named cache; the zero
 // value (no meter) records nothing.
 type CacheLookups struct {
@@ -102,20 +184,23 @@ type CacheLookups struct {
 	hit, miss metric.MeasurementOption
 }
 
-// NewCacheLookups creates the lookup counter of cache on m (nil: disabled).
-func NewCacheLookups(m metric.Meter, cache string) (CacheLookups, error) {
-	if m == nil {
-		return CacheLookups{}, nil
-	}
-	c, err := m.Int64Counter(MetricCacheLookups, metric.WithUnit("{lookup}"),
-		metric.WithDescription("Cache lookups by cache and result (hit or miss)."))
-	if err != nil {
-		return CacheLookups{}, err
+// CacheLookups creates the lookup counter of cache.
+func (in *Instruments) CacheLookups(cache string) CacheLookups {
+	c := in.Counter(MetricCacheLookups)
+	if c == nil {
+		return CacheLookups{}
 	}
 	return CacheLookups{c: c,
 		hit:  metric.WithAttributeSet(attribute.NewSet(AttrCache.String(cache), AttrResult.String("hit"))),
 		miss: metric.WithAttributeSet(attribute.NewSet(AttrCache.String(cache), AttrResult.String("miss"))),
-	}, nil
+	}
+}
+
+// NewCacheLookups creates the lookup counter of cache on m (nil: disabled).
+func NewCacheLookups(m metric.Meter, cache string) (CacheLookups, error) {
+	in := NewInstruments(m)
+	l := in.CacheLookups(cache)
+	return l, in.Err()
 }
 
 // Record counts one lookup.

@@ -1,4 +1,4 @@
-// Package strictyaml decodes configuration files strictly: one YAML (or
+// Package strictyaml reads and decodes configuration files strictly: one YAML (or
 // JSON) document, no anchors or aliases, no unknown or duplicate keys (the
 // decoder refuses duplicates), with
 // errors that name the path of the offending field ("clients[1].scopes").
