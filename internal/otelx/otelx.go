@@ -130,51 +130,41 @@ func NewInstruments(m metric.Meter) *Instruments { return &Instruments{m: m} }
 // Err is the first error of an instrument creation.
 func (in *Instruments) Err() error { return in.err }
 
-func (in *Instruments) spec(name string) (instrument, bool) {
+// create makes the instrument name with mk, or returns nil when metrics
+// are off or an earlier creation failed.
+func create[T any](in *Instruments, name string, mk func(instrument) (T, error)) T {
+	var zero T
 	if in.m == nil || in.err != nil {
-		return instrument{}, false
+		return zero
 	}
-	return instruments[name], true
-}
-
-func (in *Instruments) keep(err error) {
-	if in.err == nil && err != nil {
+	v, err := mk(instruments[name])
+	if err != nil {
 		in.err = err
+		return zero
 	}
+	return v
 }
 
 // Counter creates the Int64Counter name (nil when metrics are off).
 func (in *Instruments) Counter(name string) metric.Int64Counter {
-	s, ok := in.spec(name)
-	if !ok {
-		return nil
-	}
-	c, err := in.m.Int64Counter(name, metric.WithUnit(s.unit), metric.WithDescription(s.desc))
-	in.keep(err)
-	return c
+	return create(in, name, func(s instrument) (metric.Int64Counter, error) {
+		return in.m.Int64Counter(name, metric.WithUnit(s.unit), metric.WithDescription(s.desc))
+	})
 }
 
 // Histogram creates the Float64Histogram name (nil when metrics are off).
 func (in *Instruments) Histogram(name string) metric.Float64Histogram {
-	s, ok := in.spec(name)
-	if !ok {
-		return nil
-	}
-	h, err := in.m.Float64Histogram(name, metric.WithUnit(s.unit), metric.WithDescription(s.desc),
-		metric.WithExplicitBucketBoundaries(s.bounds...))
-	in.keep(err)
-	return h
+	return create(in, name, func(s instrument) (metric.Float64Histogram, error) {
+		return in.m.Float64Histogram(name, metric.WithUnit(s.unit), metric.WithDescription(s.desc),
+			metric.WithExplicitBucketBoundaries(s.bounds...))
+	})
 }
 
 // Gauge creates the Int64Gauge name (nil when metrics are off).
 func (in *Instruments) Gauge(name string) metric.Int64Gauge {
-	s, ok := in.spec(name)
-	if !ok {
-		return nil
-	}
-	g, err := in.m.Int64Gauge(name, metric.WithUnit(s.unit), metric.WithDescription(s.desc))
-	in.keep(err)
-	return g
+	return create(in, name, func(s instrument) (metric.Int64Gauge, error) {
+		return in.m.Int64Gauge(name, metric.WithUnit(s.unit), metric.WithDescription(s.desc))
+	})
 }
 
 // CacheLookups is a cache hit/miss counter for one named cache; the zero
