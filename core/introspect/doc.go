@@ -48,6 +48,13 @@
 // window at the cost of more introspection calls; a negative PositiveTTL
 // disables positive caching (every request is introspected).
 //
+// # Readiness
+//
+// [Verifier.Ready] (called by Guard.Ready) introspects a random probe token
+// and requires {"active": false}: the endpoint is reachable, accepts the
+// client credentials and answers strictly. It spends no real token and
+// follows the failure backoff.
+//
 // # Security
 //
 // The endpoint must be https (http only for loopback hosts); the default

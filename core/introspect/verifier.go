@@ -179,6 +179,9 @@ func (v *Verifier) post(ctx context.Context, token string) ([]byte, error) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, v.cfg.MaxResponseBytes))
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			return nil, fmt.Errorf("%w: introspection endpoint answered HTTP %d: it refuses this resource server's client credentials", core.ErrUnavailable, resp.StatusCode)
+		}
 		return nil, fmt.Errorf("%w: introspection endpoint answered HTTP %d", core.ErrUnavailable, resp.StatusCode)
 	}
 	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
