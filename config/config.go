@@ -7,12 +7,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/casbin/casbin/v2/model"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcpauthz/mcpauthz/casbinmodels"
 	"github.com/mcpauthz/mcpauthz/core"
@@ -56,6 +62,12 @@ type Options struct {
 	Stores map[string]StoreFactory
 	// Now is the clock of the verifier and the Guard. OPTIONAL.
 	Now func() time.Time
+	// TracerProvider and MeterProvider receive the Guard's, verifier's and
+	// policy's spans and metrics, as far as the file's telemetry section
+	// lets them (telemetry.traces, telemetry.metrics). OPTIONAL; nil records
+	// nothing. Must be nil with telemetry.providers: global.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 }
 
 // Load reads and parses the file at path (see [Parse]).
@@ -94,7 +106,34 @@ func Parse(data []byte, opts Options) (*File, error) {
 	} else if f.Model == "" {
 		return nil, invalid("model", "is required (a shipped model name or a .conf file), or set authenticate_only")
 	}
+	switch f.Telemetry.Providers {
+	case "", "options", "global":
+	default:
+		return nil, invalid("telemetry.providers", fmt.Sprintf("unknown value %q (options or global)", f.Telemetry.Providers))
+	}
+	if n := f.Telemetry.ObjectNameBytes; n > core.MaxSpanObjectNameBytes || n > 0 && n < core.MinSpanObjectNameBytes {
+		return nil, invalid("telemetry.object_name_bytes", fmt.Sprintf("%d bytes: between %d and %d, or negative to leave the name out", n, core.MinSpanObjectNameBytes, core.MaxSpanObjectNameBytes))
+	}
 	return &f, nil
+}
+
+// providers resolves the telemetry section against opts: the providers the
+// Guard, verifier and policy receive (nil: that signal is off).
+func (t *FileTelemetry) providers(opts Options) (trace.TracerProvider, metric.MeterProvider, error) {
+	tp, mp := opts.TracerProvider, opts.MeterProvider
+	if t.Providers == "global" {
+		if tp != nil || mp != nil {
+			return nil, nil, invalid("telemetry.providers", "global, but Options carries providers too: use one or the other")
+		}
+		tp, mp = otel.GetTracerProvider(), otel.GetMeterProvider()
+	}
+	if t.Traces != nil && !*t.Traces {
+		tp = nil
+	}
+	if t.Metrics != nil && !*t.Metrics {
+		mp = nil
+	}
+	return tp, mp, nil
 }
 
 func invalid(path, msg string) error { return fmt.Errorf("%w: %s: %s", ErrInvalid, path, msg) }
@@ -129,9 +168,13 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 		log = slog.New(slog.DiscardHandler)
 	}
 	b := &Built{}
+	tp, mp, err := f.Telemetry.providers(opts)
+	if err != nil {
+		return nil, err
+	}
 	vcfg := verifier.Config{
 		Audience: f.Audience, NormalizeAudience: f.NormalizeAudience, Leeway: f.Leeway,
-		Now: opts.Now, HTTPClient: opts.HTTPClient, Logger: log,
+		Now: opts.Now, HTTPClient: opts.HTTPClient, Logger: log, MeterProvider: mp,
 		Cache: verifier.CacheConfig{MaxEntries: f.TokenCache.MaxEntries, TTL: f.TokenCache.TTL},
 	}
 	if len(vcfg.Audience) == 0 {
@@ -173,6 +216,10 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 	if len(policyIssuers) > 0 && len(policyIssuers) != len(vcfg.Issuers) {
 		return nil, invalid("issuers", "either every issuer has an alias or none has")
 	}
+	attrs, err := attributeSchema(vcfg.Issuers)
+	if err != nil {
+		return nil, err
+	}
 	v, err := verifier.New(ctx, vcfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: issuers: %w", ErrInvalid, err)
@@ -196,12 +243,13 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 		DisableSessionBinding: g.DisableSessionBinding, SessionTTL: g.SessionTTL, MaxSessions: g.MaxSessions,
 		MaxSessionsPerPrincipal: g.MaxSessionsPerPrincipal, MaxSessionBytes: g.MaxSessionBytes,
 		RetryAfter: g.RetryAfter, Logger: opts.Logger, Now: opts.Now,
+		TracerProvider: tp, MeterProvider: mp, SpanObjectNameBytes: f.Telemetry.ObjectNameBytes,
 	}
 	if f.Audit.Log {
 		b.Config.Audit = core.SlogAudit(log)
 	}
 	if !f.AuthenticateOnly {
-		a, err := f.buildAuthorizer(ctx, baseDir, opts, log, policyIssuers)
+		a, err := f.buildAuthorizer(ctx, baseDir, opts, authorizerParts{log: log, issuers: policyIssuers, attrs: attrs, mp: mp})
 		if err != nil {
 			return nil, err
 		}
@@ -284,10 +332,21 @@ func resolve(baseDir, p string) string {
 	return filepath.Join(baseDir, p)
 }
 
-func (f *File) buildAuthorizer(ctx context.Context, baseDir string, opts Options, log *slog.Logger, issuers []casbinauthz.Issuer) (*casbinauthz.Authorizer, error) {
+// authorizerParts are what Build derived for the authorizer.
+type authorizerParts struct {
+	log     *slog.Logger
+	issuers []casbinauthz.Issuer
+	attrs   []core.AttributeSpec
+	mp      metric.MeterProvider
+}
+
+func (f *File) buildAuthorizer(ctx context.Context, baseDir string, opts Options, parts authorizerParts) (*casbinauthz.Authorizer, error) {
 	model, err := ModelText(f.Model, baseDir)
 	if err != nil {
 		return nil, invalid("model", err.Error())
+	}
+	if !modelHasAttrs(model) {
+		parts.attrs = nil // the policy cannot reference attributes
 	}
 	var src casbinauthz.Source
 	switch s := f.Policy.Source; s {
@@ -316,8 +375,9 @@ func (f *File) buildAuthorizer(ctx context.Context, baseDir string, opts Options
 		}
 	}
 	a, err := casbinauthz.New(casbinauthz.Config{
-		Model: model, Source: src, Logger: log, CacheSize: f.Policy.CacheSize,
-		PollInterval: f.Policy.PollInterval, AllowEmptyPolicy: f.Policy.AllowEmpty, Issuers: issuers,
+		Model: model, Source: src, Logger: parts.log, CacheSize: f.Policy.CacheSize,
+		PollInterval: f.Policy.PollInterval, AllowEmptyPolicy: f.Policy.AllowEmpty, Issuers: parts.issuers,
+		Attributes: parts.attrs, MeterProvider: parts.mp,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: policy: %w", ErrInvalid, err)
@@ -438,6 +498,24 @@ func (fm *FileMapper) build() (core.ClaimMapper, error) {
 		RoleClaims: fm.Roles, TenantClaims: fm.Tenant, AttributeClaims: fm.Attributes, ClientClaims: fm.ClientClaims,
 		IgnoreSubjectEqualsClientID: fm.IgnoreSubjectEqualsClientID,
 	}
+	for _, name := range slices.Sorted(maps.Keys(fm.AttributeSchema)) {
+		a := fm.AttributeSchema[name]
+		switch t := core.AttributeType(a.Type); t {
+		case core.AttrString, core.AttrStrings, core.AttrBool, core.AttrNumber:
+		case "":
+			return nil, fmt.Errorf("attribute_schema.%s.type: is required (string, strings, bool or number)", name)
+		default:
+			return nil, fmt.Errorf("attribute_schema.%s.type: unknown type %q (string, strings, bool or number)", name, t)
+		}
+		if _, ok := fm.Attributes[name]; !ok {
+			return nil, fmt.Errorf("attribute_schema.%s: not a key of attributes (the claim it is read from)", name)
+		}
+		spec, err := core.AttributeSpec{Name: name, Type: core.AttributeType(a.Type), Default: a.Default}.Normalize()
+		if err != nil {
+			return nil, fmt.Errorf("attribute_schema.%s.default: %v", name, err)
+		}
+		cfg.AttributeSpecs = append(cfg.AttributeSpecs, spec)
+	}
 	if len(fm.Require) > 0 {
 		rules := slices.Clone(fm.Require)
 		for i, r := range rules {
@@ -448,6 +526,44 @@ func (fm *FileMapper) build() (core.ClaimMapper, error) {
 		cfg.Refine = func(c *core.Claims, _ *core.Principal) error { return checkRequire(c, rules) }
 	}
 	return mapper.Standard(cfg)
+}
+
+// modelHasAttrs reports whether the model's request has an attrs token,
+// the only way a policy sees attributes. A model that does not parse is
+// reported by casbinauthz.New.
+func modelHasAttrs(text string) bool {
+	m, err := model.NewModelFromString(text)
+	if err != nil {
+		return false
+	}
+	r := m["r"]["r"]
+	return r != nil && slices.Contains(r.Tokens, "r_attrs")
+}
+
+// attributeSchema is what the policy may reference: the union of the
+// attribute schemas of every issuer's mapper. An attribute declared by two
+// mappers with another type or default is an error.
+func attributeSchema(entries []verifier.IssuerConfig) ([]core.AttributeSpec, error) {
+	seen := map[string]core.AttributeSpec{}
+	from := map[string]string{}
+	for _, e := range entries {
+		s, ok := e.Mapper.(core.AttributeSchemer)
+		if !ok {
+			continue
+		}
+		for _, spec := range s.AttributeSchema() {
+			if prev, dup := seen[spec.Name]; dup && (prev.Type != spec.Type || fmt.Sprint(prev.Default) != fmt.Sprint(spec.Default)) {
+				return nil, invalid("mapper", fmt.Sprintf("attribute %q is %s (default %v) for issuer %s but %s (default %v) for issuer %s: declare it alike in attribute_schema",
+					spec.Name, prev.Type, prev.Default, from[spec.Name], spec.Type, spec.Default, e.Issuer))
+			}
+			seen[spec.Name], from[spec.Name] = spec, e.Issuer
+		}
+	}
+	out := make([]core.AttributeSpec, 0, len(seen))
+	for _, n := range slices.Sorted(maps.Keys(seen)) {
+		out = append(out, seen[n])
+	}
+	return out, nil
 }
 
 // checkRequire applies FileMapper.Require.

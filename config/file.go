@@ -41,6 +41,8 @@ type File struct {
 	Stores FileStores `yaml:"stores"`
 	// Audit configures decision records.
 	Audit FileAudit `yaml:"audit"`
+	// Telemetry selects the OpenTelemetry signals (docs/operations.md).
+	Telemetry FileTelemetry `yaml:"telemetry"`
 	// Guard holds the remaining core.Config knobs.
 	Guard FileGuard `yaml:"guard"`
 	// Proxy configures "mcpauthz proxy" (see FileProxy).
@@ -140,6 +142,14 @@ type FileMapper struct {
 	Tenant []string `yaml:"tenant"`
 	// Attributes maps attribute names to claim paths. Default none.
 	Attributes map[string]string `yaml:"attributes"`
+	// AttributeSchema types attributes and sets the value a policy sees
+	// when a token does not carry one: attribute name (a key of
+	// attributes) → {type, default}. Default: string with default "" for
+	// every attribute, except amr (strings, []) and email_verified (bool,
+	// false). The schemas of all mappers in use (presets' included) are the
+	// attributes the policy may reference (casbinauthz.Config.Attributes);
+	// a policy or model referencing any other r.attrs name is refused.
+	AttributeSchema map[string]FileAttribute `yaml:"attribute_schema"`
 	// ClientClaims marks client (machine) tokens: claim path → value.
 	ClientClaims map[string]string `yaml:"client_claims"`
 	// IgnoreSubjectEqualsClientID turns off "sub == client id ⇒ client".
@@ -148,6 +158,18 @@ type FileMapper struct {
 	// present (and, with one_of, equal to one of the values), or the
 	// token is refused like any unmappable token (401 invalid_token).
 	Require []FileRequire `yaml:"require"`
+}
+
+// FileAttribute is one entry of FileMapper.AttributeSchema
+// (core.AttributeSpec).
+type FileAttribute struct {
+	// Type is "string", "strings" (a list of strings), "bool" or "number".
+	// REQUIRED.
+	Type string `yaml:"type"`
+	// Default is the value of the attribute for tokens without it; it must
+	// have the type (a string, a list of strings, true/false, a number).
+	// Default: the zero value of the type ("", [], false, 0).
+	Default any `yaml:"default"`
 }
 
 // FileRequire is one refine rule of FileMapper.Require.
@@ -203,6 +225,30 @@ type FileAudit struct {
 	// Log writes one record per decision through the Options.Logger
 	// (core.SlogAudit). Default false.
 	Log bool `yaml:"log"`
+}
+
+// FileTelemetry selects what the Guard, its verifier and its policy report
+// through the OpenTelemetry API. The SDK and exporters belong to the
+// application, which passes its providers in Options (or installs global
+// ones and sets providers: global).
+type FileTelemetry struct {
+	// Traces turns spans on (core.Config.TracerProvider): one per check
+	// with a child per step, one per filtered list. Default true: spans
+	// whenever a TracerProvider is available; false drops it.
+	Traces *bool `yaml:"traces"`
+	// Metrics turns metrics on (the MeterProvider of the Guard, the
+	// verifier and the policy). Default true; false drops it.
+	Metrics *bool `yaml:"metrics"`
+	// Providers is "options" (Options.TracerProvider and
+	// Options.MeterProvider; nil ones record nothing) or "global" (OTel's
+	// global providers, otel.GetTracerProvider and otel.GetMeterProvider,
+	// read once by Build; an explicit opt-in, and Options' providers must
+	// then be nil). Default "options".
+	Providers string `yaml:"providers"`
+	// ObjectNameBytes bounds the object name in the mcpauthz.object.name
+	// span attribute (core.Config.SpanObjectNameBytes). Default 256; a
+	// negative value leaves the attribute out; otherwise 64 to 8192.
+	ObjectNameBytes int `yaml:"object_name_bytes"`
 }
 
 // FileGuard holds core.Config knobs.

@@ -169,7 +169,19 @@ type Config struct {
 	// histogram (docs/operations.md). OPTIONAL; nil or a no-op provider
 	// records nothing at no cost.
 	MeterProvider metric.MeterProvider
+	// SpanObjectNameBytes bounds the object name (tool, prompt or resource
+	// URI) in the mcpauthz.object.name span attribute, cut with
+	// TruncateField. OPTIONAL; 0 selects MaxLogField (256 bytes), a
+	// negative value leaves the attribute out; otherwise between
+	// MinSpanObjectNameBytes and MaxSpanObjectNameBytes.
+	SpanObjectNameBytes int
 }
+
+// Bounds of Config.SpanObjectNameBytes: the truncation marker needs room.
+const (
+	MinSpanObjectNameBytes = 64
+	MaxSpanObjectNameBytes = 8 << 10
+)
 
 // Guard runs the authorization pipeline. It is immutable after New (apart
 // from its session binding store) and safe for concurrent use.
@@ -254,8 +266,15 @@ func New(cfg Config) (*Guard, error) {
 		g.mapper, g.defaultMapper = DefaultMapper(), true
 	}
 	g.digester, _ = cfg.Authorizer.(PolicyDigester)
+	if n := cfg.SpanObjectNameBytes; n > MaxSpanObjectNameBytes || n > 0 && n < MinSpanObjectNameBytes {
+		return nil, fmt.Errorf("core: Config.SpanObjectNameBytes %d is outside [%d, %d]", n, MinSpanObjectNameBytes, MaxSpanObjectNameBytes)
+	}
 	if g.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
 		return nil, fmt.Errorf("core: telemetry: %w", err)
+	}
+	g.tel.nameBytes = cfg.SpanObjectNameBytes
+	if g.tel.nameBytes == 0 {
+		g.tel.nameBytes = MaxLogField
 	}
 	g.wantTarget = g.audit != nil || g.tel.tracer != nil
 	for i, c := range cfg.ReadyChecks {

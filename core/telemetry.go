@@ -30,6 +30,7 @@ type telemetry struct {
 	tracer    trace.Tracer            // nil: no spans
 	decisions metric.Int64Counter     // nil: no metrics
 	duration  metric.Float64Histogram // set with decisions
+	nameBytes int                     // bound of AttrObjectName; < 0: left out
 }
 
 func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (telemetry, error) {
@@ -76,8 +77,8 @@ func (g *Guard) recordTelemetry(ctx context.Context, sp trace.Span, ev *Decision
 	if ev.ObjectKind != "" {
 		attrs = append(attrs, otelx.AttrObjectKind.String(string(ev.ObjectKind)))
 	}
-	if _, name, ok := strings.Cut(ev.Target, ":"); ok {
-		attrs = append(attrs, otelx.AttrObjectName.String(TruncateField(name, MaxLogField)))
+	if _, name, ok := strings.Cut(ev.Target, ":"); ok && t.nameBytes > 0 {
+		attrs = append(attrs, otelx.AttrObjectName.String(TruncateField(name, t.nameBytes)))
 	}
 	for _, a := range [...]struct {
 		k attribute.Key
