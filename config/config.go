@@ -146,6 +146,9 @@ type Built struct {
 	Verifier   *verifier.Verifier
 	Mapper     core.ClaimMapper
 	Authorizer *casbinauthz.Authorizer // nil with authenticate_only
+	// Attributes is the attribute schema of all mappers in use (presets'
+	// included): what a policy of a model with an attrs token may read.
+	Attributes []core.AttributeSpec
 	closers    []io.Closer
 }
 
@@ -220,6 +223,7 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 	if err != nil {
 		return nil, err
 	}
+	b.Attributes = attrs
 	v, err := verifier.New(ctx, vcfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: issuers: %w", ErrInvalid, err)

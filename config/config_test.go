@@ -13,6 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 )
@@ -54,6 +57,12 @@ func summary(t *testing.T, b *Built) string {
 	if b.Authorizer != nil {
 		fmt.Fprintf(&out, "policy: %d rules\n", b.Authorizer.Stats().Rules)
 	}
+	var attrs []string
+	for _, a := range b.Attributes {
+		attrs = append(attrs, fmt.Sprintf("%s:%s=%v", a.Name, a.Type, a.Default))
+	}
+	fmt.Fprintf(&out, "attributes: %s\n", strings.Join(attrs, " "))
+	fmt.Fprintf(&out, "telemetry: traces=%t metrics=%t object_name_bytes=%d\n", c.TracerProvider != nil, c.MeterProvider != nil, c.SpanObjectNameBytes)
 	var md bytes.Buffer
 	_ = json.Indent(&md, g.MetadataJSON(), "", "  ")
 	fmt.Fprintf(&out, "metadata: %s\n", md.String())
@@ -67,7 +76,9 @@ func TestGoldenFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := f.Build(context.Background(), dir, Options{})
+			// No-op providers: the golden shows what the telemetry section
+			// lets through.
+			b, err := f.Build(context.Background(), dir, Options{TracerProvider: tracenoop.NewTracerProvider(), MeterProvider: metricnoop.NewMeterProvider()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,8 @@
 // Package config builds a complete Guard from one strict YAML file: the
 // issuers (with the IdP presets of core/verifier), audiences, the claim
-// mapper, the Casbin model and policy source, the stores and audit. The CLI
+// mapper and its attribute schema, the Casbin model and policy source, the
+// stores, audit and telemetry (which OpenTelemetry signals the providers
+// in Options receive, or OTel's global providers on explicit opt-in). The CLI
 // (cmd/mcpauthz) reads the same file. docs/configuration.md documents every
 // field with its default.
 //

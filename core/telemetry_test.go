@@ -69,3 +69,24 @@ func BenchmarkCheckTelemetry(b *testing.B) {
 		})
 	}
 }
+
+func TestSpanObjectNameBytesBounds(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		ok   bool
+		want int
+	}{
+		{0, true, MaxLogField}, {-1, true, -1}, {MinSpanObjectNameBytes, true, MinSpanObjectNameBytes},
+		{MaxSpanObjectNameBytes, true, MaxSpanObjectNameBytes}, {MinSpanObjectNameBytes - 1, false, 0}, {MaxSpanObjectNameBytes + 1, false, 0},
+	} {
+		cfg := testConfig()
+		cfg.SpanObjectNameBytes = tc.n
+		g, err := New(cfg)
+		if (err == nil) != tc.ok {
+			t.Fatalf("SpanObjectNameBytes %d: New = %v", tc.n, err)
+		}
+		if err == nil && g.tel.nameBytes != tc.want {
+			t.Fatalf("SpanObjectNameBytes %d: bound %d, want %d", tc.n, g.tel.nameBytes, tc.want)
+		}
+	}
+}
