@@ -3,6 +3,8 @@ package authserver
 import (
 	"context"
 	"log/slog"
+
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // auditEvent collects what one token request decided. It never holds a
@@ -28,7 +30,7 @@ func (s *Server) audit(ctx context.Context, ev *auditEvent, oe *oauthError) {
 	s.tel.record(ctx, ev, oe)
 	attrs := []slog.Attr{
 		slog.String("grant_type", truncateForLog(ev.grantType)),
-		slog.String("auth_method", ev.authMethod),
+		slog.String("auth_method", truncateForLog(ev.authMethod)),
 		slog.String("client_id", truncateForLog(ev.clientID)),
 	}
 	add := func(k, v string) {
@@ -42,10 +44,16 @@ func (s *Server) audit(ctx context.Context, ev *auditEvent, oe *oauthError) {
 	add("jti", ev.jti)
 	add("resource", ev.resource)
 	if ev.scopes != nil {
-		attrs = append(attrs, slog.Any("scopes", ev.scopes))
+		// Granted scopes come from the configuration; bounded all the same.
+		scopes := ev.scopes[:min(len(ev.scopes), core.MaxLogItems)]
+		bounded := make([]string, len(scopes))
+		for i, sc := range scopes {
+			bounded[i] = truncateForLog(sc)
+		}
+		attrs = append(attrs, slog.Any("scopes", bounded))
 	}
 	if oe == nil {
-		attrs = append(attrs, slog.String("outcome", "granted"), slog.String("token_jti", ev.tokenJTI), slog.String("kid", ev.kid))
+		attrs = append(attrs, slog.String("outcome", "granted"), slog.String("token_jti", truncateForLog(ev.tokenJTI)), slog.String("kid", truncateForLog(ev.kid)))
 		s.log.LogAttrs(ctx, slog.LevelInfo, "authserver.grant", attrs...)
 		return
 	}
@@ -53,7 +61,7 @@ func (s *Server) audit(ctx context.Context, ev *auditEvent, oe *oauthError) {
 		slog.String("outcome", "denied"),
 		slog.String("error", oe.code),
 		slog.Int("status", oe.status),
-		slog.String("reason", oe.Error()),
+		slog.String("reason", core.TruncateField(oe.Error(), core.MaxLogReason)),
 	)
 	s.log.LogAttrs(ctx, slog.LevelWarn, "authserver.grant", attrs...)
 }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // maxFormParams caps the number of parameters in a token request.
@@ -92,11 +94,7 @@ func checkFormContentType(ct string) error {
 	return nil
 }
 
-// truncateForLog shortens attacker-controlled strings put into logs.
-func truncateForLog(s string) string {
-	const n = 64
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
-}
+// truncateForLog bounds attacker-controlled strings put into logs and
+// error texts: core.TruncateField at core.MaxLogField bytes, the bound of
+// every Guard log field.
+func truncateForLog(s string) string { return core.TruncateField(s, core.MaxLogField) }

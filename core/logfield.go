@@ -46,6 +46,7 @@ func (ev *DecisionEvent) bound() {
 		&ev.Rule, &ev.RemoteAddr, &ev.UserAgent, &ev.PolicyDigest, &ev.TokenIssuer} {
 		*f = TruncateField(*f, MaxLogField)
 	}
+	ev.SubjectKind = PrincipalKind(TruncateField(string(ev.SubjectKind), MaxLogField)) // a custom mapper's
 	ev.Path = TruncateField(ev.Path, MaxLogPath)
 	ev.Reason = TruncateField(ev.Reason, MaxLogReason)
 	ev.TokenAudience = boundList(ev.TokenAudience)

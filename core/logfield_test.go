@@ -189,3 +189,31 @@ func (v hugeVerifier) Verify(ctx context.Context, tok string) (*Claims, error) {
 	}
 	return v.fakeVerifier.Verify(ctx, tok)
 }
+
+// TestAuditPrincipalFieldsBounded: a custom mapper that fills the principal
+// (issuer, subject, client id, kind) with huge values still produces
+// bounded audit fields.
+func TestAuditPrincipalFieldsBounded(t *testing.T) {
+	t.Parallel()
+	huge := strings.Repeat("P", 300<<10)
+	g, buf := auditLog(t, func(c *Config) {
+		c.Mapper = ClaimMapperFunc(func(context.Context, *Claims) (*Principal, error) {
+			return &Principal{Issuer: huge, Subject: huge, ClientID: huge, Kind: PrincipalKind(huge)}, nil
+		})
+	})
+	_, _ = g.Check(context.Background(), post(tokAlice, toolCall("rm")))
+	recs := decodeRecords(t, buf.Bytes())
+	if len(recs) == 0 {
+		t.Fatal("nothing logged")
+	}
+	for _, rec := range recs {
+		for _, k := range []string{"iss", "sub", "client_id", "kind"} {
+			if v, _ := rec[k].(string); len(v) > MaxLogField {
+				t.Errorf("%s: %d bytes (> %d)", k, len(v), MaxLogField)
+			}
+		}
+	}
+	if n := buf.Len(); n > 6<<10 {
+		t.Fatalf("one request logged %d bytes", n)
+	}
+}
