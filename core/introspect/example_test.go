@@ -49,3 +49,33 @@ func ExampleNew() {
 	// U019488227 f53f191f9311af35 [mcp:tools]
 	// true
 }
+
+func ExampleVerifier_Ready() {
+	// An endpoint that knows no token, then one that refuses the resource
+	// server's credentials.
+	refuse := false
+	as := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if refuse {
+			http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"active":false}`)
+	}))
+	defer as.Close()
+	v, err := introspect.New(introspect.Config{
+		Endpoint: as.URL, ClientID: "mcp-server", ClientSecret: "secret",
+		Issuer: "https://as.example.com", Audience: []string{"https://mcp.example.com/mcp"},
+		BackoffInitial: -1, // probe on every call, for the example
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(v.Ready(context.Background()))
+	refuse = true
+	err = v.Ready(context.Background())
+	fmt.Println(errors.Is(err, core.ErrUnavailable))
+	// Output:
+	// <nil>
+	// true
+}
