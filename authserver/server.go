@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ type Server struct {
 	maxBody       int64
 
 	replay     replay.Store
+	steps      GrantSteps // ReplayStore and RateLimiter as one GrantSteps, or nil
 	limits     *limits
 	clientAddr func(*http.Request) string
 	dummyKeys  jose.KeySet
@@ -176,6 +178,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.limits = lim
+	if gs, ok := cfg.RateLimiter.(GrantSteps); ok && sameValue(cfg.ReplayStore, cfg.RateLimiter) {
+		s.steps = gs
+	}
 	s.clientAddr = cfg.ClientAddress
 	if s.clientAddr == nil {
 		s.clientAddr = remoteHost
@@ -339,4 +344,10 @@ func newDummyKeySet() (jose.KeySet, error) {
 		return nil, err
 	}
 	return jose.NewStaticKeySet(pk), nil
+}
+
+// sameValue reports whether a and b hold the same comparable value.
+func sameValue(a, b any) bool {
+	ta := reflect.TypeOf(a)
+	return ta != nil && ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }

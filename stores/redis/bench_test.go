@@ -18,11 +18,14 @@ import (
 
 // BenchmarkGrantLatency measures one jwt-bearer grant (client_secret_basic
 // + ID-JAG) through Server.ServeHTTP, with the default in-memory replay
-// store and limiter and with the Redis ones (a redis-server on loopback).
+// store and limiter, with the Redis ones as separate stores (one round trip
+// per step, "redis-separate") and with a GrantStore ("redis": batched steps
+// overlapped with verification and signing), against a redis-server on
+// loopback.
 // It reports p50 and p99 per grant; minting the ID-JAGs is not timed.
 func BenchmarkGrantLatency(b *testing.B) {
 	srv := startRedis(b)
-	for _, store := range []string{"memory", "redis"} {
+	for _, store := range []string{"memory", "redis-separate", "redis"} {
 		b.Run(store, func(b *testing.B) {
 			c := &cluster{url: "http://127.0.0.1:1"}
 			var err error
@@ -39,7 +42,14 @@ func BenchmarkGrantLatency(b *testing.B) {
 				SigningKeys: []authserver.SigningKey{{Signer: c.signKey, KeyID: "as"}},
 				RateLimit:   authserver.RateLimit{PerSecond: 1e6, Burst: 1e6},
 			}
-			if store == "redis" {
+			switch store {
+			case "redis":
+				gs, err := NewGrantStore(context.Background(), ReplayConfig{Config: Config{Client: srv.client(b)}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				cfg.ReplayStore, cfg.RateLimiter = gs, gs
+			case "redis-separate":
 				rc := srv.client(b)
 				rs, err := NewReplayStore(context.Background(), ReplayConfig{Config: Config{Client: rc}})
 				if err != nil {

@@ -143,3 +143,7 @@ func (s *SessionBindings) Unbind(ctx context.Context, sessionID, principalID str
 }
 
 func ms(d time.Duration) int64 { return max(int64(d/time.Millisecond), 1) }
+
+// Ready implements core.ReadinessChecker: Redis answers a PING within
+// Config.Timeout.
+func (s *SessionBindings) Ready(ctx context.Context) error { return s.ping(ctx) }
