@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,4 +87,47 @@ func BenchmarkGrantLatency(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 		})
 	}
+}
+
+// BenchmarkRoundTrip is the cost of one Redis round trip on loopback: a
+// PING, one GCRA charge, and the steps of one jwt-bearer grant in one
+// GrantStore script (failure check, charge, replay).
+func BenchmarkRoundTrip(b *testing.B) {
+	srv := startRedis(b)
+	ctx := context.Background()
+	rc := srv.client(b)
+	gs, err := NewGrantStore(ctx, ReplayConfig{Config: Config{Client: rc}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	big := authserver.Limit{PerSecond: 1e6, Burst: 1e6}
+	exp := time.Now().Add(time.Hour)
+	b.Run("ping", func(b *testing.B) {
+		for b.Loop() {
+			if err := rc.Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("charge", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := gs.Allow(ctx, "grant|c", big); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("grant-steps", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			_, err := gs.RunGrantSteps(ctx, []authserver.GrantStep{
+				{Kind: authserver.StepCheckFailures, Key: "authfail|c|s", Limit: big, GlobalKey: "authfail-global", GlobalLimit: big},
+				{Kind: authserver.StepCharge, Key: "grant|c", Limit: big},
+				{Kind: authserver.StepConsume, Key: "idjag|i|" + strconv.Itoa(i), Exp: exp},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
