@@ -69,7 +69,9 @@ func TestRefreshStoreExpiryAndOutage(t *testing.T) {
 	}
 	srv.Stop()
 	ops := map[string]func() error{
-		"save":   func() error { return s.Save(ctx, "c0", authserver.RefreshFamily{ID: "f3", Created: time.Now(), LastUsed: time.Now()}) },
+		"save": func() error {
+			return s.Save(ctx, "c0", authserver.RefreshFamily{ID: "f3", Created: time.Now(), LastUsed: time.Now()})
+		},
 		"rotate": func() error { _, err := s.Rotate(ctx, "b0", "b1", time.Now()); return err },
 		"family": func() error { return s.RevokeFamily(ctx, "f2") },
 		"sub":    func() error { return s.RevokeSubject(ctx, "bob", "") },
