@@ -14,7 +14,7 @@ func TestMemoryRefreshStoreContract(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	stores := map[*testing.T]*authserver.MemoryRefreshStore{}
-	storetest.RefreshStore(t, func(t *testing.T) authserver.RefreshStore {
+	storetest.RunRefreshStoreSuite(t, func(t *testing.T) authserver.RefreshStore {
 		mu.Lock()
 		defer mu.Unlock()
 		if stores[t] == nil {

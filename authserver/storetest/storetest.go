@@ -17,10 +17,10 @@ import (
 	"github.com/mcpauthz/mcpauthz/authserver"
 )
 
-// RefreshStore runs the [authserver.RefreshStore] contract against stores
-// made by newStore (a fresh, empty store per call; stores made by one call
-// of RefreshStore may be replicas sharing one backend, so newStore is
-// called twice and both stores must see the same families):
+// RunRefreshStoreSuite runs the [authserver.RefreshStore] contract against
+// stores made by newStore. Stores made for one *testing.T must share their
+// state (replicas of one backend) and start empty: each subtest calls
+// newStore twice and expects what one store did to hold on the other.
 //
 //   - Save, then Rotate returns the family with LastUsed as it was, and
 //     makes the next token the only valid one;
@@ -30,7 +30,7 @@ import (
 //   - unknown tokens are ErrRefreshUnknown; a family id cannot be saved twice;
 //   - RevokeFamily and RevokeSubject (all clients or one) end families;
 //   - the family's claims survive the store with their JSON values.
-func RefreshStore(t *testing.T, newStore func(t *testing.T) authserver.RefreshStore) {
+func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.RefreshStore) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Millisecond)

@@ -20,7 +20,7 @@ func TestRefreshStoreContract(t *testing.T) {
 	srv := startRedis(t)
 	var mu sync.Mutex
 	prefixes := map[*testing.T]string{}
-	storetest.RefreshStore(t, func(t *testing.T) authserver.RefreshStore {
+	storetest.RunRefreshStoreSuite(t, func(t *testing.T) authserver.RefreshStore {
 		mu.Lock()
 		p, ok := prefixes[t]
 		if !ok {
