@@ -47,14 +47,16 @@ type Server struct {
 	assertionAlgs []string
 	maxBody       int64
 
-	replay     replay.Store
-	steps      GrantSteps // ReplayStore and RateLimiter as one GrantSteps, or nil
-	limits     *limits
-	clientAddr func(*http.Request) string
-	dummyKeys  jose.KeySet
-	tel        telemetry
-	log        *slog.Logger
-	now        func() time.Time
+	replay replay.Store
+	steps  GrantSteps // ReplayStore and RateLimiter as one GrantSteps, or nil
+	// signWhileStoring: Config.SignWhileStoring with a GrantSteps store
+	signWhileStoring bool
+	limits           *limits
+	clientAddr       func(*http.Request) string
+	dummyKeys        jose.KeySet
+	tel              telemetry
+	log              *slog.Logger
+	now              func() time.Time
 
 	broker *broker // nil: no authorization code flow
 
@@ -180,6 +182,7 @@ func New(cfg Config) (*Server, error) {
 	s.limits = lim
 	if gs, ok := cfg.RateLimiter.(GrantSteps); ok && sameValue(cfg.ReplayStore, cfg.RateLimiter) {
 		s.steps = gs
+		s.signWhileStoring = cfg.SignWhileStoring
 	}
 	s.clientAddr = cfg.ClientAddress
 	if s.clientAddr == nil {

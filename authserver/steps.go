@@ -51,8 +51,9 @@ type GrantStepsResult struct {
 // [Limiter] and its replay.Store and can run the steps of one token request
 // in one round trip (stores/redis's GrantStore does, in one Lua script).
 // The server uses it when Config.RateLimiter and Config.ReplayStore are the
-// same value implementing GrantSteps; it then sends a request's steps while
-// it goes on verifying and signing, and answers only once they are in.
+// same value implementing GrantSteps; it then sends a request's steps in one
+// call once the request is verified (and signs meanwhile with
+// Config.SignWhileStoring), and answers only once they are in.
 //
 // RunGrantSteps runs steps in order, atomically with respect to other
 // calls, and stops at the first refusal, exactly as if each step were made
@@ -74,9 +75,10 @@ type stepsKey struct{}
 // it is added, through Limiter and replay.Store. With one, steps are
 // gathered and sent as one batch (flush) when the request has been
 // verified, or as soon as it failed, so the order and the outcome are those
-// of running the steps one by one. The access token is signed on another
-// goroutine while the batch is under way (issueChecked); handleToken
-// flushes before it answers, so nothing is returned before the store.
+// of running the steps one by one. With Config.SignWhileStoring the access
+// token is signed on another goroutine while the batch is under way
+// (issueChecked); handleToken flushes before it answers, so nothing is
+// returned before the store.
 type admission struct {
 	s         *Server
 	runner    GrantSteps

@@ -94,7 +94,7 @@ func stepModes(t *testing.T, f func(t *testing.T, mode func(*Config))) {
 	for _, m := range []struct {
 		name string
 		mode func(*Config)
-	}{{"separate", func(*Config) {}}, {"batched", batched}} {
+	}{{"separate", func(*Config) {}}, {"batched", batched}, {"batched, signing meanwhile", and(batched, func(c *Config) { c.SignWhileStoring = true })}} {
 		t.Run(m.name, func(t *testing.T) { t.Parallel(); f(t, m.mode) })
 	}
 }
@@ -122,23 +122,20 @@ func TestServerUsesGrantStepsOnlyWhenOneValue(t *testing.T) {
 	}
 }
 
-// signalSigner closes done (once) after each signature it makes.
+// signalSigner counts its signatures and reports each on signed (when set,
+// buffered).
 type signalSigner struct {
 	crypto.Signer
-	mu   sync.Mutex
-	done chan struct{}
-	n    atomic.Int32
+	signed chan struct{}
+	n      atomic.Int32
 }
 
 func (s *signalSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
 	sig, err := s.Signer.Sign(r, d, o)
 	s.n.Add(1)
-	s.mu.Lock()
-	if s.done != nil {
-		close(s.done)
-		s.done = nil
+	if s.signed != nil {
+		s.signed <- struct{}{}
 	}
-	s.mu.Unlock()
 	return sig, err
 }
 
@@ -147,23 +144,20 @@ func (s *signalSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte,
 func TestRefusedStepNeverYieldsToken(t *testing.T) {
 	t.Parallel()
 	var q *seqSteps
-	sig := &signalSigner{}
+	sig := &signalSigner{signed: make(chan struct{}, 16)}
 	e := newEnv(t, func(c *Config) {
 		batched(c)
 		q = c.ReplayStore.(*seqSteps)
 		sig.Signer = c.SigningKeys[0].Signer
 		c.SigningKeys[0].Signer = sig
 		c.RateLimit = RateLimit{PerSecond: 1, Burst: 2}
+		c.SignWhileStoring = true
 	})
 	// Each batch is answered only once the access token of its request has
 	// been signed.
 	q.hold = func() {
-		sig.mu.Lock()
-		ch := make(chan struct{})
-		sig.done = ch
-		sig.mu.Unlock()
 		select {
-		case <-ch:
+		case <-sig.signed:
 		case <-time.After(10 * time.Second):
 			t.Error("the token was not signed while the store was asked")
 		}
@@ -233,4 +227,30 @@ func TestReplayAnswersInBothModes(t *testing.T) {
 			t.Fatalf("after a replayed assertion: %d %s", w.Code, w.Body)
 		}
 	})
+}
+
+// By default the token is signed only after the store has answered.
+func TestSignAfterStoreByDefault(t *testing.T) {
+	t.Parallel()
+	var q *seqSteps
+	sig := &signalSigner{}
+	e := newEnv(t, func(c *Config) {
+		batched(c)
+		q = c.ReplayStore.(*seqSteps)
+		sig.Signer = c.SigningKeys[0].Signer
+		c.SigningKeys[0].Signer = sig
+	})
+	var during atomic.Int32
+	q.hold = func() { during.Store(sig.n.Load()) }
+	jag := mint(t, idpKey, TypeIDJAG, e.idjagClaims())
+	grant := req{body: form("grant_type", GrantJWTBearer, "assertion", jag), basic: [2]string{testSecretID, testSecret}}
+	if w := e.do(grant); w.Code != 200 {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if w := e.do(grant); w.Code != 400 {
+		t.Fatalf("replay: %d %s", w.Code, w.Body)
+	}
+	if sig.n.Load() != 1 || during.Load() != 1 {
+		t.Fatalf("%d signatures (%d while the store answered the replay), want 1 and 1", sig.n.Load(), during.Load())
+	}
 }

@@ -116,7 +116,7 @@ func (s *Server) handleToken(r *http.Request, ev *auditEvent) (*tokenResponse, *
 
 // grantToken authenticates the client, runs the grant and issues the
 // tokens. With a GrantSteps store its rate-limit and replay steps are sent
-// in one batch, while the access token is signed (issueChecked).
+// in one batch once the grant is verified (issueChecked).
 func (s *Server) grantToken(ctx context.Context, adm *admission, r *http.Request, gt string, form map[string]string, ev *auditEvent) (*tokenResponse, *oauthError) {
 	c, oe := s.tokenClient(ctx, r, gt, form, ev)
 	if oe != nil {
@@ -169,11 +169,12 @@ func (s *Server) grantToken(ctx context.Context, adm *admission, r *http.Request
 }
 
 // issueChecked mints the access token for g once the pending steps of adm
-// have passed. With steps still to send (a GrantSteps store), the token is
-// signed on another goroutine while this one waits for the store, and is
-// dropped when a step is refused or the store fails.
+// have passed. With steps still to send (a GrantSteps store) and
+// Config.SignWhileStoring, the token is signed on another goroutine while
+// this one waits for the store, and is dropped when a step is refused or
+// the store fails.
 func (s *Server) issueChecked(ctx context.Context, adm *admission, c *client, g *grant, ev *auditEvent) (*tokenResponse, *oauthError) {
-	if !adm.queued() {
+	if !adm.queued() || !s.signWhileStoring {
 		if oe := adm.flush(ctx); oe != nil {
 			return nil, oe
 		}

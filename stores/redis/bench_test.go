@@ -20,13 +20,13 @@ import (
 // BenchmarkGrantLatency measures one jwt-bearer grant (client_secret_basic
 // + ID-JAG) through Server.ServeHTTP, with the default in-memory replay
 // store and limiter, with the Redis ones as separate stores (one round trip
-// per step, "redis-separate") and with a GrantStore ("redis": batched steps
-// overlapped with verification and signing), against a redis-server on
-// loopback.
+// per step, "redis-separate"), with a GrantStore ("redis": one round trip
+// per grant) and with a GrantStore and Config.SignWhileStoring
+// ("redis-sign-meanwhile"), against a redis-server on loopback.
 // It reports p50 and p99 per grant; minting the ID-JAGs is not timed.
 func BenchmarkGrantLatency(b *testing.B) {
 	srv := startRedis(b)
-	for _, store := range []string{"memory", "redis-separate", "redis"} {
+	for _, store := range []string{"memory", "redis-separate", "redis", "redis-sign-meanwhile"} {
 		b.Run(store, func(b *testing.B) {
 			c := &cluster{url: "http://127.0.0.1:1"}
 			var err error
@@ -44,12 +44,13 @@ func BenchmarkGrantLatency(b *testing.B) {
 				RateLimit:   authserver.RateLimit{PerSecond: 1e6, Burst: 1e6},
 			}
 			switch store {
-			case "redis":
+			case "redis", "redis-sign-meanwhile":
 				gs, err := NewGrantStore(context.Background(), ReplayConfig{Config: Config{Client: srv.client(b)}})
 				if err != nil {
 					b.Fatal(err)
 				}
 				cfg.ReplayStore, cfg.RateLimiter = gs, gs
+				cfg.SignWhileStoring = store == "redis-sign-meanwhile"
 			case "redis-separate":
 				rc := srv.client(b)
 				rs, err := NewReplayStore(context.Background(), ReplayConfig{Config: Config{Client: rc}})
