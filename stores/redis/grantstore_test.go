@@ -57,11 +57,11 @@ func TestGrantSteps(t *testing.T) {
 		retry   bool
 	}{
 		{"all pass", []authserver.GrantStep{fail("authfail|c|a", "global", big, big), charge("grant|a", big), consume("idjag|i|a", exp)}, -1, false},
-		{"pair spent", []authserver.GrantStep{fail("authfail|c|spent", "global", one, big), charge("grant|b", big)}, 0, true},
+		{"pair spent", []authserver.GrantStep{fail("authfail|c|spent", "global", one, big), charge("grant|b", slow)}, 0, true},
 		{"idle pair passes an empty global", []authserver.GrantStep{fail("authfail|c|clean", "global-empty", big, one)}, -1, false},
 		{"recent failure and empty global", []authserver.GrantStep{fail("authfail|c|used", "global-empty", slow, one)}, 0, true},
 		{"charge over the limit", []authserver.GrantStep{charge("grant|c", one), charge("grant|c", one), consume("idjag|i|c", exp)}, 1, true},
-		{"replay (set up one by one)", []authserver.GrantStep{charge("grant|d", big), consume("idjag|i|used", exp)}, 1, false},
+		{"replay (set up one by one)", []authserver.GrantStep{charge("grant|d", slow), consume("idjag|i|used", exp)}, 1, false},
 		{"replay within the batch", []authserver.GrantStep{consume("x|dup", exp), consume("x|dup", exp)}, 1, false},
 		{"expired identifier is not recorded", []authserver.GrantStep{consume("idjag|i|old", time.Now().Add(-time.Second)), consume("idjag|i|old", time.Now().Add(-time.Second))}, -1, false},
 	}
@@ -81,10 +81,10 @@ func TestGrantSteps(t *testing.T) {
 	if err := g.CheckAndStore(ctx, "idjag|i|a", exp); !errors.Is(err, replay.ErrReplay) {
 		t.Errorf("identifier of a passed batch: %v, want a replay", err)
 	}
-	if d, _ := g.Peek(ctx, "grant|b", big); !d.Idle {
+	if d, _ := g.Peek(ctx, "grant|b", slow); !d.Idle {
 		t.Error("charge after a refused failure check was made")
 	}
-	if d, _ := g.Peek(ctx, "grant|d", big); d.Idle {
+	if d, _ := g.Peek(ctx, "grant|d", slow); d.Idle {
 		t.Error("charge before a replay was not made")
 	}
 	for name, steps := range map[string][]authserver.GrantStep{
