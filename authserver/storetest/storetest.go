@@ -23,7 +23,8 @@ import (
 // newStore twice and expects what one store did to hold on the other.
 //
 //   - Save, then Rotate returns the family with LastUsed as it was, and
-//     makes the next token the only valid one;
+//     makes the next token the only valid one; Peek returns the family of
+//     the current token and changes nothing (a rotated one: ErrRefreshReused);
 //   - a rotated token presented again revokes the family (ErrRefreshReused)
 //     and its current token stops working, on every replica;
 //   - of concurrent rotations of one token exactly one wins;
@@ -51,6 +52,12 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 		if err := b.Save(ctx, "h-other", f); err == nil {
 			t.Fatal("a family id was saved twice")
 		}
+		if got, err := b.Peek(ctx, "h0"); err != nil || got.ID != f.ID || !got.LastUsed.Equal(now) {
+			t.Fatalf("Peek before the rotation: %+v %v", got, err)
+		}
+		if _, err := b.Peek(ctx, "nope"); !errors.Is(err, authserver.ErrRefreshUnknown) {
+			t.Fatalf("Peek of an unknown token: %v", err)
+		}
 		got, err := b.Rotate(ctx, "h0", "h1", now.Add(time.Minute))
 		if err != nil {
 			t.Fatal(err)
@@ -69,6 +76,13 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 		}
 		if !got.LastUsed.Equal(now.Add(time.Minute)) {
 			t.Fatalf("LastUsed %v, want the previous rotation's time", got.LastUsed)
+		}
+		// Peek of a rotated token reports the reuse and changes nothing.
+		if _, err := b.Peek(ctx, "h1"); !errors.Is(err, authserver.ErrRefreshReused) {
+			t.Fatalf("Peek of a rotated token: %v", err)
+		}
+		if got, err := b.Peek(ctx, "h2"); err != nil || !got.LastUsed.Equal(now.Add(2*time.Minute)) {
+			t.Fatalf("Peek after a Peek of a rotated token: %+v %v", got, err)
 		}
 		if _, err := a.Rotate(ctx, "nope", "x", now); !errors.Is(err, authserver.ErrRefreshUnknown) {
 			t.Fatalf("unknown token: %v", err)

@@ -74,6 +74,16 @@ while redis.call('LLEN', h[5]) > tonumber(ARGV[4]) do
 end
 return {2, h[1], h[3]}
 `)
+	// KEYS: presented token. Returns {0} unknown, {1} rotated before
+	// (nothing revoked), {2, family JSON, LastUsed}.
+	refreshPeek = redis.NewScript(`
+local fk = redis.call('GET', KEYS[1])
+if not fk then return {0} end
+local h = redis.call('HMGET', fk, 'f', 'cur', 'last')
+if not h[1] then return {0} end
+if h[2] ~= KEYS[1] then return {1} end
+return {2, h[1], h[3]}
+`)
 	// KEYS: family.
 	refreshRevokeFamily = redis.NewScript(revokeLua + `
 if redis.call('EXISTS', KEYS[1]) == 1 then revoke(KEYS[1]) end
@@ -194,6 +204,29 @@ func (s *RefreshStore) Rotate(ctx context.Context, tokenHash, nextHash string, n
 	if err != nil {
 		return authserver.RefreshFamily{}, unavailable("refresh rotate script", err)
 	}
+	return familyReply("refresh rotate script", res)
+}
+
+// Peek implements [authserver.RefreshStore]: one read-only script.
+func (s *RefreshStore) Peek(ctx context.Context, tokenHash string) (authserver.RefreshFamily, error) {
+	if tokenHash == "" {
+		return authserver.RefreshFamily{}, authserver.ErrRefreshUnknown
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	res, err := refreshPeek.Run(ctx, s.c, []string{s.key("rtok", tokenHash)}).Slice()
+	if err != nil {
+		return authserver.RefreshFamily{}, unavailable("refresh peek script", err)
+	}
+	return familyReply("refresh peek script", res)
+}
+
+// familyReply decodes {0} (unknown), {1} (reused) or {2, family JSON,
+// LastUsed}.
+func familyReply(op string, res []any) (authserver.RefreshFamily, error) {
+	if len(res) == 0 {
+		return authserver.RefreshFamily{}, unavailable(op, errors.New("empty reply"))
+	}
 	code, _ := res[0].(int64)
 	switch {
 	case code == 0:
@@ -201,7 +234,7 @@ func (s *RefreshStore) Rotate(ctx context.Context, tokenHash, nextHash string, n
 	case code == 1:
 		return authserver.RefreshFamily{}, authserver.ErrRefreshReused
 	case code != 2 || len(res) != 3:
-		return authserver.RefreshFamily{}, unavailable("refresh rotate script", fmt.Errorf("reply %v", res))
+		return authserver.RefreshFamily{}, unavailable(op, fmt.Errorf("reply %v", res))
 	}
 	js, _ := res[1].(string)
 	lastText, _ := res[2].(string)

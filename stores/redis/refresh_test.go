@@ -73,6 +73,7 @@ func TestRefreshStoreExpiryAndOutage(t *testing.T) {
 			return s.Save(ctx, "c0", authserver.RefreshFamily{ID: "f3", Created: time.Now(), LastUsed: time.Now()})
 		},
 		"rotate": func() error { _, err := s.Rotate(ctx, "b0", "b1", time.Now()); return err },
+		"peek":   func() error { _, err := s.Peek(ctx, "b0"); return err },
 		"family": func() error { return s.RevokeFamily(ctx, "f2") },
 		"sub":    func() error { return s.RevokeSubject(ctx, "bob", "") },
 		"ready":  func() error { return s.Ready(ctx) },
