@@ -68,6 +68,8 @@ type Broker struct {
 	CodeKey []byte
 	// RefreshStore keeps refresh token families. OPTIONAL; nil means an
 	// in-memory store of MaxRefreshFamilies families (single instance).
+	// Replicas share one (stores/redis's RefreshStore), so that a rotated
+	// token reused on any replica revokes its family on all of them.
 	RefreshStore RefreshStore
 	// MaxRefreshFamilies caps the default in-memory RefreshStore.
 	// OPTIONAL; zero means DefaultMaxRefreshFamilies. When full, the least

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"time"
-
-	"github.com/mcpauthz/mcpauthz/authserver/replay"
 )
 
 // AssertionTypeJWTBearer is the client_assertion_type of private_key_jwt
@@ -23,8 +21,17 @@ const AssertionTypeJWTBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-
 // it has authenticated, by the caller.
 func (s *Server) authenticateClient(ctx context.Context, h http.Header, source string, form map[string]string, ev *auditEvent) (*client, *oauthError) {
 	c, oe := s.authenticate(ctx, h, source, form, ev)
-	if oe != nil && oe.status == http.StatusUnauthorized {
-		s.authFailed(ctx, ev.clientID, source)
+	if oe != nil {
+		// Steps still queued (the failure check) come first, as when
+		// they run before the credential is checked.
+		if a := admissionFrom(ctx); a != nil {
+			if foe := a.flush(ctx); foe != nil {
+				oe = foe
+			}
+		}
+		if oe.status == http.StatusUnauthorized && !errors.Is(oe.cause, errReplayed) {
+			s.authFailed(ctx, ev.clientID, source)
+		}
 	}
 	return c, oe
 }
@@ -180,10 +187,13 @@ func (s *Server) checkAssertion(ctx context.Context, source, formID, typ, raw st
 		return nil, errClient("invalid client assertion", err)
 	}
 	ev.assertionJTI = jti
-	if oe := s.consume(ctx, "client_assertion|"+c.id+"|"+jti, exp); oe != nil {
-		if oe.code == codeInvalidGrant {
-			oe = errClient("client assertion already used", oe.cause)
-		}
+	// A replayed assertion is a failed authentication: the refusal charges
+	// the failure buckets itself, as the step may be answered later.
+	refuse := func(GrantStepsResult) *oauthError {
+		s.authFailed(ctx, sub, source)
+		return errClient("client assertion already used", errReplayed)
+	}
+	if oe := s.step(ctx, GrantStep{Kind: StepConsume, Key: "client_assertion|" + c.id + "|" + jti, Exp: exp.Add(s.leeway)}, refuse); oe != nil {
 		return nil, oe
 	}
 	return c, nil
@@ -193,15 +203,9 @@ func (s *Server) checkAssertion(ctx context.Context, source, formID, typ, raw st
 // invalid_grant; a store failure is 503 temporarily_unavailable (fail
 // closed).
 func (s *Server) consume(ctx context.Context, key string, exp time.Time) *oauthError {
-	err := s.replay.CheckAndStore(ctx, key, exp.Add(s.leeway))
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, replay.ErrReplay):
-		return errGrant("assertion already used", errReplayed)
-	default:
-		oe := errUnavailable(http.StatusServiceUnavailable, "replay protection unavailable", err)
-		oe.retryAfter = 5
-		return oe
-	}
+	return s.step(ctx, GrantStep{Kind: StepConsume, Key: key, Exp: exp.Add(s.leeway)}, refuseReplay)
+}
+
+func refuseReplay(GrantStepsResult) *oauthError {
+	return errGrant("assertion already used", errReplayed)
 }

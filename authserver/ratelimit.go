@@ -250,25 +250,12 @@ func (s *Server) preAuth(ctx context.Context, clientID, source string) *oauthErr
 	if s.limits == nil {
 		return nil
 	}
-	k := failKey(clientID, source)
-	d, err := s.limits.failStore.Peek(ctx, k, s.limits.fail)
-	if err != nil {
-		return limiterDown(err)
-	}
-	if !d.Allowed {
-		return tooMany(d.RetryAfter, "too many failed authentications")
-	}
-	if d.Idle {
-		return nil
-	}
-	g, err := s.limits.failStore.Peek(ctx, globalFailKey, s.limits.global)
-	if err != nil {
-		return limiterDown(err)
-	}
-	if !g.Allowed {
-		return tooMany(g.RetryAfter, "too many failed authentications")
-	}
-	return nil
+	return s.step(ctx, GrantStep{Kind: StepCheckFailures, Key: failKey(clientID, source), Limit: s.limits.fail,
+		GlobalKey: globalFailKey, GlobalLimit: s.limits.global}, refuseFailures)
+}
+
+func refuseFailures(r GrantStepsResult) *oauthError {
+	return tooMany(r.RetryAfter, "too many failed authentications")
 }
 
 // authFailed charges one failure to the client+source pair and to the
@@ -293,14 +280,11 @@ func (s *Server) grantLimit(ctx context.Context, clientID string) *oauthError {
 	if s.limits == nil {
 		return nil
 	}
-	d, err := s.limits.store.Allow(ctx, "grant|"+clientID, s.limits.grant)
-	if err != nil {
-		return limiterDown(err)
-	}
-	if !d.Allowed {
-		return tooMany(d.RetryAfter, "too many requests for this client")
-	}
-	return nil
+	return s.step(ctx, GrantStep{Kind: StepCharge, Key: "grant|" + clientID, Limit: s.limits.grant}, refuseGrant)
+}
+
+func refuseGrant(r GrantStepsResult) *oauthError {
+	return tooMany(r.RetryAfter, "too many requests for this client")
 }
 
 func tooMany(wait time.Duration, desc string) *oauthError {

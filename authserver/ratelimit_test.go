@@ -17,104 +17,107 @@ func limited(rl RateLimit) func(*Config) { return func(c *Config) { c.RateLimit 
 // The grant limit is charged only after authentication: wrong secrets for a
 // client id do not use up its tokens.
 func TestGrantLimitAfterAuthentication(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, limited(RateLimit{PerSecond: 1, Burst: 2, FailedAuthBurst: 100}))
-	good := req{body: form("grant_type", "client_credentials"), basic: [2]string{testSecretID, testSecret}}
-	bad := good
-	bad.basic[1] = "wrong"
-	for i := range 20 {
-		if w := e.doWith(bad, from("198.51.100.7")); w.Code != 401 {
-			t.Fatalf("wrong secret %d: %d", i, w.Code)
+	stepModes(t, func(t *testing.T, mode func(*Config)) {
+		e := newEnv(t, and(limited(RateLimit{PerSecond: 1, Burst: 2, FailedAuthBurst: 100}), mode))
+		good := req{body: form("grant_type", "client_credentials"), basic: [2]string{testSecretID, testSecret}}
+		bad := good
+		bad.basic[1] = "wrong"
+		for i := range 20 {
+			if w := e.doWith(bad, from("198.51.100.7")); w.Code != 401 {
+				t.Fatalf("wrong secret %d: %d", i, w.Code)
+			}
 		}
-	}
-	for i := range 2 {
+		for i := range 2 {
+			if w := e.do(good); w.Code != 200 {
+				t.Fatalf("request %d after 20 wrong secrets: %d %s", i, w.Code, w.Body)
+			}
+		}
+		res := decodeResult(t, e.do(good))
+		if res.status != 429 || res.err != "temporarily_unavailable" || res.hdr.Get("Retry-After") != "1" {
+			t.Fatalf("over the limit: %d %s Retry-After=%q", res.status, res.body, res.hdr.Get("Retry-After"))
+		}
+		// Over its grant limit, a wrong secret is still 401 (not 429): the
+		// limit is not observable without the credential.
+		if w := e.do(bad); w.Code != 401 {
+			t.Fatalf("wrong secret over the grant limit: %d", w.Code)
+		}
+		if w := e.do(req{body: form("grant_type", "client_credentials", "client_id", testRestrictID, "client_secret", testSecret)}); w.Code != 200 {
+			t.Fatalf("other client: %d", w.Code)
+		}
+		e.clock.Add(time.Second)
 		if w := e.do(good); w.Code != 200 {
-			t.Fatalf("request %d after 20 wrong secrets: %d %s", i, w.Code, w.Body)
+			t.Fatalf("after refill: %d", w.Code)
 		}
-	}
-	res := decodeResult(t, e.do(good))
-	if res.status != 429 || res.err != "temporarily_unavailable" || res.hdr.Get("Retry-After") != "1" {
-		t.Fatalf("over the limit: %d %s Retry-After=%q", res.status, res.body, res.hdr.Get("Retry-After"))
-	}
-	// Over its grant limit, a wrong secret is still 401 (not 429): the
-	// limit is not observable without the credential.
-	if w := e.do(bad); w.Code != 401 {
-		t.Fatalf("wrong secret over the grant limit: %d", w.Code)
-	}
-	if w := e.do(req{body: form("grant_type", "client_credentials", "client_id", testRestrictID, "client_secret", testSecret)}); w.Code != 200 {
-		t.Fatalf("other client: %d", w.Code)
-	}
-	e.clock.Add(time.Second)
-	if w := e.do(good); w.Code != 200 {
-		t.Fatalf("after refill: %d", w.Code)
-	}
+	})
 }
 
 // Failed authentication is throttled per client id and source address: the
 // flooding source is refused, the same client from elsewhere is not, and a
 // registered and an unregistered id get byte-identical answers.
 func TestFailedAuthThrottle(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, limited(RateLimit{FailedAuthPerSecond: 1, FailedAuthBurst: 3}))
-	type answer struct {
-		status int
-		body   string
-		retry  string
-	}
-	seq := func(id, addr string) []answer {
-		var out []answer
-		for range 5 {
-			w := e.doWith(req{body: form("grant_type", "client_credentials"), basic: [2]string{id, "wrong"}}, from(addr))
-			out = append(out, answer{w.Code, w.Body.String(), w.Header().Get("Retry-After")})
+	stepModes(t, func(t *testing.T, mode func(*Config)) {
+		e := newEnv(t, and(limited(RateLimit{FailedAuthPerSecond: 1, FailedAuthBurst: 3}), mode))
+		type answer struct {
+			status int
+			body   string
+			retry  string
 		}
-		return out
-	}
-	known, unknown := seq(testSecretID, "203.0.113.1"), seq("nobody", "203.0.113.1")
-	for i := range known {
-		if known[i] != unknown[i] {
-			t.Errorf("answer %d differs: registered %+v, unregistered %+v", i, known[i], unknown[i])
+		seq := func(id, addr string) []answer {
+			var out []answer
+			for range 5 {
+				w := e.doWith(req{body: form("grant_type", "client_credentials"), basic: [2]string{id, "wrong"}}, from(addr))
+				out = append(out, answer{w.Code, w.Body.String(), w.Header().Get("Retry-After")})
+			}
+			return out
 		}
-		want := 401
-		if i >= 3 {
-			want = 429
+		known, unknown := seq(testSecretID, "203.0.113.1"), seq("nobody", "203.0.113.1")
+		for i := range known {
+			if known[i] != unknown[i] {
+				t.Errorf("answer %d differs: registered %+v, unregistered %+v", i, known[i], unknown[i])
+			}
+			want := 401
+			if i >= 3 {
+				want = 429
+			}
+			if known[i].status != want {
+				t.Errorf("answer %d: %d, want %d", i, known[i].status, want)
+			}
 		}
-		if known[i].status != want {
-			t.Errorf("answer %d: %d, want %d", i, known[i].status, want)
+		good := req{body: form("grant_type", "client_credentials"), basic: [2]string{testSecretID, testSecret}}
+		if w := e.doWith(good, from("203.0.113.1")); w.Code != 429 {
+			t.Errorf("right secret from the throttled source: %d, want 429 (no credential check while throttled)", w.Code)
 		}
-	}
-	good := req{body: form("grant_type", "client_credentials"), basic: [2]string{testSecretID, testSecret}}
-	if w := e.doWith(good, from("203.0.113.1")); w.Code != 429 {
-		t.Errorf("right secret from the throttled source: %d, want 429 (no credential check while throttled)", w.Code)
-	}
-	if w := e.doWith(good, from("192.0.2.50")); w.Code != 200 {
-		t.Errorf("right secret from another source: %d %s", w.Code, w.Body)
-	}
-	e.clock.Add(time.Second)
-	if w := e.doWith(good, from("203.0.113.1")); w.Code != 200 {
-		t.Errorf("after one failure refilled: %d", w.Code)
-	}
+		if w := e.doWith(good, from("192.0.2.50")); w.Code != 200 {
+			t.Errorf("right secret from another source: %d %s", w.Code, w.Body)
+		}
+		e.clock.Add(time.Second)
+		if w := e.doWith(good, from("203.0.113.1")); w.Code != 200 {
+			t.Errorf("after one failure refilled: %d", w.Code)
+		}
+	})
 }
 
 // Many sources exhaust the global failure bucket: pairs with a recent
 // failure are refused, a pair with none is served.
 func TestFailedAuthGlobalCap(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, limited(RateLimit{FailedAuthBurst: 5, FailedAuthGlobalPerSecond: 1, FailedAuthGlobalBurst: 10}))
-	bad := req{body: form("grant_type", "client_credentials"), basic: [2]string{testSecretID, "wrong"}}
-	for i := range 10 {
-		if w := e.doWith(bad, from("198.51.100."+string(rune('0'+i)))); w.Code != 401 {
-			t.Fatalf("failure %d: %d", i, w.Code)
+	stepModes(t, func(t *testing.T, mode func(*Config)) {
+		e := newEnv(t, and(limited(RateLimit{FailedAuthBurst: 5, FailedAuthGlobalPerSecond: 1, FailedAuthGlobalBurst: 10}), mode))
+		bad := req{body: form("grant_type", "client_credentials"), basic: [2]string{testSecretID, "wrong"}}
+		for i := range 10 {
+			if w := e.doWith(bad, from("198.51.100."+string(rune('0'+i)))); w.Code != 401 {
+				t.Fatalf("failure %d: %d", i, w.Code)
+			}
 		}
-	}
-	// 198.51.100.0 has one failure (4 left in its own bucket) but the
-	// global bucket is empty.
-	if w := e.doWith(bad, from("198.51.100.0")); w.Code != 429 {
-		t.Fatalf("recently failed pair under global cap: %d, want 429", w.Code)
-	}
-	good := req{body: form("grant_type", "client_credentials"), basic: [2]string{testSecretID, testSecret}}
-	if w := e.doWith(good, from("192.0.2.99")); w.Code != 200 {
-		t.Fatalf("clean pair under global cap: %d %s", w.Code, w.Body)
-	}
+		// 198.51.100.0 has one failure (4 left in its own bucket) but the
+		// global bucket is empty.
+		if w := e.doWith(bad, from("198.51.100.0")); w.Code != 429 {
+			t.Fatalf("recently failed pair under global cap: %d, want 429", w.Code)
+		}
+		good := req{body: form("grant_type", "client_credentials"), basic: [2]string{testSecretID, testSecret}}
+		if w := e.doWith(good, from("192.0.2.99")); w.Code != 200 {
+			t.Fatalf("clean pair under global cap: %d %s", w.Code, w.Body)
+		}
+	})
 }
 
 // A private_key_jwt assertion naming an unregistered client and one with a

@@ -13,10 +13,11 @@ import (
 var ErrNotReady = errors.New("authserver: not ready")
 
 // Ready reports whether the server can issue tokens: a signing key is
-// loaded, the replay store answers (when it has a Ready method, like the
-// shared stores), and the key set of every trusted IdP with a JWKS URL is
-// loaded or obtainable now (one fetch per 30 s cooldown at most). It
-// implements core.ReadinessChecker, so core.ReadyHandler serves it.
+// loaded, the replay store, the rate limiter and the refresh token store
+// answer (when they have a Ready method, like the shared stores), and the
+// key set of every trusted IdP with a JWKS URL is loaded or obtainable now
+// (one fetch per 30 s cooldown at most). It implements
+// core.ReadinessChecker, so core.ReadyHandler serves it.
 func (s *Server) Ready(ctx context.Context) error {
 	var errs []error
 	if ks := s.keys.Load(); ks == nil || ks.current == nil {
@@ -25,6 +26,20 @@ func (s *Server) Ready(ctx context.Context) error {
 	if rc, ok := s.replay.(core.ReadinessChecker); ok {
 		if err := rc.Ready(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("replay store: %w", err))
+		}
+	}
+	if s.limits != nil && !sameValue(s.limits.store, s.replay) {
+		if rc, ok := s.limits.store.(core.ReadinessChecker); ok {
+			if err := rc.Ready(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("rate limiter: %w", err))
+			}
+		}
+	}
+	if s.broker != nil {
+		if rc, ok := s.broker.refresh.(core.ReadinessChecker); ok {
+			if err := rc.Ready(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("refresh token store: %w", err))
+			}
 		}
 	}
 	names := make([]string, 0, len(s.idps))

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -46,13 +47,16 @@ type Server struct {
 	assertionAlgs []string
 	maxBody       int64
 
-	replay     replay.Store
-	limits     *limits
-	clientAddr func(*http.Request) string
-	dummyKeys  jose.KeySet
-	tel        telemetry
-	log        *slog.Logger
-	now        func() time.Time
+	replay replay.Store
+	steps  GrantSteps // ReplayStore and RateLimiter as one GrantSteps, or nil
+	// signWhileStoring: Config.SignWhileStoring with a GrantSteps store
+	signWhileStoring bool
+	limits           *limits
+	clientAddr       func(*http.Request) string
+	dummyKeys        jose.KeySet
+	tel              telemetry
+	log              *slog.Logger
+	now              func() time.Time
 
 	broker *broker // nil: no authorization code flow
 
@@ -176,6 +180,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.limits = lim
+	if gs, ok := cfg.RateLimiter.(GrantSteps); ok && sameValue(cfg.ReplayStore, cfg.RateLimiter) {
+		s.steps = gs
+		s.signWhileStoring = cfg.SignWhileStoring
+	}
 	s.clientAddr = cfg.ClientAddress
 	if s.clientAddr == nil {
 		s.clientAddr = remoteHost
@@ -339,4 +347,10 @@ func newDummyKeySet() (jose.KeySet, error) {
 		return nil, err
 	}
 	return jose.NewStaticKeySet(pk), nil
+}
+
+// sameValue reports whether a and b hold the same comparable value.
+func sameValue(a, b any) bool {
+	ta := reflect.TypeOf(a)
+	return ta != nil && ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -101,7 +102,22 @@ func (s *Server) handleToken(r *http.Request, ev *auditEvent) (*tokenResponse, *
 	default:
 		return nil, newErr(http.StatusBadRequest, codeUnsupportedGrantType, "unsupported grant_type", nil)
 	}
-	ctx := r.Context()
+	ctx, adm := s.newAdmission(r.Context())
+	res, oe := s.grantToken(ctx, adm, r, gt, form, ev)
+	// Every rate-limit and replay step is answered before anything is
+	// returned; a refused or failed step comes first (it ran before
+	// whatever failed after it) and discards a token signed meanwhile.
+	if foe := adm.flush(ctx); foe != nil {
+		res, oe = nil, foe
+		ev.tokenJTI, ev.kid = "", ""
+	}
+	return res, oe
+}
+
+// grantToken authenticates the client, runs the grant and issues the
+// tokens. With a GrantSteps store its rate-limit and replay steps are sent
+// in one batch once the grant is verified (issueChecked).
+func (s *Server) grantToken(ctx context.Context, adm *admission, r *http.Request, gt string, form map[string]string, ev *auditEvent) (*tokenResponse, *oauthError) {
 	c, oe := s.tokenClient(ctx, r, gt, form, ev)
 	if oe != nil {
 		return nil, oe
@@ -128,15 +144,21 @@ func (s *Server) handleToken(r *http.Request, ev *auditEvent) (*tokenResponse, *
 		g, oe = s.grantClientCredentials(c, form, ev)
 	case GrantJWTBearer:
 		g, oe = s.grantJWTBearer(ctx, c, form, ev)
-	case GrantAuthorizationCode:
-		g, oe = s.grantAuthorizationCode(ctx, c, form, ev)
-	default:
-		g, oe = s.grantRefreshToken(ctx, c, form, ev)
+	case GrantAuthorizationCode, GrantRefreshToken:
+		// their steps depend on the store's answers: run them one by one
+		if oe := adm.flushNow(ctx); oe != nil {
+			return nil, oe
+		}
+		if gt == GrantAuthorizationCode {
+			g, oe = s.grantAuthorizationCode(ctx, c, form, ev)
+		} else {
+			g, oe = s.grantRefreshToken(ctx, c, form, ev)
+		}
 	}
 	if oe != nil {
 		return nil, oe
 	}
-	res, oe := s.issue(c, g, ev)
+	res, oe := s.issueChecked(ctx, adm, c, g, ev)
 	if oe != nil {
 		return nil, oe
 	}
@@ -146,8 +168,54 @@ func (s *Server) handleToken(r *http.Request, ev *auditEvent) (*tokenResponse, *
 	return res, nil
 }
 
+// issueChecked mints the access token for g once the pending steps of adm
+// have passed. With steps still to send (a GrantSteps store) and
+// Config.SignWhileStoring, the token is signed on another goroutine while
+// this one waits for the store, and is dropped when a step is refused or
+// the store fails.
+func (s *Server) issueChecked(ctx context.Context, adm *admission, c *client, g *grant, ev *auditEvent) (*tokenResponse, *oauthError) {
+	if !adm.queued() || !s.signWhileStoring {
+		if oe := adm.flush(ctx); oe != nil {
+			return nil, oe
+		}
+		return s.issue(c, g, ev)
+	}
+	type signed struct {
+		res      *tokenResponse
+		jti, kid string
+		oe       *oauthError
+	}
+	ch := make(chan signed, 1)
+	go func() {
+		var sg signed
+		sg.res, sg.jti, sg.kid, sg.oe = s.sign(c, g)
+		ch <- sg
+	}()
+	foe := adm.flush(ctx)
+	sg := <-ch
+	if foe != nil {
+		return nil, foe
+	}
+	if sg.oe != nil {
+		return nil, sg.oe
+	}
+	ev.tokenJTI, ev.kid = sg.jti, sg.kid
+	return sg.res, nil
+}
+
 // issue mints the RFC 9068 access token for g.
 func (s *Server) issue(c *client, g *grant, ev *auditEvent) (*tokenResponse, *oauthError) {
+	res, jti, kid, oe := s.sign(c, g)
+	if oe != nil {
+		return nil, oe
+	}
+	ev.tokenJTI, ev.kid = jti, kid
+	return res, nil
+}
+
+// sign builds and signs the access token for g; it returns the token's jti
+// and key id for the audit event.
+func (s *Server) sign(c *client, g *grant) (*tokenResponse, string, string, *oauthError) {
 	now := s.now()
 	jti := newTokenID()
 	claims := make(map[string]any, 8+len(g.extra))
@@ -167,15 +235,14 @@ func (s *Server) issue(c *client, g *grant, ev *auditEvent) (*tokenResponse, *oa
 	}
 	tok, kid, err := s.signAccessToken(claims)
 	if err != nil {
-		return nil, newErr(http.StatusInternalServerError, codeServerError, "cannot sign the access token", err)
+		return nil, "", "", newErr(http.StatusInternalServerError, codeServerError, "cannot sign the access token", err)
 	}
-	ev.tokenJTI, ev.kid = jti, kid
 	return &tokenResponse{
 		AccessToken: tok,
 		TokenType:   "Bearer",
 		ExpiresIn:   int64(s.atLifetime / time.Second),
 		Scope:       scope,
-	}, nil
+	}, jti, kid, nil
 }
 
 // selectResourceCC picks the audience of a client_credentials token.

@@ -30,7 +30,8 @@ func (f ReadyFunc) Ready(ctx context.Context) error { return f(ctx) }
 
 // Ready reports whether the Guard can decide requests: every issuer's keys
 // are loaded or obtainable now (Verifier), a policy is loaded (Authorizer),
-// and every store in Config.ReadyChecks answers. Components that do not
+// the session store answers (Config.Sessions), and every store in
+// Config.ReadyChecks answers. Components that do not
 // implement ReadinessChecker count as ready. The error wraps ErrNotReady
 // and names each failing component; it may contain URLs, never a token.
 func (g *Guard) Ready(ctx context.Context) error {
@@ -45,6 +46,9 @@ func (g *Guard) Ready(ctx context.Context) error {
 	check("verifier", g.verifier)
 	check("mapper", g.mapper)
 	check("authorizer", g.authorizer)
+	if g.sessions != nil {
+		check("session store", g.sessions.store)
+	}
 	for i, c := range g.readyChecks {
 		check(fmt.Sprintf("check %d", i), c)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 	"github.com/mcpauthz/mcpauthz/stores/postgres"
-	"github.com/mcpauthz/mcpauthz/stores/postgres/internal/pgtest"
+	"github.com/mcpauthz/mcpauthz/stores/postgres/pgtest"
 )
 
 func user(sub string, groups ...string) *core.Principal {

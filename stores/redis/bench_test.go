@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,11 +19,14 @@ import (
 
 // BenchmarkGrantLatency measures one jwt-bearer grant (client_secret_basic
 // + ID-JAG) through Server.ServeHTTP, with the default in-memory replay
-// store and limiter and with the Redis ones (a redis-server on loopback).
+// store and limiter, with the Redis ones as separate stores (one round trip
+// per step, "redis-separate"), with a GrantStore ("redis": one round trip
+// per grant) and with a GrantStore and Config.SignWhileStoring
+// ("redis-sign-meanwhile"), against a redis-server on loopback.
 // It reports p50 and p99 per grant; minting the ID-JAGs is not timed.
 func BenchmarkGrantLatency(b *testing.B) {
 	srv := startRedis(b)
-	for _, store := range []string{"memory", "redis"} {
+	for _, store := range []string{"memory", "redis-separate", "redis", "redis-sign-meanwhile"} {
 		b.Run(store, func(b *testing.B) {
 			c := &cluster{url: "http://127.0.0.1:1"}
 			var err error
@@ -39,7 +43,15 @@ func BenchmarkGrantLatency(b *testing.B) {
 				SigningKeys: []authserver.SigningKey{{Signer: c.signKey, KeyID: "as"}},
 				RateLimit:   authserver.RateLimit{PerSecond: 1e6, Burst: 1e6},
 			}
-			if store == "redis" {
+			switch store {
+			case "redis", "redis-sign-meanwhile":
+				gs, err := NewGrantStore(context.Background(), ReplayConfig{Config: Config{Client: srv.client(b)}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				cfg.ReplayStore, cfg.RateLimiter = gs, gs
+				cfg.SignWhileStoring = store == "redis-sign-meanwhile"
+			case "redis-separate":
 				rc := srv.client(b)
 				rs, err := NewReplayStore(context.Background(), ReplayConfig{Config: Config{Client: rc}})
 				if err != nil {
@@ -76,4 +88,47 @@ func BenchmarkGrantLatency(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 		})
 	}
+}
+
+// BenchmarkRoundTrip is the cost of one Redis round trip on loopback: a
+// PING, one GCRA charge, and the steps of one jwt-bearer grant in one
+// GrantStore script (failure check, charge, replay).
+func BenchmarkRoundTrip(b *testing.B) {
+	srv := startRedis(b)
+	ctx := context.Background()
+	rc := srv.client(b)
+	gs, err := NewGrantStore(ctx, ReplayConfig{Config: Config{Client: rc}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	big := authserver.Limit{PerSecond: 1e6, Burst: 1e6}
+	exp := time.Now().Add(time.Hour)
+	b.Run("ping", func(b *testing.B) {
+		for b.Loop() {
+			if err := rc.Ping(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("charge", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := gs.Allow(ctx, "grant|c", big); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("grant-steps", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			_, err := gs.RunGrantSteps(ctx, []authserver.GrantStep{
+				{Kind: authserver.StepCheckFailures, Key: "authfail|c|s", Limit: big, GlobalKey: "authfail-global", GlobalLimit: big},
+				{Kind: authserver.StepCharge, Key: "grant|c", Limit: big},
+				{Kind: authserver.StepConsume, Key: "idjag|i|" + strconv.Itoa(i), Exp: exp},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

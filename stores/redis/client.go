@@ -79,6 +79,16 @@ func (b base) key(kind, id string) string {
 	return b.prefix + kind + ":" + hex.EncodeToString(sum[:])
 }
 
+// ping checks that Redis answers within the timeout.
+func (b base) ping(ctx context.Context) error {
+	ctx, cancel := b.ctx(ctx)
+	defer cancel()
+	if err := b.c.Ping(ctx).Err(); err != nil {
+		return unavailable("PING", err)
+	}
+	return nil
+}
+
 // unavailable wraps a backend failure with core.ErrStoreUnavailable.
 func unavailable(op string, err error) error {
 	return fmt.Errorf("%w: redis %s: %v", core.ErrStoreUnavailable, op, err)

@@ -24,6 +24,7 @@ import (
 
 	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
 	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
@@ -130,17 +131,31 @@ func newCluster(t *testing.T, srv *redisServer, rl authserver.RateLimit, quarant
 	}
 	both := []string{authserver.GrantClientCredentials, authserver.GrantJWTBearer}
 	var backends []string
-	for range replicas {
+	for i := range replicas {
 		// Separate in-process state: own Redis client, stores and Server.
+		// The last replica uses the separate ReplayStore and Limiter (one
+		// round trip per step), the others a GrantStore (one batch per
+		// request): they share the same keys.
 		rc := srv.patient(t)
 		cfg := Config{Client: rc, Timeout: 5 * time.Second}
-		rs, err := NewReplayStore(context.Background(), ReplayConfig{Config: cfg, Quarantine: quarantine})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lim, err := NewLimiter(cfg)
-		if err != nil {
-			t.Fatal(err)
+		var rs replay.Store
+		var lim authserver.Limiter
+		if i < replicas-1 {
+			gs, err := NewGrantStore(context.Background(), ReplayConfig{Config: cfg, Quarantine: quarantine})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs, lim = gs, gs
+		} else {
+			r, err := NewReplayStore(context.Background(), ReplayConfig{Config: cfg, Quarantine: quarantine})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := NewLimiter(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs, lim = r, l
 		}
 		as, err := authserver.New(authserver.Config{
 			Issuer:    c.url,

@@ -1,9 +1,13 @@
 // Package redisstore keeps the state that mcpauthz replicas must share in
-// Redis: the embedded authorization server's replay store ([ReplayStore],
-// an authserver/replay.Store) and rate limits ([Limiter], an
-// authserver.Limiter), the Guard's session bindings ([SessionBindings], a
-// core.SessionBindings), and a Casbin policy watcher over Redis pub/sub
-// ([Watcher], a persist.Watcher).
+// Redis: the embedded authorization server's replay store and rate limits
+// ([GrantStore], both in one value and an authserver.GrantSteps, so a token
+// request costs one round trip; or [ReplayStore] and [Limiter] apart), its
+// refresh token families ([RefreshStore]), the Guard's session bindings and
+// per-principal session count ([SessionBindings], a core.SessionBindings
+// and core.SessionCounter), and a Casbin policy watcher over Redis pub/sub
+// ([Watcher], a persist.Watcher). Every type has Ready (a bounded PING; the
+// replay and grant stores also report their quarantine), which
+// Guard.Ready and authserver.Server.Ready call.
 //
 // It is a separate Go module so that deployments without Redis never
 // download a Redis client.

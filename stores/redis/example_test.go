@@ -20,19 +20,18 @@ func Example() {
 	rc := redis.NewClient(opts)
 	defer rc.Close()
 	cfg := redisstore.Config{Client: rc, Prefix: "{prod-mcp}:"}
-	replay, err := redisstore.NewReplayStore(context.Background(), redisstore.ReplayConfig{Config: cfg})
-	if err != nil {
-		log.Fatal(err)
-	}
-	limiter, err := redisstore.NewLimiter(cfg)
+	// One GrantStore is both the replay store and the rate limiter, so a
+	// token request costs one Redis round trip, made while the token is
+	// signed.
+	store, err := redisstore.NewGrantStore(context.Background(), redisstore.ReplayConfig{Config: cfg})
 	if err != nil {
 		log.Fatal(err)
 	}
 	asCfg := authserver.Config{
 		// Issuer, Resources, Clients, TrustedIdPs, SigningKeys: as for one
 		// instance, identical on every replica.
-		ReplayStore: replay,
-		RateLimiter: limiter,
+		ReplayStore: store,
+		RateLimiter: store,
 	}
 	_ = asCfg
 }

@@ -65,13 +65,13 @@ func (l *Limiter) Peek(ctx context.Context, key string, lim authserver.Limit) (a
 }
 
 func (l *Limiter) run(ctx context.Context, key string, lim authserver.Limit, cost int) (authserver.LimitDecision, error) {
-	if lim.PerSecond <= 0 || lim.Burst <= 0 || math.IsInf(lim.PerSecond, 0) || math.IsNaN(lim.PerSecond) {
-		return authserver.LimitDecision{}, fmt.Errorf("%w: limit %+v", ErrInvalidConfig, lim)
+	iv, err := interval(lim)
+	if err != nil {
+		return authserver.LimitDecision{}, err
 	}
-	interval := math.Max(1, math.Round(1e6/lim.PerSecond))
 	ctx, cancel := l.ctx(ctx)
 	defer cancel()
-	res, err := gcra.Run(ctx, l.c, []string{l.key("rl", key)}, int64(interval), lim.Burst, cost).Int64Slice()
+	res, err := gcra.Run(ctx, l.c, []string{l.key("rl", key)}, iv, lim.Burst, cost).Int64Slice()
 	if err != nil {
 		return authserver.LimitDecision{}, unavailable("GCRA script", err)
 	}
@@ -84,3 +84,15 @@ func (l *Limiter) run(ctx context.Context, key string, lim authserver.Limit, cos
 		Idle:       cost == 0 && res[2] == 1,
 	}, nil
 }
+
+// interval is the GCRA emission interval of l in µs.
+func interval(l authserver.Limit) (int64, error) {
+	if l.PerSecond <= 0 || l.Burst <= 0 || math.IsInf(l.PerSecond, 0) || math.IsNaN(l.PerSecond) {
+		return 0, fmt.Errorf("%w: limit %+v", ErrInvalidConfig, l)
+	}
+	return int64(math.Max(1, math.Round(1e6/l.PerSecond))), nil
+}
+
+// Ready implements core.ReadinessChecker: Redis answers a PING within
+// Config.Timeout.
+func (l *Limiter) Ready(ctx context.Context) error { return l.ping(ctx) }

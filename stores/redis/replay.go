@@ -25,7 +25,8 @@ const DefaultQuarantine = 6 * time.Minute
 // failover to an empty replica) and the jtis recorded before are gone, so
 // every use is refused until the quarantine has passed, by when every
 // identifier accepted before the loss has expired. Returns {1, epoch} when
-// recorded, {0, epoch} for a replay, {2, epoch, ms left} in quarantine.
+// recorded, {0, epoch} for a replay, {2, epoch, ms left} in quarantine;
+// with ARGV[5] = "1" (learn only) {3, epoch, ms of quarantine left}.
 var consume = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -46,7 +47,7 @@ else
     redis.call('SET', KEYS[2], id .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', untl))
   end
 end
-if ARGV[5] == '1' then return {3, id, 0} end
+if ARGV[5] == '1' then return {3, id, math.max(untl - now, 0)} end
 if now < untl then return {2, id, untl - now} end
 if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return {1, id, 0} end
 return {0, id, 0}
@@ -99,7 +100,7 @@ func NewReplayStore(ctx context.Context, cfg ReplayConfig) (*ReplayStore, error)
 		q = DefaultQuarantine
 	}
 	s := &ReplayStore{base: b, quarantine: q}
-	if _, err := s.run(ctx, "", 0, true); err != nil {
+	if _, _, err := s.run(ctx, "", 0, true); err != nil {
 		s.log.Warn("redisstore: replay store cannot read the dataset epoch yet", "error", err)
 	}
 	return s, nil
@@ -118,7 +119,7 @@ func (s *ReplayStore) CheckAndStore(ctx context.Context, key string, exp time.Ti
 	if ttl <= 0 {
 		return nil
 	}
-	code, err := s.run(ctx, key, ttl, false)
+	code, _, err := s.run(ctx, key, ttl, false)
 	if err != nil {
 		return err
 	}
@@ -135,9 +136,24 @@ func (s *ReplayStore) CheckAndStore(ctx context.Context, key string, exp time.Ti
 
 var errQuarantine = errors.New("quarantined after a Redis data loss")
 
+// Ready implements core.ReadinessChecker: Redis answers within
+// Config.Timeout and is not in quarantine after a data loss (which this
+// call detects, as a grant would).
+func (s *ReplayStore) Ready(ctx context.Context) error {
+	_, left, err := s.run(ctx, "", 0, true)
+	if err != nil {
+		return err
+	}
+	if left > 0 {
+		return unavailable("replay store", fmt.Errorf("%w for another %v", errQuarantine, time.Duration(left)*time.Millisecond))
+	}
+	return nil
+}
+
 // run executes the consume script (learn: only read or create the epoch)
-// and remembers the epoch it reports.
-func (s *ReplayStore) run(ctx context.Context, key string, ttl time.Duration, learn bool) (int64, error) {
+// and remembers the epoch it reports. It returns the reply code and its
+// third value.
+func (s *ReplayStore) run(ctx context.Context, key string, ttl time.Duration, learn bool) (int64, int64, error) {
 	s.mu.Lock()
 	known := s.epoch
 	s.mu.Unlock()
@@ -152,16 +168,17 @@ func (s *ReplayStore) run(ctx context.Context, key string, ttl time.Duration, le
 	res, err := consume.Run(ctx, s.c, []string{s.key("jti", key), s.prefix + "epoch"},
 		ms(ttl)+1, known, hex.EncodeToString(rb[:]), ms(s.quarantine), flag).Slice()
 	if err != nil {
-		return 0, unavailable("replay script", err)
+		return 0, 0, unavailable("replay script", err)
 	}
 	if len(res) != 3 {
-		return 0, unavailable("replay script", fmt.Errorf("reply of %d values", len(res)))
+		return 0, 0, unavailable("replay script", fmt.Errorf("reply of %d values", len(res)))
 	}
 	code, _ := res[0].(int64)
+	left, _ := res[2].(int64)
 	if epoch, _ := res[1].(string); epoch != "" {
 		s.mu.Lock()
 		s.epoch = epoch
 		s.mu.Unlock()
 	}
-	return code, nil
+	return code, left, nil
 }

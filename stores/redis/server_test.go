@@ -6,7 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/mcpauthz/mcpauthz/stores/redis/internal/redistest"
+	"github.com/mcpauthz/mcpauthz/stores/redis/redistest"
 )
 
 type redisServer struct{ *redistest.Server }

@@ -38,6 +38,12 @@ redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
 if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
 return 1
 `)
+	countScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZCARD', KEYS[1])
+`)
 	unbindScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
@@ -51,10 +57,17 @@ const maxPrincipalID = 4096
 
 // SessionBindings is a [core.SessionBindings] on Redis, shared by every
 // Guard replica: a session created through one replica is bound to its
-// principal on all of them. Each call is one command or one Lua script.
+// principal on all of them, and the per-principal cap
+// (core.Config.MaxSessionsPerPrincipal) counts the principal's sessions on
+// every replica: Bind checks it atomically, and Count (core.SessionCounter)
+// lets the Guard refuse an initialize over the cap before the MCP server
+// creates a session. Each call is one command or one Lua script.
 type SessionBindings struct{ base }
 
-var _ core.SessionBindings = (*SessionBindings)(nil)
+var (
+	_ core.SessionBindings = (*SessionBindings)(nil)
+	_ core.SessionCounter  = (*SessionBindings)(nil)
+)
 
 // NewSessionBindings returns a SessionBindings.
 func NewSessionBindings(cfg Config) (*SessionBindings, error) {
@@ -114,6 +127,21 @@ func (s *SessionBindings) Bind(ctx context.Context, sessionID, principalID strin
 	return unavailable("bind script", fmt.Errorf("reply %d", r))
 }
 
+// Count implements [core.SessionCounter]: the principal's live sessions on
+// every replica (expired ones are dropped first).
+func (s *SessionBindings) Count(ctx context.Context, principalID string) (int, error) {
+	if principalID == "" || len(principalID) > maxPrincipalID {
+		return 0, fmt.Errorf("redisstore: invalid principal id")
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	n, err := countScript.Run(ctx, s.c, []string{s.key("psess", principalID)}).Int()
+	if err != nil {
+		return 0, unavailable("count script", err)
+	}
+	return n, nil
+}
+
 // Touch implements [core.SessionBindings].
 func (s *SessionBindings) Touch(ctx context.Context, sessionID, principalID string, ttl time.Duration) error {
 	if err := checkIDs(sessionID, principalID); err != nil {
@@ -143,3 +171,7 @@ func (s *SessionBindings) Unbind(ctx context.Context, sessionID, principalID str
 }
 
 func ms(d time.Duration) int64 { return max(int64(d/time.Millisecond), 1) }
+
+// Ready implements core.ReadinessChecker: Redis answers a PING within
+// Config.Timeout.
+func (s *SessionBindings) Ready(ctx context.Context) error { return s.ping(ctx) }

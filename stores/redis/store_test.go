@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/authserver"
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/coretest"
 )
 
 func TestReplayStore(t *testing.T) {
@@ -108,69 +110,27 @@ func TestLimiterGCRA(t *testing.T) {
 	}
 }
 
-func TestSessionBindings(t *testing.T) {
+// The Redis session store passes the contract the in-memory one passes;
+// the two stores of a subtest are replicas: own client, same Redis.
+func TestSessionBindingsContract(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
-	s, err := NewSessionBindings(Config{Client: srv.client(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	const ttl = time.Minute
-	steps := []struct {
-		name string
-		do   func() error
-		want error
-	}{
-		{"bind s1 to alice", func() error { return s.Bind(ctx, "s1", "alice", ttl, 2) }, nil},
-		{"rebind s1 to alice", func() error { return s.Bind(ctx, "s1", "alice", ttl, 2) }, nil},
-		{"bind s1 to bob", func() error { return s.Bind(ctx, "s1", "bob", ttl, 2) }, core.ErrSessionBound},
-		{"bind s2 to alice", func() error { return s.Bind(ctx, "s2", "alice", ttl, 2) }, nil},
-		{"third session for alice", func() error { return s.Bind(ctx, "s3", "alice", ttl, 2) }, core.ErrSessionLimit},
-		{"no cap", func() error { return s.Bind(ctx, "s3", "alice", ttl, 0) }, nil},
-		{"bob unbinds s1 (no effect)", func() error { return s.Unbind(ctx, "s1", "bob") }, nil},
-		{"bob touches s1 (no effect)", func() error { return s.Touch(ctx, "s1", "bob", ttl) }, nil},
-		{"alice unbinds s3", func() error { return s.Unbind(ctx, "s3", "alice") }, nil},
-		{"empty principal", func() error { return s.Bind(ctx, "s9", "", ttl, 0) }, nil},
-	}
-	for _, st := range steps {
-		err := st.do()
-		if st.name == "empty principal" {
-			if err == nil {
-				t.Errorf("%s: accepted", st.name)
-			}
-			continue
+	var mu sync.Mutex
+	prefixes := map[*testing.T]string{}
+	coretest.RunSessionStoreSuite(t, func(t *testing.T) core.SessionBindings {
+		mu.Lock()
+		p, ok := prefixes[t]
+		if !ok {
+			p = "{sb" + strconv.Itoa(len(prefixes)) + "}:"
+			prefixes[t] = p
 		}
-		if !errors.Is(err, st.want) {
-			t.Errorf("%s: %v, want %v", st.name, err, st.want)
+		mu.Unlock()
+		s, err := NewSessionBindings(Config{Client: srv.patient(t), Prefix: p})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for id, want := range map[string]string{"s1": "alice", "s2": "alice", "s3": "", "nope": ""} {
-		if got, err := s.Lookup(ctx, id); err != nil || got != want {
-			t.Errorf("Lookup(%s) = %q, %v; want %q", id, got, err, want)
-		}
-	}
-	// Expiry: a short binding disappears and frees its slot in the cap;
-	// Touch extends a live one.
-	if err := s.Bind(ctx, "t1", "carol", 150*time.Millisecond, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Bind(ctx, "t2", "dave", 150*time.Millisecond, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Touch(ctx, "t2", "dave", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(300 * time.Millisecond)
-	if got, _ := s.Lookup(ctx, "t1"); got != "" {
-		t.Fatalf("expired binding still there: %q", got)
-	}
-	if got, _ := s.Lookup(ctx, "t2"); got != "dave" {
-		t.Fatalf("touched binding gone: %q", got)
-	}
-	if err := s.Bind(ctx, "t3", "carol", time.Minute, 1); err != nil {
-		t.Fatalf("slot not freed by expiry: %v", err)
-	}
+		return s
+	})
 }
 
 // Redis down: every operation fails with core.ErrStoreUnavailable within

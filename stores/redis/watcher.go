@@ -114,3 +114,8 @@ func (w *Watcher) Close() {
 
 // String names the watcher's channel, for logs.
 func (w *Watcher) String() string { return fmt.Sprintf("redisstore.Watcher(%s)", w.channel) }
+
+// Ready implements core.ReadinessChecker: Redis answers a PING within
+// Config.Timeout. (While it does not, updates are missed; the watcher
+// reloads once when its subscription is back.)
+func (w *Watcher) Ready(ctx context.Context) error { return w.ping(ctx) }

@@ -101,11 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		rc := redis.NewClient(opts) // separate state per replica
 		defer rc.Close()
 		cfg := redisstore.Config{Client: rc, Logger: log}
-		rs, err := redisstore.NewReplayStore(ctx, redisstore.ReplayConfig{Config: cfg})
-		if err != nil {
-			return err
-		}
-		lim, err := redisstore.NewLimiter(cfg)
+		gs, err := redisstore.NewGrantStore(ctx, redisstore.ReplayConfig{Config: cfg})
 		if err != nil {
 			return err
 		}
@@ -114,8 +110,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 			Resources:     []authserver.Resource{{ID: resource, Scopes: []string{"mcp:tools"}}},
 			Clients:       []authserver.Client{{ID: "demo-client", SecretHash: hash, GrantTypes: []string{authserver.GrantClientCredentials}, Scopes: []string{"mcp:tools"}}},
 			SigningKeys:   []authserver.SigningKey{{Signer: key}},
-			ReplayStore:   rs,
-			RateLimiter:   lim,
+			ReplayStore:   gs,
+			RateLimiter:   gs,
 			ClientAddress: lastForwarded,
 			Logger:        log,
 		})

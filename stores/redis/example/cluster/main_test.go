@@ -12,7 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpauthz/mcpauthz/stores/redis/internal/redistest"
+	"github.com/mcpauthz/mcpauthz/stores/redis/redistest"
 )
 
 type bearer struct{ tok string }

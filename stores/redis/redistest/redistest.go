@@ -1,5 +1,6 @@
 // Package redistest runs a real redis-server process for tests: a free
-// loopback port, a throwaway directory, no persistence.
+// loopback port, a throwaway directory, no persistence. It is exported for
+// the tests of other modules (stores/clustertest).
 package redistest
 
 import (

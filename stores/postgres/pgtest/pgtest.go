@@ -2,7 +2,8 @@
 // into a temporary directory, the server on a free loopback port with its
 // unix socket in that directory, run as the "postgres" OS user when the
 // test runs as root (PostgreSQL refuses root). Stop and Start restart it on
-// the same port and data, to test outages.
+// the same port and data, to test outages. It is exported for the tests of
+// other modules (stores/clustertest).
 package pgtest
 
 import (

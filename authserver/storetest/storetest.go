@@ -1,0 +1,174 @@
+// Package storetest holds the contract tests of the authorization server's
+// pluggable stores, run against the in-memory implementations in this
+// module and against the shared ones (stores/redis): one suite, so every
+// implementation gives the same answers.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
+)
+
+// RunRefreshStoreSuite runs the [authserver.RefreshStore] contract against
+// stores made by newStore. Stores made for one *testing.T must share their
+// state (replicas of one backend) and start empty: each subtest calls
+// newStore twice and expects what one store did to hold on the other.
+//
+//   - Save, then Rotate returns the family with LastUsed as it was, and
+//     makes the next token the only valid one; Peek returns the family of
+//     the current token and changes nothing (a rotated one: ErrRefreshReused);
+//   - a rotated token presented again revokes the family (ErrRefreshReused)
+//     and its current token stops working, on every replica;
+//   - of concurrent rotations of one token exactly one wins;
+//   - unknown tokens are ErrRefreshUnknown; a family id cannot be saved twice;
+//   - RevokeFamily and RevokeSubject (all clients or one) end families;
+//   - the family's claims survive the store with their JSON values.
+func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.RefreshStore) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Millisecond)
+	fam := func(id, client, subject string) authserver.RefreshFamily {
+		return authserver.RefreshFamily{
+			ID: id, ClientID: client, Subject: subject, Resource: "https://mcp.example.com/mcp",
+			Scopes:  []string{"mcp:tools", "mcp:resources:read"},
+			Extra:   map[string]any{"idp_iss": "https://idp.example.com", "auth_time": 1800000000, "amr": []string{"pwd", "mfa"}},
+			Created: now, LastUsed: now,
+		}
+	}
+	t.Run("rotate", func(t *testing.T) {
+		a, b := newStore(t), newStore(t)
+		f := fam("fam-rotate", "app", "alice")
+		if err := a.Save(ctx, "h0", f); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Save(ctx, "h-other", f); err == nil {
+			t.Fatal("a family id was saved twice")
+		}
+		if got, err := b.Peek(ctx, "h0"); err != nil || got.ID != f.ID || !got.LastUsed.Equal(now) {
+			t.Fatalf("Peek before the rotation: %+v %v", got, err)
+		}
+		if _, err := b.Peek(ctx, "nope"); !errors.Is(err, authserver.ErrRefreshUnknown) {
+			t.Fatalf("Peek of an unknown token: %v", err)
+		}
+		got, err := b.Rotate(ctx, "h0", "h1", now.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != f.ID || got.ClientID != "app" || got.Subject != "alice" || got.Resource != f.Resource ||
+			len(got.Scopes) != 2 || got.Scopes[1] != "mcp:resources:read" || !got.Created.Equal(now) || !got.LastUsed.Equal(now) {
+			t.Fatalf("family after the store: %+v", got)
+		}
+		want, _ := json.Marshal(f.Extra)
+		if js, _ := json.Marshal(got.Extra); string(js) != string(want) {
+			t.Fatalf("claims after the store: %s, want %s", js, want)
+		}
+		got, err = a.Rotate(ctx, "h1", "h2", now.Add(2*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.LastUsed.Equal(now.Add(time.Minute)) {
+			t.Fatalf("LastUsed %v, want the previous rotation's time", got.LastUsed)
+		}
+		// Peek of a rotated token reports the reuse and changes nothing.
+		if _, err := b.Peek(ctx, "h1"); !errors.Is(err, authserver.ErrRefreshReused) {
+			t.Fatalf("Peek of a rotated token: %v", err)
+		}
+		if got, err := b.Peek(ctx, "h2"); err != nil || !got.LastUsed.Equal(now.Add(2*time.Minute)) {
+			t.Fatalf("Peek after a Peek of a rotated token: %+v %v", got, err)
+		}
+		if _, err := a.Rotate(ctx, "nope", "x", now); !errors.Is(err, authserver.ErrRefreshUnknown) {
+			t.Fatalf("unknown token: %v", err)
+		}
+	})
+	t.Run("reuse revokes the family on every replica", func(t *testing.T) {
+		a, b := newStore(t), newStore(t)
+		if err := a.Save(ctx, "r0", fam("fam-reuse", "app", "bob")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Rotate(ctx, "r0", "r1", now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Rotate(ctx, "r0", "evil", now); !errors.Is(err, authserver.ErrRefreshReused) {
+			t.Fatalf("reuse of a rotated token: %v, want ErrRefreshReused", err)
+		}
+		for _, h := range []string{"r1", "evil", "r0"} {
+			if _, err := a.Rotate(ctx, h, h+"-next", now); err == nil {
+				t.Fatalf("token %s still works after the family was revoked", h)
+			}
+		}
+	})
+	t.Run("concurrent rotations", func(t *testing.T) {
+		a, b := newStore(t), newStore(t)
+		if err := a.Save(ctx, "c0", fam("fam-race", "app", "carol")); err != nil {
+			t.Fatal(err)
+		}
+		var wins, reused atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 50 {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.Rotate(ctx, "c0", "c1-"+strconv.Itoa(i), now)
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, authserver.ErrRefreshReused), errors.Is(err, authserver.ErrRefreshUnknown):
+					reused.Add(1)
+				default:
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 || reused.Load() != 49 {
+			t.Fatalf("wins=%d refused=%d, want 1 and 49", wins.Load(), reused.Load())
+		}
+	})
+	t.Run("revoke", func(t *testing.T) {
+		a, b := newStore(t), newStore(t)
+		for i, f := range []authserver.RefreshFamily{
+			fam("fam-d1", "app", "dave"), fam("fam-d2", "other", "dave"), fam("fam-d3", "app", "dave"), fam("fam-e1", "app", "erin"),
+		} {
+			if err := a.Save(ctx, "d"+strconv.Itoa(i), f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.RevokeFamily(ctx, "fam-d3"); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.RevokeFamily(ctx, "no-such-family"); err != nil {
+			t.Fatalf("unknown family: %v", err)
+		}
+		if err := b.RevokeSubject(ctx, "dave", "app"); err != nil {
+			t.Fatal(err)
+		}
+		alive := map[string]bool{"d0": false, "d1": true, "d2": false, "d3": true}
+		for h, want := range alive {
+			_, err := a.Rotate(ctx, h, h+"-next", now)
+			if (err == nil) != want {
+				t.Errorf("token %s after revocations: %v, want alive=%v", h, err, want)
+			}
+		}
+		if err := b.RevokeSubject(ctx, "dave", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Rotate(ctx, "d1-next", "x", now); !errors.Is(err, authserver.ErrRefreshUnknown) {
+			t.Errorf("dave's other client after RevokeSubject(all): %v", err)
+		}
+		if _, err := a.Rotate(ctx, "d3-next", "y", now); err != nil {
+			t.Errorf("erin's family: %v", err)
+		}
+	})
+}

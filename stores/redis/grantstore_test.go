@@ -1,0 +1,141 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// RunGrantSteps gives the answers of the same steps made one by one through
+// the Limiter and the ReplayStore (which share its keys), stops at the
+// first refusal, and fails closed.
+func TestGrantSteps(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	cfg := Config{Client: srv.client(t)}
+	ctx := context.Background()
+	g, err := NewGrantStore(ctx, ReplayConfig{Config: cfg, Quarantine: 700 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Minute)
+	one := authserver.Limit{PerSecond: 0.01, Burst: 1}
+	big := authserver.Limit{PerSecond: 100, Burst: 100}
+	slow := authserver.Limit{PerSecond: 0.01, Burst: 100} // room left, not idle for 100 s after one event
+	fail := func(pair, global string, l, gl authserver.Limit) authserver.GrantStep {
+		return authserver.GrantStep{Kind: authserver.StepCheckFailures, Key: pair, Limit: l, GlobalKey: global, GlobalLimit: gl}
+	}
+	charge := func(k string, l authserver.Limit) authserver.GrantStep {
+		return authserver.GrantStep{Kind: authserver.StepCharge, Key: k, Limit: l}
+	}
+	consume := func(k string, exp time.Time) authserver.GrantStep {
+		return authserver.GrantStep{Kind: authserver.StepConsume, Key: k, Exp: exp}
+	}
+	// State set up through the separate interfaces: a pair with one failure
+	// (not idle, room left), an empty global failure bucket, a used jti.
+	if _, err := g.Allow(ctx, "authfail|c|used", slow); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Allow(ctx, "authfail|c|spent", one); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Allow(ctx, "global-empty", one); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.CheckAndStore(ctx, "idjag|i|used", exp); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		steps   []authserver.GrantStep
+		refused int
+		retry   bool
+	}{
+		{"all pass", []authserver.GrantStep{fail("authfail|c|a", "global", big, big), charge("grant|a", big), consume("idjag|i|a", exp)}, -1, false},
+		{"pair spent", []authserver.GrantStep{fail("authfail|c|spent", "global", one, big), charge("grant|b", slow)}, 0, true},
+		{"idle pair passes an empty global", []authserver.GrantStep{fail("authfail|c|clean", "global-empty", big, one)}, -1, false},
+		{"recent failure and empty global", []authserver.GrantStep{fail("authfail|c|used", "global-empty", slow, one)}, 0, true},
+		{"charge over the limit", []authserver.GrantStep{charge("grant|c", one), charge("grant|c", one), consume("idjag|i|c", exp)}, 1, true},
+		{"replay (set up one by one)", []authserver.GrantStep{charge("grant|d", slow), consume("idjag|i|used", exp)}, 1, false},
+		{"replay within the batch", []authserver.GrantStep{consume("x|dup", exp), consume("x|dup", exp)}, 1, false},
+		{"expired identifier is not recorded", []authserver.GrantStep{consume("idjag|i|old", time.Now().Add(-time.Second)), consume("idjag|i|old", time.Now().Add(-time.Second))}, -1, false},
+	}
+	for _, tc := range tests {
+		res, err := g.RunGrantSteps(ctx, tc.steps)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if res.Refused != tc.refused || (res.RetryAfter > 0) != tc.retry {
+			t.Errorf("%s: %+v, want refused %d retry %v", tc.name, res, tc.refused, tc.retry)
+		}
+	}
+	// Steps after a refusal were not run; steps before it were.
+	if err := g.CheckAndStore(ctx, "idjag|i|c", exp); err != nil {
+		t.Errorf("identifier after a refused charge was recorded: %v", err)
+	}
+	if err := g.CheckAndStore(ctx, "idjag|i|a", exp); !errors.Is(err, replay.ErrReplay) {
+		t.Errorf("identifier of a passed batch: %v, want a replay", err)
+	}
+	if d, _ := g.Peek(ctx, "grant|b", slow); !d.Idle {
+		t.Error("charge after a refused failure check was made")
+	}
+	if d, _ := g.Peek(ctx, "grant|d", slow); d.Idle {
+		t.Error("charge before a replay was not made")
+	}
+	for name, steps := range map[string][]authserver.GrantStep{
+		"empty key":  {consume("", exp)},
+		"bad limit":  {charge("k", authserver.Limit{})},
+		"bad kind":   {{Kind: 9, Key: "k"}},
+		"bad global": {fail("k", "g", big, authserver.Limit{PerSecond: 1})},
+	} {
+		if _, err := g.RunGrantSteps(ctx, steps); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := g.RunGrantSteps(ctx, []authserver.GrantStep{consume("", exp)}); !errors.Is(err, replay.ErrInvalidKey) {
+		t.Errorf("empty key: %v", err)
+	}
+
+	// Down: ErrStoreUnavailable, bounded; back empty: quarantine, then
+	// recovery, and identifiers recorded before are not accepted meanwhile.
+	if err := g.Ready(ctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	srv.Stop()
+	start := time.Now()
+	if _, err := g.RunGrantSteps(ctx, []authserver.GrantStep{charge("grant|e", big), consume("idjag|i|e", exp)}); !errors.Is(err, core.ErrStoreUnavailable) {
+		t.Fatalf("down: %v", err)
+	}
+	if err := g.Ready(ctx); !errors.Is(err, core.ErrStoreUnavailable) {
+		t.Fatalf("Ready while down: %v", err)
+	}
+	if el := time.Since(start); el > 6*time.Second {
+		t.Fatalf("two calls while down took %v", el)
+	}
+	srv.Start()
+	if _, err := g.RunGrantSteps(ctx, []authserver.GrantStep{consume("idjag|i|used", exp)}); !errors.Is(err, core.ErrStoreUnavailable) {
+		t.Fatalf("pre-loss identifier after a restart: %v, want the quarantine", err)
+	}
+	if err := g.Ready(ctx); !errors.Is(err, core.ErrStoreUnavailable) {
+		t.Fatalf("Ready in quarantine: %v", err)
+	}
+	// a rate-limit-only batch does not need the replay data
+	if res, err := g.RunGrantSteps(ctx, []authserver.GrantStep{charge("grant|f", big)}); err != nil || res.Refused != -1 {
+		t.Fatalf("charge in quarantine: %+v %v", res, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for g.Ready(ctx) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after the quarantine: %v", g.Ready(ctx))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if res, err := g.RunGrantSteps(ctx, []authserver.GrantStep{consume("idjag|i|g", exp), consume("idjag|i|g", exp)}); err != nil || res.Refused != 1 {
+		t.Fatalf("after recovery: %+v %v", res, err)
+	}
+}

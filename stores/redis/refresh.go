@@ -1,0 +1,275 @@
+package redisstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/redis/go-redis/v9"
+)
+
+// A refresh family is a hash at key("rfam", id) with the fields f (the
+// family as JSON, without LastUsed), cur (the key of its current token),
+// last (LastUsed, RFC 3339), dl (the absolute deadline, ms since the
+// epoch), cid (client id), sk (its subject's set) and rot (the list of its
+// rotated tokens' keys). A token is a string at key("rtok", hash) holding
+// its family's key. A subject's families are a set at key("rsub",
+// subject). Keys read by the scripts through other keys share the
+// deployment's hash tag (Config.Prefix), so the scripts work on Cluster.
+const revokeLua = `
+local function revoke(fk)
+  local h = redis.call('HMGET', fk, 'cur', 'rot', 'sk')
+  if h[1] then redis.call('DEL', h[1]) end
+  if h[2] then
+    for _, k in ipairs(redis.call('LRANGE', h[2], 0, -1)) do redis.call('DEL', k) end
+    redis.call('DEL', h[2])
+  end
+  if h[3] then redis.call('SREM', h[3], fk) end
+  redis.call('DEL', fk)
+end
+`
+
+var (
+	// KEYS: family, token, subject set, rotated list. ARGV: family JSON,
+	// LastUsed, client id, TTL ms, deadline ms. Returns 1 if the family
+	// exists.
+	refreshSave = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+redis.call('HSET', KEYS[1], 'f', ARGV[1], 'cur', KEYS[2], 'last', ARGV[2], 'cid', ARGV[3], 'sk', KEYS[3], 'rot', KEYS[4], 'dl', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('SET', KEYS[2], KEYS[1], 'PX', ARGV[4])
+redis.call('SADD', KEYS[3], KEYS[1])
+if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[3], ARGV[4]) end
+return 0
+`)
+	// KEYS: presented token, next token. ARGV: now (RFC 3339), now ms, idle
+	// lifetime ms, rotated tokens kept. Returns {0} unknown, {1} reused
+	// (family revoked), {2, family JSON, LastUsed before}.
+	refreshRotate = redis.NewScript(revokeLua + `
+local fk = redis.call('GET', KEYS[1])
+if not fk then return {0} end
+local h = redis.call('HMGET', fk, 'f', 'cur', 'last', 'dl', 'rot')
+if not h[1] then
+  redis.call('DEL', KEYS[1])
+  return {0}
+end
+if h[2] ~= KEYS[1] then
+  revoke(fk)
+  return {1}
+end
+local ttl = math.min(tonumber(h[4]) - tonumber(ARGV[2]), tonumber(ARGV[3]))
+if ttl < 1 then ttl = 1 end
+redis.call('HSET', fk, 'cur', KEYS[2], 'last', ARGV[1])
+redis.call('PEXPIRE', fk, ttl)
+redis.call('SET', KEYS[2], fk, 'PX', ttl)
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('LPUSH', h[5], KEYS[1])
+redis.call('PEXPIRE', h[5], ttl)
+while redis.call('LLEN', h[5]) > tonumber(ARGV[4]) do
+  redis.call('DEL', redis.call('RPOP', h[5]))
+end
+return {2, h[1], h[3]}
+`)
+	// KEYS: presented token. Returns {0} unknown, {1} rotated before
+	// (nothing revoked), {2, family JSON, LastUsed}.
+	refreshPeek = redis.NewScript(`
+local fk = redis.call('GET', KEYS[1])
+if not fk then return {0} end
+local h = redis.call('HMGET', fk, 'f', 'cur', 'last')
+if not h[1] then return {0} end
+if h[2] ~= KEYS[1] then return {1} end
+return {2, h[1], h[3]}
+`)
+	// KEYS: family.
+	refreshRevokeFamily = redis.NewScript(revokeLua + `
+if redis.call('EXISTS', KEYS[1]) == 1 then revoke(KEYS[1]) end
+return 0
+`)
+	// KEYS: subject set. ARGV: client id ("" = all).
+	refreshRevokeSubject = redis.NewScript(revokeLua + `
+for _, fk in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local cid = redis.call('HGET', fk, 'cid')
+  if not cid then
+    redis.call('SREM', KEYS[1], fk)
+  elseif ARGV[1] == '' or cid == ARGV[1] then
+    revoke(fk)
+  end
+end
+return 0
+`)
+)
+
+// Defaults of [RefreshConfig].
+const (
+	// DefaultRefreshRotated is how many rotated tokens of a family are
+	// remembered for reuse detection, as the in-memory store does.
+	DefaultRefreshRotated = 8
+	maxRefreshFamilyJSON  = 64 << 10
+)
+
+// RefreshConfig configures [NewRefreshStore].
+type RefreshConfig struct {
+	Config
+	// IdleLifetime and AbsoluteLifetime make Redis forget a family unused
+	// for IdleLifetime or older than AbsoluteLifetime. They must be at least
+	// the authorization server's Broker.RefreshIdleLifetime and
+	// RefreshAbsoluteLifetime (the server checks those itself). OPTIONAL;
+	// zero means authserver.DefaultRefreshIdleLifetime (24 h) and
+	// authserver.DefaultRefreshAbsoluteLifetime (7 days).
+	IdleLifetime, AbsoluteLifetime time.Duration
+}
+
+// RefreshStore is an [authserver.RefreshStore] on Redis, shared by every
+// authorization server replica. Rotate is one Lua script: of concurrent
+// rotations of one token on any replicas exactly one wins, and a rotated
+// token presented again revokes its whole family for all of them. Families
+// expire in Redis after their idle or absolute lifetime, so Redis holds
+// only live families (size it with maxmemory and noeviction, as for the
+// replay store: an eviction would forget a family early, which only
+// refuses its token). Errors wrap core.ErrStoreUnavailable; the server then
+// answers 503 and issues nothing.
+type RefreshStore struct {
+	base
+	idle, abs time.Duration
+}
+
+var _ authserver.RefreshStore = (*RefreshStore)(nil)
+
+// NewRefreshStore returns a RefreshStore.
+func NewRefreshStore(cfg RefreshConfig) (*RefreshStore, error) {
+	b, err := newBase(cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.IdleLifetime < 0 || cfg.AbsoluteLifetime < 0 {
+		return nil, fmt.Errorf("%w: refresh lifetimes must not be negative", ErrInvalidConfig)
+	}
+	s := &RefreshStore{base: b, idle: cfg.IdleLifetime, abs: cfg.AbsoluteLifetime}
+	if s.idle == 0 {
+		s.idle = authserver.DefaultRefreshIdleLifetime
+	}
+	if s.abs == 0 {
+		s.abs = authserver.DefaultRefreshAbsoluteLifetime
+	}
+	return s, nil
+}
+
+var errFamilyExists = errors.New("redisstore: refresh family exists")
+
+// Save implements [authserver.RefreshStore].
+func (s *RefreshStore) Save(ctx context.Context, tokenHash string, f authserver.RefreshFamily) error {
+	if tokenHash == "" || f.ID == "" {
+		return errors.New("redisstore: empty refresh token hash or family id")
+	}
+	last := f.LastUsed
+	f.LastUsed = time.Time{}
+	js, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("redisstore: refresh family: %w", err)
+	}
+	if len(js) > maxRefreshFamilyJSON {
+		return fmt.Errorf("redisstore: refresh family of %d bytes", len(js))
+	}
+	deadline := f.Created.Add(s.abs)
+	ttl := min(time.Until(deadline), time.Until(last.Add(s.idle)))
+	fk := s.key("rfam", f.ID)
+	lastText, _ := last.MarshalText()
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	r, err := refreshSave.Run(ctx, s.c, []string{fk, s.key("rtok", tokenHash), s.key("rsub", f.Subject), fk + ":rot"},
+		js, lastText, f.ClientID, ms(ttl), deadline.UnixMilli()).Int()
+	if err != nil {
+		return unavailable("refresh save script", err)
+	}
+	if r == 1 {
+		return errFamilyExists
+	}
+	return nil
+}
+
+// Rotate implements [authserver.RefreshStore].
+func (s *RefreshStore) Rotate(ctx context.Context, tokenHash, nextHash string, now time.Time) (authserver.RefreshFamily, error) {
+	if tokenHash == "" || nextHash == "" {
+		return authserver.RefreshFamily{}, authserver.ErrRefreshUnknown
+	}
+	nowText, _ := now.MarshalText()
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	res, err := refreshRotate.Run(ctx, s.c, []string{s.key("rtok", tokenHash), s.key("rtok", nextHash)},
+		nowText, now.UnixMilli(), ms(s.idle), DefaultRefreshRotated).Slice()
+	if err != nil {
+		return authserver.RefreshFamily{}, unavailable("refresh rotate script", err)
+	}
+	return familyReply("refresh rotate script", res)
+}
+
+// Peek implements [authserver.RefreshStore]: one read-only script.
+func (s *RefreshStore) Peek(ctx context.Context, tokenHash string) (authserver.RefreshFamily, error) {
+	if tokenHash == "" {
+		return authserver.RefreshFamily{}, authserver.ErrRefreshUnknown
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	res, err := refreshPeek.Run(ctx, s.c, []string{s.key("rtok", tokenHash)}).Slice()
+	if err != nil {
+		return authserver.RefreshFamily{}, unavailable("refresh peek script", err)
+	}
+	return familyReply("refresh peek script", res)
+}
+
+// familyReply decodes {0} (unknown), {1} (reused) or {2, family JSON,
+// LastUsed}.
+func familyReply(op string, res []any) (authserver.RefreshFamily, error) {
+	if len(res) == 0 {
+		return authserver.RefreshFamily{}, unavailable(op, errors.New("empty reply"))
+	}
+	code, _ := res[0].(int64)
+	switch {
+	case code == 0:
+		return authserver.RefreshFamily{}, authserver.ErrRefreshUnknown
+	case code == 1:
+		return authserver.RefreshFamily{}, authserver.ErrRefreshReused
+	case code != 2 || len(res) != 3:
+		return authserver.RefreshFamily{}, unavailable(op, fmt.Errorf("reply %v", res))
+	}
+	js, _ := res[1].(string)
+	lastText, _ := res[2].(string)
+	var f authserver.RefreshFamily
+	dec := json.NewDecoder(bytes.NewReader([]byte(js)))
+	dec.UseNumber() // claims keep their exact numbers
+	if err := dec.Decode(&f); err != nil {
+		return authserver.RefreshFamily{}, unavailable("refresh family", err)
+	}
+	if err := f.LastUsed.UnmarshalText([]byte(lastText)); err != nil {
+		return authserver.RefreshFamily{}, unavailable("refresh family", err)
+	}
+	return f, nil
+}
+
+// RevokeFamily implements [authserver.RefreshStore].
+func (s *RefreshStore) RevokeFamily(ctx context.Context, id string) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := refreshRevokeFamily.Run(ctx, s.c, []string{s.key("rfam", id)}).Err(); err != nil {
+		return unavailable("refresh revoke script", err)
+	}
+	return nil
+}
+
+// RevokeSubject implements [authserver.RefreshStore].
+func (s *RefreshStore) RevokeSubject(ctx context.Context, subject, clientID string) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	if err := refreshRevokeSubject.Run(ctx, s.c, []string{s.key("rsub", subject)}, clientID).Err(); err != nil {
+		return unavailable("refresh revoke script", err)
+	}
+	return nil
+}
+
+// Ready implements core.ReadinessChecker: Redis answers a PING within
+// Config.Timeout.
+func (s *RefreshStore) Ready(ctx context.Context) error { return s.ping(ctx) }
