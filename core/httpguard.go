@@ -169,7 +169,7 @@ func (s *sessionWriter) bind() {
 		return
 	}
 	s.done = true
-	if err := s.res.BindSession(s.ResponseWriter.Header().Get("Mcp-Session-Id")); err != nil {
+	if err := s.res.BindSessionValues(s.ResponseWriter.Header().Values("Mcp-Session-Id")); err != nil {
 		s.refused = true
 		clear(s.ResponseWriter.Header())
 		WriteResponse(s.ResponseWriter, s.g.Render(err))

@@ -3,6 +3,7 @@ package fibermcp
 import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/valyala/fasthttp"
 
 	"github.com/mcpauthz/mcpauthz/core"
 )
@@ -42,7 +43,7 @@ func New(g *core.Guard) fiber.Handler {
 		// fasthttp sends nothing before the chain returns, so binding the
 		// session created by an initialize response here precedes any use.
 		if res.CreatesSession() {
-			if err := res.BindSession(string(c.Response().Header.Peek("Mcp-Session-Id"))); err != nil {
+			if err := res.BindSessionValues(sessionIDs(c.Response())); err != nil {
 				// Refused (session cap, failing store): the Guard's answer
 				// replaces the server's, which has not been sent.
 				c.Response().Reset()
@@ -52,6 +53,15 @@ func New(g *core.Guard) fiber.Handler {
 		}
 		return filter(c, g, res)
 	}
+}
+
+// sessionIDs returns every Mcp-Session-Id value of resp (copies).
+func sessionIDs(resp *fasthttp.Response) []string {
+	var ids []string
+	for _, v := range resp.Header.PeekAll("Mcp-Session-Id") {
+		ids = append(ids, string(v))
+	}
+	return ids
 }
 
 // PrincipalFrom returns the principal [New] stored in c.

@@ -1,7 +1,9 @@
 package fibermcp
 
 import (
+	"bytes"
 	"net/http"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -85,8 +87,32 @@ func newRequest(req *fasthttp.Request) *core.Request {
 		hdr[f.key] = vals[i : i+1 : i+1]
 		i++
 	}
+	// fasthttp keeps a single Content-Type however many the client sent;
+	// the Guard must see them all to refuse an ambiguous media type, as it
+	// does behind net/http.
+	if cts := rawValues(h.RawHeaders(), "content-type"); len(cts) > 1 {
+		hdr["Content-Type"] = cts
+	}
 	cr.Header = hdr
 	return cr
+}
+
+// rawValues returns the values of every field named name (lower case) in
+// a raw header block, OWS-trimmed; nil when there is none.
+func rawValues(raw []byte, name string) []string {
+	var out []string
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		if len(line) > len(name) && line[len(name)] == ':' && strings.EqualFold(string(line[:len(name)]), name) {
+			out = append(out, strings.Trim(string(line[len(name)+1:]), " \t\r"))
+		}
+	}
+	return out
 }
 
 // inlineHeaders is how many header values newRequest stores without a

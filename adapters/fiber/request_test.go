@@ -35,6 +35,13 @@ func TestNewRequest(t *testing.T) {
 			}},
 		},
 		{
+			name: "every Content-Type kept (fasthttp keeps one)",
+			raw:  "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\ncontent-type:  text/plain \r\nContent-Length: 2\r\n\r\n{}",
+			want: core.Request{Method: "POST", Path: "/mcp", Header: http.Header{
+				"Content-Type": {"application/json", "text/plain"}, "Content-Length": {"2"},
+			}},
+		},
+		{
 			name:          "names canonicalised without fasthttp normalizing",
 			raw:           "DELETE /mcp HTTP/1.1\r\nHost: h\r\nauthorization: Bearer a\r\nmcp-SESSION-id: s\r\n\r\n",
 			noNormalizing: true,
