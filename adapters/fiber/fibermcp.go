@@ -20,8 +20,7 @@ type principalKey struct{}
 // g.MaxBodyBytes() is refused with the Guard's 413.
 func New(g *core.Guard) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		cr := newRequest(c.Request()) // the body is read by Check, after the token is verified
-		cr.RemoteAddr = c.Context().RemoteAddr().String()
+		cr := newRequest(c.Request(), c.Context().RemoteAddr()) // the body is read by Check, after the token is verified
 		ctx := c.UserContext()
 		res, err := g.Check(ctx, cr)
 		if err != nil {

@@ -2,7 +2,9 @@ package fibermcp
 
 import (
 	"bytes"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -37,12 +39,12 @@ func (f fastBody) ReadBody(max int64) ([]byte, error) {
 	return b, nil
 }
 
-// newRequest copies method, path, query and header of req into a
-// core.Request. Every string is a copy (the Guard may keep some, e.g. a
-// session id), made with one allocation for all values; header names are
-// canonicalised as net/http does, and Host is left out as in net/http. The
-// header is visited once.
-func newRequest(req *fasthttp.Request) *core.Request {
+// newRequest copies method, path, query, the remote address (nil: none)
+// and header of req into a core.Request. Every string is a copy (the Guard
+// may keep some, e.g. a session id), made with one allocation for all
+// values; header names are canonicalised as net/http does, and Host is left
+// out as in net/http. The header is visited once.
+func newRequest(req *fasthttp.Request, remote net.Addr) *core.Request {
 	h := &req.Header
 	uri := req.URI()
 	path, query := uri.Path(), uri.QueryString()
@@ -56,6 +58,8 @@ func newRequest(req *fasthttp.Request) *core.Request {
 	var stack [1024]byte
 	fields := fieldBuf[:0]
 	b := append(append(stack[:0], path...), query...)
+	b = appendAddr(b, remote)
+	addrEnd := len(b)
 	h.VisitAll(func(k, v []byte) {
 		if string(k) != "Host" {
 			b = append(b, v...)
@@ -63,7 +67,7 @@ func newRequest(req *fasthttp.Request) *core.Request {
 		}
 	})
 	all := string(b)
-	off := len(path) + len(query)
+	off := addrEnd
 	// The request and the value slices of the usual few headers share
 	// one allocation.
 	st := &struct {
@@ -71,7 +75,8 @@ func newRequest(req *fasthttp.Request) *core.Request {
 		vals [inlineHeaders]string
 	}{}
 	cr := &st.req
-	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path):off], BodyReader: fastBody{req}}
+	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path) : len(path)+len(query)],
+		RemoteAddr: all[len(path)+len(query) : addrEnd], BodyReader: fastBody{req}}
 	hdr, vals, i := make(http.Header, len(fields)), st.vals[:], 0
 	if len(fields) > inlineHeaders {
 		vals = make([]string, len(fields))
@@ -95,6 +100,20 @@ func newRequest(req *fasthttp.Request) *core.Request {
 	}
 	cr.Header = hdr
 	return cr
+}
+
+// appendAddr appends a's String form (net.TCPAddr's "host:port", an
+// IPv4-mapped address written as IPv4) without the two allocations of
+// TCPAddr.String.
+func appendAddr(b []byte, a net.Addr) []byte {
+	switch a := a.(type) {
+	case nil:
+		return b
+	case *net.TCPAddr:
+		ap := a.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(b)
+	}
+	return append(b, a.String()...)
 }
 
 // rawValues returns the values of every field named name (lower case) in
