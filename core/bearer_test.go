@@ -105,3 +105,34 @@ func FuzzParseAuthorization(f *testing.F) {
 		}
 	})
 }
+
+// TestIsToken68Unrolled compares the eight-at-a-time scan with the
+// grammar read one character at a time, for every character at every
+// position of tokens around the unrolling boundaries.
+func TestIsToken68Unrolled(t *testing.T) {
+	t.Parallel()
+	ref := func(s string) bool {
+		i := 0
+		for i < len(s) && isB64TokenChar(s[i]) {
+			i++
+		}
+		if i == 0 {
+			return false
+		}
+		for i < len(s) && s[i] == '=' {
+			i++
+		}
+		return i == len(s)
+	}
+	for n := 1; n <= 25; n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(strings.Repeat("aZ0-._~+/", 3)[:n])
+				b[pos] = byte(c)
+				if s := string(b); isToken68(s) != ref(s) {
+					t.Fatalf("isToken68(%q) = %v", s, !ref(s))
+				}
+			}
+		}
+	}
+}

@@ -24,6 +24,13 @@ import (
 // verifier, mapper or authorizer refuses the request (503 when the cause
 // wraps ErrUnavailable or comes from the Authorizer).
 func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
+	return g.checkIn(ctx, r, nil)
+}
+
+// checkIn is Check with the per-request state in ms when the caller
+// provides it (a zero mappedState inside its own per-request allocation,
+// see Serve); nil allocates it.
+func (g *Guard) checkIn(ctx context.Context, r *Request, ms *mappedState) (*Result, error) {
 	if r == nil {
 		r = &Request{}
 	}
@@ -40,7 +47,7 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 			ev.RequestID = requestID(vs[0])
 		}
 	}
-	res, err := g.check(ctx, r, &ev)
+	res, err := g.check(ctx, r, &ev, ms)
 	if g.audit != nil || g.tel.timed() {
 		ev.Latency = g.now().Sub(start)
 	}
@@ -80,7 +87,7 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 	return res, nil
 }
 
-func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Result, error) {
+func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, ms *mappedState) (*Result, error) {
 	if r.Header == nil {
 		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, RemoteAddr: r.RemoteAddr, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge, BodyErr: r.BodyErr}
 	}
@@ -147,8 +154,8 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 			Err: fmt.Errorf("%w: access_token in the form body", ErrMalformedRequest)}
 	}
 
-	// One allocation for the Result, the inspection and (DefaultMapper)
-	// the principal.
+	// One allocation (or none, inside the caller's) for the Result, the
+	// inspection and (DefaultMapper) the principal.
 	var st *checkState
 
 	// 5. Map.
@@ -156,16 +163,18 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent) (*Resu
 	sctx, sp = g.tel.step(ctx, SpanMap)
 	var memo *tokenMemo
 	if memo = g.memoFor(claims); memo != nil {
-		st, p = &checkState{}, &memo.p
+		st, p = ms.state(), &memo.p
 	} else if g.defaultMapper {
 		if err = checkDefaultClaims(claims); err == nil {
-			ms := &mappedState{}
+			if ms == nil {
+				ms = &mappedState{}
+			}
 			defaultMapInto(claims, &ms.p, ms.scopes[:])
 			st, p = &ms.checkState, &ms.p
 		}
 	} else {
 		p, err = g.mapper.MapClaims(sctx, claims)
-		st = &checkState{}
+		st = ms.state()
 	}
 	otelx.End(sp, err)
 	err = redact(err, token)

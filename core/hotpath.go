@@ -3,14 +3,23 @@ package core
 import "context"
 
 // This file keeps the allowed request's path to few allocations: Check
-// allocates one checkState holding the Result, the inspection and (with
-// DefaultMapper) the principal, and Result.Context derives the request
-// context from it without another allocation.
+// allocates one checkState holding the Result, the inspection (with the
+// inspect.Request itself) and (with DefaultMapper) the principal, Serve
+// embeds that state in its own per-request allocation, and Result.Context
+// derives the request context from it without another allocation.
 
 // checkState is the single allocation behind an allowed request.
 type checkState struct {
 	res Result
 	ins inspection
+}
+
+// state returns the checkState inside ms, or a new one when ms is nil.
+func (ms *mappedState) state() *checkState {
+	if ms == nil {
+		return &checkState{}
+	}
+	return &ms.checkState
 }
 
 // mappedState is checkState with room for the principal DefaultMapper

@@ -33,7 +33,7 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.Res
 	if r.Body != nil && r.Body != http.NoBody {
 		st.req.BodyReader = st
 	}
-	res, err := g.Check(r.Context(), &st.req)
+	res, err := g.checkIn(r.Context(), &st.req, &st.ms)
 	if err != nil {
 		if st.req.BodyTooLarge {
 			w.Header().Set("Connection", "close") // the rest of the body is not read
@@ -80,9 +80,11 @@ func WriteResponse(w http.ResponseWriter, resp *Response) {
 const smallBody = 256 + 1
 
 // httpState is Serve's single per-request allocation: the Request handed
-// to Check, the restored body, the session writer and a small body's bytes.
+// to Check, Check's own state (Result, inspection, mapped principal), the
+// restored body, the session writer and a small body's bytes.
 type httpState struct {
 	req   Request
+	ms    mappedState
 	src   io.Reader
 	w     http.ResponseWriter
 	r     *http.Request
@@ -167,7 +169,7 @@ func (s *sessionWriter) bind() {
 		return
 	}
 	s.done = true
-	if err := s.res.BindSession(s.ResponseWriter.Header().Get("Mcp-Session-Id")); err != nil {
+	if err := s.res.BindSessionValues(s.ResponseWriter.Header().Values("Mcp-Session-Id")); err != nil {
 		s.refused = true
 		clear(s.ResponseWriter.Header())
 		WriteResponse(s.ResponseWriter, s.g.Render(err))

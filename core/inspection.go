@@ -29,6 +29,9 @@ type inspection struct {
 	// legacy session).
 	initialize bool
 	one        [1]operation
+	// req is the inspect.Request itself, kept here rather than allocated
+	// (inspect.InspectInto); zeroed with the rest when the check ends.
+	req inspect.Request
 }
 
 // operation is one permission to check, with the JSON-RPC id to echo.
@@ -79,8 +82,8 @@ func (ins *inspection) methods() string {
 
 // inspect runs core/inspect and converts its result or refusal into ins.
 func (g *Guard) inspect(r *Request, ins *inspection) *Error {
-	ir, err := inspect.Inspect(r.Method, r.Header, r.Body, g.inspectOpts)
-	if err != nil {
+	ir := &ins.req
+	if err := inspect.InspectInto(ir, r.Method, r.Header, r.Body, g.inspectOpts); err != nil {
 		var ie *inspect.Error
 		if !errors.As(err, &ie) {
 			return &Error{Kind: KindInternal, Description: "internal error", Err: err}

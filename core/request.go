@@ -118,6 +118,22 @@ func (res *Result) BindSession(sessionID string) error {
 	return res.bind(sessionID)
 }
 
+// BindSessionValues is [Result.BindSession] for every Mcp-Session-Id value
+// of the response header, as adapters read it: none binds nothing, one is
+// bound, and more than one is refused (500) because the client could
+// present a value the Guard did not bind; the adapter then sends the
+// refusal instead of the server's response, as for BindSession.
+func (res *Result) BindSessionValues(values []string) error {
+	switch {
+	case len(values) > 1 && res.CreatesSession():
+		return &Error{Kind: KindInternal, Description: "internal error",
+			Err: errors.New("core: the MCP server returned more than one Mcp-Session-Id")}
+	case len(values) == 0:
+		return nil
+	}
+	return res.BindSession(values[0])
+}
+
 // NeedsFilter reports whether the response must be filtered: the request is
 // a */list call and an Authorizer decides item visibility. When it is false,
 // adapters pass the response through untouched.

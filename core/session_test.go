@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -322,5 +323,46 @@ func TestLastEventIDRefused(t *testing.T) {
 	}
 	if err := get(g); err != nil {
 		t.Fatalf("AllowEventReplay: %v", err)
+	}
+}
+
+// TestBindSessionValues: every Mcp-Session-Id value of an answer is
+// considered; more than one is refused only when the request creates a
+// session, and one value is bound exactly as BindSession binds it.
+func TestBindSessionValues(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		creates bool
+		values  []string
+		bound   []string
+		refused bool
+	}{
+		{name: "none", creates: true},
+		{name: "one", creates: true, values: []string{"s1"}, bound: []string{"s1"}},
+		{name: "two", creates: true, values: []string{"s1", "s2"}, refused: true},
+		{name: "two, no session created", values: []string{"s1", "s2"}},
+		{name: "one invalid", creates: true, values: []string{"bad id"}, refused: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var bound []string
+			res := &Result{}
+			if tt.creates {
+				res.bind = func(id string) error { bound = append(bound, id); return nil }
+			}
+			err := res.BindSessionValues(tt.values)
+			if (err != nil) != tt.refused {
+				t.Fatalf("err = %v, want refused=%t", err, tt.refused)
+			}
+			if err != nil {
+				var e *Error
+				if !errors.As(err, &e) || e.Kind != KindInternal {
+					t.Errorf("err = %#v, want a KindInternal *Error", err)
+				}
+			}
+			if !slices.Equal(bound, tt.bound) {
+				t.Errorf("bound %q, want %q", bound, tt.bound)
+			}
+		})
 	}
 }

@@ -11,9 +11,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,36 +250,46 @@ func LoopbackClient(b testing.TB, client *http.Client, url, token string) func()
 }
 
 // Throughput is P7: a Go load generator with workers concurrent kept-alive
-// clients sends rounds of requests to bare and guarded alternately (one
-// round each per b.Loop iteration, the order swapped every round) and
-// reports the median, minimum and maximum over rounds of the throughput
-// ratio guarded ÷ bare, and the median requests per second of each side.
-// Both sides run in this process, so they share one GOGC.
-func Throughput(b *testing.B, workers, perRound int, bare, guarded func()) {
-	round := func(f func()) float64 {
+// clients sends requests to bare and guarded in alternating rounds of the
+// same duration (one round each per b.Loop iteration, the order swapped
+// every round) and reports the median, minimum and maximum over rounds of
+// the throughput ratio guarded ÷ bare, and the median requests per second
+// of each side. Both sides run in this process, so they share one GOGC
+// (reported as the gogc metric; set it with the GOGC environment
+// variable); every round starts right after a forced collection, so that
+// garbage left by the previous round (of the other side) is not collected
+// on this round's time.
+func Throughput(b *testing.B, workers int, round time.Duration, bare, guarded func()) {
+	run := func(f func()) float64 {
+		runtime.GC()
 		var wg sync.WaitGroup
+		var done atomic.Int64
 		t0 := time.Now()
-		for w := range workers {
+		deadline := t0.Add(round)
+		for range workers {
 			wg.Add(1)
-			go func(w int) {
+			go func() {
 				defer wg.Done()
-				for i := w; i < perRound; i += workers {
+				n := int64(0)
+				for time.Now().Before(deadline) {
 					f()
+					n++
 				}
-			}(w)
+				done.Add(n)
+			}()
 		}
 		wg.Wait()
-		return float64(perRound) / time.Since(t0).Seconds()
+		return float64(done.Load()) / time.Since(t0).Seconds()
 	}
-	round(bare) // warm up connections on both sides
-	round(guarded)
+	run(bare) // warm up connections and caches on both sides
+	run(guarded)
 	var ratios, rb, rg []float64
 	for b.Loop() {
 		var qb, qg float64
 		if len(ratios)%2 == 0 {
-			qb, qg = round(bare), round(guarded)
+			qb, qg = run(bare), run(guarded)
 		} else {
-			qg, qb = round(guarded), round(bare)
+			qg, qb = run(guarded), run(bare)
 		}
 		rb, rg, ratios = append(rb, qb), append(rg, qg), append(ratios, qg/qb)
 	}
@@ -286,6 +299,9 @@ func Throughput(b *testing.B, workers, perRound int, bare, guarded func()) {
 	b.ReportMetric(slices.Max(ratios), "guarded/bare-max")
 	b.ReportMetric(median(rb), "bare-req/s")
 	b.ReportMetric(median(rg), "guarded-req/s")
+	gogc := debug.SetGCPercent(-1) // reads the setting; restored at once
+	debug.SetGCPercent(gogc)
+	b.ReportMetric(float64(gogc), "gogc")
 }
 
 func median(v []float64) float64 {
@@ -310,14 +326,20 @@ func BenchSDKHandler() http.Handler {
 		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
 }
 
+// ThroughputRound is the duration of one round of [ThroughputHTTP] and
+// [ThroughputURLs]: long enough for thousands of requests per round with
+// the trivial handler and hundreds with the go-sdk server, so scheduler
+// noise averages out inside a round.
+const ThroughputRound = 250 * time.Millisecond
+
 // ThroughputHTTP is [Throughput] over loopback servers of bare and
-// guarded (net/http handlers), with 4 workers and 256 requests per round.
+// guarded (net/http handlers), with 4 workers and ThroughputRound rounds.
 func ThroughputHTTP(b *testing.B, e *BenchEnv, bare, guarded http.Handler) {
 	ThroughputURLs(b, e, serveLoopback(b, bare), serveLoopback(b, guarded))
 }
 
 // ThroughputURLs is [Throughput] against two running servers (base URLs;
-// the MCP endpoint is at /mcp), with 4 workers and 256 requests per round.
+// the MCP endpoint is at /mcp), with 4 workers and ThroughputRound rounds.
 func ThroughputURLs(b *testing.B, e *BenchEnv, bareURL, guardedURL string) {
 	const workers = 4
 	client := func() *http.Client {
@@ -325,7 +347,7 @@ func ThroughputURLs(b *testing.B, e *BenchEnv, bareURL, guardedURL string) {
 		b.Cleanup(t.CloseIdleConnections)
 		return &http.Client{Transport: t}
 	}
-	Throughput(b, workers, 256, LoopbackClient(b, client(), bareURL+"/mcp", e.Token),
+	Throughput(b, workers, ThroughputRound, LoopbackClient(b, client(), bareURL+"/mcp", e.Token),
 		LoopbackClient(b, client(), guardedURL+"/mcp", e.Token))
 }
 

@@ -88,8 +88,47 @@ func (s *Spy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.body, s.subject = body, sub
 	s.mu.Unlock()
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	if v := r.Header.Get(HeaderAddSessionID); v != "" {
+		w = &addSessionWriter{ResponseWriter: w, id: v}
+	}
 	s.next.ServeHTTP(w, r)
 }
+
+// HeaderAddSessionID is a request header the suite sends to make the
+// [Spy]'s server answer with one more Mcp-Session-Id value (the header's
+// value) beside its own: a handler colliding with the session binding.
+const HeaderAddSessionID = "X-Coretest-Add-Session-Id"
+
+// addSessionWriter adds an Mcp-Session-Id value when the header is written.
+type addSessionWriter struct {
+	http.ResponseWriter
+	id    string
+	wrote bool
+}
+
+func (w *addSessionWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		w.Header().Add("Mcp-Session-Id", w.id)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *addSessionWriter) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *addSessionWriter) Flush() {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *addSessionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Spy) record(what string) {
 	s.mu.Lock()

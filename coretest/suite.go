@@ -19,7 +19,9 @@ import (
 // prompt against a real go-sdk MCP server, list filtering in JSON and SSE
 // modes, byte-exact body restore, 413, 2026-07-28 header mismatch,
 // principal propagation, metadata under a mounted prefix, routes that must
-// never reach the handler unauthenticated, and legacy session binding.
+// never reach the handler unauthenticated, legacy session binding, and
+// header collisions (repeated inbound headers, a server answer with two
+// Mcp-Session-Id values).
 func RunAdapterSuite(t *testing.T, h Harness) {
 	idp := NewIdP(t)
 	t.Run("Challenges", func(t *testing.T) {
@@ -52,6 +54,9 @@ func RunAdapterSuite(t *testing.T, h Harness) {
 	t.Run("StatefulGETStream", func(t *testing.T) { testGETStream(t, newEnv(t, h, idp, envConfig{})) })
 	t.Run("SessionBoundAtCreation", func(t *testing.T) {
 		testSessionAtCreation(t, newEnv(t, h, idp, envConfig{jsonResponse: true}))
+	})
+	t.Run("HeaderCollisions", func(t *testing.T) {
+		testHeaderCollisions(t, newEnv(t, h, idp, envConfig{jsonResponse: true}))
 	})
 	t.Run("IdleBodiesUnauthenticated", func(t *testing.T) {
 		testIdleBodies(t, h, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))

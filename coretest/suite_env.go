@@ -64,11 +64,21 @@ type reply struct {
 // after the defaults; a value of "" deletes the header.
 func (e *env) do(method, token string, body []byte, hdr ...string) reply {
 	e.t.Helper()
+	return e.doQuery(method, "", token, body, hdr...)
+}
+
+// doQuery is do with a raw query string on the endpoint URL.
+func (e *env) doQuery(method, query, token string, body []byte, hdr ...string) reply {
+	e.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequest(method, e.base+e.g.ResourcePath(), rd)
+	url := e.base + e.g.ResourcePath()
+	if query != "" {
+		url += "?" + query
+	}
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package fibermcp
 import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/valyala/fasthttp"
 
 	"github.com/mcpauthz/mcpauthz/core"
 )
@@ -19,8 +20,7 @@ type principalKey struct{}
 // g.MaxBodyBytes() is refused with the Guard's 413.
 func New(g *core.Guard) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		cr := newRequest(c.Request()) // the body is read by Check, after the token is verified
-		cr.RemoteAddr = c.Context().RemoteAddr().String()
+		cr := newRequest(c.Request(), c.Context().RemoteAddr()) // the body is read by Check, after the token is verified
 		ctx := c.UserContext()
 		res, err := g.Check(ctx, cr)
 		if err != nil {
@@ -42,7 +42,7 @@ func New(g *core.Guard) fiber.Handler {
 		// fasthttp sends nothing before the chain returns, so binding the
 		// session created by an initialize response here precedes any use.
 		if res.CreatesSession() {
-			if err := res.BindSession(string(c.Response().Header.Peek("Mcp-Session-Id"))); err != nil {
+			if err := res.BindSessionValues(sessionIDs(c.Response())); err != nil {
 				// Refused (session cap, failing store): the Guard's answer
 				// replaces the server's, which has not been sent.
 				c.Response().Reset()
@@ -52,6 +52,15 @@ func New(g *core.Guard) fiber.Handler {
 		}
 		return filter(c, g, res)
 	}
+}
+
+// sessionIDs returns every Mcp-Session-Id value of resp (copies).
+func sessionIDs(resp *fasthttp.Response) []string {
+	var ids []string
+	for _, v := range resp.Header.PeekAll("Mcp-Session-Id") {
+		ids = append(ids, string(v))
+	}
+	return ids
 }
 
 // PrincipalFrom returns the principal [New] stored in c.

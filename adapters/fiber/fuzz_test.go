@@ -25,7 +25,7 @@ func FuzzNewRequest(f *testing.F) {
 			}
 		})
 		path, query := string(req.URI().Path()), string(req.URI().QueryString())
-		got := newRequest(&req)
+		got := newRequest(&req, nil)
 		if got.Path != path || got.RawQuery != query || got.Method != string(req.Header.Method()) {
 			t.Fatalf("got %q %q %q", got.Method, got.Path, got.RawQuery)
 		}

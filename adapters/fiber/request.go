@@ -1,7 +1,11 @@
 package fibermcp
 
 import (
+	"bytes"
+	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -35,12 +39,12 @@ func (f fastBody) ReadBody(max int64) ([]byte, error) {
 	return b, nil
 }
 
-// newRequest copies method, path, query and header of req into a
-// core.Request. Every string is a copy (the Guard may keep some, e.g. a
-// session id), made with one allocation for all values; header names are
-// canonicalised as net/http does, and Host is left out as in net/http. The
-// header is visited once.
-func newRequest(req *fasthttp.Request) *core.Request {
+// newRequest copies method, path, query, the remote address (nil: none)
+// and header of req into a core.Request. Every string is a copy (the Guard
+// may keep some, e.g. a session id), made with one allocation for all
+// values; header names are canonicalised as net/http does, and Host is left
+// out as in net/http. The header is visited once.
+func newRequest(req *fasthttp.Request, remote net.Addr) *core.Request {
 	h := &req.Header
 	uri := req.URI()
 	path, query := uri.Path(), uri.QueryString()
@@ -54,6 +58,8 @@ func newRequest(req *fasthttp.Request) *core.Request {
 	var stack [1024]byte
 	fields := fieldBuf[:0]
 	b := append(append(stack[:0], path...), query...)
+	b = appendAddr(b, remote)
+	addrEnd := len(b)
 	h.VisitAll(func(k, v []byte) {
 		if string(k) != "Host" {
 			b = append(b, v...)
@@ -61,7 +67,7 @@ func newRequest(req *fasthttp.Request) *core.Request {
 		}
 	})
 	all := string(b)
-	off := len(path) + len(query)
+	off := addrEnd
 	// The request and the value slices of the usual few headers share
 	// one allocation.
 	st := &struct {
@@ -69,7 +75,8 @@ func newRequest(req *fasthttp.Request) *core.Request {
 		vals [inlineHeaders]string
 	}{}
 	cr := &st.req
-	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path):off], BodyReader: fastBody{req}}
+	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path) : len(path)+len(query)],
+		RemoteAddr: all[len(path)+len(query) : addrEnd], BodyReader: fastBody{req}}
 	hdr, vals, i := make(http.Header, len(fields)), st.vals[:], 0
 	if len(fields) > inlineHeaders {
 		vals = make([]string, len(fields))
@@ -85,8 +92,46 @@ func newRequest(req *fasthttp.Request) *core.Request {
 		hdr[f.key] = vals[i : i+1 : i+1]
 		i++
 	}
+	// fasthttp keeps a single Content-Type however many the client sent;
+	// the Guard must see them all to refuse an ambiguous media type, as it
+	// does behind net/http.
+	if cts := rawValues(h.RawHeaders(), "content-type"); len(cts) > 1 {
+		hdr["Content-Type"] = cts
+	}
 	cr.Header = hdr
 	return cr
+}
+
+// appendAddr appends a's String form (net.TCPAddr's "host:port", an
+// IPv4-mapped address written as IPv4) without the two allocations of
+// TCPAddr.String.
+func appendAddr(b []byte, a net.Addr) []byte {
+	switch a := a.(type) {
+	case nil:
+		return b
+	case *net.TCPAddr:
+		ap := a.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(b)
+	}
+	return append(b, a.String()...)
+}
+
+// rawValues returns the values of every field named name (lower case) in
+// a raw header block, OWS-trimmed; nil when there is none.
+func rawValues(raw []byte, name string) []string {
+	var out []string
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		if len(line) > len(name) && line[len(name)] == ':' && strings.EqualFold(string(line[:len(name)]), name) {
+			out = append(out, strings.Trim(string(line[len(name)+1:]), " \t\r"))
+		}
+	}
+	return out
 }
 
 // inlineHeaders is how many header values newRequest stores without a

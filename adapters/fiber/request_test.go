@@ -1,6 +1,7 @@
 package fibermcp
 
 import (
+	"net"
 	"net/http"
 	"testing"
 
@@ -35,6 +36,13 @@ func TestNewRequest(t *testing.T) {
 			}},
 		},
 		{
+			name: "every Content-Type kept (fasthttp keeps one)",
+			raw:  "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\ncontent-type:  text/plain \r\nContent-Length: 2\r\n\r\n{}",
+			want: core.Request{Method: "POST", Path: "/mcp", Header: http.Header{
+				"Content-Type": {"application/json", "text/plain"}, "Content-Length": {"2"},
+			}},
+		},
+		{
 			name:          "names canonicalised without fasthttp normalizing",
 			raw:           "DELETE /mcp HTTP/1.1\r\nHost: h\r\nauthorization: Bearer a\r\nmcp-SESSION-id: s\r\n\r\n",
 			noNormalizing: true,
@@ -53,7 +61,7 @@ func TestNewRequest(t *testing.T) {
 			if err := req.Read(bufioReader(tt.raw)); err != nil {
 				t.Fatal(err)
 			}
-			got := newRequest(&req)
+			got := newRequest(&req, nil)
 			if br, ok := got.BodyReader.(fastBody); !ok || br.req != &req {
 				t.Errorf("BodyReader = %#v, want the request's body", got.BodyReader)
 			}
@@ -64,6 +72,25 @@ func TestNewRequest(t *testing.T) {
 				t.Errorf("newRequest (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestAppendAddr: the remote address reads as net.TCPAddr.String does.
+func TestAppendAddr(t *testing.T) {
+	t.Parallel()
+	for _, a := range []net.Addr{
+		&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 54321},           // 16-byte IPv4-mapped form
+		&net.TCPAddr{IP: net.IP{10, 1, 2, 3}, Port: 80},                 // 4-byte form
+		&net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 443},         // IPv6
+		&net.TCPAddr{IP: net.ParseIP("fe80::1"), Port: 8, Zone: "eth0"}, // zone
+		&net.UnixAddr{Name: "/tmp/s.sock", Net: "unix"},
+	} {
+		if got := string(appendAddr([]byte("x"), a)); got != "x"+a.String() {
+			t.Errorf("appendAddr(%v) = %q, want %q", a, got, "x"+a.String())
+		}
+	}
+	if got := appendAddr(nil, nil); got != nil {
+		t.Errorf("appendAddr(nil) = %q", got)
 	}
 }
 

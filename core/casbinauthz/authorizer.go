@@ -52,6 +52,12 @@ type Authorizer struct {
 	reloadErrs atomic.Uint64
 
 	tel policyTelemetry
+
+	// memoIDs numbers the principal memos (one per verified token): the
+	// decision-cache key of a memo's principal is its number, not its
+	// fields. newMemo is a.newPrincipalMemo, bound once.
+	memoIDs atomic.Uint64
+	newMemo func(*core.Principal) any
 }
 
 // New builds an Authorizer and loads the policy once; the first load must
@@ -61,6 +67,7 @@ func New(cfg Config) (*Authorizer, error) {
 		src: cfg.Source, subjects: cfg.Subjects, log: cfg.Logger,
 		poll: cfg.PollInterval, canaries: slices.Clone(cfg.Canaries),
 	}
+	a.newMemo = a.newPrincipalMemo
 	if a.subjects == nil {
 		a.subjects, a.defaultSubjects = DefaultSubjects, true
 	}
@@ -184,14 +191,16 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 	// A principal the Guard keeps with a verified token carries its key
 	// prefix and subject list, computed once per token (core.Principal.Memo).
 	var pm *principalMemo
-	if a.defaultSubjects {
-		if v, ok := p.Memo(a, newPrincipalMemo); ok {
+	if a.defaultSubjects && a.newMemo != nil { // nil: the canary check's stand-in, which keeps no memo
+		if v, ok := p.Memo(a, a.newMemo); ok {
 			pm = v.(*principalMemo)
 		}
 	}
 	if cacheable && a.defaultSubjects && !s.attrs && !s.args && s.argScp == nil {
 		if pm != nil { // the object is appended in place: a hit builds no string
-			// The prefix names the issuer; dom is the trusted domain.
+			// The prefix numbers the token's principal (its issuer,
+			// subject, groups, roles and scopes); dom is the trusted
+			// domain.
 			key = appendField(appendField(appendObject(append(key, pm.prefix...), perm), perm.Action), dom)
 		} else {
 			key = principalKey(key, p, perm.Object(), perm.Action, dom)

@@ -69,7 +69,7 @@ func TestMemoDecisions(t *testing.T) {
 		if allowed == 0 {
 			t.Fatal("no tool allowed: the comparison proves nothing")
 		}
-		if _, ok := memo.Memo(a, newPrincipalMemo); !ok {
+		if _, ok := memo.Memo(a, a.newMemo); !ok {
 			t.Error("the Guard's principal kept no memo for the Authorizer")
 		}
 	}
@@ -99,4 +99,78 @@ func rawOf(m map[string]any) core.RawClaims {
 		panic(err)
 	}
 	return r
+}
+
+// tokenVerifier answers each token with its own claims and TokenMemo, as
+// the caching verifier does for distinct tokens.
+type tokenVerifier map[string]*core.Claims
+
+func (v tokenVerifier) Verify(_ context.Context, tok string) (*core.Claims, error) {
+	c, ok := v[tok]
+	if !ok {
+		return nil, core.ErrSignature
+	}
+	cp := *c
+	return &cp, nil
+}
+
+// TestMemoKeysPerToken: decision-cache keys of memo principals are the
+// memo's number, so principals of different tokens never share a cached
+// decision, in either order, and each memo key is 9 bytes.
+func TestMemoKeysPerToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	groups := []any{}
+	for i := range 10 {
+		groups = append(groups, fmt.Sprintf("g%d", i))
+	}
+	exp := time.Now().Add(time.Hour)
+	v := tokenVerifier{
+		"alice": {Issuer: "https://issuer.example.com", Subject: "alice", Scopes: []string{"mcp:tools"}, Expiry: exp,
+			Raw: rawOf(map[string]any{"groups": groups}), Memo: new(core.TokenMemo)},
+		"bob": {Issuer: "https://issuer.example.com", Subject: "bob", Scopes: []string{"mcp:tools"}, Expiry: exp,
+			Raw: rawOf(map[string]any{}), Memo: new(core.TokenMemo)},
+	}
+	a, err := New(Config{Model: mustModel(t, "rbac"), Source: StringSource(benchPolicy(200) + "p, user:bob, tool:bobs, call, allow\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := core.New(core.Config{Resource: "https://mcp.example.com/mcp", Verifier: v, Authorizer: a,
+		Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{"https://issuer.example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(tok, tool string) (*core.Result, error) {
+		h := http.Header{"Authorization": {"Bearer " + tok}, "Content-Type": {"application/json"}}
+		return g.Check(ctx, &core.Request{Method: http.MethodPost, Header: h,
+			Body: []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + tool + `","arguments":{}}}`)})
+	}
+	for round := range 3 {
+		for _, c := range []struct {
+			tok   string
+			allow bool
+		}{{"alice", true}, {"bob", false}, {"bob", false}, {"alice", true}} {
+			if _, err := call(c.tok, "t8"); (err == nil) != c.allow {
+				t.Fatalf("round %d, %s: err %v, want allow=%t", round, c.tok, err, c.allow)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, tok := range []string{"alice", "bob"} {
+		p := v[tok]
+		tool := map[string]string{"alice": "t8", "bob": "bobs"}[tok]
+		res, err := call(tok, tool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, ok := res.Principal.Memo(a, a.newMemo)
+		if !ok {
+			t.Fatalf("%s: no memo", p.Subject)
+		}
+		pre := m.(*principalMemo).prefix
+		if len(pre) != 9 || pre[0] != 'I' || seen[pre] {
+			t.Fatalf("%s: memo key prefix %q (seen %v)", p.Subject, pre, seen)
+		}
+		seen[pre] = true
+	}
 }

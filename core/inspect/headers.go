@@ -22,15 +22,14 @@ func checkStandardHeaders(header http.Header, version string, m Message) error {
 		e.ID = m.ID
 		return e
 	}
-	method, err := singleHeader(header, HeaderMethod)
-	if err != nil {
-		return mismatch("Header mismatch: repeated Mcp-Method header")
-	}
+	methods := header[HeaderMethod] // one lookup; singleHeader's rules
 	switch {
-	case method == "" && isNew && m.Kind == KindRequest && len(header[HeaderMethod]) == 0:
+	case len(methods) > 1:
+		return mismatch("Header mismatch: repeated Mcp-Method header")
+	case len(methods) == 0 && isNew && m.Kind == KindRequest:
 		return mismatch("Header mismatch: missing required Mcp-Method header")
-	case method == "" && len(header[HeaderMethod]) == 0:
-	case method != m.Method:
+	case len(methods) == 0:
+	case trimOWS(methods[0]) != m.Method:
 		return mismatch("Header mismatch: Mcp-Method header value does not match body value")
 	}
 	switch m.Method {

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
@@ -27,27 +28,52 @@ const (
 // The returned Request aliases body (Message.ID); body must not be modified
 // while it is in use.
 func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (*Request, error) {
+	r := new(Request)
+	if err := InspectInto(r, httpMethod, header, body, opts); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// InspectInto is [Inspect] writing its result into dst, which it first
+// resets, so that a caller can keep the Request inside its own per-request
+// state instead of allocating one more object. On error dst holds no
+// message. dst.Messages may point into dst itself: use dst in place, do not
+// copy it by value while the Messages are in use.
+func InspectInto(dst *Request, httpMethod string, header http.Header, body []byte, opts Options) error {
+	*dst = Request{}
+	err := inspectInto(dst, httpMethod, header, body, &opts)
+	if err != nil {
+		*dst = Request{}
+	}
+	return err
+}
+
+// visitors recycles the validation visitors (only offsets and flags, never
+// a reference into a body): Inspect's result is then the only allocation
+// of a single message.
+var visitors = sync.Pool{New: func() any { return new(visitor) }}
+
+// maxPooledViews bounds the batch views a pooled visitor keeps.
+const maxPooledViews = 64
+
+func inspectInto(r *Request, httpMethod string, header http.Header, body []byte, opts *Options) error {
 	switch httpMethod {
 	case http.MethodPost, http.MethodGet, http.MethodDelete:
 	default:
 		e := newErr(ErrMethodNotAllowed, "method not allowed", nil)
 		e.Allow = "GET, POST, DELETE"
-		return nil, e
+		return e
 	}
-	version, err := effectiveVersion(header, &opts)
+	version, err := effectiveVersion(header, opts)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	// One allocation holds the result and the validation visitor.
-	st := &struct {
-		r Request
-		x visitor
-	}{r: Request{Version: version}}
-	r := &st.r
+	r.Version = version
 	if version < Version20260728 {
 		sid, err := singleHeader(header, HeaderSessionID)
 		if err != nil {
-			return nil, newErr(ErrInvalidRequest, "repeated Mcp-Session-Id header", nil)
+			return newErr(ErrInvalidRequest, "repeated Mcp-Session-Id header", nil)
 		}
 		r.SessionID = sid
 	}
@@ -55,20 +81,26 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 		if version >= Version20260728 {
 			e := newErr(ErrMethodNotAllowed, "method not allowed", nil)
 			e.Allow = "POST"
-			return nil, e
+			return e
 		}
-		return r, nil
+		return nil
 	}
 	if err := checkContentHeaders(header); err != nil {
-		return nil, err
+		return err
 	}
 	if max := opts.maxBody(); max > 0 && len(body) > max {
-		return nil, newErr(ErrTooLarge, "request body too large", nil)
+		return newErr(ErrTooLarge, "request body too large", nil)
 	}
 	// Messages are located while they are validated (one pass).
 	i := jsonscan.SkipWS(body, 0)
-	x := &st.x
-	x.v = newView()
+	x := visitors.Get().(*visitor)
+	*x = visitor{v: newView(), views: x.views[:0]}
+	defer func() {
+		if cap(x.views) > maxPooledViews {
+			x.views = nil
+		}
+		visitors.Put(x)
+	}()
 	sopts := jsonscan.Options{MaxDepth: opts.MaxDepth, Visitor: x, VisitDepth: 3}
 	if i < len(body) && body[i] == '[' {
 		x.batch = true
@@ -77,11 +109,11 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 	if err := jsonscan.Validate(body, sopts); err != nil {
 		switch {
 		case len(bytes.TrimLeft(body, " \t\r\n")) == 0:
-			return nil, newErr(ErrParse, "empty request body", err)
+			return newErr(ErrParse, "empty request body", err)
 		case bytes.HasPrefix(body, []byte("\xEF\xBB\xBF")):
-			return nil, newErr(ErrParse, "byte order mark not allowed", err)
+			return newErr(ErrParse, "byte order mark not allowed", err)
 		}
-		return nil, newErr(ErrParse, "parse error", err)
+		return newErr(ErrParse, "parse error", err)
 	}
 	d := decoder{body: body, version: version, allowUnknown: opts.AllowUnknownMethods,
 		maxName: opts.maxName(), maxURI: opts.maxURI(), args: opts.Args}
@@ -89,27 +121,27 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 	case '{':
 		m, err := d.build(x.v)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := checkStandardHeaders(header, version, m); err != nil {
-			return nil, err
+			return err
 		}
 		r.one[0] = m
 		r.Messages = r.one[:]
 	case '[':
 		if version >= Version20250618 {
-			return nil, newErr(ErrInvalidRequest, "JSON-RPC batching is not supported in protocol version "+version, nil)
+			return newErr(ErrInvalidRequest, "JSON-RPC batching is not supported in protocol version "+version, nil)
 		}
 		r.Batch = true
 		msgs, err := d.batch(i, x.views)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.Messages = msgs
 	default:
-		return nil, newErr(ErrInvalidRequest, "body must be a JSON-RPC message object", nil)
+		return newErr(ErrInvalidRequest, "body must be a JSON-RPC message object", nil)
 	}
-	return r, nil
+	return nil
 }
 
 // effectiveVersion validates MCP-Protocol-Version.

@@ -139,8 +139,10 @@ func (d *decoder) build(v msgView) (Message, error) {
 			m.ID = json.RawMessage(b[v.id:end])
 		case c == '-' || (c >= '0' && c <= '9'):
 			end := jsonscan.ValueEnd(b, v.id)
-			if _, err := strconv.ParseFloat(string(b[v.id:end]), 64); err != nil {
-				return m, newErr(ErrInvalidRequest, "invalid id", err)
+			if !shortInteger(b[v.id:end]) {
+				if _, err := strconv.ParseFloat(string(b[v.id:end]), 64); err != nil {
+					return m, newErr(ErrInvalidRequest, "invalid id", err)
+				}
 			}
 			m.ID = json.RawMessage(b[v.id:end])
 		default:
@@ -197,6 +199,21 @@ func (d *decoder) build(v msgView) (Message, error) {
 		return m, err
 	}
 	return m, d.target(&m, v)
+}
+
+// shortInteger reports whether the valid JSON number n is an integer of at
+// most 300 digits, which strconv.ParseFloat always accepts (it fails only
+// beyond float64's range, 1.8e308): the common id skips the parse.
+func shortInteger(n []byte) bool {
+	if len(n) > 300 {
+		return false
+	}
+	for _, c := range n {
+		if c == '.' || c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	return true
 }
 
 // removedIn20260728 reports the methods that protocol version 2026-07-28

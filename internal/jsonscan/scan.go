@@ -186,6 +186,9 @@ func (s *scanner) errf(kind error, detail string) error {
 }
 
 func (s *scanner) skipWS() {
+	if s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		return // the common case: no whitespace at all
+	}
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -201,34 +204,34 @@ func (s *scanner) value(depth int) (any, error) {
 	if s.pos >= len(s.data) {
 		return nil, s.errf(ErrSyntax, "unexpected end of input")
 	}
-	switch c := s.data[s.pos]; {
-	case c == '{':
-		if depth >= s.maxDepth {
-			return nil, s.errf(ErrTooDeep, "")
-		}
-		return s.object(depth + 1)
-	case c == '[':
-		if depth >= s.maxDepth {
-			return nil, s.errf(ErrTooDeep, "")
-		}
-		return s.array(depth + 1)
-	case c == '"':
+	switch s.data[s.pos] { // a jump table: strings and numbers first
+	case '"':
 		if s.build {
 			return s.stringValue()
 		}
 		_, err := s.skipStr()
 		return nil, err
-	case c == '-' || (c >= '0' && c <= '9'):
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		start := s.pos
 		if err := s.number(); err != nil || !s.build {
 			return nil, err
 		}
 		return json.Number(s.text[start:s.pos]), nil
-	case c == 't':
+	case '{':
+		if depth >= s.maxDepth {
+			return nil, s.errf(ErrTooDeep, "")
+		}
+		return s.object(depth + 1)
+	case '[':
+		if depth >= s.maxDepth {
+			return nil, s.errf(ErrTooDeep, "")
+		}
+		return s.array(depth + 1)
+	case 't':
 		return true, s.literal("true")
-	case c == 'f':
+	case 'f':
 		return false, s.literal("false")
-	case c == 'n':
+	case 'n':
 		return nil, s.literal("null")
 	default:
 		return nil, s.errf(ErrSyntax, "invalid character")
@@ -418,15 +421,24 @@ func (s *scanner) object(depth int) (any, error) {
 		kb := s.keyBytes(ks)
 		if folded == nil && n < smallObject {
 			for i := 0; i < n; i++ {
-				prev := s.keyBytes(small[i])
-				if len(prev) == len(kb) && string(prev) == string(kb) {
-					return nil, &Error{Offset: keyStart, Kind: ErrDuplicateKey, Detail: strconv.Quote(string(kb))}
-				}
+				sameLen := small[i].end-small[i].start == len(kb)
 				if small[i].ascii && ks.ascii {
-					if len(prev) == len(kb) && equalFoldASCII(prev, kb) {
+					// ASCII keys conflict only at equal lengths.
+					if !sameLen {
+						continue
+					}
+					prev := s.keyBytes(small[i])
+					if string(prev) == string(kb) {
+						return nil, &Error{Offset: keyStart, Kind: ErrDuplicateKey, Detail: strconv.Quote(string(kb))}
+					}
+					if equalFoldASCII(prev, kb) {
 						return nil, &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}
 					}
 					continue
+				}
+				prev := s.keyBytes(small[i])
+				if sameLen && string(prev) == string(kb) {
+					return nil, &Error{Offset: keyStart, Kind: ErrDuplicateKey, Detail: strconv.Quote(string(kb))}
 				}
 				if equalFold(prev, kb) {
 					return nil, &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}

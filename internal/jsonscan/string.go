@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -11,22 +12,28 @@ import (
 func (s *scanner) skipStr() (escaped bool, err error) {
 	s.pos++ // opening quote
 	s.nonASCII = false
+	data := s.data
 	for {
-		// Fast path over plain ASCII: eight bytes at a time, then one.
-		for s.pos+8 <= len(s.data) && plain8(binary.LittleEndian.Uint64(s.data[s.pos:])) {
-			s.pos += 8
-		}
-		for s.pos < len(s.data) {
-			c := s.data[s.pos]
-			if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-				break
+		// Fast path over plain ASCII: eight bytes at a time; the lowest
+		// flagged byte of special8 is exactly the first byte that needs a
+		// look, so the scan jumps straight to it.
+		i := s.pos
+		for i+8 <= len(data) {
+			if m := special8(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				goto found
 			}
-			s.pos++
+			i += 8
 		}
-		if s.pos >= len(s.data) {
+		for i < len(data) && plainByte[data[i]] {
+			i++
+		}
+	found:
+		s.pos = i
+		if i >= len(data) {
 			return escaped, s.errf(ErrSyntax, "unterminated string")
 		}
-		c := s.data[s.pos]
+		c := data[i]
 		switch {
 		case c == '"':
 			s.pos++
@@ -39,7 +46,7 @@ func (s *scanner) skipStr() (escaped bool, err error) {
 		case c < 0x20:
 			return escaped, s.errf(ErrSyntax, "control character in string")
 		default:
-			r, size := utf8.DecodeRune(s.data[s.pos:])
+			r, size := utf8.DecodeRune(data[i:])
 			if r == utf8.RuneError && size <= 1 {
 				return escaped, s.errf(ErrInvalidUTF8, "")
 			}
@@ -164,14 +171,24 @@ const (
 	highs = 0x8080808080808080
 )
 
-// plain8 reports whether the eight bytes packed in v are all printable
-// ASCII other than '"' and '\\' (no byte < 0x20, == '"', == '\\' or >= 0x80).
-func plain8(v uint64) bool {
+// special8 flags (bit 7 of the byte) the bytes packed in v that end a run
+// of plain string text: a byte < 0x20, '"', '\\' or >= 0x80. Bytes above
+// the first flagged one may be flagged spuriously (borrows), but the lowest
+// flag is always exact and a zero result means all eight bytes are plain.
+func special8(v uint64) uint64 {
 	q := v ^ (ones * '"')
 	b := v ^ (ones * '\\')
 	m := (q - ones) &^ q
 	m |= (b - ones) &^ b
 	m |= (v - ones*0x20) &^ v
 	m |= v
-	return m&highs == 0
+	return m & highs
 }
+
+// plainByte marks the bytes special8 does not flag.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
