@@ -1,0 +1,398 @@
+package browser_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"github.com/mcpauthz/mcpauthz/interop/browser"
+)
+
+// TestLoginConsentCode is the whole flow in a real browser: the authorization
+// server sends Chromium to the development IdP, alice logs in, allows the
+// consent page, and the browser lands on the client's redirect URI with a
+// code. The client redeems it (PKCE) and calls the MCP server. A second
+// login skips the remembered consent.
+func TestLoginConsentCode(t *testing.T) {
+	tab, rec := openTab(t)
+	c := newClient(t)
+	p, state := newPKCE(), randomState()
+	out, err := browser.Login(tab, rec, authorizeURL(c, p, state), browser.LoginOptions{
+		User: "alice", Password: demoPassword, RedirectURI: c.redirectURI(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.ConsentShown || out.CSRF == "" {
+		t.Fatalf("consent page not shown: %+v", out)
+	}
+	cb := out.Callback
+	if cb == nil || cb.Get("code") == "" || cb.Get("state") != state || cb.Get("iss") != quickstart.AS || cb.Has("error") {
+		t.Fatalf("client redirect: final %s, query %v", out.Final, redact(cb))
+	}
+
+	// Security headers of the consent page, as the browser received them.
+	doc, ok := rec.LastDocument(quickstart.AS + "/callback")
+	if !ok {
+		t.Fatalf("no consent page document among %d", len(rec.Documents()))
+	}
+	checkPageHeaders(t, doc, c.srv.URL)
+
+	tok := redeem(t, cb.Get("code"), p.verifier, c.redirectURI())
+	names, callErr := mcpSession(t, tok.AccessToken, "echo", "delete_repo")
+	if want := []string{"deploy", "echo", "list_tickets"}; !slices.Equal(names, want) {
+		t.Errorf("alice sees %v, want %v", names, want)
+	}
+	if callErr != "" {
+		t.Error(callErr)
+	}
+
+	// Consent is remembered per user and client: a new login goes straight
+	// back to the client.
+	p2, state2 := newPKCE(), randomState()
+	out2, err := browser.Login(tab, rec, authorizeURL(c, p2, state2), browser.LoginOptions{
+		User: "alice", Password: demoPassword, RedirectURI: c.redirectURI(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out2.ConsentShown || out2.Callback.Get("code") == "" || out2.Callback.Get("state") != state2 {
+		t.Fatalf("second login: consent shown %v, query %v", out2.ConsentShown, redact(out2.Callback))
+	}
+	tok2 := redeem(t, out2.Callback.Get("code"), p2.verifier, c.redirectURI())
+
+	checkNoSecretInURLs(t, rec, map[string]string{
+		"password": demoPassword, "code_verifier": p.verifier, "second code_verifier": p2.verifier,
+		"broker client secret": brokerSecret, "agent secret": agentSecret, "CSRF token": out.CSRF,
+		"access token": tok.AccessToken, "refresh token": tok.RefreshToken,
+		"second access token": tok2.AccessToken, "second refresh token": tok2.RefreshToken,
+	})
+	if n := len(rec.URLs()); n < 8 {
+		t.Errorf("the recorder saw only %d URLs: %v", n, rec.URLs())
+	}
+}
+
+// TestConsentDenied: the user presses Deny; the client gets access_denied
+// with its state and no code.
+func TestConsentDenied(t *testing.T) {
+	tab, rec := openTab(t)
+	c := newClient(t)
+	p, state := newPKCE(), randomState()
+	out, err := browser.Login(tab, rec, authorizeURL(c, p, state), browser.LoginOptions{
+		User: "carol", Password: demoPassword, RedirectURI: c.redirectURI(), Decision: "deny",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := out.Callback
+	if !out.ConsentShown || cb == nil || cb.Get("error") != "access_denied" || cb.Get("state") != state || cb.Has("code") || cb.Get("iss") != quickstart.AS {
+		t.Fatalf("denied consent: shown %v, final %s, query %v", out.ConsentShown, out.Final, redact(cb))
+	}
+	checkNoSecretInURLs(t, rec, map[string]string{"password": demoPassword, "code_verifier": p.verifier, "CSRF token": out.CSRF, "broker client secret": brokerSecret})
+}
+
+// TestAccessPolicyRefusesUser: erin's group has no access rule. The broker
+// shows a clear error page and never redirects to the client.
+func TestAccessPolicyRefusesUser(t *testing.T) {
+	tab, rec := openTab(t)
+	c := newClient(t)
+	p := newPKCE()
+	out, err := browser.Login(tab, rec, authorizeURL(c, p, randomState()), browser.LoginOptions{
+		User: "erin", Password: demoPassword, RedirectURI: c.redirectURI(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ConsentShown || out.Callback != nil || out.Status != http.StatusForbidden || out.ErrorTitle != "Access denied" ||
+		!strings.Contains(out.ErrorMessage, "access policy does not allow you") || !strings.Contains(out.ErrorMessage, quickstart.MCP) {
+		t.Fatalf("refused user: %+v", out)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.got) != 0 {
+		t.Fatalf("the client was called: %v", c.got)
+	}
+	doc, _ := rec.LastDocument(quickstart.AS + "/callback")
+	checkPageHeaders(t, doc, "")
+	checkNoSecretInURLs(t, rec, map[string]string{"password": demoPassword, "code_verifier": p.verifier, "broker client secret": brokerSecret})
+}
+
+// TestTamperedState: the state the IdP returns to the authorization server
+// is altered in the browser. The broker refuses with an error page, issues no
+// code and never redirects to the client.
+func TestTamperedState(t *testing.T) {
+	tab, rec := openTab(t)
+	c := newClient(t)
+	out, err := browser.Login(tab, rec, authorizeURL(c, newPKCE(), randomState()), browser.LoginOptions{
+		User: "bob", Password: demoPassword, RedirectURI: c.redirectURI(), TamperState: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ConsentShown || out.Callback != nil || out.Status != http.StatusBadRequest || out.ErrorTitle != "Sign-in failed" {
+		t.Fatalf("tampered state: %+v", out)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.got) != 0 {
+		t.Fatalf("the client was called: %v", c.got)
+	}
+}
+
+// TestPagesCannotBeFramed: Chromium refuses to render the authorization
+// server's pages inside another site's frame (frame-ancestors 'none',
+// X-Frame-Options: DENY), while it does frame the development IdP's page,
+// which sends neither (the control that shows the check can fail).
+func TestPagesCannotBeFramed(t *testing.T) {
+	tab, rec := openTab(t)
+	c := newClient(t)
+	asPage := quickstart.AS + "/authorize?client_id=unknown-client" // an error page with the broker's headers
+	idpPage := quickstart.IdP + "/authorize?" + url.Values{
+		"client_id": {"quickstart-agent"}, "redirect_uri": {"http://127.0.0.1/callback"}, "response_type": {"code"},
+		"code_challenge": {newPKCE().challenge}, "code_challenge_method": {"S256"}, "state": {"s"},
+	}.Encode()
+	for _, tc := range []struct {
+		name, src string
+		framed    bool
+	}{
+		{"authorization server page", asPage, false},
+		{"development IdP page (control)", idpPage, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(tab, 15*time.Second)
+			defer cancel()
+			frame := c.srv.URL + "/frame?src=" + url.QueryEscape(tc.src)
+			if err := chromedp.Do(ctx, chromedp.Navigate(frame)); err != nil {
+				t.Fatal(err)
+			}
+			framed, err := frameRendered(ctx, tc.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = rec.Screenshot(ctx, "frame-"+tc.name)
+			if framed != tc.framed {
+				t.Fatalf("%s rendered in a frame: %v, want %v", tc.src, framed, tc.framed)
+			}
+		})
+	}
+}
+
+// frameRendered reports whether a child frame shows src (a frame the
+// browser blocked shows its error page instead).
+func frameRendered(ctx context.Context, src string) (bool, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r, err := chromedp.Call(ctx, page.GetFrameTree, cdp.Empty{})
+		if err != nil {
+			return false, err
+		}
+		tree := r.FrameTree
+		for _, ch := range tree.ChildFrames {
+			if ch.Frame.URL == src {
+				return true, nil
+			}
+			if strings.HasPrefix(ch.Frame.URL, "chrome-error:") {
+				return false, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return false, fmt.Errorf("frame of %s did not settle: %d children", src, len(tree.ChildFrames))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestGoSDKAuthorizationCodeHandler: the go-sdk's standard
+// AuthorizationCodeHandler (a pre-registered public client) gets its code
+// from a real browser: dave logs in, allows, and the SDK's MCP session sees
+// exactly the tools his groups (marketing, admins) allow.
+func TestGoSDKAuthorizationCodeHandler(t *testing.T) {
+	tab, rec := openTab(t)
+	c := newClient(t)
+	var consent bool
+	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
+		PreregisteredClient: &oauthex.ClientCredentials{ClientID: publicClientID},
+		RedirectURL:         c.redirectURI(),
+		AuthorizationCodeFetcher: func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+			out, err := browser.Login(tab, rec, args.URL, browser.LoginOptions{User: "dave", Password: demoPassword, RedirectURI: c.redirectURI()})
+			if err != nil {
+				return nil, err
+			}
+			if out.Callback == nil || out.Callback.Get("code") == "" {
+				return nil, fmt.Errorf("no code: final %s, %s %s", out.Final, out.ErrorTitle, out.ErrorMessage)
+			}
+			consent = out.ConsentShown
+			return &auth.AuthorizationResult{Code: out.Callback.Get("code"), State: out.Callback.Get("state"), Iss: out.Callback.Get("iss")}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cl := mcp.NewClient(&mcp.Implementation{Name: "browser-test", Version: "1"}, nil)
+	s, err := cl.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: quickstart.MCP, OAuthHandler: h}, nil)
+	if err != nil {
+		t.Fatalf("connect through the broker: %v", err)
+	}
+	defer s.Close()
+	names := toolNames(ctx, t, s)
+	if want := []string{"delete_repo", "echo", "list_tickets"}; !consent || !slices.Equal(names, want) {
+		t.Fatalf("consent shown %v; dave sees %v, want %v", consent, names, want)
+	}
+	if _, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "deploy", Arguments: map[string]any{"service": "web"}}); err == nil {
+		t.Fatal("dave (no engineering group) deployed")
+	}
+}
+
+// checkPageHeaders asserts the security headers of an authorization server
+// page as the browser received them. formTarget is the client origin the
+// consent form may reach ("" for error pages).
+func checkPageHeaders(t *testing.T, doc browser.Document, formTarget string) {
+	t.Helper()
+	csp := doc.Headers.Get("Content-Security-Policy")
+	wantCSP := []string{"default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"}
+	if formTarget != "" {
+		wantCSP = append(wantCSP, "form-action 'self' "+formTarget)
+	}
+	for _, w := range wantCSP {
+		if !strings.Contains(csp, w) {
+			t.Errorf("%s: Content-Security-Policy %q lacks %q", doc.URL, csp, w)
+		}
+	}
+	for k, want := range map[string]string{
+		"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+	} {
+		if got := doc.Headers.Get(k); !strings.EqualFold(got, want) {
+			t.Errorf("%s: %s = %q, want %q", doc.URL, k, got, want)
+		}
+	}
+	if cc := doc.Headers.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf("%s: Cache-Control %q lacks no-store", doc.URL, cc)
+	}
+}
+
+// checkNoSecretInURLs fails when any secret occurs, raw or URL-encoded, in
+// a URL the browser requested.
+func checkNoSecretInURLs(t *testing.T, rec *browser.Recorder, secrets map[string]string) {
+	t.Helper()
+	urls := rec.URLs()
+	if len(urls) == 0 {
+		t.Fatal("the recorder saw no URL")
+	}
+	for name, s := range secrets {
+		if len(s) < 8 {
+			t.Fatalf("secret %s is too short to search for", name)
+		}
+		for _, u := range urls {
+			if strings.Contains(u, s) || strings.Contains(u, url.QueryEscape(s)) {
+				t.Errorf("the %s appears in a URL the browser visited: %.80s...", name, u)
+			}
+		}
+	}
+}
+
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	Scope        string `json:"scope"`
+}
+
+// redeem exchanges a code at the token endpoint as a public client.
+func redeem(t *testing.T, code, verifier, redirect string) tokenResponse {
+	t.Helper()
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier},
+		"redirect_uri": {redirect}, "client_id": {publicClientID}, "resource": {quickstart.MCP}}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	resp, err := hc.PostForm(quickstart.AS+"/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var tok tokenResponse
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &tok) != nil || tok.AccessToken == "" || tok.RefreshToken == "" {
+		t.Fatalf("token endpoint: %d %.300s", resp.StatusCode, b)
+	}
+	if !strings.Contains(resp.Header.Get("Cache-Control"), "no-store") {
+		t.Errorf("token response Cache-Control %q", resp.Header.Get("Cache-Control"))
+	}
+	return tok
+}
+
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// mcpSession connects to the quickstart's MCP server with an access token,
+// lists the tools, calls allowed (must succeed) and denied (must fail). It
+// returns the sorted tool names and a description of any wrong outcome.
+func mcpSession(t *testing.T, token, allowed, denied string) ([]string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl := mcp.NewClient(&mcp.Implementation{Name: "browser-test", Version: "1"}, nil)
+	s, err := cl.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: quickstart.MCP,
+		HTTPClient: &http.Client{Transport: bearer{token}, Timeout: 20 * time.Second}}, nil)
+	if err != nil {
+		t.Fatalf("connect with the access token: %v", err)
+	}
+	defer s.Close()
+	names := toolNames(ctx, t, s)
+	var problems []string
+	if res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: allowed, Arguments: map[string]any{"message": "hi"}}); err != nil || res.IsError {
+		problems = append(problems, fmt.Sprintf("%s refused: %v", allowed, err))
+	}
+	if _, err := s.CallTool(ctx, &mcp.CallToolParams{Name: denied, Arguments: map[string]any{}}); err == nil {
+		problems = append(problems, denied+" allowed")
+	}
+	return names, strings.Join(problems, "; ")
+}
+
+func toolNames(ctx context.Context, t *testing.T, s *mcp.ClientSession) []string {
+	t.Helper()
+	res, err := s.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// redact hides the code of a callback query in test output.
+func redact(q url.Values) url.Values {
+	if q == nil {
+		return nil
+	}
+	out := url.Values{}
+	for k, v := range q {
+		if k == "code" {
+			v = []string{"(redacted)"}
+		}
+		out[k] = v
+	}
+	return out
+}
