@@ -61,10 +61,13 @@ runts v1-jwt "$(ctx ci-bot-jwt '' echo list_tickets)"
 # TS SDK v2's OAuth provider, authorization code + PKCE through the broker,
 # with a real headless Chromium (interop/browser's browser-login) as dave's browser.
 (cd interop/browser && go build -o "$tmp/browser-login" ./cmd/browser-login)
-authctx="$(jq -nc --arg b "$tmp/browser-login" --arg iss "$base/as" \
-  '{browser_login:$b, as_issuer:$iss, user:"dave", client_id:"mcp-client", registration:"preregistered",
-    expected_tools:["delete_repo","echo","list_tickets"], allowed_tool:"delete_repo", denied_tool:"deploy"}')"
-if MCPAUTHZ_TS_CONTEXT="$authctx" timeout 120 node interop/node/ts-authcode.mjs "$mcp"; then passed=$((passed+1)); else failed=$((failed+1)); fi
+# Once with the pre-registered public client, once registering itself (RFC 7591).
+for reg in preregistered dynamic; do
+  authctx="$(jq -nc --arg b "$tmp/browser-login" --arg iss "$base/as" --arg reg "$reg" \
+    '{browser_login:$b, as_issuer:$iss, user:"dave", client_id:"mcp-client", registration:$reg,
+      expected_tools:["delete_repo","echo","list_tickets"], allowed_tool:"delete_repo", denied_tool:"deploy"}')"
+  if MCPAUTHZ_TS_CONTEXT="$authctx" timeout 120 node interop/node/ts-authcode.mjs "$mcp"; then passed=$((passed+1)); else failed=$((failed+1)); fi
+done
 echo "interop 2 (TypeScript SDK clients): $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || exit 1
 

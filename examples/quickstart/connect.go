@@ -27,8 +27,10 @@ Connect an MCP host (an IDE, a CLI agent) as an interactive user:
   authorization         OAuth 2.1 authorization code + PKCE (S256). The host finds everything from the
                         401 challenge: %s/.well-known/oauth-protected-resource/mcp
                         names the authorization server %s
-  client ID             %s   (pre-registered public client: no secret; enter it in the host's OAuth settings)
-  redirect URIs         http://127.0.0.1:ANY/callback or http://localhost:ANY/callback (any loopback port)
+  client ID             %s   (pre-registered public client: no secret; enter it in the host's OAuth settings;
+                        redirect URIs http://127.0.0.1:ANY/callback or http://localhost:ANY/callback)
+  or register           hosts without a client ID register themselves (RFC 7591) at %s/register
+                        (the metadata's registration_endpoint): public clients, loopback redirect URIs
   sign in               the browser opens the development IdP: pick dave, password %q,
                         then allow the consent page. dave sees delete_repo, echo, list_tickets.
   note                  the authorization server sends no CORS headers: hosts that run OAuth inside a
@@ -36,5 +38,5 @@ Connect an MCP host (an IDE, a CLI agent) as an interactive user:
 ready
 `, st.MCP, st.Base, st.ASIssuer, st.Base, st.IdPIssuer, st.IdPIssuer, demoPassword, agentID, agentSecret, publicClientID,
 		ciBotID, ciBotSecret, ciBotJWTID, st.JWTKeyFile, st.PolicyFile, st.CasbinFile,
-		st.MCP, st.Base, st.ASIssuer, publicClientID, demoPassword)
+		st.MCP, st.Base, st.ASIssuer, publicClientID, st.ASIssuer, demoPassword)
 }

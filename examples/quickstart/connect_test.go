@@ -68,7 +68,8 @@ func TestServeInfo(t *testing.T) {
 		case strings.Contains(u, "oauth-authorization-server"):
 			if m["issuer"] != st.ASIssuer || m["authorization_endpoint"] == nil ||
 				!strings.Contains(toJSON(m["code_challenge_methods_supported"]), `"S256"`) ||
-				!strings.Contains(toJSON(m["token_endpoint_auth_methods_supported"]), `"none"`) {
+				!strings.Contains(toJSON(m["token_endpoint_auth_methods_supported"]), `"none"`) ||
+				m["registration_endpoint"] != st.ASIssuer+"/register" || !strings.Contains(text, "at "+st.ASIssuer+"/register\n") {
 				t.Errorf("%s: %v", u, m)
 			}
 		}

@@ -22,7 +22,7 @@ import http from 'node:http';
 
 const [url] = process.argv.slice(2);
 const ctx = JSON.parse(process.env.MCPAUTHZ_TS_CONTEXT || '{}');
-const log = (...a) => console.log('[v2-authcode]', ...a);
+const log = (...a) => console.log(`[v2-authcode ${ctx.registration ?? 'preregistered'}]`, ...a);
 
 // The client's loopback redirect endpoint: it keeps the callback's query.
 function startRedirectListener() {
@@ -62,7 +62,10 @@ class BrowserProvider {
   state() { return this._state; }
   clientInformation() { return this._client; }
   saveClientInformation(info) {
-    if (info.client_id !== this._client?.client_id) log(`registered dynamically as ${info.client_id}`);
+    if (info.client_id !== this._client?.client_id) {
+      this.registered = true;
+      log(`registered dynamically (RFC 7591) as ${info.client_id.slice(0, 12)}...`);
+    }
     this._client = info;
   }
   tokens() { return this._tokens; }
@@ -75,7 +78,7 @@ class BrowserProvider {
   discoveryState() { return this._discovery; }
   async redirectToAuthorization(authorizationUrl) {
     this.authorizationURL = authorizationUrl;
-    const args = ['-user', ctx.user, '-redirect', this._redirectUrl, '-name', 'ts-v2-authcode', authorizationUrl.href];
+    const args = ['-user', ctx.user, '-redirect', this._redirectUrl, '-name', `ts-v2-authcode-${ctx.registration ?? 'preregistered'}`, authorizationUrl.href];
     const out = await new Promise((ok, fail) => execFile(ctx.browser_login, args, { timeout: 90_000 }, (err, stdout, stderr) => {
       if (err) fail(new Error(`browser-login: ${err.message} ${stderr}`)); else ok(stdout.trim());
     }));
@@ -91,13 +94,14 @@ for (const k of ['browser_login', 'as_issuer', 'user', 'expected_tools', 'allowe
 const { server, received, port } = await startRedirectListener();
 try {
   const provider = new BrowserProvider(`http://127.0.0.1:${port}/callback`);
-  const client = new v2.Client({ name: 'mcpauthz-interop-v2-authcode', version: '1.0.0' });
+  const client = new v2.Client({ name: `mcpauthz-interop-v2-authcode-${ctx.registration ?? 'preregistered'}`, version: '1.0.0' });
   try {
     await client.connect(new v2.StreamableHTTPClientTransport(new URL(url), { authProvider: provider }));
     throw new Error('connected without logging in');
   } catch (e) {
     if (!(e instanceof v2.UnauthorizedError)) throw e;
   }
+  if ((ctx.registration === 'dynamic') !== Boolean(provider.registered)) fail(`registration ${ctx.registration}, registered dynamically: ${Boolean(provider.registered)}`);
   const a = provider.authorizationURL;
   if (!a) throw new Error('the SDK never asked for a browser login');
   const q = a.searchParams;
