@@ -40,6 +40,13 @@ func TestLoginConsentCode(t *testing.T) {
 	if !out.ConsentShown || out.CSRF == "" {
 		t.Fatalf("consent page not shown: %+v", out)
 	}
+	// The consent page names the client, the resource, the scopes, the user
+	// and where the browser goes next.
+	for _, want := range []string{"(" + publicClientID + ")", quickstart.MCP, "mcp:tools", "alice@example.com", c.redirectURI()} {
+		if !strings.Contains(out.ConsentText, want) {
+			t.Errorf("consent page lacks %q: %s", want, out.ConsentText)
+		}
+	}
 	cb := out.Callback
 	if cb == nil || cb.Get("code") == "" || cb.Get("state") != state || cb.Get("iss") != quickstart.AS || cb.Has("error") {
 		t.Fatalf("client redirect: final %s, query %v", out.Final, redact(cb))
@@ -83,6 +90,48 @@ func TestLoginConsentCode(t *testing.T) {
 	})
 	if n := len(rec.URLs()); n < 8 {
 		t.Errorf("the recorder saw only %d URLs: %v", n, rec.URLs())
+	}
+}
+
+// TestDynamicRegistrationConsent: a client that registered itself (RFC
+// 7591) gets a consent page with its own name and a warning that the name
+// is not verified, and then its code.
+func TestDynamicRegistrationConsent(t *testing.T) {
+	tab, rec := openTab(t)
+	c := newClient(t)
+	body := `{"client_name":"Self-registered test host","redirect_uris":["` + c.redirectURI() + `"],` +
+		`"token_endpoint_auth_method":"none","grant_types":["authorization_code"],"response_types":["code"]}`
+	hc := &http.Client{Timeout: 10 * time.Second}
+	resp, err := hc.Post(quickstart.AS+"/register", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg struct {
+		ClientID string `json:"client_id"`
+	}
+	err = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&reg)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || err != nil || reg.ClientID == "" {
+		t.Fatalf("register: %d %v", resp.StatusCode, err)
+	}
+	p, state := newPKCE(), randomState()
+	q := url.Values{
+		"response_type": {"code"}, "client_id": {reg.ClientID}, "redirect_uri": {c.redirectURI()},
+		"code_challenge": {p.challenge}, "code_challenge_method": {"S256"}, "state": {state}, "resource": {quickstart.MCP},
+	}
+	out, err := browser.Login(tab, rec, quickstart.AS+"/authorize?"+q.Encode(), browser.LoginOptions{
+		User: "bob", Password: demoPassword, RedirectURI: c.redirectURI(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Self-registered test host (" + reg.ClientID + ")", "registered itself", "not verified"} {
+		if !strings.Contains(out.ConsentText, want) {
+			t.Errorf("consent page lacks %q: %s", want, out.ConsentText)
+		}
+	}
+	if out.Callback.Get("code") == "" || out.Callback.Get("state") != state {
+		t.Fatalf("no code for the registered client: %v", redact(out.Callback))
 	}
 }
 

@@ -40,6 +40,8 @@ type Outcome struct {
 	// the token of its form.
 	ConsentShown bool
 	CSRF         string
+	// ConsentText is the visible text of the consent page.
+	ConsentText string
 	// ErrorTitle and ErrorMessage are the heading and the alert of an error
 	// page the login ended on.
 	ErrorTitle, ErrorMessage string
@@ -114,6 +116,9 @@ func Login(tab context.Context, rec *Recorder, authorizeURL string, opts LoginOp
 	out.ConsentShown = true
 	if out.CSRF, err = chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name=csrf]`))); err != nil {
 		return nil, fmt.Errorf("browser: read the consent form: %w", err)
+	}
+	if out.ConsentText, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main`))); err != nil {
+		return nil, fmt.Errorf("browser: read the consent page: %w", err)
 	}
 	// 3. Answer the consent page.
 	button := chromedp.CSS(fmt.Sprintf(`button[name=decision][value=%q]`, opts.Decision))
