@@ -38,7 +38,7 @@ func TestLoginConsentCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !out.ConsentShown || out.CSRF == "" {
-		t.Fatalf("consent page not shown: %+v", out)
+		t.Fatalf("consent page not shown: %s", describe(out))
 	}
 	// The consent page names the client, the resource, the scopes, the user
 	// and where the browser goes next.
@@ -49,7 +49,7 @@ func TestLoginConsentCode(t *testing.T) {
 	}
 	cb := out.Callback
 	if cb == nil || cb.Get("code") == "" || cb.Get("state") != state || cb.Get("iss") != quickstart.AS || cb.Has("error") {
-		t.Fatalf("client redirect: final %s, query %v", out.Final, redact(cb))
+		t.Fatalf("client redirect: %s", describe(out))
 	}
 
 	// Security headers of the consent page, as the browser received them.
@@ -149,7 +149,7 @@ func TestConsentDenied(t *testing.T) {
 	}
 	cb := out.Callback
 	if !out.ConsentShown || cb == nil || cb.Get("error") != "access_denied" || cb.Get("state") != state || cb.Has("code") || cb.Get("iss") != quickstart.AS {
-		t.Fatalf("denied consent: shown %v, final %s, query %v", out.ConsentShown, out.Final, redact(cb))
+		t.Fatalf("denied consent: %s", describe(out))
 	}
 	checkNoSecretInURLs(t, rec, map[string]string{"password": demoPassword, "code_verifier": p.verifier, "CSRF token": out.CSRF, "broker client secret": brokerSecret})
 }
@@ -168,7 +168,7 @@ func TestAccessPolicyRefusesUser(t *testing.T) {
 	}
 	if out.ConsentShown || out.Callback != nil || out.Status != http.StatusForbidden || out.ErrorTitle != "Access denied" ||
 		!strings.Contains(out.ErrorMessage, "access policy does not allow you") || !strings.Contains(out.ErrorMessage, quickstart.MCP) {
-		t.Fatalf("refused user: %+v", out)
+		t.Fatalf("refused user: %s", describe(out))
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -193,7 +193,7 @@ func TestTamperedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out.ConsentShown || out.Callback != nil || out.Status != http.StatusBadRequest || out.ErrorTitle != "Sign-in failed" {
-		t.Fatalf("tampered state: %+v", out)
+		t.Fatalf("tampered state: %s", describe(out))
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -282,7 +282,7 @@ func TestGoSDKAuthorizationCodeHandler(t *testing.T) {
 				return nil, err
 			}
 			if out.Callback == nil || out.Callback.Get("code") == "" {
-				return nil, fmt.Errorf("no code: final %s, %s %s", out.Final, out.ErrorTitle, out.ErrorMessage)
+				return nil, fmt.Errorf("no code: %s", describe(out))
 			}
 			consent = out.ConsentShown
 			return &auth.AuthorizationResult{Code: out.Callback.Get("code"), State: out.Callback.Get("state"), Iss: out.Callback.Get("iss")}, nil
@@ -313,6 +313,10 @@ func TestGoSDKAuthorizationCodeHandler(t *testing.T) {
 // consent form may reach ("" for error pages).
 func checkPageHeaders(t *testing.T, doc browser.Document, formTarget string) {
 	t.Helper()
+	page := doc.URL // without the query: it carries the IdP's (used) code
+	if u, err := url.Parse(doc.URL); err == nil {
+		page = u.Path
+	}
 	csp := doc.Headers.Get("Content-Security-Policy")
 	wantCSP := []string{"default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"}
 	if formTarget != "" {
@@ -320,18 +324,18 @@ func checkPageHeaders(t *testing.T, doc browser.Document, formTarget string) {
 	}
 	for _, w := range wantCSP {
 		if !strings.Contains(csp, w) {
-			t.Errorf("%s: Content-Security-Policy %q lacks %q", doc.URL, csp, w)
+			t.Errorf("%s: Content-Security-Policy %q lacks %q", page, csp, w)
 		}
 	}
 	for k, want := range map[string]string{
 		"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
 	} {
 		if got := doc.Headers.Get(k); !strings.EqualFold(got, want) {
-			t.Errorf("%s: %s = %q, want %q", doc.URL, k, got, want)
+			t.Errorf("%s: %s = %q, want %q", page, k, got, want)
 		}
 	}
 	if cc := doc.Headers.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
-		t.Errorf("%s: Cache-Control %q lacks no-store", doc.URL, cc)
+		t.Errorf("%s: Cache-Control %q lacks no-store", page, cc)
 	}
 }
 
@@ -429,6 +433,16 @@ func toolNames(ctx context.Context, t *testing.T, s *mcp.ClientSession) []string
 	}
 	slices.Sort(names)
 	return names
+}
+
+// describe is an outcome for test output: no code, no CSRF token.
+func describe(out *browser.Outcome) string {
+	final := out.Final
+	if u, err := url.Parse(out.Final); err == nil {
+		final = u.Scheme + "://" + u.Host + u.Path
+	}
+	return fmt.Sprintf("ended at %s (HTTP %d), consent shown %v, callback %v, page %q %q",
+		final, out.Status, out.ConsentShown, redact(out.Callback), out.ErrorTitle, out.ErrorMessage)
 }
 
 // redact hides the code of a callback query in test output.

@@ -71,7 +71,11 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	if out.Callback == nil {
-		return fmt.Errorf("the login ended on %q (HTTP %d): %s %s", out.Final, out.Status, out.ErrorTitle, out.ErrorMessage)
+		final := out.Final
+		if u, err := url.Parse(final); err == nil {
+			final = u.Scheme + "://" + u.Host + u.Path // the query may carry the IdP's code
+		}
+		return fmt.Errorf("the login ended on %s (HTTP %d): %s %s", final, out.Status, out.ErrorTitle, out.ErrorMessage)
 	}
 	result := "code issued"
 	if e := out.Callback.Get("error"); e != "" {
