@@ -135,6 +135,72 @@ func TestDynamicRegistrationConsent(t *testing.T) {
 	}
 }
 
+// TestConsentForgery: while alice's consent page is open, a page of another
+// origin posts the consent form in her browser (her login cookie goes
+// along) with a guessed CSRF token. The authorization server refuses it and
+// issues no code, and the pending login survives: the same post with the
+// real token (which only the consent page had) then completes it. So the
+// CSRF token, not the cookie, is what stops the forgery (loopback ports are
+// one site, so SameSite=Lax does not help here).
+func TestConsentForgery(t *testing.T) {
+	tab, rec := openTab(t)
+	c := newClient(t)
+	u := authorizeURL(c, newPKCE(), randomState())
+	opts := browser.LoginOptions{User: "carol", Password: demoPassword, RedirectURI: c.redirectURI(), StopAtConsent: true}
+	out, err := browser.Login(tab, rec, u, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.ConsentShown || out.CSRF == "" {
+		t.Fatalf("no consent page: %s", describe(out))
+	}
+	ctx, cancel := context.WithTimeout(tab, 15*time.Second)
+	defer cancel()
+	guess := strings.Repeat("A", len(out.CSRF))
+	if err := chromedp.Do(ctx, chromedp.Navigate(c.srv.URL+"/forge?csrf="+guess)); err != nil {
+		t.Fatal(err)
+	}
+	var title string
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err == nil && loc == quickstart.AS+"/consent" {
+			if title, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))); err == nil {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = rec.Screenshot(ctx, "forged-consent")
+	doc, _ := rec.LastDocument(quickstart.AS + "/consent")
+	if title != "Request refused" || doc.Status != http.StatusForbidden {
+		t.Fatalf("forged consent: page %q, HTTP %d", title, doc.Status)
+	}
+	c.mu.Lock()
+	called := len(c.got)
+	c.mu.Unlock()
+	if called != 0 {
+		t.Fatal("the forged consent reached the client")
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(c.srv.URL+"/forge?csrf="+url.QueryEscape(out.CSRF))); err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Before(deadline.Add(10 * time.Second)) {
+		c.mu.Lock()
+		called = len(c.got)
+		c.mu.Unlock()
+		if called > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.got) != 1 || c.got[0].Get("code") == "" {
+		t.Fatalf("the pending login did not survive the forgery: %d callbacks", len(c.got))
+	}
+}
+
 // TestConsentDenied: the user presses Deny; the client gets access_denied
 // with its state and no code.
 func TestConsentDenied(t *testing.T) {

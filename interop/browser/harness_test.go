@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -176,6 +177,15 @@ func newClient(t *testing.T) *client {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><title>Framing</title><iframe id="f" src="%s" width="600" height="400"></iframe>`,
 			strings.ReplaceAll(r.URL.Query().Get("src"), `"`, "%22"))
+	})
+	// /forge is another origin's page that posts the authorization server's
+	// consent form by itself (a cross-site request forgery attempt).
+	mux.HandleFunc("GET /forge", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>Forgery</title><form method="post" action="%s/consent">`+
+			`<input type="hidden" name="csrf" value="%s"><input type="hidden" name="decision" value="allow"></form>`+
+			`<script>document.forms[0].submit()</script>`,
+			html.EscapeString(quickstart.AS), html.EscapeString(r.URL.Query().Get("csrf")))
 	})
 	c.srv = httptest.NewServer(mux)
 	t.Cleanup(c.srv.Close)

@@ -25,6 +25,9 @@ type LoginOptions struct {
 	// authorization server (the hidden field of the IdP's login form), as an
 	// attacker forging the callback would.
 	TamperState bool
+	// StopAtConsent returns as soon as the consent page is shown, without
+	// answering it.
+	StopAtConsent bool
 	// StepTimeout bounds each page step. Default 15 s.
 	StepTimeout time.Duration
 }
@@ -119,6 +122,9 @@ func Login(tab context.Context, rec *Recorder, authorizeURL string, opts LoginOp
 	}
 	if out.ConsentText, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main`))); err != nil {
 		return nil, fmt.Errorf("browser: read the consent page: %w", err)
+	}
+	if opts.StopAtConsent {
+		return finish(tab, out, opts, nil)
 	}
 	// 3. Answer the consent page.
 	button := chromedp.CSS(fmt.Sprintf(`button[name=decision][value=%q]`, opts.Decision))
