@@ -2,10 +2,12 @@ package browser_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -153,17 +155,20 @@ func openTab(t *testing.T) (context.Context, *browser.Recorder) {
 	return tab, rec
 }
 
-// client is the MCP client's loopback redirect endpoint: it records what
-// the authorization server sent it and shows a small page.
+// client is an MCP client: the pre-registered public client mcp-client, or
+// its own registration (newRegisteredClient), and its loopback redirect
+// endpoint, which records what the authorization server sent it and shows a
+// small page.
 type client struct {
-	srv *httptest.Server
-	mu  sync.Mutex
-	got []url.Values
+	id, name string
+	srv      *httptest.Server
+	mu       sync.Mutex
+	got      []url.Values
 }
 
 func newClient(t *testing.T) *client {
 	t.Helper()
-	c := &client{}
+	c := &client{id: publicClientID}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
@@ -192,6 +197,39 @@ func newClient(t *testing.T) *client {
 	return c
 }
 
+// newRegisteredClient is a client that registered itself (RFC 7591), so the
+// consents remembered in one test never skip another test's consent page,
+// whatever the order or -count. (The registration limit is 10 per source
+// and burst: keep the tests that need one few.)
+func newRegisteredClient(t *testing.T) *client {
+	t.Helper()
+	c := newClient(t)
+	c.name = "Browser test client " + t.Name()
+	c.id = register(t, c.name, c.redirectURI())
+	return c
+}
+
+// register registers a public client with one redirect URI (RFC 7591).
+func register(t *testing.T, name, redirect string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"client_name": name, "redirect_uris": []string{redirect},
+		"token_endpoint_auth_method": "none", "grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"}})
+	hc := &http.Client{Timeout: 10 * time.Second}
+	resp, err := hc.Post(quickstart.AS+"/register", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var reg struct {
+		ClientID string `json:"client_id"`
+	}
+	err = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&reg)
+	if resp.StatusCode != http.StatusCreated || err != nil || reg.ClientID == "" {
+		t.Fatalf("register a client: HTTP %d, %v", resp.StatusCode, err)
+	}
+	return reg.ClientID
+}
+
 func (c *client) redirectURI() string { return c.srv.URL + "/callback" }
 
 // pkce is a fresh S256 verifier and challenge.
@@ -214,7 +252,7 @@ func randomState() string {
 // authorizeURL is the authorization request a standard MCP client sends.
 func authorizeURL(c *client, p pkce, state string) string {
 	q := url.Values{
-		"response_type": {"code"}, "client_id": {publicClientID}, "redirect_uri": {c.redirectURI()},
+		"response_type": {"code"}, "client_id": {c.id}, "redirect_uri": {c.redirectURI()},
 		"code_challenge": {p.challenge}, "code_challenge_method": {"S256"}, "state": {state},
 		"resource": {quickstart.MCP},
 	}
