@@ -90,8 +90,9 @@ func Login(tab context.Context, rec *Recorder, authorizeURL string, opts LoginOp
 		return nil, err
 	}
 	out := &Outcome{Status: status}
+	// Each page gets its own deadline for the reads and inputs on it.
 	ctx, cancel := bounded()
-	defer cancel()
+	defer func() { cancel() }()
 	if has, err := present(ctx, `input[name=password]`); err != nil || !has {
 		return finish(tab, out, opts, err)
 	}
@@ -113,6 +114,8 @@ func Login(tab context.Context, rec *Recorder, authorizeURL string, opts LoginOp
 	if out.Status, err = step("after-login", chromedp.Click(chromedp.CSS(`button[type=submit]`))); err != nil {
 		return nil, err
 	}
+	cancel()
+	ctx, cancel = bounded()
 	if has, err := present(ctx, `button[name=decision]`); err != nil || !has {
 		return finish(tab, out, opts, err)
 	}
