@@ -31,6 +31,8 @@ Connect an MCP host (an IDE, a CLI agent) as an interactive user:
                         redirect URIs http://127.0.0.1:ANY/callback or http://localhost:ANY/callback)
   or register           hosts without a client ID register themselves (RFC 7591) at %s/register
                         (the metadata's registration_endpoint): public clients, loopback redirect URIs
+  or CIMD               a client ID that is an https URL on a public host names a Client ID Metadata
+                        Document: the authorization server fetches it; its redirect URIs apply
   sign in               the browser opens the development IdP: pick dave, password %q,
                         then allow the consent page. dave sees delete_repo, echo, list_tickets.
   note                  the authorization server sends no CORS headers: hosts that run OAuth inside a

@@ -69,7 +69,8 @@ func TestServeInfo(t *testing.T) {
 			if m["issuer"] != st.ASIssuer || m["authorization_endpoint"] == nil ||
 				!strings.Contains(toJSON(m["code_challenge_methods_supported"]), `"S256"`) ||
 				!strings.Contains(toJSON(m["token_endpoint_auth_methods_supported"]), `"none"`) ||
-				m["registration_endpoint"] != st.ASIssuer+"/register" || !strings.Contains(text, "at "+st.ASIssuer+"/register\n") {
+				m["registration_endpoint"] != st.ASIssuer+"/register" || !strings.Contains(text, "at "+st.ASIssuer+"/register\n") ||
+				m["client_id_metadata_document_supported"] != true || !strings.Contains(text, "Client ID Metadata") {
 				t.Errorf("%s: %v", u, m)
 			}
 		}
