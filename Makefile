@@ -1,7 +1,7 @@
 # mcpauthz development tasks. `make test` runs every test of every module
 # (and the interop suite); `make lint` runs the CI linters.
 SHELL := /bin/bash
-MODULES := . adapters/chi adapters/fiber adapters/gin bench examples stores/redis stores/postgres scripts/modproxy oteltest stores/clustertest
+MODULES := . adapters/chi adapters/fiber adapters/gin bench examples stores/redis stores/postgres scripts/modproxy oteltest stores/clustertest interop/browser
 GO ?= go
 STATICCHECK ?= staticcheck
 

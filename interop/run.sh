@@ -4,6 +4,8 @@
 #      and as the enterprise IdP issuing ID-JAGs  -> go test ./interop/oidcprovider
 #   2. the official TypeScript MCP SDK clients (v2 and v1) against the
 #      quickstart server                                 -> interop/node/ts-client.mjs
+#      and the v2 client's OAuth provider (authorization code + PKCE) with a
+#      real Chromium as the user's browser               -> interop/node/ts-authcode.mjs
 #   3. the official MCP conformance suite's client scenarios for our Go client
 #                                                        -> interop/run-conformance.sh
 #   4. the official MCP conformance suite's SERVER scenarios against the
@@ -56,6 +58,16 @@ runts v2-cc  "$(ctx ci-bot ci-bot-demo-secret echo list_tickets)"
 runts v2-jwt "$(ctx ci-bot-jwt '' echo list_tickets)"
 runts v1-cc  "$(ctx ci-bot ci-bot-demo-secret echo list_tickets)"
 runts v1-jwt "$(ctx ci-bot-jwt '' echo list_tickets)"
+# TS SDK v2's OAuth provider, authorization code + PKCE through the broker,
+# with a real headless Chromium (interop/browser's browser-login) as dave's browser.
+(cd interop/browser && go build -o "$tmp/browser-login" ./cmd/browser-login)
+# Once with the pre-registered public client, once registering itself (RFC 7591).
+for reg in preregistered dynamic; do
+  authctx="$(jq -nc --arg b "$tmp/browser-login" --arg iss "$base/as" --arg reg "$reg" \
+    '{browser_login:$b, as_issuer:$iss, user:"dave", client_id:"mcp-client", registration:$reg,
+      expected_tools:["delete_repo","echo","list_tickets"], allowed_tool:"delete_repo", denied_tool:"deploy"}')"
+  if MCPAUTHZ_TS_CONTEXT="$authctx" timeout 120 node interop/node/ts-authcode.mjs "$mcp"; then passed=$((passed+1)); else failed=$((failed+1)); fi
+done
 echo "interop 2 (TypeScript SDK clients): $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || exit 1
 

@@ -47,4 +47,9 @@ var demoUsers = []devidp.User{
 	{Name: "alice", Email: "alice@example.com", Groups: []string{"engineering"}, Department: "engineering"},
 	{Name: "bob", Email: "bob@example.com", Groups: []string{"marketing"}, Department: "marketing"},
 	{Name: "carol", Email: "carol@example.com", Groups: []string{"hr", "admins"}, Department: "hr"},
+	// dave logs in interactively with a standard MCP client (authorization
+	// code + PKCE through the broker); erin's group has no access rule, so the
+	// broker refuses her with an error page.
+	{Name: "dave", Email: "dave@example.com", Groups: []string{"marketing", "admins"}, Department: "support"},
+	{Name: "erin", Email: "erin@example.com", Groups: []string{"contractors"}, Department: "contracting"},
 }

@@ -139,6 +139,15 @@ func fetch(ctx context.Context, hc *http.Client, method, target string, form url
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		// The URL of a failed hop may be the client's redirect URI with the
+		// authorization code: keep its query out of the error.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			if u, perr := url.Parse(ue.URL); perr == nil {
+				u.RawQuery = ""
+				ue.URL = u.String() + "?(query omitted)"
+			}
+		}
 		return "", err
 	}
 	defer resp.Body.Close()

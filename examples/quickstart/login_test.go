@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,5 +151,26 @@ func TestBrokerLoginRefused(t *testing.T) {
 	}
 	if errCode != "access_denied" {
 		t.Fatalf("error %q", errCode)
+	}
+}
+
+// TestLoginErrorHidesCode: when the client's redirect URI does not answer,
+// the scripted browser's error names it without the code.
+func TestLoginErrorHidesCode(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := startStack(ctx, "127.0.0.1:0", t.TempDir(), 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dead := httptest.NewServer(http.NotFoundHandler())
+	redirect := dead.URL + "/callback"
+	dead.Close() // nothing listens there any more
+	u := st.ASIssuer + "/authorize?response_type=code&client_id=" + publicClientID + "&redirect_uri=" + redirect +
+		"&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=s1"
+	_, err = browserLogin(ctx, u, "alice", demoPassword, "allow")
+	if err == nil || !strings.Contains(err.Error(), "/callback?(query omitted)") || strings.Contains(err.Error(), "code=") {
+		t.Fatalf("error %v", err)
 	}
 }

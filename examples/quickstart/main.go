@@ -85,7 +85,7 @@ func runTour(args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 	fmt.Fprintf(stdout, "mcpauthz quickstart: IdP %s, authorization server %s, MCP server %s\n", st.IdPIssuer, st.ASIssuer, st.MCP)
-	fmt.Fprintf(stdout, "demo users alice (engineering), bob (marketing), carol (hr, admins); password %q\n", demoPassword)
+	fmt.Fprintf(stdout, "demo users alice (engineering), bob (marketing), carol (hr, admins), dave (marketing, admins; interactive), erin (contractors; no access); password %q\n", demoPassword)
 	t := &tour{st: st, out: stdout, log: logger}
 	if err := t.run(ctx); err != nil {
 		t.failed++
@@ -121,20 +121,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(stdout, `mcpauthz quickstart is serving (development only):
-  MCP server            %s
-  protected resource    %s/.well-known/oauth-protected-resource/mcp
-  authorization server  %s   (metadata %s/.well-known/oauth-authorization-server/as)
-  development IdP       %s  (login page %s/authorize)
-  demo users            alice (engineering), bob (marketing), carol (hr, admins); password %q
-  IdP client            %s / %s   (also registered at the authorization server)
-  public MCP client     %s   (authorization code + PKCE, redirect http://127.0.0.1:ANY/callback; login at the IdP via the broker)
-  machine clients       %s / %s (client_secret_basic); %s (private_key_jwt, key %s)
-  IdP admin policy      %s   (edit to grant or revoke; read on every exchange)
-  MCP Casbin policy     %s   (hot-reloaded)
-ready
-`, st.MCP, st.Base, st.ASIssuer, st.Base, st.IdPIssuer, st.IdPIssuer, demoPassword, agentID, agentSecret, publicClientID,
-		ciBotID, ciBotSecret, ciBotJWTID, st.JWTKeyFile, st.PolicyFile, st.CasbinFile)
+	printServeInfo(stdout, st)
 	<-ctx.Done()
 	return nil
 }

@@ -20,6 +20,8 @@ func TestTour(t *testing.T) {
 		"carol sees tools [delete_repo echo]",
 		"after 403 insufficient_scope the client obtained [mcp:deploy mcp:tools]",
 		"bob's next ID-JAG request is refused by the IdP",
+		"dave  (marketing, admins; logged in at the IdP through the broker) sees tools [delete_repo echo list_tickets]",
+		"erin  (contractors) is refused by the broker's access policy: 403 Access denied page",
 		"0 failed",
 	} {
 		if !strings.Contains(transcript, want) {

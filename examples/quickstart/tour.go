@@ -86,6 +86,9 @@ func (t *tour) run(ctx context.Context) error {
 	t.machine(ctx, ciBotID)
 	t.machine(ctx, ciBotJWTID)
 
+	t.section("Interactive user: a standard MCP client logs in through the broker (authorization code + PKCE)")
+	t.interactive(ctx)
+
 	t.section("Central revocation at the IdP")
 	t.revoke(ctx)
 	return nil
