@@ -13,6 +13,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -269,6 +270,10 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	out.Host = "" // the upstream's own host
 	out.Trailer = nil
 	StripInbound(out.Header, p.fwdToken)
+	// The filters read identity bytes only: the client's Accept-Encoding
+	// is not passed on, so the default transport asks for gzip itself and
+	// decodes it (modifyResponse refuses any other encoding).
+	out.Header.Del("Accept-Encoding")
 	pr.SetXForwarded()
 	if st, ok := pr.In.Context().Value(stateKey{}).(*reqState); ok {
 		for k, v := range st.principal {
@@ -281,12 +286,21 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 // the Guard.
 var errUpgrade = errors.New("proxy: the upstream server switched protocols")
 
+// errEncoded refuses a response body in a content coding: the list filters
+// read identity bytes only, so an encoded list would pass unfiltered.
+var errEncoded = errors.New("proxy: the upstream server sent an encoded body (Content-Encoding) that was not asked for")
+
 // modifyResponse applies the idle bound to the upstream body and refuses a
 // protocol switch. A 404 to a request naming a session means the upstream
 // server has ended it: the Guard forgets the binding.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		return errUpgrade
+	}
+	for _, ce := range resp.Header.Values("Content-Encoding") {
+		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+			return errEncoded
+		}
 	}
 	if resp.StatusCode == http.StatusNotFound && resp.Request != nil {
 		if sid := resp.Request.Header.Get("Mcp-Session-Id"); sid != "" {

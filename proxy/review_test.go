@@ -1,0 +1,121 @@
+package proxy_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/mcpauthz/mcpauthz/proxy"
+)
+
+// gzipBytes compresses b.
+func gzipBytes(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+// gunzipPrefix decodes as much of b as decodes (a truncated or corrupted
+// stream still yields its prefix, as a streaming client sees it).
+func gunzipPrefix(b []byte) string {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return ""
+	}
+	out, _ := io.ReadAll(zr)
+	return string(out)
+}
+
+// sseListWithBlankLine is an SSE tools/list response (with the hidden tool
+// "rm") whose gzip encoding contains a blank line ("\n\n") well before its
+// end: an SSE parser run over the compressed bytes sees an "event" there and
+// passes it on.
+func sseListWithBlankLine(t *testing.T) []byte {
+	t.Helper()
+	for i := 0; i < 3000; i++ {
+		tools := []string{`{"name":"rm","description":"remove everything","inputSchema":{"type":"object"}}`}
+		for j := 0; j < 30; j++ {
+			tools = append(tools, fmt.Sprintf(`{"name":"t%d","description":"v%d","inputSchema":{"type":"object"}}`, j, i*31+j))
+		}
+		tools = append(tools, `{"name":"ls","inputSchema":{"type":"object"}}`)
+		body := []byte("event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[" + strings.Join(tools, ",") + "]}}\n\n")
+		z := gzipBytes(body)
+		for _, blank := range []string{"\n\n", "\r\r", "\n\r"} {
+			if k := bytes.Index(z, []byte(blank)); k > 0 && k+2 < len(z) && strings.Contains(gunzipPrefix(z[:k+2]), `"rm"`) {
+				return body
+			}
+		}
+	}
+	t.Fatal("no padding gives a gzip stream with an early blank line")
+	return nil
+}
+
+// TestEncodedListNeverPassesUnfiltered: an upstream that compresses its
+// responses (compression middleware does so for text/event-stream and
+// application/json whenever the client's Accept-Encoding allows it) must
+// not get a list past the filter, which reads only identity bytes. The
+// client still gets its filtered list when the encoding is one the proxy
+// can remove (gzip), and an error otherwise.
+func TestEncodedListNeverPassesUnfiltered(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sseList := sseListWithBlankLine(t)
+	jsonList := []byte(`{"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"ls","inputSchema":{"type":"object"}},{"name":"rm","inputSchema":{"type":"object"}}]}}`)
+	tests := []struct {
+		name        string
+		contentType string
+		body        []byte
+		encoding    string // sent whatever the request asked for, "" = gzip only when asked
+		wantStatus  int
+	}{
+		{"gzip SSE when asked", "text/event-stream", sseList, "", 200},
+		{"gzip JSON when asked", "application/json", jsonList, "", 200},
+		{"gzip SSE always", "text/event-stream", sseList, "gzip", 200},
+		{"unsolicited deflate SSE", "text/event-stream", sseList, "deflate", 502},
+		{"unsolicited br JSON", "application/json", jsonList, "br", 502},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.ReadAll(r.Body)
+				w.Header().Set("Content-Type", tt.contentType)
+				enc := tt.encoding
+				if enc == "" && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+					enc = "gzip"
+				}
+				if enc == "" {
+					_, _ = w.Write(tt.body)
+					return
+				}
+				w.Header().Set("Content-Encoding", enc)
+				_, _ = w.Write(gzipBytes(tt.body))
+			}))
+			defer up.Close()
+			url, _ := f.front(t, up.URL+"/mcp", proxy.Config{})
+			req := f.newRequest(t, url, rpcBody(3, "tools/list", `{}`))
+			req.Header.Set("Accept-Encoding", "gzip, deflate, br") // as undici and browsers send it
+			r := send(t, req)
+			decoded := r.body
+			if ce := r.header.Get("Content-Encoding"); ce != "" {
+				t.Errorf("the client got Content-Encoding %q the filter could not read", ce)
+				decoded = gunzipPrefix([]byte(r.body))
+			}
+			if strings.Contains(decoded, `"rm"`) {
+				t.Fatalf("the hidden tool reached the client: %.300q", decoded)
+			}
+			if r.status != tt.wantStatus {
+				t.Errorf("status = %d, want %d: %.200q", r.status, tt.wantStatus, decoded)
+			}
+			if tt.wantStatus == 200 && !strings.Contains(decoded, `"ls"`) {
+				t.Errorf("the filtered list is missing: %.300q", decoded)
+			}
+		})
+	}
+}
