@@ -119,3 +119,77 @@ func TestEncodedListNeverPassesUnfiltered(t *testing.T) {
 		})
 	}
 }
+
+// cgiView is how a CGI-style upstream (WSGI, Rack, PHP) sees a request
+// header: names upper-cased with "-" and "_" both read as "_", values of
+// colliding names joined.
+func cgiView(h http.Header) map[string]string {
+	env := map[string]string{}
+	for name, vs := range h {
+		k := "HTTP_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		if env[k] != "" {
+			env[k] += ","
+		}
+		env[k] += strings.Join(vs, ",")
+	}
+	return env
+}
+
+// TestUnderscoreHeadersNeverReachUpstream: a header the Guard reads under
+// its canonical name (Mcp-Session-Id, Last-Event-ID, Mcp-Protocol-Version,
+// Authorization) cannot be smuggled past it spelled with "_": net/http
+// keeps Mcp_Session_Id as a different header, which the Guard ignores, but
+// a CGI-style upstream reads both as HTTP_MCP_SESSION_ID. Bob must not be
+// able to act in alice's session, nor resume a stream, that way.
+func TestUnderscoreHeadersNeverReachUpstream(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const sid = "sess-alice-0123456789"
+	seen := make(chan http.Header, 4)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		seen <- r.Header.Clone()
+		w.Header().Set("Content-Type", "application/json")
+		if strings.Contains(string(body), `"initialize"`) {
+			w.Header().Set("Mcp-Session-Id", sid)
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"u","version":"1"}}}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":2,"result":{"content":[]}}`)
+	}))
+	defer up.Close()
+	url, _ := f.front(t, up.URL+"/mcp", proxy.Config{})
+	init := f.newRequest(t, url, rpcBody(1, "initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`))
+	if r := send(t, init); r.status != 200 || r.header.Get("Mcp-Session-Id") != sid {
+		t.Fatalf("alice's initialize: %d %v", r.status, r.header)
+	}
+	<-seen
+	// bob, with alice's session id (leaked, guessed from logs) spelled
+	// with underscores.
+	req := f.newRequest(t, url, rpcBody(2, "tools/call", `{"name":"ls","arguments":{}}`))
+	req.Header.Set("Authorization", "Bearer "+f.idp.Token(resource, "bob", "mcp:tools"))
+	req.Header["Mcp_Session_Id"] = []string{sid}
+	req.Header["last_event_id"] = []string{"0_5"}
+	req.Header["MCP_PROTOCOL_VERSION"] = []string{"2025-03-26"}
+	req.Header["Authorization_"] = []string{"x"}
+	r := send(t, req)
+	if r.status != 200 {
+		// Refusing the request outright is also acceptable.
+		return
+	}
+	h := <-seen
+	env := cgiView(h)
+	for _, k := range []string{"HTTP_MCP_SESSION_ID", "HTTP_LAST_EVENT_ID"} {
+		if v := env[k]; v != "" {
+			t.Errorf("the upstream reads %s=%q the Guard never checked", k, v)
+		}
+	}
+	if v := env["HTTP_MCP_PROTOCOL_VERSION"]; v != "2025-11-25" {
+		t.Errorf("the upstream reads HTTP_MCP_PROTOCOL_VERSION=%q, the Guard checked 2025-11-25", v)
+	}
+	for name := range h {
+		if strings.Contains(name, "_") {
+			t.Errorf("upstream got %s", name)
+		}
+	}
+}
