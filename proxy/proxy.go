@@ -290,12 +290,24 @@ var errUpgrade = errors.New("proxy: the upstream server switched protocols")
 // read identity bytes only, so an encoded list would pass unfiltered.
 var errEncoded = errors.New("proxy: the upstream server sent an encoded body (Content-Encoding) that was not asked for")
 
-// modifyResponse applies the idle bound to the upstream body and refuses a
-// protocol switch. A 404 to a request naming a session means the upstream
+// errUpstreamUnauthorized: the upstream refused a request the Guard had
+// authorized. Passing its 401 on would send a client whose token is valid
+// into re-authentication, possibly at an authorization server the upstream
+// names.
+var errUpstreamUnauthorized = errors.New("proxy: the upstream server answered 401 to an authorized request (does it need forward_token?)")
+
+// modifyResponse applies the idle bound to the upstream body, refuses a
+// protocol switch, a 401 and a content coding, and drops the upstream's
+// WWW-Authenticate. A 404 to a request naming a session means the upstream
 // server has ended it: the Guard forgets the binding.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		return errUpgrade
+	}
+	// The Guard owns the authentication challenge.
+	resp.Header.Del("WWW-Authenticate")
+	if resp.StatusCode == http.StatusUnauthorized {
+		return errUpstreamUnauthorized
 	}
 	for _, ce := range resp.Header.Values("Content-Encoding") {
 		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {

@@ -193,3 +193,67 @@ func TestUnderscoreHeadersNeverReachUpstream(t *testing.T) {
 		}
 	}
 }
+
+// TestUpstreamCannotSpeakForTheGuard: the Guard owns the authentication
+// challenge. An upstream 401 (it wants a credential the proxy does not
+// forward) or a WWW-Authenticate naming another authorization server must
+// not send the client into an OAuth flow the Guard did not ask for. A
+// session id the upstream hands out on a non-initialize response is
+// useless to the receiver: the Guard never bound it to them.
+func TestUpstreamCannotSpeakForTheGuard(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const evil = `Bearer resource_metadata="https://evil.example/.well-known/oauth-protected-resource", scope="admin"`
+	const aliceSession = "sess-alice-abcdef0123"
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.Contains(string(body), `"initialize"`):
+			w.Header().Set("Mcp-Session-Id", aliceSession)
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"u","version":"1"}}}`)
+		case strings.Contains(string(body), `"echo"`): // 401 with its own challenge
+			w.Header().Set("WWW-Authenticate", evil)
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":2,"error":{"code":-32001,"message":"unauthorized"}}`)
+		default: // 200, with a challenge and alice's session id
+			w.Header().Set("WWW-Authenticate", evil)
+			w.Header().Set("Mcp-Session-Id", aliceSession)
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":2,"result":{"content":[]}}`)
+		}
+	}))
+	defer up.Close()
+	url, _ := f.front(t, up.URL+"/mcp", proxy.Config{})
+	if r := send(t, f.newRequest(t, url, rpcBody(1, "initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`))); r.status != 200 {
+		t.Fatalf("alice's initialize: %d %s", r.status, r.body)
+	}
+	bob := func(body, session string) reply {
+		req := f.newRequest(t, url, body)
+		req.Header.Set("Authorization", "Bearer "+f.idp.Token(resource, "bob", "mcp:tools"))
+		if session != "" {
+			req.Header.Set("Mcp-Session-Id", session)
+		}
+		return send(t, req)
+	}
+	r := bob(rpcBody(2, "tools/call", `{"name":"echo","arguments":{}}`), "")
+	if r.status == http.StatusUnauthorized {
+		t.Errorf("an upstream 401 reached a client whose token the Guard accepted (it would re-authenticate in a loop): %s", r.body)
+	}
+	if c := r.header.Get("WWW-Authenticate"); c != "" {
+		t.Errorf("upstream 401: the client got the upstream's challenge %q", c)
+	}
+	wantRPCError(t, r, http.StatusBadGateway, "2")
+	r = bob(rpcBody(2, "tools/call", `{"name":"ls","arguments":{}}`), "")
+	if r.status != 200 {
+		t.Fatalf("bob's call: %d %s", r.status, r.body)
+	}
+	if c := r.header.Get("WWW-Authenticate"); c != "" {
+		t.Errorf("upstream 200: the client got the upstream's challenge %q", c)
+	}
+	// held: the session id the upstream gave bob is alice's; using it fails.
+	if got := r.header.Get("Mcp-Session-Id"); got == aliceSession {
+		if r := bob(rpcBody(3, "tools/call", `{"name":"ls","arguments":{}}`), got); r.status != http.StatusNotFound {
+			t.Errorf("bob in alice's session: %d %s", r.status, r.body)
+		}
+	}
+}
