@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
@@ -173,11 +174,27 @@ func newTransport(dial, header time.Duration) *http.Transport {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch path := r.URL.Path; {
 	case path == p.g.ResourcePath() && r.URL.RawPath == "":
+		dropConnectionHeaders(r.Header)
 		p.g.Serve(w, r, p.forward)
 	case slices.Contains(p.mdPaths, path) && r.URL.RawPath == "":
 		p.metadata.ServeHTTP(w, r)
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// dropConnectionHeaders removes the headers the Connection header names
+// (RFC 9110, section 7.6.1), before the Guard sees the request: the reverse
+// proxy removes them from the upstream request, so without this the Guard
+// would check headers (Content-Type, Mcp-Session-Id, Mcp-Protocol-Version)
+// the upstream never receives.
+func dropConnectionHeaders(h http.Header) {
+	for _, v := range h["Connection"] {
+		for _, name := range strings.Split(v, ",") {
+			if name = textproto.TrimString(name); name != "" && !strings.EqualFold(name, "Connection") {
+				h.Del(name)
+			}
+		}
 	}
 }
 

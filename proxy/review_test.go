@@ -1,14 +1,18 @@
 package proxy_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/mcpauthz/mcpauthz/proxy"
 )
@@ -255,5 +259,99 @@ func TestUpstreamCannotSpeakForTheGuard(t *testing.T) {
 		if r := bob(rpcBody(3, "tools/call", `{"name":"ls","arguments":{}}`), got); r.status != http.StatusNotFound {
 			t.Errorf("bob in alice's session: %d %s", r.status, r.body)
 		}
+	}
+}
+
+// TestRequestFramingCannotSmuggle: whatever framing tricks the client
+// plays (Transfer-Encoding with Content-Length, pipelining, a second
+// request hidden in a chunked body, HTTP/1.0, Expect: 100-continue,
+// Connection naming the Guard's headers), the upstream receives only
+// bodies the Guard inspected and allowed, byte for byte.
+func TestRequestFramingCannotSmuggle(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var mu sync.Mutex
+	var bodies []string
+	var headers []http.Header
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies, headers = append(bodies, string(b)), append(headers, r.Header.Clone())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"content":[]}}`)
+	}))
+	defer up.Close()
+	url, _ := f.front(t, up.URL+"/mcp", proxy.Config{ForwardPrincipal: true})
+	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/mcp")
+	tok := f.idp.Token(resource, "alice", "mcp:tools")
+	ls := rpcBody(1, "tools/call", `{"name":"ls","arguments":{}}`)
+	rm := rpcBody(1, "tools/call", `{"name":"rm","arguments":{}}`)
+	head := "Host: x\r\nAuthorization: Bearer " + tok + "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMcp-Protocol-Version: 2025-11-25\r\n"
+	req := func(extra, body string) string {
+		return "POST /mcp HTTP/1.1\r\n" + head + extra + fmt.Sprintf("Content-Length: %d\r\n\r\n", len(body)) + body
+	}
+	chunk := func(s string) string { return fmt.Sprintf("%x\r\n%s\r\n", len(s), s) }
+	smuggled := req("", rm)
+	tests := []struct {
+		name string
+		raw  string
+		want int // upstream requests, each the allowed body
+	}{
+		{"pipelined allowed then denied", req("", ls) + smuggled, 1},
+		{"TE chunked with CL", "POST /mcp HTTP/1.1\r\n" + head + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk(ls) + "0\r\n\r\n" + smuggled, 1},
+		{"CL shorter than body", "POST /mcp HTTP/1.1\r\n" + head + fmt.Sprintf("Content-Length: %d\r\n\r\n", len(ls)) + ls + smuggled, 1},
+		{"chunked with trailer", "POST /mcp HTTP/1.1\r\n" + head + "Connection: close\r\nTransfer-Encoding: chunked\r\nTrailer: X-Mcpauthz-Subject\r\n\r\n" + chunk(ls[:10]) + chunk(ls[10:]) + "0\r\nX-Mcpauthz-Subject: root\r\n\r\n", 1},
+		{"TE identity, chunked", "POST /mcp HTTP/1.1\r\n" + head + "Transfer-Encoding: identity, chunked\r\n\r\n" + chunk(ls) + "0\r\n\r\n", 0},
+		{"HTTP/1.0", "POST /mcp HTTP/1.0\r\n" + head + fmt.Sprintf("Content-Length: %d\r\n\r\n", len(ls)) + ls, 1},
+		{"expect continue", req("Connection: close\r\nExpect: 100-continue\r\n", ls), 1},
+		{"connection names principal header", req("Connection: close, X-Mcpauthz-Subject\r\nX-Mcpauthz-Subject: root\r\n", ls), 1},
+		// The upstream never gets a header the Guard saw and the upstream does not, or the reverse: Content-Type hidden from the upstream is hidden from the Guard.
+		{"connection hides Content-Type", req("Connection: close, Content-Type\r\n", ls), 0},
+		{"absolute form to another path", strings.Replace(req("Connection: close\r\n", ls), "POST /mcp ", "POST http://evil.example/admin ", 1), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			bodies, headers = nil, nil
+			mu.Unlock()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.WriteString(c, tt.raw); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(c)
+			for finals := 0; finals < 2; { // up to two final responses
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					break
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode >= 200 {
+					finals++
+				}
+				if resp.Close {
+					break
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(bodies) != tt.want {
+				t.Errorf("upstream got %d requests, want %d", len(bodies), tt.want)
+			}
+			for i, b := range bodies {
+				if b != ls {
+					t.Errorf("upstream got a body the Guard did not allow: %q", b)
+				}
+				if got := headers[i].Get(proxy.HeaderSubject); got != "alice" {
+					t.Errorf("upstream saw subject %q", got)
+				}
+			}
+		})
 	}
 }
