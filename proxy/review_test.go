@@ -355,3 +355,45 @@ func TestRequestFramingCannotSmuggle(t *testing.T) {
 		})
 	}
 }
+
+// TestSSEListTricksThroughProxy: a list delivered as SSE is filtered
+// whatever its framing: CR or CRLF line endings, the data split over
+// several data: lines, the event split over many tiny flushed writes,
+// id:/retry: fields, comments, an event type other than message, and a
+// batch array.
+func TestSSEListTricksThroughProxy(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const tools = `{"tools":[{"name":"rm","inputSchema":{"type":"object"}},{"name":"ls","inputSchema":{"type":"object"}}]}`
+	one := `{"jsonrpc":"2.0","id":3,"result":` + tools + `}`
+	tests := []struct{ name, stream string }{
+		{"CR endings", ": hi\rid: 7\rretry: 10\revent: message\rdata: " + one + "\r\r"},
+		{"CRLF endings", "event: message\r\ndata: " + one + "\r\n\r\n"},
+		{"multi-line data", "event: message\ndata: {\"jsonrpc\":\"2.0\",\ndata: \"id\":3,\ndata: \"result\":" + tools + "}\n\n"},
+		{"other event type", "event: surprise\ndata: " + one + "\n\n"},
+		{"no space after colon", "data:" + one + "\n\n"},
+		{"batch", "data: [" + one + "]\n\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.ReadAll(r.Body)
+				w.Header().Set("Content-Type", "text/event-stream")
+				w.WriteHeader(200)
+				for i := 0; i < len(tt.stream); i += 3 { // tiny flushed writes
+					_, _ = io.WriteString(w, tt.stream[i:min(i+3, len(tt.stream))])
+					_ = http.NewResponseController(w).Flush()
+				}
+			}))
+			defer up.Close()
+			url, _ := f.front(t, up.URL+"/mcp", proxy.Config{})
+			r := send(t, f.newRequest(t, url, rpcBody(3, "tools/list", `{}`)))
+			if strings.Contains(r.body, `"rm"`) {
+				t.Fatalf("hidden tool reached the client: %q", r.body)
+			}
+			if r.status != 200 || !strings.Contains(r.body, `"ls"`) {
+				t.Errorf("status %d, body %q: want the filtered list", r.status, r.body)
+			}
+		})
+	}
+}
