@@ -307,6 +307,10 @@ var errUpgrade = errors.New("proxy: the upstream server switched protocols")
 // read identity bytes only, so an encoded list would pass unfiltered.
 var errEncoded = errors.New("proxy: the upstream server sent an encoded body (Content-Encoding) that was not asked for")
 
+// errAmbiguousType refuses a response with several Content-Type headers:
+// the filter reads the first, a client may read another.
+var errAmbiguousType = errors.New("proxy: the upstream server sent several Content-Type headers")
+
 // errUpstreamUnauthorized: the upstream refused a request the Guard had
 // authorized. Passing its 401 on would send a client whose token is valid
 // into re-authentication, possibly at an authorization server the upstream
@@ -314,7 +318,7 @@ var errEncoded = errors.New("proxy: the upstream server sent an encoded body (Co
 var errUpstreamUnauthorized = errors.New("proxy: the upstream server answered 401 to an authorized request (does it need forward_token?)")
 
 // modifyResponse applies the idle bound to the upstream body, refuses a
-// protocol switch, a 401 and a content coding, and drops the upstream's
+// protocol switch, a 401, a content coding and several Content-Types, and drops the upstream's
 // WWW-Authenticate. A 404 to a request naming a session means the upstream
 // server has ended it: the Guard forgets the binding.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
@@ -325,6 +329,9 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	resp.Header.Del("WWW-Authenticate")
 	if resp.StatusCode == http.StatusUnauthorized {
 		return errUpstreamUnauthorized
+	}
+	if len(resp.Header.Values("Content-Type")) > 1 {
+		return errAmbiguousType
 	}
 	for _, ce := range resp.Header.Values("Content-Encoding") {
 		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {

@@ -397,3 +397,24 @@ func TestSSEListTricksThroughProxy(t *testing.T) {
 		})
 	}
 }
+
+// TestUpstreamAmbiguousContentType: the filter classifies a response by its
+// first Content-Type; a client may read another one (Java's
+// HttpURLConnection reads the last). A response with more than one is
+// refused, so the filter and the client always agree on the media type.
+func TestUpstreamAmbiguousContentType(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		w.Header()["Content-Type"] = []string{"text/event-stream", "application/json"}
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"rm","inputSchema":{"type":"object"}}]}}`+"\n\n")
+	}))
+	defer up.Close()
+	url, _ := f.front(t, up.URL+"/mcp", proxy.Config{})
+	r := send(t, f.newRequest(t, url, rpcBody(3, "tools/list", `{}`)))
+	if strings.Contains(r.body, `"rm"`) {
+		t.Errorf("the unfiltered list reached the client labelled %q: %q", r.header.Values("Content-Type"), r.body)
+	}
+	wantRPCError(t, r, http.StatusBadGateway, "3")
+}
