@@ -37,6 +37,11 @@ const (
 	DefaultStreamIdleTimeout = 5 * time.Minute
 )
 
+// MaxUpstreamHeaderBytes bounds the response header of the upstream server
+// with the default transport (net/http's own default is 10 MB); a larger
+// header is answered with 502.
+const MaxUpstreamHeaderBytes = 64 << 10
+
 // Config configures a [Proxy]. Every field is OPTIONAL unless marked
 // REQUIRED; the zero value selects the default named in its comment.
 type Config struct {
@@ -50,7 +55,7 @@ type Config struct {
 	// Transport sends the requests upstream. Default: a transport of its
 	// own (never http.DefaultTransport) that ignores HTTP_PROXY and
 	// friends, with DialTimeout, ResponseHeaderTimeout, a 10 s TLS
-	// handshake timeout and 64 idle connections. When set, DialTimeout
+	// handshake timeout, MaxUpstreamHeaderBytes and 64 idle connections. When set, DialTimeout
 	// and ResponseHeaderTimeout are the caller's business.
 	Transport http.RoundTripper
 	// DialTimeout: default DefaultDialTimeout (5 s).
@@ -157,15 +162,16 @@ func newTransport(dial, header time.Duration) *http.Transport {
 	}
 	d := &net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		Proxy:                 nil, // a sidecar talks to its upstream directly
-		DialContext:           d.DialContext,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: header,
-		ExpectContinueTimeout: time.Second,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
+		Proxy:                  nil, // a sidecar talks to its upstream directly
+		DialContext:            d.DialContext,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  header,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: MaxUpstreamHeaderBytes,
+		MaxIdleConns:           64,
+		MaxIdleConnsPerHost:    64,
+		IdleConnTimeout:        90 * time.Second,
+		ForceAttemptHTTP2:      true,
 	}
 }
 

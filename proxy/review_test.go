@@ -418,3 +418,13 @@ func TestUpstreamAmbiguousContentType(t *testing.T) {
 	}
 	wantRPCError(t, r, http.StatusBadGateway, "3")
 }
+
+// TestUpstreamHugeHeader: the default transport bounds the upstream's
+// response header (net/http's own default is 10 MB per response).
+func TestUpstreamHugeHeader(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	huge := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Pad: "+strings.Repeat("a", 200<<10)+"\r\nContent-Length: 2\r\n\r\n{}")
+	url, _ := f.front(t, huge, proxy.Config{})
+	wantRPCError(t, send(t, f.newRequest(t, url, rpcBody(7, "tools/call", `{"name":"ls","arguments":{}}`))), http.StatusBadGateway, "7")
+}
