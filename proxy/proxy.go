@@ -96,6 +96,7 @@ type Proxy struct {
 	fwdToken bool
 	metadata http.Handler
 	mdPaths  []string
+	pubHost  string // host of the Guard's resource URL: X-Forwarded-Host
 	streams  streams
 }
 
@@ -115,6 +116,9 @@ func New(cfg Config) (*Proxy, error) {
 		g: cfg.Guard, upstream: u, log: cfg.Logger, idle: cfg.StreamIdleTimeout,
 		fwdPrinc: cfg.ForwardPrincipal, fwdToken: cfg.ForwardToken,
 		metadata: cfg.Guard.MetadataHandler(), mdPaths: cfg.Guard.MetadataPaths(),
+	}
+	if ru, err := url.Parse(cfg.Guard.Resource()); err == nil {
+		p.pubHost = ru.Host
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -298,6 +302,13 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	// decodes it (modifyResponse refuses any other encoding).
 	out.Header.Del("Accept-Encoding")
 	pr.SetXForwarded()
+	// SetXForwarded copies the client's Host header; the public host is
+	// the resource's.
+	if p.pubHost != "" {
+		out.Header.Set("X-Forwarded-Host", p.pubHost)
+	} else {
+		out.Header.Del("X-Forwarded-Host")
+	}
 	if st, ok := pr.In.Context().Value(stateKey{}).(*reqState); ok {
 		for k, v := range st.principal {
 			out.Header[k] = v

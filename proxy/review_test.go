@@ -428,3 +428,29 @@ func TestUpstreamHugeHeader(t *testing.T) {
 	url, _ := f.front(t, huge, proxy.Config{})
 	wantRPCError(t, send(t, f.newRequest(t, url, rpcBody(7, "tools/call", `{"name":"ls","arguments":{}}`))), http.StatusBadGateway, "7")
 }
+
+// TestForwardedHostIsTheResource: X-Forwarded-Host is the proxy's own view
+// of its public host (the resource URL's), never the client's Host header,
+// which an upstream building absolute URLs from it would otherwise trust.
+func TestForwardedHostIsTheResource(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	seen := make(chan http.Header, 1)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		seen <- r.Header.Clone()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"content":[]}}`)
+	}))
+	defer up.Close()
+	url, _ := f.front(t, up.URL+"/mcp", proxy.Config{})
+	req := f.newRequest(t, url, rpcBody(1, "tools/call", `{"name":"ls","arguments":{}}`))
+	req.Host = "evil.example"
+	if r := send(t, req); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	h := <-seen
+	if got := h.Values("X-Forwarded-Host"); len(got) != 1 || got[0] != "mcp.example.com" {
+		t.Errorf("X-Forwarded-Host = %q, want the resource's host", got)
+	}
+}
