@@ -195,6 +195,9 @@ func (f *ResponseFilter) WriteHeader(code int) {
 	f.header = true
 	f.status = code
 	f.mode = classify(f.w.Header().Get("Content-Type"))
+	if encoded(f.w.Header()) {
+		f.mode = contentOther // the filters read identity bytes only
+	}
 	switch f.mode {
 	case contentJSON:
 		f.active = true
@@ -293,8 +296,20 @@ func (f *ResponseFilter) Close() error {
 func (f *ResponseFilter) fail(err error) error {
 	h := f.w.Header()
 	h.Del("Content-Length")
+	h.Del("Content-Encoding")
 	h.Set("Content-Type", "application/json")
 	f.w.WriteHeader(http.StatusInternalServerError)
 	_, _ = f.w.Write(filterFailureBody)
 	return err
+}
+
+// encoded reports a response body in a content coding other than identity,
+// which the filters cannot read.
+func encoded(h http.Header) bool {
+	for _, ce := range h.Values("Content-Encoding") {
+		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+			return true
+		}
+	}
+	return false
 }

@@ -248,3 +248,37 @@ func TestFilterFailsClosedOnUnknownMediaType(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseFilterFailsClosedOnContentEncoding: the filters read identity
+// bytes only. A list response in a content coding (a compression handler
+// between the Guard and the MCP server) is refused, never passed on: the
+// SSE filter would otherwise forward every "event" it finds in the
+// compressed bytes unchanged.
+func TestResponseFilterFailsClosedOnContentEncoding(t *testing.T) {
+	t.Parallel()
+	for _, ct := range []string{"text/event-stream", "application/json"} {
+		for _, ce := range []string{"gzip", "br", "GZIP"} {
+			rec := httptest.NewRecorder()
+			fw := listResult(t).WrapResponseWriter(rec)
+			fw.Header().Set("Content-Type", ct)
+			fw.Header().Set("Content-Encoding", ce)
+			// Stand-in for compressed bytes that happen to hold a blank line.
+			_, _ = io.WriteString(fw, "\x1f\x8b\x08rm\n\nrm-deploy\n\n")
+			if err := fw.Close(); err == nil {
+				t.Errorf("%s %s: no error", ct, ce)
+			}
+			if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "rm") || rec.Header().Get("Content-Encoding") != "" {
+				t.Errorf("%s %s: %d %v %q", ct, ce, rec.Code, rec.Header(), rec.Body)
+			}
+		}
+	}
+	// identity is no coding at all.
+	rec := httptest.NewRecorder()
+	fw := listResult(t).WrapResponseWriter(rec)
+	fw.Header().Set("Content-Type", "application/json")
+	fw.Header().Set("Content-Encoding", "identity")
+	_, _ = io.WriteString(fw, listResponse)
+	if err := fw.Close(); err != nil || rec.Code != 200 {
+		t.Errorf("identity: %d %v", rec.Code, err)
+	}
+}

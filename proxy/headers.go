@@ -59,11 +59,13 @@ var strippedAlways = []string{"Forwarded"}
 // StripInbound removes from h every header the client must not be able to
 // set on the upstream request: each name that starts with [HeaderPrefix]
 // compared case-insensitively and with "_" read as "-" (CGI-style servers
-// map both to the same variable), the Forwarded header, and Authorization
+// map both to the same variable), every other name containing "_" (net/http
+// keeps Mcp_Session_Id apart from the Mcp-Session-Id the Guard checks, a
+// CGI-style upstream does not), the Forwarded header, and Authorization
 // unless keepAuthorization.
 func StripInbound(h http.Header, keepAuthorization bool) {
 	for name := range h {
-		if isOwnHeader(name) {
+		if isOwnHeader(name) || strings.IndexByte(name, '_') >= 0 {
 			delete(h, name)
 		}
 	}

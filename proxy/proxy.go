@@ -11,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/textproto"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +37,11 @@ const (
 	DefaultStreamIdleTimeout = 5 * time.Minute
 )
 
+// MaxUpstreamHeaderBytes bounds the response header of the upstream server
+// with the default transport (net/http's own default is 10 MB); a larger
+// header is answered with 502.
+const MaxUpstreamHeaderBytes = 64 << 10
+
 // Config configures a [Proxy]. Every field is OPTIONAL unless marked
 // REQUIRED; the zero value selects the default named in its comment.
 type Config struct {
@@ -48,7 +55,7 @@ type Config struct {
 	// Transport sends the requests upstream. Default: a transport of its
 	// own (never http.DefaultTransport) that ignores HTTP_PROXY and
 	// friends, with DialTimeout, ResponseHeaderTimeout, a 10 s TLS
-	// handshake timeout and 64 idle connections. When set, DialTimeout
+	// handshake timeout, MaxUpstreamHeaderBytes and 64 idle connections. When set, DialTimeout
 	// and ResponseHeaderTimeout are the caller's business.
 	Transport http.RoundTripper
 	// DialTimeout: default DefaultDialTimeout (5 s).
@@ -89,6 +96,7 @@ type Proxy struct {
 	fwdToken bool
 	metadata http.Handler
 	mdPaths  []string
+	pubHost  string // host of the Guard's resource URL: X-Forwarded-Host
 	streams  streams
 }
 
@@ -108,6 +116,9 @@ func New(cfg Config) (*Proxy, error) {
 		g: cfg.Guard, upstream: u, log: cfg.Logger, idle: cfg.StreamIdleTimeout,
 		fwdPrinc: cfg.ForwardPrincipal, fwdToken: cfg.ForwardToken,
 		metadata: cfg.Guard.MetadataHandler(), mdPaths: cfg.Guard.MetadataPaths(),
+	}
+	if ru, err := url.Parse(cfg.Guard.Resource()); err == nil {
+		p.pubHost = ru.Host
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -155,15 +166,16 @@ func newTransport(dial, header time.Duration) *http.Transport {
 	}
 	d := &net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		Proxy:                 nil, // a sidecar talks to its upstream directly
-		DialContext:           d.DialContext,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: header,
-		ExpectContinueTimeout: time.Second,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
+		Proxy:                  nil, // a sidecar talks to its upstream directly
+		DialContext:            d.DialContext,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  header,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: MaxUpstreamHeaderBytes,
+		MaxIdleConns:           64,
+		MaxIdleConnsPerHost:    64,
+		IdleConnTimeout:        90 * time.Second,
+		ForceAttemptHTTP2:      true,
 	}
 }
 
@@ -172,11 +184,27 @@ func newTransport(dial, header time.Duration) *http.Transport {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch path := r.URL.Path; {
 	case path == p.g.ResourcePath() && r.URL.RawPath == "":
+		dropConnectionHeaders(r.Header)
 		p.g.Serve(w, r, p.forward)
 	case slices.Contains(p.mdPaths, path) && r.URL.RawPath == "":
 		p.metadata.ServeHTTP(w, r)
 	default:
 		http.NotFound(w, r)
+	}
+}
+
+// dropConnectionHeaders removes the headers the Connection header names
+// (RFC 9110, section 7.6.1), before the Guard sees the request: the reverse
+// proxy removes them from the upstream request, so without this the Guard
+// would check headers (Content-Type, Mcp-Session-Id, Mcp-Protocol-Version)
+// the upstream never receives.
+func dropConnectionHeaders(h http.Header) {
+	for _, v := range h["Connection"] {
+		for _, name := range strings.Split(v, ",") {
+			if name = textproto.TrimString(name); name != "" && !strings.EqualFold(name, "Connection") {
+				h.Del(name)
+			}
+		}
 	}
 }
 
@@ -269,7 +297,18 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	out.Host = "" // the upstream's own host
 	out.Trailer = nil
 	StripInbound(out.Header, p.fwdToken)
+	// The filters read identity bytes only: the client's Accept-Encoding
+	// is not passed on, so the default transport asks for gzip itself and
+	// decodes it (modifyResponse refuses any other encoding).
+	out.Header.Del("Accept-Encoding")
 	pr.SetXForwarded()
+	// SetXForwarded copies the client's Host header; the public host is
+	// the resource's.
+	if p.pubHost != "" {
+		out.Header.Set("X-Forwarded-Host", p.pubHost)
+	} else {
+		out.Header.Del("X-Forwarded-Host")
+	}
 	if st, ok := pr.In.Context().Value(stateKey{}).(*reqState); ok {
 		for k, v := range st.principal {
 			out.Header[k] = v
@@ -281,12 +320,40 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 // the Guard.
 var errUpgrade = errors.New("proxy: the upstream server switched protocols")
 
-// modifyResponse applies the idle bound to the upstream body and refuses a
-// protocol switch. A 404 to a request naming a session means the upstream
+// errEncoded refuses a response body in a content coding: the list filters
+// read identity bytes only, so an encoded list would pass unfiltered.
+var errEncoded = errors.New("proxy: the upstream server sent an encoded body (Content-Encoding) that was not asked for")
+
+// errAmbiguousType refuses a response with several Content-Type headers:
+// the filter reads the first, a client may read another.
+var errAmbiguousType = errors.New("proxy: the upstream server sent several Content-Type headers")
+
+// errUpstreamUnauthorized: the upstream refused a request the Guard had
+// authorized. Passing its 401 on would send a client whose token is valid
+// into re-authentication, possibly at an authorization server the upstream
+// names.
+var errUpstreamUnauthorized = errors.New("proxy: the upstream server answered 401 to an authorized request (does it need forward_token?)")
+
+// modifyResponse applies the idle bound to the upstream body, refuses a
+// protocol switch, a 401, a content coding and several Content-Types, and drops the upstream's
+// WWW-Authenticate. A 404 to a request naming a session means the upstream
 // server has ended it: the Guard forgets the binding.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		return errUpgrade
+	}
+	// The Guard owns the authentication challenge.
+	resp.Header.Del("WWW-Authenticate")
+	if resp.StatusCode == http.StatusUnauthorized {
+		return errUpstreamUnauthorized
+	}
+	if len(resp.Header.Values("Content-Type")) > 1 {
+		return errAmbiguousType
+	}
+	for _, ce := range resp.Header.Values("Content-Encoding") {
+		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+			return errEncoded
+		}
 	}
 	if resp.StatusCode == http.StatusNotFound && resp.Request != nil {
 		if sid := resp.Request.Header.Get("Mcp-Session-Id"); sid != "" {

@@ -98,8 +98,17 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if rp := g.ResourcePath(); rp == "/readyz" || rp == "/livez" || slices.Contains(g.MetadataPaths(), "/readyz") {
 			return fail("the resource path %s collides with the probes: set proxy.health_listen", rp)
 		}
+		// The probes share the public address: /readyz says only "not
+		// ready" there, and the cause (it names the upstream and IdP URLs)
+		// goes to the log.
 		mux := http.NewServeMux()
-		mux.Handle("/readyz", health)
+		mux.Handle("/readyz", core.ReadyHandler(core.ReadyFunc(func(ctx context.Context) error {
+			if err := p.Ready(ctx); err != nil {
+				log.LogAttrs(ctx, slog.LevelWarn, "mcpauthz proxy: not ready", slog.Any("cause", err))
+				return core.ErrNotReady
+			}
+			return nil
+		}), 0))
 		mux.Handle("/livez", health)
 		mux.Handle("/", p)
 		handler = mux
