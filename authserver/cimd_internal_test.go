@@ -120,7 +120,7 @@ func BenchmarkClientLookup(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if c, err := e.s.lookupClient(ctx, bc.id); c == nil || err != nil {
+				if c, err := e.s.lookupClient(ctx, bc.id, ""); c == nil || err != nil {
 					b.Fatal(err)
 				}
 			}
