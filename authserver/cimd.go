@@ -286,14 +286,19 @@ func (e *addressError) Error() string { return "address " + e.address + " is not
 
 // nonPublic are prefixes that netip's predicates do not cover.
 var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("100.64.0.0/10"),  // CGNAT
-	netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),    // reserved
-	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64 (embeds any IPv4)
-	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
-	netip.MustParsePrefix("2002::/16"),      // 6to4 (embeds any IPv4)
-	netip.MustParsePrefix("2001::/32"),      // Teredo
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),   // CGNAT
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved
+	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64 (embeds any IPv4)
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+	netip.MustParsePrefix("2002::/16"),       // 6to4 (embeds any IPv4)
+	netip.MustParsePrefix("2001::/32"),       // Teredo
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (embeds any IPv4)
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated, SIIT (embeds any IPv4)
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated, still routed on some networks)
+	netip.MustParsePrefix("100::/64"),        // discard-only
 }
 
 // addressAllowed reports whether a document may be fetched from a: a

@@ -42,6 +42,15 @@ func TestAddressAllowed(t *testing.T) {
 		{"64:ff9b::7f00:1", false, false},
 		{"2002:7f00:1::", false, false},
 		{"2001:0:4136:e378::1", false, false},
+		{"0.1.2.3", false, false},             // "this network" 0/8
+		{"::127.0.0.1", false, false},         // IPv4-compatible (deprecated) embeds loopback
+		{"::a9fe:a9fe", false, false},         // IPv4-compatible 169.254.169.254
+		{"::ffff:0:7f00:1", false, false},     // IPv4-translated (SIIT) 127.0.0.1
+		{"::ffff:0:a00:1", false, false},      // IPv4-translated 10.0.0.1
+		{"fec0::1", false, false},             // deprecated site-local
+		{"100::1", false, false},              // discard-only
+		{"fe80::1%eth0", false, false},        // zone id
+		{"2001:4860:4860::8888", false, true}, // public IPv6 still allowed
 	} {
 		if got := addressAllowed(netip.MustParseAddr(tc.addr), allow, tc.dev); got != tc.want {
 			t.Errorf("%s (dev %v): %v, want %v", tc.addr, tc.dev, got, tc.want)
