@@ -345,7 +345,7 @@ func (rg *registrar) redirectFits(raw string) bool {
 	case "http":
 		return rg.loopback && isLoopbackHost(host) // checkRedirectURI: loopback only
 	case "https":
-		if host == "" || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") {
+		if host == "" || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") || !isLDH(host) {
 			return false
 		}
 		for _, h := range rg.hosts {
@@ -355,6 +355,21 @@ func (rg *registrar) redirectFits(raw string) bool {
 		}
 	}
 	return false
+}
+
+// isLDH reports whether host has only ASCII letters, digits, '-' and
+// '.': other characters (Unicode that browsers map through IDNA, such as
+// a fullwidth solidus or ideographic full stop, or forbidden host code
+// points) could make a browser read another host than the suffix check
+// did. Internationalized names register as xn-- labels.
+func isLDH(host string) bool {
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // apply checks req against the policy and builds the client. secretHash is

@@ -155,6 +155,13 @@ func TestRegistrationRequestRules(t *testing.T) {
 		{"https bare domain of wildcard", "application/json", `{"redirect_uris":["https://apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
 		{"empty label host", "application/json", `{"redirect_uris":["https://.apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
 		{"private-use scheme", "application/json", `{"redirect_uris":["com.example.app:/cb"]}`, 400, "invalid_redirect_uri"},
+		// hosts whose meaning differs between this check and a browser's
+		// URL parser (IDNA mapping, forbidden host code points): only
+		// ASCII letters, digits, '-' and '.' (IDNs as xn-- labels)
+		{"fullwidth solidus host", "application/json", `{"redirect_uris":["https://evil.example%EF%BC%8F.apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
+		{"ideographic full stop host", "application/json", `{"redirect_uris":["https://evil.example\u3002.apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
+		{"forbidden code point host", "application/json", `{"redirect_uris":["https://evil.example<.apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
+		{"quote in host", "application/json", `{"redirect_uris":["https://a\".apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
 		{"fragment", "application/json", `{"redirect_uris":["http://127.0.0.1/cb#x"]}`, 400, "invalid_redirect_uri"},
 		{"user info", "application/json", `{"redirect_uris":["http://u@127.0.0.1/cb"]}`, 400, "invalid_redirect_uri"},
 		{"javascript", "application/json", `{"redirect_uris":["javascript:alert(1)"]}`, 400, "invalid_redirect_uri"},
