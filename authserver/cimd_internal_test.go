@@ -136,3 +136,28 @@ func BenchmarkClientLookup(b *testing.B) {
 		})
 	}
 }
+
+// TestDocumentClientHardened: the document client never uses a proxy
+// (HTTPS_PROXY would hide the address checked at dial time), never
+// inflates compressed bodies, caps response headers and follows no
+// redirect.
+func TestDocumentClientHardened(t *testing.T) {
+	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+	hc := documentClient(nil, false, nil, time.Second)
+	tr, ok := hc.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("transport %T", hc.Transport)
+	}
+	if tr.Proxy != nil {
+		t.Error("a proxy function is set")
+	}
+	if !tr.DisableCompression || tr.MaxResponseHeaderBytes <= 0 || tr.MaxResponseHeaderBytes > 64<<10 {
+		t.Errorf("compression off %v, header cap %d", tr.DisableCompression, tr.MaxResponseHeaderBytes)
+	}
+	if tr.ForceAttemptHTTP2 {
+		t.Error("HTTP/2 forced")
+	}
+	if hc.CheckRedirect == nil || hc.CheckRedirect(nil, nil) != http.ErrUseLastResponse {
+		t.Error("redirects followed")
+	}
+}
