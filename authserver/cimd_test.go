@@ -58,6 +58,9 @@ func newDocHost(t *testing.T) *docHost {
 		"/badredir.json": {body: func(b string) string {
 			return `{"client_id":"` + b + `/badredir.json","redirect_uris":["http://evil.example/cb"]}`
 		}},
+		"/bidi.json": {body: func(b string) string {
+			return `{"client_id":"` + b + `/bidi.json","client_name":"Quickstart App\u202e","redirect_uris":["http://127.0.0.1/callback"]}`
+		}},
 		"/html.json":    {body: func(b string) string { return doc(b+"/html.json", "") }, ct: "text/html"},
 		"/missing.json": {status: http.StatusNotFound},
 	}
@@ -188,6 +191,7 @@ func TestMetadataDocumentRefusals(t *testing.T) {
 		{"confidential method", e, d.url("/basic.json"), "auth_method none"},
 		{"bad redirect in document", e, d.url("/badredir.json"), "redirect URI"},
 		{"content type", e, d.url("/html.json"), "Content-Type"},
+		{"bidi override in client_name", e, d.url("/bidi.json"), "client_name"},
 		{"404", e, d.url("/missing.json"), "status 404"},
 		{"private address", strict, d.url("/good.json"), "is not public"},
 		{"name resolving to loopback", strict, "https://localhost:" + port + "/good.json", "is not public"},

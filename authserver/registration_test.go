@@ -175,6 +175,15 @@ func TestRegistrationRequestRules(t *testing.T) {
 		{"scope wholly outside policy", "application/json", `{` + ok + `,"scope":"openid offline_access"}`, 400, "invalid_client_metadata"},
 		{"scope malformed", "application/json", `{` + ok + `,"scope":"a  b"}`, 400, "invalid_client_metadata"},
 		{"name control char", "application/json", `{` + ok + `,"client_name":"a\u0007b"}`, 400, "invalid_client_metadata"},
+		// display spoofing on the consent page: bidi overrides reorder the
+		// "(client id)" shown after the name; invisible and C1 characters
+		{"name bidi override", "application/json", `{` + ok + `,"client_name":"Quickstart App\u202e)tratskciuq("}`, 400, "invalid_client_metadata"},
+		{"name bidi isolate", "application/json", `{` + ok + `,"client_name":"a\u2067b"}`, 400, "invalid_client_metadata"},
+		{"name zero width", "application/json", `{` + ok + `,"client_name":"Quick\u200bstart"}`, 400, "invalid_client_metadata"},
+		{"name C1 control", "application/json", `{` + ok + `,"client_name":"a\u0085b"}`, 400, "invalid_client_metadata"},
+		{"name line separator", "application/json", `{` + ok + `,"client_name":"a\u2028b"}`, 400, "invalid_client_metadata"},
+		{"name BOM", "application/json", `{` + ok + `,"client_name":"\ufeffApp"}`, 400, "invalid_client_metadata"},
+		{"name non-Latin accepted", "application/json", `{` + ok + `,"client_name":"Агент 代理 é"}`, 201, ""},
 		{"name too long", "application/json", `{` + ok + `,"client_name":"` + strings.Repeat("é", 101) + `"}`, 400, "invalid_client_metadata"},
 		{"null members are absent", "application/json", `{` + ok + `,"client_name":null,"scope":null,"grant_types":null}`, 201, ""},
 		{"too large", "application/json", `{` + ok + `,"x":"` + strings.Repeat("a", 9000) + `"}`, 413, "invalid_client_metadata"},
