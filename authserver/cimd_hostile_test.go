@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,14 @@ func TestMetadataDocumentHostileServers(t *testing.T) {
 	doc := func(p string) []byte {
 		return []byte(`{"client_id":"` + base + p + `","redirect_uris":["http://127.0.0.1/callback"]}`)
 	}
+	gz := sync.OnceValue(func() []byte { // built once: compressing is slow under -race
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, _ = zw.Write(doc("/gzip.json"))
+		_, _ = zw.Write(bytes.Repeat([]byte(" "), 1<<20)) // inflates to 1 MiB
+		_ = zw.Close()
+		return buf.Bytes()
+	})
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
@@ -40,13 +49,8 @@ func TestMetadataDocumentHostileServers(t *testing.T) {
 				}
 			}
 		case "/gzip.json":
-			var buf bytes.Buffer
-			zw := gzip.NewWriter(&buf)
-			_, _ = zw.Write(doc(r.URL.Path))
-			_, _ = zw.Write(bytes.Repeat([]byte(" "), 1<<20)) // inflates to 1 MiB
-			_ = zw.Close()
 			w.Header().Set("Content-Encoding", "gzip")
-			_, _ = w.Write(buf.Bytes())
+			_, _ = w.Write(gz())
 		case "/headers.json":
 			for i := range 40 {
 				w.Header().Set("X-Pad-"+string(rune('a'+i%26))+strings.Repeat("p", i), strings.Repeat("x", 1000))
@@ -58,6 +62,7 @@ func TestMetadataDocumentHostileServers(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	base = srv.URL
+	_ = gz()
 	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
