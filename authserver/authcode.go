@@ -51,7 +51,7 @@ func redirErr(code, desc string) *authorizeError {
 // parseAuthorizeRequest validates a raw authorization request query. It
 // returns the request as far as it could be validated: when the error
 // redirects, req.RedirectURI and req.State are set.
-func (s *Server) parseAuthorizeRequest(ctx context.Context, raw string) (*authzRequest, *client, *authorizeError) {
+func (s *Server) parseAuthorizeRequest(ctx context.Context, raw, source string) (*authzRequest, *client, *authorizeError) {
 	if len(raw) > maxAuthorizeQuery {
 		return nil, nil, pageErr("the authorization request is too large")
 	}
@@ -62,7 +62,7 @@ func (s *Server) parseAuthorizeRequest(ctx context.Context, raw string) (*authzR
 	if q["client_id"] == "" {
 		return nil, nil, pageErr("unknown client")
 	}
-	c, err := s.lookupClient(ctx, q["client_id"])
+	c, err := s.lookupClient(ctx, q["client_id"], source)
 	if err != nil {
 		// shown to the user, never redirected: the redirect URI is not
 		// validated (it comes from the document that was refused)

@@ -64,7 +64,7 @@ func FuzzAuthorizeRequest(f *testing.F) {
 	}
 	e := newEnv(f, brokerConfig)
 	f.Fuzz(func(t *testing.T, raw string) {
-		req, c, ae := e.s.parseAuthorizeRequest(context.Background(), raw)
+		req, c, ae := e.s.parseAuthorizeRequest(context.Background(), raw, "")
 		if ae != nil {
 			if ae.redirect && (req == nil || c == nil || !redirectAllowed(c, req.RedirectURI)) {
 				t.Fatalf("redirecting error to an unvalidated URI: %+v", req)

@@ -900,3 +900,81 @@ func TestRefreshRefusalKeepsToken(t *testing.T) {
 		t.Fatalf("family not revoked after reuse: %d", s)
 	}
 }
+
+// TestRefreshPeekRaces: validation before the token is spent (Peek) keeps
+// the theft signals. Parallel refreshes with one token, one of them
+// invalid, leave exactly the valid one served; two valid ones: one wins
+// and the family is revoked; a rotated token presented with invalid
+// parameters, or a token presented by another client, still ends the
+// family.
+func TestRefreshPeekRaces(t *testing.T) {
+	const other = "other-native"
+	e := newBrokerEnv(t, func(c *authserver.Config) {
+		c.Clients = append(c.Clients, authserver.Client{ID: other, AuthMethods: []string{authserver.AuthNone},
+			GrantTypes: []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken}, RedirectURIs: []string{brRedirect}})
+	})
+	fresh := func() string {
+		ver, ch := pkcePair()
+		loc := e.login(t, e.browser(), e.authzParams(brPublic, brRedirect, ch))
+		status, body, _ := e.token(t, codeForm(loc.Query().Get("code"), brRedirect, ver), false)
+		if status != 200 {
+			t.Fatalf("code: %d %v", status, body)
+		}
+		return body["refresh_token"].(string)
+	}
+	refresh := func(client, rt string, extra ...string) (int, map[string]any) {
+		f := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {client}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			f.Set(extra[i], extra[i+1])
+		}
+		s, b, _ := e.token(t, f, false)
+		return s, b
+	}
+	parallel := func(rt string, extras ...[]string) []int {
+		out := make([]int, len(extras))
+		var wg sync.WaitGroup
+		for i, ex := range extras {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out[i], _ = refresh(brPublic, rt, ex...)
+			}()
+		}
+		wg.Wait()
+		return out
+	}
+
+	for range 5 { // one valid, two invalid, at once: the valid one is served
+		rt := fresh()
+		got := parallel(rt, []string{"resource", e2eOther}, nil, []string{"scope", "mcp:nope"})
+		if got[0] != 400 || got[1] != 200 || got[2] != 400 {
+			t.Fatalf("valid among invalid: %v", got)
+		}
+	}
+	rt := fresh() // two valid at once: one wins, the loser's reuse revokes the family
+	got := parallel(rt, nil, nil)
+	if got[0]+got[1] != 600 {
+		t.Fatalf("two valid at once: %v, want one 200 and one 400", got)
+	}
+
+	rt = fresh() // a rotated token with invalid parameters is still reuse
+	s, b := refresh(brPublic, rt)
+	if s != 200 {
+		t.Fatalf("rotate: %d %v", s, b)
+	}
+	next := b["refresh_token"].(string)
+	if s, b := refresh(brPublic, rt, "resource", e2eOther); s != 400 || b["error"] != "invalid_grant" {
+		t.Fatalf("reuse with a wrong resource: %d %v", s, b)
+	}
+	if s, _ := refresh(brPublic, next); s != 400 {
+		t.Fatal("family survived the reuse of a rotated token with invalid parameters")
+	}
+
+	rt = fresh() // another client presenting the token ends the family; nothing of it is echoed
+	if s, b := refresh(other, rt); s != 400 || b["error"] != "invalid_grant" || b["access_token"] != nil || b["scope"] != nil {
+		t.Fatalf("other client: %d %v", s, b)
+	}
+	if s, _ := refresh(brPublic, rt); s != 400 {
+		t.Fatal("family survived a presentation by another client")
+	}
+}

@@ -84,7 +84,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	req, _, ae := s.parseAuthorizeRequest(ctx, raw)
+	req, _, ae := s.parseAuthorizeRequest(ctx, raw, s.clientAddr(r))
 	if ae != nil {
 		s.logAuthorize(ctx, req, ae.code+": "+ae.desc)
 		if !ae.redirect {
@@ -206,7 +206,7 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadGateway, "Sign-in failed", "The identity provider's answer could not be used.")
 		return
 	}
-	c, _ := s.lookupClient(ctx, t.req.ClientID)
+	c, _ := s.lookupClient(ctx, t.req.ClientID, s.clientAddr(r))
 	if c == nil { // a registered client forgotten, or a document refused, during the login
 		b.pending.take(id, now)
 		b.clearLoginCookie(w)

@@ -96,6 +96,13 @@ type ClientMetadataDocuments struct {
 	// zero means a burst of 20, then 5 per second. Kept by
 	// Config.RateLimiter when set, else in memory.
 	FetchLimit Limit
+	// FetchLimitPerSource is the budget of document fetches per source
+	// address (Config.ClientAddress), charged before FetchLimit, so that
+	// one source naming uncached URLs cannot spend the server-wide budget
+	// and lock out clients first seen from elsewhere. OPTIONAL; zero means
+	// a burst of 10, then one a second (a fifth of the default
+	// server-wide rate).
+	FetchLimitPerSource Limit
 	// Scopes and Resources restrict what these clients may obtain, as
 	// Client.Scopes and Client.Resources do. OPTIONAL; nil means every
 	// scope of every resource (the broker's access rules still decide per
@@ -117,6 +124,7 @@ type cimd struct {
 	allScopes  []string
 	hc         *http.Client
 	fetchLimit Limit
+	perSource  Limit
 	limiter    Limiter
 	cache      *docCache
 	inflightMu sync.Mutex
@@ -224,6 +232,13 @@ func (s *Server) setMetadataDocuments(d *ClientMetadataDocuments, shared Limiter
 	if c.fetchLimit.PerSecond <= 0 || c.fetchLimit.Burst <= 0 {
 		return cfgErr("client_metadata_documents.fetch_limit", "must be positive")
 	}
+	c.perSource = d.FetchLimitPerSource
+	if c.perSource == (Limit{}) {
+		c.perSource = Limit{PerSecond: 1, Burst: 10}
+	}
+	if c.perSource.PerSecond <= 0 || c.perSource.Burst <= 0 {
+		return cfgErr("client_metadata_documents.fetch_limit_per_source", "must be positive")
+	}
 	c.limiter = shared
 	if c.limiter == nil {
 		l, err := NewMemoryLimiter(MemoryLimiterConfig{Now: s.now})
@@ -271,14 +286,19 @@ func (e *addressError) Error() string { return "address " + e.address + " is not
 
 // nonPublic are prefixes that netip's predicates do not cover.
 var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("100.64.0.0/10"),  // CGNAT
-	netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),    // reserved
-	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64 (embeds any IPv4)
-	netip.MustParsePrefix("64:ff9b:1::/48"), // local-use NAT64
-	netip.MustParsePrefix("2002::/16"),      // 6to4 (embeds any IPv4)
-	netip.MustParsePrefix("2001::/32"),      // Teredo
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),   // CGNAT
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved
+	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64 (embeds any IPv4)
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+	netip.MustParsePrefix("2002::/16"),       // 6to4 (embeds any IPv4)
+	netip.MustParsePrefix("2001::/32"),       // Teredo
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (embeds any IPv4)
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated, SIIT (embeds any IPv4)
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated, still routed on some networks)
+	netip.MustParsePrefix("100::/64"),        // discard-only
 }
 
 // addressAllowed reports whether a document may be fetched from a: a
@@ -354,7 +374,9 @@ func (c *cimd) checkDocumentURL(raw string) error {
 
 // documentClient returns the client of a document URL: from the cache, or
 // fetched (one fetch per URL at a time; failures are remembered for 30 s).
-func (c *cimd) client(ctx context.Context, s *Server, id string) (*client, error) {
+// A fetch is charged to source's budget ("" when the caller has no
+// request source), then to the server-wide one.
+func (c *cimd) client(ctx context.Context, s *Server, id, source string) (*client, error) {
 	now := s.now()
 	if cl, err, ok := c.cache.get(id, now); ok { // only checked URLs are cached
 		return cl, err
@@ -372,12 +394,9 @@ func (c *cimd) client(ctx context.Context, s *Server, id string) (*client, error
 			return nil, docErr("fetch cancelled")
 		}
 	}
-	if d, err := c.limiter.Allow(ctx, "cimd-fetch", c.fetchLimit); err != nil || !d.Allowed {
+	if err := c.charge(ctx, source); err != nil {
 		c.inflightMu.Unlock()
-		if err != nil { // fail closed: no fetch without the budget
-			return nil, docErr("the fetch budget is unavailable; try again in a minute")
-		}
-		return nil, docErr("too many document fetches; try again in a minute")
+		return nil, err
 	}
 	f := &docFetch{done: make(chan struct{})}
 	c.inflight[id] = f
@@ -399,6 +418,30 @@ func (c *cimd) client(ctx context.Context, s *Server, id string) (*client, error
 	delete(c.inflight, id)
 	c.inflightMu.Unlock()
 	return cl, err
+}
+
+// charge spends one fetch of source's budget, then of the server-wide
+// one; it fails closed when the limiter is down.
+func (c *cimd) charge(ctx context.Context, source string) error {
+	if len(source) > 256 {
+		source = source[:256]
+	}
+	for _, b := range []struct {
+		key string
+		l   Limit
+	}{{"cimd-fetch|" + source, c.perSource}, {"cimd-fetch", c.fetchLimit}} {
+		if source == "" && b.key != "cimd-fetch" {
+			continue
+		}
+		d, err := c.limiter.Allow(ctx, b.key, b.l)
+		if err != nil { // fail closed: no fetch without the budget
+			return docErr("the fetch budget is unavailable; try again in a minute")
+		}
+		if !d.Allowed {
+			return docErr("too many document fetches; try again in a minute")
+		}
+	}
+	return nil
 }
 
 // fetch GETs and validates the document; it returns the client and how

@@ -42,6 +42,15 @@ func TestAddressAllowed(t *testing.T) {
 		{"64:ff9b::7f00:1", false, false},
 		{"2002:7f00:1::", false, false},
 		{"2001:0:4136:e378::1", false, false},
+		{"0.1.2.3", false, false},             // "this network" 0/8
+		{"::127.0.0.1", false, false},         // IPv4-compatible (deprecated) embeds loopback
+		{"::a9fe:a9fe", false, false},         // IPv4-compatible 169.254.169.254
+		{"::ffff:0:7f00:1", false, false},     // IPv4-translated (SIIT) 127.0.0.1
+		{"::ffff:0:a00:1", false, false},      // IPv4-translated 10.0.0.1
+		{"fec0::1", false, false},             // deprecated site-local
+		{"100::1", false, false},              // discard-only
+		{"fe80::1%eth0", false, false},        // zone id
+		{"2001:4860:4860::8888", false, true}, // public IPv6 still allowed
 	} {
 		if got := addressAllowed(netip.MustParseAddr(tc.addr), allow, tc.dev); got != tc.want {
 			t.Errorf("%s (dev %v): %v, want %v", tc.addr, tc.dev, got, tc.want)
@@ -120,10 +129,35 @@ func BenchmarkClientLookup(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if c, err := e.s.lookupClient(ctx, bc.id); c == nil || err != nil {
+				if c, err := e.s.lookupClient(ctx, bc.id, ""); c == nil || err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
+	}
+}
+
+// TestDocumentClientHardened: the document client never uses a proxy
+// (HTTPS_PROXY would hide the address checked at dial time), never
+// inflates compressed bodies, caps response headers and follows no
+// redirect.
+func TestDocumentClientHardened(t *testing.T) {
+	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+	hc := documentClient(nil, false, nil, time.Second)
+	tr, ok := hc.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("transport %T", hc.Transport)
+	}
+	if tr.Proxy != nil {
+		t.Error("a proxy function is set")
+	}
+	if !tr.DisableCompression || tr.MaxResponseHeaderBytes <= 0 || tr.MaxResponseHeaderBytes > 64<<10 {
+		t.Errorf("compression off %v, header cap %d", tr.DisableCompression, tr.MaxResponseHeaderBytes)
+	}
+	if tr.ForceAttemptHTTP2 {
+		t.Error("HTTP/2 forced")
+	}
+	if hc.CheckRedirect == nil || hc.CheckRedirect(nil, nil) != http.ErrUseLastResponse {
+		t.Error("redirects followed")
 	}
 }

@@ -3,6 +3,7 @@ package authserver_test
 import (
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -57,6 +58,9 @@ func newDocHost(t *testing.T) *docHost {
 		"/badredir.json": {body: func(b string) string {
 			return `{"client_id":"` + b + `/badredir.json","redirect_uris":["http://evil.example/cb"]}`
 		}},
+		"/bidi.json": {body: func(b string) string {
+			return `{"client_id":"` + b + `/bidi.json","client_name":"Quickstart App\u202e","redirect_uris":["http://127.0.0.1/callback"]}`
+		}},
 		"/html.json":    {body: func(b string) string { return doc(b+"/html.json", "") }, ct: "text/html"},
 		"/missing.json": {status: http.StatusNotFound},
 	}
@@ -108,7 +112,8 @@ func (d *docHost) pool() *x509.CertPool {
 // host's certificate and (allowLoopback) its loopback address.
 func withDocuments(d *docHost, allowLoopback bool, mut func(*authserver.ClientMetadataDocuments)) func(*authserver.Config) {
 	return func(c *authserver.Config) {
-		m := &authserver.ClientMetadataDocuments{RootCAs: d.pool(), Timeout: 500 * time.Millisecond}
+		m := &authserver.ClientMetadataDocuments{RootCAs: d.pool(), Timeout: 500 * time.Millisecond,
+			FetchLimitPerSource: authserver.Limit{PerSecond: 100, Burst: 1000}} // every test request comes from 127.0.0.1
 		if allowLoopback {
 			m.AllowNetworks = []string{"127.0.0.1/32"}
 		}
@@ -186,6 +191,7 @@ func TestMetadataDocumentRefusals(t *testing.T) {
 		{"confidential method", e, d.url("/basic.json"), "auth_method none"},
 		{"bad redirect in document", e, d.url("/badredir.json"), "redirect URI"},
 		{"content type", e, d.url("/html.json"), "Content-Type"},
+		{"bidi override in client_name", e, d.url("/bidi.json"), "client_name"},
 		{"404", e, d.url("/missing.json"), "status 404"},
 		{"private address", strict, d.url("/good.json"), "is not public"},
 		{"name resolving to loopback", strict, "https://localhost:" + port + "/good.json", "is not public"},
@@ -323,5 +329,44 @@ func TestMetadataDocumentFetchBudget(t *testing.T) {
 	}
 	if status, _ := e.authorizePage(t, d.url("/good.json")); status != http.StatusFound {
 		t.Fatal("cached document refused over budget")
+	}
+}
+
+// TestMetadataDocumentFetchBudgetPerSource: one source naming uncached
+// document URLs (its own random paths) spends its own budget, not the
+// server-wide one, so a legitimate client seen first from another address
+// is still fetched.
+func TestMetadataDocumentFetchBudgetPerSource(t *testing.T) {
+	d := newDocHost(t)
+	e := newBrokerEnv(t, func(c *authserver.Config) {
+		withDocuments(d, true, func(m *authserver.ClientMetadataDocuments) {
+			m.FetchLimit = authserver.Limit{PerSecond: 0.001, Burst: 30}
+			m.FetchLimitPerSource = authserver.Limit{} // the default: a burst of 10
+		})(c)
+		c.ClientAddress = func(r *http.Request) string { return r.Header.Get("X-Test-Source") }
+	})
+	page := func(src, id string) (int, string) {
+		_, ch := pkcePair()
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/authorize?"+e.authzParams(id, "http://127.0.0.1:40000/callback", ch).Encode(), nil)
+		req.Header.Set("X-Test-Source", src)
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	refused := 0
+	for i := range 30 {
+		if _, p := page("198.51.100.7", d.url(fmt.Sprintf("/attacker-%d.json", i))); strings.Contains(p, "too many document fetches") {
+			refused++
+		}
+	}
+	if refused != 20 {
+		t.Fatalf("one source: %d of 30 fetches refused, want 20 (per-source burst 10)", refused)
+	}
+	if status, p := page("203.0.113.9", d.url("/good.json")); status != http.StatusFound {
+		t.Fatalf("legitimate client locked out by another source: %d %s", status, p)
 	}
 }

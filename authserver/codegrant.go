@@ -14,7 +14,7 @@ import (
 // client_id; everyone else authenticates (authenticateClient).
 func (s *Server) tokenClient(ctx context.Context, r *http.Request, gt string, form map[string]string, ev *auditEvent) (*client, *oauthError) {
 	if gt == GrantAuthorizationCode || gt == GrantRefreshToken {
-		c, _ := s.lookupClient(ctx, form["client_id"])
+		c, _ := s.lookupClient(ctx, form["client_id"], s.clientAddr(r))
 		noCreds := len(r.Header.Values("Authorization")) == 0 && form["client_secret"] == "" &&
 			form["client_assertion"] == "" && form["client_assertion_type"] == ""
 		if c != nil && c.public {

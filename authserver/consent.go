@@ -332,7 +332,7 @@ func (s *Server) consentPage(ctx context.Context, w http.ResponseWriter, t *logi
 	}
 	name := t.req.ClientID
 	note := ""
-	if c, _ := s.lookupClient(ctx, t.req.ClientID); c != nil {
+	if c, _ := s.lookupClient(ctx, t.req.ClientID, ""); c != nil {
 		if c.name != "" {
 			name = c.name + " (" + c.id + ")"
 		}

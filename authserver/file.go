@@ -107,6 +107,7 @@ type fileDocuments struct {
 	MaxTTL           time.Duration `yaml:"max_ttl"`
 	CacheBytes       int64         `yaml:"cache_bytes"`
 	FetchLimit       fileLimit     `yaml:"fetch_limit"`
+	FetchPerSource   fileLimit     `yaml:"fetch_limit_per_source"`
 	Scopes           []string      `yaml:"scopes"`
 	Resources        []string      `yaml:"resources"`
 }
@@ -251,7 +252,7 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		cfg.ClientMetadataDocuments = &ClientMetadataDocuments{
 			AllowHosts: d.AllowHosts, AllowNetworks: d.AllowNetworks, DevAllowInsecure: d.DevAllowInsecure,
 			MaxBytes: d.MaxBytes, Timeout: d.Timeout, DefaultTTL: d.DefaultTTL, MaxTTL: d.MaxTTL,
-			CacheBytes: d.CacheBytes, FetchLimit: Limit(d.FetchLimit), Scopes: d.Scopes, Resources: d.Resources,
+			CacheBytes: d.CacheBytes, FetchLimit: Limit(d.FetchLimit), FetchLimitPerSource: Limit(d.FetchPerSource), Scopes: d.Scopes, Resources: d.Resources,
 		}
 		if d.RootCAsFile != "" {
 			p := d.RootCAsFile

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
@@ -320,13 +321,27 @@ func registrationFromMap(m map[string]any) (*registrationRequest, *oauthError) {
 	if len(req.RedirectURIs) == 0 {
 		return nil, regErr(codeInvalidRedirectURI, "redirect_uris is required")
 	}
-	if utf8.RuneCountInString(req.ClientName) > maxClientNameRunes || hasControl(req.ClientName) {
-		return nil, regErr(codeInvalidClientMetadata, "client_name is too long or has control characters")
+	if utf8.RuneCountInString(req.ClientName) > maxClientNameRunes || !displaySafe(req.ClientName) {
+		return nil, regErr(codeInvalidClientMetadata, "client_name is too long or has control, format or invisible characters")
 	}
 	if _, err := parseScope(req.Scope); err != nil {
 		return nil, regErr(codeInvalidClientMetadata, "malformed scope")
 	}
 	return req, nil
+}
+
+// displaySafe reports whether a name shown on the consent page has no
+// control (Cc), format (Cf: bidi overrides and isolates, zero-width
+// characters, BOM) or line/paragraph separator characters and is valid
+// UTF-8: bidi controls could visually reorder the client id shown after
+// the name, invisible ones make look-alikes of configured names.
+func displaySafe(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return false
+		}
+	}
+	return true
 }
 
 // redirectFits reports whether a registered redirect URI fits the
@@ -345,7 +360,7 @@ func (rg *registrar) redirectFits(raw string) bool {
 	case "http":
 		return rg.loopback && isLoopbackHost(host) // checkRedirectURI: loopback only
 	case "https":
-		if host == "" || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") {
+		if host == "" || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") || !isLDH(host) {
 			return false
 		}
 		for _, h := range rg.hosts {
@@ -355,6 +370,21 @@ func (rg *registrar) redirectFits(raw string) bool {
 		}
 	}
 	return false
+}
+
+// isLDH reports whether host has only ASCII letters, digits, '-' and
+// '.': other characters (Unicode that browsers map through IDNA, such as
+// a fullwidth solidus or ideographic full stop, or forbidden host code
+// points) could make a browser read another host than the suffix check
+// did. Internationalized names register as xn-- labels.
+func isLDH(host string) bool {
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // apply checks req against the policy and builds the client. secretHash is

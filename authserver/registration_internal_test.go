@@ -181,7 +181,7 @@ func TestRegistrationAndDocumentsLimiterDown(t *testing.T) {
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "temporarily_unavailable") {
 		t.Fatalf("register with the limiter down: %d %s", w.Code, w.Body)
 	}
-	c, err := e.s.lookupClient(context.Background(), "https://app.example.com/client.json")
+	c, err := e.s.lookupClient(context.Background(), "https://app.example.com/client.json", "")
 	if c != nil || err == nil || !strings.Contains(err.Error(), "fetch budget is unavailable") {
 		t.Fatalf("document with the limiter down: %v %v", c, err)
 	}

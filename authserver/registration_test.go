@@ -155,6 +155,13 @@ func TestRegistrationRequestRules(t *testing.T) {
 		{"https bare domain of wildcard", "application/json", `{"redirect_uris":["https://apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
 		{"empty label host", "application/json", `{"redirect_uris":["https://.apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
 		{"private-use scheme", "application/json", `{"redirect_uris":["com.example.app:/cb"]}`, 400, "invalid_redirect_uri"},
+		// hosts whose meaning differs between this check and a browser's
+		// URL parser (IDNA mapping, forbidden host code points): only
+		// ASCII letters, digits, '-' and '.' (IDNs as xn-- labels)
+		{"fullwidth solidus host", "application/json", `{"redirect_uris":["https://evil.example%EF%BC%8F.apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
+		{"ideographic full stop host", "application/json", `{"redirect_uris":["https://evil.example\u3002.apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
+		{"forbidden code point host", "application/json", `{"redirect_uris":["https://evil.example<.apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
+		{"quote in host", "application/json", `{"redirect_uris":["https://a\".apps.example.com/cb"]}`, 400, "invalid_redirect_uri"},
 		{"fragment", "application/json", `{"redirect_uris":["http://127.0.0.1/cb#x"]}`, 400, "invalid_redirect_uri"},
 		{"user info", "application/json", `{"redirect_uris":["http://u@127.0.0.1/cb"]}`, 400, "invalid_redirect_uri"},
 		{"javascript", "application/json", `{"redirect_uris":["javascript:alert(1)"]}`, 400, "invalid_redirect_uri"},
@@ -168,6 +175,15 @@ func TestRegistrationRequestRules(t *testing.T) {
 		{"scope wholly outside policy", "application/json", `{` + ok + `,"scope":"openid offline_access"}`, 400, "invalid_client_metadata"},
 		{"scope malformed", "application/json", `{` + ok + `,"scope":"a  b"}`, 400, "invalid_client_metadata"},
 		{"name control char", "application/json", `{` + ok + `,"client_name":"a\u0007b"}`, 400, "invalid_client_metadata"},
+		// display spoofing on the consent page: bidi overrides reorder the
+		// "(client id)" shown after the name; invisible and C1 characters
+		{"name bidi override", "application/json", `{` + ok + `,"client_name":"Quickstart App\u202e)tratskciuq("}`, 400, "invalid_client_metadata"},
+		{"name bidi isolate", "application/json", `{` + ok + `,"client_name":"a\u2067b"}`, 400, "invalid_client_metadata"},
+		{"name zero width", "application/json", `{` + ok + `,"client_name":"Quick\u200bstart"}`, 400, "invalid_client_metadata"},
+		{"name C1 control", "application/json", `{` + ok + `,"client_name":"a\u0085b"}`, 400, "invalid_client_metadata"},
+		{"name line separator", "application/json", `{` + ok + `,"client_name":"a\u2028b"}`, 400, "invalid_client_metadata"},
+		{"name BOM", "application/json", `{` + ok + `,"client_name":"\ufeffApp"}`, 400, "invalid_client_metadata"},
+		{"name non-Latin accepted", "application/json", `{` + ok + `,"client_name":"Агент 代理 é"}`, 201, ""},
 		{"name too long", "application/json", `{` + ok + `,"client_name":"` + strings.Repeat("é", 101) + `"}`, 400, "invalid_client_metadata"},
 		{"null members are absent", "application/json", `{` + ok + `,"client_name":null,"scope":null,"grant_types":null}`, 201, ""},
 		{"too large", "application/json", `{` + ok + `,"x":"` + strings.Repeat("a", 9000) + `"}`, 413, "invalid_client_metadata"},

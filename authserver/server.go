@@ -282,13 +282,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // dynamically registered (which counts as a use of it), or described by the
 // client ID metadata document at id (cached or fetched). It returns nil and
 // an error naming the reason when a document is refused, nil and nil for an
-// unknown client.
-func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
+// unknown client. source is the request's address (Config.ClientAddress),
+// charged for a document fetch; "" when there is none.
+func (s *Server) lookupClient(ctx context.Context, id, source string) (*client, error) {
 	if c := s.credentialedClient(id); c != nil || !strings.HasPrefix(id, "http") {
 		return c, nil
 	}
 	if s.cimd != nil && s.cimd.isDocumentClientID(id) {
-		return s.cimd.client(ctx, s, id)
+		return s.cimd.client(ctx, s, id, source)
 	}
 	return nil, nil
 }
