@@ -51,6 +51,8 @@ func TestRawClaimsAdversarial(t *testing.T) {
 		{"array top", `["a"]`, false, "", nil, nil},
 		{"null top", `null`, false, "", nil, nil},
 		{"BOM", "\xef\xbb\xbf{\"a\":1}", false, "", nil, nil},
+		{"case lookup misses", `{"groups":["a"],"realm_access":{"roles":["r"]}}`, true, "Groups", nil, nil},
+		{"nested case lookup misses", `{"realm_access":{"roles":["r"]}}`, true, "realm_access.Roles", nil, nil},
 		{"nul escape key", `{"a\u0000":1,"a":2}`, true, "a", nil, nil},
 	}
 	for _, tc := range tests {
