@@ -19,7 +19,43 @@ import (
 // Claims without a Memo is mapped on every request. The zero value is ready;
 // it is safe for concurrent use.
 type TokenMemo struct {
-	v atomic.Pointer[tokenMemo]
+	v      atomic.Pointer[tokenMemo]
+	charge func(n int) bool
+}
+
+// NewTokenMemo returns a TokenMemo whose derived state counts against the
+// byte bound of the cache that holds the token: before the Guard or an
+// Authorizer keeps something with the token it calls charge with its size
+// in bytes, and keeps nothing when charge returns false (the state is then
+// derived per request). A negative n returns bytes charged by a value that
+// was not kept. charge must be safe for concurrent use. A caching verifier
+// uses it so that MaxBytes bounds the claims and everything derived from
+// them; new(TokenMemo) keeps derived state uncharged.
+func NewTokenMemo(charge func(n int) bool) *TokenMemo {
+	return &TokenMemo{charge: charge}
+}
+
+// admit charges n bytes to the memo's cache; true when they may be kept.
+func (t *TokenMemo) admit(n int) bool {
+	return t.charge == nil || t.charge(n)
+}
+
+// refund returns n bytes charged for a value that was not kept.
+func (t *TokenMemo) refund(n int) {
+	if t.charge != nil {
+		t.charge(-n)
+	}
+}
+
+// memoOverhead approximates the fixed part of a tokenMemo (the struct, the
+// principal, TokenInfo and the inline scopes) and of a memo slot.
+const memoOverhead = 384
+
+// MemoSizer is implemented by values an Authorizer keeps with
+// [Principal.Memo] that can tell their size in bytes; others count as
+// memoOverhead bytes.
+type MemoSizer interface {
+	MemoSize() int
 }
 
 // tokenMemo is what one Guard derived from one verified token. Everything
@@ -58,16 +94,52 @@ func (g *Guard) memoFor(c *Claims) *tokenMemo {
 	m.p.memo = &m.pm
 	m.id = m.p.ID()
 	m.ti = auth.TokenInfo{UserID: m.id, Scopes: m.p.Scopes, Expiration: cc.Expiry}
+	m.pm.tm = c.Memo
+	size := memoOverhead + len(m.id) + principalBytes(&m.p)
+	if !c.Memo.admit(size) {
+		return nil // the cache cannot hold it: map this request's claims afresh
+	}
 	if !c.Memo.v.CompareAndSwap(nil, m) {
+		c.Memo.refund(size)
 		return g.memoFor(c) // another request published first: use that one
 	}
 	return m
+}
+
+// principalBytes approximates the bytes p's strings, slices and attributes
+// hold (its claims are accounted by the verifier's cache).
+func principalBytes(p *Principal) int {
+	n := len(p.Issuer) + len(p.Subject) + len(p.Tenant) + len(p.ClientID)
+	for _, l := range [][]string{p.Scopes, p.Groups, p.Roles} {
+		n += stringsBytes(l)
+	}
+	for k, v := range p.Attributes {
+		n += 64 + len(k) // map slot, interface
+		switch v := v.(type) {
+		case string:
+			n += len(v)
+		case []string:
+			n += stringsBytes(v)
+		default:
+			n += 32
+		}
+	}
+	return n
+}
+
+func stringsBytes(l []string) int {
+	n := 24
+	for _, s := range l {
+		n += 16 + len(s)
+	}
+	return n
 }
 
 // principalMemo holds one value an Authorizer derived from a principal that
 // the Guard shares between the requests of one token ([Principal.Memo]).
 type principalMemo struct {
 	p    *Principal // the principal it belongs to: a copy of it gets none
+	tm   *TokenMemo // charged for the slot's value
 	slot atomic.Pointer[memoSlot]
 }
 
@@ -94,8 +166,18 @@ func (p *Principal) Memo(owner any, compute func(*Principal) any) (v any, ok boo
 		return s.val, s.owner == owner
 	}
 	v = compute(p)
+	size := memoOverhead
+	if ms, ok := v.(MemoSizer); ok {
+		size += ms.MemoSize()
+	}
+	if m.tm != nil && !m.tm.admit(size) {
+		return v, true // the cache cannot hold it: used for this request only
+	}
 	if m.slot.CompareAndSwap(nil, &memoSlot{owner: owner, val: v}) {
 		return v, true
+	}
+	if m.tm != nil {
+		m.tm.refund(size)
 	}
 	s := m.slot.Load()
 	return s.val, s.owner == owner

@@ -165,6 +165,16 @@ type principalMemo struct {
 	subs   []string
 }
 
+// MemoSize is the bytes the memo holds, charged to the verified-token
+// cache's byte bound (core.MemoSizer).
+func (m *principalMemo) MemoSize() int {
+	n := 48 + len(m.prefix)
+	for _, s := range m.subs {
+		n += 16 + len(s)
+	}
+	return n
+}
+
 // newPrincipalMemo computes a principalMemo; its signature is the one
 // core.Principal.Memo takes. The key prefix is 'I' and the memo's number,
 // eight bytes unique within the Authorizer: the principal a memo belongs

@@ -102,6 +102,28 @@ func (t *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 	t.bytes += e.size
 }
 
+// charge adds n bytes derived from e's claims (the Guard's principal, an
+// Authorizer's per-token state) to e's size and evicts other entries to stay
+// under MaxBytes. It refuses (false) when e is not cached (nothing should
+// be kept with it then) or would outgrow an eighth of the cache. A
+// negative n returns bytes charged for a value that was not kept.
+func (t *tokenCache) charge(token string, e *cacheEntry, n int, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m[token] != e {
+		return n <= 0
+	}
+	if n > 0 && e.size+n > t.maxBytes/8 {
+		return false
+	}
+	e.size += n
+	t.bytes += n
+	for len(t.m) > 1 && t.bytes > t.maxBytes {
+		t.evictLocked(now)
+	}
+	return true
+}
+
 // evictLocked looks at a few entries (map order is random): it drops the
 // expired ones, or the first one seen when none is expired. Bounded work,
 // and at least one entry goes.

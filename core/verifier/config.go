@@ -90,9 +90,13 @@ type CacheConfig struct {
 	// MaxBytes bounds the memory the cache accounts for: per entry the
 	// token, its claims as validated JSON text with their member index
 	// (core.RawClaims.Size; claims are decoded on demand and nothing
-	// decoded is kept, so an entry never grows) and 512 bytes of fixed
-	// overhead. OPTIONAL; zero or negative means 64 MiB. A token whose
-	// entry would exceed an eighth of MaxBytes is verified but not cached.
+	// decoded is kept), 512 bytes of fixed overhead, and what the Guard and
+	// the Authorizer derive from the token and keep with it (the mapped
+	// principal, the subject list: charged through core.NewTokenMemo when
+	// they are kept, evicting other entries). OPTIONAL; zero or negative
+	// means 64 MiB. A token whose entry would exceed an eighth of MaxBytes
+	// is verified but not cached, and derived state that would make it so
+	// is derived per request instead.
 	MaxBytes int
 	// TTL bounds how long a verified token is served from the cache, even if
 	// it expires later. OPTIONAL; zero means 5 min. Independently of TTL, a

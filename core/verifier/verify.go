@@ -74,8 +74,11 @@ func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, erro
 		return nil, refused(raw, err)
 	}
 	if v.cache != nil {
-		c.Memo = new(core.TokenMemo) // the Guard keeps what it derives from the token here
-		v.cache.put(token, &cacheEntry{claims: c, leeway: is.leeway, keys: is.keys, key: pk}, now)
+		// The Guard keeps what it derives from the token here, charged to
+		// the entry so MaxBytes bounds it too.
+		e := &cacheEntry{claims: c, leeway: is.leeway, keys: is.keys, key: pk}
+		c.Memo = core.NewTokenMemo(func(n int) bool { return v.cache.charge(token, e, n, v.now()) })
+		v.cache.put(token, e, now)
 	}
 	return c, nil
 }
