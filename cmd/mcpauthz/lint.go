@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mcpauthz/mcpauthz/config"
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 )
@@ -16,7 +17,8 @@ import (
 func lintCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	modelPath := fs.String("model", "", "Casbin model file (REQUIRED)")
+	modelPath := fs.String("model", "", "shipped model name or Casbin model file (REQUIRED unless -config)")
+	configPath := fs.String("config", "", "Guard YAML file: its model and policy.files are linted (instead of -model and -policy)")
 	var policies, attrs, issuers stringList
 	fs.Var(&policies, "policy", "policy CSV file (REQUIRED; repeat to lint several files against the model)")
 	fs.Var(&attrs, "attr", "declared ABAC attribute name:type[=default], type string|strings|bool|number (repeatable; the mapper's schema)")
@@ -28,8 +30,35 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	baseDir := ""
+	if *configPath != "" && *modelPath == "" && len(policies) == 0 {
+		// Only the model and the policy files are read: an unset ${ENV}
+		// (a secret CI does not have) does not stop the lint.
+		anyEnv := func(name string) (string, bool) {
+			if v, ok := os.LookupEnv(name); ok {
+				return v, true
+			}
+			return "unset-" + name, true
+		}
+		f, dir, err := config.Load(*configPath, config.Options{LookupEnv: anyEnv})
+		if err != nil {
+			fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
+			return 2
+		}
+		if len(f.Policy.Files) == 0 {
+			fmt.Fprintf(stderr, "mcpauthz lint: %s has no policy.files to lint (a database policy source is linted with -model and an exported -policy)\n", *configPath)
+			return 2
+		}
+		*modelPath, baseDir = f.Model, dir
+		for _, p := range f.Policy.Files {
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			policies = append(policies, p)
+		}
+	}
 	if *modelPath == "" || len(policies) == 0 || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "mcpauthz lint: -model and -policy are required")
+		fmt.Fprintln(stderr, "mcpauthz lint: -model and -policy are required (or -config alone)")
 		fs.Usage()
 		return 2
 	}
@@ -47,7 +76,7 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
 		return 2
 	}
-	model, err := os.ReadFile(*modelPath)
+	model, err := config.ModelText(*modelPath, baseDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
 		return 2

@@ -75,8 +75,11 @@ func (a *Authorizer) failLocked(err error) error {
 		attrs := []any{"error", msg, "reload_errors", a.reloadErrs.Load()}
 		if cur := a.cur.Load(); cur != nil {
 			attrs = append(attrs, "kept_version", cur.version)
+			a.log.Error("casbinauthz: policy reload failed; keeping the last good policy", attrs...)
+		} else {
+			// The first load: there is no good policy to keep.
+			a.log.Error("casbinauthz: policy load failed; no policy loaded", attrs...)
 		}
-		a.log.Error("casbinauthz: policy reload failed; keeping the last good policy", attrs...)
 	}
 	a.lastErr.Store(&msg)
 	return fmt.Errorf("%w: %w", ErrReload, err)

@@ -284,3 +284,26 @@ func TestReloadBadCondition(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// TestFirstLoadFailureLog: a policy broken at start-up is not reported as a
+// reload that keeps a last good policy (there is none).
+func TestFirstLoadFailureLog(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "policy.csv")
+	writeFile(t, path, "p, *, tools/call, call, allow\n")
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	_, err := New(Config{
+		Model: mustModel(t, "rbac"), Source: FileSource{Paths: []string{path}},
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, nil)),
+	})
+	if err == nil {
+		t.Fatal("broken first policy accepted")
+	}
+	logMu.Lock()
+	out := logs.String()
+	logMu.Unlock()
+	if !strings.Contains(out, "no policy loaded") || strings.Contains(out, "keeping the last good") || strings.Contains(out, "kept_version") {
+		t.Fatalf("logs:\n%s", out)
+	}
+}
