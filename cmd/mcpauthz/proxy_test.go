@@ -50,6 +50,7 @@ type proxyEnv struct {
 	stderr   *syncBuffer
 	resource string
 	gets     atomic.Int32 // GET requests that reached the upstream
+	slow     atomic.Int32 // slow calls that reached the upstream
 }
 
 type syncBuffer struct {
@@ -89,6 +90,7 @@ func startProxyScheme(t *testing.T, extraYAML string, slowRelease <-chan struct{
 		}
 		if r.Method == http.MethodPost && r.Header.Get("X-Test") == "slow" {
 			_, _ = io.ReadAll(r.Body)
+			e.slow.Add(1)
 			<-slowRelease
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":9,"result":{"content":[{"type":"text","text":"slow done"}]}}`)
@@ -249,7 +251,12 @@ func TestProxyDrain(t *testing.T) {
 				resp.Body.Close()
 				got <- result{resp.StatusCode, string(b), err}
 			}()
-			time.Sleep(200 * time.Millisecond) // the call is upstream
+			for i := 0; e.slow.Load() == 0; i++ { // wait until the call is upstream
+				if i == 500 {
+					t.Fatal("the slow call never reached the upstream")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
 			e.cancel()
 			time.AfterFunc(tt.releaseIn, func() { close(release) })
 			r := <-got
