@@ -309,7 +309,7 @@ func (g *Guard) authorize(ctx context.Context, p *Principal, ins *inspection, ev
 // now (Allow) or could with more scopes (RequiredScopes non-empty). An error
 // hides the item.
 func (g *Guard) visible(ctx context.Context, p *Principal, kind ObjectKind, name string) bool {
-	perm := Permission{Kind: kind, Name: name}
+	perm := Permission{Kind: kind, Name: name, Listing: true}
 	switch kind {
 	case ObjectTool:
 		perm.Action, perm.Method = ActionCall, "tools/call"

@@ -59,6 +59,13 @@ type Permission struct {
 	// []string, exactly as the tool handler receives them. nil when the
 	// tool has no declaration. Authorizers must treat the map as read-only.
 	Args map[string]any
+	// Listing marks a list-visibility question (tools/list filtering):
+	// may the item be shown? An Authorizer may answer Allow for a tool the
+	// principal may call with some arguments (casbinauthz: rules whose
+	// condition reads r.args). Such an answer grants nothing: the Guard
+	// uses it only to filter lists and decides every call with its own
+	// arguments and Listing false.
+	Listing bool
 }
 
 // Object is the policy object: "tool:<name>", "resource:<uri>",

@@ -37,6 +37,7 @@ type snapshot struct {
 	args       bool    // the model has an args token
 	decls      *inspect.ArgDecls
 	argScp     argScopes // p3 rules (args.go)
+	listing    Enforcer  // relaxed policy for list visibility (listing.go); nil: none
 }
 
 // compiler holds what stays fixed across reloads.
@@ -136,6 +137,9 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 	}
 	if c.perSubject {
 		s.rulePos = rulePositions(m["p"]["p"].Policy)
+	}
+	if s.listing, err = c.compileListing(lines); err != nil {
+		return nil, err
 	}
 	if err := s.probe(); err != nil {
 		return nil, err
