@@ -79,7 +79,7 @@ func newCompiler(cfg Config) (*compiler, error) {
 	if err != nil {
 		return nil, err
 	}
-	val, err := newValidator(m, LintOptions{Attributes: cfg.Attributes, AllowEmptyPolicy: cfg.AllowEmptyPolicy, Issuers: cfg.Issuers})
+	val, err := newValidator(m, LintOptions{Attributes: cfg.Attributes, AllowEmptyPolicy: cfg.AllowEmptyPolicy, Issuers: cfg.Issuers, Args: cfg.Args})
 	if err != nil {
 		return nil, err
 	}
@@ -118,9 +118,6 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 		return nil, err
 	}
 	hasArgs := slices.Contains(c.toks, tokArgs)
-	if err := validateArgRefs(c.model, lines, hasArgs, c.args); err != nil {
-		return nil, err
-	}
 	argScp, err := compileArgScopes(c.model, lines)
 	if err != nil {
 		return nil, err

@@ -155,6 +155,25 @@ func (d *ArgDecls) Names() []string {
 	return append([]string(nil), d.names...)
 }
 
+// Tools returns a copy of the declarations, in order.
+func (d *ArgDecls) Tools() []ToolArgs {
+	if d == nil {
+		return nil
+	}
+	out := make([]ToolArgs, len(d.tools))
+	for i, t := range d.tools {
+		out[i] = ToolArgs{Tool: t.Tool, Args: make([]ArgSpec, len(t.Args))}
+		for j, a := range t.Args {
+			a.Path = append([]string(nil), a.Path...)
+			if l, ok := a.Default.([]string); ok {
+				a.Default = append([]string{}, l...)
+			}
+			out[i].Args[j] = a
+		}
+	}
+	return out
+}
+
 // Type returns the declared type of name (0 when undeclared).
 func (d *ArgDecls) Type(name string) ArgType {
 	if d == nil {
