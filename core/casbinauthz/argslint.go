@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/casbin/casbin/v2/model"
@@ -80,7 +81,7 @@ func argTypeProblems(text string, decls *inspect.ArgDecls) []string {
 	}
 	for _, m := range argIn.FindAllStringSubmatch(text, -1) {
 		if t := decls.Type(m[1]); t != 0 && t != inspect.ArgStringList {
-			out = append(out, fmt.Sprintf("'x' in r.args.%s but r.args.%s is a %v, not a string list", m[1], m[1], t))
+			out = append(out, fmt.Sprintf("membership test (in) on r.args.%s, a %v: it needs a string list", m[1], t))
 		}
 	}
 	for _, m := range argStrFn.FindAllStringSubmatch(text, -1) {
@@ -136,12 +137,17 @@ func argFindings(m model.Model, lines []Line, hasTok bool, decls *inspect.ArgDec
 	return out
 }
 
-// toolMentioned reports whether a rule's object column could name a tool
-// matched by the declaration glob (either glob matching the other).
+// toolMentioned reports whether a rule that may apply to a tools/call (its
+// action, if it has one, is call or *) has an object column that could
+// name a tool matched by the declaration glob (either glob matching the
+// other).
 func toolMentioned(m model.Model, lines []Line, glob string) bool {
 	for _, l := range lines {
 		ast := m["p"][l.PType]
 		if ast == nil {
+			continue
+		}
+		if a := slices.Index(ast.Tokens, l.PType+"_act"); a >= 0 && a < len(l.Fields) && l.Fields[a] != "call" && l.Fields[a] != "*" {
 			continue
 		}
 		for i, tok := range ast.Tokens {

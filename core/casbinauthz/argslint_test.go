@@ -41,7 +41,7 @@ func TestLintArgs(t *testing.T) {
 		{"bool vs string", "p, group:eng, tool:deploy, call, r.args.dry_run == 'true', allow", []string{"r.args.dry_run is a bool compared with the string 'true'"}},
 		{"bool ordered", "p, group:eng, tool:deploy, call, r.args.dry_run > false, allow", []string{"r.args.dry_run is a bool compared with >"}},
 		{"list vs scalar", "p, group:eng, tool:deploy, call, r.args.labels == 'x', deny", []string{"r.args.labels is a string list compared with 'x'"}},
-		{"in on a scalar", "p, group:eng, tool:deploy, call, \"'x' in r.args.environment\", deny", []string{"'x' in r.args.environment but r.args.environment is a string"}},
+		{"in on a scalar", "p, group:eng, tool:deploy, call, \"'x' in r.args.environment\", deny", []string{"membership test (in) on r.args.environment, a string"}},
 		{"glob on a number", "p, group:eng, tool:deploy, call, \"globMatch(r.args.replicas, '1*')\", allow", []string{"globMatch on r.args.replicas, a number"}},
 		{"regex operator on a list", "p, group:eng, tool:deploy, call, r.args.labels =~ 'x', allow", []string{"r.args.labels is a string list matched with =~"}},
 	} {
