@@ -84,12 +84,16 @@ var ErrArgDecl = errors.New("inspect: invalid argument declaration")
 // ArgDecls is a validated, immutable set of argument declarations, built
 // by NewArgDecls and set in Options.Args.
 type ArgDecls struct {
-	tools []ToolArgs
-	names []string // every declared name, once, in declaration order
+	tools     []ToolArgs
+	resources []*uriTemplate
+	names     []string // every declared name, once, in declaration order
 }
 
-// NewArgDecls validates decls and returns them ready for Options.Args.
-func NewArgDecls(decls []ToolArgs) (*ArgDecls, error) {
+// NewArgDecls validates decls (tool arguments) and resources (resource URI
+// templates, see ResourceArgs) and returns them ready for Options.Args. A
+// name declared more than once (for several tools or templates) must have
+// the same type everywhere.
+func NewArgDecls(decls []ToolArgs, resources ...ResourceArgs) (*ArgDecls, error) {
 	d := &ArgDecls{}
 	seen := map[string]ArgType{}
 	for i, t := range decls {
@@ -144,6 +148,21 @@ func NewArgDecls(decls []ToolArgs) (*ArgDecls, error) {
 		}
 		d.tools = append(d.tools, tc)
 	}
+	for _, r := range resources {
+		t, err := parseURITemplate(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: resource template %q: %v", ErrArgDecl, r.Template, err)
+		}
+		for _, a := range t.specs {
+			if prev, ok := seen[a.Name]; ok && prev != a.Type {
+				return nil, fmt.Errorf("%w: argument %q declared as %v and %v", ErrArgDecl, a.Name, prev, a.Type)
+			} else if !ok {
+				seen[a.Name] = a.Type
+				d.names = append(d.names, a.Name)
+			}
+		}
+		d.resources = append(d.resources, t)
+	}
 	return d, nil
 }
 
@@ -181,6 +200,13 @@ func (d *ArgDecls) Type(name string) ArgType {
 	}
 	for _, t := range d.tools {
 		for _, a := range t.Args {
+			if a.Name == name {
+				return a.Type
+			}
+		}
+	}
+	for _, t := range d.resources {
+		for _, a := range t.specs {
 			if a.Name == name {
 				return a.Type
 			}
