@@ -6,14 +6,22 @@ import (
 	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
 
-// FileToolArgs declares the tool arguments the policy may read as r.args
-// (inspect.ToolArgs): the same declarations reach the Guard's inspection
+// FileToolArgs declares the tool arguments (inspect.ToolArgs) or the
+// resource URI-template variables (inspect.ResourceArgs) the policy may
+// read as r.args: the same declarations reach the Guard's inspection
 // (core.Config.Inspect.Args) and the authorizer (casbinauthz.Config.Args).
 type FileToolArgs struct {
 	// Tool is a tool name or a path.Match glob ("deploy", "git_*"); the
-	// first entry whose glob matches a tool applies. REQUIRED.
+	// first entry whose glob matches a tool applies. REQUIRED unless
+	// Resource is set; not both.
 	Tool string `yaml:"tool"`
-	// Args are the declared arguments. REQUIRED (non-empty).
+	// Resource is a resource URI template, RFC 6570 level 1 with whole
+	// path-segment variables ("docs://payroll/{year}"); its variables are
+	// strings unless Args types them. REQUIRED unless Tool is set.
+	Resource string `yaml:"resource"`
+	// Args are the declared arguments (for Resource: optional types and
+	// bounds of variables, without path or default). REQUIRED (non-empty)
+	// for Tool.
 	Args []FileArg `yaml:"args"`
 }
 
@@ -48,7 +56,11 @@ func ArgDecls(tools []FileToolArgs) (*inspect.ArgDecls, error) {
 		return nil, nil
 	}
 	out := make([]inspect.ToolArgs, 0, len(tools))
+	var res []inspect.ResourceArgs
 	for i, t := range tools {
+		if (t.Tool == "") == (t.Resource == "") {
+			return nil, fmt.Errorf("%w: arguments[%d]: set exactly one of tool and resource", inspect.ErrArgDecl, i)
+		}
 		ta := inspect.ToolArgs{Tool: t.Tool}
 		for j, a := range t.Args {
 			typ, ok := argTypeNames[a.Type]
@@ -61,9 +73,13 @@ func ArgDecls(tools []FileToolArgs) (*inspect.ArgDecls, error) {
 			}
 			ta.Args = append(ta.Args, inspect.ArgSpec{Name: a.Name, Path: a.Path, Type: typ, MaxBytes: a.MaxBytes, MaxItems: a.MaxItems, Default: def})
 		}
+		if t.Resource != "" {
+			res = append(res, inspect.ResourceArgs{Template: t.Resource, Args: ta.Args})
+			continue
+		}
 		out = append(out, ta)
 	}
-	return inspect.NewArgDecls(out)
+	return inspect.NewArgDecls(out, res...)
 }
 
 // argDefault converts a decoded YAML (or flag) default to the Go type

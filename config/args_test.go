@@ -36,6 +36,8 @@ arguments:
     args:
       - {name: queue, type: string}
       - {name: labels, type: strings, default: []}
+  - resource: docs://payroll/{year}
+    args: [{name: year, type: number}]
 `
 	f, err := Parse([]byte(doc), Options{LookupEnv: noEnv})
 	if err != nil {
@@ -50,7 +52,7 @@ arguments:
 	if a.Type("labels") != inspect.ArgStringList || a.Type("environment") != inspect.ArgString {
 		t.Fatalf("declarations not built: %v", a.Names())
 	}
-	if !slices.Equal(a.Names(), []string{"environment", "service", "repo", "queue", "labels"}) {
+	if !slices.Equal(a.Names(), []string{"environment", "service", "repo", "queue", "labels", "year"}) {
 		t.Fatalf("names %v", a.Names())
 	}
 	if b.Authorizer.Stats().Rules == 0 {
@@ -75,6 +77,8 @@ func TestArgDeclsErrors(t *testing.T) {
 		{"list default with a number", []FileToolArgs{{Tool: "t", Args: []FileArg{{Name: "a", Type: "strings", Default: []any{"x", 3}}}}}, "not a string"},
 		{"bool default a string", []FileToolArgs{{Tool: "t", Args: []FileArg{{Name: "a", Type: "bool", Default: "yes"}}}}, "does not fit"},
 		{"no args", []FileToolArgs{{Tool: "t"}}, "declares no argument"},
+		{"tool and resource", []FileToolArgs{{Tool: "t", Resource: "x://{a}"}}, "exactly one of tool and resource"},
+		{"bad template", []FileToolArgs{{Resource: "x://a{b}"}}, "must start a path segment"},
 		{"bad name", []FileToolArgs{{Tool: "t", Args: []FileArg{{Name: "a.b", Type: "string"}}}}, "bad argument name"},
 	} {
 		_, err := ArgDecls(c.tools)

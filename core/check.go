@@ -320,6 +320,19 @@ func (g *Guard) visible(ctx context.Context, p *Principal, kind ObjectKind, name
 	default:
 		return false
 	}
+	if kind == ObjectResource && g.inspectOpts.Args.HasResources() && !g.inspectOpts.Args.IsTemplate(name) {
+		// A listed URI carries the variables of the template it fits, as
+		// its resources/read would; a refused variable hides it. A listed
+		// template (resources/templates/list) carries none: the Authorizer
+		// answers it as a listing (Permission.Listing).
+		vals, ok, err := g.inspectOpts.Args.MatchResource(name)
+		if err != nil {
+			return false
+		}
+		if ok {
+			perm.Args = vals
+		}
+	}
 	dec, err := g.authorizer.Authorize(ctx, p, perm)
 	if err != nil {
 		g.log.LogAttrs(ctx, slog.LevelWarn, "mcpauthz list filter: authorizer failed; item hidden",

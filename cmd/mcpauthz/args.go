@@ -17,8 +17,8 @@ import (
 )
 
 // argDeclFlagHelp documents -arg-decl for explain and lint.
-const argDeclFlagHelp = "declared tool argument tool:name:type[=default], type string|number|bool|strings (repeatable; " +
-	"the Guard's arguments section, see docs/configuration.md; without -config)"
+const argDeclFlagHelp = "declared tool argument tool:name:type[=default], type string|number|bool|strings, or resource " +
+	"URI-template variable 'docs://payroll/{year}:year:number' (repeatable; the Guard's arguments section, see docs/configuration.md; without -config)"
 
 // parseArgDecls parses -arg-decl values "tool:name:type[=default]" into
 // declarations, one entry per tool in first-seen order.
@@ -60,9 +60,13 @@ func parseArgDecls(vals []string) (*inspect.ArgDecls, error) {
 				a.Default = l
 			}
 		}
-		k := slices.IndexFunc(tools, func(t config.FileToolArgs) bool { return t.Tool == tool })
+		entry := config.FileToolArgs{Tool: tool}
+		if strings.Contains(tool, "{") { // a resource URI template
+			entry = config.FileToolArgs{Resource: tool}
+		}
+		k := slices.IndexFunc(tools, func(t config.FileToolArgs) bool { return t.Tool == entry.Tool && t.Resource == entry.Resource })
 		if k < 0 {
-			tools = append(tools, config.FileToolArgs{Tool: tool})
+			tools = append(tools, entry)
 			k = len(tools) - 1
 		}
 		tools[k].Args = append(tools[k].Args, a)
@@ -79,29 +83,41 @@ type errArgsRefused struct{ msg string }
 
 func (e *errArgsRefused) Error() string { return e.msg }
 
-// explainArgs fills perm.Args as the Guard's inspection would for a
+// explainArgs fills perm.Args as the Guard's inspection would: for a
 // tools/call carrying argsJSON as params.arguments (argsSet false: no
-// arguments member): the same strict pass, defaults and refusals.
+// arguments member), and for a resources/read or (un)subscribe from the
+// declared URI template its URI fits. It runs the same strict pass, with
+// the same defaults and refusals.
 func explainArgs(perm *core.Permission, decls *inspect.ArgDecls, argsJSON string, argsSet bool) error {
 	if argsSet && perm.Method != "tools/call" {
-		return fmt.Errorf("-args applies to tools/call only (got %s)", perm.Method)
+		return fmt.Errorf("-args applies to tools/call only (got %s; a resource's variables come from its URI)", perm.Method)
 	}
-	if perm.Method != "tools/call" || decls.For(perm.Name) == nil {
+	if !argsApply(*perm, decls) {
 		return nil
 	}
-	name, err := json.Marshal(perm.Name)
-	if err != nil {
-		return err
-	}
-	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":` + string(name)
-	if argsSet {
-		raw := []byte(strings.TrimSpace(argsJSON))
-		if err := jsonscan.Validate(raw, jsonscan.Options{}); err != nil {
-			return fmt.Errorf("-args: %v", err)
+	var params string
+	if perm.Method == "tools/call" {
+		name, err := json.Marshal(perm.Name)
+		if err != nil {
+			return err
 		}
-		body += `,"arguments":` + string(raw)
+		params = `{"name":` + string(name)
+		if argsSet {
+			raw := []byte(strings.TrimSpace(argsJSON))
+			if err := jsonscan.Validate(raw, jsonscan.Options{}); err != nil {
+				return fmt.Errorf("-args: %v", err)
+			}
+			params += `,"arguments":` + string(raw)
+		}
+	} else {
+		uri, err := json.Marshal(perm.Name)
+		if err != nil {
+			return err
+		}
+		params = `{"uri":` + string(uri)
 	}
-	body += `}}`
+	method, _ := json.Marshal(perm.Method)
+	body := `{"jsonrpc":"2.0","id":1,"method":` + string(method) + `,"params":` + params + `}}`
 	h := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json, text/event-stream"}, "Mcp-Protocol-Version": {inspect.Version20250618}}
 	req, err := inspect.Inspect(http.MethodPost, h, []byte(body), inspect.Options{Args: decls})
 	if err != nil {
@@ -117,6 +133,17 @@ func explainArgs(perm *core.Permission, decls *inspect.ArgDecls, argsJSON string
 	}
 	perm.Args = m.Args
 	return nil
+}
+
+// argsApply reports whether declarations apply to perm's operation.
+func argsApply(perm core.Permission, decls *inspect.ArgDecls) bool {
+	switch perm.Method {
+	case "tools/call":
+		return decls.For(perm.Name) != nil
+	case "resources/read", "resources/subscribe", "resources/unsubscribe":
+		return decls.HasResources()
+	}
+	return false
 }
 
 // typedArgs renders declared argument values with their types, sorted by

@@ -150,7 +150,7 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(&b, "roles:           %s\n", orNone(p.Roles))
 	fmt.Fprintf(&b, "attributes:      %s\n", attributes(p.Attributes))
 	fmt.Fprintf(&b, "operation:       %s -> %s %s\n", *method, perm.Object(), perm.Action)
-	if decls.For(perm.Name) != nil && perm.Method == "tools/call" {
+	if argsApply(perm, decls) {
 		fmt.Fprintf(&b, "arguments:       %s\n", typedArgs(decls, perm.Args))
 	}
 	switch {

@@ -24,6 +24,7 @@ var sampleArgDecls = []string{
 	"-arg-decl", "deploy:environment:string", "-arg-decl", "deploy:service:string=",
 	"-arg-decl", "git_*:repo:string",
 	"-arg-decl", "tickets_*:queue:string", "-arg-decl", "tickets_*:labels:strings=",
+	"-arg-decl", "docs://payroll/{year}:year:number",
 }
 
 func explainWithArgs(claims, tool, args string) []string {
@@ -84,6 +85,10 @@ func TestGolden(t *testing.T) {
 		{"explain-args-mistyped", explainWithArgs("alice.json", "deploy", `{"environment":3}`), 1},
 		{"explain-args-labels", explainWithArgs("ci-bot.json", "tickets_read", `{"queue":"support","labels":["security"]}`), 1},
 		{"explain-args-not-call", append([]string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/alice.json", "-method", "resources/read", "-target", "docs://x", "-args", `{}`}, sampleArgDecls...), 2},
+		{"explain-args-payroll", append([]string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/finance.json", "-method", "resources/read", "-target", "docs://payroll/2024"}, sampleArgDecls...), 0},
+		{"explain-args-payroll-archived", append([]string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/finance.json", "-method", "resources/read", "-target", "docs://payroll/2019"}, sampleArgDecls...), 1},
+		{"explain-args-payroll-hr", append([]string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/carol.json", "-method", "resources/read", "-target", "docs://payroll/2024"}, sampleArgDecls...), 1},
+		{"explain-args-payroll-traversal", append([]string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/finance.json", "-method", "resources/read", "-target", "docs://payroll/..%2Fhr"}, sampleArgDecls...), 1},
 		{"explain-args-undeclared", []string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/alice.json", "-method", "tools/call", "-target", "deploy"}, 2},
 		{"explain-args-config", []string{"explain", "-config", "testdata/args-guard.yaml", "-token", "testdata/okta-alice.json", "-method", "tools/call", "-name", "deploy", "-args", `{"environment":"staging"}`}, 0},
 		{"explain-args-list", []string{"explain", "-config", "testdata/args-guard.yaml", "-token", "testdata/okta-alice.json", "-method", "tools/list", "-tools", "deploy,git_push,tickets_read"}, 0},

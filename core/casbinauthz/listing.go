@@ -11,7 +11,8 @@ import (
 
 // List visibility of argument-conditioned tools (issue 15).
 //
-// A tools/list item is decided without arguments (core.Permission.Listing).
+// A tools/list item, or a resources/templates/list item (a declared URI
+// template), is decided without arguments (core.Permission.Listing).
 // A rule whose condition reads r.args cannot be evaluated then, so by
 // default the item would be hidden even from a caller who may call the tool
 // with some arguments. For a tool with declared arguments, a listing is
@@ -108,7 +109,16 @@ func (c *compiler) compileListing(lines []Line) (Enforcer, error) {
 // listable reports whether perm is a listing question the relaxed policy
 // answers.
 func (s *snapshot) listable(perm core.Permission) bool {
-	return perm.Listing && s.listing != nil && perm.Kind == core.ObjectTool && s.decls.For(perm.Name) != nil
+	if !perm.Listing || s.listing == nil || perm.Args != nil {
+		return false
+	}
+	switch perm.Kind {
+	case core.ObjectTool:
+		return s.decls.For(perm.Name) != nil
+	case core.ObjectResource: // a resources/templates/list item
+		return s.decls.IsTemplate(perm.Name)
+	}
+	return false
 }
 
 // decideListing answers a listing question against the relaxed policy:

@@ -302,3 +302,17 @@ func (d *ArgDecls) Templates() []string {
 	}
 	return out
 }
+
+// IsTemplate reports whether s is the text of a declared resource template
+// (a resources/templates/list item).
+func (d *ArgDecls) IsTemplate(s string) bool {
+	if d == nil {
+		return false
+	}
+	for _, t := range d.resources {
+		if t.text == s {
+			return true
+		}
+	}
+	return false
+}
