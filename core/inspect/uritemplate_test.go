@@ -213,3 +213,25 @@ func FuzzMatchResource(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkInspectResourceTemplate compares, in the same run, inspecting a
+// resources/read whose URI fits a declared template (variable decoded and
+// typed) with the same request without template declarations.
+func BenchmarkInspectResourceTemplate(b *testing.B) {
+	body := []byte(`{"jsonrpc":"2.0","id":42,"method":"resources/read","params":{"uri":"docs://payroll/2024"}}`)
+	h := http.Header{"Content-Type": {"application/json"}, "Mcp-Protocol-Version": {"2025-11-25"}}
+	for _, v := range []struct {
+		name string
+		opts Options
+	}{{"no-template", Options{}}, {"template", Options{Args: templateDecls(b)}}} {
+		b.Run("variant="+v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := Inspect("POST", h, body, v.opts)
+				if err != nil || r.Messages[0].Target.Name != "docs://payroll/2024" {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
