@@ -149,7 +149,12 @@ func (t *uriTemplate) match(uri string) (vals map[string]any, ok bool, err error
 		return nil, false, nil
 	}
 	rest := uri[len(t.lits[0]):]
-	spans := make([]string, len(t.specs))
+	var buf [4]string
+	spans := buf[:0]
+	if len(t.specs) > len(buf) {
+		spans = make([]string, 0, len(t.specs))
+	}
+	spans = spans[:len(t.specs)]
 	for i := range t.specs {
 		end := strings.IndexByte(rest, '/')
 		if end < 0 {
@@ -183,7 +188,7 @@ func templateValue(a *ArgSpec, span string) (any, error) {
 	if len(span) > 3*a.MaxBytes {
 		return nil, errors.New("exceeds " + strconv.Itoa(a.MaxBytes) + " bytes")
 	}
-	var b strings.Builder
+	escaped := false
 	for i := 0; i < len(span); i++ {
 		c := span[i]
 		switch {
@@ -191,15 +196,25 @@ func templateValue(a *ArgSpec, span string) (any, error) {
 			if i+2 >= len(span) || unhex(span[i+1]) == 0xff || unhex(span[i+2]) == 0xff {
 				return nil, errors.New("malformed percent-escape")
 			}
-			b.WriteByte(byte(unhex(span[i+1])<<4 | unhex(span[i+2])))
+			escaped = true
 			i += 2
-		case unreserved(c):
-			b.WriteByte(c)
-		default:
+		case !unreserved(c):
 			return nil, fmt.Errorf("character %q is not allowed unencoded", c)
 		}
 	}
-	s := b.String()
+	s := span // a substring of the URI: no copy without escapes
+	if escaped {
+		b := make([]byte, 0, len(span))
+		for i := 0; i < len(span); i++ {
+			if span[i] == '%' {
+				b = append(b, unhex(span[i+1])<<4|unhex(span[i+2]))
+				i += 2
+			} else {
+				b = append(b, span[i])
+			}
+		}
+		s = string(b)
+	}
 	switch {
 	case len(s) > a.MaxBytes:
 		return nil, errors.New("exceeds " + strconv.Itoa(a.MaxBytes) + " bytes")
