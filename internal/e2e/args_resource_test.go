@@ -92,9 +92,14 @@ func TestResourceTemplateSeenEqualExecuted(t *testing.T) {
 			mu.Unlock()
 			return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, Text: "payroll"}}}, nil
 		})
-	srv.AddResource(&mcp.Resource{URI: "docs://handbook", Name: "handbook"}, func(_ context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, Text: "handbook"}}}, nil
-	})
+	static := func(_ context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
+		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: req.Params.URI, Text: "static"}}}, nil
+	}
+	srv.AddResource(&mcp.Resource{URI: "docs://handbook", Name: "handbook"}, static)
+	// Concrete payroll URIs in resources/list carry their template's
+	// variable in list filtering.
+	srv.AddResource(&mcp.Resource{URI: "docs://payroll/2019", Name: "payroll-2019"}, static)
+	srv.AddResource(&mcp.Resource{URI: "docs://payroll/2025", Name: "payroll-2025"}, static)
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
 		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
 	mux := http.NewServeMux()
@@ -154,6 +159,25 @@ func TestResourceTemplateSeenEqualExecuted(t *testing.T) {
 		}
 		if got[0].uri != uri || seen["year"] != got[0].year || got[0].year != c.year {
 			t.Errorf("%s: policy saw %q year=%v, handler executed %q year=%v", c.name, uri, seen["year"], got[0].uri, got[0].year)
+		}
+	}
+
+	// resources/list: finance sees 2025 (allowed) but not 2019 (archived),
+	// hr neither.
+	for _, c := range []struct {
+		token     string
+		see, hide []string
+	}{{frank, []string{"docs://payroll/2025"}, []string{"docs://payroll/2019"}}, {carol, nil, []string{"docs://payroll/2025", "docs://payroll/2019"}}} {
+		r := e.send(t, http.MethodPost, c.token, []byte(`{"jsonrpc":"2.0","id":1,"method":"resources/list"}`))
+		for _, u := range c.see {
+			if r.status != 200 || !strings.Contains(string(r.body), u) {
+				t.Errorf("resources/list: %d %s lacks %s", r.status, r.body, u)
+			}
+		}
+		for _, u := range c.hide {
+			if strings.Contains(string(r.body), u) {
+				t.Errorf("resources/list: %s shows %s", r.body, u)
+			}
 		}
 	}
 
