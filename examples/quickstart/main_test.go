@@ -25,7 +25,7 @@ func TestTour(t *testing.T) {
 		"ci-bot deploys billing to staging    -> denied",
 		"after 403 insufficient_scope the client obtained [mcp:deploy mcp:tools]",
 		"bob's next ID-JAG request is refused by the IdP",
-		"dave  (marketing, admins; logged in at the IdP through the broker) sees tools [delete_repo echo list_tickets]",
+		"dave  (marketing, admins; logged in at the IdP through the broker) sees tools [delete_repo deploy echo list_tickets]",
 		"erin  (contractors) is refused by the broker's access policy: 403 Access denied page",
 		"0 failed",
 	} {
