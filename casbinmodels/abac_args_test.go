@@ -25,7 +25,7 @@ func sampleArgDecls(t testing.TB) *inspect.ArgDecls {
 			{Name: "queue", Type: inspect.ArgString},
 			{Name: "labels", Type: inspect.ArgStringList, Default: []string{}},
 		}},
-	})
+	}, inspect.ResourceArgs{Template: "docs://payroll/{year}", Args: []inspect.ArgSpec{{Name: "year", Type: inspect.ArgNumber}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/casbinmodels"
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
+	"github.com/mcpauthz/mcpauthz/core/inspect"
 	"github.com/mcpauthz/mcpauthz/core/mapper"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
 	"github.com/mcpauthz/mcpauthz/internal/strictyaml"
@@ -252,8 +253,13 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 	if f.Audit.Log {
 		b.Config.Audit = core.SlogAudit(log)
 	}
+	args, err := ArgDecls(f.Arguments)
+	if err != nil {
+		return nil, invalid("arguments", err.Error())
+	}
+	b.Config.Inspect.Args = args
 	if !f.AuthenticateOnly {
-		a, err := f.buildAuthorizer(ctx, baseDir, opts, authorizerParts{log: log, issuers: policyIssuers, attrs: attrs, mp: mp})
+		a, err := f.buildAuthorizer(ctx, baseDir, opts, authorizerParts{log: log, issuers: policyIssuers, attrs: attrs, mp: mp, args: args})
 		if err != nil {
 			return nil, err
 		}
@@ -342,6 +348,7 @@ type authorizerParts struct {
 	issuers []casbinauthz.Issuer
 	attrs   []core.AttributeSpec
 	mp      metric.MeterProvider
+	args    *inspect.ArgDecls // the arguments section
 }
 
 func (f *File) buildAuthorizer(ctx context.Context, baseDir string, opts Options, parts authorizerParts) (*casbinauthz.Authorizer, error) {
@@ -381,7 +388,7 @@ func (f *File) buildAuthorizer(ctx context.Context, baseDir string, opts Options
 	a, err := casbinauthz.New(casbinauthz.Config{
 		Model: model, Source: src, Logger: parts.log, CacheSize: f.Policy.CacheSize,
 		PollInterval: f.Policy.PollInterval, AllowEmptyPolicy: f.Policy.AllowEmpty, Issuers: parts.issuers,
-		Attributes: parts.attrs, MeterProvider: parts.mp,
+		Attributes: parts.attrs, MeterProvider: parts.mp, Args: parts.args,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: policy: %w", ErrInvalid, err)

@@ -47,6 +47,9 @@ type File struct {
 	Guard FileGuard `yaml:"guard"`
 	// Proxy configures "mcpauthz proxy" (see FileProxy).
 	Proxy FileProxy `yaml:"proxy"`
+	// Arguments declares the tool arguments the policy may read (r.args,
+	// model abac_args). Default none.
+	Arguments []FileToolArgs `yaml:"arguments"`
 }
 
 // FileMetadata is the RFC 9728 document (core.ProtectedResourceMetadata).

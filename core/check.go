@@ -309,7 +309,7 @@ func (g *Guard) authorize(ctx context.Context, p *Principal, ins *inspection, ev
 // now (Allow) or could with more scopes (RequiredScopes non-empty). An error
 // hides the item.
 func (g *Guard) visible(ctx context.Context, p *Principal, kind ObjectKind, name string) bool {
-	perm := Permission{Kind: kind, Name: name}
+	perm := Permission{Kind: kind, Name: name, Listing: true}
 	switch kind {
 	case ObjectTool:
 		perm.Action, perm.Method = ActionCall, "tools/call"
@@ -319,6 +319,19 @@ func (g *Guard) visible(ctx context.Context, p *Principal, kind ObjectKind, name
 		perm.Action, perm.Method = ActionGet, "prompts/get"
 	default:
 		return false
+	}
+	if kind == ObjectResource && g.inspectOpts.Args.HasResources() && !g.inspectOpts.Args.IsTemplate(name) {
+		// A listed URI carries the variables of the template it fits, as
+		// its resources/read would; a refused variable hides it. A listed
+		// template (resources/templates/list) carries none: the Authorizer
+		// answers it as a listing (Permission.Listing).
+		vals, ok, err := g.inspectOpts.Args.MatchResource(name)
+		if err != nil {
+			return false
+		}
+		if ok {
+			perm.Args = vals
+		}
 	}
 	dec, err := g.authorizer.Authorize(ctx, p, perm)
 	if err != nil {

@@ -54,11 +54,20 @@ type Permission struct {
 	Method string // JSON-RPC method that caused it, e.g. "tools/call"
 	// Attrs carries extra request attributes for ABAC models (may be nil).
 	Attrs map[string]any
-	// Args are the declared tool arguments of a tools/call
-	// (Config.Inspect.Args), by declared name: string, float64, bool or
-	// []string, exactly as the tool handler receives them. nil when the
-	// tool has no declaration. Authorizers must treat the map as read-only.
+	// Args are the declared tool arguments of a tools/call, or the
+	// variables of the declared URI template a resources/read or
+	// (un)subscribe URI fits (Config.Inspect.Args), by declared name:
+	// string, float64, bool or []string, exactly as the handler receives
+	// them. nil when nothing is declared for the target. Authorizers must
+	// treat the map as read-only.
 	Args map[string]any
+	// Listing marks a list-visibility question (tools/list filtering):
+	// may the item be shown? An Authorizer may answer Allow for a tool the
+	// principal may call with some arguments (casbinauthz: rules whose
+	// condition reads r.args). Such an answer grants nothing: the Guard
+	// uses it only to filter lists and decides every call with its own
+	// arguments and Listing false.
+	Listing bool
 }
 
 // Object is the policy object: "tool:<name>", "resource:<uri>",

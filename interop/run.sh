@@ -65,7 +65,7 @@ runts v1-jwt "$(ctx ci-bot-jwt '' echo list_tickets)"
 for reg in preregistered dynamic; do
   authctx="$(jq -nc --arg b "$tmp/browser-login" --arg iss "$base/as" --arg reg "$reg" \
     '{browser_login:$b, as_issuer:$iss, user:"dave", client_id:"mcp-client", registration:$reg,
-      expected_tools:["delete_repo","echo","list_tickets"], allowed_tool:"delete_repo", denied_tool:"deploy"}')"
+      expected_tools:["delete_repo","deploy","echo","list_tickets"], allowed_tool:"delete_repo", denied_tool:"drop_database"}')"
   if MCPAUTHZ_TS_CONTEXT="$authctx" timeout 120 node interop/node/ts-authcode.mjs "$mcp"; then passed=$((passed+1)); else failed=$((failed+1)); fi
 done
 echo "interop 2 (TypeScript SDK clients): $passed passed, $failed failed"

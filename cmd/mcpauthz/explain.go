@@ -17,6 +17,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/config"
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
+	"github.com/mcpauthz/mcpauthz/core/inspect"
 	"github.com/mcpauthz/mcpauthz/core/mapper"
 )
 
@@ -27,7 +28,7 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "the Guard's YAML configuration: its issuers' mappers, model and policy are used (see docs/configuration.md)")
 	modelPath := fs.String("model", "", "Casbin model: a shipped name ("+strings.Join(casbinmodels.Names(), ", ")+") or a .conf file (REQUIRED without -config; overrides the config's)")
-	var policies, attrs, issuers stringList
+	var policies, attrs, issuers, argDecls stringList
 	fs.Var(&policies, "policy", "policy CSV file (REQUIRED without -config; repeat to concatenate several files; overrides the config's)")
 	fs.Var(&attrs, "attr", "declared ABAC attribute name:type[=default] (repeatable; as for lint; without -config)")
 	fs.Var(&issuers, "issuer", "trusted issuer alias=URL[;tenant] (repeatable; as for lint; without -config)")
@@ -39,6 +40,8 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "", "same as -target")
 	tools := fs.String("tools", "", "for */list methods: comma-separated item names (tools, resource URIs or prompts) to show which the caller would see")
 	scopes := fs.String("scopes", "", "space-separated scopes that replace the token's scopes")
+	fs.Var(&argDecls, "arg-decl", argDeclFlagHelp)
+	argsJSON := fs.String("args", "", `tools/call arguments as a JSON object, e.g. '{"environment":"prod"}' (the declared ones reach the policy as r.args)`)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -76,8 +79,11 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("claims: %v", err)
 	}
-	scopesSet := false
-	fs.Visit(func(f *flag.Flag) { scopesSet = scopesSet || f.Name == "scopes" })
+	scopesSet, argsSet := false, false
+	fs.Visit(func(f *flag.Flag) {
+		scopesSet = scopesSet || f.Name == "scopes"
+		argsSet = argsSet || f.Name == "args"
+	})
 	if scopesSet {
 		m := claims.Raw.Map()
 		m["scope"] = *scopes
@@ -98,12 +104,21 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	if *cfgPath != "" && (len(specs) > 0 || len(iss) > 0) {
-		return fail("-attr and -issuer are not combined with -config")
-	}
-	m, a, mapperName, err := explainSetup(*cfgPath, *modelPath, policies, specs, iss)
+	decls, err := parseArgDecls(argDecls)
 	if err != nil {
 		return fail("%v", err)
+	}
+	if *cfgPath != "" && (len(specs) > 0 || len(iss) > 0 || decls != nil) {
+		return fail("-attr, -issuer and -arg-decl are not combined with -config")
+	}
+	m, a, decls, mapperName, err := explainSetup(*cfgPath, *modelPath, policies, specs, iss, decls)
+	if err != nil {
+		return fail("%v", err)
+	}
+	argErr := explainArgs(&perm, decls, *argsJSON, argsSet)
+	var refused *errArgsRefused
+	if argErr != nil && !errors.As(argErr, &refused) {
+		return fail("%v", argErr)
 	}
 	p, err := m.MapClaims(context.Background(), claims)
 	if err != nil {
@@ -114,9 +129,11 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 		// -scopes replaces whatever the mapper found.
 		p.Scopes = strings.Fields(*scopes)
 	}
-	d, err := a.Authorize(context.Background(), p, perm)
-	if err != nil {
-		return fail("evaluation failed (the Guard answers 503): %v", err)
+	var d core.Decision
+	if refused == nil {
+		if d, err = a.Authorize(context.Background(), p, perm); err != nil {
+			return fail("evaluation failed (the Guard answers 503): %v", err)
+		}
 	}
 
 	var b bytes.Buffer
@@ -133,7 +150,14 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(&b, "roles:           %s\n", orNone(p.Roles))
 	fmt.Fprintf(&b, "attributes:      %s\n", attributes(p.Attributes))
 	fmt.Fprintf(&b, "operation:       %s -> %s %s\n", *method, perm.Object(), perm.Action)
+	if argsApply(perm, decls) {
+		fmt.Fprintf(&b, "arguments:       %s\n", typedArgs(decls, perm.Args))
+	}
 	switch {
+	case refused != nil:
+		fmt.Fprintf(&b, "decision:        DENY before the policy (the Guard answers %s)\n", refused.msg)
+		_, _ = stdout.Write(b.Bytes())
+		return 1
 	case d.Allow:
 		fmt.Fprintf(&b, "decision:        ALLOW (%s)\n", d.Reason)
 	case len(d.RequiredScopes) > 0:
@@ -167,31 +191,31 @@ func explainCmd(args []string, stdout, stderr io.Writer) int {
 // explainSetup returns the mapper and authorizer: the config's (with
 // -model/-policy overriding its model and policy files) or, without
 // -config, the standard mapper and the given model and policy.
-func explainSetup(cfgPath, model string, policies []string, specs []core.AttributeSpec, iss []casbinauthz.Issuer) (core.ClaimMapper, core.Authorizer, string, error) {
+func explainSetup(cfgPath, model string, policies []string, specs []core.AttributeSpec, iss []casbinauthz.Issuer, decls *inspect.ArgDecls) (core.ClaimMapper, core.Authorizer, *inspect.ArgDecls, string, error) {
 	if cfgPath == "" {
 		text, err := config.ModelText(model, "")
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, nil, "", err
 		}
-		a, err := casbinauthz.New(casbinauthz.Config{Model: text, Source: casbinauthz.FileSource{Paths: policies}, CacheSize: -1, Attributes: specs, Issuers: iss})
+		a, err := casbinauthz.New(casbinauthz.Config{Model: text, Source: casbinauthz.FileSource{Paths: policies}, CacheSize: -1, Attributes: specs, Issuers: iss, Args: decls})
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, nil, "", err
 		}
 		m, err := standardMapper()
-		return m, a, "standard (sub, client_id/azp, scope/scp, groups, roles, tid/tenant; no -config)", err
+		return m, a, decls, "standard (sub, client_id/azp, scope/scp, groups, roles, tid/tenant; no -config)", err
 	}
 	f, dir, err := config.Load(cfgPath, config.Options{})
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, "", err
 	}
 	if f.AuthenticateOnly {
-		return nil, nil, "", fmt.Errorf("%s: authenticate_only has no policy to explain", cfgPath)
+		return nil, nil, nil, "", fmt.Errorf("%s: authenticate_only has no policy to explain", cfgPath)
 	}
 	if model != "" {
 		if !strings.HasSuffix(model, ".conf") && !strings.ContainsAny(model, `/\`) {
 			f.Model = model
 		} else if f.Model, err = filepath.Abs(model); err != nil {
-			return nil, nil, "", err
+			return nil, nil, nil, "", err
 		}
 	}
 	if len(policies) > 0 {
@@ -199,7 +223,7 @@ func explainSetup(cfgPath, model string, policies []string, specs []core.Attribu
 		for _, p := range policies {
 			abs, err := filepath.Abs(p)
 			if err != nil {
-				return nil, nil, "", err
+				return nil, nil, nil, "", err
 			}
 			f.Policy.Files = append(f.Policy.Files, abs)
 		}
@@ -207,9 +231,9 @@ func explainSetup(cfgPath, model string, policies []string, specs []core.Attribu
 	f.Policy.Watch = false
 	b, err := f.Build(context.Background(), dir, config.Options{})
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, nil, "", err
 	}
-	return b.Mapper, b.Authorizer, "the issuer's mapper from " + cfgPath, nil
+	return b.Mapper, b.Authorizer, b.Config.Inspect.Args, "the issuer's mapper from " + cfgPath, nil
 }
 
 // explainList prints which of the named items the caller would see in a
@@ -233,7 +257,7 @@ func explainList(b *bytes.Buffer, a core.Authorizer, p *core.Principal, method, 
 		if name == "" {
 			continue
 		}
-		d, err := a.Authorize(context.Background(), p, core.Permission{Kind: kind, Name: name, Action: action, Method: call})
+		d, err := a.Authorize(context.Background(), p, core.Permission{Kind: kind, Name: name, Action: action, Method: call, Listing: true})
 		switch {
 		case err != nil:
 			hidden = append(hidden, name+" (evaluation error)")

@@ -19,10 +19,11 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	modelPath := fs.String("model", "", "shipped model name or Casbin model file (REQUIRED unless -config)")
 	configPath := fs.String("config", "", "Guard YAML file: its model and policy.files are linted (instead of -model and -policy)")
-	var policies, attrs, issuers stringList
+	var policies, attrs, issuers, argDecls stringList
 	fs.Var(&policies, "policy", "policy CSV file (REQUIRED; repeat to lint several files against the model)")
 	fs.Var(&attrs, "attr", "declared ABAC attribute name:type[=default], type string|strings|bool|number (repeatable; the mapper's schema)")
 	fs.Var(&issuers, "issuer", `trusted issuer alias=URL, or alias=URL;tenant when it asserts tenants (repeatable; casbinauthz Config.Issuers)`)
+	fs.Var(&argDecls, "arg-decl", "declared tool argument tool:name:type[=default], type string|number|bool|strings (repeatable; checked against the policy's r.args)")
 	strict := fs.Bool("strict", false, "exit 1 on warnings too")
 	seal := fs.Bool("seal", false, "when a policy has no errors, write its seal (see -seal-mode)")
 	sealMode := fs.String("seal-mode", "trailer", `"trailer" (a last "# sha256:" line) or "sidecar" (<policy>.sha256)`)
@@ -31,6 +32,7 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	baseDir := ""
+	var cfgArgs []config.FileToolArgs // the -config file's arguments section
 	if *configPath != "" && *modelPath == "" && len(policies) == 0 {
 		// Only the model and the policy files are read: an unset ${ENV}
 		// (a secret CI does not have) does not stop the lint.
@@ -49,7 +51,7 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "mcpauthz lint: %s has no policy.files to lint (a database policy source is linted with -model and an exported -policy)\n", *configPath)
 			return 2
 		}
-		*modelPath, baseDir = f.Model, dir
+		*modelPath, baseDir, cfgArgs = f.Model, dir, f.Arguments
 		for _, p := range f.Policy.Files {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
@@ -76,6 +78,17 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
 		return 2
 	}
+	decls, err := parseArgDecls(argDecls)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
+		return 2
+	}
+	if decls == nil && cfgArgs != nil {
+		if decls, err = config.ArgDecls(cfgArgs); err != nil {
+			fmt.Fprintf(stderr, "mcpauthz lint: %s: arguments: %v\n", *configPath, err)
+			return 2
+		}
+	}
 	model, err := config.ModelText(*modelPath, baseDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
@@ -88,7 +101,7 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "mcpauthz lint: %v\n", err)
 			return 2
 		}
-		findings := casbinauthz.LintWith(string(model), text, casbinauthz.LintOptions{Attributes: specs, Issuers: iss})
+		findings := casbinauthz.LintWith(string(model), text, casbinauthz.LintOptions{Attributes: specs, Issuers: iss, Args: decls})
 		if !*seal {
 			if err := casbinauthz.CheckSeal(p, text, *requireSeal); err != nil {
 				findings = append([]casbinauthz.Finding{{Severity: casbinauthz.SeverityError, Message: strings.TrimPrefix(err.Error(), casbinauthz.ErrSeal.Error()+": ")}}, findings...)

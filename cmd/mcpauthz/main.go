@@ -3,7 +3,8 @@
 //	mcpauthz explain  -config guard.yaml -token claims.json -method tools/call -name deploy [-scopes "a b"]
 //	mcpauthz explain  -config guard.yaml -token claims.json -method tools/list -tools echo,deploy
 //	mcpauthz explain  -model M.conf|quickstart -policy P.csv (-claims c.json | -token-file t.jwt) -method tools/call -target deploy
-//	mcpauthz lint     -model M.conf -policy P.csv [-strict]
+//	mcpauthz explain  -model abac_args -policy P.csv -claims c.json -method tools/call -target deploy -arg-decl deploy:environment:string -args '{"environment":"prod"}'
+//	mcpauthz lint     -model M.conf -policy P.csv [-strict] [-arg-decl tool:name:type[=default]]
 //	mcpauthz metadata -config guard.yaml
 //	mcpauthz hash-secret < secret.txt
 //	mcpauthz proxy    -config guard.yaml [-upstream http://127.0.0.1:3000/mcp] [-listen 127.0.0.1:8443] [-health-listen ADDR]
@@ -18,10 +19,15 @@
 // explain prints which of them the caller would see. -model accepts the
 // shipped model names of casbinmodels. It exits 0 when the
 // operation is allowed, 1 when it is denied (including step-up) and 2 on a
-// usage or load error.
+// usage or load error. For a tools/call, -args gives the call's arguments as
+// JSON; the declared ones (-arg-decl, or the config's arguments section) are
+// extracted exactly as the Guard does and printed with their types, and a
+// missing or mistyped argument shows the refusal the Guard answers before
+// the policy.
 //
 // lint reports policy lines that do not fit the model, unknown subject
-// prefixes, shadowed or duplicate rules and rules that can never match. It
+// prefixes, shadowed or duplicate rules and rules that can never match, and
+// checks argument declarations (-arg-decl) against the policy's r.args. It
 // exits 1 when there are errors (or warnings with -strict), 0 otherwise.
 //
 // metadata prints the RFC 9728 protected resource metadata document and the

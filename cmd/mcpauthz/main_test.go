@@ -17,6 +17,25 @@ const (
 	qsPolicy = "../../casbinmodels/quickstart.csv"
 )
 
+const argsPolicy = "../../casbinmodels/abac_args.csv"
+
+// sampleArgDecls are the declarations of the abac_args sample policy.
+var sampleArgDecls = []string{
+	"-arg-decl", "deploy:environment:string", "-arg-decl", "deploy:service:string=",
+	"-arg-decl", "git_*:repo:string",
+	"-arg-decl", "tickets_*:queue:string", "-arg-decl", "tickets_*:labels:strings=",
+	"-arg-decl", "docs://payroll/{year}:year:number",
+}
+
+func explainWithArgs(claims, tool, args string) []string {
+	a := append([]string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/" + claims,
+		"-method", "tools/call", "-target", tool}, sampleArgDecls...)
+	if args != "" {
+		a = append(a, "-args", args)
+	}
+	return a
+}
+
 func explain(claims, method, target string, extra ...string) []string {
 	a := []string{"explain", "-model", qsModel, "-policy", qsPolicy, "-claims", "testdata/" + claims, "-method", method}
 	if target != "" {
@@ -56,6 +75,25 @@ func TestGolden(t *testing.T) {
 		{"explain-config-okta-list", []string{"explain", "-config", "testdata/okta-guard.yaml", "-token", "testdata/okta-alice.json", "-method", "tools/list", "-tools", "echo,deploy,delete_repo,list_tickets"}, 0},
 		{"explain-config-untrusted-issuer", []string{"explain", "-config", "testdata/okta-guard.yaml", "-token", "testdata/alice.json", "-method", "tools/call", "-name", "echo"}, 2},
 		{"explain-shipped-model", []string{"explain", "-model", "quickstart", "-policy", qsPolicy, "-claims", "testdata/alice.json", "-method", "tools/call", "-target", "echo"}, 0},
+		// Argument-aware policy (issue 15): the declared arguments, typed,
+		// and the deciding rule; refusals the Guard answers before the
+		// policy; declarations from flags or from the config file.
+		{"explain-args-staging", explainWithArgs("alice.json", "deploy", `{"environment":"staging","service":"web","undeclared":1}`), 0},
+		{"explain-args-prod", explainWithArgs("alice.json", "deploy", `{"environment":"prod"}`), 1},
+		{"explain-args-stepup", explainWithArgs("carol.json", "deploy", `{"environment":"production"}`), 1},
+		{"explain-args-missing", explainWithArgs("alice.json", "deploy", ""), 1},
+		{"explain-args-mistyped", explainWithArgs("alice.json", "deploy", `{"environment":3}`), 1},
+		{"explain-args-labels", explainWithArgs("ci-bot.json", "tickets_read", `{"queue":"support","labels":["security"]}`), 1},
+		{"explain-args-not-call", append([]string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/alice.json", "-method", "resources/read", "-target", "docs://x", "-args", `{}`}, sampleArgDecls...), 2},
+		{"explain-args-payroll", append([]string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/finance.json", "-method", "resources/read", "-target", "docs://payroll/2024"}, sampleArgDecls...), 0},
+		{"explain-args-payroll-archived", append([]string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/finance.json", "-method", "resources/read", "-target", "docs://payroll/2019"}, sampleArgDecls...), 1},
+		{"explain-args-payroll-hr", append([]string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/carol.json", "-method", "resources/read", "-target", "docs://payroll/2024"}, sampleArgDecls...), 1},
+		{"explain-args-payroll-traversal", append([]string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/finance.json", "-method", "resources/read", "-target", "docs://payroll/..%2Fhr"}, sampleArgDecls...), 1},
+		{"explain-args-undeclared", []string{"explain", "-model", "abac_args", "-policy", argsPolicy, "-claims", "testdata/alice.json", "-method", "tools/call", "-target", "deploy"}, 2},
+		{"explain-args-config", []string{"explain", "-config", "testdata/args-guard.yaml", "-token", "testdata/okta-alice.json", "-method", "tools/call", "-name", "deploy", "-args", `{"environment":"staging"}`}, 0},
+		{"explain-args-list", []string{"explain", "-config", "testdata/args-guard.yaml", "-token", "testdata/okta-alice.json", "-method", "tools/list", "-tools", "deploy,git_push,tickets_read"}, 0},
+		{"lint-args", append([]string{"lint", "-model", "../../casbinmodels/abac_args.conf", "-policy", argsPolicy, "-arg-decl", "orphan:x:number"}, sampleArgDecls...), 0},
+		{"lint-args-typo", append([]string{"lint", "-model", "../../casbinmodels/abac_args.conf", "-policy", "testdata/args-typo.csv"}, sampleArgDecls...), 1},
 		{"metadata-config", []string{"metadata", "-config", "testdata/okta-guard.yaml"}, 0},
 		{"lint-quickstart", []string{"lint", "-model", qsModel, "-policy", qsPolicy}, 0},
 		{"lint-broken", []string{"lint", "-model", qsModel, "-policy", "testdata/broken.csv"}, 1},

@@ -39,34 +39,6 @@ var tokenRef = regexp.MustCompile(`\b[rp][0-9]*_[A-Za-z0-9]+`)
 // decisions over larger argument values are not cached.
 const maxArgKeyBytes = 1 << 10
 
-// validateArgRefs refuses references to undeclared arguments, and any
-// reference when the model has no args token.
-func validateArgRefs(m model.Model, lines []Line, hasTok bool, decls *inspect.ArgDecls) error {
-	var errs []string
-	check := func(where, text string) {
-		for _, sub := range argRef.FindAllStringSubmatch(text, -1) {
-			switch {
-			case !hasTok:
-				errs = append(errs, fmt.Sprintf("%s: r.args.%s but the model has no args request token", where, sub[1]))
-			case decls.Type(sub[1]) == 0:
-				errs = append(errs, fmt.Sprintf("%s: r.args.%s is not a declared argument", where, sub[1]))
-			}
-		}
-	}
-	for key, ast := range m["m"] {
-		check("matcher "+key, ast.Value)
-	}
-	for _, l := range lines {
-		for _, f := range l.Fields {
-			check(fmt.Sprintf("line %d", l.Num), f)
-		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %s", ErrPolicy, strings.Join(errs, "; "))
-	}
-	return nil
-}
-
 // casbinArgs converts declared argument values for Casbin: lists become
 // []any so that 'x' in r.args.tags works.
 func casbinArgs(args map[string]any) map[string]any {

@@ -82,3 +82,56 @@ func BenchmarkArgsDecision(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkResourceTemplateDecision compares, at 5,000 resource rules in
+// the same run, a decision on a URI-template variable (abac_args,
+// r.args.year >= 2020, the variable as the Guard extracts it) with the same
+// decision without variables (abac, condition "true"), uncached.
+func BenchmarkResourceTemplateDecision(b *testing.B) {
+	ctx := context.Background()
+	p := benchPrincipal()
+	const n = 5000
+	groups := max(n/10, 20)
+	name := fmt.Sprintf("t%d", 8+groups*((n-1-8)/groups))
+	decls, err := inspect.NewArgDecls(nil, inspect.ResourceArgs{Template: "docs://{tool}/{year}", Args: []inspect.ArgSpec{{Name: "year", Type: inspect.ArgNumber}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	uri := "docs://" + name + "/2024"
+	vals, ok, err := decls.MatchResource(uri)
+	if !ok || err != nil {
+		b.Fatal(ok, err)
+	}
+	plain := core.Permission{Kind: core.ObjectResource, Name: uri, Action: core.ActionRead, Method: "resources/read"}
+	withArgs := plain
+	withArgs.Args = vals
+	policy := func(cond string) string {
+		// The tool rules of benchABACPolicy, as resources docs://tN/*.
+		text := benchABACPolicy(n, name, cond)
+		text = strings.ReplaceAll(text, ", tool:t", ", resource:docs://t")
+		return strings.ReplaceAll(text, ", call, ", "/*, read, ")
+	}
+	for _, v := range []struct {
+		name, model, cond string
+		perm              core.Permission
+	}{
+		{"no-vars", "abac", "true", plain},
+		{"vars", "abac_args", "r.args.year >= 2020", withArgs},
+	} {
+		a, err := New(Config{Model: mustModel(b, v.model), Source: StringSource(policy(v.cond)), Args: decls, CacheSize: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d, err := a.Authorize(ctx, p, v.perm); err != nil || !d.Allow {
+			b.Fatalf("setup %s: %+v %v", v.name, d, err)
+		}
+		b.Run(fmt.Sprintf("rules=%d/variant=%s", n, v.name), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if d, err := a.Authorize(ctx, p, v.perm); err != nil || !d.Allow {
+					b.Fatal(d, err)
+				}
+			}
+		})
+	}
+}

@@ -244,6 +244,7 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 			}
 		}
 	}
+	listing := s.listable(perm)
 	if s.args || s.argScp != nil {
 		q.args = casbinArgs(perm.Args)
 	}
@@ -251,6 +252,9 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 		key, cacheable = requestKey(key, q, p.Scopes, s.attrs)
 		if cacheable && (s.args || s.argScp != nil) {
 			key, cacheable = appendArgs(key, perm.Args)
+		}
+		if listing { // never shares an entry with a call's decision
+			key = append(key, 'L')
 		}
 		// An unkeyable request (or argument values over maxArgKeyBytes)
 		// is never looked up with a partial key.
@@ -262,7 +266,13 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 			return s.stamp(d), nil
 		}
 	}
-	d, err := s.evaluate(q, p)
+	var d core.Decision
+	var err error
+	if listing {
+		d, err = s.decideListing(q, p)
+	} else {
+		d, err = s.evaluate(q, p)
+	}
 	if err != nil {
 		a.log.Error("casbinauthz: policy evaluation failed", "principal", p.String(), "object", core.TruncateField(q.obj, core.MaxLogField), "action", q.act, "version", s.version, "error", err)
 		return core.Decision{}, fmt.Errorf("%w: casbinauthz: evaluating policy: %v", core.ErrUnavailable, err)

@@ -125,10 +125,11 @@ type Config struct {
 	// (ReasonBadAttribute). OPTIONAL.
 	Attributes []core.AttributeSpec
 
-	// Args are the tool-argument declarations given to the Guard
-	// (core.Config.Inspect.Args). A model with an args request token sees
-	// them as r.args.<name>; a policy or model that references an
-	// undeclared name is refused at load. OPTIONAL.
+	// Args are the tool-argument and resource URI-template declarations
+	// given to the Guard (core.Config.Inspect.Args). A model with an args
+	// request token sees them as r.args.<name>; a policy or model that
+	// references an undeclared name, or compares one with a literal of
+	// another type, is refused at load (see LintOptions.Args). OPTIONAL.
 	Args *inspect.ArgDecls
 
 	// DisableIndex forces evaluation through Casbin's Enforce even for the

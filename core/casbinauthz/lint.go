@@ -124,6 +124,7 @@ func (v *validator) lint(policy []byte) []Finding {
 	if err := validateEvalColumns(m, lines); err != nil {
 		add(0, SeverityError, "%s", strings.TrimPrefix(err.Error(), ErrPolicy.Error()+": "))
 	}
+	out = append(out, argFindings(m, lines, v.hasArgs, v.args, true)...)
 	lintCoverage(rules, add)
 	slices.SortStableFunc(out, func(a, b Finding) int { return a.Line - b.Line })
 	return out

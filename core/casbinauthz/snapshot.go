@@ -37,6 +37,7 @@ type snapshot struct {
 	args       bool    // the model has an args token
 	decls      *inspect.ArgDecls
 	argScp     argScopes // p3 rules (args.go)
+	listing    Enforcer  // relaxed policy for list visibility (listing.go); nil: none
 }
 
 // compiler holds what stays fixed across reloads.
@@ -78,7 +79,7 @@ func newCompiler(cfg Config) (*compiler, error) {
 	if err != nil {
 		return nil, err
 	}
-	val, err := newValidator(m, LintOptions{Attributes: cfg.Attributes, AllowEmptyPolicy: cfg.AllowEmptyPolicy, Issuers: cfg.Issuers})
+	val, err := newValidator(m, LintOptions{Attributes: cfg.Attributes, AllowEmptyPolicy: cfg.AllowEmptyPolicy, Issuers: cfg.Issuers, Args: cfg.Args})
 	if err != nil {
 		return nil, err
 	}
@@ -117,9 +118,6 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 		return nil, err
 	}
 	hasArgs := slices.Contains(c.toks, tokArgs)
-	if err := validateArgRefs(c.model, lines, hasArgs, c.args); err != nil {
-		return nil, err
-	}
 	argScp, err := compileArgScopes(c.model, lines)
 	if err != nil {
 		return nil, err
@@ -136,6 +134,9 @@ func (c *compiler) compile(text []byte) (*snapshot, error) {
 	}
 	if c.perSubject {
 		s.rulePos = rulePositions(m["p"]["p"].Policy)
+	}
+	if s.listing, err = c.compileListing(lines); err != nil {
+		return nil, err
 	}
 	if err := s.probe(); err != nil {
 		return nil, err

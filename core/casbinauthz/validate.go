@@ -7,6 +7,7 @@ import (
 
 	"github.com/casbin/casbin/v2/model"
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
 
 // LintOptions are the settings of the authorizer that change what a valid
@@ -20,6 +21,9 @@ type LintOptions struct {
 	// Issuers are the issuer namespaces (see Config.Issuers): with more
 	// than one, subjects and domains without an alias are reported.
 	Issuers []Issuer
+	// Args are the tool-argument declarations (see Config.Args): r.args
+	// references are checked against them (argslint.go).
+	Args *inspect.ArgDecls
 }
 
 // validator is the ONE policy validator: [LintWith] reports its findings,
@@ -29,6 +33,8 @@ type validator struct {
 	attrs      *schema // nil: the model has no attrs token
 	allowEmpty bool
 	aliases    []string // namespaced issuers' aliases; nil: subjects are not namespaced
+	args       *inspect.ArgDecls
+	hasArgs    bool // the model has an args token
 }
 
 func newValidator(m model.Model, opts LintOptions) (*validator, error) {
@@ -46,6 +52,7 @@ func newValidator(m model.Model, opts LintOptions) (*validator, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.args, v.hasArgs = opts.Args, slices.Contains(toks, tokArgs)
 	if slices.Contains(toks, tokAttrs) {
 		if v.attrs, err = newSchema(opts.Attributes); err != nil {
 			return nil, err

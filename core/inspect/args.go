@@ -84,12 +84,16 @@ var ErrArgDecl = errors.New("inspect: invalid argument declaration")
 // ArgDecls is a validated, immutable set of argument declarations, built
 // by NewArgDecls and set in Options.Args.
 type ArgDecls struct {
-	tools []ToolArgs
-	names []string // every declared name, once, in declaration order
+	tools     []ToolArgs
+	resources []*uriTemplate
+	names     []string // every declared name, once, in declaration order
 }
 
-// NewArgDecls validates decls and returns them ready for Options.Args.
-func NewArgDecls(decls []ToolArgs) (*ArgDecls, error) {
+// NewArgDecls validates decls (tool arguments) and resources (resource URI
+// templates, see ResourceArgs) and returns them ready for Options.Args. A
+// name declared more than once (for several tools or templates) must have
+// the same type everywhere.
+func NewArgDecls(decls []ToolArgs, resources ...ResourceArgs) (*ArgDecls, error) {
 	d := &ArgDecls{}
 	seen := map[string]ArgType{}
 	for i, t := range decls {
@@ -144,6 +148,21 @@ func NewArgDecls(decls []ToolArgs) (*ArgDecls, error) {
 		}
 		d.tools = append(d.tools, tc)
 	}
+	for _, r := range resources {
+		t, err := parseURITemplate(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: resource template %q: %v", ErrArgDecl, r.Template, err)
+		}
+		for _, a := range t.specs {
+			if prev, ok := seen[a.Name]; ok && prev != a.Type {
+				return nil, fmt.Errorf("%w: argument %q declared as %v and %v", ErrArgDecl, a.Name, prev, a.Type)
+			} else if !ok {
+				seen[a.Name] = a.Type
+				d.names = append(d.names, a.Name)
+			}
+		}
+		d.resources = append(d.resources, t)
+	}
 	return d, nil
 }
 
@@ -155,6 +174,25 @@ func (d *ArgDecls) Names() []string {
 	return append([]string(nil), d.names...)
 }
 
+// Tools returns a copy of the declarations, in order.
+func (d *ArgDecls) Tools() []ToolArgs {
+	if d == nil {
+		return nil
+	}
+	out := make([]ToolArgs, len(d.tools))
+	for i, t := range d.tools {
+		out[i] = ToolArgs{Tool: t.Tool, Args: make([]ArgSpec, len(t.Args))}
+		for j, a := range t.Args {
+			a.Path = append([]string(nil), a.Path...)
+			if l, ok := a.Default.([]string); ok {
+				a.Default = append([]string{}, l...)
+			}
+			out[i].Args[j] = a
+		}
+	}
+	return out
+}
+
 // Type returns the declared type of name (0 when undeclared).
 func (d *ArgDecls) Type(name string) ArgType {
 	if d == nil {
@@ -162,6 +200,13 @@ func (d *ArgDecls) Type(name string) ArgType {
 	}
 	for _, t := range d.tools {
 		for _, a := range t.Args {
+			if a.Name == name {
+				return a.Type
+			}
+		}
+	}
+	for _, t := range d.resources {
+		for _, a := range t.specs {
 			if a.Name == name {
 				return a.Type
 			}

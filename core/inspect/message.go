@@ -249,9 +249,15 @@ func (d *decoder) target(m *Message, v msgView) error {
 		}
 		return nil
 	case "resources/read":
-		return need(v.uri, TargetResource, ActionRead, "uri")
+		if err := need(v.uri, TargetResource, ActionRead, "uri"); err != nil {
+			return err
+		}
+		return d.templateArgs(m)
 	case "resources/subscribe", "resources/unsubscribe":
-		return need(v.uri, TargetResource, ActionSubscribe, "uri")
+		if err := need(v.uri, TargetResource, ActionSubscribe, "uri"); err != nil {
+			return err
+		}
+		return d.templateArgs(m)
 	case "prompts/get":
 		return need(v.name, TargetPrompt, ActionGet, "name")
 	case "completion/complete":
@@ -281,6 +287,22 @@ func (d *decoder) target(m *Message, v msgView) error {
 			e.Status = 404
 		}
 		return e
+	}
+	return nil
+}
+
+// templateArgs sets m.Args from the declared resource template the URI
+// fits (uritemplate.go); a refused variable is -32602.
+func (d *decoder) templateArgs(m *Message) error {
+	if !d.args.HasResources() {
+		return nil
+	}
+	vals, ok, err := d.args.MatchResource(m.Target.Name)
+	if err != nil {
+		return d.invalidParams(m, "params.uri: "+err.Error())
+	}
+	if ok {
+		m.Args = vals
 	}
 	return nil
 }

@@ -66,9 +66,10 @@ type Options struct {
 	// default DefaultMaxURIBytes (8 KiB); negative disables it.
 	MaxURIBytes int
 
-	// Args declares the tools/call arguments the policy may see (see
-	// NewArgDecls): they are read in the same strict pass and returned in
-	// Message.Args. OPTIONAL; nil exposes no argument.
+	// Args declares the tools/call arguments and the resource URI-template
+	// variables (resources/read, subscribe, unsubscribe) the policy may see
+	// (see NewArgDecls, ResourceArgs): they are read in the same strict pass
+	// and returned in Message.Args. OPTIONAL; nil exposes no argument.
 	Args *ArgDecls
 }
 

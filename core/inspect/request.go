@@ -63,8 +63,9 @@ type Message struct {
 	Target Target
 	// Args holds the declared arguments (Options.Args) of a tools/call, by
 	// declared name: string, float64, bool or []string, decoded exactly
-	// as a tool handler decodes them, or the declared default. nil when
-	// the tool has no declaration.
+	// as a tool handler decodes them, or the declared default; for a
+	// resources/read or (un)subscribe, the variables of the declared URI
+	// template the URI fits. nil when nothing is declared for the target.
 	Args map[string]any
 	// MissingArgs names the declared arguments without a default that the
 	// call does not carry; the Guard denies such a call.

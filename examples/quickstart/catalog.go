@@ -28,15 +28,20 @@ func newCatalogServer(opts *mcp.ServerOptions) *mcp.Server {
 			return text("TICKET-1 login page typo; TICKET-2 flaky deploy"), nil, nil
 		})
 	type deployIn struct {
-		Service string `json:"service" jsonschema:"service to deploy"`
+		Service     string `json:"service,omitempty" jsonschema:"service to deploy (default web)"`
+		Environment string `json:"environment,omitempty" jsonschema:"staging (default) or production"`
 	}
 	mcp.AddTool(s, &mcp.Tool{Name: "deploy", Description: "Deploy a service (engineering, needs scope mcp:deploy)."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in deployIn) (*mcp.CallToolResult, any, error) {
-			svc := in.Service
+			// The defaults are the ones declared to the policy (toolArgs).
+			svc, env := in.Service, in.Environment
 			if svc == "" {
 				svc = "web"
 			}
-			return text(fmt.Sprintf("deployed %s for %s", svc, caller(ctx))), nil, nil
+			if env == "" {
+				env = "staging"
+			}
+			return text(fmt.Sprintf("deployed %s to %s for %s", svc, env, caller(ctx))), nil, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "delete_repo", Description: "Delete a repository (admins only)."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, any, error) {

@@ -34,7 +34,7 @@ Connect an MCP host (an IDE, a CLI agent) as an interactive user:
   or CIMD               a client ID that is an https URL on a public host names a Client ID Metadata
                         Document: the authorization server fetches it; its redirect URIs apply
   sign in               the browser opens the development IdP: pick dave, password %q,
-                        then allow the consent page. dave sees delete_repo, echo, list_tickets.
+                        then allow the consent page. dave sees delete_repo, deploy, echo, list_tickets.
   note                  the authorization server sends no CORS headers: hosts that run OAuth inside a
                         web page (the MCP Inspector's browser UI) cannot use it yet; native hosts can.
 ready

@@ -119,10 +119,10 @@ func (t *tour) interactive(ctx context.Context) {
 	}
 	defer closeSession()
 	names := t.toolNames(ctx, s)
-	t.expect(slices.Equal(names, []string{"delete_repo", "echo", "list_tickets"}),
+	t.expect(slices.Equal(names, []string{"delete_repo", "deploy", "echo", "list_tickets"}),
 		"dave  (marketing, admins; logged in at the IdP through the broker) sees tools %v", names)
 	t.call(ctx, s, "dave", "delete_repo", true)
-	t.call(ctx, s, "dave", "deploy", false)
+	t.call(ctx, s, "dave", "deploy", true) // admins deploy anywhere
 
 	// erin uses the same client; the broker refuses her after the IdP login.
 	l, err := newRedirectListener()

@@ -17,10 +17,15 @@ func TestTour(t *testing.T) {
 	for _, want := range []string{
 		"alice sees tools [deploy echo list_tickets]",
 		"bob   sees tools [echo list_tickets]",
-		"carol sees tools [delete_repo echo]",
+		"carol sees tools [delete_repo deploy echo]",
+		"alice deploys web-frontend to staging    -> allowed",
+		"alice deploys web-frontend to production -> denied",
+		"carol deploys web-frontend to production -> allowed",
+		"ci-bot deploys web-api to production -> allowed",
+		"ci-bot deploys billing to staging    -> denied",
 		"after 403 insufficient_scope the client obtained [mcp:deploy mcp:tools]",
 		"bob's next ID-JAG request is refused by the IdP",
-		"dave  (marketing, admins; logged in at the IdP through the broker) sees tools [delete_repo echo list_tickets]",
+		"dave  (marketing, admins; logged in at the IdP through the broker) sees tools [delete_repo deploy echo list_tickets]",
 		"erin  (contractors) is refused by the broker's access policy: 403 Access denied page",
 		"0 failed",
 	} {

@@ -87,8 +87,12 @@ func TestGoSDKClientCredentialsHandler(t *testing.T) {
 	if !slices.Equal(names, []string{"deploy", "echo"}) {
 		t.Fatalf("ci-bot sees %v", names)
 	}
-	if ok, out := callOK(ctx, s, "deploy", map[string]any{"service": "api"}); !ok || !strings.Contains(out, "deployed api for client ci-bot") {
+	// The policy lets ci-bot deploy only services named web-* (r.args).
+	if ok, out := callOK(ctx, s, "deploy", map[string]any{"service": "web-api"}); !ok || !strings.Contains(out, "deployed web-api to staging for client ci-bot") {
 		t.Fatalf("deploy: %v %s", ok, out)
+	}
+	if ok, out := callOK(ctx, s, "deploy", map[string]any{"service": "api"}); ok {
+		t.Fatalf("deploy of service api allowed for ci-bot: %s", out)
 	}
 	if ok, out := callOK(ctx, s, "list_tickets", nil); ok {
 		t.Fatalf("list_tickets allowed for ci-bot: %s", out)

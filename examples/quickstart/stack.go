@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	_ "embed"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -27,6 +28,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/casbinmodels"
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
+	"github.com/mcpauthz/mcpauthz/core/inspect"
 	"github.com/mcpauthz/mcpauthz/core/mapper"
 	"github.com/mcpauthz/mcpauthz/core/mcpext"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
@@ -118,13 +120,7 @@ func (st *stack) build(ctx context.Context, logger *slog.Logger) (*http.ServeMux
 	if err := writeIfAbsent(st.PolicyFile, defaultIdPPolicy); err != nil {
 		return nil, err
 	}
-	casbinPolicy, err := casbinmodels.SamplePolicy("quickstart")
-	if err != nil {
-		return nil, err
-	}
-	casbinPolicy += "\n# ci-bot-jwt is ci-bot's twin with private_key_jwt authentication.\n" +
-		"p, client:ci-bot-jwt, tool:deploy, call, allow\n"
-	if err := writeIfAbsent(st.CasbinFile, []byte(casbinPolicy)); err != nil {
+	if err := writeIfAbsent(st.CasbinFile, defaultCasbinPolicy); err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
@@ -233,6 +229,7 @@ func (st *stack) authServer(logger *slog.Logger) (*authserver.Server, error) {
 				{Group: "marketing", Resource: st.MCP, Scopes: []string{scopeTools}},
 				{Group: "hr", Resource: st.MCP, Scopes: []string{scopeTools}},
 				{Group: "admins", Resource: st.MCP, Scopes: []string{scopeTools}},
+				{Group: "admins", Resource: st.MCP, Scopes: []string{scopeDeploy}}, // admins deploy anywhere
 			},
 		},
 		// Standard MCP clients that have no pre-registered client id register
@@ -264,11 +261,15 @@ func (st *stack) guard(ctx context.Context, logger *slog.Logger) (*core.Guard, e
 	if err != nil {
 		return nil, err
 	}
-	model, err := casbinmodels.Model("quickstart")
+	model, err := casbinmodels.Model("abac_args")
 	if err != nil {
 		return nil, err
 	}
-	authz, err := casbinauthz.New(casbinauthz.Config{Model: model, Source: casbinauthz.FileSource{Paths: []string{st.CasbinFile}},
+	args, err := toolArgs()
+	if err != nil {
+		return nil, err
+	}
+	authz, err := casbinauthz.New(casbinauthz.Config{Model: model, Args: args, Source: casbinauthz.FileSource{Paths: []string{st.CasbinFile}},
 		Logger: logger.With("component", "policy"), MeterProvider: st.meters})
 	if err != nil {
 		return nil, err
@@ -278,6 +279,7 @@ func (st *stack) guard(ctx context.Context, logger *slog.Logger) (*core.Guard, e
 	go func() { _ = authz.Watch(wctx) }()
 	return core.New(core.Config{
 		Resource: st.MCP, Verifier: v, Mapper: m, Authorizer: authz,
+		Inspect: inspect.Options{Args: args}, // the same declarations as the policy's
 		Metadata: core.ProtectedResourceMetadata{
 			AuthorizationServers: []string{st.ASIssuer},
 			ScopesSupported:      []string{scopeTools},
@@ -307,4 +309,20 @@ func writeKey(path string, key *ecdsa.PrivateKey) error {
 		return fmt.Errorf("marshal key: %w", err)
 	}
 	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+}
+
+// defaultCasbinPolicy is the MCP server's Casbin policy (model abac_args),
+// written to CasbinFile on first start and hot-reloaded from there.
+//
+//go:embed mcp-policy.csv
+var defaultCasbinPolicy []byte
+
+// toolArgs declares the tool arguments the policy may read (r.args). The
+// deploy handler treats a missing environment as staging, so the policy
+// sees the same default.
+func toolArgs() (*inspect.ArgDecls, error) {
+	return inspect.NewArgDecls([]inspect.ToolArgs{{Tool: "deploy", Args: []inspect.ArgSpec{
+		{Name: "environment", Type: inspect.ArgString, MaxBytes: 32, Default: "staging"},
+		{Name: "service", Type: inspect.ArgString, MaxBytes: 64, Default: "web"},
+	}}})
 }

@@ -47,7 +47,7 @@ func (t *tour) run(ctx context.Context) error {
 	want := map[string][]string{
 		"alice": {"deploy", "echo", "list_tickets"},
 		"bob":   {"echo", "list_tickets"},
-		"carol": {"delete_repo", "echo"},
+		"carol": {"delete_repo", "deploy", "echo"},
 	}
 	sessions := map[string]*session{}
 	for _, user := range []string{"alice", "bob", "carol"} {
@@ -81,6 +81,12 @@ func (t *tour) run(ctx context.Context) error {
 	t.call(ctx, sessions["alice"], "alice", "deploy", true)
 	after := t.scopes(ctx, sessions["alice"])
 	t.expect(slices.Contains(after, scopeDeploy), "after 403 insufficient_scope the client obtained %v through a fresh ID-JAG", after)
+
+	t.section("Argument-aware policy: deploy environments and services")
+	t.deploy(ctx, sessions["alice"], "alice", "staging", "web-frontend", true)
+	t.deploy(ctx, sessions["alice"], "alice", "production", "web-frontend", false)
+	t.deploy(ctx, sessions["carol"], "carol", "staging", "web-frontend", true)
+	t.deploy(ctx, sessions["carol"], "carol", "production", "web-frontend", true)
 
 	t.section("Machine clients (OAuth client credentials)")
 	t.machine(ctx, ciBotID)
@@ -136,7 +142,7 @@ func (t *tour) call(ctx context.Context, s *session, who, tool string, allowed b
 	case "echo":
 		args["message"] = "hi"
 	case "deploy":
-		args["service"] = "web"
+		args["service"] = "web-frontend"
 	}
 	res, err := s.mcp.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
 	switch {
@@ -194,6 +200,23 @@ func (t *tour) machine(ctx context.Context, clientID string) {
 	t.call(ctx, s, clientID, "echo", true)
 	t.call(ctx, s, clientID, "deploy", true)
 	t.call(ctx, s, clientID, "list_tickets", false)
+	t.deploy(ctx, s, clientID, "production", "web-api", true)
+	t.deploy(ctx, s, clientID, "staging", "billing", false)
+}
+
+// deploy calls the deploy tool with an environment and a service: the
+// policy decides on these arguments (mcp-policy.csv, r.args).
+func (t *tour) deploy(ctx context.Context, s *session, who, env, service string, allowed bool) {
+	res, err := s.mcp.CallTool(ctx, &mcp.CallToolParams{Name: "deploy", Arguments: map[string]any{"environment": env, "service": service}})
+	what := fmt.Sprintf("%s deploys %s to %-10s", who, service, env)
+	switch {
+	case err != nil:
+		t.expect(!allowed, "%s -> denied (%s)", what, short(err))
+	case res.IsError:
+		t.expect(false, "%s -> tool error %s", what, firstText(res.Content))
+	default:
+		t.expect(allowed, "%s -> allowed: %s", what, firstText(res.Content))
+	}
 }
 
 // revoke edits the IdP admin policy so that marketing (bob) may no longer use
