@@ -1,0 +1,43 @@
+package authserver
+
+import (
+	"testing"
+	"time"
+)
+
+// A request refused for the grant limit: its ID-JAG is not recorded (it can
+// be redeemed once the limit allows), while its client assertion, consumed
+// before the grant charge, is spent (a retry with it is a replay). The
+// three store modes agree.
+func TestLimitRefusalAndReplayOrder(t *testing.T) {
+	stepModes(t, func(t *testing.T, mode func(*Config)) {
+		e := newEnv(t, and(limited(RateLimit{PerSecond: 0.5, Burst: 1, FailedAuthBurst: 100}), mode))
+		secret := [2]string{testSecretID, testSecret}
+		jag := func() string { return mint(t, idpKey, TypeIDJAG, e.idjagClaims()) }
+		if w := e.do(req{body: form("grant_type", GrantJWTBearer, "assertion", jag()), basic: secret}); w.Code != 200 {
+			t.Fatalf("first grant: %d %s", w.Code, w.Body)
+		}
+		j2 := jag()
+		if w := e.do(req{body: form("grant_type", GrantJWTBearer, "assertion", j2), basic: secret}); w.Code != 429 {
+			t.Fatalf("over the limit: %d %s", w.Code, w.Body)
+		}
+		cc := func(a string) req {
+			return req{body: form("grant_type", GrantClientCredentials, "client_assertion_type", AssertionTypeJWTBearer, "client_assertion", a)}
+		}
+		if w := e.do(cc(mint(t, clientKey, "", e.assertionClaims()))); w.Code != 200 {
+			t.Fatalf("assertion client, first: %d %s", w.Code, w.Body)
+		}
+		a2 := mint(t, clientKey, "", e.assertionClaims())
+		if w := e.do(cc(a2)); w.Code != 429 {
+			t.Fatalf("assertion client over the limit: %d %s", w.Code, w.Body)
+		}
+		e.clock.Add(3 * time.Second) // both buckets refilled; j2 and a2 still valid
+		if w := e.do(req{body: form("grant_type", GrantJWTBearer, "assertion", j2), basic: secret}); w.Code != 200 {
+			t.Fatalf("ID-JAG refused for the limit, redeemed later: %d %s", w.Code, w.Body)
+		}
+		res := decodeResult(t, e.do(cc(a2)))
+		if res.status != 401 || res.err != "invalid_client" {
+			t.Fatalf("assertion refused for the limit, retried: %d %s", res.status, res.body)
+		}
+	})
+}
