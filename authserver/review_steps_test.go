@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,6 +39,28 @@ func TestLimitRefusalAndReplayOrder(t *testing.T) {
 		res := decodeResult(t, e.do(cc(a2)))
 		if res.status != 401 || res.err != "invalid_client" {
 			t.Fatalf("assertion refused for the limit, retried: %d %s", res.status, res.body)
+		}
+	})
+}
+
+// A client id and a jti at their maximum lengths (256 bytes each) make a
+// replay key every store mode accepts: a valid assertion is granted, and
+// its replay refused, rather than a 503 that no retry can cure.
+func TestLongestAssertionKey(t *testing.T) {
+	stepModes(t, func(t *testing.T, mode func(*Config)) {
+		long := strings.Repeat("c", 256)
+		e := newEnv(t, and(mode, func(c *Config) {
+			c.Clients = append(c.Clients, Client{ID: long, JWKS: jwksOf(t, clientKey), GrantTypes: []string{GrantClientCredentials}, Scopes: []string{"mcp:tools"}})
+		}))
+		claims := e.assertionClaims()
+		claims["iss"], claims["sub"], claims["jti"] = long, long, strings.Repeat("j", 256)
+		a := mint(t, clientKey, "", claims)
+		cc := req{body: form("grant_type", GrantClientCredentials, "client_assertion_type", AssertionTypeJWTBearer, "client_assertion", a)}
+		if w := e.do(cc); w.Code != 200 {
+			t.Fatalf("longest key: %d %s", w.Code, w.Body)
+		}
+		if w := e.do(cc); w.Code != 401 {
+			t.Fatalf("replay of the longest key: %d %s", w.Code, w.Body)
 		}
 	})
 }
