@@ -1,6 +1,9 @@
 package authserver
 
 import (
+	"context"
+	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -63,4 +66,41 @@ func TestLongestAssertionKey(t *testing.T) {
 			t.Fatalf("replay of the longest key: %d %s", w.Code, w.Body)
 		}
 	})
+}
+
+// ctxSteps answers a batch only when the request's context ends.
+type ctxSteps struct{ *seqSteps }
+
+func (q ctxSteps) RunGrantSteps(ctx context.Context, _ []GrantStep) (GrantStepsResult, error) {
+	<-ctx.Done()
+	return GrantStepsResult{}, ctx.Err()
+}
+
+// A request cancelled while its batch is under way, with the token being
+// signed meanwhile: 503, no token, and no goroutine left behind.
+func TestSignWhileStoringCancelled(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		q := ctxSteps{newSeqSteps(c.Now)}
+		c.RateLimiter, c.ReplayStore = q, q
+		c.RateLimit = RateLimit{}
+		c.SignWhileStoring = true
+	})
+	before := runtime.NumGoroutine()
+	for i := 0; i < 20; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		jag := mint(t, idpKey, TypeIDJAG, e.idjagClaims())
+		w := e.doWith(req{body: form("grant_type", GrantJWTBearer, "assertion", jag), basic: [2]string{testSecretID, testSecret}},
+			func(r *http.Request) { *r = *r.WithContext(ctx) })
+		cancel()
+		if w.Code != 503 || strings.Contains(w.Body.String(), "access_token") {
+			t.Fatalf("cancelled: %d %s", w.Code, w.Body)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines, %d before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
