@@ -14,7 +14,7 @@ const (
 	DefaultMaxEntries             = 100_000
 	DefaultMaxEntriesPerPartition = 25_000
 	DefaultMaxBytes               = 64 << 20
-	DefaultMaxKeyLength           = 512
+	DefaultMaxKeyLength           = 2048
 )
 
 // entryOverhead approximates the bytes one entry costs beyond its key (map
@@ -40,7 +40,9 @@ type MemoryConfig struct {
 	// entry. OPTIONAL; zero means DefaultMaxBytes (64 MiB).
 	MaxBytes int64
 	// MaxKeyLength caps the key length in bytes. OPTIONAL; zero means
-	// DefaultMaxKeyLength (512). Longer keys are refused with ErrInvalidKey.
+	// DefaultMaxKeyLength (2048, room for every key the authorization
+	// server composes from a 256-byte client id and a 256-byte jti).
+	// Longer keys are refused with ErrInvalidKey.
 	MaxKeyLength int
 	// Now returns the current time. OPTIONAL; nil means time.Now.
 	Now func() time.Time
