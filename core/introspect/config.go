@@ -42,6 +42,7 @@ const (
 	DefaultMaxTokenBytes    = 8 << 10
 	DefaultLeeway           = 30 * time.Second
 	MaxLeeway               = 60 * time.Second
+	DefaultMaxConcurrent    = 64
 )
 
 // Config configures a [Verifier].
@@ -103,6 +104,15 @@ type Config struct {
 	// MaxTokenBytes caps the presented token; longer tokens are rejected as
 	// malformed without a request. OPTIONAL, default 8 KiB.
 	MaxTokenBytes int
+	// MaxConcurrent bounds the introspection requests in flight. Every
+	// token the cache cannot answer costs one request, which outlives its
+	// caller (see Verify), so without a bound a flood of random tokens
+	// leaves that many requests, connections and goroutines behind for up
+	// to Timeout and hammers the endpoint. Beyond the bound a token is
+	// refused at once with core.ErrUnavailable (503), without contacting
+	// the endpoint and without starting the failure backoff. OPTIONAL,
+	// default 64; negative means no bound.
+	MaxConcurrent int
 	// Now is the clock. OPTIONAL, default time.Now.
 	Now func() time.Time
 	// Logger receives debug and warning records (never token material).
@@ -175,6 +185,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if c.MaxTokenBytes <= 0 {
 		c.MaxTokenBytes = DefaultMaxTokenBytes
+	}
+	if c.MaxConcurrent == 0 {
+		c.MaxConcurrent = DefaultMaxConcurrent
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -41,7 +41,10 @@
 // PositiveTTL (default 30s) but never past the token's "exp"; a token
 // rejection (inactive, expired, wrong audience, ...) is reused for
 // NegativeTTL (default 10s). ErrUnavailable is never cached. Concurrent
-// lookups of the same token share one upstream request (single flight).
+// lookups of the same token share one upstream request (single flight), and at
+// most MaxConcurrent (default 64) requests are in flight: beyond that a token
+// the cache cannot answer is refused at once with core.ErrUnavailable, so a
+// flood of random tokens costs a bounded number of outbound requests.
 //
 // The trade-off: revoking a token at the authorization server takes effect
 // here within PositiveTTL, not immediately. A shorter PositiveTTL narrows that

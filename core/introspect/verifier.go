@@ -27,6 +27,7 @@ type Verifier struct {
 	cache  *lru
 	flight singleflight.Group
 	back   *backoff
+	slots  chan struct{} // one per request in flight; nil: unbounded
 	// lookups counts cache hits and misses of Verify (not of the
 	// single-flight re-check).
 	lookups otelx.CacheLookups
@@ -56,6 +57,7 @@ func New(cfg Config) (*Verifier, error) {
 		},
 		cache: newLRU(c.MaxEntries),
 		back:  newBackoff(c.BackoffInitial, c.BackoffMax),
+		slots: newSlots(c.MaxConcurrent),
 	}, nil
 }
 
@@ -82,6 +84,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 		if c, ok, err := v.cached(key); ok {
 			return c, err
 		}
+		// At most MaxConcurrent requests in flight, whoever sends them.
+		release, err := v.acquire()
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 		// While the endpoint fails, at most one call per backoff step.
 		if err := v.back.allow(v.cfg.Now()); err != nil {
 			return nil, err
@@ -99,6 +107,30 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 		return cloneClaims(res.Val.(*core.Claims)), nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w: introspection wait: %w", core.ErrUnavailable, ctx.Err())
+	}
+}
+
+// errBusy is wrapped in the core.ErrUnavailable refusal of a token met
+// while Config.MaxConcurrent requests are in flight.
+var errBusy = errors.New("introspection requests in flight at Config.MaxConcurrent")
+
+func newSlots(n int) chan struct{} {
+	if n < 0 {
+		return nil
+	}
+	return make(chan struct{}, n)
+}
+
+// acquire takes a slot for one request without waiting.
+func (v *Verifier) acquire() (release func(), err error) {
+	if v.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case v.slots <- struct{}{}:
+		return func() { <-v.slots }, nil
+	default:
+		return nil, fmt.Errorf("%w: %w (%d)", core.ErrUnavailable, errBusy, cap(v.slots))
 	}
 }
 
