@@ -175,6 +175,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.replay = m
 	}
+	s.warnPerProcess(cfg)
 	lim, err := newLimits(cfg.RateLimit, cfg.RateLimiter, s.now)
 	if err != nil {
 		return nil, err
@@ -354,4 +355,20 @@ func newDummyKeySet() (jose.KeySet, error) {
 func sameValue(a, b any) bool {
 	ta := reflect.TypeOf(a)
 	return ta != nil && ta == reflect.TypeOf(b) && ta.Comparable() && a == b
+}
+
+// warnPerProcess logs, at start-up, a shared code key combined with
+// per-process stores: the key says "replicas", and with the default
+// stores each replica would redeem an authorization code once (the replay
+// store enforces single use) and honour only the refresh tokens it issued.
+func (s *Server) warnPerProcess(cfg Config) {
+	if cfg.Broker == nil || cfg.Broker.CodeKey == nil {
+		return
+	}
+	if cfg.ReplayStore == nil {
+		s.log.Warn("authserver: broker.code_key is shared but Config.ReplayStore is per process: behind several replicas an authorization code can be redeemed once per replica; set a shared ReplayStore (stores/redis)")
+	}
+	if cfg.Broker.RefreshStore == nil {
+		s.log.Warn("authserver: broker.code_key is shared but Broker.RefreshStore is per process: behind several replicas a refresh token works only at the replica that issued it, and reuse of a rotated token is seen by that replica only; set a shared RefreshStore (stores/redis)")
+	}
 }

@@ -1,0 +1,83 @@
+package authserver
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
+)
+
+// TestSharedCodeKeyPerProcessStores: a careless operator gives two replicas
+// the same code key (so codes seal across replicas) but keeps the default
+// per-process replay store. Each replica then redeems the same code once,
+// giving two token families for one authorization code. New says so at
+// start-up; the shared-store configuration is quiet.
+func TestSharedCodeKeyPerProcessStores(t *testing.T) {
+	t.Parallel()
+	key := make([]byte, 32)
+	shared, err := replay.NewMemory(replay.MemoryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharedRefresh := NewMemoryRefreshStore(10)
+	tests := []struct {
+		name        string
+		mutate      func(*Config)
+		wantReplay  bool
+		wantRefresh bool
+		twoFamilies bool
+	}{
+		{"no code key (single instance)", func(c *Config) { brokerConfig(c) }, false, false, false},
+		{"shared key, per-process stores", func(c *Config) { brokerConfig(c); c.Broker.CodeKey = key }, true, true, true},
+		{"shared key, shared replay store", func(c *Config) {
+			brokerConfig(c)
+			c.Broker.CodeKey = key
+			c.ReplayStore = shared
+		}, false, true, false},
+		{"shared key, shared stores", func(c *Config) {
+			brokerConfig(c)
+			c.Broker.CodeKey = key
+			c.ReplayStore = shared
+			c.Broker.RefreshStore = sharedRefresh
+		}, false, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := newEnv(t, tc.mutate), newEnv(t, tc.mutate)
+			logs := a.logs.String()
+			if got := strings.Contains(logs, "Config.ReplayStore is per process"); got != tc.wantReplay {
+				t.Errorf("replay-store warning logged: %v, want %v", got, tc.wantReplay)
+			}
+			if got := strings.Contains(logs, "Broker.RefreshStore is per process"); got != tc.wantRefresh {
+				t.Errorf("refresh-store warning logged: %v, want %v", got, tc.wantRefresh)
+			}
+			if a.cfg.Broker.CodeKey == nil {
+				return
+			}
+			// What the warning is about: one code, redeemed at each replica.
+			verifier := strings.Repeat("v", 43)
+			code, err := a.s.broker.codes.seal(&codeData{
+				ID: "c-" + strings.ReplaceAll(tc.name, " ", ""), Exp: a.clock.Now().Add(time.Minute).Unix(), ClientID: "native",
+				Redirect: "http://127.0.0.1/cb", Challenge: pkceS256(verifier), Resource: testMCP,
+				Scopes: []string{"mcp:tools"}, Subject: "dave",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := form("grant_type", "authorization_code", "code", code, "redirect_uri", "http://127.0.0.1/cb",
+				"code_verifier", verifier, "client_id", "native")
+			ok := 0
+			for _, e := range []*env{a, b} {
+				r := decodeResult(t, e.do(req{method: "POST", target: "/token", body: body,
+					headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}))
+				if r.status == 200 {
+					ok++
+				}
+			}
+			if got := ok == 2; got != tc.twoFamilies {
+				t.Errorf("code redeemed %d times across two replicas", ok)
+			}
+		})
+	}
+}
