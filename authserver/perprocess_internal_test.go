@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,58 @@ func TestSharedCodeKeyPerProcessStores(t *testing.T) {
 			}
 			if got := ok == 2; got != tc.twoFamilies {
 				t.Errorf("code redeemed %d times across two replicas", ok)
+			}
+		})
+	}
+}
+
+// TestProxyWithoutClientAddress: behind a reverse proxy every request has
+// the proxy's peer address, so without Config.ClientAddress the per-source
+// buckets are shared by all clients: a dozen wrong secrets from one
+// attacker lock the client out for its legitimate caller behind the same
+// proxy. The server cannot fix that by itself (trusting X-Forwarded-For
+// blindly would let anyone pick their bucket), so it warns, once, when
+// requests carry Forwarded or X-Forwarded-For and ClientAddress is unset.
+func TestProxyWithoutClientAddress(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		header    string // proxy header carrying the client address; "" = direct
+		custom    bool
+		wantWarn  int
+		wantLegit int // the legitimate client's status after the attack
+	}{
+		{"direct", "", false, 0, http.StatusTooManyRequests},
+		{"x-forwarded-for", "X-Forwarded-For", false, 1, http.StatusTooManyRequests},
+		{"forwarded", "Forwarded", false, 1, http.StatusTooManyRequests},
+		{"x-forwarded-for, ClientAddress set", "X-Forwarded-For", true, 0, http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *Config) {
+				c.RateLimit = RateLimit{}
+				if tc.custom {
+					c.ClientAddress = func(r *http.Request) string { return r.Header.Get("X-Forwarded-For") }
+				}
+			})
+			send := func(addr, secret string) int {
+				h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+				if tc.header != "" {
+					h[tc.header] = addr
+				}
+				return e.do(req{method: http.MethodPost, target: "/token", body: form("grant_type", "client_credentials"),
+					headers: h, basic: [2]string{testSecretID, secret}}).Code
+			}
+			for i := range 12 {
+				if got := send("203.0.113.7", "wrong"); got != http.StatusUnauthorized && got != http.StatusTooManyRequests {
+					t.Fatalf("attack request %d: status %d", i, got)
+				}
+			}
+			if got := send("198.51.100.1", testSecret); got != tc.wantLegit {
+				t.Errorf("legitimate client after the attack: %d, want %d", got, tc.wantLegit)
+			}
+			if got := strings.Count(e.logs.String(), "Config.ClientAddress is not set"); got != tc.wantWarn {
+				t.Errorf("warning logged %d times, want %d", got, tc.wantWarn)
 			}
 		})
 	}

@@ -56,6 +56,7 @@ type Server struct {
 	dummyKeys        jose.KeySet
 	tel              telemetry
 	log              *slog.Logger
+	proxyWarned      atomic.Bool // peerHost's warning was logged
 	now              func() time.Time
 
 	broker *broker // nil: no authorization code flow
@@ -187,7 +188,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.clientAddr = cfg.ClientAddress
 	if s.clientAddr == nil {
-		s.clientAddr = remoteHost
+		s.clientAddr = s.peerHost
 	}
 	dk, err := newDummyKeySet()
 	if err != nil {
@@ -329,6 +330,21 @@ func writeStatic(w http.ResponseWriter, r *http.Request, body []byte) {
 }
 
 // remoteHost is the default Config.ClientAddress: the host of r.RemoteAddr.
+// peerHost is the default Config.ClientAddress: the peer's host. Behind a
+// reverse proxy that is the proxy's address for every client, which turns
+// each per-source limit (failed client authentication, /authorize,
+// registration, document fetches) into one bucket that a single attacker
+// empties for everyone, so the first request that came through a proxy
+// (Forwarded or X-Forwarded-For) logs a warning, once.
+func (s *Server) peerHost(r *http.Request) string {
+	if (r.Header["X-Forwarded-For"] != nil || r.Header["Forwarded"] != nil) && s.proxyWarned.CompareAndSwap(false, true) {
+		s.log.Warn("authserver: requests come through a proxy (Forwarded or X-Forwarded-For) but Config.ClientAddress is not set: " +
+			"every client shares the proxy's address, so one source can exhaust the per-source rate limits for all; " +
+			"set Config.ClientAddress to read the address your proxy appends")
+	}
+	return remoteHost(r)
+}
+
 func remoteHost(r *http.Request) string {
 	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return h
