@@ -58,8 +58,14 @@ func (d *discoverer) discover(ctx context.Context, serverURL string, bc *BearerC
 	if err != nil {
 		return nil, err
 	}
+	if err := checkReach("authorization server", issuer, su); err != nil {
+		return nil, err
+	}
 	asm, err := fetchAuthServerMetadata(ctx, d.hc, issuer, d.allowHTTP, d.maxBody)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkReach("token_endpoint", asm.TokenEndpoint, su); err != nil {
 		return nil, err
 	}
 	d.log.LogAttrs(ctx, slog.LevelDebug, "mcpauthz client: discovered authorization server",
@@ -77,6 +83,9 @@ func (d *discoverer) fetchPRM(ctx context.Context, serverURL string, su *url.URL
 	if bc != nil && bc.ResourceMetadata != "" {
 		if _, err := checkURL(bc.ResourceMetadata, d.allowHTTP); err != nil {
 			return nil, fmt.Errorf("%w: resource_metadata: %w", ErrDiscovery, err)
+		}
+		if err := checkReach("resource_metadata", bc.ResourceMetadata, su); err != nil {
+			return nil, err
 		}
 		cands = append(cands, prmCandidate{url: bc.ResourceMetadata})
 	} else {

@@ -33,6 +33,11 @@
 //   - Credentials are bound to one issuer ([Credentials.Issuer], or the
 //     first issuer they are used with); they are never sent to another one
 //     ([ErrIssuerBinding]). Discovery prefers the bound issuer.
+//   - Discovery never follows a URL (resource_metadata, an authorization
+//     server, a token endpoint) that is closer to the client than the MCP
+//     server itself: a remote server cannot aim the client at its own
+//     loopback or at private or link-local address literals
+//     ([ErrDiscovery]; names are not resolved).
 //   - Bearer tokens are only attached to requests for the server URL's
 //     origin. Metadata and token endpoints must be https (plain http only for
 //     loopback hosts unless AllowInsecureHTTP). Redirects are not followed

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -115,6 +116,54 @@ func checkURL(raw string, allowHTTP bool) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: %q has scheme %q", ErrInsecureURL, raw, u.Scheme)
 	}
 	return u, nil
+}
+
+// Reach of a host from the client, for checkReach. Names are not resolved:
+// a public name that resolves to a private address is not caught here.
+const (
+	reachRemote  = iota // any other host
+	reachNetwork        // a private, link-local or shared address literal
+	reachMachine        // the client's own machine: localhost names, loopback or unspecified addresses
+)
+
+func hostReach(h string) int {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return reachMachine
+	}
+	a, err := netip.ParseAddr(h)
+	if err != nil {
+		return reachRemote
+	}
+	a = a.Unmap()
+	switch {
+	case a.IsLoopback() || a.IsUnspecified():
+		return reachMachine
+	case a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || sharedCGNAT.Contains(a):
+		return reachNetwork
+	}
+	return reachRemote
+}
+
+var sharedCGNAT = netip.MustParsePrefix("100.64.0.0/10")
+
+// checkReach refuses a URL that an MCP server's answers (its challenge, its
+// metadata, its authorization server's metadata) point at, when the URL is
+// closer to the client than the server itself: a remote server must not
+// make the client send requests to the client's own machine or private
+// network (request forgery; 169.254.169.254 is a cloud metadata service).
+// A server on loopback or a private address may name hosts as close as
+// itself.
+func checkReach(what, raw string, server *url.URL) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrDiscovery, what, err)
+	}
+	if hostReach(u.Hostname()) > hostReach(server.Hostname()) {
+		return fmt.Errorf("%w: %s %q is on the client's own machine or network, the MCP server %q is not",
+			ErrDiscovery, what, raw, server.Host)
+	}
+	return nil
 }
 
 func isLoopbackHost(h string) bool {
