@@ -17,18 +17,49 @@ type entry struct {
 	claims *core.Claims // nil for a negative entry
 	err    error        // non-nil for a negative entry
 	until  time.Time    // the entry is used while now < until
+	size   int64        // bytes charged to the cache (entryBytes)
 }
 
-// lru is a bounded, mutex-protected least-recently-used cache.
+// entryOverhead is what an entry costs besides its claims: the list
+// element, the map slot, the entry and the Claims struct with its slices.
+const entryOverhead = 512
+
+// entryBytes is the accounted size of e: the overhead plus, for an active
+// answer, the claims' JSON and index and the strings decoded from them.
+func entryBytes(e *entry) int64 {
+	n := entryOverhead
+	if c := e.claims; c != nil {
+		n += c.Raw.Size() + len(c.Issuer) + len(c.Subject) + len(c.ClientID) + len(c.ID)
+		for _, s := range c.Audience {
+			n += 16 + len(s)
+		}
+		for _, s := range c.Scopes {
+			n += 16 + len(s)
+		}
+	}
+	return int64(n)
+}
+
+// lru is a mutex-protected least-recently-used cache bounded in entries
+// and in bytes.
 type lru struct {
-	mu    sync.Mutex
-	max   int
-	ll    *list.List // front = most recently used; values are *entry
-	items map[tokenKey]*list.Element
+	mu       sync.Mutex
+	max      int
+	maxBytes int64
+	bytes    int64
+	ll       *list.List // front = most recently used; values are *entry
+	items    map[tokenKey]*list.Element
 }
 
-func newLRU(max int) *lru {
-	return &lru{max: max, ll: list.New(), items: make(map[tokenKey]*list.Element)}
+func newLRU(max int, maxBytes int64) *lru {
+	return &lru{max: max, maxBytes: maxBytes, ll: list.New(), items: make(map[tokenKey]*list.Element)}
+}
+
+// removeLocked drops el; c.mu held.
+func (c *lru) removeLocked(el *list.Element) {
+	e := c.ll.Remove(el).(*entry)
+	delete(c.items, e.key)
+	c.bytes -= e.size
 }
 
 // get returns the live entry for k, dropping it if it has expired.
@@ -41,8 +72,7 @@ func (c *lru) get(k tokenKey, now time.Time) (*entry, bool) {
 	}
 	e := el.Value.(*entry)
 	if !now.Before(e.until) {
-		c.ll.Remove(el)
-		delete(c.items, k)
+		c.removeLocked(el)
 		return nil, false
 	}
 	c.ll.MoveToFront(el)
@@ -50,21 +80,30 @@ func (c *lru) get(k tokenKey, now time.Time) (*entry, bool) {
 }
 
 // put stores e, replacing any entry for the same key and evicting the least
-// recently used entries beyond the bound.
+// recently used entries beyond the bounds. An entry larger than the whole
+// byte bound is not stored.
 func (c *lru) put(e *entry) {
+	e.size = entryBytes(e)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[e.key]; ok {
-		el.Value = e
-		c.ll.MoveToFront(el)
+		c.removeLocked(el)
+	}
+	if e.size > c.maxBytes {
 		return
 	}
 	c.items[e.key] = c.ll.PushFront(e)
-	for c.ll.Len() > c.max {
-		last := c.ll.Back()
-		c.ll.Remove(last)
-		delete(c.items, last.Value.(*entry).key)
+	c.bytes += e.size
+	for c.ll.Len() > c.max || c.bytes > c.maxBytes {
+		c.removeLocked(c.ll.Back())
 	}
+}
+
+// size reports the accounted bytes (for tests).
+func (c *lru) size() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bytes
 }
 
 func (c *lru) len() int {

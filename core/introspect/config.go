@@ -35,6 +35,7 @@ const (
 	DefaultPositiveTTL      = 30 * time.Second
 	DefaultNegativeTTL      = 10 * time.Second
 	DefaultMaxEntries       = 10000
+	DefaultMaxBytes         = 32 << 20
 	DefaultTimeout          = 5 * time.Second
 	DefaultBackoffInitial   = 1 * time.Second
 	DefaultBackoffMax       = 30 * time.Second
@@ -84,6 +85,12 @@ type Config struct {
 	// MaxEntries bounds the cache (least recently used entries are evicted
 	// first). OPTIONAL, default 10000.
 	MaxEntries int
+	// MaxBytes bounds the cache in bytes: each answer is charged its
+	// claims (JSON text, index and decoded strings) plus 512 B, and the
+	// least recently used answers are evicted beyond the bound. Answers
+	// can be up to MaxResponseBytes each, so MaxEntries alone allowed
+	// 10,000 × 64 KiB. OPTIONAL, default 32 MiB.
+	MaxBytes int64
 
 	// HTTPClient sends the requests. OPTIONAL; the default client uses
 	// http.DefaultTransport and does not follow redirects.
@@ -162,6 +169,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if c.MaxEntries <= 0 {
 		c.MaxEntries = DefaultMaxEntries
+	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = DefaultMaxBytes
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{

@@ -36,8 +36,9 @@
 //
 // # Caching and revocation
 //
-// Answers are cached in a bounded LRU keyed by the SHA-256 of the token (the
-// raw token is never stored or logged). An active answer is reused for
+// Answers are cached in an LRU bounded in entries and bytes (MaxEntries,
+// MaxBytes), keyed by the SHA-256 of the token (the raw token is never
+// stored or logged). An active answer is reused for
 // PositiveTTL (default 30s) but never past the token's "exp"; a token
 // rejection (inactive, expired, wrong audience, ...) is reused for
 // NegativeTTL (default 10s). ErrUnavailable is never cached. Concurrent

@@ -55,7 +55,7 @@ func New(cfg Config) (*Verifier, error) {
 			allowNoAud: c.AllowMissingAudience,
 			leeway:     c.Leeway,
 		},
-		cache: newLRU(c.MaxEntries),
+		cache: newLRU(c.MaxEntries, c.MaxBytes),
 		back:  newBackoff(c.BackoffInitial, c.BackoffMax),
 		slots: newSlots(c.MaxConcurrent),
 	}, nil
