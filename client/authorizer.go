@@ -48,6 +48,14 @@ type Config struct {
 	// AllowInsecureHTTP is OPTIONAL (default false): accept plain-http
 	// metadata and token endpoints on non-loopback hosts. Tests only.
 	AllowInsecureHTTP bool
+	// AllowLocalDiscovery is OPTIONAL (default false): follow discovery
+	// URLs (resource_metadata, authorization server, token endpoint) that
+	// are closer to the client than the MCP server, such as an
+	// authorization server on the client's loopback or on a private
+	// address literal while the server has a public name. Off, such a URL
+	// fails with ErrDiscovery, so a hostile server cannot aim the client at
+	// its own machine or network.
+	AllowLocalDiscovery bool
 	// HTTPClient is OPTIONAL: used for discovery. Default: a client with
 	// DefaultHTTPTimeout that does not follow redirects. It must not be a
 	// client that uses this Authorizer's Transport.
@@ -105,7 +113,7 @@ func New(cfg Config) (*Authorizer, error) {
 	}
 	a := &Authorizer{cfg: cfg, origin: origin(su), sem: make(chan struct{}, 1)}
 	a.disc = &discoverer{
-		hc: hc, allowHTTP: cfg.AllowInsecureHTTP, rootSameOrigin: cfg.AllowRootResourceSameOrigin,
+		hc: hc, allowHTTP: cfg.AllowInsecureHTTP, allowLocal: cfg.AllowLocalDiscovery, rootSameOrigin: cfg.AllowRootResourceSameOrigin,
 		maxBody: cfg.MaxResponseBytes, preferredIssuer: cfg.Grant.BoundIssuer, log: cfg.Logger,
 	}
 	return a, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -81,9 +82,11 @@ func TestHostileServerCannotAimDiscovery(t *testing.T) {
 	tests := []struct {
 		name      string
 		challenge string
+		allow     bool // Config.AllowLocalDiscovery
 	}{
-		{"resource_metadata on the client's loopback", `Bearer resource_metadata="` + internal.URL + `/admin/reset?confirm=1"`},
-		{"authorization server on the client's loopback", `Bearer resource_metadata="http://mcp.evil.example/.well-known/oauth-protected-resource/mcp"`},
+		{"resource_metadata on the client's loopback", `Bearer resource_metadata="` + internal.URL + `/admin/reset?confirm=1"`, false},
+		{"authorization server on the client's loopback", `Bearer resource_metadata="http://mcp.evil.example/.well-known/oauth-protected-resource/mcp"`, false},
+		{"opted in: followed", `Bearer resource_metadata="` + internal.URL + `/prm"`, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,11 +95,17 @@ func TestHostileServerCannotAimDiscovery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := New(Config{ServerURL: server, Grant: g, HTTPClient: hc, AllowInsecureHTTP: true})
+			a, err := New(Config{ServerURL: server, Grant: g, HTTPClient: hc, AllowInsecureHTTP: true, AllowLocalDiscovery: tc.allow})
 			if err != nil {
 				t.Fatal(err)
 			}
 			err = a.HandleUnauthorized(context.Background(), http.Header{"Www-Authenticate": {tc.challenge}}, "")
+			if tc.allow {
+				if hits.Load() != 1 || strings.Contains(fmt.Sprint(err), "client's own machine") {
+					t.Errorf("AllowLocalDiscovery: %d request(s) sent, error %v", hits.Load(), err)
+				}
+				return
+			}
 			if !errors.Is(err, ErrDiscovery) || !strings.Contains(err.Error(), "client's own machine") {
 				t.Errorf("HandleUnauthorized: %v, want the reach refusal", err)
 			}
