@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unsafe"
 
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
@@ -17,9 +18,10 @@ import (
 // same pass notes where each top-level member's value starts. A value is
 // decoded only when it is asked for ([RawClaims.Get], [RawClaims.Lookup]),
 // with numbers as json.Number, and nothing decoded is kept: a RawClaims is
-// immutable, holds exactly its JSON text plus 12 bytes per top-level
-// member, and never grows, so one value is safely shared by every request
-// that carries the same token.
+// immutable, holds exactly its JSON text plus 16 bytes per top-level
+// member and a fixed index of the registered claims (iss, sub, aud, exp,
+// ..., found without a scan), and never grows, so one value is safely
+// shared by every request that carries the same token.
 //
 // The zero value holds no claims.
 type RawClaims struct {
@@ -33,7 +35,54 @@ type rawSet struct {
 	members []member
 	escaped []string // names of members whose key has escapes
 	small   [12]member
-	src     []byte // the input, only while ParseRawClaims indexes it
+	// known[k] is 1 + the index in members of the registered claim
+	// knownNames[k], 0 when the token lacks it: the verifier asks for each
+	// of them (present or not) on every new token.
+	known [len(knownNames)]int32
+	src   []byte // the input, only while ParseRawClaims indexes it
+}
+
+// knownNames are the claims looked up by index instead of a scan.
+var knownNames = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "scp",
+	"client_id", "azp", "nonce", "at_hash", "cnf", "tid", "typ"}
+
+// knownIndex returns name's index in knownNames, or -1.
+func knownIndex(name string) int {
+	switch name {
+	case "iss":
+		return 0
+	case "sub":
+		return 1
+	case "aud":
+		return 2
+	case "exp":
+		return 3
+	case "nbf":
+		return 4
+	case "iat":
+		return 5
+	case "jti":
+		return 6
+	case "scope":
+		return 7
+	case "scp":
+		return 8
+	case "client_id":
+		return 9
+	case "azp":
+		return 10
+	case "nonce":
+		return 11
+	case "at_hash":
+		return 12
+	case "cnf":
+		return 13
+	case "tid":
+		return 14
+	case "typ":
+		return 15
+	}
+	return -1
 }
 
 // member locates one top-level member: its name is text[k0:k1] when the
@@ -55,21 +104,45 @@ var ErrNotObject = errors.New("core: claims are not a JSON object")
 // scanner's, whose message names the rule, the offset and at most a member
 // name (never a value).
 func ParseRawClaims(data []byte) (RawClaims, error) {
+	s, err := parseRawSet(data)
+	if err != nil {
+		return RawClaims{}, err
+	}
+	s.text = string(data)
+	return RawClaims{s: s}, nil
+}
+
+// ParseRawClaimsText is ParseRawClaims for claims text held in a string:
+// the claims keep text itself (a string is immutable), nothing is copied.
+// The JWT verifier hands it the token's freshly decoded payload.
+func ParseRawClaimsText(text string) (RawClaims, error) {
+	// A read-only view: jsonscan.Validate never writes its input, and the
+	// rawSet keeps only offsets into it.
+	s, err := parseRawSet(unsafe.Slice(unsafe.StringData(text), len(text)))
+	if err != nil {
+		return RawClaims{}, err
+	}
+	s.text = text
+	return RawClaims{s: s}, nil
+}
+
+// parseRawSet validates data and indexes its top-level members; the caller
+// sets text to data's contents.
+func parseRawSet(data []byte) (*rawSet, error) {
 	if len(data) > maxRawClaims {
-		return RawClaims{}, fmt.Errorf("core: claims: %d bytes, too large", len(data))
+		return nil, fmt.Errorf("core: claims: %d bytes, too large", len(data))
 	}
 	s := &rawSet{src: data}
 	s.members = s.small[:0]
 	if err := jsonscan.Validate(data, jsonscan.Options{Visitor: s, VisitDepth: 1}); err != nil {
-		return RawClaims{}, err
+		return nil, err
 	}
 	if i := jsonscan.SkipWS(data, 0); data[i] != '{' {
-		return RawClaims{}, ErrNotObject
+		return nil, ErrNotObject
 	}
 	s.valueEnds()
 	s.src = nil
-	s.text = string(data)
-	return RawClaims{s: s}, nil
+	return s, nil
 }
 
 // valueEnds sets each member's end. A value ends at the last non-space
@@ -124,12 +197,21 @@ func (s *rawSet) VisitMember(_ int, key []byte, value int) {
 		s.escaped = append(s.escaped, string(key))
 		m.k0 = -int32(len(s.escaped))
 	}
+	if k := knownIndex(string(key)); k >= 0 {
+		s.known[k] = int32(len(s.members) + 1) // Validate refused duplicates
+	}
 	s.members = append(s.members, m)
 }
 
 // find returns the top-level member name.
 func (s *rawSet) find(name string) (member, bool) {
 	if s == nil {
+		return member{}, false
+	}
+	if k := knownIndex(name); k >= 0 {
+		if i := s.known[k]; i > 0 {
+			return s.members[i-1], true
+		}
 		return member{}, false
 	}
 	for _, m := range s.members {
@@ -372,10 +454,10 @@ func (r RawClaims) Size() int {
 }
 
 // memberBytes is the size of a member; rawSetBytes that of a rawSet (a
-// string, three slice headers and the inline members).
+// string, three slice headers, the inline members and the known index).
 const (
 	memberBytes = 16
-	rawSetBytes = 16 + 3*24 + 12*memberBytes
+	rawSetBytes = 16 + 3*24 + 12*memberBytes + 4*len(knownNames)
 )
 
 // string returns the claim at path if it is a JSON string.

@@ -99,8 +99,21 @@ func claimPaths(m map[string]any, prefix string, out []string) []string {
 // to every nested member) returns exactly what the decoded map gives.
 func checkRawClaims(t *testing.T, data []byte, extra ...string) {
 	t.Helper()
-	ref, refErr := jsonscan.DecodeObject(data, jsonscan.Options{})
+	// ParseRawClaimsText keeps its string instead of copying: same result.
 	r, err := ParseRawClaims(data)
+	rt, errt := ParseRawClaimsText(string(data))
+	if (err == nil) != (errt == nil) || err != nil && err.Error() != errt.Error() {
+		t.Fatalf("ParseRawClaims(%q) err = %v, ParseRawClaimsText err = %v", data, err, errt)
+	}
+	// Registered claims are found through an index, absent ones too.
+	extra = append(extra, knownNames[:]...)
+	checkRawClaimsOf(t, data, r, err, extra)
+	checkRawClaimsOf(t, data, rt, errt, extra)
+}
+
+func checkRawClaimsOf(t *testing.T, data []byte, r RawClaims, err error, extra []string) {
+	t.Helper()
+	ref, refErr := jsonscan.DecodeObject(data, jsonscan.Options{})
 	if (err == nil) != (refErr == nil) {
 		t.Fatalf("ParseRawClaims(%q) err = %v, full decode err = %v", data, err, refErr)
 	}
@@ -185,6 +198,8 @@ var rawClaimsSeeds = []string{
 	`{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16,"k17":{"k18":"x"}}`,
 	"{ \"a\" : 1 ,\n\t\"b\" :[ 1 , \"x\" ] \r, \"c\":\"x\" ,\"\":{ \"\" : true } , \"d\\u0020\": \"e\\n\" , \"f\" : -1.5E+2 }  ",
 	`{"x":{"y":"z"},"k\u0031":[],"":null}`,
+	`{"iss":"i","sub":"s","aud":"a","exp":1,"nbf":2,"iat":3,"jti":"j","scope":"x y","scp":["x"],"client_id":"c","azp":"z","nonce":"n","at_hash":"h","cnf":{"jkt":"t"},"tid":"t","typ":"at+jwt","other":1}`,
+	`{"n\u006fnce":"escaped","c\u006ef":{},"EXP":1,"Aud":"x","sub ":"y"}`,
 	``,
 }
 

@@ -46,15 +46,9 @@ func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, erro
 		}
 	}
 	var tok jose.Token // on the stack
-	// The header is parsed by jose; the payload is validated strictly and
-	// indexed in one pass by core.ParseRawClaims, which decodes nothing:
-	// the registered claims are read from it below, the others on demand.
-	if err := jose.ParseCompactInto(&tok, token, jose.ParseOptions{MaxLength: v.maxLen, Algorithms: v.allAlgs, RawPayload: true}); err != nil {
-		return nil, joseToCore(err)
-	}
-	raw, err := core.ParseRawClaims(tok.Payload)
+	raw, err := v.parse(&tok, token)
 	if err != nil {
-		return nil, fmt.Errorf("%w: payload: %w", core.ErrMalformedToken, err)
+		return nil, err
 	}
 	// Choose the issuer from the unverified iss; only its keys are used.
 	iss, is, err := v.selectIssuer(raw)
@@ -81,6 +75,22 @@ func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, erro
 		v.cache.put(token, e, now)
 	}
 	return c, nil
+}
+
+// parse reads token into *tok without cryptography. The header is parsed
+// by jose; the payload is validated strictly and indexed in one pass by
+// core.ParseRawClaimsText, which decodes nothing and keeps the payload jose
+// decoded for this token (no copy): the registered claims are read from it
+// by checkClaims, the others on demand.
+func (v *Verifier) parse(tok *jose.Token, token string) (core.RawClaims, error) {
+	if err := jose.ParseCompactInto(tok, token, jose.ParseOptions{MaxLength: v.maxLen, Algorithms: v.allAlgs, RawPayload: true}); err != nil {
+		return core.RawClaims{}, joseToCore(err)
+	}
+	raw, err := core.ParseRawClaimsText(tok.PayloadString())
+	if err != nil {
+		return core.RawClaims{}, fmt.Errorf("%w: payload: %w", core.ErrMalformedToken, err)
+	}
+	return raw, nil
 }
 
 // verifySignature checks tok's signature with the issuer's keys and returns
@@ -201,12 +211,21 @@ func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, iss string, raw core
 		return nil, err
 	}
 	for _, name := range is.required {
-		val, ok := raw.Get(name)
-		if !ok || val == nil || val == "" {
+		if !present(raw, name) {
 			return nil, claimErr(core.ErrInvalidClaims, "missing required claim %q", name)
 		}
 	}
 	return c, nil
+}
+
+// present reports whether the claim name is there and neither null nor
+// "". A string (the usual case) is checked without boxing it.
+func present(raw core.RawClaims, name string) bool {
+	if s, ok := raw.GetString(name); ok {
+		return s != ""
+	}
+	val, ok := raw.Get(name)
+	return ok && val != nil
 }
 
 // checkTimes applies exp, nbf and iat with one leeway (internal/claims):

@@ -1,8 +1,30 @@
 package jose
 
 import (
+	"bytes"
+	"encoding/base64"
+	"strings"
 	"testing"
 )
+
+// stdlibSegments decodes the three segments of a compact JWS with
+// encoding/base64's strict unpadded base64url decoder, refusing CR and LF
+// (which that decoder skips): the reference for ParseCompact's decoding.
+func stdlibSegments(raw string) ([3][]byte, bool) {
+	var out [3][]byte
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 || strings.ContainsAny(raw, "\r\n") {
+		return out, false
+	}
+	for i, p := range parts {
+		b, err := base64.RawURLEncoding.Strict().DecodeString(p)
+		if err != nil {
+			return out, false
+		}
+		out[i] = b
+	}
+	return out, true
+}
 
 func FuzzParseCompact(f *testing.F) {
 	key := testKey(f, ES256)
@@ -22,11 +44,21 @@ func FuzzParseCompact(f *testing.F) {
 	pk := pubKey(f, key, "k", ES256)
 	f.Fuzz(func(t *testing.T, raw string, rawPayload bool) {
 		tok, err := ParseCompact(raw, ParseOptions{Algorithms: allAlgs, RawPayload: rawPayload})
+		ref, refOK := stdlibSegments(raw)
 		if err != nil {
 			if tok != nil {
 				t.Fatal("token with error")
 			}
 			return
+		}
+		// Differential: an accepted token's segments are what
+		// encoding/base64's strict decoder makes of them.
+		if !refOK {
+			t.Fatalf("accepted %q, which encoding/base64 (strict, no CR/LF) refuses", raw)
+		}
+		if !bytes.Equal(tok.Payload, ref[1]) || !bytes.Equal(tok.sig, ref[2]) ||
+			string(tok.SigningInput()) != raw[:strings.LastIndexByte(raw, '.')] || tok.PayloadString() != string(ref[1]) {
+			t.Fatalf("%q: decoded segments differ from encoding/base64", raw)
 		}
 		if tok.Header.Alg == "" || !IsSupported(tok.Header.Alg) {
 			t.Fatalf("accepted alg %q", tok.Header.Alg)

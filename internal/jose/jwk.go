@@ -72,7 +72,7 @@ func thumbprintJWK(pub crypto.PublicKey) (JWK, error) {
 		if p == nil || p.N == nil {
 			break
 		}
-		return JWK{Kty: "RSA", N: b64.EncodeToString(p.N.Bytes()), E: b64.EncodeToString(big.NewInt(int64(p.E)).Bytes())}, nil
+		return JWK{Kty: "RSA", N: b64url.EncodeToString(p.N.Bytes()), E: b64url.EncodeToString(big.NewInt(int64(p.E)).Bytes())}, nil
 	case *ecdsa.PublicKey:
 		size := 0
 		if p != nil {
@@ -85,12 +85,12 @@ func thumbprintJWK(pub crypto.PublicKey) (JWK, error) {
 		y := make([]byte, size)
 		p.X.FillBytes(x)
 		p.Y.FillBytes(y)
-		return JWK{Kty: "EC", Crv: p.Curve.Params().Name, X: b64.EncodeToString(x), Y: b64.EncodeToString(y)}, nil
+		return JWK{Kty: "EC", Crv: p.Curve.Params().Name, X: b64url.EncodeToString(x), Y: b64url.EncodeToString(y)}, nil
 	case ed25519.PublicKey:
 		if len(p) != ed25519.PublicKeySize {
 			break
 		}
-		return JWK{Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(p)}, nil
+		return JWK{Kty: "OKP", Crv: "Ed25519", X: b64url.EncodeToString(p)}, nil
 	}
 	return JWK{}, fmt.Errorf("%w: unsupported key type %T", ErrInvalidKey, pub)
 }
@@ -112,7 +112,7 @@ func KeyID(pub crypto.PublicKey) string {
 		s = `{"crv":"` + j.Crv + `","kty":"OKP","x":"` + j.X + `"}`
 	}
 	sum := sha256.Sum256([]byte(s))
-	return b64.EncodeToString(sum[:])
+	return b64url.EncodeToString(sum[:])
 }
 
 // privateMembers are JWK members that only private or symmetric keys carry.

@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"unsafe"
 
+	"github.com/mcpauthz/mcpauthz/internal/b64"
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
@@ -96,17 +98,15 @@ func ParseCompactInto(t *Token, raw string, opts ParseOptions) error {
 	if len(opts.Algorithms) == 0 {
 		return fmt.Errorf("%w: empty allow-list", ErrAlgorithm)
 	}
-	// Exactly two dots. Then no CR or LF: encoding/base64 skips them even in
-	// strict mode; every other byte outside the base64url alphabet ('=',
-	// '+', '/', spaces, '{', ...) is refused by the strict decoder below.
-	if n := strings.Count(raw, "."); n != 2 {
-		return fmt.Errorf("%w: %d segments, want 3", ErrMalformed, n+1)
-	}
-	if strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
-		return fmt.Errorf("%w: line break in token", ErrMalformed)
-	}
+	// Exactly two dots. Every other byte outside the base64url alphabet
+	// (CR, LF, '=', '+', '/', spaces, '{', ...) is refused by the strict
+	// decoder below (internal/b64, which unlike encoding/base64 does not
+	// skip CR and LF).
 	d1 := strings.IndexByte(raw, '.')
 	d2 := d1 + 1 + strings.IndexByte(raw[d1+1:], '.')
+	if d1 < 0 || d2 <= d1 || strings.IndexByte(raw[d2+1:], '.') >= 0 {
+		return fmt.Errorf("%w: %d segments, want 3", ErrMalformed, strings.Count(raw, ".")+1)
+	}
 	hSeg, pSeg, sSeg := raw[:d1], raw[d1+1:d2], raw[d2+1:]
 	if hSeg == "" {
 		return fmt.Errorf("%w: empty header", ErrMalformed)
@@ -115,24 +115,20 @@ func ParseCompactInto(t *Token, raw string, opts ParseOptions) error {
 		return fmt.Errorf("%w: empty signature", ErrMalformed)
 	}
 
-	// One allocation for a copy of the raw token (its prefix is the signing
-	// input; decoding reads from it, avoiding string conversions) and the
-	// three decoded segments.
+	// Two right-sized allocations: the payload alone (a caller may keep it,
+	// see PayloadString), and the header and signature together. The
+	// signing input is raw's own bytes, read-only (see SigningInput).
 	hn, pn, sn := b64.DecodedLen(len(hSeg)), b64.DecodedLen(len(pSeg)), b64.DecodedLen(len(sSeg))
-	buf := make([]byte, len(raw)+hn+pn+sn)
-	copy(buf, raw)
-	src, rest := buf[:len(raw):len(raw)], buf[len(raw):]
-	*t = Token{signingInput: src[:d2:d2]}
-	hdr, err := decodeSeg(rest[:hn:hn], src[:d1])
+	payload, hs := make([]byte, pn), make([]byte, hn+sn)
+	*t = Token{signingInput: unsafe.Slice(unsafe.StringData(raw), d2)}
+	hdr, err := decodeSeg(hs[:hn:hn], hSeg)
 	if err != nil {
 		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
-	rest = rest[hn:]
-	if t.Payload, err = decodeSeg(rest[:pn:pn], src[d1+1:d2]); err != nil {
+	if t.Payload, err = decodeSeg(payload, pSeg); err != nil {
 		return fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
-	rest = rest[pn:]
-	if t.sig, err = decodeSeg(rest[:sn:sn], src[d2+1:]); err != nil {
+	if t.sig, err = decodeSeg(hs[hn:], sSeg); err != nil {
 		return fmt.Errorf("%w: signature: %v", ErrMalformed, err)
 	}
 
@@ -206,8 +202,18 @@ func truncate(s string, n int) string {
 }
 
 // SigningInput returns the ASCII bytes that were signed (header "."
-// payload, both base64url). The slice must not be modified.
+// payload, both base64url). It is the memory of the string given to
+// ParseCompact, which is immutable: the slice must never be modified.
 func (t *Token) SigningInput() []byte { return t.signingInput }
+
+// PayloadString returns Payload as a string sharing its memory, without a
+// copy. ParseCompact allocates Payload for this token alone and never
+// writes it afterwards; a caller of PayloadString must not modify Payload
+// either (a string is immutable). The verifier keeps the claims text this
+// way instead of copying it.
+func (t *Token) PayloadString() string {
+	return unsafe.String(unsafe.SliceData(t.Payload), len(t.Payload))
+}
 
 // Claims decodes the payload as a strict JSON object (see jsonscan.Decode).
 // Each call returns a new map (the first one decoded by ParseCompact).

@@ -54,12 +54,12 @@ func Sign(key crypto.Signer, h Header, payload []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("jose: header: %w", err)
 	}
-	input := b64.EncodeToString(hj) + "." + b64.EncodeToString(payload)
+	input := b64url.EncodeToString(hj) + "." + b64url.EncodeToString(payload)
 	sig, err := signBytes(key, info, []byte(input))
 	if err != nil {
 		return "", err
 	}
-	return input + "." + b64.EncodeToString(sig), nil
+	return input + "." + b64url.EncodeToString(sig), nil
 }
 
 // SignInput signs already-encoded signing input (header "." payload) and
