@@ -29,6 +29,10 @@ type Verifier struct {
 	diag      *diagnostics
 	audList   []string // Config.Audience as configured, for diagnostics
 	lookups   otelx.CacheLookups
+	// headers remembers the few protected headers of verified tokens (8
+	// entries of at most 512 bytes), so that a new token from a known
+	// issuer and key does not parse its header again.
+	headers jose.HeaderCache
 }
 
 var _ core.TokenVerifier = (*Verifier)(nil)

@@ -83,7 +83,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, erro
 // decoded for this token (no copy): the registered claims are read from it
 // by checkClaims, the others on demand.
 func (v *Verifier) parse(tok *jose.Token, token string) (core.RawClaims, error) {
-	if err := jose.ParseCompactInto(tok, token, jose.ParseOptions{MaxLength: v.maxLen, Algorithms: v.allAlgs, RawPayload: true}); err != nil {
+	if err := jose.ParseCompactInto(tok, token, jose.ParseOptions{MaxLength: v.maxLen, Algorithms: v.allAlgs, RawPayload: true, Headers: &v.headers}); err != nil {
 		return core.RawClaims{}, joseToCore(err)
 	}
 	raw, err := core.ParseRawClaimsText(tok.PayloadString())

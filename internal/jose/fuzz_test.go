@@ -60,6 +60,14 @@ func FuzzParseCompact(f *testing.F) {
 			string(tok.SigningInput()) != raw[:strings.LastIndexByte(raw, '.')] || tok.PayloadString() != string(ref[1]) {
 			t.Fatalf("%q: decoded segments differ from encoding/base64", raw)
 		}
+		// A header remembered by a HeaderCache parses exactly the same.
+		var c HeaderCache
+		c.remember(raw[:strings.IndexByte(raw, '.')], tok)
+		if cached, err := ParseCompact(raw, ParseOptions{Algorithms: allAlgs, RawPayload: rawPayload, Headers: &c}); err != nil {
+			t.Fatalf("%q: refused with its header cached: %v", raw, err)
+		} else {
+			sameParse(t, raw, tok, cached)
+		}
 		if tok.Header.Alg == "" || !IsSupported(tok.Header.Alg) {
 			t.Fatalf("accepted alg %q", tok.Header.Alg)
 		}

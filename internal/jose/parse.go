@@ -33,6 +33,9 @@ type ParseOptions struct {
 	// for JWS-layer use. OPTIONAL; by default the payload must be a strict
 	// JSON object (a JWT claims set).
 	RawPayload bool
+	// Headers, when set, remembers the protected headers of tokens whose
+	// signature verified (see HeaderCache). OPTIONAL.
+	Headers *HeaderCache
 }
 
 // ParsedHeader is the validated protected header of a compact JWS.
@@ -58,6 +61,10 @@ type Token struct {
 	// handed out by the first Claims call (claimsTaken).
 	claims      map[string]any
 	claimsTaken atomic.Bool
+	// headers and headerSeg: a header parsed (not found in the cache),
+	// remembered by Verify once a signature verifies.
+	headers   *HeaderCache
+	headerSeg string
 }
 
 // forbiddenHeader lists protected-header members that are refused: no
@@ -115,15 +122,29 @@ func ParseCompactInto(t *Token, raw string, opts ParseOptions) error {
 		return fmt.Errorf("%w: empty signature", ErrMalformed)
 	}
 
+	// A header remembered by opts.Headers is not decoded again; its alg
+	// must still be allowed (else it is parsed, for the error).
+	var known *cachedHeader
+	if opts.Headers != nil {
+		if e, ok := opts.Headers.lookup(hSeg); ok && slices.Contains(opts.Algorithms, e.header.Alg) {
+			known = e
+		}
+	}
 	// Two right-sized allocations: the payload alone (a caller may keep it,
 	// see PayloadString), and the header and signature together. The
 	// signing input is raw's own bytes, read-only (see SigningInput).
 	hn, pn, sn := b64.DecodedLen(len(hSeg)), b64.DecodedLen(len(pSeg)), b64.DecodedLen(len(sSeg))
+	if known != nil {
+		hn = 0
+	}
 	payload, hs := make([]byte, pn), make([]byte, hn+sn)
 	*t = Token{signingInput: unsafe.Slice(unsafe.StringData(raw), d2)}
-	hdr, err := decodeSeg(hs[:hn:hn], hSeg)
-	if err != nil {
-		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	var hdr []byte
+	var err error
+	if known == nil {
+		if hdr, err = decodeSeg(hs[:hn:hn], hSeg); err != nil {
+			return fmt.Errorf("%w: header: %v", ErrMalformed, err)
+		}
 	}
 	if t.Payload, err = decodeSeg(payload, pSeg); err != nil {
 		return fmt.Errorf("%w: payload: %v", ErrMalformed, err)
@@ -132,8 +153,15 @@ func ParseCompactInto(t *Token, raw string, opts ParseOptions) error {
 		return fmt.Errorf("%w: signature: %v", ErrMalformed, err)
 	}
 
-	if err := t.parseHeader(hdr, opts.Algorithms); err != nil {
-		return err
+	if known != nil {
+		t.Header, t.alg = known.header, known.alg
+	} else {
+		if err := t.parseHeader(hdr, opts.Algorithms); err != nil {
+			return err
+		}
+		if opts.Headers != nil {
+			t.headers, t.headerSeg = opts.Headers, hSeg
+		}
 	}
 	if !opts.RawPayload {
 		// One strict pass validates and decodes the claims set.

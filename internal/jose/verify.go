@@ -27,6 +27,11 @@ func (t *Token) Verify(k *PublicKey) error {
 	if !verifySig(t.alg, k.Key, t.signingInput, t.sig) {
 		return ErrSignature
 	}
+	if t.headers != nil {
+		// The header is authentic now: parse it only once.
+		t.headers.remember(t.headerSeg, t)
+		t.headers, t.headerSeg = nil, ""
+	}
 	return nil
 }
 
