@@ -36,11 +36,15 @@ type rawSet struct {
 	escaped []string // names of members whose key has escapes
 	small   [12]member
 	// known[k] is 1 + the index in members of the registered claim
-	// knownNames[k], 0 when the token lacks it: the verifier asks for each
-	// of them (present or not) on every new token.
-	known [len(knownNames)]int32
+	// knownNames[k], 0 when the token lacks it, farIndex when the index is
+	// too large for a byte (then it is found by a scan): the verifier asks
+	// for each of them (present or not) on every new token.
+	known [len(knownNames)]uint8
 	src   []byte // the input, only while ParseRawClaims indexes it
 }
+
+// farIndex in rawSet.known: the member is there, at index 254 or later.
+const farIndex = 255
 
 // knownNames are the claims looked up by index instead of a scan.
 var knownNames = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "scp",
@@ -197,8 +201,8 @@ func (s *rawSet) VisitMember(_ int, key []byte, value int) {
 		s.escaped = append(s.escaped, string(key))
 		m.k0 = -int32(len(s.escaped))
 	}
-	if k := knownIndex(string(key)); k >= 0 {
-		s.known[k] = int32(len(s.members) + 1) // Validate refused duplicates
+	if k := knownIndex(string(key)); k >= 0 { // at most once: Validate refuses duplicates
+		s.known[k] = uint8(min(len(s.members)+1, farIndex))
 	}
 	s.members = append(s.members, m)
 }
@@ -209,10 +213,13 @@ func (s *rawSet) find(name string) (member, bool) {
 		return member{}, false
 	}
 	if k := knownIndex(name); k >= 0 {
-		if i := s.known[k]; i > 0 {
+		switch i := s.known[k]; i {
+		case 0:
+			return member{}, false
+		case farIndex:
+		default:
 			return s.members[i-1], true
 		}
-		return member{}, false
 	}
 	for _, m := range s.members {
 		if m.k0 >= 0 {
@@ -457,7 +464,7 @@ func (r RawClaims) Size() int {
 // string, three slice headers, the inline members and the known index).
 const (
 	memberBytes = 16
-	rawSetBytes = 16 + 3*24 + 12*memberBytes + 4*len(knownNames)
+	rawSetBytes = 16 + 3*24 + 12*memberBytes + len(knownNames)
 )
 
 // string returns the claim at path if it is a JSON string.

@@ -3,6 +3,7 @@ package core
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -200,7 +201,23 @@ var rawClaimsSeeds = []string{
 	`{"x":{"y":"z"},"k\u0031":[],"":null}`,
 	`{"iss":"i","sub":"s","aud":"a","exp":1,"nbf":2,"iat":3,"jti":"j","scope":"x y","scp":["x"],"client_id":"c","azp":"z","nonce":"n","at_hash":"h","cnf":{"jkt":"t"},"tid":"t","typ":"at+jwt","other":1}`,
 	`{"n\u006fnce":"escaped","c\u006ef":{},"EXP":1,"Aud":"x","sub ":"y"}`,
+	manyMembers(),
 	``,
+}
+
+// manyMembers has registered claims before and after member 254, where
+// the index stops and a scan finds them.
+func manyMembers() string {
+	var b strings.Builder
+	b.WriteString(`{"iss":"i","sub":"s"`)
+	for i := range 300 {
+		fmt.Fprintf(&b, `,"c%d":%d`, i, i)
+		if i == 260 {
+			b.WriteString(`,"exp":1,"cnf":null,"aud":["a"]`)
+		}
+	}
+	b.WriteString(`,"scope":"x"}`)
+	return b.String()
 }
 
 func TestRawClaimsDifferential(t *testing.T) {

@@ -173,13 +173,16 @@ func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, iss string, raw core
 	if raw.Has("cnf") {
 		return nil, claimErr(core.ErrInvalidClaims, "sender-constrained token (cnf) presented as a bearer token")
 	}
-	c := &core.Claims{
+	// One allocation for the Claims and a one-audience list (the usual
+	// "aud" string).
+	blk := &claimsBlock{c: core.Claims{
 		Issuer:    iss,
 		Type:      tok.Header.Typ,
 		KeyID:     tok.Header.Kid,
 		Algorithm: tok.Header.Alg,
 		Raw:       raw,
-	}
+	}}
+	c := &blk.c
 	if !raw.Has("exp") {
 		return nil, claimErr(core.ErrInvalidClaims, "missing exp")
 	}
@@ -191,7 +194,7 @@ func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, iss string, raw core
 	if err := checkTimes(now, is.leeway, c); err != nil {
 		return nil, err
 	}
-	if c.Audience, err = v.checkAudience(is, raw); err != nil {
+	if c.Audience, err = v.checkAudience(is, raw, blk.aud[:0]); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct {
@@ -245,23 +248,33 @@ func optString(raw core.RawClaims, name string) (string, error) {
 	return "", nil
 }
 
+// claimsBlock is a Claims allocated with room for one audience.
+type claimsBlock struct {
+	c   core.Claims
+	aud [1]string
+}
+
 // checkAudience requires "aud": a non-empty string or a non-empty array of
 // non-empty strings (internal/claims) containing an audience of issuer is
-// (IssuerConfig.Audience, else Config.Audience).
-func (v *Verifier) checkAudience(is *issuer, raw core.RawClaims) ([]string, error) {
+// (IssuerConfig.Audience, else Config.Audience). A string audience is
+// appended to one (a slice with room for it).
+func (v *Verifier) checkAudience(is *issuer, raw core.RawClaims, one []string) ([]string, error) {
 	accepted := v.audience
 	if is.audience != nil {
 		accepted = is.audience
 	}
-	var a any
-	if s, ok := raw.GetString("aud"); ok {
-		a = s
-	} else if a, ok = raw.Get("aud"); !ok {
-		return nil, claimErr(core.ErrAudience, "missing aud")
-	}
-	list, err := jwtclaims.StringList("aud", a)
-	if err != nil {
-		return nil, err
+	var list []string
+	if s, ok := raw.GetString("aud"); ok && s != "" {
+		list = append(one, s)
+	} else {
+		a, ok := raw.Get("aud")
+		if !ok {
+			return nil, claimErr(core.ErrAudience, "missing aud")
+		}
+		var err error
+		if list, err = jwtclaims.StringList("aud", a); err != nil {
+			return nil, err
+		}
 	}
 	for _, s := range list {
 		if v.normalize {

@@ -3,7 +3,9 @@ package claims
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -22,6 +24,12 @@ func TestNumericDate(t *testing.T) {
 		{json.Number("253402300799"), time.Unix(MaxNumericDate, 0), nil},
 		{json.Number("253402300800"), time.Time{}, ErrInvalid},
 		{json.Number("-1"), time.Time{}, ErrInvalid},
+		{json.Number("999999999999"), time.Time{}, ErrInvalid},
+		{json.Number("9999999999999"), time.Time{}, ErrInvalid},
+		{json.Number("0001700000000"), time.Unix(1700000000, 0), nil},
+		{json.Number("+5"), time.Unix(5, 0), nil},
+		{json.Number("12a"), time.Time{}, ErrInvalid},
+		{json.Number(""), time.Time{}, ErrInvalid},
 		{json.Number("1e400"), time.Time{}, ErrInvalid},
 		{"1700000000", time.Time{}, ErrInvalid},
 		{nil, time.Time{}, ErrInvalid},
@@ -33,6 +41,37 @@ func TestNumericDate(t *testing.T) {
 			t.Errorf("NumericDate(%v) = %v, %v; want %v, %v", tt.in, got, err, tt.want, tt.kind)
 		}
 	}
+}
+
+// FuzzNumericDate: the digits fast path agrees with the ParseInt and
+// ParseFloat reading it short-cuts.
+func FuzzNumericDate(f *testing.F) {
+	for _, s := range []string{"0", "1700000000", "253402300799", "253402300800", "999999999999", "0012", "+5", "-1", "1.5", "1e3", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := NumericDate("exp", json.Number(s))
+		want, wantErr := refNumericDate(s)
+		if (err == nil) != (wantErr == nil) || !got.Equal(want) {
+			t.Fatalf("NumericDate(%q) = %v, %v; reference %v, %v", s, got, err, want, wantErr)
+		}
+	})
+}
+
+// refNumericDate is NumericDate without the digits fast path.
+func refNumericDate(s string) (time.Time, error) {
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if i < 0 || i > MaxNumericDate {
+			return time.Time{}, ErrInvalid
+		}
+		return time.Unix(i, 0), nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f > MaxNumericDate {
+		return time.Time{}, ErrInvalid
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), nil
 }
 
 func TestTimesCheck(t *testing.T) {
