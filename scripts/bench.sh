@@ -18,6 +18,7 @@ bench() { # module-dir package name
   benchstat "$out/$name.txt" | tee "$out/$name.benchstat.txt"
 }
 bench . ./internal/jose jose
+bench . ./internal/b64 b64
 bench . ./core/verifier verifier
 bench . ./core/inspect inspect
 bench bench . bench-thirdparty

@@ -9,9 +9,11 @@
 // one canonical encoding of its bytes. FuzzDifferential checks this against
 // encoding/base64 on every input.
 //
-// It decodes eight characters per step through four lookup tables, about
-// three times faster than encoding/base64, without allocating: the JWT
-// verifier's new-token path decodes every byte of a token with it.
+// It decodes eight characters per step through four lookup tables, without
+// allocating and from a string (no []byte copy of the token); on a 1 KiB
+// input it takes about 0.6 of encoding/base64's time (BenchmarkDecode,
+// BenchmarkStdlib). The JWT verifier's new-token path decodes every byte
+// of a token with it.
 package b64
 
 import (
