@@ -126,6 +126,15 @@ func TestTokenAttacks(t *testing.T) {
 			verr(t, v, tc.raw, tc.want)
 		})
 	}
+	// Again once the valid token's header is known (jose.HeaderCache): the
+	// attacks reusing it get the same answers.
+	warm := staticVerifier(t, clk, func(c *Config) { c.Cache.MaxEntries = -1 })
+	verr(t, warm, cases[0].raw, nil)
+	for _, tc := range cases {
+		t.Run("header known/"+tc.name, func(t *testing.T) {
+			verr(t, warm, tc.raw, tc.want)
+		})
+	}
 }
 
 func TestT21WeakKeysDropped(t *testing.T) {
