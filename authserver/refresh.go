@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -58,6 +60,72 @@ type RefreshStore interface {
 	RevokeSubject(ctx context.Context, subject, clientID string) error
 }
 
+// Defaults of [RefreshLimits].
+const (
+	// DefaultRefreshFamiliesPerSubject caps the live refresh families of
+	// one subject (user), all clients together: a user with a few MCP
+	// clients, each logging in now and then, stays far below it.
+	DefaultRefreshFamiliesPerSubject = 32
+	// DefaultRefreshBytesPerSubject caps the bytes of one subject's
+	// families, each counted as its JSON encoding ([RefreshFamilySize]).
+	DefaultRefreshBytesPerSubject = 512 << 10
+)
+
+// ErrRefreshFamilyTooLarge is returned by Save for a family larger than
+// RefreshLimits.BytesPerSubject on its own.
+var ErrRefreshFamilyTooLarge = errors.New("authserver: refresh family larger than the per-subject byte cap")
+
+// RefreshLimits bounds what one subject (the user a family belongs to)
+// holds in a [RefreshStore], so that one user logging in again and again,
+// or a client that never keeps its refresh token, cannot grow the store
+// without bound (in-memory: evicting other users' families; Redis: until
+// maxmemory). The in-memory store and stores/redis apply the same rule.
+//
+// At a cap, Save makes room before it stores the new family: it revokes
+// the subject's least recently used family of the same client, or, when
+// that client has none, the subject's least recently used family of any
+// client, until the new one fits. A new login therefore always succeeds,
+// and what it ends is what its user was least likely to be using: a
+// client looping logins only ends its own families. A revoked family's
+// token answers invalid_grant, and its client logs in again.
+type RefreshLimits struct {
+	// FamiliesPerSubject caps a subject's live families. OPTIONAL; zero
+	// means DefaultRefreshFamiliesPerSubject.
+	FamiliesPerSubject int
+	// BytesPerSubject caps the sum of RefreshFamilySize over a subject's
+	// live families; a family larger than that on its own is refused
+	// (ErrRefreshFamilyTooLarge). OPTIONAL; zero means
+	// DefaultRefreshBytesPerSubject.
+	BytesPerSubject int
+}
+
+// WithDefaults returns l with its zero fields set to the defaults, or an
+// error for a negative field.
+func (l RefreshLimits) WithDefaults() (RefreshLimits, error) {
+	if l.FamiliesPerSubject < 0 || l.BytesPerSubject < 0 {
+		return l, errors.New("authserver: RefreshLimits must not be negative")
+	}
+	if l.FamiliesPerSubject == 0 {
+		l.FamiliesPerSubject = DefaultRefreshFamiliesPerSubject
+	}
+	if l.BytesPerSubject == 0 {
+		l.BytesPerSubject = DefaultRefreshBytesPerSubject
+	}
+	return l, nil
+}
+
+// RefreshFamilySize is what a family counts against
+// RefreshLimits.BytesPerSubject: the length of its JSON encoding without
+// LastUsed (what stores/redis keeps).
+func RefreshFamilySize(f RefreshFamily) (int, error) {
+	f.LastUsed = time.Time{}
+	js, err := json.Marshal(f)
+	if err != nil {
+		return 0, fmt.Errorf("authserver: refresh family: %w", err)
+	}
+	return len(js), nil
+}
+
 func hashRefresh(tok string) string {
 	sum := sha256.Sum256([]byte(tok))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
@@ -71,40 +139,110 @@ type memFamily struct {
 	f       RefreshFamily
 	current string
 	rotated []string
+	size    int // RefreshFamilySize
+}
+
+// subjectFamilies is what one subject holds.
+type subjectFamilies struct {
+	els   map[*list.Element]struct{}
+	bytes int
 }
 
 // MemoryRefreshStore is the in-memory [RefreshStore]: at most max
-// families; when full, the least recently used family is dropped.
+// families; when full, the least recently used family is dropped. Each
+// subject is bounded by [RefreshLimits].
 type MemoryRefreshStore struct {
 	mu       sync.Mutex
 	max      int
+	limits   RefreshLimits
 	families map[string]*list.Element // family id → *memFamily
 	byHash   map[string]string        // current and rotated hashes → family id
+	subjects map[string]*subjectFamilies
 	lru      *list.List
 }
 
 // NewMemoryRefreshStore returns a store of at most max families (max ≤ 0
-// means DefaultMaxRefreshFamilies).
+// means DefaultMaxRefreshFamilies), with the default RefreshLimits.
 func NewMemoryRefreshStore(max int) *MemoryRefreshStore {
+	m, _ := NewLimitedMemoryRefreshStore(max, RefreshLimits{}) // the defaults are valid
+	return m
+}
+
+// NewLimitedMemoryRefreshStore returns a store of at most max families
+// (max ≤ 0 means DefaultMaxRefreshFamilies) with the per-subject limits l.
+func NewLimitedMemoryRefreshStore(max int, l RefreshLimits) (*MemoryRefreshStore, error) {
+	l, err := l.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
 	if max <= 0 {
 		max = DefaultMaxRefreshFamilies
 	}
-	return &MemoryRefreshStore{max: max, families: map[string]*list.Element{}, byHash: map[string]string{}, lru: list.New()}
+	return &MemoryRefreshStore{
+		max: max, limits: l, families: map[string]*list.Element{}, byHash: map[string]string{},
+		subjects: map[string]*subjectFamilies{}, lru: list.New(),
+	}, nil
 }
 
-// Save implements RefreshStore.
+// Save implements RefreshStore. At a subject's cap it first revokes that
+// subject's least recently used families (see [RefreshLimits]).
 func (m *MemoryRefreshStore) Save(_ context.Context, h string, f RefreshFamily) error {
+	size, err := RefreshFamilySize(f)
+	if err != nil {
+		return err
+	}
+	if size > m.limits.BytesPerSubject {
+		return fmt.Errorf("%w: %d bytes", ErrRefreshFamilyTooLarge, size)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.families[f.ID]; ok {
 		return errors.New("authserver: refresh family exists")
 	}
+	if sf := m.subjects[f.Subject]; sf != nil {
+		for len(sf.els) >= m.limits.FamiliesPerSubject || sf.bytes+size > m.limits.BytesPerSubject {
+			m.dropLocked(lruVictim(sf, f.ClientID))
+		}
+	}
 	for m.lru.Len() >= m.max {
 		m.dropLocked(m.lru.Back())
 	}
-	m.families[f.ID] = m.lru.PushFront(&memFamily{f: f, current: h})
+	e := m.lru.PushFront(&memFamily{f: f, current: h, size: size})
+	m.families[f.ID] = e
 	m.byHash[h] = f.ID
+	sf := m.subjects[f.Subject]
+	if sf == nil {
+		sf = &subjectFamilies{els: map[*list.Element]struct{}{}}
+		m.subjects[f.Subject] = sf
+	}
+	sf.els[e] = struct{}{}
+	sf.bytes += size
 	return nil
+}
+
+// lruVictim is the subject's least recently used family of clientID, or
+// of any client when clientID has none (ties: the smaller family id).
+func lruVictim(sf *subjectFamilies, clientID string) *list.Element {
+	var same, anyc *list.Element
+	older := func(a, b *list.Element) bool {
+		fa, fb := a.Value.(*memFamily).f, b.Value.(*memFamily).f
+		if !fa.LastUsed.Equal(fb.LastUsed) {
+			return fa.LastUsed.Before(fb.LastUsed)
+		}
+		return fa.ID < fb.ID
+	}
+	for e := range sf.els {
+		if anyc == nil || older(e, anyc) {
+			anyc = e
+		}
+		if e.Value.(*memFamily).f.ClientID == clientID && (same == nil || older(e, same)) {
+			same = e
+		}
+	}
+	if same != nil {
+		return same
+	}
+	return anyc
 }
 
 // Peek implements RefreshStore.
@@ -163,9 +301,12 @@ func (m *MemoryRefreshStore) RevokeFamily(_ context.Context, id string) error {
 func (m *MemoryRefreshStore) RevokeSubject(_ context.Context, subject, clientID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, e := range m.families {
-		f := e.Value.(*memFamily).f
-		if f.Subject == subject && (clientID == "" || f.ClientID == clientID) {
+	sf := m.subjects[subject]
+	if sf == nil {
+		return nil
+	}
+	for e := range sf.els {
+		if clientID == "" || e.Value.(*memFamily).f.ClientID == clientID {
 			m.dropLocked(e)
 		}
 	}
@@ -186,6 +327,13 @@ func (m *MemoryRefreshStore) dropLocked(e *list.Element) {
 		delete(m.byHash, h)
 	}
 	delete(m.families, mf.f.ID)
+	if sf := m.subjects[mf.f.Subject]; sf != nil {
+		delete(sf.els, e)
+		sf.bytes -= mf.size
+		if len(sf.els) == 0 {
+			delete(m.subjects, mf.f.Subject)
+		}
+	}
 	m.lru.Remove(e)
 }
 

@@ -1,8 +1,13 @@
 package authserver_test
 
 import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
 	"github.com/mcpauthz/mcpauthz/authserver/storetest"
@@ -22,4 +27,39 @@ func TestMemoryRefreshStoreContract(t *testing.T) {
 		}
 		return stores[t]
 	})
+}
+
+// One user logging in again and again no longer evicts other users'
+// families from the in-memory store (it used to, through the global LRU);
+// a family larger than the byte cap on its own is refused.
+func TestMemoryRefreshStorePerSubject(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m, err := authserver.NewLimitedMemoryRefreshStore(100, authserver.RefreshLimits{FamiliesPerSubject: 5, BytesPerSubject: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := m.Save(ctx, "victim", authserver.RefreshFamily{ID: "v", ClientID: "app", Subject: "alice", Created: now, LastUsed: now}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 500 {
+		f := authserver.RefreshFamily{ID: "m" + strconv.Itoa(i), ClientID: "app", Subject: "mallory", Created: now, LastUsed: now.Add(time.Duration(i))}
+		if err := m.Save(ctx, "m"+strconv.Itoa(i), f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := m.Peek(ctx, "victim"); err != nil {
+		t.Fatalf("another user's family was evicted: %v", err)
+	}
+	if m.Len() != 6 {
+		t.Fatalf("%d families, want 5 of mallory and 1 of alice", m.Len())
+	}
+	huge := authserver.RefreshFamily{ID: "huge", Subject: "bob", Extra: map[string]any{"x": strings.Repeat("y", 5<<10)}, Created: now, LastUsed: now}
+	if err := m.Save(ctx, "huge", huge); !errors.Is(err, authserver.ErrRefreshFamilyTooLarge) {
+		t.Fatalf("family above the byte cap: %v", err)
+	}
+	if _, err := authserver.NewLimitedMemoryRefreshStore(1, authserver.RefreshLimits{FamiliesPerSubject: -1}); err == nil {
+		t.Fatal("negative limit accepted")
+	}
 }

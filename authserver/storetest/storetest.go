@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,7 +31,12 @@ import (
 //   - of concurrent rotations of one token exactly one wins;
 //   - unknown tokens are ErrRefreshUnknown; a family id cannot be saved twice;
 //   - RevokeFamily and RevokeSubject (all clients or one) end families;
-//   - the family's claims survive the store with their JSON values.
+//   - the family's claims survive the store with their JSON values;
+//   - a subject is capped at the default [authserver.RefreshLimits]
+//     (families and bytes): at the cap a new family is saved and the
+//     subject's least recently used family of the same client, else of any
+//     client, is revoked; other subjects are untouched; concurrent saves on
+//     both replicas never leave more than the cap.
 func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.RefreshStore) {
 	t.Helper()
 	ctx := context.Background()
@@ -169,6 +175,128 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 		}
 		if _, err := a.Rotate(ctx, "d3-next", "y", now); err != nil {
 			t.Errorf("erin's family: %v", err)
+		}
+	})
+	t.Run("per-subject family cap", func(t *testing.T) {
+		a, b := newStore(t), newStore(t)
+		n := authserver.DefaultRefreshFamiliesPerSubject
+		at := func(i int) time.Time { return now.Add(time.Duration(i) * time.Second) }
+		save := func(s authserver.RefreshStore, h, id, client string, used time.Time) {
+			t.Helper()
+			f := fam(id, client, "sam")
+			f.LastUsed = used
+			if err := s.Save(ctx, h, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range n {
+			save(a, "cap"+strconv.Itoa(i), "fam-cap"+strconv.Itoa(i), "app", at(i))
+		}
+		if err := a.Save(ctx, "tess", fam("fam-tess", "app", "tess")); err != nil {
+			t.Fatal(err)
+		}
+		// cap0 is in use: it becomes the most recently used.
+		if _, err := b.Rotate(ctx, "cap0", "cap0-next", at(3600)); err != nil {
+			t.Fatal(err)
+		}
+		alive := func(h string) bool {
+			t.Helper()
+			_, err := a.Peek(ctx, h)
+			if err != nil && !errors.Is(err, authserver.ErrRefreshUnknown) {
+				t.Fatalf("Peek %s: %v", h, err)
+			}
+			return err == nil
+		}
+		// A new login of the same client at the cap: saved, and the least
+		// recently used family (cap1, not the busy cap0) is revoked.
+		save(b, "new-app", "fam-new-app", "app", at(4000))
+		if alive("cap1") || !alive("cap0-next") || !alive("new-app") || !alive("cap2") || !alive("tess") {
+			t.Fatal("the cap did not revoke exactly the least recently used family")
+		}
+		// A client without a family there: the least recently used of any
+		// client goes (cap2).
+		save(a, "ide1", "fam-ide1", "ide", at(4001))
+		if alive("cap2") || !alive("ide1") || !alive("cap3") {
+			t.Fatal("a new client's login did not revoke the subject's least recently used family")
+		}
+		// That client again: its own older family goes, not cap3 (older
+		// but another client's).
+		save(b, "ide2", "fam-ide2", "ide", at(4002))
+		if alive("ide1") || !alive("ide2") || !alive("cap3") {
+			t.Fatal("a client's new login revoked another client's family instead of its own")
+		}
+		count := 0
+		for _, h := range append([]string{"cap0-next", "new-app", "ide2"}, func() (hs []string) {
+			for i := 3; i < n; i++ {
+				hs = append(hs, "cap"+strconv.Itoa(i))
+			}
+			return hs
+		}()...) {
+			if alive(h) {
+				count++
+			}
+		}
+		if count != n {
+			t.Fatalf("%d families alive, want the cap %d", count, n)
+		}
+	})
+	t.Run("per-subject byte cap", func(t *testing.T) {
+		a, b := newStore(t), newStore(t)
+		big := func(i int) authserver.RefreshFamily {
+			f := fam("fam-big"+strconv.Itoa(i), "app", "bea")
+			f.Extra = map[string]any{"blob": strings.Repeat("x", 60<<10)}
+			f.LastUsed = now.Add(time.Duration(i) * time.Second)
+			return f
+		}
+		size, err := authserver.RefreshFamilySize(big(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fit := authserver.DefaultRefreshBytesPerSubject / size
+		for i := range fit + 2 {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			if err := s.Save(ctx, "big"+strconv.Itoa(i), big(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range fit + 2 {
+			_, err := b.Peek(ctx, "big"+strconv.Itoa(i))
+			if want := i >= 2; (err == nil) != want {
+				t.Errorf("family %d of %d bytes (%d fit): %v, want alive=%v", i, size, fit, err, want)
+			}
+		}
+	})
+	t.Run("concurrent saves of one subject", func(t *testing.T) {
+		a, b := newStore(t), newStore(t)
+		n := authserver.DefaultRefreshFamiliesPerSubject
+		var wg sync.WaitGroup
+		for i := range 3 * n {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f := fam("fam-cc"+strconv.Itoa(i), "app", "cat")
+				f.LastUsed = now.Add(time.Duration(i) * time.Millisecond)
+				if err := s.Save(ctx, "cc"+strconv.Itoa(i), f); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		count := 0
+		for i := range 3 * n {
+			if _, err := a.Peek(ctx, "cc"+strconv.Itoa(i)); err == nil {
+				count++
+			}
+		}
+		if count != n {
+			t.Fatalf("%d families alive after concurrent saves, want the cap %d", count, n)
 		}
 	})
 }

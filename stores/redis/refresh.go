@@ -14,9 +14,9 @@ import (
 
 // A refresh family is a hash at key("rfam", id) with the fields f (the
 // family as JSON, without LastUsed), cur (the key of its current token),
-// last (LastUsed, RFC 3339), dl (the absolute deadline, ms since the
-// epoch), cid (client id), sk (its subject's set) and rot (the list of its
-// rotated tokens' keys). A token is a string at key("rtok", hash) holding
+// last (LastUsed, RFC 3339), lu (LastUsed, ms since the epoch), dl (the
+// absolute deadline, ms since the epoch), cid (client id), sk (its
+// subject's set) and rot (the list of its rotated tokens' keys). A token is a string at key("rtok", hash) holding
 // its family's key. A subject's families are a set at key("rsub",
 // subject). Keys read by the scripts through other keys share the
 // deployment's hash tag (Config.Prefix), so the scripts work on Cluster.
@@ -35,11 +35,43 @@ end
 
 var (
 	// KEYS: family, token, subject set, rotated list. ARGV: family JSON,
-	// LastUsed, client id, TTL ms, deadline ms. Returns 1 if the family
-	// exists.
-	refreshSave = redis.NewScript(`
+	// LastUsed, client id, TTL ms, deadline ms, LastUsed ms, families per
+	// subject, bytes per subject. Returns 1 if the family exists, 0 once
+	// saved. At the subject's cap it first revokes the subject's least
+	// recently used family of the same client, else of any client
+	// (authserver.RefreshLimits); members whose family expired are dropped
+	// from the set on the way.
+	refreshSave = redis.NewScript(revokeLua + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
-redis.call('HSET', KEYS[1], 'f', ARGV[1], 'cur', KEYS[2], 'last', ARGV[2], 'cid', ARGV[3], 'sk', KEYS[3], 'rot', KEYS[4], 'dl', ARGV[5])
+local size, maxn, maxb = string.len(ARGV[1]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local live, n, bytes = {}, 0, 0
+for _, fk in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  local h = redis.call('HMGET', fk, 'cid', 'lu')
+  if not h[1] then
+    redis.call('SREM', KEYS[3], fk)
+  else
+    local b = redis.call('HSTRLEN', fk, 'f')
+    n, bytes = n + 1, bytes + b
+    live[#live + 1] = {fk, h[1], tonumber(h[2]) or 0, b}
+  end
+end
+local function older(x, y)
+  if x[3] ~= y[3] then return x[3] < y[3] end
+  return x[1] < y[1]
+end
+while n > 0 and (n >= maxn or bytes + size > maxb) do
+  local same, any
+  for _, e in ipairs(live) do
+    if not e[5] then
+      if any == nil or older(e, any) then any = e end
+      if e[2] == ARGV[3] and (same == nil or older(e, same)) then same = e end
+    end
+  end
+  local v = same or any
+  revoke(v[1])
+  v[5], n, bytes = true, n - 1, bytes - v[4]
+end
+redis.call('HSET', KEYS[1], 'f', ARGV[1], 'cur', KEYS[2], 'last', ARGV[2], 'cid', ARGV[3], 'sk', KEYS[3], 'rot', KEYS[4], 'dl', ARGV[5], 'lu', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('SET', KEYS[2], KEYS[1], 'PX', ARGV[4])
 redis.call('SADD', KEYS[3], KEYS[1])
@@ -48,11 +80,13 @@ return 0
 `)
 	// KEYS: presented token, next token. ARGV: now (RFC 3339), now ms, idle
 	// lifetime ms, rotated tokens kept. Returns {0} unknown, {1} reused
-	// (family revoked), {2, family JSON, LastUsed before}.
+	// (family revoked), {2, family JSON, LastUsed before}. The subject's
+	// set lives as long as its longest-lived family, so RevokeSubject and
+	// the per-subject cap see a family kept alive by rotations.
 	refreshRotate = redis.NewScript(revokeLua + `
 local fk = redis.call('GET', KEYS[1])
 if not fk then return {0} end
-local h = redis.call('HMGET', fk, 'f', 'cur', 'last', 'dl', 'rot')
+local h = redis.call('HMGET', fk, 'f', 'cur', 'last', 'dl', 'rot', 'sk')
 if not h[1] then
   redis.call('DEL', KEYS[1])
   return {0}
@@ -63,10 +97,14 @@ if h[2] ~= KEYS[1] then
 end
 local ttl = math.min(tonumber(h[4]) - tonumber(ARGV[2]), tonumber(ARGV[3]))
 if ttl < 1 then ttl = 1 end
-redis.call('HSET', fk, 'cur', KEYS[2], 'last', ARGV[1])
+redis.call('HSET', fk, 'cur', KEYS[2], 'last', ARGV[1], 'lu', ARGV[2])
 redis.call('PEXPIRE', fk, ttl)
 redis.call('SET', KEYS[2], fk, 'PX', ttl)
 redis.call('PEXPIRE', KEYS[1], ttl)
+if h[6] then
+  redis.call('SADD', h[6], fk)
+  if redis.call('PTTL', h[6]) < ttl then redis.call('PEXPIRE', h[6], ttl) end
+end
 redis.call('LPUSH', h[5], KEYS[1])
 redis.call('PEXPIRE', h[5], ttl)
 while redis.call('LLEN', h[5]) > tonumber(ARGV[4]) do
@@ -121,6 +159,12 @@ type RefreshConfig struct {
 	// zero means authserver.DefaultRefreshIdleLifetime (24 h) and
 	// authserver.DefaultRefreshAbsoluteLifetime (7 days).
 	IdleLifetime, AbsoluteLifetime time.Duration
+	// Limits caps each subject's families (count and bytes); at a cap, Save
+	// revokes the subject's least recently used family first, as the
+	// in-memory store does (authserver.RefreshLimits). OPTIONAL; zero
+	// fields mean authserver.DefaultRefreshFamiliesPerSubject (32) and
+	// DefaultRefreshBytesPerSubject (512 KiB).
+	Limits authserver.RefreshLimits
 }
 
 // RefreshStore is an [authserver.RefreshStore] on Redis, shared by every
@@ -128,13 +172,15 @@ type RefreshConfig struct {
 // rotations of one token on any replicas exactly one wins, and a rotated
 // token presented again revokes its whole family for all of them. Families
 // expire in Redis after their idle or absolute lifetime, so Redis holds
-// only live families (size it with maxmemory and noeviction, as for the
-// replay store: an eviction would forget a family early, which only
-// refuses its token). Errors wrap core.ErrStoreUnavailable; the server then
+// only live families, and at most RefreshConfig.Limits per subject, so
+// one user cannot grow Redis without bound (size it with maxmemory and
+// noeviction, as for the replay store: an eviction would forget a family
+// early, which only refuses its token). Errors wrap core.ErrStoreUnavailable; the server then
 // answers 503 and issues nothing.
 type RefreshStore struct {
 	base
 	idle, abs time.Duration
+	limits    authserver.RefreshLimits
 }
 
 var _ authserver.RefreshStore = (*RefreshStore)(nil)
@@ -148,7 +194,11 @@ func NewRefreshStore(cfg RefreshConfig) (*RefreshStore, error) {
 	if cfg.IdleLifetime < 0 || cfg.AbsoluteLifetime < 0 {
 		return nil, fmt.Errorf("%w: refresh lifetimes must not be negative", ErrInvalidConfig)
 	}
-	s := &RefreshStore{base: b, idle: cfg.IdleLifetime, abs: cfg.AbsoluteLifetime}
+	limits, err := cfg.Limits.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	s := &RefreshStore{base: b, idle: cfg.IdleLifetime, abs: cfg.AbsoluteLifetime, limits: limits}
 	if s.idle == 0 {
 		s.idle = authserver.DefaultRefreshIdleLifetime
 	}
@@ -174,6 +224,9 @@ func (s *RefreshStore) Save(ctx context.Context, tokenHash string, f authserver.
 	if len(js) > maxRefreshFamilyJSON {
 		return fmt.Errorf("redisstore: refresh family of %d bytes", len(js))
 	}
+	if len(js) > s.limits.BytesPerSubject {
+		return fmt.Errorf("%w: %d bytes", authserver.ErrRefreshFamilyTooLarge, len(js))
+	}
 	deadline := f.Created.Add(s.abs)
 	ttl := min(time.Until(deadline), time.Until(last.Add(s.idle)))
 	fk := s.key("rfam", f.ID)
@@ -181,7 +234,8 @@ func (s *RefreshStore) Save(ctx context.Context, tokenHash string, f authserver.
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	r, err := refreshSave.Run(ctx, s.c, []string{fk, s.key("rtok", tokenHash), s.key("rsub", f.Subject), fk + ":rot"},
-		js, lastText, f.ClientID, ms(ttl), deadline.UnixMilli()).Int()
+		js, lastText, f.ClientID, ms(ttl), deadline.UnixMilli(), last.UnixMilli(),
+		s.limits.FamiliesPerSubject, s.limits.BytesPerSubject).Int()
 	if err != nil {
 		return unavailable("refresh save script", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,5 +94,94 @@ func TestRefreshStoreExpiryAndOutage(t *testing.T) {
 	}
 	if _, err := s.Rotate(ctx, "d0", "d1", time.Now()); err != nil {
 		t.Fatalf("after restart: %v", err)
+	}
+}
+
+// One user cannot grow Redis: 300 logins leave the cap's worth of keys, and
+// members of expired families are dropped from the subject's set.
+func TestRefreshStoreSubjectBounded(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	ctx := context.Background()
+	c := srv.client(t)
+	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c}, Limits: authserver.RefreshLimits{FamiliesPerSubject: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i := range 300 {
+		f := authserver.RefreshFamily{ID: "m" + strconv.Itoa(i), ClientID: "app", Subject: "mallory", Created: now, LastUsed: now.Add(time.Duration(i) * time.Millisecond)}
+		if err := s.Save(ctx, "m"+strconv.Itoa(i), f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 3 × (family hash + token) + the subject's set.
+	if n, err := c.DBSize(ctx).Result(); err != nil || n != 7 {
+		t.Fatalf("%d keys after 300 logins of one user (%v), want 7", n, err)
+	}
+	for i := 297; i < 300; i++ {
+		if _, err := s.Peek(ctx, "m"+strconv.Itoa(i)); err != nil {
+			t.Fatalf("a recent family was revoked: %v", err)
+		}
+	}
+	// A family that expired behind the set's back no longer counts.
+	if err := c.Del(ctx, s.key("rfam", "m297"), s.key("rtok", "m297")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	f := authserver.RefreshFamily{ID: "late", ClientID: "other", Subject: "mallory", Created: now, LastUsed: now}
+	if err := s.Save(ctx, "late", f); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.SCard(ctx, s.key("rsub", "mallory")).Result(); err != nil || n != 3 {
+		t.Fatalf("subject set has %d members (%v), want 3", n, err)
+	}
+	for _, h := range []string{"m298", "m299", "late"} {
+		if _, err := s.Peek(ctx, h); err != nil {
+			t.Fatalf("%s: %v (a live family was revoked for a dead one)", h, err)
+		}
+	}
+	if _, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c}, Limits: authserver.RefreshLimits{BytesPerSubject: -1}}); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("negative limit: %v", err)
+	}
+	small, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c}, Limits: authserver.RefreshLimits{BytesPerSubject: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := authserver.RefreshFamily{ID: "big", Subject: "bob", Extra: map[string]any{"x": strings.Repeat("y", 200)}, Created: now, LastUsed: now}
+	if err := small.Save(ctx, "big", big); !errors.Is(err, authserver.ErrRefreshFamilyTooLarge) {
+		t.Fatalf("family above the byte cap: %v", err)
+	}
+}
+
+// A family kept alive by rotations beyond the idle lifetime of its first
+// save is still found by RevokeSubject (the subject's set used to expire
+// with the first save's idle lifetime, so an offboarded user's busy family
+// survived revocation).
+func TestRefreshStoreRevokeSubjectAfterRotations(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	ctx := context.Background()
+	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: srv.client(t)}, IdleLifetime: 300 * time.Millisecond, AbsoluteLifetime: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := s.Save(ctx, "r0", authserver.RefreshFamily{ID: "busy", ClientID: "app", Subject: "leaver", Created: now, LastUsed: now}); err != nil {
+		t.Fatal(err)
+	}
+	cur := "r0"
+	for i := 1; i <= 8; i++ {
+		time.Sleep(100 * time.Millisecond)
+		next := "r" + strconv.Itoa(i)
+		if _, err := s.Rotate(ctx, cur, next, time.Now()); err != nil {
+			t.Fatalf("rotation %d: %v", i, err)
+		}
+		cur = next
+	}
+	if err := s.RevokeSubject(ctx, "leaver", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Peek(ctx, cur); !errors.Is(err, authserver.ErrRefreshUnknown) {
+		t.Fatalf("family still alive after RevokeSubject: %v", err)
 	}
 }
