@@ -52,6 +52,7 @@ type Authorizer struct {
 	reloadErrs atomic.Uint64
 
 	tel policyTelemetry
+	lg  lastGood // Config.LastGoodPath (lastgood.go)
 
 	// memoIDs numbers the principal memos (one per verified token): the
 	// decision-cache key of a memo's principal is its number, not its
@@ -130,8 +131,19 @@ func New(cfg Config) (*Authorizer, error) {
 		return nil, err
 	}
 	a.comp = comp
-	if err := a.Reload(context.Background()); err != nil {
+	if err := a.lg.init(cfg); err != nil {
 		return nil, err
+	}
+	if err := a.Reload(context.Background()); err != nil {
+		if a.lg.path == "" {
+			return nil, err
+		}
+		a.reloadMu.Lock()
+		lerr := a.bootLastGoodLocked(err)
+		a.reloadMu.Unlock()
+		if lerr != nil {
+			return nil, fmt.Errorf("%w; %w", err, lerr)
+		}
 	}
 	a.onReload = cfg.OnReload
 	return a, nil
@@ -332,6 +344,7 @@ func (a *Authorizer) Stats() Stats {
 	if e := a.lastErr.Load(); e != nil {
 		st.LastError = *e
 	}
+	a.lastGoodStats(&st)
 	return st
 }
 

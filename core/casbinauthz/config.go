@@ -142,6 +142,29 @@ type Config struct {
 	// means DefaultMatchCacheBytes, a negative value disables the cache.
 	MatchCacheBytes int
 
+	// LastGoodPath keeps the last good policy on disk, so that a replica can
+	// start while its Source (a database) is unavailable. Every policy
+	// accepted from the Source is written there atomically (temporary file,
+	// fsync, rename) with its digest, the model's digest and the time the
+	// Source last returned it (rewritten at most hourly while unchanged).
+	// When the first load in New fails (the Source is unavailable, or
+	// returns a policy that fails validation, as the running replicas then
+	// keep their last good one), New starts from this file instead of
+	// failing, provided it is intact (a corrupt or half-written file is
+	// refused whole, ErrLastGood), was written for the same Model, is not
+	// older than LastGoodMaxAge and passes validation and Canaries. The
+	// Authorizer is then degraded: it logs at error level, Stats.Degraded
+	// says so, and Ready fails (core.ErrUnavailable) until a policy from the
+	// Source is in force (run Watch and/or SetWatcher: they reach it when it
+	// returns). A failed write is logged and reported in
+	// Stats.LastGoodError; it never affects the live policy. Use a path on a
+	// disk that survives restarts (per replica or shared: writes are atomic
+	// renames). OPTIONAL; "" disables.
+	LastGoodPath string
+	// LastGoodMaxAge refuses a last-good file that the Source last
+	// confirmed longer ago. OPTIONAL; default DefaultLastGoodMaxAge (24 h).
+	LastGoodMaxAge time.Duration
+
 	// MeterProvider receives mcpauthz.policy.reloads (success or failure),
 	// the mcpauthz.policy.version gauge and the decision cache's
 	// mcpauthz.cache.lookups (docs/operations.md). OPTIONAL; nil or a no-op
@@ -166,6 +189,12 @@ type Stats struct {
 	LoadedAt     time.Time // when the live policy was swapped in
 	Digest       string    // hex SHA-256 of the live policy text ("" for a caller-supplied Enforcer)
 	HeldBack     uint64    // policy changes Watch saw and held back until they were stable
+	// Degraded is why the live policy did not come from the Source (it was
+	// read from Config.LastGoodPath at start), "" once it does.
+	Degraded string
+	// LastGoodError is the last failed write of Config.LastGoodPath, ""
+	// after a success.
+	LastGoodError string
 }
 
 // cacheLimitsOf applies the defaults of the cache fields.

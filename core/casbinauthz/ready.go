@@ -10,7 +10,9 @@ import (
 // Ready reports whether a policy is loaded; it implements
 // core.ReadinessChecker. A failed reload keeps the last good policy and
 // does not make the Authorizer unready (Stats.LastError and the
-// mcpauthz.policy.reloads metric report it).
+// mcpauthz.policy.reloads metric report it). An Authorizer that started
+// from its last-good file (Config.LastGoodPath) is not ready until a
+// policy from its Source is in force.
 func (a *Authorizer) Ready(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -18,5 +20,5 @@ func (a *Authorizer) Ready(ctx context.Context) error {
 	if a.cur.Load() == nil {
 		return fmt.Errorf("%w: %w", core.ErrUnavailable, errNoPolicy)
 	}
-	return nil
+	return a.degradedErr()
 }

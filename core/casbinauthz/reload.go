@@ -40,21 +40,38 @@ func (a *Authorizer) reloadLocked(ctx context.Context) error {
 }
 
 // applyLocked compiles, validates and swaps in text (whose digest is h)
-// unless it is the live policy.
+// from the Source unless it is the live policy.
 func (a *Authorizer) applyLocked(text []byte, h [32]byte) error {
 	if cur := a.cur.Load(); cur != nil && bytes.Equal(cur.hash[:], h[:]) {
 		a.lastErr.Store(nil)
+		a.confirmedLocked(text, h)
 		return nil
 	}
-	s, err := a.comp.compile(text)
+	s, err := a.buildLocked(text, h)
 	if err != nil {
 		return a.failLocked(err)
+	}
+	a.swapLocked(s)
+	a.confirmedLocked(text, h)
+	return nil
+}
+
+// buildLocked compiles and validates text (digest h), canaries included.
+func (a *Authorizer) buildLocked(text []byte, h [32]byte) (*snapshot, error) {
+	s, err := a.comp.compile(text)
+	if err != nil {
+		return nil, err
 	}
 	s.hash = h
 	s.digestHex = hex.EncodeToString(h[:])
 	if err := a.checkCanaries(s); err != nil {
-		return a.failLocked(err)
+		return nil, err
 	}
+	return s, nil
+}
+
+// swapLocked makes s the live policy.
+func (a *Authorizer) swapLocked(s *snapshot) {
 	s.version = a.version.Add(1)
 	s.loadedAt = time.Now()
 	a.cur.Store(s)
@@ -64,7 +81,6 @@ func (a *Authorizer) applyLocked(text []byte, h [32]byte) error {
 	if a.onReload != nil {
 		a.onReload(a.Stats())
 	}
-	return nil
 }
 
 func (a *Authorizer) failLocked(err error) error {
@@ -162,6 +178,7 @@ func (a *Authorizer) pollOnce(ctx context.Context) {
 	if cur := a.cur.Load(); cur != nil && cur.hash == h {
 		a.pending, a.lastStamp = nil, stamp
 		a.lastErr.Store(nil)
+		a.confirmedLocked(text, h)
 		return
 	}
 	if p := a.pending; p == nil || p.stamp != stamp || p.hash != h {

@@ -111,8 +111,12 @@ func readSidecar(path string) ([]byte, error) {
 }
 
 func matchDigest(content, digest []byte) error {
+	// The length first: hex.Decode writes past a short destination.
 	want := make([]byte, sha256.Size)
-	if n, err := hex.Decode(want, digest); err != nil || n != sha256.Size || len(digest) != 2*sha256.Size {
+	if len(digest) != 2*sha256.Size {
+		return errors.New("malformed sha256 digest")
+	}
+	if n, err := hex.Decode(want, digest); err != nil || n != sha256.Size {
 		return errors.New("malformed sha256 digest")
 	}
 	got := sha256.Sum256(content)

@@ -3,6 +3,7 @@ package casbinauthz
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +16,9 @@ func FuzzSeal(f *testing.F) {
 	f.Add([]byte("# sha256:00\n"), 1)
 	f.Add([]byte("p, a\r\n# sha256:zz\r\n\r\n"), 5)
 	f.Add([]byte(""), 0)
+	// A trailer digest longer than 64 hex digits panicked in hex.Decode
+	// (found by FuzzLastGoodDecode): FileSource.Load crashed the process.
+	f.Add([]byte("p, *, tool:echo, call, allow\n# sha256:"+strings.Repeat("0", 66)+"\n"), 0)
 	path := filepath.Join(f.TempDir(), "p.csv") // no sidecar
 	f.Fuzz(func(t *testing.T, policy []byte, pos int) {
 		if err := CheckSeal(path, policy, false); err != nil && !errors.Is(err, ErrSeal) {

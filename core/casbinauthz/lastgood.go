@@ -1,0 +1,288 @@
+package casbinauthz
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// DefaultLastGoodMaxAge is the default Config.LastGoodMaxAge.
+const DefaultLastGoodMaxAge = 24 * time.Hour
+
+// ErrLastGood wraps every reason a last-good policy file is refused: it
+// is missing, unreadable, corrupt or incomplete (its digests do not
+// match), written for another model, or older than Config.LastGoodMaxAge.
+var ErrLastGood = errors.New("casbinauthz: last-good policy file refused")
+
+// The last-good file is the policy text between a header and a seal
+// trailer:
+//
+//	# mcpauthz last-good policy v1
+//	# confirmed: <RFC 3339 time the Source last returned this policy>
+//	# model-sha256: <hex SHA-256 of Config.Model>
+//	# policy-sha256: <hex SHA-256 of the policy text: the Digest>
+//	# policy-bytes: <length of the policy text>
+//	<policy text>
+//	# sha256:<hex SHA-256 of every byte above>  (the seal trailer format)
+const lastGoodMagic = "# mcpauthz last-good policy v1"
+
+// lastGoodHeader bounds the header and trailer bytes around the policy.
+const lastGoodHeader = 1 << 10
+
+// lastGood is the Authorizer's last-good file state. Writes happen under
+// Authorizer.reloadMu; degraded is read by Ready and Stats.
+type lastGood struct {
+	path      string // "" disables
+	maxAge    time.Duration
+	modelHash [32]byte
+	now       func() time.Time
+
+	// Guarded by Authorizer.reloadMu.
+	savedHash [32]byte
+	savedAt   time.Time // the confirmed time written last
+	lastErr   string    // last write error logged
+
+	degraded atomic.Pointer[string] // why the live policy is not from the Source
+	writeErr atomic.Pointer[string] // last failed write, nil after a success
+}
+
+func (lg *lastGood) init(cfg Config) error {
+	if cfg.LastGoodMaxAge < 0 {
+		return errors.New("casbinauthz: Config.LastGoodMaxAge must not be negative")
+	}
+	lg.path, lg.maxAge, lg.now = cfg.LastGoodPath, cfg.LastGoodMaxAge, time.Now
+	if lg.maxAge == 0 {
+		lg.maxAge = DefaultLastGoodMaxAge
+	}
+	lg.modelHash = sha256.Sum256([]byte(cfg.Model))
+	return nil
+}
+
+// encodeLastGood returns the file content for text, confirmed at t.
+func encodeLastGood(text []byte, h, modelHash [32]byte, t time.Time) []byte {
+	var b bytes.Buffer
+	b.Grow(len(text) + lastGoodHeader)
+	b.WriteString(lastGoodMagic + "\n")
+	b.WriteString("# confirmed: " + t.UTC().Format(time.RFC3339Nano) + "\n")
+	b.WriteString("# model-sha256: " + hex.EncodeToString(modelHash[:]) + "\n")
+	b.WriteString("# policy-sha256: " + hex.EncodeToString(h[:]) + "\n")
+	b.WriteString("# policy-bytes: " + strconv.Itoa(len(text)) + "\n")
+	b.Write(text)
+	if len(text) > 0 && text[len(text)-1] != '\n' {
+		b.WriteByte('\n')
+	}
+	// Not SealTrailer: it would replace a trailer ending the policy text
+	// itself (a sealed policy file).
+	sum := sha256.Sum256(b.Bytes())
+	b.WriteString(SealTrailerPrefix + hex.EncodeToString(sum[:]) + "\n")
+	return b.Bytes()
+}
+
+// decodeLastGood verifies a last-good file and returns its policy text and
+// confirmed time. Anything but an intact file for modelHash is refused
+// whole.
+func decodeLastGood(b []byte, modelHash [32]byte) ([]byte, time.Time, error) {
+	body, digest, ok := splitTrailer(b)
+	if !ok {
+		return nil, time.Time{}, errors.New("no seal trailer (incomplete file)")
+	}
+	if err := matchDigest(body, digest); err != nil {
+		return nil, time.Time{}, err
+	}
+	var fields [5][]byte
+	rest := body
+	for i := range fields {
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < 0 {
+			return nil, time.Time{}, errors.New("truncated header")
+		}
+		fields[i], rest = rest[:nl], rest[nl+1:]
+	}
+	if string(fields[0]) != lastGoodMagic {
+		return nil, time.Time{}, errors.New("not a last-good policy file (or another version)")
+	}
+	val := func(i int, name string) (string, error) {
+		v, ok := bytes.CutPrefix(fields[i], []byte("# "+name+": "))
+		if !ok {
+			return "", fmt.Errorf("header line %d is not %q", i+1, name)
+		}
+		return string(v), nil
+	}
+	conf, err := val(1, "confirmed")
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	confirmed, err := time.Parse(time.RFC3339Nano, conf)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("confirmed time: %v", err)
+	}
+	mh, err := val(2, "model-sha256")
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if mh != hex.EncodeToString(modelHash[:]) {
+		return nil, time.Time{}, errors.New("written for another model")
+	}
+	ph, err := val(3, "policy-sha256")
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	nb, err := val(4, "policy-bytes")
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	n, err := strconv.Atoi(nb)
+	if err != nil || n < 0 || n > len(rest) {
+		return nil, time.Time{}, fmt.Errorf("policy-bytes %q does not fit the file", nb)
+	}
+	text := rest[:n]
+	// An unterminated policy is followed by one newline.
+	if tail := rest[n:]; len(tail) != 0 && (string(tail) != "\n" || (n > 0 && text[n-1] == '\n')) {
+		return nil, time.Time{}, errors.New("bytes after the policy")
+	}
+	sum := sha256.Sum256(text)
+	if ph != hex.EncodeToString(sum[:]) {
+		return nil, time.Time{}, errors.New("policy-sha256 does not match the policy")
+	}
+	return text, confirmed, nil
+}
+
+// writeFileAtomic writes b to path through a temporary file in the same
+// directory: written, fsynced, renamed over path, and the directory
+// fsynced, so a reader sees the old file or the new one, never a part.
+func writeFileAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		err = d.Sync()
+		_ = d.Close()
+		if err != nil {
+			return fmt.Errorf("fsync %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// confirmedLocked records that the Source returned the live policy (text,
+// digest h): the Authorizer is no longer degraded, and the last-good file
+// is written when the policy changed or its confirmed time is older than
+// an eighth of the max age (at most an hour), so that an unchanged policy
+// does not age out while its Source is healthy. A failed write is logged
+// and reported in Stats.LastGoodError; it never affects the live policy.
+func (a *Authorizer) confirmedLocked(text []byte, h [32]byte) {
+	lg := &a.lg
+	if d := lg.degraded.Swap(nil); d != nil {
+		a.log.Warn("casbinauthz: the policy source is reached again; the policy in force now comes from it", "digest", hex.EncodeToString(h[:]))
+	}
+	if lg.path == "" {
+		return
+	}
+	now := lg.now()
+	if lg.savedHash == h && now.Sub(lg.savedAt) < min(lg.maxAge/8, time.Hour) {
+		return
+	}
+	if err := writeFileAtomic(lg.path, encodeLastGood(text, h, lg.modelHash, now)); err != nil {
+		msg := err.Error()
+		lg.writeErr.Store(&msg)
+		if msg != lg.lastErr {
+			a.log.Error("casbinauthz: writing the last-good policy file failed", "path", lg.path, "error", msg)
+			lg.lastErr = msg
+		}
+		return
+	}
+	lg.savedHash, lg.savedAt, lg.lastErr = h, now, ""
+	lg.writeErr.Store(nil)
+}
+
+// bootLastGoodLocked starts from the last-good file after the first load
+// from the Source failed with cause. The file must be intact, for this
+// model, not older than the max age, and pass the same validation and
+// canaries as any policy.
+func (a *Authorizer) bootLastGoodLocked(cause error) error {
+	lg := &a.lg
+	b, err := readCapped(lg.path, DefaultMaxPolicy+lastGoodHeader)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrLastGood, err)
+	}
+	text, confirmed, err := decodeLastGood(b, lg.modelHash)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrLastGood, lg.path, err)
+	}
+	age := lg.now().Sub(confirmed)
+	if age > lg.maxAge {
+		return fmt.Errorf("%w: %s: confirmed %v ago, more than LastGoodMaxAge %v", ErrLastGood, lg.path, age.Round(time.Second), lg.maxAge)
+	}
+	if age < -time.Minute {
+		return fmt.Errorf("%w: %s: confirmed in the future (%s)", ErrLastGood, lg.path, confirmed.Format(time.RFC3339))
+	}
+	h := sha256.Sum256(text)
+	s, err := a.buildLocked(text, h)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrLastGood, lg.path, err)
+	}
+	reason := fmt.Sprintf("serving the last-good policy file %s (confirmed %s, %v ago): the policy source failed at start: %v",
+		lg.path, confirmed.UTC().Format(time.RFC3339), age.Round(time.Second), cause)
+	lg.degraded.Store(&reason)
+	lg.savedHash, lg.savedAt = h, confirmed
+	prev := a.lastErr.Load() // the Source's failure stays in Stats.LastError
+	a.swapLocked(s)
+	a.lastErr.Store(prev)
+	a.log.Error("casbinauthz: POLICY SOURCE UNAVAILABLE AT START; serving the last-good policy file, not ready until the source is reached",
+		"path", lg.path, "digest", s.digest(), "confirmed", confirmed.UTC().Format(time.RFC3339), "age", age.Round(time.Second).String(), "error", cause.Error())
+	return nil
+}
+
+// degradedErr is Ready's error while the policy comes from the last-good
+// file, nil otherwise.
+func (a *Authorizer) degradedErr() error {
+	if d := a.lg.degraded.Load(); d != nil {
+		return fmt.Errorf("%w: %s", core.ErrUnavailable, *d)
+	}
+	return nil
+}
+
+// lastGoodStats fills the last-good fields of st.
+func (a *Authorizer) lastGoodStats(st *Stats) {
+	if d := a.lg.degraded.Load(); d != nil {
+		st.Degraded = *d
+	}
+	if e := a.lg.writeErr.Load(); e != nil {
+		st.LastGoodError = *e
+	}
+}

@@ -1,0 +1,248 @@
+package casbinauthz
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// switchSource is a Source that can be taken down and given new text.
+type switchSource struct {
+	mu   sync.Mutex
+	text string
+	down bool
+}
+
+func (s *switchSource) Load(context.Context) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return nil, errors.New("connection refused")
+	}
+	return []byte(s.text), nil
+}
+
+func (s *switchSource) set(text string, down bool) {
+	s.mu.Lock()
+	s.text, s.down = text, down
+	s.mu.Unlock()
+}
+
+const (
+	lgPolicyA = "p, user:alice, tool:deploy, call, allow\n"
+	lgPolicyB = "p, user:alice, tool:deploy, call, allow\np, user:bob, tool:deploy, call, allow\n"
+)
+
+func allowed(t *testing.T, a *Authorizer, sub, name string) bool {
+	t.Helper()
+	d, err := a.Authorize(context.Background(), user(sub), tool(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Allow
+}
+
+// TestLastGoodBoot: a replica that starts while its Source is down fails
+// without a last-good file, and with one starts from it, degraded and not
+// ready, deciding with the last good policy; when the Source returns, Watch
+// converges to it and the replica becomes ready; the file follows the
+// accepted policy.
+func TestLastGoodBoot(t *testing.T) {
+	t.Parallel()
+	mdl := mustModel(t, "rbac")
+	path := filepath.Join(t.TempDir(), "policy.lastgood")
+	src := &switchSource{text: lgPolicyA}
+	first, err := New(Config{Model: mdl, Source: src, LastGoodPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := first.Digest()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no last-good file written: %v", err)
+	}
+	if text, _, err := decodeLastGood(b, sha256.Sum256([]byte(mdl))); err != nil || string(text) != lgPolicyA {
+		t.Fatalf("last-good file: %q %v", text, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("last-good file mode: %v %v", fi.Mode(), err)
+	}
+
+	src.set(lgPolicyA, true)
+	if _, err := New(Config{Model: mdl, Source: src}); !errors.Is(err, ErrReload) {
+		t.Fatalf("without a last-good file, New with the Source down: %v", err)
+	}
+	a, err := New(Config{Model: mdl, Source: src, LastGoodPath: path, PollInterval: 10 * time.Millisecond, SettleWindow: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("New from the last-good file: %v", err)
+	}
+	st := a.Stats()
+	if a.Digest() != good || st.Degraded == "" || !strings.Contains(st.Degraded, path) || st.LastError == "" {
+		t.Fatalf("booted from the file: digest %s, stats %+v", a.Digest(), st)
+	}
+	if err := a.Ready(context.Background()); !errors.Is(err, core.ErrUnavailable) {
+		t.Fatalf("Ready while degraded: %v", err)
+	}
+	if !allowed(t, a, "alice", "deploy") || allowed(t, a, "bob", "deploy") {
+		t.Fatal("decisions from the last-good policy are wrong")
+	}
+
+	// The Source returns with a changed policy: Watch converges.
+	ctx, cancel := context.WithCancel(context.Background())
+	watching := make(chan struct{})
+	go func() { _ = a.Watch(ctx); close(watching) }()
+	src.set(lgPolicyB, false)
+	deadline := time.Now().Add(5 * time.Second)
+	for !allowed(t, a, "bob", "deploy") || a.Ready(context.Background()) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("not converged after the Source returned: %+v", a.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-watching
+	if st := a.Stats(); st.Degraded != "" || st.LastError != "" {
+		t.Fatalf("stats after convergence: %+v", st)
+	}
+	b, _ = os.ReadFile(path)
+	if text, _, err := decodeLastGood(b, sha256.Sum256([]byte(mdl))); err != nil || string(text) != lgPolicyB {
+		t.Fatalf("last-good file after the change: %q %v", text, err)
+	}
+
+	// Same policy when the Source returns: Reload alone ends the degraded state.
+	src.set(lgPolicyB, true)
+	c, err := New(Config{Model: mdl, Source: src, LastGoodPath: path})
+	if err != nil || c.Stats().Degraded == "" {
+		t.Fatalf("second boot from the file: %v", err)
+	}
+	src.set(lgPolicyB, false)
+	if err := c.Reload(context.Background()); err != nil || c.Ready(context.Background()) != nil || c.Stats().Degraded != "" {
+		t.Fatalf("Reload with the same policy: %v, stats %+v", err, c.Stats())
+	}
+}
+
+// TestLastGoodRefused: a last-good file that is not exactly what was
+// written for this model and recently enough is refused whole: New fails
+// as it would without the file, and nothing of it is loaded.
+func TestLastGoodRefused(t *testing.T) {
+	t.Parallel()
+	mdl := mustModel(t, "rbac")
+	mh := sha256.Sum256([]byte(mdl))
+	now := time.Now()
+	good := encodeLastGood([]byte(lgPolicyA), sha256.Sum256([]byte(lgPolicyA)), mh, now)
+	reseal := func(b []byte) []byte { body, _, _ := splitTrailer(b); return SealTrailer(body) }
+	cases := []struct {
+		name string
+		file []byte // nil: no file
+		want error
+	}{
+		{"missing", nil, ErrLastGood},
+		{"empty", []byte{}, ErrLastGood},
+		{"half written", good[:len(good)/2], ErrLastGood},
+		{"trailer cut", good[:len(good)-10], ErrLastGood},
+		{"one byte flipped", bytes.Replace(good, []byte("alice"), []byte("alicf"), 1), ErrLastGood},
+		{"policy edited and resealed", reseal(bytes.Replace(good, []byte("alice"), []byte("mallo"), 1)), ErrLastGood},
+		{"policy-bytes short and resealed", reseal(bytes.Replace(good, []byte("policy-bytes: 40"), []byte("policy-bytes: 20"), 1)), ErrLastGood},
+		{"another model", encodeLastGood([]byte(lgPolicyA), sha256.Sum256([]byte(lgPolicyA)), sha256.Sum256([]byte("other")), now), ErrLastGood},
+		{"too old", encodeLastGood([]byte(lgPolicyA), sha256.Sum256([]byte(lgPolicyA)), mh, now.Add(-25*time.Hour)), ErrLastGood},
+		{"from the future", encodeLastGood([]byte(lgPolicyA), sha256.Sum256([]byte(lgPolicyA)), mh, now.Add(time.Hour)), ErrLastGood},
+		{"plain policy file", []byte(lgPolicyA), ErrLastGood},
+		{"sealed policy file", SealTrailer([]byte(lgPolicyA)), ErrLastGood},
+		{"intact but invalid policy", encodeLastGood([]byte("p, *, tool:[, call, allow\n"), sha256.Sum256([]byte("p, *, tool:[, call, allow\n")), mh, now), ErrPolicy},
+	}
+	if !bytes.Contains(good, []byte("policy-bytes: 40\n")) {
+		t.Fatalf("fixture: %s", good)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "lastgood")
+			if c.file != nil {
+				if err := os.WriteFile(path, c.file, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a, err := New(Config{Model: mdl, Source: &switchSource{down: true}, LastGoodPath: path})
+			if a != nil || !errors.Is(err, ErrReload) || !errors.Is(err, ErrLastGood) || !errors.Is(err, c.want) {
+				t.Fatalf("New: %v, want %v and ErrLastGood", err, c.want)
+			}
+		})
+	}
+	// The intact file itself boots (the cases above differ from it only
+	// as named).
+	path := filepath.Join(t.TempDir(), "lastgood")
+	if err := os.WriteFile(path, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Config{Model: mdl, Source: &switchSource{down: true}, LastGoodPath: path}); err != nil {
+		t.Fatalf("intact file: %v", err)
+	}
+	if _, err := New(Config{Model: mdl, Source: &switchSource{down: true}, LastGoodPath: path, LastGoodMaxAge: time.Nanosecond}); !errors.Is(err, ErrLastGood) {
+		t.Fatalf("LastGoodMaxAge not applied: %v", err)
+	}
+	if _, err := New(Config{Model: mdl, Source: StringSource(lgPolicyA), LastGoodMaxAge: -1}); err == nil {
+		t.Fatal("negative LastGoodMaxAge accepted")
+	}
+}
+
+// TestLastGoodWriteFailure: a file that cannot be written is reported and
+// logged; the policy is accepted anyway.
+func TestLastGoodWriteFailure(t *testing.T) {
+	t.Parallel()
+	mdl := mustModel(t, "rbac")
+	path := filepath.Join(t.TempDir(), "no-such-dir", "lastgood")
+	a, err := New(Config{Model: mdl, Source: StringSource(lgPolicyA), LastGoodPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := a.Stats(); st.LastGoodError == "" || st.Degraded != "" || a.Ready(context.Background()) != nil {
+		t.Fatalf("stats %+v", st)
+	}
+	if err := os.Mkdir(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	a.lg.savedAt = time.Time{} // as if the refresh interval had passed
+	if err := a.Reload(context.Background()); err != nil || a.Stats().LastGoodError != "" {
+		t.Fatalf("after the directory appeared: %v %+v", err, a.Stats())
+	}
+	ents, _ := os.ReadDir(filepath.Dir(path))
+	if len(ents) != 1 {
+		t.Fatalf("temporary files left: %v", ents)
+	}
+}
+
+// FuzzLastGoodDecode: any text round-trips through the file format, and no
+// input makes the decoder panic or accept a file whose policy does not
+// match its digest.
+func FuzzLastGoodDecode(f *testing.F) {
+	mh := sha256.Sum256([]byte("model"))
+	f.Add([]byte(lgPolicyA), []byte(nil))
+	f.Add([]byte("no newline"), encodeLastGood([]byte("x"), sha256.Sum256([]byte("x")), mh, time.Unix(0, 0)))
+	f.Add([]byte(""), SealTrailer([]byte(lastGoodMagic+"\n# confirmed: 2026-01-01T00:00:00Z\n")))
+	f.Fuzz(func(t *testing.T, text, raw []byte) {
+		at := time.Unix(1_800_000_000, 123)
+		got, when, err := decodeLastGood(encodeLastGood(text, sha256.Sum256(text), mh, at), mh)
+		if err != nil || !bytes.Equal(got, text) || !when.Equal(at) {
+			t.Fatalf("round trip of %q: %q %v %v", text, got, when, err)
+		}
+		if got, _, err := decodeLastGood(raw, mh); err == nil {
+			if !bytes.Contains(raw, got) {
+				t.Fatalf("decoded text not in the file")
+			}
+			sum := sha256.Sum256(got)
+			if !bytes.Contains(raw, []byte(hex.EncodeToString(sum[:]))) {
+				t.Fatalf("accepted a policy that does not match its digest")
+			}
+		}
+	})
+}
