@@ -14,6 +14,11 @@
 //
 // # Failure modes
 //
+//   - PostgreSQL down when a replica starts: NewSource succeeds (the table
+//     is created by the first load that reaches the database); with
+//     casbinauthz Config.LastGoodPath the Authorizer starts from the last
+//     policy accepted before, degraded and not ready until PostgreSQL is
+//     reached, then converges through the watcher or the poll.
 //   - PostgreSQL down or slow: a reload fails at the AdapterSource timeout,
 //     the last good policy stays in force and decisions continue; the
 //     failure is logged and counted (casbinauthz Stats.ReloadErrors).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -278,5 +279,111 @@ func TestWatcherConcurrentClose(t *testing.T) {
 	defer mu.Unlock()
 	if got != n {
 		t.Fatal("callback ran after Close")
+	}
+}
+
+// TestReplicaStartsWhilePostgresDown: a replica started while PostgreSQL
+// is down fails without a last-good file; with the file another replica
+// wrote it starts degraded (not ready, deciding with the last good
+// policy), and converges to the database's policy, ready, once PostgreSQL
+// is back and a change is announced.
+func TestReplicaStartsWhilePostgresDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pg := pgtest.Start(t)
+	mdl, err := casbinmodels.Model("rbac_roles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsrc, err := postgres.NewSource(postgres.SourceConfig{DSN: pg.DSN(), Model: mdl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wsrc.Close()
+	for _, r := range [][]string{{"p", "role:deployer", "tool:deploy_*", "call", "allow"}, {"g", "user:alice", "role:deployer"}} {
+		if err := wsrc.Adapter().AddPolicy(r[0], r[0], r[1:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastGood := filepath.Join(t.TempDir(), "policy.lastgood")
+	start := func(withFile bool) (*casbinauthz.Authorizer, *postgres.Source, error) {
+		// A refused connection fails in milliseconds; the timeout is for a
+		// loaded machine.
+		src, err := postgres.NewSource(postgres.SourceConfig{DSN: pg.DSN(), Model: mdl, Timeout: 5 * time.Second})
+		if err != nil {
+			return nil, nil, err
+		}
+		t.Cleanup(func() { _ = src.Close() })
+		cfg := casbinauthz.Config{Model: mdl, Source: src, Logger: slog.New(slog.DiscardHandler), PollInterval: 100 * time.Millisecond}
+		if withFile {
+			cfg.LastGoodPath = lastGood
+		}
+		a, err := casbinauthz.New(cfg)
+		return a, src, err
+	}
+	first, _, err := start(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := first.Digest()
+
+	pg.Stop()
+	if _, _, err := start(false); !errors.Is(err, casbinauthz.ErrStore) {
+		t.Fatalf("replica without a last-good file while PostgreSQL is down: %v", err)
+	}
+	a, _, err := start(true)
+	if err != nil {
+		t.Fatalf("replica with the last-good file while PostgreSQL is down: %v", err)
+	}
+	if a.Digest() != good || a.Stats().Degraded == "" {
+		t.Fatalf("booted: digest %s want %s, stats %+v", a.Digest(), good, a.Stats())
+	}
+	if err := a.Ready(ctx); !errors.Is(err, core.ErrUnavailable) {
+		t.Fatalf("Ready while degraded: %v", err)
+	}
+	d, err := a.Authorize(ctx, user("alice"), tool("deploy_web"))
+	if err != nil || !d.Allow {
+		t.Fatalf("last good policy not in force: %+v %v", d, err)
+	}
+	w, err := postgres.NewWatcher(postgres.WatcherConfig{DSN: pg.DSN(), Timeout: time.Second, BackoffMax: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := a.SetWatcher(w); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	watching := make(chan struct{})
+	go func() { _ = a.Watch(wctx); close(watching) }()
+	defer func() { cancel(); <-watching }()
+
+	// PostgreSQL back with a change: the replica converges and is ready.
+	pg.Start()
+	deadline := time.Now().Add(15 * time.Second)
+	for { // the writer's pooled connections died with the server: retry
+		err := wsrc.Adapter().AddPolicy("g", "g", []string{"user:bob", "role:deployer"})
+		if err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("writer after the restart: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for {
+		d, err := a.Authorize(ctx, user("bob"), tool("deploy_web"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allow && a.Ready(ctx) == nil && a.Stats().Degraded == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not converged after PostgreSQL returned: %+v", a.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := first.Reload(ctx); err != nil || first.Digest() != a.Digest() {
+		t.Fatalf("replicas disagree after the outage: %s vs %s (%v)", first.Digest(), a.Digest(), err)
 	}
 }

@@ -1,10 +1,14 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/casbin/casbin/v2/model"
 	gormadapter "github.com/casbin/gorm-adapter/v3"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 	pgdriver "gorm.io/driver/postgres"
@@ -45,11 +49,18 @@ type Source struct {
 	*casbinauthz.AdapterSource
 	adapter *gormadapter.Adapter
 	db      *gorm.DB
+	timeout time.Duration
+
+	tableMu sync.Mutex
+	table   atomic.Bool // the casbin_rule table is known to exist
 }
 
-// NewSource opens the database, creates the casbin_rule table when it is
-// missing (gorm-adapter's migration) and returns the source. It fails when
-// the database cannot be reached.
+// NewSource returns the source. It does not need the database: it tries
+// once, within SourceConfig.Timeout, to create the casbin_rule table when
+// it is missing (gorm-adapter's migration), and when PostgreSQL cannot be
+// reached that is retried by every Load until it succeeds. A replica can
+// thus start while PostgreSQL is down, from casbinauthz
+// Config.LastGoodPath, and converge when it returns.
 func NewSource(cfg SourceConfig) (*Source, error) {
 	if cfg.DSN == "" {
 		return nil, errors.New("postgres: SourceConfig.DSN is required")
@@ -60,7 +71,7 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	db, err := gorm.Open(pgdriver.Open(cfg.DSN), &gorm.Config{Logger: logger.Discard})
+	db, err := gorm.Open(pgdriver.Open(cfg.DSN), &gorm.Config{Logger: logger.Discard, DisableAutomaticPing: true})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
@@ -71,19 +82,71 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 	sqlDB.SetMaxOpenConns(cfg.MaxConns)
 	sqlDB.SetMaxIdleConns(cfg.MaxConns)
 	sqlDB.SetConnMaxIdleTime(time.Minute)
-	ad, err := gormadapter.NewAdapterByDB(db)
+	// The adapter itself never migrates (that would need the database
+	// now); ensureTable does, with a deadline.
+	noMigrate := db.Session(&gorm.Session{})
+	gormadapter.TurnOffAutoMigrate(noMigrate)
+	ad, err := gormadapter.NewAdapterByDB(noMigrate)
 	if err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("postgres: gorm-adapter: %w", err)
 	}
+	s := &Source{adapter: ad, db: db, timeout: cfg.Timeout}
 	as, err := casbinauthz.NewAdapterSource(casbinauthz.AdapterSourceConfig{
-		Model: cfg.Model, Adapter: ad, Timeout: cfg.Timeout, MaxBytes: cfg.MaxBytes,
+		Model: cfg.Model, Adapter: tableAdapter{Adapter: ad, s: s}, Timeout: cfg.Timeout, MaxBytes: cfg.MaxBytes,
 	})
 	if err != nil {
 		_ = sqlDB.Close()
 		return nil, err
 	}
-	return &Source{AdapterSource: as, adapter: ad, db: db}, nil
+	s.AdapterSource = as
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+	defer cancel()
+	_ = s.ensureTable(ctx) // retried by Load
+	return s, nil
+}
+
+// ensureTable runs gorm-adapter's migration (create the table and its
+// unique index when missing) once it succeeds.
+func (s *Source) ensureTable(ctx context.Context) error {
+	if s.table.Load() {
+		return nil
+	}
+	s.tableMu.Lock()
+	defer s.tableMu.Unlock()
+	if s.table.Load() {
+		return nil
+	}
+	if _, err := gormadapter.NewAdapterByDB(s.db.WithContext(ctx)); err != nil {
+		return fmt.Errorf("postgres: creating the policy table: %w", err)
+	}
+	s.table.Store(true)
+	return nil
+}
+
+// tableAdapter loads through the gorm-adapter once the table exists.
+type tableAdapter struct {
+	*gormadapter.Adapter
+	s *Source
+}
+
+// LoadPolicyCtx creates the table if that has not succeeded yet, then
+// loads. A failed migration does not stop the load: the table may exist
+// for a role that cannot create it.
+func (t tableAdapter) LoadPolicyCtx(ctx context.Context, m model.Model) error {
+	merr := t.s.ensureTable(ctx)
+	if err := t.Adapter.LoadPolicyCtx(ctx, m); err != nil {
+		return errors.Join(err, merr)
+	}
+	t.s.table.Store(true)
+	return nil
+}
+
+// LoadPolicy is LoadPolicyCtx within the source's timeout.
+func (t tableAdapter) LoadPolicy(m model.Model) error {
+	ctx, cancel := context.WithTimeout(context.Background(), t.s.timeout)
+	defer cancel()
+	return t.LoadPolicyCtx(ctx, m)
 }
 
 // Adapter is the gorm-adapter over the policy table, for writers.
