@@ -165,9 +165,9 @@ func (s *Server) checkAssertion(ctx context.Context, source, formID, typ, raw st
 	}
 	if err := p.verify(ctx, c.keys); err != nil {
 		if isUnavailable(err) {
-			oe := errUnavailable(http.StatusServiceUnavailable, "client keys unavailable", err)
-			oe.retryAfter = 5
-			return nil, oe
+			// Answered as an unknown id is (docs/security.md): a 503 would
+			// tell anyone that the id exists and its key endpoint is down.
+			s.log.ErrorContext(ctx, "authserver: client key set unavailable; assertion refused as invalid_client", "client_id", c.id, "error", err.Error())
 		}
 		return nil, errClient("client authentication failed", err)
 	}
