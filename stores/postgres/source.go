@@ -56,7 +56,7 @@ type Source struct {
 }
 
 // NewSource returns the source. It does not need the database: it tries
-// once, within SourceConfig.Timeout, to create the casbin_rule table when
+// once, within SourceConfig.Timeout (at least DefaultLoadTimeout), to create the casbin_rule table when
 // it is missing (gorm-adapter's migration), and when PostgreSQL cannot be
 // reached that is retried by every Load until it succeeds. A replica can
 // thus start while PostgreSQL is down, from casbinauthz
@@ -100,7 +100,9 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 		return nil, err
 	}
 	s.AdapterSource = as
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+	// Bounded, unlike gorm-adapter's own migration; a refused connection
+	// fails at once.
+	ctx, cancel := context.WithTimeout(context.Background(), max(cfg.Timeout, DefaultLoadTimeout))
 	defer cancel()
 	_ = s.ensureTable(ctx) // retried by Load
 	return s, nil
@@ -130,16 +132,24 @@ type tableAdapter struct {
 	s *Source
 }
 
-// LoadPolicyCtx creates the table if that has not succeeded yet, then
-// loads. A failed migration does not stop the load: the table may exist
-// for a role that cannot create it.
+// LoadPolicyCtx loads; while the table is not known to exist, a failed
+// load runs the migration and, when it succeeds, loads again. (A role that
+// may read the table but not create it loads without migrating.)
 func (t tableAdapter) LoadPolicyCtx(ctx context.Context, m model.Model) error {
-	merr := t.s.ensureTable(ctx)
-	if err := t.Adapter.LoadPolicyCtx(ctx, m); err != nil {
+	err := t.Adapter.LoadPolicyCtx(ctx, m)
+	if err == nil {
+		t.s.table.Store(true)
+		return nil
+	}
+	if t.s.table.Load() {
+		return err
+	}
+	if merr := t.s.ensureTable(ctx); merr != nil {
 		return errors.Join(err, merr)
 	}
-	t.s.table.Store(true)
-	return nil
+	// gorm-adapter reads every row before it adds any to m, so a failed
+	// load added nothing.
+	return t.Adapter.LoadPolicyCtx(ctx, m)
 }
 
 // LoadPolicy is LoadPolicyCtx within the source's timeout.

@@ -2,17 +2,29 @@
 // N embedded authorization server replicas and N Guard replicas (net/http
 // adapter in front of a go-sdk MCP server), each with its own in-process
 // state, behind two round-robin proxies, sharing one Redis for the replay
-// store and the rate limits, and one signing key.
+// store and the rate limits, and one signing key. With -policy-db the
+// Guards authorize every call with Casbin, the policy in PostgreSQL
+// (stores/postgres: gorm-adapter source, LISTEN/NOTIFY watcher and a poll
+// as backstop), each replica keeping a last-good copy (-last-good) so it can
+// start while PostgreSQL is down.
 //
 //	redis-server --port 6379 &
-//	DEMO_CLIENT_SECRET=change-me-to-16-bytes-or-more go run ./example/cluster -redis redis://127.0.0.1:6379/0
+//	DEMO_CLIENT_SECRET=change-me-to-16-bytes-or-more go run ./cluster -redis redis://127.0.0.1:6379/0 \
+//	    -policy-db 'host=127.0.0.1 user=postgres dbname=postgres sslmode=disable connect_timeout=2'
 //
 // Then obtain a token from any replica and call the MCP server:
 //
 //	curl -s -u demo-client:change-me-to-16-bytes-or-more -d grant_type=client_credentials http://127.0.0.1:9400/token
 //
+// An empty policy table is seeded with rules letting demo-client connect,
+// list and call echo; change the casbin_rule table with any Casbin tool and NOTIFY
+// casbinauthz_policy (postgres.Watcher.Update), and every replica follows
+// within a second. GET /readyz on the MCP address reports a replica's
+// readiness (not ready while it serves a last-good copy).
+//
 // Stop Redis and the token endpoint answers 503 while the MCP replicas keep
-// serving valid tokens; start it again and grants resume.
+// serving valid tokens; start it again and grants resume. Stop PostgreSQL
+// and the replicas keep the last good policy.
 package main
 
 import (
@@ -41,8 +53,11 @@ import (
 
 	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
 	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/casbinmodels"
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
+	"github.com/mcpauthz/mcpauthz/stores/postgres"
 	redisstore "github.com/mcpauthz/mcpauthz/stores/redis"
 )
 
@@ -62,6 +77,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	n := fs.Int("replicas", 3, "replicas of the AS and of the Guard")
 	asAddr := fs.String("as-addr", "127.0.0.1:9400", "listen address of the AS proxy (the issuer)")
 	mcpAddr := fs.String("mcp-addr", "127.0.0.1:9401", "listen address of the MCP proxy")
+	policyDB := fs.String("policy-db", getenv("POLICY_DB"), "PostgreSQL DSN of the Casbin policy; empty: authenticate only")
+	lastGood := fs.String("last-good", getenv("LAST_GOOD"), "with -policy-db: file keeping the last good policy, for starting while PostgreSQL is down")
+	poll := fs.Duration("policy-poll", 30*time.Second, "with -policy-db: poll of the policy table, the backstop of LISTEN/NOTIFY")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,6 +112,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	hash, err := authserver.HashSecret(secret)
 	if err != nil {
 		return err
+	}
+	mdl, err := casbinmodels.Model("rbac")
+	if err != nil {
+		return err
+	}
+	if *policyDB != "" {
+		if err := seedPolicy(ctx, *policyDB, mdl, out); err != nil {
+			return err
+		}
 	}
 	var servers []*http.Server
 	var asBackends, mcpBackends []string
@@ -132,12 +159,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if err != nil {
 			return err
 		}
-		g, err := core.New(core.Config{Resource: resource, Verifier: v, AuthenticateOnly: true, Logger: log,
-			Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{issuer}}})
+		gcfg := core.Config{Resource: resource, Verifier: v, AuthenticateOnly: true, Logger: log,
+			Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{issuer}}}
+		if *policyDB != "" {
+			a, closePolicy, err := policyAuthorizer(ctx, *policyDB, mdl, *lastGood, *poll, log)
+			if err != nil {
+				return err
+			}
+			defer closePolicy()
+			gcfg.Authorizer, gcfg.AuthenticateOnly = a, false
+		}
+		g, err := core.New(gcfg)
 		if err != nil {
 			return err
 		}
 		mux := http.NewServeMux()
+		mux.Handle("/readyz", core.ReadyHandler(g, time.Second))
 		httpmcp.Register(mux, g, httpmcp.SDKHandler(mcpHandler()))
 		s, u, err = serveLocal(mux)
 		if err != nil {
@@ -157,6 +194,63 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		_ = s.Shutdown(sctx)
 	}
 	return nil
+}
+
+// seedPolicy writes a starter rule into an empty policy table.
+func seedPolicy(ctx context.Context, dsn, mdl string, out io.Writer) error {
+	src, err := postgres.NewSource(postgres.SourceConfig{DSN: dsn, Model: mdl})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	text, err := src.Load(ctx)
+	if err != nil {
+		// Down: the replicas start from the last-good file, if any.
+		fmt.Fprintf(out, "policy database unavailable: %v\n", err)
+		return nil
+	}
+	if len(text) > 0 {
+		return nil
+	}
+	for _, rule := range [][]string{
+		{"client:demo-client", "server", "connect", "allow"},
+		{"client:demo-client", "*", "list", "allow"},
+		{"client:demo-client", "tool:echo", "call", "allow"},
+	} {
+		if err := src.Adapter().AddPolicy("p", "p", rule); err != nil {
+			return fmt.Errorf("cluster: seeding the policy: %w", err)
+		}
+		fmt.Fprintf(out, "seeded the empty policy table: p, %s\n", strings.Join(rule, ", "))
+	}
+	return nil
+}
+
+// policyAuthorizer is one replica's Casbin authorizer on the policy in
+// PostgreSQL: the table read through gorm-adapter, changes announced by
+// LISTEN/NOTIFY, a poll as backstop and, with lastGood, a last-good copy
+// to start from while PostgreSQL is down.
+func policyAuthorizer(ctx context.Context, dsn, mdl, lastGood string, poll time.Duration, log *slog.Logger) (*casbinauthz.Authorizer, func(), error) {
+	src, err := postgres.NewSource(postgres.SourceConfig{DSN: dsn, Model: mdl})
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := casbinauthz.New(casbinauthz.Config{Model: mdl, Source: src, Logger: log, PollInterval: poll, LastGoodPath: lastGood})
+	if err != nil {
+		_ = src.Close()
+		return nil, nil, err
+	}
+	w, err := postgres.NewWatcher(postgres.WatcherConfig{DSN: dsn, Logger: log})
+	if err != nil {
+		_ = src.Close()
+		return nil, nil, err
+	}
+	if err := a.SetWatcher(w); err != nil {
+		w.Close()
+		_ = src.Close()
+		return nil, nil, err
+	}
+	go func() { _ = a.Watch(ctx) }()
+	return a, func() { w.Close(); _ = src.Close() }, nil
 }
 
 func mcpHandler() http.Handler {
