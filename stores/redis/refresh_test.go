@@ -185,3 +185,46 @@ func TestRefreshStoreRevokeSubjectAfterRotations(t *testing.T) {
 		t.Fatalf("family still alive after RevokeSubject: %v", err)
 	}
 }
+
+// BenchmarkRefreshSave measures Save (one script) for a subject without
+// families and for one at the default cap of 32, where each Save scans the
+// subject's families and revokes the least recently used one.
+func BenchmarkRefreshSave(b *testing.B) {
+	srv := startRedis(b)
+	ctx := context.Background()
+	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: srv.client(b)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	fam := func(id, subject string, i int) authserver.RefreshFamily {
+		return authserver.RefreshFamily{ID: id, ClientID: "app", Subject: subject, Resource: "https://mcp.example.com/mcp",
+			Scopes: []string{"mcp:tools"}, Extra: map[string]any{"idp_iss": "https://idp.example.com", "amr": []string{"pwd"}},
+			Created: now, LastUsed: now.Add(time.Duration(i) * time.Millisecond)}
+	}
+	runs := 0
+	for _, mode := range []string{"new-subject", "at-cap"} {
+		b.Run(mode, func(b *testing.B) {
+			runs++
+			run, busy := strconv.Itoa(runs)+"-", "busy"+strconv.Itoa(runs)
+			if mode == "at-cap" {
+				for i := range authserver.DefaultRefreshFamiliesPerSubject {
+					id := run + "pre-" + strconv.Itoa(i)
+					if err := s.Save(ctx, id, fam(id, busy, i)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				id, subject := run+mode+strconv.Itoa(i), busy
+				if mode == "new-subject" {
+					subject = id
+				}
+				if err := s.Save(ctx, id, fam(id, subject, 1000+i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
