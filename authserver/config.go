@@ -333,8 +333,11 @@ type RateLimit struct {
 	// zero means DefaultFailedAuthGlobalBurst (200).
 	FailedAuthGlobalBurst int
 	// MaxKeys caps each in-memory bucket table (see MemoryLimiterConfig).
-	// OPTIONAL; zero means DefaultLimiterMaxKeys (10,000). Ignored with
-	// Config.RateLimiter.
+	// OPTIONAL; zero means DefaultLimiterMaxKeys (10,000). With
+	// Config.RateLimiter it only caps, when that store implements
+	// GrantSteps, the per-process table of client+source pairs that failed
+	// lately (checked before their credential; about 1.3 KiB per entry at
+	// most).
 	MaxKeys int
 	// Disabled turns rate limiting off. OPTIONAL; default false.
 	Disabled bool
