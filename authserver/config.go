@@ -154,9 +154,13 @@ type Config struct {
 	// dropped when a step is refused or the store fails, and nothing is
 	// returned before the store has answered. OPTIONAL; default false:
 	// sign after the store's answer. It saves at most the signing time
-	// (tens of µs) per grant on a machine with idle cores, and cost about
-	// 100 µs per grant on a loaded 2-core VM (thread wake-ups): measure
-	// before turning it on. Ignored without a GrantSteps store.
+	// (tens of µs) per grant on a machine with idle cores. On a 2-vCPU VM
+	// it costs 80-100 µs per grant instead: the new goroutine needs a
+	// second OS thread, whose wake-up took 20-110 µs there (runtime
+	// trace), longer than the signature, and that thread then competes
+	// with Redis for the two vCPUs (Redis's own time per grant script
+	// rose from 35-40 µs to 76 µs, INFO commandstats). Measure before
+	// turning it on. Ignored without a GrantSteps store.
 	SignWhileStoring bool
 
 	// ClientAddress returns the source address that failed authentication
