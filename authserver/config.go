@@ -155,11 +155,11 @@ type Config struct {
 	// returned before the store has answered. OPTIONAL; default false:
 	// sign after the store's answer. It saves at most the signing time
 	// (tens of µs) per grant on a machine with idle cores. On a 2-vCPU VM
-	// it costs 80-100 µs per grant instead: the new goroutine needs a
-	// second OS thread, whose wake-up took 20-110 µs there (runtime
-	// trace), longer than the signature, and that thread then competes
-	// with Redis for the two vCPUs (Redis's own time per grant script
-	// rose from 35-40 µs to 76 µs, INFO commandstats). Measure before
+	// it cost 35 µs (quiet) to 140 µs (loaded) per grant at p50 instead:
+	// the new goroutine needs a second OS thread, whose wake-up took
+	// 20-110 µs there (runtime trace), longer than the signature, and that
+	// thread then competes with Redis for the two vCPUs (Redis's own time
+	// per grant script about doubled, INFO commandstats). Measure before
 	// turning it on. Ignored without a GrantSteps store.
 	SignWhileStoring bool
 
