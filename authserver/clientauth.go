@@ -157,6 +157,7 @@ func (s *Server) checkAssertion(ctx context.Context, source, formID, typ, raw st
 		return nil, oe
 	}
 	c := s.clients[sub]
+	s.assertionChecks.Add(1)
 	if c == nil || !c.methods[AuthPrivateKeyJWT] {
 		// Same answer and comparable work as a registered client whose
 		// signature does not verify: one verification with a throwaway key.

@@ -154,9 +154,13 @@ type Config struct {
 	// dropped when a step is refused or the store fails, and nothing is
 	// returned before the store has answered. OPTIONAL; default false:
 	// sign after the store's answer. It saves at most the signing time
-	// (tens of µs) per grant on a machine with idle cores, and cost about
-	// 100 µs per grant on a loaded 2-core VM (thread wake-ups): measure
-	// before turning it on. Ignored without a GrantSteps store.
+	// (tens of µs) per grant on a machine with idle cores. On a 2-vCPU VM
+	// it cost 35 µs (quiet) to 140 µs (loaded) per grant at p50 instead:
+	// the new goroutine needs a second OS thread, whose wake-up took
+	// 20-110 µs there (runtime trace), longer than the signature, and that
+	// thread then competes with Redis for the two vCPUs (Redis's own time
+	// per grant script about doubled, INFO commandstats). Measure before
+	// turning it on. Ignored without a GrantSteps store.
 	SignWhileStoring bool
 
 	// ClientAddress returns the source address that failed authentication
@@ -333,8 +337,11 @@ type RateLimit struct {
 	// zero means DefaultFailedAuthGlobalBurst (200).
 	FailedAuthGlobalBurst int
 	// MaxKeys caps each in-memory bucket table (see MemoryLimiterConfig).
-	// OPTIONAL; zero means DefaultLimiterMaxKeys (10,000). Ignored with
-	// Config.RateLimiter.
+	// OPTIONAL; zero means DefaultLimiterMaxKeys (10,000). With
+	// Config.RateLimiter it only caps, when that store implements
+	// GrantSteps, the per-process table of client+source pairs that failed
+	// lately (checked before their credential; about 1.3 KiB per entry at
+	// most).
 	MaxKeys int
 	// Disabled turns rate limiting off. OPTIONAL; default false.
 	Disabled bool

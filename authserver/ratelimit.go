@@ -182,6 +182,30 @@ type limits struct {
 	// separate table so that a flood of failure keys cannot evict the
 	// registered clients' grant buckets.
 	failStore Limiter
+	// recent, with a GrantSteps store only, remembers in this process the
+	// client+source pairs that failed authentication lately (charged with
+	// the failure limit, so a pair stays in it while its own failure
+	// bucket would not be full). Their failure check runs on its own
+	// before the credential is verified, instead of in the request's
+	// batch after it, so a locked-out pair costs no verification.
+	recent *MemoryLimiter
+}
+
+// noteFailure remembers that key failed authentication in this process.
+func (l *limits) noteFailure(ctx context.Context, key string) {
+	if l.recent != nil {
+		_, _ = l.recent.Allow(ctx, key, l.fail)
+	}
+}
+
+// failedLately reports whether key failed authentication in this process
+// recently enough that its failure bucket may still be non-full.
+func (l *limits) failedLately(ctx context.Context, key string) bool {
+	if l.recent == nil {
+		return false
+	}
+	d, err := l.recent.Peek(ctx, key, l.fail)
+	return err != nil || !d.Idle
 }
 
 func newLimits(rl RateLimit, store Limiter, now func() time.Time) (*limits, error) {
@@ -246,12 +270,36 @@ func failKey(clientID, source string) string {
 // is empty, every pair with a recent failure is refused too, and pairs with
 // no recent failure (the legitimate client) still go through. The answer
 // never depends on whether clientID is registered.
+//
+// With a GrantSteps store the check is normally sent in the request's
+// batch, after the credential has been verified (the answer is the same,
+// the batch being answered first). A pair that failed lately in this
+// process is checked at once instead, so that a locked-out pair is refused
+// without its credential being verified: registered or not, a locked-out
+// pair then costs one store round trip, and at most one verification per
+// replica when other replicas locked it out.
 func (s *Server) preAuth(ctx context.Context, clientID, source string) *oauthError {
 	if s.limits == nil {
 		return nil
 	}
-	return s.step(ctx, GrantStep{Kind: StepCheckFailures, Key: failKey(clientID, source), Limit: s.limits.fail,
-		GlobalKey: globalFailKey, GlobalLimit: s.limits.global}, refuseFailures)
+	key := failKey(clientID, source)
+	st := GrantStep{Kind: StepCheckFailures, Key: key, Limit: s.limits.fail, GlobalKey: globalFailKey, GlobalLimit: s.limits.global}
+	if s.limits.recent == nil {
+		return s.step(ctx, st, refuseFailures)
+	}
+	refuse := func(r GrantStepsResult) *oauthError {
+		s.limits.noteFailure(ctx, key)
+		return refuseFailures(r)
+	}
+	if s.limits.failedLately(ctx, key) {
+		if a := admissionFrom(ctx); a != nil {
+			if oe := a.flush(ctx); oe != nil {
+				return oe
+			}
+		}
+		return s.runStep(ctx, st, refuse)
+	}
+	return s.step(ctx, st, refuse)
 }
 
 func refuseFailures(r GrantStepsResult) *oauthError {
@@ -264,6 +312,7 @@ func (s *Server) authFailed(ctx context.Context, clientID, source string) {
 	if s.limits == nil {
 		return
 	}
+	s.limits.noteFailure(ctx, failKey(clientID, source))
 	for _, c := range []struct {
 		key string
 		l   Limit

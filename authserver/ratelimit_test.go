@@ -70,7 +70,16 @@ func TestFailedAuthThrottle(t *testing.T) {
 			}
 			return out
 		}
-		known, unknown := seq(testSecretID, "203.0.113.1"), seq("nobody", "203.0.113.1")
+		checks := e.s.secretChecks.Load()
+		known := seq(testSecretID, "203.0.113.1")
+		knownChecks := e.s.secretChecks.Load() - checks
+		unknown := seq("nobody", "203.0.113.1")
+		unknownChecks := e.s.secretChecks.Load() - checks - knownChecks
+		// Comparable work: one secret check per answered 401, none while
+		// the pair is locked out (in every mode, batched included).
+		if knownChecks != 3 || unknownChecks != 3 {
+			t.Errorf("secret checks for 3 failures and 2 lockouts: registered %d, unregistered %d, want 3 each", knownChecks, unknownChecks)
+		}
 		for i := range known {
 			if known[i] != unknown[i] {
 				t.Errorf("answer %d differs: registered %+v, unregistered %+v", i, known[i], unknown[i])
@@ -84,8 +93,12 @@ func TestFailedAuthThrottle(t *testing.T) {
 			}
 		}
 		good := req{body: form("grant_type", "client_credentials"), basic: [2]string{testSecretID, testSecret}}
+		checks = e.s.secretChecks.Load()
 		if w := e.doWith(good, from("203.0.113.1")); w.Code != 429 {
 			t.Errorf("right secret from the throttled source: %d, want 429 (no credential check while throttled)", w.Code)
+		}
+		if n := e.s.secretChecks.Load() - checks; n != 0 {
+			t.Errorf("the throttled source's secret was checked %d times", n)
 		}
 		if w := e.doWith(good, from("192.0.2.50")); w.Code != 200 {
 			t.Errorf("right secret from another source: %d %s", w.Code, w.Body)
@@ -95,6 +108,75 @@ func TestFailedAuthThrottle(t *testing.T) {
 			t.Errorf("after one failure refilled: %d", w.Code)
 		}
 	})
+}
+
+// A locked-out pair's client assertion is not verified before the 429, in
+// every mode, and a registered and an unregistered client id cost the same
+// verifications and get the same answers.
+func TestLockedOutAssertionNotVerified(t *testing.T) {
+	stepModes(t, func(t *testing.T, mode func(*Config)) {
+		e := newEnv(t, and(limited(RateLimit{FailedAuthPerSecond: 1, FailedAuthBurst: 2}), mode))
+		seq := func(id string) (codes []int, bodies []string, checks int64) {
+			before := e.s.assertionChecks.Load()
+			for range 4 {
+				cl := e.assertionClaims()
+				cl["iss"], cl["sub"] = id, id
+				a := mint(t, otherIdPKey, "", cl) // wrong key
+				w := e.doWith(req{body: form("grant_type", "client_credentials", "client_assertion_type", AssertionTypeJWTBearer, "client_assertion", a)}, from("203.0.113.9"))
+				codes, bodies = append(codes, w.Code), append(bodies, w.Body.String())
+			}
+			return codes, bodies, e.s.assertionChecks.Load() - before
+		}
+		kc, kb, kn := seq(testJWTID)
+		uc, ub, un := seq("nobody")
+		for i, want := range []int{401, 401, 429, 429} {
+			if kc[i] != want || uc[i] != want || kb[i] != ub[i] {
+				t.Errorf("answer %d: registered %d %s, unregistered %d %s, want %d and equal bodies", i, kc[i], kb[i], uc[i], ub[i], want)
+			}
+		}
+		if kn != 2 || un != 2 {
+			t.Errorf("verifications for 2 failures and 2 lockouts: registered %d, unregistered %d, want 2 each", kn, un)
+		}
+		good := e.assertionClaims()
+		before := e.s.assertionChecks.Load()
+		w := e.doWith(req{body: form("grant_type", "client_credentials", "client_assertion_type", AssertionTypeJWTBearer, "client_assertion", mint(t, clientKey, "", good))}, from("203.0.113.9"))
+		if w.Code != 429 || e.s.assertionChecks.Load() != before {
+			t.Errorf("valid assertion from the locked-out source: %d, %d verifications; want 429 and none", w.Code, e.s.assertionChecks.Load()-before)
+		}
+		if w := e.doWith(req{body: form("grant_type", "client_credentials", "client_assertion_type", AssertionTypeJWTBearer, "client_assertion", mint(t, clientKey, "", e.assertionClaims()))}, from("192.0.2.50")); w.Code != 200 {
+			t.Errorf("valid assertion from another source: %d %s", w.Code, w.Body)
+		}
+	})
+}
+
+// With a shared GrantSteps store, a pair locked out through one replica
+// costs another replica at most one credential check: that replica learns
+// the lockout from its batch and checks the pair first from then on.
+func TestLockoutLearnedAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	var q *seqSteps
+	rl := RateLimit{FailedAuthPerSecond: 1, FailedAuthBurst: 3}
+	a := newEnv(t, func(c *Config) {
+		c.RateLimit = rl
+		batched(c)
+		q = c.ReplayStore.(*seqSteps)
+	})
+	b := newEnv(t, func(c *Config) { c.RateLimit, c.RateLimiter, c.ReplayStore = rl, q, q })
+	bad := req{body: form("grant_type", "client_credentials"), basic: [2]string{testSecretID, "wrong"}}
+	for i, want := range []int{401, 401, 401, 429} {
+		if w := a.doWith(bad, from("203.0.113.7")); w.Code != want {
+			t.Fatalf("replica A, attempt %d: %d, want %d", i, w.Code, want)
+		}
+	}
+	before := b.s.secretChecks.Load()
+	for i := range 5 {
+		if w := b.doWith(bad, from("203.0.113.7")); w.Code != 429 {
+			t.Fatalf("replica B, attempt %d: %d, want 429", i, w.Code)
+		}
+	}
+	if n := b.s.secretChecks.Load() - before; n != 1 {
+		t.Fatalf("replica B checked the locked-out pair's secret %d times, want 1 (before it learned the lockout)", n)
+	}
 }
 
 // Many sources exhaust the global failure bucket: pairs with a recent

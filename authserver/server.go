@@ -65,8 +65,9 @@ type Server struct {
 	cimd                 *cimd      // nil: no client ID metadata documents
 	registrationEndpoint string
 
-	dummySecret  *hashedSecret
-	secretChecks atomic.Int64 // number of secret comparisons, for tests
+	dummySecret     *hashedSecret
+	secretChecks    atomic.Int64 // number of secret comparisons, for tests
+	assertionChecks atomic.Int64 // number of client assertion verifications, for tests
 }
 
 type resource struct {
@@ -185,6 +186,11 @@ func New(cfg Config) (*Server, error) {
 	if gs, ok := cfg.RateLimiter.(GrantSteps); ok && sameValue(cfg.ReplayStore, cfg.RateLimiter) {
 		s.steps = gs
 		s.signWhileStoring = cfg.SignWhileStoring
+		if s.limits != nil {
+			if s.limits.recent, err = NewMemoryLimiter(MemoryLimiterConfig{MaxKeys: cfg.RateLimit.MaxKeys, Now: s.now}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	s.clientAddr = cfg.ClientAddress
 	if s.clientAddr == nil {

@@ -10,7 +10,8 @@
 // Guard.Ready and authserver.Server.Ready call.
 //
 // It is a separate Go module so that deployments without Redis never
-// download a Redis client.
+// download a Redis client. It needs Redis 6.2 or later (the grant script
+// sets absolute expiries with SET … PXAT); the tests run Redis 7.
 //
 // # Why go-redis v9
 //

@@ -23,75 +23,69 @@ import (
 // consume scripts. Returns {0, -1, 0, epoch} when every step passed,
 // {1, i, retry µs, epoch} when step i (0-based) was refused, {2, i, ms
 // left, epoch} when step i met the quarantine after a data loss.
-var grantSteps = redis.NewScript(`
+//
+// It is written for a short run per grant: one TIME, no closures, GETs
+// only of the keys a step needs (the global failure bucket only for a
+// pair with recent failures, the epoch only for a consume step), and
+// absolute expiries (PXAT), which Redis propagates as they are instead of
+// rewriting the command. The replies are those of the one-step scripts.
+var grantSteps = redis.NewScript(grantStepsSrc)
+
+const grantStepsSrc = `
 local t = redis.call('TIME')
-local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local now = math.floor(now_us / 1000)
-local function gcra(key, interval, burst, cost)
-  local tat = tonumber(redis.call('GET', key) or '0') or 0
-  local idle = 0
-  if tat <= now_us then
-    idle = 1
-    tat = now_us
-  end
-  local new_tat = tat + interval
-  local allow_at = new_tat - interval * burst
-  if allow_at > now_us then return 0, allow_at - now_us, idle end
-  if cost > 0 then
-    redis.call('SET', key, string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now_us) / 1000))
-  end
-  return 1, 0, idle
-end
-local epoch = ''
-local untl = nil
-local function check_epoch()
-  local known = ARGV[1]
-  local q = tonumber(ARGV[3])
-  local e = redis.call('GET', KEYS[1])
-  local id, created, u
-  if not e then
-    id, created, u = ARGV[2], now, 0
-    if known ~= '' then u = now + q end
-    redis.call('SET', KEYS[1], id .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', u))
-  else
-    local a, b, c = string.match(e, '^([^:]+):(%d+):(%d+)$')
-    if not a then return redis.error_reply('malformed epoch') end
-    id, created, u = a, tonumber(b), tonumber(c)
-    if known ~= '' and known ~= id and u < created + q then
-      u = created + q
-      redis.call('SET', KEYS[1], id .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', u))
-    end
-  end
-  epoch, untl = id, u
-end
-local k = 2
-local i = 0
-local a = 4
-while a + 4 <= #ARGV do
+local now_us = t[1] * 1000000 + t[2]
+local now = (now_us - now_us % 1000) / 1000
+local epoch, untl = '', nil
+local k, i, a = 2, 0, 4
+local n = #ARGV
+while a + 4 <= n do
   local kind = ARGV[a]
-  local p1, p2, p3, p4 = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-  if kind == '1' then
-    local ok, retry, idle = gcra(KEYS[k], p1, p2, 0)
-    if ok == 0 then return {1, i, retry, epoch} end
-    if idle == 0 then
-      ok, retry = gcra(KEYS[k + 1], p3, p4, 0)
-      if ok == 0 then return {1, i, retry, epoch} end
-    end
-    k = k + 2
-  elseif kind == '2' then
-    local ok, retry = gcra(KEYS[k], p1, p2, 1)
-    if ok == 0 then return {1, i, retry, epoch} end
-    k = k + 1
-  elseif kind == '3' then
+  if kind == '3' then
     if untl == nil then
-      local err = check_epoch()
-      if err then return err end
+      local known, q = ARGV[1], tonumber(ARGV[3])
+      local e = redis.call('GET', KEYS[1])
+      local created
+      if not e then
+        epoch, created, untl = ARGV[2], now, 0
+        if known ~= '' then untl = now + q end
+        redis.call('SET', KEYS[1], epoch .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', untl))
+      else
+        local x, y, z = string.match(e, '^([^:]+):(%d+):(%d+)$')
+        if not x then return redis.error_reply('malformed epoch') end
+        epoch, created, untl = x, tonumber(y), tonumber(z)
+        if known ~= '' and known ~= epoch and untl < created + q then
+          untl = created + q
+          redis.call('SET', KEYS[1], epoch .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', untl))
+        end
+      end
     end
     if now < untl then return {2, i, untl - now, epoch} end
-    if p1 > 0 and not redis.call('SET', KEYS[k], '1', 'NX', 'PX', p1) then
+    local ttl = tonumber(ARGV[a + 1])
+    if ttl > 0 and not redis.call('SET', KEYS[k], '1', 'NX', 'PXAT', now + ttl) then
       return {1, i, 0, epoch}
     end
     k = k + 1
+  elseif kind == '1' or kind == '2' then
+    local iv, burst = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+    local tat = tonumber(redis.call('GET', KEYS[k]) or '0') or 0
+    local idle = tat <= now_us
+    if idle then tat = now_us end
+    local allow_at = tat + iv - iv * burst
+    if allow_at > now_us then return {1, i, allow_at - now_us, epoch} end
+    if kind == '2' then
+      local new_tat = tat + iv
+      redis.call('SET', KEYS[k], string.format('%.0f', new_tat), 'PXAT', math.ceil(new_tat / 1000))
+      k = k + 1
+    else
+      if not idle then
+        local giv, gburst = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+        local gtat = tonumber(redis.call('GET', KEYS[k + 1]) or '0') or 0
+        if gtat < now_us then gtat = now_us end
+        local gallow = gtat + giv - giv * gburst
+        if gallow > now_us then return {1, i, gallow - now_us, epoch} end
+      end
+      k = k + 2
+    end
   else
     return redis.error_reply('unknown step kind')
   end
@@ -99,7 +93,7 @@ while a + 4 <= #ARGV do
   a = a + 5
 end
 return {0, -1, 0, epoch}
-`)
+`
 
 // GrantStore is the authorization server's replay store and rate limiter
 // in one value: a [ReplayStore] and a [Limiter] over the same keys, which

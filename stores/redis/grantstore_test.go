@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"syscall"
 	"testing"
 	"time"
 
@@ -137,5 +138,37 @@ func TestGrantSteps(t *testing.T) {
 	}
 	if res, err := g.RunGrantSteps(ctx, []authserver.GrantStep{consume("idjag|i|g", exp), consume("idjag|i|g", exp)}); err != nil || res.Refused != 1 {
 		t.Fatalf("after recovery: %+v %v", res, err)
+	}
+}
+
+// ClientOptions' connections hide their descriptor, so go-redis makes no
+// liveness peek (a system call) per command; they still work, also after
+// the server closed them (the command is retried on a new connection).
+func TestClientOptionsConnections(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	o, err := ClientOptions(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := o.Dialer(ctx, "tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := conn.(syscall.Conn); ok {
+		t.Error("ClientOptions' dialer exposes syscall.Conn: go-redis would peek the socket before every command")
+	}
+	_ = conn.Close()
+	c := srv.client(t)
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The server drops every client connection; the pooled one is dead.
+	if err := c.ClientKillByFilter(ctx, "TYPE", "normal", "SKIPME", "no").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("command after the server closed the pooled connection: %v", err)
 	}
 }
