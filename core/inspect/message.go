@@ -76,6 +76,18 @@ func rawString(b []byte, i int, buf []byte) []byte {
 	return s
 }
 
+// str is rawString for a string value whose end the walker recorded.
+func (d *decoder) str(at int, e strEnd, buf []byte) []byte {
+	switch {
+	case e.end == 0:
+		return rawString(d.body, at, buf)
+	case !e.esc:
+		return d.body[at+1 : e.end-1]
+	}
+	s, _ := jsonscan.AppendString(buf, d.body, at)
+	return s
+}
+
 // stringField decodes the string value at v; ok is false when absent or
 // not a string.
 func (d *decoder) stringField(v int) (string, bool) {
@@ -93,7 +105,7 @@ const maxEscapedRune = 12
 // targetField decodes the target string at v (a name when isName, else a
 // URI) and enforces the length limits before decoding a long value; ok is
 // false when absent or not a string, tooLong when it is refused.
-func (d *decoder) targetField(v int, isName bool) (s string, ok, tooLong bool) {
+func (d *decoder) targetField(v int, e strEnd, isName bool) (s string, ok, tooLong bool) {
 	if v < 0 || d.body[v] != '"' {
 		return "", false, false
 	}
@@ -101,11 +113,17 @@ func (d *decoder) targetField(v int, isName bool) (s string, ok, tooLong bool) {
 	if isName {
 		max = d.maxName
 	}
-	end, _ := jsonscan.StringEnd(d.body, v)
-	if max >= 0 && end-v-2 > maxEscapedRune*max {
+	if e.end == 0 {
+		e.end, e.esc = jsonscan.StringEnd(d.body, v)
+	}
+	if max >= 0 && e.end-v-2 > maxEscapedRune*max {
 		return "", true, true
 	}
-	s, _ = jsonscan.String(d.body, v)
+	if e.esc {
+		s, _ = jsonscan.String(d.body, v)
+	} else {
+		s = string(d.body[v+1 : e.end-1])
+	}
 	switch {
 	case isName && (s == "" || (max >= 0 && utf8.RuneCountInString(s) > max)):
 		return "", true, true
@@ -135,10 +153,16 @@ func (d *decoder) build(v msgView) (Message, error) {
 		switch c := b[v.id]; {
 		case c == 'n': // null: a notification for the SDK
 		case c == '"':
-			end, _ := jsonscan.StringEnd(b, v.id)
+			end := v.idEnd
+			if end == 0 {
+				end, _ = jsonscan.StringEnd(b, v.id)
+			}
 			m.ID = json.RawMessage(b[v.id:end])
 		case c == '-' || (c >= '0' && c <= '9'):
-			end := jsonscan.ValueEnd(b, v.id)
+			end := v.idEnd
+			if end == 0 {
+				end = jsonscan.ValueEnd(b, v.id)
+			}
 			if !shortInteger(b[v.id:end]) {
 				if _, err := strconv.ParseFloat(string(b[v.id:end]), 64); err != nil {
 					return m, newErr(ErrInvalidRequest, "invalid id", err)
@@ -152,14 +176,14 @@ func (d *decoder) build(v msgView) (Message, error) {
 	if v.ambiguous {
 		return m, d.invalid(&m, "ambiguous member name")
 	}
-	if v.jsonrpc < 0 || b[v.jsonrpc] != '"' || string(rawString(b, v.jsonrpc, buf[:0])) != "2.0" {
+	if v.jsonrpc < 0 || b[v.jsonrpc] != '"' || string(d.str(v.jsonrpc, v.jsonrpcEnd, buf[:0])) != "2.0" {
 		return m, d.invalid(&m, `"jsonrpc" must be "2.0"`)
 	}
 	if v.method >= 0 {
 		if b[v.method] != '"' {
 			return m, d.invalid(&m, "method must be a non-empty string")
 		}
-		s := rawString(b, v.method, buf[:0])
+		s := d.str(v.method, v.methodEnd, buf[:0])
 		if len(s) == 0 {
 			return m, d.invalid(&m, "method must be a non-empty string")
 		}
@@ -224,12 +248,12 @@ func removedIn20260728(method string) bool {
 
 // target sets m.Target from the method and params.
 func (d *decoder) target(m *Message, v msgView) error {
-	need := func(at int, kind, action, what string) error {
+	need := func(at int, e strEnd, kind, action, what string) error {
 		if v.params < 0 || d.body[v.params] != '{' {
 			return d.invalidParams(m, "params must be an object")
 		}
 		isName := what == "name"
-		s, ok, tooLong := d.targetField(at, isName)
+		s, ok, tooLong := d.targetField(at, e, isName)
 		if !ok {
 			return d.invalidParams(m, "params."+what+" must be a string")
 		}
@@ -241,7 +265,7 @@ func (d *decoder) target(m *Message, v msgView) error {
 	}
 	switch m.Method {
 	case "tools/call":
-		if err := need(v.name, TargetTool, ActionCall, "name"); err != nil {
+		if err := need(v.name, v.nameEnd, TargetTool, ActionCall, "name"); err != nil {
 			return err
 		}
 		if specs := d.args.For(m.Target.Name); specs != nil {
@@ -249,17 +273,17 @@ func (d *decoder) target(m *Message, v msgView) error {
 		}
 		return nil
 	case "resources/read":
-		if err := need(v.uri, TargetResource, ActionRead, "uri"); err != nil {
+		if err := need(v.uri, v.uriEnd, TargetResource, ActionRead, "uri"); err != nil {
 			return err
 		}
 		return d.templateArgs(m)
 	case "resources/subscribe", "resources/unsubscribe":
-		if err := need(v.uri, TargetResource, ActionSubscribe, "uri"); err != nil {
+		if err := need(v.uri, v.uriEnd, TargetResource, ActionSubscribe, "uri"); err != nil {
 			return err
 		}
 		return d.templateArgs(m)
 	case "prompts/get":
-		return need(v.name, TargetPrompt, ActionGet, "name")
+		return need(v.name, v.nameEnd, TargetPrompt, ActionGet, "name")
 	case "completion/complete":
 		return d.completionTarget(m, v)
 	case "tools/list":
@@ -321,7 +345,7 @@ func (d *decoder) completionTarget(m *Message, v msgView) error {
 	t, _ := d.stringField(v.refType)
 	switch t {
 	case "ref/prompt":
-		s, ok, tooLong := d.targetField(v.refName, true)
+		s, ok, tooLong := d.targetField(v.refName, strEnd{}, true)
 		if !ok {
 			return d.invalidParams(m, "params.ref.name must be a string")
 		}
@@ -330,7 +354,7 @@ func (d *decoder) completionTarget(m *Message, v msgView) error {
 		}
 		m.Target = Target{Kind: TargetPrompt, Name: s, Action: ActionComplete}
 	case "ref/resource":
-		s, ok, tooLong := d.targetField(v.refURI, false)
+		s, ok, tooLong := d.targetField(v.refURI, strEnd{}, false)
 		if !ok {
 			return d.invalidParams(m, "params.ref.uri must be a string")
 		}

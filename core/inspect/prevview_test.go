@@ -154,7 +154,8 @@ func checkWalker(t *testing.T, body []byte) {
 			t.Fatalf("walker(%q) batch = %v", body, batch)
 		}
 		if !batch {
-			if v != x.v {
+			checkEnds(t, body, v)
+			if v = visitorFields(v); v != x.v {
 				t.Fatalf("walker(%q) view\n%+v\nvisitor\n%+v", body, v, x.v)
 			}
 			continue
@@ -162,6 +163,10 @@ func checkWalker(t *testing.T, body []byte) {
 		// The visitor filed the members of an object nested in a
 		// non-object element under the previous view; such a batch is
 		// refused as a whole, so only all-object batches must agree.
+		for i := range views {
+			checkEnds(t, body, views[i])
+			views[i] = visitorFields(views[i])
+		}
 		if len(views) == batchLen(body) && !slices.Equal(views, x.views) {
 			t.Fatalf("walker(%q) views\n%+v\nvisitor\n%+v", body, views, x.views)
 		}
@@ -207,4 +212,34 @@ func FuzzWalkerAgainstVisitor(f *testing.F) {
 		f.Add([]byte(s.body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) { checkWalker(t, body) })
+}
+
+// visitorFields clears what only the walker records.
+func visitorFields(v msgView) msgView {
+	v.idEnd = 0
+	v.jsonrpcEnd, v.methodEnd, v.nameEnd, v.uriEnd = strEnd{}, strEnd{}, strEnd{}, strEnd{}
+	return v
+}
+
+// checkEnds asserts that the ends the walker recorded are where the walk
+// helpers find them.
+func checkEnds(t *testing.T, body []byte, v msgView) {
+	t.Helper()
+	if v.id >= 0 && v.idEnd != jsonscan.ValueEnd(body, v.id) {
+		t.Fatalf("%q: id ends at %d, ValueEnd %d", body, v.idEnd, jsonscan.ValueEnd(body, v.id))
+	}
+	for _, f := range []struct {
+		at int
+		e  strEnd
+	}{{v.jsonrpc, v.jsonrpcEnd}, {v.method, v.methodEnd}, {v.name, v.nameEnd}, {v.uri, v.uriEnd}} {
+		if f.at < 0 || body[f.at] != '"' {
+			if f.e != (strEnd{}) {
+				t.Fatalf("%q: end %+v recorded for a non-string at %d", body, f.e, f.at)
+			}
+			continue
+		}
+		if end, esc := jsonscan.StringEnd(body, f.at); f.e != (strEnd{end, esc}) {
+			t.Fatalf("%q: string at %d recorded as %+v, StringEnd %d, %v", body, f.at, f.e, end, esc)
+		}
+	}
 }

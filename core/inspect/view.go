@@ -21,10 +21,23 @@ type msgView struct {
 
 	refType, refName, refURI int
 	refAmbiguous             bool
+
+	// Where the values read on every call end, recorded by the walker so
+	// that build does not scan them again (zero: not recorded).
+	idEnd                                  int
+	jsonrpcEnd, methodEnd, nameEnd, uriEnd strEnd
+}
+
+// strEnd is where a string value ends (the index after its closing quote)
+// and whether it has escapes; end 0 means not recorded.
+type strEnd struct {
+	end int
+	esc bool
 }
 
 func newView() msgView {
-	return msgView{-1, -1, -1, -1, false, -1, -1, -1, -1, false, -1, -1, -1, -1, -1, false}
+	return msgView{jsonrpc: -1, id: -1, method: -1, params: -1, name: -1, uri: -1, meta: -1, ref: -1,
+		arguments: -1, metaVersion: -1, refType: -1, refName: -1, refURI: -1}
 }
 
 func foldsToAny(key []byte, keys []string) bool {
@@ -105,10 +118,27 @@ func (w *walker) message(v *msgView, depth int) error {
 		switch string(key) {
 		case "jsonrpc":
 			v.jsonrpc = at
+			if w.c.Peek() == '"' {
+				if v.jsonrpcEnd, err = w.str(); err != nil {
+					return err
+				}
+				continue
+			}
 		case "id":
 			v.id = at
+			if err := w.c.Value(depth); err != nil {
+				return err
+			}
+			v.idEnd = w.c.Pos()
+			continue
 		case "method":
 			v.method = at
+			if w.c.Peek() == '"' {
+				if v.methodEnd, err = w.str(); err != nil {
+					return err
+				}
+				continue
+			}
 		case "params":
 			v.params = at
 			if w.c.Peek() == '{' {
@@ -129,6 +159,12 @@ func (w *walker) message(v *msgView, depth int) error {
 	}
 }
 
+// str reads the string value at the scanner and says where it ends.
+func (w *walker) str() (strEnd, error) {
+	_, esc, err := w.c.String()
+	return strEnd{end: w.c.Pos(), esc: esc}, err
+}
+
 // params walks the params object.
 func (w *walker) params(v *msgView, depth int) error {
 	var o jsonscan.Object
@@ -145,8 +181,20 @@ func (w *walker) params(v *msgView, depth int) error {
 		switch string(key) {
 		case "name":
 			v.name = at
+			if w.c.Peek() == '"' {
+				if v.nameEnd, err = w.str(); err != nil {
+					return err
+				}
+				continue
+			}
 		case "uri":
 			v.uri = at
+			if w.c.Peek() == '"' {
+				if v.uriEnd, err = w.str(); err != nil {
+					return err
+				}
+				continue
+			}
 		case "_meta":
 			v.meta = at
 			if w.c.Peek() == '{' {
