@@ -84,11 +84,7 @@ func (c *Scanner) OpenObject(o *Object, depth int) error {
 // value (Value, String, OpenObject or OpenArray at depth+1) before calling
 // NextMember again. key is unescaped and valid until the object closes.
 func (c *Scanner) NextMember(o *Object) (key []byte, ok bool, err error) {
-	ks, ok, err := c.s.nextMember(&o.o)
-	if !ok || err != nil {
-		return nil, false, err
-	}
-	return c.s.keyBytes(ks), true, nil
+	return c.s.nextMember(&o.o)
 }
 
 // OpenArray enters the array at Pos (Peek() == '['); depth is as for

@@ -75,7 +75,9 @@ func cursorWalk(data []byte, maxDepth, visitDepth int) ([]string, error) {
 // record is an ObjectVisitor in cursorWalk's format.
 type record struct{ got []string }
 
-func (r *record) VisitObject(depth, off int) { r.got = append(r.got, fmt.Sprintf("%d:{@%d", depth, off)) }
+func (r *record) VisitObject(depth, off int) {
+	r.got = append(r.got, fmt.Sprintf("%d:{@%d", depth, off))
+}
 func (r *record) VisitMember(depth int, key []byte, val int) {
 	r.got = append(r.got, fmt.Sprintf("%d:%q@%d", depth, key, val))
 }
@@ -125,7 +127,8 @@ func TestScannerAgainstPrevious(t *testing.T) {
 		``, ` `, `{`, `[`, `{"a"`, `{"a":`, `{"a":1`, `{"a":1,`, `{"a":1,}`, `[1,]`, `[1`, `[1 2]`,
 		`{"a" 1}`, `{1:1}`, `{"a":1 "b":2}`, " {\"a\" : [ 1 , {\"b\":\"\\u00e9\"} ] } ",
 		`{"a":{"b":{"c":{"d":{}}}}}`, `[[[[[]]]]]`, `{"Ab":1,"aB":2}`, `{"a\u0062":1,"ab":2}`,
-		`{"k":1,"\u212a":2}`, "{\"\u212a\":{},\"K\":[]}", `[{"x":1},{"x":2},{"x":1,"X":2}]`,
+		`{"k":1,"\u212a":2}`, `{"axb":1,"ayb":2,"aXb":3}`, `{"axb":1,"ayb":2,"AYB":3}`, "{\"\u212a\":1,\"axb\":2,\"k\":3}",
+		`{"":1,"a":2,"":3}`, `{"ab":1,"\u00e9":2,"AB":3}`, "{\"\u212a\":{},\"K\":[]}", `[{"x":1},{"x":2},{"x":1,"X":2}]`,
 		strings.Repeat(`{"a":`, 70)+"1"+strings.Repeat("}", 70),
 		strings.Repeat("[", 70)+strings.Repeat("]", 70),
 	)

@@ -27,9 +27,11 @@
 package jsonscan
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 )
 
@@ -477,11 +479,28 @@ func (s *scanner) key() (keySpan, error) {
 // keys start in s.buf and the keys seen so far, for the duplicate and
 // case-variant checks.
 type objectState struct {
-	started bool // a member was read: the next byte is ',' or '}'
-	n       int
-	bufBase int
-	small   [smallObject]keySpan
-	folded  map[string]string
+	started  bool // a member was read: the next byte is ',' or '}'
+	nonASCII bool // a key of small is not pure ASCII
+	n        int
+	bufBase  int
+	// seen has bit asciiFoldBit(k) set for every key k of small: an ASCII
+	// key whose bit is clear is neither equal to nor a case variant of
+	// any earlier key when they are all ASCII.
+	seen   uint64
+	last   keySpan // the key nextMember returned last
+	small  [smallObject]keySpan
+	folded map[string]string
+}
+
+// asciiFoldBit maps an ASCII key to one of 64 bits so that keys equal
+// under ASCII case folding (equal length, same letters up to case) share
+// it: from the length and the case-folded first and last bytes.
+func asciiFoldBit(k []byte) uint64 {
+	if len(k) == 0 {
+		return 1
+	}
+	h := uint(len(k))*37 + uint(lower(k[0]))*7 + uint(lower(k[len(k)-1]))
+	return 1 << (h & 63)
 }
 
 // openObject consumes '{' and the whitespace after it.
@@ -494,19 +513,19 @@ func (s *scanner) openObject(o *objectState) {
 // nextMember moves to the next member of the object opened at o, checks
 // its key against the previous ones and consumes the ':' and whitespace
 // after it, so that s.pos is at the member's value. It returns the
-// unescaped key (valid until the object ends), or false once '}' is
-// consumed.
-func (s *scanner) nextMember(o *objectState) (keySpan, bool, error) {
+// unescaped key (valid until the object ends; o.last locates it), or false
+// once '}' is consumed.
+func (s *scanner) nextMember(o *objectState) (key []byte, ok bool, err error) {
 	if !o.started {
 		o.started = true
 		if s.pos < len(s.data) && s.data[s.pos] == '}' {
 			s.pos++
-			return keySpan{}, false, nil
+			return nil, false, nil
 		}
 	} else {
 		s.skipWS()
 		if s.pos >= len(s.data) {
-			return keySpan{}, false, s.errf(ErrSyntax, "unterminated object")
+			return nil, false, s.errf(ErrSyntax, "unterminated object")
 		}
 		switch s.data[s.pos] {
 		case ',':
@@ -514,30 +533,68 @@ func (s *scanner) nextMember(o *objectState) (keySpan, bool, error) {
 		case '}':
 			s.pos++
 			s.buf = s.buf[:o.bufBase]
-			return keySpan{}, false, nil
+			return nil, false, nil
 		default:
-			return keySpan{}, false, s.errf(ErrSyntax, "expected ',' or '}'")
+			return nil, false, s.errf(ErrSyntax, "expected ',' or '}'")
 		}
 	}
 	s.skipWS()
 	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-		return keySpan{}, false, s.errf(ErrSyntax, "expected object key")
+		return nil, false, s.errf(ErrSyntax, "expected object key")
 	}
-	keyStart := s.pos
-	ks, err := s.key()
-	if err != nil {
-		return keySpan{}, false, err
-	}
-	if err := s.addKey(o, ks, keyStart); err != nil {
-		return keySpan{}, false, err
+	ks, fast := s.plainKey(o)
+	if !fast {
+		keyStart := s.pos
+		if ks, err = s.key(); err != nil {
+			return nil, false, err
+		}
+		if err := s.addKey(o, ks, keyStart); err != nil {
+			return nil, false, err
+		}
 	}
 	s.skipWS()
 	if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-		return keySpan{}, false, s.errf(ErrSyntax, "expected ':'")
+		return nil, false, s.errf(ErrSyntax, "expected ':'")
 	}
 	s.pos++
 	s.skipWS()
-	return ks, true, nil
+	o.last = ks
+	return s.keyBytes(ks), true, nil
+}
+
+// plainKey is the fast path of key and addKey together, for the common
+// key: plain ASCII (no escape, control or non-ASCII byte) and closed within
+// the 16 bytes after its opening quote at s.pos, in an object whose keys
+// so far are all ASCII and none shares its fold bit (see objectState.seen),
+// so that it conflicts with none of them. Then it records the key, moves
+// past it and reports true; otherwise it changes nothing and the caller
+// takes the general path, which would reach the same state.
+func (s *scanner) plainKey(o *objectState) (keySpan, bool) {
+	data, start := s.data, s.pos+1
+	if start+16 > len(data) || o.nonASCII || o.folded != nil || o.n >= smallObject || len(data) > maxInt32 {
+		return keySpan{}, false
+	}
+	var end int
+	if m := special8(binary.LittleEndian.Uint64(data[start:])); m != 0 {
+		end = start + bits.TrailingZeros64(m)>>3
+	} else if m := special8(binary.LittleEndian.Uint64(data[start+8:])); m != 0 {
+		end = start + 8 + bits.TrailingZeros64(m)>>3
+	} else {
+		return keySpan{}, false
+	}
+	if data[end] != '"' {
+		return keySpan{}, false
+	}
+	bit := asciiFoldBit(data[start:end])
+	if o.seen&bit != 0 {
+		return keySpan{}, false
+	}
+	o.seen |= bit
+	ks := keySpan{start: int32(start), end: int32(end), ascii: true}
+	o.small[o.n] = ks
+	o.n++
+	s.pos = end + 1
+	return ks, true
 }
 
 // addKey refuses a key equal to, or a case variant of, a previous key of
@@ -545,6 +602,20 @@ func (s *scanner) nextMember(o *objectState) (keySpan, bool, error) {
 func (s *scanner) addKey(o *objectState, ks keySpan, keyStart int) error {
 	kb := s.keyBytes(ks)
 	if o.folded == nil && o.n < smallObject && len(s.data) <= maxInt32 {
+		if ks.ascii && !o.nonASCII {
+			// Between ASCII keys, a conflict means the same bit.
+			bit := asciiFoldBit(kb)
+			if o.seen&bit == 0 {
+				o.seen |= bit
+				o.small[o.n] = ks
+				o.n++
+				return nil
+			}
+			o.seen |= bit
+		}
+		if !ks.ascii {
+			o.nonASCII = true
+		}
 		for i := 0; i < o.n; i++ {
 			sameLen := o.small[i].end-o.small[i].start == int32(len(kb))
 			if o.small[i].ascii && ks.ascii {
@@ -602,12 +673,12 @@ func (s *scanner) skipObject(depth int) error {
 	var o objectState
 	s.openObject(&o)
 	for {
-		ks, more, err := s.nextMember(&o)
+		key, more, err := s.nextMember(&o)
 		if !more || err != nil {
 			return err
 		}
 		if s.visitor != nil && depth <= s.visitDepth {
-			s.visitor.VisitMember(depth, s.keyBytes(ks), s.pos)
+			s.visitor.VisitMember(depth, key, s.pos)
 		}
 		if err := s.skipValue(depth); err != nil {
 			return err
@@ -623,7 +694,7 @@ func (s *scanner) object(depth int) (any, error) {
 	s.openObject(&o)
 	base, keyBase := len(s.vals), len(s.keys)
 	for {
-		ks, more, err := s.nextMember(&o)
+		key, more, err := s.nextMember(&o)
 		if err != nil {
 			return nil, err
 		}
@@ -631,12 +702,12 @@ func (s *scanner) object(depth int) (any, error) {
 			return s.buildObject(base, keyBase), nil
 		}
 		if s.visitor != nil && depth <= s.visitDepth {
-			s.visitor.VisitMember(depth, s.keyBytes(ks), s.pos)
+			s.visitor.VisitMember(depth, key, s.pos)
 		}
-		if ks.unescaped {
-			s.keys = append(s.keys, string(s.keyBytes(ks)))
+		if o.last.unescaped {
+			s.keys = append(s.keys, string(key))
 		} else {
-			s.keys = append(s.keys, s.text[ks.start:ks.end])
+			s.keys = append(s.keys, s.text[o.last.start:o.last.end])
 		}
 		v, err := s.value(depth)
 		if err != nil {
