@@ -28,7 +28,7 @@ const (
 // while it is in use.
 func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (*Request, error) {
 	r := new(Request)
-	if err := InspectInto(r, httpMethod, header, body, opts); err != nil {
+	if err := inspectInto(r, httpMethod, header, body, &opts); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -101,14 +101,13 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 		maxName: opts.maxName(), maxURI: opts.maxURI(), args: opts.Args}
 	switch {
 	case !batch && body[i] == '{':
-		m, err := d.build(v)
-		if err != nil {
+		m := &r.one[0]
+		if err := d.build(&v, m); err != nil {
 			return err
 		}
 		if err := checkStandardHeaders(header, version, m); err != nil {
 			return err
 		}
-		r.one[0] = m
 		r.Messages = r.one[:]
 	case batch:
 		if version >= Version20250618 {

@@ -42,8 +42,8 @@ func (d *decoder) batch(start int, views []msgView) ([]Message, error) {
 		if b[i] != '{' || n >= len(views) {
 			return nil, newErr(ErrInvalidRequest, "batch element must be a JSON-RPC message object", nil)
 		}
-		m, err := d.build(views[n])
-		if err != nil {
+		var m Message
+		if err := d.build(&views[n], &m); err != nil {
 			return nil, err
 		}
 		msgs = append(msgs, m)
@@ -145,9 +145,8 @@ func (d *decoder) limitErr(m *Message, what string, isName bool) error {
 }
 
 // build applies the message rules to a view.
-func (d *decoder) build(v msgView) (Message, error) {
+func (d *decoder) build(v *msgView, m *Message) error {
 	b := d.body
-	var m Message
 	var buf [64]byte
 	if v.id >= 0 {
 		switch c := b[v.id]; {
@@ -165,27 +164,27 @@ func (d *decoder) build(v msgView) (Message, error) {
 			}
 			if !shortInteger(b[v.id:end]) {
 				if _, err := strconv.ParseFloat(string(b[v.id:end]), 64); err != nil {
-					return m, newErr(ErrInvalidRequest, "invalid id", err)
+					return newErr(ErrInvalidRequest, "invalid id", err)
 				}
 			}
 			m.ID = json.RawMessage(b[v.id:end])
 		default:
-			return m, newErr(ErrInvalidRequest, "id must be a string or a number", nil)
+			return newErr(ErrInvalidRequest, "id must be a string or a number", nil)
 		}
 	}
 	if v.ambiguous {
-		return m, d.invalid(&m, "ambiguous member name")
+		return d.invalid(m, "ambiguous member name")
 	}
 	if v.jsonrpc < 0 || b[v.jsonrpc] != '"' || string(d.str(v.jsonrpc, v.jsonrpcEnd, buf[:0])) != "2.0" {
-		return m, d.invalid(&m, `"jsonrpc" must be "2.0"`)
+		return d.invalid(m, `"jsonrpc" must be "2.0"`)
 	}
 	if v.method >= 0 {
 		if b[v.method] != '"' {
-			return m, d.invalid(&m, "method must be a non-empty string")
+			return d.invalid(m, "method must be a non-empty string")
 		}
 		s := d.str(v.method, v.methodEnd, buf[:0])
 		if len(s) == 0 {
-			return m, d.invalid(&m, "method must be a non-empty string")
+			return d.invalid(m, "method must be a non-empty string")
 		}
 		m.Method = internMethod(s)
 	}
@@ -196,13 +195,13 @@ func (d *decoder) build(v msgView) (Message, error) {
 		m.Kind = KindNotification
 	case m.ID != nil:
 		if d.version >= Version20260728 {
-			return m, d.invalid(&m, "clients must not send JSON-RPC responses in protocol version "+d.version)
+			return d.invalid(m, "clients must not send JSON-RPC responses in protocol version "+d.version)
 		}
 		m.Kind = KindResponse
 		m.Target = connectTarget
-		return m, nil
+		return nil
 	default:
-		return m, d.invalid(&m, "message has neither method nor id")
+		return d.invalid(m, "message has neither method nor id")
 	}
 	if v.params < 0 || b[v.params] != '{' {
 		// Only objects are searched for name, uri, _meta and ref.
@@ -210,19 +209,19 @@ func (d *decoder) build(v msgView) (Message, error) {
 		v.paramsAmbiguous = false
 	}
 	if v.paramsAmbiguous {
-		return m, d.invalidParams(&m, "ambiguous params member name")
+		return d.invalidParams(m, "ambiguous params member name")
 	}
 	if m.Kind == KindRequest && d.version >= Version20260728 && removedIn20260728(m.Method) {
 		// Answered like the go-sdk: 404, -32601, before any parameter
 		// or _meta validation.
 		e := newErr(ErrUnknownMethod, "Method not found", nil)
 		e.ID, e.Status = m.ID, 404
-		return m, e
+		return e
 	}
-	if err := d.checkMeta(&m, v); err != nil {
-		return m, err
+	if err := d.checkMeta(m, v); err != nil {
+		return err
 	}
-	return m, d.target(&m, v)
+	return d.target(m, v)
 }
 
 // shortInteger reports whether the valid JSON number n is an integer of at
@@ -247,7 +246,7 @@ func removedIn20260728(method string) bool {
 }
 
 // target sets m.Target from the method and params.
-func (d *decoder) target(m *Message, v msgView) error {
+func (d *decoder) target(m *Message, v *msgView) error {
 	need := func(at int, e strEnd, kind, action, what string) error {
 		if v.params < 0 || d.body[v.params] != '{' {
 			return d.invalidParams(m, "params must be an object")
@@ -331,7 +330,7 @@ func (d *decoder) templateArgs(m *Message) error {
 	return nil
 }
 
-func (d *decoder) completionTarget(m *Message, v msgView) error {
+func (d *decoder) completionTarget(m *Message, v *msgView) error {
 	b := d.body
 	if v.params < 0 || b[v.params] != '{' {
 		return d.invalidParams(m, "params must be an object")
@@ -372,7 +371,7 @@ func (d *decoder) completionTarget(m *Message, v msgView) error {
 // params._meta["io.modelcontextprotocol/protocolVersion"]: when it is a
 // non-empty string it must equal the effective version, and 2026-07-28 calls
 // must carry it.
-func (d *decoder) checkMeta(m *Message, v msgView) error {
+func (d *decoder) checkMeta(m *Message, v *msgView) error {
 	b := d.body
 	var metaVersion []byte
 	var buf [64]byte

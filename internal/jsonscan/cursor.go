@@ -1,5 +1,10 @@
 package jsonscan
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Scanner validates JSON text piece by piece, for a caller that walks a
 // document of a known shape and extracts what it needs in the same pass,
 // without a Visitor (the MCP inspector). Every method applies exactly
@@ -61,6 +66,17 @@ func (c *Scanner) Value(depth int) error { return c.s.skipValue(depth) }
 // escapes (decode it with [AppendString] on the input when it does).
 func (c *Scanner) String() (raw []byte, escaped bool, err error) {
 	start := c.s.pos
+	// skipValue's inlined fast path for plain strings.
+	data := c.s.data
+	for i := start + 1; i+8 <= len(data); i += 8 {
+		if m := special8(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+			if i += bits.TrailingZeros64(m) >> 3; data[i] == '"' {
+				c.s.pos = i + 1
+				return data[start+1 : i], false, nil
+			}
+			break
+		}
+	}
 	escaped, err = c.s.skipStr()
 	if err != nil {
 		return nil, false, err

@@ -217,6 +217,20 @@ func (s *scanner) skipValue(depth int) error {
 	}
 	switch s.data[s.pos] { // a jump table: strings and numbers first
 	case '"':
+		// skipStr's fast path, inlined: a plain string (no escape,
+		// control or non-ASCII byte) ends at the first flagged byte;
+		// anything else is scanned again by skipStr.
+		data, i := s.data, s.pos+1
+		for i+8 <= len(data) {
+			if m := special8(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				if i += bits.TrailingZeros64(m) >> 3; data[i] == '"' {
+					s.pos = i + 1
+					return nil
+				}
+				break
+			}
+			i += 8
+		}
 		_, err := s.skipStr()
 		return err
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
@@ -542,7 +556,29 @@ func (s *scanner) nextMember(o *objectState) (key []byte, ok bool, err error) {
 	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 		return nil, false, s.errf(ErrSyntax, "expected object key")
 	}
-	ks, fast := s.plainKey(o)
+	// The common key, inlined: plain ASCII (see skipValue), in an object
+	// whose keys so far are all ASCII and none shares its fold bit (see
+	// objectState.seen), so that it conflicts with none of them. Any
+	// other key takes the general path from the opening quote again.
+	var ks keySpan
+	fast := false
+	if data, start := s.data, s.pos+1; !o.nonASCII && o.folded == nil && o.n < smallObject && len(data) <= maxInt32 {
+		for i := start; i+8 <= len(data); i += 8 {
+			if m := special8(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				if i += bits.TrailingZeros64(m) >> 3; data[i] == '"' {
+					if bit := asciiFoldBit(data[start:i]); o.seen&bit == 0 {
+						o.seen |= bit
+						ks = keySpan{start: int32(start), end: int32(i), ascii: true}
+						o.small[o.n] = ks
+						o.n++
+						s.pos = i + 1
+						fast = true
+					}
+				}
+				break
+			}
+		}
+	}
 	if !fast {
 		keyStart := s.pos
 		if ks, err = s.key(); err != nil {
@@ -560,41 +596,6 @@ func (s *scanner) nextMember(o *objectState) (key []byte, ok bool, err error) {
 	s.skipWS()
 	o.last = ks
 	return s.keyBytes(ks), true, nil
-}
-
-// plainKey is the fast path of key and addKey together, for the common
-// key: plain ASCII (no escape, control or non-ASCII byte) and closed within
-// the 16 bytes after its opening quote at s.pos, in an object whose keys
-// so far are all ASCII and none shares its fold bit (see objectState.seen),
-// so that it conflicts with none of them. Then it records the key, moves
-// past it and reports true; otherwise it changes nothing and the caller
-// takes the general path, which would reach the same state.
-func (s *scanner) plainKey(o *objectState) (keySpan, bool) {
-	data, start := s.data, s.pos+1
-	if start+16 > len(data) || o.nonASCII || o.folded != nil || o.n >= smallObject || len(data) > maxInt32 {
-		return keySpan{}, false
-	}
-	var end int
-	if m := special8(binary.LittleEndian.Uint64(data[start:])); m != 0 {
-		end = start + bits.TrailingZeros64(m)>>3
-	} else if m := special8(binary.LittleEndian.Uint64(data[start+8:])); m != 0 {
-		end = start + 8 + bits.TrailingZeros64(m)>>3
-	} else {
-		return keySpan{}, false
-	}
-	if data[end] != '"' {
-		return keySpan{}, false
-	}
-	bit := asciiFoldBit(data[start:end])
-	if o.seen&bit != 0 {
-		return keySpan{}, false
-	}
-	o.seen |= bit
-	ks := keySpan{start: int32(start), end: int32(end), ascii: true}
-	o.small[o.n] = ks
-	o.n++
-	s.pos = end + 1
-	return ks, true
 }
 
 // addKey refuses a key equal to, or a case variant of, a previous key of
