@@ -508,13 +508,19 @@ type objectState struct {
 
 // asciiFoldBit maps an ASCII key to one of 64 bits so that keys equal
 // under ASCII case folding (equal length, same letters up to case) share
-// it: from the length and the case-folded first and last bytes.
+// it: a multiplicative hash of the length and the case-folded first,
+// second and last bytes.
 func asciiFoldBit(k []byte) uint64 {
-	if len(k) == 0 {
-		return 1
+	x := uint64(len(k))
+	switch len(k) {
+	default:
+		x |= uint64(lower(k[1])) << 24
+		fallthrough
+	case 1:
+		x |= uint64(lower(k[0]))<<8 | uint64(lower(k[len(k)-1]))<<16
+	case 0:
 	}
-	h := uint(len(k))*37 + uint(lower(k[0]))*7 + uint(lower(k[len(k)-1]))
-	return 1 << (h & 63)
+	return 1 << (x * 0x9E3779B97F4A7C15 >> 58)
 }
 
 // openObject consumes '{' and the whitespace after it.
