@@ -125,7 +125,8 @@ func (d *decoder) targetField(v int, e strEnd, isName bool) (s string, ok, tooLo
 		s = string(d.body[v+1 : e.end-1])
 	}
 	switch {
-	case isName && (s == "" || (max >= 0 && utf8.RuneCountInString(s) > max)):
+	case isName && (s == "" || (max >= 0 && len(s) > max && utf8.RuneCountInString(s) > max)):
+		// (a string has at most as many runes as bytes)
 		return "", true, true
 	case !isName && max >= 0 && len(s) > max:
 		return "", true, true

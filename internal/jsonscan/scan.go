@@ -542,6 +542,8 @@ func (s *scanner) nextMember(o *objectState) (key []byte, ok bool, err error) {
 			s.pos++
 			return nil, false, nil
 		}
+	} else if s.pos < len(s.data) && s.data[s.pos] == ',' {
+		s.pos++ // compact text: the separator right after the value
 	} else {
 		s.skipWS()
 		if s.pos >= len(s.data) {
@@ -594,12 +596,16 @@ func (s *scanner) nextMember(o *objectState) (key []byte, ok bool, err error) {
 			return nil, false, err
 		}
 	}
-	s.skipWS()
-	if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-		return nil, false, s.errf(ErrSyntax, "expected ':'")
+	if s.pos+1 < len(s.data) && s.data[s.pos] == ':' && s.data[s.pos+1] > ' ' {
+		s.pos++ // compact text: the value right after the colon
+	} else {
+		s.skipWS()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return nil, false, s.errf(ErrSyntax, "expected ':'")
+		}
+		s.pos++
+		s.skipWS()
 	}
-	s.pos++
-	s.skipWS()
 	o.last = ks
 	return s.keyBytes(ks), true, nil
 }
