@@ -39,8 +39,9 @@ func (c *Scanner) Reset(data []byte, maxDepth int) {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
-	buf := c.s.buf[:0]
-	c.s = scanner{data: data, maxDepth: maxDepth, buf: buf}
+	// A Scanner never sets the Validate and Decode fields (visitor, build
+	// state): reset only what it uses.
+	c.s.data, c.s.pos, c.s.maxDepth, c.s.buf, c.s.nonASCII = data, 0, maxDepth, c.s.buf[:0], false
 	c.s.skipWS()
 }
 

@@ -508,17 +508,15 @@ type objectState struct {
 
 // asciiFoldBit maps an ASCII key to one of 64 bits so that keys equal
 // under ASCII case folding (equal length, same letters up to case) share
-// it: a multiplicative hash of the length and the case-folded first,
-// second and last bytes.
+// it: a multiplicative hash of the length and the first, second and last
+// bytes with bit 5 (the ASCII case bit) set, which merges a few non-letters
+// too; a shared bit only sends a key to the full comparison.
 func asciiFoldBit(k []byte) uint64 {
 	x := uint64(len(k))
-	switch len(k) {
-	default:
-		x |= uint64(lower(k[1])) << 24
-		fallthrough
-	case 1:
-		x |= uint64(lower(k[0]))<<8 | uint64(lower(k[len(k)-1]))<<16
-	case 0:
+	if len(k) > 1 {
+		x |= uint64(k[0]|0x20)<<8 | uint64(k[1]|0x20)<<16 | uint64(k[len(k)-1]|0x20)<<24
+	} else if len(k) == 1 {
+		x |= uint64(k[0]|0x20) << 8
 	}
 	return 1 << (x * 0x9E3779B97F4A7C15 >> 58)
 }
