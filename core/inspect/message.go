@@ -8,8 +8,8 @@ import (
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
-// decoder decodes JSON-RPC messages from a body that passed
-// jsonscan.Validate, using the member offsets its visitor recorded.
+// decoder decodes JSON-RPC messages from a body the walker validated, using
+// the member offsets it recorded.
 type decoder struct {
 	body         []byte
 	version      string

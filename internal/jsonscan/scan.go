@@ -17,8 +17,11 @@
 //   - nesting deeper than Options.MaxDepth.
 //
 // Every consumer validates and extracts in one pass:
+//   - a [Scanner] walks a document of a known shape, validating it piece by
+//     piece with the same rules, and the caller extracts what it needs on
+//     the way (the MCP inspector);
 //   - [Validate] with Options.Visitor (and [ObjectVisitor]) locates object
-//     members while the input is validated (the MCP inspector);
+//     members while the input is validated (the lazy JWT claims);
 //   - [Decode] validates and builds plain Go values in the same pass (the
 //     JOSE layer, configuration and HTTP documents);
 //   - the walk helpers ([SkipWS], [ValueEnd], [Members], [AppendString]) read
