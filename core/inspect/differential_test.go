@@ -108,6 +108,7 @@ var sdkServeMu sync.Mutex
 // same methods and targets. It returns the SDK's calls.
 func checkDifferential(t *testing.T, body []byte, version string) []sdkCall {
 	checkViews(t, body)
+	checkWalker(t, body)
 	h := http.Header{"Content-Type": {"application/json"}}
 	if version != "" {
 		h.Set("Mcp-Protocol-Version", version)

@@ -60,10 +60,14 @@
 //
 // # Performance
 //
-// Messages are located while internal/jsonscan validates the body (one pass,
-// via a jsonscan.Visitor; a batch element is one level deeper); Inspect of a
-// typical 300-byte tools/call makes two allocations (the Request and the
-// target name).
+// Messages are located while internal/jsonscan validates the body, in one
+// pass: a walker specialised for the JSON-RPC envelope (message, params,
+// params._meta, params.ref) drives a jsonscan.Scanner, which applies
+// exactly jsonscan.Validate's rules to every byte, records where the
+// method, id, name and uri values end, and skips everything else
+// (arguments are validated, and decoded only for declared ArgDecls).
+// Inspect of a typical 300-byte tools/call makes two allocations (the
+// Request and the target name); InspectInto makes one.
 //
 // # Security
 //

@@ -12,7 +12,7 @@ import (
 // and Mcp-Name on tools/call, resources/read and prompts/get; on every version
 // a header that is present must match. Values are OWS-trimmed; Mcp-Name may
 // use the =?base64?...?= sentinel. Decisions never use the header values.
-func checkStandardHeaders(header http.Header, version string, m Message) error {
+func checkStandardHeaders(header http.Header, version string, m *Message) error {
 	if m.Kind == KindResponse {
 		return nil
 	}

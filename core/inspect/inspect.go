@@ -6,7 +6,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
@@ -29,7 +28,7 @@ const (
 // while it is in use.
 func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (*Request, error) {
 	r := new(Request)
-	if err := InspectInto(r, httpMethod, header, body, opts); err != nil {
+	if err := inspectInto(r, httpMethod, header, body, &opts); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -48,14 +47,6 @@ func InspectInto(dst *Request, httpMethod string, header http.Header, body []byt
 	}
 	return err
 }
-
-// visitors recycles the validation visitors (only offsets and flags, never
-// a reference into a body): Inspect's result is then the only allocation
-// of a single message.
-var visitors = sync.Pool{New: func() any { return new(visitor) }}
-
-// maxPooledViews bounds the batch views a pooled visitor keeps.
-const maxPooledViews = 64
 
 func inspectInto(r *Request, httpMethod string, header http.Header, body []byte, opts *Options) error {
 	switch httpMethod {
@@ -92,21 +83,11 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 		return newErr(ErrTooLarge, "request body too large", nil)
 	}
 	// Messages are located while they are validated (one pass).
-	i := jsonscan.SkipWS(body, 0)
-	x := visitors.Get().(*visitor)
-	*x = visitor{v: newView(), views: x.views[:0]}
-	defer func() {
-		if cap(x.views) > maxPooledViews {
-			x.views = nil
-		}
-		visitors.Put(x)
-	}()
-	sopts := jsonscan.Options{MaxDepth: opts.MaxDepth, Visitor: x, VisitDepth: 3}
-	if i < len(body) && body[i] == '[' {
-		x.batch = true
-		sopts.VisitDepth = 4
-	}
-	if err := jsonscan.Validate(body, sopts); err != nil {
+	var w walker
+	v := newView()
+	var views []msgView // a batch's, one per element object
+	batch, err := w.body(body, opts.MaxDepth, &v, &views)
+	if err != nil {
 		switch {
 		case len(bytes.TrimLeft(body, " \t\r\n")) == 0:
 			return newErr(ErrParse, "empty request body", err)
@@ -115,25 +96,25 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 		}
 		return newErr(ErrParse, "parse error", err)
 	}
+	i := jsonscan.SkipWS(body, 0)
 	d := decoder{body: body, version: version, allowUnknown: opts.AllowUnknownMethods,
 		maxName: opts.maxName(), maxURI: opts.maxURI(), args: opts.Args}
-	switch body[i] {
-	case '{':
-		m, err := d.build(x.v)
-		if err != nil {
+	switch {
+	case !batch && body[i] == '{':
+		m := &r.one[0]
+		if err := d.build(&v, m); err != nil {
 			return err
 		}
 		if err := checkStandardHeaders(header, version, m); err != nil {
 			return err
 		}
-		r.one[0] = m
 		r.Messages = r.one[:]
-	case '[':
+	case batch:
 		if version >= Version20250618 {
 			return newErr(ErrInvalidRequest, "JSON-RPC batching is not supported in protocol version "+version, nil)
 		}
 		r.Batch = true
-		msgs, err := d.batch(i, x.views)
+		msgs, err := d.batch(i, views)
 		if err != nil {
 			return err
 		}

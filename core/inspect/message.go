@@ -8,8 +8,8 @@ import (
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
-// decoder decodes JSON-RPC messages from a body that passed
-// jsonscan.Validate, using the member offsets its visitor recorded.
+// decoder decodes JSON-RPC messages from a body the walker validated, using
+// the member offsets it recorded.
 type decoder struct {
 	body         []byte
 	version      string
@@ -42,8 +42,8 @@ func (d *decoder) batch(start int, views []msgView) ([]Message, error) {
 		if b[i] != '{' || n >= len(views) {
 			return nil, newErr(ErrInvalidRequest, "batch element must be a JSON-RPC message object", nil)
 		}
-		m, err := d.build(views[n])
-		if err != nil {
+		var m Message
+		if err := d.build(&views[n], &m); err != nil {
 			return nil, err
 		}
 		msgs = append(msgs, m)
@@ -76,6 +76,18 @@ func rawString(b []byte, i int, buf []byte) []byte {
 	return s
 }
 
+// str is rawString for a string value whose end the walker recorded.
+func (d *decoder) str(at int, e strEnd, buf []byte) []byte {
+	switch {
+	case e.end == 0:
+		return rawString(d.body, at, buf)
+	case !e.esc:
+		return d.body[at+1 : e.end-1]
+	}
+	s, _ := jsonscan.AppendString(buf, d.body, at)
+	return s
+}
+
 // stringField decodes the string value at v; ok is false when absent or
 // not a string.
 func (d *decoder) stringField(v int) (string, bool) {
@@ -93,7 +105,7 @@ const maxEscapedRune = 12
 // targetField decodes the target string at v (a name when isName, else a
 // URI) and enforces the length limits before decoding a long value; ok is
 // false when absent or not a string, tooLong when it is refused.
-func (d *decoder) targetField(v int, isName bool) (s string, ok, tooLong bool) {
+func (d *decoder) targetField(v int, e strEnd, isName bool) (s string, ok, tooLong bool) {
 	if v < 0 || d.body[v] != '"' {
 		return "", false, false
 	}
@@ -101,13 +113,20 @@ func (d *decoder) targetField(v int, isName bool) (s string, ok, tooLong bool) {
 	if isName {
 		max = d.maxName
 	}
-	end, _ := jsonscan.StringEnd(d.body, v)
-	if max >= 0 && end-v-2 > maxEscapedRune*max {
+	if e.end == 0 {
+		e.end, e.esc = jsonscan.StringEnd(d.body, v)
+	}
+	if max >= 0 && e.end-v-2 > maxEscapedRune*max {
 		return "", true, true
 	}
-	s, _ = jsonscan.String(d.body, v)
+	if e.esc {
+		s, _ = jsonscan.String(d.body, v)
+	} else {
+		s = string(d.body[v+1 : e.end-1])
+	}
 	switch {
-	case isName && (s == "" || (max >= 0 && utf8.RuneCountInString(s) > max)):
+	case isName && (s == "" || (max >= 0 && len(s) > max && utf8.RuneCountInString(s) > max)):
+		// (a string has at most as many runes as bytes)
 		return "", true, true
 	case !isName && max >= 0 && len(s) > max:
 		return "", true, true
@@ -127,41 +146,46 @@ func (d *decoder) limitErr(m *Message, what string, isName bool) error {
 }
 
 // build applies the message rules to a view.
-func (d *decoder) build(v msgView) (Message, error) {
+func (d *decoder) build(v *msgView, m *Message) error {
 	b := d.body
-	var m Message
 	var buf [64]byte
 	if v.id >= 0 {
 		switch c := b[v.id]; {
 		case c == 'n': // null: a notification for the SDK
 		case c == '"':
-			end, _ := jsonscan.StringEnd(b, v.id)
+			end := v.idEnd
+			if end == 0 {
+				end, _ = jsonscan.StringEnd(b, v.id)
+			}
 			m.ID = json.RawMessage(b[v.id:end])
 		case c == '-' || (c >= '0' && c <= '9'):
-			end := jsonscan.ValueEnd(b, v.id)
+			end := v.idEnd
+			if end == 0 {
+				end = jsonscan.ValueEnd(b, v.id)
+			}
 			if !shortInteger(b[v.id:end]) {
 				if _, err := strconv.ParseFloat(string(b[v.id:end]), 64); err != nil {
-					return m, newErr(ErrInvalidRequest, "invalid id", err)
+					return newErr(ErrInvalidRequest, "invalid id", err)
 				}
 			}
 			m.ID = json.RawMessage(b[v.id:end])
 		default:
-			return m, newErr(ErrInvalidRequest, "id must be a string or a number", nil)
+			return newErr(ErrInvalidRequest, "id must be a string or a number", nil)
 		}
 	}
 	if v.ambiguous {
-		return m, d.invalid(&m, "ambiguous member name")
+		return d.invalid(m, "ambiguous member name")
 	}
-	if v.jsonrpc < 0 || b[v.jsonrpc] != '"' || string(rawString(b, v.jsonrpc, buf[:0])) != "2.0" {
-		return m, d.invalid(&m, `"jsonrpc" must be "2.0"`)
+	if v.jsonrpc < 0 || b[v.jsonrpc] != '"' || string(d.str(v.jsonrpc, v.jsonrpcEnd, buf[:0])) != "2.0" {
+		return d.invalid(m, `"jsonrpc" must be "2.0"`)
 	}
 	if v.method >= 0 {
 		if b[v.method] != '"' {
-			return m, d.invalid(&m, "method must be a non-empty string")
+			return d.invalid(m, "method must be a non-empty string")
 		}
-		s := rawString(b, v.method, buf[:0])
+		s := d.str(v.method, v.methodEnd, buf[:0])
 		if len(s) == 0 {
-			return m, d.invalid(&m, "method must be a non-empty string")
+			return d.invalid(m, "method must be a non-empty string")
 		}
 		m.Method = internMethod(s)
 	}
@@ -172,13 +196,13 @@ func (d *decoder) build(v msgView) (Message, error) {
 		m.Kind = KindNotification
 	case m.ID != nil:
 		if d.version >= Version20260728 {
-			return m, d.invalid(&m, "clients must not send JSON-RPC responses in protocol version "+d.version)
+			return d.invalid(m, "clients must not send JSON-RPC responses in protocol version "+d.version)
 		}
 		m.Kind = KindResponse
 		m.Target = connectTarget
-		return m, nil
+		return nil
 	default:
-		return m, d.invalid(&m, "message has neither method nor id")
+		return d.invalid(m, "message has neither method nor id")
 	}
 	if v.params < 0 || b[v.params] != '{' {
 		// Only objects are searched for name, uri, _meta and ref.
@@ -186,19 +210,19 @@ func (d *decoder) build(v msgView) (Message, error) {
 		v.paramsAmbiguous = false
 	}
 	if v.paramsAmbiguous {
-		return m, d.invalidParams(&m, "ambiguous params member name")
+		return d.invalidParams(m, "ambiguous params member name")
 	}
 	if m.Kind == KindRequest && d.version >= Version20260728 && removedIn20260728(m.Method) {
 		// Answered like the go-sdk: 404, -32601, before any parameter
 		// or _meta validation.
 		e := newErr(ErrUnknownMethod, "Method not found", nil)
 		e.ID, e.Status = m.ID, 404
-		return m, e
+		return e
 	}
-	if err := d.checkMeta(&m, v); err != nil {
-		return m, err
+	if err := d.checkMeta(m, v); err != nil {
+		return err
 	}
-	return m, d.target(&m, v)
+	return d.target(m, v)
 }
 
 // shortInteger reports whether the valid JSON number n is an integer of at
@@ -223,13 +247,13 @@ func removedIn20260728(method string) bool {
 }
 
 // target sets m.Target from the method and params.
-func (d *decoder) target(m *Message, v msgView) error {
-	need := func(at int, kind, action, what string) error {
+func (d *decoder) target(m *Message, v *msgView) error {
+	need := func(at int, e strEnd, kind, action, what string) error {
 		if v.params < 0 || d.body[v.params] != '{' {
 			return d.invalidParams(m, "params must be an object")
 		}
 		isName := what == "name"
-		s, ok, tooLong := d.targetField(at, isName)
+		s, ok, tooLong := d.targetField(at, e, isName)
 		if !ok {
 			return d.invalidParams(m, "params."+what+" must be a string")
 		}
@@ -241,7 +265,7 @@ func (d *decoder) target(m *Message, v msgView) error {
 	}
 	switch m.Method {
 	case "tools/call":
-		if err := need(v.name, TargetTool, ActionCall, "name"); err != nil {
+		if err := need(v.name, v.nameEnd, TargetTool, ActionCall, "name"); err != nil {
 			return err
 		}
 		if specs := d.args.For(m.Target.Name); specs != nil {
@@ -249,17 +273,17 @@ func (d *decoder) target(m *Message, v msgView) error {
 		}
 		return nil
 	case "resources/read":
-		if err := need(v.uri, TargetResource, ActionRead, "uri"); err != nil {
+		if err := need(v.uri, v.uriEnd, TargetResource, ActionRead, "uri"); err != nil {
 			return err
 		}
 		return d.templateArgs(m)
 	case "resources/subscribe", "resources/unsubscribe":
-		if err := need(v.uri, TargetResource, ActionSubscribe, "uri"); err != nil {
+		if err := need(v.uri, v.uriEnd, TargetResource, ActionSubscribe, "uri"); err != nil {
 			return err
 		}
 		return d.templateArgs(m)
 	case "prompts/get":
-		return need(v.name, TargetPrompt, ActionGet, "name")
+		return need(v.name, v.nameEnd, TargetPrompt, ActionGet, "name")
 	case "completion/complete":
 		return d.completionTarget(m, v)
 	case "tools/list":
@@ -307,7 +331,7 @@ func (d *decoder) templateArgs(m *Message) error {
 	return nil
 }
 
-func (d *decoder) completionTarget(m *Message, v msgView) error {
+func (d *decoder) completionTarget(m *Message, v *msgView) error {
 	b := d.body
 	if v.params < 0 || b[v.params] != '{' {
 		return d.invalidParams(m, "params must be an object")
@@ -321,7 +345,7 @@ func (d *decoder) completionTarget(m *Message, v msgView) error {
 	t, _ := d.stringField(v.refType)
 	switch t {
 	case "ref/prompt":
-		s, ok, tooLong := d.targetField(v.refName, true)
+		s, ok, tooLong := d.targetField(v.refName, strEnd{}, true)
 		if !ok {
 			return d.invalidParams(m, "params.ref.name must be a string")
 		}
@@ -330,7 +354,7 @@ func (d *decoder) completionTarget(m *Message, v msgView) error {
 		}
 		m.Target = Target{Kind: TargetPrompt, Name: s, Action: ActionComplete}
 	case "ref/resource":
-		s, ok, tooLong := d.targetField(v.refURI, false)
+		s, ok, tooLong := d.targetField(v.refURI, strEnd{}, false)
 		if !ok {
 			return d.invalidParams(m, "params.ref.uri must be a string")
 		}
@@ -348,7 +372,7 @@ func (d *decoder) completionTarget(m *Message, v msgView) error {
 // params._meta["io.modelcontextprotocol/protocolVersion"]: when it is a
 // non-empty string it must equal the effective version, and 2026-07-28 calls
 // must carry it.
-func (d *decoder) checkMeta(m *Message, v msgView) error {
+func (d *decoder) checkMeta(m *Message, v *msgView) error {
 	b := d.body
 	var metaVersion []byte
 	var buf [64]byte

@@ -1,11 +1,14 @@
 package inspect
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
+)
 
 // msgView holds the value offsets (-1 when absent) of the members Inspect
-// reads from one message. It is filled either during validation (visitor,
-// single messages and each object of a batch); build turns it into a
-// Message.
+// reads from one message. The walker fills it during validation (a single
+// message, or each object of a batch); build turns it into a Message.
 type msgView struct {
 	jsonrpc, id, method, params int
 	ambiguous                   bool // a message member spelled like a protocol member
@@ -18,10 +21,23 @@ type msgView struct {
 
 	refType, refName, refURI int
 	refAmbiguous             bool
+
+	// Where the values read on every call end, recorded by the walker so
+	// that build does not scan them again (zero: not recorded).
+	idEnd                                  int
+	jsonrpcEnd, methodEnd, nameEnd, uriEnd strEnd
+}
+
+// strEnd is where a string value ends (the index after its closing quote)
+// and whether it has escapes; end 0 means not recorded.
+type strEnd struct {
+	end int
+	esc bool
 }
 
 func newView() msgView {
-	return msgView{-1, -1, -1, -1, false, -1, -1, -1, -1, false, -1, -1, -1, -1, -1, false}
+	return msgView{jsonrpc: -1, id: -1, method: -1, params: -1, name: -1, uri: -1, meta: -1, ref: -1,
+		arguments: -1, metaVersion: -1, refType: -1, refName: -1, refURI: -1}
 }
 
 func foldsToAny(key []byte, keys []string) bool {
@@ -33,119 +49,229 @@ func foldsToAny(key []byte, keys []string) bool {
 	return false
 }
 
-// messageMember records a member of the message object.
-func (v *msgView) messageMember(key []byte, val int) (isParams bool) {
-	switch string(key) {
-	case "jsonrpc":
-		v.jsonrpc = val
-	case "id":
-		v.id = val
-	case "method":
-		v.method = val
-	case "params":
-		v.params = val
-		return true
-	case "result", "error":
+// walker validates a body with jsonscan's rules and, in the same pass,
+// fills the msgView of each message: one specialised walk of the JSON-RPC
+// envelope (message, params, params._meta and params.ref members) with no
+// visitor indirection; every other value is validated and skipped.
+type walker struct {
+	c jsonscan.Scanner
+}
+
+// body walks a whole body: a single message into v, or, when it is an
+// array, one view per element object appended to views (batch reports
+// which). Non-object elements are validated and skipped; the batch rules
+// refuse them afterwards.
+func (w *walker) body(body []byte, maxDepth int, v *msgView, views *[]msgView) (batch bool, err error) {
+	w.c.Reset(body, maxDepth)
+	switch w.c.Peek() {
+	case '{':
+		err = w.message(v, 0)
+	case '[':
+		batch = true
+		err = w.batch(views)
 	default:
-		if foldsToAny(key, messageKeys[:]) {
-			v.ambiguous = true
+		err = w.c.Value(0)
+	}
+	if err != nil {
+		return batch, err
+	}
+	return batch, w.c.Finish()
+}
+
+func (w *walker) batch(views *[]msgView) error {
+	var a jsonscan.Array
+	if err := w.c.OpenArray(&a, 0); err != nil {
+		return err
+	}
+	for {
+		more, err := w.c.NextElement(&a)
+		if !more || err != nil {
+			return err
 		}
-	}
-	return false
-}
-
-// paramsMember records a member of params; sub is 1 for _meta, 2 for ref.
-func (v *msgView) paramsMember(key []byte, val int) (sub int) {
-	switch string(key) {
-	case "name":
-		v.name = val
-	case "uri":
-		v.uri = val
-	case "_meta":
-		v.meta = val
-		return 1
-	case "ref":
-		v.ref = val
-		return 2
-	case "arguments":
-		v.arguments = val
-	default:
-		if foldsToAny(key, paramKeys[:]) {
-			v.paramsAmbiguous = true
+		if w.c.Peek() != '{' {
+			if err := w.c.Value(1); err != nil {
+				return err
+			}
+			continue
 		}
-	}
-	return 0
-}
-
-func (v *msgView) metaMember(key []byte, val int) {
-	if string(key) == metaProtocolVersion {
-		v.metaVersion = val
-	}
-}
-
-func (v *msgView) refMember(key []byte, val int) {
-	switch string(key) {
-	case "type":
-		v.refType = val
-	case "name":
-		v.refName = val
-	case "uri":
-		v.refURI = val
-	default:
-		if foldsToAny(key, refKeys[:]) {
-			v.refAmbiguous = true
+		*views = append(*views, newView())
+		if err := w.message(&(*views)[len(*views)-1], 1); err != nil {
+			return err
 		}
 	}
 }
 
-// visitor fills msgViews during jsonscan validation: for a single message
-// (VisitDepth 3: message, params, params._meta / params.ref) in v, for a
-// batch (VisitDepth 4, one level deeper) one view per element object in
-// views, in document order.
-type visitor struct {
-	v        msgView
-	batch    bool
-	views    []msgView
-	inParams bool // the last message member is params
-	sub      int  // the last member of params: 1 _meta, 2 ref
-}
-
-// VisitObject implements jsonscan.ObjectVisitor: in a batch, each object
-// at depth 2 is a new message.
-func (x *visitor) VisitObject(depth, _ int) {
-	if x.batch && depth == 2 {
-		x.views = append(x.views, newView())
-		x.inParams, x.sub = false, 0
+// message walks the message object at the scanner; depth is its
+// container's (0 for a single message, 1 in a batch).
+func (w *walker) message(v *msgView, depth int) error {
+	var o jsonscan.Object
+	if err := w.c.OpenObject(&o, depth); err != nil {
+		return err
+	}
+	depth++
+	for {
+		key, more, err := w.c.NextMember(&o)
+		if !more || err != nil {
+			return err
+		}
+		at := w.c.Pos()
+		switch string(key) {
+		case "jsonrpc":
+			v.jsonrpc = at
+			if w.c.Peek() == '"' {
+				if v.jsonrpcEnd, err = w.str(); err != nil {
+					return err
+				}
+				continue
+			}
+		case "id":
+			v.id = at
+			if err := w.c.Value(depth); err != nil {
+				return err
+			}
+			v.idEnd = w.c.Pos()
+			continue
+		case "method":
+			v.method = at
+			if w.c.Peek() == '"' {
+				if v.methodEnd, err = w.str(); err != nil {
+					return err
+				}
+				continue
+			}
+		case "params":
+			v.params = at
+			if w.c.Peek() == '{' {
+				if err := w.params(v, depth); err != nil {
+					return err
+				}
+				continue
+			}
+		case "result", "error":
+		default:
+			if foldsToAny(key, messageKeys[:]) {
+				v.ambiguous = true
+			}
+		}
+		if err := w.c.Value(depth); err != nil {
+			return err
+		}
 	}
 }
 
-// VisitMember implements jsonscan.Visitor.
-func (x *visitor) VisitMember(depth int, key []byte, val int) {
-	v := &x.v
-	if x.batch {
-		if depth == 1 || len(x.views) == 0 { // not reached: arrays have no members
-			return
-		}
-		v = &x.views[len(x.views)-1]
-		depth--
+// str reads the string value at the scanner and says where it ends.
+func (w *walker) str() (strEnd, error) {
+	_, esc, err := w.c.String()
+	return strEnd{end: w.c.Pos(), esc: esc}, err
+}
+
+// params walks the params object.
+func (w *walker) params(v *msgView, depth int) error {
+	var o jsonscan.Object
+	if err := w.c.OpenObject(&o, depth); err != nil {
+		return err
 	}
-	switch depth {
-	case 1:
-		x.inParams = v.messageMember(key, val)
-		x.sub = 0
-	case 2:
-		if x.inParams {
-			x.sub = v.paramsMember(key, val)
+	depth++
+	for {
+		key, more, err := w.c.NextMember(&o)
+		if !more || err != nil {
+			return err
 		}
-	case 3:
-		if !x.inParams {
-			return
+		at := w.c.Pos()
+		switch string(key) {
+		case "name":
+			v.name = at
+			if w.c.Peek() == '"' {
+				if v.nameEnd, err = w.str(); err != nil {
+					return err
+				}
+				continue
+			}
+		case "uri":
+			v.uri = at
+			if w.c.Peek() == '"' {
+				if v.uriEnd, err = w.str(); err != nil {
+					return err
+				}
+				continue
+			}
+		case "_meta":
+			v.meta = at
+			if w.c.Peek() == '{' {
+				if err := w.meta(v, depth); err != nil {
+					return err
+				}
+				continue
+			}
+		case "ref":
+			v.ref = at
+			if w.c.Peek() == '{' {
+				if err := w.ref(v, depth); err != nil {
+					return err
+				}
+				continue
+			}
+		case "arguments":
+			v.arguments = at
+		default:
+			if foldsToAny(key, paramKeys[:]) {
+				v.paramsAmbiguous = true
+			}
 		}
-		switch x.sub {
-		case 1:
-			v.metaMember(key, val)
-		case 2:
-			v.refMember(key, val)
+		if err := w.c.Value(depth); err != nil {
+			return err
+		}
+	}
+}
+
+// meta walks params._meta.
+func (w *walker) meta(v *msgView, depth int) error {
+	var o jsonscan.Object
+	if err := w.c.OpenObject(&o, depth); err != nil {
+		return err
+	}
+	depth++
+	for {
+		key, more, err := w.c.NextMember(&o)
+		if !more || err != nil {
+			return err
+		}
+		if string(key) == metaProtocolVersion {
+			v.metaVersion = w.c.Pos()
+		}
+		if err := w.c.Value(depth); err != nil {
+			return err
+		}
+	}
+}
+
+// ref walks params.ref.
+func (w *walker) ref(v *msgView, depth int) error {
+	var o jsonscan.Object
+	if err := w.c.OpenObject(&o, depth); err != nil {
+		return err
+	}
+	depth++
+	for {
+		key, more, err := w.c.NextMember(&o)
+		if !more || err != nil {
+			return err
+		}
+		at := w.c.Pos()
+		switch string(key) {
+		case "type":
+			v.refType = at
+		case "name":
+			v.refName = at
+		case "uri":
+			v.refURI = at
+		default:
+			if foldsToAny(key, refKeys[:]) {
+				v.refAmbiguous = true
+			}
+		}
+		if err := w.c.Value(depth); err != nil {
+			return err
 		}
 	}
 }

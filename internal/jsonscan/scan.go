@@ -17,8 +17,11 @@
 //   - nesting deeper than Options.MaxDepth.
 //
 // Every consumer validates and extracts in one pass:
+//   - a [Scanner] walks a document of a known shape, validating it piece by
+//     piece with the same rules, and the caller extracts what it needs on
+//     the way (the MCP inspector);
 //   - [Validate] with Options.Visitor (and [ObjectVisitor]) locates object
-//     members while the input is validated (the MCP inspector);
+//     members while the input is validated (the lazy JWT claims);
 //   - [Decode] validates and builds plain Go values in the same pass (the
 //     JOSE layer, configuration and HTTP documents);
 //   - the walk helpers ([SkipWS], [ValueEnd], [Members], [AppendString]) read
@@ -27,9 +30,11 @@
 package jsonscan
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 )
 
@@ -107,8 +112,11 @@ func Validate(data []byte, opts Options) error {
 	}
 	s := scanner{data: data, maxDepth: max}
 	s.setVisitor(opts)
-	_, err := s.top()
-	return err
+	s.skipWS()
+	if err := s.skipValue(0); err != nil {
+		return err
+	}
+	return s.finish()
 }
 
 // Decode validates data exactly as Validate does and, in the same pass,
@@ -148,18 +156,23 @@ func (s *scanner) setVisitor(opts Options) {
 	s.objVisitor, _ = opts.Visitor.(ObjectVisitor)
 }
 
-// top scans exactly one value surrounded by optional whitespace.
+// top decodes exactly one value surrounded by optional whitespace.
 func (s *scanner) top() (any, error) {
 	s.skipWS()
 	v, err := s.value(0)
 	if err != nil {
 		return nil, err
 	}
+	return v, s.finish()
+}
+
+// finish checks that only whitespace follows the value.
+func (s *scanner) finish() error {
 	s.skipWS()
 	if s.pos != len(s.data) {
-		return nil, &Error{Offset: s.pos, Kind: ErrTrailingData}
+		return &Error{Offset: s.pos, Kind: ErrTrailingData}
 	}
-	return v, nil
+	return nil
 }
 
 type scanner struct {
@@ -199,21 +212,64 @@ func (s *scanner) skipWS() {
 	}
 }
 
-// value scans one value; in decode mode it also returns it.
+// skipValue validates one value at s.pos without building it; depth is the
+// nesting depth of its container (0 at the top level).
+func (s *scanner) skipValue(depth int) error {
+	if s.pos >= len(s.data) {
+		return s.errf(ErrSyntax, "unexpected end of input")
+	}
+	switch s.data[s.pos] { // a jump table: strings and numbers first
+	case '"':
+		// skipStr's fast path, inlined: a plain string (no escape,
+		// control or non-ASCII byte) ends at the first flagged byte;
+		// anything else is scanned again by skipStr.
+		data, i := s.data, s.pos+1
+		for i+8 <= len(data) {
+			if m := special8(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				if i += bits.TrailingZeros64(m) >> 3; data[i] == '"' {
+					s.pos = i + 1
+					return nil
+				}
+				break
+			}
+			i += 8
+		}
+		_, err := s.skipStr()
+		return err
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return s.number()
+	case '{':
+		if depth >= s.maxDepth {
+			return s.errf(ErrTooDeep, "")
+		}
+		return s.skipObject(depth + 1)
+	case '[':
+		if depth >= s.maxDepth {
+			return s.errf(ErrTooDeep, "")
+		}
+		return s.skipArray(depth + 1)
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	default:
+		return s.errf(ErrSyntax, "invalid character")
+	}
+}
+
+// value decodes one value (decode mode); depth is as for skipValue.
 func (s *scanner) value(depth int) (any, error) {
 	if s.pos >= len(s.data) {
 		return nil, s.errf(ErrSyntax, "unexpected end of input")
 	}
-	switch s.data[s.pos] { // a jump table: strings and numbers first
+	switch s.data[s.pos] {
 	case '"':
-		if s.build {
-			return s.stringValue()
-		}
-		_, err := s.skipStr()
-		return nil, err
+		return s.stringValue()
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		start := s.pos
-		if err := s.number(); err != nil || !s.build {
+		if err := s.number(); err != nil {
 			return nil, err
 		}
 		return json.Number(s.text[start:s.pos]), nil
@@ -311,39 +367,83 @@ func (s *scanner) number() error {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-func (s *scanner) array(depth int) (any, error) {
-	s.pos++ // '['
-	s.skipWS()
-	if s.pos < len(s.data) && s.data[s.pos] == ']' {
-		s.pos++
-		if s.build {
-			return []any{}, nil
+// arrayState is the cursor state of one open array.
+type arrayState struct {
+	started bool // an element was read: the next byte is ',' or ']'
+}
+
+// nextElement moves to the next element of the array opened at a (s.pos
+// just after '[' and its whitespace, or just after the previous element),
+// reporting false once ']' is consumed.
+func (s *scanner) nextElement(a *arrayState) (bool, error) {
+	if !a.started {
+		a.started = true
+		if s.pos < len(s.data) && s.data[s.pos] == ']' {
+			s.pos++
+			return false, nil
 		}
-		return nil, nil
-	}
-	base := len(s.vals)
-	for {
+	} else {
 		s.skipWS()
-		if err := s.element(depth, "unterminated array"); err != nil {
-			return nil, err
+		if s.pos >= len(s.data) {
+			return false, s.errf(ErrSyntax, "unterminated array")
 		}
 		switch s.data[s.pos] {
 		case ',':
 			s.pos++
 		case ']':
 			s.pos++
-			if !s.build {
-				return nil, nil
-			}
-			a := make([]any, len(s.vals)-base)
-			copy(a, s.vals[base:])
-			clear(s.vals[base:])
-			s.vals = s.vals[:base]
-			return a, nil
+			return false, nil
 		default:
-			return nil, s.errf(ErrSyntax, "expected ',' or ']'")
+			return false, s.errf(ErrSyntax, "expected ',' or ']'")
 		}
 	}
+	s.skipWS()
+	return true, nil
+}
+
+// openArray consumes '[' and the whitespace after it.
+func (s *scanner) openArray() {
+	s.pos++
+	s.skipWS()
+}
+
+func (s *scanner) skipArray(depth int) error {
+	s.openArray()
+	var a arrayState
+	for {
+		more, err := s.nextElement(&a)
+		if !more || err != nil {
+			return err
+		}
+		if err := s.skipValue(depth); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *scanner) array(depth int) (any, error) {
+	s.openArray()
+	base := len(s.vals)
+	var a arrayState
+	for {
+		more, err := s.nextElement(&a)
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			break
+		}
+		v, err := s.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		s.vals = append(s.vals, v)
+	}
+	arr := make([]any, len(s.vals)-base)
+	copy(arr, s.vals[base:])
+	clear(s.vals[base:])
+	s.vals = s.vals[:base]
+	return arr, nil
 }
 
 // smallObject is the number of keys compared pairwise before switching to a
@@ -351,9 +451,11 @@ func (s *scanner) array(depth int) (any, error) {
 const smallObject = 16
 
 // keySpan locates one object key: in the input when it has no escapes, else
-// in the scanner's unescape buffer.
+// in the scanner's unescape buffer. Offsets are int32 to keep an object's
+// key table small (it is zeroed for every object); inputs of 2 GiB and more
+// use the map of folded keys from the first key.
 type keySpan struct {
-	start, end int
+	start, end int32
 	unescaped  bool
 	ascii      bool // the unescaped key is pure ASCII
 }
@@ -375,7 +477,7 @@ func (s *scanner) key() (keySpan, error) {
 		return keySpan{}, err
 	}
 	if !esc {
-		return keySpan{start: start + 1, end: s.pos - 1, ascii: !s.nonASCII}, nil
+		return keySpan{start: int32(start + 1), end: int32(s.pos - 1), ascii: !s.nonASCII}, nil
 	}
 	s.pos = start
 	base := len(s.buf)
@@ -387,135 +489,246 @@ func (s *scanner) key() (keySpan, error) {
 		return keySpan{}, err
 	}
 	s.buf = b
-	return keySpan{start: base, end: len(b), unescaped: true, ascii: isASCII(b[base:])}, nil
+	return keySpan{start: int32(base), end: int32(len(b)), unescaped: true, ascii: isASCII(b[base:])}, nil
 }
 
-func (s *scanner) object(depth int) (any, error) {
-	if s.objVisitor != nil && depth <= s.visitDepth {
-		s.objVisitor.VisitObject(depth, s.pos)
+// objectState is the cursor state of one open object: where its escaped
+// keys start in s.buf and the keys seen so far, for the duplicate and
+// case-variant checks.
+type objectState struct {
+	started  bool // a member was read: the next byte is ',' or '}'
+	nonASCII bool // a key of small is not pure ASCII
+	n        int
+	bufBase  int
+	// seen has bit asciiFoldBit(k) set for every key k of small: an ASCII
+	// key whose bit is clear is neither equal to nor a case variant of
+	// any earlier key when they are all ASCII.
+	seen   uint64
+	last   keySpan // the key nextMember returned last
+	small  [smallObject]keySpan
+	folded map[string]string
+}
+
+// asciiFoldBit maps an ASCII key to one of 64 bits so that keys equal
+// under ASCII case folding (equal length, same letters up to case) share
+// it: a multiplicative hash of the length and the first, second and last
+// bytes with bit 5 (the ASCII case bit) set, which merges a few non-letters
+// too; a shared bit only sends a key to the full comparison.
+func asciiFoldBit(k []byte) uint64 {
+	x := uint64(len(k))
+	if len(k) > 1 {
+		x |= uint64(k[0]|0x20)<<8 | uint64(k[1]|0x20)<<16 | uint64(k[len(k)-1]|0x20)<<24
+	} else if len(k) == 1 {
+		x |= uint64(k[0]|0x20) << 8
 	}
-	s.pos++ // '{'
+	return 1 << (x * 0x9E3779B97F4A7C15 >> 58)
+}
+
+// openObject consumes '{' and the whitespace after it.
+func (s *scanner) openObject(o *objectState) {
+	o.bufBase = len(s.buf)
+	s.pos++
 	s.skipWS()
-	if s.pos < len(s.data) && s.data[s.pos] == '}' {
-		s.pos++
-		if s.build {
-			return map[string]any{}, nil
+}
+
+// nextMember moves to the next member of the object opened at o, checks
+// its key against the previous ones and consumes the ':' and whitespace
+// after it, so that s.pos is at the member's value. It returns the
+// unescaped key (valid until the object ends; o.last locates it), or false
+// once '}' is consumed.
+func (s *scanner) nextMember(o *objectState) (key []byte, ok bool, err error) {
+	if !o.started {
+		o.started = true
+		if s.pos < len(s.data) && s.data[s.pos] == '}' {
+			s.pos++
+			return nil, false, nil
 		}
-		return nil, nil
-	}
-	base, keyBase := len(s.vals), len(s.keys)
-	bufBase := len(s.buf) // escaped keys of this object are popped on success
-	var small [smallObject]keySpan
-	n := 0
-	var folded map[string]string
-	for {
+	} else if s.pos < len(s.data) && s.data[s.pos] == ',' {
+		s.pos++ // compact text: the separator right after the value
+	} else {
 		s.skipWS()
-		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-			return nil, s.errf(ErrSyntax, "expected object key")
-		}
-		keyStart := s.pos
-		ks, err := s.key()
-		if err != nil {
-			return nil, err
-		}
-		kb := s.keyBytes(ks)
-		if folded == nil && n < smallObject {
-			for i := 0; i < n; i++ {
-				sameLen := small[i].end-small[i].start == len(kb)
-				if small[i].ascii && ks.ascii {
-					// ASCII keys conflict only at equal lengths.
-					if !sameLen {
-						continue
-					}
-					prev := s.keyBytes(small[i])
-					if string(prev) == string(kb) {
-						return nil, &Error{Offset: keyStart, Kind: ErrDuplicateKey, Detail: strconv.Quote(string(kb))}
-					}
-					if equalFoldASCII(prev, kb) {
-						return nil, &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}
-					}
-					continue
-				}
-				prev := s.keyBytes(small[i])
-				if sameLen && string(prev) == string(kb) {
-					return nil, &Error{Offset: keyStart, Kind: ErrDuplicateKey, Detail: strconv.Quote(string(kb))}
-				}
-				if equalFold(prev, kb) {
-					return nil, &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}
-				}
-			}
-			small[n] = ks
-			n++
-		} else {
-			if folded == nil {
-				folded = make(map[string]string, 2*smallObject)
-				for i := 0; i < n; i++ {
-					k := string(s.keyBytes(small[i]))
-					folded[foldKey(k)] = k
-				}
-			}
-			k := string(kb)
-			fk := foldKey(k)
-			if prev, ok := folded[fk]; ok {
-				kind := ErrCaseVariant
-				if prev == k {
-					kind = ErrDuplicateKey
-				}
-				return nil, &Error{Offset: keyStart, Kind: kind, Detail: strconv.Quote(k)}
-			}
-			folded[fk] = k
-		}
-		s.skipWS()
-		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return nil, s.errf(ErrSyntax, "expected ':'")
-		}
-		s.pos++
-		s.skipWS()
-		if s.visitor != nil && depth <= s.visitDepth {
-			s.visitor.VisitMember(depth, s.keyBytes(ks), s.pos)
-		}
-		if s.build {
-			if ks.unescaped {
-				s.keys = append(s.keys, string(kb))
-			} else {
-				s.keys = append(s.keys, s.text[ks.start:ks.end])
-			}
-		}
-		if err := s.element(depth, "unterminated object"); err != nil {
-			return nil, err
+		if s.pos >= len(s.data) {
+			return nil, false, s.errf(ErrSyntax, "unterminated object")
 		}
 		switch s.data[s.pos] {
 		case ',':
 			s.pos++
 		case '}':
 			s.pos++
-			s.buf = s.buf[:bufBase]
-			if !s.build {
-				return nil, nil
-			}
-			return s.buildObject(base, keyBase), nil
+			s.buf = s.buf[:o.bufBase]
+			return nil, false, nil
 		default:
-			return nil, s.errf(ErrSyntax, "expected ',' or '}'")
+			return nil, false, s.errf(ErrSyntax, "expected ',' or '}'")
+		}
+	}
+	s.skipWS()
+	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+		return nil, false, s.errf(ErrSyntax, "expected object key")
+	}
+	// The common key, inlined: plain ASCII (see skipValue), in an object
+	// whose keys so far are all ASCII and none shares its fold bit (see
+	// objectState.seen), so that it conflicts with none of them. Any
+	// other key takes the general path from the opening quote again.
+	var ks keySpan
+	fast := false
+	if data, start := s.data, s.pos+1; !o.nonASCII && o.folded == nil && o.n < smallObject && len(data) <= maxInt32 {
+		for i := start; i+8 <= len(data); i += 8 {
+			if m := special8(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				if i += bits.TrailingZeros64(m) >> 3; data[i] == '"' {
+					if bit := asciiFoldBit(data[start:i]); o.seen&bit == 0 {
+						o.seen |= bit
+						ks = keySpan{start: int32(start), end: int32(i), ascii: true}
+						o.small[o.n] = ks
+						o.n++
+						s.pos = i + 1
+						fast = true
+					}
+				}
+				break
+			}
+		}
+	}
+	if !fast {
+		keyStart := s.pos
+		if ks, err = s.key(); err != nil {
+			return nil, false, err
+		}
+		if err := s.addKey(o, ks, keyStart); err != nil {
+			return nil, false, err
+		}
+	}
+	if s.pos+1 < len(s.data) && s.data[s.pos] == ':' && s.data[s.pos+1] > ' ' {
+		s.pos++ // compact text: the value right after the colon
+	} else {
+		s.skipWS()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return nil, false, s.errf(ErrSyntax, "expected ':'")
+		}
+		s.pos++
+		s.skipWS()
+	}
+	o.last = ks
+	return s.keyBytes(ks), true, nil
+}
+
+// addKey refuses a key equal to, or a case variant of, a previous key of
+// the object, and records it.
+func (s *scanner) addKey(o *objectState, ks keySpan, keyStart int) error {
+	kb := s.keyBytes(ks)
+	if o.folded == nil && o.n < smallObject && len(s.data) <= maxInt32 {
+		if ks.ascii && !o.nonASCII {
+			// Between ASCII keys, a conflict means the same bit.
+			bit := asciiFoldBit(kb)
+			if o.seen&bit == 0 {
+				o.seen |= bit
+				o.small[o.n] = ks
+				o.n++
+				return nil
+			}
+			o.seen |= bit
+		}
+		if !ks.ascii {
+			o.nonASCII = true
+		}
+		for i := 0; i < o.n; i++ {
+			sameLen := o.small[i].end-o.small[i].start == int32(len(kb))
+			if o.small[i].ascii && ks.ascii {
+				// ASCII keys conflict only at equal lengths.
+				if !sameLen {
+					continue
+				}
+				prev := s.keyBytes(o.small[i])
+				if string(prev) == string(kb) {
+					return &Error{Offset: keyStart, Kind: ErrDuplicateKey, Detail: strconv.Quote(string(kb))}
+				}
+				if equalFoldASCII(prev, kb) {
+					return &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}
+				}
+				continue
+			}
+			prev := s.keyBytes(o.small[i])
+			if sameLen && string(prev) == string(kb) {
+				return &Error{Offset: keyStart, Kind: ErrDuplicateKey, Detail: strconv.Quote(string(kb))}
+			}
+			if equalFold(prev, kb) {
+				return &Error{Offset: keyStart, Kind: ErrCaseVariant, Detail: strconv.Quote(string(kb))}
+			}
+		}
+		o.small[o.n] = ks
+		o.n++
+		return nil
+	}
+	if o.folded == nil {
+		o.folded = make(map[string]string, 2*smallObject)
+		for i := 0; i < o.n; i++ {
+			k := string(s.keyBytes(o.small[i]))
+			o.folded[foldKey(k)] = k
+		}
+	}
+	k := string(kb)
+	fk := foldKey(k)
+	if prev, ok := o.folded[fk]; ok {
+		kind := ErrCaseVariant
+		if prev == k {
+			kind = ErrDuplicateKey
+		}
+		return &Error{Offset: keyStart, Kind: kind, Detail: strconv.Quote(k)}
+	}
+	o.folded[fk] = k
+	return nil
+}
+
+const maxInt32 = 1<<31 - 1
+
+func (s *scanner) skipObject(depth int) error {
+	if s.objVisitor != nil && depth <= s.visitDepth {
+		s.objVisitor.VisitObject(depth, s.pos)
+	}
+	var o objectState
+	s.openObject(&o)
+	for {
+		key, more, err := s.nextMember(&o)
+		if !more || err != nil {
+			return err
+		}
+		if s.visitor != nil && depth <= s.visitDepth {
+			s.visitor.VisitMember(depth, key, s.pos)
+		}
+		if err := s.skipValue(depth); err != nil {
+			return err
 		}
 	}
 }
 
-// element scans an array element or member value (pushing it on s.vals in
-// decode mode) and the whitespace after it; end-of-input there is an
-// ErrSyntax with detail unterminated.
-func (s *scanner) element(depth int, unterminated string) error {
-	v, err := s.value(depth)
-	if err != nil {
-		return err
+func (s *scanner) object(depth int) (any, error) {
+	if s.objVisitor != nil && depth <= s.visitDepth {
+		s.objVisitor.VisitObject(depth, s.pos)
 	}
-	if s.build {
+	var o objectState
+	s.openObject(&o)
+	base, keyBase := len(s.vals), len(s.keys)
+	for {
+		key, more, err := s.nextMember(&o)
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			return s.buildObject(base, keyBase), nil
+		}
+		if s.visitor != nil && depth <= s.visitDepth {
+			s.visitor.VisitMember(depth, key, s.pos)
+		}
+		if o.last.unescaped {
+			s.keys = append(s.keys, string(key))
+		} else {
+			s.keys = append(s.keys, s.text[o.last.start:o.last.end])
+		}
+		v, err := s.value(depth)
+		if err != nil {
+			return nil, err
+		}
 		s.vals = append(s.vals, v)
 	}
-	s.skipWS()
-	if s.pos >= len(s.data) {
-		return s.errf(ErrSyntax, unterminated)
-	}
-	return nil
 }
 
 // buildObject pops the members collected since base into an exactly sized
