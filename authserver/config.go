@@ -159,8 +159,11 @@ type Config struct {
 	// the new goroutine needs a second OS thread, whose wake-up took
 	// 20-110 µs there (runtime trace), longer than the signature, and that
 	// thread then competes with Redis for the two vCPUs (Redis's own time
-	// per grant script about doubled, INFO commandstats). Measure before
-	// turning it on. Ignored without a GrantSteps store.
+	// per grant script about doubled, INFO commandstats). Running the store
+	// call on the new goroutine instead (with or without runtime.Gosched)
+	// was slower too (benchstat medians 310-511 µs against 220-329 µs
+	// sequential at load 21-32, docs/deployment.md). Measure before turning it on. Ignored
+	// without a GrantSteps store.
 	SignWhileStoring bool
 
 	// ClientAddress returns the source address that failed authentication
