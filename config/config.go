@@ -112,6 +112,9 @@ func Parse(data []byte, opts Options) (*File, error) {
 	default:
 		return nil, invalid("telemetry.providers", fmt.Sprintf("unknown value %q (options or global)", f.Telemetry.Providers))
 	}
+	if n := f.MaxTokenBytes; n < 0 || n > core.MaxTokenBytes || n > 0 && n < 1024 {
+		return nil, invalid("max_token_bytes", fmt.Sprintf("%d: between 1024 and %d", n, core.MaxTokenBytes))
+	}
 	if n := f.Telemetry.ObjectNameBytes; n > core.MaxSpanObjectNameBytes || n > 0 && n < core.MinSpanObjectNameBytes {
 		return nil, invalid("telemetry.object_name_bytes", fmt.Sprintf("%d bytes: between %d and %d, or negative to leave the name out", n, core.MinSpanObjectNameBytes, core.MaxSpanObjectNameBytes))
 	}
@@ -177,7 +180,7 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 		return nil, err
 	}
 	vcfg := verifier.Config{
-		Audience: f.Audience, NormalizeAudience: f.NormalizeAudience, Leeway: f.Leeway,
+		Audience: f.Audience, NormalizeAudience: f.NormalizeAudience, Leeway: f.Leeway, MaxTokenBytes: f.MaxTokenBytes,
 		Now: opts.Now, HTTPClient: opts.HTTPClient, Logger: log, MeterProvider: mp,
 		Cache: verifier.CacheConfig{MaxEntries: f.TokenCache.MaxEntries, TTL: f.TokenCache.TTL},
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/verifier"
 )
 
 // Defaults of [Config].
@@ -36,6 +37,26 @@ const (
 	// a body's total duration.
 	DefaultStreamIdleTimeout = 5 * time.Minute
 )
+
+// HeaderBudget is the request header bound (http.Server.MaxHeaderBytes)
+// for a server in front of a Guard that accepts bearer tokens of up to
+// maxTokenBytes (0: verifier.DefaultMaxTokenBytes, 8 KiB): the token plus
+// OtherHeaderBytes for every other header. It is what an unauthenticated
+// request can make the server read and hold (net/http reads up to 4 KiB
+// more before it answers 431). "mcpauthz proxy" uses it unless
+// proxy.max_header_bytes says otherwise; set your own server to it when
+// you mount [Proxy] yourself.
+func HeaderBudget(maxTokenBytes int) int {
+	if maxTokenBytes <= 0 {
+		maxTokenBytes = verifier.DefaultMaxTokenBytes
+	}
+	return len("Authorization: Bearer \r\n") + maxTokenBytes + OtherHeaderBytes
+}
+
+// OtherHeaderBytes is the part of [HeaderBudget] left for the headers
+// other than Authorization (request line, Host, Accept, Content-Type, the
+// Mcp-* headers, a traceparent, a User-Agent).
+const OtherHeaderBytes = 4 << 10
 
 // MaxUpstreamHeaderBytes bounds the response header of the upstream server
 // with the default transport (net/http's own default is 10 MB); a larger
