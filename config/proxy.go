@@ -34,6 +34,9 @@ type FileProxy struct {
 	// ForwardToken passes the client's Authorization header upstream.
 	// Default false.
 	ForwardToken bool `yaml:"forward_token"`
+	// ForwardQuery passes a query string on the MCP endpoint to the
+	// upstream. Default false: such a request is refused with 400.
+	ForwardQuery bool `yaml:"forward_query"`
 	// ReadHeaderTimeout bounds reading a request header. Default 10s.
 	// Request bodies are bounded by core.BodyReadTimeout (30s); the server
 	// has no ReadTimeout or WriteTimeout, which would cut event streams.

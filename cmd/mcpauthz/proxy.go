@@ -97,7 +97,8 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	p, err := proxy.New(proxy.Config{
 		Guard: g, Upstream: pc.Upstream, DialTimeout: pc.DialTimeout, ResponseHeaderTimeout: pc.ResponseHeaderTimeout,
-		StreamIdleTimeout: pc.StreamIdleTimeout, ForwardPrincipal: pc.ForwardPrincipal, ForwardToken: pc.ForwardToken, Logger: log,
+		StreamIdleTimeout: pc.StreamIdleTimeout, ForwardPrincipal: pc.ForwardPrincipal, ForwardToken: pc.ForwardToken,
+		ForwardQuery: pc.ForwardQuery, Logger: log,
 	})
 	if err != nil {
 		return fail("%v (set proxy.upstream or -upstream)", err)

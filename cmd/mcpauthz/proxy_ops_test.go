@@ -34,7 +34,12 @@ func entraLikeToken(t *testing.T, e *proxyEnv) string {
 // extra header of pad bytes ("" and 0 for none).
 func postList(t *testing.T, e *proxyEnv, authz string, pad int) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`))
+	return postListQuery(t, e, authz, pad, "")
+}
+
+func postListQuery(t *testing.T, e *proxyEnv, authz string, pad int, query string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.url+query, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("MCP-Protocol-Version", "2025-11-25")
@@ -101,4 +106,18 @@ func TestProxyHeaderBudget(t *testing.T) {
 			t.Errorf("14 KiB of headers over a 9000-byte budget: %d, want 431", got)
 		}
 	})
+}
+
+// TestProxyQueryKnob: proxy.forward_query reaches the library.
+func TestProxyQueryKnob(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		yaml string
+		want int
+	}{{"", http.StatusBadRequest}, {"  forward_query: true\n", http.StatusOK}} {
+		e := startProxy(t, tt.yaml, nil)
+		if got := postListQuery(t, e, "Bearer "+e.idp.Token(e.resource, "alice", "mcp:tools"), 0, "?tenant=a"); got != tt.want {
+			t.Errorf("%q: %d, want %d", tt.yaml, got, tt.want)
+		}
+	}
 }
