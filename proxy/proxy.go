@@ -488,7 +488,7 @@ func (p *Proxy) Ready(ctx context.Context) error {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", upstreamAddr(p.upstream))
 	if err != nil {
-		err = fmt.Errorf("%w: upstream %s: %w", core.ErrNotReady, p.upstream.Redacted(), err)
+		err = fmt.Errorf("%w: upstream: %s: %w", core.ErrNotReady, p.upstream.Redacted(), err)
 	} else {
 		_ = c.Close()
 	}

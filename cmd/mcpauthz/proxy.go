@@ -118,7 +118,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		mux.Handle("/readyz", core.ReadyHandler(core.ReadyFunc(func(ctx context.Context) error {
 			if err := p.Ready(ctx); err != nil {
 				log.LogAttrs(ctx, slog.LevelWarn, "mcpauthz proxy: not ready", slog.Any("cause", err))
-				return core.ErrNotReady
+				return errPublicNotReady
 			}
 			return nil
 		}), 0))
@@ -195,6 +195,10 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	return code
 }
+
+// errPublicNotReady is all the public /readyz says: the cause names
+// internal URLs.
+var errPublicNotReady = fmt.Errorf("%w: the cause is in the log (proxy.health_listen serves it)", core.ErrNotReady)
 
 func durationOr(d, def time.Duration) time.Duration {
 	if d > 0 {
