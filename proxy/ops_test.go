@@ -334,3 +334,42 @@ func TestPathTricksNeverReachAnotherUpstreamPath(t *testing.T) {
 		t.Errorf("absolute-form /mcp: %.200s; upstream %v", out, reqs)
 	}
 }
+
+// TestUpstreamTrailersDropped: response trailers arrive after the body,
+// past every header rule of the proxy (a WWW-Authenticate, a Location, a
+// principal header); announced or not, they never reach the client.
+func TestUpstreamTrailersDropped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, ct := range []string{"application/json", "text/event-stream"} {
+		t.Run(ct, func(t *testing.T) {
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.ReadAll(r.Body)
+				w.Header().Set("Content-Type", ct)
+				w.Header().Set("Trailer", "WWW-Authenticate, X-Up-Trailer")
+				body := `{"jsonrpc":"2.0","id":6,"result":{"content":[]}}`
+				if ct == "text/event-stream" {
+					body = "event: message\ndata: " + body + "\n\n"
+				}
+				_, _ = io.WriteString(w, body)
+				w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="https://evil.example/prm"`)
+				w.Header().Set("X-Up-Trailer", "http://10.1.2.3/internal")
+				w.Header().Set(http.TrailerPrefix+"Location", "http://10.1.2.3/unannounced")
+			}))
+			defer up.Close()
+			url, _ := f.front(t, up.URL+"/mcp", proxy.Config{})
+			resp, err := http.DefaultClient.Do(f.newRequest(t, url, rpcBody(6, "tools/call", `{"name":"ls","arguments":{}}`)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(b), `"id":6`) {
+				t.Fatalf("%d %s", resp.StatusCode, b)
+			}
+			if len(resp.Trailer) != 0 || resp.Header.Get("Trailer") != "" {
+				t.Errorf("the client got trailers %v (announced %q)", resp.Trailer, resp.Header.Get("Trailer"))
+			}
+		})
+	}
+}

@@ -399,7 +399,7 @@ var errRedirect = errors.New("proxy: the upstream server answered with a redirec
 // modifyResponse applies the idle bound to the upstream body, refuses a
 // protocol switch, a redirect (3xx but 304), a 401, a content coding and
 // several Content-Types, and drops the upstream's WWW-Authenticate,
-// Location, Content-Location and Refresh. A 404 to a request naming a session means the upstream
+// Location, Content-Location, Refresh and trailers. A 404 to a request naming a session means the upstream
 // server has ended it: the Guard forgets the binding.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if resp.StatusCode == http.StatusSwitchingProtocols {
@@ -438,8 +438,26 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 			cancel()
 		}
 	}
-	resp.Body = newIdleBody(resp.Body, p.idle)
+	resp.Trailer = nil // not announced to the client
+	resp.Body = dropTrailers{newIdleBody(resp.Body, p.idle), resp}
 	return nil
+}
+
+// dropTrailers keeps the upstream's response trailers from the client:
+// the transport fills resp.Trailer when the body ends, and the reverse
+// proxy copies whatever is there after the body, where no filter and no
+// header rule of the proxy applies.
+type dropTrailers struct {
+	io.ReadCloser
+	resp *http.Response
+}
+
+func (d dropTrailers) Read(p []byte) (int, error) {
+	n, err := d.ReadCloser.Read(p)
+	if err != nil {
+		d.resp.Trailer = nil
+	}
+	return n, err
 }
 
 // upstreamError answers a request the upstream did not answer: 504 for a
