@@ -373,3 +373,37 @@ func TestUpstreamTrailersDropped(t *testing.T) {
 		})
 	}
 }
+
+// TestRoutingAndIdentityOverridesStripped: headers that common upstream
+// frameworks read as the request's method, path, prefix or client address
+// (method-override middleware, IIS/Symfony X-Original-URL, nginx-style
+// X-Real-IP, the X-Forwarded-* family beyond For/Host/Proto) would let a
+// client make the upstream execute something other than what the Guard
+// decided, or pose as another address. None reaches the upstream.
+func TestRoutingAndIdentityOverridesStripped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rc := &recorder{}
+	up := rc.server(t)
+	url, _ := f.front(t, up.URL+"/mcp", proxy.Config{})
+	req := f.newRequest(t, url, rpcBody(1, "tools/call", `{"name":"ls","arguments":{}}`))
+	hostile := []string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override", "X-Original-Url", "X-Rewrite-Url",
+		"X-Original-Uri", "X-Forwarded-Prefix", "X-Forwarded-Path", "X-Forwarded-Uri", "X-Forwarded-Port", "X-Forwarded-Server",
+		"X-Forwarded-Ssl", "X-Forwarded-Scheme", "X-Real-Ip", "X-Client-Ip", "True-Client-Ip", "X-Cluster-Client-Ip", "Cf-Connecting-Ip",
+		"Fastly-Client-Ip", "X-Original-Forwarded-For", "X-Original-Host", "X-Host", "X-Url-Scheme", "Front-End-Https", "X-Proxyuser-Ip"}
+	for _, h := range hostile {
+		req.Header.Set(h, "DELETE /admin 6.6.6.6")
+	}
+	if r := send(t, req); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	reqs, _ := rc.take()
+	if len(reqs) != 1 {
+		t.Fatalf("upstream got %d requests", len(reqs))
+	}
+	for _, h := range hostile {
+		if v := reqs[0].Header.Values(h); len(v) != 0 {
+			t.Errorf("upstream got %s: %q", h, v)
+		}
+	}
+}
