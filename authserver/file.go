@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/internal/strictyaml"
@@ -134,7 +135,10 @@ func LoadConfig(path string) (Config, error) {
 }
 
 // ParseConfig parses a configuration document. baseDir resolves relative
-// signing key paths. Parsing is strict: unknown keys, duplicate keys, YAML
+// signing key paths. "${NAME}" in any value is replaced by the environment
+// variable NAME first, exactly as in the Guard's file (internal/strictyaml):
+// an unset variable is an error naming the field, never an empty string;
+// "$${" is a literal "${". Parsing is strict: unknown keys, duplicate keys, YAML
 // aliases, multiple documents and wrongly typed values are errors naming
 // the path of the field (e.g. "clients[1].grant_types"). Durations use Go
 // syntax ("10m", "30s").
@@ -148,7 +152,7 @@ func LoadConfig(path string) (Config, error) {
 //	signing_keys:
 //	  - file: as-key.pem          # PEM (PKCS#8, EC or PKCS#1) or a private JWK
 //	clients:
-//	  - client_id: reporting-agent
+//	  - client_id: reporting-agent     # ${NAME} works in any value
 //	    secret_hash: sha256$...   # from HashSecret
 //	    grant_types: [client_credentials]
 //	    scopes: [mcp:tools]
@@ -173,9 +177,34 @@ func LoadConfig(path string) (Config, error) {
 //	  max_bytes: 5120
 //	  timeout: 5s
 func ParseConfig(data []byte, baseDir string) (Config, error) {
+	return parseConfig(data, baseDir, os.LookupEnv)
+}
+
+// parseConfig is ParseConfig with lookup for the environment.
+func parseConfig(data []byte, baseDir string, lookup func(string) (string, bool)) (Config, error) {
 	var fc fileConfig
-	if err := strictyaml.Decode(data, &fc, strictyaml.Options{}); err != nil {
+	if err := strictyaml.Decode(data, &fc, strictyaml.Options{LookupEnv: lookup}); err != nil {
 		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	if fc.Broker != nil {
+		// The inline secrets must come from the environment: the file
+		// itself never holds one. Read the document again unexpanded.
+		var raw fileConfig
+		if err := strictyaml.Decode(data, &raw, strictyaml.Options{}); err != nil {
+			return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+		}
+		for _, f := range []struct{ path, raw, v string }{
+			{"broker.upstream.client_secret", raw.Broker.Upstream.ClientSecret, fc.Broker.Upstream.ClientSecret},
+			{"broker.code_key", raw.Broker.CodeKey, fc.Broker.CodeKey},
+		} {
+			switch {
+			case f.raw == "":
+			case !strictyaml.IsEnvRef(f.raw):
+				return Config{}, cfgErr(f.path, "must be exactly ${NAME} (an environment variable); a secret is never written in the file")
+			case strings.TrimSpace(f.v) == "":
+				return Config{}, cfgErr(f.path, "the environment variable "+f.raw+" is empty")
+			}
+		}
 	}
 	return fc.toConfig(baseDir)
 }

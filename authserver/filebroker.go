@@ -8,13 +8,15 @@ import (
 	"time"
 )
 
-// fileBroker is the "broker" section of the configuration file. Secrets
-// are never inline: client_secret_file and code_key_file name files
-// (relative to the configuration file's directory).
+// fileBroker is the "broker" section of the configuration file. Each
+// secret comes from a file (client_secret_file, code_key_file, relative to
+// the configuration file's directory) or from the environment
+// (client_secret: ${NAME}, code_key: ${NAME}); not both.
 type fileBroker struct {
 	Upstream struct {
 		Issuer           string            `yaml:"issuer"`
 		ClientID         string            `yaml:"client_id"`
+		ClientSecret     string            `yaml:"client_secret"`
 		ClientSecretFile string            `yaml:"client_secret_file"`
 		Scopes           []string          `yaml:"scopes"`
 		GroupsClaim      string            `yaml:"groups_claim"`
@@ -25,6 +27,7 @@ type fileBroker struct {
 		Resource string   `yaml:"resource"`
 		Scopes   []string `yaml:"scopes"`
 	} `yaml:"access"`
+	CodeKey                 string        `yaml:"code_key"`
 	CodeKeyFile             string        `yaml:"code_key_file"`
 	RefreshIdleLifetime     time.Duration `yaml:"refresh_idle_lifetime"`
 	RefreshAbsoluteLifetime time.Duration `yaml:"refresh_absolute_lifetime"`
@@ -65,21 +68,36 @@ func (fb *fileBroker) toBroker(baseDir string) (*Broker, error) {
 	for _, a := range fb.Access {
 		b.Access = append(b.Access, AccessRule{Group: a.Group, Resource: a.Resource, Scopes: a.Scopes})
 	}
+	if fb.Upstream.ClientSecret != "" && fb.Upstream.ClientSecretFile != "" {
+		return nil, cfgErr("broker.upstream.client_secret", "set client_secret or client_secret_file, not both")
+	}
 	if fb.Upstream.ClientSecretFile != "" {
 		sec, err := readSecretFile(baseDir, fb.Upstream.ClientSecretFile, 4<<10)
 		if err != nil || sec == "" {
 			return nil, cfgErr("broker.upstream.client_secret_file", "cannot read a non-empty secret")
 		}
 		b.Upstream.ClientSecret = sec
-	}
-	if fb.CodeKeyFile != "" {
-		k, err := readSecretFile(baseDir, fb.CodeKeyFile, 1<<10)
-		if err != nil {
-			return nil, cfgErr("broker.code_key_file", "cannot be read")
+	} else if fb.Upstream.ClientSecret != "" {
+		b.Upstream.ClientSecret = strings.TrimSpace(fb.Upstream.ClientSecret)
+		if b.Upstream.ClientSecret == "" || len(b.Upstream.ClientSecret) > 4<<10 {
+			return nil, cfgErr("broker.upstream.client_secret", "must be a non-empty secret of at most 4 KiB")
 		}
+	}
+	if fb.CodeKey != "" && fb.CodeKeyFile != "" {
+		return nil, cfgErr("broker.code_key", "set code_key or code_key_file, not both")
+	}
+	field, k := "broker.code_key", strings.TrimSpace(fb.CodeKey)
+	if fb.CodeKeyFile != "" {
+		field = "broker.code_key_file"
+		var err error
+		if k, err = readSecretFile(baseDir, fb.CodeKeyFile, 1<<10); err != nil {
+			return nil, cfgErr(field, "cannot be read")
+		}
+	}
+	if fb.CodeKey != "" || fb.CodeKeyFile != "" {
 		key, err := base64.StdEncoding.DecodeString(k)
 		if err != nil || len(key) != 32 {
-			return nil, cfgErr("broker.code_key_file", "must hold 32 bytes in standard base64 (openssl rand -base64 32)")
+			return nil, cfgErr(field, "must hold 32 bytes in standard base64 (openssl rand -base64 32)")
 		}
 		b.CodeKey = key
 	}

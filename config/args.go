@@ -41,6 +41,9 @@ type FileArg struct {
 	// Default is used when the argument is absent; absent means the
 	// argument is required and a call without it is denied.
 	Default any `yaml:"default"`
+	// Nullable accepts an explicit null, which then counts as absent
+	// (inspect.ArgSpec.Nullable). Default false: null is refused (400).
+	Nullable bool `yaml:"nullable"`
 }
 
 // argTypeNames maps the type names of FileArg.Type to inspect types.
@@ -71,7 +74,7 @@ func ArgDecls(tools []FileToolArgs) (*inspect.ArgDecls, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%w: arguments[%d].args[%d].default: %v", inspect.ErrArgDecl, i, j, err)
 			}
-			ta.Args = append(ta.Args, inspect.ArgSpec{Name: a.Name, Path: a.Path, Type: typ, MaxBytes: a.MaxBytes, MaxItems: a.MaxItems, Default: def})
+			ta.Args = append(ta.Args, inspect.ArgSpec{Name: a.Name, Path: a.Path, Type: typ, MaxBytes: a.MaxBytes, MaxItems: a.MaxItems, Default: def, Nullable: a.Nullable})
 		}
 		if t.Resource != "" {
 			res = append(res, inspect.ResourceArgs{Template: t.Resource, Args: ta.Args})

@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,5 +89,25 @@ func TestArgDeclsErrors(t *testing.T) {
 	}
 	if d, err := ArgDecls([]FileToolArgs{{Tool: "t", Args: []FileArg{{Name: "n", Type: "number", Default: 3}}}}); err != nil || d.For("t")[0].Default != 3.0 {
 		t.Fatalf("int default: %v", err)
+	}
+}
+
+// TestArgDeclsNullable: nullable: true reaches the declaration, so an
+// explicit null counts as absent (the default) instead of a 400.
+func TestArgDeclsNullable(t *testing.T) {
+	for _, nullable := range []bool{false, true} {
+		d, err := ArgDecls([]FileToolArgs{{Tool: "deploy", Args: []FileArg{{Name: "env", Type: "string", Default: "staging", Nullable: nullable}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"deploy","arguments":{"env":null}}}`
+		h := http.Header{"Content-Type": {"application/json"}, "Mcp-Protocol-Version": {inspect.Version20250618}}
+		r, err := inspect.Inspect(http.MethodPost, h, []byte(body), inspect.Options{Args: d})
+		if nullable && (err != nil || r.Messages[0].Args["env"] != "staging") {
+			t.Errorf("nullable: %v", err)
+		}
+		if !nullable && err == nil {
+			t.Error("null accepted without nullable")
+		}
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/casbin/casbin/v2/model"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
@@ -69,6 +68,15 @@ type Options struct {
 	// nothing. Must be nil with telemetry.providers: global.
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
+	// GlobalTracerProvider and GlobalMeterProvider are how
+	// telemetry.providers: global reaches OpenTelemetry's global providers:
+	// set them to otel.GetTracerProvider and otel.GetMeterProvider. The
+	// library does not import go.opentelemetry.io/otel itself (its global
+	// state pulls go-logr and the auto-instrumentation SDK into every
+	// user's build), so with both nil, providers: global is an error.
+	// OPTIONAL; read once by Build.
+	GlobalTracerProvider func() trace.TracerProvider
+	GlobalMeterProvider  func() metric.MeterProvider
 }
 
 // Load reads and parses the file at path (see [Parse]).
@@ -112,6 +120,9 @@ func Parse(data []byte, opts Options) (*File, error) {
 	default:
 		return nil, invalid("telemetry.providers", fmt.Sprintf("unknown value %q (options or global)", f.Telemetry.Providers))
 	}
+	if n := f.MaxTokenBytes; n < 0 || n > core.MaxTokenBytes || n > 0 && n < 1024 {
+		return nil, invalid("max_token_bytes", fmt.Sprintf("%d: between 1024 and %d", n, core.MaxTokenBytes))
+	}
 	if n := f.Telemetry.ObjectNameBytes; n > core.MaxSpanObjectNameBytes || n > 0 && n < core.MinSpanObjectNameBytes {
 		return nil, invalid("telemetry.object_name_bytes", fmt.Sprintf("%d bytes: between %d and %d, or negative to leave the name out", n, core.MinSpanObjectNameBytes, core.MaxSpanObjectNameBytes))
 	}
@@ -126,7 +137,12 @@ func (t *FileTelemetry) providers(opts Options) (trace.TracerProvider, metric.Me
 		if tp != nil || mp != nil {
 			return nil, nil, invalid("telemetry.providers", "global, but Options carries providers too: use one or the other")
 		}
-		tp, mp = otel.GetTracerProvider(), otel.GetMeterProvider()
+		if opts.GlobalTracerProvider == nil || opts.GlobalMeterProvider == nil {
+			return nil, nil, invalid("telemetry.providers", "global, but this program passes no global providers "+
+				"(config.Options.GlobalTracerProvider = otel.GetTracerProvider and GlobalMeterProvider = otel.GetMeterProvider); "+
+				"the mcpauthz binary exports no telemetry: remove the setting")
+		}
+		tp, mp = opts.GlobalTracerProvider(), opts.GlobalMeterProvider()
 	}
 	if t.Traces != nil && !*t.Traces {
 		tp = nil
@@ -177,7 +193,7 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 		return nil, err
 	}
 	vcfg := verifier.Config{
-		Audience: f.Audience, NormalizeAudience: f.NormalizeAudience, Leeway: f.Leeway,
+		Audience: f.Audience, NormalizeAudience: f.NormalizeAudience, Leeway: f.Leeway, MaxTokenBytes: f.MaxTokenBytes,
 		Now: opts.Now, HTTPClient: opts.HTTPClient, Logger: log, MeterProvider: mp,
 		Cache: verifier.CacheConfig{MaxEntries: f.TokenCache.MaxEntries, TTL: f.TokenCache.TTL},
 	}

@@ -22,6 +22,11 @@ type File struct {
 	NormalizeAudience bool `yaml:"normalize_audience"`
 	// Leeway is the clock skew for exp/nbf/iat. Default 30s, at most 5m.
 	Leeway time.Duration `yaml:"leeway"`
+	// MaxTokenBytes caps the length of a bearer token
+	// (verifier.Config.MaxTokenBytes). Default 8192; at most 16384
+	// (core.MaxTokenBytes). An Entra ID token carrying 200 groups is about
+	// 12 KiB. "mcpauthz proxy" sizes its header budget from it.
+	MaxTokenBytes int `yaml:"max_token_bytes"`
 	// TokenCache configures the verified-token cache.
 	TokenCache FileTokenCache `yaml:"token_cache"`
 	// Mapper maps the claims of issuers without a preset (and of presets

@@ -34,10 +34,20 @@ type FileProxy struct {
 	// ForwardToken passes the client's Authorization header upstream.
 	// Default false.
 	ForwardToken bool `yaml:"forward_token"`
+	// ForwardQuery passes a query string on the MCP endpoint to the
+	// upstream. Default false: such a request is refused with 400.
+	ForwardQuery bool `yaml:"forward_query"`
 	// ReadHeaderTimeout bounds reading a request header. Default 10s.
 	// Request bodies are bounded by core.BodyReadTimeout (30s); the server
 	// has no ReadTimeout or WriteTimeout, which would cut event streams.
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// MaxHeaderBytes bounds the request line and headers of every request,
+	// authenticated or not (http.Server.MaxHeaderBytes; net/http reads up
+	// to 4 KiB more before it refuses with 431): what an unauthenticated
+	// request can make the proxy hold. Default proxy.HeaderBudget of
+	// max_token_bytes (12 KiB with the default 8 KiB token cap); between
+	// 4 KiB and 64 KiB, and room for a token of max_token_bytes.
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
 	// IdleTimeout closes an idle keep-alive connection. Default 2m.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// ShutdownTimeout is how long SIGINT/SIGTERM lets requests in progress

@@ -1,11 +1,15 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -61,13 +65,28 @@ func (g *Guard) Ready(ctx context.Context) error {
 // DefaultReadyTimeout bounds one readiness probe answered by ReadyHandler.
 const DefaultReadyTimeout = 5 * time.Second
 
+// Bounds of a not-ready body (ReadyHandler): at most MaxReadyChecks lines,
+// each at most MaxReadyCheckBytes with control characters replaced, so the
+// body stays under 9 KiB (quotes and backslashes escaped) however many
+// dependencies fail and whatever they say.
+const (
+	MaxReadyChecks     = 16
+	MaxReadyCheckBytes = 256
+)
+
 // ReadyHandler answers Kubernetes-style readiness probes for c (a *Guard,
 // an *authserver.Server, or several joined with ReadyFunc): 200 with
 // {"status":"ready"} when c.Ready returns nil within timeout (0 means
-// DefaultReadyTimeout), otherwise 503 with {"status":"not ready","error":
-// "..."} (the error text truncated to MaxLogReason bytes). It answers GET
-// and HEAD only. Mount it on an internal listener: the error names
-// components and URLs.
+// DefaultReadyTimeout), otherwise 503 with
+//
+//	{"status":"not ready","checks":["verifier: ...","upstream: ..."]}
+//
+// one line per failing dependency (each line of the error: errors.Join
+// puts one per line), without the "not ready" prefix, with every URL's
+// user info, query and fragment removed and "password=" values masked,
+// each line cut at MaxReadyCheckBytes and at most MaxReadyChecks lines
+// (then "... N more"). It answers GET and HEAD only. Mount it on an
+// internal listener: the lines name components, hosts and paths.
 func ReadyHandler(c ReadinessChecker, timeout time.Duration) http.Handler {
 	if timeout <= 0 {
 		timeout = DefaultReadyTimeout
@@ -79,11 +98,71 @@ func ReadyHandler(c ReadinessChecker, timeout time.Duration) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		if err := c.Ready(ctx); err != nil {
-			writeProbe(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "error": TruncateField(err.Error(), MaxLogReason)})
+			writeProbe(w, http.StatusServiceUnavailable, struct {
+				Status string   `json:"status"`
+				Checks []string `json:"checks"`
+			}{"not ready", ReadyChecks(err)})
 			return
 		}
 		writeProbe(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
+}
+
+// ReadyChecks is the "checks" list of a not-ready body (see
+// [ReadyHandler]): one bounded, redacted line per failing dependency.
+func ReadyChecks(err error) []string {
+	var lines []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		for { // "mcpauthz: not ready: ", "authserver: not ready: "
+			m := probeNotReady.FindStringIndex(line)
+			if m == nil {
+				break
+			}
+			line = line[m[1]:]
+		}
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) == 0 {
+		return []string{"not ready"}
+	}
+	out := make([]string, 0, min(len(lines), MaxReadyChecks))
+	for i, line := range lines {
+		if i == MaxReadyChecks-1 && len(lines) > MaxReadyChecks {
+			return append(out, fmt.Sprintf("... %d more (see the log)", len(lines)-i))
+		}
+		line = strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f {
+				return ' '
+			}
+			return r
+		}, line)
+		out = append(out, TruncateField(redactForProbe(line), MaxReadyCheckBytes))
+	}
+	return out
+}
+
+var (
+	probeNotReady = regexp.MustCompile(`^[a-z]+: not ready: `)
+	probeURL      = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
+	probePassword = regexp.MustCompile(`(?i)(password|passwd|pwd|secret|token)=[^\s&"']+`)
+)
+
+// redactForProbe removes credentials from s: user info, query and fragment
+// of every URL, and key=value passwords (DSNs).
+func redactForProbe(s string) string {
+	s = probeURL.ReplaceAllStringFunc(s, func(raw string) string {
+		trail := strings.TrimRight(raw, ".,;:)]}")
+		rest := raw[len(trail):]
+		u, err := url.Parse(trail)
+		if err != nil {
+			return "[url]" + rest
+		}
+		u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+		return u.String() + rest
+	})
+	return probePassword.ReplaceAllString(s, "$1=[redacted]")
 }
 
 // LiveHandler answers liveness probes: 200 {"status":"alive"} to GET and
@@ -106,8 +185,12 @@ func probeMethod(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-func writeProbe(w http.ResponseWriter, status int, body map[string]string) {
-	b, _ := json.Marshal(body)
+func writeProbe(w http.ResponseWriter, status int, body any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<" stays one byte in the bounded lines
+	_ = enc.Encode(body)
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/mcpauthz/mcpauthz/config"
@@ -108,11 +109,14 @@ func TestConfigTelemetryGlobal(t *testing.T) {
 	if _, err := f.Build(context.Background(), "", config.Options{MeterProvider: p.mp}); err == nil || !strings.Contains(err.Error(), "use one or the other") {
 		t.Fatalf("global with Options providers: %v", err)
 	}
-	b, err := f.Build(context.Background(), "", config.Options{})
+	if _, err := f.Build(context.Background(), "", config.Options{}); err == nil || !strings.Contains(err.Error(), "GlobalTracerProvider") {
+		t.Fatalf("global without the global getters: %v", err)
+	}
+	b, err := f.Build(context.Background(), "", config.Options{GlobalTracerProvider: otel.GetTracerProvider, GlobalMeterProvider: otel.GetMeterProvider})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Config.TracerProvider == nil || b.Config.MeterProvider == nil {
+	if b.Config.TracerProvider != otel.GetTracerProvider() || b.Config.MeterProvider != otel.GetMeterProvider() {
 		t.Fatal("providers: global did not take OTel's global providers")
 	}
 	for _, bad := range []string{"telemetry: {providers: otlp}\n", "telemetry: {object_name_bytes: 10}\n", "telemetry: {object_name_bytes: 9000}\n", "telemetry: {trace: true}\n"} {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/mcpauthz/mcpauthz/core"
@@ -51,26 +52,36 @@ const MaxPrincipalHeaderBytes = 8 << 10
 // errPrincipalTooLarge: see MaxPrincipalHeaderBytes.
 var errPrincipalTooLarge = errors.New("proxy: the principal headers exceed MaxPrincipalHeaderBytes")
 
-// hop-by-hop and forwarding headers the proxy never passes on from the
-// client (httputil.ReverseProxy removes the hop-by-hop ones; Rewrite
-// removes X-Forwarded-*; these are the rest).
-var strippedAlways = []string{"Forwarded"}
+// strippedAlways are the inbound headers the proxy never passes on besides
+// X-Forwarded-* (httputil.ReverseProxy removes the hop-by-hop ones): those
+// upstream frameworks read as the request's method (method-override
+// middleware), path (IIS and Symfony X-Original-URL), host or scheme, or as
+// the client's address (nginx-style X-Real-IP, CDN headers). A client
+// setting them could make the upstream execute something other than what
+// the Guard decided, or pose as another address. Lower case.
+var strippedAlways = []string{
+	"forwarded", "x-http-method-override", "x-http-method", "x-method-override",
+	"x-original-url", "x-rewrite-url", "x-original-uri", "x-original-host", "x-host", "x-url-scheme", "front-end-https",
+	"x-real-ip", "x-client-ip", "true-client-ip", "x-cluster-client-ip", "cf-connecting-ip", "fastly-client-ip",
+	"x-original-forwarded-for", "x-proxyuser-ip",
+}
 
 // StripInbound removes from h every header the client must not be able to
 // set on the upstream request: each name that starts with [HeaderPrefix]
 // compared case-insensitively and with "_" read as "-" (CGI-style servers
 // map both to the same variable), every other name containing "_" (net/http
 // keeps Mcp_Session_Id apart from the Mcp-Session-Id the Guard checks, a
-// CGI-style upstream does not), the Forwarded header, and Authorization
-// unless keepAuthorization.
+// CGI-style upstream does not), Forwarded and every X-Forwarded-* (the
+// proxy sets its own For, Host and Proto afterwards), the method, path and
+// client-address overrides of strippedAlways, and Authorization unless
+// keepAuthorization.
 func StripInbound(h http.Header, keepAuthorization bool) {
 	for name := range h {
-		if isOwnHeader(name) || strings.IndexByte(name, '_') >= 0 {
+		if isOwnHeader(name) || strings.IndexByte(name, '_') >= 0 ||
+			len(name) >= len("x-forwarded-") && strings.EqualFold(name[:len("x-forwarded-")], "x-forwarded-") ||
+			slices.ContainsFunc(strippedAlways, func(s string) bool { return strings.EqualFold(name, s) }) {
 			delete(h, name)
 		}
-	}
-	for _, name := range strippedAlways {
-		delete(h, name)
 	}
 	if !keepAuthorization {
 		delete(h, "Authorization")

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/verifier"
 )
 
 // Defaults of [Config].
@@ -37,6 +38,26 @@ const (
 	DefaultStreamIdleTimeout = 5 * time.Minute
 )
 
+// HeaderBudget is the request header bound (http.Server.MaxHeaderBytes)
+// for a server in front of a Guard that accepts bearer tokens of up to
+// maxTokenBytes (0: verifier.DefaultMaxTokenBytes, 8 KiB): the token plus
+// OtherHeaderBytes for every other header. It is what an unauthenticated
+// request can make the server read and hold (net/http reads up to 4 KiB
+// more before it answers 431). "mcpauthz proxy" uses it unless
+// proxy.max_header_bytes says otherwise; set your own server to it when
+// you mount [Proxy] yourself.
+func HeaderBudget(maxTokenBytes int) int {
+	if maxTokenBytes <= 0 {
+		maxTokenBytes = verifier.DefaultMaxTokenBytes
+	}
+	return len("Authorization: Bearer \r\n") + maxTokenBytes + OtherHeaderBytes
+}
+
+// OtherHeaderBytes is the part of [HeaderBudget] left for the headers
+// other than Authorization (request line, Host, Accept, Content-Type, the
+// Mcp-* headers, a traceparent, a User-Agent).
+const OtherHeaderBytes = 4 << 10
+
 // MaxUpstreamHeaderBytes bounds the response header of the upstream server
 // with the default transport (net/http's own default is 10 MB); a larger
 // header is answered with 502.
@@ -49,9 +70,17 @@ type Config struct {
 	Guard *core.Guard
 	// Upstream is the URL of the protected server's MCP endpoint, such as
 	// "http://127.0.0.1:3000/mcp": http or https, with a host, without
-	// user info or fragment. Requests are sent to exactly this URL (the
-	// inbound query, if any, is appended). REQUIRED.
+	// user info or fragment. Requests are sent to exactly this URL (with
+	// ForwardQuery, the inbound query is appended). REQUIRED.
 	Upstream string
+	// ForwardQuery passes the query string of a request to the MCP endpoint
+	// on to the upstream. Default false: a request with a query string is
+	// refused with 400 and never forwarded. Streamable HTTP carries
+	// everything in the body and headers, the Guard inspects neither the
+	// query nor anything an upstream might read from it, so a query could
+	// smuggle parameters (a tenant, a debug switch, a second method) past
+	// the policy.
+	ForwardQuery bool
 	// Transport sends the requests upstream. Default: a transport of its
 	// own (never http.DefaultTransport) that ignores HTTP_PROXY and
 	// friends, with DialTimeout, ResponseHeaderTimeout, a 10 s TLS
@@ -94,6 +123,7 @@ type Proxy struct {
 	idle     time.Duration
 	fwdPrinc bool
 	fwdToken bool
+	fwdQuery bool
 	metadata http.Handler
 	mdPaths  []string
 	pubHost  string // host of the Guard's resource URL: X-Forwarded-Host
@@ -114,7 +144,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p := &Proxy{
 		g: cfg.Guard, upstream: u, log: cfg.Logger, idle: cfg.StreamIdleTimeout,
-		fwdPrinc: cfg.ForwardPrincipal, fwdToken: cfg.ForwardToken,
+		fwdPrinc: cfg.ForwardPrincipal, fwdToken: cfg.ForwardToken, fwdQuery: cfg.ForwardQuery,
 		metadata: cfg.Guard.MetadataHandler(), mdPaths: cfg.Guard.MetadataPaths(),
 	}
 	if ru, err := url.Parse(cfg.Guard.Resource()); err == nil {
@@ -241,6 +271,13 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		}
 		st.body = b
 	}
+	// Checked after the Guard, whose refusals (a token in the query, no
+	// token) keep their own answers.
+	if r.URL.RawQuery != "" && !p.fwdQuery {
+		core.WriteResponse(w, p.g.Render(&core.Error{Kind: core.KindMessage, Status: http.StatusBadRequest, ID: rpcID(st.body),
+			Description: "the MCP endpoint takes no query string (proxy forward_query)"}))
+		return
+	}
 	if p.fwdPrinc {
 		if pc, ok := core.PrincipalFromContext(r.Context()); ok {
 			st.principal = http.Header{}
@@ -268,8 +305,24 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	if st.body != nil {
 		out.Body = io.NopCloser(bytes.NewReader(st.body))
 	}
-	p.rp.ServeHTTP(w, out)
+	p.rp.ServeHTTP(no1xx{w}, out)
 }
+
+// no1xx drops the interim (1xx) responses the reverse proxy relays from
+// the upstream (103 Early Hints and its Link headers, an unsolicited 100):
+// the client gets the proxy's own answer only. 101 is refused by
+// modifyResponse.
+type no1xx struct{ http.ResponseWriter }
+
+func (w no1xx) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach Flush on the real writer.
+func (w no1xx) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // readAll reads the Guard's in-memory copy of the body in one allocation
 // when its length is known.
@@ -286,7 +339,7 @@ func readAll(r io.Reader) ([]byte, error) {
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	out := pr.Out
 	u := *p.upstream
-	if q := pr.In.URL.RawQuery; q != "" {
+	if q := pr.In.URL.RawQuery; q != "" && p.fwdQuery {
 		if u.RawQuery != "" {
 			u.RawQuery += "&" + q
 		} else {
@@ -297,6 +350,10 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	out.Host = "" // the upstream's own host
 	out.Trailer = nil
 	StripInbound(out.Header, p.fwdToken)
+	// The Guard has read the whole body already (and net/http answered the
+	// client's Expect itself): an upstream 100 Continue would reach the
+	// client as a second one.
+	out.Header.Del("Expect")
 	// The filters read identity bytes only: the client's Accept-Encoding
 	// is not passed on, so the default transport asks for gzip itself and
 	// decodes it (modifyResponse refuses any other encoding).
@@ -334,16 +391,33 @@ var errAmbiguousType = errors.New("proxy: the upstream server sent several Conte
 // names.
 var errUpstreamUnauthorized = errors.New("proxy: the upstream server answered 401 to an authorized request (does it need forward_token?)")
 
+// errRedirect refuses an upstream redirect: passing it on would send the
+// client, with its bearer token, to a URL the upstream chose, and show it
+// the upstream's internal address.
+var errRedirect = errors.New("proxy: the upstream server answered with a redirect")
+
 // modifyResponse applies the idle bound to the upstream body, refuses a
-// protocol switch, a 401, a content coding and several Content-Types, and drops the upstream's
-// WWW-Authenticate. A 404 to a request naming a session means the upstream
+// protocol switch, a redirect (3xx but 304), a 401, a content coding and
+// several Content-Types, and drops the upstream's WWW-Authenticate,
+// Location, Content-Location, Refresh and trailers. A 404 to a request naming a session means the upstream
 // server has ended it: the Guard forgets the binding.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		return errUpgrade
 	}
-	// The Guard owns the authentication challenge.
+	// The Guard owns the authentication challenge, and the client's only
+	// URL is the resource: no header from the upstream names another one.
 	resp.Header.Del("WWW-Authenticate")
+	loc := resp.Header.Get("Location")
+	resp.Header.Del("Location")
+	resp.Header.Del("Content-Location")
+	resp.Header.Del("Refresh")
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.StatusCode != http.StatusNotModified {
+		if u, err := url.Parse(loc); err == nil {
+			loc = u.Redacted()
+		}
+		return fmt.Errorf("%w: %d to %.256q", errRedirect, resp.StatusCode, loc)
+	}
 	if resp.StatusCode == http.StatusUnauthorized {
 		return errUpstreamUnauthorized
 	}
@@ -364,8 +438,26 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 			cancel()
 		}
 	}
-	resp.Body = newIdleBody(resp.Body, p.idle)
+	resp.Trailer = nil // not announced to the client
+	resp.Body = dropTrailers{newIdleBody(resp.Body, p.idle), resp}
 	return nil
+}
+
+// dropTrailers keeps the upstream's response trailers from the client:
+// the transport fills resp.Trailer when the body ends, and the reverse
+// proxy copies whatever is there after the body, where no filter and no
+// header rule of the proxy applies.
+type dropTrailers struct {
+	io.ReadCloser
+	resp *http.Response
+}
+
+func (d dropTrailers) Read(p []byte) (int, error) {
+	n, err := d.ReadCloser.Read(p)
+	if err != nil {
+		d.resp.Trailer = nil
+	}
+	return n, err
 }
 
 // upstreamError answers a request the upstream did not answer: 504 for a
@@ -414,7 +506,7 @@ func (p *Proxy) Ready(ctx context.Context) error {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", upstreamAddr(p.upstream))
 	if err != nil {
-		err = fmt.Errorf("%w: upstream %s: %w", core.ErrNotReady, p.upstream.Redacted(), err)
+		err = fmt.Errorf("%w: upstream: %s: %w", core.ErrNotReady, p.upstream.Redacted(), err)
 	} else {
 		_ = c.Close()
 	}

@@ -655,6 +655,11 @@ func TestReady(t *testing.T) {
 	if c := probe(); c != http.StatusServiceUnavailable {
 		t.Errorf("ready with the upstream down = %d", c)
 	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if want := `{"status":"not ready","checks":["upstream: ` + up.URL + `/mcp: dial tcp `; !strings.HasPrefix(rec.Body.String(), want) {
+		t.Errorf("body %s, want prefix %s", rec.Body.String(), want)
+	}
 	if err := p.Ready(context.Background()); err == nil || !errors.Is(err, core.ErrNotReady) {
 		t.Errorf("Ready = %v", err)
 	}

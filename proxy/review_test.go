@@ -308,6 +308,17 @@ func TestRequestFramingCannotSmuggle(t *testing.T) {
 		{"connection names principal header", req("Connection: close, X-Mcpauthz-Subject\r\nX-Mcpauthz-Subject: root\r\n", ls), 1},
 		// The upstream never gets a header the Guard saw and the upstream does not, or the reverse: Content-Type hidden from the upstream is hidden from the Guard.
 		{"connection hides Content-Type", req("Connection: close, Content-Type\r\n", ls), 0},
+		// More framing an attacker tries; net/http refuses each (400/501) or reads it one way only.
+		{"two different Content-Lengths", "POST /mcp HTTP/1.1\r\n" + head + fmt.Sprintf("Content-Length: %d\r\nContent-Length: %d\r\n\r\n", len(ls), len(ls)+len(smuggled)) + ls + smuggled, 0},
+		{"Content-Length list", "POST /mcp HTTP/1.1\r\n" + head + fmt.Sprintf("Content-Length: %d, %d\r\n\r\n", len(ls), len(ls)+len(smuggled)) + ls + smuggled, 0},
+		{"Content-Length with plus", "POST /mcp HTTP/1.1\r\n" + head + fmt.Sprintf("Content-Length: +%d\r\n\r\n", len(ls)) + ls, 0},
+		{"space before colon in TE", "POST /mcp HTTP/1.1\r\n" + head + fmt.Sprintf("Content-Length: %d\r\nTransfer-Encoding : chunked\r\n\r\n", len(ls)) + ls + smuggled, 0},
+		{"obs-fold TE", "POST /mcp HTTP/1.1\r\n" + head + fmt.Sprintf("Content-Length: %d\r\nTransfer-Encoding:\r\n chunked\r\n\r\n", len(ls)) + ls + smuggled, 0},
+		{"TE twice", "POST /mcp HTTP/1.1\r\n" + head + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk(ls) + "0\r\n\r\n" + smuggled, 0},
+		{"TE xchunked", "POST /mcp HTTP/1.1\r\n" + head + fmt.Sprintf("Content-Length: %d\r\nTransfer-Encoding: xchunked\r\n\r\n", len(ls)) + ls + smuggled, 0},
+		{"chunk size with bare LF", "POST /mcp HTTP/1.1\r\n" + head + "Transfer-Encoding: chunked\r\n\r\n" + fmt.Sprintf("%x\n%s\r\n0\r\n\r\n", len(ls), ls) + smuggled, 0},
+		{"chunk extension", "POST /mcp HTTP/1.1\r\n" + head + "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n" + fmt.Sprintf("%x;ext=\"x\"\r\n%s\r\n0\r\n\r\n", len(ls), ls), 1},
+		{"oversized chunk size", "POST /mcp HTTP/1.1\r\n" + head + "Transfer-Encoding: chunked\r\n\r\n" + "fffffffffffffffff\r\n" + ls + "\r\n0\r\n\r\n", 0},
 		{"absolute form to another path", strings.Replace(req("Connection: close\r\n", ls), "POST /mcp ", "POST http://evil.example/admin ", 1), 0},
 	}
 	for _, tt := range tests {

@@ -25,7 +25,9 @@ const (
 	defaultReadHeaderTimeout = 10 * time.Second
 	defaultServerIdleTimeout = 2 * time.Minute
 	defaultShutdownTimeout   = 30 * time.Second
+	minProxyHeaderBytes      = 4 << 10
 	maxProxyHeaderBytes      = 64 << 10
+	probeHeaderBytes         = 4 << 10 // the health listener's requests carry no token
 )
 
 func proxyCmd(args []string, stdout, stderr io.Writer) int {
@@ -70,6 +72,16 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if pc.Listen == "" {
 		pc.Listen = defaultProxyListen
 	}
+	headerBytes := pc.MaxHeaderBytes
+	if headerBytes == 0 {
+		headerBytes = proxy.HeaderBudget(file.MaxTokenBytes)
+	}
+	if headerBytes < minProxyHeaderBytes || headerBytes > maxProxyHeaderBytes {
+		return fail("proxy.max_header_bytes %d: between %d and %d", headerBytes, minProxyHeaderBytes, maxProxyHeaderBytes)
+	}
+	if need := proxy.HeaderBudget(file.MaxTokenBytes) - proxy.OtherHeaderBytes + 512; headerBytes < need {
+		return fail("proxy.max_header_bytes %d cannot carry a token of max_token_bytes: at least %d", headerBytes, need)
+	}
 	if (pc.TLSCertFile == "") != (pc.TLSKeyFile == "") {
 		return fail("proxy.tls_cert_file and proxy.tls_key_file go together")
 	}
@@ -85,7 +97,8 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	p, err := proxy.New(proxy.Config{
 		Guard: g, Upstream: pc.Upstream, DialTimeout: pc.DialTimeout, ResponseHeaderTimeout: pc.ResponseHeaderTimeout,
-		StreamIdleTimeout: pc.StreamIdleTimeout, ForwardPrincipal: pc.ForwardPrincipal, ForwardToken: pc.ForwardToken, Logger: log,
+		StreamIdleTimeout: pc.StreamIdleTimeout, ForwardPrincipal: pc.ForwardPrincipal, ForwardToken: pc.ForwardToken,
+		ForwardQuery: pc.ForwardQuery, Logger: log,
 	})
 	if err != nil {
 		return fail("%v (set proxy.upstream or -upstream)", err)
@@ -105,7 +118,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		mux.Handle("/readyz", core.ReadyHandler(core.ReadyFunc(func(ctx context.Context) error {
 			if err := p.Ready(ctx); err != nil {
 				log.LogAttrs(ctx, slog.LevelWarn, "mcpauthz proxy: not ready", slog.Any("cause", err))
-				return core.ErrNotReady
+				return errPublicNotReady
 			}
 			return nil
 		}), 0))
@@ -117,15 +130,15 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// deadline did not let finish.
 	base, cutAll := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutAll()
-	newServer := func(h http.Handler) *http.Server {
+	newServer := func(h http.Handler, headerBytes int) *http.Server {
 		return &http.Server{
 			Handler: h, ReadHeaderTimeout: durationOr(pc.ReadHeaderTimeout, defaultReadHeaderTimeout),
-			IdleTimeout: durationOr(pc.IdleTimeout, defaultServerIdleTimeout), MaxHeaderBytes: maxProxyHeaderBytes,
+			IdleTimeout: durationOr(pc.IdleTimeout, defaultServerIdleTimeout), MaxHeaderBytes: headerBytes,
 			BaseContext: func(net.Listener) context.Context { return base },
 			ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
 	}
-	servers := []*http.Server{newServer(handler)}
+	servers := []*http.Server{newServer(handler, headerBytes)}
 	ln, err := net.Listen("tcp", pc.Listen)
 	if err != nil {
 		return fail("%v", err)
@@ -137,7 +150,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			ln.Close()
 			return fail("%v", err)
 		}
-		servers, lns = append(servers, newServer(health)), append(lns, hln)
+		servers, lns = append(servers, newServer(health, probeHeaderBytes)), append(lns, hln)
 	}
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
@@ -182,6 +195,10 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	return code
 }
+
+// errPublicNotReady is all the public /readyz says: the cause names
+// internal URLs.
+var errPublicNotReady = fmt.Errorf("%w: the cause is in the log (proxy.health_listen serves it)", core.ErrNotReady)
 
 func durationOr(d, def time.Duration) time.Duration {
 	if d > 0 {

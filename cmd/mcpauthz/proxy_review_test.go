@@ -56,6 +56,9 @@ func TestProxyPublicReadyzHidesDetail(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz = %d %s", resp.StatusCode, body)
 	}
+	if !strings.Contains(string(body), "the cause is in the log") {
+		t.Errorf("the public /readyz does not say where the cause is: %s", body)
+	}
 	for _, secret := range []string{"127.0.0.1:1", "internal-mcp", "idp.internal.example", "jwks"} {
 		if strings.Contains(string(body), secret) {
 			t.Errorf("the public /readyz names %q: %s", secret, body)

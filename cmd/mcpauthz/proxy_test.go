@@ -323,6 +323,10 @@ func TestProxyCommandRefuses(t *testing.T) {
 		{"unknown proxy key", base + "proxy:\n  upstreams: http://127.0.0.1:1/mcp\n", nil, "upstreams"},
 		{"probe collision", strings.Replace(base, "/mcp\n", "/readyz\n", 1) + "proxy:\n  upstream: http://127.0.0.1:1/mcp\n", nil, "collides"},
 		{"no config", "", []string{}, "-config is required"},
+		{"header budget too small", base + "proxy:\n  upstream: http://127.0.0.1:1/mcp\n  max_header_bytes: 1024\n", nil, "max_header_bytes"},
+		{"header budget too large", base + "proxy:\n  upstream: http://127.0.0.1:1/mcp\n  max_header_bytes: 1048576\n", nil, "max_header_bytes"},
+		{"header budget below the token cap", base + "proxy:\n  upstream: http://127.0.0.1:1/mcp\n  max_header_bytes: 6000\n", nil, "cannot carry a token"},
+		{"token cap too large", base + "max_token_bytes: 65536\nproxy:\n  upstream: http://127.0.0.1:1/mcp\n", nil, "max_token_bytes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := tt.args

@@ -67,6 +67,13 @@ type ArgSpec struct {
 	// int), bool or []string, matching Type. OPTIONAL; nil means the
 	// argument is required, and a call without it is denied.
 	Default any
+	// Nullable accepts an explicit JSON null, which then counts as absent
+	// (Default, or denied as missing), as the tool's input schema allows
+	// with "type": [T, "null"] or "nullable": true. Default false: null is
+	// refused (400, -32602). The go-sdk passes the null on (a nil pointer
+	// or slice; it applies schema defaults to absent members only), so a
+	// handler must read nil as the default the policy saw.
+	Nullable bool
 }
 
 // ToolArgs declares the arguments of the tools whose name matches Tool.
@@ -304,6 +311,9 @@ func (d *decoder) extractArgs(m *Message, specs []ArgSpec, at int) error {
 			if v, err = d.lookup(at, a.Path); err != nil {
 				return d.invalidParams(m, "argument "+a.Name+": "+err.Error())
 			}
+		}
+		if v >= 0 && a.Nullable && b[v] == 'n' { // null, where the schema allows it
+			v = -1
 		}
 		if v < 0 {
 			if a.Default == nil {

@@ -23,8 +23,9 @@ import (
 //	"default"                           Default (the go-sdk applies schema defaults before a typed handler runs)
 //
 // A nullable type (["null", T], what the go-sdk infers for slices and
-// pointers) is declared as T: an explicit null is then refused (400),
-// stricter than the schema. Any other property (objects, unions, arrays of other
+// pointers, or "nullable": true) is declared as T with Nullable: an
+// explicit null counts as absent (the default, or denied as missing);
+// null for any other property is refused (400). Any other property (objects, unions, arrays of other
 // items, names that are not letters, digits and '_') is not declared: an
 // error when named in SchemaOptions.Properties, skipped otherwise, so a
 // policy that reads it is refused at load. A property without a default
@@ -58,11 +59,18 @@ type schemaNode struct {
 	MaxLength  *int                   `json:"maxLength"`
 	MaxItems   *int                   `json:"maxItems"`
 	Default    json.RawMessage        `json:"default"`
+	Nullable   bool                   `json:"nullable"` // OpenAPI 3.0 style
+}
+
+// nullable reports whether the node allows null: "null" among its types,
+// or "nullable": true.
+func (n *schemaNode) nullable() bool {
+	var l []string
+	return n.Nullable || json.Unmarshal(n.Type, &l) == nil && slices.Contains(l, "null")
 }
 
 // typ is the node's single type; a nullable type (["null", T], which the
-// go-sdk infers for Go slices and pointers) counts as T: the Guard refuses
-// an explicit null for a declared argument (400), stricter than the schema.
+// go-sdk infers for Go slices and pointers) counts as T (see nullable).
 func (n *schemaNode) typ() string {
 	var s string
 	if json.Unmarshal(n.Type, &s) == nil {
@@ -158,7 +166,7 @@ func schemaSpec(name string, p *schemaNode, opts SchemaOptions) (ArgSpec, string
 		}
 		return max(4**n.MaxLength, 1)
 	}
-	a := ArgSpec{Name: name}
+	a := ArgSpec{Name: name, Nullable: p.nullable()}
 	switch p.typ() {
 	case "string":
 		a.Type, a.MaxBytes = ArgString, strBound(p)

@@ -207,6 +207,12 @@ func ExpandString(s string, lookup func(string) (string, bool)) (string, error) 
 	}
 }
 
+// IsEnvRef reports whether s is exactly one "${NAME}" reference, as a
+// field that must come from the environment is written.
+func IsEnvRef(s string) bool {
+	return len(s) > 3 && s[:2] == "${" && s[len(s)-1] == '}' && validName(s[2:len(s)-1])
+}
+
 func validName(s string) bool {
 	if s == "" {
 		return false

@@ -83,3 +83,14 @@ func FuzzDecode(f *testing.F) {
 		_ = Decode(data, &d, Options{LookupEnv: env(map[string]string{"A": "1", "P": "2"})})
 	})
 }
+
+func TestIsEnvRef(t *testing.T) {
+	for s, want := range map[string]bool{
+		"${A}": true, "${IDP_CLIENT_SECRET}": true, "${_x9}": true,
+		"": false, "${}": false, "${9A}": false, "x${A}": false, "${A}x": false, "${A}${B}": false, "$${A}": false, "${A-B}": false, "secret": false,
+	} {
+		if got := IsEnvRef(s); got != want {
+			t.Errorf("IsEnvRef(%q) = %v", s, got)
+		}
+	}
+}
