@@ -29,21 +29,24 @@ import (
 // next must not keep the request or the writer after it returns.
 func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.ResponseWriter, *http.Request)) {
 	st := &httpState{src: r.Body, w: w, r: r}
-	st.req = Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr, Header: r.Header}
+	sc := getScratch()
+	cr := &sc.req
+	*cr = Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr, Header: r.Header}
 	if r.Body != nil && r.Body != http.NoBody {
-		st.req.BodyReader = st
+		cr.BodyReader = st
 	}
-	res, err := g.checkIn(r.Context(), &st.req, &st.ms)
+	res, err := g.checkIn(r.Context(), cr, &st.res, sc)
 	if err != nil {
-		if st.req.BodyTooLarge {
+		if cr.BodyTooLarge {
 			w.Header().Set("Connection", "close") // the rest of the body is not read
 		}
 		WriteResponse(w, g.Render(err))
-		return
+		return // sc is not reused: the refusal may point into it
 	}
-	body := st.req.Body
+	body, hasBody := cr.Body, cr.BodyReader != nil
+	putScratch(sc)
 	r = r.WithContext(res.Context(r.Context()))
-	if st.req.BodyReader != nil {
+	if hasBody {
 		st.body.Reset(body)
 		r.Body = &st.body
 		r.ContentLength = int64(len(body))
@@ -79,12 +82,12 @@ func WriteResponse(w http.ResponseWriter, resp *Response) {
 // inside the per-request state.
 const smallBody = 256 + 1
 
-// httpState is Serve's single per-request allocation: the Request handed
-// to Check, Check's own state (Result, inspection, mapped principal), the
-// restored body, the session writer and a small body's bytes.
+// httpState is Serve's single per-request allocation: the Result, the
+// restored body, the session writer and a small body's bytes: what the
+// request handed to next may still refer to. What only Check reads is a
+// pooled checkScratch (hotpath.go).
 type httpState struct {
-	req   Request
-	ms    mappedState
+	res   Result
 	src   io.Reader
 	w     http.ResponseWriter
 	r     *http.Request
