@@ -94,7 +94,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 	}
 	// 1. Origin (MCP transports: present and invalid → 403).
 	if g.origins != nil {
-		if origins := r.Header.Values("Origin"); len(origins) > 0 {
+		if origins := r.Header["Origin"]; len(origins) > 0 { // canonical key: h.Values without re-canonicalising
 			if len(origins) != 1 || !g.origins[strings.ToLower(strings.TrimSuffix(strings.TrimSpace(origins[0]), "/"))] {
 				return nil, &Error{Kind: KindOrigin, Description: "origin not allowed"}
 			}
@@ -186,7 +186,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 	ev.Issuer, ev.Subject, ev.ClientID, ev.SubjectKind = p.Issuer, p.Subject, p.ClientID, p.Kind
 
 	// 5b. Stream resumption would replay unfiltered list responses.
-	if g.authorizer != nil && !g.allowReplay && len(r.Header.Values("Last-Event-Id")) > 0 {
+	if g.authorizer != nil && !g.allowReplay && len(r.Header["Last-Event-Id"]) > 0 { // canonical key
 		return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
 			Description: "stream resumption (Last-Event-ID) is not supported: replayed events would bypass authorization filtering"}
 	}
