@@ -82,10 +82,15 @@ func trimSpaceTab(v string) string {
 // RFC 6750 §2.1): 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
 func isToken68(s string) bool {
 	i := 0
-	// Eight characters per step with one branch (a cached token is
-	// ~1 KiB and scanned on every request).
+	// Eight characters per step with one branch and one bounds check (a
+	// cached token is ~1 KiB and scanned on every request). A word test
+	// with shifts and adds measured slower than these table loads.
 	t := &b64TokenChars
-	for i+8 <= len(s) && t[s[i]]&t[s[i+1]]&t[s[i+2]]&t[s[i+3]]&t[s[i+4]]&t[s[i+5]]&t[s[i+6]]&t[s[i+7]] != 0 {
+	for i+8 <= len(s) {
+		w := s[i : i+8]
+		if t[w[0]]&t[w[1]]&t[w[2]]&t[w[3]]&t[w[4]]&t[w[5]]&t[w[6]]&t[w[7]] == 0 {
+			break
+		}
 		i += 8
 	}
 	for i < len(s) && t[s[i]] != 0 {

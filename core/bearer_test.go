@@ -111,28 +111,47 @@ func FuzzParseAuthorization(f *testing.F) {
 // position of tokens around the unrolling boundaries.
 func TestIsToken68Unrolled(t *testing.T) {
 	t.Parallel()
-	ref := func(s string) bool {
-		i := 0
-		for i < len(s) && isB64TokenChar(s[i]) {
-			i++
-		}
-		if i == 0 {
-			return false
-		}
-		for i < len(s) && s[i] == '=' {
-			i++
-		}
-		return i == len(s)
-	}
-	for n := 1; n <= 25; n++ {
-		for pos := 0; pos < n; pos++ {
-			for c := 0; c < 256; c++ {
-				b := []byte(strings.Repeat("aZ0-._~+/", 3)[:n])
-				b[pos] = byte(c)
-				if s := string(b); isToken68(s) != ref(s) {
-					t.Fatalf("isToken68(%q) = %v", s, !ref(s))
+	// Two bases: with and without the token68 characters outside
+	// base64url.
+	for _, base := range []string{strings.Repeat("aZ0-._~+/", 3), strings.Repeat("azAZ09-_./", 3)} {
+		for n := 1; n <= 25; n++ {
+			for pos := 0; pos < n; pos++ {
+				for c := 0; c < 256; c++ {
+					b := []byte(base[:n])
+					b[pos] = byte(c)
+					if s := string(b); isToken68(s) != token68Ref(s) {
+						t.Fatalf("isToken68(%q) = %v", s, !token68Ref(s))
+					}
 				}
 			}
 		}
 	}
+}
+
+// token68Ref is the token68 grammar read one character at a time.
+func token68Ref(s string) bool {
+	i := 0
+	for i < len(s) && isB64TokenChar(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(s) && s[i] == '=' {
+		i++
+	}
+	return i == len(s)
+}
+
+// FuzzIsToken68 compares isToken68 with the grammar read one character at
+// a time.
+func FuzzIsToken68(f *testing.F) {
+	for _, s := range []string{"abc", "a.b.c==", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln", "aZ0-._~+/aZ0-._~+/", "=", "ab=c", "abcdefgh\x80bcdefgh", "abcdefg^"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isToken68(s), token68Ref(s); got != want {
+			t.Fatalf("isToken68(%q) = %v, want %v", s, got, want)
+		}
+	})
 }

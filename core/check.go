@@ -24,13 +24,14 @@ import (
 // verifier, mapper or authorizer refuses the request (503 when the cause
 // wraps ErrUnavailable or comes from the Authorizer).
 func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
-	return g.checkIn(ctx, r, nil)
+	return g.checkIn(ctx, r, nil, nil)
 }
 
-// checkIn is Check with the per-request state in ms when the caller
-// provides it (a zero mappedState inside its own per-request allocation,
-// see Serve); nil allocates it.
-func (g *Guard) checkIn(ctx context.Context, r *Request, ms *mappedState) (*Result, error) {
+// checkIn is Check with the Result in res and the scratch state in sc when
+// the caller provides them (Serve: a zero Result inside its own
+// per-request allocation and a pooled scratch); nil allocates the Result
+// and takes a scratch from the pool. See hotpath.go.
+func (g *Guard) checkIn(ctx context.Context, r *Request, res *Result, sc *checkScratch) (*Result, error) {
 	if r == nil {
 		r = &Request{}
 	}
@@ -47,7 +48,7 @@ func (g *Guard) checkIn(ctx context.Context, r *Request, ms *mappedState) (*Resu
 			ev.RequestID = requestID(vs[0])
 		}
 	}
-	res, err := g.check(ctx, r, &ev, ms)
+	res, err := g.check(ctx, r, &ev, res, sc)
 	if g.audit != nil || g.tel.timed() {
 		ev.Latency = g.now().Sub(start)
 	}
@@ -87,13 +88,13 @@ func (g *Guard) checkIn(ctx context.Context, r *Request, ms *mappedState) (*Resu
 	return res, nil
 }
 
-func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, ms *mappedState) (*Result, error) {
+func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *Result, sc *checkScratch) (*Result, error) {
 	if r.Header == nil {
 		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, RemoteAddr: r.RemoteAddr, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge, BodyErr: r.BodyErr}
 	}
 	// 1. Origin (MCP transports: present and invalid → 403).
 	if g.origins != nil {
-		if origins := r.Header.Values("Origin"); len(origins) > 0 {
+		if origins := r.Header["Origin"]; len(origins) > 0 { // canonical key: h.Values without re-canonicalising
 			if len(origins) != 1 || !g.origins[strings.ToLower(strings.TrimSuffix(strings.TrimSpace(origins[0]), "/"))] {
 				return nil, &Error{Kind: KindOrigin, Description: "origin not allowed"}
 			}
@@ -154,27 +155,18 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, ms *ma
 			Err: fmt.Errorf("%w: access_token in the form body", ErrMalformedRequest)}
 	}
 
-	// One allocation (or none, inside the caller's) for the Result, the
-	// inspection and (DefaultMapper) the principal.
-	var st *checkState
-
-	// 5. Map.
+	// 5. Map. With the verifier's token memo (core.NewTokenMemo) the
+	// principal is the one derived when the token was first seen.
 	var p *Principal
 	sctx, sp = g.tel.step(ctx, SpanMap)
-	var memo *tokenMemo
-	if memo = g.memoFor(claims); memo != nil {
-		st, p = ms.state(), &memo.p
-	} else if g.defaultMapper {
-		if err = checkDefaultClaims(claims); err == nil {
-			if ms == nil {
-				ms = &mappedState{}
-			}
-			defaultMapInto(claims, &ms.p, ms.scopes[:])
-			st, p = &ms.checkState, &ms.p
-		}
-	} else {
+	memo := g.memoFor(claims)
+	switch {
+	case memo != nil:
+		p = &memo.p
+	case g.defaultMapper:
+		p, err = defaultMap(sctx, claims)
+	default:
 		p, err = g.mapper.MapClaims(sctx, claims)
-		st = ms.state()
 	}
 	otelx.End(sp, err)
 	err = redact(err, token)
@@ -194,13 +186,18 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, ms *ma
 	ev.Issuer, ev.Subject, ev.ClientID, ev.SubjectKind = p.Issuer, p.Subject, p.ClientID, p.Kind
 
 	// 5b. Stream resumption would replay unfiltered list responses.
-	if g.authorizer != nil && !g.allowReplay && len(r.Header.Values("Last-Event-Id")) > 0 {
+	if g.authorizer != nil && !g.allowReplay && len(r.Header["Last-Event-Id"]) > 0 { // canonical key
 		return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
 			Description: "stream resumption (Last-Event-ID) is not supported: replayed events would bypass authorization filtering"}
 	}
 
-	// 6. Inspect.
-	ins := &st.ins
+	// 6. Inspect, into the scratch state. A refusal below keeps the
+	// scratch out of the pool (the error may point into it).
+	own := sc == nil
+	if own {
+		sc = getScratch()
+	}
+	ins := &sc.ins
 	_, sp = g.tel.step(ctx, SpanInspect)
 	ierr := g.inspect(r, ins)
 	otelx.End(sp, nilIfNil(ierr))
@@ -210,7 +207,9 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, ms *ma
 	if m := ins.methods(); m != "" {
 		ev.Method = m
 	}
-	res := &st.res
+	if res == nil {
+		res = new(Result)
+	}
 	res.Principal, res.ProtocolVersion, res.SessionID, res.tiKey = p, ins.version, ins.sessionID, g.sdkKey
 	if memo != nil {
 		res.ti, res.pid = &memo.ti, memo.id
@@ -247,7 +246,10 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, ms *ma
 			return nil, serr
 		}
 	}
-	st.ins = inspection{} // drop references into the request body
+	sc.ins = inspection{} // drop references into the request body
+	if own {
+		putScratch(sc)
+	}
 	return res, nil
 }
 

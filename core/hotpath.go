@@ -1,33 +1,36 @@
 package core
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
-// This file keeps the allowed request's path to few allocations: Check
-// allocates one checkState holding the Result, the inspection (with the
-// inspect.Request itself) and (with DefaultMapper) the principal, Serve
-// embeds that state in its own per-request allocation, and Result.Context
-// derives the request context from it without another allocation.
+// This file keeps the allowed request's path to few allocations and few
+// bytes: the Result is the only object Check allocates (Serve embeds it in
+// its own per-request allocation, and Result.Context derives the request
+// context from it without another allocation); with the verifier's token
+// memo the principal is the one derived when the token was first seen; and
+// what Check needs only while it runs (the inspection with its
+// inspect.Request, and Serve's Request) is a pooled checkScratch.
 
-// checkState is the single allocation behind an allowed request.
-type checkState struct {
-	res Result
+// checkScratch is the state Check needs only while it runs. It goes back
+// to the pool only after an allowed request, once it holds no reference
+// into the request (the inspection is zeroed and Serve clears its
+// Request); after a refusal it is left to the collector, because the
+// refusal may point into it.
+type checkScratch struct {
+	req Request // Serve's Request
 	ins inspection
 }
 
-// state returns the checkState inside ms, or a new one when ms is nil.
-func (ms *mappedState) state() *checkState {
-	if ms == nil {
-		return &checkState{}
-	}
-	return &ms.checkState
-}
+var scratchPool = sync.Pool{New: func() any { return new(checkScratch) }}
 
-// mappedState is checkState with room for the principal DefaultMapper
-// builds in place.
-type mappedState struct {
-	checkState
-	p      Principal
-	scopes [inlineScopes]string
+func getScratch() *checkScratch { return scratchPool.Get().(*checkScratch) }
+
+// putScratch zeroes sc and returns it to the pool.
+func putScratch(sc *checkScratch) {
+	*sc = checkScratch{}
+	scratchPool.Put(sc)
 }
 
 // Context returns a context derived from parent that carries the request's

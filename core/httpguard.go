@@ -28,22 +28,25 @@ import (
 //
 // next must not keep the request or the writer after it returns.
 func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.ResponseWriter, *http.Request)) {
-	st := &httpState{src: r.Body, w: w, r: r}
-	st.req = Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr, Header: r.Header}
+	st := &httpState{w: w, r: r}
+	sc := getScratch()
+	cr := &sc.req
+	*cr = Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr, Header: r.Header}
 	if r.Body != nil && r.Body != http.NoBody {
-		st.req.BodyReader = st
+		cr.BodyReader = st
 	}
-	res, err := g.checkIn(r.Context(), &st.req, &st.ms)
+	res, err := g.checkIn(r.Context(), cr, &st.res, sc)
 	if err != nil {
-		if st.req.BodyTooLarge {
+		if cr.BodyTooLarge {
 			w.Header().Set("Connection", "close") // the rest of the body is not read
 		}
 		WriteResponse(w, g.Render(err))
-		return
+		return // sc is not reused: the refusal may point into it
 	}
-	body := st.req.Body
+	body, hasBody := cr.Body, cr.BodyReader != nil
+	putScratch(sc)
 	r = r.WithContext(res.Context(r.Context()))
-	if st.req.BodyReader != nil {
+	if hasBody {
 		st.body.Reset(body)
 		r.Body = &st.body
 		r.ContentLength = int64(len(body))
@@ -54,9 +57,9 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.Res
 		defer fw.Close() // a filter failure has already been answered with a 500
 		next(fw, r)
 	case res.CreatesSession():
-		st.sw = sessionWriter{ResponseWriter: w, res: res, g: g}
-		next(&st.sw, r)
-		st.sw.bind() // no-op when already bound
+		sw := &sessionWriter{ResponseWriter: w, res: res, g: g}
+		next(sw, r)
+		sw.bind() // no-op when already bound
 	default:
 		next(w, r)
 	}
@@ -79,17 +82,15 @@ func WriteResponse(w http.ResponseWriter, resp *Response) {
 // inside the per-request state.
 const smallBody = 256 + 1
 
-// httpState is Serve's single per-request allocation: the Request handed
-// to Check, Check's own state (Result, inspection, mapped principal), the
-// restored body, the session writer and a small body's bytes.
+// httpState is Serve's single per-request allocation: the Result, the
+// restored body and a small body's bytes, which the request handed to next
+// may still refer to. What only Check reads is a pooled checkScratch
+// (hotpath.go); an initialize request's session writer is allocated apart.
 type httpState struct {
-	req   Request
-	ms    mappedState
-	src   io.Reader
+	res   Result
 	w     http.ResponseWriter
-	r     *http.Request
+	r     *http.Request // as received: its Body is the connection's
 	body  restoredBody
-	sw    sessionWriter
 	small [smallBody]byte
 }
 
@@ -105,7 +106,7 @@ func (st *httpState) ReadBody(max int64) ([]byte, error) {
 			defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
 		}
 	}
-	return ReadBody(st.src, max, st.small[:0])
+	return ReadBody(st.r.Body, max, st.small[:0])
 }
 
 // BodyReadTimeout bounds the reading of a request body by [Guard.Serve] on

@@ -93,6 +93,7 @@ func (g *Guard) memoFor(c *Claims) *tokenMemo {
 	m.pm.p = &m.p
 	m.p.memo = &m.pm
 	m.id = m.p.ID()
+	m.pm.id = m.id
 	m.ti = auth.TokenInfo{UserID: m.id, Scopes: m.p.Scopes, Expiration: cc.Expiry}
 	m.pm.tm = c.Memo
 	size := memoOverhead + len(m.id) + principalBytes(&m.p)
@@ -139,6 +140,7 @@ func stringsBytes(l []string) int {
 // the Guard shares between the requests of one token ([Principal.Memo]).
 type principalMemo struct {
 	p    *Principal // the principal it belongs to: a copy of it gets none
+	id   string     // p.ID(), set before p is published
 	tm   *TokenMemo // charged for the slot's value
 	slot atomic.Pointer[memoSlot]
 }

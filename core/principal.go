@@ -49,6 +49,9 @@ func (p *Principal) ID() string {
 	if p == nil {
 		return ""
 	}
+	if m := p.memo; m != nil && m.p == p && m.id != "" {
+		return m.id // the token memo's principal: read-only, its ID computed once
+	}
 	if p.Kind == PrincipalClient {
 		return "client:" + escapeID(p.Issuer) + "|" + escapeID(p.ClientID)
 	}

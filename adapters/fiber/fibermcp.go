@@ -20,9 +20,11 @@ type principalKey struct{}
 // g.MaxBodyBytes() is refused with the Guard's 413.
 func New(g *core.Guard) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		cr := newRequest(c.Request(), c.Context().RemoteAddr()) // the body is read by Check, after the token is verified
+		st := reqStates.Get().(*reqState)
+		cr := fillRequest(st, c.Request(), c.Context().RemoteAddr()) // the body is read by Check, after the token is verified
 		ctx := c.UserContext()
 		res, err := g.Check(ctx, cr)
+		st.release() // the Guard keeps no reference to cr or its header
 		if err != nil {
 			if req := c.Request(); req.IsBodyStream() && req.Header.ContentLength() != 0 {
 				// The rest of a streamed body was not read: the connection

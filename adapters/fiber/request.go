@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/valyala/fasthttp"
 
@@ -45,6 +46,42 @@ func (f fastBody) ReadBody(max int64) ([]byte, error) {
 // values; header names are canonicalised as net/http does, and Host is left
 // out as in net/http. The header is visited once.
 func newRequest(req *fasthttp.Request, remote net.Addr) *core.Request {
+	return fillRequest(&reqState{}, req, remote)
+}
+
+// reqState holds the core.Request of one Check with its header map and the
+// value slices of the usual few headers. The Guard keeps neither the
+// Request nor its map (only strings, which are copies), so [New] takes it
+// from reqStates and puts it back once Check has returned and a refusal
+// is written.
+type reqState struct {
+	req  core.Request
+	vals [inlineHeaders]string
+	hdr  http.Header
+}
+
+var reqStates = sync.Pool{New: func() any { return new(reqState) }}
+
+// release empties st and returns it to reqStates, unless its header map
+// grew past twice the usual size (maps do not shrink).
+func (st *reqState) release() {
+	if st.reset() {
+		reqStates.Put(st)
+	}
+}
+
+// reset empties st for reuse; false when its map is too large to keep.
+func (st *reqState) reset() bool {
+	if len(st.hdr) > 2*inlineHeaders {
+		return false
+	}
+	clear(st.hdr)
+	st.req, st.vals = core.Request{}, [inlineHeaders]string{}
+	return true
+}
+
+// fillRequest is newRequest into st, reusing st's header map.
+func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Request {
 	h := &req.Header
 	uri := req.URI()
 	path, query := uri.Path(), uri.QueryString()
@@ -68,16 +105,13 @@ func newRequest(req *fasthttp.Request, remote net.Addr) *core.Request {
 	})
 	all := string(b)
 	off := addrEnd
-	// The request and the value slices of the usual few headers share
-	// one allocation.
-	st := &struct {
-		req  core.Request
-		vals [inlineHeaders]string
-	}{}
 	cr := &st.req
 	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path) : len(path)+len(query)],
 		RemoteAddr: all[len(path)+len(query) : addrEnd], BodyReader: fastBody{req}}
-	hdr, vals, i := make(http.Header, len(fields)), st.vals[:], 0
+	if st.hdr == nil {
+		st.hdr = make(http.Header, max(len(fields), inlineHeaders))
+	}
+	hdr, vals, i := st.hdr, st.vals[:], 0
 	if len(fields) > inlineHeaders {
 		vals = make([]string, len(fields))
 	}

@@ -102,3 +102,33 @@ func TestMethod(t *testing.T) {
 		}
 	}
 }
+
+// TestFillRequestReuse: a reqState that carried one request and was
+// reset holds nothing of it when it carries the next: the header map,
+// the inline value slices and the Request are all emptied.
+func TestFillRequestReuse(t *testing.T) {
+	t.Parallel()
+	read := func(raw string) *fasthttp.Request {
+		var req fasthttp.Request
+		if err := req.Read(bufioReader(raw)); err != nil {
+			t.Fatal(err)
+		}
+		return &req
+	}
+	first := read("POST /a?x=1 HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer first\r\nMcp-Session-Id: s1\r\nX-One: 1\r\nContent-Length: 0\r\n\r\n")
+	second := read("GET /b HTTP/1.1\r\nHost: h\r\nAccept: text/event-stream\r\n\r\n")
+	st := &reqState{}
+	fillRequest(st, first, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 1})
+	if !st.reset() { // what release does before pooling st
+		t.Fatal("a small header map is not kept")
+	}
+	if len(st.hdr) != 0 || st.vals != [inlineHeaders]string{} || st.req.Header != nil || st.req.Path != "" {
+		t.Fatalf("reset state not empty: %q %q %+v", st.hdr, st.vals, st.req)
+	}
+	got := fillRequest(st, second, nil)
+	want := &core.Request{Method: http.MethodGet, Path: "/b", Header: http.Header{"Accept": {"text/event-stream"}}}
+	got.BodyReader = nil
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("second request (-want +got):\n%s", diff)
+	}
+}

@@ -149,9 +149,15 @@ func New(cfg Config) (*Authorizer, error) {
 	return a, nil
 }
 
-var validActions = map[string]bool{
-	core.ActionCall: true, core.ActionRead: true, core.ActionGet: true, core.ActionList: true,
-	core.ActionSubscribe: true, core.ActionComplete: true, core.ActionConnect: true,
+// validAction reports whether a is one of the core actions (a switch: it
+// runs on every decision, before the cache).
+func validAction(a string) bool {
+	switch a {
+	case core.ActionCall, core.ActionRead, core.ActionGet, core.ActionList,
+		core.ActionSubscribe, core.ActionComplete, core.ActionConnect:
+		return true
+	}
+	return false
 }
 
 func validPermission(perm core.Permission) bool {
@@ -164,7 +170,7 @@ func validPermission(perm core.Permission) bool {
 	default:
 		return false
 	}
-	return validActions[perm.Action]
+	return validAction(perm.Action)
 }
 
 // Authorize decides perm for p against the live policy. See the package

@@ -162,7 +162,7 @@ func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (
 			}
 		case "act":
 			r.act = v
-			if v != "*" && !validActions[v] {
+			if v != "*" && !validAction(v) {
 				add(l.Num, SeverityWarning, "action %q is not an MCP action: the rule never matches", v)
 			}
 		case "eft":
@@ -189,7 +189,7 @@ func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (
 			}
 		}
 	}
-	if k := objectKind(r.obj); k != "" && r.act != "" && r.act != "*" && validActions[r.act] && !slices.Contains(compatible[k], r.act) {
+	if k := objectKind(r.obj); k != "" && r.act != "" && r.act != "*" && validAction(r.act) && !slices.Contains(compatible[k], r.act) {
 		what := "rule"
 		if r.eft == "deny" {
 			what = "deny rule"

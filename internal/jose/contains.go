@@ -40,10 +40,25 @@ func sameKey(a, b *PublicKey) bool {
 // passed, so callers that cache verification results (and so call Keys
 // rarely) still see removed keys disappear.
 func (r *RemoteKeySet) Contains(k *PublicKey) bool {
-	keys, usable := r.current()
+	keys, usable := r.currentRefreshing()
 	if !usable {
 		return false
 	}
-	r.maybeBackgroundRefresh()
 	return keys.Contains(k)
+}
+
+// currentRefreshing is current followed, when the set is usable, by
+// maybeBackgroundRefresh, under one lock and with one clock read: a cached
+// token's check (Contains) runs on every request.
+func (r *RemoteKeySet) currentRefreshing() (*StaticKeySet, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	if r.keys == nil || now.Sub(r.fetchedAt) > r.maxStale {
+		return r.keys, false
+	}
+	if r.interval > 0 && r.inflight == nil && now.Sub(r.fetchedAt) >= r.interval && now.Sub(r.lastAttempt) >= r.cooldown {
+		r.start()
+	}
+	return r.keys, true
 }
