@@ -405,8 +405,8 @@ func TestBrokerEndToEnd(t *testing.T) {
 	}
 
 	// Revoked consent: the page comes back.
-	if !e.as.RevokeConsent("dave", brPublic) {
-		t.Fatal("no consent remembered")
+	if ok, err := e.as.RevokeConsent(context.Background(), "dave", brPublic); !ok || err != nil {
+		t.Fatalf("no consent remembered: %v", err)
 	}
 	_, ch3 := pkcePair()
 	resp, page = get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch3).Encode())
@@ -479,7 +479,7 @@ func TestAuthorizeRequestRules(t *testing.T) {
 					t.Fatalf("want redirect to the IdP, got %d %q %s", resp.StatusCode, loc, body)
 				}
 				ck := resp.Header.Get("Set-Cookie")
-				if !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") || strings.Contains(ck, "Secure") || len(ck) > 200 {
+				if !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") || strings.Contains(ck, "; Secure") || len(ck) > 3900 {
 					t.Fatalf("login cookie %q", ck)
 				}
 				if strings.Contains(loc, ch) {
@@ -667,29 +667,47 @@ func TestBrokerRefusals(t *testing.T) {
 	})
 }
 
-// TestBrokerPendingBound: logins in progress are bounded in bytes; when
-// full, new logins get a 503 page.
-func TestBrokerPendingBound(t *testing.T) {
-	e := newBrokerEnv(t, func(c *authserver.Config) { c.Broker.MaxPendingBytes = 4 << 10 })
+// TestBrokerLoginStateBound: a login in progress is a sealed cookie of at
+// most 3,800 bytes and no server state; a request whose login state
+// would not fit gets a 400 page, and a cookie that is not sealed by this
+// issuer, or has expired, is refused at the callback.
+func TestBrokerLoginStateBound(t *testing.T) {
+	e := newBrokerEnv(t, nil)
 	_, ch := pkcePair()
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	got503 := false
-	for i := 0; i < 50 && !got503; i++ {
-		resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
-		switch resp.StatusCode {
-		case http.StatusFound:
-		case http.StatusServiceUnavailable:
-			got503 = i > 0
-		default:
-			t.Fatalf("%d", resp.StatusCode)
-		}
+	p := e.authzParams(brPublic, brRedirect, ch)
+	p.Set("state", strings.Repeat("s", 1024))
+	p.Set("scope", strings.TrimSpace(strings.Repeat("mcp:tools ", 200)))
+	resp, body := get(t, c, e.srv.URL+"/authorize?"+p.Encode())
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "too large") || len(resp.Cookies()) != 0 {
+		t.Fatalf("oversized login state: %d %v %s", resp.StatusCode, resp.Cookies(), body)
 	}
-	if !got503 {
-		t.Fatal("pending logins not bounded")
+	p.Set("scope", "mcp:tools")
+	resp, _ = get(t, c, e.srv.URL+"/authorize?"+p.Encode())
+	if resp.StatusCode != http.StatusFound || len(resp.Cookies()) != 1 || len(resp.Cookies()[0].Value) > 3800 {
+		t.Fatalf("login: %d %v", resp.StatusCode, resp.Cookies())
+	}
+	ck := resp.Cookies()[0]
+	up, _ := url.Parse(resp.Header.Get("Location"))
+	state := up.Query().Get("state")
+	callback := func(value string) int {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/callback?code=x&state="+url.QueryEscape(state), nil)
+		req.AddCookie(&http.Cookie{Name: ck.Name, Value: value})
+		r, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	tampered := []byte(ck.Value)
+	tampered[len(tampered)/2] ^= 1
+	if got := callback(string(tampered)); got != http.StatusBadRequest {
+		t.Fatalf("tampered login cookie: %d", got)
 	}
 	e.clock.Add(authserver.DefaultLoginLifetime + time.Second)
-	if resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode()); resp.StatusCode != http.StatusFound {
-		t.Fatalf("after expiry: %d", resp.StatusCode)
+	if got := callback(ck.Value); got != http.StatusBadRequest {
+		t.Fatalf("expired login cookie: %d", got)
 	}
 }
 

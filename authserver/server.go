@@ -289,12 +289,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // lookupClient returns the client registered as id: configured,
 // dynamically registered (which counts as a use of it), or described by the
 // client ID metadata document at id (cached or fetched). It returns nil and
-// an error naming the reason when a document is refused, nil and nil for an
-// unknown client. source is the request's address (Config.ClientAddress),
-// charged for a document fetch; "" when there is none.
+// an error naming the reason when a document is refused or the registered
+// client store is unavailable (errClientStore), nil and nil for an unknown
+// client. source is the request's address (Config.ClientAddress), charged
+// for a document fetch; "" when there is none.
 func (s *Server) lookupClient(ctx context.Context, id, source string) (*client, error) {
-	if c := s.credentialedClient(id); c != nil || !strings.HasPrefix(id, "http") {
-		return c, nil
+	if c, err := s.credentialedClient(ctx, id); c != nil || err != nil || !strings.HasPrefix(id, "http") {
+		return c, err
 	}
 	if s.cimd != nil && s.cimd.isDocumentClientID(id) {
 		return s.cimd.client(ctx, s, id, source)
@@ -303,15 +304,16 @@ func (s *Server) lookupClient(ctx context.Context, id, source string) (*client, 
 }
 
 // credentialedClient is lookupClient without metadata documents (whose
-// clients are public): it never fetches.
-func (s *Server) credentialedClient(id string) *client {
+// clients are public): it never fetches. A registered client is looked up
+// in the ClientStore; its failure is an error wrapping errClientStore.
+func (s *Server) credentialedClient(ctx context.Context, id string) (*client, error) {
 	if c := s.clients[id]; c != nil {
-		return c
+		return c, nil
 	}
 	if s.registrar != nil && strings.HasPrefix(id, registeredIDPrefix) {
-		return s.registrar.store.get(id, s.now())
+		return s.registrar.lookup(ctx, s, id)
 	}
-	return nil
+	return nil, nil
 }
 
 func allowGet(w http.ResponseWriter, r *http.Request) bool {
