@@ -156,12 +156,12 @@ func TestMemoryConsentStoreBounded(t *testing.T) {
 			t.Fatalf("%d bytes held over a bound of 4 KiB", small.Bytes())
 		}
 	}
-	// one entry keeps at most maxConsentGrants grants
+	// one entry keeps at most MaxConsentGrants grants
 	one, _ := NewMemoryConsentStore(1, 1<<30)
-	for i := range 3 * maxConsentGrants {
+	for i := range 3 * MaxConsentGrants {
 		_ = one.Remember(ctx, Consent{Subject: "u", ClientID: "c", Resource: "r", Scopes: []string{strconv.Itoa(i)}})
 	}
-	if one.Bytes() > int64(maxConsentGrants*64+256) {
+	if one.Bytes() > int64(MaxConsentGrants*64+256) {
 		t.Fatalf("one entry holds %d bytes", one.Bytes())
 	}
 }

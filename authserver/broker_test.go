@@ -1,6 +1,7 @@
 package authserver_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/sha256"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
@@ -140,6 +142,8 @@ func writeJSONT(w http.ResponseWriter, v any) {
 // "browser" (cookie jar) that stops at the client's redirect URI.
 type brokerEnv struct {
 	as    *authserver.Server
+	front atomic.Pointer[http.Handler] // what e.srv serves (as by default)
+	cfg   authserver.Config
 	srv   *httptest.Server
 	up    *oidcIdP
 	clock *clockT
@@ -162,8 +166,7 @@ func newBrokerEnv(t *testing.T, mutate func(*authserver.Config)) *brokerEnv {
 	clock := &clockT{t: time.Now()}
 	up := newOIDCIdP(t, clock.Now)
 	e := &brokerEnv{up: up, clock: clock}
-	var h atomic.Pointer[authserver.Server]
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*e.front.Load()).ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
 	hash, err := authserver.HashSecret(brSecret)
 	if err != nil {
@@ -201,8 +204,10 @@ func newBrokerEnv(t *testing.T, mutate func(*authserver.Config)) *brokerEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Store(as)
+	var h http.Handler = as
+	e.front.Store(&h)
 	e.as = as
+	e.cfg = cfg
 	return e
 }
 
@@ -665,6 +670,150 @@ func TestBrokerRefusals(t *testing.T) {
 			t.Fatalf("token beyond the absolute lifetime accepted: %d", s)
 		}
 	})
+}
+
+// TestBrokerAcrossReplicas: three servers with one CodeKey and shared
+// replay, consent and client stores behind round robin: every step of a
+// login lands on another replica than the one before, and works; the
+// callback and the consent form are single use across replicas.
+func TestBrokerAcrossReplicas(t *testing.T) {
+	rp, err := replay.NewMemory(replay.MemoryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consents, _ := authserver.NewMemoryConsentStore(0, 0)
+	clients, _ := authserver.NewMemoryClientStore(authserver.MemoryClientStoreConfig{})
+	e := newBrokerEnv(t, func(c *authserver.Config) {
+		c.Broker.CodeKey = bytes.Repeat([]byte{7}, 32)
+		c.Broker.ConsentStore = consents
+		c.ReplayStore = rp
+		c.Registration = &authserver.Registration{LoopbackRedirects: true, Store: clients}
+	})
+	replicas := []http.Handler{e.as}
+	for range 2 {
+		as, err := authserver.New(e.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas = append(replicas, as)
+	}
+	var next atomic.Uint64
+	var rr http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		replicas[next.Add(1)%3].ServeHTTP(w, r)
+	})
+	e.front.Store(&rr)
+
+	// Registration at one replica, then every step at the next.
+	resp, err := http.Post(e.srv.URL+"/register", "application/json", strings.NewReader(`{"redirect_uris":["`+brRedirect+`"],"client_name":"Replica Agent"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg struct {
+		ClientID string `json:"client_id"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&reg)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || reg.ClientID == "" {
+		t.Fatalf("register: %d", resp.StatusCode)
+	}
+	c := e.browser()
+	v, ch := pkcePair()
+	resp, page := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(reg.ClientID, brRedirect, ch).Encode())
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Replica Agent") || !strings.Contains(page, "registered itself") {
+		t.Fatalf("consent page: %d %s", resp.StatusCode, page)
+	}
+	m := csrfRE.FindStringSubmatch(page)
+	srvURL, _ := url.Parse(e.srv.URL)
+	orig := c.Jar.Cookies(srvURL)
+	if len(orig) != 1 {
+		t.Fatalf("login cookies %v", orig)
+	}
+	resp = e.consent(t, c, page, "allow")
+	u, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || u.Query().Get("code") == "" {
+		t.Fatalf("consent: %d %s", resp.StatusCode, u)
+	}
+	form := codeForm(u.Query().Get("code"), brRedirect, v)
+	form.Set("client_id", reg.ClientID)
+	if s, body, _ := e.token(t, form, false); s != http.StatusOK {
+		t.Fatalf("token: %d %v", s, body)
+	}
+	// The same consent form again at each replica, with its login's
+	// cookie restored (already used) or another login's cookie (not its
+	// login): refused.
+	for i := range 6 {
+		ck := orig[0]
+		if i%2 == 1 {
+			ck = lastLoginCookie(t, e, reg.ClientID, ch)
+		}
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/consent", strings.NewReader(url.Values{"csrf": {m[1]}, "decision": {"allow"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(ck)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusForbidden || (i%2 == 0) != strings.Contains(string(b), "already used") {
+			t.Fatalf("replayed consent form (%d): %d %s", i, r.StatusCode, b)
+		}
+	}
+	// Remembered consent at the other replicas: no page, a code at once.
+	for range 2 {
+		_, ch := pkcePair()
+		u := e.login(t, c, e.authzParams(reg.ClientID, brRedirect, ch))
+		if u.Query().Get("code") == "" {
+			t.Fatalf("second login: %s", u)
+		}
+	}
+	// Revocation at one replica holds at all of them.
+	if ok, err := e.as.RevokeConsent(context.Background(), "dave", reg.ClientID); !ok || err != nil {
+		t.Fatalf("revoke: %v %v", ok, err)
+	}
+	for range 3 {
+		_, ch := pkcePair()
+		if resp, page := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(reg.ClientID, brRedirect, ch).Encode()); resp.StatusCode != http.StatusOK || !csrfRE.MatchString(page) {
+			t.Fatalf("after revocation: %d", resp.StatusCode)
+		}
+	}
+}
+
+// lastLoginCookie starts a login and returns its cookie (another login
+// than any consent form made before).
+func lastLoginCookie(t *testing.T, e *brokerEnv, client, challenge string) *http.Cookie {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(client, brRedirect, challenge).Encode())
+	if len(resp.Cookies()) != 1 {
+		t.Fatalf("no login cookie: %d", resp.StatusCode)
+	}
+	return resp.Cookies()[0]
+}
+
+// TestBrokerCallbackOnce: the upstream callback of a login is handled
+// once; the same URL with the same cookie again is refused.
+func TestBrokerCallbackOnce(t *testing.T) {
+	e := newBrokerEnv(t, nil)
+	_, ch := pkcePair()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
+	ck := resp.Cookies()
+	resp, _ = get(t, c, resp.Header.Get("Location"))
+	cb := resp.Header.Get("Location")
+	for i, want := range []int{http.StatusOK, http.StatusBadRequest} {
+		req, _ := http.NewRequest(http.MethodGet, cb, nil)
+		req.AddCookie(ck[0])
+		r, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != want || i == 1 && !strings.Contains(string(b), "already used") {
+			t.Fatalf("callback %d: %d %s", i, r.StatusCode, b)
+		}
+	}
 }
 
 // TestBrokerLoginStateBound: a login in progress is a sealed cookie of at

@@ -3,6 +3,7 @@ package authserver
 import (
 	"container/list"
 	"context"
+	"strconv"
 	"sync"
 )
 
@@ -14,21 +15,11 @@ type Consent struct {
 	Scopes   []string // may be empty: the resource without specific scopes
 }
 
-// maxConsentGrants bounds the grants remembered for one user and client
-// (one per resource plus one per resource scope); beyond it the entry
-// starts over with the new consent.
-const maxConsentGrants = 256
+// MaxConsentGrants bounds the grants a ConsentStore remembers for one
+// user and client (one per resource plus one per resource scope); beyond
+// it the entry starts over with the new consent.
+const MaxConsentGrants = 256
 
-// grants are the strings a consent remembers: resource + " " (the
-// resource itself) and resource + " " + scope for each scope.
-func (c Consent) grants() []string {
-	out := make([]string, 0, 1+len(c.Scopes))
-	out = append(out, c.Resource+" ")
-	for _, sc := range c.Scopes {
-		out = append(out, c.Resource+" "+sc)
-	}
-	return out
-}
 
 // ConsentStore remembers consents, so that a user is asked once per
 // client, resource and scopes. Replicas behind one issuer share one
@@ -89,18 +80,35 @@ func NewMemoryConsentStore(maxEntries int, maxBytes int64) (*MemoryConsentStore,
 	return &MemoryConsentStore{max: maxEntries, maxBytes: maxBytes, m: map[string]*list.Element{}, order: list.New()}, nil
 }
 
-func consentKey(sub, clientID string) string { return sub + "\x00" + clientID }
+// ConsentKey is the key of the consents subject gave clientID: the
+// subject's length, then both, so that no two pairs share a key whatever
+// bytes they hold.
+func ConsentKey(subject, clientID string) string {
+	return strconv.Itoa(len(subject)) + ":" + subject + clientID
+}
+
+// Grants are the strings remembered for a consent: resource + " " (the
+// resource itself) and resource + " " + scope for each scope. A store
+// covers a consent when it remembers all of them for its ConsentKey.
+func (c Consent) Grants() []string {
+	out := make([]string, 0, 1+len(c.Scopes))
+	out = append(out, c.Resource+" ")
+	for _, sc := range c.Scopes {
+		out = append(out, c.Resource+" "+sc)
+	}
+	return out
+}
 
 // Covers implements [ConsentStore].
 func (s *MemoryConsentStore) Covers(_ context.Context, c Consent) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.m[consentKey(c.Subject, c.ClientID)]
+	e := s.m[ConsentKey(c.Subject, c.ClientID)]
 	if e == nil {
 		return false, nil
 	}
 	g := e.Value.(*consentEntry).grants
-	for _, k := range c.grants() {
+	for _, k := range c.Grants() {
 		if !g[k] {
 			return false, nil
 		}
@@ -112,8 +120,8 @@ func (s *MemoryConsentStore) Covers(_ context.Context, c Consent) (bool, error) 
 func (s *MemoryConsentStore) Remember(_ context.Context, c Consent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := consentKey(c.Subject, c.ClientID)
-	add := c.grants()
+	k := ConsentKey(c.Subject, c.ClientID)
+	add := c.Grants()
 	e := s.m[k]
 	if e == nil {
 		e = s.order.PushBack(&consentEntry{key: k, grants: map[string]bool{}, size: int64(128 + len(k))})
@@ -123,7 +131,7 @@ func (s *MemoryConsentStore) Remember(_ context.Context, c Consent) error {
 		s.order.MoveToBack(e)
 	}
 	ce := e.Value.(*consentEntry)
-	if len(ce.grants)+len(add) > maxConsentGrants {
+	if len(ce.grants)+len(add) > MaxConsentGrants {
 		for g := range ce.grants { // bounded per entry: start over
 			ce.size -= int64(len(g) + 32)
 			s.bytes -= int64(len(g) + 32)
@@ -151,7 +159,7 @@ func (s *MemoryConsentStore) Remember(_ context.Context, c Consent) error {
 func (s *MemoryConsentStore) Revoke(_ context.Context, subject, clientID string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.m[consentKey(subject, clientID)]
+	e := s.m[ConsentKey(subject, clientID)]
 	if e == nil {
 		return false, nil
 	}
