@@ -20,7 +20,6 @@ type Consent struct {
 // it the entry starts over with the new consent.
 const MaxConsentGrants = 256
 
-
 // ConsentStore remembers consents, so that a user is asked once per
 // client, resource and scopes. Replicas behind one issuer share one
 // (stores/redis's ConsentStore), so that a consent given at one replica
