@@ -3,7 +3,6 @@ package authserver_test
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -22,8 +21,8 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/authserver"
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
+	"github.com/mcpauthz/mcpauthz/authserver/storetest"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
-	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
 const (
@@ -35,109 +34,6 @@ const (
 	brUpClient = "mcp-as"
 )
 
-// upstreamUser is who the loopback upstream IdP logs in.
-type upstreamUser struct {
-	sub    string
-	groups []string
-	email  string
-}
-
-// oidcIdP is a loopback OpenID Connect provider: discovery, an authorize
-// endpoint that logs the configured user in at once, a token endpoint that
-// checks PKCE S256, and its JWK Set. Knobs tamper with its answers.
-type oidcIdP struct {
-	srv        *httptest.Server
-	key        crypto.Signer
-	mu         sync.Mutex
-	user       upstreamUser
-	codes      map[string]url.Values // code → authorize params
-	wrongNonce atomic.Bool
-	down       atomic.Bool
-	now        func() time.Time
-}
-
-func newOIDCIdP(t *testing.T, now func() time.Time) *oidcIdP {
-	t.Helper()
-	key, err := jose.GenerateKey(jose.ES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &oidcIdP{key: key, codes: map[string]url.Values{}, now: now,
-		user: upstreamUser{sub: "dave", groups: []string{"eng"}, email: "dave@example.com"}}
-	jwk, err := jose.PublicJWK(key.Public(), "up-1", jose.ES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, _ := json.Marshal(jose.JWKS{Keys: []jose.JWK{jwk}})
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		iss := p.srv.URL
-		writeJSONT(w, map[string]any{
-			"issuer": iss, "authorization_endpoint": iss + "/authorize", "token_endpoint": iss + "/token",
-			"jwks_uri": iss + "/jwks", "response_types_supported": []string{"code"},
-			"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"ES256"},
-		})
-	})
-	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(set) })
-	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if q.Get("code_challenge_method") != "S256" || q.Get("nonce") == "" || q.Get("state") == "" || q.Get("client_id") != brUpClient {
-			http.Error(w, "bad upstream request", http.StatusBadRequest)
-			return
-		}
-		code := base64.RawURLEncoding.EncodeToString([]byte(time.Now().String()))
-		p.mu.Lock()
-		p.codes[code] = q
-		p.mu.Unlock()
-		http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {code}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
-	})
-	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
-		_ = r.ParseForm()
-		p.mu.Lock()
-		q := p.codes[r.PostForm.Get("code")]
-		delete(p.codes, r.PostForm.Get("code"))
-		u := p.user
-		p.mu.Unlock()
-		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
-		if q == nil || base64.RawURLEncoding.EncodeToString(sum[:]) != q.Get("code_challenge") {
-			w.WriteHeader(http.StatusBadRequest)
-			writeJSONT(w, map[string]any{"error": "invalid_grant"})
-			return
-		}
-		nonce := q.Get("nonce")
-		if p.wrongNonce.Load() {
-			nonce = "other"
-		}
-		now := p.now().Unix()
-		b, _ := json.Marshal(map[string]any{
-			"iss": p.srv.URL, "sub": u.sub, "aud": brUpClient, "iat": now, "exp": now + 300, "nonce": nonce,
-			"groups": u.groups, "email": u.email, "tenant": "acme", "acr": "mfa", "amr": []string{"pwd", "otp"}, "auth_time": now - 5,
-		})
-		tok, err := jose.Sign(p.key, jose.Header{Alg: jose.ES256, Kid: "up-1", Typ: "JWT"}, b)
-		if err != nil {
-			http.Error(w, err.Error(), 500)
-			return
-		}
-		writeJSONT(w, map[string]any{"access_token": "up-at", "token_type": "Bearer", "id_token": tok, "expires_in": 300})
-	})
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p.down.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	}))
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *oidcIdP) setUser(u upstreamUser) { p.mu.Lock(); p.user = u; p.mu.Unlock() }
-
-func writeJSONT(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // brokerEnv is an AS with a broker on loopback, its upstream IdP, and a
 // "browser" (cookie jar) that stops at the client's redirect URI.
 type brokerEnv struct {
@@ -145,7 +41,7 @@ type brokerEnv struct {
 	front atomic.Pointer[http.Handler] // what e.srv serves (as by default)
 	cfg   authserver.Config
 	srv   *httptest.Server
-	up    *oidcIdP
+	up    *storetest.Upstream
 	clock *clockT
 }
 
@@ -164,7 +60,7 @@ func (c *clockT) Add(d time.Duration) {
 func newBrokerEnv(t *testing.T, mutate func(*authserver.Config)) *brokerEnv {
 	t.Helper()
 	clock := &clockT{t: time.Now()}
-	up := newOIDCIdP(t, clock.Now)
+	up := storetest.NewUpstream(t, brUpClient, clock.Now)
 	e := &brokerEnv{up: up, clock: clock}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*e.front.Load()).ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
@@ -189,7 +85,7 @@ func newBrokerEnv(t *testing.T, mutate func(*authserver.Config)) *brokerEnv {
 		RateLimit:      authserver.RateLimit{Disabled: true},
 		Now:            clock.Now,
 		Broker: &authserver.Broker{
-			Upstream: authserver.Upstream{Issuer: up.srv.URL, ClientID: brUpClient, ClientSecret: "up-secret",
+			Upstream: authserver.Upstream{Issuer: up.URL(), ClientID: brUpClient, ClientSecret: "up-secret",
 				Claims: map[string]string{"groups": "groups"}},
 			Access: []authserver.AccessRule{
 				{Group: "eng", Resource: e2eMCP, Scopes: []string{"mcp:tools"}},
@@ -219,7 +115,7 @@ func (e *brokerEnv) browser() *http.Client {
 		if len(via) > 10 {
 			return errors.New("too many redirects")
 		}
-		if strings.HasPrefix(r.URL.String(), e.srv.URL) || strings.HasPrefix(r.URL.String(), e.up.srv.URL) {
+		if strings.HasPrefix(r.URL.String(), e.srv.URL) || strings.HasPrefix(r.URL.String(), e.up.URL()) {
 			return nil
 		}
 		return http.ErrUseLastResponse
@@ -358,7 +254,7 @@ func TestBrokerEndToEnd(t *testing.T) {
 	if cl.Subject != "dave" || cl.ClientID != brPublic || strings.Join(cl.Scopes, " ") != "mcp:tools" {
 		t.Fatalf("claims %+v", cl)
 	}
-	for name, want := range map[string]string{"idp_iss": e.up.srv.URL, "tenant": "acme", "acr": "mfa"} {
+	for name, want := range map[string]string{"idp_iss": e.up.URL(), "tenant": "acme", "acr": "mfa"} {
 		if got, _ := cl.String(name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
@@ -480,7 +376,7 @@ func TestAuthorizeRequestRules(t *testing.T) {
 					t.Fatalf("want redirect with %s, got %d %q %s", tc.err, resp.StatusCode, loc, body)
 				}
 			default:
-				if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, e.up.srv.URL+"/authorize?") {
+				if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, e.up.URL()+"/authorize?") {
 					t.Fatalf("want redirect to the IdP, got %d %q %s", resp.StatusCode, loc, body)
 				}
 				ck := resp.Header.Get("Set-Cookie")
@@ -539,7 +435,7 @@ func TestCodeRedemptionRules(t *testing.T) {
 func TestBrokerRefusals(t *testing.T) {
 	t.Run("user outside the access policy", func(t *testing.T) {
 		e := newBrokerEnv(t, nil)
-		e.up.setUser(upstreamUser{sub: "mallory", groups: []string{"sales"}})
+		e.up.SetUser(storetest.UpstreamUser{Subject: "mallory", Groups: []string{"sales"}})
 		_, ch := pkcePair()
 		resp, page := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
 		if resp.StatusCode != 403 || resp.Header.Get("Location") != "" || !strings.Contains(page, "access policy") {
@@ -554,7 +450,7 @@ func TestBrokerRefusals(t *testing.T) {
 		if resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+p.Encode()); resp.StatusCode != 403 {
 			t.Fatalf("%d", resp.StatusCode)
 		}
-		e.up.setUser(upstreamUser{sub: "ada", groups: []string{"admins"}})
+		e.up.SetUser(storetest.UpstreamUser{Subject: "ada", Groups: []string{"admins"}})
 		if resp, page := get(t, e.browser(), e.srv.URL+"/authorize?"+p.Encode()); resp.StatusCode != 200 || !strings.Contains(page, "mcp:admin") {
 			t.Fatalf("admin: %d", resp.StatusCode)
 		}
@@ -584,7 +480,7 @@ func TestBrokerRefusals(t *testing.T) {
 	})
 	t.Run("nonce mismatch", func(t *testing.T) {
 		e := newBrokerEnv(t, nil)
-		e.up.wrongNonce.Store(true)
+		e.up.WrongNonce.Store(true)
 		_, ch := pkcePair()
 		if resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode()); resp.StatusCode != 502 {
 			t.Fatalf("%d", resp.StatusCode)
@@ -623,13 +519,13 @@ func TestBrokerRefusals(t *testing.T) {
 	})
 	t.Run("upstream down", func(t *testing.T) {
 		e := newBrokerEnv(t, nil)
-		e.up.down.Store(true)
+		e.up.Down.Store(true)
 		_, ch := pkcePair()
 		resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
 		if resp.StatusCode != 503 || resp.Header.Get("Location") != "" {
 			t.Fatalf("%d", resp.StatusCode)
 		}
-		e.up.down.Store(false) // discovery failure is not cached
+		e.up.Down.Store(false) // discovery failure is not cached
 		if resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode()); resp.StatusCode != 200 {
 			t.Fatalf("after recovery: %d", resp.StatusCode)
 		}
