@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -387,6 +388,12 @@ func TestClusterBrokerRedisOutage(t *testing.T) {
 	}
 
 	rs.Stop()
+	err = bc.servers[0].Ready(context.Background())
+	for _, want := range []string{"consent store", "registered client store", "refresh token store", "replay store"} {
+		if !errors.Is(err, authserver.ErrNotReady) || !strings.Contains(fmt.Sprint(err), want) {
+			t.Fatalf("Ready with Redis down does not name the %s: %v", want, err)
+		}
+	}
 	for i := range replicas { // each request lands on the next replica
 		r, err := stop.Get(callback)
 		if err != nil {
@@ -447,5 +454,8 @@ func TestClusterBrokerRedisOutage(t *testing.T) {
 	code = codeOf(t, bc.consent(t, b, page2))
 	if st, body, _ := bc.tokenForm(t, redeem(fresh, code, v)); st != http.StatusOK {
 		t.Fatalf("tokens after the restart: %d %v", st, body)
+	}
+	if err := bc.servers[1].Ready(context.Background()); err != nil {
+		t.Fatalf("Ready after the restart: %v", err)
 	}
 }
