@@ -77,7 +77,7 @@ func (s *sealer) open(text string, v any) error {
 	if len(text) > s.max {
 		return fmt.Errorf("%w: too long", errSealed)
 	}
-	b, err := base64.RawURLEncoding.DecodeString(text)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(text) // one encoding per value
 	ns := s.aead.NonceSize()
 	if err != nil || len(b) < ns+s.aead.Overhead() {
 		return fmt.Errorf("%w: malformed", errSealed)
