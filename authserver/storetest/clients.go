@@ -34,7 +34,7 @@ type ClientStoreBounds struct {
 //     (MarkUsed), never a used one; full of used clients it returns
 //     ErrRegistrationFull;
 //   - a client not looked up for the idle lifetime is forgotten, and a
-//     lookup at any replica keeps it (the suite sleeps about 1.3 s).
+//     lookup at any replica keeps it (the suite sleeps about 1.8 s).
 func RunClientStoreSuite(t *testing.T, newStore func(t *testing.T, b ClientStoreBounds) authserver.ClientStore) {
 	t.Helper()
 	ctx := context.Background()
@@ -149,18 +149,18 @@ func RunClientStoreSuite(t *testing.T, newStore func(t *testing.T, b ClientStore
 		}
 	})
 	t.Run("idle", func(t *testing.T) {
-		bounds := ClientStoreBounds{MaxBytes: 1 << 20, IdleLifetime: time.Second}
+		bounds := ClientStoreBounds{MaxBytes: 1 << 20, IdleLifetime: 1500 * time.Millisecond}
 		a, b := newStore(t, bounds), newStore(t, bounds)
 		for _, id := range []string{"dcr-kept", "dcr-idle"} {
 			if err := a.Register(ctx, suiteClient(id, false)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		time.Sleep(650 * time.Millisecond)
+		time.Sleep(900 * time.Millisecond)
 		if _, err := b.Client(ctx, "dcr-kept"); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(650 * time.Millisecond)
+		time.Sleep(900 * time.Millisecond)
 		if _, err := a.Client(ctx, "dcr-kept"); err != nil {
 			t.Fatalf("client looked up within its idle lifetime: %v", err)
 		}
