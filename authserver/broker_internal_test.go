@@ -355,3 +355,26 @@ func TestMemoryRefreshStorePeek(t *testing.T) {
 		t.Fatalf("peek unknown: %v", err)
 	}
 }
+
+// Sealing and opening a typical login cookie (what /authorize and the
+// callback add to a login instead of server-side state).
+func BenchmarkLoginState(b *testing.B) {
+	var br broker
+	if err := br.setKeys(randomKey()); err != nil {
+		b.Fatal(err)
+	}
+	t := &loginState{ID: randomToken(), UpState: randomToken(), Nonce: randomToken(), Verifier: randomToken(), Exp: time.Now().Add(time.Hour).Unix(),
+		Req: authzRequest{ClientID: registeredIDPrefix + randomToken(), RedirectURI: "http://127.0.0.1:53124/callback", State: randomToken(),
+			Challenge: randomToken(), Resource: "https://mcp.example.com/mcp", Scope: "mcp:tools"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := br.logins.seal(t)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var got loginState
+		if err := br.logins.open(v, &got); err != nil || got.ID != t.ID {
+			b.Fatal(err)
+		}
+	}
+}

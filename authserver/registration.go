@@ -131,6 +131,8 @@ type registrar struct {
 	global    Limit
 	limiter   Limiter
 	store     ClientStore
+	// policy sets for lookups (the policy is fixed after New)
+	grantSet, scopeSet map[string]bool
 }
 
 func (s *Server) setRegistration(r *Registration, shared Limiter) error {
@@ -222,6 +224,7 @@ func (s *Server) setRegistration(r *Registration, shared Limiter) error {
 		}
 		rg.limiter = l
 	}
+	rg.grantSet, rg.scopeSet = toSet(rg.grants), toSet(rg.allowedScopes(s))
 	s.registrar = rg
 	s.registrationEndpoint = s.issuer + "/register"
 	s.routes[issuerPath(s.issuer)+"/register"] = routeRegister
@@ -464,10 +467,10 @@ func (rg *registrar) apply(s *Server, req *registrationRequest, id, secretHash s
 // are dropped, and resources are the policy's. It returns nil for a
 // registration that cannot be used (no authorization code grant or
 // redirect URI left, or a damaged secret hash).
-func (rg *registrar) client(s *Server, rc *RegisteredClient) *client {
+func (rg *registrar) client(rc *RegisteredClient) *client {
 	c := &client{
 		id: rc.ID, methods: map[string]bool{rc.AuthMethod: true}, public: rc.AuthMethod == AuthNone,
-		grants: toSet(intersect(rc.GrantTypes, toSet(rg.grants))), scopes: toSet(intersect(rc.Scopes, toSet(rg.allowedScopes(s)))),
+		grants: toSet(intersect(rc.GrantTypes, rg.grantSet)), scopes: toSet(intersect(rc.Scopes, rg.scopeSet)),
 		resources: rg.resources, name: rc.Name, origin: originRegistered,
 	}
 	switch rc.AuthMethod {
@@ -503,7 +506,7 @@ func (rg *registrar) lookup(ctx context.Context, s *Server, id string) (*client,
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errClientStore, err)
 	}
-	c := rg.client(s, &rc)
+	c := rg.client(&rc)
 	if c == nil || c.id != id {
 		return nil, nil
 	}
@@ -593,7 +596,7 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, oe)
 		return
 	}
-	c := s.registrar.client(s, rc)
+	c := s.registrar.client(rc)
 	if c == nil {
 		writeError(w, newErr(http.StatusInternalServerError, codeServerError, "cannot register", errors.New("registration unusable under the policy")))
 		return

@@ -57,7 +57,7 @@ func FuzzRegistrationRequest(f *testing.F) {
 		if oe != nil {
 			return
 		}
-		c := rg.client(e.s, rc)
+		c := rg.client(rc)
 		if c == nil {
 			t.Fatalf("registered client unusable: %+v", rc)
 		}
