@@ -101,7 +101,8 @@ type Registration struct {
 	// burst of 60, then one a second. Both limits are kept by
 	// Config.RateLimiter when set (shared by replicas), else in memory.
 	Global Limit
-	// MaxBytes bounds the memory held by registered clients. OPTIONAL;
+	// MaxBytes bounds the memory held by registered clients in the
+	// default memory store (zero with a Store). OPTIONAL;
 	// zero means DefaultRegistrationMaxBytes (4 MiB). When full, expired
 	// clients are dropped, then the oldest client that never completed a
 	// login (no code redeemed: a flood of registrations cannot complete
@@ -109,7 +110,8 @@ type Registration struct {
 	// registration answers 503 until some expire.
 	MaxBytes int64
 	// IdleLifetime forgets a registered client not named by any
-	// authorization or token request for this long. OPTIONAL; zero means
+	// authorization or token request for this long, in the default memory
+	// store (zero with a Store). OPTIONAL; zero means
 	// DefaultRegistrationIdleLifetime (30 days); at most 1 year.
 	IdleLifetime time.Duration
 	// Store keeps the registered clients. OPTIONAL; nil means a
