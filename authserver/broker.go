@@ -256,10 +256,6 @@ func (s *Server) setBroker(b *Broker, hc *http.Client) error {
 		return cfgErr("broker.max_consents", "bounds the default memory store; with a consent store, set its own bounds")
 	}
 	br.hc = hardenedClient(hc)
-	if b.CodeKey == nil && (b.RefreshStore != nil || b.ConsentStore != nil) {
-		// shared stores suggest replicas, which a per-process key breaks
-		s.log.Warn("authserver.broker code_key is unset: codes and logins in progress work only at the replica that made them; give every replica the same code key")
-	}
 	for _, c := range s.clients {
 		if c.grants[GrantAuthorizationCode] && len(c.redirects) == 0 {
 			return cfgErr("clients ("+c.id+").redirect_uris", "required with authorization_code")

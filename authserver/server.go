@@ -386,7 +386,15 @@ func sameValue(a, b any) bool {
 // stores each replica would redeem an authorization code once (the replay
 // store enforces single use) and honour only the refresh tokens it issued.
 func (s *Server) warnPerProcess(cfg Config) {
-	if cfg.Broker == nil || cfg.Broker.CodeKey == nil {
+	b := cfg.Broker
+	if b == nil {
+		return
+	}
+	if b.CodeKey == nil {
+		if b.RefreshStore != nil || b.ConsentStore != nil || cfg.Registration != nil && cfg.Registration.Store != nil {
+			// shared stores say "replicas", which a per-process key breaks
+			s.log.Warn("authserver: broker.code_key is unset but stores are shared: behind several replicas codes and logins in progress work only at the replica that made them; give every replica the same code key")
+		}
 		return
 	}
 	if cfg.ReplayStore == nil {
@@ -394,5 +402,11 @@ func (s *Server) warnPerProcess(cfg Config) {
 	}
 	if cfg.Broker.RefreshStore == nil {
 		s.log.Warn("authserver: broker.code_key is shared but Broker.RefreshStore is per process: behind several replicas a refresh token works only at the replica that issued it, and reuse of a rotated token is seen by that replica only; set a shared RefreshStore (stores/redis)")
+	}
+	if cfg.Broker.ConsentStore == nil {
+		s.log.Warn("authserver: broker.code_key is shared but Broker.ConsentStore is per process: behind several replicas a user is asked again at each replica, and RevokeConsent holds only at the replica it ran on; set a shared ConsentStore (stores/redis)")
+	}
+	if cfg.Registration != nil && cfg.Registration.Store == nil {
+		s.log.Warn("authserver: broker.code_key is shared but Registration.Store is per process: behind several replicas a client registered at one replica is unknown at the others; set a shared Store (stores/redis)")
 	}
 }
