@@ -2,14 +2,9 @@ package authserver
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -33,9 +28,10 @@ type authzRequest struct {
 // and redirect URI are validated (redirect false) it is shown to the user
 // as a page; after, it is sent to the redirect URI (RFC 6749 §4.1.2.1).
 type authorizeError struct {
-	redirect bool
-	code     string
-	desc     string
+	redirect    bool
+	unavailable bool // a store failed: a 503 page
+	code        string
+	desc        string
 }
 
 func (e *authorizeError) Error() string { return e.code + ": " + e.desc }
@@ -63,6 +59,9 @@ func (s *Server) parseAuthorizeRequest(ctx context.Context, raw, source string) 
 		return nil, nil, pageErr("unknown client")
 	}
 	c, err := s.lookupClient(ctx, q["client_id"], source)
+	if errors.Is(err, errClientStore) {
+		return nil, nil, &authorizeError{unavailable: true, code: codeServerError, desc: "the client registry is unavailable"}
+	}
 	if err != nil {
 		// shown to the user, never redirected: the redirect URI is not
 		// validated (it comes from the document that was refused)
@@ -234,67 +233,9 @@ type codeData struct {
 // maxCodeBytes bounds a sealed code (it travels in a URL).
 const maxCodeBytes = 6 << 10
 
-// codeSealer seals authorization codes with AES-256-GCM so that any
-// replica holding the key can redeem them; single use is enforced through
-// the replay store.
-type codeSealer struct{ aead cipher.AEAD }
-
-func newCodeSealer(key []byte) (*codeSealer, error) {
-	if key == nil {
-		key = make([]byte, 32)
-		_, _ = rand.Read(key)
-	}
-	if len(key) != 32 {
-		return nil, errors.New("must be 32 bytes")
-	}
-	blk, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(blk)
-	if err != nil {
-		return nil, err
-	}
-	return &codeSealer{aead: aead}, nil
-}
-
+// codeAAD is the purpose of sealed authorization codes. Codes are sealed
+// with Broker.CodeKey itself, so that replicas of every version share them.
 const codeAAD = "mcpauthz-authorization-code-v1"
-
-func (cs *codeSealer) seal(d *codeData) (string, error) {
-	pt, err := json.Marshal(d)
-	if err != nil {
-		return "", err
-	}
-	nonce := make([]byte, cs.aead.NonceSize(), cs.aead.NonceSize()+len(pt)+cs.aead.Overhead())
-	_, _ = rand.Read(nonce)
-	out := base64.RawURLEncoding.EncodeToString(cs.aead.Seal(nonce, nonce, pt, []byte(codeAAD)))
-	if len(out) > maxCodeBytes {
-		return "", fmt.Errorf("authorization code of %d bytes exceeds %d (too many copied claims)", len(out), maxCodeBytes)
-	}
-	return out, nil
-}
-
-func (cs *codeSealer) open(code string) (*codeData, error) {
-	if len(code) > maxCodeBytes {
-		return nil, errors.New("code too long")
-	}
-	b, err := base64.RawURLEncoding.DecodeString(code)
-	if err != nil || len(b) < cs.aead.NonceSize()+cs.aead.Overhead() {
-		return nil, errors.New("malformed code")
-	}
-	ns := cs.aead.NonceSize()
-	pt, err := cs.aead.Open(nil, b[:ns], b[ns:], []byte(codeAAD))
-	if err != nil {
-		return nil, errors.New("code does not authenticate")
-	}
-	dec := json.NewDecoder(strings.NewReader(string(pt)))
-	dec.UseNumber()
-	var d codeData
-	if err := dec.Decode(&d); err != nil {
-		return nil, errors.New("malformed code payload")
-	}
-	return &d, nil
-}
 
 // authorizationResponse builds the redirect for a code or an error, with
 // the RFC 9207 iss parameter.

@@ -40,10 +40,14 @@ const (
 	// DefaultLoginLifetime bounds the time between /authorize and the
 	// consent decision.
 	DefaultLoginLifetime = 10 * time.Minute
-	// DefaultMaxPendingBytes bounds the server-side state of logins in
-	// progress (pending authorization requests).
+	// DefaultMaxPendingBytes was the bound of the server-side state of
+	// logins in progress.
+	//
+	// Deprecated: logins in progress are sealed in the browser's cookie and
+	// take no server state; Broker.MaxPendingBytes is ignored.
 	DefaultMaxPendingBytes = 4 << 20
-	// DefaultMaxConsents bounds the remembered consents (user, client).
+	// DefaultMaxConsents bounds the remembered consents (user, client) of
+	// the default memory ConsentStore.
 	DefaultMaxConsents = 10000
 	// DefaultMaxRefreshFamilies bounds the in-memory refresh token store.
 	DefaultMaxRefreshFamilies = 10000
@@ -62,9 +66,11 @@ type Broker struct {
 	// the requested resource is refused with an error page.
 	Access []AccessRule
 	// CodeKey is the 32-byte AES-256-GCM key that seals authorization
-	// codes. OPTIONAL; nil means a random key per process, which is only
-	// correct for a single instance: replicas behind one issuer must share
-	// it (and a shared Config.ReplayStore so codes stay single use).
+	// codes, and from which (HKDF-SHA256) the key sealing logins in
+	// progress is derived. OPTIONAL; nil means a random key per process,
+	// which is only correct for a single instance: replicas behind one
+	// issuer must share it (and a shared Config.ReplayStore, so that codes,
+	// upstream callbacks and consent forms stay single use).
 	CodeKey []byte
 	// RefreshStore keeps refresh token families. OPTIONAL; nil means an
 	// in-memory store of MaxRefreshFamilies families (single instance).
@@ -81,16 +87,25 @@ type Broker struct {
 	// lifetime; absolute at most 90 days.
 	RefreshIdleLifetime     time.Duration
 	RefreshAbsoluteLifetime time.Duration
-	// LoginLifetime bounds a login in progress. OPTIONAL; zero means
+	// LoginLifetime bounds a login in progress: its sealed cookie and
+	// consent form expire after it. OPTIONAL; zero means
 	// DefaultLoginLifetime (10 min); at most 1 h.
 	LoginLifetime time.Duration
-	// MaxPendingBytes bounds the server-side state of logins in progress.
-	// OPTIONAL; zero means DefaultMaxPendingBytes (4 MiB). When full, new
-	// logins get a 503 page until entries expire.
+	// MaxPendingBytes is ignored: logins in progress take no server state
+	// (they are sealed in the browser's login cookie, at most 3,800 bytes).
+	//
+	// Deprecated: no longer needed.
 	MaxPendingBytes int64
-	// MaxConsents bounds the remembered consents. OPTIONAL; zero means
-	// DefaultMaxConsents. When full, the oldest consent is forgotten (its
-	// user sees the consent page again).
+	// ConsentStore remembers consents. OPTIONAL; nil means a
+	// [MemoryConsentStore] of MaxConsents entries and
+	// DefaultMaxConsentBytes (single instance). Replicas share one
+	// (stores/redis's ConsentStore), so that a consent, and its
+	// revocation, holds at every replica.
+	ConsentStore ConsentStore
+	// MaxConsents bounds the default memory ConsentStore. OPTIONAL; zero
+	// means DefaultMaxConsents. When full, the oldest consent is forgotten
+	// (its user sees the consent page again). Must be zero with a
+	// ConsentStore.
 	MaxConsents int
 }
 
@@ -128,13 +143,14 @@ type broker struct {
 	upIdP       *idp // issuer + claim copies, for provenance
 	groupsClaim string
 	access      []AccessRule
-	codes       *codeSealer
+	codes       *sealer // authorization codes
+	logins      *sealer // login cookies (loginState)
+	forms       *sealer // consent forms (consentState)
 	refresh     RefreshStore
 	refreshIdle time.Duration
 	refreshAbs  time.Duration
 	loginTTL    time.Duration
-	pending     *pendingStore
-	consents    *consentStore
+	consents    ConsentStore
 	secure      bool // Secure cookies (false only for a loopback http issuer)
 	callback    string
 	hc          *http.Client
@@ -212,11 +228,9 @@ func (s *Server) setBroker(b *Broker, hc *http.Client) error {
 	if u, _ := url.Parse(s.issuer); u != nil && u.Scheme == "http" {
 		br.secure = false // loopback development issuer (checked by setIssuer)
 	}
-	sealer, err := newCodeSealer(b.CodeKey)
-	if err != nil {
+	if err := br.setKeys(b.CodeKey); err != nil {
 		return cfgErr("broker.code_key", err.Error())
 	}
-	br.codes = sealer
 	br.refresh = b.RefreshStore
 	if br.refresh == nil {
 		n := b.MaxRefreshFamilies
@@ -228,19 +242,19 @@ func (s *Server) setBroker(b *Broker, hc *http.Client) error {
 		}
 		br.refresh = NewMemoryRefreshStore(n)
 	}
-	maxPending := b.MaxPendingBytes
-	if maxPending == 0 {
-		maxPending = DefaultMaxPendingBytes
+	if b.MaxPendingBytes < 0 {
+		return cfgErr("broker.max_pending_bytes", "must not be negative")
 	}
-	maxConsents := b.MaxConsents
-	if maxConsents == 0 {
-		maxConsents = DefaultMaxConsents
+	br.consents = b.ConsentStore
+	if br.consents == nil {
+		m, err := NewMemoryConsentStore(b.MaxConsents, 0)
+		if err != nil {
+			return err
+		}
+		br.consents = m
+	} else if b.MaxConsents != 0 {
+		return cfgErr("broker.max_consents", "bounds the default memory store; with a consent store, set its own bounds")
 	}
-	if maxPending < 0 || maxConsents < 0 {
-		return cfgErr("broker", "max_pending_bytes and max_consents must not be negative")
-	}
-	br.pending = newPendingStore(maxPending)
-	br.consents = newConsentStore(maxConsents)
 	br.hc = hardenedClient(hc)
 	for _, c := range s.clients {
 		if c.grants[GrantAuthorizationCode] && len(c.redirects) == 0 {
@@ -252,6 +266,30 @@ func (s *Server) setBroker(b *Broker, hc *http.Client) error {
 	s.routes[p+"/callback"] = routeCallback
 	s.routes[p+"/consent"] = routeConsent
 	return nil
+}
+
+// setKeys makes the sealers: codes under key itself (as before login
+// state was sealed, so replicas of both versions share codes), login
+// cookies and consent forms under a key derived from it.
+func (br *broker) setKeys(key []byte) error {
+	if key == nil {
+		key = randomKey()
+	}
+	if len(key) != 32 {
+		return errors.New("must be 32 bytes")
+	}
+	lk, err := subKey(key, "mcpauthz login state v1")
+	if err != nil {
+		return err
+	}
+	if br.codes, err = newSealer(key, codeAAD, maxCodeBytes); err != nil {
+		return err
+	}
+	if br.logins, err = newSealer(lk, loginPurpose, maxLoginCookie); err != nil {
+		return err
+	}
+	br.forms, err = newSealer(lk, consentPurpose, maxConsentField)
+	return err
 }
 
 func issuerPath(iss string) string {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,29 +123,46 @@ func TestMemoryRefreshStoreBounded(t *testing.T) {
 	}
 }
 
-func TestPendingAndConsentStoresBounded(t *testing.T) {
+func TestMemoryConsentStoreBounded(t *testing.T) {
 	t.Parallel()
-	now := time.Unix(1_800_000_000, 0)
-	p := newPendingStore(2000)
-	n := 0
-	for i := range 100 {
-		if p.put(&loginTxn{id: randomToken(), exp: now.Add(time.Minute), req: authzRequest{State: strings.Repeat("s", 100)}}, now) != nil {
-			break
+	ctx := context.Background()
+	c, err := NewMemoryConsentStore(2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"u1", "u2", "u3"} {
+		_ = c.Remember(ctx, Consent{Subject: sub, ClientID: "c", Resource: "r", Scopes: map[string][]string{"u1": {"a"}}[sub]})
+	}
+	covers := func(sub, res string, scopes ...string) bool {
+		ok, err := c.Covers(ctx, Consent{Subject: sub, ClientID: "c", Resource: res, Scopes: scopes})
+		if err != nil {
+			t.Fatal(err)
 		}
-		n = i + 1
+		return ok
 	}
-	if n == 0 || n >= 100 || p.used > p.max {
-		t.Fatalf("stored %d, used %d of %d", n, p.used, p.max)
-	}
-	if err := p.put(&loginTxn{id: "late", exp: now.Add(2 * time.Minute)}, now.Add(61*time.Second)); err != nil || p.used > 1000 {
-		t.Fatalf("expired entries not pruned: %v %d", err, p.used)
-	}
-	c := newConsentStore(2)
-	c.remember("u1", "c", "r", []string{"a"})
-	c.remember("u2", "c", "r", nil)
-	c.remember("u3", "c", "r", nil)
-	if c.covers("u1", "c", "r", nil) || !c.covers("u3", "c", "r", nil) || c.covers("u3", "c", "r", []string{"a"}) || c.covers("u2", "c", "other", nil) {
+	if covers("u1", "r") || !covers("u3", "r") || covers("u3", "r", "a") || covers("u2", "other") || c.Len() != 2 {
 		t.Fatal("consent store rules")
+	}
+	// bytes: one consent of many long scopes fills a small store, which
+	// forgets the oldest.
+	small, _ := NewMemoryConsentStore(100, 4<<10)
+	long := make([]string, 40)
+	for i := range long {
+		long[i] = strings.Repeat("s", 60) + strconv.Itoa(i)
+	}
+	for i := range 10 {
+		_ = small.Remember(ctx, Consent{Subject: "u" + strconv.Itoa(i), ClientID: "c", Resource: "r", Scopes: long})
+		if small.Bytes() > 4<<10 {
+			t.Fatalf("%d bytes held over a bound of 4 KiB", small.Bytes())
+		}
+	}
+	// one entry keeps at most MaxConsentGrants grants
+	one, _ := NewMemoryConsentStore(1, 1<<30)
+	for i := range 3 * MaxConsentGrants {
+		_ = one.Remember(ctx, Consent{Subject: "u", ClientID: "c", Resource: "r", Scopes: []string{strconv.Itoa(i)}})
+	}
+	if one.Bytes() > int64(MaxConsentGrants*64+256) {
+		t.Fatalf("one entry holds %d bytes", one.Bytes())
 	}
 }
 
@@ -306,7 +324,7 @@ func TestLoginCookieAttributes(t *testing.T) {
 		ck := w.Header().Get("Set-Cookie")
 		if !strings.HasPrefix(ck, tc.prefix) || strings.Contains(ck, "; Secure") != tc.secure ||
 			!strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") || !strings.Contains(ck, "Path=/") ||
-			strings.Contains(ck, "Domain=") || len(ck) > 160 {
+			strings.Contains(ck, "; Domain=") || len(ck) > 160 {
 			t.Errorf("%s: %s", tc.issuer, ck)
 		}
 	}
@@ -335,5 +353,28 @@ func TestMemoryRefreshStorePeek(t *testing.T) {
 	}
 	if _, err := m.Peek(ctx, "nope"); !errors.Is(err, ErrRefreshUnknown) {
 		t.Fatalf("peek unknown: %v", err)
+	}
+}
+
+// Sealing and opening a typical login cookie (what /authorize and the
+// callback add to a login instead of server-side state).
+func BenchmarkLoginState(b *testing.B) {
+	var br broker
+	if err := br.setKeys(randomKey()); err != nil {
+		b.Fatal(err)
+	}
+	t := &loginState{ID: randomToken(), UpState: randomToken(), Nonce: randomToken(), Verifier: randomToken(), Exp: time.Now().Add(time.Hour).Unix(),
+		Req: authzRequest{ClientID: registeredIDPrefix + randomToken(), RedirectURI: "http://127.0.0.1:53124/callback", State: randomToken(),
+			Challenge: randomToken(), Resource: "https://mcp.example.com/mcp", Scope: "mcp:tools"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := br.logins.seal(t)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var got loginState
+		if err := br.logins.open(v, &got); err != nil || got.ID != t.ID {
+			b.Fatal(err)
+		}
 	}
 }

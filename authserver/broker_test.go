@@ -1,8 +1,8 @@
 package authserver_test
 
 import (
+	"bytes"
 	"context"
-	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -20,8 +20,9 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
+	"github.com/mcpauthz/mcpauthz/authserver/storetest"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
-	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
 const (
@@ -33,115 +34,14 @@ const (
 	brUpClient = "mcp-as"
 )
 
-// upstreamUser is who the loopback upstream IdP logs in.
-type upstreamUser struct {
-	sub    string
-	groups []string
-	email  string
-}
-
-// oidcIdP is a loopback OpenID Connect provider: discovery, an authorize
-// endpoint that logs the configured user in at once, a token endpoint that
-// checks PKCE S256, and its JWK Set. Knobs tamper with its answers.
-type oidcIdP struct {
-	srv        *httptest.Server
-	key        crypto.Signer
-	mu         sync.Mutex
-	user       upstreamUser
-	codes      map[string]url.Values // code → authorize params
-	wrongNonce atomic.Bool
-	down       atomic.Bool
-	now        func() time.Time
-}
-
-func newOIDCIdP(t *testing.T, now func() time.Time) *oidcIdP {
-	t.Helper()
-	key, err := jose.GenerateKey(jose.ES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &oidcIdP{key: key, codes: map[string]url.Values{}, now: now,
-		user: upstreamUser{sub: "dave", groups: []string{"eng"}, email: "dave@example.com"}}
-	jwk, err := jose.PublicJWK(key.Public(), "up-1", jose.ES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, _ := json.Marshal(jose.JWKS{Keys: []jose.JWK{jwk}})
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		iss := p.srv.URL
-		writeJSONT(w, map[string]any{
-			"issuer": iss, "authorization_endpoint": iss + "/authorize", "token_endpoint": iss + "/token",
-			"jwks_uri": iss + "/jwks", "response_types_supported": []string{"code"},
-			"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"ES256"},
-		})
-	})
-	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(set) })
-	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if q.Get("code_challenge_method") != "S256" || q.Get("nonce") == "" || q.Get("state") == "" || q.Get("client_id") != brUpClient {
-			http.Error(w, "bad upstream request", http.StatusBadRequest)
-			return
-		}
-		code := base64.RawURLEncoding.EncodeToString([]byte(time.Now().String()))
-		p.mu.Lock()
-		p.codes[code] = q
-		p.mu.Unlock()
-		http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {code}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
-	})
-	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
-		_ = r.ParseForm()
-		p.mu.Lock()
-		q := p.codes[r.PostForm.Get("code")]
-		delete(p.codes, r.PostForm.Get("code"))
-		u := p.user
-		p.mu.Unlock()
-		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
-		if q == nil || base64.RawURLEncoding.EncodeToString(sum[:]) != q.Get("code_challenge") {
-			w.WriteHeader(http.StatusBadRequest)
-			writeJSONT(w, map[string]any{"error": "invalid_grant"})
-			return
-		}
-		nonce := q.Get("nonce")
-		if p.wrongNonce.Load() {
-			nonce = "other"
-		}
-		now := p.now().Unix()
-		b, _ := json.Marshal(map[string]any{
-			"iss": p.srv.URL, "sub": u.sub, "aud": brUpClient, "iat": now, "exp": now + 300, "nonce": nonce,
-			"groups": u.groups, "email": u.email, "tenant": "acme", "acr": "mfa", "amr": []string{"pwd", "otp"}, "auth_time": now - 5,
-		})
-		tok, err := jose.Sign(p.key, jose.Header{Alg: jose.ES256, Kid: "up-1", Typ: "JWT"}, b)
-		if err != nil {
-			http.Error(w, err.Error(), 500)
-			return
-		}
-		writeJSONT(w, map[string]any{"access_token": "up-at", "token_type": "Bearer", "id_token": tok, "expires_in": 300})
-	})
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p.down.Load() {
-			http.Error(w, "down", http.StatusServiceUnavailable)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	}))
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *oidcIdP) setUser(u upstreamUser) { p.mu.Lock(); p.user = u; p.mu.Unlock() }
-
-func writeJSONT(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // brokerEnv is an AS with a broker on loopback, its upstream IdP, and a
 // "browser" (cookie jar) that stops at the client's redirect URI.
 type brokerEnv struct {
 	as    *authserver.Server
+	front atomic.Pointer[http.Handler] // what e.srv serves (as by default)
+	cfg   authserver.Config
 	srv   *httptest.Server
-	up    *oidcIdP
+	up    *storetest.Upstream
 	clock *clockT
 }
 
@@ -160,10 +60,9 @@ func (c *clockT) Add(d time.Duration) {
 func newBrokerEnv(t *testing.T, mutate func(*authserver.Config)) *brokerEnv {
 	t.Helper()
 	clock := &clockT{t: time.Now()}
-	up := newOIDCIdP(t, clock.Now)
+	up := storetest.NewUpstream(t, brUpClient, clock.Now)
 	e := &brokerEnv{up: up, clock: clock}
-	var h atomic.Pointer[authserver.Server]
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*e.front.Load()).ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
 	hash, err := authserver.HashSecret(brSecret)
 	if err != nil {
@@ -186,7 +85,7 @@ func newBrokerEnv(t *testing.T, mutate func(*authserver.Config)) *brokerEnv {
 		RateLimit:      authserver.RateLimit{Disabled: true},
 		Now:            clock.Now,
 		Broker: &authserver.Broker{
-			Upstream: authserver.Upstream{Issuer: up.srv.URL, ClientID: brUpClient, ClientSecret: "up-secret",
+			Upstream: authserver.Upstream{Issuer: up.URL(), ClientID: brUpClient, ClientSecret: "up-secret",
 				Claims: map[string]string{"groups": "groups"}},
 			Access: []authserver.AccessRule{
 				{Group: "eng", Resource: e2eMCP, Scopes: []string{"mcp:tools"}},
@@ -201,8 +100,10 @@ func newBrokerEnv(t *testing.T, mutate func(*authserver.Config)) *brokerEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Store(as)
+	var h http.Handler = as
+	e.front.Store(&h)
 	e.as = as
+	e.cfg = cfg
 	return e
 }
 
@@ -214,7 +115,7 @@ func (e *brokerEnv) browser() *http.Client {
 		if len(via) > 10 {
 			return errors.New("too many redirects")
 		}
-		if strings.HasPrefix(r.URL.String(), e.srv.URL) || strings.HasPrefix(r.URL.String(), e.up.srv.URL) {
+		if strings.HasPrefix(r.URL.String(), e.srv.URL) || strings.HasPrefix(r.URL.String(), e.up.URL()) {
 			return nil
 		}
 		return http.ErrUseLastResponse
@@ -353,7 +254,7 @@ func TestBrokerEndToEnd(t *testing.T) {
 	if cl.Subject != "dave" || cl.ClientID != brPublic || strings.Join(cl.Scopes, " ") != "mcp:tools" {
 		t.Fatalf("claims %+v", cl)
 	}
-	for name, want := range map[string]string{"idp_iss": e.up.srv.URL, "tenant": "acme", "acr": "mfa"} {
+	for name, want := range map[string]string{"idp_iss": e.up.URL(), "tenant": "acme", "acr": "mfa"} {
 		if got, _ := cl.String(name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
 		}
@@ -405,8 +306,8 @@ func TestBrokerEndToEnd(t *testing.T) {
 	}
 
 	// Revoked consent: the page comes back.
-	if !e.as.RevokeConsent("dave", brPublic) {
-		t.Fatal("no consent remembered")
+	if ok, err := e.as.RevokeConsent(context.Background(), "dave", brPublic); !ok || err != nil {
+		t.Fatalf("no consent remembered: %v", err)
 	}
 	_, ch3 := pkcePair()
 	resp, page = get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch3).Encode())
@@ -475,11 +376,11 @@ func TestAuthorizeRequestRules(t *testing.T) {
 					t.Fatalf("want redirect with %s, got %d %q %s", tc.err, resp.StatusCode, loc, body)
 				}
 			default:
-				if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, e.up.srv.URL+"/authorize?") {
+				if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, e.up.URL()+"/authorize?") {
 					t.Fatalf("want redirect to the IdP, got %d %q %s", resp.StatusCode, loc, body)
 				}
 				ck := resp.Header.Get("Set-Cookie")
-				if !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") || strings.Contains(ck, "Secure") || len(ck) > 200 {
+				if !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") || strings.Contains(ck, "; Secure") || len(ck) > 3900 {
 					t.Fatalf("login cookie %q", ck)
 				}
 				if strings.Contains(loc, ch) {
@@ -534,7 +435,7 @@ func TestCodeRedemptionRules(t *testing.T) {
 func TestBrokerRefusals(t *testing.T) {
 	t.Run("user outside the access policy", func(t *testing.T) {
 		e := newBrokerEnv(t, nil)
-		e.up.setUser(upstreamUser{sub: "mallory", groups: []string{"sales"}})
+		e.up.SetUser(storetest.UpstreamUser{Subject: "mallory", Groups: []string{"sales"}})
 		_, ch := pkcePair()
 		resp, page := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
 		if resp.StatusCode != 403 || resp.Header.Get("Location") != "" || !strings.Contains(page, "access policy") {
@@ -549,7 +450,7 @@ func TestBrokerRefusals(t *testing.T) {
 		if resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+p.Encode()); resp.StatusCode != 403 {
 			t.Fatalf("%d", resp.StatusCode)
 		}
-		e.up.setUser(upstreamUser{sub: "ada", groups: []string{"admins"}})
+		e.up.SetUser(storetest.UpstreamUser{Subject: "ada", Groups: []string{"admins"}})
 		if resp, page := get(t, e.browser(), e.srv.URL+"/authorize?"+p.Encode()); resp.StatusCode != 200 || !strings.Contains(page, "mcp:admin") {
 			t.Fatalf("admin: %d", resp.StatusCode)
 		}
@@ -579,7 +480,7 @@ func TestBrokerRefusals(t *testing.T) {
 	})
 	t.Run("nonce mismatch", func(t *testing.T) {
 		e := newBrokerEnv(t, nil)
-		e.up.wrongNonce.Store(true)
+		e.up.WrongNonce.Store(true)
 		_, ch := pkcePair()
 		if resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode()); resp.StatusCode != 502 {
 			t.Fatalf("%d", resp.StatusCode)
@@ -618,13 +519,13 @@ func TestBrokerRefusals(t *testing.T) {
 	})
 	t.Run("upstream down", func(t *testing.T) {
 		e := newBrokerEnv(t, nil)
-		e.up.down.Store(true)
+		e.up.Down.Store(true)
 		_, ch := pkcePair()
 		resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
 		if resp.StatusCode != 503 || resp.Header.Get("Location") != "" {
 			t.Fatalf("%d", resp.StatusCode)
 		}
-		e.up.down.Store(false) // discovery failure is not cached
+		e.up.Down.Store(false) // discovery failure is not cached
 		if resp, _ := get(t, e.browser(), e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode()); resp.StatusCode != 200 {
 			t.Fatalf("after recovery: %d", resp.StatusCode)
 		}
@@ -667,29 +568,191 @@ func TestBrokerRefusals(t *testing.T) {
 	})
 }
 
-// TestBrokerPendingBound: logins in progress are bounded in bytes; when
-// full, new logins get a 503 page.
-func TestBrokerPendingBound(t *testing.T) {
-	e := newBrokerEnv(t, func(c *authserver.Config) { c.Broker.MaxPendingBytes = 4 << 10 })
-	_, ch := pkcePair()
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	got503 := false
-	for i := 0; i < 50 && !got503; i++ {
-		resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
-		switch resp.StatusCode {
-		case http.StatusFound:
-		case http.StatusServiceUnavailable:
-			got503 = i > 0
-		default:
-			t.Fatalf("%d", resp.StatusCode)
+// TestBrokerAcrossReplicas: three servers with one CodeKey and shared
+// replay, consent and client stores behind round robin: every step of a
+// login lands on another replica than the one before, and works; the
+// callback and the consent form are single use across replicas.
+func TestBrokerAcrossReplicas(t *testing.T) {
+	rp, err := replay.NewMemory(replay.MemoryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consents, _ := authserver.NewMemoryConsentStore(0, 0)
+	clients, _ := authserver.NewMemoryClientStore(authserver.MemoryClientStoreConfig{})
+	e := newBrokerEnv(t, func(c *authserver.Config) {
+		c.Broker.CodeKey = bytes.Repeat([]byte{7}, 32)
+		c.Broker.ConsentStore = consents
+		c.ReplayStore = rp
+		c.Registration = &authserver.Registration{LoopbackRedirects: true, Store: clients}
+	})
+	replicas := []http.Handler{e.as}
+	for range 2 {
+		as, err := authserver.New(e.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas = append(replicas, as)
+	}
+	var next atomic.Uint64
+	var rr http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		replicas[next.Add(1)%3].ServeHTTP(w, r)
+	})
+	e.front.Store(&rr)
+
+	// Registration at one replica, then every step at the next.
+	resp, err := http.Post(e.srv.URL+"/register", "application/json", strings.NewReader(`{"redirect_uris":["`+brRedirect+`"],"client_name":"Replica Agent"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg struct {
+		ClientID string `json:"client_id"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&reg)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || reg.ClientID == "" {
+		t.Fatalf("register: %d", resp.StatusCode)
+	}
+	c := e.browser()
+	v, ch := pkcePair()
+	resp, page := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(reg.ClientID, brRedirect, ch).Encode())
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Replica Agent") || !strings.Contains(page, "registered itself") {
+		t.Fatalf("consent page: %d %s", resp.StatusCode, page)
+	}
+	m := csrfRE.FindStringSubmatch(page)
+	srvURL, _ := url.Parse(e.srv.URL)
+	orig := c.Jar.Cookies(srvURL)
+	if len(orig) != 1 {
+		t.Fatalf("login cookies %v", orig)
+	}
+	resp = e.consent(t, c, page, "allow")
+	u, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || u.Query().Get("code") == "" {
+		t.Fatalf("consent: %d %s", resp.StatusCode, u)
+	}
+	form := codeForm(u.Query().Get("code"), brRedirect, v)
+	form.Set("client_id", reg.ClientID)
+	if s, body, _ := e.token(t, form, false); s != http.StatusOK {
+		t.Fatalf("token: %d %v", s, body)
+	}
+	// The same consent form again at each replica, with its login's
+	// cookie restored (already used) or another login's cookie (not its
+	// login): refused.
+	for i := range 6 {
+		ck := orig[0]
+		if i%2 == 1 {
+			ck = lastLoginCookie(t, e, reg.ClientID, ch)
+		}
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/consent", strings.NewReader(url.Values{"csrf": {m[1]}, "decision": {"allow"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(ck)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusForbidden || (i%2 == 0) != strings.Contains(string(b), "already used") {
+			t.Fatalf("replayed consent form (%d): %d %s", i, r.StatusCode, b)
 		}
 	}
-	if !got503 {
-		t.Fatal("pending logins not bounded")
+	// Remembered consent at the other replicas: no page, a code at once.
+	for range 2 {
+		_, ch := pkcePair()
+		u := e.login(t, c, e.authzParams(reg.ClientID, brRedirect, ch))
+		if u.Query().Get("code") == "" {
+			t.Fatalf("second login: %s", u)
+		}
+	}
+	// Revocation at one replica holds at all of them.
+	if ok, err := e.as.RevokeConsent(context.Background(), "dave", reg.ClientID); !ok || err != nil {
+		t.Fatalf("revoke: %v %v", ok, err)
+	}
+	for range 3 {
+		_, ch := pkcePair()
+		if resp, page := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(reg.ClientID, brRedirect, ch).Encode()); resp.StatusCode != http.StatusOK || !csrfRE.MatchString(page) {
+			t.Fatalf("after revocation: %d", resp.StatusCode)
+		}
+	}
+}
+
+// lastLoginCookie starts a login and returns its cookie (another login
+// than any consent form made before).
+func lastLoginCookie(t *testing.T, e *brokerEnv, client, challenge string) *http.Cookie {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(client, brRedirect, challenge).Encode())
+	if len(resp.Cookies()) != 1 {
+		t.Fatalf("no login cookie: %d", resp.StatusCode)
+	}
+	return resp.Cookies()[0]
+}
+
+// TestBrokerCallbackOnce: the upstream callback of a login is handled
+// once; the same URL with the same cookie again is refused.
+func TestBrokerCallbackOnce(t *testing.T) {
+	e := newBrokerEnv(t, nil)
+	_, ch := pkcePair()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
+	ck := resp.Cookies()
+	resp, _ = get(t, c, resp.Header.Get("Location"))
+	cb := resp.Header.Get("Location")
+	for i, want := range []int{http.StatusOK, http.StatusBadRequest} {
+		req, _ := http.NewRequest(http.MethodGet, cb, nil)
+		req.AddCookie(ck[0])
+		r, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != want || i == 1 && !strings.Contains(string(b), "already used") {
+			t.Fatalf("callback %d: %d %s", i, r.StatusCode, b)
+		}
+	}
+}
+
+// TestBrokerLoginStateBound: a login in progress is a sealed cookie of at
+// most 3,800 bytes and no server state; a request whose login state
+// would not fit gets a 400 page, and a cookie that is not sealed by this
+// issuer, or has expired, is refused at the callback.
+func TestBrokerLoginStateBound(t *testing.T) {
+	e := newBrokerEnv(t, nil)
+	_, ch := pkcePair()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	p := e.authzParams(brPublic, brRedirect, ch)
+	p.Set("state", strings.Repeat("s", 1024))
+	p.Set("scope", strings.TrimSpace(strings.Repeat("mcp:tools ", 200)))
+	resp, body := get(t, c, e.srv.URL+"/authorize?"+p.Encode())
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "too large") || len(resp.Cookies()) != 0 {
+		t.Fatalf("oversized login state: %d %v %s", resp.StatusCode, resp.Cookies(), body)
+	}
+	p.Set("scope", "mcp:tools")
+	resp, _ = get(t, c, e.srv.URL+"/authorize?"+p.Encode())
+	if resp.StatusCode != http.StatusFound || len(resp.Cookies()) != 1 || len(resp.Cookies()[0].Value) > 3800 {
+		t.Fatalf("login: %d %v", resp.StatusCode, resp.Cookies())
+	}
+	ck := resp.Cookies()[0]
+	up, _ := url.Parse(resp.Header.Get("Location"))
+	state := up.Query().Get("state")
+	callback := func(value string) int {
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/callback?code=x&state="+url.QueryEscape(state), nil)
+		req.AddCookie(&http.Cookie{Name: ck.Name, Value: value})
+		r, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	tampered := []byte(ck.Value)
+	tampered[len(tampered)/2] ^= 1
+	if got := callback(string(tampered)); got != http.StatusBadRequest {
+		t.Fatalf("tampered login cookie: %d", got)
 	}
 	e.clock.Add(authserver.DefaultLoginLifetime + time.Second)
-	if resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode()); resp.StatusCode != http.StatusFound {
-		t.Fatalf("after expiry: %d", resp.StatusCode)
+	if got := callback(ck.Value); got != http.StatusBadRequest {
+		t.Fatalf("expired login cookie: %d", got)
 	}
 }
 

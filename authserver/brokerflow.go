@@ -15,6 +15,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
 )
 
 // Login cookie names: the __Host- prefix needs Secure, so the loopback
@@ -22,7 +24,6 @@ import (
 const (
 	loginCookieSecure   = "__Host-mcpauthz-login"
 	loginCookieInsecure = "mcpauthz-login"
-	maxCookieValue      = 64
 )
 
 func (b *broker) cookieName() string {
@@ -32,9 +33,9 @@ func (b *broker) cookieName() string {
 	return loginCookieInsecure
 }
 
-func (b *broker) setLoginCookie(w http.ResponseWriter, id string, maxAge time.Duration) {
+func (b *broker) setLoginCookie(w http.ResponseWriter, value string, maxAge time.Duration) {
 	http.SetCookie(w, &http.Cookie{
-		Name: b.cookieName(), Value: id, Path: "/", MaxAge: int(maxAge / time.Second),
+		Name: b.cookieName(), Value: value, Path: "/", MaxAge: int(maxAge / time.Second),
 		HttpOnly: true, Secure: b.secure, SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -46,13 +47,48 @@ func (b *broker) clearLoginCookie(w http.ResponseWriter) {
 	})
 }
 
-// loginCookie returns the login id from the request's cookie, or "".
-func (b *broker) loginCookie(r *http.Request) string {
+// login opens the request's login cookie: nil when it is absent, does not
+// authenticate under this issuer's key, or has expired.
+func (b *broker) login(r *http.Request, now time.Time) *loginState {
 	c, err := r.Cookie(b.cookieName())
-	if err != nil || len(c.Value) == 0 || len(c.Value) > maxCookieValue {
-		return ""
+	if err != nil || len(c.Value) == 0 || len(c.Value) > maxLoginCookie {
+		return nil
 	}
-	return c.Value
+	var t loginState
+	if b.logins.open(c.Value, &t) != nil || t.ID == "" || now.Unix() >= t.Exp {
+		return nil
+	}
+	return &t
+}
+
+// once marks a step of a login (callback or consent) as done in the
+// shared replay store, so that each happens once at whichever replica:
+// errLoginUsed when it already happened, another error when the store is
+// unavailable (fail closed).
+func (s *Server) once(ctx context.Context, step, id string, exp int64) error {
+	err := s.replay.CheckAndStore(ctx, "login-"+step+"|"+id, time.Unix(exp, 0).Add(s.leeway))
+	if errors.Is(err, replay.ErrReplay) {
+		return errLoginUsed
+	}
+	return err
+}
+
+// onceFailed shows the page for a failed once.
+func (s *Server) onceFailed(ctx context.Context, w http.ResponseWriter, err error) {
+	if errors.Is(err, errLoginUsed) {
+		s.errorPage(w, http.StatusBadRequest, "Sign-in failed", "This sign-in was already used. Start again from the application.")
+		return
+	}
+	s.log.WarnContext(ctx, "authserver.broker replay store unavailable", "error", err)
+	w.Header().Set("Retry-After", "5")
+	s.errorPage(w, http.StatusServiceUnavailable, "Sign-in unavailable", "Sign-in is temporarily unavailable. Try again in a minute.")
+}
+
+// storeDown shows the 503 page of an unavailable store.
+func (s *Server) storeDown(ctx context.Context, w http.ResponseWriter, what string, err error) {
+	s.log.WarnContext(ctx, "authserver.broker "+what+" unavailable", "error", err)
+	w.Header().Set("Retry-After", "5")
+	s.errorPage(w, http.StatusServiceUnavailable, "Sign-in unavailable", "Sign-in is temporarily unavailable. Try again in a minute.")
 }
 
 // serveAuthorize is the authorization endpoint (RFC 6749 §4.1.1 with
@@ -87,6 +123,10 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	req, _, ae := s.parseAuthorizeRequest(ctx, raw, s.clientAddr(r))
 	if ae != nil {
 		s.logAuthorize(ctx, req, ae.code+": "+ae.desc)
+		if ae.unavailable {
+			s.storeDown(ctx, w, "client registry", errClientStore)
+			return
+		}
 		if !ae.redirect {
 			s.errorPage(w, http.StatusBadRequest, "Invalid request", "This application sent an invalid sign-in request: "+ae.desc+".")
 			return
@@ -107,20 +147,20 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusServiceUnavailable, "Sign-in unavailable", "The identity provider cannot be reached. Try again in a minute.")
 		return
 	}
-	now := s.now()
-	t := &loginTxn{
-		id: randomToken(), req: *req, upState: randomToken(), nonce: randomToken(),
-		verifier: oauth2.GenerateVerifier(), exp: now.Add(s.broker.loginTTL),
+	t := &loginState{
+		ID: randomToken(), Req: *req, UpState: randomToken(), Nonce: randomToken(),
+		Verifier: oauth2.GenerateVerifier(), Exp: s.now().Add(s.broker.loginTTL).Unix(),
 	}
-	if err := s.broker.pending.put(t, now); err != nil {
-		s.log.WarnContext(ctx, "authserver.broker login refused", "error", err)
-		w.Header().Set("Retry-After", "30")
-		s.errorPage(w, http.StatusServiceUnavailable, "Sign-in unavailable", "Too many sign-ins are in progress. Try again in a minute.")
+	cookie, err := s.broker.logins.seal(t)
+	if err != nil {
+		// only an oversized request (a long state, scope or client id)
+		s.logAuthorize(ctx, req, "login state too large")
+		s.errorPage(w, http.StatusBadRequest, "Invalid request", "This application sent a sign-in request that is too large.")
 		return
 	}
-	s.broker.setLoginCookie(w, t.id, s.broker.loginTTL)
+	s.broker.setLoginCookie(w, cookie, s.broker.loginTTL)
 	setNoStore(w.Header())
-	http.Redirect(w, r, oc.AuthCodeURL(t.upState, oidc.Nonce(t.nonce), oauth2.S256ChallengeOption(t.verifier)), http.StatusFound)
+	http.Redirect(w, r, oc.AuthCodeURL(t.UpState, oidc.Nonce(t.Nonce), oauth2.S256ChallengeOption(t.Verifier)), http.StatusFound)
 }
 
 func (s *Server) redirectError(w http.ResponseWriter, req *authzRequest, code, desc string) {
@@ -143,30 +183,30 @@ func (s *Server) logAuthorize(ctx context.Context, req *authzRequest, outcome st
 
 // serveCallback receives the upstream authorization response, verifies the
 // ID token, applies the access policy and shows the consent page (or, when
-// consent is remembered, redirects with a code).
+// consent is remembered, redirects with a code). The login comes from the
+// sealed cookie, so any replica can answer; the replay store makes each
+// login's callback happen once.
 func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if !allowGet(w, r) {
 		return
 	}
 	b := s.broker
 	ctx := r.Context()
-	now := s.now()
-	id := b.loginCookie(r)
 	q := r.URL.Query()
-	var t *loginTxn
-	if id != "" {
-		t = b.pending.get(id, now)
-	}
-	if t == nil || t.loggedIn || !equalSecret(q.Get("state"), t.upState) {
+	t := b.login(r, s.now())
+	if t == nil || !equalSecret(q.Get("state"), t.UpState) {
 		s.logAuthorize(ctx, nil, "callback without a matching login (state or cookie)")
 		s.errorPage(w, http.StatusBadRequest, "Sign-in failed", "This sign-in is unknown or has expired. Start again from the application.")
 		return
 	}
+	if err := s.once(ctx, "callback", t.ID, t.Exp); err != nil {
+		s.onceFailed(ctx, w, err)
+		return
+	}
 	if e := q.Get("error"); e != "" {
-		b.pending.take(id, now)
 		b.clearLoginCookie(w)
-		s.logAuthorize(ctx, &t.req, "upstream error "+e)
-		s.redirectError(w, &t.req, "access_denied", "the identity provider did not authenticate the user")
+		s.logAuthorize(ctx, &t.Req, "upstream error "+truncateForLog(e))
+		s.redirectError(w, &t.Req, "access_denied", "the identity provider did not authenticate the user")
 		return
 	}
 	p, oc, err := b.upstream(ctx)
@@ -176,16 +216,16 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	uctx, cancel := context.WithTimeout(oidc.ClientContext(ctx, b.hc), 10*time.Second)
 	defer cancel()
-	tok, err := oc.Exchange(uctx, q.Get("code"), oauth2.VerifierOption(t.verifier))
+	tok, err := oc.Exchange(uctx, q.Get("code"), oauth2.VerifierOption(t.Verifier))
 	if err != nil {
-		b.pending.take(id, now)
+		b.clearLoginCookie(w)
 		s.log.WarnContext(ctx, "authserver.broker upstream code exchange failed", "error", err)
 		s.errorPage(w, http.StatusBadGateway, "Sign-in failed", "The identity provider did not complete the sign-in. Start again from the application.")
 		return
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	idt, err := p.Verifier(&oidc.Config{ClientID: b.up.ClientID, Now: s.now}).Verify(uctx, rawID)
-	if err == nil && !equalSecret(idt.Nonce, t.nonce) {
+	if err == nil && !equalSecret(idt.Nonce, t.Nonce) {
 		err = errors.New("nonce mismatch")
 	}
 	var cl claimSet
@@ -193,7 +233,7 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		cl, err = idTokenClaims(rawID)
 	}
 	if err != nil {
-		b.pending.take(id, now)
+		b.clearLoginCookie(w)
 		s.log.WarnContext(ctx, "authserver.broker ID token refused", "error", err)
 		s.errorPage(w, http.StatusBadGateway, "Sign-in failed", "The identity provider's answer could not be verified.")
 		return
@@ -201,54 +241,63 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 	sub := idt.Subject
 	groups, _, gerr := cl.strList(b.groupsClaim)
 	extra, perr := provenance(b.upIdP, cl)
-	if gerr != nil || perr != nil || sub == "" || sub == t.req.ClientID {
-		b.pending.take(id, now)
+	if gerr != nil || perr != nil || sub == "" || sub == t.Req.ClientID {
+		b.clearLoginCookie(w)
 		s.errorPage(w, http.StatusBadGateway, "Sign-in failed", "The identity provider's answer could not be used.")
 		return
 	}
-	c, _ := s.lookupClient(ctx, t.req.ClientID, s.clientAddr(r))
+	c, err := s.lookupClient(ctx, t.Req.ClientID, s.clientAddr(r))
+	if errors.Is(err, errClientStore) {
+		s.storeDown(ctx, w, "client registry", err)
+		return
+	}
 	if c == nil { // a registered client forgotten, or a document refused, during the login
-		b.pending.take(id, now)
 		b.clearLoginCookie(w)
 		s.errorPage(w, http.StatusBadRequest, "Sign-in failed", "This application is no longer registered. Start again from the application.")
 		return
 	}
-	res := s.resources[t.req.Resource]
+	res := s.resources[t.Req.Resource]
 	allowed, matched := b.allowedScopes(groups, res.id)
 	var scopes []string
 	var oe *oauthError
 	if matched {
 		def := res.scopes
-		if t.req.Scope == "" {
+		if t.Req.Scope == "" {
 			// no scope: the resource's scopes, as far as the user may have them
 			def = intersect(def, toSet(allowed))
 		}
-		scopes, oe = decideScopes(intersect(def, toSet(allowed), c.scopes, res.set), t.req.Scope, s.strictScopes)
+		scopes, oe = decideScopes(intersect(def, toSet(allowed), c.scopes, res.set), t.Req.Scope, s.strictScopes)
 	}
 	if !matched || oe != nil {
-		b.pending.take(id, now)
 		b.clearLoginCookie(w)
-		s.logAuthorize(ctx, &t.req, errBrokerRefused.Error())
+		s.logAuthorize(ctx, &t.Req, errBrokerRefused.Error())
 		s.log.InfoContext(ctx, "authserver.broker refused", "sub", truncateForLog(sub), "client_id", c.id, "resource", res.id)
 		s.errorPage(w, http.StatusForbidden, "Access denied", "Your organization's access policy does not allow you to use this application with "+res.id+". Ask your administrator for access.")
 		return
 	}
-	t.loggedIn, t.subject, t.extra, t.csrf = true, sub, extra, randomToken()
-	t.req.Scopes = scopes
-	if e, ok := cl["email"].(string); ok && len(e) <= 256 {
-		t.display = e // shown on the consent page only
+	t.Req.Scopes = scopes
+	covered, err := b.consents.Covers(ctx, Consent{Subject: sub, ClientID: c.id, Resource: res.id, Scopes: scopes})
+	if err != nil {
+		s.storeDown(ctx, w, "consent store", err)
+		return
 	}
-	if b.consents.covers(sub, c.id, res.id, scopes) {
-		b.pending.take(id, now)
+	if covered {
 		b.clearLoginCookie(w)
-		s.finishAuthorization(w, r, t)
+		s.finishAuthorization(w, r, &t.Req, sub, extra)
 		return
 	}
-	if err := b.pending.put(t, now); err != nil {
-		s.errorPage(w, http.StatusServiceUnavailable, "Sign-in unavailable", "Too many sign-ins are in progress. Try again in a minute.")
+	form, err := b.forms.seal(&consentState{Login: t.ID, Scopes: scopes, Subject: sub, Extra: extra, Exp: t.Exp})
+	if err != nil {
+		b.clearLoginCookie(w)
+		s.log.WarnContext(ctx, "authserver.broker consent form refused", "error", err)
+		s.errorPage(w, http.StatusBadGateway, "Sign-in failed", "The identity provider's answer could not be used.")
 		return
 	}
-	s.consentPage(ctx, w, t)
+	user := sub
+	if e, ok := cl["email"].(string); ok && len(e) <= 256 {
+		user = e // shown on the consent page only
+	}
+	s.consentPage(w, c, &t.Req, user, form)
 }
 
 // idTokenClaims decodes the payload of an already verified ID token with
@@ -271,7 +320,9 @@ func idTokenClaims(raw string) (claimSet, error) {
 	return cl, nil
 }
 
-// serveConsent receives the consent form.
+// serveConsent receives the consent form. The form's sealed state must
+// belong to the login in the browser's cookie; the replay store makes each
+// login's decision happen once, at whichever replica.
 func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -279,59 +330,68 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := s.broker
+	ctx := r.Context()
 	now := s.now()
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<10))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxConsentBody))
 	var f map[string]string
 	if err == nil && checkFormContentType(r.Header.Get("Content-Type")) == nil {
 		f, err = parseForm(string(body))
 	} else if err == nil {
 		err = errors.New("not a form")
 	}
-	id := b.loginCookie(r)
-	var t *loginTxn
-	if err == nil && id != "" {
-		t = b.pending.get(id, now)
+	var t *loginState
+	var cs consentState
+	if err == nil {
+		t = b.login(r, now)
 	}
-	if t == nil || !t.loggedIn || !equalSecret(f["csrf"], t.csrf) {
-		s.logAuthorize(r.Context(), nil, "consent without a matching login (cookie or CSRF token)")
+	if t == nil || b.forms.open(f["csrf"], &cs) != nil || !equalSecret(cs.Login, t.ID) || now.Unix() >= cs.Exp {
+		s.logAuthorize(ctx, nil, "consent without a matching login (cookie or CSRF token)")
 		s.errorPage(w, http.StatusForbidden, "Request refused", "This consent form is unknown or has expired. Start again from the application.")
 		return
 	}
-	if b.pending.take(id, now) == nil {
-		s.errorPage(w, http.StatusForbidden, "Request refused", "This consent form was already used.")
+	if err := s.once(ctx, "consent", t.ID, t.Exp); err != nil {
+		if errors.Is(err, errLoginUsed) {
+			s.errorPage(w, http.StatusForbidden, "Request refused", "This consent form was already used.")
+			return
+		}
+		s.onceFailed(ctx, w, err)
 		return
 	}
 	b.clearLoginCookie(w)
+	t.Req.Scopes = cs.Scopes
 	switch f["decision"] {
 	case "allow":
-		b.consents.remember(t.subject, t.req.ClientID, t.req.Resource, t.req.Scopes)
-		s.finishAuthorization(w, r, t)
+		if err := b.consents.Remember(ctx, Consent{Subject: cs.Subject, ClientID: t.Req.ClientID, Resource: t.Req.Resource, Scopes: cs.Scopes}); err != nil {
+			s.storeDown(ctx, w, "consent store", err)
+			return
+		}
+		s.finishAuthorization(w, r, &t.Req, cs.Subject, cs.Extra)
 	default:
-		s.logAuthorize(r.Context(), &t.req, "consent denied")
-		s.redirectError(w, &t.req, "access_denied", "the user denied the request")
+		s.logAuthorize(ctx, &t.Req, "consent denied")
+		s.redirectError(w, &t.Req, "access_denied", "the user denied the request")
 	}
 }
 
 // finishAuthorization seals a code and redirects to the client.
-func (s *Server) finishAuthorization(w http.ResponseWriter, r *http.Request, t *loginTxn) {
+func (s *Server) finishAuthorization(w http.ResponseWriter, r *http.Request, req *authzRequest, subject string, extra map[string]any) {
 	d := &codeData{
-		ID: newTokenID(), Exp: s.now().Add(DefaultCodeLifetime).Unix(), ClientID: t.req.ClientID,
-		Redirect: t.req.RedirectURI, Challenge: t.req.Challenge, Resource: t.req.Resource,
-		Scopes: t.req.Scopes, Subject: t.subject, Extra: t.extra,
+		ID: newTokenID(), Exp: s.now().Add(DefaultCodeLifetime).Unix(), ClientID: req.ClientID,
+		Redirect: req.RedirectURI, Challenge: req.Challenge, Resource: req.Resource,
+		Scopes: req.Scopes, Subject: subject, Extra: extra,
 	}
 	code, err := s.broker.codes.seal(d)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "authserver.broker cannot issue code", "error", err)
-		s.redirectError(w, &t.req, codeServerError, "cannot issue an authorization code")
+		s.redirectError(w, req, codeServerError, "cannot issue an authorization code")
 		return
 	}
-	s.logAuthorize(r.Context(), &t.req, "code issued")
+	s.logAuthorize(r.Context(), req, "code issued")
 	v := url.Values{"code": {code}}
-	if t.req.State != "" {
-		v.Set("state", t.req.State)
+	if req.State != "" {
+		v.Set("state", req.State)
 	}
 	setNoStore(w.Header())
-	w.Header().Set("Location", s.authorizationResponse(t.req.RedirectURI, v))
+	w.Header().Set("Location", s.authorizationResponse(req.RedirectURI, v))
 	w.WriteHeader(http.StatusSeeOther)
 }
 

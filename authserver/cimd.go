@@ -646,3 +646,15 @@ func (dc *docCache) dropLocked(e *list.Element) {
 	dc.bytes -= de.size
 	dc.lru.Remove(e)
 }
+
+// clientBytes is what a cached document client costs the cache.
+func clientBytes(c *client) int64 {
+	n := 512 + len(c.id) + len(c.name)
+	for _, r := range c.redirects {
+		n += len(r) + 16
+	}
+	for sc := range c.scopes {
+		n += len(sc) + 48
+	}
+	return int64(n)
+}

@@ -119,13 +119,14 @@ func BenchmarkClientLookup(b *testing.B) {
 	})
 	ctx := context.Background()
 	now := e.s.now()
-	reg := &client{id: registeredIDPrefix + randomToken(), public: true, redirects: []string{"http://127.0.0.1/cb"}, origin: originRegistered}
-	if err := e.s.registrar.store.add(reg, now); err != nil {
+	reg := &RegisteredClient{ID: registeredIDPrefix + randomToken(), AuthMethod: AuthNone, GrantTypes: []string{GrantAuthorizationCode},
+		RedirectURIs: []string{"http://127.0.0.1/cb"}}
+	if err := e.s.registrar.store.Register(ctx, *reg); err != nil {
 		b.Fatal(err)
 	}
 	docID := "https://app.example.com/client.json"
 	e.s.cimd.cache.put(docID, &client{id: docID, public: true, origin: originDocument}, nil, now.Add(time.Hour), true)
-	for _, bc := range []struct{ name, id string }{{"kind=config", "native"}, {"kind=registered", reg.id}, {"kind=document", docID}} {
+	for _, bc := range []struct{ name, id string }{{"kind=config", "native"}, {"kind=registered", reg.ID}, {"kind=document", docID}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -94,7 +94,12 @@ func (s *Server) checkSecret(ctx context.Context, source, id, secret, method str
 	if oe := s.preAuth(ctx, id, source); oe != nil {
 		return nil, oe
 	}
-	c := s.credentialedClient(id) // never a metadata document: those clients have no secret
+	c, err := s.credentialedClient(ctx, id) // never a metadata document: those clients have no secret
+	if err != nil {
+		oe := errUnavailable(http.StatusServiceUnavailable, "client registry unavailable", err)
+		oe.retryAfter = 5
+		return nil, oe
+	}
 	h := s.dummySecret
 	if c != nil && c.secret != nil {
 		h = c.secret

@@ -14,7 +14,12 @@ import (
 // client_id; everyone else authenticates (authenticateClient).
 func (s *Server) tokenClient(ctx context.Context, r *http.Request, gt string, form map[string]string, ev *auditEvent) (*client, *oauthError) {
 	if gt == GrantAuthorizationCode || gt == GrantRefreshToken {
-		c, _ := s.lookupClient(ctx, form["client_id"], s.clientAddr(r))
+		c, err := s.lookupClient(ctx, form["client_id"], s.clientAddr(r))
+		if errors.Is(err, errClientStore) {
+			oe := errUnavailable(http.StatusServiceUnavailable, "client registry unavailable", err)
+			oe.retryAfter = 5
+			return nil, oe
+		}
 		noCreds := len(r.Header.Values("Authorization")) == 0 && form["client_secret"] == "" &&
 			form["client_assertion"] == "" && form["client_assertion_type"] == ""
 		if c != nil && c.public {
@@ -46,8 +51,8 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, c *client, form map
 	if verifier == "" {
 		return nil, errRequest("code_verifier is missing", nil)
 	}
-	d, err := s.broker.codes.open(raw)
-	if err != nil {
+	d := &codeData{}
+	if err := s.broker.codes.open(raw, d); err != nil {
 		return nil, errGrant("invalid authorization code", err)
 	}
 	ev.sub, ev.resource, ev.jti = d.Subject, d.Resource, d.ID
@@ -88,7 +93,10 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, c *client, form map
 	}
 	ev.scopes = scopes
 	if c.origin == originRegistered {
-		s.registrar.store.markUsed(c.id)
+		// eviction protection only: a failure costs nothing but that
+		if err := s.registrar.store.MarkUsed(ctx, c.id); err != nil {
+			s.log.WarnContext(ctx, "authserver.register cannot mark the client used", "client_id", c.id, "error", err)
+		}
 	}
 	g := &grant{subject: d.Subject, resource: d.Resource, scopes: scopes, extra: d.Extra}
 	if c.grants[GrantRefreshToken] {

@@ -53,6 +53,9 @@ func TestSharedCodeKeyPerProcessStores(t *testing.T) {
 			if got := strings.Contains(logs, "Broker.RefreshStore is per process"); got != tc.wantRefresh {
 				t.Errorf("refresh-store warning logged: %v, want %v", got, tc.wantRefresh)
 			}
+			if got := strings.Contains(logs, "Broker.ConsentStore is per process"); got != (a.cfg.Broker.CodeKey != nil) {
+				t.Errorf("consent-store warning logged: %v", got)
+			}
 			if a.cfg.Broker.CodeKey == nil {
 				return
 			}
@@ -132,5 +135,19 @@ func TestProxyWithoutClientAddress(t *testing.T) {
 				t.Errorf("warning logged %d times, want %d", got, tc.wantWarn)
 			}
 		})
+	}
+}
+
+// TestSharedStoresWithoutCodeKey: shared stores without a code key mean
+// replicas whose codes and logins work only where they were made: New
+// says so; a single instance with default stores is quiet.
+func TestSharedStoresWithoutCodeKey(t *testing.T) {
+	t.Parallel()
+	consents, _ := NewMemoryConsentStore(0, 0)
+	quiet := newEnv(t, brokerConfig)
+	loud := newEnv(t, func(c *Config) { brokerConfig(c); c.Broker.ConsentStore = consents })
+	const msg = "broker.code_key is unset but stores are shared"
+	if strings.Contains(quiet.logs.String(), msg) || !strings.Contains(loud.logs.String(), msg) {
+		t.Fatalf("warnings: quiet %q, loud %q", quiet.logs.String(), loud.logs.String())
 	}
 }

@@ -13,8 +13,9 @@ import (
 var ErrNotReady = errors.New("authserver: not ready")
 
 // Ready reports whether the server can issue tokens: a signing key is
-// loaded, the replay store, the rate limiter and the refresh token store
-// answer (when they have a Ready method, like the shared stores), and the
+// loaded, the replay store, the rate limiter, and the refresh token,
+// consent and registered client stores answer (when they have a Ready
+// method, like the shared stores), and the
 // key set of every trusted IdP with a JWKS URL is loaded or obtainable now
 // (one fetch per 30 s cooldown at most). It implements
 // core.ReadinessChecker, so core.ReadyHandler serves it.
@@ -36,9 +37,21 @@ func (s *Server) Ready(ctx context.Context) error {
 		}
 	}
 	if s.broker != nil {
-		if rc, ok := s.broker.refresh.(core.ReadinessChecker); ok {
-			if err := rc.Ready(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("refresh token store: %w", err))
+		stores := []struct {
+			name  string
+			store any
+		}{{"refresh token store", s.broker.refresh}, {"consent store", s.broker.consents}}
+		if s.registrar != nil {
+			stores = append(stores, struct {
+				name  string
+				store any
+			}{"registered client store", s.registrar.store})
+		}
+		for _, st := range stores {
+			if rc, ok := st.store.(core.ReadinessChecker); ok {
+				if err := rc.Ready(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", st.name, err))
+				}
 			}
 		}
 	}

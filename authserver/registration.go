@@ -1,7 +1,6 @@
 package authserver
 
 import (
-	"container/list"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -60,10 +58,10 @@ const (
 // Config.Broker: registered clients use the authorization code flow. Any
 // request within the policy below registers a client; nothing else does.
 //
-// Registered clients are kept in memory by this server instance, bounded
-// by MaxBytes and forgotten after IdleLifetime without use; replicas
-// behind one issuer do not share them (route a client to the instance it
-// registered at, or pre-register it in Config.Clients).
+// Registered clients are kept in Store: by default in this process's
+// memory, bounded by MaxBytes and forgotten after IdleLifetime without
+// use. Replicas behind one issuer share one Store (stores/redis's
+// ClientStore), so that a client registered at one replica is known at all.
 type Registration struct {
 	// LoopbackRedirects allows http redirect URIs on loopback hosts
 	// (127.0.0.1, [::1], localhost), which for public clients match any
@@ -103,7 +101,8 @@ type Registration struct {
 	// burst of 60, then one a second. Both limits are kept by
 	// Config.RateLimiter when set (shared by replicas), else in memory.
 	Global Limit
-	// MaxBytes bounds the memory held by registered clients. OPTIONAL;
+	// MaxBytes bounds the memory held by registered clients in the
+	// default memory store (zero with a Store). OPTIONAL;
 	// zero means DefaultRegistrationMaxBytes (4 MiB). When full, expired
 	// clients are dropped, then the oldest client that never completed a
 	// login (no code redeemed: a flood of registrations cannot complete
@@ -111,9 +110,15 @@ type Registration struct {
 	// registration answers 503 until some expire.
 	MaxBytes int64
 	// IdleLifetime forgets a registered client not named by any
-	// authorization or token request for this long. OPTIONAL; zero means
+	// authorization or token request for this long, in the default memory
+	// store (zero with a Store). OPTIONAL; zero means
 	// DefaultRegistrationIdleLifetime (30 days); at most 1 year.
 	IdleLifetime time.Duration
+	// Store keeps the registered clients. OPTIONAL; nil means a
+	// [MemoryClientStore] bounded by MaxBytes and IdleLifetime (single
+	// instance). With a Store, MaxBytes and IdleLifetime must be zero: the
+	// store has its own bounds.
+	Store ClientStore
 }
 
 // registrar is the validated Registration with its store and limits.
@@ -127,7 +132,9 @@ type registrar struct {
 	perSource Limit
 	global    Limit
 	limiter   Limiter
-	store     *registry
+	store     ClientStore
+	// policy sets for lookups (the policy is fixed after New)
+	grantSet, scopeSet map[string]bool
 }
 
 func (s *Server) setRegistration(r *Registration, shared Limiter) error {
@@ -198,13 +205,18 @@ func (s *Server) setRegistration(r *Registration, shared Limiter) error {
 			return cfgErr("registration", "rate limits must be positive")
 		}
 	}
-	maxBytes := r.MaxBytes
-	if maxBytes == 0 {
-		maxBytes = DefaultRegistrationMaxBytes
-	}
-	idle := orDefault(r.IdleLifetime, DefaultRegistrationIdleLifetime)
-	if maxBytes < 0 || idle < 0 || idle > 365*24*time.Hour {
+	if r.MaxBytes < 0 || r.IdleLifetime < 0 || r.IdleLifetime > 365*24*time.Hour {
 		return cfgErr("registration", "max_bytes must not be negative; idle_lifetime between 0 and 1 year")
+	}
+	rg.store = r.Store
+	if rg.store == nil {
+		m, err := NewMemoryClientStore(MemoryClientStoreConfig{MaxBytes: r.MaxBytes, IdleLifetime: r.IdleLifetime, Now: s.now})
+		if err != nil {
+			return err
+		}
+		rg.store = m
+	} else if r.MaxBytes != 0 || r.IdleLifetime != 0 {
+		return cfgErr("registration", "max_bytes and idle_lifetime bound the default memory store; with a store, set its own bounds")
 	}
 	rg.limiter = shared
 	if rg.limiter == nil {
@@ -214,7 +226,7 @@ func (s *Server) setRegistration(r *Registration, shared Limiter) error {
 		}
 		rg.limiter = l
 	}
-	rg.store = newRegistry(maxBytes, idle)
+	rg.grantSet, rg.scopeSet = toSet(rg.grants), toSet(rg.allowedScopes(s))
 	s.registrar = rg
 	s.registrationEndpoint = s.issuer + "/register"
 	s.routes[issuerPath(s.issuer)+"/register"] = routeRegister
@@ -387,9 +399,9 @@ func isLDH(host string) bool {
 	return true
 }
 
-// apply checks req against the policy and builds the client. secretHash is
-// the hash of the generated secret of a confidential client.
-func (rg *registrar) apply(s *Server, req *registrationRequest, id, secretHash string) (*client, *oauthError) {
+// apply checks req against the policy and builds the client to store.
+// secretHash is the hash of the generated secret of a confidential client.
+func (rg *registrar) apply(s *Server, req *registrationRequest, id, secretHash string) (*RegisteredClient, *oauthError) {
 	for _, ru := range req.RedirectURIs {
 		if !rg.redirectFits(ru) {
 			return nil, regErr(codeInvalidRedirectURI, "a redirect URI is not allowed by this server's registration policy")
@@ -439,20 +451,73 @@ func (rg *registrar) apply(s *Server, req *registrationRequest, id, secretHash s
 			return nil, regErr(codeInvalidClientMetadata, "none of the requested scopes is allowed")
 		}
 	}
+	if method != AuthNone && secretHash == "" {
+		return nil, newErr(http.StatusInternalServerError, codeServerError, "cannot register", errors.New("confidential client without a secret"))
+	}
+	rc := &RegisteredClient{
+		ID: id, AuthMethod: method, GrantTypes: slices.Clone(grants), Scopes: scopes,
+		RedirectURIs: slices.Clone(req.RedirectURIs), Name: req.ClientName, IssuedAt: s.now().UTC().Truncate(time.Second),
+	}
+	if method != AuthNone {
+		rc.SecretHash = secretHash
+	}
+	return rc, nil
+}
+
+// client builds the server's view of a stored registration under the
+// current policy: grants, scopes and redirect URIs it no longer allows
+// are dropped, and resources are the policy's. It returns nil for a
+// registration that cannot be used (no authorization code grant or
+// redirect URI left, or a damaged secret hash).
+func (rg *registrar) client(rc *RegisteredClient) *client {
 	c := &client{
-		id: id, methods: map[string]bool{method: true}, grants: toSet(grants), scopes: toSet(scopes),
-		resources: rg.resources, public: method == AuthNone, redirects: slices.Clone(req.RedirectURIs),
-		name: req.ClientName, origin: originRegistered,
+		id: rc.ID, methods: map[string]bool{rc.AuthMethod: true}, public: rc.AuthMethod == AuthNone,
+		grants: toSet(intersect(rc.GrantTypes, rg.grantSet)), scopes: toSet(intersect(rc.Scopes, rg.scopeSet)),
+		resources: rg.resources, name: rc.Name, origin: originRegistered,
+	}
+	switch rc.AuthMethod {
+	case AuthNone, AuthClientSecretBasic, AuthClientSecretPost:
+	default:
+		return nil
+	}
+	for _, ru := range rc.RedirectURIs {
+		if rg.redirectFits(ru) {
+			c.redirects = append(c.redirects, ru)
+		}
+	}
+	if !c.grants[GrantAuthorizationCode] || len(c.redirects) == 0 {
+		return nil
 	}
 	if !c.public {
-		h, err := parseSecretHash(secretHash)
+		h, err := parseSecretHash(rc.SecretHash)
 		if err != nil {
-			return nil, newErr(http.StatusInternalServerError, codeServerError, "cannot register", err)
+			return nil
 		}
 		c.secret = h
 	}
+	return c
+}
+
+// lookup returns the registered client id under the current policy: nil
+// when unknown (or unusable), an error when the store is unavailable.
+func (rg *registrar) lookup(ctx context.Context, s *Server, id string) (*client, error) {
+	rc, err := rg.store.Client(ctx, id)
+	if errors.Is(err, ErrClientUnknown) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errClientStore, err)
+	}
+	c := rg.client(&rc)
+	if c == nil || c.id != id {
+		return nil, nil
+	}
 	return c, nil
 }
+
+// errClientStore wraps a ClientStore failure: the client can be neither
+// accepted nor refused as unknown, so the request gets a 503.
+var errClientStore = errors.New("registered client store unavailable")
 
 // allowedScopes is the policy's scope list, sorted.
 func (rg *registrar) allowedScopes(s *Server) []string {
@@ -527,23 +592,31 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c, oe := s.registrar.apply(s, req, id, hash)
+	rc, oe := s.registrar.apply(s, req, id, hash)
 	if oe != nil {
 		s.logRegister(ctx, nil, oe.Error())
 		writeError(w, oe)
 		return
 	}
-	now := s.now()
-	if err := s.registrar.store.add(c, now); err != nil {
+	c := s.registrar.client(rc)
+	if c == nil {
+		writeError(w, newErr(http.StatusInternalServerError, codeServerError, "cannot register", errors.New("registration unusable under the policy")))
+		return
+	}
+	if err := s.registrar.store.Register(ctx, *rc); err != nil {
 		s.log.WarnContext(ctx, "authserver.register refused", "error", err)
 		oe := errUnavailable(http.StatusServiceUnavailable, "registration is full; try again later", err)
 		oe.retryAfter = 60
+		if !errors.Is(err, ErrRegistrationFull) {
+			oe = errUnavailable(http.StatusServiceUnavailable, "registration is unavailable; try again later", err)
+			oe.retryAfter = 5
+		}
 		writeError(w, oe)
 		return
 	}
 	s.logRegister(ctx, c, "registered")
 	res := registrationResponse{
-		ClientID: c.id, ClientIDIssuedAt: now.Unix(), ClientSecret: secret,
+		ClientID: c.id, ClientIDIssuedAt: rc.IssuedAt.Unix(), ClientSecret: secret,
 		RedirectURIs: c.redirects, ResponseTypes: []string{"code"}, ClientName: c.name,
 	}
 	for m := range c.methods {
@@ -598,108 +671,4 @@ func (rg *registrar) limit(ctx context.Context, source string) *oauthError {
 		}
 	}
 	return nil
-}
-
-// registry keeps registered clients, bounded in bytes, forgotten when
-// idle. Safe for concurrent use.
-type registry struct {
-	mu    sync.Mutex
-	max   int64
-	idle  time.Duration
-	bytes int64
-	byID  map[string]*list.Element // → *regEntry
-	order *list.List               // registration order, oldest at the back
-}
-
-type regEntry struct {
-	c        *client
-	size     int64
-	lastUsed time.Time
-	used     bool
-}
-
-var errRegistryFull = errors.New("registered clients fill the configured bytes")
-
-func newRegistry(max int64, idle time.Duration) *registry {
-	return &registry{max: max, idle: idle, byID: map[string]*list.Element{}, order: list.New()}
-}
-
-func clientBytes(c *client) int64 {
-	n := 512 + len(c.id) + len(c.name)
-	for _, r := range c.redirects {
-		n += len(r) + 16
-	}
-	for sc := range c.scopes {
-		n += len(sc) + 48
-	}
-	return int64(n)
-}
-
-func (rs *registry) add(c *client, now time.Time) error {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	size := clientBytes(c)
-	if rs.bytes+size > rs.max {
-		rs.pruneLocked(now)
-	}
-	for rs.bytes+size > rs.max {
-		var victim *list.Element
-		for e := rs.order.Back(); e != nil; e = e.Prev() {
-			if !e.Value.(*regEntry).used {
-				victim = e
-				break
-			}
-		}
-		if victim == nil {
-			return errRegistryFull
-		}
-		rs.dropLocked(victim)
-	}
-	rs.byID[c.id] = rs.order.PushFront(&regEntry{c: c, size: size, lastUsed: now})
-	rs.bytes += size
-	return nil
-}
-
-// get returns the client (refreshing its idle time), or nil when unknown
-// or idle for too long.
-func (rs *registry) get(id string, now time.Time) *client {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	e := rs.byID[id]
-	if e == nil {
-		return nil
-	}
-	re := e.Value.(*regEntry)
-	if now.Sub(re.lastUsed) >= rs.idle {
-		rs.dropLocked(e)
-		return nil
-	}
-	re.lastUsed = now
-	return re.c
-}
-
-// markUsed records that a user completed a login with the client (a code
-// was redeemed): only then is it protected from eviction by newer
-// registrations. Lookups alone do not count, since anyone can make them.
-func (rs *registry) markUsed(id string) {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if e := rs.byID[id]; e != nil {
-		e.Value.(*regEntry).used = true
-	}
-}
-
-func (rs *registry) pruneLocked(now time.Time) {
-	for _, e := range rs.byID {
-		if now.Sub(e.Value.(*regEntry).lastUsed) >= rs.idle {
-			rs.dropLocked(e)
-		}
-	}
-}
-
-func (rs *registry) dropLocked(e *list.Element) {
-	re := e.Value.(*regEntry)
-	delete(rs.byID, re.c.id)
-	rs.bytes -= re.size
-	rs.order.Remove(e)
 }

@@ -53,9 +53,13 @@ func FuzzRegistrationRequest(f *testing.F) {
 		if len(req.RedirectURIs) == 0 || len(req.RedirectURIs) > maxRegisteredRedirects {
 			t.Fatalf("redirects %v", req.RedirectURIs)
 		}
-		c, oe := rg.apply(e.s, req, "dcr-x", "")
+		rc, oe := rg.apply(e.s, req, "dcr-x", "")
 		if oe != nil {
 			return
+		}
+		c := rg.client(rc)
+		if c == nil {
+			t.Fatalf("registered client unusable: %+v", rc)
 		}
 		if !c.public || !c.grants[GrantAuthorizationCode] || len(c.scopes) > 1 || (len(c.scopes) == 1 && !c.scopes["mcp:tools"]) {
 			t.Fatalf("client beyond policy: %+v", c)
@@ -146,7 +150,7 @@ func BenchmarkRegistrationRequest(b *testing.B) {
 	})
 	body := []byte(`{"redirect_uris":["http://127.0.0.1/callback","http://[::1]/callback"],"client_name":"Bench Agent",` +
 		`"grant_types":["authorization_code","refresh_token"],"response_types":["code"],"token_endpoint_auth_method":"none","scope":"mcp:tools"}`)
-	now := e.s.now()
+	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		req, oe := parseRegistrationRequest(body)
@@ -157,7 +161,7 @@ func BenchmarkRegistrationRequest(b *testing.B) {
 		if oe != nil {
 			b.Fatal(oe)
 		}
-		if err := e.s.registrar.store.add(c, now); err != nil {
+		if err := e.s.registrar.store.Register(ctx, *c); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -289,12 +289,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // lookupClient returns the client registered as id: configured,
 // dynamically registered (which counts as a use of it), or described by the
 // client ID metadata document at id (cached or fetched). It returns nil and
-// an error naming the reason when a document is refused, nil and nil for an
-// unknown client. source is the request's address (Config.ClientAddress),
-// charged for a document fetch; "" when there is none.
+// an error naming the reason when a document is refused or the registered
+// client store is unavailable (errClientStore), nil and nil for an unknown
+// client. source is the request's address (Config.ClientAddress), charged
+// for a document fetch; "" when there is none.
 func (s *Server) lookupClient(ctx context.Context, id, source string) (*client, error) {
-	if c := s.credentialedClient(id); c != nil || !strings.HasPrefix(id, "http") {
-		return c, nil
+	if c, err := s.credentialedClient(ctx, id); c != nil || err != nil || !strings.HasPrefix(id, "http") {
+		return c, err
 	}
 	if s.cimd != nil && s.cimd.isDocumentClientID(id) {
 		return s.cimd.client(ctx, s, id, source)
@@ -303,15 +304,16 @@ func (s *Server) lookupClient(ctx context.Context, id, source string) (*client, 
 }
 
 // credentialedClient is lookupClient without metadata documents (whose
-// clients are public): it never fetches.
-func (s *Server) credentialedClient(id string) *client {
+// clients are public): it never fetches. A registered client is looked up
+// in the ClientStore; its failure is an error wrapping errClientStore.
+func (s *Server) credentialedClient(ctx context.Context, id string) (*client, error) {
 	if c := s.clients[id]; c != nil {
-		return c
+		return c, nil
 	}
 	if s.registrar != nil && strings.HasPrefix(id, registeredIDPrefix) {
-		return s.registrar.store.get(id, s.now())
+		return s.registrar.lookup(ctx, s, id)
 	}
-	return nil
+	return nil, nil
 }
 
 func allowGet(w http.ResponseWriter, r *http.Request) bool {
@@ -384,7 +386,15 @@ func sameValue(a, b any) bool {
 // stores each replica would redeem an authorization code once (the replay
 // store enforces single use) and honour only the refresh tokens it issued.
 func (s *Server) warnPerProcess(cfg Config) {
-	if cfg.Broker == nil || cfg.Broker.CodeKey == nil {
+	b := cfg.Broker
+	if b == nil {
+		return
+	}
+	if b.CodeKey == nil {
+		if b.RefreshStore != nil || b.ConsentStore != nil || cfg.Registration != nil && cfg.Registration.Store != nil {
+			// shared stores say "replicas", which a per-process key breaks
+			s.log.Warn("authserver: broker.code_key is unset but stores are shared: behind several replicas codes and logins in progress work only at the replica that made them; give every replica the same code key")
+		}
 		return
 	}
 	if cfg.ReplayStore == nil {
@@ -392,5 +402,11 @@ func (s *Server) warnPerProcess(cfg Config) {
 	}
 	if cfg.Broker.RefreshStore == nil {
 		s.log.Warn("authserver: broker.code_key is shared but Broker.RefreshStore is per process: behind several replicas a refresh token works only at the replica that issued it, and reuse of a rotated token is seen by that replica only; set a shared RefreshStore (stores/redis)")
+	}
+	if cfg.Broker.ConsentStore == nil {
+		s.log.Warn("authserver: broker.code_key is shared but Broker.ConsentStore is per process: behind several replicas a user is asked again at each replica, and RevokeConsent holds only at the replica it ran on; set a shared ConsentStore (stores/redis)")
+	}
+	if cfg.Registration != nil && cfg.Registration.Store == nil {
+		s.log.Warn("authserver: broker.code_key is shared but Registration.Store is per process: behind several replicas a client registered at one replica is unknown at the others; set a shared Store (stores/redis)")
 	}
 }

@@ -1,7 +1,8 @@
 // Package storetest holds the contract tests of the authorization server's
 // pluggable stores, run against the in-memory implementations in this
 // module and against the shared ones (stores/redis): one suite, so every
-// implementation gives the same answers.
+// implementation gives the same answers. It also holds Upstream, a
+// loopback OpenID provider for the broker's login flows across replicas.
 package storetest
 
 import (

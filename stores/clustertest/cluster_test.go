@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -58,7 +59,8 @@ func serve(t *testing.T, ln net.Listener, h http.Handler) {
 }
 
 // roundRobin serves on ln a reverse proxy over backends; hits counts the
-// requests per backend.
+// requests per backend, and the X-Cluster-Replica response header names
+// the backend (its index) that answered.
 func roundRobin(t *testing.T, ln net.Listener, backends []string, hits []atomic.Int64) {
 	var next atomic.Uint64
 	var proxies []*httputil.ReverseProxy
@@ -69,6 +71,7 @@ func roundRobin(t *testing.T, ln net.Listener, backends []string, hits []atomic.
 	serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		i := int(next.Add(1)-1) % len(proxies)
 		hits[i].Add(1)
+		w.Header().Set("X-Cluster-Replica", strconv.Itoa(i))
 		proxies[i].ServeHTTP(w, r)
 	}))
 }

@@ -1,0 +1,206 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
+)
+
+// A registered client is a string at key("dcr", id) holding its JSON, with
+// the idle lifetime as its TTL. Three deployment-wide keys index them: a
+// sorted set of record keys by expiry (dcr:idx), a sorted set of the
+// records that never completed a login by registration time (dcr:unused),
+// and a hash of each record's size (dcr:size) summed in dcr:bytes. All of
+// them share the deployment's hash tag (Config.Prefix), so the scripts run
+// on Cluster. Time is Redis's TIME, so replicas' clocks do not matter.
+const clientsLua = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function drop(k)
+  local sz = redis.call('HGET', KEYS[4], k)
+  if sz then
+    redis.call('DECRBY', KEYS[5], sz)
+    redis.call('HDEL', KEYS[4], k)
+  end
+  redis.call('DEL', k)
+  redis.call('ZREM', KEYS[2], k)
+  redis.call('ZREM', KEYS[3], k)
+end
+`
+
+var (
+	// KEYS: record, idx, unused, sizes, bytes. ARGV: JSON, idle ms, max
+	// bytes, size. Returns 0 stored, 1 full, 2 the id exists.
+	clientRegister = redis.NewScript(clientsLua + `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 2 end
+local size, max = tonumber(ARGV[4]), tonumber(ARGV[3])
+local used = tonumber(redis.call('GET', KEYS[5]) or '0')
+if used + size > max then
+  for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 512)) do drop(k) end
+  used = tonumber(redis.call('GET', KEYS[5]) or '0')
+end
+local n = 0
+while used + size > max do
+  local v = redis.call('ZRANGE', KEYS[3], 0, 0)
+  if #v == 0 or n >= 64 then return 1 end
+  drop(v[1])
+  n = n + 1
+  used = tonumber(redis.call('GET', KEYS[5]) or '0')
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), KEYS[1])
+redis.call('ZADD', KEYS[3], now, KEYS[1])
+redis.call('HSET', KEYS[4], KEYS[1], size)
+redis.call('INCRBY', KEYS[5], size)
+return 0
+`)
+	// KEYS: record, idx. ARGV: idle ms. Returns the JSON (refreshing the
+	// idle lifetime), or nil.
+	clientGet = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[1]), KEYS[1])
+return v
+`)
+)
+
+// Defaults of [ClientConfig].
+const (
+	// DefaultClientMaxBytes bounds the registered clients of a deployment
+	// (about 60,000 typical registrations of 1 KiB).
+	DefaultClientMaxBytes = 64 << 20
+	// maxClientJSON bounds one stored registration. A registration request
+	// is at most authserver.MaxRegistrationRequestBytes (8 KiB).
+	maxClientJSON = 16 << 10
+	// clientOverhead is what a registration costs besides its JSON: its
+	// key in Redis, in the indexes and in the size hash.
+	clientOverhead = 256
+)
+
+// ClientConfig configures [NewClientStore].
+type ClientConfig struct {
+	Config
+	// MaxBytes bounds the registered clients held in Redis: each counts
+	// its JSON plus 256 bytes. OPTIONAL; zero means DefaultClientMaxBytes
+	// (64 MiB). When full, expired clients are dropped, then the oldest
+	// client that never completed a login; when every client has,
+	// registration answers 503.
+	MaxBytes int64
+	// IdleLifetime forgets a client not looked up for this long, at every
+	// replica. OPTIONAL; zero means
+	// authserver.DefaultRegistrationIdleLifetime (30 days).
+	IdleLifetime time.Duration
+}
+
+// ClientStore is an [authserver.ClientStore] on Redis, shared by every
+// authorization server replica: a client registered at one replica is
+// known at all of them, and its idle lifetime runs from its last lookup at
+// any of them. Register and lookups are one Lua script each. Errors wrap
+// core.ErrStoreUnavailable: registration then answers 503, and a
+// registered client cannot authenticate or log in (503) until Redis is
+// back; it is never accepted without its record. Redis holds only the
+// secret's salted hash.
+type ClientStore struct {
+	base
+	maxBytes int64
+	idle     time.Duration
+}
+
+var _ authserver.ClientStore = (*ClientStore)(nil)
+
+// NewClientStore returns a ClientStore.
+func NewClientStore(cfg ClientConfig) (*ClientStore, error) {
+	b, err := newBase(cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxBytes < 0 || cfg.IdleLifetime < 0 {
+		return nil, fmt.Errorf("%w: MaxBytes and IdleLifetime must not be negative", ErrInvalidConfig)
+	}
+	s := &ClientStore{base: b, maxBytes: cfg.MaxBytes, idle: cfg.IdleLifetime}
+	if s.maxBytes == 0 {
+		s.maxBytes = DefaultClientMaxBytes
+	}
+	if s.idle == 0 {
+		s.idle = authserver.DefaultRegistrationIdleLifetime
+	}
+	return s, nil
+}
+
+func (s *ClientStore) keys(id string) []string {
+	return []string{s.key("dcr", id), s.prefix + "dcr:idx", s.prefix + "dcr:unused", s.prefix + "dcr:size", s.prefix + "dcr:bytes"}
+}
+
+// errClientExists is returned when an id is registered twice (never with
+// the server's random ids).
+var errClientExists = errors.New("redisstore: client id registered twice")
+
+// Register implements [authserver.ClientStore].
+func (s *ClientStore) Register(ctx context.Context, c authserver.RegisteredClient) error {
+	if c.ID == "" {
+		return errors.New("redisstore: empty client id")
+	}
+	js, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("redisstore: registered client: %w", err)
+	}
+	if len(js) > maxClientJSON {
+		return fmt.Errorf("redisstore: registered client of %d bytes", len(js))
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	r, err := clientRegister.Run(ctx, s.c, s.keys(c.ID), js, ms(s.idle), s.maxBytes, len(js)+clientOverhead).Int()
+	switch {
+	case err != nil:
+		return unavailable("client register script", err)
+	case r == 1:
+		return authserver.ErrRegistrationFull
+	case r == 2:
+		return errClientExists
+	}
+	return nil
+}
+
+// Client implements [authserver.ClientStore].
+func (s *ClientStore) Client(ctx context.Context, id string) (authserver.RegisteredClient, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	k := s.keys(id)
+	js, err := clientGet.Run(ctx, s.c, k[:2], ms(s.idle)).Text()
+	if errors.Is(err, redis.Nil) {
+		return authserver.RegisteredClient{}, authserver.ErrClientUnknown
+	}
+	if err != nil {
+		return authserver.RegisteredClient{}, unavailable("client lookup script", err)
+	}
+	var c authserver.RegisteredClient
+	if len(js) > maxClientJSON || json.Unmarshal([]byte(js), &c) != nil || c.ID != id {
+		// garbage under the key: refused, never guessed at
+		return authserver.RegisteredClient{}, unavailable("client lookup", errors.New("malformed record"))
+	}
+	return c, nil
+}
+
+// MarkUsed implements [authserver.ClientStore].
+func (s *ClientStore) MarkUsed(ctx context.Context, id string) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	k := s.keys(id)
+	if err := s.c.ZRem(ctx, k[2], k[0]).Err(); err != nil {
+		return unavailable("ZREM", err)
+	}
+	return nil
+}
+
+// Ready implements core.ReadinessChecker: Redis answers a PING within
+// the timeout.
+func (s *ClientStore) Ready(ctx context.Context) error { return s.ping(ctx) }
