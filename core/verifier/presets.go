@@ -41,8 +41,10 @@ var (
 	oktaTypes = []string{"", "JWT"}
 	// Entra ID (v1 and v2 access tokens) sends "JWT".
 	entraTypes = []string{"JWT"}
-	// Keycloak sends "JWT"; its payload "typ" claim says "Bearer".
-	keycloakTypes = []string{"JWT"}
+	// Keycloak sends "JWT", or "at+jwt" for clients with "Use at+jwt as
+	// access token header type" (RFC 9068, Keycloak 26.2+); either way its
+	// payload "typ" claim says "Bearer".
+	keycloakTypes = []string{"JWT", "at+jwt"}
 	// Auth0 sends "JWT", or "at+jwt" for APIs with the RFC 9068 token
 	// profile.
 	auth0Types = []string{"JWT", "at+jwt"}
@@ -177,8 +179,8 @@ type KeycloakConfig struct {
 	ClientRoles []string
 }
 
-// Keycloak returns the preset for a Keycloak realm: typ "JWT", issuer
-// <URL>/realms/<Realm>, keys from its discovery document,
+// Keycloak returns the preset for a Keycloak realm: typ "JWT" or "at+jwt",
+// issuer <URL>/realms/<Realm>, keys from its discovery document,
 // [mapper.Keycloak].
 func Keycloak(cfg KeycloakConfig) (Preset, error) {
 	base := strings.TrimSuffix(cfg.URL, "/")

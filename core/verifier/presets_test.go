@@ -384,7 +384,7 @@ func TestRefusalDiagnostics(t *testing.T) {
 	variants := []func(h, c map[string]any){
 		func(_, c map[string]any) { c["aud"] = "account" },
 		func(_, c map[string]any) { c["iss"] = "https://sso.example.com/realms/other" },
-		func(h, _ map[string]any) { h["typ"] = "at+jwt" },
+		func(h, _ map[string]any) { h["typ"] = "dpop+jwt" },
 	}
 	var toks []string
 	for _, edit := range variants {
@@ -405,7 +405,7 @@ func TestRefusalDiagnostics(t *testing.T) {
 	for i, want := range []string{
 		`"claim":"aud","expected":["https://mcp.example.com/mcp"],"got":["account"]`,
 		`"claim":"iss","expected":["https://sso.example.com/realms/acme"],"got":["https://sso.example.com/realms/other"]`,
-		`"claim":"typ","expected":["jwt"],"got":["at+jwt"]`,
+		`"claim":"typ","expected":["at+jwt","jwt"],"got":["dpop+jwt"]`,
 	} {
 		if !strings.Contains(lines[i], want) || !strings.Contains(lines[i], `"level":"WARN"`) {
 			t.Errorf("line %d = %s, want it to contain %s", i, lines[i], want)
