@@ -435,6 +435,7 @@ func (fi *FileIssuer) build(audience []string, defaultMapper core.ClaimMapper) (
 	set("client_id", fi.ClientID != "")
 	set("app_id_uri", fi.AppIDURI != "")
 	set("accept_v1", fi.AcceptV1)
+	set("allow_group_overage", fi.AllowGroupOverage)
 	set("url", fi.URL != "")
 	set("realm", fi.Realm != "")
 	set("client_roles", len(fi.ClientRoles) > 0)
@@ -443,7 +444,7 @@ func (fi *FileIssuer) build(audience []string, defaultMapper core.ClaimMapper) (
 	set("allow_service_accounts", fi.AllowServiceAccounts)
 	allowed := map[string][]string{
 		"okta":     {"domain", "authorization_server"},
-		"entra":    {"tenant_ids", "allow_any_tenant", "client_id", "app_id_uri", "accept_v1"},
+		"entra":    {"tenant_ids", "allow_any_tenant", "client_id", "app_id_uri", "accept_v1", "allow_group_overage"},
 		"keycloak": {"url", "realm", "client_roles"},
 		"auth0":    {"domain", "namespace"},
 		"google":   {"hosted_domains", "allow_service_accounts"},
@@ -471,7 +472,7 @@ func (fi *FileIssuer) build(audience []string, defaultMapper core.ClaimMapper) (
 		if fi.Audience != nil {
 			return nil, errors.New("audience: Entra's audience is client_id (and app_id_uri); do not set it")
 		}
-		p, err = verifier.Entra(verifier.EntraConfig{TenantIDs: fi.TenantIDs, AllowAnyTenant: fi.AllowAnyTenant, ClientID: fi.ClientID, AppIDURI: fi.AppIDURI, AcceptV1: fi.AcceptV1})
+		p, err = verifier.Entra(verifier.EntraConfig{TenantIDs: fi.TenantIDs, AllowAnyTenant: fi.AllowAnyTenant, ClientID: fi.ClientID, AppIDURI: fi.AppIDURI, AcceptV1: fi.AcceptV1, AllowGroupOverage: fi.AllowGroupOverage})
 	case "keycloak":
 		p, err = verifier.Keycloak(verifier.KeycloakConfig{URL: fi.URL, Realm: fi.Realm, Audience: aud, ClientRoles: fi.ClientRoles})
 	case "auth0":

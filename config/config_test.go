@@ -120,6 +120,7 @@ func TestErrors(t *testing.T) {
 		{"alias on one issuer only", strings.Replace(base, "issuers: [{preset: okta, domain: acme.okta.com}]", "issuers: [{preset: okta, domain: acme.okta.com, alias: okta}, {issuer: https://as.example.com}]", 1), "either every issuer has an alias or none has"},
 		{"two issuers without aliases", strings.Replace(base, "issuers: [{preset: okta, domain: acme.okta.com}]", "issuers: [{preset: okta, domain: acme.okta.com}, {issuer: https://as.example.com}]", 1), ""},
 		{"asserts_tenant without alias", strings.Replace(base, "domain: acme.okta.com", "domain: acme.okta.com, asserts_tenant: true", 1), "needs an alias"},
+		{"entra knob on okta", strings.Replace(base, "domain: acme.okta.com", "domain: acme.okta.com, allow_group_overage: true", 1), "allow_group_overage: not a field of okta"},
 		{"okta http domain", strings.Replace(base, "acme.okta.com", "http://acme.okta.com", 1), "is not an https host"},
 	}
 	for _, tc := range tests {

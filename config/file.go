@@ -84,6 +84,9 @@ type FileIssuer struct {
 	ClientID       string   `yaml:"client_id"`
 	AppIDURI       string   `yaml:"app_id_uri"`
 	AcceptV1       bool     `yaml:"accept_v1"`
+	// Entra: accept user tokens whose groups did not fit (groups
+	// overage). Default false: refused.
+	AllowGroupOverage bool `yaml:"allow_group_overage"`
 	// Keycloak: base URL and realm (REQUIRED for it), client ids whose
 	// client roles are mapped.
 	URL         string   `yaml:"url"`

@@ -2,6 +2,8 @@ package mapper
 
 import (
 	"strings"
+
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // Auth0Config configures [Auth0].
@@ -22,10 +24,12 @@ type Auth0Config struct {
 //   - Roles: "<ns>roles"; Groups: "<ns>groups"; no tenant;
 //   - attributes "email" ("<ns>email"), "acr", "amr".
 //
-// Classification: a token whose "gty" is "client-credentials" is a client
-// (its "sub" is "<client id>@clients"); a token without "sub" or with
-// "sub" equal to the client id is also a client (generic rule); every other
-// token is a user.
+// Classification: a token whose "gty" is "client-credentials" or whose
+// "sub" is "<client id>@clients" is a client (the RFC 9068 profile's
+// client-credentials tokens are recognised by "sub" alone); a token without
+// "sub" or with "sub" equal to the client id is also a client (generic
+// rule); every other token is a user. A user's "sub" is
+// "<connection>|<id>" and cannot end in "@clients" for a client id.
 func Auth0(cfg Auth0Config) (*Mapper, error) {
 	c := Config{
 		SubjectClaim:    "sub",
@@ -35,7 +39,12 @@ func Auth0(cfg Auth0Config) (*Mapper, error) {
 		RoleClaims:      []string{},
 		TenantClaims:    []string{},
 		AttributeClaims: map[string]string{"acr": "acr", "amr": "amr"},
-		ClientClaims:    map[string]string{"gty": "client-credentials"},
+		IsClient: func(c *core.Claims, sub, cid string) (bool, error) {
+			if g, ok := c.String("gty"); ok && g == "client-credentials" {
+				return true, nil
+			}
+			return sub == "" || cid != "" && (sub == cid || sub == cid+"@clients"), nil
+		},
 	}
 	if ns := cfg.Namespace; ns != "" {
 		if !strings.HasSuffix(ns, "/") {

@@ -19,6 +19,15 @@ type EntraConfig struct {
 	// false: Entra fails without AllowedTenants, so that a multi-tenant app
 	// never admits every Entra tenant by omission.
 	AllowAnyTenant bool
+	// AllowGroupOverage accepts user tokens whose groups were too many to
+	// include ("_claim_names.groups" or "hasgroups": more than 200 groups in
+	// a JWT): Principal.Groups is then empty and the attribute
+	// "groups_overage" is true. OPTIONAL, default false: such tokens are
+	// refused with core.ErrMapping, because an incomplete group list would
+	// silently mean "in no group" (a deny rule on a group would not apply).
+	// Set it only when policy does not use groups; otherwise emit only the
+	// groups assigned to the application, or use app roles.
+	AllowGroupOverage bool
 }
 
 // Entra returns a Mapper for Microsoft Entra ID (Azure AD) access tokens,
@@ -32,10 +41,11 @@ type EntraConfig struct {
 //     Groups: "groups" (object ids). For client principals the application
 //     permissions in "roles" are also copied into Scopes, so that
 //     scope-based policy applies to app-only tokens;
-//   - attributes "preferred_username", "email", "acr", "amr", and
-//     "groups_overage" = true when the token says its groups were too many
-//     to include ("hasgroups" or "_claim_names.groups"): Groups is then
-//     incomplete;
+//   - attributes "preferred_username", "email", "acr", "amr";
+//   - group overage (the token says its groups were too many to include:
+//     "hasgroups" or "_claim_names.groups"): refused, unless
+//     AllowGroupOverage, which maps it with Groups empty and the attribute
+//     "groups_overage" = true;
 //   - issuer binding: "iss" must be exactly
 //     "https://login.microsoftonline.com/<tid>/v2.0" or
 //     "https://sts.windows.net/<tid>/" for the token's own "tid", so a token
@@ -87,6 +97,11 @@ func Entra(cfg EntraConfig) (*Mapper, error) {
 				}
 			}
 			if entraGroupOverage(c) {
+				if !cfg.AllowGroupOverage {
+					return mappingErr("entra: groups overage: the user is in more groups than the token can carry " +
+						"(_claim_names.groups or hasgroups), so its group list is incomplete; emit only groups assigned " +
+						"to the application, use app roles, or set AllowGroupOverage (allow_group_overage) if policy ignores groups")
+				}
 				if p.Attributes == nil {
 					p.Attributes = map[string]any{}
 				}

@@ -91,11 +91,15 @@ func TestEntra(t *testing.T) {
 			client: "22222222-2222-3333-4444-555555555555", tenant: tidA, roles: []string{"Tools.Call"}, scopes: []string{"Tools.Call"},
 		},
 		{
-			name: "group overage",
+			name: "group overage refused by default",
 			claims: `{"iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","azp":"c","oid":"o","sub":"s","tid":"` + tidA + `",
 				"scp":"a","_claim_names":{"groups":"src1"},"_claim_sources":{"src1":{"endpoint":"https://graph.microsoft.com/x"}}}`,
-			kind: core.PrincipalUser, sub: "o", client: "c", tenant: tidA, scopes: []string{"a"},
-			attrs: map[string]any{"groups_overage": true},
+			wantErr: true,
+		},
+		{
+			name:    "hasgroups refused by default",
+			claims:  `{"iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","azp":"c","oid":"o","sub":"s","tid":"` + tidA + `","scp":"a","hasgroups":true}`,
+			wantErr: true,
 		},
 		{
 			name:    "tenant not allowed",
@@ -141,6 +145,17 @@ func TestEntra(t *testing.T) {
 		if _, err := Entra(EntraConfig{AllowedTenants: []string{"contoso.onmicrosoft.com"}}); err == nil {
 			t.Error("Entra accepted a non-GUID tenant")
 		}
+		overage, err := Entra(EntraConfig{AllowedTenants: []string{tidA}, AllowGroupOverage: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCases(t, overage, []mapCase{{
+			name: "group overage allowed and flagged",
+			claims: `{"iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","azp":"c","oid":"o","sub":"s","tid":"` + tidA + `",
+				"scp":"a","_claim_names":{"groups":"src1"},"_claim_sources":{"src1":{"endpoint":"https://graph.microsoft.com/x"}}}`,
+			kind: core.PrincipalUser, sub: "o", client: "c", tenant: tidA, scopes: []string{"a"},
+			attrs: map[string]any{"groups_overage": true},
+		}})
 		any, err := Entra(EntraConfig{AllowAnyTenant: true})
 		if err != nil {
 			t.Fatal(err)
@@ -237,6 +252,18 @@ func TestAuth0(t *testing.T) {
 			name:   "un-namespaced roles are ignored",
 			claims: `{"iss":"https://acme.us.auth0.com/","sub":"auth0|1","azp":"c","roles":["admin"]}`,
 			kind:   core.PrincipalUser, sub: "auth0|1", client: "c",
+		},
+		{
+			name: "RFC 9068 profile client-credentials token (client_id, no gty)",
+			claims: `{"iss":"https://acme.us.auth0.com/","sub":"Xc9aBcD@clients","aud":"https://mcp.example.com/mcp","iat":1767225600,
+				"exp":1767229200,"client_id":"Xc9aBcD","jti":"73WakrfVbNJBaAmhQtEeDv","scope":"call:deploy"}`,
+			kind: core.PrincipalClient, id: "client:" + aiss + "|Xc9aBcD", sub: "Xc9aBcD@clients", client: "Xc9aBcD",
+			scopes: []string{"call:deploy"},
+		},
+		{
+			name:   "@clients subject of another client stays a user",
+			claims: `{"iss":"https://acme.us.auth0.com/","sub":"Other@clients","client_id":"Xc9aBcD"}`,
+			kind:   core.PrincipalUser, id: "user:" + aiss + "||Other@clients", sub: "Other@clients", client: "Xc9aBcD",
 		},
 		{
 			name:    "gty client-credentials without client id",

@@ -41,8 +41,10 @@ var (
 	oktaTypes = []string{"", "JWT"}
 	// Entra ID (v1 and v2 access tokens) sends "JWT".
 	entraTypes = []string{"JWT"}
-	// Keycloak sends "JWT"; its payload "typ" claim says "Bearer".
-	keycloakTypes = []string{"JWT"}
+	// Keycloak sends "JWT", or "at+jwt" for clients with "Use at+jwt as
+	// access token header type" (RFC 9068, Keycloak 26.2+); either way its
+	// payload "typ" claim says "Bearer".
+	keycloakTypes = []string{"JWT", "at+jwt"}
 	// Auth0 sends "JWT", or "at+jwt" for APIs with the RFC 9068 token
 	// profile.
 	auth0Types = []string{"JWT", "at+jwt"}
@@ -116,13 +118,18 @@ type EntraConfig struct {
 	// (requestedAccessTokenVersion) is null or 1. OPTIONAL; default false:
 	// set the manifest to 2.
 	AcceptV1 bool
+	// AllowGroupOverage accepts user tokens whose groups did not fit
+	// (mapper.EntraConfig.AllowGroupOverage). OPTIONAL; default false: they
+	// are refused with a message saying so.
+	AllowGroupOverage bool
 }
 
 // Entra returns the preset for Microsoft Entra ID: typ "JWT", issuer
 // https://login.microsoftonline.com/<tid>/v2.0 (and, with AcceptV1,
 // https://sts.windows.net/<tid>/), keys from the tenant's v2 key set,
 // audience ClientID (and AppIDURI), [mapper.Entra] (subject "oid", tenant
-// "tid" bound to the issuer, app tokens by idtyp, group overage flagged).
+// "tid" bound to the issuer, app tokens by idtyp, group overage refused
+// unless AllowGroupOverage).
 func Entra(cfg EntraConfig) (Preset, error) {
 	if !isGUIDLike(cfg.ClientID) {
 		return Preset{}, fmt.Errorf("verifier: entra: ClientID %q is not a GUID (the app registration's Application (client) ID)", cfg.ClientID)
@@ -134,7 +141,7 @@ func Entra(cfg EntraConfig) (Preset, error) {
 	if cfg.AppIDURI != "" {
 		aud = append(aud, cfg.AppIDURI)
 	}
-	m, err := mapper.Entra(mapper.EntraConfig{AllowedTenants: cfg.TenantIDs, AllowAnyTenant: cfg.AllowAnyTenant})
+	m, err := mapper.Entra(mapper.EntraConfig{AllowedTenants: cfg.TenantIDs, AllowAnyTenant: cfg.AllowAnyTenant, AllowGroupOverage: cfg.AllowGroupOverage})
 	if err != nil {
 		return Preset{}, fmt.Errorf("verifier: %w", err)
 	}
@@ -177,8 +184,8 @@ type KeycloakConfig struct {
 	ClientRoles []string
 }
 
-// Keycloak returns the preset for a Keycloak realm: typ "JWT", issuer
-// <URL>/realms/<Realm>, keys from its discovery document,
+// Keycloak returns the preset for a Keycloak realm: typ "JWT" or "at+jwt",
+// issuer <URL>/realms/<Realm>, keys from its discovery document,
 // [mapper.Keycloak].
 func Keycloak(cfg KeycloakConfig) (Preset, error) {
 	base := strings.TrimSuffix(cfg.URL, "/")
@@ -270,6 +277,14 @@ type GoogleConfig struct {
 // Google returns the preset for Google-signed tokens: typ "JWT", issuer
 // https://accounts.google.com, keys from its discovery document,
 // [mapper.Google] (verified e-mail, hosted domain).
+//
+// Google documents "accounts.google.com" (no scheme) as a second "iss" of
+// its ID tokens (older user sign-in flows). The tokens this preset is for,
+// ID tokens minted for an audience (metadata server, generateIdToken),
+// carry https://accounts.google.com, so the scheme-less form is not
+// trusted: it is refused with core.ErrIssuer and a Warn line naming both
+// values. A second issuer entry would also make core.New require issuer
+// aliases for a single IdP.
 func Google(cfg GoogleConfig) (Preset, error) {
 	if err := presetAudience("google", cfg.Audience); err != nil {
 		return Preset{}, err

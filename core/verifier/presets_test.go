@@ -267,10 +267,10 @@ func TestPresetTraps(t *testing.T) {
 		{"entra MCP URL audience (v2 always sends the GUID)", presets["entra"], "entra", func(_, c map[string]any) { c["aud"] = testAud }, "ErrAudience"},
 		{"entra tid of another tenant", presets["entra"], "entra", func(_, c map[string]any) { c["tid"] = "9188040d-6c67-4c5b-b112-36a304b66dad" }, "ErrMapping"},
 		{"entra at+jwt", presets["entra"], "entra", func(h, _ map[string]any) { h["typ"] = "at+jwt" }, "ErrTokenType"},
-		{"entra group overage", presets["entra"], "entra", func(_, c map[string]any) {
+		{"entra group overage (refused unless AllowGroupOverage)", presets["entra"], "entra", func(_, c map[string]any) {
 			delete(c, "groups")
 			c["_claim_names"] = map[string]any{"groups": "src1"}
-		}, "ok"},
+		}, "ErrMapping"},
 		{"keycloak without audience mapper", presets["keycloak"], "keycloak", func(_, c map[string]any) { c["aud"] = "account" }, "ErrAudience"},
 		{"keycloak ID token (typ ID)", presets["keycloak"], "keycloak", func(_, c map[string]any) { c["typ"] = "ID" }, "ErrMapping"},
 		{"keycloak pre-17 /auth issuer", presets["keycloak"], "keycloak", func(_, c map[string]any) { c["iss"] = "https://sso.example.com/auth/realms/acme" }, "ErrIssuer"},
@@ -297,15 +297,11 @@ func TestPresetTraps(t *testing.T) {
 			}
 			v := presetVerifier(t, tc.preset, nil)
 			cl, err := v.Verify(context.Background(), signGolden(t, g.idp, h, c))
-			var p *core.Principal
 			if err == nil {
-				p, err = v.Mapper().MapClaims(context.Background(), cl)
+				_, err = v.Mapper().MapClaims(context.Background(), cl)
 			}
 			if got := errClass(err); got != tc.want {
 				t.Fatalf("got %s (%v), want %s", got, err, tc.want)
-			}
-			if tc.name == "entra group overage" && p.Attributes["groups_overage"] != true {
-				t.Errorf("group overage not flagged: %v", p.Attributes)
 			}
 		})
 	}
@@ -384,7 +380,7 @@ func TestRefusalDiagnostics(t *testing.T) {
 	variants := []func(h, c map[string]any){
 		func(_, c map[string]any) { c["aud"] = "account" },
 		func(_, c map[string]any) { c["iss"] = "https://sso.example.com/realms/other" },
-		func(h, _ map[string]any) { h["typ"] = "at+jwt" },
+		func(h, _ map[string]any) { h["typ"] = "dpop+jwt" },
 	}
 	var toks []string
 	for _, edit := range variants {
@@ -405,7 +401,7 @@ func TestRefusalDiagnostics(t *testing.T) {
 	for i, want := range []string{
 		`"claim":"aud","expected":["https://mcp.example.com/mcp"],"got":["account"]`,
 		`"claim":"iss","expected":["https://sso.example.com/realms/acme"],"got":["https://sso.example.com/realms/other"]`,
-		`"claim":"typ","expected":["jwt"],"got":["at+jwt"]`,
+		`"claim":"typ","expected":["at+jwt","jwt"],"got":["dpop+jwt"]`,
 	} {
 		if !strings.Contains(lines[i], want) || !strings.Contains(lines[i], `"level":"WARN"`) {
 			t.Errorf("line %d = %s, want it to contain %s", i, lines[i], want)

@@ -386,7 +386,15 @@ func (r *RemoteKeySet) fetch() (*StaticKeySet, error) {
 		r.onFetch(err)
 	}
 	if err != nil {
-		r.log.Warn("jose: JWKS fetch failed; keeping the last good key set", "url", r.url, "error", err.Error())
+		r.mu.Lock()
+		kept := r.keys != nil
+		r.mu.Unlock()
+		if kept {
+			r.log.Warn("jose: JWKS fetch failed; keeping the last good key set", "url", r.url, "error", err.Error())
+		} else {
+			// Nothing was ever fetched: tokens are refused until a fetch succeeds.
+			r.log.Warn("jose: JWKS fetch failed; no key set loaded, tokens are refused until a fetch succeeds", "url", r.url, "error", err.Error())
+		}
 		return nil, err
 	}
 	r.log.Info("jose: JWKS fetched", "url", r.url, "keys", len(keys))
