@@ -226,3 +226,82 @@ func TestStringWindows(t *testing.T) {
 		}
 	}
 }
+
+// craftedKeyBodies are about 1 MiB bodies built to make the duplicate
+// checks expensive: objects of 16 keys of 64 bytes that share their fold
+// bit (same length, first, second and last bytes) and differ only in the
+// byte before last, so that every pair is compared to its end; one object
+// of many such keys (the folded map); and, as the baseline, the same keys
+// as strings in an array (no key checks).
+func craftedKeyBodies() map[string][]byte {
+	key := func(i int) string {
+		k := []byte("aa" + strings.Repeat("x", 58) + "0000a")
+		for j := 0; j < 4; j++ {
+			k[63-j] = "0123456789abcdef"[i>>(4*j)&15]
+		}
+		return string(k)
+	}
+	var collide strings.Builder
+	collide.WriteString("[")
+	for collide.Len() < 1<<20 {
+		if collide.Len() > 1 {
+			collide.WriteString(",")
+		}
+		collide.WriteString("{")
+		for i := 0; i < smallObject; i++ {
+			if i > 0 {
+				collide.WriteString(",")
+			}
+			collide.WriteString(`"` + key(i) + `":0`)
+		}
+		collide.WriteString("}")
+	}
+	collide.WriteString("]")
+	var big strings.Builder
+	big.WriteString("{")
+	for i := 0; big.Len() < 1<<20; i++ {
+		if i > 0 {
+			big.WriteString(",")
+		}
+		big.WriteString(`"` + key(i) + `":0`)
+	}
+	big.WriteString("}")
+	var plain strings.Builder // the same bytes as strings in an array: no key checks
+	plain.WriteString("[")
+	for i := 0; plain.Len() < 1<<20; i++ {
+		if i > 0 {
+			plain.WriteString(",")
+		}
+		plain.WriteString(`"` + key(i) + `",0`)
+	}
+	plain.WriteString("]")
+	return map[string][]byte{"collide16": []byte(collide.String()), "bigobject": []byte(big.String()), "plain": []byte(plain.String())}
+}
+
+// BenchmarkCraftedKeys compares the scanner with the frozen previous one on
+// craftedKeyBodies (the fold-bit filter must not make them slower):
+// go test -run '^$' -bench CraftedKeys -count 6 ./internal/jsonscan
+func BenchmarkCraftedKeys(b *testing.B) {
+	for _, name := range []string{"plain", "collide16", "bigobject"} {
+		body := craftedKeyBodies()[name]
+		if err := Validate(body, Options{}); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name+"/prev", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for i := 0; i < b.N; i++ {
+				if err := refValidate(body, Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/new", func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for i := 0; i < b.N; i++ {
+				if err := Validate(body, Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
