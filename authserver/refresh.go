@@ -83,8 +83,8 @@ var ErrRefreshFamilyTooLarge = errors.New("authserver: refresh family larger tha
 //
 // At a cap, Save makes room before it stores the new family: it revokes
 // the subject's least recently used family of the same client, or, when
-// that client has none, the subject's least recently used family of any
-// client, until the new one fits. A new login therefore always succeeds,
+// that client has none, the least recently used family of the client
+// holding the most of the subject's families, until the new one fits. A new login therefore always succeeds,
 // and what it ends is what its user was least likely to be using: a
 // client looping logins only ends its own families. A revoked family's
 // token answers invalid_grant, and its client logs in again.
@@ -220,10 +220,13 @@ func (m *MemoryRefreshStore) Save(_ context.Context, h string, f RefreshFamily) 
 	return nil
 }
 
-// lruVictim is the subject's least recently used family of clientID, or
-// of any client when clientID has none (ties: the smaller family id).
+// lruVictim is the subject's least recently used family of clientID or,
+// when clientID has none, the least recently used family of the client
+// holding the most of the subject's families (ties: the least recently
+// used family among those clients, then the smaller family id). A client
+// keeping many families busy therefore cannot push out the user's idle
+// families of other clients: its own go first.
 func lruVictim(sf *subjectFamilies, clientID string) *list.Element {
-	var same, anyc *list.Element
 	older := func(a, b *list.Element) bool {
 		fa, fb := a.Value.(*memFamily).f, b.Value.(*memFamily).f
 		if !fa.LastUsed.Equal(fb.LastUsed) {
@@ -231,18 +234,30 @@ func lruVictim(sf *subjectFamilies, clientID string) *list.Element {
 		}
 		return fa.ID < fb.ID
 	}
+	count := map[string]int{}
+	var same *list.Element
 	for e := range sf.els {
-		if anyc == nil || older(e, anyc) {
-			anyc = e
-		}
-		if e.Value.(*memFamily).f.ClientID == clientID && (same == nil || older(e, same)) {
+		c := e.Value.(*memFamily).f.ClientID
+		count[c]++
+		if c == clientID && (same == nil || older(e, same)) {
 			same = e
 		}
 	}
 	if same != nil {
 		return same
 	}
-	return anyc
+	var v *list.Element
+	for e := range sf.els {
+		if v == nil {
+			v = e
+			continue
+		}
+		ne, nv := count[e.Value.(*memFamily).f.ClientID], count[v.Value.(*memFamily).f.ClientID]
+		if ne > nv || (ne == nv && older(e, v)) {
+			v = e
+		}
+	}
+	return v
 }
 
 // Peek implements RefreshStore.

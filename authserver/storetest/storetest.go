@@ -241,6 +241,50 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 			t.Fatalf("%d families alive, want the cap %d", count, n)
 		}
 	})
+	t.Run("a busy client cannot push out other clients' families", func(t *testing.T) {
+		// A client the user approved once (a dynamically registered one,
+		// say) replays silent logins and rotates its families often. When
+		// another client of that user logs in at the cap, the busy client
+		// loses a family, not the user's idle ones.
+		a, b := newStore(t), newStore(t)
+		n := authserver.DefaultRefreshFamiliesPerSubject
+		save := func(s authserver.RefreshStore, h, id, client string, used time.Time) {
+			t.Helper()
+			f := fam(id, client, "vic")
+			f.LastUsed = used
+			if err := s.Save(ctx, h, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 4 {
+			save(a, "idle"+strconv.Itoa(i), "fam-idle"+strconv.Itoa(i), "legit"+strconv.Itoa(i), now.Add(time.Duration(i)*time.Second))
+		}
+		for i := 4; i < n; i++ {
+			save(b, "busy"+strconv.Itoa(i), "fam-busy"+strconv.Itoa(i), "busy", now.Add(time.Hour+time.Duration(i)*time.Second))
+		}
+		alive := func(h string) bool {
+			t.Helper()
+			_, err := b.Peek(ctx, h)
+			if err != nil && !errors.Is(err, authserver.ErrRefreshUnknown) {
+				t.Fatalf("Peek %s: %v", h, err)
+			}
+			return err == nil
+		}
+		for i := range 3 {
+			save(a, "new"+strconv.Itoa(i), "fam-new"+strconv.Itoa(i), "other"+strconv.Itoa(i), now.Add(2*time.Hour+time.Duration(i)*time.Second))
+			if !alive("new" + strconv.Itoa(i)) {
+				t.Fatalf("login %d not saved", i)
+			}
+			if alive("busy" + strconv.Itoa(4+i)) {
+				t.Errorf("login %d: the busy client's least recently used family was kept", i)
+			}
+		}
+		for i := range 4 {
+			if !alive("idle" + strconv.Itoa(i)) {
+				t.Errorf("the idle family of legit%d was revoked for another client's login while a client held %d families", i, n-4)
+			}
+		}
+	})
 	t.Run("per-subject byte cap", func(t *testing.T) {
 		a, b := newStore(t), newStore(t)
 		big := func(i int) authserver.RefreshFamily {

@@ -157,7 +157,9 @@ type Config struct {
 	// says so, and Ready fails (core.ErrUnavailable) until a policy from the
 	// Source is in force (run Watch and/or SetWatcher: they reach it when it
 	// returns). A failed write is logged and reported in
-	// Stats.LastGoodError; it never affects the live policy. Use a path on a
+	// Stats.LastGoodError; it never affects the live policy, and a reload
+	// waits at most a second for it (a slower write finishes in the
+	// background, the newest policy last). Use a path on a
 	// disk that survives restarts (per replica or shared: writes are atomic
 	// renames). OPTIONAL; "" disables.
 	LastGoodPath string

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,18 +39,29 @@ const lastGoodMagic = "# mcpauthz last-good policy v1"
 // lastGoodHeader bounds the header and trailer bytes around the policy.
 const lastGoodHeader = 1 << 10
 
-// lastGood is the Authorizer's last-good file state. Writes happen under
-// Authorizer.reloadMu; degraded is read by Ready and Stats.
+// lastGoodWriteWait bounds how long a reload waits for the last-good file
+// to be written; a slower write (a hung network volume, a stalled disk)
+// goes on in the background, so it never holds the reload lock and later
+// policy changes (a revoked rule) still apply at once.
+const lastGoodWriteWait = time.Second
+
+// lastGood is the Authorizer's last-good file state. Writes are queued
+// under Authorizer.reloadMu and done by at most one writer goroutine at a
+// time (the newest queued content wins); degraded is read by Ready and
+// Stats.
 type lastGood struct {
 	path      string // "" disables
 	maxAge    time.Duration
 	modelHash [32]byte
 	now       func() time.Time
+	write     func(path string, b []byte) error // writeFileAtomic
 
-	// Guarded by Authorizer.reloadMu.
+	mu        sync.Mutex
 	savedHash [32]byte
 	savedAt   time.Time // the confirmed time written last
 	lastErr   string    // last write error logged
+	next      *lastGoodWrite
+	inflight  *lastGoodWrite
 
 	degraded atomic.Pointer[string] // why the live policy is not from the Source
 	writeErr atomic.Pointer[string] // last failed write, nil after a success
@@ -59,7 +71,7 @@ func (lg *lastGood) init(cfg Config) error {
 	if cfg.LastGoodMaxAge < 0 {
 		return errors.New("casbinauthz: Config.LastGoodMaxAge must not be negative")
 	}
-	lg.path, lg.maxAge, lg.now = cfg.LastGoodPath, cfg.LastGoodMaxAge, time.Now
+	lg.path, lg.maxAge, lg.now, lg.write = cfg.LastGoodPath, cfg.LastGoodMaxAge, time.Now, writeFileAtomic
 	if lg.maxAge == 0 {
 		lg.maxAge = DefaultLastGoodMaxAge
 	}
@@ -214,20 +226,71 @@ func (a *Authorizer) confirmedLocked(text []byte, h [32]byte) {
 		return
 	}
 	now := lg.now()
-	if lg.savedHash == h && now.Sub(lg.savedAt) < min(lg.maxAge/8, time.Hour) {
+	lg.mu.Lock()
+	last := lg.next // the content the file will hold once the queue is written
+	if last == nil {
+		last = lg.inflight
+	}
+	if (last == nil && lg.savedHash == h && now.Sub(lg.savedAt) < min(lg.maxAge/8, time.Hour)) || (last != nil && last.h == h) {
+		lg.mu.Unlock()
 		return
 	}
-	if err := writeFileAtomic(lg.path, encodeLastGood(text, h, lg.modelHash, now)); err != nil {
-		msg := err.Error()
+	w := &lastGoodWrite{b: encodeLastGood(text, h, lg.modelHash, now), h: h, at: now, done: make(chan struct{})}
+	if lg.next != nil {
+		close(lg.next.done) // superseded
+	}
+	lg.next = w
+	if lg.inflight == nil {
+		lg.inflight = w // claimed by the writer started here
+		go a.lastGoodWriter()
+	}
+	lg.mu.Unlock()
+	t := time.NewTimer(lastGoodWriteWait)
+	defer t.Stop()
+	select {
+	case <-w.done:
+	case <-t.C:
+		msg := fmt.Sprintf("writing %s has not finished after %v; it goes on in the background", lg.path, lastGoodWriteWait)
 		lg.writeErr.Store(&msg)
-		if msg != lg.lastErr {
-			a.log.Error("casbinauthz: writing the last-good policy file failed", "path", lg.path, "error", msg)
-			lg.lastErr = msg
-		}
-		return
+		a.log.Error("casbinauthz: the last-good policy file is slow to write", "path", lg.path, "waited", lastGoodWriteWait.String())
 	}
-	lg.savedHash, lg.savedAt, lg.lastErr = h, now, ""
-	lg.writeErr.Store(nil)
+}
+
+// lastGoodWrite is one queued write of the last-good file.
+type lastGoodWrite struct {
+	b    []byte
+	h    [32]byte
+	at   time.Time
+	done chan struct{} // closed once written, failed or superseded
+}
+
+// lastGoodWriter writes the queued last-good content until none is left.
+// A failed write is logged once per distinct error and reported in
+// Stats.LastGoodError; it never affects the live policy.
+func (a *Authorizer) lastGoodWriter() {
+	lg := &a.lg
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	for lg.next != nil {
+		w := lg.next
+		lg.next, lg.inflight = nil, w
+		lg.mu.Unlock()
+		err := lg.write(lg.path, w.b)
+		lg.mu.Lock()
+		if err != nil {
+			msg := err.Error()
+			lg.writeErr.Store(&msg)
+			if msg != lg.lastErr {
+				a.log.Error("casbinauthz: writing the last-good policy file failed", "path", lg.path, "error", msg)
+				lg.lastErr = msg
+			}
+		} else {
+			lg.savedHash, lg.savedAt, lg.lastErr = w.h, w.at, ""
+			lg.writeErr.Store(nil)
+		}
+		close(w.done)
+	}
+	lg.inflight = nil
 }
 
 // bootLastGoodLocked starts from the last-good file after the first load
@@ -259,7 +322,9 @@ func (a *Authorizer) bootLastGoodLocked(cause error) error {
 	reason := fmt.Sprintf("serving the last-good policy file %s (confirmed %s, %v ago): the policy source failed at start: %v",
 		lg.path, confirmed.UTC().Format(time.RFC3339), age.Round(time.Second), cause)
 	lg.degraded.Store(&reason)
+	lg.mu.Lock()
 	lg.savedHash, lg.savedAt = h, confirmed
+	lg.mu.Unlock()
 	prev := a.lastErr.Load() // the Source's failure stays in Stats.LastError
 	a.swapLocked(s)
 	a.lastErr.Store(prev)

@@ -246,3 +246,67 @@ func FuzzLastGoodDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestLastGoodSlowWriteDoesNotHoldReloads: a last-good file on a volume
+// that stops answering (a hung network mount, a stalled disk) must not
+// hold the reload lock: a later policy change (a revoked rule) still
+// applies at once, Stats reports the stuck write, and once the volume
+// answers again the file ends with the newest policy.
+func TestLastGoodSlowWriteDoesNotHoldReloads(t *testing.T) {
+	t.Parallel()
+	mdl := mustModel(t, "rbac")
+	path := filepath.Join(t.TempDir(), "policy.lastgood")
+	src := &switchSource{text: lgPolicyA}
+	a, err := New(Config{Model: mdl, Source: src, LastGoodPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	var calls sync.WaitGroup
+	a.reloadMu.Lock()
+	a.lg.write = func(p string, b []byte) error {
+		calls.Add(1)
+		defer calls.Done()
+		<-release
+		return writeFileAtomic(p, b)
+	}
+	a.reloadMu.Unlock()
+	for _, step := range []struct {
+		policy string
+		bob    bool
+	}{{lgPolicyB, true}, {lgPolicyA, false}, {lgPolicyB, true}, {lgPolicyA, false}} {
+		src.set(step.policy, false)
+		done := make(chan error, 1)
+		go func() { done <- a.Reload(context.Background()) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			close(release)
+			t.Fatal("a reload waited for a stuck last-good write")
+		}
+		if got := allowed(t, a, "bob", "deploy"); got != step.bob {
+			t.Fatalf("bob allowed=%t after the reload, want %t", got, step.bob)
+		}
+	}
+	if st := a.Stats(); st.LastGoodError == "" {
+		t.Fatalf("a stuck write is not reported: %+v", st)
+	}
+	close(release)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			if text, _, err := decodeLastGood(b, sha256.Sum256([]byte(mdl))); err == nil && string(text) == lgPolicyA && a.Stats().LastGoodError == "" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the file did not end with the newest policy: %s %v %+v", b, err, a.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	calls.Wait()
+}

@@ -38,8 +38,8 @@ var (
 	// LastUsed, client id, TTL ms, deadline ms, LastUsed ms, families per
 	// subject, bytes per subject. Returns 1 if the family exists, 0 once
 	// saved. At the subject's cap it first revokes the subject's least
-	// recently used family of the same client, else of any client
-	// (authserver.RefreshLimits); members whose family expired are dropped
+	// recently used family of the same client, else of the client holding
+	// the most of the subject's families (authserver.RefreshLimits); members whose family expired are dropped
 	// from the set on the way.
 	refreshSave = redis.NewScript(revokeLua + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
@@ -59,17 +59,20 @@ local function older(x, y)
   if x[3] ~= y[3] then return x[3] < y[3] end
   return x[1] < y[1]
 end
+local count = {}
+for _, e in ipairs(live) do count[e[2]] = (count[e[2]] or 0) + 1 end
 while n > 0 and (n >= maxn or bytes + size > maxb) do
   local same, any
   for _, e in ipairs(live) do
     if not e[5] then
-      if any == nil or older(e, any) then any = e end
+      if any == nil or count[e[2]] > count[any[2]] or (count[e[2]] == count[any[2]] and older(e, any)) then any = e end
       if e[2] == ARGV[3] and (same == nil or older(e, same)) then same = e end
     end
   end
   local v = same or any
   revoke(v[1])
   v[5], n, bytes = true, n - 1, bytes - v[4]
+  count[v[2]] = count[v[2]] - 1
 end
 redis.call('HSET', KEYS[1], 'f', ARGV[1], 'cur', KEYS[2], 'last', ARGV[2], 'cid', ARGV[3], 'sk', KEYS[3], 'rot', KEYS[4], 'dl', ARGV[5], 'lu', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
