@@ -59,15 +59,16 @@ type ClientStore interface {
 	// full it may evict a client that never completed a login (MarkUsed);
 	// when it cannot, it returns ErrRegistrationFull.
 	Register(ctx context.Context, c RegisteredClient) error
-	// Client returns the client with id and counts the lookup as a use:
-	// the client is forgotten only after the store's idle lifetime without
-	// one. Unknown ids return ErrClientUnknown. The slices of the result
-	// must not be modified.
+	// Client returns the client with id. A lookup is not a use (anyone
+	// can make one, e.g. with /authorize): it does not restart the idle
+	// lifetime. Unknown ids return ErrClientUnknown. The slices of the
+	// result must not be modified.
 	Client(ctx context.Context, id string) (RegisteredClient, error)
-	// MarkUsed records that a user completed a login with the client (a
-	// code was redeemed), which protects it from eviction by newer
-	// registrations. Lookups alone do not count, since anyone can make
-	// them. Unknown ids are not an error.
+	// MarkUsed records an authenticated use of the client (a code or a
+	// refresh token was redeemed): it protects the client from eviction
+	// by newer registrations and restarts its idle lifetime; the client
+	// is forgotten after the idle lifetime without one. Unknown ids are
+	// not an error.
 	MarkUsed(ctx context.Context, id string) error
 }
 
@@ -78,7 +79,8 @@ type MemoryClientStoreConfig struct {
 	// dropped, then the oldest client that never completed a login; when
 	// every client has, Register returns ErrRegistrationFull.
 	MaxBytes int64
-	// IdleLifetime forgets a client not looked up for this long.
+	// IdleLifetime forgets a client without a use (MarkUsed; registration
+	// counts as one) for this long.
 	// OPTIONAL; zero means DefaultRegistrationIdleLifetime (30 days).
 	IdleLifetime time.Duration
 	// Now is the clock. OPTIONAL; nil means time.Now.
@@ -171,7 +173,6 @@ func (m *MemoryClientStore) Client(_ context.Context, id string) (RegisteredClie
 		m.dropLocked(e)
 		return RegisteredClient{}, ErrClientUnknown
 	}
-	re.lastUsed = now
 	return re.c, nil
 }
 
@@ -180,7 +181,10 @@ func (m *MemoryClientStore) MarkUsed(_ context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if e := m.byID[id]; e != nil {
-		e.Value.(*regEntry).used = true
+		re := e.Value.(*regEntry)
+		if now := m.now(); now.Sub(re.lastUsed) < m.idle {
+			re.used, re.lastUsed = true, now
+		}
 	}
 	return nil
 }

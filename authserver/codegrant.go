@@ -92,12 +92,7 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, c *client, form map
 		}
 	}
 	ev.scopes = scopes
-	if c.origin == originRegistered {
-		// eviction protection only: a failure costs nothing but that
-		if err := s.registrar.store.MarkUsed(ctx, c.id); err != nil {
-			s.log.WarnContext(ctx, "authserver.register cannot mark the client used", "client_id", c.id, "error", err)
-		}
-	}
+	s.markClientUsed(ctx, c)
 	g := &grant{subject: d.Subject, resource: d.Resource, scopes: scopes, extra: d.Extra}
 	if c.grants[GrantRefreshToken] {
 		g.refreshFamily = &RefreshFamily{
@@ -170,7 +165,21 @@ func (s *Server) grantRefreshToken(ctx context.Context, c *client, form map[stri
 		return revoke("refresh token changed family")
 	}
 	ev.scopes = scopes
+	s.markClientUsed(ctx, c)
 	return &grant{subject: f.Subject, resource: f.Resource, scopes: scopes, extra: f.Extra, refreshToken: next}, nil
+}
+
+// markClientUsed records a registered client's authenticated use (a code
+// or refresh token redeemed): it protects the client from eviction and
+// restarts its idle lifetime. Lookups alone do not, since anyone can make
+// them. A failure costs nothing but that, so it is only logged.
+func (s *Server) markClientUsed(ctx context.Context, c *client) {
+	if c.origin != originRegistered {
+		return
+	}
+	if err := s.registrar.store.MarkUsed(ctx, c.id); err != nil {
+		s.log.WarnContext(ctx, "authserver.register cannot mark the client used", "client_id", c.id, "error", err)
+	}
 }
 
 // refreshStoreErr maps a RefreshStore error to the token response.

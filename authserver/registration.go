@@ -109,8 +109,9 @@ type Registration struct {
 	// one without a user of the enterprise IdP); when every client has,
 	// registration answers 503 until some expire.
 	MaxBytes int64
-	// IdleLifetime forgets a registered client not named by any
-	// authorization or token request for this long, in the default memory
+	// IdleLifetime forgets a registered client that redeemed no code or
+	// refresh token for this long (lookups by /authorize do not count:
+	// they are unauthenticated), in the default memory
 	// store (zero with a Store). OPTIONAL; zero means
 	// DefaultRegistrationIdleLifetime (30 days); at most 1 year.
 	IdleLifetime time.Duration

@@ -60,16 +60,17 @@ redis.call('HSET', KEYS[4], KEYS[1], size)
 redis.call('INCRBY', KEYS[5], size)
 return 0
 `)
-	// KEYS: record, idx. ARGV: idle ms. Returns the JSON (refreshing the
-	// idle lifetime), or nil.
-	clientGet = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if not v then return false end
+	// KEYS: record, idx, unused. ARGV: idle ms. Protects a live client
+	// from eviction and restarts its idle lifetime; an unknown id is a
+	// no-op.
+	clientMarkUsed = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[1]), KEYS[1])
-return v
+redis.call('ZREM', KEYS[3], KEYS[1])
+return 1
 `)
 )
 
@@ -95,8 +96,9 @@ type ClientConfig struct {
 	// client that never completed a login; when every client has,
 	// registration answers 503.
 	MaxBytes int64
-	// IdleLifetime forgets a client not looked up for this long, at every
-	// replica. OPTIONAL; zero means
+	// IdleLifetime forgets a client without a use (registration, or
+	// MarkUsed: a code or refresh token redeemed) for this long, at every
+	// replica; lookups do not count. OPTIONAL; zero means
 	// authserver.DefaultRegistrationIdleLifetime (30 days).
 	IdleLifetime time.Duration
 }
@@ -175,7 +177,7 @@ func (s *ClientStore) Client(ctx context.Context, id string) (authserver.Registe
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	k := s.keys(id)
-	js, err := clientGet.Run(ctx, s.c, k[:2], ms(s.idle)).Text()
+	js, err := s.c.Get(ctx, k[0]).Result()
 	if errors.Is(err, redis.Nil) {
 		return authserver.RegisteredClient{}, authserver.ErrClientUnknown
 	}
@@ -195,8 +197,8 @@ func (s *ClientStore) MarkUsed(ctx context.Context, id string) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	k := s.keys(id)
-	if err := s.c.ZRem(ctx, k[2], k[0]).Err(); err != nil {
-		return unavailable("ZREM", err)
+	if err := clientMarkUsed.Run(ctx, s.c, k[:3], ms(s.idle)).Err(); err != nil {
+		return unavailable("client mark-used script", err)
 	}
 	return nil
 }

@@ -1,0 +1,55 @@
+package authserver_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
+)
+
+// TestRegistrationLockoutByOneUser: one ordinary enterprise user registers
+// clients and completes one login with each, which protects them from
+// eviction. When they fill Registration.MaxBytes, registration answers 503
+// for everyone; unauthenticated /authorize lookups of those client ids keep
+// them from idling out, so the lockout outlives IdleLifetime.
+func TestRegistrationLockoutByOneUser(t *testing.T) {
+	e := newBrokerEnv(t, withRegistration(func(r *authserver.Registration) {
+		r.MaxBytes = 16 << 10
+		r.PerSource = authserver.Limit{PerSecond: 1000, Burst: 1000}
+		r.Global = authserver.Limit{PerSecond: 1000, Burst: 1000}
+	}))
+	body := `{"redirect_uris":["` + brRedirect + `"],"token_endpoint_auth_method":"none","grant_types":["authorization_code"],"client_name":"x"}`
+	var ids []string
+	for i := 0; i < 500; i++ {
+		status, out, _ := e.register(t, fmt.Sprintf("insider-%d", i), "application/json", body)
+		if status == http.StatusServiceUnavailable {
+			break
+		}
+		if status != http.StatusCreated {
+			t.Fatalf("register %d: %d %v", i, status, out)
+		}
+		id := out["client_id"].(string)
+		v, ch := pkcePair()
+		loc := e.login(t, e.browser(), e.authzParams(id, brRedirect, ch))
+		code := loc.Query().Get("code")
+		f := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {brRedirect},
+			"code_verifier": {v}, "client_id": {id}, "resource": {e2eMCP}}
+		if st, out, _ := e.token(t, f, false); st != http.StatusOK {
+			t.Fatalf("token %d: %d %v", i, st, out)
+		}
+		ids = append(ids, id)
+	}
+	t.Logf("store full after %d used clients", len(ids))
+	for day := 0; day < 40; day++ {
+		e.clock.Add(24 * time.Hour)
+		for _, id := range ids {
+			e.knownClient(t, id) // unauthenticated lookup keeps it alive
+		}
+	}
+	if status, _, _ := e.register(t, "victim", "application/json", body); status == http.StatusServiceUnavailable {
+		t.Errorf("40 days later a new host still cannot register (503): one user holds the registry")
+	}
+}
