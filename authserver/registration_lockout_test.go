@@ -53,3 +53,41 @@ func TestRegistrationLockoutByOneUser(t *testing.T) {
 		t.Errorf("40 days later a new host still cannot register (503): one user holds the registry")
 	}
 }
+
+// TestRegisteredClientKeptByRefresh: since lookups no longer restart a
+// registered client's idle lifetime, an authenticated use must: a client
+// whose user keeps refreshing stays registered past the idle lifetime,
+// while one only looked up is forgotten.
+func TestRegisteredClientKeptByRefresh(t *testing.T) {
+	e := newBrokerEnv(t, withRegistration(func(r *authserver.Registration) { r.IdleLifetime = 3 * 24 * time.Hour }))
+	body := `{"redirect_uris":["` + brRedirect + `"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"],"client_name":"x"}`
+	reg := func(src string) string {
+		status, out, _ := e.register(t, src, "application/json", body)
+		if status != http.StatusCreated {
+			t.Fatalf("register: %d %v", status, out)
+		}
+		return out["client_id"].(string)
+	}
+	kept, looked := reg("a"), reg("b")
+	v, ch := pkcePair()
+	loc := e.login(t, e.browser(), e.authzParams(kept, brRedirect, ch))
+	st, out, _ := e.token(t, url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {brRedirect},
+		"code_verifier": {v}, "client_id": {kept}, "resource": {e2eMCP}}, false)
+	if st != http.StatusOK {
+		t.Fatalf("token: %d %v", st, out)
+	}
+	for day := 0; day < 6; day++ {
+		e.clock.Add(20 * time.Hour)
+		e.knownClient(t, looked)
+		rt, _ := out["refresh_token"].(string)
+		if st, out, _ = e.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {kept}}, false); st != http.StatusOK {
+			t.Fatalf("day %d: refresh of a client in use: %d %v", day+1, st, out)
+		}
+	}
+	if !e.knownClient(t, kept) {
+		t.Error("a client refreshed every 20 h was forgotten after 5 idle lifetimes")
+	}
+	if e.knownClient(t, looked) {
+		t.Error("a client only looked up (unauthenticated) outlived its idle lifetime")
+	}
+}

@@ -60,7 +60,7 @@ func metadataOf(t *testing.T, e *brokerEnv) map[string]any {
 
 // knownClient reports whether the authorization endpoint knows id (a
 // redirected error) or not (a page), without following the redirect. The
-// lookup counts as a use of a registered client.
+// lookup is not a use: it does not keep a registered client.
 func (e *brokerEnv) knownClient(t *testing.T, id string) bool {
 	t.Helper()
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
