@@ -14,7 +14,8 @@ const (
 )
 
 // DecisionEvent is the audit record of one [Guard.Check]: exactly one event
-// per checked request. It never contains a token, a secret or a request
+// per checked request, plus one when [Result.BindSession] refuses the
+// session an allowed initialize created. It never contains a token, a secret or a request
 // body; identities are the verified iss/sub/client_id.
 type DecisionEvent struct {
 	Time      time.Time
@@ -86,7 +87,8 @@ type PolicyDigester interface {
 	PolicyDigest() string
 }
 
-// AuditSink receives one DecisionEvent per checked request. Record is called
+// AuditSink receives one DecisionEvent per checked request (and one per
+// refused session binding). Record is called
 // synchronously on the request path; implementations must be fast, safe for
 // concurrent use and must not retain ctx.
 type AuditSink interface {

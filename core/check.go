@@ -58,20 +58,7 @@ func (g *Guard) checkIn(ctx context.Context, r *Request, res *Result, sc *checkS
 		if ev.Issuer != "" || ev.Subject != "" || ev.ClientID != "" { // token verified
 			g.echoID(r, e) // rpcid.go
 		}
-		ev.Status = g.status(e)
-		ev.Decision = DecisionDeny
-		lvl := slog.LevelDebug
-		if e.Kind == KindUnavailable || e.Kind == KindInternal {
-			ev.Decision, lvl = DecisionError, slog.LevelWarn
-		}
-		ev.Reason = string(e.Kind)
-		if d := g.description(e); d != "" {
-			ev.Reason += ": " + d
-		}
-		if e.Kind == KindInsufficientScope {
-			ev.RequiredScopes = append([]string(nil), e.Scopes...)
-		}
-		g.logRefusal(ctx, lvl, e, &ev)
+		g.logRefusal(ctx, g.refusalFields(&ev, e), e, &ev)
 	} else {
 		ev.Decision, ev.Status = DecisionAllow, http.StatusOK
 	}
@@ -85,7 +72,37 @@ func (g *Guard) checkIn(ctx context.Context, r *Request, res *Result, sc *checkS
 	if err != nil {
 		return nil, err
 	}
+	if res.bind != nil { // a legacy initialize: a refused binding is a second decision
+		bev := ev
+		res.refuseBind = func(e *Error) {
+			bev.Time = g.now()
+			g.logRefusal(ctx, g.refusalFields(&bev, e), e, &bev)
+			if g.audit != nil {
+				bev.Reason = TruncateField(bev.Reason, MaxLogReason)
+				g.audit.Record(ctx, bev)
+			}
+		}
+	}
 	return res, nil
+}
+
+// refusalFields sets the decision, status and reason of ev for the refusal
+// e, and returns the level its log line gets.
+func (g *Guard) refusalFields(ev *DecisionEvent, e *Error) slog.Level {
+	ev.Status = g.status(e)
+	ev.Decision = DecisionDeny
+	lvl := slog.LevelDebug
+	if e.Kind == KindUnavailable || e.Kind == KindInternal {
+		ev.Decision, lvl = DecisionError, slog.LevelWarn
+	}
+	ev.Reason = string(e.Kind)
+	if d := g.description(e); d != "" {
+		ev.Reason += ": " + d
+	}
+	if e.Kind == KindInsufficientScope {
+		ev.RequiredScopes = append([]string(nil), e.Scopes...)
+	}
+	return lvl
 }
 
 func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *Result, sc *checkScratch) (*Result, error) {

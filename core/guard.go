@@ -143,7 +143,8 @@ type Config struct {
 	// RetryAfter is the Retry-After of 503 answers. OPTIONAL; default 5s.
 	RetryAfter time.Duration
 
-	// Audit receives one DecisionEvent per request. OPTIONAL; nil = none.
+	// Audit receives one DecisionEvent per request (and one per refused
+	// session binding). OPTIONAL; nil = none.
 	Audit AuditSink
 	// Logger receives the internal causes of refusals at Debug level and
 	// dependency failures at Warn. OPTIONAL; nil discards. Tokens are never

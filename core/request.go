@@ -70,6 +70,8 @@ type Result struct {
 	// bind binds a session id created by the response to the principal;
 	// nil unless the request is a legacy initialize without a session.
 	bind func(sessionID string) error
+	// refuseBind logs and audits a refused binding (set with bind).
+	refuseBind func(e *Error)
 	// filterSpan starts the SpanFilter span of a list response; nil when
 	// tracing is off.
 	filterSpan func() trace.Span
@@ -106,8 +108,13 @@ func (res *Result) CreatesSession() bool { return res != nil && res.bind != nil 
 // Config.MaxSessionsPerPrincipal (429, a JSON-RPC error echoing the
 // initialize id), the binding store failed (503), the id is invalid or
 // already bound to someone else (404). A binding is never overwritten and
-// never evicts another.
+// never evicts another. A refusal is logged and recorded as a second
+// DecisionEvent with its status and reason (the first said allow/200).
 func (res *Result) BindSession(sessionID string) error {
+	return res.refused(res.bindSession(sessionID))
+}
+
+func (res *Result) bindSession(sessionID string) error {
 	if !res.CreatesSession() || sessionID == "" {
 		return nil
 	}
@@ -118,6 +125,15 @@ func (res *Result) BindSession(sessionID string) error {
 	return res.bind(sessionID)
 }
 
+// refused logs and audits a binding refusal err (nil: nothing) and returns it.
+func (res *Result) refused(err error) error {
+	var e *Error
+	if errors.As(err, &e) && res.refuseBind != nil {
+		res.refuseBind(e)
+	}
+	return err
+}
+
 // BindSessionValues is [Result.BindSession] for every Mcp-Session-Id value
 // of the response header, as adapters read it: none binds nothing, one is
 // bound, and more than one is refused (500) because the client could
@@ -126,8 +142,8 @@ func (res *Result) BindSession(sessionID string) error {
 func (res *Result) BindSessionValues(values []string) error {
 	switch {
 	case len(values) > 1 && res.CreatesSession():
-		return &Error{Kind: KindInternal, Description: "internal error",
-			Err: errors.New("core: the MCP server returned more than one Mcp-Session-Id")}
+		return res.refused(&Error{Kind: KindInternal, Description: "internal error",
+			Err: errors.New("core: the MCP server returned more than one Mcp-Session-Id")})
 	case len(values) == 0:
 		return nil
 	}
