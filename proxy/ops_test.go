@@ -407,3 +407,57 @@ func TestRoutingAndIdentityOverridesStripped(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryStringKeepsSession: a refused query string on a request naming
+// a session has no session side effect: DELETE /mcp?x does not end the
+// binding (the upstream never saw the DELETE, so its session is still
+// open), and the session keeps working.
+func TestQueryStringKeepsSession(t *testing.T) {
+	t.Parallel()
+	const sid = "sess-query-0123456789"
+	for _, method := range []string{http.MethodDelete, http.MethodPost, http.MethodGet} {
+		t.Run(method, func(t *testing.T) {
+			f := newFixture(t)
+			rc := &recorder{}
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				rc.mu.Lock()
+				rc.reqs, rc.body = append(rc.reqs, r.Clone(r.Context())), append(rc.body, string(b))
+				rc.mu.Unlock()
+				if strings.Contains(string(b), `"initialize"`) {
+					w.Header().Set("Mcp-Session-Id", sid)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"u","version":"1"},"content":[]}}`)
+			}))
+			t.Cleanup(up.Close)
+			url, _ := f.front(t, up.URL+"/mcp", proxy.Config{})
+			init := f.newRequest(t, url, rpcBody(1, "initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`))
+			if r := send(t, init); r.status != 200 || r.header.Get("Mcp-Session-Id") != sid {
+				t.Fatalf("initialize: %d %v %s", r.status, r.header, r.body)
+			}
+			rc.take()
+			body := ""
+			if method == http.MethodPost {
+				body = rpcBody(2, "tools/call", `{"name":"ls","arguments":{}}`)
+			}
+			req := f.newRequest(t, url+"?x", body)
+			req.Method = method
+			if body == "" {
+				req.Body, req.ContentLength = http.NoBody, 0
+			}
+			req.Header.Set("Mcp-Session-Id", sid)
+			if r := send(t, req); r.status != http.StatusBadRequest || !strings.Contains(r.body, "query string") {
+				t.Fatalf("%s ?x: %d %s", method, r.status, r.body)
+			}
+			if reqs, _ := rc.take(); len(reqs) != 0 {
+				t.Fatalf("the upstream got %d requests", len(reqs))
+			}
+			call := f.newRequest(t, url, rpcBody(3, "tools/call", `{"name":"ls","arguments":{}}`))
+			call.Header.Set("Mcp-Session-Id", sid)
+			if r := send(t, call); r.status != 200 {
+				t.Fatalf("call in the session after the refused %s: %d %s", method, r.status, r.body)
+			}
+		})
+	}
+}

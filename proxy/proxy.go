@@ -215,6 +215,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch path := r.URL.Path; {
 	case path == p.g.ResourcePath() && r.URL.RawPath == "":
 		dropConnectionHeaders(r.Header)
+		if r.URL.RawQuery != "" && !p.fwdQuery && len(r.Header["Mcp-Session-Id"]) > 0 {
+			// Refused before the Guard, which would end (DELETE) or
+			// refresh the session binding of a request never forwarded.
+			p.refuseQuery(w, nil)
+			return
+		}
 		p.g.Serve(w, r, p.forward)
 	case slices.Contains(p.mdPaths, path) && r.URL.RawPath == "":
 		p.metadata.ServeHTTP(w, r)
@@ -251,6 +257,13 @@ func (b *bufferPool) Get() []byte {
 
 func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
 
+// refuseQuery answers a request to the MCP endpoint that has a query
+// string while ForwardQuery is off (400, echoing the JSON-RPC id of body).
+func (p *Proxy) refuseQuery(w http.ResponseWriter, body []byte) {
+	core.WriteResponse(w, p.g.Render(&core.Error{Kind: core.KindMessage, Status: http.StatusBadRequest, ID: rpcID(body),
+		Description: "the MCP endpoint takes no query string (proxy forward_query)"}))
+}
+
 // reqState is what the error handler needs to know about the request.
 type reqState struct {
 	body      []byte      // the request body the Guard inspected (nil for none)
@@ -272,10 +285,10 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		st.body = b
 	}
 	// Checked after the Guard, whose refusals (a token in the query, no
-	// token) keep their own answers.
+	// token) keep their own answers; a request naming a session was
+	// refused before it (ServeHTTP).
 	if r.URL.RawQuery != "" && !p.fwdQuery {
-		core.WriteResponse(w, p.g.Render(&core.Error{Kind: core.KindMessage, Status: http.StatusBadRequest, ID: rpcID(st.body),
-			Description: "the MCP endpoint takes no query string (proxy forward_query)"}))
+		p.refuseQuery(w, st.body)
 		return
 	}
 	if p.fwdPrinc {
