@@ -72,15 +72,19 @@ func (g *Guard) checkIn(ctx context.Context, r *Request, res *Result, sc *checkS
 	if err != nil {
 		return nil, err
 	}
-	if res.bind != nil { // a legacy initialize: a refused binding is a second decision
+	if bind := res.bind; bind != nil { // a legacy initialize: a refused binding is a second decision
 		bev := ev
-		res.refuseBind = func(e *Error) {
-			bev.Time = g.now()
-			g.logRefusal(ctx, g.refusalFields(&bev, e), e, &bev)
-			if g.audit != nil {
-				bev.Reason = TruncateField(bev.Reason, MaxLogReason)
-				g.audit.Record(ctx, bev)
+		res.bind = func(sessionID string, refusal *Error) error {
+			err := bind(sessionID, refusal)
+			if e, ok := err.(*Error); ok {
+				bev.Time = g.now()
+				g.logRefusal(ctx, g.refusalFields(&bev, e), e, &bev)
+				if g.audit != nil {
+					bev.Reason = TruncateField(bev.Reason, MaxLogReason)
+					g.audit.Record(ctx, bev)
+				}
 			}
+			return err
 		}
 	}
 	return res, nil

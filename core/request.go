@@ -69,9 +69,9 @@ type Result struct {
 	visible func(kind ObjectKind, name string) bool
 	// bind binds a session id created by the response to the principal;
 	// nil unless the request is a legacy initialize without a session.
-	bind func(sessionID string) error
-	// refuseBind logs and audits a refused binding (set with bind).
-	refuseBind func(e *Error)
+	// A non-nil refusal (an invalid response) is only logged and audited
+	// as a refused binding, then returned.
+	bind func(sessionID string, refusal *Error) error
 	// filterSpan starts the SpanFilter span of a list response; nil when
 	// tracing is off.
 	filterSpan func() trace.Span
@@ -111,27 +111,14 @@ func (res *Result) CreatesSession() bool { return res != nil && res.bind != nil 
 // never evicts another. A refusal is logged and recorded as a second
 // DecisionEvent with its status and reason (the first said allow/200).
 func (res *Result) BindSession(sessionID string) error {
-	return res.refused(res.bindSession(sessionID))
-}
-
-func (res *Result) bindSession(sessionID string) error {
 	if !res.CreatesSession() || sessionID == "" {
 		return nil
 	}
 	if !validSessionID(sessionID) {
-		return &Error{Kind: KindInternal, Description: "internal error",
-			Err: errors.New("core: the MCP server returned an invalid Mcp-Session-Id")}
+		return res.bind("", &Error{Kind: KindInternal, Description: "internal error",
+			Err: errors.New("core: the MCP server returned an invalid Mcp-Session-Id")})
 	}
-	return res.bind(sessionID)
-}
-
-// refused logs and audits a binding refusal err (nil: nothing) and returns it.
-func (res *Result) refused(err error) error {
-	var e *Error
-	if errors.As(err, &e) && res.refuseBind != nil {
-		res.refuseBind(e)
-	}
-	return err
+	return res.bind(sessionID, nil)
 }
 
 // BindSessionValues is [Result.BindSession] for every Mcp-Session-Id value
@@ -142,7 +129,7 @@ func (res *Result) refused(err error) error {
 func (res *Result) BindSessionValues(values []string) error {
 	switch {
 	case len(values) > 1 && res.CreatesSession():
-		return res.refused(&Error{Kind: KindInternal, Description: "internal error",
+		return res.bind("", &Error{Kind: KindInternal, Description: "internal error",
 			Err: errors.New("core: the MCP server returned more than one Mcp-Session-Id")})
 	case len(values) == 0:
 		return nil

@@ -142,7 +142,10 @@ func (g *Guard) initSession(ctx context.Context, r *Request, ins *inspection, re
 				return g.sessionLimitError(id)
 			}
 		}
-		res.bind = func(sessionID string) error {
+		res.bind = func(sessionID string, refusal *Error) error {
+			if refusal != nil {
+				return refusal
+			}
 			err := sc.store.Bind(ctx, sessionID, pid, sc.ttl, sc.max)
 			switch {
 			case err == nil:

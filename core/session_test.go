@@ -348,7 +348,13 @@ func TestBindSessionValues(t *testing.T) {
 			var bound []string
 			res := &Result{}
 			if tt.creates {
-				res.bind = func(id string) error { bound = append(bound, id); return nil }
+				res.bind = func(id string, refusal *Error) error {
+					if refusal != nil {
+						return refusal
+					}
+					bound = append(bound, id)
+					return nil
+				}
 			}
 			err := res.BindSessionValues(tt.values)
 			if (err != nil) != tt.refused {
