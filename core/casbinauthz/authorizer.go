@@ -134,6 +134,9 @@ func New(cfg Config) (*Authorizer, error) {
 	if err := a.lg.init(cfg); err != nil {
 		return nil, err
 	}
+	if a.lg.path != "" {
+		a.lg.removeStaleTemps(a.log)
+	}
 	if err := a.Reload(context.Background()); err != nil {
 		if a.lg.path == "" {
 			return nil, err

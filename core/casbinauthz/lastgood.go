@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -212,12 +214,12 @@ func writeFileAtomic(path string, b []byte) error {
 }
 
 // confirmedLocked records that the Source returned the live policy (text,
-// digest h): the Authorizer is no longer degraded, and the last-good file
+// digest h) at loaded, the time written in the file: the Authorizer is no longer degraded, and the last-good file
 // is written when the policy changed or its confirmed time is older than
 // an eighth of the max age (at most an hour), so that an unchanged policy
 // does not age out while its Source is healthy. A failed write is logged
 // and reported in Stats.LastGoodError; it never affects the live policy.
-func (a *Authorizer) confirmedLocked(text []byte, h [32]byte) {
+func (a *Authorizer) confirmedLocked(text []byte, h [32]byte, now time.Time) {
 	lg := &a.lg
 	if d := lg.degraded.Swap(nil); d != nil {
 		a.log.Warn("casbinauthz: the policy source is reached again; the policy in force now comes from it", "digest", hex.EncodeToString(h[:]))
@@ -225,7 +227,6 @@ func (a *Authorizer) confirmedLocked(text []byte, h [32]byte) {
 	if lg.path == "" {
 		return
 	}
-	now := lg.now()
 	lg.mu.Lock()
 	last := lg.next // the content the file will hold once the queue is written
 	if last == nil {
@@ -256,6 +257,50 @@ func (a *Authorizer) confirmedLocked(text []byte, h [32]byte) {
 	}
 }
 
+// errNewerOnDisk: the last-good file on disk was confirmed after the
+// policy about to be written (another replica sharing the path).
+var errNewerOnDisk = errors.New("casbinauthz: the last-good file is newer")
+
+// newerOnDisk reports whether the last-good file holds an intact policy
+// for this model confirmed after at: a replica whose Source lags must not
+// replace it with an older policy. An unreadable or damaged file is not
+// newer (it is replaced).
+func (lg *lastGood) newerOnDisk(at time.Time) bool {
+	b, err := readCapped(lg.path, DefaultMaxPolicy+lastGoodHeader)
+	if err != nil {
+		return false
+	}
+	_, confirmed, err := decodeLastGood(b, lg.modelHash)
+	return err == nil && confirmed.After(at)
+}
+
+// staleTempAge is how old a leftover temporary file of writeFileAtomic
+// must be before New removes it.
+const staleTempAge = time.Minute
+
+// removeStaleTemps removes the temporary files writeFileAtomic leaves
+// behind when the process dies mid-write (".NAME.tmp-*" next to the
+// last-good file, regular files older than staleTempAge); a younger one
+// may belong to another replica writing now.
+func (lg *lastGood) removeStaleTemps(log *slog.Logger) {
+	dir, prefix := filepath.Dir(lg.path), "."+filepath.Base(lg.path)+".tmp-"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		if fi, err := e.Info(); err != nil || lg.now().Sub(fi.ModTime()) < staleTempAge {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
+			log.Info("casbinauthz: removed a leftover temporary last-good file", "path", filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
 // lastGoodWrite is one queued write of the last-good file.
 type lastGoodWrite struct {
 	b    []byte
@@ -275,8 +320,15 @@ func (a *Authorizer) lastGoodWriter() {
 		w := lg.next
 		lg.next, lg.inflight = nil, w
 		lg.mu.Unlock()
-		err := lg.write(lg.path, w.b)
+		err := errNewerOnDisk
+		if !lg.newerOnDisk(w.at) {
+			err = lg.write(lg.path, w.b)
+		}
 		lg.mu.Lock()
+		if err == errNewerOnDisk { // another replica confirmed later: its file stays
+			a.log.Info("casbinauthz: the last-good policy file holds a later confirmation; not overwritten", "path", lg.path)
+			err = nil
+		}
 		if err != nil {
 			msg := err.Error()
 			lg.writeErr.Store(&msg)

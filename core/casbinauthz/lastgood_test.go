@@ -310,3 +310,85 @@ func TestLastGoodSlowWriteDoesNotHoldReloads(t *testing.T) {
 	}
 	calls.Wait()
 }
+
+// TestLastGoodNotOverwrittenByOlder: replicas sharing a last-good path. A
+// replica whose Source returned its policy before another replica's file
+// was confirmed does not replace that newer file; an older, damaged or
+// other-model file is replaced.
+func TestLastGoodNotOverwrittenByOlder(t *testing.T) {
+	t.Parallel()
+	mdl := mustModel(t, "rbac")
+	now := time.Now()
+	for _, tc := range []struct {
+		name     string
+		onDisk   func() []byte
+		wantText string // the policy text the file holds after New
+	}{
+		{"newer confirmation kept", func() []byte {
+			return encodeLastGood([]byte(lgPolicyB), sha256.Sum256([]byte(lgPolicyB)), sha256.Sum256([]byte(mdl)), now.Add(30*time.Second))
+		}, lgPolicyB},
+		{"older confirmation replaced", func() []byte {
+			return encodeLastGood([]byte(lgPolicyB), sha256.Sum256([]byte(lgPolicyB)), sha256.Sum256([]byte(mdl)), now.Add(-time.Minute))
+		}, lgPolicyA},
+		{"other model replaced", func() []byte {
+			return encodeLastGood([]byte(lgPolicyB), sha256.Sum256([]byte(lgPolicyB)), sha256.Sum256([]byte("other")), now.Add(time.Hour))
+		}, lgPolicyA},
+		{"damaged replaced", func() []byte { return []byte("# mcpauthz last-good policy v1\ngarbage") }, lgPolicyA},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "policy.lastgood")
+			if err := os.WriteFile(path, tc.onDisk(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			a, err := New(Config{Model: mdl, Source: &switchSource{text: lgPolicyA}, LastGoodPath: path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := a.Stats(); st.LastGoodError != "" {
+				t.Fatalf("LastGoodError %q", st.LastGoodError)
+			}
+			b, _ := os.ReadFile(path)
+			if text, _, err := decodeLastGood(b, sha256.Sum256([]byte(mdl))); err != nil || string(text) != tc.wantText {
+				t.Fatalf("file holds %q (%v), want %q", text, err, tc.wantText)
+			}
+		})
+	}
+}
+
+// TestLastGoodStaleTempsRemoved: New removes the temporary files a crash
+// left next to the last-good file once they are a minute old, and nothing
+// else.
+func TestLastGoodStaleTempsRemoved(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "policy.lastgood")
+	old := time.Now().Add(-2 * time.Minute)
+	temps := []struct {
+		name    string
+		mtime   time.Time
+		removed bool
+	}{
+		{".policy.lastgood.tmp-123", old, true},
+		{".policy.lastgood.tmp-456", time.Now(), false}, // another replica may be writing it
+		{".other.lastgood.tmp-123", old, false},         // not ours
+		{"policy.lastgood.tmp-123", old, false},         // not the temp pattern
+	}
+	for _, tc := range temps {
+		p := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, tc.mtime, tc.mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := New(Config{Model: mustModel(t, "rbac"), Source: &switchSource{text: lgPolicyA}, LastGoodPath: path}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range temps {
+		_, err := os.Stat(filepath.Join(dir, tc.name))
+		if gone := errors.Is(err, os.ErrNotExist); gone != tc.removed {
+			t.Errorf("%s: removed=%t, want %t", tc.name, gone, tc.removed)
+		}
+	}
+}

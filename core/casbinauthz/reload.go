@@ -36,15 +36,16 @@ func (a *Authorizer) reloadLocked(ctx context.Context) error {
 	if err != nil {
 		return a.failLocked(err)
 	}
-	return a.applyLocked(text, sha256.Sum256(text))
+	return a.applyLocked(text, sha256.Sum256(text), a.lg.now())
 }
 
 // applyLocked compiles, validates and swaps in text (whose digest is h)
-// from the Source unless it is the live policy.
-func (a *Authorizer) applyLocked(text []byte, h [32]byte) error {
+// from the Source unless it is the live policy; loaded is when the Source
+// returned it.
+func (a *Authorizer) applyLocked(text []byte, h [32]byte, loaded time.Time) error {
 	if cur := a.cur.Load(); cur != nil && bytes.Equal(cur.hash[:], h[:]) {
 		a.lastErr.Store(nil)
-		a.confirmedLocked(text, h)
+		a.confirmedLocked(text, h, loaded)
 		return nil
 	}
 	s, err := a.buildLocked(text, h)
@@ -52,7 +53,7 @@ func (a *Authorizer) applyLocked(text []byte, h [32]byte) error {
 		return a.failLocked(err)
 	}
 	a.swapLocked(s)
-	a.confirmedLocked(text, h)
+	a.confirmedLocked(text, h, loaded)
 	return nil
 }
 
@@ -174,11 +175,11 @@ func (a *Authorizer) pollOnce(ctx context.Context) {
 		return
 	}
 	h := sha256.Sum256(text)
-	now := time.Now()
+	now, loaded := time.Now(), a.lg.now()
 	if cur := a.cur.Load(); cur != nil && cur.hash == h {
 		a.pending, a.lastStamp = nil, stamp
 		a.lastErr.Store(nil)
-		a.confirmedLocked(text, h)
+		a.confirmedLocked(text, h, loaded)
 		return
 	}
 	if p := a.pending; p == nil || p.stamp != stamp || p.hash != h {
@@ -190,5 +191,5 @@ func (a *Authorizer) pollOnce(ctx context.Context) {
 		return
 	}
 	a.pending, a.lastStamp = nil, stamp
-	_ = a.applyLocked(text, h) // logged and counted
+	_ = a.applyLocked(text, h, loaded) // logged and counted
 }
