@@ -150,6 +150,13 @@ type Config struct {
 	// dependency failures at Warn. OPTIONAL; nil discards. Tokens are never
 	// logged.
 	Logger *slog.Logger
+	// WarnLogInterval aggregates the Warn refusal lines (a dependency down:
+	// the IdP's key set, a store) per error kind: the first is written,
+	// the others within the interval are counted, and the next line
+	// written after it carries that count as "suppressed". Debug lines and
+	// audit events are never limited. OPTIONAL; default
+	// DefaultWarnLogInterval (10s); negative writes every line.
+	WarnLogInterval time.Duration
 	// Now is the clock for session binding and audit. OPTIONAL; default
 	// time.Now.
 	Now func() time.Time
@@ -211,6 +218,7 @@ type Guard struct {
 	readyChecks     []ReadinessChecker
 	wantTarget      bool // audit or tracing needs DecisionEvent.Target of allowed requests
 	log             *slog.Logger
+	warns           warnLimiter // logfield.go
 	now             func() time.Time
 	sdkKey          any // the go-sdk's TokenInfo context key (sdkcontext.go)
 }
@@ -328,6 +336,10 @@ func New(cfg Config) (*Guard, error) {
 	}
 	if g.now == nil {
 		g.now = time.Now
+	}
+	g.warns.every = cfg.WarnLogInterval
+	if g.warns.every == 0 {
+		g.warns.every = DefaultWarnLogInterval
 	}
 	g.warnResourceAudience()
 	return g, nil

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -86,11 +88,69 @@ func (g *Guard) logRefusal(ctx context.Context, lvl slog.Level, e *Error, ev *De
 	if !g.log.Enabled(ctx, lvl) {
 		return
 	}
-	g.log.LogAttrs(ctx, lvl, "mcpauthz refused", slog.String("kind", string(e.Kind)),
+	attrs := []slog.Attr{slog.String("kind", string(e.Kind)),
 		slog.String("method", TruncateField(ev.Method, MaxLogField)),
 		slog.String("iss", TruncateField(ev.Issuer, MaxLogField)),
 		slog.String("sub", TruncateField(ev.Subject, MaxLogField)),
-		slog.String("cause", causeText(e.Err)))
+		slog.String("cause", causeText(e.Err))}
+	if lvl >= slog.LevelWarn {
+		ok, n := g.warns.allow(e.Kind, g.now())
+		if !ok {
+			return
+		}
+		if n > 0 {
+			attrs = append(attrs, slog.Int("suppressed", n))
+		}
+	}
+	g.log.LogAttrs(ctx, lvl, "mcpauthz refused", attrs...)
+}
+
+// DefaultWarnLogInterval is the default Config.WarnLogInterval.
+const DefaultWarnLogInterval = 10 * time.Second
+
+// maxWarnKinds bounds the kinds a warnLimiter tracks; a kind beyond it is
+// logged every time.
+const maxWarnKinds = 32
+
+// warnLimiter is a Guard's aggregation of Warn refusal lines per kind
+// (Config.WarnLogInterval): at most maxWarnKinds small entries.
+type warnLimiter struct {
+	every time.Duration // < 0: every line
+	mu    sync.Mutex
+	kinds map[ErrorKind]*warnWindow
+}
+
+type warnWindow struct {
+	start      time.Time // when the last written line was
+	suppressed int       // lines left out since
+}
+
+// allow reports whether a Warn line of kind is written at now, and how
+// many lines of that kind were left out since the last one written.
+func (l *warnLimiter) allow(kind ErrorKind, now time.Time) (bool, int) {
+	if l.every < 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.kinds[kind]
+	if w == nil {
+		if len(l.kinds) >= maxWarnKinds {
+			return true, 0
+		}
+		if l.kinds == nil {
+			l.kinds = make(map[ErrorKind]*warnWindow)
+		}
+		l.kinds[kind] = &warnWindow{start: now}
+		return true, 0
+	}
+	if now.Sub(w.start) < l.every {
+		w.suppressed++
+		return false, 0
+	}
+	n := w.suppressed
+	w.start, w.suppressed = now, 0
+	return true, n
 }
 
 // causeText is the bounded text of an internal cause ("" for nil).
