@@ -147,10 +147,11 @@ func BenchmarkInspectParts(b *testing.B) {
 		{"validate", func() { _ = jsonscan.Validate(benchBody, jsonscan.Options{}) }},
 		{"headers", func() {
 			o := Options{}
-			ver, _ := effectiveVersion(benchHeader, &o)
-			_, _ = singleHeader(benchHeader, HeaderSessionID)
-			_ = checkContentHeaders(benchHeader)
-			_ = checkStandardHeaders(benchHeader, ver, &Message{Kind: KindRequest, Method: "tools/call", Target: Target{Name: "search_issues"}})
+			h := headerSet{h: benchHeader, left: len(benchHeader)}
+			ver, _ := effectiveVersion(&h, &o)
+			_, _ = h.single(HeaderSessionID)
+			_ = checkContentHeaders(&h)
+			_ = checkStandardHeaders(&h, ver, &Message{Kind: KindRequest, Method: "tools/call", Target: Target{Name: "search_issues"}})
 		}},
 		{"build", func() {
 			u := v

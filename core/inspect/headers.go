@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"encoding/base64"
-	"net/http"
 	"strings"
 	"unicode/utf8"
 )
@@ -12,7 +11,7 @@ import (
 // and Mcp-Name on tools/call, resources/read and prompts/get; on every version
 // a header that is present must match. Values are OWS-trimmed; Mcp-Name may
 // use the =?base64?...?= sentinel. Decisions never use the header values.
-func checkStandardHeaders(header http.Header, version string, m *Message) error {
+func checkStandardHeaders(h *headerSet, version string, m *Message) error {
 	if m.Kind == KindResponse {
 		return nil
 	}
@@ -22,7 +21,7 @@ func checkStandardHeaders(header http.Header, version string, m *Message) error 
 		e.ID = m.ID
 		return e
 	}
-	methods := header[HeaderMethod] // one lookup; singleHeader's rules
+	methods := h.get(HeaderMethod) // one lookup; headerSet.single's rules
 	switch {
 	case len(methods) > 1:
 		return mismatch("Header mismatch: repeated Mcp-Method header")
@@ -32,12 +31,16 @@ func checkStandardHeaders(header http.Header, version string, m *Message) error 
 	case trimOWS(methods[0]) != m.Method:
 		return mismatch("Header mismatch: Mcp-Method header value does not match body value")
 	}
+	if h.left <= 0 && !isNew {
+		// Mcp-Name is absent and not required: nothing left to check.
+		return nil
+	}
 	switch m.Method {
 	case "tools/call", "resources/read", "prompts/get":
 	default:
 		return nil
 	}
-	vals := header[HeaderName]
+	vals := h.get(HeaderName)
 	switch {
 	case len(vals) > 1:
 		return mismatch("Header mismatch: repeated Mcp-Name header")

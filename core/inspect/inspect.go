@@ -27,11 +27,18 @@ const (
 // The returned Request aliases body (Message.ID); body must not be modified
 // while it is in use.
 func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (*Request, error) {
-	r := new(Request)
-	if err := inspectInto(r, httpMethod, header, body, &opts); err != nil {
+	box := new(requestBox)
+	if err := inspectInto(&box.r, httpMethod, header, body, &opts, box.name[:0]); err != nil {
 		return nil, err
 	}
-	return r, nil
+	return &box.r, nil
+}
+
+// requestBox is the one allocation of [Inspect]: the Request and room for
+// the bytes of its single message's target name (a 256-byte size class).
+type requestBox struct {
+	r    Request
+	name [48]byte
 }
 
 // InspectInto is [Inspect] writing its result into dst, which it first
@@ -41,14 +48,17 @@ func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (
 // copy it by value while the Messages are in use.
 func InspectInto(dst *Request, httpMethod string, header http.Header, body []byte, opts Options) error {
 	*dst = Request{}
-	err := inspectInto(dst, httpMethod, header, body, &opts)
+	err := inspectInto(dst, httpMethod, header, body, &opts, nil)
 	if err != nil {
 		*dst = Request{}
 	}
 	return err
 }
 
-func inspectInto(r *Request, httpMethod string, header http.Header, body []byte, opts *Options) error {
+// inspectInto inspects into r. nameBuf, when not nil, is memory that only
+// this call may ever write (requestBox.name): the single message's target
+// string may be stored in it instead of being allocated.
+func inspectInto(r *Request, httpMethod string, header http.Header, body []byte, opts *Options, nameBuf []byte) error {
 	switch httpMethod {
 	case http.MethodPost, http.MethodGet, http.MethodDelete:
 	default:
@@ -56,13 +66,14 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 		e.Allow = "GET, POST, DELETE"
 		return e
 	}
-	version, err := effectiveVersion(header, opts)
+	h := headerSet{h: header, left: len(header)}
+	version, err := effectiveVersion(&h, opts)
 	if err != nil {
 		return err
 	}
 	r.Version = version
 	if version < Version20260728 {
-		sid, err := singleHeader(header, HeaderSessionID)
+		sid, err := h.single(HeaderSessionID)
 		if err != nil {
 			return newErr(ErrInvalidRequest, "repeated Mcp-Session-Id header", nil)
 		}
@@ -76,7 +87,7 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 		}
 		return nil
 	}
-	if err := checkContentHeaders(header); err != nil {
+	if err := checkContentHeaders(&h); err != nil {
 		return err
 	}
 	if max := opts.maxBody(); max > 0 && len(body) > max {
@@ -102,10 +113,11 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 	switch {
 	case !batch && body[i] == '{':
 		m := &r.one[0]
+		d.nameBuf = nameBuf
 		if err := d.build(&v, m); err != nil {
 			return err
 		}
-		if err := checkStandardHeaders(header, version, m); err != nil {
+		if err := checkStandardHeaders(&h, version, m); err != nil {
 			return err
 		}
 		r.Messages = r.one[:]
@@ -126,9 +138,9 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 }
 
 // effectiveVersion validates MCP-Protocol-Version.
-func effectiveVersion(header http.Header, opts *Options) (string, error) {
+func effectiveVersion(h *headerSet, opts *Options) (string, error) {
 	supported := opts.versions()
-	v, err := singleHeader(header, HeaderProtocolVersion)
+	v, err := h.single(HeaderProtocolVersion)
 	if err != nil {
 		return "", newErr(ErrHeaderMismatch, "repeated MCP-Protocol-Version header", nil)
 	}
@@ -150,10 +162,32 @@ func effectiveVersion(header http.Header, opts *Options) (string, error) {
 	return "", e
 }
 
-// singleHeader returns the OWS-trimmed value of a header that may appear at
+// headerSet is the request header as Inspect reads it: each canonical name
+// is looked up at most once per request, and once every key of the map has
+// been found, the remaining names are known to be absent without a lookup.
+type headerSet struct {
+	h    http.Header
+	left int // keys of h not yet found by get
+}
+
+// get returns header[name] (name canonical, the lookup header.Values does).
+// Each name must be asked for at most once per headerSet: left counts the
+// distinct keys found.
+func (h *headerSet) get(name string) []string {
+	if h.left <= 0 {
+		return nil // every key was found already: name is not in the map
+	}
+	vals, ok := h.h[name]
+	if ok {
+		h.left--
+	}
+	return vals
+}
+
+// single returns the OWS-trimmed value of a header that may appear at
 // most once ("" when absent).
-func singleHeader(header http.Header, name string) (string, error) {
-	vals := header[name] // name is canonical; same lookup as header.Values
+func (h *headerSet) single(name string) (string, error) {
+	vals := h.get(name)
 	switch len(vals) {
 	case 0:
 		return "", nil
@@ -188,8 +222,8 @@ func safeEcho(s string) string {
 
 // checkContentHeaders enforces Content-Type application/json (charset, if
 // any, UTF-8) and no Content-Encoding other than identity.
-func checkContentHeaders(header http.Header) error {
-	cts := header["Content-Type"]
+func checkContentHeaders(h *headerSet) error {
+	cts := h.get("Content-Type")
 	if len(cts) != 1 {
 		return newErr(ErrUnsupportedMediaType, "Content-Type must be application/json", nil)
 	}
@@ -202,7 +236,7 @@ func checkContentHeaders(header http.Header) error {
 			return newErr(ErrUnsupportedMediaType, "Content-Type charset must be utf-8", nil)
 		}
 	}
-	for _, v := range header["Content-Encoding"] {
+	for _, v := range h.get("Content-Encoding") {
 		for _, enc := range strings.Split(v, ",") {
 			if enc = trimOWS(enc); enc != "" && !strings.EqualFold(enc, "identity") {
 				return newErr(ErrUnsupportedMediaType, "Content-Encoding not supported", nil)

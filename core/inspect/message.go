@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
@@ -17,6 +18,11 @@ type decoder struct {
 	maxName      int       // Options.MaxNameLength (negative: unbounded)
 	maxURI       int       // Options.MaxURIBytes (negative: unbounded)
 	args         *ArgDecls // Options.Args
+	// nameBuf, when not nil, is spare memory nothing else writes or
+	// reads (requestBox.name): targetField copies one unescaped target
+	// into it, makes the string from it and drops it, so those bytes are
+	// never written again. Only set for a single-message body.
+	nameBuf []byte
 }
 
 // Member names of a JSON-RPC message, of params and of params.ref that a
@@ -119,10 +125,15 @@ func (d *decoder) targetField(v int, e strEnd, isName bool) (s string, ok, tooLo
 	if max >= 0 && e.end-v-2 > maxEscapedRune*max {
 		return "", true, true
 	}
-	if e.esc {
+	switch raw := d.body[v+1 : e.end-1]; {
+	case e.esc:
 		s, _ = jsonscan.String(d.body, v)
-	} else {
-		s = string(d.body[v+1 : e.end-1])
+	case len(raw) > 0 && len(raw) <= cap(d.nameBuf):
+		buf := append(d.nameBuf[:0], raw...) // fits: no reallocation
+		d.nameBuf = nil                      // used once: buf is never written again
+		s = unsafe.String(unsafe.SliceData(buf), len(buf))
+	default:
+		s = string(raw)
 	}
 	switch {
 	case isName && (s == "" || (max >= 0 && len(s) > max && utf8.RuneCountInString(s) > max)):
