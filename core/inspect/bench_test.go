@@ -158,7 +158,7 @@ func BenchmarkInspectParts(b *testing.B) {
 			_ = d.build(&u, &Message{})
 		}},
 		{"alloc", func() {
-			box := new(requestBox) // Inspect's one allocation
+			box := new(requestBox)              // Inspect's one allocation
 			copy(box.name[:], benchBody[64:77]) // the name string is made from these bytes
 			sink = &box.r
 		}},
