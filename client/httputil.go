@@ -37,6 +37,16 @@ func defaultHTTPClient() *http.Client {
 	}
 }
 
+// withoutRedirects returns a copy of hc that never follows a redirect,
+// whatever hc's own CheckRedirect does: metadata and token requests answer
+// a 3xx with an error, so a URL that checkURL and checkReach never saw is
+// never reached and a token request's form is never re-sent elsewhere.
+func withoutRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
 // readBounded reads at most limit bytes of r; more is an error.
 func readBounded(r io.Reader, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
@@ -73,7 +83,7 @@ func getJSON(ctx context.Context, hc *http.Client, u string, limit int64, v any)
 		return 0, err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
+	resp, err := withoutRedirects(hc).Do(req)
 	if err != nil {
 		return 0, err
 	}

@@ -59,7 +59,9 @@ func postForm(ctx context.Context, hc *http.Client, endpoint, leg string, form u
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
+	// A followed redirect would re-send the form (secret, assertion,
+	// ID-JAG) to the Location.
+	resp, err := withoutRedirects(hc).Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s request: %w", ErrTokenResponse, leg, redactURLError(err))
 	}
