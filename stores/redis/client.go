@@ -113,7 +113,7 @@ func unavailable(op string, err error) error {
 func ClientOptions(url string) (*redis.Options, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, withoutURL(err))
 	}
 	if o.DialTimeout == 0 || o.DialTimeout == 5*time.Second {
 		o.DialTimeout = DefaultDialTimeout
