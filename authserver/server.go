@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -266,7 +265,7 @@ func (s *Server) Routes() []string {
 // method is 405 with an Allow header. Responses never depend on the Host
 // header.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if body := s.boundBodyRead(w, r); body != nil {
+	if body := core.SetBodyDeadline(w, r, s.bodyTimeout); body != nil {
 		defer func() { r.Body = body }()
 	}
 	switch s.routes.match(r.URL.Path) {
@@ -418,47 +417,4 @@ func (s *Server) warnPerProcess(cfg Config) {
 	if cfg.Registration != nil && cfg.Registration.Store == nil {
 		s.log.Warn("authserver: broker.code_key is shared but Registration.Store is per process: behind several replicas a client registered at one replica is unknown at the others; set a shared Store (stores/redis)")
 	}
-}
-
-// boundBodyRead gives a request that declares a body a read deadline of
-// s.bodyTimeout when its server has no ReadTimeout (a server that also
-// carries the Guard's long-lived GET streams cannot set one), so a body
-// that never arrives cannot hold the connection and its goroutine. The
-// deadline is lifted once the body is read to its end; a body the handler
-// never read to its end (a refusal before reading, or one over the size
-// limit) keeps it, and net/http discards the rest under it. It returns the
-// original body, which the caller puts back once the handler is done (so
-// net/http sees its own body type when it decides to discard or close),
-// or nil when it changed nothing.
-func (s *Server) boundBodyRead(w http.ResponseWriter, r *http.Request) io.ReadCloser {
-	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
-		return nil
-	}
-	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); !ok || srv.ReadTimeout > 0 {
-		return nil
-	}
-	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(time.Now().Add(s.bodyTimeout)) != nil {
-		return nil
-	}
-	body := r.Body
-	r.Body = &deadlineBody{ReadCloser: body, rc: rc}
-	return body
-}
-
-// deadlineBody lifts its connection's read deadline when the body reaches
-// its end (see [Server.boundBodyRead]).
-type deadlineBody struct {
-	io.ReadCloser
-	rc     *http.ResponseController
-	lifted bool
-}
-
-func (b *deadlineBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF && !b.lifted {
-		b.lifted = true
-		_ = b.rc.SetReadDeadline(time.Time{})
-	}
-	return n, err
 }

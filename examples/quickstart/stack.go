@@ -94,11 +94,12 @@ func startStackWith(ctx context.Context, addr, dir string, sessionTimeout time.D
 		return nil, err
 	}
 	st.srv = &http.Server{
-		Handler:           mux,
+		Handler:           core.BoundBodyReads(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		// No ReadTimeout: it would also end GET event streams. The Guard
-		// bounds each request body (core.BodyReadTimeout).
+		// No ReadTimeout: it would also end GET event streams.
+		// BoundBodyReads bounds every request body instead, read or not
+		// (core.BodyReadTimeout).
 	}
 	go func() { _ = st.srv.Serve(ln) }()
 	return st, nil

@@ -1,0 +1,96 @@
+package core
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBoundBodyReads (attack-4): on a server without ReadTimeout, a request
+// declaring a small body (under net/http's 256 KiB post-handler discard
+// limit) and sending none was held forever by every handler that does not
+// read the body: net/http discards the unread body before writing the
+// answer, with no deadline. Live on `mcpauthz proxy` and `quickstart
+// serve`: /livez, the metadata route, a 404 and the Guard's 401 were still
+// unanswered after 12-90 s. Wrapped, each is closed within the deadline;
+// a body that arrives slowly but in time is served, and a handler that
+// outlives the deadline after reading its body keeps its context (the
+// deadline is lifted at the end of the body).
+func TestBoundBodyReads(t *testing.T) {
+	g := newGuard(t)
+	const deadline = 300 * time.Millisecond
+	mux := http.NewServeMux()
+	mux.HandleFunc("/mcp", func(w http.ResponseWriter, r *http.Request) {
+		g.Serve(w, r, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	})
+	mux.HandleFunc("/livez", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		select { // outlive the deadline after the body is in
+		case <-time.After(2 * deadline):
+		case <-r.Context().Done():
+			http.Error(w, "context cancelled", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write(b)
+	})
+	srv := httptest.NewUnstartedServer(boundBodyReads(mux, deadline)) // no ReadTimeout
+	srv.Config.ReadHeaderTimeout = 5 * time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	dial := func(t *testing.T) net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		return c
+	}
+	for _, tc := range []struct{ name, method, path string }{
+		{"Guard refusal before the body (no token)", "POST", "/mcp"},
+		{"health route", "GET", "/livez"},
+		{"404", "POST", "/nowhere"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t)
+			if _, err := io.WriteString(c, tc.method+" "+tc.path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if _, err := io.Copy(io.Discard, c); err != nil {
+				t.Fatalf("connection still held after %v (deadline %v): %v", time.Since(start), deadline, err)
+			}
+		})
+	}
+	t.Run("slow but complete body, handler outlives the deadline", func(t *testing.T) {
+		c := dial(t)
+		body := strings.Repeat("x", 64)
+		if _, err := io.WriteString(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body[:10]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(deadline / 3)
+		if _, err := io.WriteString(c, body[10:]); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || string(got) != body {
+			t.Fatalf("status %d body %q", resp.StatusCode, got)
+		}
+	})
+}
