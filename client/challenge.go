@@ -11,6 +11,11 @@ const (
 	maxChallengeHeaderBytes = 16 << 10 // all WWW-Authenticate lines together
 	maxChallengeParams      = 32       // auth-params per challenge
 	maxChallenges           = 16       // challenges per response
+	// maxScopes bounds the scopes of one scope string, duplicates
+	// included (a challenge's or a token response's): they are
+	// deduplicated pairwise, and a token response may be 256 KiB (62,000
+	// scopes took 35 s of CPU).
+	maxScopes = 1024
 )
 
 // Challenge is one RFC 9110 §11.6.1 challenge. Scheme keeps its original
@@ -325,9 +330,13 @@ func isQuotedPairChar(c byte) bool {
 // scope-token are errors. Duplicates are removed, order is kept.
 func parseScope(s string) ([]string, error) {
 	var out []string
-	for _, tok := range strings.Split(s, " ") {
+	n := 0
+	for tok := range strings.SplitSeq(s, " ") {
 		if tok == "" {
 			continue
+		}
+		if n++; n > maxScopes {
+			return nil, fmt.Errorf("more than %d scopes", maxScopes)
 		}
 		for i := 0; i < len(tok); i++ {
 			c := tok[i]

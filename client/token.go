@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // Token is an access token obtained from an authorization server.
@@ -73,8 +75,10 @@ func postForm(ctx context.Context, hc *http.Client, endpoint, leg string, form u
 	if resp.StatusCode != http.StatusOK {
 		var er errorResponse
 		if isJSONContentType(resp.Header.Get("Content-Type")) && decodeStrict(data, &er) == nil && er.Error != "" {
-			return nil, &OAuthError{Code: er.Error, Description: er.ErrorDescription, URI: er.ErrorURI,
-				Status: resp.StatusCode, Endpoint: leg}
+			// The server chose these strings (up to maxBody bytes); they end
+			// up in logs, so they are cut to the bound of a log field.
+			return nil, &OAuthError{Code: bounded(er.Error), Description: bounded(er.ErrorDescription),
+				URI: bounded(er.ErrorURI), Status: resp.StatusCode, Endpoint: leg}
 		}
 		return nil, fmt.Errorf("%w: %s endpoint answered HTTP %d without an OAuth error", ErrTokenResponse, leg, resp.StatusCode)
 	}
@@ -90,6 +94,8 @@ func postForm(ctx context.Context, hc *http.Client, endpoint, leg string, form u
 	}
 	return &tr, nil
 }
+
+func bounded(s string) string { return core.TruncateField(s, core.MaxLogField) }
 
 // redactURLError drops the *url.Error wrapper text, which repeats the URL,
 // keeping the cause.
