@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestTokenRequestNeverFollowsRedirects (attack-4): a token endpoint that
@@ -93,5 +94,40 @@ func TestDiscoveryNeverFollowsRedirects(t *testing.T) {
 	}
 	if n := reached.Load(); n != 0 {
 		t.Errorf("discovery followed the redirect: the target got %d requests", n)
+	}
+}
+
+// TestOIDCLoginCodeExchangeNeverFollowsRedirects (attack-4): the OIDC
+// login's code exchange (code, PKCE verifier and client secret) is not
+// re-sent to the Location of a 307 from the IdP's token endpoint, and its
+// default HTTP client follows no redirect either.
+func TestOIDCLoginCodeExchangeNeverFollowsRedirects(t *testing.T) {
+	t.Parallel()
+	var leaked atomic.Int32
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Add(1)
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(collector.Close)
+	for _, hc := range []*http.Client{nil, {}} {
+		op := newFakeOP(t)
+		op.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/token" {
+				http.Redirect(w, r, collector.URL+"/steal", http.StatusTemporaryRedirect)
+				return
+			}
+			op.serve(w, r)
+		})
+		l, err := NewOIDCLogin(OIDCLoginConfig{Issuer: op.srv.URL, ClientID: "app", ClientSecret: "op-secret",
+			OpenBrowser: browser(t), LoginTimeout: 10 * time.Second, HTTPClient: hc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.IDToken(context.Background()); err == nil {
+			t.Error("login succeeded through a redirected token endpoint")
+		}
+		if n := leaked.Swap(0); n != 0 {
+			t.Errorf("HTTPClient %v: the code exchange was re-sent to the redirect target", hc)
+		}
 	}
 }

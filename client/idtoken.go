@@ -202,7 +202,9 @@ func (l *OIDCLogin) login(ctx context.Context) (string, time.Time, error) {
 	if res.err != nil {
 		return "", time.Time{}, res.err
 	}
-	tok, err := oc.Exchange(context.WithValue(ctx, oauth2.HTTPClient, l.hc), res.code, oauth2.VerifierOption(verifier))
+	// The exchange carries the code, the verifier and the client secret:
+	// a redirect is never followed (see withoutRedirects).
+	tok, err := oc.Exchange(context.WithValue(ctx, oauth2.HTTPClient, withoutRedirects(l.hc)), res.code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
@@ -210,8 +212,8 @@ func (l *OIDCLogin) login(ctx context.Context) (string, time.Time, error) {
 			if re.Response != nil {
 				status = re.Response.StatusCode
 			}
-			return "", time.Time{}, &OAuthError{Code: re.ErrorCode, Description: re.ErrorDescription, URI: re.ErrorURI,
-				Status: status, Endpoint: "idp_token"}
+			return "", time.Time{}, &OAuthError{Code: bounded(re.ErrorCode), Description: bounded(re.ErrorDescription),
+				URI: bounded(re.ErrorURI), Status: status, Endpoint: "idp_token"}
 		}
 		return "", time.Time{}, fmt.Errorf("%w: code exchange: %w", ErrIDToken, err)
 	}
