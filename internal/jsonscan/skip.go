@@ -250,16 +250,21 @@ func fastObject(data []byte, start, depth, maxDepth int) int {
 			return -1
 		}
 		i = ke + 1
-		if i+1 < len(data) && data[i] == ':' && data[i+1] > ' ' {
-			i++ // compact
-		} else {
+		if i < len(data) && data[i] <= ' ' {
 			i = fastWS(data, i)
-			if i >= len(data) || data[i] != ':' {
-				return -1
-			}
-			i = fastWS(data, i+1)
 		}
-		if i = skipFast(data, i, depth, maxDepth); i < 0 {
+		if i >= len(data) || data[i] != ':' {
+			return -1
+		}
+		if i++; i < len(data) && data[i] <= ' ' {
+			i = fastWS(data, i)
+		}
+		if i < len(data) && data[i] == '"' {
+			i = fastString(data, i) // the common value, without the dispatch
+		} else {
+			i = skipFast(data, i, depth, maxDepth)
+		}
+		if i < 0 {
 			return -1
 		}
 		if i < len(data) && data[i] == ',' {
@@ -277,7 +282,9 @@ func fastObject(data []byte, start, depth, maxDepth int) int {
 			}
 			i++
 		}
-		i = fastWS(data, i)
+		if i < len(data) && data[i] <= ' ' {
+			i = fastWS(data, i)
+		}
 	}
 }
 
