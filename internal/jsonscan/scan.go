@@ -27,6 +27,13 @@
 //   - the walk helpers ([SkipWS], [ValueEnd], [Members], [AppendString]) read
 //     text that already passed Validate (list filtering, offsets kept by a
 //     visitor).
+//
+// A value a Scanner skips ([Scanner.Value]) is first tried by a fast
+// skipper (skip.go) that handles the common text in one loop and gives up
+// on anything else; the general scanner then reads the value again from its
+// start, so that the accepted language, every error and its offset are the
+// general scanner's alone. Object members are read the same way: the
+// common member by a short path, any other by the general one.
 package jsonscan
 
 import (
