@@ -560,7 +560,7 @@ func (s *scanner) nextMember(o *objectState) (key []byte, ok bool, err error) {
 			return s.nextMemberSlow(o)
 		}
 		if i++; i < len(data) && data[i] <= ' ' {
-			i = fastWS(data, i)
+			i = SkipWS(data, i)
 		}
 	case '}':
 		if o.started {
@@ -591,13 +591,13 @@ func (s *scanner) nextMember(o *objectState) (key []byte, ok bool, err error) {
 		}
 		k := j + 1
 		if k < len(data) && data[k] <= ' ' {
-			k = fastWS(data, k)
+			k = SkipWS(data, k)
 		}
 		if k >= len(data) || data[k] != ':' {
 			break
 		}
 		if k++; k < len(data) && data[k] <= ' ' {
-			k = fastWS(data, k)
+			k = SkipWS(data, k)
 		}
 		key := data[start:j]
 		bit := asciiFoldBit(key)
