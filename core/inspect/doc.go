@@ -65,7 +65,11 @@
 // params._meta, params.ref) drives a jsonscan.Scanner, which applies
 // exactly jsonscan.Validate's rules to every byte, records where the
 // method, id, name and uri values end, and skips everything else
-// (arguments are validated, and decoded only for declared ArgDecls).
+// (arguments are validated, and decoded only for declared ArgDecls). The
+// values it skips go through jsonscan's fast skipper, one tight loop that
+// leaves anything unusual (an escaped or non-ASCII key, an error, keys whose
+// fold bits keep clashing) to the general scanner, so that what is accepted
+// and every error stay exactly the general scanner's.
 // Inspect of a typical 300-byte tools/call makes one allocation: the
 // Request and, for a target of up to 48 unescaped bytes, the target name's
 // bytes, which nothing writes after the name is made. InspectInto

@@ -72,7 +72,8 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 		return err
 	}
 	r.Version = version
-	if version < Version20260728 {
+	v20260728 := version >= Version20260728
+	if !v20260728 {
 		sid, err := h.single(HeaderSessionID)
 		if err != nil {
 			return newErr(ErrInvalidRequest, "repeated Mcp-Session-Id header", nil)
@@ -80,7 +81,7 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 		r.SessionID = sid
 	}
 	if httpMethod != http.MethodPost {
-		if version >= Version20260728 {
+		if v20260728 {
 			e := newErr(ErrMethodNotAllowed, "method not allowed", nil)
 			e.Allow = "POST"
 			return e
@@ -108,7 +109,7 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 		return newErr(ErrParse, "parse error", err)
 	}
 	i := jsonscan.SkipWS(body, 0)
-	d := decoder{body: body, version: version, allowUnknown: opts.AllowUnknownMethods,
+	d := decoder{body: body, version: version, v20260728: v20260728, allowUnknown: opts.AllowUnknownMethods,
 		maxName: opts.maxName(), maxURI: opts.maxURI(), args: opts.Args}
 	switch {
 	case !batch && body[i] == '{':

@@ -14,6 +14,7 @@ import (
 type decoder struct {
 	body         []byte
 	version      string
+	v20260728    bool      // version >= Version20260728, compared once
 	allowUnknown bool      // Options.AllowUnknownMethods
 	maxName      int       // Options.MaxNameLength (negative: unbounded)
 	maxURI       int       // Options.MaxURIBytes (negative: unbounded)
@@ -206,7 +207,7 @@ func (d *decoder) build(v *msgView, m *Message) error {
 	case v.method >= 0:
 		m.Kind = KindNotification
 	case m.ID != nil:
-		if d.version >= Version20260728 {
+		if d.v20260728 {
 			return d.invalid(m, "clients must not send JSON-RPC responses in protocol version "+d.version)
 		}
 		m.Kind = KindResponse
@@ -223,7 +224,7 @@ func (d *decoder) build(v *msgView, m *Message) error {
 	if v.paramsAmbiguous {
 		return d.invalidParams(m, "ambiguous params member name")
 	}
-	if m.Kind == KindRequest && d.version >= Version20260728 && removedIn20260728(m.Method) {
+	if m.Kind == KindRequest && d.v20260728 && removedIn20260728(m.Method) {
 		// Answered like the go-sdk: 404, -32601, before any parameter
 		// or _meta validation.
 		e := newErr(ErrUnknownMethod, "Method not found", nil)
@@ -318,7 +319,7 @@ func (d *decoder) target(m *Message, v *msgView) error {
 		}
 		e := newErr(ErrUnknownMethod, "Method not found", nil)
 		e.ID = m.ID
-		if d.version >= Version20260728 && m.Kind == KindRequest {
+		if d.v20260728 && m.Kind == KindRequest {
 			e.Status = 404
 		}
 		return e
@@ -395,7 +396,7 @@ func (d *decoder) checkMeta(m *Message, v *msgView) error {
 		e.ID = m.ID
 		return e
 	}
-	if len(metaVersion) == 0 && m.Kind == KindRequest && d.version >= Version20260728 {
+	if len(metaVersion) == 0 && m.Kind == KindRequest && d.v20260728 {
 		return d.invalidParams(m, `missing or invalid _meta field "`+metaProtocolVersion+`"`)
 	}
 	return nil

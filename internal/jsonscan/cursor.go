@@ -60,7 +60,13 @@ func (c *Scanner) Peek() byte {
 // Value validates the value at Pos and moves past it. depth is the nesting
 // depth of its container: 0 at the top level, 1 for a member of the
 // top-level object, and so on.
-func (c *Scanner) Value(depth int) error { return c.s.skipValue(depth) }
+func (c *Scanner) Value(depth int) error {
+	if end := skipFast(c.s.data, c.s.pos, depth, c.s.maxDepth); end >= 0 {
+		c.s.pos = end
+		return nil
+	}
+	return c.s.skipValue(depth)
+}
 
 // String validates the string at Pos (Peek() == '"') and moves past it,
 // returning its raw text between the quotes and whether that contains

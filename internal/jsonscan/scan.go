@@ -27,6 +27,13 @@
 //   - the walk helpers ([SkipWS], [ValueEnd], [Members], [AppendString]) read
 //     text that already passed Validate (list filtering, offsets kept by a
 //     visitor).
+//
+// A value a Scanner skips ([Scanner.Value]) is first tried by a fast
+// skipper (skip.go) that handles the common text in one loop and gives up
+// on anything else; the general scanner then reads the value again from its
+// start, so that the accepted language, every error and its offset are the
+// general scanner's alone. Object members are read the same way: the
+// common member by a short path, any other by the general one.
 package jsonscan
 
 import (
@@ -536,7 +543,81 @@ func (s *scanner) openObject(o *objectState) {
 // after it, so that s.pos is at the member's value. It returns the
 // unescaped key (valid until the object ends; o.last locates it), or false
 // once '}' is consumed.
+//
+// The common member is read here: a plain ASCII key (see skipValue) in an
+// object whose keys so far are all ASCII and none shares its fold bit (see
+// objectState.seen), so that it conflicts with none of them, with no
+// whitespace before the ',' or '}'. Anything else is read by nextMemberSlow from the same
+// state: the fast path changes nothing until it has read the whole member.
 func (s *scanner) nextMember(o *objectState) (key []byte, ok bool, err error) {
+	data, i := s.data, s.pos
+	if i >= len(data) || o.nonASCII || o.folded != nil || o.n >= smallObject || len(data) > maxInt32 {
+		return s.nextMemberSlow(o)
+	}
+	switch data[i] {
+	case ',':
+		if !o.started {
+			return s.nextMemberSlow(o)
+		}
+		if i++; i < len(data) && data[i] <= ' ' {
+			i = SkipWS(data, i)
+		}
+	case '}':
+		if o.started {
+			s.buf = s.buf[:o.bufBase]
+		}
+		o.started = true
+		s.pos = i + 1
+		return nil, false, nil
+	case '"':
+		if o.started {
+			return s.nextMemberSlow(o)
+		}
+	default:
+		return s.nextMemberSlow(o)
+	}
+	if i >= len(data) || data[i] != '"' {
+		return s.nextMemberSlow(o)
+	}
+	start := i + 1
+	for j := start; j+8 <= len(data); j += 8 {
+		m := special8(binary.LittleEndian.Uint64(data[j:]))
+		if m == 0 {
+			continue
+		}
+		j += bits.TrailingZeros64(m) >> 3
+		if data[j] != '"' {
+			break
+		}
+		k := j + 1
+		if k < len(data) && data[k] <= ' ' {
+			k = SkipWS(data, k)
+		}
+		if k >= len(data) || data[k] != ':' {
+			break
+		}
+		if k++; k < len(data) && data[k] <= ' ' {
+			k = SkipWS(data, k)
+		}
+		key := data[start:j]
+		bit := asciiFoldBit(key)
+		if o.seen&bit != 0 {
+			break
+		}
+		o.started = true
+		o.seen |= bit
+		ks := keySpan{start: int32(start), end: int32(j), ascii: true}
+		o.small[o.n] = ks
+		o.n++
+		o.last = ks
+		s.pos = k
+		return key, true, nil
+	}
+	return s.nextMemberSlow(o)
+}
+
+// nextMemberSlow is nextMember for any member.
+func (s *scanner) nextMemberSlow(o *objectState) (key []byte, ok bool, err error) {
 	if !o.started {
 		o.started = true
 		if s.pos < len(s.data) && s.data[s.pos] == '}' {
@@ -565,37 +646,13 @@ func (s *scanner) nextMember(o *objectState) (key []byte, ok bool, err error) {
 	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 		return nil, false, s.errf(ErrSyntax, "expected object key")
 	}
-	// The common key, inlined: plain ASCII (see skipValue), in an object
-	// whose keys so far are all ASCII and none shares its fold bit (see
-	// objectState.seen), so that it conflicts with none of them. Any
-	// other key takes the general path from the opening quote again.
-	var ks keySpan
-	fast := false
-	if data, start := s.data, s.pos+1; !o.nonASCII && o.folded == nil && o.n < smallObject && len(data) <= maxInt32 {
-		for i := start; i+8 <= len(data); i += 8 {
-			if m := special8(binary.LittleEndian.Uint64(data[i:])); m != 0 {
-				if i += bits.TrailingZeros64(m) >> 3; data[i] == '"' {
-					if bit := asciiFoldBit(data[start:i]); o.seen&bit == 0 {
-						o.seen |= bit
-						ks = keySpan{start: int32(start), end: int32(i), ascii: true}
-						o.small[o.n] = ks
-						o.n++
-						s.pos = i + 1
-						fast = true
-					}
-				}
-				break
-			}
-		}
+	keyStart := s.pos
+	ks, err := s.key()
+	if err != nil {
+		return nil, false, err
 	}
-	if !fast {
-		keyStart := s.pos
-		if ks, err = s.key(); err != nil {
-			return nil, false, err
-		}
-		if err := s.addKey(o, ks, keyStart); err != nil {
-			return nil, false, err
-		}
+	if err := s.addKey(o, ks, keyStart); err != nil {
+		return nil, false, err
 	}
 	if s.pos+1 < len(s.data) && s.data[s.pos] == ':' && s.data[s.pos+1] > ' ' {
 		s.pos++ // compact text: the value right after the colon
