@@ -12,8 +12,9 @@
 // Guard.MaxBodyBytes) and restores it byte for byte for the next handler,
 // calls Guard.Check with the request's context, and either copies
 // Guard.Render's response (status, every header value, body) and aborts the
-// chain, or stores the principal with c.Set ([PrincipalFrom]) and in the
-// request context (core.PrincipalFromContext) and calls c.Next. For */list
+// chain, or puts the principal in the request context ([PrincipalFrom],
+// core.PrincipalFromContext(c.Request.Context())) and calls c.Next. It is
+// not copied into c.Keys (see [Middleware]). For */list
 // requests the response is filtered through Result.WrapResponseWriter;
 // every other response, including event streams, passes through untouched
 // and unbuffered.

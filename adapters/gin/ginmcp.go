@@ -9,29 +9,29 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 )
 
-// PrincipalKey is the gin context key (c.Set / c.Get) under which
-// [Middleware] stores the *core.Principal of an allowed request. Prefer
-// [PrincipalFrom], which also checks the type.
-const PrincipalKey = "mcpauthz.principal"
-
 // Middleware returns a gin middleware that authorizes every request with g
 // (core's one adapter body, [core.Guard.Serve]).
 //
 // On refusal it writes Guard.Render's response (each of its headers
 // replacing any earlier value, as every adapter does) and calls c.Abort, so
 // no later handler runs. On success the next handlers see the identical
-// body bytes in c.Request.Body, the principal in c.Keys ([PrincipalFrom])
-// and in c.Request.Context() (core.PrincipalFromContext), together with the
-// go-sdk auth.TokenInfo. The token is verified before the body is read; a
-// body larger than g.MaxBodyBytes() is never read completely (413).
+// body bytes in c.Request.Body and the principal in c.Request.Context()
+// ([PrincipalFrom], core.PrincipalFromContext), together with the go-sdk
+// auth.TokenInfo. The principal is not put in c.Keys: gin starts every
+// request with a nil Keys map, so c.Set would cost two allocations per
+// request (a map) for a second copy of what the context already carries.
+// An application that wants it there adds one line after the middleware:
+//
+//	func(c *gin.Context) { p, _ := ginmcp.PrincipalFrom(c); c.Set("principal", p) }
+//
+// The token is verified before the body is read; a body larger than
+// g.MaxBodyBytes() is never read completely (413).
 func Middleware(g *core.Guard) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		orig, called := c.Writer, false
 		g.Serve(orig, c.Request, func(w http.ResponseWriter, r *http.Request) {
 			called = true
 			c.Request = r
-			p, _ := core.PrincipalFromContext(r.Context())
-			c.Set(PrincipalKey, p)
 			if w != http.ResponseWriter(orig) {
 				c.Writer = &writer{ResponseWriter: orig, w: w}
 				defer func() { c.Writer = orig }()
@@ -44,11 +44,16 @@ func Middleware(g *core.Guard) gin.HandlerFunc {
 	}
 }
 
-// PrincipalFrom returns the principal [Middleware] stored in c.
+// PrincipalFrom returns the principal [Middleware] put in the context of
+// c.Request (core.PrincipalFromContext(c.Request.Context())). A handler
+// that replaces c.Request keeps it as long as the new request's context
+// derives from the old one (r.WithContext of a context made from
+// c.Request.Context()).
 func PrincipalFrom(c *gin.Context) (*core.Principal, bool) {
-	v, _ := c.Get(PrincipalKey)
-	p, ok := v.(*core.Principal)
-	return p, ok && p != nil
+	if c == nil || c.Request == nil {
+		return nil, false
+	}
+	return core.PrincipalFromContext(c.Request.Context())
 }
 
 // RegisterMetadata registers g.MetadataHandler() for GET, HEAD and OPTIONS

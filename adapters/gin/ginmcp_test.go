@@ -95,12 +95,43 @@ func TestPrincipalInNativeContext(t *testing.T) {
 func TestPrincipalFromWithoutMiddleware(t *testing.T) {
 	t.Parallel()
 	c, _ := gin.CreateTestContext(httptest.NewRecorder())
-	if p, ok := ginmcp.PrincipalFrom(c); ok || p != nil {
-		t.Errorf("PrincipalFrom = %v, %v", p, ok)
+	for _, tc := range []struct {
+		name string
+		req  *http.Request
+	}{
+		{"no request", nil},
+		{"no principal", httptest.NewRequest(http.MethodPost, "/mcp", nil)},
+		{"nil principal", httptest.NewRequest(http.MethodPost, "/mcp", nil).WithContext(core.WithPrincipal(context.Background(), nil))},
+		{"foreign value", httptest.NewRequest(http.MethodPost, "/mcp", nil).WithContext(context.WithValue(context.Background(), "mcpauthz.principal", &core.Principal{Subject: "eve"}))}, //nolint:staticcheck // a string key, on purpose
+	} {
+		c.Request = tc.req
+		if p, ok := ginmcp.PrincipalFrom(c); ok || p != nil {
+			t.Errorf("%s: PrincipalFrom = %v, %v", tc.name, p, ok)
+		}
 	}
-	c.Set(ginmcp.PrincipalKey, "not a principal")
-	if _, ok := ginmcp.PrincipalFrom(c); ok {
-		t.Error("PrincipalFrom accepted a foreign value")
+	if p, ok := ginmcp.PrincipalFrom(nil); ok || p != nil {
+		t.Errorf("nil context: PrincipalFrom = %v, %v", p, ok)
+	}
+}
+
+// TestPrincipalNotInKeys: the middleware leaves c.Keys alone (no
+// per-request map); the principal is in the request context only.
+func TestPrincipalNotInKeys(t *testing.T) {
+	t.Parallel()
+	g, idp := newGuard(t)
+	r := gin.New()
+	keys := make(chan int, 1)
+	r.POST("/mcp", ginmcp.Middleware(g), func(c *gin.Context) {
+		keys <- len(c.Keys)
+		c.String(http.StatusOK, "ok")
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	if resp := post(t, srv.URL+"/mcp", idp.Token(resource, "alice"), rpc("tools/call", `{"name":"ls","arguments":{}}`)); resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if n := <-keys; n != 0 {
+		t.Errorf("c.Keys has %d entries", n)
 	}
 }
 
