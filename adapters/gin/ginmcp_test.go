@@ -102,7 +102,7 @@ func TestPrincipalFromWithoutMiddleware(t *testing.T) {
 		{"no request", nil},
 		{"no principal", httptest.NewRequest(http.MethodPost, "/mcp", nil)},
 		{"nil principal", httptest.NewRequest(http.MethodPost, "/mcp", nil).WithContext(core.WithPrincipal(context.Background(), nil))},
-		{"foreign value", httptest.NewRequest(http.MethodPost, "/mcp", nil).WithContext(context.WithValue(context.Background(), "mcpauthz.principal", &core.Principal{Subject: "eve"}))}, //nolint:staticcheck // a string key, on purpose
+		{"foreign value", httptest.NewRequest(http.MethodPost, "/mcp", nil).WithContext(context.WithValue(context.Background(), foreignKey{}, &core.Principal{Subject: "eve"}))},
 	} {
 		c.Request = tc.req
 		if p, ok := ginmcp.PrincipalFrom(c); ok || p != nil {
@@ -113,6 +113,8 @@ func TestPrincipalFromWithoutMiddleware(t *testing.T) {
 		t.Errorf("nil context: PrincipalFrom = %v, %v", p, ok)
 	}
 }
+
+type foreignKey struct{}
 
 // TestPrincipalNotInKeys: the middleware leaves c.Keys alone (no
 // per-request map); the principal is in the request context only.
