@@ -1,9 +1,16 @@
 package fibermcp
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"reflect"
 	"testing"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 )
 
@@ -44,4 +51,84 @@ func FuzzNewRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzHTTPRequest: for any request fasthttp accepts, httpRequest builds
+// the same net/http request as the previous implementation (kept below as
+// the reference: http.NewRequestWithContext and Header.Add per value), and
+// its strings and body are copies that survive a reuse of fasthttp's
+// buffers.
+func FuzzHTTPRequest(f *testing.F) {
+	f.Add("POST /mcp?a=b HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer x\r\nauthorization: Bearer y\r\nContent-Length: 2\r\n\r\n{}")
+	f.Add("GET / HTTP/1.1\r\nHost: h\r\nCookie: a=b\r\nX-\xff: \xfe\r\nMcp-Session-Id: s\r\n\r\n")
+	f.Add("DELETE /a%20b/c?x=%zz HTTP/1.1\r\nHost: [::1]:8080\r\nmcp-session-id: s1\r\nAccept: a\r\nAccept: b\r\n\r\n")
+	f.Add("GET //evil.example/x HTTP/1.1\r\nHost: h\r\n\r\n")
+	f.Add("POST http://example.com/mcp HTTP/1.1\r\nHost: other\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\nabc")
+	app := fiber.New()
+	f.Fuzz(func(t *testing.T, raw string) {
+		var fctx fasthttp.RequestCtx
+		if err := fctx.Request.Read(bufioReader(raw)); err != nil {
+			return
+		}
+		fctx.Init(&fctx.Request, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4000}, nil)
+		c := app.AcquireCtx(&fctx)
+		defer app.ReleaseCtx(c)
+		ctx := context.WithValue(context.Background(), fuzzKey{}, 1)
+		want, werr := referenceHTTPRequest(ctx, c)
+		got, gerr := httpRequest(ctx, c)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("error %v, reference %v", gerr, werr)
+		}
+		if werr != nil {
+			return
+		}
+		wb, _ := io.ReadAll(want.Body)
+		gb, _ := io.ReadAll(got.Body)
+		check := func() {
+			t.Helper()
+			if got.Method != want.Method || got.URL.String() != want.URL.String() || got.RequestURI != want.RequestURI ||
+				got.Host != want.Host || got.RemoteAddr != want.RemoteAddr || got.ContentLength != want.ContentLength ||
+				got.Proto != want.Proto || got.Context().Value(fuzzKey{}) != 1 || string(gb) != string(wb) ||
+				!reflect.DeepEqual(got.Header, want.Header) || !reflect.DeepEqual(got.URL, want.URL) {
+				t.Fatalf("got %s %v %q %q %q %d %q %v\nwant %s %v %q %q %q %d %q %v", got.Method, got.URL, got.RequestURI, got.Host,
+					got.RemoteAddr, got.ContentLength, gb, got.Header, want.Method, want.URL, want.RequestURI, want.Host,
+					want.RemoteAddr, want.ContentLength, wb, want.Header)
+			}
+		}
+		check()
+		// Overwrite fasthttp's buffers: nothing of got may change.
+		for i := range fctx.Request.Header.RawHeaders() {
+			fctx.Request.Header.RawHeaders()[i] = 'z'
+		}
+		fctx.Request.Reset()
+		_ = fctx.Request.Read(bufioReader("PUT /zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz HTTP/1.1\r\nHost: zzzzzzzzzzzzzz\r\nX-Zzzzzzzzzzzzzzzzz: zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\r\nContent-Length: 40\r\n\r\nzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"))
+		check()
+	})
+}
+
+type fuzzKey struct{}
+
+// referenceHTTPRequest is httpRequest as it was before the single-copy
+// version (commit 5d10765), the reference of FuzzHTTPRequest.
+func referenceHTTPRequest(ctx context.Context, c *fiber.Ctx) (*http.Request, error) {
+	req := c.Request()
+	u, err := url.ParseRequestURI(string(req.RequestURI()))
+	if err != nil {
+		return nil, err
+	}
+	body := bytes.Clone(req.Body())
+	r, err := http.NewRequestWithContext(ctx, string(req.Header.Method()), u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	r.RequestURI, r.Host, r.RemoteAddr = string(req.RequestURI()), string(req.Host()), c.Context().RemoteAddr().String()
+	if len(body) == 0 {
+		r.Body, r.ContentLength = http.NoBody, 0
+	}
+	req.Header.VisitAll(func(k, v []byte) {
+		if string(k) != "Host" {
+			r.Header.Add(string(k), string(v))
+		}
+	})
+	return r, nil
 }

@@ -73,3 +73,13 @@ func BenchmarkThroughput(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSDKBridge is the go-sdk side of P7 in-process: the bare app
+// serves the go-sdk handler through fiber's adaptor, the guarded one
+// through New and Handler, as BenchmarkThroughput's "sdk" case does.
+func BenchmarkSDKBridge(b *testing.B) {
+	e := coretest.NewBenchEnv(b)
+	sdk := coretest.BenchSDKHandler()
+	bare, guarded := apps(e, adaptor.HTTPHandler(sdk), fibermcp.Handler(sdk))
+	coretest.HotPath(b, e, inProcess(b, e, bare), inProcess(b, e, guarded))
+}

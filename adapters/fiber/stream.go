@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
 	"github.com/mcpauthz/mcpauthz/core"
@@ -42,30 +43,24 @@ func Handler(h http.Handler) fiber.Handler {
 			cancel()
 			return fiber.ErrBadRequest
 		}
-		w := &streamWriter{header: http.Header{}, started: make(chan struct{}), done: make(chan struct{}),
-			chunks: make(chan []byte, 16), gone: make(chan struct{})}
+		w := &streamWriter{resp: c.Response(), header: make(http.Header, 4), ready: make(chan struct{})}
 		go func() {
-			defer close(w.done)
 			defer w.finish()
 			h.ServeHTTP(w, r)
 		}()
-		select {
-		case <-w.done:
-			if !w.isStreaming() { // complete without a flush: one body
-				cancel()
-				w.copyHeader(c)
-				return c.Send(w.buf.Bytes())
-			}
-		case <-w.started:
+		<-w.ready // the handler returned or flushed; until then only it touches the response
+		if !w.streaming {
+			cancel()
+			return c.Send(w.buf.Bytes())
 		}
-		w.copyHeader(c)
 		shutdown := c.Context().Done()
+		chunks := w.chunks
 		c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
 			defer cancel()
-			defer w.closeGone()
+			defer close(w.gone)
 			for {
 				select {
-				case p, ok := <-w.chunks:
+				case p, ok := <-chunks:
 					if !ok {
 						return
 					}
@@ -84,48 +79,81 @@ func Handler(h http.Handler) fiber.Handler {
 	}
 }
 
-// httpRequest builds the net/http request for c, with its own copy of the
-// body (a streamed response outlives fasthttp's buffers).
+// httpRequest builds the net/http request for c. Every string (request
+// URI, host, remote address, header values) is a copy, made with one
+// allocation, and the body is copied too: a streamed response outlives
+// fasthttp's buffers. Header names are canonicalised as net/http does, every
+// value is kept, and Host is left out of the header as in net/http.
 func httpRequest(ctx context.Context, c *fiber.Ctx) (*http.Request, error) {
 	req := c.Request()
-	u, err := url.ParseRequestURI(string(req.RequestURI()))
-	if err != nil {
-		return nil, err
+	h := &req.Header
+	type field struct {
+		key string
+		end int
 	}
-	body := bytes.Clone(req.Body())
-	r, err := http.NewRequestWithContext(ctx, string(req.Header.Method()), u.String(), bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	r.RequestURI, r.Host, r.RemoteAddr = string(req.RequestURI()), string(req.Host()), c.Context().RemoteAddr().String()
-	if len(body) == 0 {
-		r.Body, r.ContentLength = http.NoBody, 0
-	}
-	req.Header.VisitAll(func(k, v []byte) {
+	var fieldBuf [inlineHeaders]field
+	var stack [1024]byte
+	fields := fieldBuf[:0]
+	b := append(stack[:0], req.RequestURI()...)
+	uriEnd := len(b)
+	b = append(b, req.Host()...)
+	hostEnd := len(b)
+	b = appendAddr(b, c.Context().RemoteAddr())
+	addrEnd := len(b)
+	h.VisitAll(func(k, v []byte) {
 		if string(k) != "Host" {
-			r.Header.Add(string(k), string(v))
+			b = append(b, v...)
+			fields = append(fields, field{key: canonical(k), end: len(b)})
 		}
 	})
-	return r, nil
+	all := string(b)
+	u, err := url.ParseRequestURI(all[:uriEnd])
+	if err != nil {
+		return nil, err
+	}
+	hdr := make(http.Header, len(fields))
+	vals, off := make([]string, len(fields)), addrEnd
+	for i, f := range fields {
+		vals[i], off = all[off:f.end], f.end
+		if old, ok := hdr[f.key]; ok {
+			hdr[f.key] = append(old, vals[i])
+		} else {
+			hdr[f.key] = vals[i : i+1 : i+1]
+		}
+	}
+	r := http.Request{Method: method(h.Method()), URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: hdr, Body: http.NoBody, Host: all[uriEnd:hostEnd], RemoteAddr: all[hostEnd:addrEnd],
+		RequestURI: all[:uriEnd], TLS: c.Context().TLSConnectionState()}
+	if body := req.Body(); len(body) > 0 {
+		r.Body, r.ContentLength = &requestBody{Reader: *bytes.NewReader(bytes.Clone(body))}, int64(len(body))
+	}
+	return r.WithContext(ctx), nil
 }
+
+// requestBody is the body of httpRequest's request.
+type requestBody struct{ bytes.Reader }
+
+func (*requestBody) Close() error { return nil }
 
 // errGone is returned by writes after the client went away.
 var errGone = errors.New("fibermcp: client gone")
 
 // streamWriter is the http.ResponseWriter of Handler: it buffers until the
-// first Flush, then hands each write to the stream writer.
+// first Flush, then hands each write to the stream writer. The status and
+// header of the first WriteHeader go straight onto the fasthttp response:
+// Handler does not touch the response before ready is closed, and the
+// first WriteHeader always precedes that (Flush and finish call it).
 type streamWriter struct {
 	mu        sync.Mutex
+	resp      *fasthttp.Response
 	header    http.Header
-	sent      http.Header // the header as of the first WriteHeader
 	status    int
 	buf       bytes.Buffer
 	streaming bool
-	started   chan struct{} // closed on the first Flush
-	done      chan struct{} // closed when the handler returned
-	chunks    chan []byte   // closed when the handler returned
-	gone      chan struct{} // closed when the stream writer stopped
-	goneOnce  sync.Once
+	signalled bool
+	ready     chan struct{} // closed on the first Flush, or when the handler returned
+	chunks    chan []byte   // made by the first Flush; closed when the handler returned
+	gone      chan struct{} // made by the first Flush; closed when the stream writer stopped
 }
 
 func (w *streamWriter) Header() http.Header { return w.header }
@@ -133,8 +161,22 @@ func (w *streamWriter) Header() http.Header { return w.header }
 func (w *streamWriter) WriteHeader(code int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.status == 0 && code >= 200 {
-		w.status, w.sent = code, w.header.Clone()
+	if w.status != 0 || code < 200 {
+		return
+	}
+	w.status = code
+	if w.signalled {
+		return // cannot happen: every path that signals writes the header first
+	}
+	w.resp.SetStatusCode(code)
+	for k, vs := range w.header {
+		if k == "Content-Length" {
+			continue // fasthttp sets it from the body (none for a stream)
+		}
+		w.resp.Header.Del(k)
+		for _, v := range vs {
+			w.resp.Header.Add(k, v)
+		}
 	}
 }
 
@@ -145,11 +187,12 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 		defer w.mu.Unlock()
 		return w.buf.Write(p)
 	}
+	chunks, gone := w.chunks, w.gone
 	w.mu.Unlock()
 	select {
-	case w.chunks <- bytes.Clone(p):
+	case chunks <- bytes.Clone(p):
 		return len(p), nil
-	case <-w.gone:
+	case <-gone:
 		return 0, errGone
 	}
 }
@@ -162,50 +205,30 @@ func (w *streamWriter) Flush() {
 		w.mu.Unlock()
 		return
 	}
-	w.streaming = true
-	first := bytes.Clone(w.buf.Bytes())
+	w.streaming, w.signalled = true, true
+	w.chunks, w.gone = make(chan []byte, 16), make(chan struct{})
+	first, chunks, gone := bytes.Clone(w.buf.Bytes()), w.chunks, w.gone
+	w.buf = bytes.Buffer{}
 	w.mu.Unlock()
-	close(w.started)
+	close(w.ready)
 	if len(first) > 0 {
 		select {
-		case w.chunks <- first:
-		case <-w.gone:
+		case chunks <- first:
+		case <-gone:
 		}
 	}
 }
 
-// finish runs when the handler returned: it ends the stream.
+// finish runs when the handler returned: it ends the stream, or hands the
+// complete response to Handler.
 func (w *streamWriter) finish() {
 	w.WriteHeader(http.StatusOK)
 	w.mu.Lock()
-	streaming := w.streaming
-	w.mu.Unlock()
-	if streaming {
+	defer w.mu.Unlock()
+	if w.streaming {
 		close(w.chunks)
+		return
 	}
-}
-
-func (w *streamWriter) isStreaming() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.streaming
-}
-
-func (w *streamWriter) closeGone() { w.goneOnce.Do(func() { close(w.gone) }) }
-
-// copyHeader puts the status and header on the fasthttp response.
-func (w *streamWriter) copyHeader(c *fiber.Ctx) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	resp := c.Response()
-	resp.SetStatusCode(w.status)
-	for k, vs := range w.sent {
-		if k == "Content-Length" {
-			continue // fasthttp sets it from the body (none for a stream)
-		}
-		resp.Header.Del(k)
-		for _, v := range vs {
-			resp.Header.Add(k, v)
-		}
-	}
+	w.signalled = true
+	close(w.ready)
 }
