@@ -2,6 +2,7 @@ package fibermcp
 
 import (
 	"bytes"
+	"hash/maphash"
 	"net"
 	"net/http"
 	"net/netip"
@@ -58,6 +59,43 @@ type reqState struct {
 	req  core.Request
 	vals [inlineHeaders]string
 	hdr  http.Header
+	tok  internedValue // kept across requests: see intern
+}
+
+// internedValue is the last Authorization value a reqState copied, with
+// its hash under the state's own seed.
+type internedValue struct {
+	seed maphash.Seed
+	hash uint64
+	s    string
+}
+
+// maxInterned bounds the Authorization value a reqState keeps between
+// requests (Guard's default token cap is 8 KiB; fasthttp's default header
+// buffer is 4 KiB).
+const maxInterned = 8 << 10
+
+// intern returns a string equal to v: the one copied for an earlier
+// request when v is the same value again (a client sends the same token
+// on every request until it expires), otherwise a fresh copy, which it
+// keeps for the next request. Go strings are immutable, so handing the
+// same string to the Guard twice is the same as handing it two copies.
+// The bytes are compared only after a 64-bit hash under a per-state random
+// seed matched, so how long a call takes tells a client nothing about how
+// much of its value matches someone else's token.
+func (iv *internedValue) intern(v []byte) string {
+	if len(v) > maxInterned {
+		return string(v)
+	}
+	if iv.s == "" {
+		iv.seed = maphash.MakeSeed()
+	}
+	h := maphash.Bytes(iv.seed, v)
+	if h == iv.hash && iv.s != "" && iv.s == string(v) {
+		return iv.s
+	}
+	iv.hash, iv.s = h, string(v)
+	return iv.s
 }
 
 var reqStates = sync.Pool{New: func() any { return new(reqState) }}
@@ -76,7 +114,7 @@ func (st *reqState) reset() bool {
 		return false
 	}
 	clear(st.hdr)
-	st.req, st.vals = core.Request{}, [inlineHeaders]string{}
+	st.req, st.vals = core.Request{}, [inlineHeaders]string{} // st.tok stays: see intern
 	return true
 }
 
@@ -86,10 +124,12 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Req
 	uri := req.URI()
 	path, query := uri.Path(), uri.QueryString()
 	// One pass gathers every value into b (on the stack while it fits)
-	// and notes where each ends; string(b) is then the only copy.
+	// and notes where each ends; string(b) is then the only copy, but for
+	// the Authorization value (most of the bytes), which is interned.
 	type field struct {
 		key string
-		end int
+		end int    // of the value in b; -1: the value is s
+		s   string // the interned value
 	}
 	var fieldBuf [inlineHeaders]field
 	var stack [1024]byte
@@ -98,9 +138,14 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Req
 	b = appendAddr(b, remote)
 	addrEnd := len(b)
 	h.VisitAll(func(k, v []byte) {
-		if string(k) != "Host" {
+		if string(k) == "Host" {
+			return
+		}
+		if key := canonical(k); key == "Authorization" {
+			fields = append(fields, field{key: key, end: -1, s: st.tok.intern(v)})
+		} else {
 			b = append(b, v...)
-			fields = append(fields, field{key: canonical(k), end: len(b)})
+			fields = append(fields, field{key: key, end: len(b)})
 		}
 	})
 	all := string(b)
@@ -116,8 +161,10 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Req
 		vals = make([]string, len(fields))
 	}
 	for _, f := range fields {
-		s := all[off:f.end]
-		off = f.end
+		s := f.s
+		if f.end >= 0 {
+			s, off = all[off:f.end], f.end
+		}
 		if old, ok := hdr[f.key]; ok {
 			hdr[f.key] = append(old, s)
 			continue

@@ -1,9 +1,12 @@
 package fibermcp
 
 import (
+	"hash/maphash"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/valyala/fasthttp"
@@ -130,5 +133,54 @@ func TestFillRequestReuse(t *testing.T) {
 	got.BodyReader = nil
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("second request (-want +got):\n%s", diff)
+	}
+}
+
+// TestInternAuthorization: the Authorization value is copied once and the
+// same string handed out again while it does not change; any other value,
+// or the same hash over different bytes, gets a fresh copy equal to it.
+func TestInternAuthorization(t *testing.T) {
+	t.Parallel()
+	read := func(auth string) *fasthttp.Request {
+		var req fasthttp.Request
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.SetRequestURI("/mcp")
+		req.Header.Set("Authorization", auth)
+		return &req
+	}
+	st := &reqState{}
+	auth := func(raw string) string {
+		t.Helper()
+		req := read(raw)
+		got := fillRequest(st, req, nil).Header["Authorization"]
+		if len(got) != 1 || got[0] != raw {
+			t.Fatalf("Authorization = %q, want %q", got, raw)
+		}
+		s := got[0]
+		req.Header.Set("Authorization", strings.Repeat("z", len(raw))) // fasthttp reuses its buffers
+		if s != raw {
+			t.Fatalf("value changed with fasthttp's buffer: %q", s)
+		}
+		st.reset()
+		return s
+	}
+	a1 := auth("Bearer aaaa")
+	if a2 := auth("Bearer aaaa"); unsafe.StringData(a2) != unsafe.StringData(a1) {
+		t.Error("the same value was copied again")
+	}
+	b := auth("Bearer bbbb")
+	if unsafe.StringData(b) == unsafe.StringData(a1) {
+		t.Error("a different value reused the old string")
+	}
+	// A forged hash match over different bytes must not reuse the string.
+	st.tok.hash = maphash.Bytes(st.tok.seed, []byte("Bearer cccc"))
+	if c := auth("Bearer cccc"); c != "Bearer cccc" {
+		t.Errorf("got %q", c)
+	}
+	// Longer than maxInterned: copied every time, not kept.
+	long := "Bearer " + strings.Repeat("x", maxInterned)
+	kept := st.tok.s
+	if l1, l2 := auth(long), auth(long); unsafe.StringData(l1) == unsafe.StringData(l2) || st.tok.s != kept {
+		t.Error("an over-long value was interned")
 	}
 }
