@@ -81,7 +81,8 @@ func Handler(h http.Handler) fiber.Handler {
 
 // httpRequest builds the net/http request for c. Every string (request
 // URI, host, remote address, header values) is a copy, made with one
-// allocation, and the body is copied too: a streamed response outlives
+// allocation (the Authorization value is interned: copied once while it
+// does not change), and the body is copied too: a streamed response outlives
 // fasthttp's buffers. Header names are canonicalised as net/http does, every
 // value is kept, and Host is left out of the header as in net/http.
 func httpRequest(ctx context.Context, c *fiber.Ctx) (*http.Request, error) {
@@ -89,7 +90,8 @@ func httpRequest(ctx context.Context, c *fiber.Ctx) (*http.Request, error) {
 	h := &req.Header
 	type field struct {
 		key string
-		end int
+		end int    // of the value in all; -1: the value is s
+		s   string // the interned Authorization value
 	}
 	var fieldBuf [inlineHeaders]field
 	var stack [1024]byte
@@ -100,10 +102,17 @@ func httpRequest(ctx context.Context, c *fiber.Ctx) (*http.Request, error) {
 	hostEnd := len(b)
 	b = appendAddr(b, c.Context().RemoteAddr())
 	addrEnd := len(b)
+	tok := interned.Get().(*internedValue)
+	defer interned.Put(tok)
 	h.VisitAll(func(k, v []byte) {
-		if string(k) != "Host" {
+		if string(k) == "Host" {
+			return
+		}
+		if key := canonical(k); key == "Authorization" {
+			fields = append(fields, field{key: key, end: -1, s: tok.intern(v)})
+		} else {
 			b = append(b, v...)
-			fields = append(fields, field{key: canonical(k), end: len(b)})
+			fields = append(fields, field{key: key, end: len(b)})
 		}
 	})
 	all := string(b)
@@ -114,7 +123,9 @@ func httpRequest(ctx context.Context, c *fiber.Ctx) (*http.Request, error) {
 	hdr := make(http.Header, len(fields))
 	vals, off := make([]string, len(fields)), addrEnd
 	for i, f := range fields {
-		vals[i], off = all[off:f.end], f.end
+		if vals[i] = f.s; f.end >= 0 {
+			vals[i], off = all[off:f.end], f.end
+		}
 		if old, ok := hdr[f.key]; ok {
 			hdr[f.key] = append(old, vals[i])
 		} else {
@@ -129,6 +140,10 @@ func httpRequest(ctx context.Context, c *fiber.Ctx) (*http.Request, error) {
 	}
 	return r.WithContext(ctx), nil
 }
+
+// interned holds the Authorization values httpRequest copied last (see
+// internedValue.intern).
+var interned = sync.Pool{New: func() any { return new(internedValue) }}
 
 // requestBody is the body of httpRequest's request.
 type requestBody struct{ bytes.Reader }
