@@ -13,7 +13,10 @@
 // reachable without a token.
 //
 // The adapter decides nothing. It copies the request header into an
-// http.Header and calls Guard.Check with c.UserContext(); Check verifies the
+// http.Header (the header values in one allocation; the Authorization
+// value, most of the bytes, is copied once per pooled request state and
+// reused while a client keeps sending the same token) and calls
+// Guard.Check with c.UserContext(); Check verifies the
 // token first and only then reads the body through the adapter (a streamed
 // body is read with the Guard.MaxBodyBytes limit, growing as bytes arrive,
 // and put back). It then either writes Guard.Render's response (status,
@@ -37,7 +40,10 @@
 // fasthttp's buffering adaptor: once the handler flushes, its response is
 // streamed through SetBodyStreamWriter, so the GET stream of a stateful
 // session works; the handler's context ends when a write to the client
-// fails, at server shutdown, or when it returns.
+// fails, at server shutdown, or when it returns. The handler runs on its own
+// goroutine (that is what lets a stream outlive the fiber handler); its
+// request is built with one copy of the request URI, host, address and
+// header values, and one of the body.
 //
 // # Security
 //
