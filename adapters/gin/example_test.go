@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -46,10 +48,36 @@ func Example() {
 	// 200 /.well-known/oauth-protected-resource/api/mcp
 }
 
+// aliceVerifier accepts any token as alice's, for the example only.
+type aliceVerifier struct{}
+
+func (aliceVerifier) Verify(context.Context, string) (*core.Claims, error) {
+	return &core.Claims{Issuer: "https://auth.example.com", Subject: "alice", Expiry: time.Now().Add(time.Hour)}, nil
+}
+
 func ExamplePrincipalFrom() {
-	_ = func(c *gin.Context) {
-		if p, ok := ginmcp.PrincipalFrom(c); ok {
-			c.String(http.StatusOK, "hello %s", p.Subject)
-		}
+	g, err := core.New(core.Config{
+		Resource:         "https://mcp.example.com/mcp",
+		Verifier:         aliceVerifier{},
+		AuthenticateOnly: true,
+		Metadata:         core.ProtectedResourceMetadata{AuthorizationServers: []string{"https://auth.example.com"}},
+	})
+	if err != nil {
+		panic(err)
 	}
+	r := gin.New()
+	r.POST("/mcp", ginmcp.Middleware(g), func(c *gin.Context) {
+		if p, ok := ginmcp.PrincipalFrom(c); ok { // from c.Request.Context(); c.Keys stays empty
+			c.String(http.StatusOK, "hello %s (keys: %d)", p.Subject, len(c.Keys))
+		}
+	})
+	req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"ls"}}`))
+	req.Header.Set("Authorization", "Bearer any")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	fmt.Println(w.Code, w.Body.String())
+	// Output:
+	// 200 hello alice (keys: 0)
 }
