@@ -52,7 +52,7 @@ func MCPHandler(opts *mcp.StreamableHTTPOptions) http.Handler {
 }
 
 // Serve serves h on ln until ctx is done, then shuts down gracefully
-// (at most 5 s).
+// (at most 2 s, then the remaining streams are closed).
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
 		Handler:           h,
@@ -61,23 +61,15 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		// No ReadTimeout: it would also end GET event streams. The Guard
 		// bounds each request body instead (core.BodyReadTimeout).
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
+	return Until(ctx, func() error { return srv.Serve(ln) }, func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		err := srv.Shutdown(sctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Long-lived SSE streams (legacy GET streams) never go idle on
+			// their own; closing them is the expected end of a shutdown.
+			err = srv.Close()
+		}
 		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		// Long-lived SSE streams (legacy GET streams) never go idle on their
-		// own; closing them is the expected end of a shutdown.
-		err = srv.Close()
-	}
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	return err
+	})
 }
