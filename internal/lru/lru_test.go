@@ -92,3 +92,92 @@ func TestConcurrentBounds(t *testing.T) {
 		t.Fatalf("accounting drifted: sum %d Bytes %d, map %d list %d", sum, c.Bytes(), len(c.items), c.ll.Len())
 	}
 }
+
+// model is the plain reference: a slice, most recently used first.
+type model struct {
+	maxN     int
+	maxBytes int64
+	items    []modelItem
+}
+
+type modelItem struct {
+	k     int
+	v     int
+	size  int64
+	until time.Time
+}
+
+func (m *model) find(k int) int {
+	for i, it := range m.items {
+		if it.k == k {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *model) bytes() (n int64) {
+	for _, it := range m.items {
+		n += it.size
+	}
+	return n
+}
+
+func (m *model) get(k int, now time.Time) (int, bool) {
+	i := m.find(k)
+	if i < 0 {
+		return 0, false
+	}
+	it := m.items[i]
+	m.items = append(m.items[:i], m.items[i+1:]...)
+	if !now.Before(it.until) {
+		return 0, false
+	}
+	m.items = append([]modelItem{it}, m.items...)
+	return it.v, true
+}
+
+func (m *model) put(it modelItem) {
+	if i := m.find(it.k); i >= 0 {
+		m.items = append(m.items[:i], m.items[i+1:]...)
+	}
+	if it.size > m.maxBytes {
+		return
+	}
+	m.items = append([]modelItem{it}, m.items...)
+	for (m.maxN > 0 && len(m.items) > m.maxN) || m.bytes() > m.maxBytes {
+		m.items = m.items[:len(m.items)-1]
+	}
+}
+
+// Random operations give the same answers as the reference model.
+func TestAgainstModel(t *testing.T) {
+	for seed := range uint64(20) {
+		r := rand.New(rand.NewPCG(seed, 2))
+		maxN, maxBytes := r.IntN(8), int64(20+r.IntN(200))
+		c, m := New[int, int](maxN, maxBytes), &model{maxN: maxN, maxBytes: maxBytes}
+		for op := range 3000 {
+			k, now := r.IntN(24), t0.Add(time.Duration(op)*time.Millisecond)
+			switch r.IntN(5) {
+			case 0:
+				c.Delete(k)
+				if i := m.find(k); i >= 0 {
+					m.items = append(m.items[:i], m.items[i+1:]...)
+				}
+			case 1, 2:
+				got, ok := c.Get(k, now)
+				want, wok := m.get(k, now)
+				if got != want || ok != wok {
+					t.Fatalf("seed %d op %d: Get(%d) = %d %v, model %d %v", seed, op, k, got, ok, want, wok)
+				}
+			default:
+				it := modelItem{k: k, v: op, size: int64(r.IntN(60)), until: now.Add(time.Duration(r.IntN(50)) * time.Millisecond)}
+				c.Put(it.k, it.v, it.size, it.until)
+				m.put(it)
+			}
+			if c.Len() != len(m.items) || c.Bytes() != m.bytes() {
+				t.Fatalf("seed %d op %d: Len %d Bytes %d, model %d %d", seed, op, c.Len(), c.Bytes(), len(m.items), m.bytes())
+			}
+		}
+	}
+}
