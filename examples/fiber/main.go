@@ -4,8 +4,6 @@
 package main
 
 import (
-	"context"
-	"net"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -16,11 +14,11 @@ import (
 	"github.com/mcpauthz/mcpauthz/examples/internal/demo"
 )
 
-func main() { demo.Main("fiber", serve) }
+func main() { demo.Main("fiber", server) }
 
-// serve is the whole framework wiring; demo builds the Guard g from the
-// flags and the listener ln.
-func serve(ctx context.Context, g *core.Guard, ln net.Listener) error {
+// server is the whole framework wiring; demo builds the Guard g from the
+// flags, listens and serves.
+func server(g *core.Guard) demo.Server {
 	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second, // header and body; fasthttp does not apply it to responses
@@ -35,6 +33,5 @@ func serve(ctx context.Context, g *core.Guard, ln net.Listener) error {
 	// stateless: no long-lived server-to-client GET streams.
 	mcpHandler := demo.MCPHandler(&mcp.StreamableHTTPOptions{Stateless: true})
 	app.All(g.ResourcePath(), fibermcp.New(g), fibermcp.Handler(mcpHandler))
-	return demo.Until(ctx, func() error { return app.Listener(ln) },
-		func() error { return app.ShutdownWithTimeout(5 * time.Second) })
+	return demo.Server{Serve: app.Listener, Shutdown: func() error { return app.ShutdownWithTimeout(5 * time.Second) }}
 }

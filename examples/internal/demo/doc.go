@@ -3,7 +3,7 @@
 // environment configuration, the Guard (core/verifier for JWTs from an
 // issuer URL, core/casbinauthz with a casbinmodels model for policy), the
 // go-sdk MCP server, and serving with graceful shutdown. An example's main
-// is demo.Main(name, serve): serve is the framework wiring (for net/http
-// handlers, demo.HTTP(routes)), and its test runs the same serve through
+// is demo.Main(name, build): build is the framework wiring (for net/http
+// handlers, demo.HTTP(routes)), and its test runs the same build through
 // demo.Run.
 package demo

@@ -14,23 +14,28 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 )
 
-// ServeFunc is an example's own part: it serves the Guard g's routes on ln
-// until ctx is done, then shuts down.
-type ServeFunc func(ctx context.Context, g *core.Guard, ln net.Listener) error
+// Server is an example's server, built on its Guard: Serve serves on a
+// listener until Shutdown stops it.
+type Server struct {
+	Serve    func(ln net.Listener) error
+	Shutdown func() error
+}
 
-// HTTP is the ServeFunc of a net/http handler: routes(g) served by Serve.
-func HTTP(routes func(g *core.Guard) http.Handler) ServeFunc {
-	return func(ctx context.Context, g *core.Guard, ln net.Listener) error {
-		return Serve(ctx, ln, routes(g))
-	}
+// Build is an example's own part, the framework wiring: its Server on the
+// Guard g.
+type Build func(g *core.Guard) Server
+
+// HTTP is the Build of a net/http handler: routes(g) served by NewServer.
+func HTTP(routes func(g *core.Guard) http.Handler) Build {
+	return func(g *core.Guard) Server { return NewServer(routes(g)) }
 }
 
 // Main is the main function of the example called name: it runs the
 // example with the process's arguments and environment until SIGINT or
 // SIGTERM, and exits with status 1 and the error if it fails.
-func Main(name string, serve ServeFunc) {
+func Main(name string, build Build) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := Run(ctx, name, os.Args[1:], os.Getenv, nil, serve)
+	err := Run(ctx, name, os.Args[1:], os.Getenv, nil, build)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -38,17 +43,33 @@ func Main(name string, serve ServeFunc) {
 	}
 }
 
-// Run sets the example called name up (Setup), tells ready, if not nil, the
-// bound address, and serves until ctx is done.
-func Run(ctx context.Context, name string, args []string, getenv func(string) string, ready func(addr string), serve ServeFunc) error {
+// Run sets the example called name up (Setup), builds its server, tells
+// ready, if not nil, the bound address, and serves until ctx is done; then
+// it shuts the server down and, when that succeeded, waits for Serve to
+// return (http.ErrServerClosed is the expected end, not an error).
+func Run(ctx context.Context, name string, args []string, getenv func(string) string, ready func(addr string), build Build) error {
 	g, ln, _, err := Setup(ctx, name, args, getenv)
 	if err != nil {
 		return err
 	}
+	srv := build(g)
 	if ready != nil {
-		ready(ln.Addr().String()) // connections wait in the listen backlog until serve runs
+		ready(ln.Addr().String())
 	}
-	return serve(ctx, g, ln)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	if err := srv.Shutdown(); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // Setup parses the configuration of the example called name, listens on
@@ -70,22 +91,4 @@ func Setup(ctx context.Context, name string, args []string, getenv func(string) 
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "resource", g.Resource(), "metadata", g.MetadataURL())
 	return g, ln, log, nil
-}
-
-// Until runs serve until it returns, or until ctx is done; then it calls
-// shutdown and waits for serve. http.ErrServerClosed from serve after a
-// shutdown is the expected end, not an error.
-func Until(ctx context.Context, serve, shutdown func() error) error {
-	errc := make(chan error, 1)
-	go func() { errc <- serve() }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	err := shutdown()
-	if serr := <-errc; err == nil && !errors.Is(serr, http.ErrServerClosed) {
-		err = serr
-	}
-	return err
 }
