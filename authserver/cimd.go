@@ -1,7 +1,6 @@
 package authserver
 
 import (
-	"container/list"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
+	"github.com/mcpauthz/mcpauthz/internal/lru"
 )
 
 // Defaults of [ClientMetadataDocuments].
@@ -126,7 +126,7 @@ type cimd struct {
 	fetchLimit Limit
 	perSource  Limit
 	limiter    Limiter
-	cache      *docCache
+	cache      *lru.Cache[string, docResult] // by URL, failures too, bounded in bytes
 	inflightMu sync.Mutex
 	inflight   map[string]*docFetch
 }
@@ -248,7 +248,7 @@ func (s *Server) setMetadataDocuments(d *ClientMetadataDocuments, shared Limiter
 		c.limiter = l
 	}
 	c.hc = documentClient(nets, d.DevAllowInsecure, d.RootCAs, c.timeout)
-	c.cache = newDocCache(cacheBytes)
+	c.cache = lru.New[string, docResult](0, cacheBytes)
 	s.cimd = c
 	return nil
 }
@@ -378,8 +378,8 @@ func (c *cimd) checkDocumentURL(raw string) error {
 // request source), then to the server-wide one.
 func (c *cimd) client(ctx context.Context, s *Server, id, source string) (*client, error) {
 	now := s.now()
-	if cl, err, ok := c.cache.get(id, now); ok { // only checked URLs are cached
-		return cl, err
+	if r, ok := c.cache.Get(id, now); ok { // only checked URLs are cached
+		return r.c, r.err
 	}
 	if err := c.checkDocumentURL(id); err != nil {
 		return nil, err
@@ -411,7 +411,11 @@ func (c *cimd) client(ctx context.Context, s *Server, id, source string) (*clien
 		s.log.WarnContext(ctx, "authserver.cimd fetch refused", "client_id", truncateForLog(id), "error", err)
 		ttl = metadataDocumentFailureTTL
 	}
-	c.cache.put(id, cl, err, now.Add(ttl), ttl > 0)
+	if ttl > 0 {
+		c.cache.Put(id, docResult{cl, err}, docBytes(id, cl), now.Add(ttl))
+	} else {
+		c.cache.Delete(id)
+	}
 	f.c, f.err = cl, err
 	close(f.done)
 	c.inflightMu.Lock()
@@ -579,72 +583,19 @@ func (c *cimd) parseDocument(s *Server, id string, body []byte) (*client, error)
 	}, nil
 }
 
-// docCache holds documents (and recent failures) by URL, bounded in
-// bytes, least recently used dropped first.
-type docCache struct {
-	mu    sync.Mutex
-	max   int64
-	bytes int64
-	byURL map[string]*list.Element
-	lru   *list.List
+// docResult is a cached fetch: the document's client or the failure.
+type docResult struct {
+	c   *client
+	err error
 }
 
-type docEntry struct {
-	url  string
-	c    *client
-	err  error
-	exp  time.Time
-	size int64
-}
-
-func newDocCache(max int64) *docCache {
-	return &docCache{max: max, byURL: map[string]*list.Element{}, lru: list.New()}
-}
-
-func (dc *docCache) get(u string, now time.Time) (*client, error, bool) {
-	dc.mu.Lock()
-	defer dc.mu.Unlock()
-	e := dc.byURL[u]
-	if e == nil {
-		return nil, nil, false
-	}
-	de := e.Value.(*docEntry)
-	if !now.Before(de.exp) {
-		dc.dropLocked(e)
-		return nil, nil, false
-	}
-	dc.lru.MoveToFront(e)
-	return de.c, de.err, true
-}
-
-func (dc *docCache) put(u string, c *client, err error, exp time.Time, keep bool) {
-	dc.mu.Lock()
-	defer dc.mu.Unlock()
-	if e := dc.byURL[u]; e != nil {
-		dc.dropLocked(e)
-	}
-	if !keep {
-		return
-	}
-	size := int64(256 + len(u))
+// docBytes is what a cached fetch of url costs the cache.
+func docBytes(url string, c *client) int64 {
+	size := int64(256 + len(url))
 	if c != nil {
 		size += clientBytes(c)
 	}
-	if size > dc.max {
-		return
-	}
-	for dc.bytes+size > dc.max {
-		dc.dropLocked(dc.lru.Back())
-	}
-	dc.byURL[u] = dc.lru.PushFront(&docEntry{url: u, c: c, err: err, exp: exp, size: size})
-	dc.bytes += size
-}
-
-func (dc *docCache) dropLocked(e *list.Element) {
-	de := e.Value.(*docEntry)
-	delete(dc.byURL, de.url)
-	dc.bytes -= de.size
-	dc.lru.Remove(e)
+	return size
 }
 
 // clientBytes is what a cached document client costs the cache.

@@ -125,7 +125,8 @@ func BenchmarkClientLookup(b *testing.B) {
 		b.Fatal(err)
 	}
 	docID := "https://app.example.com/client.json"
-	e.s.cimd.cache.put(docID, &client{id: docID, public: true, origin: originDocument}, nil, now.Add(time.Hour), true)
+	dc := &client{id: docID, public: true, origin: originDocument}
+	e.s.cimd.cache.Put(docID, docResult{c: dc}, docBytes(docID, dc), now.Add(time.Hour))
 	for _, bc := range []struct{ name, id string }{{"kind=config", "native"}, {"kind=registered", reg.ID}, {"kind=document", docID}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

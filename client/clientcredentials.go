@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -35,12 +34,8 @@ type ClientCredentialsConfig struct {
 // with the MCP oauth-client-credentials extension rules: "resource" is
 // always sent, private_key_jwt assertions have aud = the issuer.
 type ClientCredentials struct {
-	creds   Credentials
-	hc      *http.Client
-	maxBody int64
-	now     func() time.Time
-	log     *slog.Logger
-	binding *issuerBinding
+	grantCore
+	creds Credentials
 }
 
 // NewClientCredentials validates cfg and returns the grant.
@@ -51,28 +46,11 @@ func NewClientCredentials(cfg ClientCredentialsConfig) (*ClientCredentials, erro
 	if cfg.Credentials.method() == AuthNone {
 		return nil, fmt.Errorf("%w: client credentials need a secret or a key", ErrConfig)
 	}
-	g := &ClientCredentials{
-		creds:   cfg.Credentials,
-		hc:      cfg.HTTPClient,
-		maxBody: cfg.MaxResponseBytes,
-		now:     cfg.Now,
-		log:     loggerOrDiscard(cfg.Logger),
-		binding: newIssuerBinding(cfg.Credentials.Issuer),
-	}
-	if g.hc == nil {
-		g.hc = defaultHTTPClient()
-	}
-	if g.maxBody <= 0 {
-		g.maxBody = DefaultMaxResponseBytes
-	}
-	if g.now == nil {
-		g.now = time.Now
-	}
-	return g, nil
+	return &ClientCredentials{
+		grantCore: newGrantCore(cfg.HTTPClient, cfg.MaxResponseBytes, cfg.Now, cfg.Logger, cfg.Credentials.Issuer),
+		creds:     cfg.Credentials,
+	}, nil
 }
-
-// BoundIssuer implements [Grant].
-func (g *ClientCredentials) BoundIssuer() string { return g.binding.get() }
 
 // FetchToken implements [Grant]: one client_credentials request to the
 // token endpoint of req.AuthServer, with "resource" and, when req.Scopes is
@@ -80,49 +58,17 @@ func (g *ClientCredentials) BoundIssuer() string { return g.binding.get() }
 // (invalid_client, invalid_scope, ...), ErrIssuerBinding, ErrUnsupported,
 // ErrTokenResponse.
 func (g *ClientCredentials) FetchToken(ctx context.Context, req *TokenRequest) (*Token, error) {
+	if err := g.start(req, grantClientCredentials, "client_credentials"); err != nil {
+		return nil, err
+	}
 	as := req.AuthServer
-	if as == nil || req.Resource == "" {
-		return nil, fmt.Errorf("%w: token request needs AuthServer and Resource", ErrConfig)
-	}
-	if err := g.binding.bind(as.Issuer); err != nil {
-		return nil, err
-	}
-	if !as.supportsGrant(grantClientCredentials) {
-		return nil, fmt.Errorf("%w: %s does not list the client_credentials grant", ErrUnsupported, as.Issuer)
-	}
-	form := url.Values{}
-	form.Set("grant_type", grantClientCredentials)
-	form.Set("resource", req.Resource)
-	if len(req.Scopes) > 0 {
-		form.Set("scope", strings.Join(req.Scopes, " "))
-	}
-	now := g.now()
-	var jti string
-	tr, err := postForm(ctx, g.hc, as.TokenEndpoint, "token", form, g.maxBody, func(r *http.Request, f url.Values) error {
-		var err error
-		jti, err = g.creds.authenticate(r, f, as.Issuer, as, now)
-		return err
-	})
-	attrs := []slog.Attr{slog.String("client_id", g.creds.ClientID), slog.String("iss", as.Issuer),
-		slog.String("method", string(g.creds.method()))}
-	if jti != "" {
-		attrs = append(attrs, slog.String("jti", jti))
-	}
-	if err != nil {
-		g.log.LogAttrs(ctx, slog.LevelWarn, "mcpauthz client: client_credentials failed", append(attrs, slog.String("error", err.Error()))...)
-		return nil, err
-	}
-	t, err := tr.toToken("token", req.Scopes, now)
-	if err != nil {
-		return nil, err
-	}
-	g.log.LogAttrs(ctx, slog.LevelDebug, "mcpauthz client: client_credentials token issued", attrs...)
-	return t, nil
-}
-
-func loggerOrDiscard(l *slog.Logger) *slog.Logger {
-	if l == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return l
+	form := url.Values{"grant_type": {grantClientCredentials}, "resource": {req.Resource}}
+	scopeForm(form, req.Scopes)
+	return g.token(ctx, tokenLeg{
+		name: "token", endpoint: as.TokenEndpoint, form: form, creds: &g.creds, issuer: as.Issuer, meta: as,
+		attrs: []slog.Attr{slog.String("client_id", g.creds.ClientID), slog.String("iss", as.Issuer),
+			slog.String("method", string(g.creds.method()))},
+		failed: "mcpauthz client: client_credentials failed",
+		done:   "mcpauthz client: client_credentials token issued",
+	}, req.Scopes)
 }

@@ -52,5 +52,8 @@
 //     or the authorization server is returned as an [*OAuthError]; nothing
 //     here falls back to an interactive flow.
 //   - Secrets, client assertions, ID tokens, ID-JAGs and access tokens are
-//     never logged; client_id, iss and assertion jti are.
+//     never logged; client_id, iss and assertion jti are. Every token
+//     request (client credentials, token exchange, jwt-bearer) goes through
+//     one code path, which logs its outcome once: DEBUG on success, WARN with
+//     the reason on an error or a rejected response.
 package client

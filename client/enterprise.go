@@ -84,12 +84,8 @@ type EnterpriseManagedConfig struct {
 // A denial at either leg is returned as an *OAuthError; nothing in this
 // package falls back to an interactive authorization flow.
 type EnterpriseManaged struct {
-	cfg     EnterpriseManagedConfig
-	hc      *http.Client
-	maxBody int64
-	now     func() time.Time
-	log     *slog.Logger
-	binding *issuerBinding // AS credentials; the IdP is fixed by configuration
+	grantCore // binding: the AS credentials; the IdP is fixed by configuration
+	cfg       EnterpriseManagedConfig
 }
 
 // NewEnterpriseManaged validates cfg and returns the grant.
@@ -128,48 +124,25 @@ func NewEnterpriseManaged(cfg EnterpriseManagedConfig) (*EnterpriseManaged, erro
 	default:
 		return nil, fmt.Errorf("%w: enterprise-managed: unknown AccessTokenScopeMode %d", ErrConfig, cfg.AccessTokenScopeMode)
 	}
-	g := &EnterpriseManaged{
-		cfg: cfg, hc: cfg.HTTPClient, maxBody: cfg.MaxResponseBytes, now: cfg.Now,
-		log:     loggerOrDiscard(cfg.Logger),
-		binding: newIssuerBinding(cfg.Credentials.Issuer),
-	}
-	if g.hc == nil {
-		g.hc = defaultHTTPClient()
-	}
-	if g.maxBody <= 0 {
-		g.maxBody = DefaultMaxResponseBytes
-	}
-	if g.now == nil {
-		g.now = time.Now
-	}
-	return g, nil
+	return &EnterpriseManaged{
+		grantCore: newGrantCore(cfg.HTTPClient, cfg.MaxResponseBytes, cfg.Now, cfg.Logger, cfg.Credentials.Issuer),
+		cfg:       cfg,
+	}, nil
 }
-
-// BoundIssuer implements [Grant].
-func (g *EnterpriseManaged) BoundIssuer() string { return g.binding.get() }
 
 // FetchToken implements [Grant]: ID token → token exchange (fresh ID-JAG)
 // → jwt-bearer grant. The token exchange sends audience = the AS issuer,
 // resource = req.Resource and, when req.Scopes is non-empty, scope.
 func (g *EnterpriseManaged) FetchToken(ctx context.Context, req *TokenRequest) (*Token, error) {
-	as := req.AuthServer
-	if as == nil || req.Resource == "" {
-		return nil, fmt.Errorf("%w: token request needs AuthServer and Resource", ErrConfig)
-	}
-	if err := g.binding.bind(as.Issuer); err != nil {
+	if err := g.start(req, GrantTypeJWTBearer, "jwt-bearer"); err != nil {
 		return nil, err
 	}
-	if !as.supportsGrant(GrantTypeJWTBearer) {
-		return nil, fmt.Errorf("%w: %s does not list the jwt-bearer grant", ErrUnsupported, as.Issuer)
-	}
+	as := req.AuthServer
 	idjag, err := g.exchange(ctx, as.Issuer, req)
 	if err != nil {
 		return nil, err
 	}
-	form := url.Values{}
-	form.Set("grant_type", GrantTypeJWTBearer)
-	form.Set("assertion", idjag)
-	form.Set("resource", req.Resource)
+	form := url.Values{"grant_type": {GrantTypeJWTBearer}, "assertion": {idjag}, "resource": {req.Resource}}
 	scopes := req.Scopes
 	switch g.cfg.AccessTokenScopeMode {
 	case ScopeOmit:
@@ -177,25 +150,13 @@ func (g *EnterpriseManaged) FetchToken(ctx context.Context, req *TokenRequest) (
 	case ScopeExplicit:
 		scopes = g.cfg.AccessTokenScopes
 	}
-	if len(scopes) > 0 {
-		form.Set("scope", strings.Join(scopes, " "))
-	}
-	now := g.now()
-	tr, err := postForm(ctx, g.hc, as.TokenEndpoint, "jwt_bearer", form, g.maxBody, func(r *http.Request, f url.Values) error {
-		_, err := g.cfg.Credentials.authenticate(r, f, as.Issuer, as, now)
-		return err
-	})
-	attrs := []slog.Attr{slog.String("client_id", g.cfg.Credentials.ClientID), slog.String("iss", as.Issuer)}
-	if err != nil {
-		g.log.LogAttrs(ctx, slog.LevelWarn, "mcpauthz client: jwt-bearer grant failed", append(attrs, slog.String("error", err.Error()))...)
-		return nil, err
-	}
-	t, err := tr.toToken("jwt_bearer", scopes, now)
-	if err != nil {
-		return nil, err
-	}
-	g.log.LogAttrs(ctx, slog.LevelDebug, "mcpauthz client: access token issued for ID-JAG", attrs...)
-	return t, nil
+	scopeForm(form, scopes)
+	return g.token(ctx, tokenLeg{
+		name: "jwt_bearer", endpoint: as.TokenEndpoint, form: form, creds: &g.cfg.Credentials, issuer: as.Issuer, meta: as,
+		attrs:  []slog.Attr{slog.String("client_id", g.cfg.Credentials.ClientID), slog.String("iss", as.Issuer)},
+		failed: "mcpauthz client: jwt-bearer grant failed",
+		done:   "mcpauthz client: access token issued for ID-JAG",
+	}, scopes)
 }
 
 // exchange performs the RFC 8693 token exchange at the IdP and returns a
@@ -218,38 +179,25 @@ func (g *EnterpriseManaged) exchange(ctx context.Context, asIssuer string, req *
 	if idt == "" {
 		return "", fmt.Errorf("%w: empty ID token", ErrIDToken)
 	}
-	form := url.Values{}
-	form.Set("grant_type", GrantTypeTokenExchange)
-	form.Set("requested_token_type", TokenTypeIDJAG)
-	form.Set("audience", asIssuer)
-	form.Set("resource", req.Resource)
-	if len(req.Scopes) > 0 {
-		form.Set("scope", strings.Join(req.Scopes, " "))
-	}
-	form.Set("subject_token", idt)
-	form.Set("subject_token_type", TokenTypeIDToken)
-	now := g.now()
-	var jti string
-	tr, err := postForm(ctx, g.hc, endpoint, "token_exchange", form, g.maxBody, func(r *http.Request, f url.Values) error {
-		var err error
-		jti, err = idp.Credentials.authenticate(r, f, idp.Issuer, meta, now)
-		return err
+	form := url.Values{"grant_type": {GrantTypeTokenExchange}, "requested_token_type": {TokenTypeIDJAG},
+		"audience": {asIssuer}, "resource": {req.Resource}, "subject_token": {idt}, "subject_token_type": {TokenTypeIDToken}}
+	scopeForm(form, req.Scopes)
+	var idjag string
+	err = g.post(ctx, tokenLeg{
+		name: "token_exchange", endpoint: endpoint, form: form, creds: &idp.Credentials, issuer: idp.Issuer, meta: meta,
+		attrs: []slog.Attr{slog.String("idp_client_id", idp.Credentials.ClientID), slog.String("idp", idp.Issuer),
+			slog.String("audience", asIssuer)},
+		failed: "mcpauthz client: token exchange failed",
+		done:   "mcpauthz client: ID-JAG obtained",
+	}, func(tr *tokenResponse, _ time.Time) error {
+		if tr.IssuedTokenType != TokenTypeIDJAG {
+			return fmt.Errorf("%w: token_exchange issued_token_type %q, want %q", ErrTokenResponse, tr.IssuedTokenType, TokenTypeIDJAG)
+		}
+		if !strings.EqualFold(tr.TokenType, "N_A") {
+			return fmt.Errorf("%w: token_exchange token_type %q, want N_A", ErrTokenResponse, tr.TokenType)
+		}
+		idjag = tr.AccessToken
+		return nil
 	})
-	attrs := []slog.Attr{slog.String("idp_client_id", idp.Credentials.ClientID), slog.String("idp", idp.Issuer),
-		slog.String("audience", asIssuer)}
-	if jti != "" {
-		attrs = append(attrs, slog.String("jti", jti))
-	}
-	if err != nil {
-		g.log.LogAttrs(ctx, slog.LevelWarn, "mcpauthz client: token exchange failed", append(attrs, slog.String("error", err.Error()))...)
-		return "", err
-	}
-	if tr.IssuedTokenType != TokenTypeIDJAG {
-		return "", fmt.Errorf("%w: token_exchange issued_token_type %q, want %q", ErrTokenResponse, tr.IssuedTokenType, TokenTypeIDJAG)
-	}
-	if !strings.EqualFold(tr.TokenType, "N_A") {
-		return "", fmt.Errorf("%w: token_exchange token_type %q, want N_A", ErrTokenResponse, tr.TokenType)
-	}
-	g.log.LogAttrs(ctx, slog.LevelDebug, "mcpauthz client: ID-JAG obtained", attrs...)
-	return tr.AccessToken, nil
+	return idjag, err
 }

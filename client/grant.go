@@ -3,7 +3,12 @@ package client
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
 	"sync"
+	"time"
 )
 
 // Grant obtains access tokens from the authorization server found by
@@ -58,4 +63,113 @@ func (b *issuerBinding) bind(issuer string) error {
 		return fmt.Errorf("%w: credentials belong to %q, refusing to send them to %q", ErrIssuerBinding, b.issuer, issuer)
 	}
 	return nil
+}
+
+// grantCore is what the grants of this package share: the HTTP client,
+// response bound, clock and logger of their token requests, and the issuer
+// their authorization-server credentials are bound to. Embedding it gives a
+// grant its BoundIssuer method.
+type grantCore struct {
+	hc      *http.Client
+	maxBody int64
+	now     func() time.Time
+	log     *slog.Logger
+	binding *issuerBinding
+}
+
+// newGrantCore applies the documented defaults: defaultHTTPClient,
+// DefaultMaxResponseBytes, time.Now and a discarding logger.
+func newGrantCore(hc *http.Client, maxBody int64, now func() time.Time, log *slog.Logger, pinned string) grantCore {
+	if hc == nil {
+		hc = defaultHTTPClient()
+	}
+	if maxBody <= 0 {
+		maxBody = DefaultMaxResponseBytes
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return grantCore{hc: hc, maxBody: maxBody, now: now, log: loggerOrDiscard(log), binding: newIssuerBinding(pinned)}
+}
+
+// BoundIssuer implements [Grant].
+func (g *grantCore) BoundIssuer() string { return g.binding.get() }
+
+// start checks req, binds the credentials to its authorization server and
+// checks that the server lists grantType (named name in the error).
+func (g *grantCore) start(req *TokenRequest, grantType, name string) error {
+	as := req.AuthServer
+	if as == nil || req.Resource == "" {
+		return fmt.Errorf("%w: token request needs AuthServer and Resource", ErrConfig)
+	}
+	if err := g.binding.bind(as.Issuer); err != nil {
+		return err
+	}
+	if !as.supportsGrant(grantType) {
+		return fmt.Errorf("%w: %s does not list the %s grant", ErrUnsupported, as.Issuer, name)
+	}
+	return nil
+}
+
+// tokenLeg is one request to a token endpoint.
+type tokenLeg struct {
+	name     string // in errors: "token", "jwt_bearer", "token_exchange"
+	endpoint string
+	form     url.Values
+	creds    *Credentials
+	issuer   string              // the audience of a private_key_jwt assertion
+	meta     *AuthServerMetadata // nil: the auth methods are not checked
+	attrs    []slog.Attr         // logged with the outcome, plus the assertion's jti
+	failed   string              // the WARN message
+	done     string              // the DEBUG message
+}
+
+// post sends leg with client authentication, checks the response with
+// check, and logs the outcome: never a secret, assertion or token.
+func (g *grantCore) post(ctx context.Context, leg tokenLeg, check func(*tokenResponse, time.Time) error) error {
+	now := g.now()
+	var jti string
+	tr, err := postForm(ctx, g.hc, leg.endpoint, leg.name, leg.form, g.maxBody, func(r *http.Request, f url.Values) error {
+		var err error
+		jti, err = leg.creds.authenticate(r, f, leg.issuer, leg.meta, now)
+		return err
+	})
+	if err == nil {
+		err = check(tr, now)
+	}
+	attrs := leg.attrs
+	if jti != "" {
+		attrs = append(attrs, slog.String("jti", jti))
+	}
+	if err != nil {
+		g.log.LogAttrs(ctx, slog.LevelWarn, leg.failed, append(attrs, slog.String("error", err.Error()))...)
+		return err
+	}
+	g.log.LogAttrs(ctx, slog.LevelDebug, leg.done, attrs...)
+	return nil
+}
+
+// token posts leg and converts the Bearer response; scopes are the ones
+// requested.
+func (g *grantCore) token(ctx context.Context, leg tokenLeg, scopes []string) (*Token, error) {
+	var t *Token
+	err := g.post(ctx, leg, func(tr *tokenResponse, now time.Time) (err error) {
+		t, err = tr.toToken(leg.name, scopes, now)
+		return err
+	})
+	return t, err
+}
+
+// scopeForm sets "scope" when scopes is non-empty.
+func scopeForm(form url.Values, scopes []string) {
+	if len(scopes) > 0 {
+		form.Set("scope", strings.Join(scopes, " "))
+	}
+}
+
+func loggerOrDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -96,5 +97,39 @@ func TestConcurrentRequestsShareOneToken(t *testing.T) {
 	wg.Wait()
 	if n := len(as.rec.all()); n != 1 {
 		t.Errorf("token requests = %d, want 1", n)
+	}
+}
+
+// Every token request leg logs a rejected response once at WARN, with the
+// leg's identifiers and the reason, and never the token it was handed.
+func TestRejectedResponseLoggedWithoutToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name           string
+		idp, as        func(recorded) (int, any)
+		want, notToken string
+	}{
+		{"exchange token_type", idjagOK("Bearer"), bearerOK(60), "token exchange failed", "idjag-1"},
+		{"jwt-bearer token_type", idjagOK("N_A"), func(recorded) (int, any) {
+			return 200, map[string]any{"access_token": "at-MAC-1", "token_type": "MAC"}
+		}, "jwt-bearer grant failed", "at-MAC-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var buf syncBuffer
+			log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			e := newEMA(t, tc.idp, tc.as, func(c *EnterpriseManagedConfig) { c.Logger = log })
+			if err := e.a.Authorize(ctx); !errors.Is(err, ErrTokenResponse) {
+				t.Fatalf("Authorize = %v, want ErrTokenResponse", err)
+			}
+			out := buf.String()
+			if n := strings.Count(out, tc.want); n != 1 || !strings.Contains(out, "level=WARN") {
+				t.Errorf("%q logged %d times at WARN:\n%s", tc.want, n, out)
+			}
+			if strings.Contains(out, tc.notToken) {
+				t.Errorf("log contains the token %q:\n%s", tc.notToken, out)
+			}
+		})
 	}
 }

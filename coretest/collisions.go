@@ -14,7 +14,7 @@ import (
 // WWW-Authenticate value (the Guard's own, never appended to another).
 func testHeaderCollisions(t *testing.T, e *env) {
 	alice := e.token("alice")
-	init := call("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"suite","version":"1"}}`)
+	init := initRequest()
 	oneToken := &core.Error{Kind: core.KindInvalidRequest, Description: "send exactly one bearer token, in the Authorization header"}
 	for _, c := range []struct {
 		name   string

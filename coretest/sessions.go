@@ -3,12 +3,12 @@ package coretest
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/replicas"
 )
 
 // RunSessionStoreSuite runs the [core.SessionBindings] contract against
@@ -88,24 +88,14 @@ func RunSessionStoreSuite(t *testing.T, newStore func(t *testing.T) core.Session
 	t.Run("the cap holds under concurrent binds on both replicas", func(t *testing.T) {
 		a, b := newStore(t), newStore(t)
 		var ok atomic.Int32
-		var wg sync.WaitGroup
-		for i := range 40 {
-			s := a
-			if i%2 == 1 {
-				s = b
+		replicas.Concurrently(40, a, b, func(i int, s core.SessionBindings) {
+			switch err := s.Bind(ctx, "c"+string(rune('A'+i)), "erin", ttl, 5); {
+			case err == nil:
+				ok.Add(1)
+			case !errors.Is(err, core.ErrSessionLimit):
+				t.Error(err)
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				switch err := s.Bind(ctx, "c"+string(rune('A'+i)), "erin", ttl, 5); {
-				case err == nil:
-					ok.Add(1)
-				case !errors.Is(err, core.ErrSessionLimit):
-					t.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
+		})
 		if ok.Load() != 5 {
 			t.Fatalf("%d bindings under a cap of 5", ok.Load())
 		}

@@ -358,15 +358,7 @@ func testUnauthenticated(t *testing.T, e *env) {
 
 func testSessions(t *testing.T, e *env) {
 	alice, bob := e.token("alice"), e.token("bob")
-	init := call("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"suite","version":"1"}}`)
-	r := e.post(alice, init)
-	sid := r.header.Get("Mcp-Session-Id")
-	if r.status != 200 || sid == "" {
-		t.Fatalf("initialize: %d session %q; %s", r.status, sid, r.body)
-	}
-	if r := e.post(alice, `{"jsonrpc":"2.0","method":"notifications/initialized"}`, "Mcp-Session-Id", sid); r.status >= 300 {
-		t.Fatalf("initialized: %d %s", r.status, r.body)
-	}
+	sid := e.openSession(t, alice, true)
 	_, _, _, before := e.spy.Snapshot()
 	if r := e.post(bob, toolCall("ls"), "Mcp-Session-Id", sid); r.status != 404 && r.status != 403 {
 		t.Errorf("bob on alice's session = %d %s", r.status, r.body)
@@ -455,15 +447,7 @@ func testSessionCap(t *testing.T, e *env) {
 // session still works alongside it and can be deleted by its owner.
 func testGETStream(t *testing.T, e *env) {
 	alice := e.token("alice")
-	init := call("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"suite","version":"1"}}`)
-	r := e.post(alice, init)
-	sid := r.header.Get("Mcp-Session-Id")
-	if r.status != 200 || sid == "" {
-		t.Fatalf("initialize: %d session %q; %s", r.status, sid, r.body)
-	}
-	if r := e.post(alice, `{"jsonrpc":"2.0","method":"notifications/initialized"}`, "Mcp-Session-Id", sid); r.status >= 300 {
-		t.Fatalf("initialized: %d %s", r.status, r.body)
-	}
+	sid := e.openSession(t, alice, true)
 	if r := e.do(http.MethodGet, e.token("bob"), nil, "Mcp-Session-Id", sid, "Accept", "", "Accept", "text/event-stream", "Content-Type", ""); r.status != 404 && r.status != 403 {
 		t.Errorf("bob opening alice's GET stream = %d", r.status)
 	}
@@ -495,12 +479,7 @@ func testGETStream(t *testing.T, e *env) {
 // bound to its creator before anyone uses it: another principal presenting
 // it first is refused (404) and nothing runs; the creator keeps it.
 func testSessionAtCreation(t *testing.T, e *env) {
-	init := call("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)
-	r := e.post(e.token("alice"), init)
-	sid := r.header.Get("Mcp-Session-Id")
-	if r.status != 200 || sid == "" {
-		t.Fatalf("initialize: %d session %q; %s", r.status, sid, r.body)
-	}
+	sid := e.openSession(t, e.token("alice"), false)
 	_, _, _, before := e.spy.Snapshot()
 	if r := e.post(e.token("bob"), toolCall("ls"), "Mcp-Session-Id", sid); r.status != http.StatusNotFound {
 		t.Errorf("bob first on alice's session = %d, want 404", r.status)

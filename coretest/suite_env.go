@@ -159,6 +159,28 @@ func call(method, params string) string {
 	return `{"jsonrpc":"2.0","id":1,"method":"` + method + `","params":` + params + `}`
 }
 
+// initRequest is the suite client's initialize request.
+func initRequest() string {
+	return call("initialize", `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"suite","version":"1"}}`)
+}
+
+// openSession initializes a session as token's principal and returns its
+// id; with initialized it also sends notifications/initialized.
+func (e *env) openSession(t *testing.T, token string, initialized bool) string {
+	t.Helper()
+	r := e.post(token, initRequest())
+	sid := r.header.Get("Mcp-Session-Id")
+	if r.status != 200 || sid == "" {
+		t.Fatalf("initialize: %d session %q; %s", r.status, sid, r.body)
+	}
+	if initialized {
+		if r := e.post(token, `{"jsonrpc":"2.0","method":"notifications/initialized"}`, "Mcp-Session-Id", sid); r.status >= 300 {
+			t.Fatalf("initialized: %d %s", r.status, r.body)
+		}
+	}
+	return sid
+}
+
 func toolCall(name string) string { return call("tools/call", `{"name":"`+name+`","arguments":{}}`) }
 
 // names returns the "name" (or "uri") of each item of result[member].

@@ -7,11 +7,11 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/internal/replicas"
 )
 
 // ClientStoreBounds are the bounds RunClientStoreSuite asks a store for.
@@ -75,21 +75,11 @@ func RunClientStoreSuite(t *testing.T, newStore func(t *testing.T, b ClientStore
 	})
 	t.Run("concurrent registrations", func(t *testing.T) {
 		a, b := newStore(t, big), newStore(t, big)
-		var wg sync.WaitGroup
-		for i := range 40 {
-			s := a
-			if i%2 == 1 {
-				s = b
+		replicas.Concurrently(40, a, b, func(i int, s authserver.ClientStore) {
+			if err := s.Register(ctx, suiteClient("dcr-c"+strconv.Itoa(i), false)); err != nil {
+				t.Error(err)
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := s.Register(ctx, suiteClient("dcr-c"+strconv.Itoa(i), false)); err != nil {
-					t.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
+		})
 		for i := range 40 {
 			if _, err := a.Client(ctx, "dcr-c"+strconv.Itoa(i)); err != nil {
 				t.Errorf("client %d: %v", i, err)
@@ -101,11 +91,7 @@ func RunClientStoreSuite(t *testing.T, newStore func(t *testing.T, b ClientStore
 		a, b := newStore(t, bounds), newStore(t, bounds)
 		// Unused clients make room for new ones, the oldest first.
 		for i := range 40 {
-			s := a
-			if i%2 == 1 {
-				s = b
-			}
-			if err := s.Register(ctx, suiteClient(fmt.Sprintf("dcr-e%02d", i), false)); err != nil {
+			if err := replicas.Pick(i, a, b).Register(ctx, suiteClient(fmt.Sprintf("dcr-e%02d", i), false)); err != nil {
 				t.Fatalf("registration %d with unused clients to evict: %v", i, err)
 			}
 		}

@@ -3,10 +3,10 @@ package storetest
 import (
 	"context"
 	"strconv"
-	"sync"
 	"testing"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/internal/replicas"
 )
 
 // RunConsentStoreSuite runs the [authserver.ConsentStore] contract against
@@ -97,21 +97,11 @@ func RunConsentStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.C
 	})
 	t.Run("concurrent", func(t *testing.T) {
 		a, b := newStore(t), newStore(t)
-		var wg sync.WaitGroup
-		for i := range 40 {
-			s := a
-			if i%2 == 1 {
-				s = b
+		replicas.Concurrently(40, a, b, func(i int, s authserver.ConsentStore) {
+			if err := s.Remember(ctx, authserver.Consent{Subject: "u" + strconv.Itoa(i%4), ClientID: "app", Resource: res, Scopes: []string{"s" + strconv.Itoa(i)}}); err != nil {
+				t.Error(err)
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := s.Remember(ctx, authserver.Consent{Subject: "u" + strconv.Itoa(i%4), ClientID: "app", Resource: res, Scopes: []string{"s" + strconv.Itoa(i)}}); err != nil {
-					t.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
+		})
 		for i := range 40 {
 			if !covers(t, a, "u"+strconv.Itoa(i%4), "app", res, "s"+strconv.Itoa(i)) {
 				t.Errorf("consent %d lost", i)

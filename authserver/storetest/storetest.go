@@ -11,12 +11,12 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/internal/replicas"
 )
 
 // RunRefreshStoreSuite runs the [authserver.RefreshStore] contract against
@@ -118,27 +118,17 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 			t.Fatal(err)
 		}
 		var wins, reused atomic.Int32
-		var wg sync.WaitGroup
-		for i := range 50 {
-			s := a
-			if i%2 == 1 {
-				s = b
+		replicas.Concurrently(50, a, b, func(i int, s authserver.RefreshStore) {
+			_, err := s.Rotate(ctx, "c0", "c1-"+strconv.Itoa(i), now)
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case errors.Is(err, authserver.ErrRefreshReused), errors.Is(err, authserver.ErrRefreshUnknown):
+				reused.Add(1)
+			default:
+				t.Error(err)
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := s.Rotate(ctx, "c0", "c1-"+strconv.Itoa(i), now)
-				switch {
-				case err == nil:
-					wins.Add(1)
-				case errors.Is(err, authserver.ErrRefreshReused), errors.Is(err, authserver.ErrRefreshUnknown):
-					reused.Add(1)
-				default:
-					t.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
+		})
 		if wins.Load() != 1 || reused.Load() != 49 {
 			t.Fatalf("wins=%d refused=%d, want 1 and 49", wins.Load(), reused.Load())
 		}
@@ -299,11 +289,7 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 		}
 		fit := authserver.DefaultRefreshBytesPerSubject / size
 		for i := range fit + 2 {
-			s := a
-			if i%2 == 1 {
-				s = b
-			}
-			if err := s.Save(ctx, "big"+strconv.Itoa(i), big(i)); err != nil {
+			if err := replicas.Pick(i, a, b).Save(ctx, "big"+strconv.Itoa(i), big(i)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -317,23 +303,13 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 	t.Run("concurrent saves of one subject", func(t *testing.T) {
 		a, b := newStore(t), newStore(t)
 		n := authserver.DefaultRefreshFamiliesPerSubject
-		var wg sync.WaitGroup
-		for i := range 3 * n {
-			s := a
-			if i%2 == 1 {
-				s = b
+		replicas.Concurrently(3*n, a, b, func(i int, s authserver.RefreshStore) {
+			f := fam("fam-cc"+strconv.Itoa(i), "app", "cat")
+			f.LastUsed = now.Add(time.Duration(i) * time.Millisecond)
+			if err := s.Save(ctx, "cc"+strconv.Itoa(i), f); err != nil {
+				t.Error(err)
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				f := fam("fam-cc"+strconv.Itoa(i), "app", "cat")
-				f.LastUsed = now.Add(time.Duration(i) * time.Millisecond)
-				if err := s.Save(ctx, "cc"+strconv.Itoa(i), f); err != nil {
-					t.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
+		})
 		count := 0
 		for i := range 3 * n {
 			if _, err := a.Peek(ctx, "cc"+strconv.Itoa(i)); err == nil {

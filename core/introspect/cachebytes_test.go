@@ -51,7 +51,7 @@ func TestCacheBoundedInBytes(t *testing.T) {
 			if bound == 0 {
 				bound = DefaultMaxBytes
 			}
-			if got := v.cache.size(); got > bound {
+			if got := v.cache.Bytes(); got > bound {
 				t.Errorf("cache holds %d accounted bytes, bound %d", got, bound)
 			}
 			n := v.cacheLen()

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/lru"
 	"github.com/mcpauthz/mcpauthz/internal/otelx"
 )
 
@@ -24,7 +25,7 @@ import (
 type Verifier struct {
 	cfg    Config
 	ck     checks
-	cache  *lru
+	cache  *cache
 	flight singleflight.Group
 	back   *backoff
 	slots  chan struct{} // one per request in flight; nil: unbounded
@@ -55,7 +56,7 @@ func New(cfg Config) (*Verifier, error) {
 			allowNoAud: c.AllowMissingAudience,
 			leeway:     c.Leeway,
 		},
-		cache: newLRU(c.MaxEntries, c.MaxBytes),
+		cache: lru.New[tokenKey, *entry](c.MaxEntries, c.MaxBytes),
 		back:  newBackoff(c.BackoffInitial, c.BackoffMax),
 		slots: newSlots(c.MaxConcurrent),
 	}, nil
@@ -137,7 +138,7 @@ func (v *Verifier) acquire() (release func(), err error) {
 // cached returns a live cache entry's answer.
 func (v *Verifier) cached(key tokenKey) (*core.Claims, bool, error) {
 	now := v.cfg.Now()
-	e, ok := v.cache.get(key, now)
+	e, ok := v.cache.Get(key, now)
 	if !ok {
 		return nil, false, nil
 	}
@@ -170,7 +171,7 @@ func (v *Verifier) introspect(ctx context.Context, key tokenKey, token string) (
 	c, err := claimsFrom(r, raw, v.ck, now)
 	if err != nil {
 		if v.cfg.NegativeTTL > 0 {
-			v.cache.put(&entry{key: key, err: err, until: now.Add(v.cfg.NegativeTTL)})
+			put(v.cache, key, &entry{err: err}, now.Add(v.cfg.NegativeTTL))
 		}
 		v.cfg.Logger.Debug("introspection: token rejected", "err", err)
 		return nil, err
@@ -180,7 +181,7 @@ func (v *Verifier) introspect(ctx context.Context, key tokenKey, token string) (
 		if !c.Expiry.IsZero() && c.Expiry.Before(until) {
 			until = c.Expiry
 		}
-		v.cache.put(&entry{key: key, claims: c, until: until})
+		put(v.cache, key, &entry{claims: c}, until)
 	}
 	v.cfg.Logger.Debug("introspection: token active",
 		"iss", c.Issuer, "sub", c.Subject, "client_id", c.ClientID, "jti", c.ID)
@@ -274,4 +275,4 @@ func cloneClaims(c *core.Claims) *core.Claims {
 }
 
 // cacheLen reports the number of cached answers (for tests).
-func (v *Verifier) cacheLen() int { return v.cache.len() }
+func (v *Verifier) cacheLen() int { return v.cache.Len() }

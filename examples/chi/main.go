@@ -4,40 +4,24 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"net/http"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	chimcp "github.com/mcpauthz/mcpauthz/adapters/chi"
+	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/examples/internal/demo"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, nil); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
+func main() { demo.Main("chi", demo.HTTP(routes)) }
 
-// run serves until ctx is done; ready, if not nil, gets the bound address.
-func run(ctx context.Context, args []string, getenv func(string) string, ready func(addr string)) error {
-	g, ln, _, err := demo.Setup(ctx, "chi", args, getenv)
-	if err != nil {
-		return err
-	}
+// routes is the whole framework wiring; demo builds the Guard g from the
+// flags and serves the handler.
+func routes(g *core.Guard) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	chimcp.RegisterMetadata(r, g) // unauthenticated, at the origin root
 	r.With(chimcp.Middleware(g)).Handle(g.ResourcePath(), demo.MCPHandler(nil))
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	return demo.Serve(ctx, ln, r)
+	return r
 }

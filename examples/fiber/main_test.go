@@ -9,5 +9,5 @@ import (
 
 func TestSmoke(t *testing.T) {
 	idp := coretest.NewIdP(t)
-	demotest.Smoke(t, demotest.Start(t, idp, run), idp)
+	demotest.Smoke(t, demotest.Start(t, idp, "fiber", server), idp)
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -19,11 +17,7 @@ import (
 func TestServeInfo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := startStack(ctx, "127.0.0.1:0", t.TempDir(), 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := quietStack(ctx, t)
 	var out bytes.Buffer
 	printServeInfo(&out, st)
 	text := out.String()

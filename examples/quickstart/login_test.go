@@ -136,11 +136,7 @@ func sdkCodeFlow(t *testing.T, documents *authserver.ClientMetadataDocuments, co
 func TestBrokerLoginRefused(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := startStack(ctx, "127.0.0.1:0", t.TempDir(), 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := quietStack(ctx, t)
 	var errCode string
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { errCode = r.URL.Query().Get("error") }))
 	defer cb.Close()
@@ -159,17 +155,13 @@ func TestBrokerLoginRefused(t *testing.T) {
 func TestLoginErrorHidesCode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := startStack(ctx, "127.0.0.1:0", t.TempDir(), 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := quietStack(ctx, t)
 	dead := httptest.NewServer(http.NotFoundHandler())
 	redirect := dead.URL + "/callback"
 	dead.Close() // nothing listens there any more
 	u := st.ASIssuer + "/authorize?response_type=code&client_id=" + publicClientID + "&redirect_uri=" + redirect +
 		"&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=s1"
-	_, err = browserLogin(ctx, u, "alice", demoPassword, "allow")
+	_, err := browserLogin(ctx, u, "alice", demoPassword, "allow")
 	if err == nil || !strings.Contains(err.Error(), "/callback?(query omitted)") || strings.Contains(err.Error(), "code=") {
 		t.Fatalf("error %v", err)
 	}

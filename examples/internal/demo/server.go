@@ -3,7 +3,6 @@ package demo
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"time"
 
@@ -51,9 +50,10 @@ func MCPHandler(opts *mcp.StreamableHTTPOptions) http.Handler {
 	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &o)
 }
 
-// Serve serves h on ln until ctx is done, then shuts down gracefully
-// (at most 5 s).
-func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+// NewServer is the net/http Server of h: header and idle timeouts, and a
+// graceful Shutdown of at most 2 s, after which the remaining streams are
+// closed.
+func NewServer(h http.Handler) Server {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -61,23 +61,15 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		// No ReadTimeout: it would also end GET event streams. The Guard
 		// bounds each request body instead (core.BodyReadTimeout).
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
+	return Server{Serve: srv.Serve, Shutdown: func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		err := srv.Shutdown(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Long-lived SSE streams (legacy GET streams) never go idle on
+			// their own; closing them is the expected end of a shutdown.
+			err = srv.Close()
+		}
 		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		// Long-lived SSE streams (legacy GET streams) never go idle on their
-		// own; closing them is the expected end of a shutdown.
-		err = srv.Close()
-	}
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	return err
+	}}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/coretest"
+	"github.com/mcpauthz/mcpauthz/examples/internal/demo"
 )
 
 // Smoke checks the example server at base ("http://127.0.0.1:port"), whose
@@ -136,10 +137,10 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-// Start runs an example's run function on 127.0.0.1:0 with the IdP as
-// issuer, waits until it listens and returns its base URL; the server stops
-// when the test ends.
-func Start(t *testing.T, idp *coretest.IdP, run func(ctx context.Context, args []string, getenv func(string) string, ready func(addr string)) error) string {
+// Start runs the example called name (demo.Run with build) on 127.0.0.1:0
+// with the IdP as issuer, waits until it listens and returns its base URL;
+// the server stops when the test ends.
+func Start(t *testing.T, idp *coretest.IdP, name string, build demo.Build) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan string, 1)
@@ -147,9 +148,13 @@ func Start(t *testing.T, idp *coretest.IdP, run func(ctx context.Context, args [
 	var runErr error
 	go func() {
 		defer close(done)
-		runErr = run(ctx, []string{"-addr", "127.0.0.1:0", "-issuer", idp.Issuer()}, nil, func(a string) { addrc <- a })
+		runErr = demo.Run(ctx, name, []string{"-addr", "127.0.0.1:0", "-issuer", idp.Issuer()}, nil, func(a string) { addrc <- a }, build)
 	}()
 	t.Cleanup(func() {
+		// The client's pool may hold a connection it dialed and never used
+		// (a request found another idle one first). fasthttp's shutdown
+		// waits for such a connection until its timeout, so close them first.
+		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 		cancel()
 		<-done
 		if runErr != nil {
