@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -197,7 +198,7 @@ func (g *GrantStore) grantReply(reply string, nsteps int) (authserver.GrantSteps
 	}
 	idx, err1 := strconv.ParseInt(f[1], 10, 64)
 	n, err2 := strconv.ParseInt(f[2], 10, 64)
-	if err1 != nil || err2 != nil {
+	if err1 != nil || err2 != nil || n < 0 || n > math.MaxInt64/int64(time.Microsecond) {
 		return bad("malformed reply")
 	}
 	if epoch := f[3]; epoch != "" {
@@ -210,7 +211,7 @@ func (g *GrantStore) grantReply(reply string, nsteps int) (authserver.GrantSteps
 		return authserver.GrantStepsResult{Refused: -1}, nil
 	case idx < 0 || idx >= int64(nsteps):
 		return bad(fmt.Sprintf("step index %d", idx))
-	case f[0] == "1" && n >= 0:
+	case f[0] == "1":
 		return authserver.GrantStepsResult{Refused: int(idx), RetryAfter: time.Duration(n) * time.Microsecond}, nil
 	case f[0] == "2":
 		return authserver.GrantStepsResult{}, unavailable("replay store", errQuarantine)
