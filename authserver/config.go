@@ -148,6 +148,11 @@ type Config struct {
 	// token requests are answered 503 temporarily_unavailable.
 	RateLimiter Limiter
 
+	// SignWhileStoring has no effect with a store that is an
+	// authserver.GrantStepsSender (GrantStore with a Sender): that one
+	// is written to before the token is signed and read after, on the
+	// request's goroutine, whatever this says.
+	//
 	// SignWhileStoring signs the access token on another goroutine while a
 	// GrantSteps store (ReplayStore and RateLimiter as one value, e.g.
 	// stores/redis's GrantStore) answers the request's steps; the token is

@@ -67,6 +67,22 @@ type GrantSteps interface {
 	RunGrantSteps(ctx context.Context, steps []GrantStep) (GrantStepsResult, error)
 }
 
+// GrantStepsSender is a [GrantSteps] store that can send a batch without
+// waiting for its answer (stores/redis's GrantStore does with
+// ReplayConfig.Sender). The server then signs the access token on the same
+// goroutine while the store works, and collects the answer before it
+// returns anything: the store's round trip is hidden behind the signature
+// without a second goroutine (see Config.SignWhileStoring for why that
+// matters on small machines). A token signed for a refused or failed batch
+// is dropped, as with SignWhileStoring.
+type GrantStepsSender interface {
+	GrantSteps
+	// SendGrantSteps sends steps and returns the function that waits for
+	// their answer, with RunGrantSteps's contract. The caller calls it
+	// exactly once; until then the store may hold a connection for it.
+	SendGrantSteps(ctx context.Context, steps []GrantStep) (wait func() (GrantStepsResult, error))
+}
+
 // A stepsKey carries the request's *admission in its context.
 type stepsKey struct{}
 
@@ -164,6 +180,31 @@ func (a *admission) flush(ctx context.Context) *oauthError {
 	steps, refusals := a.pending, a.refusals
 	a.pending, a.refusals = nil, nil
 	res, err := a.runner.RunGrantSteps(ctx, steps)
+	a.settle(steps, refusals, res, err)
+	return a.failed
+}
+
+// send sends what is pending without waiting when the store is a
+// GrantStepsSender, and returns the function that collects the answer
+// (the first refusal, of this batch or an earlier one). ok is false when
+// there is nothing to send or the store cannot split the call.
+func (a *admission) send(ctx context.Context) (wait func() *oauthError, ok bool) {
+	snd, isSender := a.runner.(GrantStepsSender)
+	if !isSender || !a.queued() {
+		return nil, false
+	}
+	steps, refusals := a.pending, a.refusals
+	a.pending, a.refusals = nil, nil
+	w := snd.SendGrantSteps(ctx, steps)
+	return func() *oauthError {
+		res, err := w()
+		a.settle(steps, refusals, res, err)
+		return a.failed
+	}, true
+}
+
+// settle records the answer to one batch in a.failed.
+func (a *admission) settle(steps []GrantStep, refusals []func(GrantStepsResult) *oauthError, res GrantStepsResult, err error) {
 	switch {
 	case err != nil:
 		// The first step decides which dependency is reported down.
@@ -177,7 +218,6 @@ func (a *admission) flush(ctx context.Context) *oauthError {
 	case res.Refused >= 0:
 		a.failed = refusals[res.Refused](res)
 	}
-	return a.failed
 }
 
 // queued reports whether steps wait to be sent as a batch.

@@ -88,13 +88,42 @@ func batched(c *Config) {
 	c.RateLimiter, c.ReplayStore = q, q
 }
 
-// stepModes runs f with the default stores and with a GrantSteps store:
-// both must give the same answers.
+// sendSteps is a GrantStepsSender over seqSteps. SendGrantSteps records
+// how many tokens had been signed when the batch was sent; the batch is
+// answered when it is waited for.
+type sendSteps struct {
+	*seqSteps
+	signer     *signalSigner // OPTIONAL
+	sentAfter  atomic.Int32  // signatures made before the last send
+	waitedWith atomic.Int32  // signatures made before the last wait
+}
+
+func (q *sendSteps) SendGrantSteps(ctx context.Context, steps []GrantStep) func() (GrantStepsResult, error) {
+	if q.signer != nil {
+		q.sentAfter.Store(q.signer.n.Load())
+	}
+	return func() (GrantStepsResult, error) {
+		if q.signer != nil {
+			q.waitedWith.Store(q.signer.n.Load())
+		}
+		return q.RunGrantSteps(ctx, steps)
+	}
+}
+
+// sent makes the server use a GrantStepsSender.
+func sent(c *Config) {
+	q := &sendSteps{seqSteps: newSeqSteps(c.Now)}
+	c.RateLimiter, c.ReplayStore = q, q
+}
+
+// stepModes runs f with the default stores and with a GrantSteps store
+// (also one that sends its batch before the token is signed): all must
+// give the same answers.
 func stepModes(t *testing.T, f func(t *testing.T, mode func(*Config))) {
 	for _, m := range []struct {
 		name string
 		mode func(*Config)
-	}{{"separate", func(*Config) {}}, {"batched", batched}, {"batched, signing meanwhile", and(batched, func(c *Config) { c.SignWhileStoring = true })}} {
+	}{{"separate", func(*Config) {}}, {"batched", batched}, {"batched, signing meanwhile", and(batched, func(c *Config) { c.SignWhileStoring = true })}, {"sent before signing", sent}} {
 		t.Run(m.name, func(t *testing.T) { t.Parallel(); f(t, m.mode) })
 	}
 }
@@ -252,5 +281,57 @@ func TestSignAfterStoreByDefault(t *testing.T) {
 	}
 	if sig.n.Load() != 1 || during.Load() != 1 {
 		t.Fatalf("%d signatures (%d while the store answered the replay), want 1 and 1", sig.n.Load(), during.Load())
+	}
+}
+
+// With a GrantStepsSender the batch is sent before the access token is
+// signed and answered after, on the request's goroutine; a token signed
+// for a refused (replay, limit) or failed batch is never returned.
+func TestSentStepsSignedBetween(t *testing.T) {
+	t.Parallel()
+	var q *sendSteps
+	sig := &signalSigner{}
+	e := newEnv(t, func(c *Config) {
+		sent(c)
+		q = c.ReplayStore.(*sendSteps)
+		q.signer = sig
+		sig.Signer = c.SigningKeys[0].Signer
+		c.SigningKeys[0].Signer = sig
+		c.RateLimit = RateLimit{PerSecond: 1, Burst: 2}
+	})
+	jag := mint(t, idpKey, TypeIDJAG, e.idjagClaims())
+	grant := req{body: form("grant_type", GrantJWTBearer, "assertion", jag), basic: [2]string{testSecretID, testSecret}}
+	fresh := func() req {
+		return req{body: form("grant_type", GrantJWTBearer, "assertion", mint(t, idpKey, TypeIDJAG, e.idjagClaims())), basic: grant.basic}
+	}
+	tests := []struct {
+		name   string
+		r      func() req
+		before func()
+		code   int
+		errc   string
+	}{
+		{"first redemption", func() req { return grant }, nil, 200, ""},
+		{"replay", func() req { return grant }, nil, 400, "invalid_grant"},
+		{"over the limit", fresh, nil, 429, ""},
+		{"store down", fresh, func() { e.clock.Add(time.Hour); q.fail = core.ErrStoreUnavailable }, 503, ""},
+	}
+	for i, tc := range tests {
+		if tc.before != nil {
+			tc.before()
+		}
+		w := e.do(tc.r())
+		if w.Code != tc.code || (tc.code != 200) == strings.Contains(w.Body.String(), "access_token") || !strings.Contains(w.Body.String(), tc.errc) {
+			t.Fatalf("%s: %d %s", tc.name, w.Code, w.Body)
+		}
+		if s, wt := q.sentAfter.Load(), q.waitedWith.Load(); s != int32(i) || wt != int32(i+1) {
+			t.Fatalf("%s: sent after %d and answered after %d signatures, want %d and %d", tc.name, s, wt, i, i+1)
+		}
+	}
+	if n := q.batches.Load(); n != 4 {
+		t.Fatalf("%d batches for 4 requests, want one each", n)
+	}
+	if strings.Count(e.logs.String(), `"outcome":"granted"`) != 1 {
+		t.Fatalf("audit records more than one grant:\n%s", e.logs)
 	}
 }

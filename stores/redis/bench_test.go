@@ -35,7 +35,7 @@ import (
 // 10 × GOMAXPROCS connections, 1 s per operation).
 func BenchmarkGrantLatency(b *testing.B) {
 	srv := startRedis(b)
-	for _, store := range []string{"memory", "redis-separate", "redis", "redis-sign-meanwhile"} {
+	for _, store := range []string{"memory", "redis-separate", "redis", "redis-sign-meanwhile", "redis-send"} {
 		b.Run(store, func(b *testing.B) {
 			c := &cluster{url: "http://127.0.0.1:1"}
 			var err error
@@ -60,6 +60,12 @@ func BenchmarkGrantLatency(b *testing.B) {
 				}
 				cfg.ReplayStore, cfg.RateLimiter = gs, gs
 				cfg.SignWhileStoring = store == "redis-sign-meanwhile"
+			case "redis-send":
+				gs, err := NewGrantStore(context.Background(), ReplayConfig{Config: Config{Client: srv.client(b)}, Sender: srv.sender(b)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				cfg.ReplayStore, cfg.RateLimiter = gs, gs
 			case "redis-separate":
 				rc := srv.client(b)
 				rs, err := NewReplayStore(context.Background(), ReplayConfig{Config: Config{Client: rc}})

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
 )
 
 // Defaults for [Config] and [ClientOptions].
@@ -149,3 +151,29 @@ func ClientOptions(url string) (*redis.Options, error) {
 
 // opaqueConn hides the connection's syscall.Conn (see ClientOptions).
 type opaqueConn struct{ net.Conn }
+
+// SenderOptions parses a redis:// or rediss:// URL into options for the
+// rueidis client of ReplayConfig.Sender, with the bounds of
+// [ClientOptions]: dial 1 s, each connection's reads and writes 500 ms
+// (where the URL sets none), a pool of 10 × GOMAXPROCS connections for
+// the streamed calls (whose wait for a free one is bounded by
+// Config.Timeout), no client-side caching (nothing
+// here reads cacheable values, and it would need CLIENT TRACKING). Use it
+// as rueidis.NewClient(opts).
+func SenderOptions(url string) (rueidis.ClientOption, error) {
+	o, err := rueidis.ParseURL(url)
+	if err != nil {
+		return rueidis.ClientOption{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	if o.Dialer.Timeout == 0 {
+		o.Dialer.Timeout = DefaultDialTimeout
+	}
+	if o.ConnWriteTimeout == 0 {
+		o.ConnWriteTimeout = DefaultWriteTimeout
+	}
+	if o.BlockingPoolSize == 0 {
+		o.BlockingPoolSize = 10 * runtime.GOMAXPROCS(0)
+	}
+	o.DisableCache = true
+	return o, nil
+}

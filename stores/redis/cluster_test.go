@@ -135,13 +135,19 @@ func newCluster(t *testing.T, srv *redisServer, rl authserver.RateLimit, quarant
 		// Separate in-process state: own Redis client, stores and Server.
 		// The last replica uses the separate ReplayStore and Limiter (one
 		// round trip per step), the others a GrantStore (one batch per
-		// request): they share the same keys.
+		// request), the second one with a Sender (the batch written before
+		// the token is signed, its answer read after): they share the same
+		// keys.
 		rc := srv.patient(t)
 		cfg := Config{Client: rc, Timeout: 5 * time.Second}
 		var rs replay.Store
 		var lim authserver.Limiter
 		if i < replicas-1 {
-			gs, err := NewGrantStore(context.Background(), ReplayConfig{Config: cfg, Quarantine: quarantine})
+			gcfg := ReplayConfig{Config: cfg, Quarantine: quarantine}
+			if i == 1 {
+				gcfg.Sender = srv.patientSender(t)
+			}
+			gs, err := NewGrantStore(context.Background(), gcfg)
 			if err != nil {
 				t.Fatal(err)
 			}

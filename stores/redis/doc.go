@@ -13,15 +13,27 @@
 // download a Redis client. It needs Redis 6.2 or later (the grant script
 // sets absolute expiries with SET … PXAT); the tests run Redis 7.
 //
-// # Why go-redis v9
+// # Why go-redis v9, and rueidis for the grant script
 //
-// The client is github.com/redis/go-redis/v9 rather than rueidis. Every
-// operation here is one short command or one Lua script per request, so
-// rueidis's strengths (automatic pipelining, client-side caching) buy little;
-// go-redis's per-command context deadlines, its pub/sub with automatic
-// resubscription, its UniversalClient over single node, Sentinel and Cluster,
-// and its Script helper (EVALSHA with EVAL fallback) are what this package
-// relies on, and it is the client most operators already configure.
+// The client is github.com/redis/go-redis/v9. Every operation here is one
+// short command or one Lua script per request, so rueidis's strengths
+// (automatic pipelining, client-side caching) buy little; go-redis's
+// per-command context deadlines, its pub/sub with automatic
+// resubscription, its UniversalClient over single node, Sentinel and
+// Cluster, and its Script helper (EVALSHA with EVAL fallback) are what this
+// package relies on, and it is the client most operators already
+// configure.
+//
+// One call is the exception: the grant script, on the token endpoint's
+// critical path. go-redis writes a command and reads its reply in one call,
+// so its round trip (28–52 µs at p50 for a PING on the loaded 2-vCPU
+// benchmark VM: system calls of 2–4 µs each and CPU wake-ups, see
+// BenchmarkRoundTripFloor) adds to the signature.
+// rueidis's DoStream writes the command on the caller's goroutine and
+// leaves the read to the caller, so the server writes the script, signs
+// the access token, then reads the answer, on one goroutine (a second
+// goroutine costs more than it hides on small machines). That is
+// ReplayConfig.Sender, an optional rueidis client used for nothing else.
 //
 // # Failure mode (the contract)
 //

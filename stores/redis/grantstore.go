@@ -4,12 +4,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
 )
 
 // grantSteps runs the steps of one token request (authserver.GrantStep) in
@@ -20,9 +25,11 @@ import (
 // and its parameters (failure check: interval µs, burst, global interval
 // µs, global burst; charge: interval µs, burst; consume: TTL ms, 0 = accept
 // without recording). The GCRA and the epoch are those of the gcra and
-// consume scripts. Returns {0, -1, 0, epoch} when every step passed,
-// {1, i, retry µs, epoch} when step i (0-based) was refused, {2, i, ms
-// left, epoch} when step i met the quarantine after a data loss.
+// consume scripts. Returns one status string (a reply that a streamed read
+// takes, see SendGrantSteps): "0:-1:0:<epoch>" when every step passed,
+// "1:<i>:<retry µs>:<epoch>" when step i (0-based) was refused,
+// "2:<i>:<ms left>:<epoch>" when step i met the quarantine after a data
+// loss.
 //
 // It is written for a short run per grant: one TIME, no closures, GETs
 // only of the keys a step needs (the global failure bucket only for a
@@ -59,10 +66,10 @@ while a + 4 <= n do
         end
       end
     end
-    if now < untl then return {2, i, untl - now, epoch} end
+    if now < untl then return string.format('2:%d:%.0f:%s', i, untl - now, epoch) end
     local ttl = tonumber(ARGV[a + 1])
     if ttl > 0 and not redis.call('SET', KEYS[k], '1', 'NX', 'PXAT', now + ttl) then
-      return {1, i, 0, epoch}
+      return string.format('1:%d:0:%s', i, epoch)
     end
     k = k + 1
   elseif kind == '1' or kind == '2' then
@@ -71,7 +78,7 @@ while a + 4 <= n do
     local idle = tat <= now_us
     if idle then tat = now_us end
     local allow_at = tat + iv - iv * burst
-    if allow_at > now_us then return {1, i, allow_at - now_us, epoch} end
+    if allow_at > now_us then return string.format('1:%d:%.0f:%s', i, allow_at - now_us, epoch) end
     if kind == '2' then
       local new_tat = tat + iv
       redis.call('SET', KEYS[k], string.format('%.0f', new_tat), 'PXAT', math.ceil(new_tat / 1000))
@@ -82,7 +89,7 @@ while a + 4 <= n do
         local gtat = tonumber(redis.call('GET', KEYS[k + 1]) or '0') or 0
         if gtat < now_us then gtat = now_us end
         local gallow = gtat + giv - giv * gburst
-        if gallow > now_us then return {1, i, gallow - now_us, epoch} end
+        if gallow > now_us then return string.format('1:%d:%.0f:%s', i, gallow - now_us, epoch) end
       end
       k = k + 2
     end
@@ -92,21 +99,25 @@ while a + 4 <= n do
   i = i + 1
   a = a + 5
 end
-return {0, -1, 0, epoch}
+return '0:-1:0:' .. epoch
 `
 
 // GrantStore is the authorization server's replay store and rate limiter
 // in one value: a [ReplayStore] and a [Limiter] over the same keys, which
 // also implements [authserver.GrantSteps], so the server runs the
 // rate-limit and replay steps of a token request in one Lua script per
-// batch (one round trip) and overlaps it with its own verification and
-// signing. Set it as both Config.ReplayStore and Config.RateLimiter.
+// batch (one round trip). With ReplayConfig.Sender it is also an
+// [authserver.GrantStepsSender]: the script is sent, the server signs the
+// access token on the same goroutine, and the answer is read after, so the
+// round trip and Redis's own time are spent during the signature. Set it
+// as both Config.ReplayStore and Config.RateLimiter.
 type GrantStore struct {
 	*ReplayStore
-	lim *Limiter
+	lim    *Limiter
+	sender rueidis.Client
 }
 
-var _ authserver.GrantSteps = (*GrantStore)(nil)
+var _ authserver.GrantStepsSender = (*GrantStore)(nil)
 
 // NewGrantStore returns a GrantStore; see [NewReplayStore] for the dataset
 // epoch it reads.
@@ -115,7 +126,7 @@ func NewGrantStore(ctx context.Context, cfg ReplayConfig) (*GrantStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &GrantStore{ReplayStore: rs, lim: &Limiter{rs.base}}, nil
+	return &GrantStore{ReplayStore: rs, lim: &Limiter{rs.base}, sender: cfg.Sender}, nil
 }
 
 // Allow implements [authserver.Limiter].
@@ -128,43 +139,40 @@ func (g *GrantStore) Peek(ctx context.Context, key string, lim authserver.Limit)
 	return g.lim.Peek(ctx, key, lim)
 }
 
-// RunGrantSteps implements [authserver.GrantSteps]: one script, one round
-// trip. Errors wrap core.ErrStoreUnavailable (Redis unreachable, slow, or
-// in quarantine after a data loss), replay.ErrInvalidKey, or
-// ErrInvalidConfig for an unusable limit.
-func (g *GrantStore) RunGrantSteps(ctx context.Context, steps []authserver.GrantStep) (authserver.GrantStepsResult, error) {
-	keys := make([]string, 1, 1+2*len(steps))
+// grantArgs builds the keys and arguments of the grant script.
+func (g *GrantStore) grantArgs(steps []authserver.GrantStep) (keys []string, args []any, err error) {
+	keys = make([]string, 1, 1+2*len(steps))
 	keys[0] = g.prefix + "epoch"
 	g.mu.Lock()
 	known := g.epoch
 	g.mu.Unlock()
 	var rb [12]byte
 	_, _ = rand.Read(rb[:])
-	args := make([]any, 3, 3+5*len(steps))
+	args = make([]any, 3, 3+5*len(steps))
 	args[0], args[1], args[2] = known, hex.EncodeToString(rb[:]), ms(g.quarantine)
 	for _, st := range steps {
 		switch st.Kind {
 		case authserver.StepCheckFailures:
 			iv, err := interval(st.Limit)
 			if err != nil {
-				return authserver.GrantStepsResult{}, err
+				return nil, nil, err
 			}
 			giv, err := interval(st.GlobalLimit)
 			if err != nil {
-				return authserver.GrantStepsResult{}, err
+				return nil, nil, err
 			}
 			keys = append(keys, g.key("rl", st.Key), g.key("rl", st.GlobalKey))
 			args = append(args, "1", iv, st.Limit.Burst, giv, st.GlobalLimit.Burst)
 		case authserver.StepCharge:
 			iv, err := interval(st.Limit)
 			if err != nil {
-				return authserver.GrantStepsResult{}, err
+				return nil, nil, err
 			}
 			keys = append(keys, g.key("rl", st.Key))
 			args = append(args, "2", iv, st.Limit.Burst, 0, 0)
 		case authserver.StepConsume:
 			if st.Key == "" || len(st.Key) > 4096 {
-				return authserver.GrantStepsResult{}, fmt.Errorf("%w: length %d", replay.ErrInvalidKey, len(st.Key))
+				return nil, nil, fmt.Errorf("%w: length %d", replay.ErrInvalidKey, len(st.Key))
 			}
 			var ttl int64
 			if d := time.Until(st.Exp); d > 0 {
@@ -173,35 +181,137 @@ func (g *GrantStore) RunGrantSteps(ctx context.Context, steps []authserver.Grant
 			keys = append(keys, g.key("jti", st.Key))
 			args = append(args, "3", ttl, 0, 0, 0)
 		default:
-			return authserver.GrantStepsResult{}, fmt.Errorf("%w: grant step kind %d", ErrInvalidConfig, st.Kind)
+			return nil, nil, fmt.Errorf("%w: grant step kind %d", ErrInvalidConfig, st.Kind)
 		}
 	}
-	cctx, cancel := g.ctx(ctx)
-	defer cancel()
-	res, err := grantSteps.Run(cctx, g.c, keys, args...).Slice()
-	if err != nil {
-		return authserver.GrantStepsResult{}, unavailable("grant steps script", err)
+	return keys, args, nil
+}
+
+// grantReply decodes the grant script's status string (see grantSteps).
+func (g *GrantStore) grantReply(reply string, nsteps int) (authserver.GrantStepsResult, error) {
+	bad := func(why string) (authserver.GrantStepsResult, error) {
+		return authserver.GrantStepsResult{}, unavailable("grant steps script", errors.New(why))
 	}
-	if len(res) != 4 {
-		return authserver.GrantStepsResult{}, unavailable("grant steps script", fmt.Errorf("reply of %d values", len(res)))
+	f := strings.SplitN(reply, ":", 4)
+	if len(f) != 4 {
+		return bad(fmt.Sprintf("reply of %d fields", len(f)))
 	}
-	code, _ := res[0].(int64)
-	idx, _ := res[1].(int64)
-	n, _ := res[2].(int64)
-	if epoch, _ := res[3].(string); epoch != "" {
+	idx, err1 := strconv.ParseInt(f[1], 10, 64)
+	n, err2 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil || n < 0 || n > math.MaxInt64/int64(time.Microsecond) {
+		return bad("malformed reply")
+	}
+	if epoch := f[3]; epoch != "" {
 		g.mu.Lock()
 		g.epoch = epoch
 		g.mu.Unlock()
 	}
 	switch {
-	case code == 0:
+	case f[0] == "0" && idx == -1:
 		return authserver.GrantStepsResult{Refused: -1}, nil
-	case idx < 0 || idx >= int64(len(steps)):
-		return authserver.GrantStepsResult{}, unavailable("grant steps script", fmt.Errorf("step index %d", idx))
-	case code == 1:
+	case idx < 0 || idx >= int64(nsteps):
+		return bad(fmt.Sprintf("step index %d", idx))
+	case f[0] == "1":
 		return authserver.GrantStepsResult{Refused: int(idx), RetryAfter: time.Duration(n) * time.Microsecond}, nil
-	case code == 2:
+	case f[0] == "2":
 		return authserver.GrantStepsResult{}, unavailable("replay store", errQuarantine)
 	}
-	return authserver.GrantStepsResult{}, unavailable("grant steps script", fmt.Errorf("reply code %d", code))
+	return bad("reply code " + strconv.Quote(f[0]))
+}
+
+// RunGrantSteps implements [authserver.GrantSteps]: one script, one round
+// trip. Errors wrap core.ErrStoreUnavailable (Redis unreachable, slow, or
+// in quarantine after a data loss), replay.ErrInvalidKey, or
+// ErrInvalidConfig for an unusable limit.
+func (g *GrantStore) RunGrantSteps(ctx context.Context, steps []authserver.GrantStep) (authserver.GrantStepsResult, error) {
+	keys, args, err := g.grantArgs(steps)
+	if err != nil {
+		return authserver.GrantStepsResult{}, err
+	}
+	cctx, cancel := g.ctx(ctx)
+	defer cancel()
+	reply, err := grantSteps.Run(cctx, g.c, keys, args...).Text()
+	if err != nil {
+		return authserver.GrantStepsResult{}, unavailable("grant steps script", err)
+	}
+	return g.grantReply(reply, len(steps))
+}
+
+// SendGrantSteps implements [authserver.GrantStepsSender]. With
+// ReplayConfig.Sender it writes the script's EVALSHA on a connection of
+// that client's pool and returns; wait reads the one status string (a
+// streamed read, rueidis's DoStream, which is what lets the write and the
+// read be split on the caller's goroutine). When the streamed call fails
+// in any way other than a timeout (a pooled connection that Redis closed,
+// NOSCRIPT after a Redis restart), the steps are run once more through
+// RunGrantSteps, as go-redis retries a command once on a new connection:
+// if the first run did reach Redis, the second finds its jti recorded and
+// answers a replay (and its limits charged twice), so a jti is still
+// accepted at most once. Without Sender the
+// steps run at once (RunGrantSteps) and wait returns their answer.
+func (g *GrantStore) SendGrantSteps(ctx context.Context, steps []authserver.GrantStep) func() (authserver.GrantStepsResult, error) {
+	if g.sender == nil {
+		res, err := g.RunGrantSteps(ctx, steps)
+		return func() (authserver.GrantStepsResult, error) { return res, err }
+	}
+	keys, args, err := g.grantArgs(steps)
+	if err != nil {
+		return func() (authserver.GrantStepsResult, error) { return authserver.GrantStepsResult{}, err }
+	}
+	cctx, cancel := g.ctx(ctx)
+	cmd := g.sender.B().Evalsha().Sha1(grantSteps.Hash()).Numkeys(int64(len(keys))).Key(keys...).Arg(stringArgs(args)...).Build()
+	stream := g.sender.DoStream(cctx, cmd)
+	return func() (authserver.GrantStepsResult, error) {
+		defer cancel()
+		var w replyBuf
+		_, err := stream.WriteTo(&w)
+		if err == nil {
+			if w.full {
+				return authserver.GrantStepsResult{}, unavailable("grant steps script", errors.New("reply too long"))
+			}
+			return g.grantReply(string(w.b[:w.n]), len(steps))
+		}
+		if cctx.Err() != nil || isTimeout(err) {
+			return authserver.GrantStepsResult{}, unavailable("grant steps script", err)
+		}
+		return g.RunGrantSteps(ctx, steps)
+	}
+}
+
+// replyBuf takes the grant script's status string without allocating.
+type replyBuf struct {
+	b    [96]byte
+	n    int
+	full bool
+}
+
+func (r *replyBuf) Write(p []byte) (int, error) {
+	c := copy(r.b[r.n:], p)
+	r.n += c
+	if c < len(p) {
+		r.full = true
+	}
+	return len(p), nil
+}
+
+func stringArgs(args []any) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			out[i] = v
+		case int:
+			out[i] = strconv.Itoa(v)
+		case int64:
+			out[i] = strconv.FormatInt(v, 10)
+		default:
+			out[i] = fmt.Sprint(v)
+		}
+	}
+	return out
+}
+
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }

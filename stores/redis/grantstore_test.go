@@ -15,14 +15,35 @@ import (
 // RunGrantSteps gives the answers of the same steps made one by one through
 // the Limiter and the ReplayStore (which share its keys), stops at the
 // first refusal, and fails closed.
+// Each case runs through RunGrantSteps and through SendGrantSteps with a
+// Sender (the script written, the answer read later), which must agree.
 func TestGrantSteps(t *testing.T) {
 	t.Parallel()
+	for _, mode := range []string{"run", "send"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			testGrantSteps(t, mode == "send")
+		})
+	}
+}
+
+func testGrantSteps(t *testing.T, send bool) {
 	srv := startRedis(t)
 	cfg := Config{Client: srv.client(t)}
 	ctx := context.Background()
-	g, err := NewGrantStore(ctx, ReplayConfig{Config: cfg, Quarantine: 700 * time.Millisecond})
+	rcfg := ReplayConfig{Config: cfg, Quarantine: 700 * time.Millisecond}
+	if send {
+		rcfg.Sender = srv.sender(t)
+	}
+	g, err := NewGrantStore(ctx, rcfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	run := g.RunGrantSteps
+	if send {
+		run = func(ctx context.Context, steps []authserver.GrantStep) (authserver.GrantStepsResult, error) {
+			return g.SendGrantSteps(ctx, steps)()
+		}
 	}
 	exp := time.Now().Add(time.Minute)
 	one := authserver.Limit{PerSecond: 0.01, Burst: 1}
@@ -67,7 +88,7 @@ func TestGrantSteps(t *testing.T) {
 		{"expired identifier is not recorded", []authserver.GrantStep{consume("idjag|i|old", time.Now().Add(-time.Second)), consume("idjag|i|old", time.Now().Add(-time.Second))}, -1, false},
 	}
 	for _, tc := range tests {
-		res, err := g.RunGrantSteps(ctx, tc.steps)
+		res, err := run(ctx, tc.steps)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -94,11 +115,11 @@ func TestGrantSteps(t *testing.T) {
 		"bad kind":   {{Kind: 9, Key: "k"}},
 		"bad global": {fail("k", "g", big, authserver.Limit{PerSecond: 1})},
 	} {
-		if _, err := g.RunGrantSteps(ctx, steps); err == nil {
+		if _, err := run(ctx, steps); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if _, err := g.RunGrantSteps(ctx, []authserver.GrantStep{consume("", exp)}); !errors.Is(err, replay.ErrInvalidKey) {
+	if _, err := run(ctx, []authserver.GrantStep{consume("", exp)}); !errors.Is(err, replay.ErrInvalidKey) {
 		t.Errorf("empty key: %v", err)
 	}
 
@@ -109,7 +130,7 @@ func TestGrantSteps(t *testing.T) {
 	}
 	srv.Stop()
 	start := time.Now()
-	if _, err := g.RunGrantSteps(ctx, []authserver.GrantStep{charge("grant|e", big), consume("idjag|i|e", exp)}); !errors.Is(err, core.ErrStoreUnavailable) {
+	if _, err := run(ctx, []authserver.GrantStep{charge("grant|e", big), consume("idjag|i|e", exp)}); !errors.Is(err, core.ErrStoreUnavailable) {
 		t.Fatalf("down: %v", err)
 	}
 	if err := g.Ready(ctx); !errors.Is(err, core.ErrStoreUnavailable) {
@@ -119,14 +140,14 @@ func TestGrantSteps(t *testing.T) {
 		t.Fatalf("two calls while down took %v", el)
 	}
 	srv.Start()
-	if _, err := g.RunGrantSteps(ctx, []authserver.GrantStep{consume("idjag|i|used", exp)}); !errors.Is(err, core.ErrStoreUnavailable) {
+	if _, err := run(ctx, []authserver.GrantStep{consume("idjag|i|used", exp)}); !errors.Is(err, core.ErrStoreUnavailable) {
 		t.Fatalf("pre-loss identifier after a restart: %v, want the quarantine", err)
 	}
 	if err := g.Ready(ctx); !errors.Is(err, core.ErrStoreUnavailable) {
 		t.Fatalf("Ready in quarantine: %v", err)
 	}
 	// a rate-limit-only batch does not need the replay data
-	if res, err := g.RunGrantSteps(ctx, []authserver.GrantStep{charge("grant|f", big)}); err != nil || res.Refused != -1 {
+	if res, err := run(ctx, []authserver.GrantStep{charge("grant|f", big)}); err != nil || res.Refused != -1 {
 		t.Fatalf("charge in quarantine: %+v %v", res, err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -136,7 +157,7 @@ func TestGrantSteps(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if res, err := g.RunGrantSteps(ctx, []authserver.GrantStep{consume("idjag|i|g", exp), consume("idjag|i|g", exp)}); err != nil || res.Refused != 1 {
+	if res, err := run(ctx, []authserver.GrantStep{consume("idjag|i|g", exp), consume("idjag|i|g", exp)}); err != nil || res.Refused != 1 {
 		t.Fatalf("after recovery: %+v %v", res, err)
 	}
 }
@@ -170,5 +191,59 @@ func TestClientOptionsConnections(t *testing.T) {
 	}
 	if err := c.Ping(ctx).Err(); err != nil {
 		t.Fatalf("command after the server closed the pooled connection: %v", err)
+	}
+}
+
+// The streamed call falls back to RunGrantSteps when its connection or the
+// script cache is gone, and still records each identifier once; a timeout
+// is not retried (the bound holds).
+func TestSendGrantStepsFallback(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	ctx := context.Background()
+	admin := srv.client(t)
+	g, err := NewGrantStore(ctx, ReplayConfig{Config: Config{Client: srv.client(t), Timeout: 300 * time.Millisecond}, Sender: srv.sender(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Minute)
+	consume := func(k string) (authserver.GrantStepsResult, error) {
+		return g.SendGrantSteps(ctx, []authserver.GrantStep{{Kind: authserver.StepConsume, Key: k, Exp: exp}})()
+	}
+	tests := []struct {
+		name  string
+		setup func() error
+	}{
+		{"warm", func() error { return nil }},
+		{"script cache flushed", func() error { return admin.ScriptFlush(ctx).Err() }},
+		{"connections closed by the server", func() error {
+			return admin.ClientKillByFilter(ctx, "TYPE", "normal", "SKIPME", "yes").Err()
+		}},
+	}
+	for _, tc := range tests {
+		if err := tc.setup(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		key := "idjag|i|" + tc.name
+		if res, err := consume(key); err != nil || res.Refused != -1 {
+			t.Fatalf("%s: first use %+v %v", tc.name, res, err)
+		}
+		if res, err := consume(key); err != nil || res.Refused != 0 {
+			t.Fatalf("%s: second use %+v %v, want a replay", tc.name, res, err)
+		}
+	}
+	// Redis answers nothing for 1.5 s: unavailable within about the timeout.
+	if err := admin.Do(ctx, "CLIENT", "PAUSE", "1500", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = consume("idjag|i|paused")
+	el := time.Since(start)
+	_ = admin.Do(ctx, "CLIENT", "UNPAUSE").Err()
+	if !errors.Is(err, core.ErrStoreUnavailable) {
+		t.Fatalf("paused Redis: %v, want ErrStoreUnavailable", err)
+	}
+	if el > time.Second {
+		t.Fatalf("paused Redis answered after %v, want about the 300 ms timeout", el)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
 )
 
 // DefaultQuarantine is the default ReplayConfig.Quarantine: the default
@@ -61,6 +62,14 @@ type ReplayConfig struct {
 	// MaxAssertionLifetime plus Leeway. OPTIONAL; zero means
 	// DefaultQuarantine (6 min).
 	Quarantine time.Duration
+	// Sender is a rueidis client to the same Redis, used by [NewGrantStore]
+	// only: the grant script is then written, the access token signed, and
+	// the answer read on one goroutine (see [GrantStore.SendGrantSteps]).
+	// Build it with rueidis.NewClient([SenderOptions](url)); the caller
+	// closes it. OPTIONAL; nil means the grant script is run through
+	// Client before the token is signed (one round trip more on the
+	// critical path).
+	Sender rueidis.Client
 }
 
 // ReplayStore is a [replay.Store] on Redis: one SET NX PX per key (inside a

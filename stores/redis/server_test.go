@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
 
 	"github.com/mcpauthz/mcpauthz/stores/redis/redistest"
 )
@@ -36,5 +37,33 @@ func (s *redisServer) clientWith(t testing.TB, edit func(*redis.Options)) *redis
 	}
 	c := redis.NewClient(o)
 	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// sender returns a rueidis client for ReplayConfig.Sender with this
+// package's bounded options.
+func (s *redisServer) sender(t testing.TB) rueidis.Client { return s.senderWith(t, nil) }
+
+// patientSender is sender for the atomicity tests (see patient).
+func (s *redisServer) patientSender(t testing.TB) rueidis.Client {
+	return s.senderWith(t, func(o *rueidis.ClientOption) {
+		o.BlockingPoolSize, o.ConnWriteTimeout, o.Dialer.Timeout = 64, 10*time.Second, 10*time.Second
+	})
+}
+
+func (s *redisServer) senderWith(t testing.TB, edit func(*rueidis.ClientOption)) rueidis.Client {
+	t.Helper()
+	o, err := SenderOptions(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(&o)
+	}
+	c, err := rueidis.NewClient(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
 	return c
 }
