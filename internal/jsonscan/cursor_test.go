@@ -12,11 +12,21 @@ import (
 // array and reading every string with String, and records what a
 // depth-limited ObjectVisitor would see.
 func cursorWalk(data []byte, maxDepth, visitDepth int) ([]string, error) {
+	return cursorWalkTo(data, maxDepth, visitDepth, -1)
+}
+
+// cursorWalkTo is cursorWalk that skips every value at depth skipAt and
+// deeper with Value (whole objects and arrays: Value's fast skipper), or
+// none when skipAt < 0.
+func cursorWalkTo(data []byte, maxDepth, visitDepth, skipAt int) ([]string, error) {
 	var c Scanner
 	c.Reset(data, maxDepth)
 	var got []string
 	var walk func(depth int) error
 	walk = func(depth int) error {
+		if skipAt >= 0 && depth >= skipAt {
+			return c.Value(depth)
+		}
 		switch c.Peek() {
 		case '{':
 			if depth+1 <= visitDepth {
@@ -92,8 +102,9 @@ func sameError(a, b error) bool {
 	return errors.As(a, &ea) && errors.As(b, &eb) && *ea == *eb
 }
 
-// checkPrevious compares Validate, Decode and a Scanner walk with the
-// scanner as it was before the Scanner cursor (prev_test.go).
+// checkPrevious compares Validate, Decode and Scanner walks (descending
+// into everything, and skipping whole values with Value) with the scanner
+// as it was before the Scanner cursor (prev_test.go).
 func checkPrevious(t *testing.T, data []byte) {
 	t.Helper()
 	for _, depth := range []int{0, 3} {
@@ -118,6 +129,7 @@ func checkPrevious(t *testing.T, data []byte) {
 			t.Fatalf("Decode(%q, depth %d) = %v, previous scanner %v", data, depth, err, want)
 		}
 	}
+	checkValueWalk(t, data) // whole objects and arrays through Value's fast skipper
 }
 
 func TestScannerAgainstPrevious(t *testing.T) {

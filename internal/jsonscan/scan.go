@@ -547,8 +547,9 @@ func (s *scanner) openObject(o *objectState) {
 // The common member is read here: a plain ASCII key (see skipValue) in an
 // object whose keys so far are all ASCII and none shares its fold bit (see
 // objectState.seen), so that it conflicts with none of them, with no
-// whitespace before the ',' or '}'. Anything else is read by nextMemberSlow from the same
-// state: the fast path changes nothing until it has read the whole member.
+// whitespace before the ',' or '}'. Anything else is read by nextMemberSlow
+// from the same state: the fast path changes nothing until it has read the
+// whole member.
 func (s *scanner) nextMember(o *objectState) (key []byte, ok bool, err error) {
 	data, i := s.data, s.pos
 	if i >= len(data) || o.nonASCII || o.folded != nil || o.n >= smallObject || len(data) > maxInt32 {

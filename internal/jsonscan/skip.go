@@ -11,7 +11,7 @@ import (
 // arguments). It accepts only text the general scanner (skipValue) accepts,
 // ends where it ends, and gives up (-1) on anything it does not handle
 // itself: any error, a key with an escape or a non-ASCII byte, an object
-// whose keys' fold bits clash too often, nesting near the depth limit. The
+// whose keys' fold bits clash too often, nesting at the depth limit. The
 // caller then scans the same value again with skipValue, which finds the
 // error or accepts the value with its exact rules, so that errors, offsets
 // and the accepted language do not depend on the fast skipper at all.
