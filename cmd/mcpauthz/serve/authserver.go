@@ -60,7 +60,7 @@ func AuthServer(ctx context.Context, args []string, stdout, stderr io.Writer, op
 	lopts.Logger = log
 	cfg, closer, err := authserver.Load(ctx, *cfgPath, lopts)
 	if err != nil {
-		return fail("%v", err)
+		return fail("%v%s", err, opts.hint(err))
 	}
 	defer closer.Close()
 	as, err := authserver.New(cfg)

@@ -77,7 +77,7 @@ func Proxy(ctx context.Context, args []string, stdout, stderr io.Writer, opts Op
 	// The policy watcher (policy.watch) lives as long as the process.
 	built, err := file.Build(ctx, dir, copts)
 	if err != nil {
-		return fail("%v", err)
+		return fail("%v%s", err, opts.hint(err))
 	}
 	defer built.Close()
 	g, err := core.New(built.Config)

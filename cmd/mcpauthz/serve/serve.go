@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
@@ -37,6 +38,15 @@ type Options struct {
 	// (authserver.LoadOptions.Stores). Its Logger is replaced by the
 	// command's. OPTIONAL.
 	AuthServer authserver.LoadOptions
+}
+
+// hint is added to a start-up error about an unregistered store kind in
+// the mcpauthz binary, which registers none.
+func (o Options) hint(err error) string {
+	if o.Name == "" && strings.Contains(err.Error(), "unknown store") {
+		return "; the mcpauthz-redis binary (go install github.com/mcpauthz/mcpauthz/stores/redis/cmd/mcpauthz-redis) registers \"redis\""
+	}
+	return ""
 }
 
 func (o Options) name() string {
