@@ -215,10 +215,14 @@ func parseFile(data []byte, baseDir string, lookup func(string) (string, bool)) 
 		if err := strictyaml.Decode(data, &raw, strictyaml.Options{}); err != nil {
 			return Config{}, fileStores{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 		}
-		for _, f := range []struct{ path, raw, v string }{
+		secrets := []struct{ path, raw, v string }{
 			{"broker.upstream.client_secret", raw.Broker.Upstream.ClientSecret, fc.Broker.Upstream.ClientSecret},
 			{"broker.code_key", raw.Broker.CodeKey, fc.Broker.CodeKey},
-		} {
+		}
+		for i, k := range raw.Broker.PreviousCodeKeys {
+			secrets = append(secrets, struct{ path, raw, v string }{fmt.Sprintf("broker.previous_code_keys[%d]", i), k, fc.Broker.PreviousCodeKeys[i]})
+		}
+		for _, f := range secrets {
 			switch {
 			case f.raw == "":
 			case !strictyaml.IsEnvRef(f.raw):
