@@ -48,7 +48,7 @@
 // configures it; -upstream, -listen and -health-listen override it.
 //
 // authserver runs the embedded authorization server of its configuration
-// file (package authserver, docs/authserver.md) with /readyz and /livez,
+// file (package authserver; its file is in docs/configuration.md) with /readyz and /livez,
 // until SIGINT or SIGTERM. This binary keeps the authorization server's
 // and the proxy's shared state in memory (stores.kind and stores.sessions
 // "memory"): one replica. For several replicas on Redis, run the same

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -80,14 +81,19 @@ func ParseFileOptions(options map[string]any, replay bool) (FileOptions, error) 
 	return o, nil
 }
 
-// client builds the options' client and the package Config around it.
-func (o FileOptions) client() (*redis.Client, Config, error) {
+// fileClient parses stores.options and builds its client and the package
+// Config around it, logging to log.
+func fileClient(options map[string]any, replay bool, log *slog.Logger) (FileOptions, *redis.Client, Config, error) {
+	o, err := ParseFileOptions(options, replay)
+	if err != nil {
+		return o, nil, Config{}, err
+	}
 	ro, err := ClientOptions(o.URL)
 	if err != nil {
-		return nil, Config{}, fmt.Errorf("stores.options.url: %w", err)
+		return o, nil, Config{}, fmt.Errorf("stores.options.url: %w", err)
 	}
 	c := redis.NewClient(ro)
-	return c, Config{Client: c, Prefix: o.Prefix, Timeout: o.Timeout}, nil
+	return o, c, Config{Client: c, Prefix: o.Prefix, Timeout: o.Timeout, Logger: log}, nil
 }
 
 // AuthServerStores is an [authserver.StoreFactory]: register it as
@@ -102,15 +108,10 @@ func (o FileOptions) client() (*redis.Client, Config, error) {
 // broker.max_refresh_families bounds only the memory store and is an
 // error here (Redis bounds each user's families instead).
 func AuthServerStores(ctx context.Context, options map[string]any, cfg *authserver.Config) (io.Closer, error) {
-	o, err := ParseFileOptions(options, true)
+	o, c, base, err := fileClient(options, true, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
-	c, base, err := o.client()
-	if err != nil {
-		return nil, err
-	}
-	base.Logger = cfg.Logger
 	if err := installAuthStores(ctx, o, base, cfg); err != nil {
 		_ = c.Close()
 		return nil, err
@@ -154,15 +155,14 @@ func installAuthStores(ctx context.Context, o FileOptions, base Config, cfg *aut
 // closes. An unreachable Redis does not fail it: requests that need a
 // session binding answer 503 until Redis answers, the others are served.
 func GuardSessions(_ context.Context, options map[string]any, cfg *core.Config) (io.Closer, error) {
-	o, err := ParseFileOptions(options, false)
+	var log *slog.Logger
+	if cfg != nil {
+		log = cfg.Logger
+	}
+	_, c, base, err := fileClient(options, false, log)
 	if err != nil {
 		return nil, err
 	}
-	c, base, err := o.client()
-	if err != nil {
-		return nil, err
-	}
-	base.Logger = cfg.Logger
 	s, err := NewSessionBindings(base)
 	if err != nil {
 		_ = c.Close()

@@ -40,18 +40,11 @@ func AuthServer(ctx context.Context, args []string, stdout, stderr io.Writer, op
 	healthListen := fs.String("health-listen", "", "separate address for /readyz and /livez (keep it internal)")
 	certFile := fs.String("tls-cert-file", "", "PEM certificate: serve HTTPS (with -tls-key-file)")
 	keyFile := fs.String("tls-key-file", "", "PEM private key of -tls-cert-file")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c := command{name: opts.name() + " authserver", stderr: stderr}
+	if code, ok := c.parse(fs, args, cfgPath); !ok {
+		return code
 	}
-	name := opts.name() + " authserver"
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, name+": "+format+"\n", a...)
-		return 2
-	}
-	if *cfgPath == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return fail("-config is required")
-	}
+	fail, name := c.fail, c.name
 	if (*certFile == "") != (*keyFile == "") {
 		return fail("-tls-cert-file and -tls-key-file go together")
 	}

@@ -33,18 +33,11 @@ func Proxy(ctx context.Context, args []string, stdout, stderr io.Writer, opts Op
 	upstream := fs.String("upstream", "", "the protected server's MCP endpoint, such as http://127.0.0.1:3000/mcp (overrides proxy.upstream)")
 	listen := fs.String("listen", "", "address to serve on (overrides proxy.listen; default "+defaultProxyListen+")")
 	healthListen := fs.String("health-listen", "", "separate address for /readyz and /livez (overrides proxy.health_listen)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c := command{name: opts.name() + " proxy", stderr: stderr}
+	if code, ok := c.parse(fs, args, cfgPath); !ok {
+		return code
 	}
-	name := opts.name() + " proxy"
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, name+": "+format+"\n", a...)
-		return 2
-	}
-	if *cfgPath == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return fail("-config is required")
-	}
+	fail, name := c.fail, c.name
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	copts := opts.Config
 	copts.Logger = log

@@ -11,6 +11,7 @@ package serve
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,6 +55,31 @@ func (o Options) name() string {
 		return "mcpauthz"
 	}
 	return o.Name
+}
+
+// command is one command's name and error output.
+type command struct {
+	name   string // "mcpauthz proxy"
+	stderr io.Writer
+}
+
+// fail prints "<name>: <message>" on stderr and returns exit code 2.
+func (c command) fail(format string, a ...any) int {
+	fmt.Fprintf(c.stderr, c.name+": "+format+"\n", a...)
+	return 2
+}
+
+// parse parses the flags and checks that -config is set and nothing
+// follows the flags; ok false means exit with code.
+func (c command) parse(fs *flag.FlagSet, args []string, cfgPath *string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		return 2, false
+	}
+	if *cfgPath == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return c.fail("-config is required"), false
+	}
+	return 0, true
 }
 
 // Server defaults shared by the commands.
