@@ -85,7 +85,7 @@ func Proxy(ctx context.Context, args []string, stdout, stderr io.Writer, opts Op
 	if err != nil {
 		return fail("%v (set proxy.upstream or -upstream)", err)
 	}
-	public, health, err := probes(p, pc.HealthListen != "", log, name, "proxy.health_listen", g.ResourcePath(), g.MetadataPaths())
+	public, health, err := probes(p, pc.HealthListen != "", log, name, "proxy.health_listen", append([]string{g.ResourcePath()}, g.MetadataPaths()...))
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -196,24 +196,15 @@ func serveUntil(ctx context.Context, r runSpec) int {
 func probes(h interface {
 	http.Handler
 	core.ReadinessChecker
-}, separate bool, log *slog.Logger, name, knob string, paths ...any) (http.Handler, http.Handler, error) {
+}, separate bool, log *slog.Logger, name, knob string, paths []string) (http.Handler, http.Handler, error) {
 	health := http.NewServeMux()
 	health.Handle("/readyz", core.ReadyHandler(h, 0))
 	health.Handle("/livez", core.LiveHandler())
 	if separate {
 		return h, health, nil
 	}
-	for _, p := range paths {
-		var ps []string
-		switch v := p.(type) {
-		case string:
-			ps = []string{v}
-		case []string:
-			ps = v
-		}
-		if slices.Contains(ps, "/readyz") || slices.Contains(ps, "/livez") {
-			return nil, nil, fmt.Errorf("a served path collides with the probes /readyz and /livez: set %s", knob)
-		}
+	if slices.Contains(paths, "/readyz") || slices.Contains(paths, "/livez") {
+		return nil, nil, fmt.Errorf("a served path collides with the probes /readyz and /livez: set %s", knob)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/readyz", core.ReadyHandler(core.ReadyFunc(func(ctx context.Context) error {
