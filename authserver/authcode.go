@@ -234,7 +234,8 @@ type codeData struct {
 const maxCodeBytes = 6 << 10
 
 // codeAAD is the purpose of sealed authorization codes. Codes are sealed
-// with Broker.CodeKey itself, so that replicas of every version share them.
+// with the code key itself (Broker.CodeKey, opened with PreviousCodeKeys
+// too) and name it by its key id.
 const codeAAD = "mcpauthz-authorization-code-v1"
 
 // authorizationResponse builds the redirect for a code or an error, with

@@ -49,6 +49,8 @@ const (
 	// DefaultMaxConsents bounds the remembered consents (user, client) of
 	// the default memory ConsentStore.
 	DefaultMaxConsents = 10000
+	// MaxPreviousCodeKeys bounds Broker.PreviousCodeKeys.
+	MaxPreviousCodeKeys = 3
 	// DefaultMaxRefreshFamilies bounds the in-memory refresh token store.
 	DefaultMaxRefreshFamilies = 10000
 )
@@ -72,6 +74,15 @@ type Broker struct {
 	// issuer must share it (and a shared Config.ReplayStore, so that codes,
 	// upstream callbacks and consent forms stay single use).
 	CodeKey []byte
+	// PreviousCodeKeys are earlier code keys, newest first: what they
+	// sealed (authorization codes, login cookies, consent forms) still
+	// opens, and nothing new is sealed with them. Sealed values name their
+	// key (a key id derived from it), so a value whose key is in neither
+	// CodeKey nor PreviousCodeKeys is refused. Keep a removed key here for
+	// LoginLifetime after every replica seals with the new one (see
+	// docs/deployment.md, "Rotating the code key"). OPTIONAL; at most
+	// MaxPreviousCodeKeys keys of 32 bytes; needs CodeKey.
+	PreviousCodeKeys [][]byte
 	// RefreshStore keeps refresh token families. OPTIONAL; nil means an
 	// in-memory store of MaxRefreshFamilies families (single instance).
 	// Replicas share one (stores/redis's RefreshStore), so that a rotated
@@ -228,7 +239,13 @@ func (s *Server) setBroker(b *Broker, hc *http.Client) error {
 	if u, _ := url.Parse(s.issuer); u != nil && u.Scheme == "http" {
 		br.secure = false // loopback development issuer (checked by setIssuer)
 	}
-	if err := br.setKeys(b.CodeKey); err != nil {
+	if b.CodeKey == nil && len(b.PreviousCodeKeys) > 0 {
+		return cfgErr("broker.previous_code_keys", "need a current code_key")
+	}
+	if len(b.PreviousCodeKeys) > MaxPreviousCodeKeys {
+		return cfgErr("broker.previous_code_keys", fmt.Sprintf("at most %d keys", MaxPreviousCodeKeys))
+	}
+	if err := br.setKeys(b.CodeKey, b.PreviousCodeKeys...); err != nil {
 		return cfgErr("broker.code_key", err.Error())
 	}
 	br.refresh = b.RefreshStore
@@ -268,27 +285,42 @@ func (s *Server) setBroker(b *Broker, hc *http.Client) error {
 	return nil
 }
 
-// setKeys makes the sealers: codes under key itself (as before login
-// state was sealed, so replicas of both versions share codes), login
-// cookies and consent forms under a key derived from it.
-func (br *broker) setKeys(key []byte) error {
-	if key == nil {
-		key = randomKey()
+// setKeys makes the sealers of the key ring [current, previous...]:
+// codes under each key itself, login cookies and consent forms under a key
+// derived from it; every sealer seals with current and opens with any ring
+// key.
+func (br *broker) setKeys(current []byte, previous ...[]byte) error {
+	if current == nil {
+		current = randomKey()
 	}
-	if len(key) != 32 {
-		return errors.New("must be 32 bytes")
+	var codes, logins []ringKey
+	for i, key := range append([][]byte{current}, previous...) {
+		if len(key) != 32 {
+			if i > 0 {
+				return fmt.Errorf("previous key %d: must be 32 bytes", i-1)
+			}
+			return errors.New("must be 32 bytes")
+		}
+		id := keyID(key)
+		for _, k := range codes {
+			if k.id == id {
+				return fmt.Errorf("key %d repeats an earlier key", i)
+			}
+		}
+		lk, err := subKey(key, "mcpauthz login state v1")
+		if err != nil {
+			return err
+		}
+		codes, logins = append(codes, ringKey{id, key}), append(logins, ringKey{id, lk})
 	}
-	lk, err := subKey(key, "mcpauthz login state v1")
-	if err != nil {
+	var err error
+	if br.codes, err = newSealer(codes, codeAAD, maxCodeBytes); err != nil {
 		return err
 	}
-	if br.codes, err = newSealer(key, codeAAD, maxCodeBytes); err != nil {
+	if br.logins, err = newSealer(logins, loginPurpose, maxLoginCookie); err != nil {
 		return err
 	}
-	if br.logins, err = newSealer(lk, loginPurpose, maxLoginCookie); err != nil {
-		return err
-	}
-	br.forms, err = newSealer(lk, consentPurpose, maxConsentField)
+	br.forms, err = newSealer(logins, consentPurpose, maxConsentField)
 	return err
 }
 

@@ -37,6 +37,8 @@ type fileConfig struct {
 	Broker                     *fileBroker       `yaml:"broker"`
 	Registration               *fileRegistration `yaml:"registration"`
 	ClientMetadataDocuments    *fileDocuments    `yaml:"client_metadata_documents"`
+	BehindProxy                bool              `yaml:"behind_proxy"`
+	Stores                     fileStores        `yaml:"stores"`
 }
 
 type fileResource struct {
@@ -176,37 +178,62 @@ func LoadConfig(path string) (Config, error) {
 //	  allow_hosts: ["*.example.com"]   # default: any public host
 //	  max_bytes: 5120
 //	  timeout: 5s
+//
+// ParseConfig and LoadConfig accept only the memory stores (stores.kind
+// absent or "memory"); shared stores need [Load] and a registered
+// [StoreFactory].
 func ParseConfig(data []byte, baseDir string) (Config, error) {
 	return parseConfig(data, baseDir, os.LookupEnv)
 }
 
 // parseConfig is ParseConfig with lookup for the environment.
 func parseConfig(data []byte, baseDir string, lookup func(string) (string, bool)) (Config, error) {
+	cfg, st, err := parseFile(data, baseDir, lookup)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := refuseStores(st); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// parseFile parses a document into a Config without stores, and its
+// stores: section. lookup nil means os.LookupEnv.
+func parseFile(data []byte, baseDir string, lookup func(string) (string, bool)) (Config, fileStores, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
 	var fc fileConfig
 	if err := strictyaml.Decode(data, &fc, strictyaml.Options{LookupEnv: lookup}); err != nil {
-		return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+		return Config{}, fileStores{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	if fc.Broker != nil {
 		// The inline secrets must come from the environment: the file
 		// itself never holds one. Read the document again unexpanded.
 		var raw fileConfig
 		if err := strictyaml.Decode(data, &raw, strictyaml.Options{}); err != nil {
-			return Config{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+			return Config{}, fileStores{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 		}
-		for _, f := range []struct{ path, raw, v string }{
+		secrets := []struct{ path, raw, v string }{
 			{"broker.upstream.client_secret", raw.Broker.Upstream.ClientSecret, fc.Broker.Upstream.ClientSecret},
 			{"broker.code_key", raw.Broker.CodeKey, fc.Broker.CodeKey},
-		} {
+		}
+		for i, k := range raw.Broker.PreviousCodeKeys {
+			secrets = append(secrets, struct{ path, raw, v string }{fmt.Sprintf("broker.previous_code_keys[%d]", i), k, fc.Broker.PreviousCodeKeys[i]})
+		}
+		for _, f := range secrets {
 			switch {
 			case f.raw == "":
 			case !strictyaml.IsEnvRef(f.raw):
-				return Config{}, cfgErr(f.path, "must be exactly ${NAME} (an environment variable); a secret is never written in the file")
+				return Config{}, fileStores{}, cfgErr(f.path, "must be exactly ${NAME} (an environment variable); a secret is never written in the file")
 			case strings.TrimSpace(f.v) == "":
-				return Config{}, cfgErr(f.path, "the environment variable "+f.raw+" is empty")
+				return Config{}, fileStores{}, cfgErr(f.path, "the environment variable "+f.raw+" is empty")
 			}
 		}
 	}
-	return fc.toConfig(baseDir)
+	cfg, err := fc.toConfig(baseDir)
+	return cfg, fc.Stores, err
 }
 
 func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
@@ -223,6 +250,9 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		ClientAssertionAlgorithms:  fc.ClientAssertionAlgorithms,
 		MaxBodyBytes:               fc.MaxBodyBytes,
 		RateLimit:                  RateLimit(fc.RateLimit),
+	}
+	if fc.BehindProxy {
+		cfg.ClientAddress = LastForwardedFor
 	}
 	for _, r := range fc.Resources {
 		cfg.Resources = append(cfg.Resources, Resource(r))

@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,8 @@ type fileBroker struct {
 	} `yaml:"access"`
 	CodeKey                 string        `yaml:"code_key"`
 	CodeKeyFile             string        `yaml:"code_key_file"`
+	PreviousCodeKeys        []string      `yaml:"previous_code_keys"`
+	PreviousCodeKeyFiles    []string      `yaml:"previous_code_key_files"`
 	RefreshIdleLifetime     time.Duration `yaml:"refresh_idle_lifetime"`
 	RefreshAbsoluteLifetime time.Duration `yaml:"refresh_absolute_lifetime"`
 	MaxRefreshFamilies      int           `yaml:"max_refresh_families"`
@@ -95,11 +98,42 @@ func (fb *fileBroker) toBroker(baseDir string) (*Broker, error) {
 		}
 	}
 	if fb.CodeKey != "" || fb.CodeKeyFile != "" {
-		key, err := base64.StdEncoding.DecodeString(k)
-		if err != nil || len(key) != 32 {
-			return nil, cfgErr(field, "must hold 32 bytes in standard base64 (openssl rand -base64 32)")
+		key, err := decodeCodeKey(field, k)
+		if err != nil {
+			return nil, err
 		}
 		b.CodeKey = key
 	}
+	if len(fb.PreviousCodeKeys) > 0 && len(fb.PreviousCodeKeyFiles) > 0 {
+		return nil, cfgErr("broker.previous_code_keys", "set previous_code_keys or previous_code_key_files, not both")
+	}
+	for i, k := range fb.PreviousCodeKeys {
+		key, err := decodeCodeKey(fmt.Sprintf("broker.previous_code_keys[%d]", i), strings.TrimSpace(k))
+		if err != nil {
+			return nil, err
+		}
+		b.PreviousCodeKeys = append(b.PreviousCodeKeys, key)
+	}
+	for i, p := range fb.PreviousCodeKeyFiles {
+		field := fmt.Sprintf("broker.previous_code_key_files[%d]", i)
+		k, err := readSecretFile(baseDir, p, 1<<10)
+		if err != nil {
+			return nil, cfgErr(field, "cannot be read")
+		}
+		key, err := decodeCodeKey(field, k)
+		if err != nil {
+			return nil, err
+		}
+		b.PreviousCodeKeys = append(b.PreviousCodeKeys, key)
+	}
 	return b, nil
+}
+
+// decodeCodeKey reads one code key: 32 bytes in standard base64.
+func decodeCodeKey(field, k string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(k)
+	if err != nil || len(key) != 32 {
+		return nil, cfgErr(field, "must hold 32 bytes in standard base64 (openssl rand -base64 32)")
+	}
+	return key, nil
 }

@@ -94,8 +94,8 @@ func FuzzLoginCookie(f *testing.F) {
 	}
 	// sealed once under that key (the nonce is random: fuzzing workers
 	// cannot share a value sealed at run time)
-	const good = "69dxLJjJNqLmrS0ttZiNyKkGtJbisiHiko1-d4xFvdI_8Z1FiL6fcHWSnNIFeWKYMACNJ4m40bOOMgEOFWFIxy4gwpK6VhrptCAHfYqhqw4TLmol99ls8X_zY2ksn08bPH-3oxO8hUtxs2esoA2IJIxjVloEPCHyBiXZgg"
-	const form = "cDOpij8EU1roZkZdecxA_k3coroq8nUOAKisaEmM5CaH4lXePRqOllfbjCXSAAxNTGk3L7qyUvmRI_xNdnAoTrsrzj0N7grYao4c-0k2"
+	const good = "DDaEd9XN.69dxLJjJNqLmrS0ttZiNyKkGtJbisiHiko1-d4xFvdI_8Z1FiL6fcHWSnNIFeWKYMACNJ4m40bOOMgEOFWFIxy4gwpK6VhrptCAHfYqhqw4TLmol99ls8X_zY2ksn08bPH-3oxO8hUtxs2esoA2IJIxjVloEPCHyBiXZgg"
+	const form = "DDaEd9XN.cDOpij8EU1roZkZdecxA_k3coroq8nUOAKisaEmM5CaH4lXePRqOllfbjCXSAAxNTGk3L7qyUvmRI_xNdnAoTrsrzj0N7grYao4c-0k2"
 	var ls loginState
 	var cs consentState
 	if br.logins.open(good, &ls) != nil || ls.Req.ClientID != "c" || br.forms.open(form, &cs) != nil || cs.Subject != "dave" {
@@ -104,7 +104,9 @@ func FuzzLoginCookie(f *testing.F) {
 	if br.forms.open(good, &cs) == nil || br.logins.open(form, &ls) == nil {
 		f.Fatal("a value opened for the other purpose")
 	}
-	for _, s := range []string{good, form, "", "AAAA", good[:len(good)-1], strings.Repeat("A", maxLoginCookie+1)} {
+	// good[9:] is the value without its key id (the format before key
+	// rings): refused.
+	for _, s := range []string{good, form, "", "AAAA", good[:len(good)-1], good[9:], "AAAAAAAA." + good[9:], strings.Repeat("A", maxLoginCookie+1)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -10,16 +10,19 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
 	"github.com/mcpauthz/mcpauthz/config"
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // The documentation's YAML blocks, executed: every ```yaml block of these
@@ -219,24 +222,55 @@ func TestDocsYAML(t *testing.T) {
 				if err := os.WriteFile(filepath.Join(dir, "policy.csv"), policy, 0o600); err != nil {
 					t.Fatal(err)
 				}
-				f, err := config.Parse([]byte(text), config.Options{LookupEnv: docEnv})
+				opts := config.Options{LookupEnv: docEnv, Stores: map[string]config.StoreFactory{"redis": docGuardStore}}
+				f, err := config.Parse([]byte(text), opts)
 				if err != nil {
 					t.Fatalf("Guard file:\n%s\n%v", text, err)
 				}
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
-				built, err := f.Build(ctx, dir, config.Options{LookupEnv: docEnv})
+				built, err := f.Build(ctx, dir, opts)
 				if err != nil {
 					t.Fatalf("Guard file builds:\n%s\n%v", text, err)
 				}
 				_ = built.Close()
 			case "as":
-				if _, err := authserver.ParseConfig([]byte(text), dir); err != nil {
+				path := filepath.Join(dir, "as.yaml")
+				if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				_, c, err := authserver.Load(context.Background(), path, authserver.LoadOptions{Stores: map[string]authserver.StoreFactory{"redis": docASStore}})
+				if err != nil {
 					t.Fatalf("AS file:\n%s\n%v", text, err)
 				}
+				_ = c.Close()
 			}
 		})
 	}
+}
+
+// docGuardStore and docASStore stand for stores/redis's factories, which
+// this module cannot import: they check the option names of
+// redisstore.FileOptions and install nothing. The real factories load the
+// same options in stores/redis/cmd/mcpauthz-redis's tests.
+func docGuardStore(_ context.Context, o map[string]any, _ *core.Config) (io.Closer, error) {
+	return nil, docRedisOptions(o, "url", "prefix", "timeout")
+}
+
+func docASStore(_ context.Context, o map[string]any, _ *authserver.Config) (io.Closer, error) {
+	return nil, docRedisOptions(o, "url", "prefix", "timeout", "quarantine")
+}
+
+func docRedisOptions(o map[string]any, known ...string) error {
+	if o["url"] == nil {
+		return fmt.Errorf("stores.options.url: is required")
+	}
+	for k := range o {
+		if !slices.Contains(known, k) {
+			return fmt.Errorf("stores.options.%s: unknown key", k)
+		}
+	}
+	return nil
 }
 
 // The extractor and the loaders see a broken block: a misspelled field in

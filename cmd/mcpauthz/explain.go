@@ -229,6 +229,10 @@ func explainSetup(cfgPath, model string, policies []string, specs []core.Attribu
 		}
 	}
 	f.Policy.Watch = false
+	// A decision does not depend on where sessions live: a file naming
+	// a store this binary does not register (stores.sessions: redis) is
+	// explained all the same.
+	f.Stores = config.FileStores{}
 	b, err := f.Build(context.Background(), dir, config.Options{})
 	if err != nil {
 		return nil, nil, nil, "", err

@@ -8,6 +8,7 @@
 //	mcpauthz metadata -config guard.yaml
 //	mcpauthz hash-secret < secret.txt
 //	mcpauthz proxy    -config guard.yaml [-upstream http://127.0.0.1:3000/mcp] [-listen 127.0.0.1:8443] [-health-listen ADDR]
+//	mcpauthz authserver -config as.yaml [-listen 127.0.0.1:9400] [-health-listen ADDR] [-tls-cert-file F -tls-key-file F]
 //
 // explain prints the decision the Casbin authorizer takes for one MCP
 // operation: the principal and its policy subjects, groups, roles and
@@ -46,6 +47,15 @@
 // SIGINT or SIGTERM, then a graceful shutdown. The file's proxy: section
 // configures it; -upstream, -listen and -health-listen override it.
 //
+// authserver runs the embedded authorization server of its configuration
+// file (package authserver; its file is in docs/configuration.md) with /readyz and /livez,
+// until SIGINT or SIGTERM. This binary keeps the authorization server's
+// and the proxy's shared state in memory (stores.kind and stores.sessions
+// "memory"): one replica. For several replicas on Redis, run the same
+// commands from stores/redis/cmd/mcpauthz-redis (package serve, with the
+// Redis stores registered); a file naming a kind this binary does not
+// register fails at start with the list of the registered ones.
+//
 // # Security
 //
 // -token-file decodes a JWT WITHOUT verifying its signature, for debugging
@@ -70,6 +80,7 @@ commands:
   metadata     print the RFC 9728 protected resource metadata document
   hash-secret  read a client secret on stdin, print its secret_hash for the authorization server
   proxy        serve the Guard as a reverse proxy in front of an MCP server
+  authserver   serve the embedded authorization server
 
 run "mcpauthz <command> -h" for the flags of a command.
 `
@@ -91,6 +102,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return hashSecretCmd(args[1:], os.Stdin, stdout, stderr)
 	case "proxy":
 		return proxyCmd(args[1:], stdout, stderr)
+	case "authserver":
+		return authServerCmd(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

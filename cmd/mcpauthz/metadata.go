@@ -47,6 +47,7 @@ func metadataCmd(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail("%v", err)
 		}
+		f.Stores = config.FileStores{} // the document does not depend on them
 		b, err := f.Build(context.Background(), dir, config.Options{})
 		if err != nil {
 			return fail("%v", err)

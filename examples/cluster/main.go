@@ -22,6 +22,20 @@
 // within a second. GET /readyz on the MCP address reports a replica's
 // readiness (not ready while it serves a last-good copy).
 //
+// Users log in through the broker (authorization code + PKCE): every AS
+// replica sends them to one upstream OpenID Connect provider (by default a
+// development IdP served by this program on -idp-addr, users alice (group
+// engineering) and bob, password "demo"; or -upstream-issuer with
+// UPSTREAM_CLIENT_ID and UPSTREAM_CLIENT_SECRET), and keeps refresh token
+// families, consents and dynamically registered clients in Redis, with one
+// code key (CODE_KEY, 32 bytes in base64; random per run when unset). A login
+// started at one replica finishes at any other: each step (the /authorize,
+// the IdP's redirect back to /callback, the consent form, the token request)
+// may land on another replica, and every answer of the AS proxy names the
+// replica in X-Cluster-Replica. A standard MCP client registers itself
+// (dynamic registration, loopback redirect URIs) or uses the public client
+// demo-native (redirect http://127.0.0.1/callback, any port).
+//
 // Stop Redis and the token endpoint answers 503 while the MCP replicas keep
 // serving valid tokens; start it again and grants resume. Stop PostgreSQL
 // and the replicas keep the last good policy.
@@ -32,6 +46,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,6 +58,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -57,6 +74,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
+	"github.com/mcpauthz/mcpauthz/examples/quickstart/devidp"
 	"github.com/mcpauthz/mcpauthz/stores/postgres"
 	redisstore "github.com/mcpauthz/mcpauthz/stores/redis"
 )
@@ -80,6 +98,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	policyDB := fs.String("policy-db", getenv("POLICY_DB"), "PostgreSQL DSN of the Casbin policy; empty: authenticate only")
 	lastGood := fs.String("last-good", getenv("LAST_GOOD"), "with -policy-db: file keeping the last good policy, for starting while PostgreSQL is down")
 	poll := fs.Duration("policy-poll", 30*time.Second, "with -policy-db: poll of the policy table, the backstop of LISTEN/NOTIFY")
+	idpAddr := fs.String("idp-addr", "127.0.0.1:9402", "listen address of the development IdP the broker logs users in at (without -upstream-issuer)")
+	upstreamIssuer := fs.String("upstream-issuer", getenv("UPSTREAM_ISSUER"), "the broker's upstream OpenID Connect issuer (UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET; redirect URI <AS>/callback); empty: the development IdP")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -103,6 +123,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	issuer := "http://" + asLn.Addr().String()
 	resource := "http://" + mcpLn.Addr().String() + "/mcp"
+	codeKey, err := sharedCodeKey(getenv("CODE_KEY"))
+	if err != nil {
+		asLn.Close()
+		mcpLn.Close()
+		return err
+	}
+	up := authserver.Upstream{Issuer: *upstreamIssuer, ClientID: getenv("UPSTREAM_CLIENT_ID"), ClientSecret: getenv("UPSTREAM_CLIENT_SECRET"),
+		Claims: map[string]string{"groups": "groups", "email": "email"}}
+	var idpServer *http.Server
+	if up.Issuer == "" {
+		dir, err := os.MkdirTemp("", "cluster-idp-")
+		if err != nil {
+			asLn.Close()
+			mcpLn.Close()
+			return err
+		}
+		defer os.RemoveAll(dir)
+		var idpURL string
+		if idpServer, idpURL, up.ClientSecret, err = developmentIdP(*idpAddr, dir, issuer, resource, log); err != nil {
+			asLn.Close()
+			mcpLn.Close()
+			return err
+		}
+		up.Issuer, up.ClientID = idpURL, "cluster-as"
+	}
 	// One signing key for every replica: in production, the same key file
 	// or KMS key (see docs/deployment.md for rotating it).
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -123,6 +168,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 	}
 	var servers []*http.Server
+	if idpServer != nil {
+		servers = append(servers, idpServer)
+	}
 	var asBackends, mcpBackends []string
 	for range *n {
 		rc := redis.NewClient(opts) // separate state per replica
@@ -132,14 +180,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if err != nil {
 			return err
 		}
+		// The broker's state lives in Redis too: a login, a consent, a
+		// registered client or a refresh token works at every replica.
+		refresh, err := redisstore.NewRefreshStore(redisstore.RefreshConfig{Config: cfg})
+		if err != nil {
+			return err
+		}
+		consents, err := redisstore.NewConsentStore(redisstore.ConsentConfig{Config: cfg})
+		if err != nil {
+			return err
+		}
+		clients, err := redisstore.NewClientStore(redisstore.ClientConfig{Config: cfg})
+		if err != nil {
+			return err
+		}
 		as, err := authserver.New(authserver.Config{
-			Issuer:        issuer,
-			Resources:     []authserver.Resource{{ID: resource, Scopes: []string{"mcp:tools"}}},
-			Clients:       []authserver.Client{{ID: "demo-client", SecretHash: hash, GrantTypes: []string{authserver.GrantClientCredentials}, Scopes: []string{"mcp:tools"}}},
-			SigningKeys:   []authserver.SigningKey{{Signer: key}},
-			ReplayStore:   gs,
-			RateLimiter:   gs,
-			ClientAddress: lastForwarded,
+			Issuer:    issuer,
+			Resources: []authserver.Resource{{ID: resource, Scopes: []string{"mcp:tools"}}},
+			Clients: []authserver.Client{
+				{ID: "demo-client", SecretHash: hash, GrantTypes: []string{authserver.GrantClientCredentials}, Scopes: []string{"mcp:tools"}},
+				{ID: "demo-native", AuthMethods: []string{authserver.AuthNone}, GrantTypes: []string{authserver.GrantAuthorizationCode, authserver.GrantRefreshToken},
+					RedirectURIs: []string{"http://127.0.0.1/callback"}, Scopes: []string{"mcp:tools"}},
+			},
+			SigningKeys: []authserver.SigningKey{{Signer: key}},
+			ReplayStore: gs,
+			RateLimiter: gs,
+			Broker: &authserver.Broker{
+				Upstream:     up,
+				Access:       []authserver.AccessRule{{Group: "engineering", Resource: resource, Scopes: []string{"mcp:tools"}}},
+				CodeKey:      codeKey,
+				RefreshStore: refresh,
+				ConsentStore: consents,
+			},
+			Registration:  &authserver.Registration{LoopbackRedirects: true, Store: clients},
+			ClientAddress: authserver.LastForwardedFor,
 			Logger:        log,
 		})
 		if err != nil {
@@ -183,6 +257,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		servers, mcpBackends = append(servers, s), append(mcpBackends, u)
 	}
 	servers = append(servers, serve(asLn, roundRobin(asBackends)), serve(mcpLn, roundRobin(mcpBackends)))
+	if idpServer != nil {
+		fmt.Fprintf(out, "development IdP:      %s (users alice, bob; password %q)\n", up.Issuer, devPassword)
+	}
 	fmt.Fprintf(out, "authorization server: %s (%d replicas)\nMCP server:           %s (%d replicas)\n", issuer, *n, resource, *n)
 	if ready != nil {
 		ready(issuer, resource)
@@ -292,20 +369,71 @@ func roundRobin(backends []string) http.Handler {
 	for i, b := range backends {
 		targets[i], _ = url.Parse(b)
 	}
+	index := map[string]string{}
+	for i, t := range targets {
+		index[t.Host] = strconv.Itoa(i)
+	}
 	return &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(targets[next.Add(1)%uint64(len(targets))])
 		pr.Out.Host = pr.In.Host
 		pr.SetXForwarded()
+	}, ModifyResponse: func(r *http.Response) error {
+		// Which replica answered, for the curious and for the test.
+		r.Header.Set("X-Cluster-Replica", index[r.Request.URL.Host])
+		return nil
 	}}
 }
 
-// lastForwarded is the AS's ClientAddress behind the proxy: the address the
-// proxy appended, never one the client could set itself.
-func lastForwarded(r *http.Request) string {
-	xff := r.Header.Values("X-Forwarded-For")
-	if len(xff) == 0 {
-		return "unknown"
+// devPassword is the development IdP's password for every user.
+const devPassword = "demo"
+
+// developmentIdP serves the quickstart's development IdP on addr as the
+// broker's upstream: alice is in group engineering (the access rule), bob
+// is not. Its admin policy file goes to dir. It returns the server, its
+// issuer and the broker's client secret.
+func developmentIdP(addr, dir, asIssuer, resource string, log *slog.Logger) (*http.Server, string, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", "", err
 	}
-	parts := strings.Split(xff[len(xff)-1], ",")
-	return strings.TrimSpace(parts[len(parts)-1])
+	policy := filepath.Join(dir, "policy.json") // ID-JAG grants: none, the broker needs none
+	if err := os.WriteFile(policy, []byte(`{"grants":[]}`), 0o600); err != nil {
+		ln.Close()
+		return nil, "", "", err
+	}
+	secret := base64.RawURLEncoding.EncodeToString(randomBytes(24))
+	issuer := "http://" + ln.Addr().String()
+	idp, err := devidp.New(devidp.Config{
+		Issuer: issuer, Password: devPassword, PolicyFile: policy, Logger: log,
+		Users: []devidp.User{
+			{Name: "alice", Email: "alice@example.com", Groups: []string{"engineering"}},
+			{Name: "bob", Email: "bob@example.com", Groups: []string{"marketing"}},
+		},
+		Clients: []devidp.Client{{ID: "cluster-as", Secret: secret, RedirectURIs: []string{asIssuer + "/callback"}}},
+		Servers: []devidp.Server{{Name: "cluster", Resource: resource, AuthorizationServer: asIssuer}},
+	})
+	if err != nil {
+		ln.Close()
+		return nil, "", "", err
+	}
+	return serve(ln, idp), issuer, secret, nil
+}
+
+// sharedCodeKey is CODE_KEY (32 bytes, standard base64) or, unset, a
+// random key for this run: every replica in this process shares it.
+func sharedCodeKey(b64 string) ([]byte, error) {
+	if b64 == "" {
+		return randomBytes(32), nil
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+	if err != nil || len(k) != 32 {
+		return nil, errors.New("cluster: CODE_KEY must hold 32 bytes in standard base64 (openssl rand -base64 32)")
+	}
+	return k, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
 }

@@ -37,7 +37,7 @@ func TestCluster(t *testing.T) {
 	urls := make(chan [2]string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-redis", srv.URL(), "-as-addr", "127.0.0.1:0", "-mcp-addr", "127.0.0.1:0"},
+		done <- run(ctx, []string{"-redis", srv.URL(), "-as-addr", "127.0.0.1:0", "-mcp-addr", "127.0.0.1:0", "-idp-addr", "127.0.0.1:0"},
 			func(k string) string { return env[k] }, io.Discard, func(a, m string) { urls <- [2]string{a, m} })
 	}()
 	var asURL, mcpURL string
@@ -123,7 +123,7 @@ func TestClusterPolicyDB(t *testing.T) {
 		urls := make(chan [2]string, 1)
 		done = make(chan error, 1)
 		go func() {
-			done <- run(ctx, []string{"-redis", rs.URL(), "-as-addr", "127.0.0.1:0", "-mcp-addr", "127.0.0.1:0", "-policy-poll", "500ms"},
+			done <- run(ctx, []string{"-redis", rs.URL(), "-as-addr", "127.0.0.1:0", "-mcp-addr", "127.0.0.1:0", "-idp-addr", "127.0.0.1:0", "-policy-poll", "500ms"},
 				func(k string) string { return env[k] }, io.Discard, func(a, m string) { urls <- [2]string{a, m} })
 		}()
 		select {

@@ -1,0 +1,75 @@
+// Command mcpauthz-redis is the mcpauthz binary's serving commands with the
+// Redis stores registered, for running several replicas from their
+// configuration files alone:
+//
+//	mcpauthz-redis authserver -config as.yaml [-listen 127.0.0.1:9400] [-health-listen ADDR] [-tls-cert-file F -tls-key-file F]
+//	mcpauthz-redis proxy      -config guard.yaml [-upstream URL] [-listen ADDR] [-health-listen ADDR]
+//
+// In the authorization server's file, stores: {kind: redis, options: {url:
+// ${REDIS_URL}}} puts its replay store, rate limits, refresh token
+// families, consents and registered clients in Redis; in the Guard's file,
+// stores: {sessions: redis, options: {url: ${REDIS_URL}}} puts the session
+// bindings there (redisstore.FileOptions lists the options). Both commands
+// are those of "mcpauthz" (package serve): same flags, same files, same
+// behaviour; "memory" stays available. The policy and diagnostic commands
+// (explain, lint, metadata, hash-secret) are in "mcpauthz", which reads the
+// same files.
+//
+// A file naming a kind neither binary registers fails at start, with the
+// registered kinds listed. A Redis that does not answer at start does not:
+// the process starts, /readyz answers 503 naming the store, and the
+// endpoints that need Redis answer 503 until it is back (docs/deployment.md).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mcpauthz/mcpauthz/cmd/mcpauthz/serve"
+	redisstore "github.com/mcpauthz/mcpauthz/stores/redis"
+)
+
+const usage = `usage: mcpauthz-redis <command> [flags]
+
+commands (those of mcpauthz, with the "redis" store kind registered):
+  authserver   serve the embedded authorization server
+  proxy        serve the Guard as a reverse proxy in front of an MCP server
+
+explain, lint, metadata and hash-secret are in the mcpauthz binary.
+run "mcpauthz-redis <command> -h" for the flags of a command.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options are serve's registries with kind "redis" added.
+func options() serve.Options {
+	guard, as := redisstore.Registries()
+	return serve.Options{Name: "mcpauthz-redis", Config: guard, AuthServer: as}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "authserver":
+		return serve.AuthServer(ctx, args[1:], stdout, stderr, options())
+	case "proxy":
+		return serve.Proxy(ctx, args[1:], stdout, stderr, options())
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "mcpauthz-redis: unknown command %q\n%s", args[0], usage)
+	return 2
+}
