@@ -45,7 +45,11 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.Res
 	}
 	body, hasBody := cr.Body, cr.BodyReader != nil
 	putScratch(sc)
-	r = r.WithContext(res.Context(r.Context()))
+	// The request handed on lives in st too: WithContext is inlined, so
+	// its copy stays on the stack and the request costs no allocation of
+	// its own.
+	st.req = *r.WithContext(res.Context(r.Context()))
+	r = &st.req
 	if hasBody {
 		st.body.Reset(body)
 		r.Body = &st.body
@@ -83,13 +87,14 @@ func WriteResponse(w http.ResponseWriter, resp *Response) {
 const smallBody = 256 + 1
 
 // httpState is Serve's single per-request allocation: the Result, the
-// restored body and a small body's bytes, which the request handed to next
-// may still refer to. What only Check reads is a pooled checkScratch
+// request handed to next with its restored body, and a small body's bytes,
+// all of which next (and anything it starts) may still refer to. What only Check reads is a pooled checkScratch
 // (hotpath.go); an initialize request's session writer is allocated apart.
 type httpState struct {
 	res   Result
 	w     http.ResponseWriter
 	r     *http.Request // as received: its Body is the connection's
+	req   http.Request  // the request handed to next
 	body  restoredBody
 	small [smallBody]byte
 }
