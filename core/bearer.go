@@ -24,6 +24,21 @@ const MaxTokenBytes = 16 << 10
 // headers, token in query or form, empty or malformed Bearer credentials);
 // ErrMalformedToken (token longer than MaxTokenBytes).
 func extractBearer(h http.Header, rawQuery string, body []byte) (string, error) {
+	tok, err := bearerCandidate(h, rawQuery, body)
+	if err == nil {
+		err = checkToken68(tok)
+	}
+	if err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// bearerCandidate is extractBearer without the final test that the
+// credentials are one token68 ([checkToken68]): the Guard runs that test
+// only for a token its verifier's cache does not hold (see
+// [CachedVerifier]).
+func bearerCandidate(h http.Header, rawQuery string, body []byte) (string, error) {
 	if hasParam(rawQuery, "access_token") {
 		return "", fmt.Errorf("%w: access_token in the query", ErrMalformedRequest)
 	}
@@ -38,11 +53,23 @@ func extractBearer(h http.Header, rawQuery string, body []byte) (string, error) 
 	default:
 		return "", fmt.Errorf("%w: %d Authorization headers", ErrMalformedRequest, len(vals))
 	}
-	return parseAuthorization(vals[0])
+	return authorizationCandidate(vals[0])
 }
 
 // parseAuthorization parses one Authorization header value.
 func parseAuthorization(v string) (string, error) {
+	tok, err := authorizationCandidate(v)
+	if err == nil {
+		err = checkToken68(tok)
+	}
+	if err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// authorizationCandidate is parseAuthorization without [checkToken68].
+func authorizationCandidate(v string) (string, error) {
 	v = trimSpaceTab(v)
 	scheme, rest, _ := strings.Cut(v, " ")
 	if scheme == "" {
@@ -61,10 +88,18 @@ func parseAuthorization(v string) (string, error) {
 	if len(tok) > MaxTokenBytes {
 		return "", fmt.Errorf("%w: token longer than %d bytes", ErrMalformedToken, MaxTokenBytes)
 	}
-	if !isToken68(tok) {
-		return "", fmt.Errorf("%w: Bearer credentials are not one token68", ErrMalformedRequest)
-	}
 	return tok, nil
+}
+
+// errNotToken68 is checkToken68's refusal.
+var errNotToken68 = fmt.Errorf("%w: Bearer credentials are not one token68", ErrMalformedRequest)
+
+// checkToken68 refuses Bearer credentials that are not one token68.
+func checkToken68(tok string) error {
+	if !isToken68(tok) {
+		return errNotToken68
+	}
+	return nil
 }
 
 // trimSpaceTab is strings.Trim(v, " \t") without building a cutset.

@@ -124,7 +124,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 
 	// 2. Credentials (the header and query only: the body is read after
 	// the token is verified).
-	token, err := extractBearer(r.Header, r.RawQuery, nil)
+	token, err := bearerCandidate(r.Header, r.RawQuery, nil)
 	if err != nil {
 		switch {
 		case errors.Is(err, ErrNoToken):
@@ -136,9 +136,23 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 		}
 	}
 
-	// 3. Verify.
+	// 3. Verify. A token the verifier's cache holds was verified, and found
+	// to be one token68, before (cachedverifier.go); any other token is
+	// checked for that first.
+	var claims *Claims
+	hit := false
+	if g.cached != nil {
+		claims, hit, err = g.cached.VerifyCached(ctx, token)
+	}
+	if !hit {
+		if err := checkToken68(token); err != nil {
+			return nil, &Error{Kind: KindInvalidRequest, Description: "send exactly one bearer token, in the Authorization header", Err: err}
+		}
+	}
 	sctx, sp := g.tel.step(ctx, SpanVerify)
-	claims, err := g.verifier.Verify(sctx, token)
+	if !hit {
+		claims, err = g.verifier.Verify(sctx, token)
+	}
 	otelx.End(sp, err)
 	err = redact(err, token)
 	if err == nil && claims == nil {

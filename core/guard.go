@@ -196,6 +196,7 @@ const (
 type Guard struct {
 	resource        string
 	verifier        TokenVerifier
+	cached          CachedVerifier // verifier, when it is one
 	mapper          ClaimMapper
 	defaultMapper   bool // mapper is DefaultMapper: Check maps in place
 	authorizer      Authorizer
@@ -275,6 +276,7 @@ func New(cfg Config) (*Guard, error) {
 		g.mapper, g.defaultMapper = DefaultMapper(), true
 	}
 	g.digester, _ = cfg.Authorizer.(PolicyDigester)
+	g.cached, _ = cfg.Verifier.(CachedVerifier)
 	if n := cfg.SpanObjectNameBytes; n > MaxSpanObjectNameBytes || n > 0 && n < MinSpanObjectNameBytes {
 		return nil, fmt.Errorf("core: Config.SpanObjectNameBytes %d is outside [%d, %d]", n, MinSpanObjectNameBytes, MaxSpanObjectNameBytes)
 	}

@@ -27,22 +27,51 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 	return c, err
 }
 
+// VerifyCached is Verify answered from the verified-token cache alone
+// (core.CachedVerifier): hit is false, and nothing is recorded, when the
+// token is not cached or its verifying key left the issuer's key set; then
+// Verify verifies it. Only tokens that parsed as compact JWS are cached.
+func (v *Verifier) VerifyCached(ctx context.Context, token string) (*core.Claims, bool, error) {
+	if v.cache == nil {
+		return nil, false, nil
+	}
+	c, hit, err := v.cached(ctx, token, v.now(), false)
+	if err != nil {
+		v.diag.report(err)
+	}
+	return c, hit, err
+}
+
+// cached answers token from the cache: hit is false when the token is not
+// there or must be verified from scratch. A miss is counted in the lookup
+// metric only when countMiss is set (VerifyCached leaves that to Verify).
+func (v *Verifier) cached(ctx context.Context, token string, now time.Time, countMiss bool) (*core.Claims, bool, error) {
+	e, ok := v.cache.get(token, now)
+	if ok {
+		if err := checkTimes(now, e.leeway, e.claims); err != nil {
+			v.lookups.Record(ctx, true)
+			v.cache.remove(token)
+			return nil, true, &core.TokenRefusalError{Issuer: e.claims.Issuer, Audience: e.claims.Audience, Err: err}
+		}
+		if e.keyStillTrusted() {
+			v.lookups.Record(ctx, true)
+			return e.claims, true, nil // shared, read-only (see Verify)
+		}
+		// The verifying key left the issuer's key set (or the set is
+		// unavailable): verify from scratch, which fails closed.
+		v.cache.remove(token)
+	}
+	if countMiss {
+		v.lookups.Record(ctx, false)
+	}
+	return nil, false, nil
+}
+
 func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, error) {
 	now := v.now()
 	if v.cache != nil {
-		e, ok := v.cache.get(token, now)
-		v.lookups.Record(ctx, ok)
-		if ok {
-			if err := checkTimes(now, e.leeway, e.claims); err != nil {
-				v.cache.remove(token)
-				return nil, &core.TokenRefusalError{Issuer: e.claims.Issuer, Audience: e.claims.Audience, Err: err}
-			}
-			if e.keyStillTrusted() {
-				return e.claims, nil // shared, read-only (see Verify)
-			}
-			// The verifying key left the issuer's key set (or the set is
-			// unavailable): verify from scratch, which fails closed.
-			v.cache.remove(token)
+		if c, hit, err := v.cached(ctx, token, now, true); hit {
+			return c, err
 		}
 	}
 	var tok jose.Token // on the stack
