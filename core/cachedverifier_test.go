@@ -63,7 +63,7 @@ func TestCachedVerifier(t *testing.T) {
 		auth     []string // Authorization header values
 		query    string
 		wantKind ErrorKind // "" = allowed
-		wantHit  bool // answered from the cache (Verify not called)
+		wantHit  bool      // answered from the cache (Verify not called)
 	}{
 		{"exact token", []string{"Bearer " + tokAlice}, "", "", true},
 		{"scheme case", []string{"bEaReR " + tokAlice}, "", "", true},
