@@ -45,16 +45,17 @@ type cacheEntry struct {
 }
 
 // keyContainer is implemented by key sets that can tell whether a key is
-// still current (jose.StaticKeySet, jose.RemoteKeySet, discoveryKeySet).
+// still current at a time read from the verifier's clock, which is the key
+// set's too (jose.StaticKeySet, jose.RemoteKeySet, discoveryKeySet).
 type keyContainer interface {
-	Contains(k *jose.PublicKey) bool
+	ContainsAt(k *jose.PublicKey, now time.Time) bool
 }
 
 // keyStillTrusted reports whether the verifying key is still in its key
-// set. Key sets that cannot tell are trusted until the entry's TTL.
-func (e *cacheEntry) keyStillTrusted() bool {
+// set at now. Key sets that cannot tell are trusted until the entry's TTL.
+func (e *cacheEntry) keyStillTrusted(now time.Time) bool {
 	kc, ok := e.keys.(keyContainer)
-	return !ok || kc.Contains(e.key)
+	return !ok || kc.ContainsAt(e.key, now)
 }
 
 func newTokenCache(c CacheConfig) *tokenCache {

@@ -68,10 +68,15 @@ func (d *discoveryKeySet) Keys(ctx context.Context, kid, alg string) ([]*jose.Pu
 // Contains reports whether k is in the discovered key set's current keys
 // (false before discovery succeeded); see jose.RemoteKeySet.Contains.
 func (d *discoveryKeySet) Contains(k *jose.PublicKey) bool {
+	return d.ContainsAt(k, d.remote.Now())
+}
+
+// ContainsAt is Contains at time now (see jose.RemoteKeySet.ContainsAt).
+func (d *discoveryKeySet) ContainsAt(k *jose.PublicKey, now time.Time) bool {
 	d.mu.Lock()
 	ks := d.keys
 	d.mu.Unlock()
-	return ks != nil && ks.Contains(k)
+	return ks != nil && ks.ContainsAt(k, now)
 }
 
 func (d *discoveryKeySet) resolve(ctx context.Context) (*jose.RemoteKeySet, error) {

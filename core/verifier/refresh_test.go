@@ -99,16 +99,16 @@ func TestCacheKeepsEntryWhileKeyPresent(t *testing.T) {
 	}
 	clone := *pk
 	e := &cacheEntry{keys: jose.NewStaticKeySet(pk), key: &clone}
-	if !e.keyStillTrusted() {
+	if !e.keyStillTrusted(t0) {
 		t.Fatal("equal key not trusted")
 	}
 	other, _ := jose.NewPublicKey(key(t, jose.ES256, "b").Public(), "es", jose.ES256)
-	if e.key = other; e.keyStillTrusted() {
+	if e.key = other; e.keyStillTrusted(t0) {
 		t.Fatal("different key material with the same kid trusted")
 	}
 	// A key set that cannot tell is trusted (bounded by TTL).
 	e.keys = &countingKeySet{KeySet: e.keys}
-	if !e.keyStillTrusted() {
+	if !e.keyStillTrusted(t0) {
 		t.Fatal("opaque key set")
 	}
 }

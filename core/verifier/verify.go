@@ -53,7 +53,7 @@ func (v *Verifier) cached(ctx context.Context, token string, now time.Time, coun
 			v.cache.remove(token)
 			return nil, true, &core.TokenRefusalError{Issuer: e.claims.Issuer, Audience: e.claims.Audience, Err: err}
 		}
-		if e.keyStillTrusted() {
+		if e.keyStillTrusted(now) {
 			v.lookups.Record(ctx, true)
 			return e.claims, true, nil // shared, read-only (see Verify)
 		}

@@ -1,6 +1,9 @@
 package jose
 
-import "crypto"
+import (
+	"crypto"
+	"time"
+)
 
 // Contains reports whether k is still one of the keys of s: the same
 // *PublicKey, or a key with the same kid, alg, use and key material.
@@ -25,6 +28,9 @@ func (s *StaticKeySet) Contains(k *PublicKey) bool {
 	return false
 }
 
+// ContainsAt is Contains: a static set does not age.
+func (s *StaticKeySet) ContainsAt(k *PublicKey, _ time.Time) bool { return s.Contains(k) }
+
 func sameKey(a, b *PublicKey) bool {
 	if a.KeyID != b.KeyID || a.Algorithm != b.Algorithm || a.Use != b.Use {
 		return false
@@ -40,7 +46,20 @@ func sameKey(a, b *PublicKey) bool {
 // passed, so callers that cache verification results (and so call Keys
 // rarely) still see removed keys disappear.
 func (r *RemoteKeySet) Contains(k *PublicKey) bool {
-	keys, usable := r.currentRefreshing()
+	return r.ContainsAt(k, r.now())
+}
+
+// ContainsAt is Contains at time now, for a caller that has just read the
+// set's clock (the verifier's cache hit, on every request). While the set
+// is younger than RefreshInterval (and MaxStale) it takes no lock: nothing
+// is due then, and the answer comes from the last fetched set.
+func (r *RemoteKeySet) ContainsAt(k *PublicKey, now time.Time) bool {
+	if s := r.snap.Load(); s != nil {
+		if age := now.Sub(s.at); age <= r.maxStale && (r.interval <= 0 || age < r.interval) {
+			return s.keys.Contains(k)
+		}
+	}
+	keys, usable := r.currentRefreshing(now)
 	if !usable {
 		return false
 	}
@@ -48,12 +67,10 @@ func (r *RemoteKeySet) Contains(k *PublicKey) bool {
 }
 
 // currentRefreshing is current followed, when the set is usable, by
-// maybeBackgroundRefresh, under one lock and with one clock read: a cached
-// token's check (Contains) runs on every request.
-func (r *RemoteKeySet) currentRefreshing() (*StaticKeySet, bool) {
+// maybeBackgroundRefresh, under one lock and with the caller's clock read.
+func (r *RemoteKeySet) currentRefreshing(now time.Time) (*StaticKeySet, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := r.now()
 	if r.keys == nil || now.Sub(r.fetchedAt) > r.maxStale {
 		return r.keys, false
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -113,6 +114,15 @@ type RemoteKeySet struct {
 	// in flight, until the next fetch is allowed.
 	negative map[string]uint64
 	onFetch  func(error)
+	// snap is keys and fetchedAt, published together after each
+	// successful fetch so that ContainsAt reads them without the lock.
+	snap atomic.Pointer[keySnapshot]
+}
+
+// keySnapshot is one successfully fetched set and the time it was fetched.
+type keySnapshot struct {
+	keys *StaticKeySet
+	at   time.Time
 }
 
 // NewRemoteKeySet validates cfg and returns a key set. It does no I/O.
@@ -369,6 +379,7 @@ func (r *RemoteKeySet) start() chan struct{} {
 		r.lastErr = err
 		if err == nil {
 			r.keys, r.fetchedAt = keys, r.now()
+			r.snap.Store(&keySnapshot{keys: keys, at: r.fetchedAt})
 			r.gen++
 		}
 		close(done)
