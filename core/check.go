@@ -245,9 +245,9 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 	if res == nil {
 		res = new(Result)
 	}
-	res.Principal, res.ProtocolVersion, res.SessionID, res.tiKey = p, ins.version, ins.sessionID, g.sdkKey
+	res.Principal, res.ProtocolVersion, res.SessionID, res.ctx.tiKey = p, ins.version, ins.sessionID, g.sdkKey
 	if memo != nil {
-		res.ti, res.pid = &memo.ti, memo.id
+		res.ctx.ti, res.pid = &memo.ti, memo.id
 	}
 
 	// 7. Session binding (check only; the binding is touched, ended or

@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
 )
 
 // This file keeps the allowed request's path to few allocations and few
@@ -48,9 +50,9 @@ func (res *Result) Context(parent context.Context) context.Context {
 	if res.ctx.Context != nil {
 		return WithPrincipal(parent, res.Principal)
 	}
-	res.ctx = principalCtx{Context: parent, p: res.Principal}
-	if res.tiKey != nil {
-		res.ctx.tiKey, res.ctx.ti = res.tiKey, res.TokenInfo()
+	res.ctx.Context, res.ctx.p = parent, res.Principal
+	if res.ctx.tiKey != nil {
+		res.TokenInfo() // sets res.ctx.ti
 	}
 	return &res.ctx
 }
@@ -60,8 +62,8 @@ func (res *Result) Context(parent context.Context) context.Context {
 type principalCtx struct {
 	context.Context
 	p     *Principal
-	tiKey any // nil: no TokenInfo
-	ti    any // *auth.TokenInfo
+	tiKey any             // nil: no TokenInfo
+	ti    *auth.TokenInfo // set whenever tiKey is
 }
 
 // Value answers the principal key (and the go-sdk TokenInfo key) itself and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 type ctxKey string
@@ -137,5 +138,16 @@ func TestLookupPaths(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { c.Lookup("groups"); c.Lookup("realm_access.roles") }); n != 0 {
 		t.Errorf("Lookup of missing claims allocates %v times", n)
+	}
+}
+
+// TestHTTPStateSize: Serve's one allocation (the Result, the request handed
+// on with its body reader, a small body) stays within the 768-byte size
+// class, with the 8-byte header the runtime puts before objects over 512
+// bytes that hold pointers; smallBody takes what the rest leaves.
+func TestHTTPStateSize(t *testing.T) {
+	t.Parallel()
+	if n := unsafe.Sizeof(httpState{}); n > 768-8 {
+		t.Fatalf("httpState is %d bytes, over the 768-byte size class: shrink smallBody", n)
 	}
 }

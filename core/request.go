@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/modelcontextprotocol/go-sdk/auth"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -75,13 +74,12 @@ type Result struct {
 	// filterSpan starts the SpanFilter span of a list response; nil when
 	// tracing is off.
 	filterSpan func() trace.Span
-	// ctx is the context node handed out by Context (see hotpath.go).
+	// ctx is the context node handed out by Context (see hotpath.go). Its
+	// tiKey is the go-sdk's TokenInfo context key (nil: unknown) and its ti
+	// the TokenInfo, built on first use or taken from the token's cache
+	// entry.
 	ctx principalCtx
-	// tiKey is the go-sdk's TokenInfo context key (nil: unknown); ti the
-	// TokenInfo, built on first use or taken from the token's cache entry.
-	tiKey any
-	ti    *auth.TokenInfo
-	pid   string // Principal.ID(), once computed
+	pid string // Principal.ID(), once computed
 }
 
 // principalID is res.Principal.ID(), computed once per request (or taken

@@ -62,8 +62,8 @@ func (res *Result) TokenInfo() *auth.TokenInfo {
 	if res == nil {
 		return nil
 	}
-	if res.ti == nil {
-		res.ti = newTokenInfo(res.Principal, res.principalID())
+	if res.ctx.ti == nil {
+		res.ctx.ti = newTokenInfo(res.Principal, res.principalID())
 	}
-	return res.ti
+	return res.ctx.ti
 }
