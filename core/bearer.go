@@ -75,7 +75,7 @@ func authorizationCandidate(v string) (string, error) {
 	if scheme == "" {
 		return "", fmt.Errorf("%w: empty Authorization header", ErrMalformedRequest)
 	}
-	if !isToken(scheme) {
+	if scheme != "Bearer" && !isToken(scheme) { // "Bearer" is one
 		return "", fmt.Errorf("%w: malformed auth scheme", ErrMalformedRequest)
 	}
 	if !strings.EqualFold(scheme, "Bearer") {
