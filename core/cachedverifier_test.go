@@ -147,3 +147,53 @@ func TestCachedVerifierMissChecksSyntaxFirst(t *testing.T) {
 		t.Fatalf("Verify called %d times, want 1 (the first request)", len(v.verified))
 	}
 }
+
+// FuzzCachedVerifier is a differential: for any Authorization header and
+// query, a Guard whose verifier answers from a cache (holding tokAlice,
+// tokBob and tokClient) decides exactly like a Guard whose verifier has no
+// cache: the same allow or the same refusal kind and status.
+func FuzzCachedVerifier(f *testing.F) {
+	for _, a := range []string{"Bearer " + tokAlice, "bearer  " + tokBob, " Bearer " + tokClient + "\t", "Bearer " + tokAlice + "=",
+		"Bearer " + tokAlice + ",", "Bearer\t" + tokAlice, "Bearer " + tokAlice + " x", `Bearer "` + tokAlice + `"`, "Basic " + tokAlice,
+		"Bearer expired.x", "Bearer a,b", ""} {
+		f.Add(a, "")
+	}
+	f.Add("Bearer "+tokAlice, "access_token="+tokAlice)
+	cached := newCachingFake()
+	gc := newGuard(f, func(c *Config) { c.Verifier = cached })
+	gp := newGuard(f)
+	for _, tok := range []string{tokAlice, tokBob, tokClient} {
+		if _, err := gc.Check(context.Background(), post(tok, toolCall("ls"))); err != nil && !errors.Is(err, ErrMalformedRequest) {
+			var e *Error
+			if !errors.As(err, &e) || e.Kind == KindInvalidToken {
+				f.Fatalf("warming %s: %v", tok, err)
+			}
+		}
+	}
+	if len(cached.cache) != 3 {
+		f.Fatalf("cache holds %d tokens, want 3", len(cached.cache))
+	}
+	f.Fuzz(func(t *testing.T, auth, query string) {
+		outcome := func(g *Guard) (ErrorKind, int) {
+			r := post("", toolCall("ls"))
+			if auth != "" {
+				r.Header["Authorization"] = []string{auth}
+			}
+			r.RawQuery = query
+			_, err := g.Check(context.Background(), r)
+			if err == nil {
+				return "", 200
+			}
+			e, ok := err.(*Error)
+			if !ok {
+				t.Fatalf("error of type %T", err)
+			}
+			return e.Kind, g.Render(err).Status
+		}
+		kc, sc := outcome(gc)
+		kp, sp := outcome(gp)
+		if kc != kp || sc != sp {
+			t.Fatalf("Authorization %q, query %q: cached verifier %q/%d, plain verifier %q/%d", auth, query, kc, sc, kp, sp)
+		}
+	})
+}
