@@ -1,6 +1,7 @@
 package fibermcp
 
 import (
+	"bufio"
 	"hash/maphash"
 	"net"
 	"net/http"
@@ -182,5 +183,52 @@ func TestInternAuthorization(t *testing.T) {
 	kept := st.tok.s
 	if l1, l2 := auth(long), auth(long); unsafe.StringData(l1) == unsafe.StringData(l2) || st.tok.s != kept {
 		t.Error("an over-long value was interned")
+	}
+}
+
+// TestInternVariants: a state that interned one value never hands it out
+// for a different one: several Authorization fields on one request, values
+// that differ only in whitespace or case, the empty value, and values
+// around maxInterned, each checked after fasthttp's buffer is overwritten.
+func TestInternVariants(t *testing.T) {
+	t.Parallel()
+	st := &reqState{}
+	long := "Bearer " + strings.Repeat("y", maxInterned-len("Bearer "))
+	for _, vals := range [][]string{
+		{"Bearer aaaa"},
+		{"Bearer aaaa", "Bearer bbbb"},
+		{"Bearer bbbb", "Bearer aaaa"},
+		{"Bearer  aaaa"},
+		{"bearer aaaa"},
+		{"Bearer aaaa "},
+		{""},
+		{"Bearer aaaa"},
+		{long},
+		{long + "y"},
+		{long},
+		{"Bearer aaab"},
+	} {
+		var req fasthttp.Request
+		raw := "POST /mcp HTTP/1.1\r\nHost: h\r\n"
+		for _, v := range vals {
+			raw += "Authorization: " + v + "\r\n"
+		}
+		if err := req.Read(bufio.NewReaderSize(strings.NewReader(raw+"Content-Length: 0\r\n\r\n"), 64<<10)); err != nil {
+			t.Fatal(err)
+		}
+		got := fillRequest(st, &req, nil).Header["Authorization"]
+		req.Header.VisitAll(func(k, v []byte) { // fasthttp reuses its buffers
+			for i := range v {
+				v[i] = 'z'
+			}
+		})
+		want := make([]string, len(vals))
+		for i, v := range vals {
+			want[i] = strings.TrimRight(v, " ") // fasthttp trims trailing OWS
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%.30q (-want +got):\n%s", vals, diff)
+		}
+		st.reset()
 	}
 }
