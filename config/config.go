@@ -513,8 +513,9 @@ func (fi *FileIssuer) build(audience []string, defaultMapper core.ClaimMapper) (
 		}
 		e.Algorithms, e.RequiredClaims, e.RefreshInterval = fi.Algorithms, fi.RequiredClaims, fi.RefreshInterval
 		if m != nil {
-			e.Mapper = m
+			e.Mapper = m // e.Checks, the preset's, stay
 		}
+		e.DisableChecks = fi.DisableChecks
 		entries = append(entries, e)
 	}
 	return entries, nil

@@ -120,9 +120,17 @@ type FileIssuer struct {
 	Audience []string `yaml:"audience"`
 	// RefreshInterval of the key set. Default 15m; negative disables.
 	RefreshInterval time.Duration `yaml:"refresh_interval"`
-	// Mapper replaces the issuer's mapper (the preset's, or the top-level
-	// mapper for generic issuers).
+	// Mapper replaces the issuer's claim layout (the preset's, or the
+	// top-level mapper for generic issuers). For a preset it changes how
+	// claims are mapped only: the preset's security checks (Keycloak's
+	// payload typ, Entra's tenant, Google's service accounts, ...; see
+	// docs/security.md) still run on every token.
 	Mapper *FileMapper `yaml:"mapper"`
+	// DisableChecks turns off security checks of the preset by name
+	// ("keycloak.bearer_typ", "entra.group_overage", ...;
+	// verifier.IssuerConfig.DisableChecks). Each name must be a check of
+	// this issuer, and each one disabled is logged at start. Default none.
+	DisableChecks []string `yaml:"disable_checks"`
 	// Alias names the issuer in policy (casbinauthz.Issuer.Alias: subjects
 	// "<alias>/group:eng"). REQUIRED when the file trusts several issuers
 	// or a "{tenantid}" issuer (core.New refuses shared subjects); then

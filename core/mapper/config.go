@@ -82,6 +82,12 @@ type Config struct {
 	// not already wrap core.ErrMapping or core.ErrUnavailable is wrapped in
 	// core.ErrMapping. OPTIONAL.
 	Refine func(c *core.Claims, p *core.Principal) error
+
+	// Checks are named security checks run on the claims before anything
+	// is mapped; the first refusal rejects the token (see [Check]). The
+	// presets put their refusals here, apart from the claim layout.
+	// OPTIONAL, default none.
+	Checks []Check
 }
 
 // withDefaults returns a copy of cfg with defaults applied and the slices and
@@ -100,6 +106,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	out.AttributeClaims = cloneMap(cfg.AttributeClaims)
 	out.ClientClaims = cloneMap(cfg.ClientClaims)
 	out.AttributeSpecs = slices.Clone(cfg.AttributeSpecs)
+	out.Checks = slices.Clone(cfg.Checks)
+	if err := ValidateChecks(out.Checks); err != nil {
+		return Config{}, err
+	}
 
 	lists := [][]string{out.ClientIDClaims, out.ScopeClaims, out.GroupClaims, out.RoleClaims, out.TenantClaims, out.ProviderClaims}
 	for _, l := range lists {

@@ -77,17 +77,12 @@ func Entra(cfg EntraConfig) (*Mapper, error) {
 			"preferred_username": "preferred_username", "email": "email", "acr": "acr", "amr": "amr",
 		},
 		IsClient: entraIsClient,
+		Checks:   entraChecks(allowed, cfg.AllowAnyTenant, cfg.AllowGroupOverage),
 		Refine: func(c *core.Claims, p *core.Principal) error {
-			tid := p.Tenant
-			if !isGUID(tid) {
+			// The checks read "tid" itself; the tenant mapped from it must
+			// be that GUID too (not prefixed with a provider).
+			if !isGUID(p.Tenant) {
 				return mappingErr("entra: tid missing or not a GUID")
-			}
-			if _, ok := allowed[strings.ToLower(tid)]; !ok && !cfg.AllowAnyTenant {
-				return fmt.Errorf("%w: entra: tenant %s not allowed", core.ErrMapping, tid)
-			}
-			if p.Issuer != "https://login.microsoftonline.com/"+tid+"/v2.0" &&
-				p.Issuer != "https://sts.windows.net/"+tid+"/" {
-				return fmt.Errorf("%w: entra: issuer %q does not belong to tenant %s", core.ErrMapping, p.Issuer, tid)
 			}
 			if p.Kind == core.PrincipalClient {
 				for _, r := range p.Roles {
@@ -96,12 +91,7 @@ func Entra(cfg EntraConfig) (*Mapper, error) {
 					}
 				}
 			}
-			if entraGroupOverage(c) {
-				if !cfg.AllowGroupOverage {
-					return mappingErr("entra: groups overage: the user is in more groups than the token can carry " +
-						"(_claim_names.groups or hasgroups), so its group list is incomplete; emit only groups assigned " +
-						"to the application, use app roles, or set AllowGroupOverage (allow_group_overage) if policy ignores groups")
-				}
+			if cfg.AllowGroupOverage && entraGroupOverage(c) {
 				if p.Attributes == nil {
 					p.Attributes = map[string]any{}
 				}

@@ -2,10 +2,6 @@ package mapper
 
 import (
 	"errors"
-	"fmt"
-	"strings"
-
-	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // GoogleConfig configures [Google].
@@ -51,37 +47,6 @@ func Google(cfg GoogleConfig) (*Mapper, error) {
 		RoleClaims:      []string{},
 		TenantClaims:    []string{},
 		AttributeClaims: map[string]string{"email": "email", "email_verified": "email_verified", "hd": "hd"},
-		Refine: func(c *core.Claims, p *core.Principal) error {
-			if p.Kind == core.PrincipalClient {
-				if !cfg.AllowServiceAccounts {
-					return mappingErr("google: client (service account) tokens are not allowed")
-				}
-				return nil
-			}
-			email, err := optString(c, "email")
-			if err != nil {
-				return err
-			}
-			if email == "" {
-				return mappingErr("google: user token has no email")
-			}
-			v, _ := c.Lookup("email_verified")
-			if v != true && v != "true" {
-				return mappingErr("google: email not verified")
-			}
-			if len(domains) == 0 {
-				return nil
-			}
-			hd, err := optString(c, "hd")
-			if err != nil {
-				return err
-			}
-			for _, d := range domains {
-				if hd != "" && strings.EqualFold(hd, d) {
-					return nil
-				}
-			}
-			return fmt.Errorf("%w: google: hosted domain %q not allowed", core.ErrMapping, hd)
-		},
+		Checks:          googleChecks(domains, cfg.AllowServiceAccounts),
 	})
 }

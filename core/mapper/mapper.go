@@ -52,6 +52,9 @@ func (m *Mapper) MapClaims(_ context.Context, c *core.Claims) (*core.Principal, 
 		return nil, err
 	}
 	cfg := &m.cfg
+	if err := RunChecks(cfg.Checks, c); err != nil {
+		return nil, err
+	}
 
 	issuer := c.Issuer
 	if issuer == "" {

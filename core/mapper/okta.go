@@ -17,7 +17,8 @@ import (
 //
 // Classification: a token with "uid" is a user; a token without "uid" whose
 // "sub" equals "cid" is a client (Okta's client_credentials tokens); anything
-// else is rejected with core.ErrMapping.
+// else is rejected with core.ErrMapping (the check "okta.token_shape", see
+// [Check]).
 func Okta() (*Mapper, error) {
 	return Standard(Config{
 		SubjectClaim:   "uid",
@@ -34,13 +35,8 @@ func Okta() (*Mapper, error) {
 				return false, nil
 			}
 			sub, err := optString(c, "sub")
-			if err != nil {
-				return false, err
-			}
-			if sub != "" && sub == cid {
-				return true, nil
-			}
-			return false, mappingErr("okta: token has neither uid nor sub == cid")
+			return sub != "" && sub == cid, err
 		},
+		Checks: oktaChecks(),
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/mapper"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/mcpauthz/mcpauthz/internal/jose"
@@ -164,6 +165,19 @@ type IssuerConfig struct {
 	// core.DefaultMapper(). The IdP presets set the matching core/mapper
 	// preset.
 	Mapper core.ClaimMapper
+	// Checks are security checks that Verify runs on every token of this
+	// issuer after its signature and registered claims: a refusal is a
+	// token error (401 invalid_token). They run whatever maps the claims:
+	// replacing Mapper, or giving core.Config.Mapper a mapper other than
+	// [Verifier.Mapper], never removes them. The IdP presets set theirs
+	// (the names are listed at mapper.Check) and give Mapper a copy of the
+	// preset mapper without them, so each runs once. OPTIONAL.
+	Checks []mapper.Check
+	// DisableChecks names entries of Checks not to run: the only way to
+	// turn a preset's check off. Each name must be one of Checks (New fails
+	// otherwise), and New logs a Warn line for each. OPTIONAL, default
+	// none.
+	DisableChecks []string
 	// Leeway overrides Config.Leeway for this issuer. OPTIONAL.
 	Leeway *time.Duration
 	// RefreshInterval, for JWKSURL and discovery issuers, is how old the

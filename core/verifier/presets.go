@@ -13,8 +13,13 @@ import (
 
 // Preset is what trusting one identity provider takes: its issuer entries
 // (issuer or issuer template, key source, the JOSE "typ" values its access
-// tokens really carry, the audience convention) and the core/mapper preset
-// for its claim layout, set as each entry's IssuerConfig.Mapper.
+// tokens really carry, the audience convention), the core/mapper preset for
+// its claim layout, set as each entry's IssuerConfig.Mapper, and the
+// preset's security checks, set as IssuerConfig.Checks (see mapper.Check
+// for their names). Replacing an entry's Mapper, or mapping with a
+// core.Config.Mapper of your own, changes how claims are mapped and keeps
+// every check; IssuerConfig.DisableChecks is the one way to turn a check
+// off, by name, and New logs it.
 //
 // Use the constructors [Okta], [Entra], [Keycloak], [Auth0] and [Google],
 // then pass Issuers to [Config] (several presets may be combined: append
@@ -92,7 +97,7 @@ func Okta(cfg OktaConfig) (Preset, error) {
 		return Preset{}, err
 	}
 	return Preset{Name: "okta", Issuers: []IssuerConfig{{
-		Issuer: "https://" + host + "/oauth2/" + as, Types: oktaTypes, Audience: cfg.Audience, Mapper: m,
+		Issuer: "https://" + host + "/oauth2/" + as, Types: oktaTypes, Audience: cfg.Audience, Mapper: m.WithoutChecks(), Checks: m.Checks(),
 	}}}, nil
 }
 
@@ -155,12 +160,12 @@ func Entra(cfg EntraConfig) (Preset, error) {
 	keys := "https://login.microsoftonline.com/" + keyTenant + "/discovery/v2.0/keys"
 	p := Preset{Name: "entra", Issuers: []IssuerConfig{{
 		Issuer: "https://login.microsoftonline.com/" + tenant + "/v2.0", AllowedTenants: allowed,
-		JWKSURL: keys, Types: entraTypes, Audience: aud, Mapper: m,
+		JWKSURL: keys, Types: entraTypes, Audience: aud, Mapper: m.WithoutChecks(), Checks: m.Checks(),
 	}}}
 	if cfg.AcceptV1 {
 		p.Issuers = append(p.Issuers, IssuerConfig{
 			Issuer: "https://sts.windows.net/" + tenant + "/", AllowedTenants: allowed,
-			JWKSURL: keys, Types: entraTypes, Audience: aud, Mapper: m,
+			JWKSURL: keys, Types: entraTypes, Audience: aud, Mapper: m.WithoutChecks(), Checks: m.Checks(),
 		})
 	}
 	return p, nil
@@ -206,20 +211,21 @@ func Keycloak(cfg KeycloakConfig) (Preset, error) {
 		base = "https://" + base
 	}
 	return Preset{Name: "keycloak", Issuers: []IssuerConfig{{
-		Issuer: base + "/realms/" + cfg.Realm, Types: keycloakTypes, Audience: cfg.Audience, Mapper: &keycloakBearer{m},
+		Issuer: base + "/realms/" + cfg.Realm, Types: keycloakTypes, Audience: cfg.Audience, Mapper: m.WithoutChecks(),
+		Checks: append(m.Checks(), keycloakBearer),
 	}}}, nil
 }
 
 // keycloakBearer refuses Keycloak tokens whose payload "typ" is not
-// "Bearer" (ID tokens say "ID", refresh tokens "Refresh") before mapping.
-type keycloakBearer struct{ m *mapper.Mapper }
-
-func (k *keycloakBearer) MapClaims(ctx context.Context, c *core.Claims) (*core.Principal, error) {
+// "Bearer" (ID tokens say "ID", refresh tokens "Refresh"): the JOSE header
+// typ is "JWT" for all of them, so without it an ID token of the realm
+// whose audience is the MCP server would pass for an access token.
+var keycloakBearer = mapper.Check{Name: "keycloak.bearer_typ", Fn: func(c *core.Claims) error {
 	if t, _ := c.String("typ"); t != "Bearer" {
-		return nil, fmt.Errorf("%w: keycloak: token typ claim %q is not Bearer", core.ErrMapping, truncate(t, 32))
+		return fmt.Errorf("%w: keycloak: token typ claim %q is not Bearer", core.ErrMapping, truncate(t, 32))
 	}
-	return k.m.MapClaims(ctx, c)
-}
+	return nil
+}}
 
 // Auth0Config configures [Auth0].
 type Auth0Config struct {
@@ -254,7 +260,7 @@ func Auth0(cfg Auth0Config) (Preset, error) {
 		return Preset{}, fmt.Errorf("verifier: %w", err)
 	}
 	return Preset{Name: "auth0", Issuers: []IssuerConfig{{
-		Issuer: "https://" + host + "/", Types: auth0Types, Audience: cfg.Audience, Mapper: m,
+		Issuer: "https://" + host + "/", Types: auth0Types, Audience: cfg.Audience, Mapper: m.WithoutChecks(), Checks: m.Checks(),
 	}}}, nil
 }
 
@@ -294,7 +300,7 @@ func Google(cfg GoogleConfig) (Preset, error) {
 		return Preset{}, fmt.Errorf("verifier: %w", err)
 	}
 	return Preset{Name: "google", Issuers: []IssuerConfig{{
-		Issuer: "https://accounts.google.com", Types: googleTypes, Audience: cfg.Audience, Mapper: m,
+		Issuer: "https://accounts.google.com", Types: googleTypes, Audience: cfg.Audience, Mapper: m.WithoutChecks(), Checks: m.Checks(),
 	}}}, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/mapper"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 	"github.com/mcpauthz/mcpauthz/internal/otelx"
 )
@@ -52,6 +53,7 @@ type issuer struct {
 	audience       map[string]bool // nil: Verifier.audience
 	audList        []string        // as configured, for diagnostics
 	mapper         core.ClaimMapper
+	checks         []mapper.Check // IssuerConfig.Checks minus DisableChecks
 }
 
 // New validates cfg and returns a verifier. Unless cfg.EagerDiscovery, it
@@ -206,6 +208,25 @@ func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now f
 			return nil, fmt.Errorf("verifier: issuer %q: typ %q is an ID-JAG, never an access token", c.Issuer, t)
 		}
 		is.types[n] = true
+	}
+	if err := mapper.ValidateChecks(c.Checks); err != nil {
+		return nil, fmt.Errorf("verifier: issuer %q: %w", c.Issuer, err)
+	}
+	for _, name := range c.DisableChecks {
+		if !slices.ContainsFunc(c.Checks, func(ch mapper.Check) bool { return ch.Name == name }) {
+			names := make([]string, len(c.Checks))
+			for i, ch := range c.Checks {
+				names[i] = ch.Name
+			}
+			return nil, fmt.Errorf("verifier: issuer %q: DisableChecks: no check %q (the issuer's checks: %q)", c.Issuer, name, names)
+		}
+	}
+	for _, ch := range c.Checks {
+		if slices.Contains(c.DisableChecks, ch.Name) {
+			log.Warn("verifier: security check disabled by configuration", "issuer", c.Issuer, "check", ch.Name)
+			continue
+		}
+		is.checks = append(is.checks, ch)
 	}
 	keys, err := keySource(c, is, client, now, log, fetches)
 	if err != nil {

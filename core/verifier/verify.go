@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/core/mapper"
 	jwtclaims "github.com/mcpauthz/mcpauthz/internal/claims"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
@@ -94,6 +95,9 @@ func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, erro
 	// From here on the claims are authentic.
 	c, err := v.checkClaims(is, &tok, iss, raw, now)
 	if err != nil {
+		return nil, refused(raw, err)
+	}
+	if err := mapper.RunChecks(is.checks, c); err != nil {
 		return nil, refused(raw, err)
 	}
 	if v.cache != nil {
