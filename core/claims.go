@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -131,14 +130,4 @@ func (c *Claims) String(path string) (string, bool) {
 		return "", false
 	}
 	return c.Raw.string(path)
-}
-
-// Decode decodes Raw into v (a struct pointer) with encoding/json, for
-// callers that prefer typed custom claims. With no claims it leaves v as it
-// is.
-func (c *Claims) Decode(v any) error {
-	if c.Raw.Len() == 0 {
-		return nil
-	}
-	return json.Unmarshal([]byte(c.Raw.s.text), v)
 }
