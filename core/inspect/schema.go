@@ -224,6 +224,14 @@ func withBounds(a ArgSpec) ArgSpec {
 // configured entry's Tool adds only the arguments the configuration does
 // not declare, and configured entries come first, so a configured glob
 // that matches a derived tool's name replaces its derived declarations.
+//
+// One thing is not the configuration's to choose: whether null is
+// accepted. A configured argument whose path is a top-level property that
+// the derived declarations of the same tool also declare takes that
+// property's Nullable, so that the Guard accepts null (as absent) exactly
+// when the tool's input schema, which the go-sdk server validates, does.
+// Derive with SchemaOptions.Properties naming the configured arguments too
+// (or nil): the configured declaration still wins in everything else.
 func MergeToolArgs(configured, derived []ToolArgs) []ToolArgs {
 	out := make([]ToolArgs, 0, len(configured)+len(derived))
 	for _, c := range configured {
@@ -236,6 +244,11 @@ func MergeToolArgs(configured, derived []ToolArgs) []ToolArgs {
 			continue
 		}
 		for _, a := range d.Args {
+			for j := range out[i].Args {
+				if c := &out[i].Args[j]; len(c.Path) == 0 && c.Name == a.Name || len(c.Path) == 1 && c.Path[0] == a.Name {
+					c.Nullable = a.Nullable
+				}
+			}
 			if !slices.ContainsFunc(out[i].Args, func(c ArgSpec) bool { return c.Name == a.Name }) {
 				out[i].Args = append(out[i].Args, a)
 			}
