@@ -38,7 +38,7 @@ func TestConfiguredArgsInheritNullability(t *testing.T) {
 	}
 	configured := []ToolArgs{{Tool: "deploy", Args: []ArgSpec{
 		{Name: "environment", Type: ArgString, MaxBytes: 32, Default: "staging", Nullable: true}, // the schema says "string"
-		{Name: "tags", Path: []string{"labels"}, Type: ArgStringList, Default: []string{"none"}},  // the schema says ["null","array"]
+		{Name: "tags", Path: []string{"labels"}, Type: ArgStringList, Default: []string{"none"}}, // the schema says ["null","array"]
 	}}}
 	merged := MergeToolArgs(configured, []ToolArgs{derived})
 	nullable := map[string]bool{}
