@@ -164,7 +164,12 @@ type Config struct {
 	// renames). OPTIONAL; "" disables.
 	LastGoodPath string
 	// LastGoodMaxAge refuses a last-good file that the Source last
-	// confirmed longer ago. OPTIONAL; default DefaultLastGoodMaxAge (24 h).
+	// confirmed longer ago, at start and while running: an Authorizer
+	// serving the file (Stats.Degraded) drops it when it reaches this age
+	// with the Source still unreached, and every decision then fails with
+	// core.ErrUnavailable (503) until a load from the Source succeeds; the
+	// drop is logged at error level and Ready and Stats.Degraded say so.
+	// OPTIONAL; default DefaultLastGoodMaxAge (24 h).
 	LastGoodMaxAge time.Duration
 
 	// MeterProvider receives mcpauthz.policy.reloads (success or failure),

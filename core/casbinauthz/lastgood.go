@@ -382,7 +382,34 @@ func (a *Authorizer) bootLastGoodLocked(cause error) error {
 	a.lastErr.Store(prev)
 	a.log.Error("casbinauthz: POLICY SOURCE UNAVAILABLE AT START; serving the last-good policy file, not ready until the source is reached",
 		"path", lg.path, "digest", s.digest(), "confirmed", confirmed.UTC().Format(time.RFC3339), "age", age.Round(time.Second).String(), "error", cause.Error())
+	deadline := confirmed.Add(lg.maxAge)
+	time.AfterFunc(deadline.Sub(lg.now()), func() { a.expireLastGood(&reason, s, deadline) })
 	return nil
+}
+
+// expireLastGood ends the use of the last-good policy s that New booted
+// from (degraded for reason) once it is older than LastGoodMaxAge, if the
+// Source has not been reached since: the live policy is dropped, so every
+// decision fails closed with core.ErrUnavailable and Ready says why,
+// until a load from the Source succeeds (Watch, SetWatcher or Reload keep
+// trying). It takes no lock that a hung Source.Load could hold: the
+// pointers are swapped only if they are still the boot's.
+func (a *Authorizer) expireLastGood(reason *string, s *snapshot, deadline time.Time) {
+	lg := &a.lg
+	msg := fmt.Sprintf("the last-good policy file %s expired at %s (LastGoodMaxAge %v) and the policy source has not been reached since: "+
+		"every decision fails closed until it is", lg.path, deadline.UTC().Format(time.RFC3339), lg.maxAge)
+	if !lg.degraded.CompareAndSwap(reason, &msg) {
+		return // the Source was reached
+	}
+	if !a.cur.CompareAndSwap(s, nil) {
+		return // a policy from the Source is in force; its confirmation clears msg
+	}
+	if lg.degraded.Load() != &msg {
+		a.cur.CompareAndSwap(nil, s) // the Source confirmed s meanwhile
+		return
+	}
+	a.log.Error("casbinauthz: LAST-GOOD POLICY EXPIRED while the policy source is still unavailable; every decision now fails closed (503)",
+		"path", lg.path, "expired", deadline.UTC().Format(time.RFC3339), "max_age", lg.maxAge.String())
 }
 
 // degradedErr is Ready's error while the policy comes from the last-good

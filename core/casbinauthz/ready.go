@@ -12,13 +12,18 @@ import (
 // does not make the Authorizer unready (Stats.LastError and the
 // mcpauthz.policy.reloads metric report it). An Authorizer that started
 // from its last-good file (Config.LastGoodPath) is not ready until a
-// policy from its Source is in force.
+// policy from its Source is in force; once that file is older than
+// Config.LastGoodMaxAge it also stops deciding (every decision fails with
+// core.ErrUnavailable) until then.
 func (a *Authorizer) Ready(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := a.degradedErr(); err != nil {
 		return err
 	}
 	if a.cur.Load() == nil {
 		return fmt.Errorf("%w: %w", core.ErrUnavailable, errNoPolicy)
 	}
-	return a.degradedErr()
+	return nil
 }
