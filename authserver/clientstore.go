@@ -3,6 +3,7 @@ package authserver
 import (
 	"container/list"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"slices"
 	"sync"
@@ -64,12 +65,18 @@ type ClientStore interface {
 	// lifetime. Unknown ids return ErrClientUnknown. The slices of the
 	// result must not be modified.
 	Client(ctx context.Context, id string) (RegisteredClient, error)
-	// MarkUsed records an authenticated use of the client (a code or a
-	// refresh token was redeemed): it protects the client from eviction
-	// by newer registrations and restarts its idle lifetime; the client
-	// is forgotten after the idle lifetime without one. Unknown ids are
-	// not an error.
-	MarkUsed(ctx context.Context, id string) error
+	// MarkUsed records an authenticated use of the client by subject
+	// (the user or client of the code or refresh token redeemed): it
+	// protects the client from eviction by newer registrations and
+	// restarts its idle lifetime; the client is forgotten after the idle
+	// lifetime without one. One subject keeps at most a bounded number of
+	// clients protected by its uses (DefaultRegistrationMaxPerSubject): a
+	// use of one more makes the subject's least recently used one
+	// evictable again (it is still served, and evicted only when a
+	// registration needs its room), so that one user cannot keep the
+	// store full by refreshing with many clients. Unknown ids are not an
+	// error.
+	MarkUsed(ctx context.Context, id, subject string) error
 }
 
 // MemoryClientStoreConfig configures [NewMemoryClientStore].
@@ -83,9 +90,20 @@ type MemoryClientStoreConfig struct {
 	// counts as one) for this long.
 	// OPTIONAL; zero means DefaultRegistrationIdleLifetime (30 days).
 	IdleLifetime time.Duration
+	// MaxPerSubject bounds the clients one subject's uses keep protected
+	// (ClientStore.MarkUsed). OPTIONAL; zero means
+	// DefaultRegistrationMaxPerSubject (16).
+	MaxPerSubject int
 	// Now is the clock. OPTIONAL; nil means time.Now.
 	Now func() time.Time
 }
+
+// subjectBudget is the bytes of MaxBytes per subject MemoryClientStore
+// tracks for MaxPerSubject (about 700 bytes each at 16 ids): it tracks at
+// most MaxBytes/subjectBudget subjects (at least 256), and past that
+// forgets the least recently active one, which only lets that subject
+// protect MaxPerSubject more clients.
+const subjectBudget = 1 << 10
 
 // MemoryClientStore is the default [ClientStore]: clients in this
 // process's memory, bounded in bytes. It is correct for a single instance
@@ -98,6 +116,17 @@ type MemoryClientStore struct {
 	bytes int64
 	byID  map[string]*list.Element // → *regEntry
 	order *list.List               // registration order, oldest at the back
+
+	perSubject int
+	subjects   map[[32]byte]*list.Element // SHA-256 of a subject → *subjectUses
+	subjectLRU *list.List                 // most recently active at the front
+}
+
+// subjectUses is the clients a subject's uses protect, least recent first
+// (at most MaxPerSubject ids; an id may name a client dropped since).
+type subjectUses struct {
+	key [32]byte
+	ids []string
 }
 
 type regEntry struct {
@@ -114,8 +143,15 @@ func NewMemoryClientStore(cfg MemoryClientStoreConfig) (*MemoryClientStore, erro
 	if cfg.MaxBytes < 0 || cfg.IdleLifetime < 0 {
 		return nil, cfgErr("registration", "max_bytes and idle_lifetime must not be negative")
 	}
+	if cfg.MaxPerSubject < 0 {
+		return nil, cfgErr("registration", "max_per_subject must not be negative")
+	}
 	m := &MemoryClientStore{max: cfg.MaxBytes, idle: cfg.IdleLifetime, now: cfg.Now,
-		byID: map[string]*list.Element{}, order: list.New()}
+		byID: map[string]*list.Element{}, order: list.New(),
+		perSubject: cfg.MaxPerSubject, subjects: map[[32]byte]*list.Element{}, subjectLRU: list.New()}
+	if m.perSubject == 0 {
+		m.perSubject = DefaultRegistrationMaxPerSubject
+	}
 	if m.max == 0 {
 		m.max = DefaultRegistrationMaxBytes
 	}
@@ -177,14 +213,40 @@ func (m *MemoryClientStore) Client(_ context.Context, id string) (RegisteredClie
 }
 
 // MarkUsed implements [ClientStore].
-func (m *MemoryClientStore) MarkUsed(_ context.Context, id string) error {
+func (m *MemoryClientStore) MarkUsed(_ context.Context, id, subject string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e := m.byID[id]; e != nil {
-		re := e.Value.(*regEntry)
-		if now := m.now(); now.Sub(re.lastUsed) < m.idle {
-			re.used, re.lastUsed = true, now
+	e := m.byID[id]
+	if e == nil {
+		return nil
+	}
+	re := e.Value.(*regEntry)
+	now := m.now()
+	if now.Sub(re.lastUsed) >= m.idle {
+		return nil
+	}
+	re.used, re.lastUsed = true, now
+	key := sha256.Sum256([]byte(subject))
+	se := m.subjects[key]
+	if se == nil {
+		if m.subjectLRU.Len() >= max(int(m.max/subjectBudget), 256) {
+			old := m.subjectLRU.Back()
+			delete(m.subjects, old.Value.(*subjectUses).key)
+			m.subjectLRU.Remove(old)
 		}
+		se = m.subjectLRU.PushFront(&subjectUses{key: key})
+		m.subjects[key] = se
+	} else {
+		m.subjectLRU.MoveToFront(se)
+	}
+	su := se.Value.(*subjectUses)
+	su.ids = slices.DeleteFunc(su.ids, func(s string) bool { return s == id })
+	su.ids = append(su.ids, id)
+	for len(su.ids) > m.perSubject {
+		if ve := m.byID[su.ids[0]]; ve != nil {
+			ve.Value.(*regEntry).used = false // evictable again, still served
+		}
+		su.ids = slices.Delete(su.ids, 0, 1)
 	}
 	return nil
 }

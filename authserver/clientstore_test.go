@@ -18,7 +18,7 @@ func TestMemoryClientStoreContract(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		if stores[t] == nil {
-			s, err := authserver.NewMemoryClientStore(authserver.MemoryClientStoreConfig{MaxBytes: b.MaxBytes, IdleLifetime: b.IdleLifetime})
+			s, err := authserver.NewMemoryClientStore(authserver.MemoryClientStoreConfig{MaxBytes: b.MaxBytes, IdleLifetime: b.IdleLifetime, MaxPerSubject: b.MaxPerSubject})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -92,7 +92,7 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, c *client, form map
 		}
 	}
 	ev.scopes = scopes
-	s.markClientUsed(ctx, c)
+	s.markClientUsed(ctx, c, d.Subject)
 	g := &grant{subject: d.Subject, resource: d.Resource, scopes: scopes, extra: d.Extra}
 	if c.grants[GrantRefreshToken] {
 		g.refreshFamily = &RefreshFamily{
@@ -165,7 +165,7 @@ func (s *Server) grantRefreshToken(ctx context.Context, c *client, form map[stri
 		return revoke("refresh token changed family")
 	}
 	ev.scopes = scopes
-	s.markClientUsed(ctx, c)
+	s.markClientUsed(ctx, c, f.Subject)
 	return &grant{subject: f.Subject, resource: f.Resource, scopes: scopes, extra: f.Extra, refreshToken: next}, nil
 }
 
@@ -173,11 +173,11 @@ func (s *Server) grantRefreshToken(ctx context.Context, c *client, form map[stri
 // or refresh token redeemed): it protects the client from eviction and
 // restarts its idle lifetime. Lookups alone do not, since anyone can make
 // them. A failure costs nothing but that, so it is only logged.
-func (s *Server) markClientUsed(ctx context.Context, c *client) {
+func (s *Server) markClientUsed(ctx context.Context, c *client, subject string) {
 	if c.origin != originRegistered {
 		return
 	}
-	if err := s.registrar.store.MarkUsed(ctx, c.id); err != nil {
+	if err := s.registrar.store.MarkUsed(ctx, c.id, subject); err != nil {
 		s.log.WarnContext(ctx, "authserver.register cannot mark the client used", "client_id", c.id, "error", err)
 	}
 }

@@ -26,6 +26,9 @@ const (
 	// DefaultRegistrationIdleLifetime: a registered client unused for this
 	// long is forgotten.
 	DefaultRegistrationIdleLifetime = 30 * 24 * time.Hour
+	// DefaultRegistrationMaxPerSubject bounds the registered clients one
+	// subject's uses keep protected from eviction (ClientStore.MarkUsed).
+	DefaultRegistrationMaxPerSubject = 16
 	// MaxRegistrationRequestBytes caps a registration request body.
 	MaxRegistrationRequestBytes = 8 << 10
 	// maxRegisteredRedirects caps redirect_uris of one registration.
@@ -115,6 +118,15 @@ type Registration struct {
 	// store (zero with a Store). OPTIONAL; zero means
 	// DefaultRegistrationIdleLifetime (30 days); at most 1 year.
 	IdleLifetime time.Duration
+	// MaxPerSubject bounds the registered clients one user's (or
+	// client's) redeemed codes and refresh tokens keep protected from
+	// eviction, in the default memory store (zero with a Store, which
+	// has its own): past it the least recently used one is evictable
+	// again, so that an insider who completes a login with many clients
+	// and refreshes each once per IdleLifetime cannot keep the store full
+	// and registration at 503. OPTIONAL; zero means
+	// DefaultRegistrationMaxPerSubject (16).
+	MaxPerSubject int
 	// Store keeps the registered clients. OPTIONAL; nil means a
 	// [MemoryClientStore] bounded by MaxBytes and IdleLifetime (single
 	// instance). With a Store, MaxBytes and IdleLifetime must be zero: the
@@ -206,18 +218,18 @@ func (s *Server) setRegistration(r *Registration, shared Limiter) error {
 			return cfgErr("registration", "rate limits must be positive")
 		}
 	}
-	if r.MaxBytes < 0 || r.IdleLifetime < 0 || r.IdleLifetime > 365*24*time.Hour {
-		return cfgErr("registration", "max_bytes must not be negative; idle_lifetime between 0 and 1 year")
+	if r.MaxBytes < 0 || r.MaxPerSubject < 0 || r.IdleLifetime < 0 || r.IdleLifetime > 365*24*time.Hour {
+		return cfgErr("registration", "max_bytes and max_per_subject must not be negative; idle_lifetime between 0 and 1 year")
 	}
 	rg.store = r.Store
 	if rg.store == nil {
-		m, err := NewMemoryClientStore(MemoryClientStoreConfig{MaxBytes: r.MaxBytes, IdleLifetime: r.IdleLifetime, Now: s.now})
+		m, err := NewMemoryClientStore(MemoryClientStoreConfig{MaxBytes: r.MaxBytes, IdleLifetime: r.IdleLifetime, MaxPerSubject: r.MaxPerSubject, Now: s.now})
 		if err != nil {
 			return err
 		}
 		rg.store = m
-	} else if r.MaxBytes != 0 || r.IdleLifetime != 0 {
-		return cfgErr("registration", "max_bytes and idle_lifetime bound the default memory store; with a store, set its own bounds")
+	} else if r.MaxBytes != 0 || r.IdleLifetime != 0 || r.MaxPerSubject != 0 {
+		return cfgErr("registration", "max_bytes, idle_lifetime and max_per_subject bound the default memory store; with a store, set its own bounds")
 	}
 	rg.limiter = shared
 	if rg.limiter == nil {

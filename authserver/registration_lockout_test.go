@@ -23,7 +23,7 @@ func TestRegistrationLockoutByOneUser(t *testing.T) {
 	}))
 	body := `{"redirect_uris":["` + brRedirect + `"],"token_endpoint_auth_method":"none","grant_types":["authorization_code"],"client_name":"x"}`
 	var ids []string
-	for i := 0; i < 500; i++ {
+	for i := 0; i < 60; i++ {
 		status, out, _ := e.register(t, fmt.Sprintf("insider-%d", i), "application/json", body)
 		if status == http.StatusServiceUnavailable {
 			break
@@ -42,7 +42,7 @@ func TestRegistrationLockoutByOneUser(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	t.Logf("store full after %d used clients", len(ids))
+	t.Logf("%d used clients registered", len(ids))
 	for day := 0; day < 40; day++ {
 		e.clock.Add(24 * time.Hour)
 		for _, id := range ids {
@@ -89,5 +89,54 @@ func TestRegisteredClientKeptByRefresh(t *testing.T) {
 	}
 	if e.knownClient(t, looked) {
 		t.Error("a client only looked up (unauthenticated) outlived its idle lifetime")
+	}
+}
+
+// TestRegistrationNotHeldByRefreshingInsider: the insider of
+// TestRegistrationLockoutByOneUser who also refreshes with every client
+// once per idle period cannot hold the registry either: one subject's
+// uses protect at most Registration.MaxPerSubject clients, the older ones
+// are evictable again, and a new host can register. Before the per-subject
+// cap, every refreshed client stayed protected and registration answered
+// 503 for as long as the insider kept refreshing.
+func TestRegistrationNotHeldByRefreshingInsider(t *testing.T) {
+	e := newBrokerEnv(t, withRegistration(func(r *authserver.Registration) {
+		r.MaxBytes = 16 << 10
+		r.IdleLifetime = 3 * 24 * time.Hour
+		r.MaxPerSubject = 4
+		r.PerSource = authserver.Limit{PerSecond: 1000, Burst: 1000}
+		r.Global = authserver.Limit{PerSecond: 1000, Burst: 1000}
+	}))
+	body := `{"redirect_uris":["` + brRedirect + `"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"],"client_name":"x"}`
+	refresh := map[string]string{}
+	for i := 0; i < 60; i++ {
+		status, out, _ := e.register(t, fmt.Sprintf("insider-%d", i), "application/json", body)
+		if status == http.StatusServiceUnavailable {
+			break
+		}
+		if status != http.StatusCreated {
+			t.Fatalf("register %d: %d %v", i, status, out)
+		}
+		id := out["client_id"].(string)
+		v, ch := pkcePair()
+		loc := e.login(t, e.browser(), e.authzParams(id, brRedirect, ch))
+		f := url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")}, "redirect_uri": {brRedirect},
+			"code_verifier": {v}, "client_id": {id}, "resource": {e2eMCP}}
+		st, tok, _ := e.token(t, f, false)
+		if st != http.StatusOK {
+			t.Fatalf("token %d: %d %v", i, st, tok)
+		}
+		refresh[id] = tok["refresh_token"].(string)
+	}
+	for day := 0; day < 6; day++ {
+		e.clock.Add(20 * time.Hour)
+		for id, rt := range refresh {
+			if st, out, _ := e.token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {id}}, false); st == http.StatusOK {
+				refresh[id] = out["refresh_token"].(string)
+			}
+		}
+	}
+	if status, out, _ := e.register(t, "victim", "application/json", body); status != http.StatusCreated {
+		t.Fatalf("a new host cannot register while one user refreshes %d clients: %d %v", len(refresh), status, out)
 	}
 }

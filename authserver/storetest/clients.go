@@ -16,8 +16,9 @@ import (
 
 // ClientStoreBounds are the bounds RunClientStoreSuite asks a store for.
 type ClientStoreBounds struct {
-	MaxBytes     int64         // the store's byte bound
-	IdleLifetime time.Duration // the store's idle lifetime
+	MaxBytes      int64         // the store's byte bound
+	IdleLifetime  time.Duration // the store's idle lifetime
+	MaxPerSubject int           // clients one subject's uses protect; 0: the store's default
 }
 
 // RunClientStoreSuite runs the [authserver.ClientStore] contract against
@@ -34,7 +35,10 @@ type ClientStoreBounds struct {
 //     (MarkUsed), never a used one; full of used clients it returns
 //     ErrRegistrationFull;
 //   - a client without a use (MarkUsed) for the idle lifetime is forgotten,
-//     even when looked up; MarkUsed at any replica keeps it (the suite sleeps about 1.8 s).
+//     even when looked up; MarkUsed at any replica keeps it (the suite sleeps about 1.8 s);
+//   - one subject's uses protect at most MaxPerSubject clients: a subject
+//     that uses more cannot fill the store (registration keeps working,
+//     evicting its older ones), and another subject's used client stays.
 func RunClientStoreSuite(t *testing.T, newStore func(t *testing.T, b ClientStoreBounds) authserver.ClientStore) {
 	t.Helper()
 	ctx := context.Background()
@@ -62,7 +66,7 @@ func RunClientStoreSuite(t *testing.T, newStore func(t *testing.T, b ClientStore
 		if _, err := a.Client(ctx, "dcr-unknown"); !errors.Is(err, authserver.ErrClientUnknown) {
 			t.Fatalf("unknown client: %v", err)
 		}
-		if err := a.MarkUsed(ctx, "dcr-unknown"); err != nil {
+		if err := a.MarkUsed(ctx, "dcr-unknown", "user"); err != nil {
 			t.Fatalf("MarkUsed of an unknown client: %v", err)
 		}
 		pub := suiteClient("dcr-public", false)
@@ -109,7 +113,7 @@ func RunClientStoreSuite(t *testing.T, newStore func(t *testing.T, b ClientStore
 		}
 		// Used clients are never evicted: the store fills up.
 		for _, id := range live {
-			if err := a.MarkUsed(ctx, id); err != nil {
+			if err := a.MarkUsed(ctx, id, "user-"+id); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -122,7 +126,7 @@ func RunClientStoreSuite(t *testing.T, newStore func(t *testing.T, b ClientStore
 			case err != nil:
 				t.Fatal(err)
 			default:
-				_ = b.MarkUsed(ctx, fmt.Sprintf("dcr-f%02d", i))
+				_ = b.MarkUsed(ctx, fmt.Sprintf("dcr-f%02d", i), fmt.Sprintf("user-f%02d", i))
 			}
 		}
 		if !full {
@@ -132,6 +136,40 @@ func RunClientStoreSuite(t *testing.T, newStore func(t *testing.T, b ClientStore
 			if _, err := a.Client(ctx, id); err != nil {
 				t.Fatalf("used client %s evicted: %v", id, err)
 			}
+		}
+	})
+	t.Run("per-subject cap", func(t *testing.T) {
+		bounds := ClientStoreBounds{MaxBytes: 8 << 10, IdleLifetime: time.Hour, MaxPerSubject: 3}
+		a, b := newStore(t, bounds), newStore(t, bounds)
+		if err := a.Register(ctx, suiteClient("dcr-alice", false)); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.MarkUsed(ctx, "dcr-alice", "alice"); err != nil {
+			t.Fatal(err)
+		}
+		// One insider registers and uses 40 clients, far more than 8 KiB
+		// holds: only its last 3 stay protected, so registration never
+		// fills up with them.
+		for i := range 40 {
+			s, o := a, b
+			if i%2 == 1 {
+				s, o = b, a
+			}
+			id := fmt.Sprintf("dcr-i%02d", i)
+			if err := s.Register(ctx, suiteClient(id, false)); err != nil {
+				t.Fatalf("registration %d after one subject used %d clients: %v", i, i, err)
+			}
+			if err := o.MarkUsed(ctx, id, "insider"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, id := range []string{"dcr-alice", "dcr-i37", "dcr-i38", "dcr-i39"} {
+			if _, err := a.Client(ctx, id); err != nil {
+				t.Fatalf("protected client %s evicted: %v", id, err)
+			}
+		}
+		if _, err := b.Client(ctx, "dcr-i00"); !errors.Is(err, authserver.ErrClientUnknown) {
+			t.Fatalf("the insider's oldest client is still protected: %v", err)
 		}
 	})
 	t.Run("idle", func(t *testing.T) {
@@ -153,7 +191,7 @@ func RunClientStoreSuite(t *testing.T, newStore func(t *testing.T, b ClientStore
 			registered := time.Now()
 			time.Sleep(idle * 6 / 10)
 			before1 := time.Now()
-			err1 := b.MarkUsed(ctx, kept)
+			err1 := b.MarkUsed(ctx, kept, "user")
 			_, errLook := b.Client(ctx, gone) // a lookup is not a use
 			after1 := time.Now()
 			time.Sleep(idle * 6 / 10)

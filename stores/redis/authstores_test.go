@@ -38,7 +38,7 @@ func TestClientStoreContract(t *testing.T) {
 	srv := startRedis(t)
 	prefix := prefixPerTest("dcr")
 	storetest.RunClientStoreSuite(t, func(t *testing.T, b storetest.ClientStoreBounds) authserver.ClientStore {
-		s, err := NewClientStore(ClientConfig{Config: Config{Client: srv.patient(t), Prefix: prefix(t)}, MaxBytes: b.MaxBytes, IdleLifetime: b.IdleLifetime})
+		s, err := NewClientStore(ClientConfig{Config: Config{Client: srv.patient(t), Prefix: prefix(t)}, MaxBytes: b.MaxBytes, IdleLifetime: b.IdleLifetime, MaxPerSubject: b.MaxPerSubject})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestAuthStoresOutage(t *testing.T) {
 	ops := map[string]func() error{
 		"register": func() error { r := reg; r.ID = "dcr-new"; return cs.Register(ctx, r) },
 		"client":   func() error { _, err := cs.Client(ctx, reg.ID); return err },
-		"used":     func() error { return cs.MarkUsed(ctx, reg.ID) },
+		"used":     func() error { return cs.MarkUsed(ctx, reg.ID, "user") },
 		"covers":   func() error { _, err := cons.Covers(ctx, consent); return err },
 		"remember": func() error { return cons.Remember(ctx, consent) },
 		"revoke":   func() error { _, err := cons.Revoke(ctx, "dave", "dcr-out"); return err },

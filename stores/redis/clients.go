@@ -60,9 +60,13 @@ redis.call('HSET', KEYS[4], KEYS[1], size)
 redis.call('INCRBY', KEYS[5], size)
 return 0
 `)
-	// KEYS: record, idx, unused. ARGV: idle ms. Protects a live client
-	// from eviction and restarts its idle lifetime; an unknown id is a
-	// no-op.
+	// KEYS: record, idx, unused, the subject's set. ARGV: idle ms, the
+	// per-subject cap. Protects a live client from eviction and restarts
+	// its idle lifetime; an unknown id is a no-op. The subject's set holds
+	// the clients its uses protect, by last use; past the cap the least
+	// recent goes back to the unused set (evictable, scored by its last
+	// use, so before newer registrations). Members dropped since are
+	// skipped; the set expires with the idle lifetime.
 	clientMarkUsed = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local t = redis.call('TIME')
@@ -70,6 +74,13 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[1]), KEYS[1])
 redis.call('ZREM', KEYS[3], KEYS[1])
+redis.call('ZADD', KEYS[4], now, KEYS[1])
+redis.call('PEXPIRE', KEYS[4], ARGV[1])
+local cap = tonumber(ARGV[2])
+while redis.call('ZCARD', KEYS[4]) > cap do
+  local v = redis.call('ZPOPMIN', KEYS[4])
+  if redis.call('EXISTS', v[1]) == 1 then redis.call('ZADD', KEYS[3], tonumber(v[2]), v[1]) end
+end
 return 1
 `)
 )
@@ -101,6 +112,10 @@ type ClientConfig struct {
 	// replica; lookups do not count. OPTIONAL; zero means
 	// authserver.DefaultRegistrationIdleLifetime (30 days).
 	IdleLifetime time.Duration
+	// MaxPerSubject bounds the clients one subject's uses keep protected
+	// (authserver.ClientStore.MarkUsed). OPTIONAL; zero means
+	// authserver.DefaultRegistrationMaxPerSubject (16).
+	MaxPerSubject int
 }
 
 // ClientStore is an [authserver.ClientStore] on Redis, shared by every
@@ -113,8 +128,9 @@ type ClientConfig struct {
 // secret's salted hash.
 type ClientStore struct {
 	base
-	maxBytes int64
-	idle     time.Duration
+	maxBytes   int64
+	idle       time.Duration
+	perSubject int
 }
 
 var _ authserver.ClientStore = (*ClientStore)(nil)
@@ -125,15 +141,18 @@ func NewClientStore(cfg ClientConfig) (*ClientStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.MaxBytes < 0 || cfg.IdleLifetime < 0 {
-		return nil, fmt.Errorf("%w: MaxBytes and IdleLifetime must not be negative", ErrInvalidConfig)
+	if cfg.MaxBytes < 0 || cfg.IdleLifetime < 0 || cfg.MaxPerSubject < 0 {
+		return nil, fmt.Errorf("%w: MaxBytes, IdleLifetime and MaxPerSubject must not be negative", ErrInvalidConfig)
 	}
-	s := &ClientStore{base: b, maxBytes: cfg.MaxBytes, idle: cfg.IdleLifetime}
+	s := &ClientStore{base: b, maxBytes: cfg.MaxBytes, idle: cfg.IdleLifetime, perSubject: cfg.MaxPerSubject}
 	if s.maxBytes == 0 {
 		s.maxBytes = DefaultClientMaxBytes
 	}
 	if s.idle == 0 {
 		s.idle = authserver.DefaultRegistrationIdleLifetime
+	}
+	if s.perSubject == 0 {
+		s.perSubject = authserver.DefaultRegistrationMaxPerSubject
 	}
 	return s, nil
 }
@@ -193,11 +212,12 @@ func (s *ClientStore) Client(ctx context.Context, id string) (authserver.Registe
 }
 
 // MarkUsed implements [authserver.ClientStore].
-func (s *ClientStore) MarkUsed(ctx context.Context, id string) error {
+func (s *ClientStore) MarkUsed(ctx context.Context, id, subject string) error {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	k := s.keys(id)
-	if err := clientMarkUsed.Run(ctx, s.c, k[:3], ms(s.idle)).Err(); err != nil {
+	keys := append(k[:3:3], s.key("dcr:subj", subject))
+	if err := clientMarkUsed.Run(ctx, s.c, keys, ms(s.idle), s.perSubject).Err(); err != nil {
 		return unavailable("client mark-used script", err)
 	}
 	return nil
