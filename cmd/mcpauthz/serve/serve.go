@@ -122,7 +122,11 @@ func serveUntil(ctx context.Context, r runSpec) int {
 	defer cutAll()
 	newServer := func(l listener) *http.Server {
 		return &http.Server{
-			Handler: l.handler, ReadHeaderTimeout: r.readHeader, ReadTimeout: r.read, WriteTimeout: r.write,
+			// A declared body that never arrives must not hold the
+			// connection: without ReadTimeout (the proxy) nothing else
+			// bounds net/http's discard of an unread body before a probe,
+			// metadata or 404 answer (attack-4).
+			Handler: core.BoundBodyReads(l.handler), ReadHeaderTimeout: r.readHeader, ReadTimeout: r.read, WriteTimeout: r.write,
 			IdleTimeout: r.idle, MaxHeaderBytes: l.headerBytes,
 			BaseContext: func(net.Listener) context.Context { return base },
 			ErrorLog:    slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
