@@ -3,8 +3,11 @@ package authserver
 import (
 	"crypto/x509"
 	"fmt"
+	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -232,8 +235,42 @@ func parseFile(data []byte, baseDir string, lookup func(string) (string, bool)) 
 			}
 		}
 	}
+	if err := refuseLiteralPasswords(data, fc.Stores); err != nil {
+		return Config{}, fileStores{}, err
+	}
 	cfg, err := fc.toConfig(baseDir)
 	return cfg, fc.Stores, err
+}
+
+// refuseLiteralPasswords refuses a stores.options value that is a URL with
+// a password written in the file (redis://:secret@host): like the broker's
+// secrets, it must be exactly ${NAME}. st is the expanded section.
+func refuseLiteralPasswords(data []byte, st fileStores) error {
+	if len(st.Options) == 0 {
+		return nil
+	}
+	var raw fileConfig
+	if err := strictyaml.Decode(data, &raw, strictyaml.Options{}); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(raw.Stores.Options)) {
+		s, ok := raw.Stores.Options[k].(string)
+		if !ok || strictyaml.IsEnvRef(s) {
+			continue
+		}
+		if u, err := url.Parse(s); err == nil && u.User != nil {
+			if _, set := u.User.Password(); set {
+				return cfgErr("stores.options."+k, "holds a password: write the whole URL as exactly ${NAME} (an environment variable); a secret is never written in the file")
+			}
+		}
+		if strings.Contains(s, "@") && strings.Contains(s, "://") {
+			// Unparseable but credential-shaped: refuse without echoing it.
+			if _, err := url.Parse(s); err != nil {
+				return cfgErr("stores.options."+k, "holds credentials that do not parse: write the whole URL as exactly ${NAME}")
+			}
+		}
+	}
+	return nil
 }
 
 func (fc *fileConfig) toConfig(baseDir string) (Config, error) {

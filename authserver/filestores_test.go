@@ -87,6 +87,11 @@ func TestLoadStores(t *testing.T) {
 		{"factory error", "stores: {kind: shared, options: {fail: redis URL is required}}\n", opts, `stores.kind "shared": redis URL is required`},
 		{"unknown key", "stores: {kind: shared, url: x}\n", opts, "stores.url"},
 		{"registered", "stores:\n  kind: shared\n  options: {url: \"${URL}\"}\n", opts, ""},
+		// reviewops: a password is never written in the file.
+		{"literal password", "stores: {kind: shared, options: {url: \"redis://:hunter2@127.0.0.1:6379/0\"}}\n", opts, "stores.options.url: holds a password"},
+		{"literal user and password", "stores: {kind: shared, options: {url: \"rediss://app:hunter2@r.internal:6380\"}}\n", opts, "stores.options.url: holds a password"},
+		{"unparseable credentials", "stores: {kind: shared, options: {url: \"redis://:hun%zzter2@h:6379\"}}\n", opts, "stores.options.url: holds credentials"},
+		{"password in an unregistered kind", "stores: {kind: redis, options: {url: \"redis://:hunter2@h:6379\"}}\n", LoadOptions{}, "stores.options.url: holds a password"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,6 +99,9 @@ func TestLoadStores(t *testing.T) {
 			if tc.want != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrInvalidConfig) {
 					t.Fatalf("err = %v, want %q", err, tc.want)
+				}
+				if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "hun%zz") {
+					t.Fatalf("err = %v repeats the password", err)
 				}
 				return
 			}
