@@ -41,6 +41,7 @@ type fileConfig struct {
 	Registration               *fileRegistration `yaml:"registration"`
 	ClientMetadataDocuments    *fileDocuments    `yaml:"client_metadata_documents"`
 	BehindProxy                bool              `yaml:"behind_proxy"`
+	TrustedProxies             []string          `yaml:"trusted_proxies"`
 	Stores                     fileStores        `yaml:"stores"`
 }
 
@@ -288,7 +289,16 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		MaxBodyBytes:               fc.MaxBodyBytes,
 		RateLimit:                  RateLimit(fc.RateLimit),
 	}
-	if fc.BehindProxy {
+	switch {
+	case len(fc.TrustedProxies) > 0 && !fc.BehindProxy:
+		return Config{}, cfgErr("trusted_proxies", "needs behind_proxy: true")
+	case len(fc.TrustedProxies) > 0:
+		trusted, err := parseTrustedProxies(fc.TrustedProxies)
+		if err != nil {
+			return Config{}, err
+		}
+		cfg.ClientAddress = ForwardedForFrom(trusted)
+	case fc.BehindProxy:
 		cfg.ClientAddress = LastForwardedFor
 	}
 	for _, r := range fc.Resources {

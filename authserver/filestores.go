@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -132,6 +133,47 @@ func LastForwardedFor(r *http.Request) string {
 		return a
 	}
 	return remoteHost(r)
+}
+
+// ForwardedForFrom is [LastForwardedFor] for the requests whose peer is
+// one of the trusted proxies (addresses or networks of the load balancers);
+// a request from any other peer, which reached the server without passing
+// a trusted proxy, gets the host of r.RemoteAddr whatever its headers say,
+// so it cannot pick its own per-source bucket. The file's behind_proxy:
+// true with trusted_proxies selects it.
+func ForwardedForFrom(trusted []netip.Prefix) func(*http.Request) string {
+	trusted = slices.Clone(trusted)
+	return func(r *http.Request) string {
+		ap, err := netip.ParseAddrPort(r.RemoteAddr)
+		if err != nil {
+			return remoteHost(r)
+		}
+		peer := ap.Addr().Unmap()
+		for _, p := range trusted {
+			if p.Contains(peer) {
+				return LastForwardedFor(r)
+			}
+		}
+		return remoteHost(r)
+	}
+}
+
+// parseTrustedProxies reads trusted_proxies: networks (10.0.0.0/8) or
+// single addresses.
+func parseTrustedProxies(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, s := range list {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, cfgErr(fmt.Sprintf("trusted_proxies[%d]", i), "must be an address or a network such as 10.0.0.0/8")
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func lastForwarded(r *http.Request) (string, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -166,5 +167,50 @@ func TestLastForwardedFor(t *testing.T) {
 	cfg, err := parseConfig([]byte(storesDoc+"behind_proxy: true\n"), "", func(string) (string, bool) { return "", false })
 	if err != nil || cfg.ClientAddress == nil {
 		t.Fatalf("behind_proxy: %v", err)
+	}
+}
+
+// TestTrustedProxies (reviewops): with behind_proxy alone, a client that
+// reaches the server directly (not through the load balancer) picks its
+// per-source bucket with its own X-Forwarded-For, a new one per request,
+// and so escapes the failed-authentication lockout and the /authorize and
+// registration budgets. trusted_proxies honours the header only from the
+// listed peers.
+func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
+	noEnv := func(string) (string, bool) { return "", false }
+	req := func(peer, xff string) *http.Request {
+		r := httptest.NewRequest("POST", "/token", nil)
+		r.RemoteAddr = peer
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		return r
+	}
+	cfg, err := parseConfig([]byte(storesDoc+"behind_proxy: true\ntrusted_proxies: [10.0.0.0/8, \"192.0.2.7\", \"2001:db8::/32\"]\n"), "", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, peer, xff, want string }{
+		{"through the load balancer", "10.1.2.3:4000", "203.0.113.9, 198.51.100.7", "198.51.100.7"},
+		{"single trusted address", "192.0.2.7:4000", "198.51.100.7", "198.51.100.7"},
+		{"IPv6 load balancer", "[2001:db8::5]:4000", "198.51.100.7", "198.51.100.7"},
+		{"IPv4-mapped trusted peer", "[::ffff:10.0.0.1]:4000", "198.51.100.7", "198.51.100.7"},
+		{"direct client spoofing", "203.0.113.50:4000", "198.51.100.7", "203.0.113.50"},
+		{"direct client, other spoof", "203.0.113.50:4000", "198.51.100.8", "203.0.113.50"},
+		{"trusted peer, no header", "10.1.2.3:4000", "", "10.1.2.3"},
+	} {
+		if got := cfg.ClientAddress(req(tc.peer, tc.xff)); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ doc, want string }{
+		{"trusted_proxies: [10.0.0.0/8]\n", "trusted_proxies: needs behind_proxy: true"},
+		{"behind_proxy: true\ntrusted_proxies: [lb.internal]\n", "trusted_proxies[0]: must be an address or a network"},
+		{"behind_proxy: true\ntrusted_proxies: [10.0.0.0/33]\n", "trusted_proxies[0]"},
+	} {
+		if _, err := parseConfig([]byte(storesDoc+tc.doc), "", noEnv); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q", tc.doc, err, tc.want)
+		}
 	}
 }
