@@ -3,11 +3,8 @@ package authserver
 import (
 	"crypto/x509"
 	"fmt"
-	"maps"
-	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -254,22 +251,8 @@ func refuseLiteralPasswords(data []byte, st fileStores) error {
 	if err := strictyaml.Decode(data, &raw, strictyaml.Options{}); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
-	for _, k := range slices.Sorted(maps.Keys(raw.Stores.Options)) {
-		s, ok := raw.Stores.Options[k].(string)
-		if !ok || strictyaml.IsEnvRef(s) {
-			continue
-		}
-		if u, err := url.Parse(s); err == nil && u.User != nil {
-			if _, set := u.User.Password(); set {
-				return cfgErr("stores.options."+k, "holds a password: write the whole URL as exactly ${NAME} (an environment variable); a secret is never written in the file")
-			}
-		}
-		if strings.Contains(s, "@") && strings.Contains(s, "://") {
-			// Unparseable but credential-shaped: refuse without echoing it.
-			if _, err := url.Parse(s); err != nil {
-				return cfgErr("stores.options."+k, "holds credentials that do not parse: write the whole URL as exactly ${NAME}")
-			}
-		}
+	if k, found := strictyaml.LiteralURLPassword(raw.Stores.Options); found {
+		return cfgErr("stores.options."+k, "holds a password: write the whole URL as exactly ${NAME} (an environment variable); a secret is never written in the file")
 	}
 	return nil
 }

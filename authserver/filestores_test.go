@@ -91,7 +91,7 @@ func TestLoadStores(t *testing.T) {
 		// reviewops: a password is never written in the file.
 		{"literal password", "stores: {kind: shared, options: {url: \"redis://:hunter2@127.0.0.1:6379/0\"}}\n", opts, "stores.options.url: holds a password"},
 		{"literal user and password", "stores: {kind: shared, options: {url: \"rediss://app:hunter2@r.internal:6380\"}}\n", opts, "stores.options.url: holds a password"},
-		{"unparseable credentials", "stores: {kind: shared, options: {url: \"redis://:hun%zzter2@h:6379\"}}\n", opts, "stores.options.url: holds credentials"},
+		{"unparseable credentials", "stores: {kind: shared, options: {url: \"redis://:hun%zzter2@h:6379\"}}\n", opts, "stores.options.url: holds a password"},
 		{"password in an unregistered kind", "stores: {kind: redis, options: {url: \"redis://:hunter2@h:6379\"}}\n", LoadOptions{}, "stores.options.url: holds a password"},
 	}
 	for _, tc := range tests {

@@ -102,6 +102,16 @@ func Parse(data []byte, opts Options) (*File, error) {
 	if err := strictyaml.Decode(data, &f, strictyaml.Options{LookupEnv: lookup}); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if len(f.Stores.Options) > 0 {
+		// A store URL's password comes from the environment, never the file.
+		var raw File
+		if err := strictyaml.Decode(data, &raw, strictyaml.Options{}); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		if k, found := strictyaml.LiteralURLPassword(raw.Stores.Options); found {
+			return nil, invalid("stores.options."+k, "holds a password: write the whole URL as exactly ${NAME} (an environment variable); a secret is never written in the file")
+		}
+	}
 	if f.Resource == "" {
 		return nil, invalid("resource", "is required")
 	}
