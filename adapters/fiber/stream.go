@@ -5,9 +5,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"runtime"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
@@ -16,7 +22,34 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 )
 
-// Handler mounts a net/http handler (such as the go-sdk's
+// DefaultKeepAlive is the interval of HandlerConfig.KeepAlive when it is 0.
+const DefaultKeepAlive = 20 * time.Second
+
+// HandlerConfig configures [HandlerWith]. The zero value is what [Handler]
+// uses.
+type HandlerConfig struct {
+	// Logger receives a recovered panic of the handler (at Error level:
+	// the panic value, truncated to 1 KiB, the method, the path and the
+	// stack, truncated to 64 KiB; never a header value, so never the
+	// Authorization value). Nil: slog.Default(), so that a panic is not
+	// silently swallowed.
+	Logger *slog.Logger
+	// KeepAlive is how long an idle text/event-stream response may stay
+	// silent before the bridge writes an SSE comment (": \n\n", which
+	// clients ignore) between two events. fasthttp does not report a
+	// client that left, so this write is what finds a closed connection:
+	// it fails, and the handler's request context is cancelled, within a
+	// few intervals of the client leaving. Only event streams get comments,
+	// and only at an event boundary (after a blank line). 0 means
+	// DefaultKeepAlive (20 s); a negative value disables comments (a quiet
+	// stream then lives until its next write or server shutdown).
+	KeepAlive time.Duration
+}
+
+// Handler is HandlerWith(h, HandlerConfig{}).
+func Handler(h http.Handler) fiber.Handler { return HandlerWith(h, HandlerConfig{}) }
+
+// HandlerWith mounts a net/http handler (such as the go-sdk's
 // mcp.NewStreamableHTTPHandler, stateful or not) on fiber and hands it the
 // principal and the go-sdk auth.TokenInfo that [New] put in the user
 // context. A response the handler completes without flushing is sent as
@@ -24,12 +57,27 @@ import (
 // stateful session, or an SSE POST response), the status and headers go
 // out and every later write is streamed through fasthttp's
 // SetBodyStreamWriter, flushed as it is written. The handler's request
-// context is cancelled when a write to the client fails, when the server
-// shuts down, or when the handler returns. Requests that did not pass
-// [New] reach h without a principal and are refused by the go-sdk's bearer
-// check (401).
-func Handler(h http.Handler) fiber.Handler {
+// context is cancelled when a write to the client fails (an idle event
+// stream is probed every cfg.KeepAlive, see [HandlerConfig]), when the
+// server shuts down, or when the handler returns. Requests that did not
+// pass [New] reach h without a principal and are refused by the go-sdk's
+// bearer check (401).
+//
+// A panic in h is recovered, as net/http does, and logged to cfg.Logger
+// (a panic with http.ErrAbortHandler is not logged). If nothing was sent
+// yet the answer is a 500, or, when h had already called WriteHeader or
+// panicked with http.ErrAbortHandler, the connection is closed without a
+// response; a stream that was already going out ends there.
+func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 	h = httpmcp.SDKHandler(h)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	keepAlive := cfg.KeepAlive
+	if keepAlive == 0 {
+		keepAlive = DefaultKeepAlive
+	}
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
 		if _, ok := core.PrincipalFromContext(ctx); !ok {
@@ -46,37 +94,113 @@ func Handler(h http.Handler) fiber.Handler {
 		w := &streamWriter{resp: c.Response(), header: make(http.Header, 4), ready: make(chan struct{})}
 		go func() {
 			defer w.finish()
+			defer func() {
+				if v := recover(); v != nil {
+					w.recovered(log, r, v)
+				}
+			}()
 			h.ServeHTTP(w, r)
 		}()
 		<-w.ready // the handler returned or flushed; until then only it touches the response
 		if !w.streaming {
 			cancel()
+			if w.abort {
+				c.Context().HijackSetNoResponse(true)
+				c.Context().Hijack(func(net.Conn) {}) // fasthttp closes the connection
+				return nil
+			}
 			return c.Send(w.buf.Bytes())
 		}
-		shutdown := c.Context().Done()
-		chunks := w.chunks
+		shutdown, chunks := c.Context().Done(), w.chunks
+		every := time.Duration(0)
+		if keepAlive > 0 && isEventStream(c.Response().Header.ContentType()) {
+			every = keepAlive
+		}
 		c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
-			defer cancel()
-			defer close(w.gone)
-			for {
-				select {
-				case p, ok := <-chunks:
-					if !ok {
-						return
-					}
-					if _, err := bw.Write(p); err != nil {
-						return
-					}
-					if err := bw.Flush(); err != nil {
-						return // the client is gone
-					}
-				case <-shutdown:
-					return
-				}
-			}
+			w.pump(bw, chunks, shutdown, every, cancel)
 		})
 		return nil
 	}
+}
+
+// pump is the stream writer: it copies the handler's chunks to the client
+// and, when every > 0, writes an SSE comment when the stream was idle for a
+// whole interval and what was sent so far ends with a complete event.
+func (w *streamWriter) pump(bw *bufio.Writer, chunks <-chan []byte, shutdown <-chan struct{}, every time.Duration, cancel context.CancelFunc) {
+	defer cancel()
+	defer close(w.gone)
+	var tick <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		tick = t.C
+	}
+	var (
+		tail   []byte // the last bytes sent, up to 3
+		active bool   // a chunk was sent since the last tick
+	)
+	for {
+		select {
+		case p, ok := <-chunks:
+			if !ok {
+				return
+			}
+			if _, err := bw.Write(p); err != nil {
+				return
+			}
+			if err := bw.Flush(); err != nil {
+				return // the client is gone
+			}
+			if len(p) > 0 {
+				tail, active = lastBytes(tail, p), true
+			}
+		case <-tick:
+			if active {
+				active = false
+				continue
+			}
+			if !eventBoundary(tail) {
+				continue // inside an event: the comment's blank line would end it early
+			}
+			if _, err := bw.WriteString(keepAliveComment); err != nil {
+				return
+			}
+			if err := bw.Flush(); err != nil {
+				return // the client is gone
+			}
+			tail = append(tail[:0], "\n\n"...)
+		case <-shutdown:
+			return
+		}
+	}
+}
+
+// keepAliveComment is the SSE comment pump writes to an idle event stream.
+const keepAliveComment = ": \n\n"
+
+// lastBytes returns the last up to 3 bytes of tail followed by p, reusing tail.
+func lastBytes(tail, p []byte) []byte {
+	if len(p) >= 3 {
+		return append(tail[:0], p[len(p)-3:]...)
+	}
+	tail = append(tail, p...)
+	return append(tail[:0], tail[max(0, len(tail)-3):]...)
+}
+
+// eventBoundary reports whether a stream whose last bytes are tail is
+// between two events: nothing sent yet, or the last line is blank.
+func eventBoundary(tail []byte) bool {
+	return len(tail) == 0 || bytes.HasSuffix(tail, []byte("\n\n")) ||
+		bytes.HasSuffix(tail, []byte("\r\r")) || bytes.HasSuffix(tail, []byte("\n\r\n"))
+}
+
+// isEventStream reports whether the content type is text/event-stream.
+func isEventStream(ct []byte) bool {
+	const es = "text/event-stream"
+	if i := bytes.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return len(bytes.TrimSpace(ct)) == len(es) && strings.EqualFold(string(bytes.TrimSpace(ct)), es)
 }
 
 // httpRequest builds the net/http request for c. Every string (request
@@ -166,6 +290,7 @@ type streamWriter struct {
 	buf       bytes.Buffer
 	streaming bool
 	signalled bool
+	abort     bool          // close the connection without a response (set by recovered)
 	ready     chan struct{} // closed on the first Flush, or when the handler returned
 	chunks    chan []byte   // made by the first Flush; closed when the handler returned
 	gone      chan struct{} // made by the first Flush; closed when the stream writer stopped
@@ -246,4 +371,36 @@ func (w *streamWriter) finish() {
 	}
 	w.signalled = true
 	close(w.ready)
+}
+
+// recovered handles a panic v of the handler (before finish runs): it logs
+// it, unless it is http.ErrAbortHandler, and decides what the client gets
+// when nothing went out yet: a 500 when the handler had not called
+// WriteHeader, else (and for http.ErrAbortHandler) no response and a
+// closed connection. A stream already going out is ended by finish.
+func (w *streamWriter) recovered(log *slog.Logger, r *http.Request, v any) {
+	abortHandler := v == http.ErrAbortHandler
+	if !abortHandler {
+		msg := fmt.Sprint(v)
+		if len(msg) > 1<<10 {
+			msg = msg[:1<<10] + "…"
+		}
+		stack := make([]byte, 64<<10)
+		stack = stack[:runtime.Stack(stack, false)]
+		log.Error("fibermcp: handler panicked", "panic", msg, "method", r.Method,
+			"path", r.URL.Path, "stack", string(stack))
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.streaming:
+	case w.status == 0 && !abortHandler:
+		w.status = http.StatusInternalServerError
+		w.resp.SetStatusCode(http.StatusInternalServerError)
+		w.resp.Header.SetContentType("text/plain; charset=utf-8")
+		w.buf.Reset()
+		w.buf.WriteString(http.StatusText(http.StatusInternalServerError) + "\n")
+	default:
+		w.abort = true
+	}
 }
