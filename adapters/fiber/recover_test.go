@@ -1,0 +1,232 @@
+package fibermcp_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	fibermcp "github.com/mcpauthz/mcpauthz/adapters/fiber"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	l.b.Reset()
+	return s
+}
+
+// roundTrip sends one GET on a new connection and returns everything the
+// server sent before it closed the connection (the request asks for that).
+func roundTrip(t *testing.T, addr, path string) string {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer SECRET-TOKEN-VALUE\r\nConnection: close\r\n\r\n", path)
+	b, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("%s: %v (read %q)", path, err, b)
+	}
+	return string(b)
+}
+
+// TestHandlerRecoversPanics: a panic in the handler behind Handler is
+// recovered (the process survives), logged without request secrets, and
+// answered as net/http would; the server keeps serving.
+func TestHandlerRecoversPanics(t *testing.T) {
+	logs := &lockedBuffer{}
+	cfg := fibermcp.HandlerConfig{Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	mount := func(path string, h http.HandlerFunc) { app.Get(path, withPrincipal, fibermcp.HandlerWith(h, cfg)) }
+	mount("/ok", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "fine") })
+	mount("/before", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Handler", "1") // never sent: nothing was written
+		panic("boom before")
+	})
+	mount("/afterheader", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, "partial")
+		panic("boom after header")
+	})
+	mount("/midstream", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: 1\n\n")
+		w.(http.Flusher).Flush()
+		_, _ = io.WriteString(w, "data: 2\n\n")
+		w.(http.Flusher).Flush()
+		panic("boom mid stream")
+	})
+	mount("/abort", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
+	addr := strings.TrimPrefix(serve(t, app), "http://")
+
+	for _, tc := range []struct {
+		path     string
+		status   string // "" if the connection must close without a response
+		body     string // contained in the response
+		logged   string // in the log; "" if nothing may be logged
+		notInAll string // in neither the response nor the log
+	}{
+		{path: "/before", status: "HTTP/1.1 500", body: "Internal Server Error", logged: "boom before", notInAll: "X-Handler"},
+		{path: "/afterheader", logged: "boom after header", notInAll: "partial"},
+		{path: "/midstream", status: "HTTP/1.1 200", body: "data: 1\n\ndata: 2\n\n", logged: "boom mid stream"},
+		{path: "/abort"},
+	} {
+		t.Run(strings.TrimPrefix(tc.path, "/"), func(t *testing.T) {
+			got := roundTrip(t, addr, tc.path)
+			if tc.status == "" {
+				if got != "" {
+					t.Errorf("want the connection closed without a response, got %q", got)
+				}
+			} else if !strings.HasPrefix(got, tc.status) || !strings.Contains(got, tc.body) {
+				t.Errorf("response %q, want %q with %q", got, tc.status, tc.body)
+			}
+			var log string
+			for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				if log += logs.take(); tc.logged == "" || strings.Contains(log, tc.logged) || time.Now().After(deadline) {
+					break
+				}
+			}
+			switch {
+			case tc.logged == "" && log != "":
+				t.Errorf("logged %q, want nothing", log)
+			case tc.logged != "" && (!strings.Contains(log, "handler panicked") || !strings.Contains(log, tc.logged) || !strings.Contains(log, tc.path)):
+				t.Errorf("log %q, want the panic %q and the path", log, tc.logged)
+			}
+			if strings.Contains(log, "SECRET-TOKEN-VALUE") || strings.Contains(got, "SECRET-TOKEN-VALUE") {
+				t.Error("the Authorization value leaked")
+			}
+			if tc.notInAll != "" && (strings.Contains(log, tc.notInAll) || strings.Contains(got, tc.notInAll)) {
+				t.Errorf("%q reached the client or the log", tc.notInAll)
+			}
+			if ok := roundTrip(t, addr, "/ok"); !strings.HasPrefix(ok, "HTTP/1.1 200") || !strings.HasSuffix(ok, "fine") {
+				t.Errorf("after the panic: %q", ok)
+			}
+		})
+	}
+}
+
+// TestHandlerKeepAliveEndsQuietStreams: an idle event stream gets SSE
+// comments at the configured interval, only between events; when its
+// client leaves, a failing comment cancels the handler's context and both
+// goroutines end, without a server shutdown. A flushed response that is not
+// an event stream, and an event stream paused inside an event, get no
+// comment.
+func TestHandlerKeepAliveEndsQuietStreams(t *testing.T) {
+	const every = 30 * time.Millisecond
+	ended := make(chan string, 8)
+	cfg := fibermcp.HandlerConfig{KeepAlive: every}
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	quiet := func(ct, first string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			defer func() { ended <- r.URL.Path }()
+			w.Header().Set("Content-Type", ct)
+			_, _ = io.WriteString(w, first)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done() // a GET stream with nothing more to send
+		}
+	}
+	app.Get("/sse", withPrincipal, fibermcp.HandlerWith(quiet("text/event-stream", "event: open\ndata: x\n\n"), cfg))
+	app.Get("/json", withPrincipal, fibermcp.HandlerWith(quiet("application/json", `{"a":1}`), cfg))
+	app.Get("/midevent", withPrincipal, fibermcp.HandlerWith(quiet("text/event-stream; charset=utf-8", "data: x\n"), cfg))
+	addr := strings.TrimPrefix(serve(t, app), "http://")
+
+	open := func(path string) (net.Conn, *bufio.Reader) {
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x\r\n\r\n", path)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", path, resp, err)
+		}
+		return conn, bufio.NewReader(resp.Body)
+	}
+
+	// The event stream: the first event, then only comments.
+	conn, br := open("/sse")
+	var got strings.Builder
+	for strings.Count(got.String(), ": \n\n") < 3 {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading %q: %v", got.String(), err)
+		}
+		got.WriteString(line)
+	}
+	if want := "event: open\ndata: x\n\n: \n\n: \n\n: \n\n"; got.String() != want {
+		t.Errorf("stream %q, want %q", got.String(), want)
+	}
+	start := time.Now()
+	conn.Close()
+	select {
+	case p := <-ended:
+		if p != "/sse" {
+			t.Fatalf("%s ended, want /sse", p)
+		}
+		t.Logf("handler ended %v after its client left", time.Since(start))
+	case <-time.After(5 * time.Second):
+		t.Fatal("the quiet event stream did not end after its client left")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for streamGoroutines() != "" && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s := streamGoroutines(); s != "" {
+		t.Errorf("goroutines left after the client left:\n%s", s)
+	}
+
+	// No comment: not an event stream, or paused inside an event.
+	for path, first := range map[string]string{"/json": `{"a":1}`, "/midevent": "data: x\n"} {
+		conn, br := open(path)
+		_ = conn.SetReadDeadline(time.Now().Add(6 * every))
+		b, err := io.ReadAll(br)
+		if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+			t.Errorf("%s: %v, want a read timeout", path, err)
+		}
+		if string(b) != first {
+			t.Errorf("%s: %q, want only %q", path, b, first)
+		}
+		conn.Close()
+	}
+}
+
+// streamGoroutines returns the stacks of goroutines still running the
+// bridge's stream writer or a handler of TestHandlerKeepAliveEndsQuietStreams.
+func streamGoroutines() string {
+	buf := make([]byte, 1<<20)
+	var out []string
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "adapters/fiber.(*streamWriter).pump") || strings.Contains(g, "TestHandlerKeepAliveEndsQuietStreams.func") {
+			out = append(out, g)
+		}
+	}
+	return strings.Join(out, "\n\n")
+}
