@@ -45,6 +45,28 @@
 // request is built with one copy of the request URI, host, address and
 // header values, and one of the body.
 //
+// # Operations: idle streams and panics
+//
+// fasthttp does not tell a handler that its client left; only a failing
+// write does. So that a GET stream with nothing to send does not hold its
+// two goroutines (the handler's and the stream writer's) until shutdown, an
+// idle text/event-stream response gets an SSE comment (": " and a blank
+// line, which clients ignore) every [HandlerConfig].KeepAlive (default
+// [DefaultKeepAlive], 20 s; negative disables it), and only between events,
+// never inside one. When the comment cannot be written the handler's
+// context is cancelled: a stream ends within a few intervals of its client
+// leaving. Other flushed responses get no comment and end at their next
+// failing write or at shutdown.
+//
+// A panic in the handler is recovered, as net/http does, rather than
+// crashing the process: it is logged to [HandlerConfig].Logger (default
+// slog.Default()) with the panic value, method, path and stack, never a
+// header value (so never the Authorization value). If the handler had
+// written nothing, the client gets a 500; if it had called WriteHeader but
+// nothing was sent yet, the connection is closed without a response; a
+// stream already going out ends. A panic with http.ErrAbortHandler is not
+// logged and closes the connection (or ends the stream).
+//
 // # Security
 //
 // The body inspected is the raw body (c.Request().Body()), exactly what
