@@ -3,8 +3,10 @@ package fibermcp_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -57,4 +59,26 @@ func ExamplePrincipalFrom() {
 		}
 		return c.Next()
 	}
+}
+
+func ExampleHandlerWith() {
+	mcpHandler := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("bug") })
+	h := fibermcp.HandlerWith(mcpHandler, fibermcp.HandlerConfig{
+		Logger:    slog.New(slog.DiscardHandler), // e.g. the server's logger: gets the panic and its stack
+		KeepAlive: 30 * time.Second,              // SSE comment on idle event streams; finds clients that left
+	})
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/mcp", func(c *fiber.Ctx) error { // stands in for fibermcp.New(g)
+		c.SetUserContext(core.WithPrincipal(c.UserContext(), &core.Principal{Subject: "alice"}))
+		return c.Next()
+	}, h)
+	req := httptest.NewRequest(http.MethodGet, "/mcp", nil)
+	req.Header.Set("Authorization", "Bearer t")
+	resp, err := app.Test(req)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(resp.StatusCode) // the panic was recovered; the server keeps serving
+	// Output:
+	// 500
 }
