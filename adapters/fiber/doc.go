@@ -64,8 +64,9 @@
 // header value (so never the Authorization value). If the handler had
 // written nothing, the client gets a 500; if it had called WriteHeader but
 // nothing was sent yet, the connection is closed without a response; a
-// stream already going out ends. A panic with http.ErrAbortHandler is not
-// logged and closes the connection (or ends the stream).
+// stream already going out is cut (the connection closes before the last
+// chunk, so the client sees an incomplete response). A panic with
+// http.ErrAbortHandler is not logged and closes the connection.
 //
 // # Security
 //

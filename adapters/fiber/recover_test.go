@@ -83,6 +83,12 @@ func TestHandlerRecoversPanics(t *testing.T) {
 		w.(http.Flusher).Flush()
 		panic("boom mid stream")
 	})
+	mount("/abortstream", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: 1\n\n")
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	})
 	mount("/abort", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
 	addr := strings.TrimPrefix(serve(t, app), "http://")
 
@@ -92,10 +98,12 @@ func TestHandlerRecoversPanics(t *testing.T) {
 		body     string // contained in the response
 		logged   string // in the log; "" if nothing may be logged
 		notInAll string // in neither the response nor the log
+		cut      bool   // a chunked stream that must end without its last chunk
 	}{
 		{path: "/before", status: "HTTP/1.1 500", body: "Internal Server Error", logged: "boom before", notInAll: "X-Handler"},
 		{path: "/afterheader", logged: "boom after header", notInAll: "partial"},
-		{path: "/midstream", status: "HTTP/1.1 200", body: "data: 1\n\ndata: 2\n\n", logged: "boom mid stream"},
+		{path: "/midstream", status: "HTTP/1.1 200", body: "data: 1\n\ndata: 2\n\n", logged: "boom mid stream", cut: true},
+		{path: "/abortstream", status: "HTTP/1.1 200", body: "data: 1\n\n", cut: true},
 		{path: "/abort"},
 	} {
 		t.Run(strings.TrimPrefix(tc.path, "/"), func(t *testing.T) {
@@ -106,6 +114,9 @@ func TestHandlerRecoversPanics(t *testing.T) {
 				}
 			} else if !strings.HasPrefix(got, tc.status) || !strings.Contains(got, tc.body) {
 				t.Errorf("response %q, want %q with %q", got, tc.status, tc.body)
+			}
+			if ended := strings.HasSuffix(got, "\r\n0\r\n\r\n"); tc.cut && ended {
+				t.Errorf("the stream ended cleanly, want it cut: %q", got)
 			}
 			var log string
 			for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {

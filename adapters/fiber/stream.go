@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -67,7 +68,9 @@ func Handler(h http.Handler) fiber.Handler { return HandlerWith(h, HandlerConfig
 // (a panic with http.ErrAbortHandler is not logged). If nothing was sent
 // yet the answer is a 500, or, when h had already called WriteHeader or
 // panicked with http.ErrAbortHandler, the connection is closed without a
-// response; a stream that was already going out ends there.
+// response; a stream already going out is cut (the connection closes
+// before the chunked body's last chunk), so the client sees an incomplete
+// response, as with net/http.
 func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 	h = httpmcp.SDKHandler(h)
 	log := cfg.Logger
@@ -116,9 +119,10 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 		if keepAlive > 0 && isEventStream(c.Response().Header.ContentType()) {
 			every = keepAlive
 		}
-		c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
+		body := fasthttp.NewStreamReader(func(bw *bufio.Writer) {
 			w.pump(bw, chunks, shutdown, every, cancel)
 		})
+		c.Context().SetBodyStream(&streamBody{ReadCloser: body, w: w}, -1)
 		return nil
 	}
 }
@@ -173,6 +177,27 @@ func (w *streamWriter) pump(bw *bufio.Writer, chunks <-chan []byte, shutdown <-c
 			return
 		}
 	}
+}
+
+// errHandlerPanicked ends a stream whose handler panicked: fasthttp stops
+// the chunked body without its last chunk and closes the connection, so the
+// client sees a cut stream (as with net/http), not a complete one.
+var errHandlerPanicked = errors.New("fibermcp: handler panicked")
+
+// streamBody is the body stream of a streamed response: the stream
+// writer's output, with its end turned into errHandlerPanicked when the
+// handler panicked.
+type streamBody struct {
+	io.ReadCloser
+	w *streamWriter
+}
+
+func (b *streamBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && b.w.panickedMidStream() {
+		err = errHandlerPanicked
+	}
+	return n, err
 }
 
 // keepAliveComment is the SSE comment pump writes to an idle event stream.
@@ -291,6 +316,7 @@ type streamWriter struct {
 	streaming bool
 	signalled bool
 	abort     bool          // close the connection without a response (set by recovered)
+	cut       bool          // the handler panicked while streaming (set by recovered)
 	ready     chan struct{} // closed on the first Flush, or when the handler returned
 	chunks    chan []byte   // made by the first Flush; closed when the handler returned
 	gone      chan struct{} // made by the first Flush; closed when the stream writer stopped
@@ -377,7 +403,8 @@ func (w *streamWriter) finish() {
 // it, unless it is http.ErrAbortHandler, and decides what the client gets
 // when nothing went out yet: a 500 when the handler had not called
 // WriteHeader, else (and for http.ErrAbortHandler) no response and a
-// closed connection. A stream already going out is ended by finish.
+// closed connection. A stream already going out is cut: finish ends it,
+// and streamBody turns its end into an error.
 func (w *streamWriter) recovered(log *slog.Logger, r *http.Request, v any) {
 	abortHandler := v == http.ErrAbortHandler
 	if !abortHandler {
@@ -394,6 +421,7 @@ func (w *streamWriter) recovered(log *slog.Logger, r *http.Request, v any) {
 	defer w.mu.Unlock()
 	switch {
 	case w.streaming:
+		w.cut = true
 	case w.status == 0 && !abortHandler:
 		w.status = http.StatusInternalServerError
 		w.resp.SetStatusCode(http.StatusInternalServerError)
@@ -403,4 +431,12 @@ func (w *streamWriter) recovered(log *slog.Logger, r *http.Request, v any) {
 	default:
 		w.abort = true
 	}
+}
+
+// panickedMidStream reports whether the handler panicked after the stream
+// started.
+func (w *streamWriter) panickedMidStream() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.cut
 }
