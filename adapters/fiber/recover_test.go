@@ -217,13 +217,17 @@ func TestHandlerKeepAliveEndsQuietStreams(t *testing.T) {
 	// No comment: not an event stream, or paused inside an event.
 	for path, first := range map[string]string{"/json": `{"a":1}`, "/midevent": "data: x\n"} {
 		conn, br := open(path)
+		b := make([]byte, len(first))
+		if _, err := io.ReadFull(br, b); err != nil || string(b) != first {
+			t.Errorf("%s: %q %v, want %q", path, b, err, first)
+		}
 		_ = conn.SetReadDeadline(time.Now().Add(6 * every))
-		b, err := io.ReadAll(br)
+		more, err := io.ReadAll(br)
 		if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
 			t.Errorf("%s: %v, want a read timeout", path, err)
 		}
-		if string(b) != first {
-			t.Errorf("%s: %q, want only %q", path, b, first)
+		if len(more) > 0 {
+			t.Errorf("%s: %q after %q, want nothing more", path, more, first)
 		}
 		conn.Close()
 	}
