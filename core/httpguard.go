@@ -37,8 +37,18 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.Res
 	}
 	res, err := g.checkIn(r.Context(), cr, &st.res, sc)
 	if err != nil {
-		if cr.BodyTooLarge {
+		switch {
+		case cr.BodyTooLarge:
 			w.Header().Set("Connection", "close") // the rest of the body is not read
+		case cr.BodyReader != nil && cr.Body == nil && r.ContentLength != 0:
+			// Refused before the body was read. net/http would discard up
+			// to 256 KiB of it after the handler, with no deadline on a
+			// server without ReadTimeout: a body that never comes would
+			// hold the connection forever. Close instead, and give what is
+			// in flight a short grace so the client reads the answer
+			// rather than a reset.
+			w.Header().Set("Connection", "close")
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refusedBodyGrace))
 		}
 		WriteResponse(w, g.Render(err))
 		return // sc is not reused: the refusal may point into it
@@ -123,6 +133,10 @@ func (st *httpState) ReadBody(max int64) ([]byte, error) {
 // event streams set ReadHeaderTimeout and IdleTimeout and rely on this
 // per-request body deadline instead.
 const BodyReadTimeout = 30 * time.Second
+
+// refusedBodyGrace is how long the unread body of a refused request may
+// still be drained (net/http's own delay before closing on an unread body).
+const refusedBodyGrace = 500 * time.Millisecond
 
 // ReadBody reads r to EOF into buf (its capacity is used first) and returns
 // the bytes, or an error wrapping [ErrBodyTooLarge] as soon as more than limit

@@ -58,6 +58,9 @@ func RunAdapterSuite(t *testing.T, h Harness) {
 	t.Run("HeaderCollisions", func(t *testing.T) {
 		testHeaderCollisions(t, newEnv(t, h, idp, envConfig{jsonResponse: true}))
 	})
+	t.Run("SmallIdleBodies", func(t *testing.T) {
+		testSmallIdleBodies(t, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
+	})
 	t.Run("IdleBodiesUnauthenticated", func(t *testing.T) {
 		testIdleBodies(t, h, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
 	})
