@@ -59,7 +59,7 @@ func RunAdapterSuite(t *testing.T, h Harness) {
 		testHeaderCollisions(t, newEnv(t, h, idp, envConfig{jsonResponse: true}))
 	})
 	t.Run("SmallIdleBodies", func(t *testing.T) {
-		testSmallIdleBodies(t, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
+		testSmallIdleBodies(t, h, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
 	})
 	t.Run("IdleBodiesUnauthenticated", func(t *testing.T) {
 		testIdleBodies(t, h, newEnv(t, h, idp, envConfig{stateless: true, jsonResponse: true}))
