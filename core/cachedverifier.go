@@ -18,6 +18,12 @@ import "context"
 //
 // VerifyCached never performs I/O and never verifies a signature. It must
 // be safe for concurrent use.
+//
+// A TokenVerifier that wraps another by embedding it (to add a check to
+// Verify) also inherits its VerifyCached, and the Guard would then answer
+// a cached token without calling the wrapper's Verify: such a wrapper must
+// define VerifyCached too (returning hit false), or hold the verifier in a
+// named field instead of embedding it.
 type CachedVerifier interface {
 	VerifyCached(ctx context.Context, token string) (claims *Claims, hit bool, err error)
 }
