@@ -11,7 +11,7 @@ import (
 // step of the batch, or to ErrStoreUnavailable; it never panics, and a
 // pass is only "0:-1:…".
 func FuzzGrantReply(f *testing.F) {
-	for _, s := range []string{"0:-1:0:abc", "1:0:1500:abc", "1:2:0:", "2:1:300:e", "0:0:0:x", "1:-1:0:x", "1:0:-5:x", "9:0:0:x", "", ":::", "0:-1:0", "1:1:99999999999999999999:x"} {
+	for _, s := range []string{"0:-1:0:abc", "1:0:1500:abc", "1:2:0:", "2:1:300:e", "0:0:0:x", "1:-1:0:x", "1:0:-5:x", "9:0:0:x", "", ":::", "0:-1:0", "1:1:99999999999999999999:x", "0:-01:0:x", "0:-1:x:x", "1:0:-0:x", "1:+0:5:x"} {
 		f.Add(s, 3)
 	}
 	g := &GrantStore{ReplayStore: &ReplayStore{}}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -115,6 +116,10 @@ type GrantStore struct {
 	*ReplayStore
 	lim    *Limiter
 	sender rueidis.Client
+	// streams bounds the streamed calls in flight below SenderOptions'
+	// pool, so rueidis never waits for a pooled connection (see
+	// SendGrantSteps).
+	streams chan struct{}
 }
 
 var _ authserver.GrantStepsSender = (*GrantStore)(nil)
@@ -126,7 +131,7 @@ func NewGrantStore(ctx context.Context, cfg ReplayConfig) (*GrantStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &GrantStore{ReplayStore: rs, lim: &Limiter{rs.base}, sender: cfg.Sender}, nil
+	return &GrantStore{ReplayStore: rs, lim: &Limiter{rs.base}, sender: cfg.Sender, streams: make(chan struct{}, senderStreams())}, nil
 }
 
 // Allow implements [authserver.Limiter].
@@ -207,7 +212,7 @@ func (g *GrantStore) grantReply(reply string, nsteps int) (authserver.GrantSteps
 		g.mu.Unlock()
 	}
 	switch {
-	case f[0] == "0" && idx == -1:
+	case f[0] == "0" && f[1] == "-1":
 		return authserver.GrantStepsResult{Refused: -1}, nil
 	case idx < 0 || idx >= int64(nsteps):
 		return bad(fmt.Sprintf("step index %d", idx))
@@ -258,11 +263,22 @@ func (g *GrantStore) SendGrantSteps(ctx context.Context, steps []authserver.Gran
 	if err != nil {
 		return func() (authserver.GrantStepsResult, error) { return authserver.GrantStepsResult{}, err }
 	}
-	cctx, cancel := g.ctx(ctx)
+	select {
+	case g.streams <- struct{}{}:
+	default: // every pooled connection is busy: go-redis waits, bounded
+		res, err := g.RunGrantSteps(ctx, steps)
+		return func() (authserver.GrantStepsResult, error) { return res, err }
+	}
 	cmd := g.sender.B().Evalsha().Sha1(grantSteps.Hash()).Numkeys(int64(len(keys))).Key(keys...).Arg(stringArgs(args)...).Build()
-	stream := g.sender.DoStream(cctx, cmd)
+	// No cancellation and no deadline reach rueidis: a context done
+	// between its pool's Acquire and DoStream loses that connection for
+	// good, and one done while Acquire waits can leave it waiting forever
+	// (rueidis v1.0.79; TestSendGrantStepsCancelKeepsPool). streams keeps
+	// Acquire from waiting, and the connection's deadline
+	// (ConnWriteTimeout) bounds the write and the read.
+	stream := g.sender.DoStream(context.WithoutCancel(ctx), cmd)
 	return func() (authserver.GrantStepsResult, error) {
-		defer cancel()
+		defer func() { <-g.streams }()
 		var w replyBuf
 		_, err := stream.WriteTo(&w)
 		if err == nil {
@@ -271,12 +287,17 @@ func (g *GrantStore) SendGrantSteps(ctx context.Context, steps []authserver.Gran
 			}
 			return g.grantReply(string(w.b[:w.n]), len(steps))
 		}
-		if cctx.Err() != nil || isTimeout(err) {
+		if ctx.Err() != nil || isTimeout(err) {
 			return authserver.GrantStepsResult{}, unavailable("grant steps script", err)
 		}
 		return g.RunGrantSteps(ctx, steps)
 	}
 }
+
+// senderStreams is the number of streamed calls a GrantStore runs at once:
+// SenderOptions' pool size. A Sender built otherwise needs a
+// BlockingPoolSize of at least this.
+func senderStreams() int { return 10 * runtime.GOMAXPROCS(0) }
 
 // replyBuf takes the grant script's status string without allocating.
 type replyBuf struct {

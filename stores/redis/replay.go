@@ -66,7 +66,10 @@ type ReplayConfig struct {
 	// only: the grant script is then written, the access token signed, and
 	// the answer read on one goroutine (see [GrantStore.SendGrantSteps]).
 	// Build it with rueidis.NewClient([SenderOptions](url)); the caller
-	// closes it. OPTIONAL; nil means the grant script is run through
+	// closes it. At most 10 × GOMAXPROCS streamed calls run at once (more
+	// run through Client), so its BlockingPoolSize must be at least that
+	// (SenderOptions' default); its ConnWriteTimeout and dial timeout, not
+	// Timeout, bound the streamed call. OPTIONAL; nil means the grant script is run through
 	// Client before the token is signed (one round trip more on the
 	// critical path).
 	Sender rueidis.Client
