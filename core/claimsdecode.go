@@ -16,7 +16,9 @@ import (
 // that prefer typed custom claims. With no claims it leaves v as it is.
 //
 // Object keys match struct fields exactly, as everywhere else in token
-// parsing, not case-insensitively as encoding/json alone would match them:
+// parsing: a field's json tag name, or for an untagged field its Go name as
+// encoding/json writes it (an untagged Name matches "Name", not "name": tag
+// it `json:"name"`), not case-insensitively as encoding/json alone would match them:
 // a claim whose name differs from a field's JSON name only in case ("EXP"
 // for "exp", "Groups" for "groups", a Kelvin sign for "k") is refused with
 // ErrInvalidClaims instead of filling the field, at every depth (nested
@@ -93,7 +95,12 @@ func (d *strictDecoder) value(t reflect.Type, depth int, path string) error {
 			} else if types = names[string(key)]; types == nil {
 				for name := range names {
 					if bytes.EqualFold(key, []byte(name)) {
-						return fmt.Errorf("claim %q differs only in case from the field %q", truncateKey(path, key), name)
+						// Say how to fix it: an untagged Name field
+						// is written "Name" by encoding/json and matches
+						// only that; a tag names the claim exactly.
+						k := truncateKey("", key)
+						return fmt.Errorf("claim %q differs only in case from the field %q (Claims.Decode matches names exactly, as encoding/json writes them; if the issuer's claim really is %q, tag the field `json:%q`)",
+							truncateKey(path, key), name, k, k)
 					}
 				}
 			}
