@@ -97,6 +97,7 @@ type fileRegistration struct {
 	Global            fileLimit     `yaml:"global"`
 	MaxBytes          int64         `yaml:"max_bytes"`
 	IdleLifetime      time.Duration `yaml:"idle_lifetime"`
+	MaxPerSubject     int           `yaml:"max_per_subject"`
 }
 
 // fileDocuments is the "client_metadata_documents" section.
@@ -175,6 +176,7 @@ func LoadConfig(path string) (Config, error) {
 //	  loopback_redirects: true
 //	  redirect_hosts: [app.example.com, "*.tools.example.com"]
 //	  per_source: {per_second: 0.0167, burst: 10}
+//	  max_per_subject: 16         # clients one user's uses keep from eviction
 //	client_metadata_documents:    # https client_id URLs, needs broker; off when absent
 //	  allow_hosts: ["*.example.com"]   # default: any public host
 //	  max_bytes: 5120
@@ -328,6 +330,7 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 			LoopbackRedirects: r.LoopbackRedirects, RedirectHosts: r.RedirectHosts, GrantTypes: r.GrantTypes,
 			Scopes: r.Scopes, Resources: r.Resources, AllowConfidential: r.AllowConfidential,
 			PerSource: Limit(r.PerSource), Global: Limit(r.Global), MaxBytes: r.MaxBytes, IdleLifetime: r.IdleLifetime,
+			MaxPerSubject: r.MaxPerSubject,
 		}
 	}
 	if fc.Broker != nil {

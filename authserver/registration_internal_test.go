@@ -98,6 +98,7 @@ registration:
   per_source: {per_second: 0.5, burst: 3}
   max_bytes: 100000
   idle_lifetime: 48h
+  max_per_subject: 4
 client_metadata_documents:
   allow_hosts: ["*.apps.example.com"]
   allow_networks: [10.0.0.0/8]
@@ -110,7 +111,7 @@ client_metadata_documents:
 	}
 	r := cfg.Registration
 	if r == nil || !r.LoopbackRedirects || r.RedirectHosts[0] != "*.apps.example.com" || r.PerSource != (Limit{PerSecond: 0.5, Burst: 3}) ||
-		r.MaxBytes != 100000 || r.IdleLifetime.Hours() != 48 {
+		r.MaxBytes != 100000 || r.IdleLifetime.Hours() != 48 || r.MaxPerSubject != 4 {
 		t.Fatalf("%+v", r)
 	}
 	s, err := New(cfg)
@@ -127,6 +128,13 @@ client_metadata_documents:
 	}
 	if _, err := ParseConfig([]byte(yml+"  unknown_knob: 1\n"), t.TempDir()); err == nil {
 		t.Fatal("unknown key accepted")
+	}
+	neg, err := ParseConfig([]byte(strings.Replace(yml, "max_per_subject: 4", "max_per_subject: -1", 1)), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(neg); err == nil || !strings.Contains(err.Error(), "max_per_subject") {
+		t.Fatalf("negative max_per_subject: %v", err)
 	}
 }
 

@@ -102,7 +102,8 @@ func fileClient(options map[string]any, replay bool, log *slog.Logger) (FileOpti
 // the file's broker section, a [RefreshStore] (the broker's refresh
 // lifetimes) and a [ConsentStore] (broker.max_consents becomes its
 // MaxEntries), and, with the registration section, a [ClientStore]
-// (registration.max_bytes and idle_lifetime become its bounds). The
+// (registration.max_bytes, idle_lifetime and max_per_subject become its
+// bounds). The
 // returned Closer closes the client. An unreachable Redis does not fail
 // it: the server starts not ready and answers 503 until Redis answers.
 // broker.max_refresh_families bounds only the memory store and is an
@@ -140,11 +141,11 @@ func installAuthStores(ctx context.Context, o FileOptions, base Config, cfg *aut
 		b.RefreshStore, b.ConsentStore, b.MaxConsents = rs, cs, 0
 	}
 	if r := cfg.Registration; r != nil {
-		st, err := NewClientStore(ClientConfig{Config: base, MaxBytes: r.MaxBytes, IdleLifetime: r.IdleLifetime})
+		st, err := NewClientStore(ClientConfig{Config: base, MaxBytes: r.MaxBytes, IdleLifetime: r.IdleLifetime, MaxPerSubject: r.MaxPerSubject})
 		if err != nil {
 			return err
 		}
-		r.Store, r.MaxBytes, r.IdleLifetime = st, 0, 0
+		r.Store, r.MaxBytes, r.IdleLifetime, r.MaxPerSubject = st, 0, 0, 0
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func TestAuthServerStores(t *testing.T) {
 	opts := map[string]any{"url": srv.URL(), "prefix": "{files-test}:"}
 	cfg := &authserver.Config{
 		Broker:       &authserver.Broker{MaxConsents: 7, RefreshIdleLifetime: time.Hour, RefreshAbsoluteLifetime: 2 * time.Hour},
-		Registration: &authserver.Registration{MaxBytes: 1 << 20, IdleLifetime: 48 * time.Hour},
+		Registration: &authserver.Registration{MaxBytes: 1 << 20, IdleLifetime: 48 * time.Hour, MaxPerSubject: 3},
 	}
 	c, err := AuthServerStores(t.Context(), opts, cfg)
 	if err != nil {
@@ -76,7 +76,7 @@ func TestAuthServerStores(t *testing.T) {
 		t.Fatalf("consents %+v, MaxConsents %d", cs, cfg.Broker.MaxConsents)
 	case rs == nil || rs.idle != time.Hour || rs.abs != 2*time.Hour:
 		t.Fatalf("refresh %+v", rs)
-	case cl == nil || cl.maxBytes != 1<<20 || cl.idle != 48*time.Hour || cfg.Registration.MaxBytes != 0 || cfg.Registration.IdleLifetime != 0:
+	case cl == nil || cl.maxBytes != 1<<20 || cl.idle != 48*time.Hour || cl.perSubject != 3 || cfg.Registration.MaxBytes != 0 || cfg.Registration.IdleLifetime != 0 || cfg.Registration.MaxPerSubject != 0:
 		t.Fatalf("clients %+v, registration %+v", cl, cfg.Registration)
 	case gs.prefix != "{files-test}:":
 		t.Fatalf("prefix %q", gs.prefix)
