@@ -46,6 +46,9 @@ func (a *Authorizer) applyLocked(text []byte, h [32]byte, loaded time.Time) erro
 	if cur := a.cur.Load(); cur != nil && bytes.Equal(cur.hash[:], h[:]) {
 		a.lastErr.Store(nil)
 		a.confirmedLocked(text, h, loaded)
+		// The last-good expiry (lock-free) may have dropped cur since it
+		// was loaded above; the Source has just confirmed it.
+		a.cur.CompareAndSwap(nil, cur)
 		return nil
 	}
 	s, err := a.buildLocked(text, h)
@@ -180,6 +183,7 @@ func (a *Authorizer) pollOnce(ctx context.Context) {
 		a.pending, a.lastStamp = nil, stamp
 		a.lastErr.Store(nil)
 		a.confirmedLocked(text, h, loaded)
+		a.cur.CompareAndSwap(nil, cur) // as in applyLocked
 		return
 	}
 	if p := a.pending; p == nil || p.stamp != stamp || p.hash != h {
