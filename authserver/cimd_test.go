@@ -77,7 +77,7 @@ func newDocHost(t *testing.T) *docHost {
 		if rt.slow {
 			select {
 			case <-r.Context().Done():
-			case <-time.After(30 * time.Second): // far past any fetch timeout
+			case <-time.After(3 * time.Second):
 			}
 		}
 		switch rt.status {
@@ -175,7 +175,7 @@ func TestMetadataDocumentRefusals(t *testing.T) {
 	d := newDocHost(t)
 	e := newBrokerEnv(t, withDocuments(d, true, nil))
 	strict := newBrokerEnv(t, withDocuments(d, false, nil)) // loopback not allowed
-	short := newBrokerEnv(t, withDocuments(d, true, func(m *authserver.ClientMetadataDocuments) { m.Timeout = 300 * time.Millisecond }))
+	short := newBrokerEnv(t, withDocuments(d, true, func(m *authserver.ClientMetadataDocuments) { m.Timeout = 500 * time.Millisecond }))
 	port := d.srv.URL[strings.LastIndex(d.srv.URL, ":")+1:]
 	for _, tc := range []struct {
 		name string
