@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // Login cookie names: the __Host- prefix needs Secure, so the loopback
@@ -187,7 +188,7 @@ func (s *Server) logAuthorize(ctx context.Context, req *authzRequest, outcome st
 // sealed cookie, so any replica can answer; the replay store makes each
 // login's callback happen once.
 func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
-	if !allowGet(w, r) {
+	if !httpx.AllowGet(w, r) {
 		return
 	}
 	b := s.broker

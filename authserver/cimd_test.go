@@ -77,7 +77,7 @@ func newDocHost(t *testing.T) *docHost {
 		if rt.slow {
 			select {
 			case <-r.Context().Done():
-			case <-time.After(3 * time.Second):
+			case <-time.After(30 * time.Second): // past the 10 s fetch timeout
 			}
 		}
 		switch rt.status {
@@ -109,10 +109,12 @@ func (d *docHost) pool() *x509.CertPool {
 }
 
 // withDocuments turns client ID metadata documents on, trusting the doc
-// host's certificate and (allowLoopback) its loopback address.
+// host's certificate and (allowLoopback) its loopback address. The fetch
+// timeout is generous (a loaded CI machine can take over 500 ms for a
+// loopback TLS fetch), so the "slow" case waits out the whole 10 s.
 func withDocuments(d *docHost, allowLoopback bool, mut func(*authserver.ClientMetadataDocuments)) func(*authserver.Config) {
 	return func(c *authserver.Config) {
-		m := &authserver.ClientMetadataDocuments{RootCAs: d.pool(), Timeout: 500 * time.Millisecond,
+		m := &authserver.ClientMetadataDocuments{RootCAs: d.pool(), Timeout: 10 * time.Second,
 			FetchLimitPerSource: authserver.Limit{PerSecond: 100, Burst: 1000}} // every test request comes from 127.0.0.1
 		if allowLoopback {
 			m.AllowNetworks = []string{"127.0.0.1/32"}
@@ -181,7 +183,7 @@ func TestMetadataDocumentRefusals(t *testing.T) {
 		want string
 	}{
 		{"too big", e, d.url("/big.json"), "larger than 5120 bytes"},
-		{"slow", e, d.url("/slow.json"), "timed out"},
+		{"slow", e, d.url("/slow.json"), "timed out"}, // takes the whole 10 s timeout
 		{"wrong client_id", e, d.url("/wrongid.json"), "client_id is not its URL"},
 		{"redirect", e, d.url("/redirect.json"), "redirects are not followed"},
 		{"garbage", e, d.url("/garbage.json"), "not a strict JSON object"},

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -270,12 +271,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch s.routes.match(r.URL.Path) {
 	case routeMetadata:
-		if !allowGet(w, r) {
+		if !httpx.AllowGet(w, r) {
 			return
 		}
 		writeStatic(w, r, s.metadata)
 	case routeJWKS:
-		if !allowGet(w, r) {
+		if !httpx.AllowGet(w, r) {
 			return
 		}
 		writeStatic(w, r, s.keys.Load().jwks)
@@ -322,15 +323,6 @@ func (s *Server) credentialedClient(ctx context.Context, id string) (*client, er
 		return s.registrar.lookup(ctx, s, id)
 	}
 	return nil, nil
-}
-
-func allowGet(w http.ResponseWriter, r *http.Request) bool {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return true
-	}
-	w.Header().Set("Allow", "GET, HEAD")
-	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	return false
 }
 
 func writeStatic(w http.ResponseWriter, r *http.Request, body []byte) {

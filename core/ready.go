@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // ErrNotReady is wrapped by every error of [Guard.Ready].
@@ -92,7 +94,7 @@ func ReadyHandler(c ReadinessChecker, timeout time.Duration) http.Handler {
 		timeout = DefaultReadyTimeout
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !probeMethod(w, r) {
+		if !httpx.AllowGet(w, r) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
@@ -170,19 +172,10 @@ func redactForProbe(s string) string {
 // outage makes a pod unready, never restarted.
 func LiveHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if probeMethod(w, r) {
+		if httpx.AllowGet(w, r) {
 			writeProbe(w, http.StatusOK, map[string]string{"status": "alive"})
 		}
 	})
-}
-
-func probeMethod(w http.ResponseWriter, r *http.Request) bool {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return true
-	}
-	w.Header().Set("Allow", "GET, HEAD")
-	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	return false
 }
 
 func writeProbe(w http.ResponseWriter, status int, body any) {

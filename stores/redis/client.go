@@ -163,7 +163,7 @@ type opaqueConn struct{ net.Conn }
 func SenderOptions(url string) (rueidis.ClientOption, error) {
 	o, err := rueidis.ParseURL(url)
 	if err != nil {
-		return rueidis.ClientOption{}, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+		return rueidis.ClientOption{}, fmt.Errorf("%w: %v", ErrInvalidConfig, withoutURL(err)) // net/url repeats the URL, password included
 	}
 	if o.Dialer.Timeout == 0 {
 		o.Dialer.Timeout = DefaultDialTimeout

@@ -21,7 +21,7 @@ func TestReviewRefreshRotationRace(t *testing.T) {
 	ctx := context.Background()
 	var stores []*RefreshStore
 	for i := 0; i < 4; i++ {
-		s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: srv.patient(t)}})
+		s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: srv.patient(t), Timeout: 20 * time.Second}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestReviewSessionCapRace(t *testing.T) {
 	ctx := context.Background()
 	var reps []*SessionBindings
 	for i := 0; i < 4; i++ {
-		s, err := NewSessionBindings(Config{Client: srv.patient(t)})
+		s, err := NewSessionBindings(Config{Client: srv.patient(t), Timeout: 20 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

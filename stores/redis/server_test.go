@@ -19,7 +19,8 @@ func (s *redisServer) client(t testing.TB) *redis.Client { return s.clientWith(t
 
 // patient returns a client for tests that check atomicity under 1,000
 // concurrent calls rather than latency: on a loaded CI machine the default
-// bounds would (correctly) turn some calls into ErrStoreUnavailable.
+// bounds would (correctly) turn some calls into ErrStoreUnavailable. Pair
+// it with a long Config.Timeout (the store's own per-call deadline).
 func (s *redisServer) patient(t testing.TB) *redis.Client {
 	return s.clientWith(t, func(o *redis.Options) {
 		o.PoolSize, o.PoolTimeout, o.ReadTimeout, o.WriteTimeout = 64, 20*time.Second, 10*time.Second, 10*time.Second

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // EchoIn is the input of the echo tool.
@@ -50,16 +52,18 @@ func MCPHandler(opts *mcp.StreamableHTTPOptions) http.Handler {
 	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &o)
 }
 
-// NewServer is the net/http Server of h: header and idle timeouts, and a
-// graceful Shutdown of at most 2 s, after which the remaining streams are
-// closed.
+// NewServer is the net/http Server of h: header and idle timeouts, a
+// deadline on every request body (core.BoundBodyReads), and a graceful
+// Shutdown of at most 2 s, after which the remaining streams are closed.
 func NewServer(h http.Handler) Server {
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           core.BoundBodyReads(h),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		// No ReadTimeout: it would also end GET event streams. The Guard
-		// bounds each request body instead (core.BodyReadTimeout).
+		// No ReadTimeout: it would also end GET event streams.
+		// BoundBodyReads bounds every request body instead, read or not
+		// (core.BodyReadTimeout), so a body that never arrives cannot hold
+		// a connection on a route that does not read it (a 404, a refusal).
 	}
 	return Server{Serve: srv.Serve, Shutdown: func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package casbinauthz
+
+const raceEnabled = false
