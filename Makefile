@@ -30,6 +30,9 @@ lint: tidy-check
 		echo "== vet/staticcheck $$m"; \
 		(cd $$m && $(GO) vet ./... && $(STATICCHECK) ./...); \
 	done
+	@echo "== no tracked file over 1 MiB (built binaries belong in .gitignore)"
+	@set -e; big=$$(git ls-files -z | xargs -0 -r stat -c '%s %n' 2>/dev/null | awk '$$1 > 1048576 {print $$2}'); \
+	if [ -n "$$big" ]; then echo "tracked files over 1 MiB:"; echo "$$big"; exit 1; fi
 	@echo "== root module must not import web frameworks"
 	@! $(GO) list -deps ./... | grep -E 'gin-gonic|gofiber|valyala|go-chi'
 
