@@ -92,18 +92,29 @@ type MemoryClientStoreConfig struct {
 	IdleLifetime time.Duration
 	// MaxPerSubject bounds the clients one subject's uses keep protected
 	// (ClientStore.MarkUsed). OPTIONAL; zero means
-	// DefaultRegistrationMaxPerSubject (16).
+	// DefaultRegistrationMaxPerSubject (16); at most
+	// MaxRegistrationMaxPerSubject (1,024). The tracking of subjects is
+	// bounded apart from the clients: at most max(MaxBytes/1 KiB, 256)
+	// subjects and MaxBytes bytes (see TrackedBytes), whatever
+	// MaxPerSubject is.
 	MaxPerSubject int
 	// Now is the clock. OPTIONAL; nil means time.Now.
 	Now func() time.Time
 }
 
-// subjectBudget is the bytes of MaxBytes per subject MemoryClientStore
-// tracks for MaxPerSubject (about 700 bytes each at 16 ids): it tracks at
-// most MaxBytes/subjectBudget subjects (at least 256), and past that
-// forgets the least recently active one, which only lets that subject
-// protect MaxPerSubject more clients.
-const subjectBudget = 1 << 10
+// Bounds of the per-subject tracking of [MemoryClientStore]. The store
+// tracks at most max(MaxBytes/subjectEntryBudget, 256) subjects and, in
+// bytes, at most MaxBytes of tracking (each subject counts
+// subjectOverhead plus idOverhead and the id's length per client it
+// protects). Past either bound it forgets the least recently active
+// subject, and the clients only that subject protected become evictable
+// again (still served until a registration needs their room): forgetting
+// a subject never lets it protect more clients than MaxPerSubject.
+const (
+	subjectEntryBudget = 1 << 10
+	subjectOverhead    = 160
+	idOverhead         = 24
+)
 
 // MemoryClientStore is the default [ClientStore]: clients in this
 // process's memory, bounded in bytes. It is correct for a single instance
@@ -117,9 +128,11 @@ type MemoryClientStore struct {
 	byID  map[string]*list.Element // → *regEntry
 	order *list.List               // registration order, oldest at the back
 
-	perSubject int
-	subjects   map[[32]byte]*list.Element // SHA-256 of a subject → *subjectUses
-	subjectLRU *list.List                 // most recently active at the front
+	perSubject   int
+	maxSubjects  int
+	subjectBytes int64                      // tracking bytes, at most max
+	subjects     map[[32]byte]*list.Element // SHA-256 of a subject → *subjectUses
+	subjectLRU   *list.List                 // most recently active at the front
 }
 
 // subjectUses is the clients a subject's uses protect, least recent first
@@ -133,7 +146,7 @@ type regEntry struct {
 	c        RegisteredClient
 	size     int64
 	lastUsed time.Time
-	used     bool
+	holders  int // tracked subjects whose uses protect it; > 0: not evictable
 }
 
 var _ ClientStore = (*MemoryClientStore)(nil)
@@ -143,8 +156,8 @@ func NewMemoryClientStore(cfg MemoryClientStoreConfig) (*MemoryClientStore, erro
 	if cfg.MaxBytes < 0 || cfg.IdleLifetime < 0 {
 		return nil, cfgErr("registration", "max_bytes and idle_lifetime must not be negative")
 	}
-	if cfg.MaxPerSubject < 0 {
-		return nil, cfgErr("registration", "max_per_subject must not be negative")
+	if err := checkMaxPerSubject(cfg.MaxPerSubject); err != nil {
+		return nil, err
 	}
 	m := &MemoryClientStore{max: cfg.MaxBytes, idle: cfg.IdleLifetime, now: cfg.Now,
 		byID: map[string]*list.Element{}, order: list.New(),
@@ -155,6 +168,7 @@ func NewMemoryClientStore(cfg MemoryClientStoreConfig) (*MemoryClientStore, erro
 	if m.max == 0 {
 		m.max = DefaultRegistrationMaxBytes
 	}
+	m.maxSubjects = max(int(m.max/subjectEntryBudget), 256)
 	if m.idle == 0 {
 		m.idle = DefaultRegistrationIdleLifetime
 	}
@@ -179,7 +193,7 @@ func (m *MemoryClientStore) Register(_ context.Context, c RegisteredClient) erro
 	for m.bytes+size > m.max {
 		var victim *list.Element
 		for e := m.order.Back(); e != nil; e = e.Prev() {
-			if !e.Value.(*regEntry).used {
+			if e.Value.(*regEntry).holders == 0 {
 				victim = e
 				break
 			}
@@ -225,30 +239,74 @@ func (m *MemoryClientStore) MarkUsed(_ context.Context, id, subject string) erro
 	if now.Sub(re.lastUsed) >= m.idle {
 		return nil
 	}
-	re.used, re.lastUsed = true, now
+	re.lastUsed = now
+	id = re.c.ID // the tracking shares the client's copy of the id
 	key := sha256.Sum256([]byte(subject))
 	se := m.subjects[key]
 	if se == nil {
-		if m.subjectLRU.Len() >= max(int(m.max/subjectBudget), 256) {
-			old := m.subjectLRU.Back()
-			delete(m.subjects, old.Value.(*subjectUses).key)
-			m.subjectLRU.Remove(old)
-		}
 		se = m.subjectLRU.PushFront(&subjectUses{key: key})
 		m.subjects[key] = se
+		m.subjectBytes += subjectOverhead
 	} else {
 		m.subjectLRU.MoveToFront(se)
 	}
 	su := se.Value.(*subjectUses)
-	su.ids = slices.DeleteFunc(su.ids, func(s string) bool { return s == id })
-	su.ids = append(su.ids, id)
+	if i := slices.Index(su.ids, id); i >= 0 {
+		su.ids = slices.Delete(su.ids, i, i+1)
+		su.ids = append(su.ids, id)
+	} else {
+		su.ids = append(su.ids, id)
+		re.holders++
+		m.subjectBytes += idOverhead + int64(len(id))
+	}
 	for len(su.ids) > m.perSubject {
-		if ve := m.byID[su.ids[0]]; ve != nil {
-			ve.Value.(*regEntry).used = false // evictable again, still served
+		m.releaseLocked(su, 1)
+	}
+	// Bound the tracking in entries and bytes: forget the least recently
+	// active subjects; if this one alone is over the budget, its oldest
+	// clients are released.
+	for m.subjectLRU.Len() > m.maxSubjects || m.subjectBytes > m.max {
+		old := m.subjectLRU.Back()
+		if old == se {
+			if len(su.ids) <= 1 {
+				break
+			}
+			m.releaseLocked(su, 1)
+			continue
 		}
-		su.ids = slices.Delete(su.ids, 0, 1)
+		ou := old.Value.(*subjectUses)
+		m.releaseLocked(ou, len(ou.ids))
+		delete(m.subjects, ou.key)
+		m.subjectLRU.Remove(old)
+		m.subjectBytes -= subjectOverhead
 	}
 	return nil
+}
+
+// releaseLocked drops the n least recent ids of su: a client no tracked
+// subject protects any more is evictable again (still served).
+func (m *MemoryClientStore) releaseLocked(su *subjectUses, n int) {
+	for _, id := range su.ids[:n] {
+		if ve := m.byID[id]; ve != nil {
+			if re := ve.Value.(*regEntry); re.holders > 0 {
+				re.holders--
+			}
+		}
+		m.subjectBytes -= idOverhead + int64(len(id))
+	}
+	su.ids = slices.Delete(su.ids, 0, n)
+	if len(su.ids) == 0 {
+		su.ids = nil
+	}
+}
+
+// TrackedBytes returns the bytes of the per-subject tracking
+// (MarkUsed), as counted against MaxBytes. It is held beside the
+// clients: the store holds at most twice MaxBytes in all.
+func (m *MemoryClientStore) TrackedBytes() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.subjectBytes
 }
 
 // Bytes returns the bytes held, as counted against MaxBytes.

@@ -29,6 +29,10 @@ const (
 	// DefaultRegistrationMaxPerSubject bounds the registered clients one
 	// subject's uses keep protected from eviction (ClientStore.MarkUsed).
 	DefaultRegistrationMaxPerSubject = 16
+	// MaxRegistrationMaxPerSubject is the largest MaxPerSubject a store
+	// accepts: larger values are refused at start-up, since each protected
+	// client costs the store its tracking.
+	MaxRegistrationMaxPerSubject = 1024
 	// MaxRegistrationRequestBytes caps a registration request body.
 	MaxRegistrationRequestBytes = 8 << 10
 	// maxRegisteredRedirects caps redirect_uris of one registration.
@@ -125,13 +129,23 @@ type Registration struct {
 	// again, so that an insider who completes a login with many clients
 	// and refreshes each once per IdleLifetime cannot keep the store full
 	// and registration at 503. OPTIONAL; zero means
-	// DefaultRegistrationMaxPerSubject (16).
+	// DefaultRegistrationMaxPerSubject (16); at most
+	// MaxRegistrationMaxPerSubject (1,024), else New fails.
 	MaxPerSubject int
 	// Store keeps the registered clients. OPTIONAL; nil means a
 	// [MemoryClientStore] bounded by MaxBytes and IdleLifetime (single
 	// instance). With a Store, MaxBytes and IdleLifetime must be zero: the
 	// store has its own bounds.
 	Store ClientStore
+}
+
+// checkMaxPerSubject refuses a MaxPerSubject outside
+// [0, MaxRegistrationMaxPerSubject].
+func checkMaxPerSubject(n int) error {
+	if n < 0 || n > MaxRegistrationMaxPerSubject {
+		return cfgErr("registration.max_per_subject", fmt.Sprintf("must be between 0 (default %d) and %d", DefaultRegistrationMaxPerSubject, MaxRegistrationMaxPerSubject))
+	}
+	return nil
 }
 
 // registrar is the validated Registration with its store and limits.
@@ -218,8 +232,11 @@ func (s *Server) setRegistration(r *Registration, shared Limiter) error {
 			return cfgErr("registration", "rate limits must be positive")
 		}
 	}
-	if r.MaxBytes < 0 || r.MaxPerSubject < 0 || r.IdleLifetime < 0 || r.IdleLifetime > 365*24*time.Hour {
-		return cfgErr("registration", "max_bytes and max_per_subject must not be negative; idle_lifetime between 0 and 1 year")
+	if r.MaxBytes < 0 || r.IdleLifetime < 0 || r.IdleLifetime > 365*24*time.Hour {
+		return cfgErr("registration", "max_bytes must not be negative; idle_lifetime between 0 and 1 year")
+	}
+	if err := checkMaxPerSubject(r.MaxPerSubject); err != nil {
+		return err
 	}
 	rg.store = r.Store
 	if rg.store == nil {

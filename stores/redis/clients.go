@@ -114,7 +114,8 @@ type ClientConfig struct {
 	IdleLifetime time.Duration
 	// MaxPerSubject bounds the clients one subject's uses keep protected
 	// (authserver.ClientStore.MarkUsed). OPTIONAL; zero means
-	// authserver.DefaultRegistrationMaxPerSubject (16).
+	// authserver.DefaultRegistrationMaxPerSubject (16); at most
+	// authserver.MaxRegistrationMaxPerSubject (1,024).
 	MaxPerSubject int
 }
 
@@ -141,8 +142,8 @@ func NewClientStore(cfg ClientConfig) (*ClientStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.MaxBytes < 0 || cfg.IdleLifetime < 0 || cfg.MaxPerSubject < 0 {
-		return nil, fmt.Errorf("%w: MaxBytes, IdleLifetime and MaxPerSubject must not be negative", ErrInvalidConfig)
+	if cfg.MaxBytes < 0 || cfg.IdleLifetime < 0 || cfg.MaxPerSubject < 0 || cfg.MaxPerSubject > authserver.MaxRegistrationMaxPerSubject {
+		return nil, fmt.Errorf("%w: MaxBytes, IdleLifetime and MaxPerSubject must not be negative; MaxPerSubject at most %d", ErrInvalidConfig, authserver.MaxRegistrationMaxPerSubject)
 	}
 	s := &ClientStore{base: b, maxBytes: cfg.MaxBytes, idle: cfg.IdleLifetime, perSubject: cfg.MaxPerSubject}
 	if s.maxBytes == 0 {
