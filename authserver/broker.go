@@ -72,7 +72,10 @@ type Broker struct {
 	// progress is derived. OPTIONAL; nil means a random key per process,
 	// which is only correct for a single instance: replicas behind one
 	// issuer must share it (and a shared Config.ReplayStore, so that codes,
-	// upstream callbacks and consent forms stay single use).
+	// upstream callbacks and consent forms stay single use). A key that is
+	// not random bytes is refused: fewer than 16 distinct byte values (all
+	// zero, a repeated pattern) or only printable ASCII (a password); so
+	// are such PreviousCodeKeys. Generate one with openssl rand -base64 32.
 	CodeKey []byte
 	// PreviousCodeKeys are earlier code keys, newest first: what they
 	// sealed (authorization codes, login cookies, consent forms) still
@@ -289,6 +292,29 @@ func (s *Server) setBroker(b *Broker, hc *http.Client) error {
 // codes under each key itself, login cookies and consent forms under a key
 // derived from it; every sealer seals with current and opens with any ring
 // key.
+// weakKey refuses a code key that is not random bytes: fewer than 16
+// distinct byte values (all zero, a repeated byte or pattern) or only
+// printable ASCII (a password or hex string base64-encoded). Neither
+// happens by chance to 32 random bytes (the second about once in 10^13).
+func weakKey(key []byte) error {
+	var seen [256]bool
+	distinct, printable := 0, true
+	for _, c := range key {
+		if !seen[c] {
+			seen[c] = true
+			distinct++
+		}
+		printable = printable && c >= 0x20 && c < 0x7f
+	}
+	switch {
+	case distinct < 16:
+		return fmt.Errorf("is not random (%d distinct byte values): generate one with openssl rand -base64 32", distinct)
+	case printable:
+		return errors.New("is printable text, not random bytes: generate one with openssl rand -base64 32")
+	}
+	return nil
+}
+
 func (br *broker) setKeys(current []byte, previous ...[]byte) error {
 	if current == nil {
 		current = randomKey()
@@ -300,6 +326,12 @@ func (br *broker) setKeys(current []byte, previous ...[]byte) error {
 				return fmt.Errorf("previous key %d: must be 32 bytes", i-1)
 			}
 			return errors.New("must be 32 bytes")
+		}
+		if err := weakKey(key); err != nil {
+			if i > 0 {
+				return fmt.Errorf("previous key %d: %w", i-1, err)
+			}
+			return err
 		}
 		id := keyID(key)
 		for _, k := range codes {

@@ -172,7 +172,7 @@ func TestParseConfigBroker(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "up.secret"), []byte("upstream-secret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "code.key"), []byte(base64.StdEncoding.EncodeToString(make([]byte, 32))), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "code.key"), []byte(base64.StdEncoding.EncodeToString(testCodeKey(1))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	yml := `
@@ -228,7 +228,7 @@ broker:
 // redeemed at the other, and exactly once across both.
 func TestCodeSharedAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	key := make([]byte, 32)
+	key := testCodeKey(1)
 	store, err := replay.NewMemory(replay.MemoryConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +239,7 @@ func TestCodeSharedAcrossReplicas(t *testing.T) {
 		c.ReplayStore = store
 	}
 	a, b := newEnv(t, shared), newEnv(t, shared)
-	other := newEnv(t, func(c *Config) { brokerConfig(c); c.Broker.CodeKey = make([]byte, 32); c.Broker.CodeKey[0] = 1 })
+	other := newEnv(t, func(c *Config) { brokerConfig(c); c.Broker.CodeKey = testCodeKey(2) })
 	verifier := strings.Repeat("v", 43)
 	code, err := a.s.broker.codes.seal(&codeData{
 		ID: "c1", Exp: a.clock.Now().Add(time.Minute).Unix(), ClientID: "native", Redirect: "http://127.0.0.1/cb",

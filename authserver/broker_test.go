@@ -1,7 +1,6 @@
 package authserver_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -580,7 +579,7 @@ func TestBrokerAcrossReplicas(t *testing.T) {
 	consents, _ := authserver.NewMemoryConsentStore(0, 0)
 	clients, _ := authserver.NewMemoryClientStore(authserver.MemoryClientStoreConfig{})
 	e := newBrokerEnv(t, func(c *authserver.Config) {
-		c.Broker.CodeKey = bytes.Repeat([]byte{7}, 32)
+		c.Broker.CodeKey = func() []byte { h := sha256.Sum256([]byte("code key")); return h[:] }()
 		c.Broker.ConsentStore = consents
 		c.ReplayStore = rp
 		c.Registration = &authserver.Registration{LoopbackRedirects: true, Store: clients}

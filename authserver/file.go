@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpauthz/mcpauthz/internal/secretfile"
 	"github.com/mcpauthz/mcpauthz/internal/strictyaml"
 )
 
@@ -40,6 +41,9 @@ type fileConfig struct {
 	BehindProxy                bool              `yaml:"behind_proxy"`
 	TrustedProxies             []string          `yaml:"trusted_proxies"`
 	Stores                     fileStores        `yaml:"stores"`
+	// AllowGroupReadableSecretFiles accepts secret and key files with the
+	// group-read bit (0640, 0440): see secretfile.Policy.
+	AllowGroupReadableSecretFiles bool `yaml:"allow_group_readable_secret_files"`
 }
 
 type fileResource struct {
@@ -309,6 +313,7 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 			Issuer: p.Issuer, JWKS: jwks, JWKSURL: p.JWKSURI, Algorithms: p.Algorithms, Claims: p.Claims,
 		})
 	}
+	policy := secretfile.Policy{AllowGroupRead: fc.AllowGroupReadableSecretFiles}
 	for i, k := range fc.SigningKeys {
 		if k.File == "" {
 			return Config{}, cfgErr(fmt.Sprintf("signing_keys[%d].file", i), "is required")
@@ -317,9 +322,9 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(baseDir, p)
 		}
-		sk, err := LoadSigningKey(p)
+		sk, err := loadSigningKey(p, policy)
 		if err != nil {
-			return Config{}, cfgErr(fmt.Sprintf("signing_keys[%d].file", i), err.Error())
+			return Config{}, cfgErr(fmt.Sprintf("signing_keys[%d].file", i), err.Error()+hintFor(err))
 		}
 		sk.KeyID, sk.Algorithm = k.KID, k.Alg
 		cfg.SigningKeys = append(cfg.SigningKeys, sk)
@@ -334,7 +339,7 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		}
 	}
 	if fc.Broker != nil {
-		b, err := fc.Broker.toBroker(baseDir)
+		b, err := fc.Broker.toBroker(baseDir, policy)
 		if err != nil {
 			return Config{}, err
 		}

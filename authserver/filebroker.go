@@ -2,11 +2,13 @@ package authserver
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/secretfile"
 )
 
 // fileBroker is the "broker" section of the configuration file. Each
@@ -40,25 +42,42 @@ type fileBroker struct {
 	MaxConsents             int           `yaml:"max_consents"`
 }
 
-func readSecretFile(baseDir, p string, max int64) (string, error) {
+// readSecretFile reads a secret file named by the configuration file
+// (relative to its directory), refusing one that group or others may read
+// or write (policy), and trims the surrounding space.
+func readSecretFile(baseDir, p string, max int64, policy secretfile.Policy) (string, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(baseDir, p)
 	}
-	st, err := os.Stat(p)
-	if err != nil {
-		return "", err
-	}
-	if st.Size() > max {
-		return "", os.ErrInvalid
-	}
-	b, err := os.ReadFile(p)
+	b, err := secretfile.Read(p, max, policy)
 	if err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(string(b)), nil
 }
 
-func (fb *fileBroker) toBroker(baseDir string) (*Broker, error) {
+// hintFor is modeHint for an error of a refused file mode, else "".
+func hintFor(err error) string {
+	if errors.Is(err, secretfile.ErrMode) {
+		return modeHint
+	}
+	return ""
+}
+
+// secretFileErr is the configuration error for a secret file that cannot
+// be read: a file mode refused by secretfile says so and how to fix it,
+// anything else is "cannot be read" (never the contents).
+func secretFileErr(field, what string, err error) error {
+	if errors.Is(err, secretfile.ErrMode) {
+		return cfgErr(field, err.Error()+hintFor(err))
+	}
+	return cfgErr(field, what)
+}
+
+// modeHint ends the error for a secret file with a refused mode.
+const modeHint = " (on Kubernetes set defaultMode: 0400 on the secret volume; a pod fsGroup makes it 0440: then set allow_group_readable_secret_files: true)"
+
+func (fb *fileBroker) toBroker(baseDir string, policy secretfile.Policy) (*Broker, error) {
 	b := &Broker{
 		Upstream: Upstream{
 			Issuer: fb.Upstream.Issuer, ClientID: fb.Upstream.ClientID, Scopes: fb.Upstream.Scopes,
@@ -75,9 +94,9 @@ func (fb *fileBroker) toBroker(baseDir string) (*Broker, error) {
 		return nil, cfgErr("broker.upstream.client_secret", "set client_secret or client_secret_file, not both")
 	}
 	if fb.Upstream.ClientSecretFile != "" {
-		sec, err := readSecretFile(baseDir, fb.Upstream.ClientSecretFile, 4<<10)
+		sec, err := readSecretFile(baseDir, fb.Upstream.ClientSecretFile, 4<<10, policy)
 		if err != nil || sec == "" {
-			return nil, cfgErr("broker.upstream.client_secret_file", "cannot read a non-empty secret")
+			return nil, secretFileErr("broker.upstream.client_secret_file", "cannot read a non-empty secret", err)
 		}
 		b.Upstream.ClientSecret = sec
 	} else if fb.Upstream.ClientSecret != "" {
@@ -93,8 +112,8 @@ func (fb *fileBroker) toBroker(baseDir string) (*Broker, error) {
 	if fb.CodeKeyFile != "" {
 		field = "broker.code_key_file"
 		var err error
-		if k, err = readSecretFile(baseDir, fb.CodeKeyFile, 1<<10); err != nil {
-			return nil, cfgErr(field, "cannot be read")
+		if k, err = readSecretFile(baseDir, fb.CodeKeyFile, 1<<10, policy); err != nil {
+			return nil, secretFileErr(field, "cannot be read", err)
 		}
 	}
 	if fb.CodeKey != "" || fb.CodeKeyFile != "" {
@@ -116,9 +135,9 @@ func (fb *fileBroker) toBroker(baseDir string) (*Broker, error) {
 	}
 	for i, p := range fb.PreviousCodeKeyFiles {
 		field := fmt.Sprintf("broker.previous_code_key_files[%d]", i)
-		k, err := readSecretFile(baseDir, p, 1<<10)
+		k, err := readSecretFile(baseDir, p, 1<<10, policy)
 		if err != nil {
-			return nil, cfgErr(field, "cannot be read")
+			return nil, secretFileErr(field, "cannot be read", err)
 		}
 		key, err := decodeCodeKey(field, k)
 		if err != nil {

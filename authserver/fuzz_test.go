@@ -1,7 +1,6 @@
 package authserver
 
 import (
-	"bytes"
 	"encoding/base64"
 	"net/url"
 	"strings"
@@ -89,13 +88,13 @@ func FuzzParseScope(f *testing.F) {
 // opens, and opening never panics; a sealed one round-trips.
 func FuzzLoginCookie(f *testing.F) {
 	var br broker
-	if err := br.setKeys(bytes.Repeat([]byte{9}, 32)); err != nil {
+	if err := br.setKeys(testCodeKey(9)); err != nil {
 		f.Fatal(err)
 	}
 	// sealed once under that key (the nonce is random: fuzzing workers
 	// cannot share a value sealed at run time)
-	const good = "DDaEd9XN.69dxLJjJNqLmrS0ttZiNyKkGtJbisiHiko1-d4xFvdI_8Z1FiL6fcHWSnNIFeWKYMACNJ4m40bOOMgEOFWFIxy4gwpK6VhrptCAHfYqhqw4TLmol99ls8X_zY2ksn08bPH-3oxO8hUtxs2esoA2IJIxjVloEPCHyBiXZgg"
-	const form = "DDaEd9XN.cDOpij8EU1roZkZdecxA_k3coroq8nUOAKisaEmM5CaH4lXePRqOllfbjCXSAAxNTGk3L7qyUvmRI_xNdnAoTrsrzj0N7grYao4c-0k2"
+	const good = "WbioHefG.OT3a64jhh5i4-p14lXiv1GY3FDSVb9GF-TUReKIRef32gW2CMWVTzXTwi0-vY0JSEPjmBPMgEhNZnElpV2a7Qlk-XKrywkfTvm9r8sxkzy8cQd8-VFBR7Q1QwGv3RO_40j0"
+	const form = "WbioHefG.bV8et7rm8C3yhgdoacfUGkHKdVi6EnsVy8MWwXfIc4a44x5vrk6I0ZZTOxaUp1yvaKm0Ro5lgcL1lQsB2us"
 	var ls loginState
 	var cs consentState
 	if br.logins.open(good, &ls) != nil || ls.Req.ClientID != "c" || br.forms.open(form, &cs) != nil || cs.Subject != "dave" {

@@ -159,6 +159,13 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
+// testCodeKey returns a fixed 32-byte code key that passes weakKey, one
+// per b.
+func testCodeKey(b byte) []byte {
+	h := sha256.Sum256([]byte{'k', b})
+	return h[:]
+}
+
 func baseConfig(t testing.TB, clock *fakeClock) Config {
 	t.Helper()
 	testKeys(t)

@@ -13,7 +13,7 @@ import (
 
 	gojose "github.com/go-jose/go-jose/v4"
 
-	"github.com/mcpauthz/mcpauthz/internal/strictyaml"
+	"github.com/mcpauthz/mcpauthz/internal/secretfile"
 )
 
 const maxKeyFileBytes = 64 << 10
@@ -23,8 +23,18 @@ const maxKeyFileBytes = 64 << 10
 // private JWK (JSON object with "d"). For a JWK, its "kid" and "alg"
 // become the SigningKey's KeyID and Algorithm. Encrypted PEM is not
 // supported. The key type must be ECDSA, RSA or Ed25519.
+//
+// The file must be readable and writable by its owner only (mode 0600 or
+// 0400, after symbolic links): a key that group or others may read or
+// write is refused with an error that names the file and the fix (chmod
+// 600). To load a key whose access you control otherwise, read the file
+// yourself and call [ParseSigningKey].
 func LoadSigningKey(path string) (SigningKey, error) {
-	data, err := strictyaml.ReadFile(path, maxKeyFileBytes)
+	return loadSigningKey(path, secretfile.Policy{})
+}
+
+func loadSigningKey(path string, p secretfile.Policy) (SigningKey, error) {
+	data, err := secretfile.Read(path, maxKeyFileBytes, p)
 	if err != nil {
 		return SigningKey{}, err
 	}

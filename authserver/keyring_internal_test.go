@@ -2,6 +2,8 @@ package authserver
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -18,7 +20,7 @@ import (
 // ever had.
 func TestCodeKeyRotation(t *testing.T) {
 	t.Parallel()
-	oldKey, newKey, stranger := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32)
+	oldKey, newKey, stranger := testCodeKey(1), testCodeKey(2), testCodeKey(3)
 	shared, err := replay.NewMemory(replay.MemoryConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +91,7 @@ func TestCodeKeyRotation(t *testing.T) {
 // id swapped for another ring key's, or with a malformed id is refused.
 func TestCodeKeyRingSealers(t *testing.T) {
 	t.Parallel()
-	a, b := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	a, b := testCodeKey(1), testCodeKey(2)
 	var old, rotating, rotated broker
 	for _, k := range []struct {
 		br   *broker
@@ -144,7 +146,7 @@ func TestCodeKeyRingSealers(t *testing.T) {
 // TestCodeKeyRingConfig: the ring's limits and the file's keys.
 func TestCodeKeyRingConfig(t *testing.T) {
 	t.Parallel()
-	k := func(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+	k := func(b byte) []byte { h := sha256.Sum256([]byte{b}); return h[:] }
 	tests := []struct {
 		name     string
 		current  []byte
@@ -156,6 +158,12 @@ func TestCodeKeyRingConfig(t *testing.T) {
 		{"short previous", k(1), [][]byte{k(2)[:16]}, "previous key 0: must be 32 bytes"},
 		{"repeated", k(1), [][]byte{k(2), k(1)}, "key 2 repeats an earlier key"},
 		{"ok", k(1), [][]byte{k(2), k(3)}, ""},
+		// Keys that are not random bytes (before: all accepted).
+		{"all zero", make([]byte, 32), nil, "broker.code_key: is not random (1 distinct byte values)"},
+		{"repeated byte", bytes.Repeat([]byte{7}, 32), nil, "is not random"},
+		{"short pattern", bytes.Repeat([]byte{1, 2, 3, 4, 5, 6, 7, 8}, 4), nil, "is not random (8 distinct"},
+		{"password", []byte("correct-horse-battery-staple-123"), nil, "broker.code_key: is printable text"},
+		{"weak previous", k(1), [][]byte{k(2), []byte("0123456789abcdef0123456789abcdef")}, "previous key 1: is printable text"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,8 +187,8 @@ func TestCodeKeyRingConfig(t *testing.T) {
 func TestCodeKeyRingFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	keyB64 := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-	oldB64 := "MTEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	cur, old := sha256.Sum256([]byte("current")), sha256.Sum256([]byte("old"))
+	keyB64, oldB64 := base64.StdEncoding.EncodeToString(cur[:]), base64.StdEncoding.EncodeToString(old[:])
 	writeFile(t, dir, "old.key", oldB64+"\n")
 	env := func(k string) (string, bool) {
 		v, ok := map[string]string{"CODE_KEY": keyB64, "OLD_CODE_KEY": oldB64, "EMPTY": " "}[k]
@@ -209,7 +217,7 @@ func TestCodeKeyRingFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(cfg.Broker.PreviousCodeKeys) != 1 || string(cfg.Broker.PreviousCodeKeys[0][:2]) != "11" {
+			if len(cfg.Broker.PreviousCodeKeys) != 1 || !bytes.Equal(cfg.Broker.PreviousCodeKeys[0], old[:]) {
 				t.Fatalf("previous keys %q", cfg.Broker.PreviousCodeKeys)
 			}
 			if _, err := New(cfg); err != nil {

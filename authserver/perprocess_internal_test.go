@@ -16,7 +16,7 @@ import (
 // start-up; the shared-store configuration is quiet.
 func TestSharedCodeKeyPerProcessStores(t *testing.T) {
 	t.Parallel()
-	key := make([]byte, 32)
+	key := testCodeKey(1)
 	shared, err := replay.NewMemory(replay.MemoryConfig{})
 	if err != nil {
 		t.Fatal(err)

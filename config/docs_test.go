@@ -139,7 +139,7 @@ func docEnv(name string) (string, bool) {
 	case strings.HasSuffix(name, "URL"), strings.HasSuffix(name, "URI"):
 		return "https://sso.example.com", true
 	case strings.HasSuffix(name, "CODE_KEY"):
-		return base64.StdEncoding.EncodeToString([]byte("docs-test-code-key-of-32-bytes!!")), true
+		return "APYLmxnZdSPnDiZfgZ3DpGn5oKma7Y+2JkIF/KEPKVI=", true // 32 random bytes
 	case strings.Contains(name, "REDIS"):
 		return "127.0.0.1:6379", true
 	default:

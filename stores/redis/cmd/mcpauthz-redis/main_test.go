@@ -159,7 +159,7 @@ stores: {sessions: redis, options: {url: "` + redisURL + `"}}
 proxy: {upstream: "` + up.URL + `/mcp"}
 `
 	writeFiles(t, c.dir, map[string]string{"as.yaml": c.asYAML, "guard.yaml": guardYAML, "as-key.pem": keyPEM(t)})
-	t.Setenv("CODE_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	t.Setenv("CODE_KEY", "B/Etam1/aHL4TsTUscyaBkg8EgVNqwSqMd1x5DvxVTo=") // 32 random bytes (openssl rand -base64 32)
 	for _, a := range asAddrs {
 		c.asURLs = append(c.asURLs, start(t, "authserver", "-config", filepath.Join(c.dir, "as.yaml"), "-listen", a))
 	}

@@ -54,8 +54,8 @@ broker:
 	}
 	writeFiles(t, dir, map[string]string{"as-key.pem": keyPEM(t),
 		"step1.yaml": file("OLD_KEY", "NEW_KEY"), "step2.yaml": file("NEW_KEY", "OLD_KEY"), "step3.yaml": file("NEW_KEY", "")})
-	t.Setenv("OLD_KEY", "T0xELW9sZC1vbGQtb2xkLW9sZC1vbGQtb2xkLW9sZCE=")
-	t.Setenv("NEW_KEY", "TkVXLW5ldy1uZXctbmV3LW5ldy1uZXctbmV3LW5ldyE=")
+	t.Setenv("OLD_KEY", "BcEQ9oH811tIddeD3kAW3GrujvDd6+g7Tsfr4/AoHF4=")
+	t.Setenv("NEW_KEY", "hQpkHQCcTNZJCEQZoae9wu4JJ7wDhXSUhDx326yc9OA=")
 	t.Setenv("UP_SECRET", "up-secret")
 	var step []string // base URL of the replica at step 1, 2, 3
 	for i, a := range addrs {
