@@ -490,6 +490,12 @@ func (c *cimd) fetch(ctx context.Context, s *Server, id string) (*client, time.D
 	if int64(len(body)) > c.maxBytes {
 		return nil, 0, docErr("document larger than %d bytes", c.maxBytes)
 	}
+	// The deadline is authoritative: a response the transport delivered
+	// (or this goroutine saw) at or after it is refused like one that
+	// never came, whatever raced the timer.
+	if dl, ok := ctx.Deadline(); ctx.Err() != nil || ok && !time.Now().Before(dl) {
+		return nil, 0, docErr("fetch timed out after %s", c.timeout)
+	}
 	cl, err := c.parseDocument(s, id, body)
 	if err != nil {
 		return nil, 0, err

@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -161,5 +162,47 @@ func TestDocumentClientHardened(t *testing.T) {
 	}
 	if hc.CheckRedirect == nil || hc.CheckRedirect(nil, nil) != http.ErrUseLastResponse {
 		t.Error("redirects followed")
+	}
+}
+
+// lateTransport answers every request with a valid document after delay,
+// ignoring the request's context: a transport (or a scheduler) that
+// delivers a response after the fetch deadline.
+type lateTransport struct{ delay time.Duration }
+
+func (l lateTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	time.Sleep(l.delay)
+	body := `{"client_id":"` + r.URL.String() + `","redirect_uris":["http://127.0.0.1/callback"]}`
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
+}
+
+// TestDocumentFetchDeadlineAuthoritative: a document that arrives after
+// the fetch timeout is refused, even when the transport delivers it
+// without an error (before, it was accepted: the timeout was only as good
+// as the transport's reaction to it; once seen at 0.31 s with 300 ms).
+// One that arrives in time is accepted.
+func TestDocumentFetchDeadlineAuthoritative(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	for _, tc := range []struct {
+		delay time.Duration
+		ok    bool
+	}{{0, true}, {3 * timeout / 2, false}} {
+		e := newEnv(t, func(c *Config) {
+			brokerConfig(c)
+			c.ClientMetadataDocuments = &ClientMetadataDocuments{Timeout: timeout}
+		})
+		e.s.cimd.hc = &http.Client{Transport: lateTransport{tc.delay}}
+		id := "https://app.example.com/client.json"
+		cl, err := e.s.cimd.client(context.Background(), e.s, id, "")
+		if tc.ok {
+			if err != nil || cl == nil {
+				t.Fatalf("delay %s: %v", tc.delay, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "timed out") {
+			t.Fatalf("delay %s past the %s timeout: accepted (%v)", tc.delay, timeout, err)
+		}
 	}
 }
