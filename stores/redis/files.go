@@ -107,8 +107,12 @@ func fileClient(options map[string]any, replay bool, log *slog.Logger) (FileOpti
 // returned Closer closes the client. An unreachable Redis does not fail
 // it: the server starts not ready and answers 503 until Redis answers.
 // broker.max_refresh_families bounds only the memory store and is an
-// error here (Redis bounds each user's families instead).
+// error here (Redis bounds each user's families instead). A nil cfg is
+// ErrInvalidConfig.
 func AuthServerStores(ctx context.Context, options map[string]any, cfg *authserver.Config) (io.Closer, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("%w: AuthServerStores needs the authserver.Config to install into", ErrInvalidConfig)
+	}
 	o, c, base, err := fileClient(options, true, cfg.Logger)
 	if err != nil {
 		return nil, err
@@ -155,12 +159,12 @@ func installAuthStores(ctx context.Context, o FileOptions, base Config, cfg *aut
 // [SessionBindings] on a client of its own, which the returned Closer
 // closes. An unreachable Redis does not fail it: requests that need a
 // session binding answer 503 until Redis answers, the others are served.
+// A nil cfg is ErrInvalidConfig.
 func GuardSessions(_ context.Context, options map[string]any, cfg *core.Config) (io.Closer, error) {
-	var log *slog.Logger
-	if cfg != nil {
-		log = cfg.Logger
+	if cfg == nil {
+		return nil, fmt.Errorf("%w: GuardSessions needs the core.Config to install into", ErrInvalidConfig)
 	}
-	_, c, base, err := fileClient(options, false, log)
+	_, c, base, err := fileClient(options, false, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
