@@ -121,7 +121,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	req, _, ae := s.parseAuthorizeRequest(ctx, raw, s.clientAddr(r))
+	req, _, ae := s.parseAuthorizeRequest(ctx, raw, s.sourceOf(r))
 	if ae != nil {
 		s.logAuthorize(ctx, req, ae.code+": "+ae.desc)
 		if ae.unavailable {
@@ -135,7 +135,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.redirectError(w, req, ae.code, ae.desc)
 		return
 	}
-	if oe := s.authorizeLimit(ctx, s.clientAddr(r)); oe != nil {
+	if oe := s.authorizeLimit(ctx, s.sourceOf(r)); oe != nil {
 		if oe.retryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(oe.retryAfter))
 		}
@@ -247,7 +247,7 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusBadGateway, "Sign-in failed", "The identity provider's answer could not be used.")
 		return
 	}
-	c, err := s.lookupClient(ctx, t.Req.ClientID, s.clientAddr(r))
+	c, err := s.lookupClient(ctx, t.Req.ClientID, s.sourceOf(r))
 	if errors.Is(err, errClientStore) {
 		s.storeDown(ctx, w, "client registry", err)
 		return

@@ -14,7 +14,7 @@ import (
 // client_id; everyone else authenticates (authenticateClient).
 func (s *Server) tokenClient(ctx context.Context, r *http.Request, gt string, form map[string]string, ev *auditEvent) (*client, *oauthError) {
 	if gt == GrantAuthorizationCode || gt == GrantRefreshToken {
-		c, err := s.lookupClient(ctx, form["client_id"], s.clientAddr(r))
+		c, err := s.lookupClient(ctx, form["client_id"], s.sourceOf(r))
 		if errors.Is(err, errClientStore) {
 			oe := errUnavailable(http.StatusServiceUnavailable, "client registry unavailable", err)
 			oe.retryAfter = 5
@@ -30,7 +30,7 @@ func (s *Server) tokenClient(ctx context.Context, r *http.Request, gt string, fo
 			return c, nil
 		}
 	}
-	c, oe := s.authenticateClient(ctx, r.Header, s.clientAddr(r), form, ev)
+	c, oe := s.authenticateClient(ctx, r.Header, s.sourceOf(r), form, ev)
 	if oe == nil && c.public {
 		return nil, errClient("client authentication failed", nil)
 	}

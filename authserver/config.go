@@ -353,4 +353,16 @@ type RateLimit struct {
 	MaxKeys int
 	// Disabled turns rate limiting off. OPTIONAL; default false.
 	Disabled bool
+	// SourcePrefixIPv4 and SourcePrefixIPv6 are the prefix lengths that
+	// key a source address (Config.ClientAddress) in every per-source
+	// limit: failed client authentication, a public client's grant bucket,
+	// /authorize, registration (Registration.PerSource) and document
+	// fetches (ClientMetadataDocuments.FetchLimitPerSource), even with
+	// Disabled. OPTIONAL; zero means DefaultSourcePrefixIPv4 (32: one
+	// address) and DefaultSourcePrefixIPv6 (64: one /64, since one host
+	// often holds a whole /64 and could otherwise take a fresh bucket per
+	// request); at least 8 and 16. A shorter prefix puts more clients in
+	// one bucket (a carrier-grade NAT already does so for IPv4).
+	SourcePrefixIPv4 int
+	SourcePrefixIPv6 int
 }

@@ -87,6 +87,8 @@ type fileRateLimit struct {
 	FailedAuthGlobalBurst     int     `yaml:"failed_auth_global_burst"`
 	MaxKeys                   int     `yaml:"max_keys"`
 	Disabled                  bool    `yaml:"disabled"`
+	SourcePrefixIPv4          int     `yaml:"source_prefix_ipv4"`
+	SourcePrefixIPv6          int     `yaml:"source_prefix_ipv6"`
 }
 
 // fileRegistration is the "registration" section (RFC 7591).

@@ -588,7 +588,7 @@ func (s *Server) serveRegister(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newErr(http.StatusMethodNotAllowed, codeInvalidRequest, "the registration endpoint accepts POST only", nil))
 		return
 	}
-	src := s.clientAddr(r)
+	src := s.sourceOf(r)
 	if oe := s.registrar.limit(ctx, src); oe != nil {
 		s.logRegister(ctx, nil, oe.Error())
 		writeError(w, oe)

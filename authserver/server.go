@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -58,6 +59,8 @@ type Server struct {
 	signWhileStoring bool
 	limits           *limits
 	clientAddr       func(*http.Request) string
+	srcBits4         int // RateLimit.SourcePrefixIPv4, defaulted
+	srcBits6         int // RateLimit.SourcePrefixIPv6, defaulted
 	dummyKeys        jose.KeySet
 	tel              telemetry
 	log              *slog.Logger
@@ -201,6 +204,10 @@ func New(cfg Config) (*Server, error) {
 	s.clientAddr = cfg.ClientAddress
 	if s.clientAddr == nil {
 		s.clientAddr = s.peerHost
+	}
+	s.srcBits4, s.srcBits6 = cmp.Or(cfg.RateLimit.SourcePrefixIPv4, DefaultSourcePrefixIPv4), cmp.Or(cfg.RateLimit.SourcePrefixIPv6, DefaultSourcePrefixIPv6)
+	if s.srcBits4 < 8 || s.srcBits4 > 32 || s.srcBits6 < 16 || s.srcBits6 > 128 {
+		return nil, cfgErr("rate_limit.source_prefix_ipv4/ipv6", "must be 8..32 and 16..128 (zero: 32 and 64)")
 	}
 	dk, err := newDummyKeySet()
 	if err != nil {

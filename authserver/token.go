@@ -126,7 +126,7 @@ func (s *Server) grantToken(ctx context.Context, adm *admission, r *http.Request
 	if c.public {
 		// anyone may speak for a public client: charge its bucket per
 		// source, so others cannot use up its users' grant rate
-		src := s.clientAddr(r)
+		src := s.sourceOf(r)
 		if len(src) > 256 {
 			src = src[:256]
 		}
