@@ -1,9 +1,12 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -36,6 +39,8 @@ func (f *cachingFake) Verify(ctx context.Context, tok string) (*Claims, error) {
 	}
 	return c, err
 }
+
+func (f *cachingFake) CacheOwner() TokenVerifier { return f }
 
 func (f *cachingFake) VerifyCached(_ context.Context, tok string) (*Claims, bool, error) {
 	f.mu.Lock()
@@ -196,4 +201,73 @@ func FuzzCachedVerifier(f *testing.F) {
 			t.Fatalf("Authorization %q, query %q: cached verifier %q/%d, plain verifier %q/%d", auth, query, kc, sc, kp, sp)
 		}
 	})
+}
+
+// denyingWrapper adds a check to an embedded caching verifier's Verify:
+// it refuses bob. It inherits VerifyCached and CacheOwner.
+type denyingWrapper struct{ *cachingFake }
+
+func (w denyingWrapper) Verify(ctx context.Context, tok string) (*Claims, error) {
+	c, err := w.cachingFake.Verify(ctx, tok)
+	if err == nil && c != nil && c.Subject == "bob" {
+		return nil, fmt.Errorf("wrapper: bob is suspended: %w", ErrInvalidClaims)
+	}
+	return c, err
+}
+
+// ownCacheWrapper embeds the caching verifier and asks for its cache
+// explicitly: it defines CacheOwner (and so owns the lookup).
+type ownCacheWrapper struct{ *cachingFake }
+
+func (w *ownCacheWrapper) CacheOwner() TokenVerifier { return w }
+
+// TestCachedVerifierEmbeddingWrapper: a verifier that embeds a
+// CachedVerifier and overrides Verify is called for every request: the
+// Guard does not answer from the embedded cache and skip the wrapper's
+// check (before, bob's second request was allowed from the cache), and
+// core.New says so at Warn. A wrapper that defines CacheOwner itself, and
+// the caching verifier alone, are asked first as before.
+func TestCachedVerifierEmbeddingWrapper(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer // written by New only
+	inner := newCachingFake()
+	g := newGuard(t, func(c *Config) {
+		c.Verifier = denyingWrapper{inner}
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	for i := range 3 {
+		_, err := g.Check(context.Background(), post(tokBob, toolCall("ls")))
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != KindInvalidToken {
+			t.Fatalf("request %d of a token the wrapper refuses: %v", i, err)
+		}
+	}
+	if inner.lookups != 0 || len(inner.verified) != 3 {
+		t.Fatalf("cache lookups %d, Verify calls %d; want 0 and 3", inner.lookups, len(inner.verified))
+	}
+	if s := logs.String(); !strings.Contains(s, "level=WARN") || !strings.Contains(s, "inherits VerifyCached") || !strings.Contains(s, "core.denyingWrapper") {
+		t.Fatalf("no warning at construction: %q", s)
+	}
+	for _, v := range []TokenVerifier{newCachingFake(), &ownCacheWrapper{newCachingFake()}} {
+		var logs bytes.Buffer // written by New only
+		g := newGuard(t, func(c *Config) { c.Verifier = v; c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+		for range 2 {
+			if _, err := g.Check(context.Background(), post(tokAlice, toolCall("ls"))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var f *cachingFake
+		switch v := v.(type) {
+		case *cachingFake:
+			f = v
+		case *ownCacheWrapper:
+			f = v.cachingFake
+		}
+		if f.hits != 1 || len(f.verified) != 1 {
+			t.Errorf("%T: hits %d, Verify calls %d; want 1 and 1", v, f.hits, len(f.verified))
+		}
+		if strings.Contains(logs.String(), "VerifyCached") {
+			t.Errorf("%T: warned: %s", v, logs.String())
+		}
+	}
 }

@@ -276,7 +276,6 @@ func New(cfg Config) (*Guard, error) {
 		g.mapper, g.defaultMapper = DefaultMapper(), true
 	}
 	g.digester, _ = cfg.Authorizer.(PolicyDigester)
-	g.cached, _ = cfg.Verifier.(CachedVerifier)
 	if n := cfg.SpanObjectNameBytes; n > MaxSpanObjectNameBytes || n > 0 && n < MinSpanObjectNameBytes {
 		return nil, fmt.Errorf("core: Config.SpanObjectNameBytes %d is outside [%d, %d]", n, MinSpanObjectNameBytes, MaxSpanObjectNameBytes)
 	}
@@ -336,6 +335,7 @@ func New(cfg Config) (*Guard, error) {
 	if g.log == nil {
 		g.log = discardLogger()
 	}
+	g.cached = cachedVerifierOf(cfg.Verifier, g.log)
 	if g.now == nil {
 		g.now = time.Now
 	}
