@@ -2,13 +2,13 @@ package authserver
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
 
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -16,14 +16,6 @@ import (
 var reservedClaims = []string{
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope",
 	"cnf", "idp_iss", "tenant", "acr", "amr", "auth_time", "act", "may_act",
-}
-
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // checkServiceURL accepts an absolute https URL, or http on a loopback
@@ -42,7 +34,7 @@ func checkServiceURL(raw string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopbackHost(u.Hostname()) {
+		if !httpx.IsLoopbackHost(u.Hostname()) {
 			return nil, fmt.Errorf("must use https (http is allowed only for loopback hosts)")
 		}
 	default:

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
@@ -119,7 +119,7 @@ func checkURL(raw string, allowHTTP bool) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !allowHTTP && !isLoopbackHost(u.Hostname()) {
+		if !allowHTTP && !httpx.IsLoopbackHost(u.Hostname()) {
 			return nil, fmt.Errorf("%w: %q", ErrInsecureURL, raw)
 		}
 	default:
@@ -174,14 +174,6 @@ func checkReach(what, raw string, server *url.URL) error {
 			ErrDiscovery, what, raw, server.Host)
 	}
 	return nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // origin returns scheme://host of u (host as written, with port).

@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // WellKnownPath is the RFC 9728 §3 well-known URI suffix.
@@ -152,18 +153,10 @@ func resourceURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("core: Config.Resource %q: must not contain user info", s)
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		return nil, fmt.Errorf("core: Config.Resource %q: must not contain a fragment", s)
-	case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+	case u.Scheme == "http" && !httpx.IsLoopbackHost(u.Hostname()):
 		return nil, fmt.Errorf("core: Config.Resource %q: http is allowed for loopback hosts only", s)
 	}
 	return u, nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // wellKnown computes the RFC 9728 §3.1 metadata URL of a resource: the

@@ -35,3 +35,30 @@ func TestAllowGet(t *testing.T) {
 		}
 	}
 }
+
+func TestIsLoopbackHost(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		want bool
+	}{
+		{"localhost", true},
+		{"LocalHost", true},
+		{"127.0.0.1", true},
+		{"127.1.2.3", true},
+		{"::1", true},
+		{"::ffff:127.0.0.1", true},
+		{"", false},
+		{"localhost.", false},
+		{"sub.localhost", false},
+		{"127.0.0.1.example.com", false},
+		{"10.0.0.1", false},
+		{"0.0.0.0", false},
+		{"::", false},
+		{"[::1]", false}, // Hostname() strips the brackets; with them it is not an IP
+		{"example.com", false},
+	} {
+		if got := IsLoopbackHost(tc.host); got != tc.want {
+			t.Errorf("IsLoopbackHost(%q) = %v, want %v", tc.host, got, tc.want)
+		}
+	}
+}
