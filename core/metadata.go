@@ -211,16 +211,6 @@ func prepareMetadata(m ProtectedResourceMetadata, resource string) (ProtectedRes
 	return m, b, nil
 }
 
-// isScopeToken reports whether s is an RFC 6749 §3.3 scope-token.
-func isScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
+// isScopeToken reports whether s is an RFC 6749 §3.3 scope-token
+// (internal/httpx holds the rule).
+func isScopeToken(s string) bool { return httpx.IsScopeToken(s) }

@@ -62,3 +62,33 @@ func TestIsLoopbackHost(t *testing.T) {
 		}
 	}
 }
+
+func TestIsScopeToken(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"mcp:tools", true},
+		{"!#[]~", true},
+		{"a/b?c=d&e", true},
+		{"", false},
+		{"a b", false},
+		{"a\tb", false},
+		{`a"b`, false},
+		{`a\b`, false},
+		{"a\x7f", false},
+		{"\x00", false},
+		{"é", false},
+	} {
+		if got := IsScopeToken(tc.s); got != tc.want {
+			t.Errorf("IsScopeToken(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+	// Byte by byte against the RFC's ranges.
+	for c := 0; c < 256; c++ {
+		want := c == 0x21 || c >= 0x23 && c <= 0x5b || c >= 0x5d && c <= 0x7e
+		if got := IsScopeToken(string([]byte{byte(c)})); got != want {
+			t.Errorf("IsScopeToken(%#x) = %v, want %v", c, got, want)
+		}
+	}
+}
