@@ -15,6 +15,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // Grant types, the public-client authentication method and the broker's
@@ -182,7 +184,7 @@ func (s *Server) setBroker(b *Broker, hc *http.Client) error {
 	if s.authorizeEndpoint == "" {
 		return cfgErr("broker", "needs the authorization endpoint (omit_authorization_endpoint must be false)")
 	}
-	if _, err := checkServiceURL(b.Upstream.Issuer); err != nil {
+	if _, err := httpx.CheckURL(b.Upstream.Issuer, false); err != nil {
 		return cfgErr("broker.upstream.issuer", err.Error())
 	}
 	if b.Upstream.Issuer == s.issuer {

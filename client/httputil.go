@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -105,25 +106,16 @@ func getJSON(ctx context.Context, hc *http.Client, u string, limit int64, v any)
 	return resp.StatusCode, nil
 }
 
-// checkURL parses raw as an absolute http(s) URL without fragment or
-// userinfo. Plain http is accepted for loopback hosts (localhost, 127/8,
-// ::1) and, when allowHTTP is set, for any host.
+// checkURL is httpx.CheckURL (absolute, no user info or fragment; https,
+// or http on a loopback host or when allowHTTP is set) with the package's
+// errors: ErrInsecureURL for a refused scheme, ErrConfig otherwise.
 func checkURL(raw string, allowHTTP bool) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %w", ErrConfig, raw, err)
-	}
-	if u.Host == "" || u.Opaque != "" || u.User != nil || u.Fragment != "" {
-		return nil, fmt.Errorf("%w: %q is not an absolute URL without userinfo or fragment", ErrConfig, raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !allowHTTP && !httpx.IsLoopbackHost(u.Hostname()) {
-			return nil, fmt.Errorf("%w: %q", ErrInsecureURL, raw)
-		}
-	default:
-		return nil, fmt.Errorf("%w: %q has scheme %q", ErrInsecureURL, raw, u.Scheme)
+	u, err := httpx.CheckURL(raw, allowHTTP)
+	switch {
+	case errors.Is(err, httpx.ErrInsecureURL):
+		return nil, fmt.Errorf("%w: %q", ErrInsecureURL, raw)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %q %v", ErrConfig, raw, err)
 	}
 	return u, nil
 }

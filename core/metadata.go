@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
-	"strings"
 
 	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
@@ -137,24 +136,9 @@ func (m ProtectedResourceMetadata) MarshalJSON() ([]byte, error) {
 // "Canonical Server URI"): absolute, https (http only for loopback hosts),
 // a host, no user info, no fragment.
 func resourceURL(s string) (*url.URL, error) {
-	if s == "" {
-		return nil, errors.New("core: Config.Resource is required")
-	}
-	u, err := url.Parse(s)
+	u, err := httpx.CheckURL(s, false)
 	if err != nil {
-		return nil, fmt.Errorf("core: Config.Resource: %w", err)
-	}
-	switch {
-	case u.Scheme != "https" && u.Scheme != "http":
-		return nil, fmt.Errorf("core: Config.Resource %q: scheme must be https", s)
-	case u.Host == "" || u.Opaque != "":
-		return nil, fmt.Errorf("core: Config.Resource %q: must be an absolute URL with a host", s)
-	case u.User != nil:
-		return nil, fmt.Errorf("core: Config.Resource %q: must not contain user info", s)
-	case u.Fragment != "" || strings.Contains(s, "#"):
-		return nil, fmt.Errorf("core: Config.Resource %q: must not contain a fragment", s)
-	case u.Scheme == "http" && !httpx.IsLoopbackHost(u.Hostname()):
-		return nil, fmt.Errorf("core: Config.Resource %q: http is allowed for loopback hosts only", s)
+		return nil, fmt.Errorf("core: Config.Resource %q: %w", s, err)
 	}
 	return u, nil
 }

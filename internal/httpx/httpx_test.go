@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -89,6 +90,50 @@ func TestIsScopeToken(t *testing.T) {
 		want := c == 0x21 || c >= 0x23 && c <= 0x5b || c >= 0x5d && c <= 0x7e
 		if got := IsScopeToken(string([]byte{byte(c)})); got != want {
 			t.Errorf("IsScopeToken(%#x) = %v, want %v", c, got, want)
+		}
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	for _, tc := range []struct {
+		raw       string
+		allowHTTP bool
+		ok        bool
+		insecure  bool // the error wraps ErrInsecureURL
+	}{
+		{raw: "https://as.example.com", ok: true},
+		{raw: "https://as.example.com:8443/tenant/a?x=1", ok: true},
+		{raw: "http://127.0.0.1:8080/mcp", ok: true},
+		{raw: "http://[::1]/mcp", ok: true},
+		{raw: "http://LOCALHOST/mcp", ok: true},
+		{raw: "http://as.example.com", allowHTTP: true, ok: true},
+		{raw: "http://as.example.com", insecure: true},
+		{raw: "http://localhost.example.com", insecure: true},
+		{raw: "ftp://as.example.com", insecure: true},
+		{raw: "ftp://as.example.com", allowHTTP: true, insecure: true},
+		{raw: ""},
+		{raw: "://x"},
+		{raw: "/relative/path"},
+		{raw: "https:opaque"},
+		{raw: "https://user@as.example.com"},
+		{raw: "https://user:pw@as.example.com"},
+		{raw: "https://as.example.com/#frag"},
+		{raw: "https://as.example.com/#"},
+		{raw: "as.example.com"},
+	} {
+		u, err := CheckURL(tc.raw, tc.allowHTTP)
+		if tc.ok {
+			if err != nil || u == nil || u.String() != tc.raw {
+				t.Errorf("CheckURL(%q, %v) = %v, %v; want the URL", tc.raw, tc.allowHTTP, u, err)
+			}
+			continue
+		}
+		if err == nil || u != nil {
+			t.Errorf("CheckURL(%q, %v) = %v, nil; want an error", tc.raw, tc.allowHTTP, u)
+			continue
+		}
+		if errors.Is(err, ErrInsecureURL) != tc.insecure {
+			t.Errorf("CheckURL(%q, %v): %v; insecure %v, want %v", tc.raw, tc.allowHTTP, err, !tc.insecure, tc.insecure)
 		}
 	}
 }
