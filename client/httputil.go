@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -48,31 +47,12 @@ func withoutRedirects(hc *http.Client) *http.Client {
 	return &c
 }
 
-// readBounded reads at most limit bytes of r; more is an error.
-func readBounded(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("response body larger than %d bytes", limit)
-	}
-	return b, nil
-}
-
 // decodeStrict validates data with internal/jsonscan and decodes it into v.
 func decodeStrict(data []byte, v any) error {
 	if err := jsonscan.Validate(data, jsonscan.Options{MaxDepth: 16}); err != nil {
 		return err
 	}
 	return json.Unmarshal(data, v)
-}
-
-// isJSONContentType reports whether a Content-Type names application/json
-// (parameters such as charset are allowed).
-func isJSONContentType(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/json"
 }
 
 // getJSON fetches u with GET and decodes a 200 application/json body
@@ -93,10 +73,10 @@ func getJSON(ctx context.Context, hc *http.Client, u string, limit int64, v any)
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, limit))
 		return resp.StatusCode, fmt.Errorf("GET %s: HTTP %d", u, resp.StatusCode)
 	}
-	if !isJSONContentType(resp.Header.Get("Content-Type")) {
+	if !httpx.IsJSON(resp.Header.Get("Content-Type")) {
 		return resp.StatusCode, fmt.Errorf("GET %s: content type %q is not application/json", u, resp.Header.Get("Content-Type"))
 	}
-	body, err := readBounded(resp.Body, limit)
+	body, err := httpx.ReadBounded(resp.Body, limit)
 	if err != nil {
 		return resp.StatusCode, fmt.Errorf("GET %s: %w", u, err)
 	}

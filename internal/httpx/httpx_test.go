@@ -2,9 +2,12 @@ package httpx
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestAllowGet(t *testing.T) {
@@ -134,6 +137,64 @@ func TestCheckURL(t *testing.T) {
 		}
 		if errors.Is(err, ErrInsecureURL) != tc.insecure {
 			t.Errorf("CheckURL(%q, %v): %v; insecure %v, want %v", tc.raw, tc.allowHTTP, err, !tc.insecure, tc.insecure)
+		}
+	}
+}
+
+func TestReadBounded(t *testing.T) {
+	for _, tc := range []struct {
+		n, limit int
+		ok       bool
+	}{
+		{0, 0, true},
+		{1, 0, false},
+		{10, 10, true},
+		{11, 10, false},
+		{1 << 20, 10, false},
+	} {
+		r := &countingReader{r: strings.NewReader(strings.Repeat("x", tc.n))}
+		b, err := ReadBounded(r, int64(tc.limit))
+		if tc.ok != (err == nil) || tc.ok && len(b) != tc.n {
+			t.Errorf("%d bytes, limit %d: %d bytes, %v", tc.n, tc.limit, len(b), err)
+		}
+		if !tc.ok && (!errors.Is(err, ErrTooLarge) || b != nil) {
+			t.Errorf("%d bytes, limit %d: %v, want ErrTooLarge and no bytes", tc.n, tc.limit, err)
+		}
+		if r.read > int64(tc.limit)+1 {
+			t.Errorf("%d bytes, limit %d: read %d bytes, want at most limit+1", tc.n, tc.limit, r.read)
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := ReadBounded(iotest.ErrReader(boom), 10); !errors.Is(err, boom) || errors.Is(err, ErrTooLarge) {
+		t.Errorf("reader error: %v, want boom", err)
+	}
+}
+
+type countingReader struct {
+	r    io.Reader
+	read int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.read += int64(n)
+	return n, err
+}
+
+func TestIsJSON(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"application/json":                true,
+		"application/json; charset=utf-8": true,
+		"Application/JSON":                true,
+		"":                                false,
+		"text/json":                       false,
+		"application/json-seq":            false,
+		"application/jsonx":               false,
+		"application/json; charset":       false,
+		"text/html; application/json":     false,
+	} {
+		if got := IsJSON(ct); got != want {
+			t.Errorf("IsJSON(%q) = %v, want %v", ct, got, want)
 		}
 	}
 }
