@@ -28,24 +28,13 @@ const (
 // defaultHTTPClient returns the client used for metadata and token requests
 // when the configuration has none: a timeout and no redirects (a redirected
 // metadata or token request is an error, never silently followed).
-func defaultHTTPClient() *http.Client {
-	return &http.Client{
-		Timeout: DefaultHTTPTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
-}
+func defaultHTTPClient() *http.Client { return httpx.NoRedirects(nil, DefaultHTTPTimeout) }
 
 // withoutRedirects returns a copy of hc that never follows a redirect,
 // whatever hc's own CheckRedirect does: metadata and token requests answer
 // a 3xx with an error, so a URL that checkURL and checkReach never saw is
 // never reached and a token request's form is never re-sent elsewhere.
-func withoutRedirects(hc *http.Client) *http.Client {
-	c := *hc
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &c
-}
+func withoutRedirects(hc *http.Client) *http.Client { return httpx.NoRedirects(hc, 0) }
 
 // decodeStrict validates data with internal/jsonscan and decodes it into v.
 func decodeStrict(data []byte, v any) error {

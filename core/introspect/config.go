@@ -173,9 +173,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		c.MaxBytes = DefaultMaxBytes
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		c.HTTPClient = httpx.NoRedirects(nil, 0)
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func TestAllowGet(t *testing.T) {
@@ -196,5 +198,45 @@ func TestIsJSON(t *testing.T) {
 		if got := IsJSON(ct); got != want {
 			t.Errorf("IsJSON(%q) = %v, want %v", ct, got, want)
 		}
+	}
+}
+
+func TestNoRedirects(t *testing.T) {
+	var reached atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
+	defer target.Close()
+	redirect := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusFound))
+	defer redirect.Close()
+	follows := &http.Client{Timeout: time.Minute, Transport: redirect.Client().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+	for _, tc := range []struct {
+		name    string
+		hc      *http.Client
+		timeout time.Duration
+		want    time.Duration
+	}{
+		{"nil", nil, 0, 0},
+		{"nil with timeout", nil, 5 * time.Second, 5 * time.Second},
+		{"keeps the timeout", follows, 0, time.Minute},
+		{"replaces the timeout", follows, time.Second, time.Second},
+	} {
+		c := NoRedirects(tc.hc, tc.timeout)
+		if c == tc.hc || c.Timeout != tc.want {
+			t.Errorf("%s: same client %v, timeout %v, want a copy with %v", tc.name, c == tc.hc, c.Timeout, tc.want)
+		}
+		resp, err := c.Get(redirect.URL)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound {
+			t.Errorf("%s: status %d, want the 302 itself", tc.name, resp.StatusCode)
+		}
+	}
+	if follows.CheckRedirect(nil, nil) != nil {
+		t.Error("the caller's client was changed")
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("the redirect target was reached %d times", n)
 	}
 }
