@@ -191,7 +191,7 @@ func TestReadyFollowsBackoff(t *testing.T) {
 		t.Fatalf("Verify during the backoff: %v", err)
 	}
 	failing.Store(false)
-	clk.advance(1100 * time.Millisecond)
+	clk.Add(1100 * time.Millisecond)
 	if err := v.Ready(ctx); err != nil {
 		t.Fatalf("probe after the step: %v", err)
 	}
