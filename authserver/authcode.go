@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // maxAuthorizeQuery bounds the authorization request (query or form body).
@@ -155,7 +157,7 @@ func redirectAllowed(c *client, got string) bool {
 		return false
 	}
 	g, err := url.Parse(got)
-	if err != nil || g.Scheme != "http" || g.User != nil || g.Fragment != "" || strings.Contains(got, "#") || !isLoopbackHost(g.Hostname()) {
+	if err != nil || g.Scheme != "http" || g.User != nil || g.Fragment != "" || strings.Contains(got, "#") || !httpx.IsLoopbackHost(g.Hostname()) {
 		return false
 	}
 	if p := g.Port(); p != "" {
@@ -165,7 +167,7 @@ func redirectAllowed(c *client, got string) bool {
 	}
 	for _, r := range c.redirects {
 		u, err := url.Parse(r)
-		if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) {
+		if err != nil || u.Scheme != "http" || !httpx.IsLoopbackHost(u.Hostname()) {
 			continue
 		}
 		if u.Hostname() == g.Hostname() && u.EscapedPath() == g.EscapedPath() && u.RawQuery == g.RawQuery {
@@ -206,7 +208,7 @@ func checkRedirectURI(raw string, public bool) error {
 			return errors.New("https URI needs a host")
 		}
 	case "http":
-		if !isLoopbackHost(u.Hostname()) {
+		if !httpx.IsLoopbackHost(u.Hostname()) {
 			return errors.New("http is allowed only on loopback hosts")
 		}
 	default:

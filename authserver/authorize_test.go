@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 func TestAuthorizeStub(t *testing.T) {
 	t.Parallel()
 	for _, omit := range []bool{false, true} {
-		cfg := baseConfig(t, &fakeClock{t: time.Unix(1_800_000_000, 0)})
+		cfg := baseConfig(t, testkit.NewClock(time.Unix(1_800_000_000, 0)))
 		cfg.OmitAuthorizationEndpoint = omit
 		s, err := New(cfg)
 		if err != nil {

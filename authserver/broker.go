@@ -15,6 +15,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // Grant types, the public-client authentication method and the broker's
@@ -185,7 +187,7 @@ func (s *Server) setBroker(b *Broker, hc *http.Client) error {
 	if s.authorizeEndpoint == "" {
 		return cfgErr("broker", "needs the authorization endpoint (omit_authorization_endpoint must be false)")
 	}
-	if _, err := checkServiceURL(b.Upstream.Issuer); err != nil {
+	if _, err := httpx.CheckURL(b.Upstream.Issuer, false); err != nil {
 		return cfgErr("broker.upstream.issuer", err.Error())
 	}
 	if b.Upstream.Issuer == s.issuer {
@@ -275,7 +277,7 @@ func (s *Server) setBroker(b *Broker, hc *http.Client) error {
 	} else if b.MaxConsents != 0 {
 		return cfgErr("broker.max_consents", "bounds the default memory store; with a consent store, set its own bounds")
 	}
-	br.hc = hardenedClient(hc)
+	br.hc = httpx.NoRedirects(hc, 10*time.Second) // discovery, token and key set requests to the upstream IdP
 	for _, c := range s.clients {
 		if c.grants[GrantAuthorizationCode] && len(c.redirects) == 0 {
 			return cfgErr("clients ("+c.id+").redirect_uris", "required with authorization_code")
@@ -362,19 +364,6 @@ func issuerPath(iss string) string {
 		return ""
 	}
 	return u.Path
-}
-
-// hardenedClient copies hc (or a new client) with a total timeout and no
-// redirects: discovery, token and key set requests to the upstream IdP are
-// never redirected.
-func hardenedClient(hc *http.Client) *http.Client {
-	c := &http.Client{}
-	if hc != nil {
-		*c = *hc
-	}
-	c.Timeout = 10 * time.Second
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return c
 }
 
 // upstream returns the discovered provider and the OAuth 2 config. A failed

@@ -22,6 +22,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
 	"github.com/mcpauthz/mcpauthz/authserver/storetest"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 const (
@@ -41,24 +42,12 @@ type brokerEnv struct {
 	cfg   authserver.Config
 	srv   *httptest.Server
 	up    *storetest.Upstream
-	clock *clockT
-}
-
-type clockT struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clockT) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clockT) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+	clock *testkit.Clock
 }
 
 func newBrokerEnv(t *testing.T, mutate func(*authserver.Config)) *brokerEnv {
 	t.Helper()
-	clock := &clockT{t: time.Now()}
+	clock := testkit.NewClock(time.Now())
 	up := storetest.NewUpstream(t, brUpClient, clock.Now)
 	e := &brokerEnv{up: up, clock: clock}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*e.front.Load()).ServeHTTP(w, r) }))

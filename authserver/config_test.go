@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/internal/jose"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -70,7 +71,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := baseConfig(t, &fakeClock{t: time.Unix(1_800_000_000, 0)})
+			cfg := baseConfig(t, testkit.NewClock(time.Unix(1_800_000_000, 0)))
 			tc.mutate(&cfg)
 			_, err := New(cfg)
 			if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.field) {
@@ -82,7 +83,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 
 func TestDevGenerateKeyWarns(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs testkit.Buffer
 	e := newEnv(t, func(c *Config) {
 		c.SigningKeys = nil
 		c.DevGenerateKey = true

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/internal/jose"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 const (
@@ -34,19 +35,6 @@ const (
 	testIdPKeyID    = "idp-2026-01"
 	testClientKeyID = "client-1"
 )
-
-// fakeClock is a settable clock shared by the server under test.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // signerKey is a key with its kid and alg.
 type signerKey struct {
@@ -137,26 +125,9 @@ func hmacSigner(key []byte) func([]byte) []byte {
 // env is a server under test with its clock and log.
 type env struct {
 	s     *Server
-	clock *fakeClock
-	logs  *syncBuffer
+	clock *testkit.Clock
+	logs  *testkit.Buffer
 	cfg   Config
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // testCodeKey returns a fixed 32-byte code key that passes weakKey, one
@@ -166,7 +137,7 @@ func testCodeKey(b byte) []byte {
 	return h[:]
 }
 
-func baseConfig(t testing.TB, clock *fakeClock) Config {
+func baseConfig(t testing.TB, clock *testkit.Clock) Config {
 	t.Helper()
 	testKeys(t)
 	hash, err := HashSecret(testSecret)
@@ -201,9 +172,9 @@ func baseConfig(t testing.TB, clock *fakeClock) Config {
 
 func newEnv(t testing.TB, mutate func(*Config)) *env {
 	t.Helper()
-	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	clock := testkit.NewClock(time.Unix(1_800_000_000, 0))
 	cfg := baseConfig(t, clock)
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if mutate != nil {
 		mutate(&cfg)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -67,7 +68,7 @@ func (s *Server) keySet(inline []byte, uri string, algs []string, hc *http.Clien
 		}
 		return jose.NewStaticKeySet(keys...), nil
 	}
-	if _, err := checkServiceURL(uri); err != nil {
+	if _, err := httpx.CheckURL(uri, false); err != nil {
 		return nil, fmt.Errorf("jwks_uri %s", err)
 	}
 	return jose.NewRemoteKeySet(jose.RemoteKeySetConfig{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // TestCodeKeyRotation walks the rotation of docs/deployment.md ("Rotating
@@ -167,7 +168,7 @@ func TestCodeKeyRingConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := baseConfig(t, &fakeClock{t: time.Unix(1_800_000_000, 0)})
+			cfg := baseConfig(t, testkit.NewClock(time.Unix(1_800_000_000, 0)))
 			brokerConfig(&cfg)
 			cfg.Broker.CodeKey, cfg.Broker.PreviousCodeKeys = tc.current, tc.previous
 			_, err := New(cfg)

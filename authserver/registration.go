@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
@@ -400,7 +401,7 @@ func (rg *registrar) redirectFits(raw string) bool {
 	host := strings.ToLower(u.Hostname())
 	switch u.Scheme {
 	case "http":
-		return rg.loopback && isLoopbackHost(host) // checkRedirectURI: loopback only
+		return rg.loopback && httpx.IsLoopbackHost(host) // checkRedirectURI: loopback only
 	case "https":
 		if host == "" || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") || !isLDH(host) {
 			return false

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // FuzzRegistrationRequest: the registration parser never panics; what it
@@ -72,7 +74,7 @@ func FuzzRegistrationRequest(f *testing.F) {
 			h := strings.ToLower(u.Hostname())
 			sub, found := strings.CutSuffix(h, ".apps.example.com")
 			if u.Fragment != "" || u.User != nil ||
-				!(u.Scheme == "http" && isLoopbackHost(h) || u.Scheme == "https" && found && sub != "" && !strings.HasPrefix(sub, ".") && !strings.Contains(sub, "..")) {
+				!(u.Scheme == "http" && httpx.IsLoopbackHost(h) || u.Scheme == "https" && found && sub != "" && !strings.HasPrefix(sub, ".") && !strings.Contains(sub, "..")) {
 				t.Fatalf("redirect beyond policy: %q", ru)
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 var errScopeSyntax = errors.New("malformed scope")
@@ -18,14 +20,8 @@ func parseScope(s string) ([]string, error) {
 	parts := strings.Split(s, " ")
 	out := make([]string, 0, len(parts))
 	for _, p := range parts {
-		if p == "" || len(p) > 256 {
+		if len(p) > 256 || !httpx.IsScopeToken(p) {
 			return nil, errScopeSyntax
-		}
-		for i := 0; i < len(p); i++ {
-			c := p[i]
-			if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
-				return nil, errScopeSyntax
-			}
 		}
 		if !slices.Contains(out, p) {
 			out = append(out, p)

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 func TestSourceKey(t *testing.T) {
@@ -92,7 +95,7 @@ func TestFailedAuthLockoutPerIPv6Prefix(t *testing.T) {
 
 func TestSourcePrefixConfig(t *testing.T) {
 	for _, rl := range []RateLimit{{SourcePrefixIPv4: 7}, {SourcePrefixIPv4: 33}, {SourcePrefixIPv6: 15}, {SourcePrefixIPv6: 129}, {SourcePrefixIPv4: -1}} {
-		cfg := baseConfig(t, &fakeClock{})
+		cfg := baseConfig(t, testkit.NewClock(time.Unix(1_800_000_000, 0)))
 		cfg.RateLimit = rl
 		if _, err := New(cfg); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "source_prefix") {
 			t.Errorf("%+v: %v", rl, err)

@@ -2,13 +2,13 @@ package authserver
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
 	"slices"
 	"strings"
 
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -18,41 +18,8 @@ var reservedClaims = []string{
 	"cnf", "idp_iss", "tenant", "acr", "amr", "auth_time", "act", "may_act",
 }
 
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// checkServiceURL accepts an absolute https URL, or http on a loopback
-// host, without user info or fragment.
-func checkServiceURL(raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, fmt.Errorf("is required")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("is not a URL")
-	}
-	if u.Host == "" || u.User != nil || u.Fragment != "" || strings.Contains(raw, "#") {
-		return nil, fmt.Errorf("must be an absolute URL without user info or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopbackHost(u.Hostname()) {
-			return nil, fmt.Errorf("must use https (http is allowed only for loopback hosts)")
-		}
-	default:
-		return nil, fmt.Errorf("must use https")
-	}
-	return u, nil
-}
-
 func (s *Server) setIssuer(raw string, authorize bool) error {
-	u, err := checkServiceURL(raw)
+	u, err := httpx.CheckURL(raw, false)
 	if err != nil {
 		return cfgErr("issuer", err.Error())
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // Parser limits for WWW-Authenticate.
@@ -338,11 +340,8 @@ func parseScope(s string) ([]string, error) {
 		if n++; n > maxScopes {
 			return nil, fmt.Errorf("more than %d scopes", maxScopes)
 		}
-		for i := 0; i < len(tok); i++ {
-			c := tok[i]
-			if c != 0x21 && (c < 0x23 || c > 0x5b) && (c < 0x5d || c > 0x7e) {
-				return nil, fmt.Errorf("invalid character in scope")
-			}
+		if !httpx.IsScopeToken(tok) {
+			return nil, fmt.Errorf("invalid character in scope")
 		}
 		if !containsString(out, tok) {
 			out = append(out, tok)

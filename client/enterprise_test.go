@@ -8,13 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	jose4 "github.com/go-jose/go-jose/v4"
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // idjagOK issues a distinct ID-JAG per exchange.
@@ -26,28 +27,16 @@ func idjagOK(tokenType string) func(recorded) (int, any) {
 	}
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type emaEnv struct {
 	idp, as *fakeAS
 	rs      *fakeRS
 	a       *Authorizer
-	clk     *clock
+	clk     *testkit.Clock
 }
 
 func newEMA(t *testing.T, idpToken, asToken func(recorded) (int, any), mod func(*EnterpriseManagedConfig)) *emaEnv {
 	t.Helper()
-	e := &emaEnv{clk: &clock{t: time.Unix(1_800_000_000, 0)}}
+	e := &emaEnv{clk: testkit.NewClock(time.Unix(1_800_000_000, 0))}
 	e.idp = newFakeAS(t, idpToken)
 	e.as = newFakeAS(t, asToken)
 	e.as.meta["grant_types_supported"] = []string{GrantTypeJWTBearer}
@@ -56,7 +45,7 @@ func newEMA(t *testing.T, idpToken, asToken func(recorded) (int, any), mod func(
 		IDTokens:    StaticIDToken("id-token-1"),
 		IdP:         IdPConfig{TokenEndpoint: e.idp.srv.URL + "/token", Credentials: Credentials{ClientID: "idp-client"}},
 		Credentials: Credentials{ClientID: "as-client", ClientSecret: "as-secret"},
-		Now:         e.clk.now,
+		Now:         e.clk.Now,
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -65,7 +54,7 @@ func newEMA(t *testing.T, idpToken, asToken func(recorded) (int, any), mod func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.a = mustNew(t, Config{ServerURL: e.rs.url(), Grant: g, Now: e.clk.now})
+	e.a = mustNew(t, Config{ServerURL: e.rs.url(), Grant: g, Now: e.clk.Now})
 	return e
 }
 
@@ -118,11 +107,11 @@ func TestEnterpriseManagedRenewalUsesFreshIDJAG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.clk.add(20 * time.Second) // still valid (60 s - 30 s skew)
+	e.clk.Add(20 * time.Second) // still valid (60 s - 30 s skew)
 	if t2, _ := e.a.Token(ctx); t2 != t1 {
 		t.Fatal("token renewed too early")
 	}
-	e.clk.add(15 * time.Second) // within the skew window
+	e.clk.Add(15 * time.Second) // within the skew window
 	t3, err := e.a.Token(ctx)
 	if err != nil || t3.AccessToken == t1.AccessToken {
 		t.Fatalf("no renewal: %v %v", t3, err)

@@ -3,16 +3,16 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
@@ -28,36 +28,13 @@ const (
 // defaultHTTPClient returns the client used for metadata and token requests
 // when the configuration has none: a timeout and no redirects (a redirected
 // metadata or token request is an error, never silently followed).
-func defaultHTTPClient() *http.Client {
-	return &http.Client{
-		Timeout: DefaultHTTPTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
-}
+func defaultHTTPClient() *http.Client { return httpx.NoRedirects(nil, DefaultHTTPTimeout) }
 
 // withoutRedirects returns a copy of hc that never follows a redirect,
 // whatever hc's own CheckRedirect does: metadata and token requests answer
 // a 3xx with an error, so a URL that checkURL and checkReach never saw is
 // never reached and a token request's form is never re-sent elsewhere.
-func withoutRedirects(hc *http.Client) *http.Client {
-	c := *hc
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &c
-}
-
-// readBounded reads at most limit bytes of r; more is an error.
-func readBounded(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("response body larger than %d bytes", limit)
-	}
-	return b, nil
-}
+func withoutRedirects(hc *http.Client) *http.Client { return httpx.NoRedirects(hc, 0) }
 
 // decodeStrict validates data with internal/jsonscan and decodes it into v.
 func decodeStrict(data []byte, v any) error {
@@ -65,13 +42,6 @@ func decodeStrict(data []byte, v any) error {
 		return err
 	}
 	return json.Unmarshal(data, v)
-}
-
-// isJSONContentType reports whether a Content-Type names application/json
-// (parameters such as charset are allowed).
-func isJSONContentType(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/json"
 }
 
 // getJSON fetches u with GET and decodes a 200 application/json body
@@ -92,10 +62,10 @@ func getJSON(ctx context.Context, hc *http.Client, u string, limit int64, v any)
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, limit))
 		return resp.StatusCode, fmt.Errorf("GET %s: HTTP %d", u, resp.StatusCode)
 	}
-	if !isJSONContentType(resp.Header.Get("Content-Type")) {
+	if !httpx.IsJSON(resp.Header.Get("Content-Type")) {
 		return resp.StatusCode, fmt.Errorf("GET %s: content type %q is not application/json", u, resp.Header.Get("Content-Type"))
 	}
-	body, err := readBounded(resp.Body, limit)
+	body, err := httpx.ReadBounded(resp.Body, limit)
 	if err != nil {
 		return resp.StatusCode, fmt.Errorf("GET %s: %w", u, err)
 	}
@@ -105,25 +75,16 @@ func getJSON(ctx context.Context, hc *http.Client, u string, limit int64, v any)
 	return resp.StatusCode, nil
 }
 
-// checkURL parses raw as an absolute http(s) URL without fragment or
-// userinfo. Plain http is accepted for loopback hosts (localhost, 127/8,
-// ::1) and, when allowHTTP is set, for any host.
+// checkURL is httpx.CheckURL (absolute, no user info or fragment; https,
+// or http on a loopback host or when allowHTTP is set) with the package's
+// errors: ErrInsecureURL for a refused scheme, ErrConfig otherwise.
 func checkURL(raw string, allowHTTP bool) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %w", ErrConfig, raw, err)
-	}
-	if u.Host == "" || u.Opaque != "" || u.User != nil || u.Fragment != "" {
-		return nil, fmt.Errorf("%w: %q is not an absolute URL without userinfo or fragment", ErrConfig, raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !allowHTTP && !isLoopbackHost(u.Hostname()) {
-			return nil, fmt.Errorf("%w: %q", ErrInsecureURL, raw)
-		}
-	default:
-		return nil, fmt.Errorf("%w: %q has scheme %q", ErrInsecureURL, raw, u.Scheme)
+	u, err := httpx.CheckURL(raw, allowHTTP)
+	switch {
+	case errors.Is(err, httpx.ErrInsecureURL):
+		return nil, fmt.Errorf("%w: %q", ErrInsecureURL, raw)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %q %v", ErrConfig, raw, err)
 	}
 	return u, nil
 }
@@ -174,14 +135,6 @@ func checkReach(what, raw string, server *url.URL) error {
 			ErrDiscovery, what, raw, server.Host)
 	}
 	return nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // origin returns scheme://host of u (host as written, with port).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // Token is an access token obtained from an authorization server.
@@ -68,13 +69,13 @@ func postForm(ctx context.Context, hc *http.Client, endpoint, leg string, form u
 		return nil, fmt.Errorf("%w: %s request: %w", ErrTokenResponse, leg, redactURLError(err))
 	}
 	defer resp.Body.Close()
-	data, err := readBounded(resp.Body, maxBody)
+	data, err := httpx.ReadBounded(resp.Body, maxBody)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s response: %w", ErrTokenResponse, leg, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var er errorResponse
-		if isJSONContentType(resp.Header.Get("Content-Type")) && decodeStrict(data, &er) == nil && er.Error != "" {
+		if httpx.IsJSON(resp.Header.Get("Content-Type")) && decodeStrict(data, &er) == nil && er.Error != "" {
 			// The server chose these strings (up to maxBody bytes); they end
 			// up in logs, so they are cut to the bound of a log field.
 			return nil, &OAuthError{Code: bounded(er.Error), Description: bounded(er.ErrorDescription),
@@ -82,7 +83,7 @@ func postForm(ctx context.Context, hc *http.Client, endpoint, leg string, form u
 		}
 		return nil, fmt.Errorf("%w: %s endpoint answered HTTP %d without an OAuth error", ErrTokenResponse, leg, resp.StatusCode)
 	}
-	if !isJSONContentType(resp.Header.Get("Content-Type")) {
+	if !httpx.IsJSON(resp.Header.Get("Content-Type")) {
 		return nil, fmt.Errorf("%w: %s response content type %q", ErrTokenResponse, leg, resp.Header.Get("Content-Type"))
 	}
 	var tr tokenResponse

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // DefaultMaxReplayBytes bounds the request body the Transport buffers so it
@@ -128,12 +130,12 @@ func (t *Transport) replayableBody(req *http.Request) (func() (io.ReadCloser, er
 		limit = DefaultMaxReplayBytes
 	}
 	defer closeBody(req)
-	data, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
+	data, err := httpx.ReadBounded(req.Body, limit)
+	if errors.Is(err, httpx.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
 	}
 	return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, nil
 }

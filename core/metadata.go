@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"sort"
-	"strings"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // WellKnownPath is the RFC 9728 §3 well-known URI suffix.
@@ -136,34 +136,11 @@ func (m ProtectedResourceMetadata) MarshalJSON() ([]byte, error) {
 // "Canonical Server URI"): absolute, https (http only for loopback hosts),
 // a host, no user info, no fragment.
 func resourceURL(s string) (*url.URL, error) {
-	if s == "" {
-		return nil, errors.New("core: Config.Resource is required")
-	}
-	u, err := url.Parse(s)
+	u, err := httpx.CheckURL(s, false)
 	if err != nil {
-		return nil, fmt.Errorf("core: Config.Resource: %w", err)
-	}
-	switch {
-	case u.Scheme != "https" && u.Scheme != "http":
-		return nil, fmt.Errorf("core: Config.Resource %q: scheme must be https", s)
-	case u.Host == "" || u.Opaque != "":
-		return nil, fmt.Errorf("core: Config.Resource %q: must be an absolute URL with a host", s)
-	case u.User != nil:
-		return nil, fmt.Errorf("core: Config.Resource %q: must not contain user info", s)
-	case u.Fragment != "" || strings.Contains(s, "#"):
-		return nil, fmt.Errorf("core: Config.Resource %q: must not contain a fragment", s)
-	case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
-		return nil, fmt.Errorf("core: Config.Resource %q: http is allowed for loopback hosts only", s)
+		return nil, fmt.Errorf("core: Config.Resource %q: %w", s, err)
 	}
 	return u, nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // wellKnown computes the RFC 9728 §3.1 metadata URL of a resource: the
@@ -218,16 +195,6 @@ func prepareMetadata(m ProtectedResourceMetadata, resource string) (ProtectedRes
 	return m, b, nil
 }
 
-// isScopeToken reports whether s is an RFC 6749 §3.3 scope-token.
-func isScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
+// isScopeToken reports whether s is an RFC 6749 §3.3 scope-token
+// (internal/httpx holds the rule).
+func isScopeToken(s string) bool { return httpx.IsScopeToken(s) }

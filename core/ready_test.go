@@ -13,21 +13,10 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
 	"github.com/mcpauthz/mcpauthz/coretest"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 const readyResource = "https://mcp.example.com/mcp"
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func allowAll(context.Context, *core.Principal, core.Permission) (core.Decision, error) {
 	return core.Decision{Allow: true}, nil
@@ -50,7 +39,7 @@ func probe(t *testing.T, h http.Handler) (int, string) {
 // reported ready while every call answered 503. Now the readiness probe
 // fails for exactly as long as calls do, and liveness stays up.
 func TestNotReadyWhileEveryCallAnswers503(t *testing.T) {
-	clk := &testClock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	idp := coretest.NewIdP(t, coretest.WithClock(clk.Now))
 	idp.SetJWKSDown(true)
 	vcfg := idp.VerifierConfig(readyResource)

@@ -20,7 +20,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
-	"github.com/mcpauthz/mcpauthz/internal/jose"
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // Defaults of [Config].
@@ -154,7 +154,7 @@ func New(cfg Config) (*Proxy, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	if (p.fwdToken || p.fwdPrinc) && u.Scheme == "http" && !jose.IsLoopbackHost(u.Hostname()) {
+	if (p.fwdToken || p.fwdPrinc) && u.Scheme == "http" && !httpx.IsLoopbackHost(u.Hostname()) {
 		p.log.Warn("proxy: the upstream is plain http on a host that is not loopback: the forwarded identity headers, and with ForwardToken the bearer token, cross the network in cleartext, and anyone on the path can read or forge them; use https, a loopback or pod-local upstream, or a network policy",
 			slog.String("upstream_host", u.Host), slog.Bool("forward_token", p.fwdToken), slog.Bool("forward_principal", p.fwdPrinc))
 	}

@@ -9,21 +9,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newClock() *clock { return &clock{t: time.Unix(1_800_000_000, 0)} }
+func newClock() *testkit.Clock { return testkit.NewClock(time.Unix(1_800_000_000, 0)) }
 
 func TestMemoryRules(t *testing.T) {
 	t.Parallel()
@@ -32,19 +22,19 @@ func TestMemoryRules(t *testing.T) {
 	cancel()
 	tests := []struct {
 		name  string
-		setup func(m *Memory, c *clock)
+		setup func(m *Memory, c *testkit.Clock)
 		ctx   context.Context
 		key   string
 		ttl   time.Duration
 		want  error
 	}{
 		{name: "fresh key", key: "a", ttl: time.Minute},
-		{name: "replayed key", setup: func(m *Memory, c *clock) { mustStore(t, m, "a", c.Now().Add(time.Minute)) }, key: "a", ttl: time.Minute, want: ErrReplay},
-		{name: "replay after expiry is a new use", setup: func(m *Memory, c *clock) {
+		{name: "replayed key", setup: func(m *Memory, c *testkit.Clock) { mustStore(t, m, "a", c.Now().Add(time.Minute)) }, key: "a", ttl: time.Minute, want: ErrReplay},
+		{name: "replay after expiry is a new use", setup: func(m *Memory, c *testkit.Clock) {
 			mustStore(t, m, "a", c.Now().Add(time.Minute))
 			c.Add(time.Minute)
 		}, key: "a", ttl: time.Minute},
-		{name: "replay one second before expiry", setup: func(m *Memory, c *clock) {
+		{name: "replay one second before expiry", setup: func(m *Memory, c *testkit.Clock) {
 			mustStore(t, m, "a", c.Now().Add(time.Minute))
 			c.Add(59 * time.Second)
 		}, key: "a", ttl: time.Minute, want: ErrReplay},
@@ -52,7 +42,7 @@ func TestMemoryRules(t *testing.T) {
 		{name: "overlong key", key: strings.Repeat("k", DefaultMaxKeyLength+1), ttl: time.Minute, want: ErrInvalidKey},
 		{name: "max length key", key: strings.Repeat("k", DefaultMaxKeyLength), ttl: time.Minute},
 		{name: "cancelled context", ctx: cancelled, key: "a", ttl: time.Minute, want: context.Canceled},
-		{name: "other key does not collide", setup: func(m *Memory, c *clock) { mustStore(t, m, "a", c.Now().Add(time.Minute)) }, key: "A", ttl: time.Minute},
+		{name: "other key does not collide", setup: func(m *Memory, c *testkit.Clock) { mustStore(t, m, "a", c.Now().Add(time.Minute)) }, key: "A", ttl: time.Minute},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // Source provides policy text: Casbin CSV lines ("p, sub, obj, act, eft").
@@ -83,12 +84,9 @@ func readCapped(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("casbinauthz: policy file: %w", err)
 	}
 	defer fh.Close()
-	b, err := io.ReadAll(io.LimitReader(fh, limit+1))
+	b, err := httpx.ReadBounded(fh, limit)
 	if err != nil {
 		return nil, fmt.Errorf("casbinauthz: policy file %s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("casbinauthz: policy file %s exceeds %d bytes", path, limit)
 	}
 	return b, nil
 }

@@ -62,7 +62,7 @@ func TestOutageBackoff(t *testing.T) {
 				t.Fatalf("cached token at %v: %v", clk.Now().Sub(start), err)
 			}
 		}
-		clk.advance(time.Second / 60)
+		clk.Add(time.Second / 60)
 	}
 	// Steps (jitter 0, so half of 1, 2, 4, 8, 16, 30, 30 s): 0.5, 1, 2, 4,
 	// 8, 15, 15 s; 40 s hold the first call and at most 7 probes.
@@ -82,7 +82,7 @@ func TestOutageBackoff(t *testing.T) {
 	// Recovery: the next probe succeeds and resets the backoff.
 	down.Store(false)
 	as.set("fresh", answer{body: activeBody})
-	clk.advance(DefaultBackoffMax)
+	clk.Add(DefaultBackoffMax)
 	if _, err := v.Verify(ctx, "fresh"); err != nil {
 		t.Fatalf("after recovery: %v", err)
 	}

@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // AuthStyle selects how the verifier authenticates to the introspection
@@ -174,9 +173,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		c.MaxBytes = DefaultMaxBytes
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		c.HTTPClient = httpx.NoRedirects(nil, 0)
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
@@ -209,31 +206,8 @@ func (cfg Config) withDefaults() (Config, error) {
 }
 
 func checkEndpoint(raw string) error {
-	if raw == "" {
-		return errors.New("introspect: Endpoint is required")
+	if _, err := httpx.CheckURL(raw, false); err != nil {
+		return fmt.Errorf("introspect: Endpoint %q: %w", raw, err)
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("introspect: Endpoint: %w", err)
-	}
-	if u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
-		return fmt.Errorf("introspect: Endpoint %q must be an absolute URL without userinfo or fragment", raw)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-	}
-	return fmt.Errorf("introspect: Endpoint %q must use https (http only for loopback hosts)", raw)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return nil
 }

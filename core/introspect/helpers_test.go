@@ -9,7 +9,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
+
+func newClock() *testkit.Clock { return testkit.NewClock(time.Unix(1767225600, 0)) }
 
 // fakeAS is an introspection endpoint whose answer per token is set by the
 // test. It counts the requests it serves and records the last one.
@@ -79,26 +83,6 @@ func (f *fakeAS) server(t testing.TB) *httptest.Server {
 	return srv
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Unix(1767225600, 0)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // roundTripperFunc serves requests in memory (used inside synctest bubbles,
 // where real sockets would not count as durably blocked).
 type roundTripperFunc func(*http.Request) (*http.Response, error)
@@ -118,7 +102,7 @@ const (
 	testAud = "https://mcp.example.com/mcp"
 )
 
-func baseConfig(endpoint string, clk *clock) Config {
+func baseConfig(endpoint string, clk *testkit.Clock) Config {
 	return Config{
 		Endpoint:     endpoint,
 		ClientID:     "rs:1",

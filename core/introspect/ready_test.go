@@ -47,7 +47,7 @@ func TestReady(t *testing.T) {
 		{name: "duplicate key", body: `{"active":false,"active":true}`, wantErr: "introspection response"},
 		{name: "no active", body: `{"sub":"x"}`, wantErr: `no boolean "active"`},
 		{name: "active as string", body: `{"active":"false"}`, wantErr: "not a boolean"},
-		{name: "oversized", body: `{"active":false,"x":"` + strings.Repeat("a", 70<<10) + `"}`, wantErr: "exceeds"},
+		{name: "oversized", body: `{"active":false,"x":"` + strings.Repeat("a", 70<<10) + `"}`, wantErr: "introspection response: too large: more than 65536 bytes"},
 		{name: "accepts anything", body: `{"active":true,"sub":"x"}`, wantErr: "reports a random probe token active"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,7 +191,7 @@ func TestReadyFollowsBackoff(t *testing.T) {
 		t.Fatalf("Verify during the backoff: %v", err)
 	}
 	failing.Store(false)
-	clk.advance(1100 * time.Millisecond)
+	clk.Add(1100 * time.Millisecond)
 	if err := v.Ready(ctx); err != nil {
 		t.Fatalf("probe after the step: %v", err)
 	}

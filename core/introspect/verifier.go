@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 	"github.com/mcpauthz/mcpauthz/internal/lru"
 	"github.com/mcpauthz/mcpauthz/internal/otelx"
 )
@@ -217,17 +217,13 @@ func (v *Verifier) post(ctx context.Context, token string) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("%w: introspection endpoint answered HTTP %d", core.ErrUnavailable, resp.StatusCode)
 	}
-	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
+	if !httpx.IsJSON(resp.Header.Get("Content-Type")) {
 		return nil, fmt.Errorf("%w: introspection content type %q is not application/json",
 			core.ErrUnavailable, resp.Header.Get("Content-Type"))
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, v.cfg.MaxResponseBytes+1))
+	body, err := httpx.ReadBounded(resp.Body, v.cfg.MaxResponseBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading introspection response: %w", core.ErrUnavailable, err)
-	}
-	if int64(len(body)) > v.cfg.MaxResponseBytes {
-		return nil, fmt.Errorf("%w: introspection response exceeds %d bytes", core.ErrUnavailable, v.cfg.MaxResponseBytes)
+		return nil, fmt.Errorf("%w: introspection response: %w", core.ErrUnavailable, err)
 	}
 	return body, nil
 }

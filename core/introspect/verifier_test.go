@@ -226,7 +226,7 @@ func TestRevocationAndNegativeCache(t *testing.T) {
 		{time.Second, "", nil, 3},                       // NegativeTTL over
 	}
 	for i, s := range steps {
-		clk.advance(s.advance)
+		clk.Add(s.advance)
 		if s.set != "" {
 			as.set("tok", answer{body: s.set})
 		}
@@ -254,11 +254,11 @@ func TestPositiveTTLCappedByExp(t *testing.T) {
 	if _, err := v.Verify(ctx, "tok"); err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(9 * time.Second)
+	clk.Add(9 * time.Second)
 	if _, err := v.Verify(ctx, "tok"); err != nil || as.calls.Load() != 1 {
 		t.Fatalf("before exp: err=%v calls=%d", err, as.calls.Load())
 	}
-	clk.advance(time.Second) // now == exp: the entry is gone, the AS is asked again
+	clk.Add(time.Second) // now == exp: the entry is gone, the AS is asked again
 	as.set("tok", answer{body: `{"active":false}`})
 	if _, err := v.Verify(ctx, "tok"); !errors.Is(err, core.ErrInactiveToken) || as.calls.Load() != 2 {
 		t.Fatalf("at exp: err=%v calls=%d", err, as.calls.Load())
@@ -278,7 +278,7 @@ func TestUnavailableIsNotCached(t *testing.T) {
 		if _, err := v.Verify(context.Background(), "tok"); !errors.Is(err, core.ErrUnavailable) {
 			t.Fatalf("err = %v", err)
 		}
-		clk.advance(DefaultBackoffMax) // past the backoff step
+		clk.Add(DefaultBackoffMax) // past the backoff step
 	}
 	if n := as.calls.Load(); n != 3 {
 		t.Fatalf("upstream calls = %d, want 3 (5xx must not be cached)", n)

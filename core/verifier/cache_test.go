@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // countingKeySet counts key lookups, to observe cache hits.
@@ -34,7 +35,7 @@ func (c *countingKeySet) VerifySignature(ctx context.Context, jws string) ([]byt
 	return tok.Payload, nil
 }
 
-func cachedVerifier(t *testing.T, clk *clock, cache CacheConfig) (*Verifier, *countingKeySet) {
+func cachedVerifier(t *testing.T, clk *testkit.Clock, cache CacheConfig) (*Verifier, *countingKeySet) {
 	t.Helper()
 	k := key(t, jose.ES256, "a")
 	pk, err := jose.NewPublicKey(k.Public(), "es", jose.ES256)

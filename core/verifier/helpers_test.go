@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/internal/jose"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 const (
@@ -21,24 +22,7 @@ const (
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: t0} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *testkit.Clock { return testkit.NewClock(t0) }
 
 var (
 	keysMu sync.Mutex
@@ -175,7 +159,7 @@ func (p *idp) setDown(d bool) {
 
 // staticVerifier builds a verifier for issuer "https://as.example" with a
 // static JWKS holding one key per supported default alg.
-func staticVerifier(t testing.TB, clk *clock, mut func(*Config)) *Verifier {
+func staticVerifier(t testing.TB, clk *testkit.Clock, mut func(*Config)) *Verifier {
 	t.Helper()
 	cfg := Config{
 		Issuers: []IssuerConfig{{

@@ -10,9 +10,10 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
-func discoveryVerifier(t *testing.T, clk *clock, ps ...*idp) *Verifier {
+func discoveryVerifier(t *testing.T, clk *testkit.Clock, ps ...*idp) *Verifier {
 	t.Helper()
 	cfg := Config{Audience: []string{testAud}, Now: clk.Now, Cache: CacheConfig{MaxEntries: -1}}
 	for _, p := range ps {

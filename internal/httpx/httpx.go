@@ -1,4 +1,5 @@
-// Package httpx holds the HTTP helpers shared by core and authserver.
+// Package httpx holds the HTTP helpers shared by core, authserver and
+// client.
 package httpx
 
 import "net/http"

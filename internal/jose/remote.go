@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // RemoteKeySet defaults.
@@ -171,36 +172,15 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// CheckFetchURL parses a URL this package may fetch: absolute, https (or
-// http for a loopback host), with a host, no user-info and no fragment.
+// CheckFetchURL parses a URL this package may fetch: internal/httpx's
+// CheckURL (absolute, https or http for a loopback host, no user-info or
+// fragment).
 func CheckFetchURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
+	u, err := httpx.CheckURL(raw, false)
 	if err != nil {
-		return nil, fmt.Errorf("jose: fetch URL: %w", err)
-	}
-	if u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
-		return nil, fmt.Errorf("jose: fetch URL %q must be absolute, without user-info or fragment", raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !IsLoopbackHost(u.Hostname()) {
-			return nil, fmt.Errorf("jose: fetch URL %q must use https (http only for loopback)", raw)
-		}
-	default:
-		return nil, fmt.Errorf("jose: fetch URL %q must use https", raw)
+		return nil, fmt.Errorf("jose: fetch URL %q: %w", raw, err)
 	}
 	return u, nil
-}
-
-// IsLoopbackHost reports whether host is "localhost" or a loopback IP
-// literal (127.0.0.0/8, ::1).
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // SafeHTTPClient returns a copy of c (or a new client when c is nil) whose

@@ -1,33 +1,15 @@
 package jose
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
-
-// syncBuffer is a bytes.Buffer safe for the fetch goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRemoteFetchFailureLogWording: a failed fetch says "keeping the last
 // good key set" only when one was fetched before; before the first success
@@ -38,7 +20,7 @@ func TestRemoteFetchFailureLogWording(t *testing.T) {
 	p, clk := newIDP(t), newClock()
 	s := newSigner(t, ES256, "k1")
 	p.set("503", s.jwk)
-	var buf syncBuffer
+	var buf testkit.Buffer
 	r := newRemote(t, p, clk, func(c *RemoteKeySetConfig) {
 		c.Logger = slog.New(slog.NewTextHandler(&buf, nil))
 		c.MaxStale = time.Hour

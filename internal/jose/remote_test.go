@@ -13,25 +13,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+func newClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
 // idp serves a JWKS whose content and failure mode can change.
@@ -143,7 +130,7 @@ func (s signer) token(t testing.TB, kid string) *Token {
 	return tok
 }
 
-func newRemote(t *testing.T, p *idp, clk *fakeClock, mut func(*RemoteKeySetConfig)) *RemoteKeySet {
+func newRemote(t *testing.T, p *idp, clk *testkit.Clock, mut func(*RemoteKeySetConfig)) *RemoteKeySet {
 	t.Helper()
 	cfg := RemoteKeySetConfig{URL: p.srv.URL + "/jwks", Now: clk.Now}
 	if mut != nil {

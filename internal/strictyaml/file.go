@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
+
+	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
 // ReadFile reads the configuration file at path, refusing one larger than
@@ -16,14 +17,11 @@ func ReadFile(path string, maxBytes int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > maxBytes {
+	data, err := httpx.ReadBounded(f, maxBytes)
+	if errors.Is(err, httpx.ErrTooLarge) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxBytes)
 	}
-	return data, nil
+	return data, err
 }
 
 // InlineJSON returns the JSON of a value that a file may give either as a
