@@ -24,6 +24,10 @@ type authzRequest struct {
 	Resource    string   `json:"a"`
 	Scope       string   `json:"o,omitempty"` // as requested, "" = default
 	Scopes      []string `json:"g,omitempty"` // granted (set after login)
+	// AccessGroups are the user's groups that matched a broker access rule
+	// for Resource at login (set after login); refreshes re-apply the
+	// current rules to them.
+	AccessGroups []string `json:"m,omitempty"`
 }
 
 // authorizeError is an authorization endpoint failure. Before the client
@@ -230,6 +234,8 @@ type codeData struct {
 	Scopes    []string       `json:"g"`
 	Subject   string         `json:"u"`
 	Extra     map[string]any `json:"x,omitempty"`
+	// AccessGroups: see authzRequest.AccessGroups.
+	AccessGroups []string `json:"m,omitempty"`
 }
 
 // maxCodeBytes bounds a sealed code (it travels in a URL).

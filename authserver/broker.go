@@ -409,6 +409,18 @@ func equalSecret(a, b string) bool {
 
 var errBrokerRefused = errors.New("access policy refused the user")
 
+// accessGroups returns the groups of the user that match an access rule
+// for resource, each once, in rule order (what a refresh re-checks).
+func (b *broker) accessGroups(groups []string, resource string) []string {
+	var out []string
+	for _, r := range b.access {
+		if r.Resource == resource && slices.Contains(groups, r.Group) && !slices.Contains(out, r.Group) {
+			out = append(out, r.Group)
+		}
+	}
+	return out
+}
+
 // allowedScopes returns the scopes of resource the user's groups grant, and
 // whether any rule matched.
 func (b *broker) allowedScopes(groups []string, resource string) ([]string, bool) {

@@ -276,7 +276,7 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, http.StatusForbidden, "Access denied", "Your organization's access policy does not allow you to use this application with "+res.id+". Ask your administrator for access.")
 		return
 	}
-	t.Req.Scopes = scopes
+	t.Req.Scopes, t.Req.AccessGroups = scopes, b.accessGroups(groups, res.id)
 	covered, err := b.consents.Covers(ctx, Consent{Subject: sub, ClientID: c.id, Resource: res.id, Scopes: scopes})
 	if err != nil {
 		s.storeDown(ctx, w, "consent store", err)
@@ -287,7 +287,7 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		s.finishAuthorization(w, r, &t.Req, sub, extra)
 		return
 	}
-	form, err := b.forms.seal(&consentState{Login: t.ID, Scopes: scopes, Subject: sub, Extra: extra, Exp: t.Exp})
+	form, err := b.forms.seal(&consentState{Login: t.ID, Scopes: scopes, Subject: sub, Extra: extra, Exp: t.Exp, AccessGroups: t.Req.AccessGroups})
 	if err != nil {
 		b.clearLoginCookie(w)
 		s.log.WarnContext(ctx, "authserver.broker consent form refused", "error", err)
@@ -359,7 +359,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.clearLoginCookie(w)
-	t.Req.Scopes = cs.Scopes
+	t.Req.Scopes, t.Req.AccessGroups = cs.Scopes, cs.AccessGroups
 	switch f["decision"] {
 	case "allow":
 		if err := b.consents.Remember(ctx, Consent{Subject: cs.Subject, ClientID: t.Req.ClientID, Resource: t.Req.Resource, Scopes: cs.Scopes}); err != nil {
@@ -378,7 +378,7 @@ func (s *Server) finishAuthorization(w http.ResponseWriter, r *http.Request, req
 	d := &codeData{
 		ID: newTokenID(), Exp: s.now().Add(DefaultCodeLifetime).Unix(), ClientID: req.ClientID,
 		Redirect: req.RedirectURI, Challenge: req.Challenge, Resource: req.Resource,
-		Scopes: req.Scopes, Subject: subject, Extra: extra,
+		Scopes: req.Scopes, Subject: subject, Extra: extra, AccessGroups: req.AccessGroups,
 	}
 	code, err := s.broker.codes.seal(d)
 	if err != nil {

@@ -97,7 +97,7 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, c *client, form map
 	if c.grants[GrantRefreshToken] {
 		g.refreshFamily = &RefreshFamily{
 			ID: d.ID, ClientID: c.id, Subject: d.Subject, Resource: d.Resource,
-			Scopes: d.Scopes, Extra: d.Extra, Created: now, LastUsed: now,
+			Scopes: d.Scopes, Extra: d.Extra, Created: now, LastUsed: now, AccessGroups: d.AccessGroups,
 		}
 		g.codeExp = time.Unix(d.Exp, 0)
 	}
@@ -145,12 +145,22 @@ func (s *Server) grantRefreshToken(ctx context.Context, c *client, form map[stri
 	if s.resources[f.Resource] == nil || (c.resources != nil && !c.resources[f.Resource]) {
 		return revoke("resource no longer available")
 	}
+	// The broker's access rules as they are now: a family from a login
+	// keeps only the scopes the rules still give the groups that matched
+	// then, and ends when none matches any more.
+	available := intersect(f.Scopes, c.scopes, s.resources[f.Resource].set)
+	if f.AccessGroups != nil {
+		allowed, matched := s.broker.allowedScopes(f.AccessGroups, f.Resource)
+		if !matched {
+			return revoke("the user's access rule was removed")
+		}
+		available = intersect(available, toSet(allowed))
+	}
 	// Refusals that leave the token usable.
 	if res := form["resource"]; res != "" && res != f.Resource {
 		return nil, errTarget("resource differs from the original grant", nil)
 	}
 	// scopes may only narrow (RFC 6749 §6), and never beyond today's config
-	available := intersect(f.Scopes, c.scopes, s.resources[f.Resource].set)
 	scopes, oe := decideScopes(available, form["scope"], s.strictScopes)
 	if oe != nil {
 		return nil, oe

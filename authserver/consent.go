@@ -35,6 +35,8 @@ type consentState struct {
 	Subject string         `json:"u"`
 	Extra   map[string]any `json:"x,omitempty"`
 	Exp     int64          `json:"e"`
+	// AccessGroups: see authzRequest.AccessGroups.
+	AccessGroups []string `json:"m,omitempty"`
 }
 
 // Bounds of the sealed login state: the cookie must fit a browser's 4 KiB

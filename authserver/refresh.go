@@ -31,6 +31,12 @@ type RefreshFamily struct {
 	Extra    map[string]any // access-token claims (provenance and copies)
 	Created  time.Time      // start of the absolute lifetime
 	LastUsed time.Time      // start of the idle lifetime
+	// AccessGroups are the user's groups that matched a broker access
+	// rule for Resource at login. Each refresh re-applies the current
+	// rules to them: scopes a rule no longer gives are dropped, and the
+	// family ends when no rule matches. nil (a family saved before this
+	// field existed) skips that check.
+	AccessGroups []string `json:",omitempty"`
 }
 
 // RefreshStore keeps refresh token families. Tokens are passed as SHA-256

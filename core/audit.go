@@ -27,13 +27,19 @@ type DecisionEvent struct {
 	SubjectKind PrincipalKind
 
 	Method string // JSON-RPC method ("tools/call"; several joined by "," for a batch); the HTTP method for GET/DELETE and for requests refused before inspection
-	Target string // policy object of the deciding operation ("tool:deploy"), or ""
+	// Target is the policy object of the deciding operation
+	// ("tool:deploy"), or "". An allowed batch names every distinct object
+	// it ran, joined by "," in order ("tool:deploy,tool:echo"), and its
+	// Rule every distinct rule, joined by " | ".
+	Target string
 	// ObjectKind is the kind of the deciding operation's object ("" when
 	// the request was refused before a decision).
 	ObjectKind ObjectKind
 	// Args are the declared arguments of the deciding operation
 	// (Config.Inspect.Args) as sorted name=value pairs, each value
 	// truncated (see auditArgs); never an undeclared argument. "" when none.
+	// An allowed batch lists every call's arguments, each prefixed by its
+	// object and separated by "; " (at most 2 KiB, ending with "…" when cut).
 	Args string
 
 	Decision       string   // DecisionAllow, DecisionDeny or DecisionError

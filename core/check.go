@@ -294,6 +294,10 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 func (g *Guard) authorize(ctx context.Context, p *Principal, ins *inspection, ev *DecisionEvent) *Error {
 	var scopes []string
 	var scopeDenial *Error
+	var batch *batchAudit // an allowed batch is recorded with all of its operations
+	if g.wantTarget && len(ins.ops) > 1 {
+		batch = &batchAudit{}
+	}
 	for _, op := range ins.ops {
 		if len(op.missing) > 0 {
 			ev.Target, ev.Args = op.perm.Object(), auditArgs(op.perm.Args)
@@ -311,6 +315,9 @@ func (g *Guard) authorize(ctx context.Context, p *Principal, ins *inspection, ev
 			return &Error{Kind: KindUnavailable, Description: "authorization temporarily unavailable", ID: op.id, Err: err}
 		}
 		if dec.Allow {
+			if batch != nil {
+				batch.add(&op, dec.Rule)
+			}
 			continue
 		}
 		if len(dec.RequiredScopes) == 0 {
@@ -338,6 +345,9 @@ func (g *Guard) authorize(ctx context.Context, p *Principal, ins *inspection, ev
 	if scopeDenial != nil {
 		scopeDenial.Scopes = scopes
 		return scopeDenial
+	}
+	if batch != nil {
+		batch.fill(ev)
 	}
 	return nil
 }

@@ -327,9 +327,13 @@ func (d *decoder) target(m *Message, v *msgView) error {
 	return nil
 }
 
-// templateArgs sets m.Args from the declared resource template the URI
-// fits (uritemplate.go); a refused variable is -32602.
+// templateArgs refuses a URI not in normal form (checkResourceURI) and
+// sets m.Args from the declared resource template the URI fits
+// (uritemplate.go); a refused URI or variable is -32602.
 func (d *decoder) templateArgs(m *Message) error {
+	if err := checkResourceURI(m.Target.Name); err != nil {
+		return d.invalidParams(m, "params.uri: "+err.Error())
+	}
 	if !d.args.HasResources() {
 		return nil
 	}

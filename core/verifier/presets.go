@@ -60,7 +60,8 @@ var (
 // OktaConfig configures [Okta].
 type OktaConfig struct {
 	// Domain is the Okta org host ("acme.okta.com", or a custom domain such
-	// as "login.acme.com"). REQUIRED.
+	// as "login.acme.com"). REQUIRED. It is written into the issuer in
+	// lower case and without the default port, as Okta writes "iss".
 	Domain string
 	// AuthorizationServer is the id of the custom authorization server.
 	// OPTIONAL; default "default". The issuer is
@@ -78,7 +79,7 @@ type OktaConfig struct {
 // discovery document, [mapper.Okta] (subject "uid", client "cid", scopes
 // "scp").
 func Okta(cfg OktaConfig) (Preset, error) {
-	host, err := presetHost("okta", cfg.Domain)
+	origin, err := presetHost("okta", cfg.Domain)
 	if err != nil {
 		return Preset{}, err
 	}
@@ -97,7 +98,7 @@ func Okta(cfg OktaConfig) (Preset, error) {
 		return Preset{}, err
 	}
 	return Preset{Name: "okta", Issuers: []IssuerConfig{{
-		Issuer: "https://" + host + "/oauth2/" + as, Types: oktaTypes, Audience: cfg.Audience, Mapper: m.WithoutChecks(), Checks: m.Checks(),
+		Issuer: origin + "/oauth2/" + as, Types: oktaTypes, Audience: cfg.Audience, Mapper: m.WithoutChecks(), Checks: m.Checks(),
 	}}}, nil
 }
 
@@ -248,7 +249,7 @@ type Auth0Config struct {
 // [mapper.Auth0] (client-credentials tokens by gty, "permissions" as
 // scopes).
 func Auth0(cfg Auth0Config) (Preset, error) {
-	host, err := presetHost("auth0", cfg.Domain)
+	origin, err := presetHost("auth0", cfg.Domain)
 	if err != nil {
 		return Preset{}, err
 	}
@@ -260,7 +261,7 @@ func Auth0(cfg Auth0Config) (Preset, error) {
 		return Preset{}, fmt.Errorf("verifier: %w", err)
 	}
 	return Preset{Name: "auth0", Issuers: []IssuerConfig{{
-		Issuer: "https://" + host + "/", Types: auth0Types, Audience: cfg.Audience, Mapper: m.WithoutChecks(), Checks: m.Checks(),
+		Issuer: origin + "/", Types: auth0Types, Audience: cfg.Audience, Mapper: m.WithoutChecks(), Checks: m.Checks(),
 	}}}, nil
 }
 
@@ -304,8 +305,10 @@ func Google(cfg GoogleConfig) (Preset, error) {
 	}}}, nil
 }
 
-// presetHost returns the host of a domain given as "host" or
-// "https://host" (a path is refused).
+// presetHost returns the origin ("https://host", or "http://…" for a
+// loopback test IdP) of a domain given as "host" or "https://host", with
+// the host in lower case and no default port; a path is refused (except
+// for keycloak, whose caller keeps its own URL).
 func presetHost(idp, domain string) (string, error) {
 	d := strings.TrimSuffix(domain, "/")
 	if d == "" {
@@ -319,7 +322,16 @@ func presetHost(idp, domain string) (string, error) {
 		u.User != nil || u.RawQuery != "" || u.Fragment != "" || (idp != "keycloak" && u.Path != "") {
 		return "", fmt.Errorf("verifier: %s: %q is not an https host", idp, domain)
 	}
-	return u.Host, nil
+	// The origin as the IdP writes it in "iss": a lower-case host, no
+	// default port (a domain typed "ACME.okta.com" or "…:443" otherwise
+	// names an issuer no token carries, and every token is refused).
+	host := strings.ToLower(u.Host)
+	if u.Scheme == "https" {
+		host = strings.TrimSuffix(host, ":443")
+	} else {
+		host = strings.TrimSuffix(host, ":80")
+	}
+	return u.Scheme + "://" + host, nil
 }
 
 func isLoopbackHost(h string) bool {
