@@ -254,7 +254,7 @@ func refuseLiteralPasswords(data []byte, st fileStores) error {
 		return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	if k, found := strictyaml.LiteralURLPassword(raw.Stores.Options); found {
-		return cfgErr("stores.options."+k, "holds a password: write the whole URL as exactly ${NAME} (an environment variable); a secret is never written in the file")
+		return cfgErr("stores.options."+k, "holds a password: write the password, or the whole URL, as exactly ${NAME} (an environment variable); a secret is never written in the file")
 	}
 	return nil
 }

@@ -93,6 +93,8 @@ func TestLoadStores(t *testing.T) {
 		{"literal user and password", "stores: {kind: shared, options: {url: \"rediss://app:hunter2@r.internal:6380\"}}\n", opts, "stores.options.url: holds a password"},
 		{"unparseable credentials", "stores: {kind: shared, options: {url: \"redis://:hun%zzter2@h:6379\"}}\n", opts, "stores.options.url: holds a password"},
 		{"password in an unregistered kind", "stores: {kind: redis, options: {url: \"redis://:hunter2@h:6379\"}}\n", LoadOptions{}, "stores.options.url: holds a password"},
+		{"literal sentinel password", "stores: {kind: shared, options: {sentinel: {master: m, addrs: [\"s:26379\"], password: hunter2}}}\n", opts, "stores.options.sentinel.password: holds a password"},
+		{"literal data password", "stores: {kind: shared, options: {cluster: {addrs: [\"n:6379\"]}, password: hunter2}}\n", opts, "stores.options.password: holds a password"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

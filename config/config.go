@@ -109,7 +109,7 @@ func Parse(data []byte, opts Options) (*File, error) {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 		if k, found := strictyaml.LiteralURLPassword(raw.Stores.Options); found {
-			return nil, invalid("stores.options."+k, "holds a password: write the whole URL as exactly ${NAME} (an environment variable); a secret is never written in the file")
+			return nil, invalid("stores.options."+k, "holds a password: write the password, or the whole URL, as exactly ${NAME} (an environment variable); a secret is never written in the file")
 		}
 	}
 	if f.Resource == "" {

@@ -18,10 +18,27 @@ func TestLiteralURLPassword(t *testing.T) {
 		{"unparseable", map[string]any{"url": "redis://:hu%zz@h"}, "url"},
 		{"not a string", map[string]any{"timeout": 3}, ""},
 		{"prefix with @", map[string]any{"prefix": "{a@b}:"}, ""},
+		{"password key", map[string]any{"password": "hunter2"}, "password"},
+		{"password key, env ref", map[string]any{"password": "${REDIS_PASSWORD}"}, ""},
+		{"password key, two refs", map[string]any{"password": "${A}${B}"}, "password"},
+		{"password key, number", map[string]any{"password": 12345}, "password"},
+		{"nested password", map[string]any{"sentinel": map[string]any{"master": "m", "password": "s3cret"}}, "sentinel.password"},
+		{"nested env ref", map[string]any{"sentinel": map[string]any{"password": "${S}", "addrs": []any{"a:1"}}}, ""},
+		{"suffix", map[string]any{"sentinel_password": "x"}, "sentinel_password"},
+		{"URL in a list", map[string]any{"cluster": map[string]any{"addrs": []any{"a:1", "redis://:pw@b:1"}}}, "cluster.addrs[1]"},
+		{"too deep", deep(10), "a.a.a.a.a.a.a.a.a"},
 	} {
 		k, found := LiteralURLPassword(tc.options)
 		if found != (tc.want != "") || k != tc.want {
 			t.Errorf("%s: got %q, %v; want %q", tc.name, k, found, tc.want)
 		}
 	}
+}
+
+func deep(n int) map[string]any {
+	m := map[string]any{"x": "y"}
+	for range n {
+		m = map[string]any{"a": m}
+	}
+	return m
 }
