@@ -55,10 +55,10 @@ const (
 // sender: rueidis (experimental) gives the grant store a second client,
 // rueidis, built like [SenderOptions] for the same Redis, so that the
 // grant script's round trip is made while the access token is signed
-// (ReplayConfig.Sender). Its dial is bounded by timeout/4 and each
-// connection's reads and writes by timeout/2, so that a grant answers 503
-// within 2 × timeout whatever Redis does (docs/deployment.md, "Time to a
-// 503"); without it, within timeout.
+// (ReplayConfig.Sender). It is bounded by [BoundSender], so that a grant
+// answers 503 within 2 × timeout whatever Redis does (docs/deployment.md,
+// "Time to a 503"); without it, within timeout. When it cannot reach Redis
+// at start, the grant store runs without it (a warning says so).
 type FileOptions struct {
 	URL string
 	// SentinelMaster and SentinelAddrs name a Sentinel-managed master;
@@ -266,6 +266,18 @@ func fileAddrs(path string, v any) ([]string, error) {
 	return out, nil
 }
 
+// where names the Redis the options reach, for logs: never a URL (it may
+// hold a password).
+func (o FileOptions) where() string {
+	switch {
+	case o.SentinelMaster != "":
+		return fmt.Sprintf("sentinel master %q via %s", o.SentinelMaster, strings.Join(o.SentinelAddrs, ","))
+	case len(o.ClusterAddrs) > 0:
+		return "cluster via " + strings.Join(o.ClusterAddrs, ",")
+	}
+	return "url"
+}
+
 // boundedTimeouts are ClientOptions' bounds, for the Sentinel and Cluster
 // clients, which have no URL.
 func boundedTimeouts(dial, read, write, pool *time.Duration, retries, dialRetries *int, ctxTimeout *bool) {
@@ -298,9 +310,7 @@ func (o FileOptions) client() (redis.UniversalClient, error) {
 }
 
 // sender builds the rueidis client of sender: rueidis, for the same Redis
-// as client, with SenderOptions' settings and the bounds of FileOptions'
-// doc: dial timeout/4, reads and writes timeout/2 (timeout: the file's or
-// DefaultTimeout).
+// as client, with SenderOptions' settings, bounded by BoundSender.
 func (o FileOptions) sender() (rueidis.Client, error) {
 	var so rueidis.ClientOption
 	switch {
@@ -319,13 +329,7 @@ func (o FileOptions) sender() (rueidis.Client, error) {
 			return nil, fmt.Errorf("stores.options.url: %w", err)
 		}
 	}
-	t := o.Timeout
-	if t == 0 {
-		t = DefaultTimeout
-	}
-	so.Dialer.Timeout = min(so.Dialer.Timeout, t/4)
-	so.Sentinel.Dialer.Timeout = so.Dialer.Timeout
-	so.ConnWriteTimeout = min(so.ConnWriteTimeout, t/2)
+	BoundSender(&so, o.Timeout)
 	c, err := rueidis.NewClient(so)
 	if err != nil {
 		// An unreachable Redis at start must not fail the factory: the

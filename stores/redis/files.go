@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -70,6 +71,13 @@ func AuthServerStores(ctx context.Context, options map[string]any, cfg *authserv
 		_ = cl.Close()
 		return nil, err
 	}
+	if cfg.Logger != nil {
+		sender := "none (go-redis alone)"
+		if rc.Sender != nil {
+			sender = SenderRueidis
+		}
+		cfg.Logger.Info("redisstore: authorization server stores on Redis", "redis", o.where(), "prefix", cmp.Or(rc.Prefix, DefaultPrefix), "timeout", cmp.Or(rc.Timeout, DefaultTimeout), "sender", sender)
+	}
 	return cl, nil
 }
 
@@ -114,9 +122,12 @@ func GuardSessions(_ context.Context, options map[string]any, cfg *core.Config) 
 	if cfg != nil {
 		log = cfg.Logger
 	}
-	_, c, base, err := fileClient(options, useGuard, "stores.options", log)
+	o, c, base, err := fileClient(options, useGuard, "stores.options", log)
 	if err != nil {
 		return nil, err
+	}
+	if log != nil {
+		log.Info("redisstore: Guard session bindings on Redis", "redis", o.where(), "prefix", cmp.Or(base.Prefix, DefaultPrefix))
 	}
 	s, err := NewSessionBindings(base)
 	if err != nil {
