@@ -29,6 +29,14 @@ type Setup struct {
 	Sentinels []string  // host:port of the sentinels
 	procs     []*exec.Cmd
 	clients   map[string]*redis.Client
+	password  string
+}
+
+// Options configure StartWith.
+type Options struct {
+	// Password is required by the data nodes and the sentinels (the
+	// default user's). OPTIONAL; empty: no password.
+	Password string
 }
 
 // Start starts the setup and stops it when the test ends; it returns once
@@ -37,16 +45,25 @@ type Setup struct {
 // installs it).
 func Start(t testing.TB) *Setup {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, o Options) *Setup {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server is required (.ci/run installs it): %v", err)
 	}
-	s := &Setup{t: t, clients: map[string]*redis.Client{}}
+	s := &Setup{t: t, clients: map[string]*redis.Client{}, password: o.Password}
 	t.Cleanup(s.stop)
 	ports := freePorts(t, 4)
 	dir := t.TempDir()
 	s.Nodes = [2]string{addr(ports[0]), addr(ports[1])}
 	common := []string{"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
 		"--maxmemory", "64mb", "--maxmemory-policy", "noeviction"}
+	if o.Password != "" {
+		common = append(common, "--requirepass", o.Password, "--masterauth", o.Password)
+	}
 	s.run(append([]string{"--port", strconv.Itoa(ports[0]), "--dir", mkdir(t, dir, "m")}, common...))
 	s.run(append([]string{"--port", strconv.Itoa(ports[1]), "--dir", mkdir(t, dir, "r"), "--replicaof", "127.0.0.1", strconv.Itoa(ports[0])}, common...))
 	for _, n := range s.Nodes {
@@ -57,6 +74,9 @@ func Start(t testing.TB) *Setup {
 		text := fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor %s 127.0.0.1 %d 1\n"+
 			"sentinel down-after-milliseconds %s 1000\nsentinel failover-timeout %s 5000\n"+
 			"sentinel parallel-syncs %s 1\n", p, Master, ports[0], Master, Master, Master)
+		if o.Password != "" {
+			text += fmt.Sprintf("requirepass %q\nsentinel auth-pass %s %q\n", o.Password, Master, o.Password)
+		}
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +135,7 @@ func (s *Setup) Client(addr string) *redis.Client {
 	if c := s.clients[addr]; c != nil {
 		return c
 	}
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1, DialTimeout: time.Second, ReadTimeout: 2 * time.Second})
+	c := redis.NewClient(&redis.Options{Addr: addr, Password: s.password, MaxRetries: -1, DialerRetries: 1, DialTimeout: time.Second, ReadTimeout: 2 * time.Second})
 	s.clients[addr] = c
 	s.t.Cleanup(func() { _ = c.Close() })
 	return c
