@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpauthz/mcpauthz/stores/redis/internal/sentineltest"
+	"github.com/mcpauthz/mcpauthz/stores/redis/internal/redisha"
 )
 
 // TestFileSentinelFailover: an authorization server whose stores come
@@ -24,9 +24,9 @@ func TestFileSentinelFailover(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			s := sentineltest.Start(t)
+			s := redisha.Start(t)
 			addrs := []any{s.Sentinels[0], s.Sentinels[1]}
-			opts := map[string]any{"sentinel": map[string]any{"master": sentineltest.Master, "addrs": addrs}, "timeout": "500ms", "prefix": "{sentinel}:"}
+			opts := map[string]any{"sentinel": map[string]any{"master": redisha.Master, "addrs": addrs}, "timeout": "500ms", "prefix": "{sentinel}:"}
 			if sender {
 				opts["sender"] = SenderRueidis
 			}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
-	"github.com/mcpauthz/mcpauthz/stores/redis/internal/sentineltest"
+	"github.com/mcpauthz/mcpauthz/stores/redis/internal/redisha"
 )
 
 // TestSentinelFromConfig: an authorization server replica (with the
@@ -20,7 +20,7 @@ func TestSentinelFromConfig(t *testing.T) {
 	// The data nodes and the sentinels require a password, given to the
 	// files through the environment only.
 	const pass = "a-redis-password"
-	s := sentineltest.StartWith(t, sentineltest.Options{Password: pass})
+	s := redisha.StartWith(t, redisha.Options{Password: pass})
 	ctx := context.Background()
 	t.Setenv("REDIS_PASSWORD", pass)
 	dir := t.TempDir()
@@ -30,7 +30,7 @@ func TestSentinelFromConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	redisOpts := `sentinel: {master: ` + sentineltest.Master + `, addrs: ["` + s.Sentinels[0] + `", "` + s.Sentinels[1] + `"], password: "${REDIS_PASSWORD}"}
+	redisOpts := `sentinel: {master: ` + redisha.Master + `, addrs: ["` + s.Sentinels[0] + `", "` + s.Sentinels[1] + `"], password: "${REDIS_PASSWORD}"}
     password: "${REDIS_PASSWORD}"
     prefix: "{sentinel-cli}:"`
 	up := httptest.NewServer(mcpServer())
@@ -60,7 +60,7 @@ proxy: {upstream: "` + up.URL + `/mcp"}
 	})
 	asURL, asLog := startLogged(t, "authserver", "-config", filepath.Join(dir, "as.yaml"), "-listen", asAddr)
 	proxyURL, proxyLog := startLogged(t, "proxy", "-config", filepath.Join(dir, "guard.yaml"), "-listen", proxyAddr)
-	for _, want := range []string{`redis="sentinel master \"` + sentineltest.Master + `\" via `, "sender=rueidis"} {
+	for _, want := range []string{`redis="sentinel master \"` + redisha.Master + `\" via `, "sender=rueidis"} {
 		if !strings.Contains(asLog.String(), want) {
 			t.Fatalf("AS log lacks %q:\n%s", want, asLog.String())
 		}

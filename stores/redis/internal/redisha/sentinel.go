@@ -1,8 +1,9 @@
-// Package sentineltest runs a real Sentinel-managed Redis for tests: a
-// master and a replica (redis-server), and two sentinels (redis-server
-// --sentinel, the program Debian's redis-sentinel package links to), on
-// free loopback ports with throwaway directories and no persistence.
-package sentineltest
+// Package redisha runs real highly available Redis setups for tests, on
+// free loopback ports with throwaway directories and no persistence: a
+// Sentinel-managed master (a master and a replica, and two sentinels:
+// redis-server --sentinel, the program Debian's redis-sentinel package
+// links to), and a Redis Cluster of three masters.
+package redisha
 
 import (
 	"context"
@@ -209,7 +210,7 @@ func (s *Setup) until(limit time.Duration, what string, ok func(context.Context)
 			return
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("sentineltest: no %s within %v", what, limit)
+			s.t.Fatalf("redisha: no %s within %v", what, limit)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
