@@ -254,16 +254,18 @@ func TestDocsYAML(t *testing.T) {
 // redisstore.FileOptions and install nothing. The real factories load the
 // same options in stores/redis/cmd/mcpauthz-redis's tests.
 func docGuardStore(_ context.Context, o map[string]any, _ *core.Config) (io.Closer, error) {
-	return nil, docRedisOptions(o, "url", "prefix", "timeout")
+	return nil, docRedisOptions(o, docRedisKeys...)
 }
 
 func docASStore(_ context.Context, o map[string]any, _ *authserver.Config) (io.Closer, error) {
-	return nil, docRedisOptions(o, "url", "prefix", "timeout", "quarantine")
+	return nil, docRedisOptions(o, append(docRedisKeys, "quarantine", "sender")...)
 }
 
+var docRedisKeys = []string{"url", "sentinel", "cluster", "username", "password", "db", "prefix", "timeout"}
+
 func docRedisOptions(o map[string]any, known ...string) error {
-	if o["url"] == nil {
-		return fmt.Errorf("stores.options.url: is required")
+	if o["url"] == nil && o["sentinel"] == nil && o["cluster"] == nil {
+		return fmt.Errorf("stores.options: one of url, sentinel or cluster is required")
 	}
 	for k := range o {
 		if !slices.Contains(known, k) {
