@@ -228,6 +228,23 @@ type FilePolicy struct {
 	CacheSize int `yaml:"cache_size"`
 	// AllowEmpty accepts a policy without rules. Default false.
 	AllowEmpty bool `yaml:"allow_empty"`
+	// Watcher pushes policy changes to this replica: a Casbin
+	// persist.Watcher built by the factory registered in Options.Watchers
+	// under Watcher.Kind (the mcpauthz-redis binary registers "redis",
+	// Redis pub/sub). On each notification the Authorizer reloads from its
+	// source, with the same validation as a poll. Keep watch: true as the
+	// backstop (a notification sent while the watcher was disconnected is
+	// lost). OPTIONAL; absent: no push.
+	Watcher *FileWatcher `yaml:"watcher"`
+}
+
+// FileWatcher selects the policy watcher.
+type FileWatcher struct {
+	// Kind is a name registered in Options.Watchers. REQUIRED.
+	Kind string `yaml:"kind"`
+	// Options are handed to the watcher factory as is (passwords as
+	// exactly ${NAME}, as for stores.options).
+	Options map[string]any `yaml:"options"`
 }
 
 // FileStores selects shared-state stores.

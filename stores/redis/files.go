@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/casbin/casbin/v2/persist"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
@@ -138,9 +139,44 @@ func GuardSessions(_ context.Context, options map[string]any, cfg *core.Config) 
 	return c, nil
 }
 
-// Registries returns the registries that add kind "redis" to both files,
-// for a program that runs them (stores/redis/cmd/mcpauthz-redis).
+// PolicyWatcher is a config.WatcherFactory: register it as
+// config.Options.Watchers["redis"]. It returns a [Watcher] on a client of
+// its own, from policy.watcher.options (the keys of [FileOptions] but
+// quarantine and sender), which its Close closes. It does not wait for
+// Redis: an unreachable Redis does not fail it, and the watcher subscribes
+// as soon as Redis answers (then the Authorizer reloads once, "resync").
+func PolicyWatcher(ctx context.Context, options map[string]any, log *slog.Logger) (persist.Watcher, error) {
+	o, c, base, err := fileClient(options, useWatcher, "policy.watcher.options", log)
+	if err != nil {
+		return nil, err
+	}
+	w, err := startWatcher(ctx, base, false)
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	if log != nil {
+		log.Info("redisstore: policy watcher on Redis", "redis", o.where(), "channel", w.channel)
+	}
+	return &fileWatcher{Watcher: w, c: c}, nil
+}
+
+// fileWatcher is a Watcher that owns its client.
+type fileWatcher struct {
+	*Watcher
+	c redis.UniversalClient
+}
+
+// Close implements persist.Watcher: the Watcher, then its client.
+func (w *fileWatcher) Close() {
+	w.Watcher.Close()
+	_ = w.c.Close()
+}
+
+// Registries returns the registries that add kind "redis" to both files
+// (stores, and the Guard's policy.watcher), for a program that runs them
+// (stores/redis/cmd/mcpauthz-redis).
 func Registries() (config.Options, authserver.LoadOptions) {
-	return config.Options{Stores: map[string]config.StoreFactory{Kind: GuardSessions}},
+	return config.Options{Stores: map[string]config.StoreFactory{Kind: GuardSessions}, Watchers: map[string]config.WatcherFactory{Kind: PolicyWatcher}},
 		authserver.LoadOptions{Stores: map[string]authserver.StoreFactory{Kind: AuthServerStores}}
 }
