@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"log/slog"
+
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"github.com/casbin/casbin/v2/persist"
 	"io"
 	"math/big"
 	"os"
@@ -222,7 +225,8 @@ func TestDocsYAML(t *testing.T) {
 				if err := os.WriteFile(filepath.Join(dir, "policy.csv"), policy, 0o600); err != nil {
 					t.Fatal(err)
 				}
-				opts := config.Options{LookupEnv: docEnv, Stores: map[string]config.StoreFactory{"redis": docGuardStore}}
+				opts := config.Options{LookupEnv: docEnv, Stores: map[string]config.StoreFactory{"redis": docGuardStore},
+					Watchers: map[string]config.WatcherFactory{"redis": docWatcher}}
 				f, err := config.Parse([]byte(text), opts)
 				if err != nil {
 					t.Fatalf("Guard file:\n%s\n%v", text, err)
@@ -260,6 +264,18 @@ func docGuardStore(_ context.Context, o map[string]any, _ *core.Config) (io.Clos
 func docASStore(_ context.Context, o map[string]any, _ *authserver.Config) (io.Closer, error) {
 	return nil, docRedisOptions(o, append(docRedisKeys, "quarantine", "sender")...)
 }
+
+// docWatcher stands for redisstore.PolicyWatcher: it checks the option
+// names and watches nothing.
+func docWatcher(_ context.Context, o map[string]any, _ *slog.Logger) (persist.Watcher, error) {
+	return docNoWatcher{}, docRedisOptions(o, docRedisKeys...)
+}
+
+type docNoWatcher struct{}
+
+func (docNoWatcher) SetUpdateCallback(func(string)) error { return nil }
+func (docNoWatcher) Update() error                        { return nil }
+func (docNoWatcher) Close()                               {}
 
 var docRedisKeys = []string{"url", "sentinel", "cluster", "username", "password", "db", "prefix", "timeout"}
 
