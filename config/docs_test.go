@@ -1,8 +1,6 @@
 package config_test
 
 import (
-	"log/slog"
-
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -12,8 +10,8 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
-	"github.com/casbin/casbin/v2/persist"
 	"io"
+	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -22,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casbin/casbin/v2/persist"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
 	"github.com/mcpauthz/mcpauthz/config"
