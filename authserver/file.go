@@ -284,7 +284,12 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		}
 		cfg.ClientAddress = ForwardedForFrom(trusted)
 	case fc.BehindProxy:
-		cfg.ClientAddress = LastForwardedFor
+		// Reading X-Forwarded-For from every peer lets a client that
+		// reaches a replica directly pick a new address per request and
+		// escape the failed-authentication lockout and the budgets: the
+		// file must say which peers are the load balancers.
+		return Config{}, cfgErr("behind_proxy", "needs trusted_proxies: the load balancers' addresses or networks (e.g. [10.0.0.0/8]); "+
+			"to trust every peer, only when no client can reach this server but through the load balancer, write trusted_proxies: [0.0.0.0/0, \"::/0\"]")
 	}
 	for _, r := range fc.Resources {
 		cfg.Resources = append(cfg.Resources, Resource(r))

@@ -166,9 +166,23 @@ func TestLastForwardedFor(t *testing.T) {
 			}
 		})
 	}
-	cfg, err := parseConfig([]byte(storesDoc+"behind_proxy: true\n"), "", func(string) (string, bool) { return "", false })
+	// behind_proxy alone is refused (ops-5: it trusted every peer's header);
+	// trusting every peer must be written out.
+	if _, err := parseConfig([]byte(storesDoc+"behind_proxy: true\n"), "", func(string) (string, bool) { return "", false }); err == nil ||
+		!strings.Contains(err.Error(), "behind_proxy: needs trusted_proxies") {
+		t.Fatalf("behind_proxy alone: %v", err)
+	}
+	cfg, err := parseConfig([]byte(storesDoc+"behind_proxy: true\ntrusted_proxies: [0.0.0.0/0, \"::/0\"]\n"), "", func(string) (string, bool) { return "", false })
 	if err != nil || cfg.ClientAddress == nil {
-		t.Fatalf("behind_proxy: %v", err)
+		t.Fatalf("behind_proxy, every peer trusted: %v", err)
+	}
+	for _, peer := range []string{"203.0.113.50:4000", "[2001:db8::5]:4000"} {
+		r := httptest.NewRequest("POST", "/token", nil)
+		r.RemoteAddr = peer
+		r.Header.Set("X-Forwarded-For", "198.51.100.7")
+		if got := cfg.ClientAddress(r); got != "198.51.100.7" {
+			t.Fatalf("every peer trusted, peer %s: %q", peer, got)
+		}
 	}
 }
 
