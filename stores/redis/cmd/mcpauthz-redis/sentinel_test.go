@@ -68,7 +68,10 @@ proxy: {upstream: "` + up.URL + `/mcp"}
 	if !strings.Contains(proxyLog.String(), "Guard session bindings on Redis") {
 		t.Fatalf("proxy log:\n%s", proxyLog.String())
 	}
-	if strings.Contains(asLog.String()+proxyLog.String(), pass) {
+	if strings.Contains(asLog.String()+proxyLog.String(), "per process") {
+		t.Fatalf("shared stores warned about as per process:\n%s%s", asLog.String(), proxyLog.String())
+	}
+		if strings.Contains(asLog.String()+proxyLog.String(), pass) {
 		t.Fatal("a log repeats the Redis password")
 	}
 	session := func(phase string) {
