@@ -583,6 +583,9 @@ func (fi *FileIssuer) build(audience []string, defaultMapper core.ClaimMapper) (
 			e.Mapper = m // e.Checks, the preset's, stay
 		}
 		e.DisableChecks = fi.DisableChecks
+		if len(entries) == 0 { // the IdP's main issuer (not Entra's v1 one)
+			e.EquivalentIssuers = fi.EquivalentIssuers
+		}
 		entries = append(entries, e)
 	}
 	return entries, nil

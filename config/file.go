@@ -102,6 +102,12 @@ type FileIssuer struct {
 	// Issuer is the exact "iss" (may contain "{tenantid}").
 	Issuer         string   `yaml:"issuer"`
 	AllowedTenants []string `yaml:"allowed_tenants"`
+	// EquivalentIssuers are further exact "iss" values of this issuer (its
+	// own, or a preset's): one IdP with one key set under two names, such
+	// as a custom domain. Tokens carrying one are this issuer's, reported
+	// with its iss (verifier.IssuerConfig.EquivalentIssuers). Exact strings
+	// only: no wildcard, not with a "{tenantid}" issuer. Default none.
+	EquivalentIssuers []string `yaml:"equivalent_issuers"`
 	// Key source: at most one of jwks_uri, discovery_url, jwks (inline JWK
 	// Set object or JSON string). Default: discovery from the issuer.
 	JWKSURI      string `yaml:"jwks_uri"`
