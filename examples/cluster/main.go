@@ -36,6 +36,11 @@
 // (dynamic registration, loopback redirect URIs) or uses the public client
 // demo-native (redirect http://127.0.0.1/callback, any port).
 //
+// Each AS replica's grant store has a rueidis Sender (-sender, default on;
+// redisstore.ReplayConfig.Sender, bounded by redisstore.BoundSender): the
+// grant script's round trip overlaps the token's signature, and a grant
+// still answers 503 within 2 s whatever Redis does.
+//
 // Stop Redis and the token endpoint answers 503 while the MCP replicas keep
 // serving valid tokens; start it again and grants resume. Stop PostgreSQL
 // and the replicas keep the last good policy.
