@@ -1,6 +1,11 @@
 package strictyaml
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
 
 func TestLiteralURLPassword(t *testing.T) {
 	for _, tc := range []struct {
@@ -42,3 +47,51 @@ func deep(n int) map[string]any {
 	}
 	return m
 }
+
+// FuzzLiteralURLPassword: any decoded options document is walked without
+// panicking (depth is bounded), and a hit names a path present in it; a
+// document whose only strings are ${NAME} references has none.
+func FuzzLiteralURLPassword(f *testing.F) {
+	f.Add("url: redis://:pw@h:1\n")
+	f.Add("sentinel: {password: x, addrs: [a, \"redis://:p@b\"]}\n")
+	f.Add("password: ${P}\nnested: {deeper: [{sentinel_password: ${Q}}]}\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		var m map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+			return
+		}
+		path, found := LiteralURLPassword(m)
+		if found && path == "" {
+			t.Fatal("a hit without a path")
+		}
+		if found && onlyEnvRefs(m) && !deeper(path) {
+			t.Fatalf("%q: a document of ${NAME} references only is refused at %q", doc, path)
+		}
+	})
+}
+
+// onlyEnvRefs reports whether every leaf of v is a string ${NAME}.
+func onlyEnvRefs(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			if !onlyEnvRefs(e) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, e := range v {
+			if !onlyEnvRefs(e) {
+				return false
+			}
+		}
+		return true
+	case string:
+		return IsEnvRef(v)
+	}
+	return false
+}
+
+// deeper reports whether path is past the walk's depth bound.
+func deeper(path string) bool { return strings.Count(path, ".")+strings.Count(path, "[") >= 8 }
