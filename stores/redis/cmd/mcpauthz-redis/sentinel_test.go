@@ -71,7 +71,7 @@ proxy: {upstream: "` + up.URL + `/mcp"}
 	if strings.Contains(asLog.String()+proxyLog.String(), "per process") {
 		t.Fatalf("shared stores warned about as per process:\n%s%s", asLog.String(), proxyLog.String())
 	}
-		if strings.Contains(asLog.String()+proxyLog.String(), pass) {
+	if strings.Contains(asLog.String()+proxyLog.String(), pass) {
 		t.Fatal("a log repeats the Redis password")
 	}
 	session := func(phase string) {
