@@ -25,7 +25,7 @@ func TestFileRedisCluster(t *testing.T) {
 	for i, a := range rc.Addrs {
 		addrs[i] = a
 	}
-	opts := map[string]any{"cluster": map[string]any{"addrs": addrs}, "prefix": "{cl-file}:", "timeout": "300ms"}
+	opts := map[string]any{"cluster": map[string]any{"addrs": addrs}, "prefix": "{cl-file}:", "timeout": "1s"}
 	c, gs := fileAS(t, opts)
 	hc := httpFrom("127.0.0.1")
 	used := c.assertion(t)
@@ -68,8 +68,8 @@ func TestFileRedisCluster(t *testing.T) {
 		if r := c.token(t, hc, assertionForm(c.assertion(t)), false); r.status != 503 {
 			t.Fatalf("grant with the slot's node down: %+v, want 503", r)
 		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Fatalf("two 503s took %v (timeout 300ms)", d)
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("two 503s took %v (timeout 1s each, so about 2 s at most; the rest is slack for a loaded machine)", d)
 		}
 	}
 

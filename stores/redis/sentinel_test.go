@@ -65,6 +65,9 @@ func TestFileSentinelFailover(t *testing.T) {
 			var mu sync.Mutex
 			counts := map[string]int{}
 			stop, stopped := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			halt := func() { once.Do(func() { close(stop); <-stopped }) }
+			defer halt() // also when the test fails below
 			go func() {
 				defer close(stopped)
 				for {
@@ -105,8 +108,7 @@ func TestFileSentinelFailover(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			close(stop)
-			<-stopped
+			halt()
 			t.Logf("sentinels switched after %v, a grant succeeded %v after SENTINEL FAILOVER; answers meanwhile %v",
 				switched.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), counts)
 			for range 5 {

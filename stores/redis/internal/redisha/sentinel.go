@@ -163,9 +163,15 @@ func (s *Setup) Failover(ctx context.Context) string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	if err := s.Client(s.Sentinels[0]).Do(ctx, "SENTINEL", "FAILOVER", Master).Err(); err != nil {
-		s.t.Fatalf("SENTINEL FAILOVER: %v", err)
-	}
+	// On a loaded machine a sentinel may briefly hold the replica unfit
+	// (NOGOODSLAVE: its last INFO too old); ask again.
+	s.until(20*time.Second, "SENTINEL FAILOVER accepted", func(ctx context.Context) bool {
+		err := s.Client(s.Sentinels[0]).Do(ctx, "SENTINEL", "FAILOVER", Master).Err()
+		if err != nil && !strings.Contains(err.Error(), "NOGOODSLAVE") {
+			s.t.Fatalf("SENTINEL FAILOVER: %v", err)
+		}
+		return err == nil
+	})
 	var now string
 	s.until(30*time.Second, "a new master", func(ctx context.Context) bool {
 		for _, sa := range s.Sentinels {
@@ -192,6 +198,21 @@ func (s *Setup) waitReady() {
 		for _, sa := range s.Sentinels {
 			reps, err := s.Client(sa).Do(ctx, "SENTINEL", "REPLICAS", Master).Slice()
 			if err != nil || len(reps) != 1 {
+				return false
+			}
+			// A flat list of field, value (RESP2) or a map (RESP3).
+			fields := map[string]string{}
+			switch r := reps[0].(type) {
+			case []any:
+				for i := 0; i+1 < len(r); i += 2 {
+					fields[fmt.Sprint(r[i])] = fmt.Sprint(r[i+1])
+				}
+			case map[any]any:
+				for k, v := range r {
+					fields[fmt.Sprint(k)] = fmt.Sprint(v)
+				}
+			}
+			if fields["flags"] != "slave" || fields["master-link-status"] != "ok" {
 				return false
 			}
 		}
