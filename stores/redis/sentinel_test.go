@@ -64,6 +64,7 @@ func TestFileSentinelFailover(t *testing.T) {
 			// Grants run while the sentinels switch the master over.
 			var mu sync.Mutex
 			counts := map[string]int{}
+			var during []string // assertions accepted while the master switched
 			stop, stopped := make(chan struct{}), make(chan struct{})
 			var once sync.Once
 			halt := func() { once.Do(func() { close(stop); <-stopped }) }
@@ -77,8 +78,12 @@ func TestFileSentinelFailover(t *testing.T) {
 					default:
 					}
 					replay := c.token(t, hc, assertionForm(used), false)
-					fresh := c.token(t, hc, assertionForm(c.assertion(t)), false)
+					fa := c.assertion(t)
+					fresh := c.token(t, hc, assertionForm(fa), false)
 					mu.Lock()
+					if fresh.status == 200 {
+						during = append(during, fa)
+					}
 					counts["replay "+strconv.Itoa(replay.status)]++
 					counts["fresh "+strconv.Itoa(fresh.status)]++
 					mu.Unlock()
@@ -111,6 +116,18 @@ func TestFileSentinelFailover(t *testing.T) {
 			halt()
 			t.Logf("sentinels switched after %v, a grant succeeded %v after SENTINEL FAILOVER; answers meanwhile %v",
 				switched.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), counts)
+			// Measured, not asserted: Redis replicates asynchronously, so the
+			// writes the old master took between the promotion and its own
+			// demotion are lost, and the same epoch does not trigger the
+			// quarantine (docs/deployment.md, "A failover can lose the last
+			// grants' identifiers").
+			again := 0
+			for _, a := range during {
+				if r := c.token(t, hc, assertionForm(a), false); r.status == 200 {
+					again++
+				}
+			}
+			t.Logf("assertions accepted during the switch and accepted again after it: %d of %d", again, len(during))
 			for range 5 {
 				if r := grant(c.assertion(t)); r.status != 200 {
 					t.Fatalf("after the failover: %+v", r)

@@ -38,8 +38,8 @@ func StartCluster(t testing.TB) *Cluster {
 			"--loglevel", "warning", "--maxmemory", "64mb", "--maxmemory-policy", "noeviction"})
 		c.Addrs = append(c.Addrs, addr(p))
 	}
-	for _, a := range c.Addrs {
-		s.until(10*time.Second, "PING from "+a, func(ctx context.Context) bool { return s.Client(a).Ping(ctx).Err() == nil })
+	for i, a := range c.Addrs {
+		s.waitOwn(a, s.procs[i])
 	}
 	args := append([]string{"--cluster", "create"}, c.Addrs...)
 	args = append(args, "--cluster-yes")

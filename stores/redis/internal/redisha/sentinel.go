@@ -67,8 +67,8 @@ func StartWith(t testing.TB, o Options) *Setup {
 	}
 	s.run(append([]string{"--port", strconv.Itoa(ports[0]), "--dir", mkdir(t, dir, "m")}, common...))
 	s.run(append([]string{"--port", strconv.Itoa(ports[1]), "--dir", mkdir(t, dir, "r"), "--replicaof", "127.0.0.1", strconv.Itoa(ports[0])}, common...))
-	for _, n := range s.Nodes {
-		s.until(10*time.Second, "PING from "+n, func(ctx context.Context) bool { return s.Client(n).Ping(ctx).Err() == nil })
+	for i, n := range s.Nodes {
+		s.waitOwn(n, s.procs[i])
 	}
 	for i, p := range ports[2:] {
 		conf := filepath.Join(mkdir(t, dir, "s"+strconv.Itoa(i)), "sentinel.conf")
@@ -83,6 +83,7 @@ func StartWith(t testing.TB, o Options) *Setup {
 		}
 		s.run([]string{conf, "--sentinel", "--loglevel", "warning"})
 		s.Sentinels = append(s.Sentinels, addr(p))
+		s.waitOwn(addr(p), s.procs[len(s.procs)-1])
 	}
 	s.waitReady()
 	return s
@@ -121,6 +122,23 @@ func (s *Setup) run(args []string) {
 		s.t.Fatalf("start redis-server %v: %v", args, err)
 	}
 	s.procs = append(s.procs, cmd)
+}
+
+// waitOwn waits until the server at addr answers and is the process p:
+// a port taken meanwhile by another test's server (ports are picked free,
+// then released) fails the test instead of testing that server.
+func (s *Setup) waitOwn(addr string, p *exec.Cmd) {
+	s.t.Helper()
+	s.until(10*time.Second, "an answer from "+addr, func(ctx context.Context) bool {
+		info, err := s.Client(addr).Info(ctx, "server").Result()
+		if err != nil {
+			return false
+		}
+		if !strings.Contains(info, "process_id:"+strconv.Itoa(p.Process.Pid)+"\r\n") {
+			s.t.Fatalf("redisha: %s is served by another process (port taken meanwhile)", addr)
+		}
+		return true
+	})
 }
 
 func (s *Setup) stop() {
