@@ -287,7 +287,7 @@ func boundedTimeouts(dial, read, write, pool *time.Duration, retries, dialRetrie
 
 // client builds the go-redis client the options name: a Client, a
 // FailoverClient (Sentinel) or a ClusterClient, with bounded timeouts.
-func (o FileOptions) client() (redis.UniversalClient, error) {
+func (o FileOptions) client(path string) (redis.UniversalClient, error) {
 	switch {
 	case o.SentinelMaster != "":
 		fo := &redis.FailoverOptions{
@@ -304,7 +304,7 @@ func (o FileOptions) client() (redis.UniversalClient, error) {
 	}
 	ro, err := ClientOptions(o.URL)
 	if err != nil {
-		return nil, fmt.Errorf("stores.options.url: %w", err)
+		return nil, fmt.Errorf("%s.url: %w", path, err)
 	}
 	return redis.NewClient(ro), nil
 }

@@ -27,7 +27,7 @@ func fileClient(options map[string]any, use fileUse, path string, log *slog.Logg
 	if err != nil {
 		return o, nil, Config{}, err
 	}
-	c, err := o.client()
+	c, err := o.client(path)
 	if err != nil {
 		return o, nil, Config{}, err
 	}

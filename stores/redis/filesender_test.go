@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"io"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -271,4 +272,54 @@ func TestFileSenderTimeTo503(t *testing.T) {
 	if r := grant(c.assertion(t)); r.status != 503 {
 		t.Fatalf("after a restart empty: %+v, want 503 (quarantine)", r)
 	}
+}
+
+// TestFileSenderRedisDownAtStart: with Redis down at start the factory
+// does not fail; the grant store runs without the Sender (rueidis
+// connects at once), a warning says so, and grants work through go-redis
+// once Redis answers.
+func TestFileSenderRedisDownAtStart(t *testing.T) {
+	srv := startRedis(t)
+	srv.Stop()
+	var logs syncLog
+	cfg := authserver.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	closer, err := AuthServerStores(context.Background(), map[string]any{"url": srv.URL(), "sender": SenderRueidis, "timeout": "300ms"}, &cfg)
+	if err != nil {
+		t.Fatalf("factory with Redis down: %v", err)
+	}
+	defer closer.Close()
+	gs := cfg.ReplayStore.(*GrantStore)
+	if gs.sender != nil || !strings.Contains(logs.String(), "rueidis could not reach Redis at start") || !strings.Contains(logs.String(), `sender="none (go-redis alone)"`) {
+		t.Fatalf("sender %v, log:\n%s", gs.sender, logs.String())
+	}
+	srv.Start()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := gs.SendGrantSteps(context.Background(), []authserver.GrantStep{{Kind: authserver.StepConsume, Key: "idjag|i|down-at-start", Exp: time.Now().Add(time.Minute)}})()
+		if err == nil && res.Refused == -1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no grant 10 s after Redis started: %+v %v", res, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// syncLog is a log buffer safe for concurrent writes.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
