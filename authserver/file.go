@@ -260,7 +260,7 @@ func refuseLiteralPasswords(data []byte, st fileStores) error {
 		return fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	if k, found := strictyaml.LiteralURLPassword(raw.Stores.Options); found {
-		return cfgErr("stores.options."+k, "holds a password: write the whole URL as exactly ${NAME} (an environment variable); a secret is never written in the file")
+		return cfgErr("stores.options."+k, "holds a password: write the password, or the whole URL, as exactly ${NAME} (an environment variable); a secret is never written in the file")
 	}
 	return nil
 }
@@ -290,7 +290,12 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		}
 		cfg.ClientAddress = ForwardedForFrom(trusted)
 	case fc.BehindProxy:
-		cfg.ClientAddress = LastForwardedFor
+		// Reading X-Forwarded-For from every peer lets a client that
+		// reaches a replica directly pick a new address per request and
+		// escape the failed-authentication lockout and the budgets: the
+		// file must say which peers are the load balancers.
+		return Config{}, cfgErr("behind_proxy", "needs trusted_proxies: the load balancers' addresses or networks (e.g. [10.0.0.0/8]); "+
+			"to trust every peer, only when no client can reach this server but through the load balancer, write trusted_proxies: [0.0.0.0/0, \"::/0\"]")
 	}
 	for _, r := range fc.Resources {
 		cfg.Resources = append(cfg.Resources, Resource(r))

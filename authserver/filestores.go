@@ -126,8 +126,10 @@ var errNoForwardedFor = errors.New("no X-Forwarded-For")
 // reverse proxy or load balancer that appends the peer's address to
 // X-Forwarded-For: the last address of the last header, the one the proxy
 // wrote (a client can set earlier ones itself). A request without the
-// header gets the host of r.RemoteAddr. The file's behind_proxy: true
-// selects it.
+// header gets the host of r.RemoteAddr. Any peer can set the header: use
+// it only when no client reaches the server but through that proxy, or
+// use [ForwardedForFrom] (what the file's behind_proxy: true with
+// trusted_proxies selects; behind_proxy alone is refused).
 func LastForwardedFor(r *http.Request) string {
 	if a, err := lastForwarded(r); err == nil {
 		return a

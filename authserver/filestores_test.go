@@ -93,6 +93,8 @@ func TestLoadStores(t *testing.T) {
 		{"literal user and password", "stores: {kind: shared, options: {url: \"rediss://app:hunter2@r.internal:6380\"}}\n", opts, "stores.options.url: holds a password"},
 		{"unparseable credentials", "stores: {kind: shared, options: {url: \"redis://:hun%zzter2@h:6379\"}}\n", opts, "stores.options.url: holds a password"},
 		{"password in an unregistered kind", "stores: {kind: redis, options: {url: \"redis://:hunter2@h:6379\"}}\n", LoadOptions{}, "stores.options.url: holds a password"},
+		{"literal sentinel password", "stores: {kind: shared, options: {sentinel: {master: m, addrs: [\"s:26379\"], password: hunter2}}}\n", opts, "stores.options.sentinel.password: holds a password"},
+		{"literal data password", "stores: {kind: shared, options: {cluster: {addrs: [\"n:6379\"]}, password: hunter2}}\n", opts, "stores.options.password: holds a password"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,9 +166,23 @@ func TestLastForwardedFor(t *testing.T) {
 			}
 		})
 	}
-	cfg, err := parseConfig([]byte(storesDoc+"behind_proxy: true\n"), "", func(string) (string, bool) { return "", false })
+	// behind_proxy alone is refused (ops-5: it trusted every peer's header);
+	// trusting every peer must be written out.
+	if _, err := parseConfig([]byte(storesDoc+"behind_proxy: true\n"), "", func(string) (string, bool) { return "", false }); err == nil ||
+		!strings.Contains(err.Error(), "behind_proxy: needs trusted_proxies") {
+		t.Fatalf("behind_proxy alone: %v", err)
+	}
+	cfg, err := parseConfig([]byte(storesDoc+"behind_proxy: true\ntrusted_proxies: [0.0.0.0/0, \"::/0\"]\n"), "", func(string) (string, bool) { return "", false })
 	if err != nil || cfg.ClientAddress == nil {
-		t.Fatalf("behind_proxy: %v", err)
+		t.Fatalf("behind_proxy, every peer trusted: %v", err)
+	}
+	for _, peer := range []string{"203.0.113.50:4000", "[2001:db8::5]:4000"} {
+		r := httptest.NewRequest("POST", "/token", nil)
+		r.RemoteAddr = peer
+		r.Header.Set("X-Forwarded-For", "198.51.100.7")
+		if got := cfg.ClientAddress(r); got != "198.51.100.7" {
+			t.Fatalf("every peer trusted, peer %s: %q", peer, got)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/casbin/casbin/v2/persist"
 	"io"
 	"log/slog"
 	"maps"
@@ -45,6 +46,13 @@ type PolicySourceFactory func(ctx context.Context, options map[string]any) (casb
 // retired (nil if nothing). The Redis module provides one.
 type StoreFactory func(ctx context.Context, options map[string]any, cfg *core.Config) (io.Closer, error)
 
+// WatcherFactory builds the policy watcher named by policy.watcher.kind,
+// from policy.watcher.options. The watcher is given to the Authorizer
+// (SetWatcher) and closed by Built.Close. A backend that cannot be reached
+// at start should not fail it: the watcher connects when it can (the
+// policy poll covers the meantime). The Redis module provides one.
+type WatcherFactory func(ctx context.Context, options map[string]any, log *slog.Logger) (persist.Watcher, error)
+
 // Options are what the file cannot say: process resources and the
 // registries of pluggable sources. The zero value is ready to use.
 type Options struct {
@@ -60,6 +68,8 @@ type Options struct {
 	PolicySources map[string]PolicySourceFactory
 	// Stores registers stores.sessions names besides "memory". OPTIONAL.
 	Stores map[string]StoreFactory
+	// Watchers registers policy.watcher.kind names. OPTIONAL.
+	Watchers map[string]WatcherFactory
 	// Now is the clock of the verifier and the Guard. OPTIONAL.
 	Now func() time.Time
 	// TracerProvider and MeterProvider receive the Guard's, verifier's and
@@ -102,14 +112,20 @@ func Parse(data []byte, opts Options) (*File, error) {
 	if err := strictyaml.Decode(data, &f, strictyaml.Options{LookupEnv: lookup}); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if len(f.Stores.Options) > 0 {
-		// A store URL's password comes from the environment, never the file.
+	if len(f.Stores.Options) > 0 || f.Policy.Watcher != nil {
+		// A store's password comes from the environment, never the file.
 		var raw File
 		if err := strictyaml.Decode(data, &raw, strictyaml.Options{}); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
+		const msg = "holds a password: write the password, or the whole URL, as exactly ${NAME} (an environment variable); a secret is never written in the file"
 		if k, found := strictyaml.LiteralURLPassword(raw.Stores.Options); found {
-			return nil, invalid("stores.options."+k, "holds a password: write the whole URL as exactly ${NAME} (an environment variable); a secret is never written in the file")
+			return nil, invalid("stores.options."+k, msg)
+		}
+		if w := raw.Policy.Watcher; w != nil {
+			if k, found := strictyaml.LiteralURLPassword(w.Options); found {
+				return nil, invalid("policy.watcher.options."+k, msg)
+			}
 		}
 	}
 	if f.Resource == "" {
@@ -118,8 +134,11 @@ func Parse(data []byte, opts Options) (*File, error) {
 	if len(f.Issuers) == 0 {
 		return nil, invalid("issuers", "at least one issuer is required")
 	}
+	if w := f.Policy.Watcher; w != nil && w.Kind == "" {
+		return nil, invalid("policy.watcher.kind", "is required (a registered watcher, e.g. redis in the mcpauthz-redis binary)")
+	}
 	if f.AuthenticateOnly {
-		if f.Model != "" || len(f.Policy.Files) > 0 || f.Policy.Source != "" {
+		if f.Model != "" || len(f.Policy.Files) > 0 || f.Policy.Source != "" || f.Policy.Watcher != nil {
 			return nil, invalid("authenticate_only", "cannot be combined with model or policy")
 		}
 	} else if f.Model == "" {
@@ -290,19 +309,25 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 			return nil, err
 		}
 		b.Authorizer, b.Config.Authorizer = a, a
+		if err := f.Policy.startWatcher(ctx, a, opts, log, b); err != nil {
+			return nil, err
+		}
 	}
 	switch s := f.Stores.Sessions; s {
 	case "", "memory":
 		if len(f.Stores.Options) > 0 {
+			_ = b.Close()
 			return nil, invalid("stores.options", "the memory store takes no options")
 		}
 	default:
 		factory := opts.Stores[s]
 		if factory == nil {
+			_ = b.Close()
 			return nil, invalid("stores.sessions", fmt.Sprintf("unknown store %q (registered: memory%s)", s, names(opts.Stores)))
 		}
 		c, err := factory(ctx, f.Stores.Options, &b.Config)
 		if err != nil {
+			_ = b.Close() // the policy watcher
 			return nil, fmt.Errorf("%w: stores.sessions %q: %w", ErrInvalid, s, err)
 		}
 		if c != nil {
@@ -311,6 +336,38 @@ func (f *File) Build(ctx context.Context, baseDir string, opts Options) (*Built,
 	}
 	return b, nil
 }
+
+// startWatcher builds policy.watcher, if any, with its registered factory
+// and gives it to a; Built.Close closes it.
+func (p *FilePolicy) startWatcher(ctx context.Context, a *casbinauthz.Authorizer, opts Options, log *slog.Logger, b *Built) error {
+	if p.Watcher == nil {
+		return nil
+	}
+	k := p.Watcher.Kind
+	factory := opts.Watchers[k]
+	if factory == nil {
+		reg := names(opts.Watchers)
+		if reg == "" {
+			reg = ", none"
+		}
+		return invalid("policy.watcher.kind", fmt.Sprintf("unknown watcher %q (registered%s; the mcpauthz-redis binary registers redis)", k, strings.Replace(reg, ", ", ": ", 1)))
+	}
+	w, err := factory(ctx, p.Watcher.Options, log)
+	if err != nil {
+		return fmt.Errorf("%w: policy.watcher %q: %w", ErrInvalid, k, err)
+	}
+	if err := a.SetWatcher(w); err != nil {
+		w.Close()
+		return fmt.Errorf("%w: policy.watcher %q: %w", ErrInvalid, k, err)
+	}
+	b.closers = append(b.closers, watcherCloser{w})
+	return nil
+}
+
+// watcherCloser adapts persist.Watcher's Close to io.Closer.
+type watcherCloser struct{ persist.Watcher }
+
+func (w watcherCloser) Close() error { w.Watcher.Close(); return nil }
 
 func names[V any](m map[string]V) string {
 	var out []string
@@ -526,6 +583,9 @@ func (fi *FileIssuer) build(audience []string, defaultMapper core.ClaimMapper) (
 			e.Mapper = m // e.Checks, the preset's, stay
 		}
 		e.DisableChecks = fi.DisableChecks
+		if len(entries) == 0 { // the IdP's main issuer (not Entra's v1 one)
+			e.EquivalentIssuers = fi.EquivalentIssuers
+		}
 		entries = append(entries, e)
 	}
 	return entries, nil

@@ -116,6 +116,7 @@ func TestErrors(t *testing.T) {
 		// reviewops: a store URL's password is never written in the file.
 		{"literal store password", base + "stores: {sessions: redis, options: {url: \"redis://:hunter2@10.0.0.5:6379/0\"}}\n", "stores.options.url: holds a password"},
 		{"unparseable store credentials", base + "stores: {sessions: redis, options: {url: \"redis://:hu%zz@h:6379\"}}\n", "stores.options.url: holds a password"},
+		{"literal sentinel password", base + "stores: {sessions: redis, options: {sentinel: {master: m, addrs: [\"s:26379\"], password: hunter2}}}\n", "stores.options.sentinel.password: holds a password"},
 		{"authenticate_only with model", base + "authenticate_only: true\n", "cannot be combined"},
 		{"unset env", strings.Replace(base, "acme.okta.com", `"${OKTA_DOMAIN}"`, 1), "environment variable OKTA_DOMAIN is not set"},
 		{"anchors", base + "audience: &a [x]\nmetadata: {scopes_supported: *a}\n", "anchors and aliases"},

@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/casbin/casbin/v2/persist"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
 	"github.com/mcpauthz/mcpauthz/config"
@@ -222,7 +225,8 @@ func TestDocsYAML(t *testing.T) {
 				if err := os.WriteFile(filepath.Join(dir, "policy.csv"), policy, 0o600); err != nil {
 					t.Fatal(err)
 				}
-				opts := config.Options{LookupEnv: docEnv, Stores: map[string]config.StoreFactory{"redis": docGuardStore}}
+				opts := config.Options{LookupEnv: docEnv, Stores: map[string]config.StoreFactory{"redis": docGuardStore},
+					Watchers: map[string]config.WatcherFactory{"redis": docWatcher}}
 				f, err := config.Parse([]byte(text), opts)
 				if err != nil {
 					t.Fatalf("Guard file:\n%s\n%v", text, err)
@@ -254,16 +258,30 @@ func TestDocsYAML(t *testing.T) {
 // redisstore.FileOptions and install nothing. The real factories load the
 // same options in stores/redis/cmd/mcpauthz-redis's tests.
 func docGuardStore(_ context.Context, o map[string]any, _ *core.Config) (io.Closer, error) {
-	return nil, docRedisOptions(o, "url", "prefix", "timeout")
+	return nil, docRedisOptions(o, docRedisKeys...)
 }
 
 func docASStore(_ context.Context, o map[string]any, _ *authserver.Config) (io.Closer, error) {
-	return nil, docRedisOptions(o, "url", "prefix", "timeout", "quarantine")
+	return nil, docRedisOptions(o, append(docRedisKeys, "quarantine", "sender")...)
 }
 
+// docWatcher stands for redisstore.PolicyWatcher: it checks the option
+// names and watches nothing.
+func docWatcher(_ context.Context, o map[string]any, _ *slog.Logger) (persist.Watcher, error) {
+	return docNoWatcher{}, docRedisOptions(o, docRedisKeys...)
+}
+
+type docNoWatcher struct{}
+
+func (docNoWatcher) SetUpdateCallback(func(string)) error { return nil }
+func (docNoWatcher) Update() error                        { return nil }
+func (docNoWatcher) Close()                               {}
+
+var docRedisKeys = []string{"url", "sentinel", "cluster", "username", "password", "db", "prefix", "timeout"}
+
 func docRedisOptions(o map[string]any, known ...string) error {
-	if o["url"] == nil {
-		return fmt.Errorf("stores.options.url: is required")
+	if o["url"] == nil && o["sentinel"] == nil && o["cluster"] == nil {
+		return fmt.Errorf("stores.options: one of url, sentinel or cluster is required")
 	}
 	for k := range o {
 		if !slices.Contains(known, k) {

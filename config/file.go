@@ -102,6 +102,12 @@ type FileIssuer struct {
 	// Issuer is the exact "iss" (may contain "{tenantid}").
 	Issuer         string   `yaml:"issuer"`
 	AllowedTenants []string `yaml:"allowed_tenants"`
+	// EquivalentIssuers are further exact "iss" values of this issuer (its
+	// own, or a preset's): one IdP with one key set under two names, such
+	// as a custom domain. Tokens carrying one are this issuer's, reported
+	// with its iss (verifier.IssuerConfig.EquivalentIssuers). Exact strings
+	// only: no wildcard, not with a "{tenantid}" issuer. Default none.
+	EquivalentIssuers []string `yaml:"equivalent_issuers"`
 	// Key source: at most one of jwks_uri, discovery_url, jwks (inline JWK
 	// Set object or JSON string). Default: discovery from the issuer.
 	JWKSURI      string `yaml:"jwks_uri"`
@@ -228,6 +234,23 @@ type FilePolicy struct {
 	CacheSize int `yaml:"cache_size"`
 	// AllowEmpty accepts a policy without rules. Default false.
 	AllowEmpty bool `yaml:"allow_empty"`
+	// Watcher pushes policy changes to this replica: a Casbin
+	// persist.Watcher built by the factory registered in Options.Watchers
+	// under Watcher.Kind (the mcpauthz-redis binary registers "redis",
+	// Redis pub/sub). On each notification the Authorizer reloads from its
+	// source, with the same validation as a poll. Keep watch: true as the
+	// backstop (a notification sent while the watcher was disconnected is
+	// lost). OPTIONAL; absent: no push.
+	Watcher *FileWatcher `yaml:"watcher"`
+}
+
+// FileWatcher selects the policy watcher.
+type FileWatcher struct {
+	// Kind is a name registered in Options.Watchers. REQUIRED.
+	Kind string `yaml:"kind"`
+	// Options are handed to the watcher factory as is (passwords as
+	// exactly ${NAME}, as for stores.options).
+	Options map[string]any `yaml:"options"`
 }
 
 // FileStores selects shared-state stores.

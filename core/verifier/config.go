@@ -120,6 +120,17 @@ type IssuerConfig struct {
 	// values. OPTIONAL; empty accepts any tenant (the audience check still
 	// applies).
 	AllowedTenants []string
+	// EquivalentIssuers are further exact "iss" values of this same issuer:
+	// one IdP with one key set, reachable under two names (a custom domain
+	// and the vendor's, an old and a new hostname). A token carrying one of
+	// them is verified like one carrying Issuer (keys, audience, types,
+	// checks, mapper) and its Claims.Issuer is Issuer, so policies,
+	// session bindings and audit records see one issuer. Each value is
+	// exact, like Issuer: no normalization, no wildcard, no "{tenantid}";
+	// none may be another issuer's. Not with a "{tenantid}" Issuer. Never
+	// list an issuer with keys of its own here: configure it as an issuer.
+	// OPTIONAL.
+	EquivalentIssuers []string
 
 	// Key source: exactly one of KeySet, JWKS, JWKSURL or discovery.
 	//

@@ -119,6 +119,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		} else {
 			v.exact[is.name] = is
 		}
+		if err := v.addEquivalents(is, cfg.Issuers[i].EquivalentIssuers); err != nil {
+			return nil, err
+		}
 		for _, a := range is.algs {
 			if !slices.Contains(v.allAlgs, a) {
 				v.allAlgs = append(v.allAlgs, a)
@@ -134,6 +137,22 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		}
 	}
 	return v, nil
+}
+
+// addEquivalents makes each of names select is (IssuerConfig.EquivalentIssuers).
+func (v *Verifier) addEquivalents(is *issuer, names []string) error {
+	for _, n := range names {
+		switch {
+		case is.template:
+			return fmt.Errorf("verifier: issuer %q: EquivalentIssuers needs an exact issuer, not a %s template", is.name, TenantPlaceholder)
+		case n == "" || strings.Contains(n, TenantPlaceholder) || strings.ContainsAny(n, "*?"):
+			return fmt.Errorf("verifier: issuer %q: equivalent issuer %q must be an exact iss value (no wildcard, no %s)", is.name, n, TenantPlaceholder)
+		case v.exact[n] != nil || slices.ContainsFunc(v.templates, func(o *issuer) bool { return o.name == n }):
+			return fmt.Errorf("verifier: issuer %q configured twice (equivalent issuer of %q)", n, is.name)
+		}
+		v.exact[n] = is
+	}
+	return nil
 }
 
 // NewFromIssuerURL is New for one issuer discovered from its metadata

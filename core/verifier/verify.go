@@ -155,6 +155,9 @@ func (v *Verifier) selectIssuer(raw core.RawClaims) (string, *issuer, error) {
 		return "", nil, claimErr(core.ErrIssuer, "missing or non-string iss")
 	}
 	is, err := v.pickIssuer(raw, s)
+	if err == nil && !is.template {
+		s = is.name // an equivalent issuer is the issuer itself
+	}
 	return s, is, err
 }
 

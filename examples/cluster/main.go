@@ -36,6 +36,11 @@
 // (dynamic registration, loopback redirect URIs) or uses the public client
 // demo-native (redirect http://127.0.0.1/callback, any port).
 //
+// Each AS replica's grant store has a rueidis Sender (-sender, default on;
+// redisstore.ReplayConfig.Sender, bounded by redisstore.BoundSender): the
+// grant script's round trip overlaps the token's signature, and a grant
+// still answers 503 within 2 s whatever Redis does.
+//
 // Stop Redis and the token endpoint answers 503 while the MCP replicas keep
 // serving valid tokens; start it again and grants resume. Stop PostgreSQL
 // and the replicas keep the last good policy.
@@ -67,6 +72,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
 
 	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
 	"github.com/mcpauthz/mcpauthz/authserver"
@@ -99,6 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	lastGood := fs.String("last-good", getenv("LAST_GOOD"), "with -policy-db: file keeping the last good policy, for starting while PostgreSQL is down")
 	poll := fs.Duration("policy-poll", 30*time.Second, "with -policy-db: poll of the policy table, the backstop of LISTEN/NOTIFY")
 	idpAddr := fs.String("idp-addr", "127.0.0.1:9402", "listen address of the development IdP the broker logs users in at (without -upstream-issuer)")
+	sender := fs.Bool("sender", true, "give each AS replica's grant store a rueidis Sender (redisstore.ReplayConfig.Sender, experimental): the grant script's round trip overlaps the token's signature; false: go-redis alone")
 	upstreamIssuer := fs.String("upstream-issuer", getenv("UPSTREAM_ISSUER"), "the broker's upstream OpenID Connect issuer (UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET; redirect URI <AS>/callback); empty: the development IdP")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -112,6 +119,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
+	senderOpts, err := redisstore.SenderOptions(*redisURL)
+	if err != nil {
+		return err
+	}
+	// A grant then answers 503 within 2 × the stores' timeout (1 s) whatever
+	// Redis does (docs/deployment.md, "Time to a 503").
+	redisstore.BoundSender(&senderOpts, redisstore.DefaultTimeout)
 	asLn, err := net.Listen("tcp", *asAddr)
 	if err != nil {
 		return err
@@ -176,7 +190,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		rc := redis.NewClient(opts) // separate state per replica
 		defer rc.Close()
 		cfg := redisstore.Config{Client: rc, Logger: log}
-		gs, err := redisstore.NewGrantStore(ctx, redisstore.ReplayConfig{Config: cfg})
+		rcfg := redisstore.ReplayConfig{Config: cfg}
+		if *sender {
+			// rueidis connects at once: without Redis at start this replica
+			// runs on go-redis alone (same answers, one round trip more
+			// before the signature) rather than not at all.
+			if snd, err := rueidis.NewClient(senderOpts); err != nil {
+				log.Warn("cluster: rueidis sender unavailable at start; this replica's grants use go-redis alone", "err", err)
+			} else {
+				defer snd.Close()
+				rcfg.Sender = snd
+			}
+		}
+		gs, err := redisstore.NewGrantStore(ctx, rcfg)
 		if err != nil {
 			return err
 		}

@@ -177,3 +177,27 @@ func SenderOptions(url string) (rueidis.ClientOption, error) {
 	o.DisableCache = true
 	return o, nil
 }
+
+// BoundSender caps a Sender's dial (and handshake) at timeout/4 and each
+// of its connections' reads and writes at timeout/2, where o sets longer
+// ones. timeout is the GrantStore's Config.Timeout (zero: DefaultTimeout).
+// A grant then answers within 2 × timeout whatever Redis does: the
+// streamed call fails within timeout (a new connection: dial and
+// handshake, each ≤ timeout/4; then the read ≤ timeout/2), and its one
+// retry through go-redis (only after a failure that is not a timeout)
+// within timeout. SenderOptions' defaults (dial 1 s, reads 500 ms) allow
+// 1 s + 1 s + 500 ms + timeout. The file's sender: rueidis applies it.
+func BoundSender(o *rueidis.ClientOption, timeout time.Duration) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if o.Dialer.Timeout == 0 || o.Dialer.Timeout > timeout/4 {
+		o.Dialer.Timeout = timeout / 4
+	}
+	if o.Sentinel.Dialer.Timeout == 0 || o.Sentinel.Dialer.Timeout > timeout/4 {
+		o.Sentinel.Dialer.Timeout = timeout / 4
+	}
+	if o.ConnWriteTimeout == 0 || o.ConnWriteTimeout > timeout/2 {
+		o.ConnWriteTimeout = timeout / 2
+	}
+}

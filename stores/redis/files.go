@@ -1,16 +1,14 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
-	"slices"
-	"strings"
-	"time"
 
+	"github.com/casbin/casbin/v2/persist"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
@@ -23,76 +21,17 @@ import (
 // stores.sessions of the Guard's file.
 const Kind = "redis"
 
-// FileOptions is the stores.options map of kind "redis", in both files:
-//
-//	url: ${REDIS_URL}          # REQUIRED: redis:// or rediss:// (TLS), with user, password and db
-//	prefix: "{acme-prod}:"     # OPTIONAL: DefaultPrefix; one per deployment sharing a Redis
-//	timeout: 1s                # OPTIONAL: DefaultTimeout, bound of each operation
-//	quarantine: 6m             # OPTIONAL, authorization server only: DefaultQuarantine
-//
-// The client is built with [ClientOptions] (bounded dial, read, write and
-// pool timeouts). Unknown keys and wrongly typed values are errors naming
-// the key. A Sentinel or Cluster deployment needs a program of its own
-// that builds its redis.UniversalClient and sets the stores in Go.
-type FileOptions struct {
-	URL        string
-	Prefix     string
-	Timeout    time.Duration
-	Quarantine time.Duration
-}
-
-// ParseFileOptions reads stores.options. quarantine is accepted only when
-// replay is true (the authorization server's file).
-func ParseFileOptions(options map[string]any, replay bool) (FileOptions, error) {
-	var o FileOptions
-	known := []string{"url", "prefix", "timeout"}
-	if replay {
-		known = append(known, "quarantine")
-	}
-	for _, k := range slices.Sorted(maps.Keys(options)) {
-		v := options[k]
-		if !slices.Contains(known, k) {
-			return o, fmt.Errorf("stores.options.%s: unknown key (known: %s)", k, strings.Join(known, ", "))
-		}
-		s, ok := v.(string)
-		if !ok {
-			return o, fmt.Errorf("stores.options.%s: must be a string", k)
-		}
-		switch k {
-		case "url":
-			o.URL = s
-		case "prefix":
-			o.Prefix = s
-		case "timeout", "quarantine":
-			d, err := time.ParseDuration(s)
-			if err != nil || d <= 0 {
-				return o, fmt.Errorf("stores.options.%s: must be a positive duration such as 1s", k)
-			}
-			if k == "timeout" {
-				o.Timeout = d
-			} else {
-				o.Quarantine = d
-			}
-		}
-	}
-	if o.URL == "" {
-		return o, errors.New("stores.options.url: is required (redis://host:6379/0 or rediss://…; use ${NAME} for a URL with a password)")
-	}
-	return o, nil
-}
-
-// fileClient parses stores.options and builds its client and the package
-// Config around it, logging to log.
-func fileClient(options map[string]any, replay bool, log *slog.Logger) (FileOptions, *redis.Client, Config, error) {
-	o, err := ParseFileOptions(options, replay)
+// fileClient parses the options at path for use and builds its client
+// and the package Config around it, logging to log.
+func fileClient(options map[string]any, use fileUse, path string, log *slog.Logger) (FileOptions, redis.UniversalClient, Config, error) {
+	o, err := parseFileOptions(options, use, path)
 	if err != nil {
 		return o, nil, Config{}, err
 	}
-	ro, err := ClientOptions(o.URL)
+	c, err := o.client(path)
 	if err != nil {
-		return o, nil, Config{}, fmt.Errorf("stores.options.url: %w", err)
+		return o, nil, Config{}, err
 	}
-	c := redis.NewClient(ro)
 	return o, c, Config{Client: c, Prefix: o.Prefix, Timeout: o.Timeout, Logger: log}, nil
 }
 
@@ -113,19 +52,44 @@ func AuthServerStores(ctx context.Context, options map[string]any, cfg *authserv
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: AuthServerStores needs the authserver.Config to install into", ErrInvalidConfig)
 	}
-	o, c, base, err := fileClient(options, true, cfg.Logger)
+	o, c, base, err := fileClient(options, useAS, "stores.options", cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
-	if err := installAuthStores(ctx, o, base, cfg); err != nil {
-		_ = c.Close()
+	cl := closers{c}
+	rc := ReplayConfig{Config: base, Quarantine: o.Quarantine}
+	if o.Sender == SenderRueidis {
+		snd, err := o.sender()
+		switch {
+		case errors.Is(err, errSenderUnavailable):
+			if cfg.Logger != nil {
+				cfg.Logger.Warn("redisstore: stores.options.sender: rueidis could not reach Redis at start; grants use go-redis alone until the next restart", "err", err)
+			}
+		case err != nil:
+			_ = cl.Close()
+			return nil, err
+		default:
+			rc.Sender = snd
+			cl = append(cl, rueidisCloser{snd})
+		}
+	}
+	if err := installAuthStores(ctx, rc, cfg); err != nil {
+		_ = cl.Close()
 		return nil, err
 	}
-	return c, nil
+	if cfg.Logger != nil {
+		sender := "none (go-redis alone)"
+		if rc.Sender != nil {
+			sender = SenderRueidis
+		}
+		cfg.Logger.Info("redisstore: authorization server stores on Redis", "redis", o.where(), "prefix", cmp.Or(rc.Prefix, DefaultPrefix), "timeout", cmp.Or(rc.Timeout, DefaultTimeout), "sender", sender)
+	}
+	return cl, nil
 }
 
-func installAuthStores(ctx context.Context, o FileOptions, base Config, cfg *authserver.Config) error {
-	gs, err := NewGrantStore(ctx, ReplayConfig{Config: base, Quarantine: o.Quarantine})
+func installAuthStores(ctx context.Context, rc ReplayConfig, cfg *authserver.Config) error {
+	base := rc.Config
+	gs, err := NewGrantStore(ctx, rc)
 	if err != nil {
 		return err
 	}
@@ -164,9 +128,12 @@ func GuardSessions(_ context.Context, options map[string]any, cfg *core.Config) 
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: GuardSessions needs the core.Config to install into", ErrInvalidConfig)
 	}
-	_, c, base, err := fileClient(options, false, cfg.Logger)
+	o, c, base, err := fileClient(options, useGuard, "stores.options", cfg.Logger)
 	if err != nil {
 		return nil, err
+	}
+	if log := cfg.Logger; log != nil {
+		log.Info("redisstore: Guard session bindings on Redis", "redis", o.where(), "prefix", cmp.Or(base.Prefix, DefaultPrefix))
 	}
 	s, err := NewSessionBindings(base)
 	if err != nil {
@@ -177,9 +144,44 @@ func GuardSessions(_ context.Context, options map[string]any, cfg *core.Config) 
 	return c, nil
 }
 
-// Registries returns the registries that add kind "redis" to both files,
-// for a program that runs them (stores/redis/cmd/mcpauthz-redis).
+// PolicyWatcher is a config.WatcherFactory: register it as
+// config.Options.Watchers["redis"]. It returns a [Watcher] on a client of
+// its own, from policy.watcher.options (the keys of [FileOptions] but
+// quarantine and sender), which its Close closes. It does not wait for
+// Redis: an unreachable Redis does not fail it, and the watcher subscribes
+// as soon as Redis answers (then the Authorizer reloads once, "resync").
+func PolicyWatcher(ctx context.Context, options map[string]any, log *slog.Logger) (persist.Watcher, error) {
+	o, c, base, err := fileClient(options, useWatcher, "policy.watcher.options", log)
+	if err != nil {
+		return nil, err
+	}
+	w, err := startWatcher(ctx, base, false)
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	if log != nil {
+		log.Info("redisstore: policy watcher on Redis", "redis", o.where(), "channel", w.channel)
+	}
+	return &fileWatcher{Watcher: w, c: c}, nil
+}
+
+// fileWatcher is a Watcher that owns its client.
+type fileWatcher struct {
+	*Watcher
+	c redis.UniversalClient
+}
+
+// Close implements persist.Watcher: the Watcher, then its client.
+func (w *fileWatcher) Close() {
+	w.Watcher.Close()
+	_ = w.c.Close()
+}
+
+// Registries returns the registries that add kind "redis" to both files
+// (stores, and the Guard's policy.watcher), for a program that runs them
+// (stores/redis/cmd/mcpauthz-redis).
 func Registries() (config.Options, authserver.LoadOptions) {
-	return config.Options{Stores: map[string]config.StoreFactory{Kind: GuardSessions}},
+	return config.Options{Stores: map[string]config.StoreFactory{Kind: GuardSessions}, Watchers: map[string]config.WatcherFactory{Kind: PolicyWatcher}},
 		authserver.LoadOptions{Stores: map[string]authserver.StoreFactory{Kind: AuthServerStores}}
 }

@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,14 +18,32 @@ func TestParseFileOptions(t *testing.T) {
 		want   string // error text; "" = parses
 	}{
 		{"url only", map[string]any{"url": "redis://127.0.0.1:6379/0"}, false, ""},
-		{"all", map[string]any{"url": "rediss://u:p@r:6380/1", "prefix": "{acme}:", "timeout": "250ms", "quarantine": "10m"}, true, ""},
-		{"no url", map[string]any{"prefix": "x"}, false, "stores.options.url: is required"},
-		{"no options", nil, true, "stores.options.url: is required"},
-		{"unknown key", map[string]any{"url": "redis://r", "addr": "r:6379"}, false, "stores.options.addr: unknown key (known: url, prefix, timeout)"},
+		{"all", map[string]any{"url": "rediss://u:p@r:6380/1", "prefix": "{acme}:", "timeout": "250ms", "quarantine": "10m", "sender": "rueidis"}, true, ""},
+		{"no url", map[string]any{"prefix": "x"}, false, "stores.options: one of url, sentinel or cluster is required"},
+		{"no options", nil, true, "one of url, sentinel or cluster is required"},
+		{"unknown key", map[string]any{"url": "redis://r", "addr": "r:6379"}, false, "stores.options.addr: unknown key (known: url, sentinel, cluster, username, password, db, prefix, timeout)"},
 		{"quarantine on the Guard", map[string]any{"url": "redis://r", "quarantine": "1m"}, false, "stores.options.quarantine: unknown key"},
-		{"number", map[string]any{"url": "redis://r", "timeout": 1}, false, "stores.options.timeout: must be a string"},
+		{"sender on the Guard", map[string]any{"url": "redis://r", "sender": "rueidis"}, false, "stores.options.sender: unknown key"},
+		{"unknown sender", map[string]any{"url": "redis://r", "sender": "go-redis"}, true, `stores.options.sender: unknown sender "go-redis"`},
+		{"number", map[string]any{"url": "redis://r", "timeout": 1}, false, "stores.options.timeout: must be a positive duration"},
+		{"password as a number", map[string]any{"sentinel": map[string]any{"master": "m", "addrs": []any{"s:26379"}}, "password": 12345}, false, `stores.options.password: must be a string (quote a ${NAME}`},
 		{"bad duration", map[string]any{"url": "redis://r", "timeout": "soon"}, false, "positive duration"},
 		{"zero duration", map[string]any{"url": "redis://r", "timeout": "0s"}, false, "positive duration"},
+		{"sentinel", map[string]any{"sentinel": map[string]any{"master": "m", "addrs": []any{"s1:26379", "s2:26379"}, "username": "su", "password": "sp"}, "username": "u", "password": "p", "db": 2}, true, ""},
+		{"sentinel without master", map[string]any{"sentinel": map[string]any{"addrs": []any{"s1:26379"}}}, false, "stores.options.sentinel.master: is required"},
+		{"sentinel without addrs", map[string]any{"sentinel": map[string]any{"master": "m"}}, false, "stores.options.sentinel.addrs: is required"},
+		{"sentinel addr without port", map[string]any{"sentinel": map[string]any{"master": "m", "addrs": []any{"s1"}}}, false, `stores.options.sentinel.addrs[0]: "s1" is not host:port`},
+		{"sentinel addr twice", map[string]any{"sentinel": map[string]any{"master": "m", "addrs": []any{"s1:1", "s1:1"}}}, false, "listed twice"},
+		{"sentinel unknown key", map[string]any{"sentinel": map[string]any{"master": "m", "addrs": []any{"s1:1"}, "master_name": "x"}}, false, "stores.options.sentinel.master_name: unknown key"},
+		{"sentinel not a map", map[string]any{"sentinel": "s1:26379"}, false, "stores.options.sentinel: must be a mapping"},
+		{"cluster", map[string]any{"cluster": map[string]any{"addrs": []any{"n1:6379", "n2:6379"}}, "password": "p", "prefix": "{acme}:"}, false, ""},
+		{"cluster prefix without hash tag", map[string]any{"cluster": map[string]any{"addrs": []any{"n1:6379"}}, "prefix": "acme:"}, false, "stores.options.prefix: with cluster it must hold a hash tag"},
+		{"cluster empty hash tag", map[string]any{"cluster": map[string]any{"addrs": []any{"n1:6379"}}, "prefix": "{}acme:"}, false, "hash tag"},
+		{"cluster db", map[string]any{"cluster": map[string]any{"addrs": []any{"n1:6379"}}, "db": 1}, false, "stores.options.db: Redis Cluster has only database 0"},
+		{"url and sentinel", map[string]any{"url": "redis://r", "sentinel": map[string]any{"master": "m", "addrs": []any{"s1:1"}}}, false, "url, sentinel and cluster exclude each other"},
+		{"url and password", map[string]any{"url": "redis://r", "password": "p"}, false, "username, password and db go into the url"},
+		{"negative db", map[string]any{"sentinel": map[string]any{"master": "m", "addrs": []any{"s1:1"}}, "db": -1}, false, "stores.options.db: must be a database number"},
+		{"too many addrs", map[string]any{"cluster": map[string]any{"addrs": manyAddrs(33)}}, false, "at most 32 addresses"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,7 +57,10 @@ func TestParseFileOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.name == "all" && (o.Timeout != 250*time.Millisecond || o.Quarantine != 10*time.Minute || o.Prefix != "{acme}:") {
+			if tc.name == "all" && (o.Timeout != 250*time.Millisecond || o.Quarantine != 10*time.Minute || o.Prefix != "{acme}:" || o.Sender != SenderRueidis) {
+				t.Fatalf("%+v", o)
+			}
+			if tc.name == "sentinel" && (o.SentinelMaster != "m" || len(o.SentinelAddrs) != 2 || o.SentinelUsername != "su" || o.SentinelPassword != "sp" || o.Username != "u" || o.Password != "p" || o.DB != 2) {
 				t.Fatalf("%+v", o)
 			}
 		})
@@ -47,6 +69,14 @@ func TestParseFileOptions(t *testing.T) {
 	if _, err := GuardSessions(t.Context(), map[string]any{"url": "http://r:6379"}, nil); err == nil || !strings.Contains(err.Error(), "stores.options.url") {
 		t.Fatalf("bad scheme: %v", err)
 	}
+}
+
+func manyAddrs(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = "n" + strconv.Itoa(i) + ":6379"
+	}
+	return out
 }
 
 // TestAuthServerStores: the factory installs the Redis stores into the

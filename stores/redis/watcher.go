@@ -35,6 +35,13 @@ var _ persist.Watcher = (*Watcher)(nil)
 // wrapping core.ErrStoreUnavailable when the subscription is not confirmed
 // within Config.Timeout; the caller may retry. Close stops it.
 func NewWatcher(ctx context.Context, cfg Config) (*Watcher, error) {
+	return startWatcher(ctx, cfg, true)
+}
+
+// startWatcher is NewWatcher; with confirm false it does not wait for the
+// subscription (Redis may be down): go-redis subscribes as soon as Redis
+// answers, and the callback is then called with "resync".
+func startWatcher(ctx context.Context, cfg Config, confirm bool) (*Watcher, error) {
 	b, err := newBase(cfg)
 	if err != nil {
 		return nil, err
@@ -43,11 +50,13 @@ func NewWatcher(ctx context.Context, cfg Config) (*Watcher, error) {
 	_, _ = rand.Read(rb[:])
 	w := &Watcher{base: b, channel: b.prefix + "policy", id: hex.EncodeToString(rb[:]), done: make(chan struct{})}
 	w.ps = b.c.Subscribe(ctx, w.channel)
-	cctx, cancel := b.ctx(ctx)
-	defer cancel()
-	if _, err := w.ps.Receive(cctx); err != nil {
-		_ = w.ps.Close()
-		return nil, unavailable("SUBSCRIBE", err)
+	if confirm {
+		cctx, cancel := b.ctx(ctx)
+		defer cancel()
+		if _, err := w.ps.Receive(cctx); err != nil {
+			_ = w.ps.Close()
+			return nil, unavailable("SUBSCRIBE", err)
+		}
 	}
 	go w.loop(w.ps.ChannelWithSubscriptions())
 	return w, nil

@@ -45,6 +45,7 @@ func Proxy(ctx context.Context, args []string, stdout, stderr io.Writer, opts Op
 	if err != nil {
 		return fail("%v", err)
 	}
+	warnReplicas(log, name, guardReplicaHints(file), "each keeps its own session bindings: a session made through one replica is unknown (404) at the others, and the per-principal cap multiplies")
 	pc := file.Proxy
 	for _, o := range []struct{ flag, dst *string }{{upstream, &pc.Upstream}, {listen, &pc.Listen}, {healthListen, &pc.HealthListen}} {
 		if *o.flag != "" {

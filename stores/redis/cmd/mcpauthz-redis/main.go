@@ -4,6 +4,7 @@
 //
 //	mcpauthz-redis authserver -config as.yaml [-listen 127.0.0.1:9400] [-health-listen ADDR] [-tls-cert-file F -tls-key-file F]
 //	mcpauthz-redis proxy      -config guard.yaml [-upstream URL] [-listen ADDR] [-health-listen ADDR]
+//	mcpauthz-redis policy-notify -config guard.yaml
 //
 // In the authorization server's file, stores: {kind: redis, options: {url:
 // ${REDIS_URL}}} puts its replay store, rate limits, refresh token
@@ -23,6 +24,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -30,14 +32,18 @@ import (
 	"syscall"
 
 	"github.com/mcpauthz/mcpauthz/cmd/mcpauthz/serve"
+	"github.com/mcpauthz/mcpauthz/config"
 	redisstore "github.com/mcpauthz/mcpauthz/stores/redis"
 )
 
 const usage = `usage: mcpauthz-redis <command> [flags]
 
 commands (those of mcpauthz, with the "redis" store kind registered):
-  authserver   serve the embedded authorization server
-  proxy        serve the Guard as a reverse proxy in front of an MCP server
+  authserver     serve the embedded authorization server
+  proxy          serve the Guard as a reverse proxy in front of an MCP server
+  policy-notify  tell every Guard whose file names the same policy.watcher
+                 (kind redis) to reload its policy now: run it after changing
+                 the policy (files or database); -config guard.yaml
 
 explain, lint, metadata and hash-secret are in the mcpauthz binary.
 run "mcpauthz-redis <command> -h" for the flags of a command.
@@ -66,10 +72,53 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve.AuthServer(ctx, args[1:], stdout, stderr, options())
 	case "proxy":
 		return serve.Proxy(ctx, args[1:], stdout, stderr, options())
+	case "policy-notify":
+		return policyNotify(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
 	fmt.Fprintf(stderr, "mcpauthz-redis: unknown command %q\n%s", args[0], usage)
 	return 2
+}
+
+// policyNotify is "mcpauthz-redis policy-notify -config guard.yaml": it
+// publishes one notification on the channel of the file's policy.watcher,
+// so that every Guard subscribed there reloads its policy from its source
+// (with the same validation as a poll: a broken policy keeps the last good
+// one). Exit 0 when Redis took the message, 1 when it could not be
+// reached, 2 on a usage or file error.
+func policyNotify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("policy-notify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "the Guard's YAML configuration, with policy.watcher (REQUIRED)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *cfgPath == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "mcpauthz-redis policy-notify: -config is required and takes no arguments")
+		return 2
+	}
+	f, _, err := config.Load(*cfgPath, options().Config)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpauthz-redis policy-notify: %v\n", err)
+		return 2
+	}
+	w := f.Policy.Watcher
+	if w == nil || w.Kind != redisstore.Kind {
+		fmt.Fprintf(stderr, "mcpauthz-redis policy-notify: %s has no policy.watcher of kind %s\n", *cfgPath, redisstore.Kind)
+		return 2
+	}
+	pw, err := redisstore.PolicyWatcher(ctx, w.Options, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpauthz-redis policy-notify: policy.watcher: %v\n", err)
+		return 2
+	}
+	defer pw.Close()
+	if err := pw.Update(); err != nil {
+		fmt.Fprintf(stderr, "mcpauthz-redis policy-notify: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "mcpauthz-redis policy-notify: sent")
+	return 0
 }

@@ -61,6 +61,13 @@ func freeAddr(t *testing.T) string {
 // the URL of its start line ("<name> <cmd>: serving URL ...").
 func start(t *testing.T, args ...string) string {
 	t.Helper()
+	u, _ := startLogged(t, args...)
+	return u
+}
+
+// startLogged is start, also returning the command's stderr (its log).
+func startLogged(t *testing.T, args ...string) (string, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	pr, pw := io.Pipe()
@@ -86,7 +93,7 @@ func start(t *testing.T, args ...string) string {
 	if len(f) < 4 || f[2] != "serving" {
 		t.Fatalf("start line %q", line)
 	}
-	return f[3]
+	return f[3], stderr
 }
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -331,7 +338,7 @@ func TestUnknownKindFailsStart(t *testing.T) {
 	}{
 		{[]string{"authserver", "-config", filepath.Join(dir, "as.yaml")}, `unknown store kind "memcached" (this program registers: memory, redis)`},
 		{[]string{"proxy", "-config", filepath.Join(dir, "guard.yaml")}, `unknown store "memcache" (registered: memory, redis)`},
-		{[]string{"authserver", "-config", filepath.Join(dir, "bad.yaml")}, `stores.options.host: unknown key (known: url, prefix, timeout, quarantine)`},
+		{[]string{"authserver", "-config", filepath.Join(dir, "bad.yaml")}, `stores.options.host: unknown key (known: url, sentinel, cluster, username, password, db, prefix, timeout, quarantine, sender)`},
 		{[]string{"explain"}, `unknown command "explain"`},
 	}
 	for _, tc := range tests {
