@@ -90,14 +90,5 @@ func VerifyToken(ctx context.Context, t *Token, ks KeySet) (*PublicKey, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, t.Header.Kid)
 	}
-	err = ErrSignature
-	for i, k := range keys {
-		if i == MaxCandidates {
-			break
-		}
-		if err = t.Verify(k); err == nil {
-			return k, nil
-		}
-	}
-	return nil, err
+	return VerifyKeys(t, keys)
 }
