@@ -20,7 +20,8 @@ import (
 // script. hold, when set, runs before each batch is answered.
 type seqSteps struct {
 	*MemoryLimiter
-	*replay.Memory
+	now     func() time.Time
+	jtis    map[string]time.Time // under mu
 	mu      sync.Mutex
 	hold    func()
 	fail    error
@@ -63,22 +64,45 @@ func (q *seqSteps) RunGrantSteps(ctx context.Context, steps []GrantStep) (GrantS
 				return GrantStepsResult{Refused: i, RetryAfter: d.RetryAfter}, nil
 			}
 		case StepConsume:
-			err := q.CheckAndStore(ctx, st.Key, st.Exp)
-			if errors.Is(err, replay.ErrReplay) {
+			if !q.consumeLocked(st.Key, st.Exp) {
 				return GrantStepsResult{Refused: i}, nil
 			}
-			if err != nil {
-				return GrantStepsResult{}, err
-			}
+		case StepRelease:
+			delete(q.jtis, st.Key)
+		default:
+			return GrantStepsResult{}, errors.New("unknown step kind")
 		}
 	}
 	return GrantStepsResult{Refused: -1}, nil
 }
 
+// CheckAndStore implements replay.Store over the keys the batches use.
+func (q *seqSteps) CheckAndStore(ctx context.Context, key string, exp time.Time) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.consumeLocked(key, exp) {
+		return replay.ErrReplay
+	}
+	return nil
+}
+
+func (q *seqSteps) consumeLocked(key string, exp time.Time) bool {
+	now := q.now()
+	if e, ok := q.jtis[key]; ok && e.After(now) {
+		return false
+	}
+	if exp.After(now) {
+		q.jtis[key] = exp
+	}
+	return true
+}
+
 func newSeqSteps(now func() time.Time) *seqSteps {
+	if now == nil {
+		now = time.Now
+	}
 	lim, _ := NewMemoryLimiter(MemoryLimiterConfig{Now: now})
-	rs, _ := replay.NewMemory(replay.MemoryConfig{Now: now})
-	return &seqSteps{MemoryLimiter: lim, Memory: rs}
+	return &seqSteps{MemoryLimiter: lim, now: now, jtis: map[string]time.Time{}}
 }
 
 // batched makes the server use a GrantSteps store (one batch per request,

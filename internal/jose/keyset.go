@@ -80,6 +80,18 @@ func (s *StaticKeySet) lookup(kid, alg string) ([]*PublicKey, error) {
 // returns the key that verified it. Errors wrap ErrUnknownKey,
 // ErrKeyMismatch, ErrSignature or ErrUnavailable.
 func VerifyToken(ctx context.Context, t *Token, ks KeySet) (*PublicKey, error) {
+	keys, err := KeysFor(ctx, t, ks)
+	if err != nil {
+		return nil, err
+	}
+	return VerifyKeys(t, keys)
+}
+
+// KeysFor returns the keys of ks that may verify t (its kid and alg): the
+// half of [VerifyToken] that may fetch a remote key set, so that a caller
+// can learn that the keys are at hand before it verifies (VerifyKeys).
+// Errors wrap ErrUnknownKey, ErrKeyMismatch or ErrUnavailable.
+func KeysFor(ctx context.Context, t *Token, ks KeySet) ([]*PublicKey, error) {
 	if ks == nil {
 		return nil, fmt.Errorf("%w: no key set", ErrUnavailable)
 	}
@@ -90,5 +102,5 @@ func VerifyToken(ctx context.Context, t *Token, ks KeySet) (*PublicKey, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, t.Header.Kid)
 	}
-	return VerifyKeys(t, keys)
+	return keys, nil
 }

@@ -22,10 +22,10 @@ import (
 // order and stops at the first refusal. KEYS: the epoch key, then one key
 // per step (two for a failure check: the pair's, the global one). ARGV: the
 // epoch id this process last saw, a fresh epoch id, the quarantine in ms,
-// then five values per step: kind (1 failure check, 2 charge, 3 consume)
-// and its parameters (failure check: interval µs, burst, global interval
-// µs, global burst; charge: interval µs, burst; consume: TTL ms, 0 = accept
-// without recording). The GCRA and the epoch are those of the gcra and
+// then five values per step: kind (1 failure check, 2 charge, 3 consume,
+// 4 release) and its parameters (failure check: interval µs, burst, global
+// interval µs, global burst; charge: interval µs, burst; consume: TTL ms,
+// 0 = accept without recording; release: none, it deletes the key). The GCRA and the epoch are those of the gcra and
 // consume scripts. Returns one status string (a reply that a streamed read
 // takes, see SendGrantSteps): "0:-1:0:<epoch>" when every step passed,
 // "1:<i>:<retry µs>:<epoch>" when step i (0-based) was refused,
@@ -94,6 +94,9 @@ while a + 4 <= n do
       end
       k = k + 2
     end
+  elseif kind == '4' then
+    redis.call('DEL', KEYS[k])
+    k = k + 1
   else
     return redis.error_reply('unknown step kind')
   end
@@ -185,6 +188,12 @@ func (g *GrantStore) grantArgs(steps []authserver.GrantStep) (keys []string, arg
 			}
 			keys = append(keys, g.key("jti", st.Key))
 			args = append(args, "3", ttl, 0, 0, 0)
+		case authserver.StepRelease:
+			if st.Key == "" || len(st.Key) > 4096 {
+				return nil, nil, fmt.Errorf("%w: length %d", replay.ErrInvalidKey, len(st.Key))
+			}
+			keys = append(keys, g.key("jti", st.Key))
+			args = append(args, "4", 0, 0, 0, 0)
 		default:
 			return nil, nil, fmt.Errorf("%w: grant step kind %d", ErrInvalidConfig, st.Kind)
 		}
