@@ -43,8 +43,10 @@ const TypeIDJAG = "oauth-id-jag+jwt"
 //     comes before the key in the batch: a refused charge records nothing.
 //     A forged ID-JAG costs its client one grant.
 //   - When the signature then fails, the batch's answer is collected (its
-//     refusal, if any, is the answer) and a key it recorded is deleted
-//     (StepRelease, one more round trip on this path only) before the
+//     refusal, if any, is the answer) and the key it recorded is deleted
+//     if it still holds this request's random value (StepRelease, one more
+//     round trip on this path only; a value so that a key that expired
+//     meanwhile and was recorded by another request stays) before the
 //     request is refused, so a forged ID-JAG with a victim's jti from the
 //     same client does not refuse the genuine one sent after it. One sent
 //     while the forged one is being verified (microseconds, the keys being
@@ -94,8 +96,11 @@ func (s *Server) grantJWTBearer(ctx context.Context, c *client, form map[string]
 	g, jti, exp, coe := s.idjagClaims(c, idp, p.claims, form, &pre)
 	adm := admissionFrom(ctx)
 	early := coe == nil && adm.streams()
+	var mark string // this request's value of the key, for release
 	if early {
-		if oe := s.consume(ctx, idjagKey(c.id, iss, jti), exp); oe != nil {
+		mark = newTokenID()
+		st := GrantStep{Kind: StepConsume, Key: idjagKey(c.id, iss, jti), Exp: exp.Add(s.leeway), Value: mark}
+		if oe := s.step(ctx, st, refuseReplay); oe != nil {
 			return nil, oe
 		}
 		adm.start(ctx)
@@ -107,7 +112,7 @@ func (s *Server) grantJWTBearer(ctx context.Context, c *client, form map[string]
 			if oe := adm.flush(ctx); oe != nil {
 				return nil, oe
 			}
-			adm.release(ctx, idjagKey(c.id, iss, jti))
+			adm.release(ctx, idjagKey(c.id, iss, jti), mark)
 		}
 		return nil, errGrant("ID-JAG signature is invalid", err)
 	}

@@ -26,11 +26,14 @@ const (
 	// a Key recorded before (a replay). A Key whose Exp is not in the
 	// future is accepted without being recorded, as replay.Store does.
 	StepConsume
-	// StepRelease deletes the one-time identifier Key. The server sends it
-	// only for a key that its own StepConsume recorded, in a batch that
+	// StepRelease deletes the one-time identifier Key if it still holds
+	// Value. The server sends it only for a key that its own StepConsume
+	// recorded with that Value (a random one per request), in a batch that
 	// passed, before it verified the assertion's signature (a
 	// GrantStepsSender store), when the signature then failed: a forged
-	// ID-JAG leaves no key behind that would refuse the genuine one.
+	// ID-JAG leaves no key behind that would refuse the genuine one. A key
+	// that expired meanwhile and was recorded again holds another value and
+	// stays.
 	StepRelease
 )
 
@@ -42,6 +45,9 @@ type GrantStep struct {
 	GlobalKey   string // StepCheckFailures only
 	GlobalLimit Limit  // StepCheckFailures only
 	Exp         time.Time
+	// Value is what StepConsume records (OPTIONAL: "" records a store's
+	// own marker) and what StepRelease expects to find.
+	Value string
 }
 
 // GrantStepsResult is the answer of [GrantSteps.RunGrantSteps].
@@ -184,12 +190,12 @@ func (s *Server) runStep(ctx context.Context, st GrantStep, refuse func(GrantSte
 	return nil
 }
 
-// release deletes key, recorded by this request's batch (which passed)
-// before the assertion's signature failed; see StepRelease. A store that
+// release deletes key if it holds value, recorded by this request's batch
+// (which passed) before the assertion's signature failed; see StepRelease. A store that
 // cannot delete it leaves it until it expires: that only refuses more.
-func (a *admission) release(ctx context.Context, key string) {
+func (a *admission) release(ctx context.Context, key, value string) {
 	// not cancelled by a client that hangs up; the store's timeout bounds it
-	if _, err := a.runner.RunGrantSteps(context.WithoutCancel(ctx), []GrantStep{{Kind: StepRelease, Key: key}}); err != nil {
+	if _, err := a.runner.RunGrantSteps(context.WithoutCancel(ctx), []GrantStep{{Kind: StepRelease, Key: key, Value: value}}); err != nil {
 		a.s.log.WarnContext(ctx, "authserver: cannot release the replay key of a refused ID-JAG; it stays until it expires", "error", err.Error())
 	}
 }

@@ -21,7 +21,7 @@ import (
 type seqSteps struct {
 	*MemoryLimiter
 	now     func() time.Time
-	jtis    map[string]time.Time // under mu
+	jtis    map[string]jtiEntry // under mu
 	mu      sync.Mutex
 	hold    func()
 	fail    error
@@ -64,11 +64,13 @@ func (q *seqSteps) RunGrantSteps(ctx context.Context, steps []GrantStep) (GrantS
 				return GrantStepsResult{Refused: i, RetryAfter: d.RetryAfter}, nil
 			}
 		case StepConsume:
-			if !q.consumeLocked(st.Key, st.Exp) {
+			if !q.consumeLocked(st.Key, st.Exp, st.Value) {
 				return GrantStepsResult{Refused: i}, nil
 			}
 		case StepRelease:
-			delete(q.jtis, st.Key)
+			if e, ok := q.jtis[st.Key]; ok && e.value == st.Value {
+				delete(q.jtis, st.Key)
+			}
 		default:
 			return GrantStepsResult{}, errors.New("unknown step kind")
 		}
@@ -80,21 +82,26 @@ func (q *seqSteps) RunGrantSteps(ctx context.Context, steps []GrantStep) (GrantS
 func (q *seqSteps) CheckAndStore(ctx context.Context, key string, exp time.Time) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if !q.consumeLocked(key, exp) {
+	if !q.consumeLocked(key, exp, "") {
 		return replay.ErrReplay
 	}
 	return nil
 }
 
-func (q *seqSteps) consumeLocked(key string, exp time.Time) bool {
+func (q *seqSteps) consumeLocked(key string, exp time.Time, value string) bool {
 	now := q.now()
-	if e, ok := q.jtis[key]; ok && e.After(now) {
+	if e, ok := q.jtis[key]; ok && e.exp.After(now) {
 		return false
 	}
 	if exp.After(now) {
-		q.jtis[key] = exp
+		q.jtis[key] = jtiEntry{exp, value}
 	}
 	return true
+}
+
+type jtiEntry struct {
+	exp   time.Time
+	value string
 }
 
 func newSeqSteps(now func() time.Time) *seqSteps {
@@ -102,7 +109,7 @@ func newSeqSteps(now func() time.Time) *seqSteps {
 		now = time.Now
 	}
 	lim, _ := NewMemoryLimiter(MemoryLimiterConfig{Now: now})
-	return &seqSteps{MemoryLimiter: lim, now: now, jtis: map[string]time.Time{}}
+	return &seqSteps{MemoryLimiter: lim, now: now, jtis: map[string]jtiEntry{}}
 }
 
 // batched makes the server use a GrantSteps store (one batch per request,
