@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"time"
 )
 
 // TypeIDJAG is the JOSE "typ" of an Identity Assertion JWT Authorization
@@ -17,47 +16,6 @@ const TypeIDJAG = "oauth-id-jag+jwt"
 // MCP Enterprise-Managed Authorization §5). Every failure is invalid_grant
 // except an unacceptable resource parameter (invalid_target), unusable
 // scopes (invalid_scope) and an unreachable key set or replay store (503).
-//
-// The answers are those of checking the signature first and the claims
-// after: a claim refusal is returned only for an ID-JAG whose signature
-// verifies. The work is ordered for a GrantStepsSender store, whose round
-// trip then runs while the signature is verified and the access token
-// signed: the IdP's keys are obtained first (a key set that cannot be
-// fetched answers 503 before anything is recorded), the claims are checked
-// unverified, and when they all pass the request's batch (failure check,
-// grant charge, client assertion jti, and this ID-JAG's replay key) is
-// sent before the signature is verified. Once the keys are at hand,
-// verification needs nothing that can fail for a genuine ID-JAG, so the
-// only ID-JAGs whose key is recorded and that are then refused are forged
-// ones. Other stores record the key after the signature verified.
-//
-// Recording the key before the signature is verified (Sender stores only)
-// is safe for these reasons:
-//   - The key is idjagKey's, "idjag|<client id>|<iss>|<jti>", and the
-//     client id is the authenticated client's (the client_id claim must
-//     equal it before anything is sent). Another client, authenticated or
-//     not, can never record a key in this client's namespace, and a
-//     genuine ID-JAG is bound to one client id, so exactly-once holds for
-//     it as before.
-//   - Only a client that authenticated sends a batch, and its grant charge
-//     comes before the key in the batch: a refused charge records nothing.
-//     A forged ID-JAG costs its client one grant.
-//   - When the signature then fails, the batch's answer is collected (its
-//     refusal, if any, is the answer) and the key it recorded is deleted
-//     if it still holds this request's random value (StepRelease, one more
-//     round trip on this path only; a value so that a key that expired
-//     meanwhile and was recorded by another request stays) before the
-//     request is refused, so a forged ID-JAG with a victim's jti from the
-//     same client does not refuse the genuine one sent after it. One sent
-//     while the forged one is being verified (microseconds, the keys being
-//     at hand) is refused as a replay; only a holder of this client's
-//     credentials who knows the jti can cause that, and such a holder
-//     could redeem the ID-JAG itself if it had it.
-//   - The key's lifetime is exp + leeway, and exp was checked to be at
-//     most MaxAssertionLifetime + leeway ahead (a later exp is refused
-//     before anything is sent).
-//   - No access token is returned before the batch answered that every
-//     step passed (issueChecked).
 func (s *Server) grantJWTBearer(ctx context.Context, c *client, form map[string]string, ev *auditEvent) (*grant, *oauthError) {
 	raw := form["assertion"]
 	if raw == "" {
@@ -82,8 +40,7 @@ func (s *Server) grantJWTBearer(ctx context.Context, c *client, form map[string]
 	if !slices.Contains(idp.algs, p.alg()) {
 		return nil, errGrant("ID-JAG algorithm not allowed", errors.New("alg "+p.alg()))
 	}
-	keys, err := p.keysFor(ctx, idp.keys)
-	if err != nil {
+	if err := p.verify(ctx, idp.keys); err != nil {
 		if isUnavailable(err) {
 			oe := errUnavailable(http.StatusServiceUnavailable, "identity provider keys unavailable", err)
 			oe.retryAfter = 5
@@ -91,119 +48,72 @@ func (s *Server) grantJWTBearer(ctx context.Context, c *client, form map[string]
 		}
 		return nil, errGrant("ID-JAG signature is invalid", err)
 	}
-	// claims, unverified; their audit fields are kept only once verified
-	var pre auditEvent
-	g, jti, exp, coe := s.idjagClaims(c, idp, p.claims, form, &pre)
-	adm := admissionFrom(ctx)
-	early := coe == nil && adm.streams()
-	var mark string // this request's value of the key, for release
-	if early {
-		mark = newTokenID()
-		st := GrantStep{Kind: StepConsume, Key: idjagKey(c.id, iss, jti), Exp: exp.Add(s.leeway), Value: mark}
-		if oe := s.step(ctx, st, refuseReplay); oe != nil {
-			return nil, oe
-		}
-		adm.start(ctx)
-	}
-	if err := p.verifyWith(keys); err != nil {
-		if early {
-			// A refusal of the batch comes first; a batch that passed
-			// recorded this forged ID-JAG's key: delete it.
-			if oe := adm.flush(ctx); oe != nil {
-				return nil, oe
-			}
-			adm.release(ctx, idjagKey(c.id, iss, jti), mark)
-		}
-		return nil, errGrant("ID-JAG signature is invalid", err)
-	}
-	ev.jti, ev.sub, ev.resource, ev.scopes = pre.jti, pre.sub, pre.resource, pre.scopes
-	if coe != nil {
-		return nil, coe
-	}
-	if !early {
-		if oe := s.consume(ctx, idjagKey(c.id, iss, jti), exp); oe != nil {
-			return nil, oe
-		}
-	}
-	return g, nil
-}
-
-// idjagKey is the replay key of an ID-JAG: the authenticated client's id
-// (which the ID-JAG's client_id claim equals), its issuer and its jti, so
-// that a client can only record keys in its own namespace. The memory
-// store's partition (replay.Partition) is "idjag|<client id>".
-func idjagKey(clientID, iss, jti string) string {
-	return "idjag|" + clientID + "|" + iss + "|" + jti
-}
-
-// idjagClaims checks the claims of an ID-JAG from idp for client c, in the
-// order of the checks made after its signature, filling ev's jti, sub,
-// resource and scopes as they are known. It returns the grant, the jti and
-// the expiry.
-func (s *Server) idjagClaims(c *client, idp *idp, cl claimSet, form map[string]string, ev *auditEvent) (*grant, string, time.Time, *oauthError) {
-	fail := func(oe *oauthError) (*grant, string, time.Time, *oauthError) { return nil, "", time.Time{}, oe }
+	cl := p.claims
 	if jti, _, _ := cl.str("jti"); len(jti) <= maxJTILength {
 		ev.jti = jti
 	}
 	aud, err := cl.singleAudience()
 	if err != nil {
-		return fail(errGrant("invalid ID-JAG audience", err))
+		return nil, errGrant("invalid ID-JAG audience", err)
 	}
 	if aud != s.issuer {
-		return fail(errGrant("ID-JAG audience is not this authorization server", nil))
+		return nil, errGrant("ID-JAG audience is not this authorization server", nil)
 	}
 	exp, err := cl.checkTimes(timeRule{now: s.now(), leeway: s.leeway, maxLifetime: s.maxAssertion, requireIAT: true})
 	if err != nil {
-		return fail(errGrant("ID-JAG is not valid now", err))
+		return nil, errGrant("ID-JAG is not valid now", err)
 	}
 	sub, err := cl.requiredStr("sub")
 	if err != nil {
-		return fail(errGrant("invalid ID-JAG", err))
+		return nil, errGrant("invalid ID-JAG", err)
 	}
 	ev.sub = sub
 	cid, err := cl.requiredStr("client_id")
 	if err != nil {
-		return fail(errGrant("invalid ID-JAG", err))
+		return nil, errGrant("invalid ID-JAG", err)
 	}
 	if cid != c.id {
-		return fail(errGrant("ID-JAG was issued to another client", nil))
+		return nil, errGrant("ID-JAG was issued to another client", nil)
 	}
 	if sub == c.id {
 		// A user subject equal to the client id would make the token look
 		// like a client_credentials token to resource servers.
-		return fail(errGrant("ID-JAG subject collides with the client id", nil))
+		return nil, errGrant("ID-JAG subject collides with the client id", nil)
 	}
 	if _, present := cl["cnf"]; present {
-		return fail(errGrant("sender-constrained ID-JAGs are not supported", nil))
+		return nil, errGrant("sender-constrained ID-JAGs are not supported", nil)
 	}
 	jti, err := cl.jti()
 	if err != nil {
-		return fail(errGrant("invalid ID-JAG", err))
+		return nil, errGrant("invalid ID-JAG", err)
 	}
 	r, oe := s.selectResourceIDJAG(c, cl, form["resource"])
 	if oe != nil {
-		return fail(oe)
+		return nil, oe
 	}
 	ev.resource = r.id
 	jagScope, _, err := cl.str("scope")
 	if err != nil {
-		return fail(errGrant("invalid ID-JAG scope", err))
+		return nil, errGrant("invalid ID-JAG scope", err)
 	}
 	jagScopes, err := parseScope(jagScope)
 	if err != nil {
-		return fail(errGrant("invalid ID-JAG scope", err))
+		return nil, errGrant("invalid ID-JAG scope", err)
 	}
 	available := intersect(jagScopes, c.scopes, r.set)
 	scopes, oe := decideScopes(available, form["scope"], s.strictScopes)
 	if oe != nil {
-		return fail(oe)
+		return nil, oe
 	}
 	ev.scopes = scopes
 	extra, err := provenance(idp, cl)
 	if err != nil {
-		return fail(errGrant("invalid ID-JAG", err))
+		return nil, errGrant("invalid ID-JAG", err)
 	}
-	return &grant{subject: sub, resource: r.id, scopes: scopes, extra: extra}, jti, exp, nil
+	if oe := s.consume(ctx, "idjag|"+iss+"|"+jti, exp); oe != nil {
+		return nil, oe
+	}
+	return &grant{subject: sub, resource: r.id, scopes: scopes, extra: extra}, nil
 }
 
 // selectResourceIDJAG picks the audience of the access token. Every

@@ -52,19 +52,6 @@ func (p *parsedJWT) verify(ctx context.Context, ks jose.KeySet) error {
 	return err
 }
 
-// keysFor obtains the keys of ks that may verify p (this may fetch a remote
-// key set); verifyWith then checks the signature offline. Errors are those
-// of verify.
-func (p *parsedJWT) keysFor(ctx context.Context, ks jose.KeySet) ([]*jose.PublicKey, error) {
-	return jose.KeysFor(ctx, p.tok, ks)
-}
-
-// verifyWith checks the signature with keys from keysFor.
-func (p *parsedJWT) verifyWith(keys []*jose.PublicKey) error {
-	_, err := jose.VerifyKeys(p.tok, keys)
-	return err
-}
-
 func isUnavailable(err error) bool { return errors.Is(err, jose.ErrUnavailable) }
 
 // keySet builds the verification keys of a client or IdP from an inline JWK

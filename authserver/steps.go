@@ -26,15 +26,6 @@ const (
 	// a Key recorded before (a replay). A Key whose Exp is not in the
 	// future is accepted without being recorded, as replay.Store does.
 	StepConsume
-	// StepRelease deletes the one-time identifier Key if it still holds
-	// Value. The server sends it only for a key that its own StepConsume
-	// recorded with that Value (a random one per request), in a batch that
-	// passed, before it verified the assertion's signature (a
-	// GrantStepsSender store), when the signature then failed: a forged
-	// ID-JAG leaves no key behind that would refuse the genuine one. A key
-	// that expired meanwhile and was recorded again holds another value and
-	// stays.
-	StepRelease
 )
 
 // GrantStep is one rate-limit or replay step of a token request.
@@ -45,9 +36,6 @@ type GrantStep struct {
 	GlobalKey   string // StepCheckFailures only
 	GlobalLimit Limit  // StepCheckFailures only
 	Exp         time.Time
-	// Value is what StepConsume records (OPTIONAL: "" records a store's
-	// own marker) and what StepRelease expects to find.
-	Value string
 }
 
 // GrantStepsResult is the answer of [GrantSteps.RunGrantSteps].
@@ -114,9 +102,6 @@ type admission struct {
 	pending   []GrantStep
 	refusals  []func(GrantStepsResult) *oauthError
 	failed    *oauthError
-	// inflight collects the answer of a batch that start sent to a
-	// GrantStepsSender (into failed); nil when none is under way.
-	inflight func()
 }
 
 func (s *Server) newAdmission(ctx context.Context) (context.Context, *admission) {
@@ -182,28 +167,13 @@ func (s *Server) runStep(ctx context.Context, st GrantStep, refuse func(GrantSte
 		case err != nil:
 			return replayDown(err)
 		}
-	case StepRelease:
-		// never run one by one: without a GrantStepsSender store a key is
-		// recorded only after the signature verified
-		return limiterDown(fmt.Errorf("grant steps: a release runs only in a batch"))
 	}
 	return nil
 }
 
-// release deletes key if it holds value, recorded by this request's batch
-// (which passed) before the assertion's signature failed; see StepRelease. A store that
-// cannot delete it leaves it until it expires: that only refuses more.
-func (a *admission) release(ctx context.Context, key, value string) {
-	// not cancelled by a client that hangs up; the store's timeout bounds it
-	if _, err := a.runner.RunGrantSteps(context.WithoutCancel(ctx), []GrantStep{{Kind: StepRelease, Key: key, Value: value}}); err != nil {
-		a.s.log.WarnContext(ctx, "authserver: cannot release the replay key of a refused ID-JAG; it stays until it expires", "error", err.Error())
-	}
-}
-
-// flush collects the batch under way, sends what is pending as one batch,
-// and returns the first refusal (of these batches or an earlier one).
+// flush sends what is pending as one batch and returns the first refusal
+// (of this batch or an earlier one).
 func (a *admission) flush(ctx context.Context) *oauthError {
-	a.collect()
 	if a.failed != nil || len(a.pending) == 0 {
 		return a.failed
 	}
@@ -214,47 +184,23 @@ func (a *admission) flush(ctx context.Context) *oauthError {
 	return a.failed
 }
 
-// streams reports whether the store is a GrantStepsSender, so that start
-// sends a batch without waiting for it.
-func (a *admission) streams() bool {
-	if a == nil || a.immediate {
-		return false
+// send sends what is pending without waiting when the store is a
+// GrantStepsSender, and returns the function that collects the answer
+// (the first refusal, of this batch or an earlier one). ok is false when
+// there is nothing to send or the store cannot split the call.
+func (a *admission) send(ctx context.Context) (wait func() *oauthError, ok bool) {
+	snd, isSender := a.runner.(GrantStepsSender)
+	if !isSender || !a.queued() {
+		return nil, false
 	}
-	_, ok := a.runner.(GrantStepsSender)
-	return ok
-}
-
-// start sends what is pending to a GrantStepsSender without waiting for
-// the answer, which flush collects; it reports whether a batch is under
-// way. One batch is under way at a time: an earlier one is collected
-// first.
-func (a *admission) start(ctx context.Context) bool {
-	if !a.streams() {
-		return false
-	}
-	if a.queued() {
-		a.collect()
-		if a.failed != nil {
-			return false
-		}
-		snd := a.runner.(GrantStepsSender)
-		steps, refusals := a.pending, a.refusals
-		a.pending, a.refusals = nil, nil
-		w := snd.SendGrantSteps(ctx, steps)
-		a.inflight = func() {
-			res, err := w()
-			a.settle(steps, refusals, res, err)
-		}
-	}
-	return a.inflight != nil
-}
-
-// collect waits for the batch under way, if any, and records its answer.
-func (a *admission) collect() {
-	if w := a.inflight; w != nil {
-		a.inflight = nil
-		w()
-	}
+	steps, refusals := a.pending, a.refusals
+	a.pending, a.refusals = nil, nil
+	w := snd.SendGrantSteps(ctx, steps)
+	return func() *oauthError {
+		res, err := w()
+		a.settle(steps, refusals, res, err)
+		return a.failed
+	}, true
 }
 
 // settle records the answer to one batch in a.failed.

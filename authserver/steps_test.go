@@ -20,8 +20,7 @@ import (
 // script. hold, when set, runs before each batch is answered.
 type seqSteps struct {
 	*MemoryLimiter
-	now     func() time.Time
-	jtis    map[string]jtiEntry // under mu
+	*replay.Memory
 	mu      sync.Mutex
 	hold    func()
 	fail    error
@@ -64,52 +63,22 @@ func (q *seqSteps) RunGrantSteps(ctx context.Context, steps []GrantStep) (GrantS
 				return GrantStepsResult{Refused: i, RetryAfter: d.RetryAfter}, nil
 			}
 		case StepConsume:
-			if !q.consumeLocked(st.Key, st.Exp, st.Value) {
+			err := q.CheckAndStore(ctx, st.Key, st.Exp)
+			if errors.Is(err, replay.ErrReplay) {
 				return GrantStepsResult{Refused: i}, nil
 			}
-		case StepRelease:
-			if e, ok := q.jtis[st.Key]; ok && e.value == st.Value {
-				delete(q.jtis, st.Key)
+			if err != nil {
+				return GrantStepsResult{}, err
 			}
-		default:
-			return GrantStepsResult{}, errors.New("unknown step kind")
 		}
 	}
 	return GrantStepsResult{Refused: -1}, nil
 }
 
-// CheckAndStore implements replay.Store over the keys the batches use.
-func (q *seqSteps) CheckAndStore(ctx context.Context, key string, exp time.Time) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if !q.consumeLocked(key, exp, "") {
-		return replay.ErrReplay
-	}
-	return nil
-}
-
-func (q *seqSteps) consumeLocked(key string, exp time.Time, value string) bool {
-	now := q.now()
-	if e, ok := q.jtis[key]; ok && e.exp.After(now) {
-		return false
-	}
-	if exp.After(now) {
-		q.jtis[key] = jtiEntry{exp, value}
-	}
-	return true
-}
-
-type jtiEntry struct {
-	exp   time.Time
-	value string
-}
-
 func newSeqSteps(now func() time.Time) *seqSteps {
-	if now == nil {
-		now = time.Now
-	}
 	lim, _ := NewMemoryLimiter(MemoryLimiterConfig{Now: now})
-	return &seqSteps{MemoryLimiter: lim, now: now, jtis: map[string]jtiEntry{}}
+	rs, _ := replay.NewMemory(replay.MemoryConfig{Now: now})
+	return &seqSteps{MemoryLimiter: lim, Memory: rs}
 }
 
 // batched makes the server use a GrantSteps store (one batch per request,

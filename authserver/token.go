@@ -169,18 +169,17 @@ func (s *Server) grantToken(ctx context.Context, adm *admission, r *http.Request
 }
 
 // issueChecked mints the access token for g once the pending steps of adm
-// have passed. With a GrantStepsSender, steps still to send are sent first
-// (a jwt-bearer grant sent its batch before verifying the ID-JAG) and the
-// token is signed on this goroutine before the answer is read; it is
-// dropped when a step is refused or the store fails. Otherwise, with steps
-// still to send (a GrantSteps store) and Config.SignWhileStoring, the token
-// is signed on another goroutine while this one waits for the store, and
-// is dropped likewise.
+// have passed. With steps still to send to a GrantStepsSender, they are
+// sent first and the token is signed on this goroutine before their answer
+// is read; it is dropped when a step is refused or the store fails.
+// Otherwise, with steps still to send (a GrantSteps store) and
+// Config.SignWhileStoring, the token is signed on another goroutine while
+// this one waits for the store, and is dropped likewise.
 func (s *Server) issueChecked(ctx context.Context, adm *admission, c *client, g *grant, ev *auditEvent) (*tokenResponse, *oauthError) {
-	if adm.start(ctx) {
+	if wait, ok := adm.send(ctx); ok {
 		// the store works while this goroutine signs
 		res, jti, kid, oe := s.sign(c, g)
-		if foe := adm.flush(ctx); foe != nil {
+		if foe := wait(); foe != nil {
 			return nil, foe
 		}
 		if oe != nil {

@@ -5,7 +5,7 @@
 // A [Store] records a key until its expiry and refuses a second insert of the
 // same key while the first is unexpired. [Memory] is a bounded in-process
 // implementation: it sweeps expired entries on every call, and caps the
-// entries of each client (partition) as well as the total entries
+// entries of each issuer or client (partition) as well as the total entries
 // and bytes. Deployments with several server instances need a shared Store
 // (the stores/redis module has one) so that an assertion accepted by one
 // instance is refused by the others.
@@ -17,10 +17,8 @@
 // unexpired entry to make room: when it is full it returns [ErrFull], so an
 // attacker who floods it can cause denials but never a successful replay,
 // and since keys are only recorded after the assertion's signature verified,
-// only a registered client or trusted IdP can fill its own partition. (The
-// server records an ID-JAG's key before its signature is verified only with
-// a shared GrantStepsSender store, never with Memory.)
+// only a registered client or trusted IdP can fill its own partition.
 // Keys are compared exactly; callers namespace them (for example
-// "idjag|<client id>|<iss>|<jti>") so that identifiers from different
-// issuers or clients never collide.
+// "idjag|<iss>|<jti>") so that identifiers from different issuers never
+// collide.
 package replay

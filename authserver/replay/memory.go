@@ -24,9 +24,8 @@ const entryOverhead = 128
 // MemoryConfig configures [NewMemory]. The zero value is usable.
 //
 // Keys are partitioned by their first two "|"-separated fields: the server
-// uses "idjag|<client id>|<idp issuer>|<jti>" and
-// "client_assertion|<client id>|<jti>", so a partition is one client's
-// ID-JAGs or one client's assertions. A key with fewer than two "|"
+// uses "idjag|<idp issuer>|<jti>" and "client_assertion|<client id>|<jti>",
+// so a partition is one IdP or one client. A key with fewer than two "|"
 // belongs to the partition "".
 type MemoryConfig struct {
 	// MaxEntries caps the number of unexpired keys held in all. OPTIONAL;

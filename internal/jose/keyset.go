@@ -80,18 +80,6 @@ func (s *StaticKeySet) lookup(kid, alg string) ([]*PublicKey, error) {
 // returns the key that verified it. Errors wrap ErrUnknownKey,
 // ErrKeyMismatch, ErrSignature or ErrUnavailable.
 func VerifyToken(ctx context.Context, t *Token, ks KeySet) (*PublicKey, error) {
-	keys, err := KeysFor(ctx, t, ks)
-	if err != nil {
-		return nil, err
-	}
-	return VerifyKeys(t, keys)
-}
-
-// KeysFor returns the keys of ks that may verify t (its kid and alg): the
-// half of [VerifyToken] that may fetch a remote key set, so that a caller
-// can learn that the keys are at hand before it verifies (VerifyKeys).
-// Errors wrap ErrUnknownKey, ErrKeyMismatch or ErrUnavailable.
-func KeysFor(ctx context.Context, t *Token, ks KeySet) ([]*PublicKey, error) {
 	if ks == nil {
 		return nil, fmt.Errorf("%w: no key set", ErrUnavailable)
 	}
@@ -102,5 +90,14 @@ func KeysFor(ctx context.Context, t *Token, ks KeySet) ([]*PublicKey, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, t.Header.Kid)
 	}
-	return keys, nil
+	err = ErrSignature
+	for i, k := range keys {
+		if i == MaxCandidates {
+			break
+		}
+		if err = t.Verify(k); err == nil {
+			return k, nil
+		}
+	}
+	return nil, err
 }

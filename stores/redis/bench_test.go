@@ -32,13 +32,11 @@ import (
 // commandstats), and redis-cpu-µs/grant, redis-server's whole CPU time per
 // grant (INFO cpu). On a loaded machine the CPU figures stay comparable
 // when the latencies do not. redis-send also reports the p50 of the three
-// phases of its one Redis call: write-p50-µs (rueidis's DoStream: the
-// EVALSHA written; on a busy machine the kernel may run redis-server's
-// reply right there, on the writing CPU), work-p50-µs (this goroutine's
-// work until it waits: the ID-JAG's signature verified and the access
-// token signed) and wait-p50-µs (the reply read). A wait near zero means
-// the round trip is hidden; what is left over memory is then the write and
-// the CPU Redis takes.
+// phases of its one Redis call: write-p50-µs (rueidis's DoStream, the
+// EVALSHA written), work-p50-µs (this goroutine's work until it waits: the
+// access token signed) and wait-p50-µs (the reply read). A wait near zero
+// means the round trip is already hidden behind the signature; what is
+// left over memory is then the write and the rest of the client's work.
 //
 // The Redis configuration is redistest's: redis-server as installed (Debian
 // 7.0 here), one process on 127.0.0.1, no RDB snapshots (save ""), no AOF

@@ -555,12 +555,12 @@ func TestClusterRedisOutage(t *testing.T) {
 }
 
 // Forged ID-JAGs carrying a victim's jti (the same client, its claims, a
-// signature from another key), sent to every replica, including the one
-// whose Sender records the key before the signature is checked: none stops
-// the genuine ID-JAG. Then 500 forged and 500 genuine copies of one new
-// ID-JAG at once over the replicas, and one more genuine copy after:
-// exactly one token in all (a genuine copy may be refused while a forged
-// one holds the key; no forged key outlives its request).
+// signature from another key), sent to every replica (plain GrantStore,
+// GrantStore with a Sender, separate stores): none stops the genuine
+// ID-JAG. Then 500 forged and 500 genuine copies of one new ID-JAG at once
+// over the replicas, and one more genuine copy after: exactly one token in
+// all. A guard for any change that would record the key before the
+// signature is verified.
 func TestClusterForgedIDJAG(t *testing.T) {
 	srv := startRedis(t)
 	c := newCluster(t, srv, authserver.RateLimit{Disabled: true}, time.Minute, 0)

@@ -32,11 +32,7 @@
 // rueidis's DoStream writes the command on the caller's goroutine and
 // leaves the read to the caller, so the server writes the script, signs
 // the access token, then reads the answer, on one goroutine (a second
-// goroutine costs more than it hides on small machines). For a jwt-bearer
-// grant the script leaves before the ID-JAG's signature is verified, so
-// the verification hides the round trip too; the replay key is then
-// namespaced by client and a forged ID-JAG's key is released (see
-// authserver's StepRelease and docs/security.md). That is
+// goroutine costs more than it hides on small machines). That is
 // ReplayConfig.Sender, an optional rueidis client used for nothing else.
 //
 // # Failure mode (the contract)

@@ -22,11 +22,10 @@ import (
 // order and stops at the first refusal. KEYS: the epoch key, then one key
 // per step (two for a failure check: the pair's, the global one). ARGV: the
 // epoch id this process last saw, a fresh epoch id, the quarantine in ms,
-// then five values per step: kind (1 failure check, 2 charge, 3 consume,
-// 4 release) and its parameters (failure check: interval µs, burst, global
-// interval µs, global burst; charge: interval µs, burst; consume: TTL ms
-// (0 = accept without recording), the value recorded; release: the value
-// the key must hold to be deleted). The GCRA and the epoch are those of the gcra and
+// then five values per step: kind (1 failure check, 2 charge, 3 consume)
+// and its parameters (failure check: interval µs, burst, global interval
+// µs, global burst; charge: interval µs, burst; consume: TTL ms, 0 = accept
+// without recording). The GCRA and the epoch are those of the gcra and
 // consume scripts. Returns one status string (a reply that a streamed read
 // takes, see SendGrantSteps): "0:-1:0:<epoch>" when every step passed,
 // "1:<i>:<retry µs>:<epoch>" when step i (0-based) was refused,
@@ -70,7 +69,7 @@ while a + 4 <= n do
     end
     if now < untl then return string.format('2:%d:%.0f:%s', i, untl - now, epoch) end
     local ttl = tonumber(ARGV[a + 1])
-    if ttl > 0 and not redis.call('SET', KEYS[k], ARGV[a + 2], 'NX', 'PXAT', now + ttl) then
+    if ttl > 0 and not redis.call('SET', KEYS[k], '1', 'NX', 'PXAT', now + ttl) then
       return string.format('1:%d:0:%s', i, epoch)
     end
     k = k + 1
@@ -95,9 +94,6 @@ while a + 4 <= n do
       end
       k = k + 2
     end
-  elseif kind == '4' then
-    if redis.call('GET', KEYS[k]) == ARGV[a + 1] then redis.call('DEL', KEYS[k]) end
-    k = k + 1
   else
     return redis.error_reply('unknown step kind')
   end
@@ -184,25 +180,15 @@ func (g *GrantStore) grantArgs(steps []authserver.GrantStep) (keys []string, arg
 			keys = append(keys, g.key("rl", st.Key))
 			args = append(args, "2", iv, st.Limit.Burst, 0, 0)
 		case authserver.StepConsume:
-			if st.Key == "" || len(st.Key) > 4096 || len(st.Value) > 256 {
-				return nil, nil, fmt.Errorf("%w: key length %d, value length %d", replay.ErrInvalidKey, len(st.Key), len(st.Value))
+			if st.Key == "" || len(st.Key) > 4096 {
+				return nil, nil, fmt.Errorf("%w: length %d", replay.ErrInvalidKey, len(st.Key))
 			}
 			var ttl int64
 			if d := time.Until(st.Exp); d > 0 {
 				ttl = ms(d) + 1
 			}
-			value := st.Value
-			if value == "" {
-				value = "1"
-			}
 			keys = append(keys, g.key("jti", st.Key))
-			args = append(args, "3", ttl, value, 0, 0)
-		case authserver.StepRelease:
-			if st.Key == "" || len(st.Key) > 4096 || st.Value == "" || len(st.Value) > 256 {
-				return nil, nil, fmt.Errorf("%w: key length %d, value length %d", replay.ErrInvalidKey, len(st.Key), len(st.Value))
-			}
-			keys = append(keys, g.key("jti", st.Key))
-			args = append(args, "4", st.Value, 0, 0, 0)
+			args = append(args, "3", ttl, 0, 0, 0)
 		default:
 			return nil, nil, fmt.Errorf("%w: grant step kind %d", ErrInvalidConfig, st.Kind)
 		}

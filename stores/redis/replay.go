@@ -63,10 +63,8 @@ type ReplayConfig struct {
 	// DefaultQuarantine (6 min).
 	Quarantine time.Duration
 	// Sender is a rueidis client to the same Redis, used by [NewGrantStore]
-	// only: the grant script is then written, the access token signed (and
-	// for a jwt-bearer grant the ID-JAG's signature verified: its replay key
-	// is sent before, see docs/security.md), and the answer read on one
-	// goroutine (see [GrantStore.SendGrantSteps]).
+	// only: the grant script is then written, the access token signed, and
+	// the answer read on one goroutine (see [GrantStore.SendGrantSteps]).
 	// Build it with rueidis.NewClient([SenderOptions](url)); the caller
 	// closes it. At most 10 × GOMAXPROCS streamed calls run at once (more
 	// run through Client), so its BlockingPoolSize must be at least that
