@@ -553,3 +553,60 @@ func TestClusterRedisOutage(t *testing.T) {
 		t.Fatalf("client_credentials after recovery: %+v", r)
 	}
 }
+
+// Forged ID-JAGs carrying a victim's jti (the same client, its claims, a
+// signature from another key), sent to every replica (plain GrantStore,
+// GrantStore with a Sender, separate stores): none stops the genuine
+// ID-JAG. Then 500 forged and 500 genuine copies of one new ID-JAG at once
+// over the replicas, and one more genuine copy after: exactly one token in
+// all. A guard for any change that would record the key before the
+// signature is verified.
+func TestClusterForgedIDJAG(t *testing.T) {
+	srv := startRedis(t)
+	c := newCluster(t, srv, authserver.RateLimit{Disabled: true}, time.Minute, 0)
+	hc := httpFrom("127.0.0.1")
+	forger, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair := func() (genuine, forged string) {
+		now := time.Now()
+		claims := map[string]any{
+			"iss": clIdP, "sub": clUser, "aud": c.url, "resource": clResource, "client_id": clSecretID,
+			"jti": rand.Text(), "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "scope": "mcp:tools",
+		}
+		return c.mint(t, c.idpKey, "idp", authserver.TypeIDJAG, claims), c.mint(t, forger, "idp", authserver.TypeIDJAG, claims)
+	}
+	for round := range replicas {
+		genuine, forged := pair()
+		for i := range replicas { // one forged copy on each replica
+			if r := c.token(t, hc, jagForm(forged, clSecret), true); r.status != 400 || r.err != "invalid_grant" {
+				t.Fatalf("round %d, forged copy %d: %+v", round, i, r)
+			}
+		}
+		if r := c.token(t, hc, jagForm(genuine, clSecret), true); r.status != 200 {
+			t.Fatalf("round %d: genuine after forged copies: %+v", round, r)
+		}
+		if r := c.token(t, hc, jagForm(genuine, clSecret), true); r.status != 400 {
+			t.Fatalf("round %d: genuine again: %+v", round, r)
+		}
+	}
+	genuine, forged := pair()
+	var n atomic.Int64
+	got := parallel(1000, func() result {
+		if n.Add(1)%2 == 0 {
+			return c.token(t, hc, jagForm(forged, clSecret), true)
+		}
+		return c.token(t, hc, jagForm(genuine, clSecret), true)
+	})
+	after := c.token(t, hc, jagForm(genuine, clSecret), true)
+	tokens := got[200]
+	if after.status == 200 {
+		tokens++
+	}
+	if tokens != 1 || got[400]+got[503]+got[200] != 1000 || got[503] > 50 {
+		t.Logf("transport errors: %v", errs())
+		t.Fatalf("burst: answers by status %v, then %d: want exactly one token in all", got, after.status)
+	}
+	t.Logf("burst: answers by status %v, then %d", got, after.status)
+}

@@ -120,6 +120,10 @@ type GrantStore struct {
 	// pool, so rueidis never waits for a pooled connection (see
 	// SendGrantSteps).
 	streams chan struct{}
+	// observe, when set (BenchmarkGrantLatency), gets the time of each
+	// streamed call's write, of the caller's work until it waits, and of
+	// the wait for the answer.
+	observe func(write, work, wait time.Duration)
 }
 
 var _ authserver.GrantStepsSender = (*GrantStore)(nil)
@@ -276,9 +280,21 @@ func (g *GrantStore) SendGrantSteps(ctx context.Context, steps []authserver.Gran
 	// (rueidis v1.0.79; TestSendGrantStepsCancelKeepsPool). streams keeps
 	// Acquire from waiting, and the connection's deadline
 	// (ConnWriteTimeout) bounds the write and the read.
+	var t0 time.Time
+	if g.observe != nil {
+		t0 = time.Now()
+	}
 	stream := g.sender.DoStream(context.WithoutCancel(ctx), cmd)
+	var t1 time.Time
+	if g.observe != nil {
+		t1 = time.Now()
+	}
 	return func() (authserver.GrantStepsResult, error) {
 		defer func() { <-g.streams }()
+		if g.observe != nil {
+			t2 := time.Now()
+			defer func() { g.observe(t1.Sub(t0), t2.Sub(t1), time.Since(t2)) }()
+		}
 		var w replyBuf
 		_, err := stream.WriteTo(&w)
 		if err == nil {
