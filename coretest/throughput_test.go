@@ -122,3 +122,21 @@ func TestThroughputLoopback(t *testing.T) {
 		t.Errorf("cpu-equiv-median %v (reported %v)", v, ok)
 	}
 }
+
+// BenchmarkThroughputNull is the harness's control: the same trivial
+// server on both sides (two instances), so every deviation of the ratio
+// from 1 is the harness's own noise or bias. On a loaded machine its
+// 95 % interval should still contain 1.
+//
+//	go test -run XXX -bench ThroughputNull -benchtime 40x -count 3 ./coretest
+func BenchmarkThroughputNull(b *testing.B) {
+	for _, h := range []struct {
+		name string
+		h    http.Handler
+	}{{"trivial", http.HandlerFunc(Terminal)}, {"sdk", BenchSDKHandler()}} {
+		b.Run(h.name, func(b *testing.B) {
+			e := &BenchEnv{Token: "unused"}
+			ThroughputHTTP(b, e, h.h, h.h)
+		})
+	}
+}
