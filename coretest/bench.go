@@ -10,17 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"runtime"
-	"runtime/debug"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpauthz/mcpauthz/casbinmodels"
 	"github.com/mcpauthz/mcpauthz/core"
@@ -29,9 +21,9 @@ import (
 )
 
 // This file holds the benchmark helpers every adapter shares (issue 11 P3
-// and P7): one realistic Guard, the in-process hot-path comparison and the
-// loopback throughput comparison, both interleaved so that load on a
-// shared machine hits both sides alike.
+// and P7): one realistic Guard and the in-process hot-path comparison,
+// interleaved so that load on a shared machine hits both sides alike. The
+// loopback throughput comparison (P7) is in throughput.go.
 
 // BenchResource is the resource URL of [NewBenchEnv]'s Guard.
 const BenchResource = "https://mcp.example.com/mcp"
@@ -224,135 +216,4 @@ func interleave(b *testing.B, fs ...func()) []float64 {
 		out[i] = float64(d.Nanoseconds()) / float64(max(n, 1))
 	}
 	return out
-}
-
-// LoopbackClient returns a function that sends one benchmark POST to url
-// with token over a kept-alive loopback connection of client and marks b
-// failed unless the answer is 200. It may be called concurrently.
-func LoopbackClient(b testing.TB, client *http.Client, url, token string) func() {
-	return func() {
-		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(BenchBody))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Error(err) // not Fatal: the load generator calls it from its own goroutines
-			return
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Errorf("status %d", resp.StatusCode)
-		}
-	}
-}
-
-// Throughput is P7: a Go load generator with workers concurrent kept-alive
-// clients sends requests to bare and guarded in alternating rounds of the
-// same duration (one round each per b.Loop iteration, the order swapped
-// every round) and reports the median, minimum and maximum over rounds of
-// the throughput ratio guarded ÷ bare, and the median requests per second
-// of each side. Both sides run in this process, so they share one GOGC
-// (reported as the gogc metric; set it with the GOGC environment
-// variable); every round starts right after a forced collection, so that
-// garbage left by the previous round (of the other side) is not collected
-// on this round's time.
-func Throughput(b *testing.B, workers int, round time.Duration, bare, guarded func()) {
-	run := func(f func()) float64 {
-		runtime.GC()
-		var wg sync.WaitGroup
-		var done atomic.Int64
-		t0 := time.Now()
-		deadline := t0.Add(round)
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				n := int64(0)
-				for time.Now().Before(deadline) {
-					f()
-					n++
-				}
-				done.Add(n)
-			}()
-		}
-		wg.Wait()
-		return float64(done.Load()) / time.Since(t0).Seconds()
-	}
-	run(bare) // warm up connections and caches on both sides
-	run(guarded)
-	var ratios, rb, rg []float64
-	for b.Loop() {
-		var qb, qg float64
-		if len(ratios)%2 == 0 {
-			qb, qg = run(bare), run(guarded)
-		} else {
-			qg, qb = run(guarded), run(bare)
-		}
-		rb, rg, ratios = append(rb, qb), append(rg, qg), append(ratios, qg/qb)
-	}
-	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(median(ratios), "guarded/bare-median")
-	b.ReportMetric(slices.Min(ratios), "guarded/bare-min")
-	b.ReportMetric(slices.Max(ratios), "guarded/bare-max")
-	b.ReportMetric(median(rb), "bare-req/s")
-	b.ReportMetric(median(rg), "guarded-req/s")
-	gogc := debug.SetGCPercent(-1) // reads the setting; restored at once
-	debug.SetGCPercent(gogc)
-	b.ReportMetric(float64(gogc), "gogc")
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	return s[len(s)/2]
-}
-
-// BenchSDKHandler is a stateless, JSON-response go-sdk streamable handler
-// whose server has the benchmark's tool: the "with a go-sdk server" side
-// of P7.
-func BenchSDKHandler() http.Handler {
-	s := mcp.NewServer(&mcp.Implementation{Name: "bench", Version: "1.0.0"}, nil)
-	s.AddTool(&mcp.Tool{Name: "t8", InputSchema: map[string]any{"type": "object"}},
-		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil
-		})
-	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s },
-		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
-}
-
-// ThroughputRound is the duration of one round of [ThroughputHTTP] and
-// [ThroughputURLs]: long enough for thousands of requests per round with
-// the trivial handler and hundreds with the go-sdk server, so scheduler
-// noise averages out inside a round.
-const ThroughputRound = 250 * time.Millisecond
-
-// ThroughputHTTP is [Throughput] over loopback servers of bare and
-// guarded (net/http handlers), with 4 workers and ThroughputRound rounds.
-func ThroughputHTTP(b *testing.B, e *BenchEnv, bare, guarded http.Handler) {
-	ThroughputURLs(b, e, serveLoopback(b, bare), serveLoopback(b, guarded))
-}
-
-// ThroughputURLs is [Throughput] against two running servers (base URLs;
-// the MCP endpoint is at /mcp), with 4 workers and ThroughputRound rounds.
-func ThroughputURLs(b *testing.B, e *BenchEnv, bareURL, guardedURL string) {
-	const workers = 4
-	client := func() *http.Client {
-		t := &http.Transport{MaxIdleConnsPerHost: workers, DisableCompression: true}
-		b.Cleanup(t.CloseIdleConnections)
-		return &http.Client{Transport: t}
-	}
-	Throughput(b, workers, ThroughputRound, LoopbackClient(b, client(), bareURL+"/mcp", e.Token),
-		LoopbackClient(b, client(), guardedURL+"/mcp", e.Token))
-}
-
-func serveLoopback(b *testing.B, h http.Handler) string {
-	srv := httptest.NewServer(h)
-	b.Cleanup(srv.Close)
-	return srv.URL
 }

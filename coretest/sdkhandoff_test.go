@@ -1,0 +1,68 @@
+package coretest
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"runtime/debug"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// TestSDKHandOffAllocs pins the go-sdk side of P7: serving a go-sdk
+// server behind Guard.Serve costs exactly the allocations that serving the
+// trivial handler behind it costs, above the bare handler. The TokenInfo
+// comes with the verified token's cache entry and is answered by the
+// Result's own context node, so the SDK finds it with no header parse, no
+// TokenInfo, context node or request copy of its own (the SDK's
+// auth.RequireBearerToken would add at least three). The counts are taken
+// with the collector off: a collection empties the go-sdk's pools, which
+// makes its own count vary by a fraction of an allocation. Under -race a
+// pool may also drop an entry at random, hence a tolerance of one there.
+// Not parallel: AllocsPerRun forbids it (and GOGC is process-wide).
+func TestSDKHandOffAllocs(t *testing.T) {
+	e := NewBenchEnv(t)
+	var seen *auth.TokenInfo
+	sdkServer := mcp.NewServer(&mcp.Implementation{Name: "bench", Version: "1.0.0"}, nil)
+	sdkServer.AddTool(&mcp.Tool{Name: "t8", InputSchema: map[string]any{"type": "object"}},
+		func(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			seen = req.Extra.TokenInfo
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil
+		})
+	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return sdkServer },
+		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
+	guard := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.Guard.Serve(w, r, next.ServeHTTP) })
+	}
+	trivial := http.HandlerFunc(Terminal)
+	// As on a server, the request's context is cancellable.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	allocs := func(h http.Handler) float64 {
+		return testing.AllocsPerRun(50, e.ServeInProcess(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r.WithContext(ctx))
+		})))
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	sdkExtra := allocs(guard(sdk)) - allocs(sdk)
+	trivialExtra := allocs(guard(trivial)) - allocs(trivial)
+	tolerance := 0.0
+	if raceEnabled {
+		tolerance = 1
+	}
+	if math.Abs(sdkExtra-trivialExtra) > tolerance {
+		t.Errorf("Serve adds %v allocations in front of the go-sdk, %v in front of the trivial handler: the SDK hand-off allocates", sdkExtra, trivialExtra)
+	}
+	seen = nil
+	e.ServeInProcess(t, guard(sdk))()
+	if seen == nil || seen.UserID == "" || len(seen.Scopes) == 0 {
+		t.Fatalf("the tool saw TokenInfo %+v, want the principal's", seen)
+	}
+	first := seen
+	e.ServeInProcess(t, guard(sdk))()
+	if seen != first {
+		t.Errorf("TokenInfo %p then %p: want the one cached with the token", first, seen)
+	}
+}
