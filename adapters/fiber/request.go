@@ -60,6 +60,13 @@ type reqState struct {
 	vals [inlineHeaders]string
 	hdr  http.Header
 	tok  internedValue // kept across requests: see intern
+	// shape lists the header names of the last request in order, when
+	// each came once and hdr maps exactly these names, name i to
+	// vals[i:i+1:i+1]; nil otherwise. A request with the same names in the
+	// same order (a client sends the same header fields every time) then
+	// only writes vals: hdr already holds the right slices.
+	shape []string
+	names [inlineHeaders]string // shape's storage
 }
 
 // internedValue is the last Authorization value a reqState copied, with
@@ -109,16 +116,43 @@ func (st *reqState) release() {
 }
 
 // reset empties st for reuse; false when its map is too large to keep.
+// A map of shape keeps its names, whose slices now see the emptied vals.
 func (st *reqState) reset() bool {
 	if len(st.hdr) > 2*inlineHeaders {
 		return false
 	}
-	clear(st.hdr)
+	if st.shape == nil {
+		clear(st.hdr)
+	}
 	st.req, st.vals = core.Request{}, [inlineHeaders]string{} // st.tok stays: see intern
 	return true
 }
 
-// fillRequest is newRequest into st, reusing st's header map.
+// sameShape reports whether st.hdr already maps the names of fields, in
+// order and each once, to the slices of st.vals (see reqState.shape).
+func (st *reqState) sameShape(fields []field) bool {
+	if st.shape == nil || len(fields) != len(st.shape) || len(st.hdr) != len(st.shape) {
+		return false
+	}
+	for i := range fields {
+		if fields[i].key != st.shape[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// field is one header field of a request being filled: its canonical
+// name and where its value is.
+type field struct {
+	key string
+	end int    // of the value in the copied bytes; -1: the value is s
+	s   string // the value, once copied (or interned)
+}
+
+// fillRequest is newRequest into st, reusing st's header map: when the
+// request has the same header names in the same order as the last one st
+// carried (st.shape), only the values are written.
 func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Request {
 	h := &req.Header
 	uri := req.URI()
@@ -126,11 +160,6 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Req
 	// One pass gathers every value into b (on the stack while it fits)
 	// and notes where each ends; string(b) is then the only copy, but for
 	// the Authorization value (most of the bytes), which is interned.
-	type field struct {
-		key string
-		end int    // of the value in b; -1: the value is s
-		s   string // the interned value
-	}
 	var fieldBuf [inlineHeaders]field
 	var stack [1024]byte
 	fields := fieldBuf[:0]
@@ -149,35 +178,53 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Req
 		}
 	})
 	all := string(b)
-	off := addrEnd
+	for i, off := 0, addrEnd; i < len(fields); i++ {
+		if f := &fields[i]; f.end >= 0 {
+			f.s, off = all[off:f.end], f.end
+		}
+	}
 	cr := &st.req
 	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path) : len(path)+len(query)],
 		RemoteAddr: all[len(path)+len(query) : addrEnd], BodyReader: fastBody{req}}
+	// fasthttp keeps a single Content-Type however many the client sent;
+	// the Guard must see them all to refuse an ambiguous media type, as it
+	// does behind net/http.
+	cts := rawValues(h.RawHeaders(), "content-type")
+	if len(cts) <= 1 && st.sameShape(fields) {
+		for i, f := range fields {
+			st.vals[i] = f.s
+		}
+		cr.Header = st.hdr
+		return cr
+	}
 	if st.hdr == nil {
 		st.hdr = make(http.Header, max(len(fields), inlineHeaders))
 	}
+	clear(st.hdr)
+	st.shape, st.names = nil, [inlineHeaders]string{}
 	hdr, vals, i := st.hdr, st.vals[:], 0
 	if len(fields) > inlineHeaders {
 		vals = make([]string, len(fields))
 	}
+	shaped := len(fields) <= inlineHeaders && len(cts) <= 1
 	for _, f := range fields {
-		s := f.s
-		if f.end >= 0 {
-			s, off = all[off:f.end], f.end
-		}
 		if old, ok := hdr[f.key]; ok {
-			hdr[f.key] = append(old, s)
+			hdr[f.key] = append(old, f.s)
+			shaped = false
 			continue
 		}
-		vals[i] = s
+		vals[i] = f.s
 		hdr[f.key] = vals[i : i+1 : i+1]
+		if shaped {
+			st.names[i] = f.key
+		}
 		i++
 	}
-	// fasthttp keeps a single Content-Type however many the client sent;
-	// the Guard must see them all to refuse an ambiguous media type, as it
-	// does behind net/http.
-	if cts := rawValues(h.RawHeaders(), "content-type"); len(cts) > 1 {
+	if len(cts) > 1 {
 		hdr["Content-Type"] = cts
+	}
+	if shaped {
+		st.shape = st.names[:len(fields)]
 	}
 	cr.Header = hdr
 	return cr

@@ -2,6 +2,7 @@ package fibermcp
 
 import (
 	"bufio"
+	"fmt"
 	"hash/maphash"
 	"net"
 	"net/http"
@@ -126,8 +127,13 @@ func TestFillRequestReuse(t *testing.T) {
 	if !st.reset() { // what release does before pooling st
 		t.Fatal("a small header map is not kept")
 	}
-	if len(st.hdr) != 0 || st.vals != [inlineHeaders]string{} || st.req.Header != nil || st.req.Path != "" {
-		t.Fatalf("reset state not empty: %q %q %+v", st.hdr, st.vals, st.req)
+	if st.vals != [inlineHeaders]string{} || st.req.Header != nil || st.req.Path != "" {
+		t.Fatalf("reset state not empty: %q %+v", st.vals, st.req)
+	}
+	for k, vs := range st.hdr { // a kept shape: its slices see the emptied vals
+		if len(vs) != 1 || vs[0] != "" {
+			t.Fatalf("reset state keeps %s: %q", k, vs)
+		}
 	}
 	got := fillRequest(st, second, nil)
 	want := &core.Request{Method: http.MethodGet, Path: "/b", Header: http.Header{"Accept": {"text/event-stream"}}}
@@ -230,5 +236,94 @@ func TestInternVariants(t *testing.T) {
 			t.Errorf("%.30q (-want +got):\n%s", vals, diff)
 		}
 		st.reset()
+	}
+}
+
+// TestFillRequestShapes: one reqState carrying a sequence of requests
+// gives each exactly what a fresh state gives (newRequest), whether the
+// header names repeat those of the request before (only the values are
+// written) or not (the map is rebuilt), and every value survives fasthttp
+// reusing its buffers.
+func TestFillRequestShapes(t *testing.T) {
+	t.Parallel()
+	const (
+		a       = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nMcp-Session-Id: s1\r\nContent-Length: 2\r\n\r\n{}"
+		aValues = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nAuthorization: Bearer b\r\nMcp-Session-Id: s2\r\nContent-Length: 3\r\n\r\n{ }"
+		aOrder  = "POST /mcp HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nContent-Type: application/json\r\nMcp-Session-Id: s1\r\nContent-Length: 2\r\n\r\n{}"
+		aName   = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nX-Session-Id: s1\r\nContent-Length: 2\r\n\r\n{}"
+		aLess   = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nContent-Length: 2\r\n\r\n{}"
+		aDup    = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nMcp-Session-Id: s1\r\nMcp-Session-Id: s2\r\nContent-Length: 2\r\n\r\n{}"
+		// fasthttp visits one Content-Type: the names are a's, the header is not.
+		aTwoCT = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nMcp-Session-Id: s1\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}"
+	)
+	many := "GET /mcp HTTP/1.1\r\nHost: h\r\n"
+	for i := range inlineHeaders + 2 {
+		many += fmt.Sprintf("X-H%d: %d\r\n", i, i)
+	}
+	many += "\r\n"
+	for _, tt := range []struct {
+		name string
+		seq  []string
+	}{
+		{"same names, new values", []string{a, aValues, a, aValues}},
+		{"same names, other order", []string{a, aOrder, a}},
+		{"one name differs", []string{a, aName, a}},
+		{"fewer names, then more", []string{a, aLess, a}},
+		{"a repeated name", []string{a, aDup, a, aDup, aDup}},
+		{"two Content-Types under the same names", []string{a, aTwoCT, a, aTwoCT}},
+		{"more names than inline", []string{many, many, a, many}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := &reqState{}
+			for i, raw := range tt.seq {
+				var want, req fasthttp.Request
+				if err := want.Read(bufioReader(raw)); err != nil {
+					t.Fatal(err)
+				}
+				if err := req.Read(bufioReader(raw)); err != nil {
+					t.Fatal(err)
+				}
+				addr := &net.TCPAddr{IP: net.IPv4(10, 0, 0, byte(i)), Port: 1000 + i}
+				exp := newRequest(&want, addr)
+				got := fillRequest(st, &req, addr)
+				req.Header.VisitAll(func(_, v []byte) { // fasthttp reuses its buffers
+					for j := range v {
+						v[j] = 'z'
+					}
+				})
+				exp.BodyReader, got.BodyReader = nil, nil
+				if diff := cmp.Diff(exp, got); diff != "" {
+					t.Fatalf("request %d (-fresh +reused):\n%s", i, diff)
+				}
+				st.reset()
+			}
+		})
+	}
+}
+
+// TestFillRequestMutatedMap: a header map that gained or lost a name after
+// it was handed out is rebuilt, not trusted.
+func TestFillRequestMutatedMap(t *testing.T) {
+	t.Parallel()
+	raw := "POST /mcp HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nContent-Length: 0\r\n\r\n"
+	for _, mutate := range []func(http.Header){
+		func(h http.Header) { h["X-Added"] = []string{"x"} },
+		func(h http.Header) { delete(h, "Authorization") },
+	} {
+		st := &reqState{}
+		for i := range 2 {
+			var req fasthttp.Request
+			if err := req.Read(bufioReader(raw)); err != nil {
+				t.Fatal(err)
+			}
+			got := fillRequest(st, &req, nil)
+			want := http.Header{"Authorization": {"Bearer a"}, "Content-Length": {"0"}}
+			if diff := cmp.Diff(want, got.Header); diff != "" {
+				t.Fatalf("request %d (-want +got):\n%s", i, diff)
+			}
+			mutate(got.Header)
+			st.reset()
+		}
 	}
 }
