@@ -74,7 +74,7 @@ func FuzzFillRequestSequence(f *testing.F) {
 			_ = req.Read(bufioReader(raw))
 			addr := &net.TCPAddr{IP: net.IPv4(10, 0, 0, byte(i)), Port: 1000 + i}
 			exp := newRequest(&want, addr)
-			got := fillRequest(st, &req, addr)
+			got := fill(st, &req, addr)
 			req.Header.VisitAll(func(_, v []byte) { // fasthttp reuses its buffers
 				for j := range v {
 					v[j] = 'z'

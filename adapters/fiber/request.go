@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
 
@@ -47,7 +48,8 @@ func (f fastBody) ReadBody(max int64) ([]byte, error) {
 // values; header names are canonicalised as net/http does, and Host is left
 // out as in net/http. The header is visited once.
 func newRequest(req *fasthttp.Request, remote net.Addr) *core.Request {
-	return fillRequest(&reqState{}, req, remote)
+	cr, _ := fillRequest(&reqState{}, req, remote)
+	return cr
 }
 
 // reqState holds the core.Request of one Check with its header map and the
@@ -150,20 +152,39 @@ type field struct {
 	s   string // the value, once copied (or interned)
 }
 
+// perRequest is [New]'s one allocation per request: the Result Check
+// fills (core.Guard.CheckInto) and the bytes of the request's strings
+// (path, query, address, every header value but Authorization), when they
+// fit; a longer text is one more allocation. The bytes are written once,
+// before any string is made of them, and never again, and a perRequest is
+// never reused (not pooled), so the strings are as immutable as copies: the
+// Result and whatever keeps a string alive keep the whole perRequest alive
+// instead, no longer than they would keep a Result from Check.
+type perRequest struct {
+	res  core.Result
+	text [perRequestText]byte
+}
+
+// perRequestText fills perRequest up to a 384-byte size class: 240 bytes at present,
+// room for what an MCP client's request usually carries.
+const perRequestText = 384 - int(unsafe.Sizeof(core.Result{}))
+
 // fillRequest is newRequest into st, reusing st's header map: when the
 // request has the same header names in the same order as the last one st
-// carried (st.shape), only the values are written.
-func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Request {
+// carried (st.shape), only the values are written. It returns the Result
+// to pass to Check, in the perRequest that holds the strings.
+func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Request, *core.Result) {
 	h := &req.Header
 	uri := req.URI()
 	path, query := uri.Path(), uri.QueryString()
-	// One pass gathers every value into b (on the stack while it fits)
-	// and notes where each ends; string(b) is then the only copy, but for
-	// the Authorization value (most of the bytes), which is interned.
+	// One pass gathers every value into pr.text (a larger buffer when it
+	// does not fit) and notes where each ends: all is then the only copy,
+	// but for the Authorization value (most of the bytes), which is
+	// interned.
+	pr := new(perRequest)
 	var fieldBuf [inlineHeaders]field
-	var stack [1024]byte
 	fields := fieldBuf[:0]
-	b := append(append(stack[:0], path...), query...)
+	b := append(append(pr.text[:0], path...), query...)
 	b = appendAddr(b, remote)
 	addrEnd := len(b)
 	h.VisitAll(func(k, v []byte) {
@@ -177,7 +198,7 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Req
 			fields = append(fields, field{key: key, end: len(b)})
 		}
 	})
-	all := string(b)
+	all := unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
 	for i, off := 0, addrEnd; i < len(fields); i++ {
 		if f := &fields[i]; f.end >= 0 {
 			f.s, off = all[off:f.end], f.end
@@ -190,12 +211,12 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Req
 	// the Guard must see them all to refuse an ambiguous media type, as it
 	// does behind net/http.
 	cts := rawValues(h.RawHeaders(), "content-type")
-	if len(cts) <= 1 && st.sameShape(fields) {
+	if cts == nil && st.sameShape(fields) {
 		for i, f := range fields {
 			st.vals[i] = f.s
 		}
 		cr.Header = st.hdr
-		return cr
+		return cr, &pr.res
 	}
 	if st.hdr == nil {
 		st.hdr = make(http.Header, max(len(fields), inlineHeaders))
@@ -206,7 +227,7 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Req
 	if len(fields) > inlineHeaders {
 		vals = make([]string, len(fields))
 	}
-	shaped := len(fields) <= inlineHeaders && len(cts) <= 1
+	shaped := len(fields) <= inlineHeaders && cts == nil
 	for _, f := range fields {
 		if old, ok := hdr[f.key]; ok {
 			hdr[f.key] = append(old, f.s)
@@ -220,14 +241,14 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Req
 		}
 		i++
 	}
-	if len(cts) > 1 {
+	if cts != nil {
 		hdr["Content-Type"] = cts
 	}
 	if shaped {
 		st.shape = st.names[:len(fields)]
 	}
 	cr.Header = hdr
-	return cr
+	return cr, &pr.res
 }
 
 // appendAddr appends a's String form (net.TCPAddr's "host:port", an
@@ -245,21 +266,43 @@ func appendAddr(b []byte, a net.Addr) []byte {
 }
 
 // rawValues returns the values of every field named name (lower case) in
-// a raw header block, OWS-trimmed; nil when there is none.
+// a raw header block, OWS-trimmed, when there are at least two; nil
+// otherwise. The usual case (one field) allocates nothing.
 func rawValues(raw []byte, name string) []string {
+	n := 0
+	for rest := raw; len(rest) > 0 && n < 2; {
+		var line []byte
+		line, rest = nextLine(rest)
+		if isField(line, name) {
+			n++
+		}
+	}
+	if n < 2 {
+		return nil
+	}
 	var out []string
 	for len(raw) > 0 {
-		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
-		}
-		if len(line) > len(name) && line[len(name)] == ':' && strings.EqualFold(string(line[:len(name)]), name) {
+		var line []byte
+		line, raw = nextLine(raw)
+		if isField(line, name) {
 			out = append(out, strings.Trim(string(line[len(name)+1:]), " \t\r"))
 		}
 	}
 	return out
+}
+
+// nextLine splits raw after its first '\n' (or its end).
+func nextLine(raw []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+		return raw[:i], raw[i+1:]
+	}
+	return raw, nil
+}
+
+// isField reports whether a raw header line is a field named name (lower
+// case), in any case.
+func isField(line []byte, name string) bool {
+	return len(line) > len(name) && line[len(name)] == ':' && strings.EqualFold(string(line[:len(name)]), name)
 }
 
 // inlineHeaders is how many header values newRequest stores without a

@@ -123,7 +123,7 @@ func TestFillRequestReuse(t *testing.T) {
 	first := read("POST /a?x=1 HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer first\r\nMcp-Session-Id: s1\r\nX-One: 1\r\nContent-Length: 0\r\n\r\n")
 	second := read("GET /b HTTP/1.1\r\nHost: h\r\nAccept: text/event-stream\r\n\r\n")
 	st := &reqState{}
-	fillRequest(st, first, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 1})
+	fill(st, first, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 1})
 	if !st.reset() { // what release does before pooling st
 		t.Fatal("a small header map is not kept")
 	}
@@ -135,7 +135,7 @@ func TestFillRequestReuse(t *testing.T) {
 			t.Fatalf("reset state keeps %s: %q", k, vs)
 		}
 	}
-	got := fillRequest(st, second, nil)
+	got := fill(st, second, nil)
 	want := &core.Request{Method: http.MethodGet, Path: "/b", Header: http.Header{"Accept": {"text/event-stream"}}}
 	got.BodyReader = nil
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -159,7 +159,7 @@ func TestInternAuthorization(t *testing.T) {
 	auth := func(raw string) string {
 		t.Helper()
 		req := read(raw)
-		got := fillRequest(st, req, nil).Header["Authorization"]
+		got := fill(st, req, nil).Header["Authorization"]
 		if len(got) != 1 || got[0] != raw {
 			t.Fatalf("Authorization = %q, want %q", got, raw)
 		}
@@ -222,7 +222,7 @@ func TestInternVariants(t *testing.T) {
 		if err := req.Read(bufio.NewReaderSize(strings.NewReader(raw+"Content-Length: 0\r\n\r\n"), 64<<10)); err != nil {
 			t.Fatal(err)
 		}
-		got := fillRequest(st, &req, nil).Header["Authorization"]
+		got := fill(st, &req, nil).Header["Authorization"]
 		req.Header.VisitAll(func(k, v []byte) { // fasthttp reuses its buffers
 			for i := range v {
 				v[i] = 'z'
@@ -261,6 +261,8 @@ func TestFillRequestShapes(t *testing.T) {
 		many += fmt.Sprintf("X-H%d: %d\r\n", i, i)
 	}
 	many += "\r\n"
+	long := "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nMcp-Session-Id: " +
+		strings.Repeat("s", perRequestText) + "\r\nContent-Length: 2\r\n\r\n{}" // longer than perRequest.text
 	for _, tt := range []struct {
 		name string
 		seq  []string
@@ -272,6 +274,7 @@ func TestFillRequestShapes(t *testing.T) {
 		{"a repeated name", []string{a, aDup, a, aDup, aDup}},
 		{"two Content-Types under the same names", []string{a, aTwoCT, a, aTwoCT}},
 		{"more names than inline", []string{many, many, a, many}},
+		{"values longer than perRequest's text", []string{a, long, long, a}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -286,7 +289,7 @@ func TestFillRequestShapes(t *testing.T) {
 				}
 				addr := &net.TCPAddr{IP: net.IPv4(10, 0, 0, byte(i)), Port: 1000 + i}
 				exp := newRequest(&want, addr)
-				got := fillRequest(st, &req, addr)
+				got := fill(st, &req, addr)
 				req.Header.VisitAll(func(_, v []byte) { // fasthttp reuses its buffers
 					for j := range v {
 						v[j] = 'z'
@@ -317,13 +320,56 @@ func TestFillRequestMutatedMap(t *testing.T) {
 			if err := req.Read(bufioReader(raw)); err != nil {
 				t.Fatal(err)
 			}
-			got := fillRequest(st, &req, nil)
+			got := fill(st, &req, nil)
 			want := http.Header{"Authorization": {"Bearer a"}, "Content-Length": {"0"}}
 			if diff := cmp.Diff(want, got.Header); diff != "" {
 				t.Fatalf("request %d (-want +got):\n%s", i, diff)
 			}
 			mutate(got.Header)
 			st.reset()
+		}
+	}
+}
+
+// fill is fillRequest without its Result.
+func fill(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Request {
+	cr, _ := fillRequest(st, req, remote)
+	return cr
+}
+
+// TestPerRequestSize: the Result and the text fill one size class, and the
+// text keeps room for a usual request's values (a larger core.Result would
+// take it).
+func TestPerRequestSize(t *testing.T) {
+	t.Parallel()
+	if n := unsafe.Sizeof(perRequest{}); n != 384 {
+		t.Errorf("perRequest is %d bytes, want 384 (a size class)", n)
+	}
+	if perRequestText < 192 {
+		t.Errorf("perRequest.text is %d bytes, want at least 192", perRequestText)
+	}
+}
+
+// TestFillRequestAllocs: a typical request costs one allocation (its
+// perRequest) once the state has carried the same header names; values
+// longer than the perRequest's text cost one more.
+func TestFillRequestAllocs(t *testing.T) { // not parallel: AllocsPerRun forbids it
+	for _, tt := range []struct {
+		sid  string
+		want float64
+	}{{"s1", 1}, {strings.Repeat("s", perRequestText), 2}} {
+		var req fasthttp.Request
+		raw := "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
+			"Authorization: Bearer abc\r\nMcp-Session-Id: " + tt.sid + "\r\nContent-Length: 2\r\n\r\n{}"
+		if err := req.Read(bufio.NewReaderSize(strings.NewReader(raw), 4096)); err != nil {
+			t.Fatal(err)
+		}
+		addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4000}
+		st := &reqState{}
+		fillRequest(st, &req, addr)
+		st.reset()
+		if n := testing.AllocsPerRun(100, func() { fillRequest(st, &req, addr); st.reset() }); n != tt.want {
+			t.Errorf("session id of %d bytes: %v allocations, want %v", len(tt.sid), n, tt.want)
 		}
 	}
 }
