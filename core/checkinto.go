@@ -17,3 +17,12 @@ func (g *Guard) CheckInto(ctx context.Context, r *Request, res *Result) (*Result
 	}
 	return g.checkIn(ctx, r, res, nil)
 }
+
+// remoteAddr is r.RemoteAddr, or the String form of r.Peer when
+// RemoteAddr is empty (see Request.Peer).
+func (r *Request) remoteAddr() string {
+	if r.RemoteAddr == "" && r.Peer != nil {
+		return r.Peer.String()
+	}
+	return r.RemoteAddr
+}

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"net"
 	"testing"
 )
 
@@ -58,5 +59,42 @@ func TestCheckInto(t *testing.T) {
 	}
 	if res, err := g.CheckInto(context.Background(), post(tokAlice, toolCall("ls")), nil); err != nil || res == nil {
 		t.Errorf("nil Result: %v, %v", res, err)
+	}
+}
+
+// TestRequestPeer: the audit event's RemoteAddr is Request.RemoteAddr, or
+// Peer's String form when RemoteAddr is empty, on allowed and refused
+// requests alike (a nil header included).
+func TestRequestPeer(t *testing.T) {
+	t.Parallel()
+	mapped := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 41234} // 16-byte IPv4-mapped form
+	v6 := &net.TCPAddr{IP: net.ParseIP("fe80::1"), Port: 8, Zone: "eth0"}
+	tests := []struct {
+		name   string
+		req    *Request
+		remote string
+		peer   net.Addr
+		want   string
+	}{
+		{"RemoteAddr only", post(tokAlice, toolCall("ls")), "192.0.2.9:1", nil, "192.0.2.9:1"},
+		{"Peer only", post(tokAlice, toolCall("ls")), "", mapped, "192.0.2.7:41234"},
+		{"Peer with a zone", post(tokAlice, toolCall("ls")), "", v6, "[fe80::1%eth0]:8"},
+		{"RemoteAddr wins", post(tokAlice, toolCall("ls")), "192.0.2.9:1", mapped, "192.0.2.9:1"},
+		{"neither", post(tokAlice, toolCall("ls")), "", nil, ""},
+		{"refused", post(tokAlice, toolCall("rm")), "", mapped, "192.0.2.7:41234"},
+		{"nil header", &Request{Method: "POST"}, "", mapped, "192.0.2.7:41234"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{}
+			g := newGuard(t, func(c *Config) { c.Audit = rec })
+			tt.req.RemoteAddr, tt.req.Peer = tt.remote, tt.peer
+			_, _ = g.Check(context.Background(), tt.req)
+			evs := rec.events()
+			if len(evs) != 1 || evs[0].RemoteAddr != tt.want {
+				t.Fatalf("events %+v, want one with RemoteAddr %q", evs, tt.want)
+			}
+		})
 	}
 }

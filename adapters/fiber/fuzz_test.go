@@ -81,7 +81,7 @@ func FuzzFillRequestSequence(f *testing.F) {
 				}
 			})
 			if got.Method != exp.Method || got.Path != exp.Path || got.RawQuery != exp.RawQuery ||
-				got.RemoteAddr != exp.RemoteAddr || !reflect.DeepEqual(got.Header, exp.Header) {
+				got.Peer != exp.Peer || !reflect.DeepEqual(got.Header, exp.Header) {
 				t.Fatalf("request %d: reused state gave %+v\nfresh state gave %+v", i, got, exp)
 			}
 			if !st.reset() {

@@ -42,8 +42,9 @@ func (f fastBody) ReadBody(max int64) ([]byte, error) {
 	return b, nil
 }
 
-// newRequest copies method, path, query, the remote address (nil: none)
-// and header of req into a core.Request. Every string is a copy (the Guard
+// newRequest copies method, path, query and header of req into a
+// core.Request, with the remote address (nil: none) as its Peer, which the
+// Guard formats only where it reads it. Every string is a copy (the Guard
 // may keep some, e.g. a session id), made with one allocation for all
 // values; header names are canonicalised as net/http does, and Host is left
 // out as in net/http. The header is visited once.
@@ -154,8 +155,8 @@ type field struct {
 
 // perRequest is [New]'s one allocation per request: the Result Check
 // fills (core.Guard.CheckInto) and the bytes of the request's strings
-// (path, query, address, every header value but Authorization), when they
-// fit; a longer text is one more allocation. The bytes are written once,
+// (path, query, every header value but Authorization) when they fit; a
+// longer text is one more allocation. The bytes are written once,
 // before any string is made of them, and never again, and a perRequest is
 // never reused (not pooled), so the strings are as immutable as copies: the
 // Result and whatever keeps a string alive keep the whole perRequest alive
@@ -165,8 +166,8 @@ type perRequest struct {
 	text [perRequestText]byte
 }
 
-// perRequestText fills perRequest up to a 384-byte size class: 240 bytes at present,
-// room for what an MCP client's request usually carries.
+// perRequestText fills perRequest up to a 384-byte size class (240 bytes
+// with today's Result): room for what an MCP client usually sends.
 const perRequestText = 384 - int(unsafe.Sizeof(core.Result{}))
 
 // fillRequest is newRequest into st, reusing st's header map: when the
@@ -185,8 +186,7 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 	var fieldBuf [inlineHeaders]field
 	fields := fieldBuf[:0]
 	b := append(append(pr.text[:0], path...), query...)
-	b = appendAddr(b, remote)
-	addrEnd := len(b)
+	valuesAt := len(b) // the address is the Guard's to format (core.Request.Peer)
 	h.VisitAll(func(k, v []byte) {
 		if string(k) == "Host" {
 			return
@@ -199,14 +199,14 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 		}
 	})
 	all := unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
-	for i, off := 0, addrEnd; i < len(fields); i++ {
+	for i, off := 0, valuesAt; i < len(fields); i++ {
 		if f := &fields[i]; f.end >= 0 {
 			f.s, off = all[off:f.end], f.end
 		}
 	}
 	cr := &st.req
-	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path) : len(path)+len(query)],
-		RemoteAddr: all[len(path)+len(query) : addrEnd], BodyReader: fastBody{req}}
+	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path):valuesAt],
+		Peer: remote, BodyReader: fastBody{req}}
 	// fasthttp keeps a single Content-Type however many the client sent;
 	// the Guard must see them all to refuse an ambiguous media type, as it
 	// does behind net/http.
