@@ -15,7 +15,8 @@
 // The adapter decides nothing. It copies the request header into an
 // http.Header and calls Guard.CheckInto with c.UserContext(). A request
 // costs one allocation, which holds both the core.Result and the copied
-// values (path, query, header values; a longer text costs one more). The
+// values (path, query, header values), sized for them (224, 288 or 384
+// bytes; more than 240 bytes of values cost one more allocation). The
 // Authorization value, most of the bytes, is copied once per pooled request
 // state and reused while a client keeps sending the same token; the header
 // map is kept while a client sends the same header names in the same

@@ -155,20 +155,47 @@ type field struct {
 
 // perRequest is [New]'s one allocation per request: the Result Check
 // fills (core.Guard.CheckInto) and the bytes of the request's strings
-// (path, query, every header value but Authorization) when they fit; a
-// longer text is one more allocation. The bytes are written once,
+// (path, query, every header value but Authorization), in the smallest of
+// three sizes they fit; a text longer than textLarge gets the two
+// allocations of a separate Result and string. The bytes are written once,
 // before any string is made of them, and never again, and a perRequest is
 // never reused (not pooled), so the strings are as immutable as copies: the
 // Result and whatever keeps a string alive keep the whole perRequest alive
 // instead, no longer than they would keep a Result from Check.
-type perRequest struct {
+type perRequest[T any] struct {
 	res  core.Result
-	text [perRequestText]byte
+	text T // a byte array
 }
 
-// perRequestText fills perRequest up to a 384-byte size class (240 bytes
-// with today's Result): room for what an MCP client usually sends.
-const perRequestText = 384 - int(unsafe.Sizeof(core.Result{}))
+// The text sizes fill perRequest up to Go's 224-, 288- and 384-byte size
+// classes (80, 144 and 240 bytes with today's Result; a usual MCP client
+// request carries 70 to 200 bytes of them).
+const (
+	resultSize = int(unsafe.Sizeof(core.Result{}))
+	textSmall  = 224 - resultSize
+	textMedium = 288 - resultSize
+	textLarge  = 384 - resultSize
+)
+
+// keep copies b into a new perRequest and returns its Result and the copy.
+func keep(b []byte) (*core.Result, string) {
+	switch {
+	case len(b) <= textSmall:
+		return keepIn[[textSmall]byte](b)
+	case len(b) <= textMedium:
+		return keepIn[[textMedium]byte](b)
+	case len(b) <= textLarge:
+		return keepIn[[textLarge]byte](b)
+	}
+	return new(core.Result), string(b)
+}
+
+func keepIn[T any](b []byte) (*core.Result, string) {
+	pr := new(perRequest[T])
+	text := unsafe.Slice((*byte)(unsafe.Pointer(&pr.text)), unsafe.Sizeof(pr.text))
+	copy(text, b) // fits: keep chose T; text is not written again
+	return &pr.res, unsafe.String(&text[0], len(b))
+}
 
 // fillRequest is newRequest into st, reusing st's header map: when the
 // request has the same header names in the same order as the last one st
@@ -178,14 +205,13 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 	h := &req.Header
 	uri := req.URI()
 	path, query := uri.Path(), uri.QueryString()
-	// One pass gathers every value into pr.text (a larger buffer when it
-	// does not fit) and notes where each ends: all is then the only copy,
-	// but for the Authorization value (most of the bytes), which is
-	// interned.
-	pr := new(perRequest)
+	// One pass gathers every value into b (on the stack while it fits)
+	// and notes where each ends; keep's copy is then the only one, but for
+	// the Authorization value (most of the bytes), which is interned.
 	var fieldBuf [inlineHeaders]field
+	var stack [1024]byte
 	fields := fieldBuf[:0]
-	b := append(append(pr.text[:0], path...), query...)
+	b := append(append(stack[:0], path...), query...)
 	valuesAt := len(b) // the address is the Guard's to format (core.Request.Peer)
 	h.VisitAll(func(k, v []byte) {
 		if string(k) == "Host" {
@@ -198,7 +224,7 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 			fields = append(fields, field{key: key, end: len(b)})
 		}
 	})
-	all := unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
+	res, all := keep(b)
 	for i, off := 0, valuesAt; i < len(fields); i++ {
 		if f := &fields[i]; f.end >= 0 {
 			f.s, off = all[off:f.end], f.end
@@ -216,7 +242,7 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 			st.vals[i] = f.s
 		}
 		cr.Header = st.hdr
-		return cr, &pr.res
+		return cr, res
 	}
 	if st.hdr == nil {
 		st.hdr = make(http.Header, max(len(fields), inlineHeaders))
@@ -248,7 +274,7 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 		st.shape = st.names[:len(fields)]
 	}
 	cr.Header = hdr
-	return cr, &pr.res
+	return cr, res
 }
 
 // appendAddr appends a's String form (net.TCPAddr's "host:port", an

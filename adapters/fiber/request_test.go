@@ -262,7 +262,7 @@ func TestFillRequestShapes(t *testing.T) {
 	}
 	many += "\r\n"
 	long := "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nMcp-Session-Id: " +
-		strings.Repeat("s", perRequestText) + "\r\nContent-Length: 2\r\n\r\n{}" // longer than perRequest.text
+		strings.Repeat("s", textLarge) + "\r\nContent-Length: 2\r\n\r\n{}" // longer than the largest perRequest's text
 	for _, tt := range []struct {
 		name string
 		seq  []string
@@ -274,7 +274,7 @@ func TestFillRequestShapes(t *testing.T) {
 		{"a repeated name", []string{a, aDup, a, aDup, aDup}},
 		{"two Content-Types under the same names", []string{a, aTwoCT, a, aTwoCT}},
 		{"more names than inline", []string{many, many, a, many}},
-		{"values longer than perRequest's text", []string{a, long, long, a}},
+		{"values longer than a perRequest's text", []string{a, long, long, a}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -337,27 +337,54 @@ func fill(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Request {
 	return cr
 }
 
-// TestPerRequestSize: the Result and the text fill one size class, and the
-// text keeps room for a usual request's values (a larger core.Result would
+// TestPerRequestSize: each perRequest fills a size class, and each text
+// keeps room for the values it is meant for (a larger core.Result would
 // take it).
 func TestPerRequestSize(t *testing.T) {
 	t.Parallel()
-	if n := unsafe.Sizeof(perRequest{}); n != 384 {
-		t.Errorf("perRequest is %d bytes, want 384 (a size class)", n)
+	for _, tt := range []struct {
+		size, class uintptr
+		text, min   int
+	}{
+		{unsafe.Sizeof(perRequest[[textSmall]byte]{}), 224, textSmall, 64},
+		{unsafe.Sizeof(perRequest[[textMedium]byte]{}), 288, textMedium, 128},
+		{unsafe.Sizeof(perRequest[[textLarge]byte]{}), 384, textLarge, 224},
+	} {
+		if tt.size != tt.class || tt.text < tt.min {
+			t.Errorf("perRequest of %d bytes with %d bytes of text, want %d with at least %d", tt.size, tt.text, tt.class, tt.min)
+		}
 	}
-	if perRequestText < 192 {
-		t.Errorf("perRequest.text is %d bytes, want at least 192", perRequestText)
+}
+
+// TestKeep: keep's copy equals its input at every length around the three
+// sizes, survives a change of the input, and sits in the smallest
+// perRequest that holds it (its Result right before the text).
+func TestKeep(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, textSmall - 1, textSmall, textSmall + 1, textMedium, textMedium + 1, textLarge, textLarge + 1, 4 << 10} {
+		b := []byte(strings.Repeat("v", n))
+		res, s := keep(b)
+		clear(b)
+		if s != strings.Repeat("v", n) || res == nil || res.Principal != nil {
+			t.Fatalf("len %d: got %d bytes, Result %v", n, len(s), res)
+		}
+		if n == 0 || n > textLarge {
+			continue
+		}
+		if gap := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(res)); gap != uintptr(resultSize) {
+			t.Errorf("len %d: text %d bytes after the Result, want %d", n, gap, resultSize)
+		}
 	}
 }
 
 // TestFillRequestAllocs: a typical request costs one allocation (its
-// perRequest) once the state has carried the same header names; values
-// longer than the perRequest's text cost one more.
+// perRequest, of the size its values need) once the state has carried the
+// same header names; values longer than textLarge cost two.
 func TestFillRequestAllocs(t *testing.T) { // not parallel: AllocsPerRun forbids it
 	for _, tt := range []struct {
 		sid  string
 		want float64
-	}{{"s1", 1}, {strings.Repeat("s", perRequestText), 2}} {
+	}{{"s1", 1}, {strings.Repeat("s", textSmall), 1}, {strings.Repeat("s", textMedium), 1}, {strings.Repeat("s", textLarge), 2}} {
 		var req fasthttp.Request
 		raw := "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
 			"Authorization: Bearer abc\r\nMcp-Session-Id: " + tt.sid + "\r\nContent-Length: 2\r\n\r\n{}"
