@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"net"
 	"net/http"
 
 	"go.opentelemetry.io/otel/trace"
@@ -38,6 +39,11 @@ type Request struct {
 	// §2). Check stores what it read in Body. Adapters that cannot defer
 	// the read fill Body, BodyTooLarge and BodyErr instead.
 	BodyReader BodyReader
+	// Peer, when RemoteAddr is empty, is the peer's address, turned into
+	// RemoteAddr (Peer.String()) only where the Guard reads it (the audit
+	// event), so an adapter that holds a net.Addr need not format it on
+	// every request. OPTIONAL.
+	Peer net.Addr
 }
 
 // BodyReader reads a request body for [Guard.Check] after the caller has

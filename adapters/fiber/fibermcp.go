@@ -21,9 +21,9 @@ type principalKey struct{}
 func New(g *core.Guard) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		st := reqStates.Get().(*reqState)
-		cr := fillRequest(st, c.Request(), c.Context().RemoteAddr()) // the body is read by Check, after the token is verified
+		cr, res := fillRequest(st, c.Request(), c.Context().RemoteAddr()) // the body is read by Check, after the token is verified
 		ctx := c.UserContext()
-		res, err := g.Check(ctx, cr)
+		res, err := g.CheckInto(ctx, cr, res)
 		st.release() // the Guard keeps no reference to cr or its header
 		if err != nil {
 			if req := c.Request(); req.IsBodyStream() && req.Header.ContentLength() != 0 {

@@ -53,6 +53,44 @@ func FuzzNewRequest(f *testing.F) {
 	})
 }
 
+// FuzzFillRequestSequence: one reqState carrying a, b, b, a and b again
+// (reset in between, as New does) gives each request exactly what a fresh
+// state gives it, so a header map kept from the request before (same
+// names: only values written) never shows anything of that request.
+func FuzzFillRequestSequence(f *testing.F) {
+	const post = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nContent-Length: 2\r\n\r\n{}"
+	f.Add(post, "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nAuthorization: Bearer b\r\nContent-Length: 2\r\n\r\n{}")
+	f.Add(post, "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nContent-Type: a/b\r\nContent-Length: 2\r\n\r\n{}")
+	f.Add(post, "GET / HTTP/1.1\r\nHost: h\r\nAccept: a\r\naccept: b\r\nX-\xff: \xfe\r\n\r\n")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var ra, rb fasthttp.Request
+		if ra.Read(bufioReader(a)) != nil || rb.Read(bufioReader(b)) != nil {
+			return
+		}
+		st := &reqState{}
+		for i, raw := range []string{a, b, b, a, b} {
+			var want, req fasthttp.Request
+			_ = want.Read(bufioReader(raw))
+			_ = req.Read(bufioReader(raw))
+			addr := &net.TCPAddr{IP: net.IPv4(10, 0, 0, byte(i)), Port: 1000 + i}
+			exp := newRequest(&want, addr)
+			got := fill(st, &req, addr)
+			req.Header.VisitAll(func(_, v []byte) { // fasthttp reuses its buffers
+				for j := range v {
+					v[j] = 'z'
+				}
+			})
+			if got.Method != exp.Method || got.Path != exp.Path || got.RawQuery != exp.RawQuery ||
+				got.Peer != exp.Peer || !reflect.DeepEqual(got.Header, exp.Header) {
+				t.Fatalf("request %d: reused state gave %+v\nfresh state gave %+v", i, got, exp)
+			}
+			if !st.reset() {
+				st = &reqState{}
+			}
+		}
+	})
+}
+
 // FuzzHTTPRequest: for any request fasthttp accepts, httpRequest builds
 // the same net/http request as the previous implementation (kept below as
 // the reference: http.NewRequestWithContext and Header.Add per value), and

@@ -2,6 +2,7 @@ package fibermcp
 
 import (
 	"bufio"
+	"fmt"
 	"hash/maphash"
 	"net"
 	"net/http"
@@ -122,14 +123,19 @@ func TestFillRequestReuse(t *testing.T) {
 	first := read("POST /a?x=1 HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer first\r\nMcp-Session-Id: s1\r\nX-One: 1\r\nContent-Length: 0\r\n\r\n")
 	second := read("GET /b HTTP/1.1\r\nHost: h\r\nAccept: text/event-stream\r\n\r\n")
 	st := &reqState{}
-	fillRequest(st, first, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 1})
+	fill(st, first, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 1})
 	if !st.reset() { // what release does before pooling st
 		t.Fatal("a small header map is not kept")
 	}
-	if len(st.hdr) != 0 || st.vals != [inlineHeaders]string{} || st.req.Header != nil || st.req.Path != "" {
-		t.Fatalf("reset state not empty: %q %q %+v", st.hdr, st.vals, st.req)
+	if st.vals != [inlineHeaders]string{} || st.req.Header != nil || st.req.Path != "" {
+		t.Fatalf("reset state not empty: %q %+v", st.vals, st.req)
 	}
-	got := fillRequest(st, second, nil)
+	for k, vs := range st.hdr { // a kept shape: its slices see the emptied vals
+		if len(vs) != 1 || vs[0] != "" {
+			t.Fatalf("reset state keeps %s: %q", k, vs)
+		}
+	}
+	got := fill(st, second, nil)
 	want := &core.Request{Method: http.MethodGet, Path: "/b", Header: http.Header{"Accept": {"text/event-stream"}}}
 	got.BodyReader = nil
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -153,7 +159,7 @@ func TestInternAuthorization(t *testing.T) {
 	auth := func(raw string) string {
 		t.Helper()
 		req := read(raw)
-		got := fillRequest(st, req, nil).Header["Authorization"]
+		got := fill(st, req, nil).Header["Authorization"]
 		if len(got) != 1 || got[0] != raw {
 			t.Fatalf("Authorization = %q, want %q", got, raw)
 		}
@@ -174,7 +180,7 @@ func TestInternAuthorization(t *testing.T) {
 		t.Error("a different value reused the old string")
 	}
 	// A forged hash match over different bytes must not reuse the string.
-	st.tok.hash = maphash.Bytes(st.tok.seed, []byte("Bearer cccc"))
+	st.tok.hash = maphash.Comparable(st.tok.seed, "Bearer cccc")
 	if c := auth("Bearer cccc"); c != "Bearer cccc" {
 		t.Errorf("got %q", c)
 	}
@@ -216,7 +222,7 @@ func TestInternVariants(t *testing.T) {
 		if err := req.Read(bufio.NewReaderSize(strings.NewReader(raw+"Content-Length: 0\r\n\r\n"), 64<<10)); err != nil {
 			t.Fatal(err)
 		}
-		got := fillRequest(st, &req, nil).Header["Authorization"]
+		got := fill(st, &req, nil).Header["Authorization"]
 		req.Header.VisitAll(func(k, v []byte) { // fasthttp reuses its buffers
 			for i := range v {
 				v[i] = 'z'
@@ -230,5 +236,167 @@ func TestInternVariants(t *testing.T) {
 			t.Errorf("%.30q (-want +got):\n%s", vals, diff)
 		}
 		st.reset()
+	}
+}
+
+// TestFillRequestShapes: one reqState carrying a sequence of requests
+// gives each exactly what a fresh state gives (newRequest), whether the
+// header names repeat those of the request before (only the values are
+// written) or not (the map is rebuilt), and every value survives fasthttp
+// reusing its buffers.
+func TestFillRequestShapes(t *testing.T) {
+	t.Parallel()
+	const (
+		a       = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nMcp-Session-Id: s1\r\nContent-Length: 2\r\n\r\n{}"
+		aValues = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nAuthorization: Bearer b\r\nMcp-Session-Id: s2\r\nContent-Length: 3\r\n\r\n{ }"
+		aOrder  = "POST /mcp HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nContent-Type: application/json\r\nMcp-Session-Id: s1\r\nContent-Length: 2\r\n\r\n{}"
+		aName   = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nX-Session-Id: s1\r\nContent-Length: 2\r\n\r\n{}"
+		aLess   = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nContent-Length: 2\r\n\r\n{}"
+		aDup    = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nMcp-Session-Id: s1\r\nMcp-Session-Id: s2\r\nContent-Length: 2\r\n\r\n{}"
+		// fasthttp visits one Content-Type: the names are a's, the header is not.
+		aTwoCT = "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nMcp-Session-Id: s1\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}"
+	)
+	many := "GET /mcp HTTP/1.1\r\nHost: h\r\n"
+	for i := range inlineHeaders + 2 {
+		many += fmt.Sprintf("X-H%d: %d\r\n", i, i)
+	}
+	many += "\r\n"
+	long := "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nMcp-Session-Id: " +
+		strings.Repeat("s", textLarge) + "\r\nContent-Length: 2\r\n\r\n{}" // longer than the largest perRequest's text
+	for _, tt := range []struct {
+		name string
+		seq  []string
+	}{
+		{"same names, new values", []string{a, aValues, a, aValues}},
+		{"same names, other order", []string{a, aOrder, a}},
+		{"one name differs", []string{a, aName, a}},
+		{"fewer names, then more", []string{a, aLess, a}},
+		{"a repeated name", []string{a, aDup, a, aDup, aDup}},
+		{"two Content-Types under the same names", []string{a, aTwoCT, a, aTwoCT}},
+		{"more names than inline", []string{many, many, a, many}},
+		{"values longer than a perRequest's text", []string{a, long, long, a}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := &reqState{}
+			for i, raw := range tt.seq {
+				var want, req fasthttp.Request
+				if err := want.Read(bufioReader(raw)); err != nil {
+					t.Fatal(err)
+				}
+				if err := req.Read(bufioReader(raw)); err != nil {
+					t.Fatal(err)
+				}
+				addr := &net.TCPAddr{IP: net.IPv4(10, 0, 0, byte(i)), Port: 1000 + i}
+				exp := newRequest(&want, addr)
+				got := fill(st, &req, addr)
+				req.Header.VisitAll(func(_, v []byte) { // fasthttp reuses its buffers
+					for j := range v {
+						v[j] = 'z'
+					}
+				})
+				exp.BodyReader, got.BodyReader = nil, nil
+				if diff := cmp.Diff(exp, got); diff != "" {
+					t.Fatalf("request %d (-fresh +reused):\n%s", i, diff)
+				}
+				st.reset()
+			}
+		})
+	}
+}
+
+// TestFillRequestMutatedMap: a header map that gained or lost a name after
+// it was handed out is rebuilt, not trusted.
+func TestFillRequestMutatedMap(t *testing.T) {
+	t.Parallel()
+	raw := "POST /mcp HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nContent-Length: 0\r\n\r\n"
+	for _, mutate := range []func(http.Header){
+		func(h http.Header) { h["X-Added"] = []string{"x"} },
+		func(h http.Header) { delete(h, "Authorization") },
+	} {
+		st := &reqState{}
+		for i := range 2 {
+			var req fasthttp.Request
+			if err := req.Read(bufioReader(raw)); err != nil {
+				t.Fatal(err)
+			}
+			got := fill(st, &req, nil)
+			want := http.Header{"Authorization": {"Bearer a"}, "Content-Length": {"0"}}
+			if diff := cmp.Diff(want, got.Header); diff != "" {
+				t.Fatalf("request %d (-want +got):\n%s", i, diff)
+			}
+			mutate(got.Header)
+			st.reset()
+		}
+	}
+}
+
+// fill is fillRequest without its Result.
+func fill(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Request {
+	cr, _ := fillRequest(st, req, remote)
+	return cr
+}
+
+// TestPerRequestSize: each perRequest fills a size class, and each text
+// keeps room for the values it is meant for (a larger core.Result would
+// take it).
+func TestPerRequestSize(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		size, class uintptr
+		text, min   int
+	}{
+		{unsafe.Sizeof(perRequest[[textSmall]byte]{}), 224, textSmall, 64},
+		{unsafe.Sizeof(perRequest[[textMedium]byte]{}), 288, textMedium, 128},
+		{unsafe.Sizeof(perRequest[[textLarge]byte]{}), 384, textLarge, 224},
+	} {
+		if tt.size != tt.class || tt.text < tt.min {
+			t.Errorf("perRequest of %d bytes with %d bytes of text, want %d with at least %d", tt.size, tt.text, tt.class, tt.min)
+		}
+	}
+}
+
+// TestKeep: keep's copy equals its input at every length around the three
+// sizes, survives a change of the input, and sits in the smallest
+// perRequest that holds it (its Result right before the text).
+func TestKeep(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, textSmall - 1, textSmall, textSmall + 1, textMedium, textMedium + 1, textLarge, textLarge + 1, 4 << 10} {
+		b := []byte(strings.Repeat("v", n))
+		res, s := keep(b)
+		clear(b)
+		if s != strings.Repeat("v", n) || res == nil || res.Principal != nil {
+			t.Fatalf("len %d: got %d bytes, Result %v", n, len(s), res)
+		}
+		if n == 0 || n > textLarge {
+			continue
+		}
+		if gap := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(res)); gap != uintptr(resultSize) {
+			t.Errorf("len %d: text %d bytes after the Result, want %d", n, gap, resultSize)
+		}
+	}
+}
+
+// TestFillRequestAllocs: a typical request costs one allocation (its
+// perRequest, of the size its values need) once the state has carried the
+// same header names; values longer than textLarge cost two.
+func TestFillRequestAllocs(t *testing.T) { // not parallel: AllocsPerRun forbids it
+	for _, tt := range []struct {
+		sid  string
+		want float64
+	}{{"s1", 1}, {strings.Repeat("s", textSmall), 1}, {strings.Repeat("s", textMedium), 1}, {strings.Repeat("s", textLarge), 2}} {
+		var req fasthttp.Request
+		raw := "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
+			"Authorization: Bearer abc\r\nMcp-Session-Id: " + tt.sid + "\r\nContent-Length: 2\r\n\r\n{}"
+		if err := req.Read(bufio.NewReaderSize(strings.NewReader(raw), 4096)); err != nil {
+			t.Fatal(err)
+		}
+		addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4000}
+		st := &reqState{}
+		fillRequest(st, &req, addr)
+		st.reset()
+		if n := testing.AllocsPerRun(100, func() { fillRequest(st, &req, addr); st.reset() }); n != tt.want {
+			t.Errorf("session id of %d bytes: %v allocations, want %v", len(tt.sid), n, tt.want)
+		}
 	}
 }
