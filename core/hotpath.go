@@ -16,10 +16,10 @@ import (
 // inspect.Request, and Serve's Request) is a pooled checkScratch.
 
 // checkScratch is the state Check needs only while it runs. It goes back
-// to the pool only after an allowed request, once it holds no reference
-// into the request (the inspection is zeroed and Serve clears its
-// Request); after a refusal it is left to the collector, because the
-// refusal may point into it.
+// to the pool only after an allowed request, zeroed once by putScratch so
+// that it holds no reference into the request (inspect.InspectInto then
+// finds its Request zero and does not clear it again); after a refusal it
+// is left to the collector, because the refusal may point into it.
 type checkScratch struct {
 	req Request // Serve's Request
 	ins inspection
