@@ -13,7 +13,8 @@ import (
 // context from it without another allocation); with the verifier's token
 // memo the principal is the one derived when the token was first seen; and
 // what Check needs only while it runs (the inspection with its
-// inspect.Request, and Serve's Request) is a pooled checkScratch.
+// inspect.Request) is a pooled checkScratch; Serve's Request is on its
+// stack.
 
 // checkScratch is the state Check needs only while it runs. It goes back
 // to the pool only after an allowed request, zeroed once by putScratch so
@@ -21,7 +22,6 @@ import (
 // finds its Request zero and does not clear it again); after a refusal it
 // is left to the collector, because the refusal may point into it.
 type checkScratch struct {
-	req Request // Serve's Request
 	ins inspection
 }
 

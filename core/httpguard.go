@@ -30,8 +30,8 @@ import (
 func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.ResponseWriter, *http.Request)) {
 	st := &httpState{w: w, r: r}
 	sc := getScratch()
-	cr := &sc.req
-	*cr = Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr, Header: r.Header}
+	// On the stack: Check keeps no reference to the Request itself.
+	cr := &Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr, Header: r.Header}
 	if r.Body != nil && r.Body != http.NoBody {
 		cr.BodyReader = st
 	}
