@@ -13,8 +13,8 @@ import (
 // context from it without another allocation); with the verifier's token
 // memo the principal is the one derived when the token was first seen; and
 // what Check needs only while it runs (the inspection with its
-// inspect.Request) is a pooled checkScratch; Serve's Request is on its
-// stack.
+// inspect.Request, and Serve's body reader) is a pooled checkScratch;
+// Serve's Request is on its stack.
 
 // checkScratch is the state Check needs only while it runs. It goes back
 // to the pool only after an allowed request, zeroed once by putScratch so
@@ -22,7 +22,8 @@ import (
 // finds its Request zero and does not clear it again); after a refusal it
 // is left to the collector, because the refusal may point into it.
 type checkScratch struct {
-	ins inspection
+	body httpBody // Serve's BodyReader
+	ins  inspection
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(checkScratch) }}
