@@ -39,13 +39,19 @@ func extractBearer(h http.Header, rawQuery string, body []byte) (string, error) 
 // only for a token its verifier's cache does not hold (see
 // [CachedVerifier]).
 func bearerCandidate(h http.Header, rawQuery string, body []byte) (string, error) {
+	// canonical keys: the same as h.Values, without re-canonicalising
+	return bearerFrom(h["Authorization"], h["Content-Type"], rawQuery, body)
+}
+
+// bearerFrom is bearerCandidate for the Authorization and Content-Type
+// values of a header already looked up (reqHeader).
+func bearerFrom(vals, contentType []string, rawQuery string, body []byte) (string, error) {
 	if hasParam(rawQuery, "access_token") {
 		return "", fmt.Errorf("%w: access_token in the query", ErrMalformedRequest)
 	}
-	if isForm(h) && hasParam(string(body), "access_token") {
+	if len(body) > 0 && isFormType(contentType) && hasParam(string(body), "access_token") {
 		return "", fmt.Errorf("%w: access_token in the form body", ErrMalformedRequest)
 	}
-	vals := h["Authorization"] // canonical key: the same as h.Values, without re-canonicalising
 	switch len(vals) {
 	case 0:
 		return "", ErrNoToken
@@ -200,9 +206,11 @@ func hasParam(s, name string) bool {
 	return false
 }
 
-func isForm(h http.Header) bool {
+// isFormType reports whether the first Content-Type value (h.Get) is
+// application/x-www-form-urlencoded.
+func isFormType(vs []string) bool {
 	var ct string
-	if vs := h["Content-Type"]; len(vs) > 0 { // h.Get, without re-canonicalising
+	if len(vs) > 0 {
 		ct = vs[0]
 	}
 	const form = "application/x-www-form-urlencoded"

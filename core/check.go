@@ -43,12 +43,12 @@ func (g *Guard) checkIn(ctx context.Context, r *Request, res *Result, sc *checkS
 	}
 	ctx, span := g.tel.step(ctx, SpanCheck)
 	ev := DecisionEvent{Time: start, Method: r.Method}
-	if r.Header != nil {
-		if vs := r.Header["X-Request-Id"]; len(vs) > 0 { // r.Header.Get, without re-canonicalising
-			ev.RequestID = requestID(vs[0])
-		}
+	var h reqHeader // one pass over the header (reqheader.go)
+	h.gather(r.Header)
+	if vs := h.requestID; len(vs) > 0 { // r.Header.Get
+		ev.RequestID = requestID(vs[0])
 	}
-	res, err := g.check(ctx, r, &ev, res, sc)
+	res, err := g.check(ctx, r, &h, &ev, res, sc)
 	if g.audit != nil || g.tel.timed() {
 		ev.Latency = g.now().Sub(start)
 	}
@@ -109,13 +109,13 @@ func (g *Guard) refusalFields(ev *DecisionEvent, e *Error) slog.Level {
 	return lvl
 }
 
-func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *Result, sc *checkScratch) (*Result, error) {
+func (g *Guard) check(ctx context.Context, r *Request, h *reqHeader, ev *DecisionEvent, res *Result, sc *checkScratch) (*Result, error) {
 	if r.Header == nil {
 		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, RemoteAddr: r.RemoteAddr, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge, BodyErr: r.BodyErr}
 	}
 	// 1. Origin (MCP transports: present and invalid → 403).
 	if g.origins != nil {
-		if origins := r.Header["Origin"]; len(origins) > 0 { // canonical key: h.Values without re-canonicalising
+		if origins := h.origin; len(origins) > 0 {
 			if len(origins) != 1 || !g.origins[strings.ToLower(strings.TrimSuffix(strings.TrimSpace(origins[0]), "/"))] {
 				return nil, &Error{Kind: KindOrigin, Description: "origin not allowed"}
 			}
@@ -124,7 +124,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 
 	// 2. Credentials (the header and query only: the body is read after
 	// the token is verified).
-	token, err := bearerCandidate(r.Header, r.RawQuery, nil)
+	token, err := bearerFrom(h.authorization, h.ins.ContentType, r.RawQuery, nil)
 	if err != nil {
 		switch {
 		case errors.Is(err, ErrNoToken):
@@ -185,7 +185,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 		return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
 			Description: "could not read request body", Err: r.BodyErr}
 	}
-	if isForm(r.Header) && hasParam(string(r.Body), "access_token") {
+	if len(r.Body) > 0 && isFormType(h.ins.ContentType) && hasParam(string(r.Body), "access_token") {
 		return nil, &Error{Kind: KindInvalidRequest, Description: "send exactly one bearer token, in the Authorization header",
 			Err: fmt.Errorf("%w: access_token in the form body", ErrMalformedRequest)}
 	}
@@ -221,7 +221,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 	ev.Issuer, ev.Subject, ev.ClientID, ev.SubjectKind = p.Issuer, p.Subject, p.ClientID, p.Kind
 
 	// 5b. Stream resumption would replay unfiltered list responses.
-	if g.authorizer != nil && !g.allowReplay && len(r.Header["Last-Event-Id"]) > 0 { // canonical key
+	if g.authorizer != nil && !g.allowReplay && len(h.lastEventID) > 0 {
 		return nil, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest,
 			Description: "stream resumption (Last-Event-ID) is not supported: replayed events would bypass authorization filtering"}
 	}
@@ -234,7 +234,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 	}
 	ins := &sc.ins
 	_, sp = g.tel.step(ctx, SpanInspect)
-	ierr := g.inspect(r, ins)
+	ierr := g.inspect(r, &h.ins, ins)
 	otelx.End(sp, nilIfNil(ierr))
 	if ierr != nil {
 		return nil, ierr
@@ -255,7 +255,7 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 	var pid, sid string // pid is computed only when a session is involved
 	if g.sessions != nil {
 		var serr *Error
-		if sid, pid, serr = g.checkSession(ctx, r, ins, p); serr != nil {
+		if sid, pid, serr = g.checkSession(ctx, h.ins.SessionID, ins, p); serr != nil {
 			return nil, serr
 		}
 	}
@@ -281,9 +281,8 @@ func (g *Guard) check(ctx context.Context, r *Request, ev *DecisionEvent, res *R
 			return nil, serr
 		}
 	}
-	sc.ins = inspection{} // drop references into the request body
 	if own {
-		putScratch(sc)
+		putScratch(sc) // zeroes it; Serve puts its own back the same way
 	}
 	return res, nil
 }

@@ -13,16 +13,17 @@ import (
 // context from it without another allocation); with the verifier's token
 // memo the principal is the one derived when the token was first seen; and
 // what Check needs only while it runs (the inspection with its
-// inspect.Request, and Serve's Request) is a pooled checkScratch.
+// inspect.Request, and Serve's body reader) is a pooled checkScratch;
+// Serve's Request is on its stack.
 
 // checkScratch is the state Check needs only while it runs. It goes back
-// to the pool only after an allowed request, once it holds no reference
-// into the request (the inspection is zeroed and Serve clears its
-// Request); after a refusal it is left to the collector, because the
-// refusal may point into it.
+// to the pool only after an allowed request, zeroed once by putScratch so
+// that it holds no reference into the request (inspect.InspectInto then
+// finds its Request zero and does not clear it again); after a refusal it
+// is left to the collector, because the refusal may point into it.
 type checkScratch struct {
-	req Request // Serve's Request
-	ins inspection
+	body httpBody // Serve's BodyReader
+	ins  inspection
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(checkScratch) }}

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"time"
@@ -28,12 +27,13 @@ import (
 //
 // next must not keep the request or the writer after it returns.
 func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.ResponseWriter, *http.Request)) {
-	st := &httpState{w: w, r: r}
+	st := &httpState{}
 	sc := getScratch()
-	cr := &sc.req
-	*cr = Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr, Header: r.Header}
+	// On the stack: Check keeps no reference to the Request itself.
+	cr := &Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr, Header: r.Header}
 	if r.Body != nil && r.Body != http.NoBody {
-		cr.BodyReader = st
+		sc.body = httpBody{w: w, r: r}
+		cr.BodyReader = &sc.body
 	}
 	res, err := g.checkIn(r.Context(), cr, &st.res, sc)
 	if err != nil {
@@ -61,7 +61,7 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.Res
 	st.req = *r.WithContext(res.Context(r.Context()))
 	r = &st.req
 	if hasBody {
-		st.body.Reset(body)
+		st.body.b = body
 		r.Body = &st.body
 		r.ContentLength = int64(len(body))
 	}
@@ -92,38 +92,51 @@ func WriteResponse(w http.ResponseWriter, resp *Response) {
 	_, _ = w.Write(resp.Body)
 }
 
-// smallBody is the room for a small body (plus the byte that sees EOF)
-// inside the per-request state: what is left of a 768-byte allocation
-// with its 8-byte malloc header (TestHTTPStateSize), so a body of up to
-// 240 bytes costs nothing more.
-const smallBody = 240 + 1
-
-// httpState is Serve's single per-request allocation: the Result, the
-// request handed to next with its restored body, and a small body's bytes,
-// all of which next (and anything it starts) may still refer to. What only Check reads is a pooled checkScratch
-// (hotpath.go); an initialize request's session writer is allocated apart.
+// httpState is Serve's per-request allocation: the Result and the request
+// handed to next with its restored body, all of which next (and anything
+// it starts, through the request's context) may still refer to. It stays
+// within the 512-byte size class, the largest whose objects need no malloc
+// header (TestHTTPStateSize); the body's bytes are a second, pointer-free
+// allocation ([httpBody.ReadBody]). What only Check reads, including the
+// connection's writer and request, is a pooled checkScratch (hotpath.go);
+// an initialize request's session writer is allocated apart.
 type httpState struct {
-	res   Result
-	w     http.ResponseWriter
-	r     *http.Request // as received: its Body is the connection's
-	req   http.Request  // the request handed to next
-	body  restoredBody
-	small [smallBody]byte
+	res  Result
+	req  http.Request // the request handed to next
+	body restoredBody
 }
+
+// httpBody is Serve's [BodyReader]: the connection's writer and request,
+// held in the pooled scratch only while Check runs.
+type httpBody struct {
+	w http.ResponseWriter
+	r *http.Request // as received: its Body is the connection's
+}
+
+// firstBodyBuf is the most a body's first buffer holds, the starting size
+// of [ReadBody]'s own buffer. A smaller declared Content-Length sizes it
+// (plus the byte that sees EOF), so a small body costs its own size class;
+// a larger or unknown one starts at this size. Either way the buffer grows
+// only as bytes arrive.
+const firstBodyBuf = 512
 
 // ReadBody reads the body from the connection, at most max+1 bytes, into a
 // buffer that starts small and grows as bytes arrive.
 // On a server without ReadTimeout the read gets its own deadline,
 // [BodyReadTimeout], lifted again once the body is in, so a slow body is
 // bounded while long-lived responses (GET event streams) are not.
-func (st *httpState) ReadBody(max int64) ([]byte, error) {
-	if srv, ok := st.r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout <= 0 {
-		rc := http.NewResponseController(st.w)
+func (hb *httpBody) ReadBody(max int64) ([]byte, error) {
+	if srv, ok := hb.r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout <= 0 {
+		rc := http.NewResponseController(hb.w)
 		if rc.SetReadDeadline(time.Now().Add(BodyReadTimeout)) == nil {
 			defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
 		}
 	}
-	return ReadBody(st.r.Body, max, st.small[:0])
+	n := int64(firstBodyBuf)
+	if cl := hb.r.ContentLength; cl >= 0 && cl < n {
+		n = cl + 1
+	}
+	return ReadBody(hb.r.Body, max, make([]byte, 0, n))
 }
 
 // BodyReadTimeout bounds the reading of a request body by [Guard.Serve] on
@@ -168,7 +181,31 @@ func ReadBody(r io.Reader, limit int64, buf []byte) ([]byte, error) {
 
 // restoredBody is the body next sees: a reader over the bytes the Guard
 // inspected, whose Close does nothing (net/http closes the original body).
-type restoredBody struct{ bytes.Reader }
+type restoredBody struct{ b []byte } // what is left to read
+
+// Read implements io.Reader.
+func (rb *restoredBody) Read(p []byte) (int, error) {
+	if len(rb.b) == 0 {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, rb.b)
+	rb.b = rb.b[n:]
+	return n, nil
+}
+
+// WriteTo implements io.WriterTo, so io.Copy hands the bytes on at once.
+func (rb *restoredBody) WriteTo(w io.Writer) (int64, error) {
+	b := rb.b
+	n, err := w.Write(b)
+	rb.b = b[n:]
+	if err == nil && n != len(b) {
+		err = io.ErrShortWrite
+	}
+	return int64(n), err
+}
 
 // Close does nothing; net/http closes the original body.
 func (*restoredBody) Close() error { return nil }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -152,3 +153,65 @@ func TestWriteResponseReplaces(t *testing.T) {
 		t.Errorf("code %d body %q", w.Code, w.Body)
 	}
 }
+
+// TestServeBodySizes: whatever Content-Length a request declares (exact,
+// smaller or larger than what is sent, unknown) and whatever its size
+// around the first buffer's, next reads exactly the bytes sent, through
+// Read and through io.Copy (WriteTo), and sees their length.
+func TestServeBodySizes(t *testing.T) {
+	t.Parallel()
+	g := newGuard(t)
+	for _, size := range []int{80, firstBodyBuf - 2, firstBodyBuf - 1, firstBodyBuf, firstBodyBuf + 1, 3 * firstBodyBuf} {
+		pad := strings.Repeat("x", max(size-len(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ls","arguments":{"p":""}}}`), 0))
+		body := `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ls","arguments":{"p":"` + pad + `"}}}`
+		for _, declared := range []int64{int64(len(body)), int64(len(body)) - 10, int64(len(body)) + 10, -1} {
+			for _, copyBody := range []bool{false, true} {
+				r := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(body))
+				r.ContentLength = declared
+				r.Header.Set("Authorization", "Bearer "+tokAlice)
+				r.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				called := false
+				g.Serve(w, r, func(w http.ResponseWriter, r *http.Request) {
+					called = true
+					var b []byte
+					if copyBody {
+						var buf bytes.Buffer
+						_, _ = io.Copy(&buf, r.Body)
+						b = buf.Bytes()
+					} else {
+						b, _ = io.ReadAll(r.Body)
+					}
+					if string(b) != body || r.ContentLength != int64(len(body)) {
+						t.Errorf("size %d, declared %d, copy %v: next read %d bytes, ContentLength %d",
+							len(body), declared, copyBody, len(b), r.ContentLength)
+					}
+					if n, err := r.Body.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+						t.Errorf("read after the end: %d, %v", n, err)
+					}
+				})
+				if !called {
+					t.Errorf("size %d, declared %d: status %d, next not called", len(body), declared, w.Code)
+				}
+			}
+		}
+	}
+}
+
+// TestRestoredBodyShortWrite: WriteTo keeps what a failing writer did not
+// take, for a later Read.
+func TestRestoredBodyShortWrite(t *testing.T) {
+	t.Parallel()
+	rb := &restoredBody{b: []byte("abcdef")}
+	n, err := rb.WriteTo(shortWriter{2})
+	if n != 2 || err != io.ErrShortWrite {
+		t.Fatalf("WriteTo = %d, %v", n, err)
+	}
+	if rest, _ := io.ReadAll(rb); string(rest) != "cdef" {
+		t.Fatalf("rest %q", rest)
+	}
+}
+
+type shortWriter struct{ n int }
+
+func (w shortWriter) Write(p []byte) (int, error) { return min(w.n, len(p)), nil }

@@ -80,10 +80,11 @@ func (ins *inspection) methods() string {
 	return b.String()
 }
 
-// inspect runs core/inspect and converts its result or refusal into ins.
-func (g *Guard) inspect(r *Request, ins *inspection) *Error {
+// inspect runs core/inspect on r with its header fields h and converts its
+// result or refusal into ins.
+func (g *Guard) inspect(r *Request, h *inspect.Header, ins *inspection) *Error {
 	ir := &ins.req
-	if err := inspect.InspectInto(ir, r.Method, r.Header, r.Body, g.inspectOpts); err != nil {
+	if err := inspect.InspectHeader(ir, r.Method, h, r.Body, g.inspectOpts); err != nil {
 		var ie *inspect.Error
 		if !errors.As(err, &ie) {
 			return &Error{Kind: KindInternal, Description: "internal error", Err: err}

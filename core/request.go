@@ -50,8 +50,9 @@ type Request struct {
 // been authenticated. ReadBody returns the whole body, or an error wrapping
 // [ErrBodyTooLarge] when it exceeds max bytes (never reading more than
 // max+1), or another error when the read fails. Implementations must not
-// allocate from a declared Content-Length: they grow a buffer as bytes
-// arrive. It is called at most once, on the request's goroutine.
+// allocate from a declared Content-Length beyond a small fixed first
+// buffer: they grow a buffer as bytes arrive. It is called at most once,
+// on the request's goroutine.
 type BodyReader interface {
 	ReadBody(max int64) ([]byte, error)
 }

@@ -69,11 +69,10 @@ func newSessionConfig(cfg *Config) (*sessionConfig, error) {
 // sessionHeader returns the Mcp-Session-Id the request carries, whatever its
 // protocol version: inspect ignores the header on 2026-07-28, but an SDK
 // behind the Guard may not, so the Guard checks it on every version.
-func sessionHeader(r *Request, ins *inspection) (string, *Error) {
+func sessionHeader(vs []string, ins *inspection) (string, *Error) {
 	if ins.sessionID != "" {
 		return ins.sessionID, nil
 	}
-	vs := r.Header[inspect.HeaderSessionID]
 	switch len(vs) {
 	case 0:
 		return "", nil
@@ -90,8 +89,8 @@ func sessionHeader(r *Request, ins *inspection) (string, *Error) {
 // bytes for the same request), so the answer does not confirm that a
 // session exists. It returns the session id and the principal ID ("" when
 // the request names no session).
-func (g *Guard) checkSession(ctx context.Context, r *Request, ins *inspection, p *Principal) (sid, pid string, _ *Error) {
-	sid, e := sessionHeader(r, ins)
+func (g *Guard) checkSession(ctx context.Context, sessionIDs []string, ins *inspection, p *Principal) (sid, pid string, _ *Error) {
+	sid, e := sessionHeader(sessionIDs, ins)
 	if e != nil || sid == "" {
 		return "", "", e
 	}

@@ -147,9 +147,9 @@ func BenchmarkInspectParts(b *testing.B) {
 		{"validate", func() { _ = jsonscan.Validate(benchBody, jsonscan.Options{}) }},
 		{"headers", func() {
 			o := Options{}
-			h := headerSet{h: benchHeader, left: len(benchHeader)}
+			h := headerOf(benchHeader)
 			ver, _ := effectiveVersion(&h, &o)
-			_, _ = h.single(HeaderSessionID)
+			_, _ = single(h.SessionID)
 			_ = checkContentHeaders(&h)
 			_ = checkStandardHeaders(&h, ver, &Message{Kind: KindRequest, Method: "tools/call", Target: Target{Name: "search_issues"}})
 		}},

@@ -7,10 +7,11 @@ import (
 	"testing"
 )
 
-// TestHeaderSetLookups checks headerSet.get against plain map lookups for
-// every order of the six names Inspect reads, on maps with empty values,
-// non-canonical keys, unrelated keys and a nil map.
-func TestHeaderSetLookups(t *testing.T) {
+// TestHeaderLookups checks headerOf (the lookups InspectInto makes) and a
+// Header gathered with Set over the map's keys (what core does) against
+// plain map lookups of the six names Inspect reads, on maps with empty
+// values, non-canonical keys, unrelated keys and a nil map.
+func TestHeaderLookups(t *testing.T) {
 	t.Parallel()
 	names := []string{HeaderProtocolVersion, HeaderSessionID, "Content-Type", "Content-Encoding", HeaderMethod, HeaderName}
 	maps := []http.Header{
@@ -20,35 +21,30 @@ func TestHeaderSetLookups(t *testing.T) {
 		{"Content-Type": {"application/json"}, HeaderProtocolVersion: {"2025-11-25"}, HeaderSessionID: {"s"}},
 		{"Content-Type": {"application/json"}, HeaderName: {"n"}},
 		{"Content-Type": nil, HeaderName: {}, HeaderMethod: {"tools/call"}},
-		{"content-type": {"application/json"}, HeaderName: {"n"}},
+		{"content-type": {"application/json"}, HeaderName: {"n"}, "mcp-method": {"x"}},
 		{"X-Other": {"1"}, HeaderMethod: {"a", "b"}},
 		{"Content-Type": {"a"}, "Content-Encoding": {"gzip"}, HeaderProtocolVersion: {"v"}, HeaderSessionID: {"s"}, HeaderMethod: {"m"}, HeaderName: {"n"}},
 	}
-	perm := slices.Clone(names)
-	var permute func(k int)
-	count := 0
-	permute = func(k int) {
-		if k == len(perm) {
-			count++
-			for mi, m := range maps {
-				h := headerSet{h: m, left: len(m)}
-				for _, n := range perm {
-					if got, want := h.get(n), m[n]; !slices.Equal(got, want) {
-						t.Fatalf("map %d order %v: get(%q) = %q, want %q", mi, perm, n, got, want)
-					}
-				}
-			}
-			return
-		}
-		for i := k; i < len(perm); i++ {
-			perm[k], perm[i] = perm[i], perm[k]
-			permute(k + 1)
-			perm[k], perm[i] = perm[i], perm[k]
-		}
+	fields := func(h *Header) [][]string {
+		return [][]string{h.ProtocolVersion, h.SessionID, h.ContentType, h.ContentEncoding, h.Method, h.Name}
 	}
-	permute(0)
-	if count != 720 {
-		t.Fatalf("%d orders", count)
+	for mi, m := range maps {
+		looked := headerOf(m)
+		var gathered Header
+		for k, v := range m {
+			if got, want := gathered.Set(k, v), slices.Contains(names, k); got != want {
+				t.Errorf("map %d: Set(%q) = %v, want %v", mi, k, got, want)
+			}
+		}
+		for i, n := range names {
+			want := m[n]
+			if got := fields(&looked)[i]; !slices.Equal(got, want) || (got == nil) != (want == nil) {
+				t.Errorf("map %d: headerOf %s = %q, want %q", mi, n, got, want)
+			}
+			if got := fields(&gathered)[i]; !slices.Equal(got, want) || (got == nil) != (want == nil) {
+				t.Errorf("map %d: Set %s = %q, want %q", mi, n, got, want)
+			}
+		}
 	}
 }
 

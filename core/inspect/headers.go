@@ -11,7 +11,7 @@ import (
 // and Mcp-Name on tools/call, resources/read and prompts/get; on every version
 // a header that is present must match. Values are OWS-trimmed; Mcp-Name may
 // use the =?base64?...?= sentinel. Decisions never use the header values.
-func checkStandardHeaders(h *headerSet, version string, m *Message) error {
+func checkStandardHeaders(h *Header, version string, m *Message) error {
 	if m.Kind == KindResponse {
 		return nil
 	}
@@ -21,7 +21,7 @@ func checkStandardHeaders(h *headerSet, version string, m *Message) error {
 		e.ID = m.ID
 		return e
 	}
-	methods := h.get(HeaderMethod) // one lookup; headerSet.single's rules
+	methods := h.Method // single's rules
 	switch {
 	case len(methods) > 1:
 		return mismatch("Header mismatch: repeated Mcp-Method header")
@@ -31,16 +31,15 @@ func checkStandardHeaders(h *headerSet, version string, m *Message) error {
 	case trimOWS(methods[0]) != m.Method:
 		return mismatch("Header mismatch: Mcp-Method header value does not match body value")
 	}
-	if h.left <= 0 && !isNew {
-		// Mcp-Name is absent and not required: nothing left to check.
-		return nil
+	if len(h.Name) == 0 && !isNew {
+		return nil // Mcp-Name is absent and not required: nothing left to check
 	}
 	switch m.Method {
 	case "tools/call", "resources/read", "prompts/get":
 	default:
 		return nil
 	}
-	vals := h.get(HeaderName)
+	vals := h.Name
 	switch {
 	case len(vals) > 1:
 		return mismatch("Header mismatch: repeated Mcp-Name header")

@@ -28,7 +28,8 @@ const (
 // while it is in use.
 func Inspect(httpMethod string, header http.Header, body []byte, opts Options) (*Request, error) {
 	box := new(requestBox)
-	if err := inspectInto(&box.r, httpMethod, header, body, &opts, box.name[:0]); err != nil {
+	h := headerOf(header)
+	if err := inspectInto(&box.r, httpMethod, &h, body, &opts, box.name[:0]); err != nil {
 		return nil, err
 	}
 	return &box.r, nil
@@ -47,8 +48,17 @@ type requestBox struct {
 // message. dst.Messages may point into dst itself: use dst in place, do not
 // copy it by value while the Messages are in use.
 func InspectInto(dst *Request, httpMethod string, header http.Header, body []byte, opts Options) error {
-	*dst = Request{}
-	err := inspectInto(dst, httpMethod, header, body, &opts, nil)
+	h := headerOf(header)
+	return InspectHeader(dst, httpMethod, &h, body, opts)
+}
+
+// InspectHeader is [InspectInto] for a header whose fields the caller has
+// gathered into h (see [Header]); h is only read.
+func InspectHeader(dst *Request, httpMethod string, h *Header, body []byte, opts Options) error {
+	if !dst.zero() {
+		*dst = Request{} // a caller's pooled dst usually comes back zeroed already
+	}
+	err := inspectInto(dst, httpMethod, h, body, &opts, nil)
 	if err != nil {
 		*dst = Request{}
 	}
@@ -58,7 +68,7 @@ func InspectInto(dst *Request, httpMethod string, header http.Header, body []byt
 // inspectInto inspects into r. nameBuf, when not nil, is memory that only
 // this call may ever write (requestBox.name): the single message's target
 // string may be stored in it instead of being allocated.
-func inspectInto(r *Request, httpMethod string, header http.Header, body []byte, opts *Options, nameBuf []byte) error {
+func inspectInto(r *Request, httpMethod string, h *Header, body []byte, opts *Options, nameBuf []byte) error {
 	switch httpMethod {
 	case http.MethodPost, http.MethodGet, http.MethodDelete:
 	default:
@@ -66,15 +76,14 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 		e.Allow = "GET, POST, DELETE"
 		return e
 	}
-	h := headerSet{h: header, left: len(header)}
-	version, err := effectiveVersion(&h, opts)
+	version, err := effectiveVersion(h, opts)
 	if err != nil {
 		return err
 	}
 	r.Version = version
 	v20260728 := version >= Version20260728
 	if !v20260728 {
-		sid, err := h.single(HeaderSessionID)
+		sid, err := single(h.SessionID)
 		if err != nil {
 			return newErr(ErrInvalidRequest, "repeated Mcp-Session-Id header", nil)
 		}
@@ -88,7 +97,7 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 		}
 		return nil
 	}
-	if err := checkContentHeaders(&h); err != nil {
+	if err := checkContentHeaders(h); err != nil {
 		return err
 	}
 	if max := opts.maxBody(); max > 0 && len(body) > max {
@@ -118,7 +127,7 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 		if err := d.build(&v, m); err != nil {
 			return err
 		}
-		if err := checkStandardHeaders(&h, version, m); err != nil {
+		if err := checkStandardHeaders(h, version, m); err != nil {
 			return err
 		}
 		r.Messages = r.one[:]
@@ -139,9 +148,9 @@ func inspectInto(r *Request, httpMethod string, header http.Header, body []byte,
 }
 
 // effectiveVersion validates MCP-Protocol-Version.
-func effectiveVersion(h *headerSet, opts *Options) (string, error) {
+func effectiveVersion(h *Header, opts *Options) (string, error) {
 	supported := opts.versions()
-	v, err := h.single(HeaderProtocolVersion)
+	v, err := single(h.ProtocolVersion)
 	if err != nil {
 		return "", newErr(ErrHeaderMismatch, "repeated MCP-Protocol-Version header", nil)
 	}
@@ -163,32 +172,72 @@ func effectiveVersion(h *headerSet, opts *Options) (string, error) {
 	return "", e
 }
 
-// headerSet is the request header as Inspect reads it: each canonical name
-// is looked up at most once per request, and once every key of the map has
-// been found, the remaining names are known to be absent without a lookup.
-type headerSet struct {
-	h    http.Header
-	left int // keys of h not yet found by get
+// Header is the part of a request header Inspect reads: each field holds
+// header[name] for its canonical name, nil when absent. [InspectInto] looks
+// the names up itself; a caller that already walks the whole header once
+// (core's hot path) fills a Header with Set and calls [InspectHeader]
+// instead, which is the same inspection without the lookups.
+type Header struct {
+	ProtocolVersion []string // Mcp-Protocol-Version
+	SessionID       []string // Mcp-Session-Id
+	ContentType     []string // Content-Type
+	ContentEncoding []string // Content-Encoding
+	Method          []string // Mcp-Method
+	Name            []string // Mcp-Name
 }
 
-// get returns header[name] (name canonical, the lookup header.Values does).
-// Each name must be asked for at most once per headerSet: left counts the
-// distinct keys found.
-func (h *headerSet) get(name string) []string {
-	if h.left <= 0 {
-		return nil // every key was found already: name is not in the map
+// Set stores vals in the field for key when key is the canonical name of
+// one of Header's fields, and reports whether it was. A non-canonical key
+// is not one of them, exactly as a map lookup by the canonical name would
+// not find it.
+func (h *Header) Set(key string, vals []string) bool {
+	switch key {
+	case HeaderProtocolVersion:
+		h.ProtocolVersion = vals
+	case HeaderSessionID:
+		h.SessionID = vals
+	case "Content-Type":
+		h.ContentType = vals
+	case "Content-Encoding":
+		h.ContentEncoding = vals
+	case HeaderMethod:
+		h.Method = vals
+	case HeaderName:
+		h.Name = vals
+	default:
+		return false
 	}
-	vals, ok := h.h[name]
-	if ok {
-		h.left--
+	return true
+}
+
+// headerOf looks up Header's names in header. Once every key of the map
+// has been found, the remaining names are known to be absent without a
+// lookup.
+func headerOf(header http.Header) Header {
+	left := len(header)
+	get := func(name string) []string {
+		if left <= 0 {
+			return nil
+		}
+		vals, ok := header[name]
+		if ok {
+			left--
+		}
+		return vals
 	}
-	return vals
+	var h Header
+	h.ProtocolVersion = get(HeaderProtocolVersion)
+	h.SessionID = get(HeaderSessionID)
+	h.ContentType = get("Content-Type")
+	h.ContentEncoding = get("Content-Encoding")
+	h.Method = get(HeaderMethod)
+	h.Name = get(HeaderName)
+	return h
 }
 
 // single returns the OWS-trimmed value of a header that may appear at
 // most once ("" when absent).
-func (h *headerSet) single(name string) (string, error) {
-	vals := h.get(name)
+func single(vals []string) (string, error) {
 	switch len(vals) {
 	case 0:
 		return "", nil
@@ -223,8 +272,8 @@ func safeEcho(s string) string {
 
 // checkContentHeaders enforces Content-Type application/json (charset, if
 // any, UTF-8) and no Content-Encoding other than identity.
-func checkContentHeaders(h *headerSet) error {
-	cts := h.get("Content-Type")
+func checkContentHeaders(h *Header) error {
+	cts := h.ContentType
 	if len(cts) != 1 {
 		return newErr(ErrUnsupportedMediaType, "Content-Type must be application/json", nil)
 	}
@@ -237,7 +286,7 @@ func checkContentHeaders(h *headerSet) error {
 			return newErr(ErrUnsupportedMediaType, "Content-Type charset must be utf-8", nil)
 		}
 	}
-	for _, v := range h.get("Content-Encoding") {
+	for _, v := range h.ContentEncoding {
 		for _, enc := range strings.Split(v, ",") {
 			if enc = trimOWS(enc); enc != "" && !strings.EqualFold(enc, "identity") {
 				return newErr(ErrUnsupportedMediaType, "Content-Encoding not supported", nil)

@@ -24,6 +24,16 @@ type Request struct {
 	one [1]Message // storage for the common single-message case
 }
 
+// zero reports whether r is the zero Request, without the write-barriered
+// clear of its pointer fields that resetting it costs while the collector
+// marks.
+func (r *Request) zero() bool {
+	m := &r.one[0]
+	return r.Version == "" && r.SessionID == "" && !r.Batch && r.Messages == nil &&
+		m.ID == nil && m.Method == "" && m.Kind == 0 && m.Target == (Target{}) &&
+		m.Args == nil && m.MissingArgs == nil
+}
+
 // MessageKind tells JSON-RPC requests, notifications and responses apart.
 type MessageKind uint8
 

@@ -11,9 +11,18 @@ import (
 // tokenCache maps exact token strings to verified claims. Bounded by
 // MaxEntries and MaxBytes; each entry lives at most TTL; time claims are
 // re-checked by the caller on every hit.
+//
+// The map is keyed by the token's last keyLen bytes (cacheKey), so a lookup
+// hashes those rather than the whole token, and an entry is found only when
+// its whole token equals the one presented. Only verified tokens are
+// stored, and their last bytes are signature bytes: two of them sharing a
+// key is as likely as two signatures sharing 192 bits, and would only make
+// the second replace the first. A token made to share a stored token's key
+// finds that entry, is not equal to its token, and is a miss that touches
+// nothing.
 type tokenCache struct {
 	mu       sync.RWMutex
-	m        map[string]*cacheEntry
+	m        map[string]*cacheEntry // by cacheKey
 	max      int
 	maxBytes int
 	bytes    int // sum of the entries' size
@@ -35,8 +44,17 @@ func entrySize(token string, c *core.Claims) int {
 // evictScan is how many entries one insertion into a full cache inspects.
 const evictScan = 16
 
+// keyLen is how many trailing bytes of a token key the cache: 32
+// base64url characters, 192 bits of its signature.
+const keyLen = 32
+
+// cacheKey is the map key of token: its last keyLen bytes (all of a
+// shorter token), sharing token's memory.
+func cacheKey(token string) string { return token[max(len(token)-keyLen, 0):] }
+
 type cacheEntry struct {
-	size   int // entrySize
+	token  string // the whole token, compared on every hit
+	size   int    // entrySize
 	claims *core.Claims
 	leeway time.Duration
 	until  time.Time       // insertion + TTL
@@ -75,9 +93,9 @@ func newTokenCache(c CacheConfig) *tokenCache {
 
 func (t *tokenCache) get(token string, now time.Time) (*cacheEntry, bool) {
 	t.mu.RLock()
-	e := t.m[token]
+	e := t.m[cacheKey(token)]
 	t.mu.RUnlock()
-	if e == nil {
+	if e == nil || e.token != token {
 		return nil, false
 	}
 	if !now.Before(e.until) {
@@ -88,6 +106,7 @@ func (t *tokenCache) get(token string, now time.Time) (*cacheEntry, bool) {
 }
 
 func (t *tokenCache) put(token string, e *cacheEntry, now time.Time) {
+	e.token = token
 	e.until = now.Add(t.ttl)
 	e.size = entrySize(token, e.claims)
 	if e.size > t.maxBytes/8 {
@@ -95,11 +114,12 @@ func (t *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.deleteLocked(token)
+	key := cacheKey(token)
+	t.deleteLocked(key)
 	for len(t.m) > 0 && (len(t.m) >= t.max || t.bytes+e.size > t.maxBytes) {
 		t.evictLocked(now)
 	}
-	t.m[token] = e
+	t.m[key] = e
 	t.bytes += e.size
 }
 
@@ -111,7 +131,7 @@ func (t *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 func (t *tokenCache) charge(token string, e *cacheEntry, n int, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.m[token] != e {
+	if t.m[cacheKey(token)] != e {
 		return n <= 0
 	}
 	if n > 0 && e.size+n > t.maxBytes/8 {
@@ -148,16 +168,21 @@ func (t *tokenCache) evictLocked(now time.Time) {
 	}
 }
 
-func (t *tokenCache) deleteLocked(token string) {
-	if e, ok := t.m[token]; ok {
+// deleteLocked drops the entry under key.
+func (t *tokenCache) deleteLocked(key string) {
+	if e, ok := t.m[key]; ok {
 		t.bytes -= e.size
-		delete(t.m, token)
+		delete(t.m, key)
 	}
 }
 
+// remove drops token's entry, when the entry under its key is token's.
 func (t *tokenCache) remove(token string) {
+	key := cacheKey(token)
 	t.mu.Lock()
-	t.deleteLocked(token)
+	if e := t.m[key]; e != nil && e.token == token {
+		t.deleteLocked(key)
+	}
 	t.mu.Unlock()
 }
 

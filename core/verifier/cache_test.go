@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,9 +156,12 @@ func TestCacheBytesBounded(t *testing.T) {
 	}
 	v.cache.mu.RLock()
 	sum := 0
-	for tok, e := range v.cache.m {
-		if e.size != entrySize(tok, e.claims) {
-			t.Errorf("entry size %d, now %d: an entry grew", e.size, entrySize(tok, e.claims))
+	for key, e := range v.cache.m {
+		if key != cacheKey(e.token) {
+			t.Errorf("entry under %q holds a token whose key is %q", key, cacheKey(e.token))
+		}
+		if e.size != entrySize(e.token, e.claims) {
+			t.Errorf("entry size %d, now %d: an entry grew", e.size, entrySize(e.token, e.claims))
 		}
 		sum += e.size
 	}
@@ -176,5 +180,45 @@ func TestCacheBytesBounded(t *testing.T) {
 	}
 	if small.cache.len() != 0 {
 		t.Fatal("an oversized entry was cached")
+	}
+}
+
+// TestCacheKeyCollision: the cache is keyed by a token's last bytes. A
+// token that shares a stored token's key but differs elsewhere is a miss,
+// and neither its lookup nor its removal touches the stored entry; storing
+// it replaces the entry, with the bytes accounted exactly.
+func TestCacheKeyCollision(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_800_000_000, 0)
+	tc := newTokenCache(CacheConfig{})
+	tail := strings.Repeat("s", keyLen)
+	a, b := "aaaa.bbbb."+tail, "cccc.dddd."+tail
+	if cacheKey(a) != cacheKey(b) || a == b {
+		t.Fatal("the two tokens must share a key")
+	}
+	ca := &core.Claims{Issuer: "https://a.example", Expiry: now.Add(time.Hour)}
+	tc.put(a, &cacheEntry{claims: ca}, now)
+	if _, ok := tc.get(b, now); ok {
+		t.Fatal("a token sharing the key of a cached one was a hit")
+	}
+	tc.remove(b)
+	if e, ok := tc.get(a, now); !ok || e.claims != ca {
+		t.Fatal("the cached token was lost by another token's lookup or removal")
+	}
+	cb := &core.Claims{Issuer: "https://b.example", Expiry: now.Add(time.Hour)}
+	tc.put(b, &cacheEntry{claims: cb}, now)
+	if _, ok := tc.get(a, now); ok {
+		t.Error("the replaced token still hits")
+	}
+	if e, ok := tc.get(b, now); !ok || e.claims != cb {
+		t.Error("the new token does not hit")
+	}
+	if n, want := tc.bytes, entrySize(b, cb); tc.len() != 1 || n != want {
+		t.Errorf("%d entries, %d bytes accounted; want 1 entry, %d bytes", tc.len(), n, want)
+	}
+	short := "x.y.z"
+	tc.put(short, &cacheEntry{claims: ca}, now)
+	if e, ok := tc.get(short, now); !ok || e.claims != ca {
+		t.Error("a token shorter than the key length is not cached")
 	}
 }

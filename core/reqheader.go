@@ -1,0 +1,56 @@
+package core
+
+import (
+	"net/http"
+
+	"github.com/mcpauthz/mcpauthz/core/inspect"
+)
+
+// reqHeader is every request header field Check reads on the allowed path,
+// gathered once: core/inspect's fields and the Guard's own. Each field is
+// header[name] for its canonical name (the lookup http.Header.Values
+// makes), nil when absent.
+type reqHeader struct {
+	ins           inspect.Header // Content-Type and Mcp-Session-Id included
+	authorization []string
+	origin        []string
+	requestID     []string // X-Request-Id
+	lastEventID   []string // Last-Event-Id
+}
+
+// gatherMax is the largest header walked key by key. A header map of a few
+// keys is walked once, which costs less than looking up each of the ten
+// names the Guard and the inspector read; a larger one is looked up.
+const gatherMax = 16
+
+// gather fills h from header. Walking the keys and matching each against
+// the canonical names finds exactly what looking each name up finds.
+func (h *reqHeader) gather(header http.Header) {
+	if len(header) > gatherMax {
+		h.ins = inspect.Header{
+			ProtocolVersion: header[inspect.HeaderProtocolVersion],
+			SessionID:       header[inspect.HeaderSessionID],
+			ContentType:     header["Content-Type"],
+			ContentEncoding: header["Content-Encoding"],
+			Method:          header[inspect.HeaderMethod],
+			Name:            header[inspect.HeaderName],
+		}
+		h.authorization, h.origin = header["Authorization"], header["Origin"]
+		h.requestID, h.lastEventID = header["X-Request-Id"], header["Last-Event-Id"]
+		return
+	}
+	for k, vs := range header {
+		switch k {
+		case "Authorization":
+			h.authorization = vs
+		case "Origin":
+			h.origin = vs
+		case "X-Request-Id":
+			h.requestID = vs
+		case "Last-Event-Id":
+			h.lastEventID = vs
+		default:
+			h.ins.Set(k, vs)
+		}
+	}
+}
