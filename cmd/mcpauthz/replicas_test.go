@@ -17,7 +17,7 @@ import (
 func TestReplicaHintsWarn(t *testing.T) {
 	dir := t.TempDir()
 	doc := "issuer: http://127.0.0.1:9\nresources: [{id: \"http://127.0.0.1:8/mcp\", scopes: [mcp:tools]}]\ndev_generate_key: true\n"
-	t.Setenv("CODE_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	t.Setenv("CODE_KEY", "w+7RWtfjjqv8qqnpWEGi3tDm5f1AtUErU0EV+XYCiXQ=")
 	const mine = "stores are per process (memory) but the file suggests several replicas"
 	for _, tc := range []struct{ name, extra, want string }{
 		{"single", "", ""},
