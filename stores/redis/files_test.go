@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mcpauthz/mcpauthz/core"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
@@ -66,7 +68,7 @@ func TestParseFileOptions(t *testing.T) {
 		})
 	}
 	// A URL go-redis cannot parse fails the factory, naming the key.
-	if _, err := GuardSessions(t.Context(), map[string]any{"url": "http://r:6379"}, nil); err == nil || !strings.Contains(err.Error(), "stores.options.url") {
+	if _, err := GuardSessions(t.Context(), map[string]any{"url": "http://r:6379"}, &core.Config{}); err == nil || !strings.Contains(err.Error(), "stores.options.url") {
 		t.Fatalf("bad scheme: %v", err)
 	}
 }
