@@ -2,7 +2,6 @@ package coretest
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"runtime/debug"
 	"testing"
@@ -52,7 +51,9 @@ func TestSDKHandOffAllocs(t *testing.T) {
 	if raceEnabled {
 		tolerance = 1
 	}
-	if math.Abs(sdkExtra-trivialExtra) > tolerance {
+	// Fewer is fine: the go-sdk reads a body Serve has already buffered
+	// with fewer allocations than its own read of the wire body.
+	if sdkExtra-trivialExtra > tolerance {
 		t.Errorf("Serve adds %v allocations in front of the go-sdk, %v in front of the trivial handler: the SDK hand-off allocates", sdkExtra, trivialExtra)
 	}
 	seen = nil
