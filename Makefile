@@ -33,6 +33,8 @@ lint: tidy-check
 	@echo "== no tracked file over 1 MiB (built binaries belong in .gitignore)"
 	@set -e; big=$$(git ls-files -z | xargs -0 -r stat -c '%s %n' 2>/dev/null | awk '$$1 > 1048576 {print $$2}'); \
 	if [ -n "$$big" ]; then echo "tracked files over 1 MiB:"; echo "$$big"; exit 1; fi
+	@echo "== API hygiene over MODULES: no exported vars but Err…, no internal/ types in public APIs"
+	$(GO) test -count=1 -run 'TestTree|TestPlanted' ./internal/treecheck
 	@echo "== root module must not import web frameworks"
 	@! $(GO) list -deps ./... | grep -E 'gin-gonic|gofiber|valyala|go-chi'
 

@@ -41,7 +41,7 @@ func TestNewGuardServes(t *testing.T) {
 	t.Cleanup(srv.Close)
 	resource := srv.URL + "/mcp"
 	dir := t.TempDir()
-	policy := "p, *, server, connect, allow\np, *, *, list, allow\np, group:engineering, tool:" + coretest.SuiteTools[0] + ", call, allow\n"
+	policy := "p, *, server, connect, allow\np, *, *, list, allow\np, group:engineering, tool:" + coretest.SuiteTools()[0] + ", call, allow\n"
 	if err := os.WriteFile(filepath.Join(dir, "policy.csv"), []byte(policy), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ policy:
 		t.Cleanup(func() { _ = cs.Close() })
 		return cs
 	}
-	allowed := coretest.SuiteTools[0]
+	allowed := coretest.SuiteTools()[0]
 	eng := connect("engineering")
 	list, err := eng.ListTools(context.Background(), nil)
 	if err != nil {

@@ -28,18 +28,26 @@ import (
 // BenchResource is the resource URL of [NewBenchEnv]'s Guard.
 const BenchResource = "https://mcp.example.com/mcp"
 
-// BenchBody is the tools/call request body the benchmarks send (~200 B).
-var BenchBody = []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"t8","arguments":{"path":"/srv/data/projects","recursive":true,"limit":100,"filter":"*.go"},"_meta":{"progressToken":"p-42"}}}`)
+// benchBody is the tools/call request body the benchmarks send (~200 B).
+var benchBody = []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"t8","arguments":{"path":"/srv/data/projects","recursive":true,"limit":100,"filter":"*.go"},"_meta":{"progressToken":"p-42"}}}`)
 
-// BenchReply is what [Terminal] answers.
-var BenchReply = []byte(`{"jsonrpc":"2.0","id":42,"result":{"content":[{"type":"text","text":"ok"}]}}`)
+// benchReply is what [Terminal] answers.
+var benchReply = []byte(`{"jsonrpc":"2.0","id":42,"result":{"content":[{"type":"text","text":"ok"}]}}`)
+
+// BenchBody returns a copy of the tools/call request body the benchmarks
+// send (~200 B). Call it once, outside the measured loop.
+func BenchBody() []byte { return bytes.Clone(benchBody) }
+
+// BenchReply returns a copy of what [Terminal] answers. Call it once, outside
+// the measured loop.
+func BenchReply() []byte { return bytes.Clone(benchReply) }
 
 // Terminal is the trivial MCP stand-in of the benchmarks: it reads the body
-// and answers BenchReply.
+// and answers [BenchReply].
 func Terminal(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, r.Body)
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(BenchReply)
+	_, _ = w.Write(benchReply)
 }
 
 // BenchEnv is the P3 configuration: the real verifier with its
@@ -93,7 +101,7 @@ func NewBenchEnv(b testing.TB) *BenchEnv {
 	claims := userClaims(BenchResource, "alice", []string{"mcp:tools"})
 	claims["groups"] = groups
 	e := &BenchEnv{Guard: g, IdP: idp, Token: idp.Mint(claims, WithAlg("RS256"))}
-	if _, err := g.Check(context.Background(), &core.Request{Method: http.MethodPost, Header: e.Header(), Body: BenchBody}); err != nil {
+	if _, err := g.Check(context.Background(), &core.Request{Method: http.MethodPost, Header: e.Header(), Body: benchBody}); err != nil {
 		b.Fatalf("bench env: warm-up request refused: %v", err)
 	}
 	return e
@@ -112,7 +120,7 @@ func (e *BenchEnv) Header() http.Header {
 func (e *BenchEnv) Check(b testing.TB) func() {
 	h, ctx := e.Header(), context.Background()
 	return func() {
-		if _, err := e.Guard.Check(ctx, &core.Request{Method: http.MethodPost, Path: "/mcp", Header: h, Body: BenchBody}); err != nil {
+		if _, err := e.Guard.Check(ctx, &core.Request{Method: http.MethodPost, Path: "/mcp", Header: h, Body: benchBody}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -158,11 +166,11 @@ func (*reusableBody) Close() error { return nil }
 func (e *BenchEnv) ServeInProcess(b testing.TB, h http.Handler) func() {
 	req, _ := http.NewRequest(http.MethodPost, "http://mcp.example.com/mcp", nil)
 	req.Header = e.Header()
-	req.ContentLength = int64(len(BenchBody))
+	req.ContentLength = int64(len(benchBody))
 	body := &reusableBody{}
 	w := &discardWriter{h: http.Header{}}
 	f := func() {
-		body.Reset(BenchBody)
+		body.Reset(benchBody)
 		req.Body = body
 		clear(w.h)
 		w.code = 0

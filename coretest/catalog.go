@@ -26,12 +26,14 @@ const (
 	DeployScope    = "mcp:deploy"
 )
 
-// SuiteTools, SuitePrompts and SuiteResources list the catalog.
-var (
-	SuiteTools     = []string{"ls", "echo", "deploy", "rm"}
-	SuitePrompts   = []string{"greet", "admin"}
-	SuiteResources = []string{PublicResource, SecretResource}
-)
+// SuiteTools returns the names of the catalog's tools (a fresh slice).
+func SuiteTools() []string { return []string{"ls", "echo", "deploy", "rm"} }
+
+// SuitePrompts returns the names of the catalog's prompts (a fresh slice).
+func SuitePrompts() []string { return []string{"greet", "admin"} }
+
+// SuiteResources returns the URIs of the catalog's resources (a fresh slice).
+func SuiteResources() []string { return []string{PublicResource, SecretResource} }
 
 // SuitePolicy is the Authorizer of the suite's catalog.
 type SuitePolicy struct{}
@@ -153,21 +155,21 @@ func NewSuiteServer(spy *Spy) *mcp.Server {
 		}
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "coretest", Version: "1.0.0"}, nil)
-	for _, name := range SuiteTools {
+	for _, name := range SuiteTools() {
 		s.AddTool(&mcp.Tool{Name: name, Description: "suite tool " + name, InputSchema: map[string]any{"type": "object"}},
 			func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 				rec("tool:" + name)
 				return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: name + " done"}}}, nil
 			})
 	}
-	for _, uri := range SuiteResources {
+	for _, uri := range SuiteResources() {
 		s.AddResource(&mcp.Resource{URI: uri, Name: uri, MIMEType: "text/plain"},
 			func(_ context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 				rec("resource:" + uri)
 				return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: uri, MIMEType: "text/plain", Text: "contents"}}}, nil
 			})
 	}
-	for _, name := range SuitePrompts {
+	for _, name := range SuitePrompts() {
 		s.AddPrompt(&mcp.Prompt{Name: name, Description: "suite prompt " + name},
 			func(context.Context, *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
 				rec("prompt:" + name)

@@ -27,7 +27,7 @@ import (
 // failed unless the answer is 200. It may be called concurrently.
 func LoopbackClient(b testing.TB, client *http.Client, url, token string) func() {
 	return func() {
-		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(BenchBody))
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(benchBody))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json, text/event-stream")
 		req.Header.Set("Mcp-Protocol-Version", "2025-11-25")

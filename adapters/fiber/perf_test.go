@@ -12,11 +12,13 @@ import (
 	"github.com/mcpauthz/mcpauthz/coretest"
 )
 
+var benchReply = coretest.BenchReply()
+
 // terminal is coretest.Terminal in fiber's terms.
 func terminal(c *fiber.Ctx) error {
 	_ = c.Request().Body()
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(coretest.BenchReply)
+	return c.Send(benchReply)
 }
 
 func apps(e *coretest.BenchEnv, bareH, guardedH fiber.Handler) (bare, guarded *fiber.App) {
@@ -36,7 +38,7 @@ func inProcess(b *testing.B, e *coretest.BenchEnv, app *fiber.App) func() {
 	for k, vs := range e.Header() {
 		req.Header.Set(k, vs[0])
 	}
-	req.SetBody(coretest.BenchBody)
+	req.SetBody(coretest.BenchBody())
 	ctx := new(fasthttp.RequestCtx)
 	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4000}, nil)
 	h := app.Handler()

@@ -1,0 +1,4 @@
+package inner
+
+// Name returns a name.
+func Name() string { return "k" }
