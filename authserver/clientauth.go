@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
 )
 
 // AssertionTypeJWTBearer is the client_assertion_type of private_key_jwt
@@ -199,7 +201,7 @@ func (s *Server) checkAssertion(ctx context.Context, source, formID, typ, raw st
 		s.authFailed(ctx, sub, source)
 		return errClient("client assertion already used", errReplayed)
 	}
-	if oe := s.step(ctx, GrantStep{Kind: StepConsume, Key: "client_assertion|" + c.id + "|" + jti, Exp: exp.Add(s.leeway)}, refuse); oe != nil {
+	if oe := s.step(ctx, GrantStep{Kind: StepConsume, Key: replay.Key("client_assertion", c.id, jti), Exp: exp.Add(s.leeway)}, refuse); oe != nil {
 		return nil, oe
 	}
 	return c, nil

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
 )
 
 // TypeIDJAG is the JOSE "typ" of an Identity Assertion JWT Authorization
@@ -110,7 +112,7 @@ func (s *Server) grantJWTBearer(ctx context.Context, c *client, form map[string]
 	if err != nil {
 		return nil, errGrant("invalid ID-JAG", err)
 	}
-	if oe := s.consume(ctx, "idjag|"+iss+"|"+jti, exp); oe != nil {
+	if oe := s.consume(ctx, replay.Key("idjag", iss, jti), exp); oe != nil {
 		return nil, oe
 	}
 	return &grant{subject: sub, resource: r.id, scopes: scopes, extra: extra}, nil

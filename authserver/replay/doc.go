@@ -18,7 +18,8 @@
 // attacker who floods it can cause denials but never a successful replay,
 // and since keys are only recorded after the assertion's signature verified,
 // only a registered client or trusted IdP can fill its own partition.
-// Keys are compared exactly; callers namespace them (for example
-// "idjag|<iss>|<jti>") so that identifiers from different issuers never
-// collide.
+// Keys are compared exactly; callers namespace them with [Key] ("idjag",
+// issuer, jti), which percent-encodes the issuer or client id, so that
+// identifiers from different issuers never collide, whatever bytes the
+// issuer and the jti hold.
 package replay

@@ -14,7 +14,7 @@ const (
 	DefaultMaxEntries             = 100_000
 	DefaultMaxEntriesPerPartition = 25_000
 	DefaultMaxBytes               = 64 << 20
-	DefaultMaxKeyLength           = 2048
+	DefaultMaxKeyLength           = 4096
 )
 
 // entryOverhead approximates the bytes one entry costs beyond its key (map
@@ -24,8 +24,9 @@ const entryOverhead = 128
 // MemoryConfig configures [NewMemory]. The zero value is usable.
 //
 // Keys are partitioned by their first two "|"-separated fields: the server
-// uses "idjag|<idp issuer>|<jti>" and "client_assertion|<client id>|<jti>",
-// so a partition is one IdP or one client. A key with fewer than two "|"
+// uses [Key]: "idjag|<idp issuer>|<jti>" and "client_assertion|<client
+// id>|<jti>" with the issuer or client id percent-encoded, so a partition
+// is one IdP or one client. A key with fewer than two "|"
 // belongs to the partition "".
 type MemoryConfig struct {
 	// MaxEntries caps the number of unexpired keys held in all. OPTIONAL;
@@ -40,8 +41,9 @@ type MemoryConfig struct {
 	// entry. OPTIONAL; zero means DefaultMaxBytes (64 MiB).
 	MaxBytes int64
 	// MaxKeyLength caps the key length in bytes. OPTIONAL; zero means
-	// DefaultMaxKeyLength (2048, room for every key the authorization
-	// server composes from a 256-byte client id and a 256-byte jti).
+	// DefaultMaxKeyLength (4096, room for every key the authorization
+	// server composes with [Key]: a percent-encoded owner, up to three
+	// times its length, and a jti).
 	// Longer keys are refused with ErrInvalidKey.
 	MaxKeyLength int
 	// Now returns the current time. OPTIONAL; nil means time.Now.
