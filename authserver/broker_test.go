@@ -474,6 +474,55 @@ func TestBrokerRefusals(t *testing.T) {
 			t.Fatalf("%d", resp.StatusCode)
 		}
 	})
+	t.Run("ID token with a duplicated claim", func(t *testing.T) {
+		e := newBrokerEnv(t, nil)
+		e.up.DuplicateGroups.Store(true)
+		_, ch := pkcePair()
+		p := e.authzParams(brPublic, brRedirect, ch)
+		p.Set("scope", "mcp:admin")
+		if resp, page := get(t, e.browser(), e.srv.URL+"/authorize?"+p.Encode()); resp.StatusCode != 502 || csrfRE.MatchString(page) {
+			t.Fatalf("%d %s", resp.StatusCode, page)
+		}
+	})
+	t.Run("consent body over 9 KiB", func(t *testing.T) {
+		e := newBrokerEnv(t, nil)
+		_, ch := pkcePair()
+		c := e.browser()
+		_, page := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
+		m := csrfRE.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no consent form: %s", page)
+		}
+		form := url.Values{"csrf": {m[1]}, "decision": {"allow"}}.Encode() + "&pad="
+		big := form + strings.Repeat("a", 9<<10+1-len(form))
+		for _, tt := range []struct {
+			name string
+			body io.Reader // a strings.Reader has a Content-Length, a plain io.Reader is chunked
+		}{
+			{"Content-Length", strings.NewReader(big)},
+			{"chunked", io.MultiReader(strings.NewReader(big))},
+		} {
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/consent", tt.body)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("Location") != "" {
+				t.Fatalf("%s: %d", tt.name, resp.StatusCode)
+			}
+		}
+		// 9 KiB exactly is parsed: the form is genuine, so the login goes on.
+		resp, err := c.Post(e.srv.URL+"/consent", "application/x-www-form-urlencoded", strings.NewReader(big[:9<<10]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("9 KiB form: %d", resp.StatusCode)
+		}
+	})
 	t.Run("CSRF token and denied consent", func(t *testing.T) {
 		e := newBrokerEnv(t, nil)
 		_, ch := pkcePair()

@@ -1,11 +1,10 @@
 package authserver
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
 	"github.com/mcpauthz/mcpauthz/internal/httpx"
+	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
 // Login cookie names: the __Host- prefix needs Secure, so the loopback
@@ -302,6 +302,8 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 // idTokenClaims decodes the payload of an already verified ID token with
+// the one strict JSON scanner (internal/jsonscan): one JSON object, no
+// duplicate or case-variant claim names, valid UTF-8, no trailing data, and
 // JSON numbers kept exact (claimSet's convention).
 func idTokenClaims(raw string) (claimSet, error) {
 	parts := strings.Split(raw, ".")
@@ -312,13 +314,11 @@ func idTokenClaims(raw string) (claimSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var cl claimSet
-	if err := dec.Decode(&cl); err != nil {
-		return nil, err
+	m, err := jsonscan.DecodeObject(b, jsonscan.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("ID token payload: %w", err)
 	}
-	return cl, nil
+	return claimSet(m), nil
 }
 
 // serveConsent receives the consent form. The form's sealed state must
@@ -333,7 +333,17 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 	b := s.broker
 	ctx := r.Context()
 	now := s.now()
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxConsentBody))
+	// Bounded before parsing: a body over maxConsentBody (9 KiB) is 413,
+	// whether its Content-Length says so or the read does.
+	var body []byte
+	err := httpx.ErrTooLarge
+	if r.ContentLength <= maxConsentBody {
+		body, err = httpx.ReadBounded(r.Body, maxConsentBody)
+	}
+	if errors.Is(err, httpx.ErrTooLarge) {
+		s.errorPage(w, http.StatusRequestEntityTooLarge, "Request refused", "The consent form is too large.")
+		return
+	}
 	var f map[string]string
 	if err == nil && checkFormContentType(r.Header.Get("Content-Type")) == nil {
 		f, err = parseForm(string(body))

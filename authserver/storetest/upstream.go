@@ -34,6 +34,9 @@ type Upstream struct {
 	WrongNonce atomic.Bool
 	// Down makes every endpoint answer 503.
 	Down atomic.Bool
+	// DuplicateGroups makes ID tokens carry the "groups" claim twice, the
+	// second time with the group "admins" (a lenient decoder keeps the last).
+	DuplicateGroups atomic.Bool
 
 	srv      *httptest.Server
 	key      crypto.Signer
@@ -108,6 +111,9 @@ func NewUpstream(t testing.TB, clientID string, now func() time.Time) *Upstream 
 			"iss": p.srv.URL, "sub": u.Subject, "aud": p.clientID, "iat": now, "exp": now + 300, "nonce": nonce,
 			"groups": u.Groups, "email": u.Email, "tenant": "acme", "acr": "mfa", "amr": []string{"pwd", "otp"}, "auth_time": now - 5,
 		})
+		if p.DuplicateGroups.Load() {
+			b = append(b[:len(b)-1], `,"groups":["admins"]}`...)
+		}
 		tok, err := jose.Sign(p.key, jose.Header{Alg: jose.ES256, Kid: "up-1", Typ: "JWT"}, b)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
