@@ -9,9 +9,9 @@ import (
 
 // FuzzGrantReply: any reply decodes to a result whose refused index is a
 // step of the batch, or to ErrStoreUnavailable; it never panics, and a
-// pass is only "0:-1:…".
+// pass is only "0:-1:0:…".
 func FuzzGrantReply(f *testing.F) {
-	for _, s := range []string{"0:-1:0:abc", "1:0:1500:abc", "1:2:0:", "2:1:300:e", "0:0:0:x", "1:-1:0:x", "1:0:-5:x", "9:0:0:x", "", ":::", "0:-1:0", "1:1:99999999999999999999:x", "0:-01:0:x", "0:-1:x:x", "1:0:-0:x", "1:+0:5:x"} {
+	for _, s := range []string{"0:-1:0:abc", "1:0:1500:abc", "1:2:0:", "2:1:300:e", "0:0:0:x", "1:-1:0:x", "1:0:-5:x", "9:0:0:x", "", ":::", "0:-1:0", "1:1:99999999999999999999:x", "0:-01:0:x", "0:-1:x:x", "1:0:-0:x", "1:+0:5:x", "0:-1:5:x", "0:-1:-0:x"} {
 		f.Add(s, 3)
 	}
 	g := &GrantStore{ReplayStore: &ReplayStore{}}
@@ -29,7 +29,7 @@ func FuzzGrantReply(f *testing.F) {
 		if res.Refused < -1 || res.Refused >= n || res.RetryAfter < 0 {
 			t.Fatalf("%q: %+v", reply, res)
 		}
-		if res.Refused == -1 && (len(reply) < 5 || reply[:5] != "0:-1:") {
+		if res.Refused == -1 && (len(reply) < 7 || reply[:7] != "0:-1:0:") {
 			t.Fatalf("%q read as a pass", reply)
 		}
 	})

@@ -216,7 +216,7 @@ func (g *GrantStore) grantReply(reply string, nsteps int) (authserver.GrantSteps
 		g.mu.Unlock()
 	}
 	switch {
-	case f[0] == "0" && f[1] == "-1":
+	case f[0] == "0" && f[1] == "-1" && f[2] == "0":
 		return authserver.GrantStepsResult{Refused: -1}, nil
 	case idx < 0 || idx >= int64(nsteps):
 		return bad(fmt.Sprintf("step index %d", idx))

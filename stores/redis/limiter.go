@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -14,14 +15,22 @@ import (
 // theoretical arrival time (TAT) in microseconds of the Redis clock, so
 // replicas with skewed clocks share one schedule. ARGV: emission interval
 // (µs per event), burst, cost (1 = charge, 0 = peek). Returns {allowed,
-// retry after µs, idle}.
+// retry after µs, idle}. A bucket holding anything but a finite number is
+// an error, never an allow.
 var gcra = redis.NewScript(`
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local raw = redis.call('GET', KEYS[1])
+local tat = 0
+if raw then
+  tat = tonumber(raw)
+  if not tat or tat ~= tat or tat == math.huge or tat == -math.huge then
+    return redis.error_reply('corrupt GCRA bucket')
+  end
+end
 local idle = 0
 if tat <= now then
   idle = 1
@@ -75,13 +84,32 @@ func (l *Limiter) run(ctx context.Context, key string, lim authserver.Limit, cos
 	if err != nil {
 		return authserver.LimitDecision{}, unavailable("GCRA script", err)
 	}
-	if len(res) != 3 {
-		return authserver.LimitDecision{}, unavailable("GCRA script", fmt.Errorf("reply of %d values", len(res)))
+	return gcraReply(res, cost == 0)
+}
+
+// gcraReply decodes the GCRA script's {allowed, retry after µs, idle}. Any
+// other shape (a flag other than 0 or 1, a negative or overflowing wait, an
+// allow with a wait) is an error wrapping core.ErrStoreUnavailable, so a
+// garbled reply refuses (503) rather than allows. (A reply of the wrong
+// type, such as a string or a float, already fails in Int64Slice.)
+func gcraReply(res []int64, peek bool) (authserver.LimitDecision, error) {
+	bad := func(why string) (authserver.LimitDecision, error) {
+		return authserver.LimitDecision{}, unavailable("GCRA script", errors.New(why))
+	}
+	switch {
+	case len(res) != 3:
+		return bad(fmt.Sprintf("reply of %d values", len(res)))
+	case res[0] != 0 && res[0] != 1, res[2] != 0 && res[2] != 1:
+		return bad("reply flag out of range")
+	case res[1] < 0 || res[1] > math.MaxInt64/int64(time.Microsecond):
+		return bad("retry-after out of range")
+	case res[0] == 1 && res[1] != 0:
+		return bad("allowed with a retry-after")
 	}
 	return authserver.LimitDecision{
 		Allowed:    res[0] == 1,
 		RetryAfter: time.Duration(res[1]) * time.Microsecond,
-		Idle:       cost == 0 && res[2] == 1,
+		Idle:       peek && res[2] == 1,
 	}, nil
 }
 
