@@ -3,13 +3,16 @@ package coretest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -122,6 +125,7 @@ func Throughput(b *testing.B, workers int, slice time.Duration, bare, guarded fu
 		_ = runQuad(i, workers, slice, sides) // discarded
 	}
 	runtime.GC() // start the measured quads from the same heap, once
+	load0 := loadAvg()
 	var q quadRatios
 	for b.Loop() {
 		q.add(runQuad(q.n(), workers, slice, sides))
@@ -145,6 +149,32 @@ func Throughput(b *testing.B, workers int, slice time.Duration, bare, guarded fu
 	gogc := debug.SetGCPercent(-1) // reads the setting; restored at once
 	debug.SetGCPercent(gogc)
 	b.ReportMetric(float64(gogc), "gogc")
+	b.Log(throughputLine(tp, q, gogc, load0, loadAvg()))
+}
+
+// throughputLine is the one readable line [Throughput] logs per run: the
+// ratio's median, 95 % interval and range, the CPU-equivalent ratio, each
+// side's median throughput, GOGC and the machine's load average (1, 5 and
+// 15 minutes) before and after the measured quads, so that a run on a
+// busy machine says so.
+func throughputLine(tp ratioSummary, q quadRatios, gogc int, load0, load1 string) string {
+	cpu := "cpu-equiv n/a"
+	if len(q.cpu) == q.n() && q.n() > 0 {
+		c := summarize(q.cpu)
+		cpu = fmt.Sprintf("cpu-equiv %.3f [%.3f, %.3f]", c.median, c.lo95, c.hi95)
+	}
+	return fmt.Sprintf("guarded/bare %.3f [%.3f, %.3f] range %.3f-%.3f, %s, %d quads, bare %.0f req/s, guarded %.0f req/s, GOGC %d, load %s -> %s",
+		tp.median, tp.lo95, tp.hi95, tp.min, tp.max, cpu, q.n(), medianOf(q.bare), medianOf(q.guarded), gogc, load0, load1)
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages of /proc/loadavg,
+// or "n/a" where there is no such file.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "n/a"
 }
 
 // quadOrder is the order of the sides (0 bare, 1 guarded) in quad i:

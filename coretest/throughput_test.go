@@ -3,6 +3,7 @@ package coretest
 import (
 	"math/big"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -138,5 +139,24 @@ func BenchmarkThroughputNull(b *testing.B) {
 			e := &BenchEnv{Token: "unused"}
 			ThroughputHTTP(b, e, h.h, h.h)
 		})
+	}
+}
+
+// TestThroughputLine: the logged summary carries every figure it names,
+// and says when the CPU ratio or the load average is unknown.
+func TestThroughputLine(t *testing.T) {
+	t.Parallel()
+	q := quadRatios{tput: []float64{0.9, 0.95, 1.0}, cpu: []float64{0.8, 0.85, 0.9}, bare: []float64{1000, 1100, 1200}, guarded: []float64{950, 1000, 1050}}
+	got := throughputLine(summarize(q.tput), q, 100, "1.00 2.00 3.00", "4.00 5.00 6.00")
+	want := "guarded/bare 0.950 [0.900, 1.000] range 0.900-1.000, cpu-equiv 0.850 [0.800, 0.900], 3 quads, bare 1100 req/s, guarded 1000 req/s, GOGC 100, load 1.00 2.00 3.00 -> 4.00 5.00 6.00"
+	if got != want {
+		t.Errorf("line\n%s\nwant\n%s", got, want)
+	}
+	q.cpu = q.cpu[:1]
+	if got := throughputLine(summarize(q.tput), q, 50, "n/a", "n/a"); !strings.Contains(got, "cpu-equiv n/a") || !strings.Contains(got, "GOGC 50, load n/a -> n/a") {
+		t.Errorf("line %s", got)
+	}
+	if l := loadAvg(); l != "n/a" && len(strings.Fields(l)) != 3 {
+		t.Errorf("loadAvg() = %q", l)
 	}
 }
