@@ -169,6 +169,12 @@ func TestHandlerResponseSemantics(t *testing.T) {
 			w.Header().Add("Set-Cookie", "a=1; Path=/")
 			w.Header().Add("Set-Cookie", "b=2; Path=/")
 		}, 200, map[string][]string{"Set-Cookie": {"a=1; Path=/", "b=2; Path=/"}}, ""},
+		{"trailers are dropped", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Trailer", "X-T")
+			w.Header().Set(http.TrailerPrefix+"X-U", "u")
+			_, _ = io.WriteString(w, "a")
+			w.Header().Set("X-T", "t")
+		}, 200, map[string][]string{"Trailer": nil, "X-T": nil, "X-U": nil, http.TrailerPrefix + "X-U": nil}, "a"},
 		{"handler Content-Length ignored for a buffered body", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", "99")
 			_, _ = io.WriteString(w, "abc")
@@ -179,6 +185,9 @@ func TestHandlerResponseSemantics(t *testing.T) {
 			b, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != tc.status || string(b) != tc.body {
 				t.Errorf("status %d body %q, want %d %q", resp.StatusCode, b, tc.status, tc.body)
+			}
+			if len(resp.Trailer) != 0 {
+				t.Errorf("trailer %v, want none", resp.Trailer)
 			}
 			for k, want := range tc.header {
 				got := resp.Header.Values(k)

@@ -64,6 +64,15 @@ func Handler(h http.Handler) fiber.Handler { return HandlerWith(h, HandlerConfig
 // pass [New] reach h without a principal and are refused by the go-sdk's
 // bearer check (401).
 //
+// Trailers (the Trailer header and http.TrailerPrefix keys) are not
+// forwarded; 1xx statuses are skipped.
+//
+// h runs on a goroutine of a pool that the returned handler owns: up to
+// 128 goroutines stay parked between requests (one parked through a whole
+// 10 s interval without work ends), so a request reuses a goroutine and
+// its already grown stack instead of starting one. When all 128 are busy a
+// request gets a goroutine of its own.
+//
 // A panic in h is recovered, as net/http does, and logged to cfg.Logger
 // (a panic with http.ErrAbortHandler is not logged). If nothing was sent
 // yet the answer is a 500, or, when h had already called WriteHeader or
@@ -81,6 +90,7 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 	if keepAlive == 0 {
 		keepAlive = DefaultKeepAlive
 	}
+	pool := newWorkers(maxParkedWorkers, workerIdle)
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
 		if _, ok := core.PrincipalFromContext(ctx); !ok {
@@ -94,16 +104,9 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 			cancel()
 			return fiber.ErrBadRequest
 		}
-		w := &streamWriter{resp: c.Response(), header: make(http.Header, 4), ready: make(chan struct{})}
-		go func() {
-			defer w.finish()
-			defer func() {
-				if v := recover(); v != nil {
-					w.recovered(log, r, v)
-				}
-			}()
-			h.ServeHTTP(w, r)
-		}()
+		w := &streamWriter{resp: c.Response(), header: make(http.Header, 4), ready: make(chan struct{}),
+			h: h, r: r, log: log}
+		pool.run(w)
 		<-w.ready // the handler returned or flushed; until then only it touches the response
 		if !w.streaming {
 			cancel()
@@ -308,6 +311,10 @@ var errGone = errors.New("fibermcp: client gone")
 // Handler does not touch the response before ready is closed, and the
 // first WriteHeader always precedes that (Flush and finish call it).
 type streamWriter struct {
+	h   http.Handler  // what serve runs
+	r   *http.Request // its request
+	log *slog.Logger  // where a panic of h goes
+
 	mu        sync.Mutex
 	resp      *fasthttp.Response
 	header    http.Header
@@ -320,6 +327,18 @@ type streamWriter struct {
 	ready     chan struct{} // closed on the first Flush, or when the handler returned
 	chunks    chan []byte   // made by the first Flush; closed when the handler returned
 	gone      chan struct{} // made by the first Flush; closed when the stream writer stopped
+}
+
+// serve runs the handler on the calling goroutine (a worker of
+// [workers]): it recovers a panic and finishes the response.
+func (w *streamWriter) serve() {
+	defer w.finish()
+	defer func() {
+		if v := recover(); v != nil {
+			w.recovered(w.log, w.r, v)
+		}
+	}()
+	w.h.ServeHTTP(w, w.r)
 }
 
 func (w *streamWriter) Header() http.Header { return w.header }
@@ -338,6 +357,9 @@ func (w *streamWriter) WriteHeader(code int) {
 	for k, vs := range w.header {
 		if k == "Content-Length" {
 			continue // fasthttp sets it from the body (none for a stream)
+		}
+		if k == "Trailer" || strings.HasPrefix(k, http.TrailerPrefix) {
+			continue // trailers are not forwarded (fasthttp wrote them as header lines)
 		}
 		w.resp.Header.Del(k)
 		for _, v := range vs {
