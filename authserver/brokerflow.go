@@ -67,7 +67,7 @@ func (b *broker) login(r *http.Request, now time.Time) *loginState {
 // errLoginUsed when it already happened, another error when the store is
 // unavailable (fail closed).
 func (s *Server) once(ctx context.Context, step, id string, exp int64) error {
-	err := s.replay.CheckAndStore(ctx, "login-"+step+"|"+id, time.Unix(exp, 0).Add(s.leeway))
+	err := s.replay.CheckAndStore(ctx, "login-"+step+"|"+id, time.Unix(exp, 0).Add(s.replayHold))
 	if errors.Is(err, replay.ErrReplay) {
 		return errLoginUsed
 	}

@@ -201,17 +201,18 @@ func (s *Server) checkAssertion(ctx context.Context, source, formID, typ, raw st
 		s.authFailed(ctx, sub, source)
 		return errClient("client assertion already used", errReplayed)
 	}
-	if oe := s.step(ctx, GrantStep{Kind: StepConsume, Key: replay.Key("client_assertion", c.id, jti), Exp: exp.Add(s.leeway)}, refuse); oe != nil {
+	if oe := s.step(ctx, GrantStep{Kind: StepConsume, Key: replay.Key("client_assertion", c.id, jti), Exp: exp.Add(s.replayHold)}, refuse); oe != nil {
 		return nil, oe
 	}
 	return c, nil
 }
 
-// consume records a one-time identifier until exp + leeway. A replay is
+// consume records a one-time identifier until exp + leeway + replay
+// clock skew. A replay is
 // invalid_grant; a store failure is 503 temporarily_unavailable (fail
 // closed).
 func (s *Server) consume(ctx context.Context, key string, exp time.Time) *oauthError {
-	return s.step(ctx, GrantStep{Kind: StepConsume, Key: key, Exp: exp.Add(s.leeway)}, refuseReplay)
+	return s.step(ctx, GrantStep{Kind: StepConsume, Key: key, Exp: exp.Add(s.replayHold)}, refuseReplay)
 }
 
 func refuseReplay(GrantStepsResult) *oauthError {

@@ -78,7 +78,7 @@ func (s *Server) grantAuthorizationCode(ctx context.Context, c *client, form map
 			// RFC 6749 §4.1.2: revoke what the code already produced. The
 			// mark covers a first redemption still under way: it checks
 			// the mark after saving its family (issueRefresh).
-			_ = s.replay.CheckAndStore(ctx, replayedCodeKey(d.ID), time.Unix(d.Exp, 0).Add(s.leeway))
+			_ = s.replay.CheckAndStore(ctx, replayedCodeKey(d.ID), time.Unix(d.Exp, 0).Add(s.replayHold))
 			_ = s.broker.refresh.RevokeFamily(ctx, d.ID)
 			return nil, errGrant("authorization code already used", oe.cause)
 		}
@@ -222,7 +222,7 @@ func (s *Server) issueRefresh(ctx context.Context, g *grant) (string, *oauthErro
 	}
 	// A replay of the code seen while this redemption was under way
 	// revoked nothing yet: set the mark first and revoke if it was set.
-	if err := s.replay.CheckAndStore(ctx, replayedCodeKey(g.refreshFamily.ID), g.codeExp.Add(s.leeway)); err != nil {
+	if err := s.replay.CheckAndStore(ctx, replayedCodeKey(g.refreshFamily.ID), g.codeExp.Add(s.replayHold)); err != nil {
 		_ = s.broker.refresh.RevokeFamily(ctx, g.refreshFamily.ID)
 		if errors.Is(err, replay.ErrReplay) {
 			return "", errGrant("authorization code already used", errReplayed)

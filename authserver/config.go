@@ -30,6 +30,7 @@ const (
 	DefaultAccessTokenLifetime  = 10 * time.Minute
 	DefaultMaxAssertionLifetime = 5 * time.Minute
 	DefaultLeeway               = 30 * time.Second
+	DefaultReplayClockSkew      = 30 * time.Second
 	DefaultMaxBodyBytes         = 64 << 10
 	DefaultMaxAssertionBytes    = 16 << 10
 	DefaultRatePerSecond        = 10
@@ -89,6 +90,16 @@ type Config struct {
 	// Leeway is the clock skew tolerated on "exp", "nbf" and "iat".
 	// OPTIONAL; zero means DefaultLeeway (30 s). At most 5 min.
 	Leeway time.Duration
+
+	// ReplayClockSkew is the clock difference tolerated between the
+	// replicas that share a replay store (and a step of one host's clock):
+	// a one-time identifier (ID-JAG and client assertion jti,
+	// authorization code) is remembered until its "exp" + Leeway +
+	// ReplayClockSkew, so that a replica whose clock is behind the one
+	// that recorded it, and that still finds it unexpired, also still
+	// finds the mark. OPTIONAL; zero means DefaultReplayClockSkew (30 s).
+	// At most 5 min. File option replay_clock_skew.
+	ReplayClockSkew time.Duration
 
 	// StrictScopes, when true, answers invalid_scope if a request asks for
 	// any scope that cannot be granted, instead of granting the subset.

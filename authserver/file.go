@@ -28,6 +28,7 @@ type fileConfig struct {
 	AccessTokenLifetime        time.Duration     `yaml:"access_token_lifetime"`
 	MaxAssertionLifetime       time.Duration     `yaml:"max_assertion_lifetime"`
 	Leeway                     time.Duration     `yaml:"leeway"`
+	ReplayClockSkew            time.Duration     `yaml:"replay_clock_skew"`
 	StrictScopes               bool              `yaml:"strict_scopes"`
 	AllowTokenEndpointAudience bool              `yaml:"allow_token_endpoint_audience"`
 	OmitAuthorizationEndpoint  bool              `yaml:"omit_authorization_endpoint"`
@@ -273,6 +274,7 @@ func (fc *fileConfig) toConfig(baseDir string) (Config, error) {
 		AccessTokenLifetime:        fc.AccessTokenLifetime,
 		MaxAssertionLifetime:       fc.MaxAssertionLifetime,
 		Leeway:                     fc.Leeway,
+		ReplayClockSkew:            fc.ReplayClockSkew,
 		StrictScopes:               fc.StrictScopes,
 		AllowTokenEndpointAudience: fc.AllowTokenEndpointAudience,
 		OmitAuthorizationEndpoint:  fc.OmitAuthorizationEndpoint,

@@ -42,9 +42,12 @@ type Server struct {
 	keys     atomic.Pointer[keyState]
 	rotateMu sync.Mutex
 
-	atLifetime    time.Duration
-	maxAssertion  time.Duration
-	leeway        time.Duration
+	atLifetime   time.Duration
+	maxAssertion time.Duration
+	leeway       time.Duration
+	// replayHold is Leeway + ReplayClockSkew: how long after its exp a
+	// one-time identifier stays recorded.
+	replayHold    time.Duration
 	strictScopes  bool
 	allowTEAud    bool
 	assertionAlgs []string
@@ -145,7 +148,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, cfgErr("max_assertion_lifetime", "must be between 0 and 1h")
 	case s.leeway < 0 || s.leeway > 5*time.Minute:
 		return nil, cfgErr("leeway", "must be between 0 and 5m")
+	case cfg.ReplayClockSkew < 0 || cfg.ReplayClockSkew > 5*time.Minute:
+		return nil, cfgErr("replay_clock_skew", "must be between 0 and 5m")
 	}
+	s.replayHold = s.leeway + orDefault(cfg.ReplayClockSkew, DefaultReplayClockSkew)
 	if err := s.setIssuer(cfg.Issuer, !cfg.OmitAuthorizationEndpoint); err != nil {
 		return nil, err
 	}
