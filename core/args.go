@@ -5,7 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // Bounds of DecisionEvent.Args.
@@ -39,7 +40,7 @@ func auditArgs(args map[string]any) string {
 			v = "[" + strings.Join(t, ",") + "]"
 		}
 		if len(v) > auditArgValueBytes {
-			v = truncUTF8(v, auditArgValueBytes) + "…"
+			v = clip.Prefix(v, auditArgValueBytes) + "…"
 		}
 		pair := k + "=" + strconv.Quote(v)
 		if b.Len()+len(pair)+1 > auditArgsBytes {
@@ -52,13 +53,6 @@ func auditArgs(args map[string]any) string {
 		b.WriteString(pair)
 	}
 	return b.String()
-}
-
-func truncUTF8(s string, n int) string {
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // missingArgs is the denial of a call that lacks a declared argument

@@ -3,6 +3,8 @@ package core
 import (
 	"slices"
 	"strings"
+
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // auditBatchArgsBytes bounds DecisionEvent.Args of a batch: the declared
@@ -41,7 +43,7 @@ func (b *batchAudit) fill(ev *DecisionEvent) {
 	ev.Target = strings.Join(b.targets, ",")
 	ev.Rule = strings.Join(b.rules, " | ")
 	if a := strings.Join(b.args, "; "); len(a) > auditBatchArgsBytes {
-		ev.Args = truncUTF8(a, auditBatchArgsBytes) + "…"
+		ev.Args = clip.Prefix(a, auditBatchArgsBytes) + "…"
 	} else {
 		ev.Args = a
 	}

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // Byte bounds of caller-influenced strings in audit events and log records.
@@ -19,7 +19,7 @@ const (
 	MaxLogPath      = 512 // URL path
 	MaxLogReason    = 512 // reason and cause texts
 	MaxLogItems     = 8   // values kept from a list field (audiences, required scopes)
-	truncatedMarker = "…[truncated "
+	truncatedMarker = clip.Marker
 )
 
 // TruncateField returns s when it has at most max bytes; otherwise its
@@ -27,20 +27,7 @@ const (
 // (N = bytes dropped) appended, fits in max bytes. Invalid UTF-8 in the
 // kept prefix is preserved as is (slog escapes it). Use it for every
 // caller-supplied string put into a log record.
-func TruncateField(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	// The marker is at most len(truncatedMarker) + 20 digits + len(" bytes]").
-	keep := max - len(truncatedMarker) - 27
-	if keep < 0 {
-		keep = 0
-	}
-	for keep > 0 && keep < len(s) && !utf8.RuneStart(s[keep]) {
-		keep--
-	}
-	return s[:keep] + truncatedMarker + strconv.Itoa(len(s)-keep) + " bytes]"
-}
+func TruncateField(s string, max int) string { return clip.String(s, max) }
 
 // bound cuts every string field of ev to its log bound (see MaxLogField).
 func (ev *DecisionEvent) bound() {

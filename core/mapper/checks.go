@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // Check is one named security check of an identity-provider preset: a
@@ -136,7 +137,7 @@ func entraChecks(allowed map[string]struct{}, anyTenant, allowOverage bool) []Ch
 				}
 			}
 			if tid == "" || iss != "https://login.microsoftonline.com/"+tid+"/v2.0" && iss != "https://sts.windows.net/"+tid+"/" {
-				return fmt.Errorf("%w: entra: issuer %q does not belong to tenant %q", core.ErrMapping, truncate(iss, 128), truncate(tid, 64))
+				return fmt.Errorf("%w: entra: issuer %q does not belong to tenant %q", core.ErrMapping, clip.String(iss, 128), clip.String(tid, 128))
 			}
 			return nil
 		}},
@@ -209,15 +210,8 @@ func googleChecks(domains []string, allowServiceAccounts bool) []Check {
 					return nil
 				}
 			}
-			return fmt.Errorf("%w: google: hosted domain %q not allowed", core.ErrMapping, truncate(hd, 128))
+			return fmt.Errorf("%w: google: hosted domain %q not allowed", core.ErrMapping, clip.String(hd, 128))
 		}})
 	}
 	return checks
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"log/slog"
 	"slices"
 	"sort"
@@ -48,7 +49,7 @@ func (v *Verifier) mismatch(sentinel error, claim string, got []string, is *issu
 			e.Got = append(e.Got, "...")
 			break
 		}
-		e.Got = append(e.Got, truncate(g, diagValueBytes))
+		e.Got = append(e.Got, clip.String(g, diagValueBytes))
 	}
 	switch claim {
 	case "iss":

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
@@ -176,7 +177,7 @@ func (d *discoveryKeySet) fetchMetadata(ctx context.Context, u string) (string, 
 		return "", fmt.Errorf("metadata: %w", err)
 	}
 	if iss, _ := doc["issuer"].(string); iss != d.issuer {
-		return "", fmt.Errorf("metadata issuer %q does not equal the configured issuer %q", truncate(iss, 128), d.issuer)
+		return "", fmt.Errorf("metadata issuer %q does not equal the configured issuer %q", clip.String(iss, 128), d.issuer)
 	}
 	jwksURI, _ := doc["jwks_uri"].(string)
 	if jwksURI == "" {

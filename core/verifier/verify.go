@@ -11,6 +11,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/mapper"
 	jwtclaims "github.com/mcpauthz/mcpauthz/internal/claims"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -178,14 +179,7 @@ func (v *Verifier) pickIssuer(raw core.RawClaims, iss string) (*issuer, error) {
 		}
 		return is, nil
 	}
-	return nil, v.mismatch(core.ErrIssuer, "iss", []string{iss}, nil, "untrusted issuer %q", truncate(iss, 128))
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
+	return nil, v.mismatch(core.ErrIssuer, "iss", []string{iss}, nil, "untrusted issuer %q", clip.String(iss, 128))
 }
 
 // normalizeType lowercases a typ value and drops an "application/" prefix
@@ -198,7 +192,7 @@ func normalizeType(t string) string {
 func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, iss string, raw core.RawClaims, now time.Time) (*core.Claims, error) {
 	typ := normalizeType(tok.Header.Typ)
 	if typ == "oauth-id-jag+jwt" || !is.types[typ] {
-		return nil, v.mismatch(core.ErrTokenType, "typ", []string{tok.Header.Typ}, is, "typ %q not accepted", truncate(tok.Header.Typ, 64))
+		return nil, v.mismatch(core.ErrTokenType, "typ", []string{tok.Header.Typ}, is, "typ %q not accepted", clip.String(tok.Header.Typ, 128))
 	}
 	if raw.Has("nonce") {
 		return nil, claimErr(core.ErrTokenType, "ID token (nonce) presented as an access token")

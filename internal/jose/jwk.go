@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // JWK is the public part of a JSON Web Key (RFC 7517) as this package
@@ -41,7 +43,7 @@ func PublicJWK(pub crypto.PublicKey, kid, alg string) (JWK, error) {
 	if alg != "" {
 		info, ok := lookupAlg(alg)
 		if !ok || !(&PublicKey{Key: pub}).fits(info) {
-			return JWK{}, fmt.Errorf("%w: algorithm %q does not suit %T", ErrInvalidKey, truncate(alg, 32), pub)
+			return JWK{}, fmt.Errorf("%w: algorithm %q does not suit %T", ErrInvalidKey, clip.String(alg, 64), pub)
 		}
 	}
 	j, err := thumbprintJWK(pub)
@@ -155,7 +157,7 @@ func parseJWK(m map[string]any, allowed []string) (*PublicKey, error) {
 		return nil, err
 	}
 	if hasUse && use != "sig" {
-		return nil, fmt.Errorf("%w: use %q", ErrInvalidKey, truncate(use, 16))
+		return nil, fmt.Errorf("%w: use %q", ErrInvalidKey, clip.String(use, 64))
 	}
 	if v, ok := m["key_ops"]; ok {
 		ops, isList := v.([]any)
@@ -174,7 +176,7 @@ func parseJWK(m map[string]any, allowed []string) (*PublicKey, error) {
 		return nil, err
 	}
 	if hasAlg && len(allowed) > 0 && !contains(allowed, alg) {
-		return nil, fmt.Errorf("%w: alg %q not allowed", ErrInvalidKey, truncate(alg, 16))
+		return nil, fmt.Errorf("%w: alg %q not allowed", ErrInvalidKey, clip.String(alg, 64))
 	}
 	if hasAlg && alg == "" {
 		return nil, fmt.Errorf("%w: empty alg", ErrInvalidKey)
@@ -223,7 +225,7 @@ func parseJWK(m map[string]any, allowed []string) (*PublicKey, error) {
 		case "P-521":
 			curve = elliptic.P521()
 		default:
-			return nil, fmt.Errorf("%w: curve %q", ErrInvalidKey, truncate(crv, 16))
+			return nil, fmt.Errorf("%w: curve %q", ErrInvalidKey, clip.String(crv, 64))
 		}
 		x, err := b64m("x")
 		if err != nil {
@@ -250,7 +252,7 @@ func parseJWK(m map[string]any, allowed []string) (*PublicKey, error) {
 			return nil, err
 		}
 		if crv != "Ed25519" {
-			return nil, fmt.Errorf("%w: OKP curve %q", ErrInvalidKey, truncate(crv, 16))
+			return nil, fmt.Errorf("%w: OKP curve %q", ErrInvalidKey, clip.String(crv, 64))
 		}
 		x, err := b64m("x")
 		if err != nil {
@@ -261,7 +263,7 @@ func parseJWK(m map[string]any, allowed []string) (*PublicKey, error) {
 		}
 		pub = ed25519.PublicKey(x)
 	default:
-		return nil, fmt.Errorf("%w: kty %q", ErrInvalidKey, truncate(kty, 16))
+		return nil, fmt.Errorf("%w: kty %q", ErrInvalidKey, clip.String(kty, 64))
 	}
 	k, err := NewPublicKey(pub, kid, alg)
 	if err != nil {

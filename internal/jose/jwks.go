@@ -1,6 +1,7 @@
 package jose
 
 import (
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 
 	"fmt"
@@ -87,7 +88,7 @@ func ParseJWKS(data []byte, opts KeySetOptions) ([]*PublicKey, error) {
 		if err != nil {
 			if log != nil {
 				kid, _ := m["kid"].(string)
-				log.Debug("jose: JWK dropped", "index", i, "kid", truncate(kid, 64), "reason", err.Error())
+				log.Debug("jose: JWK dropped", "index", i, "kid", clip.String(kid, 128), "reason", err.Error())
 			}
 			continue
 		}
@@ -100,7 +101,7 @@ func ParseJWKS(data []byte, opts KeySetOptions) ([]*PublicKey, error) {
 	for _, k := range keys {
 		if k.KeyID != "" && kids[k.KeyID] > 1 {
 			if log != nil {
-				log.Debug("jose: JWK dropped", "kid", truncate(k.KeyID, 64), "reason", "duplicate kid")
+				log.Debug("jose: JWK dropped", "kid", clip.String(k.KeyID, 128), "reason", "duplicate kid")
 			}
 			continue
 		}

@@ -8,6 +8,8 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"math/big"
+
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // RSA modulus size limits, in bits.
@@ -38,7 +40,7 @@ func NewPublicKey(pub crypto.PublicKey, kid, alg string) (*PublicKey, error) {
 	if alg != "" {
 		info, ok := lookupAlg(alg)
 		if !ok {
-			return nil, fmt.Errorf("%w: algorithm %q not supported", ErrInvalidKey, truncate(alg, 32))
+			return nil, fmt.Errorf("%w: algorithm %q not supported", ErrInvalidKey, clip.String(alg, 64))
 		}
 		if !k.fits(info) {
 			return nil, fmt.Errorf("%w: algorithm %s does not match the key", ErrInvalidKey, alg)

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/mcpauthz/mcpauthz/internal/b64"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
@@ -197,7 +198,7 @@ func (t *Token) parseHeader(hdr []byte, allowed []string) error {
 	}
 	info, ok := lookupAlg(alg)
 	if !ok || !slices.Contains(allowed, alg) {
-		return fmt.Errorf("%w: %s", ErrAlgorithm, strconv.Quote(truncate(alg, 32)))
+		return fmt.Errorf("%w: %s", ErrAlgorithm, strconv.Quote(clip.String(alg, 64)))
 	}
 	t.Header.Alg, t.alg = alg, info
 	if hasKid {
@@ -220,13 +221,6 @@ func checkKeyID(kid string) error {
 		}
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }
 
 // SigningInput returns the ASCII bytes that were signed (header "."

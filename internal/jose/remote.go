@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
@@ -225,7 +226,7 @@ func (r *RemoteKeySet) Keys(ctx context.Context, kid, alg string) ([]*PublicKey,
 			return found, err
 		}
 		if r.knownAbsent(kid) {
-			return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, truncate(kid, 64))
+			return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, clip.String(kid, 128))
 		}
 	}
 	// Unknown kid, no set yet, or a set older than MaxStale: try to refresh
@@ -249,7 +250,7 @@ func (r *RemoteKeySet) Keys(ctx context.Context, kid, alg string) ([]*PublicKey,
 	}
 	if found == nil {
 		r.markAbsent(kid)
-		return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, truncate(kid, 64))
+		return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, clip.String(kid, 128))
 	}
 	return found, nil
 }
