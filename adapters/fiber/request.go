@@ -19,9 +19,10 @@ import (
 // been verified. fasthttp has normally buffered the body already (the slice
 // is valid until the handler returns; the Guard does not retain it). A
 // streamed body (Config.StreamRequestBody, which keeps fasthttp from
-// reading a body before the handler runs) is read with the limit, growing
-// as bytes arrive, and put back with SetBodyRaw, so the next handler sees
-// the same bytes.
+// reading a body before the handler runs) is read with the limit into a
+// pooled buffer, growing as bytes arrive, and put back with SetBody (a copy
+// into fasthttp's own pooled body buffer), so the next handler sees the
+// same bytes.
 type fastBody struct{ req *fasthttp.Request }
 
 // ReadBody implements core.BodyReader.
@@ -34,12 +35,18 @@ func (f fastBody) ReadBody(max int64) ([]byte, error) {
 		}
 		return b, nil
 	}
-	b, err := core.ReadBody(req.BodyStream(), max, nil)
+	scratch := getBuf()
+	defer putBuf(scratch)
+	if cap(*scratch) == 0 {
+		*scratch = make([]byte, 0, 512)
+	}
+	b, err := core.ReadBody(req.BodyStream(), max, *scratch)
 	if err != nil {
 		return nil, err
 	}
-	req.SetBodyRaw(b)
-	return b, nil
+	*scratch = b
+	req.SetBody(b) // a copy into fasthttp's own pooled buffer, released with the request
+	return req.Body(), nil
 }
 
 // newRequest copies method, path, query and header of req into a

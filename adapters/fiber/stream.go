@@ -99,13 +99,20 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 			}
 		}
 		ctx, cancel := context.WithCancel(ctx)
-		r, err := httpRequest(ctx, c)
+		var body *[]byte // the handler's copy of the request body, pooled
+		if b := c.Request().Body(); len(b) > 0 {
+			body = getBuf()
+			*body = append((*body)[:0], b...)
+		}
+		r, err := httpRequest(ctx, c, body)
 		if err != nil {
 			cancel()
+			putBuf(body)
 			return fiber.ErrBadRequest
 		}
+		c.Response().ResetBody() // the handler's writes go straight into it
 		w := &streamWriter{resp: c.Response(), header: make(http.Header, 4), ready: make(chan struct{}),
-			h: h, r: r, log: log}
+			h: h, r: r, log: log, body: body}
 		pool.run(w)
 		<-w.ready // the handler returned or flushed; until then only it touches the response
 		if !w.streaming {
@@ -115,17 +122,17 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 				c.Context().Hijack(func(net.Conn) {}) // fasthttp closes the connection
 				return nil
 			}
-			return c.Send(w.buf.Bytes())
+			return nil // the body is in the response already
 		}
 		shutdown, chunks := c.Context().Done(), w.chunks
 		every := time.Duration(0)
 		if keepAlive > 0 && isEventStream(c.Response().Header.ContentType()) {
 			every = keepAlive
 		}
-		body := fasthttp.NewStreamReader(func(bw *bufio.Writer) {
+		stream := fasthttp.NewStreamReader(func(bw *bufio.Writer) {
 			w.pump(bw, chunks, shutdown, every, cancel)
 		})
-		c.Context().SetBodyStream(&streamBody{ReadCloser: body, w: w}, -1)
+		c.Context().SetBodyStream(&streamBody{ReadCloser: stream, w: w}, -1)
 		return nil
 	}
 }
@@ -234,10 +241,10 @@ func isEventStream(ct []byte) bool {
 // httpRequest builds the net/http request for c. Every string (request
 // URI, host, remote address, header values) is a copy, made with one
 // allocation (the Authorization value is interned: copied once while it
-// does not change), and the body is copied too: a streamed response outlives
-// fasthttp's buffers. Header names are canonicalised as net/http does, every
+// does not change), and the body is body, the caller's copy of c's (nil:
+// none): a streamed response outlives fasthttp's buffers. Header names are canonicalised as net/http does, every
 // value is kept, and Host is left out of the header as in net/http.
-func httpRequest(ctx context.Context, c *fiber.Ctx) (*http.Request, error) {
+func httpRequest(ctx context.Context, c *fiber.Ctx, body *[]byte) (*http.Request, error) {
 	req := c.Request()
 	h := &req.Header
 	type field struct {
@@ -287,8 +294,8 @@ func httpRequest(ctx context.Context, c *fiber.Ctx) (*http.Request, error) {
 	r := http.Request{Method: method(h.Method()), URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: hdr, Body: http.NoBody, Host: all[uriEnd:hostEnd], RemoteAddr: all[hostEnd:addrEnd],
 		RequestURI: all[:uriEnd], TLS: c.Context().TLSConnectionState()}
-	if body := req.Body(); len(body) > 0 {
-		r.Body, r.ContentLength = &requestBody{Reader: *bytes.NewReader(bytes.Clone(body))}, int64(len(body))
+	if body != nil && len(*body) > 0 {
+		r.Body, r.ContentLength = &requestBody{Reader: *bytes.NewReader(*body)}, int64(len(*body))
 	}
 	return r.WithContext(ctx), nil
 }
@@ -305,21 +312,22 @@ func (*requestBody) Close() error { return nil }
 // errGone is returned by writes after the client went away.
 var errGone = errors.New("fibermcp: client gone")
 
-// streamWriter is the http.ResponseWriter of Handler: it buffers until the
-// first Flush, then hands each write to the stream writer. The status and
+// streamWriter is the http.ResponseWriter of Handler: until the first
+// Flush it writes into the fasthttp response's own (pooled) body buffer,
+// then it hands each write to the stream writer. The status and
 // header of the first WriteHeader go straight onto the fasthttp response:
 // Handler does not touch the response before ready is closed, and the
 // first WriteHeader always precedes that (Flush and finish call it).
 type streamWriter struct {
-	h   http.Handler  // what serve runs
-	r   *http.Request // its request
-	log *slog.Logger  // where a panic of h goes
+	h    http.Handler  // what serve runs
+	r    *http.Request // its request
+	log  *slog.Logger  // where a panic of h goes
+	body *[]byte       // r's body bytes (pooled; nil: none), released when h returns
 
 	mu        sync.Mutex
 	resp      *fasthttp.Response
 	header    http.Header
 	status    int
-	buf       bytes.Buffer
 	streaming bool
 	signalled bool
 	abort     bool          // close the connection without a response (set by recovered)
@@ -332,6 +340,7 @@ type streamWriter struct {
 // serve runs the handler on the calling goroutine (a worker of
 // [workers]): it recovers a panic and finishes the response.
 func (w *streamWriter) serve() {
+	defer putBuf(w.body) // last: h has returned, nothing reads the body any more
 	defer w.finish()
 	defer func() {
 		if v := recover(); v != nil {
@@ -373,7 +382,8 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	if !w.streaming {
 		defer w.mu.Unlock()
-		return w.buf.Write(p)
+		w.resp.AppendBody(p)
+		return len(p), nil
 	}
 	chunks, gone := w.chunks, w.gone
 	w.mu.Unlock()
@@ -395,8 +405,8 @@ func (w *streamWriter) Flush() {
 	}
 	w.streaming, w.signalled = true, true
 	w.chunks, w.gone = make(chan []byte, 16), make(chan struct{})
-	first, chunks, gone := bytes.Clone(w.buf.Bytes()), w.chunks, w.gone
-	w.buf = bytes.Buffer{}
+	first, chunks, gone := bytes.Clone(w.resp.Body()), w.chunks, w.gone
+	w.resp.ResetBody()
 	w.mu.Unlock()
 	close(w.ready)
 	if len(first) > 0 {
@@ -448,8 +458,8 @@ func (w *streamWriter) recovered(log *slog.Logger, r *http.Request, v any) {
 		w.status = http.StatusInternalServerError
 		w.resp.SetStatusCode(http.StatusInternalServerError)
 		w.resp.Header.SetContentType("text/plain; charset=utf-8")
-		w.buf.Reset()
-		w.buf.WriteString(http.StatusText(http.StatusInternalServerError) + "\n")
+		w.resp.ResetBody()
+		w.resp.AppendBodyString(http.StatusText(http.StatusInternalServerError) + "\n")
 	default:
 		w.abort = true
 	}
@@ -461,4 +471,21 @@ func (w *streamWriter) panickedMidStream() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.cut
+}
+
+// maxPooledBuf is the largest request body copy [Handler] returns to
+// bodyBufs; a larger one is left to the collector.
+const maxPooledBuf = 64 << 10
+
+// bodyBufs holds request body copies of [Handler] for reuse.
+var bodyBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+func getBuf() *[]byte { return bodyBufs.Get().(*[]byte) }
+
+// putBuf returns b (nil: nothing) to bodyBufs unless it grew too large.
+func putBuf(b *[]byte) {
+	if b != nil && cap(*b) <= maxPooledBuf {
+		*b = (*b)[:0]
+		bodyBufs.Put(b)
+	}
 }
