@@ -183,6 +183,44 @@ func (e *BenchEnv) ServeInProcess(b testing.TB, h http.Handler) func() {
 	return f
 }
 
+// Mount builds the two servers of an adapter benchmark: the framework alone
+// routing POST /mcp to h (bare), and the same with the adapter over g in
+// front of h (guarded).
+type Mount func(g *core.Guard, h http.Handler) (bare, guarded http.Handler)
+
+// BenchHotPath is P3 for an adapter that serves as an http.Handler:
+// [HotPath] of mount's servers around [Terminal], in-process.
+func BenchHotPath(b *testing.B, mount Mount) {
+	e := NewBenchEnv(b)
+	bare, guarded := mount(e.Guard, http.HandlerFunc(Terminal))
+	HotPath(b, e, e.ServeInProcess(b, bare), e.ServeInProcess(b, guarded))
+}
+
+// BenchThroughput is P7 for an adapter that serves as an http.Handler:
+// [ThroughputHTTP] of mount's servers over loopback, with the trivial
+// handler (sub-benchmark "trivial") and with a go-sdk server ("sdk").
+// It reports the median over quads of guarded ÷ bare requests per second
+// (guarded/bare-median), its distribution-free 95 % interval (-lo95,
+// -hi95), the range (-min, -max) and the same for the CPU spent per
+// request (cpu-equiv-*). Each quad is four 100 ms slices in ABBA order,
+// after two discarded warm-up quads; both sides use the same client, 4
+// connections, request, token and GOGC. [Throughput] explains the
+// statistics. Run it with a fixed number of quads:
+//
+//	go test -run XXX -bench Throughput -benchtime 40x -count 3 .
+func BenchThroughput(b *testing.B, mount Mount) {
+	e := NewBenchEnv(b)
+	for _, inner := range []struct {
+		name string
+		h    http.Handler
+	}{{"trivial", http.HandlerFunc(Terminal)}, {"sdk", BenchSDKHandler()}} {
+		b.Run(inner.name, func(b *testing.B) {
+			bare, guarded := mount(e.Guard, inner.h)
+			ThroughputHTTP(b, e, bare, guarded)
+		})
+	}
+}
+
 // HotPath is P3: it runs bare (the framework and Terminal alone), guarded
 // (the same with the adapter) and the raw RS256 verification in
 // interleaved batches and reports ns per request of each, the Guard's

@@ -79,8 +79,6 @@ type writer struct {
 	status int
 }
 
-func (w *writer) Header() http.Header { return w.w.Header() }
-
 func (w *writer) WriteHeader(code int) {
 	if w.status == 0 || code >= 200 {
 		w.status = code
@@ -88,15 +86,12 @@ func (w *writer) WriteHeader(code int) {
 	w.w.WriteHeader(code)
 }
 
-func (w *writer) WriteHeaderNow() { w.WriteHeader(w.Status()) }
-
-func (w *writer) Write(p []byte) (int, error) { return w.w.Write(p) }
-
+func (w *writer) Header() http.Header               { return w.w.Header() }
+func (w *writer) WriteHeaderNow()                   { w.WriteHeader(w.Status()) }
+func (w *writer) Write(p []byte) (int, error)       { return w.w.Write(p) }
 func (w *writer) WriteString(s string) (int, error) { return w.w.Write([]byte(s)) }
-
-func (w *writer) Flush() { _ = http.NewResponseController(w.w).Flush() }
-
-func (w *writer) Status() int { return cmp.Or(w.status, w.ResponseWriter.Status()) }
+func (w *writer) Flush()                            { _ = http.NewResponseController(w.w).Flush() }
+func (w *writer) Status() int                       { return cmp.Or(w.status, w.ResponseWriter.Status()) }
 
 // Unwrap lets http.ResponseController reach core's writer.
 func (w *writer) Unwrap() http.ResponseWriter { return w.w }

@@ -1,6 +1,8 @@
 package treecheck
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,5 +77,21 @@ func TestPlanted(t *testing.T) {
 func TestMakefileModules(t *testing.T) {
 	if _, err := MakefileModules(filepath.Join("testdata", "bad", "go.mod")); err == nil {
 		t.Error("a file without MODULES := was accepted")
+	}
+}
+
+// TestAdapterWrappersThin keeps the net/http, chi and gin adapters thin
+// wrappers of core's one adapter body (issue 11): at most 100 lines each.
+// fiber keeps its own body and is not listed.
+func TestAdapterWrappersThin(t *testing.T) {
+	root := filepath.Join("..", "..")
+	for _, f := range []string{"adapters/nethttp/httpmcp.go", "adapters/chi/chimcp.go", "adapters/gin/ginmcp.go"} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := bytes.Count(b, []byte("\n")); n > 100 {
+			t.Errorf("%s has %d lines, want at most 100: the adapter body belongs in core (Guard.Serve)", f, n)
+		}
 	}
 }
