@@ -28,8 +28,9 @@ import (
 //     "tid";
 //   - "entra.group_overage": a token whose groups did not fit is refused
 //     (absent with AllowGroupOverage);
-//   - "google.service_account": a client token (no "sub", or "sub" equal to
-//     "azp") is refused (absent with AllowServiceAccounts);
+//   - "google.service_account": a client token (no "sub", "sub" equal to
+//     "azp", or a service account's "email" or "azp" in
+//     gserviceaccount.com) is refused (absent with AllowServiceAccounts);
 //   - "google.verified_email": a user token has a non-empty "email" and
 //     "email_verified" true;
 //   - "google.hosted_domain": a user token's "hd" is one of HostedDomains
@@ -155,8 +156,15 @@ func entraChecks(allowed map[string]struct{}, anyTenant, allowOverage bool) []Ch
 	return checks
 }
 
-// googleIsClient is the Google preset's classification (the generic rule
-// with "azp" as the client id): no "sub", or "sub" equal to "azp".
+// googleIsClient is the Google preset's classification: no "sub", "sub"
+// equal to "azp", or an "email" of a service account (a domain that is
+// gserviceaccount.com or ends with ".gserviceaccount.com": user-managed
+// "*.iam.gserviceaccount.com", App Engine's "appspot.gserviceaccount.com",
+// Compute's "developer.gserviceaccount.com"). The email rule matters for
+// the ID tokens Google's token endpoint issues to a service account (a
+// JWT-bearer grant with target_audience): their "azp" is the account's
+// email, not its numeric "sub", so the generic rule alone would take them
+// for a person whose email is verified.
 func googleIsClient(c *core.Claims) (bool, error) {
 	sub, err := optString(c, "sub")
 	if err != nil {
@@ -166,7 +174,26 @@ func googleIsClient(c *core.Claims) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return sub == "" || azp != "" && sub == azp, nil
+	if sub == "" || azp != "" && sub == azp {
+		return true, nil
+	}
+	email, err := optString(c, "email")
+	if err != nil {
+		return false, err
+	}
+	return isGoogleServiceAccountEmail(email) || isGoogleServiceAccountEmail(azp), nil
+}
+
+// isGoogleServiceAccountEmail reports an address in gserviceaccount.com or
+// one of its subdomains (case-insensitively); no person's Google account
+// has one.
+func isGoogleServiceAccountEmail(email string) bool {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return false
+	}
+	dom := strings.ToLower(strings.TrimSuffix(email[at+1:], "."))
+	return dom == "gserviceaccount.com" || strings.HasSuffix(dom, ".gserviceaccount.com")
 }
 
 func googleChecks(domains []string, allowServiceAccounts bool) []Check {

@@ -3,6 +3,7 @@ package mapper
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mcpauthz/mcpauthz/core"
@@ -35,6 +36,9 @@ type EntraConfig struct {
 //
 //   - Subject: "oid" (the object id, stable across applications; "sub" is
 //     pairwise per application and is kept in Claims);
+//   - GUIDs (Subject, Tenant, a GUID ClientID and GUID groups) are mapped in
+//     lower case, their canonical form, so that policy and session binding
+//     compare them as Entra does (case-insensitively);
 //   - ClientID: "azp" (v2), then "appid" (v1);
 //   - Tenant: "tid", REQUIRED, a GUID, and one of AllowedTenants;
 //   - Scopes: "scp" (space-delimited delegated permissions); Roles: "roles";
@@ -84,6 +88,19 @@ func Entra(cfg EntraConfig) (*Mapper, error) {
 			if !isGUID(p.Tenant) {
 				return mappingErr("entra: tid missing or not a GUID")
 			}
+			// Object ids, tenant ids and application ids are GUIDs,
+			// which Entra compares case-insensitively: one canonical
+			// (lower-case) form keeps an upper-case "oid" from becoming a
+			// second principal, or slipping past a deny rule.
+			p.Tenant = strings.ToLower(p.Tenant)
+			for _, iss := range [...]string{"https://login.microsoftonline.com/" + p.Tenant + "/v2.0", "https://sts.windows.net/" + p.Tenant + "/"} {
+				if strings.EqualFold(p.Issuer, iss) {
+					p.Issuer = iss
+				}
+			}
+			p.Subject = lowerGUID(p.Subject)
+			p.ClientID = lowerGUID(p.ClientID)
+			p.Groups = lowerGUIDs(p.Groups)
 			if p.Kind == core.PrincipalClient {
 				for _, r := range p.Roles {
 					if !p.HasScope(r) {
@@ -134,6 +151,30 @@ func entraGroupOverage(c *core.Claims) bool {
 	names, _ := v.(map[string]any)
 	_, ok := names["groups"]
 	return ok
+}
+
+// lowerGUID returns s in lower case when it is a GUID, else s.
+func lowerGUID(s string) string {
+	if isGUID(s) {
+		return strings.ToLower(s)
+	}
+	return s
+}
+
+// lowerGUIDs returns list with its GUIDs in lower case and the duplicates
+// that makes dropped; list itself is never modified (it may share memory
+// with the cached claims).
+func lowerGUIDs(list []string) []string {
+	if !slices.ContainsFunc(list, func(s string) bool { return lowerGUID(s) != s }) {
+		return list
+	}
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s = lowerGUID(s); !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // isGUID reports whether s has the 8-4-4-4-12 hex form.

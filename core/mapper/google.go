@@ -2,6 +2,8 @@ package mapper
 
 import (
 	"errors"
+
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // GoogleConfig configures [Google].
@@ -29,8 +31,12 @@ type GoogleConfig struct {
 //     true (JSON true, or the string "true" that tokeninfo returns), and,
 //     when HostedDomains is set, an allowed "hd".
 //
-// Classification: generic rule (a token whose "sub" equals "azp", as for
-// service accounts, or without "sub" is a client).
+// Classification: a token without "sub", whose "sub" equals "azp", or
+// whose "email" (or "azp") is a service account's address (domain
+// gserviceaccount.com or a subdomain, e.g. "*.iam.gserviceaccount.com") is a
+// client; every other token is a user. Service-account ID tokens from
+// Google's token endpoint carry the account's email as "azp", so the
+// address, not "sub" == "azp", is what marks them.
 func Google(cfg GoogleConfig) (*Mapper, error) {
 	domains := make([]string, 0, len(cfg.HostedDomains))
 	for _, d := range cfg.HostedDomains {
@@ -47,6 +53,9 @@ func Google(cfg GoogleConfig) (*Mapper, error) {
 		RoleClaims:      []string{},
 		TenantClaims:    []string{},
 		AttributeClaims: map[string]string{"email": "email", "email_verified": "email_verified", "hd": "hd"},
-		Checks:          googleChecks(domains, cfg.AllowServiceAccounts),
+		IsClient: func(c *core.Claims, _, _ string) (bool, error) {
+			return googleIsClient(c)
+		},
+		Checks: googleChecks(domains, cfg.AllowServiceAccounts),
 	})
 }

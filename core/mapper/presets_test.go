@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/mcpauthz/mcpauthz/core"
@@ -89,6 +90,18 @@ func TestEntra(t *testing.T) {
 				"roles":["Tools.Call"],"ver":"1.0"}`,
 			kind: core.PrincipalClient, sub: "bbbbbbbb-0000-0000-0000-000000000001",
 			client: "22222222-2222-3333-4444-555555555555", tenant: tidA, roles: []string{"Tools.Call"}, scopes: []string{"Tools.Call"},
+		},
+		{
+			// GUIDs compare case-insensitively in Entra: the principal
+			// (and its ID) is the one the lower-case token maps to.
+			name: "upper-case GUIDs are canonical lower case",
+			claims: `{"aud":"api://mcp","iss":"https://login.microsoftonline.com/` + strings.ToUpper(tidA) + `/v2.0",
+				"azp":"6E74172B-BE56-4843-9FF4-E66A39BB12E3","oid":"690222BE-FF1A-4D56-ABD1-7E4F7D38E474","sub":"HKZp",
+				"tid":"` + strings.ToUpper(tidA) + `","scp":"mcp.tools","idtyp":"user",
+				"groups":["AAAAAAAA-0000-0000-0000-000000000001","aaaaaaaa-0000-0000-0000-000000000001","Admins"]}`,
+			kind: core.PrincipalUser, id: "user:" + v2 + "|" + tidA + "|690222be-ff1a-4d56-abd1-7e4f7d38e474",
+			sub: "690222be-ff1a-4d56-abd1-7e4f7d38e474", client: "6e74172b-be56-4843-9ff4-e66a39bb12e3", tenant: tidA,
+			scopes: []string{"mcp.tools"}, groups: []string{"aaaaaaaa-0000-0000-0000-000000000001", "Admins"},
 		},
 		{
 			name: "group overage refused by default",
@@ -304,6 +317,31 @@ func TestGoogle(t *testing.T) {
 		{name: "no email", claims: user(`,"email_verified":true,"hd":"example.com"`), wantErr: true},
 		{name: "hd not a string", claims: user(`,"email":"a@example.com","email_verified":true,"hd":["example.com"]`), wantErr: true},
 		{
+			// Google's token endpoint (JWT-bearer with target_audience)
+			// issues service-account ID tokens whose azp is the email.
+			name: "service account with email azp rejected by default",
+			claims: `{"iss":"https://accounts.google.com","azp":"bot@proj.iam.gserviceaccount.com","sub":"117734","aud":"https://mcp.example.com/mcp",
+				"email":"bot@proj.iam.gserviceaccount.com","email_verified":true}`,
+			wantErr: true,
+		},
+		{
+			name: "service account with a web client's azp rejected by default",
+			claims: `{"iss":"https://accounts.google.com","azp":"1234.apps.googleusercontent.com","sub":"117734",
+				"email":"Bot@Proj.IAM.GServiceAccount.com","email_verified":true}`,
+			wantErr: true,
+		},
+		{
+			name: "compute default service account rejected by default",
+			claims: `{"iss":"https://accounts.google.com","azp":"117734@x","sub":"117734",
+				"email":"123-compute@developer.gserviceaccount.com","email_verified":true}`,
+			wantErr: true,
+		},
+		{
+			name:   "lookalike domain stays a user",
+			claims: user(`,"email":"a@gserviceaccount.com.example.com","email_verified":true,"hd":"example.com"`),
+			kind:   core.PrincipalUser, sub: "110169484474386276334", client: "1234.apps.googleusercontent.com",
+		},
+		{
 			name: "service account rejected by default",
 			claims: `{"iss":"https://accounts.google.com","azp":"117734","sub":"117734","aud":"https://mcp.example.com/mcp",
 				"email":"bot@proj.iam.gserviceaccount.com","email_verified":true}`,
@@ -320,9 +358,32 @@ func TestGoogle(t *testing.T) {
 			"email":"bot@proj.iam.gserviceaccount.com","email_verified":true}`,
 		kind: core.PrincipalClient, id: "client:" + giss + "|117734", sub: "117734", client: "117734",
 	}, {
+		name: "service account with email azp is a client",
+		claims: `{"iss":"https://accounts.google.com","azp":"bot@proj.iam.gserviceaccount.com","sub":"117734","aud":"https://mcp.example.com/mcp",
+			"email":"bot@proj.iam.gserviceaccount.com","email_verified":true}`,
+		kind: core.PrincipalClient, id: "client:" + giss + "|bot@proj.iam.gserviceaccount.com", sub: "117734",
+		client: "bot@proj.iam.gserviceaccount.com",
+	}, {
+		name: "appspot service account is a client",
+		claims: `{"iss":"https://accounts.google.com","azp":"1234.apps.googleusercontent.com","sub":"117735",
+			"email":"proj@appspot.gserviceaccount.com","email_verified":true}`,
+		kind: core.PrincipalClient, sub: "117735", client: "1234.apps.googleusercontent.com",
+	}, {
 		name:   "consumer account allowed without HostedDomains",
 		claims: user(`,"email":"bob@gmail.com","email_verified":true`),
 		kind:   core.PrincipalUser, sub: "110169484474386276334", client: "1234.apps.googleusercontent.com",
+	}})
+	// Without HostedDomains nothing else stops a service account taken
+	// for a person: the default refuses it as a client.
+	plain, err := Google(GoogleConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCases(t, plain, []mapCase{{
+		name: "default config refuses an email-azp service account",
+		claims: `{"iss":"https://accounts.google.com","azp":"bot@proj.iam.gserviceaccount.com","sub":"117734",
+			"email":"bot@proj.iam.gserviceaccount.com","email_verified":true}`,
+		wantErr: true,
 	}})
 	if _, err := Google(GoogleConfig{HostedDomains: []string{""}}); err == nil {
 		t.Error("Google accepted an empty domain")

@@ -32,7 +32,7 @@ func TestPresetChecksRunInVerify(t *testing.T) {
 		{"keycloak", "keycloak", "keycloak.bearer_typ", func(c map[string]any) { c["typ"] = "ID" }},
 		{"keycloak", "keycloak", "keycloak.bearer_typ", func(c map[string]any) { delete(c, "typ") }},
 		{"entra", "entra", "entra.group_overage", func(c map[string]any) { c["hasgroups"] = true }},
-		{"google", "google", "google.verified_email", func(c map[string]any) { c["sub"] = "1"; c["email_verified"] = false }},
+		{"google", "google", "google.verified_email", func(c map[string]any) { c["sub"], c["email"] = "1", "alice@example.com"; c["email_verified"] = false }},
 		{"okta", "okta", "okta.token_shape", func(c map[string]any) { delete(c, "uid") }},
 	} {
 		t.Run(tc.check, func(t *testing.T) {

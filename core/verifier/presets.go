@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/mcpauthz/mcpauthz/core"
@@ -143,6 +144,16 @@ func Entra(cfg EntraConfig) (Preset, error) {
 	}
 	if len(cfg.TenantIDs) == 0 && !cfg.AllowAnyTenant {
 		return Preset{}, errors.New("verifier: entra: TenantIDs is empty and AllowAnyTenant is not set")
+	}
+	// GUIDs are case-insensitive in Entra and its tokens carry them in
+	// lower case; an ID pasted in upper case must not make every token
+	// fail the exact issuer, tenant and audience comparisons.
+	cfg.ClientID = strings.ToLower(cfg.ClientID)
+	cfg.TenantIDs = slices.Clone(cfg.TenantIDs)
+	for i, t := range cfg.TenantIDs {
+		if isGUIDLike(t) {
+			cfg.TenantIDs[i] = strings.ToLower(t)
+		}
 	}
 	aud := []string{cfg.ClientID}
 	if cfg.AppIDURI != "" {

@@ -198,7 +198,7 @@ func TestPresetsRealTokenShapes(t *testing.T) {
 			c["sub"], c["azp"], c["email"] = "108765432109876543210", "123-abc.apps.googleusercontent.com", "alice@gmail.example"
 		}, want: "ErrMapping", msg: "hosted domain"},
 		{name: "google unverified e-mail", preset: presets["google"], token: "google", edit: func(_, c map[string]any) {
-			c["sub"], c["email_verified"] = "108765432109876543210", false
+			c["sub"], c["email"], c["email_verified"] = "108765432109876543210", "alice@example.com", false
 		}, want: "ErrMapping", msg: "not verified"},
 		{name: "google scheme-less issuer accounts.google.com", preset: presets["google"], token: "google", edit: func(_, c map[string]any) {
 			c["iss"] = "accounts.google.com"

@@ -284,7 +284,7 @@ func TestPresetTraps(t *testing.T) {
 		{"auth0 userinfo-only audience", presets["auth0"], "auth0", func(_, c map[string]any) { c["aud"] = "https://acme.us.auth0.com/userinfo" }, "ErrAudience"},
 		{"google user ID token with at_hash", presets["google"], "google", func(_, c map[string]any) { c["at_hash"] = "x" }, "ErrTokenType"},
 		{"google unverified e-mail", presets["google"], "google", func(_, c map[string]any) {
-			c["sub"] = "1"
+			c["sub"], c["email"] = "1", "alice@example.com" // a person: not a service account's address
 			c["email_verified"] = false
 		}, "ErrMapping"},
 	}
@@ -361,6 +361,43 @@ func TestEntraMultiTenant(t *testing.T) {
 		if got := errClass(err); got != want {
 			t.Errorf("tid %s: %s (%v), want %s", tid, got, err, want)
 		}
+	}
+}
+
+// TestEntraUpperCaseIDs: tenant and client ids configured in upper case
+// (as some portals and scripts print them) still accept Entra's lower-case
+// tokens, single- and multi-tenant.
+func TestEntraUpperCaseIDs(t *testing.T) {
+	other := "9188040d-6c67-4c5b-b112-36a304b66dad"
+	var g goldenToken
+	for _, x := range loadGoldenTokens(t) {
+		if x.file == "entra" {
+			g = x
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		tenants []string
+	}{
+		{"single tenant", []string{strings.ToUpper(entraTenant)}},
+		{"multi tenant", []string{strings.ToUpper(entraTenant), strings.ToUpper(other)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Entra(EntraConfig{TenantIDs: tc.tenants, ClientID: strings.ToUpper(entraClient)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Issuers[0].JWKSURL = ""
+			p.Issuers[0].JWKS = jwksOf(t, key(t, "RS256", "entra"), "entra-kid-1", "RS256")
+			v := presetVerifier(t, p, nil)
+			cl, err := v.Verify(context.Background(), signGolden(t, "entra", g.Header, cloneMap(g.Claims)))
+			if err == nil {
+				_, err = v.Mapper().MapClaims(context.Background(), cl)
+			}
+			if err != nil {
+				t.Fatalf("lower-case token refused: %v", err)
+			}
+		})
 	}
 }
 

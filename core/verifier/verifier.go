@@ -200,7 +200,7 @@ func newIssuer(c *IssuerConfig, leeway time.Duration, client *http.Client, now f
 				if t == "" {
 					return nil, fmt.Errorf("verifier: issuer %q: empty allowed tenant", c.Issuer)
 				}
-				is.tenants[t] = true
+				is.tenants[strings.ToLower(t)] = true // tenant ids are GUIDs: case-insensitive
 			}
 		}
 	} else if len(c.AllowedTenants) > 0 {

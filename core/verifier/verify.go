@@ -174,7 +174,7 @@ func (v *Verifier) pickIssuer(raw core.RawClaims, iss string) (*issuer, error) {
 		if tid == "" || is.prefix+tid+is.suffix != iss {
 			return nil, claimErr(core.ErrIssuer, "iss %q does not match tid for issuer template %q", iss, is.name)
 		}
-		if is.tenants != nil && !is.tenants[tid] {
+		if is.tenants != nil && !is.tenants[strings.ToLower(tid)] {
 			return nil, claimErr(core.ErrIssuer, "tenant %q not allowed", tid)
 		}
 		return is, nil
