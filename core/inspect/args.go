@@ -3,6 +3,8 @@ package inspect
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/big"
 	"path"
 	"strconv"
 	"strings"
@@ -382,17 +384,7 @@ func (d *decoder) argValue(a *ArgSpec, v int) (any, error) {
 		if end-v > 64 {
 			return nil, errors.New("number too long")
 		}
-		text := string(b[v:end])
-		f, err := strconv.ParseFloat(text, 64)
-		if err != nil {
-			return nil, errors.New("number out of range")
-		}
-		// An integer the policy would see rounded (beyond 2^53) is not
-		// the one an integer-typed handler executes.
-		if !strings.ContainsAny(text, ".eE") && strconv.FormatFloat(f, 'f', -1, 64) != text {
-			return nil, errors.New("integer not exactly representable")
-		}
-		return f, nil
+		return exactNumber(string(b[v:end]))
 	case ArgBool:
 		switch b[v] {
 		case 't':
@@ -442,4 +434,41 @@ func (d *decoder) boundedString(a *ArgSpec, v int) (string, error) {
 		return "", errors.New("exceeds " + strconv.Itoa(a.MaxBytes) + " bytes")
 	}
 	return s, nil
+}
+
+// twoTo53 is 2^53: every integer of smaller magnitude is a float64.
+const twoTo53 = 1 << 53
+
+// exactNumber parses the text of a number argument (JSON, or a URI
+// template's decimal) into the float64 the policy sees, refusing the values
+// a handler could read as another number than the policy decided on: out of
+// the float64 range ("1e400"), a non-zero value that rounds to zero
+// ("1e-400"), and an integer that float64 rounds ("9007199254740993",
+// "9007199254740993.0", "9007199254740993e0", "1e23"), which an
+// integer-typed or arbitrary-precision handler executes unrounded.
+func exactNumber(text string) (float64, error) {
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return 0, errors.New("number out of range")
+	}
+	if f == 0 {
+		mant, _, _ := strings.Cut(strings.ToLower(text), "e")
+		if strings.ContainsAny(mant, "123456789") {
+			return 0, errors.New("number underflows to zero")
+		}
+		return f, nil
+	}
+	if math.Abs(f) < twoTo53 {
+		return f, nil
+	}
+	// f is an integer here, and the exponent is bounded by the float64
+	// range, so the exact value is small to compute.
+	r, ok := new(big.Rat).SetString(strings.TrimPrefix(text, "+"))
+	if !ok {
+		return 0, errors.New("must be a number")
+	}
+	if r.IsInt() && new(big.Rat).SetFloat64(f).Cmp(r) != 0 {
+		return 0, errors.New("integer not exactly representable")
+	}
+	return f, nil
 }

@@ -235,14 +235,7 @@ func templateValue(a *ArgSpec, span string) (any, error) {
 		if !decimal(s) {
 			return nil, errors.New("must be a decimal number")
 		}
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, errors.New("number out of range")
-		}
-		if !strings.Contains(s, ".") && strconv.FormatFloat(f, 'f', -1, 64) != strings.TrimPrefix(s, "+") {
-			return nil, errors.New("integer not exactly representable")
-		}
-		return f, nil
+		return exactNumber(s)
 	case ArgBool:
 		switch s {
 		case "true":

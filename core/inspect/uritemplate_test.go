@@ -60,6 +60,7 @@ func TestMatchResource(t *testing.T) {
 		{"docs://payroll/02024", nil, "must be a decimal number"},
 		{"docs://payroll/1e3", nil, "must be a decimal number"},
 		{"docs://payroll/9007199254740993", nil, "not exactly representable"},
+		{"docs://payroll/9007199254740993.0", nil, "not exactly representable"},
 		{"docs://payroll/2024?x", nil, "not allowed unencoded"},
 		{"docs://payroll/2024#x", nil, "not allowed unencoded"},
 		{"repo://..%2F..%2Fetc/x/readme", nil, "encoded '/' refused"},
