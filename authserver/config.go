@@ -226,10 +226,16 @@ type Config struct {
 	// OPTIONAL; nil or a no-op provider records nothing. There is no global
 	// default: pass otel.GetTracerProvider() to use the global provider.
 	TracerProvider trace.TracerProvider `yaml:"-"`
-	// MeterProvider receives mcpauthz.as.grants, mcpauthz.as.replays_refused
-	// and mcpauthz.as.rate_limited (docs/operations.md). OPTIONAL; nil or a
-	// no-op provider records nothing.
+	// MeterProvider receives mcpauthz.as.grants, mcpauthz.as.replays_refused,
+	// mcpauthz.as.rate_limited and mcpauthz.as.key_checks
+	// (docs/operations.md). OPTIONAL; nil or a no-op provider records
+	// nothing.
 	MeterProvider metric.MeterProvider `yaml:"-"`
+	// KeyCheck compares this replica's signing keys with the other
+	// replicas' through a shared registry and makes Ready fail when they
+	// disagree (see [KeyCheck]). OPTIONAL; nil means no check. The
+	// stores/redis file stores (stores: {kind: redis}) set it.
+	KeyCheck *KeyCheck `yaml:"-"`
 }
 
 // Resource is one protected resource (RFC 8707 resource indicator).

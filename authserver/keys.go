@@ -17,6 +17,7 @@ type signingKey struct {
 	signer crypto.Signer
 	kid    string
 	alg    string
+	thumb  string // RFC 7638 thumbprint of the public key (SHA-256)
 }
 
 // keyState is an immutable snapshot: the current key and the published set.
@@ -49,7 +50,11 @@ func newSigningKey(k SigningKey) (*signingKey, error) {
 	if kid == "" || len(kid) > jose.MaxKeyIDLength || hasControl(kid) {
 		return nil, fmt.Errorf("invalid key id %q", truncateForLog(kid))
 	}
-	return &signingKey{signer: k.Signer, kid: kid, alg: alg}, nil
+	thumb := jose.KeyID(pub)
+	if thumb == "" {
+		return nil, fmt.Errorf("unsupported key type %T", pub)
+	}
+	return &signingKey{signer: k.Signer, kid: kid, alg: alg, thumb: thumb}, nil
 }
 
 func defaultAlgorithm(pub crypto.PublicKey) string {

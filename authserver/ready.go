@@ -17,12 +17,17 @@ var ErrNotReady = errors.New("authserver: not ready")
 // consent and registered client stores answer (when they have a Ready
 // method, like the shared stores), and the
 // key set of every trusted IdP with a JWKS URL is loaded or obtainable now
-// (one fetch per 30 s cooldown at most). It implements
+// (one fetch per 30 s cooldown at most), and, with Config.KeyCheck, this
+// replica's signing keys agree with the other replicas' ([KeyCheck]). It implements
 // core.ReadinessChecker, so core.ReadyHandler serves it.
 func (s *Server) Ready(ctx context.Context) error {
 	var errs []error
 	if ks := s.keys.Load(); ks == nil || ks.current == nil {
 		errs = append(errs, errors.New("no signing key loaded"))
+	} else if s.keyCheck != nil {
+		if err := s.keyCheck.check(ctx, ks, s.now()); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if rc, ok := s.replay.(core.ReadinessChecker); ok {
 		if err := rc.Ready(ctx); err != nil {

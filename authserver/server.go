@@ -41,6 +41,7 @@ type Server struct {
 
 	keys     atomic.Pointer[keyState]
 	rotateMu sync.Mutex
+	keyCheck *keyChecker // nil: no KeyCheck
 
 	atLifetime   time.Duration
 	maxAssertion time.Duration
@@ -222,6 +223,11 @@ func New(cfg Config) (*Server, error) {
 	s.dummyKeys = dk
 	if s.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
 		return nil, cfgErr("telemetry", err.Error())
+	}
+	if cfg.KeyCheck != nil {
+		if s.keyCheck, err = newKeyChecker(*cfg.KeyCheck, s.tel.keyChecks, s.log); err != nil {
+			return nil, err
+		}
 	}
 	md, err := s.buildMetadata()
 	if err != nil {

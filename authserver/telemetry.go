@@ -24,12 +24,14 @@ type telemetry struct {
 	grants      metric.Int64Counter // nil: no metrics
 	replays     metric.Int64Counter
 	rateLimited metric.Int64Counter
+	keyChecks   metric.Int64Counter
 }
 
 func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) (telemetry, error) {
 	in := otelx.NewInstruments(otelx.Meter(mp))
 	t := telemetry{tracer: otelx.Tracer(tp), grants: in.Counter(otelx.MetricGrants),
-		replays: in.Counter(otelx.MetricReplaysRefused), rateLimited: in.Counter(otelx.MetricRateLimited)}
+		replays: in.Counter(otelx.MetricReplaysRefused), rateLimited: in.Counter(otelx.MetricRateLimited),
+		keyChecks: in.Counter(otelx.MetricKeyChecks)}
 	return t, in.Err()
 }
 

@@ -33,6 +33,7 @@ const (
 	MetricGrants         = "mcpauthz.as.grants"            // counter: grant type, outcome
 	MetricReplaysRefused = "mcpauthz.as.replays_refused"   // counter: what was replayed
 	MetricRateLimited    = "mcpauthz.as.rate_limited"      // counter: requests refused with 429
+	MetricKeyChecks      = "mcpauthz.as.key_checks"        // counter: outcome (ok, minority, missing, stale, unknown)
 )
 
 // Attribute keys.
@@ -113,6 +114,7 @@ var instruments = map[string]instrument{
 	MetricGrants:         {unit: "{request}", desc: "Token requests by grant type and outcome (issued, or the OAuth error code)."},
 	MetricReplaysRefused: {unit: "{request}", desc: "Token requests refused because their client assertion or ID-JAG had been used before."},
 	MetricRateLimited:    {unit: "{request}", desc: "Token requests refused with 429 by the per-client rate limit."},
+	MetricKeyChecks:      {unit: "{check}", desc: "Signing key checks against the other replicas by outcome: ok, minority (this replica signs with a key most replicas do not publish), missing (it does not publish a key most replicas sign with), stale (it publishes a key the others retired), unknown (the key registry did not answer)."},
 }
 
 // Instruments creates the instruments of one component on one meter. It
