@@ -36,6 +36,11 @@
 // (dynamic registration, loopback redirect URIs) or uses the public client
 // demo-native (redirect http://127.0.0.1/callback, any port).
 //
+// GET /readyz on the AS address reports the readiness of the replica that
+// answers: not ready when Redis does not answer, or when its signing keys
+// disagree with most replicas' (authserver.KeyCheck on a
+// redisstore.KeyRegistry).
+//
 // Each AS replica's grant store has a rueidis Sender (-sender, default on;
 // redisstore.ReplayConfig.Sender, bounded by redisstore.BoundSender): the
 // grant script's round trip overlaps the token's signature, and a grant
@@ -220,6 +225,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if err != nil {
 			return err
 		}
+		// Each replica publishes its signing keys' thumbprints and is not
+		// ready (/readyz) when they disagree with most replicas'.
+		keyReg, err := redisstore.NewKeyRegistry(cfg)
+		if err != nil {
+			return err
+		}
 		as, err := authserver.New(authserver.Config{
 			Issuer:    issuer,
 			Resources: []authserver.Resource{{ID: resource, Scopes: []string{"mcp:tools"}}},
@@ -240,12 +251,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 			},
 			Registration:  &authserver.Registration{LoopbackRedirects: true, Store: clients},
 			ClientAddress: authserver.LastForwardedFor,
+			KeyCheck:      &authserver.KeyCheck{Registry: keyReg, Replica: "as-" + strconv.Itoa(len(asBackends))},
 			Logger:        log,
 		})
 		if err != nil {
 			return err
 		}
-		s, u, err := serveLocal(as)
+		asMux := http.NewServeMux()
+		asMux.Handle("/readyz", core.ReadyHandler(as, time.Second))
+		asMux.Handle("/", as)
+		s, u, err := serveLocal(asMux)
 		if err != nil {
 			return err
 		}

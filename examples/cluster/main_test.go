@@ -68,6 +68,18 @@ func TestCluster(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("grant: %d", status)
 	}
+	// every AS replica (the proxy goes round) agrees on the signing keys
+	for i := range 3 {
+		resp, err := http.Get(asURL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("AS /readyz %d (replica %s): %d %s", i, resp.Header.Get("X-Cluster-Replica"), resp.StatusCode, body)
+		}
+	}
 	cl := mcp.NewClient(&mcp.Implementation{Name: "t", Version: "1"}, nil)
 	sess, err := cl.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: mcpURL, HTTPClient: &http.Client{Transport: bearer{tok}, Timeout: 10 * time.Second}, DisableStandaloneSSE: true}, nil)
 	if err != nil {

@@ -2,7 +2,9 @@
 // Redis: the embedded authorization server's replay store and rate limits
 // ([GrantStore], both in one value and an authserver.GrantSteps, so a token
 // request costs one round trip; or [ReplayStore] and [Limiter] apart), its
-// refresh token families ([RefreshStore]), the Guard's session bindings and
+// refresh token families ([RefreshStore]), the registry its replicas compare
+// their signing keys in ([KeyRegistry], an authserver.KeyRegistry), the
+// Guard's session bindings and
 // per-principal session count ([SessionBindings], a core.SessionBindings
 // and core.SessionCounter), and a Casbin policy watcher over Redis pub/sub
 // ([Watcher], a persist.Watcher). Every type has Ready (a bounded PING; the

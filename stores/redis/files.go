@@ -42,7 +42,9 @@ func fileClient(options map[string]any, use fileUse, path string, log *slog.Logg
 // lifetimes) and a [ConsentStore] (broker.max_consents becomes its
 // MaxEntries), and, with the registration section, a [ClientStore]
 // (registration.max_bytes, idle_lifetime and max_per_subject become its
-// bounds). The
+// bounds). It also turns on the signing key check (Config.KeyCheck, with
+// its defaults) on a [KeyRegistry], unless cfg has one: a replica whose
+// keys disagree with most replicas' is not ready. The
 // returned Closer closes the client. An unreachable Redis does not fail
 // it: the server starts not ready and answers 503 until Redis answers.
 // broker.max_refresh_families bounds only the memory store and is an
@@ -114,6 +116,13 @@ func installAuthStores(ctx context.Context, rc ReplayConfig, cfg *authserver.Con
 			return err
 		}
 		r.Store, r.MaxBytes, r.IdleLifetime, r.MaxPerSubject = st, 0, 0, 0
+	}
+	if cfg.KeyCheck == nil {
+		kr, err := NewKeyRegistry(base)
+		if err != nil {
+			return err
+		}
+		cfg.KeyCheck = &authserver.KeyCheck{Registry: kr}
 	}
 	return nil
 }

@@ -112,6 +112,11 @@ func TestAuthServerStores(t *testing.T) {
 		t.Fatalf("clients %+v, registration %+v", cl, cfg.Registration)
 	case gs.prefix != "{files-test}:":
 		t.Fatalf("prefix %q", gs.prefix)
+	case cfg.KeyCheck == nil:
+		t.Fatal("no signing key check")
+	}
+	if kr, ok := cfg.KeyCheck.Registry.(*KeyRegistry); !ok || kr.prefix != "{files-test}:" {
+		t.Fatalf("key registry %T", cfg.KeyCheck.Registry)
 	}
 	if err := gs.Ready(t.Context()); err != nil {
 		t.Fatal(err)
