@@ -140,11 +140,12 @@ type Config struct {
 
 	// ReplayCacheMaxEntries caps the default in-memory replay store.
 	// OPTIONAL; zero means replay.DefaultMaxEntries. Ignored when
-	// ReplayStore is set. Each IdP and each client may hold at most
-	// replay.DefaultMaxEntriesPerPartition of them (and the store at most
-	// replay.DefaultMaxBytes): when its share is full of unexpired entries,
-	// its grants fail with 503 temporarily_unavailable (fail closed) and
-	// other IdPs and clients are unaffected.
+	// ReplayStore is set. Each IdP and each client may hold at most a
+	// quarter of them (at most replay.DefaultMaxEntriesPerPartition) and a
+	// quarter of the store's replay.DefaultMaxBytes: when its share is full
+	// of unexpired entries, its grants fail with 503
+	// temporarily_unavailable (fail closed) and other IdPs and clients are
+	// unaffected.
 	ReplayCacheMaxEntries int
 
 	// RateLimit limits token requests per client and failed client

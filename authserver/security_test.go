@@ -180,7 +180,7 @@ func TestReplayStoreFullFailsClosed(t *testing.T) {
 	var store *replay.Memory
 	e := newEnv(t, func(c *Config) {
 		var err error
-		store, err = replay.NewMemory(replay.MemoryConfig{MaxEntries: 2, MaxKeyLength: 2048, Now: c.Now})
+		store, err = replay.NewMemory(replay.MemoryConfig{MaxEntries: 2, MaxEntriesPerPartition: 2, MaxKeyLength: 2048, Now: c.Now})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -187,7 +187,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.replay = cfg.ReplayStore
 	if s.replay == nil {
-		m, err := replay.NewMemory(replay.MemoryConfig{MaxEntries: cfg.ReplayCacheMaxEntries, MaxKeyLength: 2048, Now: s.now})
+		m, err := replay.NewMemory(replay.MemoryConfig{MaxEntries: cfg.ReplayCacheMaxEntries, Now: s.now})
 		if err != nil {
 			return nil, cfgErr("replay_cache.max_entries", err.Error())
 		}

@@ -34,12 +34,18 @@ type MemoryConfig struct {
 	MaxEntries int
 	// MaxEntriesPerPartition caps the unexpired keys of one partition, so
 	// that one client or IdP cannot fill the store and make every other
-	// one's grants fail. OPTIONAL; zero means DefaultMaxEntriesPerPartition
-	// (25,000), at most MaxEntries.
+	// one's grants fail. OPTIONAL; zero means a quarter of MaxEntries (at
+	// least 1), at most DefaultMaxEntriesPerPartition (25,000); a value
+	// above MaxEntries means MaxEntries.
 	MaxEntriesPerPartition int
 	// MaxBytes caps the memory held, counted as len(key) + 128 bytes per
 	// entry. OPTIONAL; zero means DefaultMaxBytes (64 MiB).
 	MaxBytes int64
+	// MaxBytesPerPartition caps the memory one partition holds, counted
+	// as for MaxBytes, so that long keys cannot let one client take the
+	// whole byte budget. OPTIONAL; zero means a quarter of MaxBytes; a
+	// value above MaxBytes means MaxBytes.
+	MaxBytesPerPartition int64
 	// MaxKeyLength caps the key length in bytes. OPTIONAL; zero means
 	// DefaultMaxKeyLength (4096, room for every key the authorization
 	// server composes with [Key]: a percent-encoded owner, up to three
@@ -57,16 +63,23 @@ type MemoryConfig struct {
 // evicted: when the store, the key's partition or the byte budget is full,
 // CheckAndStore returns ErrFull. The zero value is not usable; call
 // [NewMemory].
+//
+// The global bound is MaxEntries entries and MaxBytes bytes (defaults
+// 100,000 and 64 MiB); one partition (one client or IdP) holds at most a
+// quarter of each by default (25,000 entries, 16 MiB), so a client that
+// floods the store with valid assertions makes only its own grants fail
+// while every other client and IdP keeps at least three quarters.
 type Memory struct {
 	mu      sync.Mutex
 	entries map[string]time.Time
-	parts   map[string]int
+	parts   map[string]partUse
 	byExp   expHeap
 	bytes   int64
 	peak    int
 	max     int
 	maxPart int
 	maxB    int64
+	maxPB   int64
 	maxKey  int
 	now     func() time.Time
 }
@@ -74,15 +87,16 @@ type Memory struct {
 // NewMemory returns an empty Memory store. It returns an error for a
 // negative limit.
 func NewMemory(cfg MemoryConfig) (*Memory, error) {
-	if cfg.MaxEntries < 0 || cfg.MaxKeyLength < 0 || cfg.MaxEntriesPerPartition < 0 || cfg.MaxBytes < 0 {
+	if cfg.MaxEntries < 0 || cfg.MaxKeyLength < 0 || cfg.MaxEntriesPerPartition < 0 || cfg.MaxBytes < 0 || cfg.MaxBytesPerPartition < 0 {
 		return nil, fmt.Errorf("replay: negative limit in MemoryConfig")
 	}
 	m := &Memory{
 		entries: make(map[string]time.Time),
-		parts:   make(map[string]int),
+		parts:   make(map[string]partUse),
 		max:     cfg.MaxEntries,
 		maxPart: cfg.MaxEntriesPerPartition,
 		maxB:    cfg.MaxBytes,
+		maxPB:   cfg.MaxBytesPerPartition,
 		maxKey:  cfg.MaxKeyLength,
 		now:     cfg.Now,
 	}
@@ -90,12 +104,16 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		m.max = DefaultMaxEntries
 	}
 	if m.maxPart == 0 {
-		m.maxPart = DefaultMaxEntriesPerPartition
+		m.maxPart = min(DefaultMaxEntriesPerPartition, max(1, m.max/4))
 	}
 	m.maxPart = min(m.maxPart, m.max)
 	if m.maxB == 0 {
 		m.maxB = DefaultMaxBytes
 	}
+	if m.maxPB == 0 {
+		m.maxPB = max(1, m.maxB/4)
+	}
+	m.maxPB = min(m.maxPB, m.maxB)
 	if m.maxKey == 0 {
 		m.maxKey = DefaultMaxKeyLength
 	}
@@ -146,13 +164,16 @@ func (m *Memory) CheckAndStore(ctx context.Context, key string, exp time.Time) e
 	switch {
 	case len(m.entries) >= m.max:
 		return fmt.Errorf("%w: %d unexpired entries", ErrFull, len(m.entries))
-	case m.parts[part] >= m.maxPart:
-		return fmt.Errorf("%w: %d unexpired entries in this partition", ErrFull, m.parts[part])
+	case m.parts[part].n >= m.maxPart:
+		return fmt.Errorf("%w: %d unexpired entries in this partition", ErrFull, m.parts[part].n)
+	case m.parts[part].bytes+cost > m.maxPB:
+		return fmt.Errorf("%w: %d bytes held in this partition", ErrFull, m.parts[part].bytes)
 	case m.bytes+cost > m.maxB:
 		return fmt.Errorf("%w: %d bytes held", ErrFull, m.bytes)
 	}
 	m.entries[key] = exp
-	m.parts[part]++
+	u := m.parts[part]
+	m.parts[part] = partUse{n: u.n + 1, bytes: u.bytes + cost}
 	m.bytes += cost
 	m.peak = max(m.peak, len(m.entries))
 	heap.Push(&m.byExp, heapEntry{key: key, exp: exp})
@@ -179,10 +200,13 @@ func (m *Memory) pruneLocked(now time.Time) {
 		heap.Pop(&m.byExp)
 		delete(m.entries, top.key)
 		part := Partition(top.key)
-		if m.parts[part]--; m.parts[part] <= 0 {
+		cost := int64(len(top.key)) + entryOverhead
+		if u := m.parts[part]; u.n <= 1 {
 			delete(m.parts, part)
+		} else {
+			m.parts[part] = partUse{n: u.n - 1, bytes: u.bytes - cost}
 		}
-		m.bytes -= int64(len(top.key)) + entryOverhead
+		m.bytes -= cost
 	}
 	if m.peak > 1024 && len(m.entries) < m.peak/4 {
 		entries := make(map[string]time.Time, len(m.entries))
@@ -200,6 +224,12 @@ func (m *Memory) Bytes() int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.bytes
+}
+
+// partUse is what one partition holds.
+type partUse struct {
+	n     int
+	bytes int64
 }
 
 type heapEntry struct {

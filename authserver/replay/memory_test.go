@@ -81,7 +81,7 @@ func mustStore(t *testing.T, m *Memory, key string, exp time.Time) {
 func TestMemoryFullFailsClosed(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	m, err := NewMemory(MemoryConfig{MaxEntries: 3, Now: c.Now})
+	m, err := NewMemory(MemoryConfig{MaxEntries: 3, MaxEntriesPerPartition: 3, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestMemoryPartitionCap(t *testing.T) {
 func TestMemoryByteBound(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	m, err := NewMemory(MemoryConfig{MaxBytes: 3 * (100 + entryOverhead), MaxKeyLength: 1000, Now: c.Now})
+	m, err := NewMemory(MemoryConfig{MaxBytes: 3 * (100 + entryOverhead), MaxBytesPerPartition: 3 * (100 + entryOverhead), MaxKeyLength: 1000, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,4 +273,73 @@ func TestMemorySweepsAfterPeak(t *testing.T) {
 	if m.peak != 1 || cap(m.byExp) > 16 || len(m.parts) != 1 {
 		t.Fatalf("tables not rebuilt: peak=%d heap cap=%d parts=%d", m.peak, cap(m.byExp), len(m.parts))
 	}
+}
+
+// The default partition share is a quarter of each global bound, so one
+// partition never takes the whole store, whatever MaxEntries is.
+func TestMemoryPartitionDefaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name             string
+		cfg              MemoryConfig
+		wantPart         int
+		wantB, wantPartB int64
+	}{
+		{"zero", MemoryConfig{}, DefaultMaxEntriesPerPartition, DefaultMaxBytes, DefaultMaxBytes / 4},
+		{"small store", MemoryConfig{MaxEntries: 1000}, 250, DefaultMaxBytes, DefaultMaxBytes / 4},
+		{"tiny store", MemoryConfig{MaxEntries: 2}, 1, DefaultMaxBytes, DefaultMaxBytes / 4},
+		{"big store", MemoryConfig{MaxEntries: 1 << 20}, DefaultMaxEntriesPerPartition, DefaultMaxBytes, DefaultMaxBytes / 4},
+		{"explicit over global", MemoryConfig{MaxEntries: 10, MaxEntriesPerPartition: 50, MaxBytes: 4096, MaxBytesPerPartition: 1 << 20}, 10, 4096, 4096},
+		{"byte budget", MemoryConfig{MaxBytes: 1 << 20}, DefaultMaxEntriesPerPartition, 1 << 20, 1 << 18},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := NewMemory(tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.maxPart != tt.wantPart || m.maxB != tt.wantB || m.maxPB != tt.wantPartB {
+				t.Fatalf("partition %d, bytes %d, partition bytes %d; want %d, %d, %d", m.maxPart, m.maxB, m.maxPB, tt.wantPart, tt.wantB, tt.wantPartB)
+			}
+		})
+	}
+	if _, err := NewMemory(MemoryConfig{MaxBytesPerPartition: -1}); err == nil {
+		t.Fatal("negative MaxBytesPerPartition accepted")
+	}
+}
+
+// Long keys: one partition reaches its byte share and is refused while
+// another partition, and the global budget, still have room; the share
+// returns once its entries expire.
+func TestMemoryPartitionByteCap(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	m, err := NewMemory(MemoryConfig{MaxBytes: 4 * 4 * (1000 + entryOverhead), MaxKeyLength: 4096, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := func(owner string, i int) string { return Key("client_assertion", owner, fmt.Sprintf("%0980d", i)) }
+	exp := c.Now().Add(time.Minute)
+	var stored int
+	for i := range 100 {
+		err := m.CheckAndStore(context.Background(), long("greedy", i), exp)
+		if errors.Is(err, ErrFull) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		stored++
+	}
+	if stored == 0 || stored >= 5 {
+		t.Fatalf("greedy partition stored %d long keys, want 1..4", stored)
+	}
+	if got := m.Bytes(); got > m.maxB/4 {
+		t.Fatalf("greedy partition holds %d bytes, share %d", got, m.maxB/4)
+	}
+	for i := range stored {
+		mustStore(t, m, long("other", i), exp)
+	}
+	c.Add(2 * time.Minute)
+	mustStore(t, m, long("greedy", 999), c.Now().Add(time.Minute))
 }
