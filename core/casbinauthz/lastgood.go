@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -252,9 +253,26 @@ func (a *Authorizer) confirmedLocked(text []byte, h [32]byte, now time.Time) {
 	case <-w.done:
 	case <-t.C:
 		msg := fmt.Sprintf("writing %s has not finished after %v; it goes on in the background", lg.path, lastGoodWriteWait)
-		lg.writeErr.Store(&msg)
-		a.log.Error("casbinauthz: the last-good policy file is slow to write", "path", lg.path, "waited", lastGoodWriteWait.String())
+		if prev := lg.writeErr.Swap(&msg); prev == nil || *prev != msg { // once per stall, not per poll
+			a.log.Error("casbinauthz: the last-good policy file is slow to write", "path", lg.path, "waited", lastGoodWriteWait.String())
+		}
 	}
+}
+
+// errKind is err's message without the file names in it: the temporary
+// file's name changes with every attempt, and a write that keeps failing
+// the same way (a full or read-only volume) is logged once, not on every
+// poll.
+func errKind(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Op + ": " + le.Err.Error()
+	}
+	return err.Error()
 }
 
 // errNewerOnDisk: the last-good file on disk was confirmed after the
@@ -332,9 +350,9 @@ func (a *Authorizer) lastGoodWriter() {
 		if err != nil {
 			msg := err.Error()
 			lg.writeErr.Store(&msg)
-			if msg != lg.lastErr {
+			if kind := errKind(err); kind != lg.lastErr {
 				a.log.Error("casbinauthz: writing the last-good policy file failed", "path", lg.path, "error", msg)
-				lg.lastErr = msg
+				lg.lastErr = kind
 			}
 		} else {
 			lg.savedHash, lg.savedAt, lg.lastErr = w.h, w.at, ""
