@@ -2,14 +2,20 @@ package postgres
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/casbin/casbin/v2/model"
 	gormadapter "github.com/casbin/gorm-adapter/v3"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 	pgdriver "gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -47,9 +53,10 @@ type SourceConfig struct {
 // [Source.Adapter] or their own gorm-adapter on the same table.
 type Source struct {
 	*casbinauthz.AdapterSource
-	adapter *gormadapter.Adapter
-	db      *gorm.DB
-	timeout time.Duration
+	adapter  *gormadapter.Adapter
+	db       *gorm.DB
+	timeout  time.Duration
+	maxConns int
 
 	tableMu sync.Mutex
 	table   atomic.Bool // the casbin_rule table is known to exist
@@ -91,7 +98,7 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("postgres: gorm-adapter: %w", err)
 	}
-	s := &Source{adapter: ad, db: db, timeout: cfg.Timeout}
+	s := &Source{adapter: ad, db: db, timeout: cfg.Timeout, maxConns: cfg.MaxConns}
 	as, err := casbinauthz.NewAdapterSource(casbinauthz.AdapterSourceConfig{
 		Model: cfg.Model, Adapter: tableAdapter{Adapter: ad, s: s}, Timeout: cfg.Timeout, MaxBytes: cfg.MaxBytes,
 	})
@@ -135,7 +142,38 @@ type tableAdapter struct {
 // LoadPolicyCtx loads; while the table is not known to exist, a failed
 // load runs the migration and, when it succeeds, loads again. (A role that
 // may read the table but not create it loads without migrating.)
+//
+// After PostgreSQL restarted, each pooled connection is dead and fails its
+// first query (SQLSTATE 57P01, EOF, reset); pgx then marks it closed and
+// database/sql drops it. A load that fails that way is retried, at most
+// once per pooled connection and within ctx, so the first reload after a
+// restart (the one the watcher asks for when it listens again) reads the
+// new server instead of failing and keeping the old policy until the next
+// change.
 func (t tableAdapter) LoadPolicyCtx(ctx context.Context, m model.Model) error {
+	err := t.load(ctx, m)
+	for i := 0; err != nil && i < t.s.maxConns && ctx.Err() == nil && connLost(err); i++ {
+		err = t.load(ctx, m)
+	}
+	return err
+}
+
+// connLost reports whether err means the connection died under the query
+// (the server shut down or restarted, the socket was reset), so that
+// another connection may succeed.
+func connLost(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "57P") // admin/crash shutdown, cannot connect now
+	}
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || pgconn.SafeToRetry(err) ||
+		(errors.As(err, &ne) && !ne.Timeout())
+}
+
+// load is one load attempt.
+func (t tableAdapter) load(ctx context.Context, m model.Model) error {
 	err := t.Adapter.LoadPolicyCtx(ctx, m)
 	if err == nil {
 		t.s.table.Store(true)
