@@ -10,32 +10,16 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	chimcp "github.com/mcpauthz/mcpauthz/adapters/chi"
-	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/coretest"
 )
 
 const resource = "https://mcp.example.com/api/mcp"
 
-func newGuard(t testing.TB) (*core.Guard, *coretest.IdP) {
-	t.Helper()
-	idp := coretest.NewIdP(t)
-	g, err := core.New(core.Config{
-		Resource:   resource,
-		Verifier:   idp.Verifier(t, resource),
-		Authorizer: coretest.SuitePolicy{},
-		Metadata:   core.ProtectedResourceMetadata{AuthorizationServers: []string{idp.Issuer()}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g, idp
-}
-
 // TestPrincipalFrom: a handler mounted with r.Mount under the middleware
 // sees the principal, chi's URL params and the identical body.
 func TestPrincipalFrom(t *testing.T) {
 	t.Parallel()
-	g, idp := newGuard(t)
+	g, idp := coretest.NewSuiteGuard(t, resource, nil)
 	r := chi.NewRouter()
 	chimcp.RegisterMetadata(r, g)
 	sub := chi.NewRouter()
@@ -69,7 +53,7 @@ func TestPrincipalFrom(t *testing.T) {
 // HEAD and OPTIONS, and nowhere under the prefix.
 func TestMetadataAtOriginRoot(t *testing.T) {
 	t.Parallel()
-	g, _ := newGuard(t)
+	g, _ := coretest.NewSuiteGuard(t, resource, nil)
 	r := newRouter(g, http.NotFoundHandler(), "/api")
 	tests := []struct {
 		method, path string

@@ -68,8 +68,8 @@ func TestBindRefusalAudited(t *testing.T) {
 				c.Set("Content-Type", "application/json")
 				return c.SendString(`{"jsonrpc":"2.0","id":1,"result":{}}`)
 			})
-			resp := post(t, serve(t, app)+"/api/mcp", idp.Token(resource, "alice"),
-				rpc("initialize", `{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}`))
+			resp := coretest.PostMCP(t, serve(t, app)+"/api/mcp", idp.Token(resource, "alice"),
+				coretest.RPC("initialize", `{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}`))
 			if resp.StatusCode != tc.status {
 				t.Fatalf("client got %d, want %d", resp.StatusCode, tc.status)
 			}
@@ -121,7 +121,7 @@ func TestAuditRemoteAddr(t *testing.T) {
 		var local string
 		trace := &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) { local = ci.Conn.LocalAddr().String() }}
 		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
-			http.MethodPost, url, strings.NewReader(rpc("ping", "{}")))
+			http.MethodPost, url, strings.NewReader(coretest.RPC("ping", "{}")))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json, text/event-stream")
 		if tc.token != "" {

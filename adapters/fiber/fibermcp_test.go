@@ -2,13 +2,11 @@ package fibermcp_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
@@ -20,50 +18,12 @@ import (
 
 const resource = "https://mcp.example.com/api/mcp"
 
-func newGuard(t testing.TB, maxBody int64) (*core.Guard, *coretest.IdP) {
-	t.Helper()
-	idp := coretest.NewIdP(t)
-	g, err := core.New(core.Config{
-		Resource:     resource,
-		Verifier:     idp.Verifier(t, resource),
-		Authorizer:   coretest.SuitePolicy{},
-		MaxBodyBytes: maxBody,
-		Metadata:     core.ProtectedResourceMetadata{AuthorizationServers: []string{idp.Issuer()}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g, idp
-}
-
-func rpc(method, params string) string {
-	return `{"jsonrpc":"2.0","id":1,"method":"` + method + `","params":` + params + `}`
-}
-
-func post(t testing.TB, url, token, body string) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
-}
-
 // TestPrincipalInNativeContext: native handlers see the principal with
 // PrincipalFrom and in c.UserContext(), handlers mounted with Handler in
 // r.Context(), and both the identical body.
 func TestPrincipalInNativeContext(t *testing.T) {
 	t.Parallel()
-	g, idp := newGuard(t, 0)
+	g, idp := coretest.NewSuiteGuard(t, resource, nil)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	got := make(chan string, 2)
 	grp := app.Group("/api", fibermcp.New(g))
@@ -86,8 +46,8 @@ func TestPrincipalInNativeContext(t *testing.T) {
 		got <- "http " + p.Subject + " " + string(b)
 	})))
 	base := serve(t, app)
-	body := rpc("tools/call", `{"name":"ls","arguments":{}}`)
-	if resp := post(t, base+"/api/mcp", idp.Token(resource, "alice"), body); resp.StatusCode != 200 {
+	body := coretest.RPC("tools/call", `{"name":"ls","arguments":{}}`)
+	if resp := coretest.PostMCP(t, base+"/api/mcp", idp.Token(resource, "alice"), body); resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 	for _, want := range []string{"native alice " + body, "http alice " + body} {
@@ -101,11 +61,11 @@ func TestPrincipalInNativeContext(t *testing.T) {
 // carries Render's response exactly.
 func TestRefusalStopsChain(t *testing.T) {
 	t.Parallel()
-	g, _ := newGuard(t, 0)
+	g, _ := coretest.NewSuiteGuard(t, resource, nil)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	called := make(chan struct{}, 1)
 	app.Post("/api/mcp", fibermcp.New(g), func(c *fiber.Ctx) error { called <- struct{}{}; return nil })
-	resp := post(t, serve(t, app)+"/api/mcp", "", rpc("tools/list", `{}`))
+	resp := coretest.PostMCP(t, serve(t, app)+"/api/mcp", "", coretest.RPC("tools/list", `{}`))
 	b, _ := io.ReadAll(resp.Body)
 	want := g.Render(&core.Error{Kind: core.KindNoToken})
 	if resp.StatusCode != want.Status || string(b) != string(want.Body) ||
@@ -125,7 +85,7 @@ func TestRefusalStopsChain(t *testing.T) {
 // registered after it, and not under the group prefix.
 func TestMetadataAtOriginRoot(t *testing.T) {
 	t.Parallel()
-	g, _ := newGuard(t, 0)
+	g, _ := coretest.NewSuiteGuard(t, resource, nil)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	fibermcp.RegisterMetadata(app, g)
 	app.Use(fibermcp.New(g))
@@ -163,7 +123,7 @@ func TestMetadataAtOriginRoot(t *testing.T) {
 // response streamed the same way is filtered.
 func TestNativeStreams(t *testing.T) {
 	t.Parallel()
-	g, idp := newGuard(t, 0)
+	g, idp := coretest.NewSuiteGuard(t, resource, nil)
 	release := make(chan struct{})
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Post("/api/mcp", fibermcp.New(g), func(c *fiber.Ctx) error {
@@ -180,12 +140,12 @@ func TestNativeStreams(t *testing.T) {
 	})
 	base := serve(t, app)
 	tok := idp.Token(resource, "alice")
-	resp := post(t, base+"/api/mcp", tok, rpc("tools/call", `{"name":"ls","arguments":{}}`))
+	resp := coretest.PostMCP(t, base+"/api/mcp", tok, coretest.RPC("tools/call", `{"name":"ls","arguments":{}}`))
 	if line, err := readData(resp.Body); err != nil || !strings.Contains(line, `"rm"`) {
 		t.Errorf("tools/call stream: first event %q (%v)", line, err)
 	}
 	close(release)
-	resp = post(t, base+"/api/mcp", tok, rpc("tools/list", `{}`))
+	resp = coretest.PostMCP(t, base+"/api/mcp", tok, coretest.RPC("tools/list", `{}`))
 	if line, err := readData(resp.Body); err != nil || !strings.Contains(line, `"ls"`) || strings.Contains(line, `"rm"`) {
 		t.Errorf("tools/list stream: first event %q (%v)", line, err)
 	}
@@ -195,13 +155,13 @@ func TestNativeStreams(t *testing.T) {
 // Handler (buffered by the adaptor) is filtered, with a correct length.
 func TestAdaptorListFiltered(t *testing.T) {
 	t.Parallel()
-	g, idp := newGuard(t, 0)
+	g, idp := coretest.NewSuiteGuard(t, resource, nil)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Post("/api/mcp", fibermcp.New(g), adaptor.HTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"rm","inputSchema":{"type":"object"}},{"name":"echo","inputSchema":{"type":"object"}}]}}`)
 	})))
-	resp := post(t, serve(t, app)+"/api/mcp", idp.Token(resource, "alice"), rpc("tools/list", `{}`))
+	resp := coretest.PostMCP(t, serve(t, app)+"/api/mcp", idp.Token(resource, "alice"), coretest.RPC("tools/list", `{}`))
 	b, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != 200 || !strings.Contains(string(b), `"echo"`) || strings.Contains(string(b), `"rm"`) {
 		t.Errorf("status %d body %s (%v)", resp.StatusCode, b, err)
@@ -215,7 +175,7 @@ func TestAdaptorListFiltered(t *testing.T) {
 // Guard's limit and handed on intact; over the limit it is refused.
 func TestStreamedRequestBody(t *testing.T) {
 	t.Parallel()
-	g, idp := newGuard(t, 256)
+	g, idp := coretest.NewSuiteGuard(t, resource, func(c *core.Config) { c.MaxBodyBytes = 256 })
 	app := fiber.New(fiber.Config{DisableStartupMessage: true, StreamRequestBody: true})
 	got := make(chan string, 1)
 	app.Post("/api/mcp", fibermcp.New(g), func(c *fiber.Ctx) error {
@@ -224,12 +184,12 @@ func TestStreamedRequestBody(t *testing.T) {
 	})
 	base := serve(t, app)
 	tok := idp.Token(resource, "alice")
-	body := rpc("tools/call", `{"name":"ls","arguments":{}}`)
-	if resp := post(t, base+"/api/mcp", tok, body); resp.StatusCode != 200 || <-got != body {
+	body := coretest.RPC("tools/call", `{"name":"ls","arguments":{}}`)
+	if resp := coretest.PostMCP(t, base+"/api/mcp", tok, body); resp.StatusCode != 200 || <-got != body {
 		t.Errorf("small streamed body: status %d", resp.StatusCode)
 	}
-	big := rpc("tools/call", `{"name":"ls","arguments":{"pad":"`+strings.Repeat("x", 300)+`"}}`)
-	if resp := post(t, base+"/api/mcp", tok, big); resp.StatusCode != http.StatusRequestEntityTooLarge {
+	big := coretest.RPC("tools/call", `{"name":"ls","arguments":{"pad":"`+strings.Repeat("x", 300)+`"}}`)
+	if resp := coretest.PostMCP(t, base+"/api/mcp", tok, big); resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("big streamed body: status %d", resp.StatusCode)
 	}
 }

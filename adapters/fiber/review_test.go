@@ -16,6 +16,7 @@ import (
 
 	fibermcp "github.com/mcpauthz/mcpauthz/adapters/fiber"
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/coretest"
 )
 
 // TestNoCrossRequestIdentity: many clients with different tokens (and
@@ -24,7 +25,7 @@ import (
 // token and principal, in native handlers and behind Handler.
 func TestNoCrossRequestIdentity(t *testing.T) {
 	t.Parallel()
-	g, idp := newGuard(t, 0)
+	g, idp := coretest.NewSuiteGuard(t, resource, nil)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	grp := app.Group("/api", fibermcp.New(g))
 	grp.Post("/native", func(c *fiber.Ctx) error {
@@ -49,7 +50,7 @@ func TestNoCrossRequestIdentity(t *testing.T) {
 	for i, u := range users {
 		tokens[i] = idp.Token(resource, u)
 	}
-	body := rpc("tools/call", `{"name":"ls","arguments":{}}`)
+	body := coretest.RPC("tools/call", `{"name":"ls","arguments":{}}`)
 	const workers, rounds = 6, 30
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*rounds)

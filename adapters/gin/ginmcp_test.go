@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -20,48 +19,11 @@ import (
 
 const resource = "https://mcp.example.com/api/mcp"
 
-func newGuard(t testing.TB) (*core.Guard, *coretest.IdP) {
-	t.Helper()
-	idp := coretest.NewIdP(t)
-	g, err := core.New(core.Config{
-		Resource:   resource,
-		Verifier:   idp.Verifier(t, resource),
-		Authorizer: coretest.SuitePolicy{},
-		Metadata:   core.ProtectedResourceMetadata{AuthorizationServers: []string{idp.Issuer()}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g, idp
-}
-
-func rpc(method, params string) string {
-	return `{"jsonrpc":"2.0","id":1,"method":"` + method + `","params":` + params + `}`
-}
-
-func post(t testing.TB, url, token, body string) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
-}
-
 // TestPrincipalInNativeContext: later gin handlers see the principal with
 // PrincipalFrom, in c.Request.Context(), and the body via GetRawData.
 func TestPrincipalInNativeContext(t *testing.T) {
 	t.Parallel()
-	g, idp := newGuard(t)
+	g, idp := coretest.NewSuiteGuard(t, resource, nil)
 	r := gin.New()
 	type seen struct {
 		native, std string
@@ -83,8 +45,8 @@ func TestPrincipalInNativeContext(t *testing.T) {
 	})
 	srv := httptest.NewServer(r)
 	defer srv.Close()
-	body := rpc("tools/call", `{"name":"ls","arguments":{}}`)
-	if resp := post(t, srv.URL+"/api/mcp", idp.Token(resource, "alice"), body); resp.StatusCode != 200 {
+	body := coretest.RPC("tools/call", `{"name":"ls","arguments":{}}`)
+	if resp := coretest.PostMCP(t, srv.URL+"/api/mcp", idp.Token(resource, "alice"), body); resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 	if s := <-got; s != (seen{"alice", "alice", body}) {
@@ -120,7 +82,7 @@ type foreignKey struct{}
 // per-request map); the principal is in the request context only.
 func TestPrincipalNotInKeys(t *testing.T) {
 	t.Parallel()
-	g, idp := newGuard(t)
+	g, idp := coretest.NewSuiteGuard(t, resource, nil)
 	r := gin.New()
 	keys := make(chan int, 1)
 	r.POST("/mcp", ginmcp.Middleware(g), func(c *gin.Context) {
@@ -129,7 +91,7 @@ func TestPrincipalNotInKeys(t *testing.T) {
 	})
 	srv := httptest.NewServer(r)
 	defer srv.Close()
-	if resp := post(t, srv.URL+"/mcp", idp.Token(resource, "alice"), rpc("tools/call", `{"name":"ls","arguments":{}}`)); resp.StatusCode != 200 {
+	if resp := coretest.PostMCP(t, srv.URL+"/mcp", idp.Token(resource, "alice"), coretest.RPC("tools/call", `{"name":"ls","arguments":{}}`)); resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 	if n := <-keys; n != 0 {
@@ -141,12 +103,12 @@ func TestPrincipalNotInKeys(t *testing.T) {
 // carries Render's response exactly.
 func TestRefusalAborts(t *testing.T) {
 	t.Parallel()
-	g, _ := newGuard(t)
+	g, _ := coretest.NewSuiteGuard(t, resource, nil)
 	r := gin.New()
 	called := false
 	r.POST("/api/mcp", ginmcp.Middleware(g), func(c *gin.Context) { called = true })
 	w := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, "/api/mcp", strings.NewReader(rpc("tools/list", `{}`)))
+	req := httptest.NewRequest(http.MethodPost, "/api/mcp", strings.NewReader(coretest.RPC("tools/list", `{}`)))
 	r.ServeHTTP(w, req)
 	want := g.Render(&core.Error{Kind: core.KindNoToken})
 	if called || w.Code != want.Status || w.Body.String() != string(want.Body) ||
@@ -160,7 +122,7 @@ func TestRefusalAborts(t *testing.T) {
 // under the group.
 func TestMetadataAtOriginRoot(t *testing.T) {
 	t.Parallel()
-	g, _ := newGuard(t)
+	g, _ := coretest.NewSuiteGuard(t, resource, nil)
 	r := newEngine(g, http.NotFoundHandler(), "/api")
 	tests := []struct {
 		method, path string
@@ -187,7 +149,7 @@ func TestMetadataAtOriginRoot(t *testing.T) {
 // public; the MCP route registered after it is protected.
 func TestEngineWideUse(t *testing.T) {
 	t.Parallel()
-	g, _ := newGuard(t)
+	g, _ := coretest.NewSuiteGuard(t, resource, nil)
 	r := gin.New()
 	ginmcp.RegisterMetadata(r, g)
 	r.Use(ginmcp.Middleware(g))
@@ -212,7 +174,7 @@ func TestEngineWideUse(t *testing.T) {
 // event (no buffering), and a list stream is filtered event by event.
 func TestStreamsPromptly(t *testing.T) {
 	t.Parallel()
-	g, idp := newGuard(t)
+	g, idp := coretest.NewSuiteGuard(t, resource, nil)
 	release := make(chan struct{})
 	r := gin.New()
 	r.Group("/api", ginmcp.Middleware(g)).POST("/mcp", func(c *gin.Context) {
@@ -234,7 +196,7 @@ func TestStreamsPromptly(t *testing.T) {
 		if tt.method == "tools/call" {
 			params = `{"name":"ls","arguments":{}}`
 		}
-		resp := post(t, srv.URL+"/api/mcp", tok, rpc(tt.method, params))
+		resp := coretest.PostMCP(t, srv.URL+"/api/mcp", tok, coretest.RPC(tt.method, params))
 		line, err := readData(resp.Body)
 		if err != nil || !strings.Contains(line, tt.want) || (tt.hidden != "" && strings.Contains(line, tt.hidden)) {
 			t.Errorf("%s: first event %q (%v)", tt.method, line, err)

@@ -11,6 +11,7 @@ import (
 
 	ginmcp "github.com/mcpauthz/mcpauthz/adapters/gin"
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/coretest"
 )
 
 type reviewKey struct{}
@@ -21,7 +22,7 @@ type reviewKey struct{}
 // a goroutine) and disappear only when the handler drops the context.
 func TestPrincipalAfterRequestReplaced(t *testing.T) {
 	t.Parallel()
-	g, idp := newGuard(t)
+	g, idp := coretest.NewSuiteGuard(t, resource, nil)
 	for _, tc := range []struct {
 		name     string
 		fallback bool
@@ -65,7 +66,7 @@ func TestPrincipalAfterRequestReplaced(t *testing.T) {
 				}
 				c.Status(http.StatusNoContent)
 			})
-			req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(rpc("tools/call", `{"name":"ls","arguments":{}}`)))
+			req := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(coretest.RPC("tools/call", `{"name":"ls","arguments":{}}`)))
 			req.Header.Set("Authorization", "Bearer "+idp.Token(resource, "alice"))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Accept", "application/json, text/event-stream")

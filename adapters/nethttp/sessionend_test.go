@@ -20,20 +20,12 @@ import (
 // SessionTTL.
 func TestUnbindOnClose(t *testing.T) {
 	t.Parallel()
-	idp := coretest.NewIdP(t)
 	const res = "https://mcp.example.com/mcp"
 	mem, err := core.NewMemorySessions(core.MemorySessionsConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := core.New(core.Config{
-		Resource: res, Verifier: idp.Verifier(t, res), Authorizer: coretest.SuitePolicy{},
-		Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{idp.Issuer()}},
-		Sessions: mem, SessionTTL: time.Hour,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, idp := coretest.NewSuiteGuard(t, res, func(c *core.Config) { c.Sessions, c.SessionTTL = mem, time.Hour })
 	opts := &mcp.ServerOptions{}
 	called := make(chan struct{}, 1)
 	opts.InitializedHandler = func(_ context.Context, _ *mcp.InitializedRequest) { called <- struct{}{} }

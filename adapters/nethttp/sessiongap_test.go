@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/coretest"
 )
 
@@ -19,15 +18,8 @@ import (
 // by a 2025-03-26 batch containing initialize. Nothing runs for him.
 func TestSessionGapsWithoutTokenInfo(t *testing.T) {
 	t.Parallel()
-	idp := coretest.NewIdP(t)
 	const res = "https://mcp.example.com/mcp"
-	g, err := core.New(core.Config{
-		Resource: res, Verifier: idp.Verifier(t, res), Authorizer: coretest.SuitePolicy{},
-		Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{idp.Issuer()}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, idp := coretest.NewSuiteGuard(t, res, nil)
 	spy := coretest.NewSpy(false, true)
 	noTokenInfo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		spy.ServeHTTP(w, r.WithContext(context.Background()))

@@ -68,18 +68,8 @@ func TestHTTP2Bodies(t *testing.T) {
 // binding disabled, the SDK itself refuses another user (TokenInfo.UserID).
 func TestSDKSessionBinding(t *testing.T) {
 	t.Parallel()
-	idp := coretest.NewIdP(t)
 	const resource = "https://mcp.example.com/mcp"
-	g, err := core.New(core.Config{
-		Resource:              resource,
-		Verifier:              idp.Verifier(t, resource),
-		Authorizer:            coretest.SuitePolicy{},
-		Metadata:              core.ProtectedResourceMetadata{AuthorizationServers: []string{idp.Issuer()}},
-		DisableSessionBinding: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, idp := coretest.NewSuiteGuard(t, resource, func(c *core.Config) { c.DisableSessionBinding = true })
 	spy := coretest.NewSpy(false, true)
 	mux := http.NewServeMux()
 	httpmcp.Register(mux, g, spy)
