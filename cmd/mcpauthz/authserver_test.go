@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // TestAuthServerCommand: "mcpauthz authserver" serves the file's
@@ -31,7 +32,7 @@ func TestAuthServerCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var stderr syncBuffer
+	var stderr testkit.Buffer
 	if code := runAuthServer(context.Background(), []string{"-config", filepath.Join(dir, "redis.yaml")}, io.Discard, &stderr); code != 2 ||
 		!strings.Contains(stderr.String(), `unknown store kind "redis" (this program registers: memory); the mcpauthz-redis binary`) {
 		t.Fatalf("redis kind: exit %d, %s", code, stderr.String())

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // TestProxyPublicReadyzHidesDetail: without health_listen the probes share
@@ -27,7 +29,7 @@ func TestProxyPublicReadyzHidesDetail(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	pr, pw := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &testkit.Buffer{}
 	go func() {
 		done <- runProxy(ctx, []string{"-config", path, "-listen", "127.0.0.1:0"}, pw, stderr)
 		pw.Close()

@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/coretest"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 	"github.com/mcpauthz/mcpauthz/proxy"
 )
 
@@ -47,27 +47,10 @@ type proxyEnv struct {
 	base     string
 	cancel   context.CancelFunc
 	done     chan int
-	stderr   *syncBuffer
+	stderr   *testkit.Buffer
 	resource string
 	gets     atomic.Int32 // GET requests that reached the upstream
 	slow     atomic.Int32 // slow calls that reached the upstream
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func startProxy(t *testing.T, extraYAML string, slowRelease <-chan struct{}) *proxyEnv {
@@ -78,7 +61,7 @@ func startProxy(t *testing.T, extraYAML string, slowRelease <-chan struct{}) *pr
 func startProxyScheme(t *testing.T, extraYAML string, slowRelease <-chan struct{}, scheme string) *proxyEnv {
 	t.Helper()
 	e := &proxyEnv{idp: coretest.NewIdP(t), spy: coretest.NewSpy(false, false), resource: "https://mcp.example.com/mcp",
-		done: make(chan int, 1), stderr: &syncBuffer{}}
+		done: make(chan int, 1), stderr: &testkit.Buffer{}}
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := proxy.PrincipalFromHeader(r.Header)
 		if err != nil {

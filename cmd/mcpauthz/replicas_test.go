@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // TestReplicaHintsWarn: "mcpauthz authserver" with memory stores warns at
@@ -30,7 +32,7 @@ func TestReplicaHintsWarn(t *testing.T) {
 			if err := os.WriteFile(path, []byte(doc+tc.extra), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			var stderr syncBuffer
+			var stderr testkit.Buffer
 			// An address that cannot be served ends the command right after
 			// start-up.
 			code := runAuthServer(context.Background(), []string{"-config", path, "-listen", "127.0.0.1:99999"}, io.Discard, &stderr)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -18,33 +17,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 	"github.com/mcpauthz/mcpauthz/stores/redis/redistest"
 )
-
-// syncBuffer collects a command's stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // freeAddr returns a loopback address nobody listens on now.
 func freeAddr(t *testing.T) string {
@@ -66,12 +47,12 @@ func start(t *testing.T, args ...string) string {
 }
 
 // startLogged is start, also returning the command's stderr (its log).
-func startLogged(t *testing.T, args ...string) (string, *syncBuffer) {
+func startLogged(t *testing.T, args ...string) (string, *testkit.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	pr, pw := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &testkit.Buffer{}
 	go func() {
 		done <- run(ctx, args, pw, stderr)
 		pw.Close()
@@ -342,7 +323,7 @@ func TestUnknownKindFailsStart(t *testing.T) {
 		{[]string{"explain"}, `unknown command "explain"`},
 	}
 	for _, tc := range tests {
-		var stderr syncBuffer
+		var stderr testkit.Buffer
 		if code := run(context.Background(), tc.args, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, stderr.String(), tc.want)
 		}

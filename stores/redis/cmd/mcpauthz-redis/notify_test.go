@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 	"github.com/mcpauthz/mcpauthz/stores/redis/redistest"
 )
 
@@ -73,7 +74,7 @@ proxy: {upstream: "` + up.URL + `/mcp"}
 	if err := os.WriteFile(filepath.Join(dir, "policy.csv"), []byte("p, *, server, connect, allow\np, *, *, list, allow\np, *, tool:echo, call, allow\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out, errOut syncBuffer
+	var out, errOut testkit.Buffer
 	start := time.Now()
 	if code := run(context.Background(), []string{"policy-notify", "-config", filepath.Join(dir, "guard.yaml")}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "sent") {
 		t.Fatalf("policy-notify: exit %d, %s%s", code, out.String(), errOut.String())
@@ -91,7 +92,7 @@ proxy: {upstream: "` + up.URL + `/mcp"}
 	t.Logf("the proxy applied the change %v after policy-notify started", time.Since(start).Round(time.Millisecond))
 
 	srv.Stop()
-	errOut = syncBuffer{}
+	errOut = testkit.Buffer{}
 	if code := run(context.Background(), []string{"policy-notify", "-config", filepath.Join(dir, "guard.yaml")}, io.Discard, &errOut); code != 1 {
 		t.Fatalf("policy-notify with Redis down: exit %d, %s", code, errOut.String())
 	}
@@ -103,7 +104,7 @@ proxy: {upstream: "` + up.URL + `/mcp"}
 		{[]string{"policy-notify", "-config", filepath.Join(dir, "as.yaml")}, "config: invalid configuration"},
 		{[]string{"policy-notify", "-config", filepath.Join(dir, "plain.yaml")}, "has no policy.watcher of kind redis"},
 	} {
-		var e syncBuffer
+		var e testkit.Buffer
 		if code := run(context.Background(), tc.args, io.Discard, &e); code != 2 || !strings.Contains(e.String(), tc.want) {
 			t.Errorf("%v: exit %d, %q, want %q", tc.args, code, e.String(), tc.want)
 		}
