@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -140,22 +139,7 @@ func start(t *testing.T, rs *redistest.Server, dsn, mdl string) *topology {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src, err := postgres.NewSource(postgres.SourceConfig{DSN: dsn, Model: mdl, Timeout: time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := casbinauthz.New(casbinauthz.Config{Model: mdl, Source: src, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := postgres.NewWatcher(postgres.WatcherConfig{DSN: dsn, Timeout: time.Second, BackoffMax: 200 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.SetWatcher(w); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { w.Close(); _ = src.Close() })
+		a, _, _ := pgtest.NewWatchedAuthorizer(t, dsn, mdl)
 		sb, err := redisstore.NewSessionBindings(redisstore.Config{Client: redisClient()})
 		if err != nil {
 			t.Fatal(err)

@@ -45,22 +45,7 @@ func (r *replica) allowed(t *testing.T, p *core.Principal, name string) bool {
 
 func newReplica(t *testing.T, dsn, mdl string) *replica {
 	t.Helper()
-	src, err := postgres.NewSource(postgres.SourceConfig{DSN: dsn, Model: mdl, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := casbinauthz.New(casbinauthz.Config{Model: mdl, Source: src, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := postgres.NewWatcher(postgres.WatcherConfig{DSN: dsn, Timeout: time.Second, BackoffMax: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.SetWatcher(w); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close(); _ = src.Close() })
+	a, src, w := pgtest.NewWatchedAuthorizer(t, dsn, mdl)
 	return &replica{a: a, src: src, w: w}
 }
 

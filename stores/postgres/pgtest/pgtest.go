@@ -9,6 +9,7 @@ package pgtest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +20,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
+	"github.com/mcpauthz/mcpauthz/stores/postgres"
 )
 
 // Server is one PostgreSQL instance.
@@ -137,4 +141,32 @@ func (s *Server) Stop() {
 		return
 	}
 	s.run("pg_ctl", "stop", "-w", "-t", "30", "-m", "fast", "-D", s.data())
+}
+
+// NewWatchedAuthorizer returns one replica's policy side over the database
+// at dsn: a casbinauthz.Authorizer of model fed by a postgres.Source and
+// reloaded by a postgres.Watcher (1 s timeouts, 200 ms reconnect backoff at
+// most), logging nowhere. Watcher and Source close with the test; any
+// error fails it.
+func NewWatchedAuthorizer(t testing.TB, dsn, model string) (*casbinauthz.Authorizer, *postgres.Source, *postgres.Watcher) {
+	t.Helper()
+	src, err := postgres.NewSource(postgres.SourceConfig{DSN: dsn, Model: model, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := casbinauthz.New(casbinauthz.Config{Model: model, Source: src, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		_ = src.Close()
+		t.Fatal(err)
+	}
+	w, err := postgres.NewWatcher(postgres.WatcherConfig{DSN: dsn, Timeout: time.Second, BackoffMax: 200 * time.Millisecond})
+	if err != nil {
+		_ = src.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(); _ = src.Close() })
+	if err := a.SetWatcher(w); err != nil {
+		t.Fatal(err)
+	}
+	return a, src, w
 }
