@@ -6,10 +6,11 @@ import (
 	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -21,19 +22,7 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Fatalf("invalid JSON %q: %v", got, err)
 	}
 	pretty.WriteByte('\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if !bytes.Equal(pretty.Bytes(), want) {
-		t.Fatalf("%s mismatch:\n got: %s\nwant: %s", name, pretty.Bytes(), want)
-	}
+	testkit.Golden(t, filepath.Join("testdata", name), pretty.Bytes(), *update)
 }
 
 func TestMetadata(t *testing.T) {

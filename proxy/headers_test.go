@@ -1,16 +1,15 @@
 package proxy
 
 import (
-	"bytes"
 	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -45,19 +44,7 @@ func TestPrincipalHeaderGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := dumpHeader(h)
-	path := filepath.Join("testdata", "principal_headers.golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("principal headers:\n%s\nwant:\n%s", got, want)
-	}
+	testkit.Golden(t, filepath.Join("testdata", "principal_headers.golden"), got, *update)
 	back, err := PrincipalFromHeader(h)
 	if err != nil {
 		t.Fatal(err)

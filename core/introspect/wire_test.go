@@ -5,11 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -38,19 +39,7 @@ func TestRequestGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _ = v.Verify(context.Background(), "mF_9.B5f-4.1JqM")
-		path := filepath.Join("testdata", tc.file)
-		if *update {
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -update)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s:\ngot:\n%s\nwant:\n%s", tc.file, got, want)
-		}
+		testkit.Golden(t, filepath.Join("testdata", tc.file), []byte(got), *update)
 	}
 }
 

@@ -1,11 +1,14 @@
 // Package testkit is the test scaffolding shared by the tests of every
-// module: a settable clock and a buffer safe for concurrent writers. Only
-// _test.go files import it.
+// module: a settable clock, a buffer safe for concurrent writers and the
+// golden-file comparison. Only _test.go files import it.
 package testkit
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -52,4 +55,27 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// Golden compares got with the golden file at path. With update (each
+// test binary's -update flag) it first writes got there, creating the
+// directory. A missing file fails t at once; a difference fails it naming
+// the file, with both texts.
+func Golden(t testing.TB, path string, got []byte, update bool) {
+	t.Helper()
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
 }

@@ -2,6 +2,9 @@ package testkit
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -54,5 +57,44 @@ func TestBuffer(t *testing.T) {
 		if len(l) != 1 || l[0] < '0' || l[0] > '7' {
 			t.Fatalf("torn write: %q", l)
 		}
+	}
+}
+
+// recorder is a testing.TB that records failures; Fatal ends its goroutine.
+type recorder struct {
+	testing.TB
+	failed, fatal bool
+}
+
+func (r *recorder) Helper()               {}
+func (r *recorder) Errorf(string, ...any) { r.failed = true }
+func (r *recorder) Fatal(...any)          { r.failed, r.fatal = true, true; runtime.Goexit() }
+func (r *recorder) Fatalf(string, ...any) { r.failed, r.fatal = true, true; runtime.Goexit() }
+
+func runGolden(path string, got []byte, update bool) *recorder {
+	r := &recorder{}
+	done := make(chan struct{})
+	go func() { defer close(done); Golden(r, path, got, update) }()
+	<-done
+	return r
+}
+
+func TestGolden(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "x.golden")
+	if r := runGolden(path, []byte("a\n"), false); !r.fatal {
+		t.Error("a missing golden file passed")
+	}
+	if r := runGolden(path, []byte("a\n"), true); r.failed {
+		t.Error("-update failed")
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "a\n" {
+		t.Errorf("written %q, %v", b, err)
+	}
+	if r := runGolden(path, []byte("a\n"), false); r.failed {
+		t.Error("equal bytes failed")
+	}
+	if r := runGolden(path, []byte("b\n"), false); !r.failed || r.fatal {
+		t.Errorf("a difference: failed %t, fatal %t; want an Errorf", r.failed, r.fatal)
 	}
 }
