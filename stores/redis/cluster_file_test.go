@@ -52,7 +52,7 @@ func TestFileRedisCluster(t *testing.T) {
 	// The node that owns the prefix's slot.
 	owner := ""
 	for _, a := range rc.Addrs {
-		if n, err := rc.Client(a).Exists(ctx, gs.prefix+"epoch").Result(); err == nil && n == 1 {
+		if n, err := rc.Client(a).Exists(ctx, gs.prefix+epochKey).Result(); err == nil && n == 1 {
 			owner = a
 		}
 	}
@@ -77,4 +77,56 @@ func TestFileRedisCluster(t *testing.T) {
 	if _, err := AuthServerStores(ctx, opts, &authserver.Config{}); err == nil || !strings.Contains(err.Error(), "sender: not available with cluster") {
 		t.Fatalf("sender with cluster: %v", err)
 	}
+}
+
+// TestFileRedisClusterFailover: with a Redis Cluster whose masters have a
+// replica each, client assertions are redeemed concurrently while the
+// master owning the deployment's slot is killed (SIGKILL) and its replica
+// promoted: the promoted master's new replication id starts the
+// quarantine, no assertion is ever accepted twice, answers are 200, 401
+// or 503 only, and grants succeed again after the quarantine without a
+// restart.
+func TestFileRedisClusterFailover(t *testing.T) {
+	ctx := context.Background()
+	rc := redisha.StartClusterWithReplicas(t)
+	addrs := make([]any, len(rc.Addrs))
+	for i, a := range rc.Addrs {
+		addrs[i] = a
+	}
+	opts := map[string]any{"cluster": map[string]any{"addrs": addrs}, "prefix": "{cl-fail}:", "timeout": "1s"}
+	failoverServerConfig(opts)
+	c, gs := fileASWith(t, opts, func(cfg *authserver.Config) {
+		cfg.Leeway, cfg.ReplayClockSkew = time.Millisecond, time.Millisecond
+	})
+	r := startRedemptions(t, c, 2)
+	if res := r.redeem(c.assertionFor(t, failLife), "first"); res.status != 200 {
+		t.Fatalf("grant on the cluster: %+v", res)
+	}
+	owner := ""
+	for _, a := range rc.Addrs {
+		role, err := rc.Client(a).Do(ctx, "ROLE").Slice()
+		if err != nil || len(role) == 0 || role[0] != "master" {
+			continue
+		}
+		if n, err := rc.Client(a).Exists(ctx, gs.prefix+epochKey).Result(); err == nil && n == 1 {
+			owner = a
+		}
+	}
+	if owner == "" {
+		t.Fatal("no master holds the epoch key")
+	}
+	replica := rc.ReplicaOf(ctx, owner)
+	if replica == "" {
+		t.Fatalf("the slot's master %s has no replica", owner)
+	}
+	r.waitAccepted(20)
+	start := time.Now()
+	rc.StopNode(owner)
+	rc.WaitPromoted(replica)
+	promoted := time.Since(start)
+	back := waitGrants(t, c, gs)
+	checkQuarantined(t, rc.Client(replica), gs.prefix+epochKey)
+	t.Logf("slot's master killed: replica promoted after %v, grants again %v after the promotion", promoted.Round(time.Millisecond), back.Round(time.Millisecond))
+	r.waitAccepted(20)
+	r.check()
 }

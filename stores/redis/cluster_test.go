@@ -208,10 +208,14 @@ func (c *cluster) idjag(t testing.TB, life time.Duration) string {
 	})
 }
 
-func (c *cluster) assertion(t *testing.T) string {
+func (c *cluster) assertion(t *testing.T) string { return c.assertionFor(t, time.Minute) }
+
+// assertionFor is a client assertion that expires life from now (in whole
+// seconds: exp is now + life, rounded down).
+func (c *cluster) assertionFor(t *testing.T, life time.Duration) string {
 	now := time.Now()
 	return c.mint(t, c.cliKey, "cli", "", map[string]any{
-		"iss": clJWTID, "sub": clJWTID, "aud": c.url, "jti": rand.Text(), "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(),
+		"iss": clJWTID, "sub": clJWTID, "aud": c.url, "jti": rand.Text(), "iat": now.Unix(), "exp": now.Add(life).Unix(),
 	})
 }
 

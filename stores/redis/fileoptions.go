@@ -41,7 +41,7 @@ const (
 //	db: 0                      # sentinel only: database number (default 0; Cluster has only 0)
 //	prefix: "{acme-prod}:"     # OPTIONAL: DefaultPrefix; one per deployment sharing a Redis
 //	timeout: 1s                # OPTIONAL: DefaultTimeout, bound of each operation
-//	quarantine: 6m             # OPTIONAL, authorization server only: DefaultQuarantine
+//	quarantine: 7m             # OPTIONAL, authorization server only: DefaultQuarantine (at most 1h)
 //	sender: rueidis            # OPTIONAL, authorization server only: ReplayConfig.Sender (below)
 //
 // Every client is built with the bounds of [ClientOptions]: dial 1 s,
@@ -278,6 +278,11 @@ func (o FileOptions) where() string {
 	return "url"
 }
 
+// clusterReloadInterval is how often a Cluster client built from the
+// file re-reads the slot map (CLUSTER SLOTS, lazily: on the first command
+// after the interval).
+const clusterReloadInterval = time.Second
+
 // boundedTimeouts are ClientOptions' bounds, for the Sentinel and Cluster
 // clients, which have no URL.
 func boundedTimeouts(dial, read, write, pool *time.Duration, retries, dialRetries *int, ctxTimeout *bool) {
@@ -298,7 +303,12 @@ func (o FileOptions) client(path string) (redis.UniversalClient, error) {
 		boundedTimeouts(&fo.DialTimeout, &fo.ReadTimeout, &fo.WriteTimeout, &fo.PoolTimeout, &fo.MaxRetries, &fo.DialerRetries, &fo.ContextTimeoutEnabled)
 		return redis.NewFailoverClient(fo), nil
 	case len(o.ClusterAddrs) > 0:
-		co := &redis.ClusterOptions{Addrs: o.ClusterAddrs, Username: o.Username, Password: o.Password}
+		// go-redis re-reads the slot map on MOVED, but not when a
+		// master stops answering: without a short reload interval (its
+		// default is 60 s) the client would keep dialing a dead master
+		// long after its replica took over (TestFileRedisClusterFailover).
+		co := &redis.ClusterOptions{Addrs: o.ClusterAddrs, Username: o.Username, Password: o.Password,
+			ClusterStateReloadInterval: clusterReloadInterval}
 		boundedTimeouts(&co.DialTimeout, &co.ReadTimeout, &co.WriteTimeout, &co.PoolTimeout, &co.MaxRetries, &co.DialerRetries, &co.ContextTimeoutEnabled)
 		return redis.NewClusterClient(co), nil
 	}

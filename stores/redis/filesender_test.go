@@ -128,6 +128,13 @@ func redisPID(t *testing.T, srv *redisServer) int {
 // client_secret_basic client.
 func fileAS(t *testing.T, options map[string]any) (*cluster, *GrantStore) {
 	t.Helper()
+	return fileASWith(t, options, nil)
+}
+
+// fileASWith is fileAS with edit applied to the server's Config before
+// New.
+func fileASWith(t *testing.T, options map[string]any, edit func(*authserver.Config)) (*cluster, *GrantStore) {
+	t.Helper()
 	gen := func() *ecdsa.PrivateKey {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
@@ -159,6 +166,9 @@ func fileAS(t *testing.T, options map[string]any) (*cluster, *GrantStore) {
 	}
 	t.Cleanup(func() { _ = closer.Close() })
 	gs := cfg.ReplayStore.(*GrantStore)
+	if edit != nil {
+		edit(&cfg)
+	}
 	as, err := authserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -21,53 +19,43 @@ import (
 // grantSteps runs the steps of one token request (authserver.GrantStep) in
 // order and stops at the first refusal. KEYS: the epoch key, then one key
 // per step (two for a failure check: the pair's, the global one). ARGV: the
-// epoch id this process last saw, a fresh epoch id, the quarantine in ms,
-// then five values per step: kind (1 failure check, 2 charge, 3 consume)
-// and its parameters (failure check: interval µs, burst, global interval
-// µs, global burst; charge: interval µs, burst; consume: TTL ms, 0 = accept
+// replication id this process last saw, the quarantine in ms, then five
+// values per step: kind (1 failure check, 2 charge, 3 consume) and its
+// parameters (failure check: interval µs, burst, global interval µs,
+// global burst; charge: interval µs, burst; consume: TTL ms, 0 = accept
 // without recording). The GCRA and the epoch are those of the gcra and
-// consume scripts. Returns one status string (a reply that a streamed read
-// takes, see SendGrantSteps): "0:-1:0:<epoch>" when every step passed,
-// "1:<i>:<retry µs>:<epoch>" when step i (0-based) was refused,
-// "2:<i>:<ms left>:<epoch>" when step i met the quarantine after a data
-// loss.
+// consume scripts (epochLua). Returns one status string (a reply that a
+// streamed read takes, see SendGrantSteps): "0:-1:0:<rid>" when every step
+// passed, "1:<i>:<retry µs>:<rid>" when step i (0-based) was refused,
+// "2:<i>:<ms left>:<rid>" when step i met the quarantine after a failover,
+// restart or data loss.
 //
 // It is written for a short run per grant: one TIME, no closures, GETs
 // only of the keys a step needs (the global failure bucket only for a
-// pair with recent failures, the epoch only for a consume step), and
-// absolute expiries (PXAT), which Redis propagates as they are instead of
-// rewriting the command. The replies are those of the one-step scripts.
+// pair with recent failures; INFO replication and the epoch only for a
+// consume step, once), and absolute expiries (PXAT), which Redis
+// propagates as they are instead of rewriting the command. The replies are
+// those of the one-step scripts.
 var grantSteps = redis.NewScript(grantStepsSrc)
 
 const grantStepsSrc = `
 local t = redis.call('TIME')
 local now_us = t[1] * 1000000 + t[2]
 local now = (now_us - now_us % 1000) / 1000
-local epoch, untl = '', nil
-local k, i, a = 2, 0, 4
+local epoch, checked = '', false
+local k, i, a = 2, 0, 3
 local n = #ARGV
 while a + 4 <= n do
   local kind = ARGV[a]
   if kind == '3' then
-    if untl == nil then
-      local known, q = ARGV[1], tonumber(ARGV[3])
-      local e = redis.call('GET', KEYS[1])
-      local created
-      if not e then
-        epoch, created, untl = ARGV[2], now, 0
-        if known ~= '' then untl = now + q end
-        redis.call('SET', KEYS[1], epoch .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', untl))
-      else
-        local x, y, z = string.match(e, '^([^:]+):(%d+):(%d+)$')
-        if not x then return redis.error_reply('malformed epoch') end
-        epoch, created, untl = x, tonumber(y), tonumber(z)
-        if known ~= '' and known ~= epoch and untl < created + q then
-          untl = created + q
-          redis.call('SET', KEYS[1], epoch .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', untl))
-        end
+    if not checked then
+      checked = true
+      do
+` + epochLua + `
+        if now < untl then return string.format('2:%d:%.0f:%s', i, untl - now, rid) end
+        epoch = rid
       end
     end
-    if now < untl then return string.format('2:%d:%.0f:%s', i, untl - now, epoch) end
     local ttl = tonumber(ARGV[a + 1])
     if ttl > 0 and not redis.call('SET', KEYS[k], '1', 'NX', 'PXAT', now + ttl) then
       return string.format('1:%d:0:%s', i, epoch)
@@ -151,14 +139,12 @@ func (g *GrantStore) Peek(ctx context.Context, key string, lim authserver.Limit)
 // grantArgs builds the keys and arguments of the grant script.
 func (g *GrantStore) grantArgs(steps []authserver.GrantStep) (keys []string, args []any, err error) {
 	keys = make([]string, 1, 1+2*len(steps))
-	keys[0] = g.prefix + "epoch"
+	keys[0] = g.prefix + epochKey
 	g.mu.Lock()
 	known := g.epoch
 	g.mu.Unlock()
-	var rb [12]byte
-	_, _ = rand.Read(rb[:])
-	args = make([]any, 3, 3+5*len(steps))
-	args[0], args[1], args[2] = known, hex.EncodeToString(rb[:]), ms(g.quarantine)
+	args = make([]any, 2, 2+5*len(steps))
+	args[0], args[1] = known, ms(g.quarantine)
 	for _, st := range steps {
 		switch st.Kind {
 		case authserver.StepCheckFailures:
@@ -180,7 +166,7 @@ func (g *GrantStore) grantArgs(steps []authserver.GrantStep) (keys []string, arg
 			keys = append(keys, g.key("rl", st.Key))
 			args = append(args, "2", iv, st.Limit.Burst, 0, 0)
 		case authserver.StepConsume:
-			if st.Key == "" || len(st.Key) > 4096 {
+			if st.Key == "" || len(st.Key) > replay.DefaultMaxKeyLength {
 				return nil, nil, fmt.Errorf("%w: length %d", replay.ErrInvalidKey, len(st.Key))
 			}
 			var ttl int64
@@ -223,14 +209,15 @@ func (g *GrantStore) grantReply(reply string, nsteps int) (authserver.GrantSteps
 	case f[0] == "1":
 		return authserver.GrantStepsResult{Refused: int(idx), RetryAfter: time.Duration(n) * time.Microsecond}, nil
 	case f[0] == "2":
-		return authserver.GrantStepsResult{}, unavailable("replay store", errQuarantine)
+		return authserver.GrantStepsResult{}, quarantined(n)
 	}
 	return bad("reply code " + strconv.Quote(f[0]))
 }
 
 // RunGrantSteps implements [authserver.GrantSteps]: one script, one round
 // trip. Errors wrap core.ErrStoreUnavailable (Redis unreachable, slow, or
-// in quarantine after a data loss), replay.ErrInvalidKey, or
+// a [*QuarantineError] after a failover, restart or data loss),
+// replay.ErrInvalidKey, or
 // ErrInvalidConfig for an unusable limit.
 func (g *GrantStore) RunGrantSteps(ctx context.Context, steps []authserver.GrantStep) (authserver.GrantStepsResult, error) {
 	keys, args, err := g.grantArgs(steps)

@@ -2,65 +2,116 @@ package redisstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
+	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/rueidis"
 )
 
-// DefaultQuarantine is the default ReplayConfig.Quarantine: the default
-// authserver MaxAssertionLifetime (5 min) plus its Leeway (30 s), rounded up.
-const DefaultQuarantine = 6 * time.Minute
+// DefaultQuarantine is the default ReplayConfig.Quarantine: longer than
+// the authserver's default MaxAssertionLifetime (5 min) + Leeway (30 s) +
+// ReplayClockSkew (30 s), with a minute to spare.
+const DefaultQuarantine = 7 * time.Minute
 
-// consume records one jti. KEYS: the jti key, the epoch key. ARGV: TTL ms,
-// the epoch id this process last saw ("" if none), a fresh epoch id, the
-// quarantine in ms. The epoch key ("<id>:<created ms>:<quarantined until
-// ms>", no TTL) marks the dataset: when a process that saw one epoch finds
-// none or another, Redis lost its data (restart without persistence,
-// failover to an empty replica) and the jtis recorded before are gone, so
-// every use is refused until the quarantine has passed, by when every
-// identifier accepted before the loss has expired. Returns {1, epoch} when
-// recorded, {0, epoch} for a replay, {2, epoch, ms left} in quarantine;
-// with ARGV[5] = "1" (learn only) {3, epoch, ms of quarantine left}.
+// MaxQuarantine bounds ReplayConfig.Quarantine.
+const MaxQuarantine = time.Hour
+
+// epochKey is the key (after the prefix) that holds the dataset epoch.
+const epochKey = "epoch:replid"
+
+// epochLua checks the dataset epoch; it is the first part of the consume
+// and grant scripts, which define now (Redis TIME, ms) before it. KEYS[1]
+// is the epoch key, ARGV[1] the replication id this process last saw (""
+// if none), ARGV[2] the quarantine in ms. The epoch key holds
+// "<master_replid>:<quarantined until, ms>", no TTL: the replication id of
+// the master (INFO replication) that last wrote it. A master gets a new
+// replication id when it is promoted (Sentinel or Cluster failover) and
+// when it restarts (from an old RDB snapshot, or empty), which are the
+// events that can lose recorded identifiers: the last SET NX marks not yet
+// replicated, or written after the snapshot. When the id differs from the
+// key's, or the key is gone while this process had seen one (data flushed,
+// or restarted empty), every use is refused until the quarantine has
+// passed, by when every identifier accepted before has expired. It sets
+// rid and untl.
+const epochLua = `
+local info = redis.call('INFO', 'replication')
+local rid = string.match(info, 'master_replid:(%x+)')
+if not rid then return redis.error_reply('ERR mcpauthz: no master_replid in INFO replication') end
+local untl = 0
+local e = redis.call('GET', KEYS[1])
+if not e then
+  if ARGV[1] ~= '' then untl = now + tonumber(ARGV[2]) end
+  redis.call('SET', KEYS[1], rid .. ':' .. string.format('%.0f', untl))
+else
+  local x, z = string.match(e, '^(%x+):(%d+)$')
+  if not x then return redis.error_reply('ERR mcpauthz: malformed epoch') end
+  untl = tonumber(z)
+  if x ~= rid then
+    untl = math.max(untl, now + tonumber(ARGV[2]))
+    redis.call('SET', KEYS[1], rid .. ':' .. string.format('%.0f', untl))
+  end
+end
+`
+
+// consume records one jti. KEYS: the epoch key, the jti key. ARGV: the
+// replication id this process last saw, the quarantine in ms, TTL ms,
+// "1" to only check the epoch (Ready). Returns {1, rid, 0} when recorded,
+// {0, rid, 0} for a replay, {2, rid, ms left} in quarantine; learning
+// only, {3, rid, ms of quarantine left}. (See epochLua.)
 var consume = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local known = ARGV[2]
-local q = tonumber(ARGV[4])
-local e = redis.call('GET', KEYS[2])
-local id, created, untl
-if not e then
-  id, created, untl = ARGV[3], now, 0
-  if known ~= '' then untl = now + q end
-  redis.call('SET', KEYS[2], id .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', untl))
-else
-  local a, b, c = string.match(e, '^([^:]+):(%d+):(%d+)$')
-  if not a then return redis.error_reply('malformed epoch') end
-  id, created, untl = a, tonumber(b), tonumber(c)
-  if known ~= '' and known ~= id and untl < created + q then
-    untl = created + q
-    redis.call('SET', KEYS[2], id .. ':' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', untl))
-  end
-end
-if ARGV[5] == '1' then return {3, id, math.max(untl - now, 0)} end
-if now < untl then return {2, id, untl - now} end
-if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return {1, id, 0} end
-return {0, id, 0}
+` + epochLua + `
+if ARGV[4] == '1' then return {3, rid, math.max(untl - now, 0)} end
+if now < untl then return {2, rid, untl - now} end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return {1, rid, 0} end
+return {0, rid, 0}
 `)
+
+// ErrQuarantine is wrapped (through a [*QuarantineError]) by the errors of
+// the replay and grant stores while they refuse one-time uses after the
+// Redis dataset changed under them (see [ReplayConfig.Quarantine]).
+var ErrQuarantine = errors.New("redisstore: one-time uses quarantined after a Redis failover, restart or data loss")
+
+// QuarantineError is the error of a one-time use (ID-JAG, client
+// assertion, authorization code) refused during the quarantine, and of
+// Ready meanwhile. It wraps [ErrQuarantine] and core.ErrStoreUnavailable,
+// so the authorization server answers 503.
+type QuarantineError struct {
+	// Until is when the quarantine ends, by this host's clock.
+	Until time.Time
+}
+
+func (e *QuarantineError) Error() string {
+	return fmt.Sprintf("%v: %v until %s", core.ErrStoreUnavailable, ErrQuarantine, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Unwrap returns ErrQuarantine and core.ErrStoreUnavailable.
+func (e *QuarantineError) Unwrap() []error { return []error{ErrQuarantine, core.ErrStoreUnavailable} }
+
+func quarantined(leftMS int64) error {
+	return &QuarantineError{Until: time.Now().Add(time.Duration(leftMS) * time.Millisecond)}
+}
 
 // ReplayConfig configures [NewReplayStore].
 type ReplayConfig struct {
 	Config
-	// Quarantine is how long every use is refused after Redis is found to
-	// have lost its data. It must be at least the authorization server's
-	// MaxAssertionLifetime plus Leeway. OPTIONAL; zero means
-	// DefaultQuarantine (6 min).
+	// Quarantine is how long every one-time use (ID-JAG, client
+	// assertion, authorization code) is refused after the store finds that
+	// the Redis dataset may have lost identifiers: the master's replication
+	// id changed (Sentinel or Cluster failover, restart from a snapshot or
+	// empty) or the epoch key is gone (data flushed). It must be longer
+	// than the authorization server's MaxAssertionLifetime + Leeway +
+	// ReplayClockSkew (and the authorization code lifetime). Other traffic
+	// (rate limits, client_credentials with a secret) is not affected.
+	// OPTIONAL; zero means DefaultQuarantine (7 min); at most
+	// MaxQuarantine (1 h). The Redis user needs the INFO command (ACL
+	// +info).
 	Quarantine time.Duration
 	// Sender is a rueidis client to the same Redis, used by [NewGrantStore]
 	// only: the grant script is then written, the access token signed, and
@@ -81,11 +132,13 @@ type ReplayConfig struct {
 // succeeds. Keys are the server's "<kind>|<issuer or client>|<jti>"
 // strings, stored hashed.
 //
-// A Redis that restarts empty would forget the recorded identifiers; the
-// store detects it (see [ReplayConfig.Quarantine]) when it had talked to the
-// previous dataset, and then fails closed until every identifier accepted
-// before could have expired. A replica started after the loss cannot detect
-// it: run Redis with persistence (AOF) or replicas for that case.
+// A Redis failover, a restart (from an old snapshot or empty) or a flush
+// can lose recorded identifiers; the store detects them by the master's
+// replication id (see [ReplayConfig.Quarantine]) and then fails closed for
+// one-time uses until every identifier accepted before could have expired.
+// The one case it cannot detect is a flush or an empty restart seen first
+// by a process that never saw the dataset before (the epoch key is gone
+// and nothing remembers it): run Redis with persistence or replicas.
 type ReplayStore struct {
 	base
 	quarantine time.Duration
@@ -104,8 +157,8 @@ func NewReplayStore(ctx context.Context, cfg ReplayConfig) (*ReplayStore, error)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Quarantine < 0 {
-		return nil, fmt.Errorf("%w: Quarantine must not be negative", ErrInvalidConfig)
+	if cfg.Quarantine < 0 || cfg.Quarantine > MaxQuarantine {
+		return nil, fmt.Errorf("%w: Quarantine must be between 0 and %v", ErrInvalidConfig, MaxQuarantine)
 	}
 	q := cfg.Quarantine
 	if q == 0 {
@@ -122,16 +175,16 @@ func NewReplayStore(ctx context.Context, cfg ReplayConfig) (*ReplayStore, error)
 // up to the millisecond). A key with exp not in the future is accepted
 // without being stored, as replay.Memory does. Errors wrap replay.ErrReplay,
 // replay.ErrInvalidKey or core.ErrStoreUnavailable (Redis unreachable, slow,
-// or in quarantine after a data loss).
+// or a [*QuarantineError] after a failover, restart or data loss).
 func (s *ReplayStore) CheckAndStore(ctx context.Context, key string, exp time.Time) error {
-	if key == "" || len(key) > 4096 {
+	if key == "" || len(key) > replay.DefaultMaxKeyLength {
 		return fmt.Errorf("%w: length %d", replay.ErrInvalidKey, len(key))
 	}
 	ttl := time.Until(exp)
 	if ttl <= 0 {
 		return nil
 	}
-	code, _, err := s.run(ctx, key, ttl, false)
+	code, left, err := s.run(ctx, key, ttl, false)
 	if err != nil {
 		return err
 	}
@@ -141,23 +194,22 @@ func (s *ReplayStore) CheckAndStore(ctx context.Context, key string, exp time.Ti
 	case 0:
 		return replay.ErrReplay
 	case 2:
-		return unavailable("replay store", errQuarantine)
+		return quarantined(left)
 	}
 	return unavailable("replay script", fmt.Errorf("reply code %d", code))
 }
 
-var errQuarantine = errors.New("quarantined after a Redis data loss")
-
 // Ready implements core.ReadinessChecker: Redis answers within
-// Config.Timeout and is not in quarantine after a data loss (which this
-// call detects, as a grant would).
+// Config.Timeout and one-time uses are not quarantined (a failover,
+// restart or data loss, which this call detects as a grant would). During
+// the quarantine it returns a [*QuarantineError] naming its end.
 func (s *ReplayStore) Ready(ctx context.Context) error {
 	_, left, err := s.run(ctx, "", 0, true)
 	if err != nil {
 		return err
 	}
 	if left > 0 {
-		return unavailable("replay store", fmt.Errorf("%w for another %v", errQuarantine, time.Duration(left)*time.Millisecond))
+		return quarantined(left)
 	}
 	return nil
 }
@@ -169,16 +221,14 @@ func (s *ReplayStore) run(ctx context.Context, key string, ttl time.Duration, le
 	s.mu.Lock()
 	known := s.epoch
 	s.mu.Unlock()
-	var rb [12]byte
-	_, _ = rand.Read(rb[:])
 	flag := "0"
 	if learn {
 		flag = "1"
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	res, err := consume.Run(ctx, s.c, []string{s.key("jti", key), s.prefix + "epoch"},
-		ms(ttl)+1, known, hex.EncodeToString(rb[:]), ms(s.quarantine), flag).Slice()
+	res, err := consume.Run(ctx, s.c, []string{s.prefix + epochKey, s.key("jti", key)},
+		known, ms(s.quarantine), ms(ttl)+1, flag).Slice()
 	if err != nil {
 		return 0, 0, unavailable("replay script", err)
 	}

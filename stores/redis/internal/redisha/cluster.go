@@ -11,16 +11,30 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Cluster is a Redis Cluster of three masters (no replicas).
+// Cluster is a Redis Cluster of three masters, with one replica each
+// when started by StartClusterWithReplicas.
 type Cluster struct {
 	*Setup
-	Addrs []string // host:port of the masters
+	Addrs []string // host:port of the nodes: the masters first, then the replicas
 }
 
 // StartCluster starts three cluster-enabled redis-server processes, joins
 // them with redis-cli --cluster create, and returns once every node
 // reports cluster_state:ok. It stops them when the test ends.
 func StartCluster(t testing.TB) *Cluster {
+	t.Helper()
+	return startCluster(t, 0)
+}
+
+// StartClusterWithReplicas is StartCluster with a replica per master (six
+// nodes, redis-cli --cluster create --cluster-replicas 1); it returns
+// once every replica's link to its master is up.
+func StartClusterWithReplicas(t testing.TB) *Cluster {
+	t.Helper()
+	return startCluster(t, 1)
+}
+
+func startCluster(t testing.TB, replicas int) *Cluster {
 	t.Helper()
 	for _, p := range []string{"redis-server", "redis-cli"} {
 		if _, err := exec.LookPath(p); err != nil {
@@ -31,7 +45,7 @@ func StartCluster(t testing.TB) *Cluster {
 	t.Cleanup(s.stop)
 	c := &Cluster{Setup: s}
 	dir := t.TempDir()
-	for i, p := range freePorts(t, 3) {
+	for i, p := range freePorts(t, 3*(1+replicas)) {
 		d := mkdir(t, dir, "n"+strconv.Itoa(i))
 		s.run([]string{"--port", strconv.Itoa(p), "--bind", "127.0.0.1", "--dir", d, "--save", "", "--appendonly", "no",
 			"--cluster-enabled", "yes", "--cluster-config-file", d + "/nodes.conf", "--cluster-node-timeout", "2000",
@@ -42,15 +56,21 @@ func StartCluster(t testing.TB) *Cluster {
 		s.waitOwn(a, s.procs[i])
 	}
 	args := append([]string{"--cluster", "create"}, c.Addrs...)
-	args = append(args, "--cluster-yes")
+	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
-	s.until(20*time.Second, "cluster_state:ok", func(ctx context.Context) bool {
+	s.until(30*time.Second, "cluster_state:ok", func(ctx context.Context) bool {
 		for _, a := range c.Addrs {
 			info, err := s.Client(a).ClusterInfo(ctx).Result()
 			if err != nil || !strings.Contains(info, "cluster_state:ok") {
 				return false
+			}
+			if replicas > 0 {
+				repl, err := s.Client(a).Info(ctx, "replication").Result()
+				if err != nil || strings.Contains(repl, "role:slave") && !strings.Contains(repl, "master_link_status:up") {
+					return false
+				}
 			}
 		}
 		return true
@@ -58,8 +78,36 @@ func StartCluster(t testing.TB) *Cluster {
 	return c
 }
 
-// StopNode kills the master at addr (one of Addrs) and waits for it to
-// exit: its slots become unavailable (there are no replicas).
+// ReplicaOf returns the address of the replica of the master at addr,
+// or "" when it has none.
+func (c *Cluster) ReplicaOf(ctx context.Context, addr string) string {
+	c.t.Helper()
+	for _, a := range c.Addrs {
+		repl, err := c.Client(a).Info(ctx, "replication").Result()
+		if err == nil && strings.Contains(repl, "role:slave") && strings.Contains(repl, "master_port:"+addr[strings.LastIndexByte(addr, ':')+1:]+"\r\n") {
+			return a
+		}
+	}
+	return ""
+}
+
+// WaitPromoted waits (at most 30 s) until the node at addr is a master
+// and the cluster state is ok again on it.
+func (c *Cluster) WaitPromoted(addr string) {
+	c.t.Helper()
+	c.until(30*time.Second, addr+" promoted", func(ctx context.Context) bool {
+		role, err := c.Client(addr).Do(ctx, "ROLE").Slice()
+		if err != nil || len(role) == 0 || role[0] != "master" {
+			return false
+		}
+		info, err := c.Client(addr).ClusterInfo(ctx).Result()
+		return err == nil && strings.Contains(info, "cluster_state:ok")
+	})
+}
+
+// StopNode kills the node at addr (one of Addrs) with SIGKILL and waits for
+// it to exit: a master's slots become unavailable until its replica, if
+// any, is promoted.
 func (c *Cluster) StopNode(addr string) {
 	for i, a := range c.Addrs {
 		if a == addr {

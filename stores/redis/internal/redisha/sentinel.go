@@ -85,7 +85,7 @@ func StartWith(t testing.TB, o Options) *Setup {
 		s.Sentinels = append(s.Sentinels, addr(p))
 		s.waitOwn(addr(p), s.procs[len(s.procs)-1])
 	}
-	s.waitReady()
+	s.WaitReplica(s.Nodes[1])
 	return s
 }
 
@@ -190,6 +190,27 @@ func (s *Setup) Failover(ctx context.Context) string {
 		}
 		return err == nil
 	})
+	return s.WaitNewMaster(old)
+}
+
+// Kill kills the data node at addr (one of Nodes) with SIGKILL, as a
+// crash, and waits for it to exit.
+func (s *Setup) Kill(addr string) {
+	s.t.Helper()
+	for i, n := range s.Nodes {
+		if n == addr {
+			_ = s.procs[i].Process.Kill()
+			_ = s.procs[i].Wait()
+			return
+		}
+	}
+	s.t.Fatalf("redisha: no node %s", addr)
+}
+
+// WaitNewMaster waits until every sentinel names a master other than old
+// and that master accepts writes (at most 30 s), and returns its address.
+func (s *Setup) WaitNewMaster(old string) string {
+	s.t.Helper()
 	var now string
 	s.until(30*time.Second, "a new master", func(ctx context.Context) bool {
 		for _, sa := range s.Sentinels {
@@ -205,11 +226,13 @@ func (s *Setup) Failover(ctx context.Context) string {
 	return now
 }
 
-// waitReady waits until both sentinels see the master with one replica in
-// sync.
-func (s *Setup) waitReady() {
-	s.until(30*time.Second, "sentinels to see the replica", func(ctx context.Context) bool {
-		info, err := s.Client(s.Nodes[1]).Info(ctx, "replication").Result()
+// WaitReplica waits (at most 30 s) until the node at replica is in sync
+// with the master and every sentinel sees it as the master's one good
+// replica, so that the sentinels can promote it.
+func (s *Setup) WaitReplica(replica string) {
+	s.t.Helper()
+	s.until(30*time.Second, "sentinels to see the replica "+replica, func(ctx context.Context) bool {
+		info, err := s.Client(replica).Info(ctx, "replication").Result()
 		if err != nil || !strings.Contains(info, "master_link_status:up") {
 			return false
 		}

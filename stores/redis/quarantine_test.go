@@ -1,0 +1,119 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/authserver/replay"
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// TestRestartFromSnapshotQuarantines: Redis restarted from an RDB snapshot
+// taken before a jti was recorded has forgotten that jti, yet holds the
+// epoch key of the snapshot. The master's new replication id gives it
+// away: one-time uses are refused (a QuarantineError, 503) on this
+// replica and on one started after the restart, through both scripts,
+// Ready names the quarantine's end, rate limits keep working, and the
+// store recovers by itself when the quarantine ends.
+func TestRestartFromSnapshotQuarantines(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	const q = 1500 * time.Millisecond
+	ctx := context.Background()
+	cfg := Config{Client: srv.client(t), Prefix: "{snap}:"}
+	gs, err := NewGrantStore(ctx, ReplayConfig{Config: cfg, Quarantine: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Minute)
+	if err := gs.CheckAndStore(ctx, "idjag|i|in-snapshot", exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.client(t).Save(ctx).Err(); err != nil {
+		t.Fatalf("SAVE: %v", err)
+	}
+	if err := gs.CheckAndStore(ctx, "idjag|i|after-snapshot", exp); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	srv.Start() // loads the snapshot: "after-snapshot" is gone
+	restarted := time.Now()
+	if n, err := srv.client(t).Exists(ctx, gs.prefix+epochKey, gs.key("jti", "idjag|i|in-snapshot")).Result(); err != nil || n != 2 {
+		t.Fatalf("the snapshot was not loaded: %d keys of 2, %v", n, err)
+	}
+	fresh, err := NewGrantStore(ctx, ReplayConfig{Config: Config{Client: srv.client(t), Prefix: "{snap}:"}, Quarantine: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consume := func(g *GrantStore, key string) error {
+		_, err := g.RunGrantSteps(ctx, []authserver.GrantStep{{Kind: authserver.StepConsume, Key: key, Exp: exp}})
+		return err
+	}
+	uses := map[string]func() error{
+		"replay of the lost jti":          func() error { return gs.CheckAndStore(ctx, "idjag|i|after-snapshot", exp) },
+		"grant script, lost jti":          func() error { return consume(gs, "idjag|i|after-snapshot") },
+		"replica started after":           func() error { return fresh.CheckAndStore(ctx, "idjag|i|new", exp) },
+		"replica started after, grant":    func() error { return consume(fresh, "idjag|i|new") },
+		"authorization code (one-time)":   func() error { return gs.CheckAndStore(ctx, "code|c1", exp) },
+		"replay of the jti in the backup": func() error { return gs.CheckAndStore(ctx, "idjag|i|in-snapshot", exp) },
+	}
+	for name, use := range uses {
+		err := use()
+		var qe *QuarantineError
+		if !errors.As(err, &qe) || !errors.Is(err, ErrQuarantine) || !errors.Is(err, core.ErrStoreUnavailable) {
+			t.Fatalf("%s during the quarantine: %v, want a QuarantineError", name, err)
+		}
+		if d := qe.Until.Sub(restarted); d <= 0 || d > q+5*time.Second {
+			t.Fatalf("%s: quarantine until %v, %v after the restart (quarantine %v)", name, qe.Until, d, q)
+		}
+	}
+	err = gs.Ready(ctx)
+	var qe *QuarantineError
+	if !errors.As(err, &qe) || !strings.Contains(err.Error(), "until "+qe.Until.UTC().Format(time.RFC3339)) {
+		t.Fatalf("Ready during the quarantine: %v", err)
+	}
+	// Not a one-time use: rate limits and a secret-authenticated grant
+	// go on.
+	if d, err := gs.Allow(ctx, "grant|svc", authserver.Limit{PerSecond: 10, Burst: 10}); err != nil || !d.Allowed {
+		t.Fatalf("rate limit during the quarantine: %+v %v", d, err)
+	}
+	if res, err := gs.RunGrantSteps(ctx, []authserver.GrantStep{{Kind: authserver.StepCharge, Key: "grant|svc", Limit: authserver.Limit{PerSecond: 10, Burst: 10}}}); err != nil || res.Refused != -1 {
+		t.Fatalf("charge-only grant during the quarantine: %+v %v", res, err)
+	}
+	// The quarantine ends by itself (event: the store answers again).
+	deadline := time.Now().Add(q + 10*time.Second)
+	for {
+		err := gs.Ready(ctx)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrQuarantine) || time.Now().After(deadline) {
+			t.Fatalf("not recovered: %v", err)
+		}
+		time.Sleep(qe.Until.Sub(time.Now()) + 20*time.Millisecond)
+	}
+	if el := time.Since(restarted); el < q-200*time.Millisecond {
+		t.Fatalf("quarantine ended %v after the restart, want %v", el, q)
+	}
+	if err := gs.CheckAndStore(ctx, "idjag|i|in-snapshot", exp); !errors.Is(err, replay.ErrReplay) {
+		t.Fatalf("jti from the snapshot after the quarantine: %v, want a replay", err)
+	}
+	if err := fresh.CheckAndStore(ctx, "idjag|i|post", exp); err != nil {
+		t.Fatalf("new jti after the quarantine: %v", err)
+	}
+}
+
+// TestQuarantineBounds: ReplayConfig.Quarantine is at most MaxQuarantine.
+func TestQuarantineBounds(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	for _, q := range []time.Duration{-time.Second, MaxQuarantine + time.Second} {
+		if _, err := NewReplayStore(context.Background(), ReplayConfig{Config: Config{Client: srv.client(t)}, Quarantine: q}); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("Quarantine %v: %v, want ErrInvalidConfig", q, err)
+		}
+	}
+}
