@@ -31,14 +31,7 @@ func newFixture(t *testing.T) *fixture { return newFixtureTB(t) }
 
 func newFixtureTB(t testing.TB) *fixture {
 	t.Helper()
-	idp := coretest.NewIdP(t)
-	g, err := core.New(core.Config{
-		Resource: resource, Verifier: idp.Verifier(t, resource), Authorizer: coretest.SuitePolicy{},
-		Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{idp.Issuer()}, ScopesSupported: []string{"mcp:tools"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, idp := coretest.NewSuiteGuard(t, resource, func(c *core.Config) { c.Metadata.ScopesSupported = []string{"mcp:tools"} })
 	return &fixture{idp: idp, g: g}
 }
 

@@ -81,17 +81,7 @@ type env struct {
 
 func setup(t testing.TB, stateless, jsonResponse bool) *env {
 	t.Helper()
-	idp := coretest.NewIdP(t)
-	g, err := core.New(core.Config{
-		Resource:     resource,
-		Verifier:     idp.Verifier(t, resource),
-		Authorizer:   coretest.SuitePolicy{},
-		MaxBodyBytes: 64 << 10,
-		Metadata:     core.ProtectedResourceMetadata{AuthorizationServers: []string{idp.Issuer()}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, idp := coretest.NewSuiteGuard(t, resource, func(c *core.Config) { c.MaxBodyBytes = 64 << 10 })
 	rec := &recorder{}
 	srv := newServer(rec)
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv },
