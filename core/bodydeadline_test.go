@@ -94,3 +94,87 @@ func TestBoundBodyReads(t *testing.T) {
 		}
 	})
 }
+
+// TestServeBoundsSlowBodies: on a server without ReadTimeout (and without
+// BoundBodyReads), Serve's own body read is cut once it outlives the
+// timeout (the watch's tick later at most): an authenticated request whose
+// body never comes is answered and its connection closed; a body that
+// arrives slowly but in time is served, and its handler, outliving the
+// timeout after the body is in, keeps its context (nothing is left set on
+// the connection). No read stays registered, and the watch stops.
+func TestServeBoundsSlowBodies(t *testing.T) {
+	g := newGuard(t)
+	const timeout, tick = 300 * time.Millisecond, 50 * time.Millisecond
+	g.bodies.timeout, g.bodies.tick = timeout, tick
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.Serve(w, r, func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			select { // outlive the timeout after the body is in
+			case <-time.After(2 * timeout):
+			case <-r.Context().Done():
+				http.Error(w, "context cancelled", http.StatusServiceUnavailable)
+				return
+			}
+			_, _ = w.Write(b)
+		})
+	})) // no ReadTimeout
+	srv.Config.ReadHeaderTimeout = 5 * time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	dial := func(t *testing.T) net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		return c
+	}
+	auth := "Authorization: Bearer " + tokAlice + "\r\nMcp-Protocol-Version: 2025-11-25\r\n"
+	t.Run("body never comes", func(t *testing.T) {
+		c := dial(t)
+		if _, err := io.WriteString(c, "POST /mcp HTTP/1.1\r\nHost: x\r\n"+auth+"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			t.Fatalf("connection still held after %v (timeout %v): %v", time.Since(start), timeout, err)
+		}
+		if d := time.Since(start); d < timeout-tick {
+			t.Errorf("cut after %v, before the timeout %v", d, timeout)
+		}
+	})
+	t.Run("slow but complete body, handler outlives the timeout", func(t *testing.T) {
+		c := dial(t)
+		body := toolCall("echo")
+		if _, err := io.WriteString(c, "POST /mcp HTTP/1.1\r\nHost: x\r\n"+auth+"Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body[:10]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(timeout / 3)
+		if _, err := io.WriteString(c, body[10:]); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || string(got) != body {
+			t.Fatalf("status %d body %q", resp.StatusCode, got)
+		}
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		g.bodies.mu.Lock()
+		idle := g.bodies.head == nil && !g.bodies.running
+		g.bodies.mu.Unlock()
+		if idle {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("reads still registered, or the watch still running")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -221,7 +221,8 @@ type Guard struct {
 	log             *slog.Logger
 	warns           warnLimiter // logfield.go
 	now             func() time.Time
-	sdkKey          any // the go-sdk's TokenInfo context key (sdkcontext.go)
+	sdkKey          any       // the go-sdk's TokenInfo context key (sdkcontext.go)
+	bodies          bodyWatch // Serve's body reads on servers without ReadTimeout (bodywatch.go)
 }
 
 // New validates cfg and returns a Guard. It never performs I/O.
@@ -266,6 +267,7 @@ func New(cfg Config) (*Guard, error) {
 		log:          cfg.Logger,
 		now:          cfg.Now,
 		sdkKey:       sdkTokenInfoKey(),
+		bodies:       bodyWatch{timeout: BodyReadTimeout, tick: bodyWatchTick},
 	}
 	g.metadataURL, g.metadataPath = wellKnown(u)
 	g.resourcePath = u.EscapedPath()

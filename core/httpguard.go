@@ -32,7 +32,7 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.Res
 	// On the stack: Check keeps no reference to the Request itself.
 	cr := &Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr, Header: r.Header}
 	if r.Body != nil && r.Body != http.NoBody {
-		sc.body = httpBody{w: w, r: r}
+		sc.body = httpBody{w: w, r: r, watch: &g.bodies}
 		cr.BodyReader = &sc.body
 	}
 	res, err := g.checkIn(r.Context(), cr, &st.res, sc)
@@ -109,8 +109,10 @@ type httpState struct {
 // httpBody is Serve's [BodyReader]: the connection's writer and request,
 // held in the pooled scratch only while Check runs.
 type httpBody struct {
-	w http.ResponseWriter
-	r *http.Request // as received: its Body is the connection's
+	w     http.ResponseWriter
+	r     *http.Request // as received: its Body is the connection's
+	watch *bodyWatch    // the Guard's
+	entry watchedRead   // the read's registration in watch
 }
 
 // firstBodyBuf is the most a body's first buffer holds, the starting size
@@ -122,14 +124,16 @@ const firstBodyBuf = 512
 
 // ReadBody reads the body from the connection, at most max+1 bytes, into a
 // buffer that starts small and grows as bytes arrive.
-// On a server without ReadTimeout the read gets its own deadline,
-// [BodyReadTimeout], lifted again once the body is in, so a slow body is
-// bounded while long-lived responses (GET event streams) are not.
+// On a server without ReadTimeout the read is bounded by
+// [BodyReadTimeout] (cut within a second after it; see [bodyWatch]), and
+// nothing is left once the body is in, so a slow body is bounded while
+// long-lived responses (event streams) are not. A body that
+// [BoundBodyReads] or [SetBodyDeadline] bounds already is not watched.
 func (hb *httpBody) ReadBody(max int64) ([]byte, error) {
-	if srv, ok := hb.r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout <= 0 {
-		rc := http.NewResponseController(hb.w)
-		if rc.SetReadDeadline(time.Now().Add(BodyReadTimeout)) == nil {
-			defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
+	if _, bounded := hb.r.Body.(*deadlineBody); !bounded && hb.watch != nil && hb.watch.tick > 0 {
+		if srv, ok := hb.r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout <= 0 {
+			hb.watch.add(&hb.entry, hb.w)
+			defer hb.watch.remove(&hb.entry)
 		}
 	}
 	n := int64(firstBodyBuf)
