@@ -1,10 +1,13 @@
 // Package testkit is the test scaffolding shared by the tests of every
-// module: a settable clock, a buffer safe for concurrent writers and the
-// golden-file comparison. Only _test.go files import it.
+// module: a settable clock, a buffer safe for concurrent writers, the
+// golden-file comparison and a loopback HTTP server. Only tests import it.
 package testkit
 
 import (
 	"bytes"
+	"context"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -78,4 +81,29 @@ func Golden(t testing.TB, path string, got []byte, update bool) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
+}
+
+// Listen opens a TCP listener on a free loopback port (127.0.0.1:0); an
+// error fails t. The listener closes when the server serving it stops.
+func Listen(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// Serve serves h on ln until the test ends, then shuts the server down
+// (at most 2 s for requests in flight). Every server timeout is set: read
+// header 5 s, read 10 s, write 30 s, idle 30 s.
+func Serve(t testing.TB, ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 30 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
 }

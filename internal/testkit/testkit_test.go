@@ -2,6 +2,9 @@ package testkit
 
 import (
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -96,5 +99,23 @@ func TestGolden(t *testing.T) {
 	}
 	if r := runGolden(path, []byte("b\n"), false); !r.failed || r.fatal {
 		t.Errorf("a difference: failed %t, fatal %t; want an Errorf", r.failed, r.fatal)
+	}
+}
+
+func TestServe(t *testing.T) {
+	ln := Listen(t)
+	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+		t.Fatalf("listening on %v, want loopback", ip)
+	}
+	Serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://" + ln.Addr().String() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "ok" {
+		t.Errorf("%d %q", resp.StatusCode, b)
 	}
 }

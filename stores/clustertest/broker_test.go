@@ -25,6 +25,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/authserver"
 	"github.com/mcpauthz/mcpauthz/authserver/storetest"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 	redisstore "github.com/mcpauthz/mcpauthz/stores/redis"
 	"github.com/mcpauthz/mcpauthz/stores/redis/redistest"
 )
@@ -56,7 +57,7 @@ func startBrokerCluster(t *testing.T, rs *redistest.Server) *brokerCluster {
 	codeKey := make([]byte, 32)
 	_, _ = rand.Read(codeKey)
 	bc := &brokerCluster{up: storetest.NewUpstream(t, upClient, nil)}
-	asLn := listen(t)
+	asLn := testkit.Listen(t)
 	bc.asURL = "http://" + asLn.Addr().String()
 	var backends []string
 	for range replicas {
@@ -99,8 +100,8 @@ func startBrokerCluster(t *testing.T, rs *redistest.Server) *brokerCluster {
 			t.Fatal(err)
 		}
 		bc.servers = append(bc.servers, as)
-		ln := listen(t)
-		serve(t, ln, as)
+		ln := testkit.Listen(t)
+		testkit.Serve(t, ln, as)
 		backends = append(backends, "http://"+ln.Addr().String())
 	}
 	roundRobin(t, asLn, backends, make([]atomic.Int64, replicas))

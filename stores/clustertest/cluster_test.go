@@ -28,6 +28,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 	"github.com/mcpauthz/mcpauthz/stores/postgres"
 	"github.com/mcpauthz/mcpauthz/stores/postgres/pgtest"
 	redisstore "github.com/mcpauthz/mcpauthz/stores/redis"
@@ -41,22 +42,6 @@ const (
 	secret   = "ci-secret-0123456789"
 )
 
-func listen(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ln
-}
-
-func serve(t *testing.T, ln net.Listener, h http.Handler) {
-	s := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-		WriteTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second}
-	go func() { _ = s.Serve(ln) }()
-	t.Cleanup(func() { _ = s.Close() })
-}
-
 // roundRobin serves on ln a reverse proxy over backends; hits counts the
 // requests per backend, and the X-Cluster-Replica response header names
 // the backend (its index) that answered.
@@ -67,7 +52,7 @@ func roundRobin(t *testing.T, ln net.Listener, backends []string, hits []atomic.
 		u, _ := url.Parse(b)
 		proxies = append(proxies, httputil.NewSingleHostReverseProxy(u))
 	}
-	serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	testkit.Serve(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		i := int(next.Add(1)-1) % len(proxies)
 		hits[i].Add(1)
 		w.Header().Set("X-Cluster-Replica", strconv.Itoa(i))
@@ -106,7 +91,7 @@ func start(t *testing.T, rs *redistest.Server, dsn, mdl string) *topology {
 		return c
 	}
 	// The AS proxy's address is the issuer: listen first, serve later.
-	asLn := listen(t)
+	asLn := testkit.Listen(t)
 	top.asURL = "http://" + asLn.Addr().String()
 	var asBackends []string
 	for range replicas {
@@ -124,8 +109,8 @@ func start(t *testing.T, rs *redistest.Server, dsn, mdl string) *topology {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln := listen(t)
-		serve(t, ln, as)
+		ln := testkit.Listen(t)
+		testkit.Serve(t, ln, as)
 		asBackends = append(asBackends, "http://"+ln.Addr().String())
 	}
 	roundRobin(t, asLn, asBackends, make([]atomic.Int64, replicas))
@@ -158,12 +143,12 @@ func start(t *testing.T, rs *redistest.Server, dsn, mdl string) *topology {
 		h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
 		mux := http.NewServeMux()
 		httpmcp.Register(mux, g, httpmcp.SDKHandler(h))
-		ln := listen(t)
-		serve(t, ln, mux)
+		ln := testkit.Listen(t)
+		testkit.Serve(t, ln, mux)
 		guardBackends = append(guardBackends, "http://"+ln.Addr().String())
 		top.authorizers = append(top.authorizers, a)
 	}
-	guardLn := listen(t)
+	guardLn := testkit.Listen(t)
 	roundRobin(t, guardLn, guardBackends, top.guardHits)
 	top.mcpURL = "http://" + guardLn.Addr().String() + "/mcp"
 	return top
