@@ -97,7 +97,11 @@ func quote(s string) string {
 func (g gen) policy(fam string, n int) string {
 	var b strings.Builder
 	for range n {
-		sub, obj, act, eft := quote(g.pick(genSubjects)), quote(g.pattern()), g.pAct(), g.eft()
+		sub, pat, act, eft := quote(g.pick(genSubjects)), g.pattern(), g.pAct(), g.eft()
+		if k := objectKind(pat); eft == "deny" && k != "" && act != "*" && !slices.Contains(compatible[k], act) {
+			act = "*" // a deny rule that can never match is refused at load
+		}
+		obj := quote(pat)
 		switch fam {
 		case "machine":
 			fmt.Fprintf(&b, "p, %s, %s, %s, %s, %s\n", g.pick([]string{"user", "client", "*"}), sub, obj, act, eft)

@@ -40,6 +40,9 @@ var compatible = map[string][]string{
 	"server":    {"connect", "list"},
 }
 
+// mcpActions are the actions requests carry (validAction), for messages.
+var mcpActions = []string{"call", "read", "get", "list", "subscribe", "complete", "connect"}
+
 var subjectPrefixes = []string{"user:", "client:", "group:", "role:", "scope:"}
 
 // lintRule is a p line of a model with the usual columns.
@@ -53,10 +56,12 @@ type lintRule struct {
 // Lint checks a policy against a model without loading it into an
 // enforcer, reporting every problem rather than the first: syntax errors,
 // lines that do not fit the model (unknown policy type, field count),
-// invalid globs, unknown effects (errors); unknown subject prefixes, object
-// kinds or actions, actions an object kind never receives, duplicate rules,
-// rules made redundant by an earlier one, and allow rules that a deny rule
-// always overrides (warnings). Findings are in line order.
+// invalid globs, unknown effects and object prefixes (errors); unknown
+// subject prefixes, kinds, domains or actions and actions an object kind
+// never receives (errors on a deny rule, which would otherwise silently deny
+// nothing; warnings on other rules), duplicate rules, rules made redundant
+// by an earlier one, and allow rules that a deny rule always overrides
+// (warnings). Findings are in line order.
 func Lint(modelText string, policy []byte) []Finding {
 	return LintWith(modelText, policy, LintOptions{})
 }
@@ -138,6 +143,12 @@ func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (
 		return lintRule{}, false
 	}
 	r := lintRule{line: l}
+	// A value that makes the rule match no request is a warning on an
+	// allow rule (it fails closed: nothing is allowed) but an error on a
+	// deny rule, where it fails open: a misspelt action, kind, subject or
+	// domain would silently drop the denial. The effect column may come
+	// after the others, so these findings are sorted out at the end.
+	var never []string
 	for i, tok := range ast.Tokens {
 		v := l.Fields[i]
 		if v != strings.TrimSpace(v) {
@@ -147,7 +158,7 @@ func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (
 		case "sub":
 			r.sub = v
 			if msg := vd.subjectProblem(v); msg != "" {
-				add(l.Num, SeverityWarning, "%s", msg)
+				never = append(never, msg)
 			}
 		case "scope":
 			if strings.HasPrefix(v, "scope:") {
@@ -163,7 +174,7 @@ func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (
 		case "act":
 			r.act = v
 			if v != "*" && !validAction(v) {
-				add(l.Num, SeverityWarning, "action %q is not an MCP action: the rule never matches", v)
+				never = append(never, fmt.Sprintf("action %q is not an MCP action (%s): the rule never matches", v, strings.Join(mcpActions, ", ")))
 			}
 		case "eft":
 			r.eft = v
@@ -173,12 +184,12 @@ func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (
 		case "kind":
 			r.kind, r.hasKind = v, true
 			if v != "user" && v != "client" && v != "*" {
-				add(l.Num, SeverityWarning, "kind %q is not user, client or *: the rule never matches", v)
+				never = append(never, fmt.Sprintf("kind %q is not user, client or *: the rule never matches", v))
 			}
 		case "dom":
 			r.dom, r.hasDom = v, true
 			if msg := vd.domainProblem(v); msg != "" {
-				add(l.Num, SeverityWarning, "%s", msg)
+				never = append(never, msg)
 			}
 		default:
 			r.extra += fmt.Sprintf("%d:%s|", len(v), v)
@@ -194,8 +205,18 @@ func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (
 		if r.eft == "deny" {
 			what = "deny rule"
 		}
-		add(l.Num, SeverityWarning, "%s can never match: %s objects never receive action %q (only %s)",
-			what, strings.TrimSuffix(k, ":"), r.act, strings.Join(compatible[k], ", "))
+		never = append(never, fmt.Sprintf("%s can never match: %s objects never receive action %q (only %s)",
+			what, strings.TrimSuffix(k, ":"), r.act, strings.Join(compatible[k], ", ")))
+	}
+	sev := SeverityWarning
+	if r.eft == "deny" {
+		sev = SeverityError
+	}
+	for _, msg := range never {
+		if sev == SeverityError {
+			msg += " (refused on a deny rule: it would silently deny nothing)"
+		}
+		add(l.Num, sev, "%s", msg)
 	}
 	return r, l.PType == "p" && r.sub != "" && r.obj != "" && (r.eft == "allow" || r.eft == "deny")
 }
