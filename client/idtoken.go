@@ -182,10 +182,7 @@ func (l *OIDCLogin) login(ctx context.Context) (string, time.Time, error) {
 		RedirectURL: redirect, Scopes: unionScopes([]string{oidc.ScopeOpenID}, l.cfg.Scopes),
 	}
 	results := make(chan callbackResult, 1)
-	srv := &http.Server{
-		Handler:           l.callbackHandler(state, results),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	srv := callbackServer(l.callbackHandler(state, results))
 	go func() { _ = srv.Serve(ln) }()
 	defer func() { _ = srv.Close() }()
 
@@ -231,6 +228,32 @@ func (l *OIDCLogin) login(ctx context.Context) (string, time.Time, error) {
 	l.log.LogAttrs(ctx, slog.LevelDebug, "mcpauthz client: IdP login complete",
 		slog.String("iss", idt.Issuer), slog.String("sub", idt.Subject))
 	return raw, idt.Expiry, nil
+}
+
+// Limits of the loopback redirect server. Any local process (or a web page
+// the browser visits, by a cross-site GET) can reach it while a login waits,
+// so it bounds what a peer can hold: headers (a redirect's code, state and
+// iss fit in a few KiB), time to send them, the whole request, the
+// response, and idle keep-alive connections.
+const (
+	callbackHeaderBytes = 32 << 10
+	callbackReadHeader  = 10 * time.Second
+	callbackRead        = 15 * time.Second
+	callbackWrite       = 15 * time.Second
+	callbackIdle        = 5 * time.Second
+)
+
+// callbackServer is the loopback redirect server of a login, with
+// every timeout and the header bound set.
+func callbackServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: callbackReadHeader,
+		ReadTimeout:       callbackRead,
+		WriteTimeout:      callbackWrite,
+		IdleTimeout:       callbackIdle,
+		MaxHeaderBytes:    callbackHeaderBytes,
+	}
 }
 
 // callbackHandler accepts exactly one redirect on /callback with the

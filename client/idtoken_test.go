@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -186,5 +187,78 @@ func TestOIDCLoginConfig(t *testing.T) {
 		if _, err := NewOIDCLogin(c); !errors.Is(err, ErrConfig) && !errors.Is(err, ErrInsecureURL) {
 			t.Errorf("%+v: err = %v", c, err)
 		}
+	}
+}
+
+// TestOIDCLoginCallbackLimits: the loopback redirect server bounds what a
+// local peer can send it while a login waits. A redirect with oversized
+// headers never reaches the handler (431), so it cannot complete the login
+// with its code; the real redirect that follows does.
+func TestOIDCLoginCallbackLimits(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		header     int // bytes of an extra header on the hostile redirect
+		wantStatus int
+	}{
+		{"oversized headers", 64 << 10, http.StatusRequestHeaderFieldsTooLarge},
+		{"headers far over the bound", 512 << 10, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			op := newFakeOP(t)
+			real := browser(t)
+			status := make(chan int, 1)
+			open := func(ctx context.Context, u string) error {
+				au, err := url.Parse(u)
+				if err != nil {
+					return err
+				}
+				q := au.Query()
+				cb := q.Get("redirect_uri") + "?code=hostile&state=" + url.QueryEscape(q.Get("state"))
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, cb, nil)
+				req.Header.Set("X-Pad", strings.Repeat("a", tc.header))
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					status <- 0
+				} else {
+					resp.Body.Close()
+					status <- resp.StatusCode
+				}
+				return real(ctx, u)
+			}
+			l, err := NewOIDCLogin(OIDCLoginConfig{Issuer: op.srv.URL, ClientID: "app", OpenBrowser: open, LoginTimeout: 10 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.IDToken(context.Background()); err != nil {
+				t.Fatalf("login failed (the hostile redirect reached the handler?): %v", err)
+			}
+			if got := <-status; got != tc.wantStatus {
+				t.Fatalf("hostile redirect: status %d, want %d", got, tc.wantStatus)
+			}
+		})
+	}
+}
+
+// TestCallbackServerLimits: every timeout of the redirect server is set.
+func TestCallbackServerLimits(t *testing.T) {
+	t.Parallel()
+	s := callbackServer(http.NotFoundHandler())
+	for _, tc := range []struct {
+		name string
+		got  time.Duration
+	}{
+		{"ReadHeaderTimeout", s.ReadHeaderTimeout},
+		{"ReadTimeout", s.ReadTimeout},
+		{"WriteTimeout", s.WriteTimeout},
+		{"IdleTimeout", s.IdleTimeout},
+	} {
+		if tc.got <= 0 || tc.got > time.Minute {
+			t.Errorf("%s = %v, want in (0, 1m]", tc.name, tc.got)
+		}
+	}
+	if s.MaxHeaderBytes <= 0 || s.MaxHeaderBytes > 64<<10 {
+		t.Errorf("MaxHeaderBytes = %d, want in (0, 64 KiB]", s.MaxHeaderBytes)
 	}
 }
