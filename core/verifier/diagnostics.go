@@ -27,6 +27,10 @@ type MismatchError struct {
 	// Expected is what the issuer (or, for iss, the Verifier) accepts.
 	Expected []string
 	err      error
+	// source is whose token it is, for the diagnostics budget: "" for
+	// an iss mismatch (unsigned: anyone can send one), else the name of
+	// the configured issuer whose key verified it (aud, typ).
+	source string
 }
 
 func (e *MismatchError) Error() string { return e.err.Error() }
@@ -34,16 +38,23 @@ func (e *MismatchError) Unwrap() error { return e.err }
 
 // Limits of the refused-token diagnostics.
 const (
-	diagInterval   = time.Minute // per distinct cause
-	diagMaxPerMin  = 20          // Warn lines per minute in total
-	diagMaxCauses  = 1024        // remembered causes
-	diagMaxValues  = 4
-	diagValueBytes = 128
+	diagInterval       = time.Minute // per distinct cause
+	diagMaxPerMin      = 20          // Warn lines per minute in total
+	diagSourcePerMin   = 5           // Warn lines per minute per source (MismatchError.source)
+	diagMaxCauses      = 1024        // remembered causes
+	diagMaxBytes       = 256 << 10   // bytes of the remembered causes' keys
+	diagMaxSources     = 64          // sources counted per minute; more share one budget
+	diagOverflowSource = "\x00overflow"
+	diagMaxValues      = 4
+	diagValueBytes     = 128
 )
 
 // mismatch builds a MismatchError for issuer is (nil for iss).
 func (v *Verifier) mismatch(sentinel error, claim string, got []string, is *issuer, format string, args ...any) error {
 	e := &MismatchError{Claim: claim, err: claimErr(sentinel, format, args...)}
+	if is != nil {
+		e.source = is.name
+	}
 	for i, g := range got {
 		if i == diagMaxValues {
 			e.Got = append(e.Got, "...")
@@ -81,21 +92,29 @@ func (v *Verifier) mismatch(sentinel error, claim string, got []string, is *issu
 }
 
 // diagnostics logs refused tokens' iss/aud/typ mismatches at Warn, at most
-// once per diagInterval per distinct cause and diagMaxPerMin lines per
-// minute overall, in memory bounded by diagMaxCauses keys of bounded size.
+// once per diagInterval per distinct cause, diagSourcePerMin lines per
+// minute per source and diagMaxPerMin lines per minute overall, in memory
+// bounded by diagMaxCauses keys and diagMaxBytes bytes. The per-source
+// budget keeps one sender from spending everyone's: a flood of forged
+// tokens naming random issuers (source "": no key verified them) gets
+// diagSourcePerMin lines, and an audience or type mismatch of a real
+// issuer's token (a misconfiguration an operator must see) is still
+// logged.
 type diagnostics struct {
 	log *slog.Logger
 	now func() time.Time
 
 	mu         sync.Mutex
 	last       map[string]time.Time
+	lastBytes  int
 	window     time.Time
 	inWindow   int
+	perSource  map[string]int
 	suppressed int
 }
 
 func newDiagnostics(log *slog.Logger, now func() time.Time) *diagnostics {
-	return &diagnostics{log: log, now: now, last: make(map[string]time.Time)}
+	return &diagnostics{log: log, now: now, last: make(map[string]time.Time), perSource: make(map[string]int)}
 }
 
 func (d *diagnostics) report(err error) {
@@ -112,7 +131,10 @@ func (d *diagnostics) report(err error) {
 	if !ok {
 		return
 	}
-	key := me.Claim + "\x00" + strings.Join(me.Got, "\x00") + "\x00" + strings.Join(me.Expected, "\x00")
+	// Expected follows from claim and source, so the key leaves it out:
+	// its size is bounded by Got's (diagMaxValues × diagValueBytes) and
+	// the configured issuer's name.
+	key := me.Claim + "\x00" + me.source + "\x00" + strings.Join(me.Got, "\x00")
 	now := d.now()
 	d.mu.Lock()
 	if t, ok := d.last[key]; ok && now.Sub(t) < diagInterval {
@@ -124,24 +146,33 @@ func (d *diagnostics) report(err error) {
 			d.log.Warn("verifier: refused-token diagnostics suppressed in the last minute", "count", d.suppressed)
 		}
 		d.window, d.inWindow, d.suppressed = now, 0, 0
+		clear(d.perSource)
 	}
-	if d.inWindow >= diagMaxPerMin {
+	src := me.source
+	if _, ok := d.perSource[src]; !ok && len(d.perSource) >= diagMaxSources {
+		src = diagOverflowSource
+	}
+	if d.inWindow >= diagMaxPerMin || d.perSource[src] >= diagSourcePerMin {
 		d.suppressed++
 		d.mu.Unlock()
 		return
 	}
 	d.inWindow++
-	if len(d.last) >= diagMaxCauses {
+	d.perSource[src]++
+	if len(d.last) >= diagMaxCauses || d.lastBytes+len(key) > diagMaxBytes {
 		for k, t := range d.last {
 			if now.Sub(t) >= diagInterval {
 				delete(d.last, k)
+				d.lastBytes -= len(k)
 			}
 		}
-		if len(d.last) >= diagMaxCauses {
+		if len(d.last) >= diagMaxCauses || d.lastBytes+len(key) > diagMaxBytes {
 			clear(d.last)
+			d.lastBytes = 0
 		}
 	}
 	d.last[key] = now
+	d.lastBytes += len(key)
 	d.mu.Unlock()
 	d.log.Warn("verifier: token refused: "+me.Claim+" mismatch",
 		"claim", me.Claim, "expected", me.Expected, "got", me.Got, "error", me.err.Error())

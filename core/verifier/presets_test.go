@@ -457,25 +457,57 @@ func TestRefusalDiagnostics(t *testing.T) {
 	}
 }
 
-// TestRefusalDiagnosticsBounded: a flood of distinct causes (random
-// issuers) logs at most diagMaxPerMin lines a minute plus one summary.
+// TestRefusalDiagnosticsBounded: a flood of distinct causes logs at most
+// diagSourcePerMin lines a minute per source and diagMaxPerMin in all, plus
+// one summary; a flood of forged tokens (random issuers, source "") never
+// hides a real issuer's audience mismatch.
 func TestRefusalDiagnosticsBounded(t *testing.T) {
-	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, nil))
-	clk := newClock()
-	d := newDiagnostics(log, clk.Now)
-	for i := range 5000 {
-		d.report(&MismatchError{Claim: "iss", Got: []string{fmt.Sprint("https://evil/", i)}, err: core.ErrIssuer})
+	forged := func(i int) *MismatchError {
+		return &MismatchError{Claim: "iss", Got: []string{fmt.Sprint("https://evil/", i, strings.Repeat("x", 100))}, err: core.ErrIssuer}
 	}
-	if n := strings.Count(buf.String(), "\n"); n != diagMaxPerMin {
-		t.Fatalf("%d lines in the first minute, want %d", n, diagMaxPerMin)
+	realAud := func(src string, i int) *MismatchError {
+		return &MismatchError{Claim: "aud", Got: []string{fmt.Sprint("account", i)}, source: src, err: core.ErrAudience}
 	}
-	clk.Add(time.Minute)
-	d.report(&MismatchError{Claim: "iss", Got: []string{"x"}, err: core.ErrIssuer})
-	if !strings.Contains(buf.String(), "suppressed") || !strings.Contains(buf.String(), "count=4980") {
-		t.Fatalf("no suppression summary:\n%s", buf.String())
-	}
-	if len(d.last) > diagMaxCauses {
-		t.Fatalf("%d causes kept", len(d.last))
+	for _, tc := range []struct {
+		name      string
+		flood     func(i int) *MismatchError
+		floodN    int
+		after     *MismatchError // reported after the flood, same minute
+		wantLines int            // Warn lines in the first minute
+		wantAfter bool           // the line of after is among them
+		summary   string
+	}{
+		{"forged flood keeps its own budget", forged, 5000, realAud("https://sso.example.com/realms/acme", -1),
+			diagSourcePerMin + 1, true, "count=4995"},
+		{"one issuer's flood does not silence another", func(i int) *MismatchError { return realAud("https://a.example", i) }, 5000,
+			realAud("https://b.example", -1), diagSourcePerMin + 1, true, "count=4995"},
+		{"global cap over many sources", func(i int) *MismatchError { return realAud(fmt.Sprint("https://", i%100, ".example"), i) }, 5000,
+			realAud("https://late.example", -1), diagMaxPerMin, false, "count=4981"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := slog.New(slog.NewTextHandler(&buf, nil))
+			clk := newClock()
+			d := newDiagnostics(log, clk.Now)
+			for i := range tc.floodN {
+				d.report(tc.flood(i))
+			}
+			d.report(tc.after)
+			first := buf.String()
+			if n := strings.Count(first, "\n"); n != tc.wantLines {
+				t.Fatalf("%d lines in the first minute, want %d", n, tc.wantLines)
+			}
+			if got := strings.Contains(first, tc.after.Got[0]); got != tc.wantAfter {
+				t.Fatalf("line of the later cause logged = %v, want %v:\n%s", got, tc.wantAfter, first)
+			}
+			clk.Add(time.Minute)
+			d.report(forged(-1))
+			if !strings.Contains(buf.String(), "suppressed") || !strings.Contains(buf.String(), tc.summary) {
+				t.Fatalf("no suppression summary with %s:\n%s", tc.summary, buf.String())
+			}
+			if len(d.last) > diagMaxCauses || d.lastBytes > diagMaxBytes || len(d.perSource) > diagMaxSources+1 {
+				t.Fatalf("%d causes (%d bytes), %d sources kept", len(d.last), d.lastBytes, len(d.perSource))
+			}
+		})
 	}
 }
