@@ -411,3 +411,55 @@ func TestPrincipalNamespaces(t *testing.T) {
 		t.Fatalf("collision: %s / %s", u.ID(), c.ID())
 	}
 }
+
+// TestPrincipalIDsAcrossIssuers: with two IdPs configured, the same subject
+// (and the same client id) issued by each never merges into one principal
+// ID: the ID carries the issuer, whatever preset maps the token.
+func TestPrincipalIDsAcrossIssuers(t *testing.T) {
+	t.Parallel()
+	kc, err := Keycloak(KeycloakConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	std, err := Standard(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		m      *Mapper
+		a, b   string // the same token from two issuers
+		client bool
+	}{
+		{"keycloak realms, user", kc,
+			`{"iss":"https://sso.example.com/realms/a","sub":"f00","client_id":"web"}`,
+			`{"iss":"https://sso.example.com/realms/b","sub":"f00","client_id":"web"}`, false},
+		{"keycloak realms, service account", kc,
+			`{"iss":"https://sso.example.com/realms/a","sub":"s","client_id":"bot","preferred_username":"service-account-bot"}`,
+			`{"iss":"https://sso.example.com/realms/b","sub":"s","client_id":"bot","preferred_username":"service-account-bot"}`, true},
+		{"issuer differing by a trailing slash", std,
+			`{"iss":"https://idp.example","sub":"alice","client_id":"web"}`,
+			`{"iss":"https://idp.example/","sub":"alice","client_id":"web"}`, false},
+		{"issuer containing the separator", std,
+			`{"iss":"https://a.example|x","sub":"alice","client_id":"web"}`,
+			`{"iss":"https://a.example","sub":"x|alice","client_id":"web"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pa, err := tc.m.MapClaims(t.Context(), mustClaims(t, tc.a))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pb, err := tc.m.MapClaims(t.Context(), mustClaims(t, tc.b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (pa.Kind == core.PrincipalClient) != tc.client || pa.Kind != pb.Kind {
+				t.Fatalf("kinds %s/%s", pa.Kind, pb.Kind)
+			}
+			if pa.ID() == pb.ID() {
+				t.Fatalf("two issuers merged into one principal %q", pa.ID())
+			}
+		})
+	}
+}
