@@ -53,6 +53,13 @@
 //     after Redis is back, without a restart. The watcher resubscribes by
 //     itself and triggers one policy reload after each reconnection, because
 //     updates published during the outage were lost.
+//   - A failover (Sentinel or Cluster), a restart (empty or from an old
+//     snapshot) or a flush can lose recorded identifiers. The replay and
+//     grant stores keep the master's replication id (INFO replication) in
+//     "<prefix>epoch:replid"; on a new one they refuse one-time uses for
+//     ReplayConfig.Quarantine ([QuarantineError], 503), while rate limits
+//     and grants without a one-time identifier go on. Their Redis user
+//     needs the INFO command (ACL +info).
 //
 // # Keys
 //

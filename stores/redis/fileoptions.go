@@ -36,7 +36,7 @@ const (
 //	  password: ${SENTINEL_PASSWORD}  # OPTIONAL: exactly ${NAME}
 //	cluster:                   # or a Redis Cluster
 //	  addrs: [10.0.1.1:6379, 10.0.1.2:6379]  # REQUIRED: some nodes' host:port (seeds)
-//	username: app              # sentinel and cluster: the data nodes' ACL user (with url: in the URL)
+//	username: app              # sentinel and cluster: the data nodes' ACL user (with url: in the URL); needs +info
 //	password: ${REDIS_PASSWORD}   # sentinel and cluster: exactly ${NAME} (with url: in the URL)
 //	db: 0                      # sentinel only: database number (default 0; Cluster has only 0)
 //	prefix: "{acme-prod}:"     # OPTIONAL: DefaultPrefix; one per deployment sharing a Redis
