@@ -87,33 +87,38 @@ func TestMemoryRefreshStoreBounded(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemoryRefreshStore(3)
 	now := time.Unix(1_800_000_000, 0)
+	var first []RefreshToken
 	for i := range 5 {
 		id := string(rune('a' + i))
-		if err := m.Save(ctx, "h"+id, RefreshFamily{ID: id, Subject: "u", ClientID: "c", Created: now}); err != nil {
+		_, tok := newRefreshToken()
+		first = append(first, tok)
+		if err := m.Save(ctx, tok, RefreshFamily{ID: id, Subject: "u", ClientID: "c", Created: now}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if m.Len() != 3 {
 		t.Fatalf("len %d", m.Len())
 	}
-	if _, err := m.Rotate(ctx, "ha", "x", now); !errors.Is(err, ErrRefreshUnknown) {
+	if _, err := m.Rotate(ctx, first[0], "x", now); !errors.Is(err, ErrRefreshUnknown) {
 		t.Fatalf("evicted family still usable: %v", err)
 	}
-	// Rotation chain beyond the remembered history: old hashes are unknown,
-	// recent ones are detected as reuse.
-	cur := "he"
-	for i := range 20 {
-		next := "e" + string(rune('A'+i))
-		if _, err := m.Rotate(ctx, cur, next, now); err != nil {
+	// A long rotation chain: every older generation, the first included,
+	// is a reuse (no history to forget).
+	cur := first[4]
+	var chain []RefreshToken
+	for range 20 {
+		_, next := cur.next()
+		if _, err := m.Rotate(ctx, cur, next.SecretHash, now); err != nil {
 			t.Fatal(err)
 		}
+		chain = append(chain, cur)
 		cur = next
 	}
-	if _, err := m.Rotate(ctx, "he", "y", now); !errors.Is(err, ErrRefreshUnknown) {
-		t.Fatalf("ancient hash: %v", err)
+	if _, err := m.Peek(ctx, first[4]); !errors.Is(err, ErrRefreshReused) {
+		t.Fatalf("generation 1 after 20 rotations: %v", err)
 	}
-	if _, err := m.Rotate(ctx, "eS", "y", now); !errors.Is(err, ErrRefreshReused) {
-		t.Fatalf("recent rotated hash: %v", err)
+	if _, err := m.Rotate(ctx, chain[0], "y", now); !errors.Is(err, ErrRefreshReused) {
+		t.Fatalf("ancient generation: %v", err)
 	}
 	if _, err := m.Rotate(ctx, cur, "z", now); !errors.Is(err, ErrRefreshUnknown) {
 		t.Fatalf("family survived reuse: %v", err)
@@ -336,22 +341,25 @@ func TestMemoryRefreshStorePeek(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemoryRefreshStore(4)
 	now := time.Now()
-	if err := m.Save(ctx, "h0", RefreshFamily{ID: "f", ClientID: "c", Created: now, LastUsed: now}); err != nil {
+	_, t1 := newRefreshToken()
+	if err := m.Save(ctx, t1, RefreshFamily{ID: "f", ClientID: "c", Created: now, LastUsed: now}); err != nil {
 		t.Fatal(err)
 	}
-	if f, err := m.Peek(ctx, "h0"); err != nil || f.ID != "f" {
+	if f, err := m.Peek(ctx, t1); err != nil || f.ID != "f" {
 		t.Fatalf("peek current: %v %v", f, err)
 	}
-	if _, err := m.Rotate(ctx, "h0", "h1", now); err != nil {
+	_, t2 := t1.next()
+	if _, err := m.Rotate(ctx, t1, t2.SecretHash, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Peek(ctx, "h0"); !errors.Is(err, ErrRefreshReused) {
+	if _, err := m.Peek(ctx, t1); !errors.Is(err, ErrRefreshReused) {
 		t.Fatalf("peek rotated: %v", err)
 	}
-	if f, err := m.Peek(ctx, "h1"); err != nil || f.ID != "f" {
+	if f, err := m.Peek(ctx, t2); err != nil || f.ID != "f" {
 		t.Fatalf("peek revoked the family: %v %v", f, err)
 	}
-	if _, err := m.Peek(ctx, "nope"); !errors.Is(err, ErrRefreshUnknown) {
+	_, other := newRefreshToken()
+	if _, err := m.Peek(ctx, other); !errors.Is(err, ErrRefreshUnknown) {
 		t.Fatalf("peek unknown: %v", err)
 	}
 }

@@ -194,6 +194,9 @@ func codeForm(code, redirect, verifier string) url.Values {
 // TestBrokerEndToEnd: code → token → the core verifier accepts it for the
 // MCP resource with the ID-JAG claim shape; refresh rotates; reuse revokes
 // the family; consent is remembered and revocable.
+// refreshFormat is handle.generation.secret.
+var refreshFormat = regexp.MustCompile(`^[A-Za-z0-9_-]{22}\.[1-9][0-9]*\.[A-Za-z0-9_-]{43}$`)
+
 func TestBrokerEndToEnd(t *testing.T) {
 	e := newBrokerEnv(t, nil)
 	c := e.browser()
@@ -286,6 +289,26 @@ func TestBrokerEndToEnd(t *testing.T) {
 		t.Fatalf("rotation: %d %v", s, b)
 	}
 	rtB := b["refresh_token"].(string)
+	// handle.generation.secret: same handle, next generation
+	if !refreshFormat.MatchString(rtA) || !refreshFormat.MatchString(rtB) || rtA[:23] != rtB[:23] ||
+		rtA[22:25] != ".1." || rtB[22:25] != ".2." {
+		t.Fatalf("refresh token format: %q then %q", rtA, rtB)
+	}
+	// Tokens of the earlier opaque format, a future generation or a wrong
+	// secret are refused and revoke nothing.
+	for _, bad := range []string{rtB[25:], rtB[:23] + "3" + rtB[24:], rtB[:len(rtB)-1] + "A", rtB[:len(rtB)-1] + "B"} {
+		if bad == rtB {
+			continue
+		}
+		if s, b := refresh(bad); s != 400 || b["error"] != "invalid_grant" {
+			t.Fatalf("refresh with %q: %d %v", bad, s, b)
+		}
+	}
+	if s, b := refresh(rtB); s != 200 {
+		t.Fatalf("current token after refused guesses: %d %v", s, b)
+	} else {
+		rtB = b["refresh_token"].(string)
+	}
 	if s, b := refresh(rtA); s != 400 || b["error"] != "invalid_grant" {
 		t.Fatalf("reuse of rotated token: %d %v", s, b)
 	}

@@ -117,12 +117,18 @@ func (s *Server) grantRefreshToken(ctx context.Context, c *client, form map[stri
 	if raw == "" || len(raw) > 256 {
 		return nil, errRequest("refresh_token is missing or malformed", nil)
 	}
+	tok, ok := parseRefreshToken(raw)
+	if !ok {
+		// not handle.generation.secret (tokens of the earlier opaque
+		// format included): nothing to look up
+		return nil, errGrant("invalid refresh token", ErrRefreshUnknown)
+	}
 	store := s.broker.refresh
-	h, next := hashRefresh(raw), randomToken()
+	next, nextTok := tok.next()
 	now := s.now()
-	f, err := store.Peek(ctx, h)
+	f, err := store.Peek(ctx, tok)
 	if errors.Is(err, ErrRefreshReused) {
-		_, err = store.Rotate(ctx, h, hashRefresh(next), now) // revokes the family
+		_, err = store.Rotate(ctx, tok, nextTok.SecretHash, now) // revokes the family
 	}
 	if oe := s.refreshStoreErr(ctx, c, err); oe != nil {
 		return nil, oe
@@ -167,7 +173,7 @@ func (s *Server) grantRefreshToken(ctx context.Context, c *client, form map[stri
 	}
 	// Spend the token. A concurrent rotation of the same token wins the
 	// race and this one counts as reuse (the store revokes the family).
-	rf, err := store.Rotate(ctx, h, hashRefresh(next), now)
+	rf, err := store.Rotate(ctx, tok, nextTok.SecretHash, now)
 	if oe := s.refreshStoreErr(ctx, c, err); oe != nil {
 		return nil, oe
 	}
@@ -214,8 +220,8 @@ func (s *Server) issueRefresh(ctx context.Context, g *grant) (string, *oauthErro
 	if g.refreshFamily == nil {
 		return g.refreshToken, nil
 	}
-	tok := randomToken()
-	if err := s.broker.refresh.Save(ctx, hashRefresh(tok), *g.refreshFamily); err != nil {
+	tok, t := newRefreshToken()
+	if err := s.broker.refresh.Save(ctx, t, *g.refreshFamily); err != nil {
 		oe := errUnavailable(http.StatusServiceUnavailable, "refresh token store unavailable", err)
 		oe.retryAfter = 5
 		return "", oe

@@ -3,22 +3,28 @@ package authserver
 import (
 	"container/list"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
-// ErrRefreshReused is returned by [RefreshStore.Rotate] when a token that
-// was already rotated is presented again: the store has revoked its whole
-// family (OAuth 2.1 §4.3.1, refresh token rotation).
+// ErrRefreshReused is returned by [RefreshStore.Rotate] when a token of
+// an older generation than its family's current one is presented: the
+// store has revoked the whole family (RFC 9700 §4.14.2, refresh token
+// rotation).
 var ErrRefreshReused = errors.New("authserver: refresh token reused; family revoked")
 
 // ErrRefreshUnknown is returned for a token the store does not know
-// (never issued, expired, revoked or evicted).
+// (never issued, expired, revoked or evicted, a generation not issued yet,
+// or a secret that does not match).
 var ErrRefreshUnknown = errors.New("authserver: unknown refresh token")
 
 // RefreshFamily is the grant a chain of rotated refresh tokens carries.
@@ -39,25 +45,91 @@ type RefreshFamily struct {
 	AccessGroups []string `json:",omitempty"`
 }
 
-// RefreshStore keeps refresh token families. Tokens are passed as SHA-256
-// hashes, never in clear. Implementations must be safe for concurrent use
-// and make Rotate atomic: of two concurrent rotations of one token, one
-// wins and the other gets ErrRefreshReused.
+// RefreshToken is what a [RefreshStore] sees of a refresh token. The token
+// itself is handle.generation.secret: Handle names its family (random,
+// 16 bytes in base64url), Generation counts the rotations (1 for the
+// token of the login, +1 per rotation, in decimal) and the secret is 32
+// random bytes in base64url, of which the store only ever gets the SHA-256
+// (SecretHash). A token of an older generation than the family's current
+// one is a reuse, however many rotations ago it was spent.
+type RefreshToken struct {
+	Handle     string
+	Generation uint64
+	SecretHash string
+}
+
+// Refresh token format bounds.
+const (
+	refreshHandleLen = 22 // 16 bytes, base64url
+	refreshSecretLen = 43 // 32 bytes, base64url
+	maxRefreshGen    = 1 << 53
+)
+
+// newRefreshToken starts a family: a new handle at generation 1.
+func newRefreshToken() (string, RefreshToken) {
+	var h [16]byte
+	_, _ = rand.Read(h[:])
+	return refreshAt(base64.RawURLEncoding.EncodeToString(h[:]), 1)
+}
+
+// next is the token that replaces t in its family.
+func (t RefreshToken) next() (string, RefreshToken) { return refreshAt(t.Handle, t.Generation+1) }
+
+func refreshAt(handle string, gen uint64) (string, RefreshToken) {
+	secret := randomToken()
+	return handle + "." + strconv.FormatUint(gen, 10) + "." + secret,
+		RefreshToken{Handle: handle, Generation: gen, SecretHash: hashRefresh(secret)}
+}
+
+// parseRefreshToken reads handle.generation.secret strictly: base64url
+// handle and secret of their exact lengths, a decimal generation from 1
+// without leading zeros. Tokens of the earlier opaque format do not parse.
+func parseRefreshToken(raw string) (RefreshToken, bool) {
+	handle, rest, ok1 := strings.Cut(raw, ".")
+	gen, secret, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || len(handle) != refreshHandleLen || len(secret) != refreshSecretLen ||
+		!isBase64URL(handle) || !isBase64URL(secret) || gen == "" || len(gen) > 16 || gen[0] == '0' {
+		return RefreshToken{}, false
+	}
+	n, err := strconv.ParseUint(gen, 10, 64)
+	if err != nil || n > maxRefreshGen {
+		return RefreshToken{}, false
+	}
+	return RefreshToken{Handle: handle, Generation: n, SecretHash: hashRefresh(secret)}, true
+}
+
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// RefreshStore keeps refresh token families. Tokens are passed as
+// [RefreshToken]s, never in clear. Implementations must be safe for
+// concurrent use and make Rotate atomic: of two concurrent rotations of one
+// token, one wins and the other gets ErrRefreshReused.
 type RefreshStore interface {
-	// Save starts a family with its first token.
-	Save(ctx context.Context, tokenHash string, f RefreshFamily) error
-	// Peek returns the family whose current token is tokenHash, changing
-	// nothing, so that a request can be validated before its token is
-	// spent. A token rotated before returns ErrRefreshReused (without
-	// revoking: the Rotate that follows does), an unknown one
+	// Save starts a family with its first token (generation 1). A family
+	// id or a handle saved before is an error.
+	Save(ctx context.Context, t RefreshToken, f RefreshFamily) error
+	// Peek returns the family whose current token is t, changing nothing,
+	// so that a request can be validated before its token is spent. A
+	// token of an older generation returns ErrRefreshReused (without
+	// revoking: the Rotate that follows does); an unknown handle, a
+	// generation not issued yet or a secret that does not match,
 	// ErrRefreshUnknown.
-	Peek(ctx context.Context, tokenHash string) (RefreshFamily, error)
-	// Rotate exchanges tokenHash for nextHash: it returns the family (with
-	// LastUsed as it was before this call) and makes nextHash the family's
-	// only valid token, with LastUsed = now. A token rotated before revokes
-	// the family and returns ErrRefreshReused; an unknown one
-	// ErrRefreshUnknown.
-	Rotate(ctx context.Context, tokenHash, nextHash string, now time.Time) (RefreshFamily, error)
+	Peek(ctx context.Context, t RefreshToken) (RefreshFamily, error)
+	// Rotate spends t: it returns the family (with LastUsed as it was
+	// before this call) and makes the token of generation t.Generation+1
+	// with the secret hash nextSecretHash the family's only valid token,
+	// with LastUsed = now. A token of an older generation revokes the
+	// family and returns ErrRefreshReused; what Peek calls unknown returns
+	// ErrRefreshUnknown and changes nothing.
+	Rotate(ctx context.Context, t RefreshToken, nextSecretHash string, now time.Time) (RefreshFamily, error)
 	// RevokeFamily ends a family (e.g. when its authorization code is
 	// replayed). Unknown ids are not an error.
 	RevokeFamily(ctx context.Context, id string) error
@@ -137,15 +209,12 @@ func hashRefresh(tok string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// maxRotatedPerFamily bounds the rotated hashes remembered per family for
-// reuse detection; older ones are merely unknown.
-const maxRotatedPerFamily = 8
-
 type memFamily struct {
-	f       RefreshFamily
-	current string
-	rotated []string
-	size    int // RefreshFamilySize
+	f      RefreshFamily
+	handle string
+	gen    uint64
+	secret string // SecretHash of the current generation
+	size   int    // RefreshFamilySize
 }
 
 // subjectFamilies is what one subject holds.
@@ -162,7 +231,7 @@ type MemoryRefreshStore struct {
 	max      int
 	limits   RefreshLimits
 	families map[string]*list.Element // family id → *memFamily
-	byHash   map[string]string        // current and rotated hashes → family id
+	byHandle map[string]string        // handle → family id
 	subjects map[string]*subjectFamilies
 	lru      *list.List
 }
@@ -185,14 +254,14 @@ func NewLimitedMemoryRefreshStore(max int, l RefreshLimits) (*MemoryRefreshStore
 		max = DefaultMaxRefreshFamilies
 	}
 	return &MemoryRefreshStore{
-		max: max, limits: l, families: map[string]*list.Element{}, byHash: map[string]string{},
+		max: max, limits: l, families: map[string]*list.Element{}, byHandle: map[string]string{},
 		subjects: map[string]*subjectFamilies{}, lru: list.New(),
 	}, nil
 }
 
 // Save implements RefreshStore. At a subject's cap it first revokes that
 // subject's least recently used families (see [RefreshLimits]).
-func (m *MemoryRefreshStore) Save(_ context.Context, h string, f RefreshFamily) error {
+func (m *MemoryRefreshStore) Save(_ context.Context, t RefreshToken, f RefreshFamily) error {
 	size, err := RefreshFamilySize(f)
 	if err != nil {
 		return err
@@ -205,6 +274,9 @@ func (m *MemoryRefreshStore) Save(_ context.Context, h string, f RefreshFamily) 
 	if _, ok := m.families[f.ID]; ok {
 		return errors.New("authserver: refresh family exists")
 	}
+	if _, ok := m.byHandle[t.Handle]; ok || t.Handle == "" || t.Generation != 1 {
+		return errors.New("authserver: refresh handle exists, is empty or not at generation 1")
+	}
 	if sf := m.subjects[f.Subject]; sf != nil {
 		for len(sf.els) >= m.limits.FamiliesPerSubject || sf.bytes+size > m.limits.BytesPerSubject {
 			m.dropLocked(lruVictim(sf, f.ClientID))
@@ -213,9 +285,9 @@ func (m *MemoryRefreshStore) Save(_ context.Context, h string, f RefreshFamily) 
 	for m.lru.Len() >= m.max {
 		m.dropLocked(m.lru.Back())
 	}
-	e := m.lru.PushFront(&memFamily{f: f, current: h, size: size})
+	e := m.lru.PushFront(&memFamily{f: f, handle: t.Handle, gen: 1, secret: t.SecretHash, size: size})
 	m.families[f.ID] = e
-	m.byHash[h] = f.ID
+	m.byHandle[t.Handle] = f.ID
 	sf := m.subjects[f.Subject]
 	if sf == nil {
 		sf = &subjectFamilies{els: map[*list.Element]struct{}{}}
@@ -266,44 +338,51 @@ func lruVictim(sf *subjectFamilies, clientID string) *list.Element {
 	return v
 }
 
-// Peek implements RefreshStore.
-func (m *MemoryRefreshStore) Peek(_ context.Context, h string) (RefreshFamily, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	id, ok := m.byHash[h]
+// find returns the family of t's handle and whether t is its current
+// token, an older one (reuse) or neither. Callers hold m.mu.
+func (m *MemoryRefreshStore) find(t RefreshToken) (*list.Element, error) {
+	id, ok := m.byHandle[t.Handle]
 	if !ok {
-		return RefreshFamily{}, ErrRefreshUnknown
-	}
-	mf := m.families[id].Value.(*memFamily)
-	if mf.current != h {
-		return RefreshFamily{}, ErrRefreshReused
-	}
-	return mf.f, nil
-}
-
-// Rotate implements RefreshStore.
-func (m *MemoryRefreshStore) Rotate(_ context.Context, h, next string, now time.Time) (RefreshFamily, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	id, ok := m.byHash[h]
-	if !ok {
-		return RefreshFamily{}, ErrRefreshUnknown
+		return nil, ErrRefreshUnknown
 	}
 	e := m.families[id]
 	mf := e.Value.(*memFamily)
-	if mf.current != h {
+	switch {
+	case t.Generation < mf.gen:
+		return e, ErrRefreshReused
+	case t.Generation > mf.gen || subtle.ConstantTimeCompare([]byte(t.SecretHash), []byte(mf.secret)) != 1:
+		return nil, ErrRefreshUnknown
+	}
+	return e, nil
+}
+
+// Peek implements RefreshStore.
+func (m *MemoryRefreshStore) Peek(_ context.Context, t RefreshToken) (RefreshFamily, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, err := m.find(t)
+	if err != nil {
+		return RefreshFamily{}, err
+	}
+	return e.Value.(*memFamily).f, nil
+}
+
+// Rotate implements RefreshStore.
+func (m *MemoryRefreshStore) Rotate(_ context.Context, t RefreshToken, nextSecretHash string, now time.Time) (RefreshFamily, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, err := m.find(t)
+	if errors.Is(err, ErrRefreshReused) {
 		m.dropLocked(e)
-		return RefreshFamily{}, ErrRefreshReused
 	}
+	if err != nil {
+		return RefreshFamily{}, err
+	}
+	mf := e.Value.(*memFamily)
 	out := mf.f
-	mf.rotated = append(mf.rotated, h)
-	if len(mf.rotated) > maxRotatedPerFamily {
-		delete(m.byHash, mf.rotated[0])
-		mf.rotated = mf.rotated[1:]
-	}
-	mf.current = next
+	mf.gen++
+	mf.secret = nextSecretHash
 	mf.f.LastUsed = now
-	m.byHash[next] = id
 	m.lru.MoveToFront(e)
 	return out, nil
 }
@@ -343,10 +422,7 @@ func (m *MemoryRefreshStore) Len() int {
 
 func (m *MemoryRefreshStore) dropLocked(e *list.Element) {
 	mf := e.Value.(*memFamily)
-	delete(m.byHash, mf.current)
-	for _, h := range mf.rotated {
-		delete(m.byHash, h)
-	}
+	delete(m.byHandle, mf.handle)
 	delete(m.families, mf.f.ID)
 	if sf := m.subjects[mf.f.Subject]; sf != nil {
 		delete(sf.els, e)

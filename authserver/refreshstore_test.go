@@ -40,23 +40,26 @@ func TestMemoryRefreshStorePerSubject(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	if err := m.Save(ctx, "victim", authserver.RefreshFamily{ID: "v", ClientID: "app", Subject: "alice", Created: now, LastUsed: now}); err != nil {
+	tk := func(h string) authserver.RefreshToken {
+		return authserver.RefreshToken{Handle: h, Generation: 1, SecretHash: "secret-" + h}
+	}
+	if err := m.Save(ctx, tk("victim"), authserver.RefreshFamily{ID: "v", ClientID: "app", Subject: "alice", Created: now, LastUsed: now}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 500 {
 		f := authserver.RefreshFamily{ID: "m" + strconv.Itoa(i), ClientID: "app", Subject: "mallory", Created: now, LastUsed: now.Add(time.Duration(i))}
-		if err := m.Save(ctx, "m"+strconv.Itoa(i), f); err != nil {
+		if err := m.Save(ctx, tk("m"+strconv.Itoa(i)), f); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := m.Peek(ctx, "victim"); err != nil {
+	if _, err := m.Peek(ctx, tk("victim")); err != nil {
 		t.Fatalf("another user's family was evicted: %v", err)
 	}
 	if m.Len() != 6 {
 		t.Fatalf("%d families, want 5 of mallory and 1 of alice", m.Len())
 	}
 	huge := authserver.RefreshFamily{ID: "huge", Subject: "bob", Extra: map[string]any{"x": strings.Repeat("y", 5<<10)}, Created: now, LastUsed: now}
-	if err := m.Save(ctx, "huge", huge); !errors.Is(err, authserver.ErrRefreshFamilyTooLarge) {
+	if err := m.Save(ctx, tk("huge"), huge); !errors.Is(err, authserver.ErrRefreshFamilyTooLarge) {
 		t.Fatalf("family above the byte cap: %v", err)
 	}
 	if _, err := authserver.NewLimitedMemoryRefreshStore(1, authserver.RefreshLimits{FamiliesPerSubject: -1}); err == nil {

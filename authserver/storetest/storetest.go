@@ -25,12 +25,16 @@ import (
 // newStore twice and expects what one store did to hold on the other.
 //
 //   - Save, then Rotate returns the family with LastUsed as it was, and
-//     makes the next token the only valid one; Peek returns the family of
-//     the current token and changes nothing (a rotated one: ErrRefreshReused);
-//   - a rotated token presented again revokes the family (ErrRefreshReused)
-//     and its current token stops working, on every replica;
+//     makes the next generation the only valid token; Peek returns the
+//     family of the current token and changes nothing (an older
+//     generation: ErrRefreshReused);
+//   - a token of an older generation, however old, revokes the family
+//     (ErrRefreshReused) and its current token stops working, on every
+//     replica; a future generation or a wrong secret is ErrRefreshUnknown
+//     and revokes nothing;
 //   - of concurrent rotations of one token exactly one wins;
-//   - unknown tokens are ErrRefreshUnknown; a family id cannot be saved twice;
+//   - unknown handles are ErrRefreshUnknown; a family id or a handle cannot
+//     be saved twice;
 //   - RevokeFamily and RevokeSubject (all clients or one) end families;
 //   - the family's claims survive the store with their JSON values;
 //   - a subject is capped at the default [authserver.RefreshLimits]
@@ -42,6 +46,12 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Millisecond)
+	// tk is the token of generation gen of the family with handle h; sec
+	// its secret hash.
+	tk := func(h string, gen uint64) authserver.RefreshToken {
+		return authserver.RefreshToken{Handle: h, Generation: gen, SecretHash: "secret-" + h + "-" + strconv.FormatUint(gen, 10)}
+	}
+	sec := func(h string, gen uint64) string { return tk(h, gen).SecretHash }
 	fam := func(id, client, subject string) authserver.RefreshFamily {
 		return authserver.RefreshFamily{
 			ID: id, ClientID: client, Subject: subject, Resource: "https://mcp.example.com/mcp",
@@ -53,19 +63,30 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 	t.Run("rotate", func(t *testing.T) {
 		a, b := newStore(t), newStore(t)
 		f := fam("fam-rotate", "app", "alice")
-		if err := a.Save(ctx, "h0", f); err != nil {
+		if err := a.Save(ctx, tk("h", 1), f); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Save(ctx, "h-other", f); err == nil {
+		if err := b.Save(ctx, tk("h-other", 1), f); err == nil {
 			t.Fatal("a family id was saved twice")
 		}
-		if got, err := b.Peek(ctx, "h0"); err != nil || got.ID != f.ID || !got.LastUsed.Equal(now) {
+		if err := b.Save(ctx, tk("h", 1), fam("fam-rotate-2", "app", "alice")); err == nil {
+			t.Fatal("a handle was saved twice")
+		}
+		if got, err := b.Peek(ctx, tk("h", 1)); err != nil || got.ID != f.ID || !got.LastUsed.Equal(now) {
 			t.Fatalf("Peek before the rotation: %+v %v", got, err)
 		}
-		if _, err := b.Peek(ctx, "nope"); !errors.Is(err, authserver.ErrRefreshUnknown) {
-			t.Fatalf("Peek of an unknown token: %v", err)
+		for name, bad := range map[string]authserver.RefreshToken{
+			"unknown handle": tk("nope", 1), "future generation": tk("h", 2),
+			"wrong secret": {Handle: "h", Generation: 1, SecretHash: "guess"},
+		} {
+			if _, err := b.Peek(ctx, bad); !errors.Is(err, authserver.ErrRefreshUnknown) {
+				t.Fatalf("Peek of a token with an %s: %v", name, err)
+			}
+			if _, err := a.Rotate(ctx, bad, "x", now); !errors.Is(err, authserver.ErrRefreshUnknown) {
+				t.Fatalf("Rotate of a token with an %s: %v", name, err)
+			}
 		}
-		got, err := b.Rotate(ctx, "h0", "h1", now.Add(time.Minute))
+		got, err := b.Rotate(ctx, tk("h", 1), sec("h", 2), now.Add(time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,49 +98,64 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 		if js, _ := json.Marshal(got.Extra); string(js) != string(want) {
 			t.Fatalf("claims after the store: %s, want %s", js, want)
 		}
-		got, err = a.Rotate(ctx, "h1", "h2", now.Add(2*time.Minute))
+		got, err = a.Rotate(ctx, tk("h", 2), sec("h", 3), now.Add(2*time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !got.LastUsed.Equal(now.Add(time.Minute)) {
 			t.Fatalf("LastUsed %v, want the previous rotation's time", got.LastUsed)
 		}
-		// Peek of a rotated token reports the reuse and changes nothing.
-		if _, err := b.Peek(ctx, "h1"); !errors.Is(err, authserver.ErrRefreshReused) {
+		// Peek of an older generation reports the reuse and changes nothing.
+		if _, err := b.Peek(ctx, tk("h", 2)); !errors.Is(err, authserver.ErrRefreshReused) {
 			t.Fatalf("Peek of a rotated token: %v", err)
 		}
-		if got, err := b.Peek(ctx, "h2"); err != nil || !got.LastUsed.Equal(now.Add(2*time.Minute)) {
+		if got, err := b.Peek(ctx, tk("h", 3)); err != nil || !got.LastUsed.Equal(now.Add(2*time.Minute)) {
 			t.Fatalf("Peek after a Peek of a rotated token: %+v %v", got, err)
-		}
-		if _, err := a.Rotate(ctx, "nope", "x", now); !errors.Is(err, authserver.ErrRefreshUnknown) {
-			t.Fatalf("unknown token: %v", err)
 		}
 	})
 	t.Run("reuse revokes the family on every replica", func(t *testing.T) {
 		a, b := newStore(t), newStore(t)
-		if err := a.Save(ctx, "r0", fam("fam-reuse", "app", "bob")); err != nil {
+		if err := a.Save(ctx, tk("r", 1), fam("fam-reuse", "app", "bob")); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.Rotate(ctx, "r0", "r1", now); err != nil {
+		if _, err := a.Rotate(ctx, tk("r", 1), sec("r", 2), now); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.Rotate(ctx, "r0", "evil", now); !errors.Is(err, authserver.ErrRefreshReused) {
+		if _, err := b.Rotate(ctx, tk("r", 1), "evil", now); !errors.Is(err, authserver.ErrRefreshReused) {
 			t.Fatalf("reuse of a rotated token: %v, want ErrRefreshReused", err)
 		}
-		for _, h := range []string{"r1", "evil", "r0"} {
-			if _, err := a.Rotate(ctx, h, h+"-next", now); err == nil {
-				t.Fatalf("token %s still works after the family was revoked", h)
+		for _, tok := range []authserver.RefreshToken{tk("r", 2), {Handle: "r", Generation: 2, SecretHash: "evil"}, tk("r", 1)} {
+			if _, err := a.Rotate(ctx, tok, "next", now); err == nil {
+				t.Fatalf("token %+v still works after the family was revoked", tok)
 			}
+		}
+	})
+	t.Run("any older generation is a reuse", func(t *testing.T) {
+		a, b := newStore(t), newStore(t)
+		if err := a.Save(ctx, tk("g", 1), fam("fam-gen", "app", "gus")); err != nil {
+			t.Fatal(err)
+		}
+		const rotations = 40
+		for g := uint64(1); g <= rotations; g++ {
+			if _, err := replicas.Pick(int(g), a, b).Rotate(ctx, tk("g", g), sec("g", g+1), now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := b.Rotate(ctx, tk("g", 1), "evil", now); !errors.Is(err, authserver.ErrRefreshReused) {
+			t.Fatalf("generation 1 after %d rotations: %v, want ErrRefreshReused", rotations, err)
+		}
+		if _, err := a.Peek(ctx, tk("g", rotations+1)); !errors.Is(err, authserver.ErrRefreshUnknown) {
+			t.Fatalf("current token after the reuse: %v", err)
 		}
 	})
 	t.Run("concurrent rotations", func(t *testing.T) {
 		a, b := newStore(t), newStore(t)
-		if err := a.Save(ctx, "c0", fam("fam-race", "app", "carol")); err != nil {
+		if err := a.Save(ctx, tk("c", 1), fam("fam-race", "app", "carol")); err != nil {
 			t.Fatal(err)
 		}
 		var wins, reused atomic.Int32
 		replicas.Concurrently(50, a, b, func(i int, s authserver.RefreshStore) {
-			_, err := s.Rotate(ctx, "c0", "c1-"+strconv.Itoa(i), now)
+			_, err := s.Rotate(ctx, tk("c", 1), "c2-"+strconv.Itoa(i), now)
 			switch {
 			case err == nil:
 				wins.Add(1)
@@ -138,7 +174,7 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 		for i, f := range []authserver.RefreshFamily{
 			fam("fam-d1", "app", "dave"), fam("fam-d2", "other", "dave"), fam("fam-d3", "app", "dave"), fam("fam-e1", "app", "erin"),
 		} {
-			if err := a.Save(ctx, "d"+strconv.Itoa(i), f); err != nil {
+			if err := a.Save(ctx, tk("d"+strconv.Itoa(i), 1), f); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -153,7 +189,7 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 		}
 		alive := map[string]bool{"d0": false, "d1": true, "d2": false, "d3": true}
 		for h, want := range alive {
-			_, err := a.Rotate(ctx, h, h+"-next", now)
+			_, err := a.Rotate(ctx, tk(h, 1), sec(h, 2), now)
 			if (err == nil) != want {
 				t.Errorf("token %s after revocations: %v, want alive=%v", h, err, want)
 			}
@@ -161,10 +197,10 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 		if err := b.RevokeSubject(ctx, "dave", ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.Rotate(ctx, "d1-next", "x", now); !errors.Is(err, authserver.ErrRefreshUnknown) {
+		if _, err := a.Rotate(ctx, tk("d1", 2), sec("d1", 3), now); !errors.Is(err, authserver.ErrRefreshUnknown) {
 			t.Errorf("dave's other client after RevokeSubject(all): %v", err)
 		}
-		if _, err := a.Rotate(ctx, "d3-next", "y", now); err != nil {
+		if _, err := a.Rotate(ctx, tk("d3", 2), sec("d3", 3), now); err != nil {
 			t.Errorf("erin's family: %v", err)
 		}
 	})
@@ -176,23 +212,27 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 			t.Helper()
 			f := fam(id, client, "sam")
 			f.LastUsed = used
-			if err := s.Save(ctx, h, f); err != nil {
+			if err := s.Save(ctx, tk(h, 1), f); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for i := range n {
 			save(a, "cap"+strconv.Itoa(i), "fam-cap"+strconv.Itoa(i), "app", at(i))
 		}
-		if err := a.Save(ctx, "tess", fam("fam-tess", "app", "tess")); err != nil {
+		if err := a.Save(ctx, tk("tess", 1), fam("fam-tess", "app", "tess")); err != nil {
 			t.Fatal(err)
 		}
 		// cap0 is in use: it becomes the most recently used.
-		if _, err := b.Rotate(ctx, "cap0", "cap0-next", at(3600)); err != nil {
+		if _, err := b.Rotate(ctx, tk("cap0", 1), sec("cap0", 2), at(3600)); err != nil {
 			t.Fatal(err)
 		}
 		alive := func(h string) bool {
 			t.Helper()
-			_, err := a.Peek(ctx, h)
+			gen := uint64(1)
+			if h == "cap0-next" {
+				h, gen = "cap0", 2
+			}
+			_, err := a.Peek(ctx, tk(h, gen))
 			if err != nil && !errors.Is(err, authserver.ErrRefreshUnknown) {
 				t.Fatalf("Peek %s: %v", h, err)
 			}
@@ -242,7 +282,7 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 			t.Helper()
 			f := fam(id, client, "vic")
 			f.LastUsed = used
-			if err := s.Save(ctx, h, f); err != nil {
+			if err := s.Save(ctx, tk(h, 1), f); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -254,7 +294,7 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 		}
 		alive := func(h string) bool {
 			t.Helper()
-			_, err := b.Peek(ctx, h)
+			_, err := b.Peek(ctx, tk(h, 1))
 			if err != nil && !errors.Is(err, authserver.ErrRefreshUnknown) {
 				t.Fatalf("Peek %s: %v", h, err)
 			}
@@ -289,12 +329,12 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 		}
 		fit := authserver.DefaultRefreshBytesPerSubject / size
 		for i := range fit + 2 {
-			if err := replicas.Pick(i, a, b).Save(ctx, "big"+strconv.Itoa(i), big(i)); err != nil {
+			if err := replicas.Pick(i, a, b).Save(ctx, tk("big"+strconv.Itoa(i), 1), big(i)); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for i := range fit + 2 {
-			_, err := b.Peek(ctx, "big"+strconv.Itoa(i))
+			_, err := b.Peek(ctx, tk("big"+strconv.Itoa(i), 1))
 			if want := i >= 2; (err == nil) != want {
 				t.Errorf("family %d of %d bytes (%d fit): %v, want alive=%v", i, size, fit, err, want)
 			}
@@ -306,13 +346,13 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 		replicas.Concurrently(3*n, a, b, func(i int, s authserver.RefreshStore) {
 			f := fam("fam-cc"+strconv.Itoa(i), "app", "cat")
 			f.LastUsed = now.Add(time.Duration(i) * time.Millisecond)
-			if err := s.Save(ctx, "cc"+strconv.Itoa(i), f); err != nil {
+			if err := s.Save(ctx, tk("cc"+strconv.Itoa(i), 1), f); err != nil {
 				t.Error(err)
 			}
 		})
 		count := 0
 		for i := range 3 * n {
-			if _, err := a.Peek(ctx, "cc"+strconv.Itoa(i)); err == nil {
+			if _, err := a.Peek(ctx, tk("cc"+strconv.Itoa(i), 1)); err == nil {
 				count++
 			}
 		}

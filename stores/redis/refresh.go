@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
@@ -13,36 +14,52 @@ import (
 )
 
 // A refresh family is a hash at key("rfam", id) with the fields f (the
-// family as JSON, without LastUsed), cur (the key of its current token),
-// last (LastUsed, RFC 3339), lu (LastUsed, ms since the epoch), dl (the
-// absolute deadline, ms since the epoch), cid (client id), sk (its
-// subject's set) and rot (the list of its rotated tokens' keys). A token is a string at key("rtok", hash) holding
-// its family's key. A subject's families are a set at key("rsub",
-// subject). Keys read by the scripts through other keys share the
-// deployment's hash tag (Config.Prefix), so the scripts work on Cluster.
+// family as JSON, without LastUsed), hk (the key of its handle), gen (the
+// current generation), sh (the current generation's secret hash), last
+// (LastUsed, RFC 3339), lu (LastUsed, ms since the epoch), dl (the absolute
+// deadline, ms since the epoch), cid (client id) and sk (its subject's
+// set). A handle is a string at key("rh", handle) holding its family's
+// key. A subject's families are a set at key("rsub", subject). Keys read
+// by the scripts through other keys share the deployment's hash tag
+// (Config.Prefix), so the scripts work on Cluster.
 const revokeLua = `
 local function revoke(fk)
-  local h = redis.call('HMGET', fk, 'cur', 'rot', 'sk')
+  local h = redis.call('HMGET', fk, 'hk', 'sk')
   if h[1] then redis.call('DEL', h[1]) end
-  if h[2] then
-    for _, k in ipairs(redis.call('LRANGE', h[2], 0, -1)) do redis.call('DEL', k) end
-    redis.call('DEL', h[2])
-  end
-  if h[3] then redis.call('SREM', h[3], fk) end
+  if h[2] then redis.call('SREM', h[2], fk) end
   redis.call('DEL', fk)
 end
 `
 
+// findLua reads the family of the handle KEYS[1] for the token of
+// generation ARGV[1] with secret hash ARGV[2]: it returns the family key
+// and its fields, or a code: 0 unknown (or a future generation, or another
+// secret), 1 an older generation (a reuse).
+const findLua = `
+local function find()
+  local fk = redis.call('GET', KEYS[1])
+  if not fk then return nil, 0 end
+  local h = redis.call('HMGET', fk, 'f', 'gen', 'sh', 'last', 'dl', 'sk')
+  if not h[1] then return nil, 0 end
+  local g, cur = tonumber(ARGV[1]), tonumber(h[2])
+  if not g or not cur then return nil, 0 end
+  if g < cur then return fk, 1 end
+  if g > cur or h[3] ~= ARGV[2] then return nil, 0 end
+  return fk, 2, h
+end
+`
+
 var (
-	// KEYS: family, token, subject set, rotated list. ARGV: family JSON,
-	// LastUsed, client id, TTL ms, deadline ms, LastUsed ms, families per
-	// subject, bytes per subject. Returns 1 if the family exists, 0 once
-	// saved. At the subject's cap it first revokes the subject's least
-	// recently used family of the same client, else of the client holding
-	// the most of the subject's families (authserver.RefreshLimits); members whose family expired are dropped
+	// KEYS: family, handle, subject set. ARGV: family JSON, LastUsed,
+	// client id, TTL ms, deadline ms, LastUsed ms, families per subject,
+	// bytes per subject, secret hash. Returns 1 if the family or the
+	// handle exists, 0 once saved. At the subject's cap it first revokes
+	// the subject's least recently used family of the same client, else of
+	// the client holding the most of the subject's families
+	// (authserver.RefreshLimits); members whose family expired are dropped
 	// from the set on the way.
 	refreshSave = redis.NewScript(revokeLua + `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 1 end
 local size, maxn, maxb = string.len(ARGV[1]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local live, n, bytes = {}, 0, 0
 for _, fk in ipairs(redis.call('SMEMBERS', KEYS[3])) do
@@ -74,56 +91,44 @@ while n > 0 and (n >= maxn or bytes + size > maxb) do
   v[5], n, bytes = true, n - 1, bytes - v[4]
   count[v[2]] = count[v[2]] - 1
 end
-redis.call('HSET', KEYS[1], 'f', ARGV[1], 'cur', KEYS[2], 'last', ARGV[2], 'cid', ARGV[3], 'sk', KEYS[3], 'rot', KEYS[4], 'dl', ARGV[5], 'lu', ARGV[6])
+redis.call('HSET', KEYS[1], 'f', ARGV[1], 'hk', KEYS[2], 'gen', 1, 'sh', ARGV[9], 'last', ARGV[2], 'cid', ARGV[3], 'sk', KEYS[3], 'dl', ARGV[5], 'lu', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('SET', KEYS[2], KEYS[1], 'PX', ARGV[4])
 redis.call('SADD', KEYS[3], KEYS[1])
 if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[3], ARGV[4]) end
 return 0
 `)
-	// KEYS: presented token, next token. ARGV: now (RFC 3339), now ms, idle
-	// lifetime ms, rotated tokens kept. Returns {0} unknown, {1} reused
-	// (family revoked), {2, family JSON, LastUsed before}. The subject's
-	// set lives as long as its longest-lived family, so RevokeSubject and
-	// the per-subject cap see a family kept alive by rotations.
-	refreshRotate = redis.NewScript(revokeLua + `
-local fk = redis.call('GET', KEYS[1])
-if not fk then return {0} end
-local h = redis.call('HMGET', fk, 'f', 'cur', 'last', 'dl', 'rot', 'sk')
-if not h[1] then
-  redis.call('DEL', KEYS[1])
-  return {0}
-end
-if h[2] ~= KEYS[1] then
+	// KEYS: handle. ARGV: generation, secret hash, next secret hash, now
+	// (RFC 3339), now ms, idle lifetime ms. Returns {0} unknown, {1}
+	// reused (family revoked), {2, family JSON, LastUsed before}. The
+	// subject's set lives as long as its longest-lived family, so
+	// RevokeSubject and the per-subject cap see a family kept alive by
+	// rotations.
+	refreshRotate = redis.NewScript(revokeLua + findLua + `
+local fk, code, h = find()
+if code == 0 then return {0} end
+if code == 1 then
   revoke(fk)
   return {1}
 end
-local ttl = math.min(tonumber(h[4]) - tonumber(ARGV[2]), tonumber(ARGV[3]))
+local ttl = math.min(tonumber(h[5]) - tonumber(ARGV[5]), tonumber(ARGV[6]))
 if ttl < 1 then ttl = 1 end
-redis.call('HSET', fk, 'cur', KEYS[2], 'last', ARGV[1], 'lu', ARGV[2])
+redis.call('HSET', fk, 'gen', tonumber(h[2]) + 1, 'sh', ARGV[3], 'last', ARGV[4], 'lu', ARGV[5])
 redis.call('PEXPIRE', fk, ttl)
-redis.call('SET', KEYS[2], fk, 'PX', ttl)
 redis.call('PEXPIRE', KEYS[1], ttl)
 if h[6] then
   redis.call('SADD', h[6], fk)
   if redis.call('PTTL', h[6]) < ttl then redis.call('PEXPIRE', h[6], ttl) end
 end
-redis.call('LPUSH', h[5], KEYS[1])
-redis.call('PEXPIRE', h[5], ttl)
-while redis.call('LLEN', h[5]) > tonumber(ARGV[4]) do
-  redis.call('DEL', redis.call('RPOP', h[5]))
-end
-return {2, h[1], h[3]}
+return {2, h[1], h[4]}
 `)
-	// KEYS: presented token. Returns {0} unknown, {1} rotated before
-	// (nothing revoked), {2, family JSON, LastUsed}.
-	refreshPeek = redis.NewScript(`
-local fk = redis.call('GET', KEYS[1])
-if not fk then return {0} end
-local h = redis.call('HMGET', fk, 'f', 'cur', 'last')
-if not h[1] then return {0} end
-if h[2] ~= KEYS[1] then return {1} end
-return {2, h[1], h[3]}
+	// KEYS: handle. ARGV: generation, secret hash. Returns {0} unknown,
+	// {1} an older generation (nothing revoked), {2, family JSON,
+	// LastUsed}.
+	refreshPeek = redis.NewScript(findLua + `
+local fk, code, h = find()
+if code ~= 2 then return {code} end
+return {2, h[1], h[4]}
 `)
 	// KEYS: family.
 	refreshRevokeFamily = redis.NewScript(revokeLua + `
@@ -146,10 +151,7 @@ return 0
 
 // Defaults of [RefreshConfig].
 const (
-	// DefaultRefreshRotated is how many rotated tokens of a family are
-	// remembered for reuse detection, as the in-memory store does.
-	DefaultRefreshRotated = 8
-	maxRefreshFamilyJSON  = 64 << 10
+	maxRefreshFamilyJSON = 64 << 10
 )
 
 // RefreshConfig configures [NewRefreshStore].
@@ -172,8 +174,10 @@ type RefreshConfig struct {
 
 // RefreshStore is an [authserver.RefreshStore] on Redis, shared by every
 // authorization server replica. Rotate is one Lua script: of concurrent
-// rotations of one token on any replicas exactly one wins, and a rotated
-// token presented again revokes its whole family for all of them. Families
+// rotations of one token on any replicas exactly one wins, and a token of
+// an older generation than its family's current one, however old,
+// revokes the whole family for all of them. Redis holds the family's
+// current generation and the SHA-256 of its secret, never a token. Families
 // expire in Redis after their idle or absolute lifetime, so Redis holds
 // only live families, and at most RefreshConfig.Limits per subject, so
 // one user cannot grow Redis without bound (size it with maxmemory and
@@ -214,9 +218,9 @@ func NewRefreshStore(cfg RefreshConfig) (*RefreshStore, error) {
 var errFamilyExists = errors.New("redisstore: refresh family exists")
 
 // Save implements [authserver.RefreshStore].
-func (s *RefreshStore) Save(ctx context.Context, tokenHash string, f authserver.RefreshFamily) error {
-	if tokenHash == "" || f.ID == "" {
-		return errors.New("redisstore: empty refresh token hash or family id")
+func (s *RefreshStore) Save(ctx context.Context, t authserver.RefreshToken, f authserver.RefreshFamily) error {
+	if t.Handle == "" || t.SecretHash == "" || t.Generation != 1 || f.ID == "" {
+		return errors.New("redisstore: empty refresh handle, secret hash or family id, or not generation 1")
 	}
 	last := f.LastUsed
 	f.LastUsed = time.Time{}
@@ -236,9 +240,9 @@ func (s *RefreshStore) Save(ctx context.Context, tokenHash string, f authserver.
 	lastText, _ := last.MarshalText()
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	r, err := refreshSave.Run(ctx, s.c, []string{fk, s.key("rtok", tokenHash), s.key("rsub", f.Subject), fk + ":rot"},
+	r, err := refreshSave.Run(ctx, s.c, []string{fk, s.key("rh", t.Handle), s.key("rsub", f.Subject)},
 		js, lastText, f.ClientID, ms(ttl), deadline.UnixMilli(), last.UnixMilli(),
-		s.limits.FamiliesPerSubject, s.limits.BytesPerSubject).Int()
+		s.limits.FamiliesPerSubject, s.limits.BytesPerSubject, t.SecretHash).Int()
 	if err != nil {
 		return unavailable("refresh save script", err)
 	}
@@ -249,15 +253,15 @@ func (s *RefreshStore) Save(ctx context.Context, tokenHash string, f authserver.
 }
 
 // Rotate implements [authserver.RefreshStore].
-func (s *RefreshStore) Rotate(ctx context.Context, tokenHash, nextHash string, now time.Time) (authserver.RefreshFamily, error) {
-	if tokenHash == "" || nextHash == "" {
+func (s *RefreshStore) Rotate(ctx context.Context, t authserver.RefreshToken, nextSecretHash string, now time.Time) (authserver.RefreshFamily, error) {
+	if t.Handle == "" || t.Generation == 0 || nextSecretHash == "" {
 		return authserver.RefreshFamily{}, authserver.ErrRefreshUnknown
 	}
 	nowText, _ := now.MarshalText()
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	res, err := refreshRotate.Run(ctx, s.c, []string{s.key("rtok", tokenHash), s.key("rtok", nextHash)},
-		nowText, now.UnixMilli(), ms(s.idle), DefaultRefreshRotated).Slice()
+	res, err := refreshRotate.Run(ctx, s.c, []string{s.key("rh", t.Handle)},
+		strconv.FormatUint(t.Generation, 10), t.SecretHash, nextSecretHash, nowText, now.UnixMilli(), ms(s.idle)).Slice()
 	if err != nil {
 		return authserver.RefreshFamily{}, unavailable("refresh rotate script", err)
 	}
@@ -265,13 +269,13 @@ func (s *RefreshStore) Rotate(ctx context.Context, tokenHash, nextHash string, n
 }
 
 // Peek implements [authserver.RefreshStore]: one read-only script.
-func (s *RefreshStore) Peek(ctx context.Context, tokenHash string) (authserver.RefreshFamily, error) {
-	if tokenHash == "" {
+func (s *RefreshStore) Peek(ctx context.Context, t authserver.RefreshToken) (authserver.RefreshFamily, error) {
+	if t.Handle == "" || t.Generation == 0 {
 		return authserver.RefreshFamily{}, authserver.ErrRefreshUnknown
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	res, err := refreshPeek.Run(ctx, s.c, []string{s.key("rtok", tokenHash)}).Slice()
+	res, err := refreshPeek.Run(ctx, s.c, []string{s.key("rh", t.Handle)}, strconv.FormatUint(t.Generation, 10), t.SecretHash).Slice()
 	if err != nil {
 		return authserver.RefreshFamily{}, unavailable("refresh peek script", err)
 	}

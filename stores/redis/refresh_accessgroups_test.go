@@ -23,14 +23,14 @@ func TestRefreshStoreKeepsAccessGroups(t *testing.T) {
 	now := time.Now()
 	f := authserver.RefreshFamily{ID: "fam-1", ClientID: "app", Subject: "alice", Resource: "https://mcp.example.com/mcp",
 		Scopes: []string{"mcp:tools"}, Created: now, LastUsed: now, AccessGroups: []string{"eng", "admins"}}
-	if err := s.Save(ctx, "h1", f); err != nil {
+	if err := s.Save(ctx, rtok("h", 1), f); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Peek(ctx, "h1")
+	got, err := s.Peek(ctx, rtok("h", 1))
 	if err != nil || !slices.Equal(got.AccessGroups, f.AccessGroups) {
 		t.Fatalf("Peek: %v, groups %v", err, got.AccessGroups)
 	}
-	got, err = s.Rotate(ctx, "h1", "h2", now.Add(time.Second))
+	got, err = s.Rotate(ctx, rtok("h", 1), rsec("h", 2), now.Add(time.Second))
 	if err != nil || !slices.Equal(got.AccessGroups, f.AccessGroups) {
 		t.Fatalf("Rotate: %v, groups %v", err, got.AccessGroups)
 	}

@@ -15,6 +15,14 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 )
 
+// rtok is the refresh token of generation gen of the family with handle
+// h, rsec its secret hash.
+func rtok(h string, gen uint64) authserver.RefreshToken {
+	return authserver.RefreshToken{Handle: h, Generation: gen, SecretHash: "secret-" + h + "-" + strconv.FormatUint(gen, 10)}
+}
+
+func rsec(h string, gen uint64) string { return rtok(h, gen).SecretHash }
+
 // The Redis refresh store passes the contract the in-memory one passes;
 // the two stores of a subtest are replicas: own client, same Redis.
 func TestRefreshStoreContract(t *testing.T) {
@@ -50,20 +58,20 @@ func TestRefreshStoreExpiryAndOutage(t *testing.T) {
 	}
 	now := time.Now()
 	f := authserver.RefreshFamily{ID: "f1", ClientID: "app", Subject: "alice", Created: now, LastUsed: now}
-	if err := s.Save(ctx, "a0", f); err != nil {
+	if err := s.Save(ctx, rtok("a", 1), f); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Rotate(ctx, "a0", "a1", time.Now()); err != nil {
+	if _, err := s.Rotate(ctx, rtok("a", 1), rsec("a", 2), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(450 * time.Millisecond)
-	if _, err := s.Rotate(ctx, "a1", "a2", time.Now()); !errors.Is(err, authserver.ErrRefreshUnknown) {
+	if _, err := s.Rotate(ctx, rtok("a", 2), rsec("a", 3), time.Now()); !errors.Is(err, authserver.ErrRefreshUnknown) {
 		t.Fatalf("idle family: %v, want ErrRefreshUnknown", err)
 	}
 	if n, err := srv.client(t).DBSize(ctx).Result(); err != nil || n != 0 {
 		t.Fatalf("%d keys left after expiry (%v)", n, err)
 	}
-	if err := s.Save(ctx, "b0", authserver.RefreshFamily{ID: "f2", ClientID: "app", Subject: "bob", Created: time.Now(), LastUsed: time.Now()}); err != nil {
+	if err := s.Save(ctx, rtok("b", 1), authserver.RefreshFamily{ID: "f2", ClientID: "app", Subject: "bob", Created: time.Now(), LastUsed: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Ready(ctx); err != nil {
@@ -72,10 +80,10 @@ func TestRefreshStoreExpiryAndOutage(t *testing.T) {
 	srv.Stop()
 	ops := map[string]func() error{
 		"save": func() error {
-			return s.Save(ctx, "c0", authserver.RefreshFamily{ID: "f3", Created: time.Now(), LastUsed: time.Now()})
+			return s.Save(ctx, rtok("c", 1), authserver.RefreshFamily{ID: "f3", Created: time.Now(), LastUsed: time.Now()})
 		},
-		"rotate": func() error { _, err := s.Rotate(ctx, "b0", "b1", time.Now()); return err },
-		"peek":   func() error { _, err := s.Peek(ctx, "b0"); return err },
+		"rotate": func() error { _, err := s.Rotate(ctx, rtok("b", 1), rsec("b", 2), time.Now()); return err },
+		"peek":   func() error { _, err := s.Peek(ctx, rtok("b", 1)); return err },
 		"family": func() error { return s.RevokeFamily(ctx, "f2") },
 		"sub":    func() error { return s.RevokeSubject(ctx, "bob", "") },
 		"ready":  func() error { return s.Ready(ctx) },
@@ -90,10 +98,10 @@ func TestRefreshStoreExpiryAndOutage(t *testing.T) {
 		}
 	}
 	srv.Start()
-	if err := s.Save(ctx, "d0", authserver.RefreshFamily{ID: "f4", Created: time.Now(), LastUsed: time.Now()}); err != nil {
+	if err := s.Save(ctx, rtok("d", 1), authserver.RefreshFamily{ID: "f4", Created: time.Now(), LastUsed: time.Now()}); err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
-	if _, err := s.Rotate(ctx, "d0", "d1", time.Now()); err != nil {
+	if _, err := s.Rotate(ctx, rtok("d", 1), rsec("d", 2), time.Now()); err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
 }
@@ -112,32 +120,32 @@ func TestRefreshStoreSubjectBounded(t *testing.T) {
 	now := time.Now()
 	for i := range 300 {
 		f := authserver.RefreshFamily{ID: "m" + strconv.Itoa(i), ClientID: "app", Subject: "mallory", Created: now, LastUsed: now.Add(time.Duration(i) * time.Millisecond)}
-		if err := s.Save(ctx, "m"+strconv.Itoa(i), f); err != nil {
+		if err := s.Save(ctx, rtok("m"+strconv.Itoa(i), 1), f); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// 3 × (family hash + token) + the subject's set.
+	// 3 × (family hash + handle) + the subject's set.
 	if n, err := c.DBSize(ctx).Result(); err != nil || n != 7 {
 		t.Fatalf("%d keys after 300 logins of one user (%v), want 7", n, err)
 	}
 	for i := 297; i < 300; i++ {
-		if _, err := s.Peek(ctx, "m"+strconv.Itoa(i)); err != nil {
+		if _, err := s.Peek(ctx, rtok("m"+strconv.Itoa(i), 1)); err != nil {
 			t.Fatalf("a recent family was revoked: %v", err)
 		}
 	}
 	// A family that expired behind the set's back no longer counts.
-	if err := c.Del(ctx, s.key("rfam", "m297"), s.key("rtok", "m297")).Err(); err != nil {
+	if err := c.Del(ctx, s.key("rfam", "m297"), s.key("rh", "m297")).Err(); err != nil {
 		t.Fatal(err)
 	}
 	f := authserver.RefreshFamily{ID: "late", ClientID: "other", Subject: "mallory", Created: now, LastUsed: now}
-	if err := s.Save(ctx, "late", f); err != nil {
+	if err := s.Save(ctx, rtok("late", 1), f); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := c.SCard(ctx, s.key("rsub", "mallory")).Result(); err != nil || n != 3 {
 		t.Fatalf("subject set has %d members (%v), want 3", n, err)
 	}
 	for _, h := range []string{"m298", "m299", "late"} {
-		if _, err := s.Peek(ctx, h); err != nil {
+		if _, err := s.Peek(ctx, rtok(h, 1)); err != nil {
 			t.Fatalf("%s: %v (a live family was revoked for a dead one)", h, err)
 		}
 	}
@@ -149,7 +157,7 @@ func TestRefreshStoreSubjectBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	big := authserver.RefreshFamily{ID: "big", Subject: "bob", Extra: map[string]any{"x": strings.Repeat("y", 200)}, Created: now, LastUsed: now}
-	if err := small.Save(ctx, "big", big); !errors.Is(err, authserver.ErrRefreshFamilyTooLarge) {
+	if err := small.Save(ctx, rtok("big", 1), big); !errors.Is(err, authserver.ErrRefreshFamilyTooLarge) {
 		t.Fatalf("family above the byte cap: %v", err)
 	}
 }
@@ -177,16 +185,16 @@ func TestRefreshStoreRevokeSubjectAfterRotations(t *testing.T) {
 		run := "a" + strconv.Itoa(attempt) + "-"
 		subject := "leaver" + strconv.Itoa(attempt)
 		now := time.Now()
-		if err := s.Save(ctx, run+"r0", authserver.RefreshFamily{ID: run + "busy", ClientID: "app", Subject: subject, Created: now, LastUsed: now}); err != nil {
+		if err := s.Save(ctx, rtok(run+"r", 1), authserver.RefreshFamily{ID: run + "busy", ClientID: "app", Subject: subject, Created: now, LastUsed: now}); err != nil {
 			t.Fatal(err)
 		}
-		cur, last, stalled := run+"r0", time.Now(), time.Duration(0)
+		cur, last, stalled := rtok(run+"r", 1), time.Now(), time.Duration(0)
 		var rotErr error
 		for i := 1; time.Since(now) < idle+idle/2; i++ {
 			time.Sleep(idle / 10)
-			next := run + "r" + strconv.Itoa(i)
+			next := rtok(run+"r", uint64(i)+1)
 			stalled = max(stalled, time.Since(last))
-			if _, rotErr = s.Rotate(ctx, cur, next, time.Now()); rotErr != nil {
+			if _, rotErr = s.Rotate(ctx, cur, next.SecretHash, time.Now()); rotErr != nil {
 				rotErr = fmt.Errorf("rotation %d: %w", i, rotErr)
 				break
 			}
@@ -233,7 +241,7 @@ func BenchmarkRefreshSave(b *testing.B) {
 			if mode == "at-cap" {
 				for i := range authserver.DefaultRefreshFamiliesPerSubject {
 					id := run + "pre-" + strconv.Itoa(i)
-					if err := s.Save(ctx, id, fam(id, busy, i)); err != nil {
+					if err := s.Save(ctx, rtok(id, 1), fam(id, busy, i)); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -244,7 +252,7 @@ func BenchmarkRefreshSave(b *testing.B) {
 				if mode == "new-subject" {
 					subject = id
 				}
-				if err := s.Save(ctx, id, fam(id, subject, 1000+i)); err != nil {
+				if err := s.Save(ctx, rtok(id, 1), fam(id, subject, 1000+i)); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -29,21 +29,21 @@ func TestReviewRefreshRotationRace(t *testing.T) {
 	}
 	for round := 0; round < 10; round++ {
 		fam := "f" + strconv.Itoa(round)
-		tok := fam + "-t0"
+		tok := rtok(fam+"-t", 1)
 		now := time.Now()
 		if err := stores[0].Save(ctx, tok, authserver.RefreshFamily{ID: fam, ClientID: "app", Subject: "alice", Created: now, LastUsed: now}); err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
 		won, reused, unknown := 0, 0, 0
-		winner := ""
+		winner := authserver.RefreshToken{}
 		var wg sync.WaitGroup
 		for i := 0; i < 12; i++ {
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				next := fam + "-n" + strconv.Itoa(i)
-				_, err := stores[i%len(stores)].Rotate(ctx, tok, next, time.Now())
+				next := authserver.RefreshToken{Handle: tok.Handle, Generation: 2, SecretHash: fam + "-n" + strconv.Itoa(i)}
+				_, err := stores[i%len(stores)].Rotate(ctx, tok, next.SecretHash, time.Now())
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
