@@ -5,6 +5,7 @@
 //	mcpauthz-redis authserver -config as.yaml [-listen 127.0.0.1:9400] [-health-listen ADDR] [-tls-cert-file F -tls-key-file F]
 //	mcpauthz-redis proxy      -config guard.yaml [-upstream URL] [-listen ADDR] [-health-listen ADDR]
 //	mcpauthz-redis policy-notify -config guard.yaml
+//	mcpauthz-redis revoke-refresh -config as.yaml -subject S [-client C]
 //
 // In the authorization server's file, stores: {kind: redis, options: {url:
 // ${REDIS_URL}}} puts its replay store, rate limits, refresh token
@@ -31,6 +32,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/mcpauthz/mcpauthz/authserver"
 	"github.com/mcpauthz/mcpauthz/cmd/mcpauthz/serve"
 	"github.com/mcpauthz/mcpauthz/config"
 	redisstore "github.com/mcpauthz/mcpauthz/stores/redis"
@@ -44,6 +46,8 @@ commands (those of mcpauthz, with the "redis" store kind registered):
   policy-notify  tell every Guard whose file names the same policy.watcher
                  (kind redis) to reload its policy now: run it after changing
                  the policy (files or database); -config guard.yaml
+  revoke-refresh end a user's refresh token families in Redis (every client,
+                 or -client C): -config as.yaml -subject S [-client C]
 
 explain, lint, metadata and hash-secret are in the mcpauthz binary.
 run "mcpauthz-redis <command> -h" for the flags of a command.
@@ -74,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve.Proxy(ctx, args[1:], stdout, stderr, options())
 	case "policy-notify":
 		return policyNotify(ctx, args[1:], stdout, stderr)
+	case "revoke-refresh":
+		return revokeRefresh(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -120,5 +126,53 @@ func policyNotify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	fmt.Fprintln(stdout, "mcpauthz-redis policy-notify: sent")
+	return 0
+}
+
+// revokeRefresh is "mcpauthz-redis revoke-refresh -config as.yaml -subject
+// S [-client C]": it ends the refresh token families of subject S (of
+// client C only, with -client) in the Redis of the file's stores: section,
+// as Server.RevokeRefreshTokens does, for every replica at once. Their
+// tokens then answer invalid_grant; access tokens already issued stay
+// valid until they expire. Exit 0 once Redis revoked them (also when the
+// subject had none), 1 when Redis could not be reached, 2 on a usage or
+// file error (a file without a broker section, or whose refresh tokens are
+// not in Redis).
+func revokeRefresh(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("revoke-refresh", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "the authorization server's YAML configuration, with broker and stores: {kind: redis} (REQUIRED)")
+	subject := fs.String("subject", "", "the user (\"sub\") whose refresh token families end (REQUIRED)")
+	client := fs.String("client", "", "end only the families of this client_id (default: every client)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *cfgPath == "" || *subject == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "mcpauthz-redis revoke-refresh: -config and -subject are required and it takes no arguments")
+		return 2
+	}
+	cfg, closer, err := authserver.Load(ctx, *cfgPath, options().AuthServer)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpauthz-redis revoke-refresh: %v\n", err)
+		return 2
+	}
+	defer closer.Close()
+	var rs *redisstore.RefreshStore
+	if cfg.Broker != nil {
+		rs, _ = cfg.Broker.RefreshStore.(*redisstore.RefreshStore)
+	}
+	if rs == nil {
+		fmt.Fprintf(stderr, "mcpauthz-redis revoke-refresh: %s keeps no refresh tokens in Redis (it needs a broker section and stores: {kind: %s})\n", *cfgPath, redisstore.Kind)
+		return 2
+	}
+	if err := rs.RevokeSubject(ctx, *subject, *client); err != nil {
+		fmt.Fprintf(stderr, "mcpauthz-redis revoke-refresh: %v\n", err)
+		return 1
+	}
+	which := "every client"
+	if *client != "" {
+		which = fmt.Sprintf("client %q", *client)
+	}
+	fmt.Fprintf(stdout, "mcpauthz-redis revoke-refresh: revoked the refresh token families of subject %q at %s\n", *subject, which)
 	return 0
 }
