@@ -342,3 +342,27 @@ func TestKeyRegistryBounds(t *testing.T) {
 		t.Fatalf("first-seen hash holds %d thumbprints", n)
 	}
 }
+
+// BenchmarkKeyRegistryPublish measures one publication (the script and its
+// answer) with 3 live views of 2 keys each, as a replica makes once per
+// check interval.
+func BenchmarkKeyRegistryPublish(b *testing.B) {
+	srv := startRedis(b)
+	reg, err := NewKeyRegistry(Config{Client: srv.client(b), Prefix: "{bench}:"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	th := func(i int) string { return fmt.Sprintf("%043d", i) }
+	for i := range 2 {
+		if _, err := reg.Publish(b.Context(), authserver.KeyView{Replica: fmt.Sprintf("as-%d", i), Active: th(1), Published: []string{th(1), th(2)}}, time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+	v := authserver.KeyView{Replica: "as-2", Active: th(1), Published: []string{th(1), th(2)}}
+	b.ResetTimer()
+	for range b.N {
+		if st, err := reg.Publish(b.Context(), v, time.Hour); err != nil || len(st.Views) != 3 {
+			b.Fatal(len(st.Views), err)
+		}
+	}
+}

@@ -259,3 +259,30 @@ func BenchmarkRefreshSave(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRefreshRotate measures Peek then Rotate of one family (what a
+// refresh grant costs the store), generation after generation.
+func BenchmarkRefreshRotate(b *testing.B) {
+	srv := startRedis(b)
+	ctx := context.Background()
+	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: srv.client(b)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	f := authserver.RefreshFamily{ID: "bench", ClientID: "app", Subject: "alice", Resource: "https://mcp.example.com/mcp",
+		Scopes: []string{"mcp:tools"}, Extra: map[string]any{"idp_iss": "https://idp.example.com"}, Created: now, LastUsed: now}
+	if err := s.Save(ctx, rtok("bench", 1), f); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		gen := uint64(i) + 1
+		if _, err := s.Peek(ctx, rtok("bench", gen)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Rotate(ctx, rtok("bench", gen), rsec("bench", gen+1), now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
