@@ -11,11 +11,13 @@ const (
 	DecisionAllow = "allow" // the request was passed to the MCP handler
 	DecisionDeny  = "deny"  // refused: authentication, request or policy
 	DecisionError = "error" // refused because a dependency failed (503/500)
+	// DecisionFilter (listaudit.go): items were hidden from a list.
 )
 
 // DecisionEvent is the audit record of one [Guard.Check]: exactly one event
 // per checked request, plus one when [Result.BindSession] refuses the
-// session an allowed initialize created. It never contains a token, a secret or a request
+// session an allowed initialize created, and one ([DecisionFilter]) when
+// the list filter hid items from an allowed */list response. It never contains a token, a secret or a request
 // body; identities are the verified iss/sub/client_id.
 type DecisionEvent struct {
 	Time      time.Time
@@ -63,6 +65,14 @@ type DecisionEvent struct {
 	// which issuer and audience were involved, never who the caller is.
 	TokenIssuer   string
 	TokenAudience []string
+
+	// Hidden and HiddenItems are set on a DecisionFilter event only: how
+	// many items the list filter removed from the response, and the
+	// first of them as policy objects ("tool:deploy"), at most
+	// MaxLogItems names of at most MaxLogField bytes, MaxHiddenBytes in
+	// all.
+	Hidden      int
+	HiddenItems []string
 }
 
 // Every string of a recorded DecisionEvent is at most MaxLogField bytes
@@ -167,6 +177,9 @@ func (s slogAudit) Record(ctx context.Context, ev DecisionEvent) {
 	}
 	if ev.Reason != "" {
 		attrs = append(attrs, slog.String("reason", ev.Reason))
+	}
+	if ev.Hidden > 0 {
+		attrs = append(attrs, slog.Int("hidden", ev.Hidden), slog.Any("hidden_items", ev.HiddenItems))
 	}
 	s.l.LogAttrs(ctx, lvl, "mcpauthz decision", attrs...)
 }

@@ -72,6 +72,9 @@ func (g *Guard) checkIn(ctx context.Context, r *Request, res *Result, sc *checkS
 	if err != nil {
 		return nil, err
 	}
+	if res.hidden != nil {
+		res.hidden.ev = ev
+	}
 	if bind := res.bind; bind != nil { // a legacy initialize: a refused binding is a second decision
 		bev := ev
 		res.bind = func(sessionID string, refusal *Error) error {
@@ -271,6 +274,7 @@ func (g *Guard) check(ctx context.Context, r *Request, h *reqHeader, ev *Decisio
 		if ins.list != "" {
 			res.list = ins.list
 			res.visible = func(kind ObjectKind, name string) bool { return g.visible(ctx, p, kind, name) }
+			g.watchHidden(ctx, res)
 			res.filterSpan = g.tel.filterSpan(ctx, ins.list)
 		}
 	}

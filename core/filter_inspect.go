@@ -19,13 +19,38 @@ func (res *Result) filterJSON(body []byte) ([]byte, error) {
 	sp := res.startFilterSpan()
 	out, err := inspect.FilterJSON(body, res.list, res.allowItem, true)
 	otelx.End(sp, err)
+	res.hidden.finish()
 	return out, err
 }
 
 func (res *Result) newSSEFilter(w io.Writer) io.WriteCloser {
-	f := inspect.NewSSEFilter(w, res.list, res.allowItem, true)
+	var f io.WriteCloser = inspect.NewSSEFilter(w, res.list, res.allowItem, true)
+	if res.hidden != nil {
+		f = &hiddenCloser{WriteCloser: f, h: res.hidden}
+	}
 	if sp := res.startFilterSpan(); sp != nil {
 		return &spanCloser{WriteCloser: f, sp: sp}
 	}
 	return f
+}
+
+// hiddenCloser records the hidden items of a streamed list response on
+// Close.
+type hiddenCloser struct {
+	io.WriteCloser
+	h *hiddenItems
+}
+
+func (c *hiddenCloser) Close() error {
+	err := c.WriteCloser.Close()
+	c.h.finish()
+	return err
+}
+
+// Flush passes a flush on to the SSE filter.
+func (c *hiddenCloser) Flush() error {
+	if fl, ok := c.WriteCloser.(interface{ Flush() error }); ok {
+		return fl.Flush()
+	}
+	return nil
 }

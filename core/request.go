@@ -73,6 +73,9 @@ type Result struct {
 	// decides each item (it closes over the request context and principal).
 	list    string
 	visible func(kind ObjectKind, name string) bool
+	// hidden counts the items visible hid, for the DecisionFilter audit
+	// event (listaudit.go); nil without an audit sink.
+	hidden *hiddenItems
 	// bind binds a session id created by the response to the principal;
 	// nil unless the request is a legacy initialize without a session.
 	// A non-nil refusal (an invalid response) is only logged and audited
