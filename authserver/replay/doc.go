@@ -19,7 +19,7 @@
 // and since keys are only recorded after the assertion's signature verified,
 // only a registered client or trusted IdP can fill its own partition.
 // Keys are compared exactly; callers namespace them with [Key] ("idjag",
-// issuer, jti), which percent-encodes the issuer or client id, so that
+// issuer, jti), which escapes "%" and "|" in the issuer or client id, so that
 // identifiers from different issuers never collide, whatever bytes the
 // issuer and the jti hold.
 package replay

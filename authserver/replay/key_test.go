@@ -18,11 +18,11 @@ func TestReplayKeyOwnerCannotCollide(t *testing.T) {
 		owner2, id2          string
 		wantPart1, wantPart2 string
 	}{
-		{name: "colon", owner1: "a:b", id1: "c", owner2: "a", id2: "b:c", wantPart1: "idjag|a%3Ab", wantPart2: "idjag|a"},
+		{name: "colon", owner1: "a:b", id1: "c", owner2: "a", id2: "b:c", wantPart1: "idjag|a:b", wantPart2: "idjag|a"},
 		{name: "bar", owner1: "a|b", id1: "c", owner2: "a", id2: "b|c", wantPart1: "idjag|a%7Cb", wantPart2: "idjag|a"},
-		{name: "encoded form as the owner", owner1: "a%7Cb", id1: "c", owner2: "a|b", id2: "c", wantPart1: "idjag|a%257Cb", wantPart2: "idjag|a%7Cb"},
+		{name: "escaped form as the owner", owner1: "a%7Cb", id1: "c", owner2: "a|b", id2: "c", wantPart1: "idjag|a%257Cb", wantPart2: "idjag|a%7Cb"},
 		{name: "empty id", owner1: "a|", id1: "", owner2: "a", id2: "|", wantPart1: "idjag|a%7C", wantPart2: "idjag|a"},
-		{name: "space and plus", owner1: "a b", id1: "c", owner2: "a+b", id2: "c", wantPart1: "idjag|a+b", wantPart2: "idjag|a%2Bb"},
+		{name: "issuer URL unchanged", owner1: "https://idp.example.com/t/a", id1: "j", owner2: "https://idp.example.com/t", id2: "a|j", wantPart1: "idjag|https://idp.example.com/t/a", wantPart2: "idjag|https://idp.example.com/t"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +53,18 @@ func TestReplayKeyOwnerCannotCollide(t *testing.T) {
 				t.Fatal("replay of the first owner's identifier accepted")
 			}
 		})
+	}
+}
+
+// TestKeyUnchangedForUsualOwners: an owner without "%" or "|" gives the
+// key earlier versions wrote, so replicas of both versions share marks
+// during a rolling upgrade.
+func TestKeyUnchangedForUsualOwners(t *testing.T) {
+	t.Parallel()
+	for _, owner := range []string{"https://idp.example.com", "svc-jwt", "https://login.example.com/tenant:1/v2.0", ""} {
+		if got, want := Key("idjag", owner, "j|1"), "idjag|"+owner+"|j|1"; got != want {
+			t.Errorf("Key(%q) = %q, want %q", owner, got, want)
+		}
 	}
 }
 

@@ -25,8 +25,8 @@ const entryOverhead = 128
 //
 // Keys are partitioned by their first two "|"-separated fields: the server
 // uses [Key]: "idjag|<idp issuer>|<jti>" and "client_assertion|<client
-// id>|<jti>" with the issuer or client id percent-encoded, so a partition
-// is one IdP or one client. A key with fewer than two "|"
+// id>|<jti>" with "%" and "|" escaped in the issuer or client id, so a
+// partition is one IdP or one client. A key with fewer than two "|"
 // belongs to the partition "".
 type MemoryConfig struct {
 	// MaxEntries caps the number of unexpired keys held in all. OPTIONAL;
@@ -48,7 +48,7 @@ type MemoryConfig struct {
 	MaxBytesPerPartition int64
 	// MaxKeyLength caps the key length in bytes. OPTIONAL; zero means
 	// DefaultMaxKeyLength (4096, room for every key the authorization
-	// server composes with [Key]: a percent-encoded owner, up to three
+	// server composes with [Key]: an escaped owner, up to three
 	// times its length, and a jti).
 	// Longer keys are refused with ErrInvalidKey.
 	MaxKeyLength int
