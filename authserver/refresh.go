@@ -88,7 +88,7 @@ func parseRefreshToken(raw string) (RefreshToken, bool) {
 	handle, rest, ok1 := strings.Cut(raw, ".")
 	gen, secret, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || len(handle) != refreshHandleLen || len(secret) != refreshSecretLen ||
-		!isBase64URL(handle) || !isBase64URL(secret) || gen == "" || len(gen) > 16 || gen[0] == '0' {
+		!canonicalB64(handle) || !canonicalB64(secret) || gen == "" || len(gen) > 16 || gen[0] == '0' {
 		return RefreshToken{}, false
 	}
 	n, err := strconv.ParseUint(gen, 10, 64)
@@ -98,14 +98,11 @@ func parseRefreshToken(raw string) (RefreshToken, bool) {
 	return RefreshToken{Handle: handle, Generation: n, SecretHash: hashRefresh(secret)}, true
 }
 
-func isBase64URL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
+// canonicalB64 reports whether s is unpadded base64url with no stray bits
+// (one spelling per value).
+func canonicalB64(s string) bool {
+	_, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil
 }
 
 // RefreshStore keeps refresh token families. Tokens are passed as

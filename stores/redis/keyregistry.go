@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -131,18 +133,11 @@ func checkView(v authserver.KeyView) error {
 	return nil
 }
 
-// isThumbprint reports whether s is a base64url SHA-256 (43 characters).
+// isThumbprint reports whether s is a base64url SHA-256 (43 characters,
+// unpadded, no stray bits).
 func isThumbprint(s string) bool {
-	if len(s) != 43 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return err == nil && len(b) == sha256.Size
 }
 
 // parseKeyReply decodes the script's {views, seen}, refusing anything

@@ -4,39 +4,30 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
-// fakeClock is the replicas' shared clock: a test advances it past the
-// check interval so that every replica publishes again.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+// thumbOf is a thumbprint-shaped value for registry tests (the SHA-256 of
+// i in base64url).
+func thumbOf(i int) string {
+	sum := sha256.Sum256([]byte(strconv.Itoa(i)))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 const keyCheckInterval = 10 * time.Second
@@ -45,7 +36,7 @@ const keyCheckInterval = 10 * time.Second
 // state (own Redis client, registry and Server) sharing one Redis prefix.
 type keyReplicas struct {
 	as    []*authserver.Server
-	clock *fakeClock
+	clock *testkit.Clock
 }
 
 func newKeyReplicas(t *testing.T, srv *redisServer, prefix string, n int, keys []authserver.SigningKey) *keyReplicas {
@@ -54,7 +45,7 @@ func newKeyReplicas(t *testing.T, srv *redisServer, prefix string, n int, keys [
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &keyReplicas{clock: &fakeClock{now: time.Now()}}
+	r := &keyReplicas{clock: testkit.NewClock(time.Now())}
 	for i := range n {
 		reg, err := NewKeyRegistry(Config{Client: srv.client(t), Prefix: prefix})
 		if err != nil {
@@ -281,7 +272,7 @@ func TestKeyRegistryBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	th := func(i int) string { return fmt.Sprintf("%043d", i) }
+	th := thumbOf
 	view := func(name string, keys ...string) authserver.KeyView {
 		return authserver.KeyView{Replica: name, Active: keys[0], Published: keys}
 	}
@@ -352,7 +343,7 @@ func BenchmarkKeyRegistryPublish(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	th := func(i int) string { return fmt.Sprintf("%043d", i) }
+	th := thumbOf
 	for i := range 2 {
 		if _, err := reg.Publish(b.Context(), authserver.KeyView{Replica: fmt.Sprintf("as-%d", i), Active: th(1), Published: []string{th(1), th(2)}}, time.Hour); err != nil {
 			b.Fatal(err)
