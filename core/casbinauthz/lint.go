@@ -159,6 +159,8 @@ func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (
 			r.sub = v
 			if msg := vd.subjectProblem(v); msg != "" {
 				never = append(never, msg)
+			} else if g := upperGUID(v); g != "" {
+				add(l.Num, SeverityWarning, "subject %q holds the GUID %s in upper case: the Entra mapper maps object, tenant, application and group ids in lower case, so the rule never matches an Entra caller; write it in lower case", v, g)
 			}
 		case "scope":
 			if strings.HasPrefix(v, "scope:") {
@@ -219,6 +221,35 @@ func (vd *validator) lintLine(l Line, add func(int, Severity, string, ...any)) (
 		add(l.Num, sev, "%s", msg)
 	}
 	return r, l.PType == "p" && r.sub != "" && r.obj != "" && (r.eft == "allow" || r.eft == "deny")
+}
+
+// upperGUID returns the first 8-4-4-4-12 hex GUID in v that has an
+// upper-case letter, or "".
+func upperGUID(v string) string {
+	for i := 0; i+36 <= len(v); i++ {
+		g := v[i : i+36]
+		if isHexGUID(g) && strings.ToLower(g) != g {
+			return g
+		}
+	}
+	return ""
+}
+
+func isHexGUID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // mayBeObject reports whether the pattern can match some MCP object.

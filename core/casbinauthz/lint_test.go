@@ -29,6 +29,8 @@ func TestLint(t *testing.T) {
 		{"deny with misspelt object kind", rbac, "p, *, tools:rm, call, deny\n", []string{"line 1: error: object \"tools:rm\""}},
 		{"misspelt deny effect", rbac, "p, *, tool:rm, call, dney\n", []string{"line 1: error: effect \"dney\""}},
 		{"deny with prompt action on a tool", rbac, "p, *, tool:rm, get, deny\n", []string{"line 1: error: deny rule can never match: tool objects never receive action \"get\""}},
+		{"upper-case Entra GUID subject", rbac, "p, user:690222BE-FF1A-4D56-ABD1-7E4F7D38E474, tool:rm, call, deny\np, group:aaaaaaaa-0000-0000-0000-000000000001, tool:a, call, allow\n",
+			[]string{"line 1: warning: subject \"user:690222BE-FF1A-4D56-ABD1-7E4F7D38E474\" holds the GUID"}},
 		{"machine deny with misspelt kind", mustModel(t, "machine"), "p, clients, *, tool:a, call, deny\n", []string{"line 1: error: kind \"clients\""}},
 		{"unknown action", rbac, "p, *, tool:a, execute, allow\n", []string{"line 1: warning: action \"execute\""}},
 		{"bad effect", rbac, "p, *, tool:a, call, Allow\n", []string{"line 1: error: effect \"Allow\""}},
