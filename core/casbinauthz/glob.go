@@ -101,11 +101,18 @@ func literalSuffix(p string) string {
 // suffix the object has (one map lookup per distinct prefix and suffix
 // length). Positions are opaque int32 values given by the caller (rule
 // positions in policy order).
+//
+// Patterns with no literal suffix (all "tool:*x*" or "tool:[a-z]x*" share
+// the bucket of prefix "tool:" and suffix "") that contain a literal run of
+// at least 3 bytes after their prefix are indexed instead by a 3-byte piece
+// of that run (byGram): every object they match contains it, so a lookup
+// probes one map entry per 3 bytes of the object, not the whole bucket.
 type globIndex struct {
 	globs      []glob
 	pos        []int32
 	byPrefix   map[string]*suffixBuckets
-	prefixLens []int // distinct prefix lengths, ascending
+	prefixLens []int              // distinct prefix lengths, ascending
+	byGram     map[string][]int32 // 3-byte piece of a required run -> indexes into globs
 	n          int
 }
 
@@ -123,6 +130,15 @@ func (gi *globIndex) add(pattern string, pos int32) {
 	gi.pos = append(gi.pos, pos)
 	gi.n++
 	pre, suf := literalPrefix(pattern), literalSuffix(pattern)
+	if suf == "" {
+		if gram := requiredGram(pattern[len(pre):]); gram != "" {
+			if gi.byGram == nil {
+				gi.byGram = map[string][]int32{}
+			}
+			gi.byGram[gram] = append(gi.byGram[gram], i)
+			return
+		}
+	}
 	sb := gi.byPrefix[pre]
 	if sb == nil {
 		sb = &suffixBuckets{bySuffix: map[string][]int32{}}
@@ -193,8 +209,88 @@ func (gi *globIndex) matches(dst []int32, obj string, keep func(int32) bool) ([]
 			}
 		}
 	}
+	if gi.byGram != nil && len(obj) >= 3 {
+		n := len(dst)
+		for j := 0; j+3 <= len(obj); j++ {
+			for _, i := range gi.byGram[obj[j:j+3]] {
+				p := gi.pos[i]
+				if keep != nil && !keep(p) || slices.Contains(dst[n:], p) { // a piece found twice in obj
+					continue
+				}
+				ok, err := gi.globs[i].match(obj)
+				if err != nil {
+					return dst[:start], err
+				}
+				if ok {
+					dst = append(dst, p)
+				}
+			}
+		}
+	}
 	if len(dst)-start > 1 {
 		slices.Sort(dst[start:])
 	}
 	return dst, nil
+}
+
+// requiredGram returns a 3-byte substring that every string matched by the
+// glob rest (a pattern after its literal prefix) contains, or "" when it
+// cannot tell: the last 3 bytes of the longest run of literal bytes outside
+// braces and character classes, runs cut at "/" (doublestar lets "**/"
+// match nothing). Patterns with an escape, a class it cannot delimit,
+// unbalanced braces or invalid UTF-8 get "".
+func requiredGram(rest string) string {
+	if strings.IndexByte(rest, '\\') >= 0 || !utf8.ValidString(rest) {
+		return ""
+	}
+	best, run, depth := "", 0, 0
+	flush := func(end int) {
+		if depth == 0 && run > len(best) {
+			best = rest[end-run : end]
+		}
+		run = 0
+	}
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; c {
+		case '[':
+			flush(i)
+			j := i + 1
+			if j < len(rest) && (rest[j] == '!' || rest[j] == '^') {
+				j++
+			}
+			j++ // a "]" first in the class is a member
+			k := strings.IndexByte(rest[min(j, len(rest)):], ']')
+			if k < 0 {
+				return ""
+			}
+			i = j + k
+		case ']':
+			return ""
+		case '{':
+			flush(i)
+			depth++
+		case '}':
+			if depth == 0 {
+				return ""
+			}
+			depth--
+			run = 0 // what was inside the braces is not required
+		case '*', '?', '/', ',':
+			if c == ',' && depth == 0 {
+				run++
+				continue
+			}
+			flush(i)
+		default:
+			run++
+		}
+	}
+	if depth != 0 {
+		return ""
+	}
+	flush(len(rest))
+	if len(best) < 3 {
+		return ""
+	}
+	return best[len(best)-3:]
 }
