@@ -96,7 +96,7 @@ func TestFileRedisClusterFailover(t *testing.T) {
 	opts := map[string]any{"cluster": map[string]any{"addrs": addrs}, "prefix": "{cl-fail}:", "timeout": "1s"}
 	failoverServerConfig(opts)
 	c, gs := fileASWith(t, opts, func(cfg *authserver.Config) {
-		cfg.Leeway, cfg.ReplayClockSkew = time.Millisecond, time.Millisecond
+		cfg.MaxAssertionLifetime, cfg.Leeway, cfg.ReplayClockSkew = failLife, time.Millisecond, time.Millisecond
 	})
 	r := startRedemptions(t, c, 2)
 	if res := r.redeem(c.assertionFor(t, failLife), "first"); res.status != 200 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/casbin/casbin/v2/persist"
 	"github.com/redis/go-redis/v9"
@@ -49,13 +50,20 @@ func fileClient(options map[string]any, use fileUse, path string, log *slog.Logg
 // it: the server starts not ready and answers 503 until Redis answers.
 // broker.max_refresh_families bounds only the memory store and is an
 // error here (Redis bounds each user's families instead). A nil cfg is
-// ErrInvalidConfig.
+// ErrInvalidConfig, and so is a quarantine (stores.options.quarantine,
+// default 7 min) not longer than the server's max_assertion_lifetime +
+// leeway + replay_clock_skew: identifiers accepted before a failover
+// could be redeemed again after it.
 func AuthServerStores(ctx context.Context, options map[string]any, cfg *authserver.Config) (io.Closer, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: AuthServerStores needs the authserver.Config to install into", ErrInvalidConfig)
 	}
 	o, c, base, err := fileClient(options, useAS, "stores.options", cfg.Logger)
 	if err != nil {
+		return nil, err
+	}
+	if err := quarantineCovers(o.Quarantine, cfg); err != nil {
+		_ = c.Close()
 		return nil, err
 	}
 	cl := closers{c}
@@ -193,4 +201,18 @@ func (w *fileWatcher) Close() {
 func Registries() (config.Options, authserver.LoadOptions) {
 	return config.Options{Stores: map[string]config.StoreFactory{Kind: GuardSessions}, Watchers: map[string]config.WatcherFactory{Kind: PolicyWatcher}},
 		authserver.LoadOptions{Stores: map[string]authserver.StoreFactory{Kind: AuthServerStores}}
+}
+
+// quarantineCovers checks that the quarantine q (0: DefaultQuarantine)
+// outlasts every one-time identifier the server cfg records: its marks
+// live until exp + Leeway + ReplayClockSkew, exp at most
+// MaxAssertionLifetime ahead (authorization codes live less).
+func quarantineCovers(q time.Duration, cfg *authserver.Config) error {
+	q = cmp.Or(q, DefaultQuarantine)
+	need := cmp.Or(cfg.MaxAssertionLifetime, authserver.DefaultMaxAssertionLifetime) +
+		cmp.Or(cfg.Leeway, authserver.DefaultLeeway) + cmp.Or(cfg.ReplayClockSkew, authserver.DefaultReplayClockSkew)
+	if q <= need {
+		return fmt.Errorf("%w: stores.options.quarantine %v must be longer than max_assertion_lifetime + leeway + replay_clock_skew (%v)", ErrInvalidConfig, q, need)
+	}
+	return nil
 }

@@ -132,7 +132,7 @@ func fileAS(t *testing.T, options map[string]any) (*cluster, *GrantStore) {
 }
 
 // fileASWith is fileAS with edit applied to the server's Config before
-// New.
+// the stores are installed.
 func fileASWith(t *testing.T, options map[string]any, edit func(*authserver.Config)) (*cluster, *GrantStore) {
 	t.Helper()
 	gen := func() *ecdsa.PrivateKey {
@@ -160,15 +160,15 @@ func fileASWith(t *testing.T, options map[string]any, edit func(*authserver.Conf
 		SigningKeys: []authserver.SigningKey{{Signer: c.signKey, KeyID: "as-1"}},
 		RateLimit:   authserver.RateLimit{Disabled: true},
 	}
+	if edit != nil {
+		edit(&cfg)
+	}
 	closer, err := AuthServerStores(context.Background(), options, &cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = closer.Close() })
 	gs := cfg.ReplayStore.(*GrantStore)
-	if edit != nil {
-		edit(&cfg)
-	}
 	as, err := authserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -117,3 +117,45 @@ func TestQuarantineBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestFileQuarantineMustCoverAssertions: a stores.options.quarantine not
+// longer than max_assertion_lifetime + leeway + replay_clock_skew is
+// refused at start.
+func TestFileQuarantineMustCoverAssertions(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	tests := []struct {
+		name       string
+		quarantine string // "" = default
+		edit       func(*authserver.Config)
+		ok         bool
+	}{
+		{name: "default quarantine, default lifetimes", ok: true},
+		{name: "6m equals the defaults' 6m", quarantine: "6m"},
+		{name: "7m with a 10 min assertion lifetime", quarantine: "7m", edit: func(c *authserver.Config) { c.MaxAssertionLifetime = 10 * time.Minute }},
+		{name: "2h cannot be configured", quarantine: "2h"},
+		{name: "5s with 2 s assertions and 1 ms leeway and skew", quarantine: "5s", edit: func(c *authserver.Config) {
+			c.MaxAssertionLifetime, c.Leeway, c.ReplayClockSkew = 2*time.Second, time.Millisecond, time.Millisecond
+		}, ok: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			opts := map[string]any{"url": srv.URL(), "prefix": "{qcover}:"}
+			if tt.quarantine != "" {
+				opts["quarantine"] = tt.quarantine
+			}
+			var cfg authserver.Config
+			if tt.edit != nil {
+				tt.edit(&cfg)
+			}
+			closer, err := AuthServerStores(context.Background(), opts, &cfg)
+			if closer != nil {
+				defer closer.Close()
+			}
+			if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrInvalidConfig)) {
+				t.Fatalf("AuthServerStores: %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}

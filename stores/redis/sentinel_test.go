@@ -35,7 +35,7 @@ func TestFileSentinelFailover(t *testing.T) {
 				opts["sender"] = SenderRueidis
 			}
 			c, gs := fileASWith(t, opts, func(cfg *authserver.Config) {
-				cfg.Leeway, cfg.ReplayClockSkew = time.Millisecond, time.Millisecond
+				cfg.MaxAssertionLifetime, cfg.Leeway, cfg.ReplayClockSkew = failLife, time.Millisecond, time.Millisecond
 			})
 			if (gs.sender != nil) != sender {
 				t.Fatalf("sender %v, want %v", gs.sender != nil, sender)
