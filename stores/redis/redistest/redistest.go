@@ -1,86 +1,60 @@
 // Package redistest runs a real redis-server process for tests: a free
 // loopback port, a throwaway directory, no persistence. It is exported for
 // the tests of other modules (stores/clustertest).
+//
+// The process is started by stores/redis/internal/redisproc: it is ready
+// when the server started here answers on the port (its pid, not a stray
+// server's), a port taken meanwhile is retried on a fresh one, a failure
+// shows the tail of the server's log, and the server dies with the test
+// (t.Cleanup, and Pdeathsig on Linux).
 package redistest
 
 import (
-	"context"
-	"net"
-	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/mcpauthz/mcpauthz/stores/redis/internal/redisproc"
 )
 
 // Server is a redis-server process. Stop and Start keep the port and
 // directory, to simulate an outage; a restarted server is empty.
 type Server struct {
-	t    testing.TB
-	port int
-	dir  string
-	cmd  *exec.Cmd
+	t testing.TB
+	p *redisproc.Proc
 }
 
 // Start starts a server and stops it when the test ends. It fails the test
 // when redis-server is not installed (.ci/run installs it).
 func Start(t testing.TB) *Server {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("redis-server is required (.ci/run installs it): %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	s := &Server{t: t, port: port, dir: t.TempDir()}
-	s.Start()
-	t.Cleanup(s.Stop)
-	return s
+	p := redisproc.Start(t, redisproc.Options{
+		Dir: filepath.Join(t.TempDir(), "redis"),
+		Args: func(port int, dir string) ([]string, error) {
+			return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+				"--save", "", "--appendonly", "no", "--dir", dir, "--maxmemory", "256mb",
+				"--maxmemory-policy", "noeviction", "--loglevel", "warning"}, nil
+		},
+	})
+	return &Server{t: t, p: p}
 }
 
 // Addr is host:port.
-func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+func (s *Server) Addr() string { return s.p.Addr() }
 
 // URL is redis://host:port/0.
 func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
 
-// Start runs redis-server and waits until it answers PING (at most 10 s).
+// Pid is the server's process id (0 while stopped).
+func (s *Server) Pid() int { return s.p.Pid() }
+
+// Start starts the server again after Stop, on the same port, and waits
+// until it answers (at most 15 s); a port taken meanwhile fails the test.
 func (s *Server) Start() {
 	s.t.Helper()
-	s.cmd = exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--maxmemory", "256mb",
-		"--maxmemory-policy", "noeviction", "--loglevel", "warning")
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatalf("start redis-server: %v", err)
-	}
-	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.Stop()
-			s.t.Fatalf("redis-server on %s did not start: %v", s.Addr(), err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s.p.Restart()
 }
 
-// Stop kills redis-server and waits for it to exit.
-func (s *Server) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
-	s.cmd = nil
-}
+// Stop kills redis-server and waits for it to exit. It is a no-op when the
+// server is not running.
+func (s *Server) Stop() { s.p.Stop() }

@@ -3,6 +3,7 @@ package redisha
 import (
 	"context"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,23 +43,22 @@ func startCluster(t testing.TB, replicas int) *Cluster {
 		}
 	}
 	s := &Setup{t: t, clients: map[string]*redis.Client{}}
-	t.Cleanup(s.stop)
 	c := &Cluster{Setup: s}
 	dir := t.TempDir()
-	for i, p := range freePorts(t, 3*(1+replicas)) {
-		d := mkdir(t, dir, "n"+strconv.Itoa(i))
-		s.run([]string{"--port", strconv.Itoa(p), "--bind", "127.0.0.1", "--dir", d, "--save", "", "--appendonly", "no",
-			"--cluster-enabled", "yes", "--cluster-config-file", d + "/nodes.conf", "--cluster-node-timeout", "2000",
-			"--loglevel", "warning", "--maxmemory", "64mb", "--maxmemory-policy", "noeviction"})
-		c.Addrs = append(c.Addrs, addr(p))
-	}
-	for i, a := range c.Addrs {
-		s.waitOwn(a, s.procs[i])
+	for i := range 3 * (1 + replicas) {
+		p := s.start(filepath.Join(dir, "n"+strconv.Itoa(i)), func(port int, dir string) ([]string, error) {
+			return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no",
+				"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", "2000",
+				"--loglevel", "warning", "--maxmemory", "64mb", "--maxmemory-policy", "noeviction"}, nil
+		})
+		c.Addrs = append(c.Addrs, p.Addr())
 	}
 	args := append([]string{"--cluster", "create"}, c.Addrs...)
 	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
-	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
-		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, "redis-cli", args...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s\n%s", err, out, s.LogTails())
 	}
 	s.until(30*time.Second, "cluster_state:ok", func(ctx context.Context) bool {
 		for _, a := range c.Addrs {
@@ -111,9 +111,7 @@ func (c *Cluster) WaitPromoted(addr string) {
 func (c *Cluster) StopNode(addr string) {
 	for i, a := range c.Addrs {
 		if a == addr {
-			p := c.procs[i]
-			_ = p.Process.Kill()
-			_ = p.Wait()
+			c.procs[i].Stop()
 			return
 		}
 	}

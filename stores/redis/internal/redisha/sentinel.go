@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mcpauthz/mcpauthz/stores/redis/internal/redisproc"
 )
 
 // Master is the name the sentinels monitor.
@@ -28,7 +29,7 @@ type Setup struct {
 	t         testing.TB
 	Nodes     [2]string // host:port of the first master and its replica
 	Sentinels []string  // host:port of the sentinels
-	procs     []*exec.Cmd
+	procs     []*redisproc.Proc
 	clients   map[string]*redis.Client
 	password  string
 }
@@ -43,7 +44,9 @@ type Options struct {
 // Start starts the setup and stops it when the test ends; it returns once
 // the sentinels know the master and its replica and the replica is in
 // sync. It fails the test when redis-server is not installed (.ci/run
-// installs it).
+// installs it). Every process is started by package redisproc (see
+// there: pid-verified readiness, fresh port after a collision, log tail on
+// failure, killed with the test).
 func Start(t testing.TB) *Setup {
 	t.Helper()
 	return StartWith(t, Options{})
@@ -52,100 +55,57 @@ func Start(t testing.TB) *Setup {
 // StartWith is Start with options.
 func StartWith(t testing.TB, o Options) *Setup {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("redis-server is required (.ci/run installs it): %v", err)
-	}
 	s := &Setup{t: t, clients: map[string]*redis.Client{}, password: o.Password}
-	t.Cleanup(s.stop)
-	ports := freePorts(t, 4)
 	dir := t.TempDir()
-	s.Nodes = [2]string{addr(ports[0]), addr(ports[1])}
 	common := []string{"--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
 		"--maxmemory", "64mb", "--maxmemory-policy", "noeviction"}
 	if o.Password != "" {
 		common = append(common, "--requirepass", o.Password, "--masterauth", o.Password)
 	}
-	s.run(append([]string{"--port", strconv.Itoa(ports[0]), "--dir", mkdir(t, dir, "m")}, common...))
-	s.run(append([]string{"--port", strconv.Itoa(ports[1]), "--dir", mkdir(t, dir, "r"), "--replicaof", "127.0.0.1", strconv.Itoa(ports[0])}, common...))
-	for i, n := range s.Nodes {
-		s.waitOwn(n, s.procs[i])
-	}
-	for i, p := range ports[2:] {
-		conf := filepath.Join(mkdir(t, dir, "s"+strconv.Itoa(i)), "sentinel.conf")
-		text := fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor %s 127.0.0.1 %d 1\n"+
-			"sentinel down-after-milliseconds %s 1000\nsentinel failover-timeout %s 5000\n"+
-			"sentinel parallel-syncs %s 1\n", p, Master, ports[0], Master, Master, Master)
-		if o.Password != "" {
-			text += fmt.Sprintf("requirepass %q\nsentinel auth-pass %s %q\n", o.Password, Master, o.Password)
-		}
-		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		s.run([]string{conf, "--sentinel", "--loglevel", "warning"})
-		s.Sentinels = append(s.Sentinels, addr(p))
-		s.waitOwn(addr(p), s.procs[len(s.procs)-1])
+	m := s.start(filepath.Join(dir, "m"), func(port int, dir string) ([]string, error) {
+		return append([]string{"--port", strconv.Itoa(port), "--dir", dir}, common...), nil
+	})
+	r := s.start(filepath.Join(dir, "r"), func(port int, dir string) ([]string, error) {
+		return append([]string{"--port", strconv.Itoa(port), "--dir", dir, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port())}, common...), nil
+	})
+	s.Nodes = [2]string{m.Addr(), r.Addr()}
+	for i := range 2 {
+		sp := s.start(filepath.Join(dir, "s"+strconv.Itoa(i)), func(port int, dir string) ([]string, error) {
+			conf := filepath.Join(dir, "sentinel.conf")
+			text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\n"+
+				"sentinel down-after-milliseconds %s 1000\nsentinel failover-timeout %s 5000\n"+
+				"sentinel parallel-syncs %s 1\n", port, dir, Master, m.Port(), Master, Master, Master)
+			if o.Password != "" {
+				text += fmt.Sprintf("requirepass %q\nsentinel auth-pass %s %q\n", o.Password, Master, o.Password)
+			}
+			if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+				return nil, err
+			}
+			return []string{conf, "--sentinel", "--loglevel", "warning"}, nil
+		})
+		s.Sentinels = append(s.Sentinels, sp.Addr())
 	}
 	s.WaitReplica(s.Nodes[1])
 	return s
 }
 
-func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
-
-func mkdir(t testing.TB, dir, name string) string {
-	p := filepath.Join(dir, name)
-	if err := os.Mkdir(p, 0o700); err != nil {
-		t.Fatal(err)
-	}
+// start starts one process of the setup (redisproc: pid-verified, retried
+// on a fresh port after a collision, killed with the test).
+func (s *Setup) start(dir string, args func(port int, dir string) ([]string, error)) *redisproc.Proc {
+	s.t.Helper()
+	p := redisproc.Start(s.t, redisproc.Options{Dir: dir, Args: args, Password: s.password})
+	s.procs = append(s.procs, p)
 	return p
 }
 
-func freePorts(t testing.TB, n int) []int {
-	var ls []net.Listener
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		_ = l.Close()
-	}
-	return ports
-}
-
-func (s *Setup) run(args []string) {
-	cmd := exec.Command("redis-server", args...)
-	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("start redis-server %v: %v", args, err)
-	}
-	s.procs = append(s.procs, cmd)
-}
-
-// waitOwn waits until the server at addr answers and is the process p:
-// a port taken meanwhile by another test's server (ports are picked free,
-// then released) fails the test instead of testing that server.
-func (s *Setup) waitOwn(addr string, p *exec.Cmd) {
-	s.t.Helper()
-	s.until(10*time.Second, "an answer from "+addr, func(ctx context.Context) bool {
-		info, err := s.Client(addr).Info(ctx, "server").Result()
-		if err != nil {
-			return false
-		}
-		if !strings.Contains(info, "process_id:"+strconv.Itoa(p.Process.Pid)+"\r\n") {
-			s.t.Fatalf("redisha: %s is served by another process (port taken meanwhile)", addr)
-		}
-		return true
-	})
-}
-
-func (s *Setup) stop() {
+// LogTails returns the tail of every process's log, for failure messages.
+func (s *Setup) LogTails() string {
+	var b strings.Builder
 	for _, p := range s.procs {
-		_ = p.Process.Kill()
-		_ = p.Wait()
+		b.WriteString(p.LogTail())
+		b.WriteString("\n")
 	}
+	return b.String()
 }
 
 // Client is a plain client of one node or sentinel, closed with the
@@ -199,8 +159,7 @@ func (s *Setup) Kill(addr string) {
 	s.t.Helper()
 	for i, n := range s.Nodes {
 		if n == addr {
-			_ = s.procs[i].Process.Kill()
-			_ = s.procs[i].Wait()
+			s.procs[i].Stop()
 			return
 		}
 	}
@@ -272,7 +231,7 @@ func (s *Setup) until(limit time.Duration, what string, ok func(context.Context)
 			return
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("redisha: no %s within %v", what, limit)
+			s.t.Fatalf("redisha: no %s within %v\n%s", what, limit, s.LogTails())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
