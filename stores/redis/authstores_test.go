@@ -66,8 +66,10 @@ func TestAuthStoresBounded(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
 	ctx := context.Background()
-	rc := srv.client(t)
-	cs, err := NewClientStore(ClientConfig{Config: Config{Client: rc}, MaxBytes: 20 << 10})
+	// It checks bounds, not latency: the patient client and a long
+	// per-call Timeout keep a loaded machine from failing a call.
+	rc := srv.patient(t)
+	cs, err := NewClientStore(ClientConfig{Config: Config{Client: rc, Timeout: 20 * time.Second}, MaxBytes: 20 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +85,7 @@ func TestAuthStoresBounded(t *testing.T) {
 	if n <= 0 || n > 20<<10 || len(keys) > 4+(20<<10)/clientOverhead {
 		t.Fatalf("client store holds %d counted bytes in %d keys under a 20 KiB bound", n, len(keys))
 	}
-	cons, err := NewConsentStore(ConsentConfig{Config: Config{Client: rc}, MaxEntries: 5})
+	cons, err := NewConsentStore(ConsentConfig{Config: Config{Client: rc, Timeout: 20 * time.Second}, MaxEntries: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
