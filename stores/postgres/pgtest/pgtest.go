@@ -8,6 +8,7 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,54 +85,134 @@ func Start(t testing.TB) *Server {
 			t.Fatal(err)
 		}
 	}
+	s.run("initdb", "-D", s.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions")
+	// The port is picked free and released before the server binds it:
+	// another process may take it meanwhile. Retry on a fresh port.
+	var err2 error
+	for range startAttempts {
+		if s.port, err = freePort(); err != nil {
+			t.Fatal(err)
+		}
+		if err2 = s.start(); err2 == nil {
+			return s
+		}
+		if !errors.Is(err2, errPortTaken) {
+			break
+		}
+		t.Logf("pgtest: %v; retrying on a fresh port", err2)
+	}
+	t.Fatalf("pgtest: %v\n%s", err2, s.logTail())
+	return nil
+}
+
+// startAttempts bounds the retries on port collisions.
+const startAttempts = 5
+
+// errPortTaken marks a start lost to another process on the port.
+var errPortTaken = errors.New("port taken by another process")
+
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
-	s.port = l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	s.run("initdb", "-D", s.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions")
-	s.Start()
-	return s
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (s *Server) data() string { return filepath.Join(s.dir, "data") }
 
 func (s *Server) run(tool string, args ...string) {
 	s.t.Helper()
+	if out, err := s.exec(tool, args...); err != nil {
+		s.t.Fatalf("pgtest: %s %v: %v\n%s\n%s", tool, args, err, out, s.logTail())
+	}
+}
+
+// exec runs a PostgreSQL tool (as the postgres user when root) with a
+// 60 s limit and returns its output.
+func (s *Server) exec(tool string, args ...string) ([]byte, error) {
 	name, argv := filepath.Join(s.bin, tool), args
 	if s.asPG {
 		name, argv = "runuser", append([]string{"-u", "postgres", "--", filepath.Join(s.bin, tool)}, args...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, name, argv...).CombinedOutput()
+	return exec.CommandContext(ctx, name, argv...).CombinedOutput()
+}
+
+func (s *Server) logPath() string { return filepath.Join(s.dir, "log") }
+
+// logTail is the end of the server's log, for failure messages.
+func (s *Server) logTail() string {
+	b, err := os.ReadFile(s.logPath())
 	if err != nil {
-		s.t.Fatalf("pgtest: %s %v: %v\n%s", tool, args, err, out)
+		return "(no server log: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return "postgres log " + s.logPath() + " (last lines):\n" + strings.Join(lines, "\n")
+}
+
+// Start restarts the server after Stop, on the same port and data, and
+// waits until it accepts connections; a port taken meanwhile fails the
+// test.
+func (s *Server) Start() {
+	s.t.Helper()
+	if err := s.start(); err != nil {
+		s.t.Fatalf("pgtest: %v\n%s", err, s.logTail())
 	}
 }
 
-// Start (re)starts the server and waits until it accepts connections.
-func (s *Server) Start() {
-	s.t.Helper()
+// start runs pg_ctl start and waits until the server on the port is
+// this run's: SHOW data_directory over TCP names our data directory (a
+// stray server on a reused port has its own), and postmaster.pid is ours.
+func (s *Server) start() error {
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60",
 		s.port, s.dir)
-	s.run("pg_ctl", "start", "-w", "-t", "30", "-D", s.data(), "-l", filepath.Join(s.dir, "log"), "-o", opts)
+	if out, err := s.exec("pg_ctl", "start", "-w", "-t", "30", "-D", s.data(), "-l", s.logPath(), "-o", opts); err != nil {
+		if b, _ := os.ReadFile(s.logPath()); strings.Contains(string(b), "Address already in use") {
+			_ = os.Truncate(s.logPath(), 0)
+			return fmt.Errorf("127.0.0.1:%d: %w", s.port, errPortTaken)
+		}
+		return fmt.Errorf("pg_ctl start: %v\n%s", err, out)
+	}
+	want, err := filepath.EvalSymlinks(s.data())
+	if err != nil {
+		return err
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		c, err := pgx.Connect(ctx, s.DSN())
-		if err == nil {
-			_ = c.Close(ctx)
-			cancel()
-			return
-		}
+		dir, err := s.dataDirectory(ctx)
 		cancel()
-		if time.Now().After(deadline) {
-			s.t.Fatalf("pgtest: server not ready: %v", err)
+		switch {
+		case err == nil && dir == want:
+			return nil
+		case err == nil:
+			s.Stop()
+			return fmt.Errorf("127.0.0.1:%d serves data directory %s, not this run's %s: %w", s.port, dir, want, errPortTaken)
+		case time.Now().After(deadline):
+			return fmt.Errorf("server not ready: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// dataDirectory asks the server on the port for its data directory.
+func (s *Server) dataDirectory(ctx context.Context) (string, error) {
+	c, err := pgx.Connect(ctx, s.DSN())
+	if err != nil {
+		return "", err
+	}
+	defer c.Close(ctx)
+	var dir string
+	if err := c.QueryRow(ctx, "SHOW data_directory").Scan(&dir); err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(dir)
 }
 
 // Stop stops the server (fast shutdown: sessions are disconnected). It is
