@@ -24,6 +24,9 @@ import (
 // verifier, mapper or authorizer refuses the request (503 when the cause
 // wraps ErrUnavailable or comes from the Authorizer).
 func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
+	if g == nil {
+		return nil, nilGuardError(ctx)
+	}
 	return g.checkIn(ctx, r, nil, nil)
 }
 

@@ -15,6 +15,9 @@ func (g *Guard) CheckInto(ctx context.Context, r *Request, res *Result) (*Result
 	if res != nil {
 		*res = Result{}
 	}
+	if g == nil {
+		return nil, nilGuardError(ctx)
+	}
 	return g.checkIn(ctx, r, res, nil)
 }
 

@@ -350,4 +350,10 @@ func New(cfg Config) (*Guard, error) {
 }
 
 // MaxBodyBytes is the body limit adapters must enforce while reading.
-func (g *Guard) MaxBodyBytes() int64 { return g.maxBody }
+// It is 0 on a nil Guard, which refuses every request (ErrNilGuard).
+func (g *Guard) MaxBodyBytes() int64 {
+	if g == nil {
+		return 0
+	}
+	return g.maxBody
+}

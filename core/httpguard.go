@@ -27,6 +27,10 @@ import (
 //
 // next must not keep the request or the writer after it returns.
 func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.ResponseWriter, *http.Request)) {
+	if g == nil {
+		nilGuardHandler{}.ServeHTTP(w, r) // ErrNilGuard: 500, next is not called
+		return
+	}
 	st := &httpState{}
 	sc := getScratch()
 	// On the stack: Check keeps no reference to the Request itself.

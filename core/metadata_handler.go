@@ -43,17 +43,30 @@ func (h metadataHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // at every path of [Guard.MetadataPaths] on the origin's root router,
 // outside any authentication, even when the MCP handler is mounted under a
 // prefix (spec-checklist OQ-10).
-func (g *Guard) MetadataHandler() http.Handler { return metadataHandler{body: g.metadataJSON} }
+func (g *Guard) MetadataHandler() http.Handler {
+	if g == nil {
+		return nilGuardHandler{} // ErrNilGuard: 500
+	}
+	return metadataHandler{body: g.metadataJSON}
+}
 
 // MetadataPath is the RFC 9728 §3.1 path of the metadata document, computed
 // from Config.Resource alone: "/.well-known/oauth-protected-resource/mcp"
 // for "https://mcp.example.com/mcp".
-func (g *Guard) MetadataPath() string { return g.metadataPath }
+func (g *Guard) MetadataPath() string {
+	if g == nil {
+		return WellKnownPath
+	}
+	return g.metadataPath
+}
 
 // MetadataPaths lists every path the document is served at:
 // MetadataPath, plus the root well-known path when Metadata.ServeRoot is set
 // and differs.
 func (g *Guard) MetadataPaths() []string {
+	if g == nil {
+		return []string{WellKnownPath}
+	}
 	if g.metadata.ServeRoot && g.metadataPath != WellKnownPath {
 		return []string{g.metadataPath, WellKnownPath}
 	}
@@ -62,14 +75,34 @@ func (g *Guard) MetadataPaths() []string {
 
 // MetadataURL is the absolute URL put in resource_metadata of every
 // challenge.
-func (g *Guard) MetadataURL() string { return g.metadataURL }
+func (g *Guard) MetadataURL() string {
+	if g == nil {
+		return ""
+	}
+	return g.metadataURL
+}
 
 // MetadataJSON returns a copy of the served document.
-func (g *Guard) MetadataJSON() []byte { return append([]byte(nil), g.metadataJSON...) }
+func (g *Guard) MetadataJSON() []byte {
+	if g == nil {
+		return nil
+	}
+	return append([]byte(nil), g.metadataJSON...)
+}
 
 // Resource is the canonical resource identifier the Guard protects.
-func (g *Guard) Resource() string { return g.resource }
+func (g *Guard) Resource() string {
+	if g == nil {
+		return ""
+	}
+	return g.resource
+}
 
 // ResourcePath is the URL path of Config.Resource ("/mcp"; "/" when the
 // resource has no path): where adapters mount the MCP handler by default.
-func (g *Guard) ResourcePath() string { return g.resourcePath }
+func (g *Guard) ResourcePath() string {
+	if g == nil {
+		return "/"
+	}
+	return g.resourcePath
+}

@@ -41,6 +41,9 @@ func (f ReadyFunc) Ready(ctx context.Context) error { return f(ctx) }
 // implement ReadinessChecker count as ready. The error wraps ErrNotReady
 // and names each failing component; it may contain URLs, never a token.
 func (g *Guard) Ready(ctx context.Context) error {
+	if g == nil {
+		return ErrNilGuard
+	}
 	var errs []error
 	check := func(name string, c any) {
 		if rc, ok := c.(ReadinessChecker); ok {

@@ -42,6 +42,9 @@ type Response struct {
 // no-store. Challenge values are quoted by one escaping function and never
 // contain token bytes or internal causes.
 func (g *Guard) Render(err error) *Response {
+	if g == nil {
+		return nilGuardResponse() // ErrNilGuard: 500 whatever err is
+	}
 	var e *Error
 	if !errors.As(err, &e) {
 		e = &Error{Kind: KindInternal, Err: err}

@@ -191,6 +191,9 @@ func validSessionID(id string) bool {
 // binding ends on DELETE or after Config.SessionTTL without use. It returns
 // the store's error, if any, and nil when binding is disabled.
 func (g *Guard) EndSession(ctx context.Context, sessionID string) error {
+	if g == nil {
+		return ErrNilGuard
+	}
 	if g.sessions == nil || sessionID == "" {
 		return nil
 	}

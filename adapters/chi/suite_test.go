@@ -58,3 +58,9 @@ func TestAdapterSuite(t *testing.T) {
 func TestAdapterSuiteMount(t *testing.T) {
 	coretest.RunAdapterSuite(t, coretest.HarnessFunc(mountHarness))
 }
+
+// TestNilGuard: Middleware(nil) and RegisterMetadata(r, nil) answer 500
+// and never panic.
+func TestNilGuard(t *testing.T) {
+	coretest.RunNilGuard(t, coretest.HarnessFunc(harness))
+}

@@ -63,3 +63,9 @@ func (suiteHarness) PrereadBytes() int { return 8 << 10 }
 func TestAdapterSuite(t *testing.T) {
 	coretest.RunAdapterSuite(t, suiteHarness{coretest.HarnessFunc(harness)})
 }
+
+// TestNilGuard: New(nil) and RegisterMetadata(app, nil) answer 500 and
+// never panic.
+func TestNilGuard(t *testing.T) {
+	coretest.RunNilGuard(t, suiteHarness{coretest.HarnessFunc(harness)})
+}

@@ -34,3 +34,9 @@ func harness(t testing.TB, g *core.Guard, mcp http.Handler, prefix string) strin
 func TestAdapterSuite(t *testing.T) {
 	coretest.RunAdapterSuite(t, coretest.HarnessFunc(harness))
 }
+
+// TestNilGuard: Middleware(nil) and Register(mux, nil, h) answer 500 and
+// never panic.
+func TestNilGuard(t *testing.T) {
+	coretest.RunNilGuard(t, coretest.HarnessFunc(harness))
+}
