@@ -18,7 +18,14 @@ type FileProxy struct {
 	// TLSCertFile and TLSKeyFile (PEM) make Listen serve HTTPS; both or
 	// neither. Default: plain HTTP (TLS terminated in front).
 	TLSCertFile string `yaml:"tls_cert_file"`
-	TLSKeyFile  string `yaml:"tls_key_file"`
+	// TLSKeyFile is refused at start-up when group or others may read or
+	// write it (mode checked after symbolic links; fix: chmod 600).
+	TLSKeyFile string `yaml:"tls_key_file"`
+	// TLSKeyAllowGroupRead accepts a tls_key_file its group may read
+	// (0640, 0440), for a Kubernetes secret volume with a pod fsGroup.
+	// Group write and any access for others are still refused. Default
+	// false.
+	TLSKeyAllowGroupRead bool `yaml:"tls_key_allow_group_read"`
 	// DialTimeout bounds connecting to the upstream. Default 5s.
 	DialTimeout time.Duration `yaml:"dial_timeout"`
 	// ResponseHeaderTimeout bounds the wait for the upstream's response

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -39,7 +40,8 @@ func AuthServer(ctx context.Context, args []string, stdout, stderr io.Writer, op
 	listen := fs.String("listen", defaultASListen, "address to serve on")
 	healthListen := fs.String("health-listen", "", "separate address for /readyz and /livez (keep it internal)")
 	certFile := fs.String("tls-cert-file", "", "PEM certificate: serve HTTPS (with -tls-key-file)")
-	keyFile := fs.String("tls-key-file", "", "PEM private key of -tls-cert-file")
+	keyFile := fs.String("tls-key-file", "", "PEM private key of -tls-cert-file; refused when group or others may read or write it (chmod 600)")
+	keyGroupRead := fs.Bool("tls-key-allow-group-read", false, "accept a -tls-key-file that its group may read (0640/0440, a Kubernetes secret volume with fsGroup)")
 	c := command{name: opts.name() + " authserver", stderr: stderr}
 	if code, ok := c.parse(fs, args, cfgPath); !ok {
 		return code
@@ -47,6 +49,13 @@ func AuthServer(ctx context.Context, args []string, stdout, stderr io.Writer, op
 	fail, name := c.fail, c.name
 	if (*certFile == "") != (*keyFile == "") {
 		return fail("-tls-cert-file and -tls-key-file go together")
+	}
+	var tlsCfg *tls.Config
+	if *certFile != "" {
+		var err error
+		if tlsCfg, err = loadTLS(*certFile, *keyFile, "-tls-key-file", *keyGroupRead); err != nil {
+			return fail("%v", err)
+		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	lopts := opts.AuthServer
@@ -73,7 +82,7 @@ func AuthServer(ctx context.Context, args []string, stdout, stderr io.Writer, op
 	}
 	return serveUntil(ctx, runSpec{
 		name: name, log: log, stdout: stdout, stderr: stderr,
-		public:     listener{addr: *listen, handler: public, headerBytes: asHeaderBytes, certFile: *certFile, keyFile: *keyFile},
+		public:     listener{addr: *listen, handler: public, headerBytes: asHeaderBytes, tls: tlsCfg},
 		health:     listener{addr: *healthListen, handler: health, headerBytes: probeHeaderBytes},
 		readHeader: defaultReadHeaderTimeout, read: defaultASReadTimeout, write: defaultASReadTimeout,
 		idle: defaultServerIdleTimeout, shutdown: defaultShutdownTimeout,

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -68,6 +69,12 @@ func Proxy(ctx context.Context, args []string, stdout, stderr io.Writer, opts Op
 	if (pc.TLSCertFile == "") != (pc.TLSKeyFile == "") {
 		return fail("proxy.tls_cert_file and proxy.tls_key_file go together")
 	}
+	var tlsCfg *tls.Config
+	if pc.TLSCertFile != "" {
+		if tlsCfg, err = loadTLS(pc.TLSCertFile, pc.TLSKeyFile, "proxy.tls_key_file", pc.TLSKeyAllowGroupRead); err != nil {
+			return fail("%v", err)
+		}
+	}
 	// The policy watcher (policy.watch) lives as long as the process.
 	built, err := file.Build(ctx, dir, copts)
 	if err != nil {
@@ -92,7 +99,7 @@ func Proxy(ctx context.Context, args []string, stdout, stderr io.Writer, opts Op
 	}
 	return serveUntil(ctx, runSpec{
 		name: name, log: log, stdout: stdout, stderr: stderr,
-		public: listener{addr: pc.Listen, handler: public, headerBytes: headerBytes, certFile: pc.TLSCertFile, keyFile: pc.TLSKeyFile},
+		public: listener{addr: pc.Listen, handler: public, headerBytes: headerBytes, tls: tlsCfg},
 		health: listener{addr: pc.HealthListen, handler: health, headerBytes: probeHeaderBytes},
 		// No ReadTimeout or WriteTimeout: they would cut event streams
 		// (request bodies are bounded by core.BodyReadTimeout).

@@ -11,6 +11,7 @@ package serve
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -92,10 +93,10 @@ const (
 
 // listener is one address to serve.
 type listener struct {
-	addr              string // "" = none (health only)
-	handler           http.Handler
-	headerBytes       int
-	certFile, keyFile string
+	addr        string // "" = none (health only)
+	handler     http.Handler
+	headerBytes int
+	tls         *tls.Config // nil = plain HTTP (loadTLS)
 }
 
 // runSpec is what serveUntil runs.
@@ -153,8 +154,9 @@ func serveUntil(ctx context.Context, r runSpec) int {
 	for i, srv := range servers {
 		go func() {
 			var err error
-			if specs[i].certFile != "" {
-				err = srv.ServeTLS(lns[i], specs[i].certFile, specs[i].keyFile)
+			if specs[i].tls != nil {
+				srv.TLSConfig = specs[i].tls
+				err = srv.ServeTLS(lns[i], "", "")
 			} else {
 				err = srv.Serve(lns[i])
 			}
@@ -162,7 +164,7 @@ func serveUntil(ctx context.Context, r runSpec) int {
 		}()
 	}
 	scheme := "http"
-	if r.public.certFile != "" {
+	if r.public.tls != nil {
 		scheme = "https"
 	}
 	fmt.Fprintf(r.stdout, "%s: %s\n", r.name, r.announce(scheme+"://"+lns[0].Addr().String()))
