@@ -24,6 +24,7 @@ type fakeAS struct {
 	last    *http.Request
 	form    url.Values
 	gate    chan struct{} // when non-nil, each request waits for it to be closed
+	arrived chan struct{} // when non-nil, receives one value per request as it arrives
 }
 
 type answer struct {
@@ -43,8 +44,11 @@ func (f *fakeAS) set(token string, a answer) {
 func (f *fakeAS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.calls.Add(1)
 	f.mu.Lock()
-	gate := f.gate
+	gate, arrived := f.gate, f.arrived
 	f.mu.Unlock()
+	if arrived != nil {
+		arrived <- struct{}{}
+	}
 	if gate != nil {
 		<-gate
 	}
