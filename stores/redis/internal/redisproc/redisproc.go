@@ -198,9 +198,6 @@ func (p *Proc) start(fresh bool) error {
 
 // waitOwn waits until INFO on the port names our pid.
 func (p *Proc) waitOwn() error {
-	c := redis.NewClient(&redis.Options{Addr: p.Addr(), Password: p.o.Password, MaxRetries: -1, DialerRetries: 1,
-		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, PoolSize: 1})
-	defer c.Close()
 	want := "process_id:" + strconv.Itoa(p.cmd.Process.Pid) + "\r\n"
 	deadline := time.Now().Add(readyTimeout)
 	var last error
@@ -213,9 +210,7 @@ func (p *Proc) waitOwn() error {
 			return fmt.Errorf("redis-server on %s exited before answering", p.Addr())
 		default:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		info, err := c.Info(ctx, "server").Result()
-		cancel()
+		info, err := p.info()
 		switch {
 		case err == nil && strings.Contains(info, want):
 			return nil
@@ -231,6 +226,19 @@ func (p *Proc) waitOwn() error {
 		}
 	}
 	return fmt.Errorf("redis-server on %s did not answer within %v: %v", p.Addr(), readyTimeout, last)
+}
+
+// info asks the server on the port for INFO server with a fresh client: a
+// go-redis pool whose dials failed (the server not listening yet) stops
+// dialing and redials once a second, which would add up to 1 s to every
+// start.
+func (p *Proc) info() (string, error) {
+	c := redis.NewClient(&redis.Options{Addr: p.Addr(), Password: p.o.Password, MaxRetries: -1, DialerRetries: 1,
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, PoolSize: 1})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	return c.Info(ctx, "server").Result()
 }
 
 func (p *Proc) logBytes() []byte {
