@@ -166,7 +166,7 @@ func TestAuthStoresOutage(t *testing.T) {
 			t.Errorf("%s took %v while down", name, el)
 		}
 	}
-	srv.Start()
+	srv.restart(t) // and waits for the clients to reconnect
 	// redistest restarts with its data directory: what was stored is back.
 	if _, err := cs.Client(ctx, reg.ID); err != nil && !errors.Is(err, authserver.ErrClientUnknown) {
 		t.Fatalf("after restart: %v", err)

@@ -97,7 +97,7 @@ func TestRefreshStoreExpiryAndOutage(t *testing.T) {
 			t.Errorf("%s took %v while down", name, el)
 		}
 	}
-	srv.Start()
+	srv.restart(t) // and waits for the clients to reconnect
 	if err := s.Save(ctx, rtok("d", 1), authserver.RefreshFamily{ID: "f4", Created: time.Now(), LastUsed: time.Now()}); err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
