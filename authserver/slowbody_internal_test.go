@@ -21,7 +21,10 @@ import (
 // the control sends a complete body slowly but within the deadline.
 func TestSlowBodyBounded(t *testing.T) {
 	e := newEnv(t, nil)
-	e.s.bodyTimeout = 300 * time.Millisecond
+	// The control's pause (100 ms) must stay well inside the deadline on a
+	// loaded machine; the refusals must come well before the 20 s read
+	// limit (10 x the deadline, as 5 s was for 300 ms before).
+	e.s.bodyTimeout = 2 * time.Second
 	srv := httptest.NewUnstartedServer(e.s) // no ReadTimeout
 	srv.Config.ReadHeaderTimeout = 5 * time.Second
 	srv.Start()
@@ -47,7 +50,7 @@ func TestSlowBodyBounded(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			_ = c.SetReadDeadline(start.Add(5 * time.Second))
+			_ = c.SetReadDeadline(start.Add(20 * time.Second))
 			buf := make([]byte, 4096)
 			for {
 				if _, err := c.Read(buf); err != nil {
