@@ -5,7 +5,7 @@ MODULES := . adapters/chi adapters/fiber adapters/gin bench examples stores/redi
 GO ?= go
 STATICCHECK ?= staticcheck
 
-.PHONY: test test-go test-interop test-install lint tidy-check bench quickstart
+.PHONY: test test-go test-interop test-install lint tidy-check bench quickstart fuzz
 
 test: test-go test-interop test-install
 
@@ -13,6 +13,24 @@ test-go:
 	@set -e; for m in $(MODULES); do \
 		echo "== go test -race $$m"; \
 		(cd $$m && $(GO) test -race -count=1 -shuffle=on ./...); \
+	done
+
+# Fuzzing beyond the seed corpus (make test runs every seed as a plain
+# subtest, with no fuzz worker): each Fuzz target of every module for
+# FUZZTIME. One worker (-parallel 1) and no -race: the fuzz engine kills a
+# worker whose single input runs longer than 10 s and reports "fuzzing
+# process hung or terminated unexpectedly" (golang/go#56238), which two
+# -race workers per core on a loaded 2-core VM reach while gathering the
+# baseline coverage of the seeds; that is load, not a finding.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for m in $(MODULES); do \
+		for p in $$(cd $$m && $(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
+			for f in $$(cd $$m && $(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+				echo "== fuzz $$p $$f"; \
+				(cd $$m && $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -parallel 1 $$p); \
+			done; \
+		done; \
 	done
 
 test-interop:
