@@ -51,7 +51,7 @@ func fileClient(options map[string]any, use fileUse, path string, log *slog.Logg
 // broker.max_refresh_families bounds only the memory store and is an
 // error here (Redis bounds each user's families instead). A nil cfg is
 // ErrInvalidConfig, and so is a quarantine (stores.options.quarantine,
-// default 7 min) not longer than the server's max_assertion_lifetime +
+// default 7 min) shorter than the server's max_assertion_lifetime +
 // leeway + replay_clock_skew: identifiers accepted before a failover
 // could be redeemed again after it.
 func AuthServerStores(ctx context.Context, options map[string]any, cfg *authserver.Config) (io.Closer, error) {
@@ -211,8 +211,8 @@ func quarantineCovers(q time.Duration, cfg *authserver.Config) error {
 	q = cmp.Or(q, DefaultQuarantine)
 	need := cmp.Or(cfg.MaxAssertionLifetime, authserver.DefaultMaxAssertionLifetime) +
 		cmp.Or(cfg.Leeway, authserver.DefaultLeeway) + cmp.Or(cfg.ReplayClockSkew, authserver.DefaultReplayClockSkew)
-	if q <= need {
-		return fmt.Errorf("%w: stores.options.quarantine %v must be longer than max_assertion_lifetime + leeway + replay_clock_skew (%v)", ErrInvalidConfig, q, need)
+	if q < need {
+		return fmt.Errorf("%w: stores.options.quarantine %v must be at least max_assertion_lifetime + leeway + replay_clock_skew (%v)", ErrInvalidConfig, q, need)
 	}
 	return nil
 }

@@ -118,8 +118,8 @@ func TestQuarantineBounds(t *testing.T) {
 	}
 }
 
-// TestFileQuarantineMustCoverAssertions: a stores.options.quarantine not
-// longer than max_assertion_lifetime + leeway + replay_clock_skew is
+// TestFileQuarantineMustCoverAssertions: a stores.options.quarantine
+// shorter than max_assertion_lifetime + leeway + replay_clock_skew is
 // refused at start.
 func TestFileQuarantineMustCoverAssertions(t *testing.T) {
 	t.Parallel()
@@ -131,7 +131,8 @@ func TestFileQuarantineMustCoverAssertions(t *testing.T) {
 		ok         bool
 	}{
 		{name: "default quarantine, default lifetimes", ok: true},
-		{name: "6m equals the defaults' 6m", quarantine: "6m"},
+		{name: "6m equals the defaults' 6m", quarantine: "6m", ok: true},
+		{name: "5m59s under the defaults' 6m", quarantine: "5m59s"},
 		{name: "7m with a 10 min assertion lifetime", quarantine: "7m", edit: func(c *authserver.Config) { c.MaxAssertionLifetime = 10 * time.Minute }},
 		{name: "2h cannot be configured", quarantine: "2h"},
 		{name: "5s with 2 s assertions and 1 ms leeway and skew", quarantine: "5s", edit: func(c *authserver.Config) {
