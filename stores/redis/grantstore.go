@@ -24,7 +24,8 @@ import (
 // parameters (failure check: interval µs, burst, global interval µs,
 // global burst; charge: interval µs, burst; consume: TTL ms, 0 = accept
 // without recording). The GCRA and the epoch are those of the gcra and
-// consume scripts (epochLua). Returns one status string (a reply that a
+// consume scripts (epochLua); as there, a bucket holding anything but a
+// finite number is an error, never an allow. Returns one status string (a reply that a
 // streamed read takes, see SendGrantSteps): "0:-1:0:<rid>" when every step
 // passed, "1:<i>:<retry µs>:<rid>" when step i (0-based) was refused,
 // "2:<i>:<ms left>:<rid>" when step i met the quarantine after a failover,
@@ -63,7 +64,8 @@ while a + 4 <= n do
     k = k + 1
   elseif kind == '1' or kind == '2' then
     local iv, burst = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-    local tat = tonumber(redis.call('GET', KEYS[k]) or '0') or 0
+    local tat = tonumber(redis.call('GET', KEYS[k]) or '0')
+    if not tat or tat ~= tat or tat == math.huge or tat == -math.huge then return redis.error_reply('corrupt GCRA bucket') end
     local idle = tat <= now_us
     if idle then tat = now_us end
     local allow_at = tat + iv - iv * burst
@@ -75,7 +77,8 @@ while a + 4 <= n do
     else
       if not idle then
         local giv, gburst = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-        local gtat = tonumber(redis.call('GET', KEYS[k + 1]) or '0') or 0
+        local gtat = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
+        if not gtat or gtat ~= gtat or gtat == math.huge or gtat == -math.huge then return redis.error_reply('corrupt GCRA bucket') end
         if gtat < now_us then gtat = now_us end
         local gallow = gtat + giv - giv * gburst
         if gallow > now_us then return string.format('1:%d:%.0f:%s', i, gallow - now_us, epoch) end
