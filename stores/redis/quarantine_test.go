@@ -94,7 +94,7 @@ func TestRestartFromSnapshotQuarantines(t *testing.T) {
 		if !errors.Is(err, ErrQuarantine) || time.Now().After(deadline) {
 			t.Fatalf("not recovered: %v", err)
 		}
-		time.Sleep(qe.Until.Sub(time.Now()) + 20*time.Millisecond)
+		time.Sleep(time.Until(qe.Until) + 20*time.Millisecond)
 	}
 	if el := time.Since(restarted); el < q-200*time.Millisecond {
 		t.Fatalf("quarantine ended %v after the restart, want %v", el, q)
