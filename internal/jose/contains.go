@@ -11,6 +11,16 @@ func (s *StaticKeySet) Contains(k *PublicKey) bool {
 	if s == nil || k == nil {
 		return false
 	}
+	// The key that verified a cached token is usually still the very
+	// *PublicKey of the current set: find it by pointer first, without
+	// hashing its kid, when the set is small enough to scan.
+	if len(s.all) <= pointerScanKeys {
+		for _, c := range s.all {
+			if c == k {
+				return true
+			}
+		}
+	}
 	src := s.all
 	if k.KeyID != "" {
 		src = s.byKid[k.KeyID]
@@ -27,6 +37,10 @@ func (s *StaticKeySet) Contains(k *PublicKey) bool {
 	}
 	return false
 }
+
+// pointerScanKeys is the largest set Contains scans for the key's pointer
+// before looking its kid up.
+const pointerScanKeys = 8
 
 // ContainsAt is Contains: a static set does not age.
 func (s *StaticKeySet) ContainsAt(k *PublicKey, _ time.Time) bool { return s.Contains(k) }
