@@ -60,6 +60,37 @@ type cacheEntry struct {
 	until  time.Time       // insertion + TTL
 	keys   jose.KeySet     // the issuer's key set
 	key    *jose.PublicKey // the key that verified the token
+	// The window in which checkTimes passes, computed once by put so that
+	// a hit compares now with two instants instead of redoing the claim
+	// arithmetic: now < expEnd (exp + leeway, when exp is set) and
+	// now >= notBefore (the later of nbf - leeway and iat - leeway, when
+	// either is set). Outside it checkTimes runs and names the failure.
+	expEnd, notBefore       time.Time
+	hasExpEnd, hasNotBefore bool
+}
+
+// setWindow computes the entry's time window from its claims and leeway:
+// exactly the instants at which checkTimes(now, leeway, claims) changes
+// its answer (claims.Times.Check: now >= exp+leeway fails, nbf > now+leeway
+// and iat > now+leeway fail).
+func (e *cacheEntry) setWindow() {
+	c := e.claims
+	if !c.Expiry.IsZero() {
+		e.expEnd, e.hasExpEnd = c.Expiry.Add(e.leeway), true
+	}
+	for _, t := range [...]time.Time{c.NotBefore, c.IssuedAt} {
+		if t.IsZero() {
+			continue
+		}
+		if from := t.Add(-e.leeway); !e.hasNotBefore || from.After(e.notBefore) {
+			e.notBefore, e.hasNotBefore = from, true
+		}
+	}
+}
+
+// timesOK reports whether checkTimes passes at now (see setWindow).
+func (e *cacheEntry) timesOK(now time.Time) bool {
+	return (!e.hasExpEnd || now.Before(e.expEnd)) && (!e.hasNotBefore || !now.Before(e.notBefore))
 }
 
 // keyContainer is implemented by key sets that can tell whether a key is
@@ -108,6 +139,7 @@ func (t *tokenCache) get(token string, now time.Time) (*cacheEntry, bool) {
 func (t *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 	e.token = token
 	e.until = now.Add(t.ttl)
+	e.setWindow()
 	e.size = entrySize(token, e.claims)
 	if e.size > t.maxBytes/8 {
 		return // one token never takes more than an eighth of the cache
