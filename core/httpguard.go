@@ -3,6 +3,7 @@ package core
 import (
 	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -57,7 +58,7 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.Res
 		WriteResponse(w, g.Render(err))
 		return // sc is not reused: the refusal may point into it
 	}
-	body, hasBody := cr.Body, cr.BodyReader != nil
+	body, hasBody, buf := cr.Body, cr.BodyReader != nil, sc.body.buf
 	putScratch(sc)
 	// The request handed on lives in st too: WithContext is inlined, so
 	// its copy stays on the stack and the request costs no allocation of
@@ -80,6 +81,16 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.Res
 		sw.bind() // no-op when already bound
 	default:
 		next(w, r)
+		// The plain allowed path: nothing but the restored body refers to
+		// the pooled buffer (the inspection copied what the Result keeps,
+		// and the scratch was zeroed). Once next read it to EOF and
+		// returned, nothing can read it again: it goes back to the pool.
+		// A body next did not finish may still be read by something it
+		// started, so its buffer is left to the collector.
+		if buf != nil && len(st.body.b) == 0 {
+			st.body.b = nil
+			putBodyBuf(buf, body)
+		}
 	}
 }
 
@@ -100,8 +111,8 @@ func WriteResponse(w http.ResponseWriter, resp *Response) {
 // handed to next with its restored body, all of which next (and anything
 // it starts, through the request's context) may still refer to. It stays
 // within the 512-byte size class, the largest whose objects need no malloc
-// header (TestHTTPStateSize); the body's bytes are a second, pointer-free
-// allocation ([httpBody.ReadBody]). What only Check reads, including the
+// header (TestHTTPStateSize); the body's bytes are in a pooled buffer
+// ([httpBody.ReadBody], bodyPool). What only Check reads, including the
 // connection's writer and request, is a pooled checkScratch (hotpath.go);
 // an initialize request's session writer is allocated apart.
 type httpState struct {
@@ -117,17 +128,40 @@ type httpBody struct {
 	r     *http.Request // as received: its Body is the connection's
 	watch *bodyWatch    // the Guard's
 	entry watchedRead   // the read's registration in watch
+	buf   *bodyBuf      // from bodyPool, set by ReadBody
 }
 
-// firstBodyBuf is the most a body's first buffer holds, the starting size
-// of [ReadBody]'s own buffer. A smaller declared Content-Length sizes it
-// (plus the byte that sees EOF), so a small body costs its own size class;
-// a larger or unknown one starts at this size. Either way the buffer grows
-// only as bytes arrive.
+// bodyBuf is a pooled body buffer. Serve returns it to bodyPool only on
+// the plain allowed path once next has read the body to EOF (see Serve);
+// after a refusal, or on the filtering and session paths, the body may
+// still be referenced and the buffer is left to the collector.
+type bodyBuf struct{ b []byte }
+
+var bodyPool = sync.Pool{New: func() any { return &bodyBuf{b: make([]byte, 0, firstBodyBuf)} }}
+
+// maxPooledBody is the largest buffer kept in bodyPool, so that one large
+// body does not keep its memory pinned in the pool.
+const maxPooledBody = 64 << 10
+
+// putBodyBuf returns buf to the pool with body, the bytes last read into
+// it (possibly a grown copy), as its new buffer when that is larger.
+func putBodyBuf(buf *bodyBuf, body []byte) {
+	if cap(body) > cap(buf.b) {
+		buf.b = body
+	}
+	if cap(buf.b) > maxPooledBody {
+		return
+	}
+	buf.b = buf.b[:0]
+	bodyPool.Put(buf)
+}
+
+// firstBodyBuf is the capacity of a new pooled body buffer and of
+// [ReadBody]'s own first buffer. Either grows only as bytes arrive.
 const firstBodyBuf = 512
 
 // ReadBody reads the body from the connection, at most max+1 bytes, into a
-// buffer that starts small and grows as bytes arrive.
+// pooled buffer (bodyPool) that grows as bytes arrive.
 // On a server without ReadTimeout the read is bounded by
 // [BodyReadTimeout] (cut within a second after it; see [bodyWatch]), and
 // nothing is left once the body is in, so a slow body is bounded while
@@ -140,11 +174,8 @@ func (hb *httpBody) ReadBody(max int64) ([]byte, error) {
 			defer hb.watch.remove(&hb.entry)
 		}
 	}
-	n := int64(firstBodyBuf)
-	if cl := hb.r.ContentLength; cl >= 0 && cl < n {
-		n = cl + 1
-	}
-	return ReadBody(hb.r.Body, max, make([]byte, 0, n))
+	hb.buf = bodyPool.Get().(*bodyBuf)
+	return ReadBody(hb.r.Body, max, hb.buf.b[:0])
 }
 
 // BodyReadTimeout bounds the reading of a request body by [Guard.Serve] on
