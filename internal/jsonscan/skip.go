@@ -25,6 +25,10 @@ import (
 // leaves it to the general scanner and its map of folded keys.
 const maxFastClashes = 4
 
+// fastKeys is how many keys of an object fastObject remembers to settle a
+// fold-bit clash without re-reading the object.
+const fastKeys = 8
+
 // skipFast returns the index after the value at data[i], validated under
 // Validate's rules, or -1 when the general scanner must decide. depth is
 // the nesting depth of the value's container and maxDepth the limit, as for
@@ -210,6 +214,10 @@ func fastObject(data []byte, start, depth, maxDepth int) int {
 	}
 	var seen uint64
 	clashes := 0
+	// The first fastKeys keys, so that a clash is settled by comparing
+	// with them rather than by re-reading the object (fastClash).
+	var spans [fastKeys]struct{ start, end int32 }
+	n := 0
 	for {
 		if i >= len(data) || data[i] != '"' {
 			return -1
@@ -232,9 +240,21 @@ func fastObject(data []byte, start, depth, maxDepth int) int {
 		key := data[ks:ke]
 		if bit := asciiFoldBit(key); seen&bit == 0 {
 			seen |= bit
-		} else if clashes++; clashes > maxFastClashes || fastClash(data, start, ks, key) {
+		} else if clashes++; clashes > maxFastClashes {
+			return -1
+		} else if n <= fastKeys && len(data) <= maxInt32 {
+			for _, sp := range spans[:n] {
+				if k := data[sp.start:sp.end]; len(k) == len(key) && equalFoldASCII(k, key) {
+					return -1
+				}
+			}
+		} else if fastClash(data, start, ks, key) {
 			return -1
 		}
+		if n < fastKeys && len(data) <= maxInt32 {
+			spans[n] = struct{ start, end int32 }{int32(ks), int32(ke)}
+		}
+		n++
 		i = ke + 1
 		if i < len(data) && data[i] <= ' ' {
 			i = SkipWS(data, i)

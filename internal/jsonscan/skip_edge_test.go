@@ -183,3 +183,29 @@ func TestFastClashCount(t *testing.T) {
 		checkEdge(t, variant)
 	}
 }
+
+// TestFastClashRemembered: fastObject settles a clash against the first
+// fastKeys keys it remembers and, past them, by re-reading the object
+// (fastClash). A duplicate or case variant of any earlier key, at any
+// position on either side of that bound, is never accepted.
+func TestFastClashRemembered(t *testing.T) {
+	t.Parallel()
+	pad := "        "
+	for n := 1; n <= fastKeys+4; n++ {
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = fmt.Sprintf("k%c%d", 'a'+i, i)
+		}
+		for j := range keys {
+			for _, dup := range []string{keys[j], strings.ToUpper(keys[j])} {
+				data := []byte(`{"` + strings.Join(keys, `":1,"`) + `":1,"` + dup + `":2}` + pad)
+				if end := skipFast(data, 0, 0, DefaultMaxDepth); end >= 0 {
+					t.Errorf("%s: skipFast accepted a repeated key (end %d)", data, end)
+				}
+				checkEdge(t, data)
+			}
+		}
+		data := []byte(`{"` + strings.Join(keys, `":1,"`) + `":1}` + pad)
+		checkEdge(t, data)
+	}
+}
