@@ -84,7 +84,7 @@ func authorizationCandidate(v string) (string, error) {
 	if scheme != "Bearer" && !isToken(scheme) { // "Bearer" is one
 		return "", fmt.Errorf("%w: malformed auth scheme", ErrMalformedRequest)
 	}
-	if !strings.EqualFold(scheme, "Bearer") {
+	if scheme != "Bearer" && !strings.EqualFold(scheme, "Bearer") {
 		return "", fmt.Errorf("%w: scheme %q is not Bearer", ErrNoToken, scheme)
 	}
 	tok := strings.TrimLeft(rest, " ")
@@ -187,6 +187,9 @@ func isToken(s string) bool {
 // a parameter named name. It never fails: undecodable names are compared
 // raw, so "access_%74oken" and "access_token;x=1" are both found.
 func hasParam(s, name string) bool {
+	if s == "" { // the usual query: none
+		return false
+	}
 	if !strings.Contains(s, "access") && !strings.Contains(s, "%") {
 		return false
 	}
