@@ -217,6 +217,16 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 			pm = v.(*principalMemo)
 		}
 	}
+	// memoKeyed: the decision is cached under the principal's memo prefix,
+	// and the memo remembers the first one of the policy (lastDecision).
+	memoKeyed := pm != nil && cacheable && a.defaultSubjects && !s.attrs && !s.args && s.argScp == nil
+	if memoKeyed {
+		if d, ok := pm.lastFor(s.version, perm, dom); ok {
+			a.tel.lookups.Record(ctx, true)
+			d.RequiredScopes = slices.Clone(d.RequiredScopes)
+			return s.stamp(d), nil
+		}
+	}
 	if cacheable && a.defaultSubjects && !s.attrs && !s.args && s.argScp == nil {
 		if pm != nil { // the object is appended in place: a hit builds no string
 			// The prefix numbers the token's principal (its issuer,
@@ -229,6 +239,9 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 		d, ok := s.cache.get(key)
 		a.tel.lookups.Record(ctx, ok)
 		if ok {
+			if memoKeyed {
+				pm.remember(s.version, perm, dom, d)
+			}
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
 			return s.stamp(d), nil
 		}
@@ -300,6 +313,9 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 	}
 	if cacheable {
 		s.cache.put(string(key), d)
+		if memoKeyed {
+			pm.remember(s.version, perm, dom, d)
+		}
 		d.RequiredScopes = slices.Clone(d.RequiredScopes)
 	}
 	return s.stamp(d), nil

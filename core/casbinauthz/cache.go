@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mcpauthz/mcpauthz/core"
 )
@@ -114,13 +115,25 @@ func (c *decisionCache) size() int64 {
 // appendField appends a length-prefixed string, so that no two different
 // requests share a key whatever bytes claim values contain.
 func appendField(b []byte, s string) []byte {
-	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = appendLen(b, len(s))
 	b = append(b, ':')
 	return append(b, s...)
 }
 
+// appendLen appends n in decimal, as strconv.AppendInt does, without its
+// call for the one- and two-digit lengths of the usual key fields.
+func appendLen(b []byte, n int) []byte {
+	switch {
+	case n >= 0 && n < 10:
+		return append(b, byte('0'+n))
+	case n >= 10 && n < 100:
+		return append(b, byte('0'+n/10), byte('0'+n%10))
+	}
+	return strconv.AppendInt(b, int64(n), 10)
+}
+
 func appendList(b []byte, l []string) []byte {
-	b = strconv.AppendInt(b, int64(len(l)), 10)
+	b = appendLen(b, len(l))
 	b = append(b, '|')
 	for _, s := range l {
 		b = appendField(b, s)
@@ -150,7 +163,7 @@ func appendObject(b []byte, perm core.Permission) []byte {
 	if perm.Kind == core.ObjectServer {
 		return appendField(b, "server")
 	}
-	b = strconv.AppendInt(b, int64(len(perm.Kind)+1+len(perm.Name)), 10)
+	b = appendLen(b, len(perm.Kind)+1+len(perm.Name))
 	b = append(b, ':')
 	b = append(b, perm.Kind...)
 	b = append(b, ':')
@@ -163,12 +176,60 @@ func appendObject(b []byte, perm core.Permission) []byte {
 type principalMemo struct {
 	prefix string
 	subs   []string
+	// last is the first decision of the live policy cached for this
+	// principal, so that the usual repeated request (the same tool, again
+	// and again) is answered without building its key or locking the
+	// shared cache. It holds no more than lastDecisionBytes.
+	last atomic.Pointer[lastDecision]
+}
+
+// lastDecision is a decision the shared cache holds under the key of
+// (principal, object, action, domain), remembered in the principal's memo
+// with what makes up that key and the policy version it came from.
+type lastDecision struct {
+	version uint64 // snapshot.version: unique per Authorizer
+	kind    core.ObjectKind
+	name    string
+	action  string
+	dom     string
+	d       core.Decision // as cached: unstamped, RequiredScopes shared
+}
+
+// lastDecisionBytes bounds what one lastDecision holds (its strings and
+// the decision's), charged once with the memo (MemoSize).
+const lastDecisionBytes = 256
+
+// lastFor returns the remembered decision for (v, perm, dom), if any.
+func (m *principalMemo) lastFor(version uint64, perm core.Permission, dom string) (core.Decision, bool) {
+	ld := m.last.Load()
+	if ld == nil || ld.version != version || ld.kind != perm.Kind || ld.name != perm.Name || ld.action != perm.Action || ld.dom != dom {
+		return core.Decision{}, false
+	}
+	return ld.d, true
+}
+
+// remember keeps d, the decision cached for (perm, dom) under policy
+// version, unless a decision of that version is kept already (the first
+// one stays: a principal switching between objects allocates nothing
+// here) or it is over lastDecisionBytes.
+func (m *principalMemo) remember(version uint64, perm core.Permission, dom string, d core.Decision) {
+	if cur := m.last.Load(); cur != nil && cur.version == version {
+		return
+	}
+	n := len(perm.Kind) + len(perm.Name) + len(perm.Action) + len(dom) + len(d.Rule) + len(d.Reason) + len(d.PolicyDigest)
+	for _, s := range d.RequiredScopes {
+		n += 16 + len(s)
+	}
+	if n > lastDecisionBytes {
+		return
+	}
+	m.last.Store(&lastDecision{version: version, kind: perm.Kind, name: perm.Name, action: perm.Action, dom: dom, d: d})
 }
 
 // MemoSize is the bytes the memo holds, charged to the verified-token
-// cache's byte bound (core.MemoSizer).
+// cache's byte bound (core.MemoSizer): with room for its lastDecision.
 func (m *principalMemo) MemoSize() int {
-	n := 48 + len(m.prefix)
+	n := 48 + len(m.prefix) + 160 + lastDecisionBytes
 	for _, s := range m.subs {
 		n += 16 + len(s)
 	}

@@ -88,3 +88,14 @@ func TestCacheBoundedInBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendLen: appendLen writes exactly strconv.AppendInt's digits, on
+// both sides of its one- and two-digit shortcuts.
+func TestAppendLen(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 9, 10, 11, 42, 99, 100, 101, 999, 1000, 65535, 1 << 40} {
+		if got, want := string(appendLen([]byte("k"), n)), "k"+strconv.Itoa(n); got != want {
+			t.Errorf("appendLen(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -174,3 +174,65 @@ func TestMemoKeysPerToken(t *testing.T) {
 		seen[pre] = true
 	}
 }
+
+// TestMemoLastDecisionFollowsReload: the decision a principal's memo
+// remembers (lastDecision) answers only under the policy version it came
+// from: after a reload that revokes the tool, the same principal is denied
+// at once, and the memo then remembers the new policy's decision.
+func TestMemoLastDecisionFollowsReload(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	v := &memoVerifier{c: core.Claims{Issuer: "https://issuer.example.com", Subject: "alice", Scopes: []string{"mcp:tools"},
+		Expiry: time.Now().Add(time.Hour), Raw: rawOf(map[string]any{"groups": []any{"g1"}}), Memo: new(core.TokenMemo)}}
+	src := &mutableSource{text: "p, group:g1, tool:t8, call, allow\n"}
+	a, err := New(Config{Model: mustModel(t, "rbac"), Source: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := core.New(core.Config{Resource: "https://mcp.example.com/mcp", Verifier: v, Authorizer: a,
+		Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{"https://issuer.example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Authorization": {"Bearer x"}, "Content-Type": {"application/json"}}
+	res, err := g.Check(ctx, &core.Request{Method: http.MethodPost, Header: h,
+		Body: []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t8","arguments":{}}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Principal
+	steps := []struct {
+		name   string
+		policy string // reloaded first when not empty
+		tool   string
+		allow  bool
+	}{
+		{"remembered", "", "t8", true},
+		{"again", "", "t8", true},
+		{"other tool, same policy", "", "t9", false},
+		{"first tool still", "", "t8", true},
+		{"revoked", "p, group:g1, tool:t9, call, allow\n", "t8", false},
+		{"revoked again", "", "t8", false},
+		{"granted", "", "t9", true},
+		{"restored", "p, group:g1, tool:t8, call, allow\n", "t8", true},
+	}
+	for _, st := range steps {
+		if st.policy != "" {
+			src.text = st.policy
+			if err := a.Reload(ctx); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+		}
+		d, err := a.Authorize(ctx, p, tool(st.tool))
+		if err != nil || d.Allow != st.allow {
+			t.Errorf("%s: Authorize(%s) = %+v, %v; want allow %v", st.name, st.tool, d, err, st.allow)
+		}
+		if d.PolicyVersion != a.Version() {
+			t.Errorf("%s: decision of policy version %d, live %d", st.name, d.PolicyVersion, a.Version())
+		}
+	}
+	pm, ok := p.Memo(a, a.newMemo)
+	if !ok || pm.(*principalMemo).last.Load() == nil {
+		t.Fatal("the principal's memo remembers no decision: the test proves nothing")
+	}
+}
