@@ -748,17 +748,28 @@ func lastLoginCookie(t *testing.T, e *brokerEnv, client, challenge string) *http
 }
 
 // TestBrokerCallbackOnce: the upstream callback of a login is handled
-// once; the same URL with the same cookie again is refused.
+// once; the same URL with the same cookie again is refused (the upstream
+// code is spent), and so is a second upstream code for the same login
+// (the replay mark, set once the first ID token was verified).
 func TestBrokerCallbackOnce(t *testing.T) {
 	e := newBrokerEnv(t, nil)
 	_, ch := pkcePair()
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, _ := get(t, c, e.srv.URL+"/authorize?"+e.authzParams(brPublic, brRedirect, ch).Encode())
 	ck := resp.Cookies()
-	resp, _ = get(t, c, resp.Header.Get("Location"))
+	upstream := resp.Header.Get("Location")
+	resp, _ = get(t, c, upstream)
 	cb := resp.Header.Get("Location")
-	for i, want := range []int{http.StatusOK, http.StatusBadRequest} {
-		req, _ := http.NewRequest(http.MethodGet, cb, nil)
+	again, _ := get(t, c, upstream) // the upstream signs the same login in again: a fresh code
+	for i, tc := range []struct {
+		url, want string
+		status    int
+	}{
+		{cb, "", http.StatusOK},
+		{cb, "did not complete", http.StatusBadGateway},
+		{again.Header.Get("Location"), "already used", http.StatusBadRequest},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, tc.url, nil)
 		req.AddCookie(ck[0])
 		r, err := c.Do(req)
 		if err != nil {
@@ -766,7 +777,7 @@ func TestBrokerCallbackOnce(t *testing.T) {
 		}
 		b, _ := io.ReadAll(r.Body)
 		r.Body.Close()
-		if r.StatusCode != want || i == 1 && !strings.Contains(string(b), "already used") {
+		if r.StatusCode != tc.status || !strings.Contains(string(b), tc.want) {
 			t.Fatalf("callback %d: %d %s", i, r.StatusCode, b)
 		}
 	}

@@ -186,7 +186,9 @@ func (s *Server) logAuthorize(ctx context.Context, req *authzRequest, outcome st
 // ID token, applies the access policy and shows the consent page (or, when
 // consent is remembered, redirects with a code). The login comes from the
 // sealed cookie, so any replica can answer; the replay store makes each
-// login's callback happen once.
+// login's callback happen once, marked after the ID token is verified (a
+// replayed callback is refused by the upstream, whose code is spent, or
+// by the mark).
 func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if !httpx.AllowGet(w, r) {
 		return
@@ -198,10 +200,6 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if t == nil || !equalSecret(q.Get("state"), t.UpState) {
 		s.logAuthorize(ctx, nil, "callback without a matching login (state or cookie)")
 		s.errorPage(w, http.StatusBadRequest, "Sign-in failed", "This sign-in is unknown or has expired. Start again from the application.")
-		return
-	}
-	if err := s.once(ctx, "callback", t.ID, t.Exp); err != nil {
-		s.onceFailed(ctx, w, err)
 		return
 	}
 	if e := q.Get("error"); e != "" {
@@ -237,6 +235,14 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		b.clearLoginCookie(w)
 		s.log.WarnContext(ctx, "authserver.broker ID token refused", "error", err)
 		s.errorPage(w, http.StatusBadGateway, "Sign-in failed", "The identity provider's answer could not be verified.")
+		return
+	}
+	// Marked once the upstream vouched for the login, not before: anyone
+	// can start a login and call back with a forged code or an error, and
+	// the mark shares its replay partition with every user's logins and
+	// codes, so an anonymous flood would fill it.
+	if err := s.once(ctx, "callback", t.ID, t.Exp); err != nil {
+		s.onceFailed(ctx, w, err)
 		return
 	}
 	sub := idt.Subject
