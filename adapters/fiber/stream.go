@@ -111,8 +111,9 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 			return fiber.ErrBadRequest
 		}
 		c.Response().ResetBody() // the handler's writes go straight into it
+		rbody, _ := r.Body.(*requestBody)
 		w := &streamWriter{resp: c.Response(), header: make(http.Header, 4), ready: make(chan struct{}),
-			h: h, r: r, log: log, body: body}
+			h: h, r: r, log: log, body: body, rbody: rbody}
 		pool.run(w)
 		<-w.ready // the handler returned or flushed; until then only it touches the response
 		if !w.streaming {
@@ -295,7 +296,9 @@ func httpRequest(ctx context.Context, c *fiber.Ctx, body *[]byte) (*http.Request
 		Header: hdr, Body: http.NoBody, Host: all[uriEnd:hostEnd], RemoteAddr: all[hostEnd:addrEnd],
 		RequestURI: all[:uriEnd], TLS: c.Context().TLSConnectionState()}
 	if body != nil && len(*body) > 0 {
-		r.Body, r.ContentLength = &requestBody{Reader: *bytes.NewReader(*body)}, int64(len(*body))
+		rb := &requestBody{}
+		rb.r.Reset(*body)
+		r.Body, r.ContentLength = rb, int64(len(*body))
 	}
 	return r.WithContext(ctx), nil
 }
@@ -304,10 +307,42 @@ func httpRequest(ctx context.Context, c *fiber.Ctx, body *[]byte) (*http.Request
 // internedValue.intern).
 var interned = sync.Pool{New: func() any { return new(internedValue) }}
 
-// requestBody is the body of httpRequest's request.
-type requestBody struct{ bytes.Reader }
+// requestBody is the body of httpRequest's request: a reader over the
+// handler's pooled copy of the body. Once the handler returned, the copy
+// goes back to the pool (release), and a read, which is then invalid
+// (http.Handler) but which an http.Transport sending the body upstream or
+// a goroutine of the handler may still make, gets errBodyReleased, as
+// net/http's own body answers an error, never another request's bytes.
+type requestBody struct {
+	mu       sync.Mutex
+	r        bytes.Reader
+	released bool
+}
+
+// errBodyReleased is returned by a read of the request body after its
+// handler returned.
+var errBodyReleased = errors.New("fibermcp: invalid Read on the request body after the handler returned")
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.released {
+		return 0, errBodyReleased
+	}
+	return b.r.Read(p)
+}
 
 func (*requestBody) Close() error { return nil }
+
+// release ends the reads of b (nil: nothing), before its bytes go back to
+// the pool.
+func (b *requestBody) release() {
+	if b != nil {
+		b.mu.Lock()
+		b.released = true
+		b.mu.Unlock()
+	}
+}
 
 // errGone is returned by writes after the client went away.
 var errGone = errors.New("fibermcp: client gone")
@@ -319,10 +354,11 @@ var errGone = errors.New("fibermcp: client gone")
 // Handler does not touch the response before ready is closed, and the
 // first WriteHeader always precedes that (Flush and finish call it).
 type streamWriter struct {
-	h    http.Handler  // what serve runs
-	r    *http.Request // its request
-	log  *slog.Logger  // where a panic of h goes
-	body *[]byte       // r's body bytes (pooled; nil: none), released when h returns
+	h     http.Handler  // what serve runs
+	r     *http.Request // its request
+	log   *slog.Logger  // where a panic of h goes
+	body  *[]byte       // r's body bytes (pooled; nil: none), released when h returns
+	rbody *requestBody  // r's body as httpRequest made it (nil: none)
 
 	mu        sync.Mutex
 	resp      *fasthttp.Response
@@ -340,7 +376,10 @@ type streamWriter struct {
 // serve runs the handler on the calling goroutine (a worker of
 // [workers]): it recovers a panic and finishes the response.
 func (w *streamWriter) serve() {
-	defer putBuf(w.body) // last: h has returned, nothing reads the body any more
+	defer func() { // last: h has returned; later reads of its body get an error
+		w.rbody.release()
+		putBuf(w.body)
+	}()
 	defer w.finish()
 	defer func() {
 		if v := recover(); v != nil {
