@@ -88,10 +88,11 @@ func build(repo, version, out string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Module directories: those with a go.mod.
+	// Module directories: those with a go.mod, except under testdata (the go
+	// command ignores testdata directories; test fixtures may hold modules).
 	var dirs []string
 	for _, f := range files {
-		if path.Base(f) == "go.mod" {
+		if path.Base(f) == "go.mod" && !inTestdata(f) {
 			dirs = append(dirs, path.Dir(f))
 		}
 	}
@@ -231,4 +232,15 @@ func writeModule(out string, mv module.Version, gomod []byte, files []zip.File) 
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "list"), []byte(mv.Version+"\n"), 0o644)
+}
+
+// inTestdata reports whether the slash-separated path f lies under a
+// directory named testdata.
+func inTestdata(f string) bool {
+	for _, e := range strings.Split(path.Dir(f), "/") {
+		if e == "testdata" {
+			return true
+		}
+	}
+	return false
 }

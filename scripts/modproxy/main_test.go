@@ -46,3 +46,20 @@ func TestInModule(t *testing.T) {
 		}
 	}
 }
+
+func TestInTestdata(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		want bool
+	}{
+		{"go.mod", false},
+		{"stores/redis/go.mod", false},
+		{"internal/treecheck/testdata/bad/go.mod", true},
+		{"testdata/go.mod", true},
+		{"mytestdata/go.mod", false},
+	} {
+		if got := inTestdata(tc.path); got != tc.want {
+			t.Errorf("inTestdata(%q) = %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}
