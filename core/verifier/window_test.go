@@ -43,7 +43,7 @@ func TestEntryWindowMatchesCheckTimes(t *testing.T) {
 			for _, edge := range edges {
 				for _, d := range []time.Duration{-time.Second, -time.Nanosecond, 0, time.Nanosecond, time.Second} {
 					// With and without a monotonic reading, as from time.Now.
-					for _, now := range []time.Time{edge.Add(d), time.Now().Add(edge.Add(d).Sub(time.Now()))} {
+					for _, now := range []time.Time{edge.Add(d), time.Now().Add(time.Until(edge.Add(d)))} {
 						want := checkTimes(now, tt.leeway, e.claims) == nil
 						if got := e.timesOK(now); got != want {
 							t.Errorf("now %v: timesOK %v, checkTimes passes %v", now, got, want)
