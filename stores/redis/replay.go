@@ -31,9 +31,11 @@ const epochKey = "epoch:replid"
 // "<master_replid>:<quarantined until, ms>", no TTL: the replication id of
 // the master (INFO replication) that last wrote it. A master gets a new
 // replication id when it is promoted (Sentinel or Cluster failover) and
-// when it restarts (from an old RDB snapshot, or empty), which are the
-// events that can lose recorded identifiers: the last SET NX marks not yet
-// replicated, or written after the snapshot. When the id differs from the
+// whenever it restarts (empty, from an old RDB snapshot, or from AOF:
+// even a clean shutdown with every key kept, which cannot be told apart
+// from a crash that lost the last writes), which are the events that can
+// lose recorded identifiers: the last SET NX marks not yet replicated, or
+// written after the snapshot. When the id differs from the
 // key's, or the key is gone while this process had seen one (data flushed,
 // or restarted empty), every use is refused until the quarantine has
 // passed, by when every identifier accepted before has expired. It sets
@@ -104,8 +106,9 @@ type ReplayConfig struct {
 	// Quarantine is how long every one-time use (ID-JAG, client
 	// assertion, authorization code) is refused after the store finds that
 	// the Redis dataset may have lost identifiers: the master's replication
-	// id changed (Sentinel or Cluster failover, restart from a snapshot or
-	// empty) or the epoch key is gone (data flushed). It must be longer
+	// id changed (Sentinel or Cluster failover, any restart of the master,
+	// a planned one with AOF included) or the epoch key is gone (data
+	// flushed). It must be longer
 	// than the authorization server's MaxAssertionLifetime + Leeway +
 	// ReplayClockSkew (and the authorization code lifetime). Other traffic
 	// (rate limits, client_credentials with a secret) is not affected.
