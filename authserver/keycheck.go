@@ -3,14 +3,16 @@ package authserver
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"slices"
-	"strings"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -45,7 +47,9 @@ var ErrKeyMismatch = errors.New("authserver: signing keys disagree with the othe
 // signing keys. A thumbprint identifies a public key and reveals nothing
 // of the private one.
 type KeyView struct {
-	// Replica names the process; unique among the running replicas.
+	// Replica names the replica: unique among the running replicas and
+	// the same across restarts of one, so that a restarted replica
+	// replaces its previous view instead of adding one.
 	Replica string
 	// Active is the thumbprint of the key the replica signs with.
 	Active string
@@ -101,9 +105,17 @@ type KeyRegistry interface {
 type KeyCheck struct {
 	// Registry is shared by every replica of the issuer. REQUIRED.
 	Registry KeyRegistry
-	// Replica names this process in the registry. OPTIONAL; empty means
-	// the host name with a random suffix. At most MaxReplicaNameLength
-	// bytes, printable.
+	// Replica names this replica in the registry: unique among the
+	// running replicas and stable across its restarts, since a view under
+	// a new name counts as one more replica until it expires (three
+	// intervals). OPTIONAL; empty means the host name (a pod name is
+	// stable across container restarts) and 8 hex digits of a hash of
+	// the working directory, the command line and the number of this
+	// KeyCheck among the process's, or "replica-" and a random
+	// suffix when the host name is unavailable or too long. Two processes
+	// on one host with the same directory and command line share one
+	// view and count as one replica: name them. At most
+	// MaxReplicaNameLength bytes, printable.
 	Replica string
 	// Interval is the time between two publications; a view expires
 	// after three. Probe /readyz at least this often. OPTIONAL; zero
@@ -141,7 +153,7 @@ func newKeyChecker(kc KeyCheck, counter metric.Int64Counter, log *slog.Logger) (
 	}
 	name := kc.Replica
 	if name == "" {
-		name = defaultReplicaName()
+		name = defaultReplicaName(keyCheckers.Add(1))
 	}
 	if len(name) > MaxReplicaNameLength || hasControl(name) {
 		return nil, cfgErr("key_check.replica", fmt.Sprintf("must be printable and at most %d bytes", MaxReplicaNameLength))
@@ -153,16 +165,34 @@ func newKeyChecker(kc KeyCheck, counter metric.Int64Counter, log *slog.Logger) (
 	}, nil
 }
 
-// defaultReplicaName is the host name (at most 64 bytes) and 8 random hex
-// digits, so that two processes on one host differ.
-func defaultReplicaName() string {
-	host, _ := os.Hostname()
-	if len(host) > 64 || hasControl(host) {
-		host = host[:0]
+// keyCheckers numbers the key checkers of this process, so that servers
+// built in one process (in the same order at each start) get distinct,
+// stable default names.
+var keyCheckers atomic.Int64
+
+// defaultReplicaName is the host name and 8 hex digits of the SHA-256 of
+// the working directory, the command line and n, the number of this
+// process's key checker: a restarted process keeps it, so that its new
+// view replaces its old one (a per-start name would leave the old views
+// counted as replicas for three intervals, and a replica restarted a few
+// times would outvote the others), while processes on one host started
+// with different command lines (-listen), and servers of one process,
+// differ. Without a usable host name it is "replica-" and 8 random hex
+// digits.
+func defaultReplicaName(n int64) string {
+	host, err := os.Hostname()
+	if err == nil && host != "" && len(host) <= MaxReplicaNameLength-9 && !hasControl(host) {
+		wd, _ := os.Getwd()
+		h := sha256.New()
+		for _, s := range append([]string{wd, strconv.FormatInt(n, 10)}, os.Args...) {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+		return host + "-" + hex.EncodeToString(h.Sum(nil)[:4])
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return strings.TrimPrefix(host+"-"+hex.EncodeToString(b[:]), "-")
+	return "replica-" + hex.EncodeToString(b[:])
 }
 
 // view is what ks publishes.

@@ -263,3 +263,61 @@ func TestKeyCheckConfig(t *testing.T) {
 		t.Fatalf("defaults: %+v %v", c, err)
 	}
 }
+
+// A replica restarted within the views' lifetime (three intervals) must
+// not count once per start (review 8): with a name stable across restarts
+// its new view replaces the old one, so one badly keyed replica restarted
+// four times does not outvote three good ones. Distinct replicas still
+// each count.
+func TestKeyCheckRestartsDoNotMultiplyVotes(t *testing.T) {
+	t.Parallel()
+	if a, b, c := defaultReplicaName(1), defaultReplicaName(1), defaultReplicaName(2); a != b || a == c || strings.HasPrefix(a, "replica-") || len(a) > MaxReplicaNameLength {
+		t.Fatalf("default replica names %q, %q (same start order), %q (next): not host-based, not stable across starts, or not distinct within a process", a, b, c)
+	}
+	k := checkKeys(t, 2)
+	tests := []struct {
+		name    string
+		bad     []string // the bad replica's name at each start, in order
+		outcome string   // of a good replica afterwards
+	}{
+		{name: "default name, 4 restarts", bad: []string{"", "", "", ""}, outcome: "ok"},
+		{name: "explicit name, 4 restarts", bad: []string{"as-bad", "as-bad", "as-bad", "as-bad"}, outcome: "ok"},
+		{name: "4 distinct bad replicas", bad: []string{"bad-1", "bad-2", "bad-3", "bad-4"}, outcome: "minority"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reg := newMemKeyRegistry()
+			ctx := context.Background()
+			log := slog.New(slog.DiscardHandler)
+			now := time.Unix(2e9, 0)
+			good, bad := stateOf(t, k[0]), stateOf(t, k[1])
+			for _, n := range []string{"good-1", "good-2"} {
+				if _, err := reg.Publish(ctx, good.view(n), time.Minute); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, n := range tt.bad {
+				if n == "" { // each start of the process builds its first checker
+					n = defaultReplicaName(1)
+				}
+				kc, err := newKeyChecker(KeyCheck{Registry: reg, Replica: n}, nil, log)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// the first bad view meets two good ones
+				if err := kc.check(ctx, bad, now.Add(time.Duration(i)*5*time.Second)); i == 0 && !errors.Is(err, ErrKeyMismatch) {
+					t.Fatalf("first start of the bad replica: %v, want ErrKeyMismatch", err)
+				}
+			}
+			st, err := reg.Publish(ctx, good.view("self"), time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outcome, res := evaluateKeys(good, "self", st)
+			if outcome != tt.outcome {
+				t.Fatalf("good replica among %d views: outcome %s (%v), want %s", len(st.Views), outcome, res, tt.outcome)
+			}
+		})
+	}
+}

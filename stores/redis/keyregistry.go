@@ -69,7 +69,9 @@ const maxSeenThumbprints = 64
 // KeyRegistry is an [authserver.KeyRegistry] on Redis: every replica of
 // one authorization server (one Config.Prefix) publishes the RFC 7638
 // thumbprints of its signing keys there, and compares them with the
-// others' ([authserver.KeyCheck]). A publication is one Lua script; views
+// others' ([authserver.KeyCheck]). A publication is one Lua script; a
+// view is stored under its replica name, so a replica restarted under the
+// same name replaces its previous view rather than adding one; views
 // expire on Redis's clock, and Redis holds at most
 // authserver.MaxKeyCheckReplicas views and 64 first-seen thumbprints
 // beyond the live ones. Thumbprints identify public keys only; no key

@@ -334,6 +334,37 @@ func TestKeyRegistryBounds(t *testing.T) {
 	}
 }
 
+// A replica restarted under its (stable) name replaces its view: four
+// starts within the views' lifetime leave one view, holding the last
+// start's keys, so a restarted replica counts once (review 8).
+func TestKeyRegistryRestartReplacesView(t *testing.T) {
+	srv := startRedis(t)
+	reg, err := NewKeyRegistry(Config{Client: srv.client(t), Prefix: "{restart}:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	th := thumbOf
+	for i := range 2 {
+		if _, err := reg.Publish(ctx, authserver.KeyView{Replica: fmt.Sprintf("as-%d", i), Active: th(1), Published: []string{th(1)}}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var st authserver.KeyRegistryState
+	for i := range 4 {
+		if st, err = reg.Publish(ctx, authserver.KeyView{Replica: "as-bad", Active: th(10 + i), Published: []string{th(10 + i)}}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	active := map[string]string{}
+	for _, v := range st.Views {
+		active[v.Replica] = v.Active
+	}
+	if len(st.Views) != 3 || active["as-bad"] != th(13) || active["as-0"] != th(1) {
+		t.Fatalf("after 4 restarts of one replica: %+v", st.Views)
+	}
+}
+
 // BenchmarkKeyRegistryPublish measures one publication (the script and its
 // answer) with 3 live views of 2 keys each, as a replica makes once per
 // check interval.
