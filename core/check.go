@@ -27,14 +27,17 @@ func (g *Guard) Check(ctx context.Context, r *Request) (*Result, error) {
 	if g == nil {
 		return nil, nilGuardError(ctx)
 	}
-	return g.checkIn(ctx, r, nil, nil)
+	return g.checkIn(ctx, r, nil, nil, nil)
 }
 
 // checkIn is Check with the Result in res and the scratch state in sc when
 // the caller provides them (Serve: a zero Result inside its own
 // per-request allocation and a pooled scratch); nil allocates the Result
-// and takes a scratch from the pool. See hotpath.go.
-func (g *Guard) checkIn(ctx context.Context, r *Request, res *Result, sc *checkScratch) (*Result, error) {
+// (with room for the target name, resultBox) and takes a scratch from the
+// pool. name is room for the target name in the caller's per-request
+// allocation, never reused (see Guard.inspect); nil when there is none.
+// See hotpath.go.
+func (g *Guard) checkIn(ctx context.Context, r *Request, res *Result, sc *checkScratch, name []byte) (*Result, error) {
 	if r == nil {
 		r = &Request{}
 	}
@@ -51,7 +54,7 @@ func (g *Guard) checkIn(ctx context.Context, r *Request, res *Result, sc *checkS
 	if vs := h.requestID; len(vs) > 0 { // r.Header.Get
 		ev.RequestID = requestID(vs[0])
 	}
-	res, err := g.check(ctx, r, &h, &ev, res, sc)
+	res, err := g.check(ctx, r, &h, &ev, res, sc, name)
 	if g.audit != nil || g.tel.timed() {
 		ev.Latency = g.now().Sub(start)
 	}
@@ -115,7 +118,7 @@ func (g *Guard) refusalFields(ev *DecisionEvent, e *Error) slog.Level {
 	return lvl
 }
 
-func (g *Guard) check(ctx context.Context, r *Request, h *reqHeader, ev *DecisionEvent, res *Result, sc *checkScratch) (*Result, error) {
+func (g *Guard) check(ctx context.Context, r *Request, h *reqHeader, ev *DecisionEvent, res *Result, sc *checkScratch, name []byte) (*Result, error) {
 	if r.Header == nil {
 		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, RemoteAddr: r.RemoteAddr, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge, BodyErr: r.BodyErr}
 	}
@@ -239,17 +242,19 @@ func (g *Guard) check(ctx context.Context, r *Request, h *reqHeader, ev *Decisio
 		sc = getScratch()
 	}
 	ins := &sc.ins
+	if res == nil {
+		// Allocated before inspecting, so the target name can live in it.
+		box := new(resultBox)
+		res, name = &box.res, box.name[:0]
+	}
 	_, sp = g.tel.step(ctx, SpanInspect)
-	ierr := g.inspect(r, &h.ins, ins)
+	ierr := g.inspect(r, &h.ins, ins, name)
 	otelx.End(sp, nilIfNil(ierr))
 	if ierr != nil {
 		return nil, ierr
 	}
 	if m := ins.methods(); m != "" {
 		ev.Method = m
-	}
-	if res == nil {
-		res = new(Result)
 	}
 	res.Principal, res.ProtocolVersion, res.SessionID, res.ctx.tiKey = p, ins.version, ins.sessionID, g.sdkKey
 	if memo != nil {

@@ -18,7 +18,7 @@ func (g *Guard) CheckInto(ctx context.Context, r *Request, res *Result) (*Result
 	if g == nil {
 		return nil, nilGuardError(ctx)
 	}
-	return g.checkIn(ctx, r, res, nil)
+	return g.checkIn(ctx, r, res, nil, nil)
 }
 
 // remoteAddr is r.RemoteAddr, or the String form of r.Peer when

@@ -26,6 +26,20 @@ type checkScratch struct {
 	ins  inspection
 }
 
+// nameRoom is the room for a target name in a per-request allocation
+// (httpState, resultBox): a single tools/call, prompts/get or completion's
+// name of up to nameRoom bytes, without escapes, is kept there instead of
+// in a string of its own. A longer name is allocated as before.
+const nameRoom = 32
+
+// resultBox is Check's one allocation: the Result and room for the target
+// name. Like the Result it is never reused, so the name's bytes, written
+// once before any string points into them, never change while referenced.
+type resultBox struct {
+	res  Result
+	name [nameRoom]byte
+}
+
 var scratchPool = sync.Pool{New: func() any { return new(checkScratch) }}
 
 func getScratch() *checkScratch { return scratchPool.Get().(*checkScratch) }

@@ -40,7 +40,7 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.Res
 		sc.body = httpBody{w: w, r: r, watch: &g.bodies}
 		cr.BodyReader = &sc.body
 	}
-	res, err := g.checkIn(r.Context(), cr, &st.res, sc)
+	res, err := g.checkIn(r.Context(), cr, &st.res, sc, st.name[:0])
 	if err != nil {
 		switch {
 		case cr.BodyTooLarge:
@@ -119,6 +119,10 @@ type httpState struct {
 	res  Result
 	req  http.Request // the request handed to next
 	body restoredBody
+	// name is room for the request's target name (Guard.inspect): written
+	// once, before any string points into it, and never again, as an
+	// httpState is never reused. It fills the 512-byte size class.
+	name [nameRoom]byte
 }
 
 // httpBody is Serve's [BodyReader]: the connection's writer and request,

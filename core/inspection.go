@@ -81,10 +81,14 @@ func (ins *inspection) methods() string {
 }
 
 // inspect runs core/inspect on r with its header fields h and converts its
-// result or refusal into ins.
-func (g *Guard) inspect(r *Request, h *inspect.Header, ins *inspection) *Error {
+// result or refusal into ins. name, when it has capacity, is memory of a
+// per-request object that is never reused (Serve's httpState, Check's
+// resultBox): a single message's target name may be kept in it instead of
+// allocated (inspect.InspectHeaderName), and Permission.Name, audit events
+// and whatever the Authorizer keeps then point into it.
+func (g *Guard) inspect(r *Request, h *inspect.Header, ins *inspection, name []byte) *Error {
 	ir := &ins.req
-	if err := inspect.InspectHeader(ir, r.Method, h, r.Body, g.inspectOpts); err != nil {
+	if err := inspect.InspectHeaderName(ir, r.Method, h, r.Body, g.inspectOpts, name); err != nil {
 		var ie *inspect.Error
 		if !errors.As(err, &ie) {
 			return &Error{Kind: KindInternal, Description: "internal error", Err: err}

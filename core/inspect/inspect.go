@@ -55,10 +55,23 @@ func InspectInto(dst *Request, httpMethod string, header http.Header, body []byt
 // InspectHeader is [InspectInto] for a header whose fields the caller has
 // gathered into h (see [Header]); h is only read.
 func InspectHeader(dst *Request, httpMethod string, h *Header, body []byte, opts Options) error {
+	return InspectHeaderName(dst, httpMethod, h, body, opts, nil)
+}
+
+// InspectHeaderName is [InspectHeader] that may keep the target name of a
+// single-message body in name's spare capacity (name[:cap(name)]) instead
+// of allocating a string for it. The caller hands that memory over for
+// good: nothing may ever write it again, nor pass it to another call,
+// because the strings in dst (and whatever they are copied into:
+// decisions, audit events, context values) point into it for as long as
+// they live. Memory inside a per-request object that is never reused
+// qualifies; a pooled or reused buffer does not. With too little room
+// (or a batch, or an escaped name) it behaves exactly as InspectHeader.
+func InspectHeaderName(dst *Request, httpMethod string, h *Header, body []byte, opts Options, name []byte) error {
 	if !dst.zero() {
 		*dst = Request{} // a caller's pooled dst usually comes back zeroed already
 	}
-	err := inspectInto(dst, httpMethod, h, body, &opts, nil)
+	err := inspectInto(dst, httpMethod, h, body, &opts, name)
 	if err != nil {
 		*dst = Request{}
 	}
