@@ -40,10 +40,22 @@ func TestSDKHandOffAllocs(t *testing.T) {
 	// As on a server, the request's context is cancellable.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// Under -race, sync.Pool drops a random share of what is put back, so
+	// one average over 50 runs moves by an allocation or two from run to
+	// run; the least of five averages is the count without those drops.
+	rounds := 1
+	if raceEnabled {
+		rounds = 5
+	}
 	allocs := func(h http.Handler) float64 {
-		return testing.AllocsPerRun(50, e.ServeInProcess(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		run := e.ServeInProcess(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.ServeHTTP(w, r.WithContext(ctx))
-		})))
+		}))
+		least := testing.AllocsPerRun(50, run)
+		for range rounds - 1 {
+			least = min(least, testing.AllocsPerRun(50, run))
+		}
+		return least
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	sdkExtra := allocs(guard(sdk)) - allocs(sdk)
