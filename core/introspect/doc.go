@@ -12,9 +12,12 @@
 // ID "jti", and Raw with every member (numbers as json.Number).
 //
 // Checks on an active response, each a typed error:
-//   - "token_type", when present, must be "Bearer" (case-insensitive), and a
-//     "typ" of "Refresh" or "ID" (Keycloak) is rejected: a refresh or ID
-//     token is never an access token here ([core.ErrTokenType]);
+//   - "token_type", when present, must be "Bearer" (case-insensitive); a
+//     "typ" of "Refresh", "Offline" or "ID" (Keycloak) is rejected, and so
+//     is a "token_use" other than "access_token" or "access" (Ory Hydra
+//     introspects refresh tokens too and answers them with token_type
+//     Bearer and token_use "refresh_token"): a refresh or ID token is never
+//     an access token here ([core.ErrTokenType]);
 //   - "cnf" must be absent: sender-constrained tokens (DPoP, mTLS) cannot be
 //     honoured as plain bearer tokens ([core.ErrTokenType]);
 //   - "iss", when present, must equal Config.Issuer exactly ([core.ErrIssuer]);

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/claims"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // response is the typed view of an RFC 7662 §2.2 response.
@@ -76,9 +77,19 @@ func claimsFrom(r *response, raw core.RawClaims, ck checks, now time.Time) (*cor
 	if r.TokenType != nil && !strings.EqualFold(*r.TokenType, "Bearer") {
 		return nil, fmt.Errorf("%w: token_type %q", core.ErrTokenType, *r.TokenType)
 	}
+	// Keycloak names its token kinds in "typ" (an offline_access refresh
+	// token is "Offline").
 	v, _ := raw.Get("typ")
-	if typ, ok := v.(string); ok && (strings.EqualFold(typ, "Refresh") || strings.EqualFold(typ, "ID")) {
+	if typ, ok := v.(string); ok && (strings.EqualFold(typ, "Refresh") || strings.EqualFold(typ, "Offline") || strings.EqualFold(typ, "ID")) {
 		return nil, fmt.Errorf("%w: typ %q", core.ErrTokenType, typ)
+	}
+	// Ory Hydra (fosite) introspects refresh tokens too and tells them
+	// apart only by "token_use" ("refresh_token"), with token_type Bearer;
+	// Cognito's kinds are "access" and "id". Any other use is refused.
+	if v, ok := raw.Get("token_use"); ok {
+		if use, _ := v.(string); use != "access_token" && use != "access" {
+			return nil, fmt.Errorf("%w: token_use %q", core.ErrTokenType, clip.String(fmt.Sprint(v), 64))
+		}
 	}
 	if raw.Has("cnf") {
 		return nil, fmt.Errorf("%w: sender-constrained token (cnf) presented as bearer", core.ErrTokenType)
