@@ -69,11 +69,30 @@ type Credentials struct {
 	// AssertionLifetime is OPTIONAL: exp-iat of client assertions.
 	// Default DefaultAssertionLifetime; at most MaxAssertionLifetime.
 	AssertionLifetime time.Duration
+	// AssertionAudience is OPTIONAL: the "aud" of client assertions.
+	// Default AudienceIssuer. Okta ("The audience claim for
+	// client_assertion must be the endpoint invoked for the request") and
+	// Microsoft Entra ID refuse that and need AudienceTokenEndpoint.
+	AssertionAudience AssertionAudience
 	// Issuer is OPTIONAL: the issuer these credentials are registered
 	// with. When empty, the credentials bind to the first issuer they are
 	// used with.
 	Issuer string
 }
+
+// AssertionAudience selects the "aud" of private_key_jwt client
+// assertions.
+type AssertionAudience int
+
+const (
+	// AudienceIssuer is the issuer identifier of the server the assertion
+	// is sent to, as draft-ietf-oauth-rfc7523bis requires. The default.
+	AudienceIssuer AssertionAudience = iota
+	// AudienceTokenEndpoint is the exact URL the assertion is posted to
+	// (RFC 7523 §3 allows it). The assertion then names only the endpoint
+	// that receives it, so no metadata can make it valid elsewhere.
+	AudienceTokenEndpoint
+)
 
 // method returns the effective authentication method.
 func (c *Credentials) method() AuthMethod {
@@ -112,6 +131,9 @@ func (c *Credentials) validate(what string) error {
 		}
 		if c.AssertionLifetime < 0 || c.AssertionLifetime > MaxAssertionLifetime {
 			return fmt.Errorf("%w: %s: AssertionLifetime must be in (0, %s]", ErrConfig, what, MaxAssertionLifetime)
+		}
+		if c.AssertionAudience != AudienceIssuer && c.AssertionAudience != AudienceTokenEndpoint {
+			return fmt.Errorf("%w: %s: unknown AssertionAudience %d", ErrConfig, what, c.AssertionAudience)
 		}
 	default:
 		return fmt.Errorf("%w: %s: unknown auth method %q", ErrConfig, what, c.Method)
@@ -172,7 +194,8 @@ type assertionClaims struct {
 }
 
 // clientAssertion signs a private_key_jwt assertion for audience (the
-// issuer identifier of the server it is sent to, a single string). It
+// issuer identifier of the server it is sent to or its token endpoint, a
+// single string). It
 // returns the compact JWS and its jti (for logging).
 func (c *Credentials) clientAssertion(audience string, now time.Time) (string, string, error) {
 	alg, err := c.algorithm()
@@ -227,7 +250,11 @@ func (c *Credentials) authenticate(req *http.Request, form url.Values, issuer st
 		form.Set("client_id", c.ClientID)
 		form.Set("client_secret", c.ClientSecret)
 	case AuthPrivateKeyJWT:
-		if issuer == "" {
+		aud := issuer
+		if c.AssertionAudience == AudienceTokenEndpoint {
+			aud = req.URL.String()
+		}
+		if aud == "" {
 			return "", fmt.Errorf("%w: private_key_jwt needs the issuer identifier as audience", ErrConfig)
 		}
 		alg, err := c.algorithm()
@@ -237,7 +264,7 @@ func (c *Credentials) authenticate(req *http.Request, form url.Values, issuer st
 		if meta != nil && len(meta.TokenEndpointAuthSigningAlgsSupported) > 0 && !containsString(meta.TokenEndpointAuthSigningAlgsSupported, alg) {
 			return "", fmt.Errorf("%w: %s does not list client assertion algorithm %s", ErrUnsupported, issuer, alg)
 		}
-		jws, jti, err := c.clientAssertion(issuer, now)
+		jws, jti, err := c.clientAssertion(aud, now)
 		if err != nil {
 			return "", err
 		}

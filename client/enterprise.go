@@ -37,13 +37,16 @@ type IdPConfig struct {
 	// Issuer is the IdP issuer identifier. REQUIRED unless TokenEndpoint is
 	// set; when TokenEndpoint is empty the IdP metadata is discovered from
 	// it (with the same issuer check as for authorization servers). Also
-	// the audience of private_key_jwt assertions sent to the IdP.
+	// the audience of private_key_jwt assertions sent to the IdP, unless
+	// Credentials.AssertionAudience is AudienceTokenEndpoint (Okta, Entra
+	// ID).
 	Issuer string
 	// TokenEndpoint is OPTIONAL when Issuer is set.
 	TokenEndpoint string
 	// Credentials of this client at the IdP: REQUIRED ClientID. Methods:
 	// none (client_id only), client_secret_basic, client_secret_post,
-	// private_key_jwt (needs Issuer). Credentials.Issuer is ignored; the
+	// private_key_jwt (needs Issuer unless AssertionAudience is
+	// AudienceTokenEndpoint). Credentials.Issuer is ignored; the
 	// binding is to IdPConfig.Issuer / TokenEndpoint.
 	Credentials Credentials
 }
@@ -105,8 +108,8 @@ func NewEnterpriseManaged(cfg EnterpriseManagedConfig) (*EnterpriseManaged, erro
 	if cfg.IdP.Issuer == "" && cfg.IdP.TokenEndpoint == "" {
 		return nil, fmt.Errorf("%w: enterprise-managed: IdP.Issuer or IdP.TokenEndpoint is required", ErrConfig)
 	}
-	if cfg.IdP.Issuer == "" && cfg.IdP.Credentials.method() == AuthPrivateKeyJWT {
-		return nil, fmt.Errorf("%w: enterprise-managed: private_key_jwt at the IdP needs IdP.Issuer", ErrConfig)
+	if cfg.IdP.Issuer == "" && cfg.IdP.Credentials.method() == AuthPrivateKeyJWT && cfg.IdP.Credentials.AssertionAudience == AudienceIssuer {
+		return nil, fmt.Errorf("%w: enterprise-managed: private_key_jwt at the IdP needs IdP.Issuer (or AssertionAudience AudienceTokenEndpoint)", ErrConfig)
 	}
 	for _, u := range []string{cfg.IdP.Issuer, cfg.IdP.TokenEndpoint} {
 		if u != "" {

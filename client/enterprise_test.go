@@ -221,41 +221,71 @@ func TestEnterpriseManagedScopeModes(t *testing.T) {
 	}
 }
 
+// TestEnterpriseManagedIdPPrivateKeyJWT checks the client assertion sent
+// to the IdP: aud is the IdP issuer by default, and with
+// AudienceTokenEndpoint the exact URL it is posted to, which Okta and Entra
+// ID require (Okta: "The audience claim for client_assertion must be the
+// endpoint invoked for the request"); then no IdP issuer is needed.
 func TestEnterpriseManagedIdPPrivateKeyJWT(t *testing.T) {
 	t.Parallel()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	var idpIssuer string
-	e := newEMA(t, idjagOK("N_A"), bearerOK(60), nil)
-	idpIssuer = e.idp.srv.URL
-	g, err := NewEnterpriseManaged(EnterpriseManagedConfig{
-		IDTokens:    StaticIDToken("idt"),
-		IdP:         IdPConfig{Issuer: idpIssuer, Credentials: Credentials{ClientID: "idp-client", Key: key}},
-		Credentials: Credentials{ClientID: "as-client", ClientSecret: "s", Method: AuthClientSecretPost},
-	})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name      string
+		aud       AssertionAudience
+		noIssuer  bool
+		wantToken bool // aud is the token endpoint, else the issuer
+	}{
+		{name: "issuer", aud: AudienceIssuer},
+		{name: "token endpoint", aud: AudienceTokenEndpoint, wantToken: true},
+		{name: "token endpoint without issuer", aud: AudienceTokenEndpoint, noIssuer: true, wantToken: true},
 	}
-	a := mustNew(t, Config{ServerURL: e.rs.url(), Grant: g})
-	if err := a.Authorize(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if e.idp.metaHits.Load() != 1 {
-		t.Errorf("IdP metadata fetched %d times", e.idp.metaHits.Load())
-	}
-	f := e.idp.rec.all()[0].Form
-	tok, err := josejwt.ParseSigned(f.Get("client_assertion"), []jose4.SignatureAlgorithm{jose4.ES256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cl josejwt.Claims
-	if err := tok.Claims(&key.PublicKey, &cl); err != nil {
-		t.Fatal(err)
-	}
-	if cl.Issuer != "idp-client" || cl.Subject != "idp-client" || len(cl.Audience) != 1 || cl.Audience[0] != idpIssuer {
-		t.Errorf("claims %+v", cl)
-	}
-	if af := e.as.rec.all()[0].Form; af.Get("client_id") != "as-client" || af.Get("client_secret") != "s" {
-		t.Errorf("AS form %v", af)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			e := newEMA(t, idjagOK("N_A"), bearerOK(60), nil)
+			idp := IdPConfig{Issuer: e.idp.srv.URL, Credentials: Credentials{ClientID: "idp-client", Key: key, AssertionAudience: tc.aud}}
+			if tc.noIssuer {
+				idp.Issuer, idp.TokenEndpoint = "", e.idp.srv.URL+"/token"
+			}
+			g, err := NewEnterpriseManaged(EnterpriseManagedConfig{
+				IDTokens:    StaticIDToken("idt"),
+				IdP:         idp,
+				Credentials: Credentials{ClientID: "as-client", ClientSecret: "s", Method: AuthClientSecretPost},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := mustNew(t, Config{ServerURL: e.rs.url(), Grant: g})
+			if err := a.Authorize(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			wantMeta := int32(1)
+			if tc.noIssuer {
+				wantMeta = 0
+			}
+			if got := e.idp.metaHits.Load(); got != wantMeta {
+				t.Errorf("IdP metadata fetched %d times, want %d", got, wantMeta)
+			}
+			f := e.idp.rec.all()[0].Form
+			tok, err := josejwt.ParseSigned(f.Get("client_assertion"), []jose4.SignatureAlgorithm{jose4.ES256})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cl josejwt.Claims
+			if err := tok.Claims(&key.PublicKey, &cl); err != nil {
+				t.Fatal(err)
+			}
+			wantAud := e.idp.srv.URL
+			if tc.wantToken {
+				wantAud += "/token"
+			}
+			if cl.Issuer != "idp-client" || cl.Subject != "idp-client" || len(cl.Audience) != 1 || cl.Audience[0] != wantAud {
+				t.Errorf("claims %+v, want aud %q", cl, wantAud)
+			}
+			if af := e.as.rec.all()[0].Form; af.Get("client_id") != "as-client" || af.Get("client_secret") != "s" {
+				t.Errorf("AS form %v", af)
+			}
+		})
 	}
 }
 
@@ -275,6 +305,9 @@ func TestEnterpriseManagedConfigValidation(t *testing.T) {
 		func(c *EnterpriseManagedConfig) { c.IdP.TokenEndpoint = "" },
 		func(c *EnterpriseManagedConfig) { c.IdP.TokenEndpoint = "http://idp.example/token" },
 		func(c *EnterpriseManagedConfig) { c.IdP.Credentials = Credentials{ClientID: "i", Key: key} },
+		func(c *EnterpriseManagedConfig) {
+			c.IdP.Credentials = Credentials{ClientID: "i", Key: key, AssertionAudience: AudienceTokenEndpoint + 1}
+		},
 		func(c *EnterpriseManagedConfig) { c.Credentials = Credentials{ClientID: "c"} },
 		func(c *EnterpriseManagedConfig) { c.AccessTokenScopeMode = ScopeExplicit },
 		func(c *EnterpriseManagedConfig) { c.AccessTokenScopeMode = 9 },
