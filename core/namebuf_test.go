@@ -35,7 +35,7 @@ func (a *keepingAuthorizer) snapshot() []string {
 	return all
 }
 
-// TestTargetNameKept: Serve and Check keep a short target name in the
+// TestTargetNameKept: Serve, Check and CheckIntoName keep a short target name in the
 // request's own allocation (httpState, resultBox) instead of a string of
 // its own. Those bytes must never change while the name is referenced:
 // every name an Authorizer kept must still read as sent after many later
@@ -100,6 +100,11 @@ func TestTargetNameKept(t *testing.T) {
 					t.Errorf("user %d round %d: Check: %v", i, n, err)
 					return
 				}
+				box := new(resultBox) // an adapter's own per-request allocation
+				if _, err := g.CheckIntoName(context.Background(), post(fmt.Sprintf("tok-%d", i), body), &box.res, box.name[:0]); err != nil {
+					t.Errorf("user %d round %d: CheckIntoName: %v", i, n, err)
+					return
+				}
 			}
 		}()
 	}
@@ -108,11 +113,11 @@ func TestTargetNameKept(t *testing.T) {
 	readers.Wait()
 	for i := range users {
 		got := az.kept[fmt.Sprintf("user-%d", i)]
-		if len(got) != 2*rounds {
-			t.Fatalf("user %d: %d names kept, want %d", i, len(got), 2*rounds)
+		if len(got) != 3*rounds {
+			t.Fatalf("user %d: %d names kept, want %d", i, len(got), 3*rounds)
 		}
 		for k, s := range got {
-			if want := name(i, k/2); s != want {
+			if want := name(i, k/3); s != want {
 				t.Errorf("user %d: kept name %d is %q, want %q", i, k, s, want)
 			}
 		}

@@ -21,9 +21,11 @@ type principalKey struct{}
 func New(g *core.Guard) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		st := reqStates.Get().(*reqState)
-		cr, res := fillRequest(st, c.Request(), c.Context().RemoteAddr()) // the body is read by Check, after the token is verified
+		// The body is read by Check, after the token is verified; res
+		// and room are the request's own, never reused (see keep).
+		cr, res, room := fillRequest(st, c.Request(), c.Context().RemoteAddr())
 		ctx := c.UserContext()
-		res, err := g.CheckInto(ctx, cr, res)
+		res, err := g.CheckIntoName(ctx, cr, res, room)
 		st.release() // the Guard keeps no reference to cr or its header
 		if err != nil {
 			if req := c.Request(); req.IsBodyStream() && req.Header.ContentLength() != 0 {

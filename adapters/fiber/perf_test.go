@@ -95,3 +95,24 @@ func BenchmarkSDKBridge(b *testing.B) {
 	bare, guarded := apps(e, adaptor.HTTPHandler(sdk), fibermcp.Handler(sdk))
 	coretest.HotPath(b, e, inProcess(b, e, bare), inProcess(b, e, guarded))
 }
+
+// BenchmarkRequest runs the bare and the guarded app of BenchmarkHotPath
+// one side at a time (in-process, trivial handler), for exact per-request
+// figures: -benchmem's allocs/op, or instruction counts under callgrind
+// (--toggle-collect on the app's handler; see docs/performance.md).
+func BenchmarkRequest(b *testing.B) {
+	e := coretest.NewBenchEnv(b)
+	bare, guarded := apps(e, terminal, terminal)
+	for _, side := range []struct {
+		name string
+		app  *fiber.App
+	}{{"bare", bare}, {"guarded", guarded}} {
+		b.Run(side.name, func(b *testing.B) {
+			f := inProcess(b, e, side.app)
+			b.ReportAllocs()
+			for b.Loop() {
+				f()
+			}
+		})
+	}
+}

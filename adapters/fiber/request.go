@@ -56,7 +56,7 @@ func (f fastBody) ReadBody(max int64) ([]byte, error) {
 // values; header names are canonicalised as net/http does, and Host is left
 // out as in net/http. The header is visited once.
 func newRequest(req *fasthttp.Request, remote net.Addr) *core.Request {
-	cr, _ := fillRequest(&reqState{}, req, remote)
+	cr, _, _ := fillRequest(&reqState{}, req, remote)
 	return cr
 }
 
@@ -163,22 +163,26 @@ type field struct {
 }
 
 // perRequest is [New]'s one allocation per request: the Result Check
-// fills (core.Guard.CheckInto) and the bytes of the request's strings
-// (path, query, every header value but Authorization), in the smallest of
-// three sizes they fit; a text longer than textLarge gets the two
-// allocations of a separate Result and string. The bytes are written once,
-// before any string is made of them, and never again, and a perRequest is
-// never reused (not pooled), so the strings are as immutable as copies: the
-// Result and whatever keeps a string alive keep the whole perRequest alive
-// instead, no longer than they would keep a Result from Check.
+// fills (core.Guard.CheckIntoName), the bytes of the request's strings
+// (path, query, every header value but Authorization) and, after them,
+// room for the target name (nameRoom bytes), in the smallest of three
+// sizes they fit; a text longer than textLarge gets the two allocations of
+// a separate Result and string, and no room. The bytes are written once,
+// before any string is made of them, and never again (the Guard writes
+// the name into the room once, before any string points there), and a
+// perRequest is never reused (not pooled), so the strings are as immutable
+// as copies: the Result and whatever keeps a string alive keep the whole
+// perRequest alive instead, no longer than they would keep a Result from
+// Check.
 type perRequest[T any] struct {
 	res  core.Result
 	text T // a byte array
 }
 
 // The text sizes fill perRequest up to Go's 224-, 288- and 384-byte size
-// classes (80, 144 and 240 bytes with today's Result; a usual MCP client
-// request carries 70 to 200 bytes of them).
+// classes (72, 136 and 232 bytes with today's Result; a usual MCP client
+// request carries 70 to 200 bytes of values, and a tool name is a few
+// bytes to a few dozen).
 const (
 	resultSize = int(unsafe.Sizeof(core.Result{}))
 	textSmall  = 224 - resultSize
@@ -186,31 +190,40 @@ const (
 	textLarge  = 384 - resultSize
 )
 
-// keep copies b into a new perRequest and returns its Result and the copy.
-func keep(b []byte) (*core.Result, string) {
-	switch {
-	case len(b) <= textSmall:
+// nameRoom is the room for the target name keep leaves after the values
+// when a size has it: core keeps a name of up to 32 bytes (without
+// escapes) in the room it is given instead of a string of its own.
+const nameRoom = 32
+
+// keep copies b into a new perRequest and returns its Result, the copy and
+// the room after it (empty, with the rest of the text as capacity), for
+// core.Guard.CheckIntoName. The perRequest is the smallest that holds b
+// and nameRoom more, or else the largest that holds b.
+func keep(b []byte) (*core.Result, string, []byte) {
+	switch n := len(b) + nameRoom; {
+	case n <= textSmall:
 		return keepIn[[textSmall]byte](b)
-	case len(b) <= textMedium:
+	case n <= textMedium:
 		return keepIn[[textMedium]byte](b)
 	case len(b) <= textLarge:
 		return keepIn[[textLarge]byte](b)
 	}
-	return new(core.Result), string(b)
+	return new(core.Result), string(b), nil
 }
 
-func keepIn[T any](b []byte) (*core.Result, string) {
+func keepIn[T any](b []byte) (*core.Result, string, []byte) {
 	pr := new(perRequest[T])
 	text := unsafe.Slice((*byte)(unsafe.Pointer(&pr.text)), unsafe.Sizeof(pr.text))
-	copy(text, b) // fits: keep chose T; text is not written again
-	return &pr.res, unsafe.String(&text[0], len(b))
+	copy(text, b) // fits: keep chose T; text[:len(b)] is not written again
+	return &pr.res, unsafe.String(&text[0], len(b)), text[len(b):len(b)]
 }
 
 // fillRequest is newRequest into st, reusing st's header map: when the
 // request has the same header names in the same order as the last one st
 // carried (st.shape), only the values are written. It returns the Result
-// to pass to Check, in the perRequest that holds the strings.
-func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Request, *core.Result) {
+// and the name room to pass to Check, in the perRequest that holds the
+// strings (see keep).
+func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Request, *core.Result, []byte) {
 	h := &req.Header
 	uri := req.URI()
 	path, query := uri.Path(), uri.QueryString()
@@ -233,7 +246,7 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 			fields = append(fields, field{key: key, end: len(b)})
 		}
 	})
-	res, all := keep(b)
+	res, all, room := keep(b)
 	for i, off := 0, valuesAt; i < len(fields); i++ {
 		if f := &fields[i]; f.end >= 0 {
 			f.s, off = all[off:f.end], f.end
@@ -251,7 +264,7 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 			st.vals[i] = f.s
 		}
 		cr.Header = st.hdr
-		return cr, res
+		return cr, res, room
 	}
 	if st.hdr == nil {
 		st.hdr = make(http.Header, max(len(fields), inlineHeaders))
@@ -283,7 +296,7 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 		st.shape = st.names[:len(fields)]
 	}
 	cr.Header = hdr
-	return cr, res
+	return cr, res, room
 }
 
 // appendAddr appends a's String form (net.TCPAddr's "host:port", an

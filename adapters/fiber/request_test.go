@@ -333,7 +333,7 @@ func TestFillRequestMutatedMap(t *testing.T) {
 
 // fill is fillRequest without its Result.
 func fill(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Request {
-	cr, _ := fillRequest(st, req, remote)
+	cr, _, _ := fillRequest(st, req, remote)
 	return cr
 }
 
@@ -358,21 +358,45 @@ func TestPerRequestSize(t *testing.T) {
 
 // TestKeep: keep's copy equals its input at every length around the three
 // sizes, survives a change of the input, and sits in the smallest
-// perRequest that holds it (its Result right before the text).
+// perRequest that holds it and nameRoom more (or else the largest that
+// holds it), its Result right before the text and the name room right
+// after it, up to the end of the text.
 func TestKeep(t *testing.T) {
 	t.Parallel()
-	for _, n := range []int{0, 1, textSmall - 1, textSmall, textSmall + 1, textMedium, textMedium + 1, textLarge, textLarge + 1, 4 << 10} {
+	for _, n := range []int{0, 1, textSmall - nameRoom, textSmall - nameRoom + 1, textSmall, textMedium - nameRoom,
+		textMedium - nameRoom + 1, textMedium, textLarge - nameRoom, textLarge - 1, textLarge, textLarge + 1, 4 << 10} {
 		b := []byte(strings.Repeat("v", n))
-		res, s := keep(b)
+		res, s, room := keep(b)
 		clear(b)
 		if s != strings.Repeat("v", n) || res == nil || res.Principal != nil {
 			t.Fatalf("len %d: got %d bytes, Result %v", n, len(s), res)
 		}
-		if n == 0 || n > textLarge {
+		if n > textLarge {
+			if room != nil {
+				t.Errorf("len %d: room of %d bytes without a perRequest", n, cap(room))
+			}
 			continue
 		}
-		if gap := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(res)); gap != uintptr(resultSize) {
-			t.Errorf("len %d: text %d bytes after the Result, want %d", n, gap, resultSize)
+		text := textLarge
+		switch {
+		case n+nameRoom <= textSmall:
+			text = textSmall
+		case n+nameRoom <= textMedium:
+			text = textMedium
+		}
+		base := uintptr(unsafe.Pointer(res))
+		if n > 0 {
+			if gap := uintptr(unsafe.Pointer(unsafe.StringData(s))) - base; gap != uintptr(resultSize) {
+				t.Errorf("len %d: text %d bytes after the Result, want %d", n, gap, resultSize)
+			}
+		}
+		if len(room) != 0 || cap(room) != text-n {
+			t.Errorf("len %d: room len %d cap %d, want 0 and %d", n, len(room), cap(room), text-n)
+		}
+		if cap(room) > 0 {
+			if at := uintptr(unsafe.Pointer(unsafe.SliceData(room))) - base; at != uintptr(resultSize+n) {
+				t.Errorf("len %d: room %d bytes after the Result, want %d", n, at, resultSize+n)
+			}
 		}
 	}
 }
