@@ -3,6 +3,7 @@ package authserver
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -91,6 +92,17 @@ func TestClientCredentials(t *testing.T) {
 		{name: "malformed scope",
 			req: func(e *env) req {
 				return req{body: form("grant_type", cc, "scope", "mcp:tools  x"), basic: [2]string{testSecretID, testSecret}}
+			}, status: 400, err: "invalid_scope"},
+		// A scope parameter is at most maxScopeTokens scope-tokens: a
+		// 64 KiB body of distinct short tokens cost about 0.45 s of CPU
+		// (the duplicate check compares each token with every earlier one).
+		{name: "scope of maxScopeTokens tokens",
+			req: func(e *env) req {
+				return req{body: form("grant_type", cc, "scope", manyScopes(maxScopeTokens)), basic: [2]string{testSecretID, testSecret}}
+			}, status: 200, aud: testMCP, scope: "mcp:tools"},
+		{name: "scope of more than maxScopeTokens tokens",
+			req: func(e *env) req {
+				return req{body: form("grant_type", cc, "scope", manyScopes(maxScopeTokens+1)), basic: [2]string{testSecretID, testSecret}}
 			}, status: 400, err: "invalid_scope"},
 		{name: "empty scope parameter is omitted",
 			req: func(e *env) req {
@@ -197,4 +209,14 @@ func TestClientCredentialsTokenClaimSet(t *testing.T) {
 	if claims["iss"] != testIssuer || claims["sub"] != testSecretID {
 		t.Fatalf("claims %v", claims)
 	}
+}
+
+// manyScopes returns "mcp:tools" followed by n-1 distinct unknown
+// scope-tokens.
+func manyScopes(n int) string {
+	parts := []string{"mcp:tools"}
+	for i := 1; i < n; i++ {
+		parts = append(parts, "x"+strconv.Itoa(i))
+	}
+	return strings.Join(parts, " ")
 }
