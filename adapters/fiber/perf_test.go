@@ -2,6 +2,7 @@ package fibermcp_test
 
 import (
 	"net"
+	"net/http"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -112,6 +113,31 @@ func BenchmarkRequest(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				f()
+			}
+		})
+	}
+}
+
+// BenchmarkLoopback runs BenchmarkThroughput's trivial case one side at a
+// time and one request at a time, over loopback with the same client, for
+// exact allocation figures: guarded minus bare allocs/op and B/op is what
+// the middleware adds to a served request (the client's share is the same
+// on both sides).
+func BenchmarkLoopback(b *testing.B) {
+	e := coretest.NewBenchEnv(b)
+	bare, guarded := apps(e, terminal, terminal)
+	for _, side := range []struct {
+		name string
+		app  *fiber.App
+	}{{"bare", bare}, {"guarded", guarded}} {
+		b.Run(side.name, func(b *testing.B) {
+			t := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
+			b.Cleanup(t.CloseIdleConnections)
+			do := coretest.LoopbackClient(b, &http.Client{Transport: t}, serve(b, side.app)+"/mcp", e.Token)
+			do()
+			b.ReportAllocs()
+			for b.Loop() {
+				do()
 			}
 		})
 	}

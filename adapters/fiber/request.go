@@ -2,7 +2,8 @@ package fibermcp
 
 import (
 	"bytes"
-	"hash/maphash"
+	"crypto/subtle"
+	"encoding/binary"
 	"net"
 	"net/http"
 	"net/netip"
@@ -77,15 +78,19 @@ type reqState struct {
 	// only writes vals: hdr already holds the right slices.
 	shape []string
 	names [inlineHeaders]string // shape's storage
+	// fields and text are fillRequest's scratch, kept with the state so
+	// that no request zeroes its own; reset empties the nfields it used.
+	fields  [inlineHeaders]field
+	nfields int
+	text    [textScratch]byte
 }
 
-// internedValue is the last Authorization value a reqState copied, with
-// its hash under the state's own seed.
-type internedValue struct {
-	seed maphash.Seed
-	hash uint64
-	s    string
-}
+// textScratch is the size of the scratch fillRequest gathers values in;
+// more values take a buffer of their own.
+const textScratch = 1024
+
+// internedValue is the last Authorization value a reqState copied.
+type internedValue struct{ s string }
 
 // maxInterned bounds the Authorization value a reqState keeps between
 // requests (Guard's default token cap is 8 KiB; fasthttp's default header
@@ -97,24 +102,40 @@ const maxInterned = 8 << 10
 // on every request until it expires), otherwise a fresh copy, which it
 // keeps for the next request. Go strings are immutable, so handing the
 // same string to the Guard twice is the same as handing it two copies.
-// The bytes are compared only after a 64-bit hash under a per-state random
-// seed matched, so how long a call takes tells a client nothing about how
-// much of its value matches someone else's token.
+// The bytes are compared (memequal, which stops at the first difference)
+// only after the lengths and the last tailLen bytes matched in constant
+// time (sameTail): a token's tail is its signature (or, for an opaque
+// token, random), so how long a call takes tells a client nothing about
+// how much of its value matches someone else's token unless it already
+// holds that token's last 32 bytes. This costs a tenth of hashing the
+// whole value under a random seed first.
 func (iv *internedValue) intern(v []byte) string {
 	if len(v) > maxInterned {
 		return string(v)
 	}
-	if iv.s == "" {
-		iv.seed = maphash.MakeSeed()
-	}
-	// Comparable over a view of v: the runtime's seeded string hash, about
-	// 3x faster than maphash.Bytes on a token; the view is only read here.
-	h := maphash.Comparable(iv.seed, unsafe.String(unsafe.SliceData(v), len(v)))
-	if h == iv.hash && iv.s != "" && iv.s == string(v) {
+	if len(v) == len(iv.s) && iv.s != "" && sameTail(iv.s, v) && iv.s == string(v) {
 		return iv.s
 	}
-	iv.hash, iv.s = h, string(v)
+	iv.s = string(v)
 	return iv.s
+}
+
+// tailLen is how many final bytes sameTail compares.
+const tailLen = 32
+
+// sameTail reports whether s and v, of the same length, end in the same
+// tailLen bytes (or are equal, when shorter), in a time that depends only
+// on their length.
+func sameTail(s string, v []byte) bool {
+	sb := unsafe.Slice(unsafe.StringData(s), len(s)) // only read
+	if len(v) < tailLen {
+		return subtle.ConstantTimeCompare(sb, v) == 1
+	}
+	x, y := sb[len(sb)-tailLen:], v[len(v)-tailLen:]
+	le := binary.LittleEndian
+	d := (le.Uint64(x) ^ le.Uint64(y)) | (le.Uint64(x[8:]) ^ le.Uint64(y[8:])) |
+		(le.Uint64(x[16:]) ^ le.Uint64(y[16:])) | (le.Uint64(x[24:]) ^ le.Uint64(y[24:]))
+	return d == 0
 }
 
 var reqStates = sync.Pool{New: func() any { return new(reqState) }}
@@ -136,7 +157,8 @@ func (st *reqState) reset() bool {
 	if st.shape == nil {
 		clear(st.hdr)
 	}
-	st.req, st.vals = core.Request{}, [inlineHeaders]string{} // st.tok stays: see intern
+	clear(st.fields[:st.nfields])
+	st.req, st.vals, st.nfields = core.Request{}, [inlineHeaders]string{}, 0 // st.tok stays: see intern
 	return true
 }
 
@@ -165,9 +187,9 @@ type field struct {
 // perRequest is [New]'s one allocation per request: the Result Check
 // fills (core.Guard.CheckIntoName), the bytes of the request's strings
 // (path, query, every header value but Authorization) and, after them,
-// room for the target name (nameRoom bytes), in the smallest of three
-// sizes they fit; a text longer than textLarge gets the two allocations of
-// a separate Result and string, and no room. The bytes are written once,
+// the room for the target name, in the smallest of seven sizes they fit
+// (see keep); a text longer than text384 gets the two allocations of a
+// separate Result and string, and no room. The bytes are written once,
 // before any string is made of them, and never again (the Guard writes
 // the name into the room once, before any string points there), and a
 // perRequest is never reused (not pooled), so the strings are as immutable
@@ -179,34 +201,48 @@ type perRequest[T any] struct {
 	text T // a byte array
 }
 
-// The text sizes fill perRequest up to Go's 224-, 288- and 384-byte size
-// classes (72, 136 and 232 bytes with today's Result; a usual MCP client
-// request carries 70 to 200 bytes of values, and a tool name is a few
-// bytes to a few dozen).
+// The text sizes fill perRequest up to each of Go's size classes from 224
+// to 384 bytes (72 to 232 bytes of text with today's Result; a usual MCP
+// client request carries 60 to 200 bytes of values), so that a request
+// allocates at most 15 bytes it does not use besides the name room.
 const (
 	resultSize = int(unsafe.Sizeof(core.Result{}))
-	textSmall  = 224 - resultSize
-	textMedium = 288 - resultSize
-	textLarge  = 384 - resultSize
+	text224    = 224 - resultSize
+	text240    = 240 - resultSize
+	text256    = 256 - resultSize
+	text288    = 288 - resultSize
+	text320    = 320 - resultSize
+	text352    = 352 - resultSize
+	text384    = 384 - resultSize
 )
 
-// nameRoom is the room for the target name keep leaves after the values
-// when a size has it: core keeps a name of up to 32 bytes (without
-// escapes) in the room it is given instead of a string of its own.
-const nameRoom = 32
+// nameHint is the room for the target name keep makes sure of when a size
+// has it. Most tool and prompt names are shorter; a longer one (core keeps
+// up to 32 bytes without escapes in the room it is given) uses the room
+// the size class leaves, or else a string of its own (a few bytes from
+// the tiny allocator).
+const nameHint = 16
 
 // keep copies b into a new perRequest and returns its Result, the copy and
 // the room after it (empty, with the rest of the text as capacity), for
 // core.Guard.CheckIntoName. The perRequest is the smallest that holds b
-// and nameRoom more, or else the largest that holds b.
+// and nameHint more, or else the largest that holds b.
 func keep(b []byte) (*core.Result, string, []byte) {
-	switch n := len(b) + nameRoom; {
-	case n <= textSmall:
-		return keepIn[[textSmall]byte](b)
-	case n <= textMedium:
-		return keepIn[[textMedium]byte](b)
-	case len(b) <= textLarge:
-		return keepIn[[textLarge]byte](b)
+	switch n := len(b) + nameHint; {
+	case n <= text224:
+		return keepIn[[text224]byte](b)
+	case n <= text240:
+		return keepIn[[text240]byte](b)
+	case n <= text256:
+		return keepIn[[text256]byte](b)
+	case n <= text288:
+		return keepIn[[text288]byte](b)
+	case n <= text320:
+		return keepIn[[text320]byte](b)
+	case n <= text352:
+		return keepIn[[text352]byte](b)
+	case len(b) <= text384:
+		return keepIn[[text384]byte](b)
 	}
 	return new(core.Result), string(b), nil
 }
@@ -227,13 +263,11 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 	h := &req.Header
 	uri := req.URI()
 	path, query := uri.Path(), uri.QueryString()
-	// One pass gathers every value into b (on the stack while it fits)
+	// One pass gathers every value into b (st.text while it fits)
 	// and notes where each ends; keep's copy is then the only one, but for
 	// the Authorization value (most of the bytes), which is interned.
-	var fieldBuf [inlineHeaders]field
-	var stack [1024]byte
-	fields := fieldBuf[:0]
-	b := append(append(stack[:0], path...), query...)
+	fields := st.fields[:0]
+	b := append(append(st.text[:0], path...), query...)
 	valuesAt := len(b) // the address is the Guard's to format (core.Request.Peer)
 	h.VisitAll(func(k, v []byte) {
 		if string(k) == "Host" {
@@ -246,6 +280,7 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 			fields = append(fields, field{key: key, end: len(b)})
 		}
 	})
+	st.nfields = min(len(fields), inlineHeaders)
 	res, all, room := keep(b)
 	for i, off := 0, valuesAt; i < len(fields); i++ {
 		if f := &fields[i]; f.end >= 0 {

@@ -3,7 +3,6 @@ package fibermcp
 import (
 	"bufio"
 	"fmt"
-	"hash/maphash"
 	"net"
 	"net/http"
 	"strings"
@@ -179,16 +178,46 @@ func TestInternAuthorization(t *testing.T) {
 	if unsafe.StringData(b) == unsafe.StringData(a1) {
 		t.Error("a different value reused the old string")
 	}
-	// A forged hash match over different bytes must not reuse the string.
-	st.tok.hash = maphash.Comparable(st.tok.seed, "Bearer cccc")
-	if c := auth("Bearer cccc"); c != "Bearer cccc" {
-		t.Errorf("got %q", c)
+	// The same length and the same last tailLen bytes, differing before
+	// them (or only in the first byte): copied, not reused.
+	tail := strings.Repeat("t", tailLen)
+	for _, v := range []string{"Bearer c" + tail, "Bearer d" + tail, "bearer d" + tail, "Bearer d" + tail} {
+		kept := st.tok.s
+		if got := auth(v); got != v || (kept != v && unsafe.StringData(got) == unsafe.StringData(kept)) {
+			t.Errorf("%q after %q: got %q", v, kept, got)
+		}
+	}
+	// Shorter than tailLen and differing only in the last byte.
+	for _, v := range []string{"Bearer e1", "Bearer e2", "Bearer e1"} {
+		if got := auth(v); got != v {
+			t.Errorf("got %q, want %q", got, v)
+		}
 	}
 	// Longer than maxInterned: copied every time, not kept.
 	long := "Bearer " + strings.Repeat("x", maxInterned)
 	kept := st.tok.s
 	if l1, l2 := auth(long), auth(long); unsafe.StringData(l1) == unsafe.StringData(l2) || st.tok.s != kept {
 		t.Error("an over-long value was interned")
+	}
+}
+
+// TestSameTail: sameTail tells equal tails from tails differing in any
+// one byte, for values shorter than, as long as and longer than tailLen.
+func TestSameTail(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, tailLen - 1, tailLen, tailLen + 1, 800} {
+		s := strings.Repeat("a", n)
+		if !sameTail(s, []byte(s)) {
+			t.Errorf("len %d: equal values differ", n)
+		}
+		for i := range n {
+			v := []byte(s)
+			v[i] = 'b'
+			want := i < n-tailLen // a difference before the tail is not seen
+			if got := sameTail(s, v); got != want {
+				t.Errorf("len %d, byte %d differs: sameTail %v, want %v", n, i, got, want)
+			}
+		}
 	}
 }
 
@@ -262,7 +291,7 @@ func TestFillRequestShapes(t *testing.T) {
 	}
 	many += "\r\n"
 	long := "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAuthorization: Bearer a\r\nMcp-Session-Id: " +
-		strings.Repeat("s", textLarge) + "\r\nContent-Length: 2\r\n\r\n{}" // longer than the largest perRequest's text
+		strings.Repeat("s", text384) + "\r\nContent-Length: 2\r\n\r\n{}" // longer than the largest perRequest's text
 	for _, tt := range []struct {
 		name string
 		seq  []string
@@ -337,52 +366,61 @@ func fill(st *reqState, req *fasthttp.Request, remote net.Addr) *core.Request {
 	return cr
 }
 
-// TestPerRequestSize: each perRequest fills a size class, and each text
-// keeps room for the values it is meant for (a larger core.Result would
-// take it).
+// textSizes are the text sizes of the perRequests keep chooses from, in
+// order, with the size classes they fill.
+var textSizes = []struct{ text, class int }{
+	{text224, 224}, {text240, 240}, {text256, 256}, {text288, 288}, {text320, 320}, {text352, 352}, {text384, 384},
+}
+
+// TestPerRequestSize: each perRequest fills a size class, and the smallest
+// text keeps room for the values it is meant for (a larger core.Result
+// would take it).
 func TestPerRequestSize(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		size, class uintptr
-		text, min   int
-	}{
-		{unsafe.Sizeof(perRequest[[textSmall]byte]{}), 224, textSmall, 64},
-		{unsafe.Sizeof(perRequest[[textMedium]byte]{}), 288, textMedium, 128},
-		{unsafe.Sizeof(perRequest[[textLarge]byte]{}), 384, textLarge, 224},
-	} {
-		if tt.size != tt.class || tt.text < tt.min {
-			t.Errorf("perRequest of %d bytes with %d bytes of text, want %d with at least %d", tt.size, tt.text, tt.class, tt.min)
+	sizes := []uintptr{unsafe.Sizeof(perRequest[[text224]byte]{}), unsafe.Sizeof(perRequest[[text240]byte]{}),
+		unsafe.Sizeof(perRequest[[text256]byte]{}), unsafe.Sizeof(perRequest[[text288]byte]{}),
+		unsafe.Sizeof(perRequest[[text320]byte]{}), unsafe.Sizeof(perRequest[[text352]byte]{}),
+		unsafe.Sizeof(perRequest[[text384]byte]{})}
+	for i, size := range sizes {
+		if size != uintptr(textSizes[i].class) {
+			t.Errorf("perRequest %d is %d bytes, want %d", i, size, textSizes[i].class)
 		}
+	}
+	if text224 < 64 {
+		t.Errorf("smallest perRequest has %d bytes of text, want at least 64", text224)
 	}
 }
 
-// TestKeep: keep's copy equals its input at every length around the three
+// TestKeep: keep's copy equals its input at every length around the
 // sizes, survives a change of the input, and sits in the smallest
-// perRequest that holds it and nameRoom more (or else the largest that
+// perRequest that holds it and nameHint more (or else the largest that
 // holds it), its Result right before the text and the name room right
 // after it, up to the end of the text.
 func TestKeep(t *testing.T) {
 	t.Parallel()
-	for _, n := range []int{0, 1, textSmall - nameRoom, textSmall - nameRoom + 1, textSmall, textMedium - nameRoom,
-		textMedium - nameRoom + 1, textMedium, textLarge - nameRoom, textLarge - 1, textLarge, textLarge + 1, 4 << 10} {
+	lens := []int{0, 1, text384 - 1, text384, text384 + 1, 4 << 10}
+	for _, ts := range textSizes {
+		lens = append(lens, ts.text-nameHint-1, ts.text-nameHint, ts.text-nameHint+1, ts.text)
+	}
+	for _, n := range lens {
 		b := []byte(strings.Repeat("v", n))
 		res, s, room := keep(b)
 		clear(b)
 		if s != strings.Repeat("v", n) || res == nil || res.Principal != nil {
 			t.Fatalf("len %d: got %d bytes, Result %v", n, len(s), res)
 		}
-		if n > textLarge {
+		if n > text384 {
 			if room != nil {
 				t.Errorf("len %d: room of %d bytes without a perRequest", n, cap(room))
 			}
 			continue
 		}
-		text := textLarge
-		switch {
-		case n+nameRoom <= textSmall:
-			text = textSmall
-		case n+nameRoom <= textMedium:
-			text = textMedium
+		text := text384
+		for _, ts := range textSizes {
+			if n+nameHint <= ts.text {
+				text = ts.text
+				break
+			}
 		}
 		base := uintptr(unsafe.Pointer(res))
 		if n > 0 {
@@ -403,12 +441,12 @@ func TestKeep(t *testing.T) {
 
 // TestFillRequestAllocs: a typical request costs one allocation (its
 // perRequest, of the size its values need) once the state has carried the
-// same header names; values longer than textLarge cost two.
+// same header names; values longer than text384 cost two.
 func TestFillRequestAllocs(t *testing.T) { // not parallel: AllocsPerRun forbids it
 	for _, tt := range []struct {
 		sid  string
 		want float64
-	}{{"s1", 1}, {strings.Repeat("s", textSmall), 1}, {strings.Repeat("s", textMedium), 1}, {strings.Repeat("s", textLarge), 2}} {
+	}{{"s1", 1}, {strings.Repeat("s", text224), 1}, {strings.Repeat("s", text288), 1}, {strings.Repeat("s", text384), 2}} {
 		var req fasthttp.Request
 		raw := "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
 			"Authorization: Bearer abc\r\nMcp-Session-Id: " + tt.sid + "\r\nContent-Length: 2\r\n\r\n{}"
