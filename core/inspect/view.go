@@ -61,7 +61,19 @@ type walker struct {
 // array, one view per element object appended to views (batch reports
 // which). Non-object elements are validated and skipped; the batch rules
 // refuse them afterwards.
+//
+// The common single message is first tried by quickWalk, in one tight
+// pass; anything it does not handle is walked again here from the start.
 func (w *walker) body(body []byte, maxDepth int, v *msgView, views *[]msgView) (batch bool, err error) {
+	if quickWalk(body, maxDepth, v) {
+		return false, nil
+	}
+	*v = newView()
+	return w.walk(body, maxDepth, v, views)
+}
+
+// walk is body without quickWalk.
+func (w *walker) walk(body []byte, maxDepth int, v *msgView, views *[]msgView) (batch bool, err error) {
 	w.c.Reset(body, maxDepth)
 	switch w.c.Peek() {
 	case '{':

@@ -19,7 +19,10 @@
 // Every consumer validates and extracts in one pass:
 //   - a [Scanner] walks a document of a known shape, validating it piece by
 //     piece with the same rules, and the caller extracts what it needs on
-//     the way (the MCP inspector);
+//     the way (the MCP inspector); the quick helpers ([QuickObject],
+//     [QuickValue], [QuickString], quick.go) walk the common text of such a
+//     document faster and give up on anything else, and the caller then
+//     walks it again with a Scanner;
 //   - [Validate] with Options.Visitor (and [ObjectVisitor]) locates object
 //     members while the input is validated (the lazy JWT claims);
 //   - [Decode] validates and builds plain Go values in the same pass (the
