@@ -105,13 +105,18 @@ func ParseChallenge(h string) (map[string]string, error) {
 }
 
 // challenge builds a Bearer challenge from name/value pairs, skipping pairs
-// whose value is empty. Names are fixed by this package.
+// whose value is empty. Names are fixed by this package. A "scope" value is
+// cut by cutScopes, not inside a scope-token.
 func challenge(pairs ...string) string {
 	var b strings.Builder
 	b.WriteString("Bearer")
 	first := true
 	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1] == "" {
+		v := pairs[i+1]
+		if pairs[i] == "scope" {
+			v = cutScopes(v)
+		}
+		if v == "" {
 			continue
 		}
 		if first {
@@ -122,7 +127,20 @@ func challenge(pairs ...string) string {
 		}
 		b.WriteString(pairs[i])
 		b.WriteByte('=')
-		b.WriteString(quote(pairs[i+1]))
+		b.WriteString(quote(v))
 	}
 	return b.String()
+}
+
+// cutScopes cuts a space-delimited scope list longer than maxParamLen after
+// its last whole scope-token (quote would cut inside one, and a client asks
+// for every scope it reads); a single longer token leaves nothing.
+func cutScopes(s string) string {
+	if len(s) <= maxParamLen {
+		return s
+	}
+	if i := strings.LastIndexByte(s[:maxParamLen+1], ' '); i > 0 {
+		return strings.TrimRight(s[:i], " ")
+	}
+	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -232,5 +233,45 @@ func TestRenderDenyCode(t *testing.T) {
 	}
 	if r.Status != http.StatusForbidden {
 		t.Errorf("status = %d", r.Status)
+	}
+}
+
+// TestRenderLongScopeListCutAtToken: a scope list longer than a challenge
+// parameter holds (maxParamLen) is cut after the last whole scope-token,
+// never inside one: a client asks the authorization server for every scope
+// it reads, and a cut one ("mcp:tools:wea") is a scope nobody grants.
+// Both the 401 scope (Config.ChallengeScopes, by default every
+// scopes_supported) and the 403 step-up scope are cut that way.
+func TestRenderLongScopeListCutAtToken(t *testing.T) {
+	t.Parallel()
+	var scopes []string
+	for i := 0; i < 120; i++ {
+		scopes = append(scopes, fmt.Sprintf("mcp:tools:weather%03d", i))
+	}
+	g := newGuard(t, func(c *Config) { c.ChallengeScopes = scopes })
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"no token 401", &Error{Kind: KindNoToken}},
+		{"insufficient scope 403", &Error{Kind: KindInsufficientScope, Scopes: scopes}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			params, err := ParseChallenge(g.Render(tc.err).Header.Get("WWW-Authenticate"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Split(params["scope"], " ")
+			if len(params["scope"]) > maxParamLen || len(got) < 2 {
+				t.Fatalf("scope of %d bytes, %d tokens", len(params["scope"]), len(got))
+			}
+			for _, s := range got {
+				if !slices.Contains(scopes, s) {
+					t.Fatalf("challenge scope %q is not a configured scope (cut inside a token)", s)
+				}
+			}
+		})
 	}
 }
