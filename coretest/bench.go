@@ -52,8 +52,9 @@ func Terminal(w http.ResponseWriter, r *http.Request) {
 
 // BenchEnv is the P3 configuration: the real verifier with its
 // verified-token cache (RS256 key from a loopback IdP), strict inspection,
-// and casbinauthz (rbac model, 200 rules, decision cache on) deciding for a
-// user in 10 groups.
+// and casbinauthz (rbac model, 200 tool rules and one that lets everyone
+// initialize a session, decision cache on) deciding for a user in 10
+// groups.
 type BenchEnv struct {
 	Guard *core.Guard
 	Token string // valid RS256 token, already in the verifier's cache
@@ -78,6 +79,7 @@ func NewBenchEnv(b testing.TB) *BenchEnv {
 		b.Fatal(err)
 	}
 	var pol strings.Builder
+	pol.WriteString("p, *, server, connect, allow\n") // initialize, for sessions
 	for i := range 200 {
 		fmt.Fprintf(&pol, "p, group:g%d, tool:t%d, call, allow\n", i%20, i)
 	}
