@@ -273,9 +273,11 @@ func (l *OIDCLogin) callbackHandler(state string, results chan<- callbackResult)
 		var res callbackResult
 		switch {
 		case len(q["iss"]) > 0 && q.Get("iss") != l.cfg.Issuer:
-			res.err = fmt.Errorf("%w: authorization response iss %q is not %q", ErrIssuerMismatch, q.Get("iss"), l.cfg.Issuer)
+			res.err = fmt.Errorf("%w: authorization response iss %q is not %q", ErrIssuerMismatch, bounded(q.Get("iss")), l.cfg.Issuer)
 		case q.Get("error") != "":
-			res.err = &OAuthError{Code: q.Get("error"), Description: q.Get("error_description"), URI: q.Get("error_uri"),
+			// Up to 32 KiB of query the redirect chose; they end up in
+			// logs, so they are cut as a token endpoint's are.
+			res.err = &OAuthError{Code: bounded(q.Get("error")), Description: bounded(q.Get("error_description")), URI: bounded(q.Get("error_uri")),
 				Status: http.StatusFound, Endpoint: "idp_authorize"}
 		case q.Get("code") == "" || len(q["code"]) != 1:
 			res.err = fmt.Errorf("%w: authorization response without a single code", ErrIDToken)

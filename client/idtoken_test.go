@@ -30,6 +30,7 @@ type fakeOP struct {
 	authorizes int
 	// knobs
 	authzError string // error param on the redirect
+	authzDesc  string // error_description param on the redirect
 	wrongIss   bool   // iss param on the redirect differs
 	wrongNonce bool
 }
@@ -68,6 +69,9 @@ func (op *fakeOP) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		if op.authzError != "" {
 			v.Set("error", op.authzError)
+			if op.authzDesc != "" {
+				v.Set("error_description", op.authzDesc)
+			}
 		} else {
 			v.Set("code", "code-1")
 		}
@@ -129,6 +133,11 @@ func TestOIDCLogin(t *testing.T) {
 	}{
 		{name: "success"},
 		{name: "authorization error", knob: func(op *fakeOP) { op.authzError = "access_denied" }, oauth: "access_denied"},
+		// The redirect's error strings end up in logs, as a token
+		// endpoint's do: they are cut to the bound of a log field.
+		{name: "long error description", knob: func(op *fakeOP) {
+			op.authzError, op.authzDesc = "access_denied", strings.Repeat("d", 16<<10)
+		}, oauth: "access_denied"},
 		{name: "iss mismatch", knob: func(op *fakeOP) { op.wrongIss = true }, wantErr: ErrIssuerMismatch},
 		{name: "nonce mismatch", knob: func(op *fakeOP) { op.wrongNonce = true }, wantErr: ErrIDToken},
 	}
@@ -150,6 +159,9 @@ func TestOIDCLogin(t *testing.T) {
 				var oe *OAuthError
 				if !errors.As(err, &oe) || oe.Code != tc.oauth {
 					t.Fatalf("err = %v", err)
+				}
+				if len(oe.Description) > len(bounded(strings.Repeat("d", 16<<10))) {
+					t.Fatalf("error_description of %d bytes kept", len(oe.Description))
 				}
 				return
 			case tc.wantErr != nil:
