@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"unsafe"
@@ -459,6 +460,31 @@ func TestFillRequestAllocs(t *testing.T) { // not parallel: AllocsPerRun forbids
 		st.reset()
 		if n := testing.AllocsPerRun(100, func() { fillRequest(st, &req, addr); st.reset() }); n != tt.want {
 			t.Errorf("session id of %d bytes: %v allocations, want %v", len(tt.sid), n, tt.want)
+		}
+	}
+}
+
+// TestRawValues: every Content-Type field of a raw header block, in any
+// case and wherever it is (first line, last line without a line end), is
+// found when there are two or more; one, none or look-alikes give nil.
+func TestRawValues(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		raw  string
+		want []string
+	}{
+		{"Host: h\r\nContent-Type: a/b\r\n\r\n", nil},
+		{"Content-Type: a/b\r\ncontent-type: c/d\r\n", []string{"a/b", "c/d"}},
+		{"Host: h\r\nCONTENT-TYPE:a/b \r\nX: y\r\ncOnTeNt-TyPe: \tc/d", []string{"a/b", "c/d"}},
+		{"Content-Type: a\r\nContent-Typo: b\r\nContent-Type-X: c\r\nXContent-Type: d\r\n", nil},
+		{"Content-Type: a\r\nContent_Type: b\r\nContent-Type : c\r\n", nil},
+		{"Content-Type: a\nContent-Type: b\nContent-Type: c\n", []string{"a", "b", "c"}},
+		{"Content-Type:", nil},
+		{"", nil},
+		{"Content-Type: a\r\nContent\rType: b\r\n", nil},
+	} {
+		if got := rawValues([]byte(tt.raw), "content-type"); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%q: got %q, want %q", tt.raw, got, tt.want)
 		}
 	}
 }
