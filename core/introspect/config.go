@@ -92,7 +92,9 @@ type Config struct {
 	MaxBytes int64
 
 	// HTTPClient sends the requests. OPTIONAL; the default client uses
-	// http.DefaultTransport and does not follow redirects.
+	// http.DefaultTransport. Redirects are never followed, with a caller's
+	// client too (New uses a copy whose CheckRedirect refuses them): a 3xx
+	// is core.ErrUnavailable.
 	HTTPClient *http.Client
 	// Timeout bounds one introspection round trip. OPTIONAL, default 5s.
 	Timeout time.Duration
@@ -172,9 +174,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	if c.MaxBytes <= 0 {
 		c.MaxBytes = DefaultMaxBytes
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = httpx.NoRedirects(nil, 0)
-	}
+	// A copy of the caller's client, too: a followed 307/308 would
+	// re-send the form (token, client_secret_post) to the Location.
+	c.HTTPClient = httpx.NoRedirects(c.HTTPClient, 0)
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}

@@ -64,8 +64,8 @@
 //
 // # Security
 //
-// The endpoint must be https (http only for loopback hosts); the default
-// HTTP client does not follow redirects. Tokens are checked for RFC 6750
+// The endpoint must be https (http only for loopback hosts); redirects are
+// never followed, also with Config.HTTPClient. Tokens are checked for RFC 6750
 // b64token syntax and a length cap before anything is sent. Logs carry iss,
 // sub, client_id and jti, never the token or the client secret.
 package introspect

@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -419,4 +423,44 @@ func TestNewErrors(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+}
+
+// TestCallerClientNeverFollowsRedirects: a redirect from the introspection
+// endpoint is refused (ErrUnavailable) also with a caller's HTTPClient
+// (mTLS, a proxy), whose default policy follows it: a 307 or 308 would
+// re-send the form, the token and (client_secret_post) the secret, to
+// whatever the Location names.
+func TestCallerClientNeverFollowsRedirects(t *testing.T) {
+	t.Parallel()
+	var leaked atomic.Int64
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"active":true,"aud":"https://mcp.example.com/mcp"}`)
+	}))
+	t.Cleanup(elsewhere.Close)
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			t.Parallel()
+			as := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, elsewhere.URL+"/introspect", status)
+			}))
+			t.Cleanup(as.Close)
+			cfg := baseConfig(as.URL, newClock())
+			cfg.AuthStyle = AuthStylePost
+			cfg.HTTPClient = &http.Client{}
+			v, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Verify(context.Background(), "tok-redirected"); !errors.Is(err, core.ErrUnavailable) {
+				t.Fatalf("err = %v, want ErrUnavailable", err)
+			}
+		})
+	}
+	t.Cleanup(func() {
+		if n := leaked.Load(); n != 0 {
+			t.Errorf("the redirect target received %d introspection requests", n)
+		}
+	})
 }
