@@ -136,7 +136,7 @@ func (d *discoverer) checkResource(serverURL string, su *url.URL, resource strin
 			}
 		}
 	}
-	return fmt.Errorf("%w: metadata names %q, server URL is %q", ErrResourceMismatch, resource, serverURL)
+	return fmt.Errorf("%w: metadata names %q, server URL is %q", ErrResourceMismatch, bounded(resource), serverURL)
 }
 
 // chooseIssuer picks the authorization server: the bound/pinned issuer when
@@ -147,7 +147,7 @@ func (d *discoverer) chooseIssuer(prm *ProtectedResourceMetadata) (string, error
 			if containsString(prm.AuthorizationServers, want) {
 				return want, nil
 			}
-			return "", fmt.Errorf("%w: resource lists %q, credentials are for %q", ErrIssuerBinding, prm.AuthorizationServers, want)
+			return "", fmt.Errorf("%w: resource lists %s, credentials are for %q", ErrIssuerBinding, bounded(fmt.Sprintf("%q", prm.AuthorizationServers)), want)
 		}
 	}
 	return prm.AuthorizationServers[0], nil
@@ -175,7 +175,7 @@ func fetchAuthServerMetadata(ctx context.Context, hc *http.Client, issuer string
 		return nil, fmt.Errorf("%w: issuer: %w", ErrDiscovery, err)
 	}
 	if iu.RawQuery != "" {
-		return nil, fmt.Errorf("%w: issuer %q has a query", ErrDiscovery, issuer)
+		return nil, fmt.Errorf("%w: issuer %q has a query", ErrDiscovery, bounded(issuer))
 	}
 	var errs []error
 	for _, u := range authServerMetadataURLs(iu) {
@@ -189,7 +189,7 @@ func fetchAuthServerMetadata(ctx context.Context, hc *http.Client, issuer string
 			break
 		}
 		if m.Issuer != issuer {
-			return nil, fmt.Errorf("%w: %s has issuer %q, expected %q", ErrIssuerMismatch, u, m.Issuer, issuer)
+			return nil, fmt.Errorf("%w: %s has issuer %q, expected %q", ErrIssuerMismatch, bounded(u), bounded(m.Issuer), bounded(issuer))
 		}
 		if m.TokenEndpoint == "" {
 			return nil, fmt.Errorf("%w: %s has no token_endpoint", ErrDiscovery, u)
@@ -199,7 +199,7 @@ func fetchAuthServerMetadata(ctx context.Context, hc *http.Client, issuer string
 		}
 		return &m, nil
 	}
-	return nil, fmt.Errorf("%w: authorization server metadata for %q: %w", ErrDiscovery, issuer, errors.Join(errs...))
+	return nil, fmt.Errorf("%w: authorization server metadata for %q: %w", ErrDiscovery, bounded(issuer), errors.Join(errs...))
 }
 
 // checkReach is the package's checkReach unless Config.AllowLocalDiscovery.

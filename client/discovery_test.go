@@ -68,6 +68,41 @@ func TestDiscoveryErrors(t *testing.T) {
 			setup:   func(as *fakeAS, rs *fakeRS) { as.issuer = as.srv.URL + "/" },
 			wantErr: ErrIssuerMismatch,
 		},
+		// The strings a server chose (up to MaxResponseBytes each) are
+		// cut to a log field in the error the caller logs.
+		{
+			name: "huge PRM resource",
+			setup: func(as *fakeAS, rs *fakeRS) {
+				rs.prm = func(string) any {
+					return map[string]any{"resource": rs.url() + "/" + strings.Repeat("r", 100<<10), "authorization_servers": []string{as.srv.URL}}
+				}
+			},
+			wantErr: ErrResourceMismatch,
+		},
+		{
+			name:    "huge AS issuer",
+			setup:   func(as *fakeAS, rs *fakeRS) { as.issuer = as.srv.URL + "/" + strings.Repeat("i", 100<<10) },
+			wantErr: ErrIssuerMismatch,
+		},
+		{
+			name: "huge AS token_endpoint",
+			setup: func(as *fakeAS, rs *fakeRS) {
+				as.meta["token_endpoint"] = "http://as.example.com/" + strings.Repeat("t", 100<<10)
+			},
+			wantErr: ErrInsecureURL,
+		},
+		{
+			name: "huge authorization_servers, pinned issuer",
+			setup: func(as *fakeAS, rs *fakeRS) {
+				rs.prm = func(string) any {
+					return map[string]any{"resource": rs.url(), "authorization_servers": []string{as.srv.URL + "/" + strings.Repeat("a", 100<<10)}}
+				}
+			},
+			cfg: func(c *Config) {
+				c.Grant = mustCCNoT(Credentials{ClientID: "x", ClientSecret: "y", Issuer: "https://other.example"})
+			},
+			wantErr: ErrIssuerBinding,
+		},
 		{
 			name: "PRM without authorization servers",
 			setup: func(as *fakeAS, rs *fakeRS) {
@@ -129,7 +164,10 @@ func TestDiscoveryErrors(t *testing.T) {
 			a := mustNew(t, cfg)
 			_, err := a.HTTPClient(nil).Get(rs.url())
 			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+				t.Fatalf("err = %.300v, want %v", err, tc.wantErr)
+			}
+			if n := len(err.Error()); n > 4<<10 {
+				t.Errorf("error of %d bytes: %.300s", n, err)
 			}
 			if n := len(as.rec.all()); n != 0 {
 				t.Errorf("token endpoint called %d times after a discovery failure", n)

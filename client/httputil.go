@@ -60,31 +60,32 @@ func getJSON(ctx context.Context, hc *http.Client, u string, limit int64, v any)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, limit))
-		return resp.StatusCode, fmt.Errorf("GET %s: HTTP %d", u, resp.StatusCode)
+		return resp.StatusCode, fmt.Errorf("GET %s: HTTP %d", bounded(u), resp.StatusCode)
 	}
 	if !httpx.IsJSON(resp.Header.Get("Content-Type")) {
-		return resp.StatusCode, fmt.Errorf("GET %s: content type %q is not application/json", u, resp.Header.Get("Content-Type"))
+		return resp.StatusCode, fmt.Errorf("GET %s: content type %q is not application/json", bounded(u), bounded(resp.Header.Get("Content-Type")))
 	}
 	body, err := httpx.ReadBounded(resp.Body, limit)
 	if err != nil {
-		return resp.StatusCode, fmt.Errorf("GET %s: %w", u, err)
+		return resp.StatusCode, fmt.Errorf("GET %s: %w", bounded(u), err)
 	}
 	if err := decodeStrict(body, v); err != nil {
-		return resp.StatusCode, fmt.Errorf("GET %s: %w", u, err)
+		return resp.StatusCode, fmt.Errorf("GET %s: %w", bounded(u), err)
 	}
 	return resp.StatusCode, nil
 }
 
 // checkURL is httpx.CheckURL (absolute, no user info or fragment; https,
 // or http on a loopback host or when allowHTTP is set) with the package's
-// errors: ErrInsecureURL for a refused scheme, ErrConfig otherwise.
+// errors: ErrInsecureURL for a refused scheme, ErrConfig otherwise. URLs
+// come from servers' documents, so the errors name them cut to a log field.
 func checkURL(raw string, allowHTTP bool) (*url.URL, error) {
 	u, err := httpx.CheckURL(raw, allowHTTP)
 	switch {
 	case errors.Is(err, httpx.ErrInsecureURL):
-		return nil, fmt.Errorf("%w: %q", ErrInsecureURL, raw)
+		return nil, fmt.Errorf("%w: %q", ErrInsecureURL, bounded(raw))
 	case err != nil:
-		return nil, fmt.Errorf("%w: %q %v", ErrConfig, raw, err)
+		return nil, fmt.Errorf("%w: %q %v", ErrConfig, bounded(raw), err)
 	}
 	return u, nil
 }
@@ -132,7 +133,7 @@ func checkReach(what, raw string, server *url.URL) error {
 	}
 	if hostReach(u.Hostname()) > hostReach(server.Hostname()) {
 		return fmt.Errorf("%w: %s %q is on the client's own machine or network, the MCP server %q is not",
-			ErrDiscovery, what, raw, server.Host)
+			ErrDiscovery, what, bounded(raw), server.Host)
 	}
 	return nil
 }
