@@ -98,23 +98,31 @@ func BenchmarkSDKBridge(b *testing.B) {
 }
 
 // BenchmarkRequest runs the bare and the guarded app of BenchmarkHotPath
-// one side at a time (in-process, trivial handler), for exact per-request
-// figures: -benchmem's allocs/op, or instruction counts under callgrind
-// (--toggle-collect on the app's handler; see docs/performance.md).
+// (trivial handler) and of BenchmarkSDKBridge (go-sdk server) one side at
+// a time, in-process, for exact per-request figures: -benchmem's
+// allocs/op, or instruction counts under callgrind (--toggle-collect on
+// the app's handler, GOMAXPROCS=1 so that the go-sdk handler's goroutine
+// runs while the toggle is on).
 func BenchmarkRequest(b *testing.B) {
 	e := coretest.NewBenchEnv(b)
-	bare, guarded := apps(e, terminal, terminal)
-	for _, side := range []struct {
-		name string
-		app  *fiber.App
-	}{{"bare", bare}, {"guarded", guarded}} {
-		b.Run(side.name, func(b *testing.B) {
-			f := inProcess(b, e, side.app)
-			b.ReportAllocs()
-			for b.Loop() {
-				f()
-			}
-		})
+	sdk := coretest.BenchSDKHandler()
+	for _, inner := range []struct {
+		name          string
+		bare, guarded fiber.Handler
+	}{{"trivial", terminal, terminal}, {"sdk", adaptor.HTTPHandler(sdk), fibermcp.Handler(sdk)}} {
+		bare, guarded := apps(e, inner.bare, inner.guarded)
+		for _, side := range []struct {
+			name string
+			app  *fiber.App
+		}{{"bare", bare}, {"guarded", guarded}} {
+			b.Run(inner.name+"/"+side.name, func(b *testing.B) {
+				f := inProcess(b, e, side.app)
+				b.ReportAllocs()
+				for b.Loop() {
+					f()
+				}
+			})
+		}
 	}
 }
 
