@@ -172,14 +172,20 @@ func (q *quick) message(i int, v *msgView) int {
 		switch k {
 		case keyJSONRPC:
 			v.jsonrpc = at
-			if b[at] == '"' {
+			if len(b)-at >= 5 && string(b[at:at+5]) == `"2.0"` {
+				i = at + 5 // the one valid value, without QuickString
+				v.jsonrpcEnd.end = i
+			} else if b[at] == '"' {
 				i = q.str(at, &v.jsonrpcEnd)
 			} else {
 				i = jsonscan.QuickValue(b, at, 1, q.max)
 			}
 		case keyID:
 			v.id = at
-			i = jsonscan.QuickValue(b, at, 1, q.max)
+			i = jsonscan.QuickInteger(b, at)
+			if i < 0 {
+				i = jsonscan.QuickValue(b, at, 1, q.max)
+			}
 			v.idEnd = i
 		case keyMethod:
 			v.method = at

@@ -48,6 +48,8 @@ var quickBodies = []string{
 	`{"jsonrpc":2,"id":null,"method":["x"],"params":{"name":{},"uri":1,"_meta":[]}}`,
 	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9}}}`,
 	`{"jsonrpc":"2.0","id":1,"method":"x","params":{}}`, `{}`,
+	`{"jsonrpc":"2.0","id":0,"method":"ping"}`, `{"id":-7,"jsonrpc":"2.0","method":"ping"}`,
+	`{"id":10 ,"jsonrpc":"2.0 ","method":"ping"}`, `{"id":1.5e3,"jsonrpc":"2.00","method":"ping"}`, `{"id":123}`,
 	`{"params":{"name":""}}`, `{"id":1}`, // known names near the end (found by FuzzQuickWalk)
 }
 
@@ -67,6 +69,7 @@ var quickRefused = []string{
 	`{"jsonrpc":"2.0","id":1,"method":"ping"}x`,
 	`{"jsonrpc":"2.0","id":1,"method":"ping",}`,
 	`{"jsonrpc":"2.0","id":01,"method":"ping"}`,
+	`{"jsonrpc":"2.0","id":1x,"method":"ping"}`, `{"jsonrpc":"2.0","id":1`,
 	`{"jsonrpc":"2.0","id":1,"method":"ping"`,
 	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\x00",
 	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"p\xffing\"}",

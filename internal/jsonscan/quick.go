@@ -193,3 +193,22 @@ func QuickString(data []byte, i int) int {
 	}
 	return -1
 }
+
+// QuickInteger returns the index after the number at data[i] when it is a
+// positive integer without a leading zero followed directly by ',' or '}'
+// (the common JSON-RPC id), or -1 ([QuickValue] decides).
+func QuickInteger(data []byte, i int) int {
+	if i < 0 || i >= len(data) || data[i]-'1' > 8 {
+		return -1
+	}
+	for i++; i < len(data); i++ {
+		switch c := data[i]; {
+		case c-'0' <= 9:
+		case c == ',' || c == '}':
+			return i
+		default:
+			return -1
+		}
+	}
+	return -1
+}

@@ -43,6 +43,10 @@ func checkQuick(t *testing.T, data []byte, maxDepth int) {
 			end = quickObject(data, i, 0, maxDepth)
 		case '"':
 			end = QuickString(data, i)
+		case '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			if end = QuickInteger(data, i); end >= 0 && data[end] != ',' && data[end] != '}' {
+				t.Fatalf("%q at %d: QuickInteger ends at %d, before %q", data, i, end, data[end])
+			}
 		default:
 			continue
 		}
@@ -65,7 +69,7 @@ func TestQuick(t *testing.T) {
 		`{"jsonrpc":"2.0","id":1,"method":"m","params":{"name":"x","arguments":{"a":[1,true,null]}}}` + pad,
 		`{ "a" : 1 , "b" : "c" }` + pad,
 		fmt.Sprintf(`{"%s":1,"%s":2}`, a, b) + pad,
-		`{}`, `{ }`, `"plain"`, `""`,
+		`{}`, `{ }`, `"plain"`, `""`, `{"id":42,"x":1.5e3}` + pad, `{"a":1,"b":[9]}` + pad,
 	}
 	for _, s := range taken {
 		data := []byte(s)
@@ -83,7 +87,7 @@ func TestQuick(t *testing.T) {
 	left := []string{
 		`{"a":1,"a":2}` + pad, `{"a":1,"A":2}` + pad, `{"\u0061":1}` + pad, `{"é":1}` + pad,
 		`{"a":1,}` + pad, `{"a" 1}` + pad, `{"a":1 "b":2}` + pad, `{"a":01}` + pad,
-		`"a\"b"`, `"é"`, "\"a\x01\"", `"abc`,
+		`"a\"b"`, `"é"`, "\"a\x01\"", `"abc`, `{"a":01}` + pad, `{"a":12` + pad,
 	}
 	for _, s := range left {
 		data := []byte(s)
