@@ -118,21 +118,25 @@ func (g *Guard) inspect(r *Request, h *inspect.Header, ins *inspection, name []b
 	if len(ir.Messages) > 1 {
 		ins.ops = make([]operation, 0, len(ir.Messages))
 	}
-	for _, m := range ir.Messages {
-		perm := Permission{
+	for i := range ir.Messages {
+		m := &ir.Messages[i]
+		switch ObjectKind(m.Target.Kind) {
+		case ObjectTool, ObjectResource, ObjectPrompt, ObjectServer:
+		default:
+			return &Error{Kind: KindInternal, Description: "internal error",
+				Err: errors.New("core: inspect returned an unknown target kind")}
+		}
+		// Filled in place: the single message's operation is ins.one[0].
+		ins.ops = ins.ops[:len(ins.ops)+1]
+		op := &ins.ops[len(ins.ops)-1]
+		op.perm = Permission{
 			Kind:   ObjectKind(m.Target.Kind),
 			Name:   m.Target.Name,
 			Action: m.Target.Action,
 			Method: m.Method,
 			Args:   m.Args,
 		}
-		switch perm.Kind {
-		case ObjectTool, ObjectResource, ObjectPrompt, ObjectServer:
-		default:
-			return &Error{Kind: KindInternal, Description: "internal error",
-				Err: errors.New("core: inspect returned an unknown target kind")}
-		}
-		ins.ops = append(ins.ops, operation{perm: perm, id: m.ID, missing: m.MissingArgs})
+		op.id, op.missing = m.ID, m.MissingArgs
 		if m.Target.List != "" {
 			if ir.Batch {
 				// A list response inside a batch response cannot be

@@ -260,24 +260,9 @@ func removedIn20260728(method string) bool {
 
 // target sets m.Target from the method and params.
 func (d *decoder) target(m *Message, v *msgView) error {
-	need := func(at int, e strEnd, kind, action, what string) error {
-		if v.params < 0 || d.body[v.params] != '{' {
-			return d.invalidParams(m, "params must be an object")
-		}
-		isName := what == "name"
-		s, ok, tooLong := d.targetField(at, e, isName)
-		if !ok {
-			return d.invalidParams(m, "params."+what+" must be a string")
-		}
-		if tooLong {
-			return d.limitErr(m, "params."+what, isName)
-		}
-		m.Target = Target{Kind: kind, Name: s, Action: action}
-		return nil
-	}
 	switch m.Method {
 	case "tools/call":
-		if err := need(v.name, v.nameEnd, TargetTool, ActionCall, "name"); err != nil {
+		if err := d.need(m, v, v.name, v.nameEnd, TargetTool, ActionCall, true); err != nil {
 			return err
 		}
 		if specs := d.args.For(m.Target.Name); specs != nil {
@@ -285,17 +270,17 @@ func (d *decoder) target(m *Message, v *msgView) error {
 		}
 		return nil
 	case "resources/read":
-		if err := need(v.uri, v.uriEnd, TargetResource, ActionRead, "uri"); err != nil {
+		if err := d.need(m, v, v.uri, v.uriEnd, TargetResource, ActionRead, false); err != nil {
 			return err
 		}
 		return d.templateArgs(m)
 	case "resources/subscribe", "resources/unsubscribe":
-		if err := need(v.uri, v.uriEnd, TargetResource, ActionSubscribe, "uri"); err != nil {
+		if err := d.need(m, v, v.uri, v.uriEnd, TargetResource, ActionSubscribe, false); err != nil {
 			return err
 		}
 		return d.templateArgs(m)
 	case "prompts/get":
-		return need(v.name, v.nameEnd, TargetPrompt, ActionGet, "name")
+		return d.need(m, v, v.name, v.nameEnd, TargetPrompt, ActionGet, true)
 	case "completion/complete":
 		return d.completionTarget(m, v)
 	case "tools/list":
@@ -324,6 +309,27 @@ func (d *decoder) target(m *Message, v *msgView) error {
 		}
 		return e
 	}
+	return nil
+}
+
+// need sets m.Target to the target of kind and action named by the params
+// member at (params.name when isName, else params.uri), or refuses it.
+func (d *decoder) need(m *Message, v *msgView, at int, e strEnd, kind, action string, isName bool) error {
+	if v.params < 0 || d.body[v.params] != '{' {
+		return d.invalidParams(m, "params must be an object")
+	}
+	what := "uri"
+	if isName {
+		what = "name"
+	}
+	s, ok, tooLong := d.targetField(at, e, isName)
+	if !ok {
+		return d.invalidParams(m, "params."+what+" must be a string")
+	}
+	if tooLong {
+		return d.limitErr(m, "params."+what, isName)
+	}
+	m.Target = Target{Kind: kind, Name: s, Action: action}
 	return nil
 }
 
