@@ -13,10 +13,12 @@
 // reachable without a token.
 //
 // The adapter decides nothing. It copies the request header into an
-// http.Header and calls Guard.CheckInto with c.UserContext(). A request
-// costs one allocation, which holds both the core.Result and the copied
-// values (path, query, header values), sized for them (224, 288 or 384
-// bytes; more than 240 bytes of values cost one more allocation). The
+// http.Header and calls Guard.CheckIntoName with c.UserContext(). A request
+// costs one allocation, which holds the core.Result, the copied values
+// (path, query, header values) and room for the target name of a
+// tools/call or prompts/get, sized for them (one of Go's size classes from
+// 224 to 384 bytes; more than 232 bytes of values cost one more
+// allocation, a name the room does not hold a string of its own). The
 // Authorization value, most of the bytes, is copied once per pooled request
 // state and reused while a client keeps sending the same token; the header
 // map is kept while a client sends the same header names in the same
