@@ -193,6 +193,11 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.replay = m
 	}
+	if q, ok := cfg.ReplayStore.(replay.Quarantiner); ok {
+		if need := cfg.ReplayMarkLifetime(); q.Quarantine() < need {
+			return nil, cfgErr("replay_store", fmt.Sprintf("its quarantine %v is shorter than the longest replay mark (%v, Config.ReplayMarkLifetime): a mark lost in a failover could be redeemed again after it", q.Quarantine(), need))
+		}
+	}
 	s.warnPerProcess(cfg)
 	lim, err := newLimits(cfg.RateLimit, cfg.RateLimiter, s.now)
 	if err != nil {

@@ -29,3 +29,14 @@ var (
 type Store interface {
 	CheckAndStore(ctx context.Context, key string, exp time.Time) error
 }
+
+// Quarantiner is implemented by a [Store] that can lose recorded keys (a
+// Redis failover, restart or flush) and then detects it and refuses every
+// CheckAndStore for a quarantine, by when every key it lost would have
+// expired anyway. Quarantine returns that duration. A server whose marks
+// can live longer than it refuses to start (authserver.Config's
+// ReplayMarkLifetime), since a lost mark could otherwise be redeemed
+// again after the quarantine.
+type Quarantiner interface {
+	Quarantine() time.Duration
+}

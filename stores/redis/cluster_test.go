@@ -179,6 +179,10 @@ func newCluster(t *testing.T, srv *redisServer, rl authserver.RateLimit, quarant
 			RateLimiter:   lim,
 			ClientAddress: lastForwarded,
 			Leeway:        leeway,
+			// A short quarantine (with a leeway) comes with assertions
+			// that its marks cannot outlive (authserver.New checks).
+			ReplayClockSkew:      leeway,
+			MaxAssertionLifetime: max(quarantine-3*leeway, 0),
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -302,7 +306,7 @@ func parallel(n int, do func() result) map[int]int {
 // 1,000 times in parallel over 3 replicas, yield exactly one token.
 func TestClusterOneTimeUse(t *testing.T) {
 	srv := startRedis(t)
-	c := newCluster(t, srv, authserver.RateLimit{Disabled: true}, time.Minute, 0)
+	c := newCluster(t, srv, authserver.RateLimit{Disabled: true}, 0, 0)
 	hc := httpFrom("127.0.0.1")
 	jag := c.idjag(t, time.Minute)
 	got := parallel(1000, func() result { return c.token(t, hc, jagForm(jag, clSecret), true) })
@@ -332,7 +336,7 @@ func TestClusterGrantLimit(t *testing.T) {
 	srv := startRedis(t)
 	const rate, burst = 20.0, 5
 	const attackers = 4 // concurrent requests of the flood
-	c := newCluster(t, srv, authserver.RateLimit{PerSecond: rate, Burst: burst}, time.Minute, 0)
+	c := newCluster(t, srv, authserver.RateLimit{PerSecond: rate, Burst: burst}, 0, 0)
 	legit, attacker := httpFrom("127.0.0.2"), httpFrom("127.0.0.3")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -543,7 +547,7 @@ func TestClusterRedisOutage(t *testing.T) {
 		if r := c.token(t, hc, jagForm(jag, clSecret), true); r.status != 503 || r.err != "temporarily_unavailable" {
 			t.Fatalf("replay while Redis is down (try %d): %+v, want 503", i, r)
 		}
-		if r := c.token(t, hc, jagForm(c.idjag(t, time.Minute), clSecret), true); r.status != 503 {
+		if r := c.token(t, hc, jagForm(c.idjag(t, 5*time.Second), clSecret), true); r.status != 503 {
 			t.Fatalf("new grant while Redis is down: %+v, want 503", r)
 		}
 		if r := c.token(t, hc, ccForm(clSecret), true); r.status != 503 {
@@ -568,7 +572,7 @@ func TestClusterRedisOutage(t *testing.T) {
 			}
 			replayAnswers = append(replayAnswers, r.status)
 		}
-		r := c.token(t, hc, jagForm(c.idjag(t, time.Minute), clSecret), true)
+		r := c.token(t, hc, jagForm(c.idjag(t, 5*time.Second), clSecret), true)
 		if r.status == 200 {
 			if err := callEcho(ctx, mcpURL, r.token); err != nil {
 				t.Fatalf("Guard with a token issued after recovery: %v", err)
@@ -601,7 +605,7 @@ func TestClusterRedisOutage(t *testing.T) {
 // signature is verified.
 func TestClusterForgedIDJAG(t *testing.T) {
 	srv := startRedis(t)
-	c := newCluster(t, srv, authserver.RateLimit{Disabled: true}, time.Minute, 0)
+	c := newCluster(t, srv, authserver.RateLimit{Disabled: true}, 0, 0)
 	hc := httpFrom("127.0.0.1")
 	forger, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

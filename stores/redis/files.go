@@ -51,9 +51,10 @@ func fileClient(options map[string]any, use fileUse, path string, log *slog.Logg
 // broker.max_refresh_families bounds only the memory store and is an
 // error here (Redis bounds each user's families instead). A nil cfg is
 // ErrInvalidConfig, and so is a quarantine (stores.options.quarantine,
-// default 7 min) shorter than the server's max_assertion_lifetime +
-// leeway + replay_clock_skew: identifiers accepted before a failover
-// could be redeemed again after it.
+// default 7 min) shorter than the server's longest replay mark
+// (authserver.Config.ReplayMarkLifetime: max_assertion_lifetime +
+// 2 × leeway + replay_clock_skew without a broker): identifiers accepted
+// before a failover could be redeemed again after it.
 func AuthServerStores(ctx context.Context, options map[string]any, cfg *authserver.Config) (io.Closer, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: AuthServerStores needs the authserver.Config to install into", ErrInvalidConfig)
@@ -204,15 +205,13 @@ func Registries() (config.Options, authserver.LoadOptions) {
 }
 
 // quarantineCovers checks that the quarantine q (0: DefaultQuarantine)
-// outlasts every one-time identifier the server cfg records: its marks
-// live until exp + Leeway + ReplayClockSkew, exp at most
-// MaxAssertionLifetime ahead (authorization codes live less).
+// outlasts every one-time identifier the server cfg records
+// (authserver.Config.ReplayMarkLifetime). authserver.New checks the same
+// on the store; this names the file option.
 func quarantineCovers(q time.Duration, cfg *authserver.Config) error {
 	q = cmp.Or(q, DefaultQuarantine)
-	need := cmp.Or(cfg.MaxAssertionLifetime, authserver.DefaultMaxAssertionLifetime) +
-		cmp.Or(cfg.Leeway, authserver.DefaultLeeway) + cmp.Or(cfg.ReplayClockSkew, authserver.DefaultReplayClockSkew)
-	if q < need {
-		return fmt.Errorf("%w: stores.options.quarantine %v must be at least max_assertion_lifetime + leeway + replay_clock_skew (%v)", ErrInvalidConfig, q, need)
+	if need := cfg.ReplayMarkLifetime(); q < need {
+		return fmt.Errorf("%w: stores.options.quarantine %v must be at least the server's longest replay mark (%v: max_assertion_lifetime + 2 × leeway + replay_clock_skew)", ErrInvalidConfig, q, need)
 	}
 	return nil
 }

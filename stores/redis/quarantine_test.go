@@ -2,6 +2,9 @@ package redisstore
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"strings"
 	"testing"
@@ -119,8 +122,9 @@ func TestQuarantineBounds(t *testing.T) {
 }
 
 // TestFileQuarantineMustCoverAssertions: a stores.options.quarantine
-// shorter than max_assertion_lifetime + leeway + replay_clock_skew is
-// refused at start.
+// shorter than max_assertion_lifetime + 2 × leeway + replay_clock_skew
+// (the longest replay mark: exp may be lifetime + leeway ahead, and its
+// mark lives leeway + skew past exp) is refused at start.
 func TestFileQuarantineMustCoverAssertions(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
@@ -131,13 +135,20 @@ func TestFileQuarantineMustCoverAssertions(t *testing.T) {
 		ok         bool
 	}{
 		{name: "default quarantine, default lifetimes", ok: true},
-		{name: "6m equals the defaults' 6m", quarantine: "6m", ok: true},
-		{name: "5m59s under the defaults' 6m", quarantine: "5m59s"},
+		{name: "6m30s equals the defaults' 6m30s", quarantine: "6m30s", ok: true},
+		{name: "6m29s under the defaults' 6m30s", quarantine: "6m29s"},
+		{name: "6m counts the leeway once", quarantine: "6m"},
 		{name: "7m with a 10 min assertion lifetime", quarantine: "7m", edit: func(c *authserver.Config) { c.MaxAssertionLifetime = 10 * time.Minute }},
 		{name: "2h cannot be configured", quarantine: "2h"},
 		{name: "5s with 2 s assertions and 1 ms leeway and skew", quarantine: "5s", edit: func(c *authserver.Config) {
 			c.MaxAssertionLifetime, c.Leeway, c.ReplayClockSkew = 2*time.Second, time.Millisecond, time.Millisecond
 		}, ok: true},
+		{name: "2.003s with 2 s assertions and 1 ms leeway and skew", quarantine: "2003ms", edit: func(c *authserver.Config) {
+			c.MaxAssertionLifetime, c.Leeway, c.ReplayClockSkew = 2*time.Second, time.Millisecond, time.Millisecond
+		}, ok: true},
+		{name: "2.002s with 2 s assertions and 1 ms leeway and skew", quarantine: "2002ms", edit: func(c *authserver.Config) {
+			c.MaxAssertionLifetime, c.Leeway, c.ReplayClockSkew = 2*time.Second, time.Millisecond, time.Millisecond
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,6 +167,67 @@ func TestFileQuarantineMustCoverAssertions(t *testing.T) {
 			}
 			if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrInvalidConfig)) {
 				t.Fatalf("AuthServerStores: %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestCodeQuarantineMustCoverMarks: a replay store built in code
+// (ReplayConfig) whose quarantine is shorter than the server's longest
+// replay mark (authserver.Config.ReplayMarkLifetime) is refused by
+// authserver.New, as the file option is by AuthServerStores; the
+// GrantStore and the plain ReplayStore alike.
+func TestCodeQuarantineMustCoverMarks(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		quarantine time.Duration
+		grant      bool
+		edit       func(*authserver.Config)
+		ok         bool
+	}{
+		{name: "default quarantine, default lifetimes", grant: true, ok: true},
+		{name: "6m30s equals the defaults' 6m30s", quarantine: 6*time.Minute + 30*time.Second, grant: true, ok: true},
+		{name: "6m counts the leeway once", quarantine: 6 * time.Minute, grant: true},
+		{name: "6m, plain replay store", quarantine: 6 * time.Minute},
+		{name: "1s with 1 h assertions", quarantine: time.Second, grant: true, edit: func(c *authserver.Config) { c.MaxAssertionLifetime = time.Hour }},
+		{name: "1s with 900 ms assertions and 1 ms leeway and skew", quarantine: time.Second, grant: true, edit: func(c *authserver.Config) {
+			c.MaxAssertionLifetime, c.Leeway, c.ReplayClockSkew = 900*time.Millisecond, time.Millisecond, time.Millisecond
+		}, ok: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rc := ReplayConfig{Config: Config{Client: srv.client(t), Prefix: "{qcode}:"}, Quarantine: tt.quarantine}
+			cfg := authserver.Config{
+				Issuer:      "https://as.example.com",
+				Resources:   []authserver.Resource{{ID: "https://mcp.example.com/mcp", Scopes: []string{"mcp:tools"}}},
+				SigningKeys: []authserver.SigningKey{{Signer: key, KeyID: "k"}},
+			}
+			if tt.grant {
+				gs, err := NewGrantStore(context.Background(), rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.ReplayStore, cfg.RateLimiter = gs, gs
+			} else {
+				rs, err := NewReplayStore(context.Background(), rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.ReplayStore = rs
+			}
+			if tt.edit != nil {
+				tt.edit(&cfg)
+			}
+			_, err := authserver.New(cfg)
+			if (err == nil) != tt.ok || (err != nil && !strings.Contains(err.Error(), "quarantine")) {
+				t.Fatalf("authserver.New: %v, want ok %v", err, tt.ok)
 			}
 		})
 	}

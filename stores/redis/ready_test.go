@@ -48,6 +48,8 @@ func TestReadyDownAndBack(t *testing.T) {
 		Resources:   []authserver.Resource{{ID: "https://mcp.example.com/mcp", Scopes: []string{"mcp:tools"}}},
 		SigningKeys: []authserver.SigningKey{{Signer: key, KeyID: "k"}},
 		ReplayStore: gs, RateLimiter: gs,
+		// assertions whose marks the 700 ms quarantine outlasts
+		MaxAssertionLifetime: 600 * time.Millisecond, Leeway: time.Millisecond, ReplayClockSkew: time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

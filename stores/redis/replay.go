@@ -14,8 +14,10 @@ import (
 )
 
 // DefaultQuarantine is the default ReplayConfig.Quarantine: longer than
-// the authserver's default MaxAssertionLifetime (5 min) + Leeway (30 s) +
-// ReplayClockSkew (30 s), with a minute to spare.
+// the longest replay mark of the authserver's defaults
+// (authserver.Config.ReplayMarkLifetime: MaxAssertionLifetime 5 min +
+// 2 × Leeway 30 s + ReplayClockSkew 30 s = 6 min 30 s), with 30 s to
+// spare for an old master that still takes writes after a failover.
 const DefaultQuarantine = 7 * time.Minute
 
 // MaxQuarantine bounds ReplayConfig.Quarantine.
@@ -108,9 +110,11 @@ type ReplayConfig struct {
 	// the Redis dataset may have lost identifiers: the master's replication
 	// id changed (Sentinel or Cluster failover, any restart of the master,
 	// a planned one with AOF included) or the epoch key is gone (data
-	// flushed). It must be longer
-	// than the authorization server's MaxAssertionLifetime + Leeway +
-	// ReplayClockSkew (and the authorization code lifetime). Other traffic
+	// flushed). It must be at least the authorization server's
+	// authserver.Config.ReplayMarkLifetime (MaxAssertionLifetime +
+	// 2 × Leeway + ReplayClockSkew without a broker), the longest a mark
+	// lives: authserver.New refuses a store with a shorter one
+	// ([ReplayStore.Quarantine]). Other traffic
 	// (rate limits, client_credentials with a secret) is not affected.
 	// OPTIONAL; zero means DefaultQuarantine (7 min); at most
 	// MaxQuarantine (1 h). The Redis user needs the INFO command (ACL
@@ -149,7 +153,10 @@ type ReplayStore struct {
 	epoch      string
 }
 
-var _ replay.Store = (*ReplayStore)(nil)
+var (
+	_ replay.Store       = (*ReplayStore)(nil)
+	_ replay.Quarantiner = (*ReplayStore)(nil)
+)
 
 // NewReplayStore returns a ReplayStore. It reads (or creates) the dataset
 // epoch within Config.Timeout so that a later data loss is detected; when
@@ -173,6 +180,11 @@ func NewReplayStore(ctx context.Context, cfg ReplayConfig) (*ReplayStore, error)
 	}
 	return s, nil
 }
+
+// Quarantine implements [replay.Quarantiner]: how long one-time uses are
+// refused after a failover, restart or data loss (ReplayConfig.Quarantine
+// or its default).
+func (s *ReplayStore) Quarantine() time.Duration { return s.quarantine }
 
 // CheckAndStore implements [replay.Store]. The key expires at exp (rounded
 // up to the millisecond). A key with exp not in the future is accepted

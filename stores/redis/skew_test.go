@@ -39,7 +39,8 @@ func TestRedisReplayMarkOutlivesClockSkew(t *testing.T) {
 			rc := srv.client(t)
 			prefix := "skew-" + strings.ReplaceAll(tt.name, " ", "") + ":"
 			ctx := context.Background()
-			gs, err := NewGrantStore(ctx, ReplayConfig{Config: Config{Client: rc, Prefix: prefix}})
+			// The longest quarantine: marks here live up to 10 min 20 s.
+			gs, err := NewGrantStore(ctx, ReplayConfig{Config: Config{Client: rc, Prefix: prefix}, Quarantine: MaxQuarantine})
 			if err != nil {
 				t.Fatal(err)
 			}
