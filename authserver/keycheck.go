@@ -4,15 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"slices"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -108,14 +107,18 @@ type KeyCheck struct {
 	// Replica names this replica in the registry: unique among the
 	// running replicas and stable across its restarts, since a view under
 	// a new name counts as one more replica until it expires (three
-	// intervals). OPTIONAL; empty means the host name (a pod name is
-	// stable across container restarts) and 8 hex digits of a hash of
-	// the working directory, the command line and the number of this
-	// KeyCheck among the process's, or "replica-" and a random
-	// suffix when the host name is unavailable or too long. Two processes
-	// on one host with the same directory and command line share one
-	// view and count as one replica: name them. At most
-	// MaxReplicaNameLength bytes, printable.
+	// intervals: a pod replaced under a new name, as in a rolling update,
+	// still counts for up to 3 × Interval after its last publication).
+	// OPTIONAL; empty means [DefaultReplicaName](Issuer, os.Args): the
+	// host name (a pod name is stable across container restarts) and 16
+	// hex digits (64 bits) of the SHA-256 of the working directory, the
+	// server's Issuer and the command line, or "replica-" and a random
+	// suffix when the host name is unavailable or too long (the mcpauthz
+	// commands pass their subcommand's arguments instead of os.Args). Two
+	// processes on one host with the same directory and command line, or
+	// two servers of one issuer in one process, share one view and count
+	// as one replica: name them. At most MaxReplicaNameLength bytes,
+	// printable.
 	Replica string
 	// Interval is the time between two publications; a view expires
 	// after three. Probe /readyz at least this often. OPTIONAL; zero
@@ -144,7 +147,9 @@ type keyChecker struct {
 	result  error     // of the last answer
 }
 
-func newKeyChecker(kc KeyCheck, counter metric.Int64Counter, log *slog.Logger) (*keyChecker, error) {
+// newKeyChecker returns the checker of kc for the server of issuer (part
+// of the default replica name).
+func newKeyChecker(kc KeyCheck, issuer string, counter metric.Int64Counter, log *slog.Logger) (*keyChecker, error) {
 	if kc.Registry == nil {
 		return nil, cfgErr("key_check.registry", "is required")
 	}
@@ -153,7 +158,7 @@ func newKeyChecker(kc KeyCheck, counter metric.Int64Counter, log *slog.Logger) (
 	}
 	name := kc.Replica
 	if name == "" {
-		name = defaultReplicaName(keyCheckers.Add(1))
+		name = DefaultReplicaName(issuer, os.Args)
 	}
 	if len(name) > MaxReplicaNameLength || hasControl(name) {
 		return nil, cfgErr("key_check.replica", fmt.Sprintf("must be printable and at most %d bytes", MaxReplicaNameLength))
@@ -165,34 +170,46 @@ func newKeyChecker(kc KeyCheck, counter metric.Int64Counter, log *slog.Logger) (
 	}, nil
 }
 
-// keyCheckers numbers the key checkers of this process, so that servers
-// built in one process (in the same order at each start) get distinct,
-// stable default names.
-var keyCheckers atomic.Int64
+// replicaHashBytes is how much of the SHA-256 a default replica name
+// keeps: 64 bits, so that distinct processes on one host collide with
+// probability about n²/2⁶⁵ rather than n²/2³³.
+const replicaHashBytes = 8
 
-// defaultReplicaName is the host name and 8 hex digits of the SHA-256 of
-// the working directory, the command line and n, the number of this
-// process's key checker: a restarted process keeps it, so that its new
-// view replaces its old one (a per-start name would leave the old views
-// counted as replicas for three intervals, and a replica restarted a few
-// times would outvote the others), while processes on one host started
-// with different command lines (-listen), and servers of one process,
-// differ. Without a usable host name it is "replica-" and 8 random hex
-// digits.
-func defaultReplicaName(n int64) string {
+// DefaultReplicaName is the name of a replica in the key registry when
+// its KeyCheck.Replica is empty, with args os.Args: the host name and 16
+// hex digits (64 bits) of the SHA-256 of the working directory, issuer
+// and args (each length-prefixed). A restarted process keeps it, so that
+// its new view replaces its old one (a per-start name would leave the old
+// views counted as replicas for three intervals, and a replica restarted
+// a few times would outvote the others), while processes on one host
+// started with different command lines (-listen), and servers of other
+// issuers, differ. A program that runs several servers in one process
+// sets each KeyCheck.Replica to this with that server's own arguments.
+// Without a usable host name it is "replica-" and 16 random hex digits
+// (a new name at each start).
+func DefaultReplicaName(issuer string, args []string) string {
 	host, err := os.Hostname()
-	if err == nil && host != "" && len(host) <= MaxReplicaNameLength-9 && !hasControl(host) {
-		wd, _ := os.Getwd()
-		h := sha256.New()
-		for _, s := range append([]string{wd, strconv.FormatInt(n, 10)}, os.Args...) {
-			h.Write([]byte(s))
-			h.Write([]byte{0})
-		}
-		return host + "-" + hex.EncodeToString(h.Sum(nil)[:4])
+	if err == nil && host != "" && len(host) <= MaxReplicaNameLength-1-2*replicaHashBytes && !hasControl(host) {
+		return host + "-" + replicaHash(issuer, args)
 	}
-	var b [4]byte
+	var b [replicaHashBytes]byte
 	_, _ = rand.Read(b[:])
 	return "replica-" + hex.EncodeToString(b[:])
+}
+
+// replicaHash is the hex of the first replicaHashBytes of the SHA-256 of
+// the working directory, issuer and args, each preceded by its length
+// (no two lists hash the same input).
+func replicaHash(issuer string, args []string) string {
+	wd, _ := os.Getwd()
+	h := sha256.New()
+	var n [8]byte
+	for _, s := range append([]string{wd, issuer}, args...) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:replicaHashBytes])
 }
 
 // view is what ks publishes.

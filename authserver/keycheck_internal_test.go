@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -191,7 +193,7 @@ func TestKeyCheckRegistryDown(t *testing.T) {
 	if in, err = newTelemetry(nil, meter); err != nil {
 		t.Fatal(err)
 	}
-	kc, err := newKeyChecker(KeyCheck{Registry: reg, Replica: "self", Interval: 10 * time.Second, MaxUnknown: time.Minute}, in.keyChecks, slog.New(slog.DiscardHandler))
+	kc, err := newKeyChecker(KeyCheck{Registry: reg, Replica: "self", Interval: 10 * time.Second, MaxUnknown: time.Minute}, testIssuer, in.keyChecks, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,11 +256,11 @@ func TestKeyCheckConfig(t *testing.T) {
 		{Registry: newMemKeyRegistry(), Replica: strings.Repeat("r", MaxReplicaNameLength+1)},
 		{Registry: newMemKeyRegistry(), Replica: "a\nb"},
 	} {
-		if _, err := newKeyChecker(kc, nil, slog.New(slog.DiscardHandler)); !errors.Is(err, ErrInvalidConfig) {
+		if _, err := newKeyChecker(kc, testIssuer, nil, slog.New(slog.DiscardHandler)); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%+v: %v", kc, err)
 		}
 	}
-	c, err := newKeyChecker(KeyCheck{Registry: newMemKeyRegistry()}, nil, slog.New(slog.DiscardHandler))
+	c, err := newKeyChecker(KeyCheck{Registry: newMemKeyRegistry()}, testIssuer, nil, slog.New(slog.DiscardHandler))
 	if err != nil || c.replica == "" || c.interval != DefaultKeyCheckInterval || c.maxUnknown != DefaultKeyCheckMaxUnknown {
 		t.Fatalf("defaults: %+v %v", c, err)
 	}
@@ -271,8 +273,8 @@ func TestKeyCheckConfig(t *testing.T) {
 // each count.
 func TestKeyCheckRestartsDoNotMultiplyVotes(t *testing.T) {
 	t.Parallel()
-	if a, b, c := defaultReplicaName(1), defaultReplicaName(1), defaultReplicaName(2); a != b || a == c || strings.HasPrefix(a, "replica-") || len(a) > MaxReplicaNameLength {
-		t.Fatalf("default replica names %q, %q (same start order), %q (next): not host-based, not stable across starts, or not distinct within a process", a, b, c)
+	if a, b, c := DefaultReplicaName(testIssuer, os.Args), DefaultReplicaName(testIssuer, os.Args), DefaultReplicaName("https://other.example", os.Args); a != b || a == c || strings.HasPrefix(a, "replica-") || len(a) > MaxReplicaNameLength {
+		t.Fatalf("default replica names %q, %q (same server), %q (another issuer): not host-based, not stable across starts, or not distinct per issuer", a, b, c)
 	}
 	k := checkKeys(t, 2)
 	tests := []struct {
@@ -299,9 +301,9 @@ func TestKeyCheckRestartsDoNotMultiplyVotes(t *testing.T) {
 			}
 			for i, n := range tt.bad {
 				if n == "" { // each start of the process builds its first checker
-					n = defaultReplicaName(1)
+					n = DefaultReplicaName(testIssuer, os.Args)
 				}
-				kc, err := newKeyChecker(KeyCheck{Registry: reg, Replica: n}, nil, log)
+				kc, err := newKeyChecker(KeyCheck{Registry: reg, Replica: n}, testIssuer, nil, log)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -319,5 +321,56 @@ func TestKeyCheckRestartsDoNotMultiplyVotes(t *testing.T) {
 				t.Fatalf("good replica among %d views: outcome %s (%v), want %s", len(st.Views), outcome, res, tt.outcome)
 			}
 		})
+	}
+}
+
+// The default replica name keeps 64 bits of a SHA-256 (not 32: on a host
+// running many processes a collision merges two replicas' views), over
+// length-prefixed parts (arguments that concatenate alike differ), and
+// depends on nothing but the process's directory, command line and the
+// server's issuer: no process-wide counter, so the same server built
+// again (a restart, or a second checker) gets the same name.
+func TestDefaultReplicaName(t *testing.T) {
+	t.Parallel()
+	hexRE := regexp.MustCompile(`^[0-9a-f]{16}$`)
+	tests := []struct {
+		name string
+		a, b []string
+		iss  string
+		same bool
+	}{
+		{name: "same command line", a: []string{"as", "-listen", ":8443"}, b: []string{"as", "-listen", ":8443"}, same: true},
+		{name: "other port", a: []string{"as", "-listen", ":8443"}, b: []string{"as", "-listen", ":8444"}},
+		{name: "split differently", a: []string{"as", "-l:8443"}, b: []string{"as-l", ":8443"}},
+		{name: "argument moved into the issuer", a: []string{"x"}, b: []string{}, iss: testIssuer + "x"},
+		{name: "other issuer", a: []string{"as"}, b: []string{"as"}, iss: "https://other.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			iss := tt.iss
+			if iss == "" {
+				iss = testIssuer
+			}
+			ha, hb := replicaHash(testIssuer, tt.a), replicaHash(iss, tt.b)
+			if !hexRE.MatchString(ha) || !hexRE.MatchString(hb) {
+				t.Fatalf("hashes %q %q: want 16 hex digits", ha, hb)
+			}
+			if (ha == hb) != tt.same {
+				t.Fatalf("hashes %q %q: same %v, want %v", ha, hb, ha == hb, tt.same)
+			}
+		})
+	}
+	log := slog.New(slog.DiscardHandler)
+	var names []string
+	for range 3 {
+		c, err := newKeyChecker(KeyCheck{Registry: newMemKeyRegistry()}, testIssuer, nil, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, c.replica)
+	}
+	if names[0] != names[1] || names[1] != names[2] || !hexRE.MatchString(names[0][len(names[0])-16:]) {
+		t.Fatalf("default names of one server built three times: %q", names)
 	}
 }

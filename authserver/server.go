@@ -230,7 +230,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, cfgErr("telemetry", err.Error())
 	}
 	if cfg.KeyCheck != nil {
-		if s.keyCheck, err = newKeyChecker(*cfg.KeyCheck, s.tel.keyChecks, s.log); err != nil {
+		if s.keyCheck, err = newKeyChecker(*cfg.KeyCheck, s.issuer, s.tel.keyChecks, s.log); err != nil {
 			return nil, err
 		}
 	}

@@ -65,6 +65,11 @@ func AuthServer(ctx context.Context, args []string, stdout, stderr io.Writer, op
 		return fail("%v%s", err, opts.hint(err))
 	}
 	defer closer.Close()
+	if kc := cfg.KeyCheck; kc != nil && kc.Replica == "" {
+		// this server's own arguments name it, also when a process runs
+		// several (tests)
+		kc.Replica = authserver.DefaultReplicaName(cfg.Issuer, args)
+	}
 	warnReplicas(log, name, asReplicaHints(cfg), "each keeps its own replay store and rate limits: an ID-JAG, a client assertion or an authorization code can be redeemed once per replica, and limits multiply")
 	as, err := authserver.New(cfg)
 	if err != nil {
