@@ -11,9 +11,12 @@ import "time"
 //     MaxAssertionLifetime + Leeway after now ("iat" and "nbf" may be
 //     Leeway ahead), so its mark lives at most MaxAssertionLifetime +
 //     2×Leeway + ReplayClockSkew (defaults: 6 min 30 s);
-//   - with a Broker, an authorization code expires DefaultCodeLifetime
-//     after its issue by a replica whose clock may be ReplayClockSkew
-//     ahead, so its marks live at most DefaultCodeLifetime + Leeway +
+//   - with a Broker, a login step (the upstream callback, the consent
+//     form) is marked until the login's expiry, LoginLifetime after
+//     /authorize at a replica whose clock may be ReplayClockSkew ahead,
+//     so its mark lives at most LoginLifetime + Leeway + 2×ReplayClockSkew
+//     (defaults: 11 min 30 s, the longest mark of a broker), and an
+//     authorization code's, likewise, DefaultCodeLifetime + Leeway +
 //     2×ReplayClockSkew.
 //
 // A replay store that can lose marks ([replay.Quarantiner], such as
@@ -25,7 +28,8 @@ func (c *Config) ReplayMarkLifetime() time.Duration {
 	skew := orDefault(c.ReplayClockSkew, DefaultReplayClockSkew)
 	d := orDefault(c.MaxAssertionLifetime, DefaultMaxAssertionLifetime) + 2*leeway + skew
 	if c.Broker != nil {
-		d = max(d, DefaultCodeLifetime+leeway+2*skew)
+		login := orDefault(c.Broker.LoginLifetime, DefaultLoginLifetime)
+		d = max(d, max(login, DefaultCodeLifetime)+leeway+2*skew)
 	}
 	return d
 }

@@ -41,7 +41,7 @@ const (
 //	db: 0                      # sentinel only: database number (default 0; Cluster has only 0)
 //	prefix: "{acme-prod}:"     # OPTIONAL: DefaultPrefix; one per deployment sharing a Redis
 //	timeout: 1s                # OPTIONAL: DefaultTimeout, bound of each operation
-//	quarantine: 7m             # OPTIONAL, authorization server only: DefaultQuarantine (at most 1h)
+//	quarantine: 12m            # OPTIONAL, authorization server only: DefaultQuarantine (at most 1h)
 //	sender: rueidis            # OPTIONAL, authorization server only: ReplayConfig.Sender (below)
 //
 // Every client is built with the bounds of [ClientOptions]: dial 1 s,

@@ -51,10 +51,11 @@ func fileClient(options map[string]any, use fileUse, path string, log *slog.Logg
 // broker.max_refresh_families bounds only the memory store and is an
 // error here (Redis bounds each user's families instead). A nil cfg is
 // ErrInvalidConfig, and so is a quarantine (stores.options.quarantine,
-// default 7 min) shorter than the server's longest replay mark
+// default 12 min) shorter than the server's longest replay mark
 // (authserver.Config.ReplayMarkLifetime: max_assertion_lifetime +
-// 2 × leeway + replay_clock_skew without a broker): identifiers accepted
-// before a failover could be redeemed again after it.
+// 2 × leeway + replay_clock_skew, or with a broker login_lifetime +
+// leeway + 2 × replay_clock_skew if longer): identifiers accepted before
+// a failover could be redeemed again after it.
 func AuthServerStores(ctx context.Context, options map[string]any, cfg *authserver.Config) (io.Closer, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: AuthServerStores needs the authserver.Config to install into", ErrInvalidConfig)
@@ -211,7 +212,7 @@ func Registries() (config.Options, authserver.LoadOptions) {
 func quarantineCovers(q time.Duration, cfg *authserver.Config) error {
 	q = cmp.Or(q, DefaultQuarantine)
 	if need := cfg.ReplayMarkLifetime(); q < need {
-		return fmt.Errorf("%w: stores.options.quarantine %v must be at least the server's longest replay mark (%v: max_assertion_lifetime + 2 × leeway + replay_clock_skew)", ErrInvalidConfig, q, need)
+		return fmt.Errorf("%w: stores.options.quarantine %v must be at least the server's longest replay mark (%v: max_assertion_lifetime + 2 × leeway + replay_clock_skew, or with a broker login_lifetime + leeway + 2 × replay_clock_skew if longer)", ErrInvalidConfig, q, need)
 	}
 	return nil
 }

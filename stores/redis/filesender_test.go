@@ -290,7 +290,7 @@ func TestFileSenderTimeTo503(t *testing.T) {
 	})
 	outage("late reset", func() { proxy.stalled.Store(true) }, func() { proxy.stalled.Store(false) })
 	// Last: Redis restarts empty, and the replay store then refuses every
-	// grant for its quarantine (DefaultQuarantine, 7 min), which outlives
+	// grant for its quarantine (DefaultQuarantine, 12 min), which outlives
 	// the test.
 	outage("stopped", srv.Stop, srv.Start)
 	if r := grant(c.assertion(t)); r.status != 503 {

@@ -124,7 +124,9 @@ func TestQuarantineBounds(t *testing.T) {
 // TestFileQuarantineMustCoverAssertions: a stores.options.quarantine
 // shorter than max_assertion_lifetime + 2 × leeway + replay_clock_skew
 // (the longest replay mark: exp may be lifetime + leeway ahead, and its
-// mark lives leeway + skew past exp) is refused at start.
+// mark lives leeway + skew past exp), or with a broker than its login
+// steps' marks (login_lifetime + leeway + 2 × replay_clock_skew), is
+// refused at start.
 func TestFileQuarantineMustCoverAssertions(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
@@ -140,6 +142,10 @@ func TestFileQuarantineMustCoverAssertions(t *testing.T) {
 		{name: "6m counts the leeway once", quarantine: "6m"},
 		{name: "7m with a 10 min assertion lifetime", quarantine: "7m", edit: func(c *authserver.Config) { c.MaxAssertionLifetime = 10 * time.Minute }},
 		{name: "2h cannot be configured", quarantine: "2h"},
+		{name: "default quarantine with a broker", edit: func(c *authserver.Config) { c.Broker = &authserver.Broker{} }, ok: true},
+		{name: "7m with a broker: login marks live 11m30s", quarantine: "7m", edit: func(c *authserver.Config) { c.Broker = &authserver.Broker{} }},
+		{name: "11m30s with a broker", quarantine: "11m30s", edit: func(c *authserver.Config) { c.Broker = &authserver.Broker{} }, ok: true},
+		{name: "12m with a broker's 1 h logins", quarantine: "12m", edit: func(c *authserver.Config) { c.Broker = &authserver.Broker{LoginLifetime: time.Hour} }},
 		{name: "5s with 2 s assertions and 1 ms leeway and skew", quarantine: "5s", edit: func(c *authserver.Config) {
 			c.MaxAssertionLifetime, c.Leeway, c.ReplayClockSkew = 2*time.Second, time.Millisecond, time.Millisecond
 		}, ok: true},
@@ -172,6 +178,14 @@ func TestFileQuarantineMustCoverAssertions(t *testing.T) {
 	}
 }
 
+// withBroker gives c a broker (an upstream that is never contacted).
+func withBroker(c *authserver.Config) {
+	c.Broker = &authserver.Broker{
+		Upstream: authserver.Upstream{Issuer: "https://idp.example.com", ClientID: "as", ClientSecret: "up-secret"},
+		Access:   []authserver.AccessRule{{Group: "eng", Resource: "https://mcp.example.com/mcp", Scopes: []string{"mcp:tools"}}},
+	}
+}
+
 // TestCodeQuarantineMustCoverMarks: a replay store built in code
 // (ReplayConfig) whose quarantine is shorter than the server's longest
 // replay mark (authserver.Config.ReplayMarkLifetime) is refused by
@@ -195,6 +209,8 @@ func TestCodeQuarantineMustCoverMarks(t *testing.T) {
 		{name: "6m30s equals the defaults' 6m30s", quarantine: 6*time.Minute + 30*time.Second, grant: true, ok: true},
 		{name: "6m counts the leeway once", quarantine: 6 * time.Minute, grant: true},
 		{name: "6m, plain replay store", quarantine: 6 * time.Minute},
+		{name: "7m with a broker: login marks live 11m30s", quarantine: 7 * time.Minute, grant: true, edit: withBroker},
+		{name: "default quarantine with a broker", grant: true, edit: withBroker, ok: true},
 		{name: "1s with 1 h assertions", quarantine: time.Second, grant: true, edit: func(c *authserver.Config) { c.MaxAssertionLifetime = time.Hour }},
 		{name: "1s with 900 ms assertions and 1 ms leeway and skew", quarantine: time.Second, grant: true, edit: func(c *authserver.Config) {
 			c.MaxAssertionLifetime, c.Leeway, c.ReplayClockSkew = 900*time.Millisecond, time.Millisecond, time.Millisecond

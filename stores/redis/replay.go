@@ -14,11 +14,15 @@ import (
 )
 
 // DefaultQuarantine is the default ReplayConfig.Quarantine: longer than
-// the longest replay mark of the authserver's defaults
-// (authserver.Config.ReplayMarkLifetime: MaxAssertionLifetime 5 min +
-// 2 × Leeway 30 s + ReplayClockSkew 30 s = 6 min 30 s), with 30 s to
-// spare for an old master that still takes writes after a failover.
-const DefaultQuarantine = 7 * time.Minute
+// the longest replay mark of the authserver's defaults with a broker
+// (authserver.Config.ReplayMarkLifetime: a login step's mark, LoginLifetime
+// 10 min + Leeway 30 s + 2 × ReplayClockSkew 30 s = 11 min 30 s), with
+// 30 s to spare for an old master that still takes writes after a
+// failover. Without a broker the longest mark is an assertion's, 6 min
+// 30 s (MaxAssertionLifetime 5 min + 2 × Leeway + ReplayClockSkew): a
+// server without one may set 7 min and refuse one-time uses for 5 min
+// less after each failover or restart.
+const DefaultQuarantine = 12 * time.Minute
 
 // MaxQuarantine bounds ReplayConfig.Quarantine.
 const MaxQuarantine = time.Hour
@@ -112,11 +116,12 @@ type ReplayConfig struct {
 	// a planned one with AOF included) or the epoch key is gone (data
 	// flushed). It must be at least the authorization server's
 	// authserver.Config.ReplayMarkLifetime (MaxAssertionLifetime +
-	// 2 × Leeway + ReplayClockSkew without a broker), the longest a mark
-	// lives: authserver.New refuses a store with a shorter one
+	// 2 × Leeway + ReplayClockSkew, or with a broker LoginLifetime +
+	// Leeway + 2 × ReplayClockSkew if longer), the longest a mark lives:
+	// authserver.New refuses a store with a shorter one
 	// ([ReplayStore.Quarantine]). Other traffic
 	// (rate limits, client_credentials with a secret) is not affected.
-	// OPTIONAL; zero means DefaultQuarantine (7 min); at most
+	// OPTIONAL; zero means DefaultQuarantine (12 min); at most
 	// MaxQuarantine (1 h). The Redis user needs the INFO command (ACL
 	// +info).
 	Quarantine time.Duration
