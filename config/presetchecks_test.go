@@ -46,6 +46,8 @@ func TestMapperOverrideKeepsPresetChecks(t *testing.T) {
 			map[string]any{"iss": "https://accounts.google.com", "aud": aud, "sub": "u1", "azp": "cli", "email": "a@evil.example", "email_verified": true, "hd": "evil.example"}, ""},
 		{"entra tid of another tenant", "preset: entra, tenant_ids: [" + tenant + "], client_id: " + entraApp, "entra.tenant",
 			map[string]any{"iss": entraIss, "aud": entraApp, "sub": "u", "oid": "u", "azp": "cli", "tid": otherTenant}, ", entra.issuer_tenant"},
+		{"entra ID token of the app", "preset: entra, tenant_ids: [" + tenant + "], client_id: " + entraApp, "entra.access_token",
+			map[string]any{"iss": entraIss, "aud": entraApp, "sub": "u", "oid": "o", "tid": tenant, "roles": []string{"Admin"}}, ""},
 		{"entra group overage", "preset: entra, tenant_ids: [" + tenant + "], client_id: " + entraApp, "entra.group_overage",
 			map[string]any{"iss": entraIss, "aud": entraApp, "sub": "u", "azp": "cli", "tid": tenant, "_claim_names": map[string]any{"groups": "src1"}}, ""},
 		{"okta token of neither shape", "preset: okta, domain: acme.okta.com", "okta.token_shape",

@@ -22,6 +22,9 @@ import (
 //
 //   - "okta.token_shape": a token carries "uid" (a user) or has "sub" equal
 //     to "cid" (a client-credentials token); any other shape is refused;
+//   - "entra.access_token": the token names its client ("azp" in v2,
+//     "appid" in v1), as Entra access tokens do and its ID tokens never
+//     do;
 //   - "entra.tenant": "tid" is a GUID and, unless AllowAnyTenant, one of
 //     AllowedTenants;
 //   - "entra.issuer_tenant": "iss" is the v2 or v1 issuer of the token's own
@@ -113,6 +116,20 @@ func oktaChecks() []Check {
 
 func entraChecks(allowed map[string]struct{}, anyTenant, allowOverage bool) []Check {
 	checks := []Check{
+		{Name: "entra.access_token", Fn: func(c *core.Claims) error {
+			// Entra access tokens name their client ("azp" in v2, "appid"
+			// in v1); its ID tokens never do, and an ID token of the
+			// server's own app registration has the GUID audience of a v2
+			// access token and no nonce when the login sent none.
+			id, err := firstString(c, []string{"azp", "appid"})
+			if err != nil {
+				return err
+			}
+			if id == "" {
+				return mappingErr("entra: token has neither azp (v2) nor appid (v1): an ID token, not an access token")
+			}
+			return nil
+		}},
 		{Name: "entra.tenant", Fn: func(c *core.Claims) error {
 			tid, err := optString(c, "tid")
 			if err != nil {

@@ -74,6 +74,25 @@ func TestEntra(t *testing.T) {
 			scopes: []string{"mcp.tools", "mcp.read"}, roles: []string{"Reader"}, groups: []string{"a1", "b2"},
 			attrs: map[string]any{"preferred_username": "abeli@microsoft.com"},
 		},
+		// An ID token of the MCP server's own app registration has the
+		// GUID audience of a v2 access token, typ JWT, and no nonce when
+		// the login sent none or it came from a refresh; it carries roles
+		// and groups too. Only access tokens name their client (v2 "azp",
+		// v1 "appid").
+		{
+			name: "v2 ID token (no azp, no appid)",
+			claims: `{"aud":"6e74172b-be56-4843-9ff4-e66a39bb12e3","iss":"https://login.microsoftonline.com/` + tidA + `/v2.0",
+				"iat":1767225600,"nbf":1767225600,"exp":1767229200,"aio":"x","name":"Abe Lincoln",
+				"oid":"690222be-ff1a-4d56-abd1-7e4f7d38e474","preferred_username":"abeli@microsoft.com","rh":"x",
+				"sub":"HKZpfaHyWadeOouYlitjrI-KffTm222X5rrV3xDqfKQ","tid":"` + tidA + `","uti":"x","ver":"2.0","roles":["Reader"]}`,
+			wantErr: true,
+		},
+		{
+			name: "v1 ID token (no azp, no appid)",
+			claims: `{"aud":"6e74172b-be56-4843-9ff4-e66a39bb12e3","iss":"https://sts.windows.net/` + tidA + `/",
+				"oid":"690222be-ff1a-4d56-abd1-7e4f7d38e474","sub":"HKZp","tid":"` + tidA + `","upn":"abeli@microsoft.com","ver":"1.0","roles":["Reader"]}`,
+			wantErr: true,
+		},
 		{
 			name: "v2 app-only token with idtyp",
 			claims: `{"aud":"api://mcp","iss":"https://login.microsoftonline.com/` + tidA + `/v2.0","azp":"11111111-2222-3333-4444-555555555555",

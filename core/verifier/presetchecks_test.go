@@ -70,7 +70,7 @@ func TestPresetChecksRunInVerify(t *testing.T) {
 func TestPresetMapperRunsEachCheckOnce(t *testing.T) {
 	want := map[string][]string{
 		"okta":     {"okta.token_shape"},
-		"entra":    {"entra.tenant", "entra.issuer_tenant", "entra.group_overage"},
+		"entra":    {"entra.access_token", "entra.tenant", "entra.issuer_tenant", "entra.group_overage"},
 		"keycloak": {"keycloak.bearer_typ"},
 		"auth0":    nil,
 		"google":   {"google.verified_email"}, // testPresets allows service accounts
