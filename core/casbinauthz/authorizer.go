@@ -218,7 +218,7 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 		}
 	}
 	// memoKeyed: the decision is cached under the principal's memo prefix,
-	// and the memo remembers the first one of the policy (lastDecision).
+	// and the memo remembers the first memoSlots of the policy (lastDecision).
 	memoKeyed := pm != nil && cacheable && a.defaultSubjects && !s.attrs && !s.args && s.argScp == nil
 	if memoKeyed {
 		if d, ok := pm.lastFor(s.version, perm, dom); ok {

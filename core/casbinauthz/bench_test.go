@@ -3,8 +3,10 @@ package casbinauthz
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/mcpauthz/mcpauthz/core"
@@ -116,5 +118,41 @@ func BenchmarkReload(b *testing.B) {
 		if _, err := comp.compile(text); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkMemoTools is a cached decision for a principal the Guard keeps
+// with a verified token, calling four tools in turn (the memo remembers
+// memoSlots decisions; beyond them the shared decision cache answers).
+func BenchmarkMemoTools(b *testing.B) {
+	ctx := context.Background()
+	v := &memoVerifier{c: core.Claims{Issuer: "https://issuer.example.com", Subject: "alice", Scopes: []string{"mcp:tools"},
+		Expiry: time.Now().Add(time.Hour), Raw: rawOf(map[string]any{"groups": []any{"g8"}}), Memo: new(core.TokenMemo)}}
+	a, err := New(Config{Model: mustModel(b, "rbac"), Source: StringSource(benchPolicy(5000))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := core.New(core.Config{Resource: "https://mcp.example.com/mcp", Verifier: v, Authorizer: a,
+		Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{"https://issuer.example.com"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := g.Check(ctx, &core.Request{Method: http.MethodPost, Header: http.Header{"Authorization": {"Bearer x"}, "Content-Type": {"application/json"}},
+		Body: []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t8","arguments":{}}}`)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tools := []core.Permission{tool("t8"), tool("t508"), tool("t1008"), tool("t1508")} // group g8's
+	b.ReportAllocs()
+	memoToolsLoop(b, ctx, a, res.Principal, tools)
+}
+
+func memoToolsLoop(b *testing.B, ctx context.Context, a *Authorizer, p *core.Principal, tools []core.Permission) {
+	i := 0
+	for b.Loop() {
+		if d, err := a.Authorize(ctx, p, tools[i%len(tools)]); err != nil || !d.Allow {
+			b.Fatal(d, err)
+		}
+		i++
 	}
 }

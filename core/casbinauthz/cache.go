@@ -176,12 +176,17 @@ func appendObject(b []byte, perm core.Permission) []byte {
 type principalMemo struct {
 	prefix string
 	subs   []string
-	// last is the first decision of the live policy cached for this
-	// principal, so that the usual repeated request (the same tool, again
-	// and again) is answered without building its key or locking the
-	// shared cache. It holds no more than lastDecisionBytes.
-	last atomic.Pointer[lastDecision]
+	// last holds the first memoSlots decisions of the live policy cached
+	// for this principal, so that the usual requests (the same few tools,
+	// again and again) are answered without building their key or locking
+	// the shared cache. Each holds no more than lastDecisionBytes.
+	last [memoSlots]atomic.Pointer[lastDecision]
 }
+
+// memoSlots is how many decisions a principal's memo remembers: an agent's
+// session typically calls a handful of tools. A principal that uses more
+// objects finds the rest in the shared cache.
+const memoSlots = 4
 
 // lastDecision is a decision the shared cache holds under the key of
 // (principal, object, action, domain), remembered in the principal's memo
@@ -201,19 +206,43 @@ const lastDecisionBytes = 256
 
 // lastFor returns the remembered decision for (v, perm, dom), if any.
 func (m *principalMemo) lastFor(version uint64, perm core.Permission, dom string) (core.Decision, bool) {
-	ld := m.last.Load()
-	if ld == nil || ld.version != version || ld.kind != perm.Kind || ld.name != perm.Name || ld.action != perm.Action || ld.dom != dom {
-		return core.Decision{}, false
+	for i := range m.last {
+		ld := m.last[i].Load()
+		if ld == nil {
+			break // slots fill in order: the rest are empty too
+		}
+		if ld.version == version && ld.kind == perm.Kind && ld.name == perm.Name && ld.action == perm.Action && ld.dom == dom {
+			return ld.d, true
+		}
 	}
-	return ld.d, true
+	return core.Decision{}, false
 }
 
 // remember keeps d, the decision cached for (perm, dom) under policy
-// version, unless a decision of that version is kept already (the first
-// one stays: a principal switching between objects allocates nothing
-// here) or it is over lastDecisionBytes.
+// version, in the first slot that is empty or holds a decision of another
+// policy version, unless it is kept already or over lastDecisionBytes.
+// When every slot holds a decision of this version, those stay: a
+// principal switching between more objects allocates nothing here. Two
+// requests remembering at once may both take one slot; the last one wins
+// and the other decision is answered by the shared cache.
 func (m *principalMemo) remember(version uint64, perm core.Permission, dom string, d core.Decision) {
-	if cur := m.last.Load(); cur != nil && cur.version == version {
+	free := -1
+	for i := range m.last {
+		ld := m.last[i].Load()
+		if ld == nil || ld.version != version {
+			if free < 0 {
+				free = i
+			}
+			if ld == nil {
+				break
+			}
+			continue
+		}
+		if ld.kind == perm.Kind && ld.name == perm.Name && ld.action == perm.Action && ld.dom == dom {
+			return
+		}
+	}
+	if free < 0 {
 		return
 	}
 	n := len(perm.Kind) + len(perm.Name) + len(perm.Action) + len(dom) + len(d.Rule) + len(d.Reason) + len(d.PolicyDigest)
@@ -223,13 +252,13 @@ func (m *principalMemo) remember(version uint64, perm core.Permission, dom strin
 	if n > lastDecisionBytes {
 		return
 	}
-	m.last.Store(&lastDecision{version: version, kind: perm.Kind, name: perm.Name, action: perm.Action, dom: dom, d: d})
+	m.last[free].Store(&lastDecision{version: version, kind: perm.Kind, name: perm.Name, action: perm.Action, dom: dom, d: d})
 }
 
 // MemoSize is the bytes the memo holds, charged to the verified-token
-// cache's byte bound (core.MemoSizer): with room for its lastDecision.
+// cache's byte bound (core.MemoSizer): with room for its lastDecisions.
 func (m *principalMemo) MemoSize() int {
-	n := 48 + len(m.prefix) + 160 + lastDecisionBytes
+	n := 48 + len(m.prefix) + memoSlots*(160+lastDecisionBytes)
 	for _, s := range m.subs {
 		n += 16 + len(s)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -232,7 +233,78 @@ func TestMemoLastDecisionFollowsReload(t *testing.T) {
 		}
 	}
 	pm, ok := p.Memo(a, a.newMemo)
-	if !ok || pm.(*principalMemo).last.Load() == nil {
+	if !ok || pm.(*principalMemo).last[0].Load() == nil {
 		t.Fatal("the principal's memo remembers no decision: the test proves nothing")
+	}
+}
+
+// TestMemoRemembersSeveralObjects: a principal's memo remembers the first
+// memoSlots decisions of the live policy, allowed and denied alike, and
+// answers each only for its own object and policy version; after a
+// reload the stale decisions give way to the new policy's.
+func TestMemoRemembersSeveralObjects(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	v := &memoVerifier{c: core.Claims{Issuer: "https://issuer.example.com", Subject: "alice", Scopes: []string{"mcp:tools"},
+		Expiry: time.Now().Add(time.Hour), Raw: rawOf(map[string]any{"groups": []any{"g1"}}), Memo: new(core.TokenMemo)}}
+	src := &mutableSource{text: "p, group:g1, tool:t1, call, allow\np, group:g1, tool:t2, call, allow\np, group:g1, tool:t5, call, allow\n"}
+	a, err := New(Config{Model: mustModel(t, "rbac"), Source: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := core.New(core.Config{Resource: "https://mcp.example.com/mcp", Verifier: v, Authorizer: a,
+		Metadata: core.ProtectedResourceMetadata{AuthorizationServers: []string{"https://issuer.example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Authorization": {"Bearer x"}, "Content-Type": {"application/json"}}
+	res, err := g.Check(ctx, &core.Request{Method: http.MethodPost, Header: h,
+		Body: []byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"t1","arguments":{}}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Principal
+	m, ok := p.Memo(a, a.newMemo)
+	if !ok {
+		t.Fatal("no memo for the Guard's principal")
+	}
+	pm := m.(*principalMemo)
+	remembered := func() []string {
+		var names []string
+		for i := range pm.last {
+			if ld := pm.last[i].Load(); ld != nil && ld.version == a.Version() {
+				names = append(names, ld.name)
+			}
+		}
+		return names
+	}
+	want := map[string]bool{"t1": true, "t2": true, "t3": false, "t4": false, "t5": true}
+	for round := range 3 { // the first round fills the memo, the others read it
+		for _, name := range []string{"t1", "t2", "t3", "t4", "t5"} {
+			d, err := a.Authorize(ctx, p, tool(name))
+			if err != nil || d.Allow != want[name] || d.PolicyVersion != a.Version() {
+				t.Errorf("round %d: Authorize(%s) = %+v, %v; want allow %v", round, name, d, err, want[name])
+			}
+		}
+	}
+	if got := remembered(); !slices.Equal(got, []string{"t1", "t2", "t3", "t4"}) {
+		t.Errorf("remembered %v, want the first %d objects", got, memoSlots)
+	}
+	// Revoke t1 and t2, grant t3: the memo answers nothing from before.
+	src.text = "p, group:g1, tool:t3, call, allow\np, group:g1, tool:t5, call, allow\n"
+	if err := a.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want = map[string]bool{"t1": false, "t2": false, "t3": true, "t4": false, "t5": true}
+	for round := range 2 {
+		for _, name := range []string{"t5", "t1", "t3", "t2", "t4"} {
+			d, err := a.Authorize(ctx, p, tool(name))
+			if err != nil || d.Allow != want[name] || d.PolicyVersion != a.Version() {
+				t.Errorf("after reload, round %d: Authorize(%s) = %+v, %v; want allow %v", round, name, d, err, want[name])
+			}
+		}
+	}
+	if got := remembered(); !slices.Equal(got, []string{"t5", "t1", "t3", "t2"}) {
+		t.Errorf("after reload remembered %v, want the new policy's first %d objects", got, memoSlots)
 	}
 }
