@@ -156,3 +156,33 @@ func FuzzSkipFast(f *testing.F) {
 		checkSkipFast(t, data, int(maxDepth%70)+1)
 	})
 }
+
+// TestSkipFastMemberValues covers the member values fastObject reads
+// without a call (plain strings, positive integers, true and false) next
+// to the ones it leaves to skipFast and fastString.
+func TestSkipFastMemberValues(t *testing.T) {
+	t.Parallel()
+	pad := strings.Repeat(" ", 16)
+	for _, c := range []struct {
+		in string
+		ok bool
+	}{
+		{`{"a":"short","b":"a plain string longer than a word"}`, true},
+		{`{"a":"esc \" in a long string","b":"é","c":"\u00e9"}`, true},
+		{`{"a":12,"b":9}`, true}, {`{"a":12 ,"b":3 }`, true}, {`{"a":0,"b":-1,"c":1.5e3,"d":10E2}`, true},
+		{`{"a":true,"b":false,"c":null}`, true}, {`{"a":true }`, true},
+		{`{"a":12x}`, false}, {`{"a":01}`, false}, {`{"a":1.}`, false}, {`{"a":truex}`, false},
+		{`{"a":falsey}`, false}, {`{"a":tru}`, false}, {`{"a":"\x01"}`, false}, {"{\"a\":\"\xff\"}", false},
+		{`{"a":123`, false}, {`{"a":"abc`, false},
+	} {
+		data := []byte(c.in + pad)
+		checkSkipFast(t, data, DefaultMaxDepth)
+		end := skipFast(data, 0, 0, DefaultMaxDepth)
+		if c.ok != (end == len(c.in)) {
+			t.Errorf("%q: skipFast = %d, want accepted %v", c.in, end, c.ok)
+		}
+		if (Validate([]byte(c.in), Options{}) == nil) != c.ok {
+			t.Errorf("%q: Validate disagrees", c.in)
+		}
+	}
+}
