@@ -58,7 +58,10 @@
 //     grant stores keep the master's replication id (INFO replication) in
 //     "<prefix>epoch:replid"; on a new one they refuse one-time uses for
 //     ReplayConfig.Quarantine ([QuarantineError], 503), while rate limits
-//     and grants without a one-time identifier go on. Their Redis user
+//     and grants without a one-time identifier go on. The refresh store
+//     answers the same during the quarantine, and then refuses and revokes
+//     every family last written under an earlier replication id (a lost
+//     rotation would make a spent token current again). Their Redis user
 //     needs the INFO command (ACL +info).
 //
 // # Keys

@@ -110,7 +110,7 @@ func installAuthStores(ctx context.Context, rc ReplayConfig, cfg *authserver.Con
 		if b.MaxRefreshFamilies != 0 {
 			return errors.New("broker.max_refresh_families bounds the memory store only; Redis bounds each user's families (RefreshLimits): remove it")
 		}
-		rs, err := NewRefreshStore(RefreshConfig{Config: base, IdleLifetime: b.RefreshIdleLifetime, AbsoluteLifetime: b.RefreshAbsoluteLifetime})
+		rs, err := NewRefreshStore(RefreshConfig{Config: base, IdleLifetime: b.RefreshIdleLifetime, AbsoluteLifetime: b.RefreshAbsoluteLifetime, Quarantine: rc.Quarantine})
 		if err != nil {
 			return err
 		}

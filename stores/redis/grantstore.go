@@ -44,6 +44,7 @@ local t = redis.call('TIME')
 local now_us = t[1] * 1000000 + t[2]
 local now = (now_us - now_us % 1000) / 1000
 local epoch, checked = '', false
+local epoch_key, epoch_seen, epoch_q = KEYS[1], ARGV[1], ARGV[2]
 local k, i, a = 2, 0, 3
 local n = #ARGV
 while a + 4 <= n do
@@ -143,9 +144,7 @@ func (g *GrantStore) Peek(ctx context.Context, key string, lim authserver.Limit)
 func (g *GrantStore) grantArgs(steps []authserver.GrantStep) (keys []string, args []any, err error) {
 	keys = make([]string, 1, 1+2*len(steps))
 	keys[0] = g.prefix + epochKey
-	g.mu.Lock()
-	known := g.epoch
-	g.mu.Unlock()
+	known := g.epoch.get()
 	args = make([]any, 2, 2+5*len(steps))
 	args[0], args[1] = known, ms(g.quarantine)
 	for _, st := range steps {
@@ -199,11 +198,7 @@ func (g *GrantStore) grantReply(reply string, nsteps int) (authserver.GrantSteps
 	if err1 != nil || err2 != nil || n < 0 || n > math.MaxInt64/int64(time.Microsecond) {
 		return bad("malformed reply")
 	}
-	if epoch := f[3]; epoch != "" {
-		g.mu.Lock()
-		g.epoch = epoch
-		g.mu.Unlock()
-	}
+	g.epoch.set(f[3])
 	switch {
 	case f[0] == "0" && f[1] == "-1" && f[2] == "0":
 		return authserver.GrantStepsResult{Refused: -1}, nil

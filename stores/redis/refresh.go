@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,7 +22,11 @@ import (
 // set). A handle is a string at key("rh", handle) holding its family's
 // key. A subject's families are a set at key("rsub", subject). Keys read
 // by the scripts through other keys share the deployment's hash tag
-// (Config.Prefix), so the scripts work on Cluster.
+// (Config.Prefix), so the scripts work on Cluster. ep is the master
+// replication id (the dataset epoch, see epochLua) under which the family
+// was last written: a family whose ep is not the master's current one may
+// have lost writes (a rotation, a revocation) in a failover, restart or
+// flush, and is refused and revoked (see [RefreshStore]).
 const revokeLua = `
 local function revoke(fk)
   local h = redis.call('HMGET', fk, 'hk', 'sk')
@@ -31,15 +36,25 @@ local function revoke(fk)
 end
 `
 
+// refreshEpochLua starts the refresh scripts: now, and the dataset epoch
+// (epochLua) of the epoch key KEYS[#KEYS], with the replication id this
+// process last saw and the quarantine (ms) the last two ARGV; it sets rid
+// and untl.
+const refreshEpochLua = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local epoch_key, epoch_seen, epoch_q = KEYS[#KEYS], ARGV[#ARGV - 1], ARGV[#ARGV]
+` + epochLua
+
 // findLua reads the family of the handle KEYS[1] for the token of
 // generation ARGV[1] with secret hash ARGV[2]: it returns the family key
 // and its fields, or a code: 0 unknown (or a future generation, or another
-// secret), 1 an older generation (a reuse).
+// secret), 1 an older generation (a reuse). h[7] is the family's epoch.
 const findLua = `
 local function find()
   local fk = redis.call('GET', KEYS[1])
   if not fk then return nil, 0 end
-  local h = redis.call('HMGET', fk, 'f', 'gen', 'sh', 'last', 'dl', 'sk')
+  local h = redis.call('HMGET', fk, 'f', 'gen', 'sh', 'last', 'dl', 'sk', 'ep')
   if not h[1] then return nil, 0 end
   local g, cur = tonumber(ARGV[1]), tonumber(h[2])
   if not g or not cur then return nil, 0 end
@@ -50,16 +65,17 @@ end
 `
 
 var (
-	// KEYS: family, handle, subject set. ARGV: family JSON, LastUsed,
-	// client id, TTL ms, deadline ms, LastUsed ms, families per subject,
-	// bytes per subject, secret hash. Returns 1 if the family or the
-	// handle exists, 0 once saved. At the subject's cap it first revokes
+	// KEYS: family, handle, subject set, epoch. ARGV: family JSON,
+	// LastUsed, client id, TTL ms, deadline ms, LastUsed ms, families per
+	// subject, bytes per subject, secret hash, the epoch this process saw,
+	// quarantine ms. Returns {1, rid} if the family or the handle exists,
+	// {0, rid} once saved (stamped with the epoch rid). At the subject's cap it first revokes
 	// the subject's least recently used family of the same client, else of
 	// the client holding the most of the subject's families
 	// (authserver.RefreshLimits); members whose family expired are dropped
 	// from the set on the way.
-	refreshSave = redis.NewScript(revokeLua + `
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 1 end
+	refreshSave = redis.NewScript(revokeLua + refreshEpochLua + `
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return {1, rid} end
 local size, maxn, maxb = string.len(ARGV[1]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local live, n, bytes = {}, 0, 0
 for _, fk in ipairs(redis.call('SMEMBERS', KEYS[3])) do
@@ -91,25 +107,32 @@ while n > 0 and (n >= maxn or bytes + size > maxb) do
   v[5], n, bytes = true, n - 1, bytes - v[4]
   count[v[2]] = count[v[2]] - 1
 end
-redis.call('HSET', KEYS[1], 'f', ARGV[1], 'hk', KEYS[2], 'gen', 1, 'sh', ARGV[9], 'last', ARGV[2], 'cid', ARGV[3], 'sk', KEYS[3], 'dl', ARGV[5], 'lu', ARGV[6])
+redis.call('HSET', KEYS[1], 'f', ARGV[1], 'hk', KEYS[2], 'gen', 1, 'sh', ARGV[9], 'last', ARGV[2], 'cid', ARGV[3], 'sk', KEYS[3], 'dl', ARGV[5], 'lu', ARGV[6], 'ep', rid)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('SET', KEYS[2], KEYS[1], 'PX', ARGV[4])
 redis.call('SADD', KEYS[3], KEYS[1])
 if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[3], ARGV[4]) end
-return 0
+return {0, rid}
 `)
-	// KEYS: handle. ARGV: generation, secret hash, next secret hash, now
-	// (RFC 3339), now ms, idle lifetime ms. Returns {0} unknown, {1}
-	// reused (family revoked), {2, family JSON, LastUsed before}. The
-	// subject's set lives as long as its longest-lived family, so
-	// RevokeSubject and the per-subject cap see a family kept alive by
-	// rotations.
-	refreshRotate = redis.NewScript(revokeLua + findLua + `
+	// KEYS: handle, epoch. ARGV: generation, secret hash, next secret
+	// hash, now (RFC 3339), now ms, idle lifetime ms, the epoch this
+	// process saw, quarantine ms. Returns {0, rid} unknown (a family of an
+	// earlier epoch is revoked), {1, rid} reused (family revoked),
+	// {2, rid, family JSON, LastUsed before}, {3, rid, ms left} in the
+	// quarantine (nothing changed). The subject's set lives as long as
+	// its longest-lived family, so RevokeSubject and the per-subject cap
+	// see a family kept alive by rotations.
+	refreshRotate = redis.NewScript(revokeLua + refreshEpochLua + findLua + `
+if now < untl then return {3, rid, untl - now} end
 local fk, code, h = find()
-if code == 0 then return {0} end
+if code == 0 then return {0, rid} end
 if code == 1 then
   revoke(fk)
-  return {1}
+  return {1, rid}
+end
+if h[7] ~= rid then
+  revoke(fk)
+  return {0, rid}
 end
 local ttl = math.min(tonumber(h[5]) - tonumber(ARGV[5]), tonumber(ARGV[6]))
 if ttl < 1 then ttl = 1 end
@@ -120,15 +143,22 @@ if h[6] then
   redis.call('SADD', h[6], fk)
   if redis.call('PTTL', h[6]) < ttl then redis.call('PEXPIRE', h[6], ttl) end
 end
-return {2, h[1], h[4]}
+return {2, rid, h[1], h[4]}
 `)
-	// KEYS: handle. ARGV: generation, secret hash. Returns {0} unknown,
-	// {1} an older generation (nothing revoked), {2, family JSON,
-	// LastUsed}.
-	refreshPeek = redis.NewScript(findLua + `
+	// KEYS: handle, epoch. ARGV: generation, secret hash, the epoch this
+	// process saw, quarantine ms. Returns {0, rid} unknown (a family of an
+	// earlier epoch included, which it revokes: no token of it can be
+	// valid), {1, rid} an older generation (nothing revoked), {2, rid,
+	// family JSON, LastUsed}, {3, rid, ms left} in the quarantine.
+	refreshPeek = redis.NewScript(revokeLua + refreshEpochLua + findLua + `
+if now < untl then return {3, rid, untl - now} end
 local fk, code, h = find()
-if code ~= 2 then return {code} end
-return {2, h[1], h[4]}
+if code ~= 2 then return {code, rid} end
+if h[7] ~= rid then
+  revoke(fk)
+  return {0, rid}
+end
+return {2, rid, h[1], h[4]}
 `)
 	// KEYS: family.
 	refreshRevokeFamily = redis.NewScript(revokeLua + `
@@ -170,6 +200,12 @@ type RefreshConfig struct {
 	// fields mean authserver.DefaultRefreshFamiliesPerSubject (32) and
 	// DefaultRefreshBytesPerSubject (512 KiB).
 	Limits authserver.RefreshLimits
+	// Quarantine is how long Rotate and Peek answer a [*QuarantineError]
+	// (503) after the store finds that the Redis dataset may have lost
+	// writes, as ReplayConfig.Quarantine (the same epoch key: give both
+	// the same value). OPTIONAL; zero means DefaultQuarantine; at most
+	// MaxQuarantine.
+	Quarantine time.Duration
 }
 
 // RefreshStore is an [authserver.RefreshStore] on Redis, shared by every
@@ -184,10 +220,24 @@ type RefreshConfig struct {
 // noeviction, as for the replay store: an eviction would forget a family
 // early, which only refuses its token). Errors wrap core.ErrStoreUnavailable; the server then
 // answers 503 and issues nothing.
+//
+// A Redis failover, a restart or a flush can lose the last writes: a
+// rotation, which would make a rotated-away token current again (reuse
+// undetected), or a revocation. Each family therefore records the
+// master's replication id (the dataset epoch of [ReplayStore]) under
+// which it was last written, and a family of an earlier epoch is refused
+// (ErrRefreshUnknown, invalid_grant: its user logs in again) and revoked:
+// after any such event every refresh token issued before it stops
+// working, which is the only safe answer, since which families lost a
+// write cannot be told. Meanwhile, for the quarantine that the event
+// starts, Rotate and Peek answer a [*QuarantineError] (503), as one-time
+// uses do.
 type RefreshStore struct {
 	base
-	idle, abs time.Duration
-	limits    authserver.RefreshLimits
+	idle, abs  time.Duration
+	limits     authserver.RefreshLimits
+	quarantine time.Duration
+	epoch      epochMemo
 }
 
 var _ authserver.RefreshStore = (*RefreshStore)(nil)
@@ -205,7 +255,11 @@ func NewRefreshStore(cfg RefreshConfig) (*RefreshStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
-	s := &RefreshStore{base: b, idle: cfg.IdleLifetime, abs: cfg.AbsoluteLifetime, limits: limits}
+	if cfg.Quarantine < 0 || cfg.Quarantine > MaxQuarantine {
+		return nil, fmt.Errorf("%w: Quarantine must be between 0 and %v", ErrInvalidConfig, MaxQuarantine)
+	}
+	s := &RefreshStore{base: b, idle: cfg.IdleLifetime, abs: cfg.AbsoluteLifetime, limits: limits,
+		quarantine: cmp.Or(cfg.Quarantine, DefaultQuarantine)}
 	if s.idle == 0 {
 		s.idle = authserver.DefaultRefreshIdleLifetime
 	}
@@ -240,14 +294,20 @@ func (s *RefreshStore) Save(ctx context.Context, t authserver.RefreshToken, f au
 	lastText, _ := last.MarshalText()
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	r, err := refreshSave.Run(ctx, s.c, []string{fk, s.key("rh", t.Handle), s.key("rsub", f.Subject)},
+	res, err := refreshSave.Run(ctx, s.c, []string{fk, s.key("rh", t.Handle), s.key("rsub", f.Subject), s.prefix + epochKey},
 		js, lastText, f.ClientID, ms(ttl), deadline.UnixMilli(), last.UnixMilli(),
-		s.limits.FamiliesPerSubject, s.limits.BytesPerSubject, t.SecretHash).Int()
+		s.limits.FamiliesPerSubject, s.limits.BytesPerSubject, t.SecretHash, s.epoch.get(), ms(s.quarantine)).Slice()
 	if err != nil {
 		return unavailable("refresh save script", err)
 	}
-	if r == 1 {
+	code, err := s.epochReply("refresh save script", res, 2)
+	switch {
+	case err != nil:
+		return err
+	case code == 1:
 		return errFamilyExists
+	case code != 0:
+		return unavailable("refresh save script", fmt.Errorf("reply code %d", code))
 	}
 	return nil
 }
@@ -260,12 +320,13 @@ func (s *RefreshStore) Rotate(ctx context.Context, t authserver.RefreshToken, ne
 	nowText, _ := now.MarshalText()
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	res, err := refreshRotate.Run(ctx, s.c, []string{s.key("rh", t.Handle)},
-		strconv.FormatUint(t.Generation, 10), t.SecretHash, nextSecretHash, nowText, now.UnixMilli(), ms(s.idle)).Slice()
+	res, err := refreshRotate.Run(ctx, s.c, []string{s.key("rh", t.Handle), s.prefix + epochKey},
+		strconv.FormatUint(t.Generation, 10), t.SecretHash, nextSecretHash, nowText, now.UnixMilli(), ms(s.idle),
+		s.epoch.get(), ms(s.quarantine)).Slice()
 	if err != nil {
 		return authserver.RefreshFamily{}, unavailable("refresh rotate script", err)
 	}
-	return familyReply("refresh rotate script", res)
+	return s.familyReply("refresh rotate script", res)
 }
 
 // Peek implements [authserver.RefreshStore]: one read-only script.
@@ -275,30 +336,45 @@ func (s *RefreshStore) Peek(ctx context.Context, t authserver.RefreshToken) (aut
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	res, err := refreshPeek.Run(ctx, s.c, []string{s.key("rh", t.Handle)}, strconv.FormatUint(t.Generation, 10), t.SecretHash).Slice()
+	res, err := refreshPeek.Run(ctx, s.c, []string{s.key("rh", t.Handle), s.prefix + epochKey},
+		strconv.FormatUint(t.Generation, 10), t.SecretHash, s.epoch.get(), ms(s.quarantine)).Slice()
 	if err != nil {
 		return authserver.RefreshFamily{}, unavailable("refresh peek script", err)
 	}
-	return familyReply("refresh peek script", res)
+	return s.familyReply("refresh peek script", res)
 }
 
-// familyReply decodes {0} (unknown), {1} (reused) or {2, family JSON,
-// LastUsed}.
-func familyReply(op string, res []any) (authserver.RefreshFamily, error) {
-	if len(res) == 0 {
-		return authserver.RefreshFamily{}, unavailable(op, errors.New("empty reply"))
+// epochReply checks a refresh script's reply {code, rid, ...} of at least
+// n values, remembers rid and returns code.
+func (s *RefreshStore) epochReply(op string, res []any, n int) (int64, error) {
+	if len(res) < n || len(res) < 2 {
+		return 0, unavailable(op, fmt.Errorf("reply of %d values", len(res)))
 	}
 	code, _ := res[0].(int64)
+	rid, _ := res[1].(string)
+	s.epoch.set(rid)
+	return code, nil
+}
+
+// familyReply decodes {0, rid} (unknown), {1, rid} (reused),
+// {2, rid, family JSON, LastUsed} or {3, rid, ms left} (quarantine).
+func (s *RefreshStore) familyReply(op string, res []any) (authserver.RefreshFamily, error) {
+	code, err := s.epochReply(op, res, 2)
 	switch {
+	case err != nil:
+		return authserver.RefreshFamily{}, err
 	case code == 0:
 		return authserver.RefreshFamily{}, authserver.ErrRefreshUnknown
 	case code == 1:
 		return authserver.RefreshFamily{}, authserver.ErrRefreshReused
-	case code != 2 || len(res) != 3:
+	case code == 3 && len(res) == 3:
+		left, _ := res[2].(int64)
+		return authserver.RefreshFamily{}, quarantined(left)
+	case code != 2 || len(res) != 4:
 		return authserver.RefreshFamily{}, unavailable(op, fmt.Errorf("reply %v", res))
 	}
-	js, _ := res[1].(string)
-	lastText, _ := res[2].(string)
+	js, _ := res[2].(string)
+	lastText, _ := res[3].(string)
 	var f authserver.RefreshFamily
 	dec := json.NewDecoder(bytes.NewReader([]byte(js)))
 	dec.UseNumber() // claims keep their exact numbers

@@ -52,7 +52,7 @@ func TestRefreshStoreExpiryAndOutage(t *testing.T) {
 	t.Parallel()
 	srv := startRedis(t)
 	ctx := context.Background()
-	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: srv.client(t)}, IdleLifetime: 300 * time.Millisecond})
+	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: srv.client(t)}, IdleLifetime: 300 * time.Millisecond, Quarantine: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +68,8 @@ func TestRefreshStoreExpiryAndOutage(t *testing.T) {
 	if _, err := s.Rotate(ctx, rtok("a", 2), rsec("a", 3), time.Now()); !errors.Is(err, authserver.ErrRefreshUnknown) {
 		t.Fatalf("idle family: %v, want ErrRefreshUnknown", err)
 	}
-	if n, err := srv.client(t).DBSize(ctx).Result(); err != nil || n != 0 {
-		t.Fatalf("%d keys left after expiry (%v)", n, err)
+	if n, err := srv.client(t).DBSize(ctx).Result(); err != nil || n != 1 {
+		t.Fatalf("%d keys left after expiry (%v), want the epoch key alone", n, err)
 	}
 	if err := s.Save(ctx, rtok("b", 1), authserver.RefreshFamily{ID: "f2", ClientID: "app", Subject: "bob", Created: time.Now(), LastUsed: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -98,11 +98,22 @@ func TestRefreshStoreExpiryAndOutage(t *testing.T) {
 		}
 	}
 	srv.restart(t) // and waits for the clients to reconnect
+	// Redis came back empty: a quarantine (200 ms here) refuses
+	// rotations, then the store works again.
 	if err := s.Save(ctx, rtok("d", 1), authserver.RefreshFamily{ID: "f4", Created: time.Now(), LastUsed: time.Now()}); err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
-	if _, err := s.Rotate(ctx, rtok("d", 1), rsec("d", 2), time.Now()); err != nil {
-		t.Fatalf("after restart: %v", err)
+	_, err = s.Rotate(ctx, rtok("d", 1), rsec("d", 2), time.Now())
+	var qe *QuarantineError
+	if !errors.As(err, &qe) || !errors.Is(err, core.ErrStoreUnavailable) {
+		t.Fatalf("rotate just after the restart: %v, want a QuarantineError", err)
+	}
+	time.Sleep(time.Until(qe.Until) + 20*time.Millisecond)
+	if err := s.Save(ctx, rtok("e", 1), authserver.RefreshFamily{ID: "f5", Created: time.Now(), LastUsed: time.Now()}); err != nil {
+		t.Fatalf("after the quarantine: %v", err)
+	}
+	if _, err := s.Rotate(ctx, rtok("e", 1), rsec("e", 2), time.Now()); err != nil {
+		t.Fatalf("after the quarantine: %v", err)
 	}
 }
 
@@ -124,9 +135,9 @@ func TestRefreshStoreSubjectBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// 3 × (family hash + handle) + the subject's set.
-	if n, err := c.DBSize(ctx).Result(); err != nil || n != 7 {
-		t.Fatalf("%d keys after 300 logins of one user (%v), want 7", n, err)
+	// 3 × (family hash + handle) + the subject's set + the epoch key.
+	if n, err := c.DBSize(ctx).Result(); err != nil || n != 8 {
+		t.Fatalf("%d keys after 300 logins of one user (%v), want 8", n, err)
 	}
 	for i := 297; i < 300; i++ {
 		if _, err := s.Peek(ctx, rtok("m"+strconv.Itoa(i), 1)); err != nil {

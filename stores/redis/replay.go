@@ -30,10 +30,10 @@ const MaxQuarantine = time.Hour
 // epochKey is the key (after the prefix) that holds the dataset epoch.
 const epochKey = "epoch:replid"
 
-// epochLua checks the dataset epoch; it is the first part of the consume
-// and grant scripts, which define now (Redis TIME, ms) before it. KEYS[1]
-// is the epoch key, ARGV[1] the replication id this process last saw (""
-// if none), ARGV[2] the quarantine in ms. The epoch key holds
+// epochLua checks the dataset epoch; it is the first part of the consume,
+// grant and refresh scripts, which define before it now (Redis TIME, ms),
+// epoch_key (the epoch key), epoch_seen (the replication id this process
+// last saw, "" if none) and epoch_q (the quarantine in ms). The epoch key holds
 // "<master_replid>:<quarantined until, ms>", no TTL: the replication id of
 // the master (INFO replication) that last wrote it. A master gets a new
 // replication id when it is promoted (Sentinel or Cluster failover) and
@@ -51,17 +51,17 @@ local info = redis.call('INFO', 'replication')
 local rid = string.match(info, 'master_replid:(%x+)')
 if not rid then return redis.error_reply('ERR mcpauthz: no master_replid in INFO replication') end
 local untl = 0
-local e = redis.call('GET', KEYS[1])
+local e = redis.call('GET', epoch_key)
 if not e then
-  if ARGV[1] ~= '' then untl = now + tonumber(ARGV[2]) end
-  redis.call('SET', KEYS[1], rid .. ':' .. string.format('%.0f', untl))
+  if epoch_seen ~= '' then untl = now + tonumber(epoch_q) end
+  redis.call('SET', epoch_key, rid .. ':' .. string.format('%.0f', untl))
 else
   local x, z = string.match(e, '^(%x+):(%d+)$')
   if not x then return redis.error_reply('ERR mcpauthz: malformed epoch') end
   untl = tonumber(z)
   if x ~= rid then
-    untl = math.max(untl, now + tonumber(ARGV[2]))
-    redis.call('SET', KEYS[1], rid .. ':' .. string.format('%.0f', untl))
+    untl = math.max(untl, now + tonumber(epoch_q))
+    redis.call('SET', epoch_key, rid .. ':' .. string.format('%.0f', untl))
   end
 end
 `
@@ -74,6 +74,7 @@ end
 var consume = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local epoch_key, epoch_seen, epoch_q = KEYS[1], ARGV[1], ARGV[2]
 ` + epochLua + `
 if ARGV[4] == '1' then return {3, rid, math.max(untl - now, 0)} end
 if now < untl then return {2, rid, untl - now} end
@@ -154,8 +155,30 @@ type ReplayConfig struct {
 type ReplayStore struct {
 	base
 	quarantine time.Duration
-	mu         sync.Mutex
-	epoch      string
+	epoch      epochMemo
+}
+
+// epochMemo is the dataset epoch (master replication id) a store last saw,
+// which its scripts compare with the epoch key (see epochLua).
+type epochMemo struct {
+	mu  sync.Mutex
+	rid string
+}
+
+func (m *epochMemo) get() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rid
+}
+
+// set remembers rid unless it is empty.
+func (m *epochMemo) set(rid string) {
+	if rid == "" {
+		return
+	}
+	m.mu.Lock()
+	m.rid = rid
+	m.mu.Unlock()
 }
 
 var (
@@ -238,9 +261,7 @@ func (s *ReplayStore) Ready(ctx context.Context) error {
 // and remembers the epoch it reports. It returns the reply code and its
 // third value.
 func (s *ReplayStore) run(ctx context.Context, key string, ttl time.Duration, learn bool) (int64, int64, error) {
-	s.mu.Lock()
-	known := s.epoch
-	s.mu.Unlock()
+	known := s.epoch.get()
 	flag := "0"
 	if learn {
 		flag = "1"
@@ -257,10 +278,7 @@ func (s *ReplayStore) run(ctx context.Context, key string, ttl time.Duration, le
 	}
 	code, _ := res[0].(int64)
 	left, _ := res[2].(int64)
-	if epoch, _ := res[1].(string); epoch != "" {
-		s.mu.Lock()
-		s.epoch = epoch
-		s.mu.Unlock()
-	}
+	epoch, _ := res[1].(string)
+	s.epoch.set(epoch)
 	return code, left, nil
 }
