@@ -20,6 +20,9 @@
 //     an access token here ([core.ErrTokenType]);
 //   - "cnf" must be absent: sender-constrained tokens (DPoP, mTLS) cannot be
 //     honoured as plain bearer tokens ([core.ErrTokenType]);
+//   - a response with "username" needs a non-empty "sub": without one the
+//     mappers would take the user's token for its client's own
+//     ([core.ErrInvalidClaims]);
 //   - "iss", when present, must equal Config.Issuer exactly ([core.ErrIssuer]);
 //   - "aud" (string or list of strings) must contain one of Config.Audience
 //     exactly; a missing "aud" is rejected unless Config.AllowMissingAudience

@@ -127,6 +127,13 @@ func claimsFrom(r *response, raw core.RawClaims, ck checks, now time.Time) (*cor
 	if r.Sub != nil {
 		c.Subject = *r.Sub
 	}
+	// "sub" is optional in RFC 7662, and some servers name the user only
+	// in "username". Without a subject the mappers take a token with a
+	// client_id for that client's own (client_credentials) token, so
+	// every user of the client would act as the client.
+	if v, _ := raw.Get("username"); c.Subject == "" && v != nil {
+		return nil, fmt.Errorf("%w: the response names a resource owner (username) but no sub; configure the server to return sub", core.ErrInvalidClaims)
+	}
 	if r.Jti != nil {
 		c.ID = *r.Jti
 	}

@@ -150,6 +150,12 @@ func TestResponses(t *testing.T) {
 		{"id token_use", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","token_use":"id"}`}, false, core.ErrTokenType, nil},
 		{"token_use not a string", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","token_use":1}`}, false, core.ErrTokenType, nil},
 		{"cnf", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","cnf":{"jkt":"x"}}`}, false, core.ErrTokenType, nil},
+		// RFC 7662 makes "sub" optional; a response that names a resource
+		// owner ("username") without it is a user's token, which the
+		// mappers would take for its client's (no subject, a client_id).
+		{"username without sub", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","client_id":"app","username":"joe"}`}, false, core.ErrInvalidClaims, nil},
+		{"username with empty sub", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","client_id":"app","sub":"","username":"joe"}`}, false, core.ErrInvalidClaims, nil},
+		{"client token without sub or username", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","client_id":"app"}`}, false, nil, []string{testAud}},
 		{"wrong iss", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","iss":"https://as.example.com/"}`}, false, core.ErrIssuer, nil},
 		{"iss absent uses config", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp"}`}, false, nil, []string{testAud}},
 		{"aud missing", answer{body: `{"active":true}`}, false, core.ErrAudience, nil},
