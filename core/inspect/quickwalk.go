@@ -45,6 +45,7 @@ var (
 	bitJSONRPC, bitID, bitMethod, bitParams = foldBits("jsonrpc"), foldBits("id"), foldBits("method"), foldBits("params")
 	bitResult, bitError                     = foldBits("result"), foldBits("error")
 	bitName, bitURI, bitMeta, bitArguments  = foldBits("name"), foldBits("uri"), foldBits("_meta"), foldBits("arguments")
+	bitProgressToken                        = foldBits("progressToken")
 )
 
 func foldBits(keys ...string) uint64 {
@@ -294,12 +295,19 @@ func (q *quick) meta(i int, v *msgView) int {
 	}
 	var o jsonscan.QuickObject
 	for {
-		key, _, at := o.Key(b, i)
+		var at int
+		if len(b)-i >= 15 && string(b[i:i+15]) == `"progressToken"` {
+			// The usual _meta member (a tools/call's), matched as a
+			// literal like the envelope's members.
+			at = o.Known(b, i, i+14, bitProgressToken)
+		} else {
+			var key []byte
+			if key, _, at = o.Key(b, i); string(key) == metaProtocolVersion {
+				v.metaVersion = at
+			}
+		}
 		if at < 0 {
 			return -1
-		}
-		if string(key) == metaProtocolVersion {
-			v.metaVersion = at
 		}
 		i = jsonscan.QuickValue(b, at, 3, q.max)
 		if i >= 0 && i+1 < len(b) && b[i] == ',' && b[i+1] == '"' {

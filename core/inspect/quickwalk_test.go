@@ -50,7 +50,8 @@ var quickBodies = []string{
 	`{"jsonrpc":"2.0","id":1,"method":"x","params":{}}`, `{}`,
 	`{"jsonrpc":"2.0","id":0,"method":"ping"}`, `{"id":-7,"jsonrpc":"2.0","method":"ping"}`,
 	`{"id":10 ,"jsonrpc":"2.0 ","method":"ping"}`, `{"id":1.5e3,"jsonrpc":"2.00","method":"ping"}`, `{"id":123}`,
-	`{"params":{"name":""}}`, `{"id":1}`, // known names near the end (found by FuzzQuickWalk)
+	`{"params":{"name":""}}`, `{"id":1}`,
+	`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"a","_meta":{"progressToken":7,"` + metaProtocolVersion + `":"2026-07-28"}}}`, // known names near the end (found by FuzzQuickWalk)
 }
 
 // quickRefused are bodies quickWalk must leave to the walker (each is
@@ -69,6 +70,8 @@ var quickRefused = []string{
 	`{"jsonrpc":"2.0","id":1,"method":"ping"}x`,
 	`{"jsonrpc":"2.0","id":1,"method":"ping",}`,
 	`{"jsonrpc":"2.0","id":01,"method":"ping"}`,
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"progressToken":1,"ProgressToken":2}}}`,
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"progresstoken":1,"progressToken":2}}}`,
 	`{"jsonrpc":"2.0","id":1x,"method":"ping"}`, `{"jsonrpc":"2.0","id":1`,
 	`{"jsonrpc":"2.0","id":1,"method":"ping"`,
 	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\x00",
