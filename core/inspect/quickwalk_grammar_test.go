@@ -21,12 +21,13 @@ var (
 		`name`, `uri`, `_meta`, `ref`, `arguments`, `type`,
 		`JSONRPC`, `Id`, `ID`, `Method`, `PARAMS`, `Name`, `NAME`, `Uri`, `_META`, `Arguments`, `Ref`,
 		`io.modelcontextprotocol/protocolVersion`, `io.modelcontextprotocol/protocolversion`,
+		`progressToken`, `ProgressToken`, `progresstoken`, `progressToke`, `progressTokens`,
 		`a`, `b`, `c`, `d`, `e`, `f`, `g`, `h`, `k`, `K`,
 		`@`, "`", `[`, `{`, `_`, "\x7f", `~`, `^`,
 		`nameXXXXXXXXXXXX`, `NAMEXXXXXXXXXXXX`, `jsonrpcjsonrpc`, `method `, ` method`, ``,
 	}, {
 		`\u006dethod`, `n\u0061me`, `N\u0041ME`, `param\u017f`, `paramſ`, `\u212Aey`, `ke\u0079`, `K`,
-		`method\u0000`, "meth\x00od", "métho", "\xffkey",
+		`method\u0000`, "meth\x00od", "métho", "\xffkey", `progre\u0073sToken`, `progreſsToken`,
 	}}
 	gramStrings = [2][]string{{
 		`2.0`, `2.0 `, `tools/call`, `tools/list`, `resources/read`, `prompts/get`, `completion/complete`,
@@ -211,7 +212,8 @@ func (g *gram) params(depth int) {
 	}
 	if g.pick(2) == 1 {
 		meta := `{"io.modelcontextprotocol/protocolVersion":` + []string{`"2026-07-28"`, `"2025-11-25"`, `1`, `""`}[g.pick(4)] + `}`
-		add("_meta", g.opt(meta, `{}`, `{"a":{"b":{}}}`, `null`, `[]`), "_Meta", "_META", `\u005fmeta`)
+		add("_meta", g.opt(meta, `{"progressToken":"p-1"}`, `{}`, `{"a":{"b":{}}}`, `null`, `[]`,
+			`{"progressToken":1,`+meta[1:]), "_Meta", "_META", `\u005fmeta`)
 	}
 	if g.pick(4) == 3 {
 		add("ref", g.opt(`{"type":"ref/prompt","name":"p"}`, `{"type":"ref/resource","uri":"file:///a"}`), "Ref", "REF")
@@ -344,6 +346,7 @@ func TestQuickWalkPlacements(t *testing.T) {
 		{`{`, `"jsonrpc":"2.0","id":1,"method":"tools/call",`, `"params":{"name":"ls","arguments":{"a":1},` + meta + `}}`},
 		{`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{`, `"name":"ls",`, `"arguments":{"a":1},` + meta + `}}`},
 		{`{"jsonrpc":"2.0","id":"x","method":"resources/read","params":{"_meta":{`, `"a":1,`, `"b":2},"uri":"file:///a"}}`},
+		{`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ls","_meta":{`, `"progressToken":"p",`, `"b":2}}}`},
 		{`{"jsonrpc":"2.0","method":"notifications/initialized","params":{`, ``, `"x":1}}`},
 	}
 	keys := append(append([]string(nil), gramKeys[0]...), gramKeys[1]...)
