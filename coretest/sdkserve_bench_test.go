@@ -19,9 +19,14 @@ import (
 // the loop's markers (the difference between the guarded and the bare
 // sub-benchmark is the Guard, collector included):
 //
-//	go test -c -o x.test . && GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind \
+//	go test -c -o x.test . && GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind \
 //	  --zero-before='*coretest.sdkLoopStart' --dump-before='*coretest.sdkLoopEnd' \
 //	  ./x.test -test.run '^$' -test.bench 'SDKServe/stateless/guarded$' -test.benchtime 2000x
+//
+// The loop's count is the "totals:" line of the last dump (its "summary:"
+// line also counts what ran before the zeroing), divided by the
+// iterations. With GOMAXPROCS above 1 an idle P spins under valgrind's
+// serialised threads and is counted too.
 func BenchmarkSDKServe(b *testing.B) {
 	e := NewBenchEnv(b)
 	for _, inner := range []string{"trivial", "stateless", "stateful"} {
@@ -43,6 +48,44 @@ func BenchmarkSDKServe(b *testing.B) {
 				serveSDKLoop(b, f)
 			})
 		}
+	}
+}
+
+// BenchmarkSDKLoopback is BenchmarkSDKServe over one kept-alive loopback
+// connection (LoopbackClient; client and server in this process), so
+// that the server's connection goroutine, its stack and the body read
+// from the wire are counted too. The stateless go-sdk side is repeated
+// bare-guarded-guarded-bare, as the in-process heap and collector change
+// a little from one sub-benchmark to the next; count it as
+// BenchmarkSDKServe says, with GOMAXPROCS=1 (another P spinning under
+// valgrind's serialised threads would be counted too).
+func BenchmarkSDKLoopback(b *testing.B) {
+	e := NewBenchEnv(b)
+	for _, c := range []struct {
+		inner   string
+		guarded bool
+	}{{"trivial", false}, {"trivial", true}, {"stateless", false}, {"stateless", true}, {"stateless", true}, {"stateless", false}} {
+		side := "bare"
+		if c.guarded {
+			side = "guarded"
+		}
+		b.Run(c.inner+"/"+side, func(b *testing.B) {
+			var h http.Handler = http.HandlerFunc(Terminal)
+			if c.inner != "trivial" {
+				h = benchSDKServer(true)
+			}
+			if c.guarded {
+				h = e.guardHandler(h)
+			}
+			mux := http.NewServeMux()
+			mux.Handle("/mcp", h)
+			t := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
+			b.Cleanup(t.CloseIdleConnections)
+			f := LoopbackClient(b, &http.Client{Transport: t}, serveLoopback(b, mux)+"/mcp", e.Token)
+			f()
+			b.ReportAllocs()
+			serveSDKLoop(b, f)
+		})
 	}
 }
 
