@@ -102,8 +102,8 @@ func TestMemoryRefreshStoreBounded(t *testing.T) {
 	if _, err := m.Rotate(ctx, first[0], "x", now); !errors.Is(err, ErrRefreshUnknown) {
 		t.Fatalf("evicted family still usable: %v", err)
 	}
-	// A long rotation chain: every older generation, the first included,
-	// is a reuse (no history to forget).
+	// A long rotation chain: the last RefreshReuseGenerations generations,
+	// with their secrets, are a reuse; older ones are only unknown.
 	cur := first[4]
 	var chain []RefreshToken
 	for range 20 {
@@ -114,11 +114,14 @@ func TestMemoryRefreshStoreBounded(t *testing.T) {
 		chain = append(chain, cur)
 		cur = next
 	}
-	if _, err := m.Peek(ctx, first[4]); !errors.Is(err, ErrRefreshReused) {
+	if _, err := m.Peek(ctx, first[4]); !errors.Is(err, ErrRefreshUnknown) {
 		t.Fatalf("generation 1 after 20 rotations: %v", err)
 	}
-	if _, err := m.Rotate(ctx, chain[0], "y", now); !errors.Is(err, ErrRefreshReused) {
-		t.Fatalf("ancient generation: %v", err)
+	if _, err := m.Peek(ctx, chain[len(chain)-RefreshReuseGenerations-1]); !errors.Is(err, ErrRefreshUnknown) {
+		t.Fatalf("generation just out of memory: %v", err)
+	}
+	if _, err := m.Rotate(ctx, chain[len(chain)-RefreshReuseGenerations], "y", now); !errors.Is(err, ErrRefreshReused) {
+		t.Fatalf("oldest remembered generation: %v", err)
 	}
 	if _, err := m.Rotate(ctx, cur, "z", now); !errors.Is(err, ErrRefreshUnknown) {
 		t.Fatalf("family survived reuse: %v", err)

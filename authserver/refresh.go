@@ -17,14 +17,16 @@ import (
 )
 
 // ErrRefreshReused is returned by [RefreshStore.Rotate] when a token of
-// an older generation than its family's current one is presented: the
-// store has revoked the whole family (RFC 9700 §4.14.2, refresh token
+// an older generation than its family's current one is presented with
+// that generation's secret (one of the last [RefreshReuseGenerations]):
+// the store has revoked the whole family (RFC 9700 §4.14.2, refresh token
 // rotation).
 var ErrRefreshReused = errors.New("authserver: refresh token reused; family revoked")
 
 // ErrRefreshUnknown is returned for a token the store does not know
 // (never issued, expired, revoked or evicted, a generation not issued yet,
-// or a secret that does not match).
+// a secret that does not match, of the current generation or an older
+// one, or an older generation than the store remembers).
 var ErrRefreshUnknown = errors.New("authserver: unknown refresh token")
 
 // RefreshFamily is the grant a chain of rotated refresh tokens carries.
@@ -50,13 +52,22 @@ type RefreshFamily struct {
 // 16 bytes in base64url), Generation counts the rotations (1 for the
 // token of the login, +1 per rotation, in decimal) and the secret is 32
 // random bytes in base64url, of which the store only ever gets the SHA-256
-// (SecretHash). A token of an older generation than the family's current
-// one is a reuse, however many rotations ago it was spent.
+// (SecretHash). A token of one of the [RefreshReuseGenerations]
+// generations before the family's current one, with its secret, is a
+// reuse.
 type RefreshToken struct {
 	Handle     string
 	Generation uint64
 	SecretHash string
 }
+
+// RefreshReuseGenerations is how many generations before its current one
+// a [RefreshStore] remembers of a family (the SHA-256 of each secret). A
+// token of one of them, presented with its secret, is a reuse and revokes
+// the family; with another secret, or of an older generation, it is only
+// unknown (ErrRefreshUnknown), so that who knows a handle (from a log line,
+// a truncated token) cannot end its family by guessing a generation.
+const RefreshReuseGenerations = 8
 
 // Refresh token format bounds.
 const (
@@ -115,17 +126,19 @@ type RefreshStore interface {
 	Save(ctx context.Context, t RefreshToken, f RefreshFamily) error
 	// Peek returns the family whose current token is t, changing nothing,
 	// so that a request can be validated before its token is spent. A
-	// token of an older generation returns ErrRefreshReused (without
+	// token of one of the RefreshReuseGenerations older generations with
+	// that generation's secret returns ErrRefreshReused (without
 	// revoking: the Rotate that follows does); an unknown handle, a
-	// generation not issued yet or a secret that does not match,
-	// ErrRefreshUnknown.
+	// generation not issued yet or not remembered, or a secret that does
+	// not match (of any generation), ErrRefreshUnknown.
 	Peek(ctx context.Context, t RefreshToken) (RefreshFamily, error)
 	// Rotate spends t: it returns the family (with LastUsed as it was
 	// before this call) and makes the token of generation t.Generation+1
 	// with the secret hash nextSecretHash the family's only valid token,
-	// with LastUsed = now. A token of an older generation revokes the
-	// family and returns ErrRefreshReused; what Peek calls unknown returns
-	// ErrRefreshUnknown and changes nothing.
+	// with LastUsed = now, and keeps t's secret hash to recognise a reuse
+	// of t. What Peek calls a reuse revokes the family and returns
+	// ErrRefreshReused; what Peek calls unknown returns ErrRefreshUnknown
+	// and changes nothing.
 	Rotate(ctx context.Context, t RefreshToken, nextSecretHash string, now time.Time) (RefreshFamily, error)
 	// RevokeFamily ends a family (e.g. when its authorization code is
 	// replayed). Unknown ids are not an error.
@@ -211,7 +224,10 @@ type memFamily struct {
 	handle string
 	gen    uint64
 	secret string // SecretHash of the current generation
-	size   int    // RefreshFamilySize
+	// prev[g%RefreshReuseGenerations] is the SecretHash of generation g,
+	// for gen-RefreshReuseGenerations <= g < gen.
+	prev [RefreshReuseGenerations]string
+	size int // RefreshFamilySize
 }
 
 // subjectFamilies is what one subject holds.
@@ -336,7 +352,8 @@ func lruVictim(sf *subjectFamilies, clientID string) *list.Element {
 }
 
 // find returns the family of t's handle and whether t is its current
-// token, an older one (reuse) or neither. Callers hold m.mu.
+// token, a remembered older one with its secret (reuse) or neither.
+// Callers hold m.mu.
 func (m *MemoryRefreshStore) find(t RefreshToken) (*list.Element, error) {
 	id, ok := m.byHandle[t.Handle]
 	if !ok {
@@ -345,12 +362,18 @@ func (m *MemoryRefreshStore) find(t RefreshToken) (*list.Element, error) {
 	e := m.families[id]
 	mf := e.Value.(*memFamily)
 	switch {
-	case t.Generation < mf.gen:
-		return e, ErrRefreshReused
-	case t.Generation > mf.gen || subtle.ConstantTimeCompare([]byte(t.SecretHash), []byte(mf.secret)) != 1:
+	case t.SecretHash == "" || t.Generation > mf.gen:
 		return nil, ErrRefreshUnknown
+	case t.Generation == mf.gen:
+		if subtle.ConstantTimeCompare([]byte(t.SecretHash), []byte(mf.secret)) != 1 {
+			return nil, ErrRefreshUnknown
+		}
+		return e, nil
+	case mf.gen-t.Generation <= RefreshReuseGenerations &&
+		subtle.ConstantTimeCompare([]byte(t.SecretHash), []byte(mf.prev[t.Generation%RefreshReuseGenerations])) == 1:
+		return e, ErrRefreshReused
 	}
-	return e, nil
+	return nil, ErrRefreshUnknown
 }
 
 // Peek implements RefreshStore.
@@ -377,6 +400,7 @@ func (m *MemoryRefreshStore) Rotate(_ context.Context, t RefreshToken, nextSecre
 	}
 	mf := e.Value.(*memFamily)
 	out := mf.f
+	mf.prev[mf.gen%RefreshReuseGenerations] = mf.secret
 	mf.gen++
 	mf.secret = nextSecretHash
 	mf.f.LastUsed = now

@@ -28,10 +28,12 @@ import (
 //     makes the next generation the only valid token; Peek returns the
 //     family of the current token and changes nothing (an older
 //     generation: ErrRefreshReused);
-//   - a token of an older generation, however old, revokes the family
-//     (ErrRefreshReused) and its current token stops working, on every
-//     replica; a future generation or a wrong secret is ErrRefreshUnknown
-//     and revokes nothing;
+//   - a token of one of the [authserver.RefreshReuseGenerations] older
+//     generations, with its secret, revokes the family (ErrRefreshReused)
+//     and its current token stops working, on every replica; a future
+//     generation, a wrong secret (of any generation) or an older
+//     generation than the store remembers is ErrRefreshUnknown and
+//     revokes nothing;
 //   - of concurrent rotations of one token exactly one wins;
 //   - unknown handles are ErrRefreshUnknown; a family id or a handle cannot
 //     be saved twice;
@@ -130,7 +132,7 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 			}
 		}
 	})
-	t.Run("any older generation is a reuse", func(t *testing.T) {
+	t.Run("an older generation is a reuse only with its secret", func(t *testing.T) {
 		a, b := newStore(t), newStore(t)
 		if err := a.Save(ctx, tk("g", 1), fam("fam-gen", "app", "gus")); err != nil {
 			t.Fatal(err)
@@ -141,10 +143,37 @@ func RunRefreshStoreSuite(t *testing.T, newStore func(t *testing.T) authserver.R
 				t.Fatal(err)
 			}
 		}
-		if _, err := b.Rotate(ctx, tk("g", 1), "evil", now); !errors.Is(err, authserver.ErrRefreshReused) {
-			t.Fatalf("generation 1 after %d rotations: %v, want ErrRefreshReused", rotations, err)
+		cur := tk("g", rotations+1)
+		oldest := rotations + 1 - authserver.RefreshReuseGenerations // the oldest generation still verifiable
+		// Who knows only the handle cannot end the family: an older
+		// generation with a wrong secret, or one older than the store
+		// remembers, is unknown and revokes nothing.
+		for name, bad := range map[string]authserver.RefreshToken{
+			"previous generation, wrong secret":    {Handle: "g", Generation: rotations, SecretHash: "guess"},
+			"oldest kept generation, wrong secret": {Handle: "g", Generation: uint64(oldest), SecretHash: "guess"},
+			"generation 1, wrong secret":           {Handle: "g", Generation: 1, SecretHash: "guess"},
+			"generation 1, its secret":             tk("g", 1),
+			"generation too old, its secret":       tk("g", uint64(oldest-1)),
+			"previous generation, empty secret":    {Handle: "g", Generation: rotations},
+		} {
+			if _, err := b.Peek(ctx, bad); !errors.Is(err, authserver.ErrRefreshUnknown) {
+				t.Fatalf("Peek of %s: %v, want ErrRefreshUnknown", name, err)
+			}
+			if _, err := a.Rotate(ctx, bad, "evil", now); !errors.Is(err, authserver.ErrRefreshUnknown) {
+				t.Fatalf("Rotate of %s: %v, want ErrRefreshUnknown", name, err)
+			}
+			if _, err := b.Peek(ctx, cur); err != nil {
+				t.Fatalf("current token after %s: %v", name, err)
+			}
 		}
-		if _, err := a.Peek(ctx, tk("g", rotations+1)); !errors.Is(err, authserver.ErrRefreshUnknown) {
+		// An older generation presented with its own secret is a reuse.
+		if _, err := b.Peek(ctx, tk("g", uint64(oldest))); !errors.Is(err, authserver.ErrRefreshReused) {
+			t.Fatalf("Peek of generation %d after %d rotations: %v, want ErrRefreshReused", oldest, rotations, err)
+		}
+		if _, err := b.Rotate(ctx, tk("g", uint64(oldest)), "evil", now); !errors.Is(err, authserver.ErrRefreshReused) {
+			t.Fatalf("generation %d after %d rotations: %v, want ErrRefreshReused", oldest, rotations, err)
+		}
+		if _, err := a.Peek(ctx, cur); !errors.Is(err, authserver.ErrRefreshUnknown) {
 			t.Fatalf("current token after the reuse: %v", err)
 		}
 	})

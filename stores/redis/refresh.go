@@ -17,7 +17,9 @@ import (
 // A refresh family is a hash at key("rfam", id) with the fields f (the
 // family as JSON, without LastUsed), hk (the key of its handle), gen (the
 // current generation), sh (the current generation's secret hash), last
-// (LastUsed, RFC 3339), lu (LastUsed, ms since the epoch), dl (the absolute
+// (LastUsed, RFC 3339), pG (the secret hash of the earlier generation G,
+// for the last authserver.RefreshReuseGenerations generations before gen),
+// lu (LastUsed, ms since the epoch), dl (the absolute
 // deadline, ms since the epoch), cid (client id) and sk (its subject's
 // set). A handle is a string at key("rh", handle) holding its family's
 // key. A subject's families are a set at key("rsub", subject). Keys read
@@ -49,16 +51,22 @@ local epoch_key, epoch_seen, epoch_q = KEYS[#KEYS], ARGV[#ARGV - 1], ARGV[#ARGV]
 // findLua reads the family of the handle KEYS[1] for the token of
 // generation ARGV[1] with secret hash ARGV[2]: it returns the family key
 // and its fields, or a code: 0 unknown (or a future generation, or another
-// secret), 1 an older generation (a reuse). h[7] is the family's epoch.
-const findLua = `
+// secret, or an older generation than the family remembers), 1 a
+// remembered older generation with its secret (a reuse). h[7] is the
+// family's epoch.
+var findLua = `
+local reuse_gens = ` + strconv.Itoa(authserver.RefreshReuseGenerations) + `
 local function find()
   local fk = redis.call('GET', KEYS[1])
   if not fk then return nil, 0 end
   local h = redis.call('HMGET', fk, 'f', 'gen', 'sh', 'last', 'dl', 'sk', 'ep')
   if not h[1] then return nil, 0 end
   local g, cur = tonumber(ARGV[1]), tonumber(h[2])
-  if not g or not cur then return nil, 0 end
-  if g < cur then return fk, 1 end
+  if not g or not cur or ARGV[2] == '' then return nil, 0 end
+  if g < cur then
+    if cur - g > reuse_gens or redis.call('HGET', fk, 'p' .. ARGV[1]) ~= ARGV[2] then return nil, 0 end
+    return fk, 1
+  end
   if g > cur or h[3] ~= ARGV[2] then return nil, 0 end
   return fk, 2, h
 end
@@ -136,7 +144,9 @@ if h[7] ~= rid then
 end
 local ttl = math.min(tonumber(h[5]) - tonumber(ARGV[5]), tonumber(ARGV[6]))
 if ttl < 1 then ttl = 1 end
-redis.call('HSET', fk, 'gen', tonumber(h[2]) + 1, 'sh', ARGV[3], 'last', ARGV[4], 'lu', ARGV[5])
+local cur = tonumber(h[2])
+redis.call('HSET', fk, 'gen', cur + 1, 'sh', ARGV[3], 'last', ARGV[4], 'lu', ARGV[5], 'p' .. ARGV[1], h[3])
+if cur > reuse_gens then redis.call('HDEL', fk, string.format('p%d', cur - reuse_gens)) end
 redis.call('PEXPIRE', fk, ttl)
 redis.call('PEXPIRE', KEYS[1], ttl)
 if h[6] then
@@ -148,7 +158,8 @@ return {2, rid, h[1], h[4]}
 	// KEYS: handle, epoch. ARGV: generation, secret hash, the epoch this
 	// process saw, quarantine ms. Returns {0, rid} unknown (a family of an
 	// earlier epoch included, which it revokes: no token of it can be
-	// valid), {1, rid} an older generation (nothing revoked), {2, rid,
+	// valid), {1, rid} a remembered older generation with its secret
+	// (nothing revoked), {2, rid,
 	// family JSON, LastUsed}, {3, rid, ms left} in the quarantine.
 	refreshPeek = redis.NewScript(revokeLua + refreshEpochLua + findLua + `
 if now < untl then return {3, rid, untl - now} end
@@ -211,9 +222,11 @@ type RefreshConfig struct {
 // RefreshStore is an [authserver.RefreshStore] on Redis, shared by every
 // authorization server replica. Rotate is one Lua script: of concurrent
 // rotations of one token on any replicas exactly one wins, and a token of
-// an older generation than its family's current one, however old,
-// revokes the whole family for all of them. Redis holds the family's
-// current generation and the SHA-256 of its secret, never a token. Families
+// one of the authserver.RefreshReuseGenerations generations before its
+// family's current one, presented with its secret, revokes the whole
+// family for all of them (with another secret it is only unknown). Redis
+// holds the family's current generation and the SHA-256 of its secret and
+// of those earlier generations' secrets, never a token. Families
 // expire in Redis after their idle or absolute lifetime, so Redis holds
 // only live families, and at most RefreshConfig.Limits per subject, so
 // one user cannot grow Redis without bound (size it with maxmemory and
