@@ -18,6 +18,11 @@ func TestHashSecret(t *testing.T) {
 		{"secret without newline", "0123456789abcdef-secret", nil, 0},
 		{"too short", "short\n", nil, 2},
 		{"secret as argument refused", "", []string{"0123456789abcdef"}, 2},
+		{"longest secret", strings.Repeat("s", maxSecretInput) + "\r\n", nil, 0},
+		{"longest secret without newline", strings.Repeat("s", maxSecretInput), nil, 0},
+		{"one byte too long refused", strings.Repeat("s", maxSecretInput+1) + "\n", nil, 2},
+		{"one byte too long without newline refused", strings.Repeat("s", maxSecretInput+1), nil, 2},
+		{"long input refused, not truncated", strings.Repeat("s", 3*maxSecretInput), nil, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -26,6 +31,9 @@ func TestHashSecret(t *testing.T) {
 			code := hashSecretCmd(tt.args, strings.NewReader(tt.stdin), &out, &errOut)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d (stderr %q)", code, tt.code, errOut.String())
+			}
+			if code != 0 && tt.code == 2 && len(tt.stdin) > maxSecretInput && !strings.Contains(errOut.String(), "longer than") {
+				t.Fatalf("stderr %q does not say the secret is too long", errOut.String())
 			}
 			if code == 0 {
 				h := strings.TrimSpace(out.String())
