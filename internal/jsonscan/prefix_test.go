@@ -24,6 +24,17 @@ func TestFastPathsEveryPrefix(t *testing.T) {
 		`{"a":1,}`, `{"a":1}}`, `{"a":true}`, `{"a":false ,"b":true }`, `{"a":0,"b":-0,"c":01}`,
 		`{"a":123456789012345678901234567890,"b":9e9}`, `{"a":"xxxxxxxx","A":"x"}`, `{"a":[true,false,1,"x"]}`,
 	}
+	// Every literal with one byte replaced, as a member value and an
+	// element, so that a literal compared on fewer bytes than it has is
+	// caught.
+	for _, lit := range []string{"true", "false", "null", "12"} {
+		for p := 0; p < len(lit); p++ {
+			for _, c := range []byte{'x', 'E', 'T', ' ', '}', ',', '"', 0} {
+				m := lit[:p] + string(c) + lit[p+1:]
+				bodies = append(bodies, `{"a":`+m+`}`, `{"a":`+m+`,"b":1}`, `[`+m+`]`)
+			}
+		}
+	}
 	for _, s := range bodies {
 		for n := 1; n <= len(s); n++ {
 			for _, max := range []int{1, 2, 3, 4, DefaultMaxDepth} {
