@@ -36,7 +36,10 @@ type Config struct {
 	// step-up.
 	MaxStepUps int
 	// ExpirySkew is OPTIONAL: a token expiring within it is renewed before
-	// use. Default DefaultExpirySkew.
+	// use; a token whose lifetime (from its fetch to its expiry) is under
+	// 2×ExpirySkew is renewed when half of it has passed instead, so that a
+	// short-lived token is not fetched again for every request. Default
+	// DefaultExpirySkew.
 	ExpirySkew time.Duration
 	// AllowRootResourceSameOrigin is OPTIONAL (default false): accept a
 	// root well-known PRM (/.well-known/oauth-protected-resource, tried only
@@ -83,6 +86,7 @@ type Authorizer struct {
 	d      *Discovery
 	scopes []string
 	tok    *Token
+	tokAt  time.Time // when tok was fetched
 }
 
 // New validates cfg and returns an Authorizer. It does no I/O.
@@ -138,18 +142,28 @@ func (a *Authorizer) lock(ctx context.Context) error {
 
 func (a *Authorizer) unlock() { <-a.sem }
 
-func (a *Authorizer) valid(t *Token) bool {
-	return t != nil && (t.Expiry.IsZero() || a.cfg.Now().Add(a.cfg.ExpirySkew).Before(t.Expiry))
+// valid reports whether t, fetched at at, is still to be used: it has no
+// expiry, or expires after min(ExpirySkew, half its lifetime) from now.
+func (a *Authorizer) valid(t *Token, at time.Time) bool {
+	if t == nil {
+		return false
+	}
+	if t.Expiry.IsZero() {
+		return true
+	}
+	skew := min(a.cfg.ExpirySkew, t.Expiry.Sub(at)/2)
+	return a.cfg.Now().Add(skew).Before(t.Expiry)
 }
 
 // Token returns the current access token, renewing it through the Grant
-// when it expires within ExpirySkew (for EMA that means a fresh ID-JAG).
+// when it expires within ExpirySkew, or within half its lifetime when that
+// is shorter (for EMA that means a fresh ID-JAG).
 // Before any discovery it returns an error wrapping ErrNotAuthorized.
 func (a *Authorizer) Token(ctx context.Context) (*Token, error) {
 	a.mu.Lock()
-	t, d := a.tok, a.d
+	t, at, d := a.tok, a.tokAt, a.d
 	a.mu.Unlock()
-	if a.valid(t) {
+	if a.valid(t, at) {
 		return t, nil
 	}
 	if d == nil {
@@ -160,9 +174,9 @@ func (a *Authorizer) Token(ctx context.Context) (*Token, error) {
 	}
 	defer a.unlock()
 	a.mu.Lock()
-	t, d, scopes := a.tok, a.d, a.scopes
+	t, at, d, scopes := a.tok, a.tokAt, a.d, a.scopes
 	a.mu.Unlock()
-	if a.valid(t) {
+	if a.valid(t, at) {
 		return t, nil
 	}
 	return a.fetch(ctx, d, scopes)
@@ -170,12 +184,13 @@ func (a *Authorizer) Token(ctx context.Context) (*Token, error) {
 
 // fetch gets a token from the Grant and stores it. Callers hold the sem.
 func (a *Authorizer) fetch(ctx context.Context, d *Discovery, scopes []string) (*Token, error) {
+	at := a.cfg.Now()
 	t, err := a.cfg.Grant.FetchToken(ctx, &TokenRequest{AuthServer: d.AuthServer, Resource: d.Resource, Scopes: scopes})
 	if err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
-	a.d, a.scopes, a.tok = d, scopes, t
+	a.d, a.scopes, a.tok, a.tokAt = d, scopes, t, at
 	a.mu.Unlock()
 	return t, nil
 }
@@ -204,9 +219,9 @@ func (a *Authorizer) HandleUnauthorized(ctx context.Context, h http.Header, fail
 	}
 	defer a.unlock()
 	a.mu.Lock()
-	cur := a.tok
+	cur, at := a.tok, a.tokAt
 	a.mu.Unlock()
-	if cur != nil && cur.AccessToken != failedToken && a.valid(cur) {
+	if cur != nil && cur.AccessToken != failedToken && a.valid(cur, at) {
 		return nil
 	}
 	d, err := a.disc.discover(ctx, a.cfg.ServerURL, bc)
@@ -246,9 +261,9 @@ func (a *Authorizer) HandleInsufficientScope(ctx context.Context, h http.Header,
 	}
 	defer a.unlock()
 	a.mu.Lock()
-	cur, d, scopes := a.tok, a.d, a.scopes
+	cur, at, d, scopes := a.tok, a.tokAt, a.d, a.scopes
 	a.mu.Unlock()
-	if cur != nil && cur.AccessToken != failedToken && a.valid(cur) {
+	if cur != nil && cur.AccessToken != failedToken && a.valid(cur, at) {
 		return nil
 	}
 	if d == nil {
