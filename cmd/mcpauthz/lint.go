@@ -133,7 +133,8 @@ func lintCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 // writeSeal writes the trailer into the policy, or the sidecar next to it,
-// atomically (temporary file, then rename).
+// atomically (temporary file, then rename). A file to replace that is a
+// symbolic link is refused, never replaced by a regular file.
 func writeSeal(path string, text []byte, mode string) error {
 	if mode == "trailer" {
 		return writeAtomic(path, casbinauthz.SealTrailer(text))
@@ -143,7 +144,12 @@ func writeSeal(path string, text []byte, mode string) error {
 
 func writeAtomic(path string, b []byte) error {
 	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSymlink != 0 {
+			// the rename would replace the link with a regular file; a
+			// Kubernetes ConfigMap mount is such a link chain (..data)
+			return fmt.Errorf("%s is a symbolic link (a ConfigMap mount?): refusing to replace it; seal the policy where it is written (its source, before it is mounted)", path)
+		}
 		mode = fi.Mode().Perm()
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
