@@ -28,6 +28,21 @@ import (
 //
 // next must not keep the request or the writer after it returns.
 func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.ResponseWriter, *http.Request)) {
+	g.serve(w, r, next, nil)
+}
+
+// ServeHandler is [Guard.Serve] with next as an http.Handler, whose
+// ServeHTTP it calls directly. Passing a handler's method value to Serve
+// puts a wrapper frame between the Guard and the handler; every frame
+// under the MCP handler is unwound again whenever the collector scans the
+// goroutine or the heap profiler samples an allocation, which behind a
+// garbage-heavy go-sdk server is about once per request.
+func (g *Guard) ServeHandler(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	g.serve(w, r, nil, next)
+}
+
+// serve is Serve (fn) and ServeHandler (h); exactly one of them is set.
+func (g *Guard) serve(w http.ResponseWriter, r *http.Request, fn func(http.ResponseWriter, *http.Request), h http.Handler) {
 	if g == nil {
 		nilGuardHandler{}.ServeHTTP(w, r) // ErrNilGuard: 500, next is not called
 		return
@@ -74,13 +89,25 @@ func (g *Guard) Serve(w http.ResponseWriter, r *http.Request, next func(http.Res
 	case res.NeedsFilter():
 		fw := res.WrapResponseWriter(w)
 		defer fw.Close() // a filter failure has already been answered with a 500
-		next(fw, r)
+		if h != nil {
+			h.ServeHTTP(fw, r)
+		} else {
+			fn(fw, r)
+		}
 	case res.CreatesSession():
 		sw := &sessionWriter{ResponseWriter: w, res: res, g: g}
-		next(sw, r)
+		if h != nil {
+			h.ServeHTTP(sw, r)
+		} else {
+			fn(sw, r)
+		}
 		sw.bind() // no-op when already bound
 	default:
-		next(w, r)
+		if h != nil {
+			h.ServeHTTP(w, r)
+		} else {
+			fn(w, r)
+		}
 		// The plain allowed path: nothing but the restored body refers to
 		// the pooled buffer (the inspection copied what the Result keeps,
 		// and the scratch was zeroed). Once next read it to EOF and

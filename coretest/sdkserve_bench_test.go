@@ -124,7 +124,7 @@ func benchSDKServer(stateless bool) http.Handler {
 
 // guardHandler is h behind e's Guard, as the net/http adapter mounts it.
 func (e *BenchEnv) guardHandler(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.Guard.Serve(w, r, h.ServeHTTP) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.Guard.ServeHandler(w, r, h) })
 }
 
 // sdkRequest returns a function that serves the benchmark request to h

@@ -20,12 +20,21 @@ import (
 // bytes.
 func Middleware(g *core.Guard) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		next = SDKHandler(next) // passes straight through when the context carries the TokenInfo
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			g.Serve(w, r, next.ServeHTTP)
-		})
+		// SDKHandler passes straight through when the context carries the
+		// TokenInfo. Handler types rather than closures and method values:
+		// each frame under the MCP handler is unwound again when the
+		// collector scans the stack (core.Guard.ServeHandler).
+		return &guarded{g: g, next: SDKHandler(next)}
 	}
 }
+
+// guarded is Middleware's handler.
+type guarded struct {
+	g    *core.Guard
+	next http.Handler
+}
+
+func (h *guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.g.ServeHandler(w, r, h.next) }
 
 // SDKHandler makes sure a Go MCP SDK handler sees the principal that a
 // Guard adapter stored in the request context as auth.TokenInfo (UserID =
@@ -41,16 +50,21 @@ func Middleware(g *core.Guard) func(http.Handler) http.Handler {
 // wrapper, so a handler mounted without the Guard fails closed.
 func SDKHandler(next http.Handler) http.Handler {
 	slow := auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true, ClockSkew: sdkClockSkew})(next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		if auth.TokenInfoFromContext(ctx) != nil {
-			if _, ok := core.PrincipalFromContext(ctx); ok {
-				next.ServeHTTP(w, r)
-				return
-			}
+	return &sdkHandler{next: next, slow: slow}
+}
+
+// sdkHandler is SDKHandler's handler.
+type sdkHandler struct{ next, slow http.Handler }
+
+func (s *sdkHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if auth.TokenInfoFromContext(ctx) != nil {
+		if _, ok := core.PrincipalFromContext(ctx); ok {
+			s.next.ServeHTTP(w, r)
+			return
 		}
-		slow.ServeHTTP(w, r)
-	})
+	}
+	s.slow.ServeHTTP(w, r)
 }
 
 // sdkClockSkew keeps the go-sdk's own expiry check (wall clock, no leeway by
