@@ -16,7 +16,7 @@ func FuzzMapClaims(f *testing.F) {
 		`{"iss":"i","sub":"alice","client_id":"alice"}`,
 		`{"iss":"i","sub":"u","groups":["a",1,null,{"x":[]}],"scope":"a b","scp":["c",2]}`,
 		`{"iss":"https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0","tid":"72f988bf-86f1-41af-91ab-2d7cd011db47","oid":"o","sub":"o","azp":"c","idtyp":"app","roles":["r"]}`,
-		`{"iss":"k","sub":"s","client_id":"b","preferred_username":"service-account-b","realm_access":{"roles":[1,"r"]},"resource_access":{"mcp":{"roles":"x"}}}`,
+		`{"iss":"k","sub":"s","azp":"b","client_id":"b","preferred_username":"service-account-b","realm_access":{"roles":[1,"r"]},"resource_access":{"mcp":{"roles":"x"}}}`,
 		`{"iss":"a","sub":"x@clients","gty":"client-credentials","azp":"x","https://ns/roles":[true]}`,
 		`{"iss":"g","sub":"1","azp":"2","email":"e","email_verified":"true","hd":"example.com"}`,
 		`{"iss":"o","cid":"c","sub":"c","uid":null,"scp":[[]]}`,

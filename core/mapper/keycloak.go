@@ -27,10 +27,20 @@ type KeycloakConfig struct {
 //   - attributes "preferred_username", "email", "acr", "amr".
 //
 // Classification: a client is a service-account token: it carries
-// "client_id" (or "clientId") and its "preferred_username" equals
-// "service-account-<client id>" (case-insensitively). Every other token is a
-// user. Requiring both markers means a user token never becomes the client
-// principal even if the server adds "client_id" to every token (RFC 9068).
+// "client_id" (or "clientId"), its "azp" is that same client id, and its
+// "preferred_username" equals "service-account-<client id>"
+// (case-insensitively). Every other token is a user. Requiring all three
+// means a user token never becomes the client principal even if the server
+// adds "client_id" to every token (RFC 9068): Keycloak creates the user
+// "service-account-<client id>" (lower-cased) when a client's service
+// account is enabled, and usernames are unique in a realm, so no one can
+// register or be renamed to it while the service account exists. A user
+// who takes that name for a client WITHOUT a service account (a realm with
+// self-registration, an identity-provider login or a federation choosing
+// the username) is a client principal only for tokens issued to that very
+// client (azp), and only if the realm also adds "client_id" to user
+// tokens; grant nothing to a client principal whose client has no service
+// account.
 func Keycloak(cfg KeycloakConfig) (*Mapper, error) {
 	clients := append([]string(nil), cfg.ClientRoles...)
 	for _, cl := range clients {
@@ -51,6 +61,10 @@ func Keycloak(cfg KeycloakConfig) (*Mapper, error) {
 		IsClient: func(c *core.Claims, _, _ string) (bool, error) {
 			id, err := firstString(c, []string{"client_id", "clientId"})
 			if err != nil || id == "" {
+				return false, err
+			}
+			azp, err := optString(c, "azp")
+			if err != nil || azp != id {
 				return false, err
 			}
 			user, err := optString(c, "preferred_username")
