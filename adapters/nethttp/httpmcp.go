@@ -20,15 +20,12 @@ import (
 // bytes.
 func Middleware(g *core.Guard) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		// SDKHandler passes straight through when the context carries the
-		// TokenInfo. Handler types rather than closures and method values:
-		// each frame under the MCP handler is unwound again when the
-		// collector scans the stack (core.Guard.ServeHandler).
+		// Handler types, not closures: every frame under the MCP handler is
+		// unwound again when the collector scans the stack (Guard.ServeHandler).
 		return &guarded{g: g, next: SDKHandler(next)}
 	}
 }
 
-// guarded is Middleware's handler.
 type guarded struct {
 	g    *core.Guard
 	next http.Handler
@@ -53,7 +50,6 @@ func SDKHandler(next http.Handler) http.Handler {
 	return &sdkHandler{next: next, slow: slow}
 }
 
-// sdkHandler is SDKHandler's handler.
 type sdkHandler struct{ next, slow http.Handler }
 
 func (s *sdkHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
