@@ -26,7 +26,10 @@
 //     extensions in the client capabilities.
 //
 // Every token request carries "resource" (RFC 8707) = the protected
-// resource metadata's resource.
+// resource metadata's resource, except where
+// [ClientCredentialsConfig.Resource] says otherwise for an authorization
+// server that refuses it (Microsoft Entra ID's v2.0 token endpoint:
+// [ResourceOmit]; its v1 endpoint: [ResourceExplicit]).
 //
 // # Security
 //

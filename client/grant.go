@@ -16,8 +16,9 @@ import (
 // [*EnterpriseManaged]. Implementations must be safe for concurrent use.
 type Grant interface {
 	// FetchToken requests a new access token. It must send req.Resource as
-	// the "resource" parameter and must not send credentials to an issuer
-	// other than the one they are bound to.
+	// the "resource" parameter (unless configured otherwise for a server
+	// that refuses it: ClientCredentialsConfig.Resource) and must not send
+	// credentials to an issuer other than the one they are bound to.
 	FetchToken(ctx context.Context, req *TokenRequest) (*Token, error)
 	// BoundIssuer returns the issuer the grant's credentials are bound to,
 	// or "" while unbound. Discovery prefers this issuer.
