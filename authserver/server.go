@@ -194,8 +194,15 @@ func New(cfg Config) (*Server, error) {
 		s.replay = m
 	}
 	if q, ok := cfg.ReplayStore.(replay.Quarantiner); ok {
-		if need := cfg.ReplayMarkLifetime(); q.Quarantine() < need {
+		need := cfg.ReplayMarkLifetime()
+		if q.Quarantine() < need {
 			return nil, cfgErr("replay_store", fmt.Sprintf("its quarantine %v is shorter than the longest replay mark (%v, Config.ReplayMarkLifetime): a mark lost in a failover could be redeemed again after it", q.Quarantine(), need))
+		}
+		// A refresh store that detects the same events (stores/redis) may
+		// be the first to see one and start the quarantine both stores
+		// then keep: its own must be as long.
+		if rq, ok := brokerRefreshStore(cfg).(replay.Quarantiner); ok && rq.Quarantine() < need {
+			return nil, cfgErr("broker.refresh_store", fmt.Sprintf("its quarantine %v is shorter than the longest replay mark (%v, Config.ReplayMarkLifetime): it may start the quarantine the replay store keeps after a failover, and a mark lost then could be redeemed again after it; give it the replay store's quarantine", rq.Quarantine(), need))
 		}
 	}
 	s.warnPerProcess(cfg)
@@ -403,6 +410,14 @@ func newDummyKeySet() (jose.KeySet, error) {
 func sameValue(a, b any) bool {
 	ta := reflect.TypeOf(a)
 	return ta != nil && ta == reflect.TypeOf(b) && ta.Comparable() && a == b
+}
+
+// brokerRefreshStore is cfg.Broker.RefreshStore, nil without a broker.
+func brokerRefreshStore(cfg Config) RefreshStore {
+	if cfg.Broker == nil {
+		return nil
+	}
+	return cfg.Broker.RefreshStore
 }
 
 // warnPerProcess logs, at start-up, a shared code key combined with

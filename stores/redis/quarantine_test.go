@@ -248,3 +248,89 @@ func TestCodeQuarantineMustCoverMarks(t *testing.T) {
 		})
 	}
 }
+
+// TestCodeRefreshQuarantineMustCoverMarks: the refresh store shares the
+// replay store's epoch key, and whichever store first sees a failover,
+// restart or flush starts the quarantine both keep. With a refresh store
+// built in code with a shorter quarantine than the replay store's, a
+// refresh request arriving first after a flush shortened the replay
+// store's quarantine to the refresh store's: a one-time use lost in the
+// flush (a jti, a code) was accepted again 400 ms later under a
+// configured 20 min quarantine. authserver.New now refuses a refresh
+// store whose quarantine is shorter than the longest replay mark.
+func TestCodeRefreshQuarantineMustCoverMarks(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	ctx := context.Background()
+	t.Run("the first store to see a flush starts the quarantine", func(t *testing.T) {
+		cfg := Config{Client: srv.client(t), Prefix: "{qshare}:"}
+		rs, err := NewReplayStore(ctx, ReplayConfig{Config: cfg, Quarantine: 20 * time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := NewRefreshStore(RefreshConfig{Config: cfg, Quarantine: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp := time.Now().Add(time.Hour)
+		if err := rs.CheckAndStore(ctx, "idjag|i|lost", exp); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fs.Peek(ctx, rtok("h", 1)); !errors.Is(err, authserver.ErrRefreshUnknown) {
+			t.Fatal(err)
+		}
+		if err := srv.client(t).FlushAll(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fs.Peek(ctx, rtok("h", 1)); !errors.Is(err, ErrQuarantine) {
+			t.Fatalf("refresh peek after the flush: %v, want the quarantine", err)
+		}
+		// The replay store keeps the quarantine the refresh store started.
+		var qe *QuarantineError
+		if err := rs.CheckAndStore(ctx, "idjag|i|lost", exp); !errors.As(err, &qe) || time.Until(qe.Until) > time.Second {
+			t.Fatalf("replay store after the refresh store's peek: %v, want its 300 ms quarantine", err)
+		}
+	})
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		replay  time.Duration
+		refresh time.Duration
+		ok      bool
+	}{
+		{name: "defaults", ok: true},
+		{name: "both 20m", replay: 20 * time.Minute, refresh: 20 * time.Minute, ok: true},
+		{name: "refresh 1s", replay: 20 * time.Minute, refresh: time.Second},
+		{name: "refresh 11m29s under the broker's 11m30s marks", refresh: 11*time.Minute + 29*time.Second},
+		{name: "refresh 11m30s", refresh: 11*time.Minute + 30*time.Second, ok: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			base := Config{Client: srv.client(t), Prefix: "{qrefresh}:"}
+			gs, err := NewGrantStore(ctx, ReplayConfig{Config: base, Quarantine: tt.replay})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs, err := NewRefreshStore(RefreshConfig{Config: base, Quarantine: tt.refresh})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := authserver.Config{
+				Issuer:      "https://as.example.com",
+				Resources:   []authserver.Resource{{ID: "https://mcp.example.com/mcp", Scopes: []string{"mcp:tools"}}},
+				SigningKeys: []authserver.SigningKey{{Signer: key, KeyID: "k"}},
+				ReplayStore: gs, RateLimiter: gs,
+			}
+			withBroker(&cfg)
+			cfg.Broker.RefreshStore = fs
+			_, err = authserver.New(cfg)
+			if (err == nil) != tt.ok || (err != nil && !strings.Contains(err.Error(), "refresh_store")) {
+				t.Fatalf("authserver.New: %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}

@@ -213,9 +213,13 @@ type RefreshConfig struct {
 	Limits authserver.RefreshLimits
 	// Quarantine is how long Rotate and Peek answer a [*QuarantineError]
 	// (503) after the store finds that the Redis dataset may have lost
-	// writes, as ReplayConfig.Quarantine (the same epoch key: give both
-	// the same value). OPTIONAL; zero means DefaultQuarantine; at most
-	// MaxQuarantine.
+	// writes, as ReplayConfig.Quarantine. The stores share the epoch key,
+	// and whichever first sees a failover, restart or flush starts the
+	// quarantine the others then keep, so give both the same value:
+	// authserver.New refuses a refresh store whose quarantine is shorter
+	// than its longest replay mark (Config.ReplayMarkLifetime) when the
+	// replay store has one too. OPTIONAL; zero means DefaultQuarantine;
+	// at most MaxQuarantine.
 	Quarantine time.Duration
 }
 
@@ -283,6 +287,11 @@ func NewRefreshStore(cfg RefreshConfig) (*RefreshStore, error) {
 }
 
 var errFamilyExists = errors.New("redisstore: refresh family exists")
+
+// Quarantine implements authserver/replay.Quarantiner:
+// RefreshConfig.Quarantine or its default, which authserver.New checks as
+// it checks the replay store's.
+func (s *RefreshStore) Quarantine() time.Duration { return s.quarantine }
 
 // Save implements [authserver.RefreshStore].
 func (s *RefreshStore) Save(ctx context.Context, t authserver.RefreshToken, f authserver.RefreshFamily) error {
