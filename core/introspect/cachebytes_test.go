@@ -80,3 +80,41 @@ func TestCacheBoundedInBytes(t *testing.T) {
 		})
 	}
 }
+
+// TestRejectionTextBounded: a negative entry keeps the rejection's error,
+// charged as entryOverhead (512 bytes), and the verifier logs it. Values
+// the response chose (iss, token_type, aud), up to MaxResponseBytes (64
+// KiB), went into its text whole: 10,000 cached rejections (MaxEntries)
+// could hold about 600 MiB while accounting 5 MiB of the 32 MiB
+// MaxBytes. Each value is now cut to maxErrValue.
+func TestRejectionTextBounded(t *testing.T) {
+	t.Parallel()
+	huge := strings.Repeat("a", 30<<10)
+	as := newFakeAS()
+	srv := as.server(t)
+	cases := []struct{ name, body string }{
+		{"iss", fmt.Sprintf(`{"active":true,"aud":%q,"iss":%q}`, testAud, huge)},
+		{"token_type", fmt.Sprintf(`{"active":true,"aud":%q,"token_type":%q}`, testAud, huge)},
+		{"aud", fmt.Sprintf(`{"active":true,"aud":[%q,%q]}`, huge, huge)},
+	}
+	for _, tc := range cases {
+		as.set("tok-"+tc.name, answer{body: tc.body})
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			v, err := New(baseConfig(srv.URL, newClock()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(context.Background(), "tok-"+tc.name)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if n := len(err.Error()); n > 1024 {
+				t.Errorf("rejection text of %d bytes, want at most 1024", n)
+			}
+			if _, again := v.Verify(context.Background(), "tok-"+tc.name); again == nil || again.Error() != err.Error() {
+				t.Errorf("cached rejection %v, want %v", again, err)
+			}
+		})
+	}
+}

@@ -60,6 +60,11 @@ func parseResponse(body []byte) (*response, core.RawClaims, error) {
 	return &r, raw, nil
 }
 
+// maxErrValue bounds a value of the response quoted in a rejection, which
+// a negative cache entry keeps (charged as entryOverhead) and the
+// verifier logs.
+const maxErrValue = 256
+
 // checks is the part of Config the claim checks need.
 type checks struct {
 	issuer     string
@@ -75,7 +80,7 @@ func claimsFrom(r *response, raw core.RawClaims, ck checks, now time.Time) (*cor
 		return nil, core.ErrInactiveToken
 	}
 	if r.TokenType != nil && !strings.EqualFold(*r.TokenType, "Bearer") {
-		return nil, fmt.Errorf("%w: token_type %q", core.ErrTokenType, *r.TokenType)
+		return nil, fmt.Errorf("%w: token_type %q", core.ErrTokenType, clip.String(*r.TokenType, 64))
 	}
 	// Keycloak names its token kinds in "typ" (an offline_access refresh
 	// token is "Offline").
@@ -97,7 +102,7 @@ func claimsFrom(r *response, raw core.RawClaims, ck checks, now time.Time) (*cor
 	c := &core.Claims{Raw: raw}
 	if r.Iss != nil {
 		if *r.Iss != ck.issuer {
-			return nil, fmt.Errorf("%w: %q", core.ErrIssuer, *r.Iss)
+			return nil, fmt.Errorf("%w: %q", core.ErrIssuer, clip.String(*r.Iss, maxErrValue))
 		}
 		c.Issuer = *r.Iss
 	} else {
@@ -169,5 +174,5 @@ func audience(raw core.RawClaims, ck checks) ([]string, error) {
 			return list, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: %q", core.ErrAudience, list)
+	return nil, fmt.Errorf("%w: %s", core.ErrAudience, clip.String(fmt.Sprintf("%q", list), maxErrValue))
 }
