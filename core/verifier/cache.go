@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -58,7 +59,6 @@ type cacheEntry struct {
 	claims *core.Claims
 	leeway time.Duration
 	until  time.Time       // insertion + TTL
-	keys   jose.KeySet     // the issuer's key set
 	key    *jose.PublicKey // the key that verified the token
 	// The window in which checkTimes passes, computed once by put so that
 	// a hit compares now with two instants instead of redoing the claim
@@ -67,6 +67,12 @@ type cacheEntry struct {
 	// either is set). Outside it checkTimes runs and names the failure.
 	expEnd, notBefore       time.Time
 	hasExpEnd, hasNotBefore bool
+	// The same window narrowed by the TTL, as Unix nanoseconds for the
+	// coarse clock's hits (coarseOK): fromNs <= now < toNs.
+	fromNs, toNs int64
+	// kc is the issuer's key set when it can tell whether key is still
+	// in it (keyContainer), else nil.
+	kc keyContainer
 }
 
 // setWindow computes the entry's time window from its claims and leeway:
@@ -88,6 +94,33 @@ func (e *cacheEntry) setWindow() {
 	}
 }
 
+// setCoarseWindow computes fromNs and toNs from the window and until.
+// Instants UnixNano cannot represent are clamped so that the window only
+// narrows: a notBefore after until can never be met (fromNs = MaxInt64).
+func (e *cacheEntry) setCoarseWindow() {
+	to := e.until
+	if e.hasExpEnd && e.expEnd.Before(to) {
+		to = e.expEnd
+	}
+	e.toNs = unixNanoBounded(to)
+	e.fromNs = math.MinInt64
+	switch {
+	case !e.hasNotBefore:
+	case e.notBefore.After(e.until):
+		e.fromNs = math.MaxInt64
+	default:
+		e.fromNs = unixNanoBounded(e.notBefore)
+	}
+}
+
+// coarseOK reports whether the entry passes its time checks (claims and
+// TTL) at every instant of r's interval [lo, hi]: then it passes at the
+// instant the wall clock is in. False does not mean the token fails: the
+// caller decides it again with an exact clock reading.
+func (e *cacheEntry) coarseOK(r *clockReading) bool {
+	return r.lo >= e.fromNs && r.hi < e.toNs
+}
+
 // timesOK reports whether checkTimes passes at now (see setWindow).
 func (e *cacheEntry) timesOK(now time.Time) bool {
 	return (!e.hasExpEnd || now.Before(e.expEnd)) && (!e.hasNotBefore || !now.Before(e.notBefore))
@@ -103,8 +136,7 @@ type keyContainer interface {
 // keyStillTrusted reports whether the verifying key is still in its key
 // set at now. Key sets that cannot tell are trusted until the entry's TTL.
 func (e *cacheEntry) keyStillTrusted(now time.Time) bool {
-	kc, ok := e.keys.(keyContainer)
-	return !ok || kc.ContainsAt(e.key, now)
+	return e.kc == nil || e.kc.ContainsAt(e.key, now)
 }
 
 func newTokenCache(c CacheConfig) *tokenCache {
@@ -122,11 +154,25 @@ func newTokenCache(c CacheConfig) *tokenCache {
 	return t
 }
 
-func (t *tokenCache) get(token string, now time.Time) (*cacheEntry, bool) {
+// lookup returns token's entry, or nil. The map key is only token's last
+// keyLen bytes, so the entry's whole token is compared with token: the one
+// check that every byte presented is the byte verified. Any cheaper check
+// would leave bytes unread, which a token could change freely (a second
+// hash kept with the entry would read them all too, and more slowly than
+// this comparison does); and the key's bytes are not secret.
+func (t *tokenCache) lookup(token string) *cacheEntry {
 	t.mu.RLock()
 	e := t.m[cacheKey(token)]
 	t.mu.RUnlock()
 	if e == nil || e.token != token {
+		return nil
+	}
+	return e
+}
+
+func (t *tokenCache) get(token string, now time.Time) (*cacheEntry, bool) {
+	e := t.lookup(token)
+	if e == nil {
 		return nil, false
 	}
 	if !now.Before(e.until) {
@@ -140,6 +186,7 @@ func (t *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 	e.token = token
 	e.until = now.Add(t.ttl)
 	e.setWindow()
+	e.setCoarseWindow()
 	e.size = entrySize(token, e.claims)
 	if e.size > t.maxBytes/8 {
 		return // one token never takes more than an eighth of the cache

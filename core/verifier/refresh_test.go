@@ -98,7 +98,8 @@ func TestCacheKeepsEntryWhileKeyPresent(t *testing.T) {
 		t.Fatal(err)
 	}
 	clone := *pk
-	e := &cacheEntry{keys: jose.NewStaticKeySet(pk), key: &clone}
+	keys := jose.NewStaticKeySet(pk)
+	e := &cacheEntry{kc: keys.(keyContainer), key: &clone}
 	if !e.keyStillTrusted(t0) {
 		t.Fatal("equal key not trusted")
 	}
@@ -107,7 +108,7 @@ func TestCacheKeepsEntryWhileKeyPresent(t *testing.T) {
 		t.Fatal("different key material with the same kid trusted")
 	}
 	// A key set that cannot tell is trusted (bounded by TTL).
-	e.keys = &countingKeySet{KeySet: e.keys}
+	e.kc, _ = jose.KeySet(&countingKeySet{KeySet: keys}).(keyContainer)
 	if !e.keyStillTrusted(t0) {
 		t.Fatal("opaque key set")
 	}

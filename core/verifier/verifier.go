@@ -26,6 +26,7 @@ type Verifier struct {
 	maxLen    int
 	allAlgs   []string
 	now       func() time.Time
+	clock     *coarseClock // cache hits' clock; nil with Config.Now
 	cache     *tokenCache
 	diag      *diagnostics
 	audList   []string // Config.Audience as configured, for diagnostics
@@ -84,6 +85,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 	if v.now == nil {
 		v.now = time.Now
+		v.clock = newCoarseClock()
 	}
 	if err := v.addAudiences(v.audience, cfg.Audience); err != nil {
 		return nil, err

@@ -33,10 +33,23 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*core.Claims, erro
 // (core.CachedVerifier): hit is false, and nothing is recorded, when the
 // token is not cached or its verifying key left the issuer's key set; then
 // Verify verifies it. Only tokens that parsed as compact JWS are cached.
+//
+// With the default clock a hit is decided on a reading at most
+// clockGranularity (1 ms) old that must pass over its whole interval (see
+// coarseClock); otherwise, and for a Config.Now clock, on a fresh reading.
 func (v *Verifier) VerifyCached(ctx context.Context, token string) (*core.Claims, bool, error) {
 	if v.cache == nil {
 		return nil, false, nil
 	}
+	if v.clock != nil {
+		if e := v.cache.lookup(token); e != nil {
+			if r := v.clock.read(); e.coarseOK(r) && e.keyStillTrusted(r.upper) {
+				v.lookups.Record(ctx, true)
+				return e.claims, true, nil // shared, read-only (see Verify)
+			}
+		}
+	}
+	// Not cached, or near an edge of its window: decided exactly.
 	c, hit, err := v.cached(ctx, token, v.now(), false)
 	if err != nil {
 		v.diag.report(err)
@@ -108,7 +121,8 @@ func (v *Verifier) verify(ctx context.Context, token string) (*core.Claims, erro
 	if v.cache != nil {
 		// The Guard keeps what it derives from the token here, charged to
 		// the entry so MaxBytes bounds it too.
-		e := &cacheEntry{claims: c, leeway: is.leeway, keys: is.keys, key: pk}
+		e := &cacheEntry{claims: c, leeway: is.leeway, key: pk}
+		e.kc, _ = is.keys.(keyContainer)
 		c.Memo = core.NewTokenMemo(func(n int) bool { return v.cache.charge(token, e, n, v.now()) })
 		v.cache.put(token, e, now)
 	}
