@@ -12,7 +12,8 @@
 // ID "jti", and Raw with every member (numbers as json.Number).
 //
 // Checks on an active response, each a typed error:
-//   - "token_type", when present, must be "Bearer" (case-insensitive); a
+//   - "token_type", when present, must be "Bearer" (case-insensitive) or
+//     "access_token" (Duende IdentityServer names the kind of token); a
 //     "typ" of "Refresh", "Offline" or "ID" (Keycloak) is rejected, and so
 //     is a "token_use" other than "access_token" or "access" (Ory Hydra
 //     introspects refresh tokens too and answers them with token_type

@@ -79,7 +79,10 @@ func claimsFrom(r *response, raw core.RawClaims, ck checks, now time.Time) (*cor
 	if !*r.Active {
 		return nil, core.ErrInactiveToken
 	}
-	if r.TokenType != nil && !strings.EqualFold(*r.TokenType, "Bearer") {
+	// RFC 7662 means the token_type of RFC 6749 §7.1 ("Bearer"); Duende
+	// IdentityServer (7.1 on) answers with the kind of token instead:
+	// "access_token", or "refresh_token" for a refresh token.
+	if r.TokenType != nil && !strings.EqualFold(*r.TokenType, "Bearer") && *r.TokenType != "access_token" {
 		return nil, fmt.Errorf("%w: token_type %q", core.ErrTokenType, clip.String(*r.TokenType, 64))
 	}
 	// Keycloak names its token kinds in "typ" (an offline_access refresh

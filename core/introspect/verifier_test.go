@@ -141,6 +141,10 @@ func TestResponses(t *testing.T) {
 		{"html", answer{ctype: "text/html", body: `{"active":true}`}, false, core.ErrUnavailable, nil},
 		{"json with charset", answer{ctype: "application/json; charset=utf-8", body: `{"active":true,"aud":"https://mcp.example.com/mcp"}`}, false, nil, []string{testAud}},
 		{"refresh token_type", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","token_type":"refresh_token"}`}, false, core.ErrTokenType, nil},
+		// Duende IdentityServer (7.1 on) names the kind of token.
+		{"duende access token_type", answer{body: `{"iss":"https://as.example.com","nbf":1767225000,"iat":1767225000,"exp":1767228600,"aud":"https://mcp.example.com/mcp","client_id":"client","sub":"alice","jti":"44FD2DE9E9F8E9F4DDD141CD7C244BE9","scope":"mcp","token_type":"access_token","active":true}`}, false, nil, []string{testAud}},
+		{"duende refresh token_type", answer{body: `{"iss":"https://as.example.com","aud":"https://mcp.example.com/mcp","client_id":"client","sub":"alice","scope":"mcp offline_access","token_type":"refresh_token","active":true}`}, false, core.ErrTokenType, nil},
+		{"id_token token_type", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","token_type":"id_token"}`}, false, core.ErrTokenType, nil},
 		{"bearer lower case", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","token_type":"bearer"}`}, false, nil, []string{testAud}},
 		{"keycloak refresh typ", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","typ":"Refresh"}`}, false, core.ErrTokenType, nil},
 		{"keycloak offline typ", answer{body: `{"active":true,"aud":"https://mcp.example.com/mcp","typ":"Offline"}`}, false, core.ErrTokenType, nil},
