@@ -205,10 +205,9 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 			alias = is.Alias
 		}
 	}
-	var keyBuf [256]byte
 	// Oversized objects are never cached (nor keyed): a flood of huge names
 	// costs no cache memory.
-	key, cacheable := keyBuf[:0], s.cache.cacheable(len(perm.Kind)+1+len(perm.Name)+len(dom))
+	cacheable := s.cache.cacheable(len(perm.Kind) + 1 + len(perm.Name) + len(dom))
 	// A principal the Guard keeps with a verified token carries its key
 	// prefix and subject list, computed once per token (core.Principal.Memo).
 	var pm *principalMemo
@@ -227,6 +226,8 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 			return s.stamp(d), nil
 		}
 	}
+	var keyBuf [256]byte // after the memo's answer, which needs no key
+	key := keyBuf[:0]
 	if cacheable && a.defaultSubjects && !s.attrs && !s.args && s.argScp == nil {
 		if pm != nil { // the object is appended in place: a hit builds no string
 			// The prefix numbers the token's principal (its issuer,
