@@ -77,13 +77,19 @@ var (
 	// LastUsed, client id, TTL ms, deadline ms, LastUsed ms, families per
 	// subject, bytes per subject, secret hash, the epoch this process saw,
 	// quarantine ms. Returns {1, rid} if the family or the handle exists,
-	// {0, rid} once saved (stamped with the epoch rid). At the subject's cap it first revokes
+	// {0, rid} once saved (stamped with the epoch rid), or when this very
+	// family is there, unrotated, with this handle and secret hash (a
+	// retried send, see refreshRotate). At the subject's cap it first revokes
 	// the subject's least recently used family of the same client, else of
 	// the client holding the most of the subject's families
 	// (authserver.RefreshLimits); members whose family expired are dropped
 	// from the set on the way.
 	refreshSave = redis.NewScript(revokeLua + refreshEpochLua + `
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return {1, rid} end
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then
+  local x = redis.call('HMGET', KEYS[1], 'hk', 'sh', 'gen')
+  if x[1] == KEYS[2] and x[2] == ARGV[9] and x[3] == '1' then return {0, rid} end
+  return {1, rid}
+end
 local size, maxn, maxb = string.len(ARGV[1]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local live, n, bytes = {}, 0, 0
 for _, fk in ipairs(redis.call('SMEMBERS', KEYS[3])) do
@@ -127,7 +133,13 @@ return {0, rid}
 	// process saw, quarantine ms. Returns {0, rid} unknown (a family of an
 	// earlier epoch is revoked), {1, rid} reused (family revoked),
 	// {2, rid, family JSON, LastUsed before}, {3, rid, ms left} in the
-	// quarantine (nothing changed). The subject's set lives as long as
+	// quarantine (nothing changed). A run that finds this very rotation
+	// done (the family one generation on, its current secret hash the
+	// next one: random, known only to the caller) answers {2, rid, family
+	// JSON, LastUsed} again instead of a reuse: go-redis sends a command
+	// again on a new connection after a read timeout (MaxRetries), and
+	// the first send may have run meanwhile (Redis stalled past
+	// ReadTimeout), which revoked the family of a legitimate refresh. The subject's set lives as long as
 	// its longest-lived family, so RevokeSubject and the per-subject cap
 	// see a family kept alive by rotations.
 	refreshRotate = redis.NewScript(revokeLua + refreshEpochLua + findLua + `
@@ -135,6 +147,10 @@ if now < untl then return {3, rid, untl - now} end
 local fk, code, h = find()
 if code == 0 then return {0, rid} end
 if code == 1 then
+  local x = redis.call('HMGET', fk, 'gen', 'sh', 'f', 'last', 'ep')
+  if tonumber(x[1]) == tonumber(ARGV[1]) + 1 and x[2] == ARGV[3] and x[5] == rid then
+    return {2, rid, x[3], x[4]}
+  end
   revoke(fk)
   return {1, rid}
 end
