@@ -50,7 +50,11 @@ func (g *Guard) checkIn(ctx context.Context, r *Request, res *Result, sc *checkS
 	ctx, span := g.tel.step(ctx, SpanCheck)
 	ev := DecisionEvent{Time: start, Method: r.Method}
 	var h reqHeader // one pass over the header (reqheader.go)
-	h.gather(r.Header)
+	if r.Header == nil && r.Fields != nil {
+		h.gatherFrom(r.Fields)
+	} else {
+		h.gather(r.Header)
+	}
 	if vs := h.requestID; len(vs) > 0 { // r.Header.Get
 		ev.RequestID = requestID(vs[0])
 	}
@@ -119,7 +123,7 @@ func (g *Guard) refusalFields(ev *DecisionEvent, e *Error) slog.Level {
 }
 
 func (g *Guard) check(ctx context.Context, r *Request, h *reqHeader, ev *DecisionEvent, res *Result, sc *checkScratch, name []byte) (*Result, error) {
-	if r.Header == nil {
+	if r.Header == nil && r.Fields == nil {
 		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, RemoteAddr: r.RemoteAddr, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge, BodyErr: r.BodyErr}
 	}
 	// 1. Origin (MCP transports: present and invalid → 403).

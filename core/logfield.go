@@ -57,7 +57,7 @@ func boundList(l []string) []string {
 // auditFields fills the request and refusal details of ev and bounds it.
 func (g *Guard) auditFields(ev *DecisionEvent, r *Request, err error) {
 	ev.RemoteAddr, ev.Path = r.remoteAddr(), r.Path
-	if vs := r.Header["User-Agent"]; len(vs) > 0 { // r.Header.Get, without re-canonicalising
+	if vs := r.headerValues("User-Agent"); len(vs) > 0 { // r.Header.Get, without re-canonicalising
 		ev.UserAgent = vs[0]
 	}
 	if ev.PolicyDigest == "" && g.digester != nil { // refused before a decision named it

@@ -23,6 +23,21 @@ type reqHeader struct {
 // names the Guard and the inspector read; a larger one is looked up.
 const gatherMax = 16
 
+// gatherFrom fills h from an adapter's header (Request.Fields), one name
+// at a time.
+func (h *reqHeader) gatherFrom(f HeaderReader) {
+	h.ins = inspect.Header{
+		ProtocolVersion: f.Values(inspect.HeaderProtocolVersion),
+		SessionID:       f.Values(inspect.HeaderSessionID),
+		ContentType:     f.Values("Content-Type"),
+		ContentEncoding: f.Values("Content-Encoding"),
+		Method:          f.Values(inspect.HeaderMethod),
+		Name:            f.Values(inspect.HeaderName),
+	}
+	h.authorization, h.origin = f.Values("Authorization"), f.Values("Origin")
+	h.requestID, h.lastEventID = f.Values("X-Request-Id"), f.Values("Last-Event-Id")
+}
+
 // gather fills h from header. Walking the keys and matching each against
 // the canonical names finds exactly what looking each name up finds.
 func (h *reqHeader) gather(header http.Header) {

@@ -9,9 +9,9 @@ import (
 	"github.com/mcpauthz/mcpauthz/core/inspect"
 )
 
-// TestReqHeaderGather: the one pass over a small header and the lookups
-// over a large one both find exactly what a map lookup by each canonical
-// name finds (non-canonical keys, nil and empty values, repeated values,
+// TestReqHeaderGather: the one pass over a small header, the lookups
+// over a large one and the lookups through Request.Fields all find exactly
+// what a map lookup by each canonical name finds (non-canonical keys, nil and empty values, repeated values,
 // unrelated keys, a nil map).
 func TestReqHeaderGather(t *testing.T) {
 	t.Parallel()
@@ -39,12 +39,16 @@ func TestReqHeaderGather(t *testing.T) {
 		big,
 	}
 	for hi, hd := range headers {
-		var h reqHeader
+		var h, hf reqHeader
 		h.gather(hd)
+		hf.gatherFrom(headerFields(hd)) // the same header through Request.Fields
 		for i, n := range names {
 			want := hd[n]
 			if got := fields(&h)[i]; !slices.Equal(got, want) || (got == nil) != (want == nil) {
 				t.Errorf("header %d (%d keys): %s = %q, want %q", hi, len(hd), n, got, want)
+			}
+			if got := fields(&hf)[i]; !slices.Equal(got, want) || (got == nil) != (want == nil) {
+				t.Errorf("header %d (%d keys) through Fields: %s = %q, want %q", hi, len(hd), n, got, want)
 			}
 		}
 	}

@@ -20,6 +20,12 @@ type Request struct {
 	RemoteAddr string
 	RawQuery   string      // raw URL query; a token there is refused
 	Header     http.Header // request header (canonical keys, as net/http stores them)
+	// Fields, when Header is nil, is the request header in the adapter's
+	// own form: Check asks it for the values of the few fields it reads
+	// instead of walking a map, so an adapter whose framework does not
+	// keep an http.Header (fiber) builds none. OPTIONAL; ignored when
+	// Header is non-nil. With both nil the request has no header.
+	Fields HeaderReader
 	// Body is the complete request body, read with a limit of
 	// Guard.MaxBodyBytes. The Guard does not retain it after Check returns,
 	// except through Result list filtering, which does not use it.
@@ -44,6 +50,29 @@ type Request struct {
 	// event), so an adapter that holds a net.Addr need not format it on
 	// every request. OPTIONAL.
 	Peer net.Addr
+}
+
+// HeaderReader is a request header an adapter keeps in its framework's own
+// form (see Request.Fields). Values returns every value of the fields
+// named name, in the order they came, exactly as http.Header.Values of the
+// header net/http would have built: name is in canonical form
+// (http.CanonicalHeaderKey) and matches a field whatever the case of its
+// name; a repeated field gives every value; nil when there is none. Check
+// calls it only while it runs, on the request's goroutine, and does not
+// keep or modify the slice. It may keep the strings (a session id, the
+// token, audit fields), so they must never change: copies, not views of a
+// buffer the framework reuses for the next request.
+type HeaderReader interface {
+	Values(name string) []string
+}
+
+// headerValues is r's header's values of the field named name (canonical),
+// from Header or else from Fields.
+func (r *Request) headerValues(name string) []string {
+	if r.Header == nil && r.Fields != nil {
+		return r.Fields.Values(name)
+	}
+	return r.Header[name]
 }
 
 // BodyReader reads a request body for [Guard.Check] after the caller has

@@ -12,17 +12,21 @@
 // fiber runs handlers in registration order, and the document must stay
 // reachable without a token.
 //
-// The adapter decides nothing. It copies the request header into an
-// http.Header and calls Guard.CheckIntoName with c.UserContext(). A request
-// costs one allocation, which holds the core.Result, the copied values
-// (path, query, header values) and room for the target name of a
-// tools/call or prompts/get, sized for them (one of Go's size classes from
-// 224 to 384 bytes; more than 232 bytes of values cost one more
-// allocation, a name the room does not hold a string of its own). The
-// Authorization value, most of the bytes, is copied once per pooled request
-// state and reused while a client keeps sending the same token; the header
-// map is kept while a client sends the same header names in the same
-// order; the peer address is handed over as a net.Addr
+// The adapter decides nothing. It builds no http.Header: it hands the Guard
+// the request header as a core.HeaderReader (core.Request.Fields), for
+// which it copies, in one pass over fasthttp's header, only the values of
+// the fields the Guard reads (Authorization, Content-Type, Mcp-*, Origin,
+// X-Request-Id, Last-Event-Id, User-Agent, ...; any other name is looked
+// up in fasthttp's header and copied when asked for), and calls
+// Guard.CheckIntoName with c.UserContext(). A request costs one
+// allocation, which holds the core.Result, the copied values (path, query,
+// those header values) and room for the target name of a tools/call or
+// prompts/get, sized for them (one of Go's size classes from 224 to 384
+// bytes; more than 232 bytes of values cost one more allocation, a name
+// the room does not hold a string of its own). The Authorization value,
+// most of the bytes, is copied once per pooled request state and reused
+// while a client keeps sending the same token; the peer address is handed
+// over as a net.Addr
 // (core.Request.Peer) and formatted only for the audit event. Check
 // verifies the token first and only then reads the body through the
 // adapter (a streamed

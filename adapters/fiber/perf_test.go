@@ -32,12 +32,15 @@ func apps(e *coretest.BenchEnv, bareH, guardedH fiber.Handler) (bare, guarded *f
 
 // inProcess drives app.Handler() with one reused fasthttp.RequestCtx (no
 // network), as fasthttp's server does between requests.
-func inProcess(b *testing.B, e *coretest.BenchEnv, app *fiber.App) func() {
+func inProcess(b *testing.B, e *coretest.BenchEnv, app *fiber.App, extra ...string) func() {
 	var req fasthttp.Request
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.SetRequestURI("http://mcp.example.com/mcp")
 	for k, vs := range e.Header() {
 		req.Header.Set(k, vs[0])
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		req.Header.Add(extra[i], extra[i+1])
 	}
 	req.SetBody(coretest.BenchBody())
 	ctx := new(fasthttp.RequestCtx)
@@ -97,26 +100,38 @@ func BenchmarkSDKBridge(b *testing.B) {
 	coretest.HotPath(b, e, inProcess(b, e, bare), inProcess(b, e, guarded))
 }
 
+// clientHeader is what a Go MCP client sends besides BenchEnv.Header
+// (Content-Length aside): fasthttp's header then has the nine fields of a
+// usual request.
+var clientHeader = []string{"Mcp-Protocol-Version", "2025-11-25", "User-Agent", "Go-http-client/1.1",
+	"Accept-Encoding", "gzip", "Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+
 // BenchmarkRequest runs the bare and the guarded app of BenchmarkHotPath
 // (trivial handler) and of BenchmarkSDKBridge (go-sdk server) one side at
 // a time, in-process, for exact per-request figures: -benchmem's
 // allocs/op, or instruction counts under callgrind (--toggle-collect on
 // the app's handler, GOMAXPROCS=1 so that the go-sdk handler's goroutine
-// runs while the toggle is on).
+// runs while the toggle is on). "client" is "trivial" with the header of
+// a Go MCP client (clientHeader).
 func BenchmarkRequest(b *testing.B) {
 	e := coretest.NewBenchEnv(b)
 	sdk := coretest.BenchSDKHandler()
 	for _, inner := range []struct {
 		name          string
 		bare, guarded fiber.Handler
-	}{{"trivial", terminal, terminal}, {"sdk", adaptor.HTTPHandler(sdk), fibermcp.Handler(sdk)}} {
+		extra         []string
+	}{
+		{"trivial", terminal, terminal, nil},
+		{"client", terminal, terminal, clientHeader},
+		{"sdk", adaptor.HTTPHandler(sdk), fibermcp.Handler(sdk), nil},
+	} {
 		bare, guarded := apps(e, inner.bare, inner.guarded)
 		for _, side := range []struct {
 			name string
 			app  *fiber.App
 		}{{"bare", bare}, {"guarded", guarded}} {
 			b.Run(inner.name+"/"+side.name, func(b *testing.B) {
-				f := inProcess(b, e, side.app)
+				f := inProcess(b, e, side.app, inner.extra...)
 				b.ReportAllocs()
 				for b.Loop() {
 					f()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/binary"
+	"math/bits"
 	"net"
 	"net/http"
 	"net/netip"
@@ -50,39 +51,158 @@ func (f fastBody) ReadBody(max int64) ([]byte, error) {
 	return req.Body(), nil
 }
 
-// newRequest copies method, path, query and header of req into a
-// core.Request, with the remote address (nil: none) as its Peer, which the
+// newRequest copies method, path and query of req into a core.Request,
+// and the values of the header fields the Guard reads (headerSlots) into
+// its Fields, with the remote address (nil: none) as its Peer, which the
 // Guard formats only where it reads it. Every string is a copy (the Guard
 // may keep some, e.g. a session id), made with one allocation for all
-// values; header names are canonicalised as net/http does, and Host is left
-// out as in net/http. The header is visited once.
+// values. The header is visited once; no http.Header is built.
 func newRequest(req *fasthttp.Request, remote net.Addr) *core.Request {
 	cr, _, _ := fillRequest(&reqState{}, req, remote)
 	return cr
 }
 
-// reqState holds the core.Request of one Check with its header map and the
-// value slices of the usual few headers. The Guard keeps neither the
-// Request nor its map (only strings, which are copies), so [New] takes it
-// from reqStates and puts it back once Check has returned and a refusal
-// is written.
+// reqState holds the core.Request of one Check and is its header
+// (core.Request.Fields): the values of the fields the Guard reads, by
+// slot, and the request itself for any other name. The Guard keeps
+// neither the Request nor the value slices (only strings, which are
+// copies), so [New] takes it from reqStates and puts it back once Check
+// has returned and a refusal is written.
 type reqState struct {
-	req  core.Request
-	vals [inlineHeaders]string
-	hdr  http.Header
-	tok  internedValue // kept across requests: see intern
-	// shape lists the header names of the last request in order, when
-	// each came once and hdr maps exactly these names, name i to
-	// vals[i:i+1:i+1]; nil otherwise. A request with the same names in the
-	// same order (a client sends the same header fields every time) then
-	// only writes vals: hdr already holds the right slices.
-	shape []string
-	names [inlineHeaders]string // shape's storage
+	req   core.Request
+	fast  *fasthttp.Request // the request being checked; nil between requests
+	slots [numSlots][]string
+	used  uint16                // bit i: slots[i] is set
+	vals  [inlineHeaders]string // the slots' first values
+	nvals int                   // of vals in use
+	tok   internedValue         // kept across requests: see intern
 	// fields and text are fillRequest's scratch, kept with the state so
 	// that no request zeroes its own; reset empties the nfields it used.
 	fields  [inlineHeaders]field
 	nfields int
 	text    [textScratch]byte
+}
+
+// Values implements core.HeaderReader: the values of the fields named
+// name, copied when the request was filled for the names the Guard reads,
+// and otherwise looked up in the fasthttp request (copies, in an
+// allocation of their own).
+func (st *reqState) Values(name string) []string {
+	if i := slotOf(name); i >= 0 {
+		return st.slots[i]
+	}
+	if st.fast == nil || name == "Host" { // net/http keeps Host out of the header too
+		return nil
+	}
+	var vs []string
+	st.fast.Header.VisitAll(func(k, v []byte) {
+		if canonical(k) == name {
+			vs = append(vs, string(v))
+		}
+	})
+	return vs
+}
+
+// The header fields the Guard reads (core's reqHeader and its audit
+// fields), each a slot of reqState: fillRequest copies their values only.
+const (
+	slotAuthorization = iota
+	slotContentType
+	slotContentEncoding
+	slotProtocolVersion
+	slotSessionID
+	slotMethod
+	slotName
+	slotOrigin
+	slotRequestID
+	slotLastEventID
+	slotUserAgent
+	numSlots
+)
+
+// slotNames are the canonical names of the slots, in slot order.
+var slotNames = [numSlots]string{"Authorization", "Content-Type", "Content-Encoding", "Mcp-Protocol-Version",
+	"Mcp-Session-Id", "Mcp-Method", "Mcp-Name", "Origin", "X-Request-Id", "Last-Event-Id", "User-Agent"}
+
+// slotOf returns the slot of the field named exactly name, -1 for any
+// other name.
+func slotOf(name string) int {
+	switch name {
+	case "Authorization":
+		return slotAuthorization
+	case "Content-Type":
+		return slotContentType
+	case "Content-Encoding":
+		return slotContentEncoding
+	case "Mcp-Protocol-Version":
+		return slotProtocolVersion
+	case "Mcp-Session-Id":
+		return slotSessionID
+	case "Mcp-Method":
+		return slotMethod
+	case "Mcp-Name":
+		return slotName
+	case "Origin":
+		return slotOrigin
+	case "X-Request-Id":
+		return slotRequestID
+	case "Last-Event-Id":
+		return slotLastEventID
+	case "User-Agent":
+		return slotUserAgent
+	}
+	return -1
+}
+
+// fieldSlot returns the slot of a header field named k in any case, as
+// net/http's canonical form of k would be looked up: -1 for every other
+// name (Host included). fasthttp normally hands names in canonical form
+// already; a name that is not is compared in ASCII case only, which is
+// what canonicalisation folds (a name with any other byte is left as it
+// is by http.CanonicalHeaderKey and so matches no slot).
+func fieldSlot(k []byte) int {
+	switch string(k) {
+	case "Accept", "Accept-Encoding", "Connection", "Content-Length", "Host":
+		return -1 // the usual others, settled without the fold below
+	case "Authorization":
+		return slotAuthorization
+	case "Content-Type":
+		return slotContentType
+	case "Mcp-Protocol-Version":
+		return slotProtocolVersion
+	case "Mcp-Session-Id":
+		return slotSessionID
+	case "User-Agent":
+		return slotUserAgent
+	}
+	for i, name := range slotNames {
+		if foldEqual(k, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// foldEqual reports whether k is name (a canonical header name) in any
+// ASCII case.
+func foldEqual(k []byte, name string) bool {
+	if len(k) != len(name) {
+		return false
+	}
+	for i := range len(k) {
+		c := k[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		d := name[i]
+		if 'a' <= d && d <= 'z' {
+			d -= 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
 }
 
 // textScratch is the size of the scratch fillRequest gathers values in;
@@ -140,55 +260,36 @@ func sameTail(s string, v []byte) bool {
 
 var reqStates = sync.Pool{New: func() any { return new(reqState) }}
 
-// release empties st and returns it to reqStates, unless its header map
-// grew past twice the usual size (maps do not shrink).
+// release empties st and returns it to reqStates.
 func (st *reqState) release() {
-	if st.reset() {
-		reqStates.Put(st)
-	}
+	st.reset()
+	reqStates.Put(st)
 }
 
-// reset empties st for reuse; false when its map is too large to keep.
-// A map of shape keeps its names, whose slices now see the emptied vals.
-func (st *reqState) reset() bool {
-	if len(st.hdr) > 2*inlineHeaders {
-		return false
-	}
-	if st.shape == nil {
-		clear(st.hdr)
-	}
+// reset empties st for reuse.
+func (st *reqState) reset() {
 	clear(st.fields[:st.nfields])
-	st.req, st.vals, st.nfields = core.Request{}, [inlineHeaders]string{}, 0 // st.tok stays: see intern
-	return true
+	st.req, st.fast, st.nfields = core.Request{}, nil, 0 // st.tok stays: see intern
+	for u := st.used; u != 0; u &= u - 1 {
+		st.slots[bits.TrailingZeros16(u)] = nil
+	}
+	clear(st.vals[:st.nvals])
+	st.used, st.nvals = 0, 0
 }
 
-// sameShape reports whether st.hdr already maps the names of fields, in
-// order and each once, to the slices of st.vals (see reqState.shape).
-func (st *reqState) sameShape(fields []field) bool {
-	if st.shape == nil || len(fields) != len(st.shape) || len(st.hdr) != len(st.shape) {
-		return false
-	}
-	for i := range fields {
-		if fields[i].key != st.shape[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// field is one header field of a request being filled: its canonical
-// name and where its value is.
+// field is one header field of a request being filled: its slot and
+// where its value is.
 type field struct {
-	key string
-	end int    // of the value in the copied bytes; -1: the value is s
-	s   string // the value, once copied (or interned)
+	slot int
+	end  int    // of the value in the copied bytes; -1: the value is s
+	s    string // the value, once copied (or interned)
 }
 
 // perRequest is [New]'s one allocation per request: the Result Check
 // fills (core.Guard.CheckIntoName), the bytes of the request's strings
-// (path, query, every header value but Authorization) and, after them,
-// the room for the target name, in the smallest of seven sizes they fit
-// (see keep); a text longer than text384 gets the two allocations of a
+// (path, query, the header values the Guard reads but Authorization) and,
+// after them, the room for the target name, in the smallest of seven sizes
+// they fit (see keep); a text longer than text384 gets the two allocations of a
 // separate Result and string, and no room. The bytes are written once,
 // before any string is made of them, and never again (the Guard writes
 // the name into the room once, before any string points there), and a
@@ -254,87 +355,60 @@ func keepIn[T any](b []byte) (*core.Result, string, []byte) {
 	return &pr.res, unsafe.String(&text[0], len(b)), text[len(b):len(b)]
 }
 
-// fillRequest is newRequest into st, reusing st's header map: when the
-// request has the same header names in the same order as the last one st
-// carried (st.shape), only the values are written. It returns the Result
-// and the name room to pass to Check, in the perRequest that holds the
-// strings (see keep).
+// fillRequest is newRequest into st. It returns the Result and the name
+// room to pass to Check, in the perRequest that holds the strings (see
+// keep).
 func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Request, *core.Result, []byte) {
 	h := &req.Header
 	uri := req.URI()
 	path, query := uri.Path(), uri.QueryString()
-	// One pass gathers every value into b (st.text while it fits)
-	// and notes where each ends; keep's copy is then the only one, but for
-	// the Authorization value (most of the bytes), which is interned.
+	// One pass gathers the values the Guard reads into b (st.text while
+	// it fits) and notes where each ends; keep's copy is then the only
+	// one, but for the Authorization value (most of the bytes), which is
+	// interned.
 	fields := st.fields[:0]
 	b := append(append(st.text[:0], path...), query...)
 	valuesAt := len(b) // the address is the Guard's to format (core.Request.Peer)
 	h.VisitAll(func(k, v []byte) {
-		if string(k) == "Host" {
-			return
-		}
-		if key := canonical(k); key == "Authorization" {
-			fields = append(fields, field{key: key, end: -1, s: st.tok.intern(v)})
-		} else {
+		switch i := fieldSlot(k); i {
+		case -1:
+		case slotAuthorization:
+			fields = append(fields, field{slot: i, end: -1, s: st.tok.intern(v)})
+		default:
 			b = append(b, v...)
-			fields = append(fields, field{key: key, end: len(b)})
+			fields = append(fields, field{slot: i, end: len(b)})
 		}
 	})
 	st.nfields = min(len(fields), inlineHeaders)
 	res, all, room := keep(b)
+	slots, n := &st.slots, 0
 	for i, off := 0, valuesAt; i < len(fields); i++ {
-		if f := &fields[i]; f.end >= 0 {
+		f := &fields[i]
+		if f.end >= 0 {
 			f.s, off = all[off:f.end], f.end
 		}
+		st.used |= 1 << f.slot
+		switch {
+		case slots[f.slot] != nil: // a repeated field: a slice of its own
+			slots[f.slot] = append(slots[f.slot], f.s)
+		case n < inlineHeaders:
+			st.vals[n] = f.s
+			slots[f.slot], n = st.vals[n:n+1:n+1], n+1
+		default:
+			slots[f.slot] = []string{f.s}
+		}
 	}
-	cr := &st.req
-	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path):valuesAt],
-		Peer: remote, BodyReader: fastBody{req}}
+	st.nvals = n
 	// fasthttp keeps a single Content-Type however many the client sent;
 	// the Guard must see them all to refuse an ambiguous media type, as it
 	// does behind net/http.
-	cts := rawValues(h.RawHeaders(), "content-type")
-	if cts == nil && st.sameShape(fields) {
-		for i, f := range fields {
-			st.vals[i] = f.s
-		}
-		cr.Header = st.hdr
-		return cr, res, room
+	if cts := rawValues(h.RawHeaders(), "content-type"); cts != nil {
+		slots[slotContentType], st.used = cts, st.used|1<<slotContentType
 	}
-	if st.hdr == nil {
-		// Sized for this request: a map of up to eight keys (an MCP
-		// client's usual header) is a single group, which Check walks in
-		// about half the instructions of the table a larger size hint
-		// makes. It grows as needed, once per pooled state.
-		st.hdr = make(http.Header, len(fields))
-	}
-	clear(st.hdr)
-	st.shape, st.names = nil, [inlineHeaders]string{}
-	hdr, vals, i := st.hdr, st.vals[:], 0
-	if len(fields) > inlineHeaders {
-		vals = make([]string, len(fields))
-	}
-	shaped := len(fields) <= inlineHeaders && cts == nil
-	for _, f := range fields {
-		if old, ok := hdr[f.key]; ok {
-			hdr[f.key] = append(old, f.s)
-			shaped = false
-			continue
-		}
-		vals[i] = f.s
-		hdr[f.key] = vals[i : i+1 : i+1]
-		if shaped {
-			st.names[i] = f.key
-		}
-		i++
-	}
-	if cts != nil {
-		hdr["Content-Type"] = cts
-	}
-	if shaped {
-		st.shape = st.names[:len(fields)]
-	}
-	cr.Header = hdr
+	st.fast = req
+	cr := &st.req
+	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path):valuesAt],
+		Peer: remote, BodyReader: fastBody{req}, Fields: st}
 	return cr, res, room
 }
 

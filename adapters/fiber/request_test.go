@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -30,21 +31,21 @@ func TestNewRequest(t *testing.T) {
 				"Authorization: Bearer abc\r\nmcp-session-id: s1\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: 2\r\n\r\n{}",
 			want: core.Request{Method: "POST", Path: "/api/mcp", RawQuery: "x=1", Header: http.Header{
 				"Content-Type": {"application/json"}, "Authorization": {"Bearer abc"}, "Mcp-Session-Id": {"s1"},
-				"Mcp-Protocol-Version": {"2025-11-25"}, "Content-Length": {"2"},
+				"Mcp-Protocol-Version": {"2025-11-25"},
 			}},
 		},
 		{
 			name: "repeated headers keep every value in order",
 			raw:  "GET /mcp HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nX-Custom-Thing: 1\r\nauthorization: Bearer b\r\nx-custom-thing: 2\r\n\r\n",
 			want: core.Request{Method: "GET", Path: "/mcp", Header: http.Header{
-				"Authorization": {"Bearer a", "Bearer b"}, "X-Custom-Thing": {"1", "2"},
+				"Authorization": {"Bearer a", "Bearer b"},
 			}},
 		},
 		{
 			name: "every Content-Type kept (fasthttp keeps one)",
 			raw:  "POST /mcp HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\ncontent-type:  text/plain \r\nContent-Length: 2\r\n\r\n{}",
 			want: core.Request{Method: "POST", Path: "/mcp", Header: http.Header{
-				"Content-Type": {"application/json", "text/plain"}, "Content-Length": {"2"},
+				"Content-Type": {"application/json", "text/plain"},
 			}},
 		},
 		{
@@ -52,7 +53,7 @@ func TestNewRequest(t *testing.T) {
 			raw:           "DELETE /mcp HTTP/1.1\r\nHost: h\r\nauthorization: Bearer a\r\nmcp-SESSION-id: s\r\n\r\n",
 			noNormalizing: true,
 			want: core.Request{Method: "DELETE", Path: "/mcp", Header: http.Header{
-				"Authorization": {"Bearer a"}, "Mcp-Session-Id": {"s"}, "Content-Length": {"0"}, // fasthttp's own view
+				"Authorization": {"Bearer a"}, "Mcp-Session-Id": {"s"},
 			}},
 		},
 	}
@@ -70,10 +71,17 @@ func TestNewRequest(t *testing.T) {
 			if br, ok := got.BodyReader.(fastBody); !ok || br.req != &req {
 				t.Errorf("BodyReader = %#v, want the request's body", got.BodyReader)
 			}
+			checkValues(t, &req, got) // every name, the Guard's or not
 			got.BodyReader = nil
 			req.Reset() // the strings must not alias fasthttp's buffers
 			req.Header.Set("Authorization", "Bearer zzz")
-			if diff := cmp.Diff(&tt.want, got); diff != "" {
+			want := tt.want
+			want.Header = nil
+			if diff := cmp.Diff(tt.want.Header, slotHeader(got)); diff != "" {
+				t.Errorf("newRequest header (-want +got):\n%s", diff)
+			}
+			got.Fields = nil
+			if diff := cmp.Diff(&want, got); diff != "" {
 				t.Errorf("newRequest (-want +got):\n%s", diff)
 			}
 		})
@@ -109,8 +117,8 @@ func TestMethod(t *testing.T) {
 }
 
 // TestFillRequestReuse: a reqState that carried one request and was
-// reset holds nothing of it when it carries the next: the header map,
-// the inline value slices and the Request are all emptied.
+// reset holds nothing of it when it carries the next: the slots, the
+// inline values, the fasthttp request and the Request are all emptied.
 func TestFillRequestReuse(t *testing.T) {
 	t.Parallel()
 	read := func(raw string) *fasthttp.Request {
@@ -121,25 +129,73 @@ func TestFillRequestReuse(t *testing.T) {
 		return &req
 	}
 	first := read("POST /a?x=1 HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer first\r\nMcp-Session-Id: s1\r\nX-One: 1\r\nContent-Length: 0\r\n\r\n")
-	second := read("GET /b HTTP/1.1\r\nHost: h\r\nAccept: text/event-stream\r\n\r\n")
+	second := read("GET /b HTTP/1.1\r\nHost: h\r\nAccept: text/event-stream\r\nOrigin: o\r\n\r\n")
 	st := &reqState{}
 	fill(st, first, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 1})
-	if !st.reset() { // what release does before pooling st
-		t.Fatal("a small header map is not kept")
+	st.reset() // what release does before pooling st
+	if st.vals != [inlineHeaders]string{} || st.used != 0 || st.nvals != 0 || !reflect.DeepEqual(st.slots, [numSlots][]string{}) || st.fast != nil ||
+		st.nfields != 0 || st.fields != [inlineHeaders]field{} || !reflect.DeepEqual(st.req, core.Request{}) {
+		t.Fatalf("reset state not empty: %q %q %+v", st.vals, st.slots, st.req)
 	}
-	if st.vals != [inlineHeaders]string{} || st.req.Header != nil || st.req.Path != "" {
-		t.Fatalf("reset state not empty: %q %+v", st.vals, st.req)
-	}
-	for k, vs := range st.hdr { // a kept shape: its slices see the emptied vals
-		if len(vs) != 1 || vs[0] != "" {
-			t.Fatalf("reset state keeps %s: %q", k, vs)
-		}
+	if vs := st.Values("X-One"); vs != nil {
+		t.Fatalf("reset state finds X-One: %q", vs)
 	}
 	got := fill(st, second, nil)
-	want := &core.Request{Method: http.MethodGet, Path: "/b", Header: http.Header{"Accept": {"text/event-stream"}}}
-	got.BodyReader = nil
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(http.Header{"Origin": {"o"}}, slotHeader(got)); diff != "" {
+		t.Errorf("second request's header (-want +got):\n%s", diff)
+	}
+	checkValues(t, second, got)
+	got.BodyReader, got.Fields = nil, nil
+	if diff := cmp.Diff(&core.Request{Method: http.MethodGet, Path: "/b"}, got); diff != "" {
 		t.Errorf("second request (-want +got):\n%s", diff)
+	}
+}
+
+// slotHeader is the header the Guard reads of r (every name it asks
+// r.Fields for), as an http.Header.
+func slotHeader(r *core.Request) http.Header {
+	h := http.Header{}
+	for _, name := range slotNames {
+		if vs := r.Fields.Values(name); vs != nil {
+			h[name] = vs
+		}
+	}
+	return h
+}
+
+// checkValues: r.Fields gives, for every name of req's header (Host but
+// for net/http's own rule), exactly what net/http's header would: the
+// values of every field of that canonical name, in order, and every
+// Content-Type field (fasthttp keeps one); nil for the Guard's names req
+// does not carry. Call it while req's buffers are intact.
+func checkValues(t *testing.T, req *fasthttp.Request, r *core.Request) {
+	t.Helper()
+	want := http.Header{}
+	req.Header.VisitAll(func(k, v []byte) {
+		if string(k) != "Host" {
+			want.Add(string(k), string(v)) // Add canonicalises the name
+		}
+	})
+	var cts []string
+	for _, line := range strings.Split(string(req.Header.RawHeaders()), "\n") {
+		if name, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(name, "Content-Type") {
+			cts = append(cts, strings.Trim(v, " \t\r"))
+		}
+	}
+	if len(cts) > 1 {
+		want["Content-Type"] = cts
+	}
+	for k, vs := range want {
+		if got := r.Fields.Values(k); !slices.Equal(got, vs) {
+			t.Fatalf("Values(%q) = %q, want %q", k, got, vs)
+		}
+	}
+	for _, name := range append(slotNames[:], "Host", "X-Absent") {
+		if _, ok := want[name]; !ok {
+			if got := r.Fields.Values(name); got != nil {
+				t.Fatalf("Values(%q) = %q, want nil", name, got)
+			}
+		}
 	}
 }
 
@@ -159,7 +215,7 @@ func TestInternAuthorization(t *testing.T) {
 	auth := func(raw string) string {
 		t.Helper()
 		req := read(raw)
-		got := fill(st, req, nil).Header["Authorization"]
+		got := fill(st, req, nil).Fields.Values("Authorization")
 		if len(got) != 1 || got[0] != raw {
 			t.Fatalf("Authorization = %q, want %q", got, raw)
 		}
@@ -252,7 +308,7 @@ func TestInternVariants(t *testing.T) {
 		if err := req.Read(bufio.NewReaderSize(strings.NewReader(raw+"Content-Length: 0\r\n\r\n"), 64<<10)); err != nil {
 			t.Fatal(err)
 		}
-		got := fill(st, &req, nil).Header["Authorization"]
+		got := fill(st, &req, nil).Fields.Values("Authorization")
 		req.Header.VisitAll(func(k, v []byte) { // fasthttp reuses its buffers
 			for i := range v {
 				v[i] = 'z'
@@ -271,9 +327,8 @@ func TestInternVariants(t *testing.T) {
 
 // TestFillRequestShapes: one reqState carrying a sequence of requests
 // gives each exactly what a fresh state gives (newRequest), whether the
-// header names repeat those of the request before (only the values are
-// written) or not (the map is rebuilt), and every value survives fasthttp
-// reusing its buffers.
+// header names repeat those of the request before or not, and every value
+// survives fasthttp reusing its buffers.
 func TestFillRequestShapes(t *testing.T) {
 	t.Parallel()
 	const (
@@ -325,39 +380,16 @@ func TestFillRequestShapes(t *testing.T) {
 						v[j] = 'z'
 					}
 				})
-				exp.BodyReader, got.BodyReader = nil, nil
+				if diff := cmp.Diff(slotHeader(exp), slotHeader(got)); diff != "" {
+					t.Fatalf("request %d header (-fresh +reused):\n%s", i, diff)
+				}
+				exp.BodyReader, got.BodyReader, exp.Fields, got.Fields = nil, nil, nil, nil
 				if diff := cmp.Diff(exp, got); diff != "" {
 					t.Fatalf("request %d (-fresh +reused):\n%s", i, diff)
 				}
 				st.reset()
 			}
 		})
-	}
-}
-
-// TestFillRequestMutatedMap: a header map that gained or lost a name after
-// it was handed out is rebuilt, not trusted.
-func TestFillRequestMutatedMap(t *testing.T) {
-	t.Parallel()
-	raw := "POST /mcp HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nContent-Length: 0\r\n\r\n"
-	for _, mutate := range []func(http.Header){
-		func(h http.Header) { h["X-Added"] = []string{"x"} },
-		func(h http.Header) { delete(h, "Authorization") },
-	} {
-		st := &reqState{}
-		for i := range 2 {
-			var req fasthttp.Request
-			if err := req.Read(bufioReader(raw)); err != nil {
-				t.Fatal(err)
-			}
-			got := fill(st, &req, nil)
-			want := http.Header{"Authorization": {"Bearer a"}, "Content-Length": {"0"}}
-			if diff := cmp.Diff(want, got.Header); diff != "" {
-				t.Fatalf("request %d (-want +got):\n%s", i, diff)
-			}
-			mutate(got.Header)
-			st.reset()
-		}
 	}
 }
 
@@ -442,7 +474,7 @@ func TestKeep(t *testing.T) {
 
 // TestFillRequestAllocs: a typical request costs one allocation (its
 // perRequest, of the size its values need) once the state has carried the
-// same header names; values longer than text384 cost two.
+// a request before; values longer than text384 cost two.
 func TestFillRequestAllocs(t *testing.T) { // not parallel: AllocsPerRun forbids it
 	for _, tt := range []struct {
 		sid  string
@@ -485,6 +517,30 @@ func TestRawValues(t *testing.T) {
 	} {
 		if got := rawValues([]byte(tt.raw), "content-type"); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%q: got %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}
+
+// TestSlotOf: every slot's name, and only it, finds its slot; names of
+// the same length or first byte, other cases and the empty name find none.
+func TestSlotOf(t *testing.T) {
+	t.Parallel()
+	for i, n := range slotNames {
+		if got := slotOf(n); got != i {
+			t.Errorf("slotOf(%q) = %d, want %d", n, got, i)
+		}
+		if got := slotOf(string([]byte(n))); got != i { // another copy
+			t.Errorf("slotOf(copy of %q) = %d, want %d", n, got, i)
+		}
+		for _, other := range []string{strings.ToLower(n), strings.ToUpper(n), n[:len(n)-1] + "x", n + "x", "x" + n[1:]} {
+			if got := slotOf(other); got != -1 {
+				t.Errorf("slotOf(%q) = %d, want -1", other, got)
+			}
+		}
+	}
+	for _, other := range []string{"", "Host", "Accept", "Content-Length", "Mcp-Other", "X-Request-Ix"} {
+		if got := slotOf(other); got != -1 {
+			t.Errorf("slotOf(%q) = %d, want -1", other, got)
 		}
 	}
 }

@@ -1,0 +1,79 @@
+package core
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// headerFields is an http.Header seen through Request.Fields, as an
+// adapter without an http.Header hands it over.
+type headerFields http.Header
+
+func (h headerFields) Values(name string) []string { return http.Header(h).Values(name) }
+
+// TestCheckHeaderReader: a request whose header comes through
+// Request.Fields is decided exactly as the same header in Request.Header:
+// the same refusal or Result, and the same audit event (User-Agent and
+// X-Request-Id included), for repeated Authorization and Content-Type
+// fields, Origin lists, sessions and the nil header.
+func TestCheckHeaderReader(t *testing.T) {
+	t.Parallel()
+	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`
+	reqs := map[string]*Request{
+		"allowed":             post(tokAlice, toolCall("ls"), "User-Agent", "ua/1", "X-Request-Id", "r-1"),
+		"denied":              post(tokAlice, toolCall("rm")),
+		"no token":            post("", toolCall("ls")),
+		"two Authorization":   post(tokAlice, toolCall("ls"), "Authorization", "Bearer "+tokBob),
+		"two Content-Type":    post(tokAlice, toolCall("ls"), "Content-Type", "text/plain"),
+		"form Content-Type":   post(tokAlice, "access_token=x", "Content-Type", "", "Content-Type", "application/x-www-form-urlencoded"),
+		"origin allowed":      post(tokAlice, toolCall("ls"), "Origin", "https://app.example.com"),
+		"origin refused":      post(tokAlice, toolCall("ls"), "Origin", "https://evil.example"),
+		"two origins":         post(tokAlice, toolCall("ls"), "Origin", "https://app.example.com", "Origin", "https://app.example.com"),
+		"session id":          post(tokAlice, toolCall("ls"), "Mcp-Protocol-Version", "", "Mcp-Protocol-Version", "2025-03-26", "Mcp-Session-Id", "s-1"),
+		"two session ids":     post(tokAlice, toolCall("ls"), "Mcp-Session-Id", "a", "Mcp-Session-Id", "b"),
+		"two versions":        post(tokAlice, toolCall("ls"), "Mcp-Protocol-Version", "2025-06-18"),
+		"initialize":          post(tokAlice, init, "Mcp-Protocol-Version", ""),
+		"gzip body":           post(tokAlice, toolCall("ls"), "Content-Encoding", "gzip"),
+		"Mcp-Method mismatch": post(tokAlice, toolCall("ls"), "Mcp-Method", "tools/list"),
+		"Last-Event-Id GET":   {Method: http.MethodGet, Header: post(tokAlice, "", "Last-Event-Id", "e-1").Header},
+		"nil header":          {Method: http.MethodPost},
+	}
+	for name, r := range reqs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			decide := func(r *Request) (*Result, error, []DecisionEvent) {
+				rec := &recorder{}
+				g := newGuard(t, func(c *Config) {
+					c.Audit = rec
+					c.AllowedOrigins = []string{"https://app.example.com"}
+				})
+				res, err := g.Check(context.Background(), r)
+				return res, err, rec.events()
+			}
+			byMap := *r
+			byMap.Body = append([]byte(nil), r.Body...)
+			byFields := byMap
+			byFields.Body = append([]byte(nil), r.Body...)
+			byFields.Header, byFields.Fields = nil, headerFields(r.Header)
+			if r.Header == nil {
+				byFields.Fields = nil
+			}
+			wantRes, wantErr, wantEvs := decide(&byMap)
+			gotRes, gotErr, gotEvs := decide(&byFields)
+			if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
+				t.Fatalf("Fields: err %v; Header: err %v", gotErr, wantErr)
+			}
+			if wantErr == nil && (gotRes.SessionID != wantRes.SessionID || gotRes.ProtocolVersion != wantRes.ProtocolVersion ||
+				gotRes.NeedsFilter() != wantRes.NeedsFilter() || gotRes.CreatesSession() != wantRes.CreatesSession()) {
+				t.Errorf("Fields: %+v; Header: %+v", gotRes, wantRes)
+			}
+			if diff := cmp.Diff(wantEvs, gotEvs, cmpopts.IgnoreUnexported(DecisionEvent{}), cmpopts.IgnoreFields(DecisionEvent{}, "Latency")); diff != "" {
+				t.Errorf("audit events (-Header +Fields):\n%s", diff)
+			}
+		})
+	}
+}
