@@ -3,7 +3,6 @@ package fibermcp_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -59,61 +58,27 @@ func TestHeaderValuesKept(t *testing.T) {
 	}
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Post("/mcp", fibermcp.New(g), func(c *fiber.Ctx) error { return c.SendString(`{"jsonrpc":"2.0","id":1,"result":{}}`) })
-	h := app.Handler()
 	// ua and rid are the values of round n of user i, of varying lengths.
 	ua := func(i, n int) string { return fmt.Sprintf("ua-%d-%d/", i, n) + strings.Repeat("x", n%13) }
 	rid := func(i, n int) string { return fmt.Sprintf("rid-%d-%d-", i, n) + strings.Repeat("y", n%11) }
-	done := make(chan struct{})
-	var reader sync.WaitGroup
-	reader.Add(1)
-	go func() { // reads the kept values while later requests run
-		defer reader.Done()
-		for {
-			for _, ev := range sink.all() {
-				if !strings.HasPrefix(ev.UserAgent, "ua-") || !strings.HasPrefix(ev.RequestID, "rid-") {
-					t.Errorf("kept value changed: %q %q", ev.UserAgent, ev.RequestID)
-					return
-				}
-			}
-			select {
-			case <-done:
-				return
-			default:
+	tokens := make([]string, users)
+	for i := range users {
+		tokens[i] = idp.Token(resource, fmt.Sprintf("user-%d", i))
+	}
+	runUsers(t, app.Handler(), users, rounds, func(req *fasthttp.Request, i, n int) {
+		req.Header.Set("Authorization", "Bearer "+tokens[i])
+		req.Header.Set("User-Agent", ua(i, n))
+		req.Header.Set("X-Request-Id", rid(i, n))
+		req.SetBodyString(coretest.RPC("tools/list", `{}`))
+	}, func() bool {
+		for _, ev := range sink.all() {
+			if !strings.HasPrefix(ev.UserAgent, "ua-") || !strings.HasPrefix(ev.RequestID, "rid-") {
+				t.Errorf("kept value changed: %q %q", ev.UserAgent, ev.RequestID)
+				return false
 			}
 		}
-	}()
-	var wg sync.WaitGroup
-	for i := range users {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			token := idp.Token(resource, fmt.Sprintf("user-%d", i))
-			// One request and context per user, reused as fasthttp's
-			// server reuses them between requests of a connection.
-			var req fasthttp.Request
-			ctx := new(fasthttp.RequestCtx)
-			for n := range rounds {
-				req.Reset()
-				req.Header.SetMethod(fasthttp.MethodPost)
-				req.SetRequestURI("http://mcp.example.com/mcp")
-				req.Header.Set("Authorization", "Bearer "+token)
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Accept", "application/json, text/event-stream")
-				req.Header.Set("User-Agent", ua(i, n))
-				req.Header.Set("X-Request-Id", rid(i, n))
-				req.SetBodyString(coretest.RPC("tools/list", `{}`))
-				ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4000 + i}, nil)
-				h(ctx)
-				if code := ctx.Response.StatusCode(); code != fiber.StatusOK {
-					t.Errorf("user %d round %d: status %d: %s", i, n, code, ctx.Response.Body())
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(done)
-	reader.Wait()
+		return true
+	})
 	kept := map[string][]core.DecisionEvent{}
 	for _, ev := range sink.all() {
 		kept[ev.Subject] = append(kept[ev.Subject], ev)

@@ -64,22 +64,56 @@ func TestTargetNameKept(t *testing.T) {
 	}
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Post("/mcp", fibermcp.New(g), func(c *fiber.Ctx) error { return c.SendString(`{"jsonrpc":"2.0","id":1,"result":{}}`) })
-	h := app.Handler()
 	// name is the tool name of round n of user i: lengths 4 to 70 bytes,
 	// on both sides of the room core uses; every seventh is sent escaped.
 	name := func(i, n int) string { return fmt.Sprintf("u%dr%d", i, n) + strings.Repeat("abcdefgh", n%9) }
+	tokens := make([]string, users)
+	for i := range users {
+		tokens[i] = idp.Token(resource, fmt.Sprintf("user-%d", i))
+	}
+	runUsers(t, app.Handler(), users, rounds, func(req *fasthttp.Request, i, n int) {
+		sent := name(i, n)
+		if n%7 == 3 {
+			sent = `\u0075` + sent[1:] // "u", escaped
+		}
+		req.Header.Set("Authorization", "Bearer "+tokens[i])
+		req.SetBodyString(coretest.RPC("tools/call", `{"name":"`+sent+`"}`))
+	}, func() bool {
+		for _, s := range az.all() {
+			if !strings.HasPrefix(s, "u") {
+				t.Errorf("kept name changed: %q", s)
+				return false
+			}
+		}
+		return true
+	})
+	for i := range users {
+		got := az.kept[fmt.Sprintf("user-%d", i)]
+		if len(got) != rounds {
+			t.Fatalf("user %d: %d names kept, want %d", i, len(got), rounds)
+		}
+		for n, s := range got {
+			if want := name(i, n); s != want {
+				t.Errorf("user %d: kept name %d is %q, want %q", i, n, s, want)
+			}
+		}
+	}
+}
+
+// runUsers sends rounds requests for each of users, concurrently, through
+// h: one fasthttp request and context per user, reused as fasthttp's server
+// reuses them between requests of a connection, each a POST to /mcp that
+// fill completes for user i's round n; every answer must be 200. check
+// runs over and over while the requests do (a reader racing with later
+// requests) until it returns false or they are all done.
+func runUsers(t *testing.T, h fasthttp.RequestHandler, users, rounds int, fill func(req *fasthttp.Request, i, n int), check func() bool) {
+	t.Helper()
 	done := make(chan struct{})
 	var reader sync.WaitGroup
 	reader.Add(1)
-	go func() { // reads the kept names while later requests run
+	go func() {
 		defer reader.Done()
-		for {
-			for _, s := range az.all() {
-				if !strings.HasPrefix(s, "u") {
-					t.Errorf("kept name changed: %q", s)
-					return
-				}
-			}
+		for check() {
 			select {
 			case <-done:
 				return
@@ -92,23 +126,15 @@ func TestTargetNameKept(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			token := idp.Token(resource, fmt.Sprintf("user-%d", i))
-			// One request and context per user, reused as fasthttp's
-			// server reuses them between requests of a connection.
 			var req fasthttp.Request
 			ctx := new(fasthttp.RequestCtx)
 			for n := range rounds {
-				sent := name(i, n)
-				if n%7 == 3 {
-					sent = `\u0075` + sent[1:] // "u", escaped
-				}
 				req.Reset()
 				req.Header.SetMethod(fasthttp.MethodPost)
 				req.SetRequestURI("http://mcp.example.com/mcp")
-				req.Header.Set("Authorization", "Bearer "+token)
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Accept", "application/json, text/event-stream")
-				req.SetBodyString(coretest.RPC("tools/call", `{"name":"`+sent+`"}`))
+				fill(&req, i, n)
 				ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4000 + i}, nil)
 				h(ctx)
 				if code := ctx.Response.StatusCode(); code != fiber.StatusOK {
@@ -121,15 +147,4 @@ func TestTargetNameKept(t *testing.T) {
 	wg.Wait()
 	close(done)
 	reader.Wait()
-	for i := range users {
-		got := az.kept[fmt.Sprintf("user-%d", i)]
-		if len(got) != rounds {
-			t.Fatalf("user %d: %d names kept, want %d", i, len(got), rounds)
-		}
-		for n, s := range got {
-			if want := name(i, n); s != want {
-				t.Errorf("user %d: kept name %d is %q, want %q", i, n, s, want)
-			}
-		}
-	}
 }
