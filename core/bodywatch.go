@@ -17,15 +17,35 @@ const bodyWatchTick = time.Second
 // (and, when the network poller sleeps, a wake-up) per request; instead a
 // read registers here (a lock and a list link, no allocation: the entry is
 // in the pooled scratch) and one goroutine per Guard, running only while
-// reads are registered, ticks every bodyWatchTick and cuts the reads older
-// than timeout by setting their connection's read deadline in the past.
-// Reads are unregistered under the same lock, so a read that has ended
-// is never cut.
+// reads are registered, wakes every tick and cuts the reads older than
+// timeout by setting their connection's read deadline in the past. Reads
+// are unregistered under the same lock, so a read that has ended is never
+// cut.
+//
+// The goroutine is started when a read registers and none runs, and ends
+// at the first tick that finds no read registered: a burst of reads
+// within one tick starts it (and its ticker) once. On Linux the tick comes
+// from a timerfd read through the network poller, not from a runtime
+// timer (watchticker_linux.go): while any runtime timer is pending, the
+// scheduler reads the clock on every scheduling decision, about 20 times
+// per go-sdk request, and with steady traffic the watch would keep one
+// pending all the time.
 type bodyWatch struct {
 	timeout, tick time.Duration
-	mu            sync.Mutex
-	head, tail    *watchedRead // oldest first: reads register in start order
-	running       bool         // the ticking goroutine runs
+	// now and ticker are test seams; nil means time.Now and
+	// newWatchTicker.
+	now    func() time.Time
+	ticker func(time.Duration) watchTicker
+
+	mu         sync.Mutex
+	head, tail *watchedRead // oldest first: reads register in start order
+	running    bool         // the ticking goroutine runs
+}
+
+// watchTicker wakes a bodyWatch's goroutine every tick.
+type watchTicker interface {
+	wait() // blocks until the next tick
+	stop()
 }
 
 // watchedRead is one registered body read.
@@ -35,9 +55,16 @@ type watchedRead struct {
 	w          http.ResponseWriter // nil when not registered
 }
 
+func (bw *bodyWatch) clock() time.Time {
+	if bw.now != nil {
+		return bw.now()
+	}
+	return time.Now()
+}
+
 // add registers e, the read of w's request body starting now.
 func (bw *bodyWatch) add(e *watchedRead, w http.ResponseWriter) {
-	e.start = time.Now()
+	e.start = bw.clock()
 	bw.mu.Lock()
 	e.w, e.prev, e.next = w, bw.tail, nil
 	if bw.tail != nil {
@@ -79,9 +106,15 @@ func (bw *bodyWatch) unlink(e *watchedRead) {
 // run cuts the reads past the timeout every tick, and ends when none is
 // registered.
 func (bw *bodyWatch) run() {
-	t := time.NewTicker(bw.tick)
-	defer t.Stop()
-	for now := range t.C {
+	newTicker := bw.ticker
+	if newTicker == nil {
+		newTicker = newWatchTicker
+	}
+	t := newTicker(bw.tick)
+	defer t.stop()
+	for {
+		t.wait()
+		now := bw.clock()
 		bw.mu.Lock()
 		for e := bw.head; e != nil && now.Sub(e.start) >= bw.timeout; e = bw.head {
 			w := e.w
@@ -97,3 +130,11 @@ func (bw *bodyWatch) run() {
 		bw.mu.Unlock()
 	}
 }
+
+// timeTicker is the portable watchTicker: a time.Ticker.
+type timeTicker struct{ t *time.Ticker }
+
+func newTimeTicker(d time.Duration) watchTicker { return timeTicker{time.NewTicker(d)} }
+
+func (t timeTicker) wait() { <-t.t.C }
+func (t timeTicker) stop() { t.t.Stop() }
