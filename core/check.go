@@ -265,12 +265,14 @@ func (g *Guard) check(ctx context.Context, r *Request, h *reqHeader, ev *Decisio
 		res.ctx.ti, res.pid = &memo.ti, memo.id
 	}
 
-	// 7. Session binding (check only; the binding is touched, ended or
-	// prepared after the decision, in step 9). See session.go.
+	// 7. Session binding (check, and touch when the store does both in
+	// one call; otherwise the binding is touched, ended or prepared after
+	// the decision, in step 9). See session.go.
 	var pid, sid string // pid is computed only when a session is involved
+	var touched bool
 	if g.sessions != nil {
 		var serr *Error
-		if sid, pid, serr = g.checkSession(ctx, h.ins.SessionID, ins, p); serr != nil {
+		if sid, pid, touched, serr = g.checkSession(ctx, r.Method, h.ins.SessionID, ins, p); serr != nil {
 			return nil, serr
 		}
 	}
@@ -293,7 +295,7 @@ func (g *Guard) check(ctx context.Context, r *Request, h *reqHeader, ev *Decisio
 
 	// 9. Session bookkeeping (session.go).
 	if g.sessions != nil {
-		if serr := g.initSession(ctx, r, ins, res, p, sid, pid); serr != nil {
+		if serr := g.initSession(ctx, r, ins, res, p, sid, pid, touched); serr != nil {
 			return nil, serr
 		}
 	}

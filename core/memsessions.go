@@ -31,6 +31,19 @@ type SessionCounter interface {
 	Count(ctx context.Context, principalID string) (int, error)
 }
 
+// SessionLookupToucher is an optional interface of a SessionBindings store:
+// Lookup and Touch of one binding as one operation. When the store
+// implements it, the Guard checks and extends the binding of a request that
+// names a session (other than a DELETE) with one call instead of two, at
+// the session check, before authorization: a request that names its own
+// live session keeps it alive even when the policy then refuses it.
+type SessionLookupToucher interface {
+	// LookupTouch returns what Lookup returns for sessionID and, when that
+	// is principalID (a live binding of principalID), extends the binding
+	// by ttl as Touch does. It never creates a binding.
+	LookupTouch(ctx context.Context, sessionID, principalID string, ttl time.Duration) (string, error)
+}
+
 // MemorySessionsConfig configures [NewMemorySessions].
 type MemorySessionsConfig struct {
 	// MaxEntries caps the number of live bindings. OPTIONAL; default
@@ -94,14 +107,39 @@ func SessionEntryBytes(sessionID, principalID string) int64 {
 func (s *MemorySessions) Lookup(_ context.Context, sessionID string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, e, _ := s.liveLocked(sessionID); e != nil {
+		return e.principal, nil
+	}
+	return "", nil
+}
+
+// liveLocked returns the live binding of sessionID (nil when there is
+// none, dropping an expired one) and the clock reading it was checked at.
+func (s *MemorySessions) liveLocked(sessionID string) (*list.Element, *memSession, time.Time) {
 	el, ok := s.m[sessionID]
 	if !ok {
+		return nil, nil, time.Time{}
+	}
+	e, now := el.Value.(*memSession), s.now()
+	if !now.Before(e.expires) {
+		s.remove(el)
+		return nil, nil, now
+	}
+	return el, e, now
+}
+
+// LookupTouch implements SessionLookupToucher: one lock, one map lookup
+// and one clock reading.
+func (s *MemorySessions) LookupTouch(_ context.Context, sessionID, principalID string, ttl time.Duration) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	el, e, now := s.liveLocked(sessionID)
+	if e == nil {
 		return "", nil
 	}
-	e := el.Value.(*memSession)
-	if !s.now().Before(e.expires) {
-		s.remove(el)
-		return "", nil
+	if e.principal == principalID && ttl > 0 {
+		e.expires = now.Add(ttl)
+		s.order.MoveToBack(el)
 	}
 	return e.principal, nil
 }

@@ -32,7 +32,8 @@ const (
 // disabled).
 type sessionConfig struct {
 	store   SessionBindings
-	counter SessionCounter // store as a SessionCounter, or nil
+	counter SessionCounter       // store as a SessionCounter, or nil
+	touch   SessionLookupToucher // store as a SessionLookupToucher, or nil
 	ttl     time.Duration
 	max     int // per principal; <= 0: no cap
 }
@@ -63,6 +64,7 @@ func newSessionConfig(cfg *Config) (*sessionConfig, error) {
 		sc.store = mem
 	}
 	sc.counter, _ = sc.store.(SessionCounter)
+	sc.touch, _ = sc.store.(SessionLookupToucher)
 	return sc, nil
 }
 
@@ -88,37 +90,48 @@ func sessionHeader(vs []string, ins *inspection) (string, *Error) {
 // expired and foreign ids get the same KindSession refusal (404, identical
 // bytes for the same request), so the answer does not confirm that a
 // session exists. It returns the session id and the principal ID ("" when
-// the request names no session).
-func (g *Guard) checkSession(ctx context.Context, sessionIDs []string, ins *inspection, p *Principal) (sid, pid string, _ *Error) {
+// the request names no session), and touched when it also extended the
+// binding (a store that is a SessionLookupToucher, for any method but
+// DELETE, which ends the binding in initSession instead).
+func (g *Guard) checkSession(ctx context.Context, method string, sessionIDs []string, ins *inspection, p *Principal) (sid, pid string, touched bool, _ *Error) {
 	sid, e := sessionHeader(sessionIDs, ins)
 	if e != nil || sid == "" {
-		return "", "", e
+		return "", "", false, e
 	}
 	if !validSessionID(sid) {
-		return "", "", &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "invalid Mcp-Session-Id", ID: ins.firstID()}
+		return "", "", false, &Error{Kind: KindMessage, Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "invalid Mcp-Session-Id", ID: ins.firstID()}
 	}
 	pid = p.ID()
-	owner, err := g.sessions.store.Lookup(ctx, sid)
+	sc := g.sessions
+	var owner string
+	var err error
+	if touched = sc.touch != nil && method != http.MethodDelete; touched {
+		owner, err = sc.touch.LookupTouch(ctx, sid, pid, sc.ttl)
+	} else {
+		owner, err = sc.store.Lookup(ctx, sid)
+	}
 	if err != nil {
-		return "", "", sessionStoreError(err, ins)
+		return "", "", false, sessionStoreError(err, ins)
 	}
 	if owner != pid {
 		cause := errors.New("core: Mcp-Session-Id unknown or expired")
 		if owner != "" {
 			cause = errors.New("core: Mcp-Session-Id bound to another principal")
 		}
-		return "", "", &Error{Kind: KindSession, Description: "session not found", ID: ins.firstID(), Err: cause}
+		return "", "", false, &Error{Kind: KindSession, Description: "session not found", ID: ins.firstID(), Err: cause}
 	}
-	return sid, pid, nil
+	return sid, pid, touched, nil
 }
 
 // initSession is the session part of step 9, after the request is allowed:
 // it extends the binding of a used session, ends it on DELETE, and for an
 // initialize without a session prepares the binding of the session the
 // response creates (refusing at once a principal already at its cap).
-func (g *Guard) initSession(ctx context.Context, r *Request, ins *inspection, res *Result, p *Principal, sid, pid string) *Error {
+// touched: checkSession extended the binding already.
+func (g *Guard) initSession(ctx context.Context, r *Request, ins *inspection, res *Result, p *Principal, sid, pid string, touched bool) *Error {
 	sc := g.sessions
 	switch {
+	case touched:
 	case sid != "" && r.Method == http.MethodDelete:
 		// The principal ends its session: forget the binding now. If the
 		// server then fails to delete it, the session is unusable through
