@@ -173,16 +173,25 @@ const (
 
 // special8 flags (bit 7 of the byte) the bytes packed in v that end a run
 // of plain string text: a byte < 0x20, '"', '\\' or >= 0x80. Bytes above
-// the first flagged one may be flagged spuriously (borrows), but the lowest
-// flag is always exact and a zero result means all eight bytes are plain.
+// the first flagged one may be flagged spuriously, but the lowest flag is
+// always exact and a zero result means all eight bytes are plain.
+//
+// Why the lowest flag is exact without masking each difference with the
+// byte's complement (the textbook has-zero test): below the first special
+// byte every byte c is in 0x20..0x7f and is neither '"' nor '\\', so c^'"'
+// and c^'\\' are in 1..0x7f and c-0x20 is in 0..0x5f: no subtraction
+// borrows out of such a byte and none of the three terms sets its bit 7.
+// The first special byte c, with no borrow coming in, sets bit 7 in a
+// term: c^'"' or c^'\\' is 0 and minus 1 is 0xff; c < 0x20 minus 0x20
+// wraps to 0xe0 or more; c >= 0x80 makes c^'"' and c^'\\' both 0x80 or
+// more, and only one of them can be exactly 0x80 (c is 0xa2 or 0xdc), so
+// the other keeps bit 7 after minus 1. Bytes above it may see a borrow,
+// which only adds spurious flags there (TestSpecial8 tries every byte
+// value in every lane, TestWordScanEveryOffset every offset).
 func special8(v uint64) uint64 {
-	q := v ^ (ones * '"')
-	b := v ^ (ones * '\\')
-	m := (q - ones) &^ q
-	m |= (b - ones) &^ b
-	m |= (v - ones*0x20) &^ v
-	m |= v
-	return m & highs
+	q := (v ^ (ones * '"')) - ones
+	b := (v ^ (ones * '\\')) - ones
+	return (q | b | (v - ones*0x20)) & highs
 }
 
 // plainByte marks the bytes special8 does not flag.
