@@ -37,15 +37,11 @@ type quick struct {
 }
 
 // Fold bits of the member names a key must not fold to (view.go), and of
-// the member names the quick walk matches as literals.
+// params._meta's progressToken.
 var (
-	messageKeyBits = foldBits(messageKeys[:]...)
-	paramKeyBits   = foldBits(paramKeys[:]...)
-
-	bitJSONRPC, bitID, bitMethod, bitParams = foldBits("jsonrpc"), foldBits("id"), foldBits("method"), foldBits("params")
-	bitResult, bitError                     = foldBits("result"), foldBits("error")
-	bitName, bitURI, bitMeta, bitArguments  = foldBits("name"), foldBits("uri"), foldBits("_meta"), foldBits("arguments")
-	bitProgressToken                        = foldBits("progressToken")
+	messageKeyBits   = foldBits(messageKeys[:]...)
+	paramKeyBits     = foldBits(paramKeys[:]...)
+	bitProgressToken = foldBits("progressToken")
 )
 
 func foldBits(keys ...string) uint64 {
@@ -56,20 +52,60 @@ func foldBits(keys ...string) uint64 {
 	return m
 }
 
-// The members the quick walk matches as literals.
+// The members the quick walk matches as literals: the index of the name in
+// messageKeys or paramKeys, or keyOther.
 const (
-	keyOther = iota
-	keyJSONRPC
+	keyJSONRPC = iota
 	keyID
 	keyMethod
 	keyParams
-	keyResult // or "error"
-	keyName
+	keyResult
+	keyError
+)
+
+const (
+	keyName = iota
 	keyURI
 	keyMeta
 	keyRef
 	keyArguments
 )
+
+const keyOther = -1
+
+// A literal member's duplicate check. The quick walk matches the envelope's
+// members as literals, so it checks their keys with one bit each in lit
+// (bit k for the name at index k of messageKeys or paramKeys, or bit 0 for
+// progressToken) instead of the fold bits and spans of a QuickObject, which
+// only hold the object's other keys. The two sets stay exact together:
+// two literals clash only when they are the same name (the names differ
+// under case folding); a literal and another key clash only when the
+// other key is a case variant of the name (a plain key equal to the name
+// is always matched as the literal), and seen marks the name's bit for
+// that variant too, so that whichever comes second gives up; two other
+// keys clash in the QuickObject.
+
+// seen marks bit k of lit and reports false when it was already set: the
+// name or a case variant of it came before, which the walker refuses.
+func seen(lit *uint32, k int) bool {
+	bit := uint32(1) << k
+	if *lit&bit != 0 {
+		return false
+	}
+	*lit |= bit
+	return true
+}
+
+// foldIndex returns the index of the name in keys that key is a case
+// variant of (see foldsTo), or -1.
+func foldIndex(key []byte, keys []string) int {
+	for i, k := range keys {
+		if foldsTo(key, k) {
+			return i
+		}
+	}
+	return -1
+}
 
 // str reads the string value at i when it is plain: its end, or -1.
 func (q *quick) str(i int, e *strEnd) int {
@@ -79,74 +115,91 @@ func (q *quick) str(i int, e *strEnd) int {
 }
 
 // messageKey matches the key at b[i] == '"' against the message members
-// (the key with its quotes, by its first letter): it returns which, the
-// index of its closing quote and its fold bit, or keyOther. A plain key
-// equal to a member name always matches: keyOther means another key.
-func (q *quick) messageKey(i int) (k, ke int, bit uint64) {
+// (the key with its quotes, by its first letter): it returns which and the
+// index of its value (-1: no ':' follows), or keyOther. A plain key equal
+// to a member name always matches: keyOther means another key.
+func (q *quick) messageKey(i int) (k, at int) {
 	b := q.b
 	n := len(b) - i
 	if n < 4 {
-		return keyOther, 0, 0
+		return keyOther, 0
 	}
+	k = keyOther
+	var ke int // the closing quote
 	switch b[i+1] {
 	case 'j':
 		if n >= 9 && string(b[i:i+9]) == `"jsonrpc"` {
-			return keyJSONRPC, i + 8, bitJSONRPC
+			k, ke = keyJSONRPC, i+8
 		}
 	case 'i':
-		if n >= 4 && string(b[i:i+4]) == `"id"` {
-			return keyID, i + 3, bitID
+		if string(b[i:i+4]) == `"id"` {
+			k, ke = keyID, i+3
 		}
 	case 'm':
 		if n >= 8 && string(b[i:i+8]) == `"method"` {
-			return keyMethod, i + 7, bitMethod
+			k, ke = keyMethod, i+7
 		}
 	case 'p':
 		if n >= 8 && string(b[i:i+8]) == `"params"` {
-			return keyParams, i + 7, bitParams
+			k, ke = keyParams, i+7
 		}
 	case 'r':
 		if n >= 8 && string(b[i:i+8]) == `"result"` {
-			return keyResult, i + 7, bitResult
+			k, ke = keyResult, i+7
 		}
 	case 'e':
 		if n >= 7 && string(b[i:i+7]) == `"error"` {
-			return keyResult, i + 6, bitError
+			k, ke = keyError, i+6
 		}
 	}
-	return keyOther, 0, 0
+	if k == keyOther {
+		return keyOther, 0
+	}
+	if j := ke + 1; j+1 < len(b) && b[j] == ':' && b[j+1] > ' ' {
+		return k, j + 1 // compact text
+	}
+	return k, jsonscan.QuickColon(b, ke+1)
 }
 
-// paramsKey is messageKey for the params members.
-func (q *quick) paramsKey(i int) (k, ke int, bit uint64) {
+// paramsKey is messageKey for the params members; keyRef's value index is
+// not read.
+func (q *quick) paramsKey(i int) (k, at int) {
 	b := q.b
 	n := len(b) - i
 	if n < 5 {
-		return keyOther, 0, 0
+		return keyOther, 0
 	}
+	k = keyOther
+	var ke int
 	switch b[i+1] {
 	case 'n':
 		if n >= 6 && string(b[i:i+6]) == `"name"` {
-			return keyName, i + 5, bitName
+			k, ke = keyName, i+5
 		}
 	case 'u':
-		if n >= 5 && string(b[i:i+5]) == `"uri"` {
-			return keyURI, i + 4, bitURI
+		if string(b[i:i+5]) == `"uri"` {
+			k, ke = keyURI, i+4
 		}
 	case '_':
 		if n >= 7 && string(b[i:i+7]) == `"_meta"` {
-			return keyMeta, i + 6, bitMeta
+			k, ke = keyMeta, i+6
 		}
 	case 'a':
 		if n >= 11 && string(b[i:i+11]) == `"arguments"` {
-			return keyArguments, i + 10, bitArguments
+			k, ke = keyArguments, i+10
 		}
 	case 'r':
-		if n >= 5 && string(b[i:i+5]) == `"ref"` {
-			return keyRef, 0, 0
+		if string(b[i:i+5]) == `"ref"` {
+			return keyRef, 0
 		}
 	}
-	return keyOther, 0, 0
+	if k == keyOther {
+		return keyOther, 0
+	}
+	if j := ke + 1; j+1 < len(b) && b[j] == ':' && b[j+1] > ' ' {
+		return k, j + 1 // compact text
+	}
+	return k, jsonscan.QuickColon(b, ke+1)
 }
 
 // message walks the message object at b[i] == '{' (depth 0) and returns
@@ -157,15 +210,25 @@ func (q *quick) message(i int, v *msgView) int {
 	if i < 0 {
 		return end
 	}
-	var o jsonscan.QuickObject
+	var o jsonscan.QuickObject // the other keys
+	var lit uint32
 	for {
-		var at int
-		var key []byte
-		k, ke, bit := q.messageKey(i)
+		k, at := q.messageKey(i)
 		if k != keyOther {
-			at = o.Known(b, i, ke, bit)
+			if !seen(&lit, k) {
+				return -1
+			}
 		} else {
-			key, bit, at = o.Key(b, i)
+			var key []byte
+			var bit uint64
+			if key, bit, at = o.Key(b, i); at >= 0 && bit&messageKeyBits != 0 {
+				if f := foldIndex(key, messageKeys[:]); f >= 0 {
+					v.ambiguous = true
+					if !seen(&lit, f) {
+						return -1
+					}
+				}
+			}
 		}
 		if at < 0 || at >= len(b) {
 			return -1
@@ -202,12 +265,7 @@ func (q *quick) message(i int, v *msgView) int {
 			} else {
 				i = jsonscan.QuickValue(b, at, 1, q.max)
 			}
-		case keyResult:
-			i = jsonscan.QuickValue(b, at, 1, q.max)
 		default:
-			if bit&messageKeyBits != 0 && foldsToAny(key, messageKeys[:]) {
-				v.ambiguous = true
-			}
 			i = jsonscan.QuickValue(b, at, 1, q.max)
 		}
 		if i >= 0 && i+1 < len(b) && b[i] == ',' && b[i+1] == '"' {
@@ -228,18 +286,28 @@ func (q *quick) params(i int, v *msgView) int {
 	if i < 0 {
 		return end
 	}
-	var o jsonscan.QuickObject
+	var o jsonscan.QuickObject // the other keys
+	var lit uint32
 	for {
-		var at int
-		var key []byte
-		k, ke, bit := q.paramsKey(i)
+		k, at := q.paramsKey(i)
 		switch k {
 		case keyOther:
-			key, bit, at = o.Key(b, i)
+			var key []byte
+			var bit uint64
+			if key, bit, at = o.Key(b, i); at >= 0 && bit&paramKeyBits != 0 {
+				if f := foldIndex(key, paramKeys[:]); f >= 0 {
+					v.paramsAmbiguous = true
+					if !seen(&lit, f) {
+						return -1
+					}
+				}
+			}
 		case keyRef:
 			return -1 // completion/complete: the walker's
 		default:
-			at = o.Known(b, i, ke, bit)
+			if !seen(&lit, k) {
+				return -1
+			}
 		}
 		if at < 0 || at >= len(b) {
 			return -1
@@ -270,9 +338,6 @@ func (q *quick) params(i int, v *msgView) int {
 			v.arguments = at
 			i = jsonscan.QuickValue(b, at, 2, q.max)
 		default:
-			if bit&paramKeyBits != 0 && foldsToAny(key, paramKeys[:]) {
-				v.paramsAmbiguous = true
-			}
 			i = jsonscan.QuickValue(b, at, 2, q.max)
 		}
 		if i >= 0 && i+1 < len(b) && b[i] == ',' && b[i+1] == '"' {
@@ -293,17 +358,27 @@ func (q *quick) meta(i int, v *msgView) int {
 	if i < 0 {
 		return end
 	}
-	var o jsonscan.QuickObject
+	var o jsonscan.QuickObject // the keys other than progressToken
+	var lit uint32
 	for {
 		var at int
 		if len(b)-i >= 15 && string(b[i:i+15]) == `"progressToken"` {
 			// The usual _meta member (a tools/call's), matched as a
 			// literal like the envelope's members.
-			at = o.Known(b, i, i+14, bitProgressToken)
+			if !seen(&lit, 0) {
+				return -1
+			}
+			at = jsonscan.QuickColon(b, i+15)
 		} else {
 			var key []byte
-			if key, _, at = o.Key(b, i); string(key) == metaProtocolVersion {
+			var bit uint64
+			key, bit, at = o.Key(b, i)
+			switch {
+			case at < 0:
+			case string(key) == metaProtocolVersion:
 				v.metaVersion = at
+			case bit == bitProgressToken && foldsTo(key, "progressToken") && !seen(&lit, 0):
+				return -1
 			}
 		}
 		if at < 0 {

@@ -52,6 +52,10 @@ var quickBodies = []string{
 	`{"id":10 ,"jsonrpc":"2.0 ","method":"ping"}`, `{"id":1.5e3,"jsonrpc":"2.00","method":"ping"}`, `{"id":123}`,
 	`{"params":{"name":""}}`, `{"id":1}`,
 	`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"a","_meta":{"progressToken":7,"` + metaProtocolVersion + `":"2026-07-28"}}}`, // known names near the end (found by FuzzQuickWalk)
+	// A case variant of a literal member without the member itself.
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","URI":"x","_META":{}}}`,
+	`{"Error":{},"Result":1,"jsonrpc":"2.0","id":1}`,
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"ProgressToken":1,"progresstokens":2}}}`,
 }
 
 // quickRefused are bodies quickWalk must leave to the walker (each is
@@ -73,6 +77,20 @@ var quickRefused = []string{
 	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"progressToken":1,"ProgressToken":2}}}`,
 	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"progresstoken":1,"progressToken":2}}}`,
 	`{"jsonrpc":"2.0","id":1x,"method":"ping"}`, `{"jsonrpc":"2.0","id":1`,
+	// A literal member repeated, or after or before a case variant of it,
+	// or two variants of it (the literals' own duplicate check).
+	`{"jsonrpc":"2.0","jsonrpc":"2.0","id":1,"method":"ping"}`,
+	`{"METHOD":"x","jsonrpc":"2.0","id":1,"method":"ping"}`,
+	`{"jsonrpc":"2.0","Id":1,"ID":2,"method":"ping"}`,
+	`{"jsonrpc":"2.0","id":1,"result":1,"result":2}`,
+	`{"jsonrpc":"2.0","id":1,"error":{},"ERROR":{}}`,
+	`{"jsonrpc":"2.0","id":1,"method":"ping","params":{},"Params":{}}`,
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"Name":"a","name":"b"}}`,
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{},"arguments":{}}}`,
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{},"_Meta":{}}}`,
+	`{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"a","URI":"b"}}`,
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"progressToken":1,"progressToken":2}}}`,
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"PROGRESSTOKEN":1,"ProgressToken":2}}}`,
 	`{"jsonrpc":"2.0","id":1,"method":"ping"`,
 	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\x00",
 	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"p\xffing\"}",
