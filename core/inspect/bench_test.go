@@ -151,7 +151,7 @@ func BenchmarkInspectParts(b *testing.B) {
 			ver, _ := effectiveVersion(&h, &o)
 			_, _ = single(h.SessionID)
 			_ = checkContentHeaders(&h)
-			_ = checkStandardHeaders(&h, ver, &Message{Kind: KindRequest, Method: "tools/call", Target: Target{Name: "search_issues"}})
+			_ = checkStandardHeaders(&h, atLeast20260728(ver), &Message{Kind: KindRequest, Method: "tools/call", Target: Target{Name: "search_issues"}})
 		}},
 		{"build", func() {
 			u := v

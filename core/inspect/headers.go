@@ -11,11 +11,11 @@ import (
 // and Mcp-Name on tools/call, resources/read and prompts/get; on every version
 // a header that is present must match. Values are OWS-trimmed; Mcp-Name may
 // use the =?base64?...?= sentinel. Decisions never use the header values.
-func checkStandardHeaders(h *Header, version string, m *Message) error {
+// isNew is whether the version is 2026-07-28 or later.
+func checkStandardHeaders(h *Header, isNew bool, m *Message) error {
 	if m.Kind == KindResponse {
 		return nil
 	}
-	isNew := version >= Version20260728
 	mismatch := func(msg string) error {
 		e := newErr(ErrHeaderMismatch, msg, nil)
 		e.ID = m.ID

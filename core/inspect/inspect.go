@@ -94,7 +94,7 @@ func inspectInto(r *Request, httpMethod string, h *Header, body []byte, opts *Op
 		return err
 	}
 	r.Version = version
-	v20260728 := version >= Version20260728
+	v20260728 := atLeast20260728(version)
 	if !v20260728 {
 		sid, err := single(h.SessionID)
 		if err != nil {
@@ -117,10 +117,15 @@ func inspectInto(r *Request, httpMethod string, h *Header, body []byte, opts *Op
 		return newErr(ErrTooLarge, "request body too large", nil)
 	}
 	// Messages are located while they are validated (one pass).
-	var w walker
 	v := newView()
 	var views []msgView // a batch's, one per element object
-	batch, err := w.body(body, opts.MaxDepth, &v, &views)
+	var batch bool
+	if !quickWalk(body, opts.MaxDepth, &v) {
+		// The walker from the start (see walker.body).
+		var w walker
+		v = newView()
+		batch, err = w.walk(body, opts.MaxDepth, &v, &views)
+	}
 	if err != nil {
 		switch {
 		case len(bytes.TrimLeft(body, " \t\r\n")) == 0:
@@ -140,7 +145,7 @@ func inspectInto(r *Request, httpMethod string, h *Header, body []byte, opts *Op
 		if err := d.build(&v, m); err != nil {
 			return err
 		}
-		if err := checkStandardHeaders(h, version, m); err != nil {
+		if err := checkStandardHeaders(h, v20260728, m); err != nil {
 			return err
 		}
 		r.Messages = r.one[:]
@@ -168,6 +173,9 @@ func effectiveVersion(h *Header, opts *Options) (string, error) {
 		return "", newErr(ErrHeaderMismatch, "repeated MCP-Protocol-Version header", nil)
 	}
 	if v == "" {
+		if len(opts.SupportedVersions) == 0 {
+			return Version20250326, nil // one of defaultVersions
+		}
 		for _, s := range supported {
 			if s == Version20250326 {
 				return s, nil

@@ -358,3 +358,15 @@ func TestInspectAllocs(t *testing.T) {
 		t.Errorf("allocs per Inspect = %v, want ≤ 1 (the Request and its target name together)", n)
 	}
 }
+
+// TestAtLeast20260728 checks the shortcut against the string comparison it
+// replaces.
+func TestAtLeast20260728(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"", "2", "202", "2025", "2025-", "2025-11-25", "2025-99-99x", "2025\xff", "2026", "2026-07-27",
+		"2026-07-28", "2026-07-28x", "2026-07-29", "2027-01-01", "2024-11-05", "3000", "1999", "\xff", "2026-07-2"} {
+		if got, want := atLeast20260728(v), v >= Version20260728; got != want {
+			t.Errorf("atLeast20260728(%q) = %v, want %v", v, got, want)
+		}
+	}
+}

@@ -188,14 +188,22 @@ func (d *decoder) build(v *msgView, m *Message) error {
 	if v.ambiguous {
 		return d.invalid(m, "ambiguous member name")
 	}
-	if v.jsonrpc < 0 || b[v.jsonrpc] != '"' || string(d.str(v.jsonrpc, v.jsonrpcEnd, buf[:0])) != "2.0" {
+	switch at := v.jsonrpc; {
+	case at >= 0 && v.jsonrpcEnd.end == at+5 && string(b[at:at+5]) == `"2.0"`:
+		// The common value, as the walker recorded it: no decoding.
+	case at < 0 || b[at] != '"' || string(d.str(at, v.jsonrpcEnd, buf[:0])) != "2.0":
 		return d.invalid(m, `"jsonrpc" must be "2.0"`)
 	}
-	if v.method >= 0 {
-		if b[v.method] != '"' {
+	if at := v.method; at >= 0 {
+		if b[at] != '"' {
 			return d.invalid(m, "method must be a non-empty string")
 		}
-		s := d.str(v.method, v.methodEnd, buf[:0])
+		var s []byte
+		if e := v.methodEnd; e.end > at+1 && !e.esc {
+			s = b[at+1 : e.end-1] // recorded without escapes: the text itself
+		} else {
+			s = d.str(at, e, buf[:0])
+		}
 		if len(s) == 0 {
 			return d.invalid(m, "method must be a non-empty string")
 		}

@@ -8,6 +8,15 @@ const (
 	Version20250326 = "2025-03-26"
 )
 
+// atLeast20260728 reports version >= Version20260728 (the strings'
+// order), without comparing the common 2025 versions byte by byte.
+func atLeast20260728(version string) bool {
+	if len(version) >= 4 && version[:4] == "2025" {
+		return false // "2025" sorts before "2026"
+	}
+	return version >= Version20260728
+}
+
 // defaultVersions is used when Options.SupportedVersions is empty.
 var defaultVersions = [...]string{Version20260728, Version20251125, Version20250618, Version20250326}
 

@@ -88,7 +88,7 @@ const keyOther = -1
 // seen marks bit k of lit and reports false when it was already set: the
 // name or a case variant of it came before, which the walker refuses.
 func seen(lit *uint32, k int) bool {
-	bit := uint32(1) << k
+	bit := uint32(1) << (k & 31) // (k < 6: the mask only spares the shift's range check)
 	if *lit&bit != 0 {
 		return false
 	}
@@ -368,7 +368,11 @@ func (q *quick) meta(i int, v *msgView) int {
 			if !seen(&lit, 0) {
 				return -1
 			}
-			at = jsonscan.QuickColon(b, i+15)
+			if j := i + 15; j+1 < len(b) && b[j] == ':' && b[j+1] > ' ' {
+				at = j + 1 // compact text
+			} else {
+				at = jsonscan.QuickColon(b, j)
+			}
 		} else {
 			var key []byte
 			var bit uint64

@@ -26,11 +26,13 @@ type Request struct {
 
 // zero reports whether r is the zero Request, without the write-barriered
 // clear of its pointer fields that resetting it costs while the collector
-// marks.
+// marks. (Target's fields are compared one by one: comparing the struct
+// calls its generated equality function.)
 func (r *Request) zero() bool {
 	m := &r.one[0]
 	return r.Version == "" && r.SessionID == "" && !r.Batch && r.Messages == nil &&
-		m.ID == nil && m.Method == "" && m.Kind == 0 && m.Target == (Target{}) &&
+		m.ID == nil && m.Method == "" && m.Kind == 0 &&
+		m.Target.Kind == "" && m.Target.Name == "" && m.Target.Action == "" && m.Target.List == "" &&
 		m.Args == nil && m.MissingArgs == nil
 }
 

@@ -35,10 +35,13 @@ type strEnd struct {
 	esc bool
 }
 
-func newView() msgView {
-	return msgView{jsonrpc: -1, id: -1, method: -1, params: -1, name: -1, uri: -1, meta: -1, ref: -1,
-		arguments: -1, metaVersion: -1, refType: -1, refName: -1, refURI: -1}
-}
+// newView returns an empty view: every offset -1.
+func newView() msgView { return emptyView }
+
+// emptyView is newView's result, copied rather than built field by field.
+// Never written.
+var emptyView = msgView{jsonrpc: -1, id: -1, method: -1, params: -1, name: -1, uri: -1, meta: -1, ref: -1,
+	arguments: -1, metaVersion: -1, refType: -1, refName: -1, refURI: -1}
 
 func foldsToAny(key []byte, keys []string) bool {
 	for _, k := range keys {
