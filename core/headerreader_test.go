@@ -45,14 +45,14 @@ func TestCheckHeaderReader(t *testing.T) {
 	for name, r := range reqs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			decide := func(r *Request) (*Result, error, []DecisionEvent) {
+			decide := func(r *Request) (*Result, []DecisionEvent, error) {
 				rec := &recorder{}
 				g := newGuard(t, func(c *Config) {
 					c.Audit = rec
 					c.AllowedOrigins = []string{"https://app.example.com"}
 				})
 				res, err := g.Check(context.Background(), r)
-				return res, err, rec.events()
+				return res, rec.events(), err
 			}
 			byMap := *r
 			byMap.Body = append([]byte(nil), r.Body...)
@@ -62,8 +62,8 @@ func TestCheckHeaderReader(t *testing.T) {
 			if r.Header == nil {
 				byFields.Fields = nil
 			}
-			wantRes, wantErr, wantEvs := decide(&byMap)
-			gotRes, gotErr, gotEvs := decide(&byFields)
+			wantRes, wantEvs, wantErr := decide(&byMap)
+			gotRes, gotEvs, gotErr := decide(&byFields)
 			if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
 				t.Fatalf("Fields: err %v; Header: err %v", gotErr, wantErr)
 			}
