@@ -23,7 +23,10 @@ import (
 // values per step: kind (1 failure check, 2 charge, 3 consume) and its
 // parameters (failure check: interval µs, burst, global interval µs,
 // global burst; charge: interval µs, burst; consume: TTL ms, 0 = accept
-// without recording). The GCRA and the epoch are those of the gcra and
+// without recording, and the call's token: the mark holds it and the
+// step's index, so that the same call sent again finds its own mark
+// rather than a replay, and a second step of one call with the same key
+// is one; see markTokens). The GCRA and the epoch are those of the gcra and
 // consume scripts (epochLua); as there, a bucket holding anything but a
 // finite number is an error, never an allow. Returns one status string (a reply that a
 // streamed read takes, see SendGrantSteps): "0:-1:0:<rid>" when every step
@@ -58,8 +61,9 @@ while a + 4 <= n do
         epoch = rid
       end
     end
-    local ttl = tonumber(ARGV[a + 1])
-    if ttl > 0 and not redis.call('SET', KEYS[k], '1', 'NX', 'PXAT', now + ttl) then
+    local ttl, tok = tonumber(ARGV[a + 1]), ARGV[a + 2] .. ':' .. i
+    if ttl > 0 and not redis.call('SET', KEYS[k], tok, 'NX', 'PXAT', now + ttl)
+        and (ARGV[a + 2] == '' or redis.call('GET', KEYS[k]) ~= tok) then
       return string.format('1:%d:0:%s', i, epoch)
     end
     k = k + 1
@@ -147,6 +151,7 @@ func (g *GrantStore) grantArgs(steps []authserver.GrantStep) (keys []string, arg
 	known := g.epoch.get()
 	args = make([]any, 2, 2+5*len(steps))
 	args[0], args[1] = known, ms(g.quarantine)
+	var token string
 	for _, st := range steps {
 		switch st.Kind {
 		case authserver.StepCheckFailures:
@@ -175,8 +180,11 @@ func (g *GrantStore) grantArgs(steps []authserver.GrantStep) (keys []string, arg
 			if d := time.Until(st.Exp); d > 0 {
 				ttl = ms(d) + 1
 			}
+			if token == "" {
+				token = g.marks.next()
+			}
 			keys = append(keys, g.key("jti", st.Key))
-			args = append(args, "3", ttl, 0, 0, 0)
+			args = append(args, "3", ttl, token, 0, 0)
 		default:
 			return nil, nil, fmt.Errorf("%w: grant step kind %d", ErrInvalidConfig, st.Kind)
 		}
@@ -222,13 +230,18 @@ func (g *GrantStore) RunGrantSteps(ctx context.Context, steps []authserver.Grant
 	if err != nil {
 		return authserver.GrantStepsResult{}, err
 	}
+	return g.runGrant(ctx, keys, args, len(steps))
+}
+
+// runGrant runs the grant script with grantArgs' keys and args.
+func (g *GrantStore) runGrant(ctx context.Context, keys []string, args []any, nsteps int) (authserver.GrantStepsResult, error) {
 	cctx, cancel := g.ctx(ctx)
 	defer cancel()
 	reply, err := grantSteps.Run(cctx, g.c, keys, args...).Text()
 	if err != nil {
 		return authserver.GrantStepsResult{}, unavailable("grant steps script", err)
 	}
-	return g.grantReply(reply, len(steps))
+	return g.grantReply(reply, nsteps)
 }
 
 // SendGrantSteps implements [authserver.GrantStepsSender]. With
@@ -237,11 +250,12 @@ func (g *GrantStore) RunGrantSteps(ctx context.Context, steps []authserver.Grant
 // streamed read, rueidis's DoStream, which is what lets the write and the
 // read be split on the caller's goroutine). When the streamed call fails
 // in any way other than a timeout (a pooled connection that Redis closed,
-// NOSCRIPT after a Redis restart), the steps are run once more through
-// RunGrantSteps, as go-redis retries a command once on a new connection:
-// if the first run did reach Redis, the second finds its jti recorded and
-// answers a replay (and its limits charged twice), so a jti is still
-// accepted at most once. Without Sender the
+// NOSCRIPT after a Redis restart), the same script and arguments are run
+// once more through go-redis, as go-redis retries a command once on a new
+// connection: if the first run did reach Redis, the second finds its own
+// marks (the call's token, see markTokens) and answers as the first did,
+// with its limits charged twice; a jti is still accepted by one call
+// only. Without Sender the
 // steps run at once (RunGrantSteps) and wait returns their answer.
 func (g *GrantStore) SendGrantSteps(ctx context.Context, steps []authserver.GrantStep) func() (authserver.GrantStepsResult, error) {
 	if g.sender == nil {
@@ -291,7 +305,7 @@ func (g *GrantStore) SendGrantSteps(ctx context.Context, steps []authserver.Gran
 		if ctx.Err() != nil || isTimeout(err) {
 			return authserver.GrantStepsResult{}, unavailable("grant steps script", err)
 		}
-		return g.RunGrantSteps(ctx, steps)
+		return g.runGrant(ctx, keys, args, len(steps))
 	}
 }
 

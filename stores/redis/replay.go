@@ -2,9 +2,12 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver/replay"
@@ -68,8 +71,9 @@ end
 
 // consume records one jti. KEYS: the epoch key, the jti key. ARGV: the
 // replication id this process last saw, the quarantine in ms, TTL ms,
-// "1" to only check the epoch (Ready). Returns {1, rid, 0} when recorded,
-// {0, rid, 0} for a replay, {2, rid, ms left} in quarantine; learning
+// "1" to only check the epoch (Ready), the call's token (markTokens),
+// which the mark holds. Returns {1, rid, 0} when recorded (or recorded
+// by this very call, sent again), {0, rid, 0} for a replay, {2, rid, ms left} in quarantine; learning
 // only, {3, rid, ms of quarantine left}. (See epochLua.)
 var consume = redis.NewScript(`
 local t = redis.call('TIME')
@@ -78,7 +82,8 @@ local epoch_key, epoch_seen, epoch_q = KEYS[1], ARGV[1], ARGV[2]
 ` + epochLua + `
 if ARGV[4] == '1' then return {3, rid, math.max(untl - now, 0)} end
 if now < untl then return {2, rid, untl - now} end
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return {1, rid, 0} end
+if redis.call('SET', KEYS[2], ARGV[5], 'NX', 'PX', ARGV[3]) then return {1, rid, 0} end
+if ARGV[5] ~= '' and redis.call('GET', KEYS[2]) == ARGV[5] then return {1, rid, 0} end
 return {0, rid, 0}
 `)
 
@@ -156,6 +161,31 @@ type ReplayStore struct {
 	base
 	quarantine time.Duration
 	epoch      epochMemo
+	marks      markTokens
+}
+
+// markTokens names each call's marks: a random prefix per store and a
+// counter, unique among the calls of every replica. A mark holds its
+// call's token, so that the call sent again (go-redis resends a command
+// on a new connection after a read timeout, and when Redis only stalled
+// the first send has run too) finds its own mark and is not taken for a
+// replay; any other call, a replay included, finds another token.
+type markTokens struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+// next returns a new call's token.
+func (m *markTokens) next() string {
+	if m.prefix == "" {
+		return "" // a zero store: New sets the prefix
+	}
+	return m.prefix + strconv.FormatUint(m.n.Add(1), 36)
+}
+
+// newMarkTokens returns tokens with a fresh random prefix.
+func newMarkTokens() markTokens {
+	return markTokens{prefix: rand.Text()[:16] + ":"}
 }
 
 // epochMemo is the dataset epoch (master replication id) a store last saw,
@@ -202,7 +232,7 @@ func NewReplayStore(ctx context.Context, cfg ReplayConfig) (*ReplayStore, error)
 	if q == 0 {
 		q = DefaultQuarantine
 	}
-	s := &ReplayStore{base: b, quarantine: q}
+	s := &ReplayStore{base: b, quarantine: q, marks: newMarkTokens()}
 	if _, _, err := s.run(ctx, "", 0, true); err != nil {
 		s.log.Warn("redisstore: replay store cannot read the dataset epoch yet", "error", err)
 	}
@@ -269,7 +299,7 @@ func (s *ReplayStore) run(ctx context.Context, key string, ttl time.Duration, le
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	res, err := consume.Run(ctx, s.c, []string{s.prefix + epochKey, s.key("jti", key)},
-		known, ms(s.quarantine), ms(ttl)+1, flag).Slice()
+		known, ms(s.quarantine), ms(ttl)+1, flag, s.marks.next()).Slice()
 	if err != nil {
 		return 0, 0, unavailable("replay script", err)
 	}
