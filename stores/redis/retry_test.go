@@ -168,3 +168,40 @@ func commandCalls(info, cmd string) int64 {
 	}
 	return 0
 }
+
+// TestClientRegisterRetriedSend: the same resend of a dynamic client
+// registration found the record its first send had just stored and
+// answered "id exists", so the registration failed while the client was
+// stored (an orphan counted against the byte bound). A record equal to
+// the call's own (its random id and secret hash included) is now taken
+// as stored; another record under the id is still refused.
+func TestClientRegisterRetriedSend(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	ctx := context.Background()
+	c := srv.client(t)
+	cs, err := NewClientStore(ClientConfig{Config: Config{Client: c, Prefix: "{regretry}:", Timeout: 3 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := func(id string) authserver.RegisteredClient {
+		return authserver.RegisteredClient{ID: id, AuthMethod: authserver.AuthNone,
+			GrantTypes: []string{authserver.GrantAuthorizationCode}, RedirectURIs: []string{"http://127.0.0.1/cb"}}
+	}
+	if err := cs.Register(ctx, reg("warm")); err != nil { // loads the script
+		t.Fatal(err)
+	}
+	twice, err := stalledCall(t, srv, c, func() error { return cs.Register(ctx, reg("dcr-stalled")) })
+	if err != nil {
+		t.Fatalf("Register with Redis stalled: %v", err)
+	}
+	t.Logf("register sent twice: %v", twice)
+	other := reg("dcr-stalled")
+	other.RedirectURIs = []string{"http://127.0.0.1/other"}
+	if err := cs.Register(ctx, other); err == nil {
+		t.Fatal("another record under a registered id was stored")
+	}
+	if got, err := cs.Client(ctx, "dcr-stalled"); err != nil || got.RedirectURIs[0] != "http://127.0.0.1/cb" {
+		t.Fatalf("the stored client: %+v %v", got, err)
+	}
+}
