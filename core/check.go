@@ -124,7 +124,9 @@ func (g *Guard) refusalFields(ev *DecisionEvent, e *Error) slog.Level {
 
 func (g *Guard) check(ctx context.Context, r *Request, h *reqHeader, ev *DecisionEvent, res *Result, sc *checkScratch, name []byte) (*Result, error) {
 	if r.Header == nil && r.Fields == nil {
-		r = &Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, RemoteAddr: r.RemoteAddr, Header: http.Header{}, Body: r.Body, BodyTooLarge: r.BodyTooLarge, BodyErr: r.BodyErr}
+		cp := *r // every field, the body reader and peer included
+		cp.Header = http.Header{}
+		r = &cp
 	}
 	// 1. Origin (MCP transports: present and invalid → 403).
 	if g.origins != nil {
