@@ -36,14 +36,9 @@ end
 
 var (
 	// KEYS: record, idx, unused, sizes, bytes. ARGV: JSON, idle ms, max
-	// bytes, size. Returns 0 stored, 1 full, 2 the id exists. A record
-	// equal to ARGV[1] (its random id and secret hash included) is this
-	// very call's, sent again by go-redis after a read timeout: stored.
+	// bytes, size. Returns 0 stored, 1 full, 2 the id exists.
 	clientRegister = redis.NewScript(clientsLua + `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end
-  return 2
-end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 2 end
 local size, max = tonumber(ARGV[4]), tonumber(ARGV[3])
 local used = tonumber(redis.call('GET', KEYS[5]) or '0')
 if used + size > max then
