@@ -309,7 +309,10 @@ var errFamilyExists = errors.New("redisstore: refresh family exists")
 // it checks the replay store's.
 func (s *RefreshStore) Quarantine() time.Duration { return s.quarantine }
 
-// Save implements [authserver.RefreshStore].
+// Save implements [authserver.RefreshStore]. Saving again the very token
+// that is saved (same handle and secret hash, not rotated since) succeeds
+// instead of reporting a saved family: only a resend of this call can do
+// that (see refreshSave).
 func (s *RefreshStore) Save(ctx context.Context, t authserver.RefreshToken, f authserver.RefreshFamily) error {
 	if t.Handle == "" || t.SecretHash == "" || t.Generation != 1 || f.ID == "" {
 		return errors.New("redisstore: empty refresh handle, secret hash or family id, or not generation 1")
