@@ -219,12 +219,15 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 	// memoKeyed: the decision is cached under the principal's memo prefix,
 	// and the memo remembers the first memoSlots of the policy (lastDecision).
 	memoKeyed := pm != nil && cacheable && a.defaultSubjects && !s.attrs && !s.args && s.argScp == nil
+	memoFull := false // every memo slot holds another object's decision of this policy
 	if memoKeyed {
-		if d, ok := pm.lastFor(s.version, perm, dom); ok {
+		d, ok, full := pm.lastFor(s.version, perm, dom)
+		if ok {
 			a.tel.lookups.Record(ctx, true)
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
 			return s.stamp(d), nil
 		}
+		memoFull = full
 	}
 	var keyBuf [256]byte // after the memo's answer, which needs no key
 	key := keyBuf[:0]
@@ -240,7 +243,7 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 		d, ok := s.cache.get(key)
 		a.tel.lookups.Record(ctx, ok)
 		if ok {
-			if memoKeyed {
+			if memoKeyed && !memoFull {
 				pm.remember(s.version, perm, dom, d)
 			}
 			d.RequiredScopes = slices.Clone(d.RequiredScopes)
@@ -314,7 +317,7 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, perm core
 	}
 	if cacheable {
 		s.cache.put(string(key), d)
-		if memoKeyed {
+		if memoKeyed && !memoFull {
 			pm.remember(s.version, perm, dom, d)
 		}
 		d.RequiredScopes = slices.Clone(d.RequiredScopes)

@@ -205,17 +205,25 @@ type lastDecision struct {
 const lastDecisionBytes = 256
 
 // lastFor returns the remembered decision for (v, perm, dom), if any.
-func (m *principalMemo) lastFor(version uint64, perm core.Permission, dom string) (core.Decision, bool) {
+// Otherwise full reports whether every slot held a decision of version
+// (for other objects): remember would then keep nothing, and the caller
+// skips it.
+func (m *principalMemo) lastFor(version uint64, perm core.Permission, dom string) (d core.Decision, ok, full bool) {
+	full = true
 	for i := range m.last {
 		ld := m.last[i].Load()
 		if ld == nil {
-			break // slots fill in order: the rest are empty too
+			return core.Decision{}, false, false // slots fill in order: the rest are empty too
 		}
-		if ld.version == version && ld.kind == perm.Kind && ld.name == perm.Name && ld.action == perm.Action && ld.dom == dom {
-			return ld.d, true
+		if ld.version != version {
+			full = false
+			continue
+		}
+		if ld.kind == perm.Kind && ld.name == perm.Name && ld.action == perm.Action && ld.dom == dom {
+			return ld.d, true, false
 		}
 	}
-	return core.Decision{}, false
+	return core.Decision{}, false, full
 }
 
 // remember keeps d, the decision cached for (perm, dom) under policy
