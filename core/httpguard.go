@@ -47,44 +47,11 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, fn func(http.Respo
 		nilGuardHandler{}.ServeHTTP(w, r) // ErrNilGuard: 500, next is not called
 		return
 	}
-	st := &httpState{}
-	sc := getScratch()
-	// On the stack: Check keeps no reference to the Request itself.
-	cr := &Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr, Header: r.Header}
-	if r.Body != nil && r.Body != http.NoBody {
-		sc.body = httpBody{w: w, r: r, watch: &g.bodies}
-		cr.BodyReader = &sc.body
+	st, res, body, buf := g.admit(w, r)
+	if st == nil {
+		return // refused and answered
 	}
-	res, err := g.checkIn(r.Context(), cr, &st.res, sc, st.name[:0])
-	if err != nil {
-		switch {
-		case cr.BodyTooLarge:
-			w.Header().Set("Connection", "close") // the rest of the body is not read
-		case cr.BodyReader != nil && cr.Body == nil && r.ContentLength != 0:
-			// Refused before the body was read. net/http would discard up
-			// to 256 KiB of it after the handler, with no deadline on a
-			// server without ReadTimeout: a body that never comes would
-			// hold the connection forever. Close instead, and give what is
-			// in flight a short grace so the client reads the answer
-			// rather than a reset.
-			w.Header().Set("Connection", "close")
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refusedBodyGrace))
-		}
-		WriteResponse(w, g.Render(err))
-		return // sc is not reused: the refusal may point into it
-	}
-	body, hasBody, buf := cr.Body, cr.BodyReader != nil, sc.body.buf
-	putScratch(sc)
-	// The request handed on lives in st too: WithContext is inlined, so
-	// its copy stays on the stack and the request costs no allocation of
-	// its own.
-	st.req = *r.WithContext(res.Context(r.Context()))
 	r = &st.req
-	if hasBody {
-		st.body.b = body
-		r.Body = &st.body
-		r.ContentLength = int64(len(body))
-	}
 	switch {
 	case res.NeedsFilter():
 		fw := res.WrapResponseWriter(w)
@@ -119,6 +86,56 @@ func (g *Guard) serve(w http.ResponseWriter, r *http.Request, fn func(http.Respo
 			putBodyBuf(buf, body)
 		}
 	}
+}
+
+// admit is serve up to the hand-off: it checks the request and returns
+// the per-request state with the request for next in st.req, the Result,
+// the body bytes and their pooled buffer; or, after writing the refusal,
+// a nil st. It is a function of its own so that its frame (the Request
+// and the Check call's locals, most of serve's stack) is gone before
+// next runs: every frame under the MCP handler is scanned by the
+// collector and copied when the goroutine's stack grows again after a
+// collection shrank it.
+func (g *Guard) admit(w http.ResponseWriter, r *http.Request) (st *httpState, res *Result, body []byte, buf *bodyBuf) {
+	st = &httpState{}
+	sc := getScratch()
+	// On the stack: Check keeps no reference to the Request itself.
+	cr := &Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RemoteAddr: r.RemoteAddr, Header: r.Header}
+	if r.Body != nil && r.Body != http.NoBody {
+		sc.body = httpBody{w: w, r: r, watch: &g.bodies}
+		cr.BodyReader = &sc.body
+	}
+	res, err := g.checkIn(r.Context(), cr, &st.res, sc, st.name[:0])
+	if err != nil {
+		switch {
+		case cr.BodyTooLarge:
+			w.Header().Set("Connection", "close") // the rest of the body is not read
+		case cr.BodyReader != nil && cr.Body == nil && r.ContentLength != 0:
+			// Refused before the body was read. net/http would discard up
+			// to 256 KiB of it after the handler, with no deadline on a
+			// server without ReadTimeout: a body that never comes would
+			// hold the connection forever. Close instead, and give what is
+			// in flight a short grace so the client reads the answer
+			// rather than a reset.
+			w.Header().Set("Connection", "close")
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refusedBodyGrace))
+		}
+		WriteResponse(w, g.Render(err))
+		return nil, nil, nil, nil // sc is not reused: the refusal may point into it
+	}
+	body, buf = cr.Body, sc.body.buf
+	hasBody := cr.BodyReader != nil
+	putScratch(sc)
+	// The request handed on lives in st too: WithContext is inlined, so
+	// its copy stays on the stack and the request costs no allocation of
+	// its own.
+	st.req = *r.WithContext(res.Context(r.Context()))
+	if hasBody {
+		st.body.b = body
+		st.req.Body = &st.body
+		st.req.ContentLength = int64(len(body))
+	}
+	return st, res, body, buf
 }
 
 // WriteResponse writes a [Guard.Render] response on w: each header Render
