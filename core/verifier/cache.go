@@ -116,9 +116,11 @@ func (e *cacheEntry) setCoarseWindow() {
 // coarseOK reports whether the entry passes its time checks (claims and
 // TTL) at every instant of r's interval [lo, hi]: then it passes at the
 // instant the wall clock is in. False does not mean the token fails: the
-// caller decides it again with an exact clock reading.
+// caller decides it again with an exact clock reading. The TTL is also
+// checked on the monotonic clock (r.upper against until, as get does), so
+// that a step of the wall clock back does not lengthen it.
 func (e *cacheEntry) coarseOK(r *clockReading) bool {
-	return r.lo >= e.fromNs && r.hi < e.toNs
+	return r.lo >= e.fromNs && r.hi < e.toNs && r.upper.Before(e.until)
 }
 
 // timesOK reports whether checkTimes passes at now (see setWindow).
