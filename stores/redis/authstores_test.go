@@ -38,7 +38,7 @@ func TestClientStoreContract(t *testing.T) {
 	srv := startRedis(t)
 	prefix := prefixPerTest("dcr")
 	storetest.RunClientStoreSuite(t, func(t *testing.T, b storetest.ClientStoreBounds) authserver.ClientStore {
-		s, err := NewClientStore(ClientConfig{Config: Config{Client: srv.patient(t), Prefix: prefix(t)}, MaxBytes: b.MaxBytes, IdleLifetime: b.IdleLifetime, MaxPerSubject: b.MaxPerSubject})
+		s, err := NewClientStore(ClientConfig{Config: Config{Client: srv.patient(t), Prefix: prefix(t), Timeout: patientTimeout}, MaxBytes: b.MaxBytes, IdleLifetime: b.IdleLifetime, MaxPerSubject: b.MaxPerSubject})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +51,7 @@ func TestConsentStoreContract(t *testing.T) {
 	srv := startRedis(t)
 	prefix := prefixPerTest("cons")
 	storetest.RunConsentStoreSuite(t, func(t *testing.T) authserver.ConsentStore {
-		s, err := NewConsentStore(ConsentConfig{Config: Config{Client: srv.patient(t), Prefix: prefix(t)}})
+		s, err := NewConsentStore(ConsentConfig{Config: Config{Client: srv.patient(t), Prefix: prefix(t), Timeout: patientTimeout}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,7 +38,7 @@ func TestRefreshStoreContract(t *testing.T) {
 			prefixes[t] = p
 		}
 		mu.Unlock()
-		s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: srv.patient(t), Prefix: p}})
+		s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: srv.patient(t), Prefix: p, Timeout: patientTimeout}})
 		if err != nil {
 			t.Fatal(err)
 		}

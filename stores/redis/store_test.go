@@ -125,7 +125,7 @@ func TestSessionBindingsContract(t *testing.T) {
 			prefixes[t] = p
 		}
 		mu.Unlock()
-		s, err := NewSessionBindings(Config{Client: srv.patient(t), Prefix: p})
+		s, err := NewSessionBindings(Config{Client: srv.patient(t), Prefix: p, Timeout: patientTimeout})
 		if err != nil {
 			t.Fatal(err)
 		}
