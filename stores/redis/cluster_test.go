@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"bufio"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -15,7 +16,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -341,21 +342,15 @@ func TestClusterGrantLimit(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	var ok, limited, flood401, flood429 atomic.Int64
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		attempts []time.Time // when the legitimate client sent each request
-	)
+	var wg sync.WaitGroup
+	grantKey := base{prefix: DefaultPrefix}.key("rl", "grant|"+clSecretID)
+	checks := monitorReads(t, srv, grantKey)
 	start := time.Now()
 	for range 4 { // the legitimate client asks as fast as it can
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				now := time.Now()
-				mu.Lock()
-				attempts = append(attempts, now)
-				mu.Unlock()
 				switch r := c.token(t, legit, ccForm(clSecret), true); r.status {
 				case 200:
 					ok.Add(1)
@@ -392,29 +387,33 @@ func TestClusterGrantLimit(t *testing.T) {
 	fwg.Wait()
 	floodEl := time.Since(start).Seconds()
 	want := rate*el + burst
-	// The bucket holds at most burst tokens: a pause of the legitimate
-	// client longer than burst/rate (a loaded machine not scheduling it)
-	// loses the tokens refilled beyond that. Those are subtracted from the
-	// lower bound only; the upper bound is the limit itself.
-	slices.SortFunc(attempts, func(a, b time.Time) int { return a.Compare(b) })
-	lost, prev := 0.0, start
-	for _, a := range append(attempts, start.Add(time.Duration(el*float64(time.Second)))) {
-		lost += max(0, rate*a.Sub(prev).Seconds()-burst)
-		prev = a
+	// The lower bound replays the limiter's own checks of the client's
+	// bucket, as Redis ran them (MONITOR), through the GCRA its scripts
+	// implement: the grants due for exactly those checks. The client
+	// cannot be granted more than the checks it got through, nor tokens
+	// refilled while none came (a loaded machine not scheduling the
+	// client, the proxy, a replica or Redis). Timed by the client's sends
+	// instead, the window included the first requests' way to their check
+	// (up to 0.4 s, 8 tokens under load) and pauses between a send and its
+	// check went unseen: 54 tokens against a bound of 63 -10 %.
+	times := checks()
+	due := gcraGrants(times, rate, burst)
+	t.Logf("%.2f s: %d tokens (want %.0f ±10%%; %d due for the %d checks Redis ran), %d limited; flood for %.2f s: %d answered 401, %d 429",
+		el, ok.Load(), want, due, len(times), limited.Load(), floodEl, flood401.Load(), flood429.Load())
+	if n := int64(len(times)); n != ok.Load()+limited.Load() {
+		t.Errorf("MONITOR saw %d checks of the client's bucket, the client got %d answers", n, ok.Load()+limited.Load())
 	}
-	wantLow := want - lost
-	t.Logf("%.2f s: %d tokens (want %.0f ±10%%, at least %.0f after %.0f lost to pauses), %d limited; flood for %.2f s: %d answered 401, %d 429",
-		el, ok.Load(), want, wantLow*0.9, lost, limited.Load(), floodEl, flood401.Load(), flood429.Load())
-	g := float64(ok.Load())
-	if g > want*1.1 {
+	if g := float64(ok.Load()); g > want*1.1 {
 		t.Fatalf("%d tokens in %.2f s; want at most %.0f +10%% (a per-replica limit would allow %.0f)", ok.Load(), el, want, replicas*want)
 	}
-	// The lower bound is only meaningful when the client asked for clearly
-	// more than the limit, which a heavily loaded machine may not manage.
-	if n := float64(ok.Load() + limited.Load()); n >= 2*want && g < wantLow*0.9 {
-		t.Fatalf("%d tokens in %.2f s from %.0f attempts; want at least %.0f -10%% (%.0f lost to pauses)", ok.Load(), el, n, wantLow, lost)
-	} else if n < 2*want {
-		t.Logf("only %.0f attempts: the machine was too loaded to check the lower bound", n)
+	// The replay and Redis may differ on a check within microseconds of
+	// its allowed time (TIME is read just before the GET that MONITOR
+	// timestamps); each such check shifts one grant.
+	if d := ok.Load() - int64(due); d < -2 || d > 2 {
+		t.Fatalf("%d tokens for %d checks; the shared limit allows %d of them", ok.Load(), len(times), due)
+	}
+	if due == len(times) {
+		t.Logf("every check was due a token: the machine was too loaded for the client to reach the limit")
 	}
 	// Burst 10, 1/s. The failure bucket is checked before the secret and
 	// charged after it fails, so whenever it holds a token every attacker
@@ -423,6 +422,94 @@ func TestClusterGrantLimit(t *testing.T) {
 	// × 401 against the former bound of burst + seconds + 8 = 21.)
 	if max401 := 10 + (attackers - 1) + attackers*int64(math.Ceil(floodEl)); flood401.Load() > max401 || flood429.Load() == 0 {
 		t.Fatalf("flood not throttled: %d × 401, %d × 429 in %.2f s", flood401.Load(), flood429.Load(), floodEl)
+	}
+}
+
+// gcraGrants is how many of the checks at times (µs, in order) a bucket
+// of rate and burst allows: the GCRA of the limiter's scripts (gcra,
+// grantStepsSrc), whose state is the theoretical arrival time.
+func gcraGrants(times []int64, rate float64, burst int) int {
+	iv := int64(math.Round(1e6 / rate))
+	var tat int64
+	n := 0
+	for i, now := range times {
+		if i == 0 || tat <= now {
+			tat = now
+		}
+		if tat+iv-iv*int64(burst) > now {
+			continue
+		}
+		tat += iv
+		n++
+	}
+	return n
+}
+
+// monitorReads records, through MONITOR on its own connection, when Redis
+// runs a script command reading key (the limiter's check of one bucket:
+// its GET). The returned func ends the recording and returns the times in
+// microseconds of the Redis clock, in order.
+func monitorReads(t *testing.T, srv *redisServer, key string) func() []int64 {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", srv.Addr(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	br := bufio.NewReaderSize(conn, 64<<10)
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write([]byte("MONITOR\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := br.ReadString('\n'); err != nil || line != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q %v", line, err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	// A line is +<seconds>.<µs> [<db> lua] "GET" "<key>". An ECHO of
+	// mark on another connection ends the recording: once MONITOR shows
+	// it, every command before it has been read.
+	suffix := ` lua] "GET" "` + key + `"`
+	const mark = `"mcpauthz-monitor-end"`
+	var times []int64
+	var readErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				readErr = err
+				return
+			}
+			line = strings.TrimSuffix(line, "\r\n")
+			if strings.HasSuffix(line, mark) {
+				return
+			}
+			if !strings.HasSuffix(line, suffix) {
+				continue
+			}
+			ts, _, _ := strings.Cut(strings.TrimPrefix(line, "+"), " ")
+			sec, us, _ := strings.Cut(ts, ".")
+			a, err1 := strconv.ParseInt(sec, 10, 64)
+			b, err2 := strconv.ParseInt(us, 10, 64)
+			if err1 != nil || err2 != nil || len(us) != 6 {
+				readErr = fmt.Errorf("MONITOR line %q: bad timestamp", line)
+				return
+			}
+			times = append(times, a*1_000_000+b)
+		}
+	}()
+	return func() []int64 {
+		t.Helper()
+		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		if err := srv.client(t).Echo(context.Background(), strings.Trim(mark, `"`)).Err(); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		if readErr != nil {
+			t.Fatalf("MONITOR: %v", readErr)
+		}
+		return times
 	}
 }
 
