@@ -69,12 +69,18 @@ func StartWith(t testing.TB, o Options) *Setup {
 		return append([]string{"--port", strconv.Itoa(port), "--dir", dir, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port())}, common...), nil
 	})
 	s.Nodes = [2]string{m.Addr(), r.Addr()}
-	for i := range 2 {
+	// The first sentinel finds a dead master down after 1 s, the second
+	// after 4 s: the first then always asks for votes first and the second
+	// votes for it. With equal delays both stood for election at once and
+	// voted for themselves; a split vote is retried only after 2 ×
+	// failover-timeout (10 s), and under load most elections split (three
+	// in a row took longer than WaitNewMaster's 30 s).
+	for i, downAfter := range [2]int{1000, 4000} {
 		sp := s.start(filepath.Join(dir, "s"+strconv.Itoa(i)), func(port int, dir string) ([]string, error) {
 			conf := filepath.Join(dir, "sentinel.conf")
 			text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\n"+
-				"sentinel down-after-milliseconds %s 1000\nsentinel failover-timeout %s 5000\n"+
-				"sentinel parallel-syncs %s 1\n", port, dir, Master, m.Port(), Master, Master, Master)
+				"sentinel down-after-milliseconds %s %d\nsentinel failover-timeout %s 5000\n"+
+				"sentinel parallel-syncs %s 1\n", port, dir, Master, m.Port(), Master, downAfter, Master, Master)
 			if o.Password != "" {
 				text += fmt.Sprintf("requirepass %q\nsentinel auth-pass %s %q\n", o.Password, Master, o.Password)
 			}
