@@ -94,7 +94,7 @@ func TestFileRedisClusterFailover(t *testing.T) {
 		addrs[i] = a
 	}
 	opts := map[string]any{"cluster": map[string]any{"addrs": addrs}, "prefix": "{cl-fail}:", "timeout": "1s"}
-	failoverServerConfig(opts)
+	failoverServerConfig(opts, failQuarantine)
 	c, gs := fileASWith(t, opts, func(cfg *authserver.Config) {
 		cfg.MaxAssertionLifetime, cfg.Leeway, cfg.ReplayClockSkew = failLife, time.Millisecond, time.Millisecond
 	})

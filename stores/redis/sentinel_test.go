@@ -30,7 +30,7 @@ func TestFileSentinelFailover(t *testing.T) {
 			s := redisha.Start(t)
 			addrs := []any{s.Sentinels[0], s.Sentinels[1]}
 			opts := map[string]any{"sentinel": map[string]any{"master": redisha.Master, "addrs": addrs}, "timeout": "500ms", "prefix": "{sentinel}:"}
-			failoverServerConfig(opts)
+			failoverServerConfig(opts, sentinelQuarantine)
 			if sender {
 				opts["sender"] = SenderRueidis
 			}
