@@ -213,7 +213,42 @@ func (q *quick) message(i int, v *msgView) int {
 	var o jsonscan.QuickObject // the other keys
 	var lit uint32
 	for {
-		k, at := q.messageKey(i)
+		var k, at int
+		if len(b)-i >= 11 {
+			// messageKey inline for its common members, where each
+			// fits with its ':' and the next byte (`"jsonrpc":x`): a
+			// call spills every value live in this loop.
+			k = keyOther
+			var ke int
+			switch b[i+1] {
+			case 'j':
+				if string(b[i:i+9]) == `"jsonrpc"` {
+					k, ke = keyJSONRPC, i+8
+				}
+			case 'i':
+				if string(b[i:i+4]) == `"id"` {
+					k, ke = keyID, i+3
+				}
+			case 'm':
+				if string(b[i:i+8]) == `"method"` {
+					k, ke = keyMethod, i+7
+				}
+			case 'p':
+				if string(b[i:i+8]) == `"params"` {
+					k, ke = keyParams, i+7
+				}
+			}
+			switch {
+			case k == keyOther:
+				k, at = q.messageKey(i) // result, error or another key
+			case b[ke+1] == ':' && b[ke+2] > ' ':
+				at = ke + 2 // compact text
+			default:
+				at = jsonscan.QuickColon(b, ke+1)
+			}
+		} else {
+			k, at = q.messageKey(i)
+		}
 		if k != keyOther {
 			if !seen(&lit, k) {
 				return -1
@@ -289,7 +324,41 @@ func (q *quick) params(i int, v *msgView) int {
 	var o jsonscan.QuickObject // the other keys
 	var lit uint32
 	for {
-		k, at := q.paramsKey(i)
+		var k, at int
+		if len(b)-i >= 13 {
+			// paramsKey inline, where each member fits with its ':'
+			// and the next byte (`"arguments":x`), as in message.
+			k = keyOther
+			var ke int
+			switch b[i+1] {
+			case 'n':
+				if string(b[i:i+6]) == `"name"` {
+					k, ke = keyName, i+5
+				}
+			case 'u':
+				if string(b[i:i+5]) == `"uri"` {
+					k, ke = keyURI, i+4
+				}
+			case '_':
+				if string(b[i:i+7]) == `"_meta"` {
+					k, ke = keyMeta, i+6
+				}
+			case 'a':
+				if string(b[i:i+11]) == `"arguments"` {
+					k, ke = keyArguments, i+10
+				}
+			}
+			switch {
+			case k == keyOther:
+				k, at = q.paramsKey(i) // ref or another key
+			case b[ke+1] == ':' && b[ke+2] > ' ':
+				at = ke + 2 // compact text
+			default:
+				at = jsonscan.QuickColon(b, ke+1)
+			}
+		} else {
+			k, at = q.paramsKey(i)
+		}
 		switch k {
 		case keyOther:
 			var key []byte

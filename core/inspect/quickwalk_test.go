@@ -135,3 +135,38 @@ func FuzzQuickWalk(f *testing.F) {
 		checkQuickWalk(t, body, int(maxDepth%12))
 	})
 }
+
+// TestQuickWalkEveryPrefix runs quickWalk on every prefix of the bodies
+// above (the inline key matchers read up to 13 bytes past a key's start),
+// and on bodies that end right after each literal member, with values and
+// whitespace of every short length, in the message and in params: such a
+// body is taken whatever room is left after the member (except params.ref,
+// which is the walker's).
+func TestQuickWalkEveryPrefix(t *testing.T) {
+	t.Parallel()
+	for _, s := range append(append([]string(nil), quickBodies...), quickRefused...) {
+		for n := 0; n <= len(s); n++ {
+			checkQuickWalk(t, []byte(s[:n]), 0)
+		}
+	}
+	vals := []string{`1`, `12`, `"x"`, `"2.0"`, `{}`, `[1]`, `null`, `123456789`}
+	for ni, name := range append(append([]string(nil), messageKeys[:]...), paramKeys[:]...) {
+		literalIn := 0 // the bodies (message, params) where name is a literal
+		if ni >= len(messageKeys) {
+			literalIn = 3
+		}
+		for _, val := range vals {
+			for _, ws := range []string{``, ` `, "\n\t"} {
+				m := `"` + name + `"` + ws + `:` + ws + val
+				const x = `"x":"abcdefghijkl"` // another key, with room after it
+				bodies := []string{`{` + m + `}`, `{` + x + `,` + m + `}`, `{` + m + `,` + x + `}`,
+					`{"params":{` + m + `}}`, `{"params":{` + x + `,` + m + `}}`, `{"params":{` + m + `,` + x + `}}`}
+				for bi, body := range bodies {
+					if !checkQuickWalk(t, []byte(body), 0) && bi/3*3 == literalIn && name != "ref" {
+						t.Errorf("quickWalk left %q to the walker", body)
+					}
+				}
+			}
+		}
+	}
+}

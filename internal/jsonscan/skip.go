@@ -212,6 +212,9 @@ func fastObject(data []byte, start, depth, maxDepth int) int {
 	if i < len(data) && data[i] == '}' {
 		return i + 1
 	}
+	if len(data) > maxInt32 {
+		return -1 // the spans below are int32: the general scanner's
+	}
 	var seen uint64
 	clashes := 0
 	// The first fastKeys keys, so that a clash is settled by comparing
@@ -242,7 +245,7 @@ func fastObject(data []byte, start, depth, maxDepth int) int {
 			seen |= bit
 		} else if clashes++; clashes > maxFastClashes {
 			return -1
-		} else if n <= fastKeys && len(data) <= maxInt32 {
+		} else if n <= fastKeys {
 			for _, sp := range spans[:n] {
 				if k := data[sp.start:sp.end]; len(k) == len(key) && equalFoldASCII(k, key) {
 					return -1
@@ -251,7 +254,7 @@ func fastObject(data []byte, start, depth, maxDepth int) int {
 		} else if fastClash(data, start, ks, key) {
 			return -1
 		}
-		if n < fastKeys && len(data) <= maxInt32 {
+		if n < fastKeys {
 			spans[n] = struct{ start, end int32 }{int32(ks), int32(ke)}
 		}
 		n++
