@@ -307,6 +307,9 @@ func (q *quick) message(i int, v *msgView) int {
 			i++ // compact text: QuickNext without the call
 			continue
 		}
+		if i >= 0 && i < len(b) && b[i] == '}' {
+			return i + 1 // the object's end, as QuickNext reads it
+		}
 		var more bool
 		if i, more = jsonscan.QuickNext(b, i); !more {
 			return i
@@ -413,6 +416,9 @@ func (q *quick) params(i int, v *msgView) int {
 			i++ // compact text: QuickNext without the call
 			continue
 		}
+		if i >= 0 && i < len(b) && b[i] == '}' {
+			return i + 1 // the object's end, as QuickNext reads it
+		}
 		var more bool
 		if i, more = jsonscan.QuickNext(b, i); !more {
 			return i
@@ -457,10 +463,18 @@ func (q *quick) meta(i int, v *msgView) int {
 		if at < 0 {
 			return -1
 		}
-		i = jsonscan.QuickValue(b, at, 3, q.max)
+		if i = -1; at < len(b) && b[at] == '"' {
+			i = jsonscan.QuickString(b, at) // the usual progressToken
+		}
+		if i < 0 {
+			i = jsonscan.QuickValue(b, at, 3, q.max)
+		}
 		if i >= 0 && i+1 < len(b) && b[i] == ',' && b[i+1] == '"' {
 			i++ // compact text: QuickNext without the call
 			continue
+		}
+		if i >= 0 && i < len(b) && b[i] == '}' {
+			return i + 1 // the object's end, as QuickNext reads it
 		}
 		var more bool
 		if i, more = jsonscan.QuickNext(b, i); !more {

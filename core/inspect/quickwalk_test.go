@@ -56,6 +56,9 @@ var quickBodies = []string{
 	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","URI":"x","_META":{}}}`,
 	`{"Error":{},"Result":1,"jsonrpc":"2.0","id":1}`,
 	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"ProgressToken":1,"progresstokens":2}}}`,
+	// A _meta string that is not plain: the validating skipper's.
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"progressToken":"caf\u00e9","x":"é"}}}`,
+	`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","_meta":{"progressToken":"café"} } }`,
 }
 
 // quickRefused are bodies quickWalk must leave to the walker (each is
