@@ -97,7 +97,7 @@ func (st *reqState) Values(name string) []string {
 	var vs []string
 	st.fast.Header.VisitAll(func(k, v []byte) {
 		if canonical(k) == name {
-			vs = append(vs, string(v))
+			vs = append(vs, string(trimOWS(v)))
 		}
 	})
 	return vs
@@ -370,7 +370,11 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 	b := append(append(st.text[:0], path...), query...)
 	valuesAt := len(b) // the address is the Guard's to format (core.Request.Peer)
 	h.VisitAll(func(k, v []byte) {
-		switch i := fieldSlot(k); i {
+		i := fieldSlot(k)
+		if i >= 0 {
+			v = trimOWS(v)
+		}
+		switch i {
 		case -1:
 		case slotAuthorization:
 			fields = append(fields, field{slot: i, end: -1, s: st.tok.intern(v)})
@@ -410,6 +414,20 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 	*cr = core.Request{Method: method(h.Method()), Path: all[:len(path)], RawQuery: all[len(path):valuesAt],
 		Peer: remote, BodyReader: fastBody{req}, Fields: st}
 	return cr, res, room
+}
+
+// trimOWS trims the optional white space (spaces and tabs, RFC 9110
+// §5.5) around a field value, as net/http does: fasthttp trims leading
+// spaces only, so a value sent as "\tBearer x\t" reached the Guard with
+// its tabs, where net/http hands "Bearer x".
+func trimOWS(v []byte) []byte {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	return v
 }
 
 // appendAddr appends a's String form (net.TCPAddr's "host:port", an
