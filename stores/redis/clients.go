@@ -16,7 +16,8 @@ import (
 // the idle lifetime as its TTL. Three deployment-wide keys index them: a
 // sorted set of record keys by expiry (dcr:idx), a sorted set of the
 // records that never completed a login by registration time (dcr:unused),
-// and a hash of each record's size (dcr:size) summed in dcr:bytes. All of
+// a hash of each record's size (dcr:size) summed in dcr:bytes, and a hash
+// of the token of the call that stored each record (dcr:calls). All of
 // them share the deployment's hash tag (Config.Prefix), so the scripts run
 // on Cluster. Time is Redis's TIME, so replicas' clocks do not matter.
 const clientsLua = `
@@ -28,6 +29,7 @@ local function drop(k)
     redis.call('DECRBY', KEYS[5], sz)
     redis.call('HDEL', KEYS[4], k)
   end
+  redis.call('HDEL', KEYS[6], k)
   redis.call('DEL', k)
   redis.call('ZREM', KEYS[2], k)
   redis.call('ZREM', KEYS[3], k)
@@ -35,10 +37,18 @@ end
 `
 
 var (
-	// KEYS: record, idx, unused, sizes, bytes. ARGV: JSON, idle ms, max
-	// bytes, size. Returns 0 stored, 1 full, 2 the id exists.
+	// KEYS: record, idx, unused, sizes, bytes, calls. ARGV: JSON, idle
+	// ms, max bytes, size, the call's token (markTokens). Returns 0
+	// stored, 1 full, 2 the id exists. The calls hash holds, per record,
+	// the token of the call that stored it (dropped with it): the same
+	// call sent again by go-redis after a read timeout (Redis stalled; the
+	// first send ran) finds its own token and answers stored; any other
+	// call, the same client registered again included, finds another.
 	clientRegister = redis.NewScript(clientsLua + `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 2 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if ARGV[5] ~= '' and redis.call('HGET', KEYS[6], KEYS[1]) == ARGV[5] then return 0 end
+  return 2
+end
 local size, max = tonumber(ARGV[4]), tonumber(ARGV[3])
 local used = tonumber(redis.call('GET', KEYS[5]) or '0')
 if used + size > max then
@@ -58,6 +68,7 @@ redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), KEYS[1])
 redis.call('ZADD', KEYS[3], now, KEYS[1])
 redis.call('HSET', KEYS[4], KEYS[1], size)
 redis.call('INCRBY', KEYS[5], size)
+redis.call('HSET', KEYS[6], KEYS[1], ARGV[5])
 return 0
 `)
 	// KEYS: record, idx, unused, the subject's set. ARGV: idle ms, the
@@ -94,7 +105,8 @@ const (
 	// is at most authserver.MaxRegistrationRequestBytes (8 KiB).
 	maxClientJSON = 16 << 10
 	// clientOverhead is what a registration costs besides its JSON: its
-	// key in Redis, in the indexes and in the size hash.
+	// key in Redis, in the indexes, in the size hash and in the calls
+	// hash (with its call's token).
 	clientOverhead = 256
 )
 
@@ -132,6 +144,7 @@ type ClientStore struct {
 	maxBytes   int64
 	idle       time.Duration
 	perSubject int
+	calls      markTokens
 }
 
 var _ authserver.ClientStore = (*ClientStore)(nil)
@@ -145,7 +158,7 @@ func NewClientStore(cfg ClientConfig) (*ClientStore, error) {
 	if cfg.MaxBytes < 0 || cfg.IdleLifetime < 0 || cfg.MaxPerSubject < 0 || cfg.MaxPerSubject > authserver.MaxRegistrationMaxPerSubject {
 		return nil, fmt.Errorf("%w: MaxBytes, IdleLifetime and MaxPerSubject must not be negative; MaxPerSubject at most %d", ErrInvalidConfig, authserver.MaxRegistrationMaxPerSubject)
 	}
-	s := &ClientStore{base: b, maxBytes: cfg.MaxBytes, idle: cfg.IdleLifetime, perSubject: cfg.MaxPerSubject}
+	s := &ClientStore{base: b, maxBytes: cfg.MaxBytes, idle: cfg.IdleLifetime, perSubject: cfg.MaxPerSubject, calls: newMarkTokens()}
 	if s.maxBytes == 0 {
 		s.maxBytes = DefaultClientMaxBytes
 	}
@@ -180,7 +193,8 @@ func (s *ClientStore) Register(ctx context.Context, c authserver.RegisteredClien
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	r, err := clientRegister.Run(ctx, s.c, s.keys(c.ID), js, ms(s.idle), s.maxBytes, len(js)+clientOverhead).Int()
+	keys := append(s.keys(c.ID), s.prefix+"dcr:calls")
+	r, err := clientRegister.Run(ctx, s.c, keys, js, ms(s.idle), s.maxBytes, len(js)+clientOverhead, s.calls.next()).Int()
 	switch {
 	case err != nil:
 		return unavailable("client register script", err)

@@ -168,3 +168,44 @@ func commandCalls(info, cmd string) int64 {
 	}
 	return 0
 }
+
+// TestClientRegisterRetriedSend: the same resend of a dynamic client
+// registration found the record its first send had just stored and
+// answered "id exists", so the registration failed while the client was
+// stored. The call key holds the storing call's token: the call sent
+// again answers stored; any other call, the same client registered again
+// included (authserver/storetest's contract), is still refused.
+func TestClientRegisterRetriedSend(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	ctx := context.Background()
+	c := srv.client(t)
+	cs, err := NewClientStore(ClientConfig{Config: Config{Client: c, Prefix: "{regretry}:", Timeout: 3 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := func(id string) authserver.RegisteredClient {
+		return authserver.RegisteredClient{ID: id, AuthMethod: authserver.AuthNone,
+			GrantTypes: []string{authserver.GrantAuthorizationCode}, RedirectURIs: []string{"http://127.0.0.1/cb"}}
+	}
+	if err := cs.Register(ctx, reg("warm")); err != nil { // loads the script
+		t.Fatal(err)
+	}
+	twice, err := stalledCall(t, srv, c, func() error { return cs.Register(ctx, reg("dcr-stalled")) })
+	if err != nil {
+		t.Fatalf("Register with Redis stalled: %v", err)
+	}
+	if !twice {
+		t.Fatal("the register script was sent once: the stall did not exercise the resend")
+	}
+	other := reg("dcr-stalled")
+	other.RedirectURIs = []string{"http://127.0.0.1/other"}
+	for name, rc := range map[string]authserver.RegisteredClient{"same client": reg("dcr-stalled"), "another record": other} {
+		if err := cs.Register(ctx, rc); !errors.Is(err, errClientExists) {
+			t.Fatalf("%s registered again under a stored id: %v", name, err)
+		}
+	}
+	if got, err := cs.Client(ctx, "dcr-stalled"); err != nil || got.RedirectURIs[0] != "http://127.0.0.1/cb" {
+		t.Fatalf("the stored client: %+v %v", got, err)
+	}
+}
