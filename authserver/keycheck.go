@@ -55,6 +55,15 @@ type KeyView struct {
 	// Published are the thumbprints of every key of its JWK Set, Active
 	// first.
 	Published []string
+	// Seen is when the replica learned, from earlier answers, that each
+	// thumbprint of Published was first published (the earliest
+	// KeyRegistryState.FirstSeen it was given). A registry keeps the
+	// earliest of its own record and Seen, so that it re-learns the
+	// order of the keys after losing its record (a Redis flush or
+	// restart): without it every key would count as first published then,
+	// and a retired key still published would no longer be flagged stale.
+	// OPTIONAL; [KeyCheck] sets it.
+	Seen map[string]time.Time
 }
 
 // KeyRegistryState is what [KeyRegistry.Publish] answers.
@@ -145,6 +154,10 @@ type keyChecker struct {
 	okAt    time.Time // last registry answer
 	outcome string    // of the last answer
 	result  error     // of the last answer
+	// seen is the earliest first-seen time the registry answered for
+	// each thumbprint this replica publishes (at most MaxKeyCheckKeys),
+	// sent with every view (KeyView.Seen).
+	seen map[string]time.Time
 }
 
 // newKeyChecker returns the checker of kc for the server of issuer (part
@@ -230,7 +243,14 @@ func (k *keyChecker) check(ctx context.Context, ks *keyState, now time.Time) err
 		return k.result
 	}
 	k.at = now
-	st, err := k.reg.Publish(ctx, ks.view(k.replica), 3*k.interval)
+	view := ks.view(k.replica)
+	view.Seen = make(map[string]time.Time, len(view.Published))
+	for _, t := range view.Published {
+		if at, ok := k.seen[t]; ok {
+			view.Seen[t] = at
+		}
+	}
+	st, err := k.reg.Publish(ctx, view, 3*k.interval)
 	if err == nil && len(st.Views) > MaxKeyCheckReplicas {
 		err = fmt.Errorf("%d views, more than %d", len(st.Views), MaxKeyCheckReplicas)
 	}
@@ -243,6 +263,12 @@ func (k *keyChecker) check(ctx context.Context, ks *keyState, now time.Time) err
 		k.keys = nil // the next call tries again
 		return fmt.Errorf("signing key check: key registry unreachable (results stand %s after the last answer): %w", k.maxUnknown, err)
 	}
+	for t, at := range st.FirstSeen {
+		if prev, ok := view.Seen[t]; slices.Contains(view.Published, t) && (!ok || at.Before(prev)) {
+			view.Seen[t] = at
+		}
+	}
+	k.seen = view.Seen
 	outcome, res := evaluateKeys(ks, k.replica, st)
 	k.record(ctx, outcome)
 	if outcome != k.outcome {

@@ -20,19 +20,32 @@ import (
 // replicas' clocks do not matter. seen keeps at most maxSeen thumbprints:
 // beyond, those no live view publishes are dropped.
 //
+// The replicas re-teach seen after Redis lost it (a flush or restart):
+// each sends, per published thumbprint, the first-seen ms it was last
+// answered (0: none), and seen keeps the earliest of its own and those
+// not in the future.
+//
 // KEYS: views, seen. ARGV: replica, ttl ms, max views, max seen, active,
-// published... Returns {views as name, value pairs; seen as thumbprint,
+// published... then as many remembered ms. Returns {views as name, value pairs; seen as thumbprint,
 // ms pairs for the live thumbprints}, or an error reply when more than max
 // views are live.
 var keyPublish = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[2])
-local pub = {}
-for i = 6, #ARGV do pub[#pub + 1] = ARGV[i] end
+local pub, np = {}, (#ARGV - 5) / 2
+for i = 6, 5 + np do pub[#pub + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], ARGV[1], (now + ttl) .. '|' .. ARGV[5] .. '|' .. table.concat(pub, ','))
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-for _, k in ipairs(pub) do redis.call('HSETNX', KEYS[2], k, now) end
+for i, k in ipairs(pub) do
+  local m = tonumber(ARGV[5 + np + i]) or 0
+  local cur = tonumber(redis.call('HGET', KEYS[2], k) or '')
+  if m > 0 and m < now and (not cur or m < cur) then
+    redis.call('HSET', KEYS[2], k, m)
+  elseif not cur then
+    redis.call('HSET', KEYS[2], k, now)
+  end
+end
 local views, live, n = {}, {}, 0
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
@@ -102,6 +115,13 @@ func (r *KeyRegistry) Publish(ctx context.Context, v authserver.KeyView, ttl tim
 	args := []any{v.Replica, ttl.Milliseconds(), authserver.MaxKeyCheckReplicas, maxSeenThumbprints, v.Active}
 	for _, p := range v.Published {
 		args = append(args, p)
+	}
+	for _, p := range v.Published {
+		var m int64
+		if at, ok := v.Seen[p]; ok && at.UnixMilli() > 0 {
+			m = at.UnixMilli()
+		}
+		args = append(args, m)
 	}
 	ctx, cancel := r.ctx(ctx)
 	defer cancel()

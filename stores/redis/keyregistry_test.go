@@ -242,6 +242,58 @@ func TestKeyRegistryRotationWalk(t *testing.T) {
 	}
 }
 
+// TestKeyRegistryFlushRelearns: a Redis flush lost the first-seen record,
+// so every key counted as first published by the next publication and a
+// replica still publishing the retired k1 was no longer flagged stale.
+// The replicas now send the first-seen times they were answered, and
+// the registry re-learns the order from them.
+func TestKeyRegistryFlushRelearns(t *testing.T) {
+	srv := startRedis(t)
+	k := genSigningKeys(t, 3)
+	k1, k2, k3 := k[0], k[1], k[2]
+	r := newKeyReplicas(t, srv, "{flush}:", 3, []authserver.SigningKey{k1})
+	wantReady(t, "start", r.settle(t))
+	for _, as := range r.as {
+		if err := as.SetSigningKeys([]authserver.SigningKey{k1, k2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantReady(t, "k2 published", r.settle(t))
+	for j, as := range r.as {
+		keys := []authserver.SigningKey{k2}
+		if j == 2 {
+			keys = []authserver.SigningKey{k2, k1} // retire skipped
+		}
+		if err := as.SetSigningKeys(keys); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale := func(step string, errs []error) {
+		t.Helper()
+		wantReady(t, step, errs[:2])
+		if err := errs[2]; !errors.Is(err, authserver.ErrKeyMismatch) || !strings.Contains(err.Error(), "rotation step 3") {
+			t.Fatalf("%s: replica still publishing k1: %v", step, err)
+		}
+	}
+	stale("before the flush", r.settle(t))
+	if err := srv.client(t).FlushAll(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	stale("after the flush", r.settle(t))
+	// a key published after the flush is new: publishing it (rotation
+	// step 1, rolled out one replica at a time) is not stale
+	if err := r.as[0].SetSigningKeys([]authserver.SigningKey{k2, k3}); err != nil {
+		t.Fatal(err)
+	}
+	if errs := r.settle(t); errs[0] != nil || errs[1] != nil {
+		t.Fatalf("k3 published by one replica after the flush: %v", errs)
+	}
+	if err := r.as[2].SetSigningKeys([]authserver.SigningKey{k2}); err != nil {
+		t.Fatal(err)
+	}
+	wantReady(t, "fixed", r.settle(t))
+}
+
 // Redis down: the last result stands for MaxUnknown on the replicas'
 // clock, then they are not ready; when Redis is back (empty) they
 // publish again and agree.
