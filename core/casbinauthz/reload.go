@@ -149,7 +149,7 @@ func (a *Authorizer) Watch(ctx context.Context) error {
 }
 
 // pendingChange is a policy seen changed but not yet stable for the
-// settle window.
+// settle window. since is when the read that first saw it returned.
 type pendingChange struct {
 	stamp string
 	hash  [32]byte
@@ -159,6 +159,10 @@ type pendingChange struct {
 func (a *Authorizer) pollOnce(ctx context.Context) {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
+	// The settle window is counted up to the instant before this poll's
+	// read, not to when the read returned: a watcher descheduled after
+	// reading must not count its own pause as the file's stability.
+	begin := time.Now()
 	a.polls++
 	stamp := ""
 	if st, ok := a.src.(Stamper); ok {
@@ -191,7 +195,7 @@ func (a *Authorizer) pollOnce(ctx context.Context) {
 		a.settling.Add(1)
 		return
 	}
-	if now.Sub(a.pending.since) < a.settle {
+	if begin.Sub(a.pending.since) < a.settle {
 		return
 	}
 	a.pending, a.lastStamp = nil, stamp
