@@ -413,3 +413,26 @@ func (v *Verifier) issuerFor(iss string) *issuer {
 	}
 	return nil
 }
+
+// entraV1Hint is appended to the refusal of an untrusted issuer that is
+// Entra ID's v1.0 issuer when the Verifier trusts Entra's v2.0 issuer: the
+// usual cause is the API's app registration, which has Entra issue v1.0
+// access tokens, not an attack. It only reads configuration.
+func (v *Verifier) entraV1Hint(iss string) string {
+	const v1, v2 = "https://sts.windows.net/", "https://login.microsoftonline.com/"
+	const hint = " (an Entra ID v1.0 access token: set requestedAccessTokenVersion (legacy manifest: accessTokenAcceptedVersion) to 2 in the API's app manifest, or accept v1.0 tokens with accept_v1 / EntraConfig.AcceptV1)"
+	if !strings.HasPrefix(iss, v1) {
+		return ""
+	}
+	for name := range v.exact {
+		if strings.HasPrefix(name, v2) {
+			return hint
+		}
+	}
+	for _, t := range v.templates {
+		if strings.HasPrefix(t.prefix, v2) {
+			return hint
+		}
+	}
+	return ""
+}

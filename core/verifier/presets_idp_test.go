@@ -108,6 +108,8 @@ func TestPresetsRealTokenShapes(t *testing.T) {
 		}, want: "ok", check: kind(core.PrincipalClient, "client:https://sts.windows.net/"+entraTenant+"/|4f0c2a9e-1b7d-4c3e-9a55-0d1e2f3a4b5c")},
 		{name: "entra v2 aud as api:// URI (v2 always sends the GUID)", preset: staticPreset(Entra(EntraConfig{TenantIDs: []string{entraTenant}, ClientID: entraClient})),
 			token: "entra", edit: func(_, c map[string]any) { c["aud"] = "api://mcp-server" }, want: "ErrAudience", msg: "api://mcp-server"},
+		{name: "entra v1 token without AcceptV1: the refusal names the manifest setting", preset: staticPreset(Entra(EntraConfig{TenantIDs: []string{entraTenant}, ClientID: entraClient})),
+			token: "entra-v1", want: "ErrIssuer", msg: "accessTokenAcceptedVersion"},
 		{name: "entra groups overage (_claim_names) refused", preset: presets["entra"], token: "entra", edit: func(_, c map[string]any) {
 			delete(c, "groups")
 			c["_claim_names"] = map[string]any{"groups": "src1"}

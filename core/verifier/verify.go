@@ -197,7 +197,7 @@ func (v *Verifier) pickIssuer(raw core.RawClaims, iss string) (*issuer, error) {
 		}
 		return is, nil
 	}
-	return nil, v.mismatch(core.ErrIssuer, "iss", []string{iss}, nil, "untrusted issuer %q", clip.String(iss, 128))
+	return nil, v.mismatch(core.ErrIssuer, "iss", []string{iss}, nil, "untrusted issuer %q%s", clip.String(iss, 128), v.entraV1Hint(iss))
 }
 
 // normalizeType lowercases a typ value and drops an "application/" prefix
