@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/binary"
+	"errors"
 	"math/bits"
 	"net"
 	"net/http"
@@ -42,14 +43,30 @@ func (f fastBody) ReadBody(max int64) ([]byte, error) {
 	if cap(*scratch) == 0 {
 		*scratch = make([]byte, 0, 512)
 	}
+	fields := -1
+	if req.Header.ContentLength() == -1 { // chunked: a trailer may follow
+		fields = req.Header.Len()
+	}
 	b, err := core.ReadBody(req.BodyStream(), max, *scratch)
 	if err != nil {
 		return nil, err
+	}
+	if fields >= 0 && req.Header.Len() != fields {
+		return nil, errTrailer
 	}
 	*scratch = b
 	req.SetBody(b) // a copy into fasthttp's own pooled buffer, released with the request
 	return req.Body(), nil
 }
+
+// errTrailer refuses a streamed body whose chunked encoding ended with
+// trailer fields: fasthttp adds them to the request header as it reads
+// the end of the body, which Check does after the Guard has taken the
+// header's values, so the handlers after it would read fields (an
+// Mcp-Session-Id, an Mcp-Protocol-Version) the Guard never decided on.
+// (A body fasthttp read before the handlers ran has its trailer in the
+// header the Guard reads.) net/http keeps trailers out of the header.
+var errTrailer = errors.New("fibermcp: trailer fields after a streamed request body")
 
 // newRequest copies method, path and query of req into a core.Request,
 // and the values of the header fields the Guard reads (headerSlots) into
