@@ -15,8 +15,35 @@ type headerFields http.Header
 
 func (h headerFields) Values(name string) []string { return http.Header(h).Values(name) }
 
+// embeddedFields is a Request.Fields that embeds the HeaderFields of an
+// http.Header; its Values answers only the names HeaderFields does not
+// hold, so a Guard that asked it for those would see none.
+type embeddedFields struct {
+	HeaderFields
+	h http.Header
+}
+
+func newEmbeddedFields(h http.Header) *embeddedFields {
+	return &embeddedFields{h: h, HeaderFields: HeaderFields{
+		Authorization: h.Values("Authorization"), ContentType: h.Values("Content-Type"),
+		ContentEncoding: h.Values("Content-Encoding"), ProtocolVersion: h.Values("Mcp-Protocol-Version"),
+		SessionID: h.Values("Mcp-Session-Id"), Method: h.Values("Mcp-Method"), Name: h.Values("Mcp-Name"),
+		Origin: h.Values("Origin"), RequestID: h.Values("X-Request-Id"), LastEventID: h.Values("Last-Event-Id"),
+	}}
+}
+
+func (f *embeddedFields) Values(name string) []string {
+	switch name {
+	case "Authorization", "Content-Type", "Content-Encoding", "Mcp-Protocol-Version", "Mcp-Session-Id",
+		"Mcp-Method", "Mcp-Name", "Origin", "X-Request-Id", "Last-Event-Id":
+		return nil
+	}
+	return f.h.Values(name)
+}
+
 // TestCheckHeaderReader: a request whose header comes through
-// Request.Fields is decided exactly as the same header in Request.Header:
+// Request.Fields, by Values or through an embedded HeaderFields, is
+// decided exactly as the same header in Request.Header:
 // the same refusal or Result, and the same audit event (User-Agent and
 // X-Request-Id included), for repeated Authorization and Content-Type
 // fields, Origin lists, sessions and the nil header.
@@ -62,17 +89,24 @@ func TestCheckHeaderReader(t *testing.T) {
 			if r.Header == nil {
 				byFields.Fields = nil
 			}
+			byEmbedded := byFields
+			byEmbedded.Body = append([]byte(nil), r.Body...)
+			if r.Header != nil {
+				byEmbedded.Fields = newEmbeddedFields(r.Header)
+			}
 			wantRes, wantEvs, wantErr := decide(&byMap)
-			gotRes, gotEvs, gotErr := decide(&byFields)
-			if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
-				t.Fatalf("Fields: err %v; Header: err %v", gotErr, wantErr)
-			}
-			if wantErr == nil && (gotRes.SessionID != wantRes.SessionID || gotRes.ProtocolVersion != wantRes.ProtocolVersion ||
-				gotRes.NeedsFilter() != wantRes.NeedsFilter() || gotRes.CreatesSession() != wantRes.CreatesSession()) {
-				t.Errorf("Fields: %+v; Header: %+v", gotRes, wantRes)
-			}
-			if diff := cmp.Diff(wantEvs, gotEvs, cmpopts.IgnoreUnexported(DecisionEvent{}), cmpopts.IgnoreFields(DecisionEvent{}, "Latency")); diff != "" {
-				t.Errorf("audit events (-Header +Fields):\n%s", diff)
+			for via, r := range map[string]*Request{"Fields": &byFields, "HeaderFields": &byEmbedded} {
+				gotRes, gotEvs, gotErr := decide(r)
+				if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
+					t.Fatalf("%s: err %v; Header: err %v", via, gotErr, wantErr)
+				}
+				if wantErr == nil && (gotRes.SessionID != wantRes.SessionID || gotRes.ProtocolVersion != wantRes.ProtocolVersion ||
+					gotRes.NeedsFilter() != wantRes.NeedsFilter() || gotRes.CreatesSession() != wantRes.CreatesSession()) {
+					t.Errorf("%s: %+v; Header: %+v", via, gotRes, wantRes)
+				}
+				if diff := cmp.Diff(wantEvs, gotEvs, cmpopts.IgnoreUnexported(DecisionEvent{}), cmpopts.IgnoreFields(DecisionEvent{}, "Latency")); diff != "" {
+					t.Errorf("audit events (-Header +%s):\n%s", via, diff)
+				}
 			}
 		})
 	}

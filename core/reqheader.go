@@ -23,9 +23,16 @@ type reqHeader struct {
 // names the Guard and the inspector read; a larger one is looked up.
 const gatherMax = 16
 
-// gatherFrom fills h from an adapter's header (Request.Fields), one name
-// at a time.
+// gatherFrom fills h from an adapter's header (Request.Fields): from its
+// embedded HeaderFields when it has one, else one name at a time.
 func (h *reqHeader) gatherFrom(f HeaderReader) {
+	if fh, ok := f.(fieldsHolder); ok {
+		hf := fh.headerFields()
+		h.ins = inspect.Header{ProtocolVersion: hf.ProtocolVersion, SessionID: hf.SessionID, ContentType: hf.ContentType,
+			ContentEncoding: hf.ContentEncoding, Method: hf.Method, Name: hf.Name}
+		h.authorization, h.origin, h.requestID, h.lastEventID = hf.Authorization, hf.Origin, hf.RequestID, hf.LastEventID
+		return
+	}
 	h.ins = inspect.Header{
 		ProtocolVersion: f.Values(inspect.HeaderProtocolVersion),
 		SessionID:       f.Values(inspect.HeaderSessionID),

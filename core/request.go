@@ -66,6 +66,34 @@ type HeaderReader interface {
 	Values(name string) []string
 }
 
+// HeaderFields holds the values of the request header fields the Guard
+// itself reads (Check's pipeline; an audit sink's User-Agent is still
+// asked of Values), for an adapter that gathers them in its one pass over
+// the framework's header: a Request.Fields whose type embeds a
+// HeaderFields is read through it, so Check makes no Values call for
+// these names. Each field holds exactly what Values returns for its
+// canonical name (every value in order, nil when absent), and the same
+// rules apply: strings that never change, slices Check does not keep.
+type HeaderFields struct {
+	Authorization   []string
+	ContentType     []string // Content-Type
+	ContentEncoding []string // Content-Encoding
+	ProtocolVersion []string // Mcp-Protocol-Version
+	SessionID       []string // Mcp-Session-Id
+	Method          []string // Mcp-Method
+	Name            []string // Mcp-Name
+	Origin          []string
+	RequestID       []string // X-Request-Id
+	LastEventID     []string // Last-Event-Id
+}
+
+// headerFields returns f; promoted to a type that embeds a HeaderFields,
+// it is how Check finds the embedded struct (fieldsHolder).
+func (f *HeaderFields) headerFields() *HeaderFields { return f }
+
+// fieldsHolder is a Request.Fields that embeds a HeaderFields.
+type fieldsHolder interface{ headerFields() *HeaderFields }
+
 // headerValues is r's header's values of the field named name (canonical),
 // from Header or else from Fields.
 func (r *Request) headerValues(name string) []string {

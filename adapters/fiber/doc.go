@@ -13,11 +13,12 @@
 // reachable without a token.
 //
 // The adapter decides nothing. It builds no http.Header: it hands the Guard
-// the request header as a core.HeaderReader (core.Request.Fields), for
-// which it copies, in one pass over fasthttp's header, only the values of
-// the fields the Guard reads (Authorization, Content-Type, Mcp-*, Origin,
-// X-Request-Id, Last-Event-Id, User-Agent, ...; any other name is looked
-// up in fasthttp's header and copied when asked for), and calls
+// the request header as a core.HeaderReader (core.Request.Fields) that
+// embeds a core.HeaderFields, for which it copies, in one pass over
+// fasthttp's header, only the values of the fields the Guard reads
+// (Authorization, Content-Type, Mcp-*, Origin, X-Request-Id,
+// Last-Event-Id, User-Agent, ...; any other name is looked up in
+// fasthttp's header and copied when asked for), and calls
 // Guard.CheckIntoName with c.UserContext(). A request costs one
 // allocation, which holds the core.Result, the copied values (path, query,
 // those header values) and room for the target name of a tools/call or

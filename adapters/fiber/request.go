@@ -81,23 +81,51 @@ func newRequest(req *fasthttp.Request, remote net.Addr) *core.Request {
 
 // reqState holds the core.Request of one Check and is its header
 // (core.Request.Fields): the values of the fields the Guard reads, by
-// slot, and the request itself for any other name. The Guard keeps
-// neither the Request nor the value slices (only strings, which are
-// copies), so [New] takes it from reqStates and puts it back once Check
-// has returned and a refusal is written.
+// slot (the embedded core.HeaderFields, which Check reads without a
+// Values call, and userAgent), and the request itself for any other
+// name. The Guard keeps neither the Request nor the value slices (only
+// strings, which are copies), so [New] takes it from reqStates and puts
+// it back once Check has returned and a refusal is written.
 type reqState struct {
-	req   core.Request
-	fast  *fasthttp.Request // the request being checked; nil between requests
-	slots [numSlots][]string
-	used  uint16                // bit i: slots[i] is set
-	vals  [inlineHeaders]string // the slots' first values
-	nvals int                   // of vals in use
-	tok   internedValue         // kept across requests: see intern
+	core.HeaderFields
+	userAgent []string              // slotUserAgent, which HeaderFields does not hold
+	req       core.Request          //
+	fast      *fasthttp.Request     // the request being checked; nil between requests
+	used      uint16                // bit i: slot i is set
+	vals      [inlineHeaders]string // the slots' first values
+	nvals     int                   // of vals in use
+	tok       internedValue         // kept across requests: see intern
 	// fields and text are fillRequest's scratch, kept with the state so
-	// that no request zeroes its own; reset empties the nfields it used.
-	fields  [inlineHeaders]field
-	nfields int
-	text    [textScratch]byte
+	// that no request zeroes its own (they hold no pointer).
+	fields [inlineHeaders]field
+	text   [textScratch]byte
+}
+
+// slot returns the values of slot i.
+func (st *reqState) slot(i int) *[]string {
+	switch i {
+	case slotAuthorization:
+		return &st.Authorization
+	case slotContentType:
+		return &st.ContentType
+	case slotContentEncoding:
+		return &st.ContentEncoding
+	case slotProtocolVersion:
+		return &st.ProtocolVersion
+	case slotSessionID:
+		return &st.SessionID
+	case slotMethod:
+		return &st.Method
+	case slotName:
+		return &st.Name
+	case slotOrigin:
+		return &st.Origin
+	case slotRequestID:
+		return &st.RequestID
+	case slotLastEventID:
+		return &st.LastEventID
+	}
+	return &st.userAgent
 }
 
 // Values implements core.HeaderReader: the values of the fields named
@@ -106,7 +134,7 @@ type reqState struct {
 // allocation of their own).
 func (st *reqState) Values(name string) []string {
 	if i := slotOf(name); i >= 0 {
-		return st.slots[i]
+		return *st.slot(i)
 	}
 	if st.fast == nil || name == "Host" { // net/http keeps Host out of the header too
 		return nil
@@ -120,8 +148,9 @@ func (st *reqState) Values(name string) []string {
 	return vs
 }
 
-// The header fields the Guard reads (core's reqHeader and its audit
-// fields), each a slot of reqState: fillRequest copies their values only.
+// The header fields the Guard reads (core.HeaderFields and the audit's
+// User-Agent), each a slot of reqState: fillRequest copies their values
+// only.
 const (
 	slotAuthorization = iota
 	slotContentType
@@ -285,21 +314,22 @@ func (st *reqState) release() {
 
 // reset empties st for reuse.
 func (st *reqState) reset() {
-	clear(st.fields[:st.nfields])
-	st.req, st.fast, st.nfields = core.Request{}, nil, 0 // st.tok stays: see intern
+	st.req, st.fast = core.Request{}, nil // st.tok stays: see intern
 	for u := st.used; u != 0; u &= u - 1 {
-		st.slots[bits.TrailingZeros16(u)] = nil
+		*st.slot(bits.TrailingZeros16(u)) = nil
 	}
-	clear(st.vals[:st.nvals])
+	for i := range st.nvals { // the one or two in use: cheaper than clear's bulk barrier
+		st.vals[i] = ""
+	}
 	st.used, st.nvals = 0, 0
 }
 
 // field is one header field of a request being filled: its slot and
-// where its value is.
+// where its value ends in the copied bytes (-1: the value is the
+// interned Authorization value).
 type field struct {
 	slot int
-	end  int    // of the value in the copied bytes; -1: the value is s
-	s    string // the value, once copied (or interned)
+	end  int
 }
 
 // perRequest is [New]'s one allocation per request: the Result Check
@@ -381,42 +411,44 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 	path, query := uri.Path(), uri.QueryString()
 	// One pass gathers the values the Guard reads into b (st.text while
 	// it fits) and notes where each ends; keep's copy is then the only
-	// one, but for the Authorization value (most of the bytes), which is
-	// interned.
+	// one, but for the first Authorization value (most of the bytes),
+	// which is interned.
 	fields := st.fields[:0]
 	b := append(append(st.text[:0], path...), query...)
 	valuesAt := len(b) // the address is the Guard's to format (core.Request.Peer)
+	var auth string    // the first Authorization value, interned
+	interned := false
 	h.VisitAll(func(k, v []byte) {
 		i := fieldSlot(k)
-		if i >= 0 {
-			v = trimOWS(v)
+		if i < 0 {
+			return
 		}
-		switch i {
-		case -1:
-		case slotAuthorization:
-			fields = append(fields, field{slot: i, end: -1, s: st.tok.intern(v)})
-		default:
-			b = append(b, v...)
-			fields = append(fields, field{slot: i, end: len(b)})
+		v = trimOWS(v)
+		if i == slotAuthorization && !interned {
+			auth, interned = st.tok.intern(v), true
+			fields = append(fields, field{slot: i, end: -1})
+			return
 		}
+		b = append(b, v...)
+		fields = append(fields, field{slot: i, end: len(b)})
 	})
-	st.nfields = min(len(fields), inlineHeaders)
 	res, all, room := keep(b)
-	slots, n := &st.slots, 0
+	n := 0
 	for i, off := 0, valuesAt; i < len(fields); i++ {
-		f := &fields[i]
+		f := fields[i]
+		s := auth
 		if f.end >= 0 {
-			f.s, off = all[off:f.end], f.end
+			s, off = all[off:f.end], f.end
 		}
 		st.used |= 1 << f.slot
-		switch {
-		case slots[f.slot] != nil: // a repeated field: a slice of its own
-			slots[f.slot] = append(slots[f.slot], f.s)
+		switch vs := st.slot(f.slot); {
+		case *vs != nil: // a repeated field: a slice of its own
+			*vs = append(*vs, s)
 		case n < inlineHeaders:
-			st.vals[n] = f.s
-			slots[f.slot], n = st.vals[n:n+1:n+1], n+1
+			st.vals[n] = s
+			*vs, n = st.vals[n:n+1:n+1], n+1
 		default:
-			slots[f.slot] = []string{f.s}
+			*vs = []string{s}
 		}
 	}
 	st.nvals = n
@@ -424,7 +456,7 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 	// the Guard must see them all to refuse an ambiguous media type, as it
 	// does behind net/http.
 	if cts := rawValues(h.RawHeaders(), "content-type"); cts != nil {
-		slots[slotContentType], st.used = cts, st.used|1<<slotContentType
+		st.ContentType, st.used = cts, st.used|1<<slotContentType
 	}
 	st.fast = req
 	cr := &st.req

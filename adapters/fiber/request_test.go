@@ -117,8 +117,9 @@ func TestMethod(t *testing.T) {
 }
 
 // TestFillRequestReuse: a reqState that carried one request and was
-// reset holds nothing of it when it carries the next: the slots, the
-// inline values, the fasthttp request and the Request are all emptied.
+// reset holds nothing of it when it carries the next: the slots (the
+// HeaderFields the Guard reads included), the inline values, the
+// fasthttp request and the Request are all emptied.
 func TestFillRequestReuse(t *testing.T) {
 	t.Parallel()
 	read := func(raw string) *fasthttp.Request {
@@ -133,9 +134,9 @@ func TestFillRequestReuse(t *testing.T) {
 	st := &reqState{}
 	fill(st, first, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 1})
 	st.reset() // what release does before pooling st
-	if st.vals != [inlineHeaders]string{} || st.used != 0 || st.nvals != 0 || !reflect.DeepEqual(st.slots, [numSlots][]string{}) || st.fast != nil ||
-		st.nfields != 0 || st.fields != [inlineHeaders]field{} || !reflect.DeepEqual(st.req, core.Request{}) {
-		t.Fatalf("reset state not empty: %q %q %+v", st.vals, st.slots, st.req)
+	if st.vals != [inlineHeaders]string{} || st.used != 0 || st.nvals != 0 || !reflect.DeepEqual(st.HeaderFields, core.HeaderFields{}) ||
+		st.userAgent != nil || st.fast != nil || !reflect.DeepEqual(st.req, core.Request{}) {
+		t.Fatalf("reset state not empty: %q %+v %+v", st.vals, st.HeaderFields, st.req)
 	}
 	if vs := st.Values("X-One"); vs != nil {
 		t.Fatalf("reset state finds X-One: %q", vs)
