@@ -32,7 +32,12 @@
 // verifies the token first and only then reads the body through the
 // adapter (a streamed
 // body is read with the Guard.MaxBodyBytes limit, growing as bytes arrive,
-// and put back). It then either writes Guard.Render's response (status,
+// and put back; one whose chunked encoding ends with trailer fields is
+// refused with 400, because fasthttp adds them to the request header as it
+// reads them, after the Guard took the header's values, where the handlers
+// after it would read them: a body fasthttp read before the handlers ran
+// has them in the header the Guard reads, unlike net/http, which keeps
+// trailers out of the header). It then either writes Guard.Render's response (status,
 // every header value, body) without calling c.Next, closing the connection
 // when a streamed body was left unread, or stores the principal with
 // c.Locals ([PrincipalFrom]) and in the user context
