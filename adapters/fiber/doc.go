@@ -65,6 +65,20 @@
 // one copy of the request URI, host, address and header values, and one of
 // the body (a pooled buffer, reused once the handler returned).
 //
+// A handler whose POST and DELETE responses never stream, such as the
+// go-sdk's with StreamableHTTPOptions{JSONResponse: true}, can skip that
+// handoff: with [HandlerConfig].Buffered it runs on fasthttp's goroutine,
+// reads the body in place and is sent whole, as fiber's adaptor does,
+// while a GET still streams from the pool:
+//
+//	sdk := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{JSONResponse: true})
+//	app.All("/mcp", fibermcp.New(g), fibermcp.HandlerWith(sdk, fibermcp.HandlerConfig{Buffered: true}))
+//
+// A handler that flushes a response under Buffered fails loudly rather
+// than hanging: its context is cancelled, its later writes fail, an Error
+// is logged, and the client gets a 500 or, once WriteHeader was called, a
+// closed connection.
+//
 // # Operations: idle streams and panics
 //
 // fasthttp does not tell a handler that its client left; only a failing

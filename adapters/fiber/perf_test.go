@@ -66,7 +66,9 @@ func BenchmarkHotPath(b *testing.B) {
 }
 
 // BenchmarkThroughput is P7 for fiber over loopback, with the trivial
-// handler and with a go-sdk server (coretest.ThroughputURLs).
+// handler and with a go-sdk server (coretest.ThroughputURLs), the latter
+// mounted with Handler ("sdk") and with HandlerConfig.Buffered
+// ("sdk-buffered"); the bare side is fiber's adaptor, which buffers too.
 // It reports the median over quads of guarded ÷ bare requests per second
 // (guarded/bare-median), its distribution-free 95 % interval (-lo95,
 // -hi95), the range (-min, -max) and the same for the CPU spent per
@@ -82,7 +84,11 @@ func BenchmarkThroughput(b *testing.B) {
 	for _, inner := range []struct {
 		name          string
 		bare, guarded fiber.Handler
-	}{{"trivial", terminal, terminal}, {"sdk", adaptor.HTTPHandler(sdk), fibermcp.Handler(sdk)}} {
+	}{
+		{"trivial", terminal, terminal},
+		{"sdk", adaptor.HTTPHandler(sdk), fibermcp.Handler(sdk)},
+		{"sdk-buffered", adaptor.HTTPHandler(sdk), fibermcp.HandlerWith(sdk, fibermcp.HandlerConfig{Buffered: true})},
+	} {
 		b.Run(inner.name, func(b *testing.B) {
 			bare, guarded := apps(e, inner.bare, inner.guarded)
 			coretest.ThroughputURLs(b, e, serve(b, bare), serve(b, guarded))
@@ -92,12 +98,23 @@ func BenchmarkThroughput(b *testing.B) {
 
 // BenchmarkSDKBridge is the go-sdk side of P7 in-process: the bare app
 // serves the go-sdk handler through fiber's adaptor, the guarded one
-// through New and Handler, as BenchmarkThroughput's "sdk" case does.
+// through New and Handler (or HandlerWith and Buffered), as
+// BenchmarkThroughput's "sdk" and "sdk-buffered" cases do.
 func BenchmarkSDKBridge(b *testing.B) {
 	e := coretest.NewBenchEnv(b)
 	sdk := coretest.BenchSDKHandler()
-	bare, guarded := apps(e, adaptor.HTTPHandler(sdk), fibermcp.Handler(sdk))
-	coretest.HotPath(b, e, inProcess(b, e, bare), inProcess(b, e, guarded))
+	for _, inner := range []struct {
+		name    string
+		guarded fiber.Handler
+	}{
+		{"sdk", fibermcp.Handler(sdk)},
+		{"sdk-buffered", fibermcp.HandlerWith(sdk, fibermcp.HandlerConfig{Buffered: true})},
+	} {
+		b.Run(inner.name, func(b *testing.B) {
+			bare, guarded := apps(e, adaptor.HTTPHandler(sdk), inner.guarded)
+			coretest.HotPath(b, e, inProcess(b, e, bare), inProcess(b, e, guarded))
+		})
+	}
 }
 
 // clientHeader is what a Go MCP client sends besides BenchEnv.Header
@@ -124,6 +141,7 @@ func BenchmarkRequest(b *testing.B) {
 		{"trivial", terminal, terminal, nil},
 		{"client", terminal, terminal, clientHeader},
 		{"sdk", adaptor.HTTPHandler(sdk), fibermcp.Handler(sdk), nil},
+		{"sdk-buffered", adaptor.HTTPHandler(sdk), fibermcp.HandlerWith(sdk, fibermcp.HandlerConfig{Buffered: true}), nil},
 	} {
 		bare, guarded := apps(e, inner.bare, inner.guarded)
 		for _, side := range []struct {

@@ -39,24 +39,6 @@ func (l *lockedBuffer) take() string {
 	return s
 }
 
-// roundTrip sends one GET on a new connection and returns everything the
-// server sent before it closed the connection (the request asks for that).
-func roundTrip(t *testing.T, addr, path string) string {
-	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer SECRET-TOKEN-VALUE\r\nConnection: close\r\n\r\n", path)
-	b, err := io.ReadAll(conn)
-	if err != nil {
-		t.Fatalf("%s: %v (read %q)", path, err, b)
-	}
-	return string(b)
-}
-
 // TestHandlerRecoversPanics: a panic in the handler behind Handler is
 // recovered (the process survives), logged without request secrets, and
 // answered as net/http would; the server keeps serving.
@@ -107,7 +89,7 @@ func TestHandlerRecoversPanics(t *testing.T) {
 		{path: "/abort"},
 	} {
 		t.Run(strings.TrimPrefix(tc.path, "/"), func(t *testing.T) {
-			got := roundTrip(t, addr, tc.path)
+			got := rawRequest(t, addr, "GET", tc.path)
 			if tc.status == "" {
 				if got != "" {
 					t.Errorf("want the connection closed without a response, got %q", got)
@@ -136,7 +118,7 @@ func TestHandlerRecoversPanics(t *testing.T) {
 			if tc.notInAll != "" && (strings.Contains(log, tc.notInAll) || strings.Contains(got, tc.notInAll)) {
 				t.Errorf("%q reached the client or the log", tc.notInAll)
 			}
-			if ok := roundTrip(t, addr, "/ok"); !strings.HasPrefix(ok, "HTTP/1.1 200") || !strings.HasSuffix(ok, "fine") {
+			if ok := rawRequest(t, addr, "GET", "/ok"); !strings.HasPrefix(ok, "HTTP/1.1 200") || !strings.HasSuffix(ok, "fine") {
 				t.Errorf("after the panic: %q", ok)
 			}
 		})

@@ -45,6 +45,20 @@ type HandlerConfig struct {
 	// DefaultKeepAlive (20 s); a negative value disables comments (a quiet
 	// stream then lives until its next write or server shutdown).
 	KeepAlive time.Duration
+	// Buffered runs the handler of every request but a GET on fasthttp's
+	// own goroutine and sends its response whole, as fiber's
+	// adaptor.HTTPHandler does, instead of on a pooled goroutine that can
+	// stream: that saves the handoff between two goroutines on every such
+	// request. A GET still takes the streaming path. Set it only for a
+	// handler that never flushes the response to a POST or DELETE, such as
+	// the go-sdk's with StreamableHTTPOptions{JSONResponse: true} (its
+	// subscriptions/listen POST streams even then). A handler that flushes
+	// under Buffered fails loudly: its request context is cancelled, its
+	// later writes fail, an Error is logged (method and path, never a
+	// header value), and the client gets a 500, or, when the handler had
+	// already called WriteHeader, a closed connection without a response.
+	// Default false: every request takes the streaming path.
+	Buffered bool
 }
 
 // Handler is HandlerWith(h, HandlerConfig{}).
@@ -65,9 +79,11 @@ func Handler(h http.Handler) fiber.Handler { return HandlerWith(h, HandlerConfig
 // bearer check (401).
 //
 // Trailers (the Trailer header and http.TrailerPrefix keys) are not
-// forwarded; 1xx statuses are skipped.
+// forwarded; 1xx statuses are skipped. With cfg.Buffered every request but
+// a GET runs on fasthttp's goroutine and cannot stream (see
+// [HandlerConfig]).
 //
-// h runs on a goroutine of a pool that the returned handler owns: up to
+// Without cfg.Buffered, h runs on a goroutine of a pool that the returned handler owns: up to
 // 128 goroutines stay parked between requests (one parked through a whole
 // 10 s interval without work ends), so a request reuses a goroutine and
 // its already grown stack instead of starting one. When all 128 are busy a
@@ -91,6 +107,7 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 		keepAlive = DefaultKeepAlive
 	}
 	pool := newWorkers(maxParkedWorkers, workerIdle)
+	buffered := cfg.Buffered
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
 		if _, ok := core.PrincipalFromContext(ctx); !ok {
@@ -99,12 +116,17 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 			}
 		}
 		ctx, cancel := context.WithCancel(ctx)
+		inline := buffered && !c.Request().Header.IsGet()
 		var body *[]byte // the handler's copy of the request body, pooled
-		if b := c.Request().Body(); len(b) > 0 {
+		raw := c.Request().Body()
+		if len(raw) > 0 && !inline {
+			// A stream outlives fasthttp's buffer; an inline handler
+			// returns before it is reused, and serve ends its reads.
 			body = getBuf()
-			*body = append((*body)[:0], b...)
+			*body = append((*body)[:0], raw...)
+			raw = *body
 		}
-		r, err := httpRequest(ctx, c, body)
+		r, err := httpRequest(ctx, c, raw)
 		if err != nil {
 			cancel()
 			putBuf(body)
@@ -112,16 +134,24 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 		}
 		c.Response().ResetBody() // the handler's writes go straight into it
 		rbody, _ := r.Body.(*requestBody)
-		w := &streamWriter{resp: c.Response(), header: make(http.Header, 4), ready: make(chan struct{}),
+		w := &streamWriter{resp: c.Response(), header: make(http.Header, 4),
 			h: h, r: r, log: log, body: body, rbody: rbody}
+		if inline {
+			w.inline, w.cancel = true, cancel
+			w.serve()
+			cancel()
+			if w.abort {
+				closeConn(c)
+			}
+			return nil // the body is in the response already
+		}
+		w.ready = make(chan struct{})
 		pool.run(w)
 		<-w.ready // the handler returned or flushed; until then only it touches the response
 		if !w.streaming {
 			cancel()
 			if w.abort {
-				c.Context().HijackSetNoResponse(true)
-				c.Context().Hijack(func(net.Conn) {}) // fasthttp closes the connection
-				return nil
+				closeConn(c)
 			}
 			return nil // the body is in the response already
 		}
@@ -136,6 +166,12 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 		c.Context().SetBodyStream(&streamBody{ReadCloser: stream, w: w}, -1)
 		return nil
 	}
+}
+
+// closeConn has fasthttp close c's connection without sending a response.
+func closeConn(c *fiber.Ctx) {
+	c.Context().HijackSetNoResponse(true)
+	c.Context().Hijack(func(net.Conn) {}) // fasthttp closes the connection
 }
 
 // pump is the stream writer: it copies the handler's chunks to the client
@@ -242,10 +278,10 @@ func isEventStream(ct []byte) bool {
 // httpRequest builds the net/http request for c. Every string (request
 // URI, host, remote address, header values) is a copy, made with one
 // allocation (the Authorization value is interned: copied once while it
-// does not change), and the body is body, the caller's copy of c's (nil:
-// none): a streamed response outlives fasthttp's buffers. Header names are canonicalised as net/http does, every
+// does not change), and the body reads body (empty: none), c's body or the
+// caller's copy of it (a streamed response outlives fasthttp's buffers). Header names are canonicalised as net/http does, every
 // value is kept, and Host is left out of the header as in net/http.
-func httpRequest(ctx context.Context, c *fiber.Ctx, body *[]byte) (*http.Request, error) {
+func httpRequest(ctx context.Context, c *fiber.Ctx, body []byte) (*http.Request, error) {
 	req := c.Request()
 	h := &req.Header
 	type field struct {
@@ -295,10 +331,10 @@ func httpRequest(ctx context.Context, c *fiber.Ctx, body *[]byte) (*http.Request
 	r := http.Request{Method: method(h.Method()), URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: hdr, Body: http.NoBody, Host: all[uriEnd:hostEnd], RemoteAddr: all[hostEnd:addrEnd],
 		RequestURI: all[:uriEnd], TLS: c.Context().TLSConnectionState()}
-	if body != nil && len(*body) > 0 {
+	if len(body) > 0 {
 		rb := &requestBody{}
-		rb.r.Reset(*body)
-		r.Body, r.ContentLength = rb, int64(len(*body))
+		rb.r.Reset(body)
+		r.Body, r.ContentLength = rb, int64(len(body))
 	}
 	return r.WithContext(ctx), nil
 }
@@ -308,8 +344,9 @@ func httpRequest(ctx context.Context, c *fiber.Ctx, body *[]byte) (*http.Request
 var interned = sync.Pool{New: func() any { return new(internedValue) }}
 
 // requestBody is the body of httpRequest's request: a reader over the
-// handler's pooled copy of the body. Once the handler returned, the copy
-// goes back to the pool (release), and a read, which is then invalid
+// handler's pooled copy of the body, or over fasthttp's body for an inline
+// handler. Once the handler returned, the copy goes back to the pool and
+// fasthttp reuses its buffer (release), and a read, which is then invalid
 // (http.Handler) but which an http.Transport sending the body upstream or
 // a goroutine of the handler may still make, gets errBodyReleased, as
 // net/http's own body answers an error, never another request's bytes.
@@ -347,18 +384,28 @@ func (b *requestBody) release() {
 // errGone is returned by writes after the client went away.
 var errGone = errors.New("fibermcp: client gone")
 
+// errBufferedFlush is returned by the writes of an inline handler after
+// it flushed (see HandlerConfig.Buffered).
+var errBufferedFlush = errors.New("fibermcp: the handler streamed a response while HandlerConfig.Buffered is set")
+
 // streamWriter is the http.ResponseWriter of Handler: until the first
 // Flush it writes into the fasthttp response's own (pooled) body buffer,
 // then it hands each write to the stream writer. The status and
 // header of the first WriteHeader go straight onto the fasthttp response:
 // Handler does not touch the response before ready is closed, and the
-// first WriteHeader always precedes that (Flush and finish call it).
+// first WriteHeader always precedes that (Flush and finish call it). An
+// inline writer (HandlerConfig.Buffered) runs on the fiber handler's
+// goroutine, never streams and has no ready channel.
 type streamWriter struct {
 	h     http.Handler  // what serve runs
 	r     *http.Request // its request
 	log   *slog.Logger  // where a panic of h goes
 	body  *[]byte       // r's body bytes (pooled; nil: none), released when h returns
 	rbody *requestBody  // r's body as httpRequest made it (nil: none)
+	// inline: serve runs on the fiber handler's goroutine (Buffered);
+	// cancel ends r's context when such a handler flushes.
+	inline bool
+	cancel context.CancelFunc
 
 	mu        sync.Mutex
 	resp      *fasthttp.Response
@@ -368,6 +415,7 @@ type streamWriter struct {
 	signalled bool
 	abort     bool          // close the connection without a response (set by recovered)
 	cut       bool          // the handler panicked while streaming (set by recovered)
+	refused   bool          // an inline handler flushed: its writes fail (set by refuseFlush)
 	ready     chan struct{} // closed on the first Flush, or when the handler returned
 	chunks    chan []byte   // made by the first Flush; closed when the handler returned
 	gone      chan struct{} // made by the first Flush; closed when the stream writer stopped
@@ -376,11 +424,11 @@ type streamWriter struct {
 // serve runs the handler on the calling goroutine (a worker of
 // [workers]): it recovers a panic and finishes the response.
 func (w *streamWriter) serve() {
-	defer func() { // last: h has returned; later reads of its body get an error
+	defer w.finish()
+	defer func() { // h has returned: later reads of its body get an error, even one made once the response is out
 		w.rbody.release()
 		putBuf(w.body)
 	}()
-	defer w.finish()
 	defer func() {
 		if v := recover(); v != nil {
 			w.recovered(w.log, w.r, v)
@@ -421,6 +469,9 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	if !w.streaming {
 		defer w.mu.Unlock()
+		if w.refused {
+			return 0, errBufferedFlush
+		}
 		w.resp.AppendBody(p)
 		return len(p), nil
 	}
@@ -435,7 +486,12 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 }
 
 // Flush starts streaming: the header and what was buffered go out now.
+// An inline writer refuses it (refuseFlush).
 func (w *streamWriter) Flush() {
+	if w.inline {
+		w.refuseFlush()
+		return
+	}
 	w.WriteHeader(http.StatusOK)
 	w.mu.Lock()
 	if w.streaming {
@@ -456,12 +512,46 @@ func (w *streamWriter) Flush() {
 	}
 }
 
+// refuseFlush is the Flush of an inline writer, whose response cannot
+// stream: the first call logs the misuse and cancels the request context,
+// the response becomes a 500, or a closed connection when the handler had
+// already called WriteHeader, and every later write fails.
+func (w *streamWriter) refuseFlush() {
+	w.mu.Lock()
+	first := !w.refused
+	if first {
+		w.refused = true
+		if w.status == 0 {
+			w.status = http.StatusInternalServerError
+			internalError(w.resp)
+		} else {
+			w.abort = true
+		}
+	}
+	w.mu.Unlock()
+	if first {
+		w.cancel()
+		w.log.Error(errBufferedFlush.Error(), "method", w.r.Method, "path", w.r.URL.Path)
+	}
+}
+
+// internalError makes resp net/http's plain 500.
+func internalError(resp *fasthttp.Response) {
+	resp.SetStatusCode(http.StatusInternalServerError)
+	resp.Header.SetContentType("text/plain; charset=utf-8")
+	resp.ResetBody()
+	resp.AppendBodyString(http.StatusText(http.StatusInternalServerError) + "\n")
+}
+
 // finish runs when the handler returned: it ends the stream, or hands the
 // complete response to Handler.
 func (w *streamWriter) finish() {
 	w.WriteHeader(http.StatusOK)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.inline {
+		return // Handler reads the response once serve returned
+	}
 	if w.streaming {
 		close(w.chunks)
 		return
@@ -495,10 +585,7 @@ func (w *streamWriter) recovered(log *slog.Logger, r *http.Request, v any) {
 		w.cut = true
 	case w.status == 0 && !abortHandler:
 		w.status = http.StatusInternalServerError
-		w.resp.SetStatusCode(http.StatusInternalServerError)
-		w.resp.Header.SetContentType("text/plain; charset=utf-8")
-		w.resp.ResetBody()
-		w.resp.AppendBodyString(http.StatusText(http.StatusInternalServerError) + "\n")
+		internalError(w.resp)
 	default:
 		w.abort = true
 	}

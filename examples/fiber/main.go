@@ -29,9 +29,11 @@ func server(g *core.Guard) demo.Server {
 		DisablePreParseMultipartForm: true,
 	})
 	fibermcp.RegisterMetadata(app, g) // unauthenticated, at the origin root
-	// fiber's adaptor buffers whole responses, so the go-sdk handler runs
-	// stateless: no long-lived server-to-client GET streams.
-	mcpHandler := demo.MCPHandler(&mcp.StreamableHTTPOptions{Stateless: true})
-	app.All(g.ResourcePath(), fibermcp.New(g), fibermcp.Handler(mcpHandler))
+	// A stateless go-sdk handler with JSON responses never streams a POST
+	// response, so Buffered runs it on fasthttp's goroutine and sends each
+	// response whole, saving a goroutine handoff per request (a stateful
+	// one with SSE responses takes fibermcp.Handler(mcpHandler) instead).
+	mcpHandler := demo.MCPHandler(&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
+	app.All(g.ResourcePath(), fibermcp.New(g), fibermcp.HandlerWith(mcpHandler, fibermcp.HandlerConfig{Buffered: true}))
 	return demo.Server{Serve: app.Listener, Shutdown: func() error { return app.ShutdownWithTimeout(5 * time.Second) }}
 }
