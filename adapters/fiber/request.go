@@ -452,11 +452,14 @@ func fillRequest(st *reqState, req *fasthttp.Request, remote net.Addr) (*core.Re
 		}
 	}
 	st.nvals = n
-	// fasthttp keeps a single Content-Type however many the client sent;
-	// the Guard must see them all to refuse an ambiguous media type, as it
-	// does behind net/http.
-	if cts := rawValues(h.RawHeaders(), "content-type"); cts != nil {
+	// fasthttp keeps a single Content-Type however many the client sent,
+	// and none for an empty one; the Guard must see them all to refuse an
+	// ambiguous media type, as it does behind net/http.
+	raw := h.RawHeaders()
+	if cts := rawValues(raw, "content-type"); cts != nil {
 		st.ContentType, st.used = cts, st.used|1<<slotContentType
+	} else if st.ContentType == nil && countFields(raw, "content-type") == 1 {
+		st.ContentType, st.used = emptyValue, st.used|1<<slotContentType
 	}
 	st.fast = req
 	cr := &st.req
@@ -492,6 +495,10 @@ func appendAddr(b []byte, a net.Addr) []byte {
 	}
 	return append(b, a.String()...)
 }
+
+// emptyValue is the values of a field sent once, empty (Check does not
+// modify the slice).
+var emptyValue = []string{""}
 
 // rawValues returns the values of every field named name (lower case) in
 // a raw header block, OWS-trimmed, when there are at least two; nil
