@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -150,4 +151,36 @@ func TestScopes(t *testing.T) {
 			t.Errorf("TokenScopes(%v) = %q, %v", tt.m, got, err)
 		}
 	}
+}
+
+// TestFields: fields cuts exactly where strings.Fields cuts, on the plain
+// scope text it splits itself (every length around the 8-byte steps, runs
+// of spaces at either end and inside) and on the text it hands over.
+func TestFields(t *testing.T) {
+	t.Parallel()
+	tests := []string{
+		"", " ", "   ", "a", " a", "a ", "  a  b  ",
+		"openid profile email tools:read tools:call resources:read prompts:get offline_access",
+		"abcdefg", "abcdefgh", "abcdefghi", "abcdefgh abcdefgh", "abcdefg abcdefgh ",
+		"a\tb", "a\nb", "a\vb", "a\fb", "a\rb", "abcdefgh\tb", "abcdefgh\x00", "a\x1fb", "a\x7fb",
+		"a\u0085b", "a\u00a0b", "a\u3000b", "a\u2028b", "abcdefgh\u00e9 b", "a\xffb", "\xc2",
+		"a\x20\x20b", strings.Repeat("x ", 100), strings.Repeat("tools:read ", 40) + "\t",
+	}
+	for _, s := range tests {
+		if got, want := fields(s), strings.Fields(s); !slices.Equal(got, want) {
+			t.Errorf("fields(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// FuzzFields: fields agrees with strings.Fields on every input.
+func FuzzFields(f *testing.F) {
+	for _, s := range []string{"", "a b", " openid  profile ", "a\tb", "a\u00a0b", "abcdefgh\x1f", "abcdefgh\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := fields(s), strings.Fields(s); !slices.Equal(got, want) {
+			t.Fatalf("fields(%q) = %q, want %q", s, got, want)
+		}
+	})
 }
