@@ -754,6 +754,16 @@ func (s *scanner) skipObject(depth int) error {
 		}
 		if s.visitor != nil && depth <= s.visitDepth {
 			s.visitor.VisitMember(depth, key, s.pos)
+			if depth == s.visitDepth && s.pos < len(s.data) && (s.data[s.pos] == '[' || s.data[s.pos] == '{') {
+				// Nothing in this value is visited: the fast skipper
+				// first, as Scanner.Value does. skipValue's objects
+				// are deeper than visitDepth, so a value it reads
+				// again is tried fast only once.
+				if end := skipFast(s.data, s.pos, depth, s.maxDepth); end >= 0 {
+					s.pos = end
+					continue
+				}
+			}
 		}
 		if err := s.skipValue(depth); err != nil {
 			return err

@@ -109,6 +109,22 @@ func fastString(data []byte, i int) int {
 	}
 }
 
+// plainEnd returns the index after the string at data[i] == '"' when it is
+// plain (no escape, control or non-ASCII byte) and its closing quote lies
+// in a whole 8-byte word of data (read a word at a time), else -1. It is
+// inlined: a call would spill the callers' loop state.
+func plainEnd(data []byte, i int) int {
+	for i++; i+8 <= len(data); i += 8 {
+		if m := special8(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+			if i += bits.TrailingZeros64(m) >> 3; data[i] == '"' {
+				return i + 1
+			}
+			return -1
+		}
+	}
+	return -1 // the last bytes: fastString's
+}
+
 // fastEscape returns the index after the escape at data[i] == '\\', or -1
 // where escape would refuse it.
 func fastEscape(data []byte, i int) int {
@@ -277,16 +293,8 @@ func fastObject(data []byte, start, depth, maxDepth int) int {
 		case data[i] == '"':
 			// A plain string, a word at a time; fastString from the
 			// start when a byte needs a look.
-			j := i + 1
-			for j+8 <= len(data) {
-				if m := special8(binary.LittleEndian.Uint64(data[j:])); m != 0 {
-					j += bits.TrailingZeros64(m) >> 3
-					break
-				}
-				j += 8
-			}
-			if j < len(data) && data[j] == '"' {
-				i = j + 1
+			if j := plainEnd(data, i); j >= 0 {
+				i = j
 			} else {
 				i = fastString(data, i)
 			}
@@ -356,7 +364,16 @@ func fastArray(data []byte, start, depth, maxDepth int) int {
 		return i + 1
 	}
 	for {
-		if i = skipFast(data, i, depth, maxDepth); i < 0 {
+		// A plain string element is read here, without a call (see
+		// fastObject): arrays of names (groups, roles) are common; any
+		// other element goes to skipFast.
+		if i < len(data) && data[i] == '"' {
+			if j := plainEnd(data, i); j >= 0 {
+				i = j
+			} else if i = fastString(data, i); i < 0 {
+				return -1
+			}
+		} else if i = skipFast(data, i, depth, maxDepth); i < 0 {
 			return -1
 		}
 		var more bool
