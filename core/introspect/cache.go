@@ -30,9 +30,14 @@ func put(c *cache, key tokenKey, e *entry, until time.Time) {
 const entryOverhead = 512
 
 // entryBytes is the accounted size of e: the overhead plus, for an active
-// answer, the claims' JSON and index and the strings decoded from them.
+// answer, the claims' JSON and index and the strings decoded from them,
+// and for a rejection the text of its error (the wrapping errors hold it;
+// the sentinels they wrap are shared).
 func entryBytes(e *entry) int64 {
 	n := entryOverhead
+	if e.err != nil {
+		n += len(e.err.Error())
+	}
 	if c := e.claims; c != nil {
 		n += c.Raw.Size() + len(c.Issuer) + len(c.Subject) + len(c.ClientID) + len(c.ID)
 		for _, s := range c.Audience {

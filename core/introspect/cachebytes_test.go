@@ -2,9 +2,12 @@ package introspect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // TestCacheBoundedInBytes: active answers can be up to MaxResponseBytes
@@ -81,40 +84,75 @@ func TestCacheBoundedInBytes(t *testing.T) {
 	}
 }
 
-// TestRejectionTextBounded: a negative entry keeps the rejection's error,
-// charged as entryOverhead (512 bytes), and the verifier logs it. Values
-// the response chose (iss, token_type, aud), up to MaxResponseBytes (64
-// KiB), went into its text whole: 10,000 cached rejections (MaxEntries)
-// could hold about 600 MiB while accounting 5 MiB of the 32 MiB
-// MaxBytes. Each value is now cut to maxErrValue.
+// TestRejectionTextBounded: a negative entry keeps the rejection's error
+// and the verifier logs it. Values the response chose (iss, token_type,
+// aud), up to MaxResponseBytes (64 KiB), went into its text whole: 10,000
+// cached rejections (MaxEntries) could hold about 600 MiB while
+// accounting 5 MiB of the 32 MiB MaxBytes. 5a21393 cut each value to
+// maxErrValue bytes before quoting it, but a control character is one
+// byte and four once quoted: iss "\x01"×2048 gave a 911-byte quote in an
+// entry charged 512 bytes in all. The quoted text is now cut, and the
+// entry is charged its text.
 func TestRejectionTextBounded(t *testing.T) {
 	t.Parallel()
-	huge := strings.Repeat("a", 30<<10)
+	values := []struct {
+		name, json  string
+		unavailable bool // refused by the strict parser: no claim check, nothing cached
+	}{
+		{"ascii", strings.Repeat("a", 30<<10), false},
+		{"control chars", strings.Repeat(`\u0001`, 2048), false},
+		{"C1 controls", strings.Repeat(`\u0085`, 2048), false},
+		{"4-byte runes", strings.Repeat("😀", 4096), false},
+		{"quotes and backslashes", strings.Repeat(`\"\\`, 2048), false},
+		{"invalid UTF-8", strings.Repeat("\xff", 2048), true},
+		{"lone surrogates", strings.Repeat(`\udc00`, 2048), true},
+	}
+	fields := []struct {
+		name  string
+		body  func(v string) string
+		quote int // the bound on the quoted value
+	}{
+		{"iss", func(v string) string { return `{"active":true,"aud":"` + testAud + `","iss":"` + v + `"}` }, maxErrValue},
+		{"token_type", func(v string) string { return `{"active":true,"aud":"` + testAud + `","token_type":"` + v + `"}` }, 64},
+		{"token_use", func(v string) string { return `{"active":true,"aud":"` + testAud + `","token_use":"` + v + `"}` }, 64},
+		{"aud", func(v string) string { return `{"active":true,"aud":["` + v + `","` + v + `"]}` }, maxErrValue},
+	}
 	as := newFakeAS()
 	srv := as.server(t)
-	cases := []struct{ name, body string }{
-		{"iss", fmt.Sprintf(`{"active":true,"aud":%q,"iss":%q}`, testAud, huge)},
-		{"token_type", fmt.Sprintf(`{"active":true,"aud":%q,"token_type":%q}`, testAud, huge)},
-		{"aud", fmt.Sprintf(`{"active":true,"aud":[%q,%q]}`, huge, huge)},
-	}
-	for _, tc := range cases {
-		as.set("tok-"+tc.name, answer{body: tc.body})
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			v, err := New(baseConfig(srv.URL, newClock()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = v.Verify(context.Background(), "tok-"+tc.name)
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			if n := len(err.Error()); n > 1024 {
-				t.Errorf("rejection text of %d bytes, want at most 1024", n)
-			}
-			if _, again := v.Verify(context.Background(), "tok-"+tc.name); again == nil || again.Error() != err.Error() {
-				t.Errorf("cached rejection %v, want %v", again, err)
-			}
-		})
+	for i, f := range fields {
+		for j, val := range values {
+			tok := fmt.Sprintf("tok-%d-%d", i, j)
+			as.set(tok, answer{body: f.body(val.json)})
+			t.Run(f.name+"/"+val.name, func(t *testing.T) {
+				t.Parallel()
+				v, err := New(baseConfig(srv.URL, newClock()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = v.Verify(context.Background(), tok)
+				if err == nil {
+					t.Fatal("accepted")
+				}
+				if unavailable := errors.Is(err, core.ErrUnavailable); unavailable != val.unavailable {
+					t.Fatalf("unavailable %v (%.200v), want %v", unavailable, err, val.unavailable)
+				}
+				if val.unavailable {
+					if n := v.cacheLen(); n != 0 {
+						t.Fatalf("%d entries cached for a response the parser refused", n)
+					}
+					return
+				}
+				text := err.Error()
+				if n := len(text); n > f.quote+64 {
+					t.Errorf("rejection text of %d bytes, want at most %d: %.100s", n, f.quote+64, text)
+				}
+				if charged := v.cache.Bytes() - entryOverhead; charged < int64(len(text)) {
+					t.Errorf("negative entry charged %d bytes besides its overhead, its text holds %d", charged, len(text))
+				}
+				if _, again := v.Verify(context.Background(), tok); again == nil || again.Error() != text {
+					t.Errorf("cached rejection %v, want %v", again, err)
+				}
+			})
+		}
 	}
 }

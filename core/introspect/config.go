@@ -85,7 +85,8 @@ type Config struct {
 	// first). OPTIONAL, default 10000.
 	MaxEntries int
 	// MaxBytes bounds the cache in bytes: each answer is charged its
-	// claims (JSON text, index and decoded strings) plus 512 B, and the
+	// claims (JSON text, index and decoded strings) or, for a rejection,
+	// its error text (at most a few hundred bytes) plus 512 B, and the
 	// least recently used answers are evicted beyond the bound. Answers
 	// can be up to MaxResponseBytes each, so MaxEntries alone allowed
 	// 10,000 × 64 KiB. OPTIONAL, default 32 MiB.

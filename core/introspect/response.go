@@ -60,9 +60,9 @@ func parseResponse(body []byte) (*response, core.RawClaims, error) {
 	return &r, raw, nil
 }
 
-// maxErrValue bounds a value of the response quoted in a rejection, which
-// a negative cache entry keeps (charged as entryOverhead) and the
-// verifier logs.
+// maxErrValue bounds the quoted text (clip.Quote: cut after escaping) of
+// a value of the response in a rejection, which a negative cache entry
+// keeps (charged its length, entryBytes) and the verifier logs.
 const maxErrValue = 256
 
 // checks is the part of Config the claim checks need.
@@ -83,7 +83,7 @@ func claimsFrom(r *response, raw core.RawClaims, ck checks, now time.Time) (*cor
 	// IdentityServer (7.1 on) answers with the kind of token instead:
 	// "access_token", or "refresh_token" for a refresh token.
 	if r.TokenType != nil && !strings.EqualFold(*r.TokenType, "Bearer") && *r.TokenType != "access_token" {
-		return nil, fmt.Errorf("%w: token_type %q", core.ErrTokenType, clip.String(*r.TokenType, 64))
+		return nil, fmt.Errorf("%w: token_type %s", core.ErrTokenType, clip.Quote(*r.TokenType, 64))
 	}
 	// Keycloak names its token kinds in "typ" (an offline_access refresh
 	// token is "Offline").
@@ -96,7 +96,7 @@ func claimsFrom(r *response, raw core.RawClaims, ck checks, now time.Time) (*cor
 	// Cognito's kinds are "access" and "id". Any other use is refused.
 	if v, ok := raw.Get("token_use"); ok {
 		if use, _ := v.(string); use != "access_token" && use != "access" {
-			return nil, fmt.Errorf("%w: token_use %q", core.ErrTokenType, clip.String(fmt.Sprint(v), 64))
+			return nil, fmt.Errorf("%w: token_use %s", core.ErrTokenType, clip.Quote(fmt.Sprint(v), 64))
 		}
 	}
 	if raw.Has("cnf") {
@@ -105,7 +105,7 @@ func claimsFrom(r *response, raw core.RawClaims, ck checks, now time.Time) (*cor
 	c := &core.Claims{Raw: raw}
 	if r.Iss != nil {
 		if *r.Iss != ck.issuer {
-			return nil, fmt.Errorf("%w: %q", core.ErrIssuer, clip.String(*r.Iss, maxErrValue))
+			return nil, fmt.Errorf("%w: %s", core.ErrIssuer, clip.Quote(*r.Iss, maxErrValue))
 		}
 		c.Issuer = *r.Iss
 	} else {
@@ -177,5 +177,8 @@ func audience(raw core.RawClaims, ck checks) ([]string, error) {
 			return list, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: %s", core.ErrAudience, clip.String(fmt.Sprintf("%q", list), maxErrValue))
+	if len(list) == 1 {
+		return nil, fmt.Errorf("%w: %s", core.ErrAudience, clip.Quote(list[0], maxErrValue))
+	}
+	return nil, fmt.Errorf("%w: %s and %d more", core.ErrAudience, clip.Quote(list[0], maxErrValue), len(list)-1)
 }

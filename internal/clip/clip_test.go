@@ -1,6 +1,7 @@
 package clip
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -83,6 +84,76 @@ func FuzzString(f *testing.F) {
 		}
 		if utf8.ValidString(s) && !utf8.ValidString(keep) {
 			t.Fatalf("cut inside a rune: %q", keep)
+		}
+	})
+}
+
+// TestQuote: the quoted text itself is bounded. Quoting a value clipped to
+// max bytes is not: a control character or an invalid byte is one byte
+// and four once escaped, so %q of String(iss, 256) with iss "\x01"×2048
+// was 911 bytes.
+func TestQuote(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		max  int
+		want string
+	}{
+		{"short", "https://as.example.com", 256, `"https://as.example.com"`},
+		{"exact", "abc", 5, `"abc"`},
+		{"escapes fit", "a\tb", 6, `"a\tb"`},
+		{"escapes do not fit", strings.Repeat("\x01", 40), 64, `"\x01\x01\x01\x01\x01"` + Marker + "35 bytes]"},
+		{"control chars", strings.Repeat("\u0001", 2048), 256, `"` + strings.Repeat(`\x01`, 53) + `"` + Marker + "1995 bytes]"},
+		{"invalid UTF-8", strings.Repeat("\xff", 100), 64, `"` + strings.Repeat(`\xff`, 5) + `"` + Marker + "95 bytes]"},
+		{"C1 control (2 bytes, 6 escaped)", strings.Repeat("\u0085", 50), 64, `"` + strings.Repeat(`\u0085`, 3) + `"` + Marker + "94 bytes]"},
+		{"4-byte runes", strings.Repeat("😀", 30), 64, `"` + strings.Repeat("😀", 5) + `"` + Marker + "100 bytes]"},
+		{"quote and backslash", strings.Repeat(`"\`, 30), 64, `"` + strings.Repeat(`\"\\`, 5) + `"` + Marker + "50 bytes]"},
+		{"no room", strings.Repeat("a", 100), 8, `""` + Marker + "100 bytes]"},
+		{"negative", "abc", -1, `""` + Marker + "3 bytes]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := Quote(tt.in, tt.max)
+			if got != tt.want {
+				t.Fatalf("Quote(%q, %d) = %s, want %s", tt.in, tt.max, got, tt.want)
+			}
+			if tt.max >= markerRoom+2 && len(got) > tt.max {
+				t.Fatalf("len %d > max %d", len(got), tt.max)
+			}
+		})
+	}
+}
+
+func FuzzQuote(f *testing.F) {
+	f.Add("https://as.example.com", 256)
+	f.Add(strings.Repeat("\x01", 2048), 256)
+	f.Add(strings.Repeat("\xff€\u0085", 50), 70)
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		if max < 0 || max > 1<<20 {
+			return
+		}
+		got := Quote(s, max)
+		if max >= markerRoom+2 && len(got) > max {
+			t.Fatalf("len %d > max %d", len(got), max)
+		}
+		q, mark, cut := strings.Cut(got, Marker)
+		unq, err := strconv.Unquote(q)
+		if err != nil {
+			t.Fatalf("%s: quoted part %s does not unquote: %v", got, q, err)
+		}
+		if !cut {
+			if unq != s {
+				t.Fatalf("uncut %s is not %q", got, s)
+			}
+			return
+		}
+		if !strings.HasPrefix(s, unq) || mark != strconv.Itoa(len(s)-len(unq))+" bytes]" {
+			t.Fatalf("%s is not a marked prefix of %q", got, s)
+		}
+		if q != strconv.Quote(unq) {
+			t.Fatalf("%s is not quoted as strconv.Quote does", q)
 		}
 	})
 }
