@@ -39,7 +39,9 @@ type LimitDecision struct {
 // fails: the server then answers 503 (fail closed).
 type Limiter interface {
 	// Allow charges one event to key under l when it fits and reports
-	// the decision.
+	// the decision. One call charges at most one event, also when the
+	// implementation's client sends it again (stores/redis keeps each
+	// call's answer under a token of its own for that).
 	Allow(ctx context.Context, key string, l Limit) (LimitDecision, error)
 	// Peek reports whether one event would fit now, and whether the bucket
 	// is full (Idle), without charging anything.

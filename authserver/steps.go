@@ -57,7 +57,8 @@ type GrantStepsResult struct {
 //
 // RunGrantSteps runs steps in order, atomically with respect to other
 // calls, and stops at the first refusal, exactly as if each step were made
-// on its own through Limiter and replay.Store. An error means nothing is
+// on its own through Limiter and replay.Store; a call its client sends
+// again charges and consumes once. An error means nothing is
 // known (the server answers 503 temporarily_unavailable); it must wrap
 // core.ErrStoreUnavailable when the backend fails and replay.ErrInvalidKey
 // for a key the store does not accept.

@@ -17,10 +17,12 @@ import (
 )
 
 // grantSteps runs the steps of one token request (authserver.GrantStep) in
-// order and stops at the first refusal. KEYS: the epoch key, then one key
-// per step (two for a failure check: the pair's, the global one). ARGV: the
-// replication id this process last saw, the quarantine in ms, then five
-// values per step: kind (1 failure check, 2 charge, 3 consume) and its
+// order and stops at the first refusal. KEYS: the epoch key, the call's
+// answer key (callKey), then one key per step (two for a failure check:
+// the pair's, the global one). ARGV: the replication id this process last
+// saw, the quarantine in ms, how long in ms the answer key keeps the
+// answer of a call that charged (0: no charge step, the key is not
+// read), then five values per step: kind (1 failure check, 2 charge, 3 consume) and its
 // parameters (failure check: interval µs, burst, global interval µs,
 // global burst; charge: interval µs, burst; consume: TTL ms, 0 = accept
 // without recording, and the call's token: the mark holds it and the
@@ -32,7 +34,10 @@ import (
 // streamed read takes, see SendGrantSteps): "0:-1:0:<rid>" when every step
 // passed, "1:<i>:<retry µs>:<rid>" when step i (0-based) was refused,
 // "2:<i>:<ms left>:<rid>" when step i met the quarantine after a failover,
-// restart or data loss.
+// restart or data loss. A call that charged keeps its answer under its
+// answer key, and the same call sent again (go-redis resends after a read
+// timeout) returns that answer without running a step: its limits are
+// charged once.
 //
 // It is written for a short run per grant: one TIME, no closures, GETs
 // only of the keys a step needs (the global failure bucket only for a
@@ -48,8 +53,14 @@ local now_us = t[1] * 1000000 + t[2]
 local now = (now_us - now_us % 1000) / 1000
 local epoch, checked = '', false
 local epoch_key, epoch_seen, epoch_q = KEYS[1], ARGV[1], ARGV[2]
-local k, i, a = 2, 0, 3
+local k, i, a = 3, 0, 4
 local n = #ARGV
+local answer_ms = tonumber(ARGV[3])
+if answer_ms > 0 then
+  local first = redis.call('GET', KEYS[2])
+  if first then return first end
+end
+local reply, charged = nil, false
 while a + 4 <= n do
   local kind = ARGV[a]
   if kind == '3' then
@@ -57,14 +68,15 @@ while a + 4 <= n do
       checked = true
       do
 ` + epochLua + `
-        if now < untl then return string.format('2:%d:%.0f:%s', i, untl - now, rid) end
+        if now < untl then reply = string.format('2:%d:%.0f:%s', i, untl - now, rid) break end
         epoch = rid
       end
     end
     local ttl, tok = tonumber(ARGV[a + 1]), ARGV[a + 2] .. ':' .. i
     if ttl > 0 and not redis.call('SET', KEYS[k], tok, 'NX', 'PXAT', now + ttl)
         and (ARGV[a + 2] == '' or redis.call('GET', KEYS[k]) ~= tok) then
-      return string.format('1:%d:0:%s', i, epoch)
+      reply = string.format('1:%d:0:%s', i, epoch)
+      break
     end
     k = k + 1
   elseif kind == '1' or kind == '2' then
@@ -74,10 +86,14 @@ while a + 4 <= n do
     local idle = tat <= now_us
     if idle then tat = now_us end
     local allow_at = tat + iv - iv * burst
-    if allow_at > now_us then return string.format('1:%d:%.0f:%s', i, allow_at - now_us, epoch) end
+    if allow_at > now_us then
+      reply = string.format('1:%d:%.0f:%s', i, allow_at - now_us, epoch)
+      break
+    end
     if kind == '2' then
       local new_tat = tat + iv
       redis.call('SET', KEYS[k], string.format('%.0f', new_tat), 'PXAT', math.ceil(new_tat / 1000))
+      charged = true
       k = k + 1
     else
       if not idle then
@@ -86,7 +102,10 @@ while a + 4 <= n do
         if not gtat or gtat ~= gtat or gtat == math.huge or gtat == -math.huge then return redis.error_reply('corrupt GCRA bucket') end
         if gtat < now_us then gtat = now_us end
         local gallow = gtat + giv - giv * gburst
-        if gallow > now_us then return string.format('1:%d:%.0f:%s', i, gallow - now_us, epoch) end
+        if gallow > now_us then
+          reply = string.format('1:%d:%.0f:%s', i, gallow - now_us, epoch)
+          break
+        end
       end
       k = k + 2
     end
@@ -96,7 +115,9 @@ while a + 4 <= n do
   i = i + 1
   a = a + 5
 end
-return '0:-1:0:' .. epoch
+reply = reply or '0:-1:0:' .. epoch
+if charged and answer_ms > 0 then redis.call('SET', KEYS[2], reply, 'PXAT', now + answer_ms) end
+return reply
 `
 
 // GrantStore is the authorization server's replay store and rate limiter
@@ -131,7 +152,7 @@ func NewGrantStore(ctx context.Context, cfg ReplayConfig) (*GrantStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &GrantStore{ReplayStore: rs, lim: &Limiter{rs.base}, sender: cfg.Sender, streams: make(chan struct{}, senderStreams())}, nil
+	return &GrantStore{ReplayStore: rs, lim: &Limiter{base: rs.base, marks: newMarkTokens()}, sender: cfg.Sender, streams: make(chan struct{}, senderStreams())}, nil
 }
 
 // Allow implements [authserver.Limiter].
@@ -146,12 +167,15 @@ func (g *GrantStore) Peek(ctx context.Context, key string, lim authserver.Limit)
 
 // grantArgs builds the keys and arguments of the grant script.
 func (g *GrantStore) grantArgs(steps []authserver.GrantStep) (keys []string, args []any, err error) {
-	keys = make([]string, 1, 1+2*len(steps))
+	keys = make([]string, 2, 2+2*len(steps))
 	keys[0] = g.prefix + epochKey
 	known := g.epoch.get()
-	args = make([]any, 2, 2+5*len(steps))
-	args[0], args[1] = known, ms(g.quarantine)
-	var token string
+	args = make([]any, 3, 3+5*len(steps))
+	args[0], args[1], args[2] = known, ms(g.quarantine), 0
+	// The call's token: its one-time marks hold it, and its answer key
+	// (when it charges) is named after it.
+	token := g.marks.next()
+	keys[1] = g.callKey(token)
 	for _, st := range steps {
 		switch st.Kind {
 		case authserver.StepCheckFailures:
@@ -172,6 +196,9 @@ func (g *GrantStore) grantArgs(steps []authserver.GrantStep) (keys []string, arg
 			}
 			keys = append(keys, g.key("rl", st.Key))
 			args = append(args, "2", iv, st.Limit.Burst, 0, 0)
+			if token != "" { // a zero store has no tokens
+				args[2] = ms(g.timeout)
+			}
 		case authserver.StepConsume:
 			if st.Key == "" || len(st.Key) > replay.DefaultMaxKeyLength {
 				return nil, nil, fmt.Errorf("%w: length %d", replay.ErrInvalidKey, len(st.Key))
@@ -179,9 +206,6 @@ func (g *GrantStore) grantArgs(steps []authserver.GrantStep) (keys []string, arg
 			var ttl int64
 			if d := time.Until(st.Exp); d > 0 {
 				ttl = ms(d) + 1
-			}
-			if token == "" {
-				token = g.marks.next()
 			}
 			keys = append(keys, g.key("jti", st.Key))
 			args = append(args, "3", ttl, token, 0, 0)
@@ -253,9 +277,9 @@ func (g *GrantStore) runGrant(ctx context.Context, keys []string, args []any, ns
 // NOSCRIPT after a Redis restart), the same script and arguments are run
 // once more through go-redis, as go-redis retries a command once on a new
 // connection: if the first run did reach Redis, the second finds its own
-// marks (the call's token, see markTokens) and answers as the first did,
-// with its limits charged twice; a jti is still accepted by one call
-// only. Without Sender the
+// marks (the call's token, see markTokens) and its answer key, and
+// answers as the first did, with its limits charged once; a jti is still
+// accepted by one call only. Without Sender the
 // steps run at once (RunGrantSteps) and wait returns their answer.
 func (g *GrantStore) SendGrantSteps(ctx context.Context, steps []authserver.GrantStep) func() (authserver.GrantStepsResult, error) {
 	if g.sender == nil {

@@ -13,14 +13,23 @@ import (
 
 // gcra is the generic cell rate algorithm over one key holding the
 // theoretical arrival time (TAT) in microseconds of the Redis clock, so
-// replicas with skewed clocks share one schedule. ARGV: emission interval
-// (µs per event), burst, cost (1 = charge, 0 = peek). Returns {allowed,
+// replicas with skewed clocks share one schedule. KEYS: the bucket, and
+// for a charge the call's answer key (callKey, optional). ARGV: emission
+// interval (µs per event), burst, cost (1 = charge, 0 = peek), with an
+// answer key how long in ms it keeps an allowed charge. Returns {allowed,
 // retry after µs, idle}. A bucket holding anything but a finite number is
-// an error, never an allow.
+// an error, never an allow. A charge sent again (go-redis resends after a
+// read timeout) finds its answer key and answers allowed without charging
+// again.
 var gcra = redis.NewScript(`
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local answer = cost > 0 and #KEYS > 1
+if answer then
+  local first = redis.call('GET', KEYS[2])
+  if first then return {1, 0, tonumber(first)} end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local raw = redis.call('GET', KEYS[1])
@@ -44,13 +53,21 @@ end
 if cost > 0 then
   redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
 end
+if answer then redis.call('SET', KEYS[2], idle, 'PX', ARGV[4]) end
 return {1, 0, idle}
 `)
 
 // Limiter is an [authserver.Limiter] on Redis: GCRA in one Lua script per
 // decision, so a limit holds across all replicas. Buckets expire when full,
-// so Redis holds only keys with recent events.
-type Limiter struct{ base }
+// so Redis holds only keys with recent events. A charge that go-redis
+// sends again after a read timeout (Redis stalled: a fork, an fsync, a
+// paused VM, and the first send ran too) is charged once: the call's
+// answer is kept for Config.Timeout under its token (as the grant
+// store's one-time marks are).
+type Limiter struct {
+	base
+	marks markTokens
+}
 
 var _ authserver.Limiter = (*Limiter)(nil)
 
@@ -60,7 +77,7 @@ func NewLimiter(cfg Config) (*Limiter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Limiter{b}, nil
+	return &Limiter{base: b, marks: newMarkTokens()}, nil
 }
 
 // Allow implements [authserver.Limiter].
@@ -80,7 +97,13 @@ func (l *Limiter) run(ctx context.Context, key string, lim authserver.Limit, cos
 	}
 	ctx, cancel := l.ctx(ctx)
 	defer cancel()
-	res, err := gcra.Run(ctx, l.c, []string{l.key("rl", key)}, iv, lim.Burst, cost).Int64Slice()
+	keys, args := make([]string, 1, 2), make([]any, 3, 4)
+	keys[0], args[0], args[1], args[2] = l.key("rl", key), iv, lim.Burst, cost
+	if tok := l.marks.next(); cost > 0 && tok != "" {
+		keys = append(keys, l.callKey(tok))
+		args = append(args, ms(l.timeout))
+	}
+	res, err := gcra.Run(ctx, l.c, keys, args...).Int64Slice()
 	if err != nil {
 		return authserver.LimitDecision{}, unavailable("GCRA script", err)
 	}

@@ -183,6 +183,13 @@ func (m *markTokens) next() string {
 	return m.prefix + strconv.FormatUint(m.n.Add(1), 36)
 }
 
+// callKey is the key that keeps the answer of the call named token, so
+// that the call sent again returns it instead of charging its limits a
+// second time (the grant and GCRA scripts). It lives for the store's
+// Timeout: go-redis sends again only within it, and Redis runs both sends
+// when it resumes.
+func (b base) callKey(token string) string { return b.prefix + "call:" + token }
+
 // newMarkTokens returns tokens with a fresh random prefix.
 func newMarkTokens() markTokens {
 	return markTokens{prefix: rand.Text()[:16] + ":"}

@@ -209,3 +209,66 @@ func TestClientRegisterRetriedSend(t *testing.T) {
 		t.Fatalf("the stored client: %+v %v", got, err)
 	}
 }
+
+// TestChargeRetriedSendChargesOnce: the same resend (see
+// TestRefreshRetriedSendIsNotAReuse) of a grant's steps, or of a
+// Limiter's Allow, ran its charges twice: a client with a burst of 2
+// that made one request during a Redis stall was refused its second.
+// The call's token (markTokens) now names a short-lived record of the
+// first run's answer, which the call sent again returns without charging;
+// any other call is charged.
+func TestChargeRetriedSendChargesOnce(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	ctx := context.Background()
+	c := srv.client(t)
+	cfg := Config{Client: c, Prefix: "{chargeretry}:", Timeout: 3 * time.Second}
+	gs, err := NewGrantStore(ctx, ReplayConfig{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := NewLimiter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := authserver.Limit{PerSecond: 1.0 / 3600, Burst: 2}
+	exp := time.Now().Add(time.Minute)
+	steps := func(key string) func() (bool, error) {
+		return func() (bool, error) {
+			res, err := gs.RunGrantSteps(ctx, []authserver.GrantStep{
+				{Kind: authserver.StepCharge, Key: key, Limit: limit},
+				{Kind: authserver.StepConsume, Key: "jti|" + key + "|" + strconv.FormatInt(time.Now().UnixNano(), 10), Exp: exp},
+			})
+			return err == nil && res.Refused == -1, err
+		}
+	}
+	allow := func(key string) func() (bool, error) {
+		return func() (bool, error) {
+			d, err := lim.Allow(ctx, key, limit)
+			return d.Allowed, err
+		}
+	}
+	// Load the scripts, so that the stalled sends are EVALSHA that run.
+	for _, warm := range []func() (bool, error){steps("warm"), allow("warm-allow")} {
+		if ok, err := warm(); !ok || err != nil {
+			t.Fatalf("warm-up: %v %v", ok, err)
+		}
+	}
+	for name, call := range map[string]func(string) func() (bool, error){"grant steps": steps, "Allow": allow} {
+		key := "client|" + name
+		var ok bool
+		twice, err := stalledCall(t, srv, c, func() (err error) { ok, err = call(key)(); return err })
+		if err != nil || !ok {
+			t.Fatalf("%s with Redis stalled: %v %v", name, ok, err)
+		}
+		if !twice {
+			t.Fatalf("%s: the script was sent once: the stall did not exercise the resend", name)
+		}
+		if ok, err := call(key)(); !ok || err != nil {
+			t.Fatalf("%s: the second call of a burst of 2 after a resent first: %v %v, want allowed", name, ok, err)
+		}
+		if ok, err := call(key)(); ok || err != nil {
+			t.Fatalf("%s: the third call of a burst of 2: %v %v, want refused", name, ok, err)
+		}
+	}
+}
