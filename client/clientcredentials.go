@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/internal/guid"
 )
 
 const grantClientCredentials = "client_credentials"
@@ -34,7 +36,12 @@ type ClientCredentialsConfig struct {
 	// Default ResourceFromMetadata (the MCP rule).
 	Resource ResourceParameter
 	// ResourceValue is the "resource" sent with ResourceExplicit, an
-	// absolute URI without a fragment (RFC 8707 §2). Set only with it.
+	// absolute URI without a fragment (RFC 8707 §2) such as
+	// "api://mcp-server" or "api://<client id>", or, for Microsoft Entra
+	// ID, the API's application (client) id, a GUID such as
+	// "6e74172b-be56-4843-9ff4-e66a39bb12e3" (Entra accepts it where it
+	// accepts the Application ID URI; it is not a URI, so no other form
+	// than a URI or a GUID is sent). Set only with it.
 	ResourceValue string
 }
 
@@ -57,8 +64,9 @@ const (
 	ResourceOmit
 	// ResourceExplicit sends ClientCredentialsConfig.ResourceValue: for
 	// Microsoft Entra ID's v1 token endpoint (.../oauth2/token), which
-	// ignores "scope" and needs the API's Application ID URI as resource
-	// when that is not the MCP server's URL.
+	// ignores "scope" and needs the API's Application ID URI or
+	// application (client) id as resource when that is not the MCP
+	// server's URL.
 	ResourceExplicit
 )
 
@@ -86,8 +94,8 @@ func NewClientCredentials(cfg ClientCredentialsConfig) (*ClientCredentials, erro
 			return nil, fmt.Errorf("%w: ResourceValue is only sent with ResourceExplicit", ErrConfig)
 		}
 	case ResourceExplicit:
-		if u, err := url.Parse(cfg.ResourceValue); err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(cfg.ResourceValue, "#") {
-			return nil, fmt.Errorf("%w: ResourceValue %q is not an absolute URI without a fragment", ErrConfig, bounded(cfg.ResourceValue))
+		if !explicitResource(cfg.ResourceValue) {
+			return nil, fmt.Errorf("%w: ResourceValue %q is neither an absolute URI without a fragment nor an application (client) id GUID", ErrConfig, bounded(cfg.ResourceValue))
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown Resource %d", ErrConfig, cfg.Resource)
@@ -98,6 +106,19 @@ func NewClientCredentials(cfg ClientCredentialsConfig) (*ClientCredentials, erro
 		resource:  cfg.Resource,
 		resValue:  cfg.ResourceValue,
 	}, nil
+}
+
+// explicitResource reports whether v may be sent with ResourceExplicit: an
+// absolute URI without a fragment (RFC 8707 §2), or a GUID in its
+// canonical form, which Microsoft Entra ID takes as the API's application
+// (client) id (its v1 endpoint's resource, its v2 endpoint's
+// "<client id>/.default" scope's resource) although it is not a URI.
+func explicitResource(v string) bool {
+	if guid.Is(v) {
+		return true
+	}
+	u, err := url.Parse(v)
+	return err == nil && u.IsAbs() && u.Fragment == "" && !strings.Contains(v, "#")
 }
 
 // FetchToken implements [Grant]: one client_credentials request to the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/clip"
+	"github.com/mcpauthz/mcpauthz/internal/guid"
 )
 
 // Check is one named security check of an identity-provider preset: a
@@ -135,7 +136,7 @@ func entraChecks(allowed map[string]struct{}, anyTenant, allowOverage bool) []Ch
 			if err != nil {
 				return err
 			}
-			if !isGUID(tid) {
+			if !guid.Is(tid) {
 				return mappingErr("entra: tid missing or not a GUID")
 			}
 			if _, ok := allowed[strings.ToLower(tid)]; !ok && !anyTenant {

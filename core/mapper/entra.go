@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/guid"
 )
 
 // EntraConfig configures [Entra].
@@ -62,7 +63,7 @@ type EntraConfig struct {
 func Entra(cfg EntraConfig) (*Mapper, error) {
 	allowed := make(map[string]struct{}, len(cfg.AllowedTenants))
 	for _, t := range cfg.AllowedTenants {
-		if !isGUID(t) {
+		if !guid.Is(t) {
 			return nil, fmt.Errorf("mapper: entra: allowed tenant %q is not a GUID", t)
 		}
 		allowed[strings.ToLower(t)] = struct{}{}
@@ -85,7 +86,7 @@ func Entra(cfg EntraConfig) (*Mapper, error) {
 		Refine: func(c *core.Claims, p *core.Principal) error {
 			// The checks read "tid" itself; the tenant mapped from it must
 			// be that GUID too (not prefixed with a provider).
-			if !isGUID(p.Tenant) {
+			if !guid.Is(p.Tenant) {
 				return mappingErr("entra: tid missing or not a GUID")
 			}
 			// Object ids, tenant ids and application ids are GUIDs,
@@ -155,7 +156,7 @@ func entraGroupOverage(c *core.Claims) bool {
 
 // lowerGUID returns s in lower case when it is a GUID, else s.
 func lowerGUID(s string) string {
-	if isGUID(s) {
+	if guid.Is(s) {
 		return strings.ToLower(s)
 	}
 	return s
@@ -175,25 +176,4 @@ func lowerGUIDs(list []string) []string {
 		}
 	}
 	return out
-}
-
-// isGUID reports whether s has the 8-4-4-4-12 hex form.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if ch != '-' {
-				return false
-			}
-		default:
-			if !('0' <= ch && ch <= '9' || 'a' <= ch && ch <= 'f' || 'A' <= ch && ch <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

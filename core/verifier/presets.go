@@ -11,6 +11,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/mapper"
 	"github.com/mcpauthz/mcpauthz/internal/clip"
+	"github.com/mcpauthz/mcpauthz/internal/guid"
 )
 
 // Preset is what trusting one identity provider takes: its issuer entries
@@ -139,7 +140,7 @@ type EntraConfig struct {
 // "tid" bound to the issuer, app tokens by idtyp, group overage refused
 // unless AllowGroupOverage).
 func Entra(cfg EntraConfig) (Preset, error) {
-	if !isGUIDLike(cfg.ClientID) {
+	if !guid.Is(cfg.ClientID) {
 		return Preset{}, fmt.Errorf("verifier: entra: ClientID %q is not a GUID (the app registration's Application (client) ID)", cfg.ClientID)
 	}
 	if len(cfg.TenantIDs) == 0 && !cfg.AllowAnyTenant {
@@ -151,7 +152,7 @@ func Entra(cfg EntraConfig) (Preset, error) {
 	cfg.ClientID = strings.ToLower(cfg.ClientID)
 	cfg.TenantIDs = slices.Clone(cfg.TenantIDs)
 	for i, t := range cfg.TenantIDs {
-		if isGUIDLike(t) {
+		if guid.Is(t) {
 			cfg.TenantIDs[i] = strings.ToLower(t)
 		}
 	}
@@ -360,23 +361,6 @@ func presetAudience(idp string, aud []string) error {
 		}
 	}
 	return nil
-}
-
-func isGUIDLike(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if c != '-' {
-				return false
-			}
-		} else if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // Mapper returns a core.ClaimMapper that maps each token with the Mapper of
