@@ -129,7 +129,9 @@ if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KE
 return {0, rid}
 `)
 	// KEYS: handle, epoch. ARGV: generation, secret hash, next secret
-	// hash, now (RFC 3339), now ms, idle lifetime ms, the epoch this
+	// hash, now (RFC 3339), now ms, idle lifetime ms, "1" to trust the
+	// dataset (TrustAppendFsyncAlways: no quarantine, a family of an
+	// earlier epoch is taken to the current one), the epoch this
 	// process saw, quarantine ms. Returns {0, rid} unknown (a family of an
 	// earlier epoch is revoked), {1, rid} reused (family revoked),
 	// {2, rid, family JSON, LastUsed before}, {3, rid, ms left} in the
@@ -143,25 +145,26 @@ return {0, rid}
 	// its longest-lived family, so RevokeSubject and the per-subject cap
 	// see a family kept alive by rotations.
 	refreshRotate = redis.NewScript(revokeLua + refreshEpochLua + findLua + `
-if now < untl then return {3, rid, untl - now} end
+local trust = ARGV[7] == '1'
+if now < untl and not trust then return {3, rid, untl - now} end
 local fk, code, h = find()
 if code == 0 then return {0, rid} end
 if code == 1 then
   local x = redis.call('HMGET', fk, 'gen', 'sh', 'f', 'last', 'ep')
-  if tonumber(x[1]) == tonumber(ARGV[1]) + 1 and x[2] == ARGV[3] and x[5] == rid then
+  if tonumber(x[1]) == tonumber(ARGV[1]) + 1 and x[2] == ARGV[3] and (x[5] == rid or trust) then
     return {2, rid, x[3], x[4]}
   end
   revoke(fk)
   return {1, rid}
 end
-if h[7] ~= rid then
+if h[7] ~= rid and not trust then
   revoke(fk)
   return {0, rid}
 end
 local ttl = math.min(tonumber(h[5]) - tonumber(ARGV[5]), tonumber(ARGV[6]))
 if ttl < 1 then ttl = 1 end
 local cur = tonumber(h[2])
-redis.call('HSET', fk, 'gen', cur + 1, 'sh', ARGV[3], 'last', ARGV[4], 'lu', ARGV[5], 'p' .. ARGV[1], h[3])
+redis.call('HSET', fk, 'gen', cur + 1, 'sh', ARGV[3], 'last', ARGV[4], 'lu', ARGV[5], 'p' .. ARGV[1], h[3], 'ep', rid)
 if cur > reuse_gens then redis.call('HDEL', fk, string.format('p%d', cur - reuse_gens)) end
 redis.call('PEXPIRE', fk, ttl)
 redis.call('PEXPIRE', KEYS[1], ttl)
@@ -171,17 +174,19 @@ if h[6] then
 end
 return {2, rid, h[1], h[4]}
 `)
-	// KEYS: handle, epoch. ARGV: generation, secret hash, the epoch this
-	// process saw, quarantine ms. Returns {0, rid} unknown (a family of an
+	// KEYS: handle, epoch. ARGV: generation, secret hash, "1" to trust
+	// the dataset (as refreshRotate), the epoch this process saw,
+	// quarantine ms. Returns {0, rid} unknown (a family of an
 	// earlier epoch included, which it revokes: no token of it can be
 	// valid), {1, rid} a remembered older generation with its secret
 	// (nothing revoked), {2, rid,
 	// family JSON, LastUsed}, {3, rid, ms left} in the quarantine.
 	refreshPeek = redis.NewScript(revokeLua + refreshEpochLua + findLua + `
-if now < untl then return {3, rid, untl - now} end
+local trust = ARGV[3] == '1'
+if now < untl and not trust then return {3, rid, untl - now} end
 local fk, code, h = find()
 if code ~= 2 then return {code, rid} end
-if h[7] ~= rid then
+if h[7] ~= rid and not trust then
   revoke(fk)
   return {0, rid}
 end
@@ -237,6 +242,26 @@ type RefreshConfig struct {
 	// replay store has one too. OPTIONAL; zero means DefaultQuarantine;
 	// at most MaxQuarantine.
 	Quarantine time.Duration
+	// TrustAppendFsyncAlways trusts that Redis never loses a write it
+	// acknowledged: one redis-server, without replicas that could be
+	// promoted, run with appendonly yes and appendfsync always, so that a
+	// restart reloads every rotation and revocation from its AOF. The
+	// store then takes a new dataset epoch (the master's replication id,
+	// which a restart changes) for a restart that lost nothing: refresh
+	// families saved before it keep working, and Rotate and Peek are not
+	// quarantined. OPTIONAL; default false: after any restart, failover or
+	// flush every family saved before is refused and revoked (its user
+	// logs in again), since which ones lost a write cannot be told.
+	//
+	// The store cannot check the promise. If it is false (appendfsync
+	// everysec or no, no AOF, a restart from an RDB snapshot or a backup,
+	// a failover to a replica, an AOF truncated by a crash), the families
+	// come back as they were at the last write Redis kept: a refresh
+	// token rotated away since becomes current again, so one stolen
+	// before that rotation can be redeemed (the reuse that should revoke
+	// the family goes unnoticed), and a family revoked since (a logout,
+	// RevokeSubject, a detected reuse) works again until it expires.
+	TrustAppendFsyncAlways bool
 }
 
 // RefreshStore is an [authserver.RefreshStore] on Redis, shared by every
@@ -264,13 +289,17 @@ type RefreshConfig struct {
 // working, which is the only safe answer, since which families lost a
 // write cannot be told. Meanwhile, for the quarantine that the event
 // starts, Rotate and Peek answer a [*QuarantineError] (503), as one-time
-// uses do.
+// uses do. [RefreshConfig.TrustAppendFsyncAlways] takes a restart of a
+// Redis that loses no acknowledged write for one that lost nothing.
 type RefreshStore struct {
 	base
 	idle, abs  time.Duration
 	limits     authserver.RefreshLimits
 	quarantine time.Duration
 	epoch      epochMemo
+	// trust is "1" with RefreshConfig.TrustAppendFsyncAlways: the rotate
+	// and peek scripts then ignore the quarantine and the family's epoch.
+	trust string
 }
 
 var _ authserver.RefreshStore = (*RefreshStore)(nil)
@@ -292,7 +321,10 @@ func NewRefreshStore(cfg RefreshConfig) (*RefreshStore, error) {
 		return nil, fmt.Errorf("%w: Quarantine must be between 0 and %v", ErrInvalidConfig, MaxQuarantine)
 	}
 	s := &RefreshStore{base: b, idle: cfg.IdleLifetime, abs: cfg.AbsoluteLifetime, limits: limits,
-		quarantine: cmp.Or(cfg.Quarantine, DefaultQuarantine)}
+		quarantine: cmp.Or(cfg.Quarantine, DefaultQuarantine), trust: "0"}
+	if cfg.TrustAppendFsyncAlways {
+		s.trust = "1"
+	}
 	if s.idle == 0 {
 		s.idle = authserver.DefaultRefreshIdleLifetime
 	}
@@ -363,7 +395,7 @@ func (s *RefreshStore) Rotate(ctx context.Context, t authserver.RefreshToken, ne
 	defer cancel()
 	res, err := refreshRotate.Run(ctx, s.c, []string{s.key("rh", t.Handle), s.prefix + epochKey},
 		strconv.FormatUint(t.Generation, 10), t.SecretHash, nextSecretHash, nowText, now.UnixMilli(), ms(s.idle),
-		s.epoch.get(), ms(s.quarantine)).Slice()
+		s.trust, s.epoch.get(), ms(s.quarantine)).Slice()
 	if err != nil {
 		return authserver.RefreshFamily{}, unavailable("refresh rotate script", err)
 	}
@@ -378,7 +410,7 @@ func (s *RefreshStore) Peek(ctx context.Context, t authserver.RefreshToken) (aut
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
 	res, err := refreshPeek.Run(ctx, s.c, []string{s.key("rh", t.Handle), s.prefix + epochKey},
-		strconv.FormatUint(t.Generation, 10), t.SecretHash, s.epoch.get(), ms(s.quarantine)).Slice()
+		strconv.FormatUint(t.Generation, 10), t.SecretHash, s.trust, s.epoch.get(), ms(s.quarantine)).Slice()
 	if err != nil {
 		return authserver.RefreshFamily{}, unavailable("refresh peek script", err)
 	}

@@ -1,0 +1,103 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/stores/redis/internal/redisproc"
+	"github.com/redis/go-redis/v9"
+)
+
+// TestRefreshTrustAppendFsyncAlways: a redis-server with appendonly yes
+// and appendfsync always is killed (SIGKILL) and started again from its
+// AOF. Every family is still there, but the master's replication id is
+// new: a store without RefreshConfig.TrustAppendFsyncAlways refuses (and
+// revokes) the families saved before, so their users log in again; with
+// it the refresh still works, with no quarantine, and the token rotated
+// away before the restart is still a reuse.
+func TestRefreshTrustAppendFsyncAlways(t *testing.T) {
+	t.Parallel()
+	p := redisproc.Start(t, redisproc.Options{
+		Dir: filepath.Join(t.TempDir(), "redis"),
+		Args: func(port int, dir string) ([]string, error) {
+			return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+				"--save", "", "--appendonly", "yes", "--appendfsync", "always",
+				"--maxmemory", "256mb", "--maxmemory-policy", "noeviction", "--loglevel", "warning"}, nil
+		},
+	})
+	o, err := ClientOptions("redis://" + p.Addr() + "/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	const quarantine = 300 * time.Millisecond
+	store := func(prefix string, trust bool) *RefreshStore {
+		s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: prefix, Timeout: 3 * time.Second},
+			Quarantine: quarantine, TrustAppendFsyncAlways: trust})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	stores := map[string]*RefreshStore{"trusted": store("{durable-trust}:", true), "default": store("{durable-default}:", false)}
+	now := time.Now()
+	for name, s := range stores {
+		f := authserver.RefreshFamily{ID: name, ClientID: "app", Subject: "alice", Created: now, LastUsed: now}
+		if err := s.Save(ctx, rtok(name, 1), f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Rotate(ctx, rtok(name, 1), rsec(name, 2), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := replID(t, c)
+	p.Stop()
+	p.Restart()
+	reconnected(t, c)
+	if after := replID(t, c); after == before {
+		t.Fatalf("master_replid %s kept across the restart: the test does not exercise a new epoch", after)
+	}
+	if n, err := c.DBSize(ctx).Result(); err != nil || n == 0 {
+		t.Fatalf("%d keys after the restart (%v): the AOF was not loaded", n, err)
+	}
+	if _, err := stores["trusted"].Rotate(ctx, rtok("trusted", 2), rsec("trusted", 3), time.Now()); err != nil {
+		t.Fatalf("trusted: refresh right after the restart: %v", err)
+	}
+	if _, err := stores["trusted"].Rotate(ctx, rtok("trusted", 1), rsec("trusted", 4), time.Now()); !errors.Is(err, authserver.ErrRefreshReused) {
+		t.Fatalf("trusted: the token rotated away before the restart: %v, want a reuse", err)
+	}
+	// Without the option: the quarantine, then the family is unknown.
+	_, err = stores["default"].Rotate(ctx, rtok("default", 2), rsec("default", 3), time.Now())
+	var qe *QuarantineError
+	if !errors.As(err, &qe) {
+		t.Fatalf("default: refresh right after the restart: %v, want a QuarantineError", err)
+	}
+	time.Sleep(time.Until(qe.Until) + 20*time.Millisecond)
+	if _, err := stores["default"].Rotate(ctx, rtok("default", 2), rsec("default", 3), time.Now()); !errors.Is(err, authserver.ErrRefreshUnknown) {
+		t.Fatalf("default: refresh after the quarantine: %v, want ErrRefreshUnknown (log in again)", err)
+	}
+}
+
+// replID is the master's replication id (INFO replication).
+func replID(t *testing.T, c *redis.Client) string {
+	t.Helper()
+	v, err := c.Info(context.Background(), "replication").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(v, "\n") {
+		if id, ok := strings.CutPrefix(strings.TrimSpace(l), "master_replid:"); ok {
+			return id
+		}
+	}
+	t.Fatal("no master_replid in INFO replication")
+	return ""
+}
