@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -204,5 +206,37 @@ func TestDocumentFetchDeadlineAuthoritative(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "timed out") {
 			t.Fatalf("delay %s past the %s timeout: accepted (%v)", tc.delay, timeout, err)
 		}
+	}
+}
+
+// BenchmarkDocumentFetchChargeParallel is the fetch budget's charge (one
+// per document fetched: the source's bucket, then the server-wide one, in
+// the in-process MemoryLimiter behind one mutex) from every P at once,
+// each from sources of its own: "flood" with the default limits (the
+// server-wide bucket is empty after its burst, so nearly every charge is
+// refused, as under a flood of uncached client ids), "allowed" with
+// limits nothing exhausts. Compare ns/op across -cpu 1,2,...: without
+// contention it falls as P grows.
+func BenchmarkDocumentFetchChargeParallel(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		lim  Limit
+	}{{"flood", Limit{}}, {"allowed", Limit{PerSecond: 1e12, Burst: 1 << 30}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := newEnv(b, func(c *Config) {
+				brokerConfig(c)
+				c.ClientMetadataDocuments = &ClientMetadataDocuments{FetchLimit: bc.lim, FetchLimitPerSource: bc.lim}
+			})
+			var next atomic.Int64
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				src := "203.0.113." + strconv.FormatInt(next.Add(1), 10)
+				for pb.Next() {
+					_ = e.s.cimd.charge(ctx, src)
+				}
+			})
+		})
 	}
 }
