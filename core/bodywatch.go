@@ -1,8 +1,12 @@
 package core
 
 import (
+	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +26,16 @@ const bodyWatchTick = time.Second
 // are unregistered under the same lock, so a read that has ended is never
 // cut.
 //
+// When the deadline cannot be set (a middleware outside the Guard wraps
+// the ResponseWriter without Unwrap: http.ResponseController answers
+// ErrNotSupported), nothing can interrupt the blocked read: the request
+// holds no other way to its connection (Hijack is hidden by the same
+// wrapper, and closing the body waits for the read). The read fails
+// closed instead: it is marked expired, and its reader returns
+// errBodyTimeout as soon as a byte or the end arrives, so the Guard
+// refuses it with the answer of a cut read; and the watch logs one Warn
+// per Guard naming the fix.
+//
 // The goroutine is started when a read registers and none runs, and ends
 // at the first tick that finds no read registered: a burst of reads
 // within one tick starts it (and its ticker) once. On Linux the tick comes
@@ -36,10 +50,12 @@ type bodyWatch struct {
 	// newWatchTicker.
 	now    func() time.Time
 	ticker func(time.Duration) watchTicker
+	log    *slog.Logger // the Guard's; nil logs nothing
 
 	mu         sync.Mutex
 	head, tail *watchedRead // oldest first: reads register in start order
 	running    bool         // the ticking goroutine runs
+	warned     bool         // the Warn about a deadline that cannot be set was written
 }
 
 // watchTicker wakes a bodyWatch's goroutine every tick.
@@ -53,7 +69,20 @@ type watchedRead struct {
 	prev, next *watchedRead
 	start      time.Time
 	w          http.ResponseWriter // nil when not registered
+	// state is readActive, then readExpired (set by the watch when it
+	// cuts the read): an expired read fails.
+	state atomic.Uint32
 }
+
+// watchedRead states.
+const (
+	readActive uint32 = iota
+	readExpired
+)
+
+// errBodyTimeout is what a read the watch expired returns at its next
+// Read when its connection's deadline could not be set.
+var errBodyTimeout = fmt.Errorf("core: request body not read within the body read timeout: %w", os.ErrDeadlineExceeded)
 
 func (bw *bodyWatch) clock() time.Time {
 	if bw.now != nil {
@@ -65,6 +94,7 @@ func (bw *bodyWatch) clock() time.Time {
 // add registers e, the read of w's request body starting now.
 func (bw *bodyWatch) add(e *watchedRead, w http.ResponseWriter) {
 	e.start = bw.clock()
+	e.state.Store(readActive)
 	bw.mu.Lock()
 	e.w, e.prev, e.next = w, bw.tail, nil
 	if bw.tail != nil {
@@ -115,19 +145,34 @@ func (bw *bodyWatch) run() {
 	for {
 		t.wait()
 		now := bw.clock()
+		var opaque http.ResponseWriter // one whose deadline cannot be set, to warn about
+		var opaqueErr error
 		bw.mu.Lock()
 		for e := bw.head; e != nil && now.Sub(e.start) >= bw.timeout; e = bw.head {
 			w := e.w
 			bw.unlink(e)
+			e.state.Store(readExpired)
 			// The read returns a timeout error; Serve answers and closes.
-			_ = http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0))
+			// Without a deadline it returns errBodyTimeout at its next Read.
+			if err := http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0)); err != nil && !bw.warned {
+				bw.warned = true
+				opaque, opaqueErr = w, err
+			}
 		}
-		if bw.head == nil {
+		stop := bw.head == nil
+		if stop {
 			bw.running = false
-			bw.mu.Unlock()
-			return
 		}
 		bw.mu.Unlock()
+		if opaque != nil && bw.log != nil {
+			bw.log.Warn("core: cannot set the read deadline of a request body: a middleware outside the Guard wraps the ResponseWriter without Unwrap, "+
+				"so a slow body is refused only when a byte or its end arrives past the body read timeout, and one that never comes holds its connection; "+
+				"give the wrapper an Unwrap method returning the ResponseWriter it wraps, put it inside the Guard, or set http.Server.ReadTimeout",
+				"writer", fmt.Sprintf("%T", opaque), "err", opaqueErr)
+		}
+		if stop {
+			return
+		}
 	}
 }
 

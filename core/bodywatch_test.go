@@ -1,8 +1,15 @@
 package core
 
 import (
+	"bufio"
+	"bytes"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -160,5 +167,103 @@ func TestWatchTickerTicks(t *testing.T) {
 	tk.stop()
 	if el := time.Since(start); el < 3*d-d/2 || el > 10*time.Second {
 		t.Fatalf("3 ticks of %v took %v", d, el)
+	}
+}
+
+// opaqueWriter is a middleware's ResponseWriter wrapper without Unwrap:
+// http.ResponseController cannot reach the connection's SetReadDeadline
+// through it (ErrNotSupported).
+type opaqueWriter struct{ http.ResponseWriter }
+
+// TestServeBoundsSlowBodiesBehindOpaqueWriter (review-11 item 2): when a
+// middleware outside the Guard wraps the ResponseWriter without Unwrap,
+// the watch cannot cut a slow body (SetReadDeadline answers
+// ErrNotSupported), and the error was ignored: on a server without
+// ReadTimeout, a body that took far past the timeout was still read and
+// the request served. The read now fails closed: once the timeout has
+// passed it returns a timeout error as soon as a byte or the end arrives,
+// so the Guard refuses (400) and closes; a body that arrives in time is
+// served; and one Warn per Guard says why and how to fix it, without a
+// header value.
+func TestServeBoundsSlowBodiesBehindOpaqueWriter(t *testing.T) {
+	const timeout, tick = 300 * time.Millisecond, 50 * time.Millisecond
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	g := newGuard(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(syncWriter{&mu, &logs}, nil))
+	})
+	g.bodies.timeout, g.bodies.tick = timeout, tick
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.Serve(opaqueWriter{w}, r, func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			_, _ = w.Write(b)
+		})
+	})) // no ReadTimeout
+	srv.Config.ReadHeaderTimeout = 5 * time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	auth := "Authorization: Bearer " + tokAlice + "\r\nMcp-Protocol-Version: 2025-11-25\r\n"
+	body := toolCall("echo")
+	tests := []struct {
+		name    string
+		pause   time.Duration // after the first 10 bytes
+		trickle bool          // the rest one byte at a time, then
+		want    int
+	}{
+		{"body in time", timeout / 3, false, http.StatusOK},
+		{"rest after the timeout", 2 * timeout, false, http.StatusBadRequest},
+		{"trickle past the timeout", 0, true, http.StatusBadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.WriteString(c, "POST /mcp HTTP/1.1\r\nHost: x\r\n"+auth+"Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body[:10]); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(tc.pause)
+			start := time.Now()
+			rest := body[10:]
+			if tc.trickle { // a byte every tick until the answer comes (or the body is sent)
+				for len(rest) > 1 && time.Since(start) < 3*timeout {
+					if _, err := io.WriteString(c, rest[:1]); err != nil {
+						break // refused and closed
+					}
+					rest = rest[1:]
+					time.Sleep(tick)
+				}
+			}
+			_, _ = io.WriteString(c, rest)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("no answer after %v: %v", time.Since(start), err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d (%q), want %d", resp.StatusCode, got, tc.want)
+			}
+			if tc.want == http.StatusOK && string(got) != body {
+				t.Fatalf("body %q", got)
+			}
+			if tc.want != http.StatusOK && !resp.Close {
+				t.Error("refused, but the connection is kept")
+			}
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var warns []string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "level=WARN") && strings.Contains(l, "read deadline") {
+			warns = append(warns, l)
+		}
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "Unwrap") || !strings.Contains(warns[0], "ReadTimeout") || strings.Contains(warns[0], tokAlice) {
+		t.Fatalf("Warn lines about the read deadline: %q, want one naming Unwrap and ReadTimeout, without a header value", warns)
 	}
 }

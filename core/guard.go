@@ -337,6 +337,7 @@ func New(cfg Config) (*Guard, error) {
 	if g.log == nil {
 		g.log = discardLogger()
 	}
+	g.bodies.log = g.log
 	g.cached = cachedVerifierOf(cfg.Verifier, g.log)
 	if g.now == nil {
 		g.now = time.Now

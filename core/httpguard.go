@@ -220,10 +220,23 @@ func (hb *httpBody) ReadBody(max int64) ([]byte, error) {
 		if srv, ok := hb.r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout <= 0 {
 			hb.watch.add(&hb.entry, hb.w)
 			defer hb.watch.remove(&hb.entry)
+			hb.buf = bodyPool.Get().(*bodyBuf)
+			return ReadBody(hb, max, hb.buf.b[:0])
 		}
 	}
 	hb.buf = bodyPool.Get().(*bodyBuf)
 	return ReadBody(hb.r.Body, max, hb.buf.b[:0])
+}
+
+// Read is the connection's body as ReadBody reads it while the watch has
+// the read registered. A read the watch expired fails, whatever the body
+// returned (see [bodyWatch]: its deadline could not be set).
+func (hb *httpBody) Read(p []byte) (int, error) {
+	n, err := hb.r.Body.Read(p)
+	if hb.entry.state.Load() == readExpired {
+		return 0, errBodyTimeout
+	}
+	return n, err
 }
 
 // BodyReadTimeout bounds the reading of a request body by [Guard.Serve] on
