@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/coretest"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 	"github.com/mcpauthz/mcpauthz/proxy"
 )
 
@@ -207,13 +208,9 @@ func TestStripInbound(t *testing.T) {
 func TestUpstreamFailures(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	// down: a port nothing listens on.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	down := "http://" + ln.Addr().String() + "/mcp"
-	ln.Close()
+	// down: a port that refuses connections (held, so that no listener
+	// of this test or another takes it meanwhile).
+	down := "http://" + testkit.RefusedAddr(t) + "/mcp"
 	// slow: never sends a header within the timeout.
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

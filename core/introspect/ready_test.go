@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // TestReady runs Ready against an endpoint that is healthy, down, slow,
@@ -22,9 +23,7 @@ import (
 // configured timeout (with a wide margin for a loaded machine).
 func TestReady(t *testing.T) {
 	t.Parallel()
-	down := httptest.NewServer(http.NotFoundHandler())
-	downURL := down.URL
-	down.Close() // nothing listens there any more
+	downURL := "http://" + testkit.RefusedAddr(t) // refuses connections until the test ends
 	for _, tc := range []struct {
 		name    string
 		status  int

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -117,5 +119,26 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || string(b) != "ok" {
 		t.Errorf("%d %q", resp.StatusCode, b)
+	}
+}
+
+// TestRefusedAddr: the address refuses connections, and while the test
+// runs no listener can take its port (net.Listen sets SO_REUSEADDR).
+func TestRefusedAddr(t *testing.T) {
+	addr := RefusedAddr(t)
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err == nil {
+		c.Close()
+		t.Fatalf("%s accepted a connection", addr)
+	}
+	if runtime.GOOS == "windows" {
+		return // the port is released there, not held
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("dial %s: %v, want connection refused", addr, err)
+	}
+	if ln, err := net.Listen("tcp", addr); err == nil {
+		ln.Close()
+		t.Fatalf("a listener took %s", addr)
 	}
 }
