@@ -23,8 +23,11 @@ const bodyWatchTick = time.Second
 // in the pooled scratch) and one goroutine per Guard, running only while
 // reads are registered, wakes every tick and cuts the reads older than
 // timeout by setting their connection's read deadline in the past. Reads
-// are unregistered under the same lock, so a read that has ended is never
-// cut.
+// are unregistered under the same lock, and a read marks its end
+// (watchedRead.state) before its reader returns it, so a read that has
+// ended is never cut, even when its unregistering comes after a tick.
+// (What remains is the few instructions between the end inside the
+// body's Read, where net/http starts its background read, and the mark.)
 //
 // When the deadline cannot be set (a middleware outside the Guard wraps
 // the ResponseWriter without Unwrap: http.ResponseController answers
@@ -69,14 +72,17 @@ type watchedRead struct {
 	prev, next *watchedRead
 	start      time.Time
 	w          http.ResponseWriter // nil when not registered
-	// state is readActive, then readExpired (set by the watch when it
-	// cuts the read): an expired read fails.
+	// state is readActive, then either readEnded (set by the reader when
+	// the body's Read returns an error or its end, before it returns it)
+	// or readExpired (set by the watch when it cuts the read): whichever
+	// comes first. An ended read is not cut; an expired one fails.
 	state atomic.Uint32
 }
 
 // watchedRead states.
 const (
 	readActive uint32 = iota
+	readEnded
 	readExpired
 )
 
@@ -151,7 +157,9 @@ func (bw *bodyWatch) run() {
 		for e := bw.head; e != nil && now.Sub(e.start) >= bw.timeout; e = bw.head {
 			w := e.w
 			bw.unlink(e)
-			e.state.Store(readExpired)
+			if !e.state.CompareAndSwap(readActive, readExpired) {
+				continue // ended: the body is in, and the connection reads on
+			}
 			// The read returns a timeout error; Serve answers and closes.
 			// Without a deadline it returns errBodyTimeout at its next Read.
 			if err := http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0)); err != nil && !bw.warned {

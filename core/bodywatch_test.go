@@ -3,11 +3,13 @@ package core
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -265,5 +267,82 @@ func TestServeBoundsSlowBodiesBehindOpaqueWriter(t *testing.T) {
 	}
 	if len(warns) != 1 || !strings.Contains(warns[0], "Unwrap") || !strings.Contains(warns[0], "ReadTimeout") || strings.Contains(warns[0], tokAlice) {
 		t.Fatalf("Warn lines about the read deadline: %q, want one naming Unwrap and ReadTimeout, without a header value", warns)
+	}
+}
+
+// TestBodyWatchEndedReadNotCut (review-11 item 3), on the clock and ticker
+// seams: a read whose body returned its end is not cut by a tick that
+// comes before its unregistering (the deferred remove in ReadBody). Such
+// a cut set the connection's read deadline in the past after net/http had
+// started its background read at the body's end, which then failed and
+// cancelled the request's context. The end is now marked before Read
+// returns it. A read still going at the tick is cut (or, when the
+// deadline cannot be set, fails at its next Read).
+func TestBodyWatchEndedReadNotCut(t *testing.T) {
+	const timeout, tick = 30 * time.Second, time.Second
+	tests := []struct {
+		name     string
+		ended    bool // the body returned its end before the tick
+		opaque   bool // the deadline cannot be set
+		wantCuts int
+		wantErr  error // of the read after the tick, when not ended
+	}{
+		{"ended before the tick", true, false, 0, nil},
+		{"ended before the tick, opaque writer", true, true, 0, nil},
+		{"going at the tick", false, false, 1, os.ErrDeadlineExceeded},
+		{"going at the tick, opaque writer", false, true, 0, os.ErrDeadlineExceeded},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var clock atomic.Int64
+			base := time.Unix(1_000_000, 0)
+			tickers := make(chan *fakeTicker, 1)
+			bw := &bodyWatch{
+				timeout: timeout, tick: tick,
+				now: func() time.Time { return base.Add(time.Duration(clock.Load())) },
+				ticker: func(time.Duration) watchTicker {
+					ft := &fakeTicker{c: make(chan struct{}), done: make(chan struct{}), stopped: make(chan struct{})}
+					tickers <- ft
+					return ft
+				},
+			}
+			cw := &cutWriter{ResponseWriter: httptest.NewRecorder()}
+			var w http.ResponseWriter = cw
+			if tc.opaque {
+				w = opaqueWriter{cw}
+			}
+			const body = `{"jsonrpc":"2.0","id":1,"method":"ping"}`
+			r := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(body))
+			hb := &httpBody{w: w, r: r, watch: bw}
+			bw.add(&hb.entry, w) // as ReadBody does
+			ft := <-tickers
+			buf := make([]byte, 8)
+			if tc.ended {
+				b, err := ReadBody(hb, 1<<10, nil)
+				if err != nil || string(b) != body {
+					t.Fatalf("ReadBody = %q, %v", b, err)
+				}
+			} else { // the first bytes only
+				if _, err := hb.Read(buf); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clock.Add(int64(timeout))
+			if ft.tick(t) { // the only read is unregistered at this tick
+				t.Fatal("the watch still runs")
+			}
+			if n := cw.cuts(); n != tc.wantCuts {
+				t.Fatalf("%d cuts, want %d", n, tc.wantCuts)
+			}
+			if !tc.ended {
+				if _, err := hb.Read(buf); !errors.Is(err, tc.wantErr) {
+					t.Fatalf("read after the tick: %v, want %v", err, tc.wantErr)
+				}
+			}
+			bw.remove(&hb.entry)
+			if bw.head != nil || hb.entry.w != nil {
+				t.Fatal("read still registered")
+			}
+		})
 	}
 }

@@ -229,10 +229,17 @@ func (hb *httpBody) ReadBody(max int64) ([]byte, error) {
 }
 
 // Read is the connection's body as ReadBody reads it while the watch has
-// the read registered. A read the watch expired fails, whatever the body
-// returned (see [bodyWatch]: its deadline could not be set).
+// the read registered. The read's end (an error or EOF) is marked before
+// it is returned, so that a tick between it and the unregistering does
+// not cut a read that is over (the cut would fail net/http's background
+// read, which starts at the body's end, and cancel the request's
+// context). A read the watch expired fails, whatever the body returned
+// (see [bodyWatch]: its deadline could not be set).
 func (hb *httpBody) Read(p []byte) (int, error) {
 	n, err := hb.r.Body.Read(p)
+	if err != nil && hb.entry.state.CompareAndSwap(readActive, readEnded) {
+		return n, err
+	}
 	if hb.entry.state.Load() == readExpired {
 		return 0, errBodyTimeout
 	}
