@@ -29,11 +29,13 @@ func server(g *core.Guard) demo.Server {
 		DisablePreParseMultipartForm: true,
 	})
 	fibermcp.RegisterMetadata(app, g) // unauthenticated, at the origin root
-	// A stateless go-sdk handler with JSON responses never streams a POST
-	// response, so Buffered runs it on fasthttp's goroutine and sends each
-	// response whole, saving a goroutine handoff per request (a stateful
-	// one with SSE responses takes fibermcp.Handler(mcpHandler) instead).
-	mcpHandler := demo.MCPHandler(&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
-	app.All(g.ResourcePath(), fibermcp.New(g), fibermcp.HandlerWith(mcpHandler, fibermcp.HandlerConfig{Buffered: true}))
+	// fiber's adaptor buffers whole responses; fibermcp.Handler streams a
+	// flushed one (SSE POST responses, subscriptions/listen), so the
+	// go-sdk handler keeps its defaults. HandlerConfig.Buffered would save
+	// a goroutine handoff per request, but only for a handler that never
+	// streams a POST response: the go-sdk's subscriptions/listen still
+	// does with JSONResponse, and Buffered refuses it (500).
+	mcpHandler := demo.MCPHandler(&mcp.StreamableHTTPOptions{Stateless: true})
+	app.All(g.ResourcePath(), fibermcp.New(g), fibermcp.Handler(mcpHandler))
 	return demo.Server{Serve: app.Listener, Shutdown: func() error { return app.ShutdownWithTimeout(5 * time.Second) }}
 }
