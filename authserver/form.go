@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // maxFormParams caps the number of parameters in a token request.
@@ -53,7 +54,7 @@ func parseForm(body string) (map[string]string, error) {
 			return nil, err
 		}
 		if _, dup := out[n]; dup {
-			return nil, fmt.Errorf("%w: %q", errFormDuplicate, truncateForLog(n))
+			return nil, fmt.Errorf("%w: %s", errFormDuplicate, clip.Quote(n, core.MaxLogField))
 		}
 		out[n] = v
 	}

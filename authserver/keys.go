@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -48,7 +50,7 @@ func newSigningKey(k SigningKey) (*signingKey, error) {
 		kid = jose.KeyID(pub)
 	}
 	if kid == "" || len(kid) > jose.MaxKeyIDLength || hasControl(kid) {
-		return nil, fmt.Errorf("invalid key id %q", truncateForLog(kid))
+		return nil, fmt.Errorf("invalid key id %s", clip.Quote(kid, core.MaxLogField))
 	}
 	thumb := jose.KeyID(pub)
 	if thumb == "" {

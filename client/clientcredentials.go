@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/guid"
 )
 
@@ -95,7 +97,7 @@ func NewClientCredentials(cfg ClientCredentialsConfig) (*ClientCredentials, erro
 		}
 	case ResourceExplicit:
 		if !explicitResource(cfg.ResourceValue) {
-			return nil, fmt.Errorf("%w: ResourceValue %q is neither an absolute URI without a fragment nor an application (client) id GUID", ErrConfig, bounded(cfg.ResourceValue))
+			return nil, fmt.Errorf("%w: ResourceValue %s is neither an absolute URI without a fragment nor an application (client) id GUID", ErrConfig, clip.Quote(cfg.ResourceValue, core.MaxLogField))
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown Resource %d", ErrConfig, cfg.Resource)

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 const (
@@ -136,7 +139,7 @@ func (d *discoverer) checkResource(serverURL string, su *url.URL, resource strin
 			}
 		}
 	}
-	return fmt.Errorf("%w: metadata names %q, server URL is %q", ErrResourceMismatch, bounded(resource), serverURL)
+	return fmt.Errorf("%w: metadata names %s, server URL is %q", ErrResourceMismatch, clip.Quote(resource, core.MaxLogField), serverURL)
 }
 
 // chooseIssuer picks the authorization server: the bound/pinned issuer when
@@ -147,7 +150,11 @@ func (d *discoverer) chooseIssuer(prm *ProtectedResourceMetadata) (string, error
 			if containsString(prm.AuthorizationServers, want) {
 				return want, nil
 			}
-			return "", fmt.Errorf("%w: resource lists %s, credentials are for %q", ErrIssuerBinding, bounded(fmt.Sprintf("%q", prm.AuthorizationServers)), want)
+			listed := clip.Quote(prm.AuthorizationServers[0], core.MaxLogField)
+			if n := len(prm.AuthorizationServers) - 1; n > 0 {
+				listed += fmt.Sprintf(" and %d more", n)
+			}
+			return "", fmt.Errorf("%w: resource lists %s, credentials are for %q", ErrIssuerBinding, listed, want)
 		}
 	}
 	return prm.AuthorizationServers[0], nil
@@ -175,7 +182,7 @@ func fetchAuthServerMetadata(ctx context.Context, hc *http.Client, issuer string
 		return nil, fmt.Errorf("%w: issuer: %w", ErrDiscovery, err)
 	}
 	if iu.RawQuery != "" {
-		return nil, fmt.Errorf("%w: issuer %q has a query", ErrDiscovery, bounded(issuer))
+		return nil, fmt.Errorf("%w: issuer %s has a query", ErrDiscovery, clip.Quote(issuer, core.MaxLogField))
 	}
 	var errs []error
 	for _, u := range authServerMetadataURLs(iu) {
@@ -189,7 +196,7 @@ func fetchAuthServerMetadata(ctx context.Context, hc *http.Client, issuer string
 			break
 		}
 		if m.Issuer != issuer {
-			return nil, fmt.Errorf("%w: %s has issuer %q, expected %q", ErrIssuerMismatch, bounded(u), bounded(m.Issuer), bounded(issuer))
+			return nil, fmt.Errorf("%w: %s has issuer %s, expected %s", ErrIssuerMismatch, bounded(u), clip.Quote(m.Issuer, core.MaxLogField), clip.Quote(issuer, core.MaxLogField))
 		}
 		if m.TokenEndpoint == "" {
 			return nil, fmt.Errorf("%w: %s has no token_endpoint", ErrDiscovery, u)
@@ -199,7 +206,7 @@ func fetchAuthServerMetadata(ctx context.Context, hc *http.Client, issuer string
 		}
 		return &m, nil
 	}
-	return nil, fmt.Errorf("%w: authorization server metadata for %q: %w", ErrDiscovery, bounded(issuer), errors.Join(errs...))
+	return nil, fmt.Errorf("%w: authorization server metadata for %s: %w", ErrDiscovery, clip.Quote(issuer, core.MaxLogField), errors.Join(errs...))
 }
 
 // checkReach is the package's checkReach unless Config.AllowLocalDiscovery.

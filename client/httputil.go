@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/httpx"
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
@@ -63,7 +65,7 @@ func getJSON(ctx context.Context, hc *http.Client, u string, limit int64, v any)
 		return resp.StatusCode, fmt.Errorf("GET %s: HTTP %d", bounded(u), resp.StatusCode)
 	}
 	if !httpx.IsJSON(resp.Header.Get("Content-Type")) {
-		return resp.StatusCode, fmt.Errorf("GET %s: content type %q is not application/json", bounded(u), bounded(resp.Header.Get("Content-Type")))
+		return resp.StatusCode, fmt.Errorf("GET %s: content type %s is not application/json", bounded(u), clip.Quote(resp.Header.Get("Content-Type"), core.MaxLogField))
 	}
 	body, err := httpx.ReadBounded(resp.Body, limit)
 	if err != nil {
@@ -83,9 +85,9 @@ func checkURL(raw string, allowHTTP bool) (*url.URL, error) {
 	u, err := httpx.CheckURL(raw, allowHTTP)
 	switch {
 	case errors.Is(err, httpx.ErrInsecureURL):
-		return nil, fmt.Errorf("%w: %q", ErrInsecureURL, bounded(raw))
+		return nil, fmt.Errorf("%w: %s", ErrInsecureURL, clip.Quote(raw, core.MaxLogField))
 	case err != nil:
-		return nil, fmt.Errorf("%w: %q %v", ErrConfig, bounded(raw), err)
+		return nil, fmt.Errorf("%w: %s %v", ErrConfig, clip.Quote(raw, core.MaxLogField), err)
 	}
 	return u, nil
 }
@@ -132,8 +134,8 @@ func checkReach(what, raw string, server *url.URL) error {
 		return fmt.Errorf("%w: %s: %w", ErrDiscovery, what, err)
 	}
 	if hostReach(u.Hostname()) > hostReach(server.Hostname()) {
-		return fmt.Errorf("%w: %s %q is on the client's own machine or network, the MCP server %q is not",
-			ErrDiscovery, what, bounded(raw), server.Host)
+		return fmt.Errorf("%w: %s %s is on the client's own machine or network, the MCP server %q is not",
+			ErrDiscovery, what, clip.Quote(raw, core.MaxLogField), server.Host)
 	}
 	return nil
 }

@@ -14,6 +14,9 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // IDTokenSource supplies the user's OpenID Connect ID token that
@@ -273,7 +276,7 @@ func (l *OIDCLogin) callbackHandler(state string, results chan<- callbackResult)
 		var res callbackResult
 		switch {
 		case len(q["iss"]) > 0 && q.Get("iss") != l.cfg.Issuer:
-			res.err = fmt.Errorf("%w: authorization response iss %q is not %q", ErrIssuerMismatch, bounded(q.Get("iss")), l.cfg.Issuer)
+			res.err = fmt.Errorf("%w: authorization response iss %s is not %q", ErrIssuerMismatch, clip.Quote(q.Get("iss"), core.MaxLogField), l.cfg.Issuer)
 		case q.Get("error") != "":
 			// Up to 32 KiB of query the redirect chose; they end up in
 			// logs, so they are cut as a token endpoint's are.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/jsonscan"
 )
 
@@ -98,9 +99,9 @@ func (d *strictDecoder) value(t reflect.Type, depth int, path string) error {
 						// Say how to fix it: an untagged Name field
 						// is written "Name" by encoding/json and matches
 						// only that; a tag names the claim exactly.
-						k := truncateKey("", key)
-						return fmt.Errorf("claim %q differs only in case from the field %q (Claims.Decode matches names exactly, as encoding/json writes them; if the issuer's claim really is %q, tag the field `json:%q`)",
-							truncateKey(path, key), name, k, k)
+						k := quoteKey("", key)
+						return fmt.Errorf("claim %s differs only in case from the field %q (Claims.Decode matches names exactly, as encoding/json writes them; if the issuer's claim really is %s, tag the field `json:%s`)",
+							quoteKey(path, key), name, k, k)
 					}
 				}
 			}
@@ -210,6 +211,8 @@ func validTagName(s string) bool {
 	return true
 }
 
-func truncateKey(path string, key []byte) string {
-	return TruncateField(path+string(key), MaxLogField)
+// quoteKey is path+key quoted for an error text, at most MaxLogField bytes
+// once quoted (clip.Quote).
+func quoteKey(path string, key []byte) string {
+	return clip.Quote(path+string(key), MaxLogField)
 }

@@ -156,7 +156,7 @@ func entraChecks(allowed map[string]struct{}, anyTenant, allowOverage bool) []Ch
 				}
 			}
 			if tid == "" || iss != "https://login.microsoftonline.com/"+tid+"/v2.0" && iss != "https://sts.windows.net/"+tid+"/" {
-				return fmt.Errorf("%w: entra: issuer %q does not belong to tenant %q", core.ErrMapping, clip.String(iss, 128), clip.String(tid, 128))
+				return fmt.Errorf("%w: entra: issuer %s does not belong to tenant %s", core.ErrMapping, clip.Quote(iss, 128), clip.Quote(tid, 128))
 			}
 			return nil
 		}},
@@ -255,7 +255,7 @@ func googleChecks(domains []string, allowServiceAccounts bool) []Check {
 					return nil
 				}
 			}
-			return fmt.Errorf("%w: google: hosted domain %q not allowed", core.ErrMapping, clip.String(hd, 128))
+			return fmt.Errorf("%w: google: hosted domain %s not allowed", core.ErrMapping, clip.Quote(hd, 128))
 		}})
 	}
 	return checks

@@ -177,7 +177,7 @@ func (d *discoveryKeySet) fetchMetadata(ctx context.Context, u string) (string, 
 		return "", fmt.Errorf("metadata: %w", err)
 	}
 	if iss, _ := doc["issuer"].(string); iss != d.issuer {
-		return "", fmt.Errorf("metadata issuer %q does not equal the configured issuer %q", clip.String(iss, 128), d.issuer)
+		return "", fmt.Errorf("metadata issuer %s does not equal the configured issuer %q", clip.Quote(iss, 128), d.issuer)
 	}
 	jwksURI, _ := doc["jwks_uri"].(string)
 	if jwksURI == "" {

@@ -236,7 +236,7 @@ func Keycloak(cfg KeycloakConfig) (Preset, error) {
 // whose audience is the MCP server would pass for an access token.
 var keycloakBearer = mapper.Check{Name: "keycloak.bearer_typ", Fn: func(c *core.Claims) error {
 	if t, _ := c.String("typ"); t != "Bearer" {
-		return fmt.Errorf("%w: keycloak: token typ claim %q is not Bearer", core.ErrMapping, clip.String(t, 64))
+		return fmt.Errorf("%w: keycloak: token typ claim %s is not Bearer", core.ErrMapping, clip.Quote(t, 64))
 	}
 	return nil
 }}
@@ -377,7 +377,7 @@ func (im issuerMapper) MapClaims(ctx context.Context, c *core.Claims) (*core.Pri
 	}
 	is := im.v.issuerFor(c.Issuer)
 	if is == nil {
-		return nil, fmt.Errorf("%w: no issuer entry for %q", core.ErrMapping, clip.String(c.Issuer, 128))
+		return nil, fmt.Errorf("%w: no issuer entry for %s", core.ErrMapping, clip.Quote(c.Issuer, 128))
 	}
 	if is.mapper == nil {
 		return core.DefaultMapper().MapClaims(ctx, c)

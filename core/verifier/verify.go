@@ -190,14 +190,14 @@ func (v *Verifier) pickIssuer(raw core.RawClaims, iss string) (*issuer, error) {
 		}
 		tid, _ := raw.GetString("tid")
 		if tid == "" || is.prefix+tid+is.suffix != iss {
-			return nil, claimErr(core.ErrIssuer, "iss %q does not match tid for issuer template %q", iss, is.name)
+			return nil, claimErr(core.ErrIssuer, "iss %s does not match tid for issuer template %q", clip.Quote(iss, 128), is.name)
 		}
 		if is.tenants != nil && !is.tenants[strings.ToLower(tid)] {
-			return nil, claimErr(core.ErrIssuer, "tenant %q not allowed", tid)
+			return nil, claimErr(core.ErrIssuer, "tenant %s not allowed", clip.Quote(tid, 128))
 		}
 		return is, nil
 	}
-	return nil, v.mismatch(core.ErrIssuer, "iss", []string{iss}, nil, "untrusted issuer %q%s", clip.String(iss, 128), v.entraV1Hint(iss))
+	return nil, v.mismatch(core.ErrIssuer, "iss", []string{iss}, nil, "untrusted issuer %s%s", clip.Quote(iss, 128), v.entraV1Hint(iss))
 }
 
 // normalizeType lowercases a typ value and drops an "application/" prefix
@@ -210,7 +210,7 @@ func normalizeType(t string) string {
 func (v *Verifier) checkClaims(is *issuer, tok *jose.Token, iss string, raw core.RawClaims, now time.Time) (*core.Claims, error) {
 	typ := normalizeType(tok.Header.Typ)
 	if typ == "oauth-id-jag+jwt" || !is.types[typ] {
-		return nil, v.mismatch(core.ErrTokenType, "typ", []string{tok.Header.Typ}, is, "typ %q not accepted", clip.String(tok.Header.Typ, 128))
+		return nil, v.mismatch(core.ErrTokenType, "typ", []string{tok.Header.Typ}, is, "typ %s not accepted", clip.Quote(tok.Header.Typ, 128))
 	}
 	if raw.Has("nonce") {
 		return nil, claimErr(core.ErrTokenType, "ID token (nonce) presented as an access token")

@@ -43,7 +43,7 @@ func PublicJWK(pub crypto.PublicKey, kid, alg string) (JWK, error) {
 	if alg != "" {
 		info, ok := lookupAlg(alg)
 		if !ok || !(&PublicKey{Key: pub}).fits(info) {
-			return JWK{}, fmt.Errorf("%w: algorithm %q does not suit %T", ErrInvalidKey, clip.String(alg, 64), pub)
+			return JWK{}, fmt.Errorf("%w: algorithm %s does not suit %T", ErrInvalidKey, clip.Quote(alg, 64), pub)
 		}
 	}
 	j, err := thumbprintJWK(pub)
@@ -157,7 +157,7 @@ func parseJWK(m map[string]any, allowed []string) (*PublicKey, error) {
 		return nil, err
 	}
 	if hasUse && use != "sig" {
-		return nil, fmt.Errorf("%w: use %q", ErrInvalidKey, clip.String(use, 64))
+		return nil, fmt.Errorf("%w: use %s", ErrInvalidKey, clip.Quote(use, 64))
 	}
 	if v, ok := m["key_ops"]; ok {
 		ops, isList := v.([]any)
@@ -176,7 +176,7 @@ func parseJWK(m map[string]any, allowed []string) (*PublicKey, error) {
 		return nil, err
 	}
 	if hasAlg && len(allowed) > 0 && !contains(allowed, alg) {
-		return nil, fmt.Errorf("%w: alg %q not allowed", ErrInvalidKey, clip.String(alg, 64))
+		return nil, fmt.Errorf("%w: alg %s not allowed", ErrInvalidKey, clip.Quote(alg, 64))
 	}
 	if hasAlg && alg == "" {
 		return nil, fmt.Errorf("%w: empty alg", ErrInvalidKey)
@@ -225,7 +225,7 @@ func parseJWK(m map[string]any, allowed []string) (*PublicKey, error) {
 		case "P-521":
 			curve = elliptic.P521()
 		default:
-			return nil, fmt.Errorf("%w: curve %q", ErrInvalidKey, clip.String(crv, 64))
+			return nil, fmt.Errorf("%w: curve %s", ErrInvalidKey, clip.Quote(crv, 64))
 		}
 		x, err := b64m("x")
 		if err != nil {
@@ -252,7 +252,7 @@ func parseJWK(m map[string]any, allowed []string) (*PublicKey, error) {
 			return nil, err
 		}
 		if crv != "Ed25519" {
-			return nil, fmt.Errorf("%w: OKP curve %q", ErrInvalidKey, clip.String(crv, 64))
+			return nil, fmt.Errorf("%w: OKP curve %s", ErrInvalidKey, clip.Quote(crv, 64))
 		}
 		x, err := b64m("x")
 		if err != nil {
@@ -263,7 +263,7 @@ func parseJWK(m map[string]any, allowed []string) (*PublicKey, error) {
 		}
 		pub = ed25519.PublicKey(x)
 	default:
-		return nil, fmt.Errorf("%w: kty %q", ErrInvalidKey, clip.String(kty, 64))
+		return nil, fmt.Errorf("%w: kty %s", ErrInvalidKey, clip.Quote(kty, 64))
 	}
 	k, err := NewPublicKey(pub, kid, alg)
 	if err != nil {

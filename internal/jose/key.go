@@ -40,7 +40,7 @@ func NewPublicKey(pub crypto.PublicKey, kid, alg string) (*PublicKey, error) {
 	if alg != "" {
 		info, ok := lookupAlg(alg)
 		if !ok {
-			return nil, fmt.Errorf("%w: algorithm %q not supported", ErrInvalidKey, clip.String(alg, 64))
+			return nil, fmt.Errorf("%w: algorithm %s not supported", ErrInvalidKey, clip.Quote(alg, 64))
 		}
 		if !k.fits(info) {
 			return nil, fmt.Errorf("%w: algorithm %s does not match the key", ErrInvalidKey, alg)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"unsafe"
@@ -198,7 +197,7 @@ func (t *Token) parseHeader(hdr []byte, allowed []string) error {
 	}
 	info, ok := lookupAlg(alg)
 	if !ok || !slices.Contains(allowed, alg) {
-		return fmt.Errorf("%w: %s", ErrAlgorithm, strconv.Quote(clip.String(alg, 64)))
+		return fmt.Errorf("%w: %s", ErrAlgorithm, clip.Quote(alg, 64))
 	}
 	t.Header.Alg, t.alg = alg, info
 	if hasKid {

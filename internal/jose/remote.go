@@ -226,7 +226,7 @@ func (r *RemoteKeySet) Keys(ctx context.Context, kid, alg string) ([]*PublicKey,
 			return found, err
 		}
 		if r.knownAbsent(kid) {
-			return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, clip.String(kid, 128))
+			return nil, fmt.Errorf("%w: kid %s", ErrUnknownKey, clip.Quote(kid, 128))
 		}
 	}
 	// Unknown kid, no set yet, or a set older than MaxStale: try to refresh
@@ -250,7 +250,7 @@ func (r *RemoteKeySet) Keys(ctx context.Context, kid, alg string) ([]*PublicKey,
 	}
 	if found == nil {
 		r.markAbsent(kid)
-		return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, clip.String(kid, 128))
+		return nil, fmt.Errorf("%w: kid %s", ErrUnknownKey, clip.Quote(kid, 128))
 	}
 	return found, nil
 }

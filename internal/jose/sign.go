@@ -36,7 +36,7 @@ func Sign(key crypto.Signer, h Header, payload []byte) (string, error) {
 	}
 	info, ok := lookupAlg(h.Alg)
 	if !ok {
-		return "", fmt.Errorf("%w: cannot sign with %q", ErrAlgorithm, clip.String(h.Alg, 64))
+		return "", fmt.Errorf("%w: cannot sign with %s", ErrAlgorithm, clip.Quote(h.Alg, 64))
 	}
 	if !(&PublicKey{Key: key.Public()}).fits(info) {
 		return "", fmt.Errorf("%w: %s with a %T key", ErrInvalidKey, h.Alg, key.Public())
@@ -69,7 +69,7 @@ func Sign(key crypto.Signer, h Header, payload []byte) (string, error) {
 func SignInput(key crypto.Signer, alg string, input []byte) ([]byte, error) {
 	info, ok := lookupAlg(alg)
 	if !ok {
-		return nil, fmt.Errorf("%w: cannot sign with %q", ErrAlgorithm, clip.String(alg, 64))
+		return nil, fmt.Errorf("%w: cannot sign with %s", ErrAlgorithm, clip.Quote(alg, 64))
 	}
 	if key == nil || !(&PublicKey{Key: key.Public()}).fits(info) {
 		return nil, fmt.Errorf("%w: key does not suit %s", ErrInvalidKey, alg)
@@ -109,7 +109,7 @@ func signBytes(key crypto.Signer, info algInfo, input []byte) ([]byte, error) {
 func GenerateKey(alg string) (crypto.Signer, error) {
 	info, ok := lookupAlg(alg)
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrAlgorithm, clip.String(alg, 64))
+		return nil, fmt.Errorf("%w: %s", ErrAlgorithm, clip.Quote(alg, 64))
 	}
 	switch info.fam {
 	case famRSA, famPSS:

@@ -1,0 +1,68 @@
+package jose
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/mcpauthz/mcpauthz/internal/clip"
+)
+
+// TestErrorTextQuotedBounded: a token's or a JWK's value in an error is
+// quoted with clip.Quote, cut after escaping, so control characters (one
+// byte each, four once quoted) keep the text within its bound; %q of a
+// value clipped to 64 bytes was up to 226 bytes.
+func TestErrorTextQuotedBounded(t *testing.T) {
+	t.Parallel()
+	ctl := strings.Repeat("\u0001", 1024)
+	c1 := strings.Repeat("\u0085", 512)
+	hdr := func(alg string) string {
+		h, _ := json.Marshal(map[string]string{"alg": alg})
+		return base64.RawURLEncoding.EncodeToString(h) + ".e30.c2ln"
+	}
+	k, err := GenerateKey(ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk := func(m map[string]any) error {
+		_, err := parseJWK(m, []string{ES256})
+		return err
+	}
+	for _, tc := range []struct {
+		name  string
+		err   func() error
+		want  error
+		value string
+		limit int
+	}{
+		{"header alg", func() error {
+			_, err := ParseCompact(hdr(ctl[:512]), ParseOptions{Algorithms: []string{ES256}})
+			return err
+		}, ErrAlgorithm, ctl[:512], 64},
+		{"header alg C1", func() error { _, err := ParseCompact(hdr(c1), ParseOptions{Algorithms: []string{ES256}}); return err }, ErrAlgorithm, c1, 64},
+		{"jwk use", func() error { return jwk(map[string]any{"kty": "EC", "use": ctl}) }, ErrInvalidKey, ctl, 64},
+		{"jwk alg", func() error { return jwk(map[string]any{"kty": "EC", "alg": ctl}) }, ErrInvalidKey, ctl, 64},
+		{"jwk kty", func() error { return jwk(map[string]any{"kty": ctl}) }, ErrInvalidKey, ctl, 64},
+		{"jwk crv", func() error { return jwk(map[string]any{"kty": "EC", "crv": ctl, "x": "AA", "y": "AA"}) }, ErrInvalidKey, ctl, 64},
+		{"jwk OKP crv", func() error { return jwk(map[string]any{"kty": "OKP", "crv": ctl, "x": "AA"}) }, ErrInvalidKey, ctl, 64},
+		{"generate alg", func() error { _, err := GenerateKey(ctl); return err }, ErrAlgorithm, ctl, 64},
+		{"new key alg", func() error { _, err := NewPublicKey(k.Public(), "k", ctl); return err }, ErrInvalidKey, ctl, 64},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.err()
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			text := err.Error()
+			if q := clip.Quote(tc.value, tc.limit); !strings.Contains(text, q) {
+				t.Fatalf("%q does not quote the value as %q", text, q)
+			}
+			if bound := tc.limit + 60; len(text) > bound {
+				t.Fatalf("error text is %d bytes, bound %d: %q", len(text), bound, text)
+			}
+		})
+	}
+}
