@@ -412,7 +412,7 @@ func (c *cimd) client(ctx context.Context, s *Server, id, source string) (*clien
 		ttl = metadataDocumentFailureTTL
 	}
 	if ttl > 0 {
-		c.cache.Put(id, docResult{cl, err}, docBytes(id, cl), now.Add(ttl))
+		c.cache.Put(id, docResult{cl, err}, docBytes(id, cl, err), now.Add(ttl))
 	} else {
 		c.cache.Delete(id)
 	}
@@ -595,11 +595,17 @@ type docResult struct {
 	err error
 }
 
-// docBytes is what a cached fetch of url costs the cache.
-func docBytes(url string, c *client) int64 {
+// docBytes is what a cached fetch of url costs the cache: its client, or
+// for a failure the text of its error (the wrapping error holds it, up to
+// a few hundred bytes: a document's value is cut to MaxLogField; the
+// sentinel it wraps is shared).
+func docBytes(url string, c *client, err error) int64 {
 	size := int64(256 + len(url))
 	if c != nil {
 		size += clientBytes(c)
+	}
+	if err != nil {
+		size += int64(len(err.Error()))
 	}
 	return size
 }

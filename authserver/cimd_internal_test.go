@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/netip"
@@ -129,7 +130,7 @@ func BenchmarkClientLookup(b *testing.B) {
 	}
 	docID := "https://app.example.com/client.json"
 	dc := &client{id: docID, public: true, origin: originDocument}
-	e.s.cimd.cache.Put(docID, docResult{c: dc}, docBytes(docID, dc), now.Add(time.Hour))
+	e.s.cimd.cache.Put(docID, docResult{c: dc}, docBytes(docID, dc, nil), now.Add(time.Hour))
 	for _, bc := range []struct{ name, id string }{{"kind=config", "native"}, {"kind=registered", reg.ID}, {"kind=document", docID}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -206,6 +207,47 @@ func TestDocumentFetchDeadlineAuthoritative(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "timed out") {
 			t.Fatalf("delay %s past the %s timeout: accepted (%v)", tc.delay, timeout, err)
 		}
+	}
+}
+
+// docTransport answers every request with body as a JSON document.
+type docTransport struct{ body string }
+
+func (d docTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(d.body)), ContentLength: int64(len(d.body)), Request: r}, nil
+}
+
+// TestDocumentFailureCharged: a refused document is cached (for
+// metadataDocumentFailureTTL) with its error, and the cache is charged
+// that error's text besides the fixed 256 B and the URL (before, the text
+// was not charged; a value of the document in it can take MaxLogField
+// bytes).
+func TestDocumentFailureCharged(t *testing.T) {
+	id := "https://app.example.com/client.json"
+	for _, tc := range []struct {
+		name, body string
+	}{
+		{"grant type", `{"client_id":"` + id + `","redirect_uris":["http://127.0.0.1/cb"],"grant_types":["authorization_code","` + strings.Repeat("x", 4096) + `"]}`},
+		{"empty document", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *Config) {
+				brokerConfig(c)
+				c.ClientMetadataDocuments = &ClientMetadataDocuments{}
+			})
+			e.s.cimd.hc = &http.Client{Transport: docTransport{tc.body}}
+			_, err := e.s.cimd.client(context.Background(), e.s, id, "")
+			if !errors.Is(err, ErrMetadataDocument) {
+				t.Fatalf("err = %v, want ErrMetadataDocument", err)
+			}
+			if e.s.cimd.cache.Len() != 1 {
+				t.Fatalf("%d cached entries, want the failure", e.s.cimd.cache.Len())
+			}
+			if got, want := e.s.cimd.cache.Bytes(), int64(256+len(id)+len(err.Error())); got != want {
+				t.Fatalf("failure charged %d bytes, want %d (error text %d bytes)", got, want, len(err.Error()))
+			}
+		})
 	}
 }
 
