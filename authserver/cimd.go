@@ -366,7 +366,7 @@ func (c *cimd) checkDocumentURL(raw string) error {
 			}
 		}
 		if !ok {
-			return docErr("host %s is not allowed", truncateForLog(h))
+			return docErr("host %s is not allowed", quoteForText(h))
 		}
 	}
 	return nil
@@ -539,7 +539,7 @@ func (c *cimd) parseDocument(s *Server, id string, body []byte) (*client, error)
 	for k := range m {
 		for _, name := range documentMembers {
 			if k != name && strings.EqualFold(k, name) {
-				return nil, docErr("member name in the wrong case: %s", truncateForLog(k))
+				return nil, docErr("member name in the wrong case: %s", quoteForText(k))
 			}
 		}
 	}
@@ -567,7 +567,7 @@ func (c *cimd) parseDocument(s *Server, id string, body []byte) (*client, error)
 	}
 	for _, g := range grants {
 		if g != GrantAuthorizationCode && g != GrantRefreshToken {
-			return nil, docErr("grant type %s is not supported", truncateForLog(g))
+			return nil, docErr("grant type %s is not supported", quoteForText(g))
 		}
 	}
 	if !slices.Contains(grants, GrantAuthorizationCode) {

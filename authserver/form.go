@@ -99,3 +99,9 @@ func checkFormContentType(ct string) error {
 // error texts: core.TruncateField at core.MaxLogField bytes, the bound of
 // every Guard log field.
 func truncateForLog(s string) string { return core.TruncateField(s, core.MaxLogField) }
+
+// quoteForText quotes an attacker-controlled value put into an error text
+// that a client reads (error_description): clip.Quote at core.MaxLogField
+// bytes, so control characters arrive escaped and the bound holds after
+// escaping.
+func quoteForText(s string) string { return clip.Quote(s, core.MaxLogField) }

@@ -308,7 +308,7 @@ func registrationFromMap(m map[string]any) (*registrationRequest, *oauthError) {
 			if k != name && strings.EqualFold(k, name) {
 				// encoding/json would bind it: refuse, so that every
 				// decoder reads the same registration
-				return nil, regErr(codeInvalidClientMetadata, "member name in the wrong case: "+truncateForLog(k))
+				return nil, regErr(codeInvalidClientMetadata, "member name in the wrong case: "+quoteForText(k))
 			}
 		}
 	}
@@ -459,7 +459,7 @@ func (rg *registrar) apply(s *Server, req *registrationRequest, id, secretHash s
 	}
 	for _, g := range grants {
 		if !slices.Contains(rg.grants, g) {
-			return nil, regErr(codeInvalidClientMetadata, "grant type not allowed: "+truncateForLog(g))
+			return nil, regErr(codeInvalidClientMetadata, "grant type not allowed: "+quoteForText(g))
 		}
 	}
 	if !slices.Contains(grants, GrantAuthorizationCode) {

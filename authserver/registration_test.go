@@ -349,3 +349,30 @@ func TestRegistrationConfigRules(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistrationErrorTextQuoted: a refused value that a client sent comes
+// back in error_description quoted, control characters escaped, and within
+// core.MaxLogField bytes after escaping.
+func TestRegistrationErrorTextQuoted(t *testing.T) {
+	e := newBrokerEnv(t, withRegistration(nil))
+	const ok = `"redirect_uris":["http://127.0.0.1/cb"]`
+	for _, tc := range []struct{ name, value string }{
+		{"control characters", strings.Repeat(`\u0001`, 120)},
+		{"C1 controls", strings.Repeat(`\u0085`, 60)},
+		{"plain", "password"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, out, _ := e.register(t, "quoted-"+tc.name, "application/json", `{`+ok+`,"grant_types":["`+tc.value+`"]}`)
+			desc, _ := out["error_description"].(string)
+			if status != 400 || out["error"] != "invalid_client_metadata" || !strings.Contains(desc, `grant type not allowed: "`) {
+				t.Fatalf("got %d %v", status, out)
+			}
+			if len(desc) > len("grant type not allowed: ")+256 {
+				t.Fatalf("error_description is %d bytes", len(desc))
+			}
+			if strings.ContainsFunc(desc, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }) {
+				t.Fatalf("error_description holds control characters: %q", desc)
+			}
+		})
+	}
+}
