@@ -42,10 +42,10 @@ func TestSDKHandOffAllocs(t *testing.T) {
 	defer cancel()
 	// Under -race, sync.Pool drops a random share of what is put back, so
 	// one average over 50 runs moves by an allocation or two from run to
-	// run; the least of five averages is the count without those drops.
+	// run; the least of fifteen averages is the count without those drops.
 	rounds := 1
 	if raceEnabled {
-		rounds = 5
+		rounds = 15
 	}
 	allocs := func(h http.Handler) float64 {
 		run := e.ServeInProcess(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -60,9 +60,15 @@ func TestSDKHandOffAllocs(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	sdkExtra := allocs(guard(sdk)) - allocs(sdk)
 	trivialExtra := allocs(guard(trivial)) - allocs(trivial)
+	// Without -race the count is exact (make test runs this test once
+	// without -race too). Under -race a go-sdk request takes more than the
+	// verifier's 1 ms clock granularity, so nearly each one also takes a
+	// new clock reading (one allocation) that the trivial handler's
+	// faster requests rarely need, and sync.Pool drops add noise: a CI
+	// run at load 5 measured 4 against 1.
 	tolerance := 0.0
 	if raceEnabled {
-		tolerance = 2
+		tolerance = 3
 	}
 	// Fewer is fine: the go-sdk reads a body Serve has already buffered
 	// with fewer allocations than its own read of the wire body.
