@@ -204,12 +204,12 @@ func BenchHotPath(b *testing.B, mount Mount) {
 // It reports the median over quads of guarded ÷ bare requests per second
 // (guarded/bare-median), its distribution-free 95 % interval (-lo95,
 // -hi95), the range (-min, -max) and the same for the CPU spent per
-// request (cpu-equiv-*). Each quad is four 100 ms slices in ABBA order,
+// request (cpu-equiv-*). Each quad is four ThroughputSlice slices in ABBA order,
 // after two discarded warm-up quads; both sides use the same client, 4
 // connections, request, token and GOGC. [Throughput] explains the
 // statistics. Run it with a fixed number of quads:
 //
-//	go test -run XXX -bench Throughput -benchtime 40x -count 3 .
+//	go test -run XXX -bench Throughput -benchtime 800x -count 2 .
 func BenchThroughput(b *testing.B, mount Mount) {
 	e := NewBenchEnv(b)
 	for _, inner := range []struct {

@@ -49,11 +49,20 @@ func LoopbackClient(b testing.TB, client *http.Client, url, token string) func()
 }
 
 // ThroughputSlice is the duration of one slice of [Throughput] as
-// [ThroughputHTTP] and [ThroughputURLs] run it: short enough that the load
-// of other processes on a shared machine changes little within a quad of
-// four slices, long enough for tens of requests per slice with the go-sdk
-// server and hundreds with the trivial handler on a loaded 2-core machine.
-const ThroughputSlice = 100 * time.Millisecond
+// [ThroughputHTTP] and [ThroughputURLs] run it. On the project's 2-core VM
+// the spread of the quads' ratios does not shrink with longer slices (the
+// standard deviation of the log ratio was 0.25, 0.22 and 0.23 per quad at
+// 12, 25 and 100 ms slices, go-sdk server): the noise comes from load
+// that varies over periods longer than a quad, which the ABBA order
+// cancels only in part. So shorter slices give more quads, and a narrower
+// interval for the median, in the same time: at 25 ms a quad takes 0.1 s,
+// 800 quads 80 s, and the 95 % interval of the median is about ±0.02
+// wide. Each slice still holds tens of go-sdk requests and hundreds of
+// trivial ones. The price is the drain at the end of every slice (the
+// requests under way finish and count; about one request's latency with
+// fewer than all workers busy), which dilutes the difference between the
+// sides by the drain's share of the slice, a few per cent of it.
+const ThroughputSlice = 25 * time.Millisecond
 
 // ThroughputWorkers is the number of concurrent kept-alive clients of
 // [ThroughputHTTP] and [ThroughputURLs], on each side.
@@ -117,8 +126,8 @@ const throughputWarmup = 2
 //     95 % interval, as above. Not reported where the process CPU time
 //     cannot be read.
 //
-// Run it with a fixed number of quads, e.g. -benchtime 40x (about 16 s per
-// sub-benchmark at 100 ms slices).
+// Run it with a fixed number of quads, e.g. -benchtime 800x (about 80 s
+// per sub-benchmark at ThroughputSlice).
 func Throughput(b *testing.B, workers int, slice time.Duration, bare, guarded func()) {
 	sides := [2]func(){bare, guarded}
 	for i := range throughputWarmup {

@@ -129,7 +129,7 @@ func TestThroughputLoopback(t *testing.T) {
 // from 1 is the harness's own noise or bias. On a loaded machine its
 // 95 % interval should still contain 1.
 //
-//	go test -run XXX -bench ThroughputNull -benchtime 40x -count 3 ./coretest
+//	go test -run XXX -bench ThroughputNull -benchtime 800x -count 2 ./coretest
 func BenchmarkThroughputNull(b *testing.B) {
 	for _, h := range []struct {
 		name string

@@ -24,5 +24,5 @@ func BenchmarkHotPath(b *testing.B) { coretest.BenchHotPath(b, routers) }
 // BenchmarkThroughput is P7 for chi over loopback
 // (coretest.BenchThroughput explains the figures):
 //
-//	go test -run XXX -bench Throughput -benchtime 40x -count 3 .
+//	go test -run XXX -bench Throughput -benchtime 800x -count 2 .
 func BenchmarkThroughput(b *testing.B) { coretest.BenchThroughput(b, routers) }

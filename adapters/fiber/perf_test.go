@@ -72,12 +72,12 @@ func BenchmarkHotPath(b *testing.B) {
 // It reports the median over quads of guarded ÷ bare requests per second
 // (guarded/bare-median), its distribution-free 95 % interval (-lo95,
 // -hi95), the range (-min, -max) and the same for the CPU spent per
-// request (cpu-equiv-*). Each quad is four 100 ms slices in ABBA order,
+// request (cpu-equiv-*). Each quad is four coretest.ThroughputSlice slices in ABBA order,
 // after two discarded warm-up quads; both sides use the same client, 4
 // connections, request, token and GOGC. coretest.Throughput explains the
 // statistics. Run it with a fixed number of quads:
 //
-//	go test -run XXX -bench Throughput -benchtime 40x -count 3 .
+//	go test -run XXX -bench Throughput -benchtime 800x -count 2 .
 func BenchmarkThroughput(b *testing.B) {
 	e := coretest.NewBenchEnv(b)
 	sdk := coretest.BenchSDKHandler()
