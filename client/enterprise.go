@@ -8,6 +8,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // Grant and token type URNs used by Enterprise-Managed Authorization.
@@ -194,10 +197,10 @@ func (g *EnterpriseManaged) exchange(ctx context.Context, asIssuer string, req *
 		done:   "mcpauthz client: ID-JAG obtained",
 	}, func(tr *tokenResponse, _ time.Time) error {
 		if tr.IssuedTokenType != TokenTypeIDJAG {
-			return fmt.Errorf("%w: token_exchange issued_token_type %q, want %q", ErrTokenResponse, tr.IssuedTokenType, TokenTypeIDJAG)
+			return fmt.Errorf("%w: token_exchange issued_token_type %s, want %q", ErrTokenResponse, clip.Quote(tr.IssuedTokenType, core.MaxLogField), TokenTypeIDJAG)
 		}
 		if !strings.EqualFold(tr.TokenType, "N_A") {
-			return fmt.Errorf("%w: token_exchange token_type %q, want N_A", ErrTokenResponse, tr.TokenType)
+			return fmt.Errorf("%w: token_exchange token_type %s, want N_A", ErrTokenResponse, clip.Quote(tr.TokenType, core.MaxLogField))
 		}
 		idjag = tr.AccessToken
 		return nil

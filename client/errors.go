@@ -3,6 +3,9 @@ package client
 import (
 	"errors"
 	"fmt"
+
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // Sentinel causes. Every error returned by this package wraps one of them (or
@@ -65,7 +68,7 @@ type OAuthError struct {
 }
 
 func (e *OAuthError) Error() string {
-	s := fmt.Sprintf("client: %s endpoint error %q (HTTP %d)", e.Endpoint, e.Code, e.Status)
+	s := fmt.Sprintf("client: %s endpoint error %s (HTTP %d)", e.Endpoint, clip.Quote(e.Code, core.MaxLogField), e.Status)
 	if e.Description != "" {
 		s += ": " + e.Description
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
@@ -84,7 +85,7 @@ func postForm(ctx context.Context, hc *http.Client, endpoint, leg string, form u
 		return nil, fmt.Errorf("%w: %s endpoint answered HTTP %d without an OAuth error", ErrTokenResponse, leg, resp.StatusCode)
 	}
 	if !httpx.IsJSON(resp.Header.Get("Content-Type")) {
-		return nil, fmt.Errorf("%w: %s response content type %q", ErrTokenResponse, leg, resp.Header.Get("Content-Type"))
+		return nil, fmt.Errorf("%w: %s response content type %s", ErrTokenResponse, leg, clip.Quote(resp.Header.Get("Content-Type"), core.MaxLogField))
 	}
 	var tr tokenResponse
 	if err := decodeStrict(data, &tr); err != nil {
@@ -110,7 +111,7 @@ func redactURLError(err error) error {
 // toToken checks a Bearer token response and converts it.
 func (tr *tokenResponse) toToken(leg string, requested []string, now time.Time) (*Token, error) {
 	if !strings.EqualFold(tr.TokenType, "Bearer") {
-		return nil, fmt.Errorf("%w: %s token_type %q is not Bearer", ErrTokenResponse, leg, tr.TokenType)
+		return nil, fmt.Errorf("%w: %s token_type %s is not Bearer", ErrTokenResponse, leg, clip.Quote(tr.TokenType, core.MaxLogField))
 	}
 	t := &Token{AccessToken: tr.AccessToken, TokenType: "Bearer", Scopes: requested}
 	exp, err := tr.expiry(now)
@@ -136,7 +137,7 @@ func (tr *tokenResponse) expiry(now time.Time) (time.Time, error) {
 	}
 	n, err := tr.ExpiresIn.Int64()
 	if err != nil || n < 0 || n > 10*365*24*3600 {
-		return time.Time{}, fmt.Errorf("invalid expires_in %q", tr.ExpiresIn.String())
+		return time.Time{}, fmt.Errorf("invalid expires_in %s", clip.Quote(tr.ExpiresIn.String(), core.MaxLogField))
 	}
 	return now.Add(time.Duration(n) * time.Second), nil
 }

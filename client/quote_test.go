@@ -1,0 +1,72 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mcpauthz/mcpauthz/core"
+)
+
+// TestTokenResponseTextBounded: a token endpoint's value in an error text
+// (which the leg's Warn line also carries) is quoted with clip.Quote at
+// core.MaxLogField, so that neither its length nor control characters
+// (one byte each, four once quoted) make the text longer. %q of the raw
+// value made a 4 KiB token_type a 16 KiB text.
+func TestTokenResponseTextBounded(t *testing.T) {
+	t.Parallel()
+	ctl := strings.Repeat("\u0001", 4096)
+	const bound = 2*core.MaxLogField + 128 // the text around a quoted value, a loopback URL
+	respond := func(status int, body any) func(recorded) (int, any) {
+		return func(recorded) (int, any) { return status, body }
+	}
+	tests := []struct {
+		name    string
+		idp, as func(recorded) (int, any)
+	}{
+		{name: "exchange issued_token_type", as: bearerOK(60),
+			idp: respond(200, map[string]any{"access_token": "x", "issued_token_type": ctl, "token_type": "N_A"})},
+		{name: "exchange token_type", as: bearerOK(60),
+			idp: respond(200, map[string]any{"access_token": "x", "issued_token_type": TokenTypeIDJAG, "token_type": ctl})},
+		{name: "jwt-bearer token_type", idp: idjagOK("N_A"),
+			as: respond(200, map[string]any{"access_token": "x", "token_type": ctl})},
+		{name: "jwt-bearer expires_in", idp: idjagOK("N_A"),
+			as: respond(200, map[string]any{"access_token": "x", "token_type": "Bearer", "expires_in": json.Number("1" + strings.Repeat("0", 8192))})},
+		{name: "jwt-bearer error code", idp: idjagOK("N_A"),
+			as: respond(400, map[string]any{"error": ctl})},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEMA(t, tc.idp, tc.as, nil)
+			_, err := e.a.HTTPClient(nil).Get(e.rs.url())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if n := len(err.Error()); n > bound {
+				t.Errorf("error text of %d bytes, want at most %d: %.300s", n, bound, err)
+			}
+		})
+	}
+
+	t.Run("content type", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/"+strings.Repeat("x", 16<<10))
+			_, _ = w.Write([]byte("{}"))
+		}))
+		t.Cleanup(srv.Close)
+		_, err := postForm(context.Background(), srv.Client(), srv.URL, "token", url.Values{}, DefaultMaxResponseBytes,
+			func(*http.Request, url.Values) error { return nil })
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if n := len(err.Error()); n > bound {
+			t.Errorf("error text of %d bytes, want at most %d: %.300s", n, bound, err)
+		}
+	})
+}
