@@ -384,6 +384,12 @@ func (b *requestBody) release() {
 // errGone is returned by writes after the client went away.
 var errGone = errors.New("fibermcp: client gone")
 
+// errWriteAfterReturn is returned by a write made after the handler
+// returned (by a goroutine that outlived it): the fasthttp response then
+// belongs to fasthttp, and to another request once the connection or the
+// context is reused.
+var errWriteAfterReturn = errors.New("fibermcp: invalid Write on the response after the handler returned")
+
 // errBufferedFlush is returned by the writes of an inline handler after
 // it flushed (see HandlerConfig.Buffered).
 var errBufferedFlush = errors.New("fibermcp: the handler streamed a response while HandlerConfig.Buffered is set")
@@ -416,6 +422,8 @@ type streamWriter struct {
 	abort     bool          // close the connection without a response (set by recovered)
 	cut       bool          // the handler panicked while streaming (set by recovered)
 	refused   bool          // an inline handler flushed: its writes fail (set by refuseFlush)
+	returned  bool          // the handler returned: later writes fail (set by finish)
+	sending   int           // writes of a stream sending a chunk; chunks is closed once none is and returned is set
 	ready     chan struct{} // closed on the first Flush, or when the handler returned
 	chunks    chan []byte   // made by the first Flush; closed when the handler returned
 	gone      chan struct{} // made by the first Flush; closed when the stream writer stopped
@@ -467,6 +475,10 @@ func (w *streamWriter) WriteHeader(code int) {
 func (w *streamWriter) Write(p []byte) (int, error) {
 	w.WriteHeader(http.StatusOK)
 	w.mu.Lock()
+	if w.returned {
+		w.mu.Unlock()
+		return 0, errWriteAfterReturn
+	}
 	if !w.streaming {
 		defer w.mu.Unlock()
 		if w.refused {
@@ -476,17 +488,25 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	chunks, gone := w.chunks, w.gone
+	w.sending++
 	w.mu.Unlock()
+	n, err := len(p), error(nil)
 	select {
 	case chunks <- bytes.Clone(p):
-		return len(p), nil
 	case <-gone:
-		return 0, errGone
+		n, err = 0, errGone
 	}
+	w.mu.Lock()
+	if w.sending--; w.sending == 0 && w.returned {
+		close(chunks) // the handler returned while this write was sending
+	}
+	w.mu.Unlock()
+	return n, err
 }
 
 // Flush starts streaming: the header and what was buffered go out now.
-// An inline writer refuses it (refuseFlush).
+// An inline writer refuses it (refuseFlush). Once the handler returned it
+// does nothing.
 func (w *streamWriter) Flush() {
 	if w.inline {
 		w.refuseFlush()
@@ -494,7 +514,7 @@ func (w *streamWriter) Flush() {
 	}
 	w.WriteHeader(http.StatusOK)
 	w.mu.Lock()
-	if w.streaming {
+	if w.streaming || w.returned {
 		w.mu.Unlock()
 		return
 	}
@@ -518,7 +538,7 @@ func (w *streamWriter) Flush() {
 // already called WriteHeader, and every later write fails.
 func (w *streamWriter) refuseFlush() {
 	w.mu.Lock()
-	first := !w.refused
+	first := !w.refused && !w.returned
 	if first {
 		w.refused = true
 		if w.status == 0 {
@@ -549,11 +569,14 @@ func (w *streamWriter) finish() {
 	w.WriteHeader(http.StatusOK)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.returned = true
 	if w.inline {
 		return // Handler reads the response once serve returned
 	}
 	if w.streaming {
-		close(w.chunks)
+		if w.sending == 0 { // else the last write still sending closes it
+			close(w.chunks)
+		}
 		return
 	}
 	w.signalled = true
