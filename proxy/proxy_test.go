@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -652,9 +653,18 @@ func TestPrincipalTooLargeToForward(t *testing.T) {
 
 // TestReady: ready while the Guard is ready and the upstream accepts
 // connections; not ready (503 from core.ReadyHandler) when it does not.
+// The upstream's port stays reserved once it stops: a listener of another
+// test or process would make it accept again.
 func TestReady(t *testing.T) {
 	f := newFixture(t)
-	up := httptest.NewServer(http.NotFoundHandler())
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(testkit.ReservePort(t))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := httptest.NewUnstartedServer(http.NotFoundHandler())
+	up.Listener.Close()
+	up.Listener = ln
+	up.Start()
 	defer up.Close()
 	_, p := f.front(t, up.URL+"/mcp", proxy.Config{})
 	h := core.ReadyHandler(p, time.Second)

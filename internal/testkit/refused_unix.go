@@ -17,6 +17,16 @@ import (
 // then answers or stalls instead of refusing). An error fails t.
 func RefusedAddr(t testing.TB) string {
 	t.Helper()
+	// Without SO_REUSEADDR: a listener that sets it (as net.Listen does)
+	// cannot share the port either.
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(holdPort(t, false)))
+}
+
+// holdPort binds a socket that never listens to a free port of 127.0.0.1,
+// with SO_REUSEADDR when reuse, keeps it until the test ends and returns
+// the port. An error fails t.
+func holdPort(t testing.TB, reuse bool) int {
+	t.Helper()
 	syscall.ForkLock.RLock() // no child inherits the socket
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err == nil {
@@ -27,8 +37,11 @@ func RefusedAddr(t testing.TB) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = syscall.Close(fd) })
-	// Without SO_REUSEADDR: a listener that sets it (as net.Listen does)
-	// cannot share the port either.
+	if reuse {
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -36,5 +49,5 @@ func RefusedAddr(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
+	return sa.(*syscall.SockaddrInet4).Port
 }

@@ -1,6 +1,7 @@
 // Package testkit is the test scaffolding shared by the tests of every
 // module: a settable clock, a buffer safe for concurrent writers, the
-// golden-file comparison and a loopback HTTP server. Only tests import it.
+// golden-file comparison, a loopback HTTP server and loopback ports held
+// for the test (RefusedAddr, ReservePort). Only tests import it.
 package testkit
 
 import (
