@@ -183,7 +183,9 @@ func checkValues(t *testing.T, req *fasthttp.Request, r *core.Request) {
 			cts = append(cts, strings.Trim(v, " \t\r"))
 		}
 	}
-	if len(cts) > 1 {
+	if len(cts) > 1 || len(cts) == 1 && want["Content-Type"] == nil {
+		// fasthttp keeps one Content-Type, and none sent empty (f2fd95f):
+		// the Guard sees every one, as net/http has them.
 		want["Content-Type"] = cts
 	}
 	for k, vs := range want {
