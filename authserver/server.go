@@ -53,9 +53,10 @@ type Server struct {
 	allowTEAud    bool
 	assertionAlgs []string
 	maxBody       int64
-	// bodyTimeout bounds reading a request body on a server without
-	// ReadTimeout: core.BodyReadTimeout (shortened by tests).
-	bodyTimeout time.Duration
+	// bounded is route behind core.BoundBodyReads (boundBodies): a body
+	// read on a server without ReadTimeout is bounded by
+	// core.BodyReadTimeout (shortened by tests).
+	bounded http.Handler
 
 	replay replay.Store
 	steps  GrantSteps // ReplayStore and RateLimiter as one GrantSteps, or nil
@@ -128,7 +129,6 @@ func New(cfg Config) (*Server, error) {
 		strictScopes: cfg.StrictScopes,
 		allowTEAud:   cfg.AllowTokenEndpointAudience,
 		maxBody:      cfg.MaxBodyBytes,
-		bodyTimeout:  core.BodyReadTimeout,
 		log:          cfg.Logger,
 		now:          cfg.Now,
 		dummySecret:  newDummySecret(),
@@ -136,6 +136,7 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.boundBodies(core.BodyReadTimeout)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -295,11 +296,19 @@ func (s *Server) Routes() []string {
 //
 // Paths are matched exactly on r.URL.Path; anything else is 404, and a wrong
 // method is 405 with an Allow header. Responses never depend on the Host
-// header.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if body := core.SetBodyDeadline(w, r, s.bodyTimeout); body != nil {
-		defer func() { r.Body = body }()
-	}
+// header. On an http.Server without ReadTimeout every request body is
+// bounded by core.BodyReadTimeout as [core.BoundBodyReads] bounds it (its
+// one Warn, when the read deadline cannot be set, goes to Config.Logger).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.bounded.ServeHTTP(w, r) }
+
+// boundBodies puts route behind core.BoundBodyReads with timeout, logging
+// to the Server's logger.
+func (s *Server) boundBodies(timeout time.Duration) {
+	s.bounded = core.BoundBodyReads(http.HandlerFunc(s.route), core.BodyReadConfig{Timeout: timeout, Logger: s.log})
+}
+
+// route is ServeHTTP once the body is bounded.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch s.routes.match(r.URL.Path) {
 	case routeMetadata:
 		if !httpx.AllowGet(w, r) {

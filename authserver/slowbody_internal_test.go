@@ -24,7 +24,7 @@ func TestSlowBodyBounded(t *testing.T) {
 	// The control's pause (100 ms) must stay well inside the deadline on a
 	// loaded machine; the refusals must come well before the 20 s read
 	// limit (10 x the deadline, as 5 s was for 300 ms before).
-	e.s.bodyTimeout = 2 * time.Second
+	e.s.boundBodies(2 * time.Second)
 	srv := httptest.NewUnstartedServer(e.s) // no ReadTimeout
 	srv.Config.ReadHeaderTimeout = 5 * time.Second
 	srv.Start()
@@ -55,7 +55,7 @@ func TestSlowBodyBounded(t *testing.T) {
 			for {
 				if _, err := c.Read(buf); err != nil {
 					if ne, ok := err.(net.Error); ok && ne.Timeout() {
-						t.Fatalf("connection still held after %v (body deadline %v)", time.Since(start), e.s.bodyTimeout)
+						t.Fatalf("connection still held after %v (body deadline %v)", time.Since(start), 2*time.Second)
 					}
 					return // closed by the server: bounded
 				}

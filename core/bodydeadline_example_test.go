@@ -2,7 +2,9 @@ package core_test
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
@@ -10,12 +12,14 @@ import (
 
 // A server that carries MCP GET event streams cannot set ReadTimeout;
 // BoundBodyReads bounds every request body on it instead, including bodies
-// that no handler reads (refusals, health checks, 404s).
+// that no handler reads (refusals, health checks, 404s). Its logger hears
+// once if a middleware outside it hides the connection's read deadline.
 func ExampleBoundBodyReads() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/livez", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	srv := &http.Server{
-		Handler:           core.BoundBodyReads(mux),
+		Handler:           core.BoundBodyReads(mux, core.BodyReadConfig{Logger: logger}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}

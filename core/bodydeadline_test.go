@@ -2,12 +2,17 @@ package core
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -44,27 +49,18 @@ func TestBoundBodyReads(t *testing.T) {
 		}
 		_, _ = w.Write(b)
 	})
-	srv := httptest.NewUnstartedServer(boundBodyReads(mux, deadline)) // no ReadTimeout
+	srv := httptest.NewUnstartedServer(boundBodyReads(mux, BodyReadConfig{Timeout: deadline}, bodyWatchTick)) // no ReadTimeout
 	srv.Config.ReadHeaderTimeout = 5 * time.Second
 	srv.Start()
 	t.Cleanup(srv.Close)
 	addr := strings.TrimPrefix(srv.URL, "http://")
-	dial := func(t *testing.T) net.Conn {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		return c
-	}
 	for _, tc := range []struct{ name, method, path string }{
 		{"Guard refusal before the body (no token)", "POST", "/mcp"},
 		{"health route", "GET", "/livez"},
 		{"404", "POST", "/nowhere"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := dial(t)
+			c := dialBody(t, addr, 5*time.Second)
 			if _, err := io.WriteString(c, tc.method+" "+tc.path+" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +71,7 @@ func TestBoundBodyReads(t *testing.T) {
 		})
 	}
 	t.Run("slow but complete body, handler outlives the deadline", func(t *testing.T) {
-		c := dial(t)
+		c := dialBody(t, addr, 5*time.Second)
 		body := strings.Repeat("x", 64)
 		if _, err := io.WriteString(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body[:10]); err != nil {
 			t.Fatal(err)
@@ -122,18 +118,9 @@ func TestServeBoundsSlowBodies(t *testing.T) {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	addr := strings.TrimPrefix(srv.URL, "http://")
-	dial := func(t *testing.T) net.Conn {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		return c
-	}
 	auth := "Authorization: Bearer " + tokAlice + "\r\nMcp-Protocol-Version: 2025-11-25\r\n"
 	t.Run("body never comes", func(t *testing.T) {
-		c := dial(t)
+		c := dialBody(t, addr, 5*time.Second)
 		if _, err := io.WriteString(c, "POST /mcp HTTP/1.1\r\nHost: x\r\n"+auth+"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +133,7 @@ func TestServeBoundsSlowBodies(t *testing.T) {
 		}
 	})
 	t.Run("slow but complete body, handler outlives the timeout", func(t *testing.T) {
-		c := dial(t)
+		c := dialBody(t, addr, 5*time.Second)
 		body := toolCall("echo")
 		if _, err := io.WriteString(c, "POST /mcp HTTP/1.1\r\nHost: x\r\n"+auth+"Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body[:10]); err != nil {
 			t.Fatal(err)
@@ -176,5 +163,123 @@ func TestServeBoundsSlowBodies(t *testing.T) {
 			t.Fatal("reads still registered, or the watch still running")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// dialBody connects to addr, closed at t's end, with a read deadline of
+// read from now.
+func dialBody(t *testing.T, addr string, read time.Duration) net.Conn {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetReadDeadline(time.Now().Add(read))
+	return c
+}
+
+// TestBoundBodyReadsBehindOpaqueWriter: when a middleware outside
+// BoundBodyReads wraps the ResponseWriter without Unwrap, the read
+// deadline cannot be set (http.ResponseController answers
+// ErrNotSupported), and BoundBodyReads changed nothing, silently: on a
+// server without ReadTimeout a body read past the timeout was served, and
+// one trickling without end held the handler and its connection, with
+// nothing logged. It now fails closed as the Guard's own read does (the
+// read is watched and fails with a timeout at its next byte or end), and
+// one Warn per handler says why and how to fix it. A body read in time is
+// served and keeps its connection.
+func TestBoundBodyReadsBehindOpaqueWriter(t *testing.T) {
+	const timeout, tick = 300 * time.Millisecond, 50 * time.Millisecond
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	mux := http.NewServeMux()
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Errorf("read error %v, want a timeout", err)
+			}
+			http.Error(w, "slow body", http.StatusBadRequest)
+			return
+		}
+		_, _ = w.Write(b)
+	})
+	bounded := boundBodyReads(mux, BodyReadConfig{Timeout: timeout, Logger: slog.New(slog.NewTextHandler(syncWriter{&mu, &logs}, nil))}, tick)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bounded.ServeHTTP(opaqueWriter{w}, r) // a middleware outside, without Unwrap
+	})) // no ReadTimeout
+	srv.Config.ReadHeaderTimeout = 5 * time.Second
+	srv.Start()
+	t.Cleanup(srv.Close)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	body := strings.Repeat("x", 64)
+	tests := []struct {
+		name      string
+		length    int           // declared
+		pause     time.Duration // after the first byte, before the rest
+		trickle   bool          // then a byte every tick until the answer comes
+		want      int
+		wantClose bool
+	}{
+		{"body in time", len(body), timeout / 3, false, http.StatusOK, false},
+		{"rest after the timeout", len(body), 2 * timeout, false, http.StatusBadRequest, false},
+		{"never-ending body", 1 << 20, 0, true, http.StatusBadRequest, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialBody(t, addr, 10*timeout) // the old code: no answer
+			_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			start := time.Now()
+			if _, err := io.WriteString(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: "+strconv.Itoa(tc.length)+"\r\n\r\n"+body[:1]); err != nil {
+				t.Fatal(err)
+			}
+			answered := make(chan struct{})
+			sent := make(chan struct{})
+			go func() { // the rest of the body, after the pause; or a byte every tick
+				defer close(sent)
+				select {
+				case <-time.After(tc.pause):
+				case <-answered:
+					return
+				}
+				if !tc.trickle {
+					_, _ = io.WriteString(c, body[1:])
+					return
+				}
+				for i := 0; i < 1000; i++ { // well past the read deadline above
+					if _, err := io.WriteString(c, "x"); err != nil {
+						return // refused and closed
+					}
+					select {
+					case <-time.After(tick):
+					case <-answered:
+						return
+					}
+				}
+			}()
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			close(answered)
+			<-sent
+			checkAnswer(t, resp, err, start, tc.want, body)
+			if resp.StatusCode == http.StatusBadRequest {
+				if d := time.Since(start); d < timeout-tick {
+					t.Errorf("refused after %v, before the timeout %v", d, timeout)
+				}
+			}
+			if resp.Close != tc.wantClose {
+				t.Fatalf("Connection: close %v, want %v", resp.Close, tc.wantClose)
+			}
+			if tc.wantClose { // and closed: no timeout on the next read
+				if _, err := br.ReadByte(); errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("connection still open: %v", err)
+				}
+			}
+		})
+	}
+	warns := deadlineWarns(&mu, &logs)
+	if len(warns) != 1 || !strings.Contains(warns[0], "outside core.BoundBodyReads") || !strings.Contains(warns[0], "Unwrap") ||
+		!strings.Contains(warns[0], "ReadTimeout") || !strings.Contains(warns[0], "opaqueWriter") {
+		t.Fatalf("Warn lines: %q, want one naming BoundBodyReads, the writer's type, Unwrap and ReadTimeout", warns)
 	}
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -53,12 +54,13 @@ type bodyWatch struct {
 	// newWatchTicker.
 	now    func() time.Time
 	ticker func(time.Duration) watchTicker
-	log    *slog.Logger // the Guard's; nil logs nothing
+	log    *slog.Logger // the owner's; nil logs nothing
+	owner  string       // what registers the reads, as the Warn names it
+	warned atomic.Bool  // the Warn about a deadline that cannot be set was written
 
 	mu         sync.Mutex
 	head, tail *watchedRead // oldest first: reads register in start order
 	running    bool         // the ticking goroutine runs
-	warned     bool         // the Warn about a deadline that cannot be set was written
 }
 
 // watchTicker wakes a bodyWatch's goroutine every tick.
@@ -162,8 +164,7 @@ func (bw *bodyWatch) run() {
 			}
 			// The read returns a timeout error; Serve answers and closes.
 			// Without a deadline it returns errBodyTimeout at its next Read.
-			if err := http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0)); err != nil && !bw.warned {
-				bw.warned = true
+			if err := http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0)); err != nil && opaque == nil {
 				opaque, opaqueErr = w, err
 			}
 		}
@@ -172,16 +173,42 @@ func (bw *bodyWatch) run() {
 			bw.running = false
 		}
 		bw.mu.Unlock()
-		if opaque != nil && bw.log != nil {
-			bw.log.Warn("core: cannot set the read deadline of a request body: a middleware outside the Guard wraps the ResponseWriter without Unwrap, "+
-				"so a slow body is refused only when a byte or its end arrives past the body read timeout, and one that never comes holds its connection; "+
-				"give the wrapper an Unwrap method returning the ResponseWriter it wraps, put it inside the Guard, or set http.Server.ReadTimeout",
-				"writer", fmt.Sprintf("%T", opaque), "err", opaqueErr)
+		if opaque != nil {
+			bw.warnOpaque(opaque, opaqueErr)
 		}
 		if stop {
 			return
 		}
 	}
+}
+
+// warnOpaque logs, once per watch, that the read deadline of w's request
+// could not be set (err).
+func (bw *bodyWatch) warnOpaque(w http.ResponseWriter, err error) {
+	if bw.log == nil || bw.warned.Swap(true) {
+		return
+	}
+	bw.log.Warn("core: cannot set the read deadline of a request body: a middleware outside "+bw.owner+" wraps the ResponseWriter without Unwrap, "+
+		"so a slow body is refused only when a byte or its end arrives past the body read timeout, and one that never comes holds its connection; "+
+		"give the wrapper an Unwrap method returning the ResponseWriter it wraps, put it inside "+bw.owner+", or set http.Server.ReadTimeout",
+		"writer", fmt.Sprintf("%T", w), "err", err)
+}
+
+// read reads body into p for the registered read e. The read's end (an
+// error or EOF) is marked before it is returned, so that a tick between
+// it and the unregistering does not cut a read that is over (the cut
+// would fail net/http's background read, which starts at the body's end,
+// and cancel the request's context). A read the watch expired fails,
+// whatever the body returned: its deadline could not be set.
+func (e *watchedRead) read(body io.Reader, p []byte) (int, error) {
+	n, err := body.Read(p)
+	if err != nil && e.state.CompareAndSwap(readActive, readEnded) {
+		return n, err
+	}
+	if e.state.Load() == readExpired {
+		return 0, errBodyTimeout
+	}
+	return n, err
 }
 
 // timeTicker is the portable watchTicker: a time.Ticker.

@@ -242,21 +242,37 @@ func TestServeBoundsSlowBodiesBehindOpaqueWriter(t *testing.T) {
 			}
 			_, _ = io.WriteString(c, rest)
 			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-			if err != nil {
-				t.Fatalf("no answer after %v: %v", time.Since(start), err)
-			}
-			got, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tc.want {
-				t.Fatalf("status %d (%q), want %d", resp.StatusCode, got, tc.want)
-			}
-			if tc.want == http.StatusOK && string(got) != body {
-				t.Fatalf("body %q", got)
-			}
+			checkAnswer(t, resp, err, start, tc.want, body)
 			if tc.want != http.StatusOK && !resp.Close {
 				t.Error("refused, but the connection is kept")
 			}
 		})
 	}
+	warns := deadlineWarns(&mu, &logs)
+	if len(warns) != 1 || !strings.Contains(warns[0], "Unwrap") || !strings.Contains(warns[0], "ReadTimeout") || strings.Contains(warns[0], tokAlice) {
+		t.Fatalf("Warn lines about the read deadline: %q, want one naming Unwrap and ReadTimeout, without a header value", warns)
+	}
+}
+
+// checkAnswer fails t unless the answer read (resp, err) has status want
+// and, when that is 200, the body want200.
+func checkAnswer(t *testing.T, resp *http.Response, err error, start time.Time, want int, want200 string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("no answer after %v: %v", time.Since(start), err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("status %d (%q), want %d", resp.StatusCode, got, want)
+	}
+	if want == http.StatusOK && string(got) != want200 {
+		t.Fatalf("body %q", got)
+	}
+}
+
+// deadlineWarns returns the Warn lines about the read deadline in logs
+// (written under mu).
+func deadlineWarns(mu *sync.Mutex, logs *bytes.Buffer) []string {
 	mu.Lock()
 	defer mu.Unlock()
 	var warns []string
@@ -265,9 +281,7 @@ func TestServeBoundsSlowBodiesBehindOpaqueWriter(t *testing.T) {
 			warns = append(warns, l)
 		}
 	}
-	if len(warns) != 1 || !strings.Contains(warns[0], "Unwrap") || !strings.Contains(warns[0], "ReadTimeout") || strings.Contains(warns[0], tokAlice) {
-		t.Fatalf("Warn lines about the read deadline: %q, want one naming Unwrap and ReadTimeout, without a header value", warns)
-	}
+	return warns
 }
 
 // TestBodyWatchEndedReadNotCut (review-11 item 3), on the clock and ticker

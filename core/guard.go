@@ -267,7 +267,7 @@ func New(cfg Config) (*Guard, error) {
 		log:          cfg.Logger,
 		now:          cfg.Now,
 		sdkKey:       sdkTokenInfoKey(),
-		bodies:       bodyWatch{timeout: BodyReadTimeout, tick: bodyWatchTick},
+		bodies:       bodyWatch{timeout: BodyReadTimeout, tick: bodyWatchTick, owner: "the Guard"},
 	}
 	g.metadataURL, g.metadataPath = wellKnown(u)
 	g.resourcePath = u.EscapedPath()

@@ -214,7 +214,7 @@ const firstBodyBuf = 512
 // [BodyReadTimeout] (cut within a second after it; see [bodyWatch]), and
 // nothing is left once the body is in, so a slow body is bounded while
 // long-lived responses (event streams) are not. A body that
-// [BoundBodyReads] or [SetBodyDeadline] bounds already is not watched.
+// [BoundBodyReads] bounds already is not watched.
 func (hb *httpBody) ReadBody(max int64) ([]byte, error) {
 	if _, bounded := hb.r.Body.(*deadlineBody); !bounded && hb.watch != nil && hb.watch.tick > 0 {
 		if srv, ok := hb.r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout <= 0 {
@@ -229,22 +229,8 @@ func (hb *httpBody) ReadBody(max int64) ([]byte, error) {
 }
 
 // Read is the connection's body as ReadBody reads it while the watch has
-// the read registered. The read's end (an error or EOF) is marked before
-// it is returned, so that a tick between it and the unregistering does
-// not cut a read that is over (the cut would fail net/http's background
-// read, which starts at the body's end, and cancel the request's
-// context). A read the watch expired fails, whatever the body returned
-// (see [bodyWatch]: its deadline could not be set).
-func (hb *httpBody) Read(p []byte) (int, error) {
-	n, err := hb.r.Body.Read(p)
-	if err != nil && hb.entry.state.CompareAndSwap(readActive, readEnded) {
-		return n, err
-	}
-	if hb.entry.state.Load() == readExpired {
-		return 0, errBodyTimeout
-	}
-	return n, err
-}
+// the read registered ([watchedRead.read]).
+func (hb *httpBody) Read(p []byte) (int, error) { return hb.entry.read(hb.r.Body, p) }
 
 // BodyReadTimeout bounds the reading of a request body by [Guard.Serve] on
 // an http.Server without ReadTimeout. An http.Server's ReadTimeout also

@@ -94,7 +94,7 @@ func startStackWith(ctx context.Context, addr, dir string, sessionTimeout time.D
 		return nil, err
 	}
 	st.srv = &http.Server{
-		Handler:           core.BoundBodyReads(mux),
+		Handler:           core.BoundBodyReads(mux, core.BodyReadConfig{Logger: logger}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// No ReadTimeout: it would also end GET event streams.

@@ -127,7 +127,7 @@ func serveUntil(ctx context.Context, r runSpec) int {
 			// connection: without ReadTimeout (the proxy) nothing else
 			// bounds net/http's discard of an unread body before a probe,
 			// metadata or 404 answer (attack-4).
-			Handler: core.BoundBodyReads(l.handler), ReadHeaderTimeout: r.readHeader, ReadTimeout: r.read, WriteTimeout: r.write,
+			Handler: core.BoundBodyReads(l.handler, core.BodyReadConfig{Logger: r.log}), ReadHeaderTimeout: r.readHeader, ReadTimeout: r.read, WriteTimeout: r.write,
 			IdleTimeout: r.idle, MaxHeaderBytes: l.headerBytes,
 			BaseContext: func(net.Listener) context.Context { return base },
 			ErrorLog:    slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),

@@ -57,7 +57,9 @@ func MCPHandler(opts *mcp.StreamableHTTPOptions) http.Handler {
 // Shutdown of at most 2 s, after which the remaining streams are closed.
 func NewServer(h http.Handler) Server {
 	srv := &http.Server{
-		Handler:           core.BoundBodyReads(h),
+		// Nothing wraps the ResponseWriter outside BoundBodyReads here, so
+		// its read deadline can always be set and it has nothing to log.
+		Handler:           core.BoundBodyReads(h, core.BodyReadConfig{}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// No ReadTimeout: it would also end GET event streams.
