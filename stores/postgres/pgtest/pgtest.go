@@ -1,5 +1,5 @@
 // Package pgtest starts a real, throwaway PostgreSQL server for tests: initdb
-// into a temporary directory, the server on a free loopback port with its
+// into a temporary directory, the server on a reserved loopback port with its
 // unix socket in that directory, run as the "postgres" OS user when the
 // test runs as root (PostgreSQL refuses root). Stop and Start restart it on
 // the same port and data, to test outages. It is exported for the tests of
@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -24,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 	"github.com/mcpauthz/mcpauthz/stores/postgres"
 )
 
@@ -61,6 +61,12 @@ func binDir() (string, error) {
 // the test ends. A missing PostgreSQL installation fails the test.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return start(t, testkit.ReservePort)
+}
+
+// start is Start with the port of each attempt from port.
+func start(t testing.TB, port func(testing.TB) int) *Server {
+	t.Helper()
 	bin, err := binDir()
 	if err != nil {
 		t.Fatal(err)
@@ -86,13 +92,14 @@ func Start(t testing.TB) *Server {
 		}
 	}
 	s.run("initdb", "-D", s.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions")
-	// The port is picked free and released before the server binds it:
-	// another process may take it meanwhile. Retry on a fresh port.
+	// The port stays reserved for the test (bound with SO_REUSEADDR, which
+	// postgres sets too, never listening): no other listener or client is
+	// handed it, before the start or between Stop and Start. A process
+	// that picked it earlier can still bind it by number: retry on a fresh
+	// port. (postgres cannot bind port 0 and report the port.)
 	var err2 error
 	for range startAttempts {
-		if s.port, err = freePort(); err != nil {
-			t.Fatal(err)
-		}
+		s.port = port(t)
 		if err2 = s.start(); err2 == nil {
 			return s
 		}
@@ -110,15 +117,6 @@ const startAttempts = 5
 
 // errPortTaken marks a start lost to another process on the port.
 var errPortTaken = errors.New("port taken by another process")
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 func (s *Server) data() string { return filepath.Join(s.dir, "data") }
 
@@ -156,9 +154,9 @@ func (s *Server) logTail() string {
 	return "postgres log " + s.logPath() + " (last lines):\n" + strings.Join(lines, "\n")
 }
 
-// Start restarts the server after Stop, on the same port and data, and
-// waits until it accepts connections; a port taken meanwhile fails the
-// test.
+// Start restarts the server after Stop, on the same port (reserved
+// meanwhile) and data, and waits until it accepts connections; a port
+// taken all the same fails the test.
 func (s *Server) Start() {
 	s.t.Helper()
 	if err := s.start(); err != nil {
