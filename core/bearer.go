@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // MaxTokenBytes caps the length of a bearer token accepted from the
@@ -85,7 +87,7 @@ func authorizationCandidate(v string) (string, error) {
 		return "", fmt.Errorf("%w: malformed auth scheme", ErrMalformedRequest)
 	}
 	if scheme != "Bearer" && !strings.EqualFold(scheme, "Bearer") {
-		return "", fmt.Errorf("%w: scheme %q is not Bearer", ErrNoToken, scheme)
+		return "", fmt.Errorf("%w: scheme %s is not Bearer", ErrNoToken, clip.Quote(scheme, MaxLogField))
 	}
 	tok := strings.TrimLeft(rest, " ")
 	if tok == "" {

@@ -155,3 +155,19 @@ func FuzzIsToken68(f *testing.F) {
 		}
 	})
 }
+
+// TestSchemeRefusalTextBounded: the scheme of an Authorization header that
+// is not Bearer is quoted into the error with clip.Quote at MaxLogField:
+// it was quoted whole, as long as the header (net/http's limit is 1 MB).
+func TestSchemeRefusalTextBounded(t *testing.T) {
+	t.Parallel()
+	for _, scheme := range []string{strings.Repeat("a", 64<<10), strings.Repeat("~", MaxLogField)} {
+		_, err := authorizationCandidate(scheme + " x")
+		if !errors.Is(err, ErrNoToken) {
+			t.Fatalf("err = %v, want ErrNoToken", err)
+		}
+		if n := len(err.Error()); n > MaxLogField+64 {
+			t.Errorf("error text of %d bytes for a %d-byte scheme, want at most %d", n, len(scheme), MaxLogField+64)
+		}
+	}
+}
