@@ -10,8 +10,7 @@ STATICCHECK ?= staticcheck
 test: test-go test-interop test-install
 
 # test-go also runs the allocation tests once without -race: their counts
-# are exact only then (-race drops pooled objects at random and slows
-# requests past the verifier's 1 ms clock granularity).
+# are exact only then (-race drops pooled objects at random).
 test-go:
 	@set -e; for m in $(MODULES); do \
 		echo "== go test -race $$m"; \

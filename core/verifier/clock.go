@@ -29,15 +29,26 @@ const clockGranularity = time.Millisecond
 // read time.Now just before it.
 type coarseClock struct {
 	base time.Time // a time.Now reading: time.Since(base) reads the monotonic clock only
-	cur  atomic.Pointer[clockReading]
+	// The current reading, published without allocating under a sequence
+	// count: seq is odd while a refresh stores mono and lo, and a reader
+	// keeps the two only when seq was even and unchanged around its loads.
+	// Every field is atomic (the race detector sees no race, and a torn
+	// pair is seen by its seq, never used).
+	seq  atomic.Uint64
+	mono atomic.Int64 // time.Since(base) when lo was read
+	lo   atomic.Int64 // the wall clock then, as UnixNano
 }
 
 // clockReading is one time.Now reading and the interval it stands for.
-// Immutable once published.
 type clockReading struct {
 	mono   time.Duration // time.Since(base) when wall was read
 	lo, hi int64         // wall.UnixNano() and + clockGranularity
-	upper  time.Time     // wall + clockGranularity, monotonic reading kept
+	// upper is base + mono + clockGranularity: the monotonic instant
+	// clockGranularity after the reading. Its wall part is base's plus the
+	// monotonic time since, which differs from hi after a step of the wall
+	// clock; it is only compared with time.Now readings (the cache TTL,
+	// the key set's age), and those comparisons use the monotonic clock.
+	upper time.Time
 }
 
 func newCoarseClock() *coarseClock {
@@ -48,22 +59,46 @@ func newCoarseClock() *coarseClock {
 
 // read returns a reading whose interval contains the wall clock now
 // (barring a step of the wall clock in the last clockGranularity).
-func (c *coarseClock) read() *clockReading {
+func (c *coarseClock) read() clockReading {
 	el := time.Since(c.base)
-	if r := c.cur.Load(); el >= r.mono && el-r.mono < clockGranularity {
-		return r
+	if mono, lo, ok := c.load(); ok && el >= mono && el-mono < clockGranularity {
+		return c.reading(mono, lo)
 	}
 	return c.refresh()
 }
 
-// refresh reads time.Now and publishes it. Racing refreshes each publish a
-// valid reading; read checks the age of whichever it loads.
-func (c *coarseClock) refresh() *clockReading {
+// refresh reads time.Now and publishes it. Racing refreshes each publish
+// a valid reading (or leave it to the one publishing); read checks the age
+// of whichever it loads. Nothing is allocated.
+func (c *coarseClock) refresh() clockReading {
 	now := time.Now()
-	lo := now.UnixNano()
-	r := &clockReading{mono: now.Sub(c.base), lo: lo, hi: lo + int64(clockGranularity), upper: now.Add(clockGranularity)}
-	c.cur.Store(r)
-	return r
+	mono, lo := now.Sub(c.base), now.UnixNano()
+	c.publish(mono, lo)
+	return c.reading(mono, lo)
+}
+
+// load returns the published reading; ok is false when a refresh was
+// storing one meanwhile (the pair may then be torn).
+func (c *coarseClock) load() (mono time.Duration, lo int64, ok bool) {
+	s := c.seq.Load()
+	mono, lo = time.Duration(c.mono.Load()), c.lo.Load()
+	return mono, lo, s&1 == 0 && c.seq.Load() == s
+}
+
+// publish stores a reading, unless another refresh is storing one: then
+// its caller uses its reading alone.
+func (c *coarseClock) publish(mono time.Duration, lo int64) {
+	if s := c.seq.Load(); s&1 == 0 && c.seq.CompareAndSwap(s, s+1) {
+		c.mono.Store(int64(mono))
+		c.lo.Store(lo)
+		c.seq.Store(s + 2)
+	}
+}
+
+// reading is the clockReading of a time.Now reading taken mono after base,
+// with wall clock lo.
+func (c *coarseClock) reading(mono time.Duration, lo int64) clockReading {
+	return clockReading{mono: mono, lo: lo, hi: lo + int64(clockGranularity), upper: c.base.Add(mono + clockGranularity)}
 }
 
 // unixNanoBounded is t.UnixNano() for an instant before limit (which is in

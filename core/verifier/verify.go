@@ -43,7 +43,7 @@ func (v *Verifier) VerifyCached(ctx context.Context, token string) (*core.Claims
 	}
 	if v.clock != nil {
 		if e := v.cache.lookup(token); e != nil {
-			if r := v.clock.read(); e.coarseOK(r) && e.keyStillTrusted(r.upper) {
+			if r := v.clock.read(); e.coarseOK(&r) && e.keyStillTrusted(r.upper) {
 				v.lookups.Record(ctx, true)
 				return e.claims, true, nil // shared, read-only (see Verify)
 			}
