@@ -72,6 +72,22 @@ local function find()
 end
 `
 
+// trustLua defines trusted(flag): whether a restart is taken for one that
+// lost nothing (RefreshConfig.TrustAppendFsyncAlways): flag is "1" and
+// Redis runs with AOF (INFO persistence: aof_enabled:1), read once per
+// run and only when a quarantine or a family's older epoch asks. A Redis
+// restarted without AOF loaded an RDB snapshot, or nothing: its families
+// may be older than the last rotation, so they get the quarantine and
+// are refused, as without the option.
+const trustLua = `
+local aof
+local function trusted(flag)
+  if flag ~= '1' then return false end
+  if aof == nil then aof = string.find(redis.call('INFO', 'persistence'), 'aof_enabled:1', 1, true) ~= nil end
+  return aof
+end
+`
+
 var (
 	// KEYS: family, handle, subject set, epoch. ARGV: family JSON,
 	// LastUsed, client id, TTL ms, deadline ms, LastUsed ms, families per
@@ -144,20 +160,20 @@ return {0, rid}
 	// ReadTimeout), which revoked the family of a legitimate refresh. The subject's set lives as long as
 	// its longest-lived family, so RevokeSubject and the per-subject cap
 	// see a family kept alive by rotations.
-	refreshRotate = redis.NewScript(revokeLua + refreshEpochLua + findLua + `
-local trust = ARGV[7] == '1'
-if now < untl and not trust then return {3, rid, untl - now} end
+	refreshRotate = redis.NewScript(revokeLua + refreshEpochLua + findLua + trustLua + `
+local trust = ARGV[7]
+if now < untl and not trusted(trust) then return {3, rid, untl - now} end
 local fk, code, h = find()
 if code == 0 then return {0, rid} end
 if code == 1 then
   local x = redis.call('HMGET', fk, 'gen', 'sh', 'f', 'last', 'ep')
-  if tonumber(x[1]) == tonumber(ARGV[1]) + 1 and x[2] == ARGV[3] and (x[5] == rid or trust) then
+  if tonumber(x[1]) == tonumber(ARGV[1]) + 1 and x[2] == ARGV[3] and (x[5] == rid or trusted(trust)) then
     return {2, rid, x[3], x[4]}
   end
   revoke(fk)
   return {1, rid}
 end
-if h[7] ~= rid and not trust then
+if h[7] ~= rid and not trusted(trust) then
   revoke(fk)
   return {0, rid}
 end
@@ -181,12 +197,12 @@ return {2, rid, h[1], h[4]}
 	// valid), {1, rid} a remembered older generation with its secret
 	// (nothing revoked), {2, rid,
 	// family JSON, LastUsed}, {3, rid, ms left} in the quarantine.
-	refreshPeek = redis.NewScript(revokeLua + refreshEpochLua + findLua + `
-local trust = ARGV[3] == '1'
-if now < untl and not trust then return {3, rid, untl - now} end
+	refreshPeek = redis.NewScript(revokeLua + refreshEpochLua + findLua + trustLua + `
+local trust = ARGV[3]
+if now < untl and not trusted(trust) then return {3, rid, untl - now} end
 local fk, code, h = find()
 if code ~= 2 then return {code, rid} end
-if h[7] ~= rid and not trust then
+if h[7] ~= rid and not trusted(trust) then
   revoke(fk)
   return {0, rid}
 end
@@ -253,9 +269,11 @@ type RefreshConfig struct {
 	// flush every family saved before is refused and revoked (its user
 	// logs in again), since which ones lost a write cannot be told.
 	//
-	// The store cannot check the promise. If it is false (appendfsync
-	// everysec or no, no AOF, a restart from an RDB snapshot or a backup,
-	// a failover to a replica, an AOF truncated by a crash), the families
+	// The store checks one part of the promise: a Redis that runs
+	// without AOF (INFO persistence, aof_enabled:0) is not trusted, as
+	// without the option. It cannot check the rest. If that is false
+	// (appendfsync everysec or no, a restart from an RDB snapshot or a
+	// backup, a failover to a replica, an AOF truncated by a crash), the families
 	// come back as they were at the last write Redis kept: a refresh
 	// token rotated away since becomes current again, so one stolen
 	// before that rotation can be redeemed (the reuse that should revoke

@@ -101,3 +101,66 @@ func replID(t *testing.T, c *redis.Client) string {
 	t.Fatal("no master_replid in INFO replication")
 	return ""
 }
+
+// TestRefreshTrustNeedsAOF: RefreshConfig.TrustAppendFsyncAlways is not
+// honoured by a Redis that runs without AOF: the redis-server above is
+// restarted with appendonly no (its configuration lost at 3 a.m.) and
+// loads an RDB snapshot taken one rotation earlier, so the family is back
+// one generation, and the token rotated away since is current again. The
+// trusted store treats that restart as the default store does (the
+// quarantine, then the family is unknown), instead of taking the stale
+// family, and its revived token, as they are.
+func TestRefreshTrustNeedsAOF(t *testing.T) {
+	t.Parallel()
+	aof := "yes"
+	p := redisproc.Start(t, redisproc.Options{
+		Dir: filepath.Join(t.TempDir(), "redis"),
+		Args: func(port int, dir string) ([]string, error) {
+			return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+				"--save", "", "--appendonly", aof, "--appendfsync", "always",
+				"--maxmemory", "256mb", "--maxmemory-policy", "noeviction", "--loglevel", "warning"}, nil
+		},
+	})
+	o, err := ClientOptions("redis://" + p.Addr() + "/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	const quarantine = 300 * time.Millisecond
+	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: "{durable-noaof}:", Timeout: 3 * time.Second},
+		Quarantine: quarantine, TrustAppendFsyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := s.Save(ctx, rtok("f", 1), authserver.RefreshFamily{ID: "f", ClientID: "app", Subject: "alice", Created: now, LastUsed: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Rotate(ctx, rtok("f", 1), rsec("f", 2), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil { // the snapshot: generation 2 current
+		t.Fatal(err)
+	}
+	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 3), time.Now()); err != nil { // in the AOF only
+		t.Fatal(err)
+	}
+	p.Stop()
+	aof = "no"
+	p.Restart()
+	reconnected(t, c)
+	if n, err := c.DBSize(ctx).Result(); err != nil || n == 0 {
+		t.Fatalf("%d keys after the restart (%v): the snapshot was not loaded", n, err)
+	}
+	_, err = s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now())
+	var qe *QuarantineError
+	if !errors.As(err, &qe) {
+		t.Fatalf("the token rotated away before the restart, after a restart without AOF: %v, want a QuarantineError", err)
+	}
+	time.Sleep(time.Until(qe.Until) + 20*time.Millisecond)
+	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now()); !errors.Is(err, authserver.ErrRefreshUnknown) {
+		t.Fatalf("after the quarantine: %v, want ErrRefreshUnknown (log in again)", err)
+	}
+}
