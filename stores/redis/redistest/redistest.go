@@ -4,7 +4,8 @@
 //
 // The process is started by stores/redis/internal/redisproc: it is ready
 // when the server started here answers on the port (its pid, not a stray
-// server's), a port taken meanwhile is retried on a fresh one, a failure
+// server's), the port stays reserved for the test (a restart finds it
+// free), a port taken all the same is retried on a fresh one, a failure
 // shows the tail of the server's log, and the server dies with the test
 // (t.Cleanup, and Pdeathsig on Linux).
 package redistest
@@ -48,8 +49,9 @@ func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
 // Pid is the server's process id (0 while stopped).
 func (s *Server) Pid() int { return s.p.Pid() }
 
-// Start starts the server again after Stop, on the same port, and waits
-// until it answers (at most 15 s); a port taken meanwhile fails the test.
+// Start starts the server again after Stop, on the same port, reserved
+// meanwhile, and waits until it answers (at most 15 s); a port taken all
+// the same fails the test.
 func (s *Server) Start() {
 	s.t.Helper()
 	s.p.Restart()

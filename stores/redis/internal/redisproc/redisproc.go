@@ -1,11 +1,15 @@
 // Package redisproc starts redis-server processes for tests (plain
 // servers, Sentinels, Cluster nodes) with one set of rules:
 //
-//   - The port is picked free on loopback and released before the server
-//     binds it, so another process may take it meanwhile. A server that
-//     fails to bind ("Address already in use"), or a port that answers
-//     with another process's pid, is a collision: the attempt is killed
-//     and retried on a fresh port, with a fresh directory.
+//   - The port is reserved on loopback for the test (testkit.ReservePort:
+//     bound, never listening, with SO_REUSEADDR, which redis-server sets
+//     too), so no other listener or client is handed it, before the start
+//     or between a Stop and a Restart. A process that picked the same port
+//     earlier can still bind it by number: a server that fails to bind
+//     ("Address already in use"), or a port that answers with another
+//     process's pid, is a collision: the attempt is killed and retried on
+//     a fresh port, with a fresh directory. (redis-server cannot bind port
+//     0 and report it: "port 0" turns TCP off.)
 //   - The server is ready when INFO on its port names the pid of the
 //     process started here (process_id), never when some server answers.
 //   - The server's output goes to a log file in its throwaway directory;
@@ -20,7 +24,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +33,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // Defaults of Options.
@@ -84,9 +89,7 @@ func Start(t testing.TB, o Options) *Proc {
 	t.Cleanup(p.Stop)
 	var err error
 	for range o.Attempts {
-		if p.port, err = FreePort(); err != nil {
-			t.Fatal(err)
-		}
+		p.port = testkit.ReservePort(t)
 		if err = p.start(true); err == nil {
 			return p
 		}
@@ -117,7 +120,8 @@ func (p *Proc) Pid() int {
 func (p *Proc) Dir() string { return p.o.Dir }
 
 // Restart starts the server again on the same port after Stop (its
-// clients know only that address). A port taken meanwhile fails the test.
+// clients know only that address), which stayed reserved meanwhile; a
+// port taken all the same (see the package doc) fails the test.
 func (p *Proc) Restart() {
 	p.t.Helper()
 	if p.cmd != nil {
@@ -244,14 +248,4 @@ func (p *Proc) info() (string, error) {
 func (p *Proc) logBytes() []byte {
 	b, _ := os.ReadFile(p.logPath())
 	return b
-}
-
-// FreePort returns a port that was free on 127.0.0.1 a moment ago.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
