@@ -69,8 +69,14 @@ type OAuthError struct {
 
 func (e *OAuthError) Error() string {
 	s := fmt.Sprintf("client: %s endpoint error %s (HTTP %d)", e.Endpoint, clip.Quote(e.Code, core.MaxLogField), e.Status)
-	if e.Description != "" {
-		s += ": " + e.Description
+	if d := e.Description; d != "" {
+		for i := 0; i < len(d); i++ {
+			if d[i] < 0x20 || d[i] > 0x7e { // outside RFC 6749 §5.2's set: a line break would forge a log line
+				d = clip.Quote(d, core.MaxLogField)
+				break
+			}
+		}
+		s += ": " + d
 	}
 	return s
 }

@@ -70,3 +70,21 @@ func TestTokenResponseTextBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestOAuthErrorDescriptionText: an error_description outside RFC 6749
+// §5.2's printable ASCII (a line break that forges a log line, other
+// control characters) is quoted into the error text; a valid one is
+// appended as sent.
+func TestOAuthErrorDescriptionText(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ desc, want string }{
+		{"denied by policy", `client: token endpoint error "invalid_grant" (HTTP 400): denied by policy`},
+		{"denied\n[ok] granted", `client: token endpoint error "invalid_grant" (HTTP 400): "denied\n[ok] granted"`},
+		{"caf\u00e9\x7f", `client: token endpoint error "invalid_grant" (HTTP 400): "café\x7f"`},
+	} {
+		e := &OAuthError{Code: "invalid_grant", Description: tc.desc, Status: 400, Endpoint: "token"}
+		if got := e.Error(); got != tc.want {
+			t.Errorf("Error() = %s, want %s", got, tc.want)
+		}
+	}
+}
