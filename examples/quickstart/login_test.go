@@ -156,9 +156,12 @@ func TestLoginErrorHidesCode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	st := quietStack(ctx, t)
-	dead := httptest.NewServer(http.NotFoundHandler())
+	// The redirect URI's server closes every connection without an
+	// answer. It keeps its port: a closed one goes to the next listener,
+	// which could answer.
+	dead := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
+	defer dead.Close()
 	redirect := dead.URL + "/callback"
-	dead.Close() // nothing listens there any more
 	u := st.ASIssuer + "/authorize?response_type=code&client_id=" + publicClientID + "&redirect_uri=" + redirect +
 		"&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=s1"
 	_, err := browserLogin(ctx, u, "alice", demoPassword, "allow")
