@@ -86,7 +86,7 @@ func AuthServer(ctx context.Context, args []string, stdout, stderr io.Writer, op
 		return fail("%v", err)
 	}
 	return serveUntil(ctx, runSpec{
-		name: name, log: log, stdout: stdout, stderr: stderr,
+		name: name, log: log, stdout: stdout, stderr: stderr, listen: opts.Listen,
 		public:     listener{addr: *listen, handler: public, headerBytes: asHeaderBytes, tls: tlsCfg},
 		health:     listener{addr: *healthListen, handler: health, headerBytes: probeHeaderBytes},
 		readHeader: defaultReadHeaderTimeout, read: defaultASReadTimeout, write: defaultASReadTimeout,

@@ -98,7 +98,7 @@ func Proxy(ctx context.Context, args []string, stdout, stderr io.Writer, opts Op
 		return fail("%v", err)
 	}
 	return serveUntil(ctx, runSpec{
-		name: name, log: log, stdout: stdout, stderr: stderr,
+		name: name, log: log, stdout: stdout, stderr: stderr, listen: opts.Listen,
 		public: listener{addr: pc.Listen, handler: public, headerBytes: headerBytes, tls: tlsCfg},
 		health: listener{addr: pc.HealthListen, handler: health, headerBytes: probeHeaderBytes},
 		// No ReadTimeout or WriteTimeout: they would cut event streams

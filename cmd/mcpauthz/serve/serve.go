@@ -40,6 +40,14 @@ type Options struct {
 	// (authserver.LoadOptions.Stores). Its Logger is replaced by the
 	// command's. OPTIONAL.
 	AuthServer authserver.LoadOptions
+	// Listen opens the listener of each address the command serves (the
+	// public one, then the health one when set); the command closes it
+	// when it stops. OPTIONAL; default net.Listen("tcp", addr). A program
+	// that runs a command in-process can hand over listeners it opened
+	// itself: a test whose files name the command's address before it
+	// starts, where a port picked free and released could be taken
+	// meanwhile.
+	Listen func(addr string) (net.Listener, error)
 }
 
 // hint is added to a start-up error about an unregistered store kind in
@@ -108,8 +116,9 @@ type runSpec struct {
 	readHeader, idle time.Duration
 	read, write      time.Duration // 0 = none
 	shutdown         time.Duration
-	announce         func(url string) string // the line printed once serving
-	beforeDrain      func()                  // OPTIONAL
+	listen           func(addr string) (net.Listener, error) // Options.Listen
+	announce         func(url string) string                 // the line printed once serving
+	beforeDrain      func()                                  // OPTIONAL
 }
 
 // serveUntil listens, prints the announce line (and the probes' address),
@@ -137,10 +146,17 @@ func serveUntil(ctx context.Context, r runSpec) int {
 	if r.health.addr != "" {
 		specs = append(specs, r.health)
 	}
+	listen := r.listen
+	if listen == nil {
+		listen = func(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+	}
 	var servers []*http.Server
 	var lns []net.Listener
 	for _, l := range specs {
-		ln, err := net.Listen("tcp", l.addr)
+		ln, err := listen(l.addr)
+		if err == nil && ln == nil {
+			err = fmt.Errorf("listen %s: Options.Listen returned no listener", l.addr)
+		}
 		if err != nil {
 			for _, o := range lns {
 				o.Close()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -18,9 +19,9 @@ import (
 func TestKeyCheckFromConfig(t *testing.T) {
 	srv := redistest.Start(t)
 	dir := t.TempDir()
-	addrs := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	lns := []net.Listener{listen(t), listen(t), listen(t)}
 	file := func(key string) string {
-		return `issuer: http://` + addrs[0] + `
+		return `issuer: http://` + lns[0].Addr().String() + `
 resources: [{id: "http://127.0.0.1:1/mcp", scopes: [mcp:tools]}]
 signing_keys: [{file: ` + key + `}]
 stores: {kind: redis, options: {url: "` + srv.URL() + `"}}
@@ -29,10 +30,10 @@ stores: {kind: redis, options: {url: "` + srv.URL() + `"}}
 	writeFiles(t, dir, map[string]string{"as-key.pem": keyPEM(t), "stale-key.pem": keyPEM(t),
 		"as.yaml": file("as-key.pem"), "stale.yaml": file("stale-key.pem")})
 	var urls []string
-	for _, a := range addrs[:2] {
-		urls = append(urls, start(t, "authserver", "-config", filepath.Join(dir, "as.yaml"), "-listen", a))
+	for _, ln := range lns[:2] {
+		urls = append(urls, start(t, ln, "authserver", "-config", filepath.Join(dir, "as.yaml")))
 	}
-	u, log := startLogged(t, "authserver", "-config", filepath.Join(dir, "stale.yaml"), "-listen", addrs[2])
+	u, log := startLogged(t, lns[2], "authserver", "-config", filepath.Join(dir, "stale.yaml"))
 	urls = append(urls, u)
 	// the public /readyz hides the cause; the log names it
 	if l := log.String(); !strings.Contains(l, "signing keys disagree") || !strings.Contains(l, "1 of 3 replicas publish") {

@@ -55,7 +55,7 @@ run "mcpauthz-redis <command> -h" for the flags of a command.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, options())
 	stop()
 	os.Exit(code)
 }
@@ -66,16 +66,18 @@ func options() serve.Options {
 	return serve.Options{Name: "mcpauthz-redis", Config: guard, AuthServer: as}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// run runs the command of args; o are the serving commands' options
+// (options(), or with Listen set by a test).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, o serve.Options) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
 	switch args[0] {
 	case "authserver":
-		return serve.AuthServer(ctx, args[1:], stdout, stderr, options())
+		return serve.AuthServer(ctx, args[1:], stdout, stderr, o)
 	case "proxy":
-		return serve.Proxy(ctx, args[1:], stdout, stderr, options())
+		return serve.Proxy(ctx, args[1:], stdout, stderr, o)
 	case "policy-notify":
 		return policyNotify(ctx, args[1:], stdout, stderr)
 	case "revoke-refresh":

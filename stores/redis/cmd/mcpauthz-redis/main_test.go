@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -27,34 +28,45 @@ import (
 	"github.com/mcpauthz/mcpauthz/stores/redis/redistest"
 )
 
-// freeAddr returns a loopback address nobody listens on now.
-func freeAddr(t *testing.T) string {
+// listen opens a loopback listener for a command the test starts: its
+// address goes into the files, and start hands the listener itself to
+// the command (serve.Options.Listen), so the port is never released for
+// another process to take. It closes when the test ends at the latest.
+func listen(t *testing.T) net.Listener {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	ln := testkit.Listen(t)
+	t.Cleanup(func() { _ = ln.Close() })
+	return ln
 }
 
 // start runs one command of the binary until the test ends and returns
-// the URL of its start line ("<name> <cmd>: serving URL ...").
-func start(t *testing.T, args ...string) string {
+// the URL of its start line ("<name> <cmd>: serving URL ..."). With ln,
+// the command serves ln (-listen is its address).
+func start(t *testing.T, ln net.Listener, args ...string) string {
 	t.Helper()
-	u, _ := startLogged(t, args...)
+	u, _ := startLogged(t, ln, args...)
 	return u
 }
 
 // startLogged is start, also returning the command's stderr (its log).
-func startLogged(t *testing.T, args ...string) (string, *testkit.Buffer) {
+func startLogged(t *testing.T, ln net.Listener, args ...string) (string, *testkit.Buffer) {
 	t.Helper()
+	o := options()
+	if ln != nil {
+		args = append(args, "-listen", ln.Addr().String())
+		o.Listen = func(addr string) (net.Listener, error) {
+			if addr != ln.Addr().String() {
+				return nil, fmt.Errorf("test: no listener for %s", addr)
+			}
+			return ln, nil
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	pr, pw := io.Pipe()
 	stderr := &testkit.Buffer{}
 	go func() {
-		done <- run(ctx, args, pw, stderr)
+		done <- run(ctx, args, pw, stderr, o)
 		pw.Close()
 	}()
 	t.Cleanup(func() {
@@ -114,9 +126,9 @@ const secret = "a-client-secret-of-some-length"
 func startCluster(t *testing.T, redisURL string) *cluster {
 	t.Helper()
 	c := &cluster{dir: t.TempDir()}
-	asAddrs := []string{freeAddr(t), freeAddr(t)}
-	proxyAddrs := []string{freeAddr(t), freeAddr(t)}
-	c.issuer, c.resource = "http://"+asAddrs[0], "http://"+proxyAddrs[0]+"/mcp"
+	asLns := []net.Listener{listen(t), listen(t)}
+	proxyLns := []net.Listener{listen(t), listen(t)}
+	c.issuer, c.resource = "http://"+asLns[0].Addr().String(), "http://"+proxyLns[0].Addr().String()+"/mcp"
 	hash, err := authserver.HashSecret(secret)
 	if err != nil {
 		t.Fatal(err)
@@ -148,11 +160,11 @@ proxy: {upstream: "` + up.URL + `/mcp"}
 `
 	writeFiles(t, c.dir, map[string]string{"as.yaml": c.asYAML, "guard.yaml": guardYAML, "as-key.pem": keyPEM(t)})
 	t.Setenv("CODE_KEY", "B/Etam1/aHL4TsTUscyaBkg8EgVNqwSqMd1x5DvxVTo=") // 32 random bytes (openssl rand -base64 32)
-	for _, a := range asAddrs {
-		c.asURLs = append(c.asURLs, start(t, "authserver", "-config", filepath.Join(c.dir, "as.yaml"), "-listen", a))
+	for _, ln := range asLns {
+		c.asURLs = append(c.asURLs, start(t, ln, "authserver", "-config", filepath.Join(c.dir, "as.yaml")))
 	}
-	for _, a := range proxyAddrs {
-		c.proxyURLs = append(c.proxyURLs, start(t, "proxy", "-config", filepath.Join(c.dir, "guard.yaml"), "-listen", a))
+	for _, ln := range proxyLns {
+		c.proxyURLs = append(c.proxyURLs, start(t, ln, "proxy", "-config", filepath.Join(c.dir, "guard.yaml")))
 	}
 	return c
 }
@@ -277,7 +289,7 @@ func TestReplicasFromConfig(t *testing.T) {
 
 	t.Run("redis down at start: the replica starts not ready and recovers", func(t *testing.T) {
 		srv.Stop()
-		u := start(t, "authserver", "-config", filepath.Join(c.dir, "as.yaml"), "-listen", "127.0.0.1:0")
+		u := start(t, nil, "authserver", "-config", filepath.Join(c.dir, "as.yaml"), "-listen", "127.0.0.1:0")
 		resp, err := http.Get(u + "/readyz")
 		if err != nil {
 			t.Fatal(err)
@@ -324,7 +336,7 @@ func TestUnknownKindFailsStart(t *testing.T) {
 	}
 	for _, tc := range tests {
 		var stderr testkit.Buffer
-		if code := run(context.Background(), tc.args, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
+		if code := run(context.Background(), tc.args, io.Discard, &stderr, options()); code != 2 || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, stderr.String(), tc.want)
 		}
 	}

@@ -22,8 +22,8 @@ import (
 func TestPolicyNotify(t *testing.T) {
 	srv := redistest.Start(t)
 	dir := t.TempDir()
-	asAddr, proxyAddr := freeAddr(t), freeAddr(t)
-	issuer, resource := "http://"+asAddr, "http://"+proxyAddr+"/mcp"
+	asLn, proxyLn := listen(t), listen(t)
+	issuer, resource := "http://"+asLn.Addr().String(), "http://"+proxyLn.Addr().String()+"/mcp"
 	hash, err := authserver.HashSecret(secret)
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +52,8 @@ proxy: {upstream: "` + up.URL + `/mcp"}
 		"policy.csv": "p, *, server, connect, allow\np, *, *, list, allow\n",
 		"plain.yaml": "resource: " + resource + "\nissuers: [{issuer: \"" + issuer + "\"}]\nauthenticate_only: true\n",
 	})
-	asURL := start(t, "authserver", "-config", filepath.Join(dir, "as.yaml"), "-listen", asAddr)
-	proxyURL, proxyLog := startLogged(t, "proxy", "-config", filepath.Join(dir, "guard.yaml"), "-listen", proxyAddr)
+	asURL := start(t, asLn, "authserver", "-config", filepath.Join(dir, "as.yaml"))
+	proxyURL, proxyLog := startLogged(t, proxyLn, "proxy", "-config", filepath.Join(dir, "guard.yaml"))
 	// A watcher says "replicas": the memory session store is warned about.
 	for _, want := range []string{"policy watcher on Redis", "stores are per process (memory) but the file suggests several replicas", "policy.watcher (replicas notified together)"} {
 		if !strings.Contains(proxyLog.String(), want) {
@@ -76,7 +76,7 @@ proxy: {upstream: "` + up.URL + `/mcp"}
 	}
 	var out, errOut testkit.Buffer
 	start := time.Now()
-	if code := run(context.Background(), []string{"policy-notify", "-config", filepath.Join(dir, "guard.yaml")}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "sent") {
+	if code := run(context.Background(), []string{"policy-notify", "-config", filepath.Join(dir, "guard.yaml")}, &out, &errOut, options()); code != 0 || !strings.Contains(out.String(), "sent") {
 		t.Fatalf("policy-notify: exit %d, %s%s", code, out.String(), errOut.String())
 	}
 	for {
@@ -93,7 +93,7 @@ proxy: {upstream: "` + up.URL + `/mcp"}
 
 	srv.Stop()
 	errOut = testkit.Buffer{}
-	if code := run(context.Background(), []string{"policy-notify", "-config", filepath.Join(dir, "guard.yaml")}, io.Discard, &errOut); code != 1 {
+	if code := run(context.Background(), []string{"policy-notify", "-config", filepath.Join(dir, "guard.yaml")}, io.Discard, &errOut, options()); code != 1 {
 		t.Fatalf("policy-notify with Redis down: exit %d, %s", code, errOut.String())
 	}
 	for _, tc := range []struct {
@@ -105,7 +105,7 @@ proxy: {upstream: "` + up.URL + `/mcp"}
 		{[]string{"policy-notify", "-config", filepath.Join(dir, "plain.yaml")}, "has no policy.watcher of kind redis"},
 	} {
 		var e testkit.Buffer
-		if code := run(context.Background(), tc.args, io.Discard, &e); code != 2 || !strings.Contains(e.String(), tc.want) {
+		if code := run(context.Background(), tc.args, io.Discard, &e, options()); code != 2 || !strings.Contains(e.String(), tc.want) {
 			t.Errorf("%v: exit %d, %q, want %q", tc.args, code, e.String(), tc.want)
 		}
 	}

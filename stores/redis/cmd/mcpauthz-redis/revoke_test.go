@@ -74,7 +74,7 @@ clients:
 	}
 	cmd := func(args ...string) (int, string) {
 		var out, errOut bytes.Buffer
-		code := run(ctx, append([]string{"revoke-refresh"}, args...), &out, &errOut)
+		code := run(ctx, append([]string{"revoke-refresh"}, args...), &out, &errOut, options())
 		return code, out.String() + errOut.String()
 	}
 	as := filepath.Join(dir, "as.yaml")

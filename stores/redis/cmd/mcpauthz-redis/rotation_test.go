@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -31,8 +32,8 @@ func TestCodeKeyRotationFromConfig(t *testing.T) {
 	srv := redistest.Start(t)
 	up := storetest.NewUpstream(t, "mcp-as", nil)
 	dir := t.TempDir()
-	addrs := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
-	issuer, resource := "http://"+addrs[0], "http://127.0.0.1:1/mcp"
+	lns := []net.Listener{listen(t), listen(t), listen(t)}
+	issuer, resource := "http://"+lns[0].Addr().String(), "http://127.0.0.1:1/mcp"
 	const redirect = "http://127.0.0.1/callback"
 	file := func(current, previous string) string {
 		doc := `issuer: ` + issuer + `
@@ -58,8 +59,8 @@ broker:
 	t.Setenv("NEW_KEY", "hQpkHQCcTNZJCEQZoae9wu4JJ7wDhXSUhDx326yc9OA=")
 	t.Setenv("UP_SECRET", "up-secret")
 	var step []string // base URL of the replica at step 1, 2, 3
-	for i, a := range addrs {
-		step = append(step, start(t, "authserver", "-config", filepath.Join(dir, []string{"step1.yaml", "step2.yaml", "step3.yaml"}[i]), "-listen", a))
+	for i, ln := range lns {
+		step = append(step, start(t, ln, "authserver", "-config", filepath.Join(dir, []string{"step1.yaml", "step2.yaml", "step3.yaml"}[i])))
 	}
 	jar, _ := cookiejar.New(nil) // one host (127.0.0.1): the cookie goes to every replica
 	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

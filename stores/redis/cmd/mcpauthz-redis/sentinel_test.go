@@ -24,8 +24,8 @@ func TestSentinelFromConfig(t *testing.T) {
 	ctx := context.Background()
 	t.Setenv("REDIS_PASSWORD", pass)
 	dir := t.TempDir()
-	asAddr, proxyAddr := freeAddr(t), freeAddr(t)
-	issuer, resource := "http://"+asAddr, "http://"+proxyAddr+"/mcp"
+	asLn, proxyLn := listen(t), listen(t)
+	issuer, resource := "http://"+asLn.Addr().String(), "http://"+proxyLn.Addr().String()+"/mcp"
 	hash, err := authserver.HashSecret(secret)
 	if err != nil {
 		t.Fatal(err)
@@ -58,8 +58,8 @@ stores:
 proxy: {upstream: "` + up.URL + `/mcp"}
 `,
 	})
-	asURL, asLog := startLogged(t, "authserver", "-config", filepath.Join(dir, "as.yaml"), "-listen", asAddr)
-	proxyURL, proxyLog := startLogged(t, "proxy", "-config", filepath.Join(dir, "guard.yaml"), "-listen", proxyAddr)
+	asURL, asLog := startLogged(t, asLn, "authserver", "-config", filepath.Join(dir, "as.yaml"))
+	proxyURL, proxyLog := startLogged(t, proxyLn, "proxy", "-config", filepath.Join(dir, "guard.yaml"))
 	for _, want := range []string{`redis="sentinel master \"` + redisha.Master + `\" via `, "sender=rueidis"} {
 		if !strings.Contains(asLog.String(), want) {
 			t.Fatalf("AS log lacks %q:\n%s", want, asLog.String())
