@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -88,6 +89,7 @@ func FuzzHTTPRequest(f *testing.F) {
 	f.Add("DELETE /a%20b/c?x=%zz HTTP/1.1\r\nHost: [::1]:8080\r\nmcp-session-id: s1\r\nAccept: a\r\nAccept: b\r\n\r\n")
 	f.Add("GET //evil.example/x HTTP/1.1\r\nHost: h\r\n\r\n")
 	f.Add("POST http://example.com/mcp HTTP/1.1\r\nHost: other\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\nabc")
+	f.Add("POST /mcp HTTP/1.1\r\nHost: h\r\nAuthorization:\tBearer x\t\r\nMcp-Session-Id: \ta \t\r\n\r\n")
 	app := fiber.New()
 	f.Fuzz(func(t *testing.T, raw string) {
 		var req fasthttp.Request
@@ -161,7 +163,7 @@ func referenceHTTPRequest(ctx context.Context, c *fiber.Ctx) (*http.Request, err
 	}
 	req.Header.VisitAll(func(k, v []byte) {
 		if string(k) != "Host" {
-			r.Header.Add(string(k), string(v))
+			r.Header.Add(string(k), strings.Trim(string(v), " \t")) // OWS trimmed, as by net/http
 		}
 	})
 	return r, nil

@@ -304,6 +304,7 @@ func httpRequest(ctx context.Context, c *fiber.Ctx, body []byte) (*http.Request,
 		if string(k) == "Host" {
 			return
 		}
+		v = trimOWS(v) // fasthttp keeps tabs around a value, net/http does not (nor does the Guard)
 		if key := canonical(k); key == "Authorization" {
 			fields = append(fields, field{key: key, end: -1, s: tok.intern(v)})
 		} else {
