@@ -424,7 +424,7 @@ type streamWriter struct {
 	cut       bool          // the handler panicked while streaming (set by recovered)
 	refused   bool          // an inline handler flushed: its writes fail (set by refuseFlush)
 	returned  bool          // the handler returned: later writes fail (set by finish)
-	sending   int           // writes of a stream sending a chunk; chunks is closed once none is and returned is set
+	sending   int           // writes (and the first Flush) sending a chunk; chunks is closed once none is and returned is set
 	ready     chan struct{} // closed on the first Flush, or when the handler returned
 	chunks    chan []byte   // made by the first Flush; closed when the handler returned
 	gone      chan struct{} // made by the first Flush; closed when the stream writer stopped
@@ -497,11 +497,7 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 	case <-gone:
 		n, err = 0, errGone
 	}
-	w.mu.Lock()
-	if w.sending--; w.sending == 0 && w.returned {
-		close(chunks) // the handler returned while this write was sending
-	}
-	w.mu.Unlock()
+	w.sent(chunks)
 	return n, err
 }
 
@@ -523,6 +519,7 @@ func (w *streamWriter) Flush() {
 	w.chunks, w.gone = make(chan []byte, 16), make(chan struct{})
 	first, chunks, gone := bytes.Clone(w.resp.Body()), w.chunks, w.gone
 	w.resp.ResetBody()
+	w.sending++
 	w.mu.Unlock()
 	close(w.ready)
 	if len(first) > 0 {
@@ -531,6 +528,17 @@ func (w *streamWriter) Flush() {
 		case <-gone:
 		}
 	}
+	w.sent(chunks)
+}
+
+// sent ends a send on chunks (sending): the last one closes chunks when
+// the handler returned meanwhile (finish left it open).
+func (w *streamWriter) sent(chunks chan []byte) {
+	w.mu.Lock()
+	if w.sending--; w.sending == 0 && w.returned {
+		close(chunks)
+	}
+	w.mu.Unlock()
 }
 
 // refuseFlush is the Flush of an inline writer, whose response cannot

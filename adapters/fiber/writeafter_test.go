@@ -115,3 +115,39 @@ func TestWriteRacingReturn(t *testing.T) {
 		}
 	}
 }
+
+// TestFlushRacingReturn: a goroutine of the handler whose first Flush
+// races the handler's return (its buffered bytes sent as the stream's
+// first chunk while finish ends the stream) never sends on the stream's
+// closed channel.
+func TestFlushRacingReturn(t *testing.T) {
+	done := make(chan struct{}, 1)
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Post("/", func(c *fiber.Ctx) error {
+		c.SetUserContext(core.WithPrincipal(c.UserContext(), &core.Principal{Subject: "alice"}))
+		return c.Next()
+	}, Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("first"))
+		started := make(chan struct{})
+		go func() {
+			close(started)
+			w.(http.Flusher).Flush()
+			done <- struct{}{}
+		}()
+		<-started
+	})))
+	for i := range 4000 { // bounded; on main one run in two or three panicked
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}"))
+		req.Header.Set("Authorization", "Bearer x")
+		resp, err := app.Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		<-done
+		if string(got) != "first" {
+			t.Fatalf("round %d: body %q, want the bytes written before the flush", i, got)
+		}
+	}
+}
