@@ -111,3 +111,35 @@ func TestCheckHeaderReader(t *testing.T) {
 		})
 	}
 }
+
+// nilEmbeddedFields embeds a nil *HeaderFields: its values are read
+// through Values.
+type nilEmbeddedFields struct {
+	*HeaderFields
+	h http.Header
+}
+
+func (f nilEmbeddedFields) Values(name string) []string { return f.h.Values(name) }
+
+// TestCheckNilEmbeddedHeaderFields: a Request.Fields whose type embeds a
+// nil *HeaderFields is read through its Values, as one embedding none;
+// Check dereferenced the nil pointer (a panic on every request).
+func TestCheckNilEmbeddedHeaderFields(t *testing.T) {
+	t.Parallel()
+	g := newGuard(t, func(*Config) {})
+	for _, tc := range []struct {
+		name  string
+		r     *Request
+		allow bool
+	}{
+		{"allowed", post(tokAlice, toolCall("ls")), true},
+		{"denied", post(tokAlice, toolCall("rm")), false},
+		{"no token", post("", toolCall("ls")), false},
+	} {
+		r := *tc.r
+		r.Header, r.Fields = nil, nilEmbeddedFields{h: tc.r.Header}
+		if _, err := g.Check(context.Background(), &r); (err == nil) != tc.allow {
+			t.Errorf("%s: err %v, want allowed %v", tc.name, err, tc.allow)
+		}
+	}
+}

@@ -27,11 +27,12 @@ const gatherMax = 16
 // embedded HeaderFields when it has one, else one name at a time.
 func (h *reqHeader) gatherFrom(f HeaderReader) {
 	if fh, ok := f.(fieldsHolder); ok {
-		hf := fh.headerFields()
-		h.ins = inspect.Header{ProtocolVersion: hf.ProtocolVersion, SessionID: hf.SessionID, ContentType: hf.ContentType,
-			ContentEncoding: hf.ContentEncoding, Method: hf.Method, Name: hf.Name}
-		h.authorization, h.origin, h.requestID, h.lastEventID = hf.Authorization, hf.Origin, hf.RequestID, hf.LastEventID
-		return
+		if hf := fh.headerFields(); hf != nil { // nil: an embedded *HeaderFields never set, read through Values
+			h.ins = inspect.Header{ProtocolVersion: hf.ProtocolVersion, SessionID: hf.SessionID, ContentType: hf.ContentType,
+				ContentEncoding: hf.ContentEncoding, Method: hf.Method, Name: hf.Name}
+			h.authorization, h.origin, h.requestID, h.lastEventID = hf.Authorization, hf.Origin, hf.RequestID, hf.LastEventID
+			return
+		}
 	}
 	h.ins = inspect.Header{
 		ProtocolVersion: f.Values(inspect.HeaderProtocolVersion),
