@@ -43,6 +43,7 @@ const (
 //	timeout: 1s                # OPTIONAL: DefaultTimeout, bound of each operation
 //	quarantine: 12m            # OPTIONAL, authorization server only: DefaultQuarantine (at most 1h)
 //	sender: rueidis            # OPTIONAL, authorization server only: ReplayConfig.Sender (below)
+//	trust_append_fsync_always: false  # OPTIONAL, authorization server only: RefreshConfig.TrustAppendFsyncAlways (below)
 //
 // Every client is built with the bounds of [ClientOptions]: dial 1 s,
 // read and write 500 ms, pool wait 500 ms, one command retry, each
@@ -59,6 +60,13 @@ const (
 // answers 503 within 2 × timeout whatever Redis does (docs/deployment.md,
 // "Time to a 503"); without it, within timeout. When it cannot reach Redis
 // at start, the grant store runs without it (a warning says so).
+//
+// trust_append_fsync_always: true sets the broker's refresh store's
+// RefreshConfig.TrustAppendFsyncAlways (default false): only for one
+// redis-server without replicas, run with appendonly yes and appendfsync
+// always (read the field's doc first). It is refused with sentinel (a
+// Sentinel-managed master has replicas) and without a broker (no refresh
+// store to apply it to).
 type FileOptions struct {
 	URL string
 	// SentinelMaster and SentinelAddrs name a Sentinel-managed master;
@@ -75,6 +83,8 @@ type FileOptions struct {
 	Timeout            time.Duration
 	Quarantine         time.Duration
 	Sender             string
+	// TrustAppendFsyncAlways is trust_append_fsync_always.
+	TrustAppendFsyncAlways bool
 }
 
 // fileUse is who reads the options: what keys they may hold.
@@ -86,8 +96,9 @@ const (
 	useWatcher                // policy.watcher.options of the Guard's file
 )
 
-// ParseFileOptions reads stores.options. quarantine and sender are
-// accepted only when replay is true (the authorization server's file).
+// ParseFileOptions reads stores.options. quarantine, sender and
+// trust_append_fsync_always are accepted only when replay is true (the
+// authorization server's file).
 func ParseFileOptions(options map[string]any, replay bool) (FileOptions, error) {
 	use := useGuard
 	if replay {
@@ -100,7 +111,7 @@ func parseFileOptions(options map[string]any, use fileUse, path string) (FileOpt
 	var o FileOptions
 	known := []string{"url", "sentinel", "cluster", "username", "password", "db", "prefix", "timeout"}
 	if use == useAS {
-		known = append(known, "quarantine", "sender")
+		known = append(known, "quarantine", "sender", "trust_append_fsync_always")
 	}
 	at := func(k string) string { return path + "." + k }
 	for _, k := range slices.Sorted(maps.Keys(options)) {
@@ -137,6 +148,11 @@ func parseFileOptions(options map[string]any, use fileUse, path string) (FileOpt
 			} else {
 				o.Quarantine = d
 			}
+		case "trust_append_fsync_always":
+			var ok bool
+			if o.TrustAppendFsyncAlways, ok = v.(bool); !ok {
+				err = fmt.Errorf("%s: must be true or false", at(k))
+			}
 		case "sentinel":
 			err = o.parseSentinel(at(k), v)
 		case "cluster":
@@ -164,6 +180,8 @@ func parseFileOptions(options map[string]any, use fileUse, path string) (FileOpt
 		return o, fmt.Errorf("%s: username, password and db go into the url", path)
 	case len(o.ClusterAddrs) > 0 && options["db"] != nil:
 		return o, fmt.Errorf("%s.db: Redis Cluster has only database 0", path)
+	case o.TrustAppendFsyncAlways && o.SentinelMaster != "":
+		return o, fmt.Errorf("%s.trust_append_fsync_always: a Sentinel-managed master has replicas, and a failover to one may lose acknowledged writes", path)
 	case len(o.ClusterAddrs) > 0 && o.Prefix != "" && !hasHashTag(o.Prefix):
 		return o, fmt.Errorf("%s.prefix: with cluster it must hold a hash tag such as \"{acme-prod}:\", so that each script's keys are in one slot", path)
 	}

@@ -56,6 +56,8 @@ func fileClient(options map[string]any, use fileUse, path string, log *slog.Logg
 // 2 × leeway + replay_clock_skew, or with a broker login_lifetime +
 // leeway + 2 × replay_clock_skew if longer): identifiers accepted before
 // a failover could be redeemed again after it.
+// stores.options.trust_append_fsync_always sets the refresh store's
+// RefreshConfig.TrustAppendFsyncAlways (an error without a broker).
 func AuthServerStores(ctx context.Context, options map[string]any, cfg *authserver.Config) (io.Closer, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: AuthServerStores needs the authserver.Config to install into", ErrInvalidConfig)
@@ -85,7 +87,7 @@ func AuthServerStores(ctx context.Context, options map[string]any, cfg *authserv
 			cl = append(cl, rueidisCloser{snd})
 		}
 	}
-	if err := installAuthStores(ctx, rc, cfg); err != nil {
+	if err := installAuthStores(ctx, rc, o.TrustAppendFsyncAlways, cfg); err != nil {
 		_ = cl.Close()
 		return nil, err
 	}
@@ -99,18 +101,22 @@ func AuthServerStores(ctx context.Context, options map[string]any, cfg *authserv
 	return cl, nil
 }
 
-func installAuthStores(ctx context.Context, rc ReplayConfig, cfg *authserver.Config) error {
+func installAuthStores(ctx context.Context, rc ReplayConfig, trust bool, cfg *authserver.Config) error {
 	base := rc.Config
 	gs, err := NewGrantStore(ctx, rc)
 	if err != nil {
 		return err
 	}
 	cfg.ReplayStore, cfg.RateLimiter = gs, gs
+	if trust && cfg.Broker == nil {
+		return fmt.Errorf("%w: stores.options.trust_append_fsync_always: applies to the broker's refresh tokens, and the file has no broker", ErrInvalidConfig)
+	}
 	if b := cfg.Broker; b != nil {
 		if b.MaxRefreshFamilies != 0 {
 			return errors.New("broker.max_refresh_families bounds the memory store only; Redis bounds each user's families (RefreshLimits): remove it")
 		}
-		rs, err := NewRefreshStore(RefreshConfig{Config: base, IdleLifetime: b.RefreshIdleLifetime, AbsoluteLifetime: b.RefreshAbsoluteLifetime, Quarantine: rc.Quarantine})
+		rs, err := NewRefreshStore(RefreshConfig{Config: base, IdleLifetime: b.RefreshIdleLifetime, AbsoluteLifetime: b.RefreshAbsoluteLifetime,
+			Quarantine: rc.Quarantine, TrustAppendFsyncAlways: trust})
 		if err != nil {
 			return err
 		}

@@ -72,21 +72,43 @@ local function find()
 end
 `
 
-// trustLua defines trusted(flag): whether a restart is taken for one that
-// lost nothing (RefreshConfig.TrustAppendFsyncAlways): flag is "1" and
-// Redis runs with AOF (INFO persistence: aof_enabled:1), read once per
-// run and only when a quarantine or a family's older epoch asks. A Redis
-// restarted without AOF loaded an RDB snapshot, or nothing: its families
-// may be older than the last rotation, so they get the quarantine and
-// are refused, as without the option.
+// trustLua follows refreshEpochLua (it reads its INFO replication, info)
+// in the rotate and peek scripts, whose flag is "0" without
+// RefreshConfig.TrustAppendFsyncAlways, else how long (ms) replication
+// seen suspends it. seeReplication(flag), run first, sets the mark
+// KEYS[#KEYS - 1] when the option is on and Redis shows replication: it
+// is not a master, a replica is connected, or master_replid2 is not all
+// zeros (this server is a replica promoted since it started: a failover,
+// which may have lost acknowledged writes). trusted(flag) then answers
+// whether a restart is taken for one that lost nothing: the option is
+// on, this run saw no replication, the mark is not there (it is in the
+// dataset, so a replica that copied it keeps the trust off after its
+// promotion and its restart), and Redis runs with AOF (INFO persistence:
+// aof_enabled:1; a Redis restarted without AOF loaded an RDB snapshot,
+// or nothing, so its families may be older than the last rotation). The
+// mark and AOF are read once per run, only when a quarantine or a
+// family's older epoch asks; otherwise the families get the quarantine
+// and are refused, as without the option.
 const trustLua = `
-local aof
+local replicated, trust_ok
+local function seeReplication(flag)
+  if flag == '0' then return end
+  if not (string.match(info, 'role:master%s') and string.match(info, 'connected_slaves:0%s') and string.match(info, 'master_replid2:0+%s')) then
+    redis.call('SET', KEYS[#KEYS - 1], '1', 'PX', flag)
+    replicated = true
+  end
+end
 local function trusted(flag)
-  if flag ~= '1' then return false end
-  if aof == nil then aof = string.find(redis.call('INFO', 'persistence'), 'aof_enabled:1', 1, true) ~= nil end
-  return aof
+  if flag == '0' or replicated then return false end
+  if trust_ok == nil then
+    trust_ok = redis.call('EXISTS', KEYS[#KEYS - 1]) == 0 and string.find(redis.call('INFO', 'persistence'), 'aof_enabled:1', 1, true) ~= nil
+  end
+  return trust_ok
 end
 `
+
+// refreshTrustOffKey is the key (after the prefix) of trustLua's mark.
+const refreshTrustOffKey = "refresh:replicated"
 
 var (
 	// KEYS: family, handle, subject set, epoch. ARGV: family JSON,
@@ -144,10 +166,11 @@ redis.call('SADD', KEYS[3], KEYS[1])
 if redis.call('PTTL', KEYS[3]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[3], ARGV[4]) end
 return {0, rid}
 `)
-	// KEYS: handle, epoch. ARGV: generation, secret hash, next secret
-	// hash, now (RFC 3339), now ms, idle lifetime ms, "1" to trust the
-	// dataset (TrustAppendFsyncAlways: no quarantine, a family of an
-	// earlier epoch is taken to the current one), the epoch this
+	// KEYS: handle, trust mark, epoch. ARGV: generation, secret hash,
+	// next secret hash, now (RFC 3339), now ms, idle lifetime ms, the
+	// trust flag (trustLua; when trusted, TrustAppendFsyncAlways: no
+	// quarantine, a family of an earlier epoch is taken to the current
+	// one), the epoch this
 	// process saw, quarantine ms. Returns {0, rid} unknown (a family of an
 	// earlier epoch is revoked), {1, rid} reused (family revoked),
 	// {2, rid, family JSON, LastUsed before}, {3, rid, ms left} in the
@@ -162,6 +185,7 @@ return {0, rid}
 	// see a family kept alive by rotations.
 	refreshRotate = redis.NewScript(revokeLua + refreshEpochLua + findLua + trustLua + `
 local trust = ARGV[7]
+seeReplication(trust)
 if now < untl and not trusted(trust) then return {3, rid, untl - now} end
 local fk, code, h = find()
 if code == 0 then return {0, rid} end
@@ -190,8 +214,8 @@ if h[6] then
 end
 return {2, rid, h[1], h[4]}
 `)
-	// KEYS: handle, epoch. ARGV: generation, secret hash, "1" to trust
-	// the dataset (as refreshRotate), the epoch this process saw,
+	// KEYS: handle, trust mark, epoch. ARGV: generation, secret hash,
+	// the trust flag (as refreshRotate), the epoch this process saw,
 	// quarantine ms. Returns {0, rid} unknown (a family of an
 	// earlier epoch included, which it revokes: no token of it can be
 	// valid), {1, rid} a remembered older generation with its secret
@@ -199,6 +223,7 @@ return {2, rid, h[1], h[4]}
 	// family JSON, LastUsed}, {3, rid, ms left} in the quarantine.
 	refreshPeek = redis.NewScript(revokeLua + refreshEpochLua + findLua + trustLua + `
 local trust = ARGV[3]
+seeReplication(trust)
 if now < untl and not trusted(trust) then return {3, rid, untl - now} end
 local fk, code, h = find()
 if code ~= 2 then return {code, rid} end
@@ -269,11 +294,22 @@ type RefreshConfig struct {
 	// flush every family saved before is refused and revoked (its user
 	// logs in again), since which ones lost a write cannot be told.
 	//
-	// The store checks one part of the promise: a Redis that runs
-	// without AOF (INFO persistence, aof_enabled:0) is not trusted, as
-	// without the option. It cannot check the rest. If that is false
-	// (appendfsync everysec or no, a restart from an RDB snapshot or a
-	// backup, a failover to a replica, an AOF truncated by a crash), the families
+	// The store checks the parts of the promise Redis shows: a Redis that
+	// runs without AOF (INFO persistence, aof_enabled:0) is not trusted,
+	// as without the option; nor is one that shows replication (INFO
+	// replication): not a master, a replica connected, or a promoted
+	// replica (master_replid2, the replication id of the master it
+	// followed, is not all zeros until it restarts). Once Rotate or Peek
+	// sees replication, a mark in Redis keeps the trust off for
+	// AbsoluteLifetime after the last time it was seen (every family that
+	// was there then has expired by the end); the mark is copied to
+	// replicas, so a failover to one and a restart of the promoted server
+	// keep the trust off. A failover is not seen when no Rotate or Peek
+	// ran between a replica's attaching and the promoted server's restart
+	// (it then looks like a restart): with the option, run no replica at
+	// all. The store cannot check the rest. If that is false (appendfsync
+	// everysec or no, a restart from an RDB snapshot or a backup, a
+	// failover not seen, an AOF truncated by a crash), the families
 	// come back as they were at the last write Redis kept: a refresh
 	// token rotated away since becomes current again, so one stolen
 	// before that rotation can be redeemed (the reuse that should revoke
@@ -315,8 +351,10 @@ type RefreshStore struct {
 	limits     authserver.RefreshLimits
 	quarantine time.Duration
 	epoch      epochMemo
-	// trust is "1" with RefreshConfig.TrustAppendFsyncAlways: the rotate
-	// and peek scripts then ignore the quarantine and the family's epoch.
+	// trust is "0", or with RefreshConfig.TrustAppendFsyncAlways the
+	// absolute lifetime in ms, for which replication seen suspends it: the
+	// rotate and peek scripts then ignore the quarantine and the family's
+	// epoch when trustLua's trusted says so.
 	trust string
 }
 
@@ -340,14 +378,14 @@ func NewRefreshStore(cfg RefreshConfig) (*RefreshStore, error) {
 	}
 	s := &RefreshStore{base: b, idle: cfg.IdleLifetime, abs: cfg.AbsoluteLifetime, limits: limits,
 		quarantine: cmp.Or(cfg.Quarantine, DefaultQuarantine), trust: "0"}
-	if cfg.TrustAppendFsyncAlways {
-		s.trust = "1"
-	}
 	if s.idle == 0 {
 		s.idle = authserver.DefaultRefreshIdleLifetime
 	}
 	if s.abs == 0 {
 		s.abs = authserver.DefaultRefreshAbsoluteLifetime
+	}
+	if cfg.TrustAppendFsyncAlways {
+		s.trust = strconv.FormatInt(ms(s.abs), 10)
 	}
 	return s, nil
 }
@@ -411,7 +449,7 @@ func (s *RefreshStore) Rotate(ctx context.Context, t authserver.RefreshToken, ne
 	nowText, _ := now.MarshalText()
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	res, err := refreshRotate.Run(ctx, s.c, []string{s.key("rh", t.Handle), s.prefix + epochKey},
+	res, err := refreshRotate.Run(ctx, s.c, []string{s.key("rh", t.Handle), s.prefix + refreshTrustOffKey, s.prefix + epochKey},
 		strconv.FormatUint(t.Generation, 10), t.SecretHash, nextSecretHash, nowText, now.UnixMilli(), ms(s.idle),
 		s.trust, s.epoch.get(), ms(s.quarantine)).Slice()
 	if err != nil {
@@ -427,7 +465,7 @@ func (s *RefreshStore) Peek(ctx context.Context, t authserver.RefreshToken) (aut
 	}
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	res, err := refreshPeek.Run(ctx, s.c, []string{s.key("rh", t.Handle), s.prefix + epochKey},
+	res, err := refreshPeek.Run(ctx, s.c, []string{s.key("rh", t.Handle), s.prefix + refreshTrustOffKey, s.prefix + epochKey},
 		strconv.FormatUint(t.Generation, 10), t.SecretHash, s.trust, s.epoch.get(), ms(s.quarantine)).Slice()
 	if err != nil {
 		return authserver.RefreshFamily{}, unavailable("refresh peek script", err)

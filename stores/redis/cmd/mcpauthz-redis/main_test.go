@@ -331,7 +331,7 @@ func TestUnknownKindFailsStart(t *testing.T) {
 	}{
 		{[]string{"authserver", "-config", filepath.Join(dir, "as.yaml")}, `unknown store kind "memcached" (this program registers: memory, redis)`},
 		{[]string{"proxy", "-config", filepath.Join(dir, "guard.yaml")}, `unknown store "memcache" (registered: memory, redis)`},
-		{[]string{"authserver", "-config", filepath.Join(dir, "bad.yaml")}, `stores.options.host: unknown key (known: url, sentinel, cluster, username, password, db, prefix, timeout, quarantine, sender)`},
+		{[]string{"authserver", "-config", filepath.Join(dir, "bad.yaml")}, `stores.options.host: unknown key (known: url, sentinel, cluster, username, password, db, prefix, timeout, quarantine, sender, trust_append_fsync_always)`},
 		{[]string{"explain"}, `unknown command "explain"`},
 	}
 	for _, tc := range tests {
