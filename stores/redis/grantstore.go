@@ -37,7 +37,14 @@ import (
 // restart or data loss. A call that charged keeps its answer under its
 // answer key, and the same call sent again (go-redis resends after a read
 // timeout) returns that answer without running a step: its limits are
-// charged once.
+// charged once. A run that stops at an error (a bucket holding anything
+// but a finite number, which only a write from outside these scripts
+// makes; a malformed epoch key) keeps what the steps before it wrote and
+// saves no answer, as separate calls through the Limiter and the replay
+// store would: the call fails closed (503), and the same call sent again
+// charges the steps before once more (its own marks pass) and fails at
+// the same step, as a new call would. Nothing is ever under-charged: an
+// answer is saved only by a run that completed.
 //
 // It is written for a short run per grant: one TIME, no closures, GETs
 // only of the keys a step needs (the global failure bucket only for a
