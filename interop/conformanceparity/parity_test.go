@@ -3,7 +3,9 @@ package conformanceparity
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +26,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/casbinauthz"
 	"github.com/mcpauthz/mcpauthz/coretest"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // policy allows every tool, resource and prompt of the conformance server
@@ -87,34 +91,129 @@ func TestConformanceParity(t *testing.T) {
 	}
 }
 
-// startServer starts the go-sdk conformance server on a free loopback port
-// and returns its base URL once it accepts connections.
+// startServer starts the go-sdk conformance server on a loopback port
+// and returns its base URL once it accepts connections. The server cannot
+// bind port 0 and report it (it logs the address it was given), so its
+// port is reserved for the test (testkit.ReservePort); a bind that fails
+// all the same (a process that picked that port by number) ends the
+// server, which is started again on a fresh port, startAttempts times at
+// most.
 func startServer(t *testing.T, bin string, stateless bool) string {
 	t.Helper()
+	return startServerOn(t, bin, stateless, testkit.ReservePort)
+}
+
+const (
+	startAttempts = 5
+	startTimeout  = 20 * time.Second
+	outputTail    = 4 << 10 // bytes of the server's output in a failure
+)
+
+// errPortTaken marks a start whose bind failed.
+var errPortTaken = errors.New("port taken by another process")
+
+// startServerOn is startServer with the port of each attempt from port.
+func startServerOn(t *testing.T, bin string, stateless bool, port func(testing.TB) int) string {
+	t.Helper()
+	var err error
+	for range startAttempts {
+		p := port(t)
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+		out := &testkit.Buffer{}
+		if err = runServer(t, bin, p, stateless, out); err == nil {
+			return "http://" + addr
+		}
+		o := out.String()
+		if len(o) > outputTail {
+			o = o[len(o)-outputTail:]
+		}
+		err = fmt.Errorf("conformance server on %s: %w; its output:\n%s", addr, err, o)
+		if !errors.Is(err, errPortTaken) {
+			break
+		}
+		t.Logf("%v\nretrying on a fresh port", err)
+	}
+	t.Fatal(err)
+	return ""
+}
+
+// TestStartServerRetriesTakenPort: the first port offered is held by a
+// listener of ours (what a process binding it by number would do); the
+// conformance server fails to bind it and is started again on the next.
+// It needs only go (the server is built from the module cache).
+func TestStartServerRetriesTakenPort(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "everything-server")
+	if out, err := exec.Command("go", "build", "-o", bin, serverPkg).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", serverPkg, err, out)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-http", addr, fmt.Sprintf("-stateless=%v", stateless))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		cancel()
+	defer l.Close()
+	taken := l.Addr().(*net.TCPAddr).Port
+	calls := 0
+	u := startServerOn(t, bin, true, func(t testing.TB) int {
+		calls++
+		if calls == 1 {
+			return taken
+		}
+		return testkit.ReservePort(t)
+	})
+	if calls != 2 || u == "http://"+l.Addr().String() {
+		t.Fatalf("%d ports offered, server at %s (taken %d): the taken port was not retried", calls, u, taken)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(u + "/")
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return "http://" + addr
+	resp.Body.Close()
+}
+
+// runServer starts the server on 127.0.0.1:port, its output to out and
+// the test's stderr, and waits until it listens there (at most
+// startTimeout; on Linux the listener must be the server's, see
+// listening) or exits: a failed bind is errPortTaken. A started server
+// is stopped when the test ends.
+func runServer(t *testing.T, bin string, port int, stateless bool, out *testkit.Buffer) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	cmd := exec.CommandContext(ctx, bin, "-http", addr, fmt.Sprintf("-stateless=%v", stateless))
+	cmd.Stdout = io.MultiWriter(os.Stderr, out)
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		cancel()
+		return err
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	stop := func() { cancel(); <-exited }
+	for deadline := time.Now().Add(startTimeout); ; {
+		select {
+		case <-exited:
+			cancel()
+			if strings.Contains(out.String(), "address already in use") {
+				return errPortTaken
+			}
+			return fmt.Errorf("exited (%v) before accepting connections", cmd.ProcessState)
+		default:
+		}
+		ok, err := listening(cmd.Process.Pid, port)
+		if ok {
+			t.Cleanup(stop)
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("conformance server did not start on %s: %v", addr, err)
+			stop()
+			return fmt.Errorf("not listening within %v (%v)", startTimeout, err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		select { // the next dial, or the exit at once
+		case <-exited:
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 
