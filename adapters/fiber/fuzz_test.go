@@ -108,8 +108,16 @@ func FuzzHTTPRequest(f *testing.F) {
 		}
 		c := app.AcquireCtx(&fctx)
 		defer app.ReleaseCtx(c)
+		// The reference reads a copy of its own: fasthttp rewrites the
+		// request URI once a call parsed it with the Host (":///0" with
+		// Host "#" reads "/0" first, "/" after Host), so each side must
+		// start from the request as read.
+		var fref fasthttp.RequestCtx
+		fref.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4000}, nil)
+		cref := app.AcquireCtx(&fref)
+		defer app.ReleaseCtx(cref)
 		ctx := context.WithValue(context.Background(), fuzzKey{}, 1)
-		want, werr := referenceHTTPRequest(ctx, c)
+		want, werr := referenceHTTPRequest(ctx, cref)
 		body := bytes.Clone(c.Request().Body())
 		got, gerr := httpRequest(ctx, c, body)
 		if (werr == nil) != (gerr == nil) {
