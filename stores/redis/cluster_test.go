@@ -31,6 +31,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 const (
@@ -76,10 +77,10 @@ func roundRobin(t *testing.T, ln net.Listener, backends []string, hits []atomic.
 		},
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: idleConnTimeout},
 	}
-	serve(t, ln, rp)
+	testkit.Serve(t, ln, rp)
 }
 
-// idleConnTimeout is the IdleConnTimeout of the clients of serve's
+// idleConnTimeout is the IdleConnTimeout of the clients of testkit.Serve's
 // servers, less than half their ReadHeaderTimeout (5 s), which closes a
 // connection no request used yet: a transport keeps idle, unused, the
 // connection it dialed for a request that took a freed one meanwhile. With
@@ -87,24 +88,6 @@ func roundRobin(t *testing.T, ln net.Listener, backends []string, hits []atomic.
 // POST sent on the closing connection failed (the proxy cannot send its
 // body again: 502; 1 in 1,000 requests under load).
 const idleConnTimeout = 2 * time.Second
-
-func serve(t *testing.T, ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadTimeout: 10 * time.Second, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-}
-
-func listen(t *testing.T) net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ln
-}
 
 // lastForwarded is Config.ClientAddress behind the proxy: the address the
 // proxy appended, never one the client could set.
@@ -136,7 +119,7 @@ func newCluster(t *testing.T, srv *redisServer, rl authserver.RateLimit, quarant
 		return k
 	}
 	c := &cluster{idpKey: gen(), cliKey: gen(), signKey: gen(), redis: srv, counters: make([]atomic.Int64, replicas)}
-	ln := listen(t)
+	ln := testkit.Listen(t)
 	c.url = "http://" + ln.Addr().String()
 	hash, err := authserver.HashSecret(clSecret)
 	if err != nil {
@@ -199,8 +182,8 @@ func newCluster(t *testing.T, srv *redisServer, rl authserver.RateLimit, quarant
 			t.Fatal(err)
 		}
 		c.as = append(c.as, as)
-		bl := listen(t)
-		serve(t, bl, as)
+		bl := testkit.Listen(t)
+		testkit.Serve(t, bl, as)
 		backends = append(backends, "http://"+bl.Addr().String())
 	}
 	roundRobin(t, ln, backends, c.counters)
@@ -582,11 +565,11 @@ func guards(t *testing.T, c *cluster) string {
 		h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
 		mux := http.NewServeMux()
 		httpmcp.Register(mux, g, httpmcp.SDKHandler(h))
-		ln := listen(t)
-		serve(t, ln, mux)
+		ln := testkit.Listen(t)
+		testkit.Serve(t, ln, mux)
 		backends = append(backends, "http://"+ln.Addr().String())
 	}
-	ln := listen(t)
+	ln := testkit.Listen(t)
 	roundRobin(t, ln, backends, nil)
 	return "http://" + ln.Addr().String() + "/mcp"
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/authserver"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // stallProxy forwards TCP to Redis. Stalled, it swallows what a client
@@ -34,7 +35,7 @@ type stallProxy struct {
 }
 
 func startStallProxy(t *testing.T, target string, resetAfter time.Duration) *stallProxy {
-	p := &stallProxy{ln: listen(t), target: target, resetAfter: resetAfter, conns: map[net.Conn]bool{}}
+	p := &stallProxy{ln: testkit.Listen(t), target: target, resetAfter: resetAfter, conns: map[net.Conn]bool{}}
 	go p.accept()
 	t.Cleanup(func() {
 		_ = p.ln.Close()
@@ -143,7 +144,7 @@ func fileASWith(t *testing.T, options map[string]any, edit func(*authserver.Conf
 		return k
 	}
 	c := &cluster{cliKey: gen(), signKey: gen(), idpKey: gen()}
-	ln := listen(t)
+	ln := testkit.Listen(t)
 	c.url = "http://" + ln.Addr().String()
 	hash, err := authserver.HashSecret(clSecret)
 	if err != nil {
@@ -173,7 +174,7 @@ func fileASWith(t *testing.T, options map[string]any, edit func(*authserver.Conf
 	if err != nil {
 		t.Fatal(err)
 	}
-	serve(t, ln, as)
+	testkit.Serve(t, ln, as)
 	return c, gs
 }
 
