@@ -3,7 +3,7 @@
 package testkit
 
 import (
-	"net"
+	"strconv"
 	"testing"
 )
 
@@ -13,11 +13,5 @@ import (
 // error fails t.
 func RefusedAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
+	return "127.0.0.1:" + strconv.Itoa(releasedPort(t))
 }

@@ -15,6 +15,13 @@ import (
 // fails t.
 func ReservePort(t testing.TB) int {
 	t.Helper()
+	return releasedPort(t)
+}
+
+// releasedPort returns a port of 127.0.0.1 that was free when a listener
+// took it, closed since. An error fails t.
+func releasedPort(t testing.TB) int {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

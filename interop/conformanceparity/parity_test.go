@@ -146,10 +146,7 @@ func TestStartServerRetriesTakenPort(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, serverPkg).CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", serverPkg, err, out)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := testkit.Listen(t) // what another process's server would hold
 	defer l.Close()
 	taken := l.Addr().(*net.TCPAddr).Port
 	calls := 0

@@ -36,10 +36,7 @@ func TestStartIsThisRun(t *testing.T) {
 // ours (what another test's server would do); postgres fails to bind it,
 // and the start is retried on a fresh port.
 func TestTakenPortRetried(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := testkit.Listen(t) // what another process's server would hold
 	defer l.Close()
 	taken := l.Addr().(*net.TCPAddr).Port
 	calls := 0

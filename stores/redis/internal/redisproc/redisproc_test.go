@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 func plainArgs(port int, dir string) ([]string, error) {
@@ -54,10 +56,7 @@ func TestStartRestart(t *testing.T) {
 // ours (what another test's server would do); the attempt is detected as
 // a collision (bind failed) and retried on a fresh port.
 func TestCollisionRetried(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := testkit.Listen(t) // what another process's server would hold
 	defer l.Close()
 	taken := l.Addr().(*net.TCPAddr).Port
 	calls := 0
