@@ -28,6 +28,7 @@ type tokenCache struct {
 	maxBytes int
 	bytes    int // sum of the entries' size
 	ttl      time.Duration
+	clock    *coarseClock // the verifier's coarse clock, or nil (Config.Now)
 }
 
 // entryOverhead approximates what an entry holds besides the token and its
@@ -70,6 +71,11 @@ type cacheEntry struct {
 	// The same window narrowed by the TTL, as Unix nanoseconds for the
 	// coarse clock's hits (coarseOK): fromNs <= now < toNs.
 	fromNs, toNs int64
+	// untilOff is until as an offset from the coarse clock's base
+	// (coarseClock.deadline), set by put when the verifier has one: a
+	// coarse hit needs the reading's upper before it, an integer compare
+	// on the clock get uses (math.MinInt64, never a coarse hit, without).
+	untilOff time.Duration
 	// kc is the issuer's key set when it can tell whether key is still
 	// in it (keyContainer), else nil.
 	kc keyContainer
@@ -117,10 +123,11 @@ func (e *cacheEntry) setCoarseWindow() {
 // TTL) at every instant of r's interval [lo, hi]: then it passes at the
 // instant the wall clock is in. False does not mean the token fails: the
 // caller decides it again with an exact clock reading. The TTL is also
-// checked on the monotonic clock (r.upper against until, as get does), so
-// that a step of the wall clock back does not lengthen it.
+// checked on the monotonic clock (r's upper offset against untilOff, as get
+// compares time.Now readings with until), so that a step of the wall clock
+// back does not lengthen it.
 func (e *cacheEntry) coarseOK(r *clockReading) bool {
-	return r.lo >= e.fromNs && r.hi < e.toNs && r.upper.Before(e.until)
+	return r.lo >= e.fromNs && r.hi < e.toNs && r.upper() < e.untilOff
 }
 
 // timesOK reports whether checkTimes passes at now (see setWindow).
@@ -130,19 +137,23 @@ func (e *cacheEntry) timesOK(now time.Time) bool {
 
 // keyContainer is implemented by key sets that can tell whether a key is
 // still current at a time read from the verifier's clock, which is the key
-// set's too (jose.StaticKeySet, jose.RemoteKeySet, discoveryKeySet).
+// set's too (jose.StaticKeySet, jose.RemoteKeySet, discoveryKeySet), at the
+// instant elapsed after base: on the exact path a time.Now reading and 0,
+// on a coarse hit the coarse clock's base and the reading's upper, so that
+// the hit builds no time.Time.
 type keyContainer interface {
-	ContainsAt(k *jose.PublicKey, now time.Time) bool
+	ContainsSince(k *jose.PublicKey, base time.Time, elapsed time.Duration) bool
 }
 
 // keyStillTrusted reports whether the verifying key is still in its key
-// set at now. Key sets that cannot tell are trusted until the entry's TTL.
-func (e *cacheEntry) keyStillTrusted(now time.Time) bool {
-	return e.kc == nil || e.kc.ContainsAt(e.key, now)
+// set at the instant elapsed after base. Key sets that cannot tell are
+// trusted until the entry's TTL.
+func (e *cacheEntry) keyStillTrusted(base time.Time, elapsed time.Duration) bool {
+	return e.kc == nil || e.kc.ContainsSince(e.key, base, elapsed)
 }
 
-func newTokenCache(c CacheConfig) *tokenCache {
-	t := &tokenCache{max: c.MaxEntries, maxBytes: c.MaxBytes, ttl: c.TTL}
+func newTokenCache(c CacheConfig, clock *coarseClock) *tokenCache {
+	t := &tokenCache{max: c.MaxEntries, maxBytes: c.MaxBytes, ttl: c.TTL, clock: clock}
 	if t.max == 0 {
 		t.max = DefaultCacheEntries
 	}
@@ -187,6 +198,10 @@ func (t *tokenCache) get(token string, now time.Time) (*cacheEntry, bool) {
 func (t *tokenCache) put(token string, e *cacheEntry, now time.Time) {
 	e.token = token
 	e.until = now.Add(t.ttl)
+	e.untilOff = math.MinInt64
+	if t.clock != nil {
+		e.untilOff = t.clock.deadline(e.until)
+	}
 	e.setWindow()
 	e.setCoarseWindow()
 	e.size = entrySize(token, e.claims)

@@ -190,7 +190,7 @@ func TestCacheBytesBounded(t *testing.T) {
 func TestCacheKeyCollision(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
-	tc := newTokenCache(CacheConfig{})
+	tc := newTokenCache(CacheConfig{}, nil)
 	tail := strings.Repeat("s", keyLen)
 	a, b := "aaaa.bbbb."+tail, "cccc.dddd."+tail
 	if cacheKey(a) != cacheKey(b) || a == b {

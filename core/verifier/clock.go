@@ -29,6 +29,10 @@ const clockGranularity = time.Millisecond
 // read time.Now just before it.
 type coarseClock struct {
 	base time.Time // a time.Now reading: time.Since(base) reads the monotonic clock only
+	// baseMono is whether base carries a monotonic reading (it does but in
+	// a testing/synctest bubble): then readings are offsets on the
+	// monotonic clock, else on the wall clock (see deadline).
+	baseMono bool
 	// The current reading, published without allocating under a sequence
 	// count: seq is odd while a refresh stores mono and lo, and a reader
 	// keeps the two only when seq was even and unchanged around its loads.
@@ -43,16 +47,17 @@ type coarseClock struct {
 type clockReading struct {
 	mono   time.Duration // time.Since(base) when wall was read
 	lo, hi int64         // wall.UnixNano() and + clockGranularity
-	// upper is base + mono + clockGranularity: the monotonic instant
-	// clockGranularity after the reading. Its wall part is base's plus the
-	// monotonic time since, which differs from hi after a step of the wall
-	// clock; it is only compared with time.Now readings (the cache TTL,
-	// the key set's age), and those comparisons use the monotonic clock.
-	upper time.Time
 }
+
+// upper is the offset from base clockGranularity after the reading: the
+// latest instant a hit decided on it can happen at. It is compared with
+// offsets of the same clock (deadline), never turned into a time.Time on a
+// hit.
+func (r *clockReading) upper() time.Duration { return r.mono + clockGranularity }
 
 func newCoarseClock() *coarseClock {
 	c := &coarseClock{base: time.Now()}
+	c.baseMono = c.base != c.base.Round(0)
 	c.refresh()
 	return c
 }
@@ -61,7 +66,8 @@ func newCoarseClock() *coarseClock {
 // (barring a step of the wall clock in the last clockGranularity).
 func (c *coarseClock) read() clockReading {
 	el := time.Since(c.base)
-	if mono, lo, ok := c.load(); ok && el >= mono && el-mono < clockGranularity {
+	// 0 <= el-mono < clockGranularity, in one unsigned comparison.
+	if mono, lo, ok := c.load(); ok && uint64(el-mono) < uint64(clockGranularity) {
 		return c.reading(mono, lo)
 	}
 	return c.refresh()
@@ -98,7 +104,22 @@ func (c *coarseClock) publish(mono time.Duration, lo int64) {
 // reading is the clockReading of a time.Now reading taken mono after base,
 // with wall clock lo.
 func (c *coarseClock) reading(mono time.Duration, lo int64) clockReading {
-	return clockReading{mono: mono, lo: lo, hi: lo + int64(clockGranularity), upper: c.base.Add(mono + clockGranularity)}
+	return clockReading{mono: mono, lo: lo, hi: lo + int64(clockGranularity)}
+}
+
+// deadline is t as an offset from base on the clock the readings' offsets
+// are on, so that a hit compares it with upper as integers: t.Sub(base),
+// monotonic when both carry a monotonic reading. A t without one (built
+// from a Unix time, or by a Config.Now clock) cannot be placed on the
+// monotonic clock: its deadline is math.MinInt64, before every reading, so
+// no coarse hit is decided on it (the exact path decides). Without a
+// monotonic base (in a testing/synctest bubble) every offset, t.Sub(base)
+// too, is on the wall clock.
+func (c *coarseClock) deadline(t time.Time) time.Duration {
+	if c.baseMono && t == t.Round(0) {
+		return math.MinInt64
+	}
+	return t.Sub(c.base)
 }
 
 // unixNanoBounded is t.UnixNano() for an instant before limit (which is in

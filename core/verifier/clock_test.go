@@ -12,10 +12,11 @@ import (
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
-// readingAt is the coarse reading taken at wall instant t.
-func readingAt(t time.Time) *clockReading {
+// readingAt is the coarse reading taken at wall instant t, mono after the
+// clock's base.
+func readingAt(t time.Time, mono time.Duration) *clockReading {
 	lo := t.UnixNano()
-	return &clockReading{lo: lo, hi: lo + int64(clockGranularity), upper: t.Add(clockGranularity)}
+	return &clockReading{mono: mono, lo: lo, hi: lo + int64(clockGranularity)}
 }
 
 // TestCoarseWindowFailsClosed: a hit decided on a coarse reading must pass
@@ -52,10 +53,12 @@ func TestCoarseWindowFailsClosed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := &cacheEntry{claims: &core.Claims{Expiry: tt.exp, NotBefore: tt.nbf, IssuedAt: tt.iat}, leeway: tt.leeway, until: base.Add(tt.ttl)}
+			// Inserted at base, when the clock's base was read: until is
+			// ttl after both.
+			e := &cacheEntry{claims: &core.Claims{Expiry: tt.exp, NotBefore: tt.nbf, IssuedAt: tt.iat}, leeway: tt.leeway, until: base.Add(tt.ttl), untilOff: tt.ttl}
 			e.setWindow()
 			e.setCoarseWindow()
-			r := readingAt(tt.at)
+			r := readingAt(tt.at, tt.at.Sub(base))
 			got := e.coarseOK(r)
 			if got != tt.want {
 				t.Errorf("coarseOK at %v = %v, want %v", tt.at, got, tt.want)

@@ -14,21 +14,54 @@ import (
 // end with it too: after the wall clock is stepped back (NTP step, VM
 // resume, an operator's date -s), an entry inserted ttl+1s ago by the
 // monotonic clock is not a coarse hit although its wall-clock bound
-// (toNs) lies an hour ahead. The reading's upper carries the monotonic
-// instant; its lo/hi are the stepped wall clock.
+// (toNs) lies an hour ahead. The reading's upper is an offset on the
+// monotonic clock, compared with until's (put: coarseClock.deadline); its
+// lo/hi are the stepped wall clock. An until without a monotonic reading
+// (a clock built from a Unix time) cannot be compared with those offsets:
+// never a coarse hit (the exact path decides).
 func TestCoarseHitTTLIsMonotonic(t *testing.T) {
 	t.Parallel()
 	const ttl = time.Minute
-	inserted := time.Now() // with a monotonic reading, as put's now
-	e := &cacheEntry{claims: &core.Claims{Expiry: inserted.Add(24 * time.Hour).Truncate(time.Second)}, until: inserted.Add(ttl)}
-	e.setWindow()
-	e.setCoarseWindow()
-	elapsed := ttl + time.Second              // monotonic time since insertion
-	wall := inserted.Add(elapsed - time.Hour) // the wall clock, stepped back an hour
-	lo := wall.UnixNano()
-	r := &clockReading{lo: lo, hi: lo + int64(clockGranularity), upper: inserted.Add(elapsed + clockGranularity)}
-	if e.coarseOK(r) {
-		t.Fatalf("coarse hit %v after insertion with a TTL of %v (wall clock stepped back an hour)", elapsed, ttl)
+	g := clockGranularity
+	c := newCoarseClock()
+	if !c.baseMono {
+		t.Fatal("time.Now carries no monotonic reading")
+	}
+	tests := []struct {
+		name     string
+		wallOnly bool          // put's now without a monotonic reading
+		elapsed  time.Duration // monotonic time from insertion to the reading
+		step     time.Duration // the wall clock's step meanwhile
+		want     bool
+	}{
+		{"inside", false, ttl / 2, 0, true},
+		{"last reading before the TTL's end", false, ttl - g - time.Nanosecond, 0, true},
+		{"interval reaches the TTL's end", false, ttl - g, 0, false},
+		{"past the TTL, wall clock stepped back an hour", false, ttl + time.Second, -time.Hour, false},
+		{"inside, wall clock stepped back an hour", false, ttl / 2, -time.Hour, true},
+		{"inside, wall clock stepped past the TTL", false, ttl / 2, time.Hour, false},
+		{"deadline without a monotonic reading", true, ttl / 2, 0, false},
+		{"deadline without a monotonic reading, just inserted", true, 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			inserted := time.Now() // as put's now
+			if tt.wallOnly {
+				inserted = inserted.Round(0)
+			}
+			tc := newTokenCache(CacheConfig{TTL: ttl}, c)
+			e := &cacheEntry{claims: &core.Claims{Expiry: inserted.Add(24 * time.Hour).Truncate(time.Second)}}
+			tc.put("token", e, inserted)
+			if want := inserted.Add(ttl).Sub(c.base); !tt.wallOnly && e.untilOff != want {
+				t.Fatalf("until is base + %v, want + %v", e.untilOff, want)
+			}
+			lo := inserted.Add(tt.elapsed + tt.step).UnixNano()
+			r := &clockReading{mono: inserted.Sub(c.base) + tt.elapsed, lo: lo, hi: lo + int64(g)}
+			if got := e.coarseOK(r); got != tt.want {
+				t.Errorf("coarseOK %v after insertion (TTL %v, wall clock stepped %v) = %v, want %v", tt.elapsed, ttl, tt.step, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -51,9 +84,6 @@ func TestCoarseClockRefreshAllocates(t *testing.T) {
 	mono, lo, ok := c.load()
 	if !ok || mono != r.mono || lo != r.lo {
 		t.Errorf("load = %v, %v, %v; want the published %v, %v", mono, lo, ok, r.mono, r.lo)
-	}
-	if d := r.upper.Sub(c.base); d != r.mono+clockGranularity {
-		t.Errorf("upper is base + %v, want + %v", d, r.mono+clockGranularity)
 	}
 }
 

@@ -69,15 +69,16 @@ func (d *discoveryKeySet) Keys(ctx context.Context, kid, alg string) ([]*jose.Pu
 // Contains reports whether k is in the discovered key set's current keys
 // (false before discovery succeeded); see jose.RemoteKeySet.Contains.
 func (d *discoveryKeySet) Contains(k *jose.PublicKey) bool {
-	return d.ContainsAt(k, d.remote.Now())
+	return d.ContainsSince(k, d.remote.Now(), 0)
 }
 
-// ContainsAt is Contains at time now (see jose.RemoteKeySet.ContainsAt).
-func (d *discoveryKeySet) ContainsAt(k *jose.PublicKey, now time.Time) bool {
+// ContainsSince is Contains at the instant elapsed after base (see
+// jose.RemoteKeySet.ContainsSince).
+func (d *discoveryKeySet) ContainsSince(k *jose.PublicKey, base time.Time, elapsed time.Duration) bool {
 	d.mu.Lock()
 	ks := d.keys
 	d.mu.Unlock()
-	return ks != nil && ks.ContainsAt(k, now)
+	return ks != nil && ks.ContainsSince(k, base, elapsed)
 }
 
 func (d *discoveryKeySet) resolve(ctx context.Context) (*jose.RemoteKeySet, error) {

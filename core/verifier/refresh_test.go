@@ -100,16 +100,16 @@ func TestCacheKeepsEntryWhileKeyPresent(t *testing.T) {
 	clone := *pk
 	keys := jose.NewStaticKeySet(pk)
 	e := &cacheEntry{kc: keys.(keyContainer), key: &clone}
-	if !e.keyStillTrusted(t0) {
+	if !e.keyStillTrusted(t0, 0) {
 		t.Fatal("equal key not trusted")
 	}
 	other, _ := jose.NewPublicKey(key(t, jose.ES256, "b").Public(), "es", jose.ES256)
-	if e.key = other; e.keyStillTrusted(t0) {
+	if e.key = other; e.keyStillTrusted(t0, 0) {
 		t.Fatal("different key material with the same kid trusted")
 	}
 	// A key set that cannot tell is trusted (bounded by TTL).
 	e.kc, _ = jose.KeySet(&countingKeySet{KeySet: keys}).(keyContainer)
-	if !e.keyStillTrusted(t0) {
+	if !e.keyStillTrusted(t0, 0) {
 		t.Fatal("opaque key set")
 	}
 }

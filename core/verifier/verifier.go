@@ -131,7 +131,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		}
 	}
 	if cfg.Cache.MaxEntries >= 0 {
-		v.cache = newTokenCache(cfg.Cache)
+		v.cache = newTokenCache(cfg.Cache, v.clock)
 	}
 	if cfg.EagerDiscovery {
 		if err := v.Ready(ctx); err != nil {

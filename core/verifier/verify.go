@@ -43,7 +43,7 @@ func (v *Verifier) VerifyCached(ctx context.Context, token string) (*core.Claims
 	}
 	if v.clock != nil {
 		if e := v.cache.lookup(token); e != nil {
-			if r := v.clock.read(); e.coarseOK(&r) && e.keyStillTrusted(r.upper) {
+			if r := v.clock.read(); e.coarseOK(&r) && e.keyStillTrusted(v.clock.base, r.upper()) {
 				v.lookups.Record(ctx, true)
 				return e.claims, true, nil // shared, read-only (see Verify)
 			}
@@ -72,7 +72,7 @@ func (v *Verifier) cached(ctx context.Context, token string, now time.Time, coun
 				return nil, true, &core.TokenRefusalError{Issuer: e.claims.Issuer, Audience: e.claims.Audience, Err: err}
 			}
 		}
-		if e.keyStillTrusted(now) {
+		if e.keyStillTrusted(now, 0) {
 			v.lookups.Record(ctx, true)
 			return e.claims, true, nil // shared, read-only (see Verify)
 		}

@@ -45,6 +45,11 @@ const pointerScanKeys = 8
 // ContainsAt is Contains: a static set does not age.
 func (s *StaticKeySet) ContainsAt(k *PublicKey, _ time.Time) bool { return s.Contains(k) }
 
+// ContainsSince is Contains: a static set does not age.
+func (s *StaticKeySet) ContainsSince(k *PublicKey, _ time.Time, _ time.Duration) bool {
+	return s.Contains(k)
+}
+
 func sameKey(a, b *PublicKey) bool {
 	if a.KeyID != b.KeyID || a.Algorithm != b.Algorithm || a.Use != b.Use {
 		return false
@@ -64,16 +69,27 @@ func (r *RemoteKeySet) Contains(k *PublicKey) bool {
 }
 
 // ContainsAt is Contains at time now, for a caller that has just read the
-// set's clock (the verifier's cache hit, on every request). While the set
-// is younger than RefreshInterval (and MaxStale) it takes no lock: nothing
-// is due then, and the answer comes from the last fetched set.
+// set's clock.
 func (r *RemoteKeySet) ContainsAt(k *PublicKey, now time.Time) bool {
+	return r.ContainsSince(k, now, 0)
+}
+
+// ContainsSince is ContainsAt(k, base.Add(elapsed)) for elapsed >= 0,
+// for a caller that keeps its clock as an offset from base (the verifier's
+// cache hit, on every request): the instant is not built. While the set is
+// younger than RefreshInterval (and MaxStale) it takes no lock: nothing is
+// due then, and the answer comes from the last fetched set. The set's age
+// at base + elapsed is elapsed - at.Sub(base), on whichever clock
+// base.Add(elapsed).Sub(at) would use (Add moves both of base's readings).
+func (r *RemoteKeySet) ContainsSince(k *PublicKey, base time.Time, elapsed time.Duration) bool {
 	if s := r.snap.Load(); s != nil {
-		if age := now.Sub(s.at); age <= r.maxStale && (r.interval <= 0 || age < r.interval) {
+		// age <= maxStale and age < interval, compared without forming
+		// the age (which could overflow for a far-off fetch time).
+		if a := s.at.Sub(base); elapsed-r.maxStale <= a && (r.interval <= 0 || elapsed-r.interval < a) {
 			return s.keys.Contains(k)
 		}
 	}
-	keys, usable := r.currentRefreshing(now)
+	keys, usable := r.currentRefreshing(base.Add(elapsed))
 	if !usable {
 		return false
 	}
