@@ -8,8 +8,9 @@
 //     earlier can still bind it by number: a server that fails to bind
 //     ("Address already in use"), or a port that answers with another
 //     process's pid, is a collision: the attempt is killed and retried on
-//     a fresh port, with a fresh directory. (redis-server cannot bind port
-//     0 and report it: "port 0" turns TCP off.)
+//     a fresh port, with a fresh directory, as is a Cluster node's port
+//     above 55535. (redis-server cannot bind port 0 and report it: "port
+//     0" turns TCP off.)
 //   - The server is ready when INFO on its port names the pid of the
 //     process started here (process_id), never when some server answers.
 //   - The server's output goes to a log file in its throwaway directory;
@@ -72,6 +73,12 @@ type Proc struct {
 // errCollision marks an attempt lost to another process on the port.
 var errCollision = errors.New("port taken by another process")
 
+// errClusterPortHigh marks a Cluster node given a port above 55535: its
+// bus port (port + 10000) would be past 65535. Ports reserved with
+// SO_REUSEADDR come from the lower half of the ephemeral range first
+// (32768-46883 by default), so this is rare; the attempt is retried.
+var errClusterPortHigh = errors.New("port too high for a cluster node (55535 at most)")
+
 // Start starts a redis-server as o says, retrying on a fresh port after a
 // collision, and returns once the server started here answers. It kills
 // the server when the test ends. It fails the test when redis-server is
@@ -93,7 +100,7 @@ func Start(t testing.TB, o Options) *Proc {
 		if err = p.start(true); err == nil {
 			return p
 		}
-		if !errors.Is(err, errCollision) {
+		if !errors.Is(err, errCollision) && !errors.Is(err, errClusterPortHigh) {
 			break
 		}
 		t.Logf("redisproc: %v; retrying on a fresh port", err)
@@ -208,8 +215,12 @@ func (p *Proc) waitOwn() error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
-			if bytes.Contains(p.logBytes(), []byte("Address already in use")) {
+			log := p.logBytes()
+			if bytes.Contains(log, []byte("Address already in use")) {
 				return fmt.Errorf("%s: %w (bind failed)", p.Addr(), errCollision)
+			}
+			if bytes.Contains(log, []byte("port number too high")) {
+				return fmt.Errorf("%s: %w", p.Addr(), errClusterPortHigh)
 			}
 			return fmt.Errorf("redis-server on %s exited before answering", p.Addr())
 		default:

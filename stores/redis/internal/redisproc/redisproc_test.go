@@ -75,6 +75,27 @@ func TestCollisionRetried(t *testing.T) {
 	}
 }
 
+// TestClusterPortTooHighRetried: a Cluster node given a port above 55535
+// exits (its bus port would be past 65535); the start is retried on a
+// fresh port.
+func TestClusterPortTooHighRetried(t *testing.T) {
+	calls := 0
+	p := Start(t, Options{Dir: filepath.Join(t.TempDir(), "r"), Args: func(port int, dir string) ([]string, error) {
+		calls++
+		if calls == 1 {
+			port = 60001
+		}
+		args, err := plainArgs(port, dir)
+		return append(args, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf")), err
+	}})
+	if calls < 2 {
+		t.Fatalf("Args called %d times: the port was not retried", calls)
+	}
+	if err := ping(t, p.Addr()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestStrayServerIsCollision: a redis-server already on the port (a stray
 // one, started with its own Start) answers INFO with its own pid; a second
 // server told to use that port must not be taken for ready.
