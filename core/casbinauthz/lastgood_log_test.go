@@ -24,8 +24,8 @@ func TestLastGoodWriteErrorLoggedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	attempt, failing := 0, true
-	a.lg.mu.Lock()
+	attempt, failing := 0, true // the write hook's, under a.lg.mu or with no write in flight
+	lockLastGoodIdle(t, a)
 	a.lg.write = func(path string, b []byte) error {
 		attempt++
 		if failing {
@@ -40,6 +40,7 @@ func TestLastGoodWriteErrorLoggedOnce(t *testing.T) {
 		if err := a.Reload(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+		lastGoodIdle(t, a)
 		if a.Stats().LastGoodError == "" {
 			t.Fatalf("reload %d: the failed write is not reported", i)
 		}
@@ -50,19 +51,22 @@ func TestLastGoodWriteErrorLoggedOnce(t *testing.T) {
 	if n := strings.Count(logs.String(), msg); n != 1 {
 		t.Fatalf("the failing write was logged %d times over %d attempts, want once:\n%s", n, attempt, logs.String())
 	}
-	a.lg.mu.Lock()
+	lockLastGoodIdle(t, a)
 	failing = false
 	a.lg.mu.Unlock()
-	if err := a.Reload(context.Background()); err != nil || a.Stats().LastGoodError != "" {
+	err = a.Reload(context.Background())
+	lastGoodIdle(t, a)
+	if err != nil || a.Stats().LastGoodError != "" {
 		t.Fatalf("after the volume recovered: %v %+v", err, a.Stats())
 	}
-	a.lg.mu.Lock()
+	lockLastGoodIdle(t, a)
 	failing = true
 	a.lg.savedAt = a.lg.savedAt.Add(-24 * 365 * 3600e9)
 	a.lg.mu.Unlock()
 	if err := a.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	lastGoodIdle(t, a)
 	if n := strings.Count(logs.String(), msg); n != 2 {
 		t.Fatalf("a new failure after a success was logged %d times in all, want 2", n)
 	}

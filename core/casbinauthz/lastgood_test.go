@@ -38,6 +38,38 @@ func (s *switchSource) set(text string, down bool) {
 	s.mu.Unlock()
 }
 
+// lockLastGoodIdle waits (bounded) until no last-good write is queued or
+// running and returns with a.lg.mu held. New and Reload wait at most
+// lastGoodWriteWait for their write; a slower one (an fsync on a loaded
+// machine) goes on in the writer goroutine after they return, so a test
+// that replaces a.lg.write or moves a.lg.savedAt, reads the file or
+// Stats.LastGoodError, or ends (t.TempDir's removal) waits for it first.
+// Under the lock with no write in flight no writer goroutine runs, and the
+// next one is started under it.
+func lockLastGoodIdle(t *testing.T, a *Authorizer) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		a.lg.mu.Lock()
+		if a.lg.inflight == nil && a.lg.next == nil {
+			return
+		}
+		a.lg.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal("the last-good write did not finish in 30s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// lastGoodIdle waits (bounded) until no last-good write is queued or
+// running.
+func lastGoodIdle(t *testing.T, a *Authorizer) {
+	t.Helper()
+	lockLastGoodIdle(t, a)
+	a.lg.mu.Unlock()
+}
+
 const (
 	lgPolicyA = "p, user:alice, tool:deploy, call, allow\n"
 	lgPolicyB = "p, user:alice, tool:deploy, call, allow\np, user:bob, tool:deploy, call, allow\n"
@@ -67,6 +99,7 @@ func TestLastGoodBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := first.Digest()
+	lastGoodIdle(t, first)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("no last-good file written: %v", err)
@@ -114,6 +147,7 @@ func TestLastGoodBoot(t *testing.T) {
 	if st := a.Stats(); st.Degraded != "" || st.LastError != "" {
 		t.Fatalf("stats after convergence: %+v", st)
 	}
+	lastGoodIdle(t, a)
 	b, _ = os.ReadFile(path)
 	if text, _, err := decodeLastGood(b, sha256.Sum256([]byte(mdl))); err != nil || string(text) != lgPolicyB {
 		t.Fatalf("last-good file after the change: %q %v", text, err)
@@ -211,8 +245,12 @@ func TestLastGoodWriteFailure(t *testing.T) {
 	if err := os.Mkdir(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	lockLastGoodIdle(t, a)
 	a.lg.savedAt = time.Time{} // as if the refresh interval had passed
-	if err := a.Reload(context.Background()); err != nil || a.Stats().LastGoodError != "" {
+	a.lg.mu.Unlock()
+	err = a.Reload(context.Background())
+	lastGoodIdle(t, a)
+	if err != nil || a.Stats().LastGoodError != "" {
 		t.Fatalf("after the directory appeared: %v %+v", err, a.Stats())
 	}
 	ents, _ := os.ReadDir(filepath.Dir(path))
@@ -263,14 +301,14 @@ func TestLastGoodSlowWriteDoesNotHoldReloads(t *testing.T) {
 	}
 	release := make(chan struct{})
 	var calls sync.WaitGroup
-	a.reloadMu.Lock()
+	lockLastGoodIdle(t, a)
 	a.lg.write = func(p string, b []byte) error {
 		calls.Add(1)
 		defer calls.Done()
 		<-release
 		return writeFileAtomic(p, b)
 	}
-	a.reloadMu.Unlock()
+	a.lg.mu.Unlock()
 	for _, step := range []struct {
 		policy string
 		bob    bool
@@ -344,8 +382,9 @@ func TestLastGoodNotOverwrittenByOlder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st := a.Stats(); st.LastGoodError != "" {
-				t.Fatalf("LastGoodError %q", st.LastGoodError)
+			lastGoodIdle(t, a)
+			if a.Stats().LastGoodError != "" {
+				t.Fatalf("LastGoodError %q", a.Stats().LastGoodError)
 			}
 			b, _ := os.ReadFile(path)
 			if text, _, err := decodeLastGood(b, sha256.Sum256([]byte(mdl))); err != nil || string(text) != tc.wantText {
@@ -382,9 +421,11 @@ func TestLastGoodStaleTempsRemoved(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := New(Config{Model: mustModel(t, "rbac"), Source: &switchSource{text: lgPolicyA}, LastGoodPath: path}); err != nil {
+	a, err := New(Config{Model: mustModel(t, "rbac"), Source: &switchSource{text: lgPolicyA}, LastGoodPath: path})
+	if err != nil {
 		t.Fatal(err)
 	}
+	lastGoodIdle(t, a)
 	for _, tc := range temps {
 		_, err := os.Stat(filepath.Join(dir, tc.name))
 		if gone := errors.Is(err, os.ErrNotExist); gone != tc.removed {
