@@ -40,8 +40,8 @@ type rewriteCase struct {
 // runRewrite serves 200 decisions per second for group:eng while the
 // policy file is rewritten in place (O_TRUNC, not atomic) in two halves
 // with a pause, and returns how many decisions differed from the answer
-// that both the old and the new policy give, and how long the writer
-// really paused between the halves (a loaded machine can oversleep).
+// that both the old and the new policy give, and how long the first half
+// was really there (a loaded machine can oversleep or stall in the Sync).
 func runRewrite(t *testing.T, c rewriteCase, poll, settle time.Duration) (requests, wrong int, a *Authorizer, paused time.Duration) {
 	t.Helper()
 	oldP, newP := rewritePolicies()
@@ -105,11 +105,14 @@ func runRewrite(t *testing.T, c rewriteCase, poll, settle time.Duration) (reques
 	if err != nil {
 		t.Fatal(err)
 	}
+	// paused counts from before the first half's write: the half is
+	// visible from that write on, and the Sync after it can take longer
+	// than the whole settle window on a loaded machine.
+	firstHalf := time.Now()
 	if _, err := f.WriteString(newP[:cut]); err != nil {
 		t.Fatal(err)
 	}
 	_ = f.Sync()
-	firstHalf := time.Now()
 	time.Sleep(c.pause)
 	if _, err := f.WriteString(newP[cut:]); err != nil {
 		t.Fatal(err)
