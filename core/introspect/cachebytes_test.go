@@ -156,3 +156,32 @@ func TestRejectionTextBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestContentTypeTextBounded: the Content-Type of an answer that is not
+// JSON went into the error text whole (%q), bounded only by the client's
+// response header limit (net/http's 10 MB by default); the verifier logs
+// that error.
+func TestContentTypeTextBounded(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, ctype string }{
+		{"long", "text/html; x=" + strings.Repeat("a", 32<<10)},
+		{"escaped", "text/html; x=" + strings.Repeat(`"\`, 16<<10)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			as := newFakeAS()
+			as.set("tok", answer{ctype: tc.ctype, body: `{"active":true}`})
+			v, err := New(baseConfig(as.server(t).URL, newClock()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = v.Verify(context.Background(), "tok")
+			if !errors.Is(err, core.ErrUnavailable) {
+				t.Fatalf("got %v, want ErrUnavailable", err)
+			}
+			if n := len(err.Error()); n > maxErrValue+128 {
+				t.Errorf("error text of %d bytes, want at most %d: %.160s", n, maxErrValue+128, err)
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/httpx"
 	"github.com/mcpauthz/mcpauthz/internal/lru"
 	"github.com/mcpauthz/mcpauthz/internal/otelx"
@@ -218,8 +219,8 @@ func (v *Verifier) post(ctx context.Context, token string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: introspection endpoint answered HTTP %d", core.ErrUnavailable, resp.StatusCode)
 	}
 	if !httpx.IsJSON(resp.Header.Get("Content-Type")) {
-		return nil, fmt.Errorf("%w: introspection content type %q is not application/json",
-			core.ErrUnavailable, resp.Header.Get("Content-Type"))
+		return nil, fmt.Errorf("%w: introspection content type %s is not application/json",
+			core.ErrUnavailable, clip.Quote(resp.Header.Get("Content-Type"), maxErrValue))
 	}
 	body, err := httpx.ReadBounded(resp.Body, v.cfg.MaxResponseBytes)
 	if err != nil {
