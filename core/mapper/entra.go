@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/guid"
 )
 
@@ -132,7 +133,7 @@ func entraIsClient(c *core.Claims, oid, _ string) (bool, error) {
 		return false, nil
 	case "":
 	default:
-		return false, fmt.Errorf("%w: entra: unknown idtyp %q", core.ErrMapping, idtyp)
+		return false, fmt.Errorf("%w: entra: unknown idtyp %s", core.ErrMapping, clip.Quote(idtyp, 128))
 	}
 	if _, hasScp := c.Lookup("scp"); hasScp {
 		return false, nil

@@ -72,3 +72,22 @@ func TestCheckRefusalTextBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestEntraIdtypTextBounded: an idtyp other than app or user went into
+// the refusal whole (%q), as long as the token allows.
+func TestEntraIdtypTextBounded(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{strings.Repeat("a", 8<<10), strings.Repeat("\u0001", 2048)} {
+		js, err := json.Marshal(map[string]any{"oid": "o", "idtyp": v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = entraIsClient(mustClaims(t, string(js)), "o", "")
+		if !errors.Is(err, core.ErrMapping) {
+			t.Fatalf("err = %.200v, want ErrMapping", err)
+		}
+		if text, q := err.Error(), clip.Quote(v, 128); !strings.Contains(text, q) || len(text) > 200+128 {
+			t.Errorf("refusal text of %d bytes, want at most %d quoting %s: %.200s", len(text), 200+128, q, text)
+		}
+	}
+}
