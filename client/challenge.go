@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/httpx"
 )
 
@@ -193,7 +195,7 @@ func (p *challengeParser) challenge() (Challenge, error) {
 			return Challenge{}, err
 		}
 		if _, dup := c.Params[name]; dup {
-			return Challenge{}, p.errf("duplicate parameter %q", name)
+			return Challenge{}, p.errf("duplicate parameter %s", clip.Quote(name, core.MaxLogField))
 		}
 		if len(c.Params) >= maxChallengeParams {
 			return Challenge{}, p.errf("too many parameters")

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 func TestParseWWWAuthenticate(t *testing.T) {
@@ -113,4 +115,19 @@ func FuzzParseWWWAuthenticate(f *testing.F) {
 		}
 		_, _ = ParseBearerChallenge(http.Header{"Www-Authenticate": {s}})
 	})
+}
+
+// TestChallengeErrorTextBounded: a duplicate parameter's name went into
+// the error whole (%q), up to maxChallengeHeaderBytes of the MCP server's
+// header; the authorizer returns that error, and the Warn line carries it.
+func TestChallengeErrorTextBounded(t *testing.T) {
+	t.Parallel()
+	name := strings.Repeat("a", 7<<10)
+	_, err := ParseWWWAuthenticate([]string{"Bearer " + name + "=1, " + name + "=2"})
+	if !errors.Is(err, ErrChallenge) {
+		t.Fatalf("err = %.200v, want ErrChallenge", err)
+	}
+	if n := len(err.Error()); n > core.MaxLogField+128 {
+		t.Errorf("error text of %d bytes, want at most %d: %.200s", n, core.MaxLogField+128, err)
+	}
 }
