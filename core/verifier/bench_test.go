@@ -197,6 +197,33 @@ func BenchmarkVerifyCached(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyCachedDiscovery is BenchmarkVerifyCached for an issuer
+// whose keys come from OIDC discovery (an IssuerConfig with Issuer only):
+// every hit asks the discovered key set whether the key is still current.
+func BenchmarkVerifyCachedDiscovery(b *testing.B) {
+	p := newIDP(b, "/bench")
+	k := key(b, jose.RS256, "a")
+	p.setJWKS(jwksOf(b, k, "rs", jose.RS256))
+	v, err := New(context.Background(), Config{Issuers: []IssuerConfig{{Issuer: p.issuer}}, Audience: []string{testAud}, Now: newClock().Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := benchClaims()
+	c["iss"] = p.issuer
+	raw := sign(b, k, jose.RS256, "rs", c)
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, raw); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkVerifyMalformed is the cost of refusing a token that fails the
 // pre-parse (whitespace inside), which must stay far below a signature check.
 func BenchmarkVerifyMalformed(b *testing.B) {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcpauthz/mcpauthz/internal/clip"
@@ -43,9 +44,13 @@ type discoveryKeySet struct {
 	client *http.Client
 	remote jose.RemoteKeySetConfig // URL filled after discovery
 
-	mu          sync.Mutex
-	keys        *jose.RemoteKeySet
-	lastAttempt int64 // UnixNano of the last discovery start; 0 = never
+	// keys is the RemoteKeySet once discovery succeeded, set once and
+	// never changed: Keys and a cache hit's ContainsSince read it without
+	// taking mu.
+	keys atomic.Pointer[jose.RemoteKeySet]
+
+	mu          sync.Mutex // guards discovery: the fields below
+	lastAttempt int64      // UnixNano of the last discovery start; 0 = never
 	lastErr     error
 	inflight    chan struct{}
 }
@@ -75,16 +80,16 @@ func (d *discoveryKeySet) Contains(k *jose.PublicKey) bool {
 // ContainsSince is Contains at the instant elapsed after base (see
 // jose.RemoteKeySet.ContainsSince).
 func (d *discoveryKeySet) ContainsSince(k *jose.PublicKey, base time.Time, elapsed time.Duration) bool {
-	d.mu.Lock()
-	ks := d.keys
-	d.mu.Unlock()
+	ks := d.keys.Load()
 	return ks != nil && ks.ContainsSince(k, base, elapsed)
 }
 
 func (d *discoveryKeySet) resolve(ctx context.Context) (*jose.RemoteKeySet, error) {
+	if ks := d.keys.Load(); ks != nil {
+		return ks, nil
+	}
 	d.mu.Lock()
-	if d.keys != nil {
-		ks := d.keys
+	if ks := d.keys.Load(); ks != nil {
 		d.mu.Unlock()
 		return ks, nil
 	}
@@ -109,10 +114,11 @@ func (d *discoveryKeySet) resolve(ctx context.Context) (*jose.RemoteKeySet, erro
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.keys == nil {
+	ks := d.keys.Load()
+	if ks == nil {
 		return nil, fmt.Errorf("%w: discovery for %q: %v", jose.ErrUnavailable, d.issuer, d.lastErr)
 	}
-	return d.keys, nil
+	return ks, nil
 }
 
 func (d *discoveryKeySet) discover(done chan struct{}) {
@@ -140,7 +146,8 @@ func (d *discoveryKeySet) discover(done chan struct{}) {
 	defer d.mu.Unlock()
 	d.inflight = nil
 	if ks != nil {
-		d.keys, d.lastErr = ks, nil
+		d.keys.Store(ks)
+		d.lastErr = nil
 	} else {
 		d.lastErr = errors.Join(errs...)
 		if d.remote.Logger != nil {
