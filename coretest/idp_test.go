@@ -2,7 +2,9 @@ package coretest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/mcpauthz/mcpauthz/core"
@@ -49,5 +51,37 @@ func TestIdPJWKSDown(t *testing.T) {
 	const res = "https://mcp.example.com/mcp"
 	if _, err := idp.Verifier(t, res).Verify(context.Background(), idp.Token(res, "alice")); !errors.Is(err, core.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestIdPJWKSOrder: the JWKS lists its keys in one order, ES256's then
+// RS256's, so that what depends on it (which key a key set scans first,
+// the benchmarks' instruction counts) is the same from run to run. It
+// ranged over a map of the two: each IdP drew one of both orders.
+func TestIdPJWKSOrder(t *testing.T) {
+	t.Parallel()
+	for i := range 4 {
+		idp := NewIdP(t)
+		resp, err := idp.HTTPClient().Get(idp.JWKSURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var set struct {
+			Keys []struct {
+				Kid string `json:"kid"`
+			} `json:"keys"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&set)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kids []string
+		for _, k := range set.Keys {
+			kids = append(kids, k.Kid)
+		}
+		if !slices.Equal(kids, []string{KidES256, KidRS256}) {
+			t.Fatalf("IdP %d: JWKS kids %q, want %q", i, kids, []string{KidES256, KidRS256})
+		}
 	}
 }
