@@ -3,6 +3,8 @@ package jose
 import (
 	"context"
 	"fmt"
+
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // MaxCandidates is how many keys are tried for a token without "kid".
@@ -47,7 +49,7 @@ func (s *StaticKeySet) Keys(_ context.Context, kid, alg string) ([]*PublicKey, e
 	if ks, err := s.lookup(kid, alg); ks != nil || err != nil {
 		return ks, err
 	}
-	return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, kid)
+	return nil, fmt.Errorf("%w: kid %s", ErrUnknownKey, clip.Quote(kid, 128))
 }
 
 // lookup returns (nil, nil) when nothing matches.
@@ -71,7 +73,7 @@ func (s *StaticKeySet) lookup(kid, alg string) ([]*PublicKey, error) {
 		}
 	}
 	if kid != "" && len(src) > 0 && out == nil {
-		return nil, fmt.Errorf("%w: key %q cannot verify %s", ErrKeyMismatch, kid, alg)
+		return nil, fmt.Errorf("%w: key %s cannot verify %s", ErrKeyMismatch, clip.Quote(kid, 128), alg)
 	}
 	return out, nil
 }
@@ -88,7 +90,7 @@ func VerifyToken(ctx context.Context, t *Token, ks KeySet) (*PublicKey, error) {
 		return nil, err
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: kid %q", ErrUnknownKey, t.Header.Kid)
+		return nil, fmt.Errorf("%w: kid %s", ErrUnknownKey, clip.Quote(t.Header.Kid, 128))
 	}
 	err = ErrSignature
 	for i, k := range keys {

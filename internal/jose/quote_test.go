@@ -1,6 +1,7 @@
 package jose
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,18 @@ func TestErrorTextQuotedBounded(t *testing.T) {
 		return base64.RawURLEncoding.EncodeToString(h) + ".e30.c2ln"
 	}
 	k, err := GenerateKey(ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// The longest kid a token can carry (MaxKeyIDLength printable ASCII
+	// bytes), of the two that %q escapes: 514 bytes through %q.
+	kid := strings.Repeat(`"\`, MaxKeyIDLength/2)
+	pub, err := NewPublicKey(k.Public(), "k", ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, err := NewPublicKey(k.Public(), kid, ES256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +62,13 @@ func TestErrorTextQuotedBounded(t *testing.T) {
 		{"jwk OKP crv", func() error { return jwk(map[string]any{"kty": "OKP", "crv": ctl, "x": "AA"}) }, ErrInvalidKey, ctl, 64},
 		{"generate alg", func() error { _, err := GenerateKey(ctl); return err }, ErrAlgorithm, ctl, 64},
 		{"new key alg", func() error { _, err := NewPublicKey(k.Public(), "k", ctl); return err }, ErrInvalidKey, ctl, 64},
+		{"static set unknown kid", func() error { _, err := NewStaticKeySet(pub).Keys(ctx, kid, ES256); return err }, ErrUnknownKey, kid, 128},
+		{"static set kid of another alg", func() error { _, err := NewStaticKeySet(long).Keys(ctx, kid, RS256); return err }, ErrKeyMismatch, kid, 128},
+		{"verify kid no key", func() error {
+			_, err := VerifyToken(ctx, &Token{Header: ParsedHeader{Alg: ES256, Kid: kid}}, noKeys{})
+			return err
+		}, ErrUnknownKey, kid, 128},
+		{"verify key of another alg", func() error { return (&Token{Header: ParsedHeader{Alg: RS256}}).Verify(long) }, ErrKeyMismatch, kid, 128},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -66,3 +86,8 @@ func TestErrorTextQuotedBounded(t *testing.T) {
 		})
 	}
 }
+
+// noKeys is a KeySet that has no key for any token, without an error.
+type noKeys struct{}
+
+func (noKeys) Keys(context.Context, string, string) ([]*PublicKey, error) { return nil, nil }

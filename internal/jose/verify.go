@@ -9,6 +9,8 @@ import (
 	"crypto/sha512"
 	"fmt"
 	"math/big"
+
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // Verify checks the signature with k. The algorithm is pinned to the key:
@@ -22,7 +24,7 @@ func (t *Token) Verify(k *PublicKey) error {
 		return ErrUnknownKey
 	}
 	if !k.Compatible(t.Header.Alg) {
-		return fmt.Errorf("%w: %s with key %q", ErrKeyMismatch, t.Header.Alg, k.KeyID)
+		return fmt.Errorf("%w: %s with key %s", ErrKeyMismatch, t.Header.Alg, clip.Quote(k.KeyID, 128))
 	}
 	if !verifySig(t.alg, k.Key, t.signingInput, t.sig) {
 		return ErrSignature
