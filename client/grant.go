@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // Grant obtains access tokens from the authorization server found by
@@ -61,7 +64,8 @@ func (b *issuerBinding) bind(issuer string) error {
 		return nil
 	}
 	if b.issuer != issuer {
-		return fmt.Errorf("%w: credentials belong to %q, refusing to send them to %q", ErrIssuerBinding, b.issuer, issuer)
+		return fmt.Errorf("%w: credentials belong to %s, refusing to send them to %s", ErrIssuerBinding,
+			clip.Quote(b.issuer, core.MaxLogField), clip.Quote(issuer, core.MaxLogField))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -85,6 +86,31 @@ func TestOAuthErrorDescriptionText(t *testing.T) {
 		e := &OAuthError{Code: "invalid_grant", Description: tc.desc, Status: 400, Endpoint: "token"}
 		if got := e.Error(); got != tc.want {
 			t.Errorf("Error() = %s, want %s", got, tc.want)
+		}
+	}
+}
+
+// TestIssuerBindingTextBounded: a refusal to send credentials to another
+// issuer quotes both issuers with clip.Quote at core.MaxLogField. The
+// issuer comes from the metadata the MCP server names, up to the response
+// limit: %q made a 16 KiB issuer of quotes a 32 KiB error text.
+func TestIssuerBindingTextBounded(t *testing.T) {
+	t.Parallel()
+	long := "https://as.example/" + strings.Repeat(`"`, 16<<10)
+	for _, tc := range []struct{ bound, other string }{
+		{"https://as.example", long},
+		{long, "https://as.example"},
+	} {
+		var b issuerBinding
+		if err := b.bind(tc.bound); err != nil {
+			t.Fatal(err)
+		}
+		err := b.bind(tc.other)
+		if !errors.Is(err, ErrIssuerBinding) {
+			t.Fatalf("err = %v, want ErrIssuerBinding", err)
+		}
+		if n, bound := len(err.Error()), 2*core.MaxLogField+128; n > bound {
+			t.Errorf("error text of %d bytes, want at most %d: %.300s", n, bound, err)
 		}
 	}
 }
