@@ -85,10 +85,12 @@ end
 // dataset, so a replica that copied it keeps the trust off after its
 // promotion and its restart), and Redis runs with AOF (INFO persistence:
 // aof_enabled:1; a Redis restarted without AOF loaded an RDB snapshot,
-// or nothing, so its families may be older than the last rotation). The
-// mark and AOF are read once per run, only when a quarantine or a
-// family's older epoch asks; otherwise the families get the quarantine
-// and are refused, as without the option.
+// or nothing, so its families may be older than the last rotation). A
+// run that finds AOF off sets the mark too: AOF turned on afterwards
+// (CONFIG SET appendonly yes) writes an AOF of that older dataset, whose
+// families must stay untrusted. The mark and AOF are read once per run,
+// only when a quarantine or a family's older epoch asks; otherwise the
+// families get the quarantine and are refused, as without the option.
 const trustLua = `
 local replicated, trust_ok
 local function seeReplication(flag)
@@ -101,7 +103,11 @@ end
 local function trusted(flag)
   if flag == '0' or replicated then return false end
   if trust_ok == nil then
-    trust_ok = redis.call('EXISTS', KEYS[#KEYS - 1]) == 0 and string.find(redis.call('INFO', 'persistence'), 'aof_enabled:1', 1, true) ~= nil
+    trust_ok = redis.call('EXISTS', KEYS[#KEYS - 1]) == 0
+    if trust_ok and not string.find(redis.call('INFO', 'persistence'), 'aof_enabled:1', 1, true) then
+      redis.call('SET', KEYS[#KEYS - 1], '1', 'PX', flag)
+      trust_ok = false
+    end
   end
   return trust_ok
 end
@@ -300,9 +306,11 @@ type RefreshConfig struct {
 	// replication): not a master, a replica connected, or a promoted
 	// replica (master_replid2, the replication id of the master it
 	// followed, is not all zeros until it restarts). Once Rotate or Peek
-	// sees replication, a mark in Redis keeps the trust off for
-	// AbsoluteLifetime after the last time it was seen (every family that
-	// was there then has expired by the end); the mark is copied to
+	// sees replication, or AOF off after a restart, a mark in Redis keeps
+	// the trust off for AbsoluteLifetime after the last time it was seen
+	// (every family that was there then has expired by the end; AOF
+	// turned on later, CONFIG SET appendonly yes, keeps the families an
+	// RDB snapshot revived, so it does not lift it); the mark is copied to
 	// replicas, so a failover to one and a restart of the promoted server
 	// keep the trust off. A failover is not seen when no Rotate or Peek
 	// ran between a replica's attaching and the promoted server's restart

@@ -164,3 +164,70 @@ func TestRefreshTrustNeedsAOF(t *testing.T) {
 		t.Fatalf("after the quarantine: %v, want ErrRefreshUnknown (log in again)", err)
 	}
 }
+
+// TestRefreshTrustNotAfterAOFTurnedOn: a Redis restarted without AOF
+// loads an RDB snapshot (TestRefreshTrustNeedsAOF), and turning AOF on
+// afterwards (CONFIG SET appendonly yes, the operator's fix) makes it
+// write an AOF of that older dataset: the families the snapshot revived
+// must stay untrusted. A run that finds AOF off sets the mark, as one
+// that sees replication does, so the family whose rotated-away token was
+// presented during the quarantine is still refused once AOF is on.
+func TestRefreshTrustNotAfterAOFTurnedOn(t *testing.T) {
+	t.Parallel()
+	aof := "yes"
+	p := redisproc.Start(t, redisproc.Options{
+		Dir: filepath.Join(t.TempDir(), "redis"),
+		Args: func(port int, dir string) ([]string, error) {
+			return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+				"--save", "", "--appendonly", aof, "--appendfsync", "always",
+				"--maxmemory", "256mb", "--maxmemory-policy", "noeviction", "--loglevel", "warning"}, nil
+		},
+	})
+	o, err := ClientOptions("redis://" + p.Addr() + "/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	const quarantine = 300 * time.Millisecond
+	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: "{durable-aofon}:", Timeout: 3 * time.Second},
+		Quarantine: quarantine, TrustAppendFsyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := s.Save(ctx, rtok("f", 1), authserver.RefreshFamily{ID: "f", ClientID: "app", Subject: "alice", Created: now, LastUsed: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Rotate(ctx, rtok("f", 1), rsec("f", 2), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil { // the snapshot: generation 2 current
+		t.Fatal(err)
+	}
+	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 3), time.Now()); err != nil { // in the AOF only
+		t.Fatal(err)
+	}
+	p.Stop()
+	aof = "no"
+	p.Restart()
+	reconnected(t, c)
+	var qe *QuarantineError
+	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now()); !errors.As(err, &qe) {
+		t.Fatalf("after a restart without AOF: %v, want a QuarantineError", err)
+	}
+	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if info := c.Info(ctx, "persistence").Val(); !strings.Contains(info, "aof_enabled:1") {
+		t.Fatalf("AOF not on after CONFIG SET: %s", info)
+	}
+	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now()); !errors.As(err, &qe) {
+		t.Fatalf("the token rotated away before the restart, once AOF is on again: %v, want a QuarantineError", err)
+	}
+	time.Sleep(time.Until(qe.Until) + 20*time.Millisecond)
+	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now()); !errors.Is(err, authserver.ErrRefreshUnknown) {
+		t.Fatalf("after the quarantine: %v, want ErrRefreshUnknown (log in again)", err)
+	}
+}
