@@ -91,3 +91,24 @@ func TestErrorTextQuotedBounded(t *testing.T) {
 type noKeys struct{}
 
 func (noKeys) Keys(context.Context, string, string) ([]*PublicKey, error) { return nil, nil }
+
+// TestFetchURLTextBounded: a URL CheckFetchURL refuses went into its
+// error whole (%q); OIDC discovery checks the jwks_uri of the IdP's
+// metadata (up to 1 MiB) with it, and the verifier logs that error and
+// returns it for every token until the next discovery.
+func TestFetchURLTextBounded(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"http://idp.example.com/" + strings.Repeat("a", 64<<10),
+		"https://idp.example.com/#" + strings.Repeat("\u0001", 4096),
+	} {
+		_, err := CheckFetchURL(raw)
+		if err == nil {
+			t.Fatalf("%.40q accepted", raw)
+		}
+		text := err.Error()
+		if q := clip.Quote(raw, 128); !strings.Contains(text, q) || len(text) > 128+96 {
+			t.Errorf("error text of %d bytes, want at most %d quoting %s: %.200q", len(text), 128+96, q, text)
+		}
+	}
+}

@@ -179,7 +179,7 @@ func orDefault(d, def time.Duration) time.Duration {
 func CheckFetchURL(raw string) (*url.URL, error) {
 	u, err := httpx.CheckURL(raw, false)
 	if err != nil {
-		return nil, fmt.Errorf("jose: fetch URL %q: %w", raw, err)
+		return nil, fmt.Errorf("jose: fetch URL %s: %w", clip.Quote(raw, 128), err)
 	}
 	return u, nil
 }
