@@ -15,6 +15,8 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 	"github.com/mcpauthz/mcpauthz/internal/jose"
 )
 
@@ -238,7 +240,7 @@ func signJWT(key crypto.Signer, alg, kid, typ string, payload []byte) (string, e
 func (c *Credentials) authenticate(req *http.Request, form url.Values, issuer string, meta *AuthServerMetadata, now time.Time) (string, error) {
 	m := c.method()
 	if meta != nil && len(meta.TokenEndpointAuthMethodsSupported) > 0 && !containsString(meta.TokenEndpointAuthMethodsSupported, string(m)) {
-		return "", fmt.Errorf("%w: %s does not list token endpoint auth method %s", ErrUnsupported, issuer, m)
+		return "", fmt.Errorf("%w: %s does not list token endpoint auth method %s", ErrUnsupported, clip.Quote(issuer, core.MaxLogField), m)
 	}
 	switch m {
 	case AuthNone:
@@ -262,7 +264,7 @@ func (c *Credentials) authenticate(req *http.Request, form url.Values, issuer st
 			return "", fmt.Errorf("%w: %w", ErrSign, err)
 		}
 		if meta != nil && len(meta.TokenEndpointAuthSigningAlgsSupported) > 0 && !containsString(meta.TokenEndpointAuthSigningAlgsSupported, alg) {
-			return "", fmt.Errorf("%w: %s does not list client assertion algorithm %s", ErrUnsupported, issuer, alg)
+			return "", fmt.Errorf("%w: %s does not list client assertion algorithm %s", ErrUnsupported, clip.Quote(issuer, core.MaxLogField), alg)
 		}
 		jws, jti, err := c.clientAssertion(aud, now)
 		if err != nil {

@@ -111,7 +111,7 @@ func (g *grantCore) start(req *TokenRequest, grantType, name string) error {
 		return err
 	}
 	if !as.supportsGrant(grantType) {
-		return fmt.Errorf("%w: %s does not list the %s grant", ErrUnsupported, as.Issuer, name)
+		return fmt.Errorf("%w: %s does not list the %s grant", ErrUnsupported, clip.Quote(as.Issuer, core.MaxLogField), name)
 	}
 	return nil
 }

@@ -2,6 +2,9 @@ package client
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpauthz/mcpauthz/core"
 )
@@ -112,5 +116,51 @@ func TestIssuerBindingTextBounded(t *testing.T) {
 		if n, bound := len(err.Error()), 2*core.MaxLogField+128; n > bound {
 			t.Errorf("error text of %d bytes, want at most %d: %.300s", n, bound, err)
 		}
+	}
+}
+
+// TestUnsupportedTextBounded: a refusal because the authorization server
+// does not list an auth method, an assertion algorithm or a grant names
+// its issuer with clip.Quote at core.MaxLogField. The issuer comes from
+// the metadata the MCP server names, up to the response limit: %s put it
+// in whole.
+func TestUnsupportedTextBounded(t *testing.T) {
+	t.Parallel()
+	long := "https://as.example/" + strings.Repeat("a", 16<<10)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authenticate := func(c Credentials, meta *AuthServerMetadata) error {
+		req := httptest.NewRequest(http.MethodPost, "https://as.example/token", nil)
+		_, err := c.authenticate(req, url.Values{}, long, meta, time.Now())
+		return err
+	}
+	for _, tc := range []struct {
+		name string
+		err  func() error
+	}{
+		{"auth method", func() error {
+			return authenticate(basicCreds(), &AuthServerMetadata{TokenEndpointAuthMethodsSupported: []string{"private_key_jwt"}})
+		}},
+		{"assertion algorithm", func() error {
+			return authenticate(Credentials{ClientID: "svc", Key: key}, &AuthServerMetadata{TokenEndpointAuthSigningAlgsSupported: []string{"RS256"}})
+		}},
+		{"grant", func() error {
+			g := newGrantCore(nil, DefaultMaxResponseBytes, time.Now, nil, "")
+			return g.start(&TokenRequest{AuthServer: &AuthServerMetadata{Issuer: long, GrantTypesSupported: []string{"authorization_code"}}, Resource: "r"},
+				"client_credentials", "client_credentials")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.err()
+			if !errors.Is(err, ErrUnsupported) {
+				t.Fatalf("err = %.300v, want ErrUnsupported", err)
+			}
+			if n, bound := len(err.Error()), core.MaxLogField+128; n > bound {
+				t.Errorf("error text of %d bytes, want at most %d: %.300s", n, bound, err)
+			}
+		})
 	}
 }
