@@ -190,7 +190,7 @@ func TestRefreshTrustNotAfterAOFTurnedOn(t *testing.T) {
 	c := redis.NewClient(o)
 	t.Cleanup(func() { _ = c.Close() })
 	ctx := context.Background()
-	const quarantine = 300 * time.Millisecond
+	const quarantine = 2 * time.Second // the first two Rotates below fall in it on a loaded machine too
 	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: "{durable-aofon}:", Timeout: 3 * time.Second},
 		Quarantine: quarantine, TrustAppendFsyncAlways: true})
 	if err != nil {
@@ -223,8 +223,11 @@ func TestRefreshTrustNotAfterAOFTurnedOn(t *testing.T) {
 	if info := c.Info(ctx, "persistence").Val(); !strings.Contains(info, "aof_enabled:1") {
 		t.Fatalf("AOF not on after CONFIG SET: %s", info)
 	}
-	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now()); !errors.As(err, &qe) {
-		t.Fatalf("the token rotated away before the restart, once AOF is on again: %v, want a QuarantineError", err)
+	// In the quarantine, or (a slow machine) past it with the family
+	// revoked: either way the revived token is refused.
+	_, err = s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now())
+	if !errors.As(err, &qe) && !errors.Is(err, authserver.ErrRefreshUnknown) {
+		t.Fatalf("the token rotated away before the restart, once AOF is on again: %v, want a QuarantineError or ErrRefreshUnknown", err)
 	}
 	time.Sleep(time.Until(qe.Until) + 20*time.Millisecond)
 	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now()); !errors.Is(err, authserver.ErrRefreshUnknown) {
