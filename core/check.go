@@ -264,6 +264,9 @@ func (g *Guard) check(ctx context.Context, r *Request, h *reqHeader, ev *Decisio
 		ev.Method = m
 	}
 	res.Principal, res.ProtocolVersion, res.SessionID, res.ctx.tiKey = p, ins.version, ins.sessionID, g.sdkKey
+	if len(ins.req.Messages) == 1 && !ins.req.Batch { // a GET or DELETE has no message
+		res.rpc = rpcCode(ins.req.Messages[0].Method) // 0 for a client's response
+	}
 	if memo != nil {
 		res.ctx.ti, res.pid = &memo.ti, memo.id
 	}
@@ -289,7 +292,10 @@ func (g *Guard) check(ctx context.Context, r *Request, h *reqHeader, ev *Decisio
 			return nil, aerr
 		}
 		if ins.list != "" {
-			res.list = ins.list
+			if res.listName() != ins.list { // cannot happen: a list request is one message
+				return nil, &Error{Kind: KindInternal, Description: "internal error",
+					Err: errors.New("core: the list to filter is not the request method's")}
+			}
 			res.visible = func(kind ObjectKind, name string) bool { return g.visible(ctx, p, kind, name) }
 			g.watchHidden(ctx, res)
 			res.filterSpan = g.tel.filterSpan(ctx, ins.list)

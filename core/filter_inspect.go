@@ -17,14 +17,14 @@ import (
 
 func (res *Result) filterJSON(body []byte) ([]byte, error) {
 	sp := res.startFilterSpan()
-	out, err := inspect.FilterJSON(body, res.list, res.allowItem, true)
+	out, err := inspect.FilterJSON(body, res.listName(), res.allowItem, true)
 	otelx.End(sp, err)
 	res.hidden.finish()
 	return out, err
 }
 
 func (res *Result) newSSEFilter(w io.Writer) io.WriteCloser {
-	var f io.WriteCloser = inspect.NewSSEFilter(w, res.list, res.allowItem, true)
+	var f io.WriteCloser = inspect.NewSSEFilter(w, res.listName(), res.allowItem, true)
 	if res.hidden != nil {
 		f = &hiddenCloser{WriteCloser: f, h: res.hidden}
 	}
@@ -53,4 +53,20 @@ func (c *hiddenCloser) Flush() error {
 		return fl.Flush()
 	}
 	return nil
+}
+
+// listName is the inspect list name of the request's method ("" for a
+// method that is not a list).
+func (res *Result) listName() string {
+	switch rpcMethods[res.rpc] {
+	case "tools/list":
+		return inspect.ListTools
+	case "resources/list":
+		return inspect.ListResources
+	case "resources/templates/list":
+		return inspect.ListResourceTemplates
+	case "prompts/list":
+		return inspect.ListPrompts
+	}
+	return ""
 }

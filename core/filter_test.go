@@ -220,7 +220,7 @@ func TestFilterBodyAndStream(t *testing.T) {
 // filters cannot read is never passed through; error responses are.
 func TestFilterFailsClosedOnUnknownMediaType(t *testing.T) {
 	t.Parallel()
-	res := &Result{list: "tools", visible: func(ObjectKind, string) bool { return false }}
+	res := &Result{rpc: rpcCode("tools/list"), visible: func(ObjectKind, string) bool { return false }}
 	items := []byte(`{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"secret"}]}}`)
 	if out, err := res.FilterResponse(http.StatusOK, "text/plain", items); err == nil || bytes.Contains(out, []byte("secret")) {
 		t.Fatalf("FilterResponse(200, text/plain) = %q, %v; want the failure body and an error", out, err)

@@ -126,9 +126,9 @@ type Result struct {
 	// SessionID is the legacy Mcp-Session-Id of the request ("" if none).
 	SessionID string
 
-	// list is the inspect list name to filter ("" = no filtering); visible
-	// decides each item (it closes over the request context and principal).
-	list    string
+	// visible decides each item of a list response to filter (nil: no
+	// filtering); it closes over the request context and principal. The
+	// list is the one of the request's method (listName).
 	visible func(kind ObjectKind, name string) bool
 	// hidden counts the items visible hid, for the DecisionFilter audit
 	// event (listaudit.go); nil without an audit sink.
@@ -147,6 +147,83 @@ type Result struct {
 	// entry.
 	ctx principalCtx
 	pid string // Principal.ID(), once computed
+	// rpc is the JSON-RPC method of a POST of one message, by its index
+	// in rpcMethods (0: none; see RPCMethod). A byte, not a string: every
+	// adapter's per-request allocation holds a Result (and a list to
+	// filter is named by it, see listName).
+	rpc uint8
+}
+
+// RPCMethod returns the JSON-RPC method of the request when it is a POST
+// of a single JSON-RPC request or notification (not a batch, even of one
+// message) whose method is one of the MCP methods listed below, exactly
+// as the Guard decoded and authorized it. It returns "" for any other
+// method, a GET, a DELETE, a batch and a client's JSON-RPC response.
+// Adapters use it to pick per-method behaviour without parsing the body
+// again; it is never a decision input of its own. The methods: initialize,
+// ping, server/discover, logging/setLevel, subscriptions/listen,
+// tools/call, tools/list, resources/read, resources/list,
+// resources/templates/list, resources/subscribe, resources/unsubscribe,
+// prompts/get, prompts/list, completion/complete,
+// notifications/initialized, notifications/cancelled,
+// notifications/progress and notifications/roots/list_changed.
+func (res *Result) RPCMethod() string {
+	if res == nil {
+		return ""
+	}
+	return rpcMethods[res.rpc]
+}
+
+// rpcMethods are the methods RPCMethod reports, by rpcCode ("" first).
+var rpcMethods = [...]string{"", "initialize", "ping", "server/discover", "logging/setLevel",
+	"subscriptions/listen", "tools/call", "tools/list", "resources/read", "resources/list",
+	"resources/templates/list", "resources/subscribe", "resources/unsubscribe", "prompts/get",
+	"prompts/list", "completion/complete", "notifications/initialized", "notifications/cancelled",
+	"notifications/progress", "notifications/roots/list_changed"}
+
+// rpcCode returns the index of method in rpcMethods, 0 for any other.
+func rpcCode(method string) uint8 {
+	switch method {
+	case "initialize":
+		return 1
+	case "ping":
+		return 2
+	case "server/discover":
+		return 3
+	case "logging/setLevel":
+		return 4
+	case "subscriptions/listen":
+		return 5
+	case "tools/call":
+		return 6
+	case "tools/list":
+		return 7
+	case "resources/read":
+		return 8
+	case "resources/list":
+		return 9
+	case "resources/templates/list":
+		return 10
+	case "resources/subscribe":
+		return 11
+	case "resources/unsubscribe":
+		return 12
+	case "prompts/get":
+		return 13
+	case "prompts/list":
+		return 14
+	case "completion/complete":
+		return 15
+	case "notifications/initialized":
+		return 16
+	case "notifications/cancelled":
+		return 17
+	case "notifications/progress":
+		return 18
+	case "notifications/roots/list_changed":
+		return 19
+	}
+	return 0
 }
 
 // principalID is res.Principal.ID(), computed once per request (or taken
@@ -205,4 +282,4 @@ func (res *Result) BindSessionValues(values []string) error {
 // NeedsFilter reports whether the response must be filtered: the request is
 // a */list call and an Authorizer decides item visibility. When it is false,
 // adapters pass the response through untouched.
-func (res *Result) NeedsFilter() bool { return res != nil && res.list != "" }
+func (res *Result) NeedsFilter() bool { return res != nil && res.visible != nil }

@@ -350,7 +350,7 @@ type perRequest[T any] struct {
 }
 
 // The text sizes fill perRequest up to each of Go's size classes from 224
-// to 384 bytes (72 to 232 bytes of text with today's Result; a usual MCP
+// to 384 bytes (80 to 240 bytes of text with today's Result; a usual MCP
 // client request carries 60 to 200 bytes of values), so that a request
 // allocates at most 15 bytes it does not use besides the name room.
 const (
