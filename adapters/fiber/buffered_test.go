@@ -231,14 +231,7 @@ func TestBufferedGoSDK(t *testing.T) {
 			app.All("/mcp", withPrincipal, fibermcp.HandlerWith(sdk, cfg))
 			base := serve(t, app)
 
-			changed := make(chan struct{}, 1)
-			cl := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1.0.0"}, &mcp.ClientOptions{
-				ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
-					select {
-					case changed <- struct{}{}:
-					default:
-					}
-				}})
+			cl, changed := listChangedClient()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			hc := &http.Client{Transport: bearer{}, Timeout: 10 * time.Second}
@@ -264,20 +257,7 @@ func TestBufferedGoSDK(t *testing.T) {
 			if err != nil || res.IsError || len(res.Content) != 1 {
 				t.Fatalf("tools/call: %v %+v", err, res)
 			}
-			// A notification outside any request goes on the GET stream;
-			// the list may change before the stream is open, so repeat.
-			for i := 2; ; i++ {
-				s.AddTool(&mcp.Tool{Name: fmt.Sprintf("t%d", i), InputSchema: map[string]any{"type": "object"}}, tool)
-				select {
-				case <-changed:
-				case <-time.After(100 * time.Millisecond):
-					if ctx.Err() != nil {
-						t.Fatal("no tools/list_changed notification on the GET stream")
-					}
-					continue
-				}
-				break
-			}
+			awaitListChanged(ctx, t, s, tool, changed)
 			if err := sess.Close(); err != nil && !errors.Is(err, context.Canceled) {
 				t.Errorf("close (DELETE): %v", err)
 			}
@@ -296,4 +276,37 @@ func (bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer x")
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// listChangedClient is a go-sdk client that signals each tools/list_changed
+// notification on the channel (once while unread).
+func listChangedClient() (*mcp.Client, <-chan struct{}) {
+	changed := make(chan struct{}, 1)
+	cl := mcp.NewClient(&mcp.Implementation{Name: "c", Version: "1.0.0"}, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		}})
+	return cl, changed
+}
+
+// awaitListChanged adds tools to s until the client of changed
+// (listChangedClient) reports the notification, which goes on the GET
+// stream of its session: the list may change before the stream is open,
+// so it repeats every 100 ms until ctx ends.
+func awaitListChanged(ctx context.Context, t *testing.T, s *mcp.Server, tool mcp.ToolHandler, changed <-chan struct{}) {
+	t.Helper()
+	for i := 2; ; i++ {
+		s.AddTool(&mcp.Tool{Name: fmt.Sprintf("t%d", i), InputSchema: map[string]any{"type": "object"}}, tool)
+		select {
+		case <-changed:
+			return
+		case <-time.After(100 * time.Millisecond):
+			if ctx.Err() != nil {
+				t.Fatal("no tools/list_changed notification on the GET stream")
+			}
+		}
+	}
 }

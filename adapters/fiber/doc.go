@@ -65,11 +65,22 @@
 // one copy of the request URI, host, address and header values, and one of
 // the body (a pooled buffer, reused once the handler returned).
 //
+// Handler learns which methods stream: a POST of one JSON-RPC message that
+// passed [New], whose method (one of a fixed set of MCP methods) the
+// handler answered 8 times without flushing and never flushed, runs on
+// fasthttp's goroutine, reads the body in place and is sent whole, as
+// fiber's adaptor does, saving the handoff to the pool; so a go-sdk server
+// with StreamableHTTPOptions{JSONResponse: true} runs inline after 8 calls
+// of each method, and one with SSE responses never does. If the handler
+// flushes such a response anyway, that one response goes out whole when
+// the handler returns (one Warn is logged) and the method streams from
+// then on; [HandlerConfig].NoLearning turns the learning off.
+//
 // A handler whose POST and DELETE responses never stream, such as the
 // go-sdk's with StreamableHTTPOptions{JSONResponse: true}, can skip that
-// handoff: with [HandlerConfig].Buffered it runs on fasthttp's goroutine,
-// reads the body in place and is sent whole, as fiber's adaptor does,
-// while a GET still streams from the pool:
+// handoff from the first request: with [HandlerConfig].Buffered it runs on
+// fasthttp's goroutine, reads the body in place and is sent whole, as
+// fiber's adaptor does, while a GET still streams from the pool:
 //
 //	sdk := mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{JSONResponse: true})
 //	app.All("/mcp", fibermcp.New(g), fibermcp.HandlerWith(sdk, fibermcp.HandlerConfig{Buffered: true}))

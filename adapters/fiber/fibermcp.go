@@ -8,8 +8,9 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 )
 
-// principalKey is the c.Locals key of the principal.
-type principalKey struct{}
+// resultKey is the c.Locals key of the Guard's Result (its principal,
+// and the method [HandlerWith] learns about).
+type resultKey struct{}
 
 // New returns a fiber middleware that authorizes every request with g.
 //
@@ -35,7 +36,7 @@ func New(g *core.Guard) fiber.Handler {
 			}
 			return write(c, g.Render(err))
 		}
-		c.Locals(principalKey{}, res.Principal)
+		c.Locals(resultKey{}, res)
 		c.SetUserContext(res.Context(ctx))
 		if !res.NeedsFilter() && !res.CreatesSession() {
 			return c.Next()
@@ -69,8 +70,11 @@ func sessionIDs(resp *fasthttp.Response) []string {
 
 // PrincipalFrom returns the principal [New] stored in c.
 func PrincipalFrom(c *fiber.Ctx) (*core.Principal, bool) {
-	p, ok := c.Locals(principalKey{}).(*core.Principal)
-	return p, ok && p != nil
+	res, ok := c.Locals(resultKey{}).(*core.Result)
+	if !ok || res == nil || res.Principal == nil {
+		return nil, false
+	}
+	return res.Principal, true
 }
 
 // RegisterMetadata registers g.MetadataHandler() for GET, HEAD and OPTIONS

@@ -57,8 +57,14 @@ type HandlerConfig struct {
 	// later writes fail, an Error is logged (method and path, never a
 	// header value), and the client gets a 500, or, when the handler had
 	// already called WriteHeader, a closed connection without a response.
-	// Default false: every request takes the streaming path.
+	// Default false: a request takes the streaming path unless its method
+	// was learned as never flushing (see [HandlerWith]).
 	Buffered bool
+	// NoLearning turns off the learning described at [HandlerWith]: every
+	// request then takes the streaming path (unless Buffered runs it
+	// inline). Default false: methods that never flush run inline once
+	// learned. Buffered takes precedence: with it nothing is learned.
+	NoLearning bool
 }
 
 // Handler is HandlerWith(h, HandlerConfig{}).
@@ -83,11 +89,35 @@ func Handler(h http.Handler) fiber.Handler { return HandlerWith(h, HandlerConfig
 // a GET runs on fasthttp's goroutine and cannot stream (see
 // [HandlerConfig]).
 //
-// Without cfg.Buffered, h runs on a goroutine of a pool that the returned handler owns: up to
-// 128 goroutines stay parked between requests (one parked through a whole
-// 10 s interval without work ends), so a request reuses a goroutine and
-// its already grown stack instead of starting one. When all 128 are busy a
-// request gets a goroutine of its own.
+// Without cfg.Buffered or cfg.NoLearning, the returned handler learns,
+// per JSON-RPC method, whether h streams: a POST of one message (not a
+// batch) that passed [New], whose method is one of a fixed set of MCP
+// methods (tools/call, tools/list, resources/read, prompts/get, ping,
+// initialize, notifications/initialized, ...; not subscriptions/listen),
+// runs inline, on fasthttp's goroutine as with cfg.Buffered, once h
+// answered that method 8 times on the streaming path without flushing
+// and never flushed it. Any flush of the method makes it stream from then
+// on. A GET, a DELETE, a batch, a request that did not pass New and any
+// other method always take the streaming path. So a go-sdk server with
+// JSONResponse gets the inline path after its first 8 calls of each
+// method, and an SSE server (the go-sdk's default, which flushes every
+// event) never does. A wrong guess costs one response: when h flushes a
+// request running inline, that response cannot stream any more; it is
+// not refused (as under Buffered) but goes out whole, with everything h
+// wrote, when h returns, its context is cancelled at server shutdown, and
+// one Warn is logged for the method (its name, the request's method and
+// path, never a header value). Events of that one response are therefore
+// late, and one that never ends is never sent; turn learning off with
+// cfg.NoLearning for a handler that may stream such a response on a
+// method it usually answers whole. (Taking the connection over at that
+// flush, to stream it, would write around fasthttp's output buffer, which
+// can still hold the response to an earlier pipelined request.)
+//
+// Any other request runs h on a goroutine of a pool that the returned
+// handler owns: up to 128 goroutines stay parked between requests (one
+// parked through a whole 10 s interval without work ends), so a request
+// reuses a goroutine and its already grown stack instead of starting one.
+// When all 128 are busy a request gets a goroutine of its own.
 //
 // A panic in h is recovered, as net/http does, and logged to cfg.Logger
 // (a panic with http.ErrAbortHandler is not logged). If nothing was sent
@@ -108,15 +138,24 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 	}
 	pool := newWorkers(maxParkedWorkers, workerIdle)
 	buffered := cfg.Buffered
+	var learn *learning
+	if !buffered && !cfg.NoLearning {
+		learn = newLearning()
+	}
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
-		if _, ok := core.PrincipalFromContext(ctx); !ok {
-			if p, ok := c.Locals(principalKey{}).(*core.Principal); ok && p != nil {
-				ctx = core.WithPrincipal(ctx, p)
-			}
+		res, _ := c.Locals(resultKey{}).(*core.Result)
+		if _, ok := core.PrincipalFromContext(ctx); !ok && res != nil && res.Principal != nil {
+			ctx = core.WithPrincipal(ctx, res.Principal)
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		inline := buffered && !c.Request().Header.IsGet()
+		var slot *methodSlot // what learn knows of the request's method (nil: nothing)
+		if learn != nil && res != nil {
+			if slot = learn.slot(res); slot != nil && slot.inline() {
+				inline = true
+			}
+		}
 		var body *[]byte // the handler's copy of the request body, pooled
 		raw := c.Request().Body()
 		if len(raw) > 0 && !inline {
@@ -138,6 +177,9 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 			h: h, r: r, log: log, body: body, rbody: rbody}
 		if inline {
 			w.inline, w.cancel = true, cancel
+			if !buffered {
+				w.slot, w.shutdown = slot, c.Context().Done()
+			}
 			w.serve()
 			cancel()
 			if w.abort {
@@ -148,6 +190,10 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 		w.ready = make(chan struct{})
 		pool.run(w)
 		<-w.ready // the handler returned or flushed; until then only it touches the response
+		// Without a stream the handler returned: panicked is final.
+		if slot != nil && (w.streaming || !w.panicked) {
+			slot.completed(w.streaming)
+		}
 		if !w.streaming {
 			cancel()
 			if w.abort {
@@ -409,10 +455,15 @@ type streamWriter struct {
 	log   *slog.Logger  // where a panic of h goes
 	body  *[]byte       // r's body bytes (pooled; nil: none), released when h returns
 	rbody *requestBody  // r's body as httpRequest made it (nil: none)
-	// inline: serve runs on the fiber handler's goroutine (Buffered);
-	// cancel ends r's context when such a handler flushes.
+	// inline: serve runs on the fiber handler's goroutine (Buffered, or
+	// a learned method); cancel ends r's context when such a handler
+	// flushes under Buffered, or at shutdown after a lateFlush.
 	inline bool
 	cancel context.CancelFunc
+	// slot is set on an inline writer of a learned method (not Buffered):
+	// its Flush is lateFlush, not refuseFlush. shutdown is fasthttp's.
+	slot     *methodSlot
+	shutdown <-chan struct{}
 
 	mu        sync.Mutex
 	resp      *fasthttp.Response
@@ -423,6 +474,8 @@ type streamWriter struct {
 	abort     bool          // close the connection without a response (set by recovered)
 	cut       bool          // the handler panicked while streaming (set by recovered)
 	refused   bool          // an inline handler flushed: its writes fail (set by refuseFlush)
+	late      bool          // an inline handler of a learned method flushed (set by lateFlush)
+	panicked  bool          // the handler panicked (set by recovered)
 	returned  bool          // the handler returned: later writes fail (set by finish)
 	sending   int           // writes (and the first Flush) sending a chunk; chunks is closed once none is and returned is set
 	ready     chan struct{} // closed on the first Flush, or when the handler returned
@@ -502,11 +555,16 @@ func (w *streamWriter) Write(p []byte) (int, error) {
 }
 
 // Flush starts streaming: the header and what was buffered go out now.
-// An inline writer refuses it (refuseFlush). Once the handler returned it
-// does nothing.
+// An inline writer refuses it (refuseFlush) under Buffered, and sends
+// the response whole at return for a learned method (lateFlush). Once
+// the handler returned it does nothing.
 func (w *streamWriter) Flush() {
 	if w.inline {
-		w.refuseFlush()
+		if w.slot != nil {
+			w.lateFlush()
+		} else {
+			w.refuseFlush()
+		}
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -612,6 +670,7 @@ func (w *streamWriter) recovered(log *slog.Logger, r *http.Request, v any) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.panicked = true
 	switch {
 	case w.streaming:
 		w.cut = true
