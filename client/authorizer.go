@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -276,7 +277,7 @@ func (a *Authorizer) HandleInsufficientScope(ctx context.Context, h http.Header,
 		return fmt.Errorf("%w: challenge asks for no scope beyond %q", ErrInsufficientScope, scopes)
 	}
 	a.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "mcpauthz client: step-up",
-		slog.Any("scopes", union), slog.String("iss", d.AuthServer.Issuer))
+		slog.String("scopes", bounded(strings.Join(union, " "))), slog.String("iss", bounded(d.AuthServer.Issuer)))
 	_, err = a.fetch(ctx, d, union)
 	return err
 }

@@ -150,7 +150,7 @@ func (g *ClientCredentials) FetchToken(ctx context.Context, req *TokenRequest) (
 	scopeForm(form, req.Scopes)
 	t, err := g.token(ctx, tokenLeg{
 		name: "token", endpoint: as.TokenEndpoint, form: form, creds: &g.creds, issuer: as.Issuer, meta: as,
-		attrs: []slog.Attr{slog.String("client_id", g.creds.ClientID), slog.String("iss", as.Issuer),
+		attrs: []slog.Attr{slog.String("client_id", g.creds.ClientID), slog.String("iss", bounded(as.Issuer)),
 			slog.String("method", string(g.creds.method()))},
 		failed: "mcpauthz client: client_credentials failed",
 		done:   "mcpauthz client: client_credentials token issued",

@@ -73,7 +73,7 @@ func (d *discoverer) discover(ctx context.Context, serverURL string, bc *BearerC
 		return nil, err
 	}
 	d.log.LogAttrs(ctx, slog.LevelDebug, "mcpauthz client: discovered authorization server",
-		slog.String("resource", prm.Resource), slog.String("iss", asm.Issuer))
+		slog.String("resource", bounded(prm.Resource)), slog.String("iss", bounded(asm.Issuer)))
 	return &Discovery{ServerURL: serverURL, Resource: prm.Resource, PRM: prm, AuthServer: asm, Challenge: bc}, nil
 }
 

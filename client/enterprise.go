@@ -159,7 +159,7 @@ func (g *EnterpriseManaged) FetchToken(ctx context.Context, req *TokenRequest) (
 	scopeForm(form, scopes)
 	return g.token(ctx, tokenLeg{
 		name: "jwt_bearer", endpoint: as.TokenEndpoint, form: form, creds: &g.cfg.Credentials, issuer: as.Issuer, meta: as,
-		attrs:  []slog.Attr{slog.String("client_id", g.cfg.Credentials.ClientID), slog.String("iss", as.Issuer)},
+		attrs:  []slog.Attr{slog.String("client_id", g.cfg.Credentials.ClientID), slog.String("iss", bounded(as.Issuer))},
 		failed: "mcpauthz client: jwt-bearer grant failed",
 		done:   "mcpauthz client: access token issued for ID-JAG",
 	}, scopes)
@@ -192,7 +192,7 @@ func (g *EnterpriseManaged) exchange(ctx context.Context, asIssuer string, req *
 	err = g.post(ctx, tokenLeg{
 		name: "token_exchange", endpoint: endpoint, form: form, creds: &idp.Credentials, issuer: idp.Issuer, meta: meta,
 		attrs: []slog.Attr{slog.String("idp_client_id", idp.Credentials.ClientID), slog.String("idp", idp.Issuer),
-			slog.String("audience", asIssuer)},
+			slog.String("audience", bounded(asIssuer))},
 		failed: "mcpauthz client: token exchange failed",
 		done:   "mcpauthz client: ID-JAG obtained",
 	}, func(tr *tokenResponse, _ time.Time) error {

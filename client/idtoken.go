@@ -229,7 +229,7 @@ func (l *OIDCLogin) login(ctx context.Context) (string, time.Time, error) {
 		return "", time.Time{}, fmt.Errorf("%w: nonce mismatch", ErrIDToken)
 	}
 	l.log.LogAttrs(ctx, slog.LevelDebug, "mcpauthz client: IdP login complete",
-		slog.String("iss", idt.Issuer), slog.String("sub", idt.Subject))
+		slog.String("iss", bounded(idt.Issuer)), slog.String("sub", bounded(idt.Subject)))
 	return raw, idt.Expiry, nil
 }
 

@@ -7,10 +7,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
@@ -119,5 +122,58 @@ func TestRejectedResponseLoggedWithoutToken(t *testing.T) {
 				t.Errorf("log contains the token %q:\n%s", tc.notToken, out)
 			}
 		})
+	}
+}
+
+// TestLogFieldsBounded: the issuer an MCP server's metadata names is in
+// the Authorizer's and the grant's log lines (discovery, token request,
+// step-up); it went in whole, as long as the metadata allows (a 16 KiB
+// issuer made lines of 16 KiB). Each value is now cut at
+// core.MaxLogField, as the other values the client logs.
+func TestLogFieldsBounded(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", 16<<10)
+	var buf testkit.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var asURL string
+	as := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, wellKnownOAuth+"/"):
+			writeJSON(w, 200, map[string]any{"issuer": asURL + "/" + long, "token_endpoint": asURL + "/token"})
+		case r.URL.Path == "/token":
+			if err := r.ParseForm(); err != nil {
+				t.Error(err)
+			}
+			writeJSON(w, 200, map[string]any{"access_token": "x", "token_type": "Bearer", "expires_in": 60, "scope": r.Form.Get("scope")})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(as.Close)
+	asURL = as.URL
+	rs := newFakeRS(t, as.URL+"/"+long)
+	rs.authorize = func(tok string, _ *http.Request) (int, string) {
+		if tok == "x" {
+			return http.StatusForbidden, `Bearer error="insufficient_scope", scope="b"`
+		}
+		return 0, ""
+	}
+	g, err := NewClientCredentials(ClientCredentialsConfig{Credentials: basicCreds(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustNew(t, Config{ServerURL: rs.url(), Grant: g, Logger: log, Scopes: []string{"a"}})
+	if err := a.Authorize(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = a.HTTPClient(nil).Get(rs.url()) // the 403 asks for scope b: a step-up
+	out := buf.String()
+	if !strings.Contains(out, "step-up") {
+		t.Fatalf("no step-up logged:\n%.2000s", out)
+	}
+	for line := range strings.Lines(out) {
+		if n, bound := len(line), 4*core.MaxLogField+512; n > bound {
+			t.Errorf("log line of %d bytes, want at most %d: %.300s", n, bound, line)
+		}
 	}
 }
