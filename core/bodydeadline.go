@@ -77,7 +77,7 @@ func (bw *bodyWatch) bound(w http.ResponseWriter, r *http.Request) *deadlineBody
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); !ok || srv.ReadTimeout > 0 {
+	if !noReadTimeout(r) {
 		return nil
 	}
 	b := &deadlineBody{ReadCloser: r.Body}

@@ -360,3 +360,62 @@ func TestBodyWatchEndedReadNotCut(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusalBehindOpaqueWriterWarns: a request refused before its body
+// was read gets "Connection: close" and a short read deadline, so that
+// net/http's drain of the unread body after the handler (body.Close, up
+// to 256 KiB, with no deadline on a server without ReadTimeout) ends.
+// Behind a wrapper without Unwrap the deadline cannot be set, and nothing
+// else can end that drain (the wrapper hides Hijack too): a body that
+// never comes holds the connection until the client closes it. The
+// refusal ignored the error; it now logs the watch's one Warn per Guard,
+// as a body read does, so the missing bound is seen before a slow body
+// shows it. With ReadTimeout set, which bounds the drain, nothing is
+// logged.
+func TestRefusalBehindOpaqueWriterWarns(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		readTimeout time.Duration
+		warns       int
+	}{
+		{"no ReadTimeout", 0, 1},
+		{"ReadTimeout", time.Minute, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var logs bytes.Buffer
+			g := newGuard(t, func(c *Config) {
+				c.Logger = slog.New(slog.NewTextHandler(syncWriter{&mu, &logs}, nil))
+			})
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				g.Serve(opaqueWriter{w}, r, func(w http.ResponseWriter, r *http.Request) { t.Error("served") })
+			}))
+			srv.Config.ReadHeaderTimeout, srv.Config.ReadTimeout = 5*time.Second, tc.readTimeout
+			srv.Start()
+			t.Cleanup(srv.Close)
+			for range 2 { // one Warn per Guard
+				c, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				// No token: refused before the body is read; 10 of 100 bytes sent.
+				if _, err := io.WriteString(c, "POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n0123456789"); err != nil {
+					t.Fatal(err)
+				}
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				c.Close()
+				if resp.StatusCode != http.StatusUnauthorized || !resp.Close {
+					t.Fatalf("status %d, close %v; want 401 and the connection closed", resp.StatusCode, resp.Close)
+				}
+			}
+			if warns := deadlineWarns(&mu, &logs); len(warns) != tc.warns || tc.warns > 0 && !strings.Contains(warns[0], "Unwrap") {
+				t.Fatalf("Warn lines about the read deadline: %q, want %d naming Unwrap", warns, tc.warns)
+			}
+		})
+	}
+}

@@ -116,9 +116,14 @@ func (g *Guard) admit(w http.ResponseWriter, r *http.Request) (st *httpState, re
 			// server without ReadTimeout: a body that never comes would
 			// hold the connection forever. Close instead, and give what is
 			// in flight a short grace so the client reads the answer
-			// rather than a reset.
+			// rather than a reset. Behind a wrapper without Unwrap the
+			// deadline cannot be set and nothing else ends that read (the
+			// wrapper hides Hijack too): say so, once, as the body watch
+			// does.
 			w.Header().Set("Connection", "close")
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refusedBodyGrace))
+			if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(refusedBodyGrace)); err != nil && noReadTimeout(r) {
+				g.bodies.warnOpaque(w, err)
+			}
 		}
 		WriteResponse(w, g.Render(err))
 		return nil, nil, nil, nil // sc is not reused: the refusal may point into it
@@ -217,7 +222,7 @@ const firstBodyBuf = 512
 // [BoundBodyReads] bounds already is not watched.
 func (hb *httpBody) ReadBody(max int64) ([]byte, error) {
 	if _, bounded := hb.r.Body.(*deadlineBody); !bounded && hb.watch != nil && hb.watch.tick > 0 {
-		if srv, ok := hb.r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout <= 0 {
+		if noReadTimeout(hb.r) {
 			hb.watch.add(&hb.entry, hb.w)
 			defer hb.watch.remove(&hb.entry)
 			hb.buf = bodyPool.Get().(*bodyBuf)
@@ -226,6 +231,14 @@ func (hb *httpBody) ReadBody(max int64) ([]byte, error) {
 	}
 	hb.buf = bodyPool.Get().(*bodyBuf)
 	return ReadBody(hb.r.Body, max, hb.buf.b[:0])
+}
+
+// noReadTimeout reports whether r is served by an http.Server without
+// ReadTimeout: nothing but a deadline the request sets bounds the reading
+// of its body.
+func noReadTimeout(r *http.Request) bool {
+	srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+	return ok && srv.ReadTimeout <= 0
 }
 
 // Read is the connection's body as ReadBody reads it while the watch has
