@@ -48,6 +48,7 @@ func TestLastGoodExpiresAtRuntime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { lastGoodIdle(t, a) }) // the Reload's write, before TempDir's removal
 		if !allowed(t, a, "alice", "deploy") {
 			t.Fatal("the last-good policy does not decide before its deadline")
 		}
@@ -90,6 +91,7 @@ func TestLastGoodExpiresAtRuntime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { lastGoodIdle(t, a) }) // the Reload's write, before TempDir's removal
 		src.set(lgPolicyA, false)
 		if err := a.Reload(ctx); err != nil {
 			t.Fatal(err)
