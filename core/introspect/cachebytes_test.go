@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // TestCacheBoundedInBytes: active answers can be up to MaxResponseBytes
@@ -184,4 +186,29 @@ func TestContentTypeTextBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestActiveLogLineBounded: the Debug line of an active token names its
+// sub, client_id and jti, values of the response (up to MaxResponseBytes):
+// they went in whole.
+func TestActiveLogLineBounded(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", 16<<10)
+	as := newFakeAS()
+	as.set("tok", answer{body: `{"active":true,"aud":"` + testAud + `","sub":"` + long + `","client_id":"` + long + `","jti":"` + long + `"}`})
+	var buf testkit.Buffer
+	cfg := baseConfig(as.server(t).URL, newClock())
+	cfg.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	v, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(context.Background(), "tok"); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "token active") {
+		t.Fatalf("no Debug line for the active token:\n%.500s", out)
+	}
+	testkit.LinesWithin(t, out, 4*core.MaxLogField+256)
 }

@@ -185,7 +185,8 @@ func (v *Verifier) introspect(ctx context.Context, key tokenKey, token string) (
 		put(v.cache, key, &entry{claims: c}, until)
 	}
 	v.cfg.Logger.Debug("introspection: token active",
-		"iss", c.Issuer, "sub", c.Subject, "client_id", c.ClientID, "jti", c.ID)
+		"iss", core.TruncateField(c.Issuer, core.MaxLogField), "sub", core.TruncateField(c.Subject, core.MaxLogField),
+		"client_id", core.TruncateField(c.ClientID, core.MaxLogField), "jti", core.TruncateField(c.ID, core.MaxLogField))
 	return c, nil
 }
 

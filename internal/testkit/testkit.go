@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -59,6 +60,17 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// LinesWithin fails t (Errorf) for each line of out longer than bound
+// bytes: a log whose values from outside must be cut.
+func LinesWithin(t testing.TB, out string, bound int) {
+	t.Helper()
+	for line := range strings.Lines(out) {
+		if len(line) > bound {
+			t.Errorf("log line of %d bytes, want at most %d: %.300s", len(line), bound, line)
+		}
+	}
 }
 
 // Golden compares got with the golden file at path. With update (each
