@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // TestOPAsAuthorizationServer: oidc-provider issues RFC 9068 JWT access tokens
@@ -24,7 +25,8 @@ func TestOPAsAuthorizationServer(t *testing.T) {
 	node := requireInterop(t)
 	ctx := testContext(t)
 
-	ln, base := listen(t)
+	ln := testkit.Listen(t)
+	base := "http://" + ln.Addr().String()
 	resource := base + "/mcp"
 	other := base + "/other/mcp"
 	o := startOP(t, ctx, node, opArgs{Resource: resource, OtherResource: other, ASIssuer: base + "/as", ASClientID: "unused-as-client"})
@@ -82,7 +84,7 @@ func TestOPAsAuthorizationServer(t *testing.T) {
 	// Guard + net/http adapter in front of a real go-sdk MCP server.
 	mux := http.NewServeMux()
 	mountMCP(t, mux, resource, v, nil, []string{o.Issuer})
-	serve(t, ln, mux)
+	testkit.Serve(t, ln, mux)
 
 	sess, err := connectMCP(ctx, resource, bearerClient(good))
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -78,28 +77,6 @@ func step(t *testing.T, ctx context.Context, format string, args ...any) {
 	t.Helper()
 	start, _ := ctx.Value(startKey{}).(time.Time)
 	t.Logf("[%6.2fs] "+format, append([]any{time.Since(start).Seconds()}, args...)...)
-}
-
-// listen opens a loopback listener and returns it with its base URL.
-func listen(t *testing.T) (net.Listener, string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	return ln, "http://" + ln.Addr().String()
-}
-
-// serve serves h on ln until the test ends.
-func serve(t *testing.T, ln net.Listener, h http.Handler) {
-	t.Helper()
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
 }
 
 // opMetadata is the part of the OP's discovery document the tests use.

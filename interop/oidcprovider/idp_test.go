@@ -14,6 +14,7 @@ import (
 	"github.com/mcpauthz/mcpauthz/core"
 	"github.com/mcpauthz/mcpauthz/core/mapper"
 	"github.com/mcpauthz/mcpauthz/core/verifier"
+	"github.com/mcpauthz/mcpauthz/internal/testkit"
 )
 
 // Clients registered at our authorization server. The OP puts asClientID in
@@ -37,7 +38,8 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 	node := requireInterop(t)
 	ctx := testContext(t)
 
-	ln, base := listen(t)
+	ln := testkit.Listen(t)
+	base := "http://" + ln.Addr().String()
 	resource := base + "/mcp"
 	asIssuer := base + "/as"
 	o := startOP(t, ctx, node, opArgs{Resource: resource, OtherResource: base + "/other/mcp", ASIssuer: asIssuer, ASClientID: asClientID})
@@ -59,7 +61,7 @@ func TestOPAsEnterpriseIdP(t *testing.T) {
 		mux.Handle(p, as)
 	}
 	mountMCP(t, mux, resource, v, m, []string{asIssuer})
-	serve(t, ln, mux)
+	testkit.Serve(t, ln, mux)
 	step(t, ctx, "AS  authserver issuer=%s trusts IdP %s (jwks_uri %s); MCP resource %s", asIssuer, o.Issuer, o.Meta.JWKSURI, resource)
 
 	// 1. alice (engineering): whoami and deploy through our client.
