@@ -22,7 +22,7 @@ mkdir -p "$results"
 
 [[ -x "$proj/node_modules/.bin/conformance" ]] || (cd "$proj" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
-(cd "$root" && go build -o "$tmp/quickstart" ./examples/quickstart)
+(cd "$root" && go build -o "$tmp/quickstart" ./examples/quickstart && go build -o "$tmp/holdport" ./scripts/holdport)
 "$tmp/quickstart" serve -addr 127.0.0.1:0 -dir "$tmp" -q >"$tmp/serve.out" 2>"$tmp/serve.err" &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q '^ready' "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
@@ -30,13 +30,16 @@ grep -q '^ready' "$tmp/serve.out" || { echo "quickstart serve did not start" >&2
 mcp="$(awk '/MCP server/{print $3}' "$tmp/serve.out")"
 issuer="${mcp%/mcp}/as"
 
-# A free loopback port for the suite's callback server.
+# A loopback port for the suite's callback server, held until the suite
+# ends by a socket that never listens (scripts/holdport, as
+# testkit.ReservePort does for a test): the server binds it with
+# SO_REUSEADDR, and no other process's port-0 bind or connect gets it
+# meanwhile, as it could get a port probed free and released.
+coproc HOLD { "$tmp/holdport"; }
+pids+=("$HOLD_PID")
 port=""
-for _ in $(seq 1 50); do
-  p=$((20000 + RANDOM % 40000))
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[[ -n "$port" ]] || { echo "no free loopback port" >&2; exit 1; }
+read -r -t 10 port <&"${HOLD[0]}" || true
+[[ "$port" =~ ^[0-9]+$ ]] || { echo "holdport gave no port" >&2; exit 1; }
 
 echo "== conformance authorization --url $issuer (public client mcp-client, callback port $port)"
 set +e

@@ -27,6 +27,20 @@ func RefusedAddr(t testing.TB) string {
 // the port. An error fails t.
 func holdPort(t testing.TB, reuse bool) int {
 	t.Helper()
+	port, release, err := HoldPort(reuse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = release() })
+	return port
+}
+
+// HoldPort is holdPort for a program that is not a test (scripts/holdport,
+// which holds the port of a server a script starts, as ReservePort does
+// for a test): it binds a socket that never listens to a free port of
+// 127.0.0.1, with SO_REUSEADDR when reuse, and returns the port and the
+// function that closes the socket.
+func HoldPort(reuse bool) (port int, release func() error, err error) {
 	syscall.ForkLock.RLock() // no child inherits the socket
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err == nil {
@@ -34,20 +48,23 @@ func holdPort(t testing.TB, reuse bool) int {
 	}
 	syscall.ForkLock.RUnlock()
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
-	t.Cleanup(func() { _ = syscall.Close(fd) })
+	fail := func(err error) (int, func() error, error) {
+		_ = syscall.Close(fd)
+		return 0, nil, err
+	}
 	if reuse {
 		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
-			t.Fatal(err)
+			return fail(err)
 		}
 	}
 	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
 	sa, err := syscall.Getsockname(fd)
 	if err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
-	return sa.(*syscall.SockaddrInet4).Port
+	return sa.(*syscall.SockaddrInet4).Port, func() error { return syscall.Close(fd) }, nil
 }
