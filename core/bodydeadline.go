@@ -29,7 +29,9 @@ type BodyReadConfig struct {
 // reading it, a health check, a 404) keeps the deadline, so net/http's
 // discard of the unread rest, which it does before writing the response,
 // is bounded too. On a server with ReadTimeout, or a request without a
-// body, it changes nothing. Wrap the server's whole handler: the deadline
+// body, it changes nothing. Inside another BoundBodyReads (the
+// authorization server bounds its own routes) the earlier of the two
+// deadlines applies. Wrap the server's whole handler: the deadline
 // is set through [http.ResponseController], which reaches the connection
 // only through writers that net/http made or that have an Unwrap method.
 //
@@ -70,7 +72,8 @@ func boundBodyReads(h http.Handler, cfg BodyReadConfig, tick time.Duration) http
 // bound sets the read deadline of r's body, bw.timeout from now, and
 // replaces r.Body with a reader that lifts it at the end of the body;
 // when the deadline cannot be set, the read is registered in bw instead
-// (it fails once expired). It returns the reader, whose restore the caller
+// (it fails once expired). Inside another BoundBodyReads whose deadline is
+// earlier it changes nothing: the earlier deadline bounds the body. It returns the reader, whose restore the caller
 // must call before returning (so net/http sees its own body type when it
 // decides to discard or close), or nil when it changed nothing.
 func (bw *bodyWatch) bound(w http.ResponseWriter, r *http.Request) *deadlineBody {
@@ -80,9 +83,13 @@ func (bw *bodyWatch) bound(w http.ResponseWriter, r *http.Request) *deadlineBody
 	if !noReadTimeout(r) {
 		return nil
 	}
-	b := &deadlineBody{ReadCloser: r.Body}
+	deadline := time.Now().Add(bw.timeout)
+	if outer, ok := r.Body.(*deadlineBody); ok && outer.rc != nil && !outer.lifted && !outer.deadline.After(deadline) {
+		return nil // a BoundBodyReads outside this one set an earlier deadline: it bounds the body
+	}
+	b := &deadlineBody{ReadCloser: r.Body, deadline: deadline}
 	rc := http.NewResponseController(w)
-	if err := rc.SetReadDeadline(time.Now().Add(bw.timeout)); err == nil {
+	if err := rc.SetReadDeadline(deadline); err == nil {
 		b.rc = rc
 	} else {
 		bw.warnOpaque(w, err)
@@ -100,6 +107,7 @@ func (bw *bodyWatch) bound(w http.ResponseWriter, r *http.Request) *deadlineBody
 type deadlineBody struct {
 	io.ReadCloser // the request's own body
 	rc            *http.ResponseController
+	deadline      time.Time // the read deadline set through rc
 	lifted        bool
 
 	watch *bodyWatch  // nil when the deadline is set

@@ -283,3 +283,42 @@ func TestBoundBodyReadsBehindOpaqueWriter(t *testing.T) {
 		t.Fatalf("Warn lines: %q, want one naming BoundBodyReads, the writer's type, Unwrap and ReadTimeout", warns)
 	}
 }
+
+// TestBoundBodyReadsNestedKeepsEarlierDeadline: a BoundBodyReads inside
+// another (authserver.Server bounds its own routes; an operator wraps the
+// whole server with a shorter timeout) set its own deadline over the
+// outer one, so a longer inner timeout lengthened the outer bound: a body
+// that never came held the connection for the inner timeout. The earlier
+// deadline is kept, whichever sets it.
+func TestBoundBodyReadsNestedKeepsEarlierDeadline(t *testing.T) {
+	t.Parallel()
+	const short, long = 300 * time.Millisecond, 10 * time.Second
+	live := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
+	for _, tc := range []struct {
+		name         string
+		outer, inner time.Duration
+	}{
+		{"inner longer", short, long},
+		{"inner shorter", long, short},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := boundBodyReads(boundBodyReads(live, BodyReadConfig{Timeout: tc.inner}, bodyWatchTick), BodyReadConfig{Timeout: tc.outer}, bodyWatchTick)
+			srv := httptest.NewUnstartedServer(h) // no ReadTimeout
+			srv.Config.ReadHeaderTimeout = 5 * time.Second
+			srv.Start()
+			t.Cleanup(srv.Close)
+			c := dialBody(t, strings.TrimPrefix(srv.URL, "http://"), 5*time.Second)
+			if _, err := io.WriteString(c, "POST /livez HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if _, err := io.Copy(io.Discard, c); err != nil {
+				t.Fatalf("connection still held after %v: %v", time.Since(start), err)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Fatalf("connection held %v, the earlier deadline is %v", d, short)
+			}
+		})
+	}
+}
