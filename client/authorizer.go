@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpauthz/mcpauthz/core"
+	"github.com/mcpauthz/mcpauthz/internal/clip"
 )
 
 // Defaults of Config.
@@ -274,7 +277,7 @@ func (a *Authorizer) HandleInsufficientScope(ctx context.Context, h http.Header,
 	}
 	union := unionScopes(scopes, bc.Scope)
 	if len(union) == len(scopes) {
-		return fmt.Errorf("%w: challenge asks for no scope beyond %q", ErrInsufficientScope, scopes)
+		return fmt.Errorf("%w: challenge asks for no scope beyond %s", ErrInsufficientScope, clip.Quote(strings.Join(scopes, " "), core.MaxLogField))
 	}
 	a.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "mcpauthz client: step-up",
 		slog.String("scopes", bounded(strings.Join(union, " "))), slog.String("iss", bounded(d.AuthServer.Issuer)))

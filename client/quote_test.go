@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -162,5 +163,35 @@ func TestUnsupportedTextBounded(t *testing.T) {
 				t.Errorf("error text of %d bytes, want at most %d: %.300s", n, bound, err)
 			}
 		})
+	}
+}
+
+// TestStepUpRefusalTextBounded: a 403 that asks for no scope beyond the
+// token's names the scopes held, which can be the PRM's scopes_supported
+// (as long as the metadata allows): %q of the list put them in whole.
+func TestStepUpRefusalTextBounded(t *testing.T) {
+	t.Parallel()
+	scopes := make([]string, 1000)
+	for i := range scopes {
+		scopes[i] = fmt.Sprintf("scope-%04d-%s", i, strings.Repeat("x", 16))
+	}
+	as := newFakeAS(t, bearerOK(60))
+	rs := newFakeRS(t, as.srv.URL)
+	a := mustNew(t, Config{ServerURL: rs.url(), Grant: mustCC(t, basicCreds()), Scopes: scopes})
+	ctx := context.Background()
+	if err := a.Authorize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Www-Authenticate": {`Bearer error="insufficient_scope", scope="` + scopes[0] + `"`}}
+	err = a.HandleInsufficientScope(ctx, h, tok.AccessToken)
+	if !errors.Is(err, ErrInsufficientScope) {
+		t.Fatalf("err = %.300v, want ErrInsufficientScope", err)
+	}
+	if n, bound := len(err.Error()), core.MaxLogField+256; n > bound {
+		t.Errorf("error text of %d bytes, want at most %d: %.300s", n, bound, err)
 	}
 }
