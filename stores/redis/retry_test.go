@@ -70,9 +70,16 @@ func TestRefreshRetriedSendIsNotAReuse(t *testing.T) {
 }
 
 // stalledCall runs f while the Redis of srv is frozen (SIGSTOP) for
-// 700 ms from 50 ms on, between go-redis's ReadTimeout (500 ms) and the
-// stores' Timeout in these tests (3 s), and reports whether f's script
-// was sent twice (EVALSHA calls, INFO commandstats read through c).
+// 700 ms, between go-redis's ReadTimeout (500 ms) and the stores' Timeout
+// in these tests (3 s), and reports whether f's script was sent twice
+// (EVALSHA calls, INFO commandstats read through c). The stall starts
+// before f (SIGSTOP is sent: Redis runs no instruction of its own after
+// kill returns, a pending signal is handled before it returns to user
+// space) and ends 700 ms after f started. It was timed with two racing
+// sleeps (the stop 50 ms into a goroutine, f 100 ms into the caller): on
+// a loaded machine the goroutine ran late and f's script ran before the
+// stall, once ("the stall did not exercise the resend"; with the stop
+// moved to 400 ms, every run).
 func stalledCall(t *testing.T, srv *redisServer, c *redis.Client, f func() error) (bool, error) {
 	t.Helper()
 	pid := redisPID(t, srv)
@@ -84,20 +91,17 @@ func stalledCall(t *testing.T, srv *redisServer, c *redis.Client, f func() error
 		return commandCalls(v, "evalsha")
 	}
 	before := evalsha()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		time.Sleep(50 * time.Millisecond)
-		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-			t.Error(err)
-			return
-		}
 		time.Sleep(700 * time.Millisecond)
 		if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
 			t.Error(err)
 		}
 	}()
-	time.Sleep(100 * time.Millisecond)
 	err := f()
 	<-done
 	return evalsha()-before > 1, err
