@@ -59,7 +59,8 @@ func TestFileSentinelFailover(t *testing.T) {
 			switched := time.Since(start)
 			back := waitGrants(t, c, gs)
 			checkQuarantined(t, s.Client(newMaster), gs.prefix+epochKey)
-			t.Logf("SENTINEL FAILOVER: switched after %v, grants again %v after the switch", switched.Round(time.Millisecond), back.Round(time.Millisecond))
+			t.Logf("SENTINEL FAILOVER %v after the redemptions began: switched after %v, grants again %v after the switch",
+				start.Sub(r.start).Round(time.Millisecond), switched.Round(time.Millisecond), back.Round(time.Millisecond))
 
 			// The old master, now the replica, in sync; then the master
 			// crashes and the sentinels promote the old one back.
@@ -71,7 +72,8 @@ func TestFileSentinelFailover(t *testing.T) {
 			switched = time.Since(start)
 			back = waitGrants(t, c, gs)
 			checkQuarantined(t, s.Client(promoted), gs.prefix+epochKey)
-			t.Logf("master killed: promoted %s after %v, grants again %v after the promotion", promoted, switched.Round(time.Millisecond), back.Round(time.Millisecond))
+			t.Logf("master killed %v after the redemptions began: promoted %s after %v, grants again %v after the promotion",
+				start.Sub(r.start).Round(time.Millisecond), promoted, switched.Round(time.Millisecond), back.Round(time.Millisecond))
 			r.waitAccepted(20)
 			r.check()
 		})
