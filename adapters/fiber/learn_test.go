@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -429,5 +430,71 @@ func TestLearnConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestLateFlushPipelined: requests pipelined on one connection behind and
+// after a learned method's late flush get their responses in order and
+// whole: the late flush writes nothing around fasthttp's own output.
+func TestLateFlushPipelined(t *testing.T) {
+	t.Parallel()
+	g, idp := coretest.NewSuiteGuard(t, resource, nil)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if !strings.Contains(string(b), `"echo"`) { // ls: one JSON answer
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":{}}`)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: first\n\n")
+		w.(http.Flusher).Flush()
+		_, _ = io.WriteString(w, "data: second\n\n")
+	})
+	logs := &lockedBuffer{}
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.All("/api/mcp", fibermcp.New(g), fibermcp.HandlerWith(h, fibermcp.HandlerConfig{Logger: slog.New(slog.NewTextHandler(logs, nil))}))
+	addr := strings.TrimPrefix(serve(t, app), "http://")
+	tok := idp.Token(resource, "alice")
+	request := func(tool string) string {
+		body := coretest.RPC("tools/call", `{"name":"`+tool+`","arguments":{}}`)
+		return fmt.Sprintf("POST /api/mcp HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"+
+			"Accept: application/json, text/event-stream\r\nContent-Length: %d\r\n\r\n%s", tok, len(body), body)
+	}
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	read := func(i int, want string) {
+		t.Helper()
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != 200 || string(b) != want || len(resp.TransferEncoding) != 0 {
+			t.Errorf("response %d: %d %q %v %v, want 200 %q whole", i, resp.StatusCode, b, resp.TransferEncoding, err, want)
+		}
+	}
+	const answer = `{"jsonrpc":"2.0","id":1,"result":{}}`
+	for i := range learnAfter { // one at a time: the method is learned after them
+		if _, err := io.WriteString(conn, request("ls")); err != nil {
+			t.Fatal(err)
+		}
+		read(i, answer)
+	}
+	// Three in one write: fasthttp reads them from one buffer and holds
+	// the first response in its writer while it serves the second.
+	if _, err := io.WriteString(conn, request("ls")+request("echo")+request("ls")); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{answer, "data: first\n\ndata: second\n\n", answer} {
+		read(learnAfter+i, want)
+	}
+	if log := logs.take(); strings.Count(log, "level=WARN") != 1 {
+		t.Errorf("log %q, want one Warn", log)
 	}
 }
