@@ -508,7 +508,7 @@ func (s *RefreshStore) familyReply(op string, res []any) (authserver.RefreshFami
 		left, _ := res[2].(int64)
 		return authserver.RefreshFamily{}, quarantined(left)
 	case code != 2 || len(res) != 4:
-		return authserver.RefreshFamily{}, unavailable(op, fmt.Errorf("reply %v", res))
+		return authserver.RefreshFamily{}, unavailable(op, fmt.Errorf("reply code %d with %d values", code, len(res)))
 	}
 	js, _ := res[2].(string)
 	lastText, _ := res[3].(string)
