@@ -1,6 +1,8 @@
 package fibermcp
 
 import (
+	"net/http"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/valyala/fasthttp"
@@ -18,13 +20,25 @@ type resultKey struct{}
 // without calling c.Next. On success the principal is available through
 // [PrincipalFrom] and core.PrincipalFromContext(c.UserContext()), and the
 // request body is left exactly as received. A body larger than
-// g.MaxBodyBytes() is refused with the Guard's 413.
+// g.MaxBodyBytes() is refused with the Guard's 413. A request other than a
+// POST whose Content-Type is sent more than once, or once and empty, is
+// refused with 400 before the Guard runs (not audited): fasthttp keeps one
+// Content-Type of several, and none for an empty one, so the handler's
+// http.Request could not hold the values the Guard read (a POST gets the
+// Guard's 415).
 func New(g *core.Guard) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		st := reqStates.Get().(*reqState)
 		// The body is read by Check, after the token is verified; res
 		// and room are the request's own, never reused (see keep).
 		cr, res, room := fillRequest(st, c.Request(), c.Context().RemoteAddr())
+		if ct := st.ContentType; (len(ct) > 1 || len(ct) == 1 && ct[0] == "") && cr.Method != http.MethodPost {
+			// The handler would get fasthttp's one Content-Type (the
+			// last), or none for an empty one, not the values the Guard
+			// read: refused. A POST gets the Guard's own refusal (415).
+			st.release()
+			return write(c, g.Render(errContentTypeFields()))
+		}
 		ctx := c.UserContext()
 		res, err := g.CheckIntoName(ctx, cr, res, room)
 		st.release() // the Guard keeps no reference to cr or its header
@@ -57,6 +71,14 @@ func New(g *core.Guard) fiber.Handler {
 		}
 		return filter(c, g, res)
 	}
+}
+
+// errContentTypeFields refuses a request whose Content-Type fasthttp
+// cannot hand the MCP handler as the Guard read it: sent more than once,
+// or once and empty.
+func errContentTypeFields() error {
+	return &core.Error{Kind: core.KindMessage, Status: http.StatusBadRequest,
+		Description: "Content-Type must be sent at most once, and not empty"}
 }
 
 // sessionIDs returns every Mcp-Session-Id value of resp (copies).
