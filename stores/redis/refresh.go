@@ -323,6 +323,14 @@ type RefreshConfig struct {
 	// before that rotation can be redeemed (the reuse that should revoke
 	// the family goes unnoticed), and a family revoked since (a logout,
 	// RevokeSubject, a detected reuse) works again until it expires.
+	//
+	// The checks and the mark are made only while the option is on. A
+	// store without it refuses every family written before a failover,
+	// restart or flush, but only when that family is presented: one not
+	// presented since keeps its older epoch, and turning the option on
+	// later takes it as it is. Turn it on only for a dataset that has been
+	// through no such event since its oldest family was written (or wait
+	// AbsoluteLifetime after the last one, or start from an empty prefix).
 	TrustAppendFsyncAlways bool
 }
 
