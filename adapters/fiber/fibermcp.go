@@ -25,13 +25,24 @@ type resultKey struct{}
 // refused with 400 before the Guard runs (not audited): fasthttp keeps one
 // Content-Type of several, and none for an empty one, so the handler's
 // http.Request could not hold the values the Guard read (a POST gets the
-// Guard's 415).
+// Guard's 415). So is, with 400, a request whose target fasthttp cannot
+// parse with its Host (a Host net/http refuses, or one whose port is not a
+// number): fasthttp then reads the path "/" for the Guard's audit and the
+// handler, whatever fiber routed.
 func New(g *core.Guard) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		st := reqStates.Get().(*reqState)
 		// The body is read by Check, after the token is verified; res
 		// and room are the request's own, never reused (see keep).
 		cr, res, room := fillRequest(st, c.Request(), c.Context().RemoteAddr())
+		if len(c.Request().URI().PathOriginal()) == 0 {
+			// fasthttp could not parse the target with the Host (one
+			// net/http refuses, or a port that is not a number): the
+			// path it reads, for the Guard's audit and the handler alike,
+			// is then "/", not the target fiber routed.
+			st.release()
+			return write(c, g.Render(errBadTarget()))
+		}
 		if ct := st.ContentType; (len(ct) > 1 || len(ct) == 1 && ct[0] == "") && cr.Method != http.MethodPost {
 			// The handler would get fasthttp's one Content-Type (the
 			// last), or none for an empty one, not the values the Guard
@@ -71,6 +82,12 @@ func New(g *core.Guard) fiber.Handler {
 		}
 		return filter(c, g, res)
 	}
+}
+
+// errBadTarget refuses a request whose target fasthttp cannot parse with
+// its Host.
+func errBadTarget() error {
+	return &core.Error{Kind: core.KindMessage, Status: http.StatusBadRequest, Description: "invalid Host or request target"}
 }
 
 // errContentTypeFields refuses a request whose Content-Type fasthttp
