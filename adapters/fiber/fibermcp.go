@@ -26,9 +26,9 @@ type resultKey struct{}
 // Content-Type of several, and none for an empty one, so the handler's
 // http.Request could not hold the values the Guard read (a POST gets the
 // Guard's 415). So is, with 400, a request whose target fasthttp cannot
-// parse with its Host (a Host net/http refuses, or one whose port is not a
-// number): fasthttp then reads the path "/" for the Guard's audit and the
-// handler, whatever fiber routed.
+// parse with its Host ("#", "x y", which net/http refuses too, "%", a port
+// that is not a number): fasthttp then reads the path "/" for the Guard's
+// audit and the handler, whatever fiber routed.
 func New(g *core.Guard) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		st := reqStates.Get().(*reqState)
@@ -36,10 +36,9 @@ func New(g *core.Guard) fiber.Handler {
 		// and room are the request's own, never reused (see keep).
 		cr, res, room := fillRequest(st, c.Request(), c.Context().RemoteAddr())
 		if len(c.Request().URI().PathOriginal()) == 0 {
-			// fasthttp could not parse the target with the Host (one
-			// net/http refuses, or a port that is not a number): the
-			// path it reads, for the Guard's audit and the handler alike,
-			// is then "/", not the target fiber routed.
+			// fasthttp could not parse the target with the Host (see
+			// above): the path it reads, for the Guard's audit and the
+			// handler alike, is then "/", not the target fiber routed.
 			st.release()
 			return write(c, g.Render(errBadTarget()))
 		}
