@@ -28,7 +28,10 @@ import (
 // replication id (the dataset epoch, see epochLua) under which the family
 // was last written: a family whose ep is not the master's current one may
 // have lost writes (a rotation, a revocation) in a failover, restart or
-// flush, and is refused and revoked (see [RefreshStore]).
+// flush, and is refused and revoked (see [RefreshStore]). tr is "1" when
+// the family was last written by a store with
+// RefreshConfig.TrustAppendFsyncAlways: only such a family of an earlier
+// epoch can be trusted.
 const revokeLua = `
 local function revoke(fk)
   local h = redis.call('HMGET', fk, 'hk', 'sk')
@@ -53,13 +56,14 @@ local epoch_key, epoch_seen, epoch_q = KEYS[#KEYS], ARGV[#ARGV - 1], ARGV[#ARGV]
 // and its fields, or a code: 0 unknown (or a future generation, or another
 // secret, or an older generation than the family remembers), 1 a
 // remembered older generation with its secret (a reuse). h[7] is the
-// family's epoch.
+// family's epoch, h[8] its trust mark ("1": last written under
+// RefreshConfig.TrustAppendFsyncAlways).
 var findLua = `
 local reuse_gens = ` + strconv.Itoa(authserver.RefreshReuseGenerations) + `
 local function find()
   local fk = redis.call('GET', KEYS[1])
   if not fk then return nil, 0 end
-  local h = redis.call('HMGET', fk, 'f', 'gen', 'sh', 'last', 'dl', 'sk', 'ep')
+  local h = redis.call('HMGET', fk, 'f', 'gen', 'sh', 'last', 'dl', 'sk', 'ep', 'tr')
   if not h[1] then return nil, 0 end
   local g, cur = tonumber(ARGV[1]), tonumber(h[2])
   if not g or not cur or ARGV[2] == '' then return nil, 0 end
@@ -119,8 +123,10 @@ const refreshTrustOffKey = "refresh:replicated"
 var (
 	// KEYS: family, handle, subject set, epoch. ARGV: family JSON,
 	// LastUsed, client id, TTL ms, deadline ms, LastUsed ms, families per
-	// subject, bytes per subject, secret hash, the epoch this process saw,
-	// quarantine ms. Returns {1, rid} if the family or the handle exists,
+	// subject, bytes per subject, secret hash, the trust flag (trustLua;
+	// not "0": the family is marked tr, written under the trust), the
+	// epoch this process saw, quarantine ms. Returns {1, rid} if the
+	// family or the handle exists,
 	// {0, rid} once saved (stamped with the epoch rid), or when this very
 	// family is there, unrotated, with this handle and secret hash (a
 	// retried send, see refreshRotate). At the subject's cap it first revokes
@@ -166,6 +172,7 @@ while n > 0 and (n >= maxn or bytes + size > maxb) do
   count[v[2]] = count[v[2]] - 1
 end
 redis.call('HSET', KEYS[1], 'f', ARGV[1], 'hk', KEYS[2], 'gen', 1, 'sh', ARGV[9], 'last', ARGV[2], 'cid', ARGV[3], 'sk', KEYS[3], 'dl', ARGV[5], 'lu', ARGV[6], 'ep', rid)
+if ARGV[10] ~= '0' then redis.call('HSET', KEYS[1], 'tr', 1) end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('SET', KEYS[2], KEYS[1], 'PX', ARGV[4])
 redis.call('SADD', KEYS[3], KEYS[1])
@@ -196,14 +203,14 @@ if now < untl and not trusted(trust) then return {3, rid, untl - now} end
 local fk, code, h = find()
 if code == 0 then return {0, rid} end
 if code == 1 then
-  local x = redis.call('HMGET', fk, 'gen', 'sh', 'f', 'last', 'ep')
-  if tonumber(x[1]) == tonumber(ARGV[1]) + 1 and x[2] == ARGV[3] and (x[5] == rid or trusted(trust)) then
+  local x = redis.call('HMGET', fk, 'gen', 'sh', 'f', 'last', 'ep', 'tr')
+  if tonumber(x[1]) == tonumber(ARGV[1]) + 1 and x[2] == ARGV[3] and (x[5] == rid or (x[6] == '1' and trusted(trust))) then
     return {2, rid, x[3], x[4]}
   end
   revoke(fk)
   return {1, rid}
 end
-if h[7] ~= rid and not trusted(trust) then
+if h[7] ~= rid and not (h[8] == '1' and trusted(trust)) then
   revoke(fk)
   return {0, rid}
 end
@@ -211,6 +218,7 @@ local ttl = math.min(tonumber(h[5]) - tonumber(ARGV[5]), tonumber(ARGV[6]))
 if ttl < 1 then ttl = 1 end
 local cur = tonumber(h[2])
 redis.call('HSET', fk, 'gen', cur + 1, 'sh', ARGV[3], 'last', ARGV[4], 'lu', ARGV[5], 'p' .. ARGV[1], h[3], 'ep', rid)
+if trust ~= '0' then redis.call('HSET', fk, 'tr', 1) else redis.call('HDEL', fk, 'tr') end
 if cur > reuse_gens then redis.call('HDEL', fk, string.format('p%d', cur - reuse_gens)) end
 redis.call('PEXPIRE', fk, ttl)
 redis.call('PEXPIRE', KEYS[1], ttl)
@@ -233,7 +241,7 @@ seeReplication(trust)
 if now < untl and not trusted(trust) then return {3, rid, untl - now} end
 local fk, code, h = find()
 if code ~= 2 then return {code, rid} end
-if h[7] ~= rid and not trusted(trust) then
+if h[7] ~= rid and not (h[8] == '1' and trusted(trust)) then
   revoke(fk)
   return {0, rid}
 end
@@ -324,13 +332,15 @@ type RefreshConfig struct {
 	// the family goes unnoticed), and a family revoked since (a logout,
 	// RevokeSubject, a detected reuse) works again until it expires.
 	//
-	// The checks and the mark are made only while the option is on. A
-	// store without it refuses every family written before a failover,
-	// restart or flush, but only when that family is presented: one not
-	// presented since keeps its older epoch, and turning the option on
-	// later takes it as it is. Turn it on only for a dataset that has been
-	// through no such event since its oldest family was written (or wait
-	// AbsoluteLifetime after the last one, or start from an empty prefix).
+	// The trust covers only the families last written (saved or
+	// rotated) with the option on: the checks and the mark run only then,
+	// and a family written without it may have crossed a failover,
+	// restart or flush that no store with the option saw (the store
+	// without it refuses such a family only when it is presented). A
+	// family of an earlier epoch written without the option is refused
+	// and revoked, as without the option: turning the option on costs the
+	// users of families not rotated since one login after the next
+	// restart.
 	TrustAppendFsyncAlways bool
 }
 
@@ -441,7 +451,7 @@ func (s *RefreshStore) Save(ctx context.Context, t authserver.RefreshToken, f au
 	defer cancel()
 	res, err := refreshSave.Run(ctx, s.c, []string{fk, s.key("rh", t.Handle), s.key("rsub", f.Subject), s.prefix + epochKey},
 		js, lastText, f.ClientID, ms(ttl), deadline.UnixMilli(), last.UnixMilli(),
-		s.limits.FamiliesPerSubject, s.limits.BytesPerSubject, t.SecretHash, s.epoch.get(), ms(s.quarantine)).Slice()
+		s.limits.FamiliesPerSubject, s.limits.BytesPerSubject, t.SecretHash, s.trust, s.epoch.get(), ms(s.quarantine)).Slice()
 	if err != nil {
 		return unavailable("refresh save script", err)
 	}

@@ -234,3 +234,62 @@ func TestRefreshTrustNotAfterAOFTurnedOn(t *testing.T) {
 		t.Fatalf("after the quarantine: %v, want ErrRefreshUnknown (log in again)", err)
 	}
 }
+
+// TestRefreshTrustOnlyFamiliesWrittenWithIt: a family written by a store
+// without TrustAppendFsyncAlways may cross a restart that lost a rotation
+// (here: appendonly no, an RDB snapshot one rotation old) with no store
+// with the option seeing it; AOF on and the option turned on afterwards
+// took it as it was, and the token whose rotation the restart lost
+// rotated. The trust covers only the families written with it.
+func TestRefreshTrustOnlyFamiliesWrittenWithIt(t *testing.T) {
+	t.Parallel()
+	p := redisproc.Start(t, redisproc.Options{
+		Dir: filepath.Join(t.TempDir(), "redis"),
+		Args: func(port int, dir string) ([]string, error) {
+			return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+				"--save", "", "--appendonly", "no", "--appendfsync", "always",
+				"--maxmemory", "256mb", "--maxmemory-policy", "noeviction", "--loglevel", "warning"}, nil
+		},
+	})
+	o, err := ClientOptions("redis://" + p.Addr() + "/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	store := func(trust bool) *RefreshStore {
+		s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: "{durable-later}:", Timeout: 3 * time.Second},
+			Quarantine: 300 * time.Millisecond, TrustAppendFsyncAlways: trust})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	off := store(false)
+	now := time.Now()
+	if err := off.Save(ctx, rtok("f", 1), authserver.RefreshFamily{ID: "f", ClientID: "app", Subject: "alice", Created: now, LastUsed: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := off.Rotate(ctx, rtok("f", 1), rsec("f", 2), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil { // the snapshot: generation 2 current
+		t.Fatal(err)
+	}
+	if _, err := off.Rotate(ctx, rtok("f", 2), rsec("f", 3), time.Now()); err != nil { // lost by the restart
+		t.Fatal(err)
+	}
+	p.Stop()
+	p.Restart()
+	reconnected(t, c)
+	if n, err := c.DBSize(ctx).Result(); err != nil || n == 0 {
+		t.Fatalf("%d keys after the restart (%v): the snapshot was not loaded", n, err)
+	}
+	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store(true).Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now()); !errors.Is(err, authserver.ErrRefreshUnknown) {
+		t.Fatalf("the token whose rotation the restart lost, with the option turned on since: %v, want ErrRefreshUnknown", err)
+	}
+}
