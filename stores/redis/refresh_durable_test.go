@@ -23,20 +23,8 @@ import (
 // away before the restart is still a reuse.
 func TestRefreshTrustAppendFsyncAlways(t *testing.T) {
 	t.Parallel()
-	p := redisproc.Start(t, redisproc.Options{
-		Dir: filepath.Join(t.TempDir(), "redis"),
-		Args: func(port int, dir string) ([]string, error) {
-			return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-				"--save", "", "--appendonly", "yes", "--appendfsync", "always",
-				"--maxmemory", "256mb", "--maxmemory-policy", "noeviction", "--loglevel", "warning"}, nil
-		},
-	})
-	o, err := ClientOptions("redis://" + p.Addr() + "/0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(o)
-	t.Cleanup(func() { _ = c.Close() })
+	yes := "yes"
+	p, c := durableRedis(t, &yes)
 	ctx := context.Background()
 	const quarantine = 300 * time.Millisecond
 	store := func(prefix string, trust bool) *RefreshStore {
@@ -75,7 +63,7 @@ func TestRefreshTrustAppendFsyncAlways(t *testing.T) {
 		t.Fatalf("trusted: the token rotated away before the restart: %v, want a reuse", err)
 	}
 	// Without the option: the quarantine, then the family is unknown.
-	_, err = stores["default"].Rotate(ctx, rtok("default", 2), rsec("default", 3), time.Now())
+	_, err := stores["default"].Rotate(ctx, rtok("default", 2), rsec("default", 3), time.Now())
 	var qe *QuarantineError
 	if !errors.As(err, &qe) {
 		t.Fatalf("default: refresh right after the restart: %v, want a QuarantineError", err)
@@ -113,20 +101,7 @@ func replID(t *testing.T, c *redis.Client) string {
 func TestRefreshTrustNeedsAOF(t *testing.T) {
 	t.Parallel()
 	aof := "yes"
-	p := redisproc.Start(t, redisproc.Options{
-		Dir: filepath.Join(t.TempDir(), "redis"),
-		Args: func(port int, dir string) ([]string, error) {
-			return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-				"--save", "", "--appendonly", aof, "--appendfsync", "always",
-				"--maxmemory", "256mb", "--maxmemory-policy", "noeviction", "--loglevel", "warning"}, nil
-		},
-	})
-	o, err := ClientOptions("redis://" + p.Addr() + "/0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(o)
-	t.Cleanup(func() { _ = c.Close() })
+	p, c := durableRedis(t, &aof)
 	ctx := context.Background()
 	const quarantine = 300 * time.Millisecond
 	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: "{durable-noaof}:", Timeout: 3 * time.Second},
@@ -134,19 +109,7 @@ func TestRefreshTrustNeedsAOF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	if err := s.Save(ctx, rtok("f", 1), authserver.RefreshFamily{ID: "f", ClientID: "app", Subject: "alice", Created: now, LastUsed: now}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Rotate(ctx, rtok("f", 1), rsec("f", 2), time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Save(ctx).Err(); err != nil { // the snapshot: generation 2 current
-		t.Fatal(err)
-	}
-	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 3), time.Now()); err != nil { // in the AOF only
-		t.Fatal(err)
-	}
+	rotateAcrossSnapshot(t, s, c)
 	p.Stop()
 	aof = "no"
 	p.Restart()
@@ -175,20 +138,7 @@ func TestRefreshTrustNeedsAOF(t *testing.T) {
 func TestRefreshTrustNotAfterAOFTurnedOn(t *testing.T) {
 	t.Parallel()
 	aof := "yes"
-	p := redisproc.Start(t, redisproc.Options{
-		Dir: filepath.Join(t.TempDir(), "redis"),
-		Args: func(port int, dir string) ([]string, error) {
-			return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-				"--save", "", "--appendonly", aof, "--appendfsync", "always",
-				"--maxmemory", "256mb", "--maxmemory-policy", "noeviction", "--loglevel", "warning"}, nil
-		},
-	})
-	o, err := ClientOptions("redis://" + p.Addr() + "/0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(o)
-	t.Cleanup(func() { _ = c.Close() })
+	p, c := durableRedis(t, &aof)
 	ctx := context.Background()
 	const quarantine = 2 * time.Second // the first two Rotates below fall in it on a loaded machine too
 	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: "{durable-aofon}:", Timeout: 3 * time.Second},
@@ -196,19 +146,7 @@ func TestRefreshTrustNotAfterAOFTurnedOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	if err := s.Save(ctx, rtok("f", 1), authserver.RefreshFamily{ID: "f", ClientID: "app", Subject: "alice", Created: now, LastUsed: now}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Rotate(ctx, rtok("f", 1), rsec("f", 2), time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Save(ctx).Err(); err != nil { // the snapshot: generation 2 current
-		t.Fatal(err)
-	}
-	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 3), time.Now()); err != nil { // in the AOF only
-		t.Fatal(err)
-	}
+	rotateAcrossSnapshot(t, s, c)
 	p.Stop()
 	aof = "no"
 	p.Restart()
@@ -243,20 +181,8 @@ func TestRefreshTrustNotAfterAOFTurnedOn(t *testing.T) {
 // rotated. The trust covers only the families written with it.
 func TestRefreshTrustOnlyFamiliesWrittenWithIt(t *testing.T) {
 	t.Parallel()
-	p := redisproc.Start(t, redisproc.Options{
-		Dir: filepath.Join(t.TempDir(), "redis"),
-		Args: func(port int, dir string) ([]string, error) {
-			return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-				"--save", "", "--appendonly", "no", "--appendfsync", "always",
-				"--maxmemory", "256mb", "--maxmemory-policy", "noeviction", "--loglevel", "warning"}, nil
-		},
-	})
-	o, err := ClientOptions("redis://" + p.Addr() + "/0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(o)
-	t.Cleanup(func() { _ = c.Close() })
+	aof := "no"
+	p, c := durableRedis(t, &aof)
 	ctx := context.Background()
 	store := func(trust bool) *RefreshStore {
 		s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: "{durable-later}:", Timeout: 3 * time.Second},
@@ -267,19 +193,7 @@ func TestRefreshTrustOnlyFamiliesWrittenWithIt(t *testing.T) {
 		return s
 	}
 	off := store(false)
-	now := time.Now()
-	if err := off.Save(ctx, rtok("f", 1), authserver.RefreshFamily{ID: "f", ClientID: "app", Subject: "alice", Created: now, LastUsed: now}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := off.Rotate(ctx, rtok("f", 1), rsec("f", 2), time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Save(ctx).Err(); err != nil { // the snapshot: generation 2 current
-		t.Fatal(err)
-	}
-	if _, err := off.Rotate(ctx, rtok("f", 2), rsec("f", 3), time.Now()); err != nil { // lost by the restart
-		t.Fatal(err)
-	}
+	rotateAcrossSnapshot(t, off, c)
 	p.Stop()
 	p.Restart()
 	reconnected(t, c)
@@ -291,5 +205,47 @@ func TestRefreshTrustOnlyFamiliesWrittenWithIt(t *testing.T) {
 	}
 	if _, err := store(true).Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now()); !errors.Is(err, authserver.ErrRefreshUnknown) {
 		t.Fatalf("the token whose rotation the restart lost, with the option turned on since: %v, want ErrRefreshUnknown", err)
+	}
+}
+
+// durableRedis starts a redis-server with appendfsync always and
+// appendonly *aof, read at every start (a test sets it before Restart),
+// and returns it with a client closed at the test's end.
+func durableRedis(t *testing.T, aof *string) (*redisproc.Proc, *redis.Client) {
+	t.Helper()
+	p := redisproc.Start(t, redisproc.Options{
+		Dir: filepath.Join(t.TempDir(), "redis"),
+		Args: func(port int, dir string) ([]string, error) {
+			return []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+				"--save", "", "--appendonly", *aof, "--appendfsync", "always",
+				"--maxmemory", "256mb", "--maxmemory-policy", "noeviction", "--loglevel", "warning"}, nil
+		},
+	})
+	o, err := ClientOptions("redis://" + p.Addr() + "/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	return p, c
+}
+
+// rotateAcrossSnapshot saves family "f" with s, rotates it to generation
+// 2, has Redis write an RDB snapshot (SAVE) and rotates it to 3: a
+// restart that loads the snapshot revives generation 2's token.
+func rotateAcrossSnapshot(t *testing.T, s *RefreshStore, c *redis.Client) {
+	t.Helper()
+	ctx, now := context.Background(), time.Now()
+	if err := s.Save(ctx, rtok("f", 1), authserver.RefreshFamily{ID: "f", ClientID: "app", Subject: "alice", Created: now, LastUsed: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Rotate(ctx, rtok("f", 1), rsec("f", 2), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 3), time.Now()); err != nil {
+		t.Fatal(err)
 	}
 }
