@@ -27,15 +27,8 @@ func TestRefreshTrustAppendFsyncAlways(t *testing.T) {
 	p, c := durableRedis(t, &yes)
 	ctx := context.Background()
 	const quarantine = 300 * time.Millisecond
-	store := func(prefix string, trust bool) *RefreshStore {
-		s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: prefix, Timeout: 3 * time.Second},
-			Quarantine: quarantine, TrustAppendFsyncAlways: trust})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	stores := map[string]*RefreshStore{"trusted": store("{durable-trust}:", true), "default": store("{durable-default}:", false)}
+	stores := map[string]*RefreshStore{"trusted": durableStore(t, c, "{durable-trust}:", quarantine, true),
+		"default": durableStore(t, c, "{durable-default}:", quarantine, false)}
 	now := time.Now()
 	for name, s := range stores {
 		f := authserver.RefreshFamily{ID: name, ClientID: "app", Subject: "alice", Created: now, LastUsed: now}
@@ -104,11 +97,7 @@ func TestRefreshTrustNeedsAOF(t *testing.T) {
 	p, c := durableRedis(t, &aof)
 	ctx := context.Background()
 	const quarantine = 300 * time.Millisecond
-	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: "{durable-noaof}:", Timeout: 3 * time.Second},
-		Quarantine: quarantine, TrustAppendFsyncAlways: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := durableStore(t, c, "{durable-noaof}:", quarantine, true)
 	rotateAcrossSnapshot(t, s, c)
 	p.Stop()
 	aof = "no"
@@ -117,7 +106,7 @@ func TestRefreshTrustNeedsAOF(t *testing.T) {
 	if n, err := c.DBSize(ctx).Result(); err != nil || n == 0 {
 		t.Fatalf("%d keys after the restart (%v): the snapshot was not loaded", n, err)
 	}
-	_, err = s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now())
+	_, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now())
 	var qe *QuarantineError
 	if !errors.As(err, &qe) {
 		t.Fatalf("the token rotated away before the restart, after a restart without AOF: %v, want a QuarantineError", err)
@@ -141,11 +130,7 @@ func TestRefreshTrustNotAfterAOFTurnedOn(t *testing.T) {
 	p, c := durableRedis(t, &aof)
 	ctx := context.Background()
 	const quarantine = 2 * time.Second // the first two Rotates below fall in it on a loaded machine too
-	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: "{durable-aofon}:", Timeout: 3 * time.Second},
-		Quarantine: quarantine, TrustAppendFsyncAlways: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := durableStore(t, c, "{durable-aofon}:", quarantine, true)
 	rotateAcrossSnapshot(t, s, c)
 	p.Stop()
 	aof = "no"
@@ -163,7 +148,7 @@ func TestRefreshTrustNotAfterAOFTurnedOn(t *testing.T) {
 	}
 	// In the quarantine, or (a slow machine) past it with the family
 	// revoked: either way the revived token is refused.
-	_, err = s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now())
+	_, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 4), time.Now())
 	if !errors.As(err, &qe) && !errors.Is(err, authserver.ErrRefreshUnknown) {
 		t.Fatalf("the token rotated away before the restart, once AOF is on again: %v, want a QuarantineError or ErrRefreshUnknown", err)
 	}
@@ -185,12 +170,7 @@ func TestRefreshTrustOnlyFamiliesWrittenWithIt(t *testing.T) {
 	p, c := durableRedis(t, &aof)
 	ctx := context.Background()
 	store := func(trust bool) *RefreshStore {
-		s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: "{durable-later}:", Timeout: 3 * time.Second},
-			Quarantine: 300 * time.Millisecond, TrustAppendFsyncAlways: trust})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return durableStore(t, c, "{durable-later}:", 300*time.Millisecond, trust)
 	}
 	off := store(false)
 	rotateAcrossSnapshot(t, off, c)
@@ -248,4 +228,16 @@ func rotateAcrossSnapshot(t *testing.T, s *RefreshStore, c *redis.Client) {
 	if _, err := s.Rotate(ctx, rtok("f", 2), rsec("f", 3), time.Now()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// durableStore is a RefreshStore on c under prefix with quarantine q and
+// TrustAppendFsyncAlways trust.
+func durableStore(t *testing.T, c *redis.Client, prefix string, q time.Duration, trust bool) *RefreshStore {
+	t.Helper()
+	s, err := NewRefreshStore(RefreshConfig{Config: Config{Client: c, Prefix: prefix, Timeout: 3 * time.Second},
+		Quarantine: q, TrustAppendFsyncAlways: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
