@@ -40,16 +40,22 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // goroutines of their own, and all complete); workers parked for a whole
 // idle interval end, and the janitor with them.
 func TestWorkersReuseBoundAndIdleExit(t *testing.T) {
-	p := newWorkers(4, 100*time.Millisecond)
+	// Reuse: a pool whose idle interval no pause of a loaded machine
+	// reaches, so that its janitor cannot end the parked worker between
+	// two requests (it may, with a short interval, and a second worker is
+	// then right, not a failure to reuse).
+	reuse := newWorkers(4, time.Hour)
 	for range 20 {
 		w := job(func() {})
-		p.run(w)
+		reuse.run(w)
 		<-w.ready
-		waitFor(t, "the worker to park", func() bool { return p.park.Load() == p.live.Load() })
+		waitFor(t, "the worker to park", func() bool { return reuse.park.Load() == reuse.live.Load() })
 	}
-	if n := p.live.Load(); n != 1 {
+	if n := reuse.live.Load(); n != 1 {
 		t.Errorf("%d workers after 20 sequential requests, want 1", n)
 	}
+
+	p := newWorkers(4, 100*time.Millisecond)
 
 	release := make(chan struct{})
 	var started sync.WaitGroup
