@@ -148,7 +148,7 @@ func (w *streamWriter) lateFlush() {
 	if w.slot.flushed() {
 		w.log.Warn("fibermcp: a handler flushed a response to a method it had answered without flushing; "+
 			"this response goes out whole when the handler returns, and the method streams from now on",
-			"rpc_method", w.slot.name, "method", w.r.Method, "path", w.r.URL.Path)
+			"rpc_method", w.slot.name, "method", core.TruncateField(w.r.Method, core.MaxLogField), "path", core.TruncateField(w.r.URL.Path, core.MaxLogPath))
 	}
 	go cancelAtShutdown(w.r.Context(), w.shutdown, w.cancel)
 }

@@ -3,6 +3,7 @@ package fibermcp_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	fibermcp "github.com/mcpauthz/mcpauthz/adapters/fiber"
+	"github.com/mcpauthz/mcpauthz/core"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the logger's concurrent writes.
@@ -226,4 +228,50 @@ func streamGoroutines() string {
 		}
 	}
 	return strings.Join(out, "\n\n")
+}
+
+// TestHandlerLogPathBounded: the path in the bridge's log records (a
+// recovered panic, a flush under Buffered) is cut to core.MaxLogPath, as
+// in the Guard's audit records: a request line can carry a path of
+// nearly fasthttp's whole 4 KiB header buffer.
+func TestHandlerLogPathBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  fibermcp.HandlerConfig
+		h    http.HandlerFunc
+	}{
+		{"panic", fibermcp.HandlerConfig{}, func(http.ResponseWriter, *http.Request) { panic("boom") }},
+		{"buffered flush", fibermcp.HandlerConfig{Buffered: true}, func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = io.WriteString(w, "data: 1\n\n")
+			w.(http.Flusher).Flush()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &lockedBuffer{}
+			tc.cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+			app := fiber.New(fiber.Config{DisableStartupMessage: true})
+			app.All("/*", withPrincipal, fibermcp.HandlerWith(tc.h, tc.cfg))
+			base := serve(t, app)
+			path := "/" + strings.Repeat("p", 3000)
+			req, err := http.NewRequest(http.MethodPost, base+path, strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer x") // the SDK wrapper's check; the principal is withPrincipal's
+			// The answer does not matter here (a flush after the header
+			// under Buffered closes the connection): only the log does.
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			var rec struct{ Path string }
+			line, _, _ := strings.Cut(logs.take(), "\n")
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("log line %.200q: %v", line, err)
+			}
+			if !strings.HasPrefix(rec.Path, "/ppp") || len(rec.Path) > core.MaxLogPath {
+				t.Errorf("logged path of %d bytes (starts %.20q), want at most %d", len(rec.Path), rec.Path, core.MaxLogPath)
+			}
+		})
+	}
 }

@@ -618,7 +618,7 @@ func (w *streamWriter) refuseFlush() {
 	w.mu.Unlock()
 	if first {
 		w.cancel()
-		w.log.Error(errBufferedFlush.Error(), "method", w.r.Method, "path", w.r.URL.Path)
+		w.log.Error(errBufferedFlush.Error(), "method", core.TruncateField(w.r.Method, core.MaxLogField), "path", core.TruncateField(w.r.URL.Path, core.MaxLogPath))
 	}
 }
 
@@ -665,8 +665,8 @@ func (w *streamWriter) recovered(log *slog.Logger, r *http.Request, v any) {
 		}
 		stack := make([]byte, 64<<10)
 		stack = stack[:runtime.Stack(stack, false)]
-		log.Error("fibermcp: handler panicked", "panic", msg, "method", r.Method,
-			"path", r.URL.Path, "stack", string(stack))
+		log.Error("fibermcp: handler panicked", "panic", msg, "method", core.TruncateField(r.Method, core.MaxLogField),
+			"path", core.TruncateField(r.URL.Path, core.MaxLogPath), "stack", string(stack))
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
