@@ -67,11 +67,13 @@
 //
 // Handler learns which methods stream: a POST of one JSON-RPC message that
 // passed [New], whose method (one of a fixed set of MCP methods) the
-// handler answered 8 times without flushing and never flushed, runs on
-// fasthttp's goroutine, reads the body in place and is sent whole, as
-// fiber's adaptor does, saving the handoff to the pool; so a go-sdk server
-// with StreamableHTTPOptions{JSONResponse: true} runs inline after 8 calls
-// of each method, and one with SSE responses never does. If the handler
+// handler answered 8 times without flushing (each a 200 that is not an
+// event stream, or a 202 to a notification: a refusal does not count) and
+// never flushed, runs on fasthttp's goroutine, reads the body in place
+// and is sent whole, as fiber's adaptor does, saving the handoff to the
+// pool; so a go-sdk server with StreamableHTTPOptions{JSONResponse: true}
+// runs inline after 8 calls of each method, and one with SSE responses
+// never does. If the handler
 // flushes such a response anyway, that one response goes out whole when
 // the handler returns (one Warn is logged) and the method streams from
 // then on; [HandlerConfig].NoLearning turns the learning off.

@@ -3,7 +3,10 @@ package fibermcp
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync/atomic"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/mcpauthz/mcpauthz/core"
 )
@@ -53,6 +56,29 @@ func (s *methodSlot) completed(flushed bool) {
 	if v := s.state.Load(); v < learnAfter {
 		s.state.CompareAndSwap(v, v+1)
 	}
+}
+
+// answeredWhole reports whether resp, the complete response of a handler
+// that returned without flushing, shows that the handler answers the
+// method whole: a 200 that is not an event stream (a notification method
+// also a 202). A refusal (an SSE server's 400 to an Accept without
+// text/event-stream, or to a tools/call without an id) shows nothing of
+// how the method's answers go out, and any client can have a method
+// refused at will: were it counted, one client could make the method run
+// inline for all, and another principal's streamed answer (its progress
+// notifications, or an elicitation that waits for its client's reply)
+// would be held until the handler returned.
+func (s *methodSlot) answeredWhole(resp *fasthttp.Response) bool {
+	switch resp.StatusCode() {
+	case http.StatusOK:
+	case http.StatusAccepted:
+		if !strings.HasPrefix(s.name, "notifications/") {
+			return false
+		}
+	default:
+		return false
+	}
+	return !isEventStream(resp.Header.ContentType())
 }
 
 // flushed makes the method stream for good; it reports whether this call

@@ -498,3 +498,94 @@ func TestLateFlushPipelined(t *testing.T) {
 		t.Errorf("log %q, want one Warn", log)
 	}
 }
+
+// TestLearnNotFromRefusals: a client cannot teach the default Handler that
+// an SSE server (the go-sdk's default) answers tools/call whole by sending
+// calls the server refuses without flushing (400s: an Accept without
+// text/event-stream, a tools/call without an id, which the Guard passes
+// as a notification), twice learnAfter of them from another principal. Another principal's
+// tools/call then still streams: its progress notification arrives while
+// the tool is still running (on main it came only once the tool returned,
+// and an elicitation, which waits for the client's answer, never would).
+func TestLearnNotFromRefusals(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, accept, body string
+		status             int
+	}{
+		{"400 for the Accept header", "application/json",
+			coretest.RPC("tools/call", `{"name":"echo","arguments":{}}`), http.StatusBadRequest},
+		{"400 for a call without an id", "application/json, text/event-stream",
+			`{"jsonrpc":"2.0","method":"tools/call","params":{"name":"echo","arguments":{}}}`, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g, idp := coretest.NewSuiteGuard(t, resource, nil)
+			var running atomic.Bool // the tool has not returned yet
+			release := make(chan struct{})
+			s := mcp.NewServer(&mcp.Implementation{Name: "learn", Version: "1.0.0"}, nil)
+			s.AddTool(&mcp.Tool{Name: "echo", InputSchema: map[string]any{"type": "object"}},
+				func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+					running.Store(true)
+					defer running.Store(false)
+					if err := req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{
+						ProgressToken: req.Params.GetProgressToken(), Progress: 1, Message: "started"}); err != nil {
+						return nil, err
+					}
+					select {
+					case <-release:
+					case <-time.After(3 * time.Second): // inline: nobody can release it
+					}
+					return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "done"}}}, nil
+				})
+			sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s },
+				&mcp.StreamableHTTPOptions{Stateless: true})
+			app := fiber.New(fiber.Config{DisableStartupMessage: true})
+			app.All("/api/mcp", fibermcp.New(g), fibermcp.Handler(sdk))
+			url := serve(t, app) + "/api/mcp"
+			post := func(tok, accept, body string) *http.Response {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				t.Cleanup(cancel)
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", accept)
+				req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { resp.Body.Close() })
+				return resp
+			}
+			bob := idp.Token(resource, "bob")
+			for i := range 2 * learnAfter {
+				resp := post(bob, tc.accept, tc.body)
+				if b, _ := io.ReadAll(resp.Body); resp.StatusCode != tc.status {
+					t.Fatalf("bob's call %d: %d %q, want %d", i, resp.StatusCode, b, tc.status)
+				}
+			}
+			resp := post(idp.Token(resource, "alice"), "application/json, text/event-stream",
+				coretest.RPC("tools/call", `{"name":"echo","arguments":{},"_meta":{"progressToken":"p"}}`))
+			br := bufio.NewReader(resp.Body)
+			var first string
+			for !strings.HasPrefix(first, "data:") {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					t.Fatalf("%d %s: %v before the first event", resp.StatusCode, resp.Header.Get("Content-Type"), err)
+				}
+				first = line
+			}
+			live := running.Load()
+			close(release)
+			rest, _ := io.ReadAll(br)
+			if !live || !strings.Contains(first, "notifications/progress") || !strings.Contains(string(rest), `"done"`) {
+				t.Errorf("first event %q (tool still running: %v), then %q: want the progress notification while the tool runs, then the result",
+					first, live, rest)
+			}
+		})
+	}
+}

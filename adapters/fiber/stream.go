@@ -95,8 +95,12 @@ func Handler(h http.Handler) fiber.Handler { return HandlerWith(h, HandlerConfig
 // methods (tools/call, tools/list, resources/read, prompts/get, ping,
 // initialize, notifications/initialized, ...; not subscriptions/listen),
 // runs inline, on fasthttp's goroutine as with cfg.Buffered, once h
-// answered that method 8 times on the streaming path without flushing
-// and never flushed it. Any flush of the method makes it stream from then
+// answered that method 8 times on the streaming path without flushing,
+// each time with a 200 that is not an event stream (or a 202 to a
+// notification), and never flushed it. A refusal (any other status) does
+// not count: a client could otherwise teach h's methods to run inline
+// with calls an SSE server refuses without flushing, and another
+// principal's events would wait for its handler to return. Any flush of the method makes it stream from then
 // on. A GET, a DELETE, a batch, a request that did not pass New and any
 // other method always take the streaming path. So a go-sdk server with
 // JSONResponse gets the inline path after its first 8 calls of each
@@ -191,7 +195,7 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 		pool.run(w)
 		<-w.ready // the handler returned or flushed; until then only it touches the response
 		// Without a stream the handler returned: panicked is final.
-		if slot != nil && (w.streaming || !w.panicked) {
+		if slot != nil && (w.streaming || !w.panicked && slot.answeredWhole(c.Response())) {
 			slot.completed(w.streaming)
 		}
 		if !w.streaming {
