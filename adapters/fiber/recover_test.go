@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"runtime"
 	"strings"
 	"sync"
@@ -96,7 +97,7 @@ func TestHandlerRecoversPanics(t *testing.T) {
 				if got != "" {
 					t.Errorf("want the connection closed without a response, got %q", got)
 				}
-			} else if !strings.HasPrefix(got, tc.status) || !strings.Contains(got, tc.body) {
+			} else if !strings.HasPrefix(got, tc.status) || !strings.Contains(dechunked(got), tc.body) {
 				t.Errorf("response %q, want %q with %q", got, tc.status, tc.body)
 			}
 			if ended := strings.HasSuffix(got, "\r\n0\r\n\r\n"); tc.cut && ended {
@@ -125,6 +126,18 @@ func TestHandlerRecoversPanics(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dechunked returns the body of the raw response resp, decoded when it is
+// chunked (up to where a cut stream stops): how the stream writer's chunks
+// are split depends on when fasthttp reads them.
+func dechunked(resp string) string {
+	head, body, _ := strings.Cut(resp, "\r\n\r\n")
+	if !strings.Contains(head, "\r\nTransfer-Encoding: chunked") {
+		return body
+	}
+	b, _ := io.ReadAll(httputil.NewChunkedReader(strings.NewReader(body))) // a cut stream ends in an error
+	return string(b)
 }
 
 // TestHandlerKeepAliveEndsQuietStreams: an idle event stream gets SSE
