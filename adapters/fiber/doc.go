@@ -73,10 +73,10 @@
 // and is sent whole, as fiber's adaptor does, saving the handoff to the
 // pool; so a go-sdk server with StreamableHTTPOptions{JSONResponse: true}
 // runs inline after 8 calls of each method, and one with SSE responses
-// never does. If the handler
-// flushes such a response anyway, that one response goes out whole when
-// the handler returns (one Warn is logged) and the method streams from
-// then on; [HandlerConfig].NoLearning turns the learning off.
+// never does. If the handler flushes such a response anyway, that
+// response (and any other of the method already running inline) goes out
+// whole when the handler returns, one Warn is logged, and the method
+// streams from then on; [HandlerConfig].NoLearning turns the learning off.
 //
 // A handler whose POST and DELETE responses never stream, such as the
 // go-sdk's with StreamableHTTPOptions{JSONResponse: true}, can skip that

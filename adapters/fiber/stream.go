@@ -100,18 +100,21 @@ func Handler(h http.Handler) fiber.Handler { return HandlerWith(h, HandlerConfig
 // notification), and never flushed it. A refusal (any other status) does
 // not count: a client could otherwise teach h's methods to run inline
 // with calls an SSE server refuses without flushing, and another
-// principal's events would wait for its handler to return. Any flush of the method makes it stream from then
-// on. A GET, a DELETE, a batch, a request that did not pass New and any
-// other method always take the streaming path. So a go-sdk server with
-// JSONResponse gets the inline path after its first 8 calls of each
-// method, and an SSE server (the go-sdk's default, which flushes every
-// event) never does. A wrong guess costs one response: when h flushes a
-// request running inline, that response cannot stream any more; it is
-// not refused (as under Buffered) but goes out whole, with everything h
-// wrote, when h returns, its context is cancelled at server shutdown, and
-// one Warn is logged for the method (its name, the request's method and
-// path, never a header value). Events of that one response are therefore
-// late, and one that never ends is never sent; turn learning off with
+// principal's events would wait for its handler to return. Any flush of
+// the method makes it stream from then on. A GET, a DELETE, a batch, a
+// request that did not pass New and any other method always take the
+// streaming path. So a go-sdk server with JSONResponse gets the inline
+// path after its first 8 calls of each method, and an SSE server (the
+// go-sdk's default, which flushes every event) never does. A wrong guess
+// costs the responses of the method already running inline when h first
+// flushes one: such a response cannot stream any more; it is not refused
+// (as under Buffered) but goes out whole, with everything h wrote, when h
+// returns, its context is cancelled at server shutdown, and one Warn is
+// logged for the method (its name, the request's method and path, never
+// a header value). Events of such a response are therefore late, one
+// that never ends is never sent, and a handler that waits for its
+// client's answer to an event (an elicitation) waits until its own
+// timeout or shutdown; turn learning off with
 // cfg.NoLearning for a handler that may stream such a response on a
 // method it usually answers whole. (Taking the connection over at that
 // flush, to stream it, would write around fasthttp's output buffer, which
