@@ -65,7 +65,8 @@
 // one copy of the request URI, host, address and header values, and one of
 // the body (a pooled buffer, reused once the handler returned).
 //
-// Handler learns which methods stream: a POST of one JSON-RPC message that
+// Handler learns which methods of the go-sdk's *mcp.StreamableHTTPHandler
+// (passed to it as it is) stream: a POST of one JSON-RPC message that
 // passed [New], whose method (one of a fixed set of MCP methods) the
 // handler answered 8 times without flushing (each a 200 that is not an
 // event stream, or a 202 to a notification: a refusal does not count) and
@@ -76,7 +77,9 @@
 // never does. If the handler flushes such a response anyway, that
 // response (and any other of the method already running inline) goes out
 // whole when the handler returns, one Warn is logged, and the method
-// streams from then on; [HandlerConfig].NoLearning turns the learning off.
+// streams from then on. [HandlerConfig].Learning extends the learning to
+// any handler (LearnAlways: right for one that answers each method always
+// whole or always as a stream) or turns it off (LearnNever).
 //
 // A handler whose POST and DELETE responses never stream, such as the
 // go-sdk's with StreamableHTTPOptions{JSONResponse: true}, can skip that

@@ -2,9 +2,12 @@ package fibermcp
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestLearnedIndex: learnedIndex and learnedMethods agree, and any other
@@ -111,4 +114,34 @@ func TestCancelAtShutdown(t *testing.T) {
 			t.Fatal("the watch outlived its request")
 		}
 	})
+}
+
+// TestLearnerFor: by default only the go-sdk's own handler, unwrapped,
+// learns; LearnAlways learns for any handler, LearnNever and Buffered for
+// none, and an unknown Learning value learns nothing.
+func TestLearnerFor(t *testing.T) {
+	t.Parallel()
+	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return nil }, nil)
+	wrapped := http.StripPrefix("/x", sdk)
+	other := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	for _, tc := range []struct {
+		name  string
+		h     http.Handler
+		cfg   HandlerConfig
+		learn bool
+	}{
+		{"sdk, default", sdk, HandlerConfig{}, true},
+		{"sdk wrapped, default", wrapped, HandlerConfig{}, false},
+		{"other, default", other, HandlerConfig{}, false},
+		{"other, LearnAlways", other, HandlerConfig{Learning: LearnAlways}, true},
+		{"sdk wrapped, LearnAlways", wrapped, HandlerConfig{Learning: LearnAlways}, true},
+		{"sdk, LearnNever", sdk, HandlerConfig{Learning: LearnNever}, false},
+		{"sdk, Buffered", sdk, HandlerConfig{Buffered: true}, false},
+		{"other, LearnAlways, Buffered", other, HandlerConfig{Learning: LearnAlways, Buffered: true}, false},
+		{"sdk, unknown mode", sdk, HandlerConfig{Learning: Learning(7)}, false},
+	} {
+		if got := learnerFor(tc.h, tc.cfg) != nil; got != tc.learn {
+			t.Errorf("%s: learns %v, want %v", tc.name, got, tc.learn)
+		}
+	}
 }

@@ -76,20 +76,23 @@ func (tt tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // learnAfter calls and inline from then on, and the GET stream of a
 // stateful session stays on the pool and delivers a notification while
 // open; with SSE responses (the go-sdk's default, which flushes every
-// event) nothing ever runs inline. With NoLearning everything stays on the
-// pool.
+// event) nothing ever runs inline. The handler is wrapped (to record where
+// it runs), so it learns with LearnAlways; with the default LearnSDK (the
+// wrapper is not the go-sdk's handler) and with LearnNever everything stays
+// on the pool.
 func TestLearnGoSDK(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name       string
-		opts       mcp.StreamableHTTPOptions
-		noLearning bool
-		inline     bool // tools/call runs inline once learned
+		name     string
+		opts     mcp.StreamableHTTPOptions
+		learning fibermcp.Learning
+		inline   bool // tools/call runs inline once learned
 	}{
-		{"JSON stateless", mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}, false, true},
-		{"JSON stateful", mcp.StreamableHTTPOptions{JSONResponse: true}, false, true},
-		{"SSE stateful", mcp.StreamableHTTPOptions{}, false, false},
-		{"JSON stateless, NoLearning", mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}, true, false},
+		{"JSON stateless", mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}, fibermcp.LearnAlways, true},
+		{"JSON stateful", mcp.StreamableHTTPOptions{JSONResponse: true}, fibermcp.LearnAlways, true},
+		{"SSE stateful", mcp.StreamableHTTPOptions{}, fibermcp.LearnAlways, false},
+		{"JSON stateless, LearnNever", mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}, fibermcp.LearnNever, false},
+		{"JSON stateless, wrapped, LearnSDK", mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true}, fibermcp.LearnSDK, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -103,7 +106,7 @@ func TestLearnGoSDK(t *testing.T) {
 			rec := &placeRecorder{h: mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &opts),
 				on: map[string][]bool{}}
 			logs := &lockedBuffer{}
-			cfg := fibermcp.HandlerConfig{Logger: slog.New(slog.NewTextHandler(logs, nil)), NoLearning: tc.noLearning}
+			cfg := fibermcp.HandlerConfig{Logger: slog.New(slog.NewTextHandler(logs, nil)), Learning: tc.learning}
 			app := fiber.New(fiber.Config{DisableStartupMessage: true})
 			app.All("/api/mcp", fibermcp.New(g), fibermcp.HandlerWith(rec, cfg))
 			base := serve(t, app)
@@ -213,7 +216,7 @@ func TestLearnThenFlush(t *testing.T) {
 	})
 	logs := &lockedBuffer{}
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	app.All("/api/mcp", fibermcp.New(g), fibermcp.HandlerWith(h, fibermcp.HandlerConfig{Logger: slog.New(slog.NewTextHandler(logs, nil))}))
+	app.All("/api/mcp", fibermcp.New(g), fibermcp.HandlerWith(h, fibermcp.HandlerConfig{Logger: slog.New(slog.NewTextHandler(logs, nil)), Learning: fibermcp.LearnAlways}))
 	url := serve(t, app) + "/api/mcp"
 	call := coretest.RPC("tools/call", `{"name":"ls","arguments":{}}`)
 
@@ -453,7 +456,7 @@ func TestLateFlushPipelined(t *testing.T) {
 	})
 	logs := &lockedBuffer{}
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	app.All("/api/mcp", fibermcp.New(g), fibermcp.HandlerWith(h, fibermcp.HandlerConfig{Logger: slog.New(slog.NewTextHandler(logs, nil))}))
+	app.All("/api/mcp", fibermcp.New(g), fibermcp.HandlerWith(h, fibermcp.HandlerConfig{Logger: slog.New(slog.NewTextHandler(logs, nil)), Learning: fibermcp.LearnAlways}))
 	addr := strings.TrimPrefix(serve(t, app), "http://")
 	tok := idp.Token(resource, "alice")
 	request := func(tool string) string {

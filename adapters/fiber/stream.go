@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/valyala/fasthttp"
 
 	httpmcp "github.com/mcpauthz/mcpauthz/adapters/nethttp"
@@ -60,11 +61,53 @@ type HandlerConfig struct {
 	// Default false: a request takes the streaming path unless its method
 	// was learned as never flushing (see [HandlerWith]).
 	Buffered bool
-	// NoLearning turns off the learning described at [HandlerWith]: every
-	// request then takes the streaming path (unless Buffered runs it
-	// inline). Default false: methods that never flush run inline once
-	// learned. Buffered takes precedence: with it nothing is learned.
-	NoLearning bool
+	// Learning says which handlers the learning described at [HandlerWith]
+	// applies to. Default LearnSDK: only the go-sdk's own
+	// *mcp.StreamableHTTPHandler, passed to HandlerWith as it is. Buffered
+	// takes precedence: with it nothing is learned.
+	Learning Learning
+}
+
+// Learning selects the handlers whose methods [HandlerWith] learns to run
+// inline (see there).
+type Learning int
+
+const (
+	// LearnSDK, the default, learns when the handler is the go-sdk's
+	// *mcp.StreamableHTTPHandler itself, not wrapped: it answers a method
+	// the same way on every call, as an event stream (SSE, its default)
+	// or whole (StreamableHTTPOptions.JSONResponse), except
+	// subscriptions/listen, which always streams and is never learned.
+	// Any other handler takes the streaming path for every request.
+	LearnSDK Learning = iota
+	// LearnAlways learns for any handler. Use it for a handler known to
+	// answer each method always whole or always as a stream, such as a
+	// go-sdk handler behind middleware. A handler that answers whole
+	// until a call has something to send before its result (one that
+	// upgrades that response to an event stream) is guessed wrong once
+	// per method: see [HandlerWith].
+	LearnAlways
+	// LearnNever: every request takes the streaming path (unless Buffered
+	// runs it inline).
+	LearnNever
+)
+
+// learnerFor returns the learning table of a [HandlerWith] handler for h
+// (as passed, before it is wrapped) under cfg, nil when nothing is
+// learned.
+func learnerFor(h http.Handler, cfg HandlerConfig) *learning {
+	if cfg.Buffered {
+		return nil
+	}
+	switch cfg.Learning {
+	case LearnAlways:
+		return newLearning()
+	case LearnSDK:
+		if _, ok := h.(*mcp.StreamableHTTPHandler); ok {
+			return newLearning()
+		}
+	}
+	return nil // LearnNever, or a value this version does not know
 }
 
 // Handler is HandlerWith(h, HandlerConfig{}).
@@ -89,8 +132,10 @@ func Handler(h http.Handler) fiber.Handler { return HandlerWith(h, HandlerConfig
 // a GET runs on fasthttp's goroutine and cannot stream (see
 // [HandlerConfig]).
 //
-// Without cfg.Buffered or cfg.NoLearning, the returned handler learns,
-// per JSON-RPC method, whether h streams: a POST of one message (not a
+// Unless cfg.Buffered is set, the returned handler learns, when h is the
+// go-sdk's *mcp.StreamableHTTPHandler itself (or for any h with
+// cfg.Learning LearnAlways; see [Learning]), per JSON-RPC method, whether
+// h streams: a POST of one message (not a
 // batch) that passed [New], whose method is one of a fixed set of MCP
 // methods (tools/call, tools/list, resources/read, prompts/get, ping,
 // initialize, notifications/initialized, ...; not subscriptions/listen),
@@ -114,9 +159,11 @@ func Handler(h http.Handler) fiber.Handler { return HandlerWith(h, HandlerConfig
 // a header value). Events of such a response are therefore late, one
 // that never ends is never sent, and a handler that waits for its
 // client's answer to an event (an elicitation) waits until its own
-// timeout or shutdown; turn learning off with
-// cfg.NoLearning for a handler that may stream such a response on a
-// method it usually answers whole. (Taking the connection over at that
+// timeout or shutdown. The go-sdk's handler never does this (its
+// JSONResponse option fixes, for every method it learns, whether a
+// response streams), which is why only it learns by default; keep
+// LearnAlways off for a handler that may stream a response on a method it
+// usually answers whole. (Taking the connection over at that
 // flush, to stream it, would write around fasthttp's output buffer, which
 // can still hold the response to an earlier pipelined request.)
 //
@@ -134,6 +181,7 @@ func Handler(h http.Handler) fiber.Handler { return HandlerWith(h, HandlerConfig
 // before the chunked body's last chunk), so the client sees an incomplete
 // response, as with net/http.
 func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
+	learn := learnerFor(h, cfg)
 	h = httpmcp.SDKHandler(h)
 	log := cfg.Logger
 	if log == nil {
@@ -145,10 +193,6 @@ func HandlerWith(h http.Handler, cfg HandlerConfig) fiber.Handler {
 	}
 	pool := newWorkers(maxParkedWorkers, workerIdle)
 	buffered := cfg.Buffered
-	var learn *learning
-	if !buffered && !cfg.NoLearning {
-		learn = newLearning()
-	}
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
 		res, _ := c.Locals(resultKey{}).(*core.Result)
