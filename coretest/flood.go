@@ -2,6 +2,7 @@ package coretest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -28,6 +29,10 @@ type IdleBodyFlood struct {
 type FloodResult struct {
 	Statuses map[int]int   // status code → count (0: no answer within Wait)
 	Slowest  time.Duration // the slowest answer
+	// NoAnswer counts the connections without an answer by why their
+	// read ended: "i/o timeout" (nothing within Wait: held), "EOF"
+	// (closed unanswered), or the read's other error.
+	NoAnswer map[string]int
 	// HeapGrowth is the live heap of this process (client and server) with
 	// every connection still open, minus the live heap before, both after
 	// a GC; AllocGrowth is the total of bytes allocated meanwhile.
@@ -36,8 +41,8 @@ type FloodResult struct {
 
 // String formats the result for a test log.
 func (r FloodResult) String() string {
-	return fmt.Sprintf("statuses %v, slowest %v, live heap +%.2f MiB, allocated %.2f MiB",
-		r.Statuses, r.Slowest.Round(time.Millisecond), float64(r.HeapGrowth)/(1<<20), float64(r.AllocGrowth)/(1<<20))
+	return fmt.Sprintf("statuses %v (no answer: %v), slowest %v, live heap +%.2f MiB, allocated %.2f MiB",
+		r.Statuses, r.NoAnswer, r.Slowest.Round(time.Millisecond), float64(r.HeapGrowth)/(1<<20), float64(r.AllocGrowth)/(1<<20))
 }
 
 // Run floods target (an http:// URL on loopback) and returns what it saw.
@@ -69,6 +74,7 @@ func (f IdleBodyFlood) Run(t testing.TB, target string) FloodResult {
 	}()
 	statuses := make([]int, f.Conns)
 	took := make([]time.Duration, f.Conns)
+	why := make([]error, f.Conns)
 	var wg sync.WaitGroup
 	for i := range conns {
 		c, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
@@ -85,6 +91,7 @@ func (f IdleBodyFlood) Run(t testing.TB, target string) FloodResult {
 			_ = c.SetReadDeadline(sent.Add(f.Wait))
 			resp, err := http.ReadResponse(bufio.NewReaderSize(c, 512), nil)
 			if err != nil {
+				why[i] = err
 				return
 			}
 			_ = resp.Body.Close()
@@ -94,11 +101,20 @@ func (f IdleBodyFlood) Run(t testing.TB, target string) FloodResult {
 	wg.Wait()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	res := FloodResult{Statuses: map[int]int{}, HeapGrowth: int64(after.HeapAlloc) - int64(before.HeapAlloc),
+	res := FloodResult{Statuses: map[int]int{}, NoAnswer: map[string]int{}, HeapGrowth: int64(after.HeapAlloc) - int64(before.HeapAlloc),
 		AllocGrowth: int64(after.TotalAlloc - before.TotalAlloc)}
 	for i, s := range statuses {
 		res.Statuses[s]++
 		res.Slowest = max(res.Slowest, took[i])
+		if err := why[i]; err != nil {
+			// The net.OpError's cause, without the addresses, so that
+			// the map holds one key per kind of ending.
+			var oe *net.OpError
+			if errors.As(err, &oe) && oe.Err != nil {
+				err = oe.Err
+			}
+			res.NoAnswer[err.Error()]++
+		}
 	}
 	return res
 }
